@@ -1,0 +1,144 @@
+//! What one loop iteration of the core produces: actions for the loop, records for the store, and
+//! for every command that emitted records an undo list, so a failed commit can take it back.
+
+use super::{Action, Payload};
+use crate::protocol::text;
+use crate::record::Record;
+use crate::session::ConnId;
+use std::ops::Range;
+
+/// The inverse of one in-memory change, applied when its records could not be stored.
+#[derive(Debug)]
+pub enum Undo {
+    RemoveAccount(String),
+    /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
+    AbortLogin(ConnId),
+    Block {
+        by: String,
+        user: String,
+    },
+    Unblock {
+        by: String,
+        user: String,
+    },
+    /// Drop the newest queued offline message of this user.
+    PopOffline(String),
+    /// Put messages handed out at login back at the front of the queue.
+    Requeue(String, Vec<super::Queued>),
+    /// Drop the newest history entry, restoring the one its arrival evicted.
+    PopHistory(Option<super::HistoryEntry>),
+}
+
+/// One command's changes that depend on a successful commit.
+#[derive(Debug)]
+struct Txn {
+    actions: Range<usize>,
+    undo: Vec<Undo>,
+    /// Sent instead of `actions` if the commit fails.
+    fallback: Vec<Action>,
+}
+
+/// A checkpoint taken before a command runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    actions: usize,
+    records: usize,
+    undo: usize,
+}
+
+/// The core's output of one iteration.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pub actions: Vec<Action>,
+    pub records: Vec<Record>,
+    undo: Vec<Undo>,
+    txns: Vec<Txn>,
+    /// Set by a command that needs a fallback other than the storage error line.
+    fallback: Option<Vec<Action>>,
+}
+
+impl Outbox {
+    pub fn send(&mut self, conn: ConnId, payload: Payload) {
+        self.actions.push(Action::Send(conn, payload));
+    }
+
+    pub fn text(&mut self, conn: ConnId, t: &'static str) {
+        self.send(conn, Payload::Static(t));
+    }
+
+    pub fn owned(&mut self, conn: ConnId, s: String) {
+        self.send(conn, Payload::Owned(s));
+    }
+
+    pub fn record(&mut self, r: Record, undo: Undo) {
+        self.records.push(r);
+        self.undo.push(undo);
+    }
+
+    /// An extra undo step for a change that wrote no record of its own.
+    pub fn undo_also(&mut self, undo: Undo) {
+        self.undo.push(undo);
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            actions: self.actions.len(),
+            records: self.records.len(),
+            undo: self.undo.len(),
+        }
+    }
+
+    /// Actions produced since `mark`.
+    pub fn since(&self, mark: Mark) -> &[Action] {
+        &self.actions[mark.actions..]
+    }
+
+    pub fn set_fallback(&mut self, actions: Vec<Action>) {
+        self.fallback = Some(actions);
+    }
+
+    /// Close the command begun at `mark`: if it wrote records it becomes a transaction.
+    pub fn seal(&mut self, mark: Mark, conn: ConnId) {
+        let fallback = self.fallback.take();
+        if self.records.len() == mark.records {
+            self.undo.truncate(mark.undo);
+            return;
+        }
+        let fallback =
+            fallback.unwrap_or_else(|| vec![Action::Send(conn, Payload::Static(text::STORAGE))]);
+        self.txns.push(Txn {
+            actions: mark.actions..self.actions.len(),
+            undo: self.undo.split_off(mark.undo),
+            fallback,
+        });
+    }
+
+    /// The commit succeeded: nothing to undo any more.
+    pub fn committed(&mut self) {
+        self.records.clear();
+        self.txns.clear();
+        self.undo.clear();
+    }
+
+    /// The commit failed: swap each transaction's actions for its fallback and hand back the
+    /// undo steps, newest first, for the core to apply.
+    pub fn abort(&mut self) -> Vec<Undo> {
+        self.records.clear();
+        self.undo.clear();
+        let txns = std::mem::take(&mut self.txns);
+        let old = std::mem::take(&mut self.actions);
+        let mut undo = Vec::new();
+        let mut kept = old.into_iter().enumerate().peekable();
+        for txn in txns {
+            while let Some((_, a)) = kept.next_if(|(i, _)| *i < txn.actions.start) {
+                self.actions.push(a);
+            }
+            while kept.next_if(|(i, _)| *i < txn.actions.end).is_some() {}
+            self.actions.extend(txn.fallback);
+            undo.extend(txn.undo);
+        }
+        self.actions.extend(kept.map(|(_, a)| a));
+        undo.reverse();
+        undo
+    }
+}

@@ -1,0 +1,336 @@
+//! Command-line parsing into a [`Config`]: pure, so every flag is unit-tested without a process.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to do on duplicate login: refuse the newcomer (the assignment's rule) or replace the old session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DuplicateLogin {
+    Refuse,
+    Replace,
+}
+
+/// Whether a commit waits for the disk: `Always` is the embedded-safe default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always,
+    Never,
+}
+
+/// Every tunable of the server; `Default` is what `chatserver PORT` runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// How long an account stays locked after three wrong passwords.
+    pub block_duration: Duration,
+    /// Inactivity logout: no valid command for this long.
+    pub timeout: Duration,
+    pub credentials: PathBuf,
+    pub data_dir: PathBuf,
+    pub max_line: usize,
+    pub max_output: usize,
+    pub max_clients: usize,
+    pub login_timeout: Duration,
+    pub register: bool,
+    pub duplicate_login: DuplicateLogin,
+    pub fsync: FsyncPolicy,
+    /// Messages kept for `CH`/`history`.
+    pub history: usize,
+    /// Offline messages queued per recipient before senders are refused.
+    pub max_offline: usize,
+    /// Store new accounts as plaintext (the assignment's format) instead of salted SHA-256.
+    pub plain_credentials: bool,
+    /// Truncate a corrupt journal at the first bad record instead of refusing to start.
+    pub repair: bool,
+    /// Close a connection that sends no line at all for this long (`None`: no heartbeat).
+    pub heartbeat: Option<Duration>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            bind: IpAddr::from([0, 0, 0, 0]),
+            port: 0,
+            block_duration: Duration::from_secs(60),
+            timeout: Duration::from_secs(300),
+            credentials: PathBuf::from("credentials.txt"),
+            data_dir: PathBuf::from("chatserver-data"),
+            max_line: 4096,
+            max_output: 1 << 20,
+            max_clients: 100_000,
+            login_timeout: Duration::from_secs(60),
+            register: true,
+            duplicate_login: DuplicateLogin::Refuse,
+            fsync: FsyncPolicy::Always,
+            history: 10_000,
+            max_offline: 1000,
+            plain_credentials: false,
+            repair: false,
+            heartbeat: None,
+        }
+    }
+}
+
+/// What the command line asks for: run the server, or one of the one-shot actions.
+#[derive(Debug)]
+pub enum Cli {
+    Run(Config),
+    /// Rewrite a plaintext credentials file to hashed entries, then exit.
+    HashCredentials(PathBuf),
+    Help,
+    Version,
+}
+
+/// The usage text printed by `--help` and after any argument error.
+pub fn usage() -> String {
+    options().usage("Usage: chatserver [OPTIONS] PORT [BLOCK_DURATION [TIMEOUT]]")
+}
+
+fn options() -> getopts::Options {
+    let mut o = getopts::Options::new();
+    o.optopt("", "bind", "address to listen on (default 0.0.0.0)", "ADDR");
+    o.optopt(
+        "",
+        "credentials",
+        "account file (default ./credentials.txt)",
+        "FILE",
+    );
+    o.optopt(
+        "",
+        "data-dir",
+        "journal directory (default ./chatserver-data)",
+        "DIR",
+    );
+    o.optopt(
+        "",
+        "max-line",
+        "longest input line in bytes (default 4096)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "max-output",
+        "output buffer cap per connection (default 1048576)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "max-clients",
+        "most connections at once (default 100000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "login-timeout",
+        "seconds to log in before close (default 60)",
+        "SECS",
+    );
+    o.optopt(
+        "",
+        "heartbeat",
+        "close a connection silent this long (default off)",
+        "SECS",
+    );
+    o.optflag(
+        "",
+        "no-register",
+        "refuse unknown usernames instead of creating accounts",
+    );
+    o.optopt("", "duplicate-login", "refuse (default) or replace", "MODE");
+    o.optopt("", "fsync", "always (default) or never", "MODE");
+    o.optopt(
+        "",
+        "history",
+        "messages kept for history (default 10000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-offline",
+        "offline messages per user (default 1000)",
+        "N",
+    );
+    o.optflag("", "plain-credentials", "store new passwords in plaintext");
+    o.optflagopt(
+        "",
+        "hash-credentials",
+        "hash a plaintext credentials file and exit",
+        "FILE",
+    );
+    o.optflag(
+        "",
+        "repair",
+        "truncate a corrupt journal at the first bad record",
+    );
+    o.optflag("h", "help", "print this help");
+    o.optflag("V", "version", "print the version");
+    o
+}
+
+fn number<T: std::str::FromStr>(m: &getopts::Matches, name: &str) -> Result<Option<T>, String> {
+    match m.opt_str(name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("invalid value for --{name}: {v:?}")),
+    }
+}
+
+fn seconds(text: &str, what: &str) -> Result<Duration, String> {
+    text.parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("invalid {what}: {text:?} (whole seconds expected)"))
+}
+
+impl Cli {
+    /// Parse the arguments after the program name. `Err` holds one line for stderr.
+    pub fn parse(args: &[String]) -> Result<Cli, String> {
+        let m = options().parse(args).map_err(|e| e.to_string())?;
+        if m.opt_present("help") {
+            return Ok(Cli::Help);
+        }
+        if m.opt_present("version") {
+            return Ok(Cli::Version);
+        }
+        if m.opt_present("hash-credentials") {
+            let file = m
+                .opt_str("hash-credentials")
+                .or_else(|| m.free.first().cloned())
+                .unwrap_or_else(|| "credentials.txt".into());
+            return Ok(Cli::HashCredentials(PathBuf::from(file)));
+        }
+        let mut c = Config::default();
+        let port = m.free.first().ok_or("missing PORT")?;
+        c.port = port
+            .parse()
+            .map_err(|_| format!("invalid PORT: {port:?}"))?;
+        if let Some(b) = m.free.get(1) {
+            c.block_duration = seconds(b, "BLOCK_DURATION")?;
+        }
+        if let Some(t) = m.free.get(2) {
+            c.timeout = seconds(t, "TIMEOUT")?;
+            if c.timeout.is_zero() {
+                return Err("TIMEOUT must be at least 1 second".into());
+            }
+        }
+        if m.free.len() > 3 {
+            return Err(format!("unexpected argument: {:?}", m.free[3]));
+        }
+        if let Some(a) = m.opt_str("bind") {
+            c.bind = a
+                .parse()
+                .map_err(|_| format!("invalid --bind address: {a:?}"))?;
+        }
+        if let Some(f) = m.opt_str("credentials") {
+            c.credentials = f.into();
+        }
+        if let Some(d) = m.opt_str("data-dir") {
+            c.data_dir = d.into();
+        }
+        c.max_line = number(&m, "max-line")?.unwrap_or(c.max_line);
+        c.max_output = number(&m, "max-output")?.unwrap_or(c.max_output);
+        c.max_clients = number(&m, "max-clients")?.unwrap_or(c.max_clients);
+        c.history = number(&m, "history")?.unwrap_or(c.history);
+        c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
+        if let Some(s) = m.opt_str("login-timeout") {
+            c.login_timeout = seconds(&s, "--login-timeout")?;
+        }
+        if let Some(s) = m.opt_str("heartbeat") {
+            c.heartbeat = Some(seconds(&s, "--heartbeat")?).filter(|d| !d.is_zero());
+        }
+        if c.max_line < 16 || c.max_output < 1024 || c.max_clients == 0 {
+            return Err(
+                "--max-line must be >= 16, --max-output >= 1024, --max-clients >= 1".into(),
+            );
+        }
+        c.register = !m.opt_present("no-register");
+        c.plain_credentials = m.opt_present("plain-credentials");
+        c.repair = m.opt_present("repair");
+        c.duplicate_login = match m.opt_str("duplicate-login").as_deref() {
+            None | Some("refuse") => DuplicateLogin::Refuse,
+            Some("replace") => DuplicateLogin::Replace,
+            Some(o) => return Err(format!("invalid --duplicate-login: {o:?} (refuse|replace)")),
+        };
+        c.fsync = match m.opt_str("fsync").as_deref() {
+            None | Some("always") => FsyncPolicy::Always,
+            Some("never") => FsyncPolicy::Never,
+            Some(o) => return Err(format!("invalid --fsync: {o:?} (always|never)")),
+        };
+        Ok(Cli::Run(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &str) -> Result<Cli, String> {
+        let v: Vec<String> = args.split_whitespace().map(String::from).collect();
+        Cli::parse(&v)
+    }
+
+    fn run(args: &str) -> Config {
+        match parse(args) {
+            Ok(Cli::Run(c)) => c,
+            other => panic!("expected Run for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn assignment_form() {
+        let c = run("4000 60 120");
+        assert_eq!(c.port, 4000);
+        assert_eq!(c.block_duration, Duration::from_secs(60));
+        assert_eq!(c.timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn defaults_when_only_port() {
+        let c = run("5000");
+        assert_eq!(c.block_duration, Duration::from_secs(60));
+        assert_eq!(c.timeout, Duration::from_secs(300));
+        assert_eq!(c.max_line, 4096);
+        assert!(c.register);
+        assert_eq!(c.fsync, FsyncPolicy::Always);
+    }
+
+    #[test]
+    fn options_are_read() {
+        let c = run("--bind 127.0.0.1 --max-line 100 --no-register --duplicate-login replace --fsync never 0");
+        assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(c.max_line, 100);
+        assert!(!c.register);
+        assert_eq!(c.duplicate_login, DuplicateLogin::Replace);
+        assert_eq!(c.fsync, FsyncPolicy::Never);
+    }
+
+    #[test]
+    fn bad_arguments_are_errors() {
+        for bad in [
+            "",
+            "notaport",
+            "70000",
+            "4000 x",
+            "4000 1 0",
+            "4000 1 2 3",
+            "--max-line abc 4000",
+            "--duplicate-login maybe 4000",
+            "--bogus 4000",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn one_shot_modes() {
+        assert!(matches!(parse("-h"), Ok(Cli::Help)));
+        assert!(matches!(parse("--version"), Ok(Cli::Version)));
+        match parse("--hash-credentials creds.txt") {
+            Ok(Cli::HashCredentials(p)) => assert_eq!(p, PathBuf::from("creds.txt")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

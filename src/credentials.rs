@@ -1,0 +1,197 @@
+//! The account list: parsing `credentials.txt` (plaintext or salted SHA-256 entries) and
+//! constant-time password checks. No I/O here: the store reads and appends the file.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt;
+
+/// How a password is kept: the assignment's plaintext, or `$sha256$<salt hex>$<digest hex>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Secret {
+    Plain(String),
+    Sha256 { salt: [u8; 16], digest: [u8; 32] },
+}
+
+const PREFIX: &str = "$sha256$";
+
+impl Secret {
+    /// Hash `password` with `salt`: digest = SHA-256(salt || password).
+    pub fn hashed(password: &str, salt: [u8; 16]) -> Secret {
+        let digest = salted_digest(&salt, password);
+        Secret::Sha256 { salt, digest }
+    }
+
+    /// Compare in constant time for a given length, so timing leaks nothing about the secret.
+    pub fn verify(&self, password: &str) -> bool {
+        match self {
+            Secret::Plain(p) => constant_time_eq(p.as_bytes(), password.as_bytes()),
+            Secret::Sha256 { salt, digest } => {
+                constant_time_eq(&salted_digest(salt, password), digest)
+            }
+        }
+    }
+
+    /// Parse the password field of a credentials line.
+    pub fn parse(field: &str) -> Result<Secret, &'static str> {
+        let Some(rest) = field.strip_prefix(PREFIX) else {
+            return Ok(Secret::Plain(field.to_string()));
+        };
+        let (salt_hex, digest_hex) = rest.split_once('$').ok_or("expected $sha256$SALT$DIGEST")?;
+        let mut salt = [0u8; 16];
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(salt_hex, &mut salt).map_err(|_| "salt must be 32 hex digits")?;
+        hex::decode_to_slice(digest_hex, &mut digest)
+            .map_err(|_| "digest must be 64 hex digits")?;
+        Ok(Secret::Sha256 { salt, digest })
+    }
+}
+
+/// The password field as written to credentials.txt.
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Plain(p) => f.write_str(p),
+            Secret::Sha256 { salt, digest } => {
+                write!(f, "{PREFIX}{}${}", hex::encode(salt), hex::encode(digest))
+            }
+        }
+    }
+}
+
+fn salted_digest(salt: &[u8; 16], password: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(salt)
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A malformed credentials file: which line and why, for a start-up error the operator can fix.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// All accounts, by username.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    accounts: HashMap<String, Secret>,
+}
+
+/// 1 to 32 printable ASCII characters, no spaces: the rule for usernames and passwords alike.
+pub fn valid_token(s: &str) -> bool {
+    (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Words that are commands at the `Username: ` prompt and so can never be usernames.
+pub fn reserved_name(s: &str) -> bool {
+    matches!(s, "login" | "register" | "help" | "exit" | "quit" | "EX")
+}
+
+impl Credentials {
+    /// Parse credentials.txt text. Blank lines are skipped; anything else must be `user secret`.
+    pub fn parse(text: &str) -> Result<Credentials, ParseError> {
+        let mut accounts = HashMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let err = |reason: &str| ParseError {
+                line: i + 1,
+                reason: reason.to_string(),
+            };
+            let line = raw.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            let (Some(user), Some(pass), None) = (words.next(), words.next(), words.next()) else {
+                return Err(err("expected \"username password\""));
+            };
+            if !valid_token(user) || reserved_name(user) {
+                return Err(err("invalid username"));
+            }
+            let secret = Secret::parse(pass).map_err(err)?;
+            accounts.insert(user.to_string(), secret);
+        }
+        Ok(Credentials { accounts })
+    }
+
+    pub fn get(&self, user: &str) -> Option<&Secret> {
+        self.accounts.get(user)
+    }
+
+    pub fn contains(&self, user: &str) -> bool {
+        self.accounts.contains_key(user)
+    }
+
+    pub fn insert(&mut self, user: String, secret: Secret) {
+        self.accounts.insert(user, secret);
+    }
+
+    pub fn remove(&mut self, user: &str) {
+        self.accounts.remove(user);
+    }
+
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Usernames in sorted order (for `list-user` and snapshots).
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.accounts.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_hashed_entries_verify() {
+        let hashed = Secret::hashed("falcon*solo", [7; 16]);
+        let text = format!("yoda wise\nhans {hashed}\n\n");
+        let c = Credentials::parse(&text).expect("parses");
+        assert!(c.get("yoda").is_some_and(|s| s.verify("wise")));
+        assert!(!c.get("yoda").is_some_and(|s| s.verify("wisE")));
+        assert!(c.get("hans").is_some_and(|s| s.verify("falcon*solo")));
+        assert!(!c.get("hans").is_some_and(|s| s.verify("falcon")));
+    }
+
+    #[test]
+    fn hashed_round_trips_through_text() {
+        let s = Secret::hashed("pw", [1; 16]);
+        let text = s.to_string();
+        assert!(text.starts_with("$sha256$01010101"));
+        assert_eq!(Secret::parse(&text), Ok(s));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Credentials::parse("yoda wise\nbroken\n").expect_err("must fail");
+        assert_eq!(e.line, 2);
+        let e = Credentials::parse("a b\nc $sha256$zz$00\n").expect_err("must fail");
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn token_rules() {
+        assert!(valid_token("yoda"));
+        assert!(!valid_token(""));
+        assert!(!valid_token("a b"));
+        assert!(!valid_token(&"x".repeat(33)));
+        assert!(!valid_token("héllo"));
+        assert!(reserved_name("login") && reserved_name("EX"));
+    }
+}

@@ -1,0 +1,80 @@
+//! `chatserver`: parse the command line, open the store, replay it into the core, bind, serve.
+//! Exit status: 0 on a clean exit, 1 on a start-up failure, 2 on bad arguments.
+
+use chatserver::chat::{Chat, Settings};
+use chatserver::config::{usage, Cli, Config};
+use chatserver::server::{self, Limits};
+use chatserver::store::{self, Store};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match Cli::parse(&args) {
+        Err(msg) => {
+            eprintln!("chatserver: {msg}");
+            eprint!("{}", usage());
+            ExitCode::from(2)
+        }
+        Ok(Cli::Help) => {
+            print!("{}", usage());
+            ExitCode::SUCCESS
+        }
+        Ok(Cli::Version) => {
+            println!("chatserver {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Ok(Cli::HashCredentials(path)) => match store::hash_credentials_file(&path) {
+            Ok(n) => {
+                println!("{}: hashed {n} plaintext entries", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Ok(Cli::Run(config)) => match serve(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&*e),
+        },
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("chatserver: {e}");
+    ExitCode::from(1)
+}
+
+fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let (store, credentials, records) = Store::open(config)?;
+    let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
+    let mut chat = Chat::new(
+        Settings::from(config),
+        credentials,
+        Instant::now(),
+        SystemTime::now(),
+        seed,
+    );
+    let replayed = records.len();
+    for r in records {
+        chat.replay(r);
+    }
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    log::info!(
+        "{} accounts, {replayed} journal records replayed",
+        chat.credentials().len()
+    );
+    // Tests and scripts read the real port (PORT may be 0) from this first line.
+    println!("chatserver listening on {local}");
+    std::io::stdout().flush()?;
+    let limits = Limits {
+        max_line: config.max_line,
+        max_output: config.max_output,
+        max_clients: config.max_clients,
+    };
+    server::run(listener, chat, store, limits)?;
+    Ok(())
+}
