@@ -218,7 +218,8 @@ impl Chat {
 
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
     fn complete_login(&mut self, conn: ConnId, user: &str, now: Instant) {
-        if let Some(&old) = self.online.get(user) {
+        let replaced = self.online.get(user).copied();
+        if let Some(old) = replaced {
             self.replace_session(old, user);
         }
         let user: Arc<str> = Arc::from(user);
@@ -238,7 +239,9 @@ impl Chat {
         self.outbox.text(conn, text::WELCOME);
         self.deliver_offline(conn, &user);
         let delivered = self.outbox.since(mark).len() - 1;
-        self.presence(&user, "logged in");
+        if replaced.is_none() {
+            self.presence(&user, "logged in");
+        }
         if delivered > 0 {
             // If the delivery cannot be recorded the messages stay queued: log in without them.
             let mut fallback: Vec<Action> = self.outbox.since(mark).to_vec();
