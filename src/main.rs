@@ -41,6 +41,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Bind with SO_REUSEADDR (restart at once after a crash) and a backlog far above std's fixed
+/// 128, so a burst of connects is queued by the kernel instead of refused (Linux caps it at
+/// net.core.somaxconn).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(65_535)?;
+    Ok(socket.into())
+}
+
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("chatserver: {e}");
     ExitCode::from(1)
@@ -61,7 +73,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         chat.replay(r);
     }
     let addr = SocketAddr::new(config.bind, config.port);
-    let listener = TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     log::info!(
         "{} accounts, {replayed} journal records replayed",
