@@ -90,3 +90,72 @@ impl Session {
         self.armed &= !kind.bit();
     }
 }
+
+/// Sessions indexed by `ConnId`. Slab keys are dense and reused, so a vector beats a hash map
+/// on both lookups (every line) and memory (no hashing, no control bytes).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    slots: Vec<Option<Session>>,
+    len: usize,
+}
+
+impl Sessions {
+    pub fn get(&self, id: &ConnId) -> Option<&Session> {
+        self.slots.get(id.0).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, id: &ConnId) -> Option<&mut Session> {
+        self.slots.get_mut(id.0).and_then(Option::as_mut)
+    }
+
+    pub fn insert(&mut self, id: ConnId, session: Session) {
+        if id.0 >= self.slots.len() {
+            self.slots.resize_with(id.0 + 1, || None);
+        }
+        if self.slots[id.0].replace(session).is_none() {
+            self.len += 1;
+        }
+    }
+
+    pub fn remove(&mut self, id: &ConnId) -> Option<Session> {
+        let old = self.slots.get_mut(id.0).and_then(Option::take);
+        if old.is_some() {
+            self.len -= 1;
+        }
+        old
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_reuse_slots_and_count() {
+        let t = Instant::now();
+        let mut s = Sessions::default();
+        assert!(s.is_empty());
+        s.insert(ConnId(3), Session::new(None, t));
+        s.insert(ConnId(0), Session::new(None, t));
+        assert_eq!(s.len(), 2);
+        assert!(s.get(&ConnId(1)).is_none() && s.get(&ConnId(3)).is_some());
+        assert!(s.remove(&ConnId(3)).is_some());
+        assert!(s.remove(&ConnId(3)).is_none());
+        assert!(s.get(&ConnId(99)).is_none());
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn an_idle_session_stays_small() {
+        // Part of the per-connection memory budget (issue: <= 0.6 KiB per idle connection).
+        assert!(std::mem::size_of::<Option<Session>>() <= 136);
+    }
+}

@@ -136,7 +136,7 @@ impl Chat {
         if !self.credentials.contains(user) {
             return self.outbox.text(conn, text::INVALID_USER);
         }
-        if self.account(me).blocks.insert(user.to_string()) {
+        if self.set_block(me, user, true) {
             let (by, user) = (me.to_string(), user.to_string());
             let undo = Undo::Unblock {
                 by: by.clone(),

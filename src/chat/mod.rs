@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::protocol::{text, Command, LoginInput};
 use crate::record::{Audience, Record};
-use crate::session::{ConnId, Session, State, TimerKind};
+use crate::session::{ConnId, Session, Sessions, State, TimerKind};
 use crate::timer::TimerWheel;
 use outbox::{Outbox, Undo};
 use sha2::{Digest, Sha256};
@@ -172,9 +172,12 @@ pub struct Chat {
     settings: Settings,
     credentials: Credentials,
     accounts: HashMap<String, Account>,
-    sessions: HashMap<ConnId, Session>,
+    sessions: Sessions,
     /// Logged-in users and their connection.
     online: HashMap<Arc<str>, ConnId>,
+    /// Reverse of `Account::blocks`: who has blocked a user, so fan-out checks one set per
+    /// message instead of one lookup per recipient.
+    blocked_by: HashMap<String, BTreeSet<String>>,
     history: VecDeque<HistoryEntry>,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -202,8 +205,9 @@ impl Chat {
             settings,
             credentials,
             accounts: HashMap::new(),
-            sessions: HashMap::new(),
+            sessions: Sessions::default(),
             online: HashMap::new(),
+            blocked_by: HashMap::new(),
             history: VecDeque::new(),
             timers: TimerWheel::new(now),
             outbox: Outbox::default(),
@@ -317,11 +321,10 @@ impl Chat {
         match record {
             Record::Account { user, secret } => self.credentials.insert(user, secret),
             Record::Block { by, user } => {
-                self.account(&by).blocks.insert(user);
+                self.set_block(&by, &user, true);
             }
             Record::Unblock { by, user } => {
-                self.account(&by).blocks.remove(&user);
-                self.forget_if_idle(&by);
+                self.set_block(&by, &user, false);
             }
             Record::Offline {
                 to,
@@ -407,6 +410,31 @@ impl Chat {
         if self.accounts.get(user).is_some_and(Account::is_idle) {
             self.accounts.remove(user);
         }
+    }
+
+    /// Block or unblock, keeping the reverse index in step. Returns whether anything changed.
+    fn set_block(&mut self, by: &str, user: &str, on: bool) -> bool {
+        let changed = if on {
+            self.account(by).blocks.insert(user.to_string())
+        } else {
+            let changed = self.account(by).blocks.remove(user);
+            self.forget_if_idle(by);
+            changed
+        };
+        if changed && on {
+            self.blocked_by
+                .entry(user.to_string())
+                .or_default()
+                .insert(by.to_string());
+        } else if changed {
+            if let Some(set) = self.blocked_by.get_mut(user) {
+                set.remove(by);
+                if set.is_empty() {
+                    self.blocked_by.remove(user);
+                }
+            }
+        }
+        changed
     }
 
     /// Has `by` blocked `user`?
@@ -536,11 +564,10 @@ impl Chat {
                 }
             }
             Undo::Block { by, user } => {
-                self.account(&by).blocks.insert(user);
+                self.set_block(&by, &user, true);
             }
             Undo::Unblock { by, user } => {
-                self.account(&by).blocks.remove(&user);
-                self.forget_if_idle(&by);
+                self.set_block(&by, &user, false);
             }
             Undo::PopOffline(user) => {
                 self.account(&user).offline.pop_back();
