@@ -44,6 +44,8 @@ pub struct Config {
     pub plain_credentials: bool,
     /// Truncate a corrupt journal at the first bad record instead of refusing to start.
     pub repair: bool,
+    /// Journal bytes (beyond the last snapshot's size) that trigger compaction into a snapshot.
+    pub compact_bytes: u64,
     /// Close a connection that sends no line at all for this long (`None`: no heartbeat).
     pub heartbeat: Option<Duration>,
 }
@@ -68,6 +70,7 @@ impl Default for Config {
             max_offline: 1000,
             plain_credentials: false,
             repair: false,
+            compact_bytes: 8 << 20,
             heartbeat: None,
         }
     }
@@ -164,6 +167,12 @@ fn options() -> getopts::Options {
         "repair",
         "truncate a corrupt journal at the first bad record",
     );
+    o.optopt(
+        "",
+        "compact-bytes",
+        "journal growth that triggers a snapshot (default 8388608)",
+        "BYTES",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -235,6 +244,7 @@ impl Cli {
         c.max_clients = number(&m, "max-clients")?.unwrap_or(c.max_clients);
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
+        c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
         }
@@ -305,6 +315,10 @@ mod tests {
         assert!(!c.register);
         assert_eq!(c.duplicate_login, DuplicateLogin::Replace);
         assert_eq!(c.fsync, FsyncPolicy::Never);
+        let c = run("--compact-bytes 4096 --max-offline 3 --history 7 --repair 0");
+        assert_eq!((c.compact_bytes, c.max_offline, c.history), (4096, 3, 7));
+        assert!(c.repair);
+        assert_eq!(run("0").compact_bytes, 8 << 20);
     }
 
     #[test]
