@@ -103,6 +103,8 @@ pub struct Connection {
     pub closing: Closing,
     /// On the loop's dirty list already.
     pub dirty: bool,
+    /// The core asked to hear when the output is all written.
+    pub notify_flushed: bool,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -118,6 +120,7 @@ impl Connection {
             written: 0,
             closing: Closing::Open,
             dirty: false,
+            notify_flushed: false,
         }
     }
 
@@ -141,6 +144,13 @@ impl Connection {
         }
         self.out.extend_from_slice(bytes);
         Ok(())
+    }
+
+    /// Put back the (emptied) buffer `flush` returned, keeping its capacity for the next append.
+    pub fn restore_buffer(&mut self, buf: Vec<u8>) {
+        if self.out.capacity() == 0 {
+            self.out = buf;
+        }
     }
 
     /// Read until WouldBlock, EOF or `budget` bytes, passing each chunk to `on_data`.

@@ -43,6 +43,8 @@ struct Server {
     dead: Vec<usize>,
     /// Connections that hit the read budget and may hold more input (edge-triggered).
     unread: Vec<usize>,
+    /// Connections whose output was all written while the core waited for that.
+    flushed: Vec<usize>,
     spare: Vec<Vec<u8>>,
 }
 
@@ -80,6 +82,7 @@ pub fn run(
         dirty: Vec::new(),
         dead: Vec::new(),
         unread: Vec::new(),
+        flushed: Vec::new(),
         spare: Vec::new(),
     };
     let mut events = Events::with_capacity(1024);
@@ -210,10 +213,13 @@ impl Server {
                     self.chat.handle_disconnect(ConnId(k), now);
                 }
             }
+            for k in std::mem::take(&mut self.flushed) {
+                self.chat.handle_flushed(ConnId(k), now);
+            }
             self.commit(now);
             self.apply_actions();
             self.flush_dirty();
-            if self.dead.is_empty() {
+            if self.dead.is_empty() && self.flushed.is_empty() {
                 break;
             }
         }
@@ -252,14 +258,28 @@ impl Server {
                     }
                     continue;
                 }
+                Action::NotifyWhenFlushed(ConnId(k)) => {
+                    if let Some(c) = self.conns.get_mut(k) {
+                        c.notify_flushed = true;
+                        push_dirty(c, k, &mut self.dirty);
+                    }
+                    continue;
+                }
             };
             let Some(c) = self.conns.get_mut(k) else {
                 continue;
             };
             let spare = &mut self.spare;
-            let queued = c.queue(payload.as_bytes(), limits.max_output, || {
+            let mut queued = c.queue(payload.as_bytes(), limits.max_output, || {
                 spare.pop().unwrap_or_default()
             });
+            if queued.is_err() {
+                // Over the cap: it is a slow reader only if the socket will not take it either.
+                if let Ok(Some(buf)) = c.flush() {
+                    c.restore_buffer(buf);
+                }
+                queued = c.queue(payload.as_bytes(), limits.max_output, Vec::new);
+            }
             if queued.is_err() {
                 log::warn!(
                     "{:?} output buffer over {} bytes: disconnecting slow reader",
@@ -284,6 +304,8 @@ impl Server {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {
                         self.dead.push(k);
+                    } else if std::mem::take(&mut c.notify_flushed) {
+                        self.flushed.push(k);
                     }
                     self.recycle(Some(buf));
                 }

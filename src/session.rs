@@ -31,6 +31,8 @@ pub enum TimerKind {
     Idle,
     /// No line at all for `--heartbeat`.
     Heartbeat,
+    /// Retry handing out queued offline messages after a failed commit.
+    Deliver,
 }
 
 impl TimerKind {
@@ -39,6 +41,7 @@ impl TimerKind {
             TimerKind::Login => 1,
             TimerKind::Idle => 2,
             TimerKind::Heartbeat => 4,
+            TimerKind::Deliver => 8,
         }
     }
 }

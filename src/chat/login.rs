@@ -238,7 +238,13 @@ impl Chat {
         let mark = self.outbox.mark();
         self.outbox.text(conn, text::WELCOME);
         self.deliver_offline(conn, &user);
-        let delivered = self.outbox.since(mark).len() - 1;
+        let delivered = self
+            .outbox
+            .since(mark)
+            .iter()
+            .filter(|a| matches!(a, Action::Send(..)))
+            .count()
+            - 1;
         if replaced.is_none() {
             self.presence(&user, "logged in");
         }
@@ -250,24 +256,53 @@ impl Chat {
         }
     }
 
+    /// Hand out the oldest queued messages of `user`, up to the delivery budget (at least one).
+    /// If more remain, ask to be told when the connection has written them.
     fn deliver_offline(&mut self, conn: ConnId, user: &str) {
+        let budget = self.settings.delivery_budget;
         let Some(account) = self.accounts.get_mut(user) else {
             return;
         };
-        if account.offline.is_empty() {
+        let mut bytes = 0;
+        let mut batch = Vec::new();
+        while let Some(q) = account.offline.front() {
+            let size = q.from.len() + q.text.len() + 3;
+            if !batch.is_empty() && bytes + size > budget {
+                break;
+            }
+            bytes += size;
+            batch.extend(account.offline.pop_front());
+        }
+        if batch.is_empty() {
             return;
         }
-        let queued: Vec<_> = account.offline.drain(..).collect();
-        for q in &queued {
+        let more = !account.offline.is_empty();
+        for q in &batch {
             self.outbox.owned(conn, format!("{}: {}\n", q.from, q.text));
+        }
+        if more {
+            self.outbox.actions.push(Action::NotifyWhenFlushed(conn));
         }
         let record = Record::Delivered {
             to: user.to_string(),
-            count: queued.len() as u32,
+            count: batch.len() as u32,
         };
         self.outbox
-            .record(record, Undo::Requeue(user.to_string(), queued));
+            .record(record, Undo::Requeue(user.to_string(), batch));
+        self.outbox.undo_also(Undo::RetryDelivery(conn));
         self.forget_if_idle(user);
+    }
+
+    /// One more budget of the backlog for whoever is logged in on `conn`. If it cannot be
+    /// recorded, nothing is sent and a retry is scheduled.
+    pub(super) fn delivery_step(&mut self, conn: ConnId, _now: Instant) {
+        let Some(user) = self.sessions.get(&conn).and_then(|s| s.user().cloned()) else {
+            return;
+        };
+        let mark = self.outbox.mark();
+        self.deliver_offline(conn, &user);
+        self.outbox.set_fallback(Vec::new());
+        self.outbox.seal(mark, conn);
     }
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
@@ -283,6 +318,9 @@ impl Chat {
 
     /// `<user> <what>` to every other online user, except those `user` has blocked.
     pub(super) fn presence(&mut self, user: &str, what: &str) {
+        if !self.settings.presence {
+            return;
+        }
         let line: Arc<str> = Arc::from(format!("{user} {what}\n"));
         let blocks = self.accounts.get(user).map(|a| &a.blocks);
         for (name, &cid) in &self.online {

@@ -19,29 +19,33 @@ impl Chat {
         if self.has_blocked(to, from) {
             return self.outbox.text(conn, text::BLOCKED_BY_RECIPIENT);
         }
-        if let Some(&dest) = self.online.get(to) {
-            self.outbox.owned(dest, format!("{from}: {body}\n"));
-        } else {
-            let max = self.settings.max_offline;
-            let at_ms = self.clock.unix_ms(now);
-            let queue = &mut self.account(to).offline;
-            if queue.len() >= max {
-                return self
-                    .outbox
-                    .owned(conn, format!("Error. {to}'s mailbox is full\n"));
+        let backlog = self.accounts.get(to).is_some_and(|a| !a.offline.is_empty());
+        match self.online.get(to) {
+            // Online with an empty queue: straight through. Otherwise queue behind the
+            // backlog so the recipient sees everything in order.
+            Some(&dest) if !backlog => self.outbox.owned(dest, format!("{from}: {body}\n")),
+            _ => {
+                let max = self.settings.max_offline;
+                let at_ms = self.clock.unix_ms(now);
+                let queue = &mut self.account(to).offline;
+                if queue.len() >= max {
+                    return self
+                        .outbox
+                        .owned(conn, format!("Error. {to}'s mailbox is full\n"));
+                }
+                queue.push_back(Queued {
+                    from: from.to_string(),
+                    at_ms,
+                    text: body.to_string(),
+                });
+                let record = Record::Offline {
+                    to: to.to_string(),
+                    from: from.to_string(),
+                    at_ms,
+                    text: body.to_string(),
+                };
+                self.outbox.record(record, Undo::PopOffline(to.to_string()));
             }
-            queue.push_back(Queued {
-                from: from.to_string(),
-                at_ms,
-                text: body.to_string(),
-            });
-            let record = Record::Offline {
-                to: to.to_string(),
-                from: from.to_string(),
-                at_ms,
-                text: body.to_string(),
-            };
-            self.outbox.record(record, Undo::PopOffline(to.to_string()));
         }
         self.remember(now, from, Audience::User(to.to_string()), body);
     }

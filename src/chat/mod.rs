@@ -49,6 +49,9 @@ pub enum Action {
     Close(ConnId),
     /// Send what is queued, then close.
     CloseAfterFlush(ConnId),
+    /// Call [`Chat::handle_flushed`] once this connection's output is all written: the core
+    /// has more queued offline messages for it and hands them out a buffer-full at a time.
+    NotifyWhenFlushed(ConnId),
 }
 
 /// A framing problem the loop found in a connection's input.
@@ -144,7 +147,11 @@ pub struct Settings {
     pub login_timeout: Duration,
     pub heartbeat: Option<Duration>,
     pub register: bool,
+    pub presence: bool,
     pub replace_duplicate: bool,
+    /// Bytes of queued offline messages handed out per step, so a large backlog never
+    /// overflows the output cap (a quarter of `--max-output`).
+    pub delivery_budget: usize,
     pub max_offline: usize,
     pub history: usize,
     pub plain_credentials: bool,
@@ -158,6 +165,8 @@ impl From<&Config> for Settings {
             login_timeout: c.login_timeout,
             heartbeat: c.heartbeat,
             register: c.register,
+            presence: c.presence,
+            delivery_budget: (c.max_output / 4).max(1),
             replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
             max_offline: c.max_offline,
             history: c.history,
@@ -274,6 +283,11 @@ impl Chat {
             self.logout(conn, &user, now);
         }
         self.sessions.remove(&conn);
+    }
+
+    /// The output of `conn` is all written, as asked by `Action::NotifyWhenFlushed`.
+    pub fn handle_flushed(&mut self, conn: ConnId, now: Instant) {
+        self.delivery_step(conn, now);
     }
 
     /// Fire every due hint; each is re-checked against the state it is about.
@@ -468,6 +482,7 @@ impl Chat {
                 Some(hb) => s.last_heard + hb,
                 None => return,
             },
+            TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
             _ => return,
         };
         if deadline > now {
@@ -485,6 +500,7 @@ impl Chat {
                 log::info!("{conn:?} heartbeat timeout");
                 self.drop_connection(conn, now);
             }
+            TimerKind::Deliver => {}
         }
     }
 
@@ -578,6 +594,9 @@ impl Chat {
                 for m in msgs.into_iter().rev() {
                     q.push_front(m);
                 }
+            }
+            Undo::RetryDelivery(conn) => {
+                self.arm(conn, TimerKind::Deliver, now + Duration::from_secs(1));
             }
             Undo::PopHistory(evicted) => {
                 self.history.pop_back();

@@ -25,6 +25,8 @@ pub enum Undo {
     PopOffline(String),
     /// Put messages handed out at login back at the front of the queue.
     Requeue(String, Vec<super::Queued>),
+    /// Try handing out the queue of this connection's user again a little later.
+    RetryDelivery(ConnId),
     /// Drop the newest history entry, restoring the one its arrival evicted.
     PopHistory(Option<super::HistoryEntry>),
 }

@@ -15,6 +15,8 @@ fn settings() -> Settings {
         register: true,
         replace_duplicate: false,
         max_offline: 1000,
+        delivery_budget: 1 << 18,
+        presence: true,
         history: 100,
         plain_credentials: false,
     }
@@ -30,6 +32,8 @@ struct Sim {
     /// What the simulated store answers to the next commit.
     store_ok: bool,
     committed: Vec<Record>,
+    /// Connections the core asked to hear about once their output is written.
+    notify: Vec<usize>,
 }
 
 impl Sim {
@@ -47,6 +51,7 @@ impl Sim {
             closed: Vec::new(),
             store_ok: true,
             committed: Vec::new(),
+            notify: Vec::new(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Sim {
                     .push_str(std::str::from_utf8(p.as_bytes()).expect("utf8")),
                 Action::Close(ConnId(k)) => self.closed.push((k, "now")),
                 Action::CloseAfterFlush(ConnId(k)) => self.closed.push((k, "after flush")),
+                Action::NotifyWhenFlushed(ConnId(k)) => self.notify.push(k),
             }
         }
     }
@@ -113,6 +119,15 @@ impl Sim {
         self.line(k, pass, secs);
         let got = self.take(k);
         assert!(got.contains(text::WELCOME), "{user} login failed: {got:?}");
+    }
+
+    /// The loop wrote everything it was asked to tell the core about.
+    fn flushed(&mut self, secs: u64) {
+        let now = self.at(secs);
+        for k in std::mem::take(&mut self.notify) {
+            self.chat.handle_flushed(ConnId(k), now);
+        }
+        self.settle();
     }
 
     fn take_all(&mut self) {
@@ -592,4 +607,77 @@ fn heartbeat_closes_silent_connections() {
     assert_eq!(s.take(2), "yoda logged out\n");
     s.tick(50);
     assert_eq!(s.closed.len(), 2);
+}
+
+#[test]
+fn a_large_backlog_is_handed_out_a_budget_at_a_time_in_order() {
+    let mut s = Sim::with(Settings {
+        delivery_budget: 30,
+        ..settings()
+    });
+    s.login(1, "yoda", "wise", 0);
+    for i in 0..5 {
+        s.line(1, &format!("message luke msg-{i}"), 0);
+    }
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    // "yoda: msg-0\n" is 12 bytes: two fit in 30.
+    assert_eq!(
+        s.take(2),
+        format!("Username: {}yoda: msg-0\nyoda: msg-1\n", text::WELCOME)
+    );
+    assert_eq!(s.notify, vec![2]);
+    // Something sent to luke meanwhile queues behind the backlog, keeping the order.
+    s.line(1, "message luke late", 1);
+    assert_eq!(s.take(2), "");
+    s.flushed(2);
+    assert_eq!(s.take(2), "yoda: msg-2\nyoda: msg-3\n");
+    s.flushed(2);
+    assert_eq!(s.take(2), "yoda: msg-4\nyoda: late\n");
+    assert!(s.notify.is_empty(), "backlog done");
+    s.line(1, "message luke direct", 3);
+    assert_eq!(s.take(2), "yoda: direct\n");
+    let delivered: u32 = s
+        .committed
+        .iter()
+        .map(|r| match r {
+            Record::Delivered { count, .. } => *count,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(delivered, 6);
+}
+
+#[test]
+fn a_failed_delivery_step_sends_nothing_and_retries_later() {
+    let mut s = Sim::with(Settings {
+        delivery_budget: 12,
+        ..settings()
+    });
+    s.login(1, "yoda", "wise", 0);
+    s.line(1, "message luke msg-0", 0);
+    s.line(1, "message luke msg-1", 0);
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    assert!(s.take(2).ends_with("yoda: msg-0\n"));
+    s.store_ok = false;
+    s.flushed(1);
+    assert_eq!(s.take(2), "", "not sent: it could not be recorded");
+    s.store_ok = true;
+    s.tick(2);
+    assert_eq!(s.take(2), "yoda: msg-1\n");
+}
+
+#[test]
+fn no_presence_mode_sends_no_presence_lines() {
+    let mut s = Sim::with(Settings {
+        presence: false,
+        ..settings()
+    });
+    s.login(1, "yoda", "wise", 0);
+    s.login(2, "hans", "falcon*solo", 0);
+    s.line(2, "logout", 1);
+    assert_eq!(s.take(1), "");
+    s.line(1, "whoelsesince 10", 2);
+    assert_eq!(s.take(1), "hans\n");
 }
