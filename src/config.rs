@@ -34,6 +34,9 @@ pub struct Config {
     pub max_clients: usize,
     pub login_timeout: Duration,
     pub register: bool,
+    /// Send `<user> logged in/out` lines (the protocol's default; off for very large servers,
+    /// where telling every user about every login is quadratic traffic).
+    pub presence: bool,
     pub duplicate_login: DuplicateLogin,
     pub fsync: FsyncPolicy,
     /// Messages kept for `CH`/`history`.
@@ -64,6 +67,7 @@ impl Default for Config {
             max_clients: 100_000,
             login_timeout: Duration::from_secs(60),
             register: true,
+            presence: true,
             duplicate_login: DuplicateLogin::Refuse,
             fsync: FsyncPolicy::Always,
             history: 10_000,
@@ -140,6 +144,11 @@ fn options() -> getopts::Options {
         "",
         "no-register",
         "refuse unknown usernames instead of creating accounts",
+    );
+    o.optflag(
+        "",
+        "no-presence",
+        "do not send logged in/out lines (for very many users)",
     );
     o.optopt("", "duplicate-login", "refuse (default) or replace", "MODE");
     o.optopt("", "fsync", "always (default) or never", "MODE");
@@ -257,6 +266,7 @@ impl Cli {
             );
         }
         c.register = !m.opt_present("no-register");
+        c.presence = !m.opt_present("no-presence");
         c.plain_credentials = m.opt_present("plain-credentials");
         c.repair = m.opt_present("repair");
         c.duplicate_login = match m.opt_str("duplicate-login").as_deref() {
@@ -313,6 +323,8 @@ mod tests {
         assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(c.max_line, 100);
         assert!(!c.register);
+        assert!(c.presence);
+        assert!(!run("--no-presence 1").presence);
         assert_eq!(c.duplicate_login, DuplicateLogin::Replace);
         assert_eq!(c.fsync, FsyncPolicy::Never);
         let c = run("--compact-bytes 4096 --max-offline 3 --history 7 --repair 0");

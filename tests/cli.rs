@@ -78,7 +78,10 @@ fn missing_credentials_names_the_file() {
 fn malformed_credentials_names_file_and_line() {
     let dir = scratch_dir();
     std::fs::write(dir.join("creds"), "yoda wise\nhans\n").expect("write creds");
-    let o = run(&dir, &["--credentials", "creds", "--bind", "127.0.0.1", "0"]);
+    let o = run(
+        &dir,
+        &["--credentials", "creds", "--bind", "127.0.0.1", "0"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("creds:2:"), "{err}");
