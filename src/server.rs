@@ -13,6 +13,9 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 const LISTENER: Token = Token(usize::MAX);
+/// errno values for "too many open files" (system-wide, per process).
+const ENFILE: i32 = 23;
+const EMFILE: i32 = 24;
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
 /// Emptied output buffers kept for reuse, so fan-out does not allocate per iteration.
@@ -46,6 +49,10 @@ struct Server {
     /// Connections whose output was all written while the core waited for that.
     flushed: Vec<usize>,
     spare: Vec<Vec<u8>>,
+    /// Accepting stopped for lack of file descriptors.
+    accept_paused: bool,
+    /// Connections closed so far (tells a paused accept that descriptors were freed).
+    closed: u64,
 }
 
 fn push_dirty(c: &mut Connection, k: usize, dirty: &mut Vec<usize>) {
@@ -84,6 +91,8 @@ pub fn run(
         unread: Vec::new(),
         flushed: Vec::new(),
         spare: Vec::new(),
+        accept_paused: false,
+        closed: 0,
     };
     let mut events = Events::with_capacity(1024);
     loop {
@@ -97,12 +106,16 @@ pub fn run(
             other => other?,
         }
         let now = Instant::now();
+        let closed_before = server.closed;
         for k in std::mem::take(&mut server.unread) {
             server.read(k, now);
         }
         for event in events.iter() {
             match event.token() {
-                LISTENER => server.accept(now)?,
+                LISTENER => {
+                    server.accept_paused = false;
+                    server.accept(now)?;
+                }
                 Token(k) => {
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         server.read(k, now);
@@ -115,6 +128,12 @@ pub fn run(
         }
         server.chat.handle_timeout(now);
         server.settle(now);
+        if server.accept_paused && server.closed != closed_before {
+            // Descriptors were freed: edge-triggered, so nobody else will say the backlog waits.
+            server.accept_paused = false;
+            server.accept(now)?;
+            server.settle(now);
+        }
     }
 }
 
@@ -133,8 +152,12 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) if would_block(&e) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.raw_os_error().is_some_and(|c| c == 23 || c == 24) => {
-                    log::warn!("accept: {e} (raise the open-file limit)");
+                Err(e) if e.raw_os_error().is_some_and(|c| c == ENFILE || c == EMFILE) => {
+                    // Out of descriptors: the backlog waits; retry when a connection closes.
+                    if !self.accept_paused {
+                        log::warn!("accept: {e} (raise the open-file limit)");
+                    }
+                    self.accept_paused = true;
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
@@ -209,6 +232,7 @@ impl Server {
             for k in std::mem::take(&mut self.dead) {
                 if let Some(mut conn) = self.conns.try_remove(k) {
                     let _ = self.poll.registry().deregister(&mut conn.stream);
+                    self.closed += 1;
                     log::info!("{:?} closed", ConnId(k));
                     self.chat.handle_disconnect(ConnId(k), now);
                 }

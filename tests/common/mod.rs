@@ -182,7 +182,11 @@ fn show(bytes: &[u8]) -> String {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect to chatserver");
+        Client::from_stream(TcpStream::connect(addr).expect("connect to chatserver"))
+    }
+
+    /// Wrap a stream connected elsewhere (for example by a helper thread).
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
         stream.set_nodelay(true).unwrap();
         let name = format!("client:{}", stream.local_addr().unwrap().port());
@@ -208,6 +212,29 @@ impl Client {
     /// Half-close: no more input from this client; replies can still arrive.
     pub fn shutdown_write(&mut self) {
         self.stream.shutdown(Shutdown::Write).unwrap();
+    }
+
+    /// Whether exactly `buf.len()` bytes arrive within `wait` (they are consumed into `buf`).
+    pub fn try_read_exact(&mut self, buf: &mut [u8], wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        while self.pending.len() < buf.len() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            match self.fill() {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        self.stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        if self.pending.len() < buf.len() {
+            return false;
+        }
+        buf.copy_from_slice(&self.pending[..buf.len()]);
+        self.pending.drain(..buf.len());
+        true
     }
 
     /// Read once into `pending`; `Ok(0)` on EOF.
