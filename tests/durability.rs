@@ -666,3 +666,48 @@ fn offline_mailbox_is_bounded() {
     yoda.login("yoda", "wise");
     assert_eq!(yoda.call("message luke again"), "");
 }
+
+/// No false ack through the core's rollback: an account created by a command whose commit fails
+/// must not be welcomed, even when offline messages were already queued under that name (a
+/// journal can hold them, for example after an operator removed the account from
+/// credentials.txt): the delivery step inside the login must not replace the account's fallback.
+#[test]
+fn failed_account_commit_never_sends_the_welcome_line() {
+    use chatserver::chat::{Action, Chat, Settings};
+    use chatserver::config::Config;
+    use chatserver::record::Record;
+    use chatserver::session::ConnId;
+    use std::time::{Instant, SystemTime};
+
+    let config = Config::default();
+    let credentials = chatserver::credentials::Credentials::parse("yoda wise\n").expect("parse");
+    let now = Instant::now();
+    let mut chat = Chat::new(
+        Settings::from(&config),
+        credentials,
+        now,
+        SystemTime::now(),
+        [1; 32],
+    );
+    chat.replay(Record::Offline {
+        to: "ghost".into(),
+        from: "yoda".into(),
+        at_ms: 1,
+        text: "boo".into(),
+    });
+    let conn = ConnId(0);
+    chat.handle_connect(conn, None, now);
+    chat.handle_line(conn, "register ghost pw", now);
+    assert!(!chat.pending_records().is_empty());
+    chat.handle_commit(false, now);
+    let sent: String = chat
+        .drain_actions()
+        .filter_map(|a| match a {
+            Action::Send(_, p) => Some(String::from_utf8_lossy(p.as_bytes()).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert!(!sent.contains("Welcome"), "false ack: {sent:?}");
+    assert!(sent.ends_with(&format!("{STORAGE}Username: ")), "{sent:?}");
+    assert!(!chat.credentials().contains("ghost"));
+}

@@ -95,8 +95,14 @@ impl Outbox {
         &self.actions[mark.actions..]
     }
 
+    /// What the current command sends instead of its actions if the commit fails. The first
+    /// call of a command wins: a command that fails as a whole (account creation) must not be
+    /// overridden by a step inside it (the offline delivery of the login it performs), or a
+    /// failed account would still be welcomed.
     pub fn set_fallback(&mut self, actions: Vec<Action>) {
-        self.fallback = Some(actions);
+        if self.fallback.is_none() {
+            self.fallback = Some(actions);
+        }
     }
 
     /// Close the command begun at `mark`: if it wrote records it becomes a transaction.
