@@ -218,6 +218,7 @@ impl Chat {
 
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
     fn complete_login(&mut self, conn: ConnId, user: &str, now: Instant) {
+        let mark = self.outbox.mark();
         let replaced = self.online.get(user).copied();
         if let Some(old) = replaced {
             self.replace_session(old, user);
@@ -235,23 +236,21 @@ impl Chat {
         self.online.insert(user.clone(), conn);
         self.arm(conn, TimerKind::Idle, now + self.settings.timeout);
         log::info!("{conn:?} {user} logged in");
-        let mark = self.outbox.mark();
         self.outbox.text(conn, text::WELCOME);
+        let first_message = self.outbox.since(mark).len();
         self.deliver_offline(conn, &user);
-        let delivered = self
-            .outbox
-            .since(mark)
+        let delivered = self.outbox.since(mark)[first_message..]
             .iter()
-            .filter(|a| matches!(a, Action::Send(..)))
-            .count()
-            - 1;
+            .take_while(|a| matches!(a, Action::Send(..)))
+            .count();
         if replaced.is_none() {
             self.presence(&user, "logged in");
         }
         if delivered > 0 {
-            // If the delivery cannot be recorded the messages stay queued: log in without them.
+            // If the delivery cannot be recorded the messages stay queued: log in without them
+            // (everything else this login did, such as replacing an old session, still stands).
             let mut fallback: Vec<Action> = self.outbox.since(mark).to_vec();
-            fallback.drain(1..1 + delivered);
+            fallback.drain(first_message..first_message + delivered);
             self.outbox.set_fallback(fallback);
         }
     }

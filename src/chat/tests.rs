@@ -681,3 +681,32 @@ fn no_presence_mode_sends_no_presence_lines() {
     s.line(1, "whoelsesince 10", 2);
     assert_eq!(s.take(1), "hans\n");
 }
+
+#[test]
+fn failed_delivery_commit_in_replace_mode_still_closes_the_old_session() {
+    let mut s = Sim::with(Settings {
+        replace_duplicate: true,
+        delivery_budget: 12,
+        ..settings()
+    });
+    s.login(2, "hans", "falcon*solo", 0);
+    s.line(2, "message luke m-0", 0);
+    s.line(2, "message luke m-1", 0);
+    s.connect(3, 0);
+    s.line(3, "login luke jedi", 0);
+    assert!(s.take(3).ends_with("hans: m-0\n"), "one budget handed out");
+    s.notify.clear();
+    // luke logs in elsewhere while m-1 is still queued; recording its delivery fails.
+    s.store_ok = false;
+    s.connect(4, 1);
+    s.line(4, "login luke jedi", 1);
+    assert_eq!(
+        s.take(3),
+        "You have been logged out: luke logged in from another connection\n"
+    );
+    assert!(s.closed.contains(&(3, "after flush")));
+    assert_eq!(s.take(4), format!("Username: {}", text::WELCOME));
+    s.store_ok = true;
+    s.tick(3);
+    assert_eq!(s.take(4), "hans: m-1\n", "retried once storage is back");
+}
