@@ -9,7 +9,9 @@
 //! - [`chat`]: the sans-IO core: every rule of the protocol, driven by `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
-//! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
+//! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery
+//!   (`format`: the line format and loader; `files`: atomic replace and append-with-undo;
+//!   `accounts`: credentials.txt).
 //! - [`connection`]: a socket with its bounded line framer and bounded output buffer.
 //! - [`server`]: the thin mio loop that ties them together.
 //!

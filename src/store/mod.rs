@@ -1,0 +1,346 @@
+//! Durable state on disk: the credentials file (accounts) and, in the data directory, an
+//! append-only journal of checksummed [`Record`] lines plus a snapshot it is compacted into.
+//!
+//! File format (both `journal.log` and `snapshot.log`), one record per line, readable with `less`:
+//! a header `chatserver <kind> <generation>`, then `<16 hex digits of SHA-256(text)> <text>`,
+//! where the header is checksummed the same way.
+//!
+//! Generations: compaction writes snapshot G+1 (everything so far) and then a fresh journal G+1.
+//! At start-up a journal older than the snapshot is already contained in it and is discarded, so a
+//! crash between the two renames never applies a record twice; a journal newer than the snapshot
+//! means the snapshot it continues is missing, which is refused rather than silently losing it.
+//!
+//! Recovery: a bad last journal line is a write torn by a crash (nothing in it was acknowledged)
+//! and is cut off with a warning. A bad line anywhere else, or anywhere in a snapshot (written
+//! atomically, so never torn), stops start-up naming the file and byte offset; `--repair` cuts the
+//! file there instead. A torn unterminated last line of credentials.txt is cut off likewise.
+//!
+//! Commit: accounts first (credentials.txt, always fsynced), then the journal (fdatasync unless
+//! `--fsync never`). Any error cuts both files back to their previous length, so a failed batch
+//! leaves nothing behind; a file that cannot be cut back is cut before its next append, and the
+//! commit fails until it can be. The store never decides chat semantics: it writes what the core
+//! emits and reads it back, so new record kinds need no change here.
+//! The data directory is locked (`lock`) so two servers never append to one journal.
+
+mod accounts;
+mod files;
+mod format;
+
+pub use accounts::{hash_credentials_file, load_credentials};
+pub use files::{os_random, write_atomic};
+pub use format::encode_line;
+
+use crate::config::{Config, FsyncPolicy};
+use crate::credentials::Credentials;
+use crate::record::Record;
+use accounts::open_credentials;
+use files::{sync_dir, truncate, write_temp, AppendFile};
+use format::{header, load, Tail};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+const JOURNAL: &str = "journal.log";
+const SNAPSHOT: &str = "snapshot.log";
+const LOCK: &str = "lock";
+/// After a failed compaction, wait for this much more journal before trying again, so a full
+/// disk is not hammered with snapshot writes every loop iteration.
+const COMPACT_RETRY_BYTES: u64 = 256 * 1024;
+
+/// Why the store could not open; each names the file so the operator can act.
+#[derive(Debug)]
+pub enum StoreError {
+    Io(PathBuf, io::Error),
+    Credentials {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    /// A record before the tail failed its checksum or did not parse.
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: &'static str,
+    },
+    /// The files do not belong together (for example a journal whose snapshot is missing).
+    Inconsistent {
+        path: PathBuf,
+        reason: String,
+    },
+    /// Another process holds the data directory.
+    Locked(PathBuf),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            StoreError::Credentials { path, line, reason } => {
+                write!(f, "{}:{line}: {reason}", path.display())
+            }
+            StoreError::Corrupt {
+                path,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "{}: corrupt record at byte offset {offset} ({reason}); start with --repair to \
+                 truncate the file there, losing everything from that offset on",
+                path.display()
+            ),
+            StoreError::Inconsistent { path, reason } => write!(
+                f,
+                "{}: {reason} (start with --repair to use what is there)",
+                path.display()
+            ),
+            StoreError::Locked(p) => {
+                write!(f, "{}: in use by another chatserver process", p.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The durable side of the server. See the module doc for the formats and guarantees.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    credentials: AppendFile,
+    /// credentials.txt does not end in a newline; add one before the next append.
+    needs_newline: bool,
+    journal: AppendFile,
+    /// Generation of the newest snapshot; the journal appended to must carry the same one.
+    generation: u64,
+    /// A compaction put its snapshot in place but could not replace the journal: the old
+    /// journal is superseded, so nothing may be appended to it until it is replaced.
+    journal_stale: bool,
+    snapshot_len: u64,
+    sync: bool,
+    /// Reused encode buffers.
+    buf: Vec<u8>,
+    accounts_buf: Vec<u8>,
+    compact_bytes: u64,
+    /// Journal length below which a failed compaction is not retried.
+    compact_retry_at: u64,
+    /// Holds the data directory's lock for the life of the store.
+    _lock: File,
+}
+
+impl Store {
+    /// Open (creating the data directory if needed), recover, and return the accounts and the
+    /// records to replay, snapshot first.
+    pub fn open(config: &Config) -> Result<(Store, Credentials, Vec<Record>), StoreError> {
+        let io_at = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e| StoreError::Io(p, e)
+        };
+        let cred_path = config.credentials.clone();
+        let (credentials, needs_newline) = open_credentials(&cred_path)?;
+        let dir = config.data_dir.clone();
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+            sync_dir(&dir).map_err(io_at(&dir))?;
+        }
+        let lock_path = dir.join(LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_at(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir)),
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::Io(lock_path, e)),
+        }
+        let snap_path = dir.join(SNAPSHOT);
+        let journal_path = dir.join(JOURNAL);
+        let snapshot = load(&snap_path, "snapshot", Tail::Strict, config.repair)?;
+        let journal = load(&journal_path, "journal", Tail::Torn, config.repair)?;
+        let mut generation = 0;
+        let mut snapshot_len = 0;
+        let mut records = Vec::new();
+        if let Some(s) = snapshot {
+            if s.cut {
+                truncate(&snap_path, s.good_len).map_err(io_at(&snap_path))?;
+            }
+            generation = s.generation;
+            snapshot_len = s.good_len;
+            records = s.records;
+        }
+        let mut fresh_journal = true;
+        if let Some(j) = journal.filter(|j| j.good_len > 0) {
+            if j.generation > generation && !config.repair {
+                return Err(StoreError::Inconsistent {
+                    path: journal_path,
+                    reason: format!(
+                        "journal of generation {} continues a snapshot of that generation, but \
+                         {} is of generation {generation} (missing or replaced)",
+                        j.generation,
+                        snap_path.display()
+                    ),
+                });
+            }
+            if j.generation >= generation {
+                generation = j.generation;
+                records.extend(j.records);
+                if j.cut {
+                    truncate(&journal_path, j.good_len).map_err(io_at(&journal_path))?;
+                }
+                fresh_journal = false;
+            } else {
+                log::info!(
+                    "{}: generation {} already in the snapshot; starting a new journal",
+                    journal_path.display(),
+                    j.generation
+                );
+            }
+        }
+        if fresh_journal {
+            // Missing, empty, torn header, or superseded by the snapshot.
+            write_atomic(&journal_path, &header("journal", generation))
+                .map_err(io_at(&journal_path))?;
+        }
+        let journal = AppendFile::open(&journal_path).map_err(io_at(&journal_path))?;
+        let store = Store {
+            credentials: AppendFile::open(&cred_path).map_err(io_at(&cred_path))?,
+            needs_newline,
+            dir,
+            generation,
+            journal_stale: false,
+            snapshot_len,
+            sync: config.fsync == FsyncPolicy::Always,
+            buf: Vec::new(),
+            accounts_buf: Vec::new(),
+            compact_bytes: config.compact_bytes,
+            compact_retry_at: journal.len,
+            journal,
+            _lock: lock,
+        };
+        Ok((store, credentials, records))
+    }
+
+    /// Group commit: append every record of one loop iteration and sync once per file.
+    /// On error nothing of this batch remains on disk and the caller rolls back in memory.
+    pub fn commit(&mut self, records: &[Record]) -> io::Result<()> {
+        if self.journal_stale {
+            self.reset_journal()?;
+        }
+        self.buf.clear();
+        self.accounts_buf.clear();
+        if self.needs_newline {
+            self.accounts_buf.push(b'\n');
+        }
+        let mut accounts = false;
+        for r in records {
+            match r {
+                Record::Account { user, secret } => {
+                    accounts = true;
+                    self.accounts_buf
+                        .extend_from_slice(format!("{user} {secret}\n").as_bytes());
+                }
+                other => encode_line(&other.to_string(), &mut self.buf)?,
+            }
+        }
+        // Accounts first: journal records may name them. Always synced: a welcome line must
+        // never precede its account on disk, whatever `--fsync` says.
+        let credentials_before = self.credentials.len;
+        if accounts {
+            self.credentials.append(&self.accounts_buf, true)?;
+        }
+        if !self.buf.is_empty() {
+            if let Err(e) = self.journal.append(&self.buf, self.sync) {
+                if accounts {
+                    self.credentials.rollback(credentials_before);
+                }
+                return Err(e);
+            }
+        }
+        if accounts {
+            self.needs_newline = false;
+        }
+        Ok(())
+    }
+
+    /// Whether the journal has grown enough to be worth compacting.
+    pub fn wants_compaction(&self) -> bool {
+        self.journal_stale
+            || (self.journal.len > self.compact_bytes.saturating_add(self.snapshot_len)
+                && self.journal.len >= self.compact_retry_at)
+    }
+
+    /// Replace snapshot + journal by a snapshot of `state` (the core's durable state, every
+    /// record of which is committed) and an empty journal. On failure the store stays usable:
+    /// either nothing changed, or commits replace the superseded journal first.
+    pub fn compact(&mut self, state: &[Record]) -> io::Result<()> {
+        let result = if self.journal_stale {
+            self.reset_journal()
+        } else {
+            self.write_snapshot(state)
+        };
+        if result.is_err() {
+            self.compact_retry_at = self.journal.len.saturating_add(COMPACT_RETRY_BYTES);
+        }
+        result
+    }
+
+    fn write_snapshot(&mut self, state: &[Record]) -> io::Result<()> {
+        let generation = self.generation + 1;
+        let mut bytes = header("snapshot", generation);
+        for r in state {
+            encode_line(&r.to_string(), &mut bytes)?;
+        }
+        let snap_path = self.dir.join(SNAPSHOT);
+        let journal_path = self.dir.join(JOURNAL);
+        // Both new files are complete on disk before either takes its name, so running out of
+        // space leaves the old pair untouched.
+        let snap_tmp = write_temp(&snap_path, &bytes)?;
+        let journal_tmp = match write_temp(&journal_path, &header("journal", generation)) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = fs::remove_file(&snap_tmp);
+                return Err(e);
+            }
+        };
+        if let Err(e) = fs::rename(&snap_tmp, &snap_path) {
+            let _ = fs::remove_file(&snap_tmp);
+            let _ = fs::remove_file(&journal_tmp);
+            return Err(e);
+        }
+        // From here the snapshot supersedes the journal: never append to the old one again.
+        self.generation = generation;
+        self.snapshot_len = bytes.len() as u64;
+        self.journal_stale = true;
+        // The snapshot's rename is durable before the journal's, so no crash can leave a
+        // new journal next to an old snapshot.
+        sync_dir(&snap_path)?;
+        fs::rename(&journal_tmp, &journal_path)?;
+        sync_dir(&journal_path)?;
+        self.journal = AppendFile::open(&journal_path)?;
+        self.journal_stale = false;
+        log::info!(
+            "compacted the journal into a {} byte snapshot (generation {generation})",
+            bytes.len()
+        );
+        Ok(())
+    }
+
+    /// Put an empty journal of the current generation in place of a superseded one.
+    fn reset_journal(&mut self) -> io::Result<()> {
+        let journal_path = self.dir.join(JOURNAL);
+        write_atomic(&journal_path, &header("journal", self.generation))?;
+        self.journal = AppendFile::open(&journal_path)?;
+        self.journal_stale = false;
+        Ok(())
+    }
+
+    /// Current journal size in bytes (for tests and stats).
+    pub fn journal_len(&self) -> u64 {
+        self.journal.len
+    }
+}
+
+#[cfg(test)]
+mod tests;

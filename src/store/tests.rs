@@ -1,0 +1,557 @@
+//! Store tests: real files in scratch directories, failures from /dev/full.
+
+use super::*;
+use crate::chat::{Chat, Settings};
+use crate::credentials::Secret;
+use crate::record::Audience;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Instant, SystemTime};
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "chatserver-store-{name}-{}-{:?}",
+            std::process::id(),
+            Instant::now()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn config(&self, credentials: &str) -> Config {
+        let path = self.0.join("credentials.txt");
+        if !path.exists() {
+            fs::write(&path, credentials).expect("write credentials");
+        }
+        Config {
+            credentials: path,
+            data_dir: self.0.join("data"),
+            ..Config::default()
+        }
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.0.join("data").join(JOURNAL)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(c: &Config) -> (Store, Credentials, Vec<Record>) {
+    match Store::open(c) {
+        Ok(v) => v,
+        Err(e) => panic!("open: {e}"),
+    }
+}
+
+fn offline(to: &str, n: u64) -> Record {
+    Record::Offline {
+        to: to.into(),
+        from: "yoda".into(),
+        at_ms: n,
+        text: format!("message {n}"),
+    }
+}
+
+fn block(by: &str, user: &str) -> Record {
+    Record::Block {
+        by: by.into(),
+        user: user.into(),
+    }
+}
+
+fn chat_of(c: &Config, credentials: Credentials, records: Vec<Record>) -> Chat {
+    let mut chat = Chat::new(
+        Settings::from(c),
+        credentials,
+        Instant::now(),
+        SystemTime::now(),
+        [0; 32],
+    );
+    for r in records {
+        chat.replay(r);
+    }
+    chat
+}
+
+/// Byte offset at which the `n`th line (0 = header) of a file starts.
+fn line_start(path: &Path, n: usize) -> u64 {
+    let bytes = fs::read(path).expect("read");
+    let mut offset = 0;
+    for _ in 0..n {
+        offset += bytes[offset..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("line")
+            + 1;
+    }
+    offset as u64
+}
+
+#[test]
+fn commits_read_back_in_order_and_accounts_go_to_credentials() {
+    let s = Scratch::new("roundtrip");
+    let c = s.config("yoda wise");
+    let (mut store, creds, records) = open(&c);
+    assert_eq!(creds.len(), 1);
+    assert!(records.is_empty());
+    let ann = Record::Account {
+        user: "ann".into(),
+        secret: Secret::hashed("pw", [9; 16]),
+    };
+    store
+        .commit(&[ann, offline("luke", 1), block("luke", "hans")])
+        .expect("commit");
+    store.commit(&[offline("luke", 2)]).expect("commit");
+    drop(store);
+    let text = fs::read_to_string(&c.credentials).expect("read");
+    assert!(text.starts_with("yoda wise\nann $sha256$0909"), "{text:?}");
+    assert!(text.ends_with('\n'));
+    let journal = fs::read_to_string(s.journal()).expect("read");
+    assert!(journal
+        .lines()
+        .next()
+        .is_some_and(|l| l.ends_with(" chatserver journal 0")));
+    assert!(
+        journal.contains(" offline luke yoda 1 message 1\n"),
+        "{journal}"
+    );
+    let (_, creds, records) = open(&c);
+    assert!(creds.get("ann").is_some_and(|s| s.verify("pw")));
+    assert!(creds.get("yoda").is_some_and(|s| s.verify("wise")));
+    assert_eq!(
+        records,
+        vec![
+            offline("luke", 1),
+            block("luke", "hans"),
+            offline("luke", 2)
+        ]
+    );
+}
+
+#[test]
+fn torn_journal_tail_is_cut_with_nothing_else_lost() {
+    let s = Scratch::new("torn");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    for n in 1..=3 {
+        store.commit(&[offline("luke", n)]).expect("commit");
+    }
+    drop(store);
+    let third = line_start(&s.journal(), 3);
+    let len = fs::metadata(s.journal()).expect("meta").len();
+    let f = OpenOptions::new()
+        .write(true)
+        .open(s.journal())
+        .expect("open");
+    f.set_len(len - 7).expect("truncate");
+    drop(f);
+    let (mut store, _, records) = open(&c);
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 2)]);
+    assert_eq!(fs::metadata(s.journal()).expect("meta").len(), third);
+    store.commit(&[offline("luke", 4)]).expect("commit");
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records.len(), 3);
+}
+
+#[test]
+fn corrupt_middle_names_file_and_offset_and_repair_cuts_there() {
+    let s = Scratch::new("corrupt");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    for n in 1..=3 {
+        store.commit(&[offline("luke", n)]).expect("commit");
+    }
+    drop(store);
+    let second = line_start(&s.journal(), 2);
+    let mut bytes = fs::read(s.journal()).expect("read");
+    let i = second as usize + 30;
+    bytes[i] ^= 0x01;
+    fs::write(s.journal(), &bytes).expect("write");
+    match Store::open(&c) {
+        Err(e @ StoreError::Corrupt { offset, .. }) => {
+            assert_eq!(offset, second);
+            let text = e.to_string();
+            assert!(text.contains("journal.log"), "{text}");
+            assert!(text.contains(&format!("byte offset {second}")), "{text}");
+        }
+        other => panic!("expected Corrupt, got {:?}", other.map(|_| ())),
+    }
+    // Refusing changed nothing.
+    assert_eq!(fs::read(s.journal()).expect("read"), bytes);
+    let repair = Config {
+        repair: true,
+        ..c.clone()
+    };
+    let (mut store, _, records) = open(&repair);
+    assert_eq!(records, vec![offline("luke", 1)]);
+    assert_eq!(fs::metadata(s.journal()).expect("meta").len(), second);
+    store.commit(&[offline("luke", 9)]).expect("commit");
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 9)]);
+}
+
+#[test]
+fn a_bad_snapshot_line_is_corruption_even_at_the_end() {
+    let s = Scratch::new("snaptail");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store
+        .compact(&[offline("luke", 1), offline("luke", 2)])
+        .expect("compact");
+    drop(store);
+    let snap = s.0.join("data").join(SNAPSHOT);
+    let len = fs::metadata(&snap).expect("meta").len();
+    let f = OpenOptions::new().write(true).open(&snap).expect("open");
+    f.set_len(len - 3).expect("truncate");
+    drop(f);
+    assert!(matches!(
+        Store::open(&c),
+        Err(StoreError::Corrupt { offset, .. }) if offset == line_start(&snap, 2)
+    ));
+    let repair = Config {
+        repair: true,
+        ..c.clone()
+    };
+    let (_, _, records) = open(&repair);
+    assert_eq!(records, vec![offline("luke", 1)]);
+}
+
+#[test]
+fn a_journal_without_its_snapshot_is_refused() {
+    let s = Scratch::new("nosnap");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store.compact(&[offline("luke", 1)]).expect("compact");
+    store.commit(&[offline("luke", 2)]).expect("commit");
+    drop(store);
+    fs::remove_file(s.0.join("data").join(SNAPSHOT)).expect("rm");
+    let e = Store::open(&c).map(|_| ()).expect_err("must refuse");
+    assert!(matches!(e, StoreError::Inconsistent { .. }), "{e}");
+    let repair = Config {
+        repair: true,
+        ..c.clone()
+    };
+    let (_, _, records) = open(&repair);
+    assert_eq!(records, vec![offline("luke", 2)]);
+}
+
+/// A crash after the snapshot's rename but before the journal's: the old journal is
+/// already inside the snapshot, so a `delivered` in it must not be applied a second time.
+#[test]
+fn crash_between_snapshot_and_journal_reset_applies_each_record_once() {
+    let s = Scratch::new("gen");
+    let c = s.config("yoda wise\nluke force\n");
+    let (mut store, creds, _) = open(&c);
+    let batch = [
+        offline("luke", 1),
+        offline("luke", 2),
+        offline("luke", 3),
+        Record::Delivered {
+            to: "luke".into(),
+            count: 2,
+        },
+        offline("luke", 4),
+    ];
+    store.commit(&batch).expect("commit");
+    let chat = chat_of(&c, creds.clone(), batch.to_vec());
+    let state = chat.snapshot();
+    assert_eq!(state, vec![offline("luke", 3), offline("luke", 4)]);
+    let old_journal = fs::read(s.journal()).expect("read");
+    store.compact(&state).expect("compact");
+    drop(store);
+    fs::write(s.journal(), &old_journal).expect("put the old journal back");
+    let (_, creds, records) = open(&c);
+    assert_eq!(chat_of(&c, creds, records).snapshot(), state);
+    // The superseded journal was replaced by an empty one of the snapshot's generation.
+    let journal = fs::read_to_string(s.journal()).expect("read");
+    assert_eq!(journal.lines().count(), 1);
+    assert!(journal.ends_with(" chatserver journal 1\n"), "{journal}");
+}
+
+#[test]
+fn compaction_keeps_state_identical_and_shrinks_the_journal() {
+    let s = Scratch::new("compact");
+    let c = Config {
+        history: 50,
+        ..s.config("yoda wise\nluke force\nhans solo\n")
+    };
+    let (mut store, creds, _) = open(&c);
+    let mut chat = chat_of(&c, creds, Vec::new());
+    for round in 0..40u64 {
+        let mut batch = vec![
+            offline("luke", round),
+            block("hans", "yoda"),
+            Record::Unblock {
+                by: "hans".into(),
+                user: "yoda".into(),
+            },
+            Record::History {
+                at_ms: round,
+                from: "yoda".into(),
+                to: Audience::Everyone,
+                text: format!("broadcast {round}"),
+            },
+        ];
+        if round % 10 == 9 {
+            batch.push(Record::Delivered {
+                to: "luke".into(),
+                count: 8,
+            });
+        }
+        if round == 39 {
+            batch.push(block("luke", "hans"));
+        }
+        store.commit(&batch).expect("commit");
+        for r in batch {
+            chat.replay(r);
+        }
+    }
+    let before = chat.snapshot();
+    let journal_before = store.journal_len();
+    store.compact(&before).expect("compact");
+    assert!(store.journal_len() < journal_before / 10);
+    assert!(fs::metadata(s.journal()).expect("meta").len() < journal_before / 10);
+    store.commit(&[offline("luke", 100)]).expect("commit");
+    drop(store);
+    let (_, creds, records) = open(&c);
+    let mut after = chat_of(&c, creds, records);
+    let mut expected = before.clone();
+    expected.insert(
+        expected
+            .iter()
+            .position(|r| matches!(r, Record::History { .. }))
+            .expect("history"),
+        offline("luke", 100),
+    );
+    assert_eq!(after.snapshot(), expected);
+    after.replay(Record::Delivered {
+        to: "luke".into(),
+        count: 1,
+    });
+    assert_eq!(after.snapshot().len(), expected.len() - 1);
+    // Twice more: generations keep counting up and nothing is lost.
+    let (mut store, creds, records) = open(&c);
+    let state = chat_of(&c, creds, records).snapshot();
+    store.compact(&state).expect("compact");
+    store.compact(&state).expect("compact");
+    drop(store);
+    let (_, creds, records) = open(&c);
+    assert_eq!(chat_of(&c, creds, records).snapshot(), expected);
+    let snap = fs::read_to_string(s.0.join("data").join(SNAPSHOT)).expect("read");
+    assert!(snap
+        .lines()
+        .next()
+        .is_some_and(|l| l.ends_with(" chatserver snapshot 3")));
+}
+
+#[test]
+fn wants_compaction_past_the_threshold_and_backs_off_after_a_failure() {
+    let s = Scratch::new("threshold");
+    let c = Config {
+        compact_bytes: 1000,
+        ..s.config("yoda wise\n")
+    };
+    let (mut store, _, _) = open(&c);
+    while !store.wants_compaction() {
+        store.commit(&[offline("luke", 1)]).expect("commit");
+    }
+    assert!(store.journal_len() > 1000);
+    // Make the snapshot's temp file impossible to create.
+    let blocker = s.0.join("data").join("snapshot.tmp");
+    fs::create_dir(&blocker).expect("mkdir");
+    assert!(store.compact(&[offline("luke", 1)]).is_err());
+    assert!(!store.wants_compaction(), "retried at once");
+    // Nothing changed: commits keep working and everything is still there.
+    store.commit(&[offline("luke", 2)]).expect("commit");
+    fs::remove_dir(&blocker).expect("rmdir");
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records.last(), Some(&offline("luke", 2)));
+    assert!(!s.0.join("data").join(SNAPSHOT).exists());
+}
+
+/// A failed batch leaves neither file longer than before, and the next one goes through.
+#[test]
+fn a_failed_commit_leaves_nothing_behind() {
+    let s = Scratch::new("fail");
+    let c = s.config("yoda wise");
+    let (mut store, _, _) = open(&c);
+    store.commit(&[offline("luke", 1)]).expect("commit");
+    let journal_len = store.journal_len();
+    // Every write to the journal now fails with ENOSPC.
+    let real = std::mem::replace(
+        &mut store.journal.file,
+        OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full"),
+    );
+    let ann = Record::Account {
+        user: "ann".into(),
+        secret: Secret::Plain("pw".into()),
+    };
+    let e = store
+        .commit(&[ann.clone(), offline("luke", 2)])
+        .expect_err("ENOSPC");
+    assert_eq!(e.raw_os_error(), Some(28), "{e}");
+    assert_eq!(
+        fs::read_to_string(&c.credentials).expect("read"),
+        "yoda wise"
+    );
+    assert!(store.needs_newline);
+    assert_eq!(store.journal.len, journal_len);
+    store.journal.file = real;
+    store.journal.dirty = true;
+    store.commit(&[ann, offline("luke", 3)]).expect("commit");
+    drop(store);
+    assert_eq!(
+        fs::read_to_string(&c.credentials).expect("read"),
+        "yoda wise\nann pw\n"
+    );
+    let (_, creds, records) = open(&c);
+    assert!(creds.contains("ann"));
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 3)]);
+}
+
+/// Bytes a failed cut-back left behind are removed before the next append.
+#[test]
+fn a_dirty_journal_is_cut_before_the_next_append() {
+    let s = Scratch::new("dirty");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store.commit(&[offline("luke", 1)]).expect("commit");
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(s.journal())
+        .expect("open");
+    f.write_all(b"0123456789abcdef offline luke half")
+        .expect("write");
+    store.journal.dirty = true;
+    store.commit(&[offline("luke", 2)]).expect("commit");
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 2)]);
+}
+
+#[test]
+fn a_superseded_journal_is_replaced_before_anything_is_appended() {
+    let s = Scratch::new("stale");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store.commit(&[offline("luke", 1)]).expect("commit");
+    // As if a compaction renamed its snapshot and then failed to replace the journal.
+    let mut snap = header("snapshot", 1);
+    encode_line(&offline("luke", 1).to_string(), &mut snap).expect("encode");
+    write_atomic(&s.0.join("data").join(SNAPSHOT), &snap).expect("write");
+    store.generation = 1;
+    store.journal_stale = true;
+    assert!(store.wants_compaction());
+    store.commit(&[offline("luke", 2)]).expect("commit");
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 2)]);
+}
+
+#[test]
+fn a_record_text_with_a_newline_is_refused_not_written() {
+    let s = Scratch::new("newline");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    let bad = Record::Offline {
+        to: "luke".into(),
+        from: "yoda".into(),
+        at_ms: 1,
+        text: "two\nlines".into(),
+    };
+    assert!(store.commit(&[offline("luke", 1), bad]).is_err());
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert!(records.is_empty());
+}
+
+#[test]
+fn a_torn_unterminated_credentials_line_is_cut_off() {
+    let s = Scratch::new("credtail");
+    let c = s.config("yoda wise\nann $sha256$00ff");
+    let (mut store, creds, _) = open(&c);
+    assert!(!creds.contains("ann") && creds.contains("yoda"));
+    assert_eq!(
+        fs::read_to_string(&c.credentials).expect("read"),
+        "yoda wise\n"
+    );
+    assert!(!store.needs_newline);
+    store
+        .commit(&[Record::Account {
+            user: "bob".into(),
+            secret: Secret::Plain("x".into()),
+        }])
+        .expect("commit");
+    assert_eq!(
+        fs::read_to_string(&c.credentials).expect("read"),
+        "yoda wise\nbob x\n"
+    );
+    drop(store);
+    // A bad line that is not the unterminated tail stays an error naming the line.
+    fs::write(&c.credentials, "yoda wise\nbroken\nbob x").expect("write");
+    assert!(matches!(
+        Store::open(&c),
+        Err(StoreError::Credentials { line: 2, .. })
+    ));
+}
+
+#[test]
+fn hash_credentials_file_hashes_plain_entries_and_keeps_the_mode() {
+    let s = Scratch::new("hash");
+    let path = s.0.join("credentials.txt");
+    let kept = Secret::hashed("old", [5; 16]);
+    fs::write(&path, format!("yoda wise\n\nhans {kept}\nluke force")).expect("write");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert_eq!(hash_credentials_file(&path).expect("hash"), 2);
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("wise") && !text.contains("force"), "{text}");
+    assert_eq!(text.lines().count(), 3);
+    let creds = load_credentials(&path).expect("parse");
+    assert!(creds.get("yoda").is_some_and(|s| s.verify("wise")));
+    assert!(creds.get("luke").is_some_and(|s| s.verify("force")));
+    assert_eq!(creds.get("hans"), Some(&kept));
+    let mode = fs::metadata(&path).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(!path.with_extension("tmp").exists());
+    // Idempotent.
+    assert_eq!(hash_credentials_file(&path).expect("hash"), 0);
+}
+
+#[test]
+fn a_second_store_on_the_same_directory_is_refused() {
+    let s = Scratch::new("lock");
+    let c = s.config("yoda wise\n");
+    let (store, _, _) = open(&c);
+    assert!(matches!(Store::open(&c), Err(StoreError::Locked(_))));
+    drop(store);
+    open(&c);
+}
+
+#[test]
+fn fsync_policy_is_read_from_the_config() {
+    let s = Scratch::new("fsync");
+    let c = Config {
+        fsync: FsyncPolicy::Never,
+        ..s.config("yoda wise\n")
+    };
+    assert!(!open(&c).0.sync);
+    drop(s);
+    let s = Scratch::new("fsync2");
+    assert!(open(&s.config("yoda wise\n")).0.sync);
+}
