@@ -112,14 +112,24 @@ impl Chat {
         }
     }
 
-    fn one_line_login(&mut self, conn: ConnId, user: &str, password: &str, now: Instant) {
+    /// Both words of a one-line form are well-formed; if not, say which and prompt again.
+    fn check_one_line(&mut self, conn: ConnId, user: &str, password: &str) -> bool {
         if !self.check_username(conn, user) {
-            return;
+            return false;
         }
         if !valid_token(password) {
             self.outbox.text(conn, text::INVALID_PASSWORD);
             self.outbox.text(conn, text::USERNAME);
-        } else if !self.credentials.contains(user) {
+            return false;
+        }
+        true
+    }
+
+    fn one_line_login(&mut self, conn: ConnId, user: &str, password: &str, now: Instant) {
+        if !self.check_one_line(conn, user, password) {
+            return;
+        }
+        if !self.credentials.contains(user) {
             self.outbox.text(conn, text::INVALID_USERNAME_NO_REGISTER);
             self.outbox.text(conn, text::USERNAME);
         } else if !self.refuse_duplicate(conn, user) {
@@ -128,13 +138,10 @@ impl Chat {
     }
 
     fn register(&mut self, conn: ConnId, user: &str, password: &str, now: Instant) {
-        if !self.check_username(conn, user) {
+        if !self.check_one_line(conn, user, password) {
             return;
         }
-        if !valid_token(password) {
-            self.outbox.text(conn, text::INVALID_PASSWORD);
-            self.outbox.text(conn, text::USERNAME);
-        } else if !self.settings.register {
+        if !self.settings.register {
             self.refuse(conn, "Error. Registration is closed\n".into());
         } else if self.credentials.contains(user) {
             self.refuse(conn, format!("Error. {user} already exists\n"));
