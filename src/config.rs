@@ -197,10 +197,15 @@ fn number<T: std::str::FromStr>(m: &getopts::Matches, name: &str) -> Result<Opti
     }
 }
 
+/// Longest accepted duration (about 31 years): `Instant + Duration` must never overflow.
+const MAX_SECONDS: u64 = 1_000_000_000;
+
 fn seconds(text: &str, what: &str) -> Result<Duration, String> {
-    text.parse::<u64>()
-        .map(Duration::from_secs)
-        .map_err(|_| format!("invalid {what}: {text:?} (whole seconds expected)"))
+    match text.parse::<u64>() {
+        Ok(s) if s <= MAX_SECONDS => Ok(Duration::from_secs(s)),
+        Ok(_) => Err(format!("invalid {what}: {text:?} (at most {MAX_SECONDS} seconds)")),
+        Err(_) => Err(format!("invalid {what}: {text:?} (whole seconds expected)")),
+    }
 }
 
 impl Cli {
@@ -342,6 +347,8 @@ mod tests {
             "4000 x",
             "4000 1 0",
             "4000 1 2 3",
+            "4000 18446744073709551615",
+            "4000 1 9999999999",
             "--max-line abc 4000",
             "--duplicate-login maybe 4000",
             "--bogus 4000",
