@@ -203,7 +203,9 @@ const MAX_SECONDS: u64 = 1_000_000_000;
 fn seconds(text: &str, what: &str) -> Result<Duration, String> {
     match text.parse::<u64>() {
         Ok(s) if s <= MAX_SECONDS => Ok(Duration::from_secs(s)),
-        Ok(_) => Err(format!("invalid {what}: {text:?} (at most {MAX_SECONDS} seconds)")),
+        Ok(_) => Err(format!(
+            "invalid {what}: {text:?} (at most {MAX_SECONDS} seconds)"
+        )),
         Err(_) => Err(format!("invalid {what}: {text:?} (whole seconds expected)")),
     }
 }
@@ -265,9 +267,14 @@ impl Cli {
         if let Some(s) = m.opt_str("heartbeat") {
             c.heartbeat = Some(seconds(&s, "--heartbeat")?).filter(|d| !d.is_zero());
         }
-        if c.max_line < 16 || c.max_output < 1024 || c.max_clients == 0 {
+        if !(16..=1 << 24).contains(&c.max_line)
+            || !(1024..=1 << 30).contains(&c.max_output)
+            || c.max_clients == 0
+        {
             return Err(
-                "--max-line must be >= 16, --max-output >= 1024, --max-clients >= 1".into(),
+                "--max-line must be 16..=16777216, --max-output 1024..=1073741824, \
+                 --max-clients >= 1"
+                    .into(),
             );
         }
         c.register = !m.opt_present("no-register");
@@ -348,6 +355,8 @@ mod tests {
             "4000 1 0",
             "4000 1 2 3",
             "4000 18446744073709551615",
+            "--max-line 18446744073709551615 4000",
+            "--max-output 10 4000",
             "4000 1 9999999999",
             "--max-line abc 4000",
             "--duplicate-login maybe 4000",
