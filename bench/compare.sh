@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
+#
+#   bench/compare.sh [--write] [--quick]
+#
+# --write  also replace the table in BENCHMARKS.md (with date, machine and command)
+# --quick  fewer messages/connections (a smoke test of the script, not a benchmark)
+#
+# Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
+# Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
+# only, with its config in a temp directory; all traffic stays on loopback. Needs root only to
+# install packages and to raise RLIMIT_NOFILE (without it the connection count is capped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+WRITE=0
+QUICK=0
+for a in "$@"; do
+  case $a in
+    --write) WRITE=1 ;;
+    --quick) QUICK=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+if [ -z "${CHATSERVER_BIN:-}" ] || [ -z "${LOADGEN_BIN:-}" ]; then
+  log "building release binaries"
+  cargo build --release --bins --examples >&2
+fi
+CHAT_SRC=${CHATSERVER_BIN:-$ROOT/target/release/chatserver}
+LOADGEN_SRC=${LOADGEN_BIN:-$ROOT/target/release/examples/loadgen}
+
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    log "installing $2"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
+  fi
+}
+need ngircd ngircd
+need redis-server redis-server
+# The Debian package may start its own redis/ngircd on the default ports; we never use those.
+
+# Open files: one per connection in the server and one in the loadgen.
+ulimit -Hn 1048576 2>/dev/null || log "cannot raise the hard RLIMIT_NOFILE (no CAP_SYS_RESOURCE); it stays $(ulimit -Hn)"
+ulimit -n "$(ulimit -Hn)"
+FDS=$(ulimit -n)
+CONNS=100000
+if [ "$FDS" -lt 100500 ]; then
+  CONNS=$(( (FDS - 500) / 1000 * 1000 ))
+  log "RLIMIT_NOFILE is $FDS: the connections workload opens $CONNS, not 100,000"
+fi
+
+MESSAGES=20000
+IDLE_CONNS=10000
+LAT_SECS=5
+RUNS=3
+DURABLE=200000
+WAKE_SECS=10
+if [ "$QUICK" = 1 ]; then
+  MESSAGES=2000; IDLE_CONNS=1000; CONNS=2000; LAT_SECS=2; RUNS=1; DURABLE=20000; WAKE_SECS=2
+fi
+
+WORK=$(mktemp -d /tmp/chatbench.XXXXXX)
+RESULTS=$WORK/results.tsv
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+: > "$RESULTS"
+# Private copies, so a concurrent `cargo build` cannot swap a binary in the middle of the run.
+cp "$CHAT_SRC" "$WORK/chatserver"
+cp "$LOADGEN_SRC" "$WORK/loadgen"
+CHAT=$WORK/chatserver
+LOADGEN=$WORK/loadgen
+
+"$LOADGEN" gen-credentials $((CONNS + 20000)) "$WORK/credentials.txt"
+"$LOADGEN" gen-credentials 5 "$WORK/credentials-small.txt"
+
+SERVER_PID=
+SERVER_PORT=
+N=0
+
+wait_port() { # PORT: wait up to 10 s for a listener
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  log "nothing listening on port $1"; return 1
+}
+
+start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from credentials.txt
+  N=$((N + 1))
+  local creds=$WORK/credentials.txt
+  if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
+  "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" "$@" 0 \
+    > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 100); do
+    SERVER_PORT=$(sed -n 's/^chatserver listening on .*:\([0-9]*\)$/\1/p' "$WORK/chat$N.out")
+    [ -n "$SERVER_PORT" ] && return 0
+    sleep 0.1
+  done
+  log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
+}
+
+start_ngircd() {
+  N=$((N + 1))
+  SERVER_PORT=$("$LOADGEN" free-port)
+  local dir=$WORK/ngircd$N
+  mkdir -p "$dir"
+  cat > "$dir/ngircd.conf" <<EOF
+[Global]
+Name = bench.localhost
+Info = chatserver comparison
+Listen = 127.0.0.1
+Ports = $SERVER_PORT
+MotdPhrase = "bench"
+PidFile = $dir/ngircd.pid
+[Limits]
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 0
+MaxNickLength = 30
+MaxPenaltyTime = 0
+PingTimeout = 3600
+PongTimeout = 600
+[Options]
+DNS = no
+Ident = no
+PAM = no
+EOF
+  ngircd -n -f "$dir/ngircd.conf" > "$dir/log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_port "$SERVER_PORT"
+}
+
+start_redis() {
+  N=$((N + 1))
+  SERVER_PORT=$("$LOADGEN" free-port)
+  mkdir -p "$WORK/redis$N"
+  redis-server --port "$SERVER_PORT" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+    --maxclients $((CONNS + 1000)) --dir "$WORK/redis$N" --daemonize no --loglevel warning \
+    > "$WORK/redis$N/log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_port "$SERVER_PORT"
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+start() { # NAME [chatserver options...]
+  local name=$1; shift
+  case $name in
+    chatserver) start_chat "$@" ;;
+    ngircd) start_ngircd ;;
+    redis) start_redis ;;
+  esac
+}
+
+# Concurrent logins while opening many connections: below each server's listen backlog
+# (ngIRCd listens with a backlog of 10; overflowing it only adds SYN-retransmission stalls).
+inflight_of() { case $1 in chatserver) echo 500 ;; ngircd) echo 8 ;; redis) echo 400 ;; esac; }
+
+proto_of() { case $1 in chatserver) echo chat ;; ngircd) echo irc ;; redis) echo resp ;; esac; }
+
+# Each client source address carries at most 5000 connections; every run uses fresh addresses.
+SRC=1
+lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running server
+  local name=$1 workload=$2; shift 2
+  SRC=$((SRC + 1))
+  log "$name: $workload $*"
+  "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
+    --pid "$SERVER_PID" --label "$name" --out "$RESULTS" --src "127.$SRC.0.1" "$@" >&2 \
+    || log "$name $workload failed (see above)"
+}
+
+# 1. Idle: wake-ups and RSS of fresh servers, all three at once, no traffic.
+log "idle wake-ups over ${WAKE_SECS}s (all three servers idle at once)"
+start chatserver small; P1=$SERVER_PID
+start ngircd; P2=$SERVER_PID
+start redis; P3=$SERVER_PID
+sleep 1
+"$LOADGEN" wakeups --pid "$P1" --secs "$WAKE_SECS" --label chatserver --out "$RESULTS" >&2 &
+W1=$!
+"$LOADGEN" wakeups --pid "$P2" --secs "$WAKE_SECS" --label ngircd --out "$RESULTS" >&2 &
+W2=$!
+"$LOADGEN" wakeups --pid "$P3" --secs "$WAKE_SECS" --label redis --out "$RESULTS" >&2 &
+W3=$!
+wait "$W1" "$W2" "$W3"
+for p in "$P1" "$P2" "$P3"; do kill "$p"; wait "$p" 2>/dev/null || true; done
+
+# 2. Fan-out, median of $RUNS runs each.
+FAN=(--members 100 --messages "$MESSAGES" --size 32 --window 200 --runs "$RUNS")
+for s in chatserver ngircd redis; do
+  start "$s"; lg "$s" fanout "${FAN[@]}"; stop_server
+done
+start chatserver --fsync never --history 0
+lg chatserver fanout "${FAN[@]}" --variant "fsync-never-history-0"; stop_server
+
+# 3. Direct-message latency at a fixed offered load.
+LAT=(--pairs 100 --rate 100000 --secs "$LAT_SECS" --warmup 1)
+for s in chatserver ngircd redis; do
+  start "$s"; lg "$s" latency "${LAT[@]}"; stop_server
+done
+start chatserver --fsync never --history 0
+lg chatserver latency "${LAT[@]}" --variant "fsync-never-history-0"; stop_server
+
+# 4. Memory per idle logged-in connection.
+for s in chatserver ngircd redis; do
+  start "$s"; sleep 0.5; lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")"; stop_server
+done
+
+# 5. Connections held and accept+login rate.
+for s in chatserver ngircd redis; do
+  start "$s" --max-clients $((CONNS + 1000)); lg "$s" conns --conns "$CONNS" --budget 90 --inflight "$(inflight_of "$s")"; stop_server
+done
+
+# 6. Durable offline messages (chatserver only).
+for f in always never; do
+  start chatserver --fsync "$f" --max-offline 1000000
+  lg chatserver durable --messages "$DURABLE" --runs "$RUNS" --variant "fsync-$f"; stop_server
+done
+
+# 7. Binary size.
+printf 'chatserver\tbinary_kib\t%s\t%s\n' "$(( $(stat -c %s "$CHAT") / 1024 ))" \
+  "$(basename "$CHAT"), $(stat -c %s "$CHAT") bytes" >> "$RESULTS"
+
+CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+MACHINE="$CPU, $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, Linux $(uname -r)"
+{
+  echo "Measured $(date -u +'%Y-%m-%d %H:%M UTC') on: $MACHINE."
+  echo
+  echo "Command: \`bench/compare.sh$( [ "$QUICK" = 1 ] && echo ' --quick')\` (chatserver $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes'))."
+  echo "Anchors: $(ngircd --version | head -1 | cut -d- -f1) with \`MaxPenaltyTime = 0\` (a single sender is not throttled), DNS/Ident/PAM off;"
+  echo "$(redis-server --version | cut -d' ' -f1-3) with persistence off (\`--save '' --appendonly no\`)."
+  echo "All three listen on 127.0.0.1 only; one loadgen process on the same machine (loopback)."
+  echo "Concurrent logins when opening many connections: chatserver 500, Redis 400, ngIRCd 8 (its listen backlog is 10)."
+  echo "chatserver runs with its defaults (\`--fsync always\`, history on) unless a row says otherwise."
+  [ "$CONNS" -lt 100000 ] && echo "RLIMIT_NOFILE here is $FDS (hard limit not raisable), so the connections row opens $CONNS, not 100,000."
+  echo
+  "$LOADGEN" table "$RESULTS"
+} > "$WORK/table.md"
+cat "$WORK/table.md"
+cp "$RESULTS" "$ROOT/target/bench-results.tsv" 2>/dev/null || true
+
+if [ "$WRITE" = 1 ]; then
+  python3 - "$ROOT/BENCHMARKS.md" "$WORK/table.md" <<'EOF'
+import sys, re
+path, table = sys.argv[1], open(sys.argv[2]).read()
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = "# Benchmarks\n\n<!-- table -->\n<!-- /table -->\n"
+new = re.sub(r"<!-- table -->.*<!-- /table -->", lambda m: "<!-- table -->\n" + table + "<!-- /table -->", text, flags=re.S)
+open(path, "w").write(new)
+EOF
+  log "BENCHMARKS.md updated"
+fi

@@ -1,0 +1,240 @@
+//! Turns the results TSV (`label \t metric[@variant] \t value \t note`) into the markdown table
+//! of BENCHMARKS.md: absolute figures, chatserver ÷ each anchor, and the targets.
+
+use crate::Opts;
+
+const SUBJECT: &str = "chatserver";
+const ANCHORS: [(&str, &str); 2] = [("ngircd", "ngIRCd"), ("redis", "Redis")];
+
+/// Which way is better for a metric.
+#[derive(Clone, Copy, PartialEq)]
+enum Better {
+    Higher,
+    Lower,
+}
+
+struct Metric {
+    key: &'static str,
+    title: &'static str,
+    better: Better,
+    target: &'static str,
+    /// Pass/fail for the subject: (value, ratio to ngIRCd, ratio to Redis).
+    check: fn(f64, Option<f64>, Option<f64>) -> Option<bool>,
+}
+
+const METRICS: &[Metric] = &[
+    Metric {
+        key: "fanout_dps",
+        title: "Fan-out deliveries/s (100 members, 20,000 × 32 B, median of 3)",
+        better: Better::Higher,
+        target: "≥ 2.5× ngIRCd, ≥ 1.0× Redis",
+        check: |_, n, r| Some(n? >= 2.5 && r? >= 1.0),
+    },
+    Metric {
+        key: "idle_bytes_per_conn",
+        title: "RSS per idle logged-in connection at 10,000 (bytes)",
+        better: Better::Lower,
+        target: "≤ 614 B (0.6 KiB)",
+        check: |v, _, _| Some(v <= 614.4),
+    },
+    Metric {
+        key: "idle_wakeups_conns",
+        title: "Wake-ups/s with 10,000 idle connections (info)",
+        better: Better::Lower,
+        target: "",
+        check: |_, _, _| None,
+    },
+    Metric {
+        key: "conns_held",
+        title: "Logged-in connections held (of 100,000)",
+        better: Better::Higher,
+        target: "100,000",
+        check: |v, _, _| Some(v >= 100_000.0),
+    },
+    Metric {
+        key: "conns_rate",
+        title: "Accept+login rate (/s) while opening them",
+        better: Better::Higher,
+        target: "≥ 20,000/s",
+        check: |v, _, _| Some(v >= 20_000.0),
+    },
+    Metric {
+        key: "dm_p50_us",
+        title: "DM send→delivery p50 (µs)",
+        better: Better::Lower,
+        target: "",
+        check: |_, _, _| None,
+    },
+    Metric {
+        key: "dm_p99_us",
+        title: "DM send→delivery p99 (µs)",
+        better: Better::Lower,
+        target: "≤ 1000 µs at 100k msgs/s",
+        check: |v, _, _| Some(v <= 1000.0),
+    },
+    Metric {
+        key: "dm_p999_us",
+        title: "DM send→delivery p99.9 (µs)",
+        better: Better::Lower,
+        target: "",
+        check: |_, _, _| None,
+    },
+    Metric {
+        key: "dm_rate",
+        title: "DM deliveries/s achieved (offered 100,000/s)",
+        better: Better::Higher,
+        target: "",
+        check: |_, _, _| None,
+    },
+    Metric {
+        key: "idle_wakeups",
+        title: "Idle wake-ups/s, no connections, nothing scheduled (10 s)",
+        better: Better::Lower,
+        target: "0",
+        check: |v, _, _| Some(v == 0.0),
+    },
+    Metric {
+        key: "idle_rss_kib",
+        title: "Idle RSS, fresh server (KiB)",
+        better: Better::Lower,
+        target: "≤ 2048 KiB",
+        check: |v, _, _| Some(v <= 2048.0),
+    },
+    Metric {
+        key: "durable_mps",
+        title: "Offline (durable) messages/s, closed loop (median of 3)",
+        better: Better::Higher,
+        target: "≥ 50,000/s with fsync",
+        check: |v, _, _| Some(v >= 50_000.0),
+    },
+    Metric {
+        key: "binary_kib",
+        title: "Release binary, stripped (KiB)",
+        better: Better::Lower,
+        target: "≤ 1024 KiB",
+        check: |v, _, _| Some(v <= 1024.0),
+    },
+];
+
+struct Row {
+    label: String,
+    metric: String,
+    value: f64,
+    note: String,
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() != 0.0 && v.abs() < 1000.0 {
+        return format!("{v:.1}");
+    }
+    let s = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    match r {
+        Some(r) if r.is_finite() => format!("{r:.2}×"),
+        Some(_) => "∞".into(),
+        None => "—".into(),
+    }
+}
+
+pub fn print(opts: &Opts) -> Result<(), String> {
+    let path = opts
+        .positional
+        .first()
+        .ok_or("usage: loadgen table RESULTS.tsv")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let rows: Vec<Row> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(4, '\t');
+            Some(Row {
+                label: f.next()?.to_string(),
+                metric: f.next()?.to_string(),
+                value: f.next()?.parse().ok()?,
+                note: f.next().unwrap_or("").to_string(),
+            })
+        })
+        .collect();
+    let find = |label: &str, metric: &str| {
+        rows.iter()
+            .rev()
+            .find(|r| r.label == label && r.metric == metric)
+    };
+    println!(
+        "| Metric | chatserver | ngIRCd | Redis | chatserver ÷ ngIRCd | chatserver ÷ Redis | Target | Met? |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|:-:|");
+    for m in METRICS {
+        // The plain metric first, then each variant in the order it was measured.
+        let mut names: Vec<&str> = Vec::new();
+        for r in &rows {
+            let base = r.metric.split('@').next().unwrap_or("");
+            if base == m.key && !names.contains(&r.metric.as_str()) {
+                names.push(&r.metric);
+            }
+        }
+        names.sort_by_key(|n| n.contains('@'));
+        for name in names {
+            let variant = name.split_once('@').map(|(_, v)| v);
+            let cell = |label: &str| {
+                find(label, name)
+                    .or_else(|| variant.and(find(label, m.key)).filter(|_| label != SUBJECT))
+                    .map(|r| r.value)
+            };
+            let subject = cell(SUBJECT);
+            let anchors: Vec<Option<f64>> = ANCHORS.iter().map(|(l, _)| cell(l)).collect();
+            let ratio = |a: Option<f64>| Some(subject? / a?);
+            let (rn, rr) = (ratio(anchors[0]), ratio(anchors[1]));
+            let title = match variant {
+                Some(v) => format!("{} [chatserver {}]", m.title, v.replace('-', " ")),
+                None => m.title.to_string(),
+            };
+            let show = |v: Option<f64>| v.map(fmt_num).unwrap_or_else(|| "—".into());
+            // "with fsync" targets do not apply to a --fsync never row.
+            let judged = !(m.key == "durable_mps" && variant.is_some_and(|v| v.contains("never")));
+            let met = match subject
+                .filter(|_| judged)
+                .and_then(|v| (m.check)(v, rn, rr))
+            {
+                Some(true) => "✅",
+                Some(false) => "❌",
+                None => "",
+            };
+            let arrow = if m.better == Better::Higher {
+                "↑"
+            } else {
+                "↓"
+            };
+            println!(
+                "| {title} {arrow} | {} | {} | {} | {} | {} | {} | {met} |",
+                show(subject),
+                show(anchors[0]),
+                show(anchors[1]),
+                fmt_ratio(rn),
+                fmt_ratio(rr),
+                if judged { m.target } else { "" },
+            );
+        }
+    }
+    println!();
+    println!("↑ higher is better, ↓ lower is better. Notes per measurement:");
+    println!();
+    for r in &rows {
+        if !r.note.is_empty() {
+            println!("- {} `{}`: {}", r.label, r.metric, r.note);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,524 @@
+//! The workloads. Each is bounded in message count and in time, and prints its figures through
+//! `Opts::result`.
+
+use crate::net::{Net, Phase};
+use crate::procfs;
+use crate::proto::{self, Join, Proto};
+use crate::Opts;
+use std::time::{Duration, Instant};
+
+const GROUP: &str = "bench";
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn payload(size: usize) -> String {
+    (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect()
+}
+
+/// CPU and syscall counters of the server (and the loadgen's own CPU) at one moment.
+struct Usage {
+    at: Instant,
+    server_cpu: Option<u64>,
+    server_sys: Option<(u64, u64)>,
+    own_cpu: Option<u64>,
+}
+
+impl Usage {
+    fn now(pid: Option<u32>) -> Usage {
+        Usage {
+            at: Instant::now(),
+            server_cpu: pid.and_then(|p| procfs::cpu_ticks(&p.to_string())),
+            server_sys: pid.and_then(procfs::syscalls),
+            own_cpu: procfs::cpu_ticks("self"),
+        }
+    }
+
+    /// "server CPU 97%, loadgen CPU 100%, server syscalls per <unit>: 0.01 read + 0.02 write".
+    fn since(&self, before: &Usage, units: u64, unit: &str) -> String {
+        let secs = (self.at - before.at).as_secs_f64().max(1e-9);
+        let pct = |a: Option<u64>, b: Option<u64>| Some(format!("{:.0}%", (a? - b?) as f64 / secs));
+        let mut parts = Vec::new();
+        if let Some(p) = pct(self.server_cpu, before.server_cpu) {
+            parts.push(format!("server CPU {p}"));
+        }
+        if let Some(p) = pct(self.own_cpu, before.own_cpu) {
+            parts.push(format!("loadgen CPU {p}"));
+        }
+        if let (Some(a), Some(b)) = (self.server_sys, before.server_sys) {
+            let n = units.max(1) as f64;
+            parts.push(format!(
+                "server syscalls per {unit}: {:.3} read + {:.3} write",
+                (a.0 - b.0) as f64 / n,
+                (a.1 - b.1) as f64 / n
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+fn need_pid(opts: &Opts) -> Result<u32, String> {
+    opts.pid()
+        .ok_or_else(|| "--pid SERVER_PID is needed".to_string())
+}
+
+fn open_or_fail(
+    net: &mut Net,
+    what: &str,
+    n: usize,
+    inflight: usize,
+    budget: Duration,
+    script: impl FnMut(usize) -> Vec<proto::Step>,
+) -> Result<(), String> {
+    let stats = net.open(n, inflight, budget, false, script);
+    if stats.ready < n {
+        return Err(format!(
+            "only {} of {n} {what} logged in ({} failed): {}",
+            stats.ready,
+            stats.failed,
+            stats.first_error.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Fan-out: one sender, `members` receivers in one group, closed loop with a bounded lag.
+pub fn fanout(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    let members: usize = opts.num("members", 100);
+    let total: u64 = opts.num("messages", 20_000);
+    let size: usize = opts.num("size", 32);
+    let window: u64 = opts.num("window", 200);
+    let runs: usize = opts.num("runs", 3);
+    let budget = opts.secs("budget", 60.0);
+    let base: usize = opts.num("user-base", 0);
+    let text = payload(size);
+    let msg = proto.group_message(GROUP, &text);
+    let mut rates = Vec::new();
+    let mut notes = Vec::new();
+    for run in 0..runs {
+        let first = base + run * (members + 1);
+        let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+        let sender_join = if proto == Proto::Resp {
+            Join::None
+        } else {
+            Join::Group(GROUP)
+        };
+        open_or_fail(&mut net, "sender", 1, 1, budget, |_| {
+            proto.login(first, sender_join)
+        })?;
+        open_or_fail(&mut net, "members", members, 50, budget, |i| {
+            proto.login(first + 1 + i, Join::Group(GROUP))
+        })?;
+        net.settle(Duration::from_millis(200), Duration::from_secs(10));
+        let marker = proto.delivery_marker(first);
+        let mut counts = vec![0u64; members + 1];
+        let mut sent = 0u64;
+        let before = Usage::now(opts.pid());
+        let start = Instant::now();
+        let deadline = start + budget;
+        let mut last_delivery = start;
+        let per_write = (64 * 1024 / msg.len()).max(1) as u64;
+        let mut batch = Vec::with_capacity(64 * 1024 + msg.len());
+        loop {
+            let slowest = counts[1..].iter().copied().min().unwrap_or(total);
+            if slowest >= total {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "run {run}: time budget used up: sent {sent}, slowest member has {slowest}"
+                ));
+            }
+            if net.dead > 0 {
+                let why = net.clients.iter().find_map(|c| c.error.clone());
+                return Err(format!("run {run}: a client was dropped: {why:?}"));
+            }
+            let room = (window - (sent - slowest)).min(total - sent).min(per_write);
+            if room > 0 && net.pending(0) == 0 {
+                batch.clear();
+                for _ in 0..room {
+                    batch.extend_from_slice(&msg);
+                }
+                net.send(0, &batch);
+                sent += room;
+            }
+            net.turn(Some(Duration::from_millis(1)), &mut |idx, line, at| {
+                if idx != 0 && proto.is_delivery(line, &marker) {
+                    counts[idx] += 1;
+                    last_delivery = at;
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        let secs = (last_delivery - start).as_secs_f64();
+        let rate = (total * members as u64) as f64 / secs;
+        let usage = Usage::now(opts.pid()).since(&before, total * members as u64, "delivery");
+        eprintln!(
+            "  fanout run {run}: {} deliveries in {secs:.3}s = {:.0}/s; {usage}",
+            total * members as u64,
+            rate
+        );
+        notes.push(usage);
+        rates.push(rate);
+        net.close_all();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let all: Vec<String> = rates.iter().map(|r| format!("{:.0}", r)).collect();
+    let m = median(&mut rates);
+    opts.result(
+        "fanout_dps",
+        m.round(),
+        &format!(
+            "runs: {}; last run: {}",
+            all.join(", "),
+            notes.last().unwrap_or(&String::new())
+        ),
+    );
+    Ok(())
+}
+
+/// Direct-message latency at a fixed offered rate, measured from each message's scheduled send
+/// time (no coordinated omission) to its arrival at the recipient, on one clock.
+pub fn latency(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    let pairs: usize = opts.num("pairs", 100);
+    let rate: f64 = opts.num("rate", 100_000.0);
+    let secs: f64 = opts.num("secs", 5.0);
+    let warmup: f64 = opts.num("warmup", 1.0);
+    let base: usize = opts.num("user-base", 0);
+    let budget = opts.secs("budget", 60.0);
+    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    // Receivers are clients 0..pairs (user base+2i+1), senders pairs..2*pairs (user base+2i).
+    open_or_fail(&mut net, "receivers", pairs, 50, budget, |i| {
+        proto.login(base + 2 * i + 1, Join::Own)
+    })?;
+    open_or_fail(&mut net, "senders", pairs, 50, budget, |i| {
+        proto.login(base + 2 * i, Join::None)
+    })?;
+    net.settle(Duration::from_millis(200), Duration::from_secs(10));
+    let total = (rate * secs) as u64;
+    let warm_ns = (warmup * 1e9) as u64;
+    let mut samples: Vec<u64> = Vec::with_capacity(total as usize);
+    let received = std::cell::Cell::new(0u64);
+    let mut sent = 0u64;
+    let mut max_lag = Duration::ZERO;
+    let mut batches: Vec<Vec<u8>> = vec![Vec::new(); pairs];
+    let t0 = Instant::now();
+    let end = t0 + Duration::from_secs_f64(secs);
+    let mut before = None;
+    let mut on_line = |idx: usize, line: &[u8], at: Instant| {
+        if idx < pairs {
+            if let Some(ts) = proto::probe_stamp(line) {
+                received.set(received.get() + 1);
+                if ts >= warm_ns {
+                    let sched = t0 + Duration::from_nanos(ts);
+                    samples.push(at.saturating_duration_since(sched).as_nanos() as u64);
+                }
+            }
+        }
+    };
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        if before.is_none() && now - t0 >= Duration::from_secs_f64(warmup) {
+            before = Some((Usage::now(opts.pid()), received.get()));
+        }
+        let due = (((now - t0).as_secs_f64() * rate) as u64 + 1).min(total);
+        if due > sent {
+            let lag = now - (t0 + Duration::from_secs_f64(sent as f64 / rate));
+            max_lag = max_lag.max(lag);
+            for k in sent..due {
+                let ns = (k as f64 * 1e9 / rate) as u64;
+                let pair = (k % pairs as u64) as usize;
+                let to = base + 2 * pair + 1;
+                batches[pair].extend_from_slice(&proto.direct_message(to, &format!("T{ns}")));
+            }
+            sent = due;
+            for (pair, b) in batches.iter_mut().enumerate() {
+                if !b.is_empty() {
+                    net.send(pairs + pair, b);
+                    b.clear();
+                }
+            }
+        }
+        net.turn(Some(Duration::ZERO), &mut on_line)
+            .map_err(|e| e.to_string())?;
+    }
+    let usage = before
+        .map(|(b, r)| Usage::now(opts.pid()).since(&b, received.get() - r, "message"))
+        .unwrap_or_default();
+    let drain_end = Instant::now() + Duration::from_secs(3);
+    while received.get() < sent && Instant::now() < drain_end {
+        net.turn(Some(Duration::from_millis(5)), &mut on_line)
+            .map_err(|e| e.to_string())?;
+    }
+    if net.dead > 0 {
+        let why = net.clients.iter().find_map(|c| c.error.clone());
+        eprintln!("  warning: {} clients dropped: {why:?}", net.dead);
+    }
+    samples.sort_unstable();
+    if samples.is_empty() {
+        return Err("no message was delivered".into());
+    }
+    let pct = |p: f64| samples[((samples.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    let measured = secs - warmup;
+    let achieved = samples.len() as f64 / measured;
+    let note = format!(
+        "offered {rate:.0}/s over {pairs} pairs for {secs}s ({warmup}s warm-up), {} of {sent} delivered, max {:.0} us, loadgen max send lag {:.0} us; {usage}",
+        received.get(),
+        *samples.last().unwrap() as f64 / 1000.0,
+        max_lag.as_secs_f64() * 1e6
+    );
+    eprintln!("  {note}");
+    opts.result("dm_p50_us", pct(0.5), "");
+    opts.result("dm_p99_us", pct(0.99), "");
+    opts.result("dm_p999_us", pct(0.999), "");
+    opts.result("dm_rate", achieved.round(), &note);
+    Ok(())
+}
+
+/// RSS per idle logged-in connection, plus wake-ups while they sit idle.
+pub fn idle(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    let pid = need_pid(opts)?;
+    let n: usize = opts.num("conns", 10_000);
+    let base: usize = opts.num("user-base", 0);
+    let hold = opts.secs("hold", 3.0);
+    let inflight: usize = opts.num("inflight", 200);
+    let budget = opts.secs("budget", 120.0);
+    let rss0 = procfs::rss_kib(pid).ok_or("cannot read the server's RSS")?;
+    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    let stats = net.open(n, inflight, budget, true, |i| {
+        proto.login(base + i, Join::Own)
+    });
+    let settled = net.settle(Duration::from_millis(500), Duration::from_secs(120));
+    let held = net.ready;
+    let rss1 = procfs::rss_kib(pid).ok_or("cannot read the server's RSS")?;
+    if held < n {
+        eprintln!(
+            "  only {held} of {n} held: {}",
+            stats.first_error.clone().unwrap_or_default()
+        );
+    }
+    let per = (rss1.saturating_sub(rss0)) as f64 * 1024.0 / held.max(1) as f64;
+    eprintln!(
+        "  RSS {rss0} KiB -> {rss1} KiB with {held} idle connections ({:.1}s to log in, {:.1}s to go quiet, {} MiB received)",
+        stats.elapsed.as_secs_f64(),
+        settled.as_secs_f64(),
+        net.rx_total() >> 20
+    );
+    opts.result(
+        "idle_bytes_per_conn",
+        per.round(),
+        &format!("{held} conns, RSS {rss0} -> {rss1} KiB"),
+    );
+    let c0 = procfs::voluntary_switches(pid).ok_or("cannot read /proc status")?;
+    std::thread::sleep(hold);
+    let c1 = procfs::voluntary_switches(pid).ok_or("cannot read /proc status")?;
+    opts.result(
+        "idle_wakeups_conns",
+        ((c1 - c0) as f64 / hold.as_secs_f64() * 10.0).round() / 10.0,
+        &format!("{held} idle connections, {}s", hold.as_secs_f64()),
+    );
+    Ok(())
+}
+
+/// Logged-in connections held (up to `--conns`) and the accept+login rate.
+pub fn conns(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    let n: usize = opts.num("conns", 100_000);
+    let base: usize = opts.num("user-base", 0);
+    let inflight: usize = opts.num("inflight", 500);
+    let budget = opts.secs("budget", 90.0);
+    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    let before = Usage::now(opts.pid());
+    let stats = net.open(n, inflight, budget, true, |i| {
+        proto.login(base + i, Join::Own)
+    });
+    let usage = Usage::now(opts.pid()).since(&before, stats.ready as u64, "login");
+    let rate = stats.ready as f64 / stats.elapsed.as_secs_f64();
+    eprintln!(
+        "  {} logged in, {} failed in {:.2}s ({rate:.0}/s){}",
+        stats.ready,
+        stats.failed,
+        stats.elapsed.as_secs_f64(),
+        stats
+            .first_error
+            .as_ref()
+            .map(|e| format!("; first problem: {e}"))
+            .unwrap_or_default()
+    );
+    // Hold them a moment (draining whatever the server sends) and count who is still there.
+    net.settle(Duration::from_secs(1), Duration::from_secs(20));
+    let held = net
+        .clients
+        .iter()
+        .filter(|c| c.phase == Phase::Ready)
+        .count();
+    let rss = opts.pid().and_then(procfs::rss_kib);
+    let mut note = format!(
+        "{} of {n} logged in within {:.1}s",
+        stats.ready,
+        stats.elapsed.as_secs_f64()
+    );
+    if let Some(rss) = rss {
+        note.push_str(&format!(", server RSS {} MiB", rss >> 10));
+    }
+    if let Some(e) = stats.stopped.or(stats.first_error) {
+        note.push_str(&format!("; {e}"));
+    }
+    note.push_str(&format!("; {usage}; {} MiB received", net.rx_total() >> 20));
+    opts.result("conns_held", held as f64, &note);
+    opts.result("conns_rate", rate.round(), "");
+    Ok(())
+}
+
+/// Wake-ups of an idle server: voluntary context switches (all threads) over `--secs`.
+pub fn wakeups(opts: &Opts) -> Result<(), String> {
+    let pid = need_pid(opts)?;
+    let secs = opts.secs("secs", 10.0);
+    let rss = procfs::rss_kib(pid).ok_or("cannot read the server's RSS")?;
+    let c0 = procfs::voluntary_switches(pid).ok_or("cannot read /proc status")?;
+    std::thread::sleep(secs);
+    let c1 = procfs::voluntary_switches(pid).ok_or("cannot read /proc status")?;
+    let threads = procfs::threads(pid).unwrap_or(0);
+    let per = (c1 - c0) as f64 / secs.as_secs_f64();
+    opts.result(
+        "idle_wakeups",
+        (per * 10.0).round() / 10.0,
+        &format!("{} in {}s, {threads} threads", c1 - c0, secs.as_secs_f64()),
+    );
+    opts.result("idle_rss_kib", rss as f64, "");
+    Ok(())
+}
+
+/// Offline (durable) messages per second: one sender streams `message <offline user> <text>`,
+/// acknowledged in order by a command with a reply every `--ack-every` messages.
+pub fn durable(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    if proto != Proto::Chat {
+        return Err("durable is a chatserver workload".into());
+    }
+    let total: u64 = opts.num("messages", 200_000);
+    let recipients: usize = opts.num("recipients", 1000);
+    let every: u64 = opts.num("ack-every", 100);
+    let in_flight: u64 = opts.num("acks-in-flight", 10);
+    let runs: usize = opts.num("runs", 3);
+    let size: usize = opts.num("size", 32);
+    let base: usize = opts.num("user-base", 0);
+    let budget = opts.secs("budget", 60.0);
+    let text = payload(size);
+    let ack_reply: &[u8] = b"Error. Cannot message self";
+    let mut rates = Vec::new();
+    let mut notes = Vec::new();
+    for run in 0..runs {
+        // Each run has its own sender; recipients (never logged in) follow it.
+        let sender = base + run * (recipients + 1);
+        let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+        open_or_fail(&mut net, "sender", 1, 1, budget, |_| {
+            proto.login(sender, Join::None)
+        })?;
+        net.settle(Duration::from_millis(100), Duration::from_secs(5));
+        let ack = format!("message {} ack\n", proto::user(sender)).into_bytes();
+        let batches = total.div_ceil(every);
+        let (mut acked, mut issued, mut queued) = (0u64, 0u64, 0u64);
+        let (mut full, mut other) = (0u64, None::<String>);
+        let before = Usage::now(opts.pid());
+        let start = Instant::now();
+        let deadline = start + budget;
+        let mut batch = Vec::new();
+        while acked < batches {
+            if Instant::now() >= deadline {
+                return Err(format!("run {run}: time budget used up after {acked} acks"));
+            }
+            if net.dead > 0 {
+                return Err(format!(
+                    "run {run}: sender dropped: {:?}",
+                    net.clients[0].error
+                ));
+            }
+            if issued < batches && issued - acked < in_flight && net.pending(0) == 0 {
+                batch.clear();
+                for _ in 0..every.min(total - queued) {
+                    let to = sender + 1 + (queued % recipients as u64) as usize;
+                    batch.extend_from_slice(&proto.direct_message(to, &text));
+                    queued += 1;
+                }
+                batch.extend_from_slice(&ack);
+                issued += 1;
+                net.send(0, &batch);
+            }
+            net.turn(Some(Duration::from_millis(1)), &mut |_, line, _| {
+                if line == ack_reply {
+                    acked += 1;
+                } else if line.ends_with(b"mailbox is full") {
+                    full += 1;
+                } else if other.is_none() {
+                    other = Some(String::from_utf8_lossy(line).into_owned());
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let rate = (queued - full) as f64 / secs;
+        let usage = Usage::now(opts.pid()).since(&before, queued, "message");
+        eprintln!(
+            "  durable run {run}: {queued} messages ({full} refused: mailbox full) in {secs:.3}s = {rate:.0}/s; {usage}{}",
+            other.map(|o| format!("; unexpected reply {o:?}")).unwrap_or_default()
+        );
+        notes.push(usage);
+        rates.push(rate);
+        net.close_all();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let all: Vec<String> = rates.iter().map(|r| format!("{:.0}", r)).collect();
+    let m = median(&mut rates);
+    opts.result(
+        "durable_mps",
+        m.round(),
+        &format!(
+            "runs: {}; last run: {}",
+            all.join(", "),
+            notes.last().unwrap_or(&String::new())
+        ),
+    );
+    Ok(())
+}
+
+/// How steady this machine is: a spinning thread notes every gap between two clock reads.
+/// Gaps are time the thread was not running (preemption, vCPU steal), which any latency
+/// percentile measured here includes.
+pub fn jitter(opts: &Opts) -> Result<(), String> {
+    let secs = opts.secs("secs", 3.0);
+    let start = Instant::now();
+    let mut last = start;
+    let (mut over_200us, mut over_1ms, mut max, mut lost) =
+        (0u64, 0u64, Duration::ZERO, Duration::ZERO);
+    while last - start < secs {
+        let now = Instant::now();
+        let gap = now - last;
+        last = now;
+        if gap > Duration::from_micros(200) {
+            over_200us += 1;
+            lost += gap;
+            if gap > Duration::from_millis(1) {
+                over_1ms += 1;
+            }
+        }
+        max = max.max(gap);
+    }
+    let s = secs.as_secs_f64();
+    println!(
+        "spin loop on an idle machine: {:.1} stalls/s over 200 us, {:.1}/s over 1 ms, longest {:.2} ms, {:.2}% of the time lost",
+        over_200us as f64 / s,
+        over_1ms as f64 / s,
+        max.as_secs_f64() * 1e3,
+        lost.as_secs_f64() / s * 100.0
+    );
+    Ok(())
+}
