@@ -101,6 +101,14 @@ fn words<const N: usize>(mut s: &str) -> Option<([&str; N], &str)> {
 }
 
 impl Record {
+    /// A lazy record is written with its batch but does not by itself wait for the disk: losing
+    /// the last second of it to a power cut breaks no promise. Only history is lazy (PROTOCOL.md
+    /// §3 promises durability for accounts, blocks and offline messages, not for the log of
+    /// messages already delivered), which keeps fsync off the path of every live message.
+    pub fn is_lazy(&self) -> bool {
+        matches!(self, Record::History { .. })
+    }
+
     /// Parse the text form; `None` for anything malformed (the store reports where).
     pub fn parse(line: &str) -> Option<Record> {
         let (kind, rest) = word(line)?;

@@ -16,6 +16,8 @@ const LISTENER: Token = Token(usize::MAX);
 /// errno values for "too many open files" (system-wide, per process).
 const ENFILE: i32 = 23;
 const EMFILE: i32 = 24;
+/// Lazy journal records (history) reach the disk at most this long after they are written.
+const LAZY_SYNC: Duration = Duration::from_secs(1);
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
 /// Emptied output buffers kept for reuse, so fan-out does not allocate per iteration.
@@ -53,6 +55,8 @@ struct Server {
     accept_paused: bool,
     /// Connections closed so far (tells a paused accept that descriptors were freed).
     closed: u64,
+    /// When the lazily written journal records must be synced.
+    sync_due: Option<Instant>,
 }
 
 fn push_dirty(c: &mut Connection, k: usize, dirty: &mut Vec<usize>) {
@@ -93,11 +97,17 @@ pub fn run(
         spare: Vec::new(),
         accept_paused: false,
         closed: 0,
+        sync_due: None,
     };
     let mut events = Events::with_capacity(1024);
     loop {
         let timeout = if server.unread.is_empty() {
-            server.chat.poll_timeout().map(until)
+            let next = server.chat.poll_timeout();
+            let next = match (next, server.sync_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            next.map(until)
         } else {
             Some(Duration::ZERO)
         };
@@ -128,6 +138,7 @@ pub fn run(
         }
         server.chat.handle_timeout(now);
         server.settle(now);
+        server.sync_lazy(now);
         if server.accept_paused && server.closed != closed_before {
             // Descriptors were freed: edge-triggered, so nobody else will say the backlog waits.
             server.accept_paused = false;
@@ -251,6 +262,28 @@ impl Server {
             if let Err(e) = self.store.compact(&self.chat.snapshot()) {
                 log::error!("compaction failed (will retry): {e}");
             }
+        }
+    }
+
+    /// Sync lazily written records once their second is up (they are already in the page
+    /// cache, so a crash of this process alone never loses them).
+    fn sync_lazy(&mut self, now: Instant) {
+        if !self.store.has_unsynced() {
+            self.sync_due = None;
+            return;
+        }
+        match self.sync_due {
+            None => self.sync_due = Some(now + LAZY_SYNC),
+            Some(due) if due <= now => {
+                self.sync_due = match self.store.sync() {
+                    Ok(()) => None,
+                    Err(e) => {
+                        log::error!("journal sync failed (will retry): {e}");
+                        Some(now + LAZY_SYNC)
+                    }
+                }
+            }
+            Some(_) => {}
         }
     }
 

@@ -60,6 +60,19 @@ pub(super) struct Loaded {
     pub(super) cut: bool,
 }
 
+/// After a power cut, the journal's unsynced end may hold damaged lines, and only lazy records
+/// are left unsynced on purpose: a bad line followed by nothing but bad lines and lazy records
+/// is such an end, not corruption of acknowledged state.
+fn only_lazy_after(rest: &[u8]) -> bool {
+    rest.split(|&b| b == b'\n').skip(1).all(|line| {
+        let record = std::str::from_utf8(line)
+            .ok()
+            .and_then(decode_line)
+            .and_then(Record::parse);
+        record.is_none_or(|r| r.is_lazy())
+    })
+}
+
 /// Read a journal or snapshot. See the module doc for what counts as torn and as corrupt.
 pub(super) fn load(
     path: &Path,
@@ -122,6 +135,12 @@ pub(super) fn load(
                     log::warn!(
                         "{}: dropping a torn last record at byte offset {offset} ({dropped} \
                          bytes, {reason}): a write cut short by a crash, never acknowledged",
+                        path.display()
+                    );
+                } else if tail == Tail::Torn && only_lazy_after(&bytes[offset..]) {
+                    log::warn!(
+                        "{}: dropping {dropped} bytes from byte offset {offset} ({reason}): \
+                         history not yet synced when power was lost, nothing acknowledged",
                         path.display()
                     );
                 } else if repair {

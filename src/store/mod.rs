@@ -16,7 +16,9 @@
 //! file there instead. A torn unterminated last line of credentials.txt is cut off likewise.
 //!
 //! Commit: accounts first (credentials.txt, always fsynced), then the journal (fdatasync unless
-//! `--fsync never`). Any error cuts both files back to their previous length, so a failed batch
+//! `--fsync never`). A batch of nothing but lazy records (history) is written without waiting
+//! for the disk and synced by the loop within a second ([`Store::has_unsynced`]); a damaged run
+//! of such records at the end of the journal after a power cut is cut off, not refused. Any error cuts both files back to their previous length, so a failed batch
 //! leaves nothing behind; a file that cannot be cut back is cut before its next append, and the
 //! commit fails until it can be. The store never decides chat semantics: it writes what the core
 //! emits and reads it back, so new record kinds need no change here.
@@ -124,6 +126,8 @@ pub struct Store {
     compact_bytes: u64,
     /// Journal length below which a failed compaction is not retried.
     compact_retry_at: u64,
+    /// Lazy records were appended after the last fdatasync.
+    unsynced: bool,
     /// Holds the data directory's lock for the life of the store.
     _lock: File,
 }
@@ -216,6 +220,7 @@ impl Store {
             accounts_buf: Vec::new(),
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
+            unsynced: false,
             journal,
             _lock: lock,
         };
@@ -250,8 +255,9 @@ impl Store {
         if accounts {
             self.credentials.append(&self.accounts_buf, true)?;
         }
+        let strict = records.iter().any(|r| !r.is_lazy());
         if !self.buf.is_empty() {
-            if let Err(e) = self.journal.append(&self.buf, self.sync) {
+            if let Err(e) = self.journal.append(&self.buf, self.sync && strict) {
                 if accounts {
                     self.credentials.rollback(credentials_before);
                 }
@@ -261,6 +267,23 @@ impl Store {
         if accounts {
             self.needs_newline = false;
         }
+        if self.sync && !self.buf.is_empty() {
+            // A strict batch's fdatasync also covered every lazy record before it.
+            self.unsynced = !strict;
+        }
+        Ok(())
+    }
+
+    /// Lazy records were written but not yet synced: the loop calls [`Store::sync`] within a
+    /// second (never with `--fsync never`).
+    pub fn has_unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    /// Sync the journal: the deadline for lazy records has come.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.journal.file.sync_data()?;
+        self.unsynced = false;
         Ok(())
     }
 

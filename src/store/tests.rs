@@ -555,3 +555,84 @@ fn fsync_policy_is_read_from_the_config() {
     let s = Scratch::new("fsync2");
     assert!(open(&s.config("yoda wise\n")).0.sync);
 }
+
+fn history(n: u64) -> Record {
+    Record::History {
+        at_ms: n,
+        from: "yoda".into(),
+        to: Audience::Everyone,
+        text: format!("broadcast {n}"),
+    }
+}
+
+#[test]
+fn history_alone_is_written_but_left_for_the_lazy_sync() {
+    let s = Scratch::new("lazy");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store.commit(&[history(1)]).expect("commit");
+    assert!(
+        store.has_unsynced(),
+        "history alone does not wait for the disk"
+    );
+    store
+        .commit(&[history(2), block("yoda", "hans")])
+        .expect("commit");
+    assert!(
+        !store.has_unsynced(),
+        "a strict batch syncs everything before it"
+    );
+    store.commit(&[history(3)]).expect("commit");
+    store.sync().expect("sync");
+    assert!(!store.has_unsynced());
+    drop(store);
+    let (_, _, records) = open(&c);
+    assert_eq!(records.len(), 4, "lazy records are in the file at once");
+    let never = Config {
+        fsync: crate::config::FsyncPolicy::Never,
+        ..c.clone()
+    };
+    let (mut store, _, _) = open(&never);
+    store.commit(&[history(4)]).expect("commit");
+    assert!(!store.has_unsynced(), "--fsync never: nothing to schedule");
+}
+
+#[test]
+fn damage_in_an_unsynced_history_tail_is_cut_but_not_before_a_strict_record() {
+    let s = Scratch::new("lazytail");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    store.commit(&[block("yoda", "hans")]).expect("commit");
+    for n in 1..=3 {
+        store.commit(&[history(n)]).expect("commit");
+    }
+    drop(store);
+    // Power lost: the first unsynced history line came back as zeros, later ones intact.
+    let damaged = line_start(&s.journal(), 2);
+    let mut bytes = fs::read(s.journal()).expect("read");
+    let good = bytes.clone();
+    for b in &mut bytes[damaged as usize..damaged as usize + 10] {
+        *b = 0;
+    }
+    fs::write(s.journal(), &bytes).expect("write");
+    let (_, _, records) = open(&c);
+    assert_eq!(
+        records,
+        vec![block("yoda", "hans")],
+        "only history was lost"
+    );
+    assert_eq!(fs::metadata(s.journal()).expect("meta").len(), damaged);
+    // The same damage with a strict record after it is corruption of acknowledged state.
+    let mut bytes = good;
+    for b in &mut bytes[damaged as usize..damaged as usize + 10] {
+        *b = 0;
+    }
+    let mut tail = Vec::new();
+    encode_line(&block("yoda", "luke").to_string(), &mut tail).expect("encode");
+    bytes.extend_from_slice(&tail);
+    fs::write(s.journal(), &bytes).expect("write");
+    assert!(matches!(
+        Store::open(&c),
+        Err(StoreError::Corrupt { offset, .. }) if offset == damaged
+    ));
+}
