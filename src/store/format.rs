@@ -1,4 +1,4 @@
-//! The line format shared by journal and snapshot: `<checksum> <text>`, a checksummed header,
+//! The line format shared by journal, snapshot and history: `<checksum> <text>`, a checksummed header,
 //! and the loader that tells a torn tail from corruption.
 
 use super::StoreError;
@@ -48,6 +48,8 @@ pub(super) enum Tail {
     Torn,
     /// A snapshot is written atomically, so any bad line is corruption.
     Strict,
+    /// History is synced lazily: skip damaged lines wherever they are.
+    Lenient,
 }
 
 /// The records of one file and where its last good record ends.
@@ -58,19 +60,6 @@ pub(super) struct Loaded {
     pub(super) good_len: u64,
     /// Bytes after `good_len` must be cut off (torn tail, or `--repair`).
     pub(super) cut: bool,
-}
-
-/// After a power cut, the journal's unsynced end may hold damaged lines, and only lazy records
-/// are left unsynced on purpose: a bad line followed by nothing but bad lines and lazy records
-/// is such an end, not corruption of acknowledged state.
-fn only_lazy_after(rest: &[u8]) -> bool {
-    rest.split(|&b| b == b'\n').skip(1).all(|line| {
-        let record = std::str::from_utf8(line)
-            .ok()
-            .and_then(decode_line)
-            .and_then(Record::parse);
-        record.is_none_or(|r| r.is_lazy())
-    })
 }
 
 /// Read a journal or snapshot. See the module doc for what counts as torn and as corrupt.
@@ -137,12 +126,15 @@ pub(super) fn load(
                          bytes, {reason}): a write cut short by a crash, never acknowledged",
                         path.display()
                     );
-                } else if tail == Tail::Torn && only_lazy_after(&bytes[offset..]) {
+                } else if tail == Tail::Lenient {
                     log::warn!(
-                        "{}: dropping {dropped} bytes from byte offset {offset} ({reason}): \
-                         history not yet synced when power was lost, nothing acknowledged",
+                        "{}: skipping a damaged line at byte offset {offset} ({reason})",
                         path.display()
                     );
+                    if let Some(e) = line_end {
+                        offset = e + 1;
+                        continue;
+                    }
                 } else if repair {
                     log::warn!(
                         "{}: --repair: {reason} at byte offset {offset}; dropping the {dropped} \

@@ -16,9 +16,9 @@
 //! file there instead. A torn unterminated last line of credentials.txt is cut off likewise.
 //!
 //! Commit: accounts first (credentials.txt, always fsynced), then the journal (fdatasync unless
-//! `--fsync never`). A batch of nothing but lazy records (history) is written without waiting
-//! for the disk and synced by the loop within a second ([`Store::has_unsynced`]); a damaged run
-//! of such records at the end of the journal after a power cut is cut off, not refused. Any error cuts both files back to their previous length, so a failed batch
+//! `--fsync never`), then the message history, which does not wait for the disk: it lives in
+//! `history.log`/`history.old` (see `history`), is synced by the loop within a second
+//! ([`Store::has_unsynced`]) and never takes part in snapshots or compaction. Any error cuts both files back to their previous length, so a failed batch
 //! leaves nothing behind; a file that cannot be cut back is cut before its next append, and the
 //! commit fails until it can be. The store never decides chat semantics: it writes what the core
 //! emits and reads it back, so new record kinds need no change here.
@@ -27,6 +27,7 @@
 mod accounts;
 mod files;
 mod format;
+mod history;
 
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
@@ -38,6 +39,7 @@ use crate::record::Record;
 use accounts::open_credentials;
 use files::{sync_dir, truncate, write_temp, AppendFile};
 use format::{header, load, Tail};
+use history::History;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -126,8 +128,8 @@ pub struct Store {
     compact_bytes: u64,
     /// Journal length below which a failed compaction is not retried.
     compact_retry_at: u64,
-    /// Lazy records were appended after the last fdatasync.
-    unsynced: bool,
+    /// Lazy records (message history) live in their own files.
+    history: History,
     /// Holds the data directory's lock for the life of the store.
     _lock: File,
 }
@@ -208,6 +210,8 @@ impl Store {
                 .map_err(io_at(&journal_path))?;
         }
         let journal = AppendFile::open(&journal_path).map_err(io_at(&journal_path))?;
+        let (history, recent) = History::open(&dir, config.history)?;
+        records.extend(recent);
         let store = Store {
             credentials: AppendFile::open(&cred_path).map_err(io_at(&cred_path))?,
             needs_newline,
@@ -220,7 +224,7 @@ impl Store {
             accounts_buf: Vec::new(),
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
-            unsynced: false,
+            history,
             journal,
             _lock: lock,
         };
@@ -246,6 +250,7 @@ impl Store {
                     self.accounts_buf
                         .extend_from_slice(format!("{user} {secret}\n").as_bytes());
                 }
+                lazy if lazy.is_lazy() => {}
                 other => encode_line(&other.to_string(), &mut self.buf)?,
             }
         }
@@ -255,36 +260,40 @@ impl Store {
         if accounts {
             self.credentials.append(&self.accounts_buf, true)?;
         }
-        let strict = records.iter().any(|r| !r.is_lazy());
+        let journal_before = self.journal.len;
         if !self.buf.is_empty() {
-            if let Err(e) = self.journal.append(&self.buf, self.sync && strict) {
+            if let Err(e) = self.journal.append(&self.buf, self.sync) {
                 if accounts {
                     self.credentials.rollback(credentials_before);
                 }
                 return Err(e);
             }
         }
+        // History last: it is the only part that does not wait for the disk.
+        if let Err(e) = self.history.append(records.iter().filter(|r| r.is_lazy())) {
+            if !self.buf.is_empty() {
+                self.journal.rollback(journal_before);
+            }
+            if accounts {
+                self.credentials.rollback(credentials_before);
+            }
+            return Err(e);
+        }
         if accounts {
             self.needs_newline = false;
         }
-        if self.sync && !self.buf.is_empty() {
-            // A strict batch's fdatasync also covered every lazy record before it.
-            self.unsynced = !strict;
-        }
         Ok(())
     }
 
-    /// Lazy records were written but not yet synced: the loop calls [`Store::sync`] within a
-    /// second (never with `--fsync never`).
+    /// History was written but not yet synced: the loop calls [`Store::sync`] within a second
+    /// (never with `--fsync never`).
     pub fn has_unsynced(&self) -> bool {
-        self.unsynced
+        self.sync && self.history.has_unsynced()
     }
 
-    /// Sync the journal: the deadline for lazy records has come.
+    /// Sync the history file: the deadline for lazy records has come.
     pub fn sync(&mut self) -> io::Result<()> {
-        self.journal.file.sync_data()?;
-        self.unsynced = false;
-        Ok(())
+        self.history.sync()
     }
 
     /// Whether the journal has grown enough to be worth compacting.
@@ -312,7 +321,8 @@ impl Store {
     fn write_snapshot(&mut self, state: &[Record]) -> io::Result<()> {
         let generation = self.generation + 1;
         let mut bytes = header("snapshot", generation);
-        for r in state {
+        // History is kept by its own files, not in snapshots.
+        for r in state.iter().filter(|r| !r.is_lazy()) {
             encode_line(&r.to_string(), &mut bytes)?;
         }
         let snap_path = self.dir.join(SNAPSHOT);

@@ -1,0 +1,116 @@
+//! The message history on disk: lazy records in two append-only files, `history.log` and the
+//! previous `history.old`, in the journal's checksummed line format. When the current file
+//! holds `cap` entries it becomes the old one (a rename) and a new one starts, so the last
+//! `cap` messages are always on disk without any compaction, and no message ever waits for a
+//! rewrite or an fsync. Loading is lenient: history is synced within a second, not before
+//! delivery, so a power cut may leave damaged lines; they are skipped with a warning.
+
+use super::files::{truncate, write_atomic, AppendFile};
+use super::format::{encode_line, header, load, Tail};
+use super::StoreError;
+use crate::record::Record;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const CURRENT: &str = "history.log";
+const OLD: &str = "history.old";
+
+/// The history files of one data directory.
+#[derive(Debug)]
+pub(super) struct History {
+    dir: PathBuf,
+    file: AppendFile,
+    /// Entries in `history.log`.
+    count: usize,
+    cap: usize,
+    /// Appended since the last sync.
+    unsynced: bool,
+    buf: Vec<u8>,
+}
+
+impl History {
+    /// Open (creating `history.log` if needed) and return the last `cap` entries, oldest first.
+    pub(super) fn open(dir: &Path, cap: usize) -> Result<(History, Vec<Record>), StoreError> {
+        let io_at = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e| StoreError::Io(p, e)
+        };
+        let current = dir.join(CURRENT);
+        let mut records = Vec::new();
+        if let Some(old) = load(&dir.join(OLD), "history", Tail::Lenient, false)? {
+            records = old.records;
+        }
+        let mut count = 0;
+        match load(&current, "history", Tail::Lenient, false)? {
+            Some(cur) if cur.good_len > 0 => {
+                if cur.cut {
+                    truncate(&current, cur.good_len).map_err(io_at(&current))?;
+                }
+                count = cur.records.len();
+                records.extend(cur.records);
+            }
+            _ => write_atomic(&current, &header("history", 0)).map_err(io_at(&current))?,
+        }
+        records.retain(Record::is_lazy);
+        let keep_from = records.len().saturating_sub(cap);
+        records.drain(..keep_from);
+        let history = History {
+            dir: dir.to_path_buf(),
+            file: AppendFile::open(&current).map_err(io_at(&current))?,
+            count,
+            cap,
+            unsynced: false,
+            buf: Vec::new(),
+        };
+        Ok((history, records))
+    }
+
+    /// Append the lazy records of one batch, without waiting for the disk.
+    pub(super) fn append<'a>(
+        &mut self,
+        records: impl Iterator<Item = &'a Record>,
+    ) -> io::Result<()> {
+        self.buf.clear();
+        let mut n = 0;
+        for r in records {
+            encode_line(&r.to_string(), &mut self.buf)?;
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        self.file.append(&self.buf, false)?;
+        self.unsynced = true;
+        self.count += n;
+        if self.count >= self.cap {
+            if let Err(e) = self.rotate() {
+                // Keep appending to the current file; try again after half a file more.
+                log::error!("history rotation failed (will retry): {e}");
+                self.count = self.cap / 2;
+            }
+        }
+        Ok(())
+    }
+
+    /// `history.log` becomes `history.old`; a new `history.log` starts. No fsync: like the
+    /// entries themselves, the rename reaches the disk with the next sync or kernel writeback.
+    fn rotate(&mut self) -> io::Result<()> {
+        let current = self.dir.join(CURRENT);
+        fs::rename(&current, self.dir.join(OLD))?;
+        fs::write(&current, header("history", 0))?;
+        self.file = AppendFile::open(&current)?;
+        self.count = 0;
+        Ok(())
+    }
+
+    pub(super) fn has_unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    pub(super) fn sync(&mut self) -> io::Result<()> {
+        self.file.file.sync_data()?;
+        self.unsynced = false;
+        Ok(())
+    }
+}
