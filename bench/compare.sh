@@ -185,6 +185,10 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
     || log "$name $workload failed (see above)"
 }
 
+# 0. How steady is this machine? (latency percentiles include its scheduling stalls)
+JITTER=$("$LOADGEN" jitter --secs 3)
+log "$JITTER"
+
 # 1. Idle: wake-ups and RSS of fresh servers, all three at once, no traffic.
 log "idle wake-ups over ${WAKE_SECS}s (all three servers idle at once)"
 start chatserver small; P1=$SERVER_PID
@@ -209,7 +213,7 @@ start chatserver --fsync never --history 0
 lg chatserver fanout "${FAN[@]}" --variant "fsync-never-history-0"; stop_server
 
 # 3. Direct-message latency at a fixed offered load.
-LAT=(--pairs 100 --rate 100000 --secs "$LAT_SECS" --warmup 1)
+LAT=(--pairs 100 --rate 100000 --secs "$LAT_SECS" --warmup 1 --runs "$RUNS")
 for s in chatserver ngircd redis; do
   start "$s"; lg "$s" latency "${LAT[@]}"; stop_server
 done
@@ -223,7 +227,7 @@ done
 
 # 5. Connections held and accept+login rate.
 for s in chatserver ngircd redis; do
-  start "$s" --max-clients $((CONNS + 1000)); lg "$s" conns --conns "$CONNS" --budget 90 --inflight "$(inflight_of "$s")"; stop_server
+  start "$s" --max-clients $((CONNS + 1000)); lg "$s" conns --conns "$CONNS" --budget 60 --inflight "$(inflight_of "$s")"; stop_server
 done
 
 # 6. Durable offline messages (chatserver only).
@@ -246,6 +250,7 @@ MACHINE="$CPU, $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, Linu
   echo "$(redis-server --version | cut -d' ' -f1-3) with persistence off (\`--save '' --appendonly no\`)."
   echo "All three listen on 127.0.0.1 only; one loadgen process on the same machine (loopback)."
   echo "Concurrent logins when opening many connections: chatserver 500, Redis 400, ngIRCd 8 (its listen backlog is 10)."
+  echo "Machine steadiness (a spinning thread, no server running): $JITTER."
   echo "chatserver runs with its defaults (\`--fsync always\`, history on) unless a row says otherwise."
   [ "$CONNS" -lt 100000 ] && echo "RLIMIT_NOFILE here is $FDS (hard limit not raisable), so the connections row opens $CONNS, not 100,000."
   echo

@@ -26,7 +26,7 @@ const USAGE: &str = "\
 usage: loadgen WORKLOAD [--proto chat|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
 workloads:
   fanout    --members 100 --messages 20000 --size 32 --window 200 --runs 3
-  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1
+  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE]
   idle      --conns 10000 --hold 3            (RSS per idle logged-in connection; needs --pid)
   conns     --conns 100000 --budget 90        (logged-in connections held, accept+login rate)
   wakeups   --secs 10                         (needs --pid; no traffic at all)
@@ -65,6 +65,10 @@ impl Opts {
             positional,
             kv,
         })
+    }
+
+    pub fn kv_get(&self, k: &str) -> Option<String> {
+        self.kv.get(k).cloned()
     }
 
     pub fn str(&self, k: &str, default: &str) -> String {

@@ -42,6 +42,8 @@ pub struct OpenStats {
     pub ready: usize,
     pub failed: usize,
     pub elapsed: Duration,
+    /// When each login completed, from the start of the open phase.
+    pub ready_at: Vec<Duration>,
     /// Why the first failure happened, if any.
     pub first_error: Option<String>,
     /// The open stopped early (budget or resource exhaustion).
@@ -169,6 +171,10 @@ impl Net {
         loop {
             let done = self.ready - ready0;
             let failed = self.dead - dead0;
+            let at = start.elapsed();
+            while stats.ready_at.len() < done {
+                stats.ready_at.push(at);
+            }
             if done + failed >= n || (stats.stopped.is_some() && done + failed >= started) {
                 break;
             }

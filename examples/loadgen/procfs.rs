@@ -37,11 +37,29 @@ pub fn cpu_ticks(pid: &str) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
-/// Read- and write-type syscalls made so far (`syscr`, `syscw` of /proc/PID/io).
-pub fn syscalls(pid: u32) -> Option<(u64, u64)> {
-    let path = format!("/proc/{pid}/io");
-    Some((
-        status_field(&path, "syscr:")?,
-        status_field(&path, "syscw:")?,
-    ))
+/// Resident KiB in the `[heap]` mapping, in other anonymous mappings (large allocations,
+/// stacks) and in file-backed mappings (binary, libraries), from /proc/PID/smaps.
+pub fn rss_breakdown(pid: u32) -> Option<(u64, u64, u64)> {
+    let text = fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+    let (mut heap, mut anon, mut file) = (0, 0, 0);
+    let mut kind = 0;
+    for line in text.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            let name = line.split_whitespace().nth(5).unwrap_or("");
+            kind = match name {
+                "[heap]" => 0,
+                n if n.starts_with('/') => 2,
+                _ => 1,
+            };
+        } else if let Some(v) = line.strip_prefix("Rss:") {
+            let kib: u64 = v.split_whitespace().next()?.parse().ok()?;
+            match kind {
+                0 => heap += kib,
+                1 => anon += kib,
+                _ => file += kib,
+            }
+        }
+    }
+    Some((heap, anon, file))
 }
