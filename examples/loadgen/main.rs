@@ -25,7 +25,7 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: loadgen WORKLOAD [--proto chat|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
 workloads:
-  fanout    --members 100 --messages 20000 --size 32 --window 200 --runs 3
+  fanout    --members 100 --messages 20000 --size 32 --window 1000 --runs 5
   latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE]
   idle      --conns 10000 --hold 3            (RSS per idle logged-in connection; needs --pid)
   conns     --conns 100000 --budget 90        (logged-in connections held, accept+login rate)

@@ -95,8 +95,8 @@ pub fn fanout(opts: &Opts) -> Result<(), String> {
     let members: usize = opts.num("members", 100);
     let total: u64 = opts.num("messages", 20_000);
     let size: usize = opts.num("size", 32);
-    let window: u64 = opts.num("window", 200);
-    let runs: usize = opts.num("runs", 3);
+    let window: u64 = opts.num("window", 1000);
+    let runs: usize = opts.num("runs", 5);
     let budget = opts.secs("budget", 60.0);
     let base: usize = opts.num("user-base", 0);
     let text = payload(size);
