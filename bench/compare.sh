@@ -227,10 +227,17 @@ for s in chatserver ngircd redis; do
   start "$s"; sleep 0.5; lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")"; stop_server
 done
 
+# chatserver tells every online user about each login (PROTOCOL.md §2), so n logins send
+# n(n-1)/2 presence lines; the --no-presence rows show the cost without them.
+start chatserver --no-presence; sleep 0.5
+lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 --variant no-presence; stop_server
+
 # 5. Connections held and accept+login rate.
 for s in chatserver ngircd redis; do
   start "$s" --max-clients $((CONNS + 1000)); lg "$s" conns --conns "$CONNS" --budget 60 --inflight "$(inflight_of "$s")"; stop_server
 done
+start chatserver --max-clients $((CONNS + 1000)) --no-presence
+lg chatserver conns --conns "$CONNS" --budget 60 --inflight 500 --variant no-presence; stop_server
 
 # 6. Durable offline messages (chatserver only).
 for f in always never; do
