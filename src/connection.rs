@@ -105,6 +105,8 @@ pub struct Connection {
     pub dirty: bool,
     /// The core asked to hear when the output is all written.
     pub notify_flushed: bool,
+    /// An event said the peer shut down its side: read until EOF.
+    pub peer_closed: bool,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -121,6 +123,7 @@ impl Connection {
             closing: Closing::Open,
             dirty: false,
             notify_flushed: false,
+            peer_closed: false,
         }
     }
 
@@ -168,6 +171,13 @@ impl Connection {
                     budget = budget.saturating_sub(n);
                     if budget == 0 {
                         return Ok(ReadStatus::Budget);
+                    }
+                    if n < scratch.len() && !self.peer_closed {
+                        // A short read emptied the socket buffer: anything arriving later raises
+                        // a new edge, so the WouldBlock read that would follow is a wasted
+                        // syscall (one per message at low load). Not once the peer has shut
+                        // down: its FIN raised no edge of its own, so read on to the EOF.
+                        return Ok(ReadStatus::Drained);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadStatus::Drained),

@@ -127,6 +127,11 @@ pub fn run(
                     server.accept(now)?;
                 }
                 Token(k) => {
+                    if event.is_read_closed() || event.is_error() {
+                        if let Some(c) = server.conns.get_mut(k) {
+                            c.peer_closed = true;
+                        }
+                    }
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         server.read(k, now);
                     }
@@ -257,6 +262,10 @@ impl Server {
             if self.dead.is_empty() && self.flushed.is_empty() {
                 break;
             }
+        }
+        self.chat.trim();
+        if self.dirty.capacity() > 1 << 16 {
+            self.dirty.shrink_to(1024);
         }
         if self.store.wants_compaction() {
             if let Err(e) = self.store.compact(&self.chat.snapshot()) {

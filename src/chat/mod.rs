@@ -330,6 +330,16 @@ impl Chat {
         self.outbox.actions.drain(..)
     }
 
+    /// Give back memory a burst left behind (say, presence lines for thousands of logins in one
+    /// iteration): the action list keeps its peak capacity otherwise. Call with no actions
+    /// pending.
+    pub fn trim(&mut self) {
+        const KEEP: usize = 1024;
+        if self.outbox.actions.is_empty() && self.outbox.actions.capacity() > 16 * KEEP {
+            self.outbox.actions.shrink_to(KEEP);
+        }
+    }
+
     /// Rebuild durable state from a record read back from the store at start-up.
     pub fn replay(&mut self, record: Record) {
         match record {

@@ -97,7 +97,14 @@ impl History {
     /// entries themselves, the rename reaches the disk with the next sync or kernel writeback.
     fn rotate(&mut self) -> io::Result<()> {
         let current = self.dir.join(CURRENT);
-        fs::rename(&current, self.dir.join(OLD))?;
+        let old = self.dir.join(OLD);
+        // Unlink first: ext4 flushes a file renamed over an existing one (auto_da_alloc), a
+        // multi-millisecond stall in the event loop; a rename to a free name costs nothing.
+        match fs::remove_file(&old) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        fs::rename(&current, &old)?;
         fs::write(&current, header("history", 0))?;
         self.file = AppendFile::open(&current)?;
         self.count = 0;
