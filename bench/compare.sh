@@ -249,6 +249,27 @@ done
 printf 'chatserver\tbinary_kib\t%s\t%s\n' "$(( $(stat -c %s "$CHAT") / 1024 ))" \
   "$(basename "$CHAT"), $(stat -c %s "$CHAT") bytes" >> "$RESULTS"
 
+# 8. The static musl build for small boxes, when that Rust target is installed here: idle RSS
+#    (no shared libc pages to map) and binary size, plus fan-out (musl's allocator is slower).
+MUSL=x86_64-unknown-linux-musl
+if [ -z "${CHATSERVER_BIN:-}" ] && rustup target list --installed 2>/dev/null | grep -qx "$MUSL"; then
+  log "building the static $MUSL server"
+  if cargo build --release --target "$MUSL" --bin chatserver >&2; then
+    GLIBC_CHAT=$CHAT
+    CHAT=$WORK/chatserver-musl
+    cp "$ROOT/target/$MUSL/release/chatserver" "$CHAT"
+    start chatserver small; sleep 1
+    "$LOADGEN" wakeups --pid "$SERVER_PID" --secs "$((WAKE_SECS < 3 ? WAKE_SECS : 3))" \
+      --label chatserver --variant musl-static --out "$RESULTS" >&2; stop_server
+    start chatserver; lg chatserver fanout "${FAN[@]}" --variant musl-static; stop_server
+    printf 'chatserver\tbinary_kib@musl-static\t%s\t%s\n' "$(( $(stat -c %s "$CHAT") / 1024 ))" \
+      "static, $(stat -c %s "$CHAT") bytes" >> "$RESULTS"
+    CHAT=$GLIBC_CHAT
+  fi
+else
+  log "no $MUSL target installed: skipping the static build rows"
+fi
+
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 MACHINE="$CPU, $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, Linux $(uname -r)"
 {
