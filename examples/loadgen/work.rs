@@ -14,6 +14,18 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// Report the median of several runs' rates, listing every run and the last run's notes.
+fn report_runs(opts: &Opts, key: &str, rates: &mut [f64], notes: &[String]) {
+    let all: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+    let m = median(rates);
+    let last = notes.last().map_or("", String::as_str);
+    opts.result(
+        key,
+        m.round(),
+        &format!("runs: {}; last run: {last}", all.join(", ")),
+    );
+}
+
 fn payload(size: usize) -> String {
     (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect()
 }
@@ -171,17 +183,7 @@ pub fn fanout(opts: &Opts) -> Result<(), String> {
         net.close_all();
         std::thread::sleep(Duration::from_millis(300));
     }
-    let all: Vec<String> = rates.iter().map(|r| format!("{:.0}", r)).collect();
-    let m = median(&mut rates);
-    opts.result(
-        "fanout_dps",
-        m.round(),
-        &format!(
-            "runs: {}; last run: {}",
-            all.join(", "),
-            notes.last().unwrap_or(&String::new())
-        ),
-    );
+    report_runs(opts, "fanout_dps", &mut rates, &notes);
     Ok(())
 }
 
@@ -561,17 +563,7 @@ pub fn durable(opts: &Opts) -> Result<(), String> {
         net.close_all();
         std::thread::sleep(Duration::from_millis(200));
     }
-    let all: Vec<String> = rates.iter().map(|r| format!("{:.0}", r)).collect();
-    let m = median(&mut rates);
-    opts.result(
-        "durable_mps",
-        m.round(),
-        &format!(
-            "runs: {}; last run: {}",
-            all.join(", "),
-            notes.last().unwrap_or(&String::new())
-        ),
-    );
+    report_runs(opts, "durable_mps", &mut rates, &notes);
     Ok(())
 }
 
