@@ -145,13 +145,6 @@ impl Credentials {
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
     }
-
-    /// Usernames in sorted order (for `list-user` and snapshots).
-    pub fn names(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.accounts.keys().map(String::as_str).collect();
-        v.sort_unstable();
-        v
-    }
 }
 
 #[cfg(test)]

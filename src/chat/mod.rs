@@ -411,11 +411,6 @@ impl Chat {
         out
     }
 
-    /// Connections the core knows about (for stats and tests).
-    pub fn session_count(&self) -> usize {
-        self.sessions.len()
-    }
-
     /// Logged-in users.
     pub fn online_count(&self) -> usize {
         self.online.len()
