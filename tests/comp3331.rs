@@ -223,12 +223,8 @@ fn offline_messages_arrive_after_welcome_in_order() {
 #[test]
 fn broadcast_and_message_respect_blocks() {
     let server = Server::start(&[]);
-    let mut hans = server.login("hans", "falcon*solo");
-    let mut yoda = server.login("yoda", "wise");
-    hans.expect("yoda logged in\n");
-    let mut luke = server.login("luke", "jedi");
-    hans.expect("luke logged in\n");
-    yoda.expect("luke logged in\n");
+    let [mut hans, mut yoda, mut luke] =
+        server.login_all([("hans", "falcon*solo"), ("yoda", "wise"), ("luke", "jedi")]);
 
     yoda.send("block hans");
     yoda.expect("hans is blocked\n");
@@ -269,16 +265,12 @@ fn broadcast_and_message_respect_blocks() {
 #[test]
 fn whoelse_and_whoelsesince() {
     let server = Server::start(&[]);
-    let mut hans = server.login("hans", "falcon*solo");
-    let mut yoda = server.login("yoda", "wise");
-    hans.expect("yoda logged in\n");
-    let mut luke = server.login("luke", "jedi");
-    hans.expect("luke logged in\n");
-    yoda.expect("luke logged in\n");
-    let mut vader = server.login("vader", "sithlord**");
-    hans.expect("vader logged in\n");
-    yoda.expect("vader logged in\n");
-    luke.expect("vader logged in\n");
+    let [mut hans, mut yoda, mut luke, mut vader] = server.login_all([
+        ("hans", "falcon*solo"),
+        ("yoda", "wise"),
+        ("luke", "jedi"),
+        ("vader", "sithlord**"),
+    ]);
 
     hans.send("whoelse");
     hans.expect("yoda\nluke\nvader\n");

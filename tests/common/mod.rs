@@ -90,6 +90,23 @@ impl Server {
         c
     }
 
+    /// Log `accounts` in one after another; each earlier user must see `<user> logged in` for
+    /// every later one (no blocks in place). Returns the clients in the same order.
+    pub fn login_all<const N: usize>(&self, accounts: [(&str, &str); N]) -> [Client; N] {
+        let mut clients: Vec<Client> = Vec::with_capacity(N);
+        for (user, password) in accounts {
+            let c = self.login(user, password);
+            for earlier in clients.iter_mut() {
+                earlier.expect(&format!("{user} logged in\n"));
+            }
+            clients.push(c);
+        }
+        match clients.try_into() {
+            Ok(all) => all,
+            Err(_) => unreachable!("exactly N clients were pushed"),
+        }
+    }
+
     /// SIGKILL the server (no graceful shutdown) and wait for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
