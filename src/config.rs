@@ -51,6 +51,9 @@ pub struct Config {
     pub compact_bytes: u64,
     /// Close a connection that sends no line at all for this long (`None`: no heartbeat).
     pub heartbeat: Option<Duration>,
+    /// A connection the server is closing is dropped this long after, whether or not the
+    /// peer read its last lines (a peer that never reads must not hold it forever).
+    pub close_timeout: Duration,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             repair: false,
             compact_bytes: 8 << 20,
             heartbeat: None,
+            close_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -138,6 +142,12 @@ fn options() -> getopts::Options {
         "",
         "heartbeat",
         "close a connection silent this long (default off)",
+        "SECS",
+    );
+    o.optopt(
+        "",
+        "close-timeout",
+        "drop a closing connection that has not read its last lines after this (default 5)",
         "SECS",
     );
     o.optflag(
@@ -263,6 +273,9 @@ impl Cli {
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
+        }
+        if let Some(s) = m.opt_str("close-timeout") {
+            c.close_timeout = seconds(&s, "--close-timeout")?;
         }
         if let Some(s) = m.opt_str("heartbeat") {
             c.heartbeat = Some(seconds(&s, "--heartbeat")?).filter(|d| !d.is_zero());

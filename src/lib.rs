@@ -4,30 +4,39 @@
 //! # Layout
 //! - [`config`]: command line to [`config::Config`] (pure, unit-tested).
 //! - [`credentials`]: the account list format and constant-time password checks.
-//! - [`protocol`]: lines to command enums, and the exact reply texts.
-//! - [`session`]: per-connection state and the deadlines derived from it.
-//! - [`chat`]: the sans-IO core: every rule of the protocol, driven by `handle_*(…, now)`.
+//! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
+//! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
+//!   the semantic events it emits; the core never sees a wire format.
+//! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
+//! - [`codec`]: one codec per wire (`line`: PROTOCOL.md's lines, with every reply text in
+//!   `codec::line_text`); a connection's codec decodes its bytes and renders its events.
+//! - [`session`]: per-connection state, generational connection ids, deadlines.
+//! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
+//!   history), driven by `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
-//! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery
-//!   (`format`: the line format and loader; `files`: atomic replace and append-with-undo;
-//!   `accounts`: credentials.txt).
-//! - [`connection`]: a socket with its bounded line framer and bounded output buffer.
-//! - [`server`]: the thin mio loop that ties them together.
+//! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
+//! - [`connection`]: a socket with its codec and bounded output buffer.
+//! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //!
 //! # Data flow
-//! `server` reads bytes → `connection` frames lines → `chat` decides, emitting records and
-//! actions → `store` makes the records durable (one fdatasync per loop iteration) → `server`
-//! performs the actions (one write per connection per iteration). Hot-path failures are small
-//! enums (`LineError`, `Overflow`); start-up failures are `StoreError` with file and line.
+//! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
+//! expects) → `chat` decides, emitting records and events → `store` makes the records durable
+//! (one fdatasync per loop iteration) → `server` renders each event with the recipient's codec
+//! (fan-out once per codec kind) and writes once per connection per iteration. See
+//! ARCHITECTURE.md for the diagram and where a new command or front-end goes.
 
 pub mod chat;
+pub mod codec;
+pub mod command;
 pub mod config;
 pub mod connection;
 pub mod credentials;
-pub mod protocol;
+pub mod event;
+pub mod input;
 pub mod record;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod time;
 pub mod timer;

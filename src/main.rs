@@ -2,13 +2,15 @@
 //! Exit status: 0 on a clean exit, 1 on a start-up failure, 2 on bad arguments.
 
 use chatserver::chat::{Chat, Settings};
+use chatserver::codec::CodecKind;
 use chatserver::config::{usage, Cli, Config};
-use chatserver::server::{self, Limits};
+use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
+use chatserver::time::Now;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::Duration;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -61,13 +63,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let (store, credentials, records) = Store::open(config)?;
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
-    let mut chat = Chat::new(
-        Settings::from(config),
-        credentials,
-        Instant::now(),
-        SystemTime::now(),
-        seed,
-    );
+    let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
     let replayed = records.len();
     for r in records {
         chat.replay(r);
@@ -86,7 +82,13 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         max_line: config.max_line,
         max_output: config.max_output,
         max_clients: config.max_clients,
+        close_timeout: config.close_timeout,
+        drain_timeout: Duration::from_secs(2),
     };
-    server::run(listener, chat, store, limits)?;
+    let listeners = vec![Listener {
+        socket: listener,
+        kind: CodecKind::Line,
+    }];
+    Server::new(listeners, chat, store, limits)?.run()?;
     Ok(())
 }

@@ -1,18 +1,24 @@
-//! The thin mio event loop: accept, read and frame lines, feed the core, commit its records,
-//! then write what it says. One thread, one `Poll`, one clock read per iteration.
+//! The thin mio event loop: accept on every listener, read and decode with each connection's
+//! codec, feed the core, commit its records, then render and write what it says. One thread,
+//! one `Poll`, one clock read per iteration.
 
-use crate::chat::{Action, Chat};
-use crate::connection::{Closing, Connection, Frame, ReadStatus};
-use crate::protocol::text;
+use crate::chat::{Action, Chat, LoginStyle};
+use crate::codec::{Codec, CodecKind};
+use crate::connection::{Closing, Connection, ReadStatus};
+use crate::event::{Error, Event};
+use crate::input::{Expect, Input};
 use crate::session::ConnId;
 use crate::store::Store;
+use crate::time::Now;
+use crate::timer::TimerWheel;
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const LISTENER: Token = Token(usize::MAX);
 /// errno values for "too many open files" (system-wide, per process).
 const ENFILE: i32 = 23;
 const EMFILE: i32 = 24;
@@ -24,6 +30,35 @@ const READ_BUDGET: usize = 64 * 1024;
 /// At most 128 x 16 KiB = 2 MiB is kept this way.
 const SPARE_BUFFERS: usize = 128;
 const SPARE_MAX_CAPACITY: usize = 16 * 1024;
+/// Tokens at and above this value name listeners and the waker, never connections.
+const RESERVED_TOKENS: usize = usize::MAX - 256;
+
+/// What a poll token names; slab keys are connection tokens, so they stay below the reserved
+/// range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok {
+    Conn(usize),
+    Listener(usize),
+    Waker,
+}
+
+impl Tok {
+    fn token(self) -> Token {
+        match self {
+            Tok::Conn(k) => Token(k),
+            Tok::Listener(i) => Token(RESERVED_TOKENS + 1 + i),
+            Tok::Waker => Token(RESERVED_TOKENS),
+        }
+    }
+
+    fn of(t: Token) -> Tok {
+        match t.0 {
+            RESERVED_TOKENS => Tok::Waker,
+            k if k > RESERVED_TOKENS => Tok::Listener(k - RESERVED_TOKENS - 1),
+            k => Tok::Conn(k),
+        }
+    }
+}
 
 /// Limits the loop enforces itself.
 #[derive(Clone, Copy, Debug)]
@@ -31,38 +66,79 @@ pub struct Limits {
     pub max_line: usize,
     pub max_output: usize,
     pub max_clients: usize,
+    /// A connection the server decided to close is dropped this long after, read or not.
+    pub close_timeout: Duration,
+    /// How long a shutdown waits for output to drain.
+    pub drain_timeout: Duration,
 }
 
-/// The event loop's state; `run` drives it.
-struct Server {
+/// A listening socket and the codec its connections speak.
+#[derive(Debug)]
+pub struct Listener {
+    pub socket: std::net::TcpListener,
+    pub kind: CodecKind,
+}
+
+struct Bound {
+    socket: TcpListener,
+    kind: CodecKind,
+    /// Accepting stopped for lack of file descriptors.
+    paused: bool,
+}
+
+/// Asks a running server to shut down (from a signal handler's thread or a test).
+#[derive(Clone, Debug)]
+pub struct Shutdown {
+    flag: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl Shutdown {
+    /// Ask the loop to stop: everyone is told, output drains (bounded), state is synced.
+    pub fn request(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        if let Err(e) = self.waker.wake() {
+            log::error!("shutdown wake-up failed: {e}");
+        }
+    }
+}
+
+/// The event loop's state; [`Server::run`] drives it.
+pub struct Server {
     poll: Poll,
-    listener: TcpListener,
+    listeners: Vec<Bound>,
     conns: Slab<Connection>,
     chat: Chat,
     store: Store,
     limits: Limits,
     scratch: Vec<u8>,
     /// Connections with queued output, flushed once per iteration.
-    dirty: Vec<usize>,
+    dirty: Vec<ConnId>,
     /// Connections to remove this iteration.
-    dead: Vec<usize>,
+    dead: Vec<ConnId>,
     /// Connections that hit the read budget and may hold more input (edge-triggered).
-    unread: Vec<usize>,
+    unread: Vec<ConnId>,
     /// Connections whose output was all written while the core waited for that.
-    flushed: Vec<usize>,
+    flushed: Vec<ConnId>,
     spare: Vec<Vec<u8>>,
-    /// Accepting stopped for lack of file descriptors.
-    accept_paused: bool,
+    /// Closing deadlines of connections being closed after a flush.
+    closing: TimerWheel<ConnId>,
+    expired: Vec<ConnId>,
     /// Connections closed so far (tells a paused accept that descriptors were freed).
     closed: u64,
+    /// Generation of the next connection.
+    next_gen: u32,
     /// When the lazily written journal records must be synced.
     sync_due: Option<Instant>,
+    shutdown: Shutdown,
+    /// Shutting down: the time by which the loop exits whatever is left unsent.
+    draining: Option<Instant>,
 }
 
-fn push_dirty(c: &mut Connection, k: usize, dirty: &mut Vec<usize>) {
+fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
     if !c.dirty {
         c.dirty = true;
-        dirty.push(k);
+        dirty.push(c.id);
     }
 }
 
@@ -70,86 +146,27 @@ fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
-/// Serve until the poller or listener fails. Per-connection errors close that connection only.
-pub fn run(
-    listener: std::net::TcpListener,
-    chat: Chat,
-    store: Store,
-    limits: Limits,
-) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let mut listener = TcpListener::from_std(listener);
-    let poll = Poll::new()?;
-    poll.registry()
-        .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut server = Server {
-        poll,
-        listener,
-        conns: Slab::new(),
-        chat,
-        store,
-        limits,
-        scratch: vec![0; 64 * 1024],
-        dirty: Vec::new(),
-        dead: Vec::new(),
-        unread: Vec::new(),
-        flushed: Vec::new(),
-        spare: Vec::new(),
-        accept_paused: false,
-        closed: 0,
-        sync_due: None,
-    };
-    let mut events = Events::with_capacity(1024);
-    loop {
-        let timeout = if server.unread.is_empty() {
-            let next = server.chat.poll_timeout();
-            let next = match (next, server.sync_due) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            next.map(until)
-        } else {
-            Some(Duration::ZERO)
-        };
-        match server.poll.poll(&mut events, timeout) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => other?,
-        }
-        let now = Instant::now();
-        let closed_before = server.closed;
-        for k in std::mem::take(&mut server.unread) {
-            server.read(k, now);
-        }
-        for event in events.iter() {
-            match event.token() {
-                LISTENER => {
-                    server.accept_paused = false;
-                    server.accept(now)?;
-                }
-                Token(k) => {
-                    if event.is_read_closed() || event.is_error() {
-                        if let Some(c) = server.conns.get_mut(k) {
-                            c.peer_closed = true;
-                        }
-                    }
-                    if event.is_readable() || event.is_read_closed() || event.is_error() {
-                        server.read(k, now);
-                    }
-                    if event.is_writable() {
-                        server.mark_dirty(k);
-                    }
-                }
-            }
-        }
-        server.chat.handle_timeout(now);
-        server.settle(now);
-        server.sync_lazy(now);
-        if server.accept_paused && server.closed != closed_before {
-            // Descriptors were freed: edge-triggered, so nobody else will say the backlog waits.
-            server.accept_paused = false;
-            server.accept(now)?;
-            server.settle(now);
-        }
+/// The core behind one connection, as its codec's sink.
+struct CoreSink<'a> {
+    chat: &'a mut Chat,
+    id: ConnId,
+    now: Now,
+}
+
+impl crate::codec::Sink for CoreSink<'_> {
+    fn expects(&self) -> Expect {
+        self.chat.expects(self.id)
+    }
+
+    fn input(&mut self, input: Input<'_>) {
+        self.chat.handle_input(self.id, input, self.now);
+    }
+}
+
+/// Write what the socket takes now, keeping the emptied buffer.
+fn flush_some(c: &mut Connection) {
+    if let Ok(Some(buf)) = c.flush() {
+        c.restore_buffer(buf);
     }
 }
 
@@ -160,104 +177,305 @@ fn until(deadline: Instant) -> Duration {
     Duration::from_millis(ms as u64)
 }
 
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Server {
-    /// Accept until WouldBlock (edge-triggered: no further event is guaranteed otherwise).
-    fn accept(&mut self, now: Instant) -> io::Result<()> {
+    /// Register `listeners` with a new poller. Per-connection errors never end the server;
+    /// only the poller failing does.
+    pub fn new(
+        listeners: Vec<Listener>,
+        chat: Chat,
+        store: Store,
+        limits: Limits,
+    ) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), Tok::Waker.token())?);
+        let mut bound = Vec::new();
+        for (i, l) in listeners.into_iter().enumerate() {
+            l.socket.set_nonblocking(true)?;
+            let mut socket = TcpListener::from_std(l.socket);
+            poll.registry()
+                .register(&mut socket, Tok::Listener(i).token(), Interest::READABLE)?;
+            bound.push(Bound {
+                socket,
+                kind: l.kind,
+                paused: false,
+            });
+        }
+        Ok(Server {
+            poll,
+            listeners: bound,
+            conns: Slab::new(),
+            chat,
+            store,
+            limits,
+            scratch: vec![0; 64 * 1024],
+            dirty: Vec::new(),
+            dead: Vec::new(),
+            unread: Vec::new(),
+            flushed: Vec::new(),
+            spare: Vec::new(),
+            closing: TimerWheel::new(Instant::now()),
+            expired: Vec::new(),
+            closed: 0,
+            next_gen: 0,
+            sync_due: None,
+            shutdown: Shutdown {
+                flag: Arc::new(AtomicBool::new(false)),
+                waker,
+            },
+            draining: None,
+        })
+    }
+
+    /// A handle that stops [`Server::run`] gracefully.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    fn next_timeout(&mut self) -> Option<Duration> {
+        if !self.unread.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let next = earliest(self.chat.poll_timeout(), self.sync_due);
+        let next = earliest(next, self.closing.next_deadline());
+        earliest(next, self.draining).map(until)
+    }
+
+    /// Serve until shut down (`Ok`) or until the poller fails (`Err`).
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
         loop {
-            let (mut stream, peer) = match self.listener.accept() {
+            let timeout = self.next_timeout();
+            match self.poll.poll(&mut events, timeout) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => other?,
+            }
+            let now = Now::read();
+            let closed_before = self.closed;
+            for id in std::mem::take(&mut self.unread) {
+                self.read(id, now);
+            }
+            for event in events.iter() {
+                match Tok::of(event.token()) {
+                    Tok::Waker => {}
+                    Tok::Listener(i) => {
+                        if let Some(l) = self.listeners.get_mut(i) {
+                            l.paused = false;
+                        }
+                        self.accept(i, now);
+                    }
+                    Tok::Conn(k) => self.ready(k, event, now),
+                }
+            }
+            if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
+                self.begin_drain(now);
+            }
+            self.chat.handle_timeout(now);
+            self.expire_closing(now);
+            self.settle(now);
+            self.sync_lazy(now);
+            if self.closed != closed_before {
+                // Descriptors were freed: edge-triggered, so nobody else will say the backlog
+                // of a paused listener waits.
+                for i in 0..self.listeners.len() {
+                    if self.listeners[i].paused {
+                        self.listeners[i].paused = false;
+                        self.accept(i, now);
+                    }
+                }
+                self.settle(now);
+            }
+            if let Some(deadline) = self.draining {
+                if self.conns.is_empty() || now.mono >= deadline {
+                    return self.finish_drain();
+                }
+            }
+        }
+    }
+
+    fn ready(&mut self, k: usize, event: &mio::event::Event, now: Now) {
+        let Some(c) = self.conns.get_mut(k) else {
+            return;
+        };
+        let id = c.id;
+        if event.is_read_closed() || event.is_error() {
+            c.peer_closed = true;
+        }
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            self.read(id, now);
+        }
+        if event.is_writable() {
+            self.mark_dirty(id);
+        }
+    }
+
+    /// Stop accepting, tell everyone, and give output until the drain deadline to leave.
+    fn begin_drain(&mut self, now: Now) {
+        log::warn!("shutting down");
+        for l in &mut self.listeners {
+            let _ = self.poll.registry().deregister(&mut l.socket);
+        }
+        self.listeners.clear();
+        self.draining = Some(now.mono + self.limits.drain_timeout);
+        self.chat.handle_shutdown(now);
+    }
+
+    /// The loop's last act: make every lazily written record durable.
+    fn finish_drain(&mut self) -> io::Result<()> {
+        let unsent = self.conns.iter().filter(|(_, c)| c.pending() > 0).count();
+        if unsent > 0 {
+            log::warn!("drain deadline passed: {unsent} connections had unsent output");
+        }
+        if let Err(e) = self.store.sync() {
+            log::error!("final sync failed: {e}");
+        }
+        Ok(())
+    }
+
+    /// Accept until WouldBlock (edge-triggered: no further event is guaranteed otherwise).
+    fn accept(&mut self, i: usize, now: Now) {
+        let Some(l) = self.listeners.get_mut(i) else {
+            return;
+        };
+        let kind = l.kind;
+        loop {
+            let (mut stream, peer) = match l.socket.accept() {
                 Ok(pair) => pair,
-                Err(e) if would_block(&e) => return Ok(()),
+                Err(e) if would_block(&e) => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.raw_os_error().is_some_and(|c| c == ENFILE || c == EMFILE) => {
                     // Out of descriptors: the backlog waits; retry when a connection closes.
-                    if !self.accept_paused {
+                    if !l.paused {
                         log::warn!("accept: {e} (raise the open-file limit)");
                     }
-                    self.accept_paused = true;
-                    return Ok(());
+                    l.paused = true;
+                    return;
                 }
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // Anything else (ENOBUFS, ENOMEM, EPERM from a firewall hook...): log once
+                    // for this event and wait for the next one, as Redis does.
+                    log::warn!("accept: {e}");
+                    return;
+                }
             };
-            if self.conns.len() >= self.limits.max_clients {
+            if self.conns.len() >= self.limits.max_clients || self.conns.len() >= RESERVED_TOKENS {
                 log::warn!("refusing {peer}: server full");
-                let _ = stream.write(text::SERVER_FULL.as_bytes());
+                let mut refusal = Vec::new();
+                Codec::new(kind).encode(&Event::Error(Error::ServerFull), &mut refusal);
+                let _ = stream.write(&refusal);
                 continue;
             }
             let _ = stream.set_nodelay(true);
             let entry = self.conns.vacant_entry();
             let k = entry.key();
             let interest = Interest::READABLE | Interest::WRITABLE;
-            if let Err(e) = self
-                .poll
-                .registry()
-                .register(&mut stream, Token(k), interest)
+            if let Err(e) =
+                self.poll
+                    .registry()
+                    .register(&mut stream, Tok::Conn(k).token(), interest)
             {
                 log::warn!("register {peer}: {e}");
                 continue;
             }
-            entry.insert(Connection::new(stream));
-            log::info!("{:?} connected from {peer}", ConnId(k));
-            self.chat.handle_connect(ConnId(k), Some(peer), now);
+            self.next_gen = self.next_gen.wrapping_add(1);
+            let id = ConnId::new(k, self.next_gen);
+            let mut conn = Connection::new(id, stream, Codec::new(kind));
+            let greeting = conn.codec.greeting();
+            if !greeting.is_empty() {
+                conn.queue_bytes(greeting);
+                push_dirty(&mut conn, &mut self.dirty);
+            }
+            entry.insert(conn);
+            log::info!("{id:?} connected from {peer}");
+            self.chat
+                .handle_connect(id, Some(peer), LoginStyle::Dialog, now);
         }
     }
 
-    /// Drain a readable connection, feeding every framed line to the core.
-    fn read(&mut self, k: usize, now: Instant) {
-        let Some(conn) = self.conns.get_mut(k) else {
+    /// Drain a readable connection, decoding its bytes into core inputs.
+    fn read(&mut self, id: ConnId, now: Now) {
+        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
         if conn.closing != Closing::Open {
             return;
         }
-        let (chat, max) = (&mut self.chat, self.limits.max_line);
-        let id = ConnId(k);
-        let feed = |frame: Frame<'_>| match frame {
-            Frame::Line(line) => chat.handle_line(id, line, now),
-            Frame::Bad(err) => chat.handle_bad_line(id, err, now),
+        let max = self.limits.max_line;
+        let mut sink = CoreSink {
+            chat: &mut self.chat,
+            id,
+            now,
         };
-        let mut feed = feed;
-        let status = conn.read(&mut self.scratch, READ_BUDGET, |framer, data| {
-            framer.feed(data, max, &mut feed)
+        let status = conn.read(&mut self.scratch, READ_BUDGET, |codec, data| {
+            codec.decode(data, max, &mut sink)
         });
         match status {
             Ok(ReadStatus::Drained) => {}
-            Ok(ReadStatus::Budget) => self.unread.push(k),
+            Ok(ReadStatus::Budget) => self.unread.push(id),
             Ok(ReadStatus::Eof) => {
-                conn.framer.finish(max, &mut feed);
+                conn.codec.finish(max, &mut sink);
                 // Half-closed: answer what was sent, then close.
                 conn.closing = Closing::AfterFlush;
-                push_dirty(conn, k, &mut self.dirty);
+                push_dirty(conn, &mut self.dirty);
+                self.closing
+                    .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
                 log::info!("{id:?} read error: {e}");
-                self.dead.push(k);
+                self.dead.push(id);
             }
         }
     }
 
-    fn mark_dirty(&mut self, k: usize) {
-        if let Some(c) = self.conns.get_mut(k) {
-            push_dirty(c, k, &mut self.dirty);
+    fn mark_dirty(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) {
+            push_dirty(c, &mut self.dirty);
+        }
+    }
+
+    /// Drop connections whose closing deadline passed with output still unsent: a peer that
+    /// never reads must not hold a descriptor and its buffers forever.
+    fn expire_closing(&mut self, now: Now) {
+        self.closing.expire(now.mono, &mut self.expired);
+        for id in std::mem::take(&mut self.expired) {
+            if let Some(c) = self.conns.get(id.slot).filter(|c| c.id == id) {
+                if c.closing == Closing::AfterFlush {
+                    log::info!(
+                        "{id:?} closing deadline passed with {} bytes unsent",
+                        c.pending()
+                    );
+                    self.dead.push(id);
+                }
+            }
         }
     }
 
     /// Commit, perform the core's actions, flush, reap; repeat while reaping makes more output.
-    fn settle(&mut self, now: Instant) {
+    fn settle(&mut self, now: Now) {
         loop {
-            for k in std::mem::take(&mut self.dead) {
-                if let Some(mut conn) = self.conns.try_remove(k) {
+            for id in std::mem::take(&mut self.dead) {
+                if self.conns.get(id.slot).is_none_or(|c| c.id != id) {
+                    continue;
+                }
+                if let Some(mut conn) = self.conns.try_remove(id.slot) {
                     let _ = self.poll.registry().deregister(&mut conn.stream);
                     self.closed += 1;
-                    log::info!("{:?} closed", ConnId(k));
-                    self.chat.handle_disconnect(ConnId(k), now);
+                    log::info!("{id:?} closed");
+                    self.chat.handle_disconnect(id, now);
                 }
             }
-            for k in std::mem::take(&mut self.flushed) {
-                self.chat.handle_flushed(ConnId(k), now);
+            for id in std::mem::take(&mut self.flushed) {
+                self.chat.handle_flushed(id, now);
             }
             self.commit(now);
-            self.apply_actions();
+            self.apply_actions(now);
             self.flush_dirty();
             if self.dead.is_empty() && self.flushed.is_empty() {
                 break;
@@ -276,19 +494,19 @@ impl Server {
 
     /// Sync lazily written records once their second is up (they are already in the page
     /// cache, so a crash of this process alone never loses them).
-    fn sync_lazy(&mut self, now: Instant) {
+    fn sync_lazy(&mut self, now: Now) {
         if !self.store.has_unsynced() {
             self.sync_due = None;
             return;
         }
         match self.sync_due {
-            None => self.sync_due = Some(now + LAZY_SYNC),
-            Some(due) if due <= now => {
+            None => self.sync_due = Some(now.mono + LAZY_SYNC),
+            Some(due) if due <= now.mono => {
                 self.sync_due = match self.store.sync() {
                     Ok(()) => None,
                     Err(e) => {
                         log::error!("journal sync failed (will retry): {e}");
-                        Some(now + LAZY_SYNC)
+                        Some(now.mono + LAZY_SYNC)
                     }
                 }
             }
@@ -297,7 +515,7 @@ impl Server {
     }
 
     /// Make this iteration's records durable before any reply that depends on them leaves.
-    fn commit(&mut self, now: Instant) {
+    fn commit(&mut self, now: Now) {
         if self.chat.pending_records().is_empty() {
             return;
         }
@@ -308,77 +526,89 @@ impl Server {
         self.chat.handle_commit(result.is_ok(), now);
     }
 
-    fn apply_actions(&mut self) {
+    fn apply_actions(&mut self, now: Now) {
         let limits = self.limits;
         for action in self.chat.drain_actions() {
-            let (k, payload) = match action {
-                Action::Send(ConnId(k), p) => (k, p),
-                Action::Close(ConnId(k)) => {
-                    self.dead.push(k);
-                    continue;
-                }
-                Action::CloseAfterFlush(ConnId(k)) => {
-                    if let Some(c) = self.conns.get_mut(k) {
-                        c.closing = Closing::AfterFlush;
-                        push_dirty(c, k, &mut self.dirty);
-                    }
-                    continue;
-                }
-                Action::NotifyWhenFlushed(ConnId(k)) => {
-                    if let Some(c) = self.conns.get_mut(k) {
-                        c.notify_flushed = true;
-                        push_dirty(c, k, &mut self.dirty);
-                    }
-                    continue;
-                }
+            let id = match &action {
+                Action::Send(id, _)
+                | Action::Share(id, _)
+                | Action::Close(id)
+                | Action::CloseAfterFlush(id)
+                | Action::NotifyWhenFlushed(id) => *id,
             };
-            let Some(c) = self.conns.get_mut(k) else {
+            let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                 continue;
             };
             let spare = &mut self.spare;
-            let mut queued = c.queue(payload.as_bytes(), limits.max_output, || {
-                spare.pop().unwrap_or_default()
-            });
-            if queued.is_err() {
-                // Over the cap: it is a slow reader only if the socket will not take it either.
-                if let Ok(Some(buf)) = c.flush() {
-                    c.restore_buffer(buf);
+            let queued = match action {
+                Action::Close(_) => {
+                    self.dead.push(id);
+                    continue;
                 }
-                queued = c.queue(payload.as_bytes(), limits.max_output, Vec::new);
-            }
-            if queued.is_err() {
+                Action::CloseAfterFlush(_) => {
+                    if c.closing != Closing::AfterFlush {
+                        c.closing = Closing::AfterFlush;
+                        self.closing.schedule(now.mono + limits.close_timeout, id);
+                    }
+                    push_dirty(c, &mut self.dirty);
+                    continue;
+                }
+                Action::NotifyWhenFlushed(_) => {
+                    c.notify_flushed = true;
+                    push_dirty(c, &mut self.dirty);
+                    continue;
+                }
+                Action::Send(_, event) => {
+                    let cap = limits.max_output;
+                    c.queue_event(&event, cap, || spare.pop().unwrap_or_default())
+                        .or_else(|_| {
+                            // Over the cap: it is a slow reader only if the socket will not
+                            // take what is queued either.
+                            flush_some(c);
+                            c.queue_event(&event, cap, Vec::new)
+                        })
+                }
+                Action::Share(_, shared) => {
+                    let cap = limits.max_output;
+                    c.queue_shared(&shared, cap, || spare.pop().unwrap_or_default())
+                        .or_else(|_| {
+                            flush_some(c);
+                            c.queue_shared(&shared, cap, Vec::new)
+                        })
+                }
+            };
+            if queued.is_ok() {
+                push_dirty(c, &mut self.dirty);
+            } else {
                 log::warn!(
-                    "{:?} output buffer over {} bytes: disconnecting slow reader",
-                    ConnId(k),
+                    "{id:?} output buffer over {} bytes: disconnecting slow reader",
                     limits.max_output
                 );
-                self.dead.push(k);
-                continue;
+                self.dead.push(id);
             }
-            push_dirty(c, k, &mut self.dirty);
         }
     }
 
     /// One write pass per dirty connection; what does not fit waits for a writable event.
     fn flush_dirty(&mut self) {
-        for k in std::mem::take(&mut self.dirty) {
-            let Some(c) = self.conns.get_mut(k) else {
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                 continue;
             };
             c.dirty = false;
             match c.flush() {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {
-                        self.dead.push(k);
+                        self.dead.push(id);
                     } else if std::mem::take(&mut c.notify_flushed) {
-                        self.flushed.push(k);
+                        self.flushed.push(id);
                     }
                     self.recycle(Some(buf));
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    log::info!("{:?} write error: {e}", ConnId(k));
-                    self.dead.push(k);
+                    log::info!("{id:?} write error: {e}");
+                    self.dead.push(id);
                 }
             }
         }

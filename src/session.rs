@@ -5,9 +5,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Identifies one connection: the server's slab key, reused after the connection is gone.
+/// Identifies one connection: the server's slab key plus a generation. Slab keys are reused
+/// as soon as a connection is gone; the generation is not, so anything that outlives a
+/// connection (a consent request, a room membership, a console `kick`, an action still queued)
+/// can never land on the next connection in the same slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub usize);
+pub struct ConnId {
+    pub slot: usize,
+    pub gen: u32,
+}
+
+impl ConnId {
+    pub fn new(slot: usize, gen: u32) -> ConnId {
+        ConnId { slot, gen }
+    }
+}
 
 /// Where a connection is in its life.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +61,8 @@ impl TimerKind {
 /// One connection's chat state.
 #[derive(Debug)]
 pub struct Session {
+    /// Generation of the connection this session belongs to (see [`ConnId`]).
+    gen: u32,
     pub state: State,
     pub peer: Option<SocketAddr>,
     /// Accept or logout: the login timeout counts from here.
@@ -64,6 +78,7 @@ pub struct Session {
 impl Session {
     pub fn new(peer: Option<SocketAddr>, now: Instant) -> Session {
         Session {
+            gen: 0,
             state: State::Username,
             peer,
             since: now,
@@ -95,7 +110,8 @@ impl Session {
 }
 
 /// Sessions indexed by `ConnId`. Slab keys are dense and reused, so a vector beats a hash map
-/// on both lookups (every line) and memory (no hashing, no control bytes).
+/// on both lookups (every line) and memory (no hashing, no control bytes). A lookup with a
+/// stale generation finds nothing.
 #[derive(Debug, Default)]
 pub struct Sessions {
     slots: Vec<Option<Session>>,
@@ -104,28 +120,44 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn get(&self, id: &ConnId) -> Option<&Session> {
-        self.slots.get(id.0).and_then(Option::as_ref)
+        self.slots
+            .get(id.slot)
+            .and_then(Option::as_ref)
+            .filter(|s| s.gen == id.gen)
     }
 
     pub fn get_mut(&mut self, id: &ConnId) -> Option<&mut Session> {
-        self.slots.get_mut(id.0).and_then(Option::as_mut)
+        self.slots
+            .get_mut(id.slot)
+            .and_then(Option::as_mut)
+            .filter(|s| s.gen == id.gen)
     }
 
-    pub fn insert(&mut self, id: ConnId, session: Session) {
-        if id.0 >= self.slots.len() {
-            self.slots.resize_with(id.0 + 1, || None);
+    pub fn insert(&mut self, id: ConnId, mut session: Session) {
+        if id.slot >= self.slots.len() {
+            self.slots.resize_with(id.slot + 1, || None);
         }
-        if self.slots[id.0].replace(session).is_none() {
+        session.gen = id.gen;
+        if self.slots[id.slot].replace(session).is_none() {
             self.len += 1;
         }
     }
 
     pub fn remove(&mut self, id: &ConnId) -> Option<Session> {
-        let old = self.slots.get_mut(id.0).and_then(Option::take);
+        self.get(id)?;
+        let old = self.slots.get_mut(id.slot).and_then(Option::take);
         if old.is_some() {
             self.len -= 1;
         }
         old
+    }
+
+    /// Every live session with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, s)| s.as_ref().map(|s| (ConnId::new(slot, s.gen), s)))
     }
 
     pub fn len(&self) -> usize {
@@ -146,14 +178,37 @@ mod tests {
         let t = Instant::now();
         let mut s = Sessions::default();
         assert!(s.is_empty());
-        s.insert(ConnId(3), Session::new(None, t));
-        s.insert(ConnId(0), Session::new(None, t));
+        let id = |slot| ConnId::new(slot, 1);
+        s.insert(id(3), Session::new(None, t));
+        s.insert(id(0), Session::new(None, t));
         assert_eq!(s.len(), 2);
-        assert!(s.get(&ConnId(1)).is_none() && s.get(&ConnId(3)).is_some());
-        assert!(s.remove(&ConnId(3)).is_some());
-        assert!(s.remove(&ConnId(3)).is_none());
-        assert!(s.get(&ConnId(99)).is_none());
+        assert!(s.get(&id(1)).is_none() && s.get(&id(3)).is_some());
+        assert!(s.remove(&id(3)).is_some());
+        assert!(s.remove(&id(3)).is_none());
+        assert!(s.get(&id(99)).is_none());
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn a_stale_generation_finds_nothing() {
+        let t = Instant::now();
+        let mut s = Sessions::default();
+        let old = ConnId::new(2, 7);
+        let new = ConnId::new(2, 8);
+        s.insert(old, Session::new(None, t));
+        assert!(s.remove(&old).is_some());
+        s.insert(new, Session::new(None, t));
+        assert!(
+            s.get(&old).is_none(),
+            "the slot's next tenant is not the old one"
+        );
+        assert!(s.get_mut(&old).is_none());
+        assert!(
+            s.remove(&old).is_none(),
+            "a stale remove leaves the new session"
+        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.iter().map(|(id, _)| id).collect::<Vec<_>>(), [new]);
     }
 
     #[test]

@@ -673,37 +673,34 @@ fn offline_mailbox_is_bounded() {
 /// credentials.txt): the delivery step inside the login must not replace the account's fallback.
 #[test]
 fn failed_account_commit_never_sends_the_welcome_line() {
-    use chatserver::chat::{Action, Chat, Settings};
+    use chatserver::chat::{Action, Chat, LoginStyle, Settings};
+    use chatserver::codec::line::{parse, Frame};
+    use chatserver::codec::line_text;
     use chatserver::config::Config;
     use chatserver::record::Record;
     use chatserver::session::ConnId;
-    use std::time::{Instant, SystemTime};
+    use chatserver::time::Now;
 
     let config = Config::default();
     let credentials = chatserver::credentials::Credentials::parse("yoda wise\n").expect("parse");
-    let now = Instant::now();
-    let mut chat = Chat::new(
-        Settings::from(&config),
-        credentials,
-        now,
-        SystemTime::now(),
-        [1; 32],
-    );
+    let now = Now::read();
+    let mut chat = Chat::new(Settings::from(&config), credentials, now, [1; 32]);
     chat.replay(Record::Offline {
         to: "ghost".into(),
         from: "yoda".into(),
         at_ms: 1,
         text: "boo".into(),
     });
-    let conn = ConnId(0);
-    chat.handle_connect(conn, None, now);
-    chat.handle_line(conn, "register ghost pw", now);
+    let conn = ConnId::new(0, 1);
+    chat.handle_connect(conn, None, LoginStyle::Dialog, now);
+    let input = parse(Frame::Line("register ghost pw"), chat.expects(conn));
+    chat.handle_input(conn, input, now);
     assert!(!chat.pending_records().is_empty());
     chat.handle_commit(false, now);
     let sent: String = chat
         .drain_actions()
         .filter_map(|a| match a {
-            Action::Send(_, p) => Some(String::from_utf8_lossy(p.as_bytes()).into_owned()),
+            Action::Send(_, e) => Some(line_text::to_string(&e)),
             _ => None,
         })
         .collect();

@@ -1,50 +1,53 @@
-//! The sans-IO core: accounts, sessions, blocks, offline queues, history and the timer wheel.
+//! The sans-IO core: the chat world behind every front-end. It takes semantic [`Input`]s and
+//! emits semantic [`Event`]s; it never sees a wire format, a socket, a file or a clock.
 //!
 //! Calling contract (as quinn-proto's): feed inputs with `handle_*(…, now)`; after the inputs of
 //! one loop iteration, hand [`Chat::pending_records`] to the store and report the outcome with
 //! [`Chat::handle_commit`]; then drain [`Chat::drain_actions`] and sleep until
-//! [`Chat::poll_timeout`]. The core never reads a clock, a socket or a file, so every test drives
-//! it with plain calls and simulated time. `handle_timeout` is safe to call at any time.
+//! [`Chat::poll_timeout`]. `handle_timeout` is safe to call at any time.
+//!
+//! State lives by concept, each in its own file with its own undo, replay and snapshot:
+//! [`accounts`] (credentials and lockouts), [`online`] (who is on, logouts by time),
+//! [`blocks`], [`mailboxes`] (offline queues), [`history`]. This file only dispatches; the rules
+//! are in `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
+mod accounts;
+mod blocks;
+mod history;
 mod login;
+mod mailboxes;
 mod messaging;
+mod online;
 mod outbox;
+
+pub use history::HistoryEntry;
+pub use mailboxes::Queued;
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::protocol::{text, Command, LoginInput};
-use crate::record::{Audience, Record};
+use crate::event::{Error, Event, HelpTopic, Prompt, Shared};
+use crate::input::{Expect, Input, LineError};
+use crate::record::Record;
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
+use crate::time::Now;
 use crate::timer::TimerWheel;
+use accounts::Accounts;
+use blocks::Blocks;
+use history::History;
+use mailboxes::Mailboxes;
+use online::Online;
 use outbox::{Outbox, Undo};
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Bytes for one connection. `Shared` is a fan-out line formatted once for every recipient.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Payload {
-    Static(&'static str),
-    Owned(String),
-    Shared(Arc<str>),
-}
-
-impl Payload {
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Payload::Static(s) => s.as_bytes(),
-            Payload::Owned(s) => s.as_bytes(),
-            Payload::Shared(s) => s.as_bytes(),
-        }
-    }
-}
+use std::time::Duration;
 
 /// What the loop must do for the core.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Send(ConnId, Payload),
+    /// Render this event with the connection's codec and queue it.
+    Send(ConnId, Event),
+    /// A fan-out event: rendered once per codec kind, shared by every recipient.
+    Share(ConnId, Arc<Shared>),
     /// Close now, dropping unsent output (the peer is gone or misbehaving).
     Close(ConnId),
     /// Send what is queued, then close.
@@ -54,49 +57,11 @@ pub enum Action {
     NotifyWhenFlushed(ConnId),
 }
 
-/// A framing problem the loop found in a connection's input.
+/// How a front-end logs its sessions in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineError {
-    TooLong,
-    InvalidUtf8,
-}
-
-/// A message waiting for its offline recipient.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Queued {
-    pub from: String,
-    pub at_ms: u64,
-    pub text: String,
-}
-
-/// A message kept for `history`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub at_ms: u64,
-    pub from: String,
-    pub to: Audience,
-    pub text: String,
-}
-
-/// Per-account state beyond the password; created on first need.
-#[derive(Debug, Default)]
-struct Account {
-    /// Users this account has blocked.
-    blocks: BTreeSet<String>,
-    offline: VecDeque<Queued>,
-    last_logout: Option<Instant>,
-    failures: u8,
-    locked_until: Option<Instant>,
-}
-
-impl Account {
-    fn is_idle(&self) -> bool {
-        self.blocks.is_empty()
-            && self.offline.is_empty()
-            && self.last_logout.is_none()
-            && self.failures == 0
-            && self.locked_until.is_none()
-    }
+pub enum LoginStyle {
+    /// The line protocol: the core prompts `Username: ` and runs the dialog.
+    Dialog,
 }
 
 /// What a wheel hint is about.
@@ -104,39 +69,6 @@ impl Account {
 enum TimerKey {
     Conn(ConnId, TimerKind),
     Lockout(String),
-}
-
-/// Maps the core's monotonic `Instant`s to wall-clock milliseconds for stored timestamps.
-#[derive(Clone, Copy, Debug)]
-struct WallClock {
-    base: Instant,
-    base_ms: u64,
-}
-
-impl WallClock {
-    fn unix_ms(&self, now: Instant) -> u64 {
-        self.base_ms + now.saturating_duration_since(self.base).as_millis() as u64
-    }
-}
-
-/// Salts for new password hashes: SHA-256 of a 32-byte seed from the OS and a counter.
-#[derive(Debug)]
-struct SaltSource {
-    seed: [u8; 32],
-    counter: u64,
-}
-
-impl SaltSource {
-    fn next(&mut self) -> [u8; 16] {
-        self.counter += 1;
-        let d = Sha256::new()
-            .chain_update(self.seed)
-            .chain_update(self.counter.to_le_bytes())
-            .finalize();
-        let mut salt = [0u8; 16];
-        salt.copy_from_slice(&d[..16]);
-        salt
-    }
 }
 
 /// The settings the core needs, copied out of [`Config`].
@@ -179,132 +111,147 @@ impl From<&Config> for Settings {
 #[derive(Debug)]
 pub struct Chat {
     settings: Settings,
-    credentials: Credentials,
-    accounts: HashMap<String, Account>,
+    accounts: Accounts,
+    online: Online,
+    blocks: Blocks,
+    mailboxes: Mailboxes,
+    history: History,
     sessions: Sessions,
-    /// Logged-in users and their connection.
-    online: HashMap<Arc<str>, ConnId>,
-    /// Reverse of `Account::blocks`: who has blocked a user, so fan-out checks one set per
-    /// message instead of one lookup per recipient.
-    blocked_by: HashMap<String, BTreeSet<String>>,
-    history: VecDeque<HistoryEntry>,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
-    clock: WallClock,
-    salts: SaltSource,
-    login_seq: u64,
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
 }
 
 impl Chat {
-    /// A core starting at `now` (which must correspond to wall-clock `wall`), with `seed` from
-    /// the OS random source for password salts.
-    pub fn new(
-        settings: Settings,
-        credentials: Credentials,
-        now: Instant,
-        wall: SystemTime,
-        seed: [u8; 32],
-    ) -> Chat {
-        let base_ms = wall
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+    /// A core starting at `now`, with `seed` from the OS random source for password salts.
+    pub fn new(settings: Settings, credentials: Credentials, now: Now, seed: [u8; 32]) -> Chat {
         Chat {
+            history: History::new(settings.history),
             settings,
-            credentials,
-            accounts: HashMap::new(),
+            accounts: Accounts::new(credentials, seed),
+            online: Online::default(),
+            blocks: Blocks::default(),
+            mailboxes: Mailboxes::default(),
             sessions: Sessions::default(),
-            online: HashMap::new(),
-            blocked_by: HashMap::new(),
-            history: VecDeque::new(),
-            timers: TimerWheel::new(now),
+            timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
-            clock: WallClock { base: now, base_ms },
-            salts: SaltSource { seed, counter: 0 },
-            login_seq: 0,
             fired: Vec::new(),
         }
     }
 
     /// A new connection was accepted: greet it and start its login clock.
-    pub fn handle_connect(&mut self, conn: ConnId, peer: Option<SocketAddr>, now: Instant) {
-        self.sessions.insert(conn, Session::new(peer, now));
-        self.arm(conn, TimerKind::Login, now + self.settings.login_timeout);
+    pub fn handle_connect(
+        &mut self,
+        conn: ConnId,
+        peer: Option<SocketAddr>,
+        style: LoginStyle,
+        now: Now,
+    ) {
+        self.sessions.insert(conn, Session::new(peer, now.mono));
+        self.arm(
+            conn,
+            TimerKind::Login,
+            now.mono + self.settings.login_timeout,
+        );
         if let Some(hb) = self.settings.heartbeat {
-            self.arm(conn, TimerKind::Heartbeat, now + hb);
+            self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
         }
-        self.outbox.text(conn, text::USERNAME);
+        match style {
+            LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
+        }
     }
 
-    /// One complete input line (without its line ending).
-    pub fn handle_line(&mut self, conn: ConnId, line: &str, now: Instant) {
+    /// What `conn` waits for, so a stateful codec can parse its next input.
+    pub fn expects(&self, conn: ConnId) -> Expect {
+        match self.sessions.get(&conn).map(|s| &s.state) {
+            Some(State::Username) => Expect::Username,
+            Some(State::Password { .. }) => Expect::Password,
+            Some(State::LoggedIn { .. }) => Expect::Command,
+            Some(State::Closed) | None => Expect::Nothing,
+        }
+    }
+
+    /// One decoded input of `conn`.
+    pub fn handle_input(&mut self, conn: ConnId, input: Input<'_>, now: Now) {
         let Some(session) = self.sessions.get_mut(&conn) else {
             return;
         };
-        session.last_heard = now;
+        session.last_heard = now.mono;
+        if let Input::Bad(error) = input {
+            return self.bad_input(conn, error);
+        }
         let mark = self.outbox.mark();
         match session.state.clone() {
-            State::Username => self.username_line(conn, line, now),
-            State::Password { user, new } => self.password_line(conn, user, new, line, now),
-            State::LoggedIn { user, .. } => self.command_line(conn, user, line, now),
+            State::Username => self.username_input(conn, input, now),
+            State::Password { user, new } => self.password_input(conn, user, new, input, now),
+            State::LoggedIn { user, .. } => self.command(conn, user, input, now),
             State::Closed => {}
         }
         self.outbox.seal(mark, conn);
     }
 
-    /// A line the framer rejected; the connection stays usable.
-    pub fn handle_bad_line(&mut self, conn: ConnId, error: LineError, now: Instant) {
-        let Some(session) = self.sessions.get_mut(&conn) else {
-            return;
+    /// Input the codec could not frame; the connection stays usable.
+    fn bad_input(&mut self, conn: ConnId, error: LineError) {
+        let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
+            Some(State::Username) => Some(Prompt::Username),
+            Some(State::Password { .. }) => Some(Prompt::Password),
+            Some(State::LoggedIn { .. }) => None,
+            Some(State::Closed) | None => return,
         };
-        session.last_heard = now;
-        let prompt = match session.state {
-            State::Username => Some(text::USERNAME),
-            State::Password { .. } => Some(text::PASSWORD),
-            State::LoggedIn { .. } => None,
-            State::Closed => return,
+        let e = match error {
+            LineError::TooLong => Error::LineTooLong,
+            LineError::InvalidUtf8 => Error::InvalidUtf8,
         };
-        self.outbox.text(
-            conn,
-            match error {
-                LineError::TooLong => text::LINE_TOO_LONG,
-                LineError::InvalidUtf8 => text::INVALID_UTF8,
-            },
-        );
+        self.outbox.error(conn, e);
         if let Some(p) = prompt {
-            self.outbox.text(conn, p);
+            self.outbox.send(conn, Event::Prompt(p));
         }
     }
 
     /// The connection is gone (peer closed, I/O error, output cap, or a close the core asked for).
-    pub fn handle_disconnect(&mut self, conn: ConnId, now: Instant) {
-        if let Some(user) = self.sessions.get(&conn).and_then(|s| s.user().cloned()) {
+    pub fn handle_disconnect(&mut self, conn: ConnId, now: Now) {
+        if let Some(user) = self.user_of(conn) {
             self.logout(conn, &user, now);
         }
         self.sessions.remove(&conn);
     }
 
+    /// The server is stopping: tell every session and close it after its output. Nothing is
+    /// logged out one by one (no presence storm); state is durable already.
+    pub fn handle_shutdown(&mut self, _now: Now) {
+        let ids: Vec<ConnId> = self.sessions.iter().map(|(id, _)| id).collect();
+        for conn in ids {
+            self.outbox
+                .send(conn, Event::Notice(crate::event::Notice::ServerShutdown));
+            self.close_after_flush(conn);
+        }
+    }
+
     /// The output of `conn` is all written, as asked by `Action::NotifyWhenFlushed`.
-    pub fn handle_flushed(&mut self, conn: ConnId, now: Instant) {
+    pub fn handle_flushed(&mut self, conn: ConnId, now: Now) {
         self.delivery_step(conn, now);
     }
 
     /// Fire every due hint; each is re-checked against the state it is about.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Now) {
         let mut fired = std::mem::take(&mut self.fired);
-        self.timers.expire(now, &mut fired);
+        self.timers.expire(now.mono, &mut fired);
         for key in fired.drain(..) {
             match key {
                 TimerKey::Conn(conn, kind) => self.session_timer(conn, kind, now),
-                TimerKey::Lockout(user) => self.lockout_timer(&user, now),
+                TimerKey::Lockout(user) => {
+                    if self.accounts.unlock_if_due(&user, now.mono) {
+                        log::info!("lockout of {user} expired");
+                    }
+                }
             }
         }
         self.fired = fired;
     }
 
     /// When the loop must call `handle_timeout` next; `None`: nothing scheduled, sleep forever.
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
+    pub fn poll_timeout(&mut self) -> Option<std::time::Instant> {
         self.timers.next_deadline()
     }
 
@@ -315,7 +262,7 @@ impl Chat {
 
     /// Report the store's verdict on `pending_records`. On failure every command that changed
     /// state is undone in memory and answered with the storage error instead.
-    pub fn handle_commit(&mut self, ok: bool, now: Instant) {
+    pub fn handle_commit(&mut self, ok: bool, now: Now) {
         if ok {
             self.outbox.committed();
             return;
@@ -343,12 +290,12 @@ impl Chat {
     /// Rebuild durable state from a record read back from the store at start-up.
     pub fn replay(&mut self, record: Record) {
         match record {
-            Record::Account { user, secret } => self.credentials.insert(user, secret),
+            Record::Account { user, secret } => self.accounts.replay(user, secret),
             Record::Block { by, user } => {
-                self.set_block(&by, &user, true);
+                self.blocks.set(&by, &user, true);
             }
             Record::Unblock { by, user } => {
-                self.set_block(&by, &user, false);
+                self.blocks.set(&by, &user, false);
             }
             Record::Offline {
                 to,
@@ -356,59 +303,43 @@ impl Chat {
                 at_ms,
                 text,
             } => self
-                .account(&to)
-                .offline
-                .push_back(Queued { from, at_ms, text }),
-            Record::Delivered { to, count } => {
-                let q = &mut self.account(&to).offline;
-                q.drain(..q.len().min(count as usize));
-                self.forget_if_idle(&to);
-            }
+                .mailboxes
+                .replay_offline(to, Queued { from, at_ms, text }),
+            Record::Delivered { to, count } => self.mailboxes.replay_delivered(&to, count),
             Record::History {
                 at_ms,
                 from,
                 to,
                 text,
-            } => {
-                self.push_history(HistoryEntry {
-                    at_ms,
-                    from,
-                    to,
-                    text,
-                });
-            }
+            } => self.history.replay(HistoryEntry {
+                at_ms,
+                from,
+                to,
+                text,
+            }),
         }
     }
 
     /// The durable state as records that replay to it: what a snapshot holds.
     pub fn snapshot(&self) -> Vec<Record> {
         let mut out = Vec::new();
-        let mut names: Vec<&String> = self.accounts.keys().collect();
-        names.sort_unstable();
-        for name in names {
-            let a = &self.accounts[name];
-            for blocked in &a.blocks {
-                out.push(Record::Block {
-                    by: name.clone(),
-                    user: blocked.clone(),
-                });
-            }
-            for q in &a.offline {
-                out.push(Record::Offline {
-                    to: name.clone(),
-                    from: q.from.clone(),
-                    at_ms: q.at_ms,
-                    text: q.text.clone(),
-                });
+        self.blocks.snapshot(&mut out);
+        self.mailboxes.snapshot(&mut out);
+        self.history.snapshot(&mut out);
+        out
+    }
+
+    fn undo(&mut self, undo: Undo, now: Now) {
+        match undo {
+            Undo::Accounts(u) => self.accounts.undo(u),
+            Undo::Blocks(u) => self.blocks.undo(u),
+            Undo::Mailboxes(u) => self.mailboxes.undo(u),
+            Undo::History(u) => self.history.undo(u),
+            Undo::AbortLogin(conn) => self.abort_login(conn, now),
+            Undo::RetryDelivery(conn) => {
+                self.arm(conn, TimerKind::Deliver, now.mono + Duration::from_secs(1));
             }
         }
-        out.extend(self.history.iter().map(|h| Record::History {
-            at_ms: h.at_ms,
-            from: h.from.clone(),
-            to: h.to.clone(),
-            text: h.text.clone(),
-        }));
-        out
     }
 
     /// Logged-in users.
@@ -418,52 +349,14 @@ impl Chat {
 
     /// The account list (for start-up checks and tests).
     pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+        self.accounts.credentials()
     }
 
-    fn account(&mut self, user: &str) -> &mut Account {
-        self.accounts.entry(user.to_string()).or_default()
+    fn user_of(&self, conn: ConnId) -> Option<Arc<str>> {
+        self.sessions.get(&conn).and_then(|s| s.user().cloned())
     }
 
-    fn forget_if_idle(&mut self, user: &str) {
-        if self.accounts.get(user).is_some_and(Account::is_idle) {
-            self.accounts.remove(user);
-        }
-    }
-
-    /// Block or unblock, keeping the reverse index in step. Returns whether anything changed.
-    fn set_block(&mut self, by: &str, user: &str, on: bool) -> bool {
-        let changed = if on {
-            self.account(by).blocks.insert(user.to_string())
-        } else {
-            let changed = self.account(by).blocks.remove(user);
-            self.forget_if_idle(by);
-            changed
-        };
-        if changed && on {
-            self.blocked_by
-                .entry(user.to_string())
-                .or_default()
-                .insert(by.to_string());
-        } else if changed {
-            if let Some(set) = self.blocked_by.get_mut(user) {
-                set.remove(by);
-                if set.is_empty() {
-                    self.blocked_by.remove(user);
-                }
-            }
-        }
-        changed
-    }
-
-    /// Has `by` blocked `user`?
-    fn has_blocked(&self, by: &str, user: &str) -> bool {
-        self.accounts
-            .get(by)
-            .is_some_and(|a| !a.blocks.is_empty() && a.blocks.contains(user))
-    }
-
-    fn arm(&mut self, conn: ConnId, kind: TimerKind, deadline: Instant) {
+    fn arm(&mut self, conn: ConnId, kind: TimerKind, deadline: std::time::Instant) {
         if let Some(s) = self.sessions.get_mut(&conn) {
             if s.arm(kind) {
                 self.timers.schedule(deadline, TimerKey::Conn(conn, kind));
@@ -472,7 +365,7 @@ impl Chat {
     }
 
     /// Fired hint for one session: act if its real deadline passed, else re-arm for it.
-    fn session_timer(&mut self, conn: ConnId, kind: TimerKind, now: Instant) {
+    fn session_timer(&mut self, conn: ConnId, kind: TimerKind, now: Now) {
         let Some(s) = self.sessions.get_mut(&conn) else {
             return;
         };
@@ -490,14 +383,14 @@ impl Chat {
             TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
             _ => return,
         };
-        if deadline > now {
+        if deadline > now.mono {
             self.arm(conn, kind, deadline);
             return;
         }
         match kind {
             TimerKind::Login => {
                 log::info!("{conn:?} login timeout");
-                self.outbox.text(conn, text::LOGIN_TIMEOUT);
+                self.outbox.error(conn, Error::LoginTimeout);
                 self.close_after_flush(conn);
             }
             TimerKind::Idle => self.inactivity_logout(conn, now),
@@ -509,18 +402,6 @@ impl Chat {
         }
     }
 
-    fn lockout_timer(&mut self, user: &str, now: Instant) {
-        let Some(a) = self.accounts.get_mut(user) else {
-            return;
-        };
-        if a.locked_until.is_some_and(|t| t <= now) {
-            a.locked_until = None;
-            a.failures = 0;
-            log::info!("lockout of {user} expired");
-            self.forget_if_idle(user);
-        }
-    }
-
     fn close_after_flush(&mut self, conn: ConnId) {
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::Closed;
@@ -529,8 +410,8 @@ impl Chat {
     }
 
     /// Close at once, logging out first (heartbeat loss).
-    fn drop_connection(&mut self, conn: ConnId, now: Instant) {
-        if let Some(user) = self.sessions.get(&conn).and_then(|s| s.user().cloned()) {
+    fn drop_connection(&mut self, conn: ConnId, now: Now) {
+        if let Some(user) = self.user_of(conn) {
             self.logout(conn, &user, now);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
@@ -539,108 +420,39 @@ impl Chat {
         self.outbox.actions.push(Action::Close(conn));
     }
 
-    fn push_history(&mut self, entry: HistoryEntry) -> Option<HistoryEntry> {
-        if self.settings.history == 0 {
-            return None;
-        }
-        self.history.push_back(entry);
-        if self.history.len() > self.settings.history {
-            return self.history.pop_front();
-        }
-        None
-    }
-
-    /// Keep a message for `history`, durably.
-    fn remember(&mut self, now: Instant, from: &str, to: Audience, text: &str) {
-        if self.settings.history == 0 {
-            return;
-        }
-        let at_ms = self.clock.unix_ms(now);
-        let entry = HistoryEntry {
-            at_ms,
-            from: from.to_string(),
-            to,
-            text: text.to_string(),
-        };
-        let record = Record::History {
-            at_ms,
-            from: entry.from.clone(),
-            to: entry.to.clone(),
-            text: entry.text.clone(),
-        };
-        let evicted = self.push_history(entry);
-        self.outbox.record(record, Undo::PopHistory(evicted));
-    }
-
-    fn undo(&mut self, undo: Undo, now: Instant) {
-        match undo {
-            Undo::RemoveAccount(user) => self.credentials.remove(&user),
-            Undo::AbortLogin(conn) => {
-                if let Some(s) = self.sessions.get_mut(&conn) {
-                    if let State::LoggedIn { user, .. } = &s.state {
-                        self.online.remove(user);
-                    }
-                    s.state = State::Username;
-                    s.since = now;
-                }
-            }
-            Undo::Block { by, user } => {
-                self.set_block(&by, &user, true);
-            }
-            Undo::Unblock { by, user } => {
-                self.set_block(&by, &user, false);
-            }
-            Undo::PopOffline(user) => {
-                self.account(&user).offline.pop_back();
-                self.forget_if_idle(&user);
-            }
-            Undo::Requeue(user, msgs) => {
-                let q = &mut self.account(&user).offline;
-                for m in msgs.into_iter().rev() {
-                    q.push_front(m);
-                }
-            }
-            Undo::RetryDelivery(conn) => {
-                self.arm(conn, TimerKind::Deliver, now + Duration::from_secs(1));
-            }
-            Undo::PopHistory(evicted) => {
-                self.history.pop_back();
-                if let Some(e) = evicted {
-                    self.history.push_front(e);
-                }
-            }
-        }
-    }
-
-    /// A logged-in user's line: dispatch one command.
-    fn command_line(&mut self, conn: ConnId, user: Arc<str>, line: &str, now: Instant) {
-        let cmd = Command::parse(line);
-        if !matches!(cmd, Command::Invalid | Command::Live) {
+    /// A logged-in user's input: dispatch one command.
+    fn command(&mut self, conn: ConnId, user: Arc<str>, input: Input<'_>, now: Now) {
+        if crate::command::is_activity(&input) {
             if let Some(s) = self.sessions.get_mut(&conn) {
-                s.last_active = now;
+                s.last_active = now.mono;
             }
         }
-        match cmd {
-            Command::Message { to, text } => self.message(conn, &user, to, text, now),
-            Command::Broadcast { text } => self.broadcast(conn, &user, text, now),
-            Command::WhoElse => self.whoelse(conn, &user),
-            Command::WhoElseSince { seconds } => self.whoelsesince(conn, &user, seconds, now),
-            Command::Block { user: target } => self.block(conn, &user, target),
-            Command::Unblock { user: target } => self.unblock(conn, &user, target),
-            Command::Logout => {
+        match input {
+            Input::Message { to, text } => self.message(conn, &user, to, text, now),
+            Input::Broadcast { text } => self.broadcast(conn, &user, text, now),
+            Input::WhoElse => self.whoelse(conn, &user),
+            Input::WhoElseSince { seconds } => self.whoelsesince(conn, &user, seconds, now),
+            Input::Block { user: target } => self.block(conn, &user, target),
+            Input::Unblock { user: target } => self.unblock(conn, &user, target),
+            Input::Logout => {
                 self.logout(conn, &user, now);
-                self.outbox.text(conn, text::LOGGED_OUT);
-                self.outbox.text(conn, text::USERNAME);
+                self.outbox.send(conn, Event::LoggedOut);
+                self.outbox.send(conn, Event::Prompt(Prompt::Username));
             }
-            Command::Exit => {
+            Input::Exit => {
                 self.logout(conn, &user, now);
-                self.outbox.text(conn, text::LOGGED_OUT);
-                self.outbox.text(conn, text::GOODBYE);
+                self.outbox.send(conn, Event::LoggedOut);
+                self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn);
             }
-            Command::Help => self.outbox.text(conn, text::HELP),
-            Command::Live => {}
-            Command::Invalid => self.outbox.text(conn, text::INVALID_COMMAND),
+            Input::Help => self.outbox.send(conn, Event::Help(HelpTopic::Lobby)),
+            Input::Live => {}
+            Input::Answer(_)
+            | Input::Login { .. }
+            | Input::Register { .. }
+            | Input::Empty
+            | Input::Invalid
+            | Input::Bad(_) => self.outbox.error(conn, Error::InvalidCommand),
         }
     }
 }

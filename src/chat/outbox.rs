@@ -1,34 +1,25 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{Action, Payload};
-use crate::protocol::text;
+use super::{accounts, blocks, history, mailboxes, Action};
+use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
 use std::ops::Range;
+use std::sync::Arc;
 
-/// The inverse of one in-memory change, applied when its records could not be stored.
+/// The inverse of one in-memory change, applied when its records could not be stored. Each
+/// concept owns the undo of its own state.
 #[derive(Debug)]
 pub enum Undo {
-    RemoveAccount(String),
+    Accounts(accounts::Undo),
+    Blocks(blocks::Undo),
+    Mailboxes(mailboxes::Undo),
+    History(history::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
-    Block {
-        by: String,
-        user: String,
-    },
-    Unblock {
-        by: String,
-        user: String,
-    },
-    /// Drop the newest queued offline message of this user.
-    PopOffline(String),
-    /// Put messages handed out at login back at the front of the queue.
-    Requeue(String, Vec<super::Queued>),
     /// Try handing out the queue of this connection's user again a little later.
     RetryDelivery(ConnId),
-    /// Drop the newest history entry, restoring the one its arrival evicted.
-    PopHistory(Option<super::HistoryEntry>),
 }
 
 /// One command's changes that depend on a successful commit.
@@ -60,16 +51,16 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn send(&mut self, conn: ConnId, payload: Payload) {
-        self.actions.push(Action::Send(conn, payload));
+    pub fn send(&mut self, conn: ConnId, event: Event) {
+        self.actions.push(Action::Send(conn, event));
     }
 
-    pub fn text(&mut self, conn: ConnId, t: &'static str) {
-        self.send(conn, Payload::Static(t));
+    pub fn error(&mut self, conn: ConnId, error: Error) {
+        self.send(conn, Event::Error(error));
     }
 
-    pub fn owned(&mut self, conn: ConnId, s: String) {
-        self.send(conn, Payload::Owned(s));
+    pub fn share(&mut self, conn: ConnId, event: &Arc<Shared>) {
+        self.actions.push(Action::Share(conn, event.clone()));
     }
 
     pub fn record(&mut self, r: Record, undo: Undo) {
@@ -113,7 +104,7 @@ impl Outbox {
             return;
         }
         let fallback =
-            fallback.unwrap_or_else(|| vec![Action::Send(conn, Payload::Static(text::STORAGE))]);
+            fallback.unwrap_or_else(|| vec![Action::Send(conn, Event::Error(Error::Storage))]);
         self.txns.push(Txn {
             actions: mark.actions..self.actions.len(),
             undo: self.undo.split_off(mark.undo),

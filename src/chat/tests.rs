@@ -2,7 +2,11 @@
 //! calls at `t0 + n seconds` and checks exactly what each connection would be sent.
 
 use super::*;
+use crate::codec::line::{parse, Frame};
+use crate::codec::line_text as text;
 use crate::credentials::Credentials;
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime};
 
 const SAMPLE: &str = "hans falcon*solo\nyoda wise\nvader sithlord**\nr2d2 c3po\nluke jedi\n";
 
@@ -45,7 +49,15 @@ impl Sim {
         let t0 = Instant::now();
         let creds = Credentials::parse(SAMPLE).expect("sample credentials parse");
         Sim {
-            chat: Chat::new(s, creds, t0, SystemTime::UNIX_EPOCH, [9; 32]),
+            chat: Chat::new(
+                s,
+                creds,
+                Now {
+                    mono: t0,
+                    wall: SystemTime::UNIX_EPOCH,
+                },
+                [9; 32],
+            ),
             t0,
             out: HashMap::new(),
             closed: Vec::new(),
@@ -55,8 +67,16 @@ impl Sim {
         }
     }
 
-    fn at(&self, secs: u64) -> Instant {
-        self.t0 + Duration::from_secs(secs)
+    fn at(&self, secs: u64) -> Now {
+        Now {
+            mono: self.t0,
+            wall: SystemTime::UNIX_EPOCH,
+        }
+        .after(Duration::from_secs(secs))
+    }
+
+    fn id(k: usize) -> ConnId {
+        ConnId::new(k, 1)
     }
 
     /// What the loop does after each batch of input: commit, then perform actions.
@@ -66,32 +86,40 @@ impl Sim {
                 self.committed
                     .extend_from_slice(self.chat.pending_records());
             }
-            let now = self.t0;
+            let now = self.at(0);
             self.chat.handle_commit(self.store_ok, now);
         }
         for a in self.chat.drain_actions() {
             match a {
-                Action::Send(ConnId(k), p) => self
+                Action::Send(id, e) => self
                     .out
-                    .entry(k)
+                    .entry(id.slot)
                     .or_default()
-                    .push_str(std::str::from_utf8(p.as_bytes()).expect("utf8")),
-                Action::Close(ConnId(k)) => self.closed.push((k, "now")),
-                Action::CloseAfterFlush(ConnId(k)) => self.closed.push((k, "after flush")),
-                Action::NotifyWhenFlushed(ConnId(k)) => self.notify.push(k),
+                    .push_str(&text::to_string(&e)),
+                Action::Share(id, e) => self
+                    .out
+                    .entry(id.slot)
+                    .or_default()
+                    .push_str(&text::to_string(&e.event)),
+                Action::Close(id) => self.closed.push((id.slot, "now")),
+                Action::CloseAfterFlush(id) => self.closed.push((id.slot, "after flush")),
+                Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
             }
         }
     }
 
     fn connect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
-        self.chat.handle_connect(ConnId(k), None, now);
+        self.chat
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
         self.settle();
     }
 
     fn line(&mut self, k: usize, line: &str, secs: u64) {
         let now = self.at(secs);
-        self.chat.handle_line(ConnId(k), line, now);
+        let id = Sim::id(k);
+        let input = parse(Frame::Line(line), self.chat.expects(id));
+        self.chat.handle_input(id, input, now);
         self.settle();
     }
 
@@ -103,7 +131,7 @@ impl Sim {
 
     fn disconnect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
-        self.chat.handle_disconnect(ConnId(k), now);
+        self.chat.handle_disconnect(Sim::id(k), now);
         self.settle();
     }
 
@@ -125,7 +153,7 @@ impl Sim {
     fn flushed(&mut self, secs: u64) {
         let now = self.at(secs);
         for k in std::mem::take(&mut self.notify) {
-            self.chat.handle_flushed(ConnId(k), now);
+            self.chat.handle_flushed(Sim::id(k), now);
         }
         self.settle();
     }
@@ -230,7 +258,11 @@ fn timer_wheel_is_empty_when_nothing_is_pending() {
     let mut s = Sim::new();
     assert_eq!(s.chat.poll_timeout(), None, "a fresh server sleeps forever");
     s.connect(1, 0);
-    assert_eq!(s.chat.poll_timeout(), Some(s.at(60)), "login timeout armed");
+    assert_eq!(
+        s.chat.poll_timeout(),
+        Some(s.at(60).mono),
+        "login timeout armed"
+    );
     s.disconnect(1, 1);
     s.tick(60);
     assert_eq!(s.chat.poll_timeout(), None);
@@ -505,12 +537,12 @@ fn bad_lines_keep_the_connection_usable() {
     s.connect(1, 0);
     s.take(1);
     s.chat
-        .handle_bad_line(ConnId(1), LineError::TooLong, s.at(0));
+        .handle_input(Sim::id(1), Input::Bad(LineError::TooLong), s.at(0));
     s.settle();
     assert_eq!(s.take(1), "Error. Line too long\nUsername: ");
     s.login(2, "yoda", "wise", 0);
     s.chat
-        .handle_bad_line(ConnId(2), LineError::InvalidUtf8, s.at(1));
+        .handle_input(Sim::id(2), Input::Bad(LineError::InvalidUtf8), s.at(1));
     s.settle();
     assert_eq!(s.take(2), "Error. Invalid UTF-8\n");
     s.line(2, "whoelse", 1);
@@ -709,4 +741,33 @@ fn failed_delivery_commit_in_replace_mode_still_closes_the_old_session() {
     s.store_ok = true;
     s.tick(3);
     assert_eq!(s.take(4), "hans: m-1\n", "retried once storage is back");
+}
+
+/// A connection id of a closed connection is never taken for the next tenant of its slot:
+/// inputs, flush notices and disconnects under the old generation are ignored.
+#[test]
+fn a_stale_connection_id_is_ignored() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    let stale = Sim::id(1);
+    s.disconnect(1, 1);
+    let fresh = ConnId::new(1, 2);
+    let now = s.at(2);
+    s.chat.handle_connect(fresh, None, LoginStyle::Dialog, now);
+    s.settle();
+    assert_eq!(s.take(1), "Username: ");
+    s.chat.handle_input(stale, Input::Answer("hans"), now);
+    s.chat.handle_flushed(stale, now);
+    s.chat.handle_disconnect(stale, now);
+    s.settle();
+    assert_eq!(s.take(1), "", "nothing reaches the new tenant");
+    assert_eq!(s.chat.expects(fresh), Expect::Username);
+    let input = parse(Frame::Line("yoda"), s.chat.expects(fresh));
+    s.chat.handle_input(fresh, input, now);
+    s.settle();
+    assert_eq!(
+        s.take(1),
+        "Password: ",
+        "the new tenant's session is intact"
+    );
 }

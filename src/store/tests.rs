@@ -4,9 +4,10 @@ use super::*;
 use crate::chat::{Chat, Settings};
 use crate::credentials::Secret;
 use crate::record::Audience;
+use crate::time::Now;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// A scratch directory removed on drop.
 struct Scratch(PathBuf);
@@ -70,13 +71,7 @@ fn block(by: &str, user: &str) -> Record {
 }
 
 fn chat_of(c: &Config, credentials: Credentials, records: Vec<Record>) -> Chat {
-    let mut chat = Chat::new(
-        Settings::from(c),
-        credentials,
-        Instant::now(),
-        SystemTime::now(),
-        [0; 32],
-    );
+    let mut chat = Chat::new(Settings::from(c), credentials, Now::read(), [0; 32]);
     for r in records {
         chat.replay(r);
     }

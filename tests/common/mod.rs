@@ -73,6 +73,11 @@ impl Server {
         self.addr
     }
 
+    /// The server's process id (to count its descriptors in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The server's working directory (credentials.txt, data/, server.log).
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A/B one loadgen workload on two builds of chatserver in one run, alternating A and B so
+# machine noise hits both alike; prints each run and the medians.
+#   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
+# A = chatserver built from git revision REV, B = the working tree. Default workload: the
+# fan-out row of bench/compare.sh (100 members, 32-byte messages, window 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REV=${1:?usage: bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]}
+ROUNDS=${2:-5}
+shift $(( $# >= 2 ? 2 : 1 ))
+WORKLOAD=("$@")
+[ ${#WORKLOAD[@]} -gt 0 ] || WORKLOAD=(fanout --members 100 --messages 20000 --size 32 --window 1000 --runs 1)
+
+WORK=$(mktemp -d /tmp/chatab.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  git -C "$ROOT" worktree remove --force "$WORK/a-src" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+cargo build --release --bin chatserver --example loadgen >&2
+cp target/release/chatserver "$WORK/b"
+cp target/release/examples/loadgen "$WORK/loadgen"
+git worktree add --detach "$WORK/a-src" "$REV" >&2
+(cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
+cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
+"$WORK/loadgen" gen-credentials 200 "$WORK/credentials.txt"
+
+run() { # BIN LABEL
+  local dir=$WORK/data-$RANDOM$RANDOM
+  "$1" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" 0 > "$WORK/out" 2>/dev/null &
+  local pid=$!; PIDS+=("$pid")
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^chatserver listening on .*:\([0-9]*\)$/\1/p' "$WORK/out"); [ -n "$port" ] && break; sleep 0.1
+  done
+  : > "$WORK/res"
+  "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$2" --out "$WORK/res" >/dev/null 2>&1 || true
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  awk -F'\t' 'NR==1{print $3}' "$WORK/res"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+A=(); B=()
+for i in $(seq "$ROUNDS"); do
+  A+=("$(run "$WORK/a" A)"); B+=("$(run "$WORK/b" B)")
+  echo "round $i: A ($REV) ${A[-1]}  B (working tree) ${B[-1]}"
+done
+MA=$(median "${A[@]}"); MB=$(median "${B[@]}")
+echo "median of $ROUNDS: A $MA  B $MB  B/A $(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.3f", b/a}')"

@@ -1,0 +1,144 @@
+//! Accounts and lockouts: the credential list, new-account creation with salted hashes, and the
+//! per-username failure count and lock (PROTOCOL.md §2).
+
+use crate::credentials::{Credentials, Secret};
+use crate::record::Record;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Salts for new password hashes: SHA-256 of a 32-byte seed from the OS and a counter, so the
+/// core needs no random source of its own.
+#[derive(Debug)]
+struct SaltSource {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl SaltSource {
+    fn next(&mut self) -> [u8; 16] {
+        self.counter += 1;
+        let d = Sha256::new()
+            .chain_update(self.seed)
+            .chain_update(self.counter.to_le_bytes())
+            .finalize();
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&d[..16]);
+        salt
+    }
+}
+
+/// Failures in a row and the lock they led to; dropped once both are cleared.
+#[derive(Debug, Default)]
+struct Lockout {
+    failures: u8,
+    locked_until: Option<Instant>,
+}
+
+/// The inverse of an account change, for a failed commit.
+#[derive(Debug)]
+pub enum Undo {
+    Remove(String),
+}
+
+/// What a wrong password led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again.
+    Retry,
+    /// The third in a row: locked until then.
+    Locked(Instant),
+}
+
+#[derive(Debug)]
+pub struct Accounts {
+    credentials: Credentials,
+    lockouts: HashMap<String, Lockout>,
+    salts: SaltSource,
+}
+
+impl Accounts {
+    pub fn new(credentials: Credentials, seed: [u8; 32]) -> Accounts {
+        Accounts {
+            credentials,
+            lockouts: HashMap::new(),
+            salts: SaltSource { seed, counter: 0 },
+        }
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    pub fn exists(&self, user: &str) -> bool {
+        self.credentials.contains(user)
+    }
+
+    pub fn verify(&self, user: &str, password: &str) -> bool {
+        self.credentials
+            .get(user)
+            .is_some_and(|s| s.verify(password))
+    }
+
+    /// Create `user`; returns the record that makes it durable.
+    pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
+        let secret = if plain {
+            Secret::Plain(password.to_string())
+        } else {
+            Secret::hashed(password, self.salts.next())
+        };
+        self.credentials.insert(user.to_string(), secret.clone());
+        let record = Record::Account {
+            user: user.to_string(),
+            secret,
+        };
+        (record, Undo::Remove(user.to_string()))
+    }
+
+    pub fn is_locked(&self, user: &str, now: Instant) -> bool {
+        self.lockouts
+            .get(user)
+            .and_then(|l| l.locked_until)
+            .is_some_and(|t| t > now)
+    }
+
+    /// A right password: the count starts again.
+    pub fn succeeded(&mut self, user: &str) {
+        self.lockouts.remove(user);
+    }
+
+    /// A wrong password: count it, locking the account for `lock` at the third.
+    pub fn failed(&mut self, user: &str, now: Instant, lock: Duration) -> Failure {
+        let l = self.lockouts.entry(user.to_string()).or_default();
+        l.failures += 1;
+        if l.failures < 3 {
+            return Failure::Retry;
+        }
+        l.failures = 0;
+        let until = now + lock;
+        l.locked_until = Some(until);
+        Failure::Locked(until)
+    }
+
+    /// A lockout's hint fired: lift the lock if its time has come.
+    pub fn unlock_if_due(&mut self, user: &str, now: Instant) -> bool {
+        let due = self
+            .lockouts
+            .get(user)
+            .is_some_and(|l| l.locked_until.is_some_and(|t| t <= now));
+        if due {
+            self.lockouts.remove(user);
+        }
+        due
+    }
+
+    pub fn replay(&mut self, user: String, secret: Secret) {
+        self.credentials.insert(user, secret);
+    }
+
+    pub fn undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::Remove(user) => self.credentials.remove(&user),
+        }
+    }
+}

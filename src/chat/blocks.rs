@@ -1,0 +1,108 @@
+//! Blocks (PROTOCOL.md §3): who blocked whom, with a reverse index so fan-out checks one set per
+//! message instead of one lookup per recipient. Durable as `block`/`unblock` records.
+
+use crate::record::Record;
+use std::collections::{BTreeSet, HashMap};
+
+/// The inverse of a block change, for a failed commit.
+#[derive(Debug)]
+pub enum Undo {
+    Block { by: String, user: String },
+    Unblock { by: String, user: String },
+}
+
+#[derive(Debug, Default)]
+pub struct Blocks {
+    /// Users each user has blocked.
+    by: HashMap<String, BTreeSet<String>>,
+    /// Reverse of `by`: who has blocked each user.
+    blocked_by: HashMap<String, BTreeSet<String>>,
+}
+
+fn set_pair(map: &mut HashMap<String, BTreeSet<String>>, key: &str, value: &str, on: bool) -> bool {
+    if on {
+        return map
+            .entry(key.to_string())
+            .or_default()
+            .insert(value.to_string());
+    }
+    let Some(set) = map.get_mut(key) else {
+        return false;
+    };
+    let changed = set.remove(value);
+    if set.is_empty() {
+        map.remove(key);
+    }
+    changed
+}
+
+impl Blocks {
+    /// Block or unblock, keeping the reverse index in step. Returns whether anything changed.
+    pub fn set(&mut self, by: &str, user: &str, on: bool) -> bool {
+        let changed = set_pair(&mut self.by, by, user, on);
+        if changed {
+            set_pair(&mut self.blocked_by, user, by, on);
+        }
+        changed
+    }
+
+    /// Has `by` blocked `user`?
+    pub fn has_blocked(&self, by: &str, user: &str) -> bool {
+        self.by.get(by).is_some_and(|s| s.contains(user))
+    }
+
+    /// The users `by` has blocked.
+    pub fn blocked(&self, by: &str) -> Option<&BTreeSet<String>> {
+        self.by.get(by)
+    }
+
+    /// The users who have blocked `user`.
+    pub fn blockers(&self, user: &str) -> Option<&BTreeSet<String>> {
+        self.blocked_by.get(user)
+    }
+
+    /// Block and record it; `None` if it was already blocked.
+    pub fn block(&mut self, by: &str, user: &str) -> Option<(Record, Undo)> {
+        self.set(by, user, true).then(|| {
+            let (by, user) = (by.to_string(), user.to_string());
+            let undo = Undo::Unblock {
+                by: by.clone(),
+                user: user.clone(),
+            };
+            (Record::Block { by, user }, undo)
+        })
+    }
+
+    /// Unblock and record it; `None` if it was not blocked.
+    pub fn unblock(&mut self, by: &str, user: &str) -> Option<(Record, Undo)> {
+        self.set(by, user, false).then(|| {
+            let (by, user) = (by.to_string(), user.to_string());
+            let undo = Undo::Block {
+                by: by.clone(),
+                user: user.clone(),
+            };
+            (Record::Unblock { by, user }, undo)
+        })
+    }
+
+    pub fn undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::Block { by, user } => self.set(&by, &user, true),
+            Undo::Unblock { by, user } => self.set(&by, &user, false),
+        };
+    }
+
+    /// Every block, as records that replay to it (sorted, so snapshots are reproducible).
+    pub fn snapshot(&self, out: &mut Vec<Record>) {
+        let mut names: Vec<&String> = self.by.keys().collect();
+        names.sort_unstable();
+        for by in names {
+            for user in &self.by[by] {
+                out.push(Record::Block {
+                    by: by.clone(),
+                    user: user.clone(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Every reply text of PROTOCOL.md, in one place: how the line codec renders core events.
+//! Prompts end without a newline (a person typing in `nc` answers on the same line); every other
+//! line ends in `\n`.
+
+use crate::command::{self, States};
+use crate::event::{Error, Event, HelpTopic, Notice, Prompt};
+
+pub const USERNAME: &str = "Username: ";
+pub const PASSWORD: &str = "Password: ";
+pub const WELCOME: &str = "Welcome to the greatest messaging application ever!\n";
+pub const BAD_PASSWORD: &str = "Invalid Password. Please try again\n";
+pub const NOW_LOCKED: &str =
+    "Invalid Password. Your account has been blocked. Please try again later\n";
+pub const STILL_LOCKED: &str =
+    "Your account is blocked due to multiple login failures. Please try again later\n";
+pub const UNKNOWN_USERNAME: &str = "Invalid Username. Please try again\n";
+pub const INVALID_USERNAME: &str = "Error. Invalid username\n";
+pub const INVALID_PASSWORD: &str = "Error. Invalid password\n";
+pub const REGISTRATION_CLOSED: &str = "Error. Registration is closed\n";
+pub const GOODBYE: &str = "Goodbye\n";
+pub const INVALID_COMMAND: &str = "Error. Invalid command\n";
+pub const INVALID_USER: &str = "Error. Invalid user\n";
+pub const MESSAGE_SELF: &str = "Error. Cannot message self\n";
+pub const BLOCKED_BY_RECIPIENT: &str =
+    "Your message could not be delivered as the recipient has blocked you\n";
+pub const SOME_NOT_DELIVERED: &str = "Your message could not be delivered to some recipients\n";
+pub const BLOCK_SELF: &str = "Error. Cannot block self\n";
+pub const LOGGED_OUT: &str = "You have logged out\n";
+pub const INACTIVE: &str = "You have been logged out due to inactivity\n";
+pub const LINE_TOO_LONG: &str = "Error. Line too long\n";
+pub const INVALID_UTF8: &str = "Error. Invalid UTF-8\n";
+pub const SERVER_FULL: &str = "Error. Server full\n";
+pub const LOGIN_TIMEOUT: &str = "Error. Login timed out\n";
+pub const STORAGE: &str = "Error. Storage unavailable, try again later\n";
+pub const SHUTDOWN: &str = "Server shutting down\n";
+
+fn put(out: &mut Vec<u8>, parts: &[&str]) {
+    for p in parts {
+        out.extend_from_slice(p.as_bytes());
+    }
+}
+
+/// Append the line form of `event` to `out`.
+pub fn render(event: &Event, out: &mut Vec<u8>) {
+    match event {
+        Event::Prompt(Prompt::Username) => put(out, &[USERNAME]),
+        Event::Prompt(Prompt::Password) => put(out, &[PASSWORD]),
+        Event::Help(HelpTopic::Login) => put(out, &[&command::help(States::LOGIN)]),
+        Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
+        Event::NewUser(user) => put(out, &["New user ", user, ". Choose a password\n"]),
+        Event::Welcome => put(out, &[WELCOME]),
+        Event::Chat { from, text, .. } => put(out, &[from, ": ", text, "\n"]),
+        Event::Presence { user, online } => {
+            let what = if *online {
+                " logged in\n"
+            } else {
+                " logged out\n"
+            };
+            put(out, &[user, what]);
+        }
+        Event::Users(names) => {
+            for n in names {
+                put(out, &[n, "\n"]);
+            }
+        }
+        Event::Blocked(user) => put(out, &[user, " is blocked\n"]),
+        Event::Unblocked(user) => put(out, &[user, " is unblocked\n"]),
+        Event::LoggedOut => put(out, &[LOGGED_OUT]),
+        Event::Goodbye => put(out, &[GOODBYE]),
+        Event::Notice(n) => notice(n, out),
+        Event::Error(e) => error(e, out),
+    }
+}
+
+fn notice(n: &Notice, out: &mut Vec<u8>) {
+    match n {
+        Notice::BadPassword => put(out, &[BAD_PASSWORD]),
+        Notice::NowLocked => put(out, &[NOW_LOCKED]),
+        Notice::StillLocked => put(out, &[STILL_LOCKED]),
+        Notice::Inactive => put(out, &[INACTIVE]),
+        Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
+        Notice::ServerShutdown => put(out, &[SHUTDOWN]),
+        Notice::Replaced(user) => put(
+            out,
+            &[
+                "You have been logged out: ",
+                user,
+                " logged in from another connection\n",
+            ],
+        ),
+    }
+}
+
+fn error(e: &Error, out: &mut Vec<u8>) {
+    match e {
+        Error::InvalidCommand => put(out, &[INVALID_COMMAND]),
+        Error::InvalidUsername => put(out, &[INVALID_USERNAME]),
+        Error::InvalidPassword => put(out, &[INVALID_PASSWORD]),
+        Error::UnknownUsername => put(out, &[UNKNOWN_USERNAME]),
+        Error::RegistrationClosed => put(out, &[REGISTRATION_CLOSED]),
+        Error::AlreadyLoggedIn(user) => put(out, &["Error. ", user, " is already logged in\n"]),
+        Error::UserExists(user) => put(out, &["Error. ", user, " already exists\n"]),
+        Error::InvalidUser => put(out, &[INVALID_USER]),
+        Error::MessageSelf => put(out, &[MESSAGE_SELF]),
+        Error::BlockedByRecipient => put(out, &[BLOCKED_BY_RECIPIENT]),
+        Error::MailboxFull(user) => put(out, &["Error. ", user, "'s mailbox is full\n"]),
+        Error::BlockSelf => put(out, &[BLOCK_SELF]),
+        Error::NotBlocked(user) => put(out, &["Error. ", user, " was not blocked\n"]),
+        Error::LineTooLong => put(out, &[LINE_TOO_LONG]),
+        Error::InvalidUtf8 => put(out, &[INVALID_UTF8]),
+        Error::ServerFull => put(out, &[SERVER_FULL]),
+        Error::LoginTimeout => put(out, &[LOGIN_TIMEOUT]),
+        Error::Storage => put(out, &[STORAGE]),
+    }
+}
+
+/// `event` as a string (tests and one-off writes).
+pub fn to_string(event: &Event) -> String {
+    let mut out = Vec::new();
+    render(event, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Audience;
+    use std::sync::Arc;
+
+    fn a(s: &str) -> Arc<str> {
+        Arc::from(s)
+    }
+
+    /// Every event the core can emit, with the exact bytes PROTOCOL.md gives it.
+    #[test]
+    fn every_protocol_string() {
+        let cases: Vec<(Event, &str)> =
+            vec![
+            (Event::Prompt(Prompt::Username), "Username: "),
+            (Event::Prompt(Prompt::Password), "Password: "),
+            (
+                Event::NewUser(a("ann")),
+                "New user ann. Choose a password\n",
+            ),
+            (
+                Event::Welcome,
+                "Welcome to the greatest messaging application ever!\n",
+            ),
+            (
+                Event::Chat {
+                    from: a("yoda"),
+                    to: Audience::Direct(a("hans")),
+                    text: a(" hi  there "),
+                },
+                "yoda:  hi  there \n",
+            ),
+            (
+                Event::Chat {
+                    from: a("yoda"),
+                    to: Audience::Everyone,
+                    text: a("all"),
+                },
+                "yoda: all\n",
+            ),
+            (
+                Event::Presence {
+                    user: a("hans"),
+                    online: true,
+                },
+                "hans logged in\n",
+            ),
+            (
+                Event::Presence {
+                    user: a("hans"),
+                    online: false,
+                },
+                "hans logged out\n",
+            ),
+            (Event::Users(vec![a("a"), a("b")]), "a\nb\n"),
+            (Event::Users(vec![]), ""),
+            (Event::Blocked(a("luke")), "luke is blocked\n"),
+            (Event::Unblocked(a("luke")), "luke is unblocked\n"),
+            (Event::LoggedOut, "You have logged out\n"),
+            (Event::Goodbye, "Goodbye\n"),
+            (
+                Event::Notice(Notice::BadPassword),
+                "Invalid Password. Please try again\n",
+            ),
+            (
+                Event::Notice(Notice::NowLocked),
+                "Invalid Password. Your account has been blocked. Please try again later\n",
+            ),
+            (
+                Event::Notice(Notice::StillLocked),
+                "Your account is blocked due to multiple login failures. Please try again later\n",
+            ),
+            (
+                Event::Notice(Notice::Inactive),
+                "You have been logged out due to inactivity\n",
+            ),
+            (
+                Event::Notice(Notice::SomeNotDelivered),
+                "Your message could not be delivered to some recipients\n",
+            ),
+            (
+                Event::Notice(Notice::Replaced(a("yoda"))),
+                "You have been logged out: yoda logged in from another connection\n",
+            ),
+            (
+                Event::Notice(Notice::ServerShutdown),
+                "Server shutting down\n",
+            ),
+            (
+                Event::Error(Error::InvalidCommand),
+                "Error. Invalid command\n",
+            ),
+            (
+                Event::Error(Error::InvalidUsername),
+                "Error. Invalid username\n",
+            ),
+            (
+                Event::Error(Error::InvalidPassword),
+                "Error. Invalid password\n",
+            ),
+            (
+                Event::Error(Error::UnknownUsername),
+                "Invalid Username. Please try again\n",
+            ),
+            (
+                Event::Error(Error::RegistrationClosed),
+                "Error. Registration is closed\n",
+            ),
+            (
+                Event::Error(Error::AlreadyLoggedIn(a("yoda"))),
+                "Error. yoda is already logged in\n",
+            ),
+            (
+                Event::Error(Error::UserExists(a("yoda"))),
+                "Error. yoda already exists\n",
+            ),
+            (Event::Error(Error::InvalidUser), "Error. Invalid user\n"),
+            (
+                Event::Error(Error::MessageSelf),
+                "Error. Cannot message self\n",
+            ),
+            (
+                Event::Error(Error::BlockedByRecipient),
+                "Your message could not be delivered as the recipient has blocked you\n",
+            ),
+            (
+                Event::Error(Error::MailboxFull(a("luke"))),
+                "Error. luke's mailbox is full\n",
+            ),
+            (Event::Error(Error::BlockSelf), "Error. Cannot block self\n"),
+            (
+                Event::Error(Error::NotBlocked(a("luke"))),
+                "Error. luke was not blocked\n",
+            ),
+            (Event::Error(Error::LineTooLong), "Error. Line too long\n"),
+            (Event::Error(Error::InvalidUtf8), "Error. Invalid UTF-8\n"),
+            (Event::Error(Error::ServerFull), "Error. Server full\n"),
+            (Event::Error(Error::LoginTimeout), "Error. Login timed out\n"),
+            (
+                Event::Error(Error::Storage),
+                "Error. Storage unavailable, try again later\n",
+            ),
+        ];
+        for (event, want) in cases {
+            assert_eq!(to_string(&event), want, "{event:?}");
+        }
+    }
+
+    #[test]
+    fn help_lists_the_state_s_commands() {
+        let login = to_string(&Event::Help(HelpTopic::Login));
+        assert!(login.contains("login <user> <password>") && !login.contains("broadcast"));
+        let lobby = to_string(&Event::Help(HelpTopic::Lobby));
+        assert!(lobby.contains("message <user> <text>") && !lobby.contains("register"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Codecs: one per front-end wire. A connection's codec turns received bytes into core
+//! [`Input`]s (asking the core what it expects where the wire is stateful) and renders core
+//! [`Event`]s into bytes. The core never sees a wire; a new front-end is a new variant here and
+//! a listener kind in the server, nothing else.
+
+pub mod line;
+pub mod line_text;
+
+use crate::event::Event;
+use crate::input::{Expect, Input};
+
+/// Kinds of codec, each with its own slot in a [`crate::event::Shared`] render cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodecKind {
+    Line = 0,
+}
+
+/// How many [`CodecKind`]s there are.
+pub const CODEC_KINDS: usize = 1;
+
+/// Where decoded inputs go: the core behind one connection.
+pub trait Sink {
+    /// What the session waits for (a line codec parses by it).
+    fn expects(&self) -> Expect;
+    /// One decoded input, applied at once (so the next one is parsed in the new state).
+    fn input(&mut self, input: Input<'_>);
+}
+
+/// Whether an encoded event must leave in a write of its own (seed 002's `<quit>`, which its
+/// client recognises only as a whole chunk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boundary {
+    /// Coalesce with whatever else is queued.
+    None,
+    /// Its own write: nothing before or after it in the same `write()`.
+    Alone,
+}
+
+/// One connection's codec.
+#[derive(Debug)]
+pub enum Codec {
+    Line(line::LineCodec),
+}
+
+impl Codec {
+    pub fn new(kind: CodecKind) -> Codec {
+        match kind {
+            CodecKind::Line => Codec::Line(line::LineCodec::default()),
+        }
+    }
+
+    pub fn kind(&self) -> CodecKind {
+        match self {
+            Codec::Line(_) => CodecKind::Line,
+        }
+    }
+
+    /// Bytes sent on accept, before the core says anything (the line codec has none: its
+    /// first prompt comes from the core).
+    pub fn greeting(&self) -> &'static [u8] {
+        match self {
+            Codec::Line(_) => b"",
+        }
+    }
+
+    /// Feed received bytes; every complete input goes to `sink` in order.
+    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
+        match self {
+            Codec::Line(c) => c.decode(data, max, sink),
+        }
+    }
+
+    /// End of input: a last unterminated input still counts.
+    pub fn finish(&mut self, max: usize, sink: &mut impl Sink) {
+        match self {
+            Codec::Line(c) => c.finish(max, sink),
+        }
+    }
+
+    /// Render `event` onto `out`.
+    pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) -> Boundary {
+        match self {
+            Codec::Line(_) => {
+                line_text::render(event, out);
+                Boundary::None
+            }
+        }
+    }
+
+    /// Whether `event` renders the same for every connection of this kind (fan-out may then
+    /// share one rendering).
+    pub fn shareable(&self, _event: &Event) -> bool {
+        match self {
+            Codec::Line(_) => true,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The command table, in ngIRCd's style: each command's name, aliases, arguments, the states it
+//! is valid in, whether it counts as activity, and its help line. The line codec parses with it
+//! and `help` is generated from it, so the help text cannot drift from the parser.
+
+use crate::input::Input;
+
+/// Where a command is valid (a set of session states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct States(u8);
+
+impl States {
+    /// At the `Username: ` prompt.
+    pub const LOGIN: States = States(1);
+    /// Logged in.
+    pub const LOBBY: States = States(2);
+    pub const ANY: States = States(3);
+
+    pub fn contains(self, other: States) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// The words a command takes after its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Args {
+    /// Exactly this many words, nothing after them (trailing spaces allowed).
+    Words(usize),
+    /// This many words, then free text to the end of the line (required, verbatim).
+    WordsThenText(usize),
+}
+
+/// The parsed arguments handed to a command's builder.
+pub struct Parsed<'a> {
+    pub words: [&'a str; 2],
+    pub text: &'a str,
+}
+
+/// One command.
+pub struct Spec {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub args: Args,
+    pub states: States,
+    /// Renews the inactivity timer (every command but `live` and an invalid one).
+    pub activity: bool,
+    /// Argument synopsis for `help`, e.g. `<user> <text>`.
+    pub usage: &'static str,
+    pub help: &'static str,
+    /// Builds the input; `None` if an argument is malformed (`whoelsesince x`).
+    pub build: for<'a> fn(&Parsed<'a>) -> Option<Input<'a>>,
+}
+
+/// Every line command, in `help` order.
+pub static COMMANDS: &[Spec] = &[
+    Spec {
+        name: "login",
+        aliases: &[],
+        args: Args::Words(2),
+        states: States::LOGIN,
+        activity: true,
+        usage: "<user> <password>",
+        help: "log in in one line",
+        build: |p| {
+            Some(Input::Login {
+                user: p.words[0],
+                password: p.words[1],
+            })
+        },
+    },
+    Spec {
+        name: "register",
+        aliases: &[],
+        args: Args::Words(2),
+        states: States::LOGIN,
+        activity: true,
+        usage: "<user> <password>",
+        help: "create an account and log in",
+        build: |p| {
+            Some(Input::Register {
+                user: p.words[0],
+                password: p.words[1],
+            })
+        },
+    },
+    Spec {
+        name: "message",
+        aliases: &[],
+        args: Args::WordsThenText(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user> <text>",
+        help: "send to one user (kept until they log in if offline)",
+        build: |p| {
+            Some(Input::Message {
+                to: p.words[0],
+                text: p.text,
+            })
+        },
+    },
+    Spec {
+        name: "broadcast",
+        aliases: &[],
+        args: Args::WordsThenText(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<text>",
+        help: "send to everyone online",
+        build: |p| Some(Input::Broadcast { text: p.text }),
+    },
+    Spec {
+        name: "whoelse",
+        aliases: &["online", "list"],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "who else is online",
+        build: |_| Some(Input::WhoElse),
+    },
+    Spec {
+        name: "whoelsesince",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<seconds>",
+        help: "who was online in the last <seconds>",
+        build: |p| {
+            p.words[0]
+                .parse()
+                .ok()
+                .map(|seconds| Input::WhoElseSince { seconds })
+        },
+    },
+    Spec {
+        name: "block",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "stop <user> messaging you or seeing you online",
+        build: |p| Some(Input::Block { user: p.words[0] }),
+    },
+    Spec {
+        name: "unblock",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "undo block",
+        build: |p| Some(Input::Unblock { user: p.words[0] }),
+    },
+    Spec {
+        name: "logout",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "log out, back to the Username prompt",
+        build: |_| Some(Input::Logout),
+    },
+    Spec {
+        name: "live",
+        aliases: &["heartbeat"],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: false,
+        usage: "",
+        help: "heartbeat: proves the client is alive",
+        build: |_| Some(Input::Live),
+    },
+    Spec {
+        name: "help",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::ANY,
+        activity: true,
+        usage: "",
+        help: "this list",
+        build: |_| Some(Input::Help),
+    },
+    Spec {
+        name: "exit",
+        aliases: &["quit", "EX"],
+        args: Args::Words(0),
+        states: States::ANY,
+        activity: true,
+        usage: "",
+        help: "log out and close the connection",
+        build: |_| Some(Input::Exit),
+    },
+];
+
+/// The command named `word` (or an alias of it) valid in `state`.
+pub fn find(word: &str, state: States) -> Option<&'static Spec> {
+    COMMANDS
+        .iter()
+        .find(|s| s.states.contains(state) && (s.name == word || s.aliases.contains(&word)))
+}
+
+/// Splits `line` into its first word and the rest, skipping the run of spaces between them.
+/// The rest keeps trailing spaces: free text is verbatim.
+pub fn split_word(line: &str) -> (&str, &str) {
+    let line = line.trim_start_matches(' ');
+    match line.find(' ') {
+        Some(i) => (&line[..i], line[i..].trim_start_matches(' ')),
+        None => (line, ""),
+    }
+}
+
+/// The arguments of `spec` from the rest of its line, checked against its arity.
+fn parse_args<'a>(args: Args, mut rest: &'a str) -> Option<Parsed<'a>> {
+    let mut p = Parsed {
+        words: [""; 2],
+        text: "",
+    };
+    match args {
+        Args::Words(n) => {
+            let mut it = rest.split(' ').filter(|w| !w.is_empty());
+            for slot in p.words.iter_mut().take(n) {
+                *slot = it.next()?;
+            }
+            it.next().is_none().then_some(p)
+        }
+        Args::WordsThenText(n) => {
+            for slot in p.words.iter_mut().take(n) {
+                let (w, r) = split_word(rest);
+                if w.is_empty() {
+                    return None;
+                }
+                *slot = w;
+                rest = r;
+            }
+            p.text = rest;
+            (!rest.is_empty()).then_some(p)
+        }
+    }
+}
+
+/// Parse a line in `state`: a command of the table, or `Invalid`.
+pub fn parse(line: &str, state: States) -> Input<'_> {
+    let (word, rest) = split_word(line);
+    find(word, state)
+        .and_then(|spec| parse_args(spec.args, rest).and_then(|p| (spec.build)(&p)))
+        .unwrap_or(Input::Invalid)
+}
+
+/// The table entry an input came from, if it is a command.
+fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
+    let name = match input {
+        Input::Login { .. } => "login",
+        Input::Register { .. } => "register",
+        Input::Message { .. } => "message",
+        Input::Broadcast { .. } => "broadcast",
+        Input::WhoElse => "whoelse",
+        Input::WhoElseSince { .. } => "whoelsesince",
+        Input::Block { .. } => "block",
+        Input::Unblock { .. } => "unblock",
+        Input::Logout => "logout",
+        Input::Live => "live",
+        Input::Help => "help",
+        Input::Exit => "exit",
+        Input::Answer(_) | Input::Empty | Input::Invalid | Input::Bad(_) => return None,
+    };
+    COMMANDS.iter().find(|s| s.name == name)
+}
+
+/// Whether `input` renews the inactivity timer (PROTOCOL.md §3: every command except an
+/// invalid one and `live`).
+pub fn is_activity(input: &Input<'_>) -> bool {
+    spec_of(input).is_some_and(|s| s.activity)
+}
+
+/// The `help` text for `state`: one line per command valid there.
+pub fn help(state: States) -> String {
+    let mut out = String::new();
+    if state == States::LOGIN {
+        out.push_str("Type a username, then its password (an unknown name creates an account).\n");
+    }
+    for s in COMMANDS.iter().filter(|s| s.states.contains(state)) {
+        let mut names = String::from(s.name);
+        for a in s.aliases {
+            names.push_str(" | ");
+            names.push_str(a);
+        }
+        let synopsis = if s.usage.is_empty() {
+            names
+        } else {
+            format!("{names} {}", s.usage)
+        };
+        out.push_str(&format!("{synopsis:<30} {}\n", s.help));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_help_line_where_it_is_valid() {
+        for state in [States::LOGIN, States::LOBBY] {
+            let help = help(state);
+            for s in COMMANDS {
+                let listed = help
+                    .lines()
+                    .any(|l| l.starts_with(s.name) && l.contains(s.help));
+                assert_eq!(listed, s.states.contains(state), "{} in {state:?}", s.name);
+            }
+        }
+        assert!(help(States::LOBBY).contains("whoelse | online | list"));
+    }
+
+    #[test]
+    fn arity_is_checked() {
+        for bad in [
+            "message yoda",
+            "message",
+            "broadcast",
+            "broadcast   ",
+            "whoelse x",
+            "whoelsesince",
+            "whoelsesince 1.5",
+            "whoelsesince -3",
+            "whoelsesince 1 2",
+            "block",
+            "block a b",
+            "logout now",
+            "Message yoda hi",
+            "",
+        ] {
+            assert_eq!(parse(bad, States::LOBBY), Input::Invalid, "{bad:?}");
+        }
+        assert_eq!(
+            parse("block hans  ", States::LOBBY),
+            Input::Block { user: "hans" }
+        );
+        assert_eq!(
+            parse("whoelsesince 200", States::LOBBY),
+            Input::WhoElseSince { seconds: 200 }
+        );
+        assert_eq!(parse("online", States::LOBBY), Input::WhoElse);
+        assert_eq!(parse("heartbeat", States::LOBBY), Input::Live);
+    }
+
+    #[test]
+    fn free_text_is_verbatim_after_the_argument_spaces() {
+        assert_eq!(
+            parse("message   yoda   hello  there  ", States::LOBBY),
+            Input::Message {
+                to: "yoda",
+                text: "hello  there  "
+            }
+        );
+        assert_eq!(
+            parse("  broadcast   hi  ", States::LOBBY),
+            Input::Broadcast { text: "hi  " }
+        );
+    }
+
+    #[test]
+    fn commands_are_only_valid_in_their_states() {
+        assert_eq!(parse("message a b", States::LOGIN), Input::Invalid);
+        assert_eq!(parse("login a b", States::LOBBY), Input::Invalid);
+        assert_eq!(parse("EX", States::LOGIN), Input::Exit);
+        assert_eq!(parse("EX", States::LOBBY), Input::Exit);
+    }
+
+    #[test]
+    fn activity_comes_from_the_table() {
+        assert!(is_activity(&Input::WhoElse));
+        assert!(!is_activity(&Input::Live));
+        assert!(!is_activity(&Input::Invalid));
+        assert!(!is_activity(&Input::Empty));
+    }
+}

@@ -1,0 +1,132 @@
+//! What the core tells a front-end: semantic events with shared string fields, never wire text.
+//! Each codec renders them its own way (the line codec into PROTOCOL.md's exact strings). A
+//! fan-out event is wrapped in [`Shared`] so it is rendered once per codec kind, not once per
+//! recipient.
+
+use crate::codec::{CodecKind, CODEC_KINDS};
+use std::sync::{Arc, OnceLock};
+
+/// A prompt: an answer is expected on the same line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Username,
+    Password,
+}
+
+/// Which commands `help` lists: those valid in this state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpTopic {
+    Login,
+    Lobby,
+}
+
+/// Where a chat line was addressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// `message`: to one user (this recipient).
+    Direct(Arc<str>),
+    /// `broadcast`: to everyone online.
+    Everyone,
+}
+
+/// A refusal or failure, answered to the one connection that caused it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    InvalidCommand,
+    InvalidUsername,
+    InvalidPassword,
+    /// `login` of an unknown name, or any unknown name with registration closed.
+    UnknownUsername,
+    RegistrationClosed,
+    AlreadyLoggedIn(Arc<str>),
+    UserExists(Arc<str>),
+    InvalidUser,
+    MessageSelf,
+    BlockedByRecipient,
+    MailboxFull(Arc<str>),
+    BlockSelf,
+    NotBlocked(Arc<str>),
+    LineTooLong,
+    InvalidUtf8,
+    ServerFull,
+    LoginTimeout,
+    /// The store failed: the change was undone.
+    Storage,
+}
+
+/// Why a session ends or changes against its will.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    BadPassword,
+    /// The third wrong password locked the account.
+    NowLocked,
+    /// The account is locked: try later.
+    StillLocked,
+    /// Logged out by the inactivity timeout.
+    Inactive,
+    /// A broadcast skipped users who block the sender.
+    SomeNotDelivered,
+    /// `--duplicate-login replace`: this session was replaced by a new login of `user`.
+    Replaced(Arc<str>),
+    /// The server is stopping; the connection closes after this.
+    ServerShutdown,
+}
+
+/// One thing the core tells one connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Prompt(Prompt),
+    Help(HelpTopic),
+    /// An unknown username will become an account with the password that follows.
+    NewUser(Arc<str>),
+    Welcome,
+    /// A message from `from`.
+    Chat {
+        from: Arc<str>,
+        to: Audience,
+        text: Arc<str>,
+    },
+    /// `user` logged in (`online`) or out.
+    Presence {
+        user: Arc<str>,
+        online: bool,
+    },
+    /// Users, one per line (`whoelse`, `whoelsesince`).
+    Users(Vec<Arc<str>>),
+    Blocked(Arc<str>),
+    Unblocked(Arc<str>),
+    LoggedOut,
+    Goodbye,
+    Notice(Notice),
+    Error(Error),
+}
+
+/// A fan-out event: one allocation shared by every recipient, rendered at most once per kind of
+/// codec (the first recipient of each kind renders, the rest copy the bytes).
+#[derive(Debug)]
+pub struct Shared {
+    pub event: Event,
+    rendered: [OnceLock<Box<[u8]>>; CODEC_KINDS],
+}
+
+impl Shared {
+    pub fn new(event: Event) -> Arc<Shared> {
+        Arc::new(Shared {
+            event,
+            rendered: Default::default(),
+        })
+    }
+
+    /// The bytes for codecs of `kind`, rendering them with `render` the first time.
+    pub fn bytes(&self, kind: CodecKind, render: impl FnOnce(&Event) -> Vec<u8>) -> &[u8] {
+        self.rendered[kind as usize].get_or_init(|| render(&self.event).into_boxed_slice())
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        self.event == other.event
+    }
+}
+
+impl Eq for Shared {}
