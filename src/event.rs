@@ -27,6 +27,8 @@ pub enum Audience {
     Direct(Arc<str>),
     /// `broadcast`: to everyone online.
     Everyone,
+    /// `announce`: to everyone online, the sender too.
+    Announcement,
 }
 
 /// A refusal or failure, answered to the one connection that caused it.

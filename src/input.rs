@@ -44,6 +44,10 @@ pub enum Input<'a> {
     Broadcast {
         text: &'a str,
     },
+    /// Like a broadcast, but the sender gets its own line too (§6).
+    Announce {
+        text: &'a str,
+    },
     WhoElse,
     WhoElseSince {
         seconds: u64,

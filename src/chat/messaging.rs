@@ -56,16 +56,25 @@ impl Chat {
         self.remember(now, from, record::Audience::User(to.to_string()), body);
     }
 
-    pub(super) fn broadcast(&mut self, conn: ConnId, from: &Arc<str>, body: &str, now: Now) {
+    /// `broadcast` (`to` = everyone else) or `announce` (the sender too).
+    pub(super) fn broadcast(
+        &mut self,
+        conn: ConnId,
+        from: &Arc<str>,
+        body: &str,
+        to: Audience,
+        now: Now,
+    ) {
+        let echo = to == Audience::Announcement;
         let event = Shared::new(Event::Chat {
             from: from.clone(),
-            to: Audience::Everyone,
+            to,
             text: Arc::from(body),
         });
         let blockers = self.blocks.blockers(from);
         let mut skipped = false;
         for (name, cid) in self.online.iter() {
-            if cid == conn {
+            if cid == conn && !echo {
                 continue;
             }
             if blockers.is_some_and(|b| b.contains(&**name)) {

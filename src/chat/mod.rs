@@ -25,7 +25,7 @@ pub use mailboxes::Queued;
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::event::{Error, Event, HelpTopic, Prompt, Shared};
+use crate::event::{Audience, Error, Event, HelpTopic, Prompt, Shared};
 use crate::input::{Expect, Input, LineError};
 use crate::record::Record;
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
@@ -429,7 +429,10 @@ impl Chat {
         }
         match input {
             Input::Message { to, text } => self.message(conn, &user, to, text, now),
-            Input::Broadcast { text } => self.broadcast(conn, &user, text, now),
+            Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
+            Input::Announce { text } => {
+                self.broadcast(conn, &user, text, Audience::Announcement, now)
+            }
             Input::WhoElse => self.whoelse(conn, &user),
             Input::WhoElseSince { seconds } => self.whoelsesince(conn, &user, seconds, now),
             Input::Block { user: target } => self.block(conn, &user, target),

@@ -743,6 +743,28 @@ fn failed_delivery_commit_in_replace_mode_still_closes_the_old_session() {
     assert_eq!(s.take(4), "hans: m-1\n", "retried once storage is back");
 }
 
+/// `announce` is a broadcast whose sender gets its own line too; blocks apply as for broadcast.
+#[test]
+fn announce_reaches_everyone_and_the_sender() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    s.login(2, "hans", "falcon*solo", 0);
+    s.login(3, "luke", "jedi", 0);
+    s.take_all();
+    s.line(1, "announce  meeting at 5 ", 1);
+    assert_eq!(s.take(1), "yoda: meeting at 5 \n");
+    assert_eq!(s.take(2), "yoda: meeting at 5 \n");
+    assert_eq!(s.take(3), "yoda: meeting at 5 \n");
+    s.line(3, "block yoda", 2);
+    s.take(3);
+    s.line(1, "announce again", 3);
+    assert_eq!(
+        s.take(1),
+        "yoda: again\nYour message could not be delivered to some recipients\n"
+    );
+    assert_eq!(s.take(3), "");
+}
+
 /// A connection id of a closed connection is never taken for the next tenant of its slot:
 /// inputs, flush notices and disconnects under the old generation are ignored.
 #[test]
