@@ -39,6 +39,7 @@ run() { # BIN LABEL
   "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$2" --out "$WORK/res" >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   awk -F'\t' 'NR==1{print $3}' "$WORK/res"
+  awk -F'\t' 'NR==1{print $4}' "$WORK/res" >> "$WORK/notes-$2"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
@@ -47,5 +48,6 @@ for i in $(seq "$ROUNDS"); do
   A+=("$(run "$WORK/a" A)"); B+=("$(run "$WORK/b" B)")
   echo "round $i: A ($REV) ${A[-1]}  B (working tree) ${B[-1]}"
 done
+echo "A notes:"; cat "$WORK/notes-A"; echo "B notes:"; cat "$WORK/notes-B"
 MA=$(median "${A[@]}"); MB=$(median "${B[@]}")
 echo "median of $ROUNDS: A $MA  B $MB  B/A $(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.3f", b/a}')"

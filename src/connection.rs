@@ -72,7 +72,7 @@ impl Connection {
         self.out.len() - self.written
     }
 
-    fn reserve(&mut self, spare: impl FnOnce() -> Vec<u8>) {
+    fn reserve(&mut self, spare: &mut dyn FnMut() -> Vec<u8>) {
         if self.out.capacity() == 0 {
             self.out = spare();
         }
@@ -84,7 +84,7 @@ impl Connection {
         &mut self,
         event: &Event,
         cap: usize,
-        spare: impl FnOnce() -> Vec<u8>,
+        spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
         self.reserve(spare);
         let start = self.out.len();
@@ -104,7 +104,7 @@ impl Connection {
         &mut self,
         shared: &Shared,
         cap: usize,
-        spare: impl FnOnce() -> Vec<u8>,
+        spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
         if !self.codec.shareable(&shared.event) {
             return self.queue_event(&shared.event, cap, spare);

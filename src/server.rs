@@ -163,6 +163,47 @@ impl crate::codec::Sink for CoreSink<'_> {
     }
 }
 
+/// An event for one connection: its own, or a fan-out one shared by many.
+enum Out<'a> {
+    Event(&'a Event),
+    Shared(&'a crate::event::Shared),
+}
+
+/// The parts of the server that queueing output touches.
+struct Queues<'a> {
+    conns: &'a mut Slab<Connection>,
+    spare: &'a mut Vec<Vec<u8>>,
+    dirty: &'a mut Vec<ConnId>,
+    dead: &'a mut Vec<ConnId>,
+    cap: usize,
+}
+
+impl Queues<'_> {
+    /// Render `out` onto `id`'s buffer, or drop `id` as a slow reader if it is over the cap
+    /// even after the socket took what it could.
+    fn deliver(&mut self, id: ConnId, out: Out<'_>) {
+        let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            return;
+        };
+        let (cap, spare) = (self.cap, &mut *self.spare);
+        let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
+            Out::Event(e) => c.queue_event(e, cap, spare),
+            Out::Shared(s) => c.queue_shared(s, cap, spare),
+        };
+        let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
+        if queued.is_err() {
+            flush_some(c);
+            queued = queue(c, &mut Vec::new);
+        }
+        if queued.is_ok() {
+            push_dirty(c, self.dirty);
+        } else {
+            log::warn!("{id:?} output buffer over {cap} bytes: disconnecting slow reader");
+            self.dead.push(id);
+        }
+    }
+}
+
 /// Write what the socket takes now, keeping the emptied buffer.
 fn flush_some(c: &mut Connection) {
     if let Ok(Some(buf)) = c.flush() {
@@ -528,63 +569,37 @@ impl Server {
 
     fn apply_actions(&mut self, now: Now) {
         let limits = self.limits;
+        let mut q = Queues {
+            conns: &mut self.conns,
+            spare: &mut self.spare,
+            dirty: &mut self.dirty,
+            dead: &mut self.dead,
+            cap: limits.max_output,
+        };
         for action in self.chat.drain_actions() {
-            let id = match &action {
-                Action::Send(id, _)
-                | Action::Share(id, _)
-                | Action::Close(id)
-                | Action::CloseAfterFlush(id)
-                | Action::NotifyWhenFlushed(id) => *id,
-            };
-            let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
-                continue;
-            };
-            let spare = &mut self.spare;
-            let queued = match action {
-                Action::Close(_) => {
-                    self.dead.push(id);
-                    continue;
-                }
-                Action::CloseAfterFlush(_) => {
-                    if c.closing != Closing::AfterFlush {
-                        c.closing = Closing::AfterFlush;
-                        self.closing.schedule(now.mono + limits.close_timeout, id);
+            match action {
+                Action::Send(id, event) => q.deliver(id, Out::Event(&event)),
+                Action::Share(shared, ids) => {
+                    for id in ids {
+                        q.deliver(id, Out::Shared(&shared));
                     }
-                    push_dirty(c, &mut self.dirty);
-                    continue;
                 }
-                Action::NotifyWhenFlushed(_) => {
-                    c.notify_flushed = true;
-                    push_dirty(c, &mut self.dirty);
-                    continue;
+                Action::Close(id) => q.dead.push(id),
+                Action::CloseAfterFlush(id) => {
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        if c.closing != Closing::AfterFlush {
+                            c.closing = Closing::AfterFlush;
+                            self.closing.schedule(now.mono + limits.close_timeout, id);
+                        }
+                        push_dirty(c, q.dirty);
+                    }
                 }
-                Action::Send(_, event) => {
-                    let cap = limits.max_output;
-                    c.queue_event(&event, cap, || spare.pop().unwrap_or_default())
-                        .or_else(|_| {
-                            // Over the cap: it is a slow reader only if the socket will not
-                            // take what is queued either.
-                            flush_some(c);
-                            c.queue_event(&event, cap, Vec::new)
-                        })
+                Action::NotifyWhenFlushed(id) => {
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.notify_flushed = true;
+                        push_dirty(c, q.dirty);
+                    }
                 }
-                Action::Share(_, shared) => {
-                    let cap = limits.max_output;
-                    c.queue_shared(&shared, cap, || spare.pop().unwrap_or_default())
-                        .or_else(|_| {
-                            flush_some(c);
-                            c.queue_shared(&shared, cap, Vec::new)
-                        })
-                }
-            };
-            if queued.is_ok() {
-                push_dirty(c, &mut self.dirty);
-            } else {
-                log::warn!(
-                    "{id:?} output buffer over {} bytes: disconnecting slow reader",
-                    limits.max_output
-                );
-                self.dead.push(id);
             }
         }
     }

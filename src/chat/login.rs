@@ -307,7 +307,7 @@ impl Chat {
             if name == user || blocked.is_some_and(|b| b.contains(&**name)) {
                 continue;
             }
-            self.outbox.actions.push(Action::Share(cid, event.clone()));
+            self.outbox.share(cid, &event);
         }
     }
 

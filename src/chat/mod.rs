@@ -46,8 +46,8 @@ use std::time::Duration;
 pub enum Action {
     /// Render this event with the connection's codec and queue it.
     Send(ConnId, Event),
-    /// A fan-out event: rendered once per codec kind, shared by every recipient.
-    Share(ConnId, Arc<Shared>),
+    /// A fan-out event for these recipients: rendered once per codec kind, shared by all.
+    Share(Arc<Shared>, Vec<ConnId>),
     /// Close now, dropping unsent output (the peer is gone or misbehaving).
     Close(ConnId),
     /// Send what is queued, then close.

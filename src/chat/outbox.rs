@@ -59,8 +59,16 @@ impl Outbox {
         self.send(conn, Event::Error(error));
     }
 
+    /// Add `conn` to the recipients of a fan-out event: consecutive calls for one event make
+    /// one action, so the action list grows by a connection id per recipient, not by an event.
     pub fn share(&mut self, conn: ConnId, event: &Arc<Shared>) {
-        self.actions.push(Action::Share(conn, event.clone()));
+        if let Some(Action::Share(last, ids)) = self.actions.last_mut() {
+            if Arc::ptr_eq(last, event) {
+                ids.push(conn);
+                return;
+            }
+        }
+        self.actions.push(Action::Share(event.clone(), vec![conn]));
     }
 
     pub fn record(&mut self, r: Record, undo: Undo) {

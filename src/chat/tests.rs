@@ -96,11 +96,14 @@ impl Sim {
                     .entry(id.slot)
                     .or_default()
                     .push_str(&text::to_string(&e)),
-                Action::Share(id, e) => self
-                    .out
-                    .entry(id.slot)
-                    .or_default()
-                    .push_str(&text::to_string(&e.event)),
+                Action::Share(e, ids) => {
+                    for id in ids {
+                        self.out
+                            .entry(id.slot)
+                            .or_default()
+                            .push_str(&text::to_string(&e.event));
+                    }
+                }
                 Action::Close(id) => self.closed.push((id.slot, "now")),
                 Action::CloseAfterFlush(id) => self.closed.push((id.slot, "after flush")),
                 Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
