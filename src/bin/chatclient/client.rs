@@ -229,7 +229,7 @@ impl Client {
     fn accept(&mut self, now: Instant) {
         loop {
             match self.listener.accept() {
-                Ok((mut stream, _)) => {
+                Ok((stream, _)) => {
                     let pending = self
                         .links
                         .iter()
@@ -238,17 +238,8 @@ impl Client {
                     if pending >= MAX_PENDING_LINKS {
                         continue;
                     }
-                    let entry = self.links.vacant_entry();
-                    let both = Interest::READABLE | Interest::WRITABLE;
-                    if self
-                        .poll
-                        .registry()
-                        .register(&mut stream, Token(entry.key()), both)
-                        .is_ok()
-                    {
-                        let state = State::AwaitingToken(now + link::TOKEN_WAIT);
-                        entry.insert(Link::new(Connection::new(stream), state, String::new()));
-                    }
+                    let state = State::AwaitingToken(now + link::TOKEN_WAIT);
+                    self.add_link(stream, state, "");
                 }
                 Err(e) if would_block(&e) => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -378,22 +369,28 @@ impl Client {
 
     fn connect_link(&mut self, user: &str, addr: SocketAddr, token: &str) {
         self.forget_session(user);
-        let Ok(mut stream) = TcpStream::connect(addr) else {
+        let Ok(stream) = TcpStream::connect(addr) else {
             return self.mark_lost(user);
         };
-        let entry = self.links.vacant_entry();
-        let both = Interest::READABLE | Interest::WRITABLE;
-        if self
-            .poll
-            .registry()
-            .register(&mut stream, Token(entry.key()), both)
-            .is_err()
-        {
-            return self.mark_lost(user);
+        match self.add_link(stream, State::Connecting, user) {
+            Some(key) => {
+                self.links[key].queue_raw(format!("{token}\n").as_bytes());
+            }
+            None => self.mark_lost(user),
         }
-        let mut l = Link::new(Connection::new(stream), State::Connecting, user.to_string());
-        l.queue_raw(format!("{token}\n").as_bytes());
-        entry.insert(l);
+    }
+
+    /// Register a new link socket (its slab key is its token); `None` if that fails.
+    fn add_link(&mut self, mut stream: TcpStream, state: State, user: &str) -> Option<usize> {
+        let entry = self.links.vacant_entry();
+        let key = entry.key();
+        let both = Interest::READABLE | Interest::WRITABLE;
+        self.poll
+            .registry()
+            .register(&mut stream, Token(key), both)
+            .ok()?;
+        entry.insert(Link::new(Connection::new(stream), state, user.to_string()));
+        Some(key)
     }
 
     /// Remember to tell the user, at the next message to `user`, that the relay takes over.
