@@ -3,7 +3,7 @@
 
 mod chatclient_util;
 
-use chatclient_util::{login, Client, Conn, FakeServer, Pair, TOKEN, WAIT, WELCOME};
+use chatclient_util::{Client, Conn, FakeServer, Pair, Solo, TOKEN, WAIT, WELCOME};
 use std::net::TcpListener;
 use std::process::Command;
 use std::thread;
@@ -127,33 +127,32 @@ fn server_stop_line_closes_the_link() {
 /// a link that sends nothing is closed after 10 s.
 #[test]
 fn wrong_token_is_refused() {
-    let server = FakeServer::new();
-    let mut bob = Client::spawn(server.addr(), &[]);
-    let (mut conn, port) = login(&server, &mut bob, "bob");
-    conn.send(&format!("P2P-ACCEPT alice {TOKEN}\n"));
-    conn.send("sentinel\n");
-    bob.wait_for("sentinel\n");
-    let mut intruder = Conn::connect(([127, 0, 0, 1], port).into());
+    let mut bob = Solo::new("bob", &[]);
+    bob.expect_link_from("alice");
+    let mut intruder = bob.dial();
     intruder.send("fedcba9876543210fedcba9876543210\nhello from mallory\n");
     assert!(intruder.closed_within(WAIT));
-    let mut silent = Conn::connect(([127, 0, 0, 1], port).into());
+    let mut silent = bob.dial();
     let started = Instant::now();
     assert!(silent.closed_within(Duration::from_secs(15)));
     assert!(started.elapsed() >= Duration::from_secs(9));
-    assert!(!bob.output().contains("(private)"));
+    assert!(!bob.client.output().contains("(private)"));
     // The right token still works afterwards.
-    let mut alice = Conn::connect(([127, 0, 0, 1], port).into());
+    let mut alice = bob.dial();
     alice.send(&format!("{TOKEN}\nreal one\n"));
-    bob.wait_for("alice(private): real one\n");
+    bob.client.wait_for("alice(private): real one\n");
 }
 
 /// A cut link falls back to the server relay: each `private` line reaches the server unchanged
 /// and the user is told once per loss. A link that cannot be made falls back the same way.
 #[test]
 fn cut_or_unreachable_link_falls_back_to_relay_with_one_notice() {
-    let server = FakeServer::new();
-    let mut bob = Client::spawn(server.addr(), &[]);
-    let (mut conn, port) = login(&server, &mut bob, "bob");
+    let Solo {
+        client: mut bob,
+        mut conn,
+        port,
+        ..
+    } = Solo::new("bob", &[]);
     conn.send(&format!("P2P-ACCEPT alice {TOKEN}\nsentinel\n"));
     bob.wait_for("sentinel\n");
     let mut alice = Conn::connect(([127, 0, 0, 1], port).into());
@@ -188,9 +187,12 @@ fn cut_or_unreachable_link_falls_back_to_relay_with_one_notice() {
 /// in, and not before the welcome.
 #[test]
 fn heartbeat_sends_live_at_a_third() {
-    let server = FakeServer::new();
-    let mut alice = Client::spawn(server.addr(), &["--heartbeat", "1"]);
-    let (mut conn, _) = login(&server, &mut alice, "alice");
+    // The client must outlive the loop: dropping it kills the process.
+    let Solo {
+        client: _alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &["--heartbeat", "1"]);
     let start = Instant::now();
     let mut lives = 0;
     while start.elapsed() < Duration::from_millis(2100) {
@@ -205,9 +207,11 @@ fn heartbeat_sends_live_at_a_third() {
 /// End of input sends `exit`; once the server closes, the client exits with status 0.
 #[test]
 fn eof_on_stdin_sends_exit_and_exits_zero() {
-    let server = FakeServer::new();
-    let mut alice = Client::spawn(server.addr(), &[]);
-    let (mut conn, _) = login(&server, &mut alice, "alice");
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &[]);
     alice.close_stdin();
     conn.expect("exit");
     drop(conn);
@@ -218,9 +222,11 @@ fn eof_on_stdin_sends_exit_and_exits_zero() {
 /// If the server never closes after `exit`, the client still leaves within about 2 s.
 #[test]
 fn exit_typed_does_not_wait_forever() {
-    let server = FakeServer::new();
-    let mut alice = Client::spawn(server.addr(), &[]);
-    let (mut conn, _) = login(&server, &mut alice, "alice");
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &[]);
     alice.type_line("exit");
     conn.expect("exit");
     let status = alice.exit_within(Duration::from_secs(4)).expect("exited");
@@ -230,9 +236,11 @@ fn exit_typed_does_not_wait_forever() {
 /// `logout` goes to the server; its confirmation is shown and the client exits 0.
 #[test]
 fn logout_confirmed_exits_zero() {
-    let server = FakeServer::new();
-    let mut alice = Client::spawn(server.addr(), &[]);
-    let (mut conn, _) = login(&server, &mut alice, "alice");
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &[]);
     alice.type_line("logout");
     conn.expect("logout");
     conn.send("You have logged out\nUsername: ");

@@ -235,3 +235,39 @@ impl Pair {
         pair
     }
 }
+
+/// One logged-in client with its fake server: the setup most single-client tests share.
+pub struct Solo {
+    pub server: FakeServer,
+    pub client: Client,
+    pub conn: Conn,
+    /// The client's peer-to-peer port, from its `p2p-port N`.
+    pub port: u16,
+}
+
+impl Solo {
+    pub fn new(user: &str, extra: &[&str]) -> Solo {
+        let server = FakeServer::new();
+        let mut client = Client::spawn(server.addr(), extra);
+        let (conn, port) = login(&server, &mut client, user);
+        Solo {
+            server,
+            client,
+            conn,
+            port,
+        }
+    }
+
+    /// Tell the client to expect a link from `peer` with [`TOKEN`], and wait until it has read
+    /// that (a shown sentinel line follows it).
+    pub fn expect_link_from(&mut self, peer: &str) {
+        self.conn
+            .send(&format!("P2P-ACCEPT {peer} {TOKEN}\nsentinel\n"));
+        self.client.wait_for("sentinel\n");
+    }
+
+    /// Open a connection to the client's peer-to-peer port.
+    pub fn dial(&self) -> Conn {
+        Conn::connect(([127, 0, 0, 1], self.port).into())
+    }
+}
