@@ -23,7 +23,8 @@ fn help_version_and_bad_arguments() {
 }
 
 /// The prompts show as prompts (no newline added, nothing held back), what the user types goes
-/// to the server, and `p2p-port N` follows the welcome line, N being a port that accepts.
+/// to the server, and `p2p-port N` follows the welcome line, N being a port that accepts. An
+/// `Error. Invalid command` answering `p2p-port` itself is hidden; one answering the user shows.
 #[test]
 fn prompts_show_without_newline_and_p2p_port_follows_welcome() {
     let server = FakeServer::new();
@@ -47,8 +48,14 @@ fn prompts_show_without_newline_and_p2p_port_follows_welcome() {
     assert_ne!(port, 0);
     alice.wait_for(WELCOME);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-    alice.type_line("whoelse");
-    conn.expect("whoelse");
+    // A server without peer-to-peer support refuses `p2p-port`: that error is not the user's.
+    conn.send("Error. Invalid command\nsentinel\n");
+    alice.wait_for("sentinel\n");
+    assert!(!alice.output().contains("Error"));
+    alice.type_line("bogus");
+    conn.expect("bogus");
+    conn.send("Error. Invalid command\n");
+    alice.wait_for("Error. Invalid command\n");
 }
 
 /// After consent (P2P-ACCEPT to bob, P2P to alice) private messages cross the direct link both

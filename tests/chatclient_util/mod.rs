@@ -218,10 +218,13 @@ impl Pair {
         let (mut alice_conn, _) = login(&server, &mut alice, "alice");
         let mut bob = Client::spawn(server.addr(), &[]);
         let (mut bob_conn, bob_port) = login(&server, &mut bob, "bob");
-        bob_conn.send(&format!("P2P-ACCEPT alice {TOKEN}\n"));
-        // The real server sends these two lines at once too; give bob a moment to take his.
-        thread::sleep(Duration::from_millis(200));
-        alice_conn.send(&format!("P2P bob 127.0.0.1 {bob_port} {TOKEN}\n"));
+        // A shown line after each machine line tells when the client has taken it.
+        bob_conn.send(&format!("P2P-ACCEPT alice {TOKEN}\nsentinel-bob\n"));
+        bob.wait_for("sentinel-bob\n");
+        alice_conn.send(&format!(
+            "P2P bob 127.0.0.1 {bob_port} {TOKEN}\nsentinel-alice\n"
+        ));
+        alice.wait_for("sentinel-alice\n");
         let mut pair = Pair {
             server,
             alice,

@@ -12,7 +12,7 @@ use slab::Slab;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,9 @@ pub struct Client {
     /// Server notices to swallow, until the given time.
     swallow: HashMap<(String, Echo), Instant>,
     logged_in: bool,
+    /// `p2p-port` was the last line sent: an `Error. Invalid command` now is a server without
+    /// peer-to-peer support refusing it, not something the user did, so it is not shown.
+    p2p_port_unanswered: bool,
     /// The `live` interval (a third of `--heartbeat`).
     live_every: Option<Duration>,
     next_live: Option<Instant>,
@@ -108,6 +111,7 @@ impl Client {
             lost: Vec::new(),
             swallow: HashMap::new(),
             logged_in: false,
+            p2p_port_unanswered: false,
             live_every: heartbeat.map(|h| h / 3),
             next_live: None,
             stdin: Some(stdin),
@@ -155,9 +159,9 @@ impl Client {
                 }
             }
             self.handle_timeout(now);
-            self.flush_all();
+            self.flush_all(now);
         }
-        self.flush_all();
+        self.flush_all(Instant::now());
         Ok(())
     }
 
@@ -165,10 +169,7 @@ impl Client {
         if !self.again.is_empty() || (self.stdin_unpolled && self.stdin.is_some()) {
             return Some(Duration::ZERO);
         }
-        let links = self.links.iter().filter_map(|(_, l)| match l.state {
-            State::AwaitingToken(deadline) => Some(deadline),
-            _ => None,
-        });
+        let links = self.links.iter().filter_map(|(_, l)| l.state.deadline());
         let next = links.chain(self.next_live).chain(self.exit_by).min()?;
         // Round up so the wake-up never comes a hair early and spins.
         Some(next.saturating_duration_since(now) + Duration::from_millis(1))
@@ -184,7 +185,7 @@ impl Client {
         let late: Vec<usize> = self
             .links
             .iter()
-            .filter(|(_, l)| matches!(l.state, State::AwaitingToken(d) if d <= now))
+            .filter(|(_, l)| l.state.deadline().is_some_and(|d| d <= now))
             .map(|(k, _)| k)
             .collect();
         for key in late {
@@ -331,6 +332,7 @@ impl Client {
                 self.logged_in = true;
                 let port = format!("p2p-port {}", self.p2p_port);
                 self.send_server(&port, now);
+                self.p2p_port_unanswered = true;
             }
             ServerLine::LoggedOut => self.leave_now(),
             ServerLine::IdleLoggedOut => self.set_logged_out(),
@@ -353,6 +355,9 @@ impl Client {
                 return !swallowed;
             }
             ServerLine::NoSession(user) => return !self.swallowed(user, Echo::NoSession, now),
+            ServerLine::Other if line == "Error. Invalid command" => {
+                return !std::mem::take(&mut self.p2p_port_unanswered);
+            }
             ServerLine::Other => return !ServerLine::is_machine(line),
         }
         true
@@ -466,7 +471,7 @@ impl Client {
                     false
                 }
             },
-            State::Stopping => true,
+            State::Stopping | State::Closing(_) => true,
         }
     }
 
@@ -561,7 +566,6 @@ impl Client {
                     let l = &mut self.links[key];
                     l.state = State::Stopping;
                     l.queue_raw(b"\x04stop\n");
-                    l.conn.closing = chatserver::connection::Closing::AfterFlush;
                     self.stopped(user, now);
                 } else {
                     self.send_server(line, now);
@@ -574,6 +578,7 @@ impl Client {
 
     /// Queue a line for the server; a typed line with no server to take it is said to be lost.
     fn send_server(&mut self, line: &str, now: Instant) {
+        self.p2p_port_unanswered = false;
         let Some(conn) = self.server.as_mut() else {
             show("Not connected to the server\n");
             return;
@@ -624,12 +629,11 @@ impl Client {
                 l.queue_raw(b"\x04stop\n");
             }
             l.state = State::Stopping;
-            l.conn.closing = chatserver::connection::Closing::AfterFlush;
         }
     }
 
     /// Write what is queued everywhere; close links that are done or broken.
-    fn flush_all(&mut self) {
+    fn flush_all(&mut self, now: Instant) {
         if let Some(conn) = self.server.as_mut() {
             if conn.flush().is_err() {
                 self.server_lost();
@@ -642,8 +646,9 @@ impl Client {
                 continue;
             }
             match l.conn.flush() {
-                Ok(Some(_)) if l.conn.closing != chatserver::connection::Closing::Open => {
-                    self.links.remove(key);
+                Ok(Some(_)) if l.state == State::Stopping => {
+                    let _ = l.conn.stream.shutdown(Shutdown::Write);
+                    l.state = State::Closing(now + link::CLOSE_WAIT);
                 }
                 Ok(_) => l.note_written(),
                 Err(_) => self.drop_link(key),

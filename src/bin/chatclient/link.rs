@@ -23,6 +23,9 @@ use std::time::Instant;
 /// The control line that ends a private session.
 pub const STOP: &[u8] = b"\x04stop";
 
+/// How long a stopped link waits for the peer to close its side.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long an accepted link may take to send its token.
 pub const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -35,8 +38,21 @@ pub enum State {
     AwaitingToken(Instant),
     /// Carrying messages for `Link::user`.
     Up,
-    /// Stopped on purpose: flush what is queued, then close; its end is no loss.
+    /// Stopped on purpose: flush what is queued, then half-close; its end is no loss.
     Stopping,
+    /// Half-closed after a stop: wait (until the deadline) for the peer's close, so that the
+    /// last lines are not cut off by a reset.
+    Closing(Instant),
+}
+
+impl State {
+    /// When a link in this state is given up.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self {
+            State::AwaitingToken(t) | State::Closing(t) => Some(*t),
+            _ => None,
+        }
+    }
 }
 
 /// A peer link: the socket, its framer and what was handed to it but may not have left yet.
