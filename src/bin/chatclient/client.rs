@@ -26,6 +26,8 @@ const READ_BUDGET: usize = 64 * 1024;
 const SERVER_OUTPUT_CAP: usize = 1024 * 1024;
 /// Incoming links not yet past their token; more are refused at once.
 const MAX_PENDING_LINKS: usize = 32;
+/// Tokens remembered from `P2P-ACCEPT` at once (the oldest is forgotten first).
+const MAX_EXPECTED: usize = 64;
 /// How long to wait for the server to close after `exit`.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// How long a duplicate server notice about a stop we already showed is swallowed.
@@ -343,6 +345,9 @@ impl Client {
             ServerLine::P2pAccept { user, token } => {
                 self.forget_session(user);
                 self.expected.retain(|(_, u)| u != user);
+                if self.expected.len() >= MAX_EXPECTED {
+                    self.expected.remove(0);
+                }
                 self.expected.push((token.to_string(), user.to_string()));
                 return false;
             }

@@ -27,6 +27,9 @@ enum Cli {
     },
 }
 
+/// The longest `--heartbeat` taken (a day), far beyond any use, so deadlines never overflow.
+const MAX_HEARTBEAT: u64 = 86_400;
+
 fn options() -> getopts::Options {
     let mut opts = getopts::Options::new();
     opts.optflag("h", "help", "print this help and exit");
@@ -55,7 +58,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, String> {
     let heartbeat = match m.opt_str("heartbeat") {
         None => None,
         Some(s) => match s.parse::<u64>() {
-            Ok(secs) if secs > 0 => Some(Duration::from_secs(secs)),
+            Ok(secs) if (1..=MAX_HEARTBEAT).contains(&secs) => Some(Duration::from_secs(secs)),
             _ => {
                 return Err(format!(
                     "--heartbeat: not a positive number of seconds: {s}"
@@ -164,6 +167,7 @@ mod tests {
         assert!(parse_cli(&args("127.0.0.1 70000")).is_err());
         assert!(parse_cli(&args("--heartbeat 0 h 1")).is_err());
         assert!(parse_cli(&args("--heartbeat x h 1")).is_err());
+        assert!(parse_cli(&args("--heartbeat 86401 h 1")).is_err());
         assert!(parse_cli(&args("--bogus h 1")).is_err());
     }
 }
