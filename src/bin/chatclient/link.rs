@@ -158,6 +158,37 @@ mod tests {
         assert_eq!(classify(b""), Received::Text(b""));
     }
 
+    /// A link over a real loopback socket: the server side of `127.0.0.1:0`, never read.
+    fn link_pair() -> (Link, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (theirs, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let conn = Connection::new(mio::net::TcpStream::from_std(ours));
+        (Link::new(conn, State::Up, "bob".into()), theirs)
+    }
+
+    #[test]
+    fn texts_are_kept_until_written_then_forgotten() {
+        let (mut link, _peer) = link_pair();
+        assert!(link.queue_raw(b"token\n"));
+        assert!(link.queue_text("one"));
+        assert!(link.queue_text("two"));
+        assert_eq!(link.take_unsent(), ["one", "two"]);
+        assert!(link.queue_text("three"));
+        assert!(matches!(link.conn.flush(), Ok(Some(_))));
+        assert!(link.take_unsent().is_empty());
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        let (mut link, _peer) = link_pair();
+        let big = "x".repeat(LINK_OUTPUT_CAP / 2);
+        assert!(link.queue_text(&big));
+        assert!(!link.queue_text(&big), "the cap refuses, it does not grow");
+        assert_eq!(link.take_unsent().len(), 1);
+    }
+
     #[test]
     fn texts_never_encode_as_control() {
         assert_eq!(encode_text("hi there "), "hi there \n");
