@@ -5,7 +5,8 @@
 //! # Layout
 //! - [`lines`]: line framing with a 64 KiB cap, prompt-aware server splitting, line parsers.
 //! - [`link`]: one peer link and the link protocol (documented there).
-//! - [`client`]: the single mio loop over stdin, server, listener and links.
+//! - [`client`]: the single mio loop over stdin, server, listener and links; `client::server`
+//!   handles the server stream and typed lines, `client::peers` the links.
 
 mod client;
 mod lines;
