@@ -30,8 +30,11 @@ const READ_BUDGET: usize = 64 * 1024;
 const SERVER_OUTPUT_CAP: usize = 1024 * 1024;
 /// Incoming links not yet past their token; more are refused at once.
 const MAX_PENDING_LINKS: usize = 32;
-/// Tokens remembered from `P2P-ACCEPT` at once (the oldest is forgotten first).
-const MAX_EXPECTED: usize = 64;
+/// Per-user entries remembered at once (tokens from `P2P-ACCEPT`, lost links): the oldest is
+/// forgotten first, so a server that floods machine lines cannot grow them without bound.
+const MAX_REMEMBERED: usize = 64;
+/// Links of any kind at once; a `P2P` beyond this counts as a link that could not be made.
+const MAX_LINKS: usize = 256;
 /// How long to wait for the server to close after `exit`.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// How long a duplicate server notice about a stop we already showed is swallowed.

@@ -1,7 +1,9 @@
 //! The peer side of the client: the listener, outgoing connects, token checks, link lines,
 //! stops, and the fall-back to the server relay when a link is lost.
 
-use super::{show, would_block, Client, Echo, MAX_PENDING_LINKS, SWALLOW_FOR};
+use super::{
+    show, would_block, Client, Echo, MAX_LINKS, MAX_PENDING_LINKS, MAX_REMEMBERED, SWALLOW_FOR,
+};
 use crate::lines;
 use crate::link::{self, Link, Received, State};
 use chatserver::connection::Connection;
@@ -83,6 +85,9 @@ impl Client {
         state: State,
         user: &str,
     ) -> Option<usize> {
+        if self.links.len() >= MAX_LINKS {
+            return None;
+        }
         let entry = self.links.vacant_entry();
         let key = entry.key();
         let both = Interest::READABLE | Interest::WRITABLE;
@@ -97,6 +102,9 @@ impl Client {
     /// Remember to tell the user, at the next message to `user`, that the relay takes over.
     pub(super) fn mark_lost(&mut self, user: &str) {
         if !self.lost.iter().any(|u| u == user) {
+            if self.lost.len() >= MAX_REMEMBERED {
+                self.lost.remove(0);
+            }
             self.lost.push(user.to_string());
         }
     }

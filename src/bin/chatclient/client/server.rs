@@ -2,7 +2,7 @@
 //! hide) and what the user types.
 
 use super::peers::down_notice;
-use super::{show, would_block, Client, Echo, MAX_EXPECTED, SERVER, SERVER_OUTPUT_CAP, STDIN};
+use super::{show, would_block, Client, Echo, MAX_REMEMBERED, SERVER, SERVER_OUTPUT_CAP, STDIN};
 use crate::lines::{self, End, Input, Piece, ServerLine};
 use crate::link::State;
 use mio::unix::SourceFd;
@@ -84,7 +84,7 @@ impl Client {
             ServerLine::P2pAccept { user, token } => {
                 self.forget_session(user);
                 self.expected.retain(|(_, u)| u != user);
-                if self.expected.len() >= MAX_EXPECTED {
+                if self.expected.len() >= MAX_REMEMBERED {
                     self.expected.remove(0);
                 }
                 self.expected.push((token.to_string(), user.to_string()));
