@@ -5,12 +5,14 @@
 //! # Layout
 //! - [`lines`]: line framing with a 64 KiB cap, prompt-aware server splitting, line parsers.
 //! - [`link`]: one peer link and the link protocol (documented there).
+//! - [`sock`]: a non-blocking socket with a bounded output buffer.
 //! - [`client`]: the single mio loop over stdin, server, listener and links; `client::server`
 //!   handles the server stream and typed lines, `client::peers` the links.
 
 mod client;
 mod lines;
 mod link;
+mod sock;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::ExitCode;

@@ -8,7 +8,7 @@ mod server;
 
 use crate::lines::{LineBuf, ServerReader};
 use crate::link::{self, Link, State};
-use chatserver::connection::{Connection, ReadStatus};
+use crate::sock::{ReadEnd, Sock};
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -50,7 +50,7 @@ enum Echo {
 /// The whole client: sockets plus the little state the protocol needs.
 pub struct Client {
     poll: Poll,
-    server: Option<Connection>,
+    server: Option<Sock>,
     reader: ServerReader,
     listener: TcpListener,
     p2p_port: u16,
@@ -111,7 +111,7 @@ impl Client {
             .is_err();
         Ok(Client {
             poll,
-            server: Some(Connection::new(server)),
+            server: Some(Sock::new(server)),
             reader: ServerReader::default(),
             listener,
             p2p_port,
@@ -146,9 +146,6 @@ impl Client {
             let now = Instant::now();
             let mut ready: Vec<Token> = std::mem::take(&mut self.again);
             for event in events.iter() {
-                if event.is_read_closed() || event.is_error() {
-                    self.mark_peer_closed(event.token());
-                }
                 if event.token() != LISTENER && event.token() != STDIN && event.is_writable() {
                     self.writable(event.token(), now);
                 }
@@ -202,38 +199,22 @@ impl Client {
         }
     }
 
-    fn mark_peer_closed(&mut self, token: Token) {
-        match token {
-            SERVER => {
-                if let Some(s) = self.server.as_mut() {
-                    s.peer_closed = true;
-                }
-            }
-            Token(key) => {
-                if let Some(l) = self.links.get_mut(key) {
-                    l.conn.peer_closed = true;
-                }
-            }
-        }
-    }
-
     /// Read one socket for up to one budget: the bytes, and whether the socket is gone (EOF or
     /// error; the bytes before the end still count).
     fn read_conn(
-        conn: &mut Connection,
+        conn: &mut Sock,
         scratch: &mut [u8],
         token: Token,
         again: &mut Vec<Token>,
     ) -> (Vec<u8>, bool) {
         let mut data = Vec::new();
-        let status = conn.read(scratch, READ_BUDGET, |_, d| data.extend_from_slice(d));
-        match status {
-            Ok(ReadStatus::Drained) => (data, false),
-            Ok(ReadStatus::Budget) => {
+        match conn.read_into(scratch, READ_BUDGET, &mut data) {
+            ReadEnd::Drained => (data, false),
+            ReadEnd::Budget => {
                 again.push(token);
                 (data, false)
             }
-            Ok(ReadStatus::Eof) | Err(_) => (data, true),
+            ReadEnd::Closed => (data, true),
         }
     }
 
@@ -288,7 +269,7 @@ impl Client {
                 continue;
             }
             match l.conn.flush() {
-                Ok(Some(_)) if l.state == State::Stopping => {
+                Ok(true) if l.state == State::Stopping => {
                     let _ = l.conn.stream.shutdown(Shutdown::Write);
                     l.state = State::Closing(now + link::CLOSE_WAIT);
                 }

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::lines;
 use crate::link::{self, Link, Received, State};
-use chatserver::connection::Connection;
+use crate::sock::Sock;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use std::io;
@@ -95,7 +95,7 @@ impl Client {
             .registry()
             .register(&mut stream, Token(key), both)
             .ok()?;
-        entry.insert(Link::new(Connection::new(stream), state, user.to_string()));
+        entry.insert(Link::new(Sock::new(stream), state, user.to_string()));
         Some(key)
     }
 

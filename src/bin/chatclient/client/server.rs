@@ -183,10 +183,7 @@ impl Client {
             return;
         };
         let bytes = format!("{line}\n");
-        if conn
-            .queue(bytes.as_bytes(), SERVER_OUTPUT_CAP, Vec::new)
-            .is_err()
-        {
+        if !conn.queue(bytes.as_bytes(), SERVER_OUTPUT_CAP) {
             return self.server_lost();
         }
         if self.logged_in {
