@@ -1,0 +1,281 @@
+//! The client's one mio loop over stdin, the server connection, the peer-to-peer listener and
+//! the peer links. Output to the server and to peers only appends to bounded buffers; everything
+//! is flushed once per loop iteration. What lines mean lives in [`server`] (the server stream
+//! and typed lines) and [`peers`] (links).
+
+mod peers;
+mod server;
+
+use crate::lines::{LineBuf, ServerReader};
+use crate::link::{self, Link, State};
+use crate::sock::{ReadEnd, Sock};
+use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+const LISTENER: Token = Token(usize::MAX);
+const SERVER: Token = Token(usize::MAX - 1);
+const STDIN: Token = Token(usize::MAX - 2);
+
+/// Bytes read from one socket per pass, so a flooding peer cannot starve the others.
+const READ_BUDGET: usize = 64 * 1024;
+/// The server's output cap (what the user typed but the server has not read).
+const SERVER_OUTPUT_CAP: usize = 1024 * 1024;
+/// Incoming links not yet past their token; more are refused at once.
+const MAX_PENDING_LINKS: usize = 32;
+/// Per-user entries remembered at once (tokens from `P2P-ACCEPT`, lost links): the oldest is
+/// forgotten first, so a server that floods machine lines cannot grow them without bound.
+const MAX_REMEMBERED: usize = 64;
+/// Links of any kind at once; a `P2P` beyond this counts as a link that could not be made.
+const MAX_LINKS: usize = 256;
+/// How long to wait for the server to close after `exit`.
+const EXIT_WAIT: Duration = Duration::from_secs(2);
+/// How long a duplicate server notice about a stop we already showed is swallowed.
+const SWALLOW_FOR: Duration = Duration::from_secs(10);
+
+/// Server notices to hide because this side already showed or caused them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Echo {
+    Stopped,
+    NoSession,
+}
+
+/// The whole client: sockets plus the little state the protocol needs.
+pub struct Client {
+    poll: Poll,
+    server: Option<Sock>,
+    reader: ServerReader,
+    listener: TcpListener,
+    p2p_port: u16,
+    links: Slab<Link>,
+    /// Tokens from `P2P-ACCEPT`, each naming the user whose incoming link it admits.
+    expected: Vec<(String, String)>,
+    /// Users whose link was lost and who have not yet been told so.
+    lost: Vec<String>,
+    /// Server notices to swallow, until the given time.
+    swallow: HashMap<(String, Echo), Instant>,
+    logged_in: bool,
+    /// `p2p-port` was the last line sent: an `Error. Invalid command` now is a server without
+    /// peer-to-peer support refusing it, not something the user did, so it is not shown.
+    p2p_port_unanswered: bool,
+    /// The `live` interval (a third of `--heartbeat`).
+    live_every: Option<Duration>,
+    next_live: Option<Instant>,
+    /// Unbuffered stdin (a dup of fd 0); `None` after end of input.
+    stdin: Option<File>,
+    /// Stdin could not be registered (a regular file): read it every iteration instead.
+    stdin_unpolled: bool,
+    input: LineBuf,
+    /// Set once leaving: the time to give up waiting for the server to close.
+    exit_by: Option<Instant>,
+    done: bool,
+    /// Sockets with more to read than one pass took (edge-triggered: no new event will come).
+    again: Vec<Token>,
+    scratch: Vec<u8>,
+}
+
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Print to stdout at once; a closed stdout is not worth dying for.
+fn show(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+impl Client {
+    pub fn new(server: TcpStream, heartbeat: Option<Duration>) -> io::Result<Client> {
+        let poll = Poll::new()?;
+        let local = server.local_addr()?;
+        let mut listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;
+        let p2p_port = listener.local_addr()?.port();
+        let mut server = server;
+        let both = Interest::READABLE | Interest::WRITABLE;
+        poll.registry().register(&mut server, SERVER, both)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let stdin = File::from(io::stdin().as_fd().try_clone_to_owned()?);
+        // epoll refuses regular files (EPERM); they never block, so read them in turn instead.
+        let stdin_unpolled = poll
+            .registry()
+            .register(&mut SourceFd(&0), STDIN, Interest::READABLE)
+            .is_err();
+        Ok(Client {
+            poll,
+            server: Some(Sock::new(server)),
+            reader: ServerReader::default(),
+            listener,
+            p2p_port,
+            links: Slab::new(),
+            expected: Vec::new(),
+            lost: Vec::new(),
+            swallow: HashMap::new(),
+            logged_in: false,
+            p2p_port_unanswered: false,
+            live_every: heartbeat.map(|h| h / 3),
+            next_live: None,
+            stdin: Some(stdin),
+            stdin_unpolled,
+            input: LineBuf::default(),
+            exit_by: None,
+            done: false,
+            again: Vec::new(),
+            scratch: vec![0; 16 * 1024],
+        })
+    }
+
+    /// Run until the user leaves. Only a failing `Poll` is an error.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(128);
+        while !self.done {
+            let timeout = self.poll_timeout(Instant::now());
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            let mut ready: Vec<Token> = std::mem::take(&mut self.again);
+            for event in events.iter() {
+                if event.token() != LISTENER && event.token() != STDIN && event.is_writable() {
+                    self.writable(event.token(), now);
+                }
+                ready.push(event.token());
+            }
+            if self.stdin_unpolled && self.stdin.is_some() {
+                ready.push(STDIN);
+            }
+            ready.sort_unstable();
+            ready.dedup();
+            for token in ready {
+                match token {
+                    LISTENER => self.accept(now),
+                    SERVER => self.read_server(now),
+                    STDIN => self.read_stdin(now),
+                    Token(key) => self.read_link(key, now),
+                }
+            }
+            self.handle_timeout(now);
+            self.flush_all(now);
+        }
+        self.flush_all(Instant::now());
+        Ok(())
+    }
+
+    fn poll_timeout(&self, now: Instant) -> Option<Duration> {
+        if !self.again.is_empty() || (self.stdin_unpolled && self.stdin.is_some()) {
+            return Some(Duration::ZERO);
+        }
+        let links = self.links.iter().filter_map(|(_, l)| l.state.deadline());
+        let next = links.chain(self.next_live).chain(self.exit_by).min()?;
+        // Round up so the wake-up never comes a hair early and spins.
+        Some(next.saturating_duration_since(now) + Duration::from_millis(1))
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.next_live.is_some_and(|t| t <= now) {
+            self.send_server("live", now);
+        }
+        if self.exit_by.is_some_and(|t| t <= now) {
+            self.done = true;
+        }
+        let late: Vec<usize> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.state.deadline().is_some_and(|d| d <= now))
+            .map(|(k, _)| k)
+            .collect();
+        for key in late {
+            self.links.remove(key);
+        }
+    }
+
+    /// Read one socket for up to one budget: the bytes, and whether the socket is gone (EOF or
+    /// error; the bytes before the end still count).
+    fn read_conn(
+        conn: &mut Sock,
+        scratch: &mut [u8],
+        token: Token,
+        again: &mut Vec<Token>,
+    ) -> (Vec<u8>, bool) {
+        let mut data = Vec::new();
+        match conn.read_into(scratch, READ_BUDGET, &mut data) {
+            ReadEnd::Drained => (data, false),
+            ReadEnd::Budget => {
+                again.push(token);
+                (data, false)
+            }
+            ReadEnd::Closed => (data, true),
+        }
+    }
+
+    /// End of input or `exit`: stop the links, tell the server, give it a moment to close.
+    fn leave(&mut self, now: Instant) {
+        if self.exit_by.is_some() {
+            return;
+        }
+        self.close_stdin();
+        self.stop_all_links();
+        if self.server.is_some() {
+            self.send_server("exit", now);
+            self.next_live = None;
+            self.exit_by = Some(now + EXIT_WAIT);
+        } else {
+            self.done = true;
+        }
+    }
+
+    fn close_stdin(&mut self) {
+        if self.stdin.take().is_some() && !self.stdin_unpolled {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&0));
+        }
+    }
+
+    /// The server confirmed `logout`: leave at once.
+    fn leave_now(&mut self) {
+        self.stop_all_links();
+        self.done = true;
+    }
+
+    fn stop_all_links(&mut self) {
+        for (_, l) in self.links.iter_mut() {
+            if matches!(l.state, State::Up) {
+                l.queue_raw(b"\x04stop\n");
+            }
+            l.state = State::Stopping;
+        }
+    }
+
+    /// Write what is queued everywhere; close links that are done or broken.
+    fn flush_all(&mut self, now: Instant) {
+        if let Some(conn) = self.server.as_mut() {
+            if conn.flush().is_err() {
+                self.server_lost();
+            }
+        }
+        let keys: Vec<usize> = self.links.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let l = &mut self.links[key];
+            if l.state == State::Connecting {
+                continue;
+            }
+            match l.conn.flush() {
+                Ok(true) if l.state == State::Stopping => {
+                    let _ = l.conn.stream.shutdown(Shutdown::Write);
+                    l.state = State::Closing(now + link::CLOSE_WAIT);
+                }
+                Ok(_) => l.note_written(),
+                Err(_) => self.drop_link(key, now),
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The peer side of the client: the listener, outgoing connects, token checks, link lines,
+//! stops, and the fall-back to the server relay when a link is lost.
+
+use super::{
+    show, would_block, Client, Echo, MAX_LINKS, MAX_PENDING_LINKS, MAX_REMEMBERED, SWALLOW_FOR,
+};
+use crate::lines;
+use crate::link::{self, Link, Received, State};
+use crate::sock::Sock;
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+impl Client {
+    /// A writable event on an outgoing link is where its connect succeeds or fails.
+    pub(super) fn writable(&mut self, token: Token, now: Instant) {
+        let Some(link) = self.links.get_mut(token.0) else {
+            return;
+        };
+        if link.state != State::Connecting {
+            return;
+        }
+        match link.conn.stream.take_error() {
+            Ok(None) => {}
+            Ok(Some(_)) | Err(_) => return self.drop_link(token.0, now),
+        }
+        match link.conn.stream.peer_addr() {
+            Ok(_) => link.state = State::Up,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+            Err(_) => self.drop_link(token.0, now),
+        }
+    }
+
+    pub(super) fn accept(&mut self, now: Instant) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    let pending = self
+                        .links
+                        .iter()
+                        .filter(|(_, l)| matches!(l.state, State::AwaitingToken(_)))
+                        .count();
+                    if pending >= MAX_PENDING_LINKS {
+                        continue;
+                    }
+                    let state = State::AwaitingToken(now + link::TOKEN_WAIT);
+                    self.add_link(stream, state, "");
+                }
+                Err(e) if would_block(&e) => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Per-connection failures (ECONNABORTED, EMFILE): try again at the next event.
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// A new session with `user` starts clean: no stale link, notice or swallowed echo.
+    pub(super) fn forget_session(&mut self, user: &str) {
+        if let Some(key) = self.link_of(user) {
+            self.links.remove(key);
+        }
+        self.lost.retain(|u| u != user);
+        self.swallow.retain(|(u, _), _| u != user);
+    }
+
+    pub(super) fn connect_link(&mut self, user: &str, addr: SocketAddr, token: &str) {
+        self.forget_session(user);
+        let Ok(stream) = TcpStream::connect(addr) else {
+            return self.mark_lost(user);
+        };
+        match self.add_link(stream, State::Connecting, user) {
+            Some(key) => {
+                self.links[key].queue_raw(format!("{token}\n").as_bytes());
+            }
+            None => self.mark_lost(user),
+        }
+    }
+
+    /// Register a new link socket (its slab key is its token); `None` if that fails.
+    pub(super) fn add_link(
+        &mut self,
+        mut stream: TcpStream,
+        state: State,
+        user: &str,
+    ) -> Option<usize> {
+        if self.links.len() >= MAX_LINKS {
+            return None;
+        }
+        let entry = self.links.vacant_entry();
+        let key = entry.key();
+        let both = Interest::READABLE | Interest::WRITABLE;
+        self.poll
+            .registry()
+            .register(&mut stream, Token(key), both)
+            .ok()?;
+        entry.insert(Link::new(Sock::new(stream), state, user.to_string()));
+        Some(key)
+    }
+
+    /// Remember to tell the user, at the next message to `user`, that the relay takes over.
+    pub(super) fn mark_lost(&mut self, user: &str) {
+        if !self.lost.iter().any(|u| u == user) {
+            if self.lost.len() >= MAX_REMEMBERED {
+                self.lost.remove(0);
+            }
+            self.lost.push(user.to_string());
+        }
+    }
+
+    pub(super) fn link_of(&self, user: &str) -> Option<usize> {
+        self.links
+            .iter()
+            .find(|(_, l)| l.user == user && matches!(l.state, State::Connecting | State::Up))
+            .map(|(k, _)| k)
+    }
+
+    pub(super) fn read_link(&mut self, key: usize, now: Instant) {
+        let Some(l) = self.links.get_mut(key) else {
+            return;
+        };
+        let (data, ended) =
+            Self::read_conn(&mut l.conn, &mut self.scratch, Token(key), &mut self.again);
+        let mut got = Vec::new();
+        l.reader.feed(&data, |line| got.push(line.to_vec()));
+        for line in got {
+            if !self.link_line(key, &line, now) {
+                return;
+            }
+        }
+        if ended {
+            self.drop_link(key, now);
+        }
+    }
+
+    /// Act on one line from a link; `false` once the link is gone.
+    pub(super) fn link_line(&mut self, key: usize, line: &[u8], now: Instant) -> bool {
+        let Some(l) = self.links.get_mut(key) else {
+            return false;
+        };
+        match l.state {
+            State::AwaitingToken(_) => {
+                let found =
+                    self.expected
+                        .iter()
+                        .fold(None, |hit, (t, u)| match lines::token_eq(line, t) {
+                            true => Some(u.clone()),
+                            false => hit,
+                        });
+                let Some(user) = found else {
+                    self.links.remove(key);
+                    return false;
+                };
+                self.expected.retain(|(_, u)| *u != user);
+                if let Some(old) = self.link_of(&user) {
+                    self.links.remove(old);
+                }
+                self.lost.retain(|u| *u != user);
+                let l = &mut self.links[key];
+                l.user = user;
+                l.state = State::Up;
+                true
+            }
+            State::Up | State::Connecting => match link::classify(line) {
+                Received::Text(text) => {
+                    show(&format!("{}(private): {}\n", l.user, lines::lossy(text)));
+                    true
+                }
+                Received::Control => true,
+                Received::Stop => {
+                    let user = l.user.clone();
+                    self.links.remove(key);
+                    self.stopped(&user, now);
+                    false
+                }
+            },
+            State::Stopping | State::Closing(_) => true,
+        }
+    }
+
+    /// The session with `user` ended here or at the peer: say so, tell the server once, and
+    /// hide the server's echoes of the same stop.
+    pub(super) fn stopped(&mut self, user: &str, now: Instant) {
+        show(&format!("Private messaging with {user} stopped\n"));
+        for echo in [Echo::Stopped, Echo::NoSession] {
+            self.swallow
+                .insert((user.to_string(), echo), now + SWALLOW_FOR);
+        }
+        if self.server.is_some() {
+            self.send_server(&format!("stopprivate {user}"), now);
+        }
+    }
+
+    /// A link broke or could not be made: what never left goes through the server.
+    pub(super) fn drop_link(&mut self, key: usize, now: Instant) {
+        let Some(mut l) = self.links.try_remove(key) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut l.conn.stream);
+        if !matches!(l.state, State::Connecting | State::Up) {
+            return;
+        }
+        let unsent = l.take_unsent();
+        if unsent.is_empty() {
+            return self.mark_lost(&l.user);
+        }
+        show(&down_notice(&l.user));
+        for text in unsent {
+            self.send_server(&format!("private {} {text}", l.user), now);
+        }
+    }
+}
+
+pub(super) fn down_notice(user: &str) -> String {
+    format!("Direct link to {user} is down; sending through the server\n")
+}

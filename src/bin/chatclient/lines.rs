@@ -1,0 +1,396 @@
+//! Bytes to lines, and lines to meanings: the bounded line buffer shared by every input, the
+//! server-stream splitter that lets prompts show at once, and the parsers for what the server
+//! sends and what the user types. No I/O here.
+
+/// The longest line kept from any input; the rest of a longer line is dropped.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Splits a byte stream into lines of at most [`MAX_LINE`] bytes (a trailing `\r` stripped),
+/// keeping only the unfinished tail.
+#[derive(Debug, Default)]
+pub struct LineBuf {
+    /// Never longer than [`MAX_LINE`]: bytes past the cap are dropped up to the newline.
+    partial: Vec<u8>,
+}
+
+impl LineBuf {
+    /// Feed received bytes; `emit` gets every complete line in order.
+    pub fn feed(&mut self, data: &[u8], mut emit: impl FnMut(&[u8])) {
+        let mut segments = data.split(|&b| b == b'\n').peekable();
+        while let Some(seg) = segments.next() {
+            let room = MAX_LINE.saturating_sub(self.partial.len());
+            self.partial.extend_from_slice(&seg[..seg.len().min(room)]);
+            if segments.peek().is_some() {
+                let line = self.partial.strip_suffix(b"\r").unwrap_or(&self.partial);
+                emit(line);
+                self.partial.clear();
+            }
+        }
+    }
+
+    /// The unfinished line so far.
+    pub fn partial(&self) -> &[u8] {
+        &self.partial
+    }
+
+    /// Forget the unfinished line (it has been handled as a prompt).
+    pub fn clear(&mut self) {
+        self.partial.clear();
+    }
+}
+
+/// Shows invalid UTF-8 lossily: junk is displayed, never fatal.
+pub fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// How a piece of server text ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// A complete line (its newline is not in `text`).
+    Newline,
+    /// A prompt: an unfinished line ending in `": "` or `"? "`; the server now waits for input.
+    Prompt,
+    /// More of this line is still to come; shown now so that nothing waits on a newline.
+    Open,
+}
+
+/// One piece of server output. `text[..shown]` is already on the screen.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    pub shown: usize,
+    pub end: End,
+}
+
+/// Splits the server stream into lines and prompts. Text that cannot be the start of a machine
+/// line (`P2P ...`) is passed on at once, so a prompt sent without a newline shows as a prompt.
+#[derive(Debug, Default)]
+pub struct ServerReader {
+    buf: LineBuf,
+    /// Bytes of the unfinished line already handed out as [`End::Open`].
+    shown: usize,
+}
+
+/// Could this unfinished line still become a machine line, which must never be shown?
+fn maybe_machine(partial: &[u8]) -> bool {
+    partial.starts_with(b"P2P") || b"P2P".starts_with(partial)
+}
+
+impl ServerReader {
+    pub fn feed(&mut self, data: &[u8]) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let shown = &mut self.shown;
+        self.buf.feed(data, |line| {
+            pieces.push(Piece {
+                text: lossy(line),
+                shown: std::mem::take(shown),
+                end: End::Newline,
+            })
+        });
+        let partial = self.buf.partial();
+        if partial.is_empty() || maybe_machine(partial) {
+            return pieces;
+        }
+        if partial.ends_with(b": ") || partial.ends_with(b"? ") {
+            pieces.push(Piece {
+                text: lossy(partial),
+                shown: std::mem::take(&mut self.shown),
+                end: End::Prompt,
+            });
+            self.buf.clear();
+            return pieces;
+        }
+        // Hold back an incomplete UTF-8 sequence at the end until its last bytes arrive.
+        let ready = match std::str::from_utf8(partial) {
+            Ok(_) => partial.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => partial.len(),
+        };
+        if ready > self.shown {
+            pieces.push(Piece {
+                text: lossy(&partial[..ready]),
+                shown: self.shown,
+                end: End::Open,
+            });
+            self.shown = ready;
+        }
+        pieces
+    }
+}
+
+/// A complete line from the server, as far as the client cares.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ServerLine<'a> {
+    Welcome,
+    /// `You have logged out`: the confirmation of `logout`.
+    LoggedOut,
+    /// `You have been logged out due to inactivity`.
+    IdleLoggedOut,
+    /// `P2P <user> <ip> <port> <token>`: connect to the peer and send the token.
+    P2p {
+        user: &'a str,
+        addr: std::net::SocketAddr,
+        token: &'a str,
+    },
+    /// `P2P-ACCEPT <requester> <token>`: expect an incoming link from the requester.
+    P2pAccept {
+        user: &'a str,
+        token: &'a str,
+    },
+    /// `Private messaging with <user> stopped`.
+    Stopped(&'a str),
+    /// `Error. No private session with <user>`.
+    NoSession(&'a str),
+    Other,
+}
+
+pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
+pub const USERNAME_PROMPT: &str = "Username: ";
+
+/// Tokens are 32 hex characters (128 bits).
+pub fn valid_token(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Compares a received token with an expected one in time independent of where they differ.
+pub fn token_eq(got: &[u8], expected: &str) -> bool {
+    let expected = expected.as_bytes();
+    got.len() == expected.len()
+        && got
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+impl<'a> ServerLine<'a> {
+    pub fn parse(line: &'a str) -> ServerLine<'a> {
+        match line {
+            WELCOME => return ServerLine::Welcome,
+            "You have logged out" => return ServerLine::LoggedOut,
+            "You have been logged out due to inactivity" => return ServerLine::IdleLoggedOut,
+            _ => {}
+        }
+        if let Some(user) = line
+            .strip_prefix("Private messaging with ")
+            .and_then(|rest| rest.strip_suffix(" stopped"))
+        {
+            return ServerLine::Stopped(user);
+        }
+        if let Some(user) = line.strip_prefix("Error. No private session with ") {
+            return ServerLine::NoSession(user);
+        }
+        let words: Vec<&str> = line.split(' ').collect();
+        match words.as_slice() {
+            ["P2P", user, ip, port, token] if valid_token(token) => {
+                match (ip.parse(), port.parse()) {
+                    (Ok(ip), Ok(port)) => ServerLine::P2p {
+                        user,
+                        addr: std::net::SocketAddr::new(ip, port),
+                        token,
+                    },
+                    _ => ServerLine::Other,
+                }
+            }
+            ["P2P-ACCEPT", user, token] if valid_token(token) => {
+                ServerLine::P2pAccept { user, token }
+            }
+            _ => ServerLine::Other,
+        }
+    }
+
+    /// A machine line is consumed by the client, never shown.
+    pub fn is_machine(line: &str) -> bool {
+        line.starts_with("P2P ") || line.starts_with("P2P-ACCEPT ")
+    }
+}
+
+/// A line the user typed, as far as the client cares; everything else goes to the server.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// `private <user> <text>`: over the peer link when one is up.
+    Private {
+        user: &'a str,
+        text: &'a str,
+    },
+    /// `stopprivate <user>`.
+    StopPrivate(&'a str),
+    /// `exit` (also `quit`, `EX`): leave like at end of input.
+    Exit,
+    Other,
+}
+
+/// Splits off the first space-separated word; the rest starts after the run of spaces.
+fn word(s: &str) -> (&str, &str) {
+    let s = s.trim_start_matches(' ');
+    match s.find(' ') {
+        Some(i) => (&s[..i], s[i..].trim_start_matches(' ')),
+        None => (s, ""),
+    }
+}
+
+impl<'a> Input<'a> {
+    pub fn parse(line: &'a str) -> Input<'a> {
+        let (command, rest) = word(line);
+        match command {
+            "private" => {
+                let (user, text) = word(rest);
+                if user.is_empty() || text.is_empty() {
+                    Input::Other
+                } else {
+                    Input::Private { user, text }
+                }
+            }
+            "stopprivate" => match word(rest) {
+                (user, "") if !user.is_empty() => Input::StopPrivate(user),
+                _ => Input::Other,
+            },
+            "exit" | "quit" | "EX" if rest.trim_end_matches(' ').is_empty() => Input::Exit,
+            _ => Input::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(buf: &mut LineBuf, chunks: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for c in chunks {
+            buf.feed(c, |l| out.push(l.to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn line_buf_joins_split_reads_and_strips_cr() {
+        let mut b = LineBuf::default();
+        let got = lines(&mut b, &[b"hel", b"lo\r\nwor", b"ld\n", b"tail"]);
+        assert_eq!(got, [b"hello".to_vec(), b"world".to_vec()]);
+        assert_eq!(b.partial(), b"tail");
+    }
+
+    #[test]
+    fn line_buf_caps_a_long_line_and_drops_the_rest() {
+        let mut b = LineBuf::default();
+        let big = vec![b'x'; MAX_LINE];
+        let got = lines(&mut b, &[&big, &big, b"yyy\nnext\n"]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].len(), MAX_LINE);
+        assert!(got[0].iter().all(|&c| c == b'x'));
+        assert_eq!(got[1], b"next");
+        assert!(b.partial().is_empty());
+    }
+
+    #[test]
+    fn prompts_show_at_once_and_lines_complete() {
+        let mut r = ServerReader::default();
+        let p = r.feed(b"Username: ");
+        assert_eq!(
+            p,
+            [Piece {
+                text: "Username: ".into(),
+                shown: 0,
+                end: End::Prompt
+            }]
+        );
+        let p = r.feed(b"Welcome to the gr");
+        assert_eq!(p[0].end, End::Open);
+        assert_eq!(p[0].text, "Welcome to the gr");
+        let p = r.feed(b"eatest messaging application ever!\nhans: hi\n");
+        assert_eq!(p[0].text, WELCOME);
+        assert_eq!(p[0].shown, "Welcome to the gr".len());
+        assert_eq!(p[1].text, "hans: hi");
+        assert_eq!(p[1].shown, 0);
+    }
+
+    #[test]
+    fn machine_line_prefix_is_held_back() {
+        let mut r = ServerReader::default();
+        assert!(r.feed(b"P").is_empty());
+        assert!(r.feed(b"2P-ACCEPT bob ").is_empty());
+        let p = r.feed(b"0123456789abcdef0123456789abcdef\n");
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].shown, 0);
+        assert!(ServerLine::is_machine(&p[0].text));
+        // "Private..." starts like "P2P" for one byte only, then shows.
+        assert_eq!(r.feed(b"Pr")[0].text, "Pr");
+    }
+
+    #[test]
+    fn split_utf8_and_junk_are_shown_lossily() {
+        let mut r = ServerReader::default();
+        let p = r.feed(b"caf\xc3");
+        assert_eq!(p[0].text, "caf");
+        let p = r.feed(b"\xa9 \xff\n");
+        assert_eq!(p[0].text, "caf\u{e9} \u{fffd}");
+        assert_eq!(p[0].shown, 3);
+    }
+
+    #[test]
+    fn server_lines_parse() {
+        let t = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(ServerLine::parse(WELCOME), ServerLine::Welcome);
+        assert_eq!(
+            ServerLine::parse(&format!("P2P bob 127.0.0.1 4001 {t}")),
+            ServerLine::P2p {
+                user: "bob",
+                addr: "127.0.0.1:4001".parse().unwrap(),
+                token: t
+            }
+        );
+        assert_eq!(
+            ServerLine::parse(&format!("P2P-ACCEPT alice {t}")),
+            ServerLine::P2pAccept {
+                user: "alice",
+                token: t
+            }
+        );
+        assert_eq!(
+            ServerLine::parse("P2P bob 127.0.0.1 99999 0123"),
+            ServerLine::Other
+        );
+        assert_eq!(
+            ServerLine::parse("Private messaging with bob stopped"),
+            ServerLine::Stopped("bob")
+        );
+        assert_eq!(
+            ServerLine::parse("Error. No private session with bob"),
+            ServerLine::NoSession("bob")
+        );
+        assert_eq!(
+            ServerLine::parse("You have logged out"),
+            ServerLine::LoggedOut
+        );
+        assert_eq!(ServerLine::parse("bob: P2P rocks"), ServerLine::Other);
+    }
+
+    #[test]
+    fn typed_lines_parse() {
+        assert_eq!(
+            Input::parse("  private   bob  hi  there "),
+            Input::Private {
+                user: "bob",
+                text: "hi  there "
+            }
+        );
+        assert_eq!(Input::parse("private bob"), Input::Other);
+        assert_eq!(Input::parse("private"), Input::Other);
+        assert_eq!(Input::parse("stopprivate bob  "), Input::StopPrivate("bob"));
+        assert_eq!(Input::parse("stopprivate bob x"), Input::Other);
+        assert_eq!(Input::parse("exit"), Input::Exit);
+        assert_eq!(Input::parse("message bob hi"), Input::Other);
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert!(token_eq(t.as_bytes(), t));
+        assert!(!token_eq(b"0123456789abcdef0123456789abcdee", t));
+        assert!(!token_eq(b"0123", t));
+        assert!(valid_token(t));
+        assert!(!valid_token("xyz"));
+    }
+}
