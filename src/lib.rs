@@ -14,6 +14,7 @@
 //!   `accounts`: credentials.txt).
 //! - [`connection`]: a socket with its bounded line framer and bounded output buffer.
 //! - [`server`]: the thin mio loop that ties them together.
+//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts.
 //!
 //! # Data flow
 //! `server` reads bytes → `connection` frames lines → `chat` decides, emitting records and
@@ -25,6 +26,7 @@ pub mod chat;
 pub mod config;
 pub mod connection;
 pub mod credentials;
+pub mod json;
 pub mod protocol;
 pub mod record;
 pub mod server;
