@@ -139,22 +139,33 @@ impl Parser<'_> {
         mut value: impl FnMut(&mut Self, String) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
         self.expect(b'{')?;
+        self.items(b'}', |p| {
+            let key = p.string()?;
+            p.ws();
+            p.expect(b':')?;
+            p.ws();
+            value(p, key)
+        })
+    }
+
+    /// After an opening bracket: zero or more `item`s separated by commas, then `close`.
+    fn items(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
         self.ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.i += 1;
             return Ok(());
         }
         loop {
             self.ws();
-            let key = self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
-            value(self, key)?;
+            item(self)?;
             self.ws();
             match self.next()? {
                 b',' => {}
-                b'}' => return Ok(()),
+                b if b == close => return Ok(()),
                 _ => return Err(JsonError::Invalid),
             }
         }
@@ -168,21 +179,7 @@ impl Parser<'_> {
             b'{' => self.members(|p, _| p.skip_value(depth + 1)),
             b'[' => {
                 self.i += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.ws();
-                    self.skip_value(depth + 1)?;
-                    self.ws();
-                    match self.next()? {
-                        b',' => {}
-                        b']' => return Ok(()),
-                        _ => return Err(JsonError::Invalid),
-                    }
-                }
+                self.items(b']', |p| p.skip_value(depth + 1))
             }
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
