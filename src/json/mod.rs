@@ -14,6 +14,8 @@ mod split;
 pub mod wire;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use request::{Request, MAX_DEPTH};

@@ -4,6 +4,7 @@
 //! Keys may come in any order with any whitespace; string escapes are fully decoded (surrogate
 //! pairs joined, lone surrogates refused); other keys are skipped whatever their value, nested
 //! at most [`MAX_DEPTH`] deep; a repeated key's last value wins (as Python's `json` does).
+//! Stricter than Python in one way: `NaN` and `Infinity` are not JSON and are refused.
 
 use super::JsonError;
 
@@ -11,7 +12,9 @@ use super::JsonError;
 /// only bounds the recursion (and so the stack) that hostile input can cause.
 pub const MAX_DEPTH: usize = 32;
 
-/// What a seed-002 client asks for.
+/// What a seed-002 client asks for. `content` is required for `<first>`, `<private>`,
+/// `<announce>` and unknown types, optional for `<list>` and `<quit>` (the original server
+/// wanted it everywhere, but the client always sends it, so leniency costs nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// `<first>`: the user's chosen name (free-form; may hold spaces).
