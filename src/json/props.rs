@@ -259,6 +259,7 @@ fn property_garbage_never_panics_and_stays_bounded() {
         let most = 1 + rng.below(300);
         let chunks = random_chunks(&mut rng, &garbage, most);
         decode_all(&chunks, max);
+        let _ = Request::parse(&garbage);
         // Valid requests with a few bytes flipped.
         let mut stream: Vec<u8> = (0..4)
             .flat_map(|_| py_dumps(&rng.request()).into_bytes())

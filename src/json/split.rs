@@ -55,7 +55,8 @@ impl Splitter {
         }
     }
 
-    /// How many bytes of a partial object are held (at most the `max` last passed to `feed`).
+    /// How many bytes of a partial object are held: at most `max` (the allocation under
+    /// twice that, and released once it exceeds `max` with nothing held).
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
