@@ -18,6 +18,7 @@
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
+//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -34,6 +35,7 @@ pub mod connection;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod json;
 pub mod record;
 pub mod server;
 pub mod session;
