@@ -38,12 +38,13 @@ use crate::config::{Config, FsyncPolicy};
 use crate::credentials::{account_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
-use files::{sync_dir, truncate, write_temp, AppendFile};
+use files::{create_private_dir, sync_dir, truncate, write_temp, AppendFile};
 use format::{header, load, Tail};
 use history::History;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 const JOURNAL: &str = "journal.log";
@@ -147,7 +148,7 @@ impl Store {
         let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let dir = config.data_dir.clone();
         if !dir.is_dir() {
-            fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+            create_private_dir(&dir).map_err(io_at(&dir))?;
             sync_dir(&dir).map_err(io_at(&dir))?;
         }
         let lock_path = dir.join(LOCK);
@@ -155,6 +156,7 @@ impl Store {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&lock_path)
             .map_err(io_at(&lock_path))?;
         match lock.try_lock() {

@@ -777,3 +777,43 @@ fn every_accepted_account_reads_back_as_itself() {
         assert!(secret.verify(password), "{user} {password}");
     }
 }
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
+/// Journal, snapshot and history hold private messages: every file the store creates is 0600
+/// whatever the umask lets through (issue 8), while a file that already exists keeps its mode,
+/// also when compaction or rotation replaces it.
+#[test]
+fn files_the_store_creates_are_private_and_existing_modes_are_kept() {
+    let s = Scratch::new("modes");
+    let c = Config {
+        history: 4,
+        ..s.config("yoda wise\n")
+    };
+    let data = s.0.join("data");
+    let (mut store, _, _) = open(&c);
+    for n in 0..6 {
+        store
+            .commit(&[offline("luke", n), history(n)])
+            .expect("commit");
+    }
+    store.compact(&[offline("luke", 1)]).expect("compact");
+    for name in [JOURNAL, SNAPSHOT, "history.log", "history.old"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&data) & 0o077, 0, "data directory");
+    drop(store);
+    fs::set_permissions(s.journal(), fs::Permissions::from_mode(0o640)).expect("chmod");
+    fs::set_permissions(&c.credentials, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (mut store, _, _) = open(&c);
+    store.compact(&[offline("luke", 2)]).expect("compact");
+    let ann = Record::Account {
+        user: "ann".into(),
+        secret: Secret::hashed("pw", [1; 16]),
+    };
+    store.commit(&[ann]).expect("commit");
+    assert_eq!(mode(&s.journal()), 0o640);
+    assert_eq!(mode(&c.credentials), 0o644);
+}
