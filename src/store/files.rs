@@ -37,7 +37,7 @@ pub(super) fn truncate(path: &Path, len: u64) -> io::Result<()> {
 }
 
 /// Write `bytes` to `path`'s temp file and fsync it; returns the temp path.
-pub(super) fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let tmp = path.with_extension("tmp");
     let result = (|| {
         let mut f = create_private(&tmp)?;
