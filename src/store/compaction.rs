@@ -100,7 +100,10 @@ impl Compaction {
     ///
     /// [`abort`]: Compaction::abort
     pub(super) fn step(&mut self, budget: usize) -> io::Result<bool> {
+        let snap = self.dir.join(SNAPSHOT);
         if self.renamed {
+            // A failed directory sync is retried: journal.next must not overtake the rename.
+            sync_dir(&snap)?;
             return Ok(true);
         }
         if self.file.is_none() {
@@ -127,7 +130,6 @@ impl Compaction {
             return Ok(false);
         }
         file.sync_all()?;
-        let snap = self.dir.join(SNAPSHOT);
         fs::rename(self.dir.join(SNAPSHOT_TMP), &snap)?;
         self.file = None;
         self.renamed = true;
@@ -159,10 +161,14 @@ impl Compaction {
     }
 }
 
-/// Rename `journal.next` to `journal.log`, durably.
+/// Rename `journal.next` to `journal.log`, durably. Again after a failed directory sync, the
+/// rename is already done and only the sync is left.
 pub(super) fn promote_next(dir: &Path) -> io::Result<()> {
     let journal = dir.join(JOURNAL);
-    fs::rename(dir.join(NEXT), &journal)?;
+    match fs::rename(dir.join(NEXT), &journal) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound && journal.exists() => {}
+        other => other?,
+    }
     sync_dir(&journal)
 }
 
