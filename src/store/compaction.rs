@@ -37,7 +37,9 @@ use std::path::{Path, PathBuf};
 pub(super) const NEXT: &str = "journal.next";
 const SNAPSHOT_TMP: &str = "snapshot.tmp";
 /// Sync the snapshot being written at least this often, so its final sync stays short.
-pub(super) const SYNC_EVERY: u64 = 4 << 20;
+pub(super) const SYNC_EVERY: u64 = 1 << 20;
+/// Records of the compacted state freed per step once the snapshot is in place.
+const FREE_PER_STEP: usize = 16_384;
 
 /// A compaction in progress (see the module doc).
 #[derive(Debug)]
@@ -45,7 +47,8 @@ pub(super) struct Compaction {
     dir: PathBuf,
     /// Of the snapshot being written and of journal.next.
     pub(super) generation: u64,
-    /// The state handed over at the start; kept whole so a failed attempt can start again.
+    /// The state handed over at the start; kept whole until the snapshot is in place, so a
+    /// failed attempt can start again.
     records: Vec<Record>,
     /// Index of the next record to encode.
     next: usize,
@@ -57,14 +60,24 @@ pub(super) struct Compaction {
     written: u64,
     /// Written since the last sync.
     unsynced: u64,
-    /// The snapshot is in place; only journal.next's rename is left.
-    pub(super) renamed: bool,
+    pub(super) phase: Phase,
+}
+
+/// Where a compaction is; each step moves at most one phase on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Appending records to `snapshot.tmp`.
+    Writing,
+    /// All written: sync and rename next.
+    Written,
+    /// Renamed to `snapshot.log`; the directory sync is next.
+    Renamed,
+    /// Durably in place: the state is freed a part per step, then journal.next is renamed.
+    InPlace,
 }
 
 impl Compaction {
-    pub(super) fn new(dir: &Path, generation: u64, mut state: Vec<Record>) -> Compaction {
-        // History is kept by its own files, not in snapshots.
-        state.retain(|r| !r.is_lazy());
+    pub(super) fn new(dir: &Path, generation: u64, state: Vec<Record>) -> Compaction {
         Compaction {
             dir: dir.to_path_buf(),
             generation,
@@ -74,7 +87,7 @@ impl Compaction {
             file: None,
             written: 0,
             unsynced: 0,
-            renamed: false,
+            phase: Phase::Writing,
         }
     }
 
@@ -95,23 +108,48 @@ impl Compaction {
         Ok(())
     }
 
-    /// Write at most `budget` bytes of the snapshot; once all are written, sync it and put it
-    /// in place. Returns whether the snapshot is in place. On error the caller calls [`abort`].
+    /// One bounded piece of work: write at most `budget` bytes of the snapshot; or, once all
+    /// are written, sync it and rename it into place; or sync the directory. Each of these is
+    /// its own step so none of them adds to another's time. Returns whether the snapshot is
+    /// durably in place (journal.next may then be renamed). On error the caller calls [`abort`].
     ///
     /// [`abort`]: Compaction::abort
     pub(super) fn step(&mut self, budget: usize) -> io::Result<bool> {
         let snap = self.dir.join(SNAPSHOT);
-        if self.renamed {
-            // A failed directory sync is retried: journal.next must not overtake the rename.
-            sync_dir(&snap)?;
-            return Ok(true);
+        match self.phase {
+            Phase::InPlace if self.records.is_empty() => return Ok(true),
+            Phase::InPlace => {
+                // Freeing a large state at once is itself a stall (40 ms for 600,000 records).
+                let keep = self.records.len().saturating_sub(FREE_PER_STEP);
+                self.records.truncate(keep);
+                return Ok(self.records.is_empty());
+            }
+            Phase::Renamed => {
+                // Until this sync the rename may be lost; journal.next's must not overtake it.
+                sync_dir(&snap)?;
+                self.phase = Phase::InPlace;
+                return Ok(false);
+            }
+            Phase::Written => {
+                if let Some(file) = self.file.take() {
+                    file.sync_all()?;
+                }
+                fs::rename(self.dir.join(SNAPSHOT_TMP), &snap)?;
+                self.phase = Phase::Renamed;
+                return Ok(false);
+            }
+            Phase::Writing => {}
         }
         if self.file.is_none() {
             self.start()?;
         }
         let budget = budget.max(1);
         while self.buf.len() < budget && self.next < self.records.len() {
-            encode_line(&self.records[self.next].to_string(), &mut self.buf)?;
+            let r = &self.records[self.next];
+            // History is kept by its own files, not in snapshots.
+            if !r.is_lazy() {
+                encode_line(&r.to_string(), &mut self.buf)?;
+            }
             self.next += 1;
         }
         let n = self.buf.len().min(budget);
@@ -126,17 +164,15 @@ impl Compaction {
             file.sync_data()?;
             self.unsynced = 0;
         }
-        if !self.buf.is_empty() || self.next < self.records.len() {
-            return Ok(false);
+        if self.buf.is_empty() && self.next == self.records.len() {
+            self.phase = Phase::Written;
         }
-        file.sync_all()?;
-        fs::rename(self.dir.join(SNAPSHOT_TMP), &snap)?;
-        self.file = None;
-        self.renamed = true;
-        self.records = Vec::new();
-        // Until this sync the rename may be lost; the journal's rename must not overtake it.
-        sync_dir(&snap)?;
-        Ok(true)
+        Ok(false)
+    }
+
+    /// The snapshot is durably in place and the state freed: journal.next may be renamed.
+    pub(super) fn ready(&self) -> bool {
+        self.phase == Phase::InPlace && self.records.is_empty()
     }
 
     /// Size of the snapshot once in place.
@@ -147,9 +183,10 @@ impl Compaction {
     /// Give up this attempt: delete `snapshot.tmp` so a full disk gets its space back; the next
     /// step starts again from the first record.
     pub(super) fn abort(&mut self) {
-        if self.renamed {
+        if matches!(self.phase, Phase::Renamed | Phase::InPlace) {
             return;
         }
+        self.phase = Phase::Writing;
         self.file = None;
         self.buf = Vec::new();
         let tmp = self.dir.join(SNAPSHOT_TMP);
