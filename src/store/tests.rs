@@ -138,15 +138,28 @@ fn commits_read_back_in_order_and_accounts_go_to_credentials() {
     );
 }
 
-#[test]
-fn torn_journal_tail_is_cut_with_nothing_else_lost() {
-    let s = Scratch::new("torn");
+/// A store with `offline luke 1..=3` committed, closed.
+fn three_offline(name: &str) -> (Scratch, Config) {
+    let s = Scratch::new(name);
     let c = s.config("yoda wise\n");
     let (mut store, _, _) = open(&c);
     for n in 1..=3 {
         store.commit(&[offline("luke", n)]).expect("commit");
     }
-    drop(store);
+    (s, c)
+}
+
+/// Flip one bit of the byte at `offset`; returns the file's new contents.
+fn flip(path: &Path, offset: u64) -> Vec<u8> {
+    let mut bytes = fs::read(path).expect("read");
+    bytes[offset as usize] ^= 0x01;
+    fs::write(path, &bytes).expect("write");
+    bytes
+}
+
+#[test]
+fn torn_journal_tail_is_cut_with_nothing_else_lost() {
+    let (s, c) = three_offline("torn");
     let third = line_start(&s.journal(), 3);
     let len = fs::metadata(s.journal()).expect("meta").len();
     let f = OpenOptions::new()
@@ -169,18 +182,10 @@ fn torn_journal_tail_is_cut_with_nothing_else_lost() {
 /// `--repair` cuts it off.
 #[test]
 fn a_complete_bad_last_journal_record_is_corruption_not_a_torn_tail() {
-    let s = Scratch::new("badtail");
-    let c = s.config("yoda wise\n");
-    let (mut store, _, _) = open(&c);
-    for n in 1..=3 {
-        store.commit(&[offline("luke", n)]).expect("commit");
-    }
-    drop(store);
+    let (s, c) = three_offline("badtail");
     let third = line_start(&s.journal(), 3);
-    let mut bytes = fs::read(s.journal()).expect("read");
-    bytes[third as usize + 30] ^= 0x01;
+    let bytes = flip(&s.journal(), third + 30);
     assert_eq!(bytes.last(), Some(&b'\n'));
-    fs::write(s.journal(), &bytes).expect("write");
     match Store::open(&c) {
         Err(StoreError::Corrupt { offset, .. }) => assert_eq!(offset, third),
         other => panic!("expected Corrupt, got {:?}", other.map(|(_, _, r)| r)),
@@ -197,18 +202,9 @@ fn a_complete_bad_last_journal_record_is_corruption_not_a_torn_tail() {
 
 #[test]
 fn corrupt_middle_names_file_and_offset_and_repair_cuts_there() {
-    let s = Scratch::new("corrupt");
-    let c = s.config("yoda wise\n");
-    let (mut store, _, _) = open(&c);
-    for n in 1..=3 {
-        store.commit(&[offline("luke", n)]).expect("commit");
-    }
-    drop(store);
+    let (s, c) = three_offline("corrupt");
     let second = line_start(&s.journal(), 2);
-    let mut bytes = fs::read(s.journal()).expect("read");
-    let i = second as usize + 30;
-    bytes[i] ^= 0x01;
-    fs::write(s.journal(), &bytes).expect("write");
+    let bytes = flip(&s.journal(), second + 30);
     match Store::open(&c) {
         Err(e @ StoreError::Corrupt { offset, .. }) => {
             assert_eq!(offset, second);
