@@ -281,9 +281,11 @@ impl Store {
             && self.journal.len >= self.compact_retry_at
     }
 
-    /// A compaction is under way: call [`Store::compaction_step`] once per loop iteration.
+    /// A compaction step has work to do: call [`Store::compaction_step`] once per loop
+    /// iteration, and do not sleep in `poll` meanwhile. False while a failed compaction waits
+    /// for the journal to grow (commits wake the loop anyway), so the loop never spins.
     pub fn compacting(&self) -> bool {
-        self.compaction.is_some()
+        self.compaction.is_some() && self.journal.len >= self.compact_retry_at
     }
 
     /// Start compacting snapshot + journal into a snapshot of `state`, the core's durable state
@@ -321,6 +323,8 @@ impl Store {
             Ok(journal) => {
                 self.journal = journal;
                 self.compaction = Some(compaction);
+                // The retry distance is for failures; the new journal starts short.
+                self.compact_retry_at = 0;
                 Ok(())
             }
             Err(e) => {
@@ -342,12 +346,12 @@ impl Store {
     }
 
     fn step(&mut self, budget: usize, force: bool) -> io::Result<bool> {
+        if !force && !self.compacting() {
+            return Ok(self.compaction.is_none());
+        }
         let Some(c) = self.compaction.as_mut() else {
             return Ok(true);
         };
-        if !force && self.journal.len < self.compact_retry_at {
-            return Ok(false);
-        }
         let result = if c.ready() {
             self.generation = c.generation;
             self.snapshot_len = c.snapshot_len();
