@@ -265,8 +265,9 @@ impl Cli {
         if let Some(d) = m.opt_str("data-dir") {
             c.data_dir = d.into();
         }
-        c.max_line = number(&m, "max-line")?.unwrap_or(c.max_line);
         c.max_output = number(&m, "max-output")?.unwrap_or(c.max_output);
+        // An unset --max-line follows a smaller --max-output down; a given one must fit.
+        c.max_line = number(&m, "max-line")?.unwrap_or(c.max_line.min(c.max_output));
         c.max_clients = number(&m, "max-clients")?.unwrap_or(c.max_clients);
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
@@ -289,6 +290,13 @@ impl Cli {
                  --max-clients >= 1"
                     .into(),
             );
+        }
+        if c.max_line > c.max_output {
+            // A line the server accepts could never be echoed back in one reply.
+            return Err(format!(
+                "--max-line ({}) must not exceed --max-output ({})",
+                c.max_line, c.max_output
+            ));
         }
         c.register = !m.opt_present("no-register");
         c.presence = !m.opt_present("no-presence");
@@ -377,6 +385,20 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    /// A line longer than the output cap could never be answered (issue 8).
+    #[test]
+    fn max_line_above_max_output_is_rejected() {
+        let e = parse("--max-line 4096 --max-output 2048 0").expect_err("must be rejected");
+        assert!(
+            e.contains("--max-line (4096) must not exceed --max-output (2048)"),
+            "{e}"
+        );
+        let c = run("--max-line 2048 --max-output 2048 0");
+        assert_eq!((c.max_line, c.max_output), (2048, 2048));
+        let c = run("--max-output 2048 0");
+        assert_eq!((c.max_line, c.max_output), (2048, 2048));
     }
 
     #[test]

@@ -21,6 +21,19 @@ impl Secret {
         Secret::Sha256 { salt, digest }
     }
 
+    /// The secret to store for a new account: plaintext under `--plain-credentials`, else
+    /// salted SHA-256. A password starting with `$` is hashed even in plain mode: in the file it
+    /// would read back as a hash (`$sha256$...`, refusing start-up) or as a future scheme, and
+    /// refusing it instead would make a password valid on one server invalid on another. The
+    /// user sees no difference either way; only the file's format changes for that account.
+    pub fn for_new_account(password: &str, plain: bool, salt: [u8; 16]) -> Secret {
+        if plain && !password.starts_with('$') {
+            Secret::Plain(password.to_string())
+        } else {
+            Secret::hashed(password, salt)
+        }
+    }
+
     /// Compare in constant time for a given length, so timing leaks nothing about the secret.
     pub fn verify(&self, password: &str) -> bool {
         match self {
@@ -89,6 +102,17 @@ pub struct Credentials {
 /// 1 to 32 printable ASCII characters, no spaces: the rule for usernames and passwords alike.
 pub fn valid_token(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The credentials.txt line (without its newline) for an account, if it reads back as exactly
+/// this account; the store never writes a line the loader would reject or misread.
+pub fn account_line(user: &str, secret: &Secret) -> Result<String, &'static str> {
+    let line = format!("{user} {secret}");
+    let parsed = Credentials::parse(&line).map_err(|_| "account does not parse back")?;
+    match parsed.get(user) {
+        Some(s) if s == secret && parsed.len() == 1 => Ok(line),
+        _ => Err("account reads back differently"),
+    }
 }
 
 /// Words that are commands at the `Username: ` prompt and so can never be usernames.
@@ -176,6 +200,23 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = Credentials::parse("a b\nc $sha256$zz$00\n").expect_err("must fail");
         assert_eq!(e.line, 2);
+    }
+
+    /// Plain mode keeps a password as text only when it cannot be read back as a hash.
+    #[test]
+    fn new_accounts_starting_with_a_dollar_are_hashed_even_in_plain_mode() {
+        assert_eq!(
+            Secret::for_new_account("wise", true, [1; 16]),
+            Secret::Plain("wise".into())
+        );
+        for pw in ["$sha256$abc", "$x", "$"] {
+            let s = Secret::for_new_account(pw, true, [1; 16]);
+            assert!(matches!(s, Secret::Sha256 { .. }) && s.verify(pw), "{pw}");
+            assert_eq!(account_line("eve", &s).map(|_| ()), Ok(()));
+        }
+        assert!(account_line("eve", &Secret::Plain("$sha256$abc".into())).is_err());
+        assert!(account_line("login", &Secret::Plain("pw".into())).is_err());
+        assert!(account_line("a b", &Secret::Plain("pw".into())).is_err());
     }
 
     #[test]

@@ -21,19 +21,13 @@ fn main() -> ExitCode {
             eprint!("{}", usage());
             ExitCode::from(2)
         }
-        Ok(Cli::Help) => {
-            print!("{}", usage());
-            ExitCode::SUCCESS
-        }
-        Ok(Cli::Version) => {
-            println!("chatserver {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
+        Ok(Cli::Help) => say(&usage()),
+        Ok(Cli::Version) => say(&format!("chatserver {}\n", env!("CARGO_PKG_VERSION"))),
         Ok(Cli::HashCredentials(path)) => match store::hash_credentials_file(&path) {
-            Ok(n) => {
-                println!("{}: hashed {n} plaintext entries", path.display());
-                ExitCode::SUCCESS
-            }
+            Ok(n) => say(&format!(
+                "{}: hashed {n} plaintext entries\n",
+                path.display()
+            )),
             Err(e) => fail(&e),
         },
         Ok(Cli::Run(config)) => match serve(&config) {
@@ -53,6 +47,22 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(65_535)?;
     Ok(socket.into())
+}
+
+/// Write `text` to stdout. `print!` panics when stdout is closed or full; this reports it.
+fn print(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("stdout: {e}"))
+}
+
+/// A one-shot mode's output, then its exit status.
+fn say(text: &str) -> ExitCode {
+    match print(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
@@ -76,8 +86,8 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         chat.credentials().len()
     );
     // Tests and scripts read the real port (PORT may be 0) from this first line.
-    println!("chatserver listening on {local}");
-    std::io::stdout().flush()?;
+    // If it cannot be written nobody learns the port: exit rather than serve unseen.
+    print(&format!("chatserver listening on {local}\n"))?;
     let limits = Limits {
         max_line: config.max_line,
         max_output: config.max_output,

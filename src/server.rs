@@ -280,7 +280,7 @@ impl Server {
     }
 
     fn next_timeout(&mut self) -> Option<Duration> {
-        if !self.unread.is_empty() {
+        if !self.unread.is_empty() || self.store.compacting() {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
@@ -526,8 +526,14 @@ impl Server {
         if self.dirty.capacity() > 1 << 16 {
             self.dirty.shrink_to(1024);
         }
-        if self.store.wants_compaction() {
-            if let Err(e) = self.store.compact(&self.chat.snapshot()) {
+        // Compaction is incremental: a bounded step per iteration, never a frozen loop.
+        if self.store.wants_compaction() && !self.store.compacting() {
+            if let Err(e) = self.store.begin_compaction(self.chat.snapshot()) {
+                log::error!("compaction failed (will retry): {e}");
+            }
+        }
+        if self.store.compacting() {
+            if let Err(e) = self.store.compaction_step(crate::store::COMPACTION_STEP_BYTES) {
                 log::error!("compaction failed (will retry): {e}");
             }
         }

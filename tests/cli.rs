@@ -104,3 +104,39 @@ fn hash_credentials_rewrites_the_file() {
     assert!(!text.contains("wise") && !text.contains("falcon"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Start the server with `stdout` as its standard output and the given credentials; it must
+/// exit on its own (the listening line cannot be written).
+fn run_with_stdout(dir: &PathBuf, stdout: std::process::Stdio) -> Output {
+    std::fs::write(dir.join("credentials.txt"), "yoda wise\n").expect("write creds");
+    Command::new(env!("CARGO_BIN_EXE_chatserver"))
+        .args(["--bind", "127.0.0.1", "--data-dir", "data", "0"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run chatserver")
+}
+
+/// An unwritable stdout at start-up (a full device, or a pipe nobody reads) is an error exit
+/// with a message naming stdout, not a panic: scripts read the port from that line, so a
+/// server that cannot print it must not keep running (issue 8).
+#[test]
+fn unwritable_stdout_exits_1_without_a_panic() {
+    let dir = scratch_dir();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    for stdout in [full.into(), writer.into()] {
+        let o = run_with_stdout(&dir, stdout);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains("chatserver: stdout:"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

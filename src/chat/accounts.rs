@@ -82,11 +82,7 @@ impl Accounts {
 
     /// Create `user`; returns the record that makes it durable.
     pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
-        let secret = if plain {
-            Secret::Plain(password.to_string())
-        } else {
-            Secret::hashed(password, self.salts.next())
-        };
+        let secret = Secret::for_new_account(password, plain, self.salts.next());
         self.credentials.insert(user.to_string(), secret.clone());
         let record = Record::Account {
             user: user.to_string(),

@@ -4,7 +4,30 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+/// Mode of every file and directory the store creates: they hold private messages and
+/// password hashes. Files that already exist keep theirs.
+const PRIVATE: u32 = 0o600;
+
+/// Create `dir` (and its parents) as `0700` if missing.
+pub(super) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(PRIVATE | 0o100)
+        .create(dir)
+}
+
+/// Create (or empty) `path` for writing; a new file is `0600`.
+pub(super) fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(PRIVATE)
+        .open(path)
+}
 
 /// Cut `path` to `len` bytes, durably.
 pub(super) fn truncate(path: &Path, len: u64) -> io::Result<()> {
@@ -14,14 +37,13 @@ pub(super) fn truncate(path: &Path, len: u64) -> io::Result<()> {
 }
 
 /// Write `bytes` to `path`'s temp file and fsync it; returns the temp path.
-pub(super) fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let tmp = path.with_extension("tmp");
     let result = (|| {
-        let mut f = File::create(&tmp)?;
-        if let Ok(meta) = fs::metadata(path) {
-            // Keep the mode of the file being replaced (credentials.txt may be 0600).
-            f.set_permissions(meta.permissions())?;
-        }
+        let mut f = create_private(&tmp)?;
+        // Keep the mode of the file being replaced; a new one (or a stale temp file) is private.
+        let mode = fs::metadata(path).map_or(PRIVATE, |m| m.permissions().mode());
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.write_all(bytes)?;
         f.sync_all()
     })();
@@ -73,7 +95,11 @@ pub(super) struct AppendFile {
 impl AppendFile {
     pub(super) fn open(path: &Path) -> io::Result<AppendFile> {
         // O_APPEND: after a cut, the next write lands at the new end, not at a stale offset.
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(PRIVATE)
+            .open(path)?;
         let len = file.metadata()?.len();
         Ok(AppendFile {
             path: path.into(),

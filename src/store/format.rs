@@ -44,7 +44,8 @@ pub(super) fn header(kind: &str, generation: u64) -> Vec<u8> {
 /// How [`load`] treats a bad line that ends the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tail {
-    /// The journal: a crash mid-append leaves a torn last line; drop it.
+    /// The journal: a crash mid-append leaves a last line without its newline; drop it. A
+    /// complete last line that fails its checksum was written whole and damaged later: corrupt.
     Torn,
     /// A snapshot is written atomically, so any bad line is corruption.
     Strict,
@@ -77,6 +78,17 @@ pub(super) fn load(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(StoreError::Io(path.into(), e)),
     };
+    parse(path, &bytes, kind, tail, repair).map(Some)
+}
+
+/// [`load`] of bytes already read; `path` only names them in messages.
+pub(super) fn parse(
+    path: &Path,
+    bytes: &[u8],
+    kind: &str,
+    tail: Tail,
+    repair: bool,
+) -> Result<Loaded, StoreError> {
     let mut loaded = Loaded {
         generation: 0,
         records: Vec::new(),
@@ -118,9 +130,10 @@ pub(super) fn load(
                 loaded.good_len = offset as u64;
             }
             Err(reason) => {
-                let last = line_end.is_none_or(|e| e + 1 == bytes.len());
+                // Only an unterminated line can be a write cut short; it is always the last.
+                let torn = line_end.is_none();
                 let dropped = bytes.len() - offset;
-                if last && tail == Tail::Torn {
+                if torn && tail == Tail::Torn {
                     log::warn!(
                         "{}: dropping a torn last record at byte offset {offset} ({dropped} \
                          bytes, {reason}): a write cut short by a crash, never acknowledged",
@@ -153,5 +166,5 @@ pub(super) fn load(
             }
         }
     }
-    Ok(Some(loaded))
+    Ok(loaded)
 }

@@ -5,12 +5,12 @@
 //! rewrite or an fsync. Loading is lenient: history is synced within a second, not before
 //! delivery, so a power cut may leave damaged lines; they are skipped with a warning.
 
-use super::files::{truncate, write_atomic, AppendFile};
+use super::files::{create_private, truncate, write_atomic, AppendFile};
 use super::format::{encode_line, header, load, Tail};
 use super::StoreError;
 use crate::record::Record;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 const CURRENT: &str = "history.log";
@@ -105,7 +105,7 @@ impl History {
             _ => {}
         }
         fs::rename(&current, &old)?;
-        fs::write(&current, header("history", 0))?;
+        create_private(&current)?.write_all(&header("history", 0))?;
         self.file = AppendFile::open(&current)?;
         self.count = 0;
         Ok(())

@@ -10,10 +10,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;
 
 /// A scratch directory removed on drop.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(name: &str) -> Scratch {
+    pub(super) fn new(name: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!(
             "chatserver-store-{name}-{}-{:?}",
             std::process::id(),
@@ -24,7 +24,7 @@ impl Scratch {
         Scratch(dir)
     }
 
-    fn config(&self, credentials: &str) -> Config {
+    pub(super) fn config(&self, credentials: &str) -> Config {
         let path = self.0.join("credentials.txt");
         if !path.exists() {
             fs::write(&path, credentials).expect("write credentials");
@@ -36,7 +36,7 @@ impl Scratch {
         }
     }
 
-    fn journal(&self) -> PathBuf {
+    pub(super) fn journal(&self) -> PathBuf {
         self.0.join("data").join(JOURNAL)
     }
 }
@@ -47,14 +47,14 @@ impl Drop for Scratch {
     }
 }
 
-fn open(c: &Config) -> (Store, Credentials, Vec<Record>) {
+pub(super) fn open(c: &Config) -> (Store, Credentials, Vec<Record>) {
     match Store::open(c) {
         Ok(v) => v,
         Err(e) => panic!("open: {e}"),
     }
 }
 
-fn offline(to: &str, n: u64) -> Record {
+pub(super) fn offline(to: &str, n: u64) -> Record {
     Record::Offline {
         to: to.into(),
         from: "yoda".into(),
@@ -70,7 +70,7 @@ fn block(by: &str, user: &str) -> Record {
     }
 }
 
-fn chat_of(c: &Config, credentials: Credentials, records: Vec<Record>) -> Chat {
+pub(super) fn chat_of(c: &Config, credentials: Credentials, records: Vec<Record>) -> Chat {
     let mut chat = Chat::new(Settings::from(c), credentials, Now::read(), [0; 32]);
     for r in records {
         chat.replay(r);
@@ -133,15 +133,28 @@ fn commits_read_back_in_order_and_accounts_go_to_credentials() {
     );
 }
 
-#[test]
-fn torn_journal_tail_is_cut_with_nothing_else_lost() {
-    let s = Scratch::new("torn");
+/// A store with `offline luke 1..=3` committed, closed.
+fn three_offline(name: &str) -> (Scratch, Config) {
+    let s = Scratch::new(name);
     let c = s.config("yoda wise\n");
     let (mut store, _, _) = open(&c);
     for n in 1..=3 {
         store.commit(&[offline("luke", n)]).expect("commit");
     }
-    drop(store);
+    (s, c)
+}
+
+/// Flip one bit of the byte at `offset`; returns the file's new contents.
+fn flip(path: &Path, offset: u64) -> Vec<u8> {
+    let mut bytes = fs::read(path).expect("read");
+    bytes[offset as usize] ^= 0x01;
+    fs::write(path, &bytes).expect("write");
+    bytes
+}
+
+#[test]
+fn torn_journal_tail_is_cut_with_nothing_else_lost() {
+    let (s, c) = three_offline("torn");
     let third = line_start(&s.journal(), 3);
     let len = fs::metadata(s.journal()).expect("meta").len();
     let f = OpenOptions::new()
@@ -159,20 +172,34 @@ fn torn_journal_tail_is_cut_with_nothing_else_lost() {
     assert_eq!(records.len(), 3);
 }
 
+/// Only a record without its newline is torn: a complete last record with a bad checksum was
+/// written whole and then damaged, so it stops start-up like one in the middle (issue 8), and
+/// `--repair` cuts it off.
+#[test]
+fn a_complete_bad_last_journal_record_is_corruption_not_a_torn_tail() {
+    let (s, c) = three_offline("badtail");
+    let third = line_start(&s.journal(), 3);
+    let bytes = flip(&s.journal(), third + 30);
+    assert_eq!(bytes.last(), Some(&b'\n'));
+    match Store::open(&c) {
+        Err(StoreError::Corrupt { offset, .. }) => assert_eq!(offset, third),
+        other => panic!("expected Corrupt, got {:?}", other.map(|(_, _, r)| r)),
+    }
+    assert_eq!(fs::read(s.journal()).expect("read"), bytes);
+    let repair = Config {
+        repair: true,
+        ..c.clone()
+    };
+    let (_, _, records) = open(&repair);
+    assert_eq!(records, vec![offline("luke", 1), offline("luke", 2)]);
+    assert_eq!(fs::metadata(s.journal()).expect("meta").len(), third);
+}
+
 #[test]
 fn corrupt_middle_names_file_and_offset_and_repair_cuts_there() {
-    let s = Scratch::new("corrupt");
-    let c = s.config("yoda wise\n");
-    let (mut store, _, _) = open(&c);
-    for n in 1..=3 {
-        store.commit(&[offline("luke", n)]).expect("commit");
-    }
-    drop(store);
+    let (s, c) = three_offline("corrupt");
     let second = line_start(&s.journal(), 2);
-    let mut bytes = fs::read(s.journal()).expect("read");
-    let i = second as usize + 30;
-    bytes[i] ^= 0x01;
-    fs::write(s.journal(), &bytes).expect("write");
+    let bytes = flip(&s.journal(), second + 30);
     match Store::open(&c) {
         Err(e @ StoreError::Corrupt { offset, .. }) => {
             assert_eq!(offset, second);
@@ -441,25 +468,6 @@ fn a_dirty_journal_is_cut_before_the_next_append() {
 }
 
 #[test]
-fn a_superseded_journal_is_replaced_before_anything_is_appended() {
-    let s = Scratch::new("stale");
-    let c = s.config("yoda wise\n");
-    let (mut store, _, _) = open(&c);
-    store.commit(&[offline("luke", 1)]).expect("commit");
-    // As if a compaction renamed its snapshot and then failed to replace the journal.
-    let mut snap = header("snapshot", 1);
-    encode_line(&offline("luke", 1).to_string(), &mut snap).expect("encode");
-    write_atomic(&s.0.join("data").join(SNAPSHOT), &snap).expect("write");
-    store.generation = 1;
-    store.journal_stale = true;
-    assert!(store.wants_compaction());
-    store.commit(&[offline("luke", 2)]).expect("commit");
-    drop(store);
-    let (_, _, records) = open(&c);
-    assert_eq!(records, vec![offline("luke", 1), offline("luke", 2)]);
-}
-
-#[test]
 fn a_record_text_with_a_newline_is_refused_not_written() {
     let s = Scratch::new("newline");
     let c = s.config("yoda wise\n");
@@ -551,7 +559,7 @@ fn fsync_policy_is_read_from_the_config() {
     assert!(open(&s.config("yoda wise\n")).0.sync);
 }
 
-fn history(n: u64) -> Record {
+pub(super) fn history(n: u64) -> Record {
     Record::History {
         at_ms: n,
         from: "yoda".into(),
@@ -639,4 +647,145 @@ fn damaged_history_lines_are_skipped_not_fatal() {
     drop(store);
     let (_, _, records) = open(&c);
     assert_eq!(records, vec![history(1), history(3), history(4)]);
+}
+
+/// A plaintext password that reads back as a malformed hash (`register eve $sha256$abc` under
+/// `--plain-credentials`) is refused by the commit instead of written, so it can never stop the
+/// next start-up (issue 8); the store and the file stay usable.
+#[test]
+fn an_account_line_that_would_not_read_back_is_never_written() {
+    let s = Scratch::new("dollar");
+    let c = s.config("yoda wise\n");
+    let (mut store, _, _) = open(&c);
+    let eve = Record::Account {
+        user: "eve".into(),
+        secret: Secret::Plain("$sha256$abc".into()),
+    };
+    let e = store
+        .commit(&[eve, offline("luke", 1)])
+        .expect_err("must refuse");
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+    let ann = Record::Account {
+        user: "ann".into(),
+        secret: Secret::for_new_account("$sha256$abc", true, [5; 16]),
+    };
+    store.commit(&[ann]).expect("commit");
+    drop(store);
+    let (_, creds, records) = open(&c);
+    assert!(records.is_empty());
+    assert!(!creds.contains("eve"));
+    assert!(creds.get("ann").is_some_and(|s| s.verify("$sha256$abc")));
+}
+
+/// xorshift64*: a deterministic PRNG for property tests, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// 1 to 32 printable ASCII characters without spaces; a quarter start with `$`, some with
+    /// `$sha256$`.
+    fn token(&mut self) -> String {
+        let len = 1 + self.below(32) as usize;
+        let mut t: String = (0..len)
+            .map(|_| char::from(b'!' + self.below(94) as u8))
+            .collect();
+        match self.below(8) {
+            0 | 1 => t.replace_range(..1, "$"),
+            2 => t = format!("$sha256${t}").chars().take(32).collect(),
+            _ => {}
+        }
+        t
+    }
+}
+
+/// Property: every account the core may create (any valid name and password, plain or hashed)
+/// reads back as itself through the real credentials append and load code.
+#[test]
+fn every_accepted_account_reads_back_as_itself() {
+    let s = Scratch::new("accounts-prop");
+    let c = s.config("");
+    let (mut store, _, _) = open(&c);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut made: Vec<(String, String, Secret)> = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    while made.len() < 600 {
+        let (user, password) = (rng.token(), rng.token());
+        if crate::credentials::reserved_name(&user) || !names.insert(user.clone()) {
+            continue;
+        }
+        assert!(
+            crate::credentials::valid_token(&user) && crate::credentials::valid_token(&password)
+        );
+        let plain = rng.below(2) == 0;
+        let salt = rng
+            .next()
+            .to_le_bytes()
+            .repeat(2)
+            .try_into()
+            .expect("16 bytes");
+        let secret = Secret::for_new_account(&password, plain, salt);
+        let record = Record::Account {
+            user: user.clone(),
+            secret: secret.clone(),
+        };
+        store.commit(&[record]).expect("commit");
+        made.push((user, password, secret));
+    }
+    drop(store);
+    let (_, creds, _) = open(&c);
+    assert_eq!(creds.len(), made.len());
+    for (user, password, secret) in &made {
+        assert_eq!(creds.get(user), Some(secret), "{user} {password}");
+        assert!(secret.verify(password), "{user} {password}");
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
+/// Journal, snapshot and history hold private messages: every file the store creates is 0600
+/// whatever the umask lets through (issue 8), while a file that already exists keeps its mode,
+/// also when compaction or rotation replaces it.
+#[test]
+fn files_the_store_creates_are_private_and_existing_modes_are_kept() {
+    let s = Scratch::new("modes");
+    let c = Config {
+        history: 4,
+        ..s.config("yoda wise\n")
+    };
+    let data = s.0.join("data");
+    let (mut store, _, _) = open(&c);
+    for n in 0..6 {
+        store
+            .commit(&[offline("luke", n), history(n)])
+            .expect("commit");
+    }
+    store.compact(&[offline("luke", 1)]).expect("compact");
+    for name in [JOURNAL, SNAPSHOT, "history.log", "history.old"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&data) & 0o077, 0, "data directory");
+    drop(store);
+    fs::set_permissions(s.journal(), fs::Permissions::from_mode(0o640)).expect("chmod");
+    fs::set_permissions(&c.credentials, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (mut store, _, _) = open(&c);
+    store.compact(&[offline("luke", 2)]).expect("compact");
+    let ann = Record::Account {
+        user: "ann".into(),
+        secret: Secret::hashed("pw", [1; 16]),
+    };
+    store.commit(&[ann]).expect("commit");
+    assert_eq!(mode(&s.journal()), 0o640);
+    assert_eq!(mode(&c.credentials), 0o644);
 }
