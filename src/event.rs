@@ -4,6 +4,7 @@
 //! recipient.
 
 use crate::codec::{CodecKind, CODEC_KINDS};
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 /// A prompt: an answer is expected on the same line.
@@ -29,6 +30,9 @@ pub enum Audience {
     Everyone,
     /// `announce`: to everyone online, the sender too.
     Announcement,
+    // Private sessions (PROTOCOL.md §4).
+    /// `private`: relayed inside an accepted private session to this peer.
+    Private(Arc<str>),
 }
 
 /// A refusal or failure, answered to the one connection that caused it.
@@ -54,6 +58,19 @@ pub enum Error {
     LoginTimeout,
     /// The store failed: the change was undone.
     Storage,
+    // Private sessions (PROTOCOL.md §4).
+    /// `startprivate`/`getaddress` to a user who is not online.
+    Offline(Arc<str>),
+    /// `y`/`n` with no pending request from this user.
+    NoPrivateRequest(Arc<str>),
+    /// `private` outside an accepted session with this user.
+    PrivateNotEnabled(Arc<str>),
+    /// `stopprivate` with no session with this user.
+    NoPrivateSession(Arc<str>),
+    /// `p2p-port` outside 1-65535.
+    InvalidPort,
+    /// `getaddress` of a user whose client registered no peer-to-peer port.
+    NoPeerAddress(Arc<str>),
 }
 
 /// Why a session ends or changes against its will.
@@ -101,6 +118,40 @@ pub enum Event {
     Goodbye,
     Notice(Notice),
     Error(Error),
+    // Private sessions (PROTOCOL.md §4).
+    Private(PrivateEvent),
+}
+
+/// What private sessions tell a user (PROTOCOL.md §4); each names the other user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrivateEvent {
+    /// `user` asks this user for consent.
+    Asked(Arc<str>),
+    /// The request to `user` was delivered.
+    RequestSent(Arc<str>),
+    /// The session with `user` is accepted.
+    Started(Arc<str>),
+    /// `user` said no.
+    Declined(Arc<str>),
+    /// The request to `user` got no answer in time (or `user` left).
+    Expired(Arc<str>),
+    /// The session with `user` ended.
+    Stopped(Arc<str>),
+    /// Machine line for the requester's client: dial `user`'s client with `token`.
+    Dial {
+        user: Arc<str>,
+        ip: IpAddr,
+        port: u16,
+        token: Arc<str>,
+    },
+    /// Machine line for the acceptor's client: expect `user` to dial with `token`.
+    Expect { user: Arc<str>, token: Arc<str> },
+    /// `getaddress`: where `user`'s client listens.
+    Address {
+        user: Arc<str>,
+        ip: IpAddr,
+        port: u16,
+    },
 }
 
 /// A fan-out event: one allocation shared by every recipient, rendered at most once per kind of

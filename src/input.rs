@@ -69,4 +69,27 @@ pub enum Input<'a> {
     Invalid,
     /// A framing error; the connection stays usable.
     Bad(LineError),
+    // Private sessions (PROTOCOL.md §4).
+    /// `startprivate <user>` (`address`: false) or `getaddress <user>` (true).
+    StartPrivate {
+        user: &'a str,
+        address: bool,
+    },
+    /// `y <user>` / `n <user>`: the answer to `user`'s request.
+    Consent {
+        user: &'a str,
+        yes: bool,
+    },
+    /// `private <user> <text>`: relayed inside an accepted session.
+    Private {
+        to: &'a str,
+        text: &'a str,
+    },
+    StopPrivate {
+        user: &'a str,
+    },
+    /// `p2p-port <port>`; `None` if the word is not a port number (1-65535).
+    P2pPort {
+        port: Option<u16>,
+    },
 }

@@ -241,6 +241,9 @@ impl Chat {
 
     /// A login whose commit failed: back to `Username: `.
     pub(super) fn abort_login(&mut self, conn: ConnId, now: Now) {
+        if let Some(user) = self.user_of(conn) {
+            self.end_private(&user);
+        }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
                 self.online.remove(user);
@@ -287,6 +290,7 @@ impl Chat {
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
     fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{old:?} {user} replaced by a new login");
+        self.end_private(user);
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -314,6 +318,7 @@ impl Chat {
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
+            self.end_private(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

@@ -19,14 +19,8 @@ impl Chat {
         body: &str,
         now: Now,
     ) {
-        if !self.accounts.exists(to) {
-            return self.outbox.error(conn, Error::InvalidUser);
-        }
-        if to == &**from {
-            return self.outbox.error(conn, Error::MessageSelf);
-        }
-        if self.blocks.has_blocked(to, from) {
-            return self.outbox.error(conn, Error::BlockedByRecipient);
+        if !self.may_address(conn, from, to) {
+            return;
         }
         let backlog = self.mailboxes.len(to) > 0;
         match self.online.get(to) {
@@ -54,6 +48,22 @@ impl Chat {
             }
         }
         self.remember(now, from, record::Audience::User(to.to_string()), body);
+    }
+
+    /// The refusals of `message` (also those of `startprivate`, §4): an unknown user, yourself,
+    /// a user who blocked you. Answers the error and returns false if one applies.
+    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> bool {
+        let error = if !self.accounts.exists(to) {
+            Error::InvalidUser
+        } else if to == from {
+            Error::MessageSelf
+        } else if self.blocks.has_blocked(to, from) {
+            Error::BlockedByRecipient
+        } else {
+            return true;
+        };
+        self.outbox.error(conn, error);
+        false
     }
 
     /// `broadcast` (`to` = everyone else) or `announce` (the sender too).

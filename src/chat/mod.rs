@@ -19,6 +19,7 @@ mod mailboxes;
 mod messaging;
 mod online;
 mod outbox;
+mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -69,6 +70,12 @@ pub enum LoginStyle {
 enum TimerKey {
     Conn(ConnId, TimerKind),
     Lockout(String),
+    /// A private session request's 60 s expiry (PROTOCOL.md §4).
+    PrivateRequest {
+        from: Arc<str>,
+        to: Arc<str>,
+        serial: u64,
+    },
 }
 
 /// The settings the core needs, copied out of [`Config`].
@@ -119,6 +126,8 @@ pub struct Chat {
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
+    /// Private sessions and requests (not durable).
+    private: private::Private,
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
 }
@@ -136,6 +145,7 @@ impl Chat {
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
+            private: private::Private::new(seed),
             fired: Vec::new(),
         }
     }
@@ -244,6 +254,9 @@ impl Chat {
                     if self.accounts.unlock_if_due(&user, now.mono) {
                         log::info!("lockout of {user} expired");
                     }
+                }
+                TimerKey::PrivateRequest { from, to, serial } => {
+                    self.private_request_timer(&from, &to, serial, now)
                 }
             }
         }
@@ -450,6 +463,15 @@ impl Chat {
             }
             Input::Help => self.outbox.send(conn, Event::Help(HelpTopic::Lobby)),
             Input::Live => {}
+            // Private sessions (§4).
+            Input::StartPrivate {
+                user: target,
+                address,
+            } => self.start_private(conn, &user, target, address, now),
+            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
+            Input::Private { to, text } => self.private_message(conn, &user, to, text),
+            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
+            Input::P2pPort { port } => self.p2p_port(conn, port),
             Input::Answer(_)
             | Input::Login { .. }
             | Input::Register { .. }
@@ -462,3 +484,5 @@ impl Chat {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_private;
