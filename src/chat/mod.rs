@@ -8,8 +8,9 @@
 //!
 //! State lives by concept, each in its own file with its own undo, replay and snapshot:
 //! [`accounts`] (credentials and lockouts), [`online`] (who is on, logouts by time),
-//! [`blocks`], [`mailboxes`] (offline queues), [`history`]. This file only dispatches; the rules
-//! are in `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
+//! [`blocks`], [`mailboxes`] (offline queues), [`history`], `private` (sessions and consent
+//! requests, not durable, with their rules: §4). This file only dispatches; the rules are in
+//! `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
 mod accounts;
 mod blocks;
@@ -224,6 +225,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.logout(conn, &user, now);
         }
+        self.private.forget(conn);
         self.sessions.remove(&conn);
     }
 

@@ -124,6 +124,11 @@ impl Private {
         self.sessions.remove(&pair(a, b))
     }
 
+    /// A connection is gone: forget its port (normally gone with its login already).
+    pub fn forget(&mut self, conn: ConnId) {
+        self.ports.remove(&conn);
+    }
+
     /// Pending requests and sessions (tests).
     #[cfg(test)]
     pub fn len(&self) -> (usize, usize) {
@@ -152,26 +157,31 @@ impl Chat {
                 .outbox
                 .error(conn, Error::NoPeerAddress(Arc::from(user)));
         }
-        let p = &mut self.private;
-        p.serial += 1;
         let (from, to) = pair(me, user);
-        let deadline = now.mono + REQUEST_TTL;
-        let request = Request {
-            from_conn: conn,
-            to_conn,
-            address,
-            serial: p.serial,
-            deadline,
-        };
-        // A repeated request replaces the pending one and restarts its clock.
-        p.requests.insert((from.clone(), to.clone()), request);
-        p.asked.insert((to.clone(), from.clone()));
-        let key = TimerKey::PrivateRequest {
-            from: from.clone(),
-            to: to.clone(),
-            serial: p.serial,
-        };
-        self.timers.schedule(deadline, key);
+        let p = &mut self.private;
+        if let Some(r) = p.requests.get_mut(&(from.clone(), to.clone())) {
+            // Asking again asks again but keeps the deadline, so the wheel holds one hint per
+            // pending request however often it is repeated.
+            r.address = address;
+        } else {
+            p.serial += 1;
+            let deadline = now.mono + REQUEST_TTL;
+            let request = Request {
+                from_conn: conn,
+                to_conn,
+                address,
+                serial: p.serial,
+                deadline,
+            };
+            p.requests.insert((from.clone(), to.clone()), request);
+            p.asked.insert((to.clone(), from.clone()));
+            let key = TimerKey::PrivateRequest {
+                from: from.clone(),
+                to: to.clone(),
+                serial: p.serial,
+            };
+            self.timers.schedule(deadline, key);
+        }
         self.outbox
             .send(to_conn, Event::Private(PrivateEvent::Asked(from)));
         self.outbox

@@ -126,15 +126,45 @@ fn a_request_expires_after_60_seconds_and_not_before() {
 }
 
 #[test]
-fn a_repeated_request_restarts_the_clock() {
+fn a_repeated_request_asks_again_and_keeps_its_deadline() {
     let mut s = pair(None);
     s.line(1, "startprivate hans", 0);
+    let hints = s.chat.timers.len();
     s.line(1, "startprivate hans", 30);
+    assert_eq!(s.take(1), "Request sent to hans\nRequest sent to hans\n");
     assert_eq!(s.take(2), format!("{ASK_YODA}{ASK_YODA}"));
+    assert_eq!(
+        s.chat.timers.len(),
+        hints,
+        "one hint however often it is asked"
+    );
+    s.tick(59);
+    assert_eq!(s.take(1), "");
+    s.tick(60);
+    assert_eq!(s.take(1), "Private session request to hans expired\n");
+    // A new request after the expiry has its own clock; the old hint is gone.
+    s.line(1, "startprivate hans", 70);
+    s.take_all();
+    s.tick(129);
+    assert_eq!(s.take(1), "");
+    s.tick(130);
+    assert_eq!(s.take(1), "Private session request to hans expired\n");
+}
+
+#[test]
+fn a_stale_hint_does_not_expire_a_later_request_of_the_same_pair() {
+    let mut s = pair(None);
+    s.line(1, "startprivate hans", 0);
+    s.line(2, "n yoda", 10);
+    s.line(1, "startprivate hans", 20);
     s.take_all();
     s.tick(60);
-    assert_eq!(s.take(1), "", "the first request's hint is stale");
-    s.tick(90);
+    assert_eq!(
+        s.take(1),
+        "",
+        "the first request's hint fired for the second"
+    );
+    s.tick(80);
     assert_eq!(s.take(1), "Private session request to hans expired\n");
 }
 
