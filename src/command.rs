@@ -384,6 +384,9 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         Input::StopPrivate { .. } => "stopprivate",
         Input::P2pPort { .. } => "p2p-port",
         Input::Answer(_) | Input::Empty | Input::Invalid | Input::Bad(_) => return None,
+        // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
+        Input::ListAddrs => "whoelse",
+        Input::Guest { .. } => return None,
     };
     COMMANDS.iter().find(|s| s.name == name)
 }

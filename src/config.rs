@@ -54,6 +54,8 @@ pub struct Config {
     /// A connection the server is closing is dropped this long after, whether or not the
     /// peer read its last lines (a peer that never reads must not hold it forever).
     pub close_timeout: Duration,
+    /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
+    pub json_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -80,6 +82,7 @@ impl Default for Config {
             compact_bytes: 8 << 20,
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
+            json_port: None,
         }
     }
 }
@@ -192,6 +195,12 @@ fn options() -> getopts::Options {
         "journal growth that triggers a snapshot (default 8388608)",
         "BYTES",
     );
+    o.optopt(
+        "",
+        "json-port",
+        "also listen here for the seed-002 JSON client (guests)",
+        "PORT",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -272,6 +281,7 @@ impl Cli {
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
+        c.json_port = number(&m, "json-port")?;
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
         }
@@ -364,6 +374,8 @@ mod tests {
         assert_eq!((c.compact_bytes, c.max_offline, c.history), (4096, 3, 7));
         assert!(c.repair);
         assert_eq!(run("0").compact_bytes, 8 << 20);
+        assert_eq!(run("--json-port 33000 0").json_port, Some(33000));
+        assert_eq!(run("0").json_port, None);
     }
 
     #[test]
@@ -382,6 +394,8 @@ mod tests {
             "--max-line abc 4000",
             "--duplicate-login maybe 4000",
             "--bogus 4000",
+            "--json-port 70000 4000",
+            "--json-port x 4000",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }

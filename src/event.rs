@@ -4,7 +4,7 @@
 //! recipient.
 
 use crate::codec::{CodecKind, CODEC_KINDS};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 /// A prompt: an answer is expected on the same line.
@@ -71,6 +71,9 @@ pub enum Error {
     InvalidPort,
     /// `getaddress` of a user whose client registered no peer-to-peer port.
     NoPeerAddress(Arc<str>),
+    // JSON front-end (§6).
+    /// A guest name that is an account or online already.
+    NameTaken(Arc<str>),
 }
 
 /// Why a session ends or changes against its will.
@@ -89,6 +92,9 @@ pub enum Notice {
     Replaced(Arc<str>),
     /// The server is stopping; the connection closes after this.
     ServerShutdown,
+    // Server console (§7).
+    /// The operator's `kick`; the connection closes after this.
+    Kicked,
 }
 
 /// One thing the core tells one connection.
@@ -120,6 +126,14 @@ pub enum Event {
     Error(Error),
     // Private sessions (PROTOCOL.md §4).
     Private(PrivateEvent),
+    // JSON front-end (§6).
+    /// A guest session started under this name (the guest's welcome).
+    GuestWelcome(Arc<str>),
+    /// `<list>`: online users in login order with the address each connected from.
+    UserAddrs(Vec<(Arc<str>, Option<SocketAddr>)>),
+    // Server console (§7).
+    /// The operator's `announce`.
+    ServerAnnouncement(Arc<str>),
 }
 
 /// What private sessions tell a user (PROTOCOL.md §4); each names the other user.

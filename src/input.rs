@@ -92,4 +92,11 @@ pub enum Input<'a> {
     P2pPort {
         port: Option<u16>,
     },
+    // JSON front-end (PROTOCOL.md §6, seed 002).
+    /// `<first>`: log in as a password-less guest called `name` (no account is created).
+    Guest {
+        name: &'a str,
+    },
+    /// `<list>`: every visible online user with the address it connected from.
+    ListAddrs,
 }

@@ -18,7 +18,10 @@
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
-//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts.
+//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts;
+//!   `codec::json` maps them to core inputs (`--json-port`, guests).
+//! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
+//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -32,6 +35,7 @@ pub mod codec;
 pub mod command;
 pub mod config;
 pub mod connection;
+pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
@@ -39,6 +43,7 @@ pub mod json;
 pub mod record;
 pub mod server;
 pub mod session;
+pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;

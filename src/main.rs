@@ -95,10 +95,27 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         close_timeout: config.close_timeout,
         drain_timeout: Duration::from_secs(2),
     };
-    let listeners = vec![Listener {
+    let mut listeners = vec![Listener {
         socket: listener,
         kind: CodecKind::Line,
     }];
-    Server::new(listeners, chat, store, limits)?.run()?;
+    if let Some(port) = config.json_port {
+        let addr = SocketAddr::new(config.bind, port);
+        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        // The second line: where the seed-002 JSON client connects.
+        print(&format!(
+            "chatserver json listening on {}\n",
+            socket.local_addr()?
+        ))?;
+        listeners.push(Listener {
+            socket,
+            kind: CodecKind::Json,
+        });
+    }
+    let mut server = Server::new(listeners, chat, store, limits)?;
+    // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
+    server.attach_operator(true)?;
+    server.run()?;
+    log::warn!("stopped");
     Ok(())
 }

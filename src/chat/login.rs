@@ -55,6 +55,8 @@ impl Chat {
             Input::Answer(user) => self.dialog_username(conn, user),
             Input::Login { user, password } => self.one_line_login(conn, user, password, now),
             Input::Register { user, password } => self.register(conn, user, password, now),
+            // JSON front-end (§6).
+            Input::Guest { name } => self.guest_login(conn, name, now),
             _ => self.refuse(conn, Error::InvalidCommand),
         }
     }

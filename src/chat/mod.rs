@@ -14,13 +14,17 @@
 
 mod accounts;
 mod blocks;
+mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
 mod login;
 mod mailboxes;
 mod messaging;
 mod online;
+mod operator;
 mod outbox;
-mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
+mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4). // Server console (PROTOCOL.md §7).
+
+pub use operator::{CoreStats, UserInfo};
 
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -64,6 +68,8 @@ pub enum Action {
 pub enum LoginStyle {
     /// The line protocol: the core prompts `Username: ` and runs the dialog.
     Dialog,
+    /// JSON front-end (§6): no prompt; the client names itself with `Input::Guest`.
+    Guest,
 }
 
 /// What a wheel hint is about.
@@ -131,6 +137,8 @@ pub struct Chat {
     private: private::Private,
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
+    /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
+    messages: u64,
 }
 
 impl Chat {
@@ -148,6 +156,7 @@ impl Chat {
             outbox: Outbox::default(),
             private: private::Private::new(seed),
             fired: Vec::new(),
+            messages: 0,
         }
     }
 
@@ -170,6 +179,7 @@ impl Chat {
         }
         match style {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
+            LoginStyle::Guest => {}
         }
     }
 
@@ -442,6 +452,7 @@ impl Chat {
                 s.last_active = now.mono;
             }
         }
+        self.count_message(&input);
         match input {
             Input::Message { to, text } => self.message(conn, &user, to, text, now),
             Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
@@ -474,7 +485,10 @@ impl Chat {
             Input::Private { to, text } => self.private_message(conn, &user, to, text),
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
             Input::P2pPort { port } => self.p2p_port(conn, port),
-            Input::Answer(_)
+            // JSON front-end (§6).
+            Input::ListAddrs => self.list_addrs(conn, &user),
+            Input::Guest { .. }
+            | Input::Answer(_)
             | Input::Login { .. }
             | Input::Register { .. }
             | Input::Empty

@@ -34,6 +34,9 @@ pub const LOGIN_TIMEOUT: &str = "Error. Login timed out\n";
 pub const STORAGE: &str = "Error. Storage unavailable, try again later\n";
 pub const SHUTDOWN: &str = "Server shutting down\n";
 pub const INVALID_PORT: &str = "Error. Invalid port\n";
+// Server console (§7).
+pub const KICKED: &str = "You have been kicked by the server\n";
+pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -76,6 +79,28 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Notice(n) => notice(n, out),
         Event::Error(e) => error(e, out),
         Event::Private(p) => private(p, out),
+        // JSON front-end (§6): a guest on the line wire would see the usual welcome.
+        Event::GuestWelcome(_) => put(out, &[WELCOME]),
+        Event::UserAddrs(users) => {
+            for (name, addr) in users {
+                match addr {
+                    Some(a) => put(
+                        out,
+                        &[
+                            name,
+                            " ",
+                            &a.ip().to_string(),
+                            " ",
+                            &a.port().to_string(),
+                            "\n",
+                        ],
+                    ),
+                    None => put(out, &[name, "\n"]),
+                }
+            }
+        }
+        // Server console (§7).
+        Event::ServerAnnouncement(text) => put(out, &[SERVER_ANNOUNCEMENT, text, "\n"]),
     }
 }
 
@@ -136,6 +161,7 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::Inactive => put(out, &[INACTIVE]),
         Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
+        Notice::Kicked => put(out, &[KICKED]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -182,6 +208,8 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::NoPeerAddress(user) => {
             put(out, &["Error. ", user, " has no peer-to-peer address\n"])
         }
+        // JSON front-end (§6).
+        Error::NameTaken(user) => put(out, &["Error. The name ", user, " is taken\n"]),
     }
 }
 
@@ -408,6 +436,18 @@ mod tests {
             (
                 Event::Error(Error::NoPeerAddress(a("hans"))),
                 "Error. hans has no peer-to-peer address\n",
+            ),
+            // JSON front-end (§6) and console (§7) events on the line wire.
+            (Event::GuestWelcome(a("ann")), "Welcome to the greatest messaging application ever!\n"),
+            (
+                Event::UserAddrs(vec![(a("ann"), "127.0.0.1:4000".parse().ok()), (a("bo"), None)]),
+                "ann 127.0.0.1 4000\nbo\n",
+            ),
+            (Event::Error(Error::NameTaken(a("ann"))), "Error. The name ann is taken\n"),
+            (Event::Notice(Notice::Kicked), "You have been kicked by the server\n"),
+            (
+                Event::ServerAnnouncement(a("maintenance at 5")),
+                "Announcement from server: maintenance at 5\n",
             ),
         ];
         for (event, want) in cases {

@@ -3,6 +3,7 @@
 //! [`Event`]s into bytes. The core never sees a wire; a new front-end is a new variant here and
 //! a listener kind in the server, nothing else.
 
+pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
 pub mod line_text;
 
@@ -13,10 +14,12 @@ use crate::input::{Expect, Input};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodecKind {
     Line = 0,
+    /// The seed-002 client's JSON objects (`--json-port`).
+    Json = 1,
 }
 
 /// How many [`CodecKind`]s there are.
-pub const CODEC_KINDS: usize = 1;
+pub const CODEC_KINDS: usize = 2;
 
 /// Where decoded inputs go: the core behind one connection.
 pub trait Sink {
@@ -34,24 +37,29 @@ pub enum Boundary {
     None,
     /// Its own write: nothing before or after it in the same `write()`.
     Alone,
+    /// Only its last this many bytes leave in a write of their own (a notice, then `<quit>`).
+    Tail(usize),
 }
 
 /// One connection's codec.
 #[derive(Debug)]
 pub enum Codec {
     Line(line::LineCodec),
+    Json(json::JsonFront),
 }
 
 impl Codec {
     pub fn new(kind: CodecKind) -> Codec {
         match kind {
             CodecKind::Line => Codec::Line(line::LineCodec::default()),
+            CodecKind::Json => Codec::Json(json::JsonFront::default()),
         }
     }
 
     pub fn kind(&self) -> CodecKind {
         match self {
             Codec::Line(_) => CodecKind::Line,
+            Codec::Json(_) => CodecKind::Json,
         }
     }
 
@@ -60,6 +68,7 @@ impl Codec {
     pub fn greeting(&self) -> &'static [u8] {
         match self {
             Codec::Line(_) => b"",
+            Codec::Json(_) => crate::json::wire::GREETING.as_bytes(),
         }
     }
 
@@ -67,6 +76,7 @@ impl Codec {
     pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
         match self {
             Codec::Line(c) => c.decode(data, max, sink),
+            Codec::Json(c) => c.decode(data, max, sink),
         }
     }
 
@@ -74,6 +84,7 @@ impl Codec {
     pub fn finish(&mut self, max: usize, sink: &mut impl Sink) {
         match self {
             Codec::Line(c) => c.finish(max, sink),
+            Codec::Json(c) => c.finish(),
         }
     }
 
@@ -84,14 +95,16 @@ impl Codec {
                 line_text::render(event, out);
                 Boundary::None
             }
+            Codec::Json(_) => json::render(event, out),
         }
     }
 
     /// Whether `event` renders the same for every connection of this kind (fan-out may then
     /// share one rendering).
-    pub fn shareable(&self, _event: &Event) -> bool {
+    pub fn shareable(&self, event: &Event) -> bool {
         match self {
             Codec::Line(_) => true,
+            Codec::Json(_) => json::shareable(event),
         }
     }
 }
