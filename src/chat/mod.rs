@@ -501,4 +501,6 @@ impl Chat {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_private;
+mod tests_guests;
+#[cfg(test)]
+mod tests_private; // JSON guests (§6) and the console (§7).
