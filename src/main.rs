@@ -86,8 +86,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         chat.credentials().len()
     );
     // Tests and scripts read the real port (PORT may be 0) from this first line.
-    // If it cannot be written nobody learns the port: exit rather than serve unseen.
-    print(&format!("chatserver listening on {local}\n"))?;
+    let mut ready = format!("chatserver listening on {local}\n");
     let limits = Limits {
         max_line: config.max_line,
         max_output: config.max_output,
@@ -103,10 +102,10 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         // The second line: where the seed-002 JSON client connects.
-        print(&format!(
+        ready.push_str(&format!(
             "chatserver json listening on {}\n",
             socket.local_addr()?
-        ))?;
+        ));
         listeners.push(Listener {
             socket,
             kind: CodecKind::Json,
@@ -115,6 +114,10 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let mut server = Server::new(listeners, chat, store, limits)?;
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
+    // Printed once the server is complete (its descriptors all open), so whoever reads it can
+    // count on a ready server. If it cannot be written nobody learns the port: exit rather
+    // than serve unseen.
+    print(&ready)?;
     server.run()?;
     log::warn!("stopped");
     Ok(())
