@@ -7,7 +7,7 @@ use crate::chat::{CoreStats, UserInfo};
 use crate::codec::line::{Frame, LineFramer};
 use mio::unix::pipe::Receiver;
 use mio::{Interest, Registry, Token};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::time::Duration;
 
@@ -115,6 +115,40 @@ pub fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)
+}
+
+/// Write `text` to stdout, waiting out `WouldBlock` for up to a second. In a terminal, stdin
+/// and stdout are usually one open file description, so making stdin non-blocking for the
+/// poll makes stdout non-blocking too; a slow terminal must not cost the operator a reply.
+pub fn write_stdout(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut rest = text.as_bytes();
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while !rest.is_empty() {
+        match out.write(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    loop {
+        match out.flush() {
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Stdin as a non-blocking source in the loop's poll.

@@ -7,7 +7,6 @@ use chatserver::config::{usage, Cli, Config};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,11 +49,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Write `text` to stdout. `print!` panics when stdout is closed or full; this reports it.
+/// (Through the console's writer: once the console is attached, stdout may be non-blocking.)
 fn print(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("stdout: {e}"))
+    chatserver::console::write_stdout(text).map_err(|e| format!("stdout: {e}"))
 }
 
 /// A one-shot mode's output, then its exit status.

@@ -7,7 +7,7 @@ use super::{Server, Tok};
 use crate::console::{self, ConsoleCommand, LoopStats, Stdin};
 use crate::signals::{Signal, Signals};
 use crate::time::Now;
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -35,8 +35,7 @@ impl Operator {
 
 /// A reply for the operator. stdout going away must not stop the server.
 fn reply(text: &str) {
-    let mut out = io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    if let Err(e) = console::write_stdout(text) {
         log::warn!("console reply lost: stdout: {e}");
     }
 }
