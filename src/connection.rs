@@ -45,6 +45,12 @@ pub struct Connection {
     pub notify_flushed: bool,
     /// An event said the peer shut down its side: read until EOF.
     pub peer_closed: bool,
+    // Reliability (issue 8): delivery recorded only for bytes the kernel accepted.
+    /// Bytes the kernel has accepted over the connection's life.
+    written_total: u64,
+    /// Output offsets (in `written_total` terms) with the core's marker to report once the
+    /// kernel has accepted everything before them, oldest first.
+    marks: std::collections::VecDeque<(u64, u64)>,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -64,6 +70,8 @@ impl Connection {
             dirty: false,
             notify_flushed: false,
             peer_closed: false,
+            written_total: 0,
+            marks: std::collections::VecDeque::new(),
         }
     }
 
@@ -123,6 +131,23 @@ impl Connection {
         self.reserve(spare);
         self.out.extend_from_slice(bytes);
         Ok(())
+    }
+
+    /// Remember `marker` for the end of what is queued now; see [`Connection::take_written`].
+    pub fn mark(&mut self, marker: u64) {
+        self.marks
+            .push_back((self.written_total + self.pending() as u64, marker));
+    }
+
+    /// The markers whose bytes the kernel has now accepted, oldest first.
+    pub fn take_written(&mut self, mut each: impl FnMut(u64)) {
+        while let Some(&(at, marker)) = self.marks.front() {
+            if at > self.written_total {
+                break;
+            }
+            self.marks.pop_front();
+            each(marker);
+        }
     }
 
     /// Queue raw bytes (a codec's greeting).
@@ -185,6 +210,7 @@ impl Connection {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.written += n;
+                    self.written_total += n as u64;
                     if self.written == end && !self.cuts.is_empty() {
                         self.cuts.remove(0);
                     }

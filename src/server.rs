@@ -132,6 +132,8 @@ pub struct Server {
     unread: Vec<ConnId>,
     /// Connections whose output was all written while the core waited for that.
     flushed: Vec<ConnId>,
+    /// Markers of `Action::WhenWritten` whose bytes the kernel accepted (issue 8).
+    written: Vec<(ConnId, u64)>,
     spare: Vec<Vec<u8>>,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
@@ -274,6 +276,7 @@ impl Server {
             dead: Vec::new(),
             unread: Vec::new(),
             flushed: Vec::new(),
+            written: Vec::new(),
             spare: Vec::new(),
             closing: TimerWheel::new(Instant::now()),
             expired: Vec::new(),
@@ -537,10 +540,13 @@ impl Server {
             for id in std::mem::take(&mut self.flushed) {
                 self.chat.handle_flushed(id, now);
             }
+            for (id, marker) in std::mem::take(&mut self.written) {
+                self.chat.handle_written(id, marker, now);
+            }
             self.commit(now);
             self.apply_actions(now);
             self.flush_dirty();
-            if self.dead.is_empty() && self.flushed.is_empty() {
+            if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
                 break;
             }
         }
@@ -625,6 +631,12 @@ impl Server {
                         push_dirty(c, q.dirty);
                     }
                 }
+                Action::WhenWritten(id, marker) => {
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.mark(marker);
+                        push_dirty(c, q.dirty);
+                    }
+                }
                 Action::NotifyWhenFlushed(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         c.notify_flushed = true;
@@ -645,6 +657,8 @@ impl Server {
             let before = c.pending();
             let result = c.flush();
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
+            let written = &mut self.written;
+            c.take_written(|marker| written.push((id, marker)));
             match result {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {

@@ -206,7 +206,6 @@ impl Chat {
 
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
     fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
-        let mark = self.outbox.mark();
         let replaced = self.online.get(user);
         if let Some(old) = replaced {
             self.replace_session(old, user);
@@ -223,21 +222,9 @@ impl Chat {
         self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
         log::info!("{conn:?} {user} logged in");
         self.outbox.send(conn, Event::Welcome);
-        let first_message = self.outbox.since(mark).len();
         self.deliver_offline(conn, &user);
-        let delivered = self.outbox.since(mark)[first_message..]
-            .iter()
-            .take_while(|a| matches!(a, Action::Send(..)))
-            .count();
         if replaced.is_none() {
             self.presence(&user, true);
-        }
-        if delivered > 0 {
-            // If the delivery cannot be recorded the messages stay queued: log in without them
-            // (everything else this login did, such as replacing an old session, still stands).
-            let mut fallback: Vec<Action> = self.outbox.since(mark).to_vec();
-            fallback.drain(first_message..first_message + delivered);
-            self.outbox.set_fallback(fallback);
         }
     }
 
@@ -245,6 +232,7 @@ impl Chat {
     pub(super) fn abort_login(&mut self, conn: ConnId, now: Now) {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
+            self.mailboxes.requeue(&user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -255,11 +243,13 @@ impl Chat {
         }
     }
 
-    /// Hand out the oldest queued messages of `user`, up to the delivery budget (at least one).
-    /// If more remain, ask to be told when the connection has written them.
+    /// Hand out the oldest queued messages of `user`, up to the delivery budget (at least one),
+    /// and ask to hear when the kernel has accepted them: only then are they recorded as
+    /// delivered (PROTOCOL.md §3, at-least-once). If more remain, ask to be told when the
+    /// connection has written them.
     fn deliver_offline(&mut self, conn: ConnId, user: &str) {
         let budget = self.settings.delivery_budget;
-        let Some((batch, more, record, undo)) = self.mailboxes.take(user, budget) else {
+        let Some((batch, more, marker)) = self.mailboxes.take(user, conn, budget) else {
             return;
         };
         for q in batch {
@@ -270,29 +260,36 @@ impl Chat {
             };
             self.outbox.send(conn, event);
         }
+        self.outbox.actions.push(Action::WhenWritten(conn, marker));
         if more {
             self.outbox.actions.push(Action::NotifyWhenFlushed(conn));
         }
-        self.outbox.record(record, Undo::Mailboxes(undo));
-        self.outbox.undo_also(Undo::RetryDelivery(conn));
     }
 
-    /// One more budget of the backlog for whoever is logged in on `conn`. If it cannot be
-    /// recorded, nothing is sent and a retry is scheduled.
+    /// One more budget of the backlog for whoever is logged in on `conn`.
     pub(super) fn delivery_step(&mut self, conn: ConnId, _now: Now) {
         let Some(user) = self.user_of(conn) else {
             return;
         };
-        let mark = self.outbox.mark();
         self.deliver_offline(conn, &user);
-        self.outbox.set_fallback(Vec::new());
-        self.outbox.seal(mark, conn);
+    }
+
+    /// The kernel accepted `conn`'s output up to `marker`: record those messages delivered (in
+    /// the next group commit; if that fails they are merely delivered again after a restart).
+    pub(super) fn delivery_written(&mut self, conn: ConnId, marker: u64) {
+        let Some(user) = self.user_of(conn) else {
+            return;
+        };
+        if let Some(record) = self.mailboxes.written(&user, conn, marker) {
+            self.outbox.records.push(record);
+        }
     }
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
     fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{old:?} {user} replaced by a new login");
         self.end_private(user);
+        self.mailboxes.requeue(user);
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -321,6 +318,7 @@ impl Chat {
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
             self.end_private(user);
+            self.mailboxes.requeue(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

@@ -1,7 +1,12 @@
 //! Offline mailboxes (PROTOCOL.md §3): messages queued for users who were offline, handed out
 //! in order after their next welcome, a budget at a time. Durable as `offline`/`delivered`.
+//!
+//! A batch handed out stays "in flight" until the loop reports that the kernel accepted its last
+//! byte (`written`); only then is its `delivered` record written. A batch still in flight when
+//! its session ends goes back to the front of the queue (at-least-once delivery).
 
 use crate::record::Record;
+use crate::session::ConnId;
 use std::collections::{HashMap, VecDeque};
 
 /// A message waiting for its offline recipient.
@@ -17,13 +22,23 @@ pub struct Queued {
 pub enum Undo {
     /// Drop the newest queued message of this user.
     PopNewest(String),
-    /// Put messages handed out back at the front of the queue.
-    Requeue(String, Vec<Queued>),
+}
+
+/// The batches handed out to one user's connection and not yet written, oldest first, each
+/// with the marker the loop reports back.
+#[derive(Debug)]
+struct InFlight {
+    conn: ConnId,
+    batches: VecDeque<(u64, Vec<Queued>)>,
 }
 
 #[derive(Debug, Default)]
 pub struct Mailboxes {
     queues: HashMap<String, VecDeque<Queued>>,
+    /// At most one connection per user (the one it is logged in on) has batches in flight;
+    /// they come before `queues` in the durable order.
+    inflight: HashMap<String, InFlight>,
+    next_marker: u64,
 }
 
 impl Mailboxes {
@@ -43,9 +58,24 @@ impl Mailboxes {
         (record, Undo::PopNewest(to.to_string()))
     }
 
-    /// Take the oldest messages of `user` up to `budget` bytes (at least one). Returns them,
-    /// whether more remain, and the record of their delivery.
-    pub fn take(&mut self, user: &str, budget: usize) -> Option<(Vec<Queued>, bool, Record, Undo)> {
+    /// Messages handed out to `user` and not yet written, plus those queued.
+    pub fn held(&self, user: &str) -> usize {
+        let flying = self
+            .inflight
+            .get(user)
+            .map_or(0, |f| f.batches.iter().map(|(_, b)| b.len()).sum());
+        self.len(user) + flying
+    }
+
+    /// Take the oldest messages of `user` up to `budget` bytes (at least one) for `conn`. They
+    /// stay in flight until [`Mailboxes::written`]. Returns them, whether more remain, and the
+    /// marker to report once they are written.
+    pub fn take(
+        &mut self,
+        user: &str,
+        conn: ConnId,
+        budget: usize,
+    ) -> Option<(Vec<Queued>, bool, u64)> {
         let queue = self.queues.get_mut(user)?;
         let mut bytes = 0;
         let mut batch = Vec::new();
@@ -64,12 +94,51 @@ impl Mailboxes {
         if batch.is_empty() {
             return None;
         }
-        let record = Record::Delivered {
+        if self.inflight.get(user).is_some_and(|f| f.conn != conn) {
+            self.requeue(user);
+        }
+        self.next_marker += 1;
+        let marker = self.next_marker;
+        self.inflight
+            .entry(user.to_string())
+            .or_insert_with(|| InFlight {
+                conn,
+                batches: VecDeque::new(),
+            })
+            .batches
+            .push_back((marker, batch.clone()));
+        Some((batch, more, marker))
+    }
+
+    /// The kernel accepted every byte of `conn`'s batches up to `marker`: they are delivered.
+    /// Returns the record saying so (none if they were requeued meanwhile).
+    pub fn written(&mut self, user: &str, conn: ConnId, marker: u64) -> Option<Record> {
+        let f = self.inflight.get_mut(user).filter(|f| f.conn == conn)?;
+        let mut count = 0;
+        while let Some((_, b)) = f.batches.front().filter(|(m, _)| *m <= marker) {
+            count += b.len();
+            f.batches.pop_front();
+        }
+        if f.batches.is_empty() {
+            self.inflight.remove(user);
+        }
+        (count > 0).then(|| Record::Delivered {
             to: user.to_string(),
-            count: batch.len() as u32,
+            count: count as u32,
+        })
+    }
+
+    /// `user`'s session ended with batches unwritten: back to the front of the queue.
+    pub fn requeue(&mut self, user: &str) {
+        let Some(f) = self.inflight.remove(user) else {
+            return;
         };
-        let undo = Undo::Requeue(user.to_string(), batch.clone());
-        Some((batch, more, record, undo))
+        let q = self.queues.entry(user.to_string()).or_default();
+        for (_, batch) in f.batches.into_iter().rev() {
+            for m in batch.into_iter().rev() {
+                q.push_front(m);
+            }
+        }
     }
 
     pub fn undo(&mut self, undo: Undo) {
@@ -80,12 +149,6 @@ impl Mailboxes {
                     if q.is_empty() {
                         self.queues.remove(&user);
                     }
-                }
-            }
-            Undo::Requeue(user, msgs) => {
-                let q = self.queues.entry(user).or_default();
-                for m in msgs.into_iter().rev() {
-                    q.push_front(m);
                 }
             }
         }
@@ -104,11 +167,15 @@ impl Mailboxes {
         }
     }
 
+    /// Queued messages, those in flight first (their `delivered` record is still to come).
     pub fn snapshot(&self, out: &mut Vec<Record>) {
-        let mut names: Vec<&String> = self.queues.keys().collect();
+        let mut names: Vec<&String> = self.queues.keys().chain(self.inflight.keys()).collect();
         names.sort_unstable();
+        names.dedup();
         for to in names {
-            for q in &self.queues[to] {
+            let flying = self.inflight.get(to).into_iter();
+            let flying = flying.flat_map(|f| f.batches.iter().flat_map(|(_, b)| b.iter()));
+            for q in flying.chain(self.queues.get(to).into_iter().flatten()) {
                 out.push(Record::Offline {
                     to: to.clone(),
                     from: q.from.clone(),

@@ -35,7 +35,7 @@ impl Chat {
                 self.outbox.send(dest, event);
             }
             _ => {
-                if self.mailboxes.len(to) >= self.settings.max_offline {
+                if self.mailboxes.held(to) >= self.settings.max_offline {
                     return self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
                 }
                 let q = Queued {

@@ -61,6 +61,10 @@ pub enum Action {
     /// Call [`Chat::handle_flushed`] once this connection's output is all written: the core
     /// has more queued offline messages for it and hands them out a buffer-full at a time.
     NotifyWhenFlushed(ConnId),
+    // Reliability: offline messages are recorded delivered only once written (issue 8).
+    /// Call [`Chat::handle_written`] with this marker once the kernel has accepted every byte
+    /// queued for this connection so far.
+    WhenWritten(ConnId, u64),
 }
 
 /// How a front-end logs its sessions in.
@@ -255,6 +259,12 @@ impl Chat {
         self.delivery_step(conn, now);
     }
 
+    /// The kernel accepted `conn`'s output up to the point `Action::WhenWritten(conn, marker)`
+    /// was performed. May emit records: commit them as usual.
+    pub fn handle_written(&mut self, conn: ConnId, marker: u64, _now: Now) {
+        self.delivery_written(conn, marker);
+    }
+
     /// Fire every due hint; each is re-checked against the state it is about.
     pub fn handle_timeout(&mut self, now: Now) {
         let mut fired = std::mem::take(&mut self.fired);
@@ -361,9 +371,6 @@ impl Chat {
             Undo::Mailboxes(u) => self.mailboxes.undo(u),
             Undo::History(u) => self.history.undo(u),
             Undo::AbortLogin(conn) => self.abort_login(conn, now),
-            Undo::RetryDelivery(conn) => {
-                self.arm(conn, TimerKind::Deliver, now.mono + Duration::from_secs(1));
-            }
         }
     }
 
@@ -504,3 +511,5 @@ mod tests;
 mod tests_guests;
 #[cfg(test)]
 mod tests_private; // JSON guests (§6) and the console (§7).
+#[cfg(test)]
+mod tests_reliability; // Issue 8: delivery recorded once written, bounds, degraded history.

@@ -18,8 +18,6 @@ pub enum Undo {
     History(history::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
-    /// Try handing out the queue of this connection's user again a little later.
-    RetryDelivery(ConnId),
 }
 
 /// One command's changes that depend on a successful commit.
@@ -87,11 +85,6 @@ impl Outbox {
             records: self.records.len(),
             undo: self.undo.len(),
         }
-    }
-
-    /// Actions produced since `mark`.
-    pub fn since(&self, mark: Mark) -> &[Action] {
-        &self.actions[mark.actions..]
     }
 
     /// What the current command sends instead of its actions if the commit fails. The first

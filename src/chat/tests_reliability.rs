@@ -1,0 +1,145 @@
+//! Reliability (issue 8) in the core: an offline message is recorded delivered only once the
+//! kernel accepted its bytes; until then it survives the end of its session.
+
+use super::tests::{settings, Sim};
+use super::*;
+use crate::codec::line_text as text;
+
+fn delivered(s: &Sim) -> u32 {
+    s.committed
+        .iter()
+        .map(|r| match r {
+            Record::Delivered { count, .. } => *count,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn queue_two_for_luke(s: &mut Sim) {
+    s.login(1, "yoda", "wise", 0);
+    s.line(1, "message luke one", 0);
+    s.line(1, "message luke two", 0);
+}
+
+#[test]
+fn offline_messages_are_recorded_delivered_only_once_written() {
+    let mut s = Sim::new();
+    s.write_through = false;
+    queue_two_for_luke(&mut s);
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    assert_eq!(
+        s.take(2),
+        format!("Username: {}yoda: one\nyoda: two\n", text::WELCOME)
+    );
+    assert_eq!(delivered(&s), 0, "queued for the socket is not delivered");
+    assert_eq!(s.written.len(), 1);
+    let (id, marker) = s.written[0];
+    s.chat.handle_written(id, marker, s.at(1));
+    s.settle();
+    assert_eq!(delivered(&s), 2);
+}
+
+#[test]
+fn unwritten_messages_are_handed_out_again_after_the_session_ends() {
+    let mut s = Sim::new();
+    s.write_through = false;
+    queue_two_for_luke(&mut s);
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    assert!(s.take(2).ends_with("yoda: one\nyoda: two\n"));
+    // The snapshot still holds them: a compaction now must not lose them.
+    let offline = |s: &Sim| {
+        s.chat
+            .snapshot()
+            .iter()
+            .filter(|r| matches!(r, Record::Offline { .. }))
+            .count()
+    };
+    assert_eq!(offline(&s), 2);
+    s.disconnect(2, 2);
+    // A marker of the closed connection arriving late changes nothing.
+    let (id, marker) = s.written[0];
+    s.chat.handle_written(id, marker, s.at(2));
+    s.settle();
+    assert_eq!(delivered(&s), 0);
+    s.write_through = true;
+    s.login(3, "luke", "jedi", 3);
+    s.line(3, "whoelse", 3);
+    assert_eq!(s.take(3), "yoda\n");
+    assert_eq!(delivered(&s), 2);
+    assert_eq!(offline(&s), 0);
+}
+
+#[test]
+fn logging_out_and_in_again_before_the_write_gets_everything_in_order() {
+    let mut s = Sim::new();
+    s.write_through = false;
+    queue_two_for_luke(&mut s);
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    s.take(2);
+    s.line(2, "logout", 2);
+    s.line(1, "message luke three", 2);
+    s.line(2, "login luke jedi", 3);
+    assert_eq!(
+        s.take(2),
+        format!(
+            "You have logged out\nUsername: {}yoda: one\nyoda: two\nyoda: three\n",
+            text::WELCOME
+        )
+    );
+}
+
+#[test]
+fn a_failed_delivery_record_still_delivers_and_replays_at_least_once() {
+    let mut s = Sim::new();
+    queue_two_for_luke(&mut s);
+    s.store_ok = false;
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    assert!(s.take(2).ends_with("yoda: one\nyoda: two\n"));
+    let mut fresh = Sim::new();
+    for r in s.committed.clone() {
+        fresh.chat.replay(r);
+    }
+    fresh.login(3, "luke", "jedi", 2);
+    fresh.line(3, "whoelse", 2);
+    assert_eq!(fresh.take(3), "", "delivered again after a restart");
+}
+
+#[test]
+fn a_replaced_session_hands_its_unwritten_backlog_to_the_new_one() {
+    let mut s = Sim::with(Settings {
+        replace_duplicate: true,
+        delivery_budget: 12,
+        ..settings()
+    });
+    s.write_through = false;
+    s.login(2, "hans", "falcon*solo", 0);
+    s.line(2, "message luke m-0", 0);
+    s.line(2, "message luke m-1", 0);
+    s.connect(3, 0);
+    s.line(3, "login luke jedi", 0);
+    assert!(s.take(3).ends_with("hans: m-0\n"), "one budget handed out");
+    s.connect(4, 1);
+    s.line(4, "login luke jedi", 1);
+    assert_eq!(
+        s.take(3),
+        "You have been logged out: luke logged in from another connection\n"
+    );
+    assert!(s.closed.contains(&(3, "after flush")));
+    assert_eq!(
+        s.take(4),
+        format!("Username: {}hans: m-0\n", text::WELCOME),
+        "m-0 was never written on the old connection"
+    );
+    s.write_through = true;
+    for (id, marker) in std::mem::take(&mut s.written) {
+        s.chat.handle_written(id, marker, s.at(1));
+    }
+    s.settle();
+    s.flushed(2);
+    assert_eq!(s.take(4), "hans: m-1\n");
+    assert_eq!(delivered(&s), 2);
+}

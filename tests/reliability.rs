@@ -1,0 +1,105 @@
+//! Reliability under faults (issue 8), end to end against the real binary.
+
+mod common;
+
+use common::{Server, WELCOME};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// The index in `yoda: NNNN-xxx…` lines.
+fn index_of(line: &str) -> usize {
+    let body = line
+        .strip_prefix("yoda: ")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    body[..4].parse().unwrap_or_else(|_| panic!("{line:?}"))
+}
+
+fn text_for(i: usize) -> String {
+    format!("{i:04}-{}", "x".repeat(4000))
+}
+
+/// Everything the (killed) server's kernel had accepted, up to the end of the stream.
+fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let mut all = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return all,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return all,
+        }
+    }
+}
+
+/// 1000 × 4 KB queued for luke; luke logs in with a small receive buffer and does not read;
+/// `kill -9`. A message is recorded delivered only once the kernel took all of it, so what the
+/// old socket carried plus what the next login hands out is every message, in order (the tail
+/// of the first part may come again).
+#[test]
+fn offline_messages_survive_kill_9_while_the_recipient_reads_slowly() {
+    const N: usize = 1000;
+    let mut server = Server::start(&["--max-output", "4194304"]);
+    let mut yoda = server.login("yoda", "wise");
+    for i in 0..N {
+        yoda.send(&format!("message luke {}", text_for(i)));
+    }
+    yoda.send("message yoda sync");
+    yoda.expect("Error. Cannot message self\n");
+
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    socket.connect(&server.addr().into()).expect("connect");
+    let mut old: TcpStream = socket.into();
+    old.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    // The dialog read byte-exactly, so nothing after the welcome is consumed.
+    for (want, answer) in [("Username: ", "luke\n"), ("Password: ", "jedi\n")] {
+        let mut got = vec![0; want.len()];
+        old.read_exact(&mut got).expect("prompt");
+        assert_eq!(got, want.as_bytes());
+        old.write_all(answer.as_bytes()).expect("answer");
+    }
+    let mut got = vec![0; WELCOME.len()];
+    old.read_exact(&mut got).expect("welcome");
+    assert_eq!(got, WELCOME.as_bytes());
+    std::thread::sleep(Duration::from_secs(1));
+    server.kill();
+    let first = read_to_end(&mut old);
+    let first = String::from_utf8_lossy(&first);
+    // Complete lines only: the last one may be cut.
+    let got: Vec<usize> = first
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(|l| index_of(l.trim_end_matches('\n')))
+        .collect();
+    assert_eq!(got, (0..got.len()).collect::<Vec<_>>(), "in order");
+    assert!(
+        got.len() < N,
+        "the slow reader did not get everything before the kill"
+    );
+
+    server.restart();
+    let mut luke = server.login("luke", "jedi");
+    let line = luke.expect_line();
+    let start = index_of(&line);
+    assert!(
+        start <= got.len(),
+        "messages {}..{start} were lost (the first connection got {})",
+        got.len(),
+        got.len()
+    );
+    let mut next = start + 1;
+    while next < N {
+        let line = luke.expect_line();
+        assert_eq!(index_of(&line), next, "in order");
+        assert_eq!(line, format!("yoda: {}", text_for(next)));
+        next += 1;
+    }
+    luke.expect_silence(200);
+}
