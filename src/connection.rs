@@ -51,6 +51,11 @@ pub struct Connection {
     /// Output offsets (in `written_total` terms) with the core's marker to report once the
     /// kernel has accepted everything before them, oldest first.
     marks: std::collections::VecDeque<(u64, u64)>,
+    /// Bytes read but not yet decoded: the input budget ran out inside them.
+    held: Vec<u8>,
+    /// Not read while its output is above the soft limit (backpressure); the loop re-drives
+    /// the read once the output drains.
+    pub read_paused: bool,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -72,6 +77,8 @@ impl Connection {
             peer_closed: false,
             written_total: 0,
             marks: std::collections::VecDeque::new(),
+            held: Vec::new(),
+            read_paused: false,
         }
     }
 
@@ -170,20 +177,39 @@ impl Connection {
         }
     }
 
-    /// Read until WouldBlock, EOF or `budget` bytes, passing each chunk to `on_data`.
+    /// Read until WouldBlock, EOF, `budget` bytes or `lines` input lines, passing each chunk to
+    /// `on_data`. What is read past the line budget is held and decoded first next time, so a
+    /// pipelining peer costs at most `lines` commands of work per pass, however cheap they are.
     pub fn read(
         &mut self,
         scratch: &mut [u8],
         mut budget: usize,
+        mut lines: usize,
         mut on_data: impl FnMut(&mut Codec, &[u8]),
     ) -> io::Result<ReadStatus> {
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            let rest = feed_lines(&held, &mut lines, |d| on_data(&mut self.codec, d));
+            if !rest.is_empty() {
+                self.held = rest.to_vec();
+                return Ok(ReadStatus::Budget);
+            }
+            if lines == 0 {
+                return Ok(ReadStatus::Budget);
+            }
+        }
         loop {
             match self.stream.read(scratch) {
                 Ok(0) => return Ok(ReadStatus::Eof),
                 Ok(n) => {
-                    on_data(&mut self.codec, &scratch[..n]);
+                    let data = &scratch[..n];
+                    let rest = feed_lines(data, &mut lines, |d| on_data(&mut self.codec, d));
                     budget = budget.saturating_sub(n);
-                    if budget == 0 {
+                    if !rest.is_empty() {
+                        self.held.extend_from_slice(rest);
+                        return Ok(ReadStatus::Budget);
+                    }
+                    if budget == 0 || lines == 0 {
                         return Ok(ReadStatus::Budget);
                     }
                     if n < scratch.len() && !self.peer_closed {
@@ -225,5 +251,42 @@ impl Connection {
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))
+    }
+}
+
+/// Pass `data` to `feed` up to and including its `lines`-th newline, counting them off;
+/// returns the rest. (A wire without newlines is bounded by the byte budget alone.)
+fn feed_lines<'a>(data: &'a [u8], lines: &mut usize, mut feed: impl FnMut(&[u8])) -> &'a [u8] {
+    let mut end = data.len();
+    let mut seen = 0;
+    for (i, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+        seen += 1;
+        if seen == *lines {
+            end = i + 1;
+            break;
+        }
+    }
+    *lines -= seen.min(*lines);
+    feed(&data[..end]);
+    &data[end..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feed_lines;
+
+    #[test]
+    fn feed_lines_stops_after_the_budget_of_lines() {
+        let mut got = Vec::new();
+        let mut lines = 2;
+        let rest = feed_lines(b"a\nb\nc\nd", &mut lines, |d| got.extend_from_slice(d));
+        assert_eq!(
+            (got.as_slice(), rest, lines),
+            (&b"a\nb\n"[..], &b"c\nd"[..], 0)
+        );
+        let mut lines = 5;
+        got.clear();
+        let rest = feed_lines(b"c\nd", &mut lines, |d| got.extend_from_slice(d));
+        assert_eq!((got.as_slice(), rest, lines), (&b"c\nd"[..], &b""[..], 4));
     }
 }

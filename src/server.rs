@@ -28,6 +28,9 @@ const EMFILE: i32 = 24;
 const LAZY_SYNC: Duration = Duration::from_secs(1);
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
+/// Input lines (commands) decoded from one connection per iteration: the work, not the bytes,
+/// is what must be bounded (thousands of cheap pipelined commands would stall everyone).
+const INPUT_BUDGET: usize = 256;
 /// Emptied output buffers kept for reuse, so fan-out does not allocate per iteration.
 /// At most 128 x 16 KiB = 2 MiB is kept this way.
 const SPARE_BUFFERS: usize = 128;
@@ -471,6 +474,12 @@ impl Server {
         if conn.closing != Closing::Open {
             return;
         }
+        // Backpressure: a peer whose replies pile up is not read until they drain; only a
+        // peer that does not drain at all meets the output cap as a slow reader.
+        if conn.pending() > self.limits.max_output / 2 {
+            conn.read_paused = true;
+            return;
+        }
         let max = self.limits.max_line;
         let mut sink = CoreSink {
             chat: &mut self.chat,
@@ -478,10 +487,15 @@ impl Server {
             now,
         };
         let bytes_in = &mut self.operator.bytes_in;
-        let status = conn.read(&mut self.scratch, READ_BUDGET, |codec, data| {
-            *bytes_in += data.len() as u64;
-            codec.decode(data, max, &mut sink)
-        });
+        let status = conn.read(
+            &mut self.scratch,
+            READ_BUDGET,
+            INPUT_BUDGET,
+            |codec, data| {
+                *bytes_in += data.len() as u64;
+                codec.decode(data, max, &mut sink)
+            },
+        );
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
@@ -659,6 +673,11 @@ impl Server {
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
             let written = &mut self.written;
             c.take_written(|marker| written.push((id, marker)));
+            if c.read_paused && c.pending() <= self.limits.max_output / 2 {
+                // Edge-triggered: no new event will say the input is still waiting.
+                c.read_paused = false;
+                self.unread.push(id);
+            }
             match result {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Server, WELCOME};
+use common::{Client, Server, WELCOME};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -102,4 +102,97 @@ fn offline_messages_survive_kill_9_while_the_recipient_reads_slowly() {
         next += 1;
     }
     luke.expect_silence(200);
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// Log in `n` fresh accounts `u0..` by registration (their output is never read).
+fn crowd(server: &Server, n: usize) -> Vec<Client> {
+    (0..n)
+        .map(|i| {
+            let mut c = server.connect();
+            c.expect("Username: ");
+            c.send(&format!("register u{i} pw"));
+            c.expect(WELCOME);
+            c
+        })
+        .collect()
+}
+
+/// Pipelining commands with large replies, read as fast as possible, is not a slow reader:
+/// the server stops reading the connection while its replies pile up, instead of queueing
+/// them past the output cap.
+#[test]
+fn pipelined_commands_with_large_replies_are_not_punished() {
+    const USERS: usize = 200;
+    const COMMANDS: usize = 10_000;
+    let server = Server::start(&["--no-presence"]);
+    let _crowd = crowd(&server, USERS);
+    let mut hans = server.login("hans", "falcon*solo");
+    // Stopped while the commands arrive, the server finds a socket buffer full of them.
+    let pid = server.pid().expect("pid");
+    signal(pid, "-STOP");
+    let mut writer = hans.stream().try_clone().expect("clone");
+    let sender = std::thread::spawn(move || {
+        let all = "whoelse\n".repeat(COMMANDS);
+        writer.write_all(all.as_bytes())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    signal(pid, "-CONT");
+    // A steady reader, a little slower than the server writes: it drains, so it is no slow
+    // reader, but it cannot take a whole iteration's replies at once.
+    let mut reader = hans.stream().try_clone().expect("clone");
+    let (mut lines, mut buf) = (0, vec![0; 16 * 1024]);
+    while lines < COMMANDS * USERS {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("disconnected after {lines} lines"),
+            Ok(n) => lines += buf[..n].iter().filter(|&&b| b == b'\n').count(),
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    sender.join().expect("sender").expect("all commands sent");
+    hans.send("whoelse");
+    assert_eq!(hans.expect_line(), "u0");
+}
+
+/// Thousands of cheap pipelined commands are read a bounded number per iteration: another
+/// client's command is answered after at most a few hundred of them, not after all. The server
+/// is stopped while both arrive, so both are waiting when it goes on.
+#[test]
+fn a_flood_of_cheap_commands_does_not_stall_others() {
+    const FLOOD: usize = 20_000;
+    let server = Server::start(&["--no-presence"]);
+    let mut yoda = server.login("yoda", "wise");
+    let hans = server.login("hans", "falcon*solo");
+    let pid = server.pid().expect("pid");
+    signal(pid, "-STOP");
+    let mut writer = hans.stream().try_clone().expect("clone");
+    let sender = std::thread::spawn(move || {
+        let all = "broadcast x\n".repeat(FLOOD);
+        writer.write_all(all.as_bytes())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    yoda.send("whoelse");
+    std::thread::sleep(Duration::from_millis(100));
+    signal(pid, "-CONT");
+    let mut before = 0;
+    loop {
+        let line = yoda.expect_line();
+        if line == "hans" {
+            break;
+        }
+        assert_eq!(line, "hans: x");
+        before += 1;
+    }
+    assert!(before < 1000, "{before} flood commands were served first");
+    for _ in before..FLOOD {
+        assert_eq!(yoda.expect_line(), "hans: x");
+    }
+    sender.join().expect("sender").expect("flood sent");
 }

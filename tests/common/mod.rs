@@ -219,6 +219,11 @@ impl Client {
         }
     }
 
+    /// The socket (to clone a writer for another thread).
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
     /// Send one line (a `\n` is appended).
     pub fn send(&mut self, line: &str) {
         self.send_raw(format!("{line}\n").as_bytes());
