@@ -137,6 +137,8 @@ pub struct Store {
     compact_retry_at: u64,
     /// Lazy records (message history) live in their own files.
     history: History,
+    /// The last history append failed (issue 8): entries are being lost, chat is not.
+    history_degraded: bool,
     /// Holds the data directory's lock for the life of the store.
     _lock: File,
 }
@@ -201,6 +203,7 @@ impl Store {
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
             history,
+            history_degraded: false,
             journal,
             _lock: lock,
         };
@@ -237,7 +240,6 @@ impl Store {
         if accounts {
             self.credentials.append(&self.accounts_buf, true)?;
         }
-        let journal_before = self.journal.len;
         if !self.buf.is_empty() {
             if let Err(e) = self.journal.append(&self.buf, self.sync) {
                 if accounts {
@@ -246,15 +248,20 @@ impl Store {
                 return Err(e);
             }
         }
-        // History last: it is the only part that does not wait for the disk.
-        if let Err(e) = self.history.append(records.iter().filter(|r| r.is_lazy())) {
-            if !self.buf.is_empty() {
-                self.journal.rollback(journal_before);
+        // History last: it is the only part that does not wait for the disk. Reliability
+        // (issue 8): a failed history append never refuses the batch (live chat goes on); the
+        // history is marked degraded, logged once, and appends are tried again each batch.
+        match self.history.append(records.iter().filter(|r| r.is_lazy())) {
+            Ok(()) if self.history_degraded => {
+                self.history_degraded = false;
+                log::warn!("message history writable again");
             }
-            if accounts {
-                self.credentials.rollback(credentials_before);
+            Ok(()) => {}
+            Err(e) if !self.history_degraded => {
+                self.history_degraded = true;
+                log::error!("message history not written (degraded; chat goes on): {e}");
             }
-            return Err(e);
+            Err(_) => {}
         }
         if accounts {
             self.needs_newline = false;
