@@ -56,6 +56,19 @@ pub struct Config {
     pub close_timeout: Duration,
     /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
     pub json_port: Option<u16>,
+    // Reliability limits (issue 8).
+    pub max_accounts: usize,
+    /// New accounts per source address per minute (0: unlimited).
+    pub register_rate: u32,
+    /// Bytes of queued offline messages in all.
+    pub max_offline_bytes: usize,
+    /// Connections per source address.
+    pub max_per_ip: usize,
+    /// Bytes of queued output over all connections.
+    pub max_output_total: usize,
+    /// `--max-per-ip`/`--register-rate` apply to loopback addresses too: only when one of
+    /// them is given explicitly (local tools, tests and benchmarks connect from one address).
+    pub limit_loopback: bool,
 }
 
 impl Default for Config {
@@ -83,6 +96,12 @@ impl Default for Config {
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
             json_port: None,
+            max_accounts: 100_000,
+            register_rate: 10,
+            max_offline_bytes: 64 << 20,
+            max_per_ip: 64,
+            max_output_total: 256 << 20,
+            limit_loopback: false,
         }
     }
 }
@@ -201,6 +220,32 @@ fn options() -> getopts::Options {
         "also listen here for the seed-002 JSON client (guests)",
         "PORT",
     );
+    // Reliability limits (issue 8).
+    o.optopt("", "max-accounts", "most accounts (default 100000)", "N");
+    o.optopt(
+        "",
+        "register-rate",
+        "new accounts per source address per minute (default 10, 0: unlimited)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-offline-bytes",
+        "bytes of queued offline messages in all (default 67108864)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "max-per-ip",
+        "connections per source address (default 64)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-output-total",
+        "queued output over all connections; the largest queues are cut first (default 268435456)",
+        "BYTES",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -282,6 +327,16 @@ impl Cli {
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
         c.json_port = number(&m, "json-port")?;
+        // Reliability limits (issue 8).
+        c.max_accounts = number(&m, "max-accounts")?.unwrap_or(c.max_accounts);
+        c.register_rate = number(&m, "register-rate")?.unwrap_or(c.register_rate);
+        c.max_offline_bytes = number(&m, "max-offline-bytes")?.unwrap_or(c.max_offline_bytes);
+        c.max_per_ip = number(&m, "max-per-ip")?.unwrap_or(c.max_per_ip);
+        c.max_output_total = number(&m, "max-output-total")?.unwrap_or(c.max_output_total);
+        c.limit_loopback = m.opt_present("max-per-ip") || m.opt_present("register-rate");
+        if c.max_per_ip == 0 || c.max_output_total < c.max_output {
+            return Err("--max-per-ip must be >= 1, --max-output-total >= --max-output".into());
+        }
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
         }

@@ -74,6 +74,15 @@ pub enum Error {
     // JSON front-end (§6).
     /// A guest name that is an account or online already.
     NameTaken(Arc<str>),
+    // Reliability limits (issue 8).
+    /// `--max-accounts` reached: no new account.
+    TooManyAccounts,
+    /// `--register-rate` for this source address used up.
+    RegisterRate,
+    /// `--max-offline-bytes` reached: nothing more is queued for offline users.
+    StorageFull,
+    /// `--max-per-ip` connections from this address already.
+    TooManyFromAddress,
 }
 
 /// Why a session ends or changes against its will.

@@ -37,6 +37,10 @@ fn settings() -> Settings {
         presence: true,
         history: 20,
         plain_credentials: false,
+        max_accounts: 8,
+        register_rate: 5,
+        max_offline_bytes: 4096,
+        limit_loopback: true,
     }
 }
 

@@ -36,7 +36,7 @@ impl Chat {
     }
 
     /// An error, then `Username: ` again.
-    fn refuse(&mut self, conn: ConnId, error: Error) {
+    pub(super) fn refuse(&mut self, conn: ConnId, error: Error) {
         self.outbox.error(conn, error);
         self.prompt_username(conn);
     }
@@ -156,6 +156,9 @@ impl Chat {
         if self.accounts.exists(user) {
             // Someone else created it while this connection was choosing a password.
             return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        }
+        if !self.may_create_account(conn, now) {
+            return;
         }
         let (record, undo) = self
             .accounts

@@ -39,9 +39,20 @@ pub struct Mailboxes {
     /// they come before `queues` in the durable order.
     inflight: HashMap<String, InFlight>,
     next_marker: u64,
+    /// What all queued and in-flight messages cost against `--max-offline-bytes` (issue 8).
+    bytes: usize,
+}
+
+fn cost(q: &Queued) -> usize {
+    super::limits::offline_cost(&q.from, &q.text)
 }
 
 impl Mailboxes {
+    /// Bytes held for offline users in all.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn len(&self, user: &str) -> usize {
         self.queues.get(user).map_or(0, VecDeque::len)
     }
@@ -54,6 +65,7 @@ impl Mailboxes {
             at_ms: q.at_ms,
             text: q.text.clone(),
         };
+        self.bytes += cost(&q);
         self.queues.entry(to.to_string()).or_default().push_back(q);
         (record, Undo::PopNewest(to.to_string()))
     }
@@ -117,6 +129,7 @@ impl Mailboxes {
         let mut count = 0;
         while let Some((_, b)) = f.batches.front().filter(|(m, _)| *m <= marker) {
             count += b.len();
+            self.bytes -= b.iter().map(cost).sum::<usize>().min(self.bytes);
             f.batches.pop_front();
         }
         if f.batches.is_empty() {
@@ -145,7 +158,9 @@ impl Mailboxes {
         match undo {
             Undo::PopNewest(user) => {
                 if let Some(q) = self.queues.get_mut(&user) {
-                    q.pop_back();
+                    if let Some(m) = q.pop_back() {
+                        self.bytes -= cost(&m).min(self.bytes);
+                    }
                     if q.is_empty() {
                         self.queues.remove(&user);
                     }
@@ -155,12 +170,17 @@ impl Mailboxes {
     }
 
     pub fn replay_offline(&mut self, to: String, q: Queued) {
+        self.bytes += cost(&q);
         self.queues.entry(to).or_default().push_back(q);
     }
 
     pub fn replay_delivered(&mut self, to: &str, count: u32) {
         if let Some(q) = self.queues.get_mut(to) {
-            q.drain(..q.len().min(count as usize));
+            let gone: usize = q
+                .drain(..q.len().min(count as usize))
+                .map(|m| cost(&m))
+                .sum();
+            self.bytes -= gone.min(self.bytes);
             if q.is_empty() {
                 self.queues.remove(to);
             }

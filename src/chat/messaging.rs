@@ -38,6 +38,12 @@ impl Chat {
                 if self.mailboxes.held(to) >= self.settings.max_offline {
                     return self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
                 }
+                // Reliability limits (issue 8): all mailboxes together are bounded too.
+                let cost = super::limits::offline_cost(from, body);
+                if self.mailboxes.bytes() + cost > self.settings.max_offline_bytes {
+                    log::info!("offline storage full: message to {to} refused");
+                    return self.outbox.error(conn, Error::StorageFull);
+                }
                 let q = Queued {
                     from: from.to_string(),
                     at_ms: now.unix_ms(),

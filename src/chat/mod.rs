@@ -16,6 +16,7 @@ mod accounts;
 mod blocks;
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
+mod limits; // Reliability limits (issue 8).
 mod login;
 mod mailboxes;
 mod messaging;
@@ -105,6 +106,14 @@ pub struct Settings {
     pub max_offline: usize,
     pub history: usize,
     pub plain_credentials: bool,
+    // Reliability limits (issue 8).
+    pub max_accounts: usize,
+    /// New accounts per source address per minute (0: unlimited).
+    pub register_rate: u32,
+    /// Bytes of queued offline messages in all.
+    pub max_offline_bytes: usize,
+    /// The registration rate applies to loopback addresses too.
+    pub limit_loopback: bool,
 }
 
 impl From<&Config> for Settings {
@@ -121,6 +130,10 @@ impl From<&Config> for Settings {
             max_offline: c.max_offline,
             history: c.history,
             plain_credentials: c.plain_credentials,
+            max_accounts: c.max_accounts,
+            register_rate: c.register_rate,
+            max_offline_bytes: c.max_offline_bytes,
+            limit_loopback: c.limit_loopback,
         }
     }
 }
@@ -143,6 +156,8 @@ pub struct Chat {
     fired: Vec<TimerKey>,
     /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
     messages: u64,
+    /// Registrations per source address (issue 8).
+    register_rate: limits::RegisterRate,
 }
 
 impl Chat {
@@ -161,6 +176,7 @@ impl Chat {
             private: private::Private::new(seed),
             fired: Vec::new(),
             messages: 0,
+            register_rate: limits::RegisterRate::default(),
         }
     }
 

@@ -23,6 +23,10 @@ pub(super) fn settings() -> Settings {
         presence: true,
         history: 100,
         plain_credentials: false,
+        max_accounts: 100,
+        register_rate: 0,
+        max_offline_bytes: 1 << 20,
+        limit_loopback: true,
     }
 }
 

@@ -143,3 +143,82 @@ fn a_replaced_session_hands_its_unwritten_backlog_to_the_new_one() {
     assert_eq!(s.take(4), "hans: m-1\n");
     assert_eq!(delivered(&s), 2);
 }
+
+#[test]
+fn max_accounts_refuses_registration_with_a_clear_line() {
+    let mut s = Sim::with(Settings {
+        max_accounts: 6,
+        ..settings()
+    });
+    s.connect(1, 0);
+    s.line(1, "register ann pw", 0);
+    assert!(s.take(1).ends_with(text::WELCOME));
+    s.connect(2, 0);
+    s.line(2, "register bob pw", 0);
+    assert_eq!(
+        s.take(2),
+        "Username: Error. Too many accounts, registration closed\nUsername: "
+    );
+    // The dialog form meets the same limit after its password.
+    s.line(2, "carl", 0);
+    s.line(2, "pw", 0);
+    assert!(s
+        .take(2)
+        .ends_with("Error. Too many accounts, registration closed\nUsername: "));
+    assert!(!s.chat.credentials().contains("carl"));
+}
+
+#[test]
+fn registrations_are_rate_limited_per_source_address() {
+    let mut s = Sim::with(Settings {
+        register_rate: 2,
+        ..settings()
+    });
+    let connect = |s: &mut Sim, k: usize, ip: [u8; 4], secs: u64| {
+        let peer = std::net::SocketAddr::from((ip, 40000 + k as u16));
+        s.chat
+            .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, s.at(secs));
+        s.settle();
+        s.take(k);
+    };
+    for (k, name) in [(1, "a1"), (2, "a2")] {
+        connect(&mut s, k, [10, 0, 0, 1], 0);
+        s.line(k, &format!("register {name} pw"), 0);
+        assert!(s.take(k).ends_with(text::WELCOME));
+    }
+    connect(&mut s, 3, [10, 0, 0, 1], 0);
+    s.line(3, "register a3 pw", 0);
+    assert_eq!(
+        s.take(3),
+        "Error. Too many registrations from your address, try again later\nUsername: "
+    );
+    connect(&mut s, 4, [10, 0, 0, 2], 0);
+    s.line(4, "register b1 pw", 0);
+    assert!(s.take(4).ends_with(text::WELCOME), "another address");
+    s.line(3, "register a3 pw", 30);
+    assert!(
+        s.take(3).ends_with(text::WELCOME),
+        "a token back after 30 s"
+    );
+}
+
+#[test]
+fn offline_storage_is_bounded_in_all() {
+    let mut s = Sim::with(Settings {
+        max_offline_bytes: 100,
+        ..settings()
+    });
+    s.login(1, "yoda", "wise", 0);
+    // Each costs 4 + 30 + 16 = 50 bytes.
+    let text = "x".repeat(30);
+    s.line(1, &format!("message luke {text}"), 0);
+    s.line(1, &format!("message hans {text}"), 0);
+    assert_eq!(s.take(1), "");
+    s.line(1, &format!("message r2d2 {text}"), 0);
+    assert_eq!(s.take(1), "Error. Server storage full\n");
+    // Delivered (written) messages free their bytes.
+    s.login(2, "luke", "jedi", 1);
+    s.take(1);
+    s.line(1, &format!("message r2d2 {text}"), 1);
+    assert_eq!(s.take(1), "");
+}

@@ -84,7 +84,7 @@ fn closes(event: &Event) -> bool {
                 | Notice::Replaced(_)
                 | Notice::NowLocked
                 | Notice::StillLocked
-        ) | Event::Error(Error::LoginTimeout | Error::ServerFull)
+        ) | Event::Error(Error::LoginTimeout | Error::ServerFull | Error::TooManyFromAddress)
     )
 }
 

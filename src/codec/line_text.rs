@@ -37,6 +37,12 @@ pub const INVALID_PORT: &str = "Error. Invalid port\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
 pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
+// Reliability limits (issue 8).
+pub const TOO_MANY_ACCOUNTS: &str = "Error. Too many accounts, registration closed\n";
+pub const REGISTER_RATE: &str =
+    "Error. Too many registrations from your address, try again later\n";
+pub const STORAGE_FULL: &str = "Error. Server storage full\n";
+pub const TOO_MANY_FROM_ADDRESS: &str = "Error. Too many connections from your address\n";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -210,6 +216,11 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         }
         // JSON front-end (§6).
         Error::NameTaken(user) => put(out, &["Error. The name ", user, " is taken\n"]),
+        // Reliability limits (issue 8).
+        Error::TooManyAccounts => put(out, &[TOO_MANY_ACCOUNTS]),
+        Error::RegisterRate => put(out, &[REGISTER_RATE]),
+        Error::StorageFull => put(out, &[STORAGE_FULL]),
+        Error::TooManyFromAddress => put(out, &[TOO_MANY_FROM_ADDRESS]),
     }
 }
 
@@ -358,6 +369,20 @@ mod tests {
             (Event::Error(Error::InvalidUtf8), "Error. Invalid UTF-8\n"),
             (Event::Error(Error::ServerFull), "Error. Server full\n"),
             (Event::Error(Error::LoginTimeout), "Error. Login timed out\n"),
+            // Reliability limits (issue 8).
+            (
+                Event::Error(Error::TooManyAccounts),
+                "Error. Too many accounts, registration closed\n",
+            ),
+            (
+                Event::Error(Error::RegisterRate),
+                "Error. Too many registrations from your address, try again later\n",
+            ),
+            (Event::Error(Error::StorageFull), "Error. Server storage full\n"),
+            (
+                Event::Error(Error::TooManyFromAddress),
+                "Error. Too many connections from your address\n",
+            ),
             (
                 Event::Error(Error::Storage),
                 "Error. Storage unavailable, try again later\n",
