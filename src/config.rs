@@ -108,6 +108,7 @@ impl Default for Config {
 
 /// What the command line asks for: run the server, or one of the one-shot actions.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Built once at start-up: boxing would gain nothing.
 pub enum Cli {
     Run(Config),
     /// Rewrite a plaintext credentials file to hashed entries, then exit.
