@@ -56,6 +56,10 @@ pub struct Connection {
     /// Not read while its output is above the soft limit (backpressure); the loop re-drives
     /// the read once the output drains.
     pub read_paused: bool,
+    /// Where the connection came from (for the per-address count).
+    pub peer_ip: Option<std::net::IpAddr>,
+    /// Command penalty: the time its inputs have used up (issue 8).
+    pub penalty: std::time::Instant,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -79,6 +83,8 @@ impl Connection {
             marks: std::collections::VecDeque::new(),
             held: Vec::new(),
             read_paused: false,
+            peer_ip: None,
+            penalty: std::time::Instant::now(),
         }
     }
 

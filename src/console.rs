@@ -91,6 +91,8 @@ pub struct LoopStats {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub uptime: Duration,
+    /// The longest loop iteration so far (issue 8).
+    pub worst_iteration: Duration,
 }
 
 /// The reply to `stats`. `rss` is the resident set in bytes when /proc tells it.
@@ -98,7 +100,7 @@ pub fn format_stats(core: CoreStats, run: LoopStats, rss: Option<u64>) -> String
     let rss = rss.map_or_else(|| "unknown".to_string(), |b| format!("{} KiB", b / 1024));
     format!(
         "connections {}\nsessions {}\nusers {}\nmessages {}\nbytes in {}\nbytes out {}\n\
-         uptime {}s\nrss {rss}\n",
+         uptime {}s\nrss {rss}\nworst iteration {}us\n",
         run.connections,
         core.sessions,
         core.users,
@@ -106,6 +108,7 @@ pub fn format_stats(core: CoreStats, run: LoopStats, rss: Option<u64>) -> String
         run.bytes_in,
         run.bytes_out,
         run.uptime.as_secs(),
+        run.worst_iteration.as_micros(),
     )
 }
 
@@ -273,11 +276,12 @@ mod tests {
             bytes_in: 100,
             bytes_out: 200,
             uptime: Duration::from_secs(61),
+            worst_iteration: Duration::from_micros(1500),
         };
         assert_eq!(
             format_stats(core, run, Some(8192)),
             "connections 3\nsessions 3\nusers 2\nmessages 9\nbytes in 100\nbytes out 200\n\
-             uptime 61s\nrss 8 KiB\n"
+             uptime 61s\nrss 8 KiB\nworst iteration 1500us\n"
         );
         assert!(rss_bytes().is_some_and(|b| b > 0));
     }

@@ -90,6 +90,10 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         max_clients: config.max_clients,
         close_timeout: config.close_timeout,
         drain_timeout: Duration::from_secs(2),
+        // Reliability limits (issue 8).
+        max_per_ip: config.max_per_ip,
+        limit_loopback: config.limit_loopback,
+        max_output_total: config.max_output_total,
     };
     let mut listeners = vec![Listener {
         socket: listener,

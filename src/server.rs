@@ -2,6 +2,7 @@
 //! codec, feed the core, commit its records, then render and write what it says. One thread,
 //! one `Poll`, one clock read per iteration.
 
+mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 
 use crate::chat::{Action, Chat, LoginStyle};
@@ -85,6 +86,13 @@ pub struct Limits {
     pub close_timeout: Duration,
     /// How long a shutdown waits for output to drain.
     pub drain_timeout: Duration,
+    // Reliability limits (issue 8).
+    /// Connections per source address.
+    pub max_per_ip: usize,
+    /// `max_per_ip` applies to loopback addresses too.
+    pub limit_loopback: bool,
+    /// Queued output over all connections; above it the largest queues are cut.
+    pub max_output_total: usize,
 }
 
 /// A listening socket and the codec its connections speak.
@@ -152,6 +160,15 @@ pub struct Server {
     draining: Option<Instant>,
     /// Server console and signals (§7): see `attach_operator`.
     operator: operator::Operator,
+    // Reliability guards (issue 8).
+    per_ip: guard::PerIp,
+    /// Bytes queued over all connections.
+    output_total: usize,
+    /// Connections over their command penalty, with when they may be read again.
+    throttled: TimerWheel<ConnId>,
+    iterations: guard::IterationClock,
+    slow_warning: guard::Quiet,
+    accept_warning: guard::Quiet,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -170,6 +187,8 @@ struct CoreSink<'a> {
     chat: &'a mut Chat,
     id: ConnId,
     now: Now,
+    /// Inputs decoded (for the command penalty).
+    inputs: u32,
 }
 
 impl crate::codec::Sink for CoreSink<'_> {
@@ -178,6 +197,7 @@ impl crate::codec::Sink for CoreSink<'_> {
     }
 
     fn input(&mut self, input: Input<'_>) {
+        self.inputs = self.inputs.saturating_add(1);
         self.chat.handle_input(self.id, input, self.now);
     }
 }
@@ -195,6 +215,9 @@ struct Queues<'a> {
     dirty: &'a mut Vec<ConnId>,
     dead: &'a mut Vec<ConnId>,
     cap: usize,
+    output_total: &'a mut usize,
+    slow_warning: &'a mut guard::Quiet,
+    now: Instant,
 }
 
 impl Queues<'_> {
@@ -205,6 +228,7 @@ impl Queues<'_> {
             return;
         };
         let (cap, spare) = (self.cap, &mut *self.spare);
+        let before = c.pending();
         let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
             Out::Event(e) => c.queue_event(e, cap, spare),
             Out::Shared(s) => c.queue_shared(s, cap, spare),
@@ -214,10 +238,13 @@ impl Queues<'_> {
             flush_some(c);
             queued = queue(c, &mut Vec::new);
         }
+        *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
         if queued.is_ok() {
             push_dirty(c, self.dirty);
         } else {
-            log::warn!("{id:?} output buffer over {cap} bytes: disconnecting slow reader");
+            self.slow_warning.warn(self.now, || {
+                format!("{id:?} output buffer over {cap} bytes: disconnecting slow reader")
+            });
             self.dead.push(id);
         }
     }
@@ -292,6 +319,12 @@ impl Server {
             },
             draining: None,
             operator: operator::Operator::new(Instant::now()),
+            per_ip: guard::PerIp::default(),
+            output_total: 0,
+            throttled: TimerWheel::new(Instant::now()),
+            iterations: guard::IterationClock::new(Instant::now()),
+            slow_warning: guard::Quiet::default(),
+            accept_warning: guard::Quiet::default(),
         })
     }
 
@@ -306,6 +339,7 @@ impl Server {
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
         let next = earliest(next, self.closing.next_deadline());
+        let next = earliest(next, self.throttled.next_deadline());
         earliest(next, self.draining).map(until)
     }
 
@@ -320,6 +354,10 @@ impl Server {
             }
             let now = Now::read();
             let closed_before = self.closed;
+            self.throttled.expire(now.mono, &mut self.expired);
+            for id in std::mem::take(&mut self.expired) {
+                self.read(id, now);
+            }
             for id in std::mem::take(&mut self.unread) {
                 self.read(id, now);
             }
@@ -355,6 +393,7 @@ impl Server {
                 }
                 self.settle(now);
             }
+            self.iterations.record(now.mono.elapsed(), now.mono);
             if let Some(deadline) = self.draining {
                 if self.conns.is_empty() || now.mono >= deadline {
                     return self.finish_drain();
@@ -392,6 +431,7 @@ impl Server {
 
     /// The loop's last act: make every lazily written record durable.
     fn finish_drain(&mut self) -> io::Result<()> {
+        self.iterations.report();
         let unsent = self.conns.iter().filter(|(_, c)| c.pending() > 0).count();
         if unsent > 0 {
             log::warn!("drain deadline passed: {unsent} connections had unsent output");
@@ -425,14 +465,29 @@ impl Server {
                 Err(e) => {
                     // Anything else (ENOBUFS, ENOMEM, EPERM from a firewall hook...): log once
                     // for this event and wait for the next one, as Redis does.
-                    log::warn!("accept: {e}");
+                    self.accept_warning
+                        .warn(now.mono, || format!("accept: {e}"));
                     return;
                 }
             };
-            if self.conns.len() >= self.limits.max_clients || self.conns.len() >= RESERVED_TOKENS {
-                log::warn!("refusing {peer}: server full");
+            let refusal = if self.conns.len() >= self.limits.max_clients
+                || self.conns.len() >= RESERVED_TOKENS
+            {
+                Some(Error::ServerFull)
+            } else if !self.per_ip.admit(
+                peer.ip(),
+                self.limits.max_per_ip,
+                self.limits.limit_loopback,
+            ) {
+                Some(Error::TooManyFromAddress)
+            } else {
+                None
+            };
+            if let Some(error) = refusal {
+                self.accept_warning
+                    .warn(now.mono, || format!("refusing {peer}: {error:?}"));
                 let mut refusal = Vec::new();
-                Codec::new(kind).encode(&Event::Error(Error::ServerFull), &mut refusal);
+                Codec::new(kind).encode(&Event::Error(error), &mut refusal);
                 let _ = stream.write(&refusal);
                 continue;
             }
@@ -446,12 +501,15 @@ impl Server {
                     .register(&mut stream, Tok::Conn(k).token(), interest)
             {
                 log::warn!("register {peer}: {e}");
+                self.per_ip.release(peer.ip());
                 continue;
             }
             self.next_gen = self.next_gen.wrapping_add(1);
             let id = ConnId::new(k, self.next_gen);
             let mut conn = Connection::new(id, stream, Codec::new(kind));
             let greeting = conn.codec.greeting();
+            conn.peer_ip = Some(peer.ip());
+            self.output_total += greeting.len();
             if !greeting.is_empty() {
                 conn.queue_bytes(greeting);
                 push_dirty(&mut conn, &mut self.dirty);
@@ -480,11 +538,19 @@ impl Server {
             conn.read_paused = true;
             return;
         }
+        // Command penalty (ngIRCd style): a connection far ahead of now waits until it is not.
+        let ahead = conn.penalty.saturating_duration_since(now.mono);
+        if ahead > guard::PENALTY_AHEAD {
+            self.throttled
+                .schedule(now.mono + (ahead - guard::PENALTY_AHEAD), id);
+            return;
+        }
         let max = self.limits.max_line;
         let mut sink = CoreSink {
             chat: &mut self.chat,
             id,
             now,
+            inputs: 0,
         };
         let bytes_in = &mut self.operator.bytes_in;
         let status = conn.read(
@@ -496,6 +562,7 @@ impl Server {
                 codec.decode(data, max, &mut sink)
             },
         );
+        conn.penalty = conn.penalty.max(now.mono) + guard::PENALTY_PER_INPUT * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
@@ -546,6 +613,10 @@ impl Server {
                 }
                 if let Some(mut conn) = self.conns.try_remove(id.slot) {
                     let _ = self.poll.registry().deregister(&mut conn.stream);
+                    self.output_total = self.output_total.saturating_sub(conn.pending());
+                    if let Some(ip) = conn.peer_ip {
+                        self.per_ip.release(ip);
+                    }
                     self.closed += 1;
                     log::info!("{id:?} closed");
                     self.chat.handle_disconnect(id, now);
@@ -560,6 +631,7 @@ impl Server {
             self.commit(now);
             self.apply_actions(now);
             self.flush_dirty();
+            self.cut_largest_queues(now);
             if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
                 break;
             }
@@ -626,6 +698,9 @@ impl Server {
             dirty: &mut self.dirty,
             dead: &mut self.dead,
             cap: limits.max_output,
+            output_total: &mut self.output_total,
+            slow_warning: &mut self.slow_warning,
+            now: now.mono,
         };
         for action in self.chat.drain_actions() {
             match action {
@@ -671,6 +746,7 @@ impl Server {
             let before = c.pending();
             let result = c.flush();
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
+            self.output_total = (self.output_total + c.pending()).saturating_sub(before);
             let written = &mut self.written;
             c.take_written(|marker| written.push((id, marker)));
             if c.read_paused && c.pending() <= self.limits.max_output / 2 {
@@ -694,6 +770,35 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Queued output over all connections above `--max-output-total`: cut the largest queues
+    /// first, as slow readers, until the rest fits.
+    fn cut_largest_queues(&mut self, now: Now) {
+        if self.output_total <= self.limits.max_output_total {
+            return;
+        }
+        let mut queues: Vec<(usize, ConnId)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.pending() > 0 && !self.dead.contains(&c.id))
+            .map(|(_, c)| (c.pending(), c.id))
+            .collect();
+        queues.sort_unstable_by(|a, b| b.cmp(a));
+        let mut total = self.output_total;
+        let mut cut = 0;
+        for (pending, id) in queues {
+            if total <= self.limits.max_output_total {
+                break;
+            }
+            total -= pending;
+            cut += 1;
+            self.dead.push(id);
+        }
+        let limit = self.limits.max_output_total;
+        self.slow_warning.warn(now.mono, || {
+            format!("queued output over --max-output-total {limit}: cutting the {cut} largest queues as slow readers")
+        });
     }
 
     fn recycle(&mut self, buf: Option<Vec<u8>>) {

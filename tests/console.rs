@@ -64,11 +64,13 @@ fn console_list_announce_kick_stats_and_quit() {
     p.console("frobnicate");
     assert_eq!(p.stdout_line(), "unknown command: frobnicate (type help)");
     p.console("stats");
-    let stats: Vec<String> = (0..8).map(|_| p.stdout_line()).collect();
+    let stats: Vec<String> = (0..9).map(|_| p.stdout_line()).collect();
     assert_eq!(stats[0], "connections 1");
     assert_eq!(stats[2], "users 1");
     assert!(
-        stats[4].starts_with("bytes in ") && stats[7].starts_with("rss "),
+        stats[4].starts_with("bytes in ")
+            && stats[7].starts_with("rss ")
+            && stats[8].starts_with("worst iteration "),
         "{stats:?}"
     );
 

@@ -89,6 +89,9 @@ fn start_in_process(
         max_clients: config.max_clients,
         close_timeout: Duration::from_secs(5),
         drain_timeout: Duration::from_secs(2),
+        max_per_ip: config.max_per_ip,
+        limit_loopback: config.limit_loopback,
+        max_output_total: config.max_output_total,
     };
     let listeners = vec![Listener {
         socket,

@@ -196,3 +196,55 @@ fn a_flood_of_cheap_commands_does_not_stall_others() {
     }
     sender.join().expect("sender").expect("flood sent");
 }
+
+/// `--max-per-ip`: one connection too many from an address is told why and closed; others
+/// from it keep working, and a freed place is taken again.
+#[test]
+fn connections_per_address_are_limited() {
+    let server = Server::start(&["--max-per-ip", "2"]);
+    let mut a = server.connect();
+    a.expect("Username: ");
+    let mut b = server.connect();
+    b.expect("Username: ");
+    let mut c = server.connect();
+    c.expect("Error. Too many connections from your address\n");
+    c.expect_closed();
+    drop(a);
+    // The server notices the close on its next iteration: retry until the place is free.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut d = server.connect();
+        let mut buf = [0u8; 10];
+        if d.try_read_exact(&mut buf, Duration::from_secs(1)) && &buf == b"Username: " {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "place never freed");
+    }
+    b.send("yoda");
+    b.expect("Password: ");
+}
+
+/// A flood of commands is slowed, not dropped: after its burst a connection is served a
+/// bounded number of commands a second, and everyone else sees no delay.
+#[test]
+fn a_command_flood_is_slowed_not_dropped() {
+    let server = Server::start(&["--no-presence"]);
+    let mut yoda = server.login("yoda", "wise");
+    let mut hans = server.login("hans", "falcon*solo");
+    // 30000 commands: 20000 in the burst (10 s of penalty), the rest at 2000 a second.
+    let mut writer = hans.stream().try_clone().expect("clone");
+    let sender =
+        std::thread::spawn(move || writer.write_all("whoelse\n".repeat(30_000).as_bytes()));
+    let started = std::time::Instant::now();
+    for _ in 0..20_000 {
+        assert_eq!(hans.expect_line(), "yoda");
+    }
+    yoda.send("whoelse");
+    assert_eq!(yoda.expect_line(), "hans", "others are served meanwhile");
+    for _ in 20_000..30_000 {
+        assert_eq!(hans.expect_line(), "yoda");
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(4), "not slowed: {took:?}");
+    sender.join().expect("sender").expect("sent");
+}

@@ -112,6 +112,7 @@ impl Server {
                     bytes_in: self.operator.bytes_in,
                     bytes_out: self.operator.bytes_out,
                     uptime: now.mono.saturating_duration_since(self.operator.started),
+                    worst_iteration: self.iterations.worst,
                 };
                 let text = console::format_stats(self.chat.stats(), run, console::rss_bytes());
                 reply(&text);

@@ -1,0 +1,143 @@
+//! The loop's own reliability guards (issue 8): connections per source address, a command
+//! penalty per connection (ngIRCd style), the worst loop iteration, and warnings that are
+//! logged once per burst rather than once per connection.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// Penalty time each input adds to its connection.
+pub const PENALTY_PER_INPUT: Duration = Duration::from_micros(500);
+/// A connection whose penalty runs further ahead of now than this is not read until it catches
+/// up: a flooder is slowed (2000 commands a second after a burst of 20000), never dropped.
+pub const PENALTY_AHEAD: Duration = Duration::from_secs(10);
+
+/// Open connections per source address.
+#[derive(Debug, Default)]
+pub struct PerIp {
+    counts: HashMap<IpAddr, usize>,
+}
+
+impl PerIp {
+    /// Count one more connection from `ip` unless it has `max` already (loopback is exempt
+    /// unless `loopback` says otherwise).
+    pub fn admit(&mut self, ip: IpAddr, max: usize, loopback: bool) -> bool {
+        let n = self.counts.entry(ip).or_default();
+        if *n >= max && (loopback || !ip.is_loopback()) {
+            if *n == 0 {
+                self.counts.remove(&ip);
+            }
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    pub fn release(&mut self, ip: IpAddr) {
+        if let Some(n) = self.counts.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.counts.remove(&ip);
+            }
+        }
+    }
+}
+
+/// The longest loop iteration, reported at `info` once a minute when it grew.
+#[derive(Debug)]
+pub struct IterationClock {
+    pub worst: Duration,
+    reported: Duration,
+    next_report: Instant,
+}
+
+impl IterationClock {
+    pub fn new(now: Instant) -> IterationClock {
+        IterationClock {
+            worst: Duration::ZERO,
+            reported: Duration::ZERO,
+            next_report: now + Duration::from_secs(60),
+        }
+    }
+
+    /// One iteration took `took`, ending at `now`.
+    pub fn record(&mut self, took: Duration, now: Instant) {
+        self.worst = self.worst.max(took);
+        if now >= self.next_report {
+            self.next_report = now + Duration::from_secs(60);
+            if self.worst != self.reported {
+                self.report();
+            }
+        }
+    }
+
+    pub fn report(&mut self) {
+        self.reported = self.worst;
+        log::info!("worst loop iteration so far: {} us", self.worst.as_micros());
+    }
+}
+
+/// A warning logged once per burst: the first occurrence, then a count at most once a second.
+#[derive(Debug, Default)]
+pub struct Quiet {
+    suppressed: u64,
+    last: Option<Instant>,
+}
+
+impl Quiet {
+    /// Log `what` now, or count it if one was logged less than a second ago.
+    pub fn warn(&mut self, now: Instant, what: impl FnOnce() -> String) {
+        match self.last {
+            Some(t) if now.saturating_duration_since(t) < Duration::from_secs(1) => {
+                self.suppressed += 1;
+            }
+            _ => {
+                let (text, more) = (what(), std::mem::take(&mut self.suppressed));
+                if more > 0 {
+                    log::warn!("{text} ({more} more like it before)");
+                } else {
+                    log::warn!("{text}");
+                }
+                self.last = Some(now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_ip_admits_up_to_the_limit_and_exempts_loopback_by_default() {
+        let mut p = PerIp::default();
+        let far: IpAddr = [192, 0, 2, 1].into();
+        let me: IpAddr = [127, 0, 0, 1].into();
+        assert!(p.admit(far, 2, false) && p.admit(far, 2, false));
+        assert!(!p.admit(far, 2, false));
+        p.release(far);
+        assert!(p.admit(far, 2, false));
+        assert!((0..5).all(|_| p.admit(me, 2, false)), "loopback exempt");
+        assert!(!p.admit(me, 2, true), "unless the limit was set explicitly");
+    }
+
+    #[test]
+    fn quiet_logs_once_per_burst() {
+        let mut q = Quiet::default();
+        let t0 = Instant::now();
+        let mut logged = 0;
+        for i in 0..10 {
+            q.warn(t0 + Duration::from_millis(i * 10), || {
+                logged += 1;
+                String::new()
+            });
+        }
+        assert_eq!(logged, 1);
+        assert_eq!(q.suppressed, 9);
+        q.warn(t0 + Duration::from_secs(2), || {
+            logged += 1;
+            String::new()
+        });
+        assert_eq!((logged, q.suppressed), (2, 0));
+    }
+}
