@@ -49,6 +49,12 @@ pub enum Record {
         to: Audience,
         text: String,
     },
+    // Reliability (issue 8): lockouts survive a restart.
+    /// `user` is locked until this wall time (replay sets the lock from the clock then).
+    Lockout {
+        user: String,
+        until_ms: u64,
+    },
 }
 
 /// The one-line text form, e.g. `offline luke yoda 1700000000000 hello there`.
@@ -77,6 +83,7 @@ impl fmt::Display for Record {
                 to: Audience::User(to),
                 text,
             } => write!(f, "history {at_ms} dm {from} {to} {text}"),
+            Record::Lockout { user, until_ms } => write!(f, "lockout {user} {until_ms}"),
         }
     }
 }
@@ -141,6 +148,15 @@ impl Record {
                     from: owned(from),
                     at_ms: at.parse().ok()?,
                     text: owned(text),
+                }
+            }
+            "lockout" => {
+                let ([user, until], "") = words::<2>(rest)? else {
+                    return None;
+                };
+                Record::Lockout {
+                    user: owned(user),
+                    until_ms: until.parse().ok()?,
                 }
             }
             "delivered" => {

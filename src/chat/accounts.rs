@@ -33,6 +33,8 @@ impl SaltSource {
 struct Lockout {
     failures: u8,
     locked_until: Option<Instant>,
+    /// The same deadline in wall-clock milliseconds, for the journal (issue 8).
+    until_ms: u64,
 }
 
 /// The inverse of an account change, for a failed commit.
@@ -55,6 +57,8 @@ pub struct Accounts {
     credentials: Credentials,
     lockouts: HashMap<String, Lockout>,
     salts: SaltSource,
+    /// Replayed lockouts (wall-clock ends), turned into locks at the first `resume`.
+    replayed: Vec<(String, u64)>,
 }
 
 impl Accounts {
@@ -63,6 +67,7 @@ impl Accounts {
             credentials,
             lockouts: HashMap::new(),
             salts: SaltSource { seed, counter: 0 },
+            replayed: Vec::new(),
         }
     }
 
@@ -104,16 +109,77 @@ impl Accounts {
     }
 
     /// A wrong password: count it, locking the account for `lock` at the third.
-    pub fn failed(&mut self, user: &str, now: Instant, lock: Duration) -> Failure {
+    pub fn failed(&mut self, user: &str, now: crate::time::Now, lock: Duration) -> Failure {
         let l = self.lockouts.entry(user.to_string()).or_default();
         l.failures += 1;
         if l.failures < 3 {
             return Failure::Retry;
         }
         l.failures = 0;
-        let until = now + lock;
+        let until = now.mono + lock;
         l.locked_until = Some(until);
+        l.until_ms = now.unix_ms().saturating_add(lock.as_millis() as u64);
         Failure::Locked(until)
+    }
+
+    /// The record that makes `user`'s current lock survive a restart.
+    pub fn lock_record(&self, user: &str) -> Option<Record> {
+        let l = self
+            .lockouts
+            .get(user)
+            .filter(|l| l.locked_until.is_some())?;
+        Some(Record::Lockout {
+            user: user.to_string(),
+            until_ms: l.until_ms,
+        })
+    }
+
+    pub fn replay_lockout(&mut self, user: String, until_ms: u64) {
+        self.replayed.push((user, until_ms));
+    }
+
+    /// Turn replayed lockouts into locks from the wall clock of `now`; returns the locks made,
+    /// for their expiry hints. Those already over are dropped.
+    pub fn resume(&mut self, now: crate::time::Now) -> Vec<(String, Instant)> {
+        let now_ms = now.unix_ms();
+        let mut made = Vec::new();
+        for (user, until_ms) in std::mem::take(&mut self.replayed) {
+            if until_ms <= now_ms {
+                self.lockouts.remove(&user);
+                continue;
+            }
+            let until = now.mono + Duration::from_millis(until_ms - now_ms);
+            self.lockouts.insert(
+                user.clone(),
+                Lockout {
+                    failures: 0,
+                    locked_until: Some(until),
+                    until_ms,
+                },
+            );
+            made.push((user, until));
+        }
+        made
+    }
+
+    /// Current locks as records (for a snapshot); replayed ones not yet resumed too.
+    pub fn snapshot(&self, out: &mut Vec<Record>) {
+        let mut locks: Vec<(&str, u64)> = self
+            .lockouts
+            .iter()
+            .filter(|(_, l)| l.locked_until.is_some())
+            .map(|(u, l)| (u.as_str(), l.until_ms))
+            .chain(self.replayed.iter().map(|(u, t)| (u.as_str(), *t)))
+            .collect();
+        locks.sort_unstable();
+        out.extend(locks.into_iter().map(|(user, until_ms)| Record::Lockout {
+            user: user.to_string(),
+            until_ms,
+        }));
+    }
+
+    pub fn has_replayed(&self) -> bool {
+        !self.replayed.is_empty()
     }
 
     /// A lockout's hint fired: lift the lock if its time has come.

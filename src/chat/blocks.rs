@@ -17,6 +17,11 @@ pub struct Blocks {
     by: HashMap<String, BTreeSet<String>>,
     /// Reverse of `by`: who has blocked each user.
     blocked_by: HashMap<String, BTreeSet<String>>,
+    // Reliability (issue 8): no reply shows a block a failed commit undoes.
+    /// Pairs changed since the last commit (by, user).
+    uncommitted: Vec<(String, String)>,
+    /// A lookup saw one of them: the command that made it depends on the commit.
+    tainted: std::cell::Cell<bool>,
 }
 
 fn set_pair(map: &mut HashMap<String, BTreeSet<String>>, key: &str, value: &str, on: bool) -> bool {
@@ -47,7 +52,20 @@ impl Blocks {
     }
 
     /// Has `by` blocked `user`?
+    /// The commit of the changes so far is decided: they are what they are now.
+    pub fn committed(&mut self) {
+        self.uncommitted.clear();
+    }
+
+    /// Whether a lookup since the last call saw an uncommitted change.
+    pub fn take_tainted(&self) -> bool {
+        self.tainted.replace(false)
+    }
+
     pub fn has_blocked(&self, by: &str, user: &str) -> bool {
+        if self.uncommitted.iter().any(|(b, u)| b == by && u == user) {
+            self.tainted.set(true);
+        }
         self.by.get(by).is_some_and(|s| s.contains(user))
     }
 
@@ -58,12 +76,16 @@ impl Blocks {
 
     /// The users who have blocked `user`.
     pub fn blockers(&self, user: &str) -> Option<&BTreeSet<String>> {
+        if self.uncommitted.iter().any(|(_, u)| u == user) {
+            self.tainted.set(true);
+        }
         self.blocked_by.get(user)
     }
 
     /// Block and record it; `None` if it was already blocked.
     pub fn block(&mut self, by: &str, user: &str) -> Option<(Record, Undo)> {
         self.set(by, user, true).then(|| {
+            self.uncommitted.push((by.to_string(), user.to_string()));
             let (by, user) = (by.to_string(), user.to_string());
             let undo = Undo::Unblock {
                 by: by.clone(),
@@ -76,6 +98,7 @@ impl Blocks {
     /// Unblock and record it; `None` if it was not blocked.
     pub fn unblock(&mut self, by: &str, user: &str) -> Option<(Record, Undo)> {
         self.set(by, user, false).then(|| {
+            self.uncommitted.push((by.to_string(), user.to_string()));
             let (by, user) = (by.to_string(), user.to_string());
             let undo = Undo::Block {
                 by: by.clone(),

@@ -188,11 +188,14 @@ impl Chat {
         }
         match self
             .accounts
-            .failed(user, now.mono, self.settings.block_duration)
+            .failed(user, now, self.settings.block_duration)
         {
             Failure::Locked(until) => {
                 self.timers.schedule(until, TimerKey::Lockout(user.into()));
                 log::warn!("{conn:?} locked account {user} after 3 failed logins");
+                // Durable (issue 8), but not part of the command: a failed commit must not
+                // turn the lock notice into a storage error.
+                self.outbox.late.extend(self.accounts.lock_record(user));
                 self.outbox.send(conn, Event::Notice(Notice::NowLocked));
                 self.close_after_flush(conn);
             }

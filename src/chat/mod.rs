@@ -188,6 +188,7 @@ impl Chat {
         style: LoginStyle,
         now: Now,
     ) {
+        self.resume_lockouts(now);
         self.sessions.insert(conn, Session::new(peer, now.mono));
         self.arm(
             conn,
@@ -223,12 +224,15 @@ impl Chat {
             return self.bad_input(conn, error);
         }
         let mark = self.outbox.mark();
+        self.blocks.take_tainted();
         match session.state.clone() {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
             State::Closed => {}
         }
+        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
+        self.outbox.dependent |= self.blocks.take_tainted();
         self.outbox.seal(mark, conn);
     }
 
@@ -283,6 +287,7 @@ impl Chat {
 
     /// Fire every due hint; each is re-checked against the state it is about.
     pub fn handle_timeout(&mut self, now: Now) {
+        self.resume_lockouts(now);
         let mut fired = std::mem::take(&mut self.fired);
         self.timers.expire(now.mono, &mut fired);
         for key in fired.drain(..) {
@@ -301,6 +306,16 @@ impl Chat {
         self.fired = fired;
     }
 
+    /// Replayed lockouts become locks, from the wall clock of the first call after start-up.
+    fn resume_lockouts(&mut self, now: Now) {
+        if self.accounts.has_replayed() {
+            for (user, until) in self.accounts.resume(now) {
+                log::info!("{user} is still locked after the restart");
+                self.timers.schedule(until, TimerKey::Lockout(user));
+            }
+        }
+    }
+
     /// When the loop must call `handle_timeout` next; `None`: nothing scheduled, sleep forever.
     pub fn poll_timeout(&mut self) -> Option<std::time::Instant> {
         self.timers.next_deadline()
@@ -314,6 +329,7 @@ impl Chat {
     /// Report the store's verdict on `pending_records`. On failure every command that changed
     /// state is undone in memory and answered with the storage error instead.
     pub fn handle_commit(&mut self, ok: bool, now: Now) {
+        self.blocks.committed();
         if ok {
             self.outbox.committed();
             return;
@@ -368,6 +384,8 @@ impl Chat {
                 to,
                 text,
             }),
+            // Reliability (issue 8).
+            Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
         }
     }
 
@@ -377,6 +395,7 @@ impl Chat {
         self.blocks.snapshot(&mut out);
         self.mailboxes.snapshot(&mut out);
         self.history.snapshot(&mut out);
+        self.accounts.snapshot(&mut out); // Lockouts (issue 8).
         out
     }
 

@@ -46,6 +46,11 @@ pub struct Outbox {
     txns: Vec<Txn>,
     /// Set by a command that needs a fallback other than the storage error line.
     fallback: Option<Vec<Action>>,
+    /// Records outside any command's transaction (a lockout): added after its seal.
+    pub late: Vec<Record>,
+    /// The current command's replies show a change still to be committed (issue 8): if the
+    /// commit fails they are replaced by the storage error too.
+    pub dependent: bool,
 }
 
 impl Outbox {
@@ -99,8 +104,13 @@ impl Outbox {
 
     /// Close the command begun at `mark`: if it wrote records it becomes a transaction.
     pub fn seal(&mut self, mark: Mark, conn: ConnId) {
+        self.seal_txn(mark, conn);
+        self.records.append(&mut self.late);
+    }
+
+    fn seal_txn(&mut self, mark: Mark, conn: ConnId) {
         let fallback = self.fallback.take();
-        if self.records.len() == mark.records {
+        if self.records.len() == mark.records && !std::mem::take(&mut self.dependent) {
             self.undo.truncate(mark.undo);
             return;
         }

@@ -3,6 +3,7 @@
 
 use super::tests::{settings, Sim};
 use super::*;
+use crate::codec::line::{parse, Frame};
 use crate::codec::line_text as text;
 
 fn delivered(s: &Sim) -> u32 {
@@ -221,4 +222,73 @@ fn offline_storage_is_bounded_in_all() {
     s.take(1);
     s.line(1, &format!("message r2d2 {text}"), 1);
     assert_eq!(s.take(1), "");
+}
+
+#[test]
+fn a_lockout_survives_a_restart() {
+    let mut s = Sim::new();
+    s.connect(1, 0);
+    s.line(1, "yoda", 0);
+    for _ in 0..3 {
+        s.line(1, "wrong", 0);
+    }
+    assert!(s.take(1).ends_with(text::NOW_LOCKED));
+    let lock = Record::Lockout {
+        user: "yoda".into(),
+        until_ms: 60_000,
+    };
+    assert!(s.committed.contains(&lock), "{:?}", s.committed);
+    assert_eq!(Record::parse(&lock.to_string()), Some(lock.clone()));
+    assert!(s.chat.snapshot().contains(&lock));
+    // Restarted 10 s later: still locked for the 50 s left, whatever password.
+    let mut fresh = Sim::new();
+    for r in s.committed.clone() {
+        fresh.chat.replay(r);
+    }
+    fresh.connect(2, 10);
+    fresh.line(2, "login yoda wise", 10);
+    assert_eq!(fresh.take(2), format!("Username: {}", text::STILL_LOCKED));
+    fresh.connect(3, 61);
+    fresh.line(3, "login yoda wise", 61);
+    assert!(
+        fresh.take(3).ends_with(text::WELCOME),
+        "the lock ended on time"
+    );
+}
+
+#[test]
+fn an_expired_lockout_is_not_restored() {
+    let mut s = Sim::new();
+    s.chat.replay(Record::Lockout {
+        user: "yoda".into(),
+        until_ms: 5_000,
+    });
+    s.connect(1, 6);
+    s.line(1, "login yoda wise", 6);
+    assert!(s.take(1).ends_with(text::WELCOME));
+}
+
+/// Found case: in one iteration yoda blocks hans, then hans asks `whoelse` and messages yoda.
+/// The commit fails and the block is undone, so the replies hans got (yoda hidden, the message
+/// refused) would show a block that never happened: they are refused with the storage error too.
+#[test]
+fn no_reply_shows_a_block_a_failed_commit_undid() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    s.login(2, "hans", "falcon*solo", 0);
+    s.take_all();
+    s.store_ok = false;
+    let now = s.at(1);
+    for (k, line) in [(1, "block hans"), (2, "whoelse"), (2, "message yoda hi")] {
+        let id = Sim::id(k);
+        let input = parse(Frame::Line(line), s.chat.expects(id));
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert_eq!(s.take(1), text::STORAGE);
+    assert_eq!(s.take(2), format!("{}{}", text::STORAGE, text::STORAGE));
+    // Nothing was blocked: the same commands now show it.
+    s.store_ok = true;
+    s.line(2, "whoelse", 2);
+    assert_eq!(s.take(2), "yoda\n");
 }
