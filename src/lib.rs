@@ -30,6 +30,9 @@
 //! (fan-out once per codec kind) and writes once per connection per iteration. See
 //! ARCHITECTURE.md for the diagram and where a new command or front-end goes.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod chat;
 pub mod codec;
 pub mod command;

@@ -1,6 +1,8 @@
 //! `chatserver`: parse the command line, open the store, replay it into the core, bind, serve.
 //! Exit status: 0 on a clean exit, 1 on a start-up failure, 2 on bad arguments.
 
+#![forbid(unsafe_code)]
+
 use chatserver::chat::{Chat, Settings};
 use chatserver::codec::CodecKind;
 use chatserver::config::{usage, Cli, Config};

@@ -9,6 +9,8 @@
 //! - [`client`]: the single mio loop over stdin, server, listener and links; `client::server`
 //!   handles the server stream and typed lines, `client::peers` the links.
 
+#![forbid(unsafe_code)]
+
 mod client;
 mod lines;
 mod link;
