@@ -48,5 +48,6 @@ kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
 PID=
 echo "# worst loop iteration (logged each minute when it grew, and at shutdown):"
 grep "worst loop iteration" "$WORK/log" | tail -n 4
-echo "# warnings: $(grep -c WARN "$WORK/log" || true), errors: $(grep -c ERROR "$WORK/log" || true)"
+echo "# warnings: $(grep -c WARN "$WORK/log" || true), errors: $(grep -c ERROR "$WORK/log" || true); most frequent:"
+grep -E "WARN|ERROR" "$WORK/log" | sed 's/^[^]]*\] //; s/ConnId {[^}]*}/ConnId/g' | cut -c1-70 | sort | uniq -c | sort -rn | head -n 5 || true
 rm -rf "$WORK"

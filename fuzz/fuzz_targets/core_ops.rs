@@ -33,6 +33,7 @@ fn settings() -> Settings {
         register: true,
         replace_duplicate: false,
         max_offline: 50,
+        max_rooms: 4,
         delivery_budget: 64,
         presence: true,
         history: 20,

@@ -239,6 +239,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
             self.mailboxes.requeue(&user);
+            self.leave_rooms(&user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -296,6 +297,7 @@ impl Chat {
         log::info!("{old:?} {user} replaced by a new login");
         self.end_private(user);
         self.mailboxes.requeue(user);
+        self.leave_rooms(&Arc::from(user));
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -325,6 +327,7 @@ impl Chat {
         if self.online.get(user) == Some(conn) {
             self.end_private(user);
             self.mailboxes.requeue(user);
+            self.leave_rooms(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

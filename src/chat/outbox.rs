@@ -1,7 +1,7 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{accounts, blocks, history, mailboxes, Action};
+use super::{accounts, blocks, history, mailboxes, profiles, room_state, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
@@ -16,6 +16,9 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
+    // Chat rooms and profiles (§5).
+    Rooms(room_state::Undo),
+    Profiles(profiles::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
 }

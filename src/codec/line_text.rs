@@ -3,7 +3,7 @@
 //! line ends in `\n`.
 
 use crate::command::{self, States};
-use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt};
+use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt, RoomEvent};
 
 pub const USERNAME: &str = "Username: ";
 pub const PASSWORD: &str = "Password: ";
@@ -43,6 +43,13 @@ pub const REGISTER_RATE: &str =
     "Error. Too many registrations from your address, try again later\n";
 pub const STORAGE_FULL: &str = "Error. Server storage full\n";
 pub const TOO_MANY_FROM_ADDRESS: &str = "Error. Too many connections from your address\n";
+// Chat rooms and profiles (§5).
+pub const INVALID_ROOM_NAME: &str = "Error. Invalid room name\n";
+pub const NOT_OWNER: &str = "Error. Only the owner can do that\n";
+pub const NOT_IN_ROOM: &str = "Error. You are not in a chatroom\n";
+pub const OWNER_IMMUNE: &str = "Error. The owner cannot be put out of its room\n";
+pub const INVALID_ATTRIBUTE: &str = "Error. Invalid attribute\n";
+pub const SYSTEM: &str = "[System]: ";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -57,6 +64,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Prompt(Prompt::Password) => put(out, &[PASSWORD]),
         Event::Help(HelpTopic::Login) => put(out, &[&command::help(States::LOGIN)]),
         Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
+        Event::Help(HelpTopic::Room) => put(out, &[&command::help(States::ROOM)]),
         Event::NewUser(user) => put(out, &["New user ", user, ". Choose a password\n"]),
         Event::Welcome => put(out, &[WELCOME]),
         Event::Chat {
@@ -107,6 +115,84 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         }
         // Server console (§7).
         Event::ServerAnnouncement(text) => put(out, &[SERVER_ANNOUNCEMENT, text, "\n"]),
+        // Chat rooms and profiles (§5).
+        Event::Profile(lines) => {
+            for (key, value) in lines {
+                put(out, &[key, " : ", value, "\n"]);
+            }
+        }
+        Event::AttributeSet(attr) => put(out, &["Attribute ", attr, " set successfully.\n"]),
+        Event::UserStates(users) => {
+            for (name, online) in users {
+                let state = if *online { " online\n" } else { " offline\n" };
+                put(out, &[name, state]);
+            }
+        }
+        Event::Room(r) => room(r, out),
+    }
+}
+
+fn kind(private: bool) -> &'static str {
+    if private {
+        "private"
+    } else {
+        "public"
+    }
+}
+
+/// Chat rooms (PROTOCOL.md §5).
+fn room(r: &RoomEvent, out: &mut Vec<u8>) {
+    match r {
+        RoomEvent::Opened(room) => put(out, &["Chatroom ", room, " opened\n"]),
+        RoomEvent::Entered(room) => put(out, &["You entered chatroom ", room, "\n"]),
+        RoomEvent::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
+        RoomEvent::Exited(room) => put(out, &["You left chatroom ", room, "\n"]),
+        RoomEvent::Left { user, .. } => put(out, &[SYSTEM, user, " left the chatroom\n"]),
+        RoomEvent::Chat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
+        RoomEvent::List(rooms) => {
+            for r in rooms {
+                put(out, &[&r.room, " ", &r.owner, " ", kind(r.private), "\n"]);
+            }
+        }
+        RoomEvent::Access {
+            room,
+            user,
+            banned,
+            on,
+        } => {
+            let what = match (banned, on) {
+                (true, true) => " is banned from ",
+                (true, false) => " is unbanned from ",
+                (false, true) => " is permitted in ",
+                (false, false) => " is no longer permitted in ",
+            };
+            put(out, &[user, what, room, "\n"]);
+        }
+        RoomEvent::Removed(room) => put(out, &["You were removed from ", room, "\n"]),
+        RoomEvent::Kicked { room, user } => put(out, &[user, " was removed from ", room, "\n"]),
+        RoomEvent::AccessList { users, .. } => {
+            for u in users {
+                put(out, &[u, "\n"]);
+            }
+        }
+        RoomEvent::Closed(room) => put(out, &[SYSTEM, "chatroom ", room, " closed\n"]),
+        RoomEvent::CloseDone(room) => put(out, &["Chatroom ", room, " closed\n"]),
+        RoomEvent::Topic { room, topic: None } => put(out, &["No topic in ", room, "\n"]),
+        RoomEvent::Topic {
+            room,
+            topic: Some(t),
+        } => put(
+            out,
+            &["Topic of ", room, ": ", &t.text, " (set by ", &t.by, ")\n"],
+        ),
+        RoomEvent::Members { members, .. } => {
+            for (user, owner) in members {
+                put(out, &[user, if *owner { " (owner)\n" } else { "\n" }]);
+            }
+        }
+        RoomEvent::Mode { room, private } => {
+            put(out, &["Chatroom ", room, " is now ", kind(*private), "\n"])
+        }
     }
 }
 
@@ -221,6 +307,33 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::RegisterRate => put(out, &[REGISTER_RATE]),
         Error::StorageFull => put(out, &[STORAGE_FULL]),
         Error::TooManyFromAddress => put(out, &[TOO_MANY_FROM_ADDRESS]),
+        // Chat rooms and profiles (§5).
+        Error::InvalidRoomName => put(out, &[INVALID_ROOM_NAME]),
+        Error::NoRoom(room) => put(out, &["Error. No chatroom ", room, "\n"]),
+        Error::RoomExists(room) => put(out, &["Error. Chatroom ", room, " already exists\n"]),
+        Error::NotAllowed(room) => put(out, &["Error. You are not allowed to enter ", room, "\n"]),
+        Error::NotOwner => put(out, &[NOT_OWNER]),
+        Error::NotInRoom => put(out, &[NOT_IN_ROOM]),
+        Error::NotInThatRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
+        Error::TooManyRooms(max) => put(
+            out,
+            &[
+                "Error. Too many chatrooms (at most ",
+                &max.to_string(),
+                ")\n",
+            ],
+        ),
+        Error::NotMember { room, user } => put(out, &["Error. ", user, " is not in ", room, "\n"]),
+        Error::OwnerImmune => put(out, &[OWNER_IMMUNE]),
+        Error::InvalidAttribute => put(out, &[INVALID_ATTRIBUTE]),
+        Error::ValueTooLong(max) => put(
+            out,
+            &[
+                "Error. Value too long (at most ",
+                &max.to_string(),
+                " bytes)\n",
+            ],
+        ),
     }
 }
 
@@ -234,6 +347,7 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{RoomInfo, Topic};
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -474,6 +588,111 @@ mod tests {
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
             ),
+            // Chat rooms and profiles (§5).
+            (
+                Event::Profile(vec![("username", a("tom")), ("age", a(""))]),
+                "username : tom\nage : \n",
+            ),
+            (Event::AttributeSet(a("job")), "Attribute job set successfully.\n"),
+            (
+                Event::UserStates(vec![(a("bob"), true), (a("tom"), false)]),
+                "bob online\ntom offline\n",
+            ),
+            (Event::Room(RoomEvent::Opened(a("den"))), "Chatroom den opened\n"),
+            (Event::Room(RoomEvent::Entered(a("den"))), "You entered chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob") }),
+                "[System]: bob entered the chatroom\n",
+            ),
+            (Event::Room(RoomEvent::Exited(a("den"))), "You left chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Left { room: a("den"), user: a("bob"), reason: Some(a("x")) }),
+                "[System]: bob left the chatroom\n",
+            ),
+            (
+                Event::Room(RoomEvent::Chat { room: a("den"), from: a("Tom"), text: a("hello") }),
+                "<Tom>: hello\n",
+            ),
+            (
+                Event::Room(RoomEvent::List(vec![
+                    RoomInfo { room: a("den"), owner: a("tom"), private: false },
+                    RoomInfo { room: a("vault"), owner: a("bob"), private: true },
+                ])),
+                "den tom public\nvault bob private\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: true, on: true }),
+                "bob is banned from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: true, on: false }),
+                "bob is unbanned from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: false, on: true }),
+                "bob is permitted in den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: false, on: false }),
+                "bob is no longer permitted in den\n",
+            ),
+            (Event::Room(RoomEvent::Removed(a("den"))), "You were removed from den\n"),
+            (
+                Event::Room(RoomEvent::Kicked { room: a("den"), user: a("bob") }),
+                "bob was removed from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::AccessList { room: a("den"), banned: true, users: vec![a("a"), a("b")] }),
+                "a\nb\n",
+            ),
+            (Event::Room(RoomEvent::Closed(a("den"))), "[System]: chatroom den closed\n"),
+            (Event::Room(RoomEvent::CloseDone(a("den"))), "Chatroom den closed\n"),
+            (Event::Room(RoomEvent::Topic { room: a("den"), topic: None }), "No topic in den\n"),
+            (
+                Event::Room(RoomEvent::Topic {
+                    room: a("den"),
+                    topic: Some(Topic { text: a("cats"), by: a("tom"), at_ms: 1 }),
+                }),
+                "Topic of den: cats (set by tom)\n",
+            ),
+            (
+                Event::Room(RoomEvent::Members { room: a("den"), members: vec![(a("bob"), false), (a("tom"), true)] }),
+                "bob\ntom (owner)\n",
+            ),
+            (
+                Event::Room(RoomEvent::Mode { room: a("den"), private: true }),
+                "Chatroom den is now private\n",
+            ),
+            (Event::Error(Error::InvalidRoomName), "Error. Invalid room name\n"),
+            (Event::Error(Error::NoRoom(a("den"))), "Error. No chatroom den\n"),
+            (Event::Error(Error::RoomExists(a("den"))), "Error. Chatroom den already exists\n"),
+            (
+                Event::Error(Error::NotAllowed(a("den"))),
+                "Error. You are not allowed to enter den\n",
+            ),
+            (Event::Error(Error::NotOwner), "Error. Only the owner can do that\n"),
+            (Event::Error(Error::NotInRoom), "Error. You are not in a chatroom\n"),
+            (
+                Event::Error(Error::NotInThatRoom(a("den"))),
+                "Error. You are not in chatroom den\n",
+            ),
+            (
+                Event::Error(Error::TooManyRooms(1000)),
+                "Error. Too many chatrooms (at most 1000)\n",
+            ),
+            (
+                Event::Error(Error::NotMember { room: a("den"), user: a("bob") }),
+                "Error. bob is not in den\n",
+            ),
+            (
+                Event::Error(Error::OwnerImmune),
+                "Error. The owner cannot be put out of its room\n",
+            ),
+            (Event::Error(Error::InvalidAttribute), "Error. Invalid attribute\n"),
+            (
+                Event::Error(Error::ValueTooLong(256)),
+                "Error. Value too long (at most 256 bytes)\n",
+            ),
         ];
         for (event, want) in cases {
             assert_eq!(to_string(&event), want, "{event:?}");
@@ -486,5 +705,7 @@ mod tests {
         assert!(login.contains("login <user> <password>") && !login.contains("broadcast"));
         let lobby = to_string(&Event::Help(HelpTopic::Lobby));
         assert!(lobby.contains("message <user> <text>") && !lobby.contains("register"));
+        let room = to_string(&Event::Help(HelpTopic::Room));
+        assert!(room.contains("/exit-chatroom") && room.contains("/message <user> <text>"));
     }
 }
