@@ -71,6 +71,8 @@ pub struct Config {
     /// `--max-per-ip`/`--register-rate` apply to loopback addresses too: only when one of
     /// them is given explicitly (local tools, tests and benchmarks connect from one address).
     pub limit_loopback: bool,
+    /// Penalty time per input (0: no command rate limit).
+    pub penalty: Duration,
 }
 
 impl Default for Config {
@@ -105,6 +107,7 @@ impl Default for Config {
             max_per_ip: 64,
             max_output_total: 256 << 20,
             limit_loopback: false,
+            penalty: Duration::from_micros(500),
         }
     }
 }
@@ -256,6 +259,12 @@ fn options() -> getopts::Options {
         "queued output over all connections; the largest queues are cut first (default 268435456)",
         "BYTES",
     );
+    o.optopt(
+        "",
+        "penalty-us",
+        "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
+        "US",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -345,6 +354,9 @@ impl Cli {
         c.max_per_ip = number(&m, "max-per-ip")?.unwrap_or(c.max_per_ip);
         c.max_output_total = number(&m, "max-output-total")?.unwrap_or(c.max_output_total);
         c.limit_loopback = m.opt_present("max-per-ip") || m.opt_present("register-rate");
+        if let Some(us) = number::<u64>(&m, "penalty-us")? {
+            c.penalty = Duration::from_micros(us.min(1_000_000));
+        }
         if c.max_per_ip == 0 || c.max_output_total < c.max_output {
             return Err("--max-per-ip must be >= 1, --max-output-total >= --max-output".into());
         }

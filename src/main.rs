@@ -96,6 +96,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         max_per_ip: config.max_per_ip,
         limit_loopback: config.limit_loopback,
         max_output_total: config.max_output_total,
+        penalty: config.penalty,
     };
     let mut listeners = vec![Listener {
         socket: listener,

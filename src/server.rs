@@ -93,6 +93,8 @@ pub struct Limits {
     pub limit_loopback: bool,
     /// Queued output over all connections; above it the largest queues are cut.
     pub max_output_total: usize,
+    /// Penalty time each input adds to its connection (zero: no command rate limit).
+    pub penalty: Duration,
 }
 
 /// A listening socket and the codec its connections speak.
@@ -562,7 +564,7 @@ impl Server {
                 codec.decode(data, max, &mut sink)
             },
         );
-        conn.penalty = conn.penalty.max(now.mono) + guard::PENALTY_PER_INPUT * sink.inputs;
+        conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),

@@ -92,6 +92,7 @@ fn start_in_process(
         max_per_ip: config.max_per_ip,
         limit_loopback: config.limit_loopback,
         max_output_total: config.max_output_total,
+        penalty: config.penalty,
     };
     let listeners = vec![Listener {
         socket,

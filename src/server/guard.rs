@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// Penalty time each input adds to its connection.
-pub const PENALTY_PER_INPUT: Duration = Duration::from_micros(500);
-/// A connection whose penalty runs further ahead of now than this is not read until it catches
-/// up: a flooder is slowed (2000 commands a second after a burst of 20000), never dropped.
+/// A connection whose penalty (`--penalty-us` per input) runs further ahead of now than this is
+/// not read until it catches up: a flooder is slowed (with the default 500 us, 2000 commands a
+/// second after a burst of 20000), never dropped.
 pub const PENALTY_AHEAD: Duration = Duration::from_secs(10);
 
 /// Open connections per source address.
