@@ -503,4 +503,41 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// Reliability limits (issue 8): defaults, flags, and when loopback is limited too.
+    #[test]
+    fn reliability_limits() {
+        let c = run("0");
+        assert_eq!(
+            (
+                c.max_accounts,
+                c.register_rate,
+                c.max_per_ip,
+                c.limit_loopback
+            ),
+            (100_000, 10, 64, false)
+        );
+        assert_eq!(
+            (c.max_offline_bytes, c.max_output_total),
+            (64 << 20, 256 << 20)
+        );
+        assert_eq!(c.penalty, Duration::from_micros(500));
+        let c = run("--max-accounts 5 --register-rate 2 --max-offline-bytes 9 --max-per-ip 3 --max-output-total 2000000 --penalty-us 0 0");
+        assert_eq!(
+            (
+                c.max_accounts,
+                c.register_rate,
+                c.max_per_ip,
+                c.limit_loopback
+            ),
+            (5, 2, 3, true)
+        );
+        assert_eq!((c.max_offline_bytes, c.max_output_total), (9, 2_000_000));
+        assert_eq!(c.penalty, Duration::ZERO);
+        assert!(parse("--max-per-ip 0 0").is_err());
+        assert!(
+            parse("--max-output-total 1024 0").is_err(),
+            "below --max-output"
+        );
+    }
 }
