@@ -10,7 +10,7 @@ import time
 
 HOST, PORT, SECS, USERS, WORKERS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 stop = time.time() + SECS
-stats = {"sessions": 0, "commands": 0, "errors": 0, "registered": 0}
+stats = {"sessions": 0, "commands": 0, "errors": 0, "registered": 0, "refused": 0}
 lock = threading.Lock()
 
 
@@ -39,6 +39,15 @@ def session(rng, wid):
         else:
             u = rng.randrange(USERS)
             s.sendall(f"login u{u} p{u}\n".encode())
+        # Go on only once welcomed (the user may be online already): commands sent at the
+        # `Username: ` prompt would be taken for usernames.
+        got = b""
+        while b"Welcome" not in got:
+            chunk = s.recv(65536)
+            if not chunk or b"Error" in chunk or b"Invalid" in chunk:
+                bump("refused")
+                return
+            got += chunk
         for _ in range(rng.randrange(5, 40)):
             r = rng.random()
             if r < 0.6:
