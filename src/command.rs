@@ -995,7 +995,15 @@ mod tests {
         assert_eq!(lobby("history"), Input::History { n: None });
         assert_eq!(lobby("history 5"), Input::History { n: Some(5) });
         assert_eq!(lobby("CH 0"), Input::History { n: Some(0) });
-        for bad in ["history x", "history -1", "history 1 2", "BM hi", "bm", "ch", "PM x"] {
+        for bad in [
+            "history x",
+            "history -1",
+            "history 1 2",
+            "BM hi",
+            "bm",
+            "ch",
+            "PM x",
+        ] {
             assert_eq!(lobby(bad), Input::Invalid, "{bad:?}");
         }
         assert_eq!(parse("BM", States::LOGIN), Input::Invalid);

@@ -87,7 +87,8 @@ impl History {
         n: usize,
         visible: impl FnMut(&&HistoryEntry) -> bool,
     ) -> Vec<&HistoryEntry> {
-        let mut out: Vec<&HistoryEntry> = self.entries.iter().rev().filter(visible).take(n).collect();
+        let mut out: Vec<&HistoryEntry> =
+            self.entries.iter().rev().filter(visible).take(n).collect();
         out.reverse();
         out
     }

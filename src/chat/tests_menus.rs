@@ -97,14 +97,16 @@ fn private_without_arguments_prompts_then_messages() {
     s.line(1, "me?", 2);
     assert_eq!(
         s.take(1),
-        format!("{}{}{}", text::PRIVATE_TO, text::PRIVATE_TEXT, text::MESSAGE_SELF)
+        format!(
+            "{}{}{}",
+            text::PRIVATE_TO,
+            text::PRIVATE_TEXT,
+            text::MESSAGE_SELF
+        )
     );
     // `private <user> <text>` is still the §4 relay.
     s.line(1, "private yoda hi", 3);
-    assert_eq!(
-        s.take(1),
-        "Error. Private messaging to yoda not enabled\n"
-    );
+    assert_eq!(s.take(1), "Error. Private messaging to yoda not enabled\n");
 }
 
 #[test]
@@ -141,7 +143,11 @@ fn a_prompt_takes_the_whole_line_and_messages_still_arrive() {
     s.line(2, "message hans while you type", 2);
     assert_eq!(s.take(1), "hans: while you type\n".replace("hans", "yoda"));
     s.line(1, "logout", 3);
-    assert_eq!(s.take(1), "Message sent\n", "a command word is just text here");
+    assert_eq!(
+        s.take(1),
+        "Message sent\n",
+        "a command word is just text here"
+    );
     assert_eq!(s.take(2), "hans: logout\n");
     // A framing error asks again.
     s.line(1, "PM", 4);
@@ -308,7 +314,12 @@ fn history_counts_default_and_bounds() {
     assert_eq!(lines(history(&mut s, 1, "CH 3")), want(37..40));
     assert_eq!(history(&mut s, 1, "history 0"), "");
     assert_eq!(lines(history(&mut s, 1, "history 1000")), want(25..40));
-    for bad in ["history x", "history -1", "CH 1 2", "history 99999999999999999999999"] {
+    for bad in [
+        "history x",
+        "history -1",
+        "CH 1 2",
+        "history 99999999999999999999999",
+    ] {
         assert_eq!(history(&mut s, 1, bad), text::INVALID_COMMAND, "{bad}");
     }
 
@@ -339,10 +350,7 @@ fn history_timestamps_are_utc_from_now_wall() {
     let mut s = three();
     // 2024-02-29 23:59:59.500 UTC, a leap day.
     let wall = SystemTime::UNIX_EPOCH + Duration::from_millis(1_709_251_199_500);
-    let now = Now {
-        mono: s.t0,
-        wall,
-    };
+    let now = Now { mono: s.t0, wall };
     let id = Sim::id(1);
     for line in ["announce leap", "message yoda day"] {
         let input = parse(Frame::Line(line), s.chat.expects(id));
@@ -368,7 +376,10 @@ fn history_survives_replay_with_announcements() {
     s.line(1, "message yoda dm", 2);
     s.line(2, "broadcast b", 3);
     let before = history(&mut s, 1, "CH");
-    assert!(s.committed.iter().any(|r| r.to_string() == "history 1000 announce hans all"));
+    assert!(s
+        .committed
+        .iter()
+        .any(|r| r.to_string() == "history 1000 announce hans all"));
     let mut fresh = Sim::new();
     for r in s.committed.clone() {
         fresh.chat.replay(r);
