@@ -393,3 +393,20 @@ fn history_survives_replay_with_announcements() {
          [1970-01-01 00:00:03] yoda: b\n"
     );
 }
+
+#[test]
+fn a_prompt_inside_a_chat_room_takes_the_line_then_room_chat_resumes() {
+    let mut s = three();
+    s.line(1, "open-chatroom den public", 1);
+    s.line(1, "enter-chatroom den", 1);
+    s.take(1);
+    s.line(1, "/BM", 2);
+    assert_eq!(s.take(1), "Message: ");
+    assert_eq!(s.chat.expects(Sim::id(1)), Expect::Answer);
+    s.line(1, "/not a command", 2);
+    assert_eq!(s.take(1), "Message sent\n");
+    assert_eq!(s.take(2), "hans: /not a command\n");
+    assert_eq!(s.chat.expects(Sim::id(1)), Expect::RoomChat);
+    s.line(1, "hi room", 3);
+    assert_eq!(s.take(1), "<hans>: hi room\n");
+}
