@@ -210,13 +210,9 @@ impl Chat {
         }
     }
 
-    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
-    fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
-        let replaced = self.online.get(user);
-        if let Some(old) = replaced {
-            self.replace_session(old, user);
-        }
-        let user: Arc<str> = Arc::from(user);
+    /// `user` is online on `conn` from `now`: in login order, with its inactivity clock running.
+    /// Shared by account logins and guests.
+    pub(super) fn go_online(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         let seq = self.online.login(user.clone(), conn);
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::LoggedIn {
@@ -226,6 +222,16 @@ impl Chat {
             s.last_active = now.mono;
         }
         self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
+    }
+
+    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
+    fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
+        let replaced = self.online.get(user);
+        if let Some(old) = replaced {
+            self.replace_session(old, user);
+        }
+        let user: Arc<str> = Arc::from(user);
+        self.go_online(conn, &user, now);
         log::info!("{conn:?} {user} logged in");
         self.outbox.send(conn, Event::Welcome);
         self.deliver_offline(conn, &user);
@@ -332,6 +338,7 @@ impl Chat {
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");
         }
+        self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::Username;
             s.since = now.mono;

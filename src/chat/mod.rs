@@ -19,6 +19,7 @@ mod history;
 mod limits; // Reliability limits (issue 8).
 mod login;
 mod mailboxes;
+mod menus; // §6 menus: prompt dialogs and history.
 mod messaging;
 mod online;
 mod operator;
@@ -167,6 +168,8 @@ pub struct Chat {
     messages: u64,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
+    /// §6 menus: prompt dialogs in progress.
+    dialogs: menus::Dialogs,
 }
 
 impl Chat {
@@ -188,6 +191,7 @@ impl Chat {
             profiles: profiles::Profiles::default(),
             messages: 0,
             register_rate: limits::RegisterRate::default(),
+            dialogs: menus::Dialogs::default(),
         }
     }
 
@@ -220,6 +224,8 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            // §6 menus: at a prompt the line is the answer.
+            Some(State::LoggedIn { .. }) if self.dialogs.pending(conn) => Expect::Answer,
             // Chat rooms (§5): the line front-end's current room makes a line room chat.
             Some(State::LoggedIn { user, .. }) if self.rooms.current(user).is_some() => {
                 Expect::RoomChat
@@ -243,6 +249,10 @@ impl Chat {
         match session.state.clone() {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
+            // §6 menus.
+            State::LoggedIn { user, .. } if self.dialogs.pending(conn) => {
+                self.menu_answer(conn, user, input, now)
+            }
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
             State::Closed => {}
         }
@@ -256,7 +266,7 @@ impl Chat {
         let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Some(Prompt::Username),
             Some(State::Password { .. }) => Some(Prompt::Password),
-            Some(State::LoggedIn { .. }) => None,
+            Some(State::LoggedIn { .. }) => self.dialogs.prompt(conn), // §6 menus: ask again.
             Some(State::Closed) | None => return,
         };
         let e = match error {
@@ -275,6 +285,7 @@ impl Chat {
             self.logout(conn, &user, now);
         }
         self.private.forget(conn);
+        self.dialogs.forget(conn); // §6 menus.
         self.sessions.remove(&conn);
     }
 
@@ -526,7 +537,9 @@ impl Chat {
         }
         self.count_message(&input);
         match input {
-            Input::Message { to, text } => self.message(conn, &user, to, text, now),
+            Input::Message { to, text } => {
+                self.message(conn, &user, to, text, now);
+            }
             Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
             Input::Announce { text } => {
                 self.broadcast(conn, &user, text, Audience::Announcement, now)
@@ -560,6 +573,9 @@ impl Chat {
             Input::Private { to, text } => self.private_message(conn, &user, to, text),
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
             Input::P2pPort { port } => self.p2p_port(conn, port),
+            // §6 menus.
+            Input::Menu(menu) => self.start_menu(conn, &user, menu),
+            Input::History { n } => self.show_history(conn, &user, n),
             // JSON front-end (§6).
             Input::ListAddrs => self.list_addrs(conn, &user),
             // Chat rooms and profiles (§5).
@@ -597,6 +613,8 @@ impl Chat {
 mod tests;
 #[cfg(test)]
 mod tests_guests;
+#[cfg(test)]
+mod tests_menus; // §6 menus.
 #[cfg(test)]
 mod tests_private; // JSON guests (§6) and the console (§7).
 #[cfg(test)]
