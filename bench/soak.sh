@@ -2,7 +2,7 @@
 # Soak test: ten minutes (SECS, default 600) of mixed load on the release binary with connection
 # churn, registrations and offline queues (bench/soak.py), a `kill -9` and restart in the middle,
 # sampling RSS and descriptors every 10 s; prints the samples and the worst loop iteration.
-#   bench/soak.sh [SECS] [WORKERS]
+#   bench/soak.sh [SECS] [WORKERS]    (env TIMEOUT: the server's inactivity timeout, default 300)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-600}
@@ -16,7 +16,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 PID=
 start() {
   RUST_LOG="warn,chatserver::server::guard=info" "$WORK/chatserver" --bind 127.0.0.1 \
-    --credentials "$WORK/credentials.txt" --data-dir "$WORK/data" "$PORT" \
+    --credentials "$WORK/credentials.txt" --data-dir "$WORK/data" "$PORT" 60 "${TIMEOUT:-300}" \
     < /dev/null >> "$WORK/out" 2>> "$WORK/log" &
   PID=$!
   for _ in $(seq 100); do grep -q "listening" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
