@@ -99,7 +99,8 @@ start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from cre
   N=$((N + 1))
   local creds=$WORK/credentials.txt
   if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
-  "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" "$@" 0 \
+  # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
+  "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" --penalty-us 0 "$@" 0 \
     > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
