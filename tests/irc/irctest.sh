@@ -3,13 +3,14 @@
 #
 #   tests/irc/irctest.sh                    chatserver (builds target/release/chatserver)
 #   tests/irc/irctest.sh --ngircd           baseline: Debian ngIRCd via tests/irc/ngircd_controller.py
-#   tests/irc/irctest.sh --ngircd-upstream  baseline with irctest's unmodified ngircd controller
 #   tests/irc/irctest.sh [...] -- ARGS      extra pytest arguments (e.g. -- -k Names -x)
 #
 # irctest is read from ../shared/irctest beside the repository (IRCTEST_DIR overrides) and is
 # never written to: no pytest cache, no bytecode. A venv is kept in target/irctest-venv.
 # The last line printed is "irctest: N passed, N failed, N skipped, N xfailed[, ...]"; the
 # exit status is non-zero when any test failed or errored (or pytest itself failed).
+# (irctest's own irctest.controllers.ngircd also works with 26.1, but its ngircd listens on
+# 0.0.0.0 and [::]: our tests stay on 127.0.0.1, hence ngircd_controller.py.)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,9 +23,8 @@ controller=chatserver_controller
 while [ $# -gt 0 ]; do
     case "$1" in
         --ngircd) controller=ngircd_controller ;;
-        --ngircd-upstream) controller=irctest.controllers.ngircd ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "irctest.sh: unknown option $1 (pytest arguments go after --)" >&2; exit 2 ;;
     esac
     shift

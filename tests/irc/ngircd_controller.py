@@ -1,8 +1,8 @@
 """irctest's ngIRCd controller, fixed for Debian's ngIRCd 26.1 and for 127.0.0.1.
 
-irctest/controllers/ngircd.py writes `Bind = host`, which 26.1 rejects (its key is
-`Listen =`), and picks ports by binding every address. This subclass rewrites the key and
-picks ports on 127.0.0.1 only. Used by `tests/irc/irctest.sh --ngircd` as the baseline.
+irctest/controllers/ngircd.py writes `Bind = host`, which 26.1 ignores ("Unknown variable";
+its key is `Listen =`) and so listens on 0.0.0.0 and ::; it also picks ports by binding every
+address. This subclass rewrites the key and picks ports on 127.0.0.1 only. Used by `tests/irc/irctest.sh --ngircd` as the baseline.
 """
 
 from typing import Type
