@@ -43,6 +43,7 @@ trap cleanup EXIT
 
 fail() {
     echo "weechat.sh: FAIL: $*" >&2
+    [ -f "$tmp/server.log" ] && { echo "--- server.log (head)" >&2; head -n 5 "$tmp/server.log" >&2; }
     for f in "$tmp"/peer.out "$tmp"/wc/logs/*.weechatlog; do
         [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
     done
