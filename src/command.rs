@@ -275,6 +275,26 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         Input::Help => "help",
         Input::Exit => "exit",
         Input::Answer(_) | Input::Empty | Input::Invalid | Input::Bad(_) => return None,
+        // IRC front-end (issue 12): not line commands.
+        Input::Guest { .. }
+        | Input::Describe { .. }
+        | Input::Away { .. }
+        | Input::Invisible(_)
+        | Input::Whois { .. }
+        | Input::Who { .. }
+        | Input::Quit { .. }
+        | Input::JoinRoom { .. }
+        | Input::LeaveRoom { .. }
+        | Input::LeaveAllRooms
+        | Input::RoomChat { .. }
+        | Input::RoomNames { .. }
+        | Input::RoomWho { .. }
+        | Input::RoomList { .. }
+        | Input::RoomTopic { .. }
+        | Input::RoomModes { .. }
+        | Input::RoomBans { .. }
+        | Input::ChangeRoom { .. }
+        | Input::Kick { .. } => return None,
     };
     COMMANDS.iter().find(|s| s.name == name)
 }

@@ -54,6 +54,13 @@ pub struct Config {
     /// A connection the server is closing is dropped this long after, whether or not the
     /// peer read its last lines (a peer that never reads must not hold it forever).
     pub close_timeout: Duration,
+    // IRC front-end (issue 12).
+    /// `--irc-port`: listen for IRC clients too (`None`: off).
+    pub irc_port: Option<u16>,
+    /// `--irc-guests`: an IRC client without `PASS` gets a guest session.
+    pub irc_guests: bool,
+    /// `--irc-server-name`: the name in IRC prefixes and numerics.
+    pub irc_server_name: String,
 }
 
 impl Default for Config {
@@ -78,6 +85,9 @@ impl Default for Config {
             plain_credentials: false,
             repair: false,
             compact_bytes: 8 << 20,
+            irc_port: None,
+            irc_guests: false,
+            irc_server_name: "chatserver".into(),
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
         }
@@ -192,6 +202,15 @@ fn options() -> getopts::Options {
         "journal growth that triggers a snapshot (default 8388608)",
         "BYTES",
     );
+    // IRC front-end (issue 12).
+    o.optopt("", "irc-port", "also accept IRC clients on this port (off)", "PORT");
+    o.optflag("", "irc-guests", "IRC clients without PASS get guest sessions");
+    o.optopt(
+        "",
+        "irc-server-name",
+        "server name shown to IRC clients (default chatserver)",
+        "NAME",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -272,6 +291,15 @@ impl Cli {
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
+        // IRC front-end (issue 12).
+        c.irc_port = number(&m, "irc-port")?;
+        c.irc_guests = m.opt_present("irc-guests");
+        if let Some(name) = m.opt_str("irc-server-name") {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                return Err(format!("invalid --irc-server-name: {name:?}"));
+            }
+            c.irc_server_name = name;
+        }
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
         }

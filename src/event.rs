@@ -54,6 +54,16 @@ pub enum Error {
     LoginTimeout,
     /// The store failed: the change was undone.
     Storage,
+    // IRC front-end (issue 12): room refusals, each naming the room.
+    NoSuchRoom(Arc<str>),
+    NotInRoom(Arc<str>),
+    NotRoomOperator(Arc<str>),
+    WrongRoomKey(Arc<str>),
+    PrivateRoom(Arc<str>),
+    BannedFromRoom(Arc<str>),
+    CannotSendToRoom(Arc<str>),
+    /// `user` is not in the room.
+    NotAMember(Arc<str>),
 }
 
 /// Why a session ends or changes against its will.
@@ -101,6 +111,117 @@ pub enum Event {
     Goodbye,
     Notice(Notice),
     Error(Error),
+    // IRC front-end (issue 12).
+    /// A codec's own note (a reply it answers itself, or context for the core's next
+    /// replies), queued through the core so it keeps its place among them. Only the codec
+    /// kind that queued it renders anything.
+    Codec(Box<str>),
+    /// One user's card (`Whois`).
+    Card(Box<Card>),
+    /// `Who`: the matching users; `room` when the search was a room's members.
+    Cards {
+        room: Option<Arc<str>>,
+        cards: Vec<Card>,
+    },
+    /// `user` left for good (`Quit`), seen by those sharing a room with them.
+    Quit {
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// `user` joined `room` (to every member, the joiner too).
+    Joined {
+        room: Arc<str>,
+        user: Arc<str>,
+    },
+    /// `user` left `room` (to every member, the leaver too).
+    Parted {
+        room: Arc<str>,
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// `by` removed `user` from `room` (to every member, `user` too).
+    Kicked {
+        room: Arc<str>,
+        by: Arc<str>,
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// Room chat from `from` (to every other member).
+    RoomChat {
+        room: Arc<str>,
+        from: Arc<str>,
+        text: Arc<str>,
+        notice: bool,
+    },
+    /// A room's members, operators marked.
+    Members {
+        room: Arc<str>,
+        secret: bool,
+        members: Vec<Member>,
+    },
+    /// A room's topic (`None`: none is set).
+    Topic {
+        room: Arc<str>,
+        topic: Option<RoomTopic>,
+    },
+    /// `by` set the topic of `room` (to every member).
+    TopicSet {
+        room: Arc<str>,
+        by: Arc<str>,
+        text: Arc<str>,
+    },
+    /// Rooms with their member counts and topics.
+    Rooms(Vec<(Arc<str>, usize, Arc<str>)>),
+    /// A room's settings: flags as letters (`i` private, `k` key, `n` members only, `s`
+    /// secret, `t` topic lock), the key, and when it was opened (Unix seconds).
+    RoomModes {
+        room: Arc<str>,
+        flags: Arc<str>,
+        key: Option<Arc<str>>,
+        created_s: u64,
+    },
+    /// `by` changed settings of `room` (to every member): `+`/`-` letters and their arguments.
+    RoomChanged {
+        room: Arc<str>,
+        by: Arc<str>,
+        changes: Arc<str>,
+        args: Vec<Arc<str>>,
+    },
+    /// A room's ban list.
+    Bans {
+        room: Arc<str>,
+        bans: Vec<Arc<str>>,
+    },
+}
+
+/// A room member as listings show them (IRC front-end, issue 12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name: Arc<str>,
+    pub op: bool,
+    pub voice: bool,
+}
+
+/// A room topic with who set it and when (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomTopic {
+    pub text: Arc<str>,
+    pub by: Arc<str>,
+    pub at_s: u64,
+}
+
+/// Who a user is, as `Whois`/`Who` show it (IRC front-end, issue 12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    pub name: Arc<str>,
+    /// The self-described username (the name itself when none was given).
+    pub username: Arc<str>,
+    pub realname: Arc<str>,
+    /// The peer's address.
+    pub host: Arc<str>,
+    pub away: Option<Arc<str>>,
+    /// Rooms the user is in, with whether they own (operate) each.
+    pub rooms: Vec<(Arc<str>, bool)>,
 }
 
 /// A fan-out event: one allocation shared by every recipient, rendered at most once per kind of

@@ -2,7 +2,8 @@
 //! Exit status: 0 on a clean exit, 1 on a start-up failure, 2 on bad arguments.
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::codec::CodecKind;
+use chatserver::codec::irc::IrcOptions;
+use chatserver::codec::{CodecKind, CodecOptions};
 use chatserver::config::{usage, Cli, Config};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
@@ -95,10 +96,28 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         close_timeout: config.close_timeout,
         drain_timeout: Duration::from_secs(2),
     };
-    let listeners = vec![Listener {
+    let mut listeners = vec![Listener {
         socket: listener,
         kind: CodecKind::Line,
     }];
-    Server::new(listeners, chat, store, limits)?.run()?;
+    // IRC front-end (issue 12).
+    if let Some(port) = config.irc_port {
+        let addr = SocketAddr::new(config.bind, port);
+        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        print(&format!("chatserver irc listening on {}\n", socket.local_addr()?))?;
+        listeners.push(Listener {
+            socket,
+            kind: CodecKind::Irc,
+        });
+    }
+    let codec_options = CodecOptions {
+        irc: std::sync::Arc::new(IrcOptions {
+            server: std::sync::Arc::from(config.irc_server_name.as_str()),
+            guests: config.irc_guests,
+        }),
+    };
+    Server::new(listeners, chat, store, limits)?
+        .with_codec_options(codec_options)
+        .run()?;
     Ok(())
 }

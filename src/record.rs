@@ -49,6 +49,12 @@ pub enum Record {
         to: Audience,
         text: String,
     },
+    /// IRC front-end (issue 12): a room's whole durable state after a change, in
+    /// `chat::channels`' own text form (the last one replayed wins).
+    Channel {
+        room: String,
+        state: String,
+    },
 }
 
 /// The one-line text form, e.g. `offline luke yoda 1700000000000 hello there`.
@@ -77,6 +83,7 @@ impl fmt::Display for Record {
                 to: Audience::User(to),
                 text,
             } => write!(f, "history {at_ms} dm {from} {to} {text}"),
+            Record::Channel { room, state } => write!(f, "channel {room} {state}"),
         }
     }
 }
@@ -177,6 +184,13 @@ impl Record {
                     _ => return None,
                 }
             }
+            "channel" => {
+                let ([room], state) = words::<1>(rest)?;
+                Record::Channel {
+                    room: owned(room),
+                    state: owned(state),
+                }
+            }
             _ => return None,
         })
     }
@@ -232,6 +246,10 @@ mod tests {
                 from: "a".into(),
                 to: Audience::User("b".into()),
                 text: "psst ".into(),
+            },
+            Record::Channel {
+                room: "chan".into(),
+                state: "ann 17 t - ann - - - 0 a topic".into(),
             },
         ];
         for r in records {

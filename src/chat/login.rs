@@ -55,6 +55,13 @@ impl Chat {
             Input::Answer(user) => self.dialog_username(conn, user),
             Input::Login { user, password } => self.one_line_login(conn, user, password, now),
             Input::Register { user, password } => self.register(conn, user, password, now),
+            // IRC front-end (issue 12): no prompts on a wire that registers itself.
+            Input::Guest { name } => self.guest_login(conn, name, now),
+            Input::Describe { username, realname } => self.describe(conn, username, realname),
+            Input::Quit { .. } => {
+                self.outbox.send(conn, Event::Goodbye);
+                self.close_after_flush(conn);
+            }
             _ => self.refuse(conn, Error::InvalidCommand),
         }
     }
@@ -203,7 +210,7 @@ impl Chat {
     }
 
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
-    fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
+    pub(super) fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
         let mark = self.outbox.mark();
         let replaced = self.online.get(user);
         if let Some(old) = replaced {
@@ -314,6 +321,7 @@ impl Chat {
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
+            self.leave_all_rooms(conn, user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

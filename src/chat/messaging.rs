@@ -19,7 +19,8 @@ impl Chat {
         body: &str,
         now: Now,
     ) {
-        if !self.accounts.exists(to) {
+        // An online guest (IRC front-end) has no account but can be messaged.
+        if !self.accounts.exists(to) && !self.online.contains(to) {
             return self.outbox.error(conn, Error::InvalidUser);
         }
         if to == &**from {

@@ -13,6 +13,8 @@
 
 mod accounts;
 mod blocks;
+mod channels;
+mod directory;
 mod history;
 mod login;
 mod mailboxes;
@@ -33,6 +35,8 @@ use crate::time::Now;
 use crate::timer::TimerWheel;
 use accounts::Accounts;
 use blocks::Blocks;
+use channels::Channels;
+use directory::Directory;
 use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
@@ -116,6 +120,10 @@ pub struct Chat {
     blocks: Blocks,
     mailboxes: Mailboxes,
     history: History,
+    /// IRC front-end (issue 12): self-descriptions, away, invisibility.
+    directory: Directory,
+    /// IRC front-end (issue 12): rooms as channels.
+    channels: Channels,
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -133,6 +141,8 @@ impl Chat {
             online: Online::default(),
             blocks: Blocks::default(),
             mailboxes: Mailboxes::default(),
+            directory: Directory::default(),
+            channels: Channels::default(),
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
@@ -214,6 +224,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.logout(conn, &user, now);
         }
+        self.directory.remove(conn);
         self.sessions.remove(&conn);
     }
 
@@ -317,6 +328,7 @@ impl Chat {
                 to,
                 text,
             }),
+            Record::Channel { room, state } => self.channels.replay(room, &state),
         }
     }
 
@@ -326,6 +338,7 @@ impl Chat {
         self.blocks.snapshot(&mut out);
         self.mailboxes.snapshot(&mut out);
         self.history.snapshot(&mut out);
+        self.channels.snapshot(&mut out);
         out
     }
 
@@ -335,6 +348,7 @@ impl Chat {
             Undo::Blocks(u) => self.blocks.undo(u),
             Undo::Mailboxes(u) => self.mailboxes.undo(u),
             Undo::History(u) => self.history.undo(u),
+            Undo::Channels(u) => self.channels.undo(u),
             Undo::AbortLogin(conn) => self.abort_login(conn, now),
             Undo::RetryDelivery(conn) => {
                 self.arm(conn, TimerKind::Deliver, now.mono + Duration::from_secs(1));
@@ -422,7 +436,7 @@ impl Chat {
 
     /// A logged-in user's input: dispatch one command.
     fn command(&mut self, conn: ConnId, user: Arc<str>, input: Input<'_>, now: Now) {
-        if crate::command::is_activity(&input) {
+        if crate::command::is_activity(&input) || channels::is_activity(&input) {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.last_active = now.mono;
             }
@@ -450,6 +464,31 @@ impl Chat {
             }
             Input::Help => self.outbox.send(conn, Event::Help(HelpTopic::Lobby)),
             Input::Live => {}
+            // IRC front-end (issue 12).
+            Input::Quit { reason } => {
+                self.set_quit(conn, reason);
+                self.logout(conn, &user, now);
+                self.outbox.send(conn, Event::Goodbye);
+                self.close_after_flush(conn);
+            }
+            Input::Guest { .. } => self.outbox.error(conn, Error::InvalidCommand),
+            Input::Describe { username, realname } => self.describe(conn, username, realname),
+            Input::Away { message } => self.set_away(conn, message),
+            Input::Invisible(on) => self.set_invisible(conn, on),
+            Input::Whois { name } => self.whois(conn, name),
+            Input::Who { mask } => self.who(conn, &user, mask),
+            Input::JoinRoom { .. }
+            | Input::LeaveRoom { .. }
+            | Input::LeaveAllRooms
+            | Input::RoomChat { .. }
+            | Input::RoomNames { .. }
+            | Input::RoomWho { .. }
+            | Input::RoomList { .. }
+            | Input::RoomTopic { .. }
+            | Input::RoomModes { .. }
+            | Input::RoomBans { .. }
+            | Input::ChangeRoom { .. }
+            | Input::Kick { .. } => self.room_input(conn, &user, input, now),
             Input::Answer(_)
             | Input::Login { .. }
             | Input::Register { .. }

@@ -16,6 +16,8 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
+    /// IRC front-end (issue 12): a room's durable state.
+    Channels(super::channels::ChannelUndo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
     /// Try handing out the queue of this connection's user again a little later.

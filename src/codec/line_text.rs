@@ -69,7 +69,45 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Goodbye => put(out, &[GOODBYE]),
         Event::Notice(n) => notice(n, out),
         Event::Error(e) => error(e, out),
+        // IRC front-end (issue 12): cards for the line protocol, a quit as a logout.
+        Event::Codec(_) => {}
+        Event::Card(card) => self::card(card, out),
+        Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
+        Event::Quit { user, .. } | Event::Parted { user, .. } | Event::Kicked { user, .. } => {
+            put(out, &["[System]: ", user, " left the chatroom\n"])
+        }
+        Event::Joined { user, .. } => put(out, &["[System]: ", user, " entered the chatroom\n"]),
+        Event::RoomChat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
+        Event::Members { members, .. } => {
+            for m in members {
+                put(out, &[&m.name, "\n"]);
+            }
+        }
+        Event::Topic { topic, .. } => {
+            if let Some(t) = topic {
+                put(out, &[&t.text, "\n"]);
+            }
+        }
+        Event::TopicSet { by, text, .. } => {
+            put(out, &["[System]: ", by, " set the topic: ", text, "\n"])
+        }
+        Event::Rooms(rooms) => {
+            for (room, _, _) in rooms {
+                put(out, &[room, "\n"]);
+            }
+        }
+        Event::RoomModes { .. } | Event::RoomChanged { .. } => {}
+        Event::Bans { bans, .. } => {
+            for b in bans {
+                put(out, &[b, "\n"]);
+            }
+        }
     }
+}
+
+/// `name (username@host): realname`, for a line user who somehow asked (IRC front-end).
+fn card(c: &crate::event::Card, out: &mut Vec<u8>) {
+    put(out, &[&c.name, " (", &c.username, "@", &c.host, "): ", &c.realname, "\n"]);
 }
 
 fn notice(n: &Notice, out: &mut Vec<u8>) {
@@ -111,6 +149,16 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::ServerFull => put(out, &[SERVER_FULL]),
         Error::LoginTimeout => put(out, &[LOGIN_TIMEOUT]),
         Error::Storage => put(out, &[STORAGE]),
+        // IRC front-end (issue 12): §5's room refusals where it has one.
+        Error::NoSuchRoom(room) => put(out, &["Error. No chatroom ", room, "\n"]),
+        Error::PrivateRoom(room) | Error::BannedFromRoom(room) | Error::WrongRoomKey(room) => {
+            put(out, &["Error. You are not allowed to enter ", room, "\n"])
+        }
+        Error::NotRoomOperator(_) => put(out, &["Error. Only the owner can do that\n"]),
+        Error::NotInRoom(room) | Error::CannotSendToRoom(room) => {
+            put(out, &["Error. You are not in chatroom ", room, "\n"])
+        }
+        Error::NotAMember(user) => put(out, &["Error. ", user, " is not in the chatroom\n"]),
     }
 }
 

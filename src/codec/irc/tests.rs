@@ -1,0 +1,1 @@
+//! Unit tests of the IRC codec: registration, numerics, rendering. (Filled in below.)
