@@ -280,6 +280,7 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::Describe { .. }
         | Input::Away { .. }
         | Input::Invisible(_)
+        | Input::Oper
         | Input::Whois { .. }
         | Input::Who { .. }
         | Input::Quit { .. }

@@ -61,6 +61,8 @@ pub struct Config {
     pub irc_guests: bool,
     /// `--irc-server-name`: the name in IRC prefixes and numerics.
     pub irc_server_name: String,
+    /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
+    pub irc_oper: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             irc_port: None,
             irc_guests: false,
             irc_server_name: "chatserver".into(),
+            irc_oper: None,
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
         }
@@ -96,6 +99,8 @@ impl Default for Config {
 
 /// What the command line asks for: run the server, or one of the one-shot actions.
 #[derive(Debug)]
+// Built once per process: the size difference costs nothing (the IRC settings tipped it).
+#[allow(clippy::large_enum_variant)]
 pub enum Cli {
     Run(Config),
     /// Rewrite a plaintext credentials file to hashed entries, then exit.
@@ -203,13 +208,28 @@ fn options() -> getopts::Options {
         "BYTES",
     );
     // IRC front-end (issue 12).
-    o.optopt("", "irc-port", "also accept IRC clients on this port (off)", "PORT");
-    o.optflag("", "irc-guests", "IRC clients without PASS get guest sessions");
+    o.optopt(
+        "",
+        "irc-port",
+        "also accept IRC clients on this port (off)",
+        "PORT",
+    );
+    o.optflag(
+        "",
+        "irc-guests",
+        "IRC clients without PASS get guest sessions",
+    );
     o.optopt(
         "",
         "irc-server-name",
         "server name shown to IRC clients (default chatserver)",
         "NAME",
+    );
+    o.optopt(
+        "",
+        "irc-oper",
+        "IRC operator credentials for OPER (off)",
+        "NAME:PASSWORD",
     );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
@@ -299,6 +319,13 @@ impl Cli {
                 return Err(format!("invalid --irc-server-name: {name:?}"));
             }
             c.irc_server_name = name;
+        }
+        if let Some(pair) = m.opt_str("irc-oper") {
+            let (name, password) = pair
+                .split_once(':')
+                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+                .ok_or_else(|| format!("invalid --irc-oper (NAME:PASSWORD expected): {pair:?}"))?;
+            c.irc_oper = Some((name.to_string(), password.to_string()));
         }
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;

@@ -220,6 +220,8 @@ pub struct Card {
     /// The peer's address.
     pub host: Arc<str>,
     pub away: Option<Arc<str>>,
+    /// A server operator.
+    pub oper: bool,
     /// Rooms the user is in, with whether they own (operate) each.
     pub rooms: Vec<(Arc<str>, bool)>,
 }

@@ -83,6 +83,8 @@ pub enum Input<'a> {
     Away {
         message: Option<&'a str>,
     },
+    /// The session proved it is a server operator (IRC `OPER`): shown by `Who`.
+    Oper,
     /// Hide from `Who` searches by users sharing no room with this one.
     Invisible(bool),
     /// One online user's card.

@@ -104,7 +104,10 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(port) = config.irc_port {
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        print(&format!("chatserver irc listening on {}\n", socket.local_addr()?))?;
+        print(&format!(
+            "chatserver irc listening on {}\n",
+            socket.local_addr()?
+        ))?;
         listeners.push(Listener {
             socket,
             kind: CodecKind::Irc,
@@ -114,6 +117,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         irc: std::sync::Arc::new(IrcOptions {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
             guests: config.irc_guests,
+            oper: config.irc_oper.clone(),
         }),
     };
     Server::new(listeners, chat, store, limits)?

@@ -547,7 +547,10 @@ impl Server {
             }
         }
         if self.store.compacting() {
-            if let Err(e) = self.store.compaction_step(crate::store::COMPACTION_STEP_BYTES) {
+            if let Err(e) = self
+                .store
+                .compaction_step(crate::store::COMPACTION_STEP_BYTES)
+            {
                 log::error!("compaction failed (will retry): {e}");
             }
         }

@@ -299,7 +299,7 @@ impl Chat {
 
     /// `event` to every member of the room at `key` (except `skip`), leaving out those who
     /// blocked `from`.
-    fn to_members(&mut self, key: &str, event: Event, from: Option<&str>, skip: Option<ConnId>) {
+    fn fan_room(&mut self, key: &str, event: Event, from: Option<&str>, skip: Option<ConnId>) {
         let Some(r) = self.channels.rooms.get(key) else {
             return;
         };
@@ -375,7 +375,14 @@ impl Chat {
         })
     }
 
-    fn join_room(&mut self, conn: ConnId, user: &Arc<str>, room: &str, key: Option<&str>, now: Now) {
+    fn join_room(
+        &mut self,
+        conn: ConnId,
+        user: &Arc<str>,
+        room: &str,
+        key: Option<&str>,
+        now: Now,
+    ) {
         let k = key_of(room);
         match self.channels.rooms.get(&k) {
             None => {
@@ -418,7 +425,7 @@ impl Chat {
             room: name.clone(),
             user: user.clone(),
         };
-        self.to_members(&k, joined, None, None);
+        self.fan_room(&k, joined, None, None);
         if topic.is_some() {
             self.outbox.send(conn, Event::Topic { room: name, topic });
         }
@@ -438,7 +445,7 @@ impl Chat {
             user: user.clone(),
             reason: Arc::from(reason),
         };
-        self.to_members(&k, parted, None, None);
+        self.fan_room(&k, parted, None, None);
         self.channels.remove_member(&k, user);
     }
 
@@ -475,7 +482,9 @@ impl Chat {
             return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
         };
         if !r.member(user) {
-            return self.outbox.error(conn, Error::CannotSendToRoom(r.name.clone()));
+            return self
+                .outbox
+                .error(conn, Error::CannotSendToRoom(r.name.clone()));
         }
         let event = Event::RoomChat {
             room: r.name.clone(),
@@ -485,7 +494,7 @@ impl Chat {
         };
         // The sender's own copy (the line protocol shows it; IRC does not echo).
         self.outbox.send(conn, event.clone());
-        self.to_members(&k, event, Some(user), Some(conn));
+        self.fan_room(&k, event, Some(user), Some(conn));
     }
 
     pub(super) fn room_members(&self, r: &Room) -> Vec<Member> {
@@ -592,7 +601,7 @@ impl Chat {
             by: user.clone(),
             text: Arc::from(text),
         };
-        self.to_members(&k, event, None, None);
+        self.fan_room(&k, event, None, None);
     }
 
     fn change_room(&mut self, conn: ConnId, user: &Arc<str>, room: &str, changes: &[RoomChange]) {
@@ -601,7 +610,9 @@ impl Chat {
             return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
         };
         if !r.durable.is_op(user) {
-            return self.outbox.error(conn, Error::NotRoomOperator(r.name.clone()));
+            return self
+                .outbox
+                .error(conn, Error::NotRoomOperator(r.name.clone()));
         }
         let before = self.before(&k);
         let mut letters = String::new();
@@ -690,7 +701,7 @@ impl Chat {
             changes: Arc::from(letters),
             args,
         };
-        self.to_members(&k, event, None, None);
+        self.fan_room(&k, event, None, None);
     }
 
     fn kick(&mut self, conn: ConnId, user: &Arc<str>, room: &str, target: &str, reason: &str) {
@@ -702,11 +713,18 @@ impl Chat {
             return self.outbox.error(conn, Error::NotInRoom(r.name.clone()));
         }
         if !r.durable.is_op(user) {
-            return self.outbox.error(conn, Error::NotRoomOperator(r.name.clone()));
+            return self
+                .outbox
+                .error(conn, Error::NotRoomOperator(r.name.clone()));
         }
-        let Some((target, _)) = r.members.iter().find(|(m, _)| m.eq_ignore_ascii_case(target))
+        let Some((target, _)) = r
+            .members
+            .iter()
+            .find(|(m, _)| m.eq_ignore_ascii_case(target))
         else {
-            return self.outbox.error(conn, Error::NotAMember(Arc::from(target)));
+            return self
+                .outbox
+                .error(conn, Error::NotAMember(Arc::from(target)));
         };
         let target = target.clone();
         let event = Event::Kicked {
@@ -715,7 +733,7 @@ impl Chat {
             user: target.clone(),
             reason: Arc::from(reason),
         };
-        self.to_members(&k, event, None, None);
+        self.fan_room(&k, event, None, None);
         self.channels.remove_member(&k, &target);
     }
 }

@@ -18,6 +18,7 @@ pub struct Info {
     realname: Option<Arc<str>>,
     away: Option<Arc<str>>,
     invisible: bool,
+    oper: bool,
     /// Set by `Quit`: the word others see when this session leaves.
     quit: Option<Arc<str>>,
 }
@@ -115,6 +116,10 @@ impl Chat {
         self.directory.entry(conn).invisible = on;
     }
 
+    pub(super) fn set_oper(&mut self, conn: ConnId) {
+        self.directory.entry(conn).oper = true;
+    }
+
     /// `Input::Quit`: remember the word, then leave as `exit` does.
     pub(super) fn set_quit(&mut self, conn: ConnId, reason: &str) {
         self.directory.entry(conn).quit = Some(Arc::from(reason));
@@ -139,6 +144,7 @@ impl Chat {
                 .unwrap_or_else(|| name.clone()),
             host,
             away: info.and_then(|i| i.away.clone()),
+            oper: info.is_some_and(|i| i.oper),
             rooms: self.rooms_of_user(&name),
         }
     }

@@ -475,6 +475,7 @@ impl Chat {
             Input::Describe { username, realname } => self.describe(conn, username, realname),
             Input::Away { message } => self.set_away(conn, message),
             Input::Invisible(on) => self.set_invisible(conn, on),
+            Input::Oper => self.set_oper(conn),
             Input::Whois { name } => self.whois(conn, name),
             Input::Who { mask } => self.who(conn, &user, mask),
             Input::JoinRoom { .. }

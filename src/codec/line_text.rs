@@ -107,7 +107,19 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
 
 /// `name (username@host): realname`, for a line user who somehow asked (IRC front-end).
 fn card(c: &crate::event::Card, out: &mut Vec<u8>) {
-    put(out, &[&c.name, " (", &c.username, "@", &c.host, "): ", &c.realname, "\n"]);
+    put(
+        out,
+        &[
+            &c.name,
+            " (",
+            &c.username,
+            "@",
+            &c.host,
+            "): ",
+            &c.realname,
+            "\n",
+        ],
+    );
 }
 
 fn notice(n: &Notice, out: &mut Vec<u8>) {

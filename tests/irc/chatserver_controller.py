@@ -105,6 +105,9 @@ class ChatserverController(
             str(port),
             "--irc-server-name",
             SERVER_NAME,
+            # who.py's OPER tests use ngIRCd's operator block (operuser/operpassword).
+            "--irc-oper",
+            "operuser:operpassword",
         ]
         if not password:
             command.append("--irc-guests")

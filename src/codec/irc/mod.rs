@@ -22,6 +22,8 @@ pub struct IrcOptions {
     pub server: Arc<str>,
     /// `--irc-guests`: a client without `PASS` gets a guest session.
     pub guests: bool,
+    /// `OPER` credentials (`--irc-oper`).
+    pub oper: Option<(String, String)>,
 }
 
 impl Default for IrcOptions {
@@ -29,6 +31,7 @@ impl Default for IrcOptions {
         IrcOptions {
             server: Arc::from("chatserver"),
             guests: false,
+            oper: None,
         }
     }
 }
@@ -333,7 +336,7 @@ impl Conn {
                 self.numeric(sink, ERR_ALREADYREGISTERED, &["You may not reregister"]);
             }
             "NICK" => {
-                if !msg.param(0).is_some_and(|n| n == self.me()) {
+                if msg.param(0).is_none_or(|n| n != self.me()) {
                     self.numeric(sink, ERR_NONICKCHANGE, &["Nick changes are not supported"]);
                 }
             }
@@ -370,7 +373,19 @@ impl Conn {
                     None => self.numeric(sink, RPL_UNAWAY, &["You are no longer marked as away"]),
                 }
             }
-            "OPER" => self.numeric(sink, ERR_NOOPERHOST, &["No O-lines for your host"]),
+            "OPER" => {
+                if !self.need(sink, &msg, 2) {
+                    return;
+                }
+                match &self.opts.oper {
+                    Some((n, pw)) if n == p(0) && pw == p(1) => {
+                        sink.input(Input::Oper);
+                        self.numeric(sink, RPL_YOUREOPER, &["You are now an IRC operator"]);
+                    }
+                    Some(_) => self.numeric(sink, ERR_PASSWDMISMATCH, &["Password incorrect"]),
+                    None => self.numeric(sink, ERR_NOOPERHOST, &["No O-lines for your host"]),
+                }
+            }
             "MOTD" => self.numeric(sink, ERR_NOMOTD, &["MOTD File is missing"]),
             "MODE" => self.mode(&msg, sink),
             "JOIN" => self.join(&msg, sink),

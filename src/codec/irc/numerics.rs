@@ -26,6 +26,7 @@ pub const RPL_WHOREPLY: &str = "352";
 pub const RPL_NAMREPLY: &str = "353";
 pub const RPL_ENDOFNAMES: &str = "366";
 pub const RPL_BANLIST: &str = "367";
+pub const RPL_YOUREOPER: &str = "381";
 pub const RPL_ENDOFBANLIST: &str = "368";
 pub const ERR_NOSUCHNICK: &str = "401";
 pub const ERR_NOSUCHCHANNEL: &str = "403";

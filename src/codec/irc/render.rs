@@ -57,8 +57,13 @@ impl Out<'_, '_> {
         write_message(self.out, Some(self.v.server), numeric, &all);
     }
 
-    fn from_user(&mut self, nick: &str, command: &str, params: &[&str]) {
-        write_message(self.out, Some(&source(nick, self.v.server)), command, params);
+    fn by_user(&mut self, nick: &str, command: &str, params: &[&str]) {
+        write_message(
+            self.out,
+            Some(&source(nick, self.v.server)),
+            command,
+            params,
+        );
     }
 
     fn notice(&mut self, text: &str) {
@@ -94,7 +99,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         | Event::Codec(_) => {}
         Event::Welcome => welcome(&mut o),
         Event::Chat { from, to, text } => match to {
-            Audience::Direct(_) => o.from_user(from, "PRIVMSG", &[v.nick, text]),
+            Audience::Direct(_) => o.by_user(from, "PRIVMSG", &[v.nick, text]),
             Audience::Everyone | Audience::Announcement => o.notice(&format!("{from}: {text}")),
         },
         Event::Goodbye => {
@@ -112,14 +117,12 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
                 who(&mut o, room.as_deref(), c);
             }
         }
-        Event::Quit { user, reason } => o.from_user(user, "QUIT", &[&format!("Quit: {reason}")]),
-        Event::Joined { room, user } => o.from_user(user, "JOIN", &[&channel(room)]),
+        Event::Quit { user, reason } => o.by_user(user, "QUIT", &[&format!("Quit: {reason}")]),
+        Event::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
         Event::Parted { room, user, reason } if reason.is_empty() => {
-            o.from_user(user, "PART", &[&channel(room)])
+            o.by_user(user, "PART", &[&channel(room)])
         }
-        Event::Parted { room, user, reason } => {
-            o.from_user(user, "PART", &[&channel(room), reason])
-        }
+        Event::Parted { room, user, reason } => o.by_user(user, "PART", &[&channel(room), reason]),
         Event::Kicked {
             room,
             by,
@@ -127,7 +130,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             reason,
         } => {
             let reason = if reason.is_empty() { user } else { reason };
-            o.from_user(by, "KICK", &[&channel(room), user, reason]);
+            o.by_user(by, "KICK", &[&channel(room), user, reason]);
         }
         Event::RoomChat {
             room,
@@ -137,7 +140,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         } => {
             if **from != *v.nick {
                 let command = if *notice { "NOTICE" } else { "PRIVMSG" };
-                o.from_user(from, command, &[&channel(room), text]);
+                o.by_user(from, command, &[&channel(room), text]);
             }
         }
         Event::Members {
@@ -155,7 +158,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
                 None => o.num(RPL_NOTOPIC, &[&chan, "No topic is set"]),
             }
         }
-        Event::TopicSet { room, by, text } => o.from_user(by, "TOPIC", &[&channel(room), text]),
+        Event::TopicSet { room, by, text } => o.by_user(by, "TOPIC", &[&channel(room), text]),
         Event::Rooms(rooms) => {
             for (room, count, topic) in rooms {
                 o.num(RPL_LIST, &[&channel(room), &count.to_string(), topic]);
@@ -184,7 +187,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             let chan = channel(room);
             let mut params: Vec<&str> = vec![&chan, changes];
             params.extend(args.iter().map(|a| &**a));
-            o.from_user(by, "MODE", &params);
+            o.by_user(by, "MODE", &params);
         }
         Event::Bans { room, bans } => {
             let chan = channel(room);
@@ -293,7 +296,10 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         }
         Error::NotRoomOperator(room) => {
             let chan = o.chan(room);
-            o.num(ERR_CHANOPRIVSNEEDED, &[&chan, "You're not channel operator"]);
+            o.num(
+                ERR_CHANOPRIVSNEEDED,
+                &[&chan, "You're not channel operator"],
+            );
         }
         Error::WrongRoomKey(room) => {
             let chan = o.chan(room);
@@ -313,13 +319,19 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         }
         Error::NotAMember(user) => {
             let chan = o.v.target.unwrap_or("*").to_string();
-            o.num(ERR_USERNOTINCHANNEL, &[user, &chan, "They aren't on that channel"]);
+            o.num(
+                ERR_USERNOTINCHANNEL,
+                &[user, &chan, "They aren't on that channel"],
+            );
         }
     }
 }
 
 fn whois(o: &mut Out<'_, '_>, c: &Card) {
-    o.num(RPL_WHOISUSER, &[&c.name, &c.username, &c.host, "*", &c.realname]);
+    o.num(
+        RPL_WHOISUSER,
+        &[&c.name, &c.username, &c.host, "*", &c.realname],
+    );
     if !c.rooms.is_empty() {
         let rooms: Vec<String> = c
             .rooms
@@ -337,6 +349,9 @@ fn whois(o: &mut Out<'_, '_>, c: &Card) {
 
 fn who(o: &mut Out<'_, '_>, room: Option<&str>, c: &Card) {
     let mut flags = String::from(if c.away.is_some() { "G" } else { "H" });
+    if c.oper {
+        flags.push('*');
+    }
     let chan = match room {
         Some(r) => {
             if c.rooms.iter().any(|(cr, op)| &**cr == r && *op) {
