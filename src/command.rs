@@ -172,6 +172,107 @@ pub static COMMANDS: &[Spec] = &[
         help: "log out, back to the Username prompt",
         build: |_| Some(Input::Logout),
     },
+    // Private sessions and peer-to-peer (PROTOCOL.md §4). `private` with no arguments is §6's
+    // prompt form, a separate entry; this one takes a user and text.
+    Spec {
+        name: "startprivate",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "ask <user> for a private session",
+        build: |p| {
+            Some(Input::StartPrivate {
+                user: p.words[0],
+                address: false,
+            })
+        },
+    },
+    Spec {
+        name: "getaddress",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "ask <user> for consent, then show its peer-to-peer address",
+        build: |p| {
+            Some(Input::StartPrivate {
+                user: p.words[0],
+                address: true,
+            })
+        },
+    },
+    Spec {
+        name: "y",
+        aliases: &["Y"],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "accept <user>'s private session request",
+        build: |p| {
+            Some(Input::Consent {
+                user: p.words[0],
+                yes: true,
+            })
+        },
+    },
+    Spec {
+        name: "n",
+        aliases: &["N"],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "decline <user>'s private session request",
+        build: |p| {
+            Some(Input::Consent {
+                user: p.words[0],
+                yes: false,
+            })
+        },
+    },
+    Spec {
+        name: "private",
+        aliases: &[],
+        args: Args::WordsThenText(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user> <text>",
+        help: "send within a private session",
+        build: |p| {
+            Some(Input::Private {
+                to: p.words[0],
+                text: p.text,
+            })
+        },
+    },
+    Spec {
+        name: "stopprivate",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "end the private session with <user>",
+        build: |p| Some(Input::StopPrivate { user: p.words[0] }),
+    },
+    Spec {
+        name: "p2p-port",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<port>",
+        help: "your client's peer-to-peer port (chatclient sends it)",
+        build: |p| {
+            Some(Input::P2pPort {
+                port: p.words[0].parse().ok().filter(|&port: &u16| port != 0),
+            })
+        },
+    },
     Spec {
         name: "live",
         aliases: &["heartbeat"],
@@ -274,6 +375,14 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         Input::Live => "live",
         Input::Help => "help",
         Input::Exit => "exit",
+        // Private sessions (§4).
+        Input::StartPrivate { address: false, .. } => "startprivate",
+        Input::StartPrivate { address: true, .. } => "getaddress",
+        Input::Consent { yes: true, .. } => "y",
+        Input::Consent { yes: false, .. } => "n",
+        Input::Private { .. } => "private",
+        Input::StopPrivate { .. } => "stopprivate",
+        Input::P2pPort { .. } => "p2p-port",
         Input::Answer(_) | Input::Empty | Input::Invalid | Input::Bad(_) => return None,
         // IRC front-end (issue 12): not line commands.
         Input::Guest { .. }
@@ -296,6 +405,8 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::RoomBans { .. }
         | Input::ChangeRoom { .. }
         | Input::Kick { .. } => return None,
+        // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
+        Input::ListAddrs => "whoelse",
     };
     COMMANDS.iter().find(|s| s.name == name)
 }
@@ -399,6 +510,46 @@ mod tests {
         assert_eq!(parse("login a b", States::LOBBY), Input::Invalid);
         assert_eq!(parse("EX", States::LOGIN), Input::Exit);
         assert_eq!(parse("EX", States::LOBBY), Input::Exit);
+    }
+
+    // Private sessions (§4).
+    #[test]
+    fn private_session_commands_parse() {
+        let lobby = |l| parse(l, States::LOBBY);
+        assert_eq!(
+            lobby("Y yoda"),
+            Input::Consent {
+                user: "yoda",
+                yes: true
+            }
+        );
+        assert_eq!(
+            lobby("n  yoda "),
+            Input::Consent {
+                user: "yoda",
+                yes: false
+            }
+        );
+        assert_eq!(
+            lobby("getaddress hans"),
+            Input::StartPrivate {
+                user: "hans",
+                address: true
+            }
+        );
+        assert_eq!(
+            lobby("private  hans  hi  "),
+            Input::Private {
+                to: "hans",
+                text: "hi  "
+            }
+        );
+        assert_eq!(lobby("p2p-port 0"), Input::P2pPort { port: None });
+        assert_eq!(lobby("p2p-port 9"), Input::P2pPort { port: Some(9) });
+        for bad in ["startprivate", "y", "y a b", "private hans", "stopprivate"] {
+            assert_eq!(lobby(bad), Input::Invalid, "{bad:?}");
+        }
+        assert_eq!(parse("y yoda", States::LOGIN), Input::Invalid);
     }
 
     #[test]

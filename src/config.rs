@@ -63,6 +63,8 @@ pub struct Config {
     pub irc_server_name: String,
     /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
     pub irc_oper: Option<(String, String)>,
+    /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
+    pub json_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             irc_oper: None,
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
+            json_port: None,
         }
     }
 }
@@ -231,6 +234,12 @@ fn options() -> getopts::Options {
         "IRC operator credentials for OPER (off)",
         "NAME:PASSWORD",
     );
+    o.optopt(
+        "",
+        "json-port",
+        "also listen here for the seed-002 JSON client (guests)",
+        "PORT",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -327,6 +336,7 @@ impl Cli {
                 .ok_or_else(|| format!("invalid --irc-oper (NAME:PASSWORD expected): {pair:?}"))?;
             c.irc_oper = Some((name.to_string(), password.to_string()));
         }
+        c.json_port = number(&m, "json-port")?;
         if let Some(s) = m.opt_str("login-timeout") {
             c.login_timeout = seconds(&s, "--login-timeout")?;
         }
@@ -419,6 +429,8 @@ mod tests {
         assert_eq!((c.compact_bytes, c.max_offline, c.history), (4096, 3, 7));
         assert!(c.repair);
         assert_eq!(run("0").compact_bytes, 8 << 20);
+        assert_eq!(run("--json-port 33000 0").json_port, Some(33000));
+        assert_eq!(run("0").json_port, None);
     }
 
     #[test]
@@ -437,6 +449,8 @@ mod tests {
             "--max-line abc 4000",
             "--duplicate-login maybe 4000",
             "--bogus 4000",
+            "--json-port 70000 4000",
+            "--json-port x 4000",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -93,8 +93,10 @@ impl Connection {
             self.out.truncate(start);
             return Err(Overflow);
         }
-        if boundary == Boundary::Alone {
-            self.cut_around(start);
+        match boundary {
+            Boundary::None => {}
+            Boundary::Alone => self.cut_around(start),
+            Boundary::Tail(n) => self.cut_around(self.out.len().saturating_sub(n).max(start)),
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! recipient.
 
 use crate::codec::{CodecKind, CODEC_KINDS};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 /// A prompt: an answer is expected on the same line.
@@ -29,6 +30,9 @@ pub enum Audience {
     Everyone,
     /// `announce`: to everyone online, the sender too.
     Announcement,
+    // Private sessions (PROTOCOL.md §4).
+    /// `private`: relayed inside an accepted private session to this peer.
+    Private(Arc<str>),
 }
 
 /// A refusal or failure, answered to the one connection that caused it.
@@ -64,6 +68,22 @@ pub enum Error {
     CannotSendToRoom(Arc<str>),
     /// `user` is not in the room.
     NotAMember(Arc<str>),
+    // Private sessions (PROTOCOL.md §4).
+    /// `startprivate`/`getaddress` to a user who is not online.
+    Offline(Arc<str>),
+    /// `y`/`n` with no pending request from this user.
+    NoPrivateRequest(Arc<str>),
+    /// `private` outside an accepted session with this user.
+    PrivateNotEnabled(Arc<str>),
+    /// `stopprivate` with no session with this user.
+    NoPrivateSession(Arc<str>),
+    /// `p2p-port` outside 1-65535.
+    InvalidPort,
+    /// `getaddress` of a user whose client registered no peer-to-peer port.
+    NoPeerAddress(Arc<str>),
+    // JSON front-end (§6).
+    /// A guest name that is an account or online already.
+    NameTaken(Arc<str>),
 }
 
 /// Why a session ends or changes against its will.
@@ -82,6 +102,9 @@ pub enum Notice {
     Replaced(Arc<str>),
     /// The server is stopping; the connection closes after this.
     ServerShutdown,
+    // Server console (§7).
+    /// The operator's `kick`; the connection closes after this.
+    Kicked,
 }
 
 /// One thing the core tells one connection.
@@ -192,6 +215,16 @@ pub enum Event {
         room: Arc<str>,
         bans: Vec<Arc<str>>,
     },
+    // Private sessions (PROTOCOL.md §4).
+    Private(PrivateEvent),
+    // JSON front-end (§6).
+    /// A guest session started under this name (the guest's welcome).
+    GuestWelcome(Arc<str>),
+    /// `<list>`: online users in login order with the address each connected from.
+    UserAddrs(Vec<(Arc<str>, Option<SocketAddr>)>),
+    // Server console (§7).
+    /// The operator's `announce`.
+    ServerAnnouncement(Arc<str>),
 }
 
 /// A room member as listings show them (IRC front-end, issue 12).
@@ -224,6 +257,38 @@ pub struct Card {
     pub oper: bool,
     /// Rooms the user is in, with whether they own (operate) each.
     pub rooms: Vec<(Arc<str>, bool)>,
+}
+
+/// What private sessions tell a user (PROTOCOL.md §4); each names the other user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrivateEvent {
+    /// `user` asks this user for consent.
+    Asked(Arc<str>),
+    /// The request to `user` was delivered.
+    RequestSent(Arc<str>),
+    /// The session with `user` is accepted.
+    Started(Arc<str>),
+    /// `user` said no.
+    Declined(Arc<str>),
+    /// The request to `user` got no answer in time (or `user` left).
+    Expired(Arc<str>),
+    /// The session with `user` ended.
+    Stopped(Arc<str>),
+    /// Machine line for the requester's client: dial `user`'s client with `token`.
+    Dial {
+        user: Arc<str>,
+        ip: IpAddr,
+        port: u16,
+        token: Arc<str>,
+    },
+    /// Machine line for the acceptor's client: expect `user` to dial with `token`.
+    Expect { user: Arc<str>, token: Arc<str> },
+    /// `getaddress`: where `user`'s client listens.
+    Address {
+        user: Arc<str>,
+        ip: IpAddr,
+        port: u16,
+    },
 }
 
 /// A fan-out event: one allocation shared by every recipient, rendered at most once per kind of

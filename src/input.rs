@@ -70,10 +70,6 @@ pub enum Input<'a> {
     /// A framing error; the connection stays usable.
     Bad(LineError),
     // IRC front-end (issue 12): inputs of front-ends whose sessions describe themselves.
-    /// A session without an account: `name` must be neither an account nor online.
-    Guest {
-        name: &'a str,
-    },
     /// The client's self-description (IRC `USER`): shown by `Whois`/`Who`.
     Describe {
         username: &'a str,
@@ -151,6 +147,36 @@ pub enum Input<'a> {
         user: &'a str,
         reason: &'a str,
     },
+    // Private sessions (PROTOCOL.md §4).
+    /// `startprivate <user>` (`address`: false) or `getaddress <user>` (true).
+    StartPrivate {
+        user: &'a str,
+        address: bool,
+    },
+    /// `y <user>` / `n <user>`: the answer to `user`'s request.
+    Consent {
+        user: &'a str,
+        yes: bool,
+    },
+    /// `private <user> <text>`: relayed inside an accepted session.
+    Private {
+        to: &'a str,
+        text: &'a str,
+    },
+    StopPrivate {
+        user: &'a str,
+    },
+    /// `p2p-port <port>`; `None` if the word is not a port number (1-65535).
+    P2pPort {
+        port: Option<u16>,
+    },
+    // JSON front-end (PROTOCOL.md §6, seed 002).
+    /// `<first>`: log in as a password-less guest called `name` (no account is created).
+    Guest {
+        name: &'a str,
+    },
+    /// `<list>`: every visible online user with the address it connected from.
+    ListAddrs,
 }
 
 /// One change to a room's settings (IRC front-end, issue 12).

@@ -13,13 +13,16 @@
 //! - [`irc`]: the IRC wire format: line framing, message parsing and serializing, names.
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
-//!   history), driven by `handle_*(…, now)`.
+//!   history, private sessions), driven by `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
-//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts.
+//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts;
+//!   `codec::json` maps them to core inputs (`--json-port`, guests).
+//! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
+//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -33,6 +36,7 @@ pub mod codec;
 pub mod command;
 pub mod config;
 pub mod connection;
+pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
@@ -41,6 +45,7 @@ pub mod json;
 pub mod record;
 pub mod server;
 pub mod session;
+pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;

@@ -8,7 +8,6 @@ use chatserver::config::{usage, Cli, Config};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -51,11 +50,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Write `text` to stdout. `print!` panics when stdout is closed or full; this reports it.
+/// (Through the console's writer: once the console is attached, stdout may be non-blocking.)
 fn print(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("stdout: {e}"))
+    chatserver::console::write_stdout(text).map_err(|e| format!("stdout: {e}"))
 }
 
 /// A one-shot mode's output, then its exit status.
@@ -87,8 +84,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         chat.credentials().len()
     );
     // Tests and scripts read the real port (PORT may be 0) from this first line.
-    // If it cannot be written nobody learns the port: exit rather than serve unseen.
-    print(&format!("chatserver listening on {local}\n"))?;
+    let mut ready = format!("chatserver listening on {local}\n");
     let limits = Limits {
         max_line: config.max_line,
         max_output: config.max_output,
@@ -100,14 +96,27 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         socket: listener,
         kind: CodecKind::Line,
     }];
-    // IRC front-end (issue 12).
+    if let Some(port) = config.json_port {
+        let addr = SocketAddr::new(config.bind, port);
+        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        // The second line: where the seed-002 JSON client connects.
+        ready.push_str(&format!(
+            "chatserver json listening on {}\n",
+            socket.local_addr()?
+        ));
+        listeners.push(Listener {
+            socket,
+            kind: CodecKind::Json,
+        });
+    }
+    // IRC front-end (issue 12): the next line says where IRC clients connect.
     if let Some(port) = config.irc_port {
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        print(&format!(
+        ready.push_str(&format!(
             "chatserver irc listening on {}\n",
             socket.local_addr()?
-        ))?;
+        ));
         listeners.push(Listener {
             socket,
             kind: CodecKind::Irc,
@@ -120,8 +129,14 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             oper: config.irc_oper.clone(),
         }),
     };
-    Server::new(listeners, chat, store, limits)?
-        .with_codec_options(codec_options)
-        .run()?;
+    let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
+    // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
+    server.attach_operator(true)?;
+    // Printed once the server is complete (its descriptors all open), so whoever reads it can
+    // count on a ready server. If it cannot be written nobody learns the port: exit rather
+    // than serve unseen.
+    print(&ready)?;
+    server.run()?;
+    log::warn!("stopped");
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! codec, feed the core, commit its records, then render and write what it says. One thread,
 //! one `Poll`, one clock read per iteration.
 
+mod operator; // Server console and signals (PROTOCOL.md §7).
+
 use crate::chat::{Action, Chat, LoginStyle};
 use crate::codec::{Codec, CodecKind, CodecOptions};
 use crate::connection::{Closing, Connection, ReadStatus};
@@ -40,21 +42,31 @@ enum Tok {
     Conn(usize),
     Listener(usize),
     Waker,
+    // Server console and signals (§7).
+    Stdin,
+    Signals,
 }
+
+/// Tokens after the waker's: stdin, signals, then the listeners.
+const FIRST_LISTENER: usize = RESERVED_TOKENS + 3;
 
 impl Tok {
     fn token(self) -> Token {
         match self {
             Tok::Conn(k) => Token(k),
-            Tok::Listener(i) => Token(RESERVED_TOKENS + 1 + i),
+            Tok::Listener(i) => Token(FIRST_LISTENER + i),
             Tok::Waker => Token(RESERVED_TOKENS),
+            Tok::Stdin => Token(RESERVED_TOKENS + 1),
+            Tok::Signals => Token(RESERVED_TOKENS + 2),
         }
     }
 
     fn of(t: Token) -> Tok {
         match t.0 {
             RESERVED_TOKENS => Tok::Waker,
-            k if k > RESERVED_TOKENS => Tok::Listener(k - RESERVED_TOKENS - 1),
+            k if k == RESERVED_TOKENS + 1 => Tok::Stdin,
+            k if k == RESERVED_TOKENS + 2 => Tok::Signals,
+            k if k > RESERVED_TOKENS => Tok::Listener(k - FIRST_LISTENER),
             k => Tok::Conn(k),
         }
     }
@@ -135,6 +147,8 @@ pub struct Server {
     shutdown: Shutdown,
     /// Shutting down: the time by which the loop exits whatever is left unsent.
     draining: Option<Instant>,
+    /// Server console and signals (§7): see `attach_operator`.
+    operator: operator::Operator,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -278,6 +292,7 @@ impl Server {
                 waker,
             },
             draining: None,
+            operator: operator::Operator::new(Instant::now()),
         })
     }
 
@@ -325,6 +340,8 @@ impl Server {
                         self.accept(i, now);
                     }
                     Tok::Conn(k) => self.ready(k, event, now),
+                    Tok::Stdin => self.console_ready(now),
+                    Tok::Signals => self.signals_ready(),
                 }
             }
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
@@ -449,8 +466,13 @@ impl Server {
             }
             entry.insert(conn);
             log::info!("{id:?} connected from {peer}");
-            self.chat
-                .handle_connect(id, Some(peer), LoginStyle::Dialog, now);
+            let style = match kind {
+                CodecKind::Line => LoginStyle::Dialog,
+                CodecKind::Json => LoginStyle::Guest,
+                // IRC front-end (issue 12): registration is the codec's own dialog.
+                CodecKind::Irc => LoginStyle::Guest,
+            };
+            self.chat.handle_connect(id, Some(peer), style, now);
         }
     }
 
@@ -468,7 +490,9 @@ impl Server {
             id,
             now,
         };
+        let bytes_in = &mut self.operator.bytes_in;
         let status = conn.read(&mut self.scratch, READ_BUDGET, |codec, data| {
+            *bytes_in += data.len() as u64;
             codec.decode(data, max, &mut sink)
         });
         match status {
@@ -634,7 +658,10 @@ impl Server {
                 continue;
             };
             c.dirty = false;
-            match c.flush() {
+            let before = c.pending();
+            let result = c.flush();
+            self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
+            match result {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {
                         self.dead.push(id);

@@ -4,10 +4,8 @@
 //! entry and show their name as username and real name.
 
 use super::Chat;
-use crate::credentials::{reserved_name, valid_token};
 use crate::event::{Card, Error, Event};
 use crate::session::ConnId;
-use crate::time::Now;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -82,23 +80,6 @@ impl Chat {
         if self.sessions.get(&conn).is_some() {
             self.outbox.send(conn, event);
         }
-    }
-
-    /// `Input::Guest`: a session under a name that is neither an account nor online.
-    pub(super) fn guest_login(&mut self, conn: ConnId, name: &str, now: Now) {
-        if !valid_token(name) || reserved_name(name) {
-            return self.outbox.error(conn, Error::InvalidUsername);
-        }
-        if self.accounts.exists(name) {
-            return self.outbox.error(conn, Error::UserExists(Arc::from(name)));
-        }
-        if self.online.contains(name) {
-            return self
-                .outbox
-                .error(conn, Error::AlreadyLoggedIn(Arc::from(name)));
-        }
-        log::info!("{conn:?} guest {name}");
-        self.complete_login(conn, name, now);
     }
 
     /// `Input::Describe`, valid before and after login.

@@ -56,12 +56,13 @@ impl Chat {
             Input::Login { user, password } => self.one_line_login(conn, user, password, now),
             Input::Register { user, password } => self.register(conn, user, password, now),
             // IRC front-end (issue 12): no prompts on a wire that registers itself.
-            Input::Guest { name } => self.guest_login(conn, name, now),
             Input::Describe { username, realname } => self.describe(conn, username, realname),
             Input::Quit { .. } => {
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn);
             }
+            // JSON front-end (§6).
+            Input::Guest { name } => self.guest_login(conn, name, now),
             _ => self.refuse(conn, Error::InvalidCommand),
         }
     }
@@ -248,6 +249,9 @@ impl Chat {
 
     /// A login whose commit failed: back to `Username: `.
     pub(super) fn abort_login(&mut self, conn: ConnId, now: Now) {
+        if let Some(user) = self.user_of(conn) {
+            self.end_private(&user);
+        }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
                 self.online.remove(user);
@@ -294,6 +298,7 @@ impl Chat {
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
     fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{old:?} {user} replaced by a new login");
+        self.end_private(user);
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -322,6 +327,7 @@ impl Chat {
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
             self.leave_all_rooms(conn, user);
+            self.end_private(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

@@ -19,15 +19,8 @@ impl Chat {
         body: &str,
         now: Now,
     ) {
-        // An online guest (IRC front-end) has no account but can be messaged.
-        if !self.accounts.exists(to) && !self.online.contains(to) {
-            return self.outbox.error(conn, Error::InvalidUser);
-        }
-        if to == &**from {
-            return self.outbox.error(conn, Error::MessageSelf);
-        }
-        if self.blocks.has_blocked(to, from) {
-            return self.outbox.error(conn, Error::BlockedByRecipient);
+        if !self.may_address(conn, from, to) {
+            return;
         }
         let backlog = self.mailboxes.len(to) > 0;
         match self.online.get(to) {
@@ -55,6 +48,23 @@ impl Chat {
             }
         }
         self.remember(now, from, record::Audience::User(to.to_string()), body);
+    }
+
+    /// The refusals of `message` (also those of `startprivate`, §4): an unknown user, yourself,
+    /// a user who blocked you. Answers the error and returns false if one applies.
+    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> bool {
+        // An online guest (JSON front-end, §6) has no account but can be addressed.
+        let error = if !self.accounts.exists(to) && !self.online.contains(to) {
+            Error::InvalidUser
+        } else if to == from {
+            Error::MessageSelf
+        } else if self.blocks.has_blocked(to, from) {
+            Error::BlockedByRecipient
+        } else {
+            return true;
+        };
+        self.outbox.error(conn, error);
+        false
     }
 
     /// `broadcast` (`to` = everyone else) or `announce` (the sender too).
@@ -106,19 +116,26 @@ impl Chat {
 
     /// Other online users in login order, leaving out those who blocked `me`.
     fn visible_online(&self, me: &str) -> Vec<Arc<str>> {
-        let mut names: Vec<(u64, &Arc<str>)> = self
+        let users = self.online_in_order(me, false);
+        users.into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// Online users in login order with their connections, leaving out those who blocked
+    /// `me`, and `me` too unless `with_me`.
+    pub(super) fn online_in_order(&self, me: &str, with_me: bool) -> Vec<(Arc<str>, ConnId)> {
+        let mut users: Vec<(u64, &Arc<str>, ConnId)> = self
             .online
             .iter()
-            .filter(|(name, _)| &***name != me && !self.blocks.has_blocked(name, me))
+            .filter(|(name, _)| (with_me || &***name != me) && !self.blocks.has_blocked(name, me))
             .filter_map(
                 |(name, cid)| match self.sessions.get(&cid).map(|s| &s.state) {
-                    Some(State::LoggedIn { seq, .. }) => Some((*seq, name)),
+                    Some(State::LoggedIn { seq, .. }) => Some((*seq, name, cid)),
                     _ => None,
                 },
             )
             .collect();
-        names.sort_unstable();
-        names.into_iter().map(|(_, n)| n.clone()).collect()
+        users.sort_unstable();
+        users.into_iter().map(|(_, n, c)| (n.clone(), c)).collect()
     }
 
     fn send_users(&mut self, conn: ConnId, names: Vec<Arc<str>>) {

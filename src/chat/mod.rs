@@ -8,19 +8,25 @@
 //!
 //! State lives by concept, each in its own file with its own undo, replay and snapshot:
 //! [`accounts`] (credentials and lockouts), [`online`] (who is on, logouts by time),
-//! [`blocks`], [`mailboxes`] (offline queues), [`history`]. This file only dispatches; the rules
-//! are in `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
+//! [`blocks`], [`mailboxes`] (offline queues), [`history`], `private` (sessions and consent
+//! requests, not durable, with their rules: §4). This file only dispatches; the rules are in
+//! `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
 mod accounts;
 mod blocks;
 mod channels;
 mod directory;
+mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
 mod login;
 mod mailboxes;
 mod messaging;
 mod online;
+mod operator;
 mod outbox;
+mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4). // Server console (PROTOCOL.md §7).
+
+pub use operator::{CoreStats, UserInfo};
 
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -66,6 +72,8 @@ pub enum Action {
 pub enum LoginStyle {
     /// The line protocol: the core prompts `Username: ` and runs the dialog.
     Dialog,
+    /// JSON front-end (§6): no prompt; the client names itself with `Input::Guest`.
+    Guest,
 }
 
 /// What a wheel hint is about.
@@ -73,6 +81,12 @@ pub enum LoginStyle {
 enum TimerKey {
     Conn(ConnId, TimerKind),
     Lockout(String),
+    /// A private session request's 60 s expiry (PROTOCOL.md §4).
+    PrivateRequest {
+        from: Arc<str>,
+        to: Arc<str>,
+        serial: u64,
+    },
 }
 
 /// The settings the core needs, copied out of [`Config`].
@@ -127,8 +141,12 @@ pub struct Chat {
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
+    /// Private sessions and requests (not durable).
+    private: private::Private,
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
+    /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
+    messages: u64,
 }
 
 impl Chat {
@@ -146,7 +164,9 @@ impl Chat {
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
+            private: private::Private::new(seed),
             fired: Vec::new(),
+            messages: 0,
         }
     }
 
@@ -169,6 +189,7 @@ impl Chat {
         }
         match style {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
+            LoginStyle::Guest => {}
         }
     }
 
@@ -225,6 +246,7 @@ impl Chat {
             self.logout(conn, &user, now);
         }
         self.directory.remove(conn);
+        self.private.forget(conn);
         self.sessions.remove(&conn);
     }
 
@@ -255,6 +277,9 @@ impl Chat {
                     if self.accounts.unlock_if_due(&user, now.mono) {
                         log::info!("lockout of {user} expired");
                     }
+                }
+                TimerKey::PrivateRequest { from, to, serial } => {
+                    self.private_request_timer(&from, &to, serial, now)
                 }
             }
         }
@@ -441,6 +466,7 @@ impl Chat {
                 s.last_active = now.mono;
             }
         }
+        self.count_message(&input);
         match input {
             Input::Message { to, text } => self.message(conn, &user, to, text, now),
             Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
@@ -471,7 +497,6 @@ impl Chat {
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn);
             }
-            Input::Guest { .. } => self.outbox.error(conn, Error::InvalidCommand),
             Input::Describe { username, realname } => self.describe(conn, username, realname),
             Input::Away { message } => self.set_away(conn, message),
             Input::Invisible(on) => self.set_invisible(conn, on),
@@ -490,7 +515,19 @@ impl Chat {
             | Input::RoomBans { .. }
             | Input::ChangeRoom { .. }
             | Input::Kick { .. } => self.room_input(conn, &user, input, now),
-            Input::Answer(_)
+            // Private sessions (§4).
+            Input::StartPrivate {
+                user: target,
+                address,
+            } => self.start_private(conn, &user, target, address, now),
+            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
+            Input::Private { to, text } => self.private_message(conn, &user, to, text),
+            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
+            Input::P2pPort { port } => self.p2p_port(conn, port),
+            // JSON front-end (§6).
+            Input::ListAddrs => self.list_addrs(conn, &user),
+            Input::Guest { .. }
+            | Input::Answer(_)
             | Input::Login { .. }
             | Input::Register { .. }
             | Input::Empty
@@ -502,3 +539,7 @@ impl Chat {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_guests;
+#[cfg(test)]
+mod tests_private; // JSON guests (§6) and the console (§7).

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 
 const SAMPLE: &str = "hans falcon*solo\nyoda wise\nvader sithlord**\nr2d2 c3po\nluke jedi\n";
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         block_duration: Duration::from_secs(60),
         timeout: Duration::from_secs(300),
@@ -27,25 +27,25 @@ fn settings() -> Settings {
 }
 
 /// A core at simulated time, with helpers that read like a transcript.
-struct Sim {
-    chat: Chat,
-    t0: Instant,
+pub(super) struct Sim {
+    pub(super) chat: Chat,
+    pub(super) t0: Instant,
     /// Output per connection since the last `take`.
-    out: HashMap<usize, String>,
-    closed: Vec<(usize, &'static str)>,
+    pub(super) out: HashMap<usize, String>,
+    pub(super) closed: Vec<(usize, &'static str)>,
     /// What the simulated store answers to the next commit.
-    store_ok: bool,
-    committed: Vec<Record>,
+    pub(super) store_ok: bool,
+    pub(super) committed: Vec<Record>,
     /// Connections the core asked to hear about once their output is written.
-    notify: Vec<usize>,
+    pub(super) notify: Vec<usize>,
 }
 
 impl Sim {
-    fn new() -> Sim {
+    pub(super) fn new() -> Sim {
         Sim::with(settings())
     }
 
-    fn with(s: Settings) -> Sim {
+    pub(super) fn with(s: Settings) -> Sim {
         let t0 = Instant::now();
         let creds = Credentials::parse(SAMPLE).expect("sample credentials parse");
         Sim {
@@ -67,7 +67,7 @@ impl Sim {
         }
     }
 
-    fn at(&self, secs: u64) -> Now {
+    pub(super) fn at(&self, secs: u64) -> Now {
         Now {
             mono: self.t0,
             wall: SystemTime::UNIX_EPOCH,
@@ -75,12 +75,12 @@ impl Sim {
         .after(Duration::from_secs(secs))
     }
 
-    fn id(k: usize) -> ConnId {
+    pub(super) fn id(k: usize) -> ConnId {
         ConnId::new(k, 1)
     }
 
     /// What the loop does after each batch of input: commit, then perform actions.
-    fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if !self.chat.pending_records().is_empty() {
             if self.store_ok {
                 self.committed
@@ -111,14 +111,14 @@ impl Sim {
         }
     }
 
-    fn connect(&mut self, k: usize, secs: u64) {
+    pub(super) fn connect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
         self.chat
             .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
         self.settle();
     }
 
-    fn line(&mut self, k: usize, line: &str, secs: u64) {
+    pub(super) fn line(&mut self, k: usize, line: &str, secs: u64) {
         let now = self.at(secs);
         let id = Sim::id(k);
         let input = parse(Frame::Line(line), self.chat.expects(id));
@@ -126,25 +126,25 @@ impl Sim {
         self.settle();
     }
 
-    fn tick(&mut self, secs: u64) {
+    pub(super) fn tick(&mut self, secs: u64) {
         let now = self.at(secs);
         self.chat.handle_timeout(now);
         self.settle();
     }
 
-    fn disconnect(&mut self, k: usize, secs: u64) {
+    pub(super) fn disconnect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
         self.chat.handle_disconnect(Sim::id(k), now);
         self.settle();
     }
 
     /// Everything sent to `k` since the last call.
-    fn take(&mut self, k: usize) -> String {
+    pub(super) fn take(&mut self, k: usize) -> String {
         self.out.remove(&k).unwrap_or_default()
     }
 
     /// Connect `k` and log in as `user` at `secs`, discarding the dialog.
-    fn login(&mut self, k: usize, user: &str, pass: &str, secs: u64) {
+    pub(super) fn login(&mut self, k: usize, user: &str, pass: &str, secs: u64) {
         self.connect(k, secs);
         self.line(k, user, secs);
         self.line(k, pass, secs);
@@ -153,7 +153,7 @@ impl Sim {
     }
 
     /// The loop wrote everything it was asked to tell the core about.
-    fn flushed(&mut self, secs: u64) {
+    pub(super) fn flushed(&mut self, secs: u64) {
         let now = self.at(secs);
         for k in std::mem::take(&mut self.notify) {
             self.chat.handle_flushed(Sim::id(k), now);
@@ -161,7 +161,7 @@ impl Sim {
         self.settle();
     }
 
-    fn take_all(&mut self) {
+    pub(super) fn take_all(&mut self) {
         self.out.clear();
     }
 }

@@ -3,7 +3,7 @@
 //! line ends in `\n`.
 
 use crate::command::{self, States};
-use crate::event::{Error, Event, HelpTopic, Notice, Prompt};
+use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt};
 
 pub const USERNAME: &str = "Username: ";
 pub const PASSWORD: &str = "Password: ";
@@ -33,6 +33,10 @@ pub const SERVER_FULL: &str = "Error. Server full\n";
 pub const LOGIN_TIMEOUT: &str = "Error. Login timed out\n";
 pub const STORAGE: &str = "Error. Storage unavailable, try again later\n";
 pub const SHUTDOWN: &str = "Server shutting down\n";
+pub const INVALID_PORT: &str = "Error. Invalid port\n";
+// Server console (§7).
+pub const KICKED: &str = "You have been kicked by the server\n";
+pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -49,6 +53,11 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
         Event::NewUser(user) => put(out, &["New user ", user, ". Choose a password\n"]),
         Event::Welcome => put(out, &[WELCOME]),
+        Event::Chat {
+            from,
+            to: Audience::Private(_),
+            text,
+        } => put(out, &[from, "(private): ", text, "\n"]),
         Event::Chat { from, text, .. } => put(out, &[from, ": ", text, "\n"]),
         Event::Presence { user, online } => {
             let what = if *online {
@@ -102,6 +111,78 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
                 put(out, &[b, "\n"]);
             }
         }
+        Event::Private(p) => private(p, out),
+        // JSON front-end (§6): a guest on the line wire would see the usual welcome.
+        Event::GuestWelcome(_) => put(out, &[WELCOME]),
+        Event::UserAddrs(users) => {
+            for (name, addr) in users {
+                match addr {
+                    Some(a) => put(
+                        out,
+                        &[
+                            name,
+                            " ",
+                            &a.ip().to_string(),
+                            " ",
+                            &a.port().to_string(),
+                            "\n",
+                        ],
+                    ),
+                    None => put(out, &[name, "\n"]),
+                }
+            }
+        }
+        // Server console (§7).
+        Event::ServerAnnouncement(text) => put(out, &[SERVER_ANNOUNCEMENT, text, "\n"]),
+    }
+}
+
+/// Private sessions (PROTOCOL.md §4). `P2P` and `P2P-ACCEPT` are machine lines for
+/// `chatclient`, which never shows them.
+fn private(p: &PrivateEvent, out: &mut Vec<u8>) {
+    match p {
+        PrivateEvent::Asked(user) => put(
+            out,
+            &[
+                user,
+                " would like to start a private session. Type 'y ",
+                user,
+                "' to accept or 'n ",
+                user,
+                "' to decline\n",
+            ],
+        ),
+        PrivateEvent::RequestSent(user) => put(out, &["Request sent to ", user, "\n"]),
+        PrivateEvent::Started(user) => put(out, &["Start private messaging with ", user, "\n"]),
+        PrivateEvent::Declined(user) => put(out, &[user, " declined private messaging\n"]),
+        PrivateEvent::Expired(user) => {
+            put(out, &["Private session request to ", user, " expired\n"])
+        }
+        PrivateEvent::Stopped(user) => put(out, &["Private messaging with ", user, " stopped\n"]),
+        PrivateEvent::Dial {
+            user,
+            ip,
+            port,
+            token,
+        } => put(
+            out,
+            &[
+                "P2P ",
+                user,
+                " ",
+                &ip.to_string(),
+                " ",
+                &port.to_string(),
+                " ",
+                token,
+                "\n",
+            ],
+        ),
+        PrivateEvent::Expect { user, token } => put(out, &["P2P-ACCEPT ", user, " ", token, "\n"]),
+        PrivateEvent::Address { user, ip, port } => put(
+            out,
+            &[user, " ", &ip.to_string(), " ", &port.to_string(), "\n"],
+        ),
     }
 }
 
@@ -130,6 +211,7 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::Inactive => put(out, &[INACTIVE]),
         Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
+        Notice::Kicked => put(out, &[KICKED]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -171,6 +253,23 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             put(out, &["Error. You are not in chatroom ", room, "\n"])
         }
         Error::NotAMember(user) => put(out, &["Error. ", user, " is not in the chatroom\n"]),
+        // Private sessions (§4).
+        Error::Offline(user) => put(out, &["Error. ", user, " is offline\n"]),
+        Error::NoPrivateRequest(user) => put(
+            out,
+            &["Error. No private session request from ", user, "\n"],
+        ),
+        Error::PrivateNotEnabled(user) => put(
+            out,
+            &["Error. Private messaging to ", user, " not enabled\n"],
+        ),
+        Error::NoPrivateSession(user) => put(out, &["Error. No private session with ", user, "\n"]),
+        Error::InvalidPort => put(out, &[INVALID_PORT]),
+        Error::NoPeerAddress(user) => {
+            put(out, &["Error. ", user, " has no peer-to-peer address\n"])
+        }
+        // JSON front-end (§6).
+        Error::NameTaken(user) => put(out, &["Error. The name ", user, " is taken\n"]),
     }
 }
 
@@ -184,7 +283,6 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Audience;
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -323,6 +421,93 @@ mod tests {
             (
                 Event::Error(Error::Storage),
                 "Error. Storage unavailable, try again later\n",
+            ),
+            // Private sessions (§4).
+            (
+                Event::Chat {
+                    from: a("yoda"),
+                    to: Audience::Private(a("hans")),
+                    text: a(" psst  "),
+                },
+                "yoda(private):  psst  \n",
+            ),
+            (
+                Event::Private(PrivateEvent::Asked(a("yoda"))),
+                "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n",
+            ),
+            (
+                Event::Private(PrivateEvent::RequestSent(a("hans"))),
+                "Request sent to hans\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Started(a("hans"))),
+                "Start private messaging with hans\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Declined(a("hans"))),
+                "hans declined private messaging\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Expired(a("hans"))),
+                "Private session request to hans expired\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Stopped(a("hans"))),
+                "Private messaging with hans stopped\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Dial {
+                    user: a("hans"),
+                    ip: std::net::Ipv4Addr::LOCALHOST.into(),
+                    port: 4001,
+                    token: a("00112233445566778899aabbccddeeff"),
+                }),
+                "P2P hans 127.0.0.1 4001 00112233445566778899aabbccddeeff\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Expect {
+                    user: a("yoda"),
+                    token: a("00112233445566778899aabbccddeeff"),
+                }),
+                "P2P-ACCEPT yoda 00112233445566778899aabbccddeeff\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Address {
+                    user: a("hans"),
+                    ip: std::net::Ipv6Addr::LOCALHOST.into(),
+                    port: 4001,
+                }),
+                "hans ::1 4001\n",
+            ),
+            (Event::Error(Error::Offline(a("hans"))), "Error. hans is offline\n"),
+            (
+                Event::Error(Error::NoPrivateRequest(a("hans"))),
+                "Error. No private session request from hans\n",
+            ),
+            (
+                Event::Error(Error::PrivateNotEnabled(a("hans"))),
+                "Error. Private messaging to hans not enabled\n",
+            ),
+            (
+                Event::Error(Error::NoPrivateSession(a("hans"))),
+                "Error. No private session with hans\n",
+            ),
+            (Event::Error(Error::InvalidPort), "Error. Invalid port\n"),
+            (
+                Event::Error(Error::NoPeerAddress(a("hans"))),
+                "Error. hans has no peer-to-peer address\n",
+            ),
+            // JSON front-end (§6) and console (§7) events on the line wire.
+            (Event::GuestWelcome(a("ann")), "Welcome to the greatest messaging application ever!\n"),
+            (
+                Event::UserAddrs(vec![(a("ann"), "127.0.0.1:4000".parse().ok()), (a("bo"), None)]),
+                "ann 127.0.0.1 4000\nbo\n",
+            ),
+            (Event::Error(Error::NameTaken(a("ann"))), "Error. The name ann is taken\n"),
+            (Event::Notice(Notice::Kicked), "You have been kicked by the server\n"),
+            (
+                Event::ServerAnnouncement(a("maintenance at 5")),
+                "Announcement from server: maintenance at 5\n",
             ),
         ];
         for (event, want) in cases {

@@ -4,6 +4,7 @@
 //! a listener kind in the server, nothing else.
 
 pub mod irc;
+pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
 pub mod line_text;
 
@@ -15,11 +16,13 @@ use crate::input::{Expect, Input};
 pub enum CodecKind {
     Line = 0,
     /// IRC front-end (issue 12).
-    Irc = 1,
+    Irc = 2,
+    /// The seed-002 client's JSON objects (`--json-port`).
+    Json = 1,
 }
 
 /// How many [`CodecKind`]s there are.
-pub const CODEC_KINDS: usize = 2;
+pub const CODEC_KINDS: usize = 3;
 
 /// Where decoded inputs go: the core behind one connection.
 pub trait Sink {
@@ -40,6 +43,8 @@ pub enum Boundary {
     None,
     /// Its own write: nothing before or after it in the same `write()`.
     Alone,
+    /// Only its last this many bytes leave in a write of their own (a notice, then `<quit>`).
+    Tail(usize),
 }
 
 /// One connection's codec.
@@ -47,6 +52,7 @@ pub enum Boundary {
 pub enum Codec {
     Line(line::LineCodec),
     Irc(Box<irc::IrcCodec>),
+    Json(json::JsonFront),
 }
 
 /// Settings codecs are built with (one set per server).
@@ -64,6 +70,7 @@ impl Codec {
         match kind {
             CodecKind::Line => Codec::Line(line::LineCodec::default()),
             CodecKind::Irc => Codec::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
+            CodecKind::Json => Codec::Json(json::JsonFront::default()),
         }
     }
 
@@ -71,6 +78,7 @@ impl Codec {
         match self {
             Codec::Line(_) => CodecKind::Line,
             Codec::Irc(_) => CodecKind::Irc,
+            Codec::Json(_) => CodecKind::Json,
         }
     }
 
@@ -79,6 +87,7 @@ impl Codec {
     pub fn greeting(&self) -> &'static [u8] {
         match self {
             Codec::Line(_) | Codec::Irc(_) => b"",
+            Codec::Json(_) => crate::json::wire::GREETING.as_bytes(),
         }
     }
 
@@ -87,6 +96,7 @@ impl Codec {
         match self {
             Codec::Line(c) => c.decode(data, max, sink),
             Codec::Irc(c) => c.decode(data, sink),
+            Codec::Json(c) => c.decode(data, max, sink),
         }
     }
 
@@ -95,6 +105,7 @@ impl Codec {
         match self {
             Codec::Line(c) => c.finish(max, sink),
             Codec::Irc(c) => c.finish(sink),
+            Codec::Json(c) => c.finish(),
         }
     }
 
@@ -109,6 +120,7 @@ impl Codec {
                 c.encode(event, out);
                 Boundary::None
             }
+            Codec::Json(_) => json::render(event, out),
         }
     }
 
@@ -118,6 +130,7 @@ impl Codec {
         match self {
             Codec::Line(_) => !matches!(event, Event::Codec(_)),
             Codec::Irc(_) => irc::IrcCodec::shareable(event),
+            Codec::Json(_) => json::shareable(event),
         }
     }
 }

@@ -21,8 +21,14 @@ pub const DM_ERROR: &str =
 /// Ours: to a `<first>` whose name is an account or already online.
 pub const NAME_TAKEN: &str = "\n[*] Name taken, choose another";
 
-/// Ours: to an object that is not a valid request (bad JSON, too long, missing keys).
+/// Ours: to an object that is not a valid request (bad JSON, missing keys).
 pub const INVALID_REQUEST: &str = "\n[*] Invalid request";
+
+/// Ours: to a `<first>` whose name the line protocol could not address (`message <user>`).
+pub const INVALID_NAME: &str = "\n[*] Invalid name, choose another (1-32 characters, no spaces)";
+
+/// Ours: the prefix of every other server text (errors and notices without a seed text).
+pub const NOTE: &str = "\n[*] ";
 
 /// To the new user after `<first>`.
 pub fn welcome(name: &str) -> String {

@@ -96,10 +96,15 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         | Event::Blocked(_)
         | Event::Unblocked(_)
         | Event::LoggedOut
-        | Event::Codec(_) => {}
-        Event::Welcome => welcome(&mut o),
+        | Event::Codec(_)
+        | Event::Private(_)
+        | Event::UserAddrs(_) => {}
+        Event::Welcome | Event::GuestWelcome(_) => welcome(&mut o),
+        Event::ServerAnnouncement(text) => o.notice(text),
         Event::Chat { from, to, text } => match to {
-            Audience::Direct(_) => o.by_user(from, "PRIVMSG", &[v.nick, text]),
+            Audience::Direct(_) | Audience::Private(_) => {
+                o.by_user(from, "PRIVMSG", &[v.nick, text])
+            }
             Audience::Everyone | Audience::Announcement => o.notice(&format!("{from}: {text}")),
         },
         Event::Goodbye => {
@@ -252,6 +257,7 @@ fn notice(o: &mut Out<'_, '_>, n: &Notice) {
             o.notice("Your message could not be delivered to some recipients")
         }
         Notice::ServerShutdown => o.error_line("Server shutting down"),
+        Notice::Kicked => o.error_line("Closing link: kicked by the server"),
         Notice::Replaced(_) => o.error_line("Closing link: logged in from another connection"),
     }
 }
@@ -264,7 +270,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         Error::InvalidPassword | Error::UnknownUsername | Error::RegistrationClosed => {
             o.num(ERR_PASSWDMISMATCH, &["Password incorrect"])
         }
-        Error::AlreadyLoggedIn(user) | Error::UserExists(user) => {
+        Error::AlreadyLoggedIn(user) | Error::UserExists(user) | Error::NameTaken(user) => {
             write_message(
                 o.out,
                 Some(o.v.server),
@@ -282,6 +288,12 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         | Error::MailboxFull(_)
         | Error::BlockSelf
         | Error::NotBlocked(_)
+        | Error::Offline(_)
+        | Error::NoPrivateRequest(_)
+        | Error::PrivateNotEnabled(_)
+        | Error::NoPrivateSession(_)
+        | Error::InvalidPort
+        | Error::NoPeerAddress(_)
         | Error::Storage => {
             let text = crate::codec::line_text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());

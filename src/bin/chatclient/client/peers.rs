@@ -134,6 +134,16 @@ impl Client {
         }
     }
 
+    /// The user whose expected token `line` is (compared in constant time against each).
+    fn match_token(&self, line: &[u8]) -> Option<String> {
+        self.expected
+            .iter()
+            .fold(None, |hit, (t, u)| match lines::token_eq(line, t) {
+                true => Some(u.clone()),
+                false => hit,
+            })
+    }
+
     /// Act on one line from a link; `false` once the link is gone.
     pub(super) fn link_line(&mut self, key: usize, line: &[u8], now: Instant) -> bool {
         let Some(l) = self.links.get_mut(key) else {
@@ -141,15 +151,16 @@ impl Client {
         };
         match l.state {
             State::AwaitingToken(_) => {
-                let found =
-                    self.expected
-                        .iter()
-                        .fold(None, |hit, (t, u)| match lines::token_eq(line, t) {
-                            true => Some(u.clone()),
-                            false => hit,
-                        });
+                let mut found = self.match_token(line);
+                if found.is_none() && self.server.is_some() {
+                    // The peer may have connected before this client read the server's
+                    // `P2P-ACCEPT` (it was sent first, but two sockets are read in any order):
+                    // read what the server has sent, then check again.
+                    self.read_server(now);
+                    found = self.match_token(line);
+                }
                 let Some(user) = found else {
-                    self.links.remove(key);
+                    self.links.try_remove(key);
                     return false;
                 };
                 self.expected.retain(|(_, u)| *u != user);
@@ -157,7 +168,9 @@ impl Client {
                     self.links.remove(old);
                 }
                 self.lost.retain(|u| *u != user);
-                let l = &mut self.links[key];
+                let Some(l) = self.links.get_mut(key) else {
+                    return false;
+                };
                 l.user = user;
                 l.state = State::Up;
                 true

@@ -1,0 +1,91 @@
+//! What the server console asks of the core (PROTOCOL.md §7): who is online with address and
+//! idle time, a server announcement, a kick, and counters for `stats`. The console's parsing
+//! and replies live in `crate::console`; these are semantic calls.
+
+use super::Chat;
+use crate::event::{Event, Notice, Shared};
+use crate::input::Input;
+use crate::time::Now;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One online user, for the console's `list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserInfo {
+    pub name: Arc<str>,
+    pub peer: Option<SocketAddr>,
+    /// Since the user's last valid command.
+    pub idle: Duration,
+}
+
+/// The core's counters, for the console's `stats`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoreStats {
+    /// Sessions (connections the core knows of, logged in or not).
+    pub sessions: usize,
+    /// Logged-in users (guests included).
+    pub users: usize,
+    /// Chat messages received since start (`message`, `broadcast`, `announce`, `private`).
+    pub messages: u64,
+}
+
+impl Chat {
+    /// Online users in login order.
+    pub fn console_users(&self, now: Now) -> Vec<UserInfo> {
+        self.online_in_order("", true)
+            .into_iter()
+            .filter_map(|(name, cid)| {
+                let s = self.sessions.get(&cid)?;
+                Some(UserInfo {
+                    name,
+                    peer: s.peer,
+                    idle: now.mono.saturating_duration_since(s.last_active),
+                })
+            })
+            .collect()
+    }
+
+    /// `Announcement from server: <text>` to every online user.
+    pub fn console_announce(&mut self, text: &str) {
+        let event = Shared::new(Event::ServerAnnouncement(Arc::from(text)));
+        let ids: Vec<_> = self.online.iter().map(|(_, c)| c).collect();
+        for id in ids {
+            self.outbox.share(id, &event);
+        }
+    }
+
+    /// Close `user`'s session with a line saying why; others see the usual logout. False if
+    /// `user` is not online.
+    pub fn console_kick(&mut self, user: &str, now: Now) -> bool {
+        let Some(conn) = self.online.get(user) else {
+            return false;
+        };
+        let user: Arc<str> = Arc::from(user);
+        log::warn!("{conn:?} {user} kicked by the operator");
+        self.outbox.send(conn, Event::Notice(Notice::Kicked));
+        self.logout(conn, &user, now);
+        self.close_after_flush(conn);
+        true
+    }
+
+    pub fn stats(&self) -> CoreStats {
+        CoreStats {
+            sessions: self.sessions.len(),
+            users: self.online.len(),
+            messages: self.messages,
+        }
+    }
+
+    pub(super) fn count_message(&mut self, input: &Input<'_>) {
+        if matches!(
+            input,
+            Input::Message { .. }
+                | Input::Broadcast { .. }
+                | Input::Announce { .. }
+                | Input::Private { .. }
+        ) {
+            self.messages += 1;
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! Private sessions and peer-to-peer (PROTOCOL.md §4): consent requests that expire after 60 s,
+//! accepted sessions between pairs of users, the relay of `private` lines, each connection's
+//! peer-to-peer port and the tokens that let two `chatclient`s link directly. Not durable:
+//! requests and sessions end with the server (and with either user's login).
+//!
+//! Everything is keyed by user pairs and tied to the connections it was made on by generational
+//! [`ConnId`]s, so nothing can land on a later connection in a reused slot.
+
+use super::{Chat, TimerKey};
+use crate::event::{Audience, Error, Event, PrivateEvent};
+use crate::session::ConnId;
+use crate::time::Now;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a request waits for `y`/`n` (PROTOCOL.md §4).
+pub const REQUEST_TTL: Duration = Duration::from_secs(60);
+
+/// Session tokens: SHA-256 used as a PRF in counter mode, keyed by 256 bits from the OS. Without
+/// the key no output (past or future) can be predicted from the others, the counter never
+/// repeats within a run, and every run has a fresh key, so each token is a fresh unguessable
+/// 128-bit value. The key is derived from the core's OS seed under its own label, so it is
+/// independent of the password-salt stream (`SaltSource`), whose outputs are stored on disk.
+#[derive(Debug)]
+struct TokenSource {
+    key: [u8; 32],
+    counter: u64,
+}
+
+impl TokenSource {
+    fn new(seed: [u8; 32]) -> TokenSource {
+        let key = Sha256::new()
+            .chain_update(b"chatserver p2p session token key\0")
+            .chain_update(seed)
+            .finalize();
+        TokenSource {
+            key: key.into(),
+            counter: 0,
+        }
+    }
+
+    /// 128 bits as 32 lowercase hex characters.
+    fn next(&mut self) -> Arc<str> {
+        self.counter += 1;
+        let d = Sha256::new()
+            .chain_update(self.key)
+            .chain_update(self.counter.to_le_bytes())
+            .finalize();
+        Arc::from(hex::encode(&d[..16]))
+    }
+}
+
+/// A request waiting for consent.
+#[derive(Debug)]
+struct Request {
+    from_conn: ConnId,
+    to_conn: ConnId,
+    /// `getaddress`: the requester is shown the address instead of the machine line.
+    address: bool,
+    /// Tells this request from an earlier one of the same pair when its wheel hint fires.
+    serial: u64,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+pub struct Private {
+    /// Pending requests by (requester, asked user).
+    requests: BTreeMap<(Arc<str>, Arc<str>), Request>,
+    /// The same keys reversed, (asked user, requester): whom a leaving user was asked by.
+    asked: BTreeSet<(Arc<str>, Arc<str>)>,
+    /// Accepted sessions, both ways: (user, peer) → the connections of (user, peer).
+    sessions: BTreeMap<(Arc<str>, Arc<str>), (ConnId, ConnId)>,
+    /// Peer-to-peer ports registered with `p2p-port`, for the login they were sent in.
+    ports: HashMap<ConnId, u16>,
+    tokens: TokenSource,
+    serial: u64,
+}
+
+/// Keys of `map` whose first user is `user`.
+fn keys_of<V>(map: &BTreeMap<(Arc<str>, Arc<str>), V>, user: &str) -> Vec<Arc<str>> {
+    let from = (Arc::<str>::from(user), Arc::<str>::from(""));
+    map.range(from..)
+        .take_while(|((a, _), _)| &**a == user)
+        .map(|((_, b), _)| b.clone())
+        .collect()
+}
+
+fn pair(a: &str, b: &str) -> (Arc<str>, Arc<str>) {
+    (Arc::from(a), Arc::from(b))
+}
+
+impl Private {
+    pub fn new(seed: [u8; 32]) -> Private {
+        Private {
+            requests: BTreeMap::new(),
+            asked: BTreeSet::new(),
+            sessions: BTreeMap::new(),
+            ports: HashMap::new(),
+            tokens: TokenSource::new(seed),
+            serial: 0,
+        }
+    }
+
+    fn take_request(&mut self, from: &str, to: &str) -> Option<Request> {
+        let key = pair(from, to);
+        let r = self.requests.remove(&key)?;
+        self.asked.remove(&(key.1, key.0));
+        Some(r)
+    }
+
+    /// The peer's connection if `me` (on `conn`) has a session with `peer`.
+    fn session(&self, me: &str, conn: ConnId, peer: &str) -> Option<ConnId> {
+        self.sessions
+            .get(&pair(me, peer))
+            .filter(|(mine, _)| *mine == conn)
+            .map(|&(_, theirs)| theirs)
+    }
+
+    fn end_session(&mut self, a: &str, b: &str) -> Option<(ConnId, ConnId)> {
+        self.sessions.remove(&pair(b, a));
+        self.sessions.remove(&pair(a, b))
+    }
+
+    /// A connection is gone: forget its port (normally gone with its login already).
+    pub fn forget(&mut self, conn: ConnId) {
+        self.ports.remove(&conn);
+    }
+
+    /// Pending requests and sessions (tests).
+    #[cfg(test)]
+    pub fn len(&self) -> (usize, usize) {
+        (self.requests.len(), self.sessions.len() / 2)
+    }
+}
+
+impl Chat {
+    /// `startprivate <user>` / `getaddress <user>`: the refusals of `message`, then offline.
+    pub(super) fn start_private(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        user: &str,
+        address: bool,
+        now: Now,
+    ) {
+        if !self.may_address(conn, me, user) {
+            return;
+        }
+        let Some(to_conn) = self.online.get(user) else {
+            return self.outbox.error(conn, Error::Offline(Arc::from(user)));
+        };
+        if address && self.peer_address(to_conn).is_none() {
+            return self
+                .outbox
+                .error(conn, Error::NoPeerAddress(Arc::from(user)));
+        }
+        let (from, to) = pair(me, user);
+        let p = &mut self.private;
+        if let Some(r) = p.requests.get_mut(&(from.clone(), to.clone())) {
+            // Asking again asks again but keeps the deadline, so the wheel holds one hint per
+            // pending request however often it is repeated.
+            r.address = address;
+        } else {
+            p.serial += 1;
+            let deadline = now.mono + REQUEST_TTL;
+            let request = Request {
+                from_conn: conn,
+                to_conn,
+                address,
+                serial: p.serial,
+                deadline,
+            };
+            p.requests.insert((from.clone(), to.clone()), request);
+            p.asked.insert((to.clone(), from.clone()));
+            let key = TimerKey::PrivateRequest {
+                from: from.clone(),
+                to: to.clone(),
+                serial: p.serial,
+            };
+            self.timers.schedule(deadline, key);
+        }
+        self.outbox
+            .send(to_conn, Event::Private(PrivateEvent::Asked(from)));
+        self.outbox
+            .send(conn, Event::Private(PrivateEvent::RequestSent(to)));
+    }
+
+    /// Where `conn`'s client listens for peers: the address the server sees it at and the port
+    /// it registered.
+    fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16)> {
+        let port = *self.private.ports.get(&conn)?;
+        let ip = self.sessions.get(&conn)?.peer?.ip().to_canonical();
+        Some((ip, port))
+    }
+
+    /// `y <from>` / `n <from>` answered by `me` on `conn`.
+    pub(super) fn consent(&mut self, conn: ConnId, me: &Arc<str>, from: &str, yes: bool) {
+        let from_online = self.online.get(from);
+        let request = match self.private.take_request(from, me) {
+            Some(r) if r.to_conn == conn && from_online == Some(r.from_conn) => r,
+            _ => {
+                return self
+                    .outbox
+                    .error(conn, Error::NoPrivateRequest(Arc::from(from)))
+            }
+        };
+        let (from, from_conn) = (Arc::<str>::from(from), request.from_conn);
+        if !yes {
+            log::info!("{conn:?} {me} declined a private session with {from}");
+            let declined = PrivateEvent::Declined(me.clone());
+            return self.outbox.send(from_conn, Event::Private(declined));
+        }
+        // Accepting answers the other direction's request too.
+        self.private.take_request(me, &from);
+        let p = &mut self.private;
+        p.sessions
+            .insert((from.clone(), me.clone()), (from_conn, conn));
+        p.sessions
+            .insert((me.clone(), from.clone()), (conn, from_conn));
+        log::info!("{conn:?} {me} accepted a private session with {from}");
+        let started = |user: &Arc<str>| Event::Private(PrivateEvent::Started(user.clone()));
+        self.outbox.send(conn, started(&from));
+        let address = self.peer_address(conn);
+        if request.address {
+            self.outbox.send(from_conn, started(me));
+            if let Some((ip, port)) = address {
+                let user = me.clone();
+                let shown = PrivateEvent::Address { user, ip, port };
+                self.outbox.send(from_conn, Event::Private(shown));
+            }
+            return;
+        }
+        let Some((ip, port)) = address else {
+            return self.outbox.send(from_conn, started(me));
+        };
+        // The acceptor's client learns the token first, so it is ready when the requester dials.
+        let token = self.private.tokens.next();
+        let expect = PrivateEvent::Expect {
+            user: from.clone(),
+            token: token.clone(),
+        };
+        self.outbox.send(conn, Event::Private(expect));
+        self.outbox.send(from_conn, started(me));
+        let dial = PrivateEvent::Dial {
+            user: me.clone(),
+            ip,
+            port,
+            token,
+        };
+        self.outbox.send(from_conn, Event::Private(dial));
+    }
+
+    /// `private <to> <text>`: relayed inside an accepted session only.
+    pub(super) fn private_message(&mut self, conn: ConnId, me: &Arc<str>, to: &str, text: &str) {
+        let Some(peer) = self.private.session(me, conn, to) else {
+            return self
+                .outbox
+                .error(conn, Error::PrivateNotEnabled(Arc::from(to)));
+        };
+        if self.blocks.has_blocked(to, me) {
+            return self.outbox.error(conn, Error::BlockedByRecipient);
+        }
+        let event = Event::Chat {
+            from: me.clone(),
+            to: Audience::Private(Arc::from(to)),
+            text: Arc::from(text),
+        };
+        self.outbox.send(peer, event);
+    }
+
+    /// `stopprivate <user>`: both sides are told.
+    pub(super) fn stop_private(&mut self, conn: ConnId, me: &Arc<str>, user: &str) {
+        if self.private.session(me, conn, user).is_none() {
+            return self
+                .outbox
+                .error(conn, Error::NoPrivateSession(Arc::from(user)));
+        }
+        if let Some((_, peer)) = self.private.end_session(me, user) {
+            let stopped = |u: Arc<str>| Event::Private(PrivateEvent::Stopped(u));
+            self.outbox.send(conn, stopped(Arc::from(user)));
+            self.outbox.send(peer, stopped(me.clone()));
+        }
+    }
+
+    /// `p2p-port <port>`: silent on success.
+    pub(super) fn p2p_port(&mut self, conn: ConnId, port: Option<u16>) {
+        match port {
+            Some(port) => {
+                self.private.ports.insert(conn, port);
+            }
+            None => self.outbox.error(conn, Error::InvalidPort),
+        }
+    }
+
+    /// `user` is leaving (logout, exit, inactivity, heartbeat loss, disconnect, a replacing
+    /// login, a console kick): end all of its sessions, telling each peer; drop the requests it
+    /// made (the asked users are not told: answering gets the no-request error) and the requests
+    /// made to it (each requester is told it expired: no answer will come); forget its port.
+    pub(super) fn end_private(&mut self, user: &str) {
+        if let Some(conn) = self.online.get(user) {
+            self.private.ports.remove(&conn);
+        }
+        let leaver: Arc<str> = Arc::from(user);
+        for peer in keys_of(&self.private.sessions, user) {
+            if let Some((_, peer_conn)) = self.private.end_session(user, &peer) {
+                let stopped = PrivateEvent::Stopped(leaver.clone());
+                self.outbox.send(peer_conn, Event::Private(stopped));
+            }
+        }
+        for to in keys_of(&self.private.requests, user) {
+            self.private.take_request(user, &to);
+        }
+        let askers: Vec<Arc<str>> = self
+            .private
+            .asked
+            .range((leaver.clone(), Arc::from(""))..)
+            .take_while(|(to, _)| &**to == user)
+            .map(|(_, from)| from.clone())
+            .collect();
+        for from in askers {
+            if let Some(r) = self.private.take_request(&from, user) {
+                let expired = PrivateEvent::Expired(leaver.clone());
+                self.outbox.send(r.from_conn, Event::Private(expired));
+            }
+        }
+    }
+
+    /// A request's wheel hint fired: expire it if it is still the same, unanswered request.
+    pub(super) fn private_request_timer(&mut self, from: &str, to: &str, serial: u64, now: Now) {
+        let due = self
+            .private
+            .requests
+            .get(&pair(from, to))
+            .is_some_and(|r| r.serial == serial && r.deadline <= now.mono);
+        if !due {
+            return;
+        }
+        if let Some(r) = self.private.take_request(from, to) {
+            log::info!(
+                "{:?} private session request {from} -> {to} expired",
+                r.from_conn
+            );
+            let expired = PrivateEvent::Expired(Arc::from(to));
+            self.outbox.send(r.from_conn, Event::Private(expired));
+        }
+    }
+}

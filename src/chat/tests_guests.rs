@@ -1,0 +1,169 @@
+//! JSON-front-end guests (PROTOCOL.md §6) and the console's core calls (§7) in simulated time.
+//! Rendered through the line codec's texts (what a line user sees); the JSON texts of the same
+//! events are tested in `codec::json`.
+
+use super::tests::Sim;
+use super::*;
+use crate::codec::line_text as text;
+use std::net::{IpAddr, Ipv4Addr};
+
+fn peer(k: usize) -> SocketAddr {
+    SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, k as u8)),
+        40_000 + k as u16,
+    )
+}
+
+fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
+    let now = s.at(secs);
+    s.chat.handle_input(Sim::id(k), input, now);
+    s.settle();
+}
+
+/// Connect `k` as a JSON client (no prompt) and name it `name`.
+fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
+    let now = s.at(secs);
+    s.chat
+        .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
+    s.settle();
+    assert_eq!(s.take(k), "", "a guest connection gets no prompt");
+    input(s, k, Input::Guest { name }, secs);
+    assert_eq!(s.take(k), text::WELCOME, "{name} joined");
+}
+
+#[test]
+fn a_guest_joins_without_a_password_and_others_see_it() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "Mooyeong", 1);
+    assert_eq!(s.take(1), "Mooyeong logged in\n");
+    assert!(s.committed.is_empty(), "a guest is not an account");
+    assert!(!s.chat.credentials().contains("Mooyeong"));
+    s.line(1, "whoelse", 2);
+    assert_eq!(s.take(1), "Mooyeong\n");
+}
+
+#[test]
+fn taken_and_invalid_guest_names_may_be_retried() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "Jeremy", 0);
+    s.take(1);
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(3), Some(peer(3)), LoginStyle::Guest, now);
+    for (name, want) in [
+        ("hans", "Error. The name hans is taken\n"),
+        ("yoda", "Error. The name yoda is taken\n"),
+        ("Jeremy", "Error. The name Jeremy is taken\n"),
+        ("two words", text::INVALID_USERNAME),
+        ("", text::INVALID_USERNAME),
+        ("EX", text::INVALID_USERNAME),
+    ] {
+        input(&mut s, 3, Input::Guest { name }, 1);
+        assert_eq!(s.take(3), want, "{name:?}");
+    }
+    input(&mut s, 3, Input::Guest { name: "Anthony" }, 1);
+    assert_eq!(s.take(3), text::WELCOME);
+    input(&mut s, 3, Input::Guest { name: "Again" }, 1);
+    assert_eq!(s.take(3), text::INVALID_COMMAND, "named once only");
+}
+
+#[test]
+fn guests_and_line_users_message_each_other() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "Moo", 0);
+    s.take(1);
+    input(
+        &mut s,
+        2,
+        Input::Message {
+            to: "yoda",
+            text: "hi yoda",
+        },
+        1,
+    );
+    assert_eq!(s.take(1), "Moo: hi yoda\n");
+    s.line(1, "message Moo hello guest", 1);
+    assert_eq!(s.take(2), "yoda: hello guest\n");
+    input(
+        &mut s,
+        2,
+        Input::Message {
+            to: "nobody",
+            text: "x",
+        },
+        1,
+    );
+    assert_eq!(s.take(2), text::INVALID_USER);
+    // An account offline gets it at its next login; a guest that left is nobody.
+    input(
+        &mut s,
+        2,
+        Input::Message {
+            to: "hans",
+            text: "later",
+        },
+        2,
+    );
+    assert_eq!(s.take(2), "");
+    s.disconnect(2, 3);
+    assert_eq!(s.take(1), "Moo logged out\n");
+    s.line(1, "message Moo still there?", 4);
+    assert_eq!(s.take(1), text::INVALID_USER, "guests have no mailbox");
+    s.login(3, "hans", "falcon*solo", 5);
+    s.take(1);
+    s.line(3, "whoelse", 5);
+    assert_eq!(s.take(3), "yoda\n");
+}
+
+#[test]
+fn list_addrs_is_everyone_in_login_order_with_addresses() {
+    let mut s = Sim::new();
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(1), Some(peer(1)), LoginStyle::Dialog, now);
+    s.line(1, "yoda", 0);
+    s.line(1, "wise", 0);
+    guest(&mut s, 2, "Moo", 1);
+    s.take_all();
+    input(&mut s, 2, Input::ListAddrs, 2);
+    assert_eq!(s.take(2), "yoda 10.0.0.1 40001\nMoo 10.0.0.2 40002\n");
+    // Those who block the asker are left out, as in whoelse (yoda blocks hans).
+    s.login(3, "hans", "falcon*solo", 3);
+    s.line(1, "block hans", 3);
+    s.take_all();
+    input(&mut s, 3, Input::ListAddrs, 4);
+    assert_eq!(s.take(3), "Moo 10.0.0.2 40002\nhans\n");
+}
+
+#[test]
+fn console_kick_announce_list_and_stats() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "Moo", 0);
+    s.take_all();
+    s.chat.console_announce("back soon");
+    s.settle();
+    assert_eq!(s.take(1), "Announcement from server: back soon\n");
+    assert_eq!(s.take(2), "Announcement from server: back soon\n");
+    let users = s.chat.console_users(s.at(10));
+    let names: Vec<&str> = users.iter().map(|u| &*u.name).collect();
+    assert_eq!(names, ["yoda", "Moo"]);
+    assert_eq!(users[1].peer, Some(peer(2)));
+    assert_eq!(users[0].idle, Duration::from_secs(10));
+    s.line(1, "broadcast hi", 11);
+    input(&mut s, 2, Input::Announce { text: "yo" }, 11);
+    s.take_all();
+    let now = s.at(12);
+    assert!(s.chat.console_kick("Moo", now));
+    assert!(!s.chat.console_kick("Moo", now), "already gone");
+    assert!(!s.chat.console_kick("hans", now));
+    s.settle();
+    assert_eq!(s.take(2), "You have been kicked by the server\n");
+    assert_eq!(s.take(1), "Moo logged out\n");
+    assert_eq!(s.closed, [(2, "after flush")]);
+    let stats = s.chat.stats();
+    assert_eq!((stats.users, stats.sessions, stats.messages), (1, 2, 2));
+}

@@ -1,0 +1,143 @@
+//! The real server with real `chatclient`s (PROTOCOL.md §4): login, a message, consent, private
+//! messages over the peer-to-peer link, the link surviving a `kill -9` of the server, stopprivate
+//! on both sides, and the fallback to the server's relay when a link is cut.
+
+mod chatclient_util;
+mod common;
+
+use chatclient_util::Client as ChatClient;
+use common::Server;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+const WELCOME: &str = "Welcome to the greatest messaging application ever!\n";
+
+/// Log a chatclient in through the real dialog.
+fn login(client: &mut ChatClient, user: &str, password: &str) {
+    client.wait_for("Username: ");
+    client.type_line(user);
+    client.wait_for("Password: ");
+    client.type_line(password);
+    client.wait_for(WELCOME);
+}
+
+/// yoda and hans on chatclients, consent given, and a first private message across.
+fn linked(server: &Server) -> (ChatClient, ChatClient) {
+    let mut yoda = ChatClient::spawn(server.addr(), &[]);
+    login(&mut yoda, "yoda", "wise");
+    let mut hans = ChatClient::spawn(server.addr(), &[]);
+    login(&mut hans, "hans", "falcon*solo");
+    yoda.wait_for("hans logged in\n");
+    yoda.type_line("message hans hello through the server");
+    hans.wait_for("yoda: hello through the server\n");
+    yoda.type_line("startprivate hans");
+    yoda.wait_for("Request sent to hans\n");
+    hans.wait_for(
+        "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n",
+    );
+    hans.type_line("y yoda");
+    hans.wait_for("Start private messaging with yoda\n");
+    yoda.wait_for("Start private messaging with hans\n");
+    yoda.type_line("private hans over the link");
+    hans.wait_for("yoda(private): over the link\n");
+    (yoda, hans)
+}
+
+/// Consent through the real server gives the clients a direct link: after `kill -9` of the
+/// server, private messages still flow both ways, and `stopprivate` ends it on both sides.
+#[test]
+fn links_outlive_the_server_and_stop_on_both_sides() {
+    let mut server = Server::start(&[]);
+    let (mut yoda, mut hans) = linked(&server);
+    server.kill();
+    yoda.wait_for("Server connection lost\n");
+    hans.wait_for("Server connection lost\n");
+    yoda.type_line("private hans after the crash");
+    hans.wait_for("yoda(private): after the crash\n");
+    hans.type_line("private yoda still here");
+    yoda.wait_for("hans(private): still here\n");
+    for c in [&yoda, &hans] {
+        assert_eq!(c.count("Direct link to"), 0, "{}", c.output());
+        assert_eq!(c.count("P2P"), 0, "machine lines are never shown");
+    }
+    hans.type_line("stopprivate yoda");
+    hans.wait_for("Private messaging with yoda stopped\n");
+    yoda.wait_for("Private messaging with hans stopped\n");
+    yoda.type_line("private hans gone");
+    yoda.wait_for("Not connected to the server\n");
+}
+
+/// `stopprivate` typed on both sides while the server runs: each side sees one stop line, and
+/// the server's own session is ended too (a relayed `private` is refused afterwards).
+#[test]
+fn stopprivate_from_both_sides_with_the_server_up() {
+    let server = Server::start(&[]);
+    let (mut yoda, mut hans) = linked(&server);
+    yoda.type_line("stopprivate hans");
+    hans.type_line("stopprivate yoda");
+    yoda.wait_for("Private messaging with hans stopped\n");
+    hans.wait_for("Private messaging with yoda stopped\n");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(yoda.count("Private messaging with hans stopped"), 1);
+    assert_eq!(hans.count("Private messaging with yoda stopped"), 1);
+    yoda.type_line("private hans no session");
+    yoda.wait_for("Error. Private messaging to hans not enabled\n");
+}
+
+/// The acceptor is a raw TCP client with its own listener: the chatclient dials the address
+/// the server gave it, sends the token the acceptor was given as its first line, and once the
+/// link is cut its private messages go through the server's relay, with one notice.
+#[test]
+fn a_cut_link_falls_back_to_the_relay() {
+    let server = Server::start(&[]);
+    let mut yoda = ChatClient::spawn(server.addr(), &[]);
+    login(&mut yoda, "yoda", "wise");
+    let mut hans = server.login("hans", "falcon*solo");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local_addr").port();
+    hans.send(&format!("p2p-port {port}"));
+    yoda.type_line("startprivate hans");
+    hans.expect(
+        "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n",
+    );
+    hans.send("y yoda");
+    hans.expect("Start private messaging with yoda\n");
+    let line = hans.expect_line();
+    let token = line
+        .strip_prefix("P2P-ACCEPT yoda ")
+        .unwrap_or_else(|| panic!("hans got {line:?}"))
+        .to_string();
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let link = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("yoda's client never dialed: {e}"),
+        }
+    };
+    link.set_nonblocking(false).expect("blocking");
+    link.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut link = BufReader::new(link);
+    let mut first = String::new();
+    link.read_line(&mut first).expect("token line");
+    assert_eq!(
+        first,
+        format!("{token}\n"),
+        "the token goes first over the link"
+    );
+    yoda.type_line("private hans direct");
+    let mut msg = String::new();
+    link.read_line(&mut msg).expect("message line");
+    assert_eq!(msg, "direct\n");
+    drop(link);
+    std::thread::sleep(Duration::from_millis(300));
+    yoda.type_line("private hans relayed");
+    hans.expect("yoda(private): relayed\n");
+    yoda.wait_for("Direct link to hans is down; sending through the server\n");
+    yoda.type_line("private hans relayed again");
+    hans.expect("yoda(private): relayed again\n");
+    assert_eq!(yoda.count("Direct link to hans is down"), 1);
+}
