@@ -16,6 +16,17 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 irctest="${IRCTEST_DIR:-$here/../../../shared/irctest}"
+if [ ! -d "$irctest/irctest/server_tests" ]; then
+    # Not beside the repository (a fresh CI machine): fetch the pinned commit once.
+    irctest="$repo/target/irctest-src"
+    commit=b00c039766f5c497920dd787f7cb0e0005bd5ce0
+    if [ ! -d "$irctest/irctest/server_tests" ]; then
+        rm -rf "$irctest"
+        git init -q "$irctest"
+        git -C "$irctest" fetch -q --depth 1 https://github.com/progval/irctest "$commit"
+        git -C "$irctest" checkout -q FETCH_HEAD
+    fi
+fi
 irctest="$(cd "$irctest" && pwd)"
 venv="$repo/target/irctest-venv"
 
