@@ -11,9 +11,12 @@ pub struct States(u8);
 impl States {
     /// At the `Username: ` prompt.
     pub const LOGIN: States = States(1);
-    /// Logged in.
-    pub const LOBBY: States = States(2);
-    pub const ANY: States = States(3);
+    /// Logged in, in the lobby or inside a chat room (§5), where it is spelled with a `/`.
+    /// As a query it means "in the lobby": only the commands valid in both match.
+    pub const LOBBY: States = States(6);
+    /// Inside a chat room only (§5): `/exit-chatroom`, `/ban-user`, ….
+    pub const ROOM: States = States(4);
+    pub const ANY: States = States(7);
 
     pub fn contains(self, other: States) -> bool {
         self.0 & other.0 == other.0
@@ -27,6 +30,8 @@ pub enum Args {
     Words(usize),
     /// This many words, then free text to the end of the line (required, verbatim).
     WordsThenText(usize),
+    /// Up to this many words (chat rooms' optional `[room]`); missing ones are empty.
+    Upto(usize),
 }
 
 /// The parsed arguments handed to a command's builder.
@@ -273,6 +278,285 @@ pub static COMMANDS: &[Spec] = &[
             })
         },
     },
+    // Chat rooms and profiles (PROTOCOL.md §5). Every logged-in command also works inside a
+    // room, spelled with a `/`; the ROOM ones only there. `[room]` defaults to the current room.
+    Spec {
+        name: "whoami",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "your profile",
+        build: |_| Some(Input::WhoAmI),
+    },
+    Spec {
+        name: "view-profile",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<user>",
+        help: "<user>'s profile",
+        build: |p| Some(Input::ViewProfile { user: p.words[0] }),
+    },
+    Spec {
+        name: "set-profile",
+        aliases: &[],
+        args: Args::WordsThenText(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<attribute> <value>",
+        help: "set age, birthday, job, phone_number or self_description",
+        build: |p| {
+            Some(Input::SetProfile {
+                attribute: p.words[0],
+                value: p.text,
+            })
+        },
+    },
+    Spec {
+        name: "list-user",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "every user, online or offline",
+        build: |_| Some(Input::ListUsers),
+    },
+    Spec {
+        name: "open-chatroom",
+        aliases: &[],
+        args: Args::Words(2),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<room> public|private",
+        help: "open a chat room you own",
+        build: |p| {
+            kind(p.words[1]).map(|private| Input::OpenRoom {
+                room: p.words[0],
+                private,
+            })
+        },
+    },
+    Spec {
+        name: "enter-chatroom",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<room>",
+        help: "enter a chat room (leaving the one you are in)",
+        build: |p| Some(Input::EnterRoom { room: p.words[0] }),
+    },
+    Spec {
+        name: "list-chatroom",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "every chat room with its owner and kind",
+        build: |_| Some(Input::ListRooms),
+    },
+    Spec {
+        name: "close-chatroom",
+        aliases: &[],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[room]",
+        help: "close your chat room; its members return to the lobby",
+        build: |p| {
+            Some(Input::CloseRoom {
+                room: opt(p.words[0]),
+            })
+        },
+    },
+    Spec {
+        name: "get-blacklist",
+        aliases: &[],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[room]",
+        help: "who is banned from your chat room",
+        build: |p| {
+            Some(Input::RoomAccessList {
+                room: opt(p.words[0]),
+                banned: true,
+            })
+        },
+    },
+    Spec {
+        name: "get-whitelist",
+        aliases: &[],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[room]",
+        help: "who is permitted in your chat room",
+        build: |p| {
+            Some(Input::RoomAccessList {
+                room: opt(p.words[0]),
+                banned: false,
+            })
+        },
+    },
+    Spec {
+        name: "list-members",
+        aliases: &[],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[room]",
+        help: "who is in a chat room",
+        build: |p| {
+            Some(Input::Members {
+                room: opt(p.words[0]),
+            })
+        },
+    },
+    Spec {
+        name: "topic",
+        aliases: &[],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[room]",
+        help: "a chat room's topic",
+        build: |p| {
+            Some(Input::ShowTopic {
+                room: opt(p.words[0]),
+            })
+        },
+    },
+    Spec {
+        name: "set-topic",
+        aliases: &[],
+        args: Args::WordsThenText(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<room> <text>",
+        help: "set your chat room's topic",
+        build: |p| {
+            Some(Input::SetTopic {
+                room: Some(p.words[0]),
+                text: p.text,
+            })
+        },
+    },
+    Spec {
+        name: "set-chatroom",
+        aliases: &[],
+        args: Args::Words(2),
+        states: States::LOBBY,
+        activity: true,
+        usage: "<room> public|private",
+        help: "make your chat room public or private",
+        build: |p| {
+            kind(p.words[1]).map(|private| Input::SetPrivate {
+                room: Some(p.words[0]),
+                private,
+            })
+        },
+    },
+    Spec {
+        name: "exit-chatroom",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::ROOM,
+        activity: true,
+        usage: "",
+        help: "leave the chat room",
+        build: |_| {
+            Some(Input::PartRoom {
+                room: None,
+                reason: None,
+            })
+        },
+    },
+    Spec {
+        name: "ban-user",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::ROOM,
+        activity: true,
+        usage: "<user>",
+        help: "owner: ban <user> (and put it out)",
+        build: |p| {
+            Some(Input::Ban {
+                room: None,
+                user: p.words[0],
+                on: true,
+            })
+        },
+    },
+    Spec {
+        name: "unban-user",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::ROOM,
+        activity: true,
+        usage: "<user>",
+        help: "owner: lift <user>'s ban",
+        build: |p| {
+            Some(Input::Ban {
+                room: None,
+                user: p.words[0],
+                on: false,
+            })
+        },
+    },
+    Spec {
+        name: "permit-user",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::ROOM,
+        activity: true,
+        usage: "<user>",
+        help: "owner: let <user> in (lifts a ban)",
+        build: |p| {
+            Some(Input::Permit {
+                room: None,
+                user: p.words[0],
+                on: true,
+            })
+        },
+    },
+    Spec {
+        name: "unpermit-user",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::ROOM,
+        activity: true,
+        usage: "<user>",
+        help: "owner: take <user> off the whitelist",
+        build: |p| {
+            Some(Input::Permit {
+                room: None,
+                user: p.words[0],
+                on: false,
+            })
+        },
+    },
+    Spec {
+        name: "kick-user",
+        aliases: &[],
+        args: Args::Words(1),
+        states: States::ROOM,
+        activity: true,
+        usage: "<user>",
+        help: "owner: put <user> out (it may come back)",
+        build: |p| {
+            Some(Input::Kick {
+                room: None,
+                user: p.words[0],
+                reason: None,
+            })
+        },
+    },
     Spec {
         name: "live",
         aliases: &["heartbeat"],
@@ -305,6 +589,21 @@ pub static COMMANDS: &[Spec] = &[
     },
 ];
 
+// Chat rooms (§5).
+/// `public` / `private` as the private flag.
+fn kind(word: &str) -> Option<bool> {
+    match word {
+        "public" => Some(false),
+        "private" => Some(true),
+        _ => None,
+    }
+}
+
+/// An optional word (`Args::Upto`).
+fn opt(word: &str) -> Option<&str> {
+    (!word.is_empty()).then_some(word)
+}
+
 /// The command named `word` (or an alias of it) valid in `state`.
 pub fn find(word: &str, state: States) -> Option<&'static Spec> {
     COMMANDS
@@ -333,6 +632,13 @@ fn parse_args<'a>(args: Args, mut rest: &'a str) -> Option<Parsed<'a>> {
             let mut it = rest.split(' ').filter(|w| !w.is_empty());
             for slot in p.words.iter_mut().take(n) {
                 *slot = it.next()?;
+            }
+            it.next().is_none().then_some(p)
+        }
+        Args::Upto(n) => {
+            let mut it = rest.split(' ').filter(|w| !w.is_empty());
+            for slot in p.words.iter_mut().take(n) {
+                *slot = it.next().unwrap_or("");
             }
             it.next().is_none().then_some(p)
         }
@@ -393,10 +699,10 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::Whois { .. }
         | Input::Who { .. }
         | Input::Quit { .. }
-        | Input::JoinRoom { .. }
-        | Input::LeaveRoom { .. }
-        | Input::LeaveAllRooms
-        | Input::RoomChat { .. }
+        | Input::Join { .. }
+        | Input::Leave { .. }
+        | Input::LeaveAll
+        | Input::Say { .. }
         | Input::RoomNames { .. }
         | Input::RoomWho { .. }
         | Input::RoomList { .. }
@@ -404,9 +710,32 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::RoomModes { .. }
         | Input::RoomBans { .. }
         | Input::ChangeRoom { .. }
-        | Input::Kick { .. } => return None,
+        | Input::KickMember { .. } => return None,
         // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
         Input::ListAddrs => "whoelse",
+        // Chat rooms and profiles (§5); front-end forms count like their line commands.
+        Input::WhoAmI => "whoami",
+        Input::ViewProfile { .. } => "view-profile",
+        Input::SetProfile { .. } => "set-profile",
+        Input::ListUsers => "list-user",
+        Input::OpenRoom { .. } => "open-chatroom",
+        Input::EnterRoom { .. } | Input::JoinRoom { .. } => "enter-chatroom",
+        Input::PartRoom { .. } => "exit-chatroom",
+        Input::ListRooms => "list-chatroom",
+        // Room chat is a message like `broadcast`.
+        Input::RoomSay { .. } => "broadcast",
+        Input::Ban { on: true, .. } => "ban-user",
+        Input::Ban { on: false, .. } => "unban-user",
+        Input::Permit { on: true, .. } => "permit-user",
+        Input::Permit { on: false, .. } => "unpermit-user",
+        Input::Kick { .. } => "kick-user",
+        Input::RoomAccessList { banned: true, .. } => "get-blacklist",
+        Input::RoomAccessList { banned: false, .. } => "get-whitelist",
+        Input::CloseRoom { .. } => "close-chatroom",
+        Input::ShowTopic { .. } => "topic",
+        Input::SetTopic { .. } => "set-topic",
+        Input::Members { .. } => "list-members",
+        Input::SetPrivate { .. } => "set-chatroom",
     };
     COMMANDS.iter().find(|s| s.name == name)
 }
@@ -423,10 +752,18 @@ pub fn help(state: States) -> String {
     if state == States::LOGIN {
         out.push_str("Type a username, then its password (an unknown name creates an account).\n");
     }
+    // Chat rooms (§5): inside a room a line is chat and a command starts with `/`.
+    let slash = if state == States::ROOM {
+        out.push_str("A line is chat to the room; a command starts with /.\n");
+        "/"
+    } else {
+        ""
+    };
     for s in COMMANDS.iter().filter(|s| s.states.contains(state)) {
-        let mut names = String::from(s.name);
+        let mut names = format!("{slash}{}", s.name);
         for a in s.aliases {
             names.push_str(" | ");
+            names.push_str(slash);
             names.push_str(a);
         }
         let synopsis = if s.usage.is_empty() {

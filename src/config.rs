@@ -43,6 +43,8 @@ pub struct Config {
     pub history: usize,
     /// Offline messages queued per recipient before senders are refused.
     pub max_offline: usize,
+    /// Chat rooms (§5) that may exist at once; one more `open-chatroom` is refused.
+    pub max_rooms: usize,
     /// Store new accounts as plaintext (the assignment's format) instead of salted SHA-256.
     pub plain_credentials: bool,
     /// Truncate a corrupt journal at the first bad record instead of refusing to start.
@@ -86,6 +88,7 @@ impl Default for Config {
             fsync: FsyncPolicy::Always,
             history: 10_000,
             max_offline: 1000,
+            max_rooms: 1000,
             plain_credentials: false,
             repair: false,
             compact_bytes: 8 << 20,
@@ -190,6 +193,12 @@ fn options() -> getopts::Options {
         "",
         "max-offline",
         "offline messages per user (default 1000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-rooms",
+        "chat rooms that may exist at once (default 1000)",
         "N",
     );
     o.optflag("", "plain-credentials", "store new passwords in plaintext");
@@ -319,6 +328,7 @@ impl Cli {
         c.max_clients = number(&m, "max-clients")?.unwrap_or(c.max_clients);
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
+        c.max_rooms = number(&m, "max-rooms")?.unwrap_or(c.max_rooms);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
         // IRC front-end (issue 12).
         c.irc_port = number(&m, "irc-port")?;
@@ -426,6 +436,7 @@ mod tests {
         assert_eq!(c.duplicate_login, DuplicateLogin::Replace);
         assert_eq!(c.fsync, FsyncPolicy::Never);
         let c = run("--compact-bytes 4096 --max-offline 3 --history 7 --repair 0");
+        assert_eq!(run("--max-rooms 5 0").max_rooms, 5);
         assert_eq!((c.compact_bytes, c.max_offline, c.history), (4096, 3, 7));
         assert!(c.repair);
         assert_eq!(run("0").compact_bytes, 8 << 20);

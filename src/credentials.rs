@@ -162,6 +162,11 @@ impl Credentials {
         self.accounts.remove(user);
     }
 
+    /// Every account name, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+
     pub fn len(&self) -> usize {
         self.accounts.len()
     }

@@ -19,6 +19,8 @@ pub enum Prompt {
 pub enum HelpTopic {
     Login,
     Lobby,
+    /// Inside a chat room (§5): commands spelled with a leading `/`.
+    Room,
 }
 
 /// Where a chat line was addressed.
@@ -58,16 +60,12 @@ pub enum Error {
     LoginTimeout,
     /// The store failed: the change was undone.
     Storage,
-    // IRC front-end (issue 12): room refusals, each naming the room.
-    NoSuchRoom(Arc<str>),
-    NotInRoom(Arc<str>),
+    // IRC front-end (issue 12): channel refusals, each naming the room.
     NotRoomOperator(Arc<str>),
     WrongRoomKey(Arc<str>),
     PrivateRoom(Arc<str>),
     BannedFromRoom(Arc<str>),
     CannotSendToRoom(Arc<str>),
-    /// `user` is not in the room.
-    NotAMember(Arc<str>),
     // Private sessions (PROTOCOL.md §4).
     /// `startprivate`/`getaddress` to a user who is not online.
     Offline(Arc<str>),
@@ -84,6 +82,30 @@ pub enum Error {
     // JSON front-end (§6).
     /// A guest name that is an account or online already.
     NameTaken(Arc<str>),
+    // Chat rooms and profiles (§5).
+    InvalidRoomName,
+    /// No room of this name.
+    NoRoom(Arc<str>),
+    RoomExists(Arc<str>),
+    /// Private and not permitted, or banned.
+    NotAllowed(Arc<str>),
+    NotOwner,
+    /// A room command without a room, outside any room.
+    NotInRoom,
+    /// The caller is not a member of this room.
+    NotInThatRoom(Arc<str>),
+    /// `--max-rooms` rooms exist already.
+    TooManyRooms(usize),
+    /// `kick`: this user is not in the room.
+    NotMember {
+        room: Arc<str>,
+        user: Arc<str>,
+    },
+    /// The owner can be neither banned nor kicked from its own room.
+    OwnerImmune,
+    InvalidAttribute,
+    /// A profile value over this many bytes.
+    ValueTooLong(usize),
 }
 
 /// Why a session ends or changes against its will.
@@ -185,7 +207,7 @@ pub enum Event {
     /// A room's topic (`None`: none is set).
     Topic {
         room: Arc<str>,
-        topic: Option<RoomTopic>,
+        topic: Option<Topic>,
     },
     /// `by` set the topic of `room` (to every member).
     TopicSet {
@@ -225,6 +247,89 @@ pub enum Event {
     // Server console (§7).
     /// The operator's `announce`.
     ServerAnnouncement(Arc<str>),
+    // Chat rooms and profiles (§5).
+    /// A profile: `(key, value)` in PROTOCOL.md order, `username` first; unset values empty.
+    Profile(Vec<(&'static str, Arc<str>)>),
+    AttributeSet(Arc<str>),
+    /// `list-user`: every account, sorted, with whether it is online.
+    UserStates(Vec<(Arc<str>, bool)>),
+    Room(RoomEvent),
+}
+
+/// A room's topic (§5), durable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topic {
+    pub text: Arc<str>,
+    pub by: Arc<str>,
+    pub at_ms: u64,
+}
+
+/// One row of `list-chatroom`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomInfo {
+    pub room: Arc<str>,
+    pub owner: Arc<str>,
+    pub private: bool,
+}
+
+/// What chat rooms tell a user (§5). Events to "others" are fan-out ([`Shared`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// To the opener.
+    Opened(Arc<str>),
+    /// To the user who joined `room`.
+    Entered(Arc<str>),
+    /// To the others in `room`: `user` joined.
+    Joined { room: Arc<str>, user: Arc<str> },
+    /// To the user who left `room` by its own command.
+    Exited(Arc<str>),
+    /// To the others in `room`: `user` left (`reason`: its part message, `kicked`, `banned`).
+    Left {
+        room: Arc<str>,
+        user: Arc<str>,
+        reason: Option<Arc<str>>,
+    },
+    /// Room chat, to every member (the sender too) except those who block `from`.
+    Chat {
+        room: Arc<str>,
+        from: Arc<str>,
+        text: Arc<str>,
+    },
+    /// `list-chatroom`, sorted by name.
+    List(Vec<RoomInfo>),
+    /// To the owner: `user`'s access changed (`banned`: the blacklist, else the whitelist).
+    Access {
+        room: Arc<str>,
+        user: Arc<str>,
+        banned: bool,
+        on: bool,
+    },
+    /// To a member put out of `room` (kicked or banned).
+    Removed(Arc<str>),
+    /// To the owner: `user` was put out of `room`.
+    Kicked { room: Arc<str>, user: Arc<str> },
+    /// The blacklist (`banned`) or whitelist of `room`, sorted.
+    AccessList {
+        room: Arc<str>,
+        banned: bool,
+        users: Vec<Arc<str>>,
+    },
+    /// To the members of a closed room (they are back in the lobby).
+    Closed(Arc<str>),
+    /// To the owner who closed `room`.
+    CloseDone(Arc<str>),
+    /// `room`'s topic (on request, and to the members when the owner sets it).
+    Topic {
+        room: Arc<str>,
+        topic: Option<Topic>,
+    },
+    /// Members of `room` sorted by name, `true` for the owner.
+    Members {
+        room: Arc<str>,
+        members: Vec<(Arc<str>, bool)>,
+    },
+    /// To the owner: `room` is now private or public.
+    Mode { room: Arc<str>, private: bool },
 }
 
 /// A room member as listings show them (IRC front-end, issue 12).
@@ -233,14 +338,6 @@ pub struct Member {
     pub name: Arc<str>,
     pub op: bool,
     pub voice: bool,
-}
-
-/// A room topic with who set it and when (Unix seconds).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RoomTopic {
-    pub text: Arc<str>,
-    pub by: Arc<str>,
-    pub at_s: u64,
 }
 
 /// Who a user is, as `Whois`/`Who` show it (IRC front-end, issue 12).

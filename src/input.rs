@@ -11,6 +11,10 @@ pub enum Expect {
     Password,
     /// Logged in: commands.
     Command,
+    // Chat rooms (PROTOCOL.md §5).
+    /// Logged in and inside a room (the line front-end's current room): a line is room chat,
+    /// a line starting with `/` is a command.
+    RoomChat,
     /// Nothing more will be read (the core closed the session).
     Nothing,
 }
@@ -96,17 +100,17 @@ pub enum Input<'a> {
         reason: &'a str,
     },
     /// Join a room, opening it (public, owned by the joiner) if it does not exist.
-    JoinRoom {
+    Join {
         room: &'a str,
         key: Option<&'a str>,
     },
-    LeaveRoom {
+    Leave {
         room: &'a str,
         reason: &'a str,
     },
-    LeaveAllRooms,
+    LeaveAll,
     /// Say something in a room; `notice`: a reply must never be automatic (IRC `NOTICE`).
-    RoomChat {
+    Say {
         room: &'a str,
         text: &'a str,
         notice: bool,
@@ -142,7 +146,7 @@ pub enum Input<'a> {
         changes: &'a [RoomChange<'a>],
     },
     /// Owner only: remove `user` from `room` (they may join again).
-    Kick {
+    KickMember {
         room: &'a str,
         user: &'a str,
         reason: &'a str,
@@ -177,6 +181,92 @@ pub enum Input<'a> {
     },
     /// `<list>`: every visible online user with the address it connected from.
     ListAddrs,
+    // Chat rooms and profiles (PROTOCOL.md §5). `room: None` means the line front-end's
+    // current room; a front-end with several rooms per user (IRC) always names one.
+    /// `whoami`: the caller's own profile.
+    WhoAmI,
+    ViewProfile {
+        user: &'a str,
+    },
+    /// `set-profile <attribute> <value>`: `value` is free text to the end of the line.
+    SetProfile {
+        attribute: &'a str,
+        value: &'a str,
+    },
+    /// `list-user`: every account, online or offline.
+    ListUsers,
+    /// `open-chatroom <room> public|private`: the caller owns it.
+    OpenRoom {
+        room: &'a str,
+        private: bool,
+    },
+    /// `enter-chatroom`: the line front-end's one current room (entering leaves the current one).
+    EnterRoom {
+        room: &'a str,
+    },
+    /// Join one more room (IRC `JOIN`); `create`: open it, public and owned by the joiner, if it
+    /// does not exist.
+    JoinRoom {
+        room: &'a str,
+        create: bool,
+    },
+    /// Leave a room (`/exit-chatroom`, IRC `PART`).
+    PartRoom {
+        room: Option<&'a str>,
+        reason: Option<&'a str>,
+    },
+    /// `list-chatroom`.
+    ListRooms,
+    /// Chat to everyone in a room, the sender too.
+    RoomSay {
+        room: Option<&'a str>,
+        text: &'a str,
+    },
+    /// Owner only: blacklist (`on`) or unblacklist `user`; a banned member is put out.
+    Ban {
+        room: Option<&'a str>,
+        user: &'a str,
+        on: bool,
+    },
+    /// Owner only: whitelist (`on`) or unwhitelist `user`.
+    Permit {
+        room: Option<&'a str>,
+        user: &'a str,
+        on: bool,
+    },
+    /// Owner only: put a member out; unlike a ban it may come back.
+    Kick {
+        room: Option<&'a str>,
+        user: &'a str,
+        reason: Option<&'a str>,
+    },
+    /// Owner only: the blacklist (`banned`) or the whitelist.
+    RoomAccessList {
+        room: Option<&'a str>,
+        banned: bool,
+    },
+    /// Owner only: close the room; its members return to the lobby.
+    CloseRoom {
+        room: Option<&'a str>,
+    },
+    /// Show a room's topic.
+    ShowTopic {
+        room: Option<&'a str>,
+    },
+    /// Owner only: set (or, with empty text, clear) a room's topic.
+    SetTopic {
+        room: Option<&'a str>,
+        text: &'a str,
+    },
+    /// Who is in a room, with the owner marked.
+    Members {
+        room: Option<&'a str>,
+    },
+    /// Owner only: make a room private or public.
+    SetPrivate {
+        room: Option<&'a str>,
+        private: bool,
+    },
 }
 
 /// One change to a room's settings (IRC front-end, issue 12).

@@ -14,6 +14,51 @@ pub enum Audience {
     User(String),
 }
 
+// Chat rooms (PROTOCOL.md §5).
+/// A user's standing in one room: its blacklist and whitelist are disjoint (the later of
+/// `ban-user`/`permit-user` wins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    None,
+    Banned,
+    Permitted,
+}
+
+impl Access {
+    fn word(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::Banned => "ban",
+            Access::Permitted => "permit",
+        }
+    }
+
+    fn parse(w: &str) -> Option<Access> {
+        Some(match w {
+            "none" => Access::None,
+            "ban" => Access::Banned,
+            "permit" => Access::Permitted,
+            _ => return None,
+        })
+    }
+}
+
+fn kind_word(private: bool) -> &'static str {
+    if private {
+        "private"
+    } else {
+        "public"
+    }
+}
+
+fn parse_kind(w: &str) -> Option<bool> {
+    match w {
+        "private" => Some(true),
+        "public" => Some(false),
+        _ => None,
+    }
+}
+
 /// One state change that must survive a crash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
@@ -55,6 +100,37 @@ pub enum Record {
         room: String,
         state: String,
     },
+    // Chat rooms and profiles (PROTOCOL.md §5).
+    RoomOpen {
+        room: String,
+        owner: String,
+        private: bool,
+    },
+    RoomClose {
+        room: String,
+    },
+    RoomMode {
+        room: String,
+        private: bool,
+    },
+    RoomAccess {
+        room: String,
+        user: String,
+        access: Access,
+    },
+    /// An empty `text` clears the topic.
+    RoomTopic {
+        room: String,
+        by: String,
+        at_ms: u64,
+        text: String,
+    },
+    /// An empty `value` unsets the attribute.
+    Profile {
+        user: String,
+        attribute: String,
+        value: String,
+    },
 }
 
 /// The one-line text form, e.g. `offline luke yoda 1700000000000 hello there`.
@@ -84,6 +160,30 @@ impl fmt::Display for Record {
                 text,
             } => write!(f, "history {at_ms} dm {from} {to} {text}"),
             Record::Channel { room, state } => write!(f, "channel {room} {state}"),
+            // Chat rooms and profiles (§5).
+            Record::RoomOpen {
+                room,
+                owner,
+                private,
+            } => write!(f, "room-open {room} {owner} {}", kind_word(*private)),
+            Record::RoomClose { room } => write!(f, "room-close {room}"),
+            Record::RoomMode { room, private } => {
+                write!(f, "room-mode {room} {}", kind_word(*private))
+            }
+            Record::RoomAccess { room, user, access } => {
+                write!(f, "room-access {room} {user} {}", access.word())
+            }
+            Record::RoomTopic {
+                room,
+                by,
+                at_ms,
+                text,
+            } => write!(f, "room-topic {room} {by} {at_ms} {text}"),
+            Record::Profile {
+                user,
+                attribute,
+                value,
+            } => write!(f, "profile {user} {attribute} {value}"),
         }
     }
 }
@@ -191,6 +291,59 @@ impl Record {
                     state: owned(state),
                 }
             }
+            // Chat rooms and profiles (§5).
+            "room-open" => {
+                let ([room, owner, kind], "") = words::<3>(rest)? else {
+                    return None;
+                };
+                Record::RoomOpen {
+                    room: owned(room),
+                    owner: owned(owner),
+                    private: parse_kind(kind)?,
+                }
+            }
+            "room-close" => {
+                let ([room], "") = words::<1>(rest)? else {
+                    return None;
+                };
+                Record::RoomClose { room: owned(room) }
+            }
+            "room-mode" => {
+                let ([room, kind], "") = words::<2>(rest)? else {
+                    return None;
+                };
+                Record::RoomMode {
+                    room: owned(room),
+                    private: parse_kind(kind)?,
+                }
+            }
+            "room-access" => {
+                let ([room, user, access], "") = words::<3>(rest)? else {
+                    return None;
+                };
+                Record::RoomAccess {
+                    room: owned(room),
+                    user: owned(user),
+                    access: Access::parse(access)?,
+                }
+            }
+            "room-topic" => {
+                let ([room, by, at], text) = words::<3>(rest)?;
+                Record::RoomTopic {
+                    room: owned(room),
+                    by: owned(by),
+                    at_ms: at.parse().ok()?,
+                    text: owned(text),
+                }
+            }
+            "profile" => {
+                let ([user, attribute], value) = words::<2>(rest)?;
+                Record::Profile {
+                    user: owned(user),
+                    attribute: owned(attribute),
+                    value: owned(value),
+                }
+            }
             _ => return None,
         })
     }
@@ -249,7 +402,60 @@ mod tests {
             },
             Record::Channel {
                 room: "chan".into(),
-                state: "ann 17 t - ann - - - 0 a topic".into(),
+                state: "17 t - ann - - bob".into(),
+            },
+            // Chat rooms and profiles (§5).
+            Record::RoomOpen {
+                room: "den.1".into(),
+                owner: "tom".into(),
+                private: true,
+            },
+            Record::RoomOpen {
+                room: "x".into(),
+                owner: "bob".into(),
+                private: false,
+            },
+            Record::RoomClose { room: "den".into() },
+            Record::RoomMode {
+                room: "den".into(),
+                private: false,
+            },
+            Record::RoomAccess {
+                room: "den".into(),
+                user: "bob".into(),
+                access: Access::Banned,
+            },
+            Record::RoomAccess {
+                room: "den".into(),
+                user: "bob".into(),
+                access: Access::Permitted,
+            },
+            Record::RoomAccess {
+                room: "den".into(),
+                user: "bob".into(),
+                access: Access::None,
+            },
+            Record::RoomTopic {
+                room: "den".into(),
+                by: "tom".into(),
+                at_ms: 17,
+                text: " all  about it ".into(),
+            },
+            Record::RoomTopic {
+                room: "den".into(),
+                by: "tom".into(),
+                at_ms: 18,
+                text: String::new(),
+            },
+            Record::Profile {
+                user: "tom".into(),
+                attribute: "self_description".into(),
+                value: "I like  long walks ".into(),
+            },
+            Record::Profile {
+                user: "tom".into(),
+                attribute: "age".into(),
+                value: String::new(),
             },
         ];
         for r in records {
@@ -268,6 +474,13 @@ mod tests {
             "delivered luke many",
             "offline luke yoda notanumber hi",
             "history 1 sideways a b",
+            "room-open den tom secret",
+            "room-open den tom",
+            "room-close",
+            "room-mode den open",
+            "room-access den bob maybe",
+            "room-topic den tom soon hi",
+            "profile tom",
         ] {
             assert_eq!(Record::parse(bad), None, "{bad:?}");
         }

@@ -240,3 +240,37 @@ fn the_topic_and_settings_survive_a_restart() {
     );
     yoda.expect(&format!(":{S} 324 yoda #keep +nst\r\n"));
 }
+
+#[test]
+fn a_line_user_and_an_irc_user_share_a_room_both_ways() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    hans.send("JOIN #DEN");
+    hans.expect(&format!(":hans!hans@{S} JOIN #den\r\n"));
+    hans.expect(&format!(":{S} 353 hans = #den :hans @yoda\r\n"));
+    hans.expect(&format!(":{S} 366 hans #DEN :End of /NAMES list.\r\n"));
+    yoda.expect("[System]: hans entered the chatroom\n");
+    yoda.send("hello from the line");
+    hans.expect(&format!(
+        ":yoda!yoda@{S} PRIVMSG #den :hello from the line\r\n"
+    ));
+    yoda.expect("<yoda>: hello from the line\n");
+    hans.send("PRIVMSG #den :hello from IRC");
+    yoda.expect("<hans>: hello from IRC\n");
+    yoda.send("/set-topic den plans");
+    let topic = hans.expect_line();
+    assert_eq!(topic, format!(":yoda!yoda@{S} TOPIC #den plans\r"));
+    yoda.expect("Topic of den: plans (set by yoda)\n");
+    hans.send("PART #den :later");
+    hans.expect(&format!(":hans!hans@{S} PART #den later\r\n"));
+    yoda.expect("[System]: hans left the chatroom\n");
+    hans.send("QUIT");
+    hans.expect_line();
+    yoda.expect("hans logged out\n");
+}

@@ -1,14 +1,16 @@
-//! Rooms as IRC channels (issue 12): joining (a room that does not exist is opened, public,
-//! owned by the joiner), leaving, room chat, names, listing, a durable topic with its setter
-//! and time, settings (private, secret, topic lock, members-only, key), operators and voice,
-//! the ban list, and kicks. Names compare ASCII case-insensitively and keep the case they were
-//! opened with. Settings, topic and bans are durable (`Record::Channel`, the room's whole
-//! state in one line); membership lives as long as the sessions.
+//! Rooms as IRC channels (issue 12), over the §5 rooms (`room_state.rs`): one set of rooms,
+//! owners, members, ban lists, private flags and topics for line and IRC users alike. This file
+//! adds what a channel has beyond a §5 room: a key, the secret, topic-lock and members-only
+//! flags, operators besides the owner, voice, ban masks (`nick!user@host` globs) and the
+//! creation time (durable as `Record::Channel`, one line of the room's extras), and the channel
+//! operations: join (a room that does not exist is opened, public, owned by the joiner), part,
+//! say (with `notice`), names, who, list, topic under the lock, settings and kick. Names are
+//! found ASCII case-insensitively and keep the case they were opened with.
 
 use super::{Chat, Undo};
-use crate::event::{Error, Event, Member, RoomTopic, Shared};
+use crate::event::{Error, Event, Member, Shared, Topic};
 use crate::input::{Input, RoomChange};
-use crate::record::Record;
+use crate::record::{Access, Record};
 use crate::session::ConnId;
 use crate::time::Now;
 use std::collections::HashMap;
@@ -19,29 +21,42 @@ pub(super) fn is_activity(input: &Input<'_>) -> bool {
     matches!(
         input,
         Input::Away { .. }
-            | Input::JoinRoom { .. }
-            | Input::LeaveRoom { .. }
-            | Input::RoomChat { .. }
+            | Input::Join { .. }
+            | Input::Leave { .. }
+            | Input::Say { .. }
             | Input::RoomTopic { .. }
             | Input::ChangeRoom { .. }
-            | Input::Kick { .. }
+            | Input::KickMember { .. }
     )
 }
 
-/// What survives a restart.
+/// A channel's settings beyond its §5 room; durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Durable {
-    owner: Arc<str>,
+pub struct Extras {
     created_s: u64,
-    private: bool,
     secret: bool,
     topic_lock: bool,
     no_outside: bool,
     key: Option<Arc<str>>,
     ops: Vec<Arc<str>>,
     voiced: Vec<Arc<str>>,
-    bans: Vec<Arc<str>>,
-    topic: Option<RoomTopic>,
+    /// Ban masks with wildcards or `!`/`@` (plain names go to the room's blacklist).
+    masks: Vec<Arc<str>>,
+}
+
+impl Default for Extras {
+    fn default() -> Extras {
+        Extras {
+            created_s: 0,
+            secret: false,
+            topic_lock: true,
+            no_outside: true,
+            key: None,
+            ops: Vec::new(),
+            voiced: Vec::new(),
+            masks: Vec::new(),
+        }
+    }
 }
 
 fn list(v: &[Arc<str>]) -> String {
@@ -58,324 +73,239 @@ fn unlist(s: &str) -> Vec<Arc<str>> {
     }
 }
 
-impl Durable {
-    fn new(owner: Arc<str>, created_s: u64) -> Durable {
-        Durable {
-            owner,
-            created_s,
-            private: false,
-            secret: false,
-            topic_lock: true,
-            no_outside: true,
-            key: None,
-            ops: Vec::new(),
-            voiced: Vec::new(),
-            bans: Vec::new(),
-            topic: None,
-        }
-    }
-
-    /// `owner created flags key ops voiced bans topic_by topic_at topic…`.
+impl Extras {
+    /// `created flags key ops voiced masks` (`-` for none).
     fn to_text(&self) -> String {
-        let (by, at, text) = match &self.topic {
-            Some(t) => (&*t.by, t.at_s, &*t.text),
-            None => ("-", 0, ""),
-        };
-        let mut flags = self.flags();
-        if flags.is_empty() {
-            flags.push('-');
-        }
-        format!(
-            "{} {} {} {} {} {} {} {by} {at} {text}",
-            self.owner,
-            self.created_s,
-            flags.replace('k', ""),
-            self.key.as_deref().unwrap_or("-"),
-            list(&self.ops),
-            list(&self.voiced),
-            list(&self.bans),
-        )
-    }
-
-    fn parse(text: &str) -> Option<Durable> {
-        let mut it = text.splitn(10, ' ');
-        let mut next = || it.next();
-        let owner = Arc::from(next()?);
-        let created_s = next()?.parse().ok()?;
-        let flags = next()?;
-        let key = next().filter(|k| *k != "-").map(Arc::from);
-        let (ops, voiced, bans) = (unlist(next()?), unlist(next()?), unlist(next()?));
-        let by = next()?;
-        let at_s = next()?.parse().ok()?;
-        let text = next().unwrap_or("");
-        let topic = (by != "-").then(|| RoomTopic {
-            text: Arc::from(text),
-            by: Arc::from(by),
-            at_s,
-        });
-        Some(Durable {
-            owner,
-            created_s,
-            private: flags.contains('i'),
-            secret: flags.contains('s'),
-            topic_lock: flags.contains('t'),
-            no_outside: flags.contains('n'),
-            key,
-            ops,
-            voiced,
-            bans,
-            topic,
-        })
-    }
-
-    /// The set flags as letters, in `iknst` order.
-    fn flags(&self) -> String {
-        let mut f = String::new();
+        let mut flags = String::new();
         for (on, c) in [
-            (self.private, 'i'),
-            (self.key.is_some(), 'k'),
             (self.no_outside, 'n'),
             (self.secret, 's'),
             (self.topic_lock, 't'),
         ] {
             if on {
-                f.push(c);
+                flags.push(c);
             }
         }
-        f
+        if flags.is_empty() {
+            flags.push('-');
+        }
+        format!(
+            "{} {flags} {} {} {} {}",
+            self.created_s,
+            self.key.as_deref().unwrap_or("-"),
+            list(&self.ops),
+            list(&self.voiced),
+            list(&self.masks),
+        )
     }
 
-    fn is_op(&self, user: &str) -> bool {
-        &*self.owner == user || self.ops.iter().any(|o| &**o == user)
+    fn parse(text: &str) -> Option<Extras> {
+        let w: Vec<&str> = text.split(' ').collect();
+        let [created, flags, key, ops, voiced, masks] = w[..] else {
+            return None;
+        };
+        Some(Extras {
+            created_s: created.parse().ok()?,
+            secret: flags.contains('s'),
+            topic_lock: flags.contains('t'),
+            no_outside: flags.contains('n'),
+            key: (key != "-").then(|| Arc::from(key)),
+            ops: unlist(ops),
+            voiced: unlist(voiced),
+            masks: unlist(masks),
+        })
     }
 }
 
-/// One room.
+/// The inverse of an extras change: the value before (`None`: there was none).
 #[derive(Debug)]
-pub struct Room {
-    name: Arc<str>,
-    durable: Durable,
-    /// Members in joining order, with their connection.
-    members: Vec<(Arc<str>, ConnId)>,
-}
+pub struct ChannelUndo(Arc<str>, Option<Extras>);
 
-impl Room {
-    fn member(&self, user: &str) -> bool {
-        self.members.iter().any(|(m, _)| &**m == user)
-    }
-}
-
-/// The inverse of a durable room change.
-#[derive(Debug)]
-pub enum ChannelUndo {
-    /// Put back the state before the change (`None`: the room did not exist).
-    Restore(String, Option<(Arc<str>, Durable)>),
-}
-
-/// Every room, by case-folded name, and the rooms of each user.
+/// Every room's extras, by the room's name.
 #[derive(Debug, Default)]
 pub struct Channels {
-    rooms: HashMap<String, Room>,
-    of_user: HashMap<Arc<str>, Vec<String>>,
-}
-
-fn key_of(room: &str) -> String {
-    room.to_ascii_lowercase()
+    extras: HashMap<Arc<str>, Extras>,
 }
 
 impl Channels {
     pub fn replay(&mut self, room: String, state: &str) {
-        let Some(durable) = Durable::parse(state) else {
-            log::warn!("unreadable channel record for {room}");
-            return;
-        };
-        let key = key_of(&room);
-        match self.rooms.get_mut(&key) {
-            Some(r) => r.durable = durable,
-            None => {
-                let room = Room {
-                    name: Arc::from(room),
-                    durable,
-                    members: Vec::new(),
-                };
-                self.rooms.insert(key, room);
+        match Extras::parse(state) {
+            Some(x) => {
+                self.extras.insert(Arc::from(room), x);
             }
+            None => log::warn!("unreadable channel record for {room}"),
         }
     }
 
     pub fn snapshot(&self, out: &mut Vec<Record>) {
-        for r in self.rooms.values() {
+        for (room, x) in &self.extras {
             out.push(Record::Channel {
-                room: r.name.to_string(),
-                state: r.durable.to_text(),
+                room: room.to_string(),
+                state: x.to_text(),
             });
         }
     }
 
     pub fn undo(&mut self, undo: ChannelUndo) {
-        let ChannelUndo::Restore(key, before) = undo;
+        let ChannelUndo(room, before) = undo;
         match before {
-            None => {
-                if let Some(r) = self.rooms.remove(&key) {
-                    for (m, _) in r.members {
-                        self.forget(&m, &key);
-                    }
-                }
-            }
-            Some((name, durable)) => match self.rooms.get_mut(&key) {
-                Some(r) => r.durable = durable,
-                None => {
-                    let members = Vec::new();
-                    let room = Room {
-                        name,
-                        durable,
-                        members,
-                    };
-                    self.rooms.insert(key, room);
-                }
-            },
-        }
+            Some(x) => self.extras.insert(room, x),
+            None => self.extras.remove(&room),
+        };
     }
 
-    fn forget(&mut self, user: &str, key: &str) {
-        if let Some(v) = self.of_user.get_mut(user) {
-            v.retain(|k| k != key);
-            if v.is_empty() {
-                self.of_user.remove(user);
-            }
-        }
-    }
-
-    fn remove_member(&mut self, key: &str, user: &str) {
-        if let Some(r) = self.rooms.get_mut(key) {
-            r.members.retain(|(m, _)| &**m != user);
-        }
-        self.forget(user, key);
+    fn get(&self, room: &str) -> Extras {
+        self.extras.get(room).cloned().unwrap_or_default()
     }
 }
 
+/// A mask with wildcards or a `nick!user@host` form; anything else is a plain name.
+fn is_mask(s: &str) -> bool {
+    s.contains(['*', '?', '!', '@'])
+}
+
 impl Chat {
-    /// Rooms `user` is in, with whether they operate each.
+    /// The room called `room`, compared ASCII case-insensitively.
+    fn find_room(&self, room: &str) -> Option<Arc<str>> {
+        match self.rooms.get(room) {
+            Some((name, _)) => Some(name.clone()),
+            None => self.rooms.find_casefold(room).cloned(),
+        }
+    }
+
+    fn is_op(&self, room: &str, user: &str) -> bool {
+        let owner = self.rooms.get(room).is_some_and(|(_, r)| *r.owner == *user);
+        owner || self.channels.get(room).ops.iter().any(|o| **o == *user)
+    }
+
+    /// Rooms `user` is in (secret ones left out), with whether they operate each.
     pub(super) fn rooms_of_user(&self, user: &str) -> Vec<(Arc<str>, bool)> {
-        let Some(keys) = self.channels.of_user.get(user) else {
-            return Vec::new();
-        };
-        keys.iter()
-            .filter_map(|k| self.channels.rooms.get(k))
-            .filter(|r| !r.durable.secret)
-            .map(|r| (r.name.clone(), r.durable.is_op(user)))
+        self.rooms
+            .joined(user)
+            .into_iter()
+            .filter(|r| !self.channels.get(r).secret)
+            .map(|r| {
+                let op = self.is_op(&r, user);
+                (r, op)
+            })
             .collect()
     }
 
     /// Whether `a` and `b` are in some room together.
     pub(super) fn share_a_room(&self, a: &str, b: &str) -> bool {
-        let Some(keys) = self.channels.of_user.get(a) else {
-            return false;
-        };
-        keys.iter()
-            .filter_map(|k| self.channels.rooms.get(k))
-            .any(|r| r.member(b))
+        self.rooms
+            .joined(a)
+            .iter()
+            .any(|r| self.rooms.is_member(r, b))
     }
 
-    /// Make the room's current durable state a record, undoable to `before`.
-    fn save_room(&mut self, key: &str, before: Option<(Arc<str>, Durable)>) {
-        let Some(r) = self.channels.rooms.get(key) else {
-            return;
-        };
+    /// Record `room`'s extras as they are now, undoable to `before`.
+    fn save_extras(&mut self, room: &Arc<str>, before: Option<Extras>) {
+        let x = self.channels.get(room);
         let record = Record::Channel {
-            room: r.name.to_string(),
-            state: r.durable.to_text(),
+            room: room.to_string(),
+            state: x.to_text(),
         };
-        let undo = ChannelUndo::Restore(key.to_string(), before);
-        self.outbox.record(record, Undo::Channels(undo));
+        self.outbox
+            .record(record, Undo::Channels(ChannelUndo(room.clone(), before)));
     }
 
-    fn before(&self, key: &str) -> Option<(Arc<str>, Durable)> {
-        self.channels
-            .rooms
-            .get(key)
-            .map(|r| (r.name.clone(), r.durable.clone()))
-    }
-
-    /// `event` to every member of the room at `key` (except `skip`), leaving out those who
-    /// blocked `from`.
-    fn fan_room(&mut self, key: &str, event: Event, from: Option<&str>, skip: Option<ConnId>) {
-        let Some(r) = self.channels.rooms.get(key) else {
+    /// `event` to every member of `room` but `skip`, leaving out those who blocked `from`.
+    fn chan_fan(&mut self, room: &str, event: Event, from: Option<&str>, skip: Option<ConnId>) {
+        let Some((_, r)) = self.rooms.get(room) else {
             return;
         };
         let shared = Shared::new(event);
         let blockers = from.and_then(|f| self.blocks.blockers(f));
-        for (m, c) in &r.members {
-            if Some(*c) == skip || blockers.is_some_and(|b| b.contains(&**m)) {
+        for m in &r.members {
+            if blockers.is_some_and(|b| b.contains(&**m)) {
                 continue;
             }
-            self.outbox.share(*c, &shared);
+            match self.online.get(m) {
+                Some(c) if Some(c) != skip => self.outbox.share(c, &shared),
+                _ => {}
+            }
         }
     }
 
-    /// A room input of a logged-in user.
+    /// A room input of a logged-in IRC user.
     pub(super) fn room_input(&mut self, conn: ConnId, user: &Arc<str>, input: Input<'_>, now: Now) {
         match input {
-            Input::JoinRoom { room, key } => self.join_room(conn, user, room, key, now),
-            Input::LeaveRoom { room, reason } => self.leave_room(conn, user, room, reason),
-            Input::LeaveAllRooms => {
-                let keys = self.channels.of_user.get(&**user).cloned();
-                for k in keys.unwrap_or_default() {
-                    let name = self.channels.rooms.get(&k).map(|r| r.name.clone());
-                    if let Some(name) = name {
-                        self.leave_room(conn, user, &name, "");
+            Input::Join { room, key } => self.chan_join(conn, user, room, key, now),
+            Input::Leave { room, reason } => self.chan_part(conn, user, room, reason),
+            Input::LeaveAll => {
+                for room in self.rooms.joined(user) {
+                    self.chan_part(conn, user, &room, "");
+                }
+            }
+            Input::Say { room, text, notice } => self.chan_say(conn, user, room, text, notice),
+            Input::RoomNames { room } => self.chan_names(conn, user, room),
+            Input::RoomWho { room } => self.chan_who(conn, user, room),
+            Input::RoomList { room } => self.chan_list(conn, user, room),
+            Input::RoomTopic { room, topic } => self.chan_topic(conn, user, room, topic, now),
+            Input::RoomModes { room } => match self.find_room(room) {
+                Some(name) => {
+                    let x = self.channels.get(&name);
+                    let private = self.rooms.get(&name).is_some_and(|(_, r)| r.private);
+                    let mut flags = String::new();
+                    for (on, c) in [
+                        (private, 'i'),
+                        (x.key.is_some(), 'k'),
+                        (x.no_outside, 'n'),
+                        (x.secret, 's'),
+                        (x.topic_lock, 't'),
+                    ] {
+                        if on {
+                            flags.push(c);
+                        }
                     }
-                }
-            }
-            Input::RoomChat { room, text, notice } => {
-                self.room_chat(conn, user, room, text, notice)
-            }
-            Input::RoomNames { room } => self.room_names(conn, user, room),
-            Input::RoomWho { room } => self.room_who(conn, user, room),
-            Input::RoomList { room } => self.room_list(conn, user, room),
-            Input::RoomTopic { room, topic } => self.room_topic(conn, user, room, topic, now),
-            Input::RoomModes { room } => match self.channels.rooms.get(&key_of(room)) {
-                Some(r) => {
                     let event = Event::RoomModes {
-                        room: r.name.clone(),
-                        flags: Arc::from(r.durable.flags()),
-                        key: r.durable.key.clone(),
-                        created_s: r.durable.created_s,
+                        room: name,
+                        flags: Arc::from(flags),
+                        key: x.key,
+                        created_s: x.created_s,
                     };
                     self.outbox.send(conn, event);
                 }
-                None => self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room))),
+                None => self.outbox.error(conn, Error::NoRoom(Arc::from(room))),
             },
-            Input::RoomBans { room } => match self.channels.rooms.get(&key_of(room)) {
-                Some(r) => {
-                    let event = Event::Bans {
-                        room: r.name.clone(),
-                        bans: r.durable.bans.clone(),
-                    };
-                    self.outbox.send(conn, event);
+            Input::RoomBans { room } => match self.find_room(room) {
+                Some(name) => {
+                    let mut bans = self.rooms.get(&name).map(|(_, r)| r.list(true));
+                    let mut bans = bans.take().unwrap_or_default();
+                    bans.extend(self.channels.get(&name).masks);
+                    self.outbox.send(conn, Event::Bans { room: name, bans });
                 }
-                None => self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room))),
+                None => self.outbox.error(conn, Error::NoRoom(Arc::from(room))),
             },
-            Input::ChangeRoom { room, changes } => self.change_room(conn, user, room, changes),
-            Input::Kick {
+            Input::ChangeRoom { room, changes } => self.chan_change(conn, user, room, changes),
+            Input::KickMember {
                 room,
                 user: target,
                 reason,
-            } => self.kick(conn, user, room, target, reason),
+            } => self.chan_kick(conn, user, room, target, reason),
             _ => self.outbox.error(conn, Error::InvalidCommand),
         }
     }
 
-    fn banned(&self, r: &Room, user: &str, conn: ConnId) -> bool {
+    /// Whether `user` on `conn` is banned from `room`: by name (the room's blacklist) or mask.
+    fn chan_banned(&self, room: &str, user: &str, conn: ConnId) -> bool {
+        let named = self
+            .rooms
+            .get(room)
+            .is_some_and(|(_, r)| r.access.get(user) == Some(&Access::Banned));
+        let masks = self.channels.get(room).masks;
+        if named || masks.is_empty() {
+            return named;
+        }
         let card = self.card_of(user, conn);
         let full = format!("{user}!{}@{}", card.username, card.host);
-        r.durable.bans.iter().any(|b| {
-            super::directory::glob(b.as_bytes(), user.as_bytes())
-                || super::directory::glob(b.as_bytes(), full.as_bytes())
-        })
+        masks
+            .iter()
+            .any(|m| super::directory::glob(m.as_bytes(), full.as_bytes()))
     }
 
-    fn join_room(
+    fn chan_join(
         &mut self,
         conn: ConnId,
         user: &Arc<str>,
@@ -383,90 +313,102 @@ impl Chat {
         key: Option<&str>,
         now: Now,
     ) {
-        let k = key_of(room);
-        match self.channels.rooms.get(&k) {
+        let name = match self.find_room(room) {
             None => {
-                let durable = Durable::new(user.clone(), now.unix_ms() / 1000);
-                let r = Room {
-                    name: Arc::from(room),
-                    durable,
-                    members: Vec::new(),
+                if self.rooms.len() >= self.settings.max_rooms {
+                    let max = self.settings.max_rooms;
+                    return self.outbox.error(conn, Error::TooManyRooms(max));
+                }
+                let (record, undo) = self.rooms.open(room, user, false);
+                self.outbox.record(record, Undo::Rooms(undo));
+                let name: Arc<str> = Arc::from(room);
+                let before = self.channels.extras.remove(&name);
+                let extras = Extras {
+                    created_s: now.unix_ms() / 1000,
+                    ..Extras::default()
                 };
-                self.channels.rooms.insert(k.clone(), r);
-                self.save_room(&k, None);
+                self.channels.extras.insert(name.clone(), extras);
+                self.save_extras(&name, before);
+                name
             }
-            Some(r) if r.member(user) => return,
-            Some(r) => {
-                let name = r.name.clone();
-                let op = r.durable.is_op(user);
-                if self.banned(r, user, conn) && !op {
-                    return self.outbox.error(conn, Error::BannedFromRoom(name));
+            Some(name) => {
+                if self.rooms.is_member(&name, user) {
+                    return;
                 }
-                if r.durable.private && !op {
-                    return self.outbox.error(conn, Error::PrivateRoom(name));
+                if !self.is_op(&name, user) {
+                    let may = self
+                        .rooms
+                        .get(&name)
+                        .is_some_and(|(_, r)| r.may_enter(user));
+                    let wrong_key = self
+                        .channels
+                        .get(&name)
+                        .key
+                        .is_some_and(|k| Some(&*k) != key);
+                    let error = if self.chan_banned(&name, user, conn) {
+                        Some(Error::BannedFromRoom(name.clone()))
+                    } else if !may {
+                        Some(Error::PrivateRoom(name.clone()))
+                    } else if wrong_key {
+                        Some(Error::WrongRoomKey(name.clone()))
+                    } else {
+                        None
+                    };
+                    if let Some(e) = error {
+                        return self.outbox.error(conn, e);
+                    }
                 }
-                if r.durable.key.as_deref().is_some_and(|k| Some(k) != key) && !op {
-                    return self.outbox.error(conn, Error::WrongRoomKey(name));
-                }
+                name
             }
-        }
-        let Some(r) = self.channels.rooms.get_mut(&k) else {
-            return;
         };
-        r.members.push((user.clone(), conn));
-        let name = r.name.clone();
-        let topic = r.durable.topic.clone();
-        self.channels
-            .of_user
-            .entry(user.clone())
-            .or_default()
-            .push(k.clone());
+        self.rooms.join(&name, user, false);
         let joined = Event::Joined {
             room: name.clone(),
             user: user.clone(),
         };
-        self.fan_room(&k, joined, None, None);
+        self.chan_fan(&name, joined, None, None);
+        let topic = self.rooms.get(&name).and_then(|(_, r)| r.topic.clone());
         if topic.is_some() {
-            self.outbox.send(conn, Event::Topic { room: name, topic });
+            let room = name.clone();
+            self.outbox.send(conn, Event::Topic { room, topic });
         }
-        self.room_names(conn, user, room);
+        self.chan_names(conn, user, &name);
     }
 
-    fn leave_room(&mut self, conn: ConnId, user: &Arc<str>, room: &str, reason: &str) {
-        let k = key_of(room);
-        let Some(r) = self.channels.rooms.get(&k) else {
-            return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
+    fn chan_part(&mut self, conn: ConnId, user: &Arc<str>, room: &str, reason: &str) {
+        let Some(name) = self.find_room(room) else {
+            return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         };
-        if !r.member(user) {
-            return self.outbox.error(conn, Error::NotInRoom(r.name.clone()));
+        if !self.rooms.is_member(&name, user) {
+            return self.outbox.error(conn, Error::NotInThatRoom(name));
         }
         let parted = Event::Parted {
-            room: r.name.clone(),
+            room: name.clone(),
             user: user.clone(),
             reason: Arc::from(reason),
         };
-        self.fan_room(&k, parted, None, None);
-        self.channels.remove_member(&k, user);
+        self.chan_fan(&name, parted, None, None);
+        self.rooms.part(&name, user);
     }
 
-    /// On logout: out of every room; each roommate hears of it once.
+    /// On logout: out of every room; each roommate hears of it once (an IRC `QUIT`).
     pub(super) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
-        let Some(keys) = self.channels.of_user.remove(&**user) else {
-            return;
-        };
         let mut told: Vec<ConnId> = Vec::new();
-        for k in &keys {
-            if let Some(r) = self.channels.rooms.get_mut(k) {
-                r.members.retain(|(m, _)| m != user);
-                told.extend(r.members.iter().map(|(_, c)| *c));
+        for room in self.rooms.joined(user) {
+            self.rooms.part(&room, user);
+            if let Some((_, r)) = self.rooms.get(&room) {
+                told.extend(r.members.iter().filter_map(|m| self.online.get(m)));
             }
+        }
+        if told.is_empty() {
+            return;
         }
         told.sort_unstable();
         told.dedup();
         let reason = self
             .directory
             .quit_reason(conn)
-            .unwrap_or_else(|| Arc::from(""));
+            .unwrap_or_else(|| "".into());
         let quit = Shared::new(Event::Quit {
             user: user.clone(),
             reason,
@@ -476,45 +418,47 @@ impl Chat {
         }
     }
 
-    fn room_chat(&mut self, conn: ConnId, user: &Arc<str>, room: &str, text: &str, notice: bool) {
-        let k = key_of(room);
-        let Some(r) = self.channels.rooms.get(&k) else {
-            return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
+    fn chan_say(&mut self, conn: ConnId, user: &Arc<str>, room: &str, text: &str, notice: bool) {
+        let Some(name) = self.find_room(room) else {
+            return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         };
-        if !r.member(user) {
-            return self
-                .outbox
-                .error(conn, Error::CannotSendToRoom(r.name.clone()));
+        if !self.rooms.is_member(&name, user) {
+            return self.outbox.error(conn, Error::CannotSendToRoom(name));
         }
         let event = Event::RoomChat {
-            room: r.name.clone(),
+            room: name.clone(),
             from: user.clone(),
             text: Arc::from(text),
             notice,
         };
-        // The sender's own copy (the line protocol shows it; IRC does not echo).
-        self.outbox.send(conn, event.clone());
-        self.fan_room(&k, event, Some(user), Some(conn));
+        self.chan_fan(&name, event, Some(user), Some(conn));
     }
 
-    pub(super) fn room_members(&self, r: &Room) -> Vec<Member> {
+    fn chan_members(&self, room: &str) -> Vec<Member> {
+        let Some((_, r)) = self.rooms.get(room) else {
+            return Vec::new();
+        };
+        let x = self.channels.get(room);
         r.members
             .iter()
-            .map(|(m, _)| Member {
+            .map(|m| Member {
                 name: m.clone(),
-                op: r.durable.is_op(m),
-                voice: r.durable.voiced.iter().any(|v| v == m),
+                op: *r.owner == **m || x.ops.contains(m),
+                voice: x.voiced.contains(m),
             })
             .collect()
     }
 
-    fn room_names(&mut self, conn: ConnId, user: &str, room: &str) {
-        let event = match self.channels.rooms.get(&key_of(room)) {
-            Some(r) if !r.durable.secret || r.member(user) => Event::Members {
-                room: r.name.clone(),
-                secret: r.durable.secret,
-                members: self.room_members(r),
-            },
+    fn chan_names(&mut self, conn: ConnId, user: &str, room: &str) {
+        let found = self.find_room(room);
+        let event = match found {
+            Some(name) if !self.channels.get(&name).secret || self.rooms.is_member(&name, user) => {
+                Event::Members {
+                    secret: self.channels.get(&name).secret,
+                    members: self.chan_members(&name),
+                    room: name,
+                }
+            }
             _ => Event::Members {
                 room: Arc::from(room),
                 secret: false,
@@ -524,217 +468,231 @@ impl Chat {
         self.outbox.send(conn, event);
     }
 
-    fn room_who(&mut self, conn: ConnId, user: &str, room: &str) {
-        let Some(r) = self.channels.rooms.get(&key_of(room)) else {
+    fn chan_who(&mut self, conn: ConnId, user: &str, room: &str) {
+        let Some(name) = self.find_room(room) else {
             return;
         };
-        if r.durable.secret && !r.member(user) {
+        if self.channels.get(&name).secret && !self.rooms.is_member(&name, user) {
             return;
         }
-        let cards = r
-            .members
-            .iter()
-            .map(|(m, c)| {
-                let mut card = self.card_of(m, *c);
-                card.rooms = vec![(r.name.clone(), r.durable.is_op(m))];
-                card
+        let cards = self
+            .chan_members(&name)
+            .into_iter()
+            .filter_map(|m| {
+                let c = self.online.get(&m.name)?;
+                let mut card = self.card_of(&m.name, c);
+                card.rooms = vec![(name.clone(), m.op)];
+                Some(card)
             })
             .collect();
-        let room = Some(r.name.clone());
+        let room = Some(name);
         self.outbox.send(conn, Event::Cards { room, cards });
     }
 
-    fn room_list(&mut self, conn: ConnId, user: &str, room: Option<&str>) {
-        let mut rooms: Vec<(Arc<str>, usize, Arc<str>)> = self
-            .channels
+    fn chan_list(&mut self, conn: ConnId, user: &str, room: Option<&str>) {
+        let wanted = room.map(|r| self.find_room(r));
+        let rooms: Vec<(Arc<str>, usize, Arc<str>)> = self
             .rooms
-            .iter()
-            .filter(|(k, _)| room.is_none_or(|want| key_of(want) == **k))
-            .map(|(_, r)| r)
-            .filter(|r| !r.members.is_empty() && (!r.durable.secret || r.member(user)))
-            .map(|r| {
-                let topic = r.durable.topic.as_ref().map(|t| t.text.clone());
-                let topic = topic.unwrap_or_else(|| Arc::from(""));
-                (r.name.clone(), r.members.len(), topic)
+            .list()
+            .into_iter()
+            .map(|info| info.room)
+            .filter(|r| wanted.as_ref().is_none_or(|w| w.as_ref() == Some(r)))
+            .filter_map(|r| {
+                let (_, room) = self.rooms.get(&r)?;
+                let visible = !self.channels.get(&r).secret || room.members.contains(user);
+                if room.members.is_empty() || !visible {
+                    return None;
+                }
+                let topic = room.topic.as_ref().map(|t| t.text.clone());
+                Some((
+                    r.clone(),
+                    room.members.len(),
+                    topic.unwrap_or_else(|| "".into()),
+                ))
             })
             .collect();
-        rooms.sort();
         if !rooms.is_empty() {
             self.outbox.send(conn, Event::Rooms(rooms));
         }
     }
 
-    fn room_topic(
+    fn chan_topic(
         &mut self,
         conn: ConnId,
         user: &Arc<str>,
         room: &str,
-        topic: Option<&str>,
+        text: Option<&str>,
         now: Now,
     ) {
-        let k = key_of(room);
-        let Some(r) = self.channels.rooms.get(&k) else {
-            return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
+        let Some(name) = self.find_room(room) else {
+            return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         };
-        let name = r.name.clone();
-        let Some(text) = topic else {
-            let topic = r.durable.topic.clone();
+        let Some(text) = text else {
+            let topic = self.rooms.get(&name).and_then(|(_, r)| r.topic.clone());
             return self.outbox.send(conn, Event::Topic { room: name, topic });
         };
-        if !r.member(user) {
-            return self.outbox.error(conn, Error::NotInRoom(name));
+        if !self.rooms.is_member(&name, user) {
+            return self.outbox.error(conn, Error::NotInThatRoom(name));
         }
-        if r.durable.topic_lock && !r.durable.is_op(user) {
+        if self.channels.get(&name).topic_lock && !self.is_op(&name, user) {
             return self.outbox.error(conn, Error::NotRoomOperator(name));
         }
-        let before = self.before(&k);
-        if let Some(r) = self.channels.rooms.get_mut(&k) {
-            r.durable.topic = (!text.is_empty()).then(|| RoomTopic {
-                text: Arc::from(text),
-                by: user.clone(),
-                at_s: now.unix_ms() / 1000,
-            });
+        let topic = (!text.is_empty()).then(|| Topic {
+            text: Arc::from(text),
+            by: user.clone(),
+            at_ms: now.unix_ms(),
+        });
+        if let Some((record, undo)) = self.rooms.set_topic(&name, topic) {
+            self.outbox.record(record, Undo::Rooms(undo));
         }
-        self.save_room(&k, before);
         let event = Event::TopicSet {
-            room: name,
+            room: name.clone(),
             by: user.clone(),
             text: Arc::from(text),
         };
-        self.fan_room(&k, event, None, None);
+        self.chan_fan(&name, event, None, None);
     }
 
-    fn change_room(&mut self, conn: ConnId, user: &Arc<str>, room: &str, changes: &[RoomChange]) {
-        let k = key_of(room);
-        let Some(r) = self.channels.rooms.get(&k) else {
-            return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
-        };
-        if !r.durable.is_op(user) {
-            return self
-                .outbox
-                .error(conn, Error::NotRoomOperator(r.name.clone()));
-        }
-        let before = self.before(&k);
-        let mut letters = String::new();
-        let mut args: Vec<Arc<str>> = Vec::new();
-        let mut sign = ' ';
-        let mut missing: Vec<Arc<str>> = Vec::new();
-        let Some(r) = self.channels.rooms.get_mut(&k) else {
-            return;
-        };
-        for change in changes {
-            let (on, c, arg) = match *change {
-                RoomChange::Private(on) => (on, 'i', None),
-                RoomChange::Secret(on) => (on, 's', None),
-                RoomChange::TopicLock(on) => (on, 't', None),
-                RoomChange::NoOutside(on) => (on, 'n', None),
-                RoomChange::Key(key) => {
-                    let key = key.filter(|k| *k != "-" && !k.contains(','));
-                    (key.is_some(), 'k', Some(key.unwrap_or("*")))
-                }
-                RoomChange::Op(m, on) | RoomChange::Voice(m, on) => {
-                    if !r.member(m) {
-                        missing.push(Arc::from(m));
-                        continue;
-                    }
-                    let c = if matches!(change, RoomChange::Op(..)) {
-                        'o'
-                    } else {
-                        'v'
-                    };
-                    (on, c, Some(m))
-                }
-                RoomChange::Ban(mask, on) => {
-                    if mask.contains(',') {
-                        continue;
-                    }
-                    (on, 'b', Some(mask))
-                }
-            };
-            let d = &mut r.durable;
-            let set = |v: &mut Vec<Arc<str>>, x: &str| {
-                let had = v.iter().any(|e| &**e == x);
-                if on && !had {
-                    v.push(Arc::from(x));
-                } else if !on {
-                    v.retain(|e| &**e != x);
-                }
-                had != on
-            };
-            let changed = match c {
-                'i' => std::mem::replace(&mut d.private, on) != on,
-                's' => std::mem::replace(&mut d.secret, on) != on,
-                't' => std::mem::replace(&mut d.topic_lock, on) != on,
-                'n' => std::mem::replace(&mut d.no_outside, on) != on,
-                'k' => {
-                    let new = if on { arg.map(Arc::from) } else { None };
-                    std::mem::replace(&mut d.key, new.clone()) != new
-                }
-                'o' => set(&mut d.ops, arg.unwrap_or("")),
-                'v' => set(&mut d.voiced, arg.unwrap_or("")),
-                _ => set(&mut d.bans, arg.unwrap_or("")),
-            };
-            if !changed {
-                continue;
+    /// Apply one change; `Some(argument)` (possibly empty) when it changed anything.
+    fn chan_apply(
+        &mut self,
+        name: &Arc<str>,
+        change: RoomChange<'_>,
+    ) -> Option<(char, bool, String)> {
+        let x = self.channels.extras.entry(name.clone()).or_default();
+        let flip = |f: &mut bool, on: bool| std::mem::replace(f, on) != on;
+        let set = |v: &mut Vec<Arc<str>>, s: &str, on: bool| {
+            let had = v.iter().any(|e| **e == *s);
+            if on && !had {
+                v.push(Arc::from(s));
+            } else if !on {
+                v.retain(|e| **e != *s);
             }
+            had != on
+        };
+        let (c, on, arg, changed) = match change {
+            RoomChange::Secret(on) => ('s', on, "", flip(&mut x.secret, on)),
+            RoomChange::TopicLock(on) => ('t', on, "", flip(&mut x.topic_lock, on)),
+            RoomChange::NoOutside(on) => ('n', on, "", flip(&mut x.no_outside, on)),
+            RoomChange::Key(Some(k)) if !k.contains(',') && k != "-" => {
+                let new = Some(Arc::from(k));
+                (
+                    'k',
+                    true,
+                    k,
+                    std::mem::replace(&mut x.key, new.clone()) != new,
+                )
+            }
+            RoomChange::Key(Some(_)) => return None,
+            RoomChange::Key(None) => ('k', false, "*", x.key.take().is_some()),
+            RoomChange::Op(m, on) => ('o', on, m, set(&mut x.ops, m, on)),
+            RoomChange::Voice(m, on) => ('v', on, m, set(&mut x.voiced, m, on)),
+            RoomChange::Ban(mask, on) if is_mask(mask) => {
+                if mask.contains(',') {
+                    return None;
+                }
+                ('b', on, mask, set(&mut x.masks, mask, on))
+            }
+            RoomChange::Ban(user, on) => {
+                let access = if on { Access::Banned } else { Access::None };
+                let done = self.rooms.set_access(name, user, access);
+                let changed = done.is_some();
+                if let Some((record, undo)) = done {
+                    self.outbox.record(record, Undo::Rooms(undo));
+                }
+                ('b', on, user, changed)
+            }
+            RoomChange::Private(on) => {
+                let done = self.rooms.set_private(name, on);
+                let changed = done.is_some();
+                if let Some((record, undo)) = done {
+                    self.outbox.record(record, Undo::Rooms(undo));
+                }
+                ('i', on, "", changed)
+            }
+        };
+        changed.then(|| (c, on, arg.to_string()))
+    }
+
+    fn chan_change(&mut self, conn: ConnId, user: &Arc<str>, room: &str, changes: &[RoomChange]) {
+        let Some(name) = self.find_room(room) else {
+            return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
+        };
+        if !self.is_op(&name, user) {
+            return self.outbox.error(conn, Error::NotRoomOperator(name));
+        }
+        let before = self.channels.extras.get(&name).cloned();
+        let (mut letters, mut args, mut sign) = (String::new(), Vec::new(), ' ');
+        for &change in changes {
+            if let RoomChange::Op(m, _) | RoomChange::Voice(m, _) = change {
+                if !self.rooms.is_member(&name, m) {
+                    let user = Arc::from(m);
+                    let error = Error::NotMember {
+                        room: name.clone(),
+                        user,
+                    };
+                    self.outbox.error(conn, error);
+                    continue;
+                }
+            }
+            let Some((c, on, arg)) = self.chan_apply(&name, change) else {
+                continue;
+            };
             let s = if on { '+' } else { '-' };
             if s != sign {
                 letters.push(s);
                 sign = s;
             }
             letters.push(c);
-            if let Some(a) = arg {
-                args.push(Arc::from(a));
+            if !arg.is_empty() {
+                args.push(Arc::from(arg));
             }
-        }
-        let name = r.name.clone();
-        for m in missing {
-            self.outbox.error(conn, Error::NotAMember(m));
         }
         if letters.is_empty() {
             return;
         }
-        self.save_room(&k, before);
+        if self.channels.extras.get(&name) != before.as_ref() {
+            self.save_extras(&name, before);
+        }
         let event = Event::RoomChanged {
-            room: name,
+            room: name.clone(),
             by: user.clone(),
             changes: Arc::from(letters),
             args,
         };
-        self.fan_room(&k, event, None, None);
+        self.chan_fan(&name, event, None, None);
     }
 
-    fn kick(&mut self, conn: ConnId, user: &Arc<str>, room: &str, target: &str, reason: &str) {
-        let k = key_of(room);
-        let Some(r) = self.channels.rooms.get(&k) else {
-            return self.outbox.error(conn, Error::NoSuchRoom(Arc::from(room)));
+    fn chan_kick(&mut self, conn: ConnId, user: &Arc<str>, room: &str, target: &str, reason: &str) {
+        let Some(name) = self.find_room(room) else {
+            return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         };
-        if !r.member(user) {
-            return self.outbox.error(conn, Error::NotInRoom(r.name.clone()));
+        if !self.rooms.is_member(&name, user) {
+            return self.outbox.error(conn, Error::NotInThatRoom(name));
         }
-        if !r.durable.is_op(user) {
+        if !self.is_op(&name, user) {
+            return self.outbox.error(conn, Error::NotRoomOperator(name));
+        }
+        let found = self.rooms.get(&name).and_then(|(_, r)| {
+            r.members
+                .iter()
+                .find(|m| m.eq_ignore_ascii_case(target))
+                .cloned()
+        });
+        let Some(target) = found else {
+            let user = Arc::from(target);
             return self
                 .outbox
-                .error(conn, Error::NotRoomOperator(r.name.clone()));
-        }
-        let Some((target, _)) = r
-            .members
-            .iter()
-            .find(|(m, _)| m.eq_ignore_ascii_case(target))
-        else {
-            return self
-                .outbox
-                .error(conn, Error::NotAMember(Arc::from(target)));
+                .error(conn, Error::NotMember { room: name, user });
         };
-        let target = target.clone();
         let event = Event::Kicked {
-            room: r.name.clone(),
+            room: name.clone(),
             by: user.clone(),
             user: target.clone(),
             reason: Arc::from(reason),
         };
-        self.fan_room(&k, event, None, None);
-        self.channels.remove_member(&k, &target);
+        self.chan_fan(&name, event, None, None);
+        self.rooms.part(&name, &target);
     }
 }
 
@@ -743,19 +701,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durable_state_round_trips() {
-        let mut d = Durable::new(Arc::from("ann"), 17);
-        assert_eq!(Durable::parse(&d.to_text()), Some(d.clone()));
-        d.key = Some(Arc::from("sekrit"));
-        d.private = true;
-        d.bans = vec![Arc::from("bob"), Arc::from("*!*@10.0.0.1")];
-        d.ops = vec![Arc::from("cy")];
-        d.topic = Some(RoomTopic {
-            text: Arc::from("  spaced topic "),
-            by: Arc::from("ann"),
-            at_s: 99,
-        });
-        assert_eq!(d.flags(), "iknt");
-        assert_eq!(Durable::parse(&d.to_text()), Some(d));
+    fn extras_round_trip() {
+        let mut x = Extras::default();
+        assert_eq!(Extras::parse(&x.to_text()), Some(x.clone()));
+        x.key = Some(Arc::from("sekrit"));
+        x.secret = true;
+        x.topic_lock = false;
+        x.masks = vec![Arc::from("*!*@10.0.0.1"), Arc::from("b?b")];
+        x.ops = vec![Arc::from("cy")];
+        x.created_s = 99;
+        assert_eq!(x.to_text(), "99 ns sekrit cy - *!*@10.0.0.1,b?b");
+        assert_eq!(Extras::parse(&x.to_text()), Some(x));
+        assert_eq!(Extras::parse("1 2"), None);
     }
 }

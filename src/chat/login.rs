@@ -251,6 +251,7 @@ impl Chat {
     pub(super) fn abort_login(&mut self, conn: ConnId, now: Now) {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
+            self.leave_rooms(&user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -299,6 +300,7 @@ impl Chat {
     fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{old:?} {user} replaced by a new login");
         self.end_private(user);
+        self.leave_rooms(&Arc::from(user));
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -328,6 +330,7 @@ impl Chat {
         if self.online.get(user) == Some(conn) {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
+            self.leave_rooms(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");

@@ -24,7 +24,10 @@ mod messaging;
 mod online;
 mod operator;
 mod outbox;
-mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4). // Server console (PROTOCOL.md §7).
+mod private;
+mod profiles; // Profiles (PROTOCOL.md §5).
+mod room_state; // Chat rooms (PROTOCOL.md §5): data.
+mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses. // Private sessions and peer-to-peer (PROTOCOL.md §4). // Server console (PROTOCOL.md §7).
 
 pub use operator::{CoreStats, UserInfo};
 
@@ -33,7 +36,7 @@ pub use mailboxes::Queued;
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::event::{Audience, Error, Event, HelpTopic, Prompt, Shared};
+use crate::event::{Audience, Error, Event, Prompt, Shared};
 use crate::input::{Expect, Input, LineError};
 use crate::record::Record;
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
@@ -103,6 +106,8 @@ pub struct Settings {
     /// overflows the output cap (a quarter of `--max-output`).
     pub delivery_budget: usize,
     pub max_offline: usize,
+    /// Chat rooms that may exist at once (§5).
+    pub max_rooms: usize,
     pub history: usize,
     pub plain_credentials: bool,
 }
@@ -119,6 +124,7 @@ impl From<&Config> for Settings {
             delivery_budget: (c.max_output / 4).max(1),
             replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
             max_offline: c.max_offline,
+            max_rooms: c.max_rooms,
             history: c.history,
             plain_credentials: c.plain_credentials,
         }
@@ -145,6 +151,9 @@ pub struct Chat {
     private: private::Private,
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
+    // Chat rooms and profiles (§5).
+    rooms: room_state::Rooms,
+    profiles: profiles::Profiles,
     /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
     messages: u64,
 }
@@ -166,6 +175,8 @@ impl Chat {
             outbox: Outbox::default(),
             private: private::Private::new(seed),
             fired: Vec::new(),
+            rooms: room_state::Rooms::default(),
+            profiles: profiles::Profiles::default(),
             messages: 0,
         }
     }
@@ -198,6 +209,10 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            // Chat rooms (§5): the line front-end's current room makes a line room chat.
+            Some(State::LoggedIn { user, .. }) if self.rooms.current(user).is_some() => {
+                Expect::RoomChat
+            }
             Some(State::LoggedIn { .. }) => Expect::Command,
             Some(State::Closed) | None => Expect::Nothing,
         }
@@ -354,6 +369,17 @@ impl Chat {
                 text,
             }),
             Record::Channel { room, state } => self.channels.replay(room, &state),
+            // Chat rooms and profiles (§5).
+            Record::Profile {
+                user,
+                attribute,
+                value,
+            } => self.profiles.replay(user, &attribute, value),
+            r @ (Record::RoomOpen { .. }
+            | Record::RoomClose { .. }
+            | Record::RoomMode { .. }
+            | Record::RoomAccess { .. }
+            | Record::RoomTopic { .. }) => self.rooms.replay(r),
         }
     }
 
@@ -364,6 +390,8 @@ impl Chat {
         self.mailboxes.snapshot(&mut out);
         self.history.snapshot(&mut out);
         self.channels.snapshot(&mut out);
+        self.rooms.snapshot(&mut out);
+        self.profiles.snapshot(&mut out);
         out
     }
 
@@ -374,6 +402,8 @@ impl Chat {
             Undo::Mailboxes(u) => self.mailboxes.undo(u),
             Undo::History(u) => self.history.undo(u),
             Undo::Channels(u) => self.channels.undo(u),
+            Undo::Rooms(u) => self.rooms.undo(u),
+            Undo::Profiles(u) => self.profiles.undo(u),
             Undo::AbortLogin(conn) => self.abort_login(conn, now),
             Undo::RetryDelivery(conn) => {
                 self.arm(conn, TimerKind::Deliver, now.mono + Duration::from_secs(1));
@@ -488,7 +518,10 @@ impl Chat {
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn);
             }
-            Input::Help => self.outbox.send(conn, Event::Help(HelpTopic::Lobby)),
+            Input::Help => {
+                let topic = self.help_topic(&user);
+                self.outbox.send(conn, Event::Help(topic));
+            }
             Input::Live => {}
             // IRC front-end (issue 12).
             Input::Quit { reason } => {
@@ -503,10 +536,10 @@ impl Chat {
             Input::Oper => self.set_oper(conn),
             Input::Whois { name } => self.whois(conn, name),
             Input::Who { mask } => self.who(conn, &user, mask),
-            Input::JoinRoom { .. }
-            | Input::LeaveRoom { .. }
-            | Input::LeaveAllRooms
-            | Input::RoomChat { .. }
+            Input::Join { .. }
+            | Input::Leave { .. }
+            | Input::LeaveAll
+            | Input::Say { .. }
             | Input::RoomNames { .. }
             | Input::RoomWho { .. }
             | Input::RoomList { .. }
@@ -514,7 +547,7 @@ impl Chat {
             | Input::RoomModes { .. }
             | Input::RoomBans { .. }
             | Input::ChangeRoom { .. }
-            | Input::Kick { .. } => self.room_input(conn, &user, input, now),
+            | Input::KickMember { .. } => self.room_input(conn, &user, input, now),
             // Private sessions (§4).
             Input::StartPrivate {
                 user: target,
@@ -526,6 +559,26 @@ impl Chat {
             Input::P2pPort { port } => self.p2p_port(conn, port),
             // JSON front-end (§6).
             Input::ListAddrs => self.list_addrs(conn, &user),
+            // Chat rooms and profiles (§5).
+            input @ (Input::WhoAmI
+            | Input::ViewProfile { .. }
+            | Input::SetProfile { .. }
+            | Input::ListUsers
+            | Input::OpenRoom { .. }
+            | Input::EnterRoom { .. }
+            | Input::JoinRoom { .. }
+            | Input::PartRoom { .. }
+            | Input::ListRooms
+            | Input::RoomSay { .. }
+            | Input::Ban { .. }
+            | Input::Permit { .. }
+            | Input::Kick { .. }
+            | Input::RoomAccessList { .. }
+            | Input::CloseRoom { .. }
+            | Input::ShowTopic { .. }
+            | Input::SetTopic { .. }
+            | Input::Members { .. }
+            | Input::SetPrivate { .. }) => self.room_command(conn, &user, input, now),
             Input::Guest { .. }
             | Input::Answer(_)
             | Input::Login { .. }
@@ -543,3 +596,5 @@ mod tests;
 mod tests_guests;
 #[cfg(test)]
 mod tests_private; // JSON guests (§6) and the console (§7).
+#[cfg(test)]
+mod tests_rooms; // Chat rooms and profiles (§5).

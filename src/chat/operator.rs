@@ -84,6 +84,7 @@ impl Chat {
                 | Input::Broadcast { .. }
                 | Input::Announce { .. }
                 | Input::Private { .. }
+                | Input::RoomSay { .. }
         ) {
             self.messages += 1;
         }

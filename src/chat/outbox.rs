@@ -1,7 +1,7 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{accounts, blocks, history, mailboxes, Action};
+use super::{accounts, blocks, history, mailboxes, profiles, room_state, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
@@ -18,6 +18,9 @@ pub enum Undo {
     History(history::Undo),
     /// IRC front-end (issue 12): a room's durable state.
     Channels(super::channels::ChannelUndo),
+    // Chat rooms and profiles (§5).
+    Rooms(room_state::Undo),
+    Profiles(profiles::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
     /// Try handing out the queue of this connection's user again a little later.

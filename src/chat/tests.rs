@@ -19,6 +19,7 @@ pub(super) fn settings() -> Settings {
         register: true,
         replace_duplicate: false,
         max_offline: 1000,
+        max_rooms: 1000,
         delivery_budget: 1 << 18,
         presence: true,
         history: 100,

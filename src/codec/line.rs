@@ -103,6 +103,15 @@ pub fn parse(frame: Frame<'_>, expect: Expect) -> Input<'_> {
         Expect::Username => username_line(line),
         Expect::Password => Input::Answer(line),
         Expect::Command => command::parse(line, States::LOBBY),
+        // Chat rooms (§5): a `/` line is a command, an empty one nothing, any other chat.
+        Expect::RoomChat => match line.strip_prefix('/') {
+            Some(cmd) => command::parse(cmd, States::ROOM),
+            None if line.is_empty() => Input::Empty,
+            None => Input::RoomSay {
+                room: None,
+                text: line,
+            },
+        },
         Expect::Nothing => Input::Empty,
     }
 }

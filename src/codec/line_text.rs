@@ -3,7 +3,7 @@
 //! line ends in `\n`.
 
 use crate::command::{self, States};
-use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt};
+use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt, RoomEvent};
 
 pub const USERNAME: &str = "Username: ";
 pub const PASSWORD: &str = "Password: ";
@@ -37,6 +37,13 @@ pub const INVALID_PORT: &str = "Error. Invalid port\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
 pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
+// Chat rooms and profiles (§5).
+pub const INVALID_ROOM_NAME: &str = "Error. Invalid room name\n";
+pub const NOT_OWNER: &str = "Error. Only the owner can do that\n";
+pub const NOT_IN_ROOM: &str = "Error. You are not in a chatroom\n";
+pub const OWNER_IMMUNE: &str = "Error. The owner cannot be put out of its room\n";
+pub const INVALID_ATTRIBUTE: &str = "Error. Invalid attribute\n";
+pub const SYSTEM: &str = "[System]: ";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -51,6 +58,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Prompt(Prompt::Password) => put(out, &[PASSWORD]),
         Event::Help(HelpTopic::Login) => put(out, &[&command::help(States::LOGIN)]),
         Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
+        Event::Help(HelpTopic::Room) => put(out, &[&command::help(States::ROOM)]),
         Event::NewUser(user) => put(out, &["New user ", user, ". Choose a password\n"]),
         Event::Welcome => put(out, &[WELCOME]),
         Event::Chat {
@@ -82,10 +90,11 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Codec(_) => {}
         Event::Card(card) => self::card(card, out),
         Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
+        // IRC users' channel actions read as §5's room lines.
         Event::Quit { user, .. } | Event::Parted { user, .. } | Event::Kicked { user, .. } => {
-            put(out, &["[System]: ", user, " left the chatroom\n"])
+            put(out, &[SYSTEM, user, " left the chatroom\n"])
         }
-        Event::Joined { user, .. } => put(out, &["[System]: ", user, " entered the chatroom\n"]),
+        Event::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
         Event::RoomChat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
         Event::Members { members, .. } => {
             for m in members {
@@ -97,9 +106,13 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
                 put(out, &[&t.text, "\n"]);
             }
         }
-        Event::TopicSet { by, text, .. } => {
-            put(out, &["[System]: ", by, " set the topic: ", text, "\n"])
+        Event::TopicSet { room, text, .. } if text.is_empty() => {
+            put(out, &["No topic in ", room, "\n"])
         }
+        Event::TopicSet { room, by, text } => put(
+            out,
+            &["Topic of ", room, ": ", text, " (set by ", by, ")\n"],
+        ),
         Event::Rooms(rooms) => {
             for (room, _, _) in rooms {
                 put(out, &[room, "\n"]);
@@ -134,6 +147,84 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         }
         // Server console (§7).
         Event::ServerAnnouncement(text) => put(out, &[SERVER_ANNOUNCEMENT, text, "\n"]),
+        // Chat rooms and profiles (§5).
+        Event::Profile(lines) => {
+            for (key, value) in lines {
+                put(out, &[key, " : ", value, "\n"]);
+            }
+        }
+        Event::AttributeSet(attr) => put(out, &["Attribute ", attr, " set successfully.\n"]),
+        Event::UserStates(users) => {
+            for (name, online) in users {
+                let state = if *online { " online\n" } else { " offline\n" };
+                put(out, &[name, state]);
+            }
+        }
+        Event::Room(r) => room(r, out),
+    }
+}
+
+fn kind(private: bool) -> &'static str {
+    if private {
+        "private"
+    } else {
+        "public"
+    }
+}
+
+/// Chat rooms (PROTOCOL.md §5).
+fn room(r: &RoomEvent, out: &mut Vec<u8>) {
+    match r {
+        RoomEvent::Opened(room) => put(out, &["Chatroom ", room, " opened\n"]),
+        RoomEvent::Entered(room) => put(out, &["You entered chatroom ", room, "\n"]),
+        RoomEvent::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
+        RoomEvent::Exited(room) => put(out, &["You left chatroom ", room, "\n"]),
+        RoomEvent::Left { user, .. } => put(out, &[SYSTEM, user, " left the chatroom\n"]),
+        RoomEvent::Chat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
+        RoomEvent::List(rooms) => {
+            for r in rooms {
+                put(out, &[&r.room, " ", &r.owner, " ", kind(r.private), "\n"]);
+            }
+        }
+        RoomEvent::Access {
+            room,
+            user,
+            banned,
+            on,
+        } => {
+            let what = match (banned, on) {
+                (true, true) => " is banned from ",
+                (true, false) => " is unbanned from ",
+                (false, true) => " is permitted in ",
+                (false, false) => " is no longer permitted in ",
+            };
+            put(out, &[user, what, room, "\n"]);
+        }
+        RoomEvent::Removed(room) => put(out, &["You were removed from ", room, "\n"]),
+        RoomEvent::Kicked { room, user } => put(out, &[user, " was removed from ", room, "\n"]),
+        RoomEvent::AccessList { users, .. } => {
+            for u in users {
+                put(out, &[u, "\n"]);
+            }
+        }
+        RoomEvent::Closed(room) => put(out, &[SYSTEM, "chatroom ", room, " closed\n"]),
+        RoomEvent::CloseDone(room) => put(out, &["Chatroom ", room, " closed\n"]),
+        RoomEvent::Topic { room, topic: None } => put(out, &["No topic in ", room, "\n"]),
+        RoomEvent::Topic {
+            room,
+            topic: Some(t),
+        } => put(
+            out,
+            &["Topic of ", room, ": ", &t.text, " (set by ", &t.by, ")\n"],
+        ),
+        RoomEvent::Members { members, .. } => {
+            for (user, owner) in members {
+                put(out, &[user, if *owner { " (owner)\n" } else { "\n" }]);
+            }
+        }
+        RoomEvent::Mode { room, private } => {
+            put(out, &["Chatroom ", room, " is now ", kind(*private), "\n"])
+        }
     }
 }
 
@@ -244,15 +335,11 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::LoginTimeout => put(out, &[LOGIN_TIMEOUT]),
         Error::Storage => put(out, &[STORAGE]),
         // IRC front-end (issue 12): §5's room refusals where it has one.
-        Error::NoSuchRoom(room) => put(out, &["Error. No chatroom ", room, "\n"]),
         Error::PrivateRoom(room) | Error::BannedFromRoom(room) | Error::WrongRoomKey(room) => {
             put(out, &["Error. You are not allowed to enter ", room, "\n"])
         }
         Error::NotRoomOperator(_) => put(out, &["Error. Only the owner can do that\n"]),
-        Error::NotInRoom(room) | Error::CannotSendToRoom(room) => {
-            put(out, &["Error. You are not in chatroom ", room, "\n"])
-        }
-        Error::NotAMember(user) => put(out, &["Error. ", user, " is not in the chatroom\n"]),
+        Error::CannotSendToRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
         // Private sessions (§4).
         Error::Offline(user) => put(out, &["Error. ", user, " is offline\n"]),
         Error::NoPrivateRequest(user) => put(
@@ -270,6 +357,33 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         }
         // JSON front-end (§6).
         Error::NameTaken(user) => put(out, &["Error. The name ", user, " is taken\n"]),
+        // Chat rooms and profiles (§5).
+        Error::InvalidRoomName => put(out, &[INVALID_ROOM_NAME]),
+        Error::NoRoom(room) => put(out, &["Error. No chatroom ", room, "\n"]),
+        Error::RoomExists(room) => put(out, &["Error. Chatroom ", room, " already exists\n"]),
+        Error::NotAllowed(room) => put(out, &["Error. You are not allowed to enter ", room, "\n"]),
+        Error::NotOwner => put(out, &[NOT_OWNER]),
+        Error::NotInRoom => put(out, &[NOT_IN_ROOM]),
+        Error::NotInThatRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
+        Error::TooManyRooms(max) => put(
+            out,
+            &[
+                "Error. Too many chatrooms (at most ",
+                &max.to_string(),
+                ")\n",
+            ],
+        ),
+        Error::NotMember { room, user } => put(out, &["Error. ", user, " is not in ", room, "\n"]),
+        Error::OwnerImmune => put(out, &[OWNER_IMMUNE]),
+        Error::InvalidAttribute => put(out, &[INVALID_ATTRIBUTE]),
+        Error::ValueTooLong(max) => put(
+            out,
+            &[
+                "Error. Value too long (at most ",
+                &max.to_string(),
+                " bytes)\n",
+            ],
+        ),
     }
 }
 

@@ -393,7 +393,7 @@ impl Conn {
                 if self.need(sink, &msg, 1) {
                     for channel in p(0).split(',').filter(|c| !c.is_empty()) {
                         self.context(sink, Some(channel));
-                        sink.input(Input::LeaveRoom {
+                        sink.input(Input::Leave {
                             room: channel_room(channel).unwrap_or(channel),
                             reason: p(1),
                         });
@@ -442,7 +442,7 @@ impl Conn {
                     self.context(sink, Some(p(0)));
                     let reason = msg.param(2).unwrap_or(p(1));
                     for user in p(1).split(',').filter(|u| !u.is_empty()) {
-                        sink.input(Input::Kick {
+                        sink.input(Input::KickMember {
                             room: channel_room(p(0)).unwrap_or(p(0)),
                             user,
                             reason,
@@ -485,7 +485,7 @@ impl Conn {
         }
         if target.starts_with('#') {
             match channel_room(target) {
-                Some(room) => sink.input(Input::RoomChat { room, text, notice }),
+                Some(room) => sink.input(Input::Say { room, text, notice }),
                 None if !notice => {
                     self.numeric(sink, ERR_NOSUCHCHANNEL, &[target, "No such channel"]);
                 }
@@ -507,7 +507,7 @@ impl Conn {
         }
         let channels = msg.param(0).unwrap_or("");
         if channels == "0" {
-            return sink.input(Input::LeaveAllRooms);
+            return sink.input(Input::LeaveAll);
         }
         let mut keys = msg.param(1).unwrap_or("").split(',');
         for channel in channels.split(',').filter(|c| !c.is_empty()) {
@@ -515,7 +515,7 @@ impl Conn {
             match channel_room(channel) {
                 Some(room) => {
                     self.context(sink, Some(channel));
-                    sink.input(Input::JoinRoom { room, key });
+                    sink.input(Input::Join { room, key });
                 }
                 None => self.numeric(sink, ERR_NOSUCHCHANNEL, &[channel, "No such channel"]),
             }

@@ -3,7 +3,7 @@
 //! rendered once per fan-out; numerics and direct messages name the recipient and are not.
 
 use super::numerics::*;
-use crate::event::{Audience, Card, Error, Event, Notice};
+use crate::event::{Audience, Card, Error, Event, Notice, RoomEvent};
 use crate::irc::message::write_message;
 
 /// What rendering needs to know about the recipient.
@@ -31,6 +31,12 @@ pub fn shareable(event: &Event) -> bool {
             | Event::TopicSet { .. }
             | Event::RoomChanged { .. }
             | Event::Quit { .. }
+            | Event::Room(
+                RoomEvent::Joined { .. }
+                    | RoomEvent::Left { .. }
+                    | RoomEvent::Chat { .. }
+                    | RoomEvent::Topic { .. }
+            )
     )
 }
 
@@ -99,6 +105,13 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         | Event::Codec(_)
         | Event::Private(_)
         | Event::UserAddrs(_) => {}
+        // Profiles (§5) have no IRC form; a line user's `list-user` never reaches IRC.
+        Event::Profile(_) | Event::AttributeSet(_) | Event::UserStates(_) => {
+            let text = crate::codec::line_text::to_string(event);
+            for line in text.lines() {
+                o.notice(line);
+            }
+        }
         Event::Welcome | Event::GuestWelcome(_) => welcome(&mut o),
         Event::ServerAnnouncement(text) => o.notice(text),
         Event::Chat { from, to, text } => match to {
@@ -158,7 +171,8 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             match topic {
                 Some(t) => {
                     o.num(RPL_TOPIC, &[&chan, &t.text]);
-                    o.num(RPL_TOPICWHOTIME, &[&chan, &t.by, &t.at_s.to_string()]);
+                    let at = (t.at_ms / 1000).to_string();
+                    o.num(RPL_TOPICWHOTIME, &[&chan, &t.by, &at]);
                 }
                 None => o.num(RPL_NOTOPIC, &[&chan, "No topic is set"]),
             }
@@ -194,10 +208,51 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             params.extend(args.iter().map(|a| &**a));
             o.by_user(by, "MODE", &params);
         }
+        Event::Room(r) => room_event(&mut o, r),
         Event::Bans { room, bans } => {
             let chan = channel(room);
             for b in bans {
                 o.num(RPL_BANLIST, &[&chan, b]);
+            }
+        }
+    }
+}
+
+/// §5 room events (what line users' room commands cause) for an IRC member.
+fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
+    let me = o.v.nick;
+    match r {
+        RoomEvent::Entered(room) => o.by_user(me, "JOIN", &[&channel(room)]),
+        RoomEvent::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
+        RoomEvent::Left { room, user, reason } => match reason {
+            Some(why) => o.by_user(user, "PART", &[&channel(room), why]),
+            None => o.by_user(user, "PART", &[&channel(room)]),
+        },
+        RoomEvent::Chat { room, from, text } => {
+            if **from != *me {
+                o.by_user(from, "PRIVMSG", &[&channel(room), text]);
+            }
+        }
+        RoomEvent::Topic { room, topic } => {
+            let server = o.v.server;
+            let chan = channel(room);
+            match topic {
+                Some(t) => o.by_user(&t.by, "TOPIC", &[&chan, &t.text]),
+                None => write_message(o.out, Some(server), "TOPIC", &[&chan, ""]),
+            }
+        }
+        RoomEvent::Removed(room) | RoomEvent::Closed(room) => {
+            let server = o.v.server;
+            let why = match r {
+                RoomEvent::Closed(_) => "chatroom closed",
+                _ => "removed by the owner",
+            };
+            write_message(o.out, Some(server), "KICK", &[&channel(room), me, why]);
+        }
+        _ => {
+            let text = crate::codec::line_text::to_string(&Event::Room(r.clone()));
+            for line in text.lines() {
+                o.notice(line);
             }
         }
     }
@@ -298,14 +353,28 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
             let text = crate::codec::line_text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
         }
-        Error::NoSuchRoom(room) => {
+        Error::NoRoom(room) => {
             let chan = o.chan(room);
             o.num(ERR_NOSUCHCHANNEL, &[&chan, "No such channel"]);
         }
-        Error::NotInRoom(room) => {
+        Error::InvalidRoomName => o.num(ERR_NOSUCHCHANNEL, &[&target, "No such channel"]),
+        Error::NotInThatRoom(room) => {
             let chan = o.chan(room);
             o.num(ERR_NOTONCHANNEL, &[&chan, "You're not on that channel"]);
         }
+        Error::NotInRoom => o.num(ERR_NOTONCHANNEL, &[&target, "You're not on that channel"]),
+        Error::NotOwner | Error::OwnerImmune => o.num(
+            ERR_CHANOPRIVSNEEDED,
+            &[&target, "You're not channel operator"],
+        ),
+        Error::NotAllowed(room) => {
+            let chan = o.chan(room);
+            o.num(ERR_INVITEONLYCHAN, &[&chan, "Cannot join channel (+i)"]);
+        }
+        Error::TooManyRooms(_) => o.num(
+            ERR_TOOMANYCHANNELS,
+            &[&target, "Too many channels on this server"],
+        ),
         Error::NotRoomOperator(room) => {
             let chan = o.chan(room);
             o.num(
@@ -329,12 +398,16 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
             let chan = o.chan(room);
             o.num(ERR_CANNOTSENDTOCHAN, &[&chan, "Cannot send to channel"]);
         }
-        Error::NotAMember(user) => {
-            let chan = o.v.target.unwrap_or("*").to_string();
+        Error::NotMember { room, user } => {
+            let chan = o.chan(room);
             o.num(
                 ERR_USERNOTINCHANNEL,
                 &[user, &chan, "They aren't on that channel"],
             );
+        }
+        Error::RoomExists(_) | Error::InvalidAttribute | Error::ValueTooLong(_) => {
+            let text = crate::codec::line_text::to_string(&Event::Error(e.clone()));
+            o.notice(text.trim_end());
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and the rendering of core events (every numeric the front-end emits).
 
 use super::*;
-use crate::event::{Audience, Card, Error, Member, Notice, RoomTopic};
+use crate::event::{Audience, Card, Error, Member, Notice, RoomEvent, Topic};
 
 /// A core stand-in: records inputs, queues replies in order, and answers `expects`.
 struct Fake {
@@ -258,16 +258,16 @@ fn commands_become_inputs() {
     assert_eq!(
         s.inputs,
         [
-            r#"JoinRoom { room: "a", key: Some("k1") }"#,
-            r#"JoinRoom { room: "b", key: None }"#,
-            r#"LeaveRoom { room: "a", reason: "bye" }"#,
-            r#"RoomChat { room: "a", text: "hi there", notice: false }"#,
+            r#"Join { room: "a", key: Some("k1") }"#,
+            r#"Join { room: "b", key: None }"#,
+            r#"Leave { room: "a", reason: "bye" }"#,
+            r#"Say { room: "a", text: "hi there", notice: false }"#,
             r#"Message { to: "bar", text: "psst" }"#,
             r#"RoomTopic { room: "a", topic: Some("new") }"#,
-            r#"Kick { room: "a", user: "bar", reason: "out" }"#,
+            r#"KickMember { room: "a", user: "bar", reason: "out" }"#,
             r#"ChangeRoom { room: "a", changes: [Key(Some("key")), TopicLock(true), Private(false)] }"#,
             r#"RoomBans { room: "a" }"#,
-            "LeaveAllRooms",
+            "LeaveAll",
             r#"Quit { reason: "done" }"#,
         ]
     );
@@ -286,9 +286,9 @@ fn errors_name_the_target_and_notices_get_none() {
     run(&mut c, &mut s, "JOIN #Chan\r\n");
     let room = || Arc::from("chan");
     let cases = [
-        (Error::NoSuchRoom(room()), "403 foo #Chan :No such channel"),
+        (Error::NoRoom(room()), "403 foo #Chan :No such channel"),
         (
-            Error::NotInRoom(room()),
+            Error::NotInThatRoom(room()),
             "442 foo #Chan :You're not on that channel",
         ),
         (
@@ -312,7 +312,10 @@ fn errors_name_the_target_and_notices_get_none() {
             "404 foo #Chan :Cannot send to channel",
         ),
         (
-            Error::NotAMember(Arc::from("bob")),
+            Error::NotMember {
+                room: room(),
+                user: Arc::from("bob"),
+            },
             "441 foo bob #Chan :They aren't on that channel",
         ),
         (
@@ -437,6 +440,43 @@ fn room_events_render_as_channel_messages() {
         !IrcCodec::shareable(&bc),
         "a server notice names its recipient"
     );
+    // What line users' §5 room commands cause, as an IRC member sees it.
+    let line_chat = Event::Room(RoomEvent::Chat {
+        room: a("chan"),
+        from: a("yoda"),
+        text: a("from the line"),
+    });
+    assert_eq!(
+        render(&mut c, &line_chat),
+        ":yoda!yoda@irc.test PRIVMSG #chan :from the line\r\n"
+    );
+    assert!(IrcCodec::shareable(&line_chat));
+    let own = Event::Room(RoomEvent::Chat {
+        room: a("chan"),
+        from: a("foo"),
+        text: a("x"),
+    });
+    assert_eq!(render(&mut c, &own), "");
+    let entered = Event::Room(RoomEvent::Joined {
+        room: a("chan"),
+        user: a("yoda"),
+    });
+    assert_eq!(
+        render(&mut c, &entered),
+        ":yoda!yoda@irc.test JOIN #chan\r\n"
+    );
+    let left = Event::Room(RoomEvent::Left {
+        room: a("chan"),
+        user: a("yoda"),
+        reason: None,
+    });
+    assert_eq!(render(&mut c, &left), ":yoda!yoda@irc.test PART #chan\r\n");
+    let closed = Event::Room(RoomEvent::Closed(a("chan")));
+    assert_eq!(
+        render(&mut c, &closed),
+        ":irc.test KICK #chan foo :chatroom closed\r\n"
+    );
+    assert!(!IrcCodec::shareable(&closed));
     let presence = Event::Presence {
         user: a("yoda"),
         online: true,
@@ -470,10 +510,10 @@ fn listings_render_as_numerics() {
     );
     let topic = Event::Topic {
         room: a("chan"),
-        topic: Some(RoomTopic {
+        topic: Some(Topic {
             text: a("T0P1C"),
             by: a("foo"),
-            at_s: 1700,
+            at_ms: 1_700_999,
         }),
     };
     assert_eq!(

@@ -1,0 +1,123 @@
+//! Profiles (PROTOCOL.md §5): five free-text attributes per account, durable as `profile`
+//! records. An unset attribute is empty.
+
+use super::outbox::Undo as CoreUndo;
+use super::Chat;
+use crate::event::{Error, Event};
+use crate::record::Record;
+use crate::session::ConnId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The settable attributes, in the order a profile is shown (after `username`).
+pub const ATTRIBUTES: [&str; 5] = ["age", "birthday", "job", "phone_number", "self_description"];
+
+/// The longest value `set-profile` accepts, in bytes.
+pub const MAX_VALUE: usize = 256;
+
+/// The inverse of one attribute change: the value it had.
+#[derive(Debug)]
+pub struct Undo {
+    user: String,
+    index: usize,
+    prev: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Profiles {
+    by_user: HashMap<String, [String; 5]>,
+}
+
+impl Profiles {
+    fn set(&mut self, user: &str, index: usize, value: String) -> String {
+        let values = self.by_user.entry(user.to_string()).or_default();
+        std::mem::replace(&mut values[index], value)
+    }
+
+    /// `(key, value)` lines of `user`'s profile, `username` first.
+    pub fn show(&self, user: &Arc<str>) -> Vec<(&'static str, Arc<str>)> {
+        let values = self.by_user.get(&**user);
+        let mut out = vec![("username", user.clone())];
+        for (i, key) in ATTRIBUTES.iter().enumerate() {
+            out.push((key, Arc::from(values.map_or("", |v| v[i].as_str()))));
+        }
+        out
+    }
+
+    pub fn undo(&mut self, u: Undo) {
+        self.set(&u.user, u.index, u.prev);
+    }
+
+    pub fn replay(&mut self, user: String, attribute: &str, value: String) {
+        if let Some(i) = ATTRIBUTES.iter().position(|a| *a == attribute) {
+            self.set(&user, i, value);
+        }
+    }
+
+    /// Every set attribute as records, sorted by user.
+    pub fn snapshot(&self, out: &mut Vec<Record>) {
+        let mut users: Vec<&String> = self.by_user.keys().collect();
+        users.sort_unstable();
+        for user in users {
+            for (i, value) in self.by_user[user].iter().enumerate() {
+                if !value.is_empty() {
+                    out.push(Record::Profile {
+                        user: user.clone(),
+                        attribute: ATTRIBUTES[i].to_string(),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Chat {
+    /// `whoami` (`user` = the caller) and `view-profile <user>`.
+    pub(super) fn view_profile(&mut self, conn: ConnId, user: &str) {
+        if !self.accounts.exists(user) && !self.online.contains(user) {
+            return self.outbox.error(conn, Error::InvalidUser);
+        }
+        let lines = self.profiles.show(&Arc::from(user));
+        self.outbox.send(conn, Event::Profile(lines));
+    }
+
+    pub(super) fn set_profile(&mut self, conn: ConnId, user: &str, attribute: &str, value: &str) {
+        let Some(index) = ATTRIBUTES.iter().position(|a| *a == attribute) else {
+            return self.outbox.error(conn, Error::InvalidAttribute);
+        };
+        if value.len() > MAX_VALUE {
+            return self.outbox.error(conn, Error::ValueTooLong(MAX_VALUE));
+        }
+        let prev = self.profiles.set(user, index, value.to_string());
+        let record = Record::Profile {
+            user: user.to_string(),
+            attribute: attribute.to_string(),
+            value: value.to_string(),
+        };
+        let undo = Undo {
+            user: user.to_string(),
+            index,
+            prev,
+        };
+        self.outbox.record(record, CoreUndo::Profiles(undo));
+        self.outbox
+            .send(conn, Event::AttributeSet(Arc::from(attribute)));
+    }
+
+    /// `list-user`: every account sorted, `online` unless offline or it has blocked `me` (who
+    /// cannot see it online anywhere else either).
+    pub(super) fn list_users(&mut self, conn: ConnId, me: &str) {
+        let mut users: Vec<(Arc<str>, bool)> = self
+            .accounts
+            .credentials()
+            .names()
+            .map(|n| {
+                let on = self.online.contains(n) && !self.blocks.has_blocked(n, me);
+                (Arc::from(n), on)
+            })
+            .collect();
+        users.sort_unstable();
+        self.outbox.send(conn, Event::UserStates(users));
+    }
+}
