@@ -696,6 +696,7 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::Away { .. }
         | Input::Invisible(_)
         | Input::Oper
+        | Input::NoPresence
         | Input::Whois { .. }
         | Input::Who { .. }
         | Input::Quit { .. }

@@ -83,6 +83,9 @@ pub enum Input<'a> {
     Away {
         message: Option<&'a str>,
     },
+    /// This session shows no `<user> logged in/out` lines: do not send them (valid before
+    /// and after login).
+    NoPresence,
     /// The session proved it is a server operator (IRC `OPER`): shown by `Who`.
     Oper,
     /// Hide from `Who` searches by users sharing no room with this one.

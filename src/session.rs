@@ -73,6 +73,9 @@ pub struct Session {
     pub last_heard: Instant,
     /// Which `TimerKind`s have a hint in the wheel, so activity never adds duplicates.
     armed: u8,
+    /// Whether this session is told of others' logins and logouts (IRC front-end, issue 12:
+    /// IRC clients see JOIN/PART/QUIT of shared rooms instead).
+    pub presence: bool,
 }
 
 impl Session {
@@ -85,6 +88,7 @@ impl Session {
             last_active: now,
             last_heard: now,
             armed: 0,
+            presence: true,
         }
     }
 

@@ -97,6 +97,12 @@ impl Chat {
         self.directory.entry(conn).invisible = on;
     }
 
+    pub(super) fn no_presence(&mut self, conn: ConnId) {
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            s.presence = false;
+        }
+    }
+
     pub(super) fn set_oper(&mut self, conn: ConnId) {
         self.directory.entry(conn).oper = true;
     }

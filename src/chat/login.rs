@@ -57,6 +57,7 @@ impl Chat {
             Input::Register { user, password } => self.register(conn, user, password, now),
             // IRC front-end (issue 12): no prompts on a wire that registers itself.
             Input::Describe { username, realname } => self.describe(conn, username, realname),
+            Input::NoPresence => self.no_presence(conn),
             Input::Quit { .. } => {
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn);
@@ -319,6 +320,9 @@ impl Chat {
         let blocked = self.blocks.blocked(user);
         for (name, cid) in self.online.iter() {
             if name == user || blocked.is_some_and(|b| b.contains(&**name)) {
+                continue;
+            }
+            if !self.sessions.get(&cid).is_some_and(|s| s.presence) {
                 continue;
             }
             self.outbox.share(cid, &event);

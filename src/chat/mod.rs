@@ -534,6 +534,7 @@ impl Chat {
             Input::Away { message } => self.set_away(conn, message),
             Input::Invisible(on) => self.set_invisible(conn, on),
             Input::Oper => self.set_oper(conn),
+            Input::NoPresence => self.no_presence(conn),
             Input::Whois { name } => self.whois(conn, name),
             Input::Who { mask } => self.who(conn, &user, mask),
             Input::Join { .. }

@@ -95,8 +95,7 @@ EOF
     pids+=($!)
     peer_pass="$pass" # ngIRCd has one server password for everyone
 else
-    # TODO(irc front-end): the flags below (--irc-port, and how the IRC port is reported)
-    # are the planned CLI; adjust when the front-end lands.
+    # chatserver with its IRC port (PROTOCOL.md §8); weechat logs in with PASS to its account.
     bin="${CHATSERVER_BIN:-$repo/target/release/chatserver}"
     [ -x "$bin" ] || (cd "$repo" && cargo build --release --bin chatserver)
     printf '%s %s\n%s %s\n' "$nick" "$pass" "$peer" "$peer_pass" >"$tmp/credentials.txt"
@@ -149,9 +148,8 @@ if [ "$mode" = ngircd ]; then
     peer_say "JOIN #$room"
     expect "$tmp/peer.out" "JOIN :?#$room"
 else
-    # TODO(irc front-end): line protocol (PROTOCOL.md §2, §5). The room must exist before
-    # either side enters it: here the line user opens it; check how JOIN of an unknown room
-    # behaves once the front-end maps channels to rooms.
+    # The line user (PROTOCOL.md §2, §5) opens the room and enters it; weechat's JOIN finds it
+    # (a JOIN of a room that does not exist would open it, owned by the joiner).
     peer_say "login $peer $peer_pass"
     expect "$tmp/peer.out" "Welcome to the greatest messaging application ever!"
     peer_say "open-chatroom $room public"
@@ -173,7 +171,7 @@ if [ "$mode" = ngircd ]; then
     expect "$tmp/peer.out" ":$nick!.* PRIVMSG #$room :hello from weechat"
     peer_say "PRIVMSG #$room :hello from nc"
 else
-    # TODO(irc front-end): how the line protocol shows an IRC user's room line.
+    # An IRC user's channel line reads as §5 room chat on the line protocol.
     expect "$tmp/peer.out" "<$nick>: hello from weechat"
     peer_say "hello from nc"
 fi
@@ -198,7 +196,7 @@ if [ "$mode" = ngircd ]; then
     peer_say "WHOIS $nick"
     expect "$tmp/peer.out" " 401 $peer $nick "
 else
-    # TODO(irc front-end): the line protocol's logout notice for an IRC QUIT.
+    # An IRC QUIT is a logout: the line user sees the presence line.
     expect "$tmp/peer.out" "$nick logged out"
 fi
 peer_say "QUIT"

@@ -304,6 +304,7 @@ impl Conn {
             username: &username,
             realname: &realname,
         });
+        sink.input(Input::NoPresence);
         let with_pass = self.pass.is_some();
         if let Some(password) = self.pass.take() {
             sink.input(Input::Login {

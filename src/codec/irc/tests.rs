@@ -104,6 +104,7 @@ fn guests_register_with_the_welcome_numerics() {
         s.inputs,
         [
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
+            "NoPresence",
             r#"Guest { name: "foo" }"#
         ]
     );
@@ -139,7 +140,7 @@ fn pass_logs_into_the_account_named_by_the_nick() {
         &mut s,
         "PASS secret\r\nNICK yoda\r\nUSER y 0 * :Yoda\r\n",
     );
-    assert_eq!(s.inputs[1], r#"Login { user: "yoda", password: "secret" }"#);
+    assert_eq!(s.inputs[2], r#"Login { user: "yoda", password: "secret" }"#);
     assert_eq!(s.expect, Expect::Command);
 }
 
