@@ -199,6 +199,6 @@ else
     # An IRC QUIT is a logout: the line user sees the presence line.
     expect "$tmp/peer.out" "$nick logged out"
 fi
-peer_say "QUIT"
+if [ "$mode" = ngircd ]; then peer_say "QUIT"; else peer_say "/exit"; fi
 
 echo "weechat.sh ($mode): all checks passed"
