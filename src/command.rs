@@ -783,12 +783,14 @@ mod tests {
 
     #[test]
     fn every_command_has_a_help_line_where_it_is_valid() {
-        for state in [States::LOGIN, States::LOBBY] {
+        for state in [States::LOGIN, States::LOBBY, States::ROOM] {
             let help = help(state);
+            let slash = if state == States::ROOM { "/" } else { "" };
             for s in COMMANDS {
+                let name = format!("{slash}{} ", s.name);
                 let listed = help
                     .lines()
-                    .any(|l| l.starts_with(s.name) && l.contains(s.help));
+                    .any(|l| l.starts_with(&name) && l.contains(s.help));
                 assert_eq!(listed, s.states.contains(state), "{} in {state:?}", s.name);
             }
         }
@@ -888,6 +890,56 @@ mod tests {
             assert_eq!(lobby(bad), Input::Invalid, "{bad:?}");
         }
         assert_eq!(parse("y yoda", States::LOGIN), Input::Invalid);
+    }
+
+    // Chat rooms and profiles (§5).
+    #[test]
+    fn room_commands_parse_with_optional_rooms_and_states() {
+        let lobby = |l| parse(l, States::LOBBY);
+        let room = |l| parse(l, States::ROOM);
+        assert_eq!(
+            lobby("open-chatroom den private"),
+            Input::OpenRoom {
+                room: "den",
+                private: true
+            }
+        );
+        assert_eq!(lobby("open-chatroom den secret"), Input::Invalid);
+        assert_eq!(lobby("close-chatroom"), Input::CloseRoom { room: None });
+        assert_eq!(
+            lobby("get-blacklist  den "),
+            Input::RoomAccessList {
+                room: Some("den"),
+                banned: true
+            }
+        );
+        assert_eq!(lobby("get-whitelist a b"), Input::Invalid);
+        assert_eq!(
+            lobby("set-profile self_description  two  words "),
+            Input::SetProfile {
+                attribute: "self_description",
+                value: "two  words "
+            }
+        );
+        assert_eq!(lobby("ban-user yoda"), Input::Invalid, "only inside a room");
+        assert_eq!(
+            room("ban-user yoda"),
+            Input::Ban {
+                room: None,
+                user: "yoda",
+                on: true
+            }
+        );
+        assert_eq!(
+            room("whoelse"),
+            Input::WhoElse,
+            "lobby commands work in a room"
+        );
+        assert_eq!(room("login a b"), Input::Invalid);
+        assert!(is_activity(&Input::RoomSay {
+            room: None,
+            text: "hi"
+        }));
     }
 
     #[test]

@@ -397,6 +397,7 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{RoomInfo, Topic};
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -623,6 +624,111 @@ mod tests {
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
             ),
+            // Chat rooms and profiles (§5).
+            (
+                Event::Profile(vec![("username", a("tom")), ("age", a(""))]),
+                "username : tom\nage : \n",
+            ),
+            (Event::AttributeSet(a("job")), "Attribute job set successfully.\n"),
+            (
+                Event::UserStates(vec![(a("bob"), true), (a("tom"), false)]),
+                "bob online\ntom offline\n",
+            ),
+            (Event::Room(RoomEvent::Opened(a("den"))), "Chatroom den opened\n"),
+            (Event::Room(RoomEvent::Entered(a("den"))), "You entered chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob") }),
+                "[System]: bob entered the chatroom\n",
+            ),
+            (Event::Room(RoomEvent::Exited(a("den"))), "You left chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Left { room: a("den"), user: a("bob"), reason: Some(a("x")) }),
+                "[System]: bob left the chatroom\n",
+            ),
+            (
+                Event::Room(RoomEvent::Chat { room: a("den"), from: a("Tom"), text: a("hello") }),
+                "<Tom>: hello\n",
+            ),
+            (
+                Event::Room(RoomEvent::List(vec![
+                    RoomInfo { room: a("den"), owner: a("tom"), private: false },
+                    RoomInfo { room: a("vault"), owner: a("bob"), private: true },
+                ])),
+                "den tom public\nvault bob private\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: true, on: true }),
+                "bob is banned from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: true, on: false }),
+                "bob is unbanned from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: false, on: true }),
+                "bob is permitted in den\n",
+            ),
+            (
+                Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: false, on: false }),
+                "bob is no longer permitted in den\n",
+            ),
+            (Event::Room(RoomEvent::Removed(a("den"))), "You were removed from den\n"),
+            (
+                Event::Room(RoomEvent::Kicked { room: a("den"), user: a("bob") }),
+                "bob was removed from den\n",
+            ),
+            (
+                Event::Room(RoomEvent::AccessList { room: a("den"), banned: true, users: vec![a("a"), a("b")] }),
+                "a\nb\n",
+            ),
+            (Event::Room(RoomEvent::Closed(a("den"))), "[System]: chatroom den closed\n"),
+            (Event::Room(RoomEvent::CloseDone(a("den"))), "Chatroom den closed\n"),
+            (Event::Room(RoomEvent::Topic { room: a("den"), topic: None }), "No topic in den\n"),
+            (
+                Event::Room(RoomEvent::Topic {
+                    room: a("den"),
+                    topic: Some(Topic { text: a("cats"), by: a("tom"), at_ms: 1 }),
+                }),
+                "Topic of den: cats (set by tom)\n",
+            ),
+            (
+                Event::Room(RoomEvent::Members { room: a("den"), members: vec![(a("bob"), false), (a("tom"), true)] }),
+                "bob\ntom (owner)\n",
+            ),
+            (
+                Event::Room(RoomEvent::Mode { room: a("den"), private: true }),
+                "Chatroom den is now private\n",
+            ),
+            (Event::Error(Error::InvalidRoomName), "Error. Invalid room name\n"),
+            (Event::Error(Error::NoRoom(a("den"))), "Error. No chatroom den\n"),
+            (Event::Error(Error::RoomExists(a("den"))), "Error. Chatroom den already exists\n"),
+            (
+                Event::Error(Error::NotAllowed(a("den"))),
+                "Error. You are not allowed to enter den\n",
+            ),
+            (Event::Error(Error::NotOwner), "Error. Only the owner can do that\n"),
+            (Event::Error(Error::NotInRoom), "Error. You are not in a chatroom\n"),
+            (
+                Event::Error(Error::NotInThatRoom(a("den"))),
+                "Error. You are not in chatroom den\n",
+            ),
+            (
+                Event::Error(Error::TooManyRooms(1000)),
+                "Error. Too many chatrooms (at most 1000)\n",
+            ),
+            (
+                Event::Error(Error::NotMember { room: a("den"), user: a("bob") }),
+                "Error. bob is not in den\n",
+            ),
+            (
+                Event::Error(Error::OwnerImmune),
+                "Error. The owner cannot be put out of its room\n",
+            ),
+            (Event::Error(Error::InvalidAttribute), "Error. Invalid attribute\n"),
+            (
+                Event::Error(Error::ValueTooLong(256)),
+                "Error. Value too long (at most 256 bytes)\n",
+            ),
         ];
         for (event, want) in cases {
             assert_eq!(to_string(&event), want, "{event:?}");
@@ -635,5 +741,7 @@ mod tests {
         assert!(login.contains("login <user> <password>") && !login.contains("broadcast"));
         let lobby = to_string(&Event::Help(HelpTopic::Lobby));
         assert!(lobby.contains("message <user> <text>") && !lobby.contains("register"));
+        let room = to_string(&Event::Help(HelpTopic::Room));
+        assert!(room.contains("/exit-chatroom") && room.contains("/message <user> <text>"));
     }
 }

@@ -100,6 +100,9 @@ pub struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
     out: Arc<Mutex<Vec<u8>>>,
+    /// The thread collecting stdout; joined once the child has exited, so `output()` then
+    /// holds everything it printed.
+    reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Client {
@@ -117,7 +120,7 @@ impl Client {
         let mut stdout = child.stdout.take().expect("stdout");
         let out = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&out);
-        thread::spawn(move || {
+        let reader = thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = stdout.read(&mut buf) {
                 if n == 0 {
@@ -126,7 +129,12 @@ impl Client {
                 sink.lock().expect("lock").extend_from_slice(&buf[..n]);
             }
         });
-        Client { child, stdin, out }
+        Client {
+            child,
+            stdin,
+            out,
+            reader: Some(reader),
+        }
     }
 
     pub fn type_line(&mut self, line: &str) {
@@ -165,6 +173,9 @@ impl Client {
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
                 return Some(status);
             }
             thread::sleep(Duration::from_millis(10));
