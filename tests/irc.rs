@@ -274,3 +274,30 @@ fn a_line_user_and_an_irc_user_share_a_room_both_ways() {
     hans.expect_line();
     yoda.expect("hans logged out\n");
 }
+
+#[test]
+fn owners_on_either_side_put_the_other_side_out() {
+    let (p, addr) = start(&[]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    let mut yoda = p.login("yoda", "wise");
+    hans.send("JOIN #k");
+    through_names(&mut hans);
+    yoda.send("enter-chatroom k");
+    yoda.expect("You entered chatroom k\n");
+    hans.expect(&format!(":yoda!yoda@{S} JOIN #k\r\n"));
+    hans.send("KICK #k yoda :enough");
+    hans.expect(&format!(":hans!hans@{S} KICK #k yoda enough\r\n"));
+    yoda.expect("yoda was removed from k\n");
+    yoda.send("list-chatroom");
+    yoda.expect("k hans public\n");
+
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    hans.send("JOIN #den");
+    through_names(&mut hans);
+    yoda.send("close-chatroom den");
+    yoda.expect("Chatroom den closed\n");
+    hans.expect(&format!(":{S} KICK #den hans :chatroom closed\r\n"));
+    hans.send("NAMES #den");
+    hans.expect(&format!(":{S} 366 hans #den :End of /NAMES list.\r\n"));
+}

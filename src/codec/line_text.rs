@@ -91,9 +91,10 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Card(card) => self::card(card, out),
         Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
         // IRC users' channel actions read as §5's room lines.
-        Event::Quit { user, .. } | Event::Parted { user, .. } | Event::Kicked { user, .. } => {
+        Event::Quit { user, .. } | Event::Parted { user, .. } => {
             put(out, &[SYSTEM, user, " left the chatroom\n"])
         }
+        Event::Kicked { room, user, .. } => put(out, &[user, " was removed from ", room, "\n"]),
         Event::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
         Event::RoomChat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
         Event::Members { members, .. } => {
