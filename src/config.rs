@@ -445,6 +445,21 @@ mod tests {
     }
 
     #[test]
+    fn irc_options() {
+        let c = run("5000");
+        assert_eq!(c.irc_port, None, "the IRC port is off by default");
+        assert!(!c.irc_guests);
+        assert_eq!(c.irc_server_name, "chatserver");
+        let c = run(
+            "--irc-port 6667 --irc-guests --irc-server-name irc.example --irc-oper op:s3cret 0",
+        );
+        assert_eq!(c.irc_port, Some(6667));
+        assert!(c.irc_guests);
+        assert_eq!(c.irc_server_name, "irc.example");
+        assert_eq!(c.irc_oper, Some(("op".into(), "s3cret".into())));
+    }
+
+    #[test]
     fn bad_arguments_are_errors() {
         for bad in [
             "",
@@ -462,6 +477,10 @@ mod tests {
             "--bogus 4000",
             "--json-port 70000 4000",
             "--json-port x 4000",
+            "--irc-port 70000 4000",
+            "--irc-server-name a:b 4000",
+            "--irc-oper nopassword 4000",
+            "--irc-oper :pw 4000",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
