@@ -604,3 +604,60 @@ fn an_over_long_line_is_417_and_the_connection_stays() {
         ":irc.test 417 foo :Input line was too long\r\n:irc.test PONG irc.test x\r\n"
     );
 }
+
+#[test]
+fn the_codec_closes_listings_itself_in_order() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(
+        &mut c,
+        &mut s,
+        "WHO coolni*\r\nWHO #chan\r\nWHOIS bar\r\nLIST\r\nLIST #a,#b\r\nMODE #a +b\r\nNAMES\r\nNAMES bad\r\n\
+         CAP BOGUS\r\nCAP REQ :sasl\r\nMODE foo +x\r\nMODE #a +z\r\nPART\r\n",
+    );
+    assert_eq!(
+        text,
+        ":irc.test 315 foo coolni* :End of /WHO list.\r\n\
+         :irc.test 315 foo #chan :End of /WHO list.\r\n\
+         :irc.test 318 foo bar :End of /WHOIS list.\r\n\
+         :irc.test 321 foo Channel :Users  Name\r\n\
+         :irc.test 323 foo :End of /LIST\r\n\
+         :irc.test 321 foo Channel :Users  Name\r\n\
+         :irc.test 323 foo :End of /LIST\r\n\
+         :irc.test 368 foo #a :End of channel ban list\r\n\
+         :irc.test 366 foo * :End of /NAMES list.\r\n\
+         :irc.test 366 foo bad :End of /NAMES list.\r\n\
+         :irc.test 410 foo BOGUS :Invalid CAP command\r\n\
+         :irc.test CAP foo NAK sasl\r\n\
+         :irc.test 501 foo :Unknown MODE flag\r\n\
+         :irc.test 472 foo z :is an unknown mode char to me\r\n\
+         :irc.test 461 foo PART :Not enough parameters\r\n"
+    );
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Who { mask: "coolni*" }"#,
+            r#"RoomWho { room: "chan" }"#,
+            r#"Whois { name: "bar" }"#,
+            "RoomList { room: None }",
+            r#"RoomList { room: Some("a") }"#,
+            r#"RoomList { room: Some("b") }"#,
+            r#"RoomBans { room: "a" }"#,
+        ]
+    );
+    let mut plain = IrcCodec::new(Arc::new(IrcOptions {
+        server: Arc::from(SERVER),
+        guests: true,
+        oper: None,
+    }));
+    let mut s = Fake::new(true);
+    run(&mut plain, &mut s, "NICK op\r\nUSER u * * :R\r\n");
+    assert_eq!(
+        run(&mut plain, &mut s, "OPER a b\r\n"),
+        ":irc.test 491 op :No O-lines for your host\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+}
