@@ -161,6 +161,9 @@ pub enum Event {
     /// replies), queued through the core so it keeps its place among them. Only the codec
     /// kind that queued it renders anything.
     Codec(Box<str>),
+    /// The connection has been silent for half the heartbeat: a wire with a keepalive of its
+    /// own asks the client for one (IRC `PING`); others show nothing.
+    KeepAlive,
     /// One user's card (`Whois`).
     Card(Box<Card>),
     /// `Who`: the matching users; `room` when the search was a room's members.

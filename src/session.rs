@@ -45,6 +45,8 @@ pub enum TimerKind {
     Heartbeat,
     /// Retry handing out queued offline messages after a failed commit.
     Deliver,
+    /// Half the heartbeat without a line: ask the client to prove it is there (IRC `PING`).
+    Ping,
 }
 
 impl TimerKind {
@@ -54,6 +56,7 @@ impl TimerKind {
             TimerKind::Idle => 2,
             TimerKind::Heartbeat => 4,
             TimerKind::Deliver => 8,
+            TimerKind::Ping => 16,
         }
     }
 }

@@ -301,3 +301,16 @@ fn owners_on_either_side_put_the_other_side_out() {
     hans.send("NAMES #den");
     hans.expect(&format!(":{S} 366 hans #den :End of /NAMES list.\r\n"));
 }
+
+#[test]
+fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
+    let (_p, addr) = start(&["--heartbeat", "2"]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    for _ in 0..3 {
+        hans.expect(&format!("PING {S}\r\n"));
+        hans.send(&format!("PONG {S}"));
+    }
+    // No answer: closed at the heartbeat.
+    hans.expect(&format!("PING {S}\r\n"));
+    hans.expect_closed();
+}

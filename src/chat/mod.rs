@@ -197,6 +197,7 @@ impl Chat {
         );
         if let Some(hb) = self.settings.heartbeat {
             self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
+            self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
         }
         match style {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
@@ -450,6 +451,10 @@ impl Chat {
                 None => return,
             },
             TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
+            TimerKind::Ping if s.state != State::Closed => match self.settings.heartbeat {
+                Some(hb) => s.last_heard + hb / 2,
+                None => return,
+            },
             _ => return,
         };
         if deadline > now.mono {
@@ -468,6 +473,13 @@ impl Chat {
                 self.drop_connection(conn, now);
             }
             TimerKind::Deliver => {}
+            TimerKind::Ping => {
+                // Silent for half the heartbeat: a client that answers pings (IRC) stays.
+                self.outbox.send(conn, Event::KeepAlive);
+                if let Some(hb) = self.settings.heartbeat {
+                    self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
+                }
+            }
         }
     }
 

@@ -113,6 +113,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             }
         }
         Event::Welcome | Event::GuestWelcome(_) => welcome(&mut o),
+        Event::KeepAlive => write_message(o.out, None, "PING", &[v.server]),
         Event::ServerAnnouncement(text) => o.notice(text),
         Event::Chat { from, to, text } => match to {
             Audience::Direct(_) | Audience::Private(_) => {
