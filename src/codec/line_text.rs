@@ -625,6 +625,65 @@ mod tests {
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
             ),
+            // IRC users' channel actions as line users in the room see them (issue 12, §8).
+            (
+                Event::Joined {
+                    room: a("den"),
+                    user: a("hans"),
+                },
+                "[System]: hans entered the chatroom\n",
+            ),
+            (
+                Event::Parted {
+                    room: a("den"),
+                    user: a("hans"),
+                    reason: a("bye"),
+                },
+                "[System]: hans left the chatroom\n",
+            ),
+            (
+                Event::Quit {
+                    user: a("hans"),
+                    reason: a(""),
+                },
+                "[System]: hans left the chatroom\n",
+            ),
+            (
+                Event::RoomChat {
+                    room: a("den"),
+                    from: a("hans"),
+                    text: a("hi all"),
+                    notice: true,
+                },
+                "<hans>: hi all\n",
+            ),
+            (
+                Event::TopicSet {
+                    room: a("den"),
+                    by: a("hans"),
+                    text: a("plans"),
+                },
+                "Topic of den: plans (set by hans)\n",
+            ),
+            (
+                Event::TopicSet {
+                    room: a("den"),
+                    by: a("hans"),
+                    text: a(""),
+                },
+                "No topic in den\n",
+            ),
+            (
+                Event::Kicked {
+                    room: a("den"),
+                    by: a("hans"),
+                    user: a("yoda"),
+                    reason: a("out"),
+                },
+                "yoda was removed from den\n",
+            ),
+            (Event::KeepAlive, ""),
+            (Event::Codec(Box::from("Rnot for the line")), ""),
             // Chat rooms and profiles (§5).
             (
                 Event::Profile(vec![("username", a("tom")), ("age", a(""))]),
