@@ -2,7 +2,7 @@
 //! is valid in, whether it counts as activity, and its help line. The line codec parses with it
 //! and `help` is generated from it, so the help text cannot drift from the parser.
 
-use crate::input::Input;
+use crate::input::{Input, Menu};
 
 /// Where a command is valid (a set of session states).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -557,6 +557,51 @@ pub static COMMANDS: &[Spec] = &[
             })
         },
     },
+    // §6 menus (seeds 002 and 004): prompt dialogs and the history. `private` with no
+    // arguments is a second entry of that name; `parse` tries each entry of a name in turn.
+    Spec {
+        name: "private",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "prompts for a user, then a message to send it",
+        build: |_| Some(Input::Menu(Menu::Private)),
+    },
+    Spec {
+        name: "BM",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "prompts for a message to broadcast",
+        build: |_| Some(Input::Menu(Menu::Broadcast)),
+    },
+    Spec {
+        name: "PM",
+        aliases: &[],
+        args: Args::Words(0),
+        states: States::LOBBY,
+        activity: true,
+        usage: "",
+        help: "lists who is online, prompts for a recipient and a message",
+        build: |_| Some(Input::Menu(Menu::Message)),
+    },
+    Spec {
+        name: "history",
+        aliases: &["CH"],
+        args: Args::Upto(1),
+        states: States::LOBBY,
+        activity: true,
+        usage: "[n]",
+        help: "the last n (default 20) messages you may see",
+        build: |p| match p.words[0] {
+            "" => Some(Input::History { n: None }),
+            w => w.parse().ok().map(|n| Input::History { n: Some(n) }),
+        },
+    },
     Spec {
         name: "live",
         aliases: &["heartbeat"],
@@ -657,11 +702,14 @@ fn parse_args<'a>(args: Args, mut rest: &'a str) -> Option<Parsed<'a>> {
     }
 }
 
-/// Parse a line in `state`: a command of the table, or `Invalid`.
+/// Parse a line in `state`: a command of the table, or `Invalid`. A name with several entries
+/// (`private <user> <text>` of §4 and `private` of §6) is the first whose arguments fit.
 pub fn parse(line: &str, state: States) -> Input<'_> {
     let (word, rest) = split_word(line);
-    find(word, state)
-        .and_then(|spec| parse_args(spec.args, rest).and_then(|p| (spec.build)(&p)))
+    COMMANDS
+        .iter()
+        .filter(|s| s.states.contains(state) && (s.name == word || s.aliases.contains(&word)))
+        .find_map(|spec| parse_args(spec.args, rest).and_then(|p| (spec.build)(&p)))
         .unwrap_or(Input::Invalid)
 }
 
@@ -737,6 +785,11 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         Input::SetTopic { .. } => "set-topic",
         Input::Members { .. } => "list-members",
         Input::SetPrivate { .. } => "set-chatroom",
+        // §6 menus.
+        Input::Menu(Menu::Private) => "private",
+        Input::Menu(Menu::Broadcast) => "BM",
+        Input::Menu(Menu::Message) => "PM",
+        Input::History { .. } => "history",
     };
     COMMANDS.iter().find(|s| s.name == name)
 }
@@ -940,6 +993,45 @@ mod tests {
             room: None,
             text: "hi"
         }));
+    }
+
+    // §6 menus.
+    #[test]
+    fn menu_commands_parse() {
+        let lobby = |l| parse(l, States::LOBBY);
+        assert_eq!(lobby("private"), Input::Menu(Menu::Private));
+        assert_eq!(lobby("private  "), Input::Menu(Menu::Private));
+        assert_eq!(
+            lobby("private yoda hi"),
+            Input::Private {
+                to: "yoda",
+                text: "hi"
+            },
+            "the §4 form is untouched"
+        );
+        assert_eq!(lobby("private yoda"), Input::Invalid);
+        assert_eq!(lobby("BM"), Input::Menu(Menu::Broadcast));
+        assert_eq!(lobby("PM"), Input::Menu(Menu::Message));
+        assert_eq!(lobby("CH"), Input::History { n: None });
+        assert_eq!(lobby("history"), Input::History { n: None });
+        assert_eq!(lobby("history 5"), Input::History { n: Some(5) });
+        assert_eq!(lobby("CH 0"), Input::History { n: Some(0) });
+        for bad in [
+            "history x",
+            "history -1",
+            "history 1 2",
+            "BM hi",
+            "bm",
+            "ch",
+            "PM x",
+        ] {
+            assert_eq!(lobby(bad), Input::Invalid, "{bad:?}");
+        }
+        assert_eq!(parse("BM", States::LOGIN), Input::Invalid);
+        assert_eq!(parse("CH", States::ROOM), Input::History { n: None });
+        assert!(is_activity(&Input::Menu(Menu::Message)));
+        assert!(is_activity(&Input::History { n: None }));
+        assert!(help(States::LOBBY).contains("history | CH [n]"));
     }
 
     #[test]

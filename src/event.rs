@@ -12,6 +12,15 @@ use std::sync::{Arc, OnceLock};
 pub enum Prompt {
     Username,
     Password,
+    // §6 menus.
+    /// `private`: `Who do you want to send message to? `
+    PrivateTo,
+    /// `private`: `Type message you want to send: `
+    PrivateText,
+    /// `PM`: `Recipient: `
+    Recipient,
+    /// `BM`, `PM`: `Message: `
+    Message,
 }
 
 /// Which commands `help` lists: those valid in this state.
@@ -257,6 +266,24 @@ pub enum Event {
     /// `list-user`: every account, sorted, with whether it is online.
     UserStates(Vec<(Arc<str>, bool)>),
     Room(RoomEvent),
+    // §6 menus.
+    /// `BM`/`PM` went through.
+    MessageSent,
+    /// An empty answer to a menu prompt.
+    Cancelled,
+    /// `history`/`CH`: oldest first.
+    History(Vec<HistoryLine>),
+}
+
+// §6 menus.
+/// One line of `history`: `to` is the recipient of a direct message, `None` for a broadcast
+/// or an announcement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub at_ms: u64,
+    pub from: Arc<str>,
+    pub to: Option<Arc<str>>,
+    pub text: Arc<str>,
 }
 
 /// A room's topic (§5), durable.

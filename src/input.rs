@@ -15,8 +15,23 @@ pub enum Expect {
     /// Logged in and inside a room (the line front-end's current room): a line is room chat,
     /// a line starting with `/` is a command.
     RoomChat,
+    // §6 menus.
+    /// At a menu prompt (`Message: `, `Recipient: `, …): the whole line is the answer.
+    Answer,
     /// Nothing more will be read (the core closed the session).
     Nothing,
+}
+
+// §6 menus.
+/// A command that starts a prompt dialog (PROTOCOL.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Menu {
+    /// `private` with no arguments: `Who do you want to send message to? `, then the text.
+    Private,
+    /// `BM`: `Message: `, then a broadcast.
+    Broadcast,
+    /// `PM`: the online users, `Recipient: `, `Message: `, then a message.
+    Message,
 }
 
 /// A framing problem a codec found in a connection's input.
@@ -269,6 +284,13 @@ pub enum Input<'a> {
     SetPrivate {
         room: Option<&'a str>,
         private: bool,
+    },
+    // §6 menus.
+    /// `private` (no arguments), `BM`, `PM`: start a prompt dialog.
+    Menu(Menu),
+    /// `history [n]` / `CH`: the last `n` (default 20) messages this user may see.
+    History {
+        n: Option<usize>,
     },
 }
 

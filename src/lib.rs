@@ -13,7 +13,8 @@
 //! - [`irc`]: the IRC wire format: line framing, message parsing and serializing, names.
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
-//!   history, private sessions, chat rooms and profiles), driven by `handle_*(…, now)`.
+//!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
+//!   `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.

@@ -12,6 +12,9 @@ pub enum Audience {
     Everyone,
     /// One user (`message`).
     User(String),
+    // §6 menus.
+    /// Every online user, the sender too (`announce`).
+    Announcement,
 }
 
 // Chat rooms (PROTOCOL.md §5).
@@ -153,6 +156,13 @@ impl fmt::Display for Record {
                 to: Audience::Everyone,
                 text,
             } => write!(f, "history {at_ms} broadcast {from} {text}"),
+            // §6 menus.
+            Record::History {
+                at_ms,
+                from,
+                to: Audience::Announcement,
+                text,
+            } => write!(f, "history {at_ms} announce {from} {text}"),
             Record::History {
                 at_ms,
                 from,
@@ -263,12 +273,17 @@ impl Record {
                 let ([at, kind], rest) = words::<2>(rest)?;
                 let at_ms = at.parse().ok()?;
                 match kind {
-                    "broadcast" => {
+                    // §6 menus: `announce` is a broadcast the sender saw too.
+                    "broadcast" | "announce" => {
                         let ([from], text) = words::<1>(rest)?;
                         Record::History {
                             at_ms,
                             from: owned(from),
-                            to: Audience::Everyone,
+                            to: if kind == "announce" {
+                                Audience::Announcement
+                            } else {
+                                Audience::Everyone
+                            },
                             text: owned(text),
                         }
                     }
@@ -404,6 +419,13 @@ mod tests {
                 room: "chan".into(),
                 state: "17 t - ann - - bob".into(),
             },
+            // §6 menus.
+            Record::History {
+                at_ms: 1_700_000_000_000,
+                from: "a".into(),
+                to: Audience::Announcement,
+                text: " all  of you".into(),
+            },
             // Chat rooms and profiles (§5).
             Record::RoomOpen {
                 room: "den.1".into(),
@@ -462,6 +484,28 @@ mod tests {
             let line = r.to_string();
             assert_eq!(Record::parse(&line), Some(r), "{line}");
         }
+    }
+
+    // §6 menus: records written before `announce` was kept still parse as they did.
+    #[test]
+    fn history_records_of_every_age_parse() {
+        let parse = |l: &str| match Record::parse(l) {
+            Some(Record::History { to, text, .. }) => Some((to, text)),
+            _ => None,
+        };
+        assert_eq!(
+            parse("history 5 broadcast yoda hi there"),
+            Some((Audience::Everyone, "hi there".to_string()))
+        );
+        assert_eq!(
+            parse("history 5 dm yoda hans psst"),
+            Some((Audience::User("hans".into()), "psst".to_string()))
+        );
+        assert_eq!(
+            parse("history 5 announce yoda all"),
+            Some((Audience::Announcement, "all".to_string()))
+        );
+        assert_eq!(parse("history x announce yoda all"), None);
     }
 
     #[test]

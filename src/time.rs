@@ -36,3 +36,83 @@ impl Now {
         }
     }
 }
+
+// §6 menus: history timestamps.
+/// The civil (proleptic Gregorian) date of a day count since 1970-01-01, as `(year, month,
+/// day)`: Howard Hinnant's `civil_from_days`, valid for every `i64` day this server can see.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32; // [1, 31]
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32; // [1, 12]
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC for milliseconds since the Unix epoch.
+pub fn utc_timestamp(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_including_leap_years() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(59), (1970, 3, 1), "1970 is not a leap year");
+        // 2000 is a leap year (divisible by 400), 1900 and 2100 are not.
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(civil_from_days(-25_509), (1900, 2, 28));
+        assert_eq!(civil_from_days(-25_508), (1900, 3, 1), "no 1900-02-29");
+        assert_eq!(civil_from_days(47_540), (2100, 2, 28));
+        assert_eq!(civil_from_days(47_541), (2100, 3, 1), "no 2100-02-29");
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(19_783), (2024, 3, 1));
+        assert_eq!(civil_from_days(19_722), (2023, 12, 31));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        // Every day of 1999-2001 against a naive day-by-day count.
+        let mut expect = (1999i64, 1u32, 1u32);
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        for days in 10_592..11_688 {
+            assert_eq!(civil_from_days(days), expect, "day {days}");
+            let len = match expect.1 {
+                2 if leap(expect.0) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            expect = if expect.2 < len {
+                (expect.0, expect.1, expect.2 + 1)
+            } else if expect.1 < 12 {
+                (expect.0, expect.1 + 1, 1)
+            } else {
+                (expect.0 + 1, 1, 1)
+            };
+        }
+    }
+
+    #[test]
+    fn utc_timestamps() {
+        assert_eq!(utc_timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_timestamp(1_700_000_000_999), "2023-11-14 22:13:20");
+        assert_eq!(utc_timestamp(951_782_399_000), "2000-02-28 23:59:59");
+        assert_eq!(utc_timestamp(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(utc_timestamp(4_102_444_800_000), "2100-01-01 00:00:00");
+    }
+}

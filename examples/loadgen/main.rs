@@ -1,7 +1,7 @@
 //! `loadgen`: a non-blocking load generator for chatserver, IRC (ngIRCd) and RESP pub/sub (Redis).
 //!
 //! ```text
-//! loadgen WORKLOAD --proto chat|irc|resp --addr 127.0.0.1:PORT [--pid SERVER_PID] [OPTIONS]
+//! loadgen WORKLOAD --proto chat|chat-room|irc|resp --addr 127.0.0.1:PORT [--pid SERVER_PID] [OPTIONS]
 //! ```
 //! Workloads: `fanout`, `latency`, `idle`, `conns`, `wakeups`, `durable` (chatserver only),
 //! plus the helpers `gen-credentials N FILE` and `table RESULTS.tsv`. Every figure is printed as
@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: loadgen WORKLOAD [--proto chat|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
+usage: loadgen WORKLOAD [--proto chat|chat-room|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
 workloads:
   fanout    --members 100 --messages 20000 --size 32 --window 1000 --runs 5
   latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE]
@@ -95,7 +95,7 @@ impl Opts {
     pub fn proto(&self) -> Proto {
         let p = self.str("proto", "chat");
         Proto::parse(&p).unwrap_or_else(|| {
-            eprintln!("loadgen: unknown --proto {p:?} (chat|irc|resp)");
+            eprintln!("loadgen: unknown --proto {p:?} (chat|chat-room|irc|resp)");
             std::process::exit(2)
         })
     }

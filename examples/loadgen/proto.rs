@@ -11,6 +11,9 @@ pub struct Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proto {
     Chat,
+    /// chatserver with the fan-out group as a chat room (PROTOCOL.md §5): members enter the
+    /// room and the sender's plain lines are room chat.
+    ChatRoom,
     Irc,
     Resp,
 }
@@ -60,6 +63,7 @@ impl Proto {
     pub fn parse(s: &str) -> Option<Proto> {
         match s {
             "chat" | "chatserver" => Some(Proto::Chat),
+            "chat-room" => Some(Proto::ChatRoom),
             "irc" | "ngircd" => Some(Proto::Irc),
             "resp" | "redis" => Some(Proto::Resp),
             _ => None,
@@ -87,6 +91,20 @@ impl Proto {
                     });
                 }
             }
+            Proto::ChatRoom => {
+                steps.push(Step {
+                    send: format!("login {name} {}\n", password(i)).into_bytes(),
+                    done: |l| l.ends_with(WELCOME),
+                });
+                if let Join::Group(room) = join {
+                    // Whoever comes first opens it; the others' "already exists" is expected.
+                    steps.push(Step {
+                        send: format!("open-chatroom {room} public\nenter-chatroom {room}\n")
+                            .into_bytes(),
+                        done: |l| l.starts_with(b"You entered chatroom"),
+                    });
+                }
+            }
             Proto::Resp => {
                 let channel = match join {
                     Join::None => None,
@@ -107,9 +125,11 @@ impl Proto {
     /// A line that means the login failed, with the reason.
     pub fn login_error(self, line: &[u8]) -> Option<String> {
         let bad = match self {
-            Proto::Chat => {
+            Proto::Chat | Proto::ChatRoom => {
                 let l = String::from_utf8_lossy(line);
-                l.contains("Error.") || l.contains("Invalid") || l.contains("blocked")
+                (l.contains("Error.") && !l.contains("already exists"))
+                    || l.contains("Invalid")
+                    || l.contains("blocked")
             }
             Proto::Irc => {
                 line.starts_with(b"ERROR")
@@ -135,6 +155,7 @@ impl Proto {
     pub fn group_message(self, group: &str, text: &str) -> Vec<u8> {
         match self {
             Proto::Chat => format!("broadcast {text}\n").into_bytes(),
+            Proto::ChatRoom => format!("{text}\n").into_bytes(),
             Proto::Irc => format!("PRIVMSG #{group} :{text}\r\n").into_bytes(),
             Proto::Resp => resp_command(&[b"PUBLISH", group.as_bytes(), text.as_bytes()]),
         }
@@ -145,6 +166,7 @@ impl Proto {
         let to = user(to);
         match self {
             Proto::Chat => format!("message {to} {text}\n").into_bytes(),
+            Proto::ChatRoom => format!("/message {to} {text}\n").into_bytes(),
             Proto::Irc => format!("PRIVMSG {to} :{text}\r\n").into_bytes(),
             Proto::Resp => resp_command(&[b"PUBLISH", to.as_bytes(), text.as_bytes()]),
         }
@@ -154,6 +176,7 @@ impl Proto {
     pub fn delivery_marker(self, sender: usize) -> Vec<u8> {
         match self {
             Proto::Chat => format!("{}: ", user(sender)).into_bytes(),
+            Proto::ChatRoom => format!("<{}>: ", user(sender)).into_bytes(),
             Proto::Irc => format!(":{}!", user(sender)).into_bytes(),
             Proto::Resp => b"message".to_vec(),
         }

@@ -217,14 +217,11 @@ impl Chat {
         };
         let shared = Shared::new(event);
         let blockers = from.and_then(|f| self.blocks.blockers(f));
-        for m in &r.members {
-            if blockers.is_some_and(|b| b.contains(&**m)) {
+        for (m, &c) in &r.members {
+            if Some(c) == skip || blockers.is_some_and(|b| b.contains(&**m)) {
                 continue;
             }
-            match self.online.get(m) {
-                Some(c) if Some(c) != skip => self.outbox.share(c, &shared),
-                _ => {}
-            }
+            self.outbox.share(c, &shared);
         }
     }
 
@@ -361,7 +358,7 @@ impl Chat {
                 name
             }
         };
-        self.rooms.join(&name, user, false);
+        self.rooms.join(&name, user, conn, false);
         let joined = Event::Joined {
             room: name.clone(),
             user: user.clone(),
@@ -397,7 +394,7 @@ impl Chat {
         for room in self.rooms.joined(user) {
             self.rooms.part(&room, user);
             if let Some((_, r)) = self.rooms.get(&room) {
-                told.extend(r.members.iter().filter_map(|m| self.online.get(m)));
+                told.extend(r.members.values().copied());
             }
         }
         if told.is_empty() {
@@ -440,7 +437,7 @@ impl Chat {
         };
         let x = self.channels.get(room);
         r.members
-            .iter()
+            .keys()
             .map(|m| Member {
                 name: m.clone(),
                 op: *r.owner == **m || x.ops.contains(m),
@@ -499,7 +496,7 @@ impl Chat {
             .filter(|r| wanted.as_ref().is_none_or(|w| w.as_ref() == Some(r)))
             .filter_map(|r| {
                 let (_, room) = self.rooms.get(&r)?;
-                let visible = !self.channels.get(&r).secret || room.members.contains(user);
+                let visible = !self.channels.get(&r).secret || room.members.contains_key(user);
                 if room.members.is_empty() || !visible {
                     return None;
                 }
@@ -675,7 +672,7 @@ impl Chat {
         }
         let found = self.rooms.get(&name).and_then(|(_, r)| {
             r.members
-                .iter()
+                .keys()
                 .find(|m| m.eq_ignore_ascii_case(target))
                 .cloned()
         });

@@ -77,4 +77,19 @@ impl History {
     pub fn snapshot(&self, out: &mut Vec<Record>) {
         out.extend(self.entries.iter().map(HistoryEntry::record));
     }
+
+    // §6 menus.
+    /// The newest `n` entries `visible` accepts, oldest first. Walks back from the newest and
+    /// stops at the `n`th visible one, so the cost is bounded by `n` plus the entries skipped,
+    /// at most the whole history (capped by `--history`).
+    pub fn last_visible(
+        &self,
+        n: usize,
+        visible: impl FnMut(&&HistoryEntry) -> bool,
+    ) -> Vec<&HistoryEntry> {
+        let mut out: Vec<&HistoryEntry> =
+            self.entries.iter().rev().filter(visible).take(n).collect();
+        out.reverse();
+        out
+    }
 }

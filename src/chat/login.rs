@@ -339,6 +339,7 @@ impl Chat {
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");
         }
+        self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::Username;
             s.since = now.mono;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Chat {
+    /// `message`; false if it was refused (the error is answered).
     pub(super) fn message(
         &mut self,
         conn: ConnId,
@@ -18,9 +19,9 @@ impl Chat {
         to: &str,
         body: &str,
         now: Now,
-    ) {
+    ) -> bool {
         if !self.may_address(conn, from, to) {
-            return;
+            return false;
         }
         let backlog = self.mailboxes.len(to) > 0;
         match self.online.get(to) {
@@ -36,7 +37,8 @@ impl Chat {
             }
             _ => {
                 if self.mailboxes.len(to) >= self.settings.max_offline {
-                    return self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
+                    self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
+                    return false;
                 }
                 let q = Queued {
                     from: from.to_string(),
@@ -48,6 +50,7 @@ impl Chat {
             }
         }
         self.remember(now, from, record::Audience::User(to.to_string()), body);
+        true
     }
 
     /// The refusals of `message` (also those of `startprivate`, §4): an unknown user, yourself,
@@ -98,7 +101,13 @@ impl Chat {
             self.outbox
                 .send(conn, Event::Notice(Notice::SomeNotDelivered));
         }
-        self.remember(now, from, record::Audience::Everyone, body);
+        // §6 menus: announcements are kept as such.
+        let kept = if echo {
+            record::Audience::Announcement
+        } else {
+            record::Audience::Everyone
+        };
+        self.remember(now, from, kept, body);
     }
 
     /// Keep a message for `history`, durably.

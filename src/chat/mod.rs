@@ -20,6 +20,7 @@ mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
 mod login;
 mod mailboxes;
+mod menus; // §6 menus: prompt dialogs and history.
 mod messaging;
 mod online;
 mod operator;
@@ -156,6 +157,8 @@ pub struct Chat {
     profiles: profiles::Profiles,
     /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
     messages: u64,
+    /// §6 menus: prompt dialogs in progress.
+    dialogs: menus::Dialogs,
 }
 
 impl Chat {
@@ -178,6 +181,7 @@ impl Chat {
             rooms: room_state::Rooms::default(),
             profiles: profiles::Profiles::default(),
             messages: 0,
+            dialogs: menus::Dialogs::default(),
         }
     }
 
@@ -210,6 +214,8 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            // §6 menus: at a prompt the line is the answer.
+            Some(State::LoggedIn { .. }) if self.dialogs.pending(conn) => Expect::Answer,
             // Chat rooms (§5): the line front-end's current room makes a line room chat.
             Some(State::LoggedIn { user, .. }) if self.rooms.current(user).is_some() => {
                 Expect::RoomChat
@@ -232,6 +238,10 @@ impl Chat {
         match session.state.clone() {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
+            // §6 menus.
+            State::LoggedIn { user, .. } if self.dialogs.pending(conn) => {
+                self.menu_answer(conn, user, input, now)
+            }
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
             State::Closed => {}
         }
@@ -243,7 +253,7 @@ impl Chat {
         let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Some(Prompt::Username),
             Some(State::Password { .. }) => Some(Prompt::Password),
-            Some(State::LoggedIn { .. }) => None,
+            Some(State::LoggedIn { .. }) => self.dialogs.prompt(conn), // §6 menus: ask again.
             Some(State::Closed) | None => return,
         };
         let e = match error {
@@ -263,6 +273,7 @@ impl Chat {
         }
         self.directory.remove(conn);
         self.private.forget(conn);
+        self.dialogs.forget(conn); // §6 menus.
         self.sessions.remove(&conn);
     }
 
@@ -510,7 +521,9 @@ impl Chat {
         }
         self.count_message(&input);
         match input {
-            Input::Message { to, text } => self.message(conn, &user, to, text, now),
+            Input::Message { to, text } => {
+                self.message(conn, &user, to, text, now);
+            }
             Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
             Input::Announce { text } => {
                 self.broadcast(conn, &user, text, Audience::Announcement, now)
@@ -570,6 +583,9 @@ impl Chat {
             Input::Private { to, text } => self.private_message(conn, &user, to, text),
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
             Input::P2pPort { port } => self.p2p_port(conn, port),
+            // §6 menus.
+            Input::Menu(menu) => self.start_menu(conn, &user, menu),
+            Input::History { n } => self.show_history(conn, &user, n),
             // JSON front-end (§6).
             Input::ListAddrs => self.list_addrs(conn, &user),
             // Chat rooms and profiles (§5).
@@ -607,6 +623,8 @@ impl Chat {
 mod tests;
 #[cfg(test)]
 mod tests_guests;
+#[cfg(test)]
+mod tests_menus; // §6 menus.
 #[cfg(test)]
 mod tests_private; // JSON guests (§6) and the console (§7).
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::event::{RoomInfo, Topic};
 use crate::record::{Access, Record};
+use crate::session::ConnId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -15,8 +16,9 @@ pub struct Room {
     /// Each listed user's standing; the blacklist and whitelist are disjoint by construction.
     pub access: BTreeMap<Arc<str>, Access>,
     pub topic: Option<Topic>,
-    /// Who is in the room now, by name.
-    pub members: BTreeSet<Arc<str>>,
+    /// Who is in the room now, by name, with the connection each is on: room fan-out then
+    /// needs no lookup per recipient (it costs what a broadcast costs).
+    pub members: BTreeMap<Arc<str>, ConnId>,
 }
 
 impl Room {
@@ -75,6 +77,7 @@ pub enum Undo {
     Rejoin {
         room: Arc<str>,
         user: Arc<str>,
+        conn: ConnId,
         current: bool,
     },
 }
@@ -124,7 +127,7 @@ impl Rooms {
     pub fn is_member(&self, room: &str, user: &str) -> bool {
         self.rooms
             .get(room)
-            .is_some_and(|r| r.members.contains(user))
+            .is_some_and(|r| r.members.contains_key(user))
     }
 
     /// The rooms `user` is in.
@@ -163,7 +166,7 @@ impl Rooms {
             private,
             access: BTreeMap::new(),
             topic: None,
-            members: BTreeSet::new(),
+            members: BTreeMap::new(),
         };
         self.rooms.insert(name, room);
     }
@@ -172,10 +175,10 @@ impl Rooms {
     pub fn close(&mut self, room: &str) -> Option<(Vec<Arc<str>>, Record, Undo)> {
         let (name, r) = self.rooms.remove_entry(room)?;
         let mut current = Vec::new();
-        for m in &r.members {
+        for m in r.members.keys() {
             self.forget(&name, m, &mut current);
         }
-        let members = r.members.iter().cloned().collect();
+        let members = r.members.keys().cloned().collect();
         let record = Record::RoomClose {
             room: room.to_string(),
         };
@@ -202,11 +205,11 @@ impl Rooms {
     }
 
     /// `user` joins `room` (as its current room if `current`); false if there is no such room.
-    pub fn join(&mut self, room: &str, user: &Arc<str>, current: bool) -> bool {
+    pub fn join(&mut self, room: &str, user: &Arc<str>, conn: ConnId, current: bool) -> bool {
         let Some((name, r)) = self.entry(room) else {
             return false;
         };
-        r.members.insert(user.clone());
+        r.members.insert(user.clone(), conn);
         self.joined
             .entry(user.clone())
             .or_default()
@@ -217,12 +220,15 @@ impl Rooms {
         true
     }
 
+    /// The connection member `user` of `room` is on.
+    pub fn member_conn(&self, room: &str, user: &str) -> Option<ConnId> {
+        self.rooms.get(room)?.members.get(user).copied()
+    }
+
     /// `user` leaves `room`; returns whether it was a member and whether it was its current room.
     pub fn part(&mut self, room: &str, user: &Arc<str>) -> Option<bool> {
         let r = self.rooms.get_mut(room)?;
-        if !r.members.remove(&**user) {
-            return None;
-        }
+        r.members.remove(&**user)?;
         let mut current = Vec::new();
         self.forget(room, user, &mut current);
         Some(!current.is_empty())
@@ -289,7 +295,7 @@ impl Rooms {
             Undo::Open(name) => {
                 if let Some(r) = self.rooms.remove(&name) {
                     let mut current = Vec::new();
-                    for m in &r.members {
+                    for m in r.members.keys() {
                         self.forget(&name, m, &mut current);
                     }
                 }
@@ -299,11 +305,12 @@ impl Rooms {
                 room,
                 current,
             } => {
-                let members: Vec<Arc<str>> = room.members.iter().cloned().collect();
+                let members: Vec<(Arc<str>, ConnId)> =
+                    room.members.iter().map(|(m, c)| (m.clone(), *c)).collect();
                 self.rooms.insert(name.clone(), *room);
-                for m in members {
+                for (m, c) in members {
                     let cur = current.contains(&m);
-                    self.join(&name, &m, cur);
+                    self.join(&name, &m, c, cur);
                 }
             }
             Undo::Access { room, user, prev } => {
@@ -318,9 +325,10 @@ impl Rooms {
             Undo::Rejoin {
                 room,
                 user,
+                conn,
                 current,
             } => {
-                self.join(&room, &user, current);
+                self.join(&room, &user, conn, current);
             }
         }
     }

@@ -69,7 +69,7 @@ impl Chat {
                 if let Some(room) = self.room_named(conn, me, room) {
                     let members = self.rooms.get(&room).map(|(_, r)| {
                         r.members
-                            .iter()
+                            .keys()
                             .map(|m| (m.clone(), *m == r.owner))
                             .collect()
                     });
@@ -136,13 +136,11 @@ impl Chat {
         };
         let event = Shared::new(Event::Room(event));
         let blockers = self.blocks.blockers(from);
-        for m in &r.members {
+        for (m, &cid) in &r.members {
             if except == Some(&**m) || blockers.is_some_and(|b| b.contains(&**m)) {
                 continue;
             }
-            if let Some(cid) = self.online.get(m) {
-                self.outbox.share(cid, &event);
-            }
+            self.outbox.share(cid, &event);
         }
     }
 
@@ -181,7 +179,7 @@ impl Chat {
         if self.rooms.is_member(&room, me) {
             if current && self.rooms.current(me) != Some(&room) {
                 self.leave_current(conn, me);
-                self.rooms.join(&room, me, true);
+                self.rooms.join(&room, me, conn, true);
             }
             if current {
                 self.outbox
@@ -197,7 +195,7 @@ impl Chat {
             user: me.clone(),
         };
         self.room_fan(&room, joined, None, me);
-        self.rooms.join(&room, me, current);
+        self.rooms.join(&room, me, conn, current);
         self.outbox
             .send(conn, Event::Room(RoomEvent::Entered(room)));
     }
@@ -318,12 +316,16 @@ impl Chat {
     /// Take member `user` out of `room`: it is told, the others see it leave.
     fn put_out(&mut self, room: &Arc<str>, user: &str, why: &str) {
         let user = a(user);
+        let Some(conn) = self.rooms.member_conn(room, &user) else {
+            return;
+        };
         let Some(current) = self.rooms.part(room, &user) else {
             return;
         };
         self.outbox.undo_also(Undo::Rooms(RoomUndo::Rejoin {
             room: room.clone(),
             user: user.clone(),
+            conn,
             current,
         }));
         if let Some(cid) = self.online.get(&user) {

@@ -112,6 +112,8 @@ pub fn parse(frame: Frame<'_>, expect: Expect) -> Input<'_> {
                 text: line,
             },
         },
+        // §6 menus: the whole line answers the prompt (empty cancels).
+        Expect::Answer => Input::Answer(line),
         Expect::Nothing => Input::Empty,
     }
 }

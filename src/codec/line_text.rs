@@ -44,6 +44,13 @@ pub const NOT_IN_ROOM: &str = "Error. You are not in a chatroom\n";
 pub const OWNER_IMMUNE: &str = "Error. The owner cannot be put out of its room\n";
 pub const INVALID_ATTRIBUTE: &str = "Error. Invalid attribute\n";
 pub const SYSTEM: &str = "[System]: ";
+// §6 menus.
+pub const PRIVATE_TO: &str = "Who do you want to send message to? ";
+pub const PRIVATE_TEXT: &str = "Type message you want to send: ";
+pub const RECIPIENT: &str = "Recipient: ";
+pub const MESSAGE: &str = "Message: ";
+pub const MESSAGE_SENT: &str = "Message sent\n";
+pub const CANCELLED: &str = "Cancelled\n";
 
 fn put(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -56,6 +63,11 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
     match event {
         Event::Prompt(Prompt::Username) => put(out, &[USERNAME]),
         Event::Prompt(Prompt::Password) => put(out, &[PASSWORD]),
+        // §6 menus.
+        Event::Prompt(Prompt::PrivateTo) => put(out, &[PRIVATE_TO]),
+        Event::Prompt(Prompt::PrivateText) => put(out, &[PRIVATE_TEXT]),
+        Event::Prompt(Prompt::Recipient) => put(out, &[RECIPIENT]),
+        Event::Prompt(Prompt::Message) => put(out, &[MESSAGE]),
         Event::Help(HelpTopic::Login) => put(out, &[&command::help(States::LOGIN)]),
         Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
         Event::Help(HelpTopic::Room) => put(out, &[&command::help(States::ROOM)]),
@@ -162,6 +174,19 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
             }
         }
         Event::Room(r) => room(r, out),
+        // §6 menus.
+        Event::MessageSent => put(out, &[MESSAGE_SENT]),
+        Event::Cancelled => put(out, &[CANCELLED]),
+        Event::History(lines) => {
+            for l in lines {
+                let at = crate::time::utc_timestamp(l.at_ms);
+                put(out, &["[", &at, "] ", &l.from]);
+                if let Some(to) = &l.to {
+                    put(out, &[" -> ", to]);
+                }
+                put(out, &[": ", &l.text, "\n"]);
+            }
+        }
     }
 }
 
@@ -398,7 +423,7 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{RoomInfo, Topic};
+    use crate::event::{HistoryLine, RoomInfo, Topic};
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -789,6 +814,45 @@ mod tests {
                 Event::Error(Error::ValueTooLong(256)),
                 "Error. Value too long (at most 256 bytes)\n",
             ),
+            // §6 menus.
+            (
+                Event::Prompt(Prompt::PrivateTo),
+                "Who do you want to send message to? ",
+            ),
+            (
+                Event::Prompt(Prompt::PrivateText),
+                "Type message you want to send: ",
+            ),
+            (Event::Prompt(Prompt::Recipient), "Recipient: "),
+            (Event::Prompt(Prompt::Message), "Message: "),
+            (Event::MessageSent, "Message sent\n"),
+            (Event::Cancelled, "Cancelled\n"),
+            (
+                Event::Chat {
+                    from: a("yoda"),
+                    to: Audience::Announcement,
+                    text: a("all"),
+                },
+                "yoda: all\n",
+            ),
+            (
+                Event::History(vec![
+                    HistoryLine {
+                        at_ms: 951_782_399_000,
+                        from: a("yoda"),
+                        to: None,
+                        text: a(" hi  all "),
+                    },
+                    HistoryLine {
+                        at_ms: 951_782_400_999,
+                        from: a("yoda"),
+                        to: Some(a("hans")),
+                        text: a("psst"),
+                    },
+                ]),
+                "[2000-02-28 23:59:59] yoda:  hi  all \n[2000-02-29 00:00:00] yoda -> hans: psst\n",
+            ),
+            (Event::History(Vec::new()), ""),
         ];
         for (event, want) in cases {
             assert_eq!(to_string(&event), want, "{event:?}");

@@ -105,8 +105,10 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         | Event::Codec(_)
         | Event::Private(_)
         | Event::UserAddrs(_) => {}
-        // Profiles (§5) have no IRC form; a line user's `list-user` never reaches IRC.
-        Event::Profile(_) | Event::AttributeSet(_) | Event::UserStates(_) => {
+        // Menu replies (§6) answer line commands only.
+        Event::MessageSent | Event::Cancelled => {}
+        // Profiles (§5) and history (§6) have no IRC form: server notices, line by line.
+        Event::Profile(_) | Event::AttributeSet(_) | Event::UserStates(_) | Event::History(_) => {
             let text = crate::codec::line_text::to_string(event);
             for line in text.lines() {
                 o.notice(line);
