@@ -2,10 +2,10 @@
 //! world. A guest has no account, so no mailbox, no blocks and nothing durable; it is
 //! addressable by name while online.
 
-use super::{Chat, TimerKind};
+use super::Chat;
 use crate::credentials::{reserved_name, valid_token};
 use crate::event::{Error, Event};
-use crate::session::{ConnId, State};
+use crate::session::ConnId;
 use crate::time::Now;
 use std::sync::Arc;
 
@@ -21,15 +21,7 @@ impl Chat {
             return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
         }
         let user: Arc<str> = Arc::from(name);
-        let seq = self.online.login(user.clone(), conn);
-        if let Some(s) = self.sessions.get_mut(&conn) {
-            s.state = State::LoggedIn {
-                user: user.clone(),
-                seq,
-            };
-            s.last_active = now.mono;
-        }
-        self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
+        self.go_online(conn, &user, now);
         log::info!("{conn:?} guest {user} logged in");
         self.outbox.send(conn, Event::GuestWelcome(user.clone()));
         self.presence(&user, true);

@@ -211,14 +211,9 @@ impl Chat {
         }
     }
 
-    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
-    pub(super) fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
-        let mark = self.outbox.mark();
-        let replaced = self.online.get(user);
-        if let Some(old) = replaced {
-            self.replace_session(old, user);
-        }
-        let user: Arc<str> = Arc::from(user);
+    /// `user` is online on `conn` from `now`: in login order, with its inactivity clock running.
+    /// Shared by account logins and guests.
+    pub(super) fn go_online(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         let seq = self.online.login(user.clone(), conn);
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::LoggedIn {
@@ -228,6 +223,17 @@ impl Chat {
             s.last_active = now.mono;
         }
         self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
+    }
+
+    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
+    fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
+        let mark = self.outbox.mark();
+        let replaced = self.online.get(user);
+        if let Some(old) = replaced {
+            self.replace_session(old, user);
+        }
+        let user: Arc<str> = Arc::from(user);
+        self.go_online(conn, &user, now);
         log::info!("{conn:?} {user} logged in");
         self.outbox.send(conn, Event::Welcome);
         let first_message = self.outbox.since(mark).len();

@@ -406,8 +406,10 @@ fn offline_messages_arrive_in_order_after_the_welcome() {
     s.line(3, "jedi", 2);
     assert_eq!(
         s.take(3),
-        "Username: Password: Welcome to the greatest messaging application ever!\n\
-         yoda: first\nhans: second\nyoda: third\n"
+        format!(
+            "Username: Password: {}yoda: first\nhans: second\nyoda: third\n",
+            text::WELCOME
+        )
     );
     assert_eq!(s.take(1), "luke logged in\n");
     // Delivered once only.
@@ -415,7 +417,7 @@ fn offline_messages_arrive_in_order_after_the_welcome() {
     s.line(3, "login luke jedi", 3);
     assert_eq!(
         s.take(3),
-        "You have logged out\nUsername: Welcome to the greatest messaging application ever!\n"
+        format!("You have logged out\nUsername: {}", text::WELCOME)
     );
     let delivered = s
         .committed
@@ -446,8 +448,10 @@ fn new_user_is_created_with_a_hashed_secret() {
     s.line(1, "pw1", 0);
     assert_eq!(
         s.take(1),
-        "Username: New user ann. Choose a password\nPassword: \
-         Welcome to the greatest messaging application ever!\n"
+        format!(
+            "Username: New user ann. Choose a password\nPassword: {}",
+            text::WELCOME
+        )
     );
     match s.committed.as_slice() {
         [Record::Account { user, secret }] => {
