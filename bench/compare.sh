@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
 #
-#   bench/compare.sh [--write] [--quick]
+#   bench/compare.sh [--write] [--quick] [--irc-only]
 #
-# --write  also replace the table in BENCHMARKS.md (with date, machine and command)
-# --quick  fewer messages/connections (a smoke test of the script, not a benchmark)
+# --write     also replace the table in BENCHMARKS.md (with date, machine and command)
+# --quick     fewer messages/connections (a smoke test of the script, not a benchmark)
+# --irc-only  just the IRC rows: fan-out and idle memory of an IRC channel on chatserver
+#             (`--irc-port`, `--irc-guests`) next to ngIRCd's, same loadgen IRC workload
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -16,11 +18,13 @@ ROOT=$PWD
 
 WRITE=0
 QUICK=0
+IRC_ONLY=0
 for a in "$@"; do
   case $a in
     --write) WRITE=1 ;;
     --quick) QUICK=1 ;;
-    *) echo "usage: bench/compare.sh [--write] [--quick]" >&2; exit 2 ;;
+    --irc-only) IRC_ONLY=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -40,7 +44,7 @@ need() {
   fi
 }
 need ngircd ngircd
-need redis-server redis-server
+[ "$IRC_ONLY" = 1 ] || need redis-server redis-server
 # The Debian package may start its own redis/ngircd on the default ports; we never use those.
 
 # Open files: one per connection in the server and one in the loadgen.
@@ -112,6 +116,21 @@ start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from cre
   log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
 }
 
+start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests
+  N=$((N + 1))
+  : > "$WORK/credentials-none.txt"
+  "$CHAT" --bind 127.0.0.1 --credentials "$WORK/credentials-none.txt" --data-dir "$WORK/data$N" \
+    --irc-port 0 --irc-guests "$@" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 100); do
+    SERVER_PORT=$(sed -n 's/^chatserver irc listening on .*:\([0-9]*\)$/\1/p' "$WORK/chat$N.out")
+    [ -n "$SERVER_PORT" ] && return 0
+    sleep 0.1
+  done
+  log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
+}
+
 start_ngircd() {
   N=$((N + 1))
   SERVER_PORT=$("$LOADGEN" free-port)
@@ -165,6 +184,7 @@ start() { # NAME [chatserver options...]
   local name=$1; shift
   case $name in
     chatserver) start_chat "$@" ;;
+    chatirc) start_chat_irc "$@" ;;
     ngircd) start_ngircd ;;
     redis) start_redis ;;
   esac
@@ -172,9 +192,12 @@ start() { # NAME [chatserver options...]
 
 # Concurrent logins while opening many connections: below each server's listen backlog
 # (ngIRCd listens with a backlog of 10; overflowing it only adds SYN-retransmission stalls).
-inflight_of() { case $1 in chatserver) echo 500 ;; ngircd) echo 8 ;; redis) echo 400 ;; esac; }
+inflight_of() { case $1 in chatserver|chatirc) echo 500 ;; ngircd) echo 8 ;; redis) echo 400 ;; esac; }
 
-proto_of() { case $1 in chatserver) echo chat ;; ngircd) echo irc ;; redis) echo resp ;; esac; }
+proto_of() { case $1 in chatserver) echo chat ;; chatirc|ngircd) echo irc ;; redis) echo resp ;; esac; }
+
+# chatserver's IRC front-end is a chatserver row with the variant `irc`.
+label_of() { case $1 in chatirc) echo chatserver ;; *) echo "$1" ;; esac; }
 
 # Each client source address carries at most 5000 connections; every run uses fresh addresses.
 SRC=1
@@ -183,7 +206,7 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   SRC=$((SRC + 1))
   log "$name: $workload $*"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
-    --pid "$SERVER_PID" --label "$name" --out "$RESULTS" --src "127.$SRC.0.1" "$@" >&2 \
+    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" "$@" >&2 \
     || log "$name $workload failed (see above)"
 }
 
@@ -191,6 +214,23 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
 JITTER=$("$LOADGEN" jitter --secs 3)
 log "$JITTER"
 
+# IRC rows: an IRC channel on chatserver next to ngIRCd's, same loadgen IRC workload.
+FAN=(--members 100 --messages "$MESSAGES" --size 32 --window 1000 --runs "$FAN_RUNS")
+irc_rows() {
+  for s in chatirc ngircd; do
+    start "$s"; lg "$s" fanout "${FAN[@]}" $( [ "$s" = chatirc ] && echo --variant irc ); stop_server
+  done
+  for s in chatirc ngircd; do
+    start "$s"; sleep 0.5
+    lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" \
+      $( [ "$s" = chatirc ] && echo --variant irc )
+    stop_server
+  done
+}
+
+if [ "$IRC_ONLY" = 1 ]; then
+  irc_rows
+else
 # 1. Idle: wake-ups and RSS of fresh servers, all three at once, no traffic.
 log "idle wake-ups over ${WAKE_SECS}s (all three servers idle at once)"
 start chatserver small; P1=$SERVER_PID
@@ -208,7 +248,6 @@ for p in "$P1" "$P2" "$P3"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 
 # 2. Fan-out, median of $FAN_RUNS runs each. The lag bound (1000 messages, under 70 KB per member)
 #    is below every server's per-client output limit and deep enough to saturate each of them.
-FAN=(--members 100 --messages "$MESSAGES" --size 32 --window 1000 --runs "$FAN_RUNS")
 for s in chatserver ngircd redis; do
   start "$s"; lg "$s" fanout "${FAN[@]}"; stop_server
 done
@@ -269,6 +308,10 @@ if [ -z "${CHATSERVER_BIN:-}" ] && rustup target list --installed 2>/dev/null | 
   fi
 else
   log "no $MUSL target installed: skipping the static build rows"
+fi
+
+# 9. The IRC front-end (issue 12): fan-out and idle memory on an IRC channel, beside ngIRCd.
+irc_rows
 fi
 
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)

@@ -738,9 +738,30 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         Input::StopPrivate { .. } => "stopprivate",
         Input::P2pPort { .. } => "p2p-port",
         Input::Answer(_) | Input::Empty | Input::Invalid | Input::Bad(_) => return None,
+        // IRC front-end (issue 12): not line commands.
+        Input::Guest { .. }
+        | Input::Describe { .. }
+        | Input::Away { .. }
+        | Input::Invisible(_)
+        | Input::Oper
+        | Input::NoPresence
+        | Input::Whois { .. }
+        | Input::Who { .. }
+        | Input::Quit { .. }
+        | Input::Join { .. }
+        | Input::Leave { .. }
+        | Input::LeaveAll
+        | Input::Say { .. }
+        | Input::RoomNames { .. }
+        | Input::RoomWho { .. }
+        | Input::RoomList { .. }
+        | Input::RoomTopic { .. }
+        | Input::RoomModes { .. }
+        | Input::RoomBans { .. }
+        | Input::ChangeRoom { .. }
+        | Input::KickMember { .. } => return None,
         // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
         Input::ListAddrs => "whoelse",
-        Input::Guest { .. } => return None,
         // Chat rooms and profiles (§5); front-end forms count like their line commands.
         Input::WhoAmI => "whoami",
         Input::ViewProfile { .. } => "view-profile",

@@ -56,6 +56,15 @@ pub struct Config {
     /// A connection the server is closing is dropped this long after, whether or not the
     /// peer read its last lines (a peer that never reads must not hold it forever).
     pub close_timeout: Duration,
+    // IRC front-end (issue 12).
+    /// `--irc-port`: listen for IRC clients too (`None`: off).
+    pub irc_port: Option<u16>,
+    /// `--irc-guests`: an IRC client without `PASS` gets a guest session.
+    pub irc_guests: bool,
+    /// `--irc-server-name`: the name in IRC prefixes and numerics.
+    pub irc_server_name: String,
+    /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
+    pub irc_oper: Option<(String, String)>,
     /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
     pub json_port: Option<u16>,
     // Reliability limits (issue 8).
@@ -98,6 +107,10 @@ impl Default for Config {
             plain_credentials: false,
             repair: false,
             compact_bytes: 8 << 20,
+            irc_port: None,
+            irc_guests: false,
+            irc_server_name: "chatserver".into(),
+            irc_oper: None,
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
             json_port: None,
@@ -114,7 +127,8 @@ impl Default for Config {
 
 /// What the command line asks for: run the server, or one of the one-shot actions.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // Built once at start-up: boxing would gain nothing.
+// Built once per process: the size difference costs nothing (the IRC settings tipped it).
+#[allow(clippy::large_enum_variant)]
 pub enum Cli {
     Run(Config),
     /// Rewrite a plaintext credentials file to hashed entries, then exit.
@@ -226,6 +240,30 @@ fn options() -> getopts::Options {
         "compact-bytes",
         "journal growth that triggers a snapshot (default 8388608)",
         "BYTES",
+    );
+    // IRC front-end (issue 12).
+    o.optopt(
+        "",
+        "irc-port",
+        "also accept IRC clients on this port (off)",
+        "PORT",
+    );
+    o.optflag(
+        "",
+        "irc-guests",
+        "IRC clients without PASS get guest sessions",
+    );
+    o.optopt(
+        "",
+        "irc-server-name",
+        "server name shown to IRC clients (default chatserver)",
+        "NAME",
+    );
+    o.optopt(
+        "",
+        "irc-oper",
+        "IRC operator credentials for OPER (off)",
+        "NAME:PASSWORD",
     );
     o.optopt(
         "",
@@ -346,6 +384,22 @@ impl Cli {
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
         c.max_rooms = number(&m, "max-rooms")?.unwrap_or(c.max_rooms);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
+        // IRC front-end (issue 12).
+        c.irc_port = number(&m, "irc-port")?;
+        c.irc_guests = m.opt_present("irc-guests");
+        if let Some(name) = m.opt_str("irc-server-name") {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                return Err(format!("invalid --irc-server-name: {name:?}"));
+            }
+            c.irc_server_name = name;
+        }
+        if let Some(pair) = m.opt_str("irc-oper") {
+            let (name, password) = pair
+                .split_once(':')
+                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+                .ok_or_else(|| format!("invalid --irc-oper (NAME:PASSWORD expected): {pair:?}"))?;
+            c.irc_oper = Some((name.to_string(), password.to_string()));
+        }
         c.json_port = number(&m, "json-port")?;
         // Reliability limits (issue 8).
         c.max_accounts = number(&m, "max-accounts")?.unwrap_or(c.max_accounts);
@@ -458,6 +512,21 @@ mod tests {
     }
 
     #[test]
+    fn irc_options() {
+        let c = run("5000");
+        assert_eq!(c.irc_port, None, "the IRC port is off by default");
+        assert!(!c.irc_guests);
+        assert_eq!(c.irc_server_name, "chatserver");
+        let c = run(
+            "--irc-port 6667 --irc-guests --irc-server-name irc.example --irc-oper op:s3cret 0",
+        );
+        assert_eq!(c.irc_port, Some(6667));
+        assert!(c.irc_guests);
+        assert_eq!(c.irc_server_name, "irc.example");
+        assert_eq!(c.irc_oper, Some(("op".into(), "s3cret".into())));
+    }
+
+    #[test]
     fn bad_arguments_are_errors() {
         for bad in [
             "",
@@ -475,6 +544,10 @@ mod tests {
             "--bogus 4000",
             "--json-port 70000 4000",
             "--json-port x 4000",
+            "--irc-port 70000 4000",
+            "--irc-server-name a:b 4000",
+            "--irc-oper nopassword 4000",
+            "--irc-oper :pw 4000",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }

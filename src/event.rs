@@ -69,6 +69,12 @@ pub enum Error {
     LoginTimeout,
     /// The store failed: the change was undone.
     Storage,
+    // IRC front-end (issue 12): channel refusals, each naming the room.
+    NotRoomOperator(Arc<str>),
+    WrongRoomKey(Arc<str>),
+    PrivateRoom(Arc<str>),
+    BannedFromRoom(Arc<str>),
+    CannotSendToRoom(Arc<str>),
     // Private sessions (PROTOCOL.md §4).
     /// `startprivate`/`getaddress` to a user who is not online.
     Offline(Arc<str>),
@@ -168,6 +174,90 @@ pub enum Event {
     Goodbye,
     Notice(Notice),
     Error(Error),
+    // IRC front-end (issue 12).
+    /// A codec's own note (a reply it answers itself, or context for the core's next
+    /// replies), queued through the core so it keeps its place among them. Only the codec
+    /// kind that queued it renders anything.
+    Codec(Box<str>),
+    /// The connection has been silent for half the heartbeat: a wire with a keepalive of its
+    /// own asks the client for one (IRC `PING`); others show nothing.
+    KeepAlive,
+    /// One user's card (`Whois`).
+    Card(Box<Card>),
+    /// `Who`: the matching users; `room` when the search was a room's members.
+    Cards {
+        room: Option<Arc<str>>,
+        cards: Vec<Card>,
+    },
+    /// `user` left for good (`Quit`), seen by those sharing a room with them.
+    Quit {
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// `user` joined `room` (to every member, the joiner too).
+    Joined {
+        room: Arc<str>,
+        user: Arc<str>,
+    },
+    /// `user` left `room` (to every member, the leaver too).
+    Parted {
+        room: Arc<str>,
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// `by` removed `user` from `room` (to every member, `user` too).
+    Kicked {
+        room: Arc<str>,
+        by: Arc<str>,
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// Room chat from `from` (to every other member).
+    RoomChat {
+        room: Arc<str>,
+        from: Arc<str>,
+        text: Arc<str>,
+        notice: bool,
+    },
+    /// A room's members, operators marked.
+    Members {
+        room: Arc<str>,
+        secret: bool,
+        members: Vec<Member>,
+    },
+    /// A room's topic (`None`: none is set).
+    Topic {
+        room: Arc<str>,
+        topic: Option<Topic>,
+    },
+    /// `by` set the topic of `room` (to every member).
+    TopicSet {
+        room: Arc<str>,
+        by: Arc<str>,
+        text: Arc<str>,
+    },
+    /// Rooms with their member counts and topics.
+    Rooms(Vec<(Arc<str>, usize, Arc<str>)>),
+    /// A room's settings: flags as letters (`i` private, `k` key, `n` members only, `s`
+    /// secret, `t` topic lock), the key, and when it was opened (Unix seconds).
+    RoomModes {
+        room: Arc<str>,
+        flags: Arc<str>,
+        key: Option<Arc<str>>,
+        created_s: u64,
+    },
+    /// `by` changed settings of `room` (to every member): `+`/`-` letters and their arguments.
+    RoomChanged {
+        room: Arc<str>,
+        by: Arc<str>,
+        changes: Arc<str>,
+        args: Vec<Arc<str>>,
+    },
+    /// A room's ban list.
+    Bans {
+        room: Arc<str>,
+        bans: Vec<Arc<str>>,
+    },
     // Private sessions (PROTOCOL.md §4).
     Private(PrivateEvent),
     // JSON front-end (§6).
@@ -279,6 +369,30 @@ pub enum RoomEvent {
     },
     /// To the owner: `room` is now private or public.
     Mode { room: Arc<str>, private: bool },
+}
+
+/// A room member as listings show them (IRC front-end, issue 12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name: Arc<str>,
+    pub op: bool,
+    pub voice: bool,
+}
+
+/// Who a user is, as `Whois`/`Who` show it (IRC front-end, issue 12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    pub name: Arc<str>,
+    /// The self-described username (the name itself when none was given).
+    pub username: Arc<str>,
+    pub realname: Arc<str>,
+    /// The peer's address.
+    pub host: Arc<str>,
+    pub away: Option<Arc<str>>,
+    /// A server operator.
+    pub oper: bool,
+    /// Rooms the user is in, with whether they own (operate) each.
+    pub rooms: Vec<(Arc<str>, bool)>,
 }
 
 /// What private sessions tell a user (PROTOCOL.md §4); each names the other user.

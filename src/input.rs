@@ -88,6 +88,87 @@ pub enum Input<'a> {
     Invalid,
     /// A framing error; the connection stays usable.
     Bad(LineError),
+    // IRC front-end (issue 12): inputs of front-ends whose sessions describe themselves.
+    /// The client's self-description (IRC `USER`): shown by `Whois`/`Who`.
+    Describe {
+        username: &'a str,
+        realname: &'a str,
+    },
+    /// Set (`Some`) or clear the away message.
+    Away {
+        message: Option<&'a str>,
+    },
+    /// This session shows no `<user> logged in/out` lines: do not send them (valid before
+    /// and after login).
+    NoPresence,
+    /// The session proved it is a server operator (IRC `OPER`): shown by `Who`.
+    Oper,
+    /// Hide from `Who` searches by users sharing no room with this one.
+    Invisible(bool),
+    /// One online user's card.
+    Whois {
+        name: &'a str,
+    },
+    /// Online users whose name matches `mask` (`*`/`?` globs, ASCII case-insensitive).
+    Who {
+        mask: &'a str,
+    },
+    /// Leave with a parting word that others in shared rooms see.
+    Quit {
+        reason: &'a str,
+    },
+    /// Join a room, opening it (public, owned by the joiner) if it does not exist.
+    Join {
+        room: &'a str,
+        key: Option<&'a str>,
+    },
+    Leave {
+        room: &'a str,
+        reason: &'a str,
+    },
+    LeaveAll,
+    /// Say something in a room; `notice`: a reply must never be automatic (IRC `NOTICE`).
+    Say {
+        room: &'a str,
+        text: &'a str,
+        notice: bool,
+    },
+    /// The members of a room.
+    RoomNames {
+        room: &'a str,
+    },
+    /// The members of a room as cards.
+    RoomWho {
+        room: &'a str,
+    },
+    /// Visible rooms (or the one named) with their sizes and topics.
+    RoomList {
+        room: Option<&'a str>,
+    },
+    /// Read (`None`) or set a room's topic (`Some("")` clears it).
+    RoomTopic {
+        room: &'a str,
+        topic: Option<&'a str>,
+    },
+    /// A room's settings.
+    RoomModes {
+        room: &'a str,
+    },
+    /// A room's ban list.
+    RoomBans {
+        room: &'a str,
+    },
+    /// Owner only: change a room's settings.
+    ChangeRoom {
+        room: &'a str,
+        changes: &'a [RoomChange<'a>],
+    },
+    /// Owner only: remove `user` from `room` (they may join again).
+    KickMember {
+        room: &'a str,
+        user: &'a str,
+        reason: &'a str,
+    },
     // Private sessions (PROTOCOL.md §4).
     /// `startprivate <user>` (`address`: false) or `getaddress <user>` (true).
     StartPrivate {
@@ -211,4 +292,25 @@ pub enum Input<'a> {
     History {
         n: Option<usize>,
     },
+}
+
+/// One change to a room's settings (IRC front-end, issue 12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoomChange<'a> {
+    /// Only the owner and operators may join.
+    Private(bool),
+    /// Left out of listings and of searches by non-members.
+    Secret(bool),
+    /// Only operators set the topic.
+    TopicLock(bool),
+    /// Only members may speak in the room.
+    NoOutside(bool),
+    /// A key is needed to join (`None` removes it).
+    Key(Option<&'a str>),
+    /// Make `user` an operator (or not).
+    Op(&'a str, bool),
+    /// Let `user` speak (marked as voiced).
+    Voice(&'a str, bool),
+    /// Ban (or unban) a user name or `nick!user@host` mask.
+    Ban(&'a str, bool),
 }

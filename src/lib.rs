@@ -10,6 +10,7 @@
 //! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
 //! - [`codec`]: one codec per wire (`line`: PROTOCOL.md's lines, with every reply text in
 //!   `codec::line_text`); a connection's codec decodes its bytes and renders its events.
+//! - [`irc`]: the IRC wire format: line framing, message parsing and serializing, names.
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
@@ -43,6 +44,7 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod irc;
 pub mod json;
 pub mod record;
 pub mod server;

@@ -4,7 +4,8 @@
 #![forbid(unsafe_code)]
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::codec::CodecKind;
+use chatserver::codec::irc::IrcOptions;
+use chatserver::codec::{CodecKind, CodecOptions};
 use chatserver::config::{usage, Cli, Config};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
@@ -115,7 +116,27 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             kind: CodecKind::Json,
         });
     }
-    let mut server = Server::new(listeners, chat, store, limits)?;
+    // IRC front-end (issue 12): the next line says where IRC clients connect.
+    if let Some(port) = config.irc_port {
+        let addr = SocketAddr::new(config.bind, port);
+        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        ready.push_str(&format!(
+            "chatserver irc listening on {}\n",
+            socket.local_addr()?
+        ));
+        listeners.push(Listener {
+            socket,
+            kind: CodecKind::Irc,
+        });
+    }
+    let codec_options = CodecOptions {
+        irc: std::sync::Arc::new(IrcOptions {
+            server: std::sync::Arc::from(config.irc_server_name.as_str()),
+            guests: config.irc_guests,
+            oper: config.irc_oper.clone(),
+        }),
+    };
+    let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     // Printed once the server is complete (its descriptors all open), so whoever reads it can

@@ -103,6 +103,12 @@ pub enum Record {
         user: String,
         until_ms: u64,
     },
+    /// IRC front-end (issue 12): a room's whole durable state after a change, in
+    /// `chat::channels`' own text form (the last one replayed wins).
+    Channel {
+        room: String,
+        state: String,
+    },
     // Chat rooms and profiles (PROTOCOL.md §5).
     RoomOpen {
         room: String,
@@ -170,6 +176,7 @@ impl fmt::Display for Record {
                 text,
             } => write!(f, "history {at_ms} dm {from} {to} {text}"),
             Record::Lockout { user, until_ms } => write!(f, "lockout {user} {until_ms}"),
+            Record::Channel { room, state } => write!(f, "channel {room} {state}"),
             // Chat rooms and profiles (§5).
             Record::RoomOpen {
                 room,
@@ -308,6 +315,13 @@ impl Record {
                     _ => return None,
                 }
             }
+            "channel" => {
+                let ([room], state) = words::<1>(rest)?;
+                Record::Channel {
+                    room: owned(room),
+                    state: owned(state),
+                }
+            }
             // Chat rooms and profiles (§5).
             "room-open" => {
                 let ([room, owner, kind], "") = words::<3>(rest)? else {
@@ -416,6 +430,10 @@ mod tests {
                 from: "a".into(),
                 to: Audience::User("b".into()),
                 text: "psst ".into(),
+            },
+            Record::Channel {
+                room: "chan".into(),
+                state: "17 t - ann - - bob".into(),
             },
             // §6 menus.
             Record::History {

@@ -6,7 +6,7 @@ mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst it
 mod operator; // Server console and signals (PROTOCOL.md §7).
 
 use crate::chat::{Action, Chat, LoginStyle};
-use crate::codec::{Codec, CodecKind};
+use crate::codec::{Codec, CodecKind, CodecOptions};
 use crate::connection::{Closing, Connection, ReadStatus};
 use crate::event::{Error, Event};
 use crate::input::{Expect, Input};
@@ -136,6 +136,8 @@ pub struct Server {
     chat: Chat,
     store: Store,
     limits: Limits,
+    /// What new connections' codecs are built with (IRC front-end, issue 12).
+    codec_options: CodecOptions,
     scratch: Vec<u8>,
     /// Connections with queued output, flushed once per iteration.
     dirty: Vec<ConnId>,
@@ -201,6 +203,10 @@ impl crate::codec::Sink for CoreSink<'_> {
     fn input(&mut self, input: Input<'_>) {
         self.inputs = self.inputs.saturating_add(1);
         self.chat.handle_input(self.id, input, self.now);
+    }
+
+    fn reply(&mut self, event: Event) {
+        self.chat.reply(self.id, event);
     }
 }
 
@@ -303,6 +309,7 @@ impl Server {
             chat,
             store,
             limits,
+            codec_options: CodecOptions::default(),
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
@@ -331,6 +338,12 @@ impl Server {
     }
 
     /// A handle that stops [`Server::run`] gracefully.
+    /// The settings new connections' codecs are built with (IRC front-end, issue 12).
+    pub fn with_codec_options(mut self, options: CodecOptions) -> Server {
+        self.codec_options = options;
+        self
+    }
+
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }
@@ -508,7 +521,8 @@ impl Server {
             }
             self.next_gen = self.next_gen.wrapping_add(1);
             let id = ConnId::new(k, self.next_gen);
-            let mut conn = Connection::new(id, stream, Codec::new(kind));
+            let codec = Codec::with_options(kind, &self.codec_options);
+            let mut conn = Connection::new(id, stream, codec);
             let greeting = conn.codec.greeting();
             conn.peer_ip = Some(peer.ip());
             self.output_total += greeting.len();
@@ -521,6 +535,8 @@ impl Server {
             let style = match kind {
                 CodecKind::Line => LoginStyle::Dialog,
                 CodecKind::Json => LoginStyle::Guest,
+                // IRC front-end (issue 12): registration is the codec's own dialog.
+                CodecKind::Irc => LoginStyle::Guest,
             };
             self.chat.handle_connect(id, Some(peer), style, now);
         }

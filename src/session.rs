@@ -45,6 +45,8 @@ pub enum TimerKind {
     Heartbeat,
     /// Retry handing out queued offline messages after a failed commit.
     Deliver,
+    /// Half the heartbeat without a line: ask the client to prove it is there (IRC `PING`).
+    Ping,
 }
 
 impl TimerKind {
@@ -54,6 +56,7 @@ impl TimerKind {
             TimerKind::Idle => 2,
             TimerKind::Heartbeat => 4,
             TimerKind::Deliver => 8,
+            TimerKind::Ping => 16,
         }
     }
 }
@@ -73,6 +76,9 @@ pub struct Session {
     pub last_heard: Instant,
     /// Which `TimerKind`s have a hint in the wheel, so activity never adds duplicates.
     armed: u8,
+    /// Whether this session is told of others' logins and logouts (IRC front-end, issue 12:
+    /// IRC clients see JOIN/PART/QUIT of shared rooms instead).
+    pub presence: bool,
 }
 
 impl Session {
@@ -85,6 +91,7 @@ impl Session {
             last_active: now,
             last_heard: now,
             armed: 0,
+            presence: true,
         }
     }
 

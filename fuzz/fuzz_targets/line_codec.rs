@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let max = 16 + usize::from(first) * 4;
     // Feed in chunks whose sizes come from the data itself, so lines straddle reads.
     let chunk = usize::from(first % 31) + 1;
-    for kind in [CodecKind::Line, CodecKind::Json] {
+    for kind in [CodecKind::Line, CodecKind::Json, CodecKind::Irc] {
         let mut codec = Codec::new(kind);
         let mut sink = Cycle {
             at: usize::from(first),

@@ -55,6 +55,13 @@ impl Chat {
             Input::Answer(user) => self.dialog_username(conn, user),
             Input::Login { user, password } => self.one_line_login(conn, user, password, now),
             Input::Register { user, password } => self.register(conn, user, password, now),
+            // IRC front-end (issue 12): no prompts on a wire that registers itself.
+            Input::Describe { username, realname } => self.describe(conn, username, realname),
+            Input::NoPresence => self.no_presence(conn),
+            Input::Quit { .. } => {
+                self.outbox.send(conn, Event::Goodbye);
+                self.close_after_flush(conn);
+            }
             // JSON front-end (§6).
             Input::Guest { name } => self.guest_login(conn, name, now),
             _ => self.refuse(conn, Error::InvalidCommand),
@@ -324,6 +331,9 @@ impl Chat {
             if name == user || blocked.is_some_and(|b| b.contains(&**name)) {
                 continue;
             }
+            if !self.sessions.get(&cid).is_some_and(|s| s.presence) {
+                continue;
+            }
             self.outbox.share(cid, &event);
         }
     }
@@ -331,6 +341,7 @@ impl Chat {
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
+            self.leave_all_rooms(conn, user);
             self.end_private(user);
             self.mailboxes.requeue(user);
             self.leave_rooms(user);

@@ -14,6 +14,8 @@
 
 mod accounts;
 mod blocks;
+mod channels;
+mod directory;
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
 mod limits; // Reliability limits (issue 8).
@@ -44,6 +46,8 @@ use crate::time::Now;
 use crate::timer::TimerWheel;
 use accounts::Accounts;
 use blocks::Blocks;
+use channels::Channels;
+use directory::Directory;
 use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
@@ -154,6 +158,10 @@ pub struct Chat {
     blocks: Blocks,
     mailboxes: Mailboxes,
     history: History,
+    /// IRC front-end (issue 12): self-descriptions, away, invisibility.
+    directory: Directory,
+    /// IRC front-end (issue 12): rooms as channels.
+    channels: Channels,
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -182,6 +190,8 @@ impl Chat {
             online: Online::default(),
             blocks: Blocks::default(),
             mailboxes: Mailboxes::default(),
+            directory: Directory::default(),
+            channels: Channels::default(),
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
@@ -212,6 +222,7 @@ impl Chat {
         );
         if let Some(hb) = self.settings.heartbeat {
             self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
+            self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
         }
         match style {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
@@ -284,6 +295,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.logout(conn, &user, now);
         }
+        self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
         self.sessions.remove(&conn);
@@ -412,6 +424,7 @@ impl Chat {
             }),
             // Reliability (issue 8).
             Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
+            Record::Channel { room, state } => self.channels.replay(room, &state),
             // Chat rooms and profiles (§5).
             Record::Profile {
                 user,
@@ -433,6 +446,7 @@ impl Chat {
         self.mailboxes.snapshot(&mut out);
         self.history.snapshot(&mut out);
         self.accounts.snapshot(&mut out); // Lockouts (issue 8).
+        self.channels.snapshot(&mut out);
         self.rooms.snapshot(&mut out);
         self.profiles.snapshot(&mut out);
         out
@@ -444,6 +458,7 @@ impl Chat {
             Undo::Blocks(u) => self.blocks.undo(u),
             Undo::Mailboxes(u) => self.mailboxes.undo(u),
             Undo::History(u) => self.history.undo(u),
+            Undo::Channels(u) => self.channels.undo(u),
             Undo::Rooms(u) => self.rooms.undo(u),
             Undo::Profiles(u) => self.profiles.undo(u),
             Undo::AbortLogin(conn) => self.abort_login(conn, now),
@@ -489,6 +504,10 @@ impl Chat {
                 None => return,
             },
             TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
+            TimerKind::Ping if s.state != State::Closed => match self.settings.heartbeat {
+                Some(hb) => s.last_heard + hb / 2,
+                None => return,
+            },
             _ => return,
         };
         if deadline > now.mono {
@@ -507,6 +526,13 @@ impl Chat {
                 self.drop_connection(conn, now);
             }
             TimerKind::Deliver => {}
+            TimerKind::Ping => {
+                // Silent for half the heartbeat: a client that answers pings (IRC) stays.
+                self.outbox.send(conn, Event::KeepAlive);
+                if let Some(hb) = self.settings.heartbeat {
+                    self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
+                }
+            }
         }
     }
 
@@ -530,7 +556,7 @@ impl Chat {
 
     /// A logged-in user's input: dispatch one command.
     fn command(&mut self, conn: ConnId, user: Arc<str>, input: Input<'_>, now: Now) {
-        if crate::command::is_activity(&input) {
+        if crate::command::is_activity(&input) || channels::is_activity(&input) {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.last_active = now.mono;
             }
@@ -564,6 +590,32 @@ impl Chat {
                 self.outbox.send(conn, Event::Help(topic));
             }
             Input::Live => {}
+            // IRC front-end (issue 12).
+            Input::Quit { reason } => {
+                self.set_quit(conn, reason);
+                self.logout(conn, &user, now);
+                self.outbox.send(conn, Event::Goodbye);
+                self.close_after_flush(conn);
+            }
+            Input::Describe { username, realname } => self.describe(conn, username, realname),
+            Input::Away { message } => self.set_away(conn, message),
+            Input::Invisible(on) => self.set_invisible(conn, on),
+            Input::Oper => self.set_oper(conn),
+            Input::NoPresence => self.no_presence(conn),
+            Input::Whois { name } => self.whois(conn, name),
+            Input::Who { mask } => self.who(conn, &user, mask),
+            Input::Join { .. }
+            | Input::Leave { .. }
+            | Input::LeaveAll
+            | Input::Say { .. }
+            | Input::RoomNames { .. }
+            | Input::RoomWho { .. }
+            | Input::RoomList { .. }
+            | Input::RoomTopic { .. }
+            | Input::RoomModes { .. }
+            | Input::RoomBans { .. }
+            | Input::ChangeRoom { .. }
+            | Input::KickMember { .. } => self.room_input(conn, &user, input, now),
             // Private sessions (§4).
             Input::StartPrivate {
                 user: target,

@@ -16,6 +16,8 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
+    /// IRC front-end (issue 12): a room's durable state.
+    Channels(super::channels::ChannelUndo),
     // Chat rooms and profiles (§5).
     Rooms(room_state::Undo),
     Profiles(profiles::Undo),

@@ -115,6 +115,11 @@ impl Rooms {
         self.rooms.get_key_value(room)
     }
 
+    /// The name of the room called `room` under ASCII case folding (IRC front-end, issue 12).
+    pub fn find_casefold(&self, room: &str) -> Option<&Arc<str>> {
+        self.rooms.keys().find(|k| k.eq_ignore_ascii_case(room))
+    }
+
     pub fn current(&self, user: &str) -> Option<&Arc<str>> {
         self.current.get(user)
     }

@@ -119,6 +119,8 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
             return Boundary::Alone;
         }
         Event::Prompt(_) | Event::LoggedOut => return Boundary::None,
+        // IRC front-end (issue 12): a keepalive for wires that have one; IRC codec notes.
+        Event::KeepAlive | Event::Codec(_) => return Boundary::None,
         Event::Error(
             Error::InvalidUser
             | Error::MessageSelf

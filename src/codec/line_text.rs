@@ -104,6 +104,45 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Goodbye => put(out, &[GOODBYE]),
         Event::Notice(n) => notice(n, out),
         Event::Error(e) => error(e, out),
+        // IRC front-end (issue 12): cards for the line protocol, a quit as a logout.
+        Event::Codec(_) | Event::KeepAlive => {}
+        Event::Card(card) => self::card(card, out),
+        Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
+        // IRC users' channel actions read as §5's room lines.
+        Event::Quit { user, .. } | Event::Parted { user, .. } => {
+            put(out, &[SYSTEM, user, " left the chatroom\n"])
+        }
+        Event::Kicked { room, user, .. } => put(out, &[user, " was removed from ", room, "\n"]),
+        Event::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
+        Event::RoomChat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
+        Event::Members { members, .. } => {
+            for m in members {
+                put(out, &[&m.name, "\n"]);
+            }
+        }
+        Event::Topic { topic, .. } => {
+            if let Some(t) = topic {
+                put(out, &[&t.text, "\n"]);
+            }
+        }
+        Event::TopicSet { room, text, .. } if text.is_empty() => {
+            put(out, &["No topic in ", room, "\n"])
+        }
+        Event::TopicSet { room, by, text } => put(
+            out,
+            &["Topic of ", room, ": ", text, " (set by ", by, ")\n"],
+        ),
+        Event::Rooms(rooms) => {
+            for (room, _, _) in rooms {
+                put(out, &[room, "\n"]);
+            }
+        }
+        Event::RoomModes { .. } | Event::RoomChanged { .. } => {}
+        Event::Bans { bans, .. } => {
+            for b in bans {
+                put(out, &[b, "\n"]);
+            }
+        }
         Event::Private(p) => private(p, out),
         // JSON front-end (§6): a guest on the line wire would see the usual welcome.
         Event::GuestWelcome(_) => put(out, &[WELCOME]),
@@ -270,6 +309,23 @@ fn private(p: &PrivateEvent, out: &mut Vec<u8>) {
     }
 }
 
+/// `name (username@host): realname`, for a line user who somehow asked (IRC front-end).
+fn card(c: &crate::event::Card, out: &mut Vec<u8>) {
+    put(
+        out,
+        &[
+            &c.name,
+            " (",
+            &c.username,
+            "@",
+            &c.host,
+            "): ",
+            &c.realname,
+            "\n",
+        ],
+    );
+}
+
 fn notice(n: &Notice, out: &mut Vec<u8>) {
     match n {
         Notice::BadPassword => put(out, &[BAD_PASSWORD]),
@@ -310,6 +366,12 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::ServerFull => put(out, &[SERVER_FULL]),
         Error::LoginTimeout => put(out, &[LOGIN_TIMEOUT]),
         Error::Storage => put(out, &[STORAGE]),
+        // IRC front-end (issue 12): §5's room refusals where it has one.
+        Error::PrivateRoom(room) | Error::BannedFromRoom(room) | Error::WrongRoomKey(room) => {
+            put(out, &["Error. You are not allowed to enter ", room, "\n"])
+        }
+        Error::NotRoomOperator(_) => put(out, &["Error. Only the owner can do that\n"]),
+        Error::CannotSendToRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
         // Private sessions (§4).
         Error::Offline(user) => put(out, &["Error. ", user, " is offline\n"]),
         Error::NoPrivateRequest(user) => put(
@@ -613,6 +675,65 @@ mod tests {
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
             ),
+            // IRC users' channel actions as line users in the room see them (issue 12, §8).
+            (
+                Event::Joined {
+                    room: a("den"),
+                    user: a("hans"),
+                },
+                "[System]: hans entered the chatroom\n",
+            ),
+            (
+                Event::Parted {
+                    room: a("den"),
+                    user: a("hans"),
+                    reason: a("bye"),
+                },
+                "[System]: hans left the chatroom\n",
+            ),
+            (
+                Event::Quit {
+                    user: a("hans"),
+                    reason: a(""),
+                },
+                "[System]: hans left the chatroom\n",
+            ),
+            (
+                Event::RoomChat {
+                    room: a("den"),
+                    from: a("hans"),
+                    text: a("hi all"),
+                    notice: true,
+                },
+                "<hans>: hi all\n",
+            ),
+            (
+                Event::TopicSet {
+                    room: a("den"),
+                    by: a("hans"),
+                    text: a("plans"),
+                },
+                "Topic of den: plans (set by hans)\n",
+            ),
+            (
+                Event::TopicSet {
+                    room: a("den"),
+                    by: a("hans"),
+                    text: a(""),
+                },
+                "No topic in den\n",
+            ),
+            (
+                Event::Kicked {
+                    room: a("den"),
+                    by: a("hans"),
+                    user: a("yoda"),
+                    reason: a("out"),
+                },
+                "yoda was removed from den\n",
+            ),
+            (Event::KeepAlive, ""),
+            (Event::Codec(Box::from("Rnot for the line")), ""),
             // Chat rooms and profiles (§5).
             (
                 Event::Profile(vec![("username", a("tom")), ("age", a(""))]),

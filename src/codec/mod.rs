@@ -3,6 +3,7 @@
 //! [`Event`]s into bytes. The core never sees a wire; a new front-end is a new variant here and
 //! a listener kind in the server, nothing else.
 
+pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
 pub mod line_text;
@@ -14,12 +15,14 @@ use crate::input::{Expect, Input};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodecKind {
     Line = 0,
+    /// IRC front-end (issue 12).
+    Irc = 2,
     /// The seed-002 client's JSON objects (`--json-port`).
     Json = 1,
 }
 
 /// How many [`CodecKind`]s there are.
-pub const CODEC_KINDS: usize = 2;
+pub const CODEC_KINDS: usize = 3;
 
 /// Where decoded inputs go: the core behind one connection.
 pub trait Sink {
@@ -27,6 +30,9 @@ pub trait Sink {
     fn expects(&self) -> Expect;
     /// One decoded input, applied at once (so the next one is parsed in the new state).
     fn input(&mut self, input: Input<'_>);
+    /// A reply the codec makes itself (IRC `PONG`, numerics), queued behind the core's
+    /// replies to earlier inputs so the order on the wire is the order of the requests.
+    fn reply(&mut self, event: Event);
 }
 
 /// Whether an encoded event must leave in a write of its own (seed 002's `<quit>`, which its
@@ -45,13 +51,25 @@ pub enum Boundary {
 #[derive(Debug)]
 pub enum Codec {
     Line(line::LineCodec),
+    Irc(Box<irc::IrcCodec>),
     Json(json::JsonFront),
+}
+
+/// Settings codecs are built with (one set per server).
+#[derive(Clone, Debug, Default)]
+pub struct CodecOptions {
+    pub irc: std::sync::Arc<irc::IrcOptions>,
 }
 
 impl Codec {
     pub fn new(kind: CodecKind) -> Codec {
+        Codec::with_options(kind, &CodecOptions::default())
+    }
+
+    pub fn with_options(kind: CodecKind, options: &CodecOptions) -> Codec {
         match kind {
             CodecKind::Line => Codec::Line(line::LineCodec::default()),
+            CodecKind::Irc => Codec::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
             CodecKind::Json => Codec::Json(json::JsonFront::default()),
         }
     }
@@ -59,6 +77,7 @@ impl Codec {
     pub fn kind(&self) -> CodecKind {
         match self {
             Codec::Line(_) => CodecKind::Line,
+            Codec::Irc(_) => CodecKind::Irc,
             Codec::Json(_) => CodecKind::Json,
         }
     }
@@ -67,7 +86,7 @@ impl Codec {
     /// first prompt comes from the core).
     pub fn greeting(&self) -> &'static [u8] {
         match self {
-            Codec::Line(_) => b"",
+            Codec::Line(_) | Codec::Irc(_) => b"",
             Codec::Json(_) => crate::json::wire::GREETING.as_bytes(),
         }
     }
@@ -76,6 +95,7 @@ impl Codec {
     pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
         match self {
             Codec::Line(c) => c.decode(data, max, sink),
+            Codec::Irc(c) => c.decode(data, sink),
             Codec::Json(c) => c.decode(data, max, sink),
         }
     }
@@ -84,6 +104,7 @@ impl Codec {
     pub fn finish(&mut self, max: usize, sink: &mut impl Sink) {
         match self {
             Codec::Line(c) => c.finish(max, sink),
+            Codec::Irc(c) => c.finish(sink),
             Codec::Json(c) => c.finish(),
         }
     }
@@ -95,6 +116,10 @@ impl Codec {
                 line_text::render(event, out);
                 Boundary::None
             }
+            Codec::Irc(c) => {
+                c.encode(event, out);
+                Boundary::None
+            }
             Codec::Json(_) => json::render(event, out),
         }
     }
@@ -103,7 +128,8 @@ impl Codec {
     /// share one rendering).
     pub fn shareable(&self, event: &Event) -> bool {
         match self {
-            Codec::Line(_) => true,
+            Codec::Line(_) => !matches!(event, Event::Codec(_)),
+            Codec::Irc(_) => irc::IrcCodec::shareable(event),
             Codec::Json(_) => json::shareable(event),
         }
     }

@@ -1,0 +1,191 @@
+//! Who is who (IRC front-end, issue 12): guest sessions, a session's self-description
+//! (username and real name), its away message and invisibility, and the `Whois`/`Who` lookups
+//! over them. Plain data, not durable (it lives as long as the session); line users have no
+//! entry and show their name as username and real name.
+
+use super::Chat;
+use crate::event::{Card, Error, Event};
+use crate::session::ConnId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a session said about itself.
+#[derive(Debug, Default)]
+pub struct Info {
+    username: Option<Arc<str>>,
+    realname: Option<Arc<str>>,
+    away: Option<Arc<str>>,
+    invisible: bool,
+    oper: bool,
+    /// Set by `Quit`: the word others see when this session leaves.
+    quit: Option<Arc<str>>,
+}
+
+/// Self-descriptions by connection; only sessions that gave one have an entry.
+#[derive(Debug, Default)]
+pub struct Directory {
+    by_conn: HashMap<ConnId, Info>,
+}
+
+impl Directory {
+    fn entry(&mut self, conn: ConnId) -> &mut Info {
+        self.by_conn.entry(conn).or_default()
+    }
+
+    pub fn get(&self, conn: ConnId) -> Option<&Info> {
+        self.by_conn.get(&conn)
+    }
+
+    pub fn remove(&mut self, conn: ConnId) {
+        self.by_conn.remove(&conn);
+    }
+
+    /// The quit word of a leaving session, if it gave one.
+    pub fn quit_reason(&self, conn: ConnId) -> Option<Arc<str>> {
+        self.get(conn).and_then(|i| i.quit.clone())
+    }
+}
+
+/// `*`/`?` glob match under ASCII casemapping; linear backtracking to the last `*`, so a
+/// mask from the network costs at most `mask × name` steps.
+pub fn glob(mask: &[u8], name: &[u8]) -> bool {
+    let (mut m, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match mask.get(m) {
+            Some(b'*') => {
+                star = Some((m, n));
+                m += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&name[n]) => {
+                m += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sm, sn)) => {
+                    star = Some((sm, sn + 1));
+                    m = sm + 1;
+                    n = sn + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    mask[m.min(mask.len())..].iter().all(|&c| c == b'*')
+}
+
+impl Chat {
+    /// A codec's own reply, queued in order behind the core's replies.
+    pub fn reply(&mut self, conn: ConnId, event: Event) {
+        if self.sessions.get(&conn).is_some() {
+            self.outbox.send(conn, event);
+        }
+    }
+
+    /// `Input::Describe`, valid before and after login.
+    pub(super) fn describe(&mut self, conn: ConnId, username: &str, realname: &str) {
+        let info = self.directory.entry(conn);
+        info.username = Some(Arc::from(username));
+        info.realname = Some(Arc::from(realname));
+    }
+
+    pub(super) fn set_away(&mut self, conn: ConnId, message: Option<&str>) {
+        self.directory.entry(conn).away = message.filter(|m| !m.is_empty()).map(Arc::from);
+    }
+
+    pub(super) fn set_invisible(&mut self, conn: ConnId, on: bool) {
+        self.directory.entry(conn).invisible = on;
+    }
+
+    pub(super) fn no_presence(&mut self, conn: ConnId) {
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            s.presence = false;
+        }
+    }
+
+    pub(super) fn set_oper(&mut self, conn: ConnId) {
+        self.directory.entry(conn).oper = true;
+    }
+
+    /// `Input::Quit`: remember the word, then leave as `exit` does.
+    pub(super) fn set_quit(&mut self, conn: ConnId, reason: &str) {
+        self.directory.entry(conn).quit = Some(Arc::from(reason));
+    }
+
+    /// The card of `name` on `conn`.
+    pub(super) fn card_of(&self, name: &str, conn: ConnId) -> Card {
+        let name: Arc<str> = Arc::from(name);
+        let info = self.directory.get(conn);
+        let host = self
+            .sessions
+            .get(&conn)
+            .and_then(|s| s.peer)
+            .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()));
+        Card {
+            name: name.clone(),
+            username: info
+                .and_then(|i| i.username.clone())
+                .unwrap_or_else(|| name.clone()),
+            realname: info
+                .and_then(|i| i.realname.clone())
+                .unwrap_or_else(|| name.clone()),
+            host,
+            away: info.and_then(|i| i.away.clone()),
+            oper: info.is_some_and(|i| i.oper),
+            rooms: self.rooms_of_user(&name),
+        }
+    }
+
+    pub(super) fn whois(&mut self, conn: ConnId, name: &str) {
+        let found = self
+            .online
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(n, c)| (n.clone(), c));
+        match found {
+            Some((n, c)) => {
+                let card = self.card_of(&n, c);
+                self.outbox.send(conn, Event::Card(Box::new(card)));
+            }
+            None => self.outbox.error(conn, Error::InvalidUser),
+        }
+    }
+
+    /// Online users matching `mask`; an invisible user only for an exact name or to someone
+    /// sharing a room with them.
+    pub(super) fn who(&mut self, conn: ConnId, me: &str, mask: &str) {
+        let exact = !mask.contains(['*', '?']);
+        let mut found: Vec<(u64, Card)> = Vec::new();
+        for (name, c) in self.online.iter() {
+            if !glob(mask.as_bytes(), name.as_bytes()) {
+                continue;
+            }
+            let hidden = self.directory.get(c).is_some_and(|i| i.invisible);
+            if hidden && !exact && &**name != me && !self.share_a_room(me, name) {
+                continue;
+            }
+            let seq = match self.sessions.get(&c).map(|s| &s.state) {
+                Some(crate::session::State::LoggedIn { seq, .. }) => *seq,
+                _ => 0,
+            };
+            found.push((seq, self.card_of(name, c)));
+        }
+        found.sort_by_key(|(seq, _)| *seq);
+        let cards = found.into_iter().map(|(_, c)| c).collect();
+        self.outbox.send(conn, Event::Cards { room: None, cards });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_case_insensitively() {
+        assert!(glob(b"coolni*", b"coolNick"));
+        assert!(glob(b"*", b"x"));
+        assert!(glob(b"c?ol*k", b"COOLNICK"));
+        assert!(!glob(b"eva*", b"shivaram"));
+        assert!(!glob(b"evan", b"evans"));
+    }
+}

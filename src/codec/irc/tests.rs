@@ -1,0 +1,663 @@
+//! Unit tests of the IRC codec: the registration state machine, the replies it makes itself,
+//! and the rendering of core events (every numeric the front-end emits).
+
+use super::*;
+use crate::event::{Audience, Card, Error, Member, Notice, RoomEvent, Topic};
+
+/// A core stand-in: records inputs, queues replies in order, and answers `expects`.
+struct Fake {
+    expect: Expect,
+    /// What the fake core does with a login: `Some(ok)`.
+    login_ok: bool,
+    inputs: Vec<String>,
+    out: Vec<Event>,
+}
+
+impl Fake {
+    fn new(login_ok: bool) -> Fake {
+        Fake {
+            expect: Expect::Username,
+            login_ok,
+            inputs: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
+impl Sink for Fake {
+    fn expects(&self) -> Expect {
+        self.expect
+    }
+
+    fn input(&mut self, input: Input<'_>) {
+        self.inputs.push(format!("{input:?}"));
+        match input {
+            Input::Login { .. } | Input::Guest { .. } => {
+                if self.login_ok {
+                    self.expect = Expect::Command;
+                    self.out.push(Event::Welcome);
+                } else {
+                    self.out.push(Event::Notice(Notice::BadPassword));
+                }
+            }
+            Input::Quit { .. } => {
+                self.out.push(Event::Goodbye);
+                self.expect = Expect::Nothing;
+            }
+            _ => {}
+        }
+    }
+
+    fn reply(&mut self, event: Event) {
+        self.out.push(event);
+    }
+}
+
+const SERVER: &str = "irc.test";
+
+fn codec(guests: bool) -> IrcCodec {
+    IrcCodec::new(Arc::new(IrcOptions {
+        server: Arc::from(SERVER),
+        guests,
+        oper: Some(("op".into(), "pw".into())),
+    }))
+}
+
+/// Feed `lines`, then render everything queued, as text.
+fn run(c: &mut IrcCodec, sink: &mut Fake, lines: &str) -> String {
+    c.decode(lines.as_bytes(), sink);
+    let mut out = Vec::new();
+    for e in std::mem::take(&mut sink.out) {
+        c.encode(&e, &mut out);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn registered(nick: &str) -> (IrcCodec, Fake) {
+    let mut c = codec(true);
+    let mut s = Fake::new(true);
+    let text = run(
+        &mut c,
+        &mut s,
+        &format!("NICK {nick}\r\nUSER u * * :Real\r\n"),
+    );
+    assert!(text.contains(" 001 "), "{text}");
+    (c, s)
+}
+
+fn render(c: &mut IrcCodec, e: &Event) -> String {
+    let mut out = Vec::new();
+    c.encode(e, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[test]
+fn guests_register_with_the_welcome_numerics() {
+    let mut c = codec(true);
+    let mut s = Fake::new(true);
+    let text = run(
+        &mut c,
+        &mut s,
+        "CAP LS 302\r\nNICK foo\r\nUSER bar * * :Foo Bar\r\n",
+    );
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Describe { username: "bar", realname: "Foo Bar" }"#,
+            "NoPresence",
+            r#"Guest { name: "foo" }"#
+        ]
+    );
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines[0], ":irc.test CAP * LS :");
+    assert_eq!(
+        lines[1],
+        ":irc.test 001 foo :Welcome to the chatserver IRC network, foo"
+    );
+    assert!(lines[2].starts_with(":irc.test 002 foo :Your host is irc.test"));
+    assert!(lines[3].starts_with(":irc.test 003 foo :"));
+    assert_eq!(
+        lines[4],
+        concat!(
+            ":irc.test 004 foo irc.test chatserver-",
+            env!("CARGO_PKG_VERSION"),
+            " i biknostov bkov"
+        )
+    );
+    assert!(lines[5].starts_with(":irc.test 005 foo CASEMAPPING=ascii CHANTYPES=# "));
+    assert!(lines[5].contains(" PREFIX=(ov)@+ NICKLEN=32 CHANNELLEN=33 "));
+    assert!(lines[5].ends_with(" :are supported by this server"));
+    assert!(lines[6].starts_with(":irc.test 005 foo TARGMAX="));
+    assert_eq!(lines[7], ":irc.test 422 foo :MOTD File is missing");
+}
+
+#[test]
+fn pass_logs_into_the_account_named_by_the_nick() {
+    let mut c = codec(false);
+    let mut s = Fake::new(true);
+    run(
+        &mut c,
+        &mut s,
+        "PASS secret\r\nNICK yoda\r\nUSER y 0 * :Yoda\r\n",
+    );
+    assert_eq!(s.inputs[2], r#"Login { user: "yoda", password: "secret" }"#);
+    assert_eq!(s.expect, Expect::Command);
+}
+
+#[test]
+fn a_wrong_password_is_464_then_error_and_close() {
+    let mut c = codec(true);
+    let mut s = Fake::new(false);
+    let text = run(
+        &mut c,
+        &mut s,
+        "PASS nope\r\nNICK yoda\r\nUSER y 0 * :Yoda\r\n",
+    );
+    assert_eq!(
+        text,
+        ":irc.test 464 yoda :Password incorrect\r\n\
+         ERROR :Closing link: (yoda) [Password incorrect]\r\n"
+    );
+    assert_eq!(
+        s.inputs.last().map(String::as_str),
+        Some(r#"Quit { reason: "Password incorrect" }"#)
+    );
+}
+
+#[test]
+fn without_pass_or_guests_the_password_is_required() {
+    let mut c = codec(false);
+    let mut s = Fake::new(true);
+    let text = run(&mut c, &mut s, "NICK foo\r\nUSER u * * :R\r\n");
+    assert_eq!(
+        text,
+        ":irc.test 464 foo :Password required\r\n\
+         ERROR :Closing link: (foo) [Password required]\r\n"
+    );
+    assert!(!s.inputs.iter().any(|i| i.starts_with("Guest")));
+}
+
+#[test]
+fn registration_refusals() {
+    let mut c = codec(true);
+    let mut s = Fake::new(true);
+    let text = run(
+        &mut c,
+        &mut s,
+        "NICK 1abc\r\nNICK\r\nUSER u * * :\r\nJOIN #x\r\nPING\r\nPING :\r\n",
+    );
+    assert_eq!(
+        text,
+        ":irc.test 432 * 1abc :Erroneous nickname\r\n\
+         :irc.test 431 * :No nickname given\r\n\
+         :irc.test 461 * USER :Not enough parameters\r\n\
+         :irc.test 451 * :You have not registered\r\n\
+         :irc.test 409 * :No origin specified\r\n\
+         :irc.test PONG irc.test :\r\n"
+    );
+    let text = run(&mut c, &mut s, "USER 😊 * * :real\r\n");
+    assert!(text.starts_with(":irc.test 468 * :Your username is invalid\r\nERROR "));
+}
+
+#[test]
+fn a_guest_nick_in_use_may_be_changed() {
+    let mut c = codec(true);
+    let mut s = Fake::new(false);
+    run(&mut c, &mut s, "NICK foo\r\nUSER u * * :R\r\n");
+    assert_eq!(s.expect, Expect::Username, "still open");
+    s.login_ok = true;
+    let text = run(&mut c, &mut s, "NICK foo2\r\n");
+    assert!(text.contains(" 001 foo2 "), "{text}");
+}
+
+#[test]
+fn codec_replies_after_registration() {
+    let (mut c, mut s) = registered("foo");
+    let text = run(
+        &mut c,
+        &mut s,
+        "PING abc\r\nBOGUS x\r\nUSER a b c :d\r\nNICK other\r\nOPER a b\r\nOPER op pw\r\nMODE foo +i\r\nMODE foo\r\n\
+         MODE bar +i\r\nAWAY :gone\r\nAWAY\r\nPRIVMSG foo :me\r\nPRIVMSG\r\nPRIVMSG x\r\nNOTICE x\r\n\
+         PRIVMSG #bad@ :x\r\nMOTD\r\n",
+    );
+    assert_eq!(
+        text,
+        ":irc.test PONG irc.test abc\r\n\
+         :irc.test 421 foo BOGUS :Unknown command\r\n\
+         :irc.test 462 foo :You may not reregister\r\n\
+         :irc.test 447 foo :Nick changes are not supported\r\n\
+         :irc.test 464 foo :Password incorrect\r\n\
+         :irc.test 381 foo :You are now an IRC operator\r\n\
+         :foo!foo@irc.test MODE foo +i\r\n\
+         :irc.test 221 foo +i\r\n\
+         :irc.test 502 foo :Can't change mode for other users\r\n\
+         :irc.test 306 foo :You have been marked as away\r\n\
+         :irc.test 305 foo :You are no longer marked as away\r\n\
+         :foo!foo@irc.test PRIVMSG foo me\r\n\
+         :irc.test 411 foo :No recipient given (PRIVMSG)\r\n\
+         :irc.test 412 foo :No text to send\r\n\
+         :irc.test 403 foo #bad@ :No such channel\r\n\
+         :irc.test 422 foo :MOTD File is missing\r\n"
+    );
+    assert!(s.inputs.contains(&"Invisible(true)".to_string()));
+    assert!(s.inputs.contains(&"Oper".to_string()));
+    assert!(s
+        .inputs
+        .contains(&r#"Away { message: Some("gone") }"#.to_string()));
+}
+
+#[test]
+fn commands_become_inputs() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    run(
+        &mut c,
+        &mut s,
+        "JOIN #a,#b k1\r\nPART #a :bye\r\nPRIVMSG #a :hi there\r\nNOTICE bar :psst\r\n\
+         TOPIC #a :new\r\nKICK #a bar :out\r\nMODE #a +kt-i key\r\nMODE #a +b\r\nJOIN 0\r\nQUIT :done\r\n",
+    );
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Join { room: "a", key: Some("k1") }"#,
+            r#"Join { room: "b", key: None }"#,
+            r#"Leave { room: "a", reason: "bye" }"#,
+            r#"Say { room: "a", text: "hi there", notice: false }"#,
+            r#"Message { to: "bar", text: "psst" }"#,
+            r#"RoomTopic { room: "a", topic: Some("new") }"#,
+            r#"KickMember { room: "a", user: "bar", reason: "out" }"#,
+            r#"ChangeRoom { room: "a", changes: [Key(Some("key")), TopicLock(true), Private(false)] }"#,
+            r#"RoomBans { room: "a" }"#,
+            "LeaveAll",
+            r#"Quit { reason: "done" }"#,
+        ]
+    );
+}
+
+#[test]
+fn errors_name_the_target_and_notices_get_none() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "PRIVMSG bob :hi\r\n");
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::InvalidUser)),
+        ":irc.test 401 foo bob :No such nick/channel\r\n"
+    );
+    run(&mut c, &mut s, "NOTICE bob :hi\r\n");
+    assert_eq!(render(&mut c, &Event::Error(Error::InvalidUser)), "");
+    run(&mut c, &mut s, "JOIN #Chan\r\n");
+    let room = || Arc::from("chan");
+    let cases = [
+        (Error::NoRoom(room()), "403 foo #Chan :No such channel"),
+        (
+            Error::NotInThatRoom(room()),
+            "442 foo #Chan :You're not on that channel",
+        ),
+        (
+            Error::NotRoomOperator(room()),
+            "482 foo #Chan :You're not channel operator",
+        ),
+        (
+            Error::WrongRoomKey(room()),
+            "475 foo #Chan :Cannot join channel (+k)",
+        ),
+        (
+            Error::PrivateRoom(room()),
+            "473 foo #Chan :Cannot join channel (+i)",
+        ),
+        (
+            Error::BannedFromRoom(room()),
+            "474 foo #Chan :Cannot join channel (+b)",
+        ),
+        (
+            Error::CannotSendToRoom(room()),
+            "404 foo #Chan :Cannot send to channel",
+        ),
+        (
+            Error::NotMember {
+                room: room(),
+                user: Arc::from("bob"),
+            },
+            "441 foo bob #Chan :They aren't on that channel",
+        ),
+        (
+            Error::AlreadyLoggedIn(Arc::from("foo")),
+            "433 * foo :Nickname is already in use",
+        ),
+        (Error::InvalidUsername, "432 foo #Chan :Erroneous nickname"),
+        (Error::LineTooLong, "417 foo :Input line was too long"),
+    ];
+    for (e, want) in cases {
+        assert_eq!(
+            render(&mut c, &Event::Error(e)),
+            format!(":irc.test {want}\r\n")
+        );
+    }
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::BlockedByRecipient)),
+        ":irc.test NOTICE foo :Your message could not be delivered as the recipient has blocked you\r\n"
+    );
+}
+
+#[test]
+fn room_events_render_as_channel_messages() {
+    let (mut c, _) = registered("foo");
+    let a = |s: &str| Arc::<str>::from(s);
+    let chat = Event::RoomChat {
+        room: a("chan"),
+        from: a("bar"),
+        text: a("hello there"),
+        notice: false,
+    };
+    assert_eq!(
+        render(&mut c, &chat),
+        ":bar!bar@irc.test PRIVMSG #chan :hello there\r\n"
+    );
+    assert!(
+        IrcCodec::shareable(&chat),
+        "a channel line names no recipient"
+    );
+    let own = Event::RoomChat {
+        room: a("chan"),
+        from: a("foo"),
+        text: a("x"),
+        notice: true,
+    };
+    assert_eq!(
+        render(&mut c, &own),
+        "",
+        "no echo of one's own channel message"
+    );
+    let joined = Event::Joined {
+        room: a("chan"),
+        user: a("bar"),
+    };
+    assert_eq!(render(&mut c, &joined), ":bar!bar@irc.test JOIN #chan\r\n");
+    let parted = Event::Parted {
+        room: a("chan"),
+        user: a("bar"),
+        reason: a("bye all"),
+    };
+    assert_eq!(
+        render(&mut c, &parted),
+        ":bar!bar@irc.test PART #chan :bye all\r\n"
+    );
+    let kicked = Event::Kicked {
+        room: a("chan"),
+        by: a("foo"),
+        user: a("bar"),
+        reason: a(""),
+    };
+    assert_eq!(
+        render(&mut c, &kicked),
+        ":foo!foo@irc.test KICK #chan bar bar\r\n"
+    );
+    let quit = Event::Quit {
+        user: a("bar"),
+        reason: a("out"),
+    };
+    assert_eq!(
+        render(&mut c, &quit),
+        ":bar!bar@irc.test QUIT :Quit: out\r\n"
+    );
+    let topic = Event::TopicSet {
+        room: a("chan"),
+        by: a("foo"),
+        text: a(""),
+    };
+    assert_eq!(
+        render(&mut c, &topic),
+        ":foo!foo@irc.test TOPIC #chan :\r\n"
+    );
+    let changed = Event::RoomChanged {
+        room: a("chan"),
+        by: a("foo"),
+        changes: a("+kv-i"),
+        args: vec![a("key"), a("bar")],
+    };
+    assert_eq!(
+        render(&mut c, &changed),
+        ":foo!foo@irc.test MODE #chan +kv-i key bar\r\n"
+    );
+    let dm = Event::Chat {
+        from: a("bar"),
+        to: Audience::Direct(a("foo")),
+        text: a("psst"),
+    };
+    assert_eq!(
+        render(&mut c, &dm),
+        ":bar!bar@irc.test PRIVMSG foo psst\r\n"
+    );
+    assert!(!IrcCodec::shareable(&dm));
+    let bc = Event::Chat {
+        from: a("yoda"),
+        to: Audience::Everyone,
+        text: a("hi all"),
+    };
+    assert_eq!(
+        render(&mut c, &bc),
+        ":irc.test NOTICE foo :yoda: hi all\r\n"
+    );
+    assert!(
+        !IrcCodec::shareable(&bc),
+        "a server notice names its recipient"
+    );
+    // What line users' §5 room commands cause, as an IRC member sees it.
+    let line_chat = Event::Room(RoomEvent::Chat {
+        room: a("chan"),
+        from: a("yoda"),
+        text: a("from the line"),
+    });
+    assert_eq!(
+        render(&mut c, &line_chat),
+        ":yoda!yoda@irc.test PRIVMSG #chan :from the line\r\n"
+    );
+    assert!(IrcCodec::shareable(&line_chat));
+    let own = Event::Room(RoomEvent::Chat {
+        room: a("chan"),
+        from: a("foo"),
+        text: a("x"),
+    });
+    assert_eq!(render(&mut c, &own), "");
+    let entered = Event::Room(RoomEvent::Joined {
+        room: a("chan"),
+        user: a("yoda"),
+    });
+    assert_eq!(
+        render(&mut c, &entered),
+        ":yoda!yoda@irc.test JOIN #chan\r\n"
+    );
+    let left = Event::Room(RoomEvent::Left {
+        room: a("chan"),
+        user: a("yoda"),
+        reason: None,
+    });
+    assert_eq!(render(&mut c, &left), ":yoda!yoda@irc.test PART #chan\r\n");
+    let closed = Event::Room(RoomEvent::Closed(a("chan")));
+    assert_eq!(
+        render(&mut c, &closed),
+        ":irc.test KICK #chan foo :chatroom closed\r\n"
+    );
+    assert!(!IrcCodec::shareable(&closed));
+    let presence = Event::Presence {
+        user: a("yoda"),
+        online: true,
+    };
+    assert_eq!(render(&mut c, &presence), "");
+}
+
+#[test]
+fn listings_render_as_numerics() {
+    let (mut c, _) = registered("foo");
+    let a = |s: &str| Arc::<str>::from(s);
+    let members = Event::Members {
+        room: a("chan"),
+        secret: false,
+        members: vec![
+            Member {
+                name: a("foo"),
+                op: true,
+                voice: false,
+            },
+            Member {
+                name: a("bar"),
+                op: false,
+                voice: true,
+            },
+        ],
+    };
+    assert_eq!(
+        render(&mut c, &members),
+        ":irc.test 353 foo = #chan :@foo +bar\r\n:irc.test 366 foo #chan :End of /NAMES list.\r\n"
+    );
+    let topic = Event::Topic {
+        room: a("chan"),
+        topic: Some(Topic {
+            text: a("T0P1C"),
+            by: a("foo"),
+            at_ms: 1_700_999,
+        }),
+    };
+    assert_eq!(
+        render(&mut c, &topic),
+        ":irc.test 332 foo #chan T0P1C\r\n:irc.test 333 foo #chan foo 1700\r\n"
+    );
+    let none = Event::Topic {
+        room: a("chan"),
+        topic: None,
+    };
+    assert_eq!(
+        render(&mut c, &none),
+        ":irc.test 331 foo #chan :No topic is set\r\n"
+    );
+    let list = Event::Rooms(vec![(a("chan"), 2, a("a topic"))]);
+    assert_eq!(
+        render(&mut c, &list),
+        ":irc.test 322 foo #chan 2 :a topic\r\n"
+    );
+    let modes = Event::RoomModes {
+        room: a("chan"),
+        flags: a("knt"),
+        key: Some(a("sekrit")),
+        created_s: 5,
+    };
+    assert_eq!(
+        render(&mut c, &modes),
+        ":irc.test 324 foo #chan +knt sekrit\r\n:irc.test 329 foo #chan 5\r\n"
+    );
+    let bans = Event::Bans {
+        room: a("chan"),
+        bans: vec![a("bob")],
+    };
+    assert_eq!(render(&mut c, &bans), ":irc.test 367 foo #chan bob\r\n");
+    let card = Card {
+        name: a("bar"),
+        username: a("~b"),
+        realname: a("Bar Real"),
+        host: a("127.0.0.1"),
+        away: Some(a("lunch")),
+        oper: true,
+        rooms: vec![(a("chan"), true)],
+    };
+    assert_eq!(
+        render(&mut c, &Event::Card(Box::new(card.clone()))),
+        ":irc.test 311 foo bar ~b 127.0.0.1 * :Bar Real\r\n\
+         :irc.test 319 foo bar @#chan\r\n\
+         :irc.test 312 foo bar irc.test chatserver\r\n\
+         :irc.test 301 foo bar lunch\r\n"
+    );
+    let who = Event::Cards {
+        room: Some(a("chan")),
+        cards: vec![card],
+    };
+    assert_eq!(
+        render(&mut c, &who),
+        ":irc.test 352 foo #chan ~b 127.0.0.1 irc.test bar G*@ :0 Bar Real\r\n"
+    );
+}
+
+#[test]
+fn session_endings_render_as_error_lines() {
+    let (mut c, _) = registered("foo");
+    for (n, want) in [
+        (
+            Notice::Inactive,
+            "ERROR :Closing link: logged out due to inactivity\r\n",
+        ),
+        (Notice::ServerShutdown, "ERROR :Server shutting down\r\n"),
+        (
+            Notice::NowLocked,
+            ":irc.test 464 foo :Password incorrect\r\n\
+             ERROR :Closing link: account locked after failed logins, try later\r\n",
+        ),
+    ] {
+        assert_eq!(render(&mut c, &Event::Notice(n)), want);
+    }
+}
+
+#[test]
+fn an_over_long_line_is_417_and_the_connection_stays() {
+    let (mut c, mut s) = registered("foo");
+    let long = format!("PRIVMSG bar :{}\r\nPING x\r\n", "a".repeat(600));
+    let text = run(&mut c, &mut s, &long);
+    assert_eq!(
+        text,
+        ":irc.test 417 foo :Input line was too long\r\n:irc.test PONG irc.test x\r\n"
+    );
+}
+
+#[test]
+fn the_codec_closes_listings_itself_in_order() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(
+        &mut c,
+        &mut s,
+        "WHO coolni*\r\nWHO #chan\r\nWHOIS bar\r\nLIST\r\nLIST #a,#b\r\nMODE #a +b\r\nNAMES\r\nNAMES bad\r\n\
+         CAP BOGUS\r\nCAP REQ :sasl\r\nMODE foo +x\r\nMODE #a +z\r\nPART\r\n",
+    );
+    assert_eq!(
+        text,
+        ":irc.test 315 foo coolni* :End of /WHO list.\r\n\
+         :irc.test 315 foo #chan :End of /WHO list.\r\n\
+         :irc.test 318 foo bar :End of /WHOIS list.\r\n\
+         :irc.test 321 foo Channel :Users  Name\r\n\
+         :irc.test 323 foo :End of /LIST\r\n\
+         :irc.test 321 foo Channel :Users  Name\r\n\
+         :irc.test 323 foo :End of /LIST\r\n\
+         :irc.test 368 foo #a :End of channel ban list\r\n\
+         :irc.test 366 foo * :End of /NAMES list.\r\n\
+         :irc.test 366 foo bad :End of /NAMES list.\r\n\
+         :irc.test 410 foo BOGUS :Invalid CAP command\r\n\
+         :irc.test CAP foo NAK sasl\r\n\
+         :irc.test 501 foo :Unknown MODE flag\r\n\
+         :irc.test 472 foo z :is an unknown mode char to me\r\n\
+         :irc.test 461 foo PART :Not enough parameters\r\n"
+    );
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Who { mask: "coolni*" }"#,
+            r#"RoomWho { room: "chan" }"#,
+            r#"Whois { name: "bar" }"#,
+            "RoomList { room: None }",
+            r#"RoomList { room: Some("a") }"#,
+            r#"RoomList { room: Some("b") }"#,
+            r#"RoomBans { room: "a" }"#,
+        ]
+    );
+    let mut plain = IrcCodec::new(Arc::new(IrcOptions {
+        server: Arc::from(SERVER),
+        guests: true,
+        oper: None,
+    }));
+    let mut s = Fake::new(true);
+    run(&mut plain, &mut s, "NICK op\r\nUSER u * * :R\r\n");
+    assert_eq!(
+        run(&mut plain, &mut s, "OPER a b\r\n"),
+        ":irc.test 491 op :No O-lines for your host\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+}

@@ -1,0 +1,316 @@
+//! The IRC front-end over TCP (issue 12, PROTOCOL.md §8): IRC clients and line clients in the
+//! same world, `PASS` logins with the line login's lockout, the guest rule, offline delivery,
+//! blocks in a channel.
+
+mod common;
+mod frontends_util;
+
+use common::Client;
+use frontends_util::Proc;
+use std::net::SocketAddr;
+
+const S: &str = "chatserver";
+
+/// A server with the IRC port on (`--irc-port 0` plus `args`) and the IRC address.
+fn start(args: &[&str]) -> (Proc, SocketAddr) {
+    let mut all = vec!["--irc-port", "0"];
+    all.extend_from_slice(args);
+    let p = Proc::start(&all);
+    let line = p.stdout_line();
+    let addr = line
+        .strip_prefix("chatserver irc listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("expected the IRC listening line, got {line:?}"));
+    (p, addr)
+}
+
+/// Register on `addr` (with `PASS` when given) and read through the welcome numerics.
+#[track_caller]
+fn irc(addr: SocketAddr, nick: &str, pass: Option<&str>) -> Client {
+    let mut c = Client::connect(addr);
+    if let Some(pw) = pass {
+        c.send(&format!("PASS {pw}"));
+    }
+    c.send(&format!("NICK {nick}\r\nUSER {nick} 0 * :{nick} real"));
+    c.expect(&format!(
+        ":{S} 001 {nick} :Welcome to the chatserver IRC network, {nick}\r\n"
+    ));
+    loop {
+        let line = c.expect_line();
+        if line.contains(" 422 ") {
+            break;
+        }
+    }
+    c.name = nick.to_string();
+    c
+}
+
+/// Skip lines through the next `366` (the end of a JOIN's names).
+#[track_caller]
+fn through_names(c: &mut Client) {
+    while !c.expect_line().contains(" 366 ") {}
+}
+
+#[test]
+fn irc_and_line_users_message_each_other() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    yoda.send("message hans hello from the line");
+    hans.expect(&format!(
+        ":yoda!yoda@{S} PRIVMSG hans :hello from the line\r\n"
+    ));
+    hans.send("PRIVMSG yoda :hello from IRC");
+    yoda.expect("hans: hello from IRC\n");
+    yoda.send("broadcast all hands");
+    hans.expect(&format!(":{S} NOTICE hans :yoda: all hands\r\n"));
+    // Presence lines are not sent to IRC clients.
+    let _luke = p.login("luke", "jedi");
+    yoda.expect("luke logged in\n");
+    hans.send("PING sync");
+    hans.expect(&format!(":{S} PONG {S} sync\r\n"));
+    hans.send("QUIT :bye");
+    hans.expect("ERROR :Closing link: (hans) [Quit: bye]\r\n");
+    hans.expect_closed();
+    yoda.expect("hans logged out\n");
+}
+
+#[test]
+fn pass_logs_in_and_wrong_passwords_lock_the_account_as_on_the_line() {
+    let (p, addr) = start(&["--irc-guests"]);
+    for attempt in 1..=3 {
+        let mut c = Client::connect(addr);
+        c.send("PASS nope\r\nNICK yoda\r\nUSER y 0 * :Y");
+        c.expect(&format!(":{S} 464 yoda :Password incorrect\r\n"));
+        if attempt < 3 {
+            c.expect("ERROR :Closing link: (yoda) [Password incorrect]\r\n");
+        } else {
+            c.expect("ERROR :Closing link: account locked after failed logins, try later\r\n");
+        }
+        c.expect_closed();
+    }
+    let mut line = p.connect();
+    line.expect("Username: ");
+    line.send("yoda");
+    line.expect("Password: ");
+    line.send("wise");
+    line.expect("Your account is blocked due to multiple login failures. Please try again later\n");
+}
+
+#[test]
+fn guests_need_a_free_name_and_the_flag() {
+    let (p, addr) = start(&["--irc-guests"]);
+    let _yoda = p.login("yoda", "wise");
+    let mut c = Client::connect(addr);
+    c.send("NICK yoda\r\nUSER y 0 * :Y");
+    c.expect(&format!(":{S} 433 * yoda :Nickname is already in use\r\n"));
+    c.send("NICK luke");
+    c.expect(&format!(":{S} 433 * luke :Nickname is already in use\r\n"));
+    c.send("NICK newbie");
+    c.expect(&format!(
+        ":{S} 001 newbie :Welcome to the chatserver IRC network, newbie\r\n"
+    ));
+    let mut other = Client::connect(addr);
+    other.send("NICK newbie\r\nUSER n 0 * :N");
+    other.expect(&format!(
+        ":{S} 433 * newbie :Nickname is already in use\r\n"
+    ));
+
+    let (_p2, addr2) = start(&[]);
+    let mut c = Client::connect(addr2);
+    c.send("NICK newbie\r\nUSER n 0 * :N");
+    c.expect(&format!(":{S} 464 newbie :Password required\r\n"));
+    c.expect("ERROR :Closing link: (newbie) [Password required]\r\n");
+    c.expect_closed();
+}
+
+#[test]
+fn a_message_to_an_offline_account_waits_in_its_mailbox() {
+    let (p, addr) = start(&[]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    hans.send("PRIVMSG luke :read this later\r\nPRIVMSG nobody :x\r\nNOTICE nobody :x");
+    hans.expect(&format!(":{S} 401 hans nobody :No such nick/channel\r\n"));
+    hans.send("PING x");
+    hans.expect(&format!(":{S} PONG {S} x\r\n"));
+    let mut luke = p.connect();
+    luke.login("luke", "jedi");
+    luke.expect("hans: read this later\n");
+}
+
+#[test]
+fn channels_join_talk_and_respect_blocks() {
+    let (p, addr) = start(&[]);
+    // hans blocks yoda on the line first.
+    let mut line = p.login("hans", "falcon*solo");
+    line.send("block yoda");
+    line.expect("yoda is blocked\n");
+    line.send("logout");
+    line.expect("You have logged out\n");
+
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    hans.send("JOIN #Room");
+    hans.expect(&format!(":hans!hans@{S} JOIN #Room\r\n"));
+    hans.expect(&format!(":{S} 353 hans = #Room @hans\r\n"));
+    hans.expect(&format!(":{S} 366 hans #Room :End of /NAMES list.\r\n"));
+    let mut yoda = irc(addr, "yoda", Some("wise"));
+    yoda.send("JOIN #room");
+    yoda.expect(&format!(":yoda!yoda@{S} JOIN #Room\r\n"));
+    yoda.expect(&format!(":{S} 353 yoda = #Room :@hans yoda\r\n"));
+    yoda.expect(&format!(":{S} 366 yoda #room :End of /NAMES list.\r\n"));
+    hans.expect(&format!(":yoda!yoda@{S} JOIN #Room\r\n"));
+    let mut luke = irc(addr, "luke", Some("jedi"));
+    luke.send("JOIN #room");
+    luke.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
+    through_names(&mut luke);
+    hans.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
+    yoda.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
+
+    // yoda speaks: luke hears it, hans (who blocked yoda) does not, yoda gets no echo.
+    yoda.send("PRIVMSG #room :hello room");
+    luke.expect(&format!(":yoda!yoda@{S} PRIVMSG #Room :hello room\r\n"));
+    luke.send("PRIVMSG #room :hi yoda");
+    hans.expect(&format!(":luke!luke@{S} PRIVMSG #Room :hi yoda\r\n"));
+    yoda.expect(&format!(":luke!luke@{S} PRIVMSG #Room :hi yoda\r\n"));
+
+    // Only the owner sets the topic (topic lock is on) and kicks.
+    yoda.send("TOPIC #room :mine now");
+    yoda.expect(&format!(
+        ":{S} 482 yoda #room :You're not channel operator\r\n"
+    ));
+    hans.send("TOPIC #room :the topic");
+    for c in [&mut hans, &mut yoda, &mut luke] {
+        c.expect(&format!(":hans!hans@{S} TOPIC #Room :the topic\r\n"));
+    }
+    hans.send("KICK #room luke :out");
+    for c in [&mut hans, &mut yoda, &mut luke] {
+        c.expect(&format!(":hans!hans@{S} KICK #Room luke out\r\n"));
+    }
+    // A kicked member may join again and sees the topic with its setter.
+    luke.send("JOIN #room");
+    luke.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
+    luke.expect(&format!(":{S} 332 luke #Room :the topic\r\n"));
+    let setter = luke.expect_line();
+    assert!(
+        setter.starts_with(&format!(":{S} 333 luke #Room hans ")),
+        "{setter}"
+    );
+    through_names(&mut luke);
+    hans.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
+    // A ban keeps a user out until it is lifted.
+    hans.send("MODE #room +b luke\r\nKICK #room luke");
+    hans.expect(&format!(":hans!hans@{S} MODE #Room +b luke\r\n"));
+    luke.send("PART #room\r\nJOIN #room");
+    luke.expect(&format!(":hans!hans@{S} MODE #Room +b luke\r\n"));
+    luke.expect(&format!(":hans!hans@{S} KICK #Room luke luke\r\n"));
+    luke.expect(&format!(
+        ":{S} 442 luke #room :You're not on that channel\r\n"
+    ));
+    luke.expect(&format!(
+        ":{S} 474 luke #room :Cannot join channel (+b)\r\n"
+    ));
+    hans.send("MODE #room +b");
+    hans.expect(&format!(":hans!hans@{S} KICK #Room luke luke\r\n"));
+    hans.expect(&format!(":{S} 367 hans #Room luke\r\n"));
+    hans.expect(&format!(":{S} 368 hans #room :End of channel ban list\r\n"));
+    drop(p);
+}
+
+#[test]
+fn the_topic_and_settings_survive_a_restart() {
+    let (p, addr) = start(&[]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    hans.send("JOIN #keep\r\nTOPIC #keep :kept topic\r\nMODE #keep +s");
+    through_names(&mut hans);
+    hans.expect(&format!(":hans!hans@{S} TOPIC #keep :kept topic\r\n"));
+    hans.expect(&format!(":hans!hans@{S} MODE #keep +s\r\n"));
+    let p = p.restart();
+    let line = p.stdout_line();
+    let addr: SocketAddr = line
+        .strip_prefix("chatserver irc listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let mut yoda = irc(addr, "yoda", Some("wise"));
+    yoda.send("TOPIC #keep\r\nMODE #keep");
+    yoda.expect(&format!(":{S} 332 yoda #keep :kept topic\r\n"));
+    let who = yoda.expect_line();
+    assert!(
+        who.starts_with(&format!(":{S} 333 yoda #keep hans ")),
+        "{who}"
+    );
+    yoda.expect(&format!(":{S} 324 yoda #keep +nst\r\n"));
+}
+
+#[test]
+fn a_line_user_and_an_irc_user_share_a_room_both_ways() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    hans.send("JOIN #DEN");
+    hans.expect(&format!(":hans!hans@{S} JOIN #den\r\n"));
+    hans.expect(&format!(":{S} 353 hans = #den :hans @yoda\r\n"));
+    hans.expect(&format!(":{S} 366 hans #DEN :End of /NAMES list.\r\n"));
+    yoda.expect("[System]: hans entered the chatroom\n");
+    yoda.send("hello from the line");
+    hans.expect(&format!(
+        ":yoda!yoda@{S} PRIVMSG #den :hello from the line\r\n"
+    ));
+    yoda.expect("<yoda>: hello from the line\n");
+    hans.send("PRIVMSG #den :hello from IRC");
+    yoda.expect("<hans>: hello from IRC\n");
+    yoda.send("/set-topic den plans");
+    let topic = hans.expect_line();
+    assert_eq!(topic, format!(":yoda!yoda@{S} TOPIC #den plans\r"));
+    yoda.expect("Topic of den: plans (set by yoda)\n");
+    hans.send("PART #den :later");
+    hans.expect(&format!(":hans!hans@{S} PART #den later\r\n"));
+    yoda.expect("[System]: hans left the chatroom\n");
+    hans.send("QUIT");
+    hans.expect_line();
+    yoda.expect("hans logged out\n");
+}
+
+#[test]
+fn owners_on_either_side_put_the_other_side_out() {
+    let (p, addr) = start(&[]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    let mut yoda = p.login("yoda", "wise");
+    hans.send("JOIN #k");
+    through_names(&mut hans);
+    yoda.send("enter-chatroom k");
+    yoda.expect("You entered chatroom k\n");
+    hans.expect(&format!(":yoda!yoda@{S} JOIN #k\r\n"));
+    hans.send("KICK #k yoda :enough");
+    hans.expect(&format!(":hans!hans@{S} KICK #k yoda enough\r\n"));
+    yoda.expect("yoda was removed from k\n");
+    yoda.send("list-chatroom");
+    yoda.expect("k hans public\n");
+
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    hans.send("JOIN #den");
+    through_names(&mut hans);
+    yoda.send("close-chatroom den");
+    yoda.expect("Chatroom den closed\n");
+    hans.expect(&format!(":{S} KICK #den hans :chatroom closed\r\n"));
+    hans.send("NAMES #den");
+    hans.expect(&format!(":{S} 366 hans #den :End of /NAMES list.\r\n"));
+}
+
+#[test]
+fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
+    let (_p, addr) = start(&["--heartbeat", "2"]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    for _ in 0..3 {
+        hans.expect(&format!("PING {S}\r\n"));
+        hans.send(&format!("PONG {S}"));
+    }
+    // No answer: closed at the heartbeat.
+    hans.expect(&format!("PING {S}\r\n"));
+    hans.expect_closed();
+}

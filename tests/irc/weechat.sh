@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# A real IRC client against the server: weechat-headless, driven through its FIFO plugin,
+# joins #room, talks with a second user, parts and quits; its logger's files and the peer's
+# raw output are then checked.
+#
+#   tests/irc/weechat.sh --ngircd      prove the mechanics on ngIRCd (peer: nc speaking IRC)
+#   tests/irc/weechat.sh               against chatserver (peer: nc on the line port)
+#
+# Needs weechat-headless, nc (netcat-openbsd) and, for --ngircd, ngircd (apt-get install -y
+# weechat-headless netcat-openbsd ngircd). Everything listens on 127.0.0.1 on ports the OS
+# picks. Environment (all optional):
+#   CHATSERVER_BIN  chatserver binary (default target/release/chatserver, built if missing)
+#   IRC_NICK        weechat's nick and account (default wcuser)
+#   IRC_PASSWORD    its password (default wcpass1)
+#   PEER_NICK       the other user (default peer)
+#   PEER_PASSWORD   its password (default peerpass1)
+#   ROOM            room / channel name without '#' (default room)
+#   TIMEOUT         seconds to wait for each expected line (default 10)
+#   KEEP=1          keep the temporary directory (logs) for inspection
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+mode=chatserver
+[ "${1:-}" = --ngircd ] && mode=ngircd
+
+nick="${IRC_NICK:-wcuser}"
+pass="${IRC_PASSWORD:-wcpass1}"
+peer="${PEER_NICK:-peer}"
+peer_pass="${PEER_PASSWORD:-peerpass1}"
+room="${ROOM:-room}"
+timeout="${TIMEOUT:-10}"
+
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+    exec 7>&- 2>/dev/null || true
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ "${KEEP:-0}" = 1 ]; then echo "weechat.sh: kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+fail() {
+    echo "weechat.sh: FAIL: $*" >&2
+    [ -f "$tmp/server.log" ] && { echo "--- server.log (head)" >&2; head -n 5 "$tmp/server.log" >&2; }
+    for f in "$tmp"/peer.out "$tmp"/wc/logs/*.weechatlog; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+    done
+    exit 1
+}
+
+# Wait until file $1 has a line matching the extended regex $2.
+expect() {
+    local deadline=$((SECONDS + timeout))
+    until [ -f "$1" ] && grep -qE -- "$2" "$1"; do
+        [ $SECONDS -ge $deadline ] && fail "no line /$2/ in $(basename "$1")"
+        sleep 0.2
+    done
+    echo "ok: $(basename "$1"): $(grep -E -m1 -- "$2" "$1" | tr -d '\r')"
+}
+
+# An OS-chosen free port on 127.0.0.1 (for servers that need the number in a config file).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait until something listens on 127.0.0.1:$1.
+wait_port() {
+    local deadline=$((SECONDS + timeout))
+    until nc -z 127.0.0.1 "$1" 2>/dev/null; do
+        [ $SECONDS -ge $deadline ] && fail "nothing listens on 127.0.0.1:$1"
+        sleep 0.1
+    done
+}
+
+# ---- the server -------------------------------------------------------------------------
+if [ "$mode" = ngircd ]; then
+    irc_port="$(free_port)"
+    cat >"$tmp/ngircd.conf" <<EOF
+[Global]
+    Name = irc.test
+    Info = weechat.sh
+    Listen = 127.0.0.1
+    Ports = $irc_port
+    Password = $pass
+[Limits]
+    MaxNickLength = 32
+[Options]
+    PAM = no
+    Ident = no
+    DNS = no
+EOF
+    ngircd --nodaemon --config "$tmp/ngircd.conf" >"$tmp/server.log" 2>&1 &
+    pids+=($!)
+    peer_pass="$pass" # ngIRCd has one server password for everyone
+else
+    # chatserver with its IRC port (PROTOCOL.md §8); weechat logs in with PASS to its account.
+    bin="${CHATSERVER_BIN:-$repo/target/release/chatserver}"
+    [ -x "$bin" ] || (cd "$repo" && cargo build --release --bin chatserver)
+    printf '%s %s\n%s %s\n' "$nick" "$pass" "$peer" "$peer_pass" >"$tmp/credentials.txt"
+    mkdir -p "$tmp/data"
+    irc_port="$(free_port)"
+    line_port="$(free_port)"
+    "$bin" --bind 127.0.0.1 --data-dir "$tmp/data" --credentials "$tmp/credentials.txt" \
+        --irc-port "$irc_port" "$line_port" >"$tmp/server.log" 2>&1 &
+    pids+=($!)
+    wait_port "$line_port"
+fi
+wait_port "$irc_port"
+
+# ---- weechat ----------------------------------------------------------------------------
+wc="$tmp/wc"
+mkdir -p "$wc"
+fifo="$wc/weechat_fifo"
+weechat-headless -d "$wc" -r "/set fifo.file.path $fifo;/set fifo.file.enabled on;\
+/set logger.file.path $wc/logs;/set logger.file.flush_delay 0;\
+/set logger.file.mask \$plugin.\$name.weechatlog;/set logger.file.time_format %H:%M:%S;\
+/set irc.look.temporary_servers on;\
+/server add test 127.0.0.1/$irc_port -notls -password=$pass -nicks=$nick -username=$nick -realname=weechat_sh -autojoin=;\
+/connect test" >"$tmp/weechat.out" 2>&1 &
+wc_pid=$!
+pids+=("$wc_pid")
+deadline=$((SECONDS + timeout))
+until [ -p "$fifo" ]; do
+    [ $SECONDS -ge $deadline ] && fail "weechat did not create its FIFO"
+    sleep 0.1
+done
+# weechat FIFO syntax: "<plugin>.<buffer> *<text or /command>".
+wc_send() { printf '%s\n' "$*" >"$fifo"; }
+
+server_log="$wc/logs/irc.server.test.weechatlog"
+chan_log="$wc/logs/irc.test.#$room.weechatlog"
+expect "$server_log" "Welcome|001"
+
+# ---- the peer ---------------------------------------------------------------------------
+mkfifo "$tmp/peer.in"
+nc 127.0.0.1 "${line_port:-$irc_port}" <"$tmp/peer.in" >"$tmp/peer.out" &
+pids+=($!)
+exec 7>"$tmp/peer.in"
+peer_say() { printf '%s\r\n' "$*" >&7; }
+
+if [ "$mode" = ngircd ]; then
+    peer_say "PASS $peer_pass"
+    peer_say "NICK $peer"
+    peer_say "USER $peer 0 * :nc peer"
+    expect "$tmp/peer.out" " 001 $peer "
+    peer_say "JOIN #$room"
+    expect "$tmp/peer.out" "JOIN :?#$room"
+else
+    # The line user (PROTOCOL.md §2, §5) opens the room and enters it; weechat's JOIN finds it
+    # (a JOIN of a room that does not exist would open it, owned by the joiner).
+    peer_say "login $peer $peer_pass"
+    expect "$tmp/peer.out" "Welcome to the greatest messaging application ever!"
+    peer_say "open-chatroom $room public"
+    peer_say "enter-chatroom $room"
+    expect "$tmp/peer.out" "You entered chatroom $room"
+fi
+
+# ---- the conversation -------------------------------------------------------------------
+wc_send "irc.server.test */join #$room"
+expect "$chan_log" "$nick"
+if [ "$mode" = ngircd ]; then
+    expect "$tmp/peer.out" ":$nick!.* JOIN :?#$room"
+else
+    expect "$tmp/peer.out" "\[System\]: $nick entered the chatroom"
+fi
+
+wc_send "irc.test.#$room *hello from weechat"
+if [ "$mode" = ngircd ]; then
+    expect "$tmp/peer.out" ":$nick!.* PRIVMSG #$room :hello from weechat"
+    peer_say "PRIVMSG #$room :hello from nc"
+else
+    # An IRC user's channel line reads as §5 room chat on the line protocol.
+    expect "$tmp/peer.out" "<$nick>: hello from weechat"
+    peer_say "hello from nc"
+fi
+expect "$chan_log" "[[:space:]][@+]?$peer[[:space:]]+hello from nc"
+
+wc_send "irc.test.#$room */part #$room bye now"
+expect "$chan_log" "$nick.*has left #$room.*bye now"
+if [ "$mode" = ngircd ]; then
+    expect "$tmp/peer.out" ":$nick!.* PART #$room :?bye now"
+else
+    expect "$tmp/peer.out" "\[System\]: $nick left the chatroom"
+fi
+
+wc_send "core.weechat */quit see you"
+deadline=$((SECONDS + timeout))
+while kill -0 "$wc_pid" 2>/dev/null; do
+    [ $SECONDS -ge $deadline ] && fail "weechat did not exit after /quit"
+    sleep 0.1
+done
+if [ "$mode" = ngircd ]; then
+    # The peer shares no channel with weechat any more, so it sees no QUIT: ask the server.
+    peer_say "WHOIS $nick"
+    expect "$tmp/peer.out" " 401 $peer $nick "
+else
+    # An IRC QUIT is a logout: the line user sees the presence line.
+    expect "$tmp/peer.out" "$nick logged out"
+fi
+if [ "$mode" = ngircd ]; then peer_say "QUIT"; else peer_say "/exit"; fi
+
+echo "weechat.sh ($mode): all checks passed"
