@@ -5,6 +5,7 @@
 #![no_main]
 
 use chatserver::codec::{line::LineCodec, Codec, CodecKind, Sink};
+use chatserver::event::Event;
 use chatserver::input::{Expect, Input};
 use libfuzzer_sys::fuzz_target;
 
@@ -29,6 +30,10 @@ impl Sink for Cycle {
         let _ = format!("{input:?}");
         self.at = self.at.wrapping_add(1);
         self.inputs += 1;
+    }
+
+    fn reply(&mut self, event: Event) {
+        let _ = format!("{event:?}");
     }
 }
 
