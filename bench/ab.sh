@@ -2,7 +2,8 @@
 # A/B one loadgen workload on two builds of chatserver in one run, alternating A and B so
 # machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
-# A = chatserver built from git revision REV, B = the working tree. Default workload: the
+# A = chatserver built from git revision REV, B = the working tree. A_ARGS / B_ARGS add server
+# options to one side (e.g. B_ARGS="--penalty-us 0" when B has a flag A lacks). Default workload: the
 # fan-out row of bench/compare.sh (100 members, 32-byte messages, window 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,25 +28,27 @@ git worktree add --detach "$WORK/a-src" "$REV" >&2
 cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
 "$WORK/loadgen" gen-credentials 200 "$WORK/credentials.txt"
 
-run() { # BIN LABEL
+run() { # BIN LABEL [SERVER OPTIONS...]
+  local bin=$1 label=$2; shift 2
   local dir=$WORK/data-$RANDOM$RANDOM
-  "$1" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" 0 > "$WORK/out" 2>/dev/null &
+  "$bin" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" "$@" 0 > "$WORK/out" 2>/dev/null &
   local pid=$!; PIDS+=("$pid")
   local port=
   for _ in $(seq 100); do
     port=$(sed -n 's/^chatserver listening on .*:\([0-9]*\)$/\1/p' "$WORK/out"); [ -n "$port" ] && break; sleep 0.1
   done
   : > "$WORK/res"
-  "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$2" --out "$WORK/res" >/dev/null 2>&1 || true
+  "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$label" --out "$WORK/res" >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   awk -F'\t' 'NR==1{print $3}' "$WORK/res"
-  awk -F'\t' 'NR==1{print $4}' "$WORK/res" >> "$WORK/notes-$2"
+  awk -F'\t' 'NR==1{print $4}' "$WORK/res" >> "$WORK/notes-$label"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 A=(); B=()
 for i in $(seq "$ROUNDS"); do
-  A+=("$(run "$WORK/a" A)"); B+=("$(run "$WORK/b" B)")
+  # shellcheck disable=SC2086 # A_ARGS/B_ARGS: extra server options for one side only.
+  A+=("$(run "$WORK/a" A ${A_ARGS:-})"); B+=("$(run "$WORK/b" B ${B_ARGS:-})")
   echo "round $i: A ($REV) ${A[-1]}  B (working tree) ${B[-1]}"
 done
 echo "A notes:"; cat "$WORK/notes-A"; echo "B notes:"; cat "$WORK/notes-B"
