@@ -4,6 +4,7 @@
 
 use crate::credentials::Secret;
 use std::fmt;
+use std::sync::Arc;
 
 /// Who a history entry was addressed to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,11 +80,12 @@ pub enum Record {
         user: String,
     },
     /// A message queued for a user who was offline.
+    /// Shared strings: a snapshot of a large mailbox state clones pointers, not text.
     Offline {
-        to: String,
-        from: String,
+        to: Arc<str>,
+        from: Arc<str>,
         at_ms: u64,
-        text: String,
+        text: Arc<str>,
     },
     /// The oldest `count` queued messages of `to` were handed to its connection.
     Delivered {
@@ -261,10 +263,10 @@ impl Record {
             "offline" => {
                 let ([to, from, at], text) = words::<3>(rest)?;
                 Record::Offline {
-                    to: owned(to),
-                    from: owned(from),
+                    to: Arc::from(to),
+                    from: Arc::from(from),
                     at_ms: at.parse().ok()?,
-                    text: owned(text),
+                    text: Arc::from(text),
                 }
             }
             "lockout" => {
@@ -413,7 +415,7 @@ mod tests {
                 to: "luke".into(),
                 from: "yoda".into(),
                 at_ms: 5,
-                text: String::new(),
+                text: Arc::from(""),
             },
             Record::Delivered {
                 to: "luke".into(),

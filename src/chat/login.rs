@@ -274,9 +274,9 @@ impl Chat {
         };
         for q in batch {
             let event = Event::Chat {
-                from: Arc::from(q.from),
+                from: q.from,
                 to: crate::event::Audience::Direct(Arc::from(user)),
-                text: Arc::from(q.text),
+                text: q.text,
             };
             self.outbox.send(conn, event);
         }

@@ -8,13 +8,14 @@
 use crate::record::Record;
 use crate::session::ConnId;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// A message waiting for its offline recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Queued {
-    pub from: String,
+    pub from: Arc<str>,
     pub at_ms: u64,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 /// The inverse of a mailbox change, for a failed commit.
@@ -60,7 +61,7 @@ impl Mailboxes {
     /// Queue a message and record it.
     pub fn push(&mut self, to: &str, q: Queued) -> (Record, Undo) {
         let record = Record::Offline {
-            to: to.to_string(),
+            to: Arc::from(to),
             from: q.from.clone(),
             at_ms: q.at_ms,
             text: q.text.clone(),
@@ -192,10 +193,14 @@ impl Mailboxes {
         let mut names: Vec<&String> = self.queues.keys().chain(self.inflight.keys()).collect();
         names.sort_unstable();
         names.dedup();
-        for to in names {
-            let flying = self.inflight.get(to).into_iter();
+        // One allocation for the whole state: growing by doubling would copy it several times.
+        let queued: usize = self.queues.values().map(VecDeque::len).sum();
+        out.reserve(queued);
+        for name in names {
+            let to: Arc<str> = Arc::from(name.as_str());
+            let flying = self.inflight.get(name).into_iter();
             let flying = flying.flat_map(|f| f.batches.iter().flat_map(|(_, b)| b.iter()));
-            for q in flying.chain(self.queues.get(to).into_iter().flatten()) {
+            for q in flying.chain(self.queues.get(name).into_iter().flatten()) {
                 out.push(Record::Offline {
                     to: to.clone(),
                     from: q.from.clone(),

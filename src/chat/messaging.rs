@@ -48,9 +48,9 @@ impl Chat {
                     return false;
                 }
                 let q = Queued {
-                    from: from.to_string(),
+                    from: from.clone(),
                     at_ms: now.unix_ms(),
-                    text: body.to_string(),
+                    text: Arc::from(body),
                 };
                 let (record, undo) = self.mailboxes.push(to, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));

@@ -409,7 +409,7 @@ impl Chat {
                 text,
             } => self
                 .mailboxes
-                .replay_offline(to, Queued { from, at_ms, text }),
+                .replay_offline(to.to_string(), Queued { from, at_ms, text }),
             Record::Delivered { to, count } => self.mailboxes.replay_delivered(&to, count),
             Record::History {
                 at_ms,

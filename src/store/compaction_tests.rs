@@ -222,10 +222,10 @@ fn step_times() {
     let (mut store, _, _) = open(&c);
     let state: Vec<Record> = (0..600_000)
         .map(|n| Record::Offline {
-            to: format!("user{}", n % 1000),
+            to: format!("user{}", n % 1000).into(),
             from: "yoda".into(),
             at_ms: n,
-            text: "x".repeat(120),
+            text: "x".repeat(120).into(),
         })
         .collect();
     let t = std::time::Instant::now();

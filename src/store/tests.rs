@@ -59,7 +59,7 @@ pub(super) fn offline(to: &str, n: u64) -> Record {
         to: to.into(),
         from: "yoda".into(),
         at_ms: n,
-        text: format!("message {n}"),
+        text: format!("message {n}").into(),
     }
 }
 
