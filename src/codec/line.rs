@@ -14,12 +14,69 @@ pub enum Frame<'a> {
     Bad(LineError),
 }
 
-/// Splits a byte stream into lines of at most `max` bytes; keeps only the unfinished tail.
+/// A piece of a byte stream split at `\n`: a complete line (without the `\n`), or the report
+/// that a line outgrew the limit (once; its bytes are dropped up to its newline).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Line(&'a [u8]),
+    TooLong,
+}
+
+/// Splits a byte stream at `\n`, keeping only the unfinished tail, never more than the limit.
+/// Shared by every line-based wire (the line protocol, the console, IRC), which differ only in
+/// how they judge a complete line.
 #[derive(Debug, Default)]
-pub struct LineFramer {
+pub struct Splitter {
     partial: Vec<u8>,
     /// Inside an over-long line: drop bytes up to the next newline.
     discarding: bool,
+}
+
+impl Splitter {
+    /// Feed received bytes; an unfinished line longer than `limit` bytes is reported as
+    /// [`Piece::TooLong`] at once and discarded to its newline.
+    pub fn feed(&mut self, mut data: &[u8], limit: usize, mut emit: impl FnMut(Piece<'_>)) {
+        while !data.is_empty() {
+            let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+                if !self.discarding {
+                    if self.partial.len() + data.len() > limit {
+                        emit(Piece::TooLong);
+                        self.partial = Vec::new();
+                        self.discarding = true;
+                    } else {
+                        self.partial.extend_from_slice(data);
+                    }
+                }
+                return;
+            };
+            let (seg, rest) = (&data[..nl], &data[nl + 1..]);
+            data = rest;
+            if std::mem::take(&mut self.discarding) {
+                continue;
+            }
+            if self.partial.is_empty() {
+                emit(Piece::Line(seg));
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(seg);
+                emit(Piece::Line(&line));
+            }
+        }
+    }
+
+    /// End of input: the unterminated tail, unless it was being discarded or is empty.
+    pub fn finish(&mut self, emit: impl FnOnce(&[u8])) {
+        let tail = std::mem::take(&mut self.partial);
+        if !std::mem::take(&mut self.discarding) && !tail.is_empty() {
+            emit(&tail);
+        }
+    }
+}
+
+/// Splits a byte stream into lines of at most `max` bytes (plus an optional `\r`).
+#[derive(Debug, Default)]
+pub struct LineFramer {
+    splitter: Splitter,
 }
 
 fn frame(mut line: &[u8], max: usize) -> Frame<'_> {
@@ -37,41 +94,16 @@ fn frame(mut line: &[u8], max: usize) -> Frame<'_> {
 
 impl LineFramer {
     /// Feed received bytes; `emit` gets every complete line in order.
-    pub fn feed(&mut self, mut data: &[u8], max: usize, mut emit: impl FnMut(Frame<'_>)) {
-        while !data.is_empty() {
-            let Some(nl) = data.iter().position(|&b| b == b'\n') else {
-                if !self.discarding {
-                    if self.partial.len() + data.len() > max + 1 {
-                        emit(Frame::Bad(LineError::TooLong));
-                        self.partial = Vec::new();
-                        self.discarding = true;
-                    } else {
-                        self.partial.extend_from_slice(data);
-                    }
-                }
-                return;
-            };
-            let (seg, rest) = (&data[..nl], &data[nl + 1..]);
-            data = rest;
-            if std::mem::take(&mut self.discarding) {
-                continue;
-            }
-            if self.partial.is_empty() {
-                emit(frame(seg, max));
-            } else {
-                let mut line = std::mem::take(&mut self.partial);
-                line.extend_from_slice(seg);
-                emit(frame(&line, max));
-            }
-        }
+    pub fn feed(&mut self, data: &[u8], max: usize, mut emit: impl FnMut(Frame<'_>)) {
+        self.splitter.feed(data, max + 1, |piece| match piece {
+            Piece::Line(line) => emit(frame(line, max)),
+            Piece::TooLong => emit(Frame::Bad(LineError::TooLong)),
+        });
     }
 
     /// End of input: an unterminated last line still counts.
     pub fn finish(&mut self, max: usize, emit: impl FnOnce(Frame<'_>)) {
-        let tail = std::mem::take(&mut self.partial);
-        if !tail.is_empty() && !std::mem::take(&mut self.discarding) {
-            emit(frame(&tail, max));
-        }
+        self.splitter.finish(|tail| emit(frame(tail, max)));
     }
 }
 
@@ -193,7 +225,7 @@ mod tests {
             lines(&mut f, &[&long, b"\nafter\n"], 16),
             ["E:TooLong", "L:after"]
         );
-        assert!(f.partial.capacity() <= 17, "no unbounded growth");
+        assert!(f.splitter.partial.capacity() <= 17, "no unbounded growth");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! answers `417 ERR_INPUTTOOLONG` and keeps the connection (what Ergo does and irctest's
 //! `LengthLimitTestCase` expects). Replies are truncated to 512 bytes on a UTF-8 boundary.
 
+use crate::codec::line::{Piece, Splitter};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -39,9 +40,7 @@ pub enum Frame<'a> {
 /// tail, bounded by the longest acceptable line.
 #[derive(Debug)]
 pub struct Framer {
-    partial: Vec<u8>,
-    /// Inside an over-long line: drop bytes up to the next newline.
-    discarding: bool,
+    splitter: Splitter,
     max_body: usize,
 }
 
@@ -56,63 +55,36 @@ impl Framer {
     /// ([`MAX_BODY`] is the RFC's; a larger value tolerates long lines from lax clients).
     pub fn new(max_body: usize) -> Framer {
         Framer {
-            partial: Vec::new(),
-            discarding: false,
+            splitter: Splitter::default(),
             max_body: max_body.max(3),
         }
     }
 
-    /// Longest buffered line (tags, body, CRLF) before it is known to be too long.
-    fn max_line(&self) -> usize {
-        MAX_TAGS + self.max_body
-    }
-
     /// Feed received bytes; `emit` gets every complete line in order.
-    pub fn feed(&mut self, mut data: &[u8], mut emit: impl FnMut(Frame<'_>)) {
-        while !data.is_empty() {
-            let Some(nl) = data.iter().position(|&b| b == b'\n') else {
-                if !self.discarding {
-                    if self.partial.len() + data.len() > self.max_line() {
-                        emit(Frame::TooLong);
-                        self.partial = Vec::new();
-                        self.discarding = true;
-                    } else {
-                        self.partial.extend_from_slice(data);
-                    }
-                }
-                return;
-            };
-            let (seg, rest) = (&data[..nl], &data[nl + 1..]);
-            data = rest;
-            if std::mem::take(&mut self.discarding) {
-                continue;
-            }
-            if self.partial.is_empty() {
-                emit(self.frame(seg));
-            } else {
-                let mut line = std::mem::take(&mut self.partial);
-                line.extend_from_slice(seg);
-                emit(self.frame(&line));
-            }
-        }
+    pub fn feed(&mut self, data: &[u8], mut emit: impl FnMut(Frame<'_>)) {
+        // Longest buffered line (tags, body, CRLF) before it is known to be too long.
+        let limit = MAX_TAGS + self.max_body;
+        let max_body = self.max_body;
+        self.splitter.feed(data, limit, |piece| match piece {
+            Piece::Line(line) => emit(frame(line, max_body)),
+            Piece::TooLong => emit(Frame::TooLong),
+        });
     }
 
     /// End of input: an unterminated last line still counts.
     pub fn finish(&mut self, mut emit: impl FnMut(Frame<'_>)) {
-        let line = std::mem::take(&mut self.partial);
-        if !std::mem::take(&mut self.discarding) && !line.is_empty() {
-            emit(self.frame(&line));
-        }
+        let max_body = self.max_body;
+        self.splitter.finish(|tail| emit(frame(tail, max_body)));
     }
+}
 
-    fn frame<'a>(&self, line: &'a [u8]) -> Frame<'a> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let (tags, body) = split_tags(line);
-        if tags.len() > MAX_TAGS || body.len() + 2 > self.max_body {
-            return Frame::TooLong;
-        }
-        Frame::Line(String::from_utf8_lossy(line))
+fn frame(line: &[u8], max_body: usize) -> Frame<'_> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let (tags, body) = split_tags(line);
+    if tags.len() > MAX_TAGS || body.len() + 2 > max_body {
+        return Frame::TooLong;
     }
+    Frame::Line(String::from_utf8_lossy(line))
 }
 
 /// `(tags section with its '@' and trailing spaces, rest)`; empty tags when there are none.
