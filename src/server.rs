@@ -660,7 +660,7 @@ impl Server {
         }
         // Compaction is incremental: a bounded step per iteration, never a frozen loop.
         if self.store.wants_compaction() && !self.store.compacting() {
-            if let Err(e) = self.store.begin_compaction(self.chat.snapshot()) {
+            if let Err(e) = self.store.begin_compaction(self.chat.freeze()) {
                 log::error!("compaction failed (will retry): {e}");
             }
         }

@@ -1,8 +1,13 @@
 //! Blocks (PROTOCOL.md §3): who blocked whom, with a reverse index so fan-out checks one set per
 //! message instead of one lookup per recipient. Durable as `block`/`unblock` records.
 
+use super::cow_map::CowMap;
+use super::frozen::Part;
 use crate::record::Record;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+/// Each user's set of names; copy-on-write so a compaction can freeze it cheaply.
+type Sets = CowMap<BTreeSet<String>>;
 
 /// The inverse of a block change, for a failed commit.
 #[derive(Debug)]
@@ -14,9 +19,9 @@ pub enum Undo {
 #[derive(Debug, Default)]
 pub struct Blocks {
     /// Users each user has blocked.
-    by: HashMap<String, BTreeSet<String>>,
+    by: Sets,
     /// Reverse of `by`: who has blocked each user.
-    blocked_by: HashMap<String, BTreeSet<String>>,
+    blocked_by: Sets,
     // Reliability (issue 8): no reply shows a block a failed commit undoes.
     /// Pairs changed since the last commit (by, user).
     uncommitted: Vec<(String, String)>,
@@ -24,12 +29,12 @@ pub struct Blocks {
     tainted: std::cell::Cell<bool>,
 }
 
-fn set_pair(map: &mut HashMap<String, BTreeSet<String>>, key: &str, value: &str, on: bool) -> bool {
+fn set_pair(map: &mut Sets, key: &str, value: &str, on: bool) -> bool {
+    if map.get(key).is_some_and(|set| set.contains(value)) == on {
+        return false;
+    }
     if on {
-        return map
-            .entry(key.to_string())
-            .or_default()
-            .insert(value.to_string());
+        return map.get_or_default(key).insert(value.to_string());
     }
     let Some(set) = map.get_mut(key) else {
         return false;
@@ -115,17 +120,8 @@ impl Blocks {
         };
     }
 
-    /// Every block, as records that replay to it (sorted, so snapshots are reproducible).
-    pub fn snapshot(&self, out: &mut Vec<Record>) {
-        let mut names: Vec<&String> = self.by.keys().collect();
-        names.sort_unstable();
-        for by in names {
-            for user in &self.by[by] {
-                out.push(Record::Block {
-                    by: by.clone(),
-                    user: user.clone(),
-                });
-            }
-        }
+    /// Every user's blocks, as shared shards.
+    pub fn freeze(&self, out: &mut Vec<Part>) {
+        out.extend(self.by.freeze().into_iter().map(Part::Blocks));
     }
 }

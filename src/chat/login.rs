@@ -272,11 +272,11 @@ impl Chat {
         let Some((batch, more, marker)) = self.mailboxes.take(user, conn, budget) else {
             return;
         };
-        for q in batch {
+        for q in batch.iter() {
             let event = Event::Chat {
-                from: q.from,
+                from: q.from.clone(),
                 to: crate::event::Audience::Direct(Arc::from(user)),
-                text: q.text,
+                text: q.text.clone(),
             };
             self.outbox.send(conn, event);
         }

@@ -5,6 +5,8 @@
 //! byte (`written`); only then is its `delivered` record written. A batch still in flight when
 //! its session ends goes back to the front of the queue (at-least-once delivery).
 
+use super::cow_map::CowMap;
+use super::frozen::{Flying, Part};
 use crate::record::Record;
 use crate::session::ConnId;
 use std::collections::{HashMap, VecDeque};
@@ -30,15 +32,16 @@ pub enum Undo {
 #[derive(Debug)]
 struct InFlight {
     conn: ConnId,
-    batches: VecDeque<(u64, Vec<Queued>)>,
+    batches: VecDeque<(u64, Arc<[Queued]>)>,
 }
 
 #[derive(Debug, Default)]
 pub struct Mailboxes {
-    queues: HashMap<String, VecDeque<Queued>>,
+    /// Copy-on-write, so a compaction can freeze them cheaply.
+    queues: CowMap<VecDeque<Queued>>,
     /// At most one connection per user (the one it is logged in on) has batches in flight;
     /// they come before `queues` in the durable order.
-    inflight: HashMap<String, InFlight>,
+    inflight: HashMap<Arc<str>, InFlight>,
     next_marker: u64,
     /// What all queued and in-flight messages cost against `--max-offline-bytes` (issue 8).
     bytes: usize,
@@ -55,7 +58,7 @@ impl Mailboxes {
     }
 
     pub fn len(&self, user: &str) -> usize {
-        self.queues.get(user).map_or(0, VecDeque::len)
+        self.queues.get(user).map_or(0, |q| q.len())
     }
 
     /// Queue a message and record it.
@@ -67,7 +70,7 @@ impl Mailboxes {
             text: q.text.clone(),
         };
         self.bytes += cost(&q);
-        self.queues.entry(to.to_string()).or_default().push_back(q);
+        self.queue_mut(to).push_back(q);
         (record, Undo::PopNewest(to.to_string()))
     }
 
@@ -80,6 +83,11 @@ impl Mailboxes {
         self.len(user) + flying
     }
 
+    /// `user`'s queue to change, created if missing (copied first if a compaction shares it).
+    fn queue_mut(&mut self, user: &str) -> &mut VecDeque<Queued> {
+        self.queues.get_or_default(user)
+    }
+
     /// Take the oldest messages of `user` up to `budget` bytes (at least one) for `conn`. They
     /// stay in flight until [`Mailboxes::written`]. Returns them, whether more remain, and the
     /// marker to report once they are written.
@@ -88,7 +96,7 @@ impl Mailboxes {
         user: &str,
         conn: ConnId,
         budget: usize,
-    ) -> Option<(Vec<Queued>, bool, u64)> {
+    ) -> Option<(Arc<[Queued]>, bool, u64)> {
         let queue = self.queues.get_mut(user)?;
         let mut bytes = 0;
         let mut batch = Vec::new();
@@ -107,13 +115,14 @@ impl Mailboxes {
         if batch.is_empty() {
             return None;
         }
+        let batch: Arc<[Queued]> = batch.into();
         if self.inflight.get(user).is_some_and(|f| f.conn != conn) {
             self.requeue(user);
         }
         self.next_marker += 1;
         let marker = self.next_marker;
         self.inflight
-            .entry(user.to_string())
+            .entry(Arc::from(user))
             .or_insert_with(|| InFlight {
                 conn,
                 batches: VecDeque::new(),
@@ -147,10 +156,10 @@ impl Mailboxes {
         let Some(f) = self.inflight.remove(user) else {
             return;
         };
-        let q = self.queues.entry(user.to_string()).or_default();
+        let q = self.queue_mut(user);
         for (_, batch) in f.batches.into_iter().rev() {
-            for m in batch.into_iter().rev() {
-                q.push_front(m);
+            for m in batch.iter().rev() {
+                q.push_front(m.clone());
             }
         }
     }
@@ -172,7 +181,7 @@ impl Mailboxes {
 
     pub fn replay_offline(&mut self, to: String, q: Queued) {
         self.bytes += cost(&q);
-        self.queues.entry(to).or_default().push_back(q);
+        self.queue_mut(&to).push_back(q);
     }
 
     pub fn replay_delivered(&mut self, to: &str, count: u32) {
@@ -188,26 +197,20 @@ impl Mailboxes {
         }
     }
 
-    /// Queued messages, those in flight first (their `delivered` record is still to come).
-    pub fn snapshot(&self, out: &mut Vec<Record>) {
-        let mut names: Vec<&String> = self.queues.keys().chain(self.inflight.keys()).collect();
-        names.sort_unstable();
-        names.dedup();
-        // One allocation for the whole state: growing by doubling would copy it several times.
-        let queued: usize = self.queues.values().map(VecDeque::len).sum();
-        out.reserve(queued);
-        for name in names {
-            let to: Arc<str> = Arc::from(name.as_str());
-            let flying = self.inflight.get(name).into_iter();
-            let flying = flying.flat_map(|f| f.batches.iter().flat_map(|(_, b)| b.iter()));
-            for q in flying.chain(self.queues.get(name).into_iter().flatten()) {
-                out.push(Record::Offline {
-                    to: to.clone(),
-                    from: q.from.clone(),
-                    at_ms: q.at_ms,
-                    text: q.text.clone(),
-                });
+    /// Every user's queued messages as shared shards, and the batches in flight (a pointer
+    /// per user with some: they come first in the durable order).
+    pub fn freeze(&self, out: &mut Vec<Part>) -> Flying {
+        out.extend(self.queues.freeze().into_iter().map(Part::Mail));
+        let mut flying = Flying::with_capacity(self.inflight.len());
+        for (to, f) in &self.inflight {
+            if !self.queues.contains_key(to) {
+                out.push(Part::Flying(to.clone()));
             }
+            flying.insert(
+                to.clone(),
+                f.batches.iter().map(|(_, b)| b.clone()).collect(),
+            );
         }
+        flying
     }
 }

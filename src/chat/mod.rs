@@ -15,7 +15,9 @@
 mod accounts;
 mod blocks;
 mod channels;
+mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
+mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
 mod limits; // Reliability limits (issue 8).
@@ -33,6 +35,7 @@ mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses. // 
 
 pub use operator::{CoreStats, UserInfo};
 
+pub use frozen::Frozen;
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
 
@@ -48,6 +51,7 @@ use accounts::Accounts;
 use blocks::Blocks;
 use channels::Channels;
 use directory::Directory;
+use frozen::Part;
 use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
@@ -439,17 +443,27 @@ impl Chat {
         }
     }
 
-    /// The durable state as records that replay to it: what a snapshot holds.
+    /// The durable state as records that replay to it, in a reproducible order (for tests;
+    /// compaction uses [`Chat::freeze`]).
     pub fn snapshot(&self) -> Vec<Record> {
-        let mut out = Vec::new();
-        self.blocks.snapshot(&mut out);
-        self.mailboxes.snapshot(&mut out);
+        let mut out = self.freeze().into_sorted_records();
         self.history.snapshot(&mut out);
-        self.accounts.snapshot(&mut out); // Lockouts (issue 8).
-        self.channels.snapshot(&mut out);
-        self.rooms.snapshot(&mut out);
-        self.profiles.snapshot(&mut out);
         out
+    }
+
+    /// The durable state for a compaction, history aside (it has its own files): a pointer per
+    /// user for the large parts, so this costs the loop little at any size (issue 8).
+    pub fn freeze(&self) -> Frozen {
+        let mut parts = Vec::new();
+        self.blocks.freeze(&mut parts);
+        let flying = self.mailboxes.freeze(&mut parts);
+        let mut small = Vec::new();
+        self.accounts.snapshot(&mut small); // Lockouts (issue 8).
+        self.channels.snapshot(&mut small);
+        self.rooms.snapshot(&mut small);
+        parts.extend(small.into_iter().map(Part::Record));
+        self.profiles.freeze(&mut parts);
+        Frozen::new(parts, flying)
     }
 
     fn undo(&mut self, undo: Undo, now: Now) {

@@ -1,12 +1,13 @@
 //! Profiles (PROTOCOL.md §5): five free-text attributes per account, durable as `profile`
 //! records. An unset attribute is empty.
 
+use super::cow_map::CowMap;
+use super::frozen::Part;
 use super::outbox::Undo as CoreUndo;
 use super::Chat;
 use crate::event::{Error, Event};
 use crate::record::Record;
 use crate::session::ConnId;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The settable attributes, in the order a profile is shown (after `username`).
@@ -25,18 +26,22 @@ pub struct Undo {
 
 #[derive(Debug, Default)]
 pub struct Profiles {
-    by_user: HashMap<String, [String; 5]>,
+    /// Shared with a compaction's frozen state and copied on their first change after.
+    by_user: CowMap<Values>,
 }
+
+/// One user's attributes, in the order of [`ATTRIBUTES`].
+pub type Values = [String; 5];
 
 impl Profiles {
     fn set(&mut self, user: &str, index: usize, value: String) -> String {
-        let values = self.by_user.entry(user.to_string()).or_default();
+        let values = self.by_user.get_or_default(user);
         std::mem::replace(&mut values[index], value)
     }
 
     /// `(key, value)` lines of `user`'s profile, `username` first.
     pub fn show(&self, user: &Arc<str>) -> Vec<(&'static str, Arc<str>)> {
-        let values = self.by_user.get(&**user);
+        let values = self.by_user.get(user);
         let mut out = vec![("username", user.clone())];
         for (i, key) in ATTRIBUTES.iter().enumerate() {
             out.push((key, Arc::from(values.map_or("", |v| v[i].as_str()))));
@@ -54,21 +59,9 @@ impl Profiles {
         }
     }
 
-    /// Every set attribute as records, sorted by user.
-    pub fn snapshot(&self, out: &mut Vec<Record>) {
-        let mut users: Vec<&String> = self.by_user.keys().collect();
-        users.sort_unstable();
-        for user in users {
-            for (i, value) in self.by_user[user].iter().enumerate() {
-                if !value.is_empty() {
-                    out.push(Record::Profile {
-                        user: user.clone(),
-                        attribute: ATTRIBUTES[i].to_string(),
-                        value: value.clone(),
-                    });
-                }
-            }
-        }
+    /// Every user's profile, as shared shards.
+    pub fn freeze(&self, out: &mut Vec<Part>) {
+        out.extend(self.by_user.freeze().into_iter().map(Part::Profiles));
     }
 }
 

@@ -292,3 +292,48 @@ fn no_reply_shows_a_block_a_failed_commit_undid() {
     s.line(2, "whoelse", 2);
     assert_eq!(s.take(2), "yoda\n");
 }
+
+/// A compaction writes the state of the moment it began (commits after it go to the next
+/// journal), but takes it as shared parts: every later change of a part must copy it, never
+/// show through.
+#[test]
+fn a_frozen_state_is_the_state_at_the_freeze_whatever_changes_after() {
+    // One message per batch: luke has one in flight and one queued at the freeze.
+    let mut s = Sim::with(Settings {
+        delivery_budget: 1,
+        ..settings()
+    });
+    s.write_through = false;
+    queue_two_for_luke(&mut s);
+    s.line(1, "message hans first", 0);
+    s.line(1, "block vader", 0);
+    s.line(1, "set-profile job master", 0);
+    s.connect(2, 1);
+    s.line(2, "login luke jedi", 1);
+    assert!(s.take(2).ends_with("yoda: one\n"), "one in flight");
+    let durable = |records: Vec<Record>| -> Vec<Record> {
+        records.into_iter().filter(|r| !r.is_lazy()).collect()
+    };
+    // The state at the freeze, rebuilt from what was committed (not from the freeze).
+    let mut replayed = Sim::with(settings());
+    for r in s.committed.clone() {
+        replayed.chat.replay(r);
+    }
+    let before = durable(replayed.chat.snapshot());
+    let frozen = s.chat.freeze();
+    // Change every part the freeze shares: a queue grows and another drains, blocks and a
+    // profile change, and luke's batch in flight is written, then his session ends.
+    s.line(1, "message hans second", 2);
+    s.line(1, "unblock vader", 2);
+    s.line(1, "block r2d2", 2);
+    s.line(1, "set-profile job retired", 2);
+    s.line(1, "set-profile age 900", 2);
+    let (id, marker) = s.written[0];
+    s.chat.handle_written(id, marker, s.at(2));
+    s.settle();
+    s.disconnect(2, 3);
+    s.login(3, "hans", "falcon*solo", 4);
+    let after = durable(s.chat.snapshot());
+    assert_ne!(after, before, "the live state changed");
+    assert_eq!(frozen.into_sorted_records(), before);
+}

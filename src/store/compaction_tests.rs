@@ -27,7 +27,7 @@ fn compacting(s: &Scratch, c: &Config) -> (Store, Chat) {
     store.commit(&before).expect("commit");
     let mut chat = chat_of(c, creds, before);
     let journal_before = fs::read(s.journal()).expect("read");
-    store.begin_compaction(chat.snapshot()).expect("begin");
+    store.begin_compaction(chat.freeze()).expect("begin");
     let during = [offline("luke", 41), delivered("luke", 2), history(2)];
     store.commit(&during).expect("commit");
     assert_eq!(
@@ -131,7 +131,9 @@ fn a_compaction_step_writes_at_most_its_budget() {
     let c = config(&s);
     let (mut store, _, _) = open(&c);
     let state: Vec<Record> = (0..2000).map(|n| offline("luke", n)).collect();
-    store.begin_compaction(state.clone()).expect("begin");
+    store
+        .begin_compaction(RecordList::from(state.clone()))
+        .expect("begin");
     let tmp = data(&s, SNAPSHOT_TMP);
     let header = fs::metadata(&tmp).expect("meta").len();
     let mut len = header;
@@ -229,7 +231,9 @@ fn step_times() {
         })
         .collect();
     let t = std::time::Instant::now();
-    store.begin_compaction(state).expect("begin");
+    store
+        .begin_compaction(RecordList::from(state))
+        .expect("begin");
     let begin = t.elapsed();
     let (mut worst, mut steps) = (std::time::Duration::ZERO, 0);
     loop {
@@ -258,7 +262,9 @@ fn a_compaction_after_a_restart_is_not_held_back() {
     store.commit(&state).expect("commit");
     drop(store);
     let (mut store, _, _) = open(&c);
-    store.begin_compaction(state).expect("begin");
+    store
+        .begin_compaction(RecordList::from(state))
+        .expect("begin");
     assert!(store.compacting());
     let mut steps = 0;
     while !store.compaction_step(1 << 20).expect("step") {

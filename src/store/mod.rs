@@ -41,6 +41,7 @@ use crate::credentials::{account_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
 use compaction::{promote_next, recover, Compaction, NEXT};
+pub use compaction::{RecordList, Snapshot};
 use files::{create_private_dir, sync_dir, truncate, AppendFile};
 use format::{header, load, Tail};
 use history::History;
@@ -299,18 +300,18 @@ impl Store {
     /// (every record of it committed). Cheap: it creates two small files and takes `state`;
     /// from now on commits go to journal.next. On failure nothing changed and the next attempt
     /// waits for more journal. Does nothing if a compaction is already under way.
-    pub fn begin_compaction(&mut self, state: Vec<Record>) -> io::Result<()> {
+    pub fn begin_compaction(&mut self, state: impl Snapshot + 'static) -> io::Result<()> {
         if self.compaction.is_some() {
             return Ok(());
         }
-        let result = self.try_begin(state);
+        let result = self.try_begin(Box::new(state));
         if result.is_err() {
             self.compact_retry_at = self.journal.len.saturating_add(COMPACT_RETRY_BYTES);
         }
         result
     }
 
-    fn try_begin(&mut self, state: Vec<Record>) -> io::Result<()> {
+    fn try_begin(&mut self, state: Box<dyn Snapshot>) -> io::Result<()> {
         if self.journal.dirty {
             // The frozen journal must end in a whole record.
             self.journal.cut()?;
@@ -389,7 +390,7 @@ impl Store {
 
     /// Compact in one go (begin, then steps until done): for tests and tools, never the loop.
     pub fn compact(&mut self, state: &[Record]) -> io::Result<()> {
-        self.begin_compaction(state.to_vec())?;
+        self.begin_compaction(RecordList::from(state.to_vec()))?;
         while !self.step(1 << 20, true)? {}
         Ok(())
     }
