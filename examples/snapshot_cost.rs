@@ -7,7 +7,7 @@
 //! For each message size (default 100 and 10 bytes) it builds the largest state the default
 //! limits allow in the parts that grow: `--max-offline-bytes` (64 MiB) of offline messages
 //! spread over `--max-accounts` (100,000) recipients, a profile with every attribute set and
-//! five blocks for each of them. Then, ROUNDS times (default 3), it times what the loop pays:
+//! five blocks for each of them, committed to the journal as the server would. Then, ROUNDS times (default 3), it times what the loop pays:
 //! the freeze when a compaction begins (`Chat::freeze`), and each step of writing the snapshot
 //! through a real store in a temporary directory (`Store::compaction_step`, the loop's budget),
 //! with one user's queue, blocks and profile changed between steps (the copy-on-write cost a
@@ -53,7 +53,7 @@ fn row(size: usize, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     };
     let (mut store, credentials, _) = Store::open(&config)?;
     let mut chat = Chat::new(Settings::from(&config), credentials, Now::read(), [7; 32]);
-    let messages = fill(&mut chat, &config, size);
+    let messages = fill(&mut chat, &mut store, &config, size)?;
     let records = chat.freeze().into_records().len();
 
     let (mut freezes, mut at_once, mut totals) = (Vec::new(), Vec::new(), Vec::new());
@@ -106,41 +106,66 @@ fn row(size: usize, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Replay the state: offline messages up to the byte limit round-robin over every account,
-/// and each account's profile and blocks. Returns the number of offline messages.
-fn fill(chat: &mut Chat, config: &Config, size: usize) -> usize {
+/// Commit and replay the state: offline messages up to the byte limit round-robin over every
+/// account, and each account's profile and blocks. The journal then holds it all, as the
+/// server's would when its compaction begins. Returns the number of offline messages.
+fn fill(
+    chat: &mut Chat,
+    store: &mut Store,
+    config: &Config,
+    size: usize,
+) -> Result<usize, Box<dyn std::error::Error>> {
     let users: Vec<Arc<str>> = (0..ACCOUNTS).map(|i| Arc::from(format!("u{i}"))).collect();
     let from: Arc<str> = Arc::from("sender");
     let text: String = "x".repeat(size);
     // The charge of one message against --max-offline-bytes (chat::limits::offline_cost).
     let cost = from.len() + size + 16;
     let messages = config.max_offline_bytes / cost;
-    for n in 0..messages {
-        chat.replay(Record::Offline {
-            to: users[n % ACCOUNTS].clone(),
-            from: from.clone(),
-            at_ms: n as u64,
-            // Each message its own text, as from the network.
-            text: Arc::from(text.as_str()),
-        });
-    }
+    let offline = (0..messages).map(|n| Record::Offline {
+        to: users[n % ACCOUNTS].clone(),
+        from: from.clone(),
+        at_ms: n as u64,
+        // Each message its own text, as from the network.
+        text: Arc::from(text.as_str()),
+    });
     let attributes = ["age", "birthday", "job", "phone_number", "self_description"];
-    for (i, user) in users.iter().enumerate() {
-        for attribute in attributes {
-            chat.replay(Record::Profile {
+    let profiles = users.iter().flat_map(|user| {
+        attributes
+            .into_iter()
+            .map(move |attribute| Record::Profile {
                 user: user.to_string(),
                 attribute: attribute.into(),
                 value: format!("{attribute} of {user}"),
-            });
-        }
-        for k in 1..=BLOCKS_EACH {
-            chat.replay(Record::Block {
-                by: user.to_string(),
-                user: users[(i + k) % ACCOUNTS].to_string(),
-            });
+            })
+    });
+    let blocks = (0..ACCOUNTS).flat_map(|i| {
+        let users = &users;
+        (1..=BLOCKS_EACH).map(move |k| Record::Block {
+            by: users[i].to_string(),
+            user: users[(i + k) % ACCOUNTS].to_string(),
+        })
+    });
+    let mut batch = Vec::with_capacity(10_000);
+    for r in offline.chain(profiles).chain(blocks) {
+        batch.push(r);
+        if batch.len() == batch.capacity() {
+            commit(chat, store, &mut batch)?;
         }
     }
-    messages
+    commit(chat, store, &mut batch)?;
+    Ok(messages)
+}
+
+fn commit(
+    chat: &mut Chat,
+    store: &mut Store,
+    batch: &mut Vec<Record>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    store.commit(batch)?;
+    for r in batch.drain(..) {
+        chat.replay(r);
+    }
+    Ok(())
 }
 
 /// One user's state changes: a message queued for account `n`, a block and a profile change.

@@ -18,6 +18,7 @@
 //!   snapshot already holds journal G, so replay the snapshot and journal.next, then rename;
 //! - snapshot G+1, journal G+1: the normal case.
 //!
+//! Replaced files are retired to `trash`, which frees them a bounded piece per step.
 //! A leftover `snapshot.tmp` is never read. The directory sync after the snapshot's rename makes
 //! it durable before the journal's, so journal.next never loses its snapshot. A failed step (a
 //! full disk) deletes `snapshot.tmp` and keeps the state in memory; commits go on to
@@ -26,6 +27,7 @@
 
 use super::files::{create_private, sync_dir, truncate, write_atomic};
 use super::format::{encode_line, header, Loaded};
+use super::trash::Trash;
 use super::{StoreError, JOURNAL, SNAPSHOT};
 use crate::record::Record;
 use std::fs::{self, File};
@@ -162,7 +164,7 @@ impl Compaction {
     /// durably in place (journal.next may then be renamed). On error the caller calls [`abort`].
     ///
     /// [`abort`]: Compaction::abort
-    pub(super) fn step(&mut self, budget: usize) -> io::Result<bool> {
+    pub(super) fn step(&mut self, budget: usize, trash: &mut Trash) -> io::Result<bool> {
         let snap = self.dir.join(SNAPSHOT);
         match self.phase {
             Phase::InPlace if self.freed => return Ok(true),
@@ -181,6 +183,8 @@ impl Compaction {
                 if let Some(file) = self.file.take() {
                     file.sync_all()?;
                 }
+                // Replacing the old snapshot must not free its blocks now (see `trash`).
+                trash.link(&snap, &self.dir.join("snapshot.old"))?;
                 fs::rename(self.dir.join(SNAPSHOT_TMP), &snap)?;
                 self.phase = Phase::Renamed;
                 return Ok(false);
@@ -227,9 +231,14 @@ impl Compaction {
         self.written
     }
 
-    /// Give up this attempt: delete `snapshot.tmp` so a full disk gets its space back; the next
-    /// step starts again from the first record.
-    pub(super) fn abort(&mut self) {
+    /// Whether the next step (re)starts the snapshot from the first record.
+    pub(super) fn restarting(&self) -> bool {
+        self.phase == Phase::Writing && self.file.is_none()
+    }
+
+    /// Give up this attempt: retire `snapshot.tmp` so a full disk gets its space back (a step
+    /// at a time, like every large file); the next step starts again from the first record.
+    pub(super) fn abort(&mut self, trash: &mut Trash) {
         if matches!(self.phase, Phase::Renamed | Phase::InPlace) {
             return;
         }
@@ -237,18 +246,20 @@ impl Compaction {
         self.file = None;
         self.buf = Vec::new();
         let tmp = self.dir.join(SNAPSHOT_TMP);
-        if let Err(e) = fs::remove_file(&tmp) {
-            if e.kind() != io::ErrorKind::NotFound {
-                log::error!("{}: cannot remove: {e}", tmp.display());
-            }
+        if let Err(e) = trash.rename(&tmp, &self.dir.join("snapshot.failed")) {
+            log::error!("{}: cannot remove: {e}", tmp.display());
         }
     }
 }
 
 /// Rename `journal.next` to `journal.log`, durably. Again after a failed directory sync, the
-/// rename is already done and only the sync is left.
-pub(super) fn promote_next(dir: &Path) -> io::Result<()> {
+/// rename is already done and only the sync is left. With a `trash`, the old journal is
+/// retired there instead of freed by the rename.
+pub(super) fn promote_next(dir: &Path, trash: Option<&mut Trash>) -> io::Result<()> {
     let journal = dir.join(JOURNAL);
+    if let Some(trash) = trash.filter(|_| dir.join(NEXT).exists()) {
+        trash.link(&journal, &dir.join("journal.old"))?;
+    }
     match fs::rename(dir.join(NEXT), &journal) {
         Err(e) if e.kind() == io::ErrorKind::NotFound && journal.exists() => {}
         other => other?,
@@ -379,7 +390,7 @@ pub(super) fn recover(
         truncate(&path(NEXT), next.good_len).map_err(io_at(NEXT))?;
     }
     records.extend(next.records);
-    promote_next(dir).map_err(io_at(NEXT))?;
+    promote_next(dir, None).map_err(io_at(NEXT))?;
     Ok(Recovered {
         generation,
         snapshot_len,

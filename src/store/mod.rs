@@ -5,9 +5,10 @@
 //! a header `chatserver <kind> <generation>`, then `<16 hex digits of SHA-256(text)> <text>`,
 //! where the header is checksummed the same way.
 //!
-//! Generations: compaction writes snapshot G+1 (the state when it began) a few hundred KiB per
-//! loop iteration while commits go to a new journal G+1 (`compaction`, which also lists every
-//! crash point). At start-up a journal older than the snapshot is already contained in it and is
+//! Generations: compaction writes snapshot G+1 (the state when it began, handed over frozen as
+//! a [`Snapshot`]) a few hundred KiB per loop iteration while commits go to a new journal G+1
+//! (`compaction`, which also lists every crash point); the files it replaces are freed a step
+//! at a time too (`trash`). At start-up a journal older than the snapshot is already contained in it and is
 //! discarded, so no record is applied twice; a journal newer than the snapshot means the snapshot
 //! it continues is missing, which is refused rather than silently losing it.
 //!
@@ -31,6 +32,7 @@ mod compaction;
 mod files;
 mod format;
 mod history;
+mod trash;
 
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
@@ -50,6 +52,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use trash::Trash;
 
 const JOURNAL: &str = "journal.log";
 const SNAPSHOT: &str = "snapshot.log";
@@ -128,6 +131,8 @@ pub struct Store {
     generation: u64,
     /// A compaction under way; `journal` is then journal.next.
     compaction: Option<Compaction>,
+    /// Files compaction replaced, freed a step at a time.
+    trash: Trash,
     snapshot_len: u64,
     sync: bool,
     /// Reused encode buffers.
@@ -180,6 +185,7 @@ impl Store {
         if let Some(s) = snapshot.as_ref().filter(|s| s.cut) {
             truncate(&snap_path, s.good_len).map_err(io_at(&snap_path))?;
         }
+        trash::remove_leftovers(&dir).map_err(io_at(&dir))?;
         let recovered = recover(&dir, snapshot, journal, next, config.repair)?;
         let generation = recovered.generation;
         let mut records = recovered.records;
@@ -197,6 +203,7 @@ impl Store {
             dir,
             generation,
             compaction: None,
+            trash: Trash::default(),
             snapshot_len: recovered.snapshot_len,
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
@@ -285,6 +292,7 @@ impl Store {
     /// way: then call [`Store::begin_compaction`].
     pub fn wants_compaction(&self) -> bool {
         self.compaction.is_none()
+            && self.trash.is_empty()
             && self.journal.len > self.compact_bytes.saturating_add(self.snapshot_len)
             && self.journal.len >= self.compact_retry_at
     }
@@ -293,7 +301,8 @@ impl Store {
     /// iteration, and do not sleep in `poll` meanwhile. False while a failed compaction waits
     /// for the journal to grow (commits wake the loop anyway), so the loop never spins.
     pub fn compacting(&self) -> bool {
-        self.compaction.is_some() && self.journal.len >= self.compact_retry_at
+        (self.compaction.is_some() && self.journal.len >= self.compact_retry_at)
+            || !self.trash.is_empty()
     }
 
     /// Start compacting snapshot + journal into a snapshot of `state`, the core's durable state
@@ -336,7 +345,7 @@ impl Store {
                 Ok(())
             }
             Err(e) => {
-                compaction.abort();
+                compaction.abort(&mut self.trash);
                 // Nothing was committed to it; left behind it would be read as empty anyway.
                 let _ = fs::remove_file(&next);
                 Err(e)
@@ -354,6 +363,12 @@ impl Store {
     }
 
     fn step(&mut self, budget: usize, force: bool) -> io::Result<bool> {
+        // Old files are freed between compactions, or before a failed one starts again (so a
+        // second failure never replaces the first's file at once).
+        if !self.trash.is_empty() && self.compaction.as_ref().is_none_or(Compaction::restarting) {
+            self.trash.step()?;
+            return Ok(self.trash.is_empty() && self.compaction.is_none());
+        }
         if !force && !self.compacting() {
             return Ok(self.compaction.is_none());
         }
@@ -363,10 +378,10 @@ impl Store {
         let result = if c.ready() {
             self.generation = c.generation;
             self.snapshot_len = c.snapshot_len();
-            promote_next(&self.dir).map(|()| true)
+            promote_next(&self.dir, Some(&mut self.trash)).map(|()| true)
         } else {
             // Promoting is a step of its own: its directory sync never adds to another's.
-            c.step(budget).map(|_| false)
+            c.step(budget, &mut self.trash).map(|_| false)
         };
         match result {
             Ok(false) => Ok(false),
@@ -378,10 +393,10 @@ impl Store {
                     self.snapshot_len,
                     self.generation
                 );
-                Ok(true)
+                Ok(self.trash.is_empty())
             }
             Err(e) => {
-                c.abort();
+                c.abort(&mut self.trash);
                 self.compact_retry_at = self.journal.len.saturating_add(COMPACT_RETRY_BYTES);
                 Err(e)
             }
