@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Mixed load for bench/soak.sh: worker threads that connect, log in (or register), message
 online and offline users, broadcast, ask whoelse, then log out and reconnect (churn). Errors
-(the server being killed and restarted) are counted and survived. Prints a summary line."""
+(the server being killed and restarted) are counted and survived. Prints a summary line.
+Registrations draw names from a pool of POOL (default 1000): once it is used up they are
+refused as taken, so the durable state stops growing and a plateau of RSS can show."""
 import random
 import socket
 import sys
@@ -9,6 +11,7 @@ import threading
 import time
 
 HOST, PORT, SECS, USERS, WORKERS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+POOL = int(sys.argv[6]) if len(sys.argv) > 6 else 1000
 stop = time.time() + SECS
 stats = {"sessions": 0, "commands": 0, "errors": 0, "registered": 0, "refused": 0}
 lock = threading.Lock()
@@ -33,7 +36,7 @@ def drain(sock):
 def session(rng, wid):
     with socket.create_connection((HOST, PORT), timeout=5) as s:
         if rng.random() < 0.05:
-            name = f"s{wid}x{rng.randrange(10**9)}"
+            name = f"r{rng.randrange(POOL)}"
             s.sendall(f"register {name} pw\n".encode())
             bump("registered")
         else:

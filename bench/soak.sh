@@ -2,7 +2,8 @@
 # Soak test: ten minutes (SECS, default 600) of mixed load on the release binary with connection
 # churn, registrations and offline queues (bench/soak.py), a `kill -9` and restart in the middle,
 # sampling RSS and descriptors every 10 s; prints the samples and the worst loop iteration.
-#   bench/soak.sh [SECS] [WORKERS]    (env TIMEOUT: the server's inactivity timeout, default 300)
+#   bench/soak.sh [SECS] [WORKERS]    (env TIMEOUT: the server's inactivity timeout, default 300;
+#                                      POOL: names registrations draw from, default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-600}
@@ -24,7 +25,7 @@ start() {
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; }
 trap cleanup EXIT
 start
-python3 bench/soak.py 127.0.0.1 "$PORT" "$SECS" "$USERS" "$WORKERS" > "$WORK/load" &
+python3 bench/soak.py 127.0.0.1 "$PORT" "$SECS" "$USERS" "$WORKERS" "${POOL:-1000}" > "$WORK/load" &
 LOAD=$!
 T0=$(date +%s)
 KILLED=0

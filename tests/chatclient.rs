@@ -150,6 +150,24 @@ fn wrong_token_is_refused() {
     bob.client.wait_for("alice(private): real one\n");
 }
 
+/// A peer's token read before the server's `P2P-ACCEPT` that announced it is still matched.
+/// The server sends `P2P-ACCEPT` first, but when both arrive while the client is busy it reads
+/// its links before the server in that batch; stopping the client while both arrive makes that
+/// order certain (regression: the link was refused as unknown).
+#[test]
+fn a_token_read_before_its_p2p_accept_is_still_matched() {
+    let mut bob = Solo::new("bob", &[]);
+    let mut alice = bob.dial();
+    // Time for the client to accept the link; it then waits for the token.
+    thread::sleep(Duration::from_millis(300));
+    bob.client.signal("STOP");
+    bob.conn.send(&format!("P2P-ACCEPT alice {TOKEN}\n"));
+    alice.send(&format!("{TOKEN}\nearly bird\n"));
+    thread::sleep(Duration::from_millis(200));
+    bob.client.signal("CONT");
+    bob.client.wait_for("alice(private): early bird\n");
+}
+
 /// A cut link falls back to the server relay: each `private` line reaches the server unchanged
 /// and the user is told once per loss. A link that cannot be made falls back the same way.
 #[test]

@@ -137,6 +137,17 @@ impl Client {
         }
     }
 
+    /// Stop (`STOP`) or resume (`CONT`) the client process, to hold its reads while several
+    /// sockets fill.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal}");
+    }
+
     pub fn type_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin
