@@ -1,14 +1,18 @@
 //! The core driven by arbitrary (connection, input, time step) sequences, as the loop drives
 //! it: inputs, timeouts, disconnects, commits that succeed or fail, flush and write reports.
 //! Invariants after every step: no panic, each online user has exactly one live session, and
-//! what one step queues for a connection is bounded.
+//! what one step queues for a connection is bounded. At some steps and at the end: the state a
+//! compaction would freeze equals the replay of the records committed so far, and a state
+//! frozen earlier still equals the replay of what was committed when it was frozen, however
+//! the live state changed since (copy-on-write, issue 8).
 
 #![no_main]
 
-use chatserver::chat::{Action, Chat, LoginStyle, Settings};
+use chatserver::chat::{Action, Chat, Frozen, LoginStyle, Settings};
 use chatserver::codec::line::{parse, Frame};
 use chatserver::codec::line_text;
 use chatserver::credentials::Credentials;
+use chatserver::record::Record;
 use chatserver::session::ConnId;
 use chatserver::time::Now;
 use libfuzzer_sys::fuzz_target;
@@ -17,10 +21,33 @@ use std::time::{Duration, Instant, SystemTime};
 
 const SAMPLE: &str = "hans falcon*solo\nyoda wise\nluke jedi\n";
 /// Words the fuzzer's lines are built from, so it reaches deep states quickly.
-const WORDS: [&str; 24] = [
-    "hans", "yoda", "luke", "ann", "wise", "jedi", "falcon*solo", "pw", "login", "register",
-    "message", "broadcast", "whoelse", "whoelsesince", "block", "unblock", "logout", "exit",
-    "help", "startprivate", "y", "n", "private", "10",
+const WORDS: [&str; 26] = [
+    "hans",
+    "yoda",
+    "luke",
+    "ann",
+    "wise",
+    "jedi",
+    "falcon*solo",
+    "pw",
+    "login",
+    "register",
+    "message",
+    "broadcast",
+    "whoelse",
+    "whoelsesince",
+    "block",
+    "unblock",
+    "logout",
+    "exit",
+    "help",
+    "startprivate",
+    "y",
+    "n",
+    "private",
+    "10",
+    "set-profile",
+    "job",
 ];
 const STEP_OUTPUT_BOUND: usize = 4 << 20;
 
@@ -52,12 +79,54 @@ struct World {
     store_ok: bool,
     notify: Vec<ConnId>,
     written: Vec<(ConnId, u64)>,
+    /// What the journal holds: every record of a successful commit.
+    committed: Vec<Record>,
+    /// A state frozen earlier, and how many records were committed then.
+    frozen: Option<(Frozen, usize)>,
+}
+
+/// A state's durable records in a comparable order. Lockouts aside: one that expired is
+/// lifted in memory by its timer, while its record stays in the journal.
+fn durable(frozen: Frozen) -> Vec<Record> {
+    let mut records = frozen.into_sorted_records();
+    records.retain(|r| !matches!(r, Record::Lockout { .. }));
+    records
 }
 
 impl World {
+    /// The state the first `n` committed records replay to.
+    fn replayed(&self, n: usize) -> Vec<Record> {
+        let Ok(creds) = Credentials::parse(SAMPLE) else {
+            return Vec::new();
+        };
+        let mut chat = Chat::new(settings(), creds, self.now, [7; 32]);
+        for r in &self.committed[..n] {
+            chat.replay(r.clone());
+        }
+        durable(chat.freeze())
+    }
+
+    /// Check the state frozen last, then freeze the current one.
+    fn check_freeze(&mut self) {
+        if let Some((frozen, n)) = self.frozen.take() {
+            assert_eq!(durable(frozen), self.replayed(n), "a frozen state changed");
+        }
+        let now = durable(self.chat.freeze());
+        assert_eq!(
+            now,
+            self.replayed(self.committed.len()),
+            "memory differs from the journal"
+        );
+        self.frozen = Some((self.chat.freeze(), self.committed.len()));
+    }
+
     fn settle(&mut self) {
         for _ in 0..8 {
             if !self.chat.pending_records().is_empty() {
+                if self.store_ok {
+                    let records = self.chat.pending_records().iter().cloned();
+                    self.committed.extend(records);
+                }
                 self.chat.handle_commit(self.store_ok, self.now);
             }
             let mut out = std::collections::HashMap::<ConnId, usize>::new();
@@ -83,7 +152,10 @@ impl World {
                     Action::WhenWritten(id, m) => self.written.push((id, m)),
                 }
             }
-            assert!(out.values().all(|&n| n < STEP_OUTPUT_BOUND), "unbounded output");
+            assert!(
+                out.values().all(|&n| n < STEP_OUTPUT_BOUND),
+                "unbounded output"
+            );
             if self.chat.pending_records().is_empty() {
                 break;
             }
@@ -91,7 +163,11 @@ impl World {
         let users = self.chat.console_users(self.now);
         let names: HashSet<_> = users.iter().map(|u| u.name.clone()).collect();
         assert_eq!(names.len(), users.len(), "a user online twice");
-        assert_eq!(users.len(), self.chat.online_count(), "online without a session");
+        assert_eq!(
+            users.len(),
+            self.chat.online_count(),
+            "online without a session"
+        );
     }
 }
 
@@ -110,6 +186,8 @@ fuzz_target!(|data: &[u8]| {
         store_ok: true,
         notify: Vec::new(),
         written: Vec::new(),
+        committed: Vec::new(),
+        frozen: None,
     };
     let mut gen = 0u32;
     let mut ops = data.chunks(4);
@@ -156,7 +234,12 @@ fuzz_target!(|data: &[u8]| {
                 w.now = w.now.after(Duration::from_secs(u64::from(a) * 4));
                 w.chat.handle_timeout(w.now);
             }
-            5 => w.store_ok = a % 4 != 0,
+            5 => {
+                w.store_ok = a % 4 != 0;
+                if b % 4 == 0 {
+                    w.check_freeze();
+                }
+            }
             6 => {
                 for id in std::mem::take(&mut w.notify) {
                     w.chat.handle_flushed(id, w.now);
@@ -170,4 +253,6 @@ fuzz_target!(|data: &[u8]| {
         }
         w.settle();
     }
+    w.check_freeze();
+    w.check_freeze();
 });

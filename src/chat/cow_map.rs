@@ -21,6 +21,7 @@ pub type Shard<V> = HashMap<Arc<str>, Arc<V>>;
 /// See the module doc.
 #[derive(Debug)]
 pub struct CowMap<V> {
+    /// Empty until the first insert, so an unused map costs nothing (256 shards are 16 KiB).
     shards: Vec<Arc<Shard<V>>>,
     /// Random per map, so no one can choose names that crowd one shard.
     hasher: RandomState,
@@ -29,7 +30,7 @@ pub struct CowMap<V> {
 impl<V> Default for CowMap<V> {
     fn default() -> CowMap<V> {
         CowMap {
-            shards: (0..SHARDS).map(|_| Arc::default()).collect(),
+            shards: Vec::new(),
             hasher: RandomState::new(),
         }
     }
@@ -40,26 +41,30 @@ impl<V: Clone + Default> CowMap<V> {
         (self.hasher.hash_one(key) % SHARDS as u64) as usize
     }
 
+    fn shard(&self, key: &str) -> Option<&Shard<V>> {
+        self.shards.get(self.shard_of(key)).map(|s| &**s)
+    }
+
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.shards[self.shard_of(key)].get(key).map(|v| &**v)
+        self.shard(key)?.get(key).map(|v| &**v)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.shards[self.shard_of(key)].contains_key(key)
+        self.shard(key).is_some_and(|s| s.contains_key(key))
     }
 
     /// The value to change (its shard and itself copied first if a freeze shares them).
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
         let i = self.shard_of(key);
-        let shard = &mut self.shards[i];
-        if !shard.contains_key(key) {
-            return None;
-        }
+        let shard = self.shards.get_mut(i).filter(|s| s.contains_key(key))?;
         Arc::make_mut(shard).get_mut(key).map(Arc::make_mut)
     }
 
     /// The value to change, inserted empty if missing.
     pub fn get_or_default(&mut self, key: &str) -> &mut V {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| Arc::default()).collect();
+        }
         let i = self.shard_of(key);
         let shard = Arc::make_mut(&mut self.shards[i]);
         let key = match shard.get_key_value(key) {
@@ -71,14 +76,11 @@ impl<V: Clone + Default> CowMap<V> {
 
     pub fn remove(&mut self, key: &str) -> Option<Arc<V>> {
         let i = self.shard_of(key);
-        let shard = &mut self.shards[i];
-        if !shard.contains_key(key) {
-            return None;
-        }
+        let shard = self.shards.get_mut(i).filter(|s| s.contains_key(key))?;
         Arc::make_mut(shard).remove(key)
     }
 
-    /// The map as it is now, for a compaction: [`SHARDS`] pointer copies.
+    /// The map as it is now, for a compaction: [`SHARDS`] pointer copies (none if empty).
     pub fn freeze(&self) -> Vec<Arc<Shard<V>>> {
         self.shards.clone()
     }
@@ -114,6 +116,15 @@ mod tests {
         assert_eq!(m.get("u2"), Some(&vec![]));
         assert!(!m.contains_key("u3") && m.get_mut("u3").is_none());
         assert_eq!(entries(&m.freeze()).len(), 1000);
+    }
+
+    #[test]
+    fn an_unused_map_has_no_shards() {
+        let mut m: CowMap<u32> = CowMap::default();
+        assert!(m.get("a").is_none() && m.get_mut("a").is_none() && m.remove("a").is_none());
+        assert!(m.freeze().is_empty());
+        *m.get_or_default("a") = 1;
+        assert_eq!(m.freeze().len(), SHARDS);
     }
 
     #[test]
