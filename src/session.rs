@@ -1,6 +1,7 @@
 //! Per-connection state: where the connection is in the login dialog and the timestamps its
 //! deadlines are derived from. Deadlines are computed, never stored, so renewals cost nothing.
 
+use crate::timer::Slot;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,13 +51,21 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
-    fn bit(self) -> u8 {
+    const ALL: [TimerKind; 5] = [
+        TimerKind::Login,
+        TimerKind::Idle,
+        TimerKind::Heartbeat,
+        TimerKind::Deliver,
+        TimerKind::Ping,
+    ];
+
+    fn index(self) -> usize {
         match self {
-            TimerKind::Login => 1,
-            TimerKind::Idle => 2,
-            TimerKind::Heartbeat => 4,
-            TimerKind::Deliver => 8,
-            TimerKind::Ping => 16,
+            TimerKind::Login => 0,
+            TimerKind::Idle => 1,
+            TimerKind::Heartbeat => 2,
+            TimerKind::Deliver => 3,
+            TimerKind::Ping => 4,
         }
     }
 }
@@ -74,8 +83,9 @@ pub struct Session {
     pub last_active: Instant,
     /// Last line of any kind: the heartbeat counts from here.
     pub last_heard: Instant,
-    /// Which `TimerKind`s have a hint in the wheel, so activity never adds duplicates.
-    armed: u8,
+    /// Where each `TimerKind`'s hint is in the wheel, if it has one: activity never adds
+    /// duplicates, and the hints are cancelled when the session ends.
+    hints: [Option<Slot>; 5],
     /// Whether this session is told of others' logins and logouts (IRC front-end, issue 12:
     /// IRC clients see JOIN/PART/QUIT of shared rooms instead).
     pub presence: bool,
@@ -90,7 +100,7 @@ impl Session {
             since: now,
             last_active: now,
             last_heard: now,
-            armed: 0,
+            hints: [None; 5],
             presence: true,
         }
     }
@@ -103,16 +113,26 @@ impl Session {
         }
     }
 
-    /// Marks `kind` armed; returns false if a hint was already pending (no new one needed).
-    pub fn arm(&mut self, kind: TimerKind) -> bool {
-        let fresh = self.armed & kind.bit() == 0;
-        self.armed |= kind.bit();
-        fresh
+    /// Whether `kind` has a hint pending (then no new one is needed).
+    pub fn is_armed(&self, kind: TimerKind) -> bool {
+        self.hints[kind.index()].is_some()
+    }
+
+    /// A hint for `kind` was put in `slot`.
+    pub fn armed(&mut self, kind: TimerKind, slot: Slot) {
+        self.hints[kind.index()] = Some(slot);
     }
 
     /// The hint for `kind` has fired.
     pub fn disarm(&mut self, kind: TimerKind) {
-        self.armed &= !kind.bit();
+        self.hints[kind.index()] = None;
+    }
+
+    /// The hints pending, to cancel when the session ends.
+    pub fn hints(&self) -> impl Iterator<Item = (TimerKind, Slot)> + '_ {
+        TimerKind::ALL
+            .into_iter()
+            .filter_map(|k| self.hints[k.index()].map(|slot| (k, slot)))
     }
 }
 

@@ -1,12 +1,21 @@
-//! A hashed timer wheel of deadline *hints*. Nothing is ever cancelled: the owner re-checks each
-//! fired key against its own state, so stale hints (renewed activity, a reused slab key) are no-ops.
+//! A hashed timer wheel of deadline *hints*. The owner re-checks each fired key against its own
+//! state, so stale hints (renewed activity, a reused slab key) are no-ops. The one cancellation
+//! is for hints whose owner is gone ([`TimerWheel::cancel`]): a closed connection's hints would
+//! otherwise stay up to the inactivity timeout, so memory would grow with the connection churn
+//! rate (a connect-and-close flood), not with the connections there are.
 
+use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
 
 /// Width of one slot, in milliseconds.
 const TICK_MS: u64 = 100;
 /// Slots in one rotation (204.8 s); later deadlines wait in their slot for a later round.
 const SLOTS: usize = 2048;
+
+/// Where a hint was put, for [`TimerWheel::cancel`]: the slot index plus one, so that an
+/// `Option<Slot>` kept per session and kind is 2 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot(NonZeroU16);
 
 /// Deadline hints keyed by `K`, bucketed by the 100 ms tick they fall in.
 #[derive(Debug)]
@@ -39,13 +48,35 @@ impl<K> TimerWheel<K> {
         (since.as_millis() / u128::from(TICK_MS)) as u64
     }
 
-    /// Remember that `key` wants attention at `deadline`.
-    pub fn schedule(&mut self, deadline: Instant, key: K) {
+    /// Remember that `key` wants attention at `deadline`. Returns the slot it went to, which
+    /// [`TimerWheel::cancel`] needs.
+    pub fn schedule(&mut self, deadline: Instant, key: K) -> Slot {
         let tick = self.tick_of(deadline).max(self.cursor);
-        self.slots[(tick % SLOTS as u64) as usize].push((deadline, key));
+        let slot = (tick % SLOTS as u64) as usize;
+        self.slots[slot].push((deadline, key));
         self.len += 1;
         if let Some(next) = self.next {
             self.next = Some(Some(next.map_or(deadline, |n| n.min(deadline))));
+        }
+        Slot(NonZeroU16::MIN.saturating_add(slot as u16))
+    }
+
+    /// Forget the hint for `key` in `slot` (from [`TimerWheel::schedule`]), if still there.
+    pub fn cancel(&mut self, slot: Slot, key: &K)
+    where
+        K: PartialEq,
+    {
+        let entries = &mut self.slots[usize::from(slot.0.get() - 1) % SLOTS];
+        let Some(i) = entries.iter().position(|(_, k)| k == key) else {
+            return;
+        };
+        let (deadline, _) = entries.swap_remove(i);
+        if entries.is_empty() && entries.capacity() > 8 {
+            entries.shrink_to(8);
+        }
+        self.len -= 1;
+        if self.next == Some(Some(deadline)) {
+            self.next = None;
         }
     }
 
@@ -182,6 +213,29 @@ mod tests {
         let mut out = Vec::new();
         w.expire(t0 + secs(10_000.0), &mut out);
         assert_eq!(out.len(), 5000);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_hint_never_fires_and_frees_its_place() {
+        let t0 = Instant::now();
+        let mut w = TimerWheel::new(t0);
+        let a = w.schedule(t0 + secs(5.0), "a");
+        w.schedule(t0 + secs(5.0), "b");
+        let c = w.schedule(t0 + secs(1.0), "c");
+        assert_eq!(w.next_deadline(), Some(t0 + secs(1.0)));
+        w.cancel(c, &"c");
+        w.cancel(a, &"a");
+        w.cancel(a, &"a");
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            w.next_deadline(),
+            Some(t0 + secs(5.0)),
+            "the earliest is gone"
+        );
+        let mut out = Vec::new();
+        w.expire(t0 + secs(10.0), &mut out);
+        assert_eq!(out, ["b"]);
         assert!(w.is_empty());
     }
 }

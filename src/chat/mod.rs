@@ -302,7 +302,11 @@ impl Chat {
         self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
-        self.sessions.remove(&conn);
+        if let Some(s) = self.sessions.remove(&conn) {
+            for (kind, slot) in s.hints() {
+                self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
+            }
+        }
     }
 
     /// The server is stopping: tell every session and close it after its output. Nothing is
@@ -495,8 +499,11 @@ impl Chat {
 
     fn arm(&mut self, conn: ConnId, kind: TimerKind, deadline: std::time::Instant) {
         if let Some(s) = self.sessions.get_mut(&conn) {
-            if s.arm(kind) {
-                self.timers.schedule(deadline, TimerKey::Conn(conn, kind));
+            if !s.is_armed(kind) {
+                s.armed(
+                    kind,
+                    self.timers.schedule(deadline, TimerKey::Conn(conn, kind)),
+                );
             }
         }
     }

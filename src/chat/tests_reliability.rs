@@ -337,3 +337,26 @@ fn a_frozen_state_is_the_state_at_the_freeze_whatever_changes_after() {
     assert_ne!(after, before, "the live state changed");
     assert_eq!(frozen.into_sorted_records(), before);
 }
+
+/// A closed connection's timer hints leave the wheel with it, so memory follows the
+/// connections there are, not how many came and went: a connect-and-close flood used to leave
+/// a hint per connection for the login timeout (60 s), and each logged-in one for the
+/// inactivity timeout (300 s).
+#[test]
+fn closed_connections_leave_no_timer_hints_behind() {
+    let mut s = Sim::new();
+    for k in 0..400 {
+        if k % 2 == 0 {
+            s.login(k, "yoda", "wise", 1);
+        } else {
+            s.connect(k, 1);
+        }
+        s.disconnect(k, 1);
+    }
+    assert_eq!(s.chat.timers.len(), 0);
+    s.login(1000, "luke", "jedi", 1);
+    assert!(s.chat.timers.len() >= 2, "a live session keeps its hints");
+    s.tick(400);
+    assert_eq!(s.closed.len(), 1, "and they still fire");
+    assert_eq!(s.closed[0].0, 1000);
+}
