@@ -659,6 +659,7 @@ impl Server {
             self.dirty.shrink_to(1024);
         }
         // Compaction is incremental: a bounded step per iteration, never a frozen loop.
+        let disk = Instant::now();
         if self.store.wants_compaction() && !self.store.compacting() {
             if let Err(e) = self.store.begin_compaction(self.chat.freeze()) {
                 log::error!("compaction failed (will retry): {e}");
@@ -672,6 +673,7 @@ impl Server {
                 log::error!("compaction failed (will retry): {e}");
             }
         }
+        self.iterations.disk_since(disk);
     }
 
     /// Sync lazily written records once their second is up (they are already in the page
@@ -684,7 +686,10 @@ impl Server {
         match self.sync_due {
             None => self.sync_due = Some(now.mono + LAZY_SYNC),
             Some(due) if due <= now.mono => {
-                self.sync_due = match self.store.sync() {
+                let disk = Instant::now();
+                let synced = self.store.sync();
+                self.iterations.disk_since(disk);
+                self.sync_due = match synced {
                     Ok(()) => None,
                     Err(e) => {
                         log::error!("journal sync failed (will retry): {e}");
@@ -701,7 +706,9 @@ impl Server {
         if self.chat.pending_records().is_empty() {
             return;
         }
+        let disk = Instant::now();
         let result = self.store.commit(self.chat.pending_records());
+        self.iterations.disk_since(disk);
         if let Err(e) = &result {
             log::error!("storage commit failed, refusing this iteration's changes: {e}");
         }
