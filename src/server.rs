@@ -673,7 +673,7 @@ impl Server {
                 log::error!("compaction failed (will retry): {e}");
             }
         }
-        self.iterations.disk_since(disk);
+        self.iterations.compacted_since(disk);
     }
 
     /// Sync lazily written records once their second is up (they are already in the page
@@ -688,7 +688,7 @@ impl Server {
             Some(due) if due <= now.mono => {
                 let disk = Instant::now();
                 let synced = self.store.sync();
-                self.iterations.disk_since(disk);
+                self.iterations.committed_since(disk);
                 self.sync_due = match synced {
                     Ok(()) => None,
                     Err(e) => {
@@ -708,7 +708,7 @@ impl Server {
         }
         let disk = Instant::now();
         let result = self.store.commit(self.chat.pending_records());
-        self.iterations.disk_since(disk);
+        self.iterations.committed_since(disk);
         if let Err(e) = &result {
             log::error!("storage commit failed, refusing this iteration's changes: {e}");
         }
