@@ -47,16 +47,18 @@ run() { # BIN LABEL
     --budget 600 --proto chat --addr "127.0.0.1:$port" --pid "$pid" > "$WORK/res" 2>&1 || true
   local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
-  local worst compactions snapshot full
+  local worst compacting compactions snapshot full
   worst=$(sed -n 's/.*worst loop iteration so far: \([0-9]*\) us.*/\1/p' "$WORK/log" | tail -n 1)
+  # Builds that log it: how much of the worst iteration was compaction work.
+  compacting=$(sed -n 's/.*, \([0-9]*\) us compacting.*/\1/p' "$WORK/log" | tail -n 1)
   compactions=$(grep -c "compacted the journal" "$WORK/log" || true)
   snapshot=$(sed -n 's/.*into a \([0-9]*\) byte snapshot.*/\1/p' "$WORK/log" | tail -n 1)
   full=$(sed -n 's/.*(\([0-9]*\) refused.*/\1/p' "$WORK/res" | head -n 1)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$worst" "$compactions" "${snapshot:-0}" "$rss" "${full:-}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$worst" "${compacting:--}" "$compactions" "${snapshot:-0}" "$rss" "${full:-}"
   rm -rf "$dir"
 }
 
-echo "label  worst_iteration_us  compactions  last_snapshot_bytes  peak_rss_kib  refused"
+echo "label  worst_iteration_us  of_it_compacting_us  compactions  last_snapshot_bytes  peak_rss_kib  refused"
 for i in $(seq "$ROUNDS"); do
   [ -z "$REV" ] || run "$WORK/a" "A($REV)"
   run "$WORK/b" "B(tree)"
