@@ -248,3 +248,94 @@ fn a_command_flood_is_slowed_not_dropped() {
     assert!(took >= Duration::from_secs(4), "not slowed: {took:?}");
     sender.join().expect("sender").expect("sent");
 }
+
+/// A logged-in client with a 4 KiB receive buffer, so what it does not read piles up in the
+/// server rather than in the kernel.
+fn small_window_login(server: &Server, user: &str, password: &str) -> Client {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    socket.connect(&server.addr().into()).expect("connect");
+    let mut c = Client::from_stream(socket.into());
+    c.login(user, password);
+    c
+}
+
+/// Read until `marker` has arrived (`true`) or the server closed the connection (`false`).
+fn read_until(stream: &TcpStream, marker: &[u8]) -> bool {
+    let mut stream = stream.try_clone().expect("clone");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let (mut tail, mut buf) = (Vec::new(), vec![0; 64 * 1024]);
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                tail.extend_from_slice(&buf[..n]);
+                if tail.windows(marker.len()).any(|w| w == marker) {
+                    return true;
+                }
+                let keep = tail.len().saturating_sub(marker.len());
+                tail.drain(..keep);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return false,
+            Err(e) => panic!("neither {marker:?} nor the end arrived: {e}"),
+        }
+    }
+}
+
+/// yoda broadcasts 1,500 lines of 4 KB (6 MB for each recipient) to three users who never read
+/// and to luke, who reads; `--max-output` is 8 MiB, so no single queue reaches its own cap.
+/// Returns the server, how many of the three were cut, and whether luke still gets a reply.
+fn flood_past_three_sleepers(max_output_total: &str) -> (Server, usize, bool) {
+    let server = Server::start(&[
+        "--no-presence",
+        "--max-output",
+        "8388608",
+        "--max-output-total",
+        max_output_total,
+    ]);
+    let sleepers = [
+        ("hans", "falcon*solo"),
+        ("vader", "sithlord**"),
+        ("r2d2", "c3po"),
+    ]
+    .map(|(user, password)| small_window_login(&server, user, password));
+    let mut luke = server.login("luke", "jedi");
+    let yoda = server.login("yoda", "wise");
+    let mut writer = yoda.stream().try_clone().expect("clone");
+    let sender = std::thread::spawn(move || {
+        let line = format!("broadcast {}\n", "x".repeat(4000));
+        for _ in 0..1500 {
+            writer.write_all(line.as_bytes())?;
+        }
+        writer.write_all(b"broadcast end\n")
+    });
+    assert!(read_until(luke.stream(), b"yoda: end\n"), "luke was cut");
+    sender.join().expect("sender").expect("flood sent");
+    let cut = sleepers
+        .iter()
+        .filter(|s| !read_until(s.stream(), b"yoda: end\n"))
+        .count();
+    luke.send("whoelse");
+    let answered = luke.expect_line_or_closed().is_some();
+    (server, cut, answered)
+}
+
+/// `--max-output-total`: once the output queued for all connections together passes it, the
+/// largest queues are cut as slow readers (the biggest first, only as many as needed), and a
+/// client that reads goes on. The same load under a larger budget cuts nobody.
+#[test]
+fn over_the_global_output_budget_the_largest_queues_are_cut() {
+    let (server, cut, answered) = flood_past_three_sleepers("8388608");
+    assert!(answered, "luke still served");
+    assert!((1..3).contains(&cut), "{cut} of 3 cut");
+    assert!(server.log().contains("over --max-output-total"));
+
+    let (server, cut, answered) = flood_past_three_sleepers("67108864");
+    assert!(answered);
+    assert_eq!(cut, 0, "under the budget nobody is cut");
+    assert!(!server.log().contains("--max-output-total"));
+}
