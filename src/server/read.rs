@@ -1,0 +1,99 @@
+//! Reading a connection: backpressure, the command penalty and the per-iteration input
+//! budget, then its codec decodes the bytes into core inputs.
+
+use super::{guard, push_dirty, Server};
+use crate::chat::Chat;
+use crate::connection::{Closing, ReadStatus};
+use crate::event::Event;
+use crate::input::{Expect, Input};
+use crate::session::ConnId;
+use crate::time::Now;
+
+/// Bytes read from one connection per iteration before others get their turn.
+const READ_BUDGET: usize = 64 * 1024;
+/// Input lines (commands) decoded from one connection per iteration: the work, not the bytes,
+/// is what must be bounded (thousands of cheap pipelined commands would stall everyone).
+const INPUT_BUDGET: usize = 256;
+
+/// The core behind one connection, as its codec's sink.
+struct CoreSink<'a> {
+    chat: &'a mut Chat,
+    id: ConnId,
+    now: Now,
+    /// Inputs decoded (for the command penalty).
+    inputs: u32,
+}
+
+impl crate::codec::Sink for CoreSink<'_> {
+    fn expects(&self) -> Expect {
+        self.chat.expects(self.id)
+    }
+
+    fn input(&mut self, input: Input<'_>) {
+        self.inputs = self.inputs.saturating_add(1);
+        self.chat.handle_input(self.id, input, self.now);
+    }
+
+    fn reply(&mut self, event: Event) {
+        self.chat.reply(self.id, event);
+    }
+}
+
+impl Server {
+    /// Drain a readable connection, decoding its bytes into core inputs.
+    pub(super) fn read(&mut self, id: ConnId, now: Now) {
+        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            return;
+        };
+        if conn.closing != Closing::Open {
+            return;
+        }
+        // Backpressure: a peer whose replies pile up is not read until they drain; only a
+        // peer that does not drain at all meets the output cap as a slow reader.
+        if conn.pending() > self.limits.max_output / 2 {
+            conn.read_paused = true;
+            return;
+        }
+        // Command penalty (ngIRCd style): a connection far ahead of now waits until it is not.
+        let ahead = conn.penalty.saturating_duration_since(now.mono);
+        if ahead > guard::PENALTY_AHEAD {
+            self.throttled
+                .schedule(now.mono + (ahead - guard::PENALTY_AHEAD), id);
+            return;
+        }
+        let max = self.limits.max_line;
+        let mut sink = CoreSink {
+            chat: &mut self.chat,
+            id,
+            now,
+            inputs: 0,
+        };
+        let bytes_in = &mut self.operator.bytes_in;
+        let status = conn.read(
+            &mut self.scratch,
+            READ_BUDGET,
+            INPUT_BUDGET,
+            |codec, data| {
+                *bytes_in += data.len() as u64;
+                codec.decode(data, max, &mut sink)
+            },
+        );
+        conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
+        match status {
+            Ok(ReadStatus::Drained) => {}
+            Ok(ReadStatus::Budget) => self.unread.push(id),
+            Ok(ReadStatus::Eof) => {
+                conn.codec.finish(max, &mut sink);
+                // Half-closed: answer what was sent, then close.
+                conn.closing = Closing::AfterFlush;
+                push_dirty(conn, &mut self.dirty);
+                self.closing
+                    .schedule(now.mono + self.limits.close_timeout, id);
+            }
+            Err(e) => {
+                log::info!("{id:?} read error: {e}");
+                self.dead.push(id);
+            }
+        }
+    }
+}

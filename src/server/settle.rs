@@ -1,0 +1,122 @@
+//! The end of an iteration: reap closed connections, commit the records, apply the actions,
+//! flush; then a bounded compaction step, and the lazy sync of history.
+
+use super::Server;
+use crate::connection::Closing;
+use crate::time::Now;
+use std::time::{Duration, Instant};
+
+/// Lazy journal records (history) reach the disk at most this long after they are written.
+const LAZY_SYNC: Duration = Duration::from_secs(1);
+
+impl Server {
+    /// Drop connections whose closing deadline passed with output still unsent: a peer that
+    /// never reads must not hold a descriptor and its buffers forever.
+    pub(super) fn expire_closing(&mut self, now: Now) {
+        self.closing.expire(now.mono, &mut self.expired);
+        for id in std::mem::take(&mut self.expired) {
+            if let Some(c) = self.conns.get(id.slot).filter(|c| c.id == id) {
+                if c.closing == Closing::AfterFlush {
+                    log::info!(
+                        "{id:?} closing deadline passed with {} bytes unsent",
+                        c.pending()
+                    );
+                    self.dead.push(id);
+                }
+            }
+        }
+    }
+
+    /// Commit, perform the core's actions, flush, reap; repeat while reaping makes more output.
+    pub(super) fn settle(&mut self, now: Now) {
+        loop {
+            for id in std::mem::take(&mut self.dead) {
+                if self.conns.get(id.slot).is_none_or(|c| c.id != id) {
+                    continue;
+                }
+                if let Some(mut conn) = self.conns.try_remove(id.slot) {
+                    let _ = self.poll.registry().deregister(&mut conn.stream);
+                    self.output_total = self.output_total.saturating_sub(conn.pending());
+                    if let Some(ip) = conn.peer_ip {
+                        self.per_ip.release(ip);
+                    }
+                    self.closed += 1;
+                    log::info!("{id:?} closed");
+                    self.chat.handle_disconnect(id, now);
+                }
+            }
+            for id in std::mem::take(&mut self.flushed) {
+                self.chat.handle_flushed(id, now);
+            }
+            for (id, marker) in std::mem::take(&mut self.written) {
+                self.chat.handle_written(id, marker, now);
+            }
+            self.commit(now);
+            self.apply_actions(now);
+            self.flush_dirty();
+            self.cut_largest_queues(now);
+            if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
+                break;
+            }
+        }
+        self.chat.trim();
+        if self.dirty.capacity() > 1 << 16 {
+            self.dirty.shrink_to(1024);
+        }
+        // Compaction is incremental: a bounded step per iteration, never a frozen loop.
+        let disk = Instant::now();
+        if self.store.wants_compaction() && !self.store.compacting() {
+            if let Err(e) = self.store.begin_compaction(self.chat.freeze()) {
+                log::error!("compaction failed (will retry): {e}");
+            }
+        }
+        if self.store.compacting() {
+            if let Err(e) = self
+                .store
+                .compaction_step(crate::store::COMPACTION_STEP_BYTES)
+            {
+                log::error!("compaction failed (will retry): {e}");
+            }
+        }
+        self.iterations.compacted_since(disk);
+    }
+
+    /// Sync lazily written records once their second is up (they are already in the page
+    /// cache, so a crash of this process alone never loses them).
+    pub(super) fn sync_lazy(&mut self, now: Now) {
+        if !self.store.has_unsynced() {
+            self.sync_due = None;
+            return;
+        }
+        match self.sync_due {
+            None => self.sync_due = Some(now.mono + LAZY_SYNC),
+            Some(due) if due <= now.mono => {
+                let disk = Instant::now();
+                let synced = self.store.sync();
+                self.iterations.committed_since(disk);
+                self.sync_due = match synced {
+                    Ok(()) => None,
+                    Err(e) => {
+                        log::error!("journal sync failed (will retry): {e}");
+                        Some(now.mono + LAZY_SYNC)
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Make this iteration's records durable before any reply that depends on them leaves.
+    pub(super) fn commit(&mut self, now: Now) {
+        if self.chat.pending_records().is_empty() {
+            return;
+        }
+        let disk = Instant::now();
+        let result = self.store.commit(self.chat.pending_records());
+        self.iterations.committed_since(disk);
+        if let Err(e) = &result {
+            log::error!("storage commit failed, refusing this iteration's changes: {e}");
+        }
+        self.chat.handle_commit(result.is_ok(), now);
+    }
+}
