@@ -17,6 +17,7 @@ mod blocks;
 mod channels;
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
+mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
@@ -26,24 +27,25 @@ mod mailboxes;
 mod menus; // §6 menus: prompt dialogs and history.
 mod messaging;
 mod online;
-mod operator;
+mod operator; // Server console (PROTOCOL.md §7).
 mod outbox;
-mod private;
+mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 mod profiles; // Profiles (PROTOCOL.md §5).
 mod room_state; // Chat rooms (PROTOCOL.md §5): data.
-mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses. // Private sessions and peer-to-peer (PROTOCOL.md §4). // Server console (PROTOCOL.md §7).
+mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses.
+mod settings;
+mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
 pub use operator::{CoreStats, UserInfo};
 
 pub use frozen::Frozen;
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
+pub use settings::Settings;
 
-use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::event::{Audience, Error, Event, Prompt, Shared};
 use crate::input::{Expect, Input, LineError};
-use crate::record::Record;
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
 use crate::time::Now;
 use crate::timer::TimerWheel;
@@ -51,14 +53,13 @@ use accounts::Accounts;
 use blocks::Blocks;
 use channels::Channels;
 use directory::Directory;
-use frozen::Part;
 use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
 use outbox::{Outbox, Undo};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use timers::TimerKey;
 
 /// What the loop must do for the core.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,70 +88,6 @@ pub enum LoginStyle {
     Dialog,
     /// JSON front-end (§6): no prompt; the client names itself with `Input::Guest`.
     Guest,
-}
-
-/// What a wheel hint is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum TimerKey {
-    Conn(ConnId, TimerKind),
-    Lockout(String),
-    /// A private session request's 60 s expiry (PROTOCOL.md §4).
-    PrivateRequest {
-        from: Arc<str>,
-        to: Arc<str>,
-        serial: u64,
-    },
-}
-
-/// The settings the core needs, copied out of [`Config`].
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub block_duration: Duration,
-    pub timeout: Duration,
-    pub login_timeout: Duration,
-    pub heartbeat: Option<Duration>,
-    pub register: bool,
-    pub presence: bool,
-    pub replace_duplicate: bool,
-    /// Bytes of queued offline messages handed out per step, so a large backlog never
-    /// overflows the output cap (a quarter of `--max-output`).
-    pub delivery_budget: usize,
-    pub max_offline: usize,
-    /// Chat rooms that may exist at once (§5).
-    pub max_rooms: usize,
-    pub history: usize,
-    pub plain_credentials: bool,
-    // Reliability limits (issue 8).
-    pub max_accounts: usize,
-    /// New accounts per source address per minute (0: unlimited).
-    pub register_rate: u32,
-    /// Bytes of queued offline messages in all.
-    pub max_offline_bytes: usize,
-    /// The registration rate applies to loopback addresses too.
-    pub limit_loopback: bool,
-}
-
-impl From<&Config> for Settings {
-    fn from(c: &Config) -> Settings {
-        Settings {
-            block_duration: c.block_duration,
-            timeout: c.timeout,
-            login_timeout: c.login_timeout,
-            heartbeat: c.heartbeat,
-            register: c.register,
-            presence: c.presence,
-            delivery_budget: (c.max_output / 4).max(1),
-            replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
-            max_offline: c.max_offline,
-            max_rooms: c.max_rooms,
-            history: c.history,
-            plain_credentials: c.plain_credentials,
-            max_accounts: c.max_accounts,
-            register_rate: c.register_rate,
-            max_offline_bytes: c.max_offline_bytes,
-            limit_loopback: c.limit_loopback,
-        }
-    }
 }
 
 /// The whole chat world. See the module doc for the calling contract.
@@ -331,60 +268,6 @@ impl Chat {
         self.delivery_written(conn, marker);
     }
 
-    /// Fire every due hint; each is re-checked against the state it is about.
-    pub fn handle_timeout(&mut self, now: Now) {
-        self.resume_lockouts(now);
-        let mut fired = std::mem::take(&mut self.fired);
-        self.timers.expire(now.mono, &mut fired);
-        for key in fired.drain(..) {
-            match key {
-                TimerKey::Conn(conn, kind) => self.session_timer(conn, kind, now),
-                TimerKey::Lockout(user) => {
-                    if self.accounts.unlock_if_due(&user, now.mono) {
-                        log::info!("lockout of {user} expired");
-                    }
-                }
-                TimerKey::PrivateRequest { from, to, serial } => {
-                    self.private_request_timer(&from, &to, serial, now)
-                }
-            }
-        }
-        self.fired = fired;
-    }
-
-    /// Replayed lockouts become locks, from the wall clock of the first call after start-up.
-    fn resume_lockouts(&mut self, now: Now) {
-        if self.accounts.has_replayed() {
-            for (user, until) in self.accounts.resume(now) {
-                log::info!("{user} is still locked after the restart");
-                self.timers.schedule(until, TimerKey::Lockout(user));
-            }
-        }
-    }
-
-    /// When the loop must call `handle_timeout` next; `None`: nothing scheduled, sleep forever.
-    pub fn poll_timeout(&mut self) -> Option<std::time::Instant> {
-        self.timers.next_deadline()
-    }
-
-    /// Records this iteration must make durable before any action is performed.
-    pub fn pending_records(&self) -> &[Record] {
-        &self.outbox.records
-    }
-
-    /// Report the store's verdict on `pending_records`. On failure every command that changed
-    /// state is undone in memory and answered with the storage error instead.
-    pub fn handle_commit(&mut self, ok: bool, now: Now) {
-        self.blocks.committed();
-        if ok {
-            self.outbox.committed();
-            return;
-        }
-        for undo in self.outbox.abort() {
-            self.undo(undo, now);
-        }
-    }
-
     /// The actions of this iteration, in order.
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
         self.outbox.actions.drain(..)
@@ -400,89 +283,6 @@ impl Chat {
         }
     }
 
-    /// Rebuild durable state from a record read back from the store at start-up.
-    pub fn replay(&mut self, record: Record) {
-        match record {
-            Record::Account { user, secret } => self.accounts.replay(user, secret),
-            Record::Block { by, user } => {
-                self.blocks.set(&by, &user, true);
-            }
-            Record::Unblock { by, user } => {
-                self.blocks.set(&by, &user, false);
-            }
-            Record::Offline {
-                to,
-                from,
-                at_ms,
-                text,
-            } => self
-                .mailboxes
-                .replay_offline(to.to_string(), Queued { from, at_ms, text }),
-            Record::Delivered { to, count } => self.mailboxes.replay_delivered(&to, count),
-            Record::History {
-                at_ms,
-                from,
-                to,
-                text,
-            } => self.history.replay(HistoryEntry {
-                at_ms,
-                from,
-                to,
-                text,
-            }),
-            // Reliability (issue 8).
-            Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
-            Record::Channel { room, state } => self.channels.replay(room, &state),
-            // Chat rooms and profiles (§5).
-            Record::Profile {
-                user,
-                attribute,
-                value,
-            } => self.profiles.replay(user, &attribute, value),
-            r @ (Record::RoomOpen { .. }
-            | Record::RoomClose { .. }
-            | Record::RoomMode { .. }
-            | Record::RoomAccess { .. }
-            | Record::RoomTopic { .. }) => self.rooms.replay(r),
-        }
-    }
-
-    /// The durable state as records that replay to it, in a reproducible order (for tests;
-    /// compaction uses [`Chat::freeze`]).
-    pub fn snapshot(&self) -> Vec<Record> {
-        let mut out = self.freeze().into_sorted_records();
-        self.history.snapshot(&mut out);
-        out
-    }
-
-    /// The durable state for a compaction, history aside (it has its own files): a pointer per
-    /// user for the large parts, so this costs the loop little at any size (issue 8).
-    pub fn freeze(&self) -> Frozen {
-        let mut parts = Vec::new();
-        self.blocks.freeze(&mut parts);
-        let flying = self.mailboxes.freeze(&mut parts);
-        let mut small = Vec::new();
-        self.accounts.snapshot(&mut small); // Lockouts (issue 8).
-        self.channels.snapshot(&mut small);
-        self.rooms.snapshot(&mut small);
-        parts.extend(small.into_iter().map(Part::Record));
-        self.profiles.freeze(&mut parts);
-        Frozen::new(parts, flying)
-    }
-
-    fn undo(&mut self, undo: Undo, now: Now) {
-        match undo {
-            Undo::Accounts(u) => self.accounts.undo(u),
-            Undo::Blocks(u) => self.blocks.undo(u),
-            Undo::Mailboxes(u) => self.mailboxes.undo(u),
-            Undo::History(u) => self.history.undo(u),
-            Undo::Channels(u) => self.channels.undo(u),
-            Undo::Rooms(u) => self.rooms.undo(u),
-            Undo::Profiles(u) => self.profiles.undo(u),
-            Undo::AbortLogin(conn) => self.abort_login(conn, now),
-        }
-    }
-
     /// Logged-in users.
     pub fn online_count(&self) -> usize {
         self.online.len()
@@ -495,66 +295,6 @@ impl Chat {
 
     fn user_of(&self, conn: ConnId) -> Option<Arc<str>> {
         self.sessions.get(&conn).and_then(|s| s.user().cloned())
-    }
-
-    fn arm(&mut self, conn: ConnId, kind: TimerKind, deadline: std::time::Instant) {
-        if let Some(s) = self.sessions.get_mut(&conn) {
-            if !s.is_armed(kind) {
-                s.armed(
-                    kind,
-                    self.timers.schedule(deadline, TimerKey::Conn(conn, kind)),
-                );
-            }
-        }
-    }
-
-    /// Fired hint for one session: act if its real deadline passed, else re-arm for it.
-    fn session_timer(&mut self, conn: ConnId, kind: TimerKind, now: Now) {
-        let Some(s) = self.sessions.get_mut(&conn) else {
-            return;
-        };
-        s.disarm(kind);
-        let logged_in = s.user().is_some();
-        let deadline = match kind {
-            TimerKind::Login if !logged_in && s.state != State::Closed => {
-                s.since + self.settings.login_timeout
-            }
-            TimerKind::Idle if logged_in => s.last_active + self.settings.timeout,
-            TimerKind::Heartbeat if s.state != State::Closed => match self.settings.heartbeat {
-                Some(hb) => s.last_heard + hb,
-                None => return,
-            },
-            TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
-            TimerKind::Ping if s.state != State::Closed => match self.settings.heartbeat {
-                Some(hb) => s.last_heard + hb / 2,
-                None => return,
-            },
-            _ => return,
-        };
-        if deadline > now.mono {
-            self.arm(conn, kind, deadline);
-            return;
-        }
-        match kind {
-            TimerKind::Login => {
-                log::info!("{conn:?} login timeout");
-                self.outbox.error(conn, Error::LoginTimeout);
-                self.close_after_flush(conn);
-            }
-            TimerKind::Idle => self.inactivity_logout(conn, now),
-            TimerKind::Heartbeat => {
-                log::info!("{conn:?} heartbeat timeout");
-                self.drop_connection(conn, now);
-            }
-            TimerKind::Deliver => {}
-            TimerKind::Ping => {
-                // Silent for half the heartbeat: a client that answers pings (IRC) stays.
-                self.outbox.send(conn, Event::KeepAlive);
-                if let Some(hb) = self.settings.heartbeat {
-                    self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
-                }
-            }
-        }
     }
 
     fn close_after_flush(&mut self, conn: ConnId) {

@@ -5,8 +5,9 @@ use super::*;
 use crate::codec::line::{parse, Frame};
 use crate::codec::line_text as text;
 use crate::credentials::Credentials;
+use crate::record::Record;
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 const SAMPLE: &str = "hans falcon*solo\nyoda wise\nvader sithlord**\nr2d2 c3po\nluke jedi\n";
 

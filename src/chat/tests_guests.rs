@@ -6,6 +6,7 @@ use super::tests::Sim;
 use super::*;
 use crate::codec::line_text as text;
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 fn peer(k: usize) -> SocketAddr {
     SocketAddr::new(

@@ -5,6 +5,7 @@ use super::tests::{settings, Sim};
 use super::*;
 use crate::codec::line::{parse, Frame};
 use crate::codec::line_text as text;
+use std::time::Duration;
 use std::time::SystemTime;
 
 /// hans on 1, yoda on 2, vader on 3, all logged in at 0 and their output discarded.

@@ -5,6 +5,7 @@ use super::tests::{settings, Sim};
 use super::*;
 use crate::codec::line_text as text;
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 const ASK_YODA: &str =
     "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n";

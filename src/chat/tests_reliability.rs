@@ -5,6 +5,7 @@ use super::tests::{settings, Sim};
 use super::*;
 use crate::codec::line::{parse, Frame};
 use crate::codec::line_text as text;
+use crate::record::Record;
 
 fn delivered(s: &Sim) -> u32 {
     s.committed

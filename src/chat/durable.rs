@@ -1,0 +1,111 @@
+//! The durable side of the core: the store's verdict on each iteration's records (undo on
+//! failure), replay at start-up, and the state a compaction freezes.
+
+use super::frozen::{Frozen, Part};
+use super::outbox::Undo;
+use super::{Chat, HistoryEntry, Queued};
+use crate::record::Record;
+use crate::time::Now;
+
+impl Chat {
+    /// Records this iteration must make durable before any action is performed.
+    pub fn pending_records(&self) -> &[Record] {
+        &self.outbox.records
+    }
+
+    /// Report the store's verdict on `pending_records`. On failure every command that changed
+    /// state is undone in memory and answered with the storage error instead.
+    pub fn handle_commit(&mut self, ok: bool, now: Now) {
+        self.blocks.committed();
+        if ok {
+            self.outbox.committed();
+            return;
+        }
+        for undo in self.outbox.abort() {
+            self.undo(undo, now);
+        }
+    }
+
+    /// Rebuild durable state from a record read back from the store at start-up.
+    pub fn replay(&mut self, record: Record) {
+        match record {
+            Record::Account { user, secret } => self.accounts.replay(user, secret),
+            Record::Block { by, user } => {
+                self.blocks.set(&by, &user, true);
+            }
+            Record::Unblock { by, user } => {
+                self.blocks.set(&by, &user, false);
+            }
+            Record::Offline {
+                to,
+                from,
+                at_ms,
+                text,
+            } => self
+                .mailboxes
+                .replay_offline(to.to_string(), Queued { from, at_ms, text }),
+            Record::Delivered { to, count } => self.mailboxes.replay_delivered(&to, count),
+            Record::History {
+                at_ms,
+                from,
+                to,
+                text,
+            } => self.history.replay(HistoryEntry {
+                at_ms,
+                from,
+                to,
+                text,
+            }),
+            // Reliability (issue 8).
+            Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
+            Record::Channel { room, state } => self.channels.replay(room, &state),
+            // Chat rooms and profiles (§5).
+            Record::Profile {
+                user,
+                attribute,
+                value,
+            } => self.profiles.replay(user, &attribute, value),
+            r @ (Record::RoomOpen { .. }
+            | Record::RoomClose { .. }
+            | Record::RoomMode { .. }
+            | Record::RoomAccess { .. }
+            | Record::RoomTopic { .. }) => self.rooms.replay(r),
+        }
+    }
+
+    /// The durable state as records that replay to it, in a reproducible order (for tests;
+    /// compaction uses [`Chat::freeze`]).
+    pub fn snapshot(&self) -> Vec<Record> {
+        let mut out = self.freeze().into_sorted_records();
+        self.history.snapshot(&mut out);
+        out
+    }
+
+    /// The durable state for a compaction, history aside (it has its own files): a pointer per
+    /// user for the large parts, so this costs the loop little at any size (issue 8).
+    pub fn freeze(&self) -> Frozen {
+        let mut parts = Vec::new();
+        self.blocks.freeze(&mut parts);
+        let flying = self.mailboxes.freeze(&mut parts);
+        let mut small = Vec::new();
+        self.accounts.snapshot(&mut small); // Lockouts (issue 8).
+        self.channels.snapshot(&mut small);
+        self.rooms.snapshot(&mut small);
+        parts.extend(small.into_iter().map(Part::Record));
+        self.profiles.freeze(&mut parts);
+        Frozen::new(parts, flying)
+    }
+
+    pub(super) fn undo(&mut self, undo: Undo, now: Now) {
+        match undo {
+            Undo::Accounts(u) => self.accounts.undo(u),
+            Undo::Blocks(u) => self.blocks.undo(u),
+            Undo::Mailboxes(u) => self.mailboxes.undo(u),
+            Undo::History(u) => self.history.undo(u),
+            Undo::Channels(u) => self.channels.undo(u),
+            Undo::Rooms(u) => self.rooms.undo(u),
+            Undo::Profiles(u) => self.profiles.undo(u),
+            Undo::AbortLogin(conn) => self.abort_login(conn, now),
+        }
+    }
+}

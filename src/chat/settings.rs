@@ -1,0 +1,55 @@
+//! The settings the core runs with, taken from the command line.
+
+use crate::config::Config;
+use std::time::Duration;
+
+/// The settings the core needs, copied out of [`Config`].
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub block_duration: Duration,
+    pub timeout: Duration,
+    pub login_timeout: Duration,
+    pub heartbeat: Option<Duration>,
+    pub register: bool,
+    pub presence: bool,
+    pub replace_duplicate: bool,
+    /// Bytes of queued offline messages handed out per step, so a large backlog never
+    /// overflows the output cap (a quarter of `--max-output`).
+    pub delivery_budget: usize,
+    pub max_offline: usize,
+    /// Chat rooms that may exist at once (§5).
+    pub max_rooms: usize,
+    pub history: usize,
+    pub plain_credentials: bool,
+    // Reliability limits (issue 8).
+    pub max_accounts: usize,
+    /// New accounts per source address per minute (0: unlimited).
+    pub register_rate: u32,
+    /// Bytes of queued offline messages in all.
+    pub max_offline_bytes: usize,
+    /// The registration rate applies to loopback addresses too.
+    pub limit_loopback: bool,
+}
+
+impl From<&Config> for Settings {
+    fn from(c: &Config) -> Settings {
+        Settings {
+            block_duration: c.block_duration,
+            timeout: c.timeout,
+            login_timeout: c.login_timeout,
+            heartbeat: c.heartbeat,
+            register: c.register,
+            presence: c.presence,
+            delivery_budget: (c.max_output / 4).max(1),
+            replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
+            max_offline: c.max_offline,
+            max_rooms: c.max_rooms,
+            history: c.history,
+            plain_credentials: c.plain_credentials,
+            max_accounts: c.max_accounts,
+            register_rate: c.register_rate,
+            max_offline_bytes: c.max_offline_bytes,
+            limit_loopback: c.limit_loopback,
+        }
+    }
+}
