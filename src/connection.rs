@@ -1,8 +1,8 @@
 //! One client socket with its codec and bounded output buffer. Buffers are allocated on first
 //! use and released when empty, so an idle connection costs a few dozen bytes.
 
-use crate::codec::{Boundary, Codec};
 use crate::event::{Event, Shared};
+use crate::protocol::{Boundary, Codec};
 use crate::session::ConnId;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};

@@ -4,7 +4,7 @@
 //! or reaches EOF, the console is simply off and the server keeps serving.
 
 use crate::chat::{CoreStats, UserInfo};
-use crate::codec::line::{Frame, LineFramer};
+use crate::protocol::line::{Frame, LineFramer};
 use mio::unix::pipe::Receiver;
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};

@@ -3,7 +3,7 @@
 //! fan-out event is wrapped in [`Shared`] so it is rendered once per codec kind, not once per
 //! recipient.
 
-use crate::codec::{CodecKind, CODEC_KINDS};
+use crate::protocol::{CodecKind, CODEC_KINDS};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 

@@ -8,9 +8,10 @@
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.
 //! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
-//! - [`codec`]: one codec per wire (`line`: PROTOCOL.md's lines, with every reply text in
-//!   `codec::line_text`); a connection's codec decodes its bytes and renders its events.
-//! - [`irc`]: the IRC wire format: line framing, message parsing and serializing, names.
+//! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
+//!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
+//!   `json` (seed 002's objects; `json::objects` is the hand-written decoder and the seed's
+//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
@@ -20,8 +21,6 @@
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
-//! - [`json`]: the seed-002 client's JSON objects to requests, and its exact reply texts;
-//!   `codec::json` maps them to core inputs (`--json-port`, guests).
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
 //!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
 //!
@@ -36,7 +35,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod chat;
-pub mod codec;
 pub mod command;
 pub mod config;
 pub mod connection;
@@ -44,8 +42,7 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
-pub mod irc;
-pub mod json;
+pub mod protocol;
 pub mod record;
 pub mod server;
 pub mod session;

@@ -4,9 +4,9 @@
 #![forbid(unsafe_code)]
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::codec::irc::IrcOptions;
-use chatserver::codec::{CodecKind, CodecOptions};
 use chatserver::config::{usage, Cli, Config};
+use chatserver::protocol::irc::IrcOptions;
+use chatserver::protocol::{CodecKind, CodecOptions};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;

@@ -11,8 +11,8 @@ mod read; // Bytes into core inputs.
 mod settle; // Reap, commit, apply, flush; compaction steps and lazy syncs.
 
 use crate::chat::Chat;
-use crate::codec::{CodecKind, CodecOptions};
 use crate::connection::Connection;
+use crate::protocol::{CodecKind, CodecOptions};
 use crate::session::ConnId;
 use crate::store::Store;
 use crate::time::Now;

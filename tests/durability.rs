@@ -682,9 +682,9 @@ fn offline_mailbox_is_bounded() {
 #[test]
 fn failed_account_commit_never_sends_the_welcome_line() {
     use chatserver::chat::{Action, Chat, LoginStyle, Settings};
-    use chatserver::codec::line::{parse, Frame};
-    use chatserver::codec::line_text;
     use chatserver::config::Config;
+    use chatserver::protocol::line::text as line_text;
+    use chatserver::protocol::line::{parse, Frame};
     use chatserver::record::Record;
     use chatserver::session::ConnId;
     use chatserver::time::Now;

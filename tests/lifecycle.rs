@@ -4,8 +4,8 @@
 mod common;
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::codec::CodecKind;
 use chatserver::config::Config;
+use chatserver::protocol::CodecKind;
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::Store;
 use chatserver::time::Now;

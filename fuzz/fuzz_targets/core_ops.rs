@@ -9,8 +9,8 @@
 #![no_main]
 
 use chatserver::chat::{Action, Chat, Frozen, LoginStyle, Settings};
-use chatserver::codec::line::{parse, Frame};
-use chatserver::codec::line_text;
+use chatserver::protocol::line::{parse, Frame};
+use chatserver::protocol::line::text as line_text;
 use chatserver::credentials::Credentials;
 use chatserver::record::Record;
 use chatserver::session::ConnId;

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use chatserver::codec::{line::LineCodec, Codec, CodecKind, Sink};
+use chatserver::protocol::{line::LineCodec, Codec, CodecKind, Sink};
 use chatserver::event::Event;
 use chatserver::input::{Expect, Input};
 use libfuzzer_sys::fuzz_target;

@@ -2,9 +2,9 @@
 //! calls at `t0 + n seconds` and checks exactly what each connection would be sent.
 
 use super::*;
-use crate::codec::line::{parse, Frame};
-use crate::codec::line_text as text;
 use crate::credentials::Credentials;
+use crate::protocol::line::text;
+use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};

@@ -4,7 +4,7 @@
 
 use super::tests::Sim;
 use super::*;
-use crate::codec::line_text as text;
+use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 

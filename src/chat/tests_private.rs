@@ -3,7 +3,7 @@
 
 use super::tests::{settings, Sim};
 use super::*;
-use crate::codec::line_text as text;
+use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -432,8 +432,10 @@ fn nothing_lands_on_a_later_connection_in_a_reused_slot() {
     let new = ConnId::new(2, 2);
     s.chat.handle_connect(new, None, LoginStyle::Dialog, now);
     for line in ["hans", "falcon*solo", "y yoda"] {
-        let input =
-            crate::codec::line::parse(crate::codec::line::Frame::Line(line), s.chat.expects(new));
+        let input = crate::protocol::line::parse(
+            crate::protocol::line::Frame::Line(line),
+            s.chat.expects(new),
+        );
         s.chat.handle_input(new, input, now);
     }
     s.settle();

@@ -3,8 +3,8 @@
 
 use super::tests::{settings, Sim};
 use super::*;
-use crate::codec::line::{parse, Frame};
-use crate::codec::line_text as text;
+use crate::protocol::line::text;
+use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
 
 fn delivered(s: &Sim) -> u32 {

@@ -3,7 +3,7 @@
 
 use super::tests::{settings, Sim};
 use super::*;
-use crate::codec::line_text as text;
+use crate::protocol::line::text;
 
 /// hans (1), yoda (2), luke (3) logged in, their login lines taken.
 fn three() -> Sim {

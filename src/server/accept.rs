@@ -2,9 +2,9 @@
 
 use super::{push_dirty, would_block, Server, Tok, RESERVED_TOKENS};
 use crate::chat::LoginStyle;
-use crate::codec::{Codec, CodecKind};
 use crate::connection::Connection;
 use crate::event::{Error, Event};
+use crate::protocol::{Codec, CodecKind};
 use crate::session::ConnId;
 use crate::time::Now;
 use mio::Interest;

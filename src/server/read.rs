@@ -24,7 +24,7 @@ struct CoreSink<'a> {
     inputs: u32,
 }
 
-impl crate::codec::Sink for CoreSink<'_> {
+impl crate::protocol::Sink for CoreSink<'_> {
     fn expects(&self) -> Expect {
         self.chat.expects(self.id)
     }

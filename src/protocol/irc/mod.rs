@@ -5,13 +5,16 @@
 //! codec makes itself (`PONG`, syntax numerics) go through [`Sink::reply`] so they keep their
 //! place behind the core's replies to earlier lines.
 
+pub mod message;
 mod numerics;
 mod render;
 
 use super::Sink;
 use crate::event::Event;
 use crate::input::{Expect, Input, RoomChange};
-use crate::irc::message::{channel_room, valid_nick, write_message, Frame, Framer, Message};
+use crate::protocol::irc::message::{
+    channel_room, valid_nick, write_message, Frame, Framer, Message,
+};
 use numerics::*;
 use std::sync::Arc;
 
@@ -194,7 +197,7 @@ impl Conn {
         let msg = match Message::parse(&line) {
             Ok(Some(m)) => m,
             Ok(None) => return,
-            Err(crate::irc::message::ParseError::BadCommand) => {
+            Err(crate::protocol::irc::message::ParseError::BadCommand) => {
                 let word = line.split(' ').find(|w| !w.starts_with([':', '@']));
                 let word = word.unwrap_or("");
                 return self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
@@ -492,7 +495,7 @@ impl Conn {
                 }
                 None => {}
             }
-        } else if crate::irc::message::eq_casefold(target, self.me()) {
+        } else if crate::protocol::irc::message::eq_casefold(target, self.me()) {
             // To oneself: the core refuses self-messages; IRC echoes them.
             let me = self.me().to_string();
             let prefix = format!("{me}!{me}@{}", self.opts.server);
@@ -531,7 +534,7 @@ impl Conn {
         if target.starts_with('#') {
             return self.channel_mode(msg, sink);
         }
-        if !crate::irc::message::eq_casefold(target, self.me()) {
+        if !crate::protocol::irc::message::eq_casefold(target, self.me()) {
             let why = "Can't change mode for other users";
             return self.numeric(sink, ERR_USERSDONTMATCH, &[why]);
         }

@@ -1,6 +1,6 @@
 //! The seed-002 JSON front-end (PROTOCOL.md §6): the client's objects become the same core
 //! inputs the line codec produces, and core events are rendered as the seed's texts
-//! ([`crate::json::wire`]). The core never learns this wire exists.
+//! ([`crate::protocol::json::objects::wire`]). The core never learns this wire exists.
 //!
 //! | object / event | core input / JSON text |
 //! |---|---|
@@ -20,10 +20,12 @@
 //! | `Prompt`, `LoggedOut` | nothing (guests have no prompts; `<quit>` says goodbye) |
 //! | anything else | `\n[*] {line text without its newline}` |
 
-use super::{line_text, Boundary, Sink};
+pub mod objects;
+
+use super::{line::text as line_text, Boundary, Sink};
 use crate::event::{Audience, Error, Event, Notice};
 use crate::input::{Input, LineError};
-use crate::json::{wire, JsonCodec, JsonError, Request};
+use crate::protocol::json::objects::{wire, JsonCodec, JsonError, Request};
 
 /// One connection's JSON decoder.
 #[derive(Debug, Default)]

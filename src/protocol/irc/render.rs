@@ -4,7 +4,7 @@
 
 use super::numerics::*;
 use crate::event::{Audience, Card, Error, Event, Notice, RoomEvent};
-use crate::irc::message::write_message;
+use crate::protocol::irc::message::write_message;
 
 /// What rendering needs to know about the recipient.
 pub struct View<'a> {
@@ -109,7 +109,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         Event::MessageSent | Event::Cancelled => {}
         // Profiles (§5) and history (§6) have no IRC form: server notices, line by line.
         Event::Profile(_) | Event::AttributeSet(_) | Event::UserStates(_) | Event::History(_) => {
-            let text = crate::codec::line_text::to_string(event);
+            let text = crate::protocol::line::text::to_string(event);
             for line in text.lines() {
                 o.notice(line);
             }
@@ -253,7 +253,7 @@ fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
             write_message(o.out, Some(server), "KICK", &[&channel(room), me, why]);
         }
         _ => {
-            let text = crate::codec::line_text::to_string(&Event::Room(r.clone()));
+            let text = crate::protocol::line::text::to_string(&Event::Room(r.clone()));
             for line in text.lines() {
                 o.notice(line);
             }
@@ -360,7 +360,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         | Error::TooManyAccounts
         | Error::RegisterRate
         | Error::StorageFull => {
-            let text = crate::codec::line_text::to_string(&Event::Error(e.clone()));
+            let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
         }
         Error::NoRoom(room) => {
@@ -416,7 +416,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
             );
         }
         Error::RoomExists(_) | Error::InvalidAttribute | Error::ValueTooLong(_) => {
-            let text = crate::codec::line_text::to_string(&Event::Error(e.clone()));
+            let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
         }
     }

@@ -3,6 +3,8 @@
 //! username, at `Password: ` the whole line is the password, logged in it is a command of the
 //! [`crate::command`] table.
 
+pub mod text;
+
 use super::Sink;
 use crate::command::{self, split_word, States};
 use crate::input::{Expect, Input, LineError};

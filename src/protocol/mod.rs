@@ -6,7 +6,6 @@
 pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
-pub mod line_text;
 
 use crate::event::Event;
 use crate::input::{Expect, Input};
@@ -87,7 +86,7 @@ impl Codec {
     pub fn greeting(&self) -> &'static [u8] {
         match self {
             Codec::Line(_) | Codec::Irc(_) => b"",
-            Codec::Json(_) => crate::json::wire::GREETING.as_bytes(),
+            Codec::Json(_) => crate::protocol::json::objects::wire::GREETING.as_bytes(),
         }
     }
 
@@ -113,7 +112,7 @@ impl Codec {
     pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) -> Boundary {
         match self {
             Codec::Line(_) => {
-                line_text::render(event, out);
+                line::text::render(event, out);
                 Boundary::None
             }
             Codec::Irc(c) => {

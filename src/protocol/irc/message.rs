@@ -9,7 +9,7 @@
 //! answers `417 ERR_INPUTTOOLONG` and keeps the connection (what Ergo does and irctest's
 //! `LengthLimitTestCase` expects). Replies are truncated to 512 bytes on a UTF-8 boundary.
 
-use crate::codec::line::{Piece, Splitter};
+use crate::protocol::line::{Piece, Splitter};
 use std::borrow::Cow;
 use std::fmt;
 
