@@ -672,13 +672,15 @@ mod tests {
     /// Issue 17, F1: a key or mask with a space or newline comes back from the record's text.
     #[test]
     fn extras_round_trip_through_the_record_text() {
-        let mut x = Extras::default();
-        x.key = Some(Arc::from("sek rit"));
-        x.secret = true;
-        x.topic_lock = false;
-        x.masks = vec![Arc::from("*!*@10.0.0.1"), Arc::from("b?b\nx y")];
-        x.ops = vec![Arc::from("cy")];
-        x.created_s = 99;
+        let x = Extras {
+            key: Some(Arc::from("sek rit")),
+            secret: true,
+            topic_lock: false,
+            masks: vec![Arc::from("*!*@10.0.0.1"), Arc::from("b?b\nx y")],
+            ops: vec![Arc::from("cy")],
+            created_s: 99,
+            ..Extras::default()
+        };
         for x in [Extras::default(), x] {
             let text = x.to_record("#m").to_string();
             let mut channels = Channels::default();

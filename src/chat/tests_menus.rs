@@ -4,8 +4,8 @@
 use super::tests::{settings, Sim};
 use super::*;
 use crate::protocol::line::text;
-use crate::record::{Audience, Record};
 use crate::protocol::line::{parse, Frame};
+use crate::record::{Audience, Record};
 use std::time::Duration;
 use std::time::SystemTime;
 

@@ -33,8 +33,7 @@ impl Gen {
 /// Characters that mean something to some line format, a shell, or a terminal.
 const AWKWARD: &[char] = &[
     ' ', ' ', '\n', '\r', '\t', '\0', '\\', 'N', 'x', '$', '#', ',', '-', ':', '*', '!', '@',
-    '\x07', '\x1b', '\x7f', '\u{85}', '\u{a0}', '\u{2028}', '\u{202e}', '\u{feff}', 'é', '✓',
-    '😀',
+    '\x07', '\x1b', '\x7f', '\u{85}', '\u{a0}', '\u{2028}', '\u{202e}', '\u{feff}', 'é', '✓', '😀',
 ];
 
 pub(crate) trait Arbitrary {

@@ -71,7 +71,10 @@ fn kind_words_are_plain_and_distinct() {
         assert!(!Record::KINDS[..i].contains(k), "{k} twice");
     }
     let mut g = Gen::new(1);
-    let kinds: Vec<_> = Record::one_of_each(&mut g).iter().map(Record::kind).collect();
+    let kinds: Vec<_> = Record::one_of_each(&mut g)
+        .iter()
+        .map(Record::kind)
+        .collect();
     assert_eq!(kinds, Record::KINDS);
 }
 

@@ -14,7 +14,9 @@ pub enum Line {
     /// A `channel` record whose settings do not read back (a key or mask held a space). The
     /// release that wrote it loaded it and ignored it at replay with a warning, keeping the
     /// room's previous settings; the loader skips it with a warning, to the same state.
-    UnreadableChannel { room: String },
+    UnreadableChannel {
+        room: String,
+    },
 }
 
 /// Split off the next space-separated word; the rest keeps its spaces (free text is verbatim).

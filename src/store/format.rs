@@ -37,6 +37,14 @@ fn push_line(text: &str, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// A checksummed line of any text, for tests that write what no release would.
+#[cfg(test)]
+pub(super) fn raw_line(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    push_line(text, &mut out);
+    out
+}
+
 /// Append `record` as one journal line. It cannot fail: whatever its fields hold, the record's
 /// text has no newline, so one odd value never fails a group commit.
 pub(super) fn encode_line(record: &Record, out: &mut Vec<u8>) {
@@ -53,7 +61,10 @@ pub(super) fn decode_line(line: &str) -> Option<&str> {
 /// `chatserver <kind> <generation> format 2`, the header of every file written now.
 pub(super) fn header(kind: &str, generation: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    push_line(&format!("chatserver {kind} {generation} format 2"), &mut out);
+    push_line(
+        &format!("chatserver {kind} {generation} format 2"),
+        &mut out,
+    );
     out
 }
 

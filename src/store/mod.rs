@@ -87,7 +87,10 @@ pub enum StoreError {
     Locked(PathBuf),
     /// A file in a record format this release cannot read (a downgrade); never cut by
     /// `--repair`, since nothing in it is damaged.
-    NewerFormat { path: PathBuf, format: u32 },
+    NewerFormat {
+        path: PathBuf,
+        format: u32,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -486,5 +489,7 @@ pub fn fuzz_load(bytes: &[u8]) {
 
 #[cfg(test)]
 mod compaction_tests;
+#[cfg(test)]
+mod format_tests;
 #[cfg(test)]
 mod tests;

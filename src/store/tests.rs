@@ -54,6 +54,12 @@ pub(super) fn open(c: &Config) -> (Store, Credentials, Vec<Record>) {
     }
 }
 
+/// Close `store` and open the directory again, as a restart does: the records replayed.
+pub(super) fn restart(store: Store, c: &Config) -> Vec<Record> {
+    drop(store);
+    open(c).2
+}
+
 pub(super) fn offline(to: &str, n: u64) -> Record {
     Record::Offline {
         to: to.into(),
@@ -485,9 +491,7 @@ fn a_newline_in_a_record_fails_no_commit_and_reads_back() {
     };
     let batch = [offline("luke", 1), odd, block("hans", "vader")];
     store.commit(&batch).expect("the batch commits");
-    drop(store);
-    let (_, _, records) = open(&c);
-    assert_eq!(records, batch);
+    assert_eq!(restart(store, &c), batch);
 }
 
 #[test]
