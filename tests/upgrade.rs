@@ -16,7 +16,12 @@ use chatserver::time::Now;
 use durability_util::{Client, Launch, Scratch, Server};
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The two tests run one at a time: a server spawned by one inherits, between its fork and
+/// exec, the other's open data-directory lock, which then looks held for a moment when the
+/// other reopens its store ("in use by another chatserver process").
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn fixture() -> &'static Path {
     Path::new(concat!(
@@ -268,6 +273,7 @@ fn accounts_are_intact(credentials: &Credentials) {
 /// in format 2, and the journal then takes new records in format 2.
 #[test]
 fn a_format_1_directory_opens_with_nothing_lost_and_is_rewritten_in_format_2() {
+    let _serial = ONE_AT_A_TIME.lock();
     let data = |name: &str| fixture().join("data").join(name);
     for (file, header) in [
         ("snapshot.log", " chatserver snapshot 2"),
@@ -324,6 +330,7 @@ fn a_format_1_directory_opens_with_nothing_lost_and_is_rewritten_in_format_2() {
 /// second start reads the format-2 files the first one wrote).
 #[test]
 fn the_server_serves_a_format_1_directory_as_it_was_left() {
+    let _serial = ONE_AT_A_TIME.lock();
     let dir = copy_of_fixture("format1-server");
     let server = Server::start(&dir.path, &Launch::default());
     let mut luke = Client::connect(server.addr);

@@ -2,8 +2,10 @@
 //! append-only journal of checksummed [`Record`] lines plus a snapshot it is compacted into.
 //!
 //! File format (both `journal.log` and `snapshot.log`), one record per line, readable with `less`:
-//! a header `chatserver <kind> <generation>`, then `<16 hex digits of SHA-256(text)> <text>`,
-//! where the header is checksummed the same way.
+//! a header `chatserver <kind> <generation> format 2`, then `<16 hex digits of SHA-256(text)>
+//! <text>`, where the header is checksummed the same way and `<text>` is the record's escaped,
+//! tab-separated form ([`Record::encode`]). Files of format 1 (a header without `format`) are
+//! read as written and rewritten in format 2 before the first append (`Store::open`).
 //!
 //! Generations: compaction writes snapshot G+1 (the state when it began, handed over frozen as
 //! a [`Snapshot`]) a few hundred KiB per loop iteration while commits go to a new journal G+1
