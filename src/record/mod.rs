@@ -4,7 +4,7 @@
 //! nor any escaping code changes for them.
 //!
 //! Text form (format 2): the kind word, then every field in declaration order, tab-separated
-//! and escaped by [`fields`], so any value round-trips and no record spans two lines. Files of
+//! and escaped by `fields`, so any value round-trips and no record spans two lines. Files of
 //! format 1 (space-separated, free text last) are read by [`v1`].
 
 mod fields;
