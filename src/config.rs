@@ -82,6 +82,8 @@ pub struct Config {
     pub limit_loopback: bool,
     /// Penalty time per input (0: no command rate limit).
     pub penalty: Duration,
+    /// Cluster mode (issue 23): `--cluster` and its companions; `None`: the file journal.
+    pub cluster: Option<ClusterOptions>,
 }
 
 impl Default for Config {
@@ -121,6 +123,7 @@ impl Default for Config {
             max_output_total: 256 << 20,
             limit_loopback: false,
             penalty: Duration::from_micros(500),
+            cluster: None,
         }
     }
 }
@@ -303,6 +306,17 @@ fn options() -> getopts::Options {
         "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
         "US",
     );
+    // Cluster mode (issue 23).
+    o.optopt(
+        "",
+        "cluster",
+        "share one chat world with other nodes through Redis (off)",
+        "redis://HOST:PORT[/DB]",
+    );
+    o.optopt("", "cluster-password-file", "Redis password (AUTH), read from FILE", "FILE");
+    o.optopt("", "node-id", "this node's name in the cluster (default HOSTNAME:PORT)", "NAME");
+    o.optopt("", "cluster-prefix", "prefix of the Redis keys (default chatserver)", "P");
+    o.optopt("", "node-ttl", "seconds before a silent node is taken as down (default 10)", "SECS");
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -454,8 +468,85 @@ impl Cli {
             Some("never") => FsyncPolicy::Never,
             Some(o) => return Err(format!("invalid --fsync: {o:?} (always|never)")),
         };
+        c.cluster = cluster_options(&m)?;
         Ok(Cli::Run(c))
     }
+}
+
+/// Where the cluster's Redis is and who this node is (issue 23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterOptions {
+    pub host: String,
+    pub port: u16,
+    /// `SELECT`ed after connecting, when given.
+    pub db: Option<u32>,
+    /// `rediss://`: TLS to Redis.
+    pub tls: bool,
+    /// Read at start-up; the password never appears on the command line.
+    pub password_file: Option<PathBuf>,
+    /// `None`: `HOSTNAME:PORT`, settled at start-up.
+    pub node_id: Option<String>,
+    pub prefix: String,
+    /// A node whose liveness key is this old is down.
+    pub node_ttl: Duration,
+}
+
+/// `--cluster redis://HOST:PORT[/DB]` (or `rediss://`) and the flags that only mean something
+/// with it.
+fn cluster_options(m: &getopts::Matches) -> Result<Option<ClusterOptions>, String> {
+    let Some(url) = m.opt_str("cluster") else {
+        for flag in ["cluster-password-file", "node-id", "cluster-prefix", "node-ttl"] {
+            if m.opt_present(flag) {
+                return Err(format!("--{flag} needs --cluster"));
+            }
+        }
+        return Ok(None);
+    };
+    let bad = || format!("invalid --cluster: {url:?} (redis://HOST:PORT[/DB] expected)");
+    let (tls, rest) = match url.split_once("://") {
+        Some(("redis", rest)) => (false, rest),
+        Some(("rediss", rest)) => (true, rest),
+        _ => return Err(bad()),
+    };
+    let (addr, db) = match rest.split_once('/') {
+        Some((addr, "")) => (addr, None),
+        Some((addr, db)) => (addr, Some(db.parse::<u32>().map_err(|_| bad())?)),
+        None => (rest, None),
+    };
+    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let port = port.parse::<u16>().map_err(|_| bad())?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    let node_id = m.opt_str("node-id");
+    if node_id
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.len() > 64 || !n.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err("invalid --node-id (1-64 printable ASCII characters, no spaces)".into());
+    }
+    let prefix = m.opt_str("cluster-prefix").unwrap_or_else(|| "chatserver".into());
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("invalid --cluster-prefix (printable ASCII, no spaces)".into());
+    }
+    let node_ttl = match m.opt_str("node-ttl") {
+        Some(s) => seconds(&s, "--node-ttl")?,
+        None => Duration::from_secs(10),
+    };
+    if node_ttl.is_zero() {
+        return Err("--node-ttl must be at least 1 second".into());
+    }
+    Ok(Some(ClusterOptions {
+        host: host.to_string(),
+        port,
+        db,
+        tls,
+        password_file: m.opt_str("cluster-password-file").map(PathBuf::from),
+        node_id,
+        prefix,
+        node_ttl,
+    }))
 }
 
 #[cfg(test)]

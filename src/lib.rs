@@ -20,6 +20,9 @@
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
 //!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
+//! - `cluster` (feature `cluster`, issue 23): the other journal, a Redis stream shared by
+//!   several nodes: the Redis link, batches out and entries in, forwarded events, liveness,
+//!   snapshots in Redis.
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
@@ -36,6 +39,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod chat;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;

@@ -70,6 +70,12 @@ impl Chat {
             | Record::RoomMode { .. }
             | Record::RoomAccess { .. }
             | Record::RoomTopic { .. }) => self.rooms.replay(r),
+            // Cluster mode (issue 23): who is online is not durable state; `apply_entry`
+            // handles these, the file journal never holds one.
+            Record::Login { .. }
+            | Record::Logout { .. }
+            | Record::NodeDown { .. }
+            | Record::LoginFailed { .. } => {}
         }
     }
 

@@ -20,6 +20,14 @@ impl Chat {
         if self.accounts.exists(name) || self.online.contains(name) {
             return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
         }
+        if self.defer_login(conn, name, true) {
+            return;
+        }
+        self.finish_guest_login(conn, name, now);
+    }
+
+    /// The guest's login itself (in cluster mode, once its record is back from the stream).
+    pub(super) fn finish_guest_login(&mut self, conn: ConnId, name: &str, now: Now) {
         let user: Arc<str> = Arc::from(name);
         self.go_online(conn, &user, now);
         log::info!("{conn:?} guest {user} logged in");

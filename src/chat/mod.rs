@@ -15,6 +15,8 @@
 mod accounts;
 mod blocks;
 mod channels;
+#[cfg(feature = "cluster")]
+mod cluster; // Cluster mode (issue 23): parked commands, stream entries, ghosts.
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
@@ -38,6 +40,8 @@ mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
 pub use operator::{CoreStats, UserInfo};
 
+#[cfg(feature = "cluster")]
+pub use cluster::Forward;
 pub use frozen::Frozen;
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -119,6 +123,9 @@ pub struct Chat {
     register_rate: limits::RegisterRate,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
+    /// Cluster mode (issue 23); `None` with the file journal.
+    #[cfg(feature = "cluster")]
+    cluster: Option<Box<cluster::Cluster>>,
 }
 
 impl Chat {
@@ -143,6 +150,8 @@ impl Chat {
             messages: 0,
             register_rate: limits::RegisterRate::default(),
             dialogs: menus::Dialogs::default(),
+            #[cfg(feature = "cluster")]
+            cluster: None,
         }
     }
 
@@ -210,7 +219,7 @@ impl Chat {
         }
         // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
         self.outbox.dependent |= self.blocks.take_tainted();
-        self.outbox.seal(mark, conn);
+        self.seal(mark, conn, now);
     }
 
     /// Input the codec could not frame; the connection stays usable.
@@ -249,7 +258,12 @@ impl Chat {
     /// The server is stopping: tell every session and close it after its output. Nothing is
     /// logged out one by one (no presence storm); state is durable already.
     pub fn handle_shutdown(&mut self, _now: Now) {
-        let ids: Vec<ConnId> = self.sessions.iter().map(|(id, _)| id).collect();
+        let ids: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !id.is_ghost())
+            .collect();
         for conn in ids {
             self.outbox
                 .send(conn, Event::Notice(crate::event::Notice::ServerShutdown));
@@ -420,6 +434,24 @@ impl Chat {
             | Input::Bad(_) => self.outbox.error(conn, Error::InvalidCommand),
         }
     }
+}
+
+/// Without the cluster feature (issue 23) every command's transaction goes to the file journal.
+#[cfg(not(feature = "cluster"))]
+impl Chat {
+    fn seal(&mut self, mark: outbox::Mark, conn: ConnId, _now: Now) {
+        self.outbox.seal(mark, conn)
+    }
+
+    fn defer_login(&mut self, _conn: ConnId, _user: &str, _guest: bool) -> bool {
+        false
+    }
+
+    fn defer_logout(&mut self, _conn: ConnId, _user: &Arc<str>, _now: Now) -> bool {
+        false
+    }
+
+    fn count_failure(&mut self, _user: &str) {}
 }
 
 #[cfg(test)]

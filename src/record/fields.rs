@@ -45,7 +45,7 @@ pub struct Writer {
 impl Writer {
     /// Start a record of `kind` (a word of [`super::Record::KINDS`], which a test keeps free of
     /// anything that would need escaping).
-    pub(super) fn new(kind: &'static str) -> Writer {
+    pub(crate) fn new(kind: &'static str) -> Writer {
         Writer {
             text: kind.to_string(),
         }
@@ -67,7 +67,7 @@ impl Writer {
         self.text.push_str(NONE);
     }
 
-    pub(super) fn finish(self) -> RecordText {
+    pub(crate) fn finish(self) -> RecordText {
         RecordText(self.text)
     }
 }

@@ -146,6 +146,15 @@ record_kinds! {
     RoomTopic = "room-topic" { room: String, by: String, at_ms: u64, text: String }
     /// An empty `value` unsets the attribute.
     Profile = "profile" { user: String, attribute: String, value: String }
+    // Cluster mode (issue 23): who is online on which node. Only the Redis stream carries
+    // these; the file journal never sees one.
+    /// `user` logged in on `node`, on the connection that node calls `conn`.
+    Login = "login" { user: String, node: String, conn: String, guest: bool, peer: Option<String> }
+    Logout = "logout" { user: String, node: String, conn: String, at_ms: u64 }
+    /// `node` stopped refreshing its liveness key: every user on it is logged out.
+    NodeDown = "node-down" { node: String }
+    /// A wrong password for `user` (the lockout counts failures on every node).
+    LoginFailed = "login-failed" { user: String }
 }
 
 /// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.

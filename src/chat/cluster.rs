@@ -1,0 +1,631 @@
+//! The core's side of cluster mode (issue 23). The node's state is the replay of the Redis
+//! stream it has read: a command that writes records is *parked* at its end (its changes undone
+//! at once, its replies kept, its connection not read) and its records leave with the
+//! iteration's batch; when the stream brings an entry back, every node applies it the same way
+//! ([`Chat::apply_entry`]): each transaction is checked whole against the state (the first
+//! record in the stream wins) and applied or refused, and the node that wrote it releases the
+//! replies or answers the loser. Users on other nodes are *ghosts*: sessions whose actions are
+//! forwarded to their node ([`Chat::take_forwards`]). Applying an entry makes events for this
+//! node's own connections only; each node tells its own users.
+
+use super::outbox::Parked;
+use super::{Action, Chat};
+use crate::event::{Error, Event};
+use crate::record::Record;
+use crate::session::{ConnId, Session, State};
+use crate::time::Now;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+/// One parked transaction on its way through the stream.
+#[derive(Debug)]
+struct Waiting {
+    conn: Option<ConnId>,
+    /// Replies released once the stream has it (empty when they left at once: history only).
+    actions: Vec<Action>,
+    fallback: Vec<Action>,
+    records: Vec<Record>,
+}
+
+/// An event for a user on another node.
+#[derive(Debug, PartialEq)]
+pub struct Forward {
+    pub node: Arc<str>,
+    /// The connection as that node names it.
+    pub conn: Arc<str>,
+    pub event: Event,
+}
+
+/// Cluster state of the core; `None` in `Chat` when the file journal is in use.
+#[derive(Debug)]
+pub(super) struct Cluster {
+    node: Arc<str>,
+    /// Parked this iteration, in order.
+    batch: Vec<Waiting>,
+    /// Batches handed out and not yet read back, oldest first, with their numbers.
+    sent: VecDeque<(u64, Vec<Waiting>)>,
+    next_batch: u64,
+    /// Connections with parked transactions (how many): not read until they settle.
+    waiting: HashMap<ConnId, u32>,
+    /// Ghosts by where they live, and back.
+    ghosts: HashMap<(Arc<str>, Arc<str>), ConnId>,
+    homes: HashMap<ConnId, (Arc<str>, Arc<str>)>,
+    next_gen: u32,
+    forwards: Vec<Forward>,
+}
+
+/// How a node names one of its connections in records: `slot.gen`.
+pub fn conn_name(conn: ConnId) -> String {
+    format!("{}.{}", conn.slot, conn.gen)
+}
+
+fn parse_conn(text: &str) -> Option<ConnId> {
+    let (slot, gen) = text.split_once('.')?;
+    Some(ConnId::new(slot.parse().ok()?, gen.parse().ok()?))
+}
+
+/// Why a transaction lost: the first record the state refused.
+enum Refusal {
+    Exists(Arc<str>),
+    /// Online already; `guest`: a JSON guest's name, which has its own refusal.
+    Online { user: Arc<str>, guest: bool },
+    RoomExists(Arc<str>),
+}
+
+impl Chat {
+    /// Run as a node of a cluster named `node` (issue 23): from now on records go to the
+    /// stream through [`Chat::take_batch`] and state changes only through
+    /// [`Chat::apply_entry`].
+    pub fn enable_cluster(&mut self, node: &str) {
+        self.cluster = Some(Box::new(Cluster {
+            node: Arc::from(node),
+            batch: Vec::new(),
+            sent: VecDeque::new(),
+            next_batch: 1,
+            waiting: HashMap::new(),
+            ghosts: HashMap::new(),
+            homes: HashMap::new(),
+            next_gen: 0,
+            forwards: Vec::new(),
+        }));
+    }
+
+    /// Whether `conn` has a command on its way through the stream: its next input waits.
+    pub fn is_waiting(&self, conn: ConnId) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.waiting.contains_key(&conn))
+    }
+
+    /// End a command: single node, a transaction for the group commit; cluster, parked.
+    pub(super) fn seal(&mut self, mark: super::outbox::Mark, conn: ConnId, now: Now) {
+        if self.cluster.is_none() {
+            return self.outbox.seal(mark, conn);
+        }
+        if let Some(parked) = self.outbox.seal_parked(mark, conn) {
+            self.park(Some(conn), parked, now);
+        }
+    }
+
+    fn park(&mut self, conn: Option<ConnId>, parked: Parked, now: Now) {
+        let Parked {
+            mut actions,
+            records,
+            undo,
+            fallback,
+        } = parked;
+        for u in undo.into_iter().rev() {
+            self.undo(u, now);
+        }
+        self.blocks.committed();
+        if records.iter().all(Record::is_lazy) {
+            // History only: nothing to decide, so nothing to wait for.
+            self.outbox.actions.append(&mut actions);
+        }
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if let Some(conn) = conn {
+            *c.waiting.entry(conn).or_default() += 1;
+        }
+        c.batch.push(Waiting {
+            conn,
+            actions,
+            fallback,
+            records,
+        });
+    }
+
+    /// Cluster mode: `login` instead of logging in now; true if so.
+    pub(super) fn defer_login(&mut self, conn: ConnId, user: &str, guest: bool) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let peer = self
+            .sessions
+            .get(&conn)
+            .and_then(|s| s.peer)
+            .map(|p| p.to_string());
+        let record = Record::Login {
+            user: user.to_string(),
+            node: c.node.to_string(),
+            conn: conn_name(conn),
+            guest,
+            peer,
+        };
+        self.outbox.records.push(record);
+        true
+    }
+
+    /// Cluster mode: `logout` instead of logging out now; true if so.
+    pub(super) fn defer_logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        if self.online.get(user) == Some(conn) {
+            let record = Record::Logout {
+                user: user.to_string(),
+                node: c.node.to_string(),
+                conn: conn_name(conn),
+                at_ms: now.unix_ms(),
+            };
+            self.outbox.records.push(record);
+        }
+        true
+    }
+
+    /// Cluster mode: a wrong password is counted on every node.
+    pub(super) fn count_failure(&mut self, user: &str) {
+        if self.cluster.is_some() {
+            self.outbox.late.push(Record::LoginFailed {
+                user: user.to_string(),
+            });
+        }
+    }
+
+    /// The iteration's records as one batch for the stream: its number and its transactions,
+    /// each a list of records (the last one: records outside any command). `None`: nothing to
+    /// send.
+    pub fn take_batch(&mut self) -> Option<(u64, Vec<Vec<Record>>)> {
+        let loose = self.outbox.take_loose();
+        self.blocks.committed();
+        let c = self.cluster.as_mut()?;
+        let mut batch = std::mem::take(&mut c.batch);
+        if !loose.is_empty() {
+            batch.push(Waiting {
+                conn: None,
+                actions: Vec::new(),
+                fallback: Vec::new(),
+                records: loose,
+            });
+        }
+        if batch.is_empty() {
+            return None;
+        }
+        let number = c.next_batch;
+        c.next_batch += 1;
+        let txns = batch.iter().map(|w| w.records.clone()).collect();
+        c.sent.push_back((number, batch));
+        Some((number, txns))
+    }
+
+    /// Batch `number` never reached the stream (Redis refused it, or it is not there after an
+    /// outage): its commands are answered with the storage error and changed nothing.
+    pub fn lost_batch(&mut self, number: u64) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let Some(at) = c.sent.iter().position(|(n, _)| *n == number) else {
+            return;
+        };
+        let lost = c.sent.remove(at).map(|(_, b)| b).unwrap_or_default();
+        for w in lost {
+            self.settle(w, None);
+        }
+    }
+
+    /// Batches sent and not yet read back, oldest first.
+    pub fn unsettled(&self) -> Vec<u64> {
+        self.cluster
+            .as_ref()
+            .map(|c| c.sent.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default()
+    }
+
+    /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
+    /// error (`None`: it never reached the stream).
+    fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        if let (Some(conn), Some(c)) = (w.conn, self.cluster.as_mut()) {
+            if let Some(n) = c.waiting.get_mut(&conn) {
+                *n -= 1;
+                if *n == 0 {
+                    c.waiting.remove(&conn);
+                }
+            }
+        }
+        match verdict {
+            Some(Ok(())) => self.outbox.actions.extend(w.actions),
+            None => self.outbox.actions.extend(w.fallback),
+            Some(Err(refusal)) => {
+                let Some(conn) = w.conn else { return };
+                match refusal {
+                    Refusal::Exists(user) => self.refuse(conn, Error::UserExists(user)),
+                    Refusal::Online { user, guest: true } => {
+                        self.outbox.error(conn, Error::NameTaken(user))
+                    }
+                    Refusal::Online { user, guest: false } => {
+                        self.refuse(conn, Error::AlreadyLoggedIn(user))
+                    }
+                    Refusal::RoomExists(room) => self.outbox.error(conn, Error::RoomExists(room)),
+                }
+            }
+        }
+    }
+
+    /// Apply one stream entry: batch `number` of `node`, its transactions in order. Every node
+    /// decides each transaction the same way; this node settles its own.
+    pub fn apply_entry(&mut self, node: &str, number: u64, txns: Vec<Vec<Record>>, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let own = *c.node == *node;
+        let mut mine = Vec::new();
+        if own {
+            // Earlier batches of ours that are not in the stream before this one never will be.
+            while let Some(n) = self
+                .cluster
+                .as_ref()
+                .and_then(|c| c.sent.front())
+                .map(|(n, _)| *n)
+                .filter(|n| *n < number)
+            {
+                self.lost_batch(n);
+            }
+            let Some(c) = self.cluster.as_mut() else {
+                return;
+            };
+            if c.sent.front().is_some_and(|(n, _)| *n == number) {
+                mine = c.sent.pop_front().map(|(_, b)| b).unwrap_or_default();
+            }
+        }
+        let from = self.outbox.actions.len();
+        let mut verdicts = Vec::with_capacity(txns.len());
+        for records in txns {
+            let verdict = self.check(&records);
+            if verdict.is_ok() {
+                for r in records {
+                    self.apply_record(r, own, now);
+                }
+            }
+            verdicts.push(verdict);
+        }
+        self.drop_ghost_actions(from);
+        let mut mine = mine.into_iter();
+        for verdict in verdicts {
+            if let Some(w) = mine.next() {
+                self.settle(w, Some(verdict));
+            }
+        }
+    }
+
+    /// Whether the state takes `records` as a whole; the first refusal if not.
+    fn check(&self, records: &[Record]) -> Result<(), Refusal> {
+        for r in records {
+            match r {
+                Record::Account { user, .. } if self.accounts.exists(user) => {
+                    return Err(Refusal::Exists(Arc::from(user.as_str())));
+                }
+                Record::Login { user, guest, .. }
+                    if (!self.settings.replace_duplicate || *guest)
+                        && self.online.contains(user)
+                        || *guest && self.accounts.exists(user) =>
+                {
+                    return Err(Refusal::Online {
+                        user: Arc::from(user.as_str()),
+                        guest: *guest,
+                    });
+                }
+                Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
+                    return Err(Refusal::RoomExists(Arc::from(room.as_str())));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_record(&mut self, record: Record, own: bool, now: Now) {
+        match record {
+            Record::Login {
+                user,
+                node,
+                conn,
+                guest,
+                peer,
+            } => self.apply_login(&user, &node, &conn, guest, peer, now),
+            Record::Logout {
+                user, node, conn, ..
+            } => {
+                if let Some(id) = self.conn_of(&node, &conn) {
+                    let user: Arc<str> = Arc::from(user);
+                    self.finish_logout(id, &user, now);
+                    self.forget_ghost(id);
+                }
+            }
+            Record::NodeDown { node } => self.node_down(&node, now),
+            Record::LoginFailed { user } if !own => {
+                let _ = self
+                    .accounts
+                    .failed(&user, now, self.settings.block_duration);
+            }
+            // Applied by this node when they happened: a delivery, a lockout, a failure.
+            Record::Delivered { .. } | Record::Lockout { .. } | Record::LoginFailed { .. }
+                if own => {}
+            other => self.replay(other),
+        }
+    }
+
+    /// The connection `node` calls `conn`, here: one of ours, or its ghost.
+    fn conn_of(&self, node: &str, conn: &str) -> Option<ConnId> {
+        let c = self.cluster.as_ref()?;
+        if *c.node == *node {
+            return parse_conn(conn);
+        }
+        c.ghosts.get(&(Arc::from(node), Arc::from(conn))).copied()
+    }
+
+    fn apply_login(
+        &mut self,
+        user: &str,
+        node: &str,
+        conn: &str,
+        guest: bool,
+        peer: Option<String>,
+        now: Now,
+    ) {
+        self.accounts.succeeded(user);
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if *c.node == *node {
+            let Some(id) = parse_conn(conn) else { return };
+            let ready = self
+                .sessions
+                .get(&id)
+                .is_some_and(|s| matches!(s.state, State::Username | State::Password { .. }));
+            if ready {
+                if guest {
+                    self.finish_guest_login(id, user, now);
+                } else {
+                    self.finish_login(id, user, now);
+                }
+            } else {
+                // Gone while its login was on its way: in, and out again at once.
+                self.online.login(Arc::from(user), id);
+                let node = node.to_string();
+                self.outbox.records.push(Record::Logout {
+                    user: user.to_string(),
+                    node,
+                    conn: conn.to_string(),
+                    at_ms: now.unix_ms(),
+                });
+            }
+            return;
+        }
+        let key = (Arc::<str>::from(node), Arc::<str>::from(conn));
+        c.next_gen = c.next_gen.wrapping_add(1);
+        let id = ConnId::new(self.sessions.free_ghost_slot(), c.next_gen);
+        c.ghosts.insert(key.clone(), id);
+        c.homes.insert(id, key);
+        let user: Arc<str> = Arc::from(user);
+        if let Some(old) = self.online.get(&user) {
+            // `--duplicate-login replace`: the old session, wherever it is, gives way.
+            if old.is_ghost() {
+                self.online.remove(&user);
+                self.sessions.remove(&old);
+                self.forget_ghost(old);
+            } else {
+                self.replace_session(old, &user);
+            }
+            self.ghost_online(id, &user, peer, now);
+            return;
+        }
+        self.ghost_online(id, &user, peer, now);
+        self.presence(&user, true);
+    }
+
+    fn ghost_online(&mut self, id: ConnId, user: &Arc<str>, peer: Option<String>, now: Now) {
+        let mut s = Session::new(peer.and_then(|p| p.parse().ok()), now.mono);
+        s.presence = false;
+        self.sessions.insert(id, s);
+        let seq = self.online.login(user.clone(), id);
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.state = State::LoggedIn {
+                user: user.clone(),
+                seq,
+            };
+        }
+    }
+
+    fn forget_ghost(&mut self, id: ConnId) {
+        if !id.is_ghost() {
+            return;
+        }
+        self.sessions.remove(&id);
+        if let Some(c) = self.cluster.as_mut() {
+            if let Some(key) = c.homes.remove(&id) {
+                c.ghosts.remove(&key);
+            }
+        }
+    }
+
+    /// Every user of `node` is logged out (its liveness key expired).
+    fn node_down(&mut self, node: &str, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let ours = *c.node == *node;
+        let gone: Vec<(Arc<str>, ConnId)> = self
+            .online
+            .iter()
+            .filter(|(_, id)| {
+                if ours {
+                    !id.is_ghost()
+                } else {
+                    c.homes.get(id).is_some_and(|(n, _)| **n == *node)
+                }
+            })
+            .map(|(u, id)| (u.clone(), id))
+            .collect();
+        if !gone.is_empty() {
+            log::warn!("node {node} is down: logging out its {} users", gone.len());
+        }
+        for (user, id) in gone {
+            self.finish_logout(id, &user, now);
+            if ours {
+                // Taken for down by the others (a long outage): they logged this session
+                // out, so it ends here too.
+                self.close_after_flush(id);
+            }
+            self.forget_ghost(id);
+        }
+    }
+
+    /// Actions made while applying an entry go to this node's connections only: every node
+    /// tells its own users.
+    fn drop_ghost_actions(&mut self, from: usize) {
+        let mut kept = self.outbox.actions.split_off(from);
+        kept.retain_mut(|a| match a {
+            Action::Send(id, _)
+            | Action::Close(id)
+            | Action::CloseAfterFlush(id)
+            | Action::NotifyWhenFlushed(id)
+            | Action::WhenWritten(id, _) => !id.is_ghost(),
+            Action::Share(_, ids) => {
+                ids.retain(|id| !id.is_ghost());
+                !ids.is_empty()
+            }
+        });
+        self.outbox.actions.append(&mut kept);
+    }
+
+    /// Take out the actions addressed to ghosts, as events to forward to their nodes.
+    pub(super) fn route_ghosts(&mut self) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let homes = &c.homes;
+        let forwards = &mut c.forwards;
+        let mut to = |id: &ConnId, event: &Event| {
+            if let Some((node, conn)) = homes.get(id) {
+                forwards.push(Forward {
+                    node: node.clone(),
+                    conn: conn.clone(),
+                    event: event.clone(),
+                });
+            }
+        };
+        self.outbox.actions.retain_mut(|a| match a {
+            Action::Send(id, event) if id.is_ghost() => {
+                to(id, event);
+                false
+            }
+            Action::Share(shared, ids) if ids.iter().any(|id| id.is_ghost()) => {
+                ids.retain(|id| {
+                    if id.is_ghost() {
+                        to(id, &shared.event);
+                    }
+                    !id.is_ghost()
+                });
+                !ids.is_empty()
+            }
+            Action::Close(id)
+            | Action::CloseAfterFlush(id)
+            | Action::NotifyWhenFlushed(id)
+            | Action::WhenWritten(id, _) => !id.is_ghost(),
+            _ => true,
+        });
+    }
+
+    /// Events for users on other nodes, to send there.
+    pub fn take_forwards(&mut self) -> Vec<Forward> {
+        self.route_ghosts();
+        self.cluster
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.forwards))
+            .unwrap_or_default()
+    }
+
+    /// An event another node forwarded to our connection `conn` (as we name it).
+    pub fn deliver_forwarded(&mut self, conn: &str, event: Event) {
+        if let Some(id) = parse_conn(conn).filter(|id| !id.is_ghost()) {
+            if self.sessions.get(&id).is_some() {
+                self.outbox.send(id, event);
+            }
+        }
+    }
+
+    /// Users the stream has online on this node whose session is gone here (a disconnect
+    /// while Redis was down): their `logout` records, to send now.
+    pub fn log_out_orphans(&mut self, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let node = c.node.to_string();
+        let orphans: Vec<(Arc<str>, ConnId)> = self
+            .online
+            .iter()
+            .filter(|(user, id)| {
+                !id.is_ghost() && self.sessions.get(id).and_then(Session::user) != Some(*user)
+            })
+            .map(|(u, id)| (u.clone(), id))
+            .collect();
+        for (user, id) in orphans {
+            self.outbox.records.push(Record::Logout {
+                user: user.to_string(),
+                node: node.clone(),
+                conn: conn_name(id),
+                at_ms: now.unix_ms(),
+            });
+        }
+    }
+
+    /// Who is online here, as the records that replay to it (for a snapshot): users on this
+    /// node under this node's name.
+    pub fn online_records(&self) -> Vec<Record> {
+        let Some(c) = self.cluster.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (user, id) in self.online.iter() {
+            let (node, conn) = match c.homes.get(&id) {
+                Some((n, k)) => (n.to_string(), k.to_string()),
+                None => (c.node.to_string(), conn_name(id)),
+            };
+            let peer = self
+                .sessions
+                .get(&id)
+                .and_then(|s| s.peer)
+                .map(|p| p.to_string());
+            out.push(Record::Login {
+                user: user.to_string(),
+                node,
+                conn,
+                guest: !self.accounts.exists(user),
+                peer,
+            });
+        }
+        out
+    }
+
+    /// Nodes that have users online here (whose liveness matters).
+    pub fn nodes_with_users(&self) -> Vec<Arc<str>> {
+        let Some(c) = self.cluster.as_ref() else {
+            return Vec::new();
+        };
+        let mut nodes: Vec<Arc<str>> = c.homes.values().map(|(n, _)| n.clone()).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes
+    }
+}

@@ -1,0 +1,4 @@
+//! Cluster mode (issue 23): several nodes share one chat world through Redis.
+//! `link` is one Redis connection as a sans-IO state machine and `resp` its wire format.
+pub mod link;
+pub mod resp;
