@@ -313,10 +313,30 @@ fn options() -> getopts::Options {
         "share one chat world with other nodes through Redis (off)",
         "redis://HOST:PORT[/DB]",
     );
-    o.optopt("", "cluster-password-file", "Redis password (AUTH), read from FILE", "FILE");
-    o.optopt("", "node-id", "this node's name in the cluster (default HOSTNAME:PORT)", "NAME");
-    o.optopt("", "cluster-prefix", "prefix of the Redis keys (default chatserver)", "P");
-    o.optopt("", "node-ttl", "seconds before a silent node is taken as down (default 10)", "SECS");
+    o.optopt(
+        "",
+        "cluster-password-file",
+        "Redis password (AUTH), read from FILE",
+        "FILE",
+    );
+    o.optopt(
+        "",
+        "node-id",
+        "this node's name in the cluster (default HOSTNAME:PORT)",
+        "NAME",
+    );
+    o.optopt(
+        "",
+        "cluster-prefix",
+        "prefix of the Redis keys (default chatserver)",
+        "P",
+    );
+    o.optopt(
+        "",
+        "node-ttl",
+        "seconds before a silent node is taken as down (default 10)",
+        "SECS",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -495,7 +515,12 @@ pub struct ClusterOptions {
 /// with it.
 fn cluster_options(m: &getopts::Matches) -> Result<Option<ClusterOptions>, String> {
     let Some(url) = m.opt_str("cluster") else {
-        for flag in ["cluster-password-file", "node-id", "cluster-prefix", "node-ttl"] {
+        for flag in [
+            "cluster-password-file",
+            "node-id",
+            "cluster-prefix",
+            "node-ttl",
+        ] {
             if m.opt_present(flag) {
                 return Err(format!("--{flag} needs --cluster"));
             }
@@ -526,7 +551,9 @@ fn cluster_options(m: &getopts::Matches) -> Result<Option<ClusterOptions>, Strin
     {
         return Err("invalid --node-id (1-64 printable ASCII characters, no spaces)".into());
     }
-    let prefix = m.opt_str("cluster-prefix").unwrap_or_else(|| "chatserver".into());
+    let prefix = m
+        .opt_str("cluster-prefix")
+        .unwrap_or_else(|| "chatserver".into());
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("invalid --cluster-prefix (printable ASCII, no spaces)".into());
     }

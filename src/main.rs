@@ -70,13 +70,74 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Cluster mode (issue 23): this node's part, Redis resolved once here.
+#[cfg(feature = "cluster")]
+fn join_cluster(
+    server: Server,
+    opts: &chatserver::config::ClusterOptions,
+    port: u16,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    use std::net::ToSocketAddrs;
+    if opts.tls {
+        return Err(
+            "--cluster rediss:// needs TLS to Redis, which this build lacks (use redis://)".into(),
+        );
+    }
+    let addr = (opts.host.as_str(), opts.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("--cluster: cannot resolve {}: {e}", opts.host))?
+        .next()
+        .ok_or_else(|| format!("--cluster: {} has no address", opts.host))?;
+    let password = match &opts.password_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .trim_end_matches(['\n', '\r'])
+                .to_string(),
+        ),
+        None => None,
+    };
+    let id = match &opts.node_id {
+        Some(id) => id.clone(),
+        None => {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into());
+            format!("{host}:{port}")
+        }
+    };
+    log::info!(
+        "cluster: node {id}, Redis at {addr}, keys {}:*",
+        opts.prefix
+    );
+    let node = chatserver::cluster::Node::new(opts, &id, addr, password, std::time::Instant::now());
+    Ok(server.with_cluster(node))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn join_cluster(
+    _server: Server,
+    _opts: &chatserver::config::ClusterOptions,
+    _port: u16,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    Err("--cluster: this chatserver was built without the cluster feature".into())
+}
+
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let (store, credentials, records) = Store::open(config)?;
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
     let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
     let replayed = records.len();
-    for r in records {
-        chat.replay(r);
+    if config.cluster.is_some() {
+        // Cluster mode (issue 23): the state is the Redis stream's; only the accounts file
+        // is read here (the same on every node).
+        if replayed > 0 {
+            log::warn!("cluster mode: the journal in the data directory is not used");
+        }
+    } else {
+        for r in records {
+            chat.replay(r);
+        }
     }
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -137,6 +198,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         }),
     };
     let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
+    if let Some(opts) = &config.cluster {
+        server = join_cluster(server, opts, local.port())?;
+    }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     // Printed once the server is complete (its descriptors all open), so whoever reads it can

@@ -4,6 +4,7 @@
 //! of an iteration has its own file.
 
 mod accept; // New connections.
+mod cluster; // Cluster mode (issue 23): the Redis links and the stream journal.
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
@@ -38,10 +39,14 @@ enum Tok {
     // Server console and signals (§7).
     Stdin,
     Signals,
+    /// Cluster mode (issue 23): one of the node's Redis links.
+    Redis(usize),
 }
 
-/// Tokens after the waker's: stdin, signals, then the listeners.
-const FIRST_LISTENER: usize = RESERVED_TOKENS + 3;
+/// Tokens of the cluster's Redis links, after stdin's and the signals'.
+const FIRST_REDIS: usize = RESERVED_TOKENS + 3;
+/// Tokens after the waker's: stdin, signals, the Redis links, then the listeners.
+const FIRST_LISTENER: usize = FIRST_REDIS + 3;
 
 impl Tok {
     fn token(self) -> Token {
@@ -51,6 +56,7 @@ impl Tok {
             Tok::Waker => Token(RESERVED_TOKENS),
             Tok::Stdin => Token(RESERVED_TOKENS + 1),
             Tok::Signals => Token(RESERVED_TOKENS + 2),
+            Tok::Redis(i) => Token(FIRST_REDIS + i),
         }
     }
 
@@ -59,6 +65,7 @@ impl Tok {
             RESERVED_TOKENS => Tok::Waker,
             k if k == RESERVED_TOKENS + 1 => Tok::Stdin,
             k if k == RESERVED_TOKENS + 2 => Tok::Signals,
+            k if (FIRST_REDIS..FIRST_LISTENER).contains(&k) => Tok::Redis(k - FIRST_REDIS),
             k if k > RESERVED_TOKENS => Tok::Listener(k - FIRST_LISTENER),
             k => Tok::Conn(k),
         }
@@ -162,6 +169,11 @@ pub struct Server {
     iterations: guard::IterationClock,
     slow_warning: guard::Quiet,
     accept_warning: guard::Quiet,
+    /// Cluster mode (issue 23): this node's part of the cluster.
+    #[cfg(feature = "cluster")]
+    cluster: Option<crate::cluster::Node>,
+    /// Connections not read while their command is on its way through the stream.
+    parked: Vec<ConnId>,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -244,6 +256,9 @@ impl Server {
             iterations: guard::IterationClock::new(Instant::now()),
             slow_warning: guard::Quiet::default(),
             accept_warning: guard::Quiet::default(),
+            #[cfg(feature = "cluster")]
+            cluster: None,
+            parked: Vec::new(),
         })
     }
 
@@ -265,6 +280,7 @@ impl Server {
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
         let next = earliest(next, self.closing.next_deadline());
         let next = earliest(next, self.throttled.next_deadline());
+        let next = earliest(next, self.cluster_deadline());
         earliest(next, self.draining).map(until)
     }
 
@@ -298,12 +314,14 @@ impl Server {
                     Tok::Conn(k) => self.ready(k, event, now),
                     Tok::Stdin => self.console_ready(now),
                     Tok::Signals => self.signals_ready(),
+                    Tok::Redis(i) => self.cluster_ready(i, event, now),
                 }
             }
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
                 self.begin_drain(now);
             }
             self.chat.handle_timeout(now);
+            self.cluster_timeout(now);
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);

@@ -219,7 +219,11 @@ impl Sessions {
     /// Every live session with its id, ghosts last.
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
         let local = self.slots.iter().enumerate();
-        let ghosts = self.ghosts.iter().enumerate().map(|(i, s)| (GHOST_SLOTS + i, s));
+        let ghosts = self
+            .ghosts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (GHOST_SLOTS + i, s));
         local
             .chain(ghosts)
             .filter_map(|(slot, s)| s.as_ref().map(|s| (ConnId::new(slot, s.gen), s)))

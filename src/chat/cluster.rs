@@ -68,7 +68,10 @@ fn parse_conn(text: &str) -> Option<ConnId> {
 enum Refusal {
     Exists(Arc<str>),
     /// Online already; `guest`: a JSON guest's name, which has its own refusal.
-    Online { user: Arc<str>, guest: bool },
+    Online {
+        user: Arc<str>,
+        guest: bool,
+    },
     RoomExists(Arc<str>),
 }
 

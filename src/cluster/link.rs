@@ -229,7 +229,11 @@ mod tests {
         });
         assert!(l.send(&["XADD"], 1));
         assert!(l.handle_bytes(b"-WRONGPASS invalid\r\n").is_err());
-        assert_eq!(l.handle_down(now), vec![1], "the unanswered request is reported");
+        assert_eq!(
+            l.handle_down(now),
+            vec![1],
+            "the unanswered request is reported"
+        );
         assert!(!l.wants_connect(now));
         assert!(l.wants_connect(now + FIRST_BACKOFF));
         assert!(!l.send(&["PING"], 2), "nothing is queued while down");

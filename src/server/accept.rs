@@ -17,6 +17,9 @@ const EMFILE: i32 = 24;
 impl Server {
     /// Accept until WouldBlock (edge-triggered: no further event is guaranteed otherwise).
     pub(super) fn accept(&mut self, i: usize, now: Now) {
+        if !self.serving() {
+            return; // Cluster mode: not before the node has caught up (it accepts then).
+        }
         let Some(l) = self.listeners.get_mut(i) else {
             return;
         };

@@ -45,9 +45,12 @@ impl Server {
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
-        if conn.closing != Closing::Open {
+        if conn.closing != Closing::Open || self.park_if_waiting(id) {
             return;
         }
+        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            return;
+        };
         // Backpressure: a peer whose replies pile up is not read until they drain; only a
         // peer that does not drain at all meets the output cap as a slow reader.
         if conn.pending() > self.limits.max_output / 2 {
@@ -61,6 +64,11 @@ impl Server {
                 .schedule(now.mono + (ahead - guard::PENALTY_AHEAD), id);
             return;
         }
+        // Cluster mode: a line at a time, as a command may have to wait for the stream.
+        let lines = if self.parks() { 1 } else { INPUT_BUDGET };
+        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            return;
+        };
         let max = self.limits.max_line;
         let mut sink = CoreSink {
             chat: &mut self.chat,
@@ -69,15 +77,10 @@ impl Server {
             inputs: 0,
         };
         let bytes_in = &mut self.operator.bytes_in;
-        let status = conn.read(
-            &mut self.scratch,
-            READ_BUDGET,
-            INPUT_BUDGET,
-            |codec, data| {
-                *bytes_in += data.len() as u64;
-                codec.decode(data, max, &mut sink)
-            },
-        );
+        let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
+            *bytes_in += data.len() as u64;
+            codec.decode(data, max, &mut sink)
+        });
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
