@@ -173,7 +173,11 @@ pub struct Server {
     #[cfg(feature = "cluster")]
     cluster: Option<crate::cluster::Node>,
     /// Connections not read while their command is on its way through the stream.
+    #[cfg(feature = "cluster")]
     parked: Vec<ConnId>,
+    /// Clients are accepted (cluster mode: once the node has caught up with the stream).
+    #[cfg(feature = "cluster")]
+    doors_open: bool,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -258,7 +262,10 @@ impl Server {
             accept_warning: guard::Quiet::default(),
             #[cfg(feature = "cluster")]
             cluster: None,
+            #[cfg(feature = "cluster")]
             parked: Vec::new(),
+            #[cfg(feature = "cluster")]
+            doors_open: true,
         })
     }
 

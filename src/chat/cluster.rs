@@ -14,7 +14,7 @@ use crate::event::{Error, Event};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
 use crate::time::Now;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// One parked transaction on its way through the stream.
@@ -47,6 +47,8 @@ pub(super) struct Cluster {
     next_batch: u64,
     /// Connections with parked transactions (how many): not read until they settle.
     waiting: HashMap<ConnId, u32>,
+    /// Connections whose login is on its way through the stream.
+    logging_in: HashSet<ConnId>,
     /// Ghosts by where they live, and back.
     ghosts: HashMap<(Arc<str>, Arc<str>), ConnId>,
     homes: HashMap<ConnId, (Arc<str>, Arc<str>)>,
@@ -86,11 +88,21 @@ impl Chat {
             sent: VecDeque::new(),
             next_batch: 1,
             waiting: HashMap::new(),
+            logging_in: HashSet::new(),
             ghosts: HashMap::new(),
             homes: HashMap::new(),
             next_gen: 0,
             forwards: Vec::new(),
         }));
+    }
+
+    /// A login on its way through the stream counts as done for a codec that asks at once
+    /// (IRC's registration): the password was right, and only another node's login of the
+    /// same user in the same moment can still refuse it (then the refusal follows).
+    pub(super) fn login_pending(&self, conn: ConnId) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.logging_in.contains(&conn))
     }
 
     /// Whether `conn` has a command on its way through the stream: its next input waits.
@@ -157,6 +169,9 @@ impl Chat {
             peer,
         };
         self.outbox.records.push(record);
+        if let Some(c) = self.cluster.as_mut() {
+            c.logging_in.insert(conn);
+        }
         true
     }
 
@@ -239,6 +254,7 @@ impl Chat {
     /// error (`None`: it never reached the stream).
     fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
         if let (Some(conn), Some(c)) = (w.conn, self.cluster.as_mut()) {
+            c.logging_in.remove(&conn);
             if let Some(n) = c.waiting.get_mut(&conn) {
                 *n -= 1;
                 if *n == 0 {
@@ -559,13 +575,28 @@ impl Chat {
             .unwrap_or_default()
     }
 
-    /// An event another node forwarded to our connection `conn` (as we name it).
+    /// An event another node forwarded to our connection `conn` (as we name it). A message
+    /// from a user the recipient has blocked is dropped here too: the sender's node may not
+    /// have applied the block yet, but the recipient was told it holds.
     pub fn deliver_forwarded(&mut self, conn: &str, event: Event) {
-        if let Some(id) = parse_conn(conn).filter(|id| !id.is_ghost()) {
-            if self.sessions.get(&id).is_some() {
-                self.outbox.send(id, event);
+        let Some(id) = parse_conn(conn).filter(|id| !id.is_ghost()) else {
+            return;
+        };
+        let Some(me) = self.sessions.get(&id).map(|s| s.user().cloned()) else {
+            return;
+        };
+        let from = match &event {
+            Event::Chat { from, .. }
+            | Event::RoomChat { from, .. }
+            | Event::Room(crate::event::RoomEvent::Chat { from, .. }) => Some(from),
+            _ => None,
+        };
+        if let (Some(me), Some(from)) = (me, from) {
+            if self.blocks.has_blocked(&me, from) {
+                return;
             }
         }
+        self.outbox.send(id, event);
     }
 
     /// Users the stream has online on this node whose session is gone here (a disconnect

@@ -182,6 +182,9 @@ impl Chat {
 
     /// What `conn` waits for, so a stateful codec can parse its next input.
     pub fn expects(&self, conn: ConnId) -> Expect {
+        if self.login_pending(conn) {
+            return Expect::Command; // Cluster mode (issue 23): see `login_pending`.
+        }
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
@@ -452,6 +455,10 @@ impl Chat {
     }
 
     fn count_failure(&mut self, _user: &str) {}
+
+    fn login_pending(&self, _conn: ConnId) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ impl Server {
         node.set_tokens(super::Tok::Redis(0).token().0);
         self.chat.enable_cluster(node.id());
         self.cluster = Some(node);
+        self.doors_open = false;
         self
     }
 
@@ -30,13 +31,14 @@ impl Server {
         }
     }
 
-    /// Reconnects and liveness; the first catch-up opens the doors.
+    /// Reconnects and liveness; the first catch-up opens the doors (connections that came
+    /// before wait in the backlog, their edge already spent: accept them now).
     pub(super) fn cluster_timeout(&mut self, now: Now) {
-        let was = self.serving();
         if let Some(node) = self.cluster.as_mut() {
             node.handle_timeout(self.poll.registry(), &mut self.chat, now);
         }
-        if !was && self.serving() {
+        if !self.doors_open && self.serving() {
+            self.doors_open = true;
             for i in 0..self.listeners.len() {
                 self.accept(i, now);
             }
