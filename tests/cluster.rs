@@ -118,6 +118,60 @@ fn messages_and_presence_cross_nodes_for_every_front_end() {
     );
 }
 
+/// Room chat across nodes: a line user on node 1 and an IRC user on node 2 in one room see
+/// each other enter, talk and leave; membership is cluster-wide (`NAMES`, `list-members`).
+#[test]
+fn room_chat_crosses_nodes_for_line_and_irc_users() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut yoda = n1.login("yoda", "wise");
+    let mut hans = n2.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    hans.send("enter-chatroom den");
+    hans.expect("You entered chatroom den\n");
+    yoda.expect("[System]: hans entered the chatroom\n");
+    let mut luke = irc(n2.irc, "luke", "jedi");
+    yoda.expect("luke logged in\n");
+    hans.expect("luke logged in\n");
+    luke.send("JOIN #den");
+    luke.expect(":luke!luke@chatserver JOIN #den\r\n");
+    let names = luke.expect_line();
+    assert!(
+        names.starts_with(":chatserver 353 luke = #den :"),
+        "{names}"
+    );
+    let mut members: Vec<&str> = names
+        .trim_end()
+        .rsplit(':')
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .collect();
+    members.sort();
+    assert_eq!(members, ["@yoda", "hans", "luke"]);
+    luke.expect(":chatserver 366 luke #den :End of /NAMES list.\r\n");
+    yoda.expect("[System]: luke entered the chatroom\n");
+    hans.expect("[System]: luke entered the chatroom\n");
+    yoda.send("hello from node one");
+    yoda.expect("<yoda>: hello from node one\n");
+    hans.expect("<yoda>: hello from node one\n");
+    luke.expect(":yoda!yoda@chatserver PRIVMSG #den :hello from node one\r\n");
+    luke.send("PRIVMSG #den :hello from IRC");
+    yoda.expect("<luke>: hello from IRC\n");
+    hans.expect("<luke>: hello from IRC\n");
+    hans.send("/exit-chatroom");
+    hans.expect("You left chatroom den\n");
+    yoda.expect("[System]: hans left the chatroom\n");
+    luke.expect(":hans!hans@chatserver PART #den\r\n");
+    yoda.send("/list-members");
+    yoda.expect("luke\nyoda (owner)\n");
+}
+
 /// A user online on one node is refused on another; with `--duplicate-login replace` the new
 /// login wins and the old session is told and closed.
 #[test]

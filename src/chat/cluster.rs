@@ -9,6 +9,7 @@
 //! node's own connections only; each node tells its own users.
 
 use super::outbox::Parked;
+use super::room_state::Change;
 use super::{Action, Chat};
 use crate::event::{Error, Event};
 use crate::record::Record;
@@ -82,6 +83,7 @@ impl Chat {
     /// stream through [`Chat::take_batch`] and state changes only through
     /// [`Chat::apply_entry`].
     pub fn enable_cluster(&mut self, node: &str) {
+        self.rooms.changes = Some(Vec::new());
         self.cluster = Some(Box::new(Cluster {
             node: Arc::from(node),
             batch: Vec::new(),
@@ -117,21 +119,80 @@ impl Chat {
         if self.cluster.is_none() {
             return self.outbox.seal(mark, conn);
         }
+        let changes = self.room_changes();
         if let Some(parked) = self.outbox.seal_parked(mark, conn) {
-            self.park(Some(conn), parked, now);
+            self.park(Some(conn), parked, changes, now);
         }
     }
 
-    fn park(&mut self, conn: Option<ConnId>, parked: Parked, now: Now) {
+    /// The membership changes since the last call, also as records in the outbox.
+    fn room_changes(&mut self) -> Vec<Change> {
+        let changes = self
+            .rooms
+            .changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for ch in &changes {
+            self.outbox.records.push(match ch {
+                Change::Join {
+                    room,
+                    user,
+                    current,
+                } => Record::RoomJoin {
+                    room: room.to_string(),
+                    user: user.to_string(),
+                    current: *current,
+                },
+                Change::Part { room, user, .. } => Record::RoomPart {
+                    room: room.to_string(),
+                    user: user.to_string(),
+                },
+            });
+        }
+        changes
+    }
+
+    /// Apply membership changes (or their inverse), not logging them.
+    fn change_rooms(&mut self, changes: impl Iterator<Item = Change>, inverse: bool) {
+        let log = self.rooms.changes.take();
+        for ch in changes {
+            let (room, user, current, join) = match ch {
+                Change::Join {
+                    room,
+                    user,
+                    current,
+                } => (room, user, current, !inverse),
+                Change::Part {
+                    room,
+                    user,
+                    current,
+                } => (room, user, current, inverse),
+            };
+            if join {
+                if let Some(conn) = self.online.get(&user) {
+                    self.rooms.join(&room, &user, conn, current);
+                }
+            } else {
+                self.rooms.part(&room, &user);
+            }
+        }
+        self.rooms.changes = log;
+    }
+
+    fn park(&mut self, conn: Option<ConnId>, parked: Parked, changes: Vec<Change>, now: Now) {
         let Parked {
             mut actions,
             records,
             undo,
             fallback,
         } = parked;
+        let log = self.rooms.changes.take();
         for u in undo.into_iter().rev() {
             self.undo(u, now);
         }
+        self.rooms.changes = log;
+        self.change_rooms(changes.into_iter().rev(), true);
         self.blocks.committed();
         if records.iter().all(Record::is_lazy) {
             // History only: nothing to decide, so nothing to wait for.
@@ -205,6 +266,7 @@ impl Chat {
     /// each a list of records (the last one: records outside any command). `None`: nothing to
     /// send.
     pub fn take_batch(&mut self) -> Option<(u64, Vec<Vec<Record>>)> {
+        let _ = self.room_changes(); // Outside a command (none expected): applied already.
         let loose = self.outbox.take_loose();
         self.blocks.committed();
         let c = self.cluster.as_mut()?;
@@ -308,6 +370,7 @@ impl Chat {
             }
         }
         let from = self.outbox.actions.len();
+        let log = self.rooms.changes.take();
         let mut verdicts = Vec::with_capacity(txns.len());
         for records in txns {
             let verdict = self.check(&records);
@@ -318,6 +381,7 @@ impl Chat {
             }
             verdicts.push(verdict);
         }
+        self.rooms.changes = log;
         self.drop_ghost_actions(from);
         let mut mine = mine.into_iter();
         for verdict in verdicts {
@@ -372,6 +436,26 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::RoomJoin {
+                room,
+                user,
+                current,
+            } => {
+                let join = Change::Join {
+                    room: Arc::from(room),
+                    user: Arc::from(user),
+                    current,
+                };
+                self.change_rooms(std::iter::once(join), false);
+            }
+            Record::RoomPart { room, user } => {
+                let part = Change::Part {
+                    room: Arc::from(room),
+                    user: Arc::from(user),
+                    current: false,
+                };
+                self.change_rooms(std::iter::once(part), false);
+            }
             Record::LoginFailed { user } if !own => {
                 let _ = self
                     .accounts

@@ -75,7 +75,9 @@ impl Chat {
             Record::Login { .. }
             | Record::Logout { .. }
             | Record::NodeDown { .. }
-            | Record::LoginFailed { .. } => {}
+            | Record::LoginFailed { .. }
+            | Record::RoomJoin { .. }
+            | Record::RoomPart { .. } => {}
         }
     }
 

@@ -82,8 +82,27 @@ pub enum Undo {
     },
 }
 
+/// A membership change, as cluster mode (issue 23) records it: membership is not durable,
+/// but every node must know who is in a room on every node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Join {
+        room: Arc<str>,
+        user: Arc<str>,
+        current: bool,
+    },
+    /// `current`: it was the user's current room.
+    Part {
+        room: Arc<str>,
+        user: Arc<str>,
+        current: bool,
+    },
+}
+
 #[derive(Debug, Default)]
 pub struct Rooms {
+    /// Cluster mode: membership changes since the last look (`None`: not kept).
+    pub changes: Option<Vec<Change>>,
     rooms: BTreeMap<Arc<str>, Room>,
     /// The rooms each user is in.
     joined: HashMap<Arc<str>, BTreeSet<Arc<str>>>,
@@ -214,6 +233,13 @@ impl Rooms {
             .entry(user.clone())
             .or_default()
             .insert(name.clone());
+        if let Some(log) = self.changes.as_mut() {
+            log.push(Change::Join {
+                room: name.clone(),
+                user: user.clone(),
+                current,
+            });
+        }
         if current {
             self.current.insert(user.clone(), name);
         }
@@ -227,10 +253,17 @@ impl Rooms {
 
     /// `user` leaves `room`; returns whether it was a member and whether it was its current room.
     pub fn part(&mut self, room: &str, user: &Arc<str>) -> Option<bool> {
-        let r = self.rooms.get_mut(room)?;
+        let (name, r) = self.entry(room)?;
         r.members.remove(&**user)?;
         let mut current = Vec::new();
         self.forget(room, user, &mut current);
+        if let Some(log) = self.changes.as_mut() {
+            log.push(Change::Part {
+                room: name,
+                user: user.clone(),
+                current: !current.is_empty(),
+            });
+        }
         Some(!current.is_empty())
     }
 
@@ -342,7 +375,8 @@ impl Rooms {
                 private,
             } => self.insert(Arc::from(room), Arc::from(owner), private),
             Record::RoomClose { room } => {
-                self.rooms.remove(room.as_str());
+                // Its members (cluster mode: on every node) are out of it.
+                let _ = self.close(&room);
             }
             Record::RoomMode { room, private } => {
                 self.set_private(&room, private);

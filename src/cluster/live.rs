@@ -100,6 +100,32 @@ pub fn encode_event(event: &Event) -> Option<String> {
             user.write(&mut out);
             reason.write(&mut out);
         }
+        Event::Room(RoomEvent::Closed(room)) => {
+            out = w("room-closed");
+            room.write(&mut out);
+        }
+        Event::Room(RoomEvent::Removed(room)) => {
+            out = w("room-removed");
+            room.write(&mut out);
+        }
+        Event::TopicSet { room, by, text } => {
+            out = w("topic-set");
+            room.write(&mut out);
+            by.write(&mut out);
+            text.write(&mut out);
+        }
+        Event::Kicked {
+            room,
+            by,
+            user,
+            reason,
+        } => {
+            out = w("kicked");
+            room.write(&mut out);
+            by.write(&mut out);
+            user.write(&mut out);
+            reason.write(&mut out);
+        }
         Event::RoomChat {
             room,
             from,
@@ -175,6 +201,19 @@ pub fn decode_event(text: &str) -> Option<Event> {
             user: a(&mut r)?,
             reason: Option::<Arc<str>>::read(&mut r)?,
         }),
+        "room-closed" => Event::Room(RoomEvent::Closed(a(&mut r)?)),
+        "room-removed" => Event::Room(RoomEvent::Removed(a(&mut r)?)),
+        "topic-set" => Event::TopicSet {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            text: a(&mut r)?,
+        },
+        "kicked" => Event::Kicked {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            user: a(&mut r)?,
+            reason: a(&mut r)?,
+        },
         "channel-chat" => Event::RoomChat {
             room: a(&mut r)?,
             from: a(&mut r)?,
@@ -235,6 +274,13 @@ mod tests {
                 text: s("hi"),
                 notice: true,
             },
+            Event::Kicked {
+                room: s("den"),
+                by: s("o"),
+                user: s("x"),
+                reason: s("out\tnow"),
+            },
+            Event::Room(RoomEvent::Closed(s("den"))),
         ];
         let tagged: Vec<(Arc<str>, Event)> = events.iter().map(|e| (s("3.1"), e.clone())).collect();
         let after = StreamId { ms: 9, seq: 2 };

@@ -155,6 +155,9 @@ record_kinds! {
     NodeDown = "node-down" { node: String }
     /// A wrong password for `user` (the lockout counts failures on every node).
     LoginFailed = "login-failed" { user: String }
+    /// `user` entered `room` (`current`: as the line front-end's current room).
+    RoomJoin = "room-join" { room: String, user: String, current: bool }
+    RoomPart = "room-part" { room: String, user: String }
 }
 
 /// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.
