@@ -337,6 +337,12 @@ fn options() -> getopts::Options {
         "seconds before a silent node is taken as down (default 10)",
         "SECS",
     );
+    o.optopt(
+        "",
+        "cluster-snapshot-every",
+        "stream entries between snapshots to Redis (default 10000)",
+        "N",
+    );
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -509,6 +515,8 @@ pub struct ClusterOptions {
     pub prefix: String,
     /// A node whose liveness key is this old is down.
     pub node_ttl: Duration,
+    /// Stream entries between two snapshots (then the stream is trimmed).
+    pub snapshot_every: u64,
 }
 
 /// `--cluster redis://HOST:PORT[/DB]` (or `rediss://`) and the flags that only mean something
@@ -564,6 +572,10 @@ fn cluster_options(m: &getopts::Matches) -> Result<Option<ClusterOptions>, Strin
     if node_ttl.is_zero() {
         return Err("--node-ttl must be at least 1 second".into());
     }
+    let snapshot_every = number(m, "cluster-snapshot-every")?.unwrap_or(10_000);
+    if snapshot_every == 0 {
+        return Err("--cluster-snapshot-every must be at least 1".into());
+    }
     Ok(Some(ClusterOptions {
         host: host.to_string(),
         port,
@@ -573,6 +585,7 @@ fn cluster_options(m: &getopts::Matches) -> Result<Option<ClusterOptions>, Strin
         node_id,
         prefix,
         node_ttl,
+        snapshot_every,
     }))
 }
 

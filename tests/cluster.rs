@@ -2,6 +2,7 @@
 //! (`--appendonly yes --appendfsync always`, a free loopback port) and two or three nodes, and
 //! checks that users on different nodes share one chat world: messages, presence, conflicts
 //! decided once for everyone, node and Redis failures.
+#![cfg(feature = "cluster")]
 
 mod cluster_util;
 mod common;
@@ -394,30 +395,56 @@ fn redis_killed_and_restarted_loses_nothing_acknowledged() {
     login_eventually(&n1, "eve", "pw");
 }
 
-/// A node started after the others have been busy catches up before it serves anyone.
+/// A node started after the others have been busy catches up before it serves anyone: from
+/// the snapshot in Redis (the stream before it trimmed away) and then the stream's tail.
 #[test]
-fn a_late_node_catches_up() {
+fn a_late_node_catches_up_from_the_snapshot_and_the_tail() {
     let redis = Redis::start();
-    let n1 = Node::start(&redis, "n1", &[]);
+    let every = ["--cluster-snapshot-every", "20"];
+    let n1 = Node::start(&redis, "n1", &every);
+    let n2 = Node::start(&redis, "n2", &every);
     let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    yoda.send("/block vader");
+    yoda.expect("vader is blocked\n");
     for i in 0..50 {
         hans.send(&format!("message luke note {i}"));
     }
-    hans.send("register-ignored");
+    hans.send("bogus");
     hans.expect("Error. Invalid command\n");
     let mut eve = n1.connect();
     eve.expect("Username: ");
     eve.send("register eve pw");
     eve.expect(WELCOME);
     hans.expect("eve logged in\n");
-    let n3 = Node::start(&redis, "n3", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis.stream_len() > 20 {
+        assert!(Instant::now() < deadline, "no snapshot trimmed the stream");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(redis.command("GET chatserver:snapshot").starts_with('$'));
+    hans.send("message luke after the snapshot");
+    hans.send("bogus");
+    hans.expect("Error. Invalid command\n");
+    let n3 = Node::start(&redis, "n3", &every);
+    let mut vader = n3.login("vader", "sithlord**");
+    vader.send("message yoda hello?");
+    vader.expect("Your message could not be delivered as the recipient has blocked you\n");
+    vader.send("list-members den");
+    vader.expect("yoda (owner)\n");
     let mut luke = n3.connect();
     luke.login("luke", "jedi");
     for i in 0..50 {
         luke.expect(&format!("hans: note {i}\n"));
     }
+    luke.expect("hans: after the snapshot\n");
     luke.send("whoelse");
-    let mut online = vec![luke.expect_line(), luke.expect_line()];
+    let mut online: Vec<String> = (0..4).map(|_| luke.expect_line()).collect();
     online.sort();
-    assert_eq!(online, ["eve", "hans"]);
+    assert_eq!(online, ["eve", "hans", "vader", "yoda"]);
 }

@@ -28,13 +28,86 @@ struct Waiting {
     records: Vec<Record>,
 }
 
-/// An event for a user on another node.
+/// An event for users on other nodes.
 #[derive(Debug, PartialEq)]
-pub struct Forward {
-    pub node: Arc<str>,
-    /// The connection as that node names it.
-    pub conn: Arc<str>,
-    pub event: Event,
+pub enum Forward {
+    /// To one connection, as its node names it.
+    To {
+        node: Arc<str>,
+        conn: Arc<str>,
+        event: Event,
+    },
+    /// To every member of `room` on every other node, as each node knows its members when it
+    /// has applied what the sender had (not as the sender knew them: its view may lag).
+    Room { room: Arc<str>, event: Event },
+    /// To everyone online on every other node (a broadcast).
+    All { event: Event },
+}
+
+/// Who a fan-out event is for, as far as other nodes are concerned.
+enum Scope {
+    Room(Arc<str>),
+    All,
+    /// Only the recipients named.
+    Named,
+}
+
+fn scope(event: &Event) -> Scope {
+    use crate::event::{Audience, RoomEvent};
+    match event {
+        Event::Room(
+            RoomEvent::Joined { room, .. }
+            | RoomEvent::Left { room, .. }
+            | RoomEvent::Chat { room, .. }
+            | RoomEvent::Closed(room),
+        )
+        | Event::Joined { room, .. }
+        | Event::Parted { room, .. }
+        | Event::Kicked { room, .. }
+        | Event::RoomChat { room, .. }
+        | Event::TopicSet { room, .. } => Scope::Room(room.clone()),
+        Event::Chat {
+            to: Audience::Everyone | Audience::Announcement,
+            ..
+        }
+        | Event::ServerAnnouncement(_) => Scope::All,
+        _ => Scope::Named,
+    }
+}
+
+/// The user a room line or broadcast is about: those who block them do not get it.
+fn subject(event: &Event) -> Option<&Arc<str>> {
+    use crate::event::RoomEvent;
+    match event {
+        Event::Chat { from, .. }
+        | Event::RoomChat { from, .. }
+        | Event::Room(RoomEvent::Chat { from, .. }) => Some(from),
+        Event::Room(RoomEvent::Joined { user, .. } | RoomEvent::Left { user, .. })
+        | Event::Joined { user, .. }
+        | Event::Parted { user, .. } => Some(user),
+        _ => None,
+    }
+}
+
+/// The whole state as records, for a snapshot in Redis: accounts first (records may name
+/// them), then the frozen durable state (cheap to take at any size, made into records a step
+/// at a time), then history, who is online where, and who is in which room.
+#[derive(Debug)]
+pub struct ClusterSnapshot {
+    head: VecDeque<Record>,
+    frozen: super::Frozen,
+    tail: VecDeque<Record>,
+}
+
+impl ClusterSnapshot {
+    /// The next record, `None` after the last.
+    pub fn next_record(&mut self) -> Option<Record> {
+        use crate::store::Snapshot;
+        self.head
+            .pop_front()
+            .or_else(|| self.frozen.next_record())
+            .or_else(|| self.tail.pop_front())
+    }
 }
 
 /// Cluster state of the core; `None` in `Chat` when the file journal is in use.
@@ -55,6 +128,9 @@ pub(super) struct Cluster {
     homes: HashMap<ConnId, (Arc<str>, Arc<str>)>,
     next_gen: u32,
     forwards: Vec<Forward>,
+    /// The first this many actions are routed already, or are for this node only (made by
+    /// applying an entry, or forwarded here by another node): never forwarded (again).
+    routed: usize,
 }
 
 /// How a node names one of its connections in records: `slot.gen`.
@@ -95,6 +171,7 @@ impl Chat {
             homes: HashMap::new(),
             next_gen: 0,
             forwards: Vec::new(),
+            routed: 0,
         }));
     }
 
@@ -369,20 +446,20 @@ impl Chat {
                 mine = c.sent.pop_front().map(|(_, b)| b).unwrap_or_default();
             }
         }
-        let from = self.outbox.actions.len();
-        let log = self.rooms.changes.take();
         let mut verdicts = Vec::with_capacity(txns.len());
-        for records in txns {
-            let verdict = self.check(&records);
-            if verdict.is_ok() {
-                for r in records {
-                    self.apply_record(r, own, now);
+        self.local_only(|chat| {
+            let log = chat.rooms.changes.take();
+            for records in txns {
+                let verdict = chat.check(&records);
+                if verdict.is_ok() {
+                    for r in records {
+                        chat.apply_record(r, own, now);
+                    }
                 }
+                verdicts.push(verdict);
             }
-            verdicts.push(verdict);
-        }
-        self.rooms.changes = log;
-        self.drop_ghost_actions(from);
+            chat.rooms.changes = log;
+        });
         let mut mine = mine.into_iter();
         for verdict in verdicts {
             if let Some(w) = mine.next() {
@@ -612,34 +689,71 @@ impl Chat {
         self.outbox.actions.append(&mut kept);
     }
 
+    /// Run `f`, whose actions are for this node's connections only.
+    fn local_only(&mut self, f: impl FnOnce(&mut Chat)) {
+        self.route_ghosts();
+        let from = self.outbox.actions.len();
+        f(self);
+        self.drop_ghost_actions(from);
+        if let Some(c) = self.cluster.as_mut() {
+            c.routed = self.outbox.actions.len();
+        }
+    }
+
+    /// The loop took the actions.
+    pub(super) fn actions_drained(&mut self) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.routed = 0;
+        }
+    }
+
     /// Take out the actions addressed to ghosts, as events to forward to their nodes.
     pub(super) fn route_ghosts(&mut self) {
         let Some(c) = self.cluster.as_mut() else {
             return;
         };
+        let mut fresh = self
+            .outbox
+            .actions
+            .split_off(c.routed.min(self.outbox.actions.len()));
         let homes = &c.homes;
         let forwards = &mut c.forwards;
-        let mut to = |id: &ConnId, event: &Event| {
+        fn to(
+            homes: &HashMap<ConnId, (Arc<str>, Arc<str>)>,
+            forwards: &mut Vec<Forward>,
+            id: &ConnId,
+            event: &Event,
+        ) {
             if let Some((node, conn)) = homes.get(id) {
-                forwards.push(Forward {
+                forwards.push(Forward::To {
                     node: node.clone(),
                     conn: conn.clone(),
                     event: event.clone(),
                 });
             }
-        };
-        self.outbox.actions.retain_mut(|a| match a {
+        }
+        fresh.retain_mut(|a| match a {
             Action::Send(id, event) if id.is_ghost() => {
-                to(id, event);
+                to(homes, forwards, id, event);
                 false
             }
-            Action::Share(shared, ids) if ids.iter().any(|id| id.is_ghost()) => {
-                ids.retain(|id| {
-                    if id.is_ghost() {
-                        to(id, &shared.event);
+            Action::Share(shared, ids) => {
+                let event = &shared.event;
+                match scope(event) {
+                    Scope::Room(room) => forwards.push(Forward::Room {
+                        room,
+                        event: event.clone(),
+                    }),
+                    Scope::All => forwards.push(Forward::All {
+                        event: event.clone(),
+                    }),
+                    Scope::Named => {
+                        for id in ids.iter().filter(|id| id.is_ghost()) {
+                            to(homes, forwards, id, event);
+                        }
                     }
-                    !id.is_ghost()
-                });
+                }
+                ids.retain(|id| !id.is_ghost());
                 !ids.is_empty()
             }
             Action::Close(id)
@@ -648,6 +762,8 @@ impl Chat {
             | Action::WhenWritten(id, _) => !id.is_ghost(),
             _ => true,
         });
+        self.outbox.actions.append(&mut fresh);
+        c.routed = self.outbox.actions.len();
     }
 
     /// Events for users on other nodes, to send there.
@@ -657,6 +773,54 @@ impl Chat {
             .as_mut()
             .map(|c| std::mem::take(&mut c.forwards))
             .unwrap_or_default()
+    }
+
+    /// A room line another node forwarded: to this node's members of `room`, but not those
+    /// who block the user it is about.
+    pub fn deliver_to_room(&mut self, room: &str, event: Event) {
+        self.local_only(|chat| chat.room_lines(room, event));
+    }
+
+    fn room_lines(&mut self, room: &str, event: Event) {
+        let Some((_, r)) = self.rooms.get(room) else {
+            return;
+        };
+        let blockers = subject(&event).and_then(|s| self.blocks.blockers(s));
+        let event = crate::event::Shared::new(event);
+        let members: Vec<ConnId> = r
+            .members
+            .iter()
+            .filter(|(m, c)| !c.is_ghost() && !blockers.is_some_and(|b| b.contains(&***m)))
+            .map(|(_, c)| *c)
+            .collect();
+        for c in members {
+            self.outbox.share(c, &event);
+        }
+    }
+
+    /// A broadcast another node forwarded: to everyone online here, but not those who block
+    /// its sender.
+    pub fn deliver_to_all(&mut self, event: Event) {
+        self.local_only(|chat| chat.broadcast_lines(event));
+    }
+
+    fn broadcast_lines(&mut self, event: Event) {
+        let from = subject(&event).cloned();
+        let blockers = from.as_ref().and_then(|s| self.blocks.blockers(s));
+        let event = crate::event::Shared::new(event);
+        let online: Vec<ConnId> = self
+            .online
+            .iter()
+            .filter(|(u, c)| {
+                !c.is_ghost()
+                    && from.as_ref() != Some(*u)
+                    && !blockers.is_some_and(|b| b.contains(&***u))
+            })
+            .map(|(_, c)| c)
+            .collect();
+        for c in online {
+            self.outbox.share(c, &event);
+        }
     }
 
     /// An event another node forwarded to our connection `conn` (as we name it). A message
@@ -680,7 +844,7 @@ impl Chat {
                 return;
             }
         }
-        self.outbox.send(id, event);
+        self.local_only(|chat| chat.outbox.send(id, event));
     }
 
     /// Users the stream has online on this node whose session is gone here (a disconnect
@@ -734,6 +898,41 @@ impl Chat {
             });
         }
         out
+    }
+
+    /// The state as it is now, for a snapshot covering every entry applied so far.
+    pub fn cluster_snapshot(&self) -> ClusterSnapshot {
+        let credentials = self.accounts.credentials();
+        let head = credentials
+            .names()
+            .filter_map(|user| {
+                Some(Record::Account {
+                    user: user.to_string(),
+                    secret: credentials.get(user)?.clone(),
+                })
+            })
+            .collect();
+        let mut tail = Vec::new();
+        self.history.snapshot(&mut tail);
+        tail.extend(self.online_records());
+        self.rooms.memberships(&mut tail);
+        ClusterSnapshot {
+            head,
+            frozen: self.freeze(),
+            tail: tail.into(),
+        }
+    }
+
+    /// Records of a snapshot read from Redis at start-up, in order (nothing to decide: the
+    /// state they describe was decided).
+    pub fn load_snapshot(&mut self, records: Vec<Record>, now: Now) {
+        self.local_only(|chat| {
+            let log = chat.rooms.changes.take();
+            for r in records {
+                chat.apply_record(r, false, now);
+            }
+            chat.rooms.changes = log;
+        });
     }
 
     /// Nodes that have users online here (whose liveness matters).

@@ -41,7 +41,7 @@ mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 pub use operator::{CoreStats, UserInfo};
 
 #[cfg(feature = "cluster")]
-pub use cluster::Forward;
+pub use cluster::{ClusterSnapshot, Forward};
 pub use frozen::Frozen;
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -287,6 +287,7 @@ impl Chat {
 
     /// The actions of this iteration, in order.
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
+        self.actions_drained(); // Cluster mode (issue 23).
         self.outbox.actions.drain(..)
     }
 
@@ -459,6 +460,8 @@ impl Chat {
     fn login_pending(&self, _conn: ConnId) -> bool {
         false
     }
+
+    fn actions_drained(&mut self) {}
 }
 
 #[cfg(test)]

@@ -401,6 +401,20 @@ impl Rooms {
         }
     }
 
+    /// Who is in which room, as the records that replay to it (cluster mode's snapshot).
+    #[cfg(feature = "cluster")]
+    pub fn memberships(&self, out: &mut Vec<Record>) {
+        for (name, r) in &self.rooms {
+            for user in r.members.keys() {
+                out.push(Record::RoomJoin {
+                    room: name.to_string(),
+                    user: user.to_string(),
+                    current: self.current.get(user).is_some_and(|c| c == name),
+                });
+            }
+        }
+    }
+
     /// Every room as records that replay to it, sorted by name.
     pub fn snapshot(&self, out: &mut Vec<Record>) {
         for (name, r) in &self.rooms {

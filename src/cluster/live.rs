@@ -1,8 +1,10 @@
-//! Live traffic between nodes: events for users on another node, sent with `PUBLISH` to that
-//! node's channel. A message is the id of the last stream entry the sender had applied, then
-//! one line per event (`<conn>\t<event>`, in the record field codec, so any text travels). The
-//! receiver holds a message until its own tail has applied that entry: nobody sees an event
-//! before the state changes that came before it on the sender's node.
+//! Live traffic between nodes: events for users on another node, sent with `PUBLISH`: to one
+//! connection on that node's channel, or room lines and broadcasts on the channel every node
+//! hears, each node handing them to its own members and users. A message is the id of the last
+//! stream entry the sender had applied and the sender's name, then one line per event
+//! (`c <conn>`, `r <room>` or `a`, then the event in the record field codec, so any text
+//! travels). The receiver holds a message until its own tail has applied that entry: nobody
+//! sees an event before the state changes that came before it on the sender's node.
 //!
 //! Only events one user's command can send another cross nodes; every other kind is made by
 //! each node for its own users (presence, from the records) or answers the sender itself.
@@ -12,37 +14,73 @@ use crate::event::{Audience, Event, Notice, RoomEvent};
 use crate::record::{Field, Reader, Writer};
 use std::sync::Arc;
 
-/// A message's events, for connections of the receiving node.
+/// Who on the receiving node an event is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One connection, as the receiver names it.
+    Conn(Arc<str>),
+    /// The receiver's members of a room.
+    Room(Arc<str>),
+    /// Everyone online on the receiver.
+    All,
+}
+
+/// A message's events.
 #[derive(Debug, PartialEq)]
 pub struct Message {
     pub after: StreamId,
-    pub events: Vec<(String, Event)>,
+    /// The sender (a node hears its own messages on the shared channel, and skips them).
+    pub origin: String,
+    pub events: Vec<(Target, Event)>,
 }
 
 /// The text of one message.
-pub fn encode(after: StreamId, events: &[(Arc<str>, Event)]) -> String {
-    let mut out = after.to_string();
-    for (conn, event) in events {
-        if let Some(text) = encode_event(event) {
-            out.push('\n');
-            out.push_str(conn);
-            out.push('\t');
-            out.push_str(&text);
+pub fn encode(after: StreamId, origin: &str, events: &[(Target, Event)]) -> String {
+    let mut out = format!("{after}\t{origin}");
+    for (target, event) in events {
+        let Some(text) = encode_event(event) else {
+            continue;
+        };
+        out.push('\n');
+        match target {
+            Target::Conn(c) => out.push_str(&format!("c\t{c}\t")),
+            Target::Room(r) => out.push_str(&format!("r\t{r}\t")),
+            Target::All => out.push_str("a\t"),
         }
+        out.push_str(&text);
     }
     out
 }
 
 pub fn decode(payload: &str) -> Option<Message> {
     let mut lines = payload.split('\n');
-    let after = StreamId::parse(lines.next()?)?;
+    let (after, origin) = lines.next()?.split_once('\t')?;
+    let after = StreamId::parse(after)?;
     let events = lines
         .filter_map(|l| {
-            let (conn, text) = l.split_once('\t')?;
-            Some((conn.to_string(), decode_event(text)?))
+            let (kind, rest) = l.split_once('\t')?;
+            let (target, text) = match kind {
+                "a" => (Target::All, rest),
+                "c" | "r" => {
+                    let (name, text) = rest.split_once('\t')?;
+                    let name = Arc::from(name);
+                    let t = if kind == "c" {
+                        Target::Conn(name)
+                    } else {
+                        Target::Room(name)
+                    };
+                    (t, text)
+                }
+                _ => return None,
+            };
+            Some((target, decode_event(text)?))
         })
         .collect();
-    Some(Message { after, events })
+    Some(Message {
+        after,
+        origin: origin.to_string(),
+        events,
+    })
 }
 
 fn w(kind: &'static str) -> Writer {
@@ -248,7 +286,7 @@ mod tests {
 
     #[test]
     fn forwarded_events_read_back_whatever_their_text() {
-        let events = vec![
+        let events = [
             Event::Chat {
                 from: s("a"),
                 to: Audience::Direct(s("b")),
@@ -282,26 +320,23 @@ mod tests {
             },
             Event::Room(RoomEvent::Closed(s("den"))),
         ];
-        let tagged: Vec<(Arc<str>, Event)> = events.iter().map(|e| (s("3.1"), e.clone())).collect();
-        let after = StreamId { ms: 9, seq: 2 };
-        let text = encode(after, &tagged);
-        let back = decode(&text).unwrap();
-        assert_eq!(back.after, after);
-        let got: Vec<Event> = back
-            .events
-            .into_iter()
-            .map(|(c, e)| {
-                assert_eq!(c, "3.1");
-                e
-            })
+        let targets = [Target::Conn(s("3.1")), Target::Room(s("den")), Target::All];
+        let tagged: Vec<(Target, Event)> = events
+            .iter()
+            .zip(targets.iter().cycle())
+            .map(|(e, t)| (t.clone(), e.clone()))
             .collect();
-        assert_eq!(got, events);
+        let after = StreamId { ms: 9, seq: 2 };
+        let text = encode(after, "n1", &tagged);
+        let back = decode(&text).unwrap();
+        assert_eq!((back.after, back.origin.as_str()), (after, "n1"));
+        assert_eq!(back.events, tagged);
     }
 
     #[test]
     fn junk_is_dropped() {
         assert_eq!(decode("nonsense"), None);
-        let m = decode("1-1\nno tab here\n2.2\tchat\tonly-from").unwrap();
+        let m = decode("1-1\tn\nno tab here\nc\t2.2\tchat\tonly-from\nx\ty").unwrap();
         assert!(m.events.is_empty());
         assert_eq!(encode_event(&Event::Welcome), None);
     }

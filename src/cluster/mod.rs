@@ -7,3 +7,4 @@ pub mod node;
 pub mod resp;
 
 pub use node::Node;
+pub mod snapshot;

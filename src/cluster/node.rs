@@ -5,10 +5,13 @@
 
 use super::journal::{self, StreamId};
 use super::link::{Link, Phase, Setup};
-use super::live;
+use super::live::{self, Target};
 use super::resp::{text, Frame};
+use super::snapshot::{self, Load, Writing};
 use crate::chat::Chat;
+use crate::chat::Forward;
 use crate::config::ClusterOptions;
+use crate::event::Event;
 use crate::record::Record;
 use crate::time::Now;
 use mio::net::TcpStream;
@@ -27,6 +30,8 @@ pub const LINKS: usize = 3;
 
 /// Entries per `XREAD`: bounds one iteration's replay work.
 const READ_COUNT: &str = "1000";
+/// While entries arrive, the position in the liveness key is refreshed at most this often.
+const POSITION_EVERY: Duration = Duration::from_millis(100);
 /// `XREAD BLOCK` times out this often, so a silently dead connection is noticed.
 const BLOCK_MS: &str = "5000";
 
@@ -43,6 +48,15 @@ pub enum Tag {
     Exists(Arc<str>),
     Publish,
     Subscribe,
+    // Snapshots (`snapshot.rs`).
+    SnapGet,
+    SnapRange,
+    SnapLock,
+    SnapPush,
+    SnapPoint,
+    SnapPrev,
+    SnapNodes,
+    SnapMin,
 }
 
 #[derive(Debug)]
@@ -62,8 +76,18 @@ impl Keys {
     fn live(&self, node: &str) -> String {
         format!("{}:live:{node}", self.prefix)
     }
+    /// The channel every node hears (room lines, broadcasts).
+    fn live_all(&self) -> String {
+        format!("{}:live", self.prefix)
+    }
     fn node(&self, node: &str) -> String {
         format!("{}:node:{node}", self.prefix)
+    }
+    fn snapshot(&self, suffix: &str) -> String {
+        format!("{}:snapshot{suffix}", self.prefix)
+    }
+    fn nodes(&self) -> String {
+        format!("{}:nodes", self.prefix)
     }
 }
 
@@ -96,6 +120,21 @@ pub struct Node {
     refresh_at: Instant,
     /// Nodes already recorded down (until they log someone in again).
     reported: HashSet<Arc<str>>,
+    /// Loading the newest snapshot at start-up.
+    load: Load,
+    /// The applied position is next written to the liveness key then (at the latest).
+    position_at: Instant,
+    /// The position last written there.
+    position_sent: StreamId,
+    /// The snapshot just pointed at, for the trim that follows.
+    trim_covered: Option<StreamId>,
+    /// A snapshot being written by this node.
+    writing: Option<Writing>,
+    /// The snapshot lock was asked for.
+    locking: bool,
+    /// Entries applied since the last snapshot began; one is due at `snapshot_every`.
+    since_snapshot: u64,
+    snapshot_every: u64,
 }
 
 impl Node {
@@ -135,6 +174,14 @@ impl Node {
             up_since: None,
             refresh_at: now,
             reported: HashSet::new(),
+            load: Load::NotStarted,
+            trim_covered: None,
+            position_at: now,
+            position_sent: StreamId::default(),
+            writing: None,
+            locking: false,
+            since_snapshot: 0,
+            snapshot_every: opts.snapshot_every,
         }
     }
 
@@ -154,7 +201,11 @@ impl Node {
 
     pub fn poll_timeout(&self) -> Option<Instant> {
         let links = self.conns.iter().filter_map(|c| c.link.poll_timeout());
-        links.chain(std::iter::once(self.refresh_at)).min()
+        let position = (self.applied != self.position_sent).then_some(self.position_at);
+        links
+            .chain(std::iter::once(self.refresh_at))
+            .chain(position)
+            .min()
     }
 
     /// Reconnect what is down, refresh the liveness key, judge other nodes.
@@ -164,22 +215,41 @@ impl Node {
                 self.connect(i, registry, chat, now);
             }
         }
+        if self.applied != self.position_sent && now.mono >= self.position_at {
+            self.set_position(now.mono);
+        }
         if now.mono >= self.refresh_at {
             self.refresh_at = now.mono + self.ttl / 3;
-            self.refresh(chat);
+            self.refresh(chat, now.mono);
         }
     }
 
-    fn refresh(&mut self, chat: &Chat) {
+    /// Refresh this node's liveness key. Its value is the last entry applied: a snapshot's
+    /// trim never cuts what a live node still needs.
+    fn set_position(&mut self, now: Instant) {
+        self.position_at = now + POSITION_EVERY;
+        self.position_sent = self.applied;
         let key = self.keys.node(&self.id);
         let ttl = self.ttl.as_millis().to_string();
-        let cmd = &mut self.conns[CMD].link;
-        cmd.send(
-            &["SET", key.as_str(), "up", "PX", ttl.as_str()],
+        let applied = self.applied.to_string();
+        self.conns[CMD].link.send(
+            &["SET", key.as_str(), applied.as_str(), "PX", ttl.as_str()],
             Tag::Refresh,
         );
+    }
+
+    fn refresh(&mut self, chat: &Chat, now: Instant) {
+        self.set_position(now);
+        if self.trim_covered.is_some() {
+            // The trim after our last snapshot waits for the slowest live node: try again.
+            let nodes = self.keys.nodes();
+            self.conns[CMD]
+                .link
+                .send(&["SMEMBERS", nodes.as_str()], Tag::SnapNodes);
+        }
+        let cmd = &mut self.conns[CMD].link;
         // After an outage every key may have expired: give the others a TTL to refresh.
-        let judge = self.up_since.is_some_and(|t| t.elapsed() >= self.ttl);
+        let judge = self.up_since.is_some_and(|t| now >= t + self.ttl);
         if !judge {
             return;
         }
@@ -249,22 +319,32 @@ impl Node {
         match i {
             CMD => {
                 self.up_since = Some(now.mono);
-                let journal = self.keys.journal.clone();
-                self.conns[CMD].link.send(
-                    &["XREVRANGE", journal.as_str(), "+", "-", "COUNT", "1"],
-                    Tag::LastId,
-                );
+                let (nodes, id) = (self.keys.nodes(), self.id.clone());
+                let cmd = &mut self.conns[CMD].link;
+                cmd.send(&["SADD", nodes.as_str(), &*id], Tag::Note);
+                match self.load.clone() {
+                    Load::NotStarted | Load::Pointer => {
+                        let pointer = self.keys.snapshot("");
+                        cmd.send(&["GET", pointer.as_str()], Tag::SnapGet);
+                        self.load = Load::Pointer;
+                    }
+                    Load::Reading { key, next, .. } => self.read_snapshot(&key, next),
+                    Load::Done => self.ask_last_id(),
+                }
                 self.refresh_at = now.mono;
+                // A snapshot half written when the link fell is abandoned (its lock expires).
+                self.writing = None;
+                self.locking = false;
             }
             TAIL => {
                 self.reading = false;
                 self.read_more();
             }
             _ => {
-                let channel = self.keys.live(&self.id);
+                let (own, all) = (self.keys.live(&self.id), self.keys.live_all());
                 self.conns[SUB]
                     .link
-                    .send(&["SUBSCRIBE", channel.as_str()], Tag::Subscribe);
+                    .send(&["SUBSCRIBE", own.as_str(), all.as_str()], Tag::Subscribe);
             }
         }
         if self.conns.iter().all(|c| c.link.is_up()) {
@@ -279,8 +359,27 @@ impl Node {
         let _ = chat;
     }
 
+    fn ask_last_id(&mut self) {
+        let journal = self.keys.journal.clone();
+        self.conns[CMD].link.send(
+            &["XREVRANGE", journal.as_str(), "+", "-", "COUNT", "1"],
+            Tag::LastId,
+        );
+    }
+
+    fn read_snapshot(&mut self, key: &str, from: usize) {
+        let (start, stop) = (
+            from.to_string(),
+            (from + snapshot::LOAD_COUNT - 1).to_string(),
+        );
+        self.conns[CMD].link.send(
+            &["LRANGE", key, start.as_str(), stop.as_str()],
+            Tag::SnapRange,
+        );
+    }
+
     fn read_more(&mut self) {
-        if self.reading {
+        if self.reading || self.load != Load::Done {
             return;
         }
         let from = self.applied.to_string();
@@ -367,6 +466,10 @@ impl Node {
                         chat.apply_entry(&e.node, e.batch, e.txns, now);
                     }
                     self.applied = self.applied.max(e.id);
+                    self.since_snapshot += 1;
+                }
+                if now.mono >= self.position_at {
+                    self.set_position(now.mono);
                 }
                 self.caught_up(chat, now);
                 self.deliver_held(chat);
@@ -397,6 +500,107 @@ impl Node {
                 }
             }
             Tag::Note | Tag::Refresh | Tag::Publish | Tag::Subscribe => {}
+            Tag::SnapGet => match text(&frame).and_then(StreamId::parse) {
+                Some(covered) => {
+                    let key = self.keys.snapshot(&format!(":{covered}"));
+                    log::info!("cluster: loading the snapshot at stream entry {covered}");
+                    self.read_snapshot(&key, 0);
+                    self.load = Load::Reading {
+                        covered,
+                        key,
+                        next: 0,
+                    };
+                }
+                None => {
+                    self.load = Load::Done;
+                    self.ask_last_id();
+                    self.read_more();
+                }
+            },
+            Tag::SnapRange => {
+                let Load::Reading { covered, key, next } = self.load.clone() else {
+                    return;
+                };
+                let (n, records) = snapshot::records(&frame);
+                chat.load_snapshot(records, now);
+                if n == snapshot::LOAD_COUNT {
+                    self.read_snapshot(&key, next + n);
+                    self.load = Load::Reading {
+                        covered,
+                        key,
+                        next: next + n,
+                    };
+                } else {
+                    log::info!("cluster: snapshot loaded ({} records)", next + n);
+                    self.applied = covered;
+                    self.load = Load::Done;
+                    self.ask_last_id();
+                    self.read_more();
+                }
+            }
+            Tag::SnapLock => {
+                self.locking = false;
+                if matches!(frame, Frame::SimpleString(_)) {
+                    let covered = self.applied;
+                    let key = self.keys.snapshot(&format!(":{covered}"));
+                    self.conns[CMD].link.send(&["DEL", key.as_str()], Tag::Note);
+                    self.writing = Some(Writing {
+                        covered,
+                        key,
+                        state: chat.cluster_snapshot(),
+                    });
+                }
+            }
+            Tag::SnapPush => {}
+            Tag::SnapPoint => {
+                let lock = self.keys.snapshot("-lock");
+                self.conns[CMD]
+                    .link
+                    .send(&["DEL", lock.as_str()], Tag::Note);
+                log::info!("cluster: snapshot written");
+                // The snapshot before this one stays (a node may be loading it); the one
+                // before that goes.
+                if let Some(old) = text(&frame).map(str::to_string) {
+                    let prev = self.keys.snapshot("-prev");
+                    self.conns[CMD]
+                        .link
+                        .send(&["SET", prev.as_str(), old.as_str(), "GET"], Tag::SnapPrev);
+                }
+                let nodes = self.keys.nodes();
+                self.conns[CMD]
+                    .link
+                    .send(&["SMEMBERS", nodes.as_str()], Tag::SnapNodes);
+            }
+            Tag::SnapPrev => {
+                if let Some(older) = text(&frame) {
+                    let key = self.keys.snapshot(&format!(":{older}"));
+                    self.conns[CMD].link.send(&["DEL", key.as_str()], Tag::Note);
+                }
+            }
+            Tag::SnapNodes => {
+                let Frame::Array(names) = &frame else { return };
+                let mut args = vec!["MGET".to_string()];
+                args.extend(names.iter().filter_map(text).map(|n| self.keys.node(n)));
+                if args.len() > 1 {
+                    self.conns[CMD].link.send(&args, Tag::SnapMin);
+                }
+            }
+            Tag::SnapMin => {
+                let Some(covered) = self.trim_covered else {
+                    return;
+                };
+                let min = snapshot::trim_to(covered, &frame);
+                if min == covered {
+                    self.trim_covered = None; // Trimmed as far as this snapshot allows.
+                }
+                let min = min.to_string();
+                let journal = self.keys.journal.clone();
+                self.conns[CMD].link.send(
+                    &["XTRIM", journal.as_str(), "MINID", min.as_str()],
+                    Tag::Note,
+                );
+                log::debug!("cluster: stream trimmed to {min} (snapshot at {covered})");
+            }
         }
     }
 
@@ -438,6 +642,9 @@ impl Node {
             log::warn!("cluster: a live message that does not parse, dropped");
             return;
         };
+        if *msg.origin == *self.id {
+            return; // Our own, on the channel every node hears: delivered here already.
+        }
         self.held.push_back(msg);
         self.deliver_held(chat);
     }
@@ -445,8 +652,12 @@ impl Node {
     fn deliver_held(&mut self, chat: &mut Chat) {
         while self.held.front().is_some_and(|m| m.after <= self.applied) {
             if let Some(m) = self.held.pop_front() {
-                for (conn, event) in m.events {
-                    chat.deliver_forwarded(&conn, event);
+                for (target, event) in m.events {
+                    match target {
+                        Target::Conn(conn) => chat.deliver_forwarded(&conn, event),
+                        Target::Room(room) => chat.deliver_to_room(&room, event),
+                        Target::All => chat.deliver_to_all(event),
+                    }
                 }
             }
         }
@@ -455,6 +666,7 @@ impl Node {
     /// The iteration's batch to the stream (or, with Redis away, the storage error to its
     /// commands), and events for other nodes' users to their channels.
     pub fn commit(&mut self, chat: &mut Chat) {
+        self.snapshot_step();
         if let Some((number, txns)) = chat.take_batch() {
             let args = journal::xadd(&self.keys.journal, &self.id, number, &txns);
             if !self.conns[CMD].link.send(&args, Tag::Xadd(number)) {
@@ -465,16 +677,57 @@ impl Node {
         if forwards.is_empty() {
             return;
         }
-        let mut by_node: HashMap<Arc<str>, Vec<(Arc<str>, crate::event::Event)>> = HashMap::new();
+        // One message per channel: each node's own, and the one every node hears.
+        let mut by_channel: HashMap<String, Vec<(Target, Event)>> = HashMap::new();
         for f in forwards {
-            by_node.entry(f.node).or_default().push((f.conn, f.event));
+            let (channel, target, event) = match f {
+                Forward::To { node, conn, event } => {
+                    (self.keys.live(&node), Target::Conn(conn), event)
+                }
+                Forward::Room { room, event } => (self.keys.live_all(), Target::Room(room), event),
+                Forward::All { event } => (self.keys.live_all(), Target::All, event),
+            };
+            by_channel.entry(channel).or_default().push((target, event));
         }
-        for (node, events) in by_node {
-            let payload = live::encode(self.applied, &events);
-            let channel = self.keys.live(&node);
+        for (channel, events) in by_channel {
+            let payload = live::encode(self.applied, &self.id, &events);
             self.conns[CMD].link.send(
                 &["PUBLISH", channel.as_str(), payload.as_str()],
                 Tag::Publish,
+            );
+        }
+    }
+
+    /// A bounded step of the snapshot under way, or the start of one when due.
+    fn snapshot_step(&mut self) {
+        if !self.conns[CMD].link.is_up() {
+            return;
+        }
+        if let Some(w) = self.writing.as_mut() {
+            match w.step() {
+                Some(args) => {
+                    self.conns[CMD].link.send(&args, Tag::SnapPush);
+                }
+                None => {
+                    let covered = w.covered.to_string();
+                    self.trim_covered = Some(w.covered);
+                    self.writing = None;
+                    let pointer = self.keys.snapshot("");
+                    self.conns[CMD].link.send(
+                        &["SET", pointer.as_str(), covered.as_str(), "GET"],
+                        Tag::SnapPoint,
+                    );
+                }
+            }
+            return;
+        }
+        if self.ready && !self.locking && self.since_snapshot >= self.snapshot_every {
+            self.since_snapshot = 0;
+            self.locking = true;
+            let lock = self.keys.snapshot("-lock");
+            self.conns[CMD].link.send(
+                &["SET", lock.as_str(), &*self.id, "NX", "PX", "60000"],
+                Tag::SnapLock,
             );
         }
     }

@@ -82,6 +82,28 @@ impl Redis {
         }
     }
 
+    /// One command's one-line reply (an integer or a simple string), raw.
+    pub fn command(&self, line: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        s.write_all(format!("{line}\r\n").as_bytes())
+            .expect("write");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(b"\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+            reply.push(byte[0]);
+        }
+        String::from_utf8_lossy(&reply).trim_end().to_string()
+    }
+
+    /// Entries in the cluster's stream now.
+    pub fn stream_len(&self) -> u64 {
+        let reply = self.command("XLEN chatserver:journal");
+        reply.trim_start_matches(':').parse().unwrap_or(u64::MAX)
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
