@@ -466,6 +466,8 @@ impl Chat {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "cluster"))]
+mod tests_cluster; // Cluster mode (issue 23): nodes over a simulated stream.
 #[cfg(test)]
 mod tests_guests;
 #[cfg(test)]
