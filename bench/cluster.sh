@@ -74,9 +74,11 @@ for round in $(seq 1 "$ROUNDS"); do
     --members 100 --messages 5000 --runs 1 --user-base $((BASE + 3000)) 2>/dev/null | tee -a "$T/fan-cluster" >/dev/null
   a1=$(cpu_ticks "$A_PID"); b1=$(cpu_ticks "$B_PID"); r1=$(redis_cmds)
   # 5000 messages x 100 members; members alternate between the nodes (sender on node 1).
-  echo "$(( (a1 - a0) * 1000000 / TCK / 250000 ))" >>"$T/cpu-a"   # us per delivery on node 1 (51 members)
-  echo "$(( (b1 - b0) * 1000000 / TCK / 250000 ))" >>"$T/cpu-b"   # node 2 (49 members)
-  echo "$(( (r1 - r0) * 100 / 5000 ))" >>"$T/redis-per-msg-x100"
+  # CPU of each node per delivery it made (members alternate: 50 on node 1, 50 on node 2),
+  # and Redis commands (all nodes together) per message sent.
+  awk -v t="$TCK" -v d=$(( (a1 - a0) )) 'BEGIN {printf "%.3f\n", d / t * 1e6 / 250000}' >>"$T/cpu-a"
+  awk -v t="$TCK" -v d=$(( (b1 - b0) )) 'BEGIN {printf "%.3f\n", d / t * 1e6 / 250000}' >>"$T/cpu-b"
+  awk -v d=$(( r1 - r0 )) 'BEGIN {printf "%.4f\n", d / 5000}' >>"$T/redis-per-msg"
 
   log "round $round: durable (offline) messages, single node (file journal, fdatasync)"
   "$LOADGEN" durable --proto chat --addr "127.0.0.1:$S_PORT" --messages 20000 --recipients 100 --runs 1 \
@@ -84,6 +86,15 @@ for round in $(seq 1 "$ROUNDS"); do
   log "round $round: durable (offline) messages through Redis (appendfsync always)"
   "$LOADGEN" durable --proto chat --addr "127.0.0.1:$A_PORT" --messages 20000 --recipients 100 --runs 1 \
     --user-base $((BASE + 5000)) 2>/dev/null | tee -a "$T/dur-cluster" >/dev/null
+  log "round $round: durable messages through Redis, 8 senders at once"
+  LG=()
+  for k in $(seq 0 7); do
+    "$LOADGEN" durable --proto chat --addr "127.0.0.1:$A_PORT" --messages 5000 --recipients 10 --runs 1 \
+      --user-base $((BASE + 5200 + k * 20)) --src "127.2.$k.1" 2>/dev/null >"$T/dur8-$k" &
+    LG+=($!)
+  done
+  for j in "${LG[@]}"; do wait "$j" || true; done
+  cat "$T"/dur8-* | grep ' durable_mps ' | awk '{s += $4} END {print s}' >>"$T/dur-cluster8"
   BASE=$((BASE + 6000))
 done
 
@@ -95,6 +106,7 @@ done
 for f in fan-single fan-cluster; do result "$f" fanout_dps "$(grep ' fanout_dps ' "$T/$f" | awk '{print $4}' | median)"; done
 result cluster node1_cpu_us_per_delivery "$(median <"$T/cpu-a")"
 result cluster node2_cpu_us_per_delivery "$(median <"$T/cpu-b")"
-result cluster redis_commands_per_message "$(median <"$T/redis-per-msg-x100" | awk '{print $1/100}')"
-for f in dur-single dur-cluster; do result "$f" durable_mps "$(grep -E ' durable_(mps|msgs)' "$T/$f" | awk '{print $4}' | median)"; done
+result cluster redis_commands_per_message "$(median <"$T/redis-per-msg")"
+for f in dur-single dur-cluster; do result "$f" durable_mps "$(grep ' durable_mps ' "$T/$f" | awk '{print $4}' | median)"; done
+result dur-cluster-8-senders durable_mps "$(median <"$T/dur-cluster8")"
 log "raw lines in $T are removed on exit; rerun with ROUNDS for steadier medians"

@@ -137,7 +137,7 @@ impl Net {
         sock.set_tcp_nodelay(true)?;
         let server = match self.second {
             Some((addr, Route::From(first))) if idx >= first => addr,
-            Some((addr, Route::Even)) if idx > 0 && idx % 2 == 0 => addr,
+            Some((addr, Route::Even)) if idx > 0 && idx.is_multiple_of(2) => addr,
             _ => self.server,
         };
         if server.ip().is_loopback() {

@@ -271,13 +271,16 @@ impl Chat {
         self.rooms.changes = log;
         self.change_rooms(changes.into_iter().rev(), true);
         self.blocks.committed();
-        if records.iter().all(Record::is_lazy) {
-            // History only: nothing to decide, so nothing to wait for.
+        // History only: nothing to decide, so nothing to wait for (as a single node does not
+        // wait for the disk for it): the replies leave now and the connection is read on.
+        let lazy = records.iter().all(Record::is_lazy);
+        if lazy {
             self.outbox.actions.append(&mut actions);
         }
         let Some(c) = self.cluster.as_mut() else {
             return;
         };
+        let conn = conn.filter(|_| !lazy);
         if let Some(conn) = conn {
             *c.waiting.entry(conn).or_default() += 1;
         }

@@ -462,6 +462,11 @@ impl Chat {
     }
 
     fn actions_drained(&mut self) {}
+
+    /// Only a cluster's commands wait for a stream.
+    pub fn is_waiting(&self, _conn: ConnId) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

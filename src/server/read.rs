@@ -77,10 +77,19 @@ impl Server {
             inputs: 0,
         };
         let bytes_in = &mut self.operator.bytes_in;
-        let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
-            *bytes_in += data.len() as u64;
-            codec.decode(data, max, &mut sink)
-        });
+        // Cluster mode: line after line while the last one's command does not wait.
+        let mut calls = if lines == 1 { INPUT_BUDGET } else { 1 };
+        let status = loop {
+            let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
+                *bytes_in += data.len() as u64;
+                codec.decode(data, max, &mut sink)
+            });
+            calls -= 1;
+            let more = matches!(status, Ok(ReadStatus::Budget));
+            if calls == 0 || !more || sink.chat.is_waiting(id) {
+                break status;
+            }
+        };
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
