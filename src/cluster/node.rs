@@ -102,6 +102,10 @@ pub struct Node {
     first_token: usize,
     /// The last stream entry applied.
     applied: StreamId,
+    /// The last one applied that changed more than history: what a live message must wait
+    /// for on the receiving node (history-only entries, one per DM, change nothing a
+    /// receiver shows; waiting for them would put Redis's fsync on every DM's path).
+    causal: StreamId,
     /// Catching up to this entry (the stream's end when the command link came up).
     target: Option<StreamId>,
     /// Batches whose fate was unknown when the command link came up: not in the stream by
@@ -165,6 +169,7 @@ impl Node {
             conns: [conn(false), conn(false), conn(true)],
             first_token: 0,
             applied: StreamId::default(),
+            causal: StreamId::default(),
             target: None,
             suspects: Vec::new(),
             ready: false,
@@ -462,6 +467,9 @@ impl Node {
                 let entries = journal::xread_entries(&frame);
                 let full = entries.len() >= 1000;
                 for e in entries {
+                    if e.txns.iter().flatten().any(|r| !r.is_lazy()) {
+                        self.causal = e.id;
+                    }
                     if !e.node.is_empty() {
                         chat.apply_entry(&e.node, e.batch, e.txns, now);
                     }
@@ -533,6 +541,7 @@ impl Node {
                 } else {
                     log::info!("cluster: snapshot loaded ({} records)", next + n);
                     self.applied = covered;
+                    self.causal = covered;
                     self.load = Load::Done;
                     self.ask_last_id();
                     self.read_more();
@@ -690,7 +699,7 @@ impl Node {
             by_channel.entry(channel).or_default().push((target, event));
         }
         for (channel, events) in by_channel {
-            let payload = live::encode(self.applied, &self.id, &events);
+            let payload = live::encode(self.causal, &self.id, &events);
             self.conns[CMD].link.send(
                 &["PUBLISH", channel.as_str(), payload.as_str()],
                 Tag::Publish,
