@@ -281,6 +281,8 @@ impl Chat {
             return;
         };
         let conn = conn.filter(|_| !lazy);
+        // Its replies are out: if the batch is lost, nobody is told (history is best effort).
+        let fallback = if lazy { Vec::new() } else { fallback };
         if let Some(conn) = conn {
             *c.waiting.entry(conn).or_default() += 1;
         }

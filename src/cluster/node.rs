@@ -30,8 +30,14 @@ pub const LINKS: usize = 3;
 
 /// Entries per `XREAD`: bounds one iteration's replay work.
 const READ_COUNT: &str = "1000";
-/// While entries arrive, the position in the liveness key is refreshed at most this often.
-const POSITION_EVERY: Duration = Duration::from_millis(100);
+/// How long a batch of history records alone may wait for company before it is appended
+/// (history is written lazily, as the file store syncs it within a second): every append
+/// costs an fsync in Redis (`appendfsync always`), during which Redis serves nobody, live
+/// messages included.
+const LAZY_DELAY: Duration = Duration::from_secs(1);
+/// While entries arrive, the position in the liveness key is refreshed at most this often
+/// (a `SET` is a write: an fsync in Redis too).
+const POSITION_EVERY: Duration = Duration::from_secs(1);
 /// `XREAD BLOCK` times out this often, so a silently dead connection is noticed.
 const BLOCK_MS: &str = "5000";
 
@@ -102,6 +108,9 @@ pub struct Node {
     first_token: usize,
     /// The last stream entry applied.
     applied: StreamId,
+    /// Batches not yet sent (history only, waiting until `lazy_due` or a batch that must not).
+    unsent: Vec<(u64, Vec<Vec<Record>>)>,
+    lazy_due: Option<Instant>,
     /// The last one applied that changed more than history: what a live message must wait
     /// for on the receiving node (history-only entries, one per DM, change nothing a
     /// receiver shows; waiting for them would put Redis's fsync on every DM's path).
@@ -169,6 +178,8 @@ impl Node {
             conns: [conn(false), conn(false), conn(true)],
             first_token: 0,
             applied: StreamId::default(),
+            unsent: Vec::new(),
+            lazy_due: None,
             causal: StreamId::default(),
             target: None,
             suspects: Vec::new(),
@@ -210,6 +221,7 @@ impl Node {
         links
             .chain(std::iter::once(self.refresh_at))
             .chain(position)
+            .chain(self.lazy_due)
             .min()
     }
 
@@ -219,6 +231,9 @@ impl Node {
             if self.conns[i].link.wants_connect(now.mono) {
                 self.connect(i, registry, chat, now);
             }
+        }
+        if self.lazy_due.is_some_and(|due| now.mono >= due) {
+            self.send_batches(chat);
         }
         if self.applied != self.position_sent && now.mono >= self.position_at {
             self.set_position(now.mono);
@@ -486,7 +501,10 @@ impl Node {
             }
             Tag::LastId => {
                 let last = journal::first_id(&frame).unwrap_or_default();
+                // Batches sent before: whether they reached the stream is known once caught up.
+                let unsent: Vec<u64> = self.unsent.iter().map(|(n, _)| *n).collect();
                 self.suspects = chat.unsettled();
+                self.suspects.retain(|n| !unsent.contains(n));
                 self.target = Some(last);
                 self.caught_up(chat, now);
             }
@@ -674,12 +692,17 @@ impl Node {
 
     /// The iteration's batch to the stream (or, with Redis away, the storage error to its
     /// commands), and events for other nodes' users to their channels.
-    pub fn commit(&mut self, chat: &mut Chat) {
+    pub fn commit(&mut self, chat: &mut Chat, now: Instant) {
         self.snapshot_step();
         if let Some((number, txns)) = chat.take_batch() {
-            let args = journal::xadd(&self.keys.journal, &self.id, number, &txns);
-            if !self.conns[CMD].link.send(&args, Tag::Xadd(number)) {
-                chat.lost_batch(number);
+            let lazy = txns.iter().flatten().all(Record::is_lazy);
+            self.unsent.push((number, txns));
+            if lazy {
+                // History only: it may wait a little, so that live messages sent meanwhile do
+                // not wait for the fsync Redis makes in the same turn as this append.
+                self.lazy_due.get_or_insert(now + LAZY_DELAY);
+            } else {
+                self.send_batches(chat);
             }
         }
         let forwards = chat.take_forwards();
@@ -704,6 +727,25 @@ impl Node {
                 &["PUBLISH", channel.as_str(), payload.as_str()],
                 Tag::Publish,
             );
+        }
+    }
+
+    /// The batches waiting, in order, to the stream (or the storage error if Redis is away).
+    /// History-only batches waiting go as one entry under the last one's number (nothing in
+    /// them waits to be settled: the core takes the earlier numbers for lost, a no-op for them).
+    fn send_batches(&mut self, chat: &mut Chat) {
+        self.lazy_due = None;
+        let mut batches = std::mem::take(&mut self.unsent);
+        let last = batches.pop();
+        let merged = batches.into_iter().reduce(|(_, mut all), (n, txns)| {
+            all.extend(txns);
+            (n, all)
+        });
+        for (number, txns) in merged.into_iter().chain(last) {
+            let args = journal::xadd(&self.keys.journal, &self.id, number, &txns);
+            if !self.conns[CMD].link.send(&args, Tag::Xadd(number)) {
+                chat.lost_batch(number);
+            }
         }
     }
 

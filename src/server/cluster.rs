@@ -46,11 +46,11 @@ impl Server {
     }
 
     /// The iteration's records to the stream; false with the file journal.
-    pub(super) fn cluster_commit(&mut self) -> bool {
+    pub(super) fn cluster_commit(&mut self, now: Now) -> bool {
         let Some(node) = self.cluster.as_mut() else {
             return false;
         };
-        node.commit(&mut self.chat);
+        node.commit(&mut self.chat, now.mono);
         true
     }
 
@@ -100,7 +100,7 @@ impl Server {
 
     pub(super) fn cluster_timeout(&mut self, _now: Now) {}
 
-    pub(super) fn cluster_commit(&mut self) -> bool {
+    pub(super) fn cluster_commit(&mut self, now: Now) -> bool {
         false
     }
 

@@ -109,7 +109,7 @@ impl Server {
 
     /// Make this iteration's records durable before any reply that depends on them leaves.
     pub(super) fn commit(&mut self, now: Now) {
-        if self.cluster_commit() {
+        if self.cluster_commit(now) {
             return;
         }
         if self.chat.pending_records().is_empty() {
