@@ -124,6 +124,28 @@ pub enum Error {
     InvalidAttribute,
     /// A profile value over this many bytes.
     ValueTooLong(usize),
+    // Issue 17: values are checked once, in the core (`crate::valid`).
+    /// Text with a control character other than tab.
+    InvalidText,
+    /// A room key that is not 1-32 printable characters without spaces or commas.
+    InvalidKey,
+    /// A ban mask that is not 1-96 printable characters without spaces or commas.
+    InvalidMask,
+}
+
+impl From<crate::valid::Invalid> for Error {
+    /// The refusal of a value; a bad user name addresses nobody (`Error. Invalid user`).
+    fn from(invalid: crate::valid::Invalid) -> Error {
+        use crate::valid::Invalid;
+        match invalid {
+            Invalid::UserName => Error::InvalidUser,
+            Invalid::RoomName => Error::InvalidRoomName,
+            Invalid::Key => Error::InvalidKey,
+            Invalid::Mask => Error::InvalidMask,
+            Invalid::Text => Error::InvalidText,
+            Invalid::TooLong(max) => Error::ValueTooLong(max),
+        }
+    }
 }
 
 /// Why a session ends or changes against its will.

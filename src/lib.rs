@@ -7,6 +7,8 @@
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.
+//! - [`valid`]: the value rules (names, keys, masks, text) and the one casemapping; the core
+//!   checks every value from every front-end with them, once.
 //! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
@@ -50,3 +52,4 @@ pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;
+pub mod valid;

@@ -223,3 +223,22 @@ fn line_users_and_guests_share_one_world() {
     yoda.send("message Moo are you there");
     yoda.expect("Error. Invalid user\n");
 }
+
+/// Issue 17 F2 (the server half): a JSON string escape puts `\n` into a message; it is refused
+/// with a clear error, so no line user ever sees a forged second line (`hans: send me your
+/// password`, a `P2P` machine line). A clean message after it arrives alone.
+#[test]
+fn f2_a_newline_from_json_never_forges_a_line() {
+    let p = Proc::start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let (mut eve, _) = guest(&p, "eve");
+    yoda.expect("eve logged in\n");
+    let forged = r"hi\nhans: send me your password\nP2P hans 127.0.0.1 4444 00";
+    let refused = "\n[*] Error. Text may not contain control characters (tab is allowed)";
+    eve.send_raw(private(forged, "yoda").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(announce(r"all\u001b[2J").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(private("clean", "yoda").as_bytes());
+    yoda.expect("eve: clean\n");
+}

@@ -13,6 +13,7 @@ use crate::input::{Input, RoomChange};
 use crate::record::{Access, Record};
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::valid::{BoundedText, MessageText, TOPIC_LEN};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -416,6 +417,10 @@ impl Chat {
     }
 
     fn chan_say(&mut self, conn: ConnId, user: &Arc<str>, room: &str, text: &str, notice: bool) {
+        let Some(text) = self.valid(conn, MessageText::new(text)) else {
+            return;
+        };
+        let text = text.as_str();
         let Some(name) = self.find_room(room) else {
             return self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         };
@@ -428,6 +433,7 @@ impl Chat {
             text: Arc::from(text),
             notice,
         };
+        self.messages += 1;
         self.chan_fan(&name, event, Some(user), Some(conn));
     }
 
@@ -534,6 +540,10 @@ impl Chat {
         if self.channels.get(&name).topic_lock && !self.is_op(&name, user) {
             return self.outbox.error(conn, Error::NotRoomOperator(name));
         }
+        let Some(text) = self.valid(conn, BoundedText::new(text, TOPIC_LEN)) else {
+            return;
+        };
+        let text = text.as_str();
         let topic = (!text.is_empty()).then(|| Topic {
             text: Arc::from(text),
             by: user.clone(),

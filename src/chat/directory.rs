@@ -6,6 +6,7 @@
 use super::Chat;
 use crate::event::{Card, Error, Event};
 use crate::session::ConnId;
+use crate::valid::{reason, UserName};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -82,15 +83,18 @@ impl Chat {
         }
     }
 
-    /// `Input::Describe`, valid before and after login.
+    /// `Input::Describe`, valid before and after login. Both are shown to others, so they are
+    /// cleaned as reasons are (issue 17): a username that is not a valid name is replaced by
+    /// the session's own name when shown.
     pub(super) fn describe(&mut self, conn: ConnId, username: &str, realname: &str) {
         let info = self.directory.entry(conn);
-        info.username = Some(Arc::from(username));
-        info.realname = Some(Arc::from(realname));
+        info.username = UserName::new(username).ok().map(|u| Arc::from(u.as_str()));
+        info.realname = Some(Arc::from(reason(realname)));
     }
 
     pub(super) fn set_away(&mut self, conn: ConnId, message: Option<&str>) {
-        self.directory.entry(conn).away = message.filter(|m| !m.is_empty()).map(Arc::from);
+        let message = message.map(reason).filter(|m| !m.is_empty());
+        self.directory.entry(conn).away = message.map(Arc::from);
     }
 
     pub(super) fn set_invisible(&mut self, conn: ConnId, on: bool) {
@@ -109,7 +113,7 @@ impl Chat {
 
     /// `Input::Quit`: remember the word, then leave as `exit` does.
     pub(super) fn set_quit(&mut self, conn: ConnId, reason: &str) {
-        self.directory.entry(conn).quit = Some(Arc::from(reason));
+        self.directory.entry(conn).quit = Some(Arc::from(crate::valid::reason(reason)));
     }
 
     /// The card of `name` on `conn`.
@@ -137,11 +141,7 @@ impl Chat {
     }
 
     pub(super) fn whois(&mut self, conn: ConnId, name: &str) {
-        let found = self
-            .online
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(n, c)| (n.clone(), c));
+        let found = self.online.find(name).map(|(n, c)| (n.clone(), c));
         match found {
             Some((n, c)) => {
                 let card = self.card_of(&n, c);

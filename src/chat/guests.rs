@@ -3,21 +3,23 @@
 //! addressable by name while online.
 
 use super::Chat;
-use crate::credentials::{reserved_name, valid_token};
 use crate::event::{Error, Event};
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::valid::UserName;
 use std::sync::Arc;
 
 impl Chat {
     /// `<first>`: log `conn` in as the guest `name`. Names follow the username rule (1-32
     /// printable ASCII characters, no spaces) so line users can `message` them; a name that is
-    /// an account or online is taken. Either refusal leaves the session free to try again.
+    /// an account or online, in any case (issue 17: `Hans` beside `hans`), is taken. Either
+    /// refusal leaves the session free to try again.
     pub(super) fn guest_login(&mut self, conn: ConnId, name: &str, now: Now) {
-        if !valid_token(name) || reserved_name(name) {
+        let Ok(name) = UserName::new(name) else {
             return self.outbox.error(conn, Error::InvalidUsername);
-        }
-        if self.accounts.exists(name) || self.online.contains(name) {
+        };
+        let name = name.as_str();
+        if self.name_taken(name) {
             return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
         }
         let user: Arc<str> = Arc::from(name);

@@ -3,11 +3,12 @@
 
 use super::accounts::Failure;
 use super::{Action, Chat, TimerKey, Undo};
-use crate::credentials::{reserved_name, valid_token};
+use crate::credentials::valid_token;
 use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
+use crate::valid::UserName;
 use std::sync::Arc;
 
 /// How a password arrived: the outcome of a wrong one differs.
@@ -68,8 +69,14 @@ impl Chat {
         }
     }
 
+    /// The account `user` names under the casemapping (issue 17), as its name is spelled:
+    /// `YODA` at the prompt logs in to `yoda`.
+    fn account_named(&self, user: &str) -> Option<String> {
+        self.accounts.find(user).map(str::to_string)
+    }
+
     fn check_username(&mut self, conn: ConnId, user: &str) -> bool {
-        let ok = valid_token(user) && !reserved_name(user);
+        let ok = UserName::new(user).is_ok();
         if !ok {
             self.refuse(conn, Error::InvalidUsername);
         }
@@ -85,18 +92,38 @@ impl Chat {
         dup
     }
 
+    /// Refuse a new account whose name is taken in any case: by an account, or by an online
+    /// guest, who is never logged out for it (F15), whatever `--duplicate-login` says.
+    fn refuse_taken(&mut self, conn: ConnId, user: &str) -> bool {
+        let error = if let Some(account) = self.accounts.find(user) {
+            Error::UserExists(Arc::from(account))
+        } else if let Some((guest, _)) = self.online.find(user) {
+            Error::AlreadyLoggedIn(guest.clone())
+        } else {
+            return false;
+        };
+        self.refuse(conn, error);
+        true
+    }
+
     fn dialog_username(&mut self, conn: ConnId, user: &str) {
-        if !self.check_username(conn, user) || self.refuse_duplicate(conn, user) {
+        if !self.check_username(conn, user) {
             return;
         }
-        let new = !self.accounts.exists(user);
+        let (user, new) = match self.account_named(user) {
+            Some(account) => (account, false),
+            None => (user.to_string(), true),
+        };
+        if self.refuse_duplicate(conn, &user) || (new && self.refuse_taken(conn, &user)) {
+            return;
+        }
         if new && !self.settings.register {
             return self.refuse(conn, Error::UnknownUsername);
         }
         if new {
-            self.outbox.send(conn, Event::NewUser(Arc::from(user)));
+            self.outbox
+                .send(conn, Event::NewUser(Arc::from(user.as_str())));
         }
-        let user = user.to_string();
         self.set_state(conn, State::Password { user, new });
         self.prompt(conn, Prompt::Password);
     }
@@ -139,10 +166,13 @@ impl Chat {
         if !self.check_one_line(conn, user, password) {
             return;
         }
-        if !self.accounts.exists(user) {
-            self.refuse(conn, Error::UnknownUsername);
-        } else if !self.refuse_duplicate(conn, user) {
-            self.attempt_login(conn, user, password, Form::OneLine, now);
+        match self.account_named(user) {
+            None => self.refuse(conn, Error::UnknownUsername),
+            Some(user) => {
+                if !self.refuse_duplicate(conn, &user) {
+                    self.attempt_login(conn, &user, password, Form::OneLine, now);
+                }
+            }
         }
     }
 
@@ -152,17 +182,15 @@ impl Chat {
         }
         if !self.settings.register {
             self.refuse(conn, Error::RegistrationClosed);
-        } else if self.accounts.exists(user) {
-            self.refuse(conn, Error::UserExists(Arc::from(user)));
-        } else {
+        } else if !self.refuse_taken(conn, user) {
             self.create_account(conn, user, password, now);
         }
     }
 
     fn create_account(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
-        if self.accounts.exists(user) {
-            // Someone else created it while this connection was choosing a password.
-            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        // Someone else may have taken it while this connection was choosing a password.
+        if self.refuse_taken(conn, user) {
+            return;
         }
         if !self.may_create_account(conn, now) {
             return;

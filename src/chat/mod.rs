@@ -21,6 +21,7 @@ mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
 mod history;
+mod identity; // One casemapping for every name (issue 17).
 mod limits; // Reliability limits (issue 8).
 mod login;
 mod mailboxes;
@@ -49,6 +50,7 @@ use crate::input::{Expect, Input, LineError};
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
 use crate::time::Now;
 use crate::timer::TimerWheel;
+use crate::valid::MessageText;
 use accounts::Accounts;
 use blocks::Blocks;
 use channels::Channels;
@@ -113,7 +115,9 @@ pub struct Chat {
     // Chat rooms and profiles (§5).
     rooms: room_state::Rooms,
     profiles: profiles::Profiles,
-    /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
+    /// Server console (§7): chat messages accepted, of every kind (direct, broadcast,
+    /// announcement, private relay, room chat, whichever front-end or menu sent them), for
+    /// `stats`; counted where each kind is sent.
     messages: u64,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
@@ -322,14 +326,21 @@ impl Chat {
                 s.last_active = now.mono;
             }
         }
-        self.count_message(&input);
         match input {
             Input::Message { to, text } => {
-                self.message(conn, &user, to, text, now);
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.message(conn, &user, to, text, now);
+                }
             }
-            Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
+            Input::Broadcast { text } => {
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.broadcast(conn, &user, text, Audience::Everyone, now);
+                }
+            }
             Input::Announce { text } => {
-                self.broadcast(conn, &user, text, Audience::Announcement, now)
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.broadcast(conn, &user, text, Audience::Announcement, now);
+                }
             }
             Input::WhoElse => self.whoelse(conn, &user),
             Input::WhoElseSince { seconds } => self.whoelsesince(conn, &user, seconds, now),
@@ -383,7 +394,11 @@ impl Chat {
                 address,
             } => self.start_private(conn, &user, target, address, now),
             Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
-            Input::Private { to, text } => self.private_message(conn, &user, to, text),
+            Input::Private { to, text } => {
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.private_message(conn, &user, to, text);
+                }
+            }
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
             Input::P2pPort { port } => self.p2p_port(conn, port),
             // §6 menus.
@@ -426,6 +441,8 @@ impl Chat {
 mod tests;
 #[cfg(test)]
 mod tests_guests;
+#[cfg(test)]
+mod tests_identity; // Issue 17: one casemapping, the text rule, registration vs guests.
 #[cfg(test)]
 mod tests_menus; // §6 menus.
 #[cfg(test)]

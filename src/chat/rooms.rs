@@ -12,6 +12,7 @@ use crate::input::Input;
 use crate::record::Access;
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::valid::{BoundedText, MessageText, TOPIC_LEN};
 use std::sync::Arc;
 
 fn a(s: &str) -> Arc<str> {
@@ -225,6 +226,10 @@ impl Chat {
     }
 
     fn room_say(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>, text: &str) {
+        let Some(text) = self.valid(conn, MessageText::new(text)) else {
+            return;
+        };
+        let text = text.as_str();
         let Some(room) = self.room_named(conn, me, room) else {
             return;
         };
@@ -236,6 +241,7 @@ impl Chat {
             from: me.clone(),
             text: a(text),
         };
+        self.messages += 1;
         self.room_fan(&room, event, None, me);
     }
 
@@ -362,11 +368,10 @@ impl Chat {
         let Some(room) = self.owned_room(conn, me, room) else {
             return;
         };
-        if text.len() > super::profiles::MAX_VALUE {
-            return self
-                .outbox
-                .error(conn, Error::ValueTooLong(super::profiles::MAX_VALUE));
-        }
+        let Some(text) = self.valid(conn, BoundedText::new(text, TOPIC_LEN)) else {
+            return;
+        };
+        let text = text.as_str();
         let topic = (!text.is_empty()).then(|| Topic {
             text: a(text),
             by: me.clone(),

@@ -415,7 +415,13 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
                 &[user, &chan, "They aren't on that channel"],
             );
         }
-        Error::RoomExists(_) | Error::InvalidAttribute | Error::ValueTooLong(_) => {
+        Error::RoomExists(_)
+        | Error::InvalidAttribute
+        | Error::ValueTooLong(_)
+        // Issue 17: no numeric says "bad text"; the line protocol's sentence does.
+        | Error::InvalidText
+        | Error::InvalidKey
+        | Error::InvalidMask => {
             let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
         }

@@ -49,6 +49,10 @@ pub const NOT_OWNER: &str = "Error. Only the owner can do that\n";
 pub const NOT_IN_ROOM: &str = "Error. You are not in a chatroom\n";
 pub const OWNER_IMMUNE: &str = "Error. The owner cannot be put out of its room\n";
 pub const INVALID_ATTRIBUTE: &str = "Error. Invalid attribute\n";
+// Issue 17: the value rules (`crate::valid`).
+pub const INVALID_TEXT: &str = "Error. Text may not contain control characters (tab is allowed)\n";
+pub const INVALID_KEY: &str = "Error. Invalid key\n";
+pub const INVALID_MASK: &str = "Error. Invalid ban mask\n";
 pub const SYSTEM: &str = "[System]: ";
 // §6 menus.
 pub const PRIVATE_TO: &str = "Who do you want to send message to? ";
@@ -421,6 +425,10 @@ fn error(e: &Error, out: &mut Vec<u8>) {
                 " bytes)\n",
             ],
         ),
+        // Issue 17.
+        Error::InvalidText => put(out, &[INVALID_TEXT]),
+        Error::InvalidKey => put(out, &[INVALID_KEY]),
+        Error::InvalidMask => put(out, &[INVALID_MASK]),
     }
 }
 
@@ -839,6 +847,13 @@ mod tests {
                 Event::Error(Error::ValueTooLong(256)),
                 "Error. Value too long (at most 256 bytes)\n",
             ),
+            // Issue 17.
+            (
+                Event::Error(Error::InvalidText),
+                "Error. Text may not contain control characters (tab is allowed)\n",
+            ),
+            (Event::Error(Error::InvalidKey), "Error. Invalid key\n"),
+            (Event::Error(Error::InvalidMask), "Error. Invalid ban mask\n"),
             // §6 menus.
             (
                 Event::Prompt(Prompt::PrivateTo),
