@@ -14,7 +14,6 @@
 
 mod accounts;
 mod blocks;
-mod channels;
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
@@ -32,8 +31,7 @@ mod operator; // Server console (PROTOCOL.md §7).
 mod outbox;
 mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 mod profiles; // Profiles (PROTOCOL.md §5).
-mod room_state; // Chat rooms (PROTOCOL.md §5): data.
-mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses.
+mod rooms; // Chat rooms (§5) and IRC channels (issue 12).
 mod settings;
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
@@ -53,12 +51,12 @@ use crate::timer::TimerWheel;
 use crate::valid::MessageText;
 use accounts::Accounts;
 use blocks::Blocks;
-use channels::Channels;
 use directory::Directory;
 use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
 use outbox::{Outbox, Undo};
+use rooms::channels::{self, Channels};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use timers::TimerKey;
@@ -113,7 +111,7 @@ pub struct Chat {
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
     // Chat rooms and profiles (§5).
-    rooms: room_state::Rooms,
+    rooms: rooms::state::Rooms,
     profiles: profiles::Profiles,
     /// Server console (§7): chat messages accepted, of every kind (direct, broadcast,
     /// announcement, private relay, room chat, whichever front-end or menu sent them), for
@@ -142,7 +140,7 @@ impl Chat {
             outbox: Outbox::default(),
             private: private::Private::new(seed),
             fired: Vec::new(),
-            rooms: room_state::Rooms::default(),
+            rooms: rooms::state::Rooms::default(),
             profiles: profiles::Profiles::default(),
             messages: 0,
             register_rate: limits::RegisterRate::default(),
@@ -439,15 +437,3 @@ impl Chat {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_guests;
-#[cfg(test)]
-mod tests_identity; // Issue 17: one casemapping, the text rule, registration vs guests.
-#[cfg(test)]
-mod tests_menus; // §6 menus.
-#[cfg(test)]
-mod tests_private; // JSON guests (§6) and the console (§7).
-#[cfg(test)]
-mod tests_reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
-#[cfg(test)]
-mod tests_rooms; // Chat rooms and profiles (§5).

@@ -1,7 +1,8 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{accounts, blocks, history, mailboxes, profiles, room_state, Action};
+use super::rooms::{channels, state as room_state};
+use super::{accounts, blocks, history, mailboxes, profiles, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
@@ -17,7 +18,7 @@ pub enum Undo {
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
     /// IRC front-end (issue 12): a room's durable state.
-    Channels(super::channels::ChannelUndo),
+    Channels(channels::ChannelUndo),
     // Chat rooms and profiles (§5).
     Rooms(room_state::Undo),
     Profiles(profiles::Undo),

@@ -2,8 +2,8 @@
 //! on every input that carries text (F2's server half), and registration never logging an
 //! online guest out (F15). Rendered through the line codec's texts.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 
 fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {

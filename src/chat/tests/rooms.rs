@@ -1,8 +1,8 @@
 //! Chat rooms and profiles (PROTOCOL.md §5) in the core, with simulated time: every command and
 //! every refusal through the line codec, and the multi-room API the IRC front-end uses.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 
 /// hans (1), yoda (2), luke (3) logged in, their login lines taken.

@@ -2,8 +2,8 @@
 //! Rendered through the line codec's texts (what a line user sees); the JSON texts of the same
 //! events are tested in `codec::json`.
 
-use super::tests::Sim;
-use super::*;
+use super::Sim;
+use crate::chat::*;
 use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;

@@ -4,8 +4,10 @@
 //! the outbox's record/undo transaction, so a reply such as `Chatroom <room> opened` leaves only
 //! once its record is synced. Room fan-out is one [`Shared`] event per line.
 
+pub mod channels;
+pub mod state;
+
 use super::outbox::Undo;
-use super::room_state::{valid_name, Undo as RoomUndo};
 use super::Chat;
 use crate::event::{Error, Event, HelpTopic, RoomEvent, Shared, Topic};
 use crate::input::Input;
@@ -13,6 +15,7 @@ use crate::record::Access;
 use crate::session::ConnId;
 use crate::time::Now;
 use crate::valid::{BoundedText, MessageText, TOPIC_LEN};
+use state::{valid_name, Undo as RoomUndo};
 use std::sync::Arc;
 
 fn a(s: &str) -> Arc<str> {
@@ -21,7 +24,13 @@ fn a(s: &str) -> Arc<str> {
 
 impl Chat {
     /// One room or profile input of a logged-in user.
-    pub(super) fn room_command(&mut self, conn: ConnId, me: &Arc<str>, input: Input<'_>, now: Now) {
+    pub(in crate::chat) fn room_command(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        input: Input<'_>,
+        now: Now,
+    ) {
         match input {
             Input::WhoAmI => self.view_profile(conn, me),
             Input::ViewProfile { user } => self.view_profile(conn, user),
@@ -93,7 +102,7 @@ impl Chat {
     }
 
     /// `help` lists the commands of where the caller is: the lobby or a room.
-    pub(super) fn help_topic(&self, me: &str) -> HelpTopic {
+    pub(in crate::chat) fn help_topic(&self, me: &str) -> HelpTopic {
         match self.rooms.current(me) {
             Some(_) => HelpTopic::Room,
             None => HelpTopic::Lobby,
@@ -391,7 +400,7 @@ impl Chat {
     }
 
     /// `user` logs out (or its login is undone): out of every room, the others see it leave.
-    pub(super) fn leave_rooms(&mut self, user: &Arc<str>) {
+    pub(in crate::chat) fn leave_rooms(&mut self, user: &Arc<str>) {
         for room in self.rooms.joined(user) {
             if self.rooms.part(&room, user).is_some() {
                 let left = RoomEvent::Left {

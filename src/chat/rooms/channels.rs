@@ -1,4 +1,4 @@
-//! Rooms as IRC channels (issue 12), over the §5 rooms (`room_state.rs`): one set of rooms,
+//! Rooms as IRC channels (issue 12), over the §5 rooms (`state.rs`): one set of rooms,
 //! owners, members, ban lists, private flags and topics for line and IRC users alike. This file
 //! adds what a channel has beyond a §5 room: a key, the secret, topic-lock and members-only
 //! flags, operators besides the owner, voice, ban masks (`nick!user@host` globs) and the
@@ -7,7 +7,7 @@
 //! say (with `notice`), names, who, list, topic under the lock, settings and kick. Names are
 //! found ASCII case-insensitively and keep the case they were opened with.
 
-use super::{Chat, Undo};
+use crate::chat::{Chat, Undo};
 use crate::event::{Error, Event, Member, Shared, Topic};
 use crate::input::{Input, RoomChange};
 use crate::record::{Access, Record};
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Whether an IRC-only input renews the inactivity timer (what a person typed).
-pub(super) fn is_activity(input: &Input<'_>) -> bool {
+pub(in crate::chat) fn is_activity(input: &Input<'_>) -> bool {
     matches!(
         input,
         Input::Away { .. }
@@ -180,7 +180,7 @@ impl Chat {
     }
 
     /// Rooms `user` is in (secret ones left out), with whether they operate each.
-    pub(super) fn rooms_of_user(&self, user: &str) -> Vec<(Arc<str>, bool)> {
+    pub(in crate::chat) fn rooms_of_user(&self, user: &str) -> Vec<(Arc<str>, bool)> {
         self.rooms
             .joined(user)
             .into_iter()
@@ -193,7 +193,7 @@ impl Chat {
     }
 
     /// Whether `a` and `b` are in some room together.
-    pub(super) fn share_a_room(&self, a: &str, b: &str) -> bool {
+    pub(in crate::chat) fn share_a_room(&self, a: &str, b: &str) -> bool {
         self.rooms
             .joined(a)
             .iter()
@@ -227,7 +227,13 @@ impl Chat {
     }
 
     /// A room input of a logged-in IRC user.
-    pub(super) fn room_input(&mut self, conn: ConnId, user: &Arc<str>, input: Input<'_>, now: Now) {
+    pub(in crate::chat) fn room_input(
+        &mut self,
+        conn: ConnId,
+        user: &Arc<str>,
+        input: Input<'_>,
+        now: Now,
+    ) {
         match input {
             Input::Join { room, key } => self.chan_join(conn, user, room, key, now),
             Input::Leave { room, reason } => self.chan_part(conn, user, room, reason),
@@ -300,7 +306,7 @@ impl Chat {
         let full = format!("{user}!{}@{}", card.username, card.host);
         masks
             .iter()
-            .any(|m| super::directory::glob(m.as_bytes(), full.as_bytes()))
+            .any(|m| crate::chat::directory::glob(m.as_bytes(), full.as_bytes()))
     }
 
     fn chan_join(
@@ -390,7 +396,7 @@ impl Chat {
     }
 
     /// On logout: out of every room; each roommate hears of it once (an IRC `QUIT`).
-    pub(super) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
+    pub(in crate::chat) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
         let mut told: Vec<ConnId> = Vec::new();
         for room in self.rooms.joined(user) {
             self.rooms.part(&room, user);
