@@ -16,7 +16,8 @@
 //!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
-//!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
+//!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6
+//!   menu prompts), driven by
 //!   `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.

@@ -47,6 +47,118 @@ impl Access {
     }
 }
 
+/// One room setting (issue 17): every change of a room's settings is one small record, never
+/// a rewrite of the whole room. The room's own `room-*` records keep its owner, private flag,
+/// name lists and topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomSetting {
+    /// When the room was opened (Unix seconds) and whether by a guest (whose rooms close when
+    /// it has left and they are empty).
+    Origin { created_s: u64, guest: bool },
+    /// `+s`: out of listings for non-members.
+    Secret(bool),
+    /// `+t`: only operators set the topic.
+    TopicLock(bool),
+    /// `+n`: only members speak.
+    NoOutside(bool),
+    /// `+k`: the key (`None`: no key).
+    Key(Option<String>),
+    /// `+o`: an operator besides the owner.
+    Op { user: String, on: bool },
+    /// `+v`.
+    Voice { user: String, on: bool },
+    /// `+b` with a `nick!user@host` mask (plain names are `room-access` records).
+    Mask { mask: String, on: bool },
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn parse_on_off(w: &str) -> Option<bool> {
+    match w {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl fmt::Display for RoomSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoomSetting::Origin { created_s, guest } => {
+                let by = if *guest { "guest" } else { "account" };
+                write!(f, "origin {created_s} {by}")
+            }
+            RoomSetting::Secret(on) => write!(f, "secret {}", on_off(*on)),
+            RoomSetting::TopicLock(on) => write!(f, "topic-lock {}", on_off(*on)),
+            RoomSetting::NoOutside(on) => write!(f, "no-outside {}", on_off(*on)),
+            RoomSetting::Key(None) => write!(f, "key off"),
+            RoomSetting::Key(Some(k)) => write!(f, "key on {k}"),
+            RoomSetting::Op { user, on } => write!(f, "op {} {user}", on_off(*on)),
+            RoomSetting::Voice { user, on } => write!(f, "voice {} {user}", on_off(*on)),
+            RoomSetting::Mask { mask, on } => write!(f, "mask {} {mask}", on_off(*on)),
+        }
+    }
+}
+
+impl RoomSetting {
+    fn parse(s: &str) -> Option<RoomSetting> {
+        let (what, rest) = word(s)?;
+        let one = |rest: &str| match words::<1>(rest) {
+            Some(([w], "")) => parse_on_off(w),
+            _ => None,
+        };
+        let named = |rest: &str| match words::<2>(rest) {
+            Some(([on, name], "")) => Some((parse_on_off(on)?, name.to_string())),
+            _ => None,
+        };
+        Some(match what {
+            "origin" => {
+                let ([at, by], "") = words::<2>(rest)? else {
+                    return None;
+                };
+                let guest = match by {
+                    "guest" => true,
+                    "account" => false,
+                    _ => return None,
+                };
+                RoomSetting::Origin {
+                    created_s: at.parse().ok()?,
+                    guest,
+                }
+            }
+            "secret" => RoomSetting::Secret(one(rest)?),
+            "topic-lock" => RoomSetting::TopicLock(one(rest)?),
+            "no-outside" => RoomSetting::NoOutside(one(rest)?),
+            "key" => match rest {
+                "off" => RoomSetting::Key(None),
+                _ => {
+                    let (on, key) = named(rest)?;
+                    on.then_some(RoomSetting::Key(Some(key)))?
+                }
+            },
+            "op" => {
+                let (on, user) = named(rest)?;
+                RoomSetting::Op { user, on }
+            }
+            "voice" => {
+                let (on, user) = named(rest)?;
+                RoomSetting::Voice { user, on }
+            }
+            "mask" => {
+                let (on, mask) = named(rest)?;
+                RoomSetting::Mask { mask, on }
+            }
+            _ => return None,
+        })
+    }
+}
+
 fn kind_word(private: bool) -> &'static str {
     if private {
         "private"
@@ -106,7 +218,8 @@ pub enum Record {
         until_ms: u64,
     },
     /// IRC front-end (issue 12): a room's whole durable state after a change, in
-    /// `chat::channels`' own text form (the last one replayed wins).
+    /// `chat::rooms::legacy`'s text form (the last one replayed wins). No longer written (issue
+    /// 17: one [`Record::RoomSet`] per change); files that hold it still replay.
     Channel {
         room: String,
         state: String,
@@ -119,6 +232,11 @@ pub enum Record {
     },
     RoomClose {
         room: String,
+    },
+    /// Issue 17: one setting of a room changed.
+    RoomSet {
+        room: String,
+        setting: RoomSetting,
     },
     RoomMode {
         room: String,
@@ -186,6 +304,7 @@ impl fmt::Display for Record {
                 private,
             } => write!(f, "room-open {room} {owner} {}", kind_word(*private)),
             Record::RoomClose { room } => write!(f, "room-close {room}"),
+            Record::RoomSet { room, setting } => write!(f, "room-set {room} {setting}"),
             Record::RoomMode { room, private } => {
                 write!(f, "room-mode {room} {}", kind_word(*private))
             }
@@ -341,6 +460,13 @@ impl Record {
                 };
                 Record::RoomClose { room: owned(room) }
             }
+            "room-set" => {
+                let ([room], setting) = words::<1>(rest)?;
+                Record::RoomSet {
+                    room: owned(room),
+                    setting: RoomSetting::parse(setting)?,
+                }
+            }
             "room-mode" => {
                 let ([room, kind], "") = words::<2>(rest)? else {
                     return None;
@@ -456,6 +582,55 @@ mod tests {
                 private: false,
             },
             Record::RoomClose { room: "den".into() },
+            // Issue 17: room settings, one per record.
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Origin {
+                    created_s: 1_700_000_000,
+                    guest: true,
+                },
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Secret(true),
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::TopicLock(false),
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::NoOutside(false),
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Key(Some("s3cr$t".into())),
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Key(None),
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Op {
+                    user: "bob".into(),
+                    on: true,
+                },
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Voice {
+                    user: "bob".into(),
+                    on: false,
+                },
+            },
+            Record::RoomSet {
+                room: "den".into(),
+                setting: RoomSetting::Mask {
+                    mask: "*!*@10.0.0.*".into(),
+                    on: true,
+                },
+            },
             Record::RoomMode {
                 room: "den".into(),
                 private: false,
@@ -542,6 +717,12 @@ mod tests {
             "room-mode den open",
             "room-access den bob maybe",
             "room-topic den tom soon hi",
+            "room-set den",
+            "room-set den secret maybe",
+            "room-set den key on",
+            "room-set den origin 5 robot",
+            "room-set den op on",
+            "room-set den mask on a b",
             "profile tom",
         ] {
             assert_eq!(Record::parse(bad), None, "{bad:?}");

@@ -140,8 +140,10 @@ impl Chat {
         }
     }
 
-    pub(super) fn whois(&mut self, conn: ConnId, name: &str) {
+    /// A user who blocked the asker is not online for it (issue 17, F13), as in `whoelse`.
+    pub(super) fn whois(&mut self, conn: ConnId, me: &str, name: &str) {
         let found = self.online.find(name).map(|(n, c)| (n.clone(), c));
+        let found = found.filter(|(n, _)| !self.blocks.has_blocked(n, me));
         match found {
             Some((n, c)) => {
                 let card = self.card_of(&n, c);
@@ -152,12 +154,12 @@ impl Chat {
     }
 
     /// Online users matching `mask`; an invisible user only for an exact name or to someone
-    /// sharing a room with them.
+    /// sharing a room with them; never one who blocked `me` (F13).
     pub(super) fn who(&mut self, conn: ConnId, me: &str, mask: &str) {
         let exact = !mask.contains(['*', '?']);
         let mut found: Vec<(u64, Card)> = Vec::new();
         for (name, c) in self.online.iter() {
-            if !glob(mask.as_bytes(), name.as_bytes()) {
+            if !glob(mask.as_bytes(), name.as_bytes()) || self.blocks.has_blocked(name, me) {
                 continue;
             }
             let hidden = self.directory.get(c).is_some_and(|i| i.invisible);

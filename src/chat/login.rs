@@ -280,7 +280,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
             self.mailboxes.requeue(&user);
-            self.leave_rooms(&user);
+            self.leave_all_rooms(conn, &user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -338,7 +338,7 @@ impl Chat {
         log::info!("{old:?} {user} replaced by a new login");
         self.end_private(user);
         self.mailboxes.requeue(user);
-        self.leave_rooms(&Arc::from(user));
+        self.leave_all_rooms(old, &Arc::from(user));
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -372,8 +372,11 @@ impl Chat {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
             self.mailboxes.requeue(user);
-            self.leave_rooms(user);
             self.online.logout(user, now.mono);
+            if !self.accounts.exists(user) {
+                // A guest's rooms nobody is in close with it (issue 17, F11).
+                self.close_guest_rooms();
+            }
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");
         }

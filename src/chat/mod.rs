@@ -56,7 +56,6 @@ use history::History;
 use mailboxes::Mailboxes;
 use online::Online;
 use outbox::{Outbox, Undo};
-use rooms::channels::{self, Channels};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use timers::TimerKey;
@@ -101,8 +100,6 @@ pub struct Chat {
     history: History,
     /// IRC front-end (issue 12): self-descriptions, away, invisibility.
     directory: Directory,
-    /// IRC front-end (issue 12): rooms as channels.
-    channels: Channels,
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -121,6 +118,8 @@ pub struct Chat {
     register_rate: limits::RegisterRate,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
+    /// Replay is over and the rooms it left were tidied (issue 17).
+    resumed: bool,
 }
 
 impl Chat {
@@ -134,7 +133,6 @@ impl Chat {
             blocks: Blocks::default(),
             mailboxes: Mailboxes::default(),
             directory: Directory::default(),
-            channels: Channels::default(),
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
@@ -145,6 +143,7 @@ impl Chat {
             messages: 0,
             register_rate: limits::RegisterRate::default(),
             dialogs: menus::Dialogs::default(),
+            resumed: false,
         }
     }
 
@@ -157,6 +156,11 @@ impl Chat {
         now: Now,
     ) {
         self.resume_lockouts(now);
+        if !self.resumed {
+            // The first step after replay (issue 17).
+            self.resumed = true;
+            self.rooms_resume();
+        }
         self.sessions.insert(conn, Session::new(peer, now.mono));
         self.arm(
             conn,
@@ -319,7 +323,7 @@ impl Chat {
 
     /// A logged-in user's input: dispatch one command.
     fn command(&mut self, conn: ConnId, user: Arc<str>, input: Input<'_>, now: Now) {
-        if crate::command::is_activity(&input) || channels::is_activity(&input) {
+        if crate::command::is_activity(&input) {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.last_active = now.mono;
             }
@@ -372,20 +376,8 @@ impl Chat {
             Input::Invisible(on) => self.set_invisible(conn, on),
             Input::Oper => self.set_oper(conn),
             Input::NoPresence => self.no_presence(conn),
-            Input::Whois { name } => self.whois(conn, name),
+            Input::Whois { name } => self.whois(conn, &user, name),
             Input::Who { mask } => self.who(conn, &user, mask),
-            Input::Join { .. }
-            | Input::Leave { .. }
-            | Input::LeaveAll
-            | Input::Say { .. }
-            | Input::RoomNames { .. }
-            | Input::RoomWho { .. }
-            | Input::RoomList { .. }
-            | Input::RoomTopic { .. }
-            | Input::RoomModes { .. }
-            | Input::RoomBans { .. }
-            | Input::ChangeRoom { .. }
-            | Input::KickMember { .. } => self.room_input(conn, &user, input, now),
             // Private sessions (§4).
             Input::StartPrivate {
                 user: target,
@@ -404,26 +396,15 @@ impl Chat {
             Input::History { n } => self.show_history(conn, &user, n),
             // JSON front-end (§6).
             Input::ListAddrs => self.list_addrs(conn, &user),
-            // Chat rooms and profiles (§5).
-            input @ (Input::WhoAmI
-            | Input::ViewProfile { .. }
-            | Input::SetProfile { .. }
-            | Input::ListUsers
-            | Input::OpenRoom { .. }
-            | Input::EnterRoom { .. }
-            | Input::JoinRoom { .. }
-            | Input::PartRoom { .. }
-            | Input::ListRooms
-            | Input::RoomSay { .. }
-            | Input::Ban { .. }
-            | Input::Permit { .. }
-            | Input::Kick { .. }
-            | Input::RoomAccessList { .. }
-            | Input::CloseRoom { .. }
-            | Input::ShowTopic { .. }
-            | Input::SetTopic { .. }
-            | Input::Members { .. }
-            | Input::SetPrivate { .. }) => self.room_command(conn, &user, input, now),
+            // Chat rooms and IRC channels: one engine (issue 17).
+            Input::Room(room) => self.room_input(conn, &user, room, now),
+            // Profiles (§5).
+            Input::WhoAmI => self.view_profile(conn, &user),
+            Input::ViewProfile { user: name } => self.view_profile(conn, name),
+            Input::SetProfile { attribute, value } => {
+                self.set_profile(conn, &user, attribute, value)
+            }
+            Input::ListUsers => self.list_users(conn, &user),
             Input::Guest { .. }
             | Input::Answer(_)
             | Input::Login { .. }

@@ -1,7 +1,7 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::rooms::{channels, state as room_state};
+use super::rooms::state as room_state;
 use super::{accounts, blocks, history, mailboxes, profiles, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
@@ -17,9 +17,7 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
-    /// IRC front-end (issue 12): a room's durable state.
-    Channels(channels::ChannelUndo),
-    // Chat rooms and profiles (§5).
+    // Chat rooms and IRC channels (§5, §8).
     Rooms(room_state::Undo),
     Profiles(profiles::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.

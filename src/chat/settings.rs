@@ -19,6 +19,14 @@ pub struct Settings {
     pub max_offline: usize,
     /// Chat rooms that may exist at once (§5).
     pub max_rooms: usize,
+    // Issue 17: everything a user can grow is bounded.
+    /// Rooms one account may have opened that still exist.
+    pub max_rooms_per_user: usize,
+    /// The same for a guest (fewer: a guest costs nothing to make).
+    pub max_guest_rooms: usize,
+    /// Entries per room in each of its lists: bans (names and masks), permits, operators,
+    /// voice (IRC `MAXLIST`).
+    pub max_list: usize,
     pub history: usize,
     pub plain_credentials: bool,
     // Reliability limits (issue 8).
@@ -44,6 +52,9 @@ impl From<&Config> for Settings {
             replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
             max_offline: c.max_offline,
             max_rooms: c.max_rooms,
+            max_rooms_per_user: c.max_rooms_per_user,
+            max_guest_rooms: c.max_guest_rooms,
+            max_list: c.max_list,
             history: c.history,
             plain_credentials: c.plain_credentials,
             max_accounts: c.max_accounts,

@@ -1,103 +1,87 @@
-//! Chat room rules (PROTOCOL.md §5), usable by any codec through `Input`s: open, enter (the line
-//! front-end's one current room) or join (one more room, optionally opening it: IRC), part, room
-//! chat, ban/permit lists, kick, close, topic, members, private flag. Durable changes go through
-//! the outbox's record/undo transaction, so a reply such as `Chatroom <room> opened` leaves only
-//! once its record is synced. Room fan-out is one [`Shared`] event per line.
+//! The one room engine (PROTOCOL.md §5 and §8; issue 17): chat rooms of the line protocol and
+//! IRC channels are the same rooms with the same settings and the same rules for every
+//! front-end. A line user gives a key with `enter-chatroom <room> <key>`, is kept out by ban
+//! masks, and does not see secret rooms it is not in; an IRC user's `JOIN` opens a room the line
+//! protocol sees. One set of inputs ([`RoomInput`]) and one set of events ([`RoomEvent`]);
+//! each front-end renders the events its own way.
+//!
+//! Files: `state.rs` (the data, its records, undo and snapshot), `entry.rs` (open, join, part,
+//! logout, close, guests' rooms), `talk.rs` (chat, topic), `moderation.rs` (kick, ban, permit,
+//! settings), `listing.rs` (lists, members, settings and ban lists shown), `legacy.rs` (the
+//! `channel` records of older files). Durable changes go through the outbox's record/undo
+//! transaction, so a reply such as `Chatroom <room> opened` leaves only once its record is
+//! synced. Room fan-out is one [`Shared`] event per line.
 
-pub mod channels;
+mod entry;
+pub mod legacy;
+mod listing;
+mod moderation;
 pub mod state;
+mod talk;
 
-use super::outbox::Undo;
 use super::Chat;
-use crate::event::{Error, Event, HelpTopic, RoomEvent, Shared, Topic};
-use crate::input::Input;
-use crate::record::Access;
+use crate::event::{Error, Event, HelpTopic, RoomEvent, Shared};
+use crate::input::RoomInput;
 use crate::session::ConnId;
 use crate::time::Now;
-use crate::valid::{BoundedText, MessageText, TOPIC_LEN};
-use state::{valid_name, Undo as RoomUndo};
+use crate::valid::RoomName;
 use std::sync::Arc;
 
-fn a(s: &str) -> Arc<str> {
-    Arc::from(s)
+/// Who a room line about `user` may reach (issue 17, F13: blocks hold on every front-end).
+#[derive(Clone, Copy)]
+enum Reach<'a> {
+    /// Every member (settings changes, a closing room).
+    All,
+    /// Not those who blocked `user` (its chat, its topic).
+    From(&'a str),
+    /// Not those who blocked `user`, nor those `user` blocked: its entering, leaving, quitting
+    /// are presence, and a blocked user gets no presence of its blocker (§3).
+    Presence(&'a str),
 }
 
 impl Chat {
-    /// One room or profile input of a logged-in user.
-    pub(in crate::chat) fn room_command(
+    /// One room input of a logged-in user.
+    pub(in crate::chat) fn room_input(
         &mut self,
         conn: ConnId,
         me: &Arc<str>,
-        input: Input<'_>,
+        input: RoomInput<'_>,
         now: Now,
     ) {
         match input {
-            Input::WhoAmI => self.view_profile(conn, me),
-            Input::ViewProfile { user } => self.view_profile(conn, user),
-            Input::SetProfile { attribute, value } => self.set_profile(conn, me, attribute, value),
-            Input::ListUsers => self.list_users(conn, me),
-            Input::OpenRoom { room, private } => {
-                self.open_room(conn, me, room, private);
+            RoomInput::Open { room, private } => {
+                self.open_room(conn, me, room, private, now);
             }
-            Input::EnterRoom { room } => self.enter_room(conn, me, room, true, false),
-            Input::JoinRoom { room, create } => self.enter_room(conn, me, room, false, create),
-            Input::PartRoom { room, reason } => self.part_room(conn, me, room, reason),
-            Input::ListRooms => {
-                let list = self.rooms.list();
-                self.outbox.send(conn, Event::Room(RoomEvent::List(list)));
-            }
-            Input::RoomSay { room, text } => self.room_say(conn, me, room, text),
-            Input::Ban { room, user, on } => self.set_access(conn, me, room, user, true, on),
-            Input::Permit { room, user, on } => self.set_access(conn, me, room, user, false, on),
-            Input::Kick { room, user, reason } => {
-                if let Some(room) = self.owned_room(conn, me, room) {
-                    self.kick(conn, me, &room, user, reason.unwrap_or("kicked"));
+            RoomInput::Join {
+                room,
+                key,
+                create,
+                current,
+            } => self.join_room(conn, me, room, key, create, current, now),
+            RoomInput::Part { room, reason } => self.part_room(conn, me, room, reason),
+            RoomInput::PartAll => {
+                for room in self.rooms.joined(me) {
+                    self.part_room(conn, me, Some(&room), None);
                 }
             }
-            Input::RoomAccessList { room, banned } => {
-                if let Some(room) = self.owned_room(conn, me, room) {
-                    let users = self.rooms.get(&room).map(|(_, r)| r.list(banned));
-                    let users = users.unwrap_or_default();
-                    let event = RoomEvent::AccessList {
-                        room,
-                        banned,
-                        users,
-                    };
-                    self.outbox.send(conn, Event::Room(event));
-                }
+            RoomInput::Say { room, text, notice } => self.room_say(conn, me, room, text, notice),
+            RoomInput::List { room } => self.list_rooms(conn, me, room),
+            RoomInput::Members { room } => self.members(conn, me, room),
+            RoomInput::Names { room } => self.names(conn, me, room),
+            RoomInput::Who { room } => self.room_who(conn, me, room),
+            RoomInput::ShowTopic { room } => self.show_topic(conn, me, room),
+            RoomInput::SetTopic { room, text } => self.set_topic(conn, me, room, text, now),
+            RoomInput::Modes { room } => self.show_modes(conn, me, room),
+            RoomInput::Bans { room } => self.show_bans(conn, me, room),
+            RoomInput::AccessList { room, banned } => self.access_list(conn, me, room, banned),
+            RoomInput::Change { room, changes } => self.change_room(conn, me, room, changes),
+            RoomInput::SetPrivate { room, private } => self.set_private(conn, me, room, private),
+            RoomInput::Ban { room, user, on } => self.name_access(conn, me, room, user, true, on),
+            RoomInput::Permit { room, user, on } => {
+                self.name_access(conn, me, room, user, false, on)
             }
-            Input::CloseRoom { room } => self.close_room(conn, me, room),
-            Input::ShowTopic { room } => {
-                if let Some(room) = self.room_named(conn, me, room) {
-                    let topic = self.rooms.get(&room).and_then(|(_, r)| r.topic.clone());
-                    let event = Event::Room(RoomEvent::Topic { room, topic });
-                    self.outbox.send(conn, event);
-                }
-            }
-            Input::SetTopic { room, text } => self.set_topic(conn, me, room, text, now),
-            Input::Members { room } => {
-                if let Some(room) = self.room_named(conn, me, room) {
-                    let members = self.rooms.get(&room).map(|(_, r)| {
-                        r.members
-                            .keys()
-                            .map(|m| (m.clone(), *m == r.owner))
-                            .collect()
-                    });
-                    let members = members.unwrap_or_default();
-                    let event = Event::Room(RoomEvent::Members { room, members });
-                    self.outbox.send(conn, event);
-                }
-            }
-            Input::SetPrivate { room, private } => {
-                if let Some(room) = self.owned_room(conn, me, room) {
-                    if let Some((record, undo)) = self.rooms.set_private(&room, private) {
-                        self.outbox.record(record, Undo::Rooms(undo));
-                    }
-                    let event = Event::Room(RoomEvent::Mode { room, private });
-                    self.outbox.send(conn, event);
-                }
-            }
-            _ => self.outbox.error(conn, Error::InvalidCommand),
+            RoomInput::Kick { room, user, reason } => self.kick(conn, me, room, user, reason),
+            RoomInput::Close { room } => self.close_room(conn, me, room),
         }
     }
 
@@ -109,7 +93,8 @@ impl Chat {
         }
     }
 
-    /// The room an input names (`None`: the current room), answering the error if there is none.
+    /// The room an input names (`None`: the current room), as it was opened, answering the
+    /// error if there is none.
     fn room_named(&mut self, conn: ConnId, me: &str, room: Option<&str>) -> Option<Arc<str>> {
         let Some(room) = room else {
             let current = self.rooms.current(me).cloned();
@@ -118,298 +103,69 @@ impl Chat {
             }
             return current;
         };
-        let error = if !valid_name(room) {
-            Error::InvalidRoomName
-        } else if let Some((name, _)) = self.rooms.get(room) {
+        let room = self.valid(conn, RoomName::new(room))?.as_str();
+        if let Some((name, _)) = self.rooms.get(room) {
             return Some(name.clone());
-        } else {
-            Error::NoRoom(a(room))
-        };
-        self.outbox.error(conn, error);
+        }
+        self.outbox.error(conn, Error::NoRoom(Arc::from(room)));
         None
     }
 
-    /// Like [`Chat::room_named`], for owner-only commands.
-    fn owned_room(&mut self, conn: ConnId, me: &str, room: Option<&str>) -> Option<Arc<str>> {
+    /// Whether `me` may see `room` exists with what is in it: not secret, or a member or an
+    /// operator of it (F8/F9: secret rooms are hidden from non-members everywhere).
+    fn may_see(&self, room: &str, me: &str) -> bool {
+        self.rooms
+            .get(room)
+            .is_some_and(|(_, r)| !r.secret || r.members.contains_key(me) || r.is_op(me))
+    }
+
+    /// Like [`Chat::room_named`], for what shows a room's insides: a secret room `me` is not in
+    /// is answered as one that does not exist.
+    fn visible_room(&mut self, conn: ConnId, me: &str, room: Option<&str>) -> Option<Arc<str>> {
+        let found = self.room_named(conn, me, room)?;
+        if self.may_see(&found, me) {
+            return Some(found);
+        }
+        let typed = room.map_or_else(|| found.clone(), Arc::from);
+        self.outbox.error(conn, Error::NoRoom(typed));
+        None
+    }
+
+    /// Like [`Chat::room_named`], for the owner's and operators' commands.
+    fn op_room(&mut self, conn: ConnId, me: &str, room: Option<&str>) -> Option<Arc<str>> {
         let room = self.room_named(conn, me, room)?;
-        if self.rooms.get(&room).is_some_and(|(_, r)| *r.owner == *me) {
+        if self.rooms.get(&room).is_some_and(|(_, r)| r.is_op(me)) {
             return Some(room);
         }
-        self.outbox.error(conn, Error::NotOwner);
+        self.outbox.error(conn, Error::NotRoomOperator(room));
         None
     }
 
-    /// Send `event` to the members of `room` except `except`, skipping those who block `from`.
-    fn room_fan(&mut self, room: &str, event: RoomEvent, except: Option<&str>, from: &str) {
+    /// Send `event` to the members of `room` but `skip`, as far as `reach` lets it go.
+    fn room_fan(&mut self, room: &str, event: RoomEvent, skip: Option<&str>, reach: Reach<'_>) {
         let Some((_, r)) = self.rooms.get(room) else {
             return;
         };
         let event = Shared::new(Event::Room(event));
-        let blockers = self.blocks.blockers(from);
+        let (blockers, blocked) = match reach {
+            Reach::All => (None, None),
+            Reach::From(user) => (self.blocks.blockers(user), None),
+            Reach::Presence(user) => (self.blocks.blockers(user), self.blocks.blocked(user)),
+        };
+        let hidden = |m: &str| {
+            blockers.is_some_and(|b| b.contains(m)) || blocked.is_some_and(|b| b.contains(m))
+        };
         for (m, &cid) in &r.members {
-            if except == Some(&**m) || blockers.is_some_and(|b| b.contains(&**m)) {
+            if skip == Some(&**m) || hidden(m) {
                 continue;
             }
             self.outbox.share(cid, &event);
         }
     }
 
-    /// Open `room` owned by `me`; returns whether it was opened (errors answered).
-    fn open_room(&mut self, conn: ConnId, me: &Arc<str>, room: &str, private: bool) -> bool {
-        let error = if !valid_name(room) {
-            Error::InvalidRoomName
-        } else if self.rooms.get(room).is_some() {
-            Error::RoomExists(a(room))
-        } else if self.rooms.len() >= self.settings.max_rooms {
-            Error::TooManyRooms(self.settings.max_rooms)
-        } else {
-            let (record, undo) = self.rooms.open(room, me, private);
-            self.outbox.record(record, Undo::Rooms(undo));
-            self.outbox
-                .send(conn, Event::Room(RoomEvent::Opened(a(room))));
-            return true;
-        };
-        self.outbox.error(conn, error);
-        false
-    }
-
-    /// `enter-chatroom` (`current`: it becomes the one current room, leaving the last one) or
-    /// a join of one more room (`create`: open it first if missing).
-    fn enter_room(&mut self, conn: ConnId, me: &Arc<str>, room: &str, current: bool, create: bool) {
-        let missing = create && valid_name(room) && self.rooms.get(room).is_none();
-        if missing && !self.open_room(conn, me, room, false) {
-            return;
-        }
-        let Some(room) = self.room_named(conn, me, Some(room)) else {
-            return;
-        };
-        if !self.rooms.get(&room).is_some_and(|(_, r)| r.may_enter(me)) {
-            return self.outbox.error(conn, Error::NotAllowed(room));
-        }
-        if self.rooms.is_member(&room, me) {
-            if current && self.rooms.current(me) != Some(&room) {
-                self.leave_current(conn, me);
-                self.rooms.join(&room, me, conn, true);
-            }
-            if current {
-                self.outbox
-                    .send(conn, Event::Room(RoomEvent::Entered(room)));
-            }
-            return;
-        }
-        if current {
-            self.leave_current(conn, me);
-        }
-        let joined = RoomEvent::Joined {
-            room: room.clone(),
-            user: me.clone(),
-        };
-        self.room_fan(&room, joined, None, me);
-        self.rooms.join(&room, me, conn, current);
-        self.outbox
-            .send(conn, Event::Room(RoomEvent::Entered(room)));
-    }
-
-    /// The line front-end's one room: entering another leaves the current one.
-    fn leave_current(&mut self, conn: ConnId, me: &Arc<str>) {
-        if let Some(old) = self.rooms.current(me).cloned() {
-            self.part_room(conn, me, Some(&old), None);
-        }
-    }
-
-    fn part_room(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>, why: Option<&str>) {
-        let Some(room) = self.room_named(conn, me, room) else {
-            return;
-        };
-        if self.rooms.part(&room, me).is_none() {
-            return self.outbox.error(conn, Error::NotInThatRoom(room));
-        }
-        self.outbox
-            .send(conn, Event::Room(RoomEvent::Exited(room.clone())));
-        let left = RoomEvent::Left {
-            room: room.clone(),
-            user: me.clone(),
-            reason: why.map(a),
-        };
-        self.room_fan(&room, left, None, me);
-    }
-
-    fn room_say(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>, text: &str) {
-        let Some(text) = self.valid(conn, MessageText::new(text)) else {
-            return;
-        };
-        let text = text.as_str();
-        let Some(room) = self.room_named(conn, me, room) else {
-            return;
-        };
-        if !self.rooms.is_member(&room, me) {
-            return self.outbox.error(conn, Error::NotInThatRoom(room));
-        }
-        let event = RoomEvent::Chat {
-            room: room.clone(),
-            from: me.clone(),
-            text: a(text),
-        };
-        self.messages += 1;
-        self.room_fan(&room, event, None, me);
-    }
-
-    /// Ban/unban (`banned`) or permit/unpermit `user` in a room `me` owns.
-    fn set_access(
-        &mut self,
-        conn: ConnId,
-        me: &Arc<str>,
-        room: Option<&str>,
-        user: &str,
-        banned: bool,
-        on: bool,
-    ) {
-        let Some(room) = self.owned_room(conn, me, room) else {
-            return;
-        };
-        if !self.accounts.exists(user) && !self.online.contains(user) {
-            return self.outbox.error(conn, Error::InvalidUser);
-        }
-        if banned && on && user == &**me {
-            return self.outbox.error(conn, Error::OwnerImmune);
-        }
-        let access = match (banned, on) {
-            (true, true) => Access::Banned,
-            (false, true) => Access::Permitted,
-            _ => Access::None,
-        };
-        let was = if banned {
-            Access::Banned
-        } else {
-            Access::Permitted
-        };
-        let current = self
-            .rooms
-            .get(&room)
-            .and_then(|(_, r)| r.access.get(user))
-            .copied();
-        // Removing from one list leaves the other alone.
-        if on || current == Some(was) {
-            if let Some((record, undo)) = self.rooms.set_access(&room, user, access) {
-                self.outbox.record(record, Undo::Rooms(undo));
-            }
-        }
-        let event = RoomEvent::Access {
-            room: room.clone(),
-            user: a(user),
-            banned,
-            on,
-        };
-        self.outbox.send(conn, Event::Room(event));
-        if banned && on && self.rooms.is_member(&room, user) {
-            self.put_out(&room, user, "banned");
-        }
-    }
-
-    /// Owner's kick: the member is put out and may come back.
-    fn kick(&mut self, conn: ConnId, me: &Arc<str>, room: &Arc<str>, user: &str, why: &str) {
-        if user == &**me {
-            return self.outbox.error(conn, Error::OwnerImmune);
-        }
-        if !self.rooms.is_member(room, user) {
-            let error = Error::NotMember {
-                room: room.clone(),
-                user: a(user),
-            };
-            return self.outbox.error(conn, error);
-        }
-        self.put_out(room, user, why);
-        if !self.rooms.is_member(room, me) {
-            let event = RoomEvent::Kicked {
-                room: room.clone(),
-                user: a(user),
-            };
-            self.outbox.send(conn, Event::Room(event));
-        }
-    }
-
-    /// Take member `user` out of `room`: it is told, the others see it leave.
-    fn put_out(&mut self, room: &Arc<str>, user: &str, why: &str) {
-        let user = a(user);
-        let Some(conn) = self.rooms.member_conn(room, &user) else {
-            return;
-        };
-        let Some(current) = self.rooms.part(room, &user) else {
-            return;
-        };
-        self.outbox.undo_also(Undo::Rooms(RoomUndo::Rejoin {
-            room: room.clone(),
-            user: user.clone(),
-            conn,
-            current,
-        }));
-        if let Some(cid) = self.online.get(&user) {
-            self.outbox
-                .send(cid, Event::Room(RoomEvent::Removed(room.clone())));
-        }
-        let left = RoomEvent::Left {
-            room: room.clone(),
-            user: user.clone(),
-            reason: Some(a(why)),
-        };
-        self.room_fan(room, left, None, &user);
-    }
-
-    fn close_room(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>) {
-        let Some(room) = self.owned_room(conn, me, room) else {
-            return;
-        };
-        let Some((members, record, undo)) = self.rooms.close(&room) else {
-            return;
-        };
-        self.outbox.record(record, Undo::Rooms(undo));
-        let closed = Shared::new(Event::Room(RoomEvent::Closed(room.clone())));
-        for m in members.iter().filter(|m| **m != *me) {
-            if let Some(cid) = self.online.get(m) {
-                self.outbox.share(cid, &closed);
-            }
-        }
-        self.outbox
-            .send(conn, Event::Room(RoomEvent::CloseDone(room)));
-    }
-
-    fn set_topic(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>, text: &str, now: Now) {
-        let Some(room) = self.owned_room(conn, me, room) else {
-            return;
-        };
-        let Some(text) = self.valid(conn, BoundedText::new(text, TOPIC_LEN)) else {
-            return;
-        };
-        let text = text.as_str();
-        let topic = (!text.is_empty()).then(|| Topic {
-            text: a(text),
-            by: me.clone(),
-            at_ms: now.unix_ms(),
-        });
-        if let Some((record, undo)) = self.rooms.set_topic(&room, topic.clone()) {
-            self.outbox.record(record, Undo::Rooms(undo));
-        }
-        let event = RoomEvent::Topic {
-            room: room.clone(),
-            topic,
-        };
-        if !self.rooms.is_member(&room, me) {
-            self.outbox.send(conn, Event::Room(event.clone()));
-        }
-        self.room_fan(&room, event, None, me);
-    }
-
-    /// `user` logs out (or its login is undone): out of every room, the others see it leave.
-    pub(in crate::chat) fn leave_rooms(&mut self, user: &Arc<str>) {
-        for room in self.rooms.joined(user) {
-            if self.rooms.part(&room, user).is_some() {
-                let left = RoomEvent::Left {
-                    room: room.clone(),
-                    user: user.clone(),
-                    reason: None,
-                };
-                self.room_fan(&room, left, None, user);
-            }
-        }
+    /// The member of `room` called `user` under the casemapping, as it spells its name.
+    fn member_named(&self, room: &str, user: &str) -> Option<Arc<str>> {
+        let user = self.known_user(user)?;
+        self.rooms.is_member(room, &user).then_some(user)
     }
 }

@@ -1,52 +1,228 @@
-//! Chat room data (PROTOCOL.md §5): each room's owner, kind, black/white lists and topic
-//! (durable, as `room-*` records) and who is in it (not durable: a restart empties every room).
-//! Membership is a set of rooms per user (the IRC front-end joins several); the line
-//! front-end's one current room is kept beside it. The rules are in `rooms.rs`.
+//! Chat room data (PROTOCOL.md §5, §8), one kind of room for every front-end: each room's owner,
+//! every setting (private, secret, topic lock, members only, key, operators, voice, name bans
+//! and permits, ban masks, topic, creation time) and who is in it. The settings live and die
+//! with the room: closing it removes them from memory and from the next snapshot, so a new room
+//! of the same name starts clean (issue 17, F6/F7). Every change is one small record
+//! (`room-*`, `room-set`) with its undo; membership is not durable (a restart empties every
+//! room). The rules are in the other files of `rooms/`.
 
-use crate::event::{RoomInfo, Topic};
-use crate::record::{Access, Record};
+use super::legacy::Extras;
+use crate::event::{Member, RoomInfo, Topic};
+use crate::record::{Access, Record, RoomSetting};
 use crate::session::ConnId;
+use crate::valid::fold;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Room {
     pub owner: Arc<str>,
+    /// Opened by a guest: it closes once it is empty and its owner has left.
+    pub guest: bool,
+    /// When it was opened (Unix seconds; 0 for rooms from files that did not say).
+    pub created_s: u64,
+    /// `+i`: only the owner, operators and permitted users enter.
     pub private: bool,
+    /// `+s`: hidden from non-members (listings, names, topic, settings, WHOIS).
+    pub secret: bool,
+    /// `+t`: only operators set the topic.
+    pub topic_lock: bool,
+    /// `+n`: only members speak (room chat is always members only; shown for IRC clients).
+    pub no_outside: bool,
+    pub key: Option<Arc<str>>,
+    pub topic: Option<Topic>,
     /// Each listed user's standing; the blacklist and whitelist are disjoint by construction.
     pub access: BTreeMap<Arc<str>, Access>,
-    pub topic: Option<Topic>,
+    /// Ban masks (`nick!user@host` with wildcards).
+    pub masks: BTreeSet<Arc<str>>,
+    /// Operators besides the owner.
+    pub ops: BTreeSet<Arc<str>>,
+    pub voiced: BTreeSet<Arc<str>>,
     /// Who is in the room now, by name, with the connection each is on: room fan-out then
     /// needs no lookup per recipient (it costs what a broadcast costs).
     pub members: BTreeMap<Arc<str>, ConnId>,
 }
 
 impl Room {
-    /// Owner always; then a ban wins; a private room also needs a permit.
-    pub fn may_enter(&self, user: &str) -> bool {
-        if *self.owner == *user {
-            return true;
-        }
-        match self.access.get(user).copied().unwrap_or(Access::None) {
-            Access::Banned => false,
-            Access::Permitted => true,
-            Access::None => !self.private,
+    fn new(owner: Arc<str>, private: bool) -> Room {
+        Room {
+            owner,
+            guest: false,
+            created_s: 0,
+            private,
+            secret: false,
+            topic_lock: true,
+            no_outside: true,
+            key: None,
+            topic: None,
+            access: BTreeMap::new(),
+            masks: BTreeSet::new(),
+            ops: BTreeSet::new(),
+            voiced: BTreeSet::new(),
+            members: BTreeMap::new(),
         }
     }
 
-    /// The blacklist (`banned`) or whitelist, sorted.
+    /// The owner or an operator: moderates the room and enters it whatever its settings.
+    pub fn is_op(&self, user: &str) -> bool {
+        *self.owner == *user || self.ops.contains(user)
+    }
+
+    /// The blacklist (`banned`: names, then masks) or the whitelist, sorted.
     pub fn list(&self, banned: bool) -> Vec<Arc<str>> {
         let want = if banned {
             Access::Banned
         } else {
             Access::Permitted
         };
-        self.access
-            .iter()
-            .filter(|(_, a)| **a == want)
-            .map(|(u, _)| u.clone())
+        let names = self.access.iter().filter(|(_, a)| **a == want);
+        let mut out: Vec<Arc<str>> = names.map(|(u, _)| u.clone()).collect();
+        if banned {
+            out.extend(self.masks.iter().cloned());
+        }
+        out
+    }
+
+    /// Entries of the list a setting or a standing belongs to: bans (names and masks),
+    /// permits, operators, voice; `--max-list` bounds each.
+    pub fn list_len(&self, list: List) -> usize {
+        let count = |a| self.access.values().filter(|v| **v == a).count();
+        match list {
+            List::Bans => count(Access::Banned) + self.masks.len(),
+            List::Permits => count(Access::Permitted),
+            List::Ops => self.ops.len(),
+            List::Voiced => self.voiced.len(),
+        }
+    }
+
+    /// The members in name order, with their standing.
+    pub fn member_list(&self) -> Vec<Member> {
+        self.members
+            .keys()
+            .map(|m| Member {
+                name: m.clone(),
+                owner: *self.owner == **m,
+                op: self.is_op(m),
+                voice: self.voiced.contains(m),
+            })
             .collect()
     }
+
+    /// The flag letters IRC shows (`i`, `k`, `n`, `s`, `t`).
+    pub fn flags(&self) -> String {
+        let flags = [
+            (self.private, 'i'),
+            (self.key.is_some(), 'k'),
+            (self.no_outside, 'n'),
+            (self.secret, 's'),
+            (self.topic_lock, 't'),
+        ];
+        flags
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| *c)
+            .collect()
+    }
+
+    /// Set `setting`; returns the setting that undoes it, or `None` if nothing changed.
+    fn apply(&mut self, setting: &RoomSetting) -> Option<RoomSetting> {
+        let flip = |f: &mut bool, on: bool| (std::mem::replace(f, on) != on).then_some(!on);
+        let set = |s: &mut BTreeSet<Arc<str>>, v: &str, on: bool| {
+            let changed = if on {
+                s.insert(Arc::from(v))
+            } else {
+                s.remove(v)
+            };
+            changed.then_some(!on)
+        };
+        Some(match setting {
+            RoomSetting::Origin { created_s, guest } => {
+                let before = RoomSetting::Origin {
+                    created_s: self.created_s,
+                    guest: self.guest,
+                };
+                (self.created_s, self.guest) = (*created_s, *guest);
+                before
+            }
+            RoomSetting::Secret(on) => RoomSetting::Secret(flip(&mut self.secret, *on)?),
+            RoomSetting::TopicLock(on) => RoomSetting::TopicLock(flip(&mut self.topic_lock, *on)?),
+            RoomSetting::NoOutside(on) => RoomSetting::NoOutside(flip(&mut self.no_outside, *on)?),
+            RoomSetting::Key(key) => {
+                let new = key.as_deref().map(Arc::from);
+                if self.key == new {
+                    return None;
+                }
+                let old = std::mem::replace(&mut self.key, new);
+                RoomSetting::Key(old.map(|k| k.to_string()))
+            }
+            RoomSetting::Op { user, on } => RoomSetting::Op {
+                on: set(&mut self.ops, user, *on)?,
+                user: user.clone(),
+            },
+            RoomSetting::Voice { user, on } => RoomSetting::Voice {
+                on: set(&mut self.voiced, user, *on)?,
+                user: user.clone(),
+            },
+            RoomSetting::Mask { mask, on } => RoomSetting::Mask {
+                on: set(&mut self.masks, mask, *on)?,
+                mask: mask.clone(),
+            },
+        })
+    }
+
+    /// The settings as `room-set` records, defaults left out.
+    fn settings(&self) -> Vec<RoomSetting> {
+        let mut out = vec![RoomSetting::Origin {
+            created_s: self.created_s,
+            guest: self.guest,
+        }];
+        for (on, default, setting) in [
+            (self.secret, false, RoomSetting::Secret(self.secret)),
+            (
+                self.topic_lock,
+                true,
+                RoomSetting::TopicLock(self.topic_lock),
+            ),
+            (
+                self.no_outside,
+                true,
+                RoomSetting::NoOutside(self.no_outside),
+            ),
+        ] {
+            if on != default {
+                out.push(setting);
+            }
+        }
+        if let Some(k) = &self.key {
+            out.push(RoomSetting::Key(Some(k.to_string())));
+        }
+        let named = |s: &BTreeSet<Arc<str>>| s.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        out.extend(
+            named(&self.ops)
+                .into_iter()
+                .map(|user| RoomSetting::Op { user, on: true }),
+        );
+        out.extend(
+            named(&self.voiced)
+                .into_iter()
+                .map(|user| RoomSetting::Voice { user, on: true }),
+        );
+        out.extend(
+            named(&self.masks)
+                .into_iter()
+                .map(|mask| RoomSetting::Mask { mask, on: true }),
+        );
+        out
+    }
+}
+
+/// The lists `--max-list` bounds, per room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    Bans,
+    Permits,
+    Ops,
+    Voiced,
 }
 
 /// The inverse of one room change, for a failed commit.
@@ -60,12 +236,17 @@ pub enum Undo {
         room: Box<Room>,
         current: Vec<Arc<str>>,
     },
+    /// Set this setting back.
+    Setting {
+        room: Arc<str>,
+        setting: RoomSetting,
+    },
     Access {
         room: Arc<str>,
         user: Arc<str>,
         prev: Access,
     },
-    Mode {
+    Private {
         room: Arc<str>,
         private: bool,
     },
@@ -85,39 +266,46 @@ pub enum Undo {
 #[derive(Debug, Default)]
 pub struct Rooms {
     rooms: BTreeMap<Arc<str>, Room>,
+    /// The casemapping (issue 17): the folded form of each room name that is not lower case.
+    folded: HashMap<String, Arc<str>>,
+    /// Rooms that exist, by the name of who opened them (`--max-rooms-per-user`).
+    owned: HashMap<Arc<str>, usize>,
     /// The rooms each user is in.
     joined: HashMap<Arc<str>, BTreeSet<Arc<str>>>,
     /// The line front-end's current room of each user in one.
     current: HashMap<Arc<str>, Arc<str>>,
-}
-
-/// Room names: 1-32 characters of `[A-Za-z0-9_.-]`.
-pub fn valid_name(room: &str) -> bool {
-    (1..=32).contains(&room.len())
-        && room
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    /// Replay of files written before issue 17: their snapshots hold a room's `channel` record
+    /// before its `room-open`; kept here until the room opens, dropped when replay is over.
+    pending: HashMap<Arc<str>, Extras>,
 }
 
 impl Rooms {
-    /// The room's shared name and the room, to change.
-    fn entry(&mut self, room: &str) -> Option<(Arc<str>, &mut Room)> {
-        let name = self.rooms.get_key_value(room)?.0.clone();
-        self.rooms.get_mut(room).map(|r| (name, r))
-    }
-
     pub fn len(&self) -> usize {
         self.rooms.len()
     }
 
-    /// The room and its shared name.
+    /// The room called `room` under the casemapping, with its name as opened; an exact
+    /// spelling wins (two rooms differing only in case may exist in files written before
+    /// the rule).
     pub fn get(&self, room: &str) -> Option<(&Arc<str>, &Room)> {
-        self.rooms.get_key_value(room)
+        if let Some(found) = self.rooms.get_key_value(room) {
+            return Some(found);
+        }
+        let key = fold(room);
+        match self.rooms.get_key_value(key.as_str()) {
+            Some(found) => Some(found),
+            None => self.rooms.get_key_value(self.folded.get(&key)?),
+        }
     }
 
-    /// The name of the room called `room` under ASCII case folding (IRC front-end, issue 12).
-    pub fn find_casefold(&self, room: &str) -> Option<&Arc<str>> {
-        self.rooms.keys().find(|k| k.eq_ignore_ascii_case(room))
+    /// The room (by its name as opened), to change.
+    fn room_mut(&mut self, room: &str) -> Option<&mut Room> {
+        self.rooms.get_mut(room)
+    }
+
+    /// How many existing rooms `owner` opened.
+    pub fn owned_by(&self, owner: &str) -> usize {
+        self.owned.get(owner).copied().unwrap_or(0)
     }
 
     pub fn current(&self, user: &str) -> Option<&Arc<str>> {
@@ -138,49 +326,104 @@ impl Rooms {
             .unwrap_or_default()
     }
 
-    pub fn list(&self) -> Vec<RoomInfo> {
+    /// Every room, sorted by name, with `visible` deciding which are shown.
+    pub fn list(&self, visible: impl Fn(&Room) -> bool) -> Vec<RoomInfo> {
         self.rooms
             .iter()
+            .filter(|(_, r)| visible(r))
             .map(|(name, r)| RoomInfo {
                 room: name.clone(),
                 owner: r.owner.clone(),
                 private: r.private,
+                members: r.members.len(),
+                topic: r
+                    .topic
+                    .as_ref()
+                    .map_or_else(|| Arc::from(""), |t| t.text.clone()),
             })
             .collect()
     }
 
-    pub fn open(&mut self, room: &str, owner: &Arc<str>, private: bool) -> (Record, Undo) {
+    /// Rooms owned by guests that are empty and whose owner `online` says is gone: they
+    /// close (after a guest leaves, and at the first start-up step after replay).
+    pub fn abandoned(&self, online: impl Fn(&str) -> bool) -> Vec<Arc<str>> {
+        let gone = |r: &Room| r.guest && r.members.is_empty() && !online(&r.owner);
+        let rooms = self.rooms.iter().filter(|(_, r)| gone(r));
+        rooms.map(|(name, _)| name.clone()).collect()
+    }
+
+    /// Open `room` owned by `owner` at `created_s`; the records and the undo.
+    pub fn open(
+        &mut self,
+        room: &str,
+        owner: &Arc<str>,
+        private: bool,
+        origin: RoomSetting,
+    ) -> (Vec<Record>, Undo) {
         let name: Arc<str> = Arc::from(room);
         self.insert(name.clone(), owner.clone(), private);
-        let record = Record::RoomOpen {
-            room: room.to_string(),
-            owner: owner.to_string(),
-            private,
-        };
-        (record, Undo::Open(name))
+        if let Some(r) = self.room_mut(room) {
+            r.apply(&origin);
+        }
+        let records = vec![
+            Record::RoomOpen {
+                room: room.to_string(),
+                owner: owner.to_string(),
+                private,
+            },
+            Record::RoomSet {
+                room: room.to_string(),
+                setting: origin,
+            },
+        ];
+        (records, Undo::Open(name))
     }
 
     fn insert(&mut self, name: Arc<str>, owner: Arc<str>, private: bool) {
-        let room = Room {
-            owner,
-            private,
-            access: BTreeMap::new(),
-            topic: None,
-            members: BTreeMap::new(),
-        };
-        self.rooms.insert(name, room);
+        let mut room = Room::new(owner.clone(), private);
+        if let Some(x) = self.pending.remove(&name) {
+            x.apply_to(&mut room);
+        }
+        let key = fold(&name);
+        if *key != *name {
+            self.folded.insert(key, name.clone());
+        }
+        *self.owned.entry(owner).or_default() += 1;
+        if let Some(old) = self.rooms.insert(name, room) {
+            self.disown(&old.owner);
+        }
     }
 
-    /// Close `room`; its members are out of it. Returns the members with the record and undo.
-    pub fn close(&mut self, room: &str) -> Option<(Vec<Arc<str>>, Record, Undo)> {
+    fn remove(&mut self, room: &str) -> Option<(Arc<str>, Room)> {
         let (name, r) = self.rooms.remove_entry(room)?;
+        let key = fold(&name);
+        if self.folded.get(&key) == Some(&name) {
+            self.folded.remove(&key);
+        }
+        self.disown(&r.owner);
+        Some((name, r))
+    }
+
+    fn disown(&mut self, owner: &str) {
+        if let Some(n) = self.owned.get_mut(owner) {
+            *n -= 1;
+            if *n == 0 {
+                self.owned.remove(owner);
+            }
+        }
+    }
+
+    /// Close `room` with everything it holds; its members are out of it. Returns the members
+    /// with the record and undo.
+    pub fn close(&mut self, room: &str) -> Option<(Vec<Arc<str>>, Record, Undo)> {
+        let (name, r) = self.remove(room)?;
         let mut current = Vec::new();
         for m in r.members.keys() {
             self.forget(&name, m, &mut current);
         }
         let members = r.members.keys().cloned().collect();
         let record = Record::RoomClose {
-            room: room.to_string(),
+            room: name.to_string(),
         };
         let undo = Undo::Close {
             name,
@@ -205,27 +448,22 @@ impl Rooms {
     }
 
     /// `user` joins `room` (as its current room if `current`); false if there is no such room.
-    pub fn join(&mut self, room: &str, user: &Arc<str>, conn: ConnId, current: bool) -> bool {
-        let Some((name, r)) = self.entry(room) else {
+    pub fn join(&mut self, room: &Arc<str>, user: &Arc<str>, conn: ConnId, current: bool) -> bool {
+        let Some(r) = self.rooms.get_mut(room) else {
             return false;
         };
         r.members.insert(user.clone(), conn);
         self.joined
             .entry(user.clone())
             .or_default()
-            .insert(name.clone());
+            .insert(room.clone());
         if current {
-            self.current.insert(user.clone(), name);
+            self.current.insert(user.clone(), room.clone());
         }
         true
     }
 
-    /// The connection member `user` of `room` is on.
-    pub fn member_conn(&self, room: &str, user: &str) -> Option<ConnId> {
-        self.rooms.get(room)?.members.get(user).copied()
-    }
-
-    /// `user` leaves `room`; returns whether it was a member and whether it was its current room.
+    /// `user` leaves `room`; returns whether it was its current room (`None`: not a member).
     pub fn part(&mut self, room: &str, user: &Arc<str>) -> Option<bool> {
         let r = self.rooms.get_mut(room)?;
         r.members.remove(&**user)?;
@@ -234,8 +472,27 @@ impl Rooms {
         Some(!current.is_empty())
     }
 
-    pub fn set_access(&mut self, room: &str, user: &str, access: Access) -> Option<(Record, Undo)> {
-        let (name, r) = self.entry(room)?;
+    /// Change one setting of `room`; `None` if there is no such room or nothing changed.
+    pub fn set(&mut self, room: &Arc<str>, setting: RoomSetting) -> Option<(Record, Undo)> {
+        let before = self.room_mut(room)?.apply(&setting)?;
+        let record = Record::RoomSet {
+            room: room.to_string(),
+            setting,
+        };
+        let undo = Undo::Setting {
+            room: room.clone(),
+            setting: before,
+        };
+        Some((record, undo))
+    }
+
+    pub fn set_access(
+        &mut self,
+        room: &Arc<str>,
+        user: &str,
+        access: Access,
+    ) -> Option<(Record, Undo)> {
+        let r = self.room_mut(room)?;
         let user: Arc<str> = Arc::from(user);
         let prev = match access {
             Access::None => r.access.remove(&user),
@@ -249,7 +506,7 @@ impl Rooms {
                 access,
             };
             let undo = Undo::Access {
-                room: name,
+                room: room.clone(),
                 user,
                 prev,
             };
@@ -257,25 +514,25 @@ impl Rooms {
         })
     }
 
-    pub fn set_private(&mut self, room: &str, private: bool) -> Option<(Record, Undo)> {
-        let (name, r) = self.entry(room)?;
+    pub fn set_private(&mut self, room: &Arc<str>, private: bool) -> Option<(Record, Undo)> {
+        let r = self.room_mut(room)?;
         (r.private != private).then(|| {
             r.private = private;
             let record = Record::RoomMode {
                 room: room.to_string(),
                 private,
             };
-            let undo = Undo::Mode {
-                room: name,
+            let undo = Undo::Private {
+                room: room.clone(),
                 private: !private,
             };
             (record, undo)
         })
     }
 
-    /// Set (or clear, with empty text) the topic.
-    pub fn set_topic(&mut self, room: &str, topic: Option<Topic>) -> Option<(Record, Undo)> {
-        let (name, r) = self.entry(room)?;
+    /// Set (or clear, with `None`) the topic.
+    pub fn set_topic(&mut self, room: &Arc<str>, topic: Option<Topic>) -> Option<(Record, Undo)> {
+        let r = self.room_mut(room)?;
         let record = Record::RoomTopic {
             room: room.to_string(),
             by: topic.as_ref().map(|t| t.by.to_string()).unwrap_or_default(),
@@ -286,14 +543,17 @@ impl Rooms {
                 .unwrap_or_default(),
         };
         let prev = std::mem::replace(&mut r.topic, topic);
-        let undo = Undo::Topic { room: name, prev };
+        let undo = Undo::Topic {
+            room: room.clone(),
+            prev,
+        };
         Some((record, undo))
     }
 
     pub fn undo(&mut self, undo: Undo) {
         match undo {
             Undo::Open(name) => {
-                if let Some(r) = self.rooms.remove(&name) {
+                if let Some((name, r)) = self.remove(&name) {
                     let mut current = Vec::new();
                     for m in r.members.keys() {
                         self.forget(&name, m, &mut current);
@@ -307,16 +567,24 @@ impl Rooms {
             } => {
                 let members: Vec<(Arc<str>, ConnId)> =
                     room.members.iter().map(|(m, c)| (m.clone(), *c)).collect();
+                let key = fold(&name);
+                if *key != *name {
+                    self.folded.insert(key, name.clone());
+                }
+                *self.owned.entry(room.owner.clone()).or_default() += 1;
                 self.rooms.insert(name.clone(), *room);
                 for (m, c) in members {
                     let cur = current.contains(&m);
                     self.join(&name, &m, c, cur);
                 }
             }
+            Undo::Setting { room, setting } => {
+                self.set(&room, setting);
+            }
             Undo::Access { room, user, prev } => {
                 self.set_access(&room, &user, prev);
             }
-            Undo::Mode { room, private } => {
+            Undo::Private { room, private } => {
                 self.set_private(&room, private);
             }
             Undo::Topic { room, prev } => {
@@ -333,7 +601,7 @@ impl Rooms {
         }
     }
 
-    /// Apply one replayed `room-*` record.
+    /// Apply one replayed room record (exact names: records name rooms as they were opened).
     pub fn replay(&mut self, record: Record) {
         match record {
             Record::RoomOpen {
@@ -342,13 +610,14 @@ impl Rooms {
                 private,
             } => self.insert(Arc::from(room), Arc::from(owner), private),
             Record::RoomClose { room } => {
-                self.rooms.remove(room.as_str());
+                self.remove(&room);
+                self.pending.remove(room.as_str());
             }
             Record::RoomMode { room, private } => {
-                self.set_private(&room, private);
+                self.set_private(&Arc::from(room), private);
             }
             Record::RoomAccess { room, user, access } => {
-                self.set_access(&room, &user, access);
+                self.set_access(&Arc::from(room), &user, access);
             }
             Record::RoomTopic {
                 room,
@@ -361,10 +630,42 @@ impl Rooms {
                     by: Arc::from(by),
                     at_ms,
                 });
-                self.set_topic(&room, topic);
+                self.set_topic(&Arc::from(room), topic);
             }
-            _ => {}
+            Record::RoomSet { room, setting } => {
+                self.set(&Arc::from(room), setting);
+            }
+            Record::Channel { room, state } => self.replay_channel(room, &state),
+            Record::Account { .. }
+            | Record::Block { .. }
+            | Record::Unblock { .. }
+            | Record::Offline { .. }
+            | Record::Delivered { .. }
+            | Record::History { .. }
+            | Record::Lockout { .. }
+            | Record::Profile { .. } => {}
         }
+    }
+
+    /// A `channel` record of a file written before issue 17: the room's whole IRC state. It
+    /// applies to the room if it is open, else waits for its `room-open` (old snapshots wrote
+    /// it first) until replay is over.
+    fn replay_channel(&mut self, room: String, state: &str) {
+        let Some(x) = Extras::parse(state) else {
+            return log::warn!("unreadable channel record for {room}");
+        };
+        match self.rooms.get_mut(room.as_str()) {
+            Some(r) => x.apply_to(r),
+            None => {
+                self.pending.insert(Arc::from(room), x);
+            }
+        }
+    }
+
+    /// Replay is over: old `channel` records of rooms that never opened are garbage (the
+    /// settings of a room closed before issue 17) and must not reach a new room of that name.
+    pub fn replay_done(&mut self) {
+        self.pending = HashMap::new();
     }
 
     /// Every room as records that replay to it, sorted by name.
@@ -375,6 +676,10 @@ impl Rooms {
                 owner: r.owner.to_string(),
                 private: r.private,
             });
+            out.extend(r.settings().into_iter().map(|setting| Record::RoomSet {
+                room: name.to_string(),
+                setting,
+            }));
             for (user, access) in &r.access {
                 out.push(Record::RoomAccess {
                     room: name.to_string(),

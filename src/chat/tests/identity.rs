@@ -4,6 +4,7 @@
 
 use super::{settings, Sim};
 use crate::chat::*;
+use crate::input::RoomInput;
 use crate::protocol::line::text;
 
 fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
@@ -218,34 +219,21 @@ fn stats_counts_every_kind_of_message() {
     s.line(1, "open-chatroom den public", 1);
     s.line(1, "enter-chatroom den", 1);
     s.line(1, "f", 1);
-    input(
-        &mut s,
-        2,
-        Input::Say {
-            room: "den",
-            text: "g",
-            notice: false,
-        },
-        1,
-    );
-    input(
-        &mut s,
-        2,
-        Input::Join {
-            room: "den",
-            key: None,
-        },
-        1,
-    );
-    input(
-        &mut s,
-        2,
-        Input::Say {
-            room: "den",
-            text: "h",
-            notice: true,
-        },
-        1,
-    );
+    let say = |text, notice| {
+        Input::Room(RoomInput::Say {
+            room: Some("den"),
+            text,
+            notice,
+        })
+    };
+    input(&mut s, 2, say("g", false), 1);
+    let join = RoomInput::Join {
+        room: "den",
+        key: None,
+        create: true,
+        current: false,
+    };
+    input(&mut s, 2, Input::Room(join), 1);
+    input(&mut s, 2, say("h", true), 1);
     assert_eq!(s.chat.stats().messages, 7, "a-f and h; g was refused");
 }

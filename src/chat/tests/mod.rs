@@ -8,6 +8,7 @@ mod identity; // Issue 17: one casemapping, the text rule, registration vs guest
 mod menus; // §6 menus.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
+mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
 mod rooms; // Chat rooms and profiles (§5).
 
 use super::*;
@@ -30,6 +31,9 @@ pub(super) fn settings() -> Settings {
         replace_duplicate: false,
         max_offline: 1000,
         max_rooms: 1000,
+        max_rooms_per_user: 10,
+        max_guest_rooms: 2,
+        max_list: 100,
         delivery_budget: 1 << 18,
         presence: true,
         history: 100,
@@ -195,4 +199,14 @@ impl Sim {
     pub(super) fn take_all(&mut self) {
         self.out.clear();
     }
+}
+
+/// hans (1), yoda (2), luke (3) logged in, their login lines taken.
+pub(super) fn three() -> Sim {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    s.login(2, "yoda", "wise", 0);
+    s.login(3, "luke", "jedi", 0);
+    s.take_all();
+    s
 }
