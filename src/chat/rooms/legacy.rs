@@ -1,11 +1,13 @@
-//! The `channel` records of files written before issue 17: a room's whole IRC state in one
-//! line, `<created> <flags> <key> <ops> <voiced> <masks>` (`-` for none, lists comma-separated).
-//! They are read, never written: every change is now one `room-set` record.
+//! The `channel` records of data directories written before issue 17: a room's whole IRC state
+//! in one record, the last replayed winning. They are read, never written: every change is now
+//! one `room-set` record. Old snapshots wrote a room's `channel` record before its `room-open`,
+//! so one may arrive before its room exists.
 
 use super::state::Room;
+use crate::record::Record;
 use std::sync::Arc;
 
-/// One old `channel` record's state.
+/// One old `channel` record's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extras {
     created_s: u64,
@@ -18,33 +20,37 @@ pub struct Extras {
     masks: Vec<Arc<str>>,
 }
 
-fn unlist(s: &str) -> Vec<Arc<str>> {
-    match s {
-        "-" => Vec::new(),
-        _ => s.split(',').map(Arc::from).collect(),
-    }
-}
-
 impl Extras {
-    pub fn parse(text: &str) -> Option<Extras> {
-        let w: Vec<&str> = text.split(' ').collect();
-        let [created, flags, key, ops, voiced, masks] = w[..] else {
+    /// The room and the settings of a `channel` record (`None` for any other record).
+    pub fn of(record: Record) -> Option<(String, Extras)> {
+        let Record::Channel {
+            room,
+            created_s,
+            secret,
+            topic_lock,
+            no_outside,
+            key,
+            ops,
+            voiced,
+            masks,
+        } = record
+        else {
             return None;
         };
-        Some(Extras {
-            created_s: created.parse().ok()?,
-            secret: flags.contains('s'),
-            topic_lock: flags.contains('t'),
-            no_outside: flags.contains('n'),
-            key: (key != "-").then(|| Arc::from(key)),
-            ops: unlist(ops),
-            voiced: unlist(voiced),
-            masks: unlist(masks),
-        })
+        let extras = Extras {
+            created_s,
+            secret,
+            topic_lock,
+            no_outside,
+            key,
+            ops,
+            voiced,
+            masks,
+        };
+        Some((room, extras))
     }
 
-    /// These settings replace the room's IRC settings (the last record replayed wins, as it
-    /// did when it was written).
+    /// These settings replace the room's IRC settings, as the record did when it was written.
     pub fn apply_to(&self, room: &mut Room) {
         room.created_s = self.created_s;
         room.secret = self.secret;
@@ -54,24 +60,5 @@ impl Extras {
         room.ops = self.ops.iter().cloned().collect();
         room.voiced = self.voiced.iter().cloned().collect();
         room.masks = self.masks.iter().cloned().collect();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn old_channel_states_parse() {
-        let x = Extras::parse("99 ns sekrit cy - *!*@10.0.0.1,b?b").expect("parses");
-        assert_eq!(x.created_s, 99);
-        assert!(x.secret && x.no_outside && !x.topic_lock);
-        assert_eq!(x.key.as_deref(), Some("sekrit"));
-        assert_eq!(x.ops, [Arc::from("cy")]);
-        assert!(x.voiced.is_empty());
-        assert_eq!(x.masks.len(), 2);
-        let none = Extras::parse("0 - - - - -").expect("parses");
-        assert!(none.key.is_none() && none.masks.is_empty() && !none.topic_lock);
-        assert_eq!(Extras::parse("1 2"), None);
     }
 }

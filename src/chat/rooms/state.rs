@@ -635,7 +635,7 @@ impl Rooms {
             Record::RoomSet { room, setting } => {
                 self.set(&Arc::from(room), setting);
             }
-            Record::Channel { room, state } => self.replay_channel(room, &state),
+            r @ Record::Channel { .. } => self.replay_channel(r),
             Record::Account { .. }
             | Record::Block { .. }
             | Record::Unblock { .. }
@@ -650,9 +650,9 @@ impl Rooms {
     /// A `channel` record of a file written before issue 17: the room's whole IRC state. It
     /// applies to the room if it is open, else waits for its `room-open` (old snapshots wrote
     /// it first) until replay is over.
-    fn replay_channel(&mut self, room: String, state: &str) {
-        let Some(x) = Extras::parse(state) else {
-            return log::warn!("unreadable channel record for {room}");
+    fn replay_channel(&mut self, record: Record) {
+        let Some((room, x)) = Extras::of(record) else {
+            return;
         };
         match self.rooms.get_mut(room.as_str()) {
             Some(r) => x.apply_to(r),
