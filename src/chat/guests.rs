@@ -29,15 +29,16 @@ impl Chat {
         self.presence(&user, true);
     }
 
-    /// `<list>`: everyone online in login order, the asker included, with the address each
-    /// connected from (users who block the asker left out, as in `whoelse`).
+    /// `<list>`: everyone online in login order, the asker included (users who block the asker
+    /// left out, as in `whoelse`). Only the asker's own address is shown (issue 17, F13): no
+    /// user's address goes to another without consent, which §4's `getaddress` asks for.
     pub(super) fn list_addrs(&mut self, conn: ConnId, me: &str) {
         let users = self
             .online_in_order(me, true)
             .into_iter()
             .map(|(name, cid)| {
                 let peer = self.sessions.get(&cid).and_then(|s| s.peer);
-                (name, peer)
+                (name, peer.filter(|_| cid == conn))
             })
             .collect();
         self.outbox.send(conn, Event::UserAddrs(users));
