@@ -79,3 +79,27 @@ fn f3_a_json_message_with_a_newline_is_refused_alone() {
     yoda.login("yoda", "wise");
     yoda.expect("hans: after eve\n");
 }
+
+/// F6: the command penalty is kept per address for as long as it runs, so a flooder gains
+/// nothing by reconnecting. With a second of penalty per command, thirteen commands put the
+/// address thirteen seconds ahead; a new connection from it is not read until it is back
+/// under ten (`--max-per-ip` given: loopback is then limited like any address).
+#[test]
+fn f6_the_command_penalty_survives_a_reconnect() {
+    let server = common::Server::start(&["--penalty-us", "1000000", "--max-per-ip", "64"]);
+    let mut flood = server.connect();
+    flood.expect("Username: ");
+    flood.send_raw(format!("{}exit\n", "help\n".repeat(12)).as_bytes());
+    for _ in 0..12 {
+        while !flood.expect_line().starts_with("exit") {}
+        flood.expect("Username: ");
+    }
+    flood.expect("Goodbye\n");
+    flood.expect_closed();
+    let mut again = server.connect();
+    again.expect("Username: ");
+    again.send("help");
+    again.expect_silence(1500);
+    let first = again.expect_line();
+    assert!(first.starts_with("Type a username"), "{first}");
+}
