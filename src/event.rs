@@ -290,6 +290,8 @@ pub enum RoomEvent {
         topic: Option<Topic>,
         secret: bool,
         members: Vec<Member>,
+        /// More members follow in [`RoomEvent::Members`] parts (a long list, paced).
+        partial: bool,
     },
     /// To the others in `room`: `user` entered.
     Joined { room: Arc<str>, user: Arc<str> },
@@ -370,6 +372,8 @@ pub enum RoomEvent {
         room: Arc<str>,
         secret: bool,
         members: Vec<Member>,
+        /// More members follow in another part (a long list, paced): the list is not over.
+        partial: bool,
     },
     /// To the operator who ran `set-chatroom`: `room` is now private or public.
     Mode { room: Arc<str>, private: bool },

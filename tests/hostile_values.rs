@@ -103,3 +103,33 @@ fn f6_the_command_penalty_survives_a_reconnect() {
     let first = again.expect_line();
     assert!(first.starts_with("Type a username"), "{first}");
 }
+
+/// F14: one reply larger than `--max-output` (here `history 300`, about 20 KiB against 8 KiB)
+/// cut a client that was reading. Now it is paced as the client drains, and arrives whole.
+#[test]
+fn f14_a_history_larger_than_the_output_cap_reaches_a_reader() {
+    let server = common::Server::start(&["--max-output", "8192"]);
+    let mut hans = server.login("hans", "falcon*solo");
+    let mut yoda = server.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    for i in 0..300 {
+        hans.send(&format!(
+            "broadcast message {i:03} of a history longer than the cap"
+        ));
+        yoda.expect(&format!(
+            "hans: message {i:03} of a history longer than the cap\n"
+        ));
+    }
+    yoda.send("history 300");
+    for i in 0..300 {
+        let line = yoda.expect_line();
+        assert!(
+            line.ends_with(&format!(
+                "hans: message {i:03} of a history longer than the cap"
+            )),
+            "{line}"
+        );
+    }
+    yoda.send("whoelse");
+    yoda.expect("hans\n");
+}

@@ -33,6 +33,7 @@ mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 mod profiles; // Profiles (PROTOCOL.md §5).
 mod rooms; // Chat rooms (§5) and IRC channels (issue 12).
 mod settings;
+mod stream; // Paced output of long replies (issue 17, F14).
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
 pub use operator::{CoreStats, UserInfo};
@@ -120,6 +121,8 @@ pub struct Chat {
     dialogs: menus::Dialogs,
     /// Replay is over and the rooms it left were tidied (issue 17).
     resumed: bool,
+    /// Long replies held and handed out as the connection drains (issue 17, F14).
+    streams: stream::Streams,
 }
 
 impl Chat {
@@ -144,6 +147,7 @@ impl Chat {
             register_rate: limits::RegisterRate::default(),
             dialogs: menus::Dialogs::default(),
             resumed: false,
+            streams: stream::Streams::default(),
         }
     }
 
@@ -245,6 +249,7 @@ impl Chat {
         self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
+        self.streams.forget(conn);
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
                 self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
@@ -265,7 +270,9 @@ impl Chat {
 
     /// The output of `conn` is all written, as asked by `Action::NotifyWhenFlushed`.
     pub fn handle_flushed(&mut self, conn: ConnId, now: Now) {
-        self.delivery_step(conn, now);
+        if !self.streams.release(conn, self.settings.delivery_budget) {
+            self.delivery_step(conn, now);
+        }
     }
 
     /// The kernel accepted `conn`'s output up to the point `Action::WhenWritten(conn, marker)`
@@ -274,9 +281,17 @@ impl Chat {
         self.delivery_written(conn, marker);
     }
 
-    /// The actions of this iteration, in order.
+    /// The actions of this iteration, in order, long replies paced (`stream.rs`).
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
+        let (budget, cap) = (self.settings.delivery_budget, self.settings.max_held);
+        self.streams.pace(&mut self.outbox.actions, budget, cap);
         self.outbox.actions.drain(..)
+    }
+
+    /// Whether the core holds output back for `conn` (a long reply being paced): the loop
+    /// does not read the connection meanwhile, as when its own output buffer is full.
+    pub fn holds_output(&self, conn: ConnId) -> bool {
+        self.streams.holds(conn)
     }
 
     /// Give back memory a burst left behind (say, presence lines for thousands of logins in one

@@ -16,6 +16,9 @@ pub struct Settings {
     /// Bytes of queued offline messages handed out per step, so a large backlog never
     /// overflows the output cap (a quarter of `--max-output`).
     pub delivery_budget: usize,
+    /// Output the core may hold behind a paced long reply (`--max-output`): more, and the
+    /// client is not reading.
+    pub max_held: usize,
     pub max_offline: usize,
     /// Chat rooms that may exist at once (§5).
     pub max_rooms: usize,
@@ -49,6 +52,7 @@ impl From<&Config> for Settings {
             register: c.register,
             presence: c.presence,
             delivery_budget: (c.max_output / 4).max(1),
+            max_held: c.max_output,
             replace_duplicate: c.duplicate_login == crate::config::DuplicateLogin::Replace,
             max_offline: c.max_offline,
             max_rooms: c.max_rooms,

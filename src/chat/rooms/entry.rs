@@ -138,6 +138,7 @@ impl Chat {
             topic: r.topic.clone(),
             secret: r.secret,
             members: self.member_list(room, me),
+            partial: false,
         };
         self.outbox.send(conn, Event::Room(event));
     }

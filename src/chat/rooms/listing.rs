@@ -50,6 +50,7 @@ impl Chat {
             room,
             secret,
             members,
+            partial: false,
         };
         self.outbox.send(conn, Event::Room(event));
     }
@@ -63,6 +64,7 @@ impl Chat {
                     room: Arc::from(room),
                     secret: false,
                     members: Vec::new(),
+                    partial: false,
                 };
                 self.outbox.send(conn, Event::Room(event));
             }

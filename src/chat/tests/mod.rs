@@ -6,6 +6,7 @@ mod basics; // §1-§3: login, messaging, blocks, timeouts, commits.
 mod guests; // JSON guests (§6) and the console (§7).
 mod identity; // Issue 17: one casemapping, the text rule, registration vs guests.
 mod menus; // §6 menus.
+mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
 mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
@@ -35,6 +36,7 @@ pub(super) fn settings() -> Settings {
         max_guest_rooms: 2,
         max_list: 100,
         delivery_budget: 1 << 18,
+        max_held: 1 << 20,
         presence: true,
         history: 100,
         plain_credentials: false,

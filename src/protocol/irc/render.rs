@@ -154,6 +154,7 @@ fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
             topic,
             secret,
             members,
+            partial,
         } => {
             let chan = channel(room);
             o.by_user(user, "JOIN", &[&chan]);
@@ -162,7 +163,7 @@ fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
                 let at = (t.at_ms / 1000).to_string();
                 o.num(RPL_TOPICWHOTIME, &[&chan, &t.by, &at]);
             }
-            names(o, room, *secret, members);
+            names(o, room, *secret, members, *partial);
         }
         RoomEvent::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
         RoomEvent::Exited { room, user, reason } | RoomEvent::Left { room, user, reason } => {
@@ -223,7 +224,8 @@ fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
             room,
             secret,
             members,
-        } => names(o, room, *secret, members),
+            partial,
+        } => names(o, room, *secret, members, *partial),
         RoomEvent::Modes {
             room,
             flags,
@@ -486,8 +488,14 @@ fn who(o: &mut Out<'_, '_>, room: Option<&str>, c: &Card) {
     );
 }
 
-/// `353` lines of at most ~400 bytes of names each, then `366`.
-fn names(o: &mut Out<'_, '_>, room: &str, secret: bool, members: &[crate::event::Member]) {
+/// `353` lines of at most ~400 bytes of names each, then `366` (unless more parts follow).
+fn names(
+    o: &mut Out<'_, '_>,
+    room: &str,
+    secret: bool,
+    members: &[crate::event::Member],
+    partial: bool,
+) {
     let chan = channel(room);
     let symbol = if secret { "@" } else { "=" };
     let mut line = String::new();
@@ -508,6 +516,9 @@ fn names(o: &mut Out<'_, '_>, room: &str, secret: bool, members: &[crate::event:
     }
     if !line.is_empty() {
         o.num(RPL_NAMREPLY, &[symbol, &chan, &line]);
+    }
+    if partial {
+        return;
     }
     let chan = match o.v.target {
         Some(t) if t.eq_ignore_ascii_case(&chan) => t.to_string(),

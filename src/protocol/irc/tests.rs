@@ -502,6 +502,7 @@ fn listings_render_as_numerics() {
         room: a("chan"),
         secret: false,
         members: members.clone(),
+        partial: false,
     });
     assert_eq!(
         render(&mut c, &names),
@@ -517,13 +518,25 @@ fn listings_render_as_numerics() {
         user: a("foo"),
         topic: Some(topic.clone()),
         secret: true,
-        members,
+        members: members.clone(),
+        partial: false,
     });
     assert_eq!(
         render(&mut c, &entered),
         ":foo!foo@irc.test JOIN #chan\r\n\
          :irc.test 332 foo #chan T0P1C\r\n:irc.test 333 foo #chan foo 1700\r\n\
          :irc.test 353 foo @ #chan :+bar @foo\r\n:irc.test 366 foo #chan :End of /NAMES list.\r\n"
+    );
+    let part = room(RoomEvent::Members {
+        room: a("chan"),
+        secret: false,
+        members,
+        partial: true,
+    });
+    assert_eq!(
+        render(&mut c, &part),
+        ":irc.test 353 foo = #chan :+bar @foo\r\n",
+        "a paced part of a long list: no 366 yet"
     );
     let shown = room(RoomEvent::Topic {
         room: a("chan"),

@@ -238,7 +238,7 @@ mod tests {
                     (a("A"), "127.0.0.1:5000".parse().ok()),
                     (a("B"), None),
                 ]),
-                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ ? : 0\n\n ",
+                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ hidden : 0\n\n ",
                 none,
             ),
             (Event::ServerAnnouncement(a("bye")), "\nAnnouncement from server: bye", none),
