@@ -280,7 +280,7 @@ impl Client {
         self.rejoin = Rejoin::Off;
         self.stop_all_links();
         if self.server.is_some() && !self.login.awaiting_password() {
-            self.send_server("exit", now);
+            self.queue_server("exit", now);
             self.next_live = None;
             self.exit_by = Some(now + EXIT_WAIT);
         } else {

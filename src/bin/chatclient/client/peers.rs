@@ -251,7 +251,7 @@ impl Client {
             self.swallow
                 .insert((user.to_string(), echo), now + SWALLOW_FOR);
         }
-        if self.server.is_some() {
+        if self.server_ready() {
             self.send_server(&format!("stopprivate {user}"), now);
         }
     }

@@ -38,6 +38,11 @@ pub(super) enum Rejoin {
 }
 
 impl Rejoin {
+    /// Connected again and the login not yet through.
+    pub(super) fn logging_in(&self) -> bool {
+        matches!(self, Rejoin::LoggingIn { .. })
+    }
+
     /// When the loop must come back for this.
     pub(super) fn deadline(&self) -> Option<Instant> {
         match self {
@@ -145,7 +150,7 @@ impl Client {
             End::Prompt if piece.text == parse::USERNAME_PROMPT && !*sent => {
                 *sent = true;
                 if let Some(line) = self.login.saved().map(|c| c.login_line()) {
-                    self.send_server(&line, now);
+                    self.queue_server(&line, now);
                 }
                 return true;
             }

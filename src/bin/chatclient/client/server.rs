@@ -211,7 +211,7 @@ impl Client {
 
     /// Send a request that a machine line may answer, and remember it was sent.
     fn send_request(&mut self, ask: Ask, user: &str, line: &str, now: Instant) {
-        if self.server.is_some() {
+        if self.server_ready() {
             self.asks.note(ask, user, now);
         }
         self.send_server(line, now);
@@ -219,9 +219,24 @@ impl Client {
 
     /// Queue a line for the server; a typed line with no server to take it is said to be lost.
     pub(super) fn send_server(&mut self, line: &str, now: Instant) {
+        if !self.server_ready() {
+            show("Not connected to the server\n");
+            return;
+        }
+        self.queue_server(line, now);
+    }
+
+    /// Connected and not in the middle of logging in again (where a line typed before the
+    /// login line would be taken for the user name).
+    pub(super) fn server_ready(&self) -> bool {
+        self.server.is_some() && !self.rejoin.logging_in()
+    }
+
+    /// Queue a line for the server if there is a connection (the login of a reconnect uses
+    /// this directly).
+    pub(super) fn queue_server(&mut self, line: &str, now: Instant) {
         self.p2p_port_unanswered = false;
         let Some(conn) = self.server.as_mut() else {
-            show("Not connected to the server\n");
             return;
         };
         let bytes = format!("{line}\n");
