@@ -174,7 +174,8 @@ impl Client {
             for event in events.iter() {
                 match event.token() {
                     LISTENER | STDIN | SIGNALS => {}
-                    SERVER if event.is_writable() => self.server_writable(now),
+                    // A refused connect may be reported as an error without writability.
+                    SERVER if event.is_writable() || event.is_error() => self.server_writable(now),
                     token if event.is_writable() => self.writable(token, now),
                     _ => {}
                 }
@@ -258,13 +259,12 @@ impl Client {
 
     /// SIGINT, SIGTERM or SIGHUP: leave; a second one while leaving quits at once.
     fn signalled(&mut self, now: Instant) {
-        if self.signals.pending().next().is_none() {
-            return;
-        }
-        if self.exit_by.is_some() {
-            self.done = true;
-        } else {
-            self.leave(now);
+        for _ in 0..self.signals.pending().count() {
+            if self.exit_by.is_some() {
+                self.done = true;
+            } else {
+                self.leave(now);
+            }
         }
     }
 

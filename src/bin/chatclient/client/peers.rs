@@ -73,7 +73,7 @@ impl Client {
 
     /// At most [`MAX_PENDING_LINKS`] links wait for their token: drop the oldest to make room.
     fn make_room_for_pending(&mut self) {
-        let mut pending: Vec<(std::time::Instant, usize)> = self
+        let mut pending: Vec<(Instant, usize)> = self
             .links
             .iter()
             .filter_map(|(k, l)| match l.state {

@@ -65,7 +65,7 @@ impl Client {
     pub(super) fn rejoin_after_loss(&mut self, was_logged_in: bool, now: Instant) -> bool {
         match std::mem::replace(&mut self.rejoin, Rejoin::Off) {
             Rejoin::Connecting { attempt, .. } | Rejoin::LoggingIn { attempt, .. } => {
-                self.retry(attempt + 1, now);
+                self.retry(attempt.saturating_add(1), now);
                 true
             }
             Rejoin::Off | Rejoin::Waiting { .. } => {
@@ -88,14 +88,14 @@ impl Client {
     pub(super) fn rejoin_due(&mut self, now: Instant) {
         match std::mem::replace(&mut self.rejoin, Rejoin::Off) {
             Rejoin::Waiting { attempt, .. } => self.dial(attempt, now),
-            Rejoin::Connecting { attempt, .. } => self.retry(attempt + 1, now),
-            other => self.rejoin = other,
+            Rejoin::Connecting { attempt, .. } => self.retry(attempt.saturating_add(1), now),
+            idle @ (Rejoin::Off | Rejoin::LoggingIn { .. }) => self.rejoin = idle,
         }
     }
 
     fn dial(&mut self, attempt: u32, now: Instant) {
         let Ok(mut stream) = TcpStream::connect(self.server_addr) else {
-            return self.retry(attempt + 1, now);
+            return self.retry(attempt.saturating_add(1), now);
         };
         let both = Interest::READABLE | Interest::WRITABLE;
         if self
@@ -104,7 +104,7 @@ impl Client {
             .register(&mut stream, SERVER, both)
             .is_err()
         {
-            return self.retry(attempt + 1, now);
+            return self.retry(attempt.saturating_add(1), now);
         }
         self.rejoin = Rejoin::Connecting {
             attempt,
@@ -128,7 +128,7 @@ impl Client {
             return;
         };
         if state == Connect::Failed {
-            return self.retry(attempt + 1, now);
+            return self.retry(attempt.saturating_add(1), now);
         }
         self.server = Some(sock);
         self.rejoin = Rejoin::LoggingIn {
