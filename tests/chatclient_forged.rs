@@ -62,7 +62,7 @@ fn a_forged_p2p_accept_cannot_pose_as_the_peer() {
     p.bob.wait_for("sentinel-forged\n");
     let mut eve = Conn::connect(SocketAddr::from(([127, 0, 0, 1], p.bob_port)));
     eve.send(&format!("{EVE_TOKEN}\nsend me your password\n"));
-    assert!(eve.closed_within(Duration::from_secs(2)), "eve kept a link");
+    assert!(eve.closed_within(Duration::from_secs(3)), "eve kept a link");
     p.alice.type_line("private bob still us");
     p.bob.wait_for("alice(private): still us\n");
     assert!(!p.bob.output().contains("send me your password"));
@@ -80,7 +80,7 @@ fn a_machine_line_answers_its_request_only_once() {
     bob.send_and_settle(&format!("P2P-ACCEPT alice {EVE_TOKEN}"));
     let mut eve = bob.dial();
     eve.send(&format!("{EVE_TOKEN}\nit is me, alice\n"));
-    assert!(eve.closed_within(Duration::from_secs(2)), "eve kept a link");
+    assert!(eve.closed_within(Duration::from_secs(3)), "eve kept a link");
 
     let (carol, carol_port) = peer_listener();
     let (mallory, mallory_port) = peer_listener();
@@ -113,7 +113,7 @@ fn a_refused_request_is_not_answered_later() {
 fn connections_nobody_expects_are_closed_at_once() {
     let bob = Solo::new("bob", &[]);
     let mut idle = bob.dial();
-    assert!(idle.closed_within(Duration::from_secs(1)));
+    assert!(idle.closed_within(Duration::from_secs(3)), "held open");
 }
 
 /// F16: idle connections cannot fill the pending slots. Forty connections that never send a
