@@ -47,6 +47,9 @@ impl Directory {
     }
 }
 
+/// The host shown for another user's session.
+pub const HIDDEN_HOST: &str = "hidden";
+
 /// `*`/`?` glob match under ASCII casemapping; linear backtracking to the last `*`, so a
 /// mask from the network costs at most `mask × name` steps.
 pub fn glob(mask: &[u8], name: &[u8]) -> bool {
@@ -116,15 +119,23 @@ impl Chat {
         self.directory.entry(conn).quit = Some(Arc::from(crate::valid::reason(reason)));
     }
 
-    /// The card of `name` on `conn`.
-    pub(super) fn card_of(&self, name: &str, conn: ConnId) -> Card {
-        let name: Arc<str> = Arc::from(name);
-        let info = self.directory.get(conn);
-        let host = self
-            .sessions
+    /// The address `conn` came from, as ban masks match it (`unknown` when there is none).
+    pub(super) fn host_of(&self, conn: ConnId) -> Arc<str> {
+        self.sessions
             .get(&conn)
             .and_then(|s| s.peer)
-            .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()));
+            .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()))
+    }
+
+    /// The card of `name` on `conn` as `viewer` sees it: a user's address only to itself
+    /// (issue 17: no address goes to another without consent; others see `hidden`).
+    pub(super) fn card_of(&self, name: &str, conn: ConnId, viewer: &str) -> Card {
+        let name: Arc<str> = Arc::from(name);
+        let info = self.directory.get(conn);
+        let host = match *name == *viewer {
+            true => self.host_of(conn),
+            false => Arc::from(HIDDEN_HOST),
+        };
         Card {
             name: name.clone(),
             username: info
@@ -146,7 +157,7 @@ impl Chat {
         let found = found.filter(|(n, _)| !self.blocks.has_blocked(n, me));
         match found {
             Some((n, c)) => {
-                let card = self.card_of(&n, c);
+                let card = self.card_of(&n, c, me);
                 self.outbox.send(conn, Event::Card(Box::new(card)));
             }
             None => self.outbox.error(conn, Error::InvalidUser),
@@ -170,7 +181,7 @@ impl Chat {
                 Some(crate::session::State::LoggedIn { seq, .. }) => *seq,
                 _ => 0,
             };
-            found.push((seq, self.card_of(name, c)));
+            found.push((seq, self.card_of(name, c, me)));
         }
         found.sort_by_key(|(seq, _)| *seq);
         let cards = found.into_iter().map(|(_, c)| c).collect();

@@ -111,8 +111,8 @@ impl Chat {
         }
         let access = r.access.get(me).copied().unwrap_or(Access::None);
         let masked = !r.masks.is_empty() && {
-            let card = self.card_of(me, conn);
-            let full = format!("{me}!{}@{}", card.username, card.host);
+            let card = self.card_of(me, conn, me);
+            let full = format!("{me}!{}@{}", card.username, self.host_of(conn));
             let glob = crate::chat::directory::glob;
             r.masks.iter().any(|m| glob(m.as_bytes(), full.as_bytes()))
         };

@@ -84,7 +84,7 @@ impl Chat {
             .into_iter()
             .filter_map(|m| {
                 let c = self.online.get(&m.name)?;
-                let mut card = self.card_of(&m.name, c);
+                let mut card = self.card_of(&m.name, c, me);
                 card.rooms = vec![(name.clone(), m.op)];
                 Some(card)
             })

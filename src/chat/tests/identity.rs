@@ -78,7 +78,7 @@ fn f12_any_spelling_addresses_the_one_user() {
     s.line(2, "unblock YODA", 1);
     assert_eq!(s.take(2), "yoda is unblocked\n");
     input(&mut s, 2, Input::Whois { name: "YODA" }, 1);
-    assert_eq!(s.take(2), "yoda (yoda@unknown): yoda\n");
+    assert_eq!(s.take(2), "yoda (yoda@hidden): yoda\n");
     s.line(1, "view-profile HANS", 1);
     assert!(s.take(1).starts_with("username : hans\n"));
     s.line(1, "register Luke x", 1);
@@ -103,7 +103,7 @@ fn f12_whois_answers_for_the_user_named() {
     input(&mut s, 2, Input::Guest { name: "Moo" }, 0);
     s.take_all();
     input(&mut s, 2, Input::Whois { name: "YODA" }, 0);
-    assert_eq!(s.take(2), "yoda (yoda@unknown): yoda\n");
+    assert_eq!(s.take(2), "yoda (yoda@hidden): yoda\n");
 }
 
 /// Accounts in an old credentials file that differ only in case both still log in by their
