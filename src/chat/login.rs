@@ -65,7 +65,36 @@ impl Chat {
             }
             // JSON front-end (§6).
             Input::Guest { name } => self.guest_login(conn, name, now),
-            _ => self.refuse(conn, Error::InvalidCommand),
+            // What only a logged-in user may do (listed, so a new input is a decision here).
+            Input::Message { .. }
+            | Input::Broadcast { .. }
+            | Input::Announce { .. }
+            | Input::WhoElse
+            | Input::WhoElseSince { .. }
+            | Input::Block { .. }
+            | Input::Unblock { .. }
+            | Input::Logout
+            | Input::Live
+            | Input::Invalid
+            | Input::Bad(_)
+            | Input::Away { .. }
+            | Input::Oper
+            | Input::Invisible(_)
+            | Input::Whois { .. }
+            | Input::Who { .. }
+            | Input::StartPrivate { .. }
+            | Input::Consent { .. }
+            | Input::Private { .. }
+            | Input::StopPrivate { .. }
+            | Input::P2pPort { .. }
+            | Input::ListAddrs
+            | Input::WhoAmI
+            | Input::ViewProfile { .. }
+            | Input::SetProfile { .. }
+            | Input::ListUsers
+            | Input::Room(_)
+            | Input::Menu(_)
+            | Input::History { .. } => self.refuse(conn, Error::InvalidCommand),
         }
     }
 

@@ -5,7 +5,8 @@
 //! protocol sees. One set of inputs ([`RoomInput`]) and one set of events ([`RoomEvent`]);
 //! each front-end renders the events its own way.
 //!
-//! Files: `state.rs` (the data, its records, undo and snapshot), `entry.rs` (open, join, part,
+//! Files: `room.rs` (one room's data and settings), `state.rs` (the rooms, their records, undo
+//! and snapshot), `entry.rs` (open, join, part,
 //! logout, close, guests' rooms), `talk.rs` (chat, topic), `moderation.rs` (kick, ban, permit,
 //! settings), `listing.rs` (lists, members, settings and ban lists shown), `legacy.rs` (the
 //! `channel` records of older files). Durable changes go through the outbox's record/undo
@@ -16,6 +17,7 @@ mod entry;
 pub mod legacy;
 mod listing;
 mod moderation;
+mod room;
 pub mod state;
 mod talk;
 
