@@ -9,7 +9,7 @@
 //! node's own connections only; each node tells its own users.
 
 use super::outbox::Parked;
-use super::room_state::Change;
+use super::rooms::state::Change;
 use super::{Action, Chat};
 use crate::event::{Error, Event};
 use crate::record::Record;
@@ -59,13 +59,11 @@ fn scope(event: &Event) -> Scope {
             RoomEvent::Joined { room, .. }
             | RoomEvent::Left { room, .. }
             | RoomEvent::Chat { room, .. }
+            | RoomEvent::Kicked { room, .. }
+            | RoomEvent::TopicSet { room, .. }
+            | RoomEvent::Changed { room, .. }
             | RoomEvent::Closed(room),
-        )
-        | Event::Joined { room, .. }
-        | Event::Parted { room, .. }
-        | Event::Kicked { room, .. }
-        | Event::RoomChat { room, .. }
-        | Event::TopicSet { room, .. } => Scope::Room(room.clone()),
+        ) => Scope::Room(room.clone()),
         Event::Chat {
             to: Audience::Everyone | Audience::Announcement,
             ..
@@ -79,12 +77,8 @@ fn scope(event: &Event) -> Scope {
 fn subject(event: &Event) -> Option<&Arc<str>> {
     use crate::event::RoomEvent;
     match event {
-        Event::Chat { from, .. }
-        | Event::RoomChat { from, .. }
-        | Event::Room(RoomEvent::Chat { from, .. }) => Some(from),
-        Event::Room(RoomEvent::Joined { user, .. } | RoomEvent::Left { user, .. })
-        | Event::Joined { user, .. }
-        | Event::Parted { user, .. } => Some(user),
+        Event::Chat { from, .. } | Event::Room(RoomEvent::Chat { from, .. }) => Some(from),
+        Event::Room(RoomEvent::Joined { user, .. } | RoomEvent::Left { user, .. }) => Some(user),
         _ => None,
     }
 }
@@ -839,9 +833,9 @@ impl Chat {
             return;
         };
         let from = match &event {
-            Event::Chat { from, .. }
-            | Event::RoomChat { from, .. }
-            | Event::Room(crate::event::RoomEvent::Chat { from, .. }) => Some(from),
+            Event::Chat { from, .. } | Event::Room(crate::event::RoomEvent::Chat { from, .. }) => {
+                Some(from)
+            }
             _ => None,
         };
         if let (Some(me), Some(from)) = (me, from) {

@@ -10,7 +10,7 @@
 //! each node for its own users (presence, from the records) or answers the sender itself.
 
 use super::journal::StreamId;
-use crate::event::{Audience, Event, Notice, RoomEvent};
+use crate::event::{Audience, Event, Notice, RoomEvent, Topic};
 use crate::record::{Field, Reader, Writer};
 use std::sync::Arc;
 
@@ -121,76 +121,84 @@ pub fn encode_event(event: &Event) -> Option<String> {
             out = w("replaced");
             user.write(&mut out);
         }
-        Event::Room(RoomEvent::Chat { room, from, text }) => {
-            out = w("room-chat");
-            room.write(&mut out);
-            from.write(&mut out);
-            text.write(&mut out);
+        Event::Room(e) => return encode_room(e),
+        _ => {
+            log::debug!("not forwarded to another node: {event:?}");
+            return None;
         }
-        Event::Room(RoomEvent::Joined { room, user }) => {
-            out = w("room-joined");
-            room.write(&mut out);
-            user.write(&mut out);
-        }
-        Event::Room(RoomEvent::Left { room, user, reason }) => {
-            out = w("room-left");
-            room.write(&mut out);
-            user.write(&mut out);
-            reason.write(&mut out);
-        }
-        Event::Room(RoomEvent::Closed(room)) => {
-            out = w("room-closed");
-            room.write(&mut out);
-        }
-        Event::Room(RoomEvent::Removed(room)) => {
-            out = w("room-removed");
-            room.write(&mut out);
-        }
-        Event::TopicSet { room, by, text } => {
-            out = w("topic-set");
-            room.write(&mut out);
-            by.write(&mut out);
-            text.write(&mut out);
-        }
-        Event::Kicked {
-            room,
-            by,
-            user,
-            reason,
-        } => {
-            out = w("kicked");
-            room.write(&mut out);
-            by.write(&mut out);
-            user.write(&mut out);
-            reason.write(&mut out);
-        }
-        Event::RoomChat {
+    }
+    Some(out.finish().as_str().to_string())
+}
+
+fn encode_room(event: &RoomEvent) -> Option<String> {
+    let mut out;
+    match event {
+        RoomEvent::Chat {
             room,
             from,
             text,
             notice,
         } => {
-            out = w("channel-chat");
-            room.write(&mut out);
-            from.write(&mut out);
-            text.write(&mut out);
-            notice.write(&mut out);
+            out = w("room-chat");
+            (room, from, text, notice).write_all(&mut out);
         }
-        Event::Joined { room, user } => {
-            out = w("channel-joined");
+        RoomEvent::Joined { room, user } => {
+            out = w("room-joined");
             room.write(&mut out);
             user.write(&mut out);
         }
-        Event::Parted { room, user, reason } => {
-            out = w("channel-parted");
+        RoomEvent::Left { room, user, reason } => {
+            out = w("room-left");
             room.write(&mut out);
             user.write(&mut out);
             reason.write(&mut out);
         }
-        Event::Quit { user, reason } => {
-            out = w("quit");
+        RoomEvent::Quit { user, reason } => {
+            out = w("room-quit");
             user.write(&mut out);
             reason.write(&mut out);
+        }
+        RoomEvent::Closed(room) => {
+            out = w("room-closed");
+            room.write(&mut out);
+        }
+        RoomEvent::Removed { room, by, reason } => {
+            out = w("room-removed");
+            room.write(&mut out);
+            by.write(&mut out);
+            reason.write(&mut out);
+        }
+        RoomEvent::Kicked {
+            room,
+            by,
+            user,
+            reason,
+        } => {
+            out = w("room-kicked");
+            room.write(&mut out);
+            by.write(&mut out);
+            user.write(&mut out);
+            reason.write(&mut out);
+        }
+        RoomEvent::TopicSet { room, by, topic } => {
+            out = w("room-topic");
+            room.write(&mut out);
+            by.write(&mut out);
+            topic.as_ref().map(|t| t.text.clone()).write(&mut out);
+            topic.as_ref().map(|t| t.by.clone()).write(&mut out);
+            topic.as_ref().map(|t| t.at_ms).write(&mut out);
+        }
+        RoomEvent::Changed {
+            room,
+            by,
+            changes,
+            args,
+        } => {
+            out = w("room-changed");
+            room.write(&mut out);
+            by.write(&mut out);
+            changes.write(&mut out);
+            args.write(&mut out);
         }
         _ => {
             log::debug!("not forwarded to another node: {event:?}");
@@ -200,9 +208,24 @@ pub fn encode_event(event: &Event) -> Option<String> {
     Some(out.finish().as_str().to_string())
 }
 
+/// Writing several fields in order.
+trait WriteAll {
+    fn write_all(&self, out: &mut Writer);
+}
+
+impl WriteAll for (&Arc<str>, &Arc<str>, &Arc<str>, &bool) {
+    fn write_all(&self, out: &mut Writer) {
+        self.0.write(out);
+        self.1.write(out);
+        self.2.write(out);
+        self.3.write(out);
+    }
+}
+
 pub fn decode_event(text: &str) -> Option<Event> {
     let mut r = Reader::new(text);
     let a = |r: &mut Reader<'_>| Arc::<str>::read(r);
+    let room = |e: RoomEvent| Event::Room(e);
     let event = match r.raw()? {
         "chat" => {
             let from = a(&mut r)?;
@@ -225,52 +248,58 @@ pub fn decode_event(text: &str) -> Option<Event> {
         },
         "announcement" => Event::ServerAnnouncement(a(&mut r)?),
         "replaced" => Event::Notice(Notice::Replaced(a(&mut r)?)),
-        "room-chat" => Event::Room(RoomEvent::Chat {
-            room: a(&mut r)?,
-            from: a(&mut r)?,
-            text: a(&mut r)?,
-        }),
-        "room-joined" => Event::Room(RoomEvent::Joined {
-            room: a(&mut r)?,
-            user: a(&mut r)?,
-        }),
-        "room-left" => Event::Room(RoomEvent::Left {
-            room: a(&mut r)?,
-            user: a(&mut r)?,
-            reason: Option::<Arc<str>>::read(&mut r)?,
-        }),
-        "room-closed" => Event::Room(RoomEvent::Closed(a(&mut r)?)),
-        "room-removed" => Event::Room(RoomEvent::Removed(a(&mut r)?)),
-        "topic-set" => Event::TopicSet {
-            room: a(&mut r)?,
-            by: a(&mut r)?,
-            text: a(&mut r)?,
-        },
-        "kicked" => Event::Kicked {
-            room: a(&mut r)?,
-            by: a(&mut r)?,
-            user: a(&mut r)?,
-            reason: a(&mut r)?,
-        },
-        "channel-chat" => Event::RoomChat {
+        "room-chat" => room(RoomEvent::Chat {
             room: a(&mut r)?,
             from: a(&mut r)?,
             text: a(&mut r)?,
             notice: bool::read(&mut r)?,
-        },
-        "channel-joined" => Event::Joined {
+        }),
+        "room-joined" => room(RoomEvent::Joined {
             room: a(&mut r)?,
             user: a(&mut r)?,
-        },
-        "channel-parted" => Event::Parted {
+        }),
+        "room-left" => room(RoomEvent::Left {
             room: a(&mut r)?,
             user: a(&mut r)?,
-            reason: a(&mut r)?,
-        },
-        "quit" => Event::Quit {
+            reason: Option::<Arc<str>>::read(&mut r)?,
+        }),
+        "room-quit" => room(RoomEvent::Quit {
             user: a(&mut r)?,
             reason: a(&mut r)?,
-        },
+        }),
+        "room-closed" => room(RoomEvent::Closed(a(&mut r)?)),
+        "room-removed" => room(RoomEvent::Removed {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            reason: a(&mut r)?,
+        }),
+        "room-kicked" => room(RoomEvent::Kicked {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            user: a(&mut r)?,
+            reason: a(&mut r)?,
+        }),
+        "room-topic" => {
+            let (name, by) = (a(&mut r)?, a(&mut r)?);
+            let text = Option::<Arc<str>>::read(&mut r)?;
+            let setter = Option::<Arc<str>>::read(&mut r)?;
+            let at_ms = Option::<u64>::read(&mut r)?;
+            let topic = match (text, setter, at_ms) {
+                (Some(text), Some(by), Some(at_ms)) => Some(Topic { text, by, at_ms }),
+                _ => None,
+            };
+            room(RoomEvent::TopicSet {
+                room: name,
+                by,
+                topic,
+            })
+        }
+        "room-changed" => room(RoomEvent::Changed {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            changes: a(&mut r)?,
+            args: Vec::<Arc<str>>::read(&mut r)?,
+        }),
         _ => return None,
     };
     r.finish().then_some(event)
@@ -306,19 +335,34 @@ mod tests {
                 user: s("a"),
                 reason: None,
             }),
-            Event::RoomChat {
+            Event::Room(RoomEvent::Chat {
                 room: s("den"),
                 from: s("x"),
                 text: s("hi"),
                 notice: true,
-            },
-            Event::Kicked {
+            }),
+            Event::Room(RoomEvent::Kicked {
                 room: s("den"),
                 by: s("o"),
                 user: s("x"),
                 reason: s("out\tnow"),
-            },
+            }),
             Event::Room(RoomEvent::Closed(s("den"))),
+            Event::Room(RoomEvent::TopicSet {
+                room: s("den"),
+                by: s("o"),
+                topic: Some(Topic {
+                    text: s("t"),
+                    by: s("o"),
+                    at_ms: 5,
+                }),
+            }),
+            Event::Room(RoomEvent::Changed {
+                room: s("den"),
+                by: s("o"),
+                changes: s("+k"),
+                args: vec![s("key")],
+            }),
         ];
         let targets = [Target::Conn(s("3.1")), Target::Room(s("den")), Target::All];
         let tagged: Vec<(Target, Event)> = events

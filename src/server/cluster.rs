@@ -100,7 +100,7 @@ impl Server {
 
     pub(super) fn cluster_timeout(&mut self, _now: Now) {}
 
-    pub(super) fn cluster_commit(&mut self, now: Now) -> bool {
+    pub(super) fn cluster_commit(&mut self, _now: Now) -> bool {
         false
     }
 

@@ -3,8 +3,8 @@
 //! chosen by the test, so races (two registrations of one name, a block against a message)
 //! are exact.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
