@@ -1,4 +1,12 @@
 //! Command-line parsing into a [`Config`]: pure, so every flag is unit-tested without a process.
+//! The flags themselves are one table (`flags`); the command line becomes named values
+//! (`values`), which become a [`Config`] in one place.
+
+mod flags;
+mod values;
+
+pub use flags::{short_usage, Arg, Flag, Use, FLAGS};
+pub use values::{Origin, Value, Values, POSITIONAL};
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -137,292 +145,172 @@ pub enum Cli {
     Version,
 }
 
-/// The usage text printed by `--help` and after any argument error.
+/// The `--help` text.
 pub fn usage() -> String {
-    options().usage("Usage: chatserver [OPTIONS] PORT [BLOCK_DURATION [TIMEOUT]]")
+    flags::usage()
 }
 
-fn options() -> getopts::Options {
-    let mut o = getopts::Options::new();
-    o.optopt("", "bind", "address to listen on (default 0.0.0.0)", "ADDR");
-    o.optopt(
-        "",
-        "credentials",
-        "account file (default ./credentials.txt)",
-        "FILE",
-    );
-    o.optopt(
-        "",
-        "data-dir",
-        "journal directory (default ./chatserver-data)",
-        "DIR",
-    );
-    o.optopt(
-        "",
-        "max-line",
-        "longest input line in bytes (default 4096)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "max-output",
-        "output buffer cap per connection (default 1048576)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "max-clients",
-        "most connections at once (default 100000)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "login-timeout",
-        "seconds to log in before close (default 60)",
-        "SECS",
-    );
-    o.optopt(
-        "",
-        "heartbeat",
-        "close a connection silent this long (default off)",
-        "SECS",
-    );
-    o.optopt(
-        "",
-        "close-timeout",
-        "drop a closing connection that has not read its last lines after this (default 5)",
-        "SECS",
-    );
-    o.optflag(
-        "",
-        "no-register",
-        "refuse unknown usernames instead of creating accounts",
-    );
-    o.optflag(
-        "",
-        "no-presence",
-        "do not send logged in/out lines (for very many users)",
-    );
-    o.optopt("", "duplicate-login", "refuse (default) or replace", "MODE");
-    o.optopt("", "fsync", "always (default) or never", "MODE");
-    o.optopt(
-        "",
-        "history",
-        "messages kept for history (default 10000)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "max-offline",
-        "offline messages per user (default 1000)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "max-rooms",
-        "chat rooms that may exist at once (default 1000)",
-        "N",
-    );
-    o.optflag("", "plain-credentials", "store new passwords in plaintext");
-    o.optflagopt(
-        "",
-        "hash-credentials",
-        "hash a plaintext credentials file and exit",
-        "FILE",
-    );
-    o.optflag(
-        "",
-        "repair",
-        "truncate a corrupt journal at the first bad record",
-    );
-    o.optopt(
-        "",
-        "compact-bytes",
-        "journal growth that triggers a snapshot (default 8388608)",
-        "BYTES",
-    );
-    // IRC front-end (issue 12).
-    o.optopt(
-        "",
-        "irc-port",
-        "also accept IRC clients on this port (off)",
-        "PORT",
-    );
-    o.optflag(
-        "",
-        "irc-guests",
-        "IRC clients without PASS get guest sessions",
-    );
-    o.optopt(
-        "",
-        "irc-server-name",
-        "server name shown to IRC clients (default chatserver)",
-        "NAME",
-    );
-    o.optopt(
-        "",
-        "irc-oper",
-        "IRC operator credentials for OPER (off)",
-        "NAME:PASSWORD",
-    );
-    o.optopt(
-        "",
-        "json-port",
-        "also listen here for the seed-002 JSON client (guests)",
-        "PORT",
-    );
-    // Reliability limits (issue 8).
-    o.optopt("", "max-accounts", "most accounts (default 100000)", "N");
-    o.optopt(
-        "",
-        "register-rate",
-        "new accounts per source address per minute (default 10, 0: unlimited)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "max-offline-bytes",
-        "bytes of queued offline messages in all (default 67108864)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "max-per-ip",
-        "connections per source address (default 64)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "max-output-total",
-        "queued output over all connections; the largest queues are cut first (default 268435456)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "penalty-us",
-        "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
-        "US",
-    );
-    o.optflag("h", "help", "print this help");
-    o.optflag("V", "version", "print the version");
-    o
+/// The arguments after the program name with the positional ones picked out: getopts reads a
+/// negative number such as `chatserver 5001 -5` as an unknown option `-5`, but the operator
+/// meant a BLOCK_DURATION, and the error must name that value.
+struct Args {
+    /// Everything getopts should see.
+    options: Vec<String>,
+    /// Negative numbers in positional places, with their index among the positionals.
+    negatives: Vec<(usize, String)>,
 }
 
-fn number<T: std::str::FromStr>(m: &getopts::Matches, name: &str) -> Result<Option<T>, String> {
-    match m.opt_str(name) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("invalid value for --{name}: {v:?}")),
+fn split_negatives(args: &[String]) -> Args {
+    let mut out = Args {
+        options: Vec::new(),
+        negatives: Vec::new(),
+    };
+    let mut positionals = 0;
+    let mut value_next = false;
+    let mut only_free = false;
+    for a in args {
+        let looks_negative = a.len() > 1
+            && a.starts_with('-')
+            && a[1..].bytes().next().is_some_and(|b| b.is_ascii_digit());
+        if value_next {
+            value_next = false;
+        } else if only_free || !a.starts_with('-') || a == "-" {
+            positionals += 1;
+        } else if a == "--" {
+            only_free = true;
+        } else if looks_negative {
+            out.negatives.push((positionals, a.clone()));
+            positionals += 1;
+            continue;
+        } else if let Some(name) = a.strip_prefix("--") {
+            value_next = !name.contains('=')
+                && flags::find(name).is_some_and(|f| matches!(f.arg, flags::Arg::Required(_)));
+        }
+        out.options.push(a.clone());
     }
-}
-
-/// Longest accepted duration (about 31 years): `Instant + Duration` must never overflow.
-const MAX_SECONDS: u64 = 1_000_000_000;
-
-fn seconds(text: &str, what: &str) -> Result<Duration, String> {
-    match text.parse::<u64>() {
-        Ok(s) if s <= MAX_SECONDS => Ok(Duration::from_secs(s)),
-        Ok(_) => Err(format!(
-            "invalid {what}: {text:?} (at most {MAX_SECONDS} seconds)"
-        )),
-        Err(_) => Err(format!("invalid {what}: {text:?} (whole seconds expected)")),
-    }
+    out
 }
 
 impl Cli {
     /// Parse the arguments after the program name. `Err` holds one line for stderr.
     pub fn parse(args: &[String]) -> Result<Cli, String> {
-        let m = options().parse(args).map_err(|e| e.to_string())?;
+        let split = split_negatives(args);
+        let m = flags::options()
+            .parse(&split.options)
+            .map_err(|e| e.to_string())?;
         if m.opt_present("help") {
             return Ok(Cli::Help);
         }
         if m.opt_present("version") {
             return Ok(Cli::Version);
         }
+        let mut free = m.free.clone();
+        for (i, a) in split.negatives {
+            free.insert(i.min(free.len()), a);
+        }
         if m.opt_present("hash-credentials") {
             let file = m
                 .opt_str("hash-credentials")
-                .or_else(|| m.free.first().cloned())
+                .or_else(|| free.first().cloned())
                 .unwrap_or_else(|| "credentials.txt".into());
             return Ok(Cli::HashCredentials(PathBuf::from(file)));
         }
+        let mut values = Values::default();
+        for f in flags::FLAGS
+            .iter()
+            .filter(|f| f.used == flags::Use::Setting)
+        {
+            let value = match f.arg {
+                flags::Arg::None if m.opt_present(f.name) => Value::Bool(true),
+                _ => match m.opt_str(f.name) {
+                    Some(v) => Value::Text(v),
+                    None => continue,
+                },
+            };
+            values.set(f.name, value, Origin::CommandLine);
+        }
+        if free.len() > POSITIONAL.len() {
+            return Err(format!("unexpected argument: {:?}", free[POSITIONAL.len()]));
+        }
+        for ((key, _), v) in POSITIONAL.iter().zip(free) {
+            values.set(key, Value::Text(v), Origin::CommandLine);
+        }
+        Config::from_values(&values).map(Cli::Run)
+    }
+}
+
+impl Config {
+    /// Build the settings from named values (command line and config file merged); `Err` is
+    /// one line naming the flag or the file and line at fault.
+    pub fn from_values(v: &Values) -> Result<Config, String> {
         let mut c = Config::default();
-        let port = m.free.first().ok_or("missing PORT")?;
-        c.port = port
-            .parse()
-            .map_err(|_| format!("invalid PORT: {port:?}"))?;
-        if let Some(b) = m.free.get(1) {
-            c.block_duration = seconds(b, "BLOCK_DURATION")?;
+        c.port = v.number("port")?.ok_or("missing PORT")?;
+        c.block_duration = v.seconds("block-duration")?.unwrap_or(c.block_duration);
+        c.timeout = v.seconds("timeout")?.unwrap_or(c.timeout);
+        if c.timeout.is_zero() {
+            return Err(format!("{} must be at least 1 second", v.name("timeout")));
         }
-        if let Some(t) = m.free.get(2) {
-            c.timeout = seconds(t, "TIMEOUT")?;
-            if c.timeout.is_zero() {
-                return Err("TIMEOUT must be at least 1 second".into());
-            }
-        }
-        if m.free.len() > 3 {
-            return Err(format!("unexpected argument: {:?}", m.free[3]));
-        }
-        if let Some(a) = m.opt_str("bind") {
+        if let Some(a) = v.text("bind")? {
             c.bind = a
                 .parse()
-                .map_err(|_| format!("invalid --bind address: {a:?}"))?;
+                .map_err(|_| format!("invalid {} address: {a:?}", v.name("bind")))?;
         }
-        if let Some(f) = m.opt_str("credentials") {
+        if let Some(f) = v.text("credentials")? {
             c.credentials = f.into();
         }
-        if let Some(d) = m.opt_str("data-dir") {
+        if let Some(d) = v.text("data-dir")? {
             c.data_dir = d.into();
         }
-        c.max_output = number(&m, "max-output")?.unwrap_or(c.max_output);
+        c.max_output = v.number("max-output")?.unwrap_or(c.max_output);
         // An unset --max-line follows a smaller --max-output down; a given one must fit.
-        c.max_line = number(&m, "max-line")?.unwrap_or(c.max_line.min(c.max_output));
-        c.max_clients = number(&m, "max-clients")?.unwrap_or(c.max_clients);
-        c.history = number(&m, "history")?.unwrap_or(c.history);
-        c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
-        c.max_rooms = number(&m, "max-rooms")?.unwrap_or(c.max_rooms);
-        c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
+        c.max_line = v
+            .number("max-line")?
+            .unwrap_or(c.max_line.min(c.max_output));
+        c.max_clients = v.number("max-clients")?.unwrap_or(c.max_clients);
+        c.history = v.number("history")?.unwrap_or(c.history);
+        c.max_offline = v.number("max-offline")?.unwrap_or(c.max_offline);
+        c.max_rooms = v.number("max-rooms")?.unwrap_or(c.max_rooms);
+        c.compact_bytes = v.number("compact-bytes")?.unwrap_or(c.compact_bytes);
         // IRC front-end (issue 12).
-        c.irc_port = number(&m, "irc-port")?;
-        c.irc_guests = m.opt_present("irc-guests");
-        if let Some(name) = m.opt_str("irc-server-name") {
+        c.irc_port = v.number("irc-port")?;
+        c.irc_guests = v.switch("irc-guests")?;
+        if let Some(name) = v.text("irc-server-name")? {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
-                return Err(format!("invalid --irc-server-name: {name:?}"));
+                return Err(format!("invalid {}: {name:?}", v.name("irc-server-name")));
             }
             c.irc_server_name = name;
         }
-        if let Some(pair) = m.opt_str("irc-oper") {
+        if let Some(pair) = v.text("irc-oper")? {
             let (name, password) = pair
                 .split_once(':')
                 .filter(|(n, p)| !n.is_empty() && !p.is_empty())
-                .ok_or_else(|| format!("invalid --irc-oper (NAME:PASSWORD expected): {pair:?}"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "invalid {} (NAME:PASSWORD expected): {pair:?}",
+                        v.name("irc-oper")
+                    )
+                })?;
             c.irc_oper = Some((name.to_string(), password.to_string()));
         }
-        c.json_port = number(&m, "json-port")?;
+        c.json_port = v.number("json-port")?;
         // Reliability limits (issue 8).
-        c.max_accounts = number(&m, "max-accounts")?.unwrap_or(c.max_accounts);
-        c.register_rate = number(&m, "register-rate")?.unwrap_or(c.register_rate);
-        c.max_offline_bytes = number(&m, "max-offline-bytes")?.unwrap_or(c.max_offline_bytes);
-        c.max_per_ip = number(&m, "max-per-ip")?.unwrap_or(c.max_per_ip);
-        c.max_output_total = number(&m, "max-output-total")?.unwrap_or(c.max_output_total);
-        c.limit_loopback = m.opt_present("max-per-ip") || m.opt_present("register-rate");
-        if let Some(us) = number::<u64>(&m, "penalty-us")? {
+        c.max_accounts = v.number("max-accounts")?.unwrap_or(c.max_accounts);
+        c.register_rate = v.number("register-rate")?.unwrap_or(c.register_rate);
+        c.max_offline_bytes = v
+            .number("max-offline-bytes")?
+            .unwrap_or(c.max_offline_bytes);
+        c.max_per_ip = v.number("max-per-ip")?.unwrap_or(c.max_per_ip);
+        c.max_output_total = v.number("max-output-total")?.unwrap_or(c.max_output_total);
+        c.limit_loopback = v.given("max-per-ip") || v.given("register-rate");
+        if let Some(us) = v.number::<u64>("penalty-us")? {
             c.penalty = Duration::from_micros(us.min(1_000_000));
         }
         if c.max_per_ip == 0 || c.max_output_total < c.max_output {
             return Err("--max-per-ip must be >= 1, --max-output-total >= --max-output".into());
         }
-        if let Some(s) = m.opt_str("login-timeout") {
-            c.login_timeout = seconds(&s, "--login-timeout")?;
-        }
-        if let Some(s) = m.opt_str("close-timeout") {
-            c.close_timeout = seconds(&s, "--close-timeout")?;
-        }
-        if let Some(s) = m.opt_str("heartbeat") {
-            c.heartbeat = Some(seconds(&s, "--heartbeat")?).filter(|d| !d.is_zero());
-        }
+        c.login_timeout = v.seconds("login-timeout")?.unwrap_or(c.login_timeout);
+        c.close_timeout = v.seconds("close-timeout")?.unwrap_or(c.close_timeout);
+        c.heartbeat = v.seconds("heartbeat")?.filter(|d| !d.is_zero());
         if !(16..=1 << 24).contains(&c.max_line)
             || !(1024..=1 << 30).contains(&c.max_output)
             || c.max_clients == 0
@@ -440,21 +328,19 @@ impl Cli {
                 c.max_line, c.max_output
             ));
         }
-        c.register = !m.opt_present("no-register");
-        c.presence = !m.opt_present("no-presence");
-        c.plain_credentials = m.opt_present("plain-credentials");
-        c.repair = m.opt_present("repair");
-        c.duplicate_login = match m.opt_str("duplicate-login").as_deref() {
-            None | Some("refuse") => DuplicateLogin::Refuse,
-            Some("replace") => DuplicateLogin::Replace,
-            Some(o) => return Err(format!("invalid --duplicate-login: {o:?} (refuse|replace)")),
+        c.register = !v.switch("no-register")?;
+        c.presence = !v.switch("no-presence")?;
+        c.plain_credentials = v.switch("plain-credentials")?;
+        c.repair = v.switch("repair")?;
+        c.duplicate_login = match v.choice("duplicate-login", &["refuse", "replace"])? {
+            Some(1) => DuplicateLogin::Replace,
+            _ => DuplicateLogin::Refuse,
         };
-        c.fsync = match m.opt_str("fsync").as_deref() {
-            None | Some("always") => FsyncPolicy::Always,
-            Some("never") => FsyncPolicy::Never,
-            Some(o) => return Err(format!("invalid --fsync: {o:?} (always|never)")),
+        c.fsync = match v.choice("fsync", &["always", "never"])? {
+            Some(1) => FsyncPolicy::Never,
+            _ => FsyncPolicy::Always,
         };
-        Ok(Cli::Run(c))
+        Ok(c)
     }
 }
 
@@ -551,6 +437,24 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    /// A negative number in a positional place is that argument's bad value, wherever the
+    /// options around it are (issue 21).
+    #[test]
+    fn negative_positionals_are_named() {
+        let e = parse("5001 -5").expect_err("rejected");
+        assert!(e.starts_with("invalid BLOCK_DURATION: \"-5\""), "{e}");
+        let e = parse("--max-line 100 5001 60 -7").expect_err("rejected");
+        assert!(e.starts_with("invalid TIMEOUT: \"-7\""), "{e}");
+        let e = parse("-3 --fsync never").expect_err("rejected");
+        assert!(e.starts_with("invalid PORT: \"-3\""), "{e}");
+        let e = parse("--bind 127.0.0.1 5001 -5").expect_err("rejected");
+        assert!(e.starts_with("invalid BLOCK_DURATION"), "{e}");
+        assert!(
+            parse("-5x 4000").is_err(),
+            "not a number: an unknown option"
+        );
     }
 
     /// A line longer than the output cap could never be answered (issue 8).

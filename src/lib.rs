@@ -2,7 +2,8 @@
 //! the COMP3331 instant-messaging protocol and keeps its state crash-safe on disk.
 //!
 //! # Layout
-//! - [`config`]: command line to [`config::Config`] (pure, unit-tested).
+//! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
+//!   one table of flags that `--help`, the parser and README's flag table follow.
 //! - [`credentials`]: the account list format and constant-time password checks.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::config::{usage, Cli, Config};
+use chatserver::config::{short_usage, usage, Cli, Config};
 use chatserver::protocol::irc::IrcOptions;
 use chatserver::protocol::{CodecKind, CodecOptions};
 use chatserver::server::{Limits, Listener, Server};
@@ -19,8 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match Cli::parse(&args) {
         Err(msg) => {
-            eprintln!("chatserver: {msg}");
-            eprint!("{}", usage());
+            complain(&format!("chatserver: {msg}\n{}", short_usage()));
             ExitCode::from(2)
         }
         Ok(Cli::Help) => say(&usage()),
@@ -66,8 +65,16 @@ fn say(text: &str) -> ExitCode {
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("chatserver: {e}");
+    complain(&format!("chatserver: {e}\n"));
     ExitCode::from(1)
+}
+
+/// Write to stderr, ignoring failure: `eprintln!` panics when stderr is closed
+/// (`chatserver abc 2>&1 | true`), and there is nowhere left to report that anyway; the exit
+/// status still says what happened.
+fn complain(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {

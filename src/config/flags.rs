@@ -1,0 +1,187 @@
+//! The table of every command-line flag: its value, its help line, and whether it is also a
+//! config-file key. `--help`, the getopts parser, the config file and the README's flag table
+//! (a test compares them) all come from this one list, so none can fall out of step.
+
+/// What follows a flag on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// A switch: present or not (`true` / `false` in the config file).
+    None,
+    /// A value, named in the help by this placeholder.
+    Required(&'static str),
+    /// A value that may be left out (`--hash-credentials [FILE]`).
+    Optional(&'static str),
+}
+
+/// What a flag is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// A setting of the running server: also a key of the config file.
+    Setting,
+    /// Does something else and exits, or names the config file: command line only.
+    Action,
+}
+
+/// One command-line flag.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag {
+    /// The long name without `--`, which is also its config-file key.
+    pub name: &'static str,
+    pub short: Option<&'static str>,
+    pub arg: Arg,
+    pub help: &'static str,
+    pub used: Use,
+}
+
+const fn setting(name: &'static str, value: &'static str, help: &'static str) -> Flag {
+    Flag {
+        name,
+        short: None,
+        arg: Arg::Required(value),
+        help,
+        used: Use::Setting,
+    }
+}
+
+const fn switch(name: &'static str, help: &'static str) -> Flag {
+    Flag {
+        name,
+        short: None,
+        arg: Arg::None,
+        help,
+        used: Use::Setting,
+    }
+}
+
+/// Every flag, in `--help` order.
+pub const FLAGS: &[Flag] = &[
+    setting("bind", "ADDR", "address to listen on (default 0.0.0.0)"),
+    setting("credentials", "FILE", "account file (default ./credentials.txt)"),
+    setting("data-dir", "DIR", "journal directory (default ./chatserver-data)"),
+    setting("max-line", "BYTES", "longest input line in bytes (default 4096)"),
+    setting("max-output", "BYTES", "output buffer cap per connection (default 1048576)"),
+    setting("max-clients", "N", "most connections at once (default 100000)"),
+    setting("login-timeout", "SECS", "seconds to log in before close (default 60)"),
+    setting("heartbeat", "SECS", "close a connection silent this long (default off)"),
+    setting(
+        "close-timeout",
+        "SECS",
+        "drop a closing connection that has not read its last lines after this (default 5)",
+    ),
+    switch("no-register", "refuse unknown usernames instead of creating accounts"),
+    switch("no-presence", "do not send logged in/out lines (for very many users)"),
+    setting("duplicate-login", "MODE", "refuse (default) or replace"),
+    setting("fsync", "MODE", "always (default) or never"),
+    setting("history", "N", "messages kept for history (default 10000)"),
+    setting("max-offline", "N", "offline messages per user (default 1000)"),
+    setting("max-rooms", "N", "chat rooms that may exist at once (default 1000)"),
+    switch("plain-credentials", "store new passwords in plaintext"),
+    Flag {
+        name: "hash-credentials",
+        short: None,
+        arg: Arg::Optional("FILE"),
+        help: "hash a plaintext credentials file and exit",
+        used: Use::Action,
+    },
+    switch("repair", "truncate a corrupt journal at the first bad record"),
+    setting(
+        "compact-bytes",
+        "BYTES",
+        "journal growth that triggers a snapshot (default 8388608)",
+    ),
+    // IRC front-end (issue 12).
+    setting("irc-port", "PORT", "also accept IRC clients on this port (off)"),
+    switch("irc-guests", "IRC clients without PASS get guest sessions"),
+    setting(
+        "irc-server-name",
+        "NAME",
+        "server name shown to IRC clients (default chatserver)",
+    ),
+    setting(
+        "irc-oper",
+        "NAME:PASSWORD",
+        "IRC operator credentials for OPER (off)",
+    ),
+    setting(
+        "json-port",
+        "PORT",
+        "also listen here for the seed-002 JSON client (guests)",
+    ),
+    // Reliability limits (issue 8).
+    setting("max-accounts", "N", "most accounts (default 100000)"),
+    setting(
+        "register-rate",
+        "N",
+        "new accounts per source address per minute (default 10, 0: unlimited)",
+    ),
+    setting(
+        "max-offline-bytes",
+        "BYTES",
+        "bytes of queued offline messages in all (default 67108864)",
+    ),
+    setting("max-per-ip", "N", "connections per source address (default 64)"),
+    setting(
+        "max-output-total",
+        "BYTES",
+        "queued output over all connections; the largest queues are cut first (default 268435456)",
+    ),
+    setting(
+        "penalty-us",
+        "US",
+        "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
+    ),
+    Flag {
+        name: "help",
+        short: Some("h"),
+        arg: Arg::None,
+        help: "print this help",
+        used: Use::Action,
+    },
+    Flag {
+        name: "version",
+        short: Some("V"),
+        arg: Arg::None,
+        help: "print the version",
+        used: Use::Action,
+    },
+];
+
+/// The flag named `name` (without `--`).
+pub fn find(name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.name == name)
+}
+
+/// The getopts parser for [`FLAGS`].
+pub fn options() -> getopts::Options {
+    let mut o = getopts::Options::new();
+    for f in FLAGS {
+        let short = f.short.unwrap_or("");
+        match f.arg {
+            Arg::None => o.optflag(short, f.name, f.help),
+            Arg::Required(hint) => o.optopt(short, f.name, f.help, hint),
+            Arg::Optional(hint) => o.optflagopt(short, f.name, f.help, hint),
+        };
+    }
+    o
+}
+
+/// The synopsis line; every usage message starts with it.
+pub const SYNOPSIS: &str = "Usage: chatserver [OPTIONS] PORT [BLOCK_DURATION [TIMEOUT]]";
+
+/// What the positional arguments and the tool commands mean, printed by `--help` above the
+/// flags (an operator meeting `chatserver 4000 60 120` must not have to read the source).
+const ABOUT: &str = concat!(
+    "  PORT             TCP port for line clients (nc, telnet, chatclient); 0 picks a free one\n",
+    "  BLOCK_DURATION   seconds an account stays locked after 3 wrong passwords in a row (default 60)\n",
+    "  TIMEOUT          seconds without a valid command before a user is logged out (default 300)",
+);
+
+/// The `--help` text.
+pub fn usage() -> String {
+    options().usage(&format!("{SYNOPSIS}\n\n{ABOUT}"))
+}
+
+/// The one line printed under an argument error, instead of the whole help.
+pub fn short_usage() -> String {
+    format!("{SYNOPSIS} (see --help)\n")
+}
