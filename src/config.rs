@@ -36,6 +36,10 @@ pub struct Config {
     /// Inactivity logout: no valid command for this long.
     pub timeout: Duration,
     pub credentials: PathBuf,
+    /// When `credentials` is the default (inside the data directory) and does not exist yet,
+    /// it starts as a copy of this file if there is one (the repository's sample accounts),
+    /// else empty: registering then never rewrites the tracked sample (issue 21).
+    pub credentials_seed: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub max_line: usize,
     pub max_output: usize,
@@ -95,11 +99,14 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            bind: IpAddr::from([0, 0, 0, 0]),
+            // Loopback unless told otherwise (issue 21): open registration and sample accounts
+            // must not face a network by default.
+            bind: IpAddr::from([127, 0, 0, 1]),
             port: 0,
             block_duration: Duration::from_secs(60),
             timeout: Duration::from_secs(300),
-            credentials: PathBuf::from("credentials.txt"),
+            credentials: PathBuf::from("chatserver-data/credentials.txt"),
+            credentials_seed: Some(PathBuf::from("credentials.txt")),
             data_dir: PathBuf::from("chatserver-data"),
             max_line: 4096,
             max_output: 1 << 20,
@@ -239,6 +246,26 @@ impl Cli {
     }
 }
 
+/// An address, or a host name resolved once (`--bind localhost`): its first IPv4 address,
+/// else its first address. The one lookup the otherwise pure parsing does.
+fn resolve(host: &str) -> Result<IpAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    let found: Vec<IpAddr> = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .map(|a| a.ip())
+        .collect();
+    found
+        .iter()
+        .find(|ip| ip.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| "no address".to_string())
+}
+
 impl Config {
     /// Build the settings from named values (command line and config file merged); `Err` is
     /// one line naming the flag or the file and line at fault.
@@ -251,15 +278,17 @@ impl Config {
             return Err(format!("{} must be at least 1 second", v.name("timeout")));
         }
         if let Some(a) = v.text("bind")? {
-            c.bind = a
-                .parse()
-                .map_err(|_| format!("invalid {} address: {a:?}", v.name("bind")))?;
-        }
-        if let Some(f) = v.text("credentials")? {
-            c.credentials = f.into();
+            c.bind = resolve(&a).map_err(|e| format!("invalid {}: {a:?} ({e})", v.name("bind")))?;
         }
         if let Some(d) = v.text("data-dir")? {
             c.data_dir = d.into();
+        }
+        match v.text("credentials")? {
+            Some(f) => {
+                c.credentials = f.into();
+                c.credentials_seed = None;
+            }
+            None => c.credentials = c.data_dir.join("credentials.txt"),
         }
         c.max_output = v.number("max-output")?.unwrap_or(c.max_output);
         // An unset --max-line follows a smaller --max-output down; a given one must fit.
@@ -371,6 +400,12 @@ mod tests {
     #[test]
     fn defaults_when_only_port() {
         let c = run("5000");
+        assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]), "loopback by default");
+        assert_eq!(
+            c.credentials,
+            PathBuf::from("chatserver-data/credentials.txt")
+        );
+        assert_eq!(c.credentials_seed, Some(PathBuf::from("credentials.txt")));
         assert_eq!(c.block_duration, Duration::from_secs(60));
         assert_eq!(c.timeout, Duration::from_secs(300));
         assert_eq!(c.max_line, 4096);
@@ -395,6 +430,24 @@ mod tests {
         assert_eq!(run("0").compact_bytes, 8 << 20);
         assert_eq!(run("--json-port 33000 0").json_port, Some(33000));
         assert_eq!(run("0").json_port, None);
+    }
+
+    /// A host name is resolved once; a given credentials file is used as is, never seeded.
+    #[test]
+    fn bind_host_names_and_credentials_paths() {
+        assert_eq!(run("--bind localhost 0").bind.to_string(), "127.0.0.1");
+        assert_eq!(run("--bind 0.0.0.0 0").bind, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(run("--bind ::1 0").bind.to_string(), "::1");
+        let e = parse("--bind no-such-host.invalid 0").expect_err("rejected");
+        assert!(
+            e.starts_with("invalid --bind: \"no-such-host.invalid\""),
+            "{e}"
+        );
+        let c = run("--data-dir /srv/chat 0");
+        assert_eq!(c.credentials, PathBuf::from("/srv/chat/credentials.txt"));
+        let c = run("--credentials creds.txt 0");
+        assert_eq!(c.credentials, PathBuf::from("creds.txt"));
+        assert_eq!(c.credentials_seed, None);
     }
 
     #[test]

@@ -170,15 +170,66 @@ fn help_and_version() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A missing credentials file is a clear error naming the file, exit status 1, not a panic.
+/// A missing credentials file given with `--credentials` is a clear error naming the file,
+/// exit status 1, not a panic.
 #[test]
 fn missing_credentials_names_the_file() {
     let dir = scratch_dir();
-    let o = run(&dir, &["--bind", "127.0.0.1", "0"]);
+    let o = run(&dir, &["--credentials", "credentials.txt", "0"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("credentials.txt"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Without `--credentials` the accounts live in the data directory: the first start copies
+/// `./credentials.txt` there, and a registration appends to the copy, never to the sample the
+/// repository tracks (issue 21).
+#[test]
+fn registering_leaves_the_sample_credentials_alone() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = scratch_dir();
+    std::fs::write(dir.join("credentials.txt"), "yoda wise\n").expect("write creds");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatserver"))
+        .arg("0")
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn chatserver");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("listening line");
+    let addr = first
+        .trim_end()
+        .strip_prefix("chatserver listening on ")
+        .expect("listening line")
+        .to_string();
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "loopback by default: {addr}"
+    );
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(b"register ann s3cret\nlogin yoda wise\n")
+        .expect("send");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&got).contains("Welcome") {
+        let n = s.read(&mut buf).expect("reply");
+        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let copy = std::fs::read_to_string(dir.join("chatserver-data/credentials.txt")).expect("copy");
+    assert!(copy.starts_with("yoda wise\nann $"), "{copy}");
+    let sample = std::fs::read_to_string(dir.join("credentials.txt")).expect("sample");
+    assert_eq!(sample, "yoda wise\n");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -55,8 +55,8 @@ const fn switch(name: &'static str, help: &'static str) -> Flag {
 
 /// Every flag, in `--help` order.
 pub const FLAGS: &[Flag] = &[
-    setting("bind", "ADDR", "address to listen on (default 0.0.0.0)"),
-    setting("credentials", "FILE", "account file (default ./credentials.txt)"),
+    setting("bind", "ADDR", "address or host name to listen on (default 127.0.0.1; 0.0.0.0: every interface)"),
+    setting("credentials", "FILE", "account file (default DIR/credentials.txt, first copied from ./credentials.txt if that exists)"),
     setting("data-dir", "DIR", "journal directory (default ./chatserver-data)"),
     setting("max-line", "BYTES", "longest input line in bytes (default 4096)"),
     setting("max-output", "BYTES", "output buffer cap per connection (default 1048576)"),

@@ -57,6 +57,35 @@ pub(super) fn open_credentials(path: &Path) -> Result<(Credentials, bool), Store
     }
 }
 
+/// The default credentials file (inside the data directory) on the first start: a copy of
+/// `seed` (the sample accounts beside the binary's working directory) if it exists and parses,
+/// else empty. Registrations then go to the copy, never to a file the repository tracks.
+pub(super) fn provision_credentials(path: &Path, seed: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let bytes = match fs::read(seed) {
+        Ok(bytes) => {
+            parse_credentials(seed, &bytes)?;
+            log::info!(
+                "first start: accounts copied from {} to {}",
+                seed.display(),
+                path.display()
+            );
+            bytes
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            log::info!(
+                "first start: no accounts yet ({} created empty)",
+                path.display()
+            );
+            Vec::new()
+        }
+        Err(e) => return Err(StoreError::Io(seed.into(), e)),
+    };
+    write_atomic(path, &bytes).map_err(|e| StoreError::Io(path.into(), e))
+}
+
 /// `chatserver --hash-credentials FILE`: rewrite plaintext entries as salted SHA-256, atomically
 /// (keeping the file's mode). Run it while no server is using the file: a running server keeps
 /// appending to the file it opened, which the rename replaces.

@@ -34,6 +34,7 @@ mod format;
 mod history;
 mod trash;
 
+use accounts::provision_credentials;
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
 pub use format::encode_line;
@@ -149,6 +150,23 @@ pub struct Store {
     _lock: File,
 }
 
+/// Take the data directory's lock: two servers must never append to one journal.
+fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    let lock_path = dir.join(LOCK);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(StoreError::Io(lock_path, e)),
+    }
+}
+
 impl Store {
     /// Open (creating the data directory if needed), recover, and return the accounts and the
     /// records to replay, snapshot first.
@@ -158,25 +176,16 @@ impl Store {
             move |e| StoreError::Io(p, e)
         };
         let cred_path = config.credentials.clone();
-        let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let dir = config.data_dir.clone();
         if !dir.is_dir() {
             create_private_dir(&dir).map_err(io_at(&dir))?;
             sync_dir(&dir).map_err(io_at(&dir))?;
         }
-        let lock_path = dir.join(LOCK);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(io_at(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir)),
-            Err(fs::TryLockError::Error(e)) => return Err(StoreError::Io(lock_path, e)),
+        let lock = lock_dir(&dir)?;
+        if let Some(seed) = &config.credentials_seed {
+            provision_credentials(&cred_path, seed)?;
         }
+        let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let snap_path = dir.join(SNAPSHOT);
         let journal_path = dir.join(JOURNAL);
         let snapshot = load(&snap_path, "snapshot", Tail::Strict, config.repair)?;
