@@ -41,6 +41,8 @@ pub struct Config {
     /// else empty: registering then never rewrites the tracked sample (issue 21).
     pub credentials_seed: Option<PathBuf>,
     pub data_dir: PathBuf,
+    /// The admin socket (issue 21) for `chatserver ctl`; `None`: off.
+    pub admin_socket: Option<PathBuf>,
     pub max_line: usize,
     pub max_output: usize,
     pub max_clients: usize,
@@ -108,6 +110,7 @@ impl Default for Config {
             credentials: PathBuf::from("chatserver-data/credentials.txt"),
             credentials_seed: Some(PathBuf::from("credentials.txt")),
             data_dir: PathBuf::from("chatserver-data"),
+            admin_socket: Some(PathBuf::from("chatserver-data/admin.sock")),
             max_line: 4096,
             max_output: 1 << 20,
             max_clients: 100_000,
@@ -148,6 +151,11 @@ pub enum Cli {
     Run(Config),
     /// Rewrite a plaintext credentials file to hashed entries, then exit.
     HashCredentials(PathBuf),
+    /// `chatserver ctl CMD…`: send one console command to a running server's admin socket.
+    Ctl {
+        socket: PathBuf,
+        command: String,
+    },
     Help,
     Version,
 }
@@ -198,9 +206,61 @@ fn split_negatives(args: &[String]) -> Args {
     out
 }
 
+/// The settings flags present in `m`, as named values.
+fn flag_values(m: &getopts::Matches) -> Values {
+    let mut values = Values::default();
+    for f in flags::FLAGS
+        .iter()
+        .filter(|f| f.used == flags::Use::Setting)
+    {
+        let value = match f.arg {
+            flags::Arg::None if m.opt_present(f.name) => Value::Bool(true),
+            _ => match m.opt_str(f.name) {
+                Some(v) => Value::Text(v),
+                None => continue,
+            },
+        };
+        values.set(f.name, value, Origin::CommandLine);
+    }
+    values
+}
+
+/// `chatserver ctl [--socket PATH] [OPTIONS] CMD…`: the options before the command say where
+/// the socket is (as the server's do: `--admin-socket`, `--data-dir`); the words after it are
+/// the console line.
+fn parse_ctl(args: &[String]) -> Result<Cli, String> {
+    let mut o = flags::options();
+    o.optopt(
+        "",
+        "socket",
+        "the admin socket (the same as --admin-socket)",
+        "PATH",
+    );
+    o.parsing_style(getopts::ParsingStyle::StopAtFirstFree);
+    let m = o.parse(args).map_err(|e| e.to_string())?;
+    if m.free.is_empty() {
+        return Err("ctl: missing command (help lists them)".into());
+    }
+    let mut values = flag_values(&m);
+    if let Some(socket) = m.opt_str("socket") {
+        values.set("admin-socket", Value::Text(socket), Origin::CommandLine);
+    }
+    let config = Config::build(&values, false)?;
+    let socket = config
+        .admin_socket
+        .ok_or("ctl: the admin socket is off (--no-admin-socket)")?;
+    Ok(Cli::Ctl {
+        socket,
+        command: m.free.join(" "),
+    })
+}
+
 impl Cli {
     /// Parse the arguments after the program name. `Err` holds one line for stderr.
     pub fn parse(args: &[String]) -> Result<Cli, String> {
+        if args.first().is_some_and(|a| a == "ctl") {
+            return parse_ctl(&args[1..]);
+        }
         let split = split_negatives(args);
         let m = flags::options()
             .parse(&split.options)
@@ -222,20 +282,7 @@ impl Cli {
                 .unwrap_or_else(|| "credentials.txt".into());
             return Ok(Cli::HashCredentials(PathBuf::from(file)));
         }
-        let mut values = Values::default();
-        for f in flags::FLAGS
-            .iter()
-            .filter(|f| f.used == flags::Use::Setting)
-        {
-            let value = match f.arg {
-                flags::Arg::None if m.opt_present(f.name) => Value::Bool(true),
-                _ => match m.opt_str(f.name) {
-                    Some(v) => Value::Text(v),
-                    None => continue,
-                },
-            };
-            values.set(f.name, value, Origin::CommandLine);
-        }
+        let mut values = flag_values(&m);
         if free.len() > POSITIONAL.len() {
             return Err(format!("unexpected argument: {:?}", free[POSITIONAL.len()]));
         }
@@ -270,8 +317,17 @@ impl Config {
     /// Build the settings from named values (command line and config file merged); `Err` is
     /// one line naming the flag or the file and line at fault.
     pub fn from_values(v: &Values) -> Result<Config, String> {
+        Config::build(v, true)
+    }
+
+    /// As [`Config::from_values`]; a tool (`ctl`, `user`, …) needs no PORT.
+    fn build(v: &Values, serving: bool) -> Result<Config, String> {
         let mut c = Config::default();
-        c.port = v.number("port")?.ok_or("missing PORT")?;
+        match v.number("port")? {
+            Some(port) => c.port = port,
+            None if serving => return Err("missing PORT".into()),
+            None => {}
+        }
         c.block_duration = v.seconds("block-duration")?.unwrap_or(c.block_duration);
         c.timeout = v.seconds("timeout")?.unwrap_or(c.timeout);
         if c.timeout.is_zero() {
@@ -290,6 +346,14 @@ impl Config {
             }
             None => c.credentials = c.data_dir.join("credentials.txt"),
         }
+        c.admin_socket = match v.text("admin-socket")? {
+            _ if v.switch("no-admin-socket")? => None,
+            Some(path) if path.is_empty() => {
+                return Err(format!("invalid {}: empty path", v.name("admin-socket")))
+            }
+            Some(path) => Some(path.into()),
+            None => Some(c.data_dir.join("admin.sock")),
+        };
         c.max_output = v.number("max-output")?.unwrap_or(c.max_output);
         // An unset --max-line follows a smaller --max-output down; a given one must fit.
         c.max_line = v
@@ -430,6 +494,41 @@ mod tests {
         assert_eq!(run("0").compact_bytes, 8 << 20);
         assert_eq!(run("--json-port 33000 0").json_port, Some(33000));
         assert_eq!(run("0").json_port, None);
+    }
+
+    /// The admin socket sits in the data directory unless placed or turned off; `ctl` finds it
+    /// the same way (issue 21).
+    #[test]
+    fn admin_socket_and_ctl() {
+        assert_eq!(
+            run("0").admin_socket,
+            Some(PathBuf::from("chatserver-data/admin.sock"))
+        );
+        assert_eq!(
+            run("--data-dir /srv/c 0").admin_socket,
+            Some(PathBuf::from("/srv/c/admin.sock"))
+        );
+        assert_eq!(
+            run("--admin-socket /run/c.sock 0").admin_socket,
+            Some(PathBuf::from("/run/c.sock"))
+        );
+        assert_eq!(run("--no-admin-socket 0").admin_socket, None);
+        match parse("ctl --data-dir /srv/c kick bob") {
+            Ok(Cli::Ctl { socket, command }) => {
+                assert_eq!(socket, PathBuf::from("/srv/c/admin.sock"));
+                assert_eq!(command, "kick bob");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse("ctl --socket s announce --not-an-option here") {
+            Ok(Cli::Ctl { socket, command }) => {
+                assert_eq!(socket, PathBuf::from("s"));
+                assert_eq!(command, "announce --not-an-option here");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse("ctl").is_err());
+        assert!(parse("ctl --no-admin-socket list").is_err());
     }
 
     /// A host name is resolved once; a given credentials file is used as is, never seeded.

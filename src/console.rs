@@ -14,6 +14,30 @@ use std::time::Duration;
 /// The longest console line kept; longer ones are refused.
 const MAX_LINE: usize = 4096;
 
+/// An answer to the operator: its text, and whether the command did what it asked (the admin
+/// socket says so on its first line, and `chatserver ctl` exits 1 when it did not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn ok(text: impl Into<String>) -> Reply {
+        Reply {
+            ok: true,
+            text: text.into(),
+        }
+    }
+
+    pub fn err(text: impl Into<String>) -> Reply {
+        Reply {
+            ok: false,
+            text: text.into(),
+        }
+    }
+}
+
 /// What the operator can ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsoleCommand {
@@ -29,6 +53,21 @@ pub enum ConsoleCommand {
     Quit,
     /// A blank line: nothing to do.
     Nothing,
+}
+
+impl ConsoleCommand {
+    /// The command for the log: its words without any secret (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            ConsoleCommand::Help => "help".into(),
+            ConsoleCommand::List => "list".into(),
+            ConsoleCommand::Announce(_) => "announce".into(),
+            ConsoleCommand::Kick(user) => format!("kick {user}"),
+            ConsoleCommand::Stats => "stats".into(),
+            ConsoleCommand::Quit => "quit".into(),
+            ConsoleCommand::Nothing => "(blank line)".into(),
+        }
+    }
 }
 
 pub const HELP: &str = "\

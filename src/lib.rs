@@ -23,7 +23,8 @@
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
+//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop; [`admin`]: the
+//!   Unix admin socket that speaks the console's commands for `chatserver ctl`.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -35,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod chat;
 pub mod command;
 pub mod config;

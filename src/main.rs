@@ -31,10 +31,29 @@ fn main() -> ExitCode {
             )),
             Err(e) => fail(&e),
         },
+        Ok(Cli::Ctl { socket, command }) => ctl(&socket, &command),
         Ok(Cli::Run(config)) => match serve(&config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&*e),
         },
+    }
+}
+
+/// `chatserver ctl CMD…`: one command to the running server's admin socket; its reply on
+/// stdout (status 0) or, if the command failed, on stderr (status 1).
+fn ctl(socket: &std::path::Path, command: &str) -> ExitCode {
+    // A backup takes as long as the state is large; anything else answers at once.
+    let wait = (!command.starts_with("backup")).then_some(Duration::from_secs(60));
+    match chatserver::admin::request(socket, command, wait) {
+        Ok(reply) if reply.ok => say(&reply.text),
+        Ok(reply) => {
+            complain(&reply.text);
+            ExitCode::from(1)
+        }
+        Err(e) => fail(&format!(
+            "ctl: {}: {e} (is the server running, with this --data-dir or --admin-socket?)",
+            socket.display()
+        )),
     }
 }
 
@@ -146,6 +165,11 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
+    if let Some(path) = &config.admin_socket {
+        server
+            .attach_admin(path)
+            .map_err(|e| format!("admin socket {}: {e}", path.display()))?;
+    }
     // Printed once the server is complete (its descriptors all open), so whoever reads it can
     // count on a ready server. If it cannot be written nobody learns the port: exit rather
     // than serve unseen.

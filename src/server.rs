@@ -4,6 +4,7 @@
 //! of an iteration has its own file.
 
 mod accept; // New connections.
+mod admin; // The admin socket (issue 21).
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
@@ -38,10 +39,15 @@ enum Tok {
     // Server console and signals (§7).
     Stdin,
     Signals,
+    // The admin socket (issue 21).
+    AdminListener,
+    Admin(usize),
 }
 
-/// Tokens after the waker's: stdin, signals, then the listeners.
-const FIRST_LISTENER: usize = RESERVED_TOKENS + 3;
+/// Tokens after the waker's: stdin, signals, the admin socket and its connections, then the
+/// listeners.
+const FIRST_ADMIN: usize = RESERVED_TOKENS + 4;
+const FIRST_LISTENER: usize = FIRST_ADMIN + admin::MAX_CONNS;
 
 impl Tok {
     fn token(self) -> Token {
@@ -51,6 +57,8 @@ impl Tok {
             Tok::Waker => Token(RESERVED_TOKENS),
             Tok::Stdin => Token(RESERVED_TOKENS + 1),
             Tok::Signals => Token(RESERVED_TOKENS + 2),
+            Tok::AdminListener => Token(RESERVED_TOKENS + 3),
+            Tok::Admin(i) => Token(FIRST_ADMIN + i),
         }
     }
 
@@ -59,6 +67,8 @@ impl Tok {
             RESERVED_TOKENS => Tok::Waker,
             k if k == RESERVED_TOKENS + 1 => Tok::Stdin,
             k if k == RESERVED_TOKENS + 2 => Tok::Signals,
+            k if k == RESERVED_TOKENS + 3 => Tok::AdminListener,
+            k if (FIRST_ADMIN..FIRST_LISTENER).contains(&k) => Tok::Admin(k - FIRST_ADMIN),
             k if k > RESERVED_TOKENS => Tok::Listener(k - FIRST_LISTENER),
             k => Tok::Conn(k),
         }
@@ -153,6 +163,8 @@ pub struct Server {
     draining: Option<Instant>,
     /// Server console and signals (§7): see `attach_operator`.
     operator: operator::Operator,
+    /// The admin socket (issue 21): see `attach_admin`.
+    admin: admin::Admin,
     // Reliability guards (issue 8).
     per_ip: guard::PerIp,
     /// Bytes queued over all connections.
@@ -238,6 +250,7 @@ impl Server {
             },
             draining: None,
             operator: operator::Operator::new(Instant::now()),
+            admin: admin::Admin::default(),
             per_ip: guard::PerIp::default(),
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
@@ -298,6 +311,8 @@ impl Server {
                     Tok::Conn(k) => self.ready(k, event, now),
                     Tok::Stdin => self.console_ready(now),
                     Tok::Signals => self.signals_ready(),
+                    Tok::AdminListener => self.admin_accept(),
+                    Tok::Admin(i) => self.admin_ready(i, event, now),
                 }
             }
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {

@@ -58,6 +58,12 @@ pub const FLAGS: &[Flag] = &[
     setting("bind", "ADDR", "address or host name to listen on (default 127.0.0.1; 0.0.0.0: every interface)"),
     setting("credentials", "FILE", "account file (default DIR/credentials.txt, first copied from ./credentials.txt if that exists)"),
     setting("data-dir", "DIR", "journal directory (default ./chatserver-data)"),
+    setting(
+        "admin-socket",
+        "PATH",
+        "Unix socket (mode 0600) for chatserver ctl (default DIR/admin.sock)",
+    ),
+    switch("no-admin-socket", "no admin socket"),
     setting("max-line", "BYTES", "longest input line in bytes (default 4096)"),
     setting("max-output", "BYTES", "output buffer cap per connection (default 1048576)"),
     setting("max-clients", "N", "most connections at once (default 100000)"),

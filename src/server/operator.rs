@@ -4,7 +4,7 @@
 //! [`super::Shutdown::request`], so every way out is the one graceful drain.
 
 use super::{Server, Tok};
-use crate::console::{self, ConsoleCommand, LoopStats, Stdin};
+use crate::console::{self, ConsoleCommand, LoopStats, Reply, Stdin};
 use crate::signals::{Signal, Signals};
 use crate::time::Now;
 use std::io;
@@ -33,8 +33,8 @@ impl Operator {
     }
 }
 
-/// A reply for the operator. stdout going away must not stop the server.
-fn reply(text: &str) {
+/// A reply for the operator at the console. stdout going away must not stop the server.
+fn print(text: &str) {
     if let Err(e) = console::write_stdout(text) {
         log::warn!("console reply lost: stdout: {e}");
     }
@@ -80,30 +80,29 @@ impl Server {
             self.operator.stdin = None;
         }
         for line in lines {
-            match line.and_then(|l| console::parse(&l)) {
-                Ok(command) => self.console_command(command, now),
-                Err(text) => reply(&text),
-            }
+            let reply = match line.and_then(|l| console::parse(&l)) {
+                Ok(command) => self.operator_command(command, now),
+                Err(text) => Reply::err(text),
+            };
+            print(&reply.text);
         }
     }
 
-    fn console_command(&mut self, command: ConsoleCommand, now: Now) {
+    /// One operator command, from the console or the admin socket (the same language).
+    pub(super) fn operator_command(&mut self, command: ConsoleCommand, now: Now) -> Reply {
         match command {
-            ConsoleCommand::Nothing => {}
-            ConsoleCommand::Help => reply(console::HELP),
-            ConsoleCommand::List => reply(&console::format_users(&self.chat.console_users(now))),
+            ConsoleCommand::Nothing => Reply::ok(""),
+            ConsoleCommand::Help => Reply::ok(console::HELP),
+            ConsoleCommand::List => Reply::ok(console::format_users(&self.chat.console_users(now))),
             ConsoleCommand::Announce(text) => {
                 self.chat.console_announce(&text);
-                reply(&format!(
-                    "announced to {} users\n",
-                    self.chat.online_count()
-                ));
+                Reply::ok(format!("announced to {} users\n", self.chat.online_count()))
             }
             ConsoleCommand::Kick(user) => {
                 if self.chat.console_kick(&user, now) {
-                    reply(&format!("kicked {user}\n"));
+                    Reply::ok(format!("kicked {user}\n"))
                 } else {
-                    reply(&format!("{user} is not online\n"));
+                    Reply::err(format!("{user} is not online\n"))
                 }
             }
             ConsoleCommand::Stats => {
@@ -114,12 +113,15 @@ impl Server {
                     uptime: now.mono.saturating_duration_since(self.operator.started),
                     worst_iteration: self.iterations.worst,
                 };
-                let text = console::format_stats(self.chat.stats(), run, console::rss_bytes());
-                reply(&text);
+                Reply::ok(console::format_stats(
+                    self.chat.stats(),
+                    run,
+                    console::rss_bytes(),
+                ))
             }
             ConsoleCommand::Quit => {
-                reply("shutting down\n");
                 self.shutdown.flag.store(true, Ordering::SeqCst);
+                Reply::ok("shutting down\n")
             }
         }
     }
