@@ -156,8 +156,23 @@ pub enum Cli {
         socket: PathBuf,
         command: String,
     },
+    /// `chatserver user …`: an account command, through the admin socket of a running server
+    /// or on the stopped server's files.
+    User {
+        config: Config,
+        action: UserAction,
+    },
     Help,
     Version,
+}
+
+/// What `chatserver user` was asked (the password, where needed, is read separately).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserAction {
+    Add(String),
+    Passwd(String),
+    Del(String),
+    List,
 }
 
 /// The `--help` text.
@@ -225,10 +240,10 @@ fn flag_values(m: &getopts::Matches) -> Values {
     values
 }
 
-/// `chatserver ctl [--socket PATH] [OPTIONS] CMD…`: the options before the command say where
-/// the socket is (as the server's do: `--admin-socket`, `--data-dir`); the words after it are
-/// the console line.
-fn parse_ctl(args: &[String]) -> Result<Cli, String> {
+/// A tool's arguments (`chatserver ctl|user … [OPTIONS] WORDS…`): the options before the words
+/// are the server's (`--data-dir`, `--admin-socket`, `--credentials`, …, so a tool finds what
+/// the server uses) plus `--socket PATH` for `--admin-socket`; the words follow.
+fn parse_tool(tool: &str, args: &[String]) -> Result<(Config, Vec<String>), String> {
     let mut o = flags::options();
     o.optopt(
         "",
@@ -237,29 +252,51 @@ fn parse_ctl(args: &[String]) -> Result<Cli, String> {
         "PATH",
     );
     o.parsing_style(getopts::ParsingStyle::StopAtFirstFree);
-    let m = o.parse(args).map_err(|e| e.to_string())?;
-    if m.free.is_empty() {
-        return Err("ctl: missing command (help lists them)".into());
-    }
+    let m = o.parse(args).map_err(|e| format!("{tool}: {e}"))?;
     let mut values = flag_values(&m);
     if let Some(socket) = m.opt_str("socket") {
         values.set("admin-socket", Value::Text(socket), Origin::CommandLine);
     }
     let config = Config::build(&values, false)?;
+    Ok((config, m.free))
+}
+
+/// `chatserver ctl CMD…`: the words are the console line.
+fn parse_ctl(args: &[String]) -> Result<Cli, String> {
+    let (config, words) = parse_tool("ctl", args)?;
+    if words.is_empty() {
+        return Err("ctl: missing command (`chatserver ctl help` lists them)".into());
+    }
     let socket = config
         .admin_socket
         .ok_or("ctl: the admin socket is off (--no-admin-socket)")?;
     Ok(Cli::Ctl {
         socket,
-        command: m.free.join(" "),
+        command: words.join(" "),
     })
+}
+
+/// `chatserver user add|passwd|del NAME`, `user list`.
+fn parse_user(args: &[String]) -> Result<Cli, String> {
+    let (config, words) = parse_tool("user", args)?;
+    let owned = |s: &String| s.clone();
+    let action = match words.as_slice() {
+        [w] if w == "list" => UserAction::List,
+        [w, name] if w == "add" => UserAction::Add(owned(name)),
+        [w, name] if w == "passwd" => UserAction::Passwd(owned(name)),
+        [w, name] if w == "del" => UserAction::Del(owned(name)),
+        _ => return Err("user: expected add NAME, passwd NAME, del NAME or list".into()),
+    };
+    Ok(Cli::User { config, action })
 }
 
 impl Cli {
     /// Parse the arguments after the program name. `Err` holds one line for stderr.
     pub fn parse(args: &[String]) -> Result<Cli, String> {
-        if args.first().is_some_and(|a| a == "ctl") {
-            return parse_ctl(&args[1..]);
+        match args.first().map(String::as_str) {
+            Some("ctl") => return parse_ctl(&args[1..]),
+            Some("user") => return parse_user(&args[1..]),
+            _ => {}
         }
         let split = split_negatives(args);
         let m = flags::options()
@@ -528,6 +565,29 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse("ctl").is_err());
+        match parse("user --data-dir d add ann") {
+            Ok(Cli::User { config, action }) => {
+                assert_eq!(action, UserAction::Add("ann".into()));
+                assert_eq!(config.credentials, PathBuf::from("d/credentials.txt"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse("user list"),
+            Ok(Cli::User {
+                action: UserAction::List,
+                ..
+            })
+        ));
+        for bad in [
+            "user",
+            "user add",
+            "user add a b",
+            "user frob x",
+            "user list x",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
         assert!(parse("ctl --no-admin-socket list").is_err());
     }
 

@@ -14,6 +14,11 @@ pub enum Secret {
 
 const PREFIX: &str = "$sha256$";
 
+/// The password field of a line that deletes the account named on it (issue 21): the file is
+/// append-only, so a deletion is a line too, and the last line for a name wins. No password
+/// can be stored as this text: one starting with `$` is always hashed.
+pub const DELETED: &str = "$deleted";
+
 impl Secret {
     /// Hash `password` with `salt`: digest = SHA-256(salt || password).
     pub fn hashed(password: &str, salt: [u8; 16]) -> Secret {
@@ -115,6 +120,14 @@ pub fn account_line(user: &str, secret: &Secret) -> Result<String, &'static str>
     }
 }
 
+/// The credentials.txt line (without its newline) that deletes `user`.
+pub fn deletion_line(user: &str) -> Result<String, &'static str> {
+    if !valid_token(user) || reserved_name(user) {
+        return Err("not a username");
+    }
+    Ok(format!("{user} {DELETED}"))
+}
+
 /// Words that are commands at the `Username: ` prompt and so can never be usernames.
 pub fn reserved_name(s: &str) -> bool {
     matches!(s, "login" | "register" | "help" | "exit" | "quit" | "EX")
@@ -139,6 +152,10 @@ impl Credentials {
             };
             if !valid_token(user) || reserved_name(user) {
                 return Err(err("invalid username"));
+            }
+            if pass == DELETED {
+                accounts.remove(user);
+                continue;
             }
             let secret = Secret::parse(pass).map_err(err)?;
             accounts.insert(user.to_string(), secret);
@@ -222,6 +239,24 @@ mod tests {
         assert!(account_line("eve", &Secret::Plain("$sha256$abc".into())).is_err());
         assert!(account_line("login", &Secret::Plain("pw".into())).is_err());
         assert!(account_line("a b", &Secret::Plain("pw".into())).is_err());
+    }
+
+    /// A later line for a name replaces the earlier one; a deletion line removes it, and a
+    /// later line brings it back (issue 21).
+    #[test]
+    fn later_lines_win_and_deletions_remove() {
+        let text =
+            "yoda wise\nhans solo\nyoda wiser\nhans $deleted\nluke a\nluke $deleted\nluke b\n";
+        let c = Credentials::parse(text).expect("parses");
+        assert!(c.get("yoda").is_some_and(|s| s.verify("wiser")));
+        assert!(!c.contains("hans"));
+        assert!(c.get("luke").is_some_and(|s| s.verify("b")));
+        assert_eq!(c.len(), 2);
+        assert_eq!(deletion_line("hans"), Ok("hans $deleted".into()));
+        assert!(deletion_line("login").is_err() && deletion_line("a b").is_err());
+        // A password that reads like the marker is stored hashed, so it cannot delete.
+        let s = Secret::for_new_account(DELETED, true, [1; 16]);
+        assert!(matches!(s, Secret::Sha256 { .. }));
     }
 
     #[test]

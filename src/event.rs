@@ -145,6 +145,8 @@ pub enum Notice {
     // Server console (§7).
     /// The operator's `kick`; the connection closes after this.
     Kicked,
+    /// The operator deleted this account (issue 21); the connection closes after this.
+    AccountDeleted,
 }
 
 /// One thing the core tells one connection.

@@ -24,7 +24,8 @@
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
 //!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop; [`admin`]: the
-//!   Unix admin socket that speaks the console's commands for `chatserver ctl`.
+//!   Unix admin socket that speaks the console's commands for `chatserver ctl`; [`tool`]: the
+//!   operator's changes to durable state (accounts), shared by the server and the offline tools.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -53,3 +54,4 @@ pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;
+pub mod tool;

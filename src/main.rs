@@ -32,6 +32,10 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Ok(Cli::Ctl { socket, command }) => ctl(&socket, &command),
+        Ok(Cli::User { config, action }) => match chatserver::tool::user(&config, action) {
+            Ok(reply) => answer(&reply),
+            Err(e) => fail(&e),
+        },
         Ok(Cli::Run(config)) => match serve(&config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&*e),
@@ -45,15 +49,21 @@ fn ctl(socket: &std::path::Path, command: &str) -> ExitCode {
     // A backup takes as long as the state is large; anything else answers at once.
     let wait = (!command.starts_with("backup")).then_some(Duration::from_secs(60));
     match chatserver::admin::request(socket, command, wait) {
-        Ok(reply) if reply.ok => say(&reply.text),
-        Ok(reply) => {
-            complain(&reply.text);
-            ExitCode::from(1)
-        }
+        Ok(reply) => answer(&reply),
         Err(e) => fail(&format!(
             "ctl: {}: {e} (is the server running, with this --data-dir or --admin-socket?)",
             socket.display()
         )),
+    }
+}
+
+/// An operator command's reply: on stdout with status 0, or on stderr with status 1.
+fn answer(reply: &chatserver::console::Reply) -> ExitCode {
+    if reply.ok {
+        say(&reply.text)
+    } else {
+        complain(&reply.text);
+        ExitCode::from(1)
     }
 }
 

@@ -66,10 +66,17 @@ fn parse_kind(w: &str) -> Option<bool> {
 /// One state change that must survive a crash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
-    /// A new account; the store appends it to credentials.txt, not to the journal.
+    /// A new account or a new password; the store appends it to credentials.txt, not to the
+    /// journal.
     Account {
         user: String,
         secret: Secret,
+    },
+    /// An account deleted by the operator (issue 21): replay drops everything kept for the
+    /// name (mailbox, blocks both ways, profile, lockout, rooms it owned and its places on room
+    /// lists). The store writes it to the journal and then a deletion line to credentials.txt.
+    AccountDeleted {
+        user: String,
     },
     Block {
         by: String,
@@ -149,6 +156,7 @@ impl fmt::Display for Record {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Record::Account { user, secret } => write!(f, "account {user} {secret}"),
+            Record::AccountDeleted { user } => write!(f, "account-deleted {user}"),
             Record::Block { by, user } => write!(f, "block {by} {user}"),
             Record::Unblock { by, user } => write!(f, "unblock {by} {user}"),
             Record::Offline {
@@ -248,6 +256,12 @@ impl Record {
                     user: owned(user),
                     secret: Secret::parse(secret).ok()?,
                 }
+            }
+            "account-deleted" => {
+                let ([user], "") = words::<1>(rest)? else {
+                    return None;
+                };
+                Record::AccountDeleted { user: owned(user) }
             }
             "block" | "unblock" => {
                 let ([by, user], "") = words::<2>(rest)? else {
@@ -397,6 +411,7 @@ mod tests {
                 user: "bob".into(),
                 secret: Secret::Plain("x*y".into()),
             },
+            Record::AccountDeleted { user: "bob".into() },
             Record::Block {
                 by: "yoda".into(),
                 user: "hans".into(),

@@ -87,13 +87,18 @@ impl Accounts {
 
     /// Create `user`; returns the record that makes it durable.
     pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
-        let secret = Secret::for_new_account(password, plain, self.salts.next());
+        let secret = self.new_secret(password, plain);
         self.credentials.insert(user.to_string(), secret.clone());
         let record = Record::Account {
             user: user.to_string(),
             secret,
         };
         (record, Undo::Remove(user.to_string()))
+    }
+
+    /// The secret to store for a new password: plaintext under `plain`, else salted hash.
+    pub fn new_secret(&mut self, password: &str, plain: bool) -> Secret {
+        Secret::for_new_account(password, plain, self.salts.next())
     }
 
     pub fn is_locked(&self, user: &str, now: Instant) -> bool {
@@ -192,6 +197,19 @@ impl Accounts {
             self.lockouts.remove(user);
         }
         due
+    }
+
+    /// Forget any lock of `user` (its account was deleted, issue 21). Its credentials are
+    /// not touched: credentials.txt says which accounts exist, and a name deleted in the
+    /// journal may have been created again after.
+    pub fn purge_lockout(&mut self, user: &str) {
+        self.lockouts.remove(user);
+        self.replayed.retain(|(u, _)| u != user);
+    }
+
+    /// The operator deleted `user` (its deletion line is committed).
+    pub fn remove(&mut self, user: &str) {
+        self.credentials.remove(user);
     }
 
     pub fn replay(&mut self, user: String, secret: Secret) {

@@ -137,6 +137,14 @@ impl Channels {
         }
     }
 
+    /// `user`'s account was deleted (issue 21): it is no channel operator or voice any more.
+    pub fn purge(&mut self, user: &str) {
+        for x in self.extras.values_mut() {
+            x.ops.retain(|u| **u != *user);
+            x.voiced.retain(|u| **u != *user);
+        }
+    }
+
     pub fn snapshot(&self, out: &mut Vec<Record>) {
         for (room, x) in &self.extras {
             out.push(Record::Channel {

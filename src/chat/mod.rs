@@ -13,6 +13,7 @@
 //! `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
 mod accounts;
+mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
 mod channels;
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
@@ -36,6 +37,7 @@ mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses.
 mod settings;
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
+pub use admin::{valid_password, AccountOp};
 pub use operator::{CoreStats, UserInfo};
 
 pub use frozen::Frozen;

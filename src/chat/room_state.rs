@@ -333,6 +333,27 @@ impl Rooms {
         }
     }
 
+    /// `user`'s account was deleted (issue 21): close the rooms it owned and take it off every
+    /// other room's lists. Returns the rooms closed with who was in each.
+    pub fn purge(&mut self, user: &str) -> Vec<(Arc<str>, Vec<Arc<str>>)> {
+        let owned: Vec<Arc<str>> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| *r.owner == *user)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut closed = Vec::new();
+        for name in owned {
+            if let Some((members, _, _)) = self.close(&name) {
+                closed.push((name, members));
+            }
+        }
+        for r in self.rooms.values_mut() {
+            r.access.remove(user);
+        }
+        closed
+    }
+
     /// Apply one replayed `room-*` record.
     pub fn replay(&mut self, record: Record) {
         match record {

@@ -119,6 +119,11 @@ impl Server {
                     console::rss_bytes(),
                 ))
             }
+            ConsoleCommand::User(cmd) => {
+                // Earlier changes of this iteration first: the journal keeps their order.
+                self.commit(now);
+                crate::tool::account_command(&mut self.chat, &mut self.store, cmd, now)
+            }
             ConsoleCommand::Quit => {
                 self.shutdown.flag.store(true, Ordering::SeqCst);
                 Reply::ok("shutting down\n")

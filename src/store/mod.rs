@@ -40,7 +40,7 @@ pub use files::{os_random, write_atomic};
 pub use format::encode_line;
 
 use crate::config::{Config, FsyncPolicy};
-use crate::credentials::{account_line, Credentials};
+use crate::credentials::{account_line, deletion_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
 use compaction::{promote_next, recover, Compaction, NEXT};
@@ -139,6 +139,7 @@ pub struct Store {
     /// Reused encode buffers.
     buf: Vec<u8>,
     accounts_buf: Vec<u8>,
+    deletions_buf: Vec<u8>,
     compact_bytes: u64,
     /// Journal length below which a failed compaction is not retried.
     compact_retry_at: u64,
@@ -217,6 +218,7 @@ impl Store {
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
             accounts_buf: Vec::new(),
+            deletions_buf: Vec::new(),
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
             history,
@@ -235,17 +237,25 @@ impl Store {
         if self.needs_newline {
             self.accounts_buf.push(b'\n');
         }
+        self.deletions_buf.clear();
         let mut accounts = false;
+        let refused = |user: &str, reason| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{user}: {reason}"))
+        };
         for r in records {
             match r {
                 Record::Account { user, secret } => {
                     accounts = true;
                     // A line that does not read back would stop the next start-up.
-                    let line = account_line(user, secret).map_err(|reason| {
-                        io::Error::new(io::ErrorKind::InvalidInput, format!("{user}: {reason}"))
-                    })?;
+                    let line = account_line(user, secret).map_err(|e| refused(user, e))?;
                     self.accounts_buf.extend_from_slice(line.as_bytes());
                     self.accounts_buf.push(b'\n');
+                }
+                Record::AccountDeleted { user } => {
+                    let line = deletion_line(user).map_err(|e| refused(user, e))?;
+                    self.deletions_buf.extend_from_slice(line.as_bytes());
+                    self.deletions_buf.push(b'\n');
+                    encode_line(&r.to_string(), &mut self.buf)?;
                 }
                 lazy if lazy.is_lazy() => {}
                 other => encode_line(&other.to_string(), &mut self.buf)?,
@@ -257,6 +267,7 @@ impl Store {
         if accounts {
             self.credentials.append(&self.accounts_buf, true)?;
         }
+        let journal_before = self.journal.len;
         if !self.buf.is_empty() {
             if let Err(e) = self.journal.append(&self.buf, self.sync) {
                 if accounts {
@@ -264,6 +275,24 @@ impl Store {
                 }
                 return Err(e);
             }
+        }
+        // Deletions last (issue 21): the journal already drops the account's state, so a crash
+        // before this line leaves an emptied account that still exists (the deletion was not
+        // acknowledged and can be run again), never a deleted name whose mail a new account of
+        // that name would inherit.
+        if !self.deletions_buf.is_empty() {
+            let mut lines = std::mem::take(&mut self.deletions_buf);
+            if self.needs_newline && !accounts {
+                lines.insert(0, b'\n');
+            }
+            let appended = self.credentials.append(&lines, true);
+            self.deletions_buf = lines;
+            if let Err(e) = appended {
+                self.journal.rollback(journal_before);
+                self.credentials.rollback(credentials_before);
+                return Err(e);
+            }
+            accounts = true;
         }
         // History last: it is the only part that does not wait for the disk. Reliability
         // (issue 8): a failed history append never refuses the batch (live chat goes on); the

@@ -82,6 +82,7 @@ fn closes(event: &Event) -> bool {
         Event::Notice(
             Notice::ServerShutdown
                 | Notice::Kicked
+                | Notice::AccountDeleted
                 | Notice::Inactive
                 | Notice::Replaced(_)
                 | Notice::NowLocked

@@ -36,6 +36,8 @@ pub const SHUTDOWN: &str = "Server shutting down\n";
 pub const INVALID_PORT: &str = "Error. Invalid port\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
+/// The operator deleted the account (issue 21).
+pub const ACCOUNT_DELETED: &str = "Your account has been deleted by the server\n";
 pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 // Reliability limits (issue 8).
 pub const TOO_MANY_ACCOUNTS: &str = "Error. Too many accounts, registration closed\n";
@@ -335,6 +337,7 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
         Notice::Kicked => put(out, &[KICKED]),
+        Notice::AccountDeleted => put(out, &[ACCOUNT_DELETED]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -671,6 +674,10 @@ mod tests {
             ),
             (Event::Error(Error::NameTaken(a("ann"))), "Error. The name ann is taken\n"),
             (Event::Notice(Notice::Kicked), "You have been kicked by the server\n"),
+            (
+                Event::Notice(Notice::AccountDeleted),
+                "Your account has been deleted by the server\n",
+            ),
             (
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",

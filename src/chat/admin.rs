@@ -1,0 +1,127 @@
+//! Accounts changed by the operator (issue 21): `user add|passwd|del|list` from the console,
+//! the admin socket, or `chatserver user` on a stopped server. The rules (which names, which
+//! passwords) are the login dialog's, checked here once for every way in.
+//!
+//! Unlike a user's command, an operator's change is committed before it is applied: the loop
+//! commits what is pending, then [`Chat::check_account_op`]'s records, and only if they are on
+//! disk calls [`Chat::apply_account_op`]. A deletion ends sessions and closes rooms, which no
+//! undo could take back; committed first, it never needs one.
+
+use super::Chat;
+use crate::credentials::{reserved_name, valid_token, Secret};
+use crate::event::{Event, Notice, RoomEvent, Shared};
+use crate::record::Record;
+use crate::time::Now;
+use std::sync::Arc;
+
+/// One account change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountOp {
+    Add { user: String, secret: Secret },
+    Passwd { user: String, secret: Secret },
+    Delete { user: String },
+}
+
+/// The rule for passwords typed anywhere (the login dialog's): 1 to 32 printable ASCII
+/// characters, no spaces. A tool checks it before hashing a password it sends already hashed.
+pub fn valid_password(password: &str) -> bool {
+    valid_token(password)
+}
+
+impl Chat {
+    /// The records that make `op` durable, or the reason it cannot be done (one line). Nothing
+    /// changes yet.
+    pub fn check_account_op(&self, op: &AccountOp) -> Result<Vec<Record>, String> {
+        let user = match op {
+            AccountOp::Add { user, .. }
+            | AccountOp::Passwd { user, .. }
+            | AccountOp::Delete { user } => user,
+        };
+        if !valid_token(user) || reserved_name(user) {
+            return Err(format!(
+                "invalid username {user:?} (1-32 printable characters, no spaces, not a command word)"
+            ));
+        }
+        let exists = self.accounts.exists(user);
+        match op {
+            AccountOp::Add { .. } if exists => Err(format!("{user} already exists")),
+            AccountOp::Add { .. } if self.online.contains(user) => {
+                Err(format!("{user} is in use by a guest"))
+            }
+            AccountOp::Passwd { .. } | AccountOp::Delete { .. } if !exists => {
+                Err(format!("no account {user}"))
+            }
+            AccountOp::Add { user, secret } | AccountOp::Passwd { user, secret } => {
+                Ok(vec![Record::Account {
+                    user: user.clone(),
+                    secret: secret.clone(),
+                }])
+            }
+            AccountOp::Delete { user } => Ok(vec![Record::AccountDeleted { user: user.clone() }]),
+        }
+    }
+
+    /// Apply `op`, whose records are committed: a deleted account's session is told and
+    /// closed, the rooms it owned are closed for their members, and everything kept for the
+    /// name goes (as its replay does).
+    pub fn apply_account_op(&mut self, op: AccountOp, now: Now) {
+        match op {
+            AccountOp::Add { user, secret } | AccountOp::Passwd { user, secret } => {
+                self.accounts.replay(user, secret)
+            }
+            AccountOp::Delete { user } => {
+                let name: Arc<str> = Arc::from(user.as_str());
+                if let Some(conn) = self.online.get(&user) {
+                    log::info!("{user} logged out: account deleted by the operator");
+                    self.outbox
+                        .send(conn, Event::Notice(Notice::AccountDeleted));
+                    self.logout(conn, &name, now);
+                    self.close_after_flush(conn);
+                }
+                self.accounts.remove(&user);
+                for (room, members) in self.purge_account(&user) {
+                    let closed = Shared::new(Event::Room(RoomEvent::Closed(room)));
+                    for m in members {
+                        if let Some(cid) = self.online.get(&m) {
+                            self.outbox.share(cid, &closed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The secret to store for a password the operator gave: an already hashed secret (from
+    /// `chatserver user`, which hashes before sending) as it is, else a password under the
+    /// login dialog's rules, hashed as a new account's would be.
+    pub fn operator_secret(&mut self, password: &str) -> Result<Secret, String> {
+        match Secret::parse(password) {
+            Ok(Secret::Plain(_)) | Err(_) if !valid_password(password) => {
+                Err("invalid password (1-32 printable characters, no spaces)".into())
+            }
+            Ok(Secret::Plain(p)) => Ok(self
+                .accounts
+                .new_secret(&p, self.settings.plain_credentials)),
+            Ok(hashed) => Ok(hashed),
+            Err(reason) => Err(format!("invalid password hash: {reason}")),
+        }
+    }
+
+    /// Every account name, sorted.
+    pub fn account_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.credentials().names().map(str::to_string).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Drop everything kept for `user` but its credentials (replay of `account-deleted`, and
+    /// its apply). Returns the rooms it owned, now closed, with who was in each.
+    pub(super) fn purge_account(&mut self, user: &str) -> Vec<(Arc<str>, Vec<Arc<str>>)> {
+        self.accounts.purge_lockout(user);
+        self.blocks.purge(user);
+        self.mailboxes.purge(user);
+        self.profiles.purge(user);
+        self.channels.purge(user);
+        self.rooms.purge(user)
+    }
+}
