@@ -162,6 +162,17 @@ pub enum Cli {
         config: Config,
         action: UserAction,
     },
+    /// `chatserver backup DIR`: a backup into the new directory DIR, through the running
+    /// server's admin socket or from the stopped server's files.
+    Backup {
+        config: Config,
+        dir: PathBuf,
+    },
+    /// `chatserver restore DIR`: replace the stopped server's state with the backup in DIR.
+    Restore {
+        config: Config,
+        dir: PathBuf,
+    },
     Help,
     Version,
 }
@@ -290,12 +301,26 @@ fn parse_user(args: &[String]) -> Result<Cli, String> {
     Ok(Cli::User { config, action })
 }
 
+/// `chatserver backup|restore [OPTIONS] DIR`.
+fn parse_dir_tool(tool: &str, args: &[String]) -> Result<Cli, String> {
+    let (config, words) = parse_tool(tool, args)?;
+    let [dir] = words.as_slice() else {
+        return Err(format!("{tool}: expected one directory"));
+    };
+    let dir = PathBuf::from(dir);
+    Ok(match tool {
+        "backup" => Cli::Backup { config, dir },
+        _ => Cli::Restore { config, dir },
+    })
+}
+
 impl Cli {
     /// Parse the arguments after the program name. `Err` holds one line for stderr.
     pub fn parse(args: &[String]) -> Result<Cli, String> {
         match args.first().map(String::as_str) {
             Some("ctl") => return parse_ctl(&args[1..]),
             Some("user") => return parse_user(&args[1..]),
+            Some(tool @ ("backup" | "restore")) => return parse_dir_tool(tool, &args[1..]),
             _ => {}
         }
         let split = split_negatives(args);

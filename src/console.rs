@@ -53,6 +53,8 @@ pub enum ConsoleCommand {
     Quit,
     /// Accounts (issue 21).
     User(UserCommand),
+    /// Write a backup into this new directory (issue 21).
+    Backup(std::path::PathBuf),
     /// A blank line: nothing to do.
     Nothing,
 }
@@ -122,6 +124,7 @@ impl ConsoleCommand {
             ConsoleCommand::Stats => "stats".into(),
             ConsoleCommand::Quit => "quit".into(),
             ConsoleCommand::Nothing => "(blank line)".into(),
+            ConsoleCommand::Backup(dir) => format!("backup {}", dir.display()),
             ConsoleCommand::User(u) => match u {
                 UserCommand::List => "user list".into(),
                 UserCommand::Add { user, .. } => format!("user add {user}"),
@@ -142,6 +145,7 @@ user list         every account name
 user add <name> <password>     create an account
 user passwd <name> <password>  set a new password
 user del <name>   delete an account: its session ends, its mail, blocks, profile and rooms go
+backup <dir>      write a backup into this new directory (an absolute path)
 quit              shut down gracefully
 ";
 
@@ -167,6 +171,8 @@ pub fn parse(line: &str) -> Result<ConsoleCommand, String> {
         "announce" if !arg.is_empty() => Ok(ConsoleCommand::Announce(arg.to_string())),
         "announce" => Err("usage: announce <text>\n".into()),
         "user" => parse_user(arg).map(ConsoleCommand::User),
+        "backup" if !arg.trim_end().is_empty() => Ok(ConsoleCommand::Backup(arg.trim_end().into())),
+        "backup" => Err("usage: backup <new directory>\n".into()),
         "kick" => match arg.trim_end() {
             user if !user.is_empty() && !user.contains(' ') => {
                 Ok(ConsoleCommand::Kick(user.to_string()))

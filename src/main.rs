@@ -32,10 +32,9 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Ok(Cli::Ctl { socket, command }) => ctl(&socket, &command),
-        Ok(Cli::User { config, action }) => match chatserver::tool::user(&config, action) {
-            Ok(reply) => answer(&reply),
-            Err(e) => fail(&e),
-        },
+        Ok(Cli::User { config, action }) => tool_reply(chatserver::tool::user(&config, action)),
+        Ok(Cli::Backup { config, dir }) => tool_reply(chatserver::tool::backup(&config, &dir)),
+        Ok(Cli::Restore { config, dir }) => tool_reply(chatserver::tool::restore(&config, &dir)),
         Ok(Cli::Run(config)) => match serve(&config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&*e),
@@ -54,6 +53,13 @@ fn ctl(socket: &std::path::Path, command: &str) -> ExitCode {
             "ctl: {}: {e} (is the server running, with this --data-dir or --admin-socket?)",
             socket.display()
         )),
+    }
+}
+
+fn tool_reply(result: Result<chatserver::console::Reply, String>) -> ExitCode {
+    match result {
+        Ok(reply) => answer(&reply),
+        Err(e) => fail(&e),
     }
 }
 

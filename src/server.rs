@@ -5,6 +5,7 @@
 
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
+mod backup; // Backups in bounded steps (issue 21).
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
@@ -165,6 +166,8 @@ pub struct Server {
     operator: operator::Operator,
     /// The admin socket (issue 21): see `attach_admin`.
     admin: admin::Admin,
+    /// A backup being written (issue 21).
+    backup: Option<backup::Running>,
     // Reliability guards (issue 8).
     per_ip: guard::PerIp,
     /// Bytes queued over all connections.
@@ -251,6 +254,7 @@ impl Server {
             draining: None,
             operator: operator::Operator::new(Instant::now()),
             admin: admin::Admin::default(),
+            backup: None,
             per_ip: guard::PerIp::default(),
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
@@ -272,7 +276,7 @@ impl Server {
     }
 
     fn next_timeout(&mut self) -> Option<Duration> {
-        if !self.unread.is_empty() || self.store.compacting() {
+        if !self.unread.is_empty() || self.store.compacting() || self.backup.is_some() {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
@@ -372,6 +376,7 @@ impl Server {
     /// The loop's last act: make every lazily written record durable.
     fn finish_drain(&mut self) -> io::Result<()> {
         self.iterations.report();
+        self.abandon_backup();
         let unsent = self.conns.iter().filter(|(_, c)| c.pending() > 0).count();
         if unsent > 0 {
             log::warn!("drain deadline passed: {unsent} connections had unsent output");

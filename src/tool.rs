@@ -11,6 +11,7 @@ use crate::credentials::Secret;
 use crate::store::{self, Store, StoreError};
 use crate::time::Now;
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 /// Run a `user …` command: validate in the core, commit the records, then apply them. The
@@ -91,24 +92,88 @@ pub fn user(config: &Config, action: UserAction) -> Result<Reply, String> {
         },
         UserAction::Del(user) => UserCommand::Del { user },
     };
-    if let Some(socket) = &config.admin_socket {
-        match crate::admin::request(socket, &cmd.line(), Some(Duration::from_secs(60))) {
-            Ok(reply) => return Ok(reply),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                ) => {}
-            Err(e) => return Err(format!("{}: {e}", socket.display())),
-        }
+    if let Some(reply) = ask_server(config, &cmd.line(), Some(Duration::from_secs(60)))? {
+        return Ok(reply);
     }
-    let (mut chat, mut store) = open_offline(config).map_err(|e| match e.downcast_ref() {
+    let (mut chat, mut store) = stopped(config)?;
+    Ok(account_command(&mut chat, &mut store, cmd, Now::read()))
+}
+
+/// Send `line` to the running server's admin socket; `None` when no server answers there.
+fn ask_server(
+    config: &Config,
+    line: &str,
+    wait: Option<Duration>,
+) -> Result<Option<Reply>, String> {
+    let Some(socket) = &config.admin_socket else {
+        return Ok(None);
+    };
+    match crate::admin::request(socket, line, wait) {
+        Ok(reply) => Ok(Some(reply)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(format!("{}: {e}", socket.display())),
+    }
+}
+
+/// The stopped server's core and store; a clear error if a server holds them after all.
+fn stopped(config: &Config) -> Result<(Chat, Store), String> {
+    open_offline(config).map_err(|e| match e.downcast_ref() {
         Some(StoreError::Locked(dir)) => format!(
             "{} is in use by a running server, but its admin socket does not answer \
              (give the server's --admin-socket)",
             dir.display()
         ),
         _ => e.to_string(),
-    })?;
-    Ok(account_command(&mut chat, &mut store, cmd, Now::read()))
+    })
+}
+
+/// `chatserver backup DIR`: by the running server (in bounded steps, while it serves), or
+/// from the stopped server's files.
+pub fn backup(config: &Config, dir: &Path) -> Result<Reply, String> {
+    let dir = std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let line = format!("backup {}", dir.display());
+    if let Some(reply) = ask_server(config, &line, None)? {
+        return Ok(reply);
+    }
+    let (chat, store) = stopped(config)?;
+    let mut backup = store
+        .begin_backup(&dir, chat.freeze())
+        .map_err(|e| format!("backup: {e}"))?;
+    loop {
+        match backup.step(1 << 20) {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(e) => {
+                backup.abandon();
+                return Err(format!("backup failed: {e}"));
+            }
+        }
+    }
+    Ok(Reply::ok(format!(
+        "backup written to {} ({} bytes)\n",
+        dir.display(),
+        backup.written
+    )))
+}
+
+/// `chatserver restore DIR`: only with the server stopped.
+pub fn restore(config: &Config, dir: &Path) -> Result<Reply, String> {
+    if ask_server(config, "stats", Some(Duration::from_secs(5)))?.is_some() {
+        return Err("a server is running on this data directory: stop it first".into());
+    }
+    let now_s = Now::read().unix_ms() / 1000;
+    let aside = store::restore(config, dir, now_s).map_err(|e| e.to_string())?;
+    Ok(Reply::ok(format!(
+        "restored {} into {}; the files it replaced are in {}\n",
+        dir.display(),
+        config.data_dir.display(),
+        aside.display()
+    )))
 }

@@ -2,6 +2,7 @@
 //! connections are more sources in the same poll, no thread. A command line runs through the
 //! same `operator_command` as the console's, and its reply is written back with its verdict.
 
+use super::backup::Requester;
 use super::{Server, Tok};
 use crate::admin::{Conn, Listener, Phase, Received};
 use crate::console::{self, Reply};
@@ -73,10 +74,10 @@ impl Server {
         if conn.phase == Phase::Reading && (event.is_readable() || event.is_read_closed()) {
             match conn.read() {
                 Received::More => {}
-                Received::Line(line) => {
-                    let reply = self.admin_command(&line, now);
-                    conn.reply(&reply);
-                }
+                Received::Line(line) => match self.admin_command(&line, slot, now) {
+                    Some(reply) => conn.reply(&reply),
+                    None => conn.phase = Phase::Waiting,
+                },
                 Received::Done(Some(reply)) => conn.reply(&reply),
                 Received::Done(None) => return self.admin_close(conn),
             }
@@ -87,14 +88,26 @@ impl Server {
         self.admin.conns[slot] = Some(conn);
     }
 
-    fn admin_command(&mut self, line: &str, now: Now) -> Reply {
+    fn admin_command(&mut self, line: &str, slot: usize, now: Now) -> Option<Reply> {
         match console::parse(line) {
             Ok(command) => {
                 log::info!("admin socket: {}", command.describe());
-                self.operator_command(command, now)
+                self.operator_command(command, Requester::Admin(slot), now)
             }
-            Err(text) => Reply::err(text),
+            Err(text) => Some(Reply::err(text)),
         }
+    }
+
+    /// The later reply to the command of `slot`'s connection (gone if the peer left).
+    pub(super) fn admin_answer(&mut self, slot: usize, reply: &Reply) {
+        let Some(mut conn) = self.admin.conns.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        conn.reply(reply);
+        if conn.flush() {
+            return self.admin_close(conn);
+        }
+        self.admin.conns[slot] = Some(conn);
     }
 
     fn admin_close(&mut self, mut conn: Conn) {

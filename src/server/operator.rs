@@ -3,6 +3,7 @@
 //! on the core; replies go to stdout. `quit`, SIGINT and SIGTERM raise the same flag as
 //! [`super::Shutdown::request`], so every way out is the one graceful drain.
 
+use super::backup::Requester;
 use super::{Server, Tok};
 use crate::console::{self, ConsoleCommand, LoopStats, Reply, Stdin};
 use crate::signals::{Signal, Signals};
@@ -81,16 +82,35 @@ impl Server {
         }
         for line in lines {
             let reply = match line.and_then(|l| console::parse(&l)) {
-                Ok(command) => self.operator_command(command, now),
-                Err(text) => Reply::err(text),
+                Ok(command) => self.operator_command(command, Requester::Console, now),
+                Err(text) => Some(Reply::err(text)),
             };
-            print(&reply.text);
+            if let Some(reply) = reply {
+                print(&reply.text);
+            }
+        }
+    }
+
+    /// A reply that comes after the command's own iteration (a backup's).
+    pub(super) fn answer(&mut self, requester: Requester, reply: &Reply) {
+        match requester {
+            Requester::Console => print(&reply.text),
+            Requester::Admin(slot) => self.admin_answer(slot, reply),
         }
     }
 
     /// One operator command, from the console or the admin socket (the same language).
-    pub(super) fn operator_command(&mut self, command: ConsoleCommand, now: Now) -> Reply {
-        match command {
+    /// `None`: it runs on, and [`Server::answer`] gives `requester` the reply later.
+    pub(super) fn operator_command(
+        &mut self,
+        command: ConsoleCommand,
+        requester: Requester,
+        now: Now,
+    ) -> Option<Reply> {
+        if let ConsoleCommand::Backup(dir) = &command {
+            return self.begin_backup(dir, requester, now);
+        }
+        Some(match command {
             ConsoleCommand::Nothing => Reply::ok(""),
             ConsoleCommand::Help => Reply::ok(console::HELP),
             ConsoleCommand::List => Reply::ok(console::format_users(&self.chat.console_users(now))),
@@ -128,6 +148,7 @@ impl Server {
                 self.shutdown.flag.store(true, Ordering::SeqCst);
                 Reply::ok("shutting down\n")
             }
-        }
+            ConsoleCommand::Backup(_) => Reply::err("backup: already handled\n"),
+        })
     }
 }

@@ -78,6 +78,7 @@ impl Server {
                 log::error!("compaction failed (will retry): {e}");
             }
         }
+        self.backup_step();
         self.iterations.compacted_since(disk);
     }
 

@@ -28,6 +28,7 @@
 //! The data directory is locked (`lock`) so two servers never append to one journal.
 
 mod accounts;
+mod backup;
 mod compaction;
 mod files;
 mod format;
@@ -43,6 +44,7 @@ use crate::config::{Config, FsyncPolicy};
 use crate::credentials::{account_line, deletion_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
+pub use backup::Backup;
 use compaction::{promote_next, recover, Compaction, NEXT};
 pub use compaction::{RecordList, Snapshot};
 use files::{create_private_dir, sync_dir, truncate, AppendFile};
@@ -448,10 +450,44 @@ impl Store {
         Ok(())
     }
 
+    /// Begin a backup into `target` (issue 21) of `state`, the core's durable state with every
+    /// record committed, and of the credentials and history files as they are now. Cheap;
+    /// then call [`Backup::step`] once per loop iteration until it says done.
+    pub fn begin_backup(
+        &self,
+        target: &Path,
+        state: impl Snapshot + 'static,
+    ) -> io::Result<Backup> {
+        let old = self.dir.join("history.old");
+        let old_len = fs::metadata(&old).map(|m| m.len()).ok();
+        backup::Backup::begin(
+            target,
+            Box::new(state),
+            self.generation,
+            [
+                Some((self.credentials.path.as_path(), self.credentials.len)),
+                old_len.map(|len| (old.as_path(), len)),
+                Some((self.history.path(), self.history.len())),
+            ],
+        )
+    }
+
     /// Current journal size in bytes (for tests and stats).
     pub fn journal_len(&self) -> u64 {
         self.journal.len
     }
+}
+
+/// `chatserver restore DIR` (issue 21): with no server running on `config`'s data directory
+/// (its lock is taken), check the backup in `dir`, move the files it replaces aside and copy it
+/// in. Returns the directory the replaced files went to.
+pub fn restore(config: &Config, dir: &Path, now_s: u64) -> Result<PathBuf, StoreError> {
+    let data = &config.data_dir;
+    if !data.is_dir() {
+        create_private_dir(data).map_err(|e| StoreError::Io(data.clone(), e))?;
+    }
+    let _lock = lock_dir(data)?;
+    backup::restore(dir, data, &config.credentials, now_s)
 }
 
 /// Fuzzing entry (`fuzz/fuzz_targets/journal_replay.rs`): read `bytes` as a journal, a snapshot
