@@ -3,6 +3,7 @@
 //! (`values`), which become a [`Config`] in one place.
 
 mod flags;
+mod toml;
 mod values;
 
 pub use flags::{short_usage, Arg, Flag, Use, FLAGS};
@@ -96,6 +97,25 @@ pub struct Config {
     pub limit_loopback: bool,
     /// Penalty time per input (0: no command rate limit).
     pub penalty: Duration,
+    /// `--log-level` (issue 21; `None`: `RUST_LOG`, else warn). Changes live on SIGHUP.
+    pub log_level: Option<log::LevelFilter>,
+    /// `--config FILE`, read again on SIGHUP (issue 21).
+    pub config_file: Option<PathBuf>,
+    /// The command line's settings, which override the file's at every reload too.
+    pub command_line: Values,
+    /// The settings this config was built from (file and command line merged).
+    pub values: Values,
+}
+
+/// What a SIGHUP reload found (issue 21).
+#[derive(Debug)]
+pub struct Reloaded {
+    /// What to run with now: the new values of live settings, the old ones of the others.
+    pub config: Config,
+    /// Live settings that changed, as `key (old -> new)`.
+    pub applied: Vec<String>,
+    /// Settings that changed in the file but wait for a restart.
+    pub restart: Vec<String>,
 }
 
 impl Default for Config {
@@ -139,6 +159,10 @@ impl Default for Config {
             max_output_total: 256 << 20,
             limit_loopback: false,
             penalty: Duration::from_micros(500),
+            log_level: None,
+            config_file: None,
+            command_line: Values::default(),
+            values: Values::default(),
         }
     }
 }
@@ -268,7 +292,7 @@ fn parse_tool(tool: &str, args: &[String]) -> Result<(Config, Vec<String>), Stri
     if let Some(socket) = m.opt_str("socket") {
         values.set("admin-socket", Value::Text(socket), Origin::CommandLine);
     }
-    let config = Config::build(&values, false)?;
+    let config = Config::load(m.opt_str("config").map(PathBuf::from), values, false)?;
     Ok((config, m.free))
 }
 
@@ -351,7 +375,7 @@ impl Cli {
         for ((key, _), v) in POSITIONAL.iter().zip(free) {
             values.set(key, Value::Text(v), Origin::CommandLine);
         }
-        Config::from_values(&values).map(Cli::Run)
+        Config::load(m.opt_str("config").map(PathBuf::from), values, true).map(Cli::Run)
     }
 }
 
@@ -380,6 +404,57 @@ impl Config {
     /// one line naming the flag or the file and line at fault.
     pub fn from_values(v: &Values) -> Result<Config, String> {
         Config::build(v, true)
+    }
+
+    /// The settings of `file` (if any) overridden by `command_line`'s. Reading the file is the
+    /// one piece of I/O here besides `--bind`'s host name.
+    fn load(file: Option<PathBuf>, command_line: Values, serving: bool) -> Result<Config, String> {
+        let mut values = Values::default();
+        if let Some(path) = &file {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::parse(path, &text, &mut values)?;
+        }
+        values.merge(&command_line);
+        let mut c = Config::build(&values, serving)?;
+        c.config_file = file;
+        c.command_line = command_line;
+        c.values = values;
+        Ok(c)
+    }
+
+    /// Read the config file again (SIGHUP), the command line still overriding it, and sort
+    /// the changes into those the running server takes now and those that need a restart.
+    /// `Err`: the file does not load; nothing changes.
+    pub fn reload(&self) -> Result<Reloaded, String> {
+        let fresh = Config::load(self.config_file.clone(), self.command_line.clone(), true)?;
+        let keys: std::collections::BTreeSet<&str> =
+            self.values.keys().chain(fresh.values.keys()).collect();
+        let mut running = fresh.values.clone();
+        let (mut applied, mut restart) = (Vec::new(), Vec::new());
+        let show = |v: Option<&Value>| v.map_or("default".to_string(), Value::to_string);
+        for key in keys {
+            let (old, new) = (self.values.get(key), fresh.values.get(key));
+            if old == new {
+                continue;
+            }
+            let change = format!("{key} ({} -> {})", show(old), show(new));
+            if flags::is_live(key) {
+                applied.push(change);
+            } else {
+                restart.push(change);
+                running.copy_from(&self.values, key);
+            }
+        }
+        let mut config = Config::build(&running, true)?;
+        config.config_file = fresh.config_file;
+        config.command_line = fresh.command_line;
+        config.values = running;
+        Ok(Reloaded {
+            config,
+            applied,
+            restart,
+        })
     }
 
     /// As [`Config::from_values`]; a tool (`ctl`, `user`, …) needs no PORT.
@@ -495,6 +570,10 @@ impl Config {
             Some(1) => FsyncPolicy::Never,
             _ => FsyncPolicy::Always,
         };
+        const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+        c.log_level = v
+            .choice("log-level", &LEVELS)?
+            .and_then(|i| LEVELS[i].parse().ok());
         Ok(c)
     }
 }
@@ -502,6 +581,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn parse(args: &str) -> Result<Cli, String> {
         let v: Vec<String> = args.split_whitespace().map(String::from).collect();
@@ -614,6 +694,76 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse("ctl --no-admin-socket list").is_err());
+    }
+
+    /// The file's settings, the command line over them; a reload sorts what changed into live
+    /// and restart (issue 21).
+    #[test]
+    fn config_file_and_reload() {
+        let dir = std::env::temp_dir().join(format!("chatserver-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("chat.toml");
+        let path = file.to_str().expect("utf-8");
+        std::fs::write(
+            &file,
+            "port = 4000\nmax-offline = 5\nbind = \"0.0.0.0\"\nfsync = \"never\"\n",
+        )
+        .expect("write");
+        let c = run(&format!("--config {path} --max-rooms 7 --fsync always"));
+        assert_eq!((c.port, c.max_offline, c.max_rooms), (4000, 5, 7));
+        assert_eq!(c.bind, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(c.fsync, FsyncPolicy::Always, "the command line wins");
+        assert_eq!(run(&format!("--config {path} 5000")).port, 5000);
+
+        std::fs::write(
+            &file,
+            "port = 4001\nmax-offline = 9\nbind = \"127.0.0.1\"\nfsync = \"never\"\nmax-rooms = 1\n\
+             log-level = \"debug\"\n",
+        )
+        .expect("write");
+        let r = c.reload().expect("reloads");
+        assert_eq!(
+            r.applied,
+            ["log-level (default -> \"debug\")", "max-offline (5 -> 9)"]
+        );
+        assert_eq!(
+            r.restart,
+            ["bind (\"0.0.0.0\" -> \"127.0.0.1\")", "port (4000 -> 4001)"]
+        );
+        assert_eq!(r.config.max_offline, 9);
+        assert_eq!(r.config.max_rooms, 7, "the command line still wins");
+        assert_eq!(r.config.log_level, Some(log::LevelFilter::Debug));
+        assert_eq!(
+            (r.config.port, r.config.bind),
+            (4000, IpAddr::from([0, 0, 0, 0]))
+        );
+        // Asked again, a restart-only change is still pending; nothing live is.
+        let again = r.config.reload().expect("reloads");
+        assert!(again.applied.is_empty());
+        assert_eq!(again.restart.len(), 2);
+
+        std::fs::write(&file, "port = 4000\nmax-offline = \"many\"\n").expect("write");
+        let e = c.reload().expect_err("a bad file changes nothing");
+        assert!(e.contains("chat.toml:2: max-offline"), "{e}");
+        let e = parse(&format!("--config {path}/missing 0")).expect_err("missing file");
+        assert!(e.contains("missing"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The sample config file the systemd unit installs reads as it says.
+    #[test]
+    fn the_shipped_config_file_loads() {
+        let mut v = Values::default();
+        let text = include_str!("../dist/chatserver.toml");
+        toml::parse(Path::new("dist/chatserver.toml"), text, &mut v).expect("parses");
+        let c = Config::from_values(&v).expect("valid");
+        assert_eq!((c.port, c.json_port), (4000, Some(33000)));
+        assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(
+            c.admin_socket,
+            Some(PathBuf::from("/var/lib/chatserver/admin.sock"))
+        );
+        assert_eq!(c.log_level, Some(log::LevelFilter::Info));
     }
 
     /// A host name is resolved once; a given credentials file is used as is, never seeded.

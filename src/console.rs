@@ -53,6 +53,8 @@ pub enum ConsoleCommand {
     Quit,
     /// Accounts (issue 21).
     User(UserCommand),
+    /// Read the config file again, as SIGHUP does (issue 21).
+    Reload,
     /// Write a backup into this new directory (issue 21).
     Backup(std::path::PathBuf),
     /// A blank line: nothing to do.
@@ -123,6 +125,7 @@ impl ConsoleCommand {
             ConsoleCommand::Kick(user) => format!("kick {user}"),
             ConsoleCommand::Stats => "stats".into(),
             ConsoleCommand::Quit => "quit".into(),
+            ConsoleCommand::Reload => "reload".into(),
             ConsoleCommand::Nothing => "(blank line)".into(),
             ConsoleCommand::Backup(dir) => format!("backup {}", dir.display()),
             ConsoleCommand::User(u) => match u {
@@ -146,6 +149,7 @@ user add <name> <password>     create an account
 user passwd <name> <password>  set a new password
 user del <name>   delete an account: its session ends, its mail, blocks, profile and rooms go
 backup <dir>      write a backup into this new directory (an absolute path)
+reload            read the --config file again, as SIGHUP does
 quit              shut down gracefully
 ";
 
@@ -168,6 +172,7 @@ pub fn parse(line: &str) -> Result<ConsoleCommand, String> {
         "list" => bare(ConsoleCommand::List),
         "stats" => bare(ConsoleCommand::Stats),
         "quit" => bare(ConsoleCommand::Quit),
+        "reload" => bare(ConsoleCommand::Reload),
         "announce" if !arg.is_empty() => Ok(ConsoleCommand::Announce(arg.to_string())),
         "announce" => Err("usage: announce <text>\n".into()),
         "user" => parse_user(arg).map(ConsoleCommand::User),

@@ -23,7 +23,7 @@
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop; [`admin`]: the
+//!   SIGTERM to the graceful shutdown, SIGHUP to a reload of the config file, polled by the loop; [`admin`]: the
 //!   Unix admin socket that speaks the console's commands for `chatserver ctl`; [`tool`]: the
 //!   operator's changes to durable state (accounts), shared by the server and the offline tools.
 //!
@@ -46,6 +46,7 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod logging;
 pub mod protocol;
 pub mod record;
 pub mod server;

@@ -15,9 +15,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match Cli::parse(&args) {
+    let cli = Cli::parse(&args);
+    let level = match &cli {
+        Ok(Cli::Run(config)) => config.log_level,
+        _ => None,
+    };
+    chatserver::logging::init(level);
+    match cli {
         Err(msg) => {
             complain(&format!("chatserver: {msg}\n{}", short_usage()));
             ExitCode::from(2)
@@ -129,18 +134,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     );
     // Tests and scripts read the real port (PORT may be 0) from this first line.
     let mut ready = format!("chatserver listening on {local}\n");
-    let limits = Limits {
-        max_line: config.max_line,
-        max_output: config.max_output,
-        max_clients: config.max_clients,
-        close_timeout: config.close_timeout,
-        drain_timeout: Duration::from_secs(2),
-        // Reliability limits (issue 8).
-        max_per_ip: config.max_per_ip,
-        limit_loopback: config.limit_loopback,
-        max_output_total: config.max_output_total,
-        penalty: config.penalty,
-    };
+    let limits = Limits::from(config);
     let mut listeners = vec![Listener {
         socket: listener,
         kind: CodecKind::Line,
@@ -178,7 +172,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             oper: config.irc_oper.clone(),
         }),
     };
-    let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
+    let mut server = Server::new(listeners, chat, store, limits)?
+        .with_codec_options(codec_options)
+        .with_config(config.clone());
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     if let Some(path) = &config.admin_socket {

@@ -10,6 +10,7 @@ mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst it
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
 mod read; // Bytes into core inputs.
+mod reload; // SIGHUP: the config file again (issue 21).
 mod settle; // Reap, commit, apply, flush; compaction steps and lazy syncs.
 
 use crate::chat::Chat;
@@ -97,6 +98,23 @@ pub struct Limits {
     pub penalty: Duration,
 }
 
+impl From<&crate::config::Config> for Limits {
+    fn from(c: &crate::config::Config) -> Limits {
+        Limits {
+            max_line: c.max_line,
+            max_output: c.max_output,
+            max_clients: c.max_clients,
+            close_timeout: c.close_timeout,
+            drain_timeout: Duration::from_secs(2),
+            // Reliability limits (issue 8).
+            max_per_ip: c.max_per_ip,
+            limit_loopback: c.limit_loopback,
+            max_output_total: c.max_output_total,
+            penalty: c.penalty,
+        }
+    }
+}
+
 /// A listening socket and the codec its connections speak.
 #[derive(Debug)]
 pub struct Listener {
@@ -168,6 +186,9 @@ pub struct Server {
     admin: admin::Admin,
     /// A backup being written (issue 21).
     backup: Option<backup::Running>,
+    /// What the server runs with, for a SIGHUP reload (issue 21); `None` in tests that build a
+    /// server by hand.
+    config: Option<crate::config::Config>,
     // Reliability guards (issue 8).
     per_ip: guard::PerIp,
     /// Bytes queued over all connections.
@@ -255,6 +276,7 @@ impl Server {
             operator: operator::Operator::new(Instant::now()),
             admin: admin::Admin::default(),
             backup: None,
+            config: None,
             per_ip: guard::PerIp::default(),
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
@@ -268,6 +290,12 @@ impl Server {
     /// The settings new connections' codecs are built with (IRC front-end, issue 12).
     pub fn with_codec_options(mut self, options: CodecOptions) -> Server {
         self.codec_options = options;
+        self
+    }
+
+    /// The configuration this server was started with, for SIGHUP reloads (issue 21).
+    pub fn with_config(mut self, config: crate::config::Config) -> Server {
+        self.config = Some(config);
         self
     }
 

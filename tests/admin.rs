@@ -139,3 +139,56 @@ fn a_live_socket_is_never_taken_over() {
     let off = Server::start(&["--no-admin-socket"]);
     assert!(!socket_of(&off).exists());
 }
+
+/// `--config FILE`: SIGHUP (and `ctl reload`) read it again; a live setting changes at once, a
+/// listening address waits for a restart and the reload says so; a broken file changes
+/// nothing (issue 21).
+#[test]
+fn sighup_reloads_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("chatserver-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("chat.toml");
+    std::fs::write(&file, "# test\nmax-offline = 1\njson-port = 0\n").expect("write");
+    let server = Server::start(&["--config", file.to_str().expect("utf-8")]);
+    let socket = socket_of(&server);
+    let mut yoda = server.login("yoda", "wise");
+    yoda.send("message luke one");
+    yoda.send("message luke two");
+    yoda.expect("Error. luke's mailbox is full\n");
+
+    std::fs::write(&file, "max-offline = 3\njson-port = 1\n").expect("write");
+    let kill = Command::new("kill")
+        .args(["-HUP", &server.pid().expect("pid").to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.log().contains("reloaded") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    yoda.send("message luke two");
+    yoda.send("message luke three");
+    yoda.send("message luke four");
+    yoda.expect("Error. luke's mailbox is full\n");
+    let log = server.log();
+    assert!(
+        log.contains("changed max-offline (1 -> 3); needs a restart: json-port (0 -> 1)"),
+        "{log}"
+    );
+
+    std::fs::write(&file, "max-offline = many\n").expect("write");
+    let o = ctl(&socket, &["reload"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("chat.toml:1"), "{}", err(&o));
+    std::fs::write(&file, "max-offline = 4\njson-port = 1\n").expect("write");
+    let o = ctl(&socket, &["reload"]);
+    assert!(
+        out(&o).contains("changed max-offline (3 -> 4); needs a restart: json-port (0 -> 1)"),
+        "{}",
+        out(&o)
+    );
+    yoda.send("message luke four");
+    yoda.send("block hans");
+    yoda.expect("hans is blocked\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -148,6 +148,12 @@ impl Chat {
         }
     }
 
+    /// New settings from a reload (issue 21): they apply from the next input on (deadlines
+    /// already set keep their time; the message history keeps the size it started with).
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+    }
+
     /// A new connection was accepted: greet it and start its login clock.
     pub fn handle_connect(
         &mut self,

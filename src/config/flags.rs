@@ -31,6 +31,9 @@ pub struct Flag {
     pub arg: Arg,
     pub help: &'static str,
     pub used: Use,
+    /// A SIGHUP reload applies a change of it to the running server; otherwise the change
+    /// waits for a restart (and the reload says so).
+    pub live: bool,
 }
 
 const fn setting(name: &'static str, value: &'static str, help: &'static str) -> Flag {
@@ -40,6 +43,7 @@ const fn setting(name: &'static str, value: &'static str, help: &'static str) ->
         arg: Arg::Required(value),
         help,
         used: Use::Setting,
+        live: false,
     }
 }
 
@@ -50,11 +54,26 @@ const fn switch(name: &'static str, help: &'static str) -> Flag {
         arg: Arg::None,
         help,
         used: Use::Setting,
+        live: false,
     }
+}
+
+/// A setting a SIGHUP reload changes in the running server.
+const fn live(f: Flag) -> Flag {
+    Flag { live: true, ..f }
 }
 
 /// Every flag, in `--help` order.
 pub const FLAGS: &[Flag] = &[
+    Flag {
+        name: "config",
+        short: None,
+        arg: Arg::Required("FILE"),
+        help: "read settings from this TOML file (keys: the long flag names, port, \
+               block-duration, timeout); flags override it; SIGHUP reads it again",
+        used: Use::Action,
+        live: false,
+    },
     setting("bind", "ADDR", "address or host name to listen on (default 127.0.0.1; 0.0.0.0: every interface)"),
     setting("credentials", "FILE", "account file (default DIR/credentials.txt, first copied from ./credentials.txt if that exists)"),
     setting("data-dir", "DIR", "journal directory (default ./chatserver-data)"),
@@ -64,32 +83,36 @@ pub const FLAGS: &[Flag] = &[
         "Unix socket (mode 0600) for chatserver ctl (default DIR/admin.sock)",
     ),
     switch("no-admin-socket", "no admin socket"),
-    setting("max-line", "BYTES", "longest input line in bytes (default 4096)"),
-    setting("max-output", "BYTES", "output buffer cap per connection (default 1048576)"),
-    setting("max-clients", "N", "most connections at once (default 100000)"),
-    setting("login-timeout", "SECS", "seconds to log in before close (default 60)"),
-    setting("heartbeat", "SECS", "close a connection silent this long (default off)"),
-    setting(
-        "close-timeout",
+    live(setting("max-line", "BYTES", "longest input line in bytes (default 4096)")),
+    live(setting("max-output", "BYTES", "output buffer cap per connection (default 1048576)")),
+    live(setting("max-clients", "N", "most connections at once (default 100000)")),
+    live(setting("login-timeout", "SECS", "seconds to log in before close (default 60)")),
+    live(setting("heartbeat", "SECS", "close a connection silent this long (default off)")),
+    live(setting("close-timeout",
         "SECS",
         "drop a closing connection that has not read its last lines after this (default 5)",
-    ),
-    switch("no-register", "refuse unknown usernames instead of creating accounts"),
-    switch("no-presence", "do not send logged in/out lines (for very many users)"),
-    setting("duplicate-login", "MODE", "refuse (default) or replace"),
+    )),
+    live(switch("no-register", "refuse unknown usernames instead of creating accounts")),
+    live(switch("no-presence", "do not send logged in/out lines (for very many users)")),
+    live(setting("duplicate-login", "MODE", "refuse (default) or replace")),
     setting("fsync", "MODE", "always (default) or never"),
     setting("history", "N", "messages kept for history (default 10000)"),
-    setting("max-offline", "N", "offline messages per user (default 1000)"),
-    setting("max-rooms", "N", "chat rooms that may exist at once (default 1000)"),
-    switch("plain-credentials", "store new passwords in plaintext"),
+    live(setting("max-offline", "N", "offline messages per user (default 1000)")),
+    live(setting("max-rooms", "N", "chat rooms that may exist at once (default 1000)")),
+    live(switch("plain-credentials", "store new passwords in plaintext")),
     Flag {
         name: "hash-credentials",
         short: None,
         arg: Arg::Optional("FILE"),
         help: "hash a plaintext credentials file and exit",
         used: Use::Action,
+        live: false,
     },
     switch("repair", "truncate a corrupt journal at the first bad record"),
+    live(setting("log-level",
+        "LEVEL",
+        "off, error, warn, info, debug or trace (default RUST_LOG, else warn)",
+    )),
     setting(
         "compact-bytes",
         "BYTES",
@@ -114,34 +137,31 @@ pub const FLAGS: &[Flag] = &[
         "also listen here for the seed-002 JSON client (guests)",
     ),
     // Reliability limits (issue 8).
-    setting("max-accounts", "N", "most accounts (default 100000)"),
-    setting(
-        "register-rate",
+    live(setting("max-accounts", "N", "most accounts (default 100000)")),
+    live(setting("register-rate",
         "N",
         "new accounts per source address per minute (default 10, 0: unlimited)",
-    ),
-    setting(
-        "max-offline-bytes",
+    )),
+    live(setting("max-offline-bytes",
         "BYTES",
         "bytes of queued offline messages in all (default 67108864)",
-    ),
-    setting("max-per-ip", "N", "connections per source address (default 64)"),
-    setting(
-        "max-output-total",
+    )),
+    live(setting("max-per-ip", "N", "connections per source address (default 64)")),
+    live(setting("max-output-total",
         "BYTES",
         "queued output over all connections; the largest queues are cut first (default 268435456)",
-    ),
-    setting(
-        "penalty-us",
+    )),
+    live(setting("penalty-us",
         "US",
         "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
-    ),
+    )),
     Flag {
         name: "help",
         short: Some("h"),
         arg: Arg::None,
         help: "print this help",
         used: Use::Action,
+        live: false,
     },
     Flag {
         name: "version",
@@ -149,8 +169,18 @@ pub const FLAGS: &[Flag] = &[
         arg: Arg::None,
         help: "print the version",
         used: Use::Action,
+        live: false,
     },
 ];
+
+/// Whether a change of the setting `key` (a long flag or a positional) applies live on SIGHUP.
+pub fn is_live(key: &str) -> bool {
+    match key {
+        "block-duration" | "timeout" => true,
+        "port" => false,
+        _ => find(key).is_some_and(|f| f.live),
+    }
+}
 
 /// The flag named `name` (without `--`).
 pub fn find(name: &str) -> Option<&'static Flag> {

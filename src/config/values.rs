@@ -63,6 +63,30 @@ impl Values {
             .insert(key.to_string(), Entry { value, origin });
     }
 
+    /// The value of `key`, if given.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.get(key).map(|e| &e.value)
+    }
+
+    /// Make `key` what it is in `other` (given or not).
+    pub fn copy_from(&mut self, other: &Values, key: &str) {
+        match other.entries.get(key) {
+            Some(e) => {
+                self.entries.insert(key.to_string(), e.clone());
+            }
+            None => {
+                self.entries.remove(key);
+            }
+        }
+    }
+
+    /// Take every value of `other`, replacing any of the same key.
+    pub fn merge(&mut self, other: &Values) {
+        for (k, e) in &other.entries {
+            self.entries.insert(k.clone(), e.clone());
+        }
+    }
+
     /// Whether `key` was given at all (by either source).
     pub fn given(&self, key: &str) -> bool {
         self.entries.contains_key(key)

@@ -64,7 +64,16 @@ impl Server {
                     log::warn!("signal received: shutting down");
                     self.shutdown.flag.store(true, Ordering::SeqCst);
                 }
-                Signal::Hangup => log::warn!("SIGHUP ignored"),
+                Signal::Hangup => {
+                    let reply = self.reload();
+                    if self
+                        .config
+                        .as_ref()
+                        .is_some_and(|c| c.config_file.is_none())
+                    {
+                        log::info!("SIGHUP: {}", reply.text.trim_end());
+                    }
+                }
             }
         }
     }
@@ -149,6 +158,7 @@ impl Server {
                 Reply::ok("shutting down\n")
             }
             ConsoleCommand::Backup(_) => Reply::err("backup: already handled\n"),
+            ConsoleCommand::Reload => self.reload(),
         })
     }
 }
