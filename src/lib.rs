@@ -5,6 +5,8 @@
 //! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
 //!   one table of flags that `--help`, the parser and README's flag table follow.
 //! - [`credentials`]: the account list format and constant-time password checks.
+//! - [`logging`]: the log's line format (RFC 3339 UTC times unless journald stamps them) and
+//!   its level, changeable on SIGHUP.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.

@@ -187,6 +187,6 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     // than serve unseen.
     print(&ready)?;
     server.run()?;
-    log::warn!("stopped");
+    log::info!("stopped");
     Ok(())
 }

@@ -392,7 +392,7 @@ impl Server {
 
     /// Stop accepting, tell everyone, and give output until the drain deadline to leave.
     fn begin_drain(&mut self, now: Now) {
-        log::warn!("shutting down");
+        log::info!("shutting down");
         for l in &mut self.listeners {
             let _ = self.poll.registry().deregister(&mut l.socket);
         }

@@ -350,3 +350,29 @@ fn closed_stdout_and_stderr_while_running_are_survived() {
     assert_eq!(status.code(), Some(0));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Under systemd (`JOURNAL_STREAM` set) the journal stamps each line, so the server does not
+/// (issue 21).
+#[test]
+fn no_timestamps_for_journald() {
+    let dir = scratch_dir();
+    std::fs::write(dir.join("credentials.txt"), "yoda wise\n").expect("write creds");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatserver"))
+        .args(["--log-level", "info", "--no-admin-socket", "0"])
+        .env("JOURNAL_STREAM", "8:12345")
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut first)
+        .expect("a log line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("INFO  chatserver"), "{first:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -153,3 +153,43 @@ fn no_console_still_serves() {
         assert!(p.wait_exit().success());
     }
 }
+
+/// Every log line starts with its RFC 3339 UTC time and level; a connection is named by its
+/// user and address, never `ConnId { … }`; the operator's kick and a normal shutdown are INFO,
+/// not WARN (issue 21).
+#[test]
+fn log_lines_are_stamped_and_name_users() {
+    let mut p = Proc::start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    p.console("kick yoda");
+    assert_eq!(p.stdout_line(), "kicked yoda");
+    yoda.expect("You have been kicked by the server\n");
+    p.console("quit");
+    assert_eq!(p.stdout_line(), "shutting down");
+    assert!(p.wait_exit().success());
+    let log = p.log();
+    for line in log.lines() {
+        let (stamp, rest) = line.split_once(' ').unwrap_or(("", ""));
+        let shape: String = stamp
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '9' } else { c })
+            .collect();
+        assert_eq!(shape, "9999-99-99T99:99:99.999Z", "{line}");
+        assert!(
+            ["ERROR ", "WARN  ", "INFO  ", "DEBUG ", "TRACE "]
+                .iter()
+                .any(|l| rest.starts_with(l)),
+            "{line}"
+        );
+    }
+    assert!(!log.contains("ConnId"), "{log}");
+    for want in [
+        "INFO  chatserver::chat::login: yoda (127.0.0.1:",
+        "INFO  chatserver::chat::operator: yoda (127.0.0.1:",
+        "INFO  chatserver::server: shutting down",
+        "INFO  chatserver: stopped",
+    ] {
+        assert!(log.contains(want), "{want:?} not in\n{log}");
+    }
+    assert!(!log.contains("WARN "), "{log}");
+}

@@ -22,7 +22,7 @@ impl Chat {
         }
         let user: Arc<str> = Arc::from(name);
         self.go_online(conn, &user, now);
-        log::info!("{conn:?} guest {user} logged in");
+        log::info!("{} logged in as a guest", self.log_name(conn));
         self.outbox.send(conn, Event::GuestWelcome(user.clone()));
         self.presence(&user, true);
     }

@@ -72,7 +72,7 @@ impl Chat {
                 _ => return true,
             }
         };
-        log::warn!("{conn:?} registration refused: {error:?}");
+        log::warn!("{} registration refused: {error:?}", self.log_name(conn));
         self.refuse(conn, error);
         false
     }

@@ -175,14 +175,14 @@ impl Chat {
             Action::Send(conn, Event::Error(Error::Storage)),
             Action::Send(conn, Event::Prompt(Prompt::Username)),
         ]);
-        log::info!("{conn:?} created account {user}");
+        log::info!("{} created account {user}", self.log_name(conn));
         self.complete_login(conn, user, now);
         self.outbox.undo_also(Undo::AbortLogin(conn));
     }
 
     fn attempt_login(&mut self, conn: ConnId, user: &str, password: &str, form: Form, now: Now) {
         if self.accounts.is_locked(user, now.mono) {
-            log::warn!("{conn:?} login to locked account {user}");
+            log::warn!("{} login to locked account {user}", self.log_name(conn));
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
             return self.close_after_flush(conn);
         }
@@ -199,7 +199,10 @@ impl Chat {
         {
             Failure::Locked(until) => {
                 self.timers.schedule(until, TimerKey::Lockout(user.into()));
-                log::warn!("{conn:?} locked account {user} after 3 failed logins");
+                log::warn!(
+                    "{} locked account {user} after 3 failed logins",
+                    self.log_name(conn)
+                );
                 // Durable (issue 8), but not part of the command: a failed commit must not
                 // turn the lock notice into a storage error.
                 self.outbox.late.extend(self.accounts.lock_record(user));
@@ -207,7 +210,7 @@ impl Chat {
                 self.close_after_flush(conn);
             }
             Failure::Retry => {
-                log::info!("{conn:?} wrong password for {user}");
+                log::info!("{} wrong password for {user}", self.log_name(conn));
                 self.outbox.send(conn, Event::Notice(Notice::BadPassword));
                 match form {
                     Form::Dialog => self.prompt(conn, Prompt::Password),
@@ -239,7 +242,7 @@ impl Chat {
         }
         let user: Arc<str> = Arc::from(user);
         self.go_online(conn, &user, now);
-        log::info!("{conn:?} {user} logged in");
+        log::info!("{} logged in", self.log_name(conn));
         self.outbox.send(conn, Event::Welcome);
         self.deliver_offline(conn, &user);
         if replaced.is_none() {
@@ -307,7 +310,7 @@ impl Chat {
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
     fn replace_session(&mut self, old: ConnId, user: &str) {
-        log::info!("{old:?} {user} replaced by a new login");
+        log::info!("{} replaced by a new login", self.log_name(old));
         self.end_private(user);
         self.mailboxes.requeue(user);
         self.leave_rooms(&Arc::from(user));
@@ -347,7 +350,7 @@ impl Chat {
             self.leave_rooms(user);
             self.online.logout(user, now.mono);
             self.presence(user, false);
-            log::info!("{conn:?} {user} logged out");
+            log::info!("{} logged out", self.log_name(conn));
         }
         self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.
         if let Some(s) = self.sessions.get_mut(&conn) {
@@ -365,7 +368,7 @@ impl Chat {
         let Some(user) = self.user_of(conn) else {
             return;
         };
-        log::info!("{conn:?} {user} timed out");
+        log::info!("{} timed out", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Inactive));
         self.logout(conn, &user, now);
         self.close_after_flush(conn);

@@ -61,7 +61,7 @@ impl Server {
         for signal in signals.pending() {
             match signal {
                 Signal::Stop => {
-                    log::warn!("signal received: shutting down");
+                    log::info!("signal received: shutting down");
                     self.shutdown.flag.store(true, Ordering::SeqCst);
                 }
                 Signal::Hangup => {

@@ -152,7 +152,7 @@ impl Server {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    log::info!("{id:?} write error: {e}");
+                    log::info!("{} write error: {e}", self.chat.log_name(id));
                     self.dead.push(id);
                 }
             }

@@ -91,7 +91,7 @@ impl Server {
                     .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
-                log::info!("{id:?} read error: {e}");
+                log::info!("{} read error: {e}", self.chat.log_name(id));
                 self.dead.push(id);
             }
         }

@@ -41,7 +41,7 @@ impl Server {
                         self.per_ip.release(ip);
                     }
                     self.closed += 1;
-                    log::info!("{id:?} closed");
+                    log::info!("{} closed", self.chat.log_name(id));
                     self.chat.handle_disconnect(id, now);
                 }
             }
