@@ -119,7 +119,7 @@ impl Backup {
                 while self.buf.len() < budget && !self.drained {
                     match self.state.next_record() {
                         Some(r) if r.is_lazy() => {}
-                        Some(r) => encode_line(&r.to_string(), &mut self.buf)?,
+                        Some(r) => encode_line(&r, &mut self.buf),
                         None => self.drained = true,
                     }
                 }
