@@ -96,6 +96,8 @@ pub enum Error {
     TooManyAccounts,
     /// `--register-rate` for this source address used up.
     RegisterRate,
+    /// `--login-fail-rate` for this source address used up (issue 21).
+    LoginRate,
     /// `--max-offline-bytes` reached: nothing more is queued for offline users.
     StorageFull,
     /// `--max-per-ip` connections from this address already.

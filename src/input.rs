@@ -20,6 +20,9 @@ pub enum Expect {
     Answer,
     /// Nothing more will be read (the core closed the session).
     Nothing,
+    /// A password is being checked in steps (issue 21); the loop reads nothing meanwhile, and
+    /// the events that follow say how the login went.
+    Pending,
 }
 
 // §6 menus.

@@ -4,7 +4,8 @@
 //! # Layout
 //! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
 //!   one table of flags that `--help`, the parser and README's flag table follow.
-//! - [`credentials`]: the account list format and constant-time password checks.
+//! - [`credentials`]: the account list format and constant-time password checks; [`kdf`]:
+//!   PBKDF2-HMAC-SHA256 in steps, so a slow hash never stalls the loop.
 //! - [`logging`]: the log's line format (RFC 3339 UTC times unless journald stamps them) and
 //!   its level, changeable on SIGHUP.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
@@ -49,6 +50,7 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod kdf;
 pub mod logging;
 pub mod protocol;
 pub mod record;

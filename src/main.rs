@@ -29,13 +29,15 @@ fn main() -> ExitCode {
         }
         Ok(Cli::Help) => say(&usage()),
         Ok(Cli::Version) => say(&format!("chatserver {}\n", env!("CARGO_PKG_VERSION"))),
-        Ok(Cli::HashCredentials(path)) => match store::hash_credentials_file(&path) {
-            Ok(n) => say(&format!(
-                "{}: hashed {n} plaintext entries\n",
-                path.display()
-            )),
-            Err(e) => fail(&e),
-        },
+        Ok(Cli::HashCredentials { path, cost }) => {
+            match store::hash_credentials_file(&path, cost) {
+                Ok(n) => say(&format!(
+                    "{}: hashed {n} plaintext entries\n",
+                    path.display()
+                )),
+                Err(e) => fail(&e),
+            }
+        }
         Ok(Cli::Ctl { socket, command }) => ctl(&socket, &command),
         Ok(Cli::User { config, action }) => tool_reply(chatserver::tool::user(&config, action)),
         Ok(Cli::Backup { config, dir }) => tool_reply(chatserver::tool::backup(&config, &dir)),

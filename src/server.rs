@@ -304,7 +304,11 @@ impl Server {
     }
 
     fn next_timeout(&mut self) -> Option<Duration> {
-        if !self.unread.is_empty() || self.store.compacting() || self.backup.is_some() {
+        if !self.unread.is_empty()
+            || self.store.compacting()
+            || self.backup.is_some()
+            || self.chat.has_work()
+        {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
@@ -351,6 +355,8 @@ impl Server {
                 self.begin_drain(now);
             }
             self.chat.handle_timeout(now);
+            // Issue 21: a bounded slice of the waiting password hashes.
+            self.chat.handle_work(now);
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);

@@ -78,7 +78,8 @@ pub fn user(config: &Config, action: UserAction) -> Result<Reply, String> {
             ));
         }
         let salt = store::os_random().map_err(|e| format!("/dev/urandom: {e}"))?;
-        Ok(Secret::for_new_account(&password, config.plain_credentials, salt).to_string())
+        let cost = config.hash_cost;
+        Ok(Secret::for_new_account(&password, config.plain_credentials, salt, cost).to_string())
     };
     let cmd = match action {
         UserAction::List => UserCommand::List,

@@ -248,7 +248,7 @@ fn malformed_credentials_names_file_and_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// `--hash-credentials` rewrites plaintext entries to salted SHA-256 and exits.
+/// `--hash-credentials` rewrites plaintext entries to PBKDF2 (issue 21) and exits.
 #[test]
 fn hash_credentials_rewrites_the_file() {
     let dir = scratch_dir();
@@ -259,8 +259,8 @@ fn hash_credentials_rewrites_the_file() {
     let text = std::fs::read_to_string(&file).expect("read back");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("yoda $sha256$"), "{text}");
-    assert!(lines[1].starts_with("hans $sha256$"), "{text}");
+    assert!(lines[0].starts_with("yoda $pbkdf2-sha256$10000$"), "{text}");
+    assert!(lines[1].starts_with("hans $pbkdf2-sha256$10000$"), "{text}");
     assert!(!text.contains("wise") && !text.contains("falcon"));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -79,15 +79,12 @@ impl Accounts {
         self.credentials.contains(user)
     }
 
-    pub fn verify(&self, user: &str, password: &str) -> bool {
-        self.credentials
-            .get(user)
-            .is_some_and(|s| s.verify(password))
+    pub fn get(&self, user: &str) -> Option<&Secret> {
+        self.credentials.get(user)
     }
 
-    /// Create `user`; returns the record that makes it durable.
-    pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
-        let secret = self.new_secret(password, plain);
+    /// Create `user` with `secret`; returns the record that makes it durable.
+    pub fn create(&mut self, user: &str, secret: Secret) -> (Record, Undo) {
         self.credentials.insert(user.to_string(), secret.clone());
         let record = Record::Account {
             user: user.to_string(),
@@ -96,9 +93,9 @@ impl Accounts {
         (record, Undo::Remove(user.to_string()))
     }
 
-    /// The secret to store for a new password: plaintext under `plain`, else salted hash.
-    pub fn new_secret(&mut self, password: &str, plain: bool) -> Secret {
-        Secret::for_new_account(password, plain, self.salts.next())
+    /// A fresh salt for a new password hash.
+    pub fn salt(&mut self) -> [u8; 16] {
+        self.salts.next()
     }
 
     pub fn is_locked(&self, user: &str, now: Instant) -> bool {

@@ -99,9 +99,23 @@ impl Chat {
             Ok(Secret::Plain(_)) | Err(_) if !valid_password(password) => {
                 Err("invalid password (1-32 printable characters, no spaces)".into())
             }
-            Ok(Secret::Plain(p)) => Ok(self
-                .accounts
-                .new_secret(&p, self.settings.plain_credentials)),
+            Ok(Secret::Plain(p)) if Secret::stays_plain(&p, self.settings.plain_credentials) => {
+                Ok(Secret::Plain(p))
+            }
+            // Hashed here at once only if that fits one loop step (issue 21); `chatserver
+            // user` hashes in its own process and sends the result.
+            Ok(Secret::Plain(p)) if self.settings.hash_cost <= super::hashing::ROUNDS_PER_STEP => {
+                Ok(Secret::pbkdf2(
+                    &p,
+                    self.accounts.salt(),
+                    self.settings.hash_cost,
+                ))
+            }
+            Ok(Secret::Plain(_)) => Err(format!(
+                "hashing a password at --hash-cost {} would stall the server: use `chatserver \
+                 user add|passwd`, which hashes it in its own process",
+                self.settings.hash_cost
+            )),
             Ok(hashed) => Ok(hashed),
             Err(reason) => Err(format!("invalid password hash: {reason}")),
         }

@@ -2,8 +2,9 @@
 //! presence, logout and the inactivity logout.
 
 use super::accounts::Failure;
+use super::hashing::Purpose;
 use super::{Action, Chat, TimerKey, Undo};
-use crate::credentials::{reserved_name, valid_token};
+use crate::credentials::{reserved_name, valid_token, Check, Secret};
 use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
@@ -11,8 +12,8 @@ use crate::time::Now;
 use std::sync::Arc;
 
 /// How a password arrived: the outcome of a wrong one differs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Form {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Form {
     /// `Username: ` then `Password: `: a wrong password prompts for the password again.
     Dialog,
     /// `login user password`: a wrong password goes back to `Username: `.
@@ -167,9 +168,22 @@ impl Chat {
         if !self.may_create_account(conn, now) {
             return;
         }
-        let (record, undo) = self
-            .accounts
-            .create(user, password, self.settings.plain_credentials);
+        if Secret::stays_plain(password, self.settings.plain_credentials) {
+            return self.finish_account(conn, user, Secret::Plain(password.to_string()), now);
+        }
+        // Issue 21: the slow hash runs in steps; the account is made when it is done.
+        let (work, salt, iterations) = self.new_derivation(password);
+        let user = user.to_string();
+        self.start_hash(conn, Purpose::Create { user, salt }, work, iterations);
+    }
+
+    /// Make the account `user` with `secret` and log `conn` in as it.
+    pub(super) fn finish_account(&mut self, conn: ConnId, user: &str, secret: Secret, now: Now) {
+        if self.accounts.exists(user) {
+            // Created by someone else while the password was being hashed.
+            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        }
+        let (record, undo) = self.accounts.create(user, secret);
         self.outbox.record(record, Undo::Accounts(undo));
         self.outbox.set_fallback(vec![
             Action::Send(conn, Event::Error(Error::Storage)),
@@ -186,13 +200,59 @@ impl Chat {
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
             return self.close_after_flush(conn);
         }
-        if self.accounts.verify(user, password) {
-            self.accounts.succeeded(user);
-            if !self.refuse_duplicate(conn, user) {
-                self.complete_login(conn, user, now);
-            }
+        if !self.may_try_password(conn, now) {
             return;
         }
+        let secret = self.accounts.get(user).cloned();
+        match secret.map(|s| s.check(password)) {
+            Some(Check::Now(true)) => self.password_right(conn, user, Some(password), now),
+            Some(Check::Now(false)) | None => self.password_wrong(conn, user, form, now),
+            // Issue 21: a PBKDF2 secret is checked in steps; the login ends when it is done.
+            Some(Check::Derive(work, key)) => {
+                let (user, iterations) = (user.to_string(), work.left() + 1);
+                self.start_hash(conn, Purpose::Login { user, key, form }, work, iterations);
+            }
+        }
+    }
+
+    /// A hash for `user` ended: the session is back where the password was typed, so the
+    /// outcome takes the same path as a fast check's.
+    pub(super) fn restore_login_state(&mut self, conn: ConnId, user: &str, form: Form) {
+        let state = match form {
+            Form::Dialog => State::Password {
+                user: user.to_string(),
+                new: false,
+            },
+            Form::OneLine => State::Username,
+        };
+        self.set_state(conn, state);
+    }
+
+    /// The password was right: log in (`password` given when an outdated hash matched, to
+    /// store it the new way).
+    pub(super) fn password_right(
+        &mut self,
+        conn: ConnId,
+        user: &str,
+        password: Option<&str>,
+        now: Now,
+    ) {
+        self.accounts.succeeded(user);
+        if let Some(pw) =
+            password.filter(|_| self.accounts.get(user).is_some_and(Secret::is_outdated))
+        {
+            let (work, salt, iterations) = self.new_derivation(pw);
+            let user = user.to_string();
+            self.start_hash(conn, Purpose::Upgrade { user, salt }, work, iterations);
+        }
+        if !self.refuse_duplicate(conn, user) {
+            self.complete_login(conn, user, now);
+        }
+    }
+
+    /// The password was wrong: count it against the account and the address.
+    pub(super) fn password_wrong(&mut self, conn: ConnId, user: &str, form: Form, now: Now) {
+        self.count_failed_login(conn, now);
         match self
             .accounts
             .failed(user, now, self.settings.block_duration)

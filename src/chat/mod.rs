@@ -21,6 +21,7 @@ mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
+mod hashing; // Slow password hashes in bounded steps (issue 21).
 mod history;
 mod limits; // Reliability limits (issue 8).
 mod login;
@@ -81,6 +82,9 @@ pub enum Action {
     /// Call [`Chat::handle_written`] with this marker once the kernel has accepted every byte
     /// queued for this connection so far.
     WhenWritten(ConnId, u64),
+    /// The session waited for a password hash and is ready for input again (issue 21): read
+    /// what the connection sent meanwhile.
+    Resume(ConnId),
 }
 
 /// How a front-end logs its sessions in.
@@ -119,6 +123,10 @@ pub struct Chat {
     messages: u64,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
+    /// Failed logins per source address (issue 21).
+    login_fails: limits::RegisterRate,
+    /// Password hashes waiting for their steps (issue 21).
+    jobs: hashing::Jobs,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
 }
@@ -144,6 +152,8 @@ impl Chat {
             profiles: profiles::Profiles::default(),
             messages: 0,
             register_rate: limits::RegisterRate::default(),
+            login_fails: limits::RegisterRate::default(),
+            jobs: hashing::Jobs::default(),
             dialogs: menus::Dialogs::default(),
         }
     }
@@ -163,7 +173,9 @@ impl Chat {
         now: Now,
     ) {
         self.resume_lockouts(now);
-        self.sessions.insert(conn, Session::new(peer, now.mono));
+        let mut session = Session::new(peer, now.mono);
+        session.dialog = style == LoginStyle::Dialog;
+        self.sessions.insert(conn, session);
         self.arm(
             conn,
             TimerKind::Login,
@@ -184,6 +196,7 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            Some(State::Hashing { .. }) => Expect::Pending,
             // §6 menus: at a prompt the line is the answer.
             Some(State::LoggedIn { .. }) if self.dialogs.pending(conn) => Expect::Answer,
             // Chat rooms (§5): the line front-end's current room makes a line room chat.
@@ -204,9 +217,23 @@ impl Chat {
         if let Input::Bad(error) = input {
             return self.bad_input(conn, error);
         }
+        let state = session.state.clone();
+        self.in_command(conn, |chat| chat.dispatch(conn, state, input, now));
+    }
+
+    /// Run one command of `conn` as a transaction: what it changed stands or falls with the
+    /// commit of its records (issue 8); a finished password hash ends a login the same way.
+    fn in_command(&mut self, conn: ConnId, command: impl FnOnce(&mut Chat)) {
         let mark = self.outbox.mark();
         self.blocks.take_tainted();
-        match session.state.clone() {
+        command(self);
+        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
+        self.outbox.dependent |= self.blocks.take_tainted();
+        self.outbox.seal(mark, conn);
+    }
+
+    fn dispatch(&mut self, conn: ConnId, state: State, input: Input<'_>, now: Now) {
+        match state {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
             // §6 menus.
@@ -214,11 +241,9 @@ impl Chat {
                 self.menu_answer(conn, user, input, now)
             }
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
-            State::Closed => {}
+            // Issue 21: not read while its hash runs; a stray input is ignored.
+            State::Hashing { .. } | State::Closed => {}
         }
-        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
-        self.outbox.dependent |= self.blocks.take_tainted();
-        self.outbox.seal(mark, conn);
     }
 
     /// Input the codec could not frame; the connection stays usable.
@@ -226,6 +251,7 @@ impl Chat {
         let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Some(Prompt::Username),
             Some(State::Password { .. }) => Some(Prompt::Password),
+            Some(State::Hashing { .. }) => None,
             Some(State::LoggedIn { .. }) => self.dialogs.prompt(conn), // §6 menus: ask again.
             Some(State::Closed) | None => return,
         };
@@ -247,6 +273,7 @@ impl Chat {
         self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
+        self.forget_hashes(conn); // Issue 21.
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
                 self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
@@ -434,6 +461,8 @@ impl Chat {
 mod tests;
 #[cfg(test)]
 mod tests_guests;
+#[cfg(test)]
+mod tests_hashing; // Issue 21: password hashes in steps, upgrades, failed-login throttling.
 #[cfg(test)]
 mod tests_menus; // §6 menus.
 #[cfg(test)]

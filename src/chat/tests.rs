@@ -29,6 +29,8 @@ pub(super) fn settings() -> Settings {
         register_rate: 0,
         max_offline_bytes: 1 << 20,
         limit_loopback: true,
+        hash_cost: 3,
+        login_fail_rate: 0,
     }
 }
 
@@ -48,6 +50,8 @@ pub(super) struct Sim {
     pub(super) written: Vec<(ConnId, u64)>,
     /// Report every marker as written at once (the kernel took all output).
     pub(super) write_through: bool,
+    /// Connections the core said are ready for input again after a password hash (issue 21).
+    pub(super) resumed: Vec<usize>,
 }
 
 impl Sim {
@@ -56,8 +60,13 @@ impl Sim {
     }
 
     pub(super) fn with(s: Settings) -> Sim {
+        Sim::with_accounts(s, SAMPLE)
+    }
+
+    /// A core whose credentials.txt is `accounts`.
+    pub(super) fn with_accounts(s: Settings, accounts: &str) -> Sim {
         let t0 = Instant::now();
-        let creds = Credentials::parse(SAMPLE).expect("sample credentials parse");
+        let creds = Credentials::parse(accounts).expect("credentials parse");
         Sim {
             chat: Chat::new(
                 s,
@@ -75,6 +84,7 @@ impl Sim {
             committed: Vec::new(),
             notify: Vec::new(),
             written: Vec::new(),
+            resumed: Vec::new(),
             write_through: true,
         }
     }
@@ -93,6 +103,11 @@ impl Sim {
 
     /// What the loop does after each batch of input: commit, then perform actions.
     pub(super) fn settle(&mut self) {
+        // As the loop does each iteration (issue 21): a slice of the waiting password hashes.
+        if self.chat.has_work() {
+            let now = self.at(0);
+            self.chat.handle_work(now);
+        }
         if !self.chat.pending_records().is_empty() {
             if self.store_ok {
                 self.committed
@@ -120,6 +135,7 @@ impl Sim {
                 Action::CloseAfterFlush(id) => self.closed.push((id.slot, "after flush")),
                 Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
                 Action::WhenWritten(id, marker) => self.written.push((id, marker)),
+                Action::Resume(id) => self.resumed.push(id.slot),
             }
         }
         if self.write_through {
@@ -477,7 +493,7 @@ fn new_user_is_created_with_a_hashed_secret() {
     match s.committed.as_slice() {
         [Record::Account { user, secret }] => {
             assert_eq!(user, "ann");
-            assert!(matches!(secret, crate::credentials::Secret::Sha256 { .. }));
+            assert!(matches!(secret, crate::credentials::Secret::Pbkdf2 { .. }));
             assert!(secret.verify("pw1"));
         }
         other => panic!("{other:?}"),

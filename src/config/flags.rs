@@ -142,6 +142,16 @@ pub const FLAGS: &[Flag] = &[
         "N",
         "new accounts per source address per minute (default 10, 0: unlimited)",
     )),
+    live(setting(
+        "hash-cost",
+        "N",
+        "PBKDF2 iterations for new and changed passwords (default 10000, about 1.4 ms a login)",
+    )),
+    live(setting(
+        "login-fail-rate",
+        "N",
+        "failed logins per source address per minute (default 30, 0: unlimited)",
+    )),
     live(setting("max-offline-bytes",
         "BYTES",
         "bytes of queued offline messages in all (default 67108864)",

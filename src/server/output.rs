@@ -113,6 +113,8 @@ impl Server {
                         push_dirty(c, q.dirty);
                     }
                 }
+                // Issue 21: a password hash ended; what the connection sent meanwhile waits.
+                Action::Resume(id) => self.unread.push(id),
                 Action::NotifyWhenFlushed(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         c.notify_flushed = true;

@@ -74,14 +74,27 @@ impl Server {
             READ_BUDGET,
             INPUT_BUDGET,
             |codec, data| {
-                *bytes_in += data.len() as u64;
-                codec.decode(data, max, &mut sink)
+                // Issue 21: a line may start a password hash that runs for several iterations;
+                // what follows it waits in the connection (`Action::Resume` brings it back),
+                // so it is taken in order, after the login.
+                let mut took = 0;
+                for line in data.split_inclusive(|&b| b == b'\n') {
+                    if sink.chat.busy(id) {
+                        break;
+                    }
+                    codec.decode(line, max, &mut sink);
+                    took += line.len();
+                }
+                *bytes_in += took as u64;
+                took
             },
         );
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
+            // Issue 21: read again when the core says so (`Action::Resume`).
+            Ok(ReadStatus::Paused) => {}
             Ok(ReadStatus::Eof) => {
                 conn.codec.finish(max, &mut sink);
                 // Half-closed: answer what was sent, then close.

@@ -86,10 +86,10 @@ pub(super) fn provision_credentials(path: &Path, seed: &Path) -> Result<(), Stor
     write_atomic(path, &bytes).map_err(|e| StoreError::Io(path.into(), e))
 }
 
-/// `chatserver --hash-credentials FILE`: rewrite plaintext entries as salted SHA-256, atomically
+/// `chatserver --hash-credentials FILE`: rewrite plaintext entries as PBKDF2 at `cost`, atomically
 /// (keeping the file's mode). Run it while no server is using the file: a running server keeps
 /// appending to the file it opened, which the rename replaces.
-pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
+pub fn hash_credentials_file(path: &Path, cost: u32) -> Result<usize, StoreError> {
     let io_err = |e| StoreError::Io(path.into(), e);
     let text = fs::read(path).map_err(io_err)?;
     parse_credentials(path, &text)?;
@@ -104,7 +104,7 @@ pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
         let secret = match Secret::parse(pass) {
             Ok(Secret::Plain(p)) => {
                 hashed += 1;
-                Secret::hashed(&p, os_random().map_err(io_err)?)
+                Secret::pbkdf2(&p, os_random().map_err(io_err)?, cost)
             }
             Ok(s) => s,
             Err(_) => continue,

@@ -360,6 +360,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         // Reliability limits (issue 8).
         | Error::TooManyAccounts
         | Error::RegisterRate
+        | Error::LoginRate
         | Error::StorageFull => {
             let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());

@@ -43,6 +43,8 @@ pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 pub const TOO_MANY_ACCOUNTS: &str = "Error. Too many accounts, registration closed\n";
 pub const REGISTER_RATE: &str =
     "Error. Too many registrations from your address, try again later\n";
+/// Issue 21: `--login-fail-rate` for this source address used up.
+pub const LOGIN_RATE: &str = "Error. Too many failed logins from your address, try again later\n";
 pub const STORAGE_FULL: &str = "Error. Server storage full\n";
 pub const TOO_MANY_FROM_ADDRESS: &str = "Error. Too many connections from your address\n";
 // Chat rooms and profiles (§5).
@@ -395,6 +397,7 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         // Reliability limits (issue 8).
         Error::TooManyAccounts => put(out, &[TOO_MANY_ACCOUNTS]),
         Error::RegisterRate => put(out, &[REGISTER_RATE]),
+        Error::LoginRate => put(out, &[LOGIN_RATE]),
         Error::StorageFull => put(out, &[STORAGE_FULL]),
         Error::TooManyFromAddress => put(out, &[TOO_MANY_FROM_ADDRESS]),
         // Chat rooms and profiles (§5).
@@ -581,6 +584,10 @@ mod tests {
             (
                 Event::Error(Error::RegisterRate),
                 "Error. Too many registrations from your address, try again later\n",
+            ),
+            (
+                Event::Error(Error::LoginRate),
+                "Error. Too many failed logins from your address, try again later\n",
             ),
             (Event::Error(Error::StorageFull), "Error. Server storage full\n"),
             (
