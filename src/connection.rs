@@ -30,6 +30,13 @@ pub enum Closing {
     AfterFlush,
 }
 
+/// How long a [`Boundary::Tail`] waits after the bytes before it (issue 21). Seed 002's
+/// client takes 5-10 ms per message here (it clears the screen and reprints its history), and
+/// sees `<quit>` only as a `recv` of its own: measured with it, no pause made it miss `<quit>`
+/// every time a message had just arrived, 5 ms half the time, 10 ms never. 250 ms leaves room
+/// for a slow terminal and a long history, and delays only a closing session.
+pub const TAIL_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A client socket, its codec and its output buffer.
 #[derive(Debug)]
 pub struct Connection {
@@ -41,6 +48,10 @@ pub struct Connection {
     written: usize,
     /// Offsets in `out` at which a `write()` must end (events that must leave alone).
     cuts: Vec<usize>,
+    /// Offsets (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
+    pauses: Vec<usize>,
+    /// Writing resumes at this time: a pause began.
+    resume_at: Option<std::time::Instant>,
     pub closing: Closing,
     /// On the loop's dirty list already.
     pub dirty: bool,
@@ -78,6 +89,8 @@ impl Connection {
             out: Vec::new(),
             written: 0,
             cuts: Vec::new(),
+            pauses: Vec::new(),
+            resume_at: None,
             closing: Closing::Open,
             dirty: false,
             notify_flushed: false,
@@ -120,7 +133,11 @@ impl Connection {
         match boundary {
             Boundary::None => {}
             Boundary::Alone => self.cut_around(start),
-            Boundary::Tail(n) => self.cut_around(self.out.len().saturating_sub(n).max(start)),
+            Boundary::Tail(n) => {
+                let tail = self.out.len().saturating_sub(n).max(start);
+                self.cut_around(tail);
+                self.pauses.push(tail);
+            }
         }
         Ok(())
     }
@@ -246,10 +263,29 @@ impl Connection {
         }
     }
 
-    /// Write until the buffer is empty or the socket would block. Returns the emptied buffer
-    /// (for recycling) once everything is out.
-    pub fn flush(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// When writing may go on after a pause ([`Boundary::Tail`]), if one is under way.
+    pub fn resume_at(&self) -> Option<std::time::Instant> {
+        self.resume_at
+    }
+
+    /// Write until the buffer is empty, the socket would block, or a pause begins (see
+    /// [`Connection::resume_at`]). Returns the emptied buffer (for recycling) once
+    /// everything is out.
+    pub fn flush(&mut self, now: std::time::Instant) -> io::Result<Option<Vec<u8>>> {
         while self.written < self.out.len() {
+            if self.pauses.first() == Some(&self.written) {
+                match self.resume_at {
+                    None => {
+                        self.resume_at = Some(now + TAIL_PAUSE);
+                        return Ok(None);
+                    }
+                    Some(at) if now < at => return Ok(None),
+                    Some(_) => {
+                        self.pauses.remove(0);
+                        self.resume_at = None;
+                    }
+                }
+            }
             let end = self.cuts.first().copied().unwrap_or(self.out.len());
             match self.stream.write(&self.out[self.written..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -267,6 +303,7 @@ impl Connection {
         }
         self.written = 0;
         self.cuts.clear();
+        self.pauses.clear();
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))

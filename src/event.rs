@@ -149,6 +149,8 @@ pub enum Notice {
     Kicked,
     /// The operator deleted this account (issue 21); the connection closes after this.
     AccountDeleted,
+    /// JSON front-end (issue 21): the guest name asked for was taken; this is the guest's name.
+    Renamed(Arc<str>),
 }
 
 /// One thing the core tells one connection.

@@ -170,6 +170,8 @@ pub struct Server {
     spare: Vec<Vec<u8>>,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
+    /// Connections whose output waits out a pause before its last part (issue 21).
+    paused: TimerWheel<ConnId>,
     expired: Vec<ConnId>,
     /// Connections closed so far (tells a paused accept that descriptors were freed).
     closed: u64,
@@ -264,6 +266,7 @@ impl Server {
             written: Vec::new(),
             spare: Vec::new(),
             closing: TimerWheel::new(Instant::now()),
+            paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),
             closed: 0,
             next_gen: 0,
@@ -313,6 +316,7 @@ impl Server {
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
         let next = earliest(next, self.closing.next_deadline());
+        let next = earliest(next, self.paused.next_deadline());
         let next = earliest(next, self.throttled.next_deadline());
         earliest(next, self.draining).map(until)
     }
@@ -331,6 +335,11 @@ impl Server {
             self.throttled.expire(now.mono, &mut self.expired);
             for id in std::mem::take(&mut self.expired) {
                 self.read(id, now);
+            }
+            // Issue 21: output whose pause is over is written again.
+            self.paused.expire(now.mono, &mut self.expired);
+            for id in std::mem::take(&mut self.expired) {
+                self.mark_dirty(id);
             }
             for id in std::mem::take(&mut self.unread) {
                 self.read(id, now);

@@ -4,7 +4,7 @@
 
 use super::Chat;
 use crate::credentials::{reserved_name, valid_token};
-use crate::event::{Error, Event};
+use crate::event::{Error, Event, Notice};
 use crate::session::ConnId;
 use crate::time::Now;
 use std::sync::Arc;
@@ -12,19 +12,48 @@ use std::sync::Arc;
 impl Chat {
     /// `<first>`: log `conn` in as the guest `name`. Names follow the username rule (1-32
     /// printable ASCII characters, no spaces) so line users can `message` them; a name that is
-    /// an account or online is taken. Either refusal leaves the session free to try again.
-    pub(super) fn guest_login(&mut self, conn: ConnId, name: &str, now: Now) {
+    /// an account or online is taken: refused (the session may try again), or with `any_free`
+    /// replaced by the first free variant, which the guest is told (issue 21).
+    pub(super) fn guest_login(&mut self, conn: ConnId, name: &str, any_free: bool, now: Now) {
         if !valid_token(name) || reserved_name(name) {
             return self.outbox.error(conn, Error::InvalidUsername);
         }
-        if self.accounts.exists(name) || self.online.contains(name) {
-            return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
-        }
-        let user: Arc<str> = Arc::from(name);
+        let name = match (self.name_free(name), any_free) {
+            (true, _) => name.to_string(),
+            (false, true) => {
+                let free = self.free_variant(name);
+                self.outbox.send(
+                    conn,
+                    Event::Notice(Notice::Renamed(Arc::from(free.as_str()))),
+                );
+                free
+            }
+            (false, false) => return self.outbox.error(conn, Error::NameTaken(Arc::from(name))),
+        };
+        let user: Arc<str> = Arc::from(name.as_str());
         self.go_online(conn, &user, now);
         log::info!("{} logged in as a guest", self.log_name(conn));
         self.outbox.send(conn, Event::GuestWelcome(user.clone()));
         self.presence(&user, true);
+    }
+
+    fn name_free(&self, name: &str) -> bool {
+        !self.accounts.exists(name) && !self.online.contains(name)
+    }
+
+    /// The first of `name2`, `name3`, … that is free (cut to 32 characters before the number).
+    /// One of the first `accounts + online + 1` numbers is free.
+    fn free_variant(&self, name: &str) -> String {
+        let mut n: u64 = 2;
+        loop {
+            let suffix = n.to_string();
+            let keep = name.len().min(32 - suffix.len());
+            let candidate = format!("{}{suffix}", &name[..keep]);
+            if !reserved_name(&candidate) && self.name_free(&candidate) {
+                return candidate;
+            }
+            n += 1;
+        }
     }
 
     /// `<list>`: everyone online in login order, the asker included, with the address each

@@ -64,7 +64,7 @@ impl Chat {
                 self.close_after_flush(conn);
             }
             // JSON front-end (§6).
-            Input::Guest { name } => self.guest_login(conn, name, now),
+            Input::Guest { name, any_free } => self.guest_login(conn, name, any_free, now),
             _ => self.refuse(conn, Error::InvalidCommand),
         }
     }

@@ -330,7 +330,10 @@ impl Conn {
                 password: &password,
             });
         } else if self.opts.guests {
-            sink.input(Input::Guest { name: &nick });
+            sink.input(Input::Guest {
+                name: &nick,
+                any_free: false,
+            });
         } else {
             self.numeric(sink, ERR_PASSWDMISMATCH, &["Password required"]);
             return self.refuse(sink, "Password required");

@@ -317,6 +317,7 @@ fn notice(o: &mut Out<'_, '_>, n: &Notice) {
         Notice::ServerShutdown => o.error_line("Server shutting down"),
         Notice::Kicked => o.error_line("Closing link: kicked by the server"),
         Notice::AccountDeleted => o.error_line("Closing link: account deleted by the server"),
+        Notice::Renamed(name) => o.notice(&format!("Name taken, you are {name}")),
         Notice::Replaced(_) => o.error_line("Closing link: logged in from another connection"),
     }
 }

@@ -340,6 +340,7 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
         Notice::Kicked => put(out, &[KICKED]),
         Notice::AccountDeleted => put(out, &[ACCOUNT_DELETED]),
+        Notice::Renamed(name) => put(out, &["Name taken, you are ", name, "\n"]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -684,6 +685,10 @@ mod tests {
             (
                 Event::Notice(Notice::AccountDeleted),
                 "Your account has been deleted by the server\n",
+            ),
+            (
+                Event::Notice(Notice::Renamed(a("yoda2"))),
+                "Name taken, you are yoda2\n",
             ),
             (
                 Event::ServerAnnouncement(a("maintenance at 5")),
