@@ -6,7 +6,7 @@
 #     protocol's cost, not the hash's);
 #  3. direct-message latency between 20 pairs of users already online while a burst of 100
 #     logins at the default cost is hashed, against the same without the burst.
-#   bench/logins.sh            (RUNS=3 N=2000 by default)
+#   bench/logins.sh            (RUNS=3 N=2000 by default; PART=logins or PART=burst for one half)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -40,7 +40,9 @@ stop() { "$C" ctl --socket "$SOCK" stats | sed -n 's/^worst iteration \([0-9]*\)
 result() { sed -n "s/^RESULT [^ ]* $1 \([0-9.]*\).*/\1/p" "$2" | head -n 1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
+PART=${PART:-all}
 for kind in hashed plain; do
+  [ "$PART" = burst ] && break
   rates=(); worst=(); cpu=()
   for _ in $(seq "$RUNS"); do
     start "$WORK/$kind.txt"
@@ -52,19 +54,21 @@ for kind in hashed plain; do
   echo "$kind accounts: $N logins, logins/s ${rates[*]} (median $(median "${rates[@]}")); server CPU us per login ${cpu[*]} (median $(median "${cpu[@]}")); worst iteration us ${worst[*]} (median $(median "${worst[@]}"), max $(printf '%s\n' "${worst[@]}" | sort -g | tail -n 1))"
 done
 
-for burst in no yes; do
+for burst in no yes plain; do
+  [ "$PART" = logins ] && break
   p99=(); p999=(); worst=()
   for _ in $(seq "$RUNS"); do
-    start "$WORK/hashed.txt"
+    if [ "$burst" = plain ]; then start "$WORK/plain.txt"; else start "$WORK/hashed.txt"; fi
     "$L" latency --proto chat --addr "127.0.0.1:$PORT" --pairs 20 --rate 2000 --secs 4 --warmup 1 \
       --runs 1 --user-base "$N" > "$WORK/lat" 2>/dev/null &
     LAT=$!
-    if [ "$burst" = yes ]; then
+    if [ "$burst" != no ]; then
       sleep 2.5   # inside the measured part (after logins, settle and warm-up)
-      "$L" conns --proto chat --addr "127.0.0.1:$PORT" --conns 100 --inflight 100 > /dev/null 2>&1
+      "$L" conns --proto chat --addr "127.0.0.1:$PORT" --conns 100 --inflight 100 > "$WORK/burst" 2>&1 \
+        || { echo "burst: loadgen conns failed:"; cat "$WORK/burst"; } >&2
     fi
     wait "$LAT"
     p99+=("$(result dm_p99_us "$WORK/lat")"); p999+=("$(result dm_p999_us "$WORK/lat")"); worst+=("$(stop)")
   done
-  echo "messages between 20 pairs, burst of 100 default-cost logins: $burst; p99 us ${p99[*]} (median $(median "${p99[@]}")); p99.9 us ${p999[*]} (median $(median "${p999[@]}")); worst iteration us ${worst[*]}"
+  echo "messages between 20 pairs, burst of 100 logins: $burst (plain: cheap accounts); p99 us ${p99[*]} (median $(median "${p99[@]}")); p99.9 us ${p999[*]} (median $(median "${p999[@]}")); worst iteration us ${worst[*]}"
 done
