@@ -63,6 +63,13 @@ pub struct Config {
     pub max_offline: usize,
     /// Chat rooms (§5) that may exist at once; one more `open-chatroom` is refused.
     pub max_rooms: usize,
+    // Issue 17: everything a user can grow is bounded.
+    /// Rooms one account may have opened that still exist.
+    pub max_rooms_per_user: usize,
+    /// Rooms one guest may have opened that still exist.
+    pub max_guest_rooms: usize,
+    /// Entries per room in each list (bans, permits, operators, voice): IRC's `MAXLIST`.
+    pub max_list: usize,
     /// Store new accounts as plaintext (the assignment's format) instead of salted SHA-256.
     pub plain_credentials: bool,
     /// Truncate a corrupt journal at the first bad record instead of refusing to start.
@@ -149,6 +156,9 @@ impl Default for Config {
             history: 10_000,
             max_offline: 1000,
             max_rooms: 1000,
+            max_rooms_per_user: 10,
+            max_guest_rooms: 2,
+            max_list: 100,
             plain_credentials: false,
             repair: false,
             compact_bytes: 8 << 20,
@@ -303,6 +313,12 @@ impl Config {
         c.history = v.number("history")?.unwrap_or(c.history);
         c.max_offline = v.number("max-offline")?.unwrap_or(c.max_offline);
         c.max_rooms = v.number("max-rooms")?.unwrap_or(c.max_rooms);
+        // Issue 17: everything a user can grow is bounded.
+        c.max_rooms_per_user = v
+            .number("max-rooms-per-user")?
+            .unwrap_or(c.max_rooms_per_user);
+        c.max_guest_rooms = v.number("max-guest-rooms")?.unwrap_or(c.max_guest_rooms);
+        c.max_list = v.number("max-list")?.unwrap_or(c.max_list);
         c.compact_bytes = v.number("compact-bytes")?.unwrap_or(c.compact_bytes);
         // IRC front-end (issue 12).
         c.irc_port = v.number("irc-port")?;

@@ -35,8 +35,8 @@ pub fn account_command(chat: &mut Chat, store: &mut Store, cmd: UserCommand, now
         },
         UserCommand::Del { user } => (AccountOp::Delete { user }, "deleted"),
     };
-    let records = match chat.check_account_op(&op) {
-        Ok(records) => records,
+    let (op, records) = match chat.check_account_op(op) {
+        Ok(checked) => checked,
         Err(e) => return Reply::err(format!("{e}\n")),
     };
     if let Err(e) = store.commit(&records) {

@@ -8,10 +8,11 @@
 //! undo could take back; committed first, it never needs one.
 
 use super::Chat;
-use crate::credentials::{reserved_name, valid_token, Secret};
+use crate::credentials::{valid_token, Secret};
 use crate::event::{Event, Notice, RoomEvent, Shared};
 use crate::record::Record;
 use crate::time::Now;
+use crate::valid::UserName;
 use std::sync::Arc;
 
 /// One account change.
@@ -29,36 +30,45 @@ pub fn valid_password(password: &str) -> bool {
 }
 
 impl Chat {
-    /// The records that make `op` durable, or the reason it cannot be done (one line). Nothing
-    /// changes yet.
-    pub fn check_account_op(&self, op: &AccountOp) -> Result<Vec<Record>, String> {
-        let user = match op {
+    /// The records that make `op` durable, with the op as it will be applied (the account's
+    /// name as it is spelled: the casemapping finds `YODA` for `yoda`, issue 17), or the reason
+    /// it cannot be done (one line). Nothing changes yet.
+    pub fn check_account_op(&self, op: AccountOp) -> Result<(AccountOp, Vec<Record>), String> {
+        let typed = match &op {
             AccountOp::Add { user, .. }
             | AccountOp::Passwd { user, .. }
-            | AccountOp::Delete { user } => user,
+            | AccountOp::Delete { user } => user.clone(),
         };
-        if !valid_token(user) || reserved_name(user) {
+        if UserName::new(&typed).is_err() {
             return Err(format!(
-                "invalid username {user:?} (1-32 printable characters, no spaces, not a command word)"
+                "invalid username {typed:?} (1-32 printable characters, no spaces, not a command word)"
             ));
         }
-        let exists = self.accounts.exists(user);
-        match op {
-            AccountOp::Add { .. } if exists => Err(format!("{user} already exists")),
-            AccountOp::Add { .. } if self.online.contains(user) => {
-                Err(format!("{user} is in use by a guest"))
+        let account = self.accounts.find(&typed).map(str::to_string);
+        let op = match (op, account) {
+            (AccountOp::Add { .. }, Some(existing)) => {
+                return Err(format!("{existing} already exists"))
             }
-            AccountOp::Passwd { .. } | AccountOp::Delete { .. } if !exists => {
-                Err(format!("no account {user}"))
+            (AccountOp::Add { .. }, None) if self.online.find(&typed).is_some() => {
+                return Err(format!("{typed} is in use by a guest"))
             }
+            (AccountOp::Passwd { .. } | AccountOp::Delete { .. }, None) => {
+                return Err(format!("no account {typed}"))
+            }
+            (op @ AccountOp::Add { .. }, None) => op,
+            (AccountOp::Passwd { secret, .. }, Some(user)) => AccountOp::Passwd { user, secret },
+            (AccountOp::Delete { .. }, Some(user)) => AccountOp::Delete { user },
+        };
+        let record = match &op {
             AccountOp::Add { user, secret } | AccountOp::Passwd { user, secret } => {
-                Ok(vec![Record::Account {
+                Record::Account {
                     user: user.clone(),
                     secret: secret.clone(),
-                }])
+                }
             }
-            AccountOp::Delete { user } => Ok(vec![Record::AccountDeleted { user: user.clone() }]),
-        }
+            AccountOp::Delete { user } => Record::AccountDeleted { user: user.clone() },
+        };
+        Ok((op, vec![record]))
     }
 
     /// Apply `op`, whose records are committed: a deleted account's session is told and
@@ -135,7 +145,6 @@ impl Chat {
         self.blocks.purge(user);
         self.mailboxes.purge(user);
         self.profiles.purge(user);
-        self.channels.purge(user);
         self.rooms.purge(user)
     }
 }

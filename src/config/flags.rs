@@ -99,6 +99,22 @@ pub const FLAGS: &[Flag] = &[
     setting("history", "N", "messages kept for history (default 10000)"),
     live(setting("max-offline", "N", "offline messages per user (default 1000)")),
     live(setting("max-rooms", "N", "chat rooms that may exist at once (default 1000)")),
+    // Issue 17: everything a user can grow is bounded.
+    live(setting(
+        "max-rooms-per-user",
+        "N",
+        "rooms one account may have open (default 10)",
+    )),
+    live(setting(
+        "max-guest-rooms",
+        "N",
+        "rooms one guest may have open (default 2)",
+    )),
+    live(setting(
+        "max-list",
+        "N",
+        "entries per room list: bans, permits, operators, voice (default 100)",
+    )),
     live(switch("plain-credentials", "store new passwords in plaintext")),
     Flag {
         name: "hash-credentials",

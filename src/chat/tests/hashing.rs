@@ -2,9 +2,9 @@
 //! iteration while everyone else is served; an outdated salted SHA-256 is replaced at its next
 //! successful login; wrong passwords from one address are throttled, whatever the account.
 
-use super::hashing::ROUNDS_PER_STEP;
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::hashing::ROUNDS_PER_STEP;
+use crate::chat::*;
 use crate::credentials::Secret;
 use crate::protocol::line::text;
 use crate::record::Record;
