@@ -40,10 +40,11 @@ pub struct Config {
     /// Inactivity logout: no valid command for this long.
     pub timeout: Duration,
     pub credentials: PathBuf,
-    /// When `credentials` is the default (inside the data directory) and does not exist yet,
-    /// it starts as a copy of this file if there is one (the repository's sample accounts),
-    /// else empty: registering then never rewrites the tracked sample (issue 21).
-    pub credentials_seed: Option<PathBuf>,
+    /// `credentials` is the default `./credentials.txt`: created empty if missing (a file named
+    /// with `--credentials` must exist). The default stays the assignment's file, read at start
+    /// and appended to by registrations (PROTOCOL.md §2), so an assignment harness finds its
+    /// accounts where it wrote them.
+    pub create_credentials: bool,
     pub data_dir: PathBuf,
     /// The admin socket (issue 21) for `chatserver ctl`; `None`: off.
     pub admin_socket: Option<PathBuf>,
@@ -141,8 +142,8 @@ impl Default for Config {
             port: 0,
             block_duration: Duration::from_secs(60),
             timeout: Duration::from_secs(300),
-            credentials: PathBuf::from("chatserver-data/credentials.txt"),
-            credentials_seed: Some(PathBuf::from("credentials.txt")),
+            credentials: PathBuf::from("credentials.txt"),
+            create_credentials: true,
             data_dir: PathBuf::from("chatserver-data"),
             admin_socket: Some(PathBuf::from("chatserver-data/admin.sock")),
             max_line: 4096,
@@ -289,12 +290,9 @@ impl Config {
         if let Some(d) = v.text("data-dir")? {
             c.data_dir = d.into();
         }
-        match v.text("credentials")? {
-            Some(f) => {
-                c.credentials = f.into();
-                c.credentials_seed = None;
-            }
-            None => c.credentials = c.data_dir.join("credentials.txt"),
+        if let Some(f) = v.text("credentials")? {
+            c.credentials = f.into();
+            c.create_credentials = false;
         }
         c.admin_socket = match v.text("admin-socket")? {
             _ if v.switch("no-admin-socket")? => None,

@@ -183,11 +183,10 @@ fn missing_credentials_names_the_file() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Without `--credentials` the accounts live in the data directory: the first start copies
-/// `./credentials.txt` there, and a registration appends to the copy, never to the sample the
-/// repository tracks (issue 21).
+/// Without `--credentials` the accounts are the assignment's `./credentials.txt`: a
+/// registration is appended to it (PROTOCOL.md §2), and the server listens on loopback only.
 #[test]
-fn registering_leaves_the_sample_credentials_alone() {
+fn registering_appends_to_the_working_directorys_credentials() {
     use std::io::{BufRead, BufReader, Read, Write};
     let dir = scratch_dir();
     std::fs::write(dir.join("credentials.txt"), "yoda wise\n").expect("write creds");
@@ -226,10 +225,38 @@ fn registering_leaves_the_sample_credentials_alone() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let copy = std::fs::read_to_string(dir.join("chatserver-data/credentials.txt")).expect("copy");
-    assert!(copy.starts_with("yoda wise\nann $"), "{copy}");
-    let sample = std::fs::read_to_string(dir.join("credentials.txt")).expect("sample");
-    assert_eq!(sample, "yoda wise\n");
+    let file = std::fs::read_to_string(dir.join("credentials.txt")).expect("credentials");
+    assert!(file.starts_with("yoda wise\nann $"), "{file}");
+    assert!(!dir.join("chatserver-data/credentials.txt").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// In a directory without `credentials.txt` the server starts with no accounts and creates the
+/// file; an explicit `--credentials` that is missing is an error instead (above).
+#[test]
+fn a_missing_default_credentials_file_is_created_empty() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatserver"))
+        .arg("0")
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn chatserver");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("listening line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("chatserver listening on 127.0.0.1:"),
+        "{first}"
+    );
+    let file = std::fs::read_to_string(dir.join("credentials.txt")).expect("created");
+    assert_eq!(file, "");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -75,7 +75,7 @@ pub const FLAGS: &[Flag] = &[
         live: false,
     },
     setting("bind", "ADDR", "address or host name to listen on (default 127.0.0.1; 0.0.0.0: every interface)"),
-    setting("credentials", "FILE", "account file (default DIR/credentials.txt, first copied from ./credentials.txt if that exists)"),
+    setting("credentials", "FILE", "account file (default ./credentials.txt, created empty if missing)"),
     setting("data-dir", "DIR", "journal directory (default ./chatserver-data)"),
     setting(
         "admin-socket",

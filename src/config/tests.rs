@@ -29,11 +29,8 @@ fn assignment_form() {
 fn defaults_when_only_port() {
     let c = run("5000");
     assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]), "loopback by default");
-    assert_eq!(
-        c.credentials,
-        PathBuf::from("chatserver-data/credentials.txt")
-    );
-    assert_eq!(c.credentials_seed, Some(PathBuf::from("credentials.txt")));
+    assert_eq!(c.credentials, PathBuf::from("credentials.txt"));
+    assert!(c.create_credentials);
     assert_eq!(c.block_duration, Duration::from_secs(60));
     assert_eq!(c.timeout, Duration::from_secs(300));
     assert_eq!(c.max_line, 4096);
@@ -97,7 +94,7 @@ fn admin_socket_and_ctl() {
     match parse("user --data-dir d add ann") {
         Ok(Cli::User { config, action }) => {
             assert_eq!(action, UserAction::Add("ann".into()));
-            assert_eq!(config.credentials, PathBuf::from("d/credentials.txt"));
+            assert_eq!(config.credentials, PathBuf::from("credentials.txt"));
         }
         other => panic!("{other:?}"),
     }
@@ -190,7 +187,7 @@ fn the_shipped_config_file_loads() {
     assert_eq!(c.log_level, Some(log::LevelFilter::Info));
 }
 
-/// A host name is resolved once; a given credentials file is used as is, never seeded.
+/// A host name is resolved once; a given credentials file must exist (never created).
 #[test]
 fn bind_host_names_and_credentials_paths() {
     assert_eq!(run("--bind localhost 0").bind.to_string(), "127.0.0.1");
@@ -202,10 +199,10 @@ fn bind_host_names_and_credentials_paths() {
         "{e}"
     );
     let c = run("--data-dir /srv/chat 0");
-    assert_eq!(c.credentials, PathBuf::from("/srv/chat/credentials.txt"));
+    assert_eq!(c.credentials, PathBuf::from("credentials.txt"));
     let c = run("--credentials creds.txt 0");
     assert_eq!(c.credentials, PathBuf::from("creds.txt"));
-    assert_eq!(c.credentials_seed, None);
+    assert!(!c.create_credentials);
 }
 
 #[test]

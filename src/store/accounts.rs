@@ -57,33 +57,14 @@ pub(super) fn open_credentials(path: &Path) -> Result<(Credentials, bool), Store
     }
 }
 
-/// The default credentials file (inside the data directory) on the first start: a copy of
-/// `seed` (the sample accounts beside the binary's working directory) if it exists and parses,
-/// else empty. Registrations then go to the copy, never to a file the repository tracks.
-pub(super) fn provision_credentials(path: &Path, seed: &Path) -> Result<(), StoreError> {
+/// The default `./credentials.txt` on the first start where there is none: an empty account
+/// list, so `chatserver 5000` runs in an empty directory (registration fills it).
+pub(super) fn create_missing_credentials(path: &Path) -> Result<(), StoreError> {
     if path.exists() {
         return Ok(());
     }
-    let bytes = match fs::read(seed) {
-        Ok(bytes) => {
-            parse_credentials(seed, &bytes)?;
-            log::info!(
-                "first start: accounts copied from {} to {}",
-                seed.display(),
-                path.display()
-            );
-            bytes
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            log::info!(
-                "first start: no accounts yet ({} created empty)",
-                path.display()
-            );
-            Vec::new()
-        }
-        Err(e) => return Err(StoreError::Io(seed.into(), e)),
-    };
-    write_atomic(path, &bytes).map_err(|e| StoreError::Io(path.into(), e))
+    log::info!("no accounts yet: {} created empty", path.display());
+    write_atomic(path, b"").map_err(|e| StoreError::Io(path.into(), e))
 }
 
 /// `chatserver --hash-credentials FILE`: rewrite plaintext entries as PBKDF2 at `cost`, atomically

@@ -37,7 +37,7 @@ mod format;
 mod history;
 mod trash;
 
-use accounts::provision_credentials;
+use accounts::create_missing_credentials;
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
 
@@ -199,8 +199,8 @@ impl Store {
             sync_dir(&dir).map_err(io_at(&dir))?;
         }
         let lock = lock_dir(&dir)?;
-        if let Some(seed) = &config.credentials_seed {
-            provision_credentials(&cred_path, seed)?;
+        if config.create_credentials {
+            create_missing_credentials(&cred_path)?;
         }
         let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let snap_path = dir.join(SNAPSHOT);
