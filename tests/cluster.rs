@@ -294,7 +294,8 @@ fn offline_messages_and_blocks_are_cluster_wide() {
     let n3 = Node::start(&redis, "n3", &[]);
     let mut hans = n1.login("hans", "falcon*solo");
     hans.send("message luke for later");
-    hans.send("whoelse"); // Acknowledges the message (PROTOCOL.md §1).
+    hans.send("bogus"); // Its answer acknowledges the message (PROTOCOL.md §1).
+    hans.expect("Error. Invalid command\n");
     let mut luke = n3.connect();
     luke.login("luke", "jedi");
     luke.expect("hans: for later\n");

@@ -347,14 +347,14 @@ impl Chat {
         self.blocks.committed();
         let c = self.cluster.as_mut()?;
         let mut batch = std::mem::take(&mut c.batch);
-        if !loose.is_empty() {
-            batch.push(Waiting {
-                conn: None,
-                actions: Vec::new(),
-                fallback: Vec::new(),
-                records: loose,
-            });
-        }
+        // Each on its own: one refused (a password hash upgrade of an account another node
+        // changed) must not take the others (a logout) with it.
+        batch.extend(loose.into_iter().map(|r| Waiting {
+            conn: None,
+            actions: Vec::new(),
+            fallback: Vec::new(),
+            records: vec![r],
+        }));
         if batch.is_empty() {
             return None;
         }
@@ -679,6 +679,7 @@ impl Chat {
             | Action::Close(id)
             | Action::CloseAfterFlush(id)
             | Action::NotifyWhenFlushed(id)
+            | Action::Resume(id)
             | Action::WhenWritten(id, _) => !id.is_ghost(),
             Action::Share(_, ids) => {
                 ids.retain(|id| !id.is_ghost());

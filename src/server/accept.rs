@@ -96,7 +96,7 @@ impl Server {
                 push_dirty(&mut conn, &mut self.dirty);
             }
             entry.insert(conn);
-            log::info!("{id:?} connected from {peer}");
+            log::info!("connection from {peer}");
             let style = match kind {
                 CodecKind::Line => LoginStyle::Dialog,
                 CodecKind::Json => LoginStyle::Guest,

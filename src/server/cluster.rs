@@ -70,11 +70,6 @@ impl Server {
         });
     }
 
-    /// Inputs wait for the stream (a line at a time is read).
-    pub(super) fn parks(&self) -> bool {
-        self.cluster.is_some()
-    }
-
     /// Whether `id` must not be read now (its command is on its way through the stream).
     pub(super) fn park_if_waiting(&mut self, id: ConnId) -> bool {
         let waiting = self.chat.is_waiting(id);
@@ -105,10 +100,6 @@ impl Server {
     }
 
     pub(super) fn cluster_flush(&mut self, _now: Now) {}
-
-    pub(super) fn parks(&self) -> bool {
-        false
-    }
 
     pub(super) fn park_if_waiting(&mut self, _id: ConnId) -> bool {
         false

@@ -65,8 +65,6 @@ impl Server {
                 .schedule(now.mono + (ahead - guard::PENALTY_AHEAD), id);
             return;
         }
-        // Cluster mode: a line at a time, as a command may have to wait for the stream.
-        let lines = if self.parks() { 1 } else { INPUT_BUDGET };
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
@@ -78,23 +76,36 @@ impl Server {
             inputs: 0,
         };
         let bytes_in = &mut self.operator.bytes_in;
-        // Cluster mode: line after line while the last one's command does not wait.
-        let mut calls = if lines == 1 { INPUT_BUDGET } else { 1 };
-        let status = loop {
-            let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
-                *bytes_in += data.len() as u64;
-                codec.decode(data, max, &mut sink)
-            });
-            calls -= 1;
-            let more = matches!(status, Ok(ReadStatus::Budget));
-            if calls == 0 || !more || sink.chat.is_waiting(id) {
-                break status;
-            }
-        };
+        let status = conn.read(
+            &mut self.scratch,
+            READ_BUDGET,
+            INPUT_BUDGET,
+            |codec, data| {
+                // Issue 21: a line may start a password hash that runs for several iterations;
+                // what follows it waits in the connection (`Action::Resume` brings it back),
+                // so it is taken in order, after the login.
+                let mut took = 0;
+                for line in data.split_inclusive(|&b| b == b'\n') {
+                    // Cluster mode (issue 23): nor while its last command waits for Redis.
+                    if sink.chat.busy(id) || sink.chat.is_waiting(id) {
+                        break;
+                    }
+                    codec.decode(line, max, &mut sink);
+                    took += line.len();
+                }
+                *bytes_in += took as u64;
+                took
+            },
+        );
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
+            // Issue 21: read again when the core says so (`Action::Resume`); cluster mode
+            // (issue 23): when its command has come back from the stream.
+            Ok(ReadStatus::Paused) => {
+                self.park_if_waiting(id);
+            }
             Ok(ReadStatus::Eof) => {
                 conn.codec.finish(max, &mut sink);
                 // Half-closed: answer what was sent, then close.
@@ -104,7 +115,7 @@ impl Server {
                     .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
-                log::info!("{id:?} read error: {e}");
+                log::info!("{} read error: {e}", self.chat.log_name(id));
                 self.dead.push(id);
             }
         }
