@@ -1,21 +1,23 @@
-//! One client socket with its codec and bounded output buffer. Buffers are allocated on first
-//! use and released when empty, so an idle connection costs a few dozen bytes.
+//! One client connection: its transport (which owns the socket), its protocol, and its bounded
+//! plaintext output buffer. Buffers are allocated on first use and released when empty, so an
+//! idle connection costs a few dozen bytes beyond its transport's own state.
 
 use crate::event::{Event, Shared};
-use crate::protocol::{Boundary, Codec};
+use crate::protocol::{Boundary, Protocol, RenderCache, Sink};
 use crate::session::ConnId;
-use mio::net::TcpStream;
-use std::io::{self, Read, Write};
+use crate::transport::{Received, Transport};
+use std::io;
 
 /// What a read pass found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadStatus {
-    /// Drained until WouldBlock.
+    /// Drained until the transport had nothing more.
     Drained,
     /// Stopped at the per-pass budget; more may be waiting (edge-triggered: revisit it).
     Budget,
-    /// The peer closed its sending side.
-    Eof,
+    /// The peer closed its sending side. `clean` is false when the transport says the end may
+    /// have cut the peer's last input short (it is then not decoded).
+    Eof { clean: bool },
 }
 
 /// How a connection is to end.
@@ -27,14 +29,15 @@ pub enum Closing {
     AfterFlush,
 }
 
-/// A client socket, its codec and its output buffer.
+/// A client's transport, protocol and output buffer.
 #[derive(Debug)]
 pub struct Connection {
     pub id: ConnId,
-    pub stream: TcpStream,
-    pub codec: Codec,
+    pub transport: Transport,
+    pub protocol: Protocol,
+    /// Plaintext queued for the transport.
     out: Vec<u8>,
-    /// Bytes of `out` already written.
+    /// Bytes of `out` the transport has taken.
     written: usize,
     /// Offsets in `out` at which a `write()` must end (events that must leave alone).
     cuts: Vec<usize>,
@@ -46,20 +49,27 @@ pub struct Connection {
     /// An event said the peer shut down its side: read until EOF.
     pub peer_closed: bool,
     // Reliability (issue 8): delivery recorded only for bytes the kernel accepted.
-    /// Bytes the kernel has accepted over the connection's life.
+    /// Plaintext bytes the transport has taken over the connection's life.
+    taken_total: u64,
+    /// Of those, the bytes known to be with the kernel: all of them whenever the transport
+    /// holds nothing of its own.
     written_total: u64,
     /// Output offsets (in `written_total` terms) with the core's marker to report once the
     /// kernel has accepted everything before them, oldest first.
     marks: std::collections::VecDeque<(u64, u64)>,
-    /// Bytes read but not yet decoded: the input budget ran out inside them.
+    /// Plaintext read but not yet decoded: the input budget ran out inside it.
     held: Vec<u8>,
     /// Not read while its output is above the soft limit (backpressure); the loop re-drives
     /// the read once the output drains.
     pub read_paused: bool,
-    /// Where the connection came from (for the per-address count).
+    /// Where the connection came from (for the per-address count; none for a refusal, which
+    /// was never counted).
     pub peer_ip: Option<std::net::IpAddr>,
     /// Command penalty: the time its inputs have used up (issue 8).
     pub penalty: std::time::Instant,
+    /// The core knows this connection (false for a refusal on its way out, which never
+    /// became a session).
+    pub admitted: bool,
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -67,11 +77,11 @@ pub struct Connection {
 pub struct Overflow;
 
 impl Connection {
-    pub fn new(id: ConnId, stream: TcpStream, codec: Codec) -> Connection {
+    pub fn new(id: ConnId, transport: Transport, protocol: Protocol) -> Connection {
         Connection {
             id,
-            stream,
-            codec,
+            transport,
+            protocol,
             out: Vec::new(),
             written: 0,
             cuts: Vec::new(),
@@ -79,16 +89,18 @@ impl Connection {
             dirty: false,
             notify_flushed: false,
             peer_closed: false,
+            taken_total: 0,
             written_total: 0,
             marks: std::collections::VecDeque::new(),
             held: Vec::new(),
             read_paused: false,
             peer_ip: None,
             penalty: std::time::Instant::now(),
+            admitted: true,
         }
     }
 
-    /// Bytes queued but not yet written.
+    /// Bytes queued but not yet taken by the transport.
     pub fn pending(&self) -> usize {
         self.out.len() - self.written
     }
@@ -99,8 +111,8 @@ impl Connection {
         }
     }
 
-    /// Render `event` with this connection's codec onto the output buffer (no syscall). Over
-    /// `cap` nothing is queued.
+    /// Render `event` with this connection's protocol onto the output buffer (no syscall).
+    /// Over `cap` nothing is queued.
     pub fn queue_event(
         &mut self,
         event: &Event,
@@ -109,7 +121,7 @@ impl Connection {
     ) -> Result<(), Overflow> {
         self.reserve(spare);
         let start = self.out.len();
-        let boundary = self.codec.encode(event, &mut self.out);
+        let boundary = self.protocol.encode(event, &mut self.out);
         if self.pending() > cap {
             self.out.truncate(start);
             return Err(Overflow);
@@ -122,22 +134,19 @@ impl Connection {
         Ok(())
     }
 
-    /// Queue a fan-out event, rendered once per codec kind when the codec allows it.
+    /// Queue a fan-out event, rendered once per protocol kind (`cache`) when the protocol
+    /// allows it; the transport frames this connection's copy when it is written.
     pub fn queue_shared(
         &mut self,
         shared: &Shared,
+        cache: &mut RenderCache,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
-        if !self.codec.shareable(&shared.event) {
+        if !self.protocol.shareable(&shared.event) {
             return self.queue_event(&shared.event, cap, spare);
         }
-        let codec = &mut self.codec;
-        let bytes = shared.bytes(codec.kind(), |e| {
-            let mut v = Vec::new();
-            codec.encode(e, &mut v);
-            v
-        });
+        let bytes = cache.bytes(&mut self.protocol, &shared.event);
         if self.pending() + bytes.len() > cap {
             return Err(Overflow);
         }
@@ -149,7 +158,7 @@ impl Connection {
     /// Remember `marker` for the end of what is queued now; see [`Connection::take_written`].
     pub fn mark(&mut self, marker: u64) {
         self.marks
-            .push_back((self.written_total + self.pending() as u64, marker));
+            .push_back((self.taken_total + self.pending() as u64, marker));
     }
 
     /// The markers whose bytes the kernel has now accepted, oldest first.
@@ -163,7 +172,7 @@ impl Connection {
         }
     }
 
-    /// Queue raw bytes (a codec's greeting).
+    /// Queue raw bytes (a protocol's greeting, a refusal).
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
@@ -183,66 +192,73 @@ impl Connection {
         }
     }
 
-    /// Read until WouldBlock, EOF, `budget` bytes or `lines` input lines, passing each chunk to
-    /// `on_data`. What is read past the line budget is held and decoded first next time, so a
-    /// pipelining peer costs at most `lines` commands of work per pass, however cheap they are.
+    /// Read and decode until the transport has nothing more now, its end, `budget` bytes or
+    /// the sink's input budget ([`Sink::wants_more`]). Plaintext read past the input budget is
+    /// held and decoded first next time, so a pipelining peer costs at most a budget of inputs
+    /// of work per pass, however cheap they are. `bytes_in` counts the plaintext read.
     pub fn read(
         &mut self,
         scratch: &mut [u8],
         mut budget: usize,
-        mut lines: usize,
-        mut on_data: impl FnMut(&mut Codec, &[u8]),
+        max_line: usize,
+        sink: &mut impl Sink,
+        bytes_in: &mut u64,
     ) -> io::Result<ReadStatus> {
         if !self.held.is_empty() {
             let held = std::mem::take(&mut self.held);
-            let rest = feed_lines(&held, &mut lines, |d| on_data(&mut self.codec, d));
-            if !rest.is_empty() {
-                self.held = rest.to_vec();
+            let used = self.protocol.decode(&held, max_line, sink);
+            if used < held.len() {
+                self.held = held[used..].to_vec();
                 return Ok(ReadStatus::Budget);
             }
-            if lines == 0 {
+            if !sink.wants_more() {
                 return Ok(ReadStatus::Budget);
             }
         }
         loop {
-            match self.stream.read(scratch) {
-                Ok(0) => return Ok(ReadStatus::Eof),
-                Ok(n) => {
-                    let data = &scratch[..n];
-                    let rest = feed_lines(data, &mut lines, |d| on_data(&mut self.codec, d));
-                    budget = budget.saturating_sub(n);
-                    if !rest.is_empty() {
-                        self.held.extend_from_slice(rest);
-                        return Ok(ReadStatus::Budget);
-                    }
-                    if budget == 0 || lines == 0 {
-                        return Ok(ReadStatus::Budget);
-                    }
-                    if n < scratch.len() && !self.peer_closed {
-                        // A short read emptied the socket buffer: anything arriving later raises
-                        // a new edge, so the WouldBlock read that would follow is a wasted
-                        // syscall (one per message at low load). Not once the peer has shut
-                        // down: its FIN raised no edge of its own, so read on to the EOF.
-                        return Ok(ReadStatus::Drained);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadStatus::Drained),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            let (len, last) = match self.transport.read(scratch)? {
+                Received::Data { len, last } => (len, last),
+                Received::Empty => return Ok(ReadStatus::Drained),
+                Received::End { clean } => return Ok(ReadStatus::Eof { clean }),
+            };
+            *bytes_in += len as u64;
+            let data = &scratch[..len];
+            let used = self.protocol.decode(data, max_line, sink);
+            budget = budget.saturating_sub(len);
+            if used < len {
+                self.held.extend_from_slice(&data[used..]);
+                return Ok(ReadStatus::Budget);
+            }
+            if budget == 0 || !sink.wants_more() {
+                return Ok(ReadStatus::Budget);
+            }
+            if last && !self.peer_closed {
+                // Anything arriving later raises a new edge, so the read that would follow is
+                // a wasted syscall (one per message at low load). Not once the peer has shut
+                // down: its FIN raised no edge of its own, so read on to the end.
+                return Ok(ReadStatus::Drained);
             }
         }
     }
 
-    /// Write until the buffer is empty or the socket would block. Returns the emptied buffer
-    /// (for recycling) once everything is out.
+    /// Hand the transport what it takes until the buffer is empty or the socket would block.
+    /// Returns the emptied buffer (for recycling) once everything is out, the transport's own
+    /// bytes included.
     pub fn flush(&mut self) -> io::Result<Option<Vec<u8>>> {
-        while self.written < self.out.len() {
+        loop {
+            if !self.transport.flush()? {
+                return Ok(None);
+            }
+            self.written_total = self.taken_total;
+            if self.written == self.out.len() {
+                break;
+            }
             let end = self.cuts.first().copied().unwrap_or(self.out.len());
-            match self.stream.write(&self.out[self.written..end]) {
+            match self.transport.write(&self.out[self.written..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.written += n;
-                    self.written_total += n as u64;
+                    self.taken_total += n as u64;
                     if self.written == end && !self.cuts.is_empty() {
                         self.cuts.remove(0);
                     }
@@ -257,42 +273,5 @@ impl Connection {
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))
-    }
-}
-
-/// Pass `data` to `feed` up to and including its `lines`-th newline, counting them off;
-/// returns the rest. (A wire without newlines is bounded by the byte budget alone.)
-fn feed_lines<'a>(data: &'a [u8], lines: &mut usize, mut feed: impl FnMut(&[u8])) -> &'a [u8] {
-    let mut end = data.len();
-    let mut seen = 0;
-    for (i, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
-        seen += 1;
-        if seen == *lines {
-            end = i + 1;
-            break;
-        }
-    }
-    *lines -= seen.min(*lines);
-    feed(&data[..end]);
-    &data[end..]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::feed_lines;
-
-    #[test]
-    fn feed_lines_stops_after_the_budget_of_lines() {
-        let mut got = Vec::new();
-        let mut lines = 2;
-        let rest = feed_lines(b"a\nb\nc\nd", &mut lines, |d| got.extend_from_slice(d));
-        assert_eq!(
-            (got.as_slice(), rest, lines),
-            (&b"a\nb\n"[..], &b"c\nd"[..], 0)
-        );
-        let mut lines = 5;
-        got.clear();
-        let rest = feed_lines(b"c\nd", &mut lines, |d| got.extend_from_slice(d));
-        assert_eq!((got.as_slice(), rest, lines), (&b"c\nd"[..], &b""[..], 4));
     }
 }

@@ -11,7 +11,10 @@
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
 //!   `json` (seed 002's objects; `json::objects` is the hand-written decoder and the seed's
-//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names).
+//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names). A
+//!   protocol sees plaintext only.
+//! - [`transport`]: what carries a protocol's plaintext over a connection's TCP stream, with
+//!   its own handshakes and write framing: `plain` (the stream as it is).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
@@ -19,17 +22,19 @@
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
-//! - [`connection`]: a socket with its codec and bounded output buffer.
-//! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
+//! - [`connection`]: a transport, a protocol and a bounded output buffer.
+//! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
+//!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
 //!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
 //!
 //! # Data flow
-//! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
-//! expects) → `chat` decides, emitting records and events → `store` makes the records durable
-//! (one fdatasync per loop iteration) → `server` renders each event with the recipient's codec
-//! (fan-out once per codec kind) and writes once per connection per iteration. See
-//! ARCHITECTURE.md for the diagram and where a new command or front-end goes.
+//! `server` reads through the connection's `transport` → its `protocol` decodes the plaintext
+//! into inputs (asking the core what it expects) → `chat` decides, emitting records and events
+//! → `store` makes the records durable (one fdatasync per loop iteration) → `server` renders
+//! each event with the recipient's protocol (fan-out once per protocol kind) and writes once
+//! per connection per iteration through its transport. See ARCHITECTURE.md for the diagram and
+//! where a new command, protocol or transport goes.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -50,3 +55,4 @@ pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;
+pub mod transport;

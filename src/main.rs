@@ -6,10 +6,11 @@
 use chatserver::chat::{Chat, Settings};
 use chatserver::config::{usage, Cli, Config};
 use chatserver::protocol::irc::IrcOptions;
-use chatserver::protocol::{CodecKind, CodecOptions};
+use chatserver::protocol::{ProtocolKind, ProtocolOptions};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
+use chatserver::transport::TransportKind;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -78,15 +79,10 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     for r in records {
         chat.replay(r);
     }
-    let addr = SocketAddr::new(config.bind, config.port);
-    let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr()?;
     log::info!(
         "{} accounts, {replayed} journal records replayed",
         chat.credentials().len()
     );
-    // Tests and scripts read the real port (PORT may be 0) from this first line.
-    let mut ready = format!("chatserver listening on {local}\n");
     let limits = Limits {
         max_line: config.max_line,
         max_output: config.max_output,
@@ -99,44 +95,54 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         max_output_total: config.max_output_total,
         penalty: config.penalty,
     };
-    let mut listeners = vec![Listener {
-        socket: listener,
-        kind: CodecKind::Line,
-    }];
-    if let Some(port) = config.json_port {
+    // One listener per front-end asked for, each announced on stdout in this order; tests and
+    // scripts read the real ports (PORT may be 0) from these lines, the line port's first.
+    let wanted = [
+        (
+            Some(config.port),
+            ProtocolKind::Line,
+            TransportKind::Plain,
+            "",
+        ),
+        (
+            config.json_port,
+            ProtocolKind::Json,
+            TransportKind::Plain,
+            "json ",
+        ),
+        // IRC front-end (issue 12).
+        (
+            config.irc_port,
+            ProtocolKind::Irc,
+            TransportKind::Plain,
+            "irc ",
+        ),
+    ];
+    let mut ready = String::new();
+    let mut listeners = Vec::new();
+    for (port, protocol, transport, name) in wanted {
+        let Some(port) = port else {
+            continue;
+        };
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        // The second line: where the seed-002 JSON client connects.
-        ready.push_str(&format!(
-            "chatserver json listening on {}\n",
-            socket.local_addr()?
-        ));
+        let local = socket.local_addr()?;
+        ready.push_str(&format!("chatserver {name}listening on {local}\n"));
         listeners.push(Listener {
             socket,
-            kind: CodecKind::Json,
+            protocol,
+            transport,
         });
     }
-    // IRC front-end (issue 12): the next line says where IRC clients connect.
-    if let Some(port) = config.irc_port {
-        let addr = SocketAddr::new(config.bind, port);
-        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        ready.push_str(&format!(
-            "chatserver irc listening on {}\n",
-            socket.local_addr()?
-        ));
-        listeners.push(Listener {
-            socket,
-            kind: CodecKind::Irc,
-        });
-    }
-    let codec_options = CodecOptions {
+    let protocol_options = ProtocolOptions {
         irc: std::sync::Arc::new(IrcOptions {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
             guests: config.irc_guests,
             oper: config.irc_oper.clone(),
         }),
     };
-    let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
+    let mut server =
+        Server::new(listeners, chat, store, limits)?.with_protocol_options(protocol_options);
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     // Printed once the server is complete (its descriptors all open), so whoever reads it can

@@ -1,10 +1,12 @@
 //! Output: the core's actions rendered onto connection buffers (fan-out rendered once per
-//! codec), one write pass per dirty connection, slow readers and the global output budget.
+//! protocol, each copy framed by its connection's transport), one write pass per dirty
+//! connection, slow readers and the global output budget.
 
 use super::{guard, push_dirty, Server};
 use crate::chat::Action;
 use crate::connection::{Closing, Connection};
 use crate::event::Event;
+use crate::protocol::RenderCache;
 use crate::session::ConnId;
 use crate::time::Now;
 use slab::Slab;
@@ -15,10 +17,11 @@ use std::time::Instant;
 const SPARE_BUFFERS: usize = 128;
 const SPARE_MAX_CAPACITY: usize = 16 * 1024;
 
-/// An event for one connection: its own, or a fan-out one shared by many.
+/// An event for one connection: its own, or a fan-out one shared by many with the renderings
+/// made of it so far.
 enum Out<'a> {
     Event(&'a Event),
-    Shared(&'a crate::event::Shared),
+    Shared(&'a crate::event::Shared, &'a mut RenderCache),
 }
 
 /// The parts of the server that queueing output touches.
@@ -36,15 +39,15 @@ struct Queues<'a> {
 impl Queues<'_> {
     /// Render `out` onto `id`'s buffer, or drop `id` as a slow reader if it is over the cap
     /// even after the socket took what it could.
-    fn deliver(&mut self, id: ConnId, out: Out<'_>) {
+    fn deliver(&mut self, id: ConnId, mut out: Out<'_>) {
         let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
         let (cap, spare) = (self.cap, &mut *self.spare);
         let before = c.pending();
-        let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
+        let mut queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match &mut out {
             Out::Event(e) => c.queue_event(e, cap, spare),
-            Out::Shared(s) => c.queue_shared(s, cap, spare),
+            Out::Shared(s, cache) => c.queue_shared(s, cache, cap, spare),
         };
         let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
@@ -93,13 +96,21 @@ impl Server {
             match action {
                 Action::Send(id, event) => q.deliver(id, Out::Event(&event)),
                 Action::Share(shared, ids) => {
+                    let mut cache = RenderCache::default();
                     for id in ids {
-                        q.deliver(id, Out::Shared(&shared));
+                        q.deliver(id, Out::Shared(&shared, &mut cache));
                     }
                 }
                 Action::Close(id) => q.dead.push(id),
                 Action::CloseAfterFlush(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        if c.transport.handshaking() {
+                            // Nothing can reach it before its handshake, which had the whole
+                            // login timeout (or the shutdown came first): give up now.
+                            log::info!("{id:?} closed before its TLS handshake finished");
+                            q.dead.push(id);
+                            continue;
+                        }
                         if c.closing != Closing::AfterFlush {
                             c.closing = Closing::AfterFlush;
                             self.closing.schedule(now.mono + limits.close_timeout, id);

@@ -1,27 +1,30 @@
 //! Reading a connection: backpressure, the command penalty and the per-iteration input
-//! budget, then its codec decodes the bytes into core inputs.
+//! budget, then its transport reads plaintext and its protocol decodes it into core inputs.
 
 use super::{guard, push_dirty, Server};
 use crate::chat::Chat;
 use crate::connection::{Closing, ReadStatus};
-use crate::event::Event;
+use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
 use crate::session::ConnId;
 use crate::time::Now;
 
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
-/// Input lines (commands) decoded from one connection per iteration: the work, not the bytes,
-/// is what must be bounded (thousands of cheap pipelined commands would stall everyone).
+/// Inputs (commands, and replies a protocol makes itself) decoded from one connection per
+/// iteration: the work, not the bytes, is what must be bounded (thousands of cheap pipelined
+/// commands would stall everyone), and it is counted as decoded, whatever the wire's framing.
 const INPUT_BUDGET: usize = 256;
 
-/// The core behind one connection, as its codec's sink.
+/// The core behind one connection, as its protocol's sink.
 struct CoreSink<'a> {
     chat: &'a mut Chat,
     id: ConnId,
     now: Now,
     /// Inputs decoded (for the command penalty).
     inputs: u32,
+    /// Inputs and reserved replies (for the input budget).
+    work: usize,
 }
 
 impl crate::protocol::Sink for CoreSink<'_> {
@@ -31,16 +34,22 @@ impl crate::protocol::Sink for CoreSink<'_> {
 
     fn input(&mut self, input: Input<'_>) {
         self.inputs = self.inputs.saturating_add(1);
+        self.work += 1;
         self.chat.handle_input(self.id, input, self.now);
     }
 
-    fn reply(&mut self, event: Event) {
-        self.chat.reply(self.id, event);
+    fn reserve(&mut self, ticket: Ticket) {
+        self.work += 1;
+        self.chat.reply(self.id, Event::Reserved(ticket));
+    }
+
+    fn wants_more(&self) -> bool {
+        self.work < INPUT_BUDGET
     }
 }
 
 impl Server {
-    /// Drain a readable connection, decoding its bytes into core inputs.
+    /// Drain a readable connection, decoding its plaintext into core inputs.
     pub(super) fn read(&mut self, id: ConnId, now: Now) {
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
@@ -67,23 +76,26 @@ impl Server {
             id,
             now,
             inputs: 0,
+            work: 0,
         };
+        let handshaking = conn.transport.handshaking();
         let bytes_in = &mut self.operator.bytes_in;
-        let status = conn.read(
-            &mut self.scratch,
-            READ_BUDGET,
-            INPUT_BUDGET,
-            |codec, data| {
-                *bytes_in += data.len() as u64;
-                codec.decode(data, max, &mut sink)
-            },
-        );
+        let status = conn.read(&mut self.scratch, READ_BUDGET, max, &mut sink, bytes_in);
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
+        if handshaking && !conn.transport.handshaking() {
+            // The transport's handshake just ended: what the protocol queued meanwhile (a
+            // prompt, a greeting) can leave now, and no writable edge will say so.
+            push_dirty(conn, &mut self.dirty);
+        }
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
-            Ok(ReadStatus::Eof) => {
-                conn.codec.finish(max, &mut sink);
+            Ok(ReadStatus::Eof { clean }) => {
+                if clean {
+                    conn.protocol.finish(max, &mut sink);
+                } else {
+                    log::info!("{id:?} ended without a TLS close_notify: its unfinished last input is dropped");
+                }
                 // Half-closed: answer what was sent, then close.
                 conn.closing = Closing::AfterFlush;
                 push_dirty(conn, &mut self.dirty);

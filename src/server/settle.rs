@@ -35,14 +35,19 @@ impl Server {
                     continue;
                 }
                 if let Some(mut conn) = self.conns.try_remove(id.slot) {
-                    let _ = self.poll.registry().deregister(&mut conn.stream);
+                    conn.transport.close();
+                    let _ = self.poll.registry().deregister(conn.transport.socket());
                     self.output_total = self.output_total.saturating_sub(conn.pending());
                     if let Some(ip) = conn.peer_ip {
                         self.per_ip.release(ip);
                     }
                     self.closed += 1;
-                    log::info!("{id:?} closed");
-                    self.chat.handle_disconnect(id, now);
+                    if conn.admitted {
+                        log::info!("{id:?} closed");
+                        self.chat.handle_disconnect(id, now);
+                    } else {
+                        self.refusing -= 1;
+                    }
                 }
             }
             for id in std::mem::take(&mut self.flushed) {

@@ -105,7 +105,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Notice(n) => notice(n, out),
         Event::Error(e) => error(e, out),
         // IRC front-end (issue 12): cards for the line protocol, a quit as a logout.
-        Event::Codec(_) | Event::KeepAlive => {}
+        Event::Reserved(_) | Event::KeepAlive => {}
         Event::Card(card) => self::card(card, out),
         Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
         // IRC users' channel actions read as §5's room lines.
@@ -733,7 +733,7 @@ mod tests {
                 "yoda was removed from den\n",
             ),
             (Event::KeepAlive, ""),
-            (Event::Codec(Box::from("Rnot for the line")), ""),
+            (Event::Reserved(crate::event::Ticket(7)), ""),
             // Chat rooms and profiles (§5).
             (
                 Event::Profile(vec![("username", a("tom")), ("age", a(""))]),

@@ -1,0 +1,93 @@
+//! Transports: what carries a connection's plaintext over its TCP stream. A transport does its
+//! own handshakes and its own framing of writes, and says when it still holds bytes of its
+//! own; the protocol above it (line, JSON, IRC) sees plaintext only, and the loop sees neither
+//! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is. A WebSocket
+//! transport is one more variant here, stackable on a byte-stream transport.
+
+mod plain;
+
+pub use plain::Plain;
+
+use mio::net::TcpStream;
+use std::io;
+
+/// What a listener's connections are carried over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    Plain,
+}
+
+/// What one read from a transport gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Plaintext in the buffer's first `len` bytes. `last`: the transport knows nothing more
+    /// is waiting now (the socket gave less than asked and nothing decoded is held), so a read
+    /// before the next readiness edge would be a wasted system call.
+    Data { len: usize, last: bool },
+    /// Nothing now: wait for the next readiness edge.
+    Empty,
+    /// The peer ended its side. `clean` is false when the end may have cut the stream short
+    /// of what the peer sent (a TLS peer that closed without `close_notify`).
+    End { clean: bool },
+}
+
+/// One connection's transport.
+#[derive(Debug)]
+pub enum Transport {
+    Plain(Plain),
+}
+
+impl Transport {
+    /// A transport of `kind` over a freshly accepted `stream`.
+    pub fn new(kind: TransportKind, stream: TcpStream) -> io::Result<Transport> {
+        match kind {
+            TransportKind::Plain => Ok(Transport::Plain(Plain::new(stream))),
+        }
+    }
+
+    /// The socket, for the poll's registration.
+    pub fn socket(&mut self) -> &mut TcpStream {
+        match self {
+            Transport::Plain(p) => p.socket(),
+        }
+    }
+
+    /// Read plaintext into `buf` (drives the transport's own handshake on the way).
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<Received> {
+        match self {
+            Transport::Plain(p) => p.read(buf),
+        }
+    }
+
+    /// Send from `data`: how many plaintext bytes the transport took (`WouldBlock` when it
+    /// can take none now, e.g. during its handshake). A transport takes a write as one unit
+    /// of its framing, so a protocol's write boundary stays a boundary.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(p) => p.write(data),
+        }
+    }
+
+    /// Push out what the transport holds of its own (encrypted records): true once nothing
+    /// is left, false when the socket would block first.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        match self {
+            Transport::Plain(_) => Ok(true),
+        }
+    }
+
+    /// Still in its own handshake: nothing the protocol queued can leave yet.
+    pub fn handshaking(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+        }
+    }
+
+    /// The connection is being dropped: say goodbye where the transport has a way to
+    /// (best effort, never blocking).
+    pub fn close(&mut self) {
+        match self {
+            Transport::Plain(_) => {}
+        }
+    }
+}
