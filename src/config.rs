@@ -82,6 +82,14 @@ pub struct Config {
     pub limit_loopback: bool,
     /// Penalty time per input (0: no command rate limit).
     pub penalty: Duration,
+    // TLS (issue 18).
+    /// `--tls-cert`/`--tls-key`: the PEM certificate chain and private key of every TLS
+    /// listener (both or neither; required by any TLS port).
+    pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// `--tls-port`, `--json-tls-port`, `--irc-tls-port`: the front-ends over TLS (`None`: off).
+    pub tls_port: Option<u16>,
+    pub json_tls_port: Option<u16>,
+    pub irc_tls_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -121,6 +129,10 @@ impl Default for Config {
             max_output_total: 256 << 20,
             limit_loopback: false,
             penalty: Duration::from_micros(500),
+            tls_files: None,
+            tls_port: None,
+            json_tls_port: None,
+            irc_tls_port: None,
         }
     }
 }
@@ -271,6 +283,32 @@ fn options() -> getopts::Options {
         "also listen here for the seed-002 JSON client (guests)",
         "PORT",
     );
+    // TLS (issue 18).
+    o.optopt(
+        "",
+        "tls-cert",
+        "PEM certificate chain for the TLS ports",
+        "FILE",
+    );
+    o.optopt("", "tls-key", "PEM private key for the TLS ports", "FILE");
+    o.optopt(
+        "",
+        "tls-port",
+        "also accept line clients over TLS here (off)",
+        "PORT",
+    );
+    o.optopt(
+        "",
+        "json-tls-port",
+        "also accept the JSON client over TLS here (off)",
+        "PORT",
+    );
+    o.optopt(
+        "",
+        "irc-tls-port",
+        "also accept IRC clients over TLS here, e.g. 6697 (off)",
+        "PORT",
+    );
     // Reliability limits (issue 8).
     o.optopt("", "max-accounts", "most accounts (default 100000)", "N");
     o.optopt(
@@ -401,6 +439,25 @@ impl Cli {
             c.irc_oper = Some((name.to_string(), password.to_string()));
         }
         c.json_port = number(&m, "json-port")?;
+        // TLS (issue 18).
+        c.tls_port = number(&m, "tls-port")?;
+        c.json_tls_port = number(&m, "json-tls-port")?;
+        c.irc_tls_port = number(&m, "irc-tls-port")?;
+        let any_tls_port = c.tls_port.or(c.json_tls_port).or(c.irc_tls_port).is_some();
+        c.tls_files = match (m.opt_str("tls-cert"), m.opt_str("tls-key")) {
+            (Some(cert), Some(key)) if any_tls_port => Some((cert.into(), key.into())),
+            (None, None) if !any_tls_port => None,
+            (Some(_), Some(_)) => {
+                return Err(
+                    "--tls-cert and --tls-key serve --tls-port, --json-tls-port or \
+                     --irc-tls-port: give one"
+                        .into(),
+                )
+            }
+            _ => {
+                return Err("TLS needs both --tls-cert FILE and --tls-key FILE".into());
+            }
+        };
         // Reliability limits (issue 8).
         c.max_accounts = number(&m, "max-accounts")?.unwrap_or(c.max_accounts);
         c.register_rate = number(&m, "register-rate")?.unwrap_or(c.register_rate);
@@ -524,6 +581,29 @@ mod tests {
         assert!(c.irc_guests);
         assert_eq!(c.irc_server_name, "irc.example");
         assert_eq!(c.irc_oper, Some(("op".into(), "s3cret".into())));
+    }
+
+    #[test]
+    fn tls_options() {
+        let c = run("5000");
+        assert_eq!(
+            (c.tls_files, c.tls_port, c.irc_tls_port),
+            (None, None, None)
+        );
+        let c = run("--tls-cert c.pem --tls-key k.pem --tls-port 4443 --irc-tls-port 6697 0");
+        assert_eq!(c.tls_files, Some(("c.pem".into(), "k.pem".into())));
+        assert_eq!((c.tls_port, c.irc_tls_port), (Some(4443), Some(6697)));
+        let c = run("--tls-cert c.pem --tls-key k.pem --json-tls-port 0 0");
+        assert_eq!((c.json_tls_port, c.tls_port), (Some(0), None));
+        for bad in [
+            "--tls-port 4443 0",
+            "--tls-cert c.pem --tls-port 4443 0",
+            "--tls-key k.pem --irc-tls-port 6697 0",
+            "--tls-cert c.pem --tls-key k.pem 0",
+            "--tls-cert c.pem --tls-key k.pem --tls-port 70000 0",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be rejected");
+        }
     }
 
     #[test]

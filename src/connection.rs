@@ -241,6 +241,20 @@ impl Connection {
         }
     }
 
+    /// Drive the transport's handshake as far as the peer's bytes allow, without taking
+    /// input: for a connection that is closing (its input is ignored) but still has to finish
+    /// its handshake for its last words to leave. A peer that ends meanwhile is an error.
+    pub fn finish_handshake(&mut self, scratch: &mut [u8]) -> io::Result<()> {
+        while self.transport.handshaking() {
+            match self.transport.read(scratch)? {
+                Received::Data { .. } => {}
+                Received::Empty => break,
+                Received::End { .. } => return Err(io::ErrorKind::UnexpectedEof.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Hand the transport what it takes until the buffer is empty or the socket would block.
     /// Returns the emptied buffer (for recycling) once everything is out, the transport's own
     /// bytes included.

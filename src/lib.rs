@@ -14,7 +14,8 @@
 //!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names). A
 //!   protocol sees plaintext only.
 //! - [`transport`]: what carries a protocol's plaintext over a connection's TCP stream, with
-//!   its own handshakes and write framing: `plain` (the stream as it is).
+//!   its own handshakes and write framing: `plain` (the stream as it is), `tls` (rustls driven
+//!   by hand; `certs` loads and reloads the certificate and key).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
@@ -26,7 +27,8 @@
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
+//!   SIGTERM to the graceful shutdown, SIGHUP to the TLS certificate reload, both polled by
+//!   the loop.
 //!
 //! # Data flow
 //! `server` reads through the connection's `transport` → its `protocol` decodes the plaintext

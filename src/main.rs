@@ -10,7 +10,7 @@ use chatserver::protocol::{ProtocolKind, ProtocolOptions};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
-use chatserver::transport::TransportKind;
+use chatserver::transport::{Certificates, TransportKind};
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -72,6 +72,12 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 }
 
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    // TLS first: a missing, unreadable or mismatched certificate or key stops the start
+    // before anything else is opened.
+    let certificates = match &config.tls_files {
+        Some((cert, key)) => Some(Certificates::load(cert, key)?),
+        None => None,
+    };
     let (store, credentials, records) = Store::open(config)?;
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
     let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
@@ -97,26 +103,17 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     // One listener per front-end asked for, each announced on stdout in this order; tests and
     // scripts read the real ports (PORT may be 0) from these lines, the line port's first.
+    let (line, json, irc) = (ProtocolKind::Line, ProtocolKind::Json, ProtocolKind::Irc);
+    let (plain, tls) = (TransportKind::Plain, TransportKind::Tls);
     let wanted = [
-        (
-            Some(config.port),
-            ProtocolKind::Line,
-            TransportKind::Plain,
-            "",
-        ),
-        (
-            config.json_port,
-            ProtocolKind::Json,
-            TransportKind::Plain,
-            "json ",
-        ),
+        (Some(config.port), line, plain, ""),
+        (config.json_port, json, plain, "json "),
         // IRC front-end (issue 12).
-        (
-            config.irc_port,
-            ProtocolKind::Irc,
-            TransportKind::Plain,
-            "irc ",
-        ),
+        (config.irc_port, irc, plain, "irc "),
+        // TLS (issue 18).
+        (config.tls_port, line, tls, "tls "),
+        (config.json_tls_port, json, tls, "json tls "),
+        (config.irc_tls_port, irc, tls, "irc tls "),
     ];
     let mut ready = String::new();
     let mut listeners = Vec::new();
@@ -143,6 +140,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut server =
         Server::new(listeners, chat, store, limits)?.with_protocol_options(protocol_options);
+    if let Some(certificates) = certificates {
+        server = server.with_certificates(certificates);
+    }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     // Printed once the server is complete (its descriptors all open), so whoever reads it can

@@ -17,7 +17,7 @@ use crate::session::ConnId;
 use crate::store::Store;
 use crate::time::Now;
 use crate::timer::TimerWheel;
-use crate::transport::TransportKind;
+use crate::transport::{Certificates, TransportKind};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
@@ -130,6 +130,8 @@ pub struct Server {
     limits: Limits,
     /// What new connections' protocols are built with (IRC front-end, issue 12).
     protocol_options: ProtocolOptions,
+    /// The certificate and key TLS listeners present (issue 18); reloaded on SIGHUP.
+    certificates: Option<Certificates>,
     scratch: Vec<u8>,
     /// Connections with queued output, flushed once per iteration.
     dirty: Vec<ConnId>,
@@ -226,6 +228,7 @@ impl Server {
             store,
             limits,
             protocol_options: ProtocolOptions::default(),
+            certificates: None,
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
@@ -257,6 +260,12 @@ impl Server {
     /// The settings new connections' protocols are built with (IRC front-end, issue 12).
     pub fn with_protocol_options(mut self, options: ProtocolOptions) -> Server {
         self.protocol_options = options;
+        self
+    }
+
+    /// The certificate and key of the TLS listeners (issue 18).
+    pub fn with_certificates(mut self, certificates: Certificates) -> Server {
+        self.certificates = Some(certificates);
         self
     }
 

@@ -89,6 +89,17 @@ impl Server {
         }
     }
 
+    /// SIGHUP (certbot renewals): read the TLS certificate and key again for connections
+    /// accepted from now on; open connections keep the pair they were accepted with. A bad new
+    /// pair is logged and the one in use kept.
+    pub fn reload_certificates(&mut self) {
+        match self.certificates.as_mut().map(|c| c.reload()) {
+            None => log::warn!("SIGHUP: no TLS certificate to reload"),
+            Some(Ok(what)) => log::warn!("SIGHUP: {what}"),
+            Some(Err(e)) => log::error!("SIGHUP: {e}; keeping the certificate in use"),
+        }
+    }
+
     /// Make `stream` a connection speaking `kinds`, registered with the poll (readable and
     /// writable once: edge-triggered, so no re-registering is ever needed).
     fn open(
@@ -98,7 +109,7 @@ impl Server {
         (protocol, transport): (ProtocolKind, TransportKind),
     ) -> Option<ConnId> {
         let _ = stream.set_nodelay(true);
-        let mut transport = match Transport::new(transport, stream) {
+        let mut transport = match Transport::new(transport, stream, self.certificates.as_ref()) {
             Ok(t) => t,
             Err(e) => {
                 log::warn!("{peer}: {e}");

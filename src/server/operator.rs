@@ -41,7 +41,7 @@ fn reply(text: &str) {
 }
 
 impl Server {
-    /// Handle SIGINT/SIGTERM (graceful shutdown) and SIGHUP (ignored) in the loop, and, with
+    /// Handle SIGINT/SIGTERM (graceful shutdown) and SIGHUP (TLS reload) in the loop, and, with
     /// `console`, read operator commands from stdin when it can be polled (otherwise there is
     /// simply no console: `chatserver < /dev/null` and a systemd service keep serving).
     pub fn attach_operator(&mut self, console: bool) -> io::Result<()> {
@@ -63,7 +63,7 @@ impl Server {
                     log::warn!("signal received: shutting down");
                     self.shutdown.flag.store(true, Ordering::SeqCst);
                 }
-                Signal::Hangup => log::warn!("SIGHUP ignored"),
+                Signal::Hangup => self.reload_certificates(),
             }
         }
     }

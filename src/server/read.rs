@@ -55,6 +55,18 @@ impl Server {
             return;
         };
         if conn.closing != Closing::Open {
+            // Its input is no longer read, but a transport handshake still under way (a TLS
+            // refusal waits for it) is driven to its end, so what is queued can leave.
+            if conn.transport.handshaking() {
+                match conn.finish_handshake(&mut self.scratch) {
+                    Ok(()) if !conn.transport.handshaking() => push_dirty(conn, &mut self.dirty),
+                    Ok(()) => {}
+                    Err(e) => {
+                        log::info!("{id:?} read error: {e}");
+                        self.dead.push(id);
+                    }
+                }
+            }
             return;
         }
         // Backpressure: a peer whose replies pile up is not read until they drain; only a

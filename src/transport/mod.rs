@@ -1,12 +1,21 @@
 //! Transports: what carries a connection's plaintext over its TCP stream. A transport does its
 //! own handshakes and its own framing of writes, and says when it still holds bytes of its
 //! own; the protocol above it (line, JSON, IRC) sees plaintext only, and the loop sees neither
-//! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is. A WebSocket
-//! transport is one more variant here, stackable on a byte-stream transport.
+//! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is; `Tls` is
+//! rustls over it (behind the `tls` cargo feature, on by default). A WebSocket transport is
+//! one more variant here, owning a `Plain` or `Tls` beneath it.
 
+#[cfg(feature = "tls")]
+mod certs;
 mod plain;
+#[cfg(feature = "tls")]
+mod tls;
 
+#[cfg(feature = "tls")]
+pub use certs::Certificates;
 pub use plain::Plain;
+#[cfg(feature = "tls")]
+pub use tls::Tls;
 
 use mio::net::TcpStream;
 use std::io;
@@ -15,6 +24,32 @@ use std::io;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TransportKind {
     Plain,
+    /// TLS with the server's [`Certificates`].
+    Tls,
+}
+
+/// This build has no TLS (the `tls` cargo feature is off), so there are never certificates:
+/// the type has no values, and every use of one is unreachable by construction.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug)]
+pub enum Certificates {}
+
+#[cfg(not(feature = "tls"))]
+impl Certificates {
+    pub fn load(cert: &std::path::Path, _key: &std::path::Path) -> Result<Certificates, String> {
+        Err(format!(
+            "TLS certificate {}: this chatserver was built without TLS (cargo feature `tls`)",
+            cert.display()
+        ))
+    }
+
+    pub fn reload(&mut self) -> Result<String, String> {
+        match *self {}
+    }
+
+    fn accept(&self, _: TcpStream) -> io::Result<Transport> {
+        match *self {}
+    }
 }
 
 /// What one read from a transport gave.
@@ -35,13 +70,23 @@ pub enum Received {
 #[derive(Debug)]
 pub enum Transport {
     Plain(Plain),
+    #[cfg(feature = "tls")]
+    Tls(Box<Tls>),
 }
 
 impl Transport {
-    /// A transport of `kind` over a freshly accepted `stream`.
-    pub fn new(kind: TransportKind, stream: TcpStream) -> io::Result<Transport> {
-        match kind {
-            TransportKind::Plain => Ok(Transport::Plain(Plain::new(stream))),
+    /// A transport of `kind` over a freshly accepted `stream` (TLS with `certs`).
+    pub fn new(
+        kind: TransportKind,
+        stream: TcpStream,
+        certs: Option<&Certificates>,
+    ) -> io::Result<Transport> {
+        match (kind, certs) {
+            (TransportKind::Plain, _) => Ok(Transport::Plain(Plain::new(stream))),
+            (TransportKind::Tls, Some(certs)) => certs.accept(stream),
+            (TransportKind::Tls, None) => Err(io::Error::other(
+                "a TLS listener without a certificate (Server::with_certificates)",
+            )),
         }
     }
 
@@ -49,6 +94,8 @@ impl Transport {
     pub fn socket(&mut self) -> &mut TcpStream {
         match self {
             Transport::Plain(p) => p.socket(),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.socket(),
         }
     }
 
@@ -56,6 +103,8 @@ impl Transport {
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<Received> {
         match self {
             Transport::Plain(p) => p.read(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.read(buf),
         }
     }
 
@@ -65,6 +114,8 @@ impl Transport {
     pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(p) => p.write(data),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.write(data),
         }
     }
 
@@ -73,6 +124,8 @@ impl Transport {
     pub fn flush(&mut self) -> io::Result<bool> {
         match self {
             Transport::Plain(_) => Ok(true),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.flush(),
         }
     }
 
@@ -80,6 +133,8 @@ impl Transport {
     pub fn handshaking(&self) -> bool {
         match self {
             Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.handshaking(),
         }
     }
 
@@ -88,6 +143,8 @@ impl Transport {
     pub fn close(&mut self) {
         match self {
             Transport::Plain(_) => {}
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.close(),
         }
     }
 }
