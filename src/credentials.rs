@@ -224,6 +224,31 @@ mod tests {
         assert!(account_line("a b", &Secret::Plain("pw".into())).is_err());
     }
 
+    /// Issue 17: whatever a user and secret hold, the writer either refuses them or writes a
+    /// line that reads back as exactly that account (the file's format cannot hold every value,
+    /// so refusing is the only other answer).
+    #[test]
+    fn account_lines_read_back_or_are_refused() {
+        use crate::record::arbitrary::{Arbitrary, Gen};
+        let mut written = 0;
+        for seed in 1..=20_000 {
+            let mut g = Gen::new(seed);
+            let user = match g.below(3) {
+                0 => String::arbitrary(&mut g),
+                _ => char::from(b'a' + g.below(26) as u8).to_string(),
+            };
+            let secret = Secret::arbitrary(&mut g);
+            if let Ok(line) = account_line(&user, &secret) {
+                let parsed = Credentials::parse(&line).expect("a written line parses");
+                assert_eq!(parsed.get(&user), Some(&secret), "seed {seed}: {line:?}");
+                assert_eq!(parsed.len(), 1);
+                written += 1;
+            }
+        }
+        // Both answers happen: the property is not vacuous either way.
+        assert!((1_000..19_000).contains(&written), "{written}");
+    }
+
     #[test]
     fn token_rules() {
         assert!(valid_token("yoda"));

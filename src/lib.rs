@@ -21,7 +21,8 @@
 //!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
 //!   `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
-//! - [`record`]: durable facts the core emits (one line each) and replays at start-up.
+//! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
+//!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
 //! - [`connection`]: a transport, a protocol and a bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and

@@ -128,6 +128,6 @@ fn a_requested_shutdown_tells_everyone_and_returns() {
     let result = thread.join().expect("server thread");
     assert!(result.is_ok(), "{result:?}");
     let journal = std::fs::read_to_string(dir.join("data/journal.log")).expect("journal");
-    assert!(journal.contains("block yoda luke"), "{journal}");
+    assert!(journal.contains("block\tyoda\tluke\n"), "{journal}");
     let _ = std::fs::remove_dir_all(&dir);
 }

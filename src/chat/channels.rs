@@ -2,7 +2,7 @@
 //! owners, members, ban lists, private flags and topics for line and IRC users alike. This file
 //! adds what a channel has beyond a §5 room: a key, the secret, topic-lock and members-only
 //! flags, operators besides the owner, voice, ban masks (`nick!user@host` globs) and the
-//! creation time (durable as `Record::Channel`, one line of the room's extras), and the channel
+//! creation time (durable as `Record::Channel`, one record of the room's extras), and the channel
 //! operations: join (a room that does not exist is opened, public, owned by the joiner), part,
 //! say (with `notice`), names, who, list, topic under the lock, settings and kick. Names are
 //! found ASCII case-insensitively and keep the case they were opened with.
@@ -59,61 +59,20 @@ impl Default for Extras {
     }
 }
 
-fn list(v: &[Arc<str>]) -> String {
-    if v.is_empty() {
-        return "-".into();
-    }
-    v.iter().map(|s| &**s).collect::<Vec<_>>().join(",")
-}
-
-fn unlist(s: &str) -> Vec<Arc<str>> {
-    match s {
-        "-" => Vec::new(),
-        _ => s.split(',').map(Arc::from).collect(),
-    }
-}
-
 impl Extras {
-    /// `created flags key ops voiced masks` (`-` for none).
-    fn to_text(&self) -> String {
-        let mut flags = String::new();
-        for (on, c) in [
-            (self.no_outside, 'n'),
-            (self.secret, 's'),
-            (self.topic_lock, 't'),
-        ] {
-            if on {
-                flags.push(c);
-            }
+    /// The durable form: every field as it is (the record's format escapes each value).
+    fn to_record(&self, room: &str) -> Record {
+        Record::Channel {
+            room: room.to_string(),
+            created_s: self.created_s,
+            secret: self.secret,
+            topic_lock: self.topic_lock,
+            no_outside: self.no_outside,
+            key: self.key.clone(),
+            ops: self.ops.clone(),
+            voiced: self.voiced.clone(),
+            masks: self.masks.clone(),
         }
-        if flags.is_empty() {
-            flags.push('-');
-        }
-        format!(
-            "{} {flags} {} {} {} {}",
-            self.created_s,
-            self.key.as_deref().unwrap_or("-"),
-            list(&self.ops),
-            list(&self.voiced),
-            list(&self.masks),
-        )
-    }
-
-    fn parse(text: &str) -> Option<Extras> {
-        let w: Vec<&str> = text.split(' ').collect();
-        let [created, flags, key, ops, voiced, masks] = w[..] else {
-            return None;
-        };
-        Some(Extras {
-            created_s: created.parse().ok()?,
-            secret: flags.contains('s'),
-            topic_lock: flags.contains('t'),
-            no_outside: flags.contains('n'),
-            key: (key != "-").then(|| Arc::from(key)),
-            ops: unlist(ops),
-            voiced: unlist(voiced),
-            masks: unlist(masks),
-        })
     }
 }
 
@@ -128,21 +87,37 @@ pub struct Channels {
 }
 
 impl Channels {
-    pub fn replay(&mut self, room: String, state: &str) {
-        match Extras::parse(state) {
-            Some(x) => {
-                self.extras.insert(Arc::from(room), x);
-            }
-            None => log::warn!("unreadable channel record for {room}"),
+    /// Replay a `Record::Channel` (any other record is not this module's).
+    pub fn replay(&mut self, record: Record) {
+        if let Record::Channel {
+            room,
+            created_s,
+            secret,
+            topic_lock,
+            no_outside,
+            key,
+            ops,
+            voiced,
+            masks,
+        } = record
+        {
+            let extras = Extras {
+                created_s,
+                secret,
+                topic_lock,
+                no_outside,
+                key,
+                ops,
+                voiced,
+                masks,
+            };
+            self.extras.insert(Arc::from(room), extras);
         }
     }
 
     pub fn snapshot(&self, out: &mut Vec<Record>) {
         for (room, x) in &self.extras {
-            out.push(Record::Channel {
-                room: room.to_string(),
-                state: x.to_text(),
-            });
+            out.push(x.to_record(room));
         }
     }
 
@@ -202,10 +177,7 @@ impl Chat {
     /// Record `room`'s extras as they are now, undoable to `before`.
     fn save_extras(&mut self, room: &Arc<str>, before: Option<Extras>) {
         let x = self.channels.get(room);
-        let record = Record::Channel {
-            room: room.to_string(),
-            state: x.to_text(),
-        };
+        let record = x.to_record(room);
         self.outbox
             .record(record, Undo::Channels(ChannelUndo(room.clone(), before)));
     }
@@ -697,18 +669,23 @@ impl Chat {
 mod tests {
     use super::*;
 
+    /// Issue 17, F1: a key or mask with a space or newline comes back from the record's text.
     #[test]
-    fn extras_round_trip() {
-        let mut x = Extras::default();
-        assert_eq!(Extras::parse(&x.to_text()), Some(x.clone()));
-        x.key = Some(Arc::from("sekrit"));
-        x.secret = true;
-        x.topic_lock = false;
-        x.masks = vec![Arc::from("*!*@10.0.0.1"), Arc::from("b?b")];
-        x.ops = vec![Arc::from("cy")];
-        x.created_s = 99;
-        assert_eq!(x.to_text(), "99 ns sekrit cy - *!*@10.0.0.1,b?b");
-        assert_eq!(Extras::parse(&x.to_text()), Some(x));
-        assert_eq!(Extras::parse("1 2"), None);
+    fn extras_round_trip_through_the_record_text() {
+        let x = Extras {
+            key: Some(Arc::from("sek rit")),
+            secret: true,
+            topic_lock: false,
+            masks: vec![Arc::from("*!*@10.0.0.1"), Arc::from("b?b\nx y")],
+            ops: vec![Arc::from("cy")],
+            created_s: 99,
+            ..Extras::default()
+        };
+        for x in [Extras::default(), x] {
+            let text = x.to_record("#m").to_string();
+            let mut channels = Channels::default();
+            channels.replay(Record::parse(&text).expect("parses"));
+            assert_eq!(channels.get("#m"), x, "{text}");
+        }
     }
 }

@@ -58,7 +58,7 @@ impl Chat {
             }),
             // Reliability (issue 8).
             Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
-            Record::Channel { room, state } => self.channels.replay(room, &state),
+            r @ Record::Channel { .. } => self.channels.replay(r),
             // Chat rooms and profiles (§5).
             Record::Profile {
                 user,

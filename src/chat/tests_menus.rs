@@ -5,6 +5,7 @@ use super::tests::{settings, Sim};
 use super::*;
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
+use crate::record::{Audience, Record};
 use std::time::Duration;
 use std::time::SystemTime;
 
@@ -377,10 +378,12 @@ fn history_survives_replay_with_announcements() {
     s.line(1, "message yoda dm", 2);
     s.line(2, "broadcast b", 3);
     let before = history(&mut s, 1, "CH");
-    assert!(s
-        .committed
-        .iter()
-        .any(|r| r.to_string() == "history 1000 announce hans all"));
+    assert!(s.committed.contains(&Record::History {
+        at_ms: 1000,
+        from: "hans".into(),
+        to: Audience::Announcement,
+        text: "all".into(),
+    }));
     let mut fresh = Sim::new();
     for r in s.committed.clone() {
         fresh.chat.replay(r);

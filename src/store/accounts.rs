@@ -3,7 +3,7 @@
 
 use super::files::{os_random, truncate, write_atomic};
 use super::StoreError;
-use crate::credentials::{Credentials, Secret};
+use crate::credentials::{account_line, Credentials, Secret};
 use std::fs;
 use std::path::Path;
 
@@ -67,7 +67,7 @@ pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
     let text = String::from_utf8_lossy(&text);
     let mut out = String::new();
     let mut hashed = 0;
-    for line in text.lines() {
+    for (i, line) in text.lines().enumerate() {
         let mut words = line.split_whitespace();
         let (Some(user), Some(pass)) = (words.next(), words.next()) else {
             continue;
@@ -80,7 +80,15 @@ pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
             Ok(s) => s,
             Err(_) => continue,
         };
-        out.push_str(&format!("{user} {secret}\n"));
+        // Lines of a file that just parsed; the writer's check still stands between any
+        // value and the file.
+        let line = account_line(user, &secret).map_err(|reason| StoreError::Credentials {
+            path: path.into(),
+            line: i + 1,
+            reason: reason.into(),
+        })?;
+        out.push_str(&line);
+        out.push('\n');
     }
     write_atomic(path, out.as_bytes()).map_err(io_err)?;
     Ok(hashed)

@@ -199,7 +199,7 @@ impl Compaction {
             match self.state.next_record() {
                 // History is kept by its own files, not in snapshots.
                 Some(r) if r.is_lazy() => {}
-                Some(r) => encode_line(&r.to_string(), &mut self.buf)?,
+                Some(r) => encode_line(&r, &mut self.buf),
                 None => self.drained = true,
             }
         }
@@ -265,6 +265,18 @@ pub(super) fn promote_next(dir: &Path, trash: Option<&mut Trash>) -> io::Result<
         other => other?,
     }
     sync_dir(&journal)
+}
+
+/// Write `records` as snapshot `generation` in one go (atomically) and return its size: for
+/// start-up only (finishing an interrupted compaction, rewriting an older release's files),
+/// never in the loop.
+pub(super) fn write_snapshot(dir: &Path, generation: u64, records: &[Record]) -> io::Result<u64> {
+    let mut bytes = header("snapshot", generation);
+    for r in records.iter().filter(|r| !r.is_lazy()) {
+        encode_line(r, &mut bytes);
+    }
+    write_atomic(&dir.join(SNAPSHOT), &bytes)?;
+    Ok(bytes.len() as u64)
 }
 
 /// What start-up replays, and the generation the journal continues.
@@ -366,13 +378,8 @@ pub(super) fn recover(
             next.generation
         );
         records.extend(frozen.map(|j| j.records).unwrap_or_default());
-        let mut bytes = header("snapshot", next.generation);
-        for r in &records {
-            encode_line(&r.to_string(), &mut bytes).map_err(io_at(SNAPSHOT))?;
-        }
-        write_atomic(&path(SNAPSHOT), &bytes).map_err(io_at(SNAPSHOT))?;
+        snapshot_len = write_snapshot(dir, next.generation, &records).map_err(io_at(SNAPSHOT))?;
         generation = next.generation;
-        snapshot_len = bytes.len() as u64;
     } else {
         return Err(inconsistent(
             NEXT,

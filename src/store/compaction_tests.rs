@@ -102,7 +102,10 @@ fn a_crash_between_the_renames_replays_the_snapshot_and_journal_next() {
     fs::write(s.journal(), frozen).expect("put the frozen journal back");
     assert_restarts_with(&s, &c, &expected);
     let snap = fs::read_to_string(data(&s, SNAPSHOT)).expect("read");
-    assert!(snap.lines().next().is_some_and(|l| l.ends_with(" 1")));
+    assert!(snap
+        .lines()
+        .next()
+        .is_some_and(|l| l.ends_with(" snapshot 1 format 2")));
 }
 
 /// The whole compaction, then a crash: the normal case.

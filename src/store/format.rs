@@ -1,31 +1,55 @@
-//! The line format shared by journal, snapshot and history: `<checksum> <text>`, a checksummed header,
-//! and the loader that tells a torn tail from corruption.
+//! The line format shared by journal, snapshot and history: `<checksum> <text>`, a checksummed
+//! header naming the file's kind, generation and record format, and the loader that tells a torn
+//! tail from corruption.
 
 use super::StoreError;
-use crate::record::Record;
+use crate::record::{v1, Record, RecordText};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-pub(super) fn checksum(text: &str) -> String {
+/// The record format of a file, from its header. Every file written now is [`Format::CURRENT`];
+/// older ones are read as they were written until a compaction (or the upgrade at start-up,
+/// `Store::open`) rewrites them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Format {
+    /// Space-separated words, free text last (`record::v1`); its header has no format.
+    V1,
+    /// Tab-separated escaped fields (`record`); the header ends `format 2`.
+    V2,
+}
+
+impl Format {
+    pub(super) const CURRENT: Format = Format::V2;
+}
+
+fn checksum(text: &str) -> String {
     hex::encode(&Sha256::digest(text.as_bytes())[..8])
 }
 
-/// `<checksum> <text>\n`: one journal line. A text holding a newline would split the record in
-/// two and read back as corruption, so it is refused (no record kind produces one today).
-pub fn encode_line(text: &str, out: &mut Vec<u8>) -> io::Result<()> {
-    if text.contains('\n') {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "record text contains a newline",
-        ));
-    }
+/// `<checksum> <text>\n`. Callers hold text without a newline: a record's [`RecordText`]
+/// (escaped) or a header (fixed words and a number).
+fn push_line(text: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(checksum(text).as_bytes());
     out.push(b' ');
     out.extend_from_slice(text.as_bytes());
     out.push(b'\n');
-    Ok(())
+}
+
+/// A checksummed line of any text, for tests that write what no release would.
+#[cfg(test)]
+pub(super) fn raw_line(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    push_line(text, &mut out);
+    out
+}
+
+/// Append `record` as one journal line. It cannot fail: whatever its fields hold, the record's
+/// text has no newline, so one odd value never fails a group commit.
+pub(super) fn encode_line(record: &Record, out: &mut Vec<u8>) {
+    let text: RecordText = record.encode();
+    push_line(text.as_str(), out);
 }
 
 /// The text of a journal line if its checksum matches.
@@ -34,11 +58,44 @@ pub(super) fn decode_line(line: &str) -> Option<&str> {
     (sum == checksum(text)).then_some(text)
 }
 
+/// `chatserver <kind> <generation> format 2`, the header of every file written now.
 pub(super) fn header(kind: &str, generation: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    // A header never holds a newline.
-    let _ = encode_line(&format!("chatserver {kind} {generation}"), &mut out);
+    push_line(
+        &format!("chatserver {kind} {generation} format 2"),
+        &mut out,
+    );
     out
+}
+
+/// What a file's header says.
+enum Header {
+    Read(u64, Format),
+    /// A format number this release does not know: written by a newer one.
+    Newer(u32),
+    Bad,
+}
+
+fn parse_header(text: &str, kind: &str) -> Header {
+    let Some(rest) = text
+        .strip_prefix("chatserver ")
+        .and_then(|t| t.strip_prefix(kind))
+        .and_then(|t| t.strip_prefix(' '))
+    else {
+        return Header::Bad;
+    };
+    let (generation, format) = match rest.split_once(' ') {
+        None => (rest, Format::V1),
+        Some((g, f)) => match f.strip_prefix("format ").map(str::parse::<u32>) {
+            Some(Ok(2)) => (g, Format::V2),
+            Some(Ok(n)) if n > 2 => return Header::Newer(n),
+            _ => return Header::Bad,
+        },
+    };
+    match generation.parse() {
+        Ok(g) => Header::Read(g, format),
+        Err(_) => Header::Bad,
+    }
 }
 
 /// How [`load`] treats a bad line that ends the file.
@@ -57,6 +114,8 @@ pub(super) enum Tail {
 #[derive(Debug)]
 pub(super) struct Loaded {
     pub(super) generation: u64,
+    /// From the header; [`Format::CURRENT`] for a file without one (it holds no records).
+    pub(super) format: Format,
     pub(super) records: Vec<Record>,
     pub(super) good_len: u64,
     /// Bytes after `good_len` must be cut off (torn tail, or `--repair`).
@@ -91,6 +150,7 @@ pub(super) fn parse(
 ) -> Result<Loaded, StoreError> {
     let mut loaded = Loaded {
         generation: 0,
+        format: Format::CURRENT,
         records: Vec::new(),
         good_len: 0,
         cut: false,
@@ -108,18 +168,24 @@ pub(super) fn parse(
                 .and_then(decode_line)
             {
                 None => Err("bad checksum"),
-                Some(text) if offset == 0 => text
-                    .strip_prefix("chatserver ")
-                    .and_then(|t| t.strip_prefix(kind))
-                    .and_then(|t| t.strip_prefix(' '))
-                    .and_then(|g| g.parse().ok())
-                    .map(|g| {
-                        loaded.generation = g;
-                        (None, e)
-                    })
-                    .ok_or("bad header"),
-                Some(text) => Record::parse(text)
-                    .map(|r| (Some(r), e))
+                Some(text) if offset == 0 => match parse_header(text, kind) {
+                    Header::Read(generation, format) => {
+                        loaded.generation = generation;
+                        loaded.format = format;
+                        Ok((None, e))
+                    }
+                    // Not corruption, and not for --repair to cut: the file is fine, this
+                    // release is too old for it (a downgrade).
+                    Header::Newer(format) => {
+                        return Err(StoreError::NewerFormat {
+                            path: path.into(),
+                            format,
+                        })
+                    }
+                    Header::Bad => Err("bad header"),
+                },
+                Some(text) => parse_record(path, offset, text, loaded.format)
+                    .map(|r| (r, e))
                     .ok_or("unknown or malformed record"),
             },
         };
@@ -167,4 +233,23 @@ pub(super) fn parse(
         }
     }
     Ok(loaded)
+}
+
+/// One record line of a file in `format`: `Some(None)` for a format-1 line that holds nothing
+/// any more (logged), `None` if malformed.
+fn parse_record(path: &Path, offset: usize, text: &str, format: Format) -> Option<Option<Record>> {
+    match format {
+        Format::V2 => Record::parse(text).map(Some),
+        Format::V1 => match v1::parse(text)? {
+            v1::Line::Record(r) => Some(Some(r)),
+            v1::Line::UnreadableChannel { room } => {
+                log::warn!(
+                    "{}: byte offset {offset}: unreadable channel record for {room} (format 1 \
+                     could not hold a value with a space); its settings are not restored",
+                    path.display()
+                );
+                Some(None)
+            }
+        },
+    }
 }

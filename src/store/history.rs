@@ -6,7 +6,7 @@
 //! delivery, so a power cut may leave damaged lines; they are skipped with a warning.
 
 use super::files::{create_private, truncate, write_atomic, AppendFile};
-use super::format::{encode_line, header, load, Tail};
+use super::format::{encode_line, header, load, Format, Tail};
 use super::StoreError;
 use crate::record::Record;
 use std::fs;
@@ -44,7 +44,13 @@ impl History {
         let mut count = 0;
         match load(&current, "history", Tail::Lenient, false)? {
             Some(cur) if cur.good_len > 0 => {
-                if cur.cut {
+                if cur.format != Format::CURRENT {
+                    // An older release's file: appends must not mix formats, so write what it
+                    // holds again in the current one (history.old is only read, never appended).
+                    let mut bytes = header("history", 0);
+                    cur.records.iter().for_each(|r| encode_line(r, &mut bytes));
+                    write_atomic(&current, &bytes).map_err(io_at(&current))?;
+                } else if cur.cut {
                     truncate(&current, cur.good_len).map_err(io_at(&current))?;
                 }
                 count = cur.records.len();
@@ -74,7 +80,7 @@ impl History {
         self.buf.clear();
         let mut n = 0;
         for r in records {
-            encode_line(&r.to_string(), &mut self.buf)?;
+            encode_line(r, &mut self.buf);
             n += 1;
         }
         if n == 0 {

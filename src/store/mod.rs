@@ -2,8 +2,10 @@
 //! append-only journal of checksummed [`Record`] lines plus a snapshot it is compacted into.
 //!
 //! File format (both `journal.log` and `snapshot.log`), one record per line, readable with `less`:
-//! a header `chatserver <kind> <generation>`, then `<16 hex digits of SHA-256(text)> <text>`,
-//! where the header is checksummed the same way.
+//! a header `chatserver <kind> <generation> format 2`, then `<16 hex digits of SHA-256(text)>
+//! <text>`, where the header is checksummed the same way and `<text>` is the record's escaped,
+//! tab-separated form ([`Record::encode`]). Files of format 1 (a header without `format`) are
+//! read as written and rewritten in format 2 before the first append (`Store::open`).
 //!
 //! Generations: compaction writes snapshot G+1 (the state when it began, handed over frozen as
 //! a [`Snapshot`]) a few hundred KiB per loop iteration while commits go to a new journal G+1
@@ -36,16 +38,15 @@ mod trash;
 
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
-pub use format::encode_line;
 
 use crate::config::{Config, FsyncPolicy};
 use crate::credentials::{account_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
-use compaction::{promote_next, recover, Compaction, NEXT};
+use compaction::{promote_next, recover, write_snapshot, Compaction, NEXT};
 pub use compaction::{RecordList, Snapshot};
 use files::{create_private_dir, sync_dir, truncate, AppendFile};
-use format::{header, load, Tail};
+use format::{encode_line, header, load, Format, Tail};
 use history::History;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -86,6 +87,12 @@ pub enum StoreError {
     },
     /// Another process holds the data directory.
     Locked(PathBuf),
+    /// A file in a record format this release cannot read (a downgrade); never cut by
+    /// `--repair`, since nothing in it is damaged.
+    NewerFormat {
+        path: PathBuf,
+        format: u32,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -113,6 +120,13 @@ impl fmt::Display for StoreError {
             StoreError::Locked(p) => {
                 write!(f, "{}: in use by another chatserver process", p.display())
             }
+            StoreError::NewerFormat { path, format } => write!(
+                f,
+                "{}: written in record format {format} by a newer chatserver; this one reads \
+                 formats 1 and 2 (run the newer release, or restore the files from before the \
+                 upgrade)",
+                path.display()
+            ),
         }
     }
 }
@@ -186,10 +200,27 @@ impl Store {
             truncate(&snap_path, s.good_len).map_err(io_at(&snap_path))?;
         }
         trash::remove_leftovers(&dir).map_err(io_at(&dir))?;
+        let old_format = [&snapshot, &journal, &next]
+            .into_iter()
+            .flatten()
+            .any(|l| l.format != Format::CURRENT);
         let recovered = recover(&dir, snapshot, journal, next, config.repair)?;
-        let generation = recovered.generation;
+        let mut generation = recovered.generation;
+        let mut snapshot_len = recovered.snapshot_len;
         let mut records = recovered.records;
-        if recovered.fresh_journal {
+        if old_format {
+            // Files of an older release: appends must not mix formats in one file, so start a
+            // new generation now, its snapshot the whole state as read (like finishing an
+            // interrupted compaction), its journal empty; the old files are replaced.
+            generation += 1;
+            snapshot_len = write_snapshot(&dir, generation, &records).map_err(io_at(&snap_path))?;
+            log::info!(
+                "{}: rewrote the data files of an older release in record format 2 \
+                 (generation {generation})",
+                dir.display()
+            );
+        }
+        if recovered.fresh_journal || old_format {
             // Missing, empty, torn header, or superseded by the snapshot.
             write_atomic(&journal_path, &header("journal", generation))
                 .map_err(io_at(&journal_path))?;
@@ -204,7 +235,7 @@ impl Store {
             generation,
             compaction: None,
             trash: Trash::default(),
-            snapshot_len: recovered.snapshot_len,
+            snapshot_len,
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
             accounts_buf: Vec::new(),
@@ -239,7 +270,7 @@ impl Store {
                     self.accounts_buf.push(b'\n');
                 }
                 lazy if lazy.is_lazy() => {}
-                other => encode_line(&other.to_string(), &mut self.buf)?,
+                other => encode_line(other, &mut self.buf),
             }
         }
         // Accounts first: journal records may name them. Always synced: a welcome line must
@@ -430,9 +461,14 @@ pub fn fuzz_load(bytes: &[u8]) {
         ("history", Tail::Lenient),
     ] {
         for repair in [false, true] {
-            let Ok(loaded) = format::parse(path, bytes, kind, tail, repair) else {
-                assert!(!repair || tail == Tail::Lenient, "--repair failed to load");
-                continue;
+            let loaded = match format::parse(path, bytes, kind, tail, repair) {
+                Ok(loaded) => loaded,
+                // A newer release's file is refused even by --repair: nothing in it is damaged.
+                Err(StoreError::NewerFormat { .. }) => continue,
+                Err(e) => {
+                    assert!(!repair || tail == Tail::Lenient, "--repair failed: {e}");
+                    continue;
+                }
             };
             let good = usize::try_from(loaded.good_len).unwrap_or(usize::MAX);
             assert!(good <= bytes.len(), "good prefix beyond the input");
@@ -455,5 +491,7 @@ pub fn fuzz_load(bytes: &[u8]) {
 
 #[cfg(test)]
 mod compaction_tests;
+#[cfg(test)]
+mod format_tests;
 #[cfg(test)]
 mod tests;

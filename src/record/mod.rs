@@ -1,0 +1,181 @@
+//! Durable facts the core emits and replays: one [`Record`] per state change, written by the
+//! store as one human-readable line. New kinds of state are new lines in the `record_kinds!`
+//! table below: their text form, parser and test generator come from it, so neither the store
+//! nor any escaping code changes for them.
+//!
+//! Text form (format 2): the kind word, then every field in declaration order, tab-separated
+//! and escaped by `fields`, so any value round-trips and no record spans two lines. Files of
+//! format 1 (space-separated, free text last) are read by [`v1`].
+
+mod fields;
+pub mod v1;
+
+#[cfg(test)]
+pub(crate) mod arbitrary;
+#[cfg(test)]
+mod tests;
+
+use crate::credentials::Secret;
+pub use fields::{Field, Reader, RecordText, Scalar, Writer};
+use std::fmt;
+use std::sync::Arc;
+
+/// Who a history entry was addressed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every online user (`broadcast`).
+    Everyone,
+    /// One user (`message`).
+    User(String),
+    // §6 menus.
+    /// Every online user, the sender too (`announce`).
+    Announcement,
+}
+
+// Chat rooms (PROTOCOL.md §5).
+/// A user's standing in one room: its blacklist and whitelist are disjoint (the later of
+/// `ban-user`/`permit-user` wins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    None,
+    Banned,
+    Permitted,
+}
+
+impl Access {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::Banned => "ban",
+            Access::Permitted => "permit",
+        }
+    }
+
+    pub(crate) fn parse(w: &str) -> Option<Access> {
+        Some(match w {
+            "none" => Access::None,
+            "ban" => Access::Banned,
+            "permit" => Access::Permitted,
+            _ => return None,
+        })
+    }
+}
+
+/// Declares [`Record`] from one table: each kind's word and its fields, in the order they are
+/// written. The text form, the parser and the test generator are all derived from that one
+/// line, so what [`Record::encode`] writes is by construction what [`Record::parse`] reads.
+macro_rules! record_kinds {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $word:literal { $($field:ident: $ty:ty),* $(,)? }
+    )*) => {
+        /// One state change that must survive a crash.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Record {
+            $( $(#[$doc])* $variant { $($field: $ty),* }, )*
+        }
+
+        impl Record {
+            /// Every kind word, in declaration order.
+            pub const KINDS: &'static [&'static str] = &[$($word),*];
+
+            /// The word that starts this record's text.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Record::$variant { .. } => $word, )*
+                }
+            }
+
+            fn write_fields(&self, out: &mut Writer) {
+                match self {
+                    $( Record::$variant { $($field),* } => { $( Field::write($field, out); )* } )*
+                }
+            }
+
+            // Struct fields are evaluated in the order written: the declaration order.
+            fn read_fields(kind: &str, from: &mut Reader<'_>) -> Option<Record> {
+                Some(match kind {
+                    $( $word => Record::$variant { $( $field: Field::read(from)? ),* }, )*
+                    _ => return None,
+                })
+            }
+
+            /// One record of every kind, each field drawn from `g`.
+            #[cfg(test)]
+            pub(crate) fn one_of_each(g: &mut arbitrary::Gen) -> Vec<Record> {
+                vec![ $( Record::$variant { $( $field: arbitrary::Arbitrary::arbitrary(g) ),* } ),* ]
+            }
+        }
+    };
+}
+
+record_kinds! {
+    /// A new account; the store appends it to credentials.txt, not to the journal.
+    Account = "account" { user: String, secret: Secret }
+    Block = "block" { by: String, user: String }
+    Unblock = "unblock" { by: String, user: String }
+    /// A message queued for a user who was offline.
+    /// Shared strings: a snapshot of a large mailbox state clones pointers, not text.
+    Offline = "offline" { to: Arc<str>, from: Arc<str>, at_ms: u64, text: Arc<str> }
+    /// The oldest `count` queued messages of `to` were handed to its connection.
+    Delivered = "delivered" { to: String, count: u32 }
+    /// A message kept for `history`.
+    History = "history" { at_ms: u64, from: String, to: Audience, text: String }
+    // Reliability (issue 8): lockouts survive a restart.
+    /// `user` is locked until this wall time (replay sets the lock from the clock then).
+    Lockout = "lockout" { user: String, until_ms: u64 }
+    /// IRC front-end (issue 12): a room's whole IRC settings after a change (the last one
+    /// replayed wins). `key: None` is no key.
+    Channel = "channel" {
+        room: String,
+        created_s: u64,
+        secret: bool,
+        topic_lock: bool,
+        no_outside: bool,
+        key: Option<Arc<str>>,
+        ops: Vec<Arc<str>>,
+        voiced: Vec<Arc<str>>,
+        masks: Vec<Arc<str>>,
+    }
+    // Chat rooms and profiles (PROTOCOL.md §5).
+    RoomOpen = "room-open" { room: String, owner: String, private: bool }
+    RoomClose = "room-close" { room: String }
+    RoomMode = "room-mode" { room: String, private: bool }
+    RoomAccess = "room-access" { room: String, user: String, access: Access }
+    /// An empty `text` clears the topic.
+    RoomTopic = "room-topic" { room: String, by: String, at_ms: u64, text: String }
+    /// An empty `value` unsets the attribute.
+    Profile = "profile" { user: String, attribute: String, value: String }
+}
+
+/// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.encode().as_str())
+    }
+}
+
+impl Record {
+    /// A lazy record is written with its batch but does not by itself wait for the disk: losing
+    /// the last second of it to a power cut breaks no promise. Only history is lazy (PROTOCOL.md
+    /// §3 promises durability for accounts, blocks and offline messages, not for the log of
+    /// messages already delivered), which keeps fsync off the path of every live message.
+    pub fn is_lazy(&self) -> bool {
+        matches!(self, Record::History { .. })
+    }
+
+    /// The text form (format 2), which holds no newline whatever the fields hold.
+    pub fn encode(&self) -> RecordText {
+        let mut out = Writer::new(self.kind());
+        self.write_fields(&mut out);
+        out.finish()
+    }
+
+    /// Parse the text form (format 2); `None` for anything malformed (the store reports where).
+    pub fn parse(text: &str) -> Option<Record> {
+        let mut from = Reader::new(text);
+        let kind = from.raw()?;
+        let record = Record::read_fields(kind, &mut from)?;
+        from.finish().then_some(record)
+    }
+}
