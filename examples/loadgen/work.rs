@@ -117,7 +117,7 @@ pub fn fanout(opts: &Opts) -> Result<(), String> {
     let mut notes = Vec::new();
     for run in 0..runs {
         let first = base + run * (members + 1);
-        let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+        let mut net = opts.net(proto)?;
         let sender_join = if proto == Proto::Resp {
             Join::None
         } else {
@@ -187,6 +187,58 @@ pub fn fanout(opts: &Opts) -> Result<(), String> {
     Ok(())
 }
 
+/// TLS handshakes per second: `inflight` connections at a time, each closed (abortively) as
+/// soon as its handshake is done, for `secs`. The server has then signed its key exchange and
+/// sent its Finished; no protocol bytes are exchanged.
+pub fn handshakes(opts: &Opts) -> Result<(), String> {
+    let secs = opts.secs("secs", 5.0);
+    let inflight: usize = opts.num("inflight", 50);
+    let mut net = opts.net(opts.proto())?;
+    if net.tls.is_none() {
+        return Err("handshakes needs --tls CA.pem".into());
+    }
+    let before = Usage::now(opts.pid());
+    let start = Instant::now();
+    let (mut open, mut done) = (Vec::new(), 0u64);
+    while start.elapsed() < secs {
+        while open.len() < inflight {
+            let idx = net
+                .connect(Vec::new())
+                .map_err(|e| format!("connect: {e}"))?;
+            open.push(idx);
+        }
+        net.turn(Some(Duration::from_millis(5)), &mut |_, _, _| {})
+            .map_err(|e| e.to_string())?;
+        let (mut finished, mut failed) = (Vec::new(), None);
+        open.retain(|&idx| {
+            if net.handshaken(idx) {
+                finished.push(idx);
+            } else if net.clients[idx].phase == Phase::Dead {
+                failed = net.clients[idx].error.clone();
+            } else {
+                return true;
+            }
+            false
+        });
+        if let Some(why) = failed {
+            return Err(format!("a handshake failed: {why}"));
+        }
+        for idx in finished {
+            done += 1;
+            net.close(idx);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let usage = Usage::now(opts.pid()).since(&before, done, "handshake");
+    eprintln!("  {done} handshakes in {elapsed:.2}s; {usage}");
+    opts.result(
+        "tls_handshakes_per_s",
+        (done as f64 / elapsed).round(),
+        &usage,
+    );
+    Ok(())
+}
+
 /// Direct-message latency at a fixed offered rate, measured from each message's scheduled send
 /// time (no coordinated omission) to its arrival at the recipient, on one clock.
 pub fn latency(opts: &Opts) -> Result<(), String> {
@@ -233,7 +285,7 @@ fn latency_run(opts: &Opts, base: usize) -> Result<LatencyRun, String> {
     let secs: f64 = opts.num("secs", 5.0);
     let warmup: f64 = opts.num("warmup", 1.0);
     let budget = opts.secs("budget", 60.0);
-    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    let mut net = opts.net(proto)?;
     // Receivers are clients 0..pairs (user base+2i+1), senders pairs..2*pairs (user base+2i).
     open_or_fail(&mut net, "receivers", pairs, 50, budget, |i| {
         proto.login(base + 2 * i + 1, Join::Own)
@@ -354,7 +406,7 @@ pub fn idle(opts: &Opts) -> Result<(), String> {
     let inflight: usize = opts.num("inflight", 200);
     let budget = opts.secs("budget", 120.0);
     let rss0 = procfs::rss_kib(pid).ok_or("cannot read the server's RSS")?;
-    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    let mut net = opts.net(proto)?;
     let stats = net.open(n, inflight, budget, true, |i| {
         proto.login(base + i, Join::Own)
     });
@@ -404,7 +456,7 @@ pub fn conns(opts: &Opts) -> Result<(), String> {
     let base: usize = opts.num("user-base", 0);
     let inflight: usize = opts.num("inflight", 500);
     let budget = opts.secs("budget", 90.0);
-    let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+    let mut net = opts.net(proto)?;
     let before = Usage::now(opts.pid());
     let stats = net.open(n, inflight, budget, true, |i| {
         proto.login(base + i, Join::Own)
@@ -506,7 +558,7 @@ pub fn durable(opts: &Opts) -> Result<(), String> {
     for run in 0..runs {
         // Each run has its own sender; recipients (never logged in) follow it.
         let sender = base + run * (recipients + 1);
-        let mut net = Net::new(proto, opts.addr(), opts.sources()).map_err(|e| e.to_string())?;
+        let mut net = opts.net(proto)?;
         open_or_fail(&mut net, "sender", 1, 1, budget, |_| {
             proto.login(sender, Join::None)
         })?;

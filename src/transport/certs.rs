@@ -4,7 +4,8 @@
 //! hold the configuration they were accepted with, so a reload never touches an open one.
 //!
 //! Safe defaults only: TLS 1.3 and 1.2 with rustls' ring cipher suites (forward-secret AEAD
-//! only), no client certificates, and no renegotiation (rustls has none).
+//! only, in the server's order of preference), no client certificates, and no renegotiation
+//! (rustls has none).
 
 use super::{Tls, Transport};
 use mio::net::TcpStream;
@@ -47,7 +48,7 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
     }
     let private =
         PrivateKeyDer::from_pem_file(key).map_err(|e| key_error(pem_problem(e, "private key")))?;
-    let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+    let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| format!("TLS: {e}"))?
         .with_no_client_auth()
@@ -59,6 +60,8 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
             )),
             other => key_error(other.to_string()),
         })?;
+    // Choose the cipher suite by our order (AEADs, strongest first), not the client's.
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 
@@ -106,6 +109,79 @@ fn warn_if_readable_by_others(key: &Path) {
                 key.display(),
                 mode & 0o777
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{ClientConfig, ClientConnection, RootCertStore};
+
+    /// A handshake between `client` and `server` in memory; the suite they agreed on.
+    fn agree(server: Arc<ServerConfig>, client: ClientConfig) -> rustls::SupportedCipherSuite {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut c = ClientConnection::new(Arc::new(client), name).unwrap();
+        let mut s = rustls::ServerConnection::new(server).unwrap();
+        for _ in 0..10 {
+            let mut wire = Vec::new();
+            c.write_tls(&mut wire).unwrap();
+            s.read_tls(&mut &wire[..]).unwrap();
+            s.process_new_packets().unwrap();
+            wire.clear();
+            s.write_tls(&mut wire).unwrap();
+            c.read_tls(&mut &wire[..]).unwrap();
+            c.process_new_packets().unwrap();
+        }
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+        s.negotiated_cipher_suite().unwrap()
+    }
+
+    /// The server picks the suite by its own order (testssl.sh rates a server that follows the
+    /// client's order HIGH): a client preferring ChaCha20 still gets AES-256-GCM, on TLS 1.3
+    /// and on TLS 1.2.
+    #[test]
+    fn the_server_chooses_the_cipher_suite_by_its_own_order() {
+        let dir = std::env::temp_dir().join(format!("chatserver-certs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert_file, cert.pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        let server = server_config(&cert_file, &key_file).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut roots = RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        use rustls::crypto::ring::cipher_suite::{
+            TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+            TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        };
+        let cases = [
+            (
+                &rustls::version::TLS13,
+                [TLS13_CHACHA20_POLY1305_SHA256, TLS13_AES_256_GCM_SHA384],
+            ),
+            (
+                &rustls::version::TLS12,
+                [
+                    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                ],
+            ),
+        ];
+        for (version, chacha_first) in cases {
+            let provider = rustls::crypto::CryptoProvider {
+                cipher_suites: chacha_first.to_vec(),
+                ..ring::default_provider()
+            };
+            let client = ClientConfig::builder_with_provider(Arc::new(provider))
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .with_root_certificates(roots.clone())
+                .with_no_client_auth();
+            assert_eq!(agree(server.clone(), client), chacha_first[1]);
         }
     }
 }
