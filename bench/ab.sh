@@ -4,7 +4,8 @@
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
 # A = chatserver built from git revision REV, B = the working tree. A_ARGS / B_ARGS add server
 # options to one side (e.g. B_ARGS="--penalty-us 0" when B has a flag A lacks). AB_METRIC picks
-# the figure compared when a workload prints several (e.g. dm_p99_us; default: its first).
+# the figure compared when a workload prints several (e.g. dm_p99_us; default: its first);
+# AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it connects).
 # Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte messages,
 # window 1000).
 set -euo pipefail
@@ -28,7 +29,7 @@ cp target/release/examples/loadgen "$WORK/loadgen"
 git worktree add --detach "$WORK/a-src" "$REV" >&2
 (cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
 cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
-"$WORK/loadgen" gen-credentials 200 "$WORK/credentials.txt"
+"$WORK/loadgen" gen-credentials "${AB_ACCOUNTS:-200}" "$WORK/credentials.txt"
 
 run() { # BIN LABEL [SERVER OPTIONS...]
   local bin=$1 label=$2; shift 2

@@ -136,6 +136,7 @@ impl Connection {
 
     /// Queue a fan-out event, rendered once per protocol kind (`cache`) when the protocol
     /// allows it; the transport frames this connection's copy when it is written.
+    #[inline]
     pub fn queue_shared(
         &mut self,
         shared: &Shared,

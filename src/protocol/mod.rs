@@ -179,13 +179,24 @@ impl RenderCache {
     }
 
     /// `event` as `protocol` renders it, rendered on the first call for its kind.
+    #[inline]
     pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event) -> &[u8] {
-        self.slot(protocol.kind()).get_or_insert_with(|| {
-            let mut v = Vec::new();
-            protocol.encode(event, &mut v);
-            v.into_boxed_slice()
-        })
+        let slot = self.slot(protocol.kind());
+        if slot.is_none() {
+            *slot = Some(render_once(protocol, event));
+        }
+        slot.as_deref().unwrap_or_default()
     }
+}
+
+/// The first recipient's rendering of a fan-out event: once per protocol kind, so kept out of
+/// line (inlined, it made the per-recipient copy path too big to inline into the loop).
+#[cold]
+#[inline(never)]
+fn render_once(protocol: &mut Protocol, event: &Event) -> Box<[u8]> {
+    let mut v = Vec::new();
+    protocol.encode(event, &mut v);
+    v.into_boxed_slice()
 }
 
 #[cfg(test)]
