@@ -1,6 +1,7 @@
 //! One client connection: its transport (which owns the socket), its protocol, and its bounded
-//! plaintext output buffer. Buffers are allocated on first use and released when empty, so an
-//! idle connection costs a few dozen bytes beyond its transport's own state.
+//! plaintext output buffer. Buffers are allocated on first use and released when empty, and what
+//! only some connections need some of the time lives out of line ([`Rare`]), so an idle
+//! connection costs a few dozen bytes beyond its transport's own state.
 
 use crate::event::{Event, Shared};
 use crate::protocol::{Boundary, Protocol, RenderCache, Sink};
@@ -39,8 +40,8 @@ pub struct Connection {
     out: Vec<u8>,
     /// Bytes of `out` the transport has taken.
     written: usize,
-    /// Offsets in `out` at which a `write()` must end (events that must leave alone).
-    cuts: Vec<usize>,
+    /// Write cuts, delivery markers and held input, when there are any.
+    rare: Option<Box<Rare>>,
     pub closing: Closing,
     /// On the loop's dirty list already.
     pub dirty: bool,
@@ -49,16 +50,11 @@ pub struct Connection {
     /// An event said the peer shut down its side: read until EOF.
     pub peer_closed: bool,
     // Reliability (issue 8): delivery recorded only for bytes the kernel accepted.
-    /// Plaintext bytes the transport has taken over the connection's life.
-    taken_total: u64,
-    /// Of those, the bytes known to be with the kernel: all of them whenever the transport
-    /// holds nothing of its own.
+    /// Plaintext bytes the kernel has accepted over the connection's life.
     written_total: u64,
-    /// Output offsets (in `written_total` terms) with the core's marker to report once the
-    /// kernel has accepted everything before them, oldest first.
-    marks: std::collections::VecDeque<(u64, u64)>,
-    /// Plaintext read but not yet decoded: the input budget ran out inside it.
-    held: Vec<u8>,
+    /// Plaintext the transport has taken but still holds as its own records (at most one of
+    /// its writes): counted as written once the transport has nothing left.
+    in_transport: u32,
     /// Not read while its output is above the soft limit (backpressure); the loop re-drives
     /// the read once the output drains.
     pub read_paused: bool,
@@ -70,6 +66,25 @@ pub struct Connection {
     /// The core knows this connection (false for a refusal on its way out, which never
     /// became a session).
     pub admitted: bool,
+}
+
+/// What only some connections need, some of the time: one pointer on every connection instead
+/// of three collections (an idle connection pays 8 bytes for it, not 80).
+#[derive(Debug, Default)]
+struct Rare {
+    /// Offsets in `out` at which a `write()` must end (events that must leave alone).
+    cuts: Vec<usize>,
+    /// Output offsets (in `written_total` terms) with the core's marker to report once the
+    /// kernel has accepted everything before them, oldest first.
+    marks: std::collections::VecDeque<(u64, u64)>,
+    /// Plaintext read but not yet decoded: the input budget ran out inside it.
+    held: Vec<u8>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.cuts.is_empty() && self.marks.is_empty() && self.held.is_empty()
+    }
 }
 
 /// The output cap was hit: the reader is too slow and must go.
@@ -84,15 +99,13 @@ impl Connection {
             protocol,
             out: Vec::new(),
             written: 0,
-            cuts: Vec::new(),
+            rare: None,
             closing: Closing::Open,
             dirty: false,
             notify_flushed: false,
             peer_closed: false,
-            taken_total: 0,
             written_total: 0,
-            marks: std::collections::VecDeque::new(),
-            held: Vec::new(),
+            in_transport: 0,
             read_paused: false,
             peer_ip: None,
             penalty: std::time::Instant::now(),
@@ -156,21 +169,36 @@ impl Connection {
         Ok(())
     }
 
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Free the out-of-line state once nothing is in it.
+    fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_empty()) {
+            self.rare = None;
+        }
+    }
+
     /// Remember `marker` for the end of what is queued now; see [`Connection::take_written`].
     pub fn mark(&mut self, marker: u64) {
-        self.marks
-            .push_back((self.taken_total + self.pending() as u64, marker));
+        let end = self.written_total + u64::from(self.in_transport) + self.pending() as u64;
+        self.rare().marks.push_back((end, marker));
     }
 
     /// The markers whose bytes the kernel has now accepted, oldest first.
     pub fn take_written(&mut self, mut each: impl FnMut(u64)) {
-        while let Some(&(at, marker)) = self.marks.front() {
+        let Some(rare) = self.rare.as_mut() else {
+            return;
+        };
+        while let Some(&(at, marker)) = rare.marks.front() {
             if at > self.written_total {
                 break;
             }
-            self.marks.pop_front();
+            rare.marks.pop_front();
             each(marker);
         }
+        self.tidy();
     }
 
     /// Queue raw bytes (a protocol's greeting, a refusal).
@@ -180,10 +208,12 @@ impl Connection {
 
     /// The bytes from `start` to the end leave in a write of their own.
     fn cut_around(&mut self, start: usize) {
-        if start > self.written && self.cuts.last() != Some(&start) {
-            self.cuts.push(start);
+        let (written, end) = (self.written, self.out.len());
+        let cuts = &mut self.rare().cuts;
+        if start > written && cuts.last() != Some(&start) {
+            cuts.push(start);
         }
-        self.cuts.push(self.out.len());
+        cuts.push(end);
     }
 
     /// Put back the (emptied) buffer `flush` returned, keeping its capacity for the next append.
@@ -205,13 +235,14 @@ impl Connection {
         sink: &mut impl Sink,
         bytes_in: &mut u64,
     ) -> io::Result<ReadStatus> {
-        if !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
+        if let Some(rare) = self.rare.as_mut().filter(|r| !r.held.is_empty()) {
+            let held = std::mem::take(&mut rare.held);
             let used = self.protocol.decode(&held, max_line, sink);
             if used < held.len() {
-                self.held = held[used..].to_vec();
+                self.rare().held = held[used..].to_vec();
                 return Ok(ReadStatus::Budget);
             }
+            self.tidy();
             if !sink.wants_more() {
                 return Ok(ReadStatus::Budget);
             }
@@ -227,7 +258,7 @@ impl Connection {
             let used = self.protocol.decode(data, max_line, sink);
             budget = budget.saturating_sub(len);
             if used < len {
-                self.held.extend_from_slice(&data[used..]);
+                self.rare().held.extend_from_slice(&data[used..]);
                 return Ok(ReadStatus::Budget);
             }
             if budget == 0 || !sink.wants_more() {
@@ -264,18 +295,20 @@ impl Connection {
             if !self.transport.flush()? {
                 return Ok(None);
             }
-            self.written_total = self.taken_total;
+            self.written_total += u64::from(std::mem::take(&mut self.in_transport));
             if self.written == self.out.len() {
                 break;
             }
-            let end = self.cuts.first().copied().unwrap_or(self.out.len());
+            let cut = self.rare.as_ref().and_then(|r| r.cuts.first().copied());
+            let end = cut.unwrap_or(self.out.len());
             match self.transport.write(&self.out[self.written..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.written += n;
-                    self.taken_total += n as u64;
-                    if self.written == end && !self.cuts.is_empty() {
-                        self.cuts.remove(0);
+                    // A transport takes at most one write's worth (64 KiB) at a time.
+                    self.in_transport = u32::try_from(n).unwrap_or(u32::MAX);
+                    if self.written == end && cut.is_some() {
+                        self.rare().cuts.remove(0);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
@@ -284,7 +317,10 @@ impl Connection {
             }
         }
         self.written = 0;
-        self.cuts.clear();
+        if let Some(rare) = self.rare.as_mut() {
+            rare.cuts.clear();
+        }
+        self.tidy();
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))
