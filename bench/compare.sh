@@ -283,6 +283,10 @@ tls_rows() {
     lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" --variant tls
     stop_server
   done
+  # Without the presence lines (10,000 logins send 50 M of them): what TLS itself costs.
+  start chatserver --no-presence; sleep 0.5
+  lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 --variant tls-no-presence
+  stop_server
   for s in chatserver ngircd redis; do
     start "$s"; sleep 0.5; lg "$s" handshakes --secs "$HS_SECS" --inflight 8; stop_server
   done
