@@ -7,8 +7,10 @@ const SUBJECT: &str = "chatserver";
 const ANCHORS: [(&str, &str); 2] = [("ngircd", "ngIRCd"), ("redis", "Redis")];
 /// Rows of a chatserver-only variant whose anchors ran as another (their servers have no such
 /// option): the anchors' figures are taken from there.
-const ANCHORS_FROM: &[(&str, &str)] =
-    &[("idle_bytes_per_conn@tls-no-presence", "idle_bytes_per_conn@tls")];
+const ANCHORS_FROM: &[(&str, &str)] = &[(
+    "idle_bytes_per_conn@tls-no-presence",
+    "idle_bytes_per_conn@tls",
+)];
 
 /// Which way is better for a metric.
 #[derive(Clone, Copy, PartialEq)]
@@ -129,7 +131,8 @@ const METRICS: &[Metric] = &[
     },
     Metric {
         key: "idle_bytes_per_conn@tls-no-presence",
-        title: "RSS per idle logged-in TLS connection at 10,000, chatserver `--no-presence` (bytes)",
+        title:
+            "RSS per idle logged-in TLS connection at 10,000, chatserver `--no-presence` (bytes)",
         better: Better::Lower,
         target: "≤ ngIRCd's",
         check: |_, n, _| Some(n? <= 1.0),
@@ -220,7 +223,10 @@ pub fn print(opts: &Opts) -> Result<(), String> {
             let ours = if exact {
                 r.metric == m.key
             } else {
-                base == m.key && !METRICS.iter().any(|o| o.key.contains('@') && o.key == r.metric)
+                base == m.key
+                    && !METRICS
+                        .iter()
+                        .any(|o| o.key.contains('@') && o.key == r.metric)
             };
             if ours && !names.contains(&r.metric.as_str()) {
                 names.push(&r.metric);
