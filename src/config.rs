@@ -45,6 +45,13 @@ pub struct Config {
     pub max_offline: usize,
     /// Chat rooms (§5) that may exist at once; one more `open-chatroom` is refused.
     pub max_rooms: usize,
+    // Issue 17: everything a user can grow is bounded.
+    /// Rooms one account may have opened that still exist.
+    pub max_rooms_per_user: usize,
+    /// Rooms one guest may have opened that still exist.
+    pub max_guest_rooms: usize,
+    /// Entries per room in each list (bans, permits, operators, voice): IRC's `MAXLIST`.
+    pub max_list: usize,
     /// Store new accounts as plaintext (the assignment's format) instead of salted SHA-256.
     pub plain_credentials: bool,
     /// Truncate a corrupt journal at the first bad record instead of refusing to start.
@@ -112,6 +119,9 @@ impl Default for Config {
             history: 10_000,
             max_offline: 1000,
             max_rooms: 1000,
+            max_rooms_per_user: 10,
+            max_guest_rooms: 2,
+            max_list: 100,
             plain_credentials: false,
             repair: false,
             compact_bytes: 8 << 20,
@@ -233,6 +243,24 @@ fn options() -> getopts::Options {
         "",
         "max-rooms",
         "chat rooms that may exist at once (default 1000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-rooms-per-user",
+        "rooms one account may have open (default 10)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-guest-rooms",
+        "rooms one guest may have open (default 2)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-list",
+        "entries per room list: bans, permits, operators, voice (default 100)",
         "N",
     );
     o.optflag("", "plain-credentials", "store new passwords in plaintext");
@@ -421,6 +449,9 @@ impl Cli {
         c.history = number(&m, "history")?.unwrap_or(c.history);
         c.max_offline = number(&m, "max-offline")?.unwrap_or(c.max_offline);
         c.max_rooms = number(&m, "max-rooms")?.unwrap_or(c.max_rooms);
+        c.max_rooms_per_user = number(&m, "max-rooms-per-user")?.unwrap_or(c.max_rooms_per_user);
+        c.max_guest_rooms = number(&m, "max-guest-rooms")?.unwrap_or(c.max_guest_rooms);
+        c.max_list = number(&m, "max-list")?.unwrap_or(c.max_list);
         c.compact_bytes = number(&m, "compact-bytes")?.unwrap_or(c.compact_bytes);
         // IRC front-end (issue 12).
         c.irc_port = number(&m, "irc-port")?;
@@ -561,6 +592,11 @@ mod tests {
         assert_eq!(c.fsync, FsyncPolicy::Never);
         let c = run("--compact-bytes 4096 --max-offline 3 --history 7 --repair 0");
         assert_eq!(run("--max-rooms 5 0").max_rooms, 5);
+        let d = run("--max-rooms-per-user 3 --max-guest-rooms 1 --max-list 7 0");
+        assert_eq!(
+            (d.max_rooms_per_user, d.max_guest_rooms, d.max_list),
+            (3, 1, 7)
+        );
         assert_eq!((c.compact_bytes, c.max_offline, c.history), (4096, 3, 7));
         assert!(c.repair);
         assert_eq!(run("0").compact_bytes, 8 << 20);

@@ -150,6 +150,13 @@ impl Credentials {
         self.accounts.get(user)
     }
 
+    /// The account's entry with its name as stored.
+    pub fn get_key_value(&self, user: &str) -> Option<(&str, &Secret)> {
+        self.accounts
+            .get_key_value(user)
+            .map(|(n, s)| (n.as_str(), s))
+    }
+
     pub fn contains(&self, user: &str) -> bool {
         self.accounts.contains_key(user)
     }

@@ -7,6 +7,8 @@
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.
+//! - [`valid`]: the value rules (names, keys, masks, text) and the one casemapping; the core
+//!   checks every value from every front-end with them, once.
 //! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
@@ -18,7 +20,8 @@
 //!   by hand; `certs` loads and reloads the certificate and key).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
-//!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
+//!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6
+//!   menu prompts), driven by
 //!   `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
@@ -59,3 +62,4 @@ pub mod store;
 pub mod time;
 pub mod timer;
 pub mod transport;
+pub mod valid;

@@ -136,6 +136,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
             guests: config.irc_guests,
             oper: config.irc_oper.clone(),
+            max_list: config.max_list,
         }),
     };
     let mut server =

@@ -1,6 +1,7 @@
 //! The real server with real `chatclient`s (PROTOCOL.md §4): login, a message, consent, private
-//! messages over the peer-to-peer link, the link surviving a `kill -9` of the server, stopprivate
-//! on both sides, and the fallback to the server's relay when a link is cut.
+//! messages over the peer-to-peer link, the link surviving a `kill -9` of the server, the clients
+//! logging in again when it restarts, stopprivate on both sides, and the fallback to the server's
+//! relay when a link is cut.
 
 mod chatclient_util;
 mod common;
@@ -44,28 +45,66 @@ fn linked(server: &Server) -> (ChatClient, ChatClient) {
     (yoda, hans)
 }
 
+/// `kill -9` the server: both clients say they are reconnecting, and the link still carries
+/// messages both ways, with no link-down notice and no machine line shown.
+fn kill_and_talk_over_the_link(server: &mut Server, yoda: &mut ChatClient, hans: &mut ChatClient) {
+    server.kill();
+    yoda.wait_for("Server connection lost; reconnecting\n");
+    hans.wait_for("Server connection lost; reconnecting\n");
+    yoda.type_line("private hans after the crash");
+    hans.wait_for("yoda(private): after the crash\n");
+    hans.type_line("private yoda still here");
+    yoda.wait_for("hans(private): still here\n");
+    for c in [yoda, hans] {
+        assert_eq!(c.count("Direct link to"), 0, "{}", c.output());
+        assert_eq!(c.count("P2P"), 0, "machine lines are never shown");
+    }
+}
+
 /// Consent through the real server gives the clients a direct link: after `kill -9` of the
 /// server, private messages still flow both ways, and `stopprivate` ends it on both sides.
 #[test]
 fn links_outlive_the_server_and_stop_on_both_sides() {
     let mut server = Server::start(&[]);
     let (mut yoda, mut hans) = linked(&server);
-    server.kill();
-    yoda.wait_for("Server connection lost\n");
-    hans.wait_for("Server connection lost\n");
-    yoda.type_line("private hans after the crash");
-    hans.wait_for("yoda(private): after the crash\n");
-    hans.type_line("private yoda still here");
-    yoda.wait_for("hans(private): still here\n");
-    for c in [&yoda, &hans] {
-        assert_eq!(c.count("Direct link to"), 0, "{}", c.output());
-        assert_eq!(c.count("P2P"), 0, "machine lines are never shown");
-    }
+    kill_and_talk_over_the_link(&mut server, &mut yoda, &mut hans);
     hans.type_line("stopprivate yoda");
     hans.wait_for("Private messaging with yoda stopped\n");
     yoda.wait_for("Private messaging with hans stopped\n");
     yoda.type_line("private hans gone");
     yoda.wait_for("Not connected to the server\n");
+}
+
+/// The server is killed and, after a while, started again on the same port. Both clients say
+/// they are reconnecting; the link carries messages meanwhile; each dials again with backoff
+/// (the first attempts find nobody), logs in with what was typed, and says
+/// `Reconnected to the server as <user>`. The server then relays messages again and knows each
+/// client's peer-to-peer port again (`getaddress` answers with it).
+#[test]
+fn clients_log_in_again_when_the_server_restarts() {
+    let mut server = Server::start(&[]);
+    let (mut yoda, mut hans) = linked(&server);
+    kill_and_talk_over_the_link(&mut server, &mut yoda, &mut hans);
+    server.restart_on_same_port(Duration::from_millis(1500));
+    let back = Duration::from_secs(15);
+    yoda.wait_for_nth_within("Reconnected to the server as yoda\n", 1, back);
+    hans.wait_for_nth_within("Reconnected to the server as hans\n", 1, back);
+    yoda.type_line("message hans back again");
+    hans.wait_for("yoda: back again\n");
+    yoda.type_line("getaddress hans");
+    // The second request hans sees (the first was before the restart).
+    hans.wait_for_nth(
+        "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n",
+        2,
+    );
+    hans.type_line("y yoda");
+    yoda.wait_for("hans 127.0.0.1 ");
+    hans.type_line("private yoda link still up");
+    yoda.wait_for("hans(private): link still up\n");
+    for c in [&yoda, &hans] {
+        assert_eq!(c.count("Username: "), 1, "{}", c.output());
+        assert_eq!(c.count(WELCOME), 1, "{}", c.output());
+    }
 }
 
 /// `stopprivate` typed on both sides while the server runs: each side sees one stop line, and

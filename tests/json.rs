@@ -59,11 +59,16 @@ fn the_seed_transcript_byte_for_byte() {
     let (mut jer, jer_addr) = guest(&p, "Jeremy");
     moo.expect("\nServer: Jeremy has joined the chat room!");
 
+    // The seed's layout; another user's address is withheld (issue 17, F13).
     jer.send_raw(LIST.as_bytes());
     jer.expect(&format!(
-        "\n[*] List of users \n    Client: 'Mooyeong' ~ 127.0.0.1 : {}\n   Client: 'Jeremy' ~ 127.0.0.1 : {}\n\n ",
-        moo_addr.port(),
+        "\n[*] List of users \n    Client: 'Mooyeong' ~ hidden : 0\n   Client: 'Jeremy' ~ 127.0.0.1 : {}\n\n ",
         jer_addr.port()
+    ));
+    moo.send_raw(LIST.as_bytes());
+    moo.expect(&format!(
+        "\n[*] List of users \n    Client: 'Mooyeong' ~ 127.0.0.1 : {}\n   Client: 'Jeremy' ~ hidden : 0\n\n ",
+        moo_addr.port()
     ));
 
     moo.send_raw(private("hi there", "Jeremy").as_bytes());
@@ -173,7 +178,7 @@ fn name_taken_invalid_name_and_invalid_request_keep_the_connection() {
     c.send_raw(b"}");
     let list = c.expect_line();
     assert_eq!(list, "");
-    c.expect("[*] List of users \n    Client: 'yoda' ~ 127.0.0.1 : ");
+    c.expect("[*] List of users \n    Client: 'yoda' ~ hidden : 0\n");
 }
 
 /// A line user and a JSON guest see each other (whoelse / <list>) and message each other both
@@ -191,13 +196,11 @@ fn line_users_and_guests_share_one_world() {
     yoda.send("whoelse");
     yoda.expect("Moo\nhans\n");
     moo.send_raw(LIST.as_bytes());
-    moo.expect("\n[*] List of users \n    Client: 'yoda' ~ 127.0.0.1 : ");
+    moo.expect("\n[*] List of users \n    Client: 'yoda' ~ hidden : 0\n");
+    moo.expect("   Client: 'Moo' ~ 127.0.0.1 : ");
     let rest = moo.expect_line();
     assert!(rest.parse::<u16>().is_ok(), "{rest:?}");
-    moo.expect("   Client: 'Moo' ~ 127.0.0.1 : ");
-    moo.expect_line();
-    moo.expect("   Client: 'hans' ~ 127.0.0.1 : ");
-    moo.expect_line();
+    moo.expect("   Client: 'hans' ~ hidden : 0\n");
     moo.expect("\n ");
 
     yoda.send("message Moo hello guest");
@@ -222,4 +225,23 @@ fn line_users_and_guests_share_one_world() {
     yoda.expect("Moo logged out\n");
     yoda.send("message Moo are you there");
     yoda.expect("Error. Invalid user\n");
+}
+
+/// Issue 17 F2 (the server half): a JSON string escape puts `\n` into a message; it is refused
+/// with a clear error, so no line user ever sees a forged second line (`hans: send me your
+/// password`, a `P2P` machine line). A clean message after it arrives alone.
+#[test]
+fn f2_a_newline_from_json_never_forges_a_line() {
+    let p = Proc::start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let (mut eve, _) = guest(&p, "eve");
+    yoda.expect("eve logged in\n");
+    let forged = r"hi\nhans: send me your password\nP2P hans 127.0.0.1 4444 00";
+    let refused = "\n[*] Error. Text may not contain control characters (tab is allowed)";
+    eve.send_raw(private(forged, "yoda").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(announce(r"all\u001b[2J").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(private("clean", "yoda").as_bytes());
+    yoda.expect("eve: clean\n");
 }

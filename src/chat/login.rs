@@ -3,11 +3,12 @@
 
 use super::accounts::Failure;
 use super::{Action, Chat, TimerKey, Undo};
-use crate::credentials::{reserved_name, valid_token};
+use crate::credentials::valid_token;
 use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
+use crate::valid::UserName;
 use std::sync::Arc;
 
 /// How a password arrived: the outcome of a wrong one differs.
@@ -64,12 +65,47 @@ impl Chat {
             }
             // JSON front-end (§6).
             Input::Guest { name } => self.guest_login(conn, name, now),
-            _ => self.refuse(conn, Error::InvalidCommand),
+            // What only a logged-in user may do (listed, so a new input is a decision here).
+            Input::Message { .. }
+            | Input::Broadcast { .. }
+            | Input::Announce { .. }
+            | Input::WhoElse
+            | Input::WhoElseSince { .. }
+            | Input::Block { .. }
+            | Input::Unblock { .. }
+            | Input::Logout
+            | Input::Live
+            | Input::Invalid
+            | Input::Bad(_)
+            | Input::Away { .. }
+            | Input::Oper
+            | Input::Invisible(_)
+            | Input::Whois { .. }
+            | Input::Who { .. }
+            | Input::StartPrivate { .. }
+            | Input::Consent { .. }
+            | Input::Private { .. }
+            | Input::StopPrivate { .. }
+            | Input::P2pPort { .. }
+            | Input::ListAddrs
+            | Input::WhoAmI
+            | Input::ViewProfile { .. }
+            | Input::SetProfile { .. }
+            | Input::ListUsers
+            | Input::Room(_)
+            | Input::Menu(_)
+            | Input::History { .. } => self.refuse(conn, Error::InvalidCommand),
         }
     }
 
+    /// The account `user` names under the casemapping (issue 17), as its name is spelled:
+    /// `YODA` at the prompt logs in to `yoda`.
+    fn account_named(&self, user: &str) -> Option<String> {
+        self.accounts.find(user).map(str::to_string)
+    }
+
     fn check_username(&mut self, conn: ConnId, user: &str) -> bool {
-        let ok = valid_token(user) && !reserved_name(user);
+        let ok = UserName::new(user).is_ok();
         if !ok {
             self.refuse(conn, Error::InvalidUsername);
         }
@@ -85,18 +121,38 @@ impl Chat {
         dup
     }
 
+    /// Refuse a new account whose name is taken in any case: by an account, or by an online
+    /// guest, who is never logged out for it (F15), whatever `--duplicate-login` says.
+    fn refuse_taken(&mut self, conn: ConnId, user: &str) -> bool {
+        let error = if let Some(account) = self.accounts.find(user) {
+            Error::UserExists(Arc::from(account))
+        } else if let Some((guest, _)) = self.online.find(user) {
+            Error::AlreadyLoggedIn(guest.clone())
+        } else {
+            return false;
+        };
+        self.refuse(conn, error);
+        true
+    }
+
     fn dialog_username(&mut self, conn: ConnId, user: &str) {
-        if !self.check_username(conn, user) || self.refuse_duplicate(conn, user) {
+        if !self.check_username(conn, user) {
             return;
         }
-        let new = !self.accounts.exists(user);
+        let (user, new) = match self.account_named(user) {
+            Some(account) => (account, false),
+            None => (user.to_string(), true),
+        };
+        if self.refuse_duplicate(conn, &user) || (new && self.refuse_taken(conn, &user)) {
+            return;
+        }
         if new && !self.settings.register {
             return self.refuse(conn, Error::UnknownUsername);
         }
         if new {
-            self.outbox.send(conn, Event::NewUser(Arc::from(user)));
+            self.outbox
+                .send(conn, Event::NewUser(Arc::from(user.as_str())));
         }
-        let user = user.to_string();
         self.set_state(conn, State::Password { user, new });
         self.prompt(conn, Prompt::Password);
     }
@@ -139,10 +195,13 @@ impl Chat {
         if !self.check_one_line(conn, user, password) {
             return;
         }
-        if !self.accounts.exists(user) {
-            self.refuse(conn, Error::UnknownUsername);
-        } else if !self.refuse_duplicate(conn, user) {
-            self.attempt_login(conn, user, password, Form::OneLine, now);
+        match self.account_named(user) {
+            None => self.refuse(conn, Error::UnknownUsername),
+            Some(user) => {
+                if !self.refuse_duplicate(conn, &user) {
+                    self.attempt_login(conn, &user, password, Form::OneLine, now);
+                }
+            }
         }
     }
 
@@ -152,17 +211,15 @@ impl Chat {
         }
         if !self.settings.register {
             self.refuse(conn, Error::RegistrationClosed);
-        } else if self.accounts.exists(user) {
-            self.refuse(conn, Error::UserExists(Arc::from(user)));
-        } else {
+        } else if !self.refuse_taken(conn, user) {
             self.create_account(conn, user, password, now);
         }
     }
 
     fn create_account(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
-        if self.accounts.exists(user) {
-            // Someone else created it while this connection was choosing a password.
-            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        // Someone else may have taken it while this connection was choosing a password.
+        if self.refuse_taken(conn, user) {
+            return;
         }
         if !self.may_create_account(conn, now) {
             return;
@@ -252,7 +309,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
             self.mailboxes.requeue(&user);
-            self.leave_rooms(&user);
+            self.leave_all_rooms(conn, &user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -310,7 +367,7 @@ impl Chat {
         log::info!("{old:?} {user} replaced by a new login");
         self.end_private(user);
         self.mailboxes.requeue(user);
-        self.leave_rooms(&Arc::from(user));
+        self.leave_all_rooms(old, &Arc::from(user));
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -344,8 +401,11 @@ impl Chat {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
             self.mailboxes.requeue(user);
-            self.leave_rooms(user);
             self.online.logout(user, now.mono);
+            if !self.accounts.exists(user) {
+                // A guest's rooms nobody is in close with it (issue 17, F11).
+                self.close_guest_rooms();
+            }
             self.presence(user, false);
             log::info!("{conn:?} {user} logged out");
         }

@@ -1,7 +1,8 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{accounts, blocks, history, mailboxes, profiles, room_state, Action};
+use super::rooms::state as room_state;
+use super::{accounts, blocks, history, mailboxes, profiles, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
@@ -16,9 +17,7 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
-    /// IRC front-end (issue 12): a room's durable state.
-    Channels(super::channels::ChannelUndo),
-    // Chat rooms and profiles (§5).
+    // Chat rooms and IRC channels (§5, §8).
     Rooms(room_state::Undo),
     Profiles(profiles::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
@@ -49,6 +48,10 @@ pub struct Outbox {
     pub records: Vec<Record>,
     undo: Vec<Undo>,
     txns: Vec<Txn>,
+    /// Undo steps of records written outside any command (a guest's room closing as it
+    /// disconnects), with how many transactions were sealed before each: a failed commit
+    /// undoes them too, in order, so memory never holds what the journal lacks.
+    orphans: Vec<(usize, Undo)>,
     /// Set by a command that needs a fallback other than the storage error line.
     fallback: Option<Vec<Action>>,
     /// Records outside any command's transaction (a lockout): added after its seal.
@@ -114,6 +117,10 @@ impl Outbox {
     }
 
     fn seal_txn(&mut self, mark: Mark, conn: ConnId) {
+        let sealed = self.txns.len();
+        let before = self.undo.drain(..mark.undo.min(self.undo.len()));
+        self.orphans.extend(before.map(|u| (sealed, u)));
+        let mark = Mark { undo: 0, ..mark };
         let fallback = self.fallback.take();
         if self.records.len() == mark.records && !std::mem::take(&mut self.dependent) {
             self.undo.truncate(mark.undo);
@@ -133,18 +140,23 @@ impl Outbox {
         self.records.clear();
         self.txns.clear();
         self.undo.clear();
+        self.orphans.clear();
     }
 
     /// The commit failed: swap each transaction's actions for its fallback and hand back the
     /// undo steps, newest first, for the core to apply.
     pub fn abort(&mut self) -> Vec<Undo> {
         self.records.clear();
-        self.undo.clear();
+        let leftover = std::mem::take(&mut self.undo);
         let txns = std::mem::take(&mut self.txns);
+        let mut orphans = std::mem::take(&mut self.orphans).into_iter().peekable();
         let old = std::mem::take(&mut self.actions);
         let mut undo = Vec::new();
         let mut kept = old.into_iter().enumerate().peekable();
-        for txn in txns {
+        for (n, txn) in txns.into_iter().enumerate() {
+            while let Some((_, u)) = orphans.next_if(|(before, _)| *before <= n) {
+                undo.push(u);
+            }
             while let Some((_, a)) = kept.next_if(|(i, _)| *i < txn.actions.start) {
                 self.actions.push(a);
             }
@@ -152,6 +164,8 @@ impl Outbox {
             self.actions.extend(txn.fallback);
             undo.extend(txn.undo);
         }
+        undo.extend(orphans.map(|(_, u)| u));
+        undo.extend(leftover);
         self.actions.extend(kept.map(|(_, a)| a));
         undo.reverse();
         undo

@@ -12,7 +12,7 @@
 //! code here. A new field type (say a validated name) implements it by writing and reading a
 //! `String` (or another field), never by writing text itself.
 
-use super::{Access, Audience};
+use super::{Access, Audience, RoomSetting};
 use crate::credentials::Secret;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -291,6 +291,63 @@ impl Field for Audience {
             "broadcast" => Audience::Everyone,
             "announce" => Audience::Announcement,
             "dm" => Audience::User(String::read(from)?),
+            _ => return None,
+        })
+    }
+}
+
+/// The setting's word, then its values.
+impl Field for RoomSetting {
+    fn write(&self, out: &mut Writer) {
+        let flag = |out: &mut Writer, word: &str, on: &bool| {
+            out.text(word);
+            on.write(out);
+        };
+        let named = |out: &mut Writer, word: &str, name: &String, on: &bool| {
+            out.text(word);
+            name.write(out);
+            on.write(out);
+        };
+        match self {
+            RoomSetting::Origin { created_s, guest } => {
+                out.text("origin");
+                created_s.write(out);
+                guest.write(out);
+            }
+            RoomSetting::Secret(on) => flag(out, "secret", on),
+            RoomSetting::TopicLock(on) => flag(out, "topic-lock", on),
+            RoomSetting::NoOutside(on) => flag(out, "no-outside", on),
+            RoomSetting::Key(key) => {
+                out.text("key");
+                key.write(out);
+            }
+            RoomSetting::Op { user, on } => named(out, "op", user, on),
+            RoomSetting::Voice { user, on } => named(out, "voice", user, on),
+            RoomSetting::Mask { mask, on } => named(out, "mask", mask, on),
+        }
+    }
+    fn read(from: &mut Reader<'_>) -> Option<RoomSetting> {
+        Some(match from.raw()? {
+            "origin" => RoomSetting::Origin {
+                created_s: u64::read(from)?,
+                guest: bool::read(from)?,
+            },
+            "secret" => RoomSetting::Secret(bool::read(from)?),
+            "topic-lock" => RoomSetting::TopicLock(bool::read(from)?),
+            "no-outside" => RoomSetting::NoOutside(bool::read(from)?),
+            "key" => RoomSetting::Key(Option::<String>::read(from)?),
+            "op" => RoomSetting::Op {
+                user: String::read(from)?,
+                on: bool::read(from)?,
+            },
+            "voice" => RoomSetting::Voice {
+                user: String::read(from)?,
+                on: bool::read(from)?,
+            },
+            "mask" => RoomSetting::Mask {
+                mask: String::read(from)?,
+                on: bool::read(from)?,
+            },
             _ => return None,
         })
     }

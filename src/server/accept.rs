@@ -70,13 +70,17 @@ impl Server {
                 continue;
             }
             let Some(id) = self.open(stream, peer, kinds) else {
-                self.per_ip.release(peer.ip());
+                self.per_ip.release(peer.ip(), now.mono, now.mono);
                 continue;
             };
             let Some(conn) = self.conns.get_mut(id.slot) else {
                 continue;
             };
             conn.peer_ip = Some(peer.ip());
+            // Issue 17, F6: reconnecting does not reset the command penalty.
+            conn.penalty = self
+                .per_ip
+                .penalty(peer.ip(), now.mono, self.limits.limit_loopback);
             let greeting = conn.protocol.greeting();
             self.output_total += greeting.len();
             if !greeting.is_empty() {

@@ -70,8 +70,9 @@ impl Server {
             return;
         }
         // Backpressure: a peer whose replies pile up is not read until they drain; only a
-        // peer that does not drain at all meets the output cap as a slow reader.
-        if conn.pending() > self.limits.max_output / 2 {
+        // peer that does not drain at all meets the output cap as a slow reader. A long reply
+        // the core paces (issue 17) counts as piled up until its last part is handed out.
+        if conn.pending() > self.limits.max_output / 2 || self.chat.holds_output(id) {
             conn.read_paused = true;
             return;
         }

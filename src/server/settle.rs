@@ -39,7 +39,7 @@ impl Server {
                     let _ = self.poll.registry().deregister(conn.transport.socket());
                     self.output_total = self.output_total.saturating_sub(conn.pending());
                     if let Some(ip) = conn.peer_ip {
-                        self.per_ip.release(ip);
+                        self.per_ip.release(ip, conn.penalty, now.mono);
                     }
                     self.closed += 1;
                     if conn.admitted {

@@ -33,9 +33,24 @@ impl FakeServer {
         self.listener.local_addr().expect("local_addr")
     }
 
+    /// The next connection from the client; panics if none comes within [`WAIT`].
     pub fn accept(&self) -> Conn {
-        let (stream, _) = self.listener.accept().expect("accept");
-        Conn::new(stream)
+        self.listener.set_nonblocking(true).expect("nonblocking");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).expect("blocking");
+                    return Conn::new(stream);
+                }
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline =>
+                {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("no connection to the fake server: {e}"),
+            }
+        }
     }
 }
 
@@ -107,10 +122,17 @@ pub struct Client {
 
 impl Client {
     pub fn spawn(server: SocketAddr, extra: &[&str]) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chatclient"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chatclient"));
+        command
             .args(extra)
             .arg(server.ip().to_string())
-            .arg(server.port().to_string())
+            .arg(server.port().to_string());
+        Client::spawn_command(command)
+    }
+
+    /// Run `command` (a chatclient, or something that runs one) with piped stdin and stdout.
+    pub fn spawn_command(mut command: Command) -> Client {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -149,10 +171,13 @@ impl Client {
     }
 
     pub fn type_line(&mut self, line: &str) {
+        self.type_bytes(format!("{line}\n").as_bytes());
+    }
+
+    /// Type raw bytes, with no newline added (a Ctrl-C is `\x03` on a terminal).
+    pub fn type_bytes(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .expect("type");
+        stdin.write_all(bytes).expect("type");
         stdin.flush().expect("flush");
     }
 
@@ -166,14 +191,24 @@ impl Client {
 
     /// Wait until stdout contains `want`; panics with the output so far if it does not.
     pub fn wait_for(&self, want: &str) {
-        let deadline = Instant::now() + WAIT;
+        self.wait_for_nth_within(want, 1, WAIT);
+    }
+
+    /// Wait until stdout contains `want` at least `n` times.
+    pub fn wait_for_nth(&self, want: &str, n: usize) {
+        self.wait_for_nth_within(want, n, WAIT);
+    }
+
+    /// Wait up to `wait` until stdout contains `want` at least `n` times.
+    pub fn wait_for_nth_within(&self, want: &str, n: usize, wait: Duration) {
+        let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
-            if self.output().contains(want) {
+            if self.count(want) >= n {
                 return;
             }
             thread::sleep(Duration::from_millis(10));
         }
-        panic!("no {want:?} in output:\n{}", self.output());
+        panic!("fewer than {n} {want:?} in output:\n{}", self.output());
     }
 
     pub fn count(&self, want: &str) -> usize {
@@ -223,14 +258,17 @@ pub fn login(server: &FakeServer, client: &mut Client, user: &str) -> (Conn, u16
     (conn, port)
 }
 
-/// Two logged-in clients, alice and bob, joined by a link made the way the server would:
-/// `P2P-ACCEPT alice TOKEN` to bob (the acceptor), then `P2P bob 127.0.0.1 <port> TOKEN` to alice.
+/// Two logged-in clients, alice and bob, joined by a link made the way the server would: alice
+/// types `startprivate bob`, bob `y alice`; then `P2P-ACCEPT alice TOKEN` to bob (the acceptor)
+/// and `P2P bob 127.0.0.1 <port> TOKEN` to alice.
 pub struct Pair {
     pub server: FakeServer,
     pub alice: Client,
     pub alice_conn: Conn,
     pub bob: Client,
     pub bob_conn: Conn,
+    /// Bob's peer-to-peer port.
+    pub bob_port: u16,
 }
 
 impl Pair {
@@ -240,6 +278,10 @@ impl Pair {
         let (mut alice_conn, _) = login(&server, &mut alice, "alice");
         let mut bob = Client::spawn(server.addr(), &[]);
         let (mut bob_conn, bob_port) = login(&server, &mut bob, "bob");
+        alice.type_line("startprivate bob");
+        alice_conn.expect("startprivate bob");
+        bob.type_line("y alice");
+        bob_conn.expect("y alice");
         // A shown line after each machine line tells when the client has taken it.
         bob_conn.send(&format!("P2P-ACCEPT alice {TOKEN}\nsentinel-bob\n"));
         bob.wait_for("sentinel-bob\n");
@@ -253,6 +295,7 @@ impl Pair {
             alice_conn,
             bob,
             bob_conn,
+            bob_port,
         };
         // The link is up once a message crosses it.
         pair.alice.type_line("private bob ping");
@@ -283,12 +326,36 @@ impl Solo {
         }
     }
 
-    /// Tell the client to expect a link from `peer` with [`TOKEN`], and wait until it has read
-    /// that (a shown sentinel line follows it).
+    /// The user accepts `peer`'s request (`y <peer>`, read here as the server would).
+    pub fn accept(&mut self, peer: &str) {
+        self.client.type_line(&format!("y {peer}"));
+        self.conn.expect(&format!("y {peer}"));
+    }
+
+    /// The user asks `peer` for a private session (`startprivate <peer>`, read here).
+    pub fn ask(&mut self, peer: &str) {
+        self.client.type_line(&format!("startprivate {peer}"));
+        self.conn.expect(&format!("startprivate {peer}"));
+    }
+
+    /// Send the client a server line followed by a sentinel line, and wait until it has shown
+    /// the sentinel: the line before it has then been acted on or shown.
+    pub fn send_and_settle(&mut self, line: &str) {
+        let seen = self.client.count("sentinel\n");
+        self.conn.send(&format!("{line}\nsentinel\n"));
+        self.client.wait_for_nth("sentinel\n", seen + 1);
+    }
+
+    /// Accept `peer`, then tell the client to expect its link with `token` (as the server
+    /// would), and wait until the client has read that.
+    pub fn expect_link_with(&mut self, peer: &str, token: &str) {
+        self.accept(peer);
+        self.send_and_settle(&format!("P2P-ACCEPT {peer} {token}"));
+    }
+
+    /// [`Solo::expect_link_with`] the shared [`TOKEN`].
     pub fn expect_link_from(&mut self, peer: &str) {
-        self.conn
-            .send(&format!("P2P-ACCEPT {peer} {TOKEN}\nsentinel\n"));
-        self.client.wait_for("sentinel\n");
+        self.expect_link_with(peer, TOKEN);
     }
 
     /// Open a connection to the client's peer-to-peer port.

@@ -129,6 +129,19 @@ impl Server {
         self.addr = addr;
     }
 
+    /// Kill the server if running, wait `down_for`, and start it again on the same directory,
+    /// arguments and port, where reconnecting clients look for it (the port came from binding
+    /// port 0; the server binds with SO_REUSEADDR, so the old connections do not hold it).
+    pub fn restart_on_same_port(&mut self, down_for: Duration) {
+        self.kill();
+        std::thread::sleep(down_for);
+        let mut args = self.args.clone();
+        args[0] = self.addr.port().to_string();
+        let (child, addr) = spawn(&self.dir, &args);
+        self.child = Some(child);
+        self.addr = addr;
+    }
+
     /// The server's stderr so far (logged at `info`).
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()

@@ -1,6 +1,5 @@
-//! Bytes to lines, and lines to meanings: the bounded line buffer shared by every input, the
-//! server-stream splitter that lets prompts show at once, and the parsers for what the server
-//! sends and what the user types. No I/O here.
+//! Bytes to lines: the bounded line buffer shared by every input, and the server-stream
+//! splitter that lets prompts show at once. What the lines mean is in [`crate::parse`]. No I/O.
 
 /// The longest line kept from any input; the rest of a longer line is dropped.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -64,7 +63,8 @@ pub struct Piece {
 }
 
 /// Splits the server stream into lines and prompts. Text that cannot be the start of a machine
-/// line (`P2P ...`) is passed on at once, so a prompt sent without a newline shows as a prompt.
+/// line (`P2P ...`) is passed on at once, so a prompt sent without a newline shows as a prompt;
+/// a possible machine line is held until whole, as it may be acted on rather than shown.
 #[derive(Debug, Default)]
 pub struct ServerReader {
     buf: LineBuf,
@@ -72,7 +72,7 @@ pub struct ServerReader {
     shown: usize,
 }
 
-/// Could this unfinished line still become a machine line, which must never be shown?
+/// Could this unfinished line still become a machine line, which is not shown if acted on?
 fn maybe_machine(partial: &[u8]) -> bool {
     partial.starts_with(b"P2P") || b"P2P".starts_with(partial)
 }
@@ -119,142 +119,10 @@ impl ServerReader {
     }
 }
 
-/// A complete line from the server, as far as the client cares.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ServerLine<'a> {
-    Welcome,
-    /// `You have logged out`: the confirmation of `logout`.
-    LoggedOut,
-    /// `You have been logged out due to inactivity`.
-    IdleLoggedOut,
-    /// `P2P <user> <ip> <port> <token>`: connect to the peer and send the token.
-    P2p {
-        user: &'a str,
-        addr: std::net::SocketAddr,
-        token: &'a str,
-    },
-    /// `P2P-ACCEPT <requester> <token>`: expect an incoming link from the requester.
-    P2pAccept {
-        user: &'a str,
-        token: &'a str,
-    },
-    /// `Private messaging with <user> stopped`.
-    Stopped(&'a str),
-    /// `Error. No private session with <user>`.
-    NoSession(&'a str),
-    Other,
-}
-
-pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
-pub const USERNAME_PROMPT: &str = "Username: ";
-
-/// Tokens are 32 hex characters (128 bits).
-pub fn valid_token(token: &str) -> bool {
-    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Compares a received token with an expected one in time independent of where they differ.
-pub fn token_eq(got: &[u8], expected: &str) -> bool {
-    let expected = expected.as_bytes();
-    got.len() == expected.len()
-        && got
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-impl<'a> ServerLine<'a> {
-    pub fn parse(line: &'a str) -> ServerLine<'a> {
-        match line {
-            WELCOME => return ServerLine::Welcome,
-            "You have logged out" => return ServerLine::LoggedOut,
-            "You have been logged out due to inactivity" => return ServerLine::IdleLoggedOut,
-            _ => {}
-        }
-        if let Some(user) = line
-            .strip_prefix("Private messaging with ")
-            .and_then(|rest| rest.strip_suffix(" stopped"))
-        {
-            return ServerLine::Stopped(user);
-        }
-        if let Some(user) = line.strip_prefix("Error. No private session with ") {
-            return ServerLine::NoSession(user);
-        }
-        let words: Vec<&str> = line.split(' ').collect();
-        match words.as_slice() {
-            ["P2P", user, ip, port, token] if valid_token(token) => {
-                match (ip.parse(), port.parse()) {
-                    (Ok(ip), Ok(port)) => ServerLine::P2p {
-                        user,
-                        addr: std::net::SocketAddr::new(ip, port),
-                        token,
-                    },
-                    _ => ServerLine::Other,
-                }
-            }
-            ["P2P-ACCEPT", user, token] if valid_token(token) => {
-                ServerLine::P2pAccept { user, token }
-            }
-            _ => ServerLine::Other,
-        }
-    }
-
-    /// A machine line is consumed by the client, never shown.
-    pub fn is_machine(line: &str) -> bool {
-        line.starts_with("P2P ") || line.starts_with("P2P-ACCEPT ")
-    }
-}
-
-/// A line the user typed, as far as the client cares; everything else goes to the server.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Input<'a> {
-    /// `private <user> <text>`: over the peer link when one is up.
-    Private {
-        user: &'a str,
-        text: &'a str,
-    },
-    /// `stopprivate <user>`.
-    StopPrivate(&'a str),
-    /// `exit` (also `quit`, `EX`): leave like at end of input.
-    Exit,
-    Other,
-}
-
-/// Splits off the first space-separated word; the rest starts after the run of spaces.
-fn word(s: &str) -> (&str, &str) {
-    let s = s.trim_start_matches(' ');
-    match s.find(' ') {
-        Some(i) => (&s[..i], s[i..].trim_start_matches(' ')),
-        None => (s, ""),
-    }
-}
-
-impl<'a> Input<'a> {
-    pub fn parse(line: &'a str) -> Input<'a> {
-        let (command, rest) = word(line);
-        match command {
-            "private" => {
-                let (user, text) = word(rest);
-                if user.is_empty() || text.is_empty() {
-                    Input::Other
-                } else {
-                    Input::Private { user, text }
-                }
-            }
-            "stopprivate" => match word(rest) {
-                (user, "") if !user.is_empty() => Input::StopPrivate(user),
-                _ => Input::Other,
-            },
-            "exit" | "quit" | "EX" if rest.trim_end_matches(' ').is_empty() => Input::Exit,
-            _ => Input::Other,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::WELCOME;
 
     fn lines(buf: &mut LineBuf, chunks: &[&[u8]]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
@@ -314,7 +182,7 @@ mod tests {
         let p = r.feed(b"0123456789abcdef0123456789abcdef\n");
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].shown, 0);
-        assert!(ServerLine::is_machine(&p[0].text));
+        assert!(p[0].text.starts_with("P2P-ACCEPT bob "));
         // "Private..." starts like "P2P" for one byte only, then shows.
         assert_eq!(r.feed(b"Pr")[0].text, "Pr");
     }
@@ -327,70 +195,5 @@ mod tests {
         let p = r.feed(b"\xa9 \xff\n");
         assert_eq!(p[0].text, "caf\u{e9} \u{fffd}");
         assert_eq!(p[0].shown, 3);
-    }
-
-    #[test]
-    fn server_lines_parse() {
-        let t = "0123456789abcdef0123456789ABCDEF";
-        assert_eq!(ServerLine::parse(WELCOME), ServerLine::Welcome);
-        assert_eq!(
-            ServerLine::parse(&format!("P2P bob 127.0.0.1 4001 {t}")),
-            ServerLine::P2p {
-                user: "bob",
-                addr: "127.0.0.1:4001".parse().unwrap(),
-                token: t
-            }
-        );
-        assert_eq!(
-            ServerLine::parse(&format!("P2P-ACCEPT alice {t}")),
-            ServerLine::P2pAccept {
-                user: "alice",
-                token: t
-            }
-        );
-        assert_eq!(
-            ServerLine::parse("P2P bob 127.0.0.1 99999 0123"),
-            ServerLine::Other
-        );
-        assert_eq!(
-            ServerLine::parse("Private messaging with bob stopped"),
-            ServerLine::Stopped("bob")
-        );
-        assert_eq!(
-            ServerLine::parse("Error. No private session with bob"),
-            ServerLine::NoSession("bob")
-        );
-        assert_eq!(
-            ServerLine::parse("You have logged out"),
-            ServerLine::LoggedOut
-        );
-        assert_eq!(ServerLine::parse("bob: P2P rocks"), ServerLine::Other);
-    }
-
-    #[test]
-    fn typed_lines_parse() {
-        assert_eq!(
-            Input::parse("  private   bob  hi  there "),
-            Input::Private {
-                user: "bob",
-                text: "hi  there "
-            }
-        );
-        assert_eq!(Input::parse("private bob"), Input::Other);
-        assert_eq!(Input::parse("private"), Input::Other);
-        assert_eq!(Input::parse("stopprivate bob  "), Input::StopPrivate("bob"));
-        assert_eq!(Input::parse("stopprivate bob x"), Input::Other);
-        assert_eq!(Input::parse("exit"), Input::Exit);
-        assert_eq!(Input::parse("message bob hi"), Input::Other);
-    }
-
-    #[test]
-    fn tokens_compare_whole() {
-        let t = "0123456789abcdef0123456789abcdef";
-        assert!(token_eq(t.as_bytes(), t));
-        assert!(!token_eq(b"0123456789abcdef0123456789abcdee", t));
-        assert!(!token_eq(b"0123", t));
-        assert!(valid_token(t));
-        assert!(!valid_token("xyz"));
     }
 }

@@ -3,10 +3,13 @@
 //! # Link protocol
 //! A link is a TCP connection carrying UTF-8 text lines ending in `\n` (a trailing `\r` is
 //! stripped; invalid UTF-8 is shown lossily; a line is capped at 64 KiB, the rest dropped).
-//! - The side that got `P2P <user> <ip> <port> <token>` connects and sends `<token>\n` first.
-//!   The listening side (which got `P2P-ACCEPT <requester> <token>`) compares that first line
-//!   with its expected tokens in constant time; a match names the peer and is used up, anything
-//!   else (or no line within 10 s) closes the link without a word.
+//! - The side that got `P2P <user> <ip> <port> <token>` (in answer to its own
+//!   `startprivate <user>`) connects and sends `<token>\n` first. The listening side (which got
+//!   `P2P-ACCEPT <requester> <token>` in answer to its own `y <requester>`) compares that first
+//!   line with its expected tokens in constant time; a match names the peer and is used up,
+//!   anything else (or no line within 5 s) closes the link without a word. Connections while no
+//!   link is expected are closed at once; of those waiting for their token, at most 32 are kept
+//!   and a new one replaces the oldest.
 //! - Every later line is one private message text, shown as `<sender>(private): <text>`.
 //! - A line starting with the byte `0x04` (EOT) is a control line. `\x04stop` ends the private
 //!   session: the receiver says `Private messaging with <sender> stopped` and closes. Unknown
@@ -26,8 +29,9 @@ pub const STOP: &[u8] = b"\x04stop";
 /// How long a stopped link waits for the peer to close its side.
 pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How long an accepted link may take to send its token.
-pub const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long an accepted link may take to send its token. A real peer sends it as it connects
+/// (one round trip); a connection that has not by now is dropped, so idle ones do not linger.
+pub const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where a link is in its life.
 #[derive(Debug, PartialEq, Eq)]

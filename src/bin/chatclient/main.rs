@@ -3,19 +3,29 @@
 //! Exit status: 0 on a clean exit, 1 if the server cannot be reached, 2 on bad arguments.
 //!
 //! # Layout
-//! - [`lines`]: line framing with a 64 KiB cap, prompt-aware server splitting, line parsers.
+//! - [`lines`]: line framing with a 64 KiB cap, and prompt-aware server splitting.
+//! - [`parse`]: what server lines and typed lines mean; token checks.
 //! - [`link`]: one peer link and the link protocol (documented there).
 //! - [`sock`]: a non-blocking socket with a bounded output buffer.
-//! - [`client`]: the single mio loop over stdin, server, listener and links; `client::server`
-//!   handles the server stream and typed lines, `client::peers` the links.
+//! - [`asks`]: the requests a `P2P`/`P2P-ACCEPT` line may answer (nothing else is acted on).
+//! - [`relogin`]: the credentials of the last login and the reconnect backoff.
+//! - [`screen`]: stdout/stderr writes that never panic, and the password prompt's echo.
+//! - [`client`]: the single mio loop over stdin, signals, server, listener and links;
+//!   `client::server` handles the server stream and typed lines, `client::rejoin` reconnects,
+//!   `client::peers` the links.
 
 #![forbid(unsafe_code)]
 
+mod asks;
 mod client;
 mod lines;
 mod link;
+mod parse;
+mod relogin;
+mod screen;
 mod sock;
 
+use screen::{complain, show};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -102,11 +112,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (host, port, heartbeat) = match parse_cli(&args) {
         Ok(Cli::Help) => {
-            print!("{}", usage());
+            show(&usage());
             return ExitCode::SUCCESS;
         }
         Ok(Cli::Version) => {
-            println!("chatclient {}", env!("CARGO_PKG_VERSION"));
+            show(&format!("chatclient {}\n", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         Ok(Cli::Run {
@@ -115,22 +125,25 @@ fn main() -> ExitCode {
             heartbeat,
         }) => (host, port, heartbeat),
         Err(msg) => {
-            eprintln!("chatclient: {msg}");
-            eprint!("{}", usage());
+            complain(&format!(
+                "chatclient: {msg}\nUsage: chatclient [OPTIONS] HOST PORT (see --help)\n"
+            ));
             return ExitCode::from(2);
         }
     };
     let stream = match connect(&host, port).and_then(|s| s.set_nonblocking(true).map(|()| s)) {
         Ok(s) => mio::net::TcpStream::from_std(s),
         Err(e) => {
-            eprintln!("chatclient: cannot connect to {host}:{port}: {e}");
+            complain(&format!(
+                "chatclient: cannot connect to {host}:{port}: {e}\n"
+            ));
             return ExitCode::from(1);
         }
     };
     match client::Client::new(stream, heartbeat).and_then(|mut c| c.run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("chatclient: {e}");
+            complain(&format!("chatclient: {e}\n"));
             ExitCode::from(1)
         }
     }

@@ -1,9 +1,80 @@
-//! A non-blocking TCP socket with a bounded output buffer: the server connection and every peer
+//! A non-blocking socket with a bounded output buffer: the server connection and every peer
 //! link are one of these. The client keeps its own (the server's `Connection` carries server-side
-//! codec and ids the client has no use for).
+//! codec and ids the client has no use for). The bytes travel over a [`Transport`], so a TLS
+//! stream can take the place of plain TCP without the loop or the link code changing.
 
+use mio::event::Source;
 use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
+use std::net::Shutdown;
+
+/// The byte stream under a [`Sock`]. Plain TCP is the only kind today; a TLS variant (a session
+/// wrapping the same `TcpStream`, driven by these same calls) is meant to sit beside it.
+#[derive(Debug)]
+pub enum Transport {
+    Plain(TcpStream),
+}
+
+impl Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write(buf),
+        }
+    }
+
+    /// The TCP socket underneath (for readiness, connect state and shutdown).
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+        }
+    }
+
+    fn tcp_mut(&mut self) -> &mut TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+        }
+    }
+}
+
+/// Readiness is the TCP socket's, whatever runs over it.
+impl Source for Transport {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.tcp_mut().register(registry, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.tcp_mut().reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        self.tcp_mut().deregister(registry)
+    }
+}
+
+/// Where a non-blocking connect stands (asked at a writable event).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Connect {
+    Pending,
+    Done,
+    Failed,
+}
 
 /// How a read pass ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,7 +90,7 @@ pub enum ReadEnd {
 
 #[derive(Debug)]
 pub struct Sock {
-    pub stream: TcpStream,
+    pub stream: Transport,
     /// Bytes queued for the peer; `out[sent..]` is still to go.
     out: Vec<u8>,
     sent: usize,
@@ -28,10 +99,30 @@ pub struct Sock {
 impl Sock {
     pub fn new(stream: TcpStream) -> Sock {
         Sock {
-            stream,
+            stream: Transport::Plain(stream),
             out: Vec::new(),
             sent: 0,
         }
+    }
+
+    /// Whether a connect started non-blocking has finished, one way or the other. A writable
+    /// event may be spurious, so "not connected yet" is [`Connect::Pending`], not a failure.
+    pub fn connect_state(&self) -> Connect {
+        let tcp = self.stream.tcp();
+        match tcp.take_error() {
+            Ok(None) => {}
+            Ok(Some(_)) | Err(_) => return Connect::Failed,
+        }
+        match tcp.peer_addr() {
+            Ok(_) => Connect::Done,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Connect::Pending,
+            Err(_) => Connect::Failed,
+        }
+    }
+
+    /// No more bytes from this side; the peer reads EOF after what is already written.
+    pub fn shutdown_write(&self) {
+        let _ = self.stream.tcp().shutdown(Shutdown::Write);
     }
 
     /// Bytes queued but not yet written.

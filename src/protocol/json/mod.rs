@@ -5,7 +5,7 @@
 //! | object / event | core input / JSON text |
 //! |---|---|
 //! | `<first>` | `Input::Guest` |
-//! | `<list>` | `Input::ListAddrs` → `Event::UserAddrs` → the seed's list |
+//! | `<list>` | `Input::ListAddrs` → `Event::UserAddrs` → the seed's list (others' addresses `hidden : 0`) |
 //! | `<private>` | `Input::Message` → recipient: `From a to b: text` |
 //! | `<announce>`, unknown msgType | `Input::Announce` → everyone: `\n{sender}: {text}` |
 //! | `<quit>` | `Input::Exit` → `<quit>` alone, then close |
@@ -114,7 +114,8 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
                 .iter()
                 .map(|(name, addr)| match addr {
                     Some(a) => (&**name, a.ip().to_string(), a.port()),
-                    None => (&**name, "?".to_string(), 0),
+                    // Issue 17, F13: another user's address is withheld (seed's layout kept).
+                    None => (&**name, "hidden".to_string(), 0),
                 })
                 .collect();
             wire::user_list(rows.iter().map(|(n, ip, port)| (*n, ip.as_str(), *port)))
@@ -241,7 +242,7 @@ mod tests {
                     (a("A"), "127.0.0.1:5000".parse().ok()),
                     (a("B"), None),
                 ]),
-                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ ? : 0\n\n ",
+                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ hidden : 0\n\n ",
                 none,
             ),
             (Event::ServerAnnouncement(a("bye")), "\nAnnouncement from server: bye", none),

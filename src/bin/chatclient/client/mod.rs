@@ -1,28 +1,38 @@
-//! The client's one mio loop over stdin, the server connection, the peer-to-peer listener and
-//! the peer links. Output to the server and to peers only appends to bounded buffers; everything
-//! is flushed once per loop iteration. What lines mean lives in [`server`] (the server stream
-//! and typed lines) and [`peers`] (links).
+//! The client's one mio loop over stdin, signals, the server connection, the peer-to-peer
+//! listener and the peer links. Output to the server and to peers only appends to bounded
+//! buffers; everything is flushed once per loop iteration. What lines mean lives in [`server`]
+//! (the server stream and typed lines), [`rejoin`] (getting back in after the server restarts)
+//! and [`peers`] (links).
 
 mod peers;
+mod rejoin;
 mod server;
 
+use crate::asks::Asks;
 use crate::lines::{LineBuf, ServerReader};
 use crate::link::{self, Link, State};
+use crate::relogin::LoginWatch;
+use crate::screen::{show, TerminalEcho};
 use crate::sock::{ReadEnd, Sock};
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use peers::Expected;
+use rejoin::Rejoin;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::io;
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 const LISTENER: Token = Token(usize::MAX);
 const SERVER: Token = Token(usize::MAX - 1);
 const STDIN: Token = Token(usize::MAX - 2);
+const SIGNALS: Token = Token(usize::MAX - 3);
 
 /// Bytes read from one socket per pass, so a flooding peer cannot starve the others.
 const READ_BUDGET: usize = 64 * 1024;
@@ -50,13 +60,26 @@ enum Echo {
 /// The whole client: sockets plus the little state the protocol needs.
 pub struct Client {
     poll: Poll,
+    /// SIGINT, SIGTERM and SIGHUP: leave as at end of input, so the terminal's echo and the
+    /// peers are put right (a second one leaves at once).
+    signals: Signals,
+    /// The server connection while it is up (a reconnect still connecting is in `rejoin`).
     server: Option<Sock>,
+    /// Where the server is: the address first connected to, dialled again after a loss.
+    server_addr: SocketAddr,
     reader: ServerReader,
+    /// Getting back to the server after a loss.
+    rejoin: Rejoin,
+    /// The credentials of the last login, for logging in again after a reconnect.
+    login: LoginWatch,
+    echo: TerminalEcho,
     listener: TcpListener,
     p2p_port: u16,
     links: Slab<Link>,
+    /// Requests the user sent that a `P2P` or `P2P-ACCEPT` line may answer.
+    asks: Asks,
     /// Tokens from `P2P-ACCEPT`, each naming the user whose incoming link it admits.
-    expected: Vec<(String, String)>,
+    expected: Vec<Expected>,
     /// Users whose link was lost and who have not yet been told so.
     lost: Vec<String>,
     /// Server notices to swallow, until the given time.
@@ -85,17 +108,14 @@ fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
-/// Print to stdout at once; a closed stdout is not worth dying for.
-fn show(text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-}
-
 impl Client {
     pub fn new(server: TcpStream, heartbeat: Option<Duration>) -> io::Result<Client> {
         let poll = Poll::new()?;
+        let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+        poll.registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)?;
         let local = server.local_addr()?;
+        let server_addr = server.peer_addr()?;
         let mut listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;
         let p2p_port = listener.local_addr()?.port();
         let mut server = server;
@@ -111,11 +131,17 @@ impl Client {
             .is_err();
         Ok(Client {
             poll,
+            signals,
             server: Some(Sock::new(server)),
+            server_addr,
             reader: ServerReader::default(),
+            rejoin: Rejoin::Off,
+            login: LoginWatch::default(),
+            echo: TerminalEcho::new(),
             listener,
             p2p_port,
             links: Slab::new(),
+            asks: Asks::default(),
             expected: Vec::new(),
             lost: Vec::new(),
             swallow: HashMap::new(),
@@ -146,8 +172,12 @@ impl Client {
             let now = Instant::now();
             let mut ready: Vec<Token> = std::mem::take(&mut self.again);
             for event in events.iter() {
-                if event.token() != LISTENER && event.token() != STDIN && event.is_writable() {
-                    self.writable(event.token(), now);
+                match event.token() {
+                    LISTENER | STDIN | SIGNALS => {}
+                    // A refused connect may be reported as an error without writability.
+                    SERVER if event.is_writable() || event.is_error() => self.server_writable(now),
+                    token if event.is_writable() => self.writable(token, now),
+                    _ => {}
                 }
                 ready.push(event.token());
             }
@@ -161,6 +191,7 @@ impl Client {
                     LISTENER => self.accept(now),
                     SERVER => self.read_server(now),
                     STDIN => self.read_stdin(now),
+                    SIGNALS => self.signalled(now),
                     Token(key) => self.read_link(key, now),
                 }
             }
@@ -168,6 +199,7 @@ impl Client {
             self.flush_all(now);
         }
         self.flush_all(Instant::now());
+        self.restore_echo();
         Ok(())
     }
 
@@ -176,7 +208,11 @@ impl Client {
             return Some(Duration::ZERO);
         }
         let links = self.links.iter().filter_map(|(_, l)| l.state.deadline());
-        let next = links.chain(self.next_live).chain(self.exit_by).min()?;
+        let next = links
+            .chain(self.next_live)
+            .chain(self.exit_by)
+            .chain(self.rejoin.deadline())
+            .min()?;
         // Round up so the wake-up never comes a hair early and spins.
         Some(next.saturating_duration_since(now) + Duration::from_millis(1))
     }
@@ -187,6 +223,9 @@ impl Client {
         }
         if self.exit_by.is_some_and(|t| t <= now) {
             self.done = true;
+        }
+        if self.rejoin.deadline().is_some_and(|t| t <= now) {
+            self.rejoin_due(now);
         }
         let late: Vec<usize> = self
             .links
@@ -218,15 +257,30 @@ impl Client {
         }
     }
 
-    /// End of input or `exit`: stop the links, tell the server, give it a moment to close.
+    /// SIGINT, SIGTERM or SIGHUP: leave; a second one while leaving quits at once.
+    fn signalled(&mut self, now: Instant) {
+        for _ in 0..self.signals.pending().count() {
+            if self.exit_by.is_some() {
+                self.done = true;
+            } else {
+                self.leave(now);
+            }
+        }
+    }
+
+    /// End of input, `exit` or a signal: stop the links, tell the server, give it a moment to
+    /// close. At the `Password: ` prompt the server would take `exit` for a password (a failed
+    /// login towards the lockout), so the connection is just closed.
     fn leave(&mut self, now: Instant) {
         if self.exit_by.is_some() {
             return;
         }
+        self.restore_echo();
         self.close_stdin();
+        self.rejoin = Rejoin::Off;
         self.stop_all_links();
-        if self.server.is_some() {
-            self.send_server("exit", now);
+        if self.server.is_some() && !self.login.awaiting_password() {
+            self.queue_server("exit", now);
             self.next_live = None;
             self.exit_by = Some(now + EXIT_WAIT);
         } else {
@@ -237,6 +291,14 @@ impl Client {
     fn close_stdin(&mut self) {
         if self.stdin.take().is_some() && !self.stdin_unpolled {
             let _ = self.poll.registry().deregister(&mut SourceFd(&0));
+        }
+    }
+
+    /// Turn the terminal's echo back on if a password prompt turned it off; the line the user
+    /// was typing then gets the newline its unechoed Enter did not show.
+    fn restore_echo(&mut self) {
+        if self.echo.restore() {
+            show("\n");
         }
     }
 
@@ -259,7 +321,7 @@ impl Client {
     fn flush_all(&mut self, now: Instant) {
         if let Some(conn) = self.server.as_mut() {
             if conn.flush().is_err() {
-                self.server_lost();
+                self.server_lost(now);
             }
         }
         let keys: Vec<usize> = self.links.iter().map(|(k, _)| k).collect();
@@ -270,7 +332,7 @@ impl Client {
             }
             match l.conn.flush() {
                 Ok(true) if l.state == State::Stopping => {
-                    let _ = l.conn.stream.shutdown(Shutdown::Write);
+                    l.conn.shutdown_write();
                     l.state = State::Closing(now + link::CLOSE_WAIT);
                 }
                 Ok(_) => l.note_written(),

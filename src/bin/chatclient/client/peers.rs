@@ -1,17 +1,35 @@
 //! The peer side of the client: the listener, outgoing connects, token checks, link lines,
 //! stops, and the fall-back to the server relay when a link is lost.
+//!
+//! Incoming connections are taken only while a link is expected (a `y <user>` awaiting its
+//! `P2P-ACCEPT`, or a token from one awaiting its link); others are closed at once. At most
+//! [`MAX_PENDING_LINKS`] wait for their token, each for [`link::TOKEN_WAIT`]; a new one
+//! beyond that replaces the oldest, so idle connections cannot keep the real peer out.
 
 use super::{
     show, would_block, Client, Echo, MAX_LINKS, MAX_PENDING_LINKS, MAX_REMEMBERED, SWALLOW_FOR,
 };
+use crate::asks::{same_user, Ask};
 use crate::lines;
 use crate::link::{self, Link, Received, State};
-use crate::sock::Sock;
+use crate::parse;
+use crate::sock::{Connect, Sock};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a token from `P2P-ACCEPT` waits for its link (the requester dials at once).
+const LINK_WAIT: Duration = Duration::from_secs(30);
+
+/// A token from `P2P-ACCEPT`: the one incoming link it admits, and as whom.
+#[derive(Debug)]
+pub(super) struct Expected {
+    token: String,
+    pub(super) user: String,
+    until: Instant,
+}
 
 impl Client {
     /// A writable event on an outgoing link is where its connect succeeds or fails.
@@ -22,29 +40,20 @@ impl Client {
         if link.state != State::Connecting {
             return;
         }
-        match link.conn.stream.take_error() {
-            Ok(None) => {}
-            Ok(Some(_)) | Err(_) => return self.drop_link(token.0, now),
-        }
-        match link.conn.stream.peer_addr() {
-            Ok(_) => link.state = State::Up,
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
-            Err(_) => self.drop_link(token.0, now),
+        match link.conn.connect_state() {
+            Connect::Pending => {}
+            Connect::Done => link.state = State::Up,
+            Connect::Failed => self.drop_link(token.0, now),
         }
     }
 
     pub(super) fn accept(&mut self, now: Instant) {
         loop {
             match self.listener.accept() {
+                // Dropping the stream closes it.
+                Ok(_) if !self.expecting_link(now) => {}
                 Ok((stream, _)) => {
-                    let pending = self
-                        .links
-                        .iter()
-                        .filter(|(_, l)| matches!(l.state, State::AwaitingToken(_)))
-                        .count();
-                    if pending >= MAX_PENDING_LINKS {
-                        continue;
-                    }
+                    self.make_room_for_pending();
                     let state = State::AwaitingToken(now + link::TOKEN_WAIT);
                     self.add_link(stream, state, "");
                 }
@@ -54,6 +63,47 @@ impl Client {
                 Err(_) => return,
             }
         }
+    }
+
+    /// Whether an incoming link may come: a `y` awaits its `P2P-ACCEPT` (whose peer may dial
+    /// before this client has read it), or a token from one awaits its link.
+    fn expecting_link(&self, now: Instant) -> bool {
+        self.asks.waiting(Ask::Accept, now) || self.expected.iter().any(|e| e.until > now)
+    }
+
+    /// At most [`MAX_PENDING_LINKS`] links wait for their token: drop the oldest to make room.
+    fn make_room_for_pending(&mut self) {
+        let mut pending: Vec<(Instant, usize)> = self
+            .links
+            .iter()
+            .filter_map(|(k, l)| match l.state {
+                State::AwaitingToken(deadline) => Some((deadline, k)),
+                _ => None,
+            })
+            .collect();
+        if pending.len() < MAX_PENDING_LINKS {
+            return;
+        }
+        pending.sort_unstable();
+        for (_, key) in &pending[..=pending.len() - MAX_PENDING_LINKS] {
+            self.links.remove(*key);
+        }
+    }
+
+    /// `P2P-ACCEPT <user> <token>` answered this client's `y <user>`: a new session with
+    /// `user`, whose link is the one that shows `token`.
+    pub(super) fn expect_link(&mut self, user: &str, token: &str, now: Instant) {
+        self.forget_session(user);
+        self.expected
+            .retain(|e| e.until > now && !same_user(&e.user, user));
+        if self.expected.len() >= MAX_REMEMBERED {
+            self.expected.remove(0);
+        }
+        self.expected.push(Expected {
+            token: token.to_string(),
+            user: user.to_string(),
+            until: now + LINK_WAIT,
+        });
     }
 
     /// A new session with `user` starts clean: no stale link, notice or swallowed echo.
@@ -135,11 +185,12 @@ impl Client {
     }
 
     /// The user whose expected token `line` is (compared in constant time against each).
-    fn match_token(&self, line: &[u8]) -> Option<String> {
+    fn match_token(&self, line: &[u8], now: Instant) -> Option<String> {
         self.expected
             .iter()
-            .fold(None, |hit, (t, u)| match lines::token_eq(line, t) {
-                true => Some(u.clone()),
+            .filter(|e| e.until > now)
+            .fold(None, |hit, e| match parse::token_eq(line, &e.token) {
+                true => Some(e.user.clone()),
                 false => hit,
             })
     }
@@ -151,19 +202,19 @@ impl Client {
         };
         match l.state {
             State::AwaitingToken(_) => {
-                let mut found = self.match_token(line);
+                let mut found = self.match_token(line, now);
                 if found.is_none() && self.server.is_some() {
                     // The peer may have connected before this client read the server's
                     // `P2P-ACCEPT` (it was sent first, but two sockets are read in any order):
                     // read what the server has sent, then check again.
                     self.read_server(now);
-                    found = self.match_token(line);
+                    found = self.match_token(line, now);
                 }
                 let Some(user) = found else {
                     self.links.try_remove(key);
                     return false;
                 };
-                self.expected.retain(|(_, u)| *u != user);
+                self.expected.retain(|e| e.user != user);
                 if let Some(old) = self.link_of(&user) {
                     self.links.remove(old);
                 }
@@ -200,7 +251,7 @@ impl Client {
             self.swallow
                 .insert((user.to_string(), echo), now + SWALLOW_FOR);
         }
-        if self.server.is_some() {
+        if self.server_ready() {
             self.send_server(&format!("stopprivate {user}"), now);
         }
     }

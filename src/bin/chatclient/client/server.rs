@@ -1,10 +1,13 @@
 //! The server side of the client: the server's stream (prompts, machine lines, the echoes to
-//! hide) and what the user types.
+//! hide) and what the user types. A `P2P` or `P2P-ACCEPT` line is acted on only as the answer
+//! to a request the user sent (see [`crate::asks`]); any other is shown as the text it is.
 
 use super::peers::down_notice;
-use super::{show, would_block, Client, Echo, MAX_REMEMBERED, SERVER, SERVER_OUTPUT_CAP, STDIN};
-use crate::lines::{self, End, Input, Piece, ServerLine};
+use super::{show, would_block, Client, Echo, SERVER, SERVER_OUTPUT_CAP, STDIN};
+use crate::asks::Ask;
+use crate::lines::{self, End, Piece};
 use crate::link::State;
+use crate::parse::{self, Input, ServerLine};
 use mio::unix::SourceFd;
 use mio::Interest;
 use std::io::{self, Read};
@@ -20,32 +23,46 @@ impl Client {
             self.server_piece(piece, now);
         }
         if ended {
-            self.server_lost();
+            self.server_lost(now);
         }
     }
 
-    pub(super) fn server_lost(&mut self) {
-        if self.server.take().is_none() {
+    /// The server connection ended (EOF, an error, or its output cap): everything the server
+    /// knew of this client (requests, its place in the login dialog) is gone with it.
+    pub(super) fn server_lost(&mut self, now: Instant) {
+        let Some(mut conn) = self.server.take() else {
             return;
-        }
-        self.logged_in = false;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        let was_logged_in = std::mem::take(&mut self.logged_in);
         self.next_live = None;
+        self.p2p_port_unanswered = false;
+        self.reader = Default::default();
+        self.asks.clear();
+        self.restore_echo();
         if self.exit_by.is_some() {
             self.done = true;
-        } else {
+        } else if !self.rejoin_after_loss(was_logged_in, now) {
             show("Server connection lost\n");
         }
     }
 
-    pub(super) fn server_piece(&mut self, piece: Piece, now: Instant) {
+    pub(super) fn server_piece(&mut self, mut piece: Piece, now: Instant) {
+        if self.rejoin_piece(&mut piece, now) {
+            return;
+        }
         let fresh = piece.text.get(piece.shown..).unwrap_or_default();
         match piece.end {
             End::Open => show(fresh),
             End::Prompt => {
-                show(fresh);
-                if piece.text == lines::USERNAME_PROMPT {
+                self.login.prompted(&piece.text);
+                if piece.text == parse::USERNAME_PROMPT {
                     self.set_logged_out();
+                } else if piece.text == parse::PASSWORD_PROMPT && self.exit_by.is_none() {
+                    // Before the prompt shows, so nothing typed at it is ever echoed.
+                    self.echo.hide();
                 }
+                show(fresh);
             }
             End::Newline => {
                 if self.server_line(&piece.text, now) {
@@ -66,43 +83,56 @@ impl Client {
             .is_some_and(|until| until > now)
     }
 
+    /// Logged in (by the user, or again after a reconnect): announce the peer-to-peer port.
+    pub(super) fn welcomed(&mut self, now: Instant) {
+        self.logged_in = true;
+        let port = format!("p2p-port {}", self.p2p_port);
+        self.send_server(&port, now);
+        self.p2p_port_unanswered = true;
+    }
+
     /// Act on a complete server line; `true` if it is to be shown.
     pub(super) fn server_line(&mut self, line: &str, now: Instant) -> bool {
         match ServerLine::parse(line) {
             ServerLine::Welcome => {
-                self.logged_in = true;
-                let port = format!("p2p-port {}", self.p2p_port);
-                self.send_server(&port, now);
-                self.p2p_port_unanswered = true;
+                self.login.welcomed();
+                self.welcomed(now);
             }
             ServerLine::LoggedOut => self.leave_now(),
-            ServerLine::IdleLoggedOut => self.set_logged_out(),
+            ServerLine::Ended => self.set_logged_out(),
             ServerLine::P2p { user, addr, token } => {
+                if !self.asks.answer(Ask::Start, user, now) {
+                    return true;
+                }
+                self.asks.withdraw(Ask::Accept, user);
                 self.connect_link(user, addr, token);
                 return false;
             }
             ServerLine::P2pAccept { user, token } => {
-                self.forget_session(user);
-                self.expected.retain(|(_, u)| u != user);
-                if self.expected.len() >= MAX_REMEMBERED {
-                    self.expected.remove(0);
+                if !self.asks.answer(Ask::Accept, user, now) {
+                    return true;
                 }
-                self.expected.push((token.to_string(), user.to_string()));
+                self.asks.withdraw(Ask::Start, user);
+                self.expect_link(user, token, now);
                 return false;
             }
             ServerLine::Stopped(user) => {
                 let swallowed = self.swallowed(user, Echo::Stopped, now);
-                self.expected.retain(|(_, u)| u != user);
+                self.expected.retain(|e| e.user != user);
                 if let Some(key) = self.link_of(user) {
                     self.links.remove(key);
                 }
                 return !swallowed;
             }
             ServerLine::NoSession(user) => return !self.swallowed(user, Echo::NoSession, now),
+            ServerLine::Unanswered(user) => {
+                self.asks.withdraw(Ask::Start, user);
+                self.asks.withdraw(Ask::Accept, user);
+            }
             ServerLine::Other if line == "Error. Invalid command" => {
                 return !std::mem::take(&mut self.p2p_port_unanswered);
             }
-            ServerLine::Other => return !ServerLine::is_machine(line),
+            ServerLine::Other => {}
         }
         true
     }
@@ -140,11 +170,13 @@ impl Client {
             if self.stdin.is_none() || self.exit_by.is_some() {
                 return;
             }
+            self.restore_echo();
             self.typed(&line, now);
         }
     }
 
     pub(super) fn typed(&mut self, line: &str, now: Instant) {
+        self.login.typed(line);
         match Input::parse(line) {
             Input::Private { user, text } => {
                 if let Some(key) = self.link_of(user) {
@@ -170,21 +202,46 @@ impl Client {
                     self.send_server(line, now);
                 }
             }
+            Input::StartPrivate(user) => self.send_request(Ask::Start, user, line, now),
+            Input::Accept(user) => self.send_request(Ask::Accept, user, line, now),
             Input::Exit => self.leave(now),
             Input::Other => self.send_server(line, now),
         }
     }
 
+    /// Send a request that a machine line may answer, and remember it was sent.
+    fn send_request(&mut self, ask: Ask, user: &str, line: &str, now: Instant) {
+        if self.server_ready() {
+            self.asks.note(ask, user, now);
+        }
+        self.send_server(line, now);
+    }
+
     /// Queue a line for the server; a typed line with no server to take it is said to be lost.
     pub(super) fn send_server(&mut self, line: &str, now: Instant) {
+        if !self.server_ready() {
+            show("Not connected to the server\n");
+            return;
+        }
+        self.queue_server(line, now);
+    }
+
+    /// Connected and not in the middle of logging in again (where a line typed before the
+    /// login line would be taken for the user name).
+    pub(super) fn server_ready(&self) -> bool {
+        self.server.is_some() && !self.rejoin.logging_in()
+    }
+
+    /// Queue a line for the server if there is a connection (the login of a reconnect uses
+    /// this directly).
+    pub(super) fn queue_server(&mut self, line: &str, now: Instant) {
         self.p2p_port_unanswered = false;
         let Some(conn) = self.server.as_mut() else {
-            show("Not connected to the server\n");
             return;
         };
         let bytes = format!("{line}\n");
         if !conn.queue(bytes.as_bytes(), SERVER_OUTPUT_CAP) {
-            return self.server_lost();
+            return self.server_lost(now);
         }
         if self.logged_in {
             self.next_live = self.live_every.map(|every| now + every);
