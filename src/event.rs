@@ -95,6 +95,8 @@ pub enum Error {
     TooManyAccounts,
     /// `--register-rate` for this source address used up.
     RegisterRate,
+    /// `--login-fail-rate` for this source address used up (issue 21).
+    LoginRate,
     /// `--max-offline-bytes` reached: nothing more is queued for offline users.
     StorageFull,
     /// `--max-per-ip` connections from this address already.
@@ -172,6 +174,10 @@ pub enum Notice {
     // Server console (§7).
     /// The operator's `kick`; the connection closes after this.
     Kicked,
+    /// The operator deleted this account (issue 21); the connection closes after this.
+    AccountDeleted,
+    /// JSON front-end (issue 21): the guest name asked for was taken; this is the guest's name.
+    Renamed(Arc<str>),
 }
 
 /// One thing the core tells one connection.

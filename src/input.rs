@@ -20,6 +20,9 @@ pub enum Expect {
     Answer,
     /// Nothing more will be read (the core closed the session).
     Nothing,
+    /// A password is being checked in steps (issue 21); the loop reads nothing meanwhile, and
+    /// the events that follow say how the login went.
+    Pending,
 }
 
 // §6 menus.
@@ -142,8 +145,11 @@ pub enum Input<'a> {
     },
     // JSON front-end (PROTOCOL.md §6, seed 002).
     /// `<first>`: log in as a password-less guest called `name` (no account is created).
+    /// `any_free`: a taken name gets the first free `name2`, `name3`, … instead of a refusal
+    /// (issue 21: seed 002's client names itself once; IRC clients pick another nick).
     Guest {
         name: &'a str,
+        any_free: bool,
     },
     /// `<list>`: every visible online user with the address it connected from.
     ListAddrs,

@@ -2,8 +2,12 @@
 //! the COMP3331 instant-messaging protocol and keeps its state crash-safe on disk.
 //!
 //! # Layout
-//! - [`config`]: command line to [`config::Config`] (pure, unit-tested).
-//! - [`credentials`]: the account list format and constant-time password checks.
+//! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
+//!   one table of flags that `--help`, the parser and README's flag table follow.
+//! - [`credentials`]: the account list format and constant-time password checks; [`kdf`]:
+//!   PBKDF2-HMAC-SHA256 in steps, so a slow hash never stalls the loop.
+//! - [`logging`]: the log's line format (RFC 3339 UTC times unless journald stamps them) and
+//!   its level, changeable on SIGHUP.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.
@@ -31,8 +35,9 @@
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP to the TLS certificate reload, both polled by
-//!   the loop.
+//!   SIGTERM to the graceful shutdown, SIGHUP to a reload of the config file and the TLS certificate, polled by the loop; [`admin`]: the
+//!   Unix admin socket that speaks the console's commands for `chatserver ctl`; [`tool`]: the
+//!   operator's changes to durable state (accounts), shared by the server and the offline tools.
 //!
 //! # Data flow
 //! `server` reads through the connection's `transport` → its `protocol` decodes the plaintext
@@ -45,6 +50,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod chat;
 pub mod command;
 pub mod config;
@@ -53,6 +59,8 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod kdf;
+pub mod logging;
 pub mod protocol;
 pub mod record;
 pub mod server;
@@ -61,5 +69,6 @@ pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;
+pub mod tool;
 pub mod transport;
 pub mod valid;

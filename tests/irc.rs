@@ -324,3 +324,28 @@ fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
     hans.expect(&format!("PING {S}\r\n"));
     hans.expect_closed();
 }
+
+/// Issue 21: an account registered over the line protocol has a PBKDF2 hash, checked in steps;
+/// `PASS` with it logs in, a wrong one gets 464 and the link is closed.
+#[test]
+fn pass_with_a_slow_hash() {
+    let (p, addr) = start(&[]);
+    let mut line = p.connect();
+    line.expect("Username: ");
+    line.send("register zed pw-zed");
+    line.expect(common::WELCOME);
+    line.send("logout");
+    line.expect("You have logged out\nUsername: ");
+    let mut zed = irc(addr, "zed", Some("pw-zed"));
+    zed.send("PING :x");
+    zed.expect(&format!(":{S} PONG {S} x\r\n"));
+    zed.send("QUIT :bye");
+    zed.drain_until_closed();
+    let mut bad = Client::connect(addr);
+    bad.send("PASS nope\r\nNICK zed\r\nUSER zed 0 * :z");
+    let refused = bad.expect_line();
+    assert!(refused.contains(" 464 "), "{refused}");
+    let closing = bad.expect_line();
+    assert!(closing.starts_with("ERROR :Closing link"), "{closing}");
+    bad.expect_closed();
+}

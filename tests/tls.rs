@@ -347,7 +347,7 @@ fn sighup_reloads_the_certificate_and_keeps_connections() {
     std::fs::copy(&renewed.cert, &pair.cert).unwrap();
     std::fs::copy(&renewed.key, &pair.key).unwrap();
     p.signal("HUP");
-    logged(&p, "SIGHUP: TLS certificate", 1);
+    logged(&p, "server.key.pem reloaded", 1);
     assert!(
         handshake(ports.irc_tls, old.client()).is_err(),
         "the old CA's pair is gone"
@@ -422,4 +422,35 @@ fn bad_certificate_files_stop_the_start_naming_the_file() {
     .unwrap();
     let (p, _) = start(&good, &[]);
     logged(&p, "is readable by others", 1);
+}
+
+/// With `--config`, a reload reads the certificate and key from the files the file names now:
+/// a renewal that moves them (a new certbot lineage) needs no restart.
+#[test]
+fn a_reload_follows_the_config_file_to_new_certificate_files() {
+    let (old, new) = (Pki::new("cfg-old"), Pki::new("cfg-new"));
+    let (first, second) = (old.issue("first"), new.issue("second"));
+    let config = old.dir.join("chatserver.toml");
+    let write = |pair: &tls_util::Pair| {
+        let text = format!(
+            "tls-cert = \"{}\"\ntls-key = \"{}\"\n",
+            pair.cert.display(),
+            pair.key.display()
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    write(&first);
+    let config_arg = config.display().to_string();
+    let p = Proc::start(&["--config", &config_arg, "--tls-port", "0"]);
+    let line = p.stdout_line();
+    let tls: SocketAddr = line
+        .strip_prefix("chatserver tls listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("expected the TLS listening line, got {line:?}"));
+    handshake(tls, old.client()).expect("the first pair");
+    write(&second);
+    p.signal("HUP");
+    logged(&p, "second.key.pem reloaded", 1);
+    handshake(tls, new.client()).expect("the pair the config names now");
+    assert!(handshake(tls, old.client()).is_err());
 }

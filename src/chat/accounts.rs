@@ -90,6 +90,10 @@ impl Accounts {
         self.credentials.contains(user)
     }
 
+    pub fn get(&self, user: &str) -> Option<&Secret> {
+        self.credentials.get(user)
+    }
+
     /// The account called `name` under the casemapping, as its name is spelled; an exact
     /// spelling wins.
     pub fn find(&self, name: &str) -> Option<&str> {
@@ -103,15 +107,8 @@ impl Accounts {
         self.folded.get(&key).map(String::as_str)
     }
 
-    pub fn verify(&self, user: &str, password: &str) -> bool {
-        self.credentials
-            .get(user)
-            .is_some_and(|s| s.verify(password))
-    }
-
-    /// Create `user`; returns the record that makes it durable.
-    pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
-        let secret = Secret::for_new_account(password, plain, self.salts.next());
+    /// Create `user` with `secret`; returns the record that makes it durable.
+    pub fn create(&mut self, user: &str, secret: Secret) -> (Record, Undo) {
         self.credentials.insert(user.to_string(), secret.clone());
         index(&mut self.folded, user);
         let record = Record::Account {
@@ -119,6 +116,11 @@ impl Accounts {
             secret,
         };
         (record, Undo::Remove(user.to_string()))
+    }
+
+    /// A fresh salt for a new password hash.
+    pub fn salt(&mut self) -> [u8; 16] {
+        self.salts.next()
     }
 
     pub fn is_locked(&self, user: &str, now: Instant) -> bool {
@@ -217,6 +219,19 @@ impl Accounts {
             self.lockouts.remove(user);
         }
         due
+    }
+
+    /// Forget any lock of `user` (its account was deleted, issue 21). Its credentials are
+    /// not touched: credentials.txt says which accounts exist, and a name deleted in the
+    /// journal may have been created again after.
+    pub fn purge_lockout(&mut self, user: &str) {
+        self.lockouts.remove(user);
+        self.replayed.retain(|(u, _)| u != user);
+    }
+
+    /// The operator deleted `user` (its deletion line is committed).
+    pub fn remove(&mut self, user: &str) {
+        self.undo(Undo::Remove(user.to_string()));
     }
 
     pub fn replay(&mut self, user: String, secret: Secret) {

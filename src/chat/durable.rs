@@ -30,6 +30,9 @@ impl Chat {
     pub fn replay(&mut self, record: Record) {
         match record {
             Record::Account { user, secret } => self.accounts.replay(user, secret),
+            Record::AccountDeleted { user } => {
+                self.purge_account(&user);
+            }
             Record::Block { by, user } => {
                 self.blocks.set(&by, &user, true);
             }

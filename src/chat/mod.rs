@@ -13,12 +13,14 @@
 //! `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
 mod accounts;
+mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
+mod hashing; // Slow password hashes in bounded steps (issue 21).
 mod history;
 mod identity; // One casemapping for every name (issue 17).
 mod limits; // Reliability limits (issue 8).
@@ -36,6 +38,7 @@ mod settings;
 mod stream; // Paced output of long replies (issue 17, F14).
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
+pub use admin::{valid_password, AccountOp};
 pub use operator::{CoreStats, UserInfo};
 
 pub use frozen::Frozen;
@@ -79,6 +82,9 @@ pub enum Action {
     /// Call [`Chat::handle_written`] with this marker once the kernel has accepted every byte
     /// queued for this connection so far.
     WhenWritten(ConnId, u64),
+    /// The session waited for a password hash and is ready for input again (issue 21): read
+    /// what the connection sent meanwhile.
+    Resume(ConnId),
 }
 
 /// How a front-end logs its sessions in.
@@ -117,6 +123,10 @@ pub struct Chat {
     messages: u64,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
+    /// Failed logins per source address (issue 21).
+    login_fails: limits::RegisterRate,
+    /// Password hashes waiting for their steps (issue 21).
+    jobs: hashing::Jobs,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
     /// Replay is over and the rooms it left were tidied (issue 17).
@@ -145,10 +155,18 @@ impl Chat {
             profiles: profiles::Profiles::default(),
             messages: 0,
             register_rate: limits::RegisterRate::default(),
+            login_fails: limits::RegisterRate::default(),
+            jobs: hashing::Jobs::default(),
             dialogs: menus::Dialogs::default(),
             resumed: false,
             streams: stream::Streams::default(),
         }
+    }
+
+    /// New settings from a reload (issue 21): they apply from the next input on (deadlines
+    /// already set keep their time; the message history keeps the size it started with).
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
     }
 
     /// A new connection was accepted: greet it and start its login clock.
@@ -165,7 +183,9 @@ impl Chat {
             self.resumed = true;
             self.rooms_resume();
         }
-        self.sessions.insert(conn, Session::new(peer, now.mono));
+        let mut session = Session::new(peer, now.mono);
+        session.dialog = style == LoginStyle::Dialog;
+        self.sessions.insert(conn, session);
         self.arm(
             conn,
             TimerKind::Login,
@@ -186,6 +206,7 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            Some(State::Hashing { .. }) => Expect::Pending,
             // §6 menus: at a prompt the line is the answer.
             Some(State::LoggedIn { .. }) if self.dialogs.pending(conn) => Expect::Answer,
             // Chat rooms (§5): the line front-end's current room makes a line room chat.
@@ -206,9 +227,23 @@ impl Chat {
         if let Input::Bad(error) = input {
             return self.bad_input(conn, error);
         }
+        let state = session.state.clone();
+        self.in_command(conn, |chat| chat.dispatch(conn, state, input, now));
+    }
+
+    /// Run one command of `conn` as a transaction: what it changed stands or falls with the
+    /// commit of its records (issue 8); a finished password hash ends a login the same way.
+    fn in_command(&mut self, conn: ConnId, command: impl FnOnce(&mut Chat)) {
         let mark = self.outbox.mark();
         self.blocks.take_tainted();
-        match session.state.clone() {
+        command(self);
+        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
+        self.outbox.dependent |= self.blocks.take_tainted();
+        self.outbox.seal(mark, conn);
+    }
+
+    fn dispatch(&mut self, conn: ConnId, state: State, input: Input<'_>, now: Now) {
+        match state {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
             // §6 menus.
@@ -216,11 +251,9 @@ impl Chat {
                 self.menu_answer(conn, user, input, now)
             }
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
-            State::Closed => {}
+            // Issue 21: not read while its hash runs; a stray input is ignored.
+            State::Hashing { .. } | State::Closed => {}
         }
-        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
-        self.outbox.dependent |= self.blocks.take_tainted();
-        self.outbox.seal(mark, conn);
     }
 
     /// Input the codec could not frame; the connection stays usable.
@@ -228,6 +261,7 @@ impl Chat {
         let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Some(Prompt::Username),
             Some(State::Password { .. }) => Some(Prompt::Password),
+            Some(State::Hashing { .. }) => None,
             Some(State::LoggedIn { .. }) => self.dialogs.prompt(conn), // §6 menus: ask again.
             Some(State::Closed) | None => return,
         };
@@ -249,6 +283,7 @@ impl Chat {
         self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
+        self.forget_hashes(conn); // Issue 21.
         self.streams.forget(conn);
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {

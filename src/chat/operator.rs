@@ -60,11 +60,25 @@ impl Chat {
         let Some((user, conn)) = self.online.find(user).map(|(u, c)| (u.clone(), c)) else {
             return false;
         };
-        log::warn!("{conn:?} {user} kicked by the operator");
+        log::info!("{} kicked by the operator", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Kicked));
         self.logout(conn, &user, now);
         self.close_after_flush(conn);
         true
+    }
+
+    /// How the log names a connection (issue 21): its user and address once logged in, else
+    /// its address.
+    pub fn log_name(&self, conn: crate::session::ConnId) -> String {
+        let Some(s) = self.sessions.get(&conn) else {
+            return "a closed connection".into();
+        };
+        match (s.user(), s.peer) {
+            (Some(user), Some(peer)) => format!("{user} ({peer})"),
+            (Some(user), None) => user.to_string(),
+            (None, Some(peer)) => peer.to_string(),
+            (None, None) => "a connection".into(),
+        }
     }
 
     pub fn stats(&self) -> CoreStats {

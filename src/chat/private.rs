@@ -212,7 +212,10 @@ impl Chat {
         };
         let (from, from_conn) = (Arc::<str>::from(from), request.from_conn);
         if !yes {
-            log::info!("{conn:?} {me} declined a private session with {from}");
+            log::info!(
+                "{} declined a private session with {from}",
+                self.log_name(conn)
+            );
             let declined = PrivateEvent::Declined(me.clone());
             return self.outbox.send(from_conn, Event::Private(declined));
         }
@@ -223,7 +226,10 @@ impl Chat {
             .insert((from.clone(), me.clone()), (from_conn, conn));
         p.sessions
             .insert((me.clone(), from.clone()), (conn, from_conn));
-        log::info!("{conn:?} {me} accepted a private session with {from}");
+        log::info!(
+            "{} accepted a private session with {from}",
+            self.log_name(conn)
+        );
         let started = |user: &Arc<str>| Event::Private(PrivateEvent::Started(user.clone()));
         self.outbox.send(conn, started(&from));
         let address = self.peer_address(conn);

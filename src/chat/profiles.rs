@@ -57,6 +57,11 @@ impl Profiles {
         }
     }
 
+    /// Forget `user`'s profile (its account was deleted, issue 21).
+    pub fn purge(&mut self, user: &str) {
+        self.by_user.remove(user);
+    }
+
     /// Every user's profile, as shared shards.
     pub fn freeze(&self, out: &mut Vec<Part>) {
         out.extend(self.by_user.freeze().into_iter().map(Part::Profiles));

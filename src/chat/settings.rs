@@ -40,6 +40,10 @@ pub struct Settings {
     pub max_offline_bytes: usize,
     /// The registration rate applies to loopback addresses too.
     pub limit_loopback: bool,
+    /// PBKDF2 iterations for new and changed passwords (issue 21).
+    pub hash_cost: u32,
+    /// Failed logins per source address per minute (0: unlimited).
+    pub login_fail_rate: u32,
 }
 
 impl From<&Config> for Settings {
@@ -65,6 +69,8 @@ impl From<&Config> for Settings {
             register_rate: c.register_rate,
             max_offline_bytes: c.max_offline_bytes,
             limit_loopback: c.limit_loopback,
+            hash_cost: c.hash_cost,
+            login_fail_rate: c.login_fail_rate,
         }
     }
 }

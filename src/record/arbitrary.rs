@@ -148,6 +148,16 @@ impl Arbitrary for Secret {
         }
         let mut salt = [0u8; 16];
         salt.iter_mut().for_each(|b| *b = g.next() as u8);
+        if g.below(2) == 0 {
+            let mut key = [0u8; 32];
+            key.iter_mut().for_each(|b| *b = g.next() as u8);
+            let iterations = 1 + g.below(100_000) as u32;
+            return Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            };
+        }
         Secret::hashed(&String::arbitrary(g), salt)
     }
 }

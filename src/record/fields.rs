@@ -353,7 +353,8 @@ impl Field for RoomSetting {
     }
 }
 
-/// `plain` and the password, or `sha256`, the salt and the digest in hex: a plain password
+/// `plain` and the password, `sha256` with the salt and the digest in hex, or `pbkdf2-sha256`
+/// with the iterations, the salt and the key: a plain password
 /// that starts with `$sha256$` stays plain (credentials.txt's form could not tell them apart).
 impl Field for Secret {
     fn write(&self, out: &mut Writer) {
@@ -367,6 +368,16 @@ impl Field for Secret {
                 out.text(&hex::encode(salt));
                 out.text(&hex::encode(digest));
             }
+            Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            } => {
+                out.text("pbkdf2-sha256");
+                out.text(&iterations.to_string());
+                out.text(&hex::encode(salt));
+                out.text(&hex::encode(key));
+            }
         }
     }
     fn read(from: &mut Reader<'_>) -> Option<Secret> {
@@ -378,6 +389,18 @@ impl Field for Secret {
                 hex::decode_to_slice(from.raw()?, &mut salt).ok()?;
                 hex::decode_to_slice(from.raw()?, &mut digest).ok()?;
                 Secret::Sha256 { salt, digest }
+            }
+            "pbkdf2-sha256" => {
+                let iterations = from.raw()?.parse().ok()?;
+                let mut salt = [0u8; 16];
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(from.raw()?, &mut salt).ok()?;
+                hex::decode_to_slice(from.raw()?, &mut key).ok()?;
+                Secret::Pbkdf2 {
+                    iterations,
+                    salt,
+                    key,
+                }
             }
             _ => return None,
         })

@@ -134,8 +134,13 @@ macro_rules! record_kinds {
 }
 
 record_kinds! {
-    /// A new account; the store appends it to credentials.txt, not to the journal.
+    /// A new account or a new password; the store appends it to credentials.txt, not to the
+    /// journal.
     Account = "account" { user: String, secret: Secret }
+    /// An account deleted by the operator (issue 21): replay drops everything kept for the
+    /// name (mailbox, blocks both ways, profile, lockout, rooms it owned and its places on room
+    /// lists). The store writes it to the journal and then a deletion line to credentials.txt.
+    AccountDeleted = "account-deleted" { user: String }
     Block = "block" { by: String, user: String }
     Unblock = "unblock" { by: String, user: String }
     /// A message queued for a user who was offline.

@@ -88,20 +88,24 @@ impl Server {
                 push_dirty(conn, &mut self.dirty);
             }
             let style = conn.protocol.login_style();
-            log::info!("{id:?} connected from {peer}");
+            log::info!("connection from {peer}");
             self.chat.handle_connect(id, Some(peer), style, now);
         }
     }
 
-    /// SIGHUP (certbot renewals): read the TLS certificate and key again for connections
-    /// accepted from now on; open connections keep the pair they were accepted with. A bad new
-    /// pair is logged and the one in use kept.
-    pub fn reload_certificates(&mut self) {
-        match self.certificates.as_mut().map(|c| c.reload()) {
-            None => log::warn!("SIGHUP: no TLS certificate to reload"),
-            Some(Ok(what)) => log::warn!("SIGHUP: {what}"),
-            Some(Err(e)) => log::error!("SIGHUP: {e}; keeping the certificate in use"),
+    /// SIGHUP and `reload` (certbot renewals): read the TLS certificate and key again, from
+    /// the files the configuration names now, for connections accepted from now on; open
+    /// connections keep the pair they were accepted with. A bad new pair is logged and the one
+    /// in use kept. `None`: this server has no TLS listener.
+    pub(super) fn reload_certificates(&mut self) -> Option<Result<String, String>> {
+        let files = self.config.as_ref().and_then(|c| c.tls_files.clone());
+        let certificates = self.certificates.as_mut()?;
+        let result = certificates.reload(files);
+        match &result {
+            Ok(what) => log::warn!("{what}"),
+            Err(e) => log::error!("{e}; keeping the certificate in use"),
         }
+        Some(result)
     }
 
     /// Make `stream` a connection speaking `kinds`, registered with the poll (readable and

@@ -2,7 +2,7 @@
 //! protocol, each copy framed by its connection's transport), one write pass per dirty
 //! connection, slow readers and the global output budget.
 
-use super::{guard, push_dirty, Server};
+use super::{push_dirty, Server};
 use crate::chat::Action;
 use crate::connection::{Closing, Connection, Overflow};
 use crate::protocol::RenderCache;
@@ -22,9 +22,11 @@ struct Queues<'a> {
     spare: &'a mut Vec<Vec<u8>>,
     dirty: &'a mut Vec<ConnId>,
     dead: &'a mut Vec<ConnId>,
-    cap: usize,
     output_total: &'a mut usize,
-    slow_warning: &'a mut guard::Quiet,
+    /// Dropped as slow readers (logged once the actions are applied).
+    slow: Vec<ConnId>,
+    /// Closed by the core before their TLS handshake finished (logged likewise).
+    unshaken: Vec<ConnId>,
     now: Instant,
 }
 
@@ -43,28 +45,26 @@ impl Queues<'_> {
         let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
-        let (cap, spare) = (self.cap, &mut *self.spare);
+        let spare = &mut *self.spare;
         let before = c.pending();
         let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
-            flush_some(c);
+            flush_some(c, self.now);
             queued = queue(c, &mut Vec::new);
         }
         *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
         if queued.is_ok() {
             push_dirty(c, self.dirty);
         } else {
-            self.slow_warning.warn(self.now, || {
-                format!("{id:?} output buffer over {cap} bytes: disconnecting slow reader")
-            });
+            self.slow.push(id);
             self.dead.push(id);
         }
     }
 }
 
 /// Write what the socket takes now, keeping the emptied buffer.
-fn flush_some(c: &mut Connection) {
-    if let Ok(Some(buf)) = c.flush() {
+fn flush_some(c: &mut Connection, now: Instant) {
+    if let Ok(Some(buf)) = c.flush(now) {
         c.restore_buffer(buf);
     }
 }
@@ -84,9 +84,9 @@ impl Server {
             spare: &mut self.spare,
             dirty: &mut self.dirty,
             dead: &mut self.dead,
-            cap: limits.max_output,
             output_total: &mut self.output_total,
-            slow_warning: &mut self.slow_warning,
+            slow: Vec::new(),
+            unshaken: Vec::new(),
             now: now.mono,
         };
         for action in self.chat.drain_actions() {
@@ -108,7 +108,7 @@ impl Server {
                         if c.transport.handshaking() {
                             // Nothing can reach it before its handshake, which had the whole
                             // login timeout (or the shutdown came first): give up now.
-                            log::info!("{id:?} closed before its TLS handshake finished");
+                            q.unshaken.push(id);
                             q.dead.push(id);
                             continue;
                         }
@@ -125,6 +125,8 @@ impl Server {
                         push_dirty(c, q.dirty);
                     }
                 }
+                // Issue 21: a password hash ended; what the connection sent meanwhile waits.
+                Action::Resume(id) => self.unread.push(id),
                 Action::NotifyWhenFlushed(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         c.notify_flushed = true;
@@ -133,17 +135,34 @@ impl Server {
                 }
             }
         }
+        for id in q.unshaken {
+            let name = self.chat.log_name(id);
+            log::info!("{name} closed before its TLS handshake finished");
+        }
+        for id in q.slow {
+            let chat = &self.chat;
+            self.slow_warning.warn(now.mono, || {
+                format!(
+                    "{} output buffer over {cap} bytes: disconnecting slow reader",
+                    chat.log_name(id)
+                )
+            });
+        }
     }
 
     /// One write pass per dirty connection; what does not fit waits for a writable event.
-    pub(super) fn flush_dirty(&mut self) {
+    pub(super) fn flush_dirty(&mut self, now: Now) {
         for id in std::mem::take(&mut self.dirty) {
             let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                 continue;
             };
             c.dirty = false;
             let before = c.pending();
-            let result = c.flush();
+            let result = c.flush(now.mono);
+            if let Some(at) = c.resume_at() {
+                // Issue 21: the rest waits for its pause; nothing else will flush it then.
+                self.paused.schedule(at, id);
+            }
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
             self.output_total = (self.output_total + c.pending()).saturating_sub(before);
             let written = &mut self.written;
@@ -164,7 +183,7 @@ impl Server {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    log::info!("{id:?} write error: {e}");
+                    log::info!("{} write error: {e}", self.chat.log_name(id));
                     self.dead.push(id);
                 }
             }

@@ -43,8 +43,11 @@ impl crate::protocol::Sink for CoreSink<'_> {
         self.chat.reply(self.id, Event::Reserved(ticket));
     }
 
+    /// Within the budget, and the core is not busy with this connection: a line may start a
+    /// password hash that runs for several iterations (issue 21); what follows it waits in the
+    /// connection until `Action::Resume`, so it is taken in order, after the login.
     fn wants_more(&self) -> bool {
-        self.work < INPUT_BUDGET
+        self.work < INPUT_BUDGET && !self.chat.busy(self.id)
     }
 }
 
@@ -62,7 +65,7 @@ impl Server {
                     Ok(()) if !conn.transport.handshaking() => push_dirty(conn, &mut self.dirty),
                     Ok(()) => {}
                     Err(e) => {
-                        log::info!("{id:?} read error: {e}");
+                        log::info!("{} read error: {e}", self.chat.log_name(id));
                         self.dead.push(id);
                     }
                 }
@@ -102,12 +105,17 @@ impl Server {
         }
         match status {
             Ok(ReadStatus::Drained) => {}
+            // Busy (issue 21): read again when the core says so (`Action::Resume`).
+            Ok(ReadStatus::Budget) if sink.chat.busy(id) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
             Ok(ReadStatus::Eof { clean }) => {
                 if clean {
                     conn.protocol.finish(max, &mut sink);
                 } else {
-                    log::info!("{id:?} ended without a TLS close_notify: its unfinished last input is dropped");
+                    log::info!(
+                        "{} ended without a TLS close_notify: its unfinished last input is dropped",
+                        sink.chat.log_name(id)
+                    );
                 }
                 // Half-closed: answer what was sent, then close.
                 conn.closing = Closing::AfterFlush;
@@ -116,7 +124,7 @@ impl Server {
                     .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
-                log::info!("{id:?} read error: {e}");
+                log::info!("{} read error: {e}", sink.chat.log_name(id));
                 self.dead.push(id);
             }
         }

@@ -18,7 +18,8 @@ impl Server {
             if let Some(c) = self.conns.get(id.slot).filter(|c| c.id == id) {
                 if c.closing == Closing::AfterFlush {
                     log::info!(
-                        "{id:?} closing deadline passed with {} bytes unsent",
+                        "{} closing deadline passed with {} bytes unsent",
+                        self.chat.log_name(id),
                         c.pending()
                     );
                     self.dead.push(id);
@@ -43,7 +44,7 @@ impl Server {
                     }
                     self.closed += 1;
                     if conn.admitted {
-                        log::info!("{id:?} closed");
+                        log::info!("{} closed", self.chat.log_name(id));
                         self.chat.handle_disconnect(id, now);
                     } else {
                         self.refusing -= 1;
@@ -58,7 +59,7 @@ impl Server {
             }
             self.commit(now);
             self.apply_actions(now);
-            self.flush_dirty();
+            self.flush_dirty(now);
             self.cut_largest_queues(now);
             if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
                 break;
@@ -83,6 +84,7 @@ impl Server {
                 log::error!("compaction failed (will retry): {e}");
             }
         }
+        self.backup_step();
         self.iterations.compacted_since(disk);
     }
 

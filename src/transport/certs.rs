@@ -77,11 +77,14 @@ impl Certificates {
         })
     }
 
-    /// Read the files again for connections accepted from now on (SIGHUP). On error the pair
-    /// in use stays; the error says why. On success, says what was loaded.
-    pub fn reload(&mut self) -> Result<String, String> {
-        self.config = server_config(&self.cert, &self.key)?;
-        warn_if_readable_by_others(&self.key);
+    /// Read the files again (at `files` if the configuration now names others) for
+    /// connections accepted from now on (SIGHUP). On error the pair in use stays; the error
+    /// says why. On success, says what was loaded.
+    pub fn reload(&mut self, files: Option<(PathBuf, PathBuf)>) -> Result<String, String> {
+        let (cert, key) = files.unwrap_or_else(|| (self.cert.clone(), self.key.clone()));
+        self.config = server_config(&cert, &key)?;
+        warn_if_readable_by_others(&key);
+        (self.cert, self.key) = (cert, key);
         Ok(format!(
             "TLS certificate {} and key {} reloaded",
             self.cert.display(),

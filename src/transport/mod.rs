@@ -43,7 +43,10 @@ impl Certificates {
         ))
     }
 
-    pub fn reload(&mut self) -> Result<String, String> {
+    pub fn reload(
+        &mut self,
+        _files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> Result<String, String> {
         match *self {}
     }
 

@@ -392,6 +392,30 @@ impl Rooms {
     }
 
     /// Apply one replayed room record (exact names: records name rooms as they were opened).
+    /// `user`'s account was deleted (issue 21): close the rooms it owned and take it off every
+    /// other room's lists (access, operators, voice). Returns the rooms closed with who was in
+    /// each. Not a command's change: the `account-deleted` record replays to the same.
+    pub fn purge(&mut self, user: &str) -> Vec<(Arc<str>, Vec<Arc<str>>)> {
+        let owned: Vec<Arc<str>> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| *r.owner == *user)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut closed = Vec::new();
+        for name in owned {
+            if let Some((members, _, _)) = self.close(&name) {
+                closed.push((name, members));
+            }
+        }
+        for r in self.rooms.values_mut() {
+            r.access.remove(user);
+            r.ops.remove(user);
+            r.voiced.remove(user);
+        }
+        closed
+    }
+
     pub fn replay(&mut self, record: Record) {
         match record {
             Record::RoomOpen {
@@ -427,6 +451,8 @@ impl Rooms {
             }
             r @ Record::Channel { .. } => self.replay_channel(r),
             Record::Account { .. }
+            // Issue 21: its rooms are closed by `Chat::purge_account` (`purge` here).
+            | Record::AccountDeleted { .. }
             | Record::Block { .. }
             | Record::Unblock { .. }
             | Record::Offline { .. }

@@ -297,7 +297,7 @@ fn new_user_is_created_with_a_hashed_secret() {
     match s.committed.as_slice() {
         [Record::Account { user, secret }] => {
             assert_eq!(user, "ann");
-            assert!(matches!(secret, crate::credentials::Secret::Sha256 { .. }));
+            assert!(matches!(secret, crate::credentials::Secret::Pbkdf2 { .. }));
             assert!(secret.verify("pw1"));
         }
         other => panic!("{other:?}"),

@@ -28,7 +28,15 @@ fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
         .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
     s.settle();
     assert_eq!(s.take(k), "", "a guest connection gets no prompt");
-    input(s, k, Input::Guest { name }, secs);
+    input(
+        s,
+        k,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        secs,
+    );
     assert_eq!(s.take(k), text::WELCOME, "{name} joined");
 }
 
@@ -61,13 +69,70 @@ fn taken_and_invalid_guest_names_may_be_retried() {
         ("", text::INVALID_USERNAME),
         ("EX", text::INVALID_USERNAME),
     ] {
-        input(&mut s, 3, Input::Guest { name }, 1);
+        let any_free = false; // IRC guests choose another nick themselves.
+        input(&mut s, 3, Input::Guest { name, any_free }, 1);
         assert_eq!(s.take(3), want, "{name:?}");
     }
-    input(&mut s, 3, Input::Guest { name: "Anthony" }, 1);
+    let name = "Anthony";
+    input(
+        &mut s,
+        3,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        1,
+    );
     assert_eq!(s.take(3), text::WELCOME);
-    input(&mut s, 3, Input::Guest { name: "Again" }, 1);
+    let name = "Again";
+    input(
+        &mut s,
+        3,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        1,
+    );
     assert_eq!(s.take(3), text::INVALID_COMMAND, "named once only");
+}
+
+/// Issue 21: seed 002's client names itself once, so a taken name gets the first free variant
+/// and the guest is told which; the number replaces the end of a 32-character name.
+#[test]
+fn a_taken_json_guest_name_gets_a_free_variant() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "yoda2", 0);
+    s.take(1);
+    let now = s.at(0);
+    let long = "x".repeat(32);
+    for (k, name, given) in [
+        (3, "yoda", "yoda3"),
+        (4, "yoda", "yoda4"),
+        (5, "hans", "hans2"),
+        (6, long.as_str(), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+        (7, long.as_str(), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2"),
+    ] {
+        s.chat
+            .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
+        input(
+            &mut s,
+            k,
+            Input::Guest {
+                name,
+                any_free: true,
+            },
+            1,
+        );
+        let want = if name == given {
+            text::WELCOME.to_string()
+        } else {
+            format!("Name taken, you are {given}\n{}", text::WELCOME)
+        };
+        assert_eq!(s.take(k), want, "{name}");
+        assert_eq!(s.take(1), format!("{given} logged in\n"));
+    }
 }
 
 #[test]

@@ -18,7 +18,15 @@ fn try_guest(s: &mut Sim, k: usize, name: &str) -> String {
     let now = s.at(0);
     s.chat
         .handle_connect(Sim::id(k), None, LoginStyle::Guest, now);
-    input(s, k, Input::Guest { name }, 0);
+    input(
+        s,
+        k,
+        Input::Guest {
+            name,
+            any_free: false,
+        },
+        0,
+    );
     s.take(k)
 }
 
@@ -32,13 +40,29 @@ fn f12_guest_names_are_taken_in_any_case() {
         try_guest(&mut s, 2, "YODA"),
         "Error. The name YODA is taken\n"
     );
-    input(&mut s, 2, Input::Guest { name: "Hans" }, 0);
+    input(
+        &mut s,
+        2,
+        Input::Guest {
+            name: "Hans",
+            any_free: false,
+        },
+        0,
+    );
     assert_eq!(
         s.take(2),
         "Error. The name Hans is taken\n",
         "an account too"
     );
-    input(&mut s, 2, Input::Guest { name: "Eve" }, 0);
+    input(
+        &mut s,
+        2,
+        Input::Guest {
+            name: "Eve",
+            any_free: false,
+        },
+        0,
+    );
     assert_eq!(s.take(2), text::WELCOME);
     assert_eq!(
         try_guest(&mut s, 3, "eVE"),
@@ -100,7 +124,15 @@ fn f12_whois_answers_for_the_user_named() {
         try_guest(&mut s, 2, "YODA"),
         "Error. The name YODA is taken\n"
     );
-    input(&mut s, 2, Input::Guest { name: "Moo" }, 0);
+    input(
+        &mut s,
+        2,
+        Input::Guest {
+            name: "Moo",
+            any_free: false,
+        },
+        0,
+    );
     s.take_all();
     input(&mut s, 2, Input::Whois { name: "YODA" }, 0);
     assert_eq!(s.take(2), "yoda (yoda@hidden): yoda\n");

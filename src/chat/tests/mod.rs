@@ -4,6 +4,7 @@
 
 mod basics; // §1-§3: login, messaging, blocks, timeouts, commits.
 mod guests; // JSON guests (§6) and the console (§7).
+mod hashing; // Issue 21: password hashes in steps, upgrades, failed-login throttling.
 mod identity; // Issue 17: one casemapping, the text rule, registration vs guests.
 mod menus; // §6 menus.
 mod pacing; // Issue 17, F14: long replies paced.
@@ -44,6 +45,8 @@ pub(super) fn settings() -> Settings {
         register_rate: 0,
         max_offline_bytes: 1 << 20,
         limit_loopback: true,
+        hash_cost: 3,
+        login_fail_rate: 0,
     }
 }
 
@@ -63,6 +66,8 @@ pub(super) struct Sim {
     pub(super) written: Vec<(ConnId, u64)>,
     /// Report every marker as written at once (the kernel took all output).
     pub(super) write_through: bool,
+    /// Connections the core said are ready for input again after a password hash (issue 21).
+    pub(super) resumed: Vec<usize>,
 }
 
 impl Sim {
@@ -71,8 +76,13 @@ impl Sim {
     }
 
     pub(super) fn with(s: Settings) -> Sim {
+        Sim::with_accounts(s, SAMPLE)
+    }
+
+    /// A core whose credentials.txt is `accounts`.
+    pub(super) fn with_accounts(s: Settings, accounts: &str) -> Sim {
         let t0 = Instant::now();
-        let creds = Credentials::parse(SAMPLE).expect("sample credentials parse");
+        let creds = Credentials::parse(accounts).expect("credentials parse");
         Sim {
             chat: Chat::new(
                 s,
@@ -90,6 +100,7 @@ impl Sim {
             committed: Vec::new(),
             notify: Vec::new(),
             written: Vec::new(),
+            resumed: Vec::new(),
             write_through: true,
         }
     }
@@ -108,6 +119,11 @@ impl Sim {
 
     /// What the loop does after each batch of input: commit, then perform actions.
     pub(super) fn settle(&mut self) {
+        // As the loop does each iteration (issue 21): a slice of the waiting password hashes.
+        if self.chat.has_work() {
+            let now = self.at(0);
+            self.chat.handle_work(now);
+        }
         if !self.chat.pending_records().is_empty() {
             if self.store_ok {
                 self.committed
@@ -135,6 +151,7 @@ impl Sim {
                 Action::CloseAfterFlush(id) => self.closed.push((id.slot, "after flush")),
                 Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
                 Action::WhenWritten(id, marker) => self.written.push((id, marker)),
+                Action::Resume(id) => self.resumed.push(id.slot),
             }
         }
         if self.write_through {

@@ -297,8 +297,14 @@ fn f11_guest_rooms_are_few_and_close_when_the_guest_leaves() {
     let now = s.at(0);
     s.chat
         .handle_connect(Sim::id(2), None, LoginStyle::Guest, now);
-    s.chat
-        .handle_input(Sim::id(2), Input::Guest { name: "eve" }, now);
+    s.chat.handle_input(
+        Sim::id(2),
+        Input::Guest {
+            name: "eve",
+            any_free: false,
+        },
+        now,
+    );
     s.settle();
     s.take_all();
     for name in ["a", "b", "c"] {
@@ -344,8 +350,14 @@ fn f11_a_restart_closes_guest_rooms() {
     let now = s.at(0);
     s.chat
         .handle_connect(Sim::id(1), None, LoginStyle::Guest, now);
-    s.chat
-        .handle_input(Sim::id(1), Input::Guest { name: "eve" }, now);
+    s.chat.handle_input(
+        Sim::id(1),
+        Input::Guest {
+            name: "eve",
+            any_free: false,
+        },
+        now,
+    );
     join(&mut s, 1, "a", None);
     let mut t = Sim::new();
     for r in s.committed.clone() {
@@ -497,8 +509,14 @@ fn a_failed_commit_undoes_a_guest_room_closing_outside_a_command() {
     let now = s.at(0);
     s.chat
         .handle_connect(Sim::id(1), None, LoginStyle::Guest, now);
-    s.chat
-        .handle_input(Sim::id(1), Input::Guest { name: "Den" }, now);
+    s.chat.handle_input(
+        Sim::id(1),
+        Input::Guest {
+            name: "Den",
+            any_free: false,
+        },
+        now,
+    );
     join(&mut s, 1, "Den", None);
     s.store_ok = false;
     s.disconnect(1, 1);

@@ -49,6 +49,9 @@ impl Default for IrcOptions {
 enum Reg {
     /// Waiting for `NICK` and `USER`.
     Open,
+    /// The core checks the password in steps (issue 21): the welcome, or the refusal, is the
+    /// answer; the loop reads nothing meanwhile.
+    Pending,
     /// Logged in: commands go to the core.
     Done,
     /// Refused or quitting: input is ignored.
@@ -142,6 +145,17 @@ impl IrcCodec {
     pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) {
         if let Event::Reserved(ticket) = event {
             return self.st.redeem(*ticket, out);
+        }
+        // Issue 21: how a login whose password was checked in steps went.
+        if self.st.reg == Reg::Pending {
+            match event {
+                Event::Welcome => self.st.reg = Reg::Done,
+                Event::Notice(_) | Event::Error(_) => {
+                    self.st.reg = Reg::Closed;
+                    self.st.quit = Box::from("Password incorrect");
+                }
+                _ => {}
+            }
         }
         render::render(&self.st.view(), event, out);
     }
@@ -245,7 +259,8 @@ impl Conn {
         match self.reg {
             Reg::Open => self.registering(msg, sink),
             Reg::Done => self.command(msg, sink),
-            Reg::Closed => {}
+            // The loop holds input while a password is checked; nothing arrives here then.
+            Reg::Pending | Reg::Closed => {}
         }
     }
 
@@ -369,13 +384,17 @@ impl Conn {
                 password: &password,
             });
         } else if self.opts.guests {
-            sink.input(Input::Guest { name: &nick });
+            sink.input(Input::Guest {
+                name: &nick,
+                any_free: false,
+            });
         } else {
             self.numeric(sink, ERR_PASSWDMISMATCH, &["Password required"]);
             return self.refuse(sink, "Password required");
         }
         match sink.expects() {
             Expect::Command => self.reg = Reg::Done,
+            Expect::Pending => self.reg = Reg::Pending,
             Expect::Nothing => self.reg = Reg::Closed,
             // A wrong password ends the connection; a guest nick in use may be changed.
             _ if with_pass => self.refuse(sink, "Password incorrect"),

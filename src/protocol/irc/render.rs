@@ -334,6 +334,8 @@ fn notice(o: &mut Out<'_, '_>, n: &Notice) {
         }
         Notice::ServerShutdown => o.error_line("Server shutting down"),
         Notice::Kicked => o.error_line("Closing link: kicked by the server"),
+        Notice::AccountDeleted => o.error_line("Closing link: account deleted by the server"),
+        Notice::Renamed(name) => o.notice(&format!("Name taken, you are {name}")),
         Notice::Replaced(_) => o.error_line("Closing link: logged in from another connection"),
     }
 }
@@ -377,6 +379,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         // Reliability limits (issue 8).
         | Error::TooManyAccounts
         | Error::RegisterRate
+        | Error::LoginRate
         | Error::StorageFull => {
             let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());

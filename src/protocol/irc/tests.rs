@@ -106,7 +106,7 @@ fn guests_register_with_the_welcome_numerics() {
         [
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
             "NoPresence",
-            r#"Guest { name: "foo" }"#
+            r#"Guest { name: "foo", any_free: false }"#
         ]
     );
     let lines: Vec<&str> = text.split("\r\n").collect();

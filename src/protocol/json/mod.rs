@@ -56,7 +56,10 @@ impl JsonFront {
 /// The core input a request stands for.
 pub fn input_of(r: &Request) -> Input<'_> {
     match r {
-        Request::First { name } => Input::Guest { name },
+        Request::First { name } => Input::Guest {
+            name,
+            any_free: true,
+        },
         Request::List => Input::ListAddrs,
         Request::Private { target, text } => Input::Message { to: target, text },
         Request::Announce { text } => Input::Announce { text },
@@ -86,6 +89,7 @@ fn closes(event: &Event) -> bool {
         Event::Notice(
             Notice::ServerShutdown
                 | Notice::Kicked
+                | Notice::AccountDeleted
                 | Notice::Inactive
                 | Notice::Replaced(_)
                 | Notice::NowLocked
@@ -178,7 +182,13 @@ mod tests {
     #[test]
     fn requests_map_to_core_inputs() {
         let first = req(r#"{"msgType": "<first>", "content": "Mooyeong"}"#);
-        assert_eq!(input_of(&first), Input::Guest { name: "Mooyeong" });
+        assert_eq!(
+            input_of(&first),
+            Input::Guest {
+                name: "Mooyeong",
+                any_free: true
+            }
+        );
         let list = req(r#"{"msgType": "<list>", "content": ""}"#);
         assert_eq!(input_of(&list), Input::ListAddrs);
         let private = req(r#"{"msgType": "<private>", "content": "hi there", "target": "yoda"}"#);

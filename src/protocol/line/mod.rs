@@ -178,7 +178,7 @@ pub fn parse(frame: Frame<'_>, expect: Expect) -> Input<'_> {
         },
         // §6 menus: the whole line answers the prompt (empty cancels).
         Expect::Answer => Input::Answer(line),
-        Expect::Nothing => Input::Empty,
+        Expect::Nothing | Expect::Pending => Input::Empty,
     }
 }
 

@@ -36,11 +36,15 @@ pub const SHUTDOWN: &str = "Server shutting down\n";
 pub const INVALID_PORT: &str = "Error. Invalid port\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
+/// The operator deleted the account (issue 21).
+pub const ACCOUNT_DELETED: &str = "Your account has been deleted by the server\n";
 pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 // Reliability limits (issue 8).
 pub const TOO_MANY_ACCOUNTS: &str = "Error. Too many accounts, registration closed\n";
 pub const REGISTER_RATE: &str =
     "Error. Too many registrations from your address, try again later\n";
+/// Issue 21: `--login-fail-rate` for this source address used up.
+pub const LOGIN_RATE: &str = "Error. Too many failed logins from your address, try again later\n";
 pub const STORAGE_FULL: &str = "Error. Server storage full\n";
 pub const TOO_MANY_FROM_ADDRESS: &str = "Error. Too many connections from your address\n";
 // Chat rooms and profiles (§5).
@@ -317,6 +321,8 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
         Notice::Kicked => put(out, &[KICKED]),
+        Notice::AccountDeleted => put(out, &[ACCOUNT_DELETED]),
+        Notice::Renamed(name) => put(out, &["Name taken, you are ", name, "\n"]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -374,6 +380,7 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         // Reliability limits (issue 8).
         Error::TooManyAccounts => put(out, &[TOO_MANY_ACCOUNTS]),
         Error::RegisterRate => put(out, &[REGISTER_RATE]),
+        Error::LoginRate => put(out, &[LOGIN_RATE]),
         Error::StorageFull => put(out, &[STORAGE_FULL]),
         Error::TooManyFromAddress => put(out, &[TOO_MANY_FROM_ADDRESS]),
         // Chat rooms and profiles (§5).
@@ -582,6 +589,10 @@ mod tests {
                 Event::Error(Error::RegisterRate),
                 "Error. Too many registrations from your address, try again later\n",
             ),
+            (
+                Event::Error(Error::LoginRate),
+                "Error. Too many failed logins from your address, try again later\n",
+            ),
             (Event::Error(Error::StorageFull), "Error. Server storage full\n"),
             (
                 Event::Error(Error::TooManyFromAddress),
@@ -674,6 +685,14 @@ mod tests {
             ),
             (Event::Error(Error::NameTaken(a("ann"))), "Error. The name ann is taken\n"),
             (Event::Notice(Notice::Kicked), "You have been kicked by the server\n"),
+            (
+                Event::Notice(Notice::AccountDeleted),
+                "Your account has been deleted by the server\n",
+            ),
+            (
+                Event::Notice(Notice::Renamed(a("yoda2"))),
+                "Name taken, you are yoda2\n",
+            ),
             (
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
