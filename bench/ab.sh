@@ -3,8 +3,11 @@
 # machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
 # A = chatserver built from git revision REV, B = the working tree. A_ARGS / B_ARGS add server
-# options to one side (e.g. B_ARGS="--penalty-us 0" when B has a flag A lacks). Default workload: the
-# fan-out row of bench/compare.sh (100 members, 32-byte messages, window 1000).
+# options to one side (e.g. B_ARGS="--penalty-us 0" when B has a flag A lacks). AB_METRIC picks
+# the figure compared when a workload prints several (e.g. dm_p99_us; default: its first);
+# AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it connects).
+# Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte messages,
+# window 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,7 +29,7 @@ cp target/release/examples/loadgen "$WORK/loadgen"
 git worktree add --detach "$WORK/a-src" "$REV" >&2
 (cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
 cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
-"$WORK/loadgen" gen-credentials 200 "$WORK/credentials.txt"
+"$WORK/loadgen" gen-credentials "${AB_ACCOUNTS:-200}" "$WORK/credentials.txt"
 
 run() { # BIN LABEL [SERVER OPTIONS...]
   local bin=$1 label=$2; shift 2
@@ -40,8 +43,8 @@ run() { # BIN LABEL [SERVER OPTIONS...]
   : > "$WORK/res"
   "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$label" --out "$WORK/res" >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  awk -F'\t' 'NR==1{print $3}' "$WORK/res"
-  awk -F'\t' 'NR==1{print $4}' "$WORK/res" >> "$WORK/notes-$label"
+  awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $3; exit}' "$WORK/res"
+  awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $4; exit}' "$WORK/res" >> "$WORK/notes-$label"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
 #
-#   bench/compare.sh [--write] [--quick] [--irc-only]
+#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]
 #
 # --write     also replace the table in BENCHMARKS.md (with date, machine and command)
 # --quick     fewer messages/connections (a smoke test of the script, not a benchmark)
 # --irc-only  just the IRC rows: fan-out and idle memory of an IRC channel on chatserver
 #             (`--irc-port`, `--irc-guests`) next to ngIRCd's, same loadgen IRC workload
+# --tls-only  just the TLS rows (issue 18), after the plain fan-out: fan-out, RSS per idle
+#             connection and handshakes/s over TLS, chatserver's --tls-port next to ngIRCd's
+#             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -19,12 +22,14 @@ ROOT=$PWD
 WRITE=0
 QUICK=0
 IRC_ONLY=0
+TLS_ONLY=0
 for a in "$@"; do
   case $a in
     --write) WRITE=1 ;;
     --quick) QUICK=1 ;;
     --irc-only) IRC_ONLY=1 ;;
-    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only]" >&2; exit 2 ;;
+    --tls-only) TLS_ONLY=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -45,6 +50,7 @@ need() {
 }
 need ngircd ngircd
 [ "$IRC_ONLY" = 1 ] || need redis-server redis-server
+need openssl openssl
 # The Debian package may start its own redis/ngircd on the default ports; we never use those.
 
 # Open files: one per connection in the server and one in the loadgen.
@@ -64,8 +70,10 @@ RUNS=3
 FAN_RUNS=5
 DURABLE=200000
 WAKE_SECS=10
+HS_SECS=5
 if [ "$QUICK" = 1 ]; then
   MESSAGES=2000; IDLE_CONNS=1000; CONNS=2000; LAT_SECS=2; RUNS=1; FAN_RUNS=1; DURABLE=20000; WAKE_SECS=2
+  HS_SECS=2
 fi
 
 WORK=$(mktemp -d /tmp/chatbench.XXXXXX)
@@ -87,6 +95,21 @@ LOADGEN=$WORK/loadgen
 "$LOADGEN" gen-credentials $((CONNS + 20000)) "$WORK/credentials.txt"
 "$LOADGEN" gen-credentials 5 "$WORK/credentials-small.txt"
 
+# TLS rows: one certificate for every server, ECDSA P-256 (what certbot issues by default)
+# signed by a CA made here, which the loadgen trusts; TLS=1 makes start/lg use the TLS ports.
+TLS=0
+CA=$WORK/tls-ca.pem
+CERT=$WORK/tls-cert.pem
+KEY=$WORK/tls-key.pem
+ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+ec_key "$WORK/tls-ca-key.pem"
+ec_key "$KEY"
+openssl req -x509 -new -key "$WORK/tls-ca-key.pem" -days 30 -subj "/CN=bench CA" -out "$CA" 2>/dev/null
+openssl req -new -key "$KEY" -subj /CN=localhost 2>/dev/null |
+  openssl x509 -req -CA "$CA" -CAkey "$WORK/tls-ca-key.pem" -CAcreateserial -days 30 -out "$CERT" \
+    -extfile <(printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n') 2>/dev/null
+chmod 600 "$KEY"
+
 SERVER_PID=
 SERVER_PORT=
 N=0
@@ -103,13 +126,17 @@ start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from cre
   N=$((N + 1))
   local creds=$WORK/credentials.txt
   if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
+  local tls=() listening="chatserver listening on"
+  if [ "$TLS" = 1 ]; then
+    tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); listening="chatserver tls listening on"
+  fi
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
-  "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" --penalty-us 0 "$@" 0 \
-    > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
+  "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" --penalty-us 0 "$@" \
+    "${tls[@]}" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 100); do
-    SERVER_PORT=$(sed -n 's/^chatserver listening on .*:\([0-9]*\)$/\1/p' "$WORK/chat$N.out")
+    SERVER_PORT=$(sed -n "s/^$listening .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
     [ -n "$SERVER_PORT" ] && return 0
     sleep 0.1
   done
@@ -136,6 +163,12 @@ start_ngircd() {
   SERVER_PORT=$("$LOADGEN" free-port)
   local dir=$WORK/ngircd$N
   mkdir -p "$dir"
+  local ssl= tls_port=
+  if [ "$TLS" = 1 ]; then
+    # Its TLS port is the one measured; the plain port stays on beside it, as ngIRCd needs one.
+    tls_port=$("$LOADGEN" free-port)
+    ssl=$(printf '[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %s\n' "$CERT" "$KEY" "$tls_port")
+  fi
   cat > "$dir/ngircd.conf" <<EOF
 [Global]
 Name = bench.localhost
@@ -156,18 +189,25 @@ PongTimeout = 600
 DNS = no
 Ident = no
 PAM = no
+$ssl
 EOF
   ngircd -n -f "$dir/ngircd.conf" > "$dir/log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_port "$SERVER_PORT"
+  if [ "$TLS" = 1 ]; then SERVER_PORT=$tls_port; wait_port "$SERVER_PORT"; fi
 }
 
 start_redis() {
   N=$((N + 1))
   SERVER_PORT=$("$LOADGEN" free-port)
   mkdir -p "$WORK/redis$N"
-  redis-server --port "$SERVER_PORT" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+  local ports=(--port "$SERVER_PORT")
+  if [ "$TLS" = 1 ]; then
+    ports=(--port 0 --tls-port "$SERVER_PORT" --tls-cert-file "$CERT" --tls-key-file "$KEY"
+      --tls-ca-cert-file "$CA" --tls-auth-clients no)
+  fi
+  redis-server "${ports[@]}" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
     --maxclients $((CONNS + 1000)) --dir "$WORK/redis$N" --daemonize no --loglevel warning \
     > "$WORK/redis$N/log" 2>&1 &
   SERVER_PID=$!
@@ -204,10 +244,12 @@ SRC=1
 lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running server
   local name=$1 workload=$2; shift 2
   SRC=$((SRC + 1))
-  log "$name: $workload $*"
+  local tls=()
+  [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
-    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" "$@" >&2 \
-    || log "$name $workload failed (see above)"
+    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \
+    "${tls[@]}" "$@" >&2 || log "$name $workload failed (see above)"
 }
 
 # 0. How steady is this machine? (latency percentiles include its scheduling stalls)
@@ -228,8 +270,37 @@ irc_rows() {
   done
 }
 
+# TLS rows (issue 18): the same workloads over each server's TLS port, one certificate for all.
+# Handshakes: 8 at a time for everyone (ngIRCd listens with a backlog of 10), each closed once
+# its handshake is done.
+tls_rows() {
+  TLS=1
+  for s in chatserver ngircd redis; do
+    start "$s"; lg "$s" fanout "${FAN[@]}" --variant tls; stop_server
+  done
+  for s in chatserver ngircd redis; do
+    start "$s"; sleep 0.5
+    lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" --variant tls
+    stop_server
+  done
+  # Without the presence lines (10,000 logins send 50 M of them): what TLS itself costs.
+  start chatserver --no-presence; sleep 0.5
+  lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 --variant tls-no-presence
+  stop_server
+  for s in chatserver ngircd redis; do
+    start "$s"; sleep 0.5; lg "$s" handshakes --secs "$HS_SECS" --inflight 8; stop_server
+  done
+  TLS=0
+}
+
 if [ "$IRC_ONLY" = 1 ]; then
   irc_rows
+elif [ "$TLS_ONLY" = 1 ]; then
+  # The plain fan-out beside the TLS rows, so the cost of TLS reads off one run.
+  for s in chatserver ngircd redis; do
+    start "$s"; lg "$s" fanout "${FAN[@]}"; stop_server
+  done
+  tls_rows
 else
 # 1. Idle: wake-ups and RSS of fresh servers, all three at once, no traffic.
 log "idle wake-ups over ${WAKE_SECS}s (all three servers idle at once)"
@@ -312,6 +383,9 @@ fi
 
 # 9. The IRC front-end (issue 12): fan-out and idle memory on an IRC channel, beside ngIRCd.
 irc_rows
+
+# 10. TLS (issue 18): fan-out, idle memory and handshakes over each server's TLS port.
+tls_rows
 fi
 
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)

@@ -1,10 +1,11 @@
 //! Output: the core's actions rendered onto connection buffers (fan-out rendered once per
-//! codec), one write pass per dirty connection, slow readers and the global output budget.
+//! protocol, each copy framed by its connection's transport), one write pass per dirty
+//! connection, slow readers and the global output budget.
 
 use super::{push_dirty, Server};
 use crate::chat::Action;
-use crate::connection::{Closing, Connection};
-use crate::event::Event;
+use crate::connection::{Closing, Connection, Overflow};
+use crate::protocol::RenderCache;
 use crate::session::ConnId;
 use crate::time::Now;
 use slab::Slab;
@@ -15,38 +16,37 @@ use std::time::Instant;
 const SPARE_BUFFERS: usize = 128;
 const SPARE_MAX_CAPACITY: usize = 16 * 1024;
 
-/// An event for one connection: its own, or a fan-out one shared by many.
-enum Out<'a> {
-    Event(&'a Event),
-    Shared(&'a crate::event::Shared),
-}
-
 /// The parts of the server that queueing output touches.
 struct Queues<'a> {
     conns: &'a mut Slab<Connection>,
     spare: &'a mut Vec<Vec<u8>>,
     dirty: &'a mut Vec<ConnId>,
     dead: &'a mut Vec<ConnId>,
-    cap: usize,
     output_total: &'a mut usize,
     /// Dropped as slow readers (logged once the actions are applied).
     slow: Vec<ConnId>,
+    /// Closed by the core before their TLS handshake finished (logged likewise).
+    unshaken: Vec<ConnId>,
     now: Instant,
 }
 
 impl Queues<'_> {
-    /// Render `out` onto `id`'s buffer, or drop `id` as a slow reader if it is over the cap
-    /// even after the socket took what it could.
-    fn deliver(&mut self, id: ConnId, out: Out<'_>) {
+    /// Queue an event onto `id`'s buffer with `queue` (given a source of empty buffers), or
+    /// drop `id` as a slow reader if it is over the cap even after the socket took what it
+    /// could. `queue` is a closure per call site, so the once-per-recipient path of a fan-out
+    /// compiles to straight-line code (callgrind: a call or an enum match here cost 7 to 37
+    /// instructions per delivery).
+    #[inline(always)]
+    fn deliver(
+        &mut self,
+        id: ConnId,
+        mut queue: impl FnMut(&mut Connection, &mut dyn FnMut() -> Vec<u8>) -> Result<(), Overflow>,
+    ) {
         let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
-        let (cap, spare) = (self.cap, &mut *self.spare);
+        let spare = &mut *self.spare;
         let before = c.pending();
-        let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
-            Out::Event(e) => c.queue_event(e, cap, spare),
-            Out::Shared(s) => c.queue_shared(s, cap, spare),
-        };
         let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
             flush_some(c, self.now);
@@ -78,27 +78,40 @@ impl Server {
 
     pub(super) fn apply_actions(&mut self, now: Now) {
         let limits = self.limits;
+        let cap = limits.max_output;
         let mut q = Queues {
             conns: &mut self.conns,
             spare: &mut self.spare,
             dirty: &mut self.dirty,
             dead: &mut self.dead,
-            cap: limits.max_output,
             output_total: &mut self.output_total,
             slow: Vec::new(),
+            unshaken: Vec::new(),
             now: now.mono,
         };
         for action in self.chat.drain_actions() {
             match action {
-                Action::Send(id, event) => q.deliver(id, Out::Event(&event)),
+                Action::Send(id, event) => {
+                    q.deliver(id, |c, spare| c.queue_event(&event, cap, spare));
+                }
                 Action::Share(shared, ids) => {
+                    let mut cache = RenderCache::default();
                     for id in ids {
-                        q.deliver(id, Out::Shared(&shared));
+                        q.deliver(id, |c, spare| {
+                            c.queue_shared(&shared, &mut cache, cap, spare)
+                        });
                     }
                 }
                 Action::Close(id) => q.dead.push(id),
                 Action::CloseAfterFlush(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        if c.transport.handshaking() {
+                            // Nothing can reach it before its handshake, which had the whole
+                            // login timeout (or the shutdown came first): give up now.
+                            q.unshaken.push(id);
+                            q.dead.push(id);
+                            continue;
+                        }
                         if c.closing != Closing::AfterFlush {
                             c.closing = Closing::AfterFlush;
                             self.closing.schedule(now.mono + limits.close_timeout, id);
@@ -122,7 +135,10 @@ impl Server {
                 }
             }
         }
-        let cap = limits.max_output;
+        for id in q.unshaken {
+            let name = self.chat.log_name(id);
+            log::info!("{name} closed before its TLS handshake finished");
+        }
         for id in q.slow {
             let chat = &self.chat;
             self.slow_warning.warn(now.mono, || {
