@@ -452,6 +452,8 @@ pub struct ClusterOptions {
     pub db: Option<u32>,
     /// `rediss://`: TLS to Redis.
     pub tls: bool,
+    /// `--cluster-ca`: the CA certificates Redis's is checked against (`None`: the system's).
+    pub ca_file: Option<PathBuf>,
     /// Read at start-up; the password never appears on the command line.
     pub password_file: Option<PathBuf>,
     /// `None`: `HOSTNAME:PORT`, settled at start-up.
@@ -468,6 +470,7 @@ pub struct ClusterOptions {
 fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
     let Some(url) = v.text("cluster")? else {
         for flag in [
+            "cluster-ca",
             "cluster-password-file",
             "node-id",
             "cluster-prefix",
@@ -497,6 +500,13 @@ fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
     if host.is_empty() || port == 0 {
         return Err(bad());
     }
+    let ca_file = v.text("cluster-ca")?.map(PathBuf::from);
+    if ca_file.is_some() && !tls {
+        return Err(format!(
+            "{} needs a rediss:// --cluster (TLS to Redis)",
+            v.name("cluster-ca")
+        ));
+    }
     let node_id = v.text("node-id")?;
     if node_id
         .as_deref()
@@ -523,6 +533,7 @@ fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
         port,
         db,
         tls,
+        ca_file,
         password_file: v.text("cluster-password-file")?.map(PathBuf::from),
         node_id,
         prefix,

@@ -120,11 +120,13 @@ fn join_cluster(
     port: u16,
 ) -> Result<Server, Box<dyn std::error::Error>> {
     use std::net::ToSocketAddrs;
-    if opts.tls {
-        return Err(
-            "--cluster rediss:// needs TLS to Redis, which this build lacks (use redis://)".into(),
-        );
-    }
+    let tls = match opts.tls {
+        true => Some(
+            chatserver::transport::ClientTls::new(&opts.host, opts.ca_file.as_deref())
+                .map_err(|e| format!("--cluster rediss://: {e}"))?,
+        ),
+        false => None,
+    };
     let addr = (opts.host.as_str(), opts.port)
         .to_socket_addrs()
         .map_err(|e| format!("--cluster: cannot resolve {}: {e}", opts.host))?
@@ -149,10 +151,12 @@ fn join_cluster(
         }
     };
     log::info!(
-        "cluster: node {id}, Redis at {addr}, keys {}:*",
+        "cluster: node {id}, Redis at {addr}{}, keys {}:*",
+        if opts.tls { " over TLS" } else { "" },
         opts.prefix
     );
-    let node = chatserver::cluster::Node::new(opts, &id, addr, password, std::time::Instant::now());
+    let now = std::time::Instant::now();
+    let node = chatserver::cluster::Node::new(opts, &id, addr, tls, password, now);
     Ok(server.with_cluster(node))
 }
 

@@ -14,10 +14,11 @@ use crate::config::ClusterOptions;
 use crate::event::Event;
 use crate::record::Record;
 use crate::time::Now;
+use crate::transport::{ClientTls, Plain, Received, Transport};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,7 +69,9 @@ pub enum Tag {
 #[derive(Debug)]
 struct Conn {
     link: Link<Tag>,
-    sock: Option<TcpStream>,
+    /// The socket under its transport: plain, or TLS for `rediss://` (whose handshake runs
+    /// in the first reads; what the link queued meanwhile waits in the link).
+    transport: Option<Transport>,
 }
 
 /// The Redis keys of one cluster.
@@ -102,6 +105,8 @@ impl Keys {
 pub struct Node {
     id: Arc<str>,
     addr: SocketAddr,
+    /// `rediss://`: every link speaks TLS to Redis.
+    tls: Option<ClientTls>,
     keys: Keys,
     ttl: Duration,
     conns: [Conn; LINKS],
@@ -151,11 +156,13 @@ pub struct Node {
 }
 
 impl Node {
-    /// A node named `id` of the cluster `opts` describes; Redis at `addr` (resolved once).
+    /// A node named `id` of the cluster `opts` describes; Redis at `addr` (resolved once),
+    /// over TLS when `tls` is given.
     pub fn new(
         opts: &ClusterOptions,
         id: &str,
         addr: SocketAddr,
+        tls: Option<ClientTls>,
         password: Option<String>,
         now: Instant,
     ) -> Node {
@@ -165,11 +172,12 @@ impl Node {
         };
         let conn = |pushes| Conn {
             link: Link::new(setup.clone(), pushes, now),
-            sock: None,
+            transport: None,
         };
         Node {
             id: Arc::from(id),
             addr,
+            tls,
             keys: Keys {
                 prefix: opts.prefix.clone(),
                 journal: format!("{}:journal", opts.prefix),
@@ -283,13 +291,17 @@ impl Node {
 
     fn connect(&mut self, i: usize, registry: &Registry, chat: &mut Chat, now: Now) {
         let token = Token(self.first_token + i);
-        let result = TcpStream::connect(self.addr).and_then(|mut s| {
-            registry.register(&mut s, token, Interest::READABLE | Interest::WRITABLE)?;
-            Ok(s)
+        let result = TcpStream::connect(self.addr).and_then(|s| {
+            let mut t = match &self.tls {
+                Some(tls) => tls.connect(s)?,
+                None => Transport::Plain(Plain::new(s)),
+            };
+            registry.register(t.socket(), token, Interest::READABLE | Interest::WRITABLE)?;
+            Ok(t)
         });
         match result {
-            Ok(s) => {
-                self.conns[i].sock = Some(s);
+            Ok(t) => {
+                self.conns[i].transport = Some(t);
                 self.conns[i].link.handle_connecting();
             }
             Err(e) => self.down(i, registry, chat, &e.to_string(), now),
@@ -305,19 +317,22 @@ impl Node {
         chat: &mut Chat,
         now: Now,
     ) {
-        if i >= LINKS || self.conns[i].sock.is_none() {
+        if i >= LINKS || self.conns[i].transport.is_none() {
             return;
         }
         if self.conns[i].link.phase() == Phase::Connecting
             && (event.is_writable() || event.is_error())
         {
             let connected = self.conns[i]
-                .sock
-                .as_ref()
-                .map(|s| (s.take_error(), s.peer_addr()));
+                .transport
+                .as_mut()
+                .map(|t| (t.socket().take_error(), t.socket().peer_addr()));
             match connected {
                 Some((Ok(None), Ok(_))) => {
-                    let _ = self.conns[i].sock.as_ref().map(|s| s.set_nodelay(true));
+                    let _ = self.conns[i]
+                        .transport
+                        .as_mut()
+                        .map(|t| t.socket().set_nodelay(true));
                     self.conns[i].link.handle_connected();
                     self.link_up(i, chat, now);
                 }
@@ -421,8 +436,8 @@ impl Node {
 
     /// Link `i` failed: back off, and note the outage once.
     fn down(&mut self, i: usize, registry: &Registry, _chat: &mut Chat, why: &str, now: Now) {
-        if let Some(mut s) = self.conns[i].sock.take() {
-            let _ = registry.deregister(&mut s);
+        if let Some(mut t) = self.conns[i].transport.take() {
+            let _ = registry.deregister(t.socket());
         }
         // Unanswered requests: a batch's fate is learnt from the stream after reconnecting.
         let _unanswered = self.conns[i].link.handle_down(now.mono);
@@ -443,19 +458,22 @@ impl Node {
 
     fn read(&mut self, i: usize, registry: &Registry, chat: &mut Chat, now: Now) {
         let mut buf = [0u8; 64 * 1024];
+        // Drain until the transport has nothing more (edge-triggered: no further event is
+        // guaranteed otherwise).
         loop {
-            let Some(sock) = self.conns[i].sock.as_mut() else {
+            let Some(transport) = self.conns[i].transport.as_mut() else {
                 return;
             };
-            match sock.read(&mut buf) {
-                Ok(0) => return self.down(i, registry, chat, "connection closed", now),
-                Ok(n) => {
-                    if let Err(e) = self.conns[i].link.handle_bytes(&buf[..n]) {
+            match transport.read(&mut buf) {
+                Ok(Received::End { .. }) => {
+                    return self.down(i, registry, chat, "connection closed", now)
+                }
+                Ok(Received::Data { len, .. }) => {
+                    if let Err(e) = self.conns[i].link.handle_bytes(&buf[..len]) {
                         return self.down(i, registry, chat, &e, now);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(Received::Empty) => break,
                 Err(e) => return self.down(i, registry, chat, &e.to_string(), now),
             }
         }
@@ -783,18 +801,22 @@ impl Node {
         }
     }
 
-    /// Write what each link has queued.
+    /// Write what each link has queued: first what its transport holds of its own (a TLS
+    /// handshake's messages, records a full socket left), then the link's requests.
     pub fn flush(&mut self, registry: &Registry, chat: &mut Chat, now: Now) {
         for i in 0..LINKS {
             loop {
                 let c = &mut self.conns[i];
-                let (Some(sock), false) = (c.sock.as_mut(), c.link.pending_out().is_empty()) else {
+                let Some(transport) = c.transport.as_mut().filter(|_| c.link.is_up()) else {
                     break;
                 };
-                if !c.link.is_up() {
-                    break;
-                }
-                match sock.write(c.link.pending_out()) {
+                let written = match transport.flush() {
+                    Ok(true) if c.link.pending_out().is_empty() => break,
+                    Ok(true) => transport.write(c.link.pending_out()),
+                    Ok(false) => break,
+                    Err(e) => Err(e),
+                };
+                match written {
                     Ok(n) => c.link.handle_written(n),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -202,6 +202,11 @@ pub const FLAGS: &[Flag] = &[
         "share one chat world with other nodes through Redis (off)",
     ),
     setting(
+        "cluster-ca",
+        "FILE",
+        "CA certificates (PEM) a rediss:// Redis is checked against (default: the system's)",
+    ),
+    setting(
         "cluster-password-file",
         "FILE",
         "Redis password (AUTH), read from FILE",

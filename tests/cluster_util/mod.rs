@@ -41,24 +41,48 @@ fn sigkill(child: &mut Option<Child>) {
 /// A `redis-server` of this test's own.
 pub struct Redis {
     child: Option<Child>,
+    /// Plain RESP (the nodes use it unless `tls` is set; the test's own commands always).
     pub port: u16,
+    /// Redis's own TLS port and the certificate and key it serves (`rediss://`).
+    tls: Option<(u16, PathBuf, PathBuf)>,
     dir: PathBuf,
 }
 
 impl Redis {
     pub fn start() -> Redis {
-        let dir = new_dir("redis");
         let mut r = Redis {
             child: None,
             port: free_port(),
-            dir,
+            tls: None,
+            dir: new_dir("redis"),
+        };
+        r.spawn();
+        r
+    }
+
+    /// Redis with its TLS port too (`--tls-port`, serving `cert` and `key`; no client
+    /// certificates asked); nodes are given `rediss://` to it.
+    pub fn start_tls(cert: &Path, key: &Path) -> Redis {
+        let mut r = Redis {
+            child: None,
+            port: free_port(),
+            tls: Some((free_port(), cert.to_path_buf(), key.to_path_buf())),
+            dir: new_dir("redis"),
         };
         r.spawn();
         r
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let mut cmd = Command::new("redis-server");
+        if let Some((port, cert, key)) = &self.tls {
+            cmd.args(["--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
+                .arg("--tls-cert-file")
+                .arg(cert)
+                .arg("--tls-key-file")
+                .arg(key);
+        }
+        let child = cmd
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
                 "--appendonly",
@@ -105,7 +129,10 @@ impl Redis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.tls {
+            Some((port, ..)) => format!("rediss://127.0.0.1:{port}"),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// SIGKILL: whatever Redis had not fsynced is gone.
