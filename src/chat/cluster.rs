@@ -9,6 +9,7 @@
 //! node's own connections only; each node tells its own users.
 
 use super::outbox::Parked;
+use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
 use crate::event::{Error, Event};
@@ -146,6 +147,39 @@ enum Refusal {
         guest: bool,
     },
     RoomExists(Arc<str>),
+    /// §4 across nodes: the request was answered (or expired) first.
+    NoRequest(Arc<str>),
+    NoSession(Arc<str>),
+    /// Asked while offline (its logout came first).
+    Offline(Arc<str>),
+}
+
+/// A private-session change as the record that carries it.
+fn private_record(change: &PrivateChange) -> Record {
+    let s = |a: &Arc<str>| a.to_string();
+    match change {
+        PrivateChange::Ask { from, to, address } => Record::PrivateAsk {
+            from: s(from),
+            to: s(to),
+            address: *address,
+        },
+        PrivateChange::Open { from, to } => Record::PrivateOpen {
+            from: s(from),
+            to: s(to),
+        },
+        PrivateChange::Drop { from, to } => Record::PrivateDrop {
+            from: s(from),
+            to: s(to),
+        },
+        PrivateChange::Stop { user, peer } => Record::PrivateStop {
+            user: s(user),
+            peer: s(peer),
+        },
+        PrivateChange::Port { user, port } => Record::P2pPort {
+            user: s(user),
+            port: u32::from(*port),
+        },
+    }
 }
 
 impl Chat {
@@ -329,6 +363,36 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: a private-session change goes to the stream (the nodes of both users
+    /// apply it from there); true if so.
+    pub(super) fn defer_private(&mut self, change: &PrivateChange) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        self.outbox.records.push(private_record(change));
+        true
+    }
+
+    /// Cluster mode: a request's expiry (`drop`, on the requester's node) goes to the stream on
+    /// its own, and `expired` is told to `to` only if it is applied there before any answer.
+    pub(super) fn defer_expiry(
+        &mut self,
+        drop: &PrivateChange,
+        to: ConnId,
+        expired: &Event,
+    ) -> bool {
+        let Some(c) = self.cluster.as_mut() else {
+            return false;
+        };
+        c.batch.push(Waiting {
+            conn: None,
+            actions: vec![Action::Send(to, expired.clone())],
+            fallback: Vec::new(),
+            records: vec![private_record(drop)],
+        });
+        true
+    }
+
     /// Cluster mode: a wrong password is counted on every node.
     pub(super) fn count_failure(&mut self, user: &str) {
         if self.cluster.is_some() {
@@ -414,6 +478,13 @@ impl Chat {
                         self.refuse(conn, Error::AlreadyLoggedIn(user))
                     }
                     Refusal::RoomExists(room) => self.outbox.error(conn, Error::RoomExists(room)),
+                    Refusal::NoRequest(from) => {
+                        self.outbox.error(conn, Error::NoPrivateRequest(from))
+                    }
+                    Refusal::NoSession(peer) => {
+                        self.outbox.error(conn, Error::NoPrivateSession(peer))
+                    }
+                    Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
                 }
             }
         }
@@ -487,6 +558,19 @@ impl Chat {
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
                 }
+                Record::PrivateAsk { from, to, .. }
+                    if !self.online.contains(from) || !self.online.contains(to) =>
+                {
+                    return Err(Refusal::Offline(Arc::from(to.as_str())));
+                }
+                Record::PrivateOpen { from, to } | Record::PrivateDrop { from, to }
+                    if !self.private.requested(from, to) =>
+                {
+                    return Err(Refusal::NoRequest(Arc::from(from.as_str())));
+                }
+                Record::PrivateStop { user, peer } if !self.private.in_session(user, peer) => {
+                    return Err(Refusal::NoSession(Arc::from(peer.as_str())));
+                }
                 _ => {}
             }
         }
@@ -512,6 +596,28 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::PrivateAsk { from, to, address } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Ask { from, to, address }, now);
+            }
+            Record::PrivateOpen { from, to } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Open { from, to }, now);
+            }
+            Record::PrivateDrop { from, to } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Drop { from, to }, now);
+            }
+            Record::PrivateStop { user, peer } => {
+                let (user, peer) = (Arc::from(user), Arc::from(peer));
+                self.apply_private(PrivateChange::Stop { user, peer }, now);
+            }
+            Record::P2pPort { user, port } => {
+                if let Ok(port) = u16::try_from(port) {
+                    let user = Arc::from(user);
+                    self.apply_private(PrivateChange::Port { user, port }, now);
+                }
+            }
             Record::RoomJoin {
                 room,
                 user,
@@ -916,6 +1022,8 @@ impl Chat {
         self.history.snapshot(&mut tail);
         tail.extend(self.online_records());
         self.rooms.memberships(&mut tail);
+        let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
+        tail.extend(self.private.changes(online).iter().map(private_record));
         ClusterSnapshot {
             head,
             frozen: self.freeze(),

@@ -81,7 +81,12 @@ impl Chat {
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::RoomJoin { .. }
-            | Record::RoomPart { .. } => {}
+            | Record::RoomPart { .. }
+            | Record::PrivateAsk { .. }
+            | Record::PrivateOpen { .. }
+            | Record::PrivateDrop { .. }
+            | Record::PrivateStop { .. }
+            | Record::P2pPort { .. } => {}
         }
     }
 

@@ -451,14 +451,14 @@ impl Chat {
                 user: target,
                 address,
             } => self.start_private(conn, &user, target, address, now),
-            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
+            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes, now),
             Input::Private { to, text } => {
                 if let Some(text) = self.valid(conn, MessageText::new(text)) {
                     self.private_message(conn, &user, to, text);
                 }
             }
-            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
-            Input::P2pPort { port } => self.p2p_port(conn, port),
+            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer, now),
+            Input::P2pPort { port } => self.p2p_port(&user, conn, port, now),
             // §6 menus.
             Input::Menu(menu) => self.start_menu(conn, &user, menu),
             Input::History { n } => self.show_history(conn, &user, n),
@@ -502,6 +502,14 @@ impl Chat {
     fn count_failure(&mut self, _user: &str) {}
 
     fn login_pending(&self, _conn: ConnId) -> bool {
+        false
+    }
+
+    fn defer_private(&mut self, _change: &private::Change) -> bool {
+        false
+    }
+
+    fn defer_expiry(&mut self, _drop: &private::Change, _to: ConnId, _expired: &Event) -> bool {
         false
     }
 

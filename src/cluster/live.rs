@@ -10,7 +10,7 @@
 //! each node for its own users (presence, from the records) or answers the sender itself.
 
 use super::journal::StreamId;
-use crate::event::{Audience, Event, Notice, RoomEvent, Topic};
+use crate::event::{Audience, Event, Notice, PrivateEvent, RoomEvent, Topic};
 use crate::record::{Field, Reader, Writer};
 use std::sync::Arc;
 
@@ -122,6 +122,7 @@ pub fn encode_event(event: &Event) -> Option<String> {
             user.write(&mut out);
         }
         Event::Room(e) => return encode_room(e),
+        Event::Private(e) => return Some(encode_private(e)),
         _ => {
             log::debug!("not forwarded to another node: {event:?}");
             return None;
@@ -206,6 +207,53 @@ fn encode_room(event: &RoomEvent) -> Option<String> {
         }
     }
     Some(out.finish().as_str().to_string())
+}
+
+/// §4 across nodes: every private-session event (a request, its answer, the peer-to-peer
+/// lines) may be for a user on the other node.
+fn encode_private(event: &PrivateEvent) -> String {
+    let ip = |ip: &std::net::IpAddr| Arc::<str>::from(ip.to_string());
+    let one = |kind: &'static str, user: &Arc<str>| {
+        let mut out = w(kind);
+        user.write(&mut out);
+        out
+    };
+    let out = match event {
+        PrivateEvent::Asked(u) => one("p-asked", u),
+        PrivateEvent::RequestSent(u) => one("p-sent", u),
+        PrivateEvent::Started(u) => one("p-started", u),
+        PrivateEvent::Declined(u) => one("p-declined", u),
+        PrivateEvent::Expired(u) => one("p-expired", u),
+        PrivateEvent::Stopped(u) => one("p-stopped", u),
+        PrivateEvent::Dial {
+            user,
+            ip: addr,
+            port,
+            token,
+        } => {
+            let mut out = one("p-dial", user);
+            ip(addr).write(&mut out);
+            u32::from(*port).write(&mut out);
+            token.write(&mut out);
+            out
+        }
+        PrivateEvent::Expect { user, token } => {
+            let mut out = one("p-expect", user);
+            token.write(&mut out);
+            out
+        }
+        PrivateEvent::Address {
+            user,
+            ip: addr,
+            port,
+        } => {
+            let mut out = one("p-address", user);
+            ip(addr).write(&mut out);
+            u32::from(*port).write(&mut out);
+            out
+        }
+    };
+    out.finish().as_str().to_string()
 }
 
 /// Writing several fields in order.
@@ -300,6 +348,27 @@ pub fn decode_event(text: &str) -> Option<Event> {
             changes: a(&mut r)?,
             args: Vec::<Arc<str>>::read(&mut r)?,
         }),
+        "p-asked" => Event::Private(PrivateEvent::Asked(a(&mut r)?)),
+        "p-sent" => Event::Private(PrivateEvent::RequestSent(a(&mut r)?)),
+        "p-started" => Event::Private(PrivateEvent::Started(a(&mut r)?)),
+        "p-declined" => Event::Private(PrivateEvent::Declined(a(&mut r)?)),
+        "p-expired" => Event::Private(PrivateEvent::Expired(a(&mut r)?)),
+        "p-stopped" => Event::Private(PrivateEvent::Stopped(a(&mut r)?)),
+        "p-dial" => Event::Private(PrivateEvent::Dial {
+            user: a(&mut r)?,
+            ip: a(&mut r)?.parse().ok()?,
+            port: u16::try_from(u32::read(&mut r)?).ok()?,
+            token: a(&mut r)?,
+        }),
+        "p-expect" => Event::Private(PrivateEvent::Expect {
+            user: a(&mut r)?,
+            token: a(&mut r)?,
+        }),
+        "p-address" => Event::Private(PrivateEvent::Address {
+            user: a(&mut r)?,
+            ip: a(&mut r)?.parse().ok()?,
+            port: u16::try_from(u32::read(&mut r)?).ok()?,
+        }),
         _ => return None,
     };
     r.finish().then_some(event)
@@ -362,6 +431,19 @@ mod tests {
                 by: s("o"),
                 changes: s("+k"),
                 args: vec![s("key")],
+            }),
+            Event::Private(PrivateEvent::Asked(s("a"))),
+            Event::Private(PrivateEvent::Stopped(s("b c"))),
+            Event::Private(PrivateEvent::Dial {
+                user: s("y"),
+                ip: "::1".parse().unwrap(),
+                port: 65535,
+                token: s("00ff"),
+            }),
+            Event::Private(PrivateEvent::Address {
+                user: s("y"),
+                ip: "10.0.0.7".parse().unwrap(),
+                port: 1,
             }),
         ];
         let targets = [Target::Conn(s("3.1")), Target::Room(s("den")), Target::All];

@@ -190,6 +190,17 @@ record_kinds! {
     /// `user` entered `room` (`current`: as the line front-end's current room).
     RoomJoin = "room-join" { room: String, user: String, current: bool }
     RoomPart = "room-part" { room: String, user: String }
+    // Private sessions (§4) in cluster mode: not durable, but both users' nodes must agree.
+    /// `from` asks `to` for a private session (`address`: `getaddress`).
+    PrivateAsk = "private-ask" { from: String, to: String, address: bool }
+    /// `to` accepted `from`'s request.
+    PrivateOpen = "private-open" { from: String, to: String }
+    /// `from`'s request to `to` was declined or expired.
+    PrivateDrop = "private-drop" { from: String, to: String }
+    /// The private session of `user` and `peer` stopped.
+    PrivateStop = "private-stop" { user: String, peer: String }
+    /// `user`'s client listens for peers on `port` (`p2p-port`).
+    P2pPort = "p2p-port" { user: String, port: u32 }
 }
 
 /// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.

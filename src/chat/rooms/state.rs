@@ -514,7 +514,12 @@ impl Rooms {
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::RoomJoin { .. }
-            | Record::RoomPart { .. } => {}
+            | Record::RoomPart { .. }
+            | Record::PrivateAsk { .. }
+            | Record::PrivateOpen { .. }
+            | Record::PrivateDrop { .. }
+            | Record::PrivateStop { .. }
+            | Record::P2pPort { .. } => {}
         }
     }
 
