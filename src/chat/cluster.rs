@@ -8,6 +8,7 @@
 //! forwarded to their node ([`Chat::take_forwards`]). Applying an entry makes events for this
 //! node's own connections only; each node tells its own users.
 
+use super::directory::Info;
 use super::outbox::Parked;
 use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
@@ -126,6 +127,10 @@ pub(super) struct Cluster {
     /// The first this many actions are routed already, or are for this node only (made by
     /// applying an entry, or forwarded here by another node): never forwarded (again).
     routed: usize,
+    /// The session's self-description when the current command began (IRC `AWAY`, `OPER`…):
+    /// if the command changed it, the change goes to the stream with it.
+    /// Noted for a logged-in session only, with its user (the command may log it out).
+    info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
 }
 
 /// How a node names one of its connections in records: `slot.gen`.
@@ -200,6 +205,7 @@ impl Chat {
             next_gen: 0,
             forwards: Vec::new(),
             routed: 0,
+            info_before: None,
         }));
     }
 
@@ -212,6 +218,34 @@ impl Chat {
             .is_some_and(|c| c.logging_in.contains(&conn))
     }
 
+    /// Cluster mode: a protocol's own reply (an IRC numeric) to an input whose command is
+    /// parked waits with the command's replies, so it neither overtakes them nor tells of a
+    /// change the stream does not have yet (`306` before the away message is there for
+    /// others). `Some(event)`: not held, send it now.
+    pub(super) fn hold_reply(&mut self, conn: ConnId, event: Event) -> Option<Event> {
+        let Some(c) = self.cluster.as_mut() else {
+            return Some(event);
+        };
+        let parked = c
+            .batch
+            .iter_mut()
+            .rev()
+            .chain(
+                c.sent
+                    .iter_mut()
+                    .rev()
+                    .flat_map(|(_, b)| b.iter_mut().rev()),
+            )
+            .find(|w| w.conn == Some(conn));
+        match parked {
+            Some(w) => {
+                w.actions.push(Action::Send(conn, event));
+                None
+            }
+            None => Some(event),
+        }
+    }
+
     /// Whether `conn` has a command on its way through the stream: its next input waits.
     pub fn is_waiting(&self, conn: ConnId) -> bool {
         self.cluster
@@ -219,10 +253,26 @@ impl Chat {
             .is_some_and(|c| c.waiting.contains_key(&conn))
     }
 
+    /// A command of `conn` begins (cluster mode: its session's self-description is noted).
+    pub(super) fn begin_command(&mut self, conn: ConnId) {
+        let user = self.sessions.get(&conn).and_then(Session::user);
+        if let (Some(c), Some(user)) = (self.cluster.as_mut(), user) {
+            c.info_before = Some((conn, user.clone(), self.directory.get(conn).cloned()));
+        }
+    }
+
     /// End a command: single node, a transaction for the group commit; cluster, parked.
     pub(super) fn seal(&mut self, mark: super::outbox::Mark, conn: ConnId, now: Now) {
-        if self.cluster.is_none() {
+        let Some(c) = self.cluster.as_mut() else {
             return self.outbox.seal(mark, conn);
+        };
+        // A logged-in session that changed what it says about itself tells every node.
+        let before = c.info_before.take().filter(|(id, ..)| *id == conn);
+        if let (Some((_, user, before)), Some(after)) = (before, self.directory.get(conn)) {
+            if before.as_ref() != Some(after) {
+                let record = after.record(&user);
+                self.outbox.record_first(mark, record);
+            }
         }
         let changes = self.room_changes();
         if let Some(parked) = self.outbox.seal_parked(mark, conn) {
@@ -340,6 +390,10 @@ impl Chat {
             peer,
         };
         self.outbox.records.push(record);
+        // What an IRC session said before it logged in (`USER`), for every node.
+        if let Some(info) = self.directory.get(conn) {
+            self.outbox.records.push(info.record(user));
+        }
         if let Some(c) = self.cluster.as_mut() {
             c.logging_in.insert(conn);
         }
@@ -612,6 +666,14 @@ impl Chat {
                 let (user, peer) = (Arc::from(user), Arc::from(peer));
                 self.apply_private(PrivateChange::Stop { user, peer }, now);
             }
+            record @ Record::UserInfo { .. } => {
+                let Some((user, info)) = Info::from_record(record) else {
+                    return;
+                };
+                if let Some(conn) = self.online.get(&user) {
+                    self.directory.set(conn, info);
+                }
+            }
             Record::P2pPort { user, port } => {
                 if let Ok(port) = u16::try_from(port) {
                     let user = Arc::from(user);
@@ -737,6 +799,7 @@ impl Chat {
             return;
         }
         self.sessions.remove(&id);
+        self.directory.remove(id);
         if let Some(c) = self.cluster.as_mut() {
             if let Some(key) = c.homes.remove(&id) {
                 c.ghosts.remove(&key);
@@ -1002,6 +1065,9 @@ impl Chat {
                 guest: !self.accounts.exists(user),
                 peer,
             });
+            if let Some(info) = self.directory.get(id) {
+                out.push(info.record(user));
+            }
         }
         out
     }

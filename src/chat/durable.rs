@@ -86,7 +86,8 @@ impl Chat {
             | Record::PrivateOpen { .. }
             | Record::PrivateDrop { .. }
             | Record::PrivateStop { .. }
-            | Record::P2pPort { .. } => {}
+            | Record::P2pPort { .. }
+            | Record::UserInfo { .. } => {}
         }
     }
 

@@ -247,6 +247,7 @@ impl Chat {
     /// commit of its records (issue 8); a finished password hash ends a login the same way.
     fn in_command(&mut self, conn: ConnId, now: Now, command: impl FnOnce(&mut Chat)) {
         let mark = self.outbox.mark();
+        self.begin_command(conn); // Cluster mode (issue 23).
         self.blocks.take_tainted();
         command(self);
         // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
@@ -503,6 +504,12 @@ impl Chat {
 
     fn login_pending(&self, _conn: ConnId) -> bool {
         false
+    }
+
+    fn begin_command(&mut self, _conn: ConnId) {}
+
+    fn hold_reply(&mut self, _conn: ConnId, event: Event) -> Option<Event> {
+        Some(event)
     }
 
     fn defer_private(&mut self, _change: &private::Change) -> bool {

@@ -168,6 +168,13 @@ impl Outbox {
     }
 
     #[cfg(feature = "cluster")]
+    /// Cluster mode: `r` goes first among the records of the command begun at `mark` (what a
+    /// session says about itself must be applied before a logout of the same command uses it).
+    pub fn record_first(&mut self, mark: Mark, r: Record) {
+        self.records.insert(mark.records.min(self.records.len()), r);
+    }
+
+    #[cfg(feature = "cluster")]
     /// Cluster mode: records outside any command's transaction (a delivery, a lockout, a
     /// logout on disconnect), and the end of the iteration's transactions.
     pub fn take_loose(&mut self) -> Vec<Record> {

@@ -201,6 +201,17 @@ record_kinds! {
     PrivateStop = "private-stop" { user: String, peer: String }
     /// `user`'s client listens for peers on `port` (`p2p-port`).
     P2pPort = "p2p-port" { user: String, port: u32 }
+    /// What `user`'s session says about itself (IRC `USER`, `AWAY`, `MODE +i`, `OPER`, the
+    /// `QUIT` word), after its login and after each change.
+    UserInfo = "user-info" {
+        user: String,
+        username: Option<String>,
+        realname: Option<String>,
+        away: Option<String>,
+        invisible: bool,
+        oper: bool,
+        quit: Option<String>,
+    }
 }
 
 /// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.

@@ -519,7 +519,8 @@ impl Rooms {
             | Record::PrivateOpen { .. }
             | Record::PrivateDrop { .. }
             | Record::PrivateStop { .. }
-            | Record::P2pPort { .. } => {}
+            | Record::P2pPort { .. }
+            | Record::UserInfo { .. } => {}
         }
     }
 

@@ -354,3 +354,20 @@ fn a_private_request_s_expiry_and_its_answer_race_through_the_stream() {
     assert_eq!(c.take(0, 1), "Start private messaging with yoda\n");
     assert_eq!(c.take(1, 1), "Start private messaging with hans\n");
 }
+
+/// A protocol's own reply to an input whose command is parked (an IRC numeric such as `306`
+/// after `AWAY`) waits with the command's replies: it does not overtake them, nor tell of a
+/// change before the stream has it.
+#[test]
+fn a_protocol_reply_waits_behind_a_parked_command() {
+    let mut c = hans_and_yoda();
+    c.line(0, 1, "block luke");
+    c.sims[0].chat.reply(
+        Sim::id(1),
+        crate::event::Event::Error(crate::event::Error::InvalidCommand),
+    );
+    c.flush(0);
+    assert_eq!(c.take(0, 1), "", "held with the parked command");
+    c.round();
+    assert_eq!(c.take(0, 1), "luke is blocked\nError. Invalid command\n");
+}
