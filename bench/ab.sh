@@ -2,8 +2,8 @@
 # A/B one loadgen workload on two builds of chatserver in one run, alternating A and B so
 # machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
-# A = chatserver built from git revision REV, B = the working tree; REV `.` makes A the working
-# tree too, to compare server options: A_ARGS / B_ARGS add options to one side (e.g.
+# A = chatserver built from git revision REV, B = the working tree; REV may also name a built
+# chatserver binary; REV `.` makes A the working tree too, to compare server options: A_ARGS / B_ARGS add options to one side (e.g.
 # `A_ARGS="--fsync never --history 0" bench/ab.sh . 9`: the defaults against no durability). Default workload: the
 # fan-out row of bench/compare.sh (100 members, 32-byte messages, window 1000).
 set -euo pipefail
@@ -26,6 +26,8 @@ cp target/release/chatserver "$WORK/b"
 cp target/release/examples/loadgen "$WORK/loadgen"
 if [ "$REV" = . ]; then
   cp "$WORK/b" "$WORK/a"
+elif [ -f "$REV" ] && [ -x "$REV" ]; then
+  cp "$REV" "$WORK/a"
 else
   git worktree add --detach "$WORK/a-src" "$REV" >&2
   (cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)

@@ -25,13 +25,16 @@ pub enum Undo {
     AbortLogin(ConnId),
 }
 
-/// One command's changes that depend on a successful commit.
+/// One command's changes that depend on a successful commit. Ranges into the outbox's own
+/// lists, so sealing a command allocates nothing (issue 20: every `message` is one).
 #[derive(Debug)]
 struct Txn {
     actions: Range<usize>,
-    undo: Vec<Undo>,
-    /// Sent instead of `actions` if the commit fails.
-    fallback: Vec<Action>,
+    undo: Range<usize>,
+    /// The command's connection, told of the storage error if the commit fails.
+    conn: ConnId,
+    /// Sent instead of `actions` if the commit fails, when not the storage error to `conn`.
+    fallback: Option<Vec<Action>>,
 }
 
 /// A checkpoint taken before a command runs.
@@ -56,10 +59,14 @@ pub struct Outbox {
     /// The current command's replies show a change still to be committed (issue 8): if the
     /// commit fails they are replaced by the storage error too.
     pub dependent: bool,
+    /// Events to deliver in `actions`, a fan-out counted once per recipient: the work the loop
+    /// will do to render and write them (issue 20: it stops reading when this is large).
+    pub deliveries: usize,
 }
 
 impl Outbox {
     pub fn send(&mut self, conn: ConnId, event: Event) {
+        self.deliveries += 1;
         self.actions.push(Action::Send(conn, event));
     }
 
@@ -70,6 +77,7 @@ impl Outbox {
     /// Add `conn` to the recipients of a fan-out event: consecutive calls for one event make
     /// one action, so the action list grows by a connection id per recipient, not by an event.
     pub fn share(&mut self, conn: ConnId, event: &Arc<Shared>) {
+        self.deliveries += 1;
         if let Some(Action::Share(last, ids)) = self.actions.last_mut() {
             if Arc::ptr_eq(last, event) {
                 ids.push(conn);
@@ -77,6 +85,15 @@ impl Outbox {
             }
         }
         self.actions.push(Action::Share(event.clone(), vec![conn]));
+    }
+
+    /// A fan-out event for recipients gathered by the caller (a list sized once, where
+    /// [`Outbox::share`] grows it a push at a time).
+    pub fn share_all(&mut self, event: Arc<Shared>, ids: Vec<ConnId>) {
+        if !ids.is_empty() {
+            self.deliveries += ids.len();
+            self.actions.push(Action::Share(event, ids));
+        }
     }
 
     pub fn record(&mut self, r: Record, undo: Undo) {
@@ -119,11 +136,10 @@ impl Outbox {
             self.undo.truncate(mark.undo);
             return;
         }
-        let fallback =
-            fallback.unwrap_or_else(|| vec![Action::Send(conn, Event::Error(Error::Storage))]);
         self.txns.push(Txn {
             actions: mark.actions..self.actions.len(),
-            undo: self.undo.split_off(mark.undo),
+            undo: mark.undo..self.undo.len(),
+            conn,
             fallback,
         });
     }
@@ -139,9 +155,12 @@ impl Outbox {
     /// undo steps, newest first, for the core to apply.
     pub fn abort(&mut self) -> Vec<Undo> {
         self.records.clear();
-        self.undo.clear();
         let txns = std::mem::take(&mut self.txns);
         let old = std::mem::take(&mut self.actions);
+        let mut steps = std::mem::take(&mut self.undo)
+            .into_iter()
+            .enumerate()
+            .peekable();
         let mut undo = Vec::new();
         let mut kept = old.into_iter().enumerate().peekable();
         for txn in txns {
@@ -149,8 +168,17 @@ impl Outbox {
                 self.actions.push(a);
             }
             while kept.next_if(|(i, _)| *i < txn.actions.end).is_some() {}
-            self.actions.extend(txn.fallback);
-            undo.extend(txn.undo);
+            match txn.fallback {
+                Some(fallback) => self.actions.extend(fallback),
+                None => self
+                    .actions
+                    .push(Action::Send(txn.conn, Event::Error(Error::Storage))),
+            }
+            // Undo steps outside every transaction are dropped, as they always were.
+            while steps.next_if(|(i, _)| *i < txn.undo.start).is_some() {}
+            while let Some((_, u)) = steps.next_if(|(i, _)| *i < txn.undo.end) {
+                undo.push(u);
+            }
         }
         self.actions.extend(kept.map(|(_, a)| a));
         undo.reverse();

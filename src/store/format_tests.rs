@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 fn journal_bytes(records: &[Record]) -> Vec<u8> {
     let mut bytes = header("journal", 0);
-    records.iter().for_each(|r| encode_line(r, &mut bytes));
+    records
+        .iter()
+        .for_each(|r| encode_line(r, &mut bytes, &mut String::new()));
     bytes
 }
 

@@ -149,9 +149,10 @@ pub struct Store {
     trash: Trash,
     snapshot_len: u64,
     sync: bool,
-    /// Reused encode buffers.
+    /// Reused encode buffers: the journal's lines, credentials' lines, and one record's text.
     buf: Vec<u8>,
     accounts_buf: Vec<u8>,
+    text: String,
     compact_bytes: u64,
     /// Journal length below which a failed compaction is not retried.
     compact_retry_at: u64,
@@ -239,6 +240,7 @@ impl Store {
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
             accounts_buf: Vec::new(),
+            text: String::new(),
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
             history,
@@ -270,7 +272,7 @@ impl Store {
                     self.accounts_buf.push(b'\n');
                 }
                 lazy if lazy.is_lazy() => {}
-                other => encode_line(other, &mut self.buf),
+                other => encode_line(other, &mut self.buf, &mut self.text),
             }
         }
         // Accounts first: journal records may name them. Always synced: a welcome line must
@@ -290,7 +292,8 @@ impl Store {
         // History last: it is the only part that does not wait for the disk. Reliability
         // (issue 8): a failed history append never refuses the batch (live chat goes on); the
         // history is marked degraded, logged once, and appends are tried again each batch.
-        match self.history.append(records.iter().filter(|r| r.is_lazy())) {
+        let lazy = records.iter().filter(|r| r.is_lazy());
+        match self.history.append(lazy, &mut self.text, &mut self.trash) {
             Ok(()) if self.history_degraded => {
                 self.history_degraded = false;
                 log::warn!("message history writable again");
