@@ -25,6 +25,9 @@ pub enum Closing {
     /// Flush what is queued, then close (redis CLIENT_CLOSE_AFTER_REPLY); the server drops it
     /// anyway at its closing deadline if the peer never reads.
     AfterFlush,
+    /// To be removed, by a later iteration (its reaping phase ran out of time): neither read
+    /// nor written meanwhile.
+    Reaping,
 }
 
 /// A client socket, its codec and its output buffer.

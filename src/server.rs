@@ -132,6 +132,9 @@ pub struct Server {
     dirty: Vec<ConnId>,
     /// Connections to remove this iteration.
     dead: Vec<ConnId>,
+    /// Connections to remove that the reaping phase had no time for (issue 20): removed first
+    /// next iteration; meanwhile neither read nor written (`Closing::Reaping`).
+    dead_later: Vec<ConnId>,
     /// Connections that hit the read budget and may hold more input (edge-triggered).
     unread: Vec<ConnId>,
     /// Connections whose output was all written while the core waited for that.
@@ -148,6 +151,8 @@ pub struct Server {
     next_gen: u32,
     /// When the lazily written journal records must be synced.
     sync_due: Option<Instant>,
+    /// The last lazy sync failed: wait for `sync_due` even when much is unsynced.
+    sync_failed: bool,
     shutdown: Shutdown,
     /// Shutting down: the time by which the loop exits whatever is left unsent.
     draining: Option<Instant>,
@@ -160,6 +165,12 @@ pub struct Server {
     /// Connections over their command penalty, with when they may be read again.
     throttled: TimerWheel<ConnId>,
     iterations: guard::IterationClock,
+    /// The time each phase of the current iteration has left (issue 20).
+    reading: guard::Phase,
+    /// Deliveries rendered so far in this iteration (issue 20).
+    delivered: usize,
+    reaping: guard::Phase,
+    flushing: guard::Phase,
     slow_warning: guard::Quiet,
     accept_warning: guard::Quiet,
 }
@@ -223,6 +234,7 @@ impl Server {
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
+            dead_later: Vec::new(),
             unread: Vec::new(),
             flushed: Vec::new(),
             written: Vec::new(),
@@ -232,6 +244,7 @@ impl Server {
             closed: 0,
             next_gen: 0,
             sync_due: None,
+            sync_failed: false,
             shutdown: Shutdown {
                 flag: Arc::new(AtomicBool::new(false)),
                 waker,
@@ -242,6 +255,10 @@ impl Server {
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
             iterations: guard::IterationClock::new(Instant::now()),
+            reading: guard::Phase::new(guard::READ_PHASE),
+            delivered: 0,
+            reaping: guard::Phase::new(guard::REAP_PHASE),
+            flushing: guard::Phase::new(guard::FLUSH_PHASE),
             slow_warning: guard::Quiet::default(),
             accept_warning: guard::Quiet::default(),
         })
@@ -258,8 +275,15 @@ impl Server {
         self.shutdown.clone()
     }
 
+    /// Deliveries this iteration has taken on: rendered, or waiting in the core's actions.
+    fn admitted(&self) -> usize {
+        self.delivered + self.chat.pending_deliveries()
+    }
+
     fn next_timeout(&mut self) -> Option<Duration> {
-        if !self.unread.is_empty() || self.store.compacting() {
+        // Work an iteration's phases had no time for (issue 20) is done at once.
+        let left = !self.unread.is_empty() || !self.dirty.is_empty() || !self.dead_later.is_empty();
+        if left || self.store.compacting() {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
@@ -279,7 +303,12 @@ impl Server {
             }
             let now = Now::read();
             let closed_before = self.closed;
+            self.reading.reset();
+            self.delivered = 0;
+            self.reaping.reset();
+            self.flushing.reset();
             self.throttled.expire(now.mono, &mut self.expired);
+            self.reading.enter();
             for id in std::mem::take(&mut self.expired) {
                 self.read(id, now);
             }
@@ -300,6 +329,7 @@ impl Server {
                     Tok::Signals => self.signals_ready(),
                 }
             }
+            self.reading.leave();
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
                 self.begin_drain(now);
             }

@@ -327,15 +327,18 @@ impl Chat {
             online,
         });
         let blocked = self.blocks.blocked(user);
+        // The user's own connection, if it is online: skipped by id, not by comparing names.
+        let me = self.online.get(user);
+        let mut ids = Vec::with_capacity(self.online.len());
         for (name, cid) in self.online.iter() {
-            if name == user || blocked.is_some_and(|b| b.contains(&**name)) {
+            if Some(cid) == me || blocked.is_some_and(|b| b.contains(&**name)) {
                 continue;
             }
-            if !self.sessions.get(&cid).is_some_and(|s| s.presence) {
-                continue;
+            if self.sessions.get(&cid).is_some_and(|s| s.presence) {
+                ids.push(cid);
             }
-            self.outbox.share(cid, &event);
         }
+        self.outbox.share_all(event, ids);
     }
 
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.

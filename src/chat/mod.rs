@@ -270,7 +270,14 @@ impl Chat {
 
     /// The actions of this iteration, in order.
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
+        self.outbox.deliveries = 0;
         self.outbox.actions.drain(..)
+    }
+
+    /// Events waiting in [`Chat::drain_actions`], a fan-out counted once per recipient: the
+    /// rendering and writing they will cost the loop.
+    pub fn pending_deliveries(&self) -> usize {
+        self.outbox.deliveries
     }
 
     /// Give back memory a burst left behind (say, presence lines for thousands of logins in one

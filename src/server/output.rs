@@ -37,9 +37,13 @@ impl Queues<'_> {
     /// Render `out` onto `id`'s buffer, or drop `id` as a slow reader if it is over the cap
     /// even after the socket took what it could.
     fn deliver(&mut self, id: ConnId, out: Out<'_>) {
+        // A connection waiting to be reaped (issue 20) writes nothing more: nothing is queued.
         let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
+        if c.closing == Closing::Reaping {
+            return;
+        }
         let (cap, spare) = (self.cap, &mut *self.spare);
         let before = c.pending();
         let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
@@ -78,6 +82,7 @@ impl Server {
     }
 
     pub(super) fn apply_actions(&mut self, now: Now) {
+        self.delivered += self.chat.pending_deliveries();
         let limits = self.limits;
         let mut q = Queues {
             conns: &mut self.conns,
@@ -124,12 +129,23 @@ impl Server {
     }
 
     /// One write pass per dirty connection; what does not fit waits for a writable event.
+    /// When the flushing phase's time is up the rest stay dirty for the next iteration.
     pub(super) fn flush_dirty(&mut self) {
-        for id in std::mem::take(&mut self.dirty) {
+        self.flushing.enter();
+        let mut dirty = std::mem::take(&mut self.dirty).into_iter();
+        while let Some(id) = dirty.next() {
+            if self.flushing.over() {
+                self.dirty.push(id);
+                self.dirty.extend(dirty);
+                break;
+            }
             let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                 continue;
             };
             c.dirty = false;
+            if c.closing == Closing::Reaping {
+                continue;
+            }
             let before = c.pending();
             let result = c.flush();
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
@@ -157,6 +173,7 @@ impl Server {
                 }
             }
         }
+        self.flushing.leave();
     }
 
     /// Queued output over all connections above `--max-output-total`: cut the largest queues

@@ -12,7 +12,9 @@ use crate::time::Now;
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
 /// Input lines (commands) decoded from one connection per iteration: the work, not the bytes,
-/// is what must be bounded (thousands of cheap pipelined commands would stall everyone).
+/// is what must be bounded (thousands of cheap pipelined commands would stall everyone). Fewer
+/// when many users are online (`guard::DELIVERIES_PER_ITERATION`); the reading phase's time
+/// bounds all connections together (issue 20).
 const INPUT_BUDGET: usize = 256;
 
 /// The core behind one connection, as its codec's sink.
@@ -42,10 +44,16 @@ impl crate::protocol::Sink for CoreSink<'_> {
 impl Server {
     /// Drain a readable connection, decoding its bytes into core inputs.
     pub(super) fn read(&mut self, id: ConnId, now: Now) {
+        let admitted = self.admitted();
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
         if conn.closing != Closing::Open {
+            return;
+        }
+        if self.reading.over() || admitted >= guard::DELIVERIES_PER_ITERATION {
+            // Issue 20: this iteration has its share of work; edge-triggered, so remember it.
+            self.unread.push(id);
             return;
         }
         // Backpressure: a peer whose replies pile up is not read until they drain; only a
@@ -69,15 +77,12 @@ impl Server {
             inputs: 0,
         };
         let bytes_in = &mut self.operator.bytes_in;
-        let status = conn.read(
-            &mut self.scratch,
-            READ_BUDGET,
-            INPUT_BUDGET,
-            |codec, data| {
-                *bytes_in += data.len() as u64;
-                codec.decode(data, max, &mut sink)
-            },
-        );
+        let lines = ((guard::DELIVERIES_PER_ITERATION - admitted) / (sink.chat.online_count() + 1))
+            .clamp(1, INPUT_BUDGET);
+        let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
+            *bytes_in += data.len() as u64;
+            codec.decode(data, max, &mut sink)
+        });
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}

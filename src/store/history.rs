@@ -32,8 +32,8 @@ pub(super) struct History {
     /// Entries in `history.log`.
     count: usize,
     cap: usize,
-    /// Appended since the last sync.
-    unsynced: bool,
+    /// Bytes appended since the last sync.
+    unsynced: u64,
     buf: Vec<u8>,
 }
 
@@ -77,7 +77,7 @@ impl History {
             file: AppendFile::open(&current).map_err(io_at(&current))?,
             count,
             cap,
-            unsynced: false,
+            unsynced: 0,
             buf: Vec::new(),
         };
         Ok((history, records))
@@ -101,7 +101,7 @@ impl History {
             return Ok(());
         }
         self.file.append(&self.buf, false)?;
-        self.unsynced = true;
+        self.unsynced += self.buf.len() as u64;
         self.count += n;
         if self.count >= self.cap {
             if let Err(e) = self.rotate(trash) {
@@ -134,13 +134,13 @@ impl History {
         Ok(())
     }
 
-    pub(super) fn has_unsynced(&self) -> bool {
+    pub(super) fn unsynced(&self) -> u64 {
         self.unsynced
     }
 
     pub(super) fn sync(&mut self) -> io::Result<()> {
         self.file.file.sync_data()?;
-        self.unsynced = false;
+        self.unsynced = 0;
         Ok(())
     }
 }
