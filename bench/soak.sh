@@ -50,5 +50,5 @@ PID=
 echo "# worst loop iteration (logged each minute when it grew, and at shutdown):"
 grep "worst loop iteration" "$WORK/log" | tail -n 4
 echo "# warnings: $(grep -c WARN "$WORK/log" || true), errors: $(grep -c ERROR "$WORK/log" || true); most frequent:"
-grep -E "WARN|ERROR" "$WORK/log" | sed 's/^[^]]*\] //; s/ConnId {[^}]*}/ConnId/g' | cut -c1-70 | sort | uniq -c | sort -rn | head -n 5 || true
+grep -E "WARN|ERROR" "$WORK/log" | sed 's/^[^ ]* [A-Z]* *[^ ]*: //; s/([0-9.:]*)/(ADDR)/g' | cut -c1-70 | sort | uniq -c | sort -rn | head -n 5 || true
 rm -rf "$WORK"

@@ -2,7 +2,7 @@
 //! is valid in, whether it counts as activity, and its help line. The line codec parses with it
 //! and `help` is generated from it, so the help text cannot drift from the parser.
 
-use crate::input::{Input, Menu};
+use crate::input::{Input, Menu, RoomInput};
 
 /// Where a command is valid (a set of session states).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -334,21 +334,31 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<room> public|private",
         help: "open a chat room you own",
         build: |p| {
-            kind(p.words[1]).map(|private| Input::OpenRoom {
-                room: p.words[0],
-                private,
+            kind(p.words[1]).map(|private| {
+                Input::Room(RoomInput::Open {
+                    room: p.words[0],
+                    private,
+                })
             })
         },
     },
     Spec {
         name: "enter-chatroom",
         aliases: &[],
-        args: Args::Words(1),
+        args: Args::Upto(2),
         states: States::LOBBY,
         activity: true,
-        usage: "<room>",
+        usage: "<room> [key]",
         help: "enter a chat room (leaving the one you are in)",
-        build: |p| Some(Input::EnterRoom { room: p.words[0] }),
+        build: |p| {
+            let room = opt(p.words[0])?;
+            Some(Input::Room(RoomInput::Join {
+                room,
+                key: opt(p.words[1]),
+                create: false,
+                current: true,
+            }))
+        },
     },
     Spec {
         name: "list-chatroom",
@@ -358,7 +368,7 @@ pub static COMMANDS: &[Spec] = &[
         activity: true,
         usage: "",
         help: "every chat room with its owner and kind",
-        build: |_| Some(Input::ListRooms),
+        build: |_| Some(Input::Room(RoomInput::List { room: None })),
     },
     Spec {
         name: "close-chatroom",
@@ -369,9 +379,9 @@ pub static COMMANDS: &[Spec] = &[
         usage: "[room]",
         help: "close your chat room; its members return to the lobby",
         build: |p| {
-            Some(Input::CloseRoom {
+            Some(Input::Room(RoomInput::Close {
                 room: opt(p.words[0]),
-            })
+            }))
         },
     },
     Spec {
@@ -383,10 +393,10 @@ pub static COMMANDS: &[Spec] = &[
         usage: "[room]",
         help: "who is banned from your chat room",
         build: |p| {
-            Some(Input::RoomAccessList {
+            Some(Input::Room(RoomInput::AccessList {
                 room: opt(p.words[0]),
                 banned: true,
-            })
+            }))
         },
     },
     Spec {
@@ -398,10 +408,10 @@ pub static COMMANDS: &[Spec] = &[
         usage: "[room]",
         help: "who is permitted in your chat room",
         build: |p| {
-            Some(Input::RoomAccessList {
+            Some(Input::Room(RoomInput::AccessList {
                 room: opt(p.words[0]),
                 banned: false,
-            })
+            }))
         },
     },
     Spec {
@@ -413,9 +423,9 @@ pub static COMMANDS: &[Spec] = &[
         usage: "[room]",
         help: "who is in a chat room",
         build: |p| {
-            Some(Input::Members {
+            Some(Input::Room(RoomInput::Members {
                 room: opt(p.words[0]),
-            })
+            }))
         },
     },
     Spec {
@@ -427,9 +437,9 @@ pub static COMMANDS: &[Spec] = &[
         usage: "[room]",
         help: "a chat room's topic",
         build: |p| {
-            Some(Input::ShowTopic {
+            Some(Input::Room(RoomInput::ShowTopic {
                 room: opt(p.words[0]),
-            })
+            }))
         },
     },
     Spec {
@@ -441,10 +451,10 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<room> <text>",
         help: "set your chat room's topic",
         build: |p| {
-            Some(Input::SetTopic {
+            Some(Input::Room(RoomInput::SetTopic {
                 room: Some(p.words[0]),
                 text: p.text,
-            })
+            }))
         },
     },
     Spec {
@@ -456,9 +466,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<room> public|private",
         help: "make your chat room public or private",
         build: |p| {
-            kind(p.words[1]).map(|private| Input::SetPrivate {
-                room: Some(p.words[0]),
-                private,
+            kind(p.words[1]).map(|private| {
+                Input::Room(RoomInput::SetPrivate {
+                    room: Some(p.words[0]),
+                    private,
+                })
             })
         },
     },
@@ -471,10 +483,10 @@ pub static COMMANDS: &[Spec] = &[
         usage: "",
         help: "leave the chat room",
         build: |_| {
-            Some(Input::PartRoom {
+            Some(Input::Room(RoomInput::Part {
                 room: None,
                 reason: None,
-            })
+            }))
         },
     },
     Spec {
@@ -486,11 +498,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<user>",
         help: "owner: ban <user> (and put it out)",
         build: |p| {
-            Some(Input::Ban {
+            Some(Input::Room(RoomInput::Ban {
                 room: None,
                 user: p.words[0],
                 on: true,
-            })
+            }))
         },
     },
     Spec {
@@ -502,11 +514,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<user>",
         help: "owner: lift <user>'s ban",
         build: |p| {
-            Some(Input::Ban {
+            Some(Input::Room(RoomInput::Ban {
                 room: None,
                 user: p.words[0],
                 on: false,
-            })
+            }))
         },
     },
     Spec {
@@ -518,11 +530,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<user>",
         help: "owner: let <user> in (lifts a ban)",
         build: |p| {
-            Some(Input::Permit {
+            Some(Input::Room(RoomInput::Permit {
                 room: None,
                 user: p.words[0],
                 on: true,
-            })
+            }))
         },
     },
     Spec {
@@ -534,11 +546,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<user>",
         help: "owner: take <user> off the whitelist",
         build: |p| {
-            Some(Input::Permit {
+            Some(Input::Room(RoomInput::Permit {
                 room: None,
                 user: p.words[0],
                 on: false,
-            })
+            }))
         },
     },
     Spec {
@@ -550,11 +562,11 @@ pub static COMMANDS: &[Spec] = &[
         usage: "<user>",
         help: "owner: put <user> out (it may come back)",
         build: |p| {
-            Some(Input::Kick {
+            Some(Input::Room(RoomInput::Kick {
                 room: None,
                 user: p.words[0],
                 reason: None,
-            })
+            }))
         },
     },
     // §6 menus (seeds 002 and 004): prompt dialogs and the history. `private` with no
@@ -747,44 +759,40 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::NoPresence
         | Input::Whois { .. }
         | Input::Who { .. }
-        | Input::Quit { .. }
-        | Input::Join { .. }
-        | Input::Leave { .. }
-        | Input::LeaveAll
-        | Input::Say { .. }
-        | Input::RoomNames { .. }
-        | Input::RoomWho { .. }
-        | Input::RoomList { .. }
-        | Input::RoomTopic { .. }
-        | Input::RoomModes { .. }
-        | Input::RoomBans { .. }
-        | Input::ChangeRoom { .. }
-        | Input::KickMember { .. } => return None,
+        | Input::Quit { .. } => return None,
         // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
         Input::ListAddrs => "whoelse",
-        // Chat rooms and profiles (§5); front-end forms count like their line commands.
+        // Profiles (§5).
         Input::WhoAmI => "whoami",
         Input::ViewProfile { .. } => "view-profile",
         Input::SetProfile { .. } => "set-profile",
         Input::ListUsers => "list-user",
-        Input::OpenRoom { .. } => "open-chatroom",
-        Input::EnterRoom { .. } | Input::JoinRoom { .. } => "enter-chatroom",
-        Input::PartRoom { .. } => "exit-chatroom",
-        Input::ListRooms => "list-chatroom",
-        // Room chat is a message like `broadcast`.
-        Input::RoomSay { .. } => "broadcast",
-        Input::Ban { on: true, .. } => "ban-user",
-        Input::Ban { on: false, .. } => "unban-user",
-        Input::Permit { on: true, .. } => "permit-user",
-        Input::Permit { on: false, .. } => "unpermit-user",
-        Input::Kick { .. } => "kick-user",
-        Input::RoomAccessList { banned: true, .. } => "get-blacklist",
-        Input::RoomAccessList { banned: false, .. } => "get-whitelist",
-        Input::CloseRoom { .. } => "close-chatroom",
-        Input::ShowTopic { .. } => "topic",
-        Input::SetTopic { .. } => "set-topic",
-        Input::Members { .. } => "list-members",
-        Input::SetPrivate { .. } => "set-chatroom",
+        // Rooms and channels (issue 17: one set of inputs): each counts like its line command;
+        // IRC's lookups (names, cards, settings, ban list) are not activity.
+        Input::Room(room) => match room {
+            RoomInput::Open { .. } => "open-chatroom",
+            RoomInput::Join { .. } => "enter-chatroom",
+            RoomInput::Part { .. } | RoomInput::PartAll => "exit-chatroom",
+            RoomInput::List { .. } => "list-chatroom",
+            // Room chat is a message like `broadcast`.
+            RoomInput::Say { .. } => "broadcast",
+            RoomInput::Ban { on: true, .. } => "ban-user",
+            RoomInput::Ban { on: false, .. } => "unban-user",
+            RoomInput::Permit { on: true, .. } => "permit-user",
+            RoomInput::Permit { on: false, .. } => "unpermit-user",
+            RoomInput::Kick { .. } => "kick-user",
+            RoomInput::AccessList { banned: true, .. } => "get-blacklist",
+            RoomInput::AccessList { banned: false, .. } => "get-whitelist",
+            RoomInput::Close { .. } => "close-chatroom",
+            RoomInput::ShowTopic { .. } => "topic",
+            RoomInput::SetTopic { .. } => "set-topic",
+            RoomInput::Members { .. } => "list-members",
+            RoomInput::SetPrivate { .. } | RoomInput::Change { .. } => "set-chatroom",
+            RoomInput::Names { .. }
+            | RoomInput::Who { .. }
+            | RoomInput::Modes { .. }
+            | RoomInput::Bans { .. } => return None,
+        },
         // §6 menus.
         Input::Menu(Menu::Private) => "private",
         Input::Menu(Menu::Broadcast) => "BM",
@@ -797,7 +805,8 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
 /// Whether `input` renews the inactivity timer (PROTOCOL.md §3: every command except an
 /// invalid one and `live`).
 pub fn is_activity(input: &Input<'_>) -> bool {
-    spec_of(input).is_some_and(|s| s.activity)
+    // IRC's `AWAY` is something a person typed, with no line command of its own.
+    spec_of(input).is_some_and(|s| s.activity) || matches!(input, Input::Away { .. })
 }
 
 /// The `help` text for `state`: one line per command valid there.
@@ -952,19 +961,34 @@ mod tests {
         let room = |l| parse(l, States::ROOM);
         assert_eq!(
             lobby("open-chatroom den private"),
-            Input::OpenRoom {
+            Input::Room(RoomInput::Open {
                 room: "den",
                 private: true
-            }
+            })
         );
         assert_eq!(lobby("open-chatroom den secret"), Input::Invalid);
-        assert_eq!(lobby("close-chatroom"), Input::CloseRoom { room: None });
+        assert_eq!(
+            lobby("close-chatroom"),
+            Input::Room(RoomInput::Close { room: None })
+        );
+        assert_eq!(
+            lobby("enter-chatroom den s3cret"),
+            Input::Room(RoomInput::Join {
+                room: "den",
+                key: Some("s3cret"),
+                create: false,
+                current: true
+            }),
+            "a line user gives a room's key after its name"
+        );
+        assert_eq!(lobby("enter-chatroom"), Input::Invalid);
+        assert_eq!(lobby("enter-chatroom a b c"), Input::Invalid);
         assert_eq!(
             lobby("get-blacklist  den "),
-            Input::RoomAccessList {
+            Input::Room(RoomInput::AccessList {
                 room: Some("den"),
                 banned: true
-            }
+            })
         );
         assert_eq!(lobby("get-whitelist a b"), Input::Invalid);
         assert_eq!(
@@ -977,11 +1001,11 @@ mod tests {
         assert_eq!(lobby("ban-user yoda"), Input::Invalid, "only inside a room");
         assert_eq!(
             room("ban-user yoda"),
-            Input::Ban {
+            Input::Room(RoomInput::Ban {
                 room: None,
                 user: "yoda",
                 on: true
-            }
+            })
         );
         assert_eq!(
             room("whoelse"),
@@ -989,10 +1013,11 @@ mod tests {
             "lobby commands work in a room"
         );
         assert_eq!(room("login a b"), Input::Invalid);
-        assert!(is_activity(&Input::RoomSay {
+        assert!(is_activity(&Input::Room(RoomInput::Say {
             room: None,
-            text: "hi"
-        }));
+            text: "hi",
+            notice: false,
+        })));
     }
 
     // §6 menus.

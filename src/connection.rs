@@ -16,6 +16,9 @@ pub enum ReadStatus {
     Budget,
     /// The peer closed its sending side.
     Eof,
+    /// The consumer stopped taking input (a password hash runs, issue 21); the rest is held
+    /// until it asks for it again.
+    Paused,
 }
 
 /// How a connection is to end.
@@ -30,6 +33,13 @@ pub enum Closing {
     Reaping,
 }
 
+/// How long a [`Boundary::Tail`] waits after the bytes before it (issue 21). Seed 002's
+/// client takes 5-10 ms per message here (it clears the screen and reprints its history), and
+/// sees `<quit>` only as a `recv` of its own: measured with it, no pause made it miss `<quit>`
+/// every time a message had just arrived, 5 ms half the time, 10 ms never. 250 ms leaves room
+/// for a slow terminal and a long history, and delays only a closing session.
+pub const TAIL_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A client socket, its codec and its output buffer.
 #[derive(Debug)]
 pub struct Connection {
@@ -41,6 +51,10 @@ pub struct Connection {
     written: usize,
     /// Offsets in `out` at which a `write()` must end (events that must leave alone).
     cuts: Vec<usize>,
+    /// Offsets (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
+    pauses: Vec<usize>,
+    /// Writing resumes at this time: a pause began.
+    resume_at: Option<std::time::Instant>,
     pub closing: Closing,
     /// On the loop's dirty list already.
     pub dirty: bool,
@@ -78,6 +92,8 @@ impl Connection {
             out: Vec::new(),
             written: 0,
             cuts: Vec::new(),
+            pauses: Vec::new(),
+            resume_at: None,
             closing: Closing::Open,
             dirty: false,
             notify_flushed: false,
@@ -120,7 +136,11 @@ impl Connection {
         match boundary {
             Boundary::None => {}
             Boundary::Alone => self.cut_around(start),
-            Boundary::Tail(n) => self.cut_around(self.out.len().saturating_sub(n).max(start)),
+            Boundary::Tail(n) => {
+                let tail = self.out.len().saturating_sub(n).max(start);
+                self.cut_around(tail);
+                self.pauses.push(tail);
+            }
         }
         Ok(())
     }
@@ -187,21 +207,26 @@ impl Connection {
     }
 
     /// Read until WouldBlock, EOF, `budget` bytes or `lines` input lines, passing each chunk to
-    /// `on_data`. What is read past the line budget is held and decoded first next time, so a
-    /// pipelining peer costs at most `lines` commands of work per pass, however cheap they are.
+    /// `on_data`, which says how much of it it took. What is read past the line budget, or
+    /// what `on_data` did not take, is held and decoded first next time, so a pipelining peer
+    /// costs at most `lines` commands of work per pass, however cheap they are.
     pub fn read(
         &mut self,
         scratch: &mut [u8],
         mut budget: usize,
         mut lines: usize,
-        mut on_data: impl FnMut(&mut Codec, &[u8]),
+        mut on_data: impl FnMut(&mut Codec, &[u8]) -> usize,
     ) -> io::Result<ReadStatus> {
         if !self.held.is_empty() {
             let held = std::mem::take(&mut self.held);
-            let rest = feed_lines(&held, &mut lines, |d| on_data(&mut self.codec, d));
+            let (rest, paused) = feed_lines(&held, &mut lines, |d| on_data(&mut self.codec, d));
             if !rest.is_empty() {
                 self.held = rest.to_vec();
-                return Ok(ReadStatus::Budget);
+                return Ok(if paused {
+                    ReadStatus::Paused
+                } else {
+                    ReadStatus::Budget
+                });
             }
             if lines == 0 {
                 return Ok(ReadStatus::Budget);
@@ -212,11 +237,16 @@ impl Connection {
                 Ok(0) => return Ok(ReadStatus::Eof),
                 Ok(n) => {
                     let data = &scratch[..n];
-                    let rest = feed_lines(data, &mut lines, |d| on_data(&mut self.codec, d));
+                    let (rest, paused) =
+                        feed_lines(data, &mut lines, |d| on_data(&mut self.codec, d));
                     budget = budget.saturating_sub(n);
                     if !rest.is_empty() {
                         self.held.extend_from_slice(rest);
-                        return Ok(ReadStatus::Budget);
+                        return Ok(if paused {
+                            ReadStatus::Paused
+                        } else {
+                            ReadStatus::Budget
+                        });
                     }
                     if budget == 0 || lines == 0 {
                         return Ok(ReadStatus::Budget);
@@ -236,10 +266,29 @@ impl Connection {
         }
     }
 
-    /// Write until the buffer is empty or the socket would block. Returns the emptied buffer
-    /// (for recycling) once everything is out.
-    pub fn flush(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// When writing may go on after a pause ([`Boundary::Tail`]), if one is under way.
+    pub fn resume_at(&self) -> Option<std::time::Instant> {
+        self.resume_at
+    }
+
+    /// Write until the buffer is empty, the socket would block, or a pause begins (see
+    /// [`Connection::resume_at`]). Returns the emptied buffer (for recycling) once
+    /// everything is out.
+    pub fn flush(&mut self, now: std::time::Instant) -> io::Result<Option<Vec<u8>>> {
         while self.written < self.out.len() {
+            if self.pauses.first() == Some(&self.written) {
+                match self.resume_at {
+                    None => {
+                        self.resume_at = Some(now + TAIL_PAUSE);
+                        return Ok(None);
+                    }
+                    Some(at) if now < at => return Ok(None),
+                    Some(_) => {
+                        self.pauses.remove(0);
+                        self.resume_at = None;
+                    }
+                }
+            }
             let end = self.cuts.first().copied().unwrap_or(self.out.len());
             match self.stream.write(&self.out[self.written..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -257,15 +306,21 @@ impl Connection {
         }
         self.written = 0;
         self.cuts.clear();
+        self.pauses.clear();
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))
     }
 }
 
-/// Pass `data` to `feed` up to and including its `lines`-th newline, counting them off;
-/// returns the rest. (A wire without newlines is bounded by the byte budget alone.)
-fn feed_lines<'a>(data: &'a [u8], lines: &mut usize, mut feed: impl FnMut(&[u8])) -> &'a [u8] {
+/// Pass `data` to `feed` up to and including its `lines`-th newline, counting off the lines
+/// it takes; returns the rest and whether `feed` stopped short of what it was given (it
+/// returns how many bytes it took). (A wire without newlines is bounded by the byte budget.)
+fn feed_lines<'a>(
+    data: &'a [u8],
+    lines: &mut usize,
+    mut feed: impl FnMut(&[u8]) -> usize,
+) -> (&'a [u8], bool) {
     let mut end = data.len();
     let mut seen = 0;
     for (i, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
@@ -275,9 +330,10 @@ fn feed_lines<'a>(data: &'a [u8], lines: &mut usize, mut feed: impl FnMut(&[u8])
             break;
         }
     }
-    *lines -= seen.min(*lines);
-    feed(&data[..end]);
-    &data[end..]
+    let took = feed(&data[..end]).min(end);
+    let taken = data[..took].iter().filter(|&&b| b == b'\n').count();
+    *lines -= taken.min(*lines);
+    (&data[took..], took < end)
 }
 
 #[cfg(test)]
@@ -288,14 +344,19 @@ mod tests {
     fn feed_lines_stops_after_the_budget_of_lines() {
         let mut got = Vec::new();
         let mut lines = 2;
-        let rest = feed_lines(b"a\nb\nc\nd", &mut lines, |d| got.extend_from_slice(d));
-        assert_eq!(
-            (got.as_slice(), rest, lines),
-            (&b"a\nb\n"[..], &b"c\nd"[..], 0)
-        );
+        let mut take_all = |d: &[u8]| {
+            got.extend_from_slice(d);
+            d.len()
+        };
+        let (rest, paused) = feed_lines(b"a\nb\nc\nd", &mut lines, &mut take_all);
+        assert_eq!((rest, paused, lines), (&b"c\nd"[..], false, 0));
         let mut lines = 5;
-        got.clear();
-        let rest = feed_lines(b"c\nd", &mut lines, |d| got.extend_from_slice(d));
-        assert_eq!((got.as_slice(), rest, lines), (&b"c\nd"[..], &b""[..], 4));
+        let (rest, paused) = feed_lines(b"c\nd", &mut lines, &mut take_all);
+        assert_eq!((rest, paused, lines), (&b""[..], false, 4));
+        assert_eq!(got, b"a\nb\nc\nd");
+        // Issue 21: the consumer stops after one line (a password hash started).
+        let mut lines = 5;
+        let (rest, paused) = feed_lines(b"x\ny\nz\n", &mut lines, |_| 2);
+        assert_eq!((rest, paused, lines), (&b"y\nz\n"[..], true, 4));
     }
 }

@@ -14,6 +14,30 @@ use std::time::Duration;
 /// The longest console line kept; longer ones are refused.
 const MAX_LINE: usize = 4096;
 
+/// An answer to the operator: its text, and whether the command did what it asked (the admin
+/// socket says so on its first line, and `chatserver ctl` exits 1 when it did not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn ok(text: impl Into<String>) -> Reply {
+        Reply {
+            ok: true,
+            text: text.into(),
+        }
+    }
+
+    pub fn err(text: impl Into<String>) -> Reply {
+        Reply {
+            ok: false,
+            text: text.into(),
+        }
+    }
+}
+
 /// What the operator can ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsoleCommand {
@@ -27,8 +51,91 @@ pub enum ConsoleCommand {
     Stats,
     /// Graceful shutdown.
     Quit,
+    /// Accounts (issue 21).
+    User(UserCommand),
+    /// Read the config file again, as SIGHUP does (issue 21).
+    Reload,
+    /// Write a backup into this new directory (issue 21).
+    Backup(std::path::PathBuf),
     /// A blank line: nothing to do.
     Nothing,
+}
+
+/// `user …`: the operator's account commands (issue 21).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserCommand {
+    /// Every account name.
+    List,
+    /// `password` is a password (hashed by the server) or an already hashed secret
+    /// (`$sha256$…`, which no password can be: those are at most 32 characters).
+    Add {
+        user: String,
+        password: String,
+    },
+    Passwd {
+        user: String,
+        password: String,
+    },
+    /// Delete the account: its sessions end, its mailbox, blocks, profile and rooms go.
+    Del {
+        user: String,
+    },
+}
+
+impl UserCommand {
+    /// The console line for this command (what `chatserver user` sends to the admin socket).
+    pub fn line(&self) -> String {
+        match self {
+            UserCommand::List => "user list".into(),
+            UserCommand::Add { user, password } => format!("user add {user} {password}"),
+            UserCommand::Passwd { user, password } => format!("user passwd {user} {password}"),
+            UserCommand::Del { user } => format!("user del {user}"),
+        }
+    }
+}
+
+const USER_USAGE: &str = "usage: user list | user add <name> <password> | \
+                          user passwd <name> <password> | user del <name>\n";
+
+fn parse_user(arg: &str) -> Result<UserCommand, String> {
+    let words: Vec<&str> = arg.split_whitespace().collect();
+    let owned = |s: &str| s.to_string();
+    match words.as_slice() {
+        ["list"] => Ok(UserCommand::List),
+        ["add", user, password] => Ok(UserCommand::Add {
+            user: owned(user),
+            password: owned(password),
+        }),
+        ["passwd", user, password] => Ok(UserCommand::Passwd {
+            user: owned(user),
+            password: owned(password),
+        }),
+        ["del", user] => Ok(UserCommand::Del { user: owned(user) }),
+        _ => Err(USER_USAGE.into()),
+    }
+}
+
+impl ConsoleCommand {
+    /// The command for the log: its words without any secret (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            ConsoleCommand::Help => "help".into(),
+            ConsoleCommand::List => "list".into(),
+            ConsoleCommand::Announce(_) => "announce".into(),
+            ConsoleCommand::Kick(user) => format!("kick {user}"),
+            ConsoleCommand::Stats => "stats".into(),
+            ConsoleCommand::Quit => "quit".into(),
+            ConsoleCommand::Reload => "reload".into(),
+            ConsoleCommand::Nothing => "(blank line)".into(),
+            ConsoleCommand::Backup(dir) => format!("backup {}", dir.display()),
+            ConsoleCommand::User(u) => match u {
+                UserCommand::List => "user list".into(),
+                UserCommand::Add { user, .. } => format!("user add {user}"),
+                UserCommand::Passwd { user, .. } => format!("user passwd {user}"),
+                UserCommand::Del { user } => format!("user del {user}"),
+            },
+        }
+    }
 }
 
 pub const HELP: &str = "\
@@ -37,6 +144,12 @@ list              online users with address and idle time
 announce <text>   'Announcement from server: <text>' to everyone online
 kick <user>       close a user's session
 stats             connections, users, messages, bytes, uptime, memory
+user list         every account name
+user add <name> <password>     create an account
+user passwd <name> <password>  set a new password
+user del <name>   delete an account: its session ends, its mail, blocks, profile and rooms go
+backup <dir>      write a backup into this new directory (an absolute path)
+reload            read the --config file again, as SIGHUP does
 quit              shut down gracefully
 ";
 
@@ -59,8 +172,12 @@ pub fn parse(line: &str) -> Result<ConsoleCommand, String> {
         "list" => bare(ConsoleCommand::List),
         "stats" => bare(ConsoleCommand::Stats),
         "quit" => bare(ConsoleCommand::Quit),
+        "reload" => bare(ConsoleCommand::Reload),
         "announce" if !arg.is_empty() => Ok(ConsoleCommand::Announce(arg.to_string())),
         "announce" => Err("usage: announce <text>\n".into()),
+        "user" => parse_user(arg).map(ConsoleCommand::User),
+        "backup" if !arg.trim_end().is_empty() => Ok(ConsoleCommand::Backup(arg.trim_end().into())),
+        "backup" => Err("usage: backup <new directory>\n".into()),
         "kick" => match arg.trim_end() {
             user if !user.is_empty() && !user.contains(' ') => {
                 Ok(ConsoleCommand::Kick(user.to_string()))
@@ -240,6 +357,28 @@ mod tests {
             Ok(ConsoleCommand::Announce("back in 5 minutes  ".into()))
         );
         assert_eq!(parse("kick yoda "), Ok(ConsoleCommand::Kick("yoda".into())));
+        let add = UserCommand::Add {
+            user: "ann".into(),
+            password: "s3cret".into(),
+        };
+        assert_eq!(
+            parse("user add ann s3cret"),
+            Ok(ConsoleCommand::User(add.clone()))
+        );
+        assert_eq!(parse(&add.line()), Ok(ConsoleCommand::User(add)));
+        assert_eq!(
+            parse("user del ann"),
+            Ok(ConsoleCommand::User(UserCommand::Del {
+                user: "ann".into()
+            }))
+        );
+        assert_eq!(
+            parse("user list"),
+            Ok(ConsoleCommand::User(UserCommand::List))
+        );
+        // The log never shows a password.
+        let passwd = parse("user passwd ann hunter2").map(|c| c.describe());
+        assert_eq!(passwd, Ok("user passwd ann".into()));
     }
 
     #[test]
@@ -247,6 +386,15 @@ mod tests {
         assert_eq!(parse("announce"), Err("usage: announce <text>\n".into()));
         assert_eq!(parse("kick"), Err("usage: kick <user>\n".into()));
         assert_eq!(parse("kick a b"), Err("usage: kick <user>\n".into()));
+        for bad in [
+            "user",
+            "user add ann",
+            "user del",
+            "user frob x",
+            "user list x",
+        ] {
+            assert_eq!(parse(bad), Err(USER_USAGE.into()), "{bad}");
+        }
         assert_eq!(
             parse("quit now"),
             Err("usage: quit (no arguments)\n".into())

@@ -1,51 +1,144 @@
-//! The account list: parsing `credentials.txt` (plaintext or salted SHA-256 entries) and
+//! The account list: parsing `credentials.txt` (plaintext, salted SHA-256 or PBKDF2 entries) and
 //! constant-time password checks. No I/O here: the store reads and appends the file.
 
+use crate::kdf::Pbkdf2;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
 
-/// How a password is kept: the assignment's plaintext, or `$sha256$<salt hex>$<digest hex>`.
+/// How a password is kept: the assignment's plaintext; `$sha256$<salt hex>$<digest hex>` (one
+/// salted SHA-256, what older releases wrote: fast to brute-force, so replaced at the account's
+/// next login); or `$pbkdf2-sha256$<iterations>$<salt hex>$<key hex>` (issue 21).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Secret {
     Plain(String),
-    Sha256 { salt: [u8; 16], digest: [u8; 32] },
+    Sha256 {
+        salt: [u8; 16],
+        digest: [u8; 32],
+    },
+    Pbkdf2 {
+        iterations: u32,
+        salt: [u8; 16],
+        key: [u8; 32],
+    },
 }
 
 const PREFIX: &str = "$sha256$";
+const PBKDF2_PREFIX: &str = "$pbkdf2-sha256$";
+
+/// The most PBKDF2 iterations a secret may ask for (a corrupt or hostile file must not make
+/// one login cost minutes).
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// The password field of a line that deletes the account named on it (issue 21): the file is
+/// append-only, so a deletion is a line too, and the last line for a name wins. No password
+/// can be stored as this text: one starting with `$` is always hashed.
+pub const DELETED: &str = "$deleted";
+
+/// What checking a password against a secret takes.
+#[derive(Debug)]
+pub enum Check {
+    /// Decided at once (plaintext, salted SHA-256).
+    Now(bool),
+    /// A PBKDF2 derivation to run (in steps), then a comparison with this key.
+    Derive(Box<Pbkdf2>, [u8; 32]),
+}
 
 impl Secret {
-    /// Hash `password` with `salt`: digest = SHA-256(salt || password).
+    /// The old form: digest = SHA-256(salt || password). Kept to read older files and tests.
     pub fn hashed(password: &str, salt: [u8; 16]) -> Secret {
         let digest = salted_digest(&salt, password);
         Secret::Sha256 { salt, digest }
     }
 
-    /// The secret to store for a new account: plaintext under `--plain-credentials`, else
-    /// salted SHA-256. A password starting with `$` is hashed even in plain mode: in the file it
-    /// would read back as a hash (`$sha256$...`, refusing start-up) or as a future scheme, and
-    /// refusing it instead would make a password valid on one server invalid on another. The
-    /// user sees no difference either way; only the file's format changes for that account.
-    pub fn for_new_account(password: &str, plain: bool, salt: [u8; 16]) -> Secret {
-        if plain && !password.starts_with('$') {
-            Secret::Plain(password.to_string())
-        } else {
-            Secret::hashed(password, salt)
+    /// PBKDF2-HMAC-SHA256 of `password` at once (tools and tests; the server steps it).
+    pub fn pbkdf2(password: &str, salt: [u8; 16], iterations: u32) -> Secret {
+        let iterations = iterations.clamp(1, MAX_ITERATIONS);
+        Secret::Pbkdf2 {
+            iterations,
+            salt,
+            key: Pbkdf2::derive(password.as_bytes(), &salt, iterations),
         }
     }
 
-    /// Compare in constant time for a given length, so timing leaks nothing about the secret.
-    pub fn verify(&self, password: &str) -> bool {
-        match self {
-            Secret::Plain(p) => constant_time_eq(p.as_bytes(), password.as_bytes()),
-            Secret::Sha256 { salt, digest } => {
-                constant_time_eq(&salted_digest(salt, password), digest)
-            }
+    /// Whether a new password is kept in plaintext: under `--plain-credentials`, unless it
+    /// starts with `$`: in the file it would read back as a hash (refusing start-up) or as a
+    /// future scheme, and refusing it instead would make a password valid on one server invalid
+    /// on another. The user sees no difference; only the file's format changes for that account.
+    pub fn stays_plain(password: &str, plain: bool) -> bool {
+        plain && !password.starts_with('$')
+    }
+
+    /// The secret to store for a new password, computed at once (tools and tests): plaintext
+    /// (see [`Secret::stays_plain`]) or PBKDF2 with `iterations`.
+    pub fn for_new_account(password: &str, plain: bool, salt: [u8; 16], iterations: u32) -> Secret {
+        if Secret::stays_plain(password, plain) {
+            Secret::Plain(password.to_string())
+        } else {
+            Secret::pbkdf2(password, salt, iterations)
         }
+    }
+
+    /// What checking `password` against this secret takes.
+    pub fn check(&self, password: &str) -> Check {
+        match self {
+            Secret::Plain(p) => Check::Now(constant_time_eq(p.as_bytes(), password.as_bytes())),
+            Secret::Sha256 { salt, digest } => {
+                Check::Now(constant_time_eq(&salted_digest(salt, password), digest))
+            }
+            Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            } => Check::Derive(
+                Box::new(Pbkdf2::new(password.as_bytes(), salt, *iterations)),
+                *key,
+            ),
+        }
+    }
+
+    /// Compare at once, in constant time for a given length (tools and tests; the server
+    /// steps a PBKDF2 check through [`Secret::check`]).
+    pub fn verify(&self, password: &str) -> bool {
+        match self.check(password) {
+            Check::Now(ok) => ok,
+            Check::Derive(mut job, key) => loop {
+                if let Some(derived) = job.step(u32::MAX) {
+                    break constant_time_eq(&derived, &key);
+                }
+            },
+        }
+    }
+
+    /// The salted SHA-256 of older releases: replaced by PBKDF2 at the next successful login.
+    pub fn is_outdated(&self) -> bool {
+        matches!(self, Secret::Sha256 { .. })
     }
 
     /// Parse the password field of a credentials line.
     pub fn parse(field: &str) -> Result<Secret, &'static str> {
+        if let Some(rest) = field.strip_prefix(PBKDF2_PREFIX) {
+            let mut parts = rest.split('$');
+            let (Some(iterations), Some(salt_hex), Some(key_hex), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err("expected $pbkdf2-sha256$ITERATIONS$SALT$KEY");
+            };
+            let iterations = iterations
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_ITERATIONS).contains(n))
+                .ok_or("iterations must be 1 to 10000000")?;
+            let mut salt = [0u8; 16];
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(salt_hex, &mut salt).map_err(|_| "salt must be 32 hex digits")?;
+            hex::decode_to_slice(key_hex, &mut key).map_err(|_| "key must be 64 hex digits")?;
+            return Ok(Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            });
+        }
         let Some(rest) = field.strip_prefix(PREFIX) else {
             return Ok(Secret::Plain(field.to_string()));
         };
@@ -67,6 +160,16 @@ impl fmt::Display for Secret {
             Secret::Sha256 { salt, digest } => {
                 write!(f, "{PREFIX}{}${}", hex::encode(salt), hex::encode(digest))
             }
+            Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            } => write!(
+                f,
+                "{PBKDF2_PREFIX}{iterations}${}${}",
+                hex::encode(salt),
+                hex::encode(key)
+            ),
         }
     }
 }
@@ -79,7 +182,8 @@ fn salted_digest(salt: &[u8; 16], password: &str) -> [u8; 32] {
         .into()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equal bytes, compared in time that depends only on the lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -115,6 +219,14 @@ pub fn account_line(user: &str, secret: &Secret) -> Result<String, &'static str>
     }
 }
 
+/// The credentials.txt line (without its newline) that deletes `user`.
+pub fn deletion_line(user: &str) -> Result<String, &'static str> {
+    if !valid_token(user) || reserved_name(user) {
+        return Err("not a username");
+    }
+    Ok(format!("{user} {DELETED}"))
+}
+
 /// Words that are commands at the `Username: ` prompt and so can never be usernames.
 pub fn reserved_name(s: &str) -> bool {
     matches!(s, "login" | "register" | "help" | "exit" | "quit" | "EX")
@@ -140,6 +252,10 @@ impl Credentials {
             if !valid_token(user) || reserved_name(user) {
                 return Err(err("invalid username"));
             }
+            if pass == DELETED {
+                accounts.remove(user);
+                continue;
+            }
             let secret = Secret::parse(pass).map_err(err)?;
             accounts.insert(user.to_string(), secret);
         }
@@ -148,6 +264,13 @@ impl Credentials {
 
     pub fn get(&self, user: &str) -> Option<&Secret> {
         self.accounts.get(user)
+    }
+
+    /// The account's entry with its name as stored.
+    pub fn get_key_value(&self, user: &str) -> Option<(&str, &Secret)> {
+        self.accounts
+            .get_key_value(user)
+            .map(|(n, s)| (n.as_str(), s))
     }
 
     pub fn contains(&self, user: &str) -> bool {
@@ -211,17 +334,35 @@ mod tests {
     #[test]
     fn new_accounts_starting_with_a_dollar_are_hashed_even_in_plain_mode() {
         assert_eq!(
-            Secret::for_new_account("wise", true, [1; 16]),
+            Secret::for_new_account("wise", true, [1; 16], 10),
             Secret::Plain("wise".into())
         );
         for pw in ["$sha256$abc", "$x", "$"] {
-            let s = Secret::for_new_account(pw, true, [1; 16]);
-            assert!(matches!(s, Secret::Sha256 { .. }) && s.verify(pw), "{pw}");
+            let s = Secret::for_new_account(pw, true, [1; 16], 10);
+            assert!(matches!(s, Secret::Pbkdf2 { .. }) && s.verify(pw), "{pw}");
             assert_eq!(account_line("eve", &s).map(|_| ()), Ok(()));
         }
         assert!(account_line("eve", &Secret::Plain("$sha256$abc".into())).is_err());
         assert!(account_line("login", &Secret::Plain("pw".into())).is_err());
         assert!(account_line("a b", &Secret::Plain("pw".into())).is_err());
+    }
+
+    /// A later line for a name replaces the earlier one; a deletion line removes it, and a
+    /// later line brings it back (issue 21).
+    #[test]
+    fn later_lines_win_and_deletions_remove() {
+        let text =
+            "yoda wise\nhans solo\nyoda wiser\nhans $deleted\nluke a\nluke $deleted\nluke b\n";
+        let c = Credentials::parse(text).expect("parses");
+        assert!(c.get("yoda").is_some_and(|s| s.verify("wiser")));
+        assert!(!c.contains("hans"));
+        assert!(c.get("luke").is_some_and(|s| s.verify("b")));
+        assert_eq!(c.len(), 2);
+        assert_eq!(deletion_line("hans"), Ok("hans $deleted".into()));
+        assert!(deletion_line("login").is_err() && deletion_line("a b").is_err());
+        // A password that reads like the marker is stored hashed, so it cannot delete.
+        let s = Secret::for_new_account(DELETED, true, [1; 16], 10);
+        assert!(matches!(s, Secret::Pbkdf2 { .. }));
     }
 
     /// Issue 17: whatever a user and secret hold, the writer either refuses them or writes a

@@ -96,6 +96,8 @@ pub enum Error {
     TooManyAccounts,
     /// `--register-rate` for this source address used up.
     RegisterRate,
+    /// `--login-fail-rate` for this source address used up (issue 21).
+    LoginRate,
     /// `--max-offline-bytes` reached: nothing more is queued for offline users.
     StorageFull,
     /// `--max-per-ip` connections from this address already.
@@ -105,8 +107,6 @@ pub enum Error {
     /// No room of this name.
     NoRoom(Arc<str>),
     RoomExists(Arc<str>),
-    /// Private and not permitted, or banned.
-    NotAllowed(Arc<str>),
     NotOwner,
     /// A room command without a room, outside any room.
     NotInRoom,
@@ -124,6 +124,36 @@ pub enum Error {
     InvalidAttribute,
     /// A profile value over this many bytes.
     ValueTooLong(usize),
+    // Issue 17: values are checked once, in the core (`crate::valid`).
+    /// Text with a control character other than tab.
+    InvalidText,
+    /// A room key that is not 1-32 printable characters without spaces or commas.
+    InvalidKey,
+    /// A ban mask that is not 1-96 printable characters without spaces or commas.
+    InvalidMask,
+    /// A room's ban, permit, operator or voice list holds `--max-list` entries already.
+    ListFull {
+        room: Arc<str>,
+        max: usize,
+    },
+    /// The caller opened this many rooms that exist still (`--max-rooms-per-user`; guests
+    /// `--max-guest-rooms`).
+    TooManyOwnRooms(usize),
+}
+
+impl From<crate::valid::Invalid> for Error {
+    /// The refusal of a value; a bad user name addresses nobody (`Error. Invalid user`).
+    fn from(invalid: crate::valid::Invalid) -> Error {
+        use crate::valid::Invalid;
+        match invalid {
+            Invalid::UserName => Error::InvalidUser,
+            Invalid::RoomName => Error::InvalidRoomName,
+            Invalid::Key => Error::InvalidKey,
+            Invalid::Mask => Error::InvalidMask,
+            Invalid::Text => Error::InvalidText,
+            Invalid::TooLong(max) => Error::ValueTooLong(max),
+        }
+    }
 }
 
 /// Why a session ends or changes against its will.
@@ -145,6 +175,10 @@ pub enum Notice {
     // Server console (§7).
     /// The operator's `kick`; the connection closes after this.
     Kicked,
+    /// The operator deleted this account (issue 21); the connection closes after this.
+    AccountDeleted,
+    /// JSON front-end (issue 21): the guest name asked for was taken; this is the guest's name.
+    Renamed(Arc<str>),
 }
 
 /// One thing the core tells one connection.
@@ -189,75 +223,6 @@ pub enum Event {
         room: Option<Arc<str>>,
         cards: Vec<Card>,
     },
-    /// `user` left for good (`Quit`), seen by those sharing a room with them.
-    Quit {
-        user: Arc<str>,
-        reason: Arc<str>,
-    },
-    /// `user` joined `room` (to every member, the joiner too).
-    Joined {
-        room: Arc<str>,
-        user: Arc<str>,
-    },
-    /// `user` left `room` (to every member, the leaver too).
-    Parted {
-        room: Arc<str>,
-        user: Arc<str>,
-        reason: Arc<str>,
-    },
-    /// `by` removed `user` from `room` (to every member, `user` too).
-    Kicked {
-        room: Arc<str>,
-        by: Arc<str>,
-        user: Arc<str>,
-        reason: Arc<str>,
-    },
-    /// Room chat from `from` (to every other member).
-    RoomChat {
-        room: Arc<str>,
-        from: Arc<str>,
-        text: Arc<str>,
-        notice: bool,
-    },
-    /// A room's members, operators marked.
-    Members {
-        room: Arc<str>,
-        secret: bool,
-        members: Vec<Member>,
-    },
-    /// A room's topic (`None`: none is set).
-    Topic {
-        room: Arc<str>,
-        topic: Option<Topic>,
-    },
-    /// `by` set the topic of `room` (to every member).
-    TopicSet {
-        room: Arc<str>,
-        by: Arc<str>,
-        text: Arc<str>,
-    },
-    /// Rooms with their member counts and topics.
-    Rooms(Vec<(Arc<str>, usize, Arc<str>)>),
-    /// A room's settings: flags as letters (`i` private, `k` key, `n` members only, `s`
-    /// secret, `t` topic lock), the key, and when it was opened (Unix seconds).
-    RoomModes {
-        room: Arc<str>,
-        flags: Arc<str>,
-        key: Option<Arc<str>>,
-        created_s: u64,
-    },
-    /// `by` changed settings of `room` (to every member): `+`/`-` letters and their arguments.
-    RoomChanged {
-        room: Arc<str>,
-        by: Arc<str>,
-        changes: Arc<str>,
-        args: Vec<Arc<str>>,
-    },
-    /// A room's ban list.
-    Bans {
-        room: Arc<str>,
-        bans: Vec<Arc<str>>,
-    },
     // Private sessions (PROTOCOL.md §4).
     Private(PrivateEvent),
     // JSON front-end (§6).
@@ -274,6 +239,7 @@ pub enum Event {
     AttributeSet(Arc<str>),
     /// `list-user`: every account, sorted, with whether it is online.
     UserStates(Vec<(Arc<str>, bool)>),
+    /// Chat rooms and IRC channels (issue 17: one set of events; each front-end renders them).
     Room(RoomEvent),
     // §6 menus.
     /// `BM`/`PM` went through.
@@ -303,78 +269,145 @@ pub struct Topic {
     pub at_ms: u64,
 }
 
-/// One row of `list-chatroom`.
+/// One row of `list-chatroom` / IRC `LIST`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomInfo {
     pub room: Arc<str>,
     pub owner: Arc<str>,
     pub private: bool,
+    /// Who is in it now.
+    pub members: usize,
+    /// Its topic text, empty when none is set.
+    pub topic: Arc<str>,
 }
 
-/// What chat rooms tell a user (§5). Events to "others" are fan-out ([`Shared`]).
+/// What chat rooms and channels tell a user, whatever front-end caused it (PROTOCOL.md §5,
+/// §8). Events to several members are fan-out ([`Shared`]): their rendering may not depend on
+/// the recipient, so what only the actor sees is an event of its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoomEvent {
     /// To the opener.
     Opened(Arc<str>),
-    /// To the user who joined `room`.
-    Entered(Arc<str>),
-    /// To the others in `room`: `user` joined.
+    /// To the user who entered `room`: with the topic and the members, which a front-end
+    /// may show on entering (IRC: `JOIN`, `332`/`333`, `353`/`366`).
+    Entered {
+        room: Arc<str>,
+        user: Arc<str>,
+        topic: Option<Topic>,
+        secret: bool,
+        members: Vec<Member>,
+        /// More members follow in [`RoomEvent::Members`] parts (a long list, paced).
+        partial: bool,
+    },
+    /// To the others in `room`: `user` entered.
     Joined { room: Arc<str>, user: Arc<str> },
     /// To the user who left `room` by its own command.
-    Exited(Arc<str>),
-    /// To the others in `room`: `user` left (`reason`: its part message, `kicked`, `banned`).
+    Exited {
+        room: Arc<str>,
+        user: Arc<str>,
+        reason: Option<Arc<str>>,
+    },
+    /// To the others in `room`: `user` left by its own command.
     Left {
         room: Arc<str>,
         user: Arc<str>,
         reason: Option<Arc<str>>,
     },
-    /// Room chat, to every member (the sender too) except those who block `from`.
+    /// To those sharing a room with `user`, once each: it logged out (IRC `QUIT`).
+    Quit { user: Arc<str>, reason: Arc<str> },
+    /// Room chat, to every other member (the sender gets [`RoomEvent::Said`]).
     Chat {
         room: Arc<str>,
         from: Arc<str>,
         text: Arc<str>,
+        notice: bool,
     },
-    /// `list-chatroom`, sorted by name.
+    /// The sender's own copy of its room chat (the line protocol shows it; IRC does not).
+    Said {
+        room: Arc<str>,
+        from: Arc<str>,
+        text: Arc<str>,
+    },
+    /// Rooms the caller may see, sorted by name.
     List(Vec<RoomInfo>),
-    /// To the owner: `user`'s access changed (`banned`: the blacklist, else the whitelist).
+    /// To an operator: `user`'s name standing changed (`banned`: the blacklist, else the
+    /// whitelist).
     Access {
         room: Arc<str>,
         user: Arc<str>,
         banned: bool,
         on: bool,
     },
-    /// To a member put out of `room` (kicked or banned).
-    Removed(Arc<str>),
-    /// To the owner: `user` was put out of `room`.
-    Kicked { room: Arc<str>, user: Arc<str> },
-    /// The blacklist (`banned`) or whitelist of `room`, sorted.
+    /// To a member `by` put out of `room` (a kick, or a ban of a member).
+    Removed {
+        room: Arc<str>,
+        by: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// To the other members, and to an operator outside the room who did it: `by` put `user`
+    /// out of `room`.
+    Kicked {
+        room: Arc<str>,
+        by: Arc<str>,
+        user: Arc<str>,
+        reason: Arc<str>,
+    },
+    /// The blacklist (`banned`: names and masks) or the whitelist of `room`, sorted.
     AccessList {
         room: Arc<str>,
         banned: bool,
-        users: Vec<Arc<str>>,
+        entries: Vec<Arc<str>>,
     },
     /// To the members of a closed room (they are back in the lobby).
     Closed(Arc<str>),
     /// To the owner who closed `room`.
     CloseDone(Arc<str>),
-    /// `room`'s topic (on request, and to the members when the owner sets it).
+    /// `room`'s topic, on request.
     Topic {
         room: Arc<str>,
         topic: Option<Topic>,
     },
-    /// Members of `room` sorted by name, `true` for the owner.
+    /// `by` set (or, `None`, cleared) the topic of `room`: to every member and the setter.
+    TopicSet {
+        room: Arc<str>,
+        by: Arc<str>,
+        topic: Option<Topic>,
+    },
+    /// Members of `room` sorted by name.
     Members {
         room: Arc<str>,
-        members: Vec<(Arc<str>, bool)>,
+        secret: bool,
+        members: Vec<Member>,
+        /// More members follow in another part (a long list, paced): the list is not over.
+        partial: bool,
     },
-    /// To the owner: `room` is now private or public.
+    /// To the operator who ran `set-chatroom`: `room` is now private or public.
     Mode { room: Arc<str>, private: bool },
+    /// A room's settings: flags as letters (`i` private, `k` key, `n` members only, `s`
+    /// secret, `t` topic lock), the key (only for members and operators), and when it was
+    /// opened (Unix seconds).
+    Modes {
+        room: Arc<str>,
+        flags: Arc<str>,
+        key: Option<Arc<str>>,
+        created_s: u64,
+    },
+    /// `by` changed settings of `room` (to every member and the changer): `+`/`-` letters and
+    /// their arguments.
+    Changed {
+        room: Arc<str>,
+        by: Arc<str>,
+        changes: Arc<str>,
+        args: Vec<Arc<str>>,
+    },
 }
 
-/// A room member as listings show them (IRC front-end, issue 12).
+/// A room member as listings show them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub name: Arc<str>,
+    pub owner: bool,
+    /// The owner or an operator (`+o`).
     pub op: bool,
     pub voice: bool,
 }

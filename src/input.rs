@@ -20,6 +20,9 @@ pub enum Expect {
     Answer,
     /// Nothing more will be read (the core closed the session).
     Nothing,
+    /// A password is being checked in steps (issue 21); the loop reads nothing meanwhile, and
+    /// the events that follow say how the login went.
+    Pending,
 }
 
 // §6 menus.
@@ -117,58 +120,6 @@ pub enum Input<'a> {
     Quit {
         reason: &'a str,
     },
-    /// Join a room, opening it (public, owned by the joiner) if it does not exist.
-    Join {
-        room: &'a str,
-        key: Option<&'a str>,
-    },
-    Leave {
-        room: &'a str,
-        reason: &'a str,
-    },
-    LeaveAll,
-    /// Say something in a room; `notice`: a reply must never be automatic (IRC `NOTICE`).
-    Say {
-        room: &'a str,
-        text: &'a str,
-        notice: bool,
-    },
-    /// The members of a room.
-    RoomNames {
-        room: &'a str,
-    },
-    /// The members of a room as cards.
-    RoomWho {
-        room: &'a str,
-    },
-    /// Visible rooms (or the one named) with their sizes and topics.
-    RoomList {
-        room: Option<&'a str>,
-    },
-    /// Read (`None`) or set a room's topic (`Some("")` clears it).
-    RoomTopic {
-        room: &'a str,
-        topic: Option<&'a str>,
-    },
-    /// A room's settings.
-    RoomModes {
-        room: &'a str,
-    },
-    /// A room's ban list.
-    RoomBans {
-        room: &'a str,
-    },
-    /// Owner only: change a room's settings.
-    ChangeRoom {
-        room: &'a str,
-        changes: &'a [RoomChange<'a>],
-    },
-    /// Owner only: remove `user` from `room` (they may join again).
-    KickMember {
-        room: &'a str,
-        user: &'a str,
-        reason: &'a str,
-    },
     // Private sessions (PROTOCOL.md §4).
     /// `startprivate <user>` (`address`: false) or `getaddress <user>` (true).
     StartPrivate {
@@ -194,13 +145,15 @@ pub enum Input<'a> {
     },
     // JSON front-end (PROTOCOL.md §6, seed 002).
     /// `<first>`: log in as a password-less guest called `name` (no account is created).
+    /// `any_free`: a taken name gets the first free `name2`, `name3`, … instead of a refusal
+    /// (issue 21: seed 002's client names itself once; IRC clients pick another nick).
     Guest {
         name: &'a str,
+        any_free: bool,
     },
     /// `<list>`: every visible online user with the address it connected from.
     ListAddrs,
-    // Chat rooms and profiles (PROTOCOL.md §5). `room: None` means the line front-end's
-    // current room; a front-end with several rooms per user (IRC) always names one.
+    // Profiles (PROTOCOL.md §5).
     /// `whoami`: the caller's own profile.
     WhoAmI,
     ViewProfile {
@@ -213,78 +166,8 @@ pub enum Input<'a> {
     },
     /// `list-user`: every account, online or offline.
     ListUsers,
-    /// `open-chatroom <room> public|private`: the caller owns it.
-    OpenRoom {
-        room: &'a str,
-        private: bool,
-    },
-    /// `enter-chatroom`: the line front-end's one current room (entering leaves the current one).
-    EnterRoom {
-        room: &'a str,
-    },
-    /// Join one more room (IRC `JOIN`); `create`: open it, public and owned by the joiner, if it
-    /// does not exist.
-    JoinRoom {
-        room: &'a str,
-        create: bool,
-    },
-    /// Leave a room (`/exit-chatroom`, IRC `PART`).
-    PartRoom {
-        room: Option<&'a str>,
-        reason: Option<&'a str>,
-    },
-    /// `list-chatroom`.
-    ListRooms,
-    /// Chat to everyone in a room, the sender too.
-    RoomSay {
-        room: Option<&'a str>,
-        text: &'a str,
-    },
-    /// Owner only: blacklist (`on`) or unblacklist `user`; a banned member is put out.
-    Ban {
-        room: Option<&'a str>,
-        user: &'a str,
-        on: bool,
-    },
-    /// Owner only: whitelist (`on`) or unwhitelist `user`.
-    Permit {
-        room: Option<&'a str>,
-        user: &'a str,
-        on: bool,
-    },
-    /// Owner only: put a member out; unlike a ban it may come back.
-    Kick {
-        room: Option<&'a str>,
-        user: &'a str,
-        reason: Option<&'a str>,
-    },
-    /// Owner only: the blacklist (`banned`) or the whitelist.
-    RoomAccessList {
-        room: Option<&'a str>,
-        banned: bool,
-    },
-    /// Owner only: close the room; its members return to the lobby.
-    CloseRoom {
-        room: Option<&'a str>,
-    },
-    /// Show a room's topic.
-    ShowTopic {
-        room: Option<&'a str>,
-    },
-    /// Owner only: set (or, with empty text, clear) a room's topic.
-    SetTopic {
-        room: Option<&'a str>,
-        text: &'a str,
-    },
-    /// Who is in a room, with the owner marked.
-    Members {
-        room: Option<&'a str>,
-    },
-    /// Owner only: make a room private or public.
-    SetPrivate {
-        room: Option<&'a str>,
-        private: bool,
-    },
+    /// A chat room (§5) or IRC channel command: one set for every front-end (issue 17).
+    Room(RoomInput<'a>),
     // §6 menus.
     /// `private` (no arguments), `BM`, `PM`: start a prompt dialog.
     Menu(Menu),
@@ -292,6 +175,88 @@ pub enum Input<'a> {
     History {
         n: Option<usize>,
     },
+}
+
+/// What a user does with chat rooms, from any front-end (PROTOCOL.md §5 and §8; issue 17: one
+/// room engine). `room: None` means the line front-end's current room; a front-end with
+/// several rooms per user (IRC) always names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoomInput<'a> {
+    /// `open-chatroom <room> public|private`: the caller owns it.
+    Open { room: &'a str, private: bool },
+    /// Enter a room with its key if it has one. `create`: open it first (public, owned by the
+    /// joiner) if it does not exist (IRC `JOIN`). `current`: it becomes the line front-end's
+    /// one current room, leaving the one before (`enter-chatroom`).
+    Join {
+        room: &'a str,
+        key: Option<&'a str>,
+        create: bool,
+        current: bool,
+    },
+    /// Leave a room (`/exit-chatroom`, IRC `PART`).
+    Part {
+        room: Option<&'a str>,
+        reason: Option<&'a str>,
+    },
+    /// Leave every room (IRC `JOIN 0`).
+    PartAll,
+    /// Chat to a room; `notice`: a reply must never be automatic (IRC `NOTICE`).
+    Say {
+        room: Option<&'a str>,
+        text: &'a str,
+        notice: bool,
+    },
+    /// `list-chatroom`, IRC `LIST [#room]`: the rooms the caller may see.
+    List { room: Option<&'a str> },
+    /// `list-members [room]`: who is in a room (an unknown or hidden room is an error).
+    Members { room: Option<&'a str> },
+    /// IRC `NAMES #room`: as `Members`, but an unknown or hidden room answers an empty list.
+    Names { room: &'a str },
+    /// IRC `WHO #room`: the members as cards.
+    Who { room: &'a str },
+    /// `topic [room]`, IRC `TOPIC #room`.
+    ShowTopic { room: Option<&'a str> },
+    /// `set-topic <room> <text>`, IRC `TOPIC #room :text`; empty text clears it.
+    SetTopic {
+        room: Option<&'a str>,
+        text: &'a str,
+    },
+    /// IRC `MODE #room`: the settings.
+    Modes { room: &'a str },
+    /// IRC `MODE #room +b`: the ban list (names and masks).
+    Bans { room: &'a str },
+    /// `get-blacklist`/`get-whitelist [room]` (operators only).
+    AccessList { room: Option<&'a str>, banned: bool },
+    /// IRC `MODE #room ±…`: change settings (operators only).
+    Change {
+        room: &'a str,
+        changes: &'a [RoomChange<'a>],
+    },
+    /// `set-chatroom <room> public|private` (operators only).
+    SetPrivate {
+        room: Option<&'a str>,
+        private: bool,
+    },
+    /// `/ban-user`, `/unban-user`: the name ban; a banned member is put out.
+    Ban {
+        room: Option<&'a str>,
+        user: &'a str,
+        on: bool,
+    },
+    /// `/permit-user`, `/unpermit-user`.
+    Permit {
+        room: Option<&'a str>,
+        user: &'a str,
+        on: bool,
+    },
+    /// `/kick-user`, IRC `KICK`: put a member out; unlike a ban it may come back.
+    Kick {
+        room: Option<&'a str>,
+        user: &'a str,
+        reason: Option<&'a str>,
+    },
+    /// `close-chatroom [room]` (owner only): every setting goes with it.
+    Close { room: Option<&'a str> },
 }
 
 /// One change to a room's settings (IRC front-end, issue 12).

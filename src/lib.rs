@@ -2,11 +2,17 @@
 //! the COMP3331 instant-messaging protocol and keeps its state crash-safe on disk.
 //!
 //! # Layout
-//! - [`config`]: command line to [`config::Config`] (pure, unit-tested).
-//! - [`credentials`]: the account list format and constant-time password checks.
+//! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
+//!   one table of flags that `--help`, the parser and README's flag table follow.
+//! - [`credentials`]: the account list format and constant-time password checks; [`kdf`]:
+//!   PBKDF2-HMAC-SHA256 in steps, so a slow hash never stalls the loop.
+//! - [`logging`]: the log's line format (RFC 3339 UTC times unless journald stamps them) and
+//!   its level, changeable on SIGHUP.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
 //! - [`input`] and [`event`]: the seam. Front-ends hand the core semantic inputs and render
 //!   the semantic events it emits; the core never sees a wire format.
+//! - [`valid`]: the value rules (names, keys, masks, text) and the one casemapping; the core
+//!   checks every value from every front-end with them, once.
 //! - [`command`]: the command table (name, aliases, arity, states, activity, help line).
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
@@ -14,7 +20,8 @@
 //!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
-//!   history, private sessions, chat rooms and profiles, §6 menu prompts), driven by
+//!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6
+//!   menu prompts), driven by
 //!   `handle_*(…, now)`.
 //! - [`timer`]: the hashed timer wheel of deadline hints the core sleeps on.
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
@@ -23,7 +30,9 @@
 //! - [`connection`]: a socket with its codec and bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP ignored, both polled by the loop.
+//!   SIGTERM to the graceful shutdown, SIGHUP to a reload of the config file, polled by the loop; [`admin`]: the
+//!   Unix admin socket that speaks the console's commands for `chatserver ctl`; [`tool`]: the
+//!   operator's changes to durable state (accounts), shared by the server and the offline tools.
 //!
 //! # Data flow
 //! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
@@ -35,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod chat;
 pub mod command;
 pub mod config;
@@ -43,6 +53,8 @@ pub mod console;
 pub mod credentials;
 pub mod event;
 pub mod input;
+pub mod kdf;
+pub mod logging;
 pub mod protocol;
 pub mod record;
 pub mod server;
@@ -51,3 +63,5 @@ pub mod signals;
 pub mod store;
 pub mod time;
 pub mod timer;
+pub mod tool;
+pub mod valid;

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use chatserver::chat::{Chat, Settings};
-use chatserver::config::{usage, Cli, Config};
+use chatserver::config::{short_usage, usage, Cli, Config};
 use chatserver::protocol::irc::IrcOptions;
 use chatserver::protocol::{CodecKind, CodecOptions};
 use chatserver::server::{Limits, Listener, Server};
@@ -15,27 +15,68 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match Cli::parse(&args) {
+    let cli = Cli::parse(&args);
+    let level = match &cli {
+        Ok(Cli::Run(config)) => config.log_level,
+        _ => None,
+    };
+    chatserver::logging::init(level);
+    match cli {
         Err(msg) => {
-            eprintln!("chatserver: {msg}");
-            eprint!("{}", usage());
+            complain(&format!("chatserver: {msg}\n{}", short_usage()));
             ExitCode::from(2)
         }
         Ok(Cli::Help) => say(&usage()),
         Ok(Cli::Version) => say(&format!("chatserver {}\n", env!("CARGO_PKG_VERSION"))),
-        Ok(Cli::HashCredentials(path)) => match store::hash_credentials_file(&path) {
-            Ok(n) => say(&format!(
-                "{}: hashed {n} plaintext entries\n",
-                path.display()
-            )),
-            Err(e) => fail(&e),
-        },
+        Ok(Cli::HashCredentials { path, cost }) => {
+            match store::hash_credentials_file(&path, cost) {
+                Ok(n) => say(&format!(
+                    "{}: hashed {n} plaintext entries\n",
+                    path.display()
+                )),
+                Err(e) => fail(&e),
+            }
+        }
+        Ok(Cli::Ctl { socket, command }) => ctl(&socket, &command),
+        Ok(Cli::User { config, action }) => tool_reply(chatserver::tool::user(&config, action)),
+        Ok(Cli::Backup { config, dir }) => tool_reply(chatserver::tool::backup(&config, &dir)),
+        Ok(Cli::Restore { config, dir }) => tool_reply(chatserver::tool::restore(&config, &dir)),
         Ok(Cli::Run(config)) => match serve(&config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&*e),
         },
+    }
+}
+
+/// `chatserver ctl CMD…`: one command to the running server's admin socket; its reply on
+/// stdout (status 0) or, if the command failed, on stderr (status 1).
+fn ctl(socket: &std::path::Path, command: &str) -> ExitCode {
+    // A backup takes as long as the state is large; anything else answers at once.
+    let wait = (!command.starts_with("backup")).then_some(Duration::from_secs(60));
+    match chatserver::admin::request(socket, command, wait) {
+        Ok(reply) => answer(&reply),
+        Err(e) => fail(&format!(
+            "ctl: {}: {e} (is the server running, with this --data-dir or --admin-socket?)",
+            socket.display()
+        )),
+    }
+}
+
+fn tool_reply(result: Result<chatserver::console::Reply, String>) -> ExitCode {
+    match result {
+        Ok(reply) => answer(&reply),
+        Err(e) => fail(&e),
+    }
+}
+
+/// An operator command's reply: on stdout with status 0, or on stderr with status 1.
+fn answer(reply: &chatserver::console::Reply) -> ExitCode {
+    if reply.ok {
+        say(&reply.text)
+    } else {
+        complain(&reply.text);
+        ExitCode::from(1)
     }
 }
 
@@ -66,8 +107,16 @@ fn say(text: &str) -> ExitCode {
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("chatserver: {e}");
+    complain(&format!("chatserver: {e}\n"));
     ExitCode::from(1)
+}
+
+/// Write to stderr, ignoring failure: `eprintln!` panics when stderr is closed
+/// (`chatserver abc 2>&1 | true`), and there is nowhere left to report that anyway; the exit
+/// status still says what happened.
+fn complain(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
@@ -87,18 +136,7 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     );
     // Tests and scripts read the real port (PORT may be 0) from this first line.
     let mut ready = format!("chatserver listening on {local}\n");
-    let limits = Limits {
-        max_line: config.max_line,
-        max_output: config.max_output,
-        max_clients: config.max_clients,
-        close_timeout: config.close_timeout,
-        drain_timeout: Duration::from_secs(2),
-        // Reliability limits (issue 8).
-        max_per_ip: config.max_per_ip,
-        limit_loopback: config.limit_loopback,
-        max_output_total: config.max_output_total,
-        penalty: config.penalty,
-    };
+    let limits = Limits::from(config);
     let mut listeners = vec![Listener {
         socket: listener,
         kind: CodecKind::Line,
@@ -134,16 +172,24 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
             guests: config.irc_guests,
             oper: config.irc_oper.clone(),
+            max_list: config.max_list,
         }),
     };
-    let mut server = Server::new(listeners, chat, store, limits)?.with_codec_options(codec_options);
+    let mut server = Server::new(listeners, chat, store, limits)?
+        .with_codec_options(codec_options)
+        .with_config(config.clone());
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
+    if let Some(path) = &config.admin_socket {
+        server
+            .attach_admin(path)
+            .map_err(|e| format!("admin socket {}: {e}", path.display()))?;
+    }
     // Printed once the server is complete (its descriptors all open), so whoever reads it can
     // count on a ready server. If it cannot be written nobody learns the port: exit rather
     // than serve unseen.
     print(&ready)?;
     server.run()?;
-    log::warn!("stopped");
+    log::info!("stopped");
     Ok(())
 }

@@ -4,10 +4,13 @@
 //! of an iteration has its own file.
 
 mod accept; // New connections.
+mod admin; // The admin socket (issue 21).
+mod backup; // Backups in bounded steps (issue 21).
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
 mod read; // Bytes into core inputs.
+mod reload; // SIGHUP: the config file again (issue 21).
 mod settle; // Reap, commit, apply, flush; compaction steps and lazy syncs.
 
 use crate::chat::Chat;
@@ -38,10 +41,15 @@ enum Tok {
     // Server console and signals (§7).
     Stdin,
     Signals,
+    // The admin socket (issue 21).
+    AdminListener,
+    Admin(usize),
 }
 
-/// Tokens after the waker's: stdin, signals, then the listeners.
-const FIRST_LISTENER: usize = RESERVED_TOKENS + 3;
+/// Tokens after the waker's: stdin, signals, the admin socket and its connections, then the
+/// listeners.
+const FIRST_ADMIN: usize = RESERVED_TOKENS + 4;
+const FIRST_LISTENER: usize = FIRST_ADMIN + admin::MAX_CONNS;
 
 impl Tok {
     fn token(self) -> Token {
@@ -51,6 +59,8 @@ impl Tok {
             Tok::Waker => Token(RESERVED_TOKENS),
             Tok::Stdin => Token(RESERVED_TOKENS + 1),
             Tok::Signals => Token(RESERVED_TOKENS + 2),
+            Tok::AdminListener => Token(RESERVED_TOKENS + 3),
+            Tok::Admin(i) => Token(FIRST_ADMIN + i),
         }
     }
 
@@ -59,6 +69,8 @@ impl Tok {
             RESERVED_TOKENS => Tok::Waker,
             k if k == RESERVED_TOKENS + 1 => Tok::Stdin,
             k if k == RESERVED_TOKENS + 2 => Tok::Signals,
+            k if k == RESERVED_TOKENS + 3 => Tok::AdminListener,
+            k if (FIRST_ADMIN..FIRST_LISTENER).contains(&k) => Tok::Admin(k - FIRST_ADMIN),
             k if k > RESERVED_TOKENS => Tok::Listener(k - FIRST_LISTENER),
             k => Tok::Conn(k),
         }
@@ -84,6 +96,23 @@ pub struct Limits {
     pub max_output_total: usize,
     /// Penalty time each input adds to its connection (zero: no command rate limit).
     pub penalty: Duration,
+}
+
+impl From<&crate::config::Config> for Limits {
+    fn from(c: &crate::config::Config) -> Limits {
+        Limits {
+            max_line: c.max_line,
+            max_output: c.max_output,
+            max_clients: c.max_clients,
+            close_timeout: c.close_timeout,
+            drain_timeout: Duration::from_secs(2),
+            // Reliability limits (issue 8).
+            max_per_ip: c.max_per_ip,
+            limit_loopback: c.limit_loopback,
+            max_output_total: c.max_output_total,
+            penalty: c.penalty,
+        }
+    }
 }
 
 /// A listening socket and the codec its connections speak.
@@ -144,6 +173,8 @@ pub struct Server {
     spare: Vec<Vec<u8>>,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
+    /// Connections whose output waits out a pause before its last part (issue 21).
+    paused: TimerWheel<ConnId>,
     expired: Vec<ConnId>,
     /// Connections closed so far (tells a paused accept that descriptors were freed).
     closed: u64,
@@ -158,6 +189,13 @@ pub struct Server {
     draining: Option<Instant>,
     /// Server console and signals (§7): see `attach_operator`.
     operator: operator::Operator,
+    /// The admin socket (issue 21): see `attach_admin`.
+    admin: admin::Admin,
+    /// A backup being written (issue 21).
+    backup: Option<backup::Running>,
+    /// What the server runs with, for a SIGHUP reload (issue 21); `None` in tests that build a
+    /// server by hand.
+    config: Option<crate::config::Config>,
     // Reliability guards (issue 8).
     per_ip: guard::PerIp,
     /// Bytes queued over all connections.
@@ -240,6 +278,7 @@ impl Server {
             written: Vec::new(),
             spare: Vec::new(),
             closing: TimerWheel::new(Instant::now()),
+            paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),
             closed: 0,
             next_gen: 0,
@@ -251,6 +290,9 @@ impl Server {
             },
             draining: None,
             operator: operator::Operator::new(Instant::now()),
+            admin: admin::Admin::default(),
+            backup: None,
+            config: None,
             per_ip: guard::PerIp::default(),
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
@@ -271,6 +313,12 @@ impl Server {
         self
     }
 
+    /// The configuration this server was started with, for SIGHUP reloads (issue 21).
+    pub fn with_config(mut self, config: crate::config::Config) -> Server {
+        self.config = Some(config);
+        self
+    }
+
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }
@@ -283,11 +331,12 @@ impl Server {
     fn next_timeout(&mut self) -> Option<Duration> {
         // Work an iteration's phases had no time for (issue 20) is done at once.
         let left = !self.unread.is_empty() || !self.dirty.is_empty() || !self.dead_later.is_empty();
-        if left || self.store.compacting() {
+        if left || self.store.compacting() || self.backup.is_some() || self.chat.has_work() {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
         let next = earliest(next, self.closing.next_deadline());
+        let next = earliest(next, self.paused.next_deadline());
         let next = earliest(next, self.throttled.next_deadline());
         earliest(next, self.draining).map(until)
     }
@@ -312,6 +361,11 @@ impl Server {
             for id in std::mem::take(&mut self.expired) {
                 self.read(id, now);
             }
+            // Issue 21: output whose pause is over is written again.
+            self.paused.expire(now.mono, &mut self.expired);
+            for id in std::mem::take(&mut self.expired) {
+                self.mark_dirty(id);
+            }
             for id in std::mem::take(&mut self.unread) {
                 self.read(id, now);
             }
@@ -327,6 +381,8 @@ impl Server {
                     Tok::Conn(k) => self.ready(k, event, now),
                     Tok::Stdin => self.console_ready(now),
                     Tok::Signals => self.signals_ready(),
+                    Tok::AdminListener => self.admin_accept(),
+                    Tok::Admin(i) => self.admin_ready(i, event, now),
                 }
             }
             self.reading.leave();
@@ -334,6 +390,8 @@ impl Server {
                 self.begin_drain(now);
             }
             self.chat.handle_timeout(now);
+            // Issue 21: a bounded slice of the waiting password hashes.
+            self.chat.handle_work(now);
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);
@@ -375,7 +433,7 @@ impl Server {
 
     /// Stop accepting, tell everyone, and give output until the drain deadline to leave.
     fn begin_drain(&mut self, now: Now) {
-        log::warn!("shutting down");
+        log::info!("shutting down");
         for l in &mut self.listeners {
             let _ = self.poll.registry().deregister(&mut l.socket);
         }
@@ -387,6 +445,7 @@ impl Server {
     /// The loop's last act: make every lazily written record durable.
     fn finish_drain(&mut self) -> io::Result<()> {
         self.iterations.report();
+        self.abandon_backup();
         let unsent = self.conns.iter().filter(|(_, c)| c.pending() > 0).count();
         if unsent > 0 {
             log::warn!("drain deadline passed: {unsent} connections had unsent output");

@@ -29,6 +29,9 @@ pub enum State {
     Username,
     /// `Password: ` was sent for `user`; `new` when it is an account being created.
     Password { user: String, new: bool },
+    /// The password given for `user` is being checked or hashed, in steps across loop
+    /// iterations (issue 21); the connection's input is not read until that ends.
+    Hashing { user: String },
     /// Logged in; `seq` orders users by login time for `whoelse`.
     LoggedIn { user: Arc<str>, seq: u64 },
     /// The core closed it; lines still in flight are ignored until the loop reaps it.
@@ -89,6 +92,9 @@ pub struct Session {
     /// Whether this session is told of others' logins and logouts (IRC front-end, issue 12:
     /// IRC clients see JOIN/PART/QUIT of shared rooms instead).
     pub presence: bool,
+    /// Logs in through the prompts (the line protocol), not in one go (IRC): a wrong password
+    /// found after a slow hash then asks again rather than ending the connection (issue 21).
+    pub dialog: bool,
 }
 
 impl Session {
@@ -102,6 +108,7 @@ impl Session {
             last_heard: now,
             hints: [None; 5],
             presence: true,
+            dialog: true,
         }
     }
 

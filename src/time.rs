@@ -66,6 +66,13 @@ pub fn utc_timestamp(unix_ms: u64) -> String {
     )
 }
 
+/// RFC 3339 in UTC to the millisecond (`2026-11-23T01:57:03.120Z`) for milliseconds since the
+/// Unix epoch: the log's timestamps (issue 21).
+pub fn rfc3339_utc(unix_ms: u64) -> String {
+    let date = utc_timestamp(unix_ms).replacen(' ', "T", 1);
+    format!("{date}.{:03}Z", unix_ms % 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +121,7 @@ mod tests {
         assert_eq!(utc_timestamp(951_782_399_000), "2000-02-28 23:59:59");
         assert_eq!(utc_timestamp(951_782_400_000), "2000-02-29 00:00:00");
         assert_eq!(utc_timestamp(4_102_444_800_000), "2100-01-01 00:00:00");
+        assert_eq!(rfc3339_utc(1_700_000_000_999), "2023-11-14T22:13:20.999Z");
+        assert_eq!(rfc3339_utc(7), "1970-01-01T00:00:00.007Z");
     }
 }

@@ -362,7 +362,7 @@ fn new_user_is_created_and_persisted() {
 
     let creds = std::fs::read_to_string(server.dir().join("credentials.txt")).unwrap();
     assert!(
-        creds.lines().any(|l| l.starts_with("ann $sha256$")),
+        creds.lines().any(|l| l.starts_with("ann $pbkdf2-sha256$")),
         "credentials.txt lacks a hashed ann line:\n{creds}"
     );
     assert!(creds.starts_with(common::SAMPLE_CREDENTIALS));

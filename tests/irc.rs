@@ -153,12 +153,13 @@ fn channels_join_talk_and_respect_blocks() {
     hans.expect(&format!(":hans!hans@{S} JOIN #Room\r\n"));
     hans.expect(&format!(":{S} 353 hans = #Room @hans\r\n"));
     hans.expect(&format!(":{S} 366 hans #Room :End of /NAMES list.\r\n"));
+    // Issue 17, F13: blocks hold on IRC too. hans, who blocked yoda, is not in yoda's NAMES
+    // (yoda cannot see hans online anywhere) and does not see yoda's JOIN.
     let mut yoda = irc(addr, "yoda", Some("wise"));
     yoda.send("JOIN #room");
     yoda.expect(&format!(":yoda!yoda@{S} JOIN #Room\r\n"));
-    yoda.expect(&format!(":{S} 353 yoda = #Room :@hans yoda\r\n"));
+    yoda.expect(&format!(":{S} 353 yoda = #Room yoda\r\n"));
     yoda.expect(&format!(":{S} 366 yoda #room :End of /NAMES list.\r\n"));
-    hans.expect(&format!(":yoda!yoda@{S} JOIN #Room\r\n"));
     let mut luke = irc(addr, "luke", Some("jedi"));
     luke.send("JOIN #room");
     luke.expect(&format!(":luke!luke@{S} JOIN #Room\r\n"));
@@ -230,15 +231,23 @@ fn the_topic_and_settings_survive_a_restart() {
         .strip_prefix("chatserver irc listening on ")
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("{line:?}"));
+    // F8: a secret room tells a non-member nothing, not even that it exists (nor its key).
     let mut yoda = irc(addr, "yoda", Some("wise"));
-    yoda.send("TOPIC #keep\r\nMODE #keep");
-    yoda.expect(&format!(":{S} 332 yoda #keep :kept topic\r\n"));
-    let who = yoda.expect_line();
+    yoda.send("TOPIC #keep\r\nMODE #keep\r\nMODE #keep +b");
+    for _ in 0..3 {
+        yoda.expect(&format!(":{S} 403 yoda #keep :No such channel\r\n"));
+    }
+    yoda.expect(&format!(":{S} 368 yoda #keep :End of channel ban list\r\n"));
+    // Its owner sees it all after the restart.
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    hans.send("TOPIC #keep\r\nMODE #keep");
+    hans.expect(&format!(":{S} 332 hans #keep :kept topic\r\n"));
+    let who = hans.expect_line();
     assert!(
-        who.starts_with(&format!(":{S} 333 yoda #keep hans ")),
+        who.starts_with(&format!(":{S} 333 hans #keep hans ")),
         "{who}"
     );
-    yoda.expect(&format!(":{S} 324 yoda #keep +nst\r\n"));
+    hans.expect(&format!(":{S} 324 hans #keep +nst\r\n"));
 }
 
 #[test]
@@ -287,7 +296,8 @@ fn owners_on_either_side_put_the_other_side_out() {
     hans.expect(&format!(":yoda!yoda@{S} JOIN #k\r\n"));
     hans.send("KICK #k yoda :enough");
     hans.expect(&format!(":hans!hans@{S} KICK #k yoda enough\r\n"));
-    yoda.expect("yoda was removed from k\n");
+    // One room engine (issue 17): a removal reads as §5's, whoever removed.
+    yoda.expect("You were removed from k\n");
     yoda.send("list-chatroom");
     yoda.expect("k hans public\n");
 
@@ -313,4 +323,29 @@ fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
     // No answer: closed at the heartbeat.
     hans.expect(&format!("PING {S}\r\n"));
     hans.expect_closed();
+}
+
+/// Issue 21: an account registered over the line protocol has a PBKDF2 hash, checked in steps;
+/// `PASS` with it logs in, a wrong one gets 464 and the link is closed.
+#[test]
+fn pass_with_a_slow_hash() {
+    let (p, addr) = start(&[]);
+    let mut line = p.connect();
+    line.expect("Username: ");
+    line.send("register zed pw-zed");
+    line.expect(common::WELCOME);
+    line.send("logout");
+    line.expect("You have logged out\nUsername: ");
+    let mut zed = irc(addr, "zed", Some("pw-zed"));
+    zed.send("PING :x");
+    zed.expect(&format!(":{S} PONG {S} x\r\n"));
+    zed.send("QUIT :bye");
+    zed.drain_until_closed();
+    let mut bad = Client::connect(addr);
+    bad.send("PASS nope\r\nNICK zed\r\nUSER zed 0 * :z");
+    let refused = bad.expect_line();
+    assert!(refused.contains(" 464 "), "{refused}");
+    let closing = bad.expect_line();
+    assert!(closing.starts_with("ERROR :Closing link"), "{closing}");
+    bad.expect_closed();
 }

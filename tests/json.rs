@@ -59,11 +59,16 @@ fn the_seed_transcript_byte_for_byte() {
     let (mut jer, jer_addr) = guest(&p, "Jeremy");
     moo.expect("\nServer: Jeremy has joined the chat room!");
 
+    // The seed's layout; another user's address is withheld (issue 17, F13).
     jer.send_raw(LIST.as_bytes());
     jer.expect(&format!(
-        "\n[*] List of users \n    Client: 'Mooyeong' ~ 127.0.0.1 : {}\n   Client: 'Jeremy' ~ 127.0.0.1 : {}\n\n ",
-        moo_addr.port(),
+        "\n[*] List of users \n    Client: 'Mooyeong' ~ hidden : 0\n   Client: 'Jeremy' ~ 127.0.0.1 : {}\n\n ",
         jer_addr.port()
+    ));
+    moo.send_raw(LIST.as_bytes());
+    moo.expect(&format!(
+        "\n[*] List of users \n    Client: 'Mooyeong' ~ 127.0.0.1 : {}\n   Client: 'Jeremy' ~ hidden : 0\n\n ",
+        moo_addr.port()
     ));
 
     moo.send_raw(private("hi there", "Jeremy").as_bytes());
@@ -145,19 +150,30 @@ fn objects_are_split_from_the_stream_not_from_reads() {
     moo.expect("\nMooyeong: in three {parts}, \"quoted\"");
 }
 
-/// A name that is an account or online is taken; one the line protocol cannot address is
-/// invalid; either way the client may try again. Malformed objects get `[*] Invalid request`
-/// and the connection stays.
+/// A name that is an account or online is taken: the guest gets the first free variant and is
+/// told so (issue 21: the seed's client names itself once). One the line protocol cannot
+/// address is invalid, and the client may try again. Malformed objects get
+/// `[*] Invalid request` and the connection stays.
 #[test]
 fn name_taken_invalid_name_and_invalid_request_keep_the_connection() {
     let p = Proc::start(&["--max-line", "256"]);
     let _yoda = p.login("yoda", "wise");
     let (_moo, _) = guest(&p, "Mooyeong");
-    let (mut c, _) = connect(p.json.expect("json port"));
-    for taken in ["yoda", "hans", "Mooyeong"] {
+    let mut renamed = Vec::new();
+    for (taken, given) in [
+        ("yoda", "yoda2"),
+        ("hans", "hans2"),
+        ("Mooyeong", "Mooyeong2"),
+    ] {
+        let (mut c, _) = connect(p.json.expect("json port"));
         c.send_raw(first(taken).as_bytes());
-        c.expect("\n[*] Name taken, choose another");
+        c.expect(&format!(
+            "\n[*] Name taken, you are {given}{}",
+            welcome(given)
+        ));
+        renamed.push(c);
     }
+    let (mut c, _) = connect(p.json.expect("json port"));
     c.send_raw(first("Moo yeong").as_bytes());
     c.expect("\n[*] Invalid name, choose another (1-32 characters, no spaces)");
     c.send_raw(br#"{"msgType": 7}"#);
@@ -173,7 +189,7 @@ fn name_taken_invalid_name_and_invalid_request_keep_the_connection() {
     c.send_raw(b"}");
     let list = c.expect_line();
     assert_eq!(list, "");
-    c.expect("[*] List of users \n    Client: 'yoda' ~ 127.0.0.1 : ");
+    c.expect("[*] List of users \n    Client: 'yoda' ~ hidden : 0\n");
 }
 
 /// A line user and a JSON guest see each other (whoelse / <list>) and message each other both
@@ -191,13 +207,11 @@ fn line_users_and_guests_share_one_world() {
     yoda.send("whoelse");
     yoda.expect("Moo\nhans\n");
     moo.send_raw(LIST.as_bytes());
-    moo.expect("\n[*] List of users \n    Client: 'yoda' ~ 127.0.0.1 : ");
+    moo.expect("\n[*] List of users \n    Client: 'yoda' ~ hidden : 0\n");
+    moo.expect("   Client: 'Moo' ~ 127.0.0.1 : ");
     let rest = moo.expect_line();
     assert!(rest.parse::<u16>().is_ok(), "{rest:?}");
-    moo.expect("   Client: 'Moo' ~ 127.0.0.1 : ");
-    moo.expect_line();
-    moo.expect("   Client: 'hans' ~ 127.0.0.1 : ");
-    moo.expect_line();
+    moo.expect("   Client: 'hans' ~ hidden : 0\n");
     moo.expect("\n ");
 
     yoda.send("message Moo hello guest");
@@ -222,4 +236,66 @@ fn line_users_and_guests_share_one_world() {
     yoda.expect("Moo logged out\n");
     yoda.send("message Moo are you there");
     yoda.expect("Error. Invalid user\n");
+}
+
+/// Issue 21: when the server ends a guest's session, the closing notice and `<quit>` are two
+/// writes with a pause between them (connection::TAIL_PAUSE, 250 ms), so seed 002's client,
+/// which may still be busy with a message that came just before, reads `<quit>` on its own.
+/// tests/seed002/run.sh checks it with the real client.
+#[test]
+fn a_kick_sends_quit_alone_after_a_pause() {
+    let mut p = Proc::start(&[]);
+    let mut stream = TcpStream::connect(p.json.expect("json port")).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    std::io::Write::write_all(&mut stream, first("Anthony").as_bytes()).expect("send");
+    let want = format!("{GREETING}{}", welcome("Anthony"));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < want.len() {
+        let n = stream.read(&mut buf).expect("welcome");
+        assert!(n > 0, "closed early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    p.console("announce one moment\nkick Anthony");
+    let notice = b"\n[*] You have been kicked by the server";
+    let mut got = Vec::new();
+    while !got.ends_with(notice) {
+        let n = stream.read(&mut buf).expect("the notice");
+        assert!(
+            n > 0,
+            "closed before the notice: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    let at = std::time::Instant::now();
+    let n = stream.read(&mut buf).expect("<quit>");
+    let gap = at.elapsed();
+    assert_eq!(&buf[..n], b"<quit>");
+    assert!(
+        gap >= Duration::from_millis(150),
+        "only {gap:?} between them"
+    );
+    assert_eq!(stream.read(&mut buf).map_err(|e| e.kind()), Ok(0), "closed");
+}
+
+/// Issue 17 F2 (the server half): a JSON string escape puts `\n` into a message; it is refused
+/// with a clear error, so no line user ever sees a forged second line (`hans: send me your
+/// password`, a `P2P` machine line). A clean message after it arrives alone.
+#[test]
+fn f2_a_newline_from_json_never_forges_a_line() {
+    let p = Proc::start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let (mut eve, _) = guest(&p, "eve");
+    yoda.expect("eve logged in\n");
+    let forged = r"hi\nhans: send me your password\nP2P hans 127.0.0.1 4444 00";
+    let refused = "\n[*] Error. Text may not contain control characters (tab is allowed)";
+    eve.send_raw(private(forged, "yoda").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(announce(r"all\u001b[2J").as_bytes());
+    eve.expect(refused);
+    eve.send_raw(private("clean", "yoda").as_bytes());
+    yoda.expect("eve: clean\n");
 }

@@ -1,7 +1,7 @@
 //! Private sessions and peer-to-peer (PROTOCOL.md §4) over real TCP against the real binary,
 //! with raw clients: consent, the machine lines with matching tokens and the acceptor's address,
 //! the relay, stopprivate, and sessions ended by a logout. (The 60 s expiry is tested in the
-//! core with simulated time, `chat::tests_private`.)
+//! core with simulated time, `chat::tests::private`.)
 
 mod common;
 

@@ -1,27 +1,34 @@
 //! The core driven by arbitrary (connection, input, time step) sequences, as the loop drives
-//! it: inputs, timeouts, disconnects, commits that succeed or fail, flush and write reports.
+//! it, through all three front-ends: line clients, IRC clients (guests and `PASS` logins:
+//! channels, modes, kicks, topics, names, lists) and seed-002 JSON guests, each decoded by its
+//! own codec and every event rendered by the recipient's codec. Inputs, timeouts, disconnects,
+//! commits that succeed or fail, flush and write reports.
+//!
 //! Invariants after every step: no panic, each online user has exactly one live session, and
 //! what one step queues for a connection is bounded. At some steps and at the end: the state a
-//! compaction would freeze equals the replay of the records committed so far, and a state
-//! frozen earlier still equals the replay of what was committed when it was frozen, however
-//! the live state changed since (copy-on-write, issue 8).
+//! compaction would freeze equals the replay of the records committed so far (rooms and all
+//! their settings included, issue 17), and a state frozen earlier still equals the replay of
+//! what was committed when it was frozen, however the live state changed since.
 
 #![no_main]
 
 use chatserver::chat::{Action, Chat, Frozen, LoginStyle, Settings};
-use chatserver::protocol::line::{parse, Frame};
-use chatserver::protocol::line::text as line_text;
 use chatserver::credentials::Credentials;
+use chatserver::event::Event;
+use chatserver::input::{Expect, Input};
+use chatserver::protocol::irc::IrcOptions;
+use chatserver::protocol::{Codec, CodecKind, CodecOptions, Sink};
 use chatserver::record::Record;
 use chatserver::session::ConnId;
 use chatserver::time::Now;
 use libfuzzer_sys::fuzz_target;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 const SAMPLE: &str = "hans falcon*solo\nyoda wise\nluke jedi\n";
-/// Words the fuzzer's lines are built from, so it reaches deep states quickly.
-const WORDS: [&str; 26] = [
+/// Words the line protocol's lines are built from, so it reaches deep states quickly.
+const WORDS: [&str; 40] = [
     "hans",
     "yoda",
     "luke",
@@ -43,11 +50,59 @@ const WORDS: [&str; 26] = [
     "help",
     "startprivate",
     "y",
-    "n",
     "private",
     "10",
     "set-profile",
     "job",
+    "open-chatroom",
+    "enter-chatroom",
+    "/exit-chatroom",
+    "/ban-user",
+    "/permit-user",
+    "/kick-user",
+    "close-chatroom",
+    "set-topic",
+    "list-chatroom",
+    "den",
+    "Den",
+    "k3y",
+    "public",
+    "private",
+    "history",
+];
+/// IRC lines, with `{a}`/`{b}` filled from [`IRC_ARGS`].
+const IRC: [&str; 20] = [
+    "NICK {a}\r\nUSER {a} 0 * :{b}",
+    "PASS {b}\r\nNICK {a}\r\nUSER u 0 * :r",
+    "JOIN #{a}",
+    "JOIN #{a},#{b} {b}",
+    "JOIN 0",
+    "PART #{a} :{b}",
+    "PRIVMSG #{a} :{b}",
+    "NOTICE #{a} :{b}",
+    "PRIVMSG {a} :{b}",
+    "MODE #{a} +kst {b}",
+    "MODE #{a} +b {b}",
+    "MODE #{a} -b+o {b} {a}",
+    "MODE #{a} +vv-ik {a} {b} x",
+    "MODE #{a}",
+    "MODE #{a} +b",
+    "TOPIC #{a} :{b}",
+    "KICK #{a} {b} :out",
+    "NAMES #{a}",
+    "WHO #{a}\r\nWHOIS {b}\r\nLIST",
+    "QUIT :{b}",
+];
+const IRC_ARGS: [&str; 12] = [
+    "den", "Den", "yoda", "hans", "wise", "jedi", "*!*@*", "a b", "x\x01y", "eve", "k,k", "",
+];
+/// JSON objects, with `{a}` filled from [`IRC_ARGS`].
+const JSON: [&str; 5] = [
+    r#"{"msgType": "<first>", "content": "{a}"}"#,
+    r#"{"msgType": "<list>", "content": ""}"#,
+    r#"{"msgType": "<private>", "content": "hi\n{a}", "target": "{a}"}"#,
+    r#"{"msgType": "<announce>", "content": "{a}"}"#,
+    r#"{"msgType": "<quit>", "content": ""}"#,
 ];
 const STEP_OUTPUT_BOUND: usize = 4 << 20;
 
@@ -61,7 +116,11 @@ fn settings() -> Settings {
         replace_duplicate: false,
         max_offline: 50,
         max_rooms: 4,
+        max_rooms_per_user: 3,
+        max_guest_rooms: 2,
+        max_list: 3,
         delivery_budget: 64,
+        max_held: 4096,
         presence: true,
         history: 20,
         plain_credentials: false,
@@ -72,10 +131,30 @@ fn settings() -> Settings {
     }
 }
 
+/// The core behind one connection, as its codec's sink (the loop's `CoreSink`).
+struct CoreSink<'a> {
+    chat: &'a mut Chat,
+    id: ConnId,
+    now: Now,
+}
+
+impl Sink for CoreSink<'_> {
+    fn expects(&self) -> Expect {
+        self.chat.expects(self.id)
+    }
+    fn input(&mut self, input: Input<'_>) {
+        self.chat.handle_input(self.id, input, self.now);
+    }
+    fn reply(&mut self, event: Event) {
+        self.chat.reply(self.id, event);
+    }
+}
+
 struct World {
     chat: Chat,
     now: Now,
-    live: HashSet<ConnId>,
+    /// Live connections and their codecs.
+    live: HashMap<ConnId, Codec>,
     store_ok: bool,
     notify: Vec<ConnId>,
     written: Vec<(ConnId, u64)>,
@@ -120,6 +199,22 @@ impl World {
         self.frozen = Some((self.chat.freeze(), self.committed.len()));
     }
 
+    /// Render `event` with `id`'s codec; its length.
+    fn render(&mut self, id: ConnId, event: &Event) -> usize {
+        let Some(codec) = self.live.get_mut(&id) else {
+            panic!("output for a closed connection");
+        };
+        let mut out = Vec::new();
+        codec.encode(event, &mut out);
+        out.len()
+    }
+
+    fn close(&mut self, id: ConnId) {
+        if self.live.remove(&id).is_some() {
+            self.chat.handle_disconnect(id, self.now);
+        }
+    }
+
     fn settle(&mut self) {
         for _ in 0..8 {
             if !self.chat.pending_records().is_empty() {
@@ -129,28 +224,24 @@ impl World {
                 }
                 self.chat.handle_commit(self.store_ok, self.now);
             }
-            let mut out = std::collections::HashMap::<ConnId, usize>::new();
+            let mut out = HashMap::<ConnId, usize>::new();
             let actions: Vec<Action> = self.chat.drain_actions().collect();
+            let mut closing = Vec::new();
             for a in actions {
                 match a {
-                    Action::Send(id, e) => {
-                        assert!(self.live.contains(&id), "output for a closed connection");
-                        *out.entry(id).or_default() += line_text::to_string(&e).len();
-                    }
+                    Action::Send(id, e) => *out.entry(id).or_default() += self.render(id, &e),
                     Action::Share(e, ids) => {
                         for id in ids {
-                            assert!(self.live.contains(&id), "fan-out to a closed connection");
-                            *out.entry(id).or_default() += line_text::to_string(&e.event).len();
+                            *out.entry(id).or_default() += self.render(id, &e.event);
                         }
                     }
-                    Action::Close(id) | Action::CloseAfterFlush(id) => {
-                        if self.live.remove(&id) {
-                            self.chat.handle_disconnect(id, self.now);
-                        }
-                    }
+                    Action::Close(id) | Action::CloseAfterFlush(id) => closing.push(id),
                     Action::NotifyWhenFlushed(id) => self.notify.push(id),
                     Action::WhenWritten(id, m) => self.written.push((id, m)),
                 }
+            }
+            for id in closing {
+                self.close(id);
             }
             assert!(
                 out.values().all(|&n| n < STEP_OUTPUT_BOUND),
@@ -169,6 +260,26 @@ impl World {
             "online without a session"
         );
     }
+
+    /// Feed `bytes` to `id`'s codec, as the loop's read does.
+    fn feed(&mut self, id: ConnId, bytes: &[u8]) {
+        let Some(mut codec) = self.live.remove(&id) else {
+            return;
+        };
+        let mut sink = CoreSink {
+            chat: &mut self.chat,
+            id,
+            now: self.now,
+        };
+        codec.decode(bytes, 512, &mut sink);
+        self.live.insert(id, codec);
+    }
+}
+
+fn fill(template: &str, a: u8, b: u8) -> String {
+    template
+        .replace("{a}", IRC_ARGS[usize::from(a) % IRC_ARGS.len()])
+        .replace("{b}", IRC_ARGS[usize::from(b) % IRC_ARGS.len()])
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -179,10 +290,17 @@ fuzz_target!(|data: &[u8]| {
         mono: Instant::now(),
         wall: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
     };
+    let options = CodecOptions {
+        irc: Arc::new(IrcOptions {
+            guests: true,
+            max_list: 3,
+            ..IrcOptions::default()
+        }),
+    };
     let mut w = World {
         chat: Chat::new(settings(), creds, now, [7; 32]),
         now,
-        live: HashSet::new(),
+        live: HashMap::new(),
         store_ok: true,
         notify: Vec::new(),
         written: Vec::new(),
@@ -196,40 +314,51 @@ fuzz_target!(|data: &[u8]| {
         // A live connection in that slot, or (sometimes) a stale id of an earlier tenant.
         let id = w
             .live
-            .iter()
+            .keys()
             .copied()
             .find(|c| c.slot == usize::from(slot % 6) && slot & 0x80 == 0)
             .unwrap_or(ConnId::new(usize::from(slot % 6), gen.wrapping_sub(2)));
         match kind % 8 {
             0 => {
                 // The loop never reuses a slot while its connection lives.
-                if w.live.iter().any(|c| c.slot == usize::from(slot % 6)) {
+                if w.live.keys().any(|c| c.slot == usize::from(slot % 6)) {
                     continue;
                 }
                 gen = gen.wrapping_add(2);
                 let id = ConnId::new(usize::from(slot % 6), gen);
-                w.live.insert(id);
-                w.chat.handle_connect(id, None, LoginStyle::Dialog, w.now);
+                let (codec_kind, style) = match a % 3 {
+                    0 => (CodecKind::Line, LoginStyle::Dialog),
+                    1 => (CodecKind::Irc, LoginStyle::Guest),
+                    _ => (CodecKind::Json, LoginStyle::Guest),
+                };
+                w.live.insert(id, Codec::with_options(codec_kind, &options));
+                w.chat.handle_connect(id, None, style, w.now);
             }
             1 | 2 => {
-                if !w.live.contains(&id) {
+                let Some(codec_kind) = w.live.get(&id).map(Codec::kind) else {
                     continue;
-                }
-                let line = format!(
-                    "{} {} {}",
-                    WORDS[usize::from(a) % WORDS.len()],
-                    WORDS[usize::from(b) % WORDS.len()],
-                    WORDS[usize::from(a ^ b) % WORDS.len()]
-                );
-                let line = &line[..line.len() - usize::from(kind >> 6).min(line.len())];
-                let input = parse(Frame::Line(line), w.chat.expects(id));
-                w.chat.handle_input(id, input, w.now);
+                };
+                let bytes = match codec_kind {
+                    CodecKind::Line => {
+                        let line = format!(
+                            "{} {} {}",
+                            WORDS[usize::from(a) % WORDS.len()],
+                            WORDS[usize::from(b) % WORDS.len()],
+                            WORDS[usize::from(a ^ b) % WORDS.len()]
+                        );
+                        let cut = usize::from(kind >> 6).min(line.len());
+                        let line = line.get(..line.len() - cut).unwrap_or(&line).to_string();
+                        format!("{line}\n")
+                    }
+                    CodecKind::Irc => {
+                        let line = fill(IRC[usize::from(kind >> 3) % IRC.len()], a, b);
+                        format!("{line}\r\n")
+                    }
+                    CodecKind::Json => fill(JSON[usize::from(kind >> 3) % JSON.len()], a, b),
+                };
+                w.feed(id, bytes.as_bytes());
             }
-            3 => {
-                if w.live.remove(&id) {
-                    w.chat.handle_disconnect(id, w.now);
-                }
-            }
+            3 => w.close(id),
             4 => {
                 w.now = w.now.after(Duration::from_secs(u64::from(a) * 4));
                 w.chat.handle_timeout(w.now);

@@ -3,6 +3,7 @@
 
 use crate::credentials::{Credentials, Secret};
 use crate::record::Record;
+use crate::valid::fold;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -55,6 +56,11 @@ pub enum Failure {
 #[derive(Debug)]
 pub struct Accounts {
     credentials: Credentials,
+    /// The casemapping (issue 17): folded name to account for accounts whose name is not
+    /// lower case (most are, and need no entry). Two accounts that differ only in case can
+    /// exist in a credentials file written before the rule: a folded lookup finds the
+    /// lower-case one, else the first in byte order, and each still logs in by its exact name.
+    folded: HashMap<String, String>,
     lockouts: HashMap<String, Lockout>,
     salts: SaltSource,
     /// Replayed lockouts (wall-clock ends), turned into locks at the first `resume`.
@@ -63,8 +69,13 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(credentials: Credentials, seed: [u8; 32]) -> Accounts {
+        let mut folded = HashMap::new();
+        for name in credentials.names() {
+            index(&mut folded, name);
+        }
         Accounts {
             credentials,
+            folded,
             lockouts: HashMap::new(),
             salts: SaltSource { seed, counter: 0 },
             replayed: Vec::new(),
@@ -79,21 +90,37 @@ impl Accounts {
         self.credentials.contains(user)
     }
 
-    pub fn verify(&self, user: &str, password: &str) -> bool {
-        self.credentials
-            .get(user)
-            .is_some_and(|s| s.verify(password))
+    pub fn get(&self, user: &str) -> Option<&Secret> {
+        self.credentials.get(user)
     }
 
-    /// Create `user`; returns the record that makes it durable.
-    pub fn create(&mut self, user: &str, password: &str, plain: bool) -> (Record, Undo) {
-        let secret = Secret::for_new_account(password, plain, self.salts.next());
+    /// The account called `name` under the casemapping, as its name is spelled; an exact
+    /// spelling wins.
+    pub fn find(&self, name: &str) -> Option<&str> {
+        if let Some((n, _)) = self.credentials.get_key_value(name) {
+            return Some(n);
+        }
+        let key = fold(name);
+        if let Some((n, _)) = self.credentials.get_key_value(&key) {
+            return Some(n);
+        }
+        self.folded.get(&key).map(String::as_str)
+    }
+
+    /// Create `user` with `secret`; returns the record that makes it durable.
+    pub fn create(&mut self, user: &str, secret: Secret) -> (Record, Undo) {
         self.credentials.insert(user.to_string(), secret.clone());
+        index(&mut self.folded, user);
         let record = Record::Account {
             user: user.to_string(),
             secret,
         };
         (record, Undo::Remove(user.to_string()))
+    }
+
+    /// A fresh salt for a new password hash.
+    pub fn salt(&mut self) -> [u8; 16] {
+        self.salts.next()
     }
 
     pub fn is_locked(&self, user: &str, now: Instant) -> bool {
@@ -194,13 +221,58 @@ impl Accounts {
         due
     }
 
+    /// Forget any lock of `user` (its account was deleted, issue 21). Its credentials are
+    /// not touched: credentials.txt says which accounts exist, and a name deleted in the
+    /// journal may have been created again after.
+    pub fn purge_lockout(&mut self, user: &str) {
+        self.lockouts.remove(user);
+        self.replayed.retain(|(u, _)| u != user);
+    }
+
+    /// The operator deleted `user` (its deletion line is committed).
+    pub fn remove(&mut self, user: &str) {
+        self.undo(Undo::Remove(user.to_string()));
+    }
+
     pub fn replay(&mut self, user: String, secret: Secret) {
+        index(&mut self.folded, &user);
         self.credentials.insert(user, secret);
     }
 
     pub fn undo(&mut self, undo: Undo) {
         match undo {
-            Undo::Remove(user) => self.credentials.remove(&user),
+            Undo::Remove(user) => {
+                self.credentials.remove(&user);
+                let key = fold(&user);
+                if self.folded.get(&key) == Some(&user) {
+                    // Rare (a failed commit): look for another spelling of the same name.
+                    self.folded.remove(&key);
+                    let others: Vec<String> = self
+                        .credentials
+                        .names()
+                        .filter(|n| fold(n) == key)
+                        .map(str::to_string)
+                        .collect();
+                    for n in others {
+                        index(&mut self.folded, &n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Add `name` to the folded index if it is not lower case, keeping the first in byte order.
+fn index(folded: &mut HashMap<String, String>, name: &str) {
+    let key = fold(name);
+    if key == name {
+        return;
+    }
+    match folded.get_mut(&key) {
+        Some(first) if **first <= *name => {}
+        Some(first) => *first = name.to_string(),
+        None => {
+            folded.insert(key, name.to_string());
         }
     }
 }

@@ -56,6 +56,24 @@ impl Blocks {
         changed
     }
 
+    /// Forget every block by or of `user` (its account was deleted, issue 21).
+    pub fn purge(&mut self, user: &str) {
+        let mine: Vec<String> = self.by.get(user).into_iter().flatten().cloned().collect();
+        for other in mine {
+            self.set(user, &other, false);
+        }
+        let theirs: Vec<String> = self
+            .blocked_by
+            .get(user)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for other in theirs {
+            self.set(&other, user, false);
+        }
+    }
+
     /// Has `by` blocked `user`?
     /// The commit of the changes so far is decided: they are what they are now.
     pub fn committed(&mut self) {

@@ -6,6 +6,7 @@
 use super::Chat;
 use crate::event::{Card, Error, Event};
 use crate::session::ConnId;
+use crate::valid::{reason, UserName};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -46,6 +47,9 @@ impl Directory {
     }
 }
 
+/// The host shown for another user's session.
+pub const HIDDEN_HOST: &str = "hidden";
+
 /// `*`/`?` glob match under ASCII casemapping; linear backtracking to the last `*`, so a
 /// mask from the network costs at most `mask × name` steps.
 pub fn glob(mask: &[u8], name: &[u8]) -> bool {
@@ -82,15 +86,18 @@ impl Chat {
         }
     }
 
-    /// `Input::Describe`, valid before and after login.
+    /// `Input::Describe`, valid before and after login. Both are shown to others, so they are
+    /// cleaned as reasons are (issue 17): a username that is not a valid name is replaced by
+    /// the session's own name when shown.
     pub(super) fn describe(&mut self, conn: ConnId, username: &str, realname: &str) {
         let info = self.directory.entry(conn);
-        info.username = Some(Arc::from(username));
-        info.realname = Some(Arc::from(realname));
+        info.username = UserName::new(username).ok().map(|u| Arc::from(u.as_str()));
+        info.realname = Some(Arc::from(reason(realname)));
     }
 
     pub(super) fn set_away(&mut self, conn: ConnId, message: Option<&str>) {
-        self.directory.entry(conn).away = message.filter(|m| !m.is_empty()).map(Arc::from);
+        let message = message.map(reason).filter(|m| !m.is_empty());
+        self.directory.entry(conn).away = message.map(Arc::from);
     }
 
     pub(super) fn set_invisible(&mut self, conn: ConnId, on: bool) {
@@ -109,18 +116,26 @@ impl Chat {
 
     /// `Input::Quit`: remember the word, then leave as `exit` does.
     pub(super) fn set_quit(&mut self, conn: ConnId, reason: &str) {
-        self.directory.entry(conn).quit = Some(Arc::from(reason));
+        self.directory.entry(conn).quit = Some(Arc::from(crate::valid::reason(reason)));
     }
 
-    /// The card of `name` on `conn`.
-    pub(super) fn card_of(&self, name: &str, conn: ConnId) -> Card {
-        let name: Arc<str> = Arc::from(name);
-        let info = self.directory.get(conn);
-        let host = self
-            .sessions
+    /// The address `conn` came from, as ban masks match it (`unknown` when there is none).
+    pub(super) fn host_of(&self, conn: ConnId) -> Arc<str> {
+        self.sessions
             .get(&conn)
             .and_then(|s| s.peer)
-            .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()));
+            .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()))
+    }
+
+    /// The card of `name` on `conn` as `viewer` sees it: a user's address only to itself
+    /// (issue 17: no address goes to another without consent; others see `hidden`).
+    pub(super) fn card_of(&self, name: &str, conn: ConnId, viewer: &str) -> Card {
+        let name: Arc<str> = Arc::from(name);
+        let info = self.directory.get(conn);
+        let host = match *name == *viewer {
+            true => self.host_of(conn),
+            false => Arc::from(HIDDEN_HOST),
+        };
         Card {
             name: name.clone(),
             username: info
@@ -136,15 +151,13 @@ impl Chat {
         }
     }
 
-    pub(super) fn whois(&mut self, conn: ConnId, name: &str) {
-        let found = self
-            .online
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(n, c)| (n.clone(), c));
+    /// A user who blocked the asker is not online for it (issue 17, F13), as in `whoelse`.
+    pub(super) fn whois(&mut self, conn: ConnId, me: &str, name: &str) {
+        let found = self.online.find(name).map(|(n, c)| (n.clone(), c));
+        let found = found.filter(|(n, _)| !self.blocks.has_blocked(n, me));
         match found {
             Some((n, c)) => {
-                let card = self.card_of(&n, c);
+                let card = self.card_of(&n, c, me);
                 self.outbox.send(conn, Event::Card(Box::new(card)));
             }
             None => self.outbox.error(conn, Error::InvalidUser),
@@ -152,12 +165,12 @@ impl Chat {
     }
 
     /// Online users matching `mask`; an invisible user only for an exact name or to someone
-    /// sharing a room with them.
+    /// sharing a room with them; never one who blocked `me` (F13).
     pub(super) fn who(&mut self, conn: ConnId, me: &str, mask: &str) {
         let exact = !mask.contains(['*', '?']);
         let mut found: Vec<(u64, Card)> = Vec::new();
         for (name, c) in self.online.iter() {
-            if !glob(mask.as_bytes(), name.as_bytes()) {
+            if !glob(mask.as_bytes(), name.as_bytes()) || self.blocks.has_blocked(name, me) {
                 continue;
             }
             let hidden = self.directory.get(c).is_some_and(|i| i.invisible);
@@ -168,7 +181,7 @@ impl Chat {
                 Some(crate::session::State::LoggedIn { seq, .. }) => *seq,
                 _ => 0,
             };
-            found.push((seq, self.card_of(name, c)));
+            found.push((seq, self.card_of(name, c, me)));
         }
         found.sort_by_key(|(seq, _)| *seq);
         let cards = found.into_iter().map(|(_, c)| c).collect();

@@ -30,6 +30,9 @@ impl Chat {
     pub fn replay(&mut self, record: Record) {
         match record {
             Record::Account { user, secret } => self.accounts.replay(user, secret),
+            Record::AccountDeleted { user } => {
+                self.purge_account(&user);
+            }
             Record::Block { by, user } => {
                 self.blocks.set(&by, &user, true);
             }
@@ -58,7 +61,6 @@ impl Chat {
             }),
             // Reliability (issue 8).
             Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
-            r @ Record::Channel { .. } => self.channels.replay(r),
             // Chat rooms and profiles (§5).
             Record::Profile {
                 user,
@@ -69,7 +71,9 @@ impl Chat {
             | Record::RoomClose { .. }
             | Record::RoomMode { .. }
             | Record::RoomAccess { .. }
-            | Record::RoomTopic { .. }) => self.rooms.replay(r),
+            | Record::RoomTopic { .. }
+            | Record::RoomSet { .. }
+            | Record::Channel { .. }) => self.rooms.replay(r),
         }
     }
 
@@ -89,7 +93,6 @@ impl Chat {
         let flying = self.mailboxes.freeze(&mut parts);
         let mut small = Vec::new();
         self.accounts.snapshot(&mut small); // Lockouts (issue 8).
-        self.channels.snapshot(&mut small);
         self.rooms.snapshot(&mut small);
         parts.extend(small.into_iter().map(Part::Record));
         self.profiles.freeze(&mut parts);
@@ -102,7 +105,6 @@ impl Chat {
             Undo::Blocks(u) => self.blocks.undo(u),
             Undo::Mailboxes(u) => self.mailboxes.undo(u),
             Undo::History(u) => self.history.undo(u),
-            Undo::Channels(u) => self.channels.undo(u),
             Undo::Rooms(u) => self.rooms.undo(u),
             Undo::Profiles(u) => self.profiles.undo(u),
             Undo::AbortLogin(conn) => self.abort_login(conn, now),

@@ -1,7 +1,7 @@
 //! The durable state frozen for a compaction (issue 8). Taking it happens in one loop
 //! iteration, so it must cost little at any size: the large parts (offline queues, blocks,
 //! profiles) are [`CowMap`]s, frozen as a few hundred shared shards, and become records only as
-//! the snapshot is written, a shard per step at most. Small parts (rooms, channel modes,
+//! the snapshot is written, a shard per step at most. Small parts (rooms with their settings,
 //! lockouts) are taken as records at once.
 //!
 //! [`CowMap`]: super::cow_map::CowMap

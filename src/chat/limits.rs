@@ -20,6 +20,20 @@ pub struct RegisterRate {
 }
 
 impl RegisterRate {
+    /// Whether `ip`'s bucket holds a token at `now`, without taking it.
+    pub fn has(&mut self, ip: IpAddr, rate: u32, now: Instant) -> bool {
+        if rate == 0 {
+            return true;
+        }
+        let cap = f64::from(rate);
+        match self.buckets.get(&ip) {
+            None => true,
+            Some((tokens, at)) => {
+                *tokens + now.saturating_duration_since(*at).as_secs_f64() * cap / 60.0 >= 1.0
+            }
+        }
+    }
+
     /// Take a token for `ip` at `now`; false if its bucket is empty. `rate` 0: unlimited.
     pub fn allow(&mut self, ip: IpAddr, rate: u32, now: Instant) -> bool {
         if rate == 0 {
@@ -50,18 +64,47 @@ pub fn offline_cost(from: &str, text: &str) -> usize {
 }
 
 impl Chat {
+    /// `conn`'s address, if the per-address limits apply to it (loopback only when a limit
+    /// was given explicitly).
+    fn limited_address(&self, conn: ConnId) -> Option<IpAddr> {
+        self.sessions
+            .get(&conn)
+            .and_then(|s| s.peer)
+            .map(|p| p.ip())
+            .filter(|ip| self.settings.limit_loopback || !ip.is_loopback())
+    }
+
+    /// Whether `conn` may try a password now (issue 21): its address has failed logins left
+    /// this minute. If not, the attempt is refused before any hashing is spent on it.
+    pub(super) fn may_try_password(&mut self, conn: ConnId, now: Now) -> bool {
+        let rate = self.settings.login_fail_rate;
+        match self.limited_address(conn) {
+            Some(ip) if !self.login_fails.has(ip, rate, now.mono) => {
+                log::warn!(
+                    "{} login refused: too many failed logins",
+                    self.log_name(conn)
+                );
+                self.refuse(conn, Error::LoginRate);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// A wrong password from `conn`: one token off its address's bucket.
+    pub(super) fn count_failed_login(&mut self, conn: ConnId, now: Now) {
+        if let Some(ip) = self.limited_address(conn) {
+            self.login_fails
+                .allow(ip, self.settings.login_fail_rate, now.mono);
+        }
+    }
+
     /// Whether `conn` may create another account now; if not, the refusal is answered.
     pub(super) fn may_create_account(&mut self, conn: ConnId, now: Now) -> bool {
         let error = if self.accounts.credentials().len() >= self.settings.max_accounts {
             Error::TooManyAccounts
         } else {
-            let ip = self
-                .sessions
-                .get(&conn)
-                .and_then(|s| s.peer)
-                .map(|p| p.ip())
-                .filter(|ip| self.settings.limit_loopback || !ip.is_loopback());
-            match ip {
+            match self.limited_address(conn) {
                 Some(ip)
                     if !self
                         .register_rate
@@ -72,7 +115,7 @@ impl Chat {
                 _ => return true,
             }
         };
-        log::warn!("{conn:?} registration refused: {error:?}");
+        log::warn!("{} registration refused: {error:?}", self.log_name(conn));
         self.refuse(conn, error);
         false
     }

@@ -2,17 +2,19 @@
 //! presence, logout and the inactivity logout.
 
 use super::accounts::Failure;
+use super::hashing::Purpose;
 use super::{Action, Chat, TimerKey, Undo};
-use crate::credentials::{reserved_name, valid_token};
+use crate::credentials::{valid_token, Check, Secret};
 use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
+use crate::valid::UserName;
 use std::sync::Arc;
 
 /// How a password arrived: the outcome of a wrong one differs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Form {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Form {
     /// `Username: ` then `Password: `: a wrong password prompts for the password again.
     Dialog,
     /// `login user password`: a wrong password goes back to `Username: `.
@@ -63,13 +65,48 @@ impl Chat {
                 self.close_after_flush(conn);
             }
             // JSON front-end (§6).
-            Input::Guest { name } => self.guest_login(conn, name, now),
-            _ => self.refuse(conn, Error::InvalidCommand),
+            Input::Guest { name, any_free } => self.guest_login(conn, name, any_free, now),
+            // What only a logged-in user may do (listed, so a new input is a decision here).
+            Input::Message { .. }
+            | Input::Broadcast { .. }
+            | Input::Announce { .. }
+            | Input::WhoElse
+            | Input::WhoElseSince { .. }
+            | Input::Block { .. }
+            | Input::Unblock { .. }
+            | Input::Logout
+            | Input::Live
+            | Input::Invalid
+            | Input::Bad(_)
+            | Input::Away { .. }
+            | Input::Oper
+            | Input::Invisible(_)
+            | Input::Whois { .. }
+            | Input::Who { .. }
+            | Input::StartPrivate { .. }
+            | Input::Consent { .. }
+            | Input::Private { .. }
+            | Input::StopPrivate { .. }
+            | Input::P2pPort { .. }
+            | Input::ListAddrs
+            | Input::WhoAmI
+            | Input::ViewProfile { .. }
+            | Input::SetProfile { .. }
+            | Input::ListUsers
+            | Input::Room(_)
+            | Input::Menu(_)
+            | Input::History { .. } => self.refuse(conn, Error::InvalidCommand),
         }
     }
 
+    /// The account `user` names under the casemapping (issue 17), as its name is spelled:
+    /// `YODA` at the prompt logs in to `yoda`.
+    fn account_named(&self, user: &str) -> Option<String> {
+        self.accounts.find(user).map(str::to_string)
+    }
+
     fn check_username(&mut self, conn: ConnId, user: &str) -> bool {
-        let ok = valid_token(user) && !reserved_name(user);
+        let ok = UserName::new(user).is_ok();
         if !ok {
             self.refuse(conn, Error::InvalidUsername);
         }
@@ -85,18 +122,38 @@ impl Chat {
         dup
     }
 
+    /// Refuse a new account whose name is taken in any case: by an account, or by an online
+    /// guest, who is never logged out for it (F15), whatever `--duplicate-login` says.
+    fn refuse_taken(&mut self, conn: ConnId, user: &str) -> bool {
+        let error = if let Some(account) = self.accounts.find(user) {
+            Error::UserExists(Arc::from(account))
+        } else if let Some((guest, _)) = self.online.find(user) {
+            Error::AlreadyLoggedIn(guest.clone())
+        } else {
+            return false;
+        };
+        self.refuse(conn, error);
+        true
+    }
+
     fn dialog_username(&mut self, conn: ConnId, user: &str) {
-        if !self.check_username(conn, user) || self.refuse_duplicate(conn, user) {
+        if !self.check_username(conn, user) {
             return;
         }
-        let new = !self.accounts.exists(user);
+        let (user, new) = match self.account_named(user) {
+            Some(account) => (account, false),
+            None => (user.to_string(), true),
+        };
+        if self.refuse_duplicate(conn, &user) || (new && self.refuse_taken(conn, &user)) {
+            return;
+        }
         if new && !self.settings.register {
             return self.refuse(conn, Error::UnknownUsername);
         }
         if new {
-            self.outbox.send(conn, Event::NewUser(Arc::from(user)));
+            self.outbox
+                .send(conn, Event::NewUser(Arc::from(user.as_str())));
         }
-        let user = user.to_string();
         self.set_state(conn, State::Password { user, new });
         self.prompt(conn, Prompt::Password);
     }
@@ -139,10 +196,13 @@ impl Chat {
         if !self.check_one_line(conn, user, password) {
             return;
         }
-        if !self.accounts.exists(user) {
-            self.refuse(conn, Error::UnknownUsername);
-        } else if !self.refuse_duplicate(conn, user) {
-            self.attempt_login(conn, user, password, Form::OneLine, now);
+        match self.account_named(user) {
+            None => self.refuse(conn, Error::UnknownUsername),
+            Some(user) => {
+                if !self.refuse_duplicate(conn, &user) {
+                    self.attempt_login(conn, &user, password, Form::OneLine, now);
+                }
+            }
         }
     }
 
@@ -152,54 +212,114 @@ impl Chat {
         }
         if !self.settings.register {
             self.refuse(conn, Error::RegistrationClosed);
-        } else if self.accounts.exists(user) {
-            self.refuse(conn, Error::UserExists(Arc::from(user)));
-        } else {
+        } else if !self.refuse_taken(conn, user) {
             self.create_account(conn, user, password, now);
         }
     }
 
     fn create_account(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
-        if self.accounts.exists(user) {
-            // Someone else created it while this connection was choosing a password.
-            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        // Someone else may have taken it while this connection was choosing a password.
+        if self.refuse_taken(conn, user) {
+            return;
         }
         if !self.may_create_account(conn, now) {
             return;
         }
-        let (record, undo) = self
-            .accounts
-            .create(user, password, self.settings.plain_credentials);
+        if Secret::stays_plain(password, self.settings.plain_credentials) {
+            return self.finish_account(conn, user, Secret::Plain(password.to_string()), now);
+        }
+        // Issue 21: the slow hash runs in steps; the account is made when it is done.
+        let (work, salt, iterations) = self.new_derivation(password);
+        let user = user.to_string();
+        self.start_hash(conn, Purpose::Create { user, salt }, work, iterations);
+    }
+
+    /// Make the account `user` with `secret` and log `conn` in as it.
+    pub(super) fn finish_account(&mut self, conn: ConnId, user: &str, secret: Secret, now: Now) {
+        if self.accounts.exists(user) {
+            // Created by someone else while the password was being hashed.
+            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        }
+        let (record, undo) = self.accounts.create(user, secret);
         self.outbox.record(record, Undo::Accounts(undo));
         self.outbox.set_fallback(vec![
             Action::Send(conn, Event::Error(Error::Storage)),
             Action::Send(conn, Event::Prompt(Prompt::Username)),
         ]);
-        log::info!("{conn:?} created account {user}");
+        log::info!("{} created account {user}", self.log_name(conn));
         self.complete_login(conn, user, now);
         self.outbox.undo_also(Undo::AbortLogin(conn));
     }
 
     fn attempt_login(&mut self, conn: ConnId, user: &str, password: &str, form: Form, now: Now) {
         if self.accounts.is_locked(user, now.mono) {
-            log::warn!("{conn:?} login to locked account {user}");
+            log::warn!("{} login to locked account {user}", self.log_name(conn));
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
             return self.close_after_flush(conn);
         }
-        if self.accounts.verify(user, password) {
-            self.accounts.succeeded(user);
-            if !self.refuse_duplicate(conn, user) {
-                self.complete_login(conn, user, now);
-            }
+        if !self.may_try_password(conn, now) {
             return;
         }
+        let secret = self.accounts.get(user).cloned();
+        match secret.map(|s| s.check(password)) {
+            Some(Check::Now(true)) => self.password_right(conn, user, Some(password), now),
+            Some(Check::Now(false)) | None => self.password_wrong(conn, user, form, now),
+            // Issue 21: a PBKDF2 secret is checked in steps; the login ends when it is done.
+            Some(Check::Derive(work, key)) => {
+                let (user, iterations) = (user.to_string(), work.left() + 1);
+                self.start_hash(conn, Purpose::Login { user, key, form }, work, iterations);
+            }
+        }
+    }
+
+    /// A hash for `user` ended: the session is back where the password was typed, so the
+    /// outcome takes the same path as a fast check's.
+    pub(super) fn restore_login_state(&mut self, conn: ConnId, user: &str, form: Form) {
+        let state = match form {
+            Form::Dialog => State::Password {
+                user: user.to_string(),
+                new: false,
+            },
+            Form::OneLine => State::Username,
+        };
+        self.set_state(conn, state);
+    }
+
+    /// The password was right: log in (`password` given when an outdated hash matched, to
+    /// store it the new way).
+    pub(super) fn password_right(
+        &mut self,
+        conn: ConnId,
+        user: &str,
+        password: Option<&str>,
+        now: Now,
+    ) {
+        self.accounts.succeeded(user);
+        if let Some(pw) =
+            password.filter(|_| self.accounts.get(user).is_some_and(Secret::is_outdated))
+        {
+            let (work, salt, iterations) = self.new_derivation(pw);
+            let user = user.to_string();
+            self.start_hash(conn, Purpose::Upgrade { user, salt }, work, iterations);
+        }
+        if !self.refuse_duplicate(conn, user) {
+            self.complete_login(conn, user, now);
+        }
+    }
+
+    /// The password was wrong: count it against the account and the address.
+    pub(super) fn password_wrong(&mut self, conn: ConnId, user: &str, form: Form, now: Now) {
+        self.count_failed_login(conn, now);
         match self
             .accounts
             .failed(user, now, self.settings.block_duration)
         {
             Failure::Locked(until) => {
                 self.timers.schedule(until, TimerKey::Lockout(user.into()));
-                log::warn!("{conn:?} locked account {user} after 3 failed logins");
+                log::warn!(
+                    "{} locked account {user} after 3 failed logins",
+                    self.log_name(conn)
+                );
                 // Durable (issue 8), but not part of the command: a failed commit must not
                 // turn the lock notice into a storage error.
                 self.outbox.late.extend(self.accounts.lock_record(user));
@@ -207,7 +327,7 @@ impl Chat {
                 self.close_after_flush(conn);
             }
             Failure::Retry => {
-                log::info!("{conn:?} wrong password for {user}");
+                log::info!("{} wrong password for {user}", self.log_name(conn));
                 self.outbox.send(conn, Event::Notice(Notice::BadPassword));
                 match form {
                     Form::Dialog => self.prompt(conn, Prompt::Password),
@@ -239,7 +359,7 @@ impl Chat {
         }
         let user: Arc<str> = Arc::from(user);
         self.go_online(conn, &user, now);
-        log::info!("{conn:?} {user} logged in");
+        log::info!("{} logged in", self.log_name(conn));
         self.outbox.send(conn, Event::Welcome);
         self.deliver_offline(conn, &user);
         if replaced.is_none() {
@@ -252,7 +372,7 @@ impl Chat {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
             self.mailboxes.requeue(&user);
-            self.leave_rooms(&user);
+            self.leave_all_rooms(conn, &user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &s.state {
@@ -307,10 +427,10 @@ impl Chat {
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
     fn replace_session(&mut self, old: ConnId, user: &str) {
-        log::info!("{old:?} {user} replaced by a new login");
+        log::info!("{} replaced by a new login", self.log_name(old));
         self.end_private(user);
         self.mailboxes.requeue(user);
-        self.leave_rooms(&Arc::from(user));
+        self.leave_all_rooms(old, &Arc::from(user));
         self.online.remove(user);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -347,10 +467,13 @@ impl Chat {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
             self.mailboxes.requeue(user);
-            self.leave_rooms(user);
             self.online.logout(user, now.mono);
+            if !self.accounts.exists(user) {
+                // A guest's rooms nobody is in close with it (issue 17, F11).
+                self.close_guest_rooms();
+            }
             self.presence(user, false);
-            log::info!("{conn:?} {user} logged out");
+            log::info!("{} logged out", self.log_name(conn));
         }
         self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.
         if let Some(s) = self.sessions.get_mut(&conn) {
@@ -368,7 +491,7 @@ impl Chat {
         let Some(user) = self.user_of(conn) else {
             return;
         };
-        log::info!("{conn:?} {user} timed out");
+        log::info!("{} timed out", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Inactive));
         self.logout(conn, &user, now);
         self.close_after_flush(conn);

@@ -180,6 +180,15 @@ impl Mailboxes {
         }
     }
 
+    /// Drop `user`'s mailbox, queued and in flight (its account was deleted, issue 21).
+    pub fn purge(&mut self, user: &str) {
+        self.requeue(user);
+        if let Some(q) = self.queues.remove(user) {
+            let gone: usize = q.iter().map(cost).sum();
+            self.bytes -= gone.min(self.bytes);
+        }
+    }
+
     pub fn replay_offline(&mut self, to: String, q: Queued) {
         self.bytes += cost(&q);
         self.queue_mut(&to).push_back(q);

@@ -15,6 +15,7 @@ use crate::input::{Input, Menu};
 use crate::record;
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::valid::MessageText;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -148,17 +149,21 @@ impl Chat {
             Dialog::PrivateTo => self.ask(conn, Dialog::PrivateText { to: to() }),
             Dialog::MessageTo => self.ask(conn, Dialog::MessageText { to: to() }),
             Dialog::PrivateText { to } => {
-                self.messages += 1;
-                self.message(conn, &user, &to, answer, now);
+                if let Some(text) = self.valid(conn, MessageText::new(answer)) {
+                    self.message(conn, &user, &to, text, now);
+                }
             }
             Dialog::BroadcastText => {
-                self.messages += 1;
-                self.broadcast(conn, &user, answer, Audience::Everyone, now);
-                self.outbox.send(conn, Event::MessageSent);
+                if let Some(text) = self.valid(conn, MessageText::new(answer)) {
+                    self.broadcast(conn, &user, text, Audience::Everyone, now);
+                    self.outbox.send(conn, Event::MessageSent);
+                }
             }
             Dialog::MessageText { to } => {
-                self.messages += 1;
-                if self.message(conn, &user, &to, answer, now) {
+                let Some(text) = self.valid(conn, MessageText::new(answer)) else {
+                    return;
+                };
+                if self.message(conn, &user, &to, text, now) {
                     self.outbox.send(conn, Event::MessageSent);
                 }
             }

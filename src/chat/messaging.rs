@@ -7,6 +7,7 @@ use crate::event::{Audience, Error, Event, Notice, Shared};
 use crate::record;
 use crate::session::{ConnId, State};
 use crate::time::Now;
+use crate::valid::MessageText;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,14 +18,15 @@ impl Chat {
         conn: ConnId,
         from: &Arc<str>,
         to: &str,
-        body: &str,
+        body: MessageText<'_>,
         now: Now,
     ) -> bool {
-        if !self.may_address(conn, from, to) {
+        let Some(to) = self.may_address(conn, from, to) else {
             return false;
-        }
-        // One copy of each for the delivery, the mailbox, the journal and the history.
-        let (to, text): (Arc<str>, Arc<str>) = (Arc::from(to), Arc::from(body));
+        };
+        // One copy of each for the delivery, the mailbox, the journal and the history: the
+        // recipient's name as its account spells it (from `may_address`), the text made once.
+        let text: Arc<str> = Arc::from(body.as_str());
         let backlog = self.mailboxes.len(&to) > 0;
         match self.online.get(&to) {
             // Online with an empty queue: straight through. Otherwise queue behind the
@@ -43,7 +45,7 @@ impl Chat {
                     return false;
                 }
                 // Reliability limits (issue 8): all mailboxes together are bounded too.
-                let cost = super::limits::offline_cost(from, body);
+                let cost = super::limits::offline_cost(from, &text);
                 if self.mailboxes.bytes() + cost > self.settings.max_offline_bytes {
                     log::info!("offline storage full: message to {to} refused");
                     self.outbox.error(conn, Error::StorageFull);
@@ -58,25 +60,26 @@ impl Chat {
                 self.outbox.record(record, Undo::Mailboxes(undo));
             }
         }
+        self.messages += 1;
         self.remember(now, from, record::Audience::User(to), text);
         true
     }
 
-    /// The refusals of `message` (also those of `startprivate`, §4): an unknown user, yourself,
-    /// a user who blocked you. Answers the error and returns false if one applies.
-    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> bool {
-        // An online guest (JSON front-end, §6) has no account but can be addressed.
-        let error = if !self.accounts.exists(to) && !self.online.contains(to) {
-            Error::InvalidUser
-        } else if to == from {
+    /// The refusals of `message` (also those of `startprivate`, §4): an unknown user (an online
+    /// guest, JSON front-end §6, has no account but can be addressed), yourself, a user who
+    /// blocked you. Answers the error and returns `None` if one applies, else the recipient as
+    /// its name is spelled (issue 17: any spelling of it finds it).
+    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> Option<Arc<str>> {
+        let to = self.addressee(conn, to)?;
+        let error = if *to == *from {
             Error::MessageSelf
-        } else if self.blocks.has_blocked(to, from) {
+        } else if self.blocks.has_blocked(&to, from) {
             Error::BlockedByRecipient
         } else {
-            return true;
+            return Some(to);
         };
         self.outbox.error(conn, error);
-        false
+        None
     }
 
     /// `broadcast` (`to` = everyone else) or `announce` (the sender too).
@@ -84,10 +87,12 @@ impl Chat {
         &mut self,
         conn: ConnId,
         from: &Arc<str>,
-        body: &str,
+        body: MessageText<'_>,
         to: Audience,
         now: Now,
     ) {
+        let body = body.as_str();
+        self.messages += 1;
         let echo = to == Audience::Announcement;
         let text: Arc<str> = Arc::from(body);
         let event = Shared::new(Event::Chat {
@@ -184,6 +189,10 @@ impl Chat {
     }
 
     pub(super) fn block(&mut self, conn: ConnId, me: &str, user: &str) {
+        let Some(user) = self.addressee(conn, user) else {
+            return;
+        };
+        let user = &*user;
         if user == me {
             return self.outbox.error(conn, Error::BlockSelf);
         }
@@ -197,6 +206,10 @@ impl Chat {
     }
 
     pub(super) fn unblock(&mut self, conn: ConnId, me: &str, user: &str) {
+        let Some(user) = self.addressee(conn, user) else {
+            return;
+        };
+        let user = &*user;
         if user != me && !self.accounts.exists(user) {
             return self.outbox.error(conn, Error::InvalidUser);
         }

@@ -13,14 +13,16 @@
 //! `login.rs` (PROTOCOL.md §2) and `messaging.rs` (§3).
 
 mod accounts;
+mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
-mod channels;
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
 mod guests; // JSON front-end guests (PROTOCOL.md §6).
+mod hashing; // Slow password hashes in bounded steps (issue 21).
 mod history;
+mod identity; // One casemapping for every name (issue 17).
 mod limits; // Reliability limits (issue 8).
 mod login;
 mod mailboxes;
@@ -31,11 +33,12 @@ mod operator; // Server console (PROTOCOL.md §7).
 mod outbox;
 mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 mod profiles; // Profiles (PROTOCOL.md §5).
-mod room_state; // Chat rooms (PROTOCOL.md §5): data.
-mod rooms; // Chat rooms (PROTOCOL.md §5): rules, the API every codec uses.
+mod rooms; // Chat rooms (§5) and IRC channels (issue 12).
 mod settings;
+mod stream; // Paced output of long replies (issue 17, F14).
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
+pub use admin::{valid_password, AccountOp};
 pub use operator::{CoreStats, UserInfo};
 
 pub use frozen::Frozen;
@@ -49,9 +52,9 @@ use crate::input::{Expect, Input, LineError};
 use crate::session::{ConnId, Session, Sessions, State, TimerKind};
 use crate::time::Now;
 use crate::timer::TimerWheel;
+use crate::valid::MessageText;
 use accounts::Accounts;
 use blocks::Blocks;
-use channels::Channels;
 use directory::Directory;
 use history::History;
 use mailboxes::Mailboxes;
@@ -79,6 +82,9 @@ pub enum Action {
     /// Call [`Chat::handle_written`] with this marker once the kernel has accepted every byte
     /// queued for this connection so far.
     WhenWritten(ConnId, u64),
+    /// The session waited for a password hash and is ready for input again (issue 21): read
+    /// what the connection sent meanwhile.
+    Resume(ConnId),
 }
 
 /// How a front-end logs its sessions in.
@@ -101,8 +107,6 @@ pub struct Chat {
     history: History,
     /// IRC front-end (issue 12): self-descriptions, away, invisibility.
     directory: Directory,
-    /// IRC front-end (issue 12): rooms as channels.
-    channels: Channels,
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -111,14 +115,24 @@ pub struct Chat {
     /// Reused buffer for expired timer keys.
     fired: Vec<TimerKey>,
     // Chat rooms and profiles (§5).
-    rooms: room_state::Rooms,
+    rooms: rooms::state::Rooms,
     profiles: profiles::Profiles,
-    /// Server console (§7): chat messages received (`message`, `broadcast`, …), for `stats`.
+    /// Server console (§7): chat messages accepted, of every kind (direct, broadcast,
+    /// announcement, private relay, room chat, whichever front-end or menu sent them), for
+    /// `stats`; counted where each kind is sent.
     messages: u64,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
+    /// Failed logins per source address (issue 21).
+    login_fails: limits::RegisterRate,
+    /// Password hashes waiting for their steps (issue 21).
+    jobs: hashing::Jobs,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
+    /// Replay is over and the rooms it left were tidied (issue 17).
+    resumed: bool,
+    /// Long replies held and handed out as the connection drains (issue 17, F14).
+    streams: stream::Streams,
 }
 
 impl Chat {
@@ -132,18 +146,27 @@ impl Chat {
             blocks: Blocks::default(),
             mailboxes: Mailboxes::default(),
             directory: Directory::default(),
-            channels: Channels::default(),
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
             private: private::Private::new(seed),
             fired: Vec::new(),
-            rooms: room_state::Rooms::default(),
+            rooms: rooms::state::Rooms::default(),
             profiles: profiles::Profiles::default(),
             messages: 0,
             register_rate: limits::RegisterRate::default(),
+            login_fails: limits::RegisterRate::default(),
+            jobs: hashing::Jobs::default(),
             dialogs: menus::Dialogs::default(),
+            resumed: false,
+            streams: stream::Streams::default(),
         }
+    }
+
+    /// New settings from a reload (issue 21): they apply from the next input on (deadlines
+    /// already set keep their time; the message history keeps the size it started with).
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
     }
 
     /// A new connection was accepted: greet it and start its login clock.
@@ -155,7 +178,14 @@ impl Chat {
         now: Now,
     ) {
         self.resume_lockouts(now);
-        self.sessions.insert(conn, Session::new(peer, now.mono));
+        if !self.resumed {
+            // The first step after replay (issue 17).
+            self.resumed = true;
+            self.rooms_resume();
+        }
+        let mut session = Session::new(peer, now.mono);
+        session.dialog = style == LoginStyle::Dialog;
+        self.sessions.insert(conn, session);
         self.arm(
             conn,
             TimerKind::Login,
@@ -176,6 +206,7 @@ impl Chat {
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
+            Some(State::Hashing { .. }) => Expect::Pending,
             // §6 menus: at a prompt the line is the answer.
             Some(State::LoggedIn { .. }) if self.dialogs.pending(conn) => Expect::Answer,
             // Chat rooms (§5): the line front-end's current room makes a line room chat.
@@ -196,9 +227,23 @@ impl Chat {
         if let Input::Bad(error) = input {
             return self.bad_input(conn, error);
         }
+        let state = session.state.clone();
+        self.in_command(conn, |chat| chat.dispatch(conn, state, input, now));
+    }
+
+    /// Run one command of `conn` as a transaction: what it changed stands or falls with the
+    /// commit of its records (issue 8); a finished password hash ends a login the same way.
+    fn in_command(&mut self, conn: ConnId, command: impl FnOnce(&mut Chat)) {
         let mark = self.outbox.mark();
         self.blocks.take_tainted();
-        match session.state.clone() {
+        command(self);
+        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
+        self.outbox.dependent |= self.blocks.take_tainted();
+        self.outbox.seal(mark, conn);
+    }
+
+    fn dispatch(&mut self, conn: ConnId, state: State, input: Input<'_>, now: Now) {
+        match state {
             State::Username => self.username_input(conn, input, now),
             State::Password { user, new } => self.password_input(conn, user, new, input, now),
             // §6 menus.
@@ -206,11 +251,9 @@ impl Chat {
                 self.menu_answer(conn, user, input, now)
             }
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
-            State::Closed => {}
+            // Issue 21: not read while its hash runs; a stray input is ignored.
+            State::Hashing { .. } | State::Closed => {}
         }
-        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
-        self.outbox.dependent |= self.blocks.take_tainted();
-        self.outbox.seal(mark, conn);
     }
 
     /// Input the codec could not frame; the connection stays usable.
@@ -218,6 +261,7 @@ impl Chat {
         let prompt = match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Some(Prompt::Username),
             Some(State::Password { .. }) => Some(Prompt::Password),
+            Some(State::Hashing { .. }) => None,
             Some(State::LoggedIn { .. }) => self.dialogs.prompt(conn), // §6 menus: ask again.
             Some(State::Closed) | None => return,
         };
@@ -239,6 +283,8 @@ impl Chat {
         self.directory.remove(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
+        self.forget_hashes(conn); // Issue 21.
+        self.streams.forget(conn);
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
                 self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
@@ -259,7 +305,9 @@ impl Chat {
 
     /// The output of `conn` is all written, as asked by `Action::NotifyWhenFlushed`.
     pub fn handle_flushed(&mut self, conn: ConnId, now: Now) {
-        self.delivery_step(conn, now);
+        if !self.streams.release(conn, self.settings.delivery_budget) {
+            self.delivery_step(conn, now);
+        }
     }
 
     /// The kernel accepted `conn`'s output up to the point `Action::WhenWritten(conn, marker)`
@@ -268,8 +316,10 @@ impl Chat {
         self.delivery_written(conn, marker);
     }
 
-    /// The actions of this iteration, in order.
+    /// The actions of this iteration, in order, long replies paced (`stream.rs`).
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
+        let (budget, cap) = (self.settings.delivery_budget, self.settings.max_held);
+        self.streams.pace(&mut self.outbox.actions, budget, cap);
         self.outbox.deliveries = 0;
         self.outbox.actions.drain(..)
     }
@@ -278,6 +328,12 @@ impl Chat {
     /// rendering and writing they will cost the loop.
     pub fn pending_deliveries(&self) -> usize {
         self.outbox.deliveries
+    }
+
+    /// Whether the core holds output back for `conn` (a long reply being paced): the loop
+    /// does not read the connection meanwhile, as when its own output buffer is full.
+    pub fn holds_output(&self, conn: ConnId) -> bool {
+        self.streams.holds(conn)
     }
 
     /// Give back memory a burst left behind (say, presence lines for thousands of logins in one
@@ -324,19 +380,26 @@ impl Chat {
 
     /// A logged-in user's input: dispatch one command.
     fn command(&mut self, conn: ConnId, user: Arc<str>, input: Input<'_>, now: Now) {
-        if crate::command::is_activity(&input) || channels::is_activity(&input) {
+        if crate::command::is_activity(&input) {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.last_active = now.mono;
             }
         }
-        self.count_message(&input);
         match input {
             Input::Message { to, text } => {
-                self.message(conn, &user, to, text, now);
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.message(conn, &user, to, text, now);
+                }
             }
-            Input::Broadcast { text } => self.broadcast(conn, &user, text, Audience::Everyone, now),
+            Input::Broadcast { text } => {
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.broadcast(conn, &user, text, Audience::Everyone, now);
+                }
+            }
             Input::Announce { text } => {
-                self.broadcast(conn, &user, text, Audience::Announcement, now)
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.broadcast(conn, &user, text, Audience::Announcement, now);
+                }
             }
             Input::WhoElse => self.whoelse(conn, &user),
             Input::WhoElseSince { seconds } => self.whoelsesince(conn, &user, seconds, now),
@@ -370,27 +433,19 @@ impl Chat {
             Input::Invisible(on) => self.set_invisible(conn, on),
             Input::Oper => self.set_oper(conn),
             Input::NoPresence => self.no_presence(conn),
-            Input::Whois { name } => self.whois(conn, name),
+            Input::Whois { name } => self.whois(conn, &user, name),
             Input::Who { mask } => self.who(conn, &user, mask),
-            Input::Join { .. }
-            | Input::Leave { .. }
-            | Input::LeaveAll
-            | Input::Say { .. }
-            | Input::RoomNames { .. }
-            | Input::RoomWho { .. }
-            | Input::RoomList { .. }
-            | Input::RoomTopic { .. }
-            | Input::RoomModes { .. }
-            | Input::RoomBans { .. }
-            | Input::ChangeRoom { .. }
-            | Input::KickMember { .. } => self.room_input(conn, &user, input, now),
             // Private sessions (§4).
             Input::StartPrivate {
                 user: target,
                 address,
             } => self.start_private(conn, &user, target, address, now),
             Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
-            Input::Private { to, text } => self.private_message(conn, &user, to, text),
+            Input::Private { to, text } => {
+                if let Some(text) = self.valid(conn, MessageText::new(text)) {
+                    self.private_message(conn, &user, to, text);
+                }
+            }
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
             Input::P2pPort { port } => self.p2p_port(conn, port),
             // §6 menus.
@@ -398,26 +453,15 @@ impl Chat {
             Input::History { n } => self.show_history(conn, &user, n),
             // JSON front-end (§6).
             Input::ListAddrs => self.list_addrs(conn, &user),
-            // Chat rooms and profiles (§5).
-            input @ (Input::WhoAmI
-            | Input::ViewProfile { .. }
-            | Input::SetProfile { .. }
-            | Input::ListUsers
-            | Input::OpenRoom { .. }
-            | Input::EnterRoom { .. }
-            | Input::JoinRoom { .. }
-            | Input::PartRoom { .. }
-            | Input::ListRooms
-            | Input::RoomSay { .. }
-            | Input::Ban { .. }
-            | Input::Permit { .. }
-            | Input::Kick { .. }
-            | Input::RoomAccessList { .. }
-            | Input::CloseRoom { .. }
-            | Input::ShowTopic { .. }
-            | Input::SetTopic { .. }
-            | Input::Members { .. }
-            | Input::SetPrivate { .. }) => self.room_command(conn, &user, input, now),
+            // Chat rooms and IRC channels: one engine (issue 17).
+            Input::Room(room) => self.room_input(conn, &user, room, now),
+            // Profiles (§5).
+            Input::WhoAmI => self.view_profile(conn, &user),
+            Input::ViewProfile { user: name } => self.view_profile(conn, name),
+            Input::SetProfile { attribute, value } => {
+                self.set_profile(conn, &user, attribute, value)
+            }
+            Input::ListUsers => self.list_users(conn, &user),
             Input::Guest { .. }
             | Input::Answer(_)
             | Input::Login { .. }
@@ -431,13 +475,3 @@ impl Chat {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_guests;
-#[cfg(test)]
-mod tests_menus; // §6 menus.
-#[cfg(test)]
-mod tests_private; // JSON guests (§6) and the console (§7).
-#[cfg(test)]
-mod tests_reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
-#[cfg(test)]
-mod tests_rooms; // Chat rooms and profiles (§5).

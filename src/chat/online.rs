@@ -2,6 +2,7 @@
 //! `whoelsesince` reads only the users inside its window, never every account.
 
 use crate::session::ConnId;
+use crate::valid::fold;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +11,9 @@ use std::time::Instant;
 pub struct Online {
     /// Logged-in users and their connection.
     by_name: HashMap<Arc<str>, ConnId>,
+    /// The casemapping (issue 17): the folded form of each online name that is not already
+    /// lower case, so a lookup by any spelling costs two hash lookups, not a scan.
+    folded: HashMap<String, Arc<str>>,
     /// Each user's last logout.
     last_logout: HashMap<Arc<str>, Instant>,
     /// The same, ordered by time.
@@ -21,6 +25,20 @@ pub struct Online {
 impl Online {
     pub fn get(&self, user: &str) -> Option<ConnId> {
         self.by_name.get(user).copied()
+    }
+
+    /// The online user called `name` under the casemapping, as it spelled its name; an exact
+    /// spelling wins.
+    pub fn find(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
+        if let Some((n, c)) = self.by_name.get_key_value(name) {
+            return Some((n, *c));
+        }
+        let key = fold(name);
+        let (n, c) = match self.by_name.get_key_value(key.as_str()) {
+            Some(found) => found,
+            None => self.by_name.get_key_value(self.folded.get(&key)?)?,
+        };
+        Some((n, *c))
     }
 
     pub fn contains(&self, user: &str) -> bool {
@@ -38,6 +56,10 @@ impl Online {
     /// `user` is now online on `conn`; returns its login sequence number.
     pub fn login(&mut self, user: Arc<str>, conn: ConnId) -> u64 {
         self.seq += 1;
+        let key = fold(&user);
+        if *key != *user {
+            self.folded.insert(key, user.clone());
+        }
         self.by_name.insert(user, conn);
         self.seq
     }
@@ -45,11 +67,20 @@ impl Online {
     /// `user` left (without a logout time: a replaced or undone login).
     pub fn remove(&mut self, user: &str) {
         self.by_name.remove(user);
+        self.unfold(user);
+    }
+
+    fn unfold(&mut self, user: &str) {
+        let key = fold(user);
+        if self.folded.get(&key).is_some_and(|n| **n == *user) {
+            self.folded.remove(&key);
+        }
     }
 
     /// `user` logged out at `now`.
     pub fn logout(&mut self, user: &Arc<str>, now: Instant) {
         self.by_name.remove(&**user);
+        self.unfold(user);
         if let Some(old) = self.last_logout.insert(user.clone(), now) {
             self.logouts.remove(&(old, user.clone()));
         }

@@ -4,7 +4,6 @@
 
 use super::Chat;
 use crate::event::{Event, Notice, Shared};
-use crate::input::Input;
 use crate::time::Now;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +25,7 @@ pub struct CoreStats {
     pub sessions: usize,
     /// Logged-in users (guests included).
     pub users: usize,
-    /// Chat messages received since start (`message`, `broadcast`, `announce`, `private`).
+    /// Chat messages accepted since start, of every kind and from every front-end.
     pub messages: u64,
 }
 
@@ -58,15 +57,28 @@ impl Chat {
     /// Close `user`'s session with a line saying why; others see the usual logout. False if
     /// `user` is not online.
     pub fn console_kick(&mut self, user: &str, now: Now) -> bool {
-        let Some(conn) = self.online.get(user) else {
+        let Some((user, conn)) = self.online.find(user).map(|(u, c)| (u.clone(), c)) else {
             return false;
         };
-        let user: Arc<str> = Arc::from(user);
-        log::warn!("{conn:?} {user} kicked by the operator");
+        log::info!("{} kicked by the operator", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Kicked));
         self.logout(conn, &user, now);
         self.close_after_flush(conn);
         true
+    }
+
+    /// How the log names a connection (issue 21): its user and address once logged in, else
+    /// its address.
+    pub fn log_name(&self, conn: crate::session::ConnId) -> String {
+        let Some(s) = self.sessions.get(&conn) else {
+            return "a closed connection".into();
+        };
+        match (s.user(), s.peer) {
+            (Some(user), Some(peer)) => format!("{user} ({peer})"),
+            (Some(user), None) => user.to_string(),
+            (None, Some(peer)) => peer.to_string(),
+            (None, None) => "a connection".into(),
+        }
     }
 
     pub fn stats(&self) -> CoreStats {
@@ -74,19 +86,6 @@ impl Chat {
             sessions: self.sessions.len(),
             users: self.online.len(),
             messages: self.messages,
-        }
-    }
-
-    pub(super) fn count_message(&mut self, input: &Input<'_>) {
-        if matches!(
-            input,
-            Input::Message { .. }
-                | Input::Broadcast { .. }
-                | Input::Announce { .. }
-                | Input::Private { .. }
-                | Input::RoomSay { .. }
-        ) {
-            self.messages += 1;
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What one loop iteration of the core produces: actions for the loop, records for the store, and
 //! for every command that emitted records an undo list, so a failed commit can take it back.
 
-use super::{accounts, blocks, history, mailboxes, profiles, room_state, Action};
+use super::rooms::state as room_state;
+use super::{accounts, blocks, history, mailboxes, profiles, Action};
 use crate::event::{Error, Event, Shared};
 use crate::record::Record;
 use crate::session::ConnId;
@@ -16,21 +17,18 @@ pub enum Undo {
     Blocks(blocks::Undo),
     Mailboxes(mailboxes::Undo),
     History(history::Undo),
-    /// IRC front-end (issue 12): a room's durable state.
-    Channels(super::channels::ChannelUndo),
-    // Chat rooms and profiles (§5).
+    // Chat rooms and IRC channels (§5, §8).
     Rooms(room_state::Undo),
     Profiles(profiles::Undo),
     /// Return `conn` (logged in by the failed command) to the `Username: ` prompt.
     AbortLogin(ConnId),
 }
 
-/// One command's changes that depend on a successful commit. Ranges into the outbox's own
-/// lists, so sealing a command allocates nothing (issue 20: every `message` is one).
+/// One command's replies that depend on a successful commit: a range of the outbox's actions,
+/// so sealing a command allocates nothing (issue 20: every `message` is one).
 #[derive(Debug)]
 struct Txn {
     actions: Range<usize>,
-    undo: Range<usize>,
     /// The command's connection, told of the storage error if the commit fails.
     conn: ConnId,
     /// Sent instead of `actions` if the commit fails, when not the storage error to `conn`.
@@ -50,6 +48,11 @@ pub struct Mark {
 pub struct Outbox {
     pub actions: Vec<Action>,
     pub records: Vec<Record>,
+    /// Undo steps of every change whose records wait for the commit, oldest first: those of
+    /// the commands that became transactions and those of records written outside any command
+    /// (a guest's room closing as it disconnects), so a failed commit undoes them all, in
+    /// order, and memory never holds what the journal lacks. A command that wrote no record
+    /// takes its steps back when it is sealed.
     undo: Vec<Undo>,
     txns: Vec<Txn>,
     /// Set by a command that needs a fallback other than the storage error line.
@@ -133,12 +136,12 @@ impl Outbox {
     fn seal_txn(&mut self, mark: Mark, conn: ConnId) {
         let fallback = self.fallback.take();
         if self.records.len() == mark.records && !std::mem::take(&mut self.dependent) {
+            // Nothing of it waits for the commit: its steps (the last ones) are not needed.
             self.undo.truncate(mark.undo);
             return;
         }
         self.txns.push(Txn {
             actions: mark.actions..self.actions.len(),
-            undo: mark.undo..self.undo.len(),
             conn,
             fallback,
         });
@@ -157,11 +160,6 @@ impl Outbox {
         self.records.clear();
         let txns = std::mem::take(&mut self.txns);
         let old = std::mem::take(&mut self.actions);
-        let mut steps = std::mem::take(&mut self.undo)
-            .into_iter()
-            .enumerate()
-            .peekable();
-        let mut undo = Vec::new();
         let mut kept = old.into_iter().enumerate().peekable();
         for txn in txns {
             while let Some((_, a)) = kept.next_if(|(i, _)| *i < txn.actions.start) {
@@ -174,13 +172,9 @@ impl Outbox {
                     .actions
                     .push(Action::Send(txn.conn, Event::Error(Error::Storage))),
             }
-            // Undo steps outside every transaction are dropped, as they always were.
-            while steps.next_if(|(i, _)| *i < txn.undo.start).is_some() {}
-            while let Some((_, u)) = steps.next_if(|(i, _)| *i < txn.undo.end) {
-                undo.push(u);
-            }
         }
         self.actions.extend(kept.map(|(_, a)| a));
+        let mut undo = std::mem::take(&mut self.undo);
         undo.reverse();
         undo
     }

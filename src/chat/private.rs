@@ -10,6 +10,7 @@ use super::{Chat, TimerKey};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::valid::MessageText;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -146,9 +147,10 @@ impl Chat {
         address: bool,
         now: Now,
     ) {
-        if !self.may_address(conn, me, user) {
+        let Some(user) = self.may_address(conn, me, user) else {
             return;
-        }
+        };
+        let user = &*user;
         let Some(to_conn) = self.online.get(user) else {
             return self.outbox.error(conn, Error::Offline(Arc::from(user)));
         };
@@ -198,6 +200,7 @@ impl Chat {
 
     /// `y <from>` / `n <from>` answered by `me` on `conn`.
     pub(super) fn consent(&mut self, conn: ConnId, me: &Arc<str>, from: &str, yes: bool) {
+        let from = &*self.spelled(from);
         let from_online = self.online.get(from);
         let request = match self.private.take_request(from, me) {
             Some(r) if r.to_conn == conn && from_online == Some(r.from_conn) => r,
@@ -209,7 +212,10 @@ impl Chat {
         };
         let (from, from_conn) = (Arc::<str>::from(from), request.from_conn);
         if !yes {
-            log::info!("{conn:?} {me} declined a private session with {from}");
+            log::info!(
+                "{} declined a private session with {from}",
+                self.log_name(conn)
+            );
             let declined = PrivateEvent::Declined(me.clone());
             return self.outbox.send(from_conn, Event::Private(declined));
         }
@@ -220,7 +226,10 @@ impl Chat {
             .insert((from.clone(), me.clone()), (from_conn, conn));
         p.sessions
             .insert((me.clone(), from.clone()), (conn, from_conn));
-        log::info!("{conn:?} {me} accepted a private session with {from}");
+        log::info!(
+            "{} accepted a private session with {from}",
+            self.log_name(conn)
+        );
         let started = |user: &Arc<str>| Event::Private(PrivateEvent::Started(user.clone()));
         self.outbox.send(conn, started(&from));
         let address = self.peer_address(conn);
@@ -254,7 +263,15 @@ impl Chat {
     }
 
     /// `private <to> <text>`: relayed inside an accepted session only.
-    pub(super) fn private_message(&mut self, conn: ConnId, me: &Arc<str>, to: &str, text: &str) {
+    pub(super) fn private_message(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        to: &str,
+        text: MessageText<'_>,
+    ) {
+        let to = &*self.spelled(to);
+        let text = text.as_str();
         let Some(peer) = self.private.session(me, conn, to) else {
             return self
                 .outbox
@@ -268,11 +285,13 @@ impl Chat {
             to: Audience::Private(Arc::from(to)),
             text: Arc::from(text),
         };
+        self.messages += 1;
         self.outbox.send(peer, event);
     }
 
     /// `stopprivate <user>`: both sides are told.
     pub(super) fn stop_private(&mut self, conn: ConnId, me: &Arc<str>, user: &str) {
+        let user = &*self.spelled(user);
         if self.private.session(me, conn, user).is_none() {
             return self
                 .outbox

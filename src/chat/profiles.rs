@@ -8,13 +8,11 @@ use super::Chat;
 use crate::event::{Error, Event};
 use crate::record::Record;
 use crate::session::ConnId;
+use crate::valid::{BoundedText, PROFILE_LEN};
 use std::sync::Arc;
 
 /// The settable attributes, in the order a profile is shown (after `username`).
 pub const ATTRIBUTES: [&str; 5] = ["age", "birthday", "job", "phone_number", "self_description"];
-
-/// The longest value `set-profile` accepts, in bytes.
-pub const MAX_VALUE: usize = 256;
 
 /// The inverse of one attribute change: the value it had.
 #[derive(Debug)]
@@ -59,6 +57,11 @@ impl Profiles {
         }
     }
 
+    /// Forget `user`'s profile (its account was deleted, issue 21).
+    pub fn purge(&mut self, user: &str) {
+        self.by_user.remove(user);
+    }
+
     /// Every user's profile, as shared shards.
     pub fn freeze(&self, out: &mut Vec<Part>) {
         out.extend(self.by_user.freeze().into_iter().map(Part::Profiles));
@@ -68,10 +71,10 @@ impl Profiles {
 impl Chat {
     /// `whoami` (`user` = the caller) and `view-profile <user>`.
     pub(super) fn view_profile(&mut self, conn: ConnId, user: &str) {
-        if !self.accounts.exists(user) && !self.online.contains(user) {
-            return self.outbox.error(conn, Error::InvalidUser);
-        }
-        let lines = self.profiles.show(&Arc::from(user));
+        let Some(user) = self.addressee(conn, user) else {
+            return;
+        };
+        let lines = self.profiles.show(&user);
         self.outbox.send(conn, Event::Profile(lines));
     }
 
@@ -79,9 +82,10 @@ impl Chat {
         let Some(index) = ATTRIBUTES.iter().position(|a| *a == attribute) else {
             return self.outbox.error(conn, Error::InvalidAttribute);
         };
-        if value.len() > MAX_VALUE {
-            return self.outbox.error(conn, Error::ValueTooLong(MAX_VALUE));
-        }
+        let Some(value) = self.valid(conn, BoundedText::new(value, PROFILE_LEN)) else {
+            return;
+        };
+        let value = value.as_str();
         let prev = self.profiles.set(user, index, value.to_string());
         let record = Record::Profile {
             user: user.to_string(),

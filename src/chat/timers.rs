@@ -97,13 +97,13 @@ impl Chat {
         }
         match kind {
             TimerKind::Login => {
-                log::info!("{conn:?} login timeout");
+                log::info!("{} login timeout", self.log_name(conn));
                 self.outbox.error(conn, Error::LoginTimeout);
                 self.close_after_flush(conn);
             }
             TimerKind::Idle => self.inactivity_logout(conn, now),
             TimerKind::Heartbeat => {
-                log::info!("{conn:?} heartbeat timeout");
+                log::info!("{} heartbeat timeout", self.log_name(conn));
                 self.drop_connection(conn, now);
             }
             TimerKind::Deliver => {}

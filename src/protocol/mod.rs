@@ -42,7 +42,9 @@ pub enum Boundary {
     None,
     /// Its own write: nothing before or after it in the same `write()`.
     Alone,
-    /// Only its last this many bytes leave in a write of their own (a notice, then `<quit>`).
+    /// Its last this many bytes leave in a write of their own, at least
+    /// [`crate::connection::TAIL_PAUSE`] after the rest (a notice, then seed 002's `<quit>`,
+    /// which its client recognizes only as a whole read of its own, issue 21).
     Tail(usize),
 }
 

@@ -4,7 +4,7 @@
 //! either end, newlines, CR, tabs, NUL and other controls, `\`, `\N`, `$`, `#`, `,`, `-`, and
 //! non-ASCII text; an empty string is drawn often.
 
-use super::{Access, Audience};
+use super::{Access, Audience, RoomSetting};
 use crate::credentials::Secret;
 use std::sync::Arc;
 
@@ -113,6 +113,34 @@ impl Arbitrary for Audience {
     }
 }
 
+impl Arbitrary for RoomSetting {
+    fn arbitrary(g: &mut Gen) -> RoomSetting {
+        let name = |g: &mut Gen| String::arbitrary(g);
+        match g.below(8) {
+            0 => RoomSetting::Origin {
+                created_s: u64::arbitrary(g),
+                guest: bool::arbitrary(g),
+            },
+            1 => RoomSetting::Secret(bool::arbitrary(g)),
+            2 => RoomSetting::TopicLock(bool::arbitrary(g)),
+            3 => RoomSetting::NoOutside(bool::arbitrary(g)),
+            4 => RoomSetting::Key(Option::arbitrary(g)),
+            5 => RoomSetting::Op {
+                user: name(g),
+                on: bool::arbitrary(g),
+            },
+            6 => RoomSetting::Voice {
+                user: name(g),
+                on: bool::arbitrary(g),
+            },
+            _ => RoomSetting::Mask {
+                mask: name(g),
+                on: bool::arbitrary(g),
+            },
+        }
+    }
+}
+
 impl Arbitrary for Secret {
     fn arbitrary(g: &mut Gen) -> Secret {
         if g.below(2) == 0 {
@@ -120,6 +148,16 @@ impl Arbitrary for Secret {
         }
         let mut salt = [0u8; 16];
         salt.iter_mut().for_each(|b| *b = g.next() as u8);
+        if g.below(2) == 0 {
+            let mut key = [0u8; 32];
+            key.iter_mut().for_each(|b| *b = g.next() as u8);
+            let iterations = 1 + g.below(100_000) as u32;
+            return Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            };
+        }
         Secret::hashed(&String::arbitrary(g), salt)
     }
 }

@@ -12,7 +12,7 @@
 //! code here. A new field type (say a validated name) implements it by writing and reading a
 //! `String` (or another field), never by writing text itself.
 
-use super::{Access, Audience};
+use super::{Access, Audience, RoomSetting};
 use crate::credentials::Secret;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -301,7 +301,65 @@ impl Field for Audience {
     }
 }
 
-/// `plain` and the password, or `sha256`, the salt and the digest in hex: a plain password
+/// The setting's word, then its values.
+impl Field for RoomSetting {
+    fn write(&self, out: &mut Writer) {
+        let flag = |out: &mut Writer, word: &str, on: &bool| {
+            out.text(word);
+            on.write(out);
+        };
+        let named = |out: &mut Writer, word: &str, name: &String, on: &bool| {
+            out.text(word);
+            name.write(out);
+            on.write(out);
+        };
+        match self {
+            RoomSetting::Origin { created_s, guest } => {
+                out.text("origin");
+                created_s.write(out);
+                guest.write(out);
+            }
+            RoomSetting::Secret(on) => flag(out, "secret", on),
+            RoomSetting::TopicLock(on) => flag(out, "topic-lock", on),
+            RoomSetting::NoOutside(on) => flag(out, "no-outside", on),
+            RoomSetting::Key(key) => {
+                out.text("key");
+                key.write(out);
+            }
+            RoomSetting::Op { user, on } => named(out, "op", user, on),
+            RoomSetting::Voice { user, on } => named(out, "voice", user, on),
+            RoomSetting::Mask { mask, on } => named(out, "mask", mask, on),
+        }
+    }
+    fn read(from: &mut Reader<'_>) -> Option<RoomSetting> {
+        Some(match from.raw()? {
+            "origin" => RoomSetting::Origin {
+                created_s: u64::read(from)?,
+                guest: bool::read(from)?,
+            },
+            "secret" => RoomSetting::Secret(bool::read(from)?),
+            "topic-lock" => RoomSetting::TopicLock(bool::read(from)?),
+            "no-outside" => RoomSetting::NoOutside(bool::read(from)?),
+            "key" => RoomSetting::Key(Option::<String>::read(from)?),
+            "op" => RoomSetting::Op {
+                user: String::read(from)?,
+                on: bool::read(from)?,
+            },
+            "voice" => RoomSetting::Voice {
+                user: String::read(from)?,
+                on: bool::read(from)?,
+            },
+            "mask" => RoomSetting::Mask {
+                mask: String::read(from)?,
+                on: bool::read(from)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// `plain` and the password, `sha256` with the salt and the digest in hex, or `pbkdf2-sha256`
+/// with the iterations, the salt and the key: a plain password
 /// that starts with `$sha256$` stays plain (credentials.txt's form could not tell them apart).
 impl Field for Secret {
     fn write(&self, out: &mut Writer) {
@@ -315,6 +373,16 @@ impl Field for Secret {
                 out.text(&hex::encode(salt));
                 out.text(&hex::encode(digest));
             }
+            Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            } => {
+                out.text("pbkdf2-sha256");
+                out.text(&iterations.to_string());
+                out.text(&hex::encode(salt));
+                out.text(&hex::encode(key));
+            }
         }
     }
     fn read(from: &mut Reader<'_>) -> Option<Secret> {
@@ -326,6 +394,18 @@ impl Field for Secret {
                 hex::decode_to_slice(from.raw()?, &mut salt).ok()?;
                 hex::decode_to_slice(from.raw()?, &mut digest).ok()?;
                 Secret::Sha256 { salt, digest }
+            }
+            "pbkdf2-sha256" => {
+                let iterations = from.raw()?.parse().ok()?;
+                let mut salt = [0u8; 16];
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(from.raw()?, &mut salt).ok()?;
+                hex::decode_to_slice(from.raw()?, &mut key).ok()?;
+                Secret::Pbkdf2 {
+                    iterations,
+                    salt,
+                    key,
+                }
             }
             _ => return None,
         })

@@ -61,6 +61,30 @@ impl Access {
     }
 }
 
+/// One room setting (issue 17): every change of a room's settings is one small record, never
+/// a rewrite of the whole room. The room's own `room-*` records keep its owner, private flag,
+/// name lists and topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomSetting {
+    /// When the room was opened (Unix seconds) and whether by a guest (whose rooms close when
+    /// it has left and they are empty).
+    Origin { created_s: u64, guest: bool },
+    /// `+s`: hidden from non-members.
+    Secret(bool),
+    /// `+t`: only operators set the topic.
+    TopicLock(bool),
+    /// `+n`: only members speak.
+    NoOutside(bool),
+    /// `+k`: the key (`None`: no key).
+    Key(Option<String>),
+    /// `+o`: an operator besides the owner.
+    Op { user: String, on: bool },
+    /// `+v`.
+    Voice { user: String, on: bool },
+    /// `+b` with a `nick!user@host` mask (plain names are `room-access` records).
+    Mask { mask: String, on: bool },
+}
+
 /// Declares [`Record`] from one table: each kind's word and its fields, in the order they are
 /// written. The text form, the parser and the test generator are all derived from that one
 /// line, so what [`Record::encode`] writes is by construction what [`Record::parse`] reads.
@@ -110,8 +134,13 @@ macro_rules! record_kinds {
 }
 
 record_kinds! {
-    /// A new account; the store appends it to credentials.txt, not to the journal.
+    /// A new account or a new password; the store appends it to credentials.txt, not to the
+    /// journal.
     Account = "account" { user: String, secret: Secret }
+    /// An account deleted by the operator (issue 21): replay drops everything kept for the
+    /// name (mailbox, blocks both ways, profile, lockout, rooms it owned and its places on room
+    /// lists). The store writes it to the journal and then a deletion line to credentials.txt.
+    AccountDeleted = "account-deleted" { user: String }
     Block = "block" { by: String, user: String }
     Unblock = "unblock" { by: String, user: String }
     /// A message queued for a user who was offline.
@@ -126,7 +155,8 @@ record_kinds! {
     /// `user` is locked until this wall time (replay sets the lock from the clock then).
     Lockout = "lockout" { user: String, until_ms: u64 }
     /// IRC front-end (issue 12): a room's whole IRC settings after a change (the last one
-    /// replayed wins). `key: None` is no key.
+    /// replayed wins). `key: None` is no key. Read, no longer written (issue 17: one
+    /// [`Record::RoomSet`] per change).
     Channel = "channel" {
         room: String,
         created_s: u64,
@@ -141,6 +171,8 @@ record_kinds! {
     // Chat rooms and profiles (PROTOCOL.md §5).
     RoomOpen = "room-open" { room: String, owner: String, private: bool }
     RoomClose = "room-close" { room: String }
+    /// Issue 17: one setting of a room changed (replaces `channel`, no longer written).
+    RoomSet = "room-set" { room: String, setting: RoomSetting }
     RoomMode = "room-mode" { room: String, private: bool }
     RoomAccess = "room-access" { room: String, user: String, access: Access }
     /// An empty `text` clears the topic.

@@ -74,7 +74,7 @@ impl Server {
                     .register(&mut stream, Tok::Conn(k).token(), interest)
             {
                 log::warn!("register {peer}: {e}");
-                self.per_ip.release(peer.ip());
+                self.per_ip.release(peer.ip(), now.mono, now.mono);
                 continue;
             }
             self.next_gen = self.next_gen.wrapping_add(1);
@@ -83,13 +83,17 @@ impl Server {
             let mut conn = Connection::new(id, stream, codec);
             let greeting = conn.codec.greeting();
             conn.peer_ip = Some(peer.ip());
+            // Issue 17, F6: reconnecting does not reset the command penalty.
+            conn.penalty = self
+                .per_ip
+                .penalty(peer.ip(), now.mono, self.limits.limit_loopback);
             self.output_total += greeting.len();
             if !greeting.is_empty() {
                 conn.queue_bytes(greeting);
                 push_dirty(&mut conn, &mut self.dirty);
             }
             entry.insert(conn);
-            log::info!("{id:?} connected from {peer}");
+            log::info!("connection from {peer}");
             let style = match kind {
                 CodecKind::Line => LoginStyle::Dialog,
                 CodecKind::Json => LoginStyle::Guest,

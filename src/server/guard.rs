@@ -1,7 +1,7 @@
 //! The loop's own reliability guards (issue 8): connections per source address, a command
-//! penalty per connection (ngIRCd style), the worst loop iteration, the time each phase of an
-//! iteration may take (issue 20), and warnings that are logged once per burst rather than once
-//! per connection.
+//! penalty per connection (ngIRCd style) that its address keeps after a close (issue 17), the
+//! worst loop iteration, the time each phase of an iteration may take (issue 20), and warnings
+//! that are logged once per burst rather than once per connection.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -69,34 +69,74 @@ impl Phase {
     }
 }
 
-/// Open connections per source address.
+/// Addresses remembered with a command penalty still running and no connection open: past
+/// this many, a closing connection's penalty is not remembered (a flood of one-shot addresses
+/// must not grow the table; each entry lives at most `PENALTY_AHEAD` anyway).
+const MAX_REMEMBERED: usize = 65_536;
+
+/// One source address: its open connections, and the command penalty its last closed
+/// connection had left, so reconnecting does not reset it (issue 17, F6).
+#[derive(Debug, Default)]
+struct Address {
+    open: usize,
+    penalty: Option<Instant>,
+}
+
+/// Open connections and running command penalties per source address.
 #[derive(Debug, Default)]
 pub struct PerIp {
-    counts: HashMap<IpAddr, usize>,
+    addresses: HashMap<IpAddr, Address>,
 }
 
 impl PerIp {
     /// Count one more connection from `ip` unless it has `max` already (loopback is exempt
     /// unless `loopback` says otherwise).
     pub fn admit(&mut self, ip: IpAddr, max: usize, loopback: bool) -> bool {
-        let n = self.counts.entry(ip).or_default();
-        if *n >= max && (loopback || !ip.is_loopback()) {
-            if *n == 0 {
-                self.counts.remove(&ip);
+        let a = self.addresses.entry(ip).or_default();
+        if a.open >= max && (loopback || !ip.is_loopback()) {
+            if a.open == 0 && a.penalty.is_none() {
+                self.addresses.remove(&ip);
             }
             return false;
         }
-        *n += 1;
+        a.open += 1;
         true
     }
 
-    pub fn release(&mut self, ip: IpAddr) {
-        if let Some(n) = self.counts.get_mut(&ip) {
-            *n -= 1;
-            if *n == 0 {
-                self.counts.remove(&ip);
-            }
+    /// Where a new connection from `ip`'s command penalty starts: where the address's last
+    /// one left it if that is still ahead of `now` (loopback only when `loopback`: local tools
+    /// and tests reconnect freely), else `now`.
+    pub fn penalty(&self, ip: IpAddr, now: Instant, loopback: bool) -> Instant {
+        if ip.is_loopback() && !loopback {
+            return now;
         }
+        let left = self.addresses.get(&ip).and_then(|a| a.penalty);
+        left.filter(|p| *p > now).unwrap_or(now)
+    }
+
+    /// A connection from `ip` closed with its penalty at `penalty`: remember it while it runs.
+    pub fn release(&mut self, ip: IpAddr, penalty: Instant, now: Instant) {
+        if self.addresses.len() >= MAX_REMEMBERED {
+            self.tidy(now);
+        }
+        let remembered = self.addresses.len();
+        let Some(a) = self.addresses.get_mut(&ip) else {
+            return;
+        };
+        a.open = a.open.saturating_sub(1);
+        let running = Some(penalty.max(a.penalty.unwrap_or(penalty))).filter(|p| *p > now);
+        a.penalty = running.filter(|_| a.open > 0 || remembered < MAX_REMEMBERED);
+        if a.open == 0 && a.penalty.is_none() {
+            self.addresses.remove(&ip);
+        }
+    }
+
+    /// Forget penalties that have run out (when the table is full).
+    fn tidy(&mut self, now: Instant) {
+        self.addresses.retain(|_, a| {
+            a.penalty = a.penalty.filter(|p| *p > now);
+            a.open > 0 || a.penalty.is_some()
+        });
     }
 }
 
@@ -195,14 +235,43 @@ mod tests {
     #[test]
     fn per_ip_admits_up_to_the_limit_and_exempts_loopback_by_default() {
         let mut p = PerIp::default();
+        let now = Instant::now();
         let far: IpAddr = [192, 0, 2, 1].into();
         let me: IpAddr = [127, 0, 0, 1].into();
         assert!(p.admit(far, 2, false) && p.admit(far, 2, false));
         assert!(!p.admit(far, 2, false));
-        p.release(far);
+        p.release(far, now, now);
         assert!(p.admit(far, 2, false));
         assert!((0..5).all(|_| p.admit(me, 2, false)), "loopback exempt");
         assert!(!p.admit(me, 2, true), "unless the limit was set explicitly");
+    }
+
+    /// Issue 17, F6: a connection's command penalty outlives it at its address, so a flooder
+    /// that reconnects starts where it left off; other addresses are not affected, loopback
+    /// only when asked, and the memory goes once the penalty has run out.
+    #[test]
+    fn the_penalty_survives_a_reconnect_from_the_same_address() {
+        let mut p = PerIp::default();
+        let now = Instant::now();
+        let far: IpAddr = [192, 0, 2, 1].into();
+        let other: IpAddr = [192, 0, 2, 2].into();
+        let me: IpAddr = [127, 0, 0, 1].into();
+        let ahead = now + Duration::from_secs(30);
+        assert!(p.admit(far, 4, false));
+        p.release(far, ahead, now);
+        assert!(p.admit(far, 4, false));
+        assert_eq!(p.penalty(far, now, false), ahead, "carried over");
+        assert_eq!(p.penalty(other, now, false), now);
+        p.release(far, now, now);
+        assert_eq!(p.penalty(far, now, false), ahead, "the larger one is kept");
+        assert!(p.admit(me, 4, false));
+        p.release(me, ahead, now);
+        assert_eq!(p.penalty(me, now, false), now, "loopback exempt by default");
+        assert_eq!(p.penalty(me, now, true), ahead);
+        let later = ahead + Duration::from_secs(1);
+        assert_eq!(p.penalty(far, later, false), later, "run out");
+        p.tidy(later);
+        assert!(p.addresses.is_empty());
     }
 
     #[test]

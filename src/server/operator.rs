@@ -3,8 +3,9 @@
 //! on the core; replies go to stdout. `quit`, SIGINT and SIGTERM raise the same flag as
 //! [`super::Shutdown::request`], so every way out is the one graceful drain.
 
+use super::backup::Requester;
 use super::{Server, Tok};
-use crate::console::{self, ConsoleCommand, LoopStats, Stdin};
+use crate::console::{self, ConsoleCommand, LoopStats, Reply, Stdin};
 use crate::signals::{Signal, Signals};
 use crate::time::Now;
 use std::io;
@@ -33,8 +34,8 @@ impl Operator {
     }
 }
 
-/// A reply for the operator. stdout going away must not stop the server.
-fn reply(text: &str) {
+/// A reply for the operator at the console. stdout going away must not stop the server.
+fn print(text: &str) {
     if let Err(e) = console::write_stdout(text) {
         log::warn!("console reply lost: stdout: {e}");
     }
@@ -60,10 +61,19 @@ impl Server {
         for signal in signals.pending() {
             match signal {
                 Signal::Stop => {
-                    log::warn!("signal received: shutting down");
+                    log::info!("signal received: shutting down");
                     self.shutdown.flag.store(true, Ordering::SeqCst);
                 }
-                Signal::Hangup => log::warn!("SIGHUP ignored"),
+                Signal::Hangup => {
+                    let reply = self.reload();
+                    if self
+                        .config
+                        .as_ref()
+                        .is_some_and(|c| c.config_file.is_none())
+                    {
+                        log::info!("SIGHUP: {}", reply.text.trim_end());
+                    }
+                }
             }
         }
     }
@@ -80,30 +90,48 @@ impl Server {
             self.operator.stdin = None;
         }
         for line in lines {
-            match line.and_then(|l| console::parse(&l)) {
-                Ok(command) => self.console_command(command, now),
-                Err(text) => reply(&text),
+            let reply = match line.and_then(|l| console::parse(&l)) {
+                Ok(command) => self.operator_command(command, Requester::Console, now),
+                Err(text) => Some(Reply::err(text)),
+            };
+            if let Some(reply) = reply {
+                print(&reply.text);
             }
         }
     }
 
-    fn console_command(&mut self, command: ConsoleCommand, now: Now) {
-        match command {
-            ConsoleCommand::Nothing => {}
-            ConsoleCommand::Help => reply(console::HELP),
-            ConsoleCommand::List => reply(&console::format_users(&self.chat.console_users(now))),
+    /// A reply that comes after the command's own iteration (a backup's).
+    pub(super) fn answer(&mut self, requester: Requester, reply: &Reply) {
+        match requester {
+            Requester::Console => print(&reply.text),
+            Requester::Admin(slot) => self.admin_answer(slot, reply),
+        }
+    }
+
+    /// One operator command, from the console or the admin socket (the same language).
+    /// `None`: it runs on, and [`Server::answer`] gives `requester` the reply later.
+    pub(super) fn operator_command(
+        &mut self,
+        command: ConsoleCommand,
+        requester: Requester,
+        now: Now,
+    ) -> Option<Reply> {
+        if let ConsoleCommand::Backup(dir) = &command {
+            return self.begin_backup(dir, requester, now);
+        }
+        Some(match command {
+            ConsoleCommand::Nothing => Reply::ok(""),
+            ConsoleCommand::Help => Reply::ok(console::HELP),
+            ConsoleCommand::List => Reply::ok(console::format_users(&self.chat.console_users(now))),
             ConsoleCommand::Announce(text) => {
                 self.chat.console_announce(&text);
-                reply(&format!(
-                    "announced to {} users\n",
-                    self.chat.online_count()
-                ));
+                Reply::ok(format!("announced to {} users\n", self.chat.online_count()))
             }
             ConsoleCommand::Kick(user) => {
                 if self.chat.console_kick(&user, now) {
-                    reply(&format!("kicked {user}\n"));
+                    Reply::ok(format!("kicked {user}\n"))
                 } else {
-                    reply(&format!("{user} is not online\n"));
+                    Reply::err(format!("{user} is not online\n"))
                 }
             }
             ConsoleCommand::Stats => {
@@ -114,13 +142,23 @@ impl Server {
                     uptime: now.mono.saturating_duration_since(self.operator.started),
                     worst_iteration: self.iterations.worst,
                 };
-                let text = console::format_stats(self.chat.stats(), run, console::rss_bytes());
-                reply(&text);
+                Reply::ok(console::format_stats(
+                    self.chat.stats(),
+                    run,
+                    console::rss_bytes(),
+                ))
+            }
+            ConsoleCommand::User(cmd) => {
+                // Earlier changes of this iteration first: the journal keeps their order.
+                self.commit(now);
+                crate::tool::account_command(&mut self.chat, &mut self.store, cmd, now)
             }
             ConsoleCommand::Quit => {
-                reply("shutting down\n");
                 self.shutdown.flag.store(true, Ordering::SeqCst);
+                Reply::ok("shutting down\n")
             }
-        }
+            ConsoleCommand::Backup(_) => Reply::err("backup: already handled\n"),
+            ConsoleCommand::Reload => self.reload(),
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! Output: the core's actions rendered onto connection buffers (fan-out rendered once per
 //! codec), one write pass per dirty connection, slow readers and the global output budget.
 
-use super::{guard, push_dirty, Server};
+use super::{push_dirty, Server};
 use crate::chat::Action;
 use crate::connection::{Closing, Connection};
 use crate::event::Event;
@@ -29,7 +29,8 @@ struct Queues<'a> {
     dead: &'a mut Vec<ConnId>,
     cap: usize,
     output_total: &'a mut usize,
-    slow_warning: &'a mut guard::Quiet,
+    /// Dropped as slow readers (logged once the actions are applied).
+    slow: Vec<ConnId>,
     now: Instant,
 }
 
@@ -52,24 +53,22 @@ impl Queues<'_> {
         };
         let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
-            flush_some(c);
+            flush_some(c, self.now);
             queued = queue(c, &mut Vec::new);
         }
         *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
         if queued.is_ok() {
             push_dirty(c, self.dirty);
         } else {
-            self.slow_warning.warn(self.now, || {
-                format!("{id:?} output buffer over {cap} bytes: disconnecting slow reader")
-            });
+            self.slow.push(id);
             self.dead.push(id);
         }
     }
 }
 
 /// Write what the socket takes now, keeping the emptied buffer.
-fn flush_some(c: &mut Connection) {
-    if let Ok(Some(buf)) = c.flush() {
+fn flush_some(c: &mut Connection, now: Instant) {
+    if let Ok(Some(buf)) = c.flush(now) {
         c.restore_buffer(buf);
     }
 }
@@ -91,7 +90,7 @@ impl Server {
             dead: &mut self.dead,
             cap: limits.max_output,
             output_total: &mut self.output_total,
-            slow_warning: &mut self.slow_warning,
+            slow: Vec::new(),
             now: now.mono,
         };
         for action in self.chat.drain_actions() {
@@ -118,6 +117,8 @@ impl Server {
                         push_dirty(c, q.dirty);
                     }
                 }
+                // Issue 21: a password hash ended; what the connection sent meanwhile waits.
+                Action::Resume(id) => self.unread.push(id),
                 Action::NotifyWhenFlushed(id) => {
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         c.notify_flushed = true;
@@ -126,11 +127,21 @@ impl Server {
                 }
             }
         }
+        let cap = limits.max_output;
+        for id in q.slow {
+            let chat = &self.chat;
+            self.slow_warning.warn(now.mono, || {
+                format!(
+                    "{} output buffer over {cap} bytes: disconnecting slow reader",
+                    chat.log_name(id)
+                )
+            });
+        }
     }
 
     /// One write pass per dirty connection; what does not fit waits for a writable event.
     /// When the flushing phase's time is up the rest stay dirty for the next iteration.
-    pub(super) fn flush_dirty(&mut self) {
+    pub(super) fn flush_dirty(&mut self, now: Now) {
         self.flushing.enter();
         let mut dirty = std::mem::take(&mut self.dirty).into_iter();
         while let Some(id) = dirty.next() {
@@ -147,7 +158,11 @@ impl Server {
                 continue;
             }
             let before = c.pending();
-            let result = c.flush();
+            let result = c.flush(now.mono);
+            if let Some(at) = c.resume_at() {
+                // Issue 21: the rest waits for its pause; nothing else will flush it then.
+                self.paused.schedule(at, id);
+            }
             self.operator.bytes_out += before.saturating_sub(c.pending()) as u64;
             self.output_total = (self.output_total + c.pending()).saturating_sub(before);
             let written = &mut self.written;
@@ -168,7 +183,7 @@ impl Server {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    log::info!("{id:?} write error: {e}");
+                    log::info!("{} write error: {e}", self.chat.log_name(id));
                     self.dead.push(id);
                 }
             }

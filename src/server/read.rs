@@ -57,8 +57,9 @@ impl Server {
             return;
         }
         // Backpressure: a peer whose replies pile up is not read until they drain; only a
-        // peer that does not drain at all meets the output cap as a slow reader.
-        if conn.pending() > self.limits.max_output / 2 {
+        // peer that does not drain at all meets the output cap as a slow reader. A long reply
+        // the core paces (issue 17) counts as piled up until its last part is handed out.
+        if conn.pending() > self.limits.max_output / 2 || self.chat.holds_output(id) {
             conn.read_paused = true;
             return;
         }
@@ -80,13 +81,26 @@ impl Server {
         let lines = ((guard::DELIVERIES_PER_ITERATION - admitted) / (sink.chat.online_count() + 1))
             .clamp(1, INPUT_BUDGET);
         let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
-            *bytes_in += data.len() as u64;
-            codec.decode(data, max, &mut sink)
+            // Issue 21: a line may start a password hash that runs for several iterations;
+            // what follows it waits in the connection (`Action::Resume` brings it back),
+            // so it is taken in order, after the login.
+            let mut took = 0;
+            for line in data.split_inclusive(|&b| b == b'\n') {
+                if sink.chat.busy(id) {
+                    break;
+                }
+                codec.decode(line, max, &mut sink);
+                took += line.len();
+            }
+            *bytes_in += took as u64;
+            took
         });
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
         match status {
             Ok(ReadStatus::Drained) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
+            // Issue 21: read again when the core says so (`Action::Resume`).
+            Ok(ReadStatus::Paused) => {}
             Ok(ReadStatus::Eof) => {
                 conn.codec.finish(max, &mut sink);
                 // Half-closed: answer what was sent, then close.
@@ -96,7 +110,7 @@ impl Server {
                     .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
-                log::info!("{id:?} read error: {e}");
+                log::info!("{} read error: {e}", self.chat.log_name(id));
                 self.dead.push(id);
             }
         }

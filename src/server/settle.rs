@@ -22,7 +22,8 @@ impl Server {
             if let Some(c) = self.conns.get(id.slot).filter(|c| c.id == id) {
                 if c.closing == Closing::AfterFlush {
                     log::info!(
-                        "{id:?} closing deadline passed with {} bytes unsent",
+                        "{} closing deadline passed with {} bytes unsent",
+                        self.chat.log_name(id),
                         c.pending()
                     );
                     self.dead.push(id);
@@ -70,7 +71,7 @@ impl Server {
             }
             self.commit(now);
             self.apply_actions(now);
-            self.flush_dirty();
+            self.flush_dirty(now);
             self.cut_largest_queues(now);
             if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
                 break;
@@ -95,6 +96,7 @@ impl Server {
                 log::error!("compaction failed (will retry): {e}");
             }
         }
+        self.backup_step();
         self.iterations.compacted_since(disk);
     }
 
@@ -110,10 +112,10 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             self.output_total = self.output_total.saturating_sub(conn.pending());
             if let Some(ip) = conn.peer_ip {
-                self.per_ip.release(ip);
+                self.per_ip.release(ip, conn.penalty, now.mono);
             }
             self.closed += 1;
-            log::info!("{id:?} closed");
+            log::info!("{} closed", self.chat.log_name(id));
             self.chat.handle_disconnect(id, now);
         }
     }

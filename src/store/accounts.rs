@@ -57,10 +57,20 @@ pub(super) fn open_credentials(path: &Path) -> Result<(Credentials, bool), Store
     }
 }
 
-/// `chatserver --hash-credentials FILE`: rewrite plaintext entries as salted SHA-256, atomically
+/// The default `./credentials.txt` on the first start where there is none: an empty account
+/// list, so `chatserver 5000` runs in an empty directory (registration fills it).
+pub(super) fn create_missing_credentials(path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    log::info!("no accounts yet: {} created empty", path.display());
+    write_atomic(path, b"").map_err(|e| StoreError::Io(path.into(), e))
+}
+
+/// `chatserver --hash-credentials FILE`: rewrite plaintext entries as PBKDF2 at `cost`, atomically
 /// (keeping the file's mode). Run it while no server is using the file: a running server keeps
 /// appending to the file it opened, which the rename replaces.
-pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
+pub fn hash_credentials_file(path: &Path, cost: u32) -> Result<usize, StoreError> {
     let io_err = |e| StoreError::Io(path.into(), e);
     let text = fs::read(path).map_err(io_err)?;
     parse_credentials(path, &text)?;
@@ -75,7 +85,7 @@ pub fn hash_credentials_file(path: &Path) -> Result<usize, StoreError> {
         let secret = match Secret::parse(pass) {
             Ok(Secret::Plain(p)) => {
                 hashed += 1;
-                Secret::hashed(&p, os_random().map_err(io_err)?)
+                Secret::pbkdf2(&p, os_random().map_err(io_err)?, cost)
             }
             Ok(s) => s,
             Err(_) => continue,

@@ -8,8 +8,7 @@ use super::tests::{chat_of, open, restart, Scratch};
 use super::*;
 use crate::credentials::Secret;
 use crate::record::arbitrary::Gen;
-use crate::record::Access;
-use std::sync::Arc;
+use crate::record::{Access, RoomSetting};
 
 fn journal_bytes(records: &[Record]) -> Vec<u8> {
     let mut bytes = header("journal", 0);
@@ -50,8 +49,9 @@ fn any_record_survives_a_commit_a_compaction_and_a_restart() {
     let (mut durable, mut lazy) = (Vec::new(), Vec::new());
     for seed in 1..=150 {
         let mut batch = Record::one_of_each(&mut Gen::new(seed));
-        // Accounts go to credentials.txt, whose format holds only valid names (tested below).
-        batch.retain(|r| !matches!(r, Record::Account { .. }));
+        // Accounts and their deletions go to credentials.txt, whose format holds only valid
+        // names (tested below).
+        batch.retain(|r| !matches!(r, Record::Account { .. } | Record::AccountDeleted { .. }));
         store.commit(&batch).expect("a batch of any values commits");
         let (l, d): (Vec<_>, Vec<_>) = batch.into_iter().partition(Record::is_lazy);
         durable.extend(d);
@@ -72,6 +72,10 @@ fn f1_values_with_spaces_and_newlines_survive_restarts() {
     let s = Scratch::new("f1");
     let c = s.config("yoda wise\n");
     let (mut store, creds, _) = open(&c);
+    let set = |setting| Record::RoomSet {
+        room: "m".into(),
+        setting,
+    };
     let batch = [
         Record::RoomOpen {
             room: "m".into(),
@@ -83,17 +87,25 @@ fn f1_values_with_spaces_and_newlines_survive_restarts() {
             user: "x y".into(),
             access: Access::Banned,
         },
-        Record::Channel {
-            room: "m".into(),
+        // Issue 17: a room's settings are one `room-set` record per change.
+        set(RoomSetting::Origin {
             created_s: 17,
-            secret: true,
-            topic_lock: true,
-            no_outside: true,
-            key: Some(Arc::from("a b")),
-            ops: vec![Arc::from("o p")],
-            voiced: vec![],
-            masks: vec![Arc::from("x!y z@h"), Arc::from("new\nline!*@*")],
-        },
+            guest: false,
+        }),
+        set(RoomSetting::Secret(true)),
+        set(RoomSetting::Key(Some("a b".into()))),
+        set(RoomSetting::Op {
+            user: "o p".into(),
+            on: true,
+        }),
+        set(RoomSetting::Mask {
+            mask: "x!y z@h".into(),
+            on: true,
+        }),
+        set(RoomSetting::Mask {
+            mask: "new\nline!*@*".into(),
+            on: true,
+        }),
         Record::Block {
             by: "yoda".into(),
             user: "vader".into(),

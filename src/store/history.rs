@@ -134,6 +134,15 @@ impl History {
         Ok(())
     }
 
+    /// `history.log` and its length in whole records (for a backup).
+    pub(super) fn path(&self) -> &Path {
+        &self.file.path
+    }
+
+    pub(super) fn len(&self) -> u64 {
+        self.file.len
+    }
+
     pub(super) fn unsynced(&self) -> u64 {
         self.unsynced
     }

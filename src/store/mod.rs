@@ -31,19 +31,22 @@
 //! The data directory is locked (`lock`) so two servers never append to one journal.
 
 mod accounts;
+mod backup;
 mod compaction;
 mod files;
 mod format;
 mod history;
 mod trash;
 
+use accounts::create_missing_credentials;
 pub use accounts::{hash_credentials_file, load_credentials};
 pub use files::{os_random, write_atomic};
 
 use crate::config::{Config, FsyncPolicy};
-use crate::credentials::{account_line, Credentials};
+use crate::credentials::{account_line, deletion_line, Credentials};
 use crate::record::Record;
 use accounts::open_credentials;
+pub use backup::Backup;
 use compaction::{promote_next, recover, write_snapshot, Compaction, NEXT};
 pub use compaction::{RecordList, Snapshot};
 use files::{create_private_dir, sync_dir, truncate, AppendFile};
@@ -153,6 +156,7 @@ pub struct Store {
     /// Reused encode buffers: the journal's lines, credentials' lines, and one record's text.
     buf: Vec<u8>,
     accounts_buf: Vec<u8>,
+    deletions_buf: Vec<u8>,
     text: String,
     compact_bytes: u64,
     /// Journal length below which a failed compaction is not retried.
@@ -165,6 +169,23 @@ pub struct Store {
     _lock: File,
 }
 
+/// Take the data directory's lock: two servers must never append to one journal.
+fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    let lock_path = dir.join(LOCK);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(StoreError::Io(lock_path, e)),
+    }
+}
+
 impl Store {
     /// Open (creating the data directory if needed), recover, and return the accounts and the
     /// records to replay, snapshot first.
@@ -174,25 +195,16 @@ impl Store {
             move |e| StoreError::Io(p, e)
         };
         let cred_path = config.credentials.clone();
-        let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let dir = config.data_dir.clone();
         if !dir.is_dir() {
             create_private_dir(&dir).map_err(io_at(&dir))?;
             sync_dir(&dir).map_err(io_at(&dir))?;
         }
-        let lock_path = dir.join(LOCK);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(io_at(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir)),
-            Err(fs::TryLockError::Error(e)) => return Err(StoreError::Io(lock_path, e)),
+        let lock = lock_dir(&dir)?;
+        if config.create_credentials {
+            create_missing_credentials(&cred_path)?;
         }
+        let (credentials, needs_newline) = open_credentials(&cred_path)?;
         let snap_path = dir.join(SNAPSHOT);
         let journal_path = dir.join(JOURNAL);
         let snapshot = load(&snap_path, "snapshot", Tail::Strict, config.repair)?;
@@ -241,6 +253,7 @@ impl Store {
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
             accounts_buf: Vec::new(),
+            deletions_buf: Vec::new(),
             text: String::new(),
             compact_bytes: config.compact_bytes,
             compact_retry_at: journal.len,
@@ -260,17 +273,25 @@ impl Store {
         if self.needs_newline {
             self.accounts_buf.push(b'\n');
         }
+        self.deletions_buf.clear();
         let mut accounts = false;
+        let refused = |user: &str, reason| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{user}: {reason}"))
+        };
         for r in records {
             match r {
                 Record::Account { user, secret } => {
                     accounts = true;
                     // A line that does not read back would stop the next start-up.
-                    let line = account_line(user, secret).map_err(|reason| {
-                        io::Error::new(io::ErrorKind::InvalidInput, format!("{user}: {reason}"))
-                    })?;
+                    let line = account_line(user, secret).map_err(|e| refused(user, e))?;
                     self.accounts_buf.extend_from_slice(line.as_bytes());
                     self.accounts_buf.push(b'\n');
+                }
+                Record::AccountDeleted { user } => {
+                    let line = deletion_line(user).map_err(|e| refused(user, e))?;
+                    self.deletions_buf.extend_from_slice(line.as_bytes());
+                    self.deletions_buf.push(b'\n');
+                    encode_line(r, &mut self.buf, &mut self.text);
                 }
                 lazy if lazy.is_lazy() => {}
                 other => encode_line(other, &mut self.buf, &mut self.text),
@@ -282,6 +303,7 @@ impl Store {
         if accounts {
             self.credentials.append(&self.accounts_buf, true)?;
         }
+        let journal_before = self.journal.len;
         if !self.buf.is_empty() {
             if let Err(e) = self.journal.append(&self.buf, self.sync) {
                 if accounts {
@@ -289,6 +311,24 @@ impl Store {
                 }
                 return Err(e);
             }
+        }
+        // Deletions last (issue 21): the journal already drops the account's state, so a crash
+        // before this line leaves an emptied account that still exists (the deletion was not
+        // acknowledged and can be run again), never a deleted name whose mail a new account of
+        // that name would inherit.
+        if !self.deletions_buf.is_empty() {
+            let mut lines = std::mem::take(&mut self.deletions_buf);
+            if self.needs_newline && !accounts {
+                lines.insert(0, b'\n');
+            }
+            let appended = self.credentials.append(&lines, true);
+            self.deletions_buf = lines;
+            if let Err(e) = appended {
+                self.journal.rollback(journal_before);
+                self.credentials.rollback(credentials_before);
+                return Err(e);
+            }
+            accounts = true;
         }
         // History last: it is the only part that does not wait for the disk. Reliability
         // (issue 8): a failed history append never refuses the batch (live chat goes on); the
@@ -456,10 +496,44 @@ impl Store {
         Ok(())
     }
 
+    /// Begin a backup into `target` (issue 21) of `state`, the core's durable state with every
+    /// record committed, and of the credentials and history files as they are now. Cheap;
+    /// then call [`Backup::step`] once per loop iteration until it says done.
+    pub fn begin_backup(
+        &self,
+        target: &Path,
+        state: impl Snapshot + 'static,
+    ) -> io::Result<Backup> {
+        let old = self.dir.join("history.old");
+        let old_len = fs::metadata(&old).map(|m| m.len()).ok();
+        backup::Backup::begin(
+            target,
+            Box::new(state),
+            self.generation,
+            [
+                Some((self.credentials.path.as_path(), self.credentials.len)),
+                old_len.map(|len| (old.as_path(), len)),
+                Some((self.history.path(), self.history.len())),
+            ],
+        )
+    }
+
     /// Current journal size in bytes (for tests and stats).
     pub fn journal_len(&self) -> u64 {
         self.journal.len
     }
+}
+
+/// `chatserver restore DIR` (issue 21): with no server running on `config`'s data directory
+/// (its lock is taken), check the backup in `dir`, move the files it replaces aside and copy it
+/// in. Returns the directory the replaced files went to.
+pub fn restore(config: &Config, dir: &Path, now_s: u64) -> Result<PathBuf, StoreError> {
+    let data = &config.data_dir;
+    if !data.is_dir() {
+        create_private_dir(data).map_err(|e| StoreError::Io(data.clone(), e))?;
+    }
+    let _lock = lock_dir(data)?;
+    backup::restore(dir, data, &config.credentials, now_s)
 }
 
 /// Fuzzing entry (`fuzz/fuzz_targets/journal_replay.rs`): read `bytes` as a journal, a snapshot

@@ -531,7 +531,7 @@ fn hash_credentials_file_hashes_plain_entries_and_keeps_the_mode() {
     let kept = Secret::hashed("old", [5; 16]);
     fs::write(&path, format!("yoda wise\n\nhans {kept}\nluke force")).expect("write");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
-    assert_eq!(hash_credentials_file(&path).expect("hash"), 2);
+    assert_eq!(hash_credentials_file(&path, 10).expect("hash"), 2);
     let text = fs::read_to_string(&path).expect("read");
     assert!(!text.contains("wise") && !text.contains("force"), "{text}");
     assert_eq!(text.lines().count(), 3);
@@ -543,7 +543,7 @@ fn hash_credentials_file_hashes_plain_entries_and_keeps_the_mode() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(!path.with_extension("tmp").exists());
     // Idempotent.
-    assert_eq!(hash_credentials_file(&path).expect("hash"), 0);
+    assert_eq!(hash_credentials_file(&path, 10).expect("hash"), 0);
 }
 
 #[test]
@@ -723,7 +723,7 @@ fn an_account_line_that_would_not_read_back_is_never_written() {
     assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
     let ann = Record::Account {
         user: "ann".into(),
-        secret: Secret::for_new_account("$sha256$abc", true, [5; 16]),
+        secret: Secret::for_new_account("$sha256$abc", true, [5; 16], 10),
     };
     store.commit(&[ann]).expect("commit");
     drop(store);
@@ -789,7 +789,7 @@ fn every_accepted_account_reads_back_as_itself() {
             .repeat(2)
             .try_into()
             .expect("16 bytes");
-        let secret = Secret::for_new_account(&password, plain, salt);
+        let secret = Secret::for_new_account(&password, plain, salt, 10);
         let record = Record::Account {
             user: user.clone(),
             secret: secret.clone(),

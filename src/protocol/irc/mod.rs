@@ -11,7 +11,7 @@ mod render;
 
 use super::Sink;
 use crate::event::Event;
-use crate::input::{Expect, Input, RoomChange};
+use crate::input::{Expect, Input, RoomChange, RoomInput};
 use crate::protocol::irc::message::{
     channel_room, valid_nick, write_message, Frame, Framer, Message,
 };
@@ -27,6 +27,8 @@ pub struct IrcOptions {
     pub guests: bool,
     /// `OPER` credentials (`--irc-oper`).
     pub oper: Option<(String, String)>,
+    /// `--max-list`, advertised as `MAXLIST` (the core enforces it).
+    pub max_list: usize,
 }
 
 impl Default for IrcOptions {
@@ -35,6 +37,7 @@ impl Default for IrcOptions {
             server: Arc::from("chatserver"),
             guests: false,
             oper: None,
+            max_list: 100,
         }
     }
 }
@@ -44,6 +47,9 @@ impl Default for IrcOptions {
 enum Reg {
     /// Waiting for `NICK` and `USER`.
     Open,
+    /// The core checks the password in steps (issue 21): the welcome, or the refusal, is the
+    /// answer; the loop reads nothing meanwhile.
+    Pending,
     /// Logged in: commands go to the core.
     Done,
     /// Refused or quitting: input is ignored.
@@ -83,6 +89,11 @@ struct Conn {
     invisible: bool,
 }
 
+/// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
+pub const TARGMAX_JOIN: (usize, usize) = (0, 4);
+pub const TARGMAX_PART: (usize, usize) = (0, 4);
+pub const TARGMAX_KICK: (usize, usize) = (1, 1);
+
 // The notes this codec queues for itself through `Sink::reply`: the first byte says which.
 const NOTE_RAW: char = 'R';
 const NOTE_CONTEXT: char = 'C';
@@ -120,6 +131,17 @@ impl IrcCodec {
         if let Event::Codec(note) = event {
             return self.st.note(note, out);
         }
+        // Issue 21: how a login whose password was checked in steps went.
+        if self.st.reg == Reg::Pending {
+            match event {
+                Event::Welcome => self.st.reg = Reg::Done,
+                Event::Notice(_) | Event::Error(_) => {
+                    self.st.reg = Reg::Closed;
+                    self.st.quit = Box::from("Password incorrect");
+                }
+                _ => {}
+            }
+        }
         render::render(&self.st.view(), event, out);
     }
 
@@ -141,6 +163,7 @@ impl Conn {
             },
             quit: &self.quit,
             silent: self.ctx == Ctx::Silent,
+            max_list: self.opts.max_list,
         }
     }
 
@@ -207,7 +230,8 @@ impl Conn {
         match self.reg {
             Reg::Open => self.registering(msg, sink),
             Reg::Done => self.command(msg, sink),
-            Reg::Closed => {}
+            // The loop holds input while a password is checked; nothing arrives here then.
+            Reg::Pending | Reg::Closed => {}
         }
     }
 
@@ -216,6 +240,17 @@ impl Conn {
         if !ok {
             let cmd = msg.command.as_str();
             self.numeric(sink, ERR_NEEDMOREPARAMS, &[cmd, "Not enough parameters"]);
+        }
+        ok
+    }
+
+    /// `TARGMAX`: more comma-separated targets than `max` in the first parameter is refused
+    /// whole with `407` (F11: `JOIN` took 20 targets although `TARGMAX=JOIN:4`).
+    fn targets(&self, sink: &mut impl Sink, msg: &Message<'_>, (at, max): (usize, usize)) -> bool {
+        let list = msg.param(at).unwrap_or("");
+        let ok = list.split(',').filter(|t| !t.is_empty()).count() <= max;
+        if !ok {
+            self.numeric(sink, ERR_TOOMANYTARGETS, &[list, "Too many targets"]);
         }
         ok
     }
@@ -315,13 +350,17 @@ impl Conn {
                 password: &password,
             });
         } else if self.opts.guests {
-            sink.input(Input::Guest { name: &nick });
+            sink.input(Input::Guest {
+                name: &nick,
+                any_free: false,
+            });
         } else {
             self.numeric(sink, ERR_PASSWDMISMATCH, &["Password required"]);
             return self.refuse(sink, "Password required");
         }
         match sink.expects() {
             Expect::Command => self.reg = Reg::Done,
+            Expect::Pending => self.reg = Reg::Pending,
             Expect::Nothing => self.reg = Reg::Closed,
             // A wrong password ends the connection; a guest nick in use may be changed.
             _ if with_pass => self.refuse(sink, "Password incorrect"),
@@ -363,7 +402,7 @@ impl Conn {
             "WHO" => {
                 let mask = if msg.params.is_empty() { "*" } else { p(0) };
                 match channel_room(mask) {
-                    Some(room) => sink.input(Input::RoomWho { room }),
+                    Some(room) => sink.input(Input::Room(RoomInput::Who { room })),
                     None if mask.starts_with('#') => {}
                     None => sink.input(Input::Who { mask }),
                 }
@@ -394,13 +433,13 @@ impl Conn {
             "MODE" => self.mode(&msg, sink),
             "JOIN" => self.join(&msg, sink),
             "PART" => {
-                if self.need(sink, &msg, 1) {
+                if self.need(sink, &msg, 1) && self.targets(sink, &msg, TARGMAX_PART) {
                     for channel in p(0).split(',').filter(|c| !c.is_empty()) {
                         self.context(sink, Some(channel));
-                        sink.input(Input::Leave {
-                            room: channel_room(channel).unwrap_or(channel),
-                            reason: p(1),
-                        });
+                        sink.input(Input::Room(RoomInput::Part {
+                            room: Some(channel_room(channel).unwrap_or(channel)),
+                            reason: msg.param(1).filter(|r| !r.is_empty()),
+                        }));
                     }
                 }
             }
@@ -410,7 +449,7 @@ impl Conn {
                     match channel_room(channel) {
                         Some(room) => {
                             self.context(sink, Some(channel));
-                            sink.input(Input::RoomNames { room });
+                            sink.input(Input::Room(RoomInput::Names { room }));
                         }
                         None => {
                             let end = "End of /NAMES list.";
@@ -423,10 +462,11 @@ impl Conn {
                 let rooms = msg.param(0).filter(|r| !r.is_empty());
                 self.numeric(sink, RPL_LISTSTART, &["Channel", "Users  Name"]);
                 match rooms {
-                    None => sink.input(Input::RoomList { room: None }),
+                    None => sink.input(Input::Room(RoomInput::List { room: None })),
                     Some(list) => {
                         for room in list.split(',').filter_map(channel_room) {
-                            sink.input(Input::RoomList { room: Some(room) });
+                            let room = Some(room);
+                            sink.input(Input::Room(RoomInput::List { room }));
                         }
                     }
                 }
@@ -435,22 +475,23 @@ impl Conn {
             "TOPIC" => {
                 if self.need(sink, &msg, 1) {
                     self.context(sink, Some(p(0)));
-                    sink.input(Input::RoomTopic {
-                        room: channel_room(p(0)).unwrap_or(p(0)),
-                        topic: msg.param(1),
-                    });
+                    let room = Some(channel_room(p(0)).unwrap_or(p(0)));
+                    sink.input(Input::Room(match msg.param(1) {
+                        None => RoomInput::ShowTopic { room },
+                        Some(text) => RoomInput::SetTopic { room, text },
+                    }));
                 }
             }
             "KICK" => {
-                if self.need(sink, &msg, 2) {
+                if self.need(sink, &msg, 2) && self.targets(sink, &msg, TARGMAX_KICK) {
                     self.context(sink, Some(p(0)));
-                    let reason = msg.param(2).unwrap_or(p(1));
+                    let reason = msg.param(2).filter(|r| !r.is_empty());
                     for user in p(1).split(',').filter(|u| !u.is_empty()) {
-                        sink.input(Input::KickMember {
-                            room: channel_room(p(0)).unwrap_or(p(0)),
+                        sink.input(Input::Room(RoomInput::Kick {
+                            room: Some(channel_room(p(0)).unwrap_or(p(0))),
                             user,
                             reason,
-                        });
+                        }));
                     }
                 }
             }
@@ -482,6 +523,13 @@ impl Conn {
             }
             return;
         }
+        if target.contains(',') {
+            // TARGMAX=PRIVMSG:1,NOTICE:1.
+            if !notice {
+                self.numeric(sink, ERR_TOOMANYTARGETS, &[target, "Too many targets"]);
+            }
+            return;
+        }
         if notice {
             self.context(sink, None);
         } else {
@@ -489,7 +537,10 @@ impl Conn {
         }
         if target.starts_with('#') {
             match channel_room(target) {
-                Some(room) => sink.input(Input::Say { room, text, notice }),
+                Some(room) => {
+                    let room = Some(room);
+                    sink.input(Input::Room(RoomInput::Say { room, text, notice }));
+                }
                 None if !notice => {
                     self.numeric(sink, ERR_NOSUCHCHANNEL, &[target, "No such channel"]);
                 }
@@ -511,7 +562,10 @@ impl Conn {
         }
         let channels = msg.param(0).unwrap_or("");
         if channels == "0" {
-            return sink.input(Input::LeaveAll);
+            return sink.input(Input::Room(RoomInput::PartAll));
+        }
+        if !self.targets(sink, msg, TARGMAX_JOIN) {
+            return;
         }
         let mut keys = msg.param(1).unwrap_or("").split(',');
         for channel in channels.split(',').filter(|c| !c.is_empty()) {
@@ -519,7 +573,12 @@ impl Conn {
             match channel_room(channel) {
                 Some(room) => {
                     self.context(sink, Some(channel));
-                    sink.input(Input::Join { room, key });
+                    sink.input(Input::Room(RoomInput::Join {
+                        room,
+                        key,
+                        create: true,
+                        current: false,
+                    }));
                 }
                 None => self.numeric(sink, ERR_NOSUCHCHANNEL, &[channel, "No such channel"]),
             }
@@ -571,7 +630,7 @@ impl Conn {
         };
         self.context(sink, Some(channel));
         let Some(modes) = msg.param(1) else {
-            return sink.input(Input::RoomModes { room });
+            return sink.input(Input::Room(RoomInput::Modes { room }));
         };
         let mut args = msg.params.iter().skip(2).copied();
         let mut on = true;
@@ -602,7 +661,7 @@ impl Conn {
                 'b' => match args.next() {
                     Some(mask) => RoomChange::Ban(mask, on),
                     None => {
-                        sink.input(Input::RoomBans { room });
+                        sink.input(Input::Room(RoomInput::Bans { room }));
                         let end = "End of channel ban list";
                         self.numeric(sink, RPL_ENDOFBANLIST, &[channel, end]);
                         continue;
@@ -617,10 +676,10 @@ impl Conn {
             changes.push(change);
         }
         if !changes.is_empty() {
-            sink.input(Input::ChangeRoom {
+            sink.input(Input::Room(RoomInput::Change {
                 room,
                 changes: &changes,
-            });
+            }));
         }
     }
 }

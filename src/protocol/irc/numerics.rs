@@ -57,3 +57,5 @@ pub const ERR_CHANOPRIVSNEEDED: &str = "482";
 pub const ERR_NOOPERHOST: &str = "491";
 pub const ERR_UMODEUNKNOWNFLAG: &str = "501";
 pub const ERR_USERSDONTMATCH: &str = "502";
+pub const ERR_TOOMANYTARGETS: &str = "407";
+pub const ERR_BANLISTFULL: &str = "478";

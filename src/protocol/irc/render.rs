@@ -5,6 +5,8 @@
 use super::numerics::*;
 use crate::event::{Audience, Card, Error, Event, Notice, RoomEvent};
 use crate::protocol::irc::message::write_message;
+use crate::protocol::irc::{TARGMAX_JOIN, TARGMAX_KICK, TARGMAX_PART};
+use crate::valid::{KEY_LEN, MODES, REASON_LEN, TOPIC_LEN};
 
 /// What rendering needs to know about the recipient.
 pub struct View<'a> {
@@ -17,6 +19,8 @@ pub struct View<'a> {
     pub quit: &'a str,
     /// The current command was a `NOTICE`: errors are not answered.
     pub silent: bool,
+    /// `MAXLIST` for the welcome's 005.
+    pub max_list: usize,
 }
 
 /// Whether `event` renders the same for every IRC recipient.
@@ -24,18 +28,14 @@ pub fn shareable(event: &Event) -> bool {
     matches!(
         event,
         Event::Presence { .. }
-            | Event::Joined { .. }
-            | Event::Parted { .. }
-            | Event::Kicked { .. }
-            | Event::RoomChat { .. }
-            | Event::TopicSet { .. }
-            | Event::RoomChanged { .. }
-            | Event::Quit { .. }
             | Event::Room(
                 RoomEvent::Joined { .. }
                     | RoomEvent::Left { .. }
+                    | RoomEvent::Quit { .. }
                     | RoomEvent::Chat { .. }
-                    | RoomEvent::Topic { .. }
+                    | RoomEvent::Kicked { .. }
+                    | RoomEvent::TopicSet { .. }
+                    | RoomEvent::Changed { .. }
             )
     )
 }
@@ -138,38 +138,74 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
                 who(&mut o, room.as_deref(), c);
             }
         }
-        Event::Quit { user, reason } => o.by_user(user, "QUIT", &[&format!("Quit: {reason}")]),
-        Event::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
-        Event::Parted { room, user, reason } if reason.is_empty() => {
-            o.by_user(user, "PART", &[&channel(room)])
-        }
-        Event::Parted { room, user, reason } => o.by_user(user, "PART", &[&channel(room), reason]),
-        Event::Kicked {
+        Event::Room(r) => room_event(&mut o, r),
+    }
+}
+
+/// Room events, whichever front-end caused them, as channel messages and numerics.
+fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
+    let me = o.v.nick;
+    match r {
+        // IRC has no "opened": a `JOIN` opens a channel.
+        RoomEvent::Opened(_) => {}
+        RoomEvent::Entered {
             room,
-            by,
             user,
-            reason,
+            topic,
+            secret,
+            members,
+            partial,
         } => {
-            let reason = if reason.is_empty() { user } else { reason };
-            o.by_user(by, "KICK", &[&channel(room), user, reason]);
+            let chan = channel(room);
+            o.by_user(user, "JOIN", &[&chan]);
+            if let Some(t) = topic {
+                o.num(RPL_TOPIC, &[&chan, &t.text]);
+                let at = (t.at_ms / 1000).to_string();
+                o.num(RPL_TOPICWHOTIME, &[&chan, &t.by, &at]);
+            }
+            names(o, room, *secret, members, *partial);
         }
-        Event::RoomChat {
+        RoomEvent::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
+        RoomEvent::Exited { room, user, reason } | RoomEvent::Left { room, user, reason } => {
+            match reason {
+                Some(why) if !why.is_empty() => o.by_user(user, "PART", &[&channel(room), why]),
+                _ => o.by_user(user, "PART", &[&channel(room)]),
+            }
+        }
+        RoomEvent::Quit { user, reason } => o.by_user(user, "QUIT", &[&format!("Quit: {reason}")]),
+        RoomEvent::Chat {
             room,
             from,
             text,
             notice,
         } => {
-            if **from != *v.nick {
-                let command = if *notice { "NOTICE" } else { "PRIVMSG" };
-                o.by_user(from, command, &[&channel(room), text]);
+            let command = if *notice { "NOTICE" } else { "PRIVMSG" };
+            o.by_user(from, command, &[&channel(room), text]);
+        }
+        // No echo: IRC clients show what they sent themselves.
+        RoomEvent::Said { .. } => {}
+        RoomEvent::List(rooms) => {
+            // IRC lists channels with members only.
+            for info in rooms.iter().filter(|i| i.members > 0) {
+                let count = info.members.to_string();
+                o.num(RPL_LIST, &[&channel(&info.room), &count, &info.topic]);
             }
         }
-        Event::Members {
+        RoomEvent::Removed { room, by, reason } => {
+            o.by_user(by, "KICK", &[&channel(room), me, reason]);
+        }
+        RoomEvent::Kicked {
             room,
-            secret,
-            members,
-        } => names(&mut o, room, *secret, members),
-        Event::Topic { room, topic } => {
+            by,
+            user,
+            reason,
+        } => o.by_user(by, "KICK", &[&channel(room), user, reason]),
+        RoomEvent::Closed(room) => {
+            let server = o.v.server;
+            let chan = channel(room);
+            write_message(o.out, Some(server), "KICK", &[&chan, me, "chatroom closed"]);
+        }
+        RoomEvent::Topic { room, topic } => {
             let chan = channel(room);
             match topic {
                 Some(t) => {
@@ -180,13 +216,17 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
                 None => o.num(RPL_NOTOPIC, &[&chan, "No topic is set"]),
             }
         }
-        Event::TopicSet { room, by, text } => o.by_user(by, "TOPIC", &[&channel(room), text]),
-        Event::Rooms(rooms) => {
-            for (room, count, topic) in rooms {
-                o.num(RPL_LIST, &[&channel(room), &count.to_string(), topic]);
-            }
+        RoomEvent::TopicSet { room, by, topic } => {
+            let text = topic.as_ref().map_or("", |t| &*t.text);
+            o.by_user(by, "TOPIC", &[&channel(room), text]);
         }
-        Event::RoomModes {
+        RoomEvent::Members {
+            room,
+            secret,
+            members,
+            partial,
+        } => names(o, room, *secret, members, *partial),
+        RoomEvent::Modes {
             room,
             flags,
             key,
@@ -200,7 +240,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             }
             o.num(RPL_CREATIONTIME, &[&chan, &created_s.to_string()]);
         }
-        Event::RoomChanged {
+        RoomEvent::Changed {
             room,
             by,
             changes,
@@ -211,48 +251,21 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             params.extend(args.iter().map(|a| &**a));
             o.by_user(by, "MODE", &params);
         }
-        Event::Room(r) => room_event(&mut o, r),
-        Event::Bans { room, bans } => {
+        RoomEvent::AccessList {
+            room,
+            banned: true,
+            entries,
+        } => {
             let chan = channel(room);
-            for b in bans {
+            for b in entries {
                 o.num(RPL_BANLIST, &[&chan, b]);
             }
         }
-    }
-}
-
-/// §5 room events (what line users' room commands cause) for an IRC member.
-fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
-    let me = o.v.nick;
-    match r {
-        RoomEvent::Entered(room) => o.by_user(me, "JOIN", &[&channel(room)]),
-        RoomEvent::Joined { room, user } => o.by_user(user, "JOIN", &[&channel(room)]),
-        RoomEvent::Left { room, user, reason } => match reason {
-            Some(why) => o.by_user(user, "PART", &[&channel(room), why]),
-            None => o.by_user(user, "PART", &[&channel(room)]),
-        },
-        RoomEvent::Chat { room, from, text } => {
-            if **from != *me {
-                o.by_user(from, "PRIVMSG", &[&channel(room), text]);
-            }
-        }
-        RoomEvent::Topic { room, topic } => {
-            let server = o.v.server;
-            let chan = channel(room);
-            match topic {
-                Some(t) => o.by_user(&t.by, "TOPIC", &[&chan, &t.text]),
-                None => write_message(o.out, Some(server), "TOPIC", &[&chan, ""]),
-            }
-        }
-        RoomEvent::Removed(room) | RoomEvent::Closed(room) => {
-            let server = o.v.server;
-            let why = match r {
-                RoomEvent::Closed(_) => "chatroom closed",
-                _ => "removed by the owner",
-            };
-            write_message(o.out, Some(server), "KICK", &[&channel(room), me, why]);
-        }
-        _ => {
+        // Answers to line commands only: server notices, line by line.
+        RoomEvent::AccessList { banned: false, .. }
+        | RoomEvent::Access { .. }
+        | RoomEvent::CloseDone(_)
+        | RoomEvent::Mode { .. } => {
             let text = crate::protocol::line::text::to_string(&Event::Room(r.clone()));
             for line in text.lines() {
                 o.notice(line);
@@ -284,7 +297,7 @@ fn welcome(o: &mut Out<'_, '_>) {
             "PREFIX=(ov)@+",
             "NICKLEN=32",
             "CHANNELLEN=33",
-            "TOPICLEN=390",
+            &format!("TOPICLEN={TOPIC_LEN}"),
             "NETWORK=chatserver",
             supported,
         ],
@@ -292,10 +305,15 @@ fn welcome(o: &mut Out<'_, '_>) {
     o.num(
         RPL_ISUPPORT,
         &[
-            "TARGMAX=JOIN:4,PART:4,PRIVMSG:1,NOTICE:1,KICK:1",
-            "MODES=4",
-            "AWAYLEN=390",
-            "KICKLEN=390",
+            &format!(
+                "TARGMAX=JOIN:{},PART:{},PRIVMSG:1,NOTICE:1,KICK:{}",
+                TARGMAX_JOIN.1, TARGMAX_PART.1, TARGMAX_KICK.1
+            ),
+            &format!("MODES={MODES}"),
+            &format!("MAXLIST=b:{}", o.v.max_list),
+            &format!("KEYLEN={KEY_LEN}"),
+            &format!("AWAYLEN={REASON_LEN}"),
+            &format!("KICKLEN={REASON_LEN}"),
             supported,
         ],
     );
@@ -316,6 +334,8 @@ fn notice(o: &mut Out<'_, '_>, n: &Notice) {
         }
         Notice::ServerShutdown => o.error_line("Server shutting down"),
         Notice::Kicked => o.error_line("Closing link: kicked by the server"),
+        Notice::AccountDeleted => o.error_line("Closing link: account deleted by the server"),
+        Notice::Renamed(name) => o.notice(&format!("Name taken, you are {name}")),
         Notice::Replaced(_) => o.error_line("Closing link: logged in from another connection"),
     }
 }
@@ -359,6 +379,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         // Reliability limits (issue 8).
         | Error::TooManyAccounts
         | Error::RegisterRate
+        | Error::LoginRate
         | Error::StorageFull => {
             let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
@@ -377,11 +398,11 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
             ERR_CHANOPRIVSNEEDED,
             &[&target, "You're not channel operator"],
         ),
-        Error::NotAllowed(room) => {
+        Error::ListFull { room, .. } => {
             let chan = o.chan(room);
-            o.num(ERR_INVITEONLYCHAN, &[&chan, "Cannot join channel (+i)"]);
+            o.num(ERR_BANLISTFULL, &[&chan, "b", "Channel list is full"]);
         }
-        Error::TooManyRooms(_) => o.num(
+        Error::TooManyRooms(_) | Error::TooManyOwnRooms(_) => o.num(
             ERR_TOOMANYCHANNELS,
             &[&target, "Too many channels on this server"],
         ),
@@ -415,7 +436,13 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
                 &[user, &chan, "They aren't on that channel"],
             );
         }
-        Error::RoomExists(_) | Error::InvalidAttribute | Error::ValueTooLong(_) => {
+        Error::RoomExists(_)
+        | Error::InvalidAttribute
+        | Error::ValueTooLong(_)
+        // Issue 17: no numeric says "bad text"; the line protocol's sentence does.
+        | Error::InvalidText
+        | Error::InvalidKey
+        | Error::InvalidMask => {
             let text = crate::protocol::line::text::to_string(&Event::Error(e.clone()));
             o.notice(text.trim_end());
         }
@@ -464,8 +491,14 @@ fn who(o: &mut Out<'_, '_>, room: Option<&str>, c: &Card) {
     );
 }
 
-/// `353` lines of at most ~400 bytes of names each, then `366`.
-fn names(o: &mut Out<'_, '_>, room: &str, secret: bool, members: &[crate::event::Member]) {
+/// `353` lines of at most ~400 bytes of names each, then `366` (unless more parts follow).
+fn names(
+    o: &mut Out<'_, '_>,
+    room: &str,
+    secret: bool,
+    members: &[crate::event::Member],
+    partial: bool,
+) {
     let chan = channel(room);
     let symbol = if secret { "@" } else { "=" };
     let mut line = String::new();
@@ -486,6 +519,9 @@ fn names(o: &mut Out<'_, '_>, room: &str, secret: bool, members: &[crate::event:
     }
     if !line.is_empty() {
         o.num(RPL_NAMREPLY, &[symbol, &chan, &line]);
+    }
+    if partial {
+        return;
     }
     let chan = match o.v.target {
         Some(t) if t.eq_ignore_ascii_case(&chan) => t.to_string(),

@@ -2,7 +2,7 @@
 //! and the rendering of core events (every numeric the front-end emits).
 
 use super::*;
-use crate::event::{Audience, Card, Error, Member, Notice, RoomEvent, Topic};
+use crate::event::{Audience, Card, Error, Member, Notice, RoomEvent, RoomInfo, Topic};
 
 /// A core stand-in: records inputs, queues replies in order, and answers `expects`.
 struct Fake {
@@ -60,6 +60,7 @@ fn codec(guests: bool) -> IrcCodec {
         server: Arc::from(SERVER),
         guests,
         oper: Some(("op".into(), "pw".into())),
+        max_list: 100,
     }))
 }
 
@@ -105,7 +106,7 @@ fn guests_register_with_the_welcome_numerics() {
         [
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
             "NoPresence",
-            r#"Guest { name: "foo" }"#
+            r#"Guest { name: "foo", any_free: false }"#
         ]
     );
     let lines: Vec<&str> = text.split("\r\n").collect();
@@ -259,16 +260,16 @@ fn commands_become_inputs() {
     assert_eq!(
         s.inputs,
         [
-            r#"Join { room: "a", key: Some("k1") }"#,
-            r#"Join { room: "b", key: None }"#,
-            r#"Leave { room: "a", reason: "bye" }"#,
-            r#"Say { room: "a", text: "hi there", notice: false }"#,
+            r#"Room(Join { room: "a", key: Some("k1"), create: true, current: false })"#,
+            r#"Room(Join { room: "b", key: None, create: true, current: false })"#,
+            r#"Room(Part { room: Some("a"), reason: Some("bye") })"#,
+            r#"Room(Say { room: Some("a"), text: "hi there", notice: false })"#,
             r#"Message { to: "bar", text: "psst" }"#,
-            r#"RoomTopic { room: "a", topic: Some("new") }"#,
-            r#"KickMember { room: "a", user: "bar", reason: "out" }"#,
-            r#"ChangeRoom { room: "a", changes: [Key(Some("key")), TopicLock(true), Private(false)] }"#,
-            r#"RoomBans { room: "a" }"#,
-            "LeaveAll",
+            r#"Room(SetTopic { room: Some("a"), text: "new" })"#,
+            r#"Room(Kick { room: Some("a"), user: "bar", reason: Some("out") })"#,
+            r#"Room(Change { room: "a", changes: [Key(Some("key")), TopicLock(true), Private(false)] })"#,
+            r#"Room(Bans { room: "a" })"#,
+            "Room(PartAll)",
             r#"Quit { reason: "done" }"#,
         ]
     );
@@ -342,12 +343,13 @@ fn errors_name_the_target_and_notices_get_none() {
 fn room_events_render_as_channel_messages() {
     let (mut c, _) = registered("foo");
     let a = |s: &str| Arc::<str>::from(s);
-    let chat = Event::RoomChat {
+    let room = |r| Event::Room(r);
+    let chat = room(RoomEvent::Chat {
         room: a("chan"),
         from: a("bar"),
         text: a("hello there"),
         notice: false,
-    };
+    });
     assert_eq!(
         render(&mut c, &chat),
         ":bar!bar@irc.test PRIVMSG #chan :hello there\r\n"
@@ -356,64 +358,86 @@ fn room_events_render_as_channel_messages() {
         IrcCodec::shareable(&chat),
         "a channel line names no recipient"
     );
-    let own = Event::RoomChat {
+    let notice = room(RoomEvent::Chat {
+        room: a("chan"),
+        from: a("bar"),
+        text: a("x"),
+        notice: true,
+    });
+    assert_eq!(
+        render(&mut c, &notice),
+        ":bar!bar@irc.test NOTICE #chan x\r\n"
+    );
+    let own = room(RoomEvent::Said {
         room: a("chan"),
         from: a("foo"),
         text: a("x"),
-        notice: true,
-    };
-    assert_eq!(
-        render(&mut c, &own),
-        "",
-        "no echo of one's own channel message"
-    );
-    let joined = Event::Joined {
+    });
+    assert_eq!(render(&mut c, &own), "", "no echo of one's own message");
+    let joined = room(RoomEvent::Joined {
         room: a("chan"),
         user: a("bar"),
-    };
+    });
     assert_eq!(render(&mut c, &joined), ":bar!bar@irc.test JOIN #chan\r\n");
-    let parted = Event::Parted {
+    let left = room(RoomEvent::Left {
         room: a("chan"),
         user: a("bar"),
-        reason: a("bye all"),
-    };
+        reason: Some(a("bye all")),
+    });
     assert_eq!(
-        render(&mut c, &parted),
+        render(&mut c, &left),
         ":bar!bar@irc.test PART #chan :bye all\r\n"
     );
-    let kicked = Event::Kicked {
+    let exited = room(RoomEvent::Exited {
+        room: a("chan"),
+        user: a("foo"),
+        reason: None,
+    });
+    assert_eq!(render(&mut c, &exited), ":foo!foo@irc.test PART #chan\r\n");
+    let kicked = room(RoomEvent::Kicked {
         room: a("chan"),
         by: a("foo"),
         user: a("bar"),
-        reason: a(""),
-    };
+        reason: a("bar"),
+    });
     assert_eq!(
         render(&mut c, &kicked),
         ":foo!foo@irc.test KICK #chan bar bar\r\n"
     );
-    let quit = Event::Quit {
+    let removed = room(RoomEvent::Removed {
+        room: a("chan"),
+        by: a("yoda"),
+        reason: a("banned"),
+    });
+    assert_eq!(
+        render(&mut c, &removed),
+        ":yoda!yoda@irc.test KICK #chan foo banned\r\n",
+        "whichever front-end the owner used"
+    );
+    assert!(!IrcCodec::shareable(&removed));
+    let quit = room(RoomEvent::Quit {
         user: a("bar"),
         reason: a("out"),
-    };
+    });
     assert_eq!(
         render(&mut c, &quit),
         ":bar!bar@irc.test QUIT :Quit: out\r\n"
     );
-    let topic = Event::TopicSet {
+    let topic = room(RoomEvent::TopicSet {
         room: a("chan"),
         by: a("foo"),
-        text: a(""),
-    };
+        topic: None,
+    });
     assert_eq!(
         render(&mut c, &topic),
         ":foo!foo@irc.test TOPIC #chan :\r\n"
     );
-    let changed = Event::RoomChanged {
+    let changed = room(RoomEvent::Changed {
         room: a("chan"),
         by: a("foo"),
         changes: a("+kv-i"),
         args: vec![a("key"), a("bar")],
-    };
+    });
     assert_eq!(
         render(&mut c, &changed),
         ":foo!foo@irc.test MODE #chan +kv-i key bar\r\n"
@@ -441,43 +465,13 @@ fn room_events_render_as_channel_messages() {
         !IrcCodec::shareable(&bc),
         "a server notice names its recipient"
     );
-    // What line users' §5 room commands cause, as an IRC member sees it.
-    let line_chat = Event::Room(RoomEvent::Chat {
-        room: a("chan"),
-        from: a("yoda"),
-        text: a("from the line"),
-    });
-    assert_eq!(
-        render(&mut c, &line_chat),
-        ":yoda!yoda@irc.test PRIVMSG #chan :from the line\r\n"
-    );
-    assert!(IrcCodec::shareable(&line_chat));
-    let own = Event::Room(RoomEvent::Chat {
-        room: a("chan"),
-        from: a("foo"),
-        text: a("x"),
-    });
-    assert_eq!(render(&mut c, &own), "");
-    let entered = Event::Room(RoomEvent::Joined {
-        room: a("chan"),
-        user: a("yoda"),
-    });
-    assert_eq!(
-        render(&mut c, &entered),
-        ":yoda!yoda@irc.test JOIN #chan\r\n"
-    );
-    let left = Event::Room(RoomEvent::Left {
-        room: a("chan"),
-        user: a("yoda"),
-        reason: None,
-    });
-    assert_eq!(render(&mut c, &left), ":yoda!yoda@irc.test PART #chan\r\n");
-    let closed = Event::Room(RoomEvent::Closed(a("chan")));
+    let closed = room(RoomEvent::Closed(a("chan")));
     assert_eq!(
         render(&mut c, &closed),
         ":irc.test KICK #chan foo :chatroom closed\r\n"
     );
     assert!(!IrcCodec::shareable(&closed));
+    assert_eq!(render(&mut c, &room(RoomEvent::Opened(a("chan")))), "");
     let presence = Event::Presence {
         user: a("yoda"),
         online: true,
@@ -489,66 +483,109 @@ fn room_events_render_as_channel_messages() {
 fn listings_render_as_numerics() {
     let (mut c, _) = registered("foo");
     let a = |s: &str| Arc::<str>::from(s);
-    let members = Event::Members {
+    let room = |r| Event::Room(r);
+    let members = vec![
+        Member {
+            name: a("bar"),
+            owner: false,
+            op: false,
+            voice: true,
+        },
+        Member {
+            name: a("foo"),
+            owner: true,
+            op: true,
+            voice: false,
+        },
+    ];
+    let names = room(RoomEvent::Members {
         room: a("chan"),
         secret: false,
-        members: vec![
-            Member {
-                name: a("foo"),
-                op: true,
-                voice: false,
-            },
-            Member {
-                name: a("bar"),
-                op: false,
-                voice: true,
-            },
-        ],
-    };
+        members: members.clone(),
+        partial: false,
+    });
     assert_eq!(
-        render(&mut c, &members),
-        ":irc.test 353 foo = #chan :@foo +bar\r\n:irc.test 366 foo #chan :End of /NAMES list.\r\n"
+        render(&mut c, &names),
+        ":irc.test 353 foo = #chan :+bar @foo\r\n:irc.test 366 foo #chan :End of /NAMES list.\r\n"
     );
-    let topic = Event::Topic {
-        room: a("chan"),
-        topic: Some(Topic {
-            text: a("T0P1C"),
-            by: a("foo"),
-            at_ms: 1_700_999,
-        }),
+    let topic = Topic {
+        text: a("T0P1C"),
+        by: a("foo"),
+        at_ms: 1_700_999,
     };
+    let entered = room(RoomEvent::Entered {
+        room: a("chan"),
+        user: a("foo"),
+        topic: Some(topic.clone()),
+        secret: true,
+        members: members.clone(),
+        partial: false,
+    });
     assert_eq!(
-        render(&mut c, &topic),
+        render(&mut c, &entered),
+        ":foo!foo@irc.test JOIN #chan\r\n\
+         :irc.test 332 foo #chan T0P1C\r\n:irc.test 333 foo #chan foo 1700\r\n\
+         :irc.test 353 foo @ #chan :+bar @foo\r\n:irc.test 366 foo #chan :End of /NAMES list.\r\n"
+    );
+    let part = room(RoomEvent::Members {
+        room: a("chan"),
+        secret: false,
+        members,
+        partial: true,
+    });
+    assert_eq!(
+        render(&mut c, &part),
+        ":irc.test 353 foo = #chan :+bar @foo\r\n",
+        "a paced part of a long list: no 366 yet"
+    );
+    let shown = room(RoomEvent::Topic {
+        room: a("chan"),
+        topic: Some(topic),
+    });
+    assert_eq!(
+        render(&mut c, &shown),
         ":irc.test 332 foo #chan T0P1C\r\n:irc.test 333 foo #chan foo 1700\r\n"
     );
-    let none = Event::Topic {
+    let none = room(RoomEvent::Topic {
         room: a("chan"),
         topic: None,
-    };
+    });
     assert_eq!(
         render(&mut c, &none),
         ":irc.test 331 foo #chan :No topic is set\r\n"
     );
-    let list = Event::Rooms(vec![(a("chan"), 2, a("a topic"))]);
+    let info = |name: &str, members| RoomInfo {
+        room: a(name),
+        owner: a("foo"),
+        private: false,
+        members,
+        topic: a("a topic"),
+    };
+    let list = room(RoomEvent::List(vec![info("chan", 2), info("empty", 0)]));
     assert_eq!(
         render(&mut c, &list),
-        ":irc.test 322 foo #chan 2 :a topic\r\n"
+        ":irc.test 322 foo #chan 2 :a topic\r\n",
+        "IRC lists channels with members only"
     );
-    let modes = Event::RoomModes {
+    let modes = room(RoomEvent::Modes {
         room: a("chan"),
         flags: a("knt"),
         key: Some(a("sekrit")),
         created_s: 5,
-    };
+    });
     assert_eq!(
         render(&mut c, &modes),
         ":irc.test 324 foo #chan +knt sekrit\r\n:irc.test 329 foo #chan 5\r\n"
     );
-    let bans = Event::Bans {
+    let bans = room(RoomEvent::AccessList {
         room: a("chan"),
-        bans: vec![a("bob")],
-    };
-    assert_eq!(render(&mut c, &bans), ":irc.test 367 foo #chan bob\r\n");
+        banned: true,
+        entries: vec![a("bob"), a("*!*@10.*")],
+    });
+    assert_eq!(
+        render(&mut c, &bans),
+        ":irc.test 367 foo #chan bob\r\n:irc.test 367 foo #chan *!*@10.*\r\n"
+    );
     let card = Card {
         name: a("bar"),
         username: a("~b"),
@@ -637,18 +674,19 @@ fn the_codec_closes_listings_itself_in_order() {
         s.inputs,
         [
             r#"Who { mask: "coolni*" }"#,
-            r#"RoomWho { room: "chan" }"#,
+            r#"Room(Who { room: "chan" })"#,
             r#"Whois { name: "bar" }"#,
-            "RoomList { room: None }",
-            r#"RoomList { room: Some("a") }"#,
-            r#"RoomList { room: Some("b") }"#,
-            r#"RoomBans { room: "a" }"#,
+            "Room(List { room: None })",
+            r#"Room(List { room: Some("a") })"#,
+            r#"Room(List { room: Some("b") })"#,
+            r#"Room(Bans { room: "a" })"#,
         ]
     );
     let mut plain = IrcCodec::new(Arc::new(IrcOptions {
         server: Arc::from(SERVER),
         guests: true,
         oper: None,
+        max_list: 100,
     }));
     let mut s = Fake::new(true);
     run(&mut plain, &mut s, "NICK op\r\nUSER u * * :R\r\n");
@@ -660,4 +698,46 @@ fn the_codec_closes_listings_itself_in_order() {
         render(&mut plain, &Event::Error(Error::TooManyRooms(5))),
         ":irc.test 405 op * :Too many channels on this server\r\n"
     );
+}
+
+/// Issue 17, F11/F17: `TARGMAX` is enforced: more targets than advertised is refused whole
+/// with `407`, and the core hears nothing of it.
+#[test]
+fn targmax_is_enforced() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let many = (0..5)
+        .map(|i| format!("#r{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let text = run(
+        &mut c,
+        &mut s,
+        &format!(
+            "JOIN {many}\r\nPART {many}\r\nPRIVMSG a,b :hi\r\nKICK #a x,y\r\nJOIN #a,#b,#c,#d\r\n"
+        ),
+    );
+    assert_eq!(
+        text,
+        format!(
+            ":irc.test 407 foo {many} :Too many targets\r\n\
+             :irc.test 407 foo {many} :Too many targets\r\n\
+             :irc.test 407 foo a,b :Too many targets\r\n\
+             :irc.test 407 foo x,y :Too many targets\r\n"
+        )
+    );
+    assert_eq!(
+        s.inputs.len(),
+        4,
+        "four channels is TARGMAX=JOIN:4: {:?}",
+        s.inputs
+    );
+    let welcome = run(
+        &mut codec(true),
+        &mut Fake::new(true),
+        "NICK a\r\nUSER a * * :A\r\n",
+    );
+    assert!(welcome.contains(
+        " TARGMAX=JOIN:4,PART:4,PRIVMSG:1,NOTICE:1,KICK:1 MODES=4 MAXLIST=b:100 KEYLEN=32 "
+    ));
 }

@@ -5,7 +5,7 @@
 //! | object / event | core input / JSON text |
 //! |---|---|
 //! | `<first>` | `Input::Guest` |
-//! | `<list>` | `Input::ListAddrs` → `Event::UserAddrs` → the seed's list |
+//! | `<list>` | `Input::ListAddrs` → `Event::UserAddrs` → the seed's list (others' addresses `hidden : 0`) |
 //! | `<private>` | `Input::Message` → recipient: `From a to b: text` |
 //! | `<announce>`, unknown msgType | `Input::Announce` → everyone: `\n{sender}: {text}` |
 //! | `<quit>` | `Input::Exit` → `<quit>` alone, then close |
@@ -52,7 +52,10 @@ impl JsonFront {
 /// The core input a request stands for.
 pub fn input_of(r: &Request) -> Input<'_> {
     match r {
-        Request::First { name } => Input::Guest { name },
+        Request::First { name } => Input::Guest {
+            name,
+            any_free: true,
+        },
         Request::List => Input::ListAddrs,
         Request::Private { target, text } => Input::Message { to: target, text },
         Request::Announce { text } => Input::Announce { text },
@@ -82,6 +85,7 @@ fn closes(event: &Event) -> bool {
         Event::Notice(
             Notice::ServerShutdown
                 | Notice::Kicked
+                | Notice::AccountDeleted
                 | Notice::Inactive
                 | Notice::Replaced(_)
                 | Notice::NowLocked
@@ -110,7 +114,8 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
                 .iter()
                 .map(|(name, addr)| match addr {
                     Some(a) => (&**name, a.ip().to_string(), a.port()),
-                    None => (&**name, "?".to_string(), 0),
+                    // Issue 17, F13: another user's address is withheld (seed's layout kept).
+                    None => (&**name, "hidden".to_string(), 0),
                 })
                 .collect();
             wire::user_list(rows.iter().map(|(n, ip, port)| (*n, ip.as_str(), *port)))
@@ -173,7 +178,13 @@ mod tests {
     #[test]
     fn requests_map_to_core_inputs() {
         let first = req(r#"{"msgType": "<first>", "content": "Mooyeong"}"#);
-        assert_eq!(input_of(&first), Input::Guest { name: "Mooyeong" });
+        assert_eq!(
+            input_of(&first),
+            Input::Guest {
+                name: "Mooyeong",
+                any_free: true
+            }
+        );
         let list = req(r#"{"msgType": "<list>", "content": ""}"#);
         assert_eq!(input_of(&list), Input::ListAddrs);
         let private = req(r#"{"msgType": "<private>", "content": "hi there", "target": "yoda"}"#);
@@ -237,7 +248,7 @@ mod tests {
                     (a("A"), "127.0.0.1:5000".parse().ok()),
                     (a("B"), None),
                 ]),
-                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ ? : 0\n\n ",
+                "\n[*] List of users \n    Client: 'A' ~ 127.0.0.1 : 5000\n   Client: 'B' ~ hidden : 0\n\n ",
                 none,
             ),
             (Event::ServerAnnouncement(a("bye")), "\nAnnouncement from server: bye", none),

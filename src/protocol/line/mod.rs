@@ -7,7 +7,7 @@ pub mod text;
 
 use super::Sink;
 use crate::command::{self, split_word, States};
-use crate::input::{Expect, Input, LineError};
+use crate::input::{Expect, Input, LineError, RoomInput};
 
 /// One framed input: a complete line, or why a line was rejected.
 #[derive(Debug, PartialEq, Eq)]
@@ -141,14 +141,15 @@ pub fn parse(frame: Frame<'_>, expect: Expect) -> Input<'_> {
         Expect::RoomChat => match line.strip_prefix('/') {
             Some(cmd) => command::parse(cmd, States::ROOM),
             None if line.is_empty() => Input::Empty,
-            None => Input::RoomSay {
+            None => Input::Room(RoomInput::Say {
                 room: None,
                 text: line,
-            },
+                notice: false,
+            }),
         },
         // §6 menus: the whole line answers the prompt (empty cancels).
         Expect::Answer => Input::Answer(line),
-        Expect::Nothing => Input::Empty,
+        Expect::Nothing | Expect::Pending => Input::Empty,
     }
 }
 

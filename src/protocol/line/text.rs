@@ -36,11 +36,15 @@ pub const SHUTDOWN: &str = "Server shutting down\n";
 pub const INVALID_PORT: &str = "Error. Invalid port\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
+/// The operator deleted the account (issue 21).
+pub const ACCOUNT_DELETED: &str = "Your account has been deleted by the server\n";
 pub const SERVER_ANNOUNCEMENT: &str = "Announcement from server: ";
 // Reliability limits (issue 8).
 pub const TOO_MANY_ACCOUNTS: &str = "Error. Too many accounts, registration closed\n";
 pub const REGISTER_RATE: &str =
     "Error. Too many registrations from your address, try again later\n";
+/// Issue 21: `--login-fail-rate` for this source address used up.
+pub const LOGIN_RATE: &str = "Error. Too many failed logins from your address, try again later\n";
 pub const STORAGE_FULL: &str = "Error. Server storage full\n";
 pub const TOO_MANY_FROM_ADDRESS: &str = "Error. Too many connections from your address\n";
 // Chat rooms and profiles (§5).
@@ -49,6 +53,10 @@ pub const NOT_OWNER: &str = "Error. Only the owner can do that\n";
 pub const NOT_IN_ROOM: &str = "Error. You are not in a chatroom\n";
 pub const OWNER_IMMUNE: &str = "Error. The owner cannot be put out of its room\n";
 pub const INVALID_ATTRIBUTE: &str = "Error. Invalid attribute\n";
+// Issue 17: the value rules (`crate::valid`).
+pub const INVALID_TEXT: &str = "Error. Text may not contain control characters (tab is allowed)\n";
+pub const INVALID_KEY: &str = "Error. Invalid key\n";
+pub const INVALID_MASK: &str = "Error. Invalid ban mask\n";
 pub const SYSTEM: &str = "[System]: ";
 // §6 menus.
 pub const PRIVATE_TO: &str = "Who do you want to send message to? ";
@@ -108,41 +116,6 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Codec(_) | Event::KeepAlive => {}
         Event::Card(card) => self::card(card, out),
         Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
-        // IRC users' channel actions read as §5's room lines.
-        Event::Quit { user, .. } | Event::Parted { user, .. } => {
-            put(out, &[SYSTEM, user, " left the chatroom\n"])
-        }
-        Event::Kicked { room, user, .. } => put(out, &[user, " was removed from ", room, "\n"]),
-        Event::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
-        Event::RoomChat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
-        Event::Members { members, .. } => {
-            for m in members {
-                put(out, &[&m.name, "\n"]);
-            }
-        }
-        Event::Topic { topic, .. } => {
-            if let Some(t) = topic {
-                put(out, &[&t.text, "\n"]);
-            }
-        }
-        Event::TopicSet { room, text, .. } if text.is_empty() => {
-            put(out, &["No topic in ", room, "\n"])
-        }
-        Event::TopicSet { room, by, text } => put(
-            out,
-            &["Topic of ", room, ": ", text, " (set by ", by, ")\n"],
-        ),
-        Event::Rooms(rooms) => {
-            for (room, _, _) in rooms {
-                put(out, &[room, "\n"]);
-            }
-        }
-        Event::RoomModes { .. } | Event::RoomChanged { .. } => {}
-        Event::Bans { bans, .. } => {
-            for b in bans {
-                put(out, &[b, "\n"]);
-            }
-        }
         Event::Private(p) => private(p, out),
         // JSON front-end (§6): a guest on the line wire would see the usual welcome.
         Event::GuestWelcome(_) => put(out, &[WELCOME]),
@@ -204,15 +177,19 @@ fn kind(private: bool) -> &'static str {
     }
 }
 
-/// Chat rooms (PROTOCOL.md §5).
+/// Chat rooms (PROTOCOL.md §5), whichever front-end caused the event.
 fn room(r: &RoomEvent, out: &mut Vec<u8>) {
     match r {
         RoomEvent::Opened(room) => put(out, &["Chatroom ", room, " opened\n"]),
-        RoomEvent::Entered(room) => put(out, &["You entered chatroom ", room, "\n"]),
+        RoomEvent::Entered { room, .. } => put(out, &["You entered chatroom ", room, "\n"]),
         RoomEvent::Joined { user, .. } => put(out, &[SYSTEM, user, " entered the chatroom\n"]),
-        RoomEvent::Exited(room) => put(out, &["You left chatroom ", room, "\n"]),
-        RoomEvent::Left { user, .. } => put(out, &[SYSTEM, user, " left the chatroom\n"]),
-        RoomEvent::Chat { from, text, .. } => put(out, &["<", from, ">: ", text, "\n"]),
+        RoomEvent::Exited { room, .. } => put(out, &["You left chatroom ", room, "\n"]),
+        RoomEvent::Left { user, .. }
+        | RoomEvent::Quit { user, .. }
+        | RoomEvent::Kicked { user, .. } => put(out, &[SYSTEM, user, " left the chatroom\n"]),
+        RoomEvent::Chat { from, text, .. } | RoomEvent::Said { from, text, .. } => {
+            put(out, &["<", from, ">: ", text, "\n"])
+        }
         RoomEvent::List(rooms) => {
             for r in rooms {
                 put(out, &[&r.room, " ", &r.owner, " ", kind(r.private), "\n"]);
@@ -232,31 +209,40 @@ fn room(r: &RoomEvent, out: &mut Vec<u8>) {
             };
             put(out, &[user, what, room, "\n"]);
         }
-        RoomEvent::Removed(room) => put(out, &["You were removed from ", room, "\n"]),
-        RoomEvent::Kicked { room, user } => put(out, &[user, " was removed from ", room, "\n"]),
-        RoomEvent::AccessList { users, .. } => {
-            for u in users {
+        RoomEvent::Removed { room, .. } => put(out, &["You were removed from ", room, "\n"]),
+        RoomEvent::AccessList { entries, .. } => {
+            for u in entries {
                 put(out, &[u, "\n"]);
             }
         }
         RoomEvent::Closed(room) => put(out, &[SYSTEM, "chatroom ", room, " closed\n"]),
         RoomEvent::CloseDone(room) => put(out, &["Chatroom ", room, " closed\n"]),
-        RoomEvent::Topic { room, topic: None } => put(out, &["No topic in ", room, "\n"]),
+        RoomEvent::Topic { room, topic: None }
+        | RoomEvent::TopicSet {
+            room, topic: None, ..
+        } => put(out, &["No topic in ", room, "\n"]),
         RoomEvent::Topic {
             room,
             topic: Some(t),
+        }
+        | RoomEvent::TopicSet {
+            room,
+            topic: Some(t),
+            ..
         } => put(
             out,
             &["Topic of ", room, ": ", &t.text, " (set by ", &t.by, ")\n"],
         ),
         RoomEvent::Members { members, .. } => {
-            for (user, owner) in members {
-                put(out, &[user, if *owner { " (owner)\n" } else { "\n" }]);
+            for m in members {
+                put(out, &[&m.name, if m.owner { " (owner)\n" } else { "\n" }]);
             }
         }
         RoomEvent::Mode { room, private } => {
             put(out, &["Chatroom ", room, " is now ", kind(*private), "\n"])
         }
+        // IRC settings: line users do not see them.
+        RoomEvent::Modes { .. } | RoomEvent::Changed { .. } => {}
     }
 }
 
@@ -335,6 +321,8 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
         Notice::SomeNotDelivered => put(out, &[SOME_NOT_DELIVERED]),
         Notice::ServerShutdown => put(out, &[SHUTDOWN]),
         Notice::Kicked => put(out, &[KICKED]),
+        Notice::AccountDeleted => put(out, &[ACCOUNT_DELETED]),
+        Notice::Renamed(name) => put(out, &["Name taken, you are ", name, "\n"]),
         Notice::Replaced(user) => put(
             out,
             &[
@@ -392,13 +380,13 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         // Reliability limits (issue 8).
         Error::TooManyAccounts => put(out, &[TOO_MANY_ACCOUNTS]),
         Error::RegisterRate => put(out, &[REGISTER_RATE]),
+        Error::LoginRate => put(out, &[LOGIN_RATE]),
         Error::StorageFull => put(out, &[STORAGE_FULL]),
         Error::TooManyFromAddress => put(out, &[TOO_MANY_FROM_ADDRESS]),
         // Chat rooms and profiles (§5).
         Error::InvalidRoomName => put(out, &[INVALID_ROOM_NAME]),
         Error::NoRoom(room) => put(out, &["Error. No chatroom ", room, "\n"]),
         Error::RoomExists(room) => put(out, &["Error. Chatroom ", room, " already exists\n"]),
-        Error::NotAllowed(room) => put(out, &["Error. You are not allowed to enter ", room, "\n"]),
         Error::NotOwner => put(out, &[NOT_OWNER]),
         Error::NotInRoom => put(out, &[NOT_IN_ROOM]),
         Error::NotInThatRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
@@ -421,6 +409,28 @@ fn error(e: &Error, out: &mut Vec<u8>) {
                 " bytes)\n",
             ],
         ),
+        // Issue 17.
+        Error::InvalidText => put(out, &[INVALID_TEXT]),
+        Error::InvalidKey => put(out, &[INVALID_KEY]),
+        Error::InvalidMask => put(out, &[INVALID_MASK]),
+        Error::ListFull { room, max } => put(
+            out,
+            &[
+                "Error. A list of ",
+                room,
+                " is full (at most ",
+                &max.to_string(),
+                " entries)\n",
+            ],
+        ),
+        Error::TooManyOwnRooms(max) => put(
+            out,
+            &[
+                "Error. You have too many chatrooms open (at most ",
+                &max.to_string(),
+                ")\n",
+            ],
+        ),
     }
 }
 
@@ -434,7 +444,7 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{HistoryLine, RoomInfo, Topic};
+    use crate::event::{HistoryLine, Member, RoomInfo, Topic};
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -579,6 +589,10 @@ mod tests {
                 Event::Error(Error::RegisterRate),
                 "Error. Too many registrations from your address, try again later\n",
             ),
+            (
+                Event::Error(Error::LoginRate),
+                "Error. Too many failed logins from your address, try again later\n",
+            ),
             (Event::Error(Error::StorageFull), "Error. Server storage full\n"),
             (
                 Event::Error(Error::TooManyFromAddress),
@@ -672,65 +686,84 @@ mod tests {
             (Event::Error(Error::NameTaken(a("ann"))), "Error. The name ann is taken\n"),
             (Event::Notice(Notice::Kicked), "You have been kicked by the server\n"),
             (
+                Event::Notice(Notice::AccountDeleted),
+                "Your account has been deleted by the server\n",
+            ),
+            (
+                Event::Notice(Notice::Renamed(a("yoda2"))),
+                "Name taken, you are yoda2\n",
+            ),
+            (
                 Event::ServerAnnouncement(a("maintenance at 5")),
                 "Announcement from server: maintenance at 5\n",
             ),
-            // IRC users' channel actions as line users in the room see them (issue 12, §8).
+            // Room events whichever front-end caused them (issue 17: one set of events).
             (
-                Event::Joined {
-                    room: a("den"),
-                    user: a("hans"),
-                },
-                "[System]: hans entered the chatroom\n",
-            ),
-            (
-                Event::Parted {
-                    room: a("den"),
-                    user: a("hans"),
-                    reason: a("bye"),
-                },
-                "[System]: hans left the chatroom\n",
-            ),
-            (
-                Event::Quit {
+                Event::Room(RoomEvent::Quit {
                     user: a("hans"),
                     reason: a(""),
-                },
+                }),
                 "[System]: hans left the chatroom\n",
             ),
             (
-                Event::RoomChat {
+                Event::Room(RoomEvent::Chat {
                     room: a("den"),
                     from: a("hans"),
                     text: a("hi all"),
                     notice: true,
-                },
+                }),
                 "<hans>: hi all\n",
             ),
             (
-                Event::TopicSet {
+                Event::Room(RoomEvent::Said {
+                    room: a("den"),
+                    from: a("Tom"),
+                    text: a("me too"),
+                }),
+                "<Tom>: me too\n",
+            ),
+            (
+                Event::Room(RoomEvent::TopicSet {
                     room: a("den"),
                     by: a("hans"),
-                    text: a("plans"),
-                },
+                    topic: Some(Topic { text: a("plans"), by: a("hans"), at_ms: 1 }),
+                }),
                 "Topic of den: plans (set by hans)\n",
             ),
             (
-                Event::TopicSet {
+                Event::Room(RoomEvent::TopicSet {
                     room: a("den"),
                     by: a("hans"),
-                    text: a(""),
-                },
+                    topic: None,
+                }),
                 "No topic in den\n",
             ),
             (
-                Event::Kicked {
+                Event::Room(RoomEvent::Kicked {
                     room: a("den"),
                     by: a("hans"),
                     user: a("yoda"),
                     reason: a("out"),
-                },
-                "yoda was removed from den\n",
+                }),
+                "[System]: yoda left the chatroom\n",
+            ),
+            (
+                Event::Room(RoomEvent::Modes {
+                    room: a("den"),
+                    flags: a("nt"),
+                    key: None,
+                    created_s: 1,
+                }),
+                "",
+            ),
+            (
+                Event::Room(RoomEvent::Changed {
+                    room: a("den"),
+                    by: a("hans"),
+                    changes: a("+s"),
+                    args: Vec::new(),
+                }),
+                "",
             ),
             (Event::KeepAlive, ""),
             (Event::Codec(Box::from("Rnot for the line")), ""),
@@ -745,24 +778,54 @@ mod tests {
                 "bob online\ntom offline\n",
             ),
             (Event::Room(RoomEvent::Opened(a("den"))), "Chatroom den opened\n"),
-            (Event::Room(RoomEvent::Entered(a("den"))), "You entered chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Entered {
+                    room: a("den"),
+                    user: a("bob"),
+                    topic: None,
+                    secret: false,
+                    members: Vec::new(),
+                    partial: false,
+                }),
+                "You entered chatroom den\n",
+            ),
             (
                 Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob") }),
                 "[System]: bob entered the chatroom\n",
             ),
-            (Event::Room(RoomEvent::Exited(a("den"))), "You left chatroom den\n"),
+            (
+                Event::Room(RoomEvent::Exited { room: a("den"), user: a("bob"), reason: None }),
+                "You left chatroom den\n",
+            ),
             (
                 Event::Room(RoomEvent::Left { room: a("den"), user: a("bob"), reason: Some(a("x")) }),
                 "[System]: bob left the chatroom\n",
             ),
             (
-                Event::Room(RoomEvent::Chat { room: a("den"), from: a("Tom"), text: a("hello") }),
+                Event::Room(RoomEvent::Chat {
+                    room: a("den"),
+                    from: a("Tom"),
+                    text: a("hello"),
+                    notice: false,
+                }),
                 "<Tom>: hello\n",
             ),
             (
                 Event::Room(RoomEvent::List(vec![
-                    RoomInfo { room: a("den"), owner: a("tom"), private: false },
-                    RoomInfo { room: a("vault"), owner: a("bob"), private: true },
+                    RoomInfo {
+                        room: a("den"),
+                        owner: a("tom"),
+                        private: false,
+                        members: 0,
+                        topic: a(""),
+                    },
+                    RoomInfo {
+                        room: a("vault"),
+                        owner: a("bob"),
+                        private: true,
+                        members: 2,
+                        topic: a("t"),
+                    },
                 ])),
                 "den tom public\nvault bob private\n",
             ),
@@ -782,14 +845,17 @@ mod tests {
                 Event::Room(RoomEvent::Access { room: a("den"), user: a("bob"), banned: false, on: false }),
                 "bob is no longer permitted in den\n",
             ),
-            (Event::Room(RoomEvent::Removed(a("den"))), "You were removed from den\n"),
             (
-                Event::Room(RoomEvent::Kicked { room: a("den"), user: a("bob") }),
-                "bob was removed from den\n",
+                Event::Room(RoomEvent::Removed { room: a("den"), by: a("tom"), reason: a("x") }),
+                "You were removed from den\n",
             ),
             (
-                Event::Room(RoomEvent::AccessList { room: a("den"), banned: true, users: vec![a("a"), a("b")] }),
-                "a\nb\n",
+                Event::Room(RoomEvent::AccessList {
+                    room: a("den"),
+                    banned: true,
+                    entries: vec![a("a"), a("*!*@b")],
+                }),
+                "a\n*!*@b\n",
             ),
             (Event::Room(RoomEvent::Closed(a("den"))), "[System]: chatroom den closed\n"),
             (Event::Room(RoomEvent::CloseDone(a("den"))), "Chatroom den closed\n"),
@@ -802,7 +868,15 @@ mod tests {
                 "Topic of den: cats (set by tom)\n",
             ),
             (
-                Event::Room(RoomEvent::Members { room: a("den"), members: vec![(a("bob"), false), (a("tom"), true)] }),
+                Event::Room(RoomEvent::Members {
+                    room: a("den"),
+                    secret: false,
+                    members: vec![
+                        Member { name: a("bob"), owner: false, op: true, voice: false },
+                        Member { name: a("tom"), owner: true, op: true, voice: false },
+                    ],
+                    partial: false,
+                }),
                 "bob\ntom (owner)\n",
             ),
             (
@@ -813,7 +887,11 @@ mod tests {
             (Event::Error(Error::NoRoom(a("den"))), "Error. No chatroom den\n"),
             (Event::Error(Error::RoomExists(a("den"))), "Error. Chatroom den already exists\n"),
             (
-                Event::Error(Error::NotAllowed(a("den"))),
+                Event::Error(Error::PrivateRoom(a("den"))),
+                "Error. You are not allowed to enter den\n",
+            ),
+            (
+                Event::Error(Error::WrongRoomKey(a("den"))),
                 "Error. You are not allowed to enter den\n",
             ),
             (Event::Error(Error::NotOwner), "Error. Only the owner can do that\n"),
@@ -838,6 +916,21 @@ mod tests {
             (
                 Event::Error(Error::ValueTooLong(256)),
                 "Error. Value too long (at most 256 bytes)\n",
+            ),
+            // Issue 17.
+            (
+                Event::Error(Error::InvalidText),
+                "Error. Text may not contain control characters (tab is allowed)\n",
+            ),
+            (Event::Error(Error::InvalidKey), "Error. Invalid key\n"),
+            (Event::Error(Error::InvalidMask), "Error. Invalid ban mask\n"),
+            (
+                Event::Error(Error::ListFull { room: a("den"), max: 100 }),
+                "Error. A list of den is full (at most 100 entries)\n",
+            ),
+            (
+                Event::Error(Error::TooManyOwnRooms(2)),
+                "Error. You have too many chatrooms open (at most 2)\n",
             ),
             // §6 menus.
             (

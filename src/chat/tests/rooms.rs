@@ -1,19 +1,10 @@
 //! Chat rooms and profiles (PROTOCOL.md §5) in the core, with simulated time: every command and
 //! every refusal through the line codec, and the multi-room API the IRC front-end uses.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, three, Sim};
+use crate::chat::*;
+use crate::input::RoomInput;
 use crate::protocol::line::text;
-
-/// hans (1), yoda (2), luke (3) logged in, their login lines taken.
-fn three() -> Sim {
-    let mut s = Sim::new();
-    s.login(1, "hans", "falcon*solo", 0);
-    s.login(2, "yoda", "wise", 0);
-    s.login(3, "luke", "jedi", 0);
-    s.take_all();
-    s
-}
 
 fn input(s: &mut Sim, k: usize, input: Input<'_>) {
     let now = s.at(1);
@@ -315,43 +306,53 @@ fn multi_room_membership_through_the_core_api() {
     input(
         &mut s,
         1,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "a",
+            key: None,
             create: true,
-        },
+            current: false,
+        }),
     );
     assert_eq!(s.take(1), "Chatroom a opened\nYou entered chatroom a\n");
     input(
         &mut s,
         1,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "b",
+            key: None,
             create: true,
-        },
+            current: false,
+        }),
     );
     input(
         &mut s,
         2,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "a",
+            key: None,
             create: false,
-        },
+            current: false,
+        }),
     );
     input(
         &mut s,
         2,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "b",
+            key: None,
             create: false,
-        },
+            current: false,
+        }),
     );
     input(
         &mut s,
         3,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "zz",
+            key: None,
             create: false,
-        },
+            current: false,
+        }),
     );
     assert_eq!(s.take(3), "Error. No chatroom zz\n");
     s.take_all();
@@ -363,74 +364,91 @@ fn multi_room_membership_through_the_core_api() {
     input(
         &mut s,
         2,
-        Input::RoomSay {
+        Input::Room(RoomInput::Say {
             room: Some("a"),
             text: "in a",
-        },
+            notice: false,
+        }),
     );
     input(
         &mut s,
         2,
-        Input::RoomSay {
+        Input::Room(RoomInput::Say {
             room: Some("b"),
             text: "in b",
-        },
+            notice: false,
+        }),
     );
     assert_eq!(s.take(1), "<yoda>: in a\n<yoda>: in b\n");
     assert_eq!(s.take(2), "<yoda>: in a\n<yoda>: in b\n", "the sender too");
     input(
         &mut s,
         3,
-        Input::RoomSay {
+        Input::Room(RoomInput::Say {
             room: Some("a"),
             text: "x",
-        },
+            notice: false,
+        }),
     );
     assert_eq!(s.take(3), "Error. You are not in chatroom a\n");
-    input(&mut s, 1, Input::Members { room: Some("b") });
+    input(
+        &mut s,
+        1,
+        Input::Room(RoomInput::Members { room: Some("b") }),
+    );
     assert_eq!(s.take(1), "hans (owner)\nyoda\n");
     input(
         &mut s,
         1,
-        Input::SetTopic {
+        Input::Room(RoomInput::SetTopic {
             room: Some("b"),
             text: "droids",
-        },
+        }),
     );
     assert_eq!(s.take(2), "Topic of b: droids (set by hans)\n");
     assert_eq!(s.take(1), "Topic of b: droids (set by hans)\n");
-    input(&mut s, 3, Input::ShowTopic { room: Some("b") });
+    input(
+        &mut s,
+        3,
+        Input::Room(RoomInput::ShowTopic { room: Some("b") }),
+    );
     assert_eq!(s.take(3), "Topic of b: droids (set by hans)\n");
     input(
         &mut s,
         1,
-        Input::Kick {
+        Input::Room(RoomInput::Kick {
             room: Some("a"),
             user: "yoda",
             reason: None,
-        },
+        }),
     );
     assert_eq!(s.take(2), "You were removed from a\n");
     assert_eq!(s.take(1), "[System]: yoda left the chatroom\n");
     input(
         &mut s,
         2,
-        Input::JoinRoom {
+        Input::Room(RoomInput::Join {
             room: "a",
+            key: None,
             create: false,
-        },
+            current: false,
+        }),
     );
     assert_eq!(s.take(2), "You entered chatroom a\n", "a kick is not a ban");
     input(
         &mut s,
         2,
-        Input::PartRoom {
+        Input::Room(RoomInput::Part {
             room: Some("b"),
             reason: Some("bye"),
-        },
+        }),
     );
     assert_eq!(s.take(2), "You left chatroom b\n");
-    input(&mut s, 1, Input::Members { room: Some("a") });
+    input(
+        &mut s,
+        1,
+        Input::Room(RoomInput::Members { room: Some("a") }),
+    );
     assert_eq!(s.take(1), "[System]: yoda entered the chatroom\n[System]: yoda left the chatroom\nhans (owner)\nyoda\n");
 }
 

@@ -2,8 +2,8 @@
 //! Rendered through the line codec's texts (what a line user sees); the JSON texts of the same
 //! events are tested in `codec::json`.
 
-use super::tests::Sim;
-use super::*;
+use super::Sim;
+use crate::chat::*;
 use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -28,7 +28,15 @@ fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
         .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
     s.settle();
     assert_eq!(s.take(k), "", "a guest connection gets no prompt");
-    input(s, k, Input::Guest { name }, secs);
+    input(
+        s,
+        k,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        secs,
+    );
     assert_eq!(s.take(k), text::WELCOME, "{name} joined");
 }
 
@@ -61,13 +69,70 @@ fn taken_and_invalid_guest_names_may_be_retried() {
         ("", text::INVALID_USERNAME),
         ("EX", text::INVALID_USERNAME),
     ] {
-        input(&mut s, 3, Input::Guest { name }, 1);
+        let any_free = false; // IRC guests choose another nick themselves.
+        input(&mut s, 3, Input::Guest { name, any_free }, 1);
         assert_eq!(s.take(3), want, "{name:?}");
     }
-    input(&mut s, 3, Input::Guest { name: "Anthony" }, 1);
+    let name = "Anthony";
+    input(
+        &mut s,
+        3,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        1,
+    );
     assert_eq!(s.take(3), text::WELCOME);
-    input(&mut s, 3, Input::Guest { name: "Again" }, 1);
+    let name = "Again";
+    input(
+        &mut s,
+        3,
+        Input::Guest {
+            name,
+            any_free: true,
+        },
+        1,
+    );
     assert_eq!(s.take(3), text::INVALID_COMMAND, "named once only");
+}
+
+/// Issue 21: seed 002's client names itself once, so a taken name gets the first free variant
+/// and the guest is told which; the number replaces the end of a 32-character name.
+#[test]
+fn a_taken_json_guest_name_gets_a_free_variant() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "yoda2", 0);
+    s.take(1);
+    let now = s.at(0);
+    let long = "x".repeat(32);
+    for (k, name, given) in [
+        (3, "yoda", "yoda3"),
+        (4, "yoda", "yoda4"),
+        (5, "hans", "hans2"),
+        (6, long.as_str(), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+        (7, long.as_str(), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2"),
+    ] {
+        s.chat
+            .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
+        input(
+            &mut s,
+            k,
+            Input::Guest {
+                name,
+                any_free: true,
+            },
+            1,
+        );
+        let want = if name == given {
+            text::WELCOME.to_string()
+        } else {
+            format!("Name taken, you are {given}\n{}", text::WELCOME)
+        };
+        assert_eq!(s.take(k), want, "{name}");
+        assert_eq!(s.take(1), format!("{given} logged in\n"));
+    }
 }
 
 #[test]
@@ -119,8 +184,10 @@ fn guests_and_line_users_message_each_other() {
     assert_eq!(s.take(3), "yoda\n");
 }
 
+/// `<list>`: everyone in login order; only the asker's own address (issue 17, F13: no user's
+/// address goes to another without consent).
 #[test]
-fn list_addrs_is_everyone_in_login_order_with_addresses() {
+fn list_addrs_is_everyone_in_login_order_with_only_ones_own_address() {
     let mut s = Sim::new();
     let now = s.at(0);
     s.chat
@@ -130,13 +197,17 @@ fn list_addrs_is_everyone_in_login_order_with_addresses() {
     guest(&mut s, 2, "Moo", 1);
     s.take_all();
     input(&mut s, 2, Input::ListAddrs, 2);
-    assert_eq!(s.take(2), "yoda 10.0.0.1 40001\nMoo 10.0.0.2 40002\n");
+    assert_eq!(
+        s.take(2),
+        "yoda\nMoo 10.0.0.2 40002\n",
+        "F13: yoda's withheld"
+    );
     // Those who block the asker are left out, as in whoelse (yoda blocks hans).
     s.login(3, "hans", "falcon*solo", 3);
     s.line(1, "block hans", 3);
     s.take_all();
     input(&mut s, 3, Input::ListAddrs, 4);
-    assert_eq!(s.take(3), "Moo 10.0.0.2 40002\nhans\n");
+    assert_eq!(s.take(3), "Moo\nhans\n");
 }
 
 #[test]

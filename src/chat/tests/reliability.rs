@@ -1,8 +1,8 @@
 //! Reliability (issue 8) in the core: an offline message is recorded delivered only once the
 //! kernel accepted its bytes; until then it survives the end of its session.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
 use crate::record::Record;

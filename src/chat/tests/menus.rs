@@ -1,8 +1,8 @@
 //! Core tests of the menu-style command sets (PROTOCOL.md §6): the `private`, `BM` and `PM`
 //! prompt dialogs and `history`/`CH`, with simulated time.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
 use crate::record::{Audience, Record};

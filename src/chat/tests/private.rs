@@ -1,8 +1,8 @@
 //! Private sessions (PROTOCOL.md §4) in simulated time: consent, refusals, expiry, tokens,
 //! peer-to-peer lines, the relay and every way a session ends.
 
-use super::tests::{settings, Sim};
-use super::*;
+use super::{settings, Sim};
+use crate::chat::*;
 use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;

@@ -1,0 +1,202 @@
+//! Slow password hashes in bounded steps (issue 21). Checking a password against a PBKDF2
+//! secret, or hashing a new one, is a job here: the session waits in `State::Hashing` (the loop
+//! reads no more of its input meanwhile), and each loop iteration's [`Chat::handle_work`] spends
+//! at most [`ROUNDS_PER_STEP`] PBKDF2 rounds over the jobs in arrival order. So a burst of
+//! logins costs each iteration a bounded slice of CPU and everyone else's messages keep
+//! flowing; a finished job ends the login the way a fast check would, and `Action::Resume`
+//! has the loop read what the connection sent meanwhile.
+
+use super::login::Form;
+use super::{Action, Chat};
+use crate::credentials::{constant_time_eq, Secret};
+use crate::kdf::Pbkdf2;
+use crate::record::Record;
+use crate::session::{ConnId, State};
+use crate::time::Now;
+use std::collections::VecDeque;
+
+/// PBKDF2 rounds per loop iteration over all jobs: 0.6 ms on the benchmark machine (140 ns a
+/// round with the CPU's SHA instructions), 28 M instructions without them (callgrind), so a
+/// small ARM box without SHA extensions stays far inside the 50 ms bound of an iteration.
+pub const ROUNDS_PER_STEP: u32 = 4096;
+
+/// What a derivation is for.
+#[derive(Debug)]
+pub(super) enum Purpose {
+    /// A login: compare the derived key with the account's.
+    Login {
+        user: String,
+        key: [u8; 32],
+        form: Form,
+    },
+    /// A new account's password (`register`, or a new name at the dialog).
+    Create { user: String, salt: [u8; 16] },
+    /// An outdated salted SHA-256 just matched: store the PBKDF2 hash instead (no session
+    /// waits for it).
+    Upgrade { user: String, salt: [u8; 16] },
+}
+
+#[derive(Debug)]
+struct Job {
+    conn: ConnId,
+    purpose: Purpose,
+    work: Box<Pbkdf2>,
+    iterations: u32,
+}
+
+/// The derivations waiting for CPU, oldest first.
+#[derive(Debug, Default)]
+pub(super) struct Jobs {
+    queue: VecDeque<Job>,
+}
+
+impl Chat {
+    /// Start deriving for `purpose` on behalf of `conn`; a login or creation puts the session
+    /// in `State::Hashing` until it is done.
+    pub(super) fn start_hash(
+        &mut self,
+        conn: ConnId,
+        purpose: Purpose,
+        work: Box<Pbkdf2>,
+        iterations: u32,
+    ) {
+        match &purpose {
+            Purpose::Login { user, .. } | Purpose::Create { user, .. } => {
+                if let Some(s) = self.sessions.get_mut(&conn) {
+                    s.state = State::Hashing { user: user.clone() };
+                }
+            }
+            Purpose::Upgrade { .. } => {}
+        }
+        self.jobs.queue.push_back(Job {
+            conn,
+            purpose,
+            work,
+            iterations,
+        });
+    }
+
+    /// A new PBKDF2 derivation of `password` for a new secret at the configured cost.
+    pub(super) fn new_derivation(&mut self, password: &str) -> (Box<Pbkdf2>, [u8; 16], u32) {
+        let salt = self.accounts.salt();
+        let cost = self.settings.hash_cost;
+        (
+            Box::new(Pbkdf2::new(password.as_bytes(), &salt, cost)),
+            salt,
+            cost,
+        )
+    }
+
+    /// Hashes are waiting: call [`Chat::handle_work`] this iteration and do not sleep.
+    pub fn has_work(&self) -> bool {
+        !self.jobs.queue.is_empty()
+    }
+
+    /// Whether `conn`'s session waits for a hash (its input is not read meanwhile).
+    pub fn busy(&self, conn: ConnId) -> bool {
+        matches!(
+            self.sessions.get(&conn).map(|s| &s.state),
+            Some(State::Hashing { .. })
+        )
+    }
+
+    /// Spend at most [`ROUNDS_PER_STEP`] rounds on the waiting hashes, oldest first, and finish
+    /// those that are done. Safe to call at any time.
+    pub fn handle_work(&mut self, now: Now) {
+        let mut budget = ROUNDS_PER_STEP;
+        while budget > 0 {
+            let Some(job) = self.jobs.queue.front_mut() else {
+                return;
+            };
+            let spend = budget.min(job.work.left());
+            budget -= spend;
+            let Some(key) = job.work.step(spend) else {
+                return;
+            };
+            if let Some(job) = self.jobs.queue.pop_front() {
+                self.finish_hash(job, key, now);
+            }
+        }
+    }
+
+    fn finish_hash(&mut self, job: Job, key: [u8; 32], now: Now) {
+        let Job {
+            conn,
+            purpose,
+            iterations,
+            ..
+        } = job;
+        if let Purpose::Upgrade { user, salt } = purpose {
+            let secret = Secret::Pbkdf2 {
+                iterations,
+                salt,
+                key,
+            };
+            // Only if the account still has the hash that was checked (not changed or deleted
+            // meanwhile). A failed commit merely leaves the old hash on disk until next time.
+            if self.accounts.get(&user).is_some_and(Secret::is_outdated) {
+                log::info!("{user}: password hash upgraded to PBKDF2");
+                self.accounts.replay(user.clone(), secret.clone());
+                self.outbox.records.push(Record::Account { user, secret });
+            }
+            return;
+        }
+        // The session may have closed or timed out meanwhile: then the result is dropped.
+        let waiting = match (&purpose, self.sessions.get(&conn).map(|s| &s.state)) {
+            (
+                Purpose::Login { user, .. } | Purpose::Create { user, .. },
+                Some(State::Hashing { user: u }),
+            ) => u == user,
+            _ => false,
+        };
+        if !waiting {
+            return;
+        }
+        self.outbox.actions.push(Action::Resume(conn));
+        self.in_command(conn, |chat| match purpose {
+            Purpose::Login {
+                user,
+                key: want,
+                form,
+            } => {
+                chat.restore_login_state(conn, &user, form);
+                if constant_time_eq(&key, &want) {
+                    chat.password_right(conn, &user, None, now);
+                } else {
+                    chat.password_wrong(conn, &user, form, now);
+                    chat.end_refused_login(conn);
+                }
+            }
+            Purpose::Create { user, salt } => {
+                let secret = Secret::Pbkdf2 {
+                    iterations,
+                    salt,
+                    key,
+                };
+                chat.restore_login_state(conn, &user, Form::Dialog);
+                chat.finish_account(conn, &user, secret, now);
+            }
+            Purpose::Upgrade { .. } => {}
+        });
+    }
+
+    /// A front-end that logs in in one go (IRC) ends the connection after a wrong password;
+    /// after a fast check it does so itself, after a slow one the core must.
+    fn end_refused_login(&mut self, conn: ConnId) {
+        let one_go = self
+            .sessions
+            .get(&conn)
+            .is_some_and(|s| !s.dialog && s.state != State::Closed);
+        if one_go {
+            self.outbox.send(conn, crate::event::Event::Goodbye);
+            self.close_after_flush(conn);
+        }
+    }
+
+    /// The connection's session is gone: its waiting hashes are dropped.
+    pub(super) fn forget_hashes(&mut self, conn: ConnId) {
+        self.jobs
+            .queue
+            .retain(|j| j.conn != conn || matches!(j.purpose, Purpose::Upgrade { .. }));
+    }
+}

@@ -1,0 +1,307 @@
+//! Into and out of rooms: open, join (with the key, bans, masks and the private flag checked
+//! the same for every front-end), part, leaving them all at logout, close, and the rooms of
+//! guests, which close once their guest has left and nobody is in them (issue 17, F11).
+
+use super::state::Undo as RoomUndo;
+use super::Reach;
+use crate::chat::{Chat, Undo};
+use crate::event::{Error, Event, RoomEvent, Shared};
+use crate::record::{Access, RoomSetting};
+use crate::session::ConnId;
+use crate::time::Now;
+use crate::valid::RoomName;
+use std::sync::Arc;
+
+impl Chat {
+    /// Open `room` owned by `me`; returns its name if it was opened (errors answered).
+    pub(super) fn open_room(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        room: &str,
+        private: bool,
+        now: Now,
+    ) -> Option<Arc<str>> {
+        let room = self.valid(conn, RoomName::new(room))?.as_str();
+        let guest = !self.accounts.exists(me);
+        let own = if guest {
+            self.settings.max_guest_rooms
+        } else {
+            self.settings.max_rooms_per_user
+        };
+        let error = if self.rooms.get(room).is_some() {
+            Error::RoomExists(Arc::from(room))
+        } else if self.rooms.len() >= self.settings.max_rooms {
+            Error::TooManyRooms(self.settings.max_rooms)
+        } else if self.rooms.owned_by(me) >= own {
+            Error::TooManyOwnRooms(own)
+        } else {
+            let origin = RoomSetting::Origin {
+                created_s: now.unix_ms() / 1000,
+                guest,
+            };
+            let (records, undo) = self.rooms.open(room, me, private, origin);
+            for r in records {
+                self.outbox.records.push(r);
+            }
+            self.outbox.undo_also(Undo::Rooms(undo));
+            let name: Arc<str> = Arc::from(room);
+            self.outbox
+                .send(conn, Event::Room(RoomEvent::Opened(name.clone())));
+            return Some(name);
+        };
+        self.outbox.error(conn, error);
+        None
+    }
+
+    /// Enter `room`: `enter-chatroom` (`current`: it becomes the one current room, leaving the
+    /// last one) or IRC `JOIN` (`create`: open it first if missing).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn join_room(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        room: &str,
+        key: Option<&str>,
+        create: bool,
+        current: bool,
+        now: Now,
+    ) {
+        let missing = RoomName::new(room).is_ok() && self.rooms.get(room).is_none();
+        let room = if create && missing {
+            self.open_room(conn, me, room, false, now)
+        } else {
+            self.room_named(conn, me, Some(room))
+        };
+        let Some(room) = room else {
+            return;
+        };
+        if self.rooms.is_member(&room, me) {
+            if current {
+                if self.rooms.current(me) != Some(&room) {
+                    self.leave_current(conn, me);
+                    self.rooms.join(&room, me, conn, true);
+                }
+                self.entered(conn, me, &room);
+            }
+            return;
+        }
+        if let Some(error) = self.refusal(conn, me, &room, key) {
+            return self.outbox.error(conn, error);
+        }
+        if current {
+            self.leave_current(conn, me);
+        }
+        let joined = RoomEvent::Joined {
+            room: room.clone(),
+            user: me.clone(),
+        };
+        self.room_fan(&room, joined, None, Reach::Presence(me));
+        self.rooms.join(&room, me, conn, current);
+        self.entered(conn, me, &room);
+    }
+
+    /// Why `me` on `conn` may not enter `room` (the same checks for every front-end): a name
+    /// ban or a matching mask, the private flag without a permit, a wrong key. The owner and
+    /// operators always enter.
+    fn refusal(&self, conn: ConnId, me: &str, room: &Arc<str>, key: Option<&str>) -> Option<Error> {
+        let (_, r) = self.rooms.get(room)?;
+        if r.is_op(me) {
+            return None;
+        }
+        let access = r.access.get(me).copied().unwrap_or(Access::None);
+        let masked = !r.masks.is_empty() && {
+            let card = self.card_of(me, conn, me);
+            let full = format!("{me}!{}@{}", card.username, self.host_of(conn));
+            let glob = crate::chat::directory::glob;
+            r.masks.iter().any(|m| glob(m.as_bytes(), full.as_bytes()))
+        };
+        if access == Access::Banned || masked {
+            Some(Error::BannedFromRoom(room.clone()))
+        } else if r.private && access != Access::Permitted {
+            Some(Error::PrivateRoom(room.clone()))
+        } else if r.key.as_deref().is_some_and(|k| Some(k) != key) {
+            Some(Error::WrongRoomKey(room.clone()))
+        } else {
+            None
+        }
+    }
+
+    /// Tell `me` it is in `room`, with what a front-end may show on entering.
+    fn entered(&mut self, conn: ConnId, me: &Arc<str>, room: &Arc<str>) {
+        let Some((_, r)) = self.rooms.get(room) else {
+            return;
+        };
+        let event = RoomEvent::Entered {
+            room: room.clone(),
+            user: me.clone(),
+            topic: r.topic.clone(),
+            secret: r.secret,
+            members: self.member_list(room, me),
+            partial: false,
+        };
+        self.outbox.send(conn, Event::Room(event));
+    }
+
+    /// The line front-end's one room: entering another leaves the current one.
+    fn leave_current(&mut self, conn: ConnId, me: &Arc<str>) {
+        if let Some(old) = self.rooms.current(me).cloned() {
+            self.part_room(conn, me, Some(&old), None);
+        }
+    }
+
+    pub(super) fn part_room(
+        &mut self,
+        conn: ConnId,
+        me: &Arc<str>,
+        room: Option<&str>,
+        reason: Option<&str>,
+    ) {
+        let Some(room) = self.room_named(conn, me, room) else {
+            return;
+        };
+        if self.rooms.part(&room, me).is_none() {
+            return self.outbox.error(conn, Error::NotInThatRoom(room));
+        }
+        let reason = reason.map(crate::valid::reason).map(Arc::from);
+        let exited = RoomEvent::Exited {
+            room: room.clone(),
+            user: me.clone(),
+            reason: reason.clone(),
+        };
+        self.outbox.send(conn, Event::Room(exited));
+        let left = RoomEvent::Left {
+            room: room.clone(),
+            user: me.clone(),
+            reason,
+        };
+        self.room_fan(&room, left, None, Reach::Presence(me));
+        self.close_if_abandoned(&room);
+    }
+
+    /// `user` logs out (or its login is undone, or replaced): out of every room; each roommate
+    /// hears of it once (an IRC `QUIT`), unless blocks keep it apart.
+    pub(in crate::chat) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
+        let mut told: Vec<ConnId> = Vec::new();
+        let blockers = self.blocks.blockers(user).cloned();
+        let blocked = self.blocks.blocked(user).cloned();
+        let hidden = |m: &str| {
+            blockers.as_ref().is_some_and(|b| b.contains(m))
+                || blocked.as_ref().is_some_and(|b| b.contains(m))
+        };
+        for room in self.rooms.joined(user) {
+            self.rooms.part(&room, user);
+            if let Some((_, r)) = self.rooms.get(&room) {
+                let others = r.members.iter().filter(|(m, _)| !hidden(m));
+                told.extend(others.map(|(_, c)| *c));
+            }
+        }
+        if told.is_empty() {
+            return;
+        }
+        told.sort_unstable();
+        told.dedup();
+        let reason = self
+            .directory
+            .quit_reason(conn)
+            .unwrap_or_else(|| "".into());
+        let quit = Shared::new(Event::Room(RoomEvent::Quit {
+            user: user.clone(),
+            reason,
+        }));
+        for c in told {
+            self.outbox.share(c, &quit);
+        }
+    }
+
+    /// A guest's room closes once it is empty and its owner has left (F11): one guest cannot
+    /// hold rooms for ever, nor leave its settings to whoever takes its name next.
+    pub(super) fn close_if_abandoned(&mut self, room: &str) {
+        let gone = self.rooms.get(room).is_some_and(|(_, r)| {
+            r.guest && r.members.is_empty() && self.online.get(&r.owner).is_none()
+        });
+        if gone {
+            if let Some((_, record, undo)) = self.rooms.close(room) {
+                self.outbox.record(record, Undo::Rooms(undo));
+            }
+        }
+    }
+
+    /// After a guest left: close the guests' rooms that nobody is in.
+    pub(in crate::chat) fn close_guest_rooms(&mut self) {
+        let online = &self.online;
+        let gone = self.rooms.abandoned(|o| online.get(o).is_some());
+        for room in gone {
+            self.close_if_abandoned(&room);
+        }
+    }
+
+    /// The first step after replay: old `channel` records of rooms that never opened are
+    /// dropped, and guests' rooms (their guests all left when the server stopped) close.
+    pub(in crate::chat) fn rooms_resume(&mut self) {
+        self.rooms.replay_done();
+        let online = &self.online;
+        let gone = self.rooms.abandoned(|o| online.get(o).is_some());
+        for room in gone {
+            if let Some((_, record, _)) = self.rooms.close(&room) {
+                self.outbox.records.push(record);
+            }
+        }
+    }
+
+    pub(super) fn close_room(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>) {
+        let Some(room) = self.room_named(conn, me, room) else {
+            return;
+        };
+        if self.rooms.get(&room).is_none_or(|(_, r)| *r.owner != **me) {
+            return self.outbox.error(conn, Error::NotOwner);
+        }
+        let Some((members, record, undo)) = self.rooms.close(&room) else {
+            return;
+        };
+        self.outbox.record(record, Undo::Rooms(undo));
+        let closed = Shared::new(Event::Room(RoomEvent::Closed(room.clone())));
+        for m in members.iter().filter(|m| **m != *me) {
+            if let Some(cid) = self.online.get(m) {
+                self.outbox.share(cid, &closed);
+            }
+        }
+        self.outbox
+            .send(conn, Event::Room(RoomEvent::CloseDone(room)));
+    }
+
+    /// Take member `user` out of `room` on `by`'s order: it is told, the others see it go.
+    pub(super) fn put_out(&mut self, room: &Arc<str>, user: &Arc<str>, by: &Arc<str>, why: &str) {
+        let Some(conn) = self
+            .rooms
+            .get(room)
+            .and_then(|(_, r)| r.members.get(user).copied())
+        else {
+            return;
+        };
+        let Some(current) = self.rooms.part(room, user) else {
+            return;
+        };
+        self.outbox.undo_also(Undo::Rooms(RoomUndo::Rejoin {
+            room: room.clone(),
+            user: user.clone(),
+            conn,
+            current,
+        }));
+        let reason: Arc<str> = Arc::from(why);
+        let removed = RoomEvent::Removed {
+            room: room.clone(),
+            by: by.clone(),
+            reason: reason.clone(),
+        };
+        self.outbox.send(conn, Event::Room(removed));
+        let kicked = RoomEvent::Kicked {
+            room: room.clone(),
+            by: by.clone(),
+            user: user.clone(),
+            reason,
+        };
+        self.room_fan(room, kicked, None, Reach::Presence(user));
+        self.close_if_abandoned(room);
+    }
+}

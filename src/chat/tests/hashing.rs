@@ -1,0 +1,179 @@
+//! Issue 21 in the core: a PBKDF2 password is checked a bounded number of rounds per loop
+//! iteration while everyone else is served; an outdated salted SHA-256 is replaced at its next
+//! successful login; wrong passwords from one address are throttled, whatever the account.
+
+use super::{settings, Sim};
+use crate::chat::hashing::ROUNDS_PER_STEP;
+use crate::chat::*;
+use crate::credentials::Secret;
+use crate::protocol::line::text;
+use crate::record::Record;
+use std::net::SocketAddr;
+
+/// Three loop steps of [`ROUNDS_PER_STEP`] (the first round is done when the check starts).
+const COST: u32 = 3 * ROUNDS_PER_STEP;
+
+fn accounts() -> String {
+    let slow = Secret::pbkdf2("s3cret", [4; 16], COST);
+    let old = Secret::hashed("old-pw", [5; 16]);
+    format!("ann {slow}\nbob {old}\nyoda wise\nhans solo\n")
+}
+
+fn sim() -> Sim {
+    Sim::with_accounts(settings(), &accounts())
+}
+
+/// Connect `k` from `ip` (the Sim's own `connect` has no address).
+fn connect_from(s: &mut Sim, k: usize, ip: [u8; 4]) {
+    let peer = SocketAddr::from((ip, 40000 + k as u16));
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, now);
+    s.settle();
+}
+
+#[test]
+fn a_slow_hash_runs_in_steps_while_others_are_served() {
+    let mut s = sim();
+    s.login(1, "yoda", "wise", 0);
+    s.login(2, "hans", "solo", 0);
+    s.take_all();
+    s.connect(3, 0);
+    s.line(3, "ann", 0);
+    s.line(3, "s3cret", 0);
+    assert_eq!(
+        s.take(3),
+        "Username: Password: ",
+        "not welcomed after one step"
+    );
+    assert!(s.chat.busy(Sim::id(3)) && s.chat.has_work());
+    // Meanwhile the others chat as usual.
+    s.line(1, "message hans still here", 0);
+    assert_eq!(s.take(2), "yoda: still here\n");
+    assert_eq!(s.take(3), "", "after two steps");
+    s.tick(0);
+    assert_eq!(
+        s.take(3),
+        text::WELCOME,
+        "the third step finishes the login"
+    );
+    assert_eq!(s.resumed, [3], "the loop is told to read its input again");
+    assert!(!s.chat.busy(Sim::id(3)) && !s.chat.has_work());
+    assert_eq!(s.take(1), "ann logged in\n");
+}
+
+#[test]
+fn a_wrong_password_found_in_steps_asks_again() {
+    let mut s = sim();
+    s.connect(1, 0);
+    s.line(1, "ann", 0);
+    s.line(1, "nope", 0);
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(
+        s.take(1),
+        "Username: Password: Invalid Password. Please try again\nPassword: "
+    );
+    s.line(1, "s3cret", 0);
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(s.take(1), text::WELCOME);
+}
+
+/// A connection that goes away while its hash runs: the job ends with it.
+#[test]
+fn a_session_closed_during_its_hash_drops_the_job() {
+    let mut s = sim();
+    s.connect(1, 0);
+    s.line(1, "login ann s3cret", 0);
+    s.disconnect(1, 0);
+    assert!(!s.chat.has_work());
+    s.tick(0);
+    assert!(s.resumed.is_empty());
+}
+
+/// A new password is hashed in steps too; the account exists (and is committed) only then.
+#[test]
+fn registration_hashes_in_steps() {
+    let mut settings = settings();
+    settings.hash_cost = COST;
+    let mut s = Sim::with_accounts(settings, &accounts());
+    s.connect(1, 0);
+    s.line(1, "register neo m4trix", 0);
+    assert!(s.committed.is_empty() && s.chat.busy(Sim::id(1)));
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(s.take(1), format!("Username: {}", text::WELCOME));
+    match s.committed.as_slice() {
+        [Record::Account { user, secret }] => {
+            assert_eq!(user, "neo");
+            assert!(matches!(
+                secret,
+                Secret::Pbkdf2 {
+                    iterations: COST,
+                    ..
+                }
+            ));
+            assert!(secret.verify("m4trix"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// bob's salted SHA-256 from an older release matches at once; the PBKDF2 hash that replaces
+/// it is made in steps after the welcome and committed like an account.
+#[test]
+fn an_outdated_hash_is_replaced_at_the_next_login() {
+    let mut s = sim();
+    s.connect(1, 0);
+    s.line(1, "login bob old-pw", 0);
+    assert_eq!(s.take(1), format!("Username: {}", text::WELCOME));
+    while s.chat.has_work() {
+        s.tick(0);
+    }
+    match s.committed.as_slice() {
+        [Record::Account { user, secret }] => {
+            assert_eq!(user, "bob");
+            assert!(matches!(secret, Secret::Pbkdf2 { iterations: 3, .. }));
+            assert!(secret.verify("old-pw") && !secret.verify("old-pw2"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s
+        .chat
+        .credentials()
+        .get("bob")
+        .is_some_and(|x| !x.is_outdated()));
+    s.line(1, "logout", 0);
+    s.line(1, "login bob old-pw", 0);
+    s.tick(0);
+    assert!(s.take(1).ends_with(text::WELCOME), "the new hash works");
+}
+
+/// `--login-fail-rate 2`: the third wrong password from one address in a minute is refused
+/// before any hashing, whichever account it names; another address is not affected, and a
+/// minute later the bucket has refilled.
+#[test]
+fn failed_logins_are_throttled_per_address() {
+    let mut settings = settings();
+    settings.login_fail_rate = 2;
+    let mut s = Sim::with_accounts(settings, &accounts());
+    connect_from(&mut s, 1, [10, 0, 0, 1]);
+    s.line(1, "login yoda bad1", 0);
+    s.line(1, "login hans bad2", 0);
+    s.take(1);
+    s.line(1, "login ann s3cret", 0);
+    assert_eq!(
+        s.take(1),
+        "Error. Too many failed logins from your address, try again later\nUsername: "
+    );
+    assert!(!s.chat.has_work(), "refused before hashing");
+    connect_from(&mut s, 2, [10, 0, 0, 2]);
+    s.line(2, "login yoda wise", 0);
+    assert!(s.take(2).ends_with(text::WELCOME));
+    s.line(1, "login hans solo", 31);
+    assert!(
+        s.take(1).ends_with(text::WELCOME),
+        "a token back after 30 s"
+    );
+}

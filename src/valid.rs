@@ -1,0 +1,221 @@
+//! The value rules (issue 17), in one place: every name, key, mask and text that enters the core
+//! from any front-end passes one of these constructors before the core acts on it or writes
+//! it to a record. A value of one of these types cannot be bad; front-ends only translate their
+//! wire into `Input`s and never judge values themselves.
+//!
+//! Names compare under one casemapping everywhere, `CASEMAPPING=ascii` (what the IRC front-end
+//! advertises): `Yoda`, `yoda` and `YODA` are one name; each keeps the spelling it was created
+//! with for display. [`fold`] gives the key they compare by.
+
+use crate::credentials::{reserved_name, valid_token};
+
+/// The longest room key (`KEYLEN` in the IRC front-end's 005).
+pub const KEY_LEN: usize = 32;
+/// The longest ban mask (`nick!user@host` with wildcards).
+pub const MASK_LEN: usize = 96;
+/// The longest topic (`TOPICLEN`).
+pub const TOPIC_LEN: usize = 390;
+/// The longest profile value.
+pub const PROFILE_LEN: usize = 256;
+/// The longest away message, part, kick or quit reason (`AWAYLEN`, `KICKLEN`): longer ones are
+/// cut, as IRC servers do, rather than refused (a quit cannot be refused).
+pub const REASON_LEN: usize = 390;
+/// Most mode changes with an argument in one `MODE` command (`MODES`); later ones are ignored.
+pub const MODES: usize = 4;
+
+/// Why a value was refused; the core answers each with its own error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// Not 1-32 printable ASCII characters without spaces, or a reserved word.
+    UserName,
+    /// Not 1-32 characters of `[A-Za-z0-9_.-]`.
+    RoomName,
+    /// Not 1-[`KEY_LEN`] printable ASCII characters without spaces or commas.
+    Key,
+    /// Not 1-[`MASK_LEN`] printable ASCII characters without spaces or commas.
+    Mask,
+    /// A control character other than tab.
+    Text,
+    /// Longer than this many bytes.
+    TooLong(usize),
+}
+
+/// `CASEMAPPING=ascii`: the key two names compare by.
+pub fn fold(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// Whether `a` and `b` are one name under the casemapping.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Whether `s` is free text a user may send: anything but control characters (Unicode `Cc`:
+/// C0, DEL, C1), tab excepted. A newline would forge a second line on the line protocol, an
+/// escape sequence would drive a reader's terminal; neither can reach anyone.
+pub fn is_text(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// A borrowed string type whose constructor applies one rule: holding one proves the check.
+macro_rules! checked {
+    ($(#[$doc:meta])* $name:ident, $rule:expr, $refusal:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name<'a>(&'a str);
+
+        impl<'a> $name<'a> {
+            pub fn new(s: &'a str) -> Result<$name<'a>, Invalid> {
+                let rule: fn(&str) -> bool = $rule;
+                if rule(s) {
+                    Ok($name(s))
+                } else {
+                    Err($refusal)
+                }
+            }
+
+            pub fn as_str(&self) -> &'a str {
+                self.0
+            }
+        }
+    };
+}
+
+checked!(
+    /// A user's name: 1-32 printable ASCII characters without spaces, not a login-prompt word.
+    UserName,
+    |s| valid_token(s) && !reserved_name(s),
+    Invalid::UserName
+);
+
+checked!(
+    /// A room's name: 1-32 characters of `[A-Za-z0-9_.-]` (an IRC channel is `#` and one).
+    RoomName,
+    |s| {
+        (1..=32).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    },
+    Invalid::RoomName
+);
+
+/// Printable ASCII without spaces or commas (IRC's list separator), `1..=max` bytes.
+fn list_word(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic() && b != b',')
+}
+
+checked!(
+    /// A room key (IRC `+k`).
+    RoomKey,
+    |s| list_word(s, KEY_LEN),
+    Invalid::Key
+);
+
+checked!(
+    /// A ban mask: `nick!user@host` with `*`/`?` wildcards, matched ASCII case-insensitively.
+    BanMask,
+    |s| list_word(s, MASK_LEN),
+    Invalid::Mask
+);
+
+impl BanMask<'_> {
+    /// Whether this is a mask rather than a plain name: it has wildcards or a `!`/`@` part.
+    pub fn is_pattern(&self) -> bool {
+        self.0.contains(['*', '?', '!', '@'])
+    }
+}
+
+checked!(
+    /// Text of a message (direct, broadcast, announcement, private, room chat): see [`is_text`].
+    MessageText,
+    is_text,
+    Invalid::Text
+);
+
+/// Text with a length bound: a topic ([`TOPIC_LEN`]) or a profile value ([`PROFILE_LEN`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundedText<'a>(&'a str);
+
+impl<'a> BoundedText<'a> {
+    pub fn new(s: &'a str, max: usize) -> Result<BoundedText<'a>, Invalid> {
+        if !is_text(s) {
+            Err(Invalid::Text)
+        } else if s.len() > max {
+            Err(Invalid::TooLong(max))
+        } else {
+            Ok(BoundedText(s))
+        }
+    }
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+/// A reason or away message: control characters are dropped and the text is cut to
+/// [`REASON_LEN`] bytes (on a character boundary), since a quit or a part cannot be refused.
+pub fn reason(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect();
+    let mut end = out.len().min(REASON_LEN);
+    while !out.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.truncate(end);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_refuses_control_characters_but_tab() {
+        assert!(is_text("hi\tthere, ünïcode ✓"));
+        for bad in ["a\nb", "a\rb", "\0", "\x1b[2J", "\x7f", "\u{85}", "\u{9b}"] {
+            assert!(!is_text(bad), "{bad:?}");
+            assert_eq!(MessageText::new(bad), Err(Invalid::Text));
+        }
+        assert_eq!(
+            BoundedText::new(&"x".repeat(11), 10),
+            Err(Invalid::TooLong(10))
+        );
+        assert_eq!(BoundedText::new("a\nb", 10), Err(Invalid::Text));
+    }
+
+    #[test]
+    fn names_keys_and_masks() {
+        assert!(UserName::new("yoda").is_ok());
+        for bad in ["", "a b", "login", "héllo", &"x".repeat(33)] {
+            assert_eq!(UserName::new(bad), Err(Invalid::UserName), "{bad:?}");
+        }
+        assert!(RoomName::new("den.1_x-y").is_ok());
+        assert_eq!(RoomName::new("d n"), Err(Invalid::RoomName));
+        assert!(RoomKey::new("s3cr$t").is_ok());
+        for bad in ["", "a b", "a,b", "x\ny", &"k".repeat(33)] {
+            assert_eq!(RoomKey::new(bad), Err(Invalid::Key), "{bad:?}");
+        }
+        assert!(BanMask::new("*!*@10.0.0.1").is_ok_and(|m| m.is_pattern()));
+        assert!(BanMask::new("bob").is_ok_and(|m| !m.is_pattern()));
+        for bad in ["x y", "a,b", "", &"m".repeat(97)] {
+            assert_eq!(BanMask::new(bad), Err(Invalid::Mask), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn one_casemapping() {
+        assert!(same_name("Yoda", "yOdA"));
+        assert_eq!(fold("HaNs"), "hans");
+        assert!(!same_name("hans", "hans2"));
+    }
+
+    #[test]
+    fn reasons_are_cleaned_and_cut() {
+        assert_eq!(reason("bye\r\nnow\t!"), "byenow\t!");
+        let long = "é".repeat(300);
+        let cut = reason(&long);
+        assert!(cut.len() <= REASON_LEN && cut.chars().all(|c| c == 'é'));
+    }
+}
