@@ -77,7 +77,13 @@ pub struct Connection {
     pub peer_ip: Option<std::net::IpAddr>,
     /// Command penalty: the time its inputs have used up (issue 8).
     pub penalty: std::time::Instant,
+    /// The next announcement it has to read (issue 20, `server/announce.rs`);
+    /// [`NOT_SUBSCRIBED`] while it gets none.
+    pub announced: u64,
 }
+
+/// [`Connection::announced`] of a connection that gets no announcements.
+pub const NOT_SUBSCRIBED: u64 = u64::MAX;
 
 /// The output cap was hit: the reader is too slow and must go.
 #[derive(Debug)]
@@ -104,6 +110,7 @@ impl Connection {
             read_paused: false,
             peer_ip: None,
             penalty: std::time::Instant::now(),
+            announced: NOT_SUBSCRIBED,
         }
     }
 

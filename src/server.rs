@@ -5,6 +5,7 @@
 
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
+mod announce; // Presence lines for every subscriber from one text (issue 20).
 mod backup; // Backups in bounded steps (issue 21).
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
@@ -207,6 +208,12 @@ pub struct Server {
     reading: guard::Phase,
     /// Deliveries rendered so far in this iteration (issue 20).
     delivered: usize,
+    /// Presence lines for every subscribed connection, and the round of catch-ups that
+    /// brings them up to date: the next slot to visit, and where the round began.
+    announcements: announce::Announcements,
+    announcing: guard::Phase,
+    next_subscriber: usize,
+    round_start: u64,
     reaping: guard::Phase,
     flushing: guard::Phase,
     slow_warning: guard::Quiet,
@@ -299,6 +306,10 @@ impl Server {
             iterations: guard::IterationClock::new(Instant::now()),
             reading: guard::Phase::new(guard::READ_PHASE),
             delivered: 0,
+            announcements: announce::Announcements::new(&CodecOptions::default()),
+            announcing: guard::Phase::new(guard::ANNOUNCE_PHASE),
+            next_subscriber: 0,
+            round_start: 0,
             reaping: guard::Phase::new(guard::REAP_PHASE),
             flushing: guard::Phase::new(guard::FLUSH_PHASE),
             slow_warning: guard::Quiet::default(),
@@ -309,6 +320,7 @@ impl Server {
     /// A handle that stops [`Server::run`] gracefully.
     /// The settings new connections' codecs are built with (IRC front-end, issue 12).
     pub fn with_codec_options(mut self, options: CodecOptions) -> Server {
+        self.announcements = announce::Announcements::new(&options);
         self.codec_options = options;
         self
     }
@@ -330,7 +342,10 @@ impl Server {
 
     fn next_timeout(&mut self) -> Option<Duration> {
         // Work an iteration's phases had no time for (issue 20) is done at once.
-        let left = !self.unread.is_empty() || !self.dirty.is_empty() || !self.dead_later.is_empty();
+        let left = !self.unread.is_empty()
+            || !self.dirty.is_empty()
+            || !self.dead_later.is_empty()
+            || self.announcements.unread();
         if left || self.store.compacting() || self.backup.is_some() || self.chat.has_work() {
             return Some(Duration::ZERO);
         }
@@ -356,6 +371,7 @@ impl Server {
             self.delivered = 0;
             self.reaping.reset();
             self.flushing.reset();
+            self.announcing.reset();
             self.throttled.expire(now.mono, &mut self.expired);
             self.reading.enter();
             for id in std::mem::take(&mut self.expired) {

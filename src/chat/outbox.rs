@@ -99,6 +99,13 @@ impl Outbox {
         }
     }
 
+    /// A fan-out event for every connection subscribed to announcements except `except`
+    /// ([`Action::Announce`]): one delivery's worth of work here, whoever is online.
+    pub fn announce(&mut self, event: Arc<Shared>, except: Vec<ConnId>) {
+        self.deliveries += 1;
+        self.actions.push(Action::Announce(event, except));
+    }
+
     pub fn record(&mut self, r: Record, undo: Undo) {
         self.records.push(r);
         self.undo.push(undo);

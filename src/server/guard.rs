@@ -19,6 +19,8 @@ pub const PENALTY_AHEAD: Duration = Duration::from_secs(10);
 pub const READ_PHASE: Duration = Duration::from_millis(8);
 pub const REAP_PHASE: Duration = Duration::from_millis(8);
 pub const FLUSH_PHASE: Duration = Duration::from_millis(12);
+/// Bringing subscribers up to date with the announcements (copying their lines out).
+pub const ANNOUNCE_PHASE: Duration = Duration::from_millis(6);
 
 /// Deliveries (a fan-out counted once per recipient) the reading phase admits per iteration:
 /// their rendering and writing come later in the iteration, so they count against it, not the

@@ -1,9 +1,10 @@
 //! Output: the core's actions rendered onto connection buffers (fan-out rendered once per
 //! codec), one write pass per dirty connection, slow readers and the global output budget.
 
+use super::announce::{catch_up, Announcements};
 use super::{push_dirty, Server};
 use crate::chat::Action;
-use crate::connection::{Closing, Connection};
+use crate::connection::{Closing, Connection, NOT_SUBSCRIBED};
 use crate::event::Event;
 use crate::session::ConnId;
 use crate::time::Now;
@@ -15,10 +16,12 @@ use std::time::Instant;
 const SPARE_BUFFERS: usize = 128;
 const SPARE_MAX_CAPACITY: usize = 16 * 1024;
 
-/// An event for one connection: its own, or a fan-out one shared by many.
+/// An event for one connection: its own, or a fan-out one shared by many; or only the
+/// announcements it has not read yet, which go before anything else queued for it.
 enum Out<'a> {
     Event(&'a Event),
     Shared(&'a crate::event::Shared),
+    CatchUp,
 }
 
 /// The parts of the server that queueing output touches.
@@ -32,6 +35,7 @@ struct Queues<'a> {
     /// Dropped as slow readers (logged once the actions are applied).
     slow: Vec<ConnId>,
     now: Instant,
+    announcements: &'a mut Announcements,
 }
 
 impl Queues<'_> {
@@ -45,11 +49,15 @@ impl Queues<'_> {
         if c.closing == Closing::Reaping {
             return;
         }
-        let (cap, spare) = (self.cap, &mut *self.spare);
+        let (cap, spare, announcements) = (self.cap, &mut *self.spare, &*self.announcements);
         let before = c.pending();
-        let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| match out {
-            Out::Event(e) => c.queue_event(e, cap, spare),
-            Out::Shared(s) => c.queue_shared(s, cap, spare),
+        let queue = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| {
+            catch_up(announcements, c, cap, spare)?;
+            match out {
+                Out::Event(e) => c.queue_event(e, cap, spare),
+                Out::Shared(s) => c.queue_shared(s, cap, spare),
+                Out::CatchUp => Ok(()),
+            }
         };
         let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
@@ -92,6 +100,7 @@ impl Server {
             output_total: &mut self.output_total,
             slow: Vec::new(),
             now: now.mono,
+            announcements: &mut self.announcements,
         };
         for action in self.chat.drain_actions() {
             match action {
@@ -102,7 +111,22 @@ impl Server {
                     }
                 }
                 Action::Close(id) => q.dead.push(id),
+                // Issue 20: presence lines, read by each subscriber from one text.
+                Action::Announce(shared, except) => q.announcements.announce(shared, &except),
+                Action::Subscribe(id) => {
+                    let end = q.announcements.end();
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.announced = c.announced.min(end);
+                    }
+                }
+                Action::Unsubscribe(id) => {
+                    q.deliver(id, Out::CatchUp);
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.announced = NOT_SUBSCRIBED;
+                    }
+                }
                 Action::CloseAfterFlush(id) => {
+                    q.deliver(id, Out::CatchUp);
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         if c.closing != Closing::AfterFlush {
                             c.closing = Closing::AfterFlush;

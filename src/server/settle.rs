@@ -71,6 +71,7 @@ impl Server {
             }
             self.commit(now);
             self.apply_actions(now);
+            self.catch_up_subscribers(now);
             self.flush_dirty(now);
             self.cut_largest_queues(now);
             if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
