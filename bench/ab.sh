@@ -3,9 +3,13 @@
 # machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
 # A = chatserver built from git revision REV, B = the working tree; REV may also name a built
-# chatserver binary; REV `.` makes A the working tree too, to compare server options: A_ARGS / B_ARGS add options to one side (e.g.
-# `A_ARGS="--fsync never --history 0" bench/ab.sh . 9`: the defaults against no durability). Default workload: the
-# fan-out row of bench/compare.sh (100 members, 32-byte messages, window 1000).
+# chatserver binary, and `.` makes A the working tree too, to compare server options. A_ARGS /
+# B_ARGS add server options to one side (e.g. `A_ARGS="--fsync never --history 0" bench/ab.sh
+# . 9`: the defaults against no durability).
+# AB_METRIC picks the figure compared when a workload prints several (e.g. dm_p99_us; default:
+# its first); AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it
+# connects). Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte
+# messages, window 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -33,7 +37,7 @@ else
   (cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
   cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
 fi
-"$WORK/loadgen" gen-credentials 200 "$WORK/credentials.txt"
+"$WORK/loadgen" gen-credentials "${AB_ACCOUNTS:-200}" "$WORK/credentials.txt"
 
 run() { # BIN LABEL [SERVER OPTIONS...]
   local bin=$1 label=$2; shift 2
@@ -47,8 +51,8 @@ run() { # BIN LABEL [SERVER OPTIONS...]
   : > "$WORK/res"
   "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$label" --out "$WORK/res" >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  awk -F'\t' 'NR==1{print $3}' "$WORK/res"
-  awk -F'\t' 'NR==1{print $4}' "$WORK/res" >> "$WORK/notes-$label"
+  awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $3; exit}' "$WORK/res"
+  awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $4; exit}' "$WORK/res" >> "$WORK/notes-$label"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

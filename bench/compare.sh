@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
 #
-#   bench/compare.sh [--write] [--quick] [--irc-only]
+#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]
 #
 # --write     also replace the table in BENCHMARKS.md (with date, machine and command)
 # --quick     fewer messages/connections (a smoke test of the script, not a benchmark)
 # --irc-only  just the IRC rows: fan-out and idle memory of an IRC channel on chatserver
 #             (`--irc-port`, `--irc-guests`) next to ngIRCd's, same loadgen IRC workload
+# --tls-only  just the TLS rows (issue 18), after the plain fan-out: fan-out, RSS per idle
+#             connection and handshakes/s over TLS, chatserver's --tls-port next to ngIRCd's
+#             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -19,12 +22,14 @@ ROOT=$PWD
 WRITE=0
 QUICK=0
 IRC_ONLY=0
+TLS_ONLY=0
 for a in "$@"; do
   case $a in
     --write) WRITE=1 ;;
     --quick) QUICK=1 ;;
     --irc-only) IRC_ONLY=1 ;;
-    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only]" >&2; exit 2 ;;
+    --tls-only) TLS_ONLY=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,6 +39,7 @@ build_unless_given
 
 need ngircd ngircd
 [ "$IRC_ONLY" = 1 ] || need redis-server redis-server
+need openssl openssl
 # The Debian package may start its own redis/ngircd on the default ports; we never use those.
 
 # Open files: one per connection in the server and one in the loadgen.
@@ -53,11 +59,28 @@ RUNS=3
 FAN_RUNS=5
 DURABLE=200000
 WAKE_SECS=10
+HS_SECS=5
 if [ "$QUICK" = 1 ]; then
   MESSAGES=2000; IDLE_CONNS=1000; CONNS=2000; LAT_SECS=2; RUNS=1; FAN_RUNS=1; DURABLE=20000; WAKE_SECS=2
+  HS_SECS=2
 fi
 
 setup_work bench $((CONNS + 20000))
+
+# TLS rows: one certificate for every server, ECDSA P-256 (what certbot issues by default)
+# signed by a CA made here, which the loadgen trusts; TLS=1 makes start/lg use the TLS ports.
+TLS=0
+CA=$WORK/tls-ca.pem
+CERT=$WORK/tls-cert.pem
+KEY=$WORK/tls-key.pem
+ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+ec_key "$WORK/tls-ca-key.pem"
+ec_key "$KEY"
+openssl req -x509 -new -key "$WORK/tls-ca-key.pem" -days 30 -subj "/CN=bench CA" -out "$CA" 2>/dev/null
+openssl req -new -key "$KEY" -subj /CN=localhost 2>/dev/null |
+  openssl x509 -req -CA "$CA" -CAkey "$WORK/tls-ca-key.pem" -CAcreateserial -days 30 -out "$CERT" \
+    -extfile <(printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n') 2>/dev/null
+chmod 600 "$KEY"
 
 # 0. How steady is this machine? (latency percentiles include its scheduling stalls)
 JITTER=$("$LOADGEN" jitter --secs 3)
@@ -77,8 +100,37 @@ irc_rows() {
   done
 }
 
+# TLS rows (issue 18): the same workloads over each server's TLS port, one certificate for all.
+# Handshakes: 8 at a time for everyone (ngIRCd listens with a backlog of 10), each closed once
+# its handshake is done.
+tls_rows() {
+  TLS=1
+  for s in chatserver ngircd redis; do
+    start "$s"; lg "$s" fanout "${FAN[@]}" --runs "$FAN_RUNS" --variant tls; stop_server
+  done
+  for s in chatserver ngircd redis; do
+    start "$s"; sleep 0.5
+    lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" --variant tls
+    stop_server
+  done
+  # Without the presence lines (10,000 logins send 50 M of them): what TLS itself costs.
+  start chatserver --no-presence; sleep 0.5
+  lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 --variant tls-no-presence
+  stop_server
+  for s in chatserver ngircd redis; do
+    start "$s"; sleep 0.5; lg "$s" handshakes --secs "$HS_SECS" --inflight 8; stop_server
+  done
+  TLS=0
+}
+
 if [ "$IRC_ONLY" = 1 ]; then
   irc_rows
+elif [ "$TLS_ONLY" = 1 ]; then
+  # The plain fan-out beside the TLS rows, so the cost of TLS reads off one run.
+  for s in chatserver ngircd redis; do
+    start "$s"; lg "$s" fanout "${FAN[@]}" --runs "$FAN_RUNS"; stop_server
+  done
+  tls_rows
 else
 # 1. Idle: wake-ups and RSS of fresh servers, all three at once, no traffic.
 log "idle wake-ups over ${WAKE_SECS}s (all three servers idle at once)"
@@ -170,6 +222,9 @@ fi
 
 # 9. The IRC front-end (issue 12): fan-out and idle memory on an IRC channel, beside ngIRCd.
 irc_rows
+
+# 10. TLS (issue 18): fan-out, idle memory and handshakes over each server's TLS port.
+tls_rows
 fi
 
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)

@@ -3,7 +3,8 @@
 # record chatserver's worst loop iteration for the row that server measured.
 #
 # The caller sets ROOT (the repository) and CONNS (connections a server must allow), then calls
-# `setup_work`, which makes WORK, RESULTS (the TSV loadgen appends to), CHAT and LOADGEN.
+# `setup_work`, which makes WORK, RESULTS (the TSV loadgen appends to), CHAT and LOADGEN. With
+# TLS=1 (and CA, CERT, KEY set) `start` and `lg` use each server's TLS port.
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -39,6 +40,7 @@ setup_work() { # NAME ACCOUNTS
 }
 
 PIDS=()
+TLS=0
 SERVER_PID=
 SERVER_PORT=
 SERVER_KIND=
@@ -71,14 +73,16 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   N=$((N + 1))
   local creds=$WORK/credentials.txt
   if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
+  local tls=() which=""
+  if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
   : > "$WORK/chat$N.out"
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
-    --penalty-us 0 "$@" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" < /dev/null &
+    --penalty-us 0 "$@" "${tls[@]}" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" < /dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   SERVER_LOG=$WORK/chat$N.err
-  wait_chat_port ""
+  wait_chat_port "$which"
 }
 
 start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests
@@ -99,6 +103,12 @@ start_ngircd() {
   SERVER_PORT=$("$LOADGEN" free-port)
   local dir=$WORK/ngircd$N
   mkdir -p "$dir"
+  local ssl= tls_port=
+  if [ "$TLS" = 1 ]; then
+    # Its TLS port is the one measured; the plain port stays on beside it, as ngIRCd needs one.
+    tls_port=$("$LOADGEN" free-port)
+    ssl=$(printf '[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %s\n' "$CERT" "$KEY" "$tls_port")
+  fi
   cat > "$dir/ngircd.conf" <<EOF
 [Global]
 Name = bench.localhost
@@ -119,18 +129,25 @@ PongTimeout = 600
 DNS = no
 Ident = no
 PAM = no
+$ssl
 EOF
   ngircd -n -f "$dir/ngircd.conf" > "$dir/log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_port "$SERVER_PORT"
+  if [ "$TLS" = 1 ]; then SERVER_PORT=$tls_port; wait_port "$SERVER_PORT"; fi
 }
 
 start_redis() { # [REDIS OPTIONS...]: persistence off unless the options turn it on
   N=$((N + 1))
   SERVER_PORT=$("$LOADGEN" free-port)
   mkdir -p "$WORK/redis$N"
-  redis-server --port "$SERVER_PORT" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+  local ports=(--port "$SERVER_PORT")
+  if [ "$TLS" = 1 ]; then
+    ports=(--port 0 --tls-port "$SERVER_PORT" --tls-cert-file "$CERT" --tls-key-file "$KEY"
+      --tls-ca-cert-file "$CA" --tls-auth-clients no)
+  fi
+  redis-server "${ports[@]}" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
     --maxclients $((CONNS + 1000)) --dir "$WORK/redis$N" --daemonize no --loglevel warning "$@" \
     > "$WORK/redis$N/log" 2>&1 &
   SERVER_PID=$!
@@ -193,10 +210,12 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   local name=$1 workload=$2; shift 2
   SRC=$((SRC + 1))
   ROW=$(row_of "$workload" "$@")
-  log "$name: $workload $*"
+  local tls=()
+  [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
-    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" "$@" >&2 \
-    || log "$name $workload failed (see above)"
+    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \
+    "${tls[@]}" "$@" >&2 || log "$name $workload failed (see above)"
 }
 
 cleanup() {

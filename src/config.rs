@@ -120,6 +120,14 @@ pub struct Config {
     pub command_line: Values,
     /// The settings this config was built from (file and command line merged).
     pub values: Values,
+    // TLS (issue 18).
+    /// `--tls-cert`/`--tls-key`: the PEM certificate chain and private key of every TLS
+    /// listener (both or neither; required by any TLS port). Read again on SIGHUP.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// `--tls-port`, `--json-tls-port`, `--irc-tls-port`: the front-ends over TLS (`None`: off).
+    pub tls_port: Option<u16>,
+    pub json_tls_port: Option<u16>,
+    pub irc_tls_port: Option<u16>,
 }
 
 /// What a SIGHUP reload found (issue 21).
@@ -183,6 +191,10 @@ impl Default for Config {
             config_file: None,
             command_line: Values::default(),
             values: Values::default(),
+            tls_files: None,
+            tls_port: None,
+            json_tls_port: None,
+            irc_tls_port: None,
         }
     }
 }
@@ -340,6 +352,32 @@ impl Config {
             c.irc_oper = Some((name.to_string(), password.to_string()));
         }
         c.json_port = v.number("json-port")?;
+        // TLS (issue 18).
+        c.tls_port = v.number("tls-port")?;
+        c.json_tls_port = v.number("json-tls-port")?;
+        c.irc_tls_port = v.number("irc-tls-port")?;
+        let any_tls_port = c.tls_port.or(c.json_tls_port).or(c.irc_tls_port).is_some();
+        c.tls_files = match (v.text("tls-cert")?, v.text("tls-key")?) {
+            (Some(cert), Some(key)) if any_tls_port => Some((cert.into(), key.into())),
+            (None, None) if !any_tls_port => None,
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "{} and {} serve {}, {} or {}: give one",
+                    v.name("tls-cert"),
+                    v.name("tls-key"),
+                    v.name("tls-port"),
+                    v.name("json-tls-port"),
+                    v.name("irc-tls-port")
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "TLS needs both {} FILE and {} FILE",
+                    v.name("tls-cert"),
+                    v.name("tls-key")
+                ))
+            }
+        };
         // Reliability limits (issue 8).
         c.max_accounts = v.number("max-accounts")?.unwrap_or(c.max_accounts);
         c.register_rate = v.number("register-rate")?.unwrap_or(c.register_rate);

@@ -1,24 +1,24 @@
-//! One client socket with its codec and bounded output buffer. Buffers are allocated on first
-//! use and released when empty, so an idle connection costs a few dozen bytes.
+//! One client connection: its transport (which owns the socket), its protocol, and its bounded
+//! plaintext output buffer. Buffers are allocated on first use and released when empty, and what
+//! only some connections need some of the time lives out of line ([`Rare`]), so an idle
+//! connection costs a few dozen bytes beyond its transport's own state.
 
 use crate::event::{Event, Shared};
-use crate::protocol::{Boundary, Codec};
+use crate::protocol::{Boundary, Protocol, RenderCache, Sink};
 use crate::session::ConnId;
-use mio::net::TcpStream;
-use std::io::{self, Read, Write};
+use crate::transport::{Received, Transport};
+use std::io;
 
 /// What a read pass found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadStatus {
-    /// Drained until WouldBlock.
+    /// Drained until the transport had nothing more.
     Drained,
     /// Stopped at the per-pass budget; more may be waiting (edge-triggered: revisit it).
     Budget,
-    /// The peer closed its sending side.
-    Eof,
-    /// The consumer stopped taking input (a password hash runs, issue 21); the rest is held
-    /// until it asks for it again.
-    Paused,
+    /// The peer closed its sending side. `clean` is false when the transport says the end may
+    /// have cut the peer's last input short (it is then not decoded).
+    Eof { clean: bool },
 }
 
 /// How a connection is to end.
@@ -40,21 +40,18 @@ pub enum Closing {
 /// for a slow terminal and a long history, and delays only a closing session.
 pub const TAIL_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// A client socket, its codec and its output buffer.
+/// A client's transport, protocol and output buffer.
 #[derive(Debug)]
 pub struct Connection {
     pub id: ConnId,
-    pub stream: TcpStream,
-    pub codec: Codec,
+    pub transport: Transport,
+    pub protocol: Protocol,
+    /// Plaintext queued for the transport.
     out: Vec<u8>,
-    /// Bytes of `out` already written.
+    /// Bytes of `out` the transport has taken.
     written: usize,
-    /// Offsets in `out` at which a `write()` must end (events that must leave alone).
-    cuts: Vec<usize>,
-    /// Offsets (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
-    pauses: Vec<usize>,
-    /// Writing resumes at this time: a pause began.
-    resume_at: Option<std::time::Instant>,
+    /// Write cuts, delivery markers and held input, when there are any.
+    rare: Option<Box<Rare>>,
     pub closing: Closing,
     /// On the loop's dirty list already.
     pub dirty: bool,
@@ -63,23 +60,52 @@ pub struct Connection {
     /// An event said the peer shut down its side: read until EOF.
     pub peer_closed: bool,
     // Reliability (issue 8): delivery recorded only for bytes the kernel accepted.
-    /// Bytes the kernel has accepted over the connection's life.
+    /// Plaintext bytes the kernel has accepted over the connection's life.
     written_total: u64,
-    /// Output offsets (in `written_total` terms) with the core's marker to report once the
-    /// kernel has accepted everything before them, oldest first.
-    marks: std::collections::VecDeque<(u64, u64)>,
-    /// Bytes read but not yet decoded: the input budget ran out inside them.
-    held: Vec<u8>,
+    /// Plaintext the transport has taken but still holds as its own records (at most one of
+    /// its writes): counted as written once the transport has nothing left.
+    in_transport: u32,
     /// Not read while its output is above the soft limit (backpressure); the loop re-drives
     /// the read once the output drains.
     pub read_paused: bool,
-    /// Where the connection came from (for the per-address count).
+    /// Where the connection came from (for the per-address count; none for a refusal, which
+    /// was never counted).
     pub peer_ip: Option<std::net::IpAddr>,
     /// Command penalty: the time its inputs have used up (issue 8).
     pub penalty: std::time::Instant,
+    /// The core knows this connection (false for a refusal on its way out, which never
+    /// became a session).
+    pub admitted: bool,
     /// The next announcement it has to read (issue 20, `server/announce.rs`);
     /// [`NOT_SUBSCRIBED`] while it gets none.
     pub announced: u64,
+}
+
+/// What only some connections need, some of the time: one pointer on every connection instead
+/// of five fields (an idle connection pays 8 bytes for it, not 120).
+#[derive(Debug, Default)]
+struct Rare {
+    /// Offsets in `out` at which a `write()` must end (events that must leave alone).
+    cuts: Vec<usize>,
+    /// Offsets (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
+    pauses: Vec<usize>,
+    /// Writing resumes at this time: a pause began.
+    resume_at: Option<std::time::Instant>,
+    /// Output offsets (in `written_total` terms) with the core's marker to report once the
+    /// kernel has accepted everything before them, oldest first.
+    marks: std::collections::VecDeque<(u64, u64)>,
+    /// Plaintext read but not yet decoded: the input budget ran out inside it.
+    held: Vec<u8>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.cuts.is_empty()
+            && self.pauses.is_empty()
+            && self.resume_at.is_none()
+            && self.marks.is_empty()
+            && self.held.is_empty()
+    }
 }
 
 /// [`Connection::announced`] of a connection that gets no announcements.
@@ -90,31 +116,29 @@ pub const NOT_SUBSCRIBED: u64 = u64::MAX;
 pub struct Overflow;
 
 impl Connection {
-    pub fn new(id: ConnId, stream: TcpStream, codec: Codec) -> Connection {
+    pub fn new(id: ConnId, transport: Transport, protocol: Protocol) -> Connection {
         Connection {
             id,
-            stream,
-            codec,
+            transport,
+            protocol,
             out: Vec::new(),
             written: 0,
-            cuts: Vec::new(),
-            pauses: Vec::new(),
-            resume_at: None,
+            rare: None,
             closing: Closing::Open,
             dirty: false,
             notify_flushed: false,
             peer_closed: false,
             written_total: 0,
-            marks: std::collections::VecDeque::new(),
-            held: Vec::new(),
+            in_transport: 0,
             read_paused: false,
             peer_ip: None,
             penalty: std::time::Instant::now(),
+            admitted: true,
             announced: NOT_SUBSCRIBED,
         }
     }
 
-    /// Bytes queued but not yet written.
+    /// Bytes queued but not yet taken by the transport.
     pub fn pending(&self) -> usize {
         self.out.len() - self.written
     }
@@ -125,8 +149,8 @@ impl Connection {
         }
     }
 
-    /// Render `event` with this connection's codec onto the output buffer (no syscall). Over
-    /// `cap` nothing is queued.
+    /// Render `event` with this connection's protocol onto the output buffer (no syscall).
+    /// Over `cap` nothing is queued.
     pub fn queue_event(
         &mut self,
         event: &Event,
@@ -135,7 +159,7 @@ impl Connection {
     ) -> Result<(), Overflow> {
         self.reserve(spare);
         let start = self.out.len();
-        let boundary = self.codec.encode(event, &mut self.out);
+        let boundary = self.protocol.encode(event, &mut self.out);
         if self.pending() > cap {
             self.out.truncate(start);
             return Err(Overflow);
@@ -146,28 +170,26 @@ impl Connection {
             Boundary::Tail(n) => {
                 let tail = self.out.len().saturating_sub(n).max(start);
                 self.cut_around(tail);
-                self.pauses.push(tail);
+                self.rare().pauses.push(tail);
             }
         }
         Ok(())
     }
 
-    /// Queue a fan-out event, rendered once per codec kind when the codec allows it.
+    /// Queue a fan-out event, rendered once per protocol kind (`cache`) when the protocol
+    /// allows it; the transport frames this connection's copy when it is written.
+    #[inline]
     pub fn queue_shared(
         &mut self,
         shared: &Shared,
+        cache: &mut RenderCache,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
-        if !self.codec.shareable(&shared.event) {
+        if !self.protocol.shareable(&shared.event) {
             return self.queue_event(&shared.event, cap, spare);
         }
-        let codec = &mut self.codec;
-        let bytes = shared.bytes(codec.kind(), |e| {
-            let mut v = Vec::new();
-            codec.encode(e, &mut v);
-            v
-        });
+        let bytes = cache.bytes(&mut self.protocol, &shared.event);
         if self.pending() + bytes.len() > cap {
             return Err(Overflow);
         }
@@ -176,34 +198,51 @@ impl Connection {
         Ok(())
     }
 
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Free the out-of-line state once nothing is in it.
+    fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_empty()) {
+            self.rare = None;
+        }
+    }
+
     /// Remember `marker` for the end of what is queued now; see [`Connection::take_written`].
     pub fn mark(&mut self, marker: u64) {
-        self.marks
-            .push_back((self.written_total + self.pending() as u64, marker));
+        let end = self.written_total + u64::from(self.in_transport) + self.pending() as u64;
+        self.rare().marks.push_back((end, marker));
     }
 
     /// The markers whose bytes the kernel has now accepted, oldest first.
     pub fn take_written(&mut self, mut each: impl FnMut(u64)) {
-        while let Some(&(at, marker)) = self.marks.front() {
+        let Some(rare) = self.rare.as_mut() else {
+            return;
+        };
+        while let Some(&(at, marker)) = rare.marks.front() {
             if at > self.written_total {
                 break;
             }
-            self.marks.pop_front();
+            rare.marks.pop_front();
             each(marker);
         }
+        self.tidy();
     }
 
-    /// Queue raw bytes (a codec's greeting).
+    /// Queue raw bytes (a protocol's greeting, a refusal).
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
 
     /// The bytes from `start` to the end leave in a write of their own.
     fn cut_around(&mut self, start: usize) {
-        if start > self.written && self.cuts.last() != Some(&start) {
-            self.cuts.push(start);
+        let (written, end) = (self.written, self.out.len());
+        let cuts = &mut self.rare().cuts;
+        if start > written && cuts.last() != Some(&start) {
+            cuts.push(start);
         }
-        self.cuts.push(self.out.len());
+        cuts.push(end);
     }
 
     /// Put back the (emptied) buffer `flush` returned, keeping its capacity for the next append.
@@ -213,97 +252,127 @@ impl Connection {
         }
     }
 
-    /// Read until WouldBlock, EOF, `budget` bytes or `lines` input lines, passing each chunk to
-    /// `on_data`, which says how much of it it took. What is read past the line budget, or
-    /// what `on_data` did not take, is held and decoded first next time, so a pipelining peer
-    /// costs at most `lines` commands of work per pass, however cheap they are.
+    /// Read and decode until the transport has nothing more now, its end, `budget` bytes or
+    /// the sink's input budget ([`Sink::wants_more`]). Plaintext read past the input budget is
+    /// held and decoded first next time, so a pipelining peer costs at most a budget of inputs
+    /// of work per pass, however cheap they are. `bytes_in` counts the plaintext read.
     pub fn read(
         &mut self,
         scratch: &mut [u8],
         mut budget: usize,
-        mut lines: usize,
-        mut on_data: impl FnMut(&mut Codec, &[u8]) -> usize,
+        max_line: usize,
+        sink: &mut impl Sink,
+        bytes_in: &mut u64,
     ) -> io::Result<ReadStatus> {
-        if !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
-            let (rest, paused) = feed_lines(&held, &mut lines, |d| on_data(&mut self.codec, d));
-            if !rest.is_empty() {
-                self.held = rest.to_vec();
-                return Ok(if paused {
-                    ReadStatus::Paused
-                } else {
-                    ReadStatus::Budget
-                });
+        // The core may not want input now at all (a password hash runs, issue 21).
+        if !sink.wants_more() {
+            return Ok(ReadStatus::Budget);
+        }
+        if let Some(rare) = self.rare.as_mut().filter(|r| !r.held.is_empty()) {
+            let held = std::mem::take(&mut rare.held);
+            let used = self.protocol.decode(&held, max_line, sink);
+            if used < held.len() {
+                self.rare().held = held[used..].to_vec();
+                return Ok(ReadStatus::Budget);
             }
-            if lines == 0 {
+            self.tidy();
+            if !sink.wants_more() {
                 return Ok(ReadStatus::Budget);
             }
         }
         loop {
-            match self.stream.read(scratch) {
-                Ok(0) => return Ok(ReadStatus::Eof),
-                Ok(n) => {
-                    let data = &scratch[..n];
-                    let (rest, paused) =
-                        feed_lines(data, &mut lines, |d| on_data(&mut self.codec, d));
-                    budget = budget.saturating_sub(n);
-                    if !rest.is_empty() {
-                        self.held.extend_from_slice(rest);
-                        return Ok(if paused {
-                            ReadStatus::Paused
-                        } else {
-                            ReadStatus::Budget
-                        });
-                    }
-                    if budget == 0 || lines == 0 {
-                        return Ok(ReadStatus::Budget);
-                    }
-                    if n < scratch.len() && !self.peer_closed {
-                        // A short read emptied the socket buffer: anything arriving later raises
-                        // a new edge, so the WouldBlock read that would follow is a wasted
-                        // syscall (one per message at low load). Not once the peer has shut
-                        // down: its FIN raised no edge of its own, so read on to the EOF.
-                        return Ok(ReadStatus::Drained);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadStatus::Drained),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            let (len, last) = match self.transport.read(scratch)? {
+                Received::Data { len, last } => (len, last),
+                Received::Empty => return Ok(ReadStatus::Drained),
+                Received::End { clean } => return Ok(ReadStatus::Eof { clean }),
+            };
+            *bytes_in += len as u64;
+            let data = &scratch[..len];
+            let used = self.protocol.decode(data, max_line, sink);
+            budget = budget.saturating_sub(len);
+            if used < len {
+                self.rare().held.extend_from_slice(&data[used..]);
+                return Ok(ReadStatus::Budget);
+            }
+            if budget == 0 || !sink.wants_more() {
+                return Ok(ReadStatus::Budget);
+            }
+            if last && !self.peer_closed {
+                // Anything arriving later raises a new edge, so the read that would follow is
+                // a wasted syscall (one per message at low load). Not once the peer has shut
+                // down: its FIN raised no edge of its own, so read on to the end.
+                return Ok(ReadStatus::Drained);
             }
         }
     }
 
-    /// When writing may go on after a pause ([`Boundary::Tail`]), if one is under way.
-    pub fn resume_at(&self) -> Option<std::time::Instant> {
-        self.resume_at
+    /// Drive the transport's handshake as far as the peer's bytes allow, without taking
+    /// input: for a connection that is closing (its input is ignored) but still has to finish
+    /// its handshake for its last words to leave. A peer that ends meanwhile is an error.
+    pub fn finish_handshake(&mut self, scratch: &mut [u8]) -> io::Result<()> {
+        while self.transport.handshaking() {
+            match self.transport.read(scratch)? {
+                Received::Data { .. } => {}
+                Received::Empty => break,
+                Received::End { .. } => return Err(io::ErrorKind::UnexpectedEof.into()),
+            }
+        }
+        Ok(())
     }
 
-    /// Write until the buffer is empty, the socket would block, or a pause begins (see
-    /// [`Connection::resume_at`]). Returns the emptied buffer (for recycling) once
-    /// everything is out.
-    pub fn flush(&mut self, now: std::time::Instant) -> io::Result<Option<Vec<u8>>> {
-        while self.written < self.out.len() {
-            if self.pauses.first() == Some(&self.written) {
-                match self.resume_at {
-                    None => {
-                        self.resume_at = Some(now + TAIL_PAUSE);
-                        return Ok(None);
-                    }
-                    Some(at) if now < at => return Ok(None),
-                    Some(_) => {
-                        self.pauses.remove(0);
-                        self.resume_at = None;
-                    }
-                }
+    /// When writing may go on after a pause ([`Boundary::Tail`]), if one is under way.
+    pub fn resume_at(&self) -> Option<std::time::Instant> {
+        self.rare.as_ref().and_then(|r| r.resume_at)
+    }
+
+    /// Whether writing waits for a pause at the current offset (and starts it if it is due).
+    fn pausing(&mut self, now: std::time::Instant) -> bool {
+        let written = self.written;
+        let Some(rare) = self.rare.as_mut() else {
+            return false;
+        };
+        if rare.pauses.first() != Some(&written) {
+            return false;
+        }
+        match rare.resume_at {
+            None => {
+                rare.resume_at = Some(now + TAIL_PAUSE);
+                true
             }
-            let end = self.cuts.first().copied().unwrap_or(self.out.len());
-            match self.stream.write(&self.out[self.written..end]) {
+            Some(at) if now < at => true,
+            Some(_) => {
+                rare.pauses.remove(0);
+                rare.resume_at = None;
+                false
+            }
+        }
+    }
+
+    /// Hand the transport what it takes until the buffer is empty, the socket would block or a
+    /// pause begins (see [`Connection::resume_at`]). Returns the emptied buffer (for
+    /// recycling) once everything is out, the transport's own bytes included.
+    pub fn flush(&mut self, now: std::time::Instant) -> io::Result<Option<Vec<u8>>> {
+        loop {
+            if !self.transport.flush()? {
+                return Ok(None);
+            }
+            self.written_total += u64::from(std::mem::take(&mut self.in_transport));
+            if self.written == self.out.len() {
+                break;
+            }
+            if self.pausing(now) {
+                return Ok(None);
+            }
+            let cut = self.rare.as_ref().and_then(|r| r.cuts.first().copied());
+            let end = cut.unwrap_or(self.out.len());
+            match self.transport.write(&self.out[self.written..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.written += n;
-                    self.written_total += n as u64;
-                    if self.written == end && !self.cuts.is_empty() {
-                        self.cuts.remove(0);
+                    // A transport takes at most one write's worth (64 KiB) at a time.
+                    self.in_transport = u32::try_from(n).unwrap_or(u32::MAX);
+                    if self.written == end && cut.is_some() {
+                        self.rare().cuts.remove(0);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
@@ -312,58 +381,13 @@ impl Connection {
             }
         }
         self.written = 0;
-        self.cuts.clear();
-        self.pauses.clear();
+        if let Some(rare) = self.rare.as_mut() {
+            rare.cuts.clear();
+            rare.pauses.clear();
+        }
+        self.tidy();
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         Ok(Some(buf))
-    }
-}
-
-/// Pass `data` to `feed` up to and including its `lines`-th newline, counting off the lines
-/// it takes; returns the rest and whether `feed` stopped short of what it was given (it
-/// returns how many bytes it took). (A wire without newlines is bounded by the byte budget.)
-fn feed_lines<'a>(
-    data: &'a [u8],
-    lines: &mut usize,
-    mut feed: impl FnMut(&[u8]) -> usize,
-) -> (&'a [u8], bool) {
-    let mut end = data.len();
-    let mut seen = 0;
-    for (i, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
-        seen += 1;
-        if seen == *lines {
-            end = i + 1;
-            break;
-        }
-    }
-    let took = feed(&data[..end]).min(end);
-    let taken = data[..took].iter().filter(|&&b| b == b'\n').count();
-    *lines -= taken.min(*lines);
-    (&data[took..], took < end)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::feed_lines;
-
-    #[test]
-    fn feed_lines_stops_after_the_budget_of_lines() {
-        let mut got = Vec::new();
-        let mut lines = 2;
-        let mut take_all = |d: &[u8]| {
-            got.extend_from_slice(d);
-            d.len()
-        };
-        let (rest, paused) = feed_lines(b"a\nb\nc\nd", &mut lines, &mut take_all);
-        assert_eq!((rest, paused, lines), (&b"c\nd"[..], false, 0));
-        let mut lines = 5;
-        let (rest, paused) = feed_lines(b"c\nd", &mut lines, &mut take_all);
-        assert_eq!((rest, paused, lines), (&b""[..], false, 4));
-        assert_eq!(got, b"a\nb\nc\nd");
-        // Issue 21: the consumer stops after one line (a password hash started).
-        let mut lines = 5;
-        let (rest, paused) = feed_lines(b"x\ny\nz\n", &mut lines, |_| 2);
-        assert_eq!((rest, paused, lines), (&b"y\nz\n"[..], true, 4));
     }
 }

@@ -1,11 +1,10 @@
 //! What the core tells a front-end: semantic events with shared string fields, never wire text.
-//! Each codec renders them its own way (the line codec into PROTOCOL.md's exact strings). A
-//! fan-out event is wrapped in [`Shared`] so it is rendered once per codec kind, not once per
-//! recipient.
+//! Each protocol renders them its own way (the line protocol into PROTOCOL.md's exact strings).
+//! A fan-out event is wrapped in [`Shared`], one allocation for every recipient; the loop
+//! renders it once per protocol. Nothing here knows a protocol or a transport.
 
-use crate::protocol::{CodecKind, CODEC_KINDS};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// A prompt: an answer is expected on the same line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,10 +208,11 @@ pub enum Event {
     Notice(Notice),
     Error(Error),
     // IRC front-end (issue 12).
-    /// A codec's own note (a reply it answers itself, or context for the core's next
-    /// replies), queued through the core so it keeps its place among them. Only the codec
-    /// kind that queued it renders anything.
-    Codec(Box<str>),
+    /// The place of a reply the connection's protocol keeps itself (IRC's `PONG`, its syntax
+    /// numerics, the target of the next error numeric), queued through the core so it keeps
+    /// its order among the core's replies. The core carries only the ticket; what it stands
+    /// for is the protocol's private business.
+    Reserved(Ticket),
     /// The connection has been silent for half the heartbeat: a wire with a keepalive of its
     /// own asks the client for one (IRC `PING`); others show nothing.
     KeepAlive,
@@ -460,27 +460,23 @@ pub enum PrivateEvent {
     },
 }
 
-/// A fan-out event: one allocation shared by every recipient, rendered at most once per kind of
-/// codec (the first recipient of each kind renders, the rest copy the bytes).
+/// A fan-out event: one allocation shared by every recipient. The loop renders it at most once
+/// per protocol (`protocol::RenderCache`), and each connection's transport frames its copy.
 #[derive(Debug)]
 pub struct Shared {
     pub event: Event,
-    rendered: [OnceLock<Box<[u8]>>; CODEC_KINDS],
 }
 
 impl Shared {
     pub fn new(event: Event) -> Arc<Shared> {
-        Arc::new(Shared {
-            event,
-            rendered: Default::default(),
-        })
-    }
-
-    /// The bytes for codecs of `kind`, rendering them with `render` the first time.
-    pub fn bytes(&self, kind: CodecKind, render: impl FnOnce(&Event) -> Vec<u8>) -> &[u8] {
-        self.rendered[kind as usize].get_or_init(|| render(&self.event).into_boxed_slice())
+        Arc::new(Shared { event })
     }
 }
+
+/// A protocol's claim on a place in a connection's reply order ([`Event::Reserved`]): numbered
+/// per connection by the protocol that issued it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticket(pub u32);
 
 impl PartialEq for Shared {
     fn eq(&self, other: &Shared) -> bool {

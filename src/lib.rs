@@ -17,7 +17,11 @@
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
 //!   `json` (seed 002's objects; `json::objects` is the hand-written decoder and the seed's
-//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names).
+//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names). A
+//!   protocol sees plaintext only.
+//! - [`transport`]: what carries a protocol's plaintext over a connection's TCP stream, with
+//!   its own handshakes and write framing: `plain` (the stream as it is), `tls` (rustls driven
+//!   by hand; `certs` loads and reloads the certificate and key).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6
@@ -27,19 +31,21 @@
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
 //!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
-//! - [`connection`]: a socket with its codec and bounded output buffer.
-//! - [`server`]: the thin mio loop over a table of listeners, each with its codec kind.
+//! - [`connection`]: a transport, a protocol and a bounded output buffer.
+//! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
+//!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
-//!   SIGTERM to the graceful shutdown, SIGHUP to a reload of the config file, polled by the loop; [`admin`]: the
+//!   SIGTERM to the graceful shutdown, SIGHUP to a reload of the config file and the TLS certificate, polled by the loop; [`admin`]: the
 //!   Unix admin socket that speaks the console's commands for `chatserver ctl`; [`tool`]: the
 //!   operator's changes to durable state (accounts), shared by the server and the offline tools.
 //!
 //! # Data flow
-//! `server` reads bytes → the connection's `codec` decodes inputs (asking the core what it
-//! expects) → `chat` decides, emitting records and events → `store` makes the records durable
-//! (one fdatasync per loop iteration) → `server` renders each event with the recipient's codec
-//! (fan-out once per codec kind) and writes once per connection per iteration. See
-//! ARCHITECTURE.md for the diagram and where a new command or front-end goes.
+//! `server` reads through the connection's `transport` → its `protocol` decodes the plaintext
+//! into inputs (asking the core what it expects) → `chat` decides, emitting records and events
+//! → `store` makes the records durable (one fdatasync per loop iteration) → `server` renders
+//! each event with the recipient's protocol (fan-out once per protocol kind) and writes once
+//! per connection per iteration through its transport. See ARCHITECTURE.md for the diagram and
+//! where a new command, protocol or transport goes.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -64,4 +70,5 @@ pub mod store;
 pub mod time;
 pub mod timer;
 pub mod tool;
+pub mod transport;
 pub mod valid;

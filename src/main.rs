@@ -6,10 +6,11 @@
 use chatserver::chat::{Chat, Settings};
 use chatserver::config::{short_usage, usage, Cli, Config};
 use chatserver::protocol::irc::IrcOptions;
-use chatserver::protocol::{CodecKind, CodecOptions};
+use chatserver::protocol::{ProtocolKind, ProtocolOptions};
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
+use chatserver::transport::{Certificates, TransportKind};
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -120,6 +121,12 @@ fn complain(text: &str) {
 }
 
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    // TLS first: a missing, unreadable or mismatched certificate or key stops the start
+    // before anything else is opened.
+    let certificates = match &config.tls_files {
+        Some((cert, key)) => Some(Certificates::load(cert, key)?),
+        None => None,
+    };
     let (store, credentials, records) = Store::open(config)?;
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
     let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
@@ -127,47 +134,42 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     for r in records {
         chat.replay(r);
     }
-    let addr = SocketAddr::new(config.bind, config.port);
-    let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr()?;
     log::info!(
         "{} accounts, {replayed} journal records replayed",
         chat.credentials().len()
     );
-    // Tests and scripts read the real port (PORT may be 0) from this first line.
-    let mut ready = format!("chatserver listening on {local}\n");
     let limits = Limits::from(config);
-    let mut listeners = vec![Listener {
-        socket: listener,
-        kind: CodecKind::Line,
-    }];
-    if let Some(port) = config.json_port {
+    // One listener per front-end asked for, each announced on stdout in this order; tests and
+    // scripts read the real ports (PORT may be 0) from these lines, the line port's first.
+    let (line, json, irc) = (ProtocolKind::Line, ProtocolKind::Json, ProtocolKind::Irc);
+    let (plain, tls) = (TransportKind::Plain, TransportKind::Tls);
+    let wanted = [
+        (Some(config.port), line, plain, ""),
+        (config.json_port, json, plain, "json "),
+        // IRC front-end (issue 12).
+        (config.irc_port, irc, plain, "irc "),
+        // TLS (issue 18).
+        (config.tls_port, line, tls, "tls "),
+        (config.json_tls_port, json, tls, "json tls "),
+        (config.irc_tls_port, irc, tls, "irc tls "),
+    ];
+    let mut ready = String::new();
+    let mut listeners = Vec::new();
+    for (port, protocol, transport, name) in wanted {
+        let Some(port) = port else {
+            continue;
+        };
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        // The second line: where the seed-002 JSON client connects.
-        ready.push_str(&format!(
-            "chatserver json listening on {}\n",
-            socket.local_addr()?
-        ));
+        let local = socket.local_addr()?;
+        ready.push_str(&format!("chatserver {name}listening on {local}\n"));
         listeners.push(Listener {
             socket,
-            kind: CodecKind::Json,
+            protocol,
+            transport,
         });
     }
-    // IRC front-end (issue 12): the next line says where IRC clients connect.
-    if let Some(port) = config.irc_port {
-        let addr = SocketAddr::new(config.bind, port);
-        let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        ready.push_str(&format!(
-            "chatserver irc listening on {}\n",
-            socket.local_addr()?
-        ));
-        listeners.push(Listener {
-            socket,
-            kind: CodecKind::Irc,
-        });
-    }
-    let codec_options = CodecOptions {
+    let protocol_options = ProtocolOptions {
         irc: std::sync::Arc::new(IrcOptions {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
             guests: config.irc_guests,
@@ -176,8 +178,11 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         }),
     };
     let mut server = Server::new(listeners, chat, store, limits)?
-        .with_codec_options(codec_options)
+        .with_protocol_options(protocol_options)
         .with_config(config.clone());
+    if let Some(certificates) = certificates {
+        server = server.with_certificates(certificates);
+    }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;
     if let Some(path) = &config.admin_socket {

@@ -1,7 +1,7 @@
-//! The thin mio event loop: accept on every listener, read and decode with each connection's
-//! codec, feed the core, commit its records, then render and write what it says. One thread,
-//! one `Poll`, one clock read per iteration. This file is the loop and its state; each step
-//! of an iteration has its own file.
+//! The thin mio event loop: accept on every listener, read through each connection's transport
+//! and decode with its protocol, feed the core, commit its records, then render and write what
+//! it says. One thread, one `Poll`, one clock read per iteration. This file is the loop and its
+//! state; each step of an iteration has its own file.
 
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
@@ -16,11 +16,12 @@ mod settle; // Reap, commit, apply, flush; compaction steps and lazy syncs.
 
 use crate::chat::Chat;
 use crate::connection::Connection;
-use crate::protocol::{CodecKind, CodecOptions};
+use crate::protocol::{ProtocolKind, ProtocolOptions};
 use crate::session::ConnId;
 use crate::store::Store;
 use crate::time::Now;
 use crate::timer::TimerWheel;
+use crate::transport::{Certificates, TransportKind};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
@@ -116,16 +117,18 @@ impl From<&crate::config::Config> for Limits {
     }
 }
 
-/// A listening socket and the codec its connections speak.
+/// A listening socket, the protocol its connections speak and the transport that carries it.
 #[derive(Debug)]
 pub struct Listener {
     pub socket: std::net::TcpListener,
-    pub kind: CodecKind,
+    pub protocol: ProtocolKind,
+    pub transport: TransportKind,
 }
 
 struct Bound {
     socket: TcpListener,
-    kind: CodecKind,
+    protocol: ProtocolKind,
+    transport: TransportKind,
     /// Accepting stopped for lack of file descriptors.
     paused: bool,
 }
@@ -155,8 +158,10 @@ pub struct Server {
     chat: Chat,
     store: Store,
     limits: Limits,
-    /// What new connections' codecs are built with (IRC front-end, issue 12).
-    codec_options: CodecOptions,
+    /// What new connections' protocols are built with (IRC front-end, issue 12).
+    protocol_options: ProtocolOptions,
+    /// The certificate and key TLS listeners present (issue 18); reloaded on SIGHUP.
+    certificates: Option<Certificates>,
     scratch: Vec<u8>,
     /// Connections with queued output, flushed once per iteration.
     dirty: Vec<ConnId>,
@@ -179,6 +184,8 @@ pub struct Server {
     expired: Vec<ConnId>,
     /// Connections closed so far (tells a paused accept that descriptors were freed).
     closed: u64,
+    /// Refused connections still delivering their refusal.
+    refusing: usize,
     /// Generation of the next connection.
     next_gen: u32,
     /// When the lazily written journal records must be synced.
@@ -264,7 +271,8 @@ impl Server {
                 .register(&mut socket, Tok::Listener(i).token(), Interest::READABLE)?;
             bound.push(Bound {
                 socket,
-                kind: l.kind,
+                protocol: l.protocol,
+                transport: l.transport,
                 paused: false,
             });
         }
@@ -275,7 +283,8 @@ impl Server {
             chat,
             store,
             limits,
-            codec_options: CodecOptions::default(),
+            protocol_options: ProtocolOptions::default(),
+            certificates: None,
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
@@ -288,6 +297,7 @@ impl Server {
             paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),
             closed: 0,
+            refusing: 0,
             next_gen: 0,
             sync_due: None,
             sync_failed: false,
@@ -306,7 +316,7 @@ impl Server {
             iterations: guard::IterationClock::new(Instant::now()),
             reading: guard::Phase::new(guard::READ_PHASE),
             delivered: 0,
-            announcements: announce::Announcements::new(&CodecOptions::default()),
+            announcements: announce::Announcements::new(&ProtocolOptions::default()),
             announcing: guard::Phase::new(guard::ANNOUNCE_PHASE),
             next_subscriber: 0,
             round_start: 0,
@@ -317,11 +327,16 @@ impl Server {
         })
     }
 
-    /// A handle that stops [`Server::run`] gracefully.
-    /// The settings new connections' codecs are built with (IRC front-end, issue 12).
-    pub fn with_codec_options(mut self, options: CodecOptions) -> Server {
+    /// The settings new connections' protocols are built with (IRC front-end, issue 12).
+    pub fn with_protocol_options(mut self, options: ProtocolOptions) -> Server {
         self.announcements = announce::Announcements::new(&options);
-        self.codec_options = options;
+        self.protocol_options = options;
+        self
+    }
+
+    /// The certificate and key of the TLS listeners (issue 18).
+    pub fn with_certificates(mut self, certificates: Certificates) -> Server {
+        self.certificates = Some(certificates);
         self
     }
 
@@ -331,6 +346,7 @@ impl Server {
         self
     }
 
+    /// A handle that stops [`Server::run`] gracefully.
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }

@@ -1,7 +1,8 @@
 //! SIGINT, SIGTERM and SIGHUP as one more source in the loop's poll (signal-hook-mio: the
 //! handler only writes to a self-pipe, the loop reads it). SIGINT and SIGTERM ask for the
-//! graceful shutdown; SIGHUP reads the config file again (issue 21; without the handler it
-//! would kill the server when the terminal that started it closes).
+//! graceful shutdown; SIGHUP reads the config file again (issue 21) and the TLS certificate
+//! and key (issue 18); without the handler it would kill the server when the terminal that
+//! started it closes.
 
 use mio::{Interest, Registry, Token};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -12,7 +13,7 @@ use std::io;
 pub enum Signal {
     /// SIGINT or SIGTERM: shut down gracefully.
     Stop,
-    /// SIGHUP: reload the config file.
+    /// SIGHUP: reload the config file and the TLS certificate and key.
     Hangup,
 }
 

@@ -5,10 +5,11 @@ mod common;
 
 use chatserver::chat::{Chat, Settings};
 use chatserver::config::Config;
-use chatserver::protocol::CodecKind;
+use chatserver::protocol::ProtocolKind;
 use chatserver::server::{Limits, Listener, Server};
 use chatserver::store::Store;
 use chatserver::time::Now;
+use chatserver::transport::TransportKind;
 use common::{Client, SAMPLE_CREDENTIALS};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
@@ -96,7 +97,8 @@ fn start_in_process(
     };
     let listeners = vec![Listener {
         socket,
-        kind: CodecKind::Line,
+        protocol: ProtocolKind::Line,
+        transport: TransportKind::Plain,
     }];
     let server = Server::new(listeners, chat, store, limits).expect("server");
     let shutdown = server.shutdown_handle();

@@ -12,6 +12,7 @@ mod net;
 mod procfs;
 mod proto;
 mod table;
+mod tls;
 mod work;
 
 use proto::Proto;
@@ -31,13 +32,15 @@ workloads:
   conns     --conns 100000 --budget 90        (logged-in connections held, accept+login rate)
   wakeups   --secs 10                         (needs --pid; no traffic at all)
   durable   --messages 200000 --recipients 1000 --ack-every 100 --acks-in-flight 10 --runs 3
+  handshakes --secs 5 --inflight 50           (TLS handshakes per second; needs --tls)
   jitter    --secs 3                          (scheduling stalls of this machine, no server)
   gen-credentials N FILE                      (lines `u<i> p<i>`)
   table RESULTS.tsv                           (markdown comparison table)
   free-port                                   (print a free TCP port on 127.0.0.1)
 common: --label NAME (row label, default the protocol) --variant TEXT (metric suffix)
         --out FILE (append TSV results) --src 127.1.0.1 --per-src 5000 (client source addresses)
-        --user-base N (first account index) --inflight N (concurrent logins) --budget SECS";
+        --user-base N (first account index) --inflight N (concurrent logins) --budget SECS
+        --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)";
 
 /// Parsed command line: the workload, then `--key value` pairs.
 pub struct Opts {
@@ -112,6 +115,16 @@ impl Opts {
         self.kv.get("pid").and_then(|p| p.parse().ok())
     }
 
+    /// A client table for `proto` against `--addr`, speaking TLS with `--tls`.
+    pub fn net(&self, proto: Proto) -> Result<net::Net, String> {
+        let mut net =
+            net::Net::new(proto, self.addr(), self.sources()).map_err(|e| e.to_string())?;
+        if let Some(ca) = self.kv.get("tls") {
+            net.tls = Some(tls::client_config(ca)?);
+        }
+        Ok(net)
+    }
+
     pub fn sources(&self) -> net::Sources {
         let base: Ipv4Addr = self.str("src", "127.1.0.1").parse().unwrap_or_else(|_| {
             eprintln!("loadgen: bad --src");
@@ -180,6 +193,7 @@ fn main() -> ExitCode {
         "wakeups" => work::wakeups(&opts),
         "durable" => work::durable(&opts),
         "jitter" => work::jitter(&opts),
+        "handshakes" => work::handshakes(&opts),
         "gen-credentials" => gen_credentials(&opts),
         "table" => table::print(&opts),
         "free-port" => std::net::TcpListener::bind("127.0.0.1:0")

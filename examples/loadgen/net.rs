@@ -1,7 +1,9 @@
 //! The load generator's own event loop: many non-blocking client sockets on one `mio::Poll`,
-//! each with a partial-line buffer, an output buffer and a scripted login.
+//! each with a partial-line buffer, an output buffer, a scripted login and, with `--tls`, a
+//! TLS session (`tls.rs`).
 
 use crate::proto::{Proto, Step};
+use crate::tls;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
@@ -25,6 +27,8 @@ pub enum Phase {
 /// One client connection.
 pub struct Client {
     pub stream: Option<TcpStream>,
+    /// Its TLS session when the run speaks TLS.
+    tls: Option<Box<rustls::ClientConnection>>,
     pub phase: Phase,
     steps: Vec<Step>,
     partial: Vec<u8>,
@@ -63,6 +67,8 @@ pub struct Net {
     per_src: usize,
     pub ready: usize,
     pub dead: usize,
+    /// Speak TLS to the server, trusting these roots (`--tls`).
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// Source-address layout for client sockets.
@@ -111,6 +117,7 @@ impl Net {
             per_src: sources.per_addr.max(1),
             ready: 0,
             dead: 0,
+            tls: None,
         })
     }
 
@@ -137,8 +144,13 @@ impl Net {
             Token(idx),
             Interest::READABLE | Interest::WRITABLE,
         )?;
+        let tls = match &self.tls {
+            Some(config) => Some(tls::session(config)?),
+            None => None,
+        };
         self.clients.push(Client {
             stream: Some(stream),
+            tls,
             phase: Phase::Connecting,
             steps,
             partial: Vec::new(),
@@ -254,10 +266,31 @@ impl Net {
         }
     }
 
-    /// Bytes queued but not yet written for a client.
+    /// Bytes queued but not yet written for a client (at least 1 while its TLS session still
+    /// holds records).
     pub fn pending(&self, idx: usize) -> usize {
         let c = &self.clients[idx];
-        c.out.len() - c.written
+        let records = c.tls.as_ref().is_some_and(|t| t.wants_write());
+        c.out.len() - c.written + usize::from(records)
+    }
+
+    /// Whether a TLS client's handshake is done (its Finished is queued or sent).
+    pub fn handshaken(&self, idx: usize) -> bool {
+        let c = &self.clients[idx];
+        c.stream.is_some() && c.tls.as_ref().is_some_and(|t| !t.is_handshaking())
+    }
+
+    /// Close one client now (abortive).
+    pub fn close(&mut self, idx: usize) {
+        let c = &mut self.clients[idx];
+        if let Some(mut s) = c.stream.take() {
+            let _ = self.poll.registry().deregister(&mut s);
+        }
+        c.tls = None;
+        if c.phase == Phase::Ready {
+            self.ready -= 1;
+        }
+        c.phase = Phase::Dead;
     }
 
     fn flush(&mut self, idx: usize) {
@@ -265,6 +298,17 @@ impl Net {
         let Some(stream) = c.stream.as_mut() else {
             return;
         };
+        if let Some(session) = c.tls.as_mut() {
+            if let Err(e) = tls::send(session, stream, &c.out, &mut c.written) {
+                self.kill(idx, format!("write: {e}"));
+                return;
+            }
+            if c.written == c.out.len() {
+                c.out.clear();
+                c.written = 0;
+            }
+            return;
+        }
         while c.written < c.out.len() {
             match stream.write(&c.out[c.written..]) {
                 Ok(n) => c.written += n,
@@ -291,6 +335,7 @@ impl Net {
         self.dead += 1;
         c.phase = Phase::Dead;
         c.error.get_or_insert(why);
+        c.tls = None;
         if let Some(mut s) = c.stream.take() {
             let _ = self.poll.registry().deregister(&mut s);
         }
@@ -302,6 +347,7 @@ impl Net {
             if let Some(mut s) = c.stream.take() {
                 let _ = self.poll.registry().deregister(&mut s);
             }
+            c.tls = None;
             c.phase = Phase::Dead;
         }
     }
@@ -398,6 +444,26 @@ impl Net {
             let Some(stream) = c.stream.as_mut() else {
                 return;
             };
+            if let Some(session) = c.tls.as_mut() {
+                match tls::read(session, stream, scratch) {
+                    Ok(Some(n)) => {
+                        self.take(idx, &scratch[..n], on_line);
+                        if self.clients[idx].phase == Phase::Dead {
+                            return;
+                        }
+                        continue;
+                    }
+                    Ok(None) => {
+                        // The handshake may have just let queued plaintext go.
+                        self.flush(idx);
+                        return;
+                    }
+                    Err(why) => {
+                        self.kill(idx, why);
+                        return;
+                    }
+                }
+            }
             let n = match stream.read(scratch) {
                 Ok(0) => {
                     let why = if c.phase == Phase::Ready {
@@ -417,36 +483,44 @@ impl Net {
                     return;
                 }
             };
-            c.rx_bytes += n as u64;
-            if c.phase == Phase::Ready && c.discard {
-                continue;
-            }
-            let at = Instant::now();
-            let mut data = &scratch[..n];
-            // Complete lines; a line split across reads is joined in `partial`.
-            while let Some(nl) = memchr::memchr(b'\n', data) {
-                let c = &mut self.clients[idx];
-                let seg = &data[..nl];
-                data = &data[nl + 1..];
-                if c.partial.is_empty() {
-                    let line = seg.strip_suffix(b"\r").unwrap_or(seg);
-                    self.line(idx, line, at, on_line);
-                } else {
-                    let mut joined = std::mem::take(&mut c.partial);
-                    joined.extend_from_slice(seg);
-                    let line = joined.strip_suffix(b"\r").unwrap_or(&joined);
-                    self.line(idx, line, at, on_line);
-                }
-                if self.clients[idx].phase == Phase::Dead {
-                    return;
-                }
-            }
-            let c = &mut self.clients[idx];
-            c.partial.extend_from_slice(data);
-            if c.partial.len() > 1 << 20 {
-                self.kill(idx, "line over 1 MiB from server".into());
+            self.take(idx, &scratch[..n], on_line);
+            if self.clients[idx].phase == Phase::Dead {
                 return;
             }
+        }
+    }
+
+    /// Received bytes: counted, then split into lines for the login script or the workload.
+    fn take(&mut self, idx: usize, data: &[u8], on_line: &mut dyn FnMut(usize, &[u8], Instant)) {
+        let c = &mut self.clients[idx];
+        c.rx_bytes += data.len() as u64;
+        if c.phase == Phase::Ready && c.discard {
+            return;
+        }
+        let at = Instant::now();
+        let mut data = data;
+        // Complete lines; a line split across reads is joined in `partial`.
+        while let Some(nl) = memchr::memchr(b'\n', data) {
+            let c = &mut self.clients[idx];
+            let seg = &data[..nl];
+            data = &data[nl + 1..];
+            if c.partial.is_empty() {
+                let line = seg.strip_suffix(b"\r").unwrap_or(seg);
+                self.line(idx, line, at, on_line);
+            } else {
+                let mut joined = std::mem::take(&mut c.partial);
+                joined.extend_from_slice(seg);
+                let line = joined.strip_suffix(b"\r").unwrap_or(&joined);
+                self.line(idx, line, at, on_line);
+            }
+            if self.clients[idx].phase == Phase::Dead {
+                return;
+            }
+        }
+        let c = &mut self.clients[idx];
+        c.partial.extend_from_slice(data);
+        if c.partial.len() > 1 << 20 {
+            self.kill(idx, "line over 1 MiB from server".into());
         }
     }
 

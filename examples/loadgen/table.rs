@@ -5,6 +5,12 @@ use crate::Opts;
 
 const SUBJECT: &str = "chatserver";
 const ANCHORS: [(&str, &str); 2] = [("ngircd", "ngIRCd"), ("redis", "Redis")];
+/// Rows of a chatserver-only variant whose anchors ran as another (their servers have no such
+/// option): the anchors' figures are taken from there.
+const ANCHORS_FROM: &[(&str, &str)] = &[(
+    "idle_bytes_per_conn@tls-no-presence",
+    "idle_bytes_per_conn@tls",
+)];
 
 /// Which way is better for a metric.
 #[derive(Clone, Copy, PartialEq)]
@@ -26,9 +32,11 @@ const NONE: Target = Target {
 };
 
 struct Metric {
+    /// The metric, or `metric@variant` for a variant judged on its own (the TLS rows).
     key: &'static str,
-    /// The loadgen workload that measures it, with the rate for latency rows: the worst loop
-    /// iteration of that server is `worst_iter_ms@<workload>[-<variant>]`.
+    /// The loadgen workload that measures it, with the rate for latency rows and the variant
+    /// of a metric judged on its own: the worst loop iteration of that server is
+    /// `worst_iter_ms@<workload>[-<variant>]`.
     workload: &'static str,
     title: &'static str,
     better: Better,
@@ -40,6 +48,12 @@ struct Metric {
 const FANOUT: Target = Target {
     text: "≥ 5× ngIRCd, ≥ 2.5× Redis",
     check: |_, n, r| Some(n? >= 5.0 && r? >= 2.5),
+};
+
+/// Memory per connection no more than ngIRCd's (the TLS rows).
+const NOT_ABOVE_NGIRCD: Target = Target {
+    text: "≤ ngIRCd's",
+    check: |_, n, _| Some(n? <= 1.0),
 };
 
 /// DM p99 at a rate: no worse than ngIRCd's.
@@ -188,6 +202,42 @@ const METRICS: &[Metric] = &[
             },
         },
     },
+    // TLS (issue 18): the same workloads over each server's TLS port.
+    Metric {
+        key: "fanout_dps@tls",
+        workload: "fanout-tls",
+        title: "TLS fan-out deliveries/s (100 members, 20,000 × 32 B, lag ≤ 1000, median of 5)",
+        better: Better::Higher,
+        target: |_| Target {
+            text: "≥ 3× ngIRCd, ≥ 1.5× Redis",
+            check: |_, n, r| Some(n? >= 3.0 && r? >= 1.5),
+        },
+    },
+    Metric {
+        key: "idle_bytes_per_conn@tls",
+        workload: "idle-tls",
+        title: "RSS per idle logged-in TLS connection at 10,000 (bytes)",
+        better: Better::Lower,
+        target: |_| NOT_ABOVE_NGIRCD,
+    },
+    Metric {
+        key: "idle_bytes_per_conn@tls-no-presence",
+        workload: "idle-tls-no-presence",
+        title:
+            "RSS per idle logged-in TLS connection at 10,000, chatserver `--no-presence` (bytes)",
+        better: Better::Lower,
+        target: |_| NOT_ABOVE_NGIRCD,
+    },
+    Metric {
+        key: "tls_handshakes_per_s",
+        workload: "handshakes",
+        title: "TLS handshakes/s (ECDSA P-256, 8 at a time, each closed when done)",
+        better: Better::Higher,
+        target: |_| Target {
+            text: "≥ ngIRCd's",
+            check: |_, n, _| Some(n? >= 1.0),
+        },
+    },
     Metric {
         key: "binary_kib",
         workload: "",
@@ -268,19 +318,34 @@ pub fn print(opts: &Opts) -> Result<(), String> {
     println!("|---|---:|---:|---:|---:|---:|---:|---|:-:|");
     for m in METRICS {
         // The plain metric first, then each variant in the order it was measured.
+        // A variant with a metric of its own is judged there, not here.
+        let exact = m.key.contains('@');
         let mut names: Vec<&str> = Vec::new();
         for r in &rows {
             let base = r.metric.split('@').next().unwrap_or("");
-            if base == m.key && !names.contains(&r.metric.as_str()) {
+            let ours = if exact {
+                r.metric == m.key
+            } else {
+                base == m.key
+                    && !METRICS
+                        .iter()
+                        .any(|o| o.key.contains('@') && o.key == r.metric)
+            };
+            if ours && !names.contains(&r.metric.as_str()) {
                 names.push(&r.metric);
             }
         }
         names.sort_by_key(|n| n.contains('@'));
         for name in names {
-            let variant = name.split_once('@').map(|(_, v)| v);
+            let variant = name.split_once('@').map(|(_, v)| v).filter(|_| !exact);
+            let anchored = ANCHORS_FROM.iter().find(|(n, _)| *n == name);
             let cell = |label: &str| {
                 find(label, name)
                     .or_else(|| variant.and(find(label, m.key)).filter(|_| label != SUBJECT))
+                    .or_else(|| {
+                        let from = anchored.filter(|_| label != SUBJECT);
+                        from.and_then(|(_, a)| find(label, a))
+                    })
                     .map(|r| r.value)
             };
             let subject = cell(SUBJECT);

@@ -14,10 +14,10 @@
 
 use chatserver::chat::{Action, Chat, Frozen, LoginStyle, Settings};
 use chatserver::credentials::Credentials;
-use chatserver::event::Event;
+use chatserver::event::{Event, Ticket};
 use chatserver::input::{Expect, Input};
 use chatserver::protocol::irc::IrcOptions;
-use chatserver::protocol::{Codec, CodecKind, CodecOptions, Sink};
+use chatserver::protocol::{Protocol, ProtocolKind, ProtocolOptions, Sink};
 use chatserver::record::Record;
 use chatserver::session::ConnId;
 use chatserver::time::Now;
@@ -145,8 +145,8 @@ impl Sink for CoreSink<'_> {
     fn input(&mut self, input: Input<'_>) {
         self.chat.handle_input(self.id, input, self.now);
     }
-    fn reply(&mut self, event: Event) {
-        self.chat.reply(self.id, event);
+    fn reserve(&mut self, ticket: Ticket) {
+        self.chat.reply(self.id, Event::Reserved(ticket));
     }
 }
 
@@ -154,7 +154,7 @@ struct World {
     chat: Chat,
     now: Now,
     /// Live connections and their codecs.
-    live: HashMap<ConnId, Codec>,
+    live: HashMap<ConnId, Protocol>,
     store_ok: bool,
     notify: Vec<ConnId>,
     written: Vec<(ConnId, u64)>,
@@ -290,7 +290,7 @@ fuzz_target!(|data: &[u8]| {
         mono: Instant::now(),
         wall: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
     };
-    let options = CodecOptions {
+    let options = ProtocolOptions {
         irc: Arc::new(IrcOptions {
             guests: true,
             max_list: 3,
@@ -327,19 +327,19 @@ fuzz_target!(|data: &[u8]| {
                 gen = gen.wrapping_add(2);
                 let id = ConnId::new(usize::from(slot % 6), gen);
                 let (codec_kind, style) = match a % 3 {
-                    0 => (CodecKind::Line, LoginStyle::Dialog),
-                    1 => (CodecKind::Irc, LoginStyle::Guest),
-                    _ => (CodecKind::Json, LoginStyle::Guest),
+                    0 => (ProtocolKind::Line, LoginStyle::Dialog),
+                    1 => (ProtocolKind::Irc, LoginStyle::Guest),
+                    _ => (ProtocolKind::Json, LoginStyle::Guest),
                 };
-                w.live.insert(id, Codec::with_options(codec_kind, &options));
+                w.live.insert(id, Protocol::new(codec_kind, &options));
                 w.chat.handle_connect(id, None, style, w.now);
             }
             1 | 2 => {
-                let Some(codec_kind) = w.live.get(&id).map(Codec::kind) else {
+                let Some(codec_kind) = w.live.get(&id).map(Protocol::kind) else {
                     continue;
                 };
                 let bytes = match codec_kind {
-                    CodecKind::Line => {
+                    ProtocolKind::Line => {
                         let line = format!(
                             "{} {} {}",
                             WORDS[usize::from(a) % WORDS.len()],
@@ -350,11 +350,11 @@ fuzz_target!(|data: &[u8]| {
                         let line = line.get(..line.len() - cut).unwrap_or(&line).to_string();
                         format!("{line}\n")
                     }
-                    CodecKind::Irc => {
+                    ProtocolKind::Irc => {
                         let line = fill(IRC[usize::from(kind >> 3) % IRC.len()], a, b);
                         format!("{line}\r\n")
                     }
-                    CodecKind::Json => fill(JSON[usize::from(kind >> 3) % JSON.len()], a, b),
+                    ProtocolKind::Json => fill(JSON[usize::from(kind >> 3) % JSON.len()], a, b),
                 };
                 w.feed(id, bytes.as_bytes());
             }

@@ -1,11 +1,11 @@
-//! Arbitrary bytes through each codec's framer and parser, with the session's expectation
+//! Arbitrary bytes through each protocol's framer and parser, with the session's expectation
 //! cycling (username, password, command, nothing) as inputs arrive: no panic, and every
 //! decoded input renders (the reply path) without panicking either.
 
 #![no_main]
 
-use chatserver::protocol::{line::LineCodec, Codec, CodecKind, Sink};
-use chatserver::event::Event;
+use chatserver::protocol::{line::LineCodec, Protocol, ProtocolKind, ProtocolOptions, Sink};
+use chatserver::event::Ticket;
 use chatserver::input::{Expect, Input};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,8 +32,8 @@ impl Sink for Cycle {
         self.inputs += 1;
     }
 
-    fn reply(&mut self, event: Event) {
-        let _ = format!("{event:?}");
+    fn reserve(&mut self, ticket: Ticket) {
+        let _ = format!("{ticket:?}");
     }
 }
 
@@ -44,8 +44,8 @@ fuzz_target!(|data: &[u8]| {
     let max = 16 + usize::from(first) * 4;
     // Feed in chunks whose sizes come from the data itself, so lines straddle reads.
     let chunk = usize::from(first % 31) + 1;
-    for kind in [CodecKind::Line, CodecKind::Json, CodecKind::Irc] {
-        let mut codec = Codec::new(kind);
+    for kind in [ProtocolKind::Line, ProtocolKind::Json, ProtocolKind::Irc] {
+        let mut codec = Protocol::new(kind, &ProtocolOptions::default());
         let mut sink = Cycle {
             at: usize::from(first),
             inputs: 0,

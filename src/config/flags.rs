@@ -152,6 +152,20 @@ pub const FLAGS: &[Flag] = &[
         "PORT",
         "also listen here for the seed-002 JSON client (guests)",
     ),
+    // TLS (issue 18): the files are read again on SIGHUP, new paths included.
+    live(setting("tls-cert", "FILE", "PEM certificate chain for the TLS ports")),
+    live(setting("tls-key", "FILE", "PEM private key for the TLS ports")),
+    setting("tls-port", "PORT", "also accept line clients over TLS here (off)"),
+    setting(
+        "json-tls-port",
+        "PORT",
+        "also accept the JSON client over TLS here (off)",
+    ),
+    setting(
+        "irc-tls-port",
+        "PORT",
+        "also accept IRC clients over TLS here, e.g. 6697 (off)",
+    ),
     // Reliability limits (issue 8).
     live(setting("max-accounts", "N", "most accounts (default 100000)")),
     live(setting("register-rate",

@@ -1,37 +1,54 @@
-//! Codecs: one per front-end wire. A connection's codec turns received bytes into core
-//! [`Input`]s (asking the core what it expects where the wire is stateful) and renders core
-//! [`Event`]s into bytes. The core never sees a wire; a new front-end is a new variant here and
-//! a listener kind in the server, nothing else.
+//! Protocols: one per front-end wire (line, JSON, IRC). A connection's protocol turns the
+//! plaintext its transport received into core [`Input`]s (asking the core what it expects where
+//! the wire is stateful) and renders core [`Event`]s into plaintext for its transport to send.
+//! A protocol never sees a socket, a TLS record or a frame: any protocol runs over any
+//! transport (`crate::transport`). A new front-end is a variant here and a listener in
+//! `main.rs`, nothing else.
 
 pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
 
-use crate::event::Event;
+use crate::chat::LoginStyle;
+use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
+use std::ops::ControlFlow;
 
-/// Kinds of codec, each with its own slot in a [`crate::event::Shared`] render cache.
+/// Kinds of protocol: what a listener speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodecKind {
-    Line = 0,
+pub enum ProtocolKind {
+    Line,
     /// IRC front-end (issue 12).
-    Irc = 2,
+    Irc,
     /// The seed-002 client's JSON objects (`--json-port`).
-    Json = 1,
+    Json,
 }
-
-/// How many [`CodecKind`]s there are.
-pub const CODEC_KINDS: usize = 3;
 
 /// Where decoded inputs go: the core behind one connection.
 pub trait Sink {
-    /// What the session waits for (a line codec parses by it).
+    /// What the session waits for (a line protocol parses by it).
     fn expects(&self) -> Expect;
     /// One decoded input, applied at once (so the next one is parsed in the new state).
     fn input(&mut self, input: Input<'_>);
-    /// A reply the codec makes itself (IRC `PONG`, numerics), queued behind the core's
-    /// replies to earlier inputs so the order on the wire is the order of the requests.
-    fn reply(&mut self, event: Event);
+    /// Hold a place in the reply order for a reply the protocol keeps itself (IRC `PONG`,
+    /// numerics): it comes back as [`Event::Reserved`] behind the core's replies to earlier
+    /// inputs, so the order on the wire is the order of the requests.
+    fn reserve(&mut self, ticket: Ticket);
+    /// Whether to go on decoding. The loop bounds the inputs it takes from one connection
+    /// per pass; once this is false the protocol stops after the input it is on and reports
+    /// how many bytes it consumed (the rest waits in the connection).
+    fn wants_more(&self) -> bool {
+        true
+    }
+}
+
+/// Go on while the sink wants more inputs (the framers' early-stop signal).
+fn flow(sink: &impl Sink) -> ControlFlow<()> {
+    if sink.wants_more() {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(())
+    }
 }
 
 /// Whether an encoded event must leave in a write of its own (seed 002's `<quit>`, which its
@@ -48,80 +65,88 @@ pub enum Boundary {
     Tail(usize),
 }
 
-/// One connection's codec.
+/// One connection's protocol state.
 #[derive(Debug)]
-pub enum Codec {
+pub enum Protocol {
     Line(line::LineCodec),
     Irc(Box<irc::IrcCodec>),
     Json(json::JsonFront),
 }
 
-/// Settings codecs are built with (one set per server).
+/// Settings protocols are built with (one set per server).
 #[derive(Clone, Debug, Default)]
-pub struct CodecOptions {
+pub struct ProtocolOptions {
     pub irc: std::sync::Arc<irc::IrcOptions>,
 }
 
-impl Codec {
-    pub fn new(kind: CodecKind) -> Codec {
-        Codec::with_options(kind, &CodecOptions::default())
-    }
-
-    pub fn with_options(kind: CodecKind, options: &CodecOptions) -> Codec {
+impl Protocol {
+    pub fn new(kind: ProtocolKind, options: &ProtocolOptions) -> Protocol {
         match kind {
-            CodecKind::Line => Codec::Line(line::LineCodec::default()),
-            CodecKind::Irc => Codec::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
-            CodecKind::Json => Codec::Json(json::JsonFront::default()),
+            ProtocolKind::Line => Protocol::Line(line::LineCodec::default()),
+            ProtocolKind::Irc => Protocol::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
+            ProtocolKind::Json => Protocol::Json(json::JsonFront::default()),
         }
     }
 
-    pub fn kind(&self) -> CodecKind {
+    pub fn kind(&self) -> ProtocolKind {
         match self {
-            Codec::Line(_) => CodecKind::Line,
-            Codec::Irc(_) => CodecKind::Irc,
-            Codec::Json(_) => CodecKind::Json,
+            Protocol::Line(_) => ProtocolKind::Line,
+            Protocol::Irc(_) => ProtocolKind::Irc,
+            Protocol::Json(_) => ProtocolKind::Json,
         }
     }
 
-    /// Bytes sent on accept, before the core says anything (the line codec has none: its
+    /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
+    /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
+    /// in the core's login.
+    pub fn login_style(&self) -> LoginStyle {
+        match self {
+            Protocol::Line(_) => LoginStyle::Dialog,
+            Protocol::Irc(_) | Protocol::Json(_) => LoginStyle::Guest,
+        }
+    }
+
+    /// Bytes sent on accept, before the core says anything (the line protocol has none: its
     /// first prompt comes from the core).
     pub fn greeting(&self) -> &'static [u8] {
         match self {
-            Codec::Line(_) | Codec::Irc(_) => b"",
-            Codec::Json(_) => crate::protocol::json::objects::wire::GREETING.as_bytes(),
+            Protocol::Line(_) | Protocol::Irc(_) => b"",
+            Protocol::Json(_) => json::objects::wire::GREETING.as_bytes(),
         }
     }
 
-    /// Feed received bytes; every complete input goes to `sink` in order.
-    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
+    /// Feed received plaintext; every complete input goes to `sink` in order, until the sink
+    /// stops wanting more. Returns how many bytes of `data` were consumed (all of them unless
+    /// the sink said stop; the caller keeps the rest for the next pass).
+    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) -> usize {
         match self {
-            Codec::Line(c) => c.decode(data, max, sink),
-            Codec::Irc(c) => c.decode(data, sink),
-            Codec::Json(c) => c.decode(data, max, sink),
+            Protocol::Line(c) => c.decode(data, max, sink),
+            Protocol::Irc(c) => c.decode(data, sink),
+            Protocol::Json(c) => c.decode(data, max, sink),
         }
     }
 
     /// End of input: a last unterminated input still counts.
     pub fn finish(&mut self, max: usize, sink: &mut impl Sink) {
         match self {
-            Codec::Line(c) => c.finish(max, sink),
-            Codec::Irc(c) => c.finish(sink),
-            Codec::Json(c) => c.finish(),
+            Protocol::Line(c) => c.finish(max, sink),
+            Protocol::Irc(c) => c.finish(sink),
+            Protocol::Json(c) => c.finish(),
         }
     }
 
     /// Render `event` onto `out`.
     pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) -> Boundary {
         match self {
-            Codec::Line(_) => {
+            Protocol::Line(_) => {
                 line::text::render(event, out);
                 Boundary::None
             }
-            Codec::Irc(c) => {
+            Protocol::Irc(c) => {
                 c.encode(event, out);
                 Boundary::None
             }
-            Codec::Json(_) => json::render(event, out),
+            Protocol::Json(_) => json::render(event, out),
         }
     }
 
@@ -129,9 +154,118 @@ impl Codec {
     /// share one rendering).
     pub fn shareable(&self, event: &Event) -> bool {
         match self {
-            Codec::Line(_) => !matches!(event, Event::Codec(_)),
-            Codec::Irc(_) => irc::IrcCodec::shareable(event),
-            Codec::Json(_) => json::shareable(event),
+            Protocol::Line(_) => !matches!(event, Event::Reserved(_)),
+            Protocol::Irc(_) => irc::IrcCodec::shareable(event),
+            Protocol::Json(_) => json::shareable(event),
         }
+    }
+}
+
+/// One fan-out event's renderings, a slot per protocol kind: the first recipient of a kind
+/// renders, the others copy. The match in `slot` is exhaustive, so a new protocol gets its
+/// slot or the build fails.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    line: Option<Box<[u8]>>,
+    irc: Option<Box<[u8]>>,
+    json: Option<Box<[u8]>>,
+}
+
+impl RenderCache {
+    fn slot(&mut self, kind: ProtocolKind) -> &mut Option<Box<[u8]>> {
+        match kind {
+            ProtocolKind::Line => &mut self.line,
+            ProtocolKind::Irc => &mut self.irc,
+            ProtocolKind::Json => &mut self.json,
+        }
+    }
+
+    /// `event` as `protocol` renders it, rendered on the first call for its kind.
+    #[inline]
+    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event) -> &[u8] {
+        let slot = self.slot(protocol.kind());
+        if slot.is_none() {
+            *slot = Some(render_once(protocol, event));
+        }
+        slot.as_deref().unwrap_or_default()
+    }
+}
+
+/// The first recipient's rendering of a fan-out event: once per protocol kind, so kept out of
+/// line (inlined, it made the per-recipient copy path too big to inline into the loop).
+#[cold]
+#[inline(never)]
+fn render_once(protocol: &mut Protocol, event: &Event) -> Box<[u8]> {
+    let mut v = Vec::new();
+    protocol.encode(event, &mut v);
+    v.into_boxed_slice()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Notice;
+
+    /// Counts inputs and reserved replies (the loop's unit of work) and stops wanting more
+    /// after `budget` of them.
+    struct Budget {
+        work: usize,
+        budget: usize,
+    }
+
+    impl Sink for Budget {
+        fn expects(&self) -> Expect {
+            Expect::Command
+        }
+        fn input(&mut self, _: Input<'_>) {
+            self.work += 1;
+        }
+        fn reserve(&mut self, _: Ticket) {
+            self.work += 1;
+        }
+        fn wants_more(&self) -> bool {
+            self.work < self.budget
+        }
+    }
+
+    /// The input budget counts decoded inputs, whatever the wire: JSON objects carry no
+    /// newline, so a budget that counted `\n` in the bytes let a whole read of objects through.
+    #[test]
+    fn every_protocol_stops_at_the_input_budget_and_says_what_it_consumed() {
+        let cases: [(ProtocolKind, &[u8]); 3] = [
+            (ProtocolKind::Line, b"whoelse\n"),
+            (ProtocolKind::Irc, b"PING x\r\n"),
+            (
+                ProtocolKind::Json,
+                br#"{"msgType": "<list>", "content": ""}"#,
+            ),
+        ];
+        for (kind, one) in cases {
+            let data = one.repeat(10);
+            let mut p = Protocol::new(kind, &ProtocolOptions::default());
+            let mut sink = Budget { work: 0, budget: 3 };
+            let used = p.decode(&data, 4096, &mut sink);
+            assert_eq!((sink.work, used), (3, 3 * one.len()), "{kind:?}");
+            sink.budget = 10;
+            let rest = p.decode(&data[used..], 4096, &mut sink);
+            assert_eq!((sink.work, used + rest), (10, data.len()), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_render_cache_renders_once_per_protocol_kind() {
+        let event = Event::Notice(Notice::SomeNotDelivered);
+        let options = ProtocolOptions::default();
+        let mut cache = RenderCache::default();
+        let mut a = Protocol::new(ProtocolKind::Line, &options);
+        let first = cache.bytes(&mut a, &event).as_ptr();
+        let mut b = Protocol::new(ProtocolKind::Line, &options);
+        assert_eq!(
+            cache.bytes(&mut b, &event).as_ptr(),
+            first,
+            "copied, not rendered"
+        );
+        let mut j = Protocol::new(ProtocolKind::Json, &options);
+        assert_ne!(cache.bytes(&mut j, &event).as_ptr(), first);
     }
 }

@@ -1,28 +1,37 @@
-//! Accepting connections: per-address limits, descriptor exhaustion, one codec per listener.
+//! Accepting connections: per-address limits, descriptor exhaustion, and for each listener its
+//! protocol and transport. A refusal is a connection too: rendered by the listener's protocol
+//! with the server's real options and sent through its transport (a TLS client sees it after
+//! its handshake), then closed; the core never hears of it.
 
 use super::{push_dirty, would_block, Server, Tok, RESERVED_TOKENS};
-use crate::chat::LoginStyle;
-use crate::connection::Connection;
+use crate::connection::{Closing, Connection};
 use crate::event::{Error, Event};
-use crate::protocol::{Codec, CodecKind};
+use crate::protocol::{Protocol, ProtocolKind};
 use crate::session::ConnId;
 use crate::time::Now;
+use crate::transport::{Transport, TransportKind};
+use mio::net::TcpStream;
 use mio::Interest;
-use std::io::{self, Write};
+use std::io;
+use std::net::SocketAddr;
 
 /// errno values for "too many open files" (system-wide, per process).
 const ENFILE: i32 = 23;
 const EMFILE: i32 = 24;
 
+/// Refusals on their way out at once; beyond this a refused connection is closed without a
+/// word (a TLS refusal waits for its handshake, and a flood of them must not pile up).
+const MAX_REFUSING: usize = 256;
+
 impl Server {
     /// Accept until WouldBlock (edge-triggered: no further event is guaranteed otherwise).
     pub(super) fn accept(&mut self, i: usize, now: Now) {
-        let Some(l) = self.listeners.get_mut(i) else {
-            return;
-        };
-        let kind = l.kind;
         loop {
-            let (mut stream, peer) = match l.socket.accept() {
+            let Some(l) = self.listeners.get_mut(i) else {
+                return;
+            };
+            let kinds = (l.protocol, l.transport);
+            let (stream, peer) = match l.socket.accept() {
                 Ok(pair) => pair,
                 Err(e) if would_block(&e) => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -57,50 +66,108 @@ impl Server {
                 None
             };
             if let Some(error) = refusal {
-                self.accept_warning
-                    .warn(now.mono, || format!("refusing {peer}: {error:?}"));
-                let mut refusal = Vec::new();
-                Codec::new(kind).encode(&Event::Error(error), &mut refusal);
-                let _ = stream.write(&refusal);
+                self.refuse(stream, peer, kinds, error, now);
                 continue;
             }
-            let _ = stream.set_nodelay(true);
-            let entry = self.conns.vacant_entry();
-            let k = entry.key();
-            let interest = Interest::READABLE | Interest::WRITABLE;
-            if let Err(e) =
-                self.poll
-                    .registry()
-                    .register(&mut stream, Tok::Conn(k).token(), interest)
-            {
-                log::warn!("register {peer}: {e}");
+            let Some(id) = self.open(stream, peer, kinds) else {
                 self.per_ip.release(peer.ip(), now.mono, now.mono);
                 continue;
-            }
-            self.next_gen = self.next_gen.wrapping_add(1);
-            let id = ConnId::new(k, self.next_gen);
-            let codec = Codec::with_options(kind, &self.codec_options);
-            let mut conn = Connection::new(id, stream, codec);
-            let greeting = conn.codec.greeting();
+            };
+            let Some(conn) = self.conns.get_mut(id.slot) else {
+                continue;
+            };
             conn.peer_ip = Some(peer.ip());
             // Issue 17, F6: reconnecting does not reset the command penalty.
             conn.penalty = self
                 .per_ip
                 .penalty(peer.ip(), now.mono, self.limits.limit_loopback);
+            let greeting = conn.protocol.greeting();
             self.output_total += greeting.len();
             if !greeting.is_empty() {
                 conn.queue_bytes(greeting);
-                push_dirty(&mut conn, &mut self.dirty);
+                push_dirty(conn, &mut self.dirty);
             }
-            entry.insert(conn);
+            let style = conn.protocol.login_style();
             log::info!("connection from {peer}");
-            let style = match kind {
-                CodecKind::Line => LoginStyle::Dialog,
-                CodecKind::Json => LoginStyle::Guest,
-                // IRC front-end (issue 12): registration is the codec's own dialog.
-                CodecKind::Irc => LoginStyle::Guest,
-            };
             self.chat.handle_connect(id, Some(peer), style, now);
         }
+    }
+
+    /// SIGHUP and `reload` (certbot renewals): read the TLS certificate and key again, from
+    /// the files the configuration names now, for connections accepted from now on; open
+    /// connections keep the pair they were accepted with. A bad new pair is logged and the one
+    /// in use kept. `None`: this server has no TLS listener.
+    pub(super) fn reload_certificates(&mut self) -> Option<Result<String, String>> {
+        let files = self.config.as_ref().and_then(|c| c.tls_files.clone());
+        let certificates = self.certificates.as_mut()?;
+        let result = certificates.reload(files);
+        match &result {
+            Ok(what) => log::warn!("{what}"),
+            Err(e) => log::error!("{e}; keeping the certificate in use"),
+        }
+        Some(result)
+    }
+
+    /// Make `stream` a connection speaking `kinds`, registered with the poll (readable and
+    /// writable once: edge-triggered, so no re-registering is ever needed).
+    fn open(
+        &mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        (protocol, transport): (ProtocolKind, TransportKind),
+    ) -> Option<ConnId> {
+        let _ = stream.set_nodelay(true);
+        let mut transport = match Transport::new(transport, stream, self.certificates.as_ref()) {
+            Ok(t) => t,
+            Err(e) => {
+                log::warn!("{peer}: {e}");
+                return None;
+            }
+        };
+        let entry = self.conns.vacant_entry();
+        let k = entry.key();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let registry = self.poll.registry();
+        if let Err(e) = registry.register(transport.socket(), Tok::Conn(k).token(), interest) {
+            log::warn!("register {peer}: {e}");
+            return None;
+        }
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let id = ConnId::new(k, self.next_gen);
+        let protocol = Protocol::new(protocol, &self.protocol_options);
+        entry.insert(Connection::new(id, transport, protocol));
+        Some(id)
+    }
+
+    /// Tell `peer` why it is refused, through its listener's protocol and transport, then
+    /// close: a connection the core never sees, dropped at the closing deadline at the latest.
+    fn refuse(
+        &mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        kinds: (ProtocolKind, TransportKind),
+        error: Error,
+        now: Now,
+    ) {
+        self.accept_warning
+            .warn(now.mono, || format!("refusing {peer}: {error:?}"));
+        if self.refusing >= MAX_REFUSING {
+            return;
+        }
+        let Some(id) = self.open(stream, peer, kinds) else {
+            return;
+        };
+        let Some(conn) = self.conns.get_mut(id.slot) else {
+            return;
+        };
+        conn.admitted = false;
+        conn.closing = Closing::AfterFlush;
+        // A refusal is a few dozen bytes: no cap applies.
+        let _ = conn.queue_event(&Event::Error(error), usize::MAX, &mut Vec::new);
+        self.output_total += conn.pending();
+        push_dirty(conn, &mut self.dirty);
+        self.refusing += 1;
+        self.closing
+            .schedule(now.mono + self.limits.close_timeout, id);
     }
 }

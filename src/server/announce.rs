@@ -8,17 +8,27 @@
 use super::{push_dirty, Server};
 use crate::connection::{Closing, Connection, Overflow};
 use crate::event::{Event, Shared};
-use crate::protocol::{Boundary, Codec, CodecKind, CodecOptions, CODEC_KINDS};
+use crate::protocol::{Boundary, Protocol, ProtocolKind, ProtocolOptions};
 use crate::session::ConnId;
 use crate::time::Now;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// Every codec kind, in `CodecKind as usize` order.
-const KINDS: [CodecKind; CODEC_KINDS] = [CodecKind::Line, CodecKind::Json, CodecKind::Irc];
+/// Protocol kinds there are; [`slot`] gives each its place.
+const KINDS: usize = 3;
+
+/// A kind's place in the per-kind arrays (an exhaustive match: a new protocol gets one, or the
+/// build fails).
+fn slot(kind: ProtocolKind) -> usize {
+    match kind {
+        ProtocolKind::Line => 0,
+        ProtocolKind::Json => 1,
+        ProtocolKind::Irc => 2,
+    }
+}
 
 /// A piece of what a connection has not read: text shared by every connection of its kind, or
-/// an announcement to render with its own codec.
+/// an announcement to render with its own protocol.
 #[derive(Debug)]
 pub enum Piece<'a> {
     Text(&'a [u8]),
@@ -30,7 +40,20 @@ pub enum Piece<'a> {
 struct Entry {
     event: Arc<Shared>,
     /// Where its text starts in each kind's text (positions count every byte ever appended).
-    at: [u64; CODEC_KINDS],
+    at: [u64; KINDS],
+}
+
+/// The announcements as one protocol kind renders them.
+#[derive(Debug)]
+struct Rendered {
+    /// A protocol of this kind, to render with.
+    protocol: Protocol,
+    /// The text of the announcements not yet read by everyone, from position `base` on.
+    text: Vec<u8>,
+    base: u64,
+    /// Announcements this kind renders per connection (not the same for all, or written
+    /// alone), oldest first.
+    unshared: Vec<u64>,
 }
 
 /// See the module doc.
@@ -39,29 +62,34 @@ pub struct Announcements {
     /// Sequence number of `entries[0]`; the next announcement's is `first + entries.len()`.
     first: u64,
     entries: VecDeque<Entry>,
-    /// Each kind's rendered text of `entries`, from position `base[kind]` on.
-    text: [Vec<u8>; CODEC_KINDS],
-    base: [u64; CODEC_KINDS],
-    /// Announcements a kind renders per connection (not the same for all, or written alone),
-    /// oldest first.
-    unshared: [Vec<u64>; CODEC_KINDS],
+    kinds: [Rendered; KINDS],
     /// Announcements a connection must not get (it is the user announced, or was blocked by
     /// them), oldest first.
     skips: HashMap<ConnId, Vec<u64>>,
-    /// One codec of each kind, to render with.
-    renderers: [Codec; CODEC_KINDS],
 }
 
 impl Announcements {
-    pub fn new(options: &CodecOptions) -> Announcements {
+    pub fn new(options: &ProtocolOptions) -> Announcements {
+        let kind = |k| Rendered {
+            protocol: Protocol::new(k, options),
+            text: Vec::new(),
+            base: 0,
+            unshared: Vec::new(),
+        };
+        let kinds = [
+            kind(ProtocolKind::Line),
+            kind(ProtocolKind::Json),
+            kind(ProtocolKind::Irc),
+        ];
+        debug_assert!(kinds
+            .iter()
+            .enumerate()
+            .all(|(i, r)| slot(r.protocol.kind()) == i));
         Announcements {
             first: 0,
             entries: VecDeque::new(),
-            text: Default::default(),
-            base: [0; CODEC_KINDS],
-            unshared: Default::default(),
+            kinds,
             skips: HashMap::new(),
-            renderers: KINDS.map(|k| Codec::with_options(k, options)),
         }
     }
 
@@ -78,18 +106,15 @@ impl Announcements {
     /// Append `event` for every subscriber but `except`.
     pub fn announce(&mut self, event: Arc<Shared>, except: &[ConnId]) {
         let seq = self.end();
-        let mut at = [0; CODEC_KINDS];
-        let kinds = (self.renderers.iter_mut().zip(&mut self.text))
-            .zip(self.unshared.iter_mut().zip(&self.base))
-            .zip(&mut at);
-        for (((renderer, text), (unshared, base)), at) in kinds {
-            *at = base + text.len() as u64;
-            let start = text.len();
-            if !renderer.shareable(&event.event)
-                || renderer.encode(&event.event, text) != Boundary::None
+        let mut at = [0; KINDS];
+        for (r, at) in self.kinds.iter_mut().zip(&mut at) {
+            *at = r.base + r.text.len() as u64;
+            let start = r.text.len();
+            if !r.protocol.shareable(&event.event)
+                || r.protocol.encode(&event.event, &mut r.text) != Boundary::None
             {
-                text.truncate(start);
-                unshared.push(seq);
+                r.text.truncate(start);
+                r.unshared.push(seq);
             }
         }
         for c in except {
@@ -98,17 +123,18 @@ impl Announcements {
         self.entries.push_back(Entry { event, at });
     }
 
-    /// Where announcement `seq` starts in `kind`'s text (or where the next would).
+    /// Where announcement `seq` starts in kind `k`'s text (or where the next would).
     fn position(&self, seq: u64, k: usize) -> u64 {
         match self.entries.get((seq - self.first) as usize) {
             Some(e) => e.at[k],
-            None => self.base[k] + self.text[k].len() as u64,
+            None => self.kinds[k].base + self.kinds[k].text.len() as u64,
         }
     }
 
     fn text_between(&self, k: usize, from: u64, to: u64) -> &[u8] {
-        let (a, b) = ((from - self.base[k]) as usize, (to - self.base[k]) as usize);
-        self.text[k].get(a..b).unwrap_or_default()
+        let r = &self.kinds[k];
+        let (a, b) = ((from - r.base) as usize, (to - r.base) as usize);
+        r.text.get(a..b).unwrap_or_default()
     }
 
     /// What `conn` (speaking `kind`) has not read from `from` on, in order, while `each`
@@ -117,14 +143,14 @@ impl Announcements {
     pub fn read(
         &self,
         conn: ConnId,
-        kind: CodecKind,
+        kind: ProtocolKind,
         from: u64,
         mut each: impl FnMut(Piece<'_>) -> bool,
     ) -> u64 {
-        let (k, end) = (kind as usize, self.end());
+        let (k, end) = (slot(kind), self.end());
         let mut next = from.max(self.first);
         let skips = self.skips.get(&conn).map_or(&[][..], Vec::as_slice);
-        let unshared = self.unshared[k].as_slice();
+        let unshared = self.kinds[k].unshared.as_slice();
         let (mut s, mut u) = (first_at(skips, next), first_at(unshared, next));
         while next < end {
             // The next announcement that is not part of a run of shared text.
@@ -166,12 +192,12 @@ impl Announcements {
         if seq <= self.first {
             return;
         }
-        for k in 0..CODEC_KINDS {
+        for k in 0..KINDS {
             let keep_from = self.position(seq, k);
-            let cut = (keep_from - self.base[k]) as usize;
-            self.text[k].drain(..cut);
-            self.base[k] = keep_from;
-            self.unshared[k].retain(|&n| n >= seq);
+            let r = &mut self.kinds[k];
+            r.text.drain(..(keep_from - r.base) as usize);
+            r.base = keep_from;
+            r.unshared.retain(|&n| n >= seq);
         }
         self.entries.drain(..(seq - self.first) as usize);
         self.first = seq;
@@ -181,9 +207,11 @@ impl Announcements {
         });
         if self.entries.is_empty() {
             // After a storm: keep no capacity.
-            self.text = Default::default();
+            for r in &mut self.kinds {
+                r.text = Vec::new();
+                r.unshared = Vec::new();
+            }
             self.skips = HashMap::new();
-            self.unshared = Default::default();
         }
     }
 }
@@ -199,7 +227,7 @@ pub(super) fn catch_up(
     if c.announced >= a.end() {
         return Ok(());
     }
-    let (id, kind, from) = (c.id, c.codec.kind(), c.announced);
+    let (id, kind, from) = (c.id, c.protocol.kind(), c.announced);
     let mut fits = true;
     c.announced = a.read(id, kind, from, |piece| {
         fits = match piece {
@@ -290,7 +318,7 @@ mod tests {
 
     fn read_all(a: &Announcements, conn: ConnId, from: u64) -> (String, u64) {
         let mut out = Vec::new();
-        let cursor = a.read(conn, CodecKind::Line, from, |piece| {
+        let cursor = a.read(conn, ProtocolKind::Line, from, |piece| {
             if let Piece::Text(t) = piece {
                 out.extend_from_slice(t);
             }
@@ -301,7 +329,7 @@ mod tests {
 
     #[test]
     fn each_reader_gets_every_line_since_its_cursor_but_its_own_skips() {
-        let mut a = Announcements::new(&CodecOptions::default());
+        let mut a = Announcements::new(&ProtocolOptions::default());
         let (ann, bob) = (ConnId::new(1, 1), ConnId::new(2, 1));
         a.announce(presence("ann"), &[ann]);
         a.announce(presence("bob"), &[bob]);
@@ -320,13 +348,13 @@ mod tests {
 
     #[test]
     fn a_reader_skipping_the_last_line_still_reaches_the_end() {
-        let mut a = Announcements::new(&CodecOptions::default());
+        let mut a = Announcements::new(&ProtocolOptions::default());
         let ann = ConnId::new(1, 1);
         a.announce(presence("u1"), &[]);
         a.announce(presence("ann"), &[ann]);
         assert_eq!(read_all(&a, ann, 0), ("u1 logged in\n".to_string(), 2));
         let mut taken = 0;
-        let stopped = a.read(ann, CodecKind::Line, 0, |_| {
+        let stopped = a.read(ann, ProtocolKind::Line, 0, |_| {
             taken += 1;
             false
         });
@@ -339,7 +367,7 @@ mod tests {
 
     #[test]
     fn trimming_keeps_what_a_late_reader_still_needs() {
-        let mut a = Announcements::new(&CodecOptions::default());
+        let mut a = Announcements::new(&ProtocolOptions::default());
         let ann = ConnId::new(1, 1);
         for user in ["u1", "u2", "u3", "u4"] {
             a.announce(presence(user), &[]);
@@ -352,7 +380,7 @@ mod tests {
         );
         assert_eq!(read_all(&a, ConnId::new(9, 1), 4).0, "ann logged in\n");
         a.trim(5);
-        assert!(a.entries.is_empty() && a.text[0].capacity() == 0 && a.skips.is_empty());
+        assert!(a.entries.is_empty() && a.kinds[0].text.capacity() == 0 && a.skips.is_empty());
         a.announce(presence("u6"), &[]);
         assert_eq!(read_all(&a, ann, 5), ("u6 logged in\n".to_string(), 6));
     }

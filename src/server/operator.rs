@@ -42,7 +42,7 @@ fn print(text: &str) {
 }
 
 impl Server {
-    /// Handle SIGINT/SIGTERM (graceful shutdown) and SIGHUP (ignored) in the loop, and, with
+    /// Handle SIGINT/SIGTERM (graceful shutdown) and SIGHUP (TLS reload) in the loop, and, with
     /// `console`, read operator commands from stdin when it can be polled (otherwise there is
     /// simply no console: `chatserver < /dev/null` and a systemd service keep serving).
     pub fn attach_operator(&mut self, console: bool) -> io::Result<()> {
@@ -71,7 +71,9 @@ impl Server {
                         .as_ref()
                         .is_some_and(|c| c.config_file.is_none())
                     {
-                        log::info!("SIGHUP: {}", reply.text.trim_end());
+                        // The config's line; the TLS reload logged its own.
+                        let first = reply.text.lines().next().unwrap_or_default();
+                        log::info!("SIGHUP: {first}");
                     }
                 }
             }

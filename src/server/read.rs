@@ -1,29 +1,34 @@
 //! Reading a connection: backpressure, the command penalty and the per-iteration input
-//! budget, then its codec decodes the bytes into core inputs.
+//! budget, then its transport reads plaintext and its protocol decodes it into core inputs.
 
 use super::{guard, push_dirty, Server};
 use crate::chat::Chat;
 use crate::connection::{Closing, ReadStatus};
-use crate::event::Event;
+use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
 use crate::session::ConnId;
 use crate::time::Now;
 
 /// Bytes read from one connection per iteration before others get their turn.
 const READ_BUDGET: usize = 64 * 1024;
-/// Input lines (commands) decoded from one connection per iteration: the work, not the bytes,
-/// is what must be bounded (thousands of cheap pipelined commands would stall everyone). Fewer
-/// when many users are online (`guard::DELIVERIES_PER_ITERATION`); the reading phase's time
-/// bounds all connections together (issue 20).
+/// Inputs (commands, and replies a protocol makes itself) decoded from one connection per
+/// iteration: the work, not the bytes, is what must be bounded (thousands of cheap pipelined
+/// commands would stall everyone), and it is counted as decoded, whatever the wire's framing.
+/// Fewer when many users are online (`guard::DELIVERIES_PER_ITERATION`); the reading phase's
+/// time bounds all connections together (issue 20).
 const INPUT_BUDGET: usize = 256;
 
-/// The core behind one connection, as its codec's sink.
+/// The core behind one connection, as its protocol's sink.
 struct CoreSink<'a> {
     chat: &'a mut Chat,
     id: ConnId,
     now: Now,
     /// Inputs decoded (for the command penalty).
     inputs: u32,
+    /// Inputs and reserved replies (for the input budget).
+    work: usize,
+    /// The input budget of this read.
+    budget: usize,
 }
 
 impl crate::protocol::Sink for CoreSink<'_> {
@@ -33,22 +38,43 @@ impl crate::protocol::Sink for CoreSink<'_> {
 
     fn input(&mut self, input: Input<'_>) {
         self.inputs = self.inputs.saturating_add(1);
+        self.work += 1;
         self.chat.handle_input(self.id, input, self.now);
     }
 
-    fn reply(&mut self, event: Event) {
-        self.chat.reply(self.id, event);
+    fn reserve(&mut self, ticket: Ticket) {
+        self.work += 1;
+        self.chat.reply(self.id, Event::Reserved(ticket));
+    }
+
+    /// Within the budget, and the core is not busy with this connection: a line may start a
+    /// password hash that runs for several iterations (issue 21); what follows it waits in the
+    /// connection until `Action::Resume`, so it is taken in order, after the login.
+    fn wants_more(&self) -> bool {
+        self.work < self.budget && !self.chat.busy(self.id)
     }
 }
 
 impl Server {
-    /// Drain a readable connection, decoding its bytes into core inputs.
+    /// Drain a readable connection, decoding its plaintext into core inputs.
     pub(super) fn read(&mut self, id: ConnId, now: Now) {
         let admitted = self.admitted();
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
         if conn.closing != Closing::Open {
+            // Its input is no longer read, but a transport handshake still under way (a TLS
+            // refusal waits for it) is driven to its end, so what is queued can leave.
+            if conn.transport.handshaking() {
+                match conn.finish_handshake(&mut self.scratch) {
+                    Ok(()) if !conn.transport.handshaking() => push_dirty(conn, &mut self.dirty),
+                    Ok(()) => {}
+                    Err(e) => {
+                        log::info!("{} read error: {e}", self.chat.log_name(id));
+                        self.dead.push(id);
+                    }
+                }
+            }
             return;
         }
         if self.reading.over() || admitted >= guard::DELIVERIES_PER_ITERATION {
@@ -71,38 +97,40 @@ impl Server {
             return;
         }
         let max = self.limits.max_line;
+        let budget = ((guard::DELIVERIES_PER_ITERATION - admitted)
+            / (self.chat.online_count() + 1))
+            .clamp(1, INPUT_BUDGET);
         let mut sink = CoreSink {
             chat: &mut self.chat,
             id,
             now,
             inputs: 0,
+            work: 0,
+            budget,
         };
+        let handshaking = conn.transport.handshaking();
         let bytes_in = &mut self.operator.bytes_in;
-        let lines = ((guard::DELIVERIES_PER_ITERATION - admitted) / (sink.chat.online_count() + 1))
-            .clamp(1, INPUT_BUDGET);
-        let status = conn.read(&mut self.scratch, READ_BUDGET, lines, |codec, data| {
-            // Issue 21: a line may start a password hash that runs for several iterations;
-            // what follows it waits in the connection (`Action::Resume` brings it back),
-            // so it is taken in order, after the login.
-            let mut took = 0;
-            for line in data.split_inclusive(|&b| b == b'\n') {
-                if sink.chat.busy(id) {
-                    break;
-                }
-                codec.decode(line, max, &mut sink);
-                took += line.len();
-            }
-            *bytes_in += took as u64;
-            took
-        });
+        let status = conn.read(&mut self.scratch, READ_BUDGET, max, &mut sink, bytes_in);
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
+        if handshaking && !conn.transport.handshaking() {
+            // The transport's handshake just ended: what the protocol queued meanwhile (a
+            // prompt, a greeting) can leave now, and no writable edge will say so.
+            push_dirty(conn, &mut self.dirty);
+        }
         match status {
             Ok(ReadStatus::Drained) => {}
+            // Busy (issue 21): read again when the core says so (`Action::Resume`).
+            Ok(ReadStatus::Budget) if sink.chat.busy(id) => {}
             Ok(ReadStatus::Budget) => self.unread.push(id),
-            // Issue 21: read again when the core says so (`Action::Resume`).
-            Ok(ReadStatus::Paused) => {}
-            Ok(ReadStatus::Eof) => {
-                conn.codec.finish(max, &mut sink);
+            Ok(ReadStatus::Eof { clean }) => {
+                if clean {
+                    conn.protocol.finish(max, &mut sink);
+                } else {
+                    log::info!(
+                        "{} ended without a TLS close_notify: its unfinished last input is dropped",
+                        sink.chat.log_name(id)
+                    );
+                }
                 // Half-closed: answer what was sent, then close.
                 conn.closing = Closing::AfterFlush;
                 push_dirty(conn, &mut self.dirty);
@@ -110,7 +138,7 @@ impl Server {
                     .schedule(now.mono + self.limits.close_timeout, id);
             }
             Err(e) => {
-                log::info!("{} read error: {e}", self.chat.log_name(id));
+                log::info!("{} read error: {e}", sink.chat.log_name(id));
                 self.dead.push(id);
             }
         }

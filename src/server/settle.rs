@@ -110,14 +110,19 @@ impl Server {
     /// Remove a connection and tell the core.
     fn reap(&mut self, id: ConnId, now: Now) {
         if let Some(mut conn) = self.conns.try_remove(id.slot) {
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+            conn.transport.close();
+            let _ = self.poll.registry().deregister(conn.transport.socket());
             self.output_total = self.output_total.saturating_sub(conn.pending());
             if let Some(ip) = conn.peer_ip {
                 self.per_ip.release(ip, conn.penalty, now.mono);
             }
             self.closed += 1;
-            log::info!("{} closed", self.chat.log_name(id));
-            self.chat.handle_disconnect(id, now);
+            if conn.admitted {
+                log::info!("{} closed", self.chat.log_name(id));
+                self.chat.handle_disconnect(id, now);
+            } else {
+                self.refusing -= 1;
+            }
         }
     }
 

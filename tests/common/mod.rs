@@ -202,9 +202,14 @@ fn spawn(dir: &Path, args: &[String]) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-/// One raw TCP client. Reads are buffered here, so an expectation never eats the next one's bytes.
+/// One raw TCP client, or a TLS one over TCP (`connect_tls`). Reads are buffered here, so an
+/// expectation never eats the next one's bytes.
 pub struct Client {
     stream: TcpStream,
+    /// The client side of TLS when the connection speaks it (issue 18): every expectation
+    /// below then reads and writes plaintext through it.
+    #[cfg(feature = "tls")]
+    tls: Option<Box<rustls::ClientConnection>>,
     /// Received but not yet expected.
     pending: Vec<u8>,
     /// For failure messages: the user once logged in, else the local port.
@@ -227,9 +232,43 @@ impl Client {
         let name = format!("client:{}", stream.local_addr().unwrap().port());
         Client {
             stream,
+            #[cfg(feature = "tls")]
+            tls: None,
             pending: Vec::new(),
             name,
         }
+    }
+
+    /// A TLS connection to `addr` verified with `config` as `localhost` (the handshake runs
+    /// with the first read or write).
+    #[cfg(feature = "tls")]
+    pub fn connect_tls(addr: SocketAddr, config: std::sync::Arc<rustls::ClientConfig>) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect to chatserver");
+        Client::tls_over(stream, config)
+    }
+
+    /// TLS over a stream connected elsewhere (e.g. with a small receive window).
+    #[cfg(feature = "tls")]
+    pub fn tls_over(stream: TcpStream, config: std::sync::Arc<rustls::ClientConfig>) -> Client {
+        let mut c = Client::from_stream(stream);
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        c.tls = Some(Box::new(
+            rustls::ClientConnection::new(config, name).unwrap(),
+        ));
+        c
+    }
+
+    /// Read plaintext: through TLS when the connection speaks it.
+    fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_mut() {
+            return match rustls::Stream::new(&mut **tls, &mut self.stream).read(buf) {
+                // Closed without a close_notify: an end like any other here.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            };
+        }
+        self.stream.read(buf)
     }
 
     /// The socket (to clone a writer for another thread).
@@ -244,6 +283,12 @@ impl Client {
 
     /// Send bytes exactly as given.
     pub fn send_raw(&mut self, bytes: &[u8]) {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_mut() {
+            return rustls::Stream::new(&mut **tls, &mut self.stream)
+                .write_all(bytes)
+                .unwrap_or_else(|e| panic!("{}: TLS write failed: {e}", self.name));
+        }
         self.stream
             .write_all(bytes)
             .unwrap_or_else(|e| panic!("{}: write failed: {e}", self.name));
@@ -251,6 +296,11 @@ impl Client {
 
     /// Half-close: no more input from this client; replies can still arrive.
     pub fn shutdown_write(&mut self) {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_mut() {
+            tls.send_close_notify();
+            let _ = rustls::Stream::new(&mut **tls, &mut self.stream).flush();
+        }
         self.stream.shutdown(Shutdown::Write).unwrap();
     }
 
@@ -280,7 +330,7 @@ impl Client {
     /// Read once into `pending`; `Ok(0)` on EOF.
     fn fill(&mut self) -> io::Result<usize> {
         let mut buf = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut buf)?;
+        let n = self.read_some(&mut buf)?;
         self.pending.extend_from_slice(&buf[..n]);
         Ok(n)
     }
@@ -393,7 +443,7 @@ impl Client {
         let mut total = std::mem::take(&mut self.pending).len();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            match self.stream.read(&mut buf) {
+            match self.read_some(&mut buf) {
                 Ok(0) => return total,
                 Ok(n) => total += n,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return total,

@@ -5,10 +5,12 @@
 #
 #   tests/irc/weechat.sh --ngircd      prove the mechanics on ngIRCd (peer: nc speaking IRC)
 #   tests/irc/weechat.sh               against chatserver (peer: nc on the line port)
+#   tests/irc/weechat.sh --tls         against chatserver's --irc-tls-port, weechat verifying
+#                                      a certificate made here with openssl (issue 18)
 #
-# Needs weechat-headless, nc (netcat-openbsd) and, for --ngircd, ngircd (apt-get install -y
-# weechat-headless netcat-openbsd ngircd). Everything listens on 127.0.0.1 on ports the OS
-# picks. Environment (all optional):
+# Needs weechat-headless, nc (netcat-openbsd) and, for --ngircd, ngircd; for --tls, openssl
+# (apt-get install -y weechat-headless netcat-openbsd ngircd openssl). Everything listens on
+# 127.0.0.1 on ports the OS picks. Environment (all optional):
 #   CHATSERVER_BIN  chatserver binary (default target/release/chatserver, built if missing)
 #   IRC_NICK        weechat's nick and account (default wcuser)
 #   IRC_PASSWORD    its password (default wcpass1)
@@ -23,6 +25,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 mode=chatserver
 [ "${1:-}" = --ngircd ] && mode=ngircd
+tls=0
+[ "${1:-}" = --tls ] && tls=1
 
 nick="${IRC_NICK:-wcuser}"
 pass="${IRC_PASSWORD:-wcpass1}"
@@ -102,12 +106,33 @@ else
     mkdir -p "$tmp/data"
     irc_port="$(free_port)"
     line_port="$(free_port)"
+    irc_flag=--irc-port
+    tls_flags=()
+    if [ "$tls" = 1 ]; then
+        # A self-signed certificate for localhost, which weechat is told to trust.
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+            -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null || fail "openssl req"
+        chmod 600 "$tmp/key.pem"
+        irc_flag=--irc-tls-port
+        tls_flags=(--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem")
+    fi
     "$bin" --bind 127.0.0.1 --data-dir "$tmp/data" --credentials "$tmp/credentials.txt" \
-        --irc-port "$irc_port" "$line_port" >"$tmp/server.log" 2>&1 &
+        "${tls_flags[@]}" "$irc_flag" "$irc_port" "$line_port" >"$tmp/server.log" 2>&1 &
     pids+=($!)
     wait_port "$line_port"
 fi
 wait_port "$irc_port"
+if [ "$tls" = 1 ]; then
+    # WeeChat 4 renamed its server options ssl* to tls*.
+    tls_word=tls
+    [ "$(weechat-headless --version | cut -d. -f1)" -lt 4 ] && tls_word=ssl
+    server_opts="-$tls_word -${tls_word}_verify"
+    ca_setting="/set weechat.network.gnutls_ca_user $tmp/cert.pem;"
+else
+    server_opts=-notls
+    ca_setting=
+fi
 
 # ---- weechat ----------------------------------------------------------------------------
 wc="$tmp/wc"
@@ -116,8 +141,8 @@ fifo="$wc/weechat_fifo"
 weechat-headless -d "$wc" -r "/set fifo.file.path $fifo;/set fifo.file.enabled on;\
 /set logger.file.path $wc/logs;/set logger.file.flush_delay 0;\
 /set logger.file.mask \$plugin.\$name.weechatlog;/set logger.file.time_format %H:%M:%S;\
-/set irc.look.temporary_servers on;\
-/server add test 127.0.0.1/$irc_port -notls -password=$pass -nicks=$nick -username=$nick -realname=weechat_sh -autojoin=;\
+/set irc.look.temporary_servers on;$ca_setting\
+/server add test localhost/$irc_port $server_opts -password=$pass -nicks=$nick -username=$nick -realname=weechat_sh -autojoin=;\
 /connect test" >"$tmp/weechat.out" 2>&1 &
 wc_pid=$!
 pids+=("$wc_pid")
@@ -201,4 +226,5 @@ else
 fi
 if [ "$mode" = ngircd ]; then peer_say "QUIT"; else peer_say "/exit"; fi
 
+[ "$tls" = 1 ] && mode="$mode over TLS, certificate verified"
 echo "weechat.sh ($mode): all checks passed"

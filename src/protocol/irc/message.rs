@@ -12,6 +12,7 @@
 use crate::protocol::line::{Piece, Splitter};
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::ControlFlow;
 
 /// RFC line limit for everything but tags, CRLF included.
 pub const MAX_BODY: usize = 512;
@@ -62,13 +63,26 @@ impl Framer {
 
     /// Feed received bytes; `emit` gets every complete line in order.
     pub fn feed(&mut self, data: &[u8], mut emit: impl FnMut(Frame<'_>)) {
+        self.feed_until(data, |f| {
+            emit(f);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// As [`Framer::feed`], stopping after a line for which `emit` says break; returns the
+    /// bytes consumed.
+    pub fn feed_until(
+        &mut self,
+        data: &[u8],
+        mut emit: impl FnMut(Frame<'_>) -> ControlFlow<()>,
+    ) -> usize {
         // Longest buffered line (tags, body, CRLF) before it is known to be too long.
         let limit = MAX_TAGS + self.max_body;
         let max_body = self.max_body;
         self.splitter.feed(data, limit, |piece| match piece {
             Piece::Line(line) => emit(frame(line, max_body)),
             Piece::TooLong => emit(Frame::TooLong),
-        });
+        })
     }
 
     /// End of input: an unterminated last line still counts.

@@ -2,20 +2,22 @@
 //! ignored) in, core [`Input`]s out; core [`Event`]s in, IRC messages and numerics out
 //! (`render.rs`). Registration (`PASS`/`NICK`/`USER`) is the codec's own state machine ending
 //! in the core's login (`Input::Login`, or `Input::Guest` with `--irc-guests`). Replies the
-//! codec makes itself (`PONG`, syntax numerics) go through [`Sink::reply`] so they keep their
-//! place behind the core's replies to earlier lines.
+//! codec makes itself (`PONG`, syntax numerics, the target of the next error numeric) are held
+//! here as typed [`Note`]s; the core only queues a ticket for each ([`Sink::reserve`]), so they
+//! keep their place behind the core's replies to earlier lines.
 
 pub mod message;
 mod numerics;
 mod render;
 
-use super::Sink;
-use crate::event::Event;
+use super::{flow, Sink};
+use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input, RoomChange, RoomInput};
 use crate::protocol::irc::message::{
     channel_room, valid_nick, write_message, Frame, Framer, Message,
 };
 use numerics::*;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Settings every IRC connection shares.
@@ -87,17 +89,24 @@ struct Conn {
     quit: Box<str>,
     /// User mode `+i`, as last set.
     invisible: bool,
+    /// Replies made here, each waiting for its ticket to come back from the core's queue.
+    held: VecDeque<(Ticket, Note)>,
+    next_ticket: u32,
+}
+
+/// A reply the codec makes itself, held until the core's replies queued before it are out.
+#[derive(Debug)]
+enum Note {
+    /// A whole message (`PONG`, a numeric), rendered when it was made.
+    Line(Box<[u8]>),
+    /// What the core's error replies after this point are about.
+    Context(Ctx),
 }
 
 /// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
 pub const TARGMAX_JOIN: (usize, usize) = (0, 4);
 pub const TARGMAX_PART: (usize, usize) = (0, 4);
 pub const TARGMAX_KICK: (usize, usize) = (1, 1);
-
-// The notes this codec queues for itself through `Sink::reply`: the first byte says which.
-const NOTE_RAW: char = 'R';
-const NOTE_CONTEXT: char = 'C';
-const NOTE_SILENT: char = 'S';
 
 impl IrcCodec {
     pub fn new(opts: Arc<IrcOptions>) -> IrcCodec {
@@ -112,13 +121,19 @@ impl IrcCodec {
                 ctx: Ctx::None,
                 quit: Box::from(""),
                 invisible: false,
+                held: VecDeque::new(),
+                next_ticket: 0,
             },
         }
     }
 
-    pub fn decode(&mut self, data: &[u8], sink: &mut impl Sink) {
+    /// Decode until the sink stops wanting more; returns the bytes consumed.
+    pub fn decode(&mut self, data: &[u8], sink: &mut impl Sink) -> usize {
         let st = &mut self.st;
-        self.framer.feed(data, |f| st.frame(f, sink));
+        self.framer.feed_until(data, |f| {
+            st.frame(f, sink);
+            flow(sink)
+        })
     }
 
     pub fn finish(&mut self, sink: &mut impl Sink) {
@@ -128,8 +143,8 @@ impl IrcCodec {
 
     /// Render `event` for this connection.
     pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) {
-        if let Event::Codec(note) = event {
-            return self.st.note(note, out);
+        if let Event::Reserved(ticket) = event {
+            return self.st.redeem(*ticket, out);
         }
         // Issue 21: how a login whose password was checked in steps went.
         if self.st.reg == Reg::Pending {
@@ -167,13 +182,28 @@ impl Conn {
         }
     }
 
-    fn note(&mut self, note: &str, out: &mut Vec<u8>) {
-        let mut chars = note.chars();
-        match chars.next() {
-            Some(NOTE_RAW) => out.extend_from_slice(chars.as_str().as_bytes()),
-            Some(NOTE_CONTEXT) => self.ctx = Ctx::Target(Box::from(chars.as_str())),
-            Some(NOTE_SILENT) => self.ctx = Ctx::Silent,
-            _ => self.ctx = Ctx::None,
+    /// Hold `note` and queue its ticket behind the core's replies so far.
+    fn hold(&mut self, note: Note, sink: &mut impl Sink) {
+        let ticket = Ticket(self.next_ticket);
+        self.next_ticket = self.next_ticket.wrapping_add(1);
+        self.held.push_back((ticket, note));
+        sink.reserve(ticket);
+    }
+
+    /// The core's queue reached `ticket`: apply its note. Notes older than it never came back
+    /// (their session ended first) and are dropped; the note itself stays until a newer ticket
+    /// comes, so a render retried after a slow-reader flush gives the same bytes.
+    fn redeem(&mut self, ticket: Ticket, out: &mut Vec<u8>) {
+        while let Some((t, _)) = self.held.front() {
+            if t.0.wrapping_sub(ticket.0) as i32 >= 0 {
+                break;
+            }
+            self.held.pop_front();
+        }
+        match self.held.front() {
+            Some((t, Note::Line(bytes))) if *t == ticket => out.extend_from_slice(bytes),
+            Some((t, Note::Context(ctx))) if *t == ticket => self.ctx = ctx.clone(),
+            _ => {}
         }
     }
 
@@ -182,29 +212,28 @@ impl Conn {
     }
 
     /// Queue `:server <command> <me> params…`.
-    fn numeric(&self, sink: &mut impl Sink, command: &str, params: &[&str]) {
+    fn numeric(&mut self, sink: &mut impl Sink, command: &str, params: &[&str]) {
         let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
         all.push(self.me());
         all.extend_from_slice(params);
-        self.raw(sink, Some(&self.opts.server), command, &all);
+        let mut out = Vec::new();
+        write_message(&mut out, Some(&self.opts.server), command, &all);
+        self.hold(Note::Line(out.into_boxed_slice()), sink);
     }
 
-    fn raw(&self, sink: &mut impl Sink, prefix: Option<&str>, command: &str, params: &[&str]) {
+    fn raw(&mut self, sink: &mut impl Sink, prefix: Option<&str>, command: &str, params: &[&str]) {
         let mut out = Vec::new();
         write_message(&mut out, prefix, command, params);
-        let mut note = String::with_capacity(out.len() + 1);
-        note.push(NOTE_RAW);
-        note.push_str(&String::from_utf8_lossy(&out));
-        sink.reply(Event::Codec(note.into_boxed_str()));
+        self.hold(Note::Line(out.into_boxed_slice()), sink);
     }
 
     /// Errors the core answers next are about `target` (or silent, for `NOTICE`).
-    fn context(&self, sink: &mut impl Sink, target: Option<&str>) {
-        let note = match target {
-            Some(t) => format!("{NOTE_CONTEXT}{t}"),
-            None => NOTE_SILENT.to_string(),
+    fn context(&mut self, sink: &mut impl Sink, target: Option<&str>) {
+        let ctx = match target {
+            Some(t) => Ctx::Target(Box::from(t)),
+            None => Ctx::Silent,
         };
-        sink.reply(Event::Codec(note.into_boxed_str()));
+        self.hold(Note::Context(ctx), sink);
     }
 
     fn frame(&mut self, frame: Frame<'_>, sink: &mut impl Sink) {
@@ -235,7 +264,7 @@ impl Conn {
         }
     }
 
-    fn need(&self, sink: &mut impl Sink, msg: &Message<'_>, n: usize) -> bool {
+    fn need(&mut self, sink: &mut impl Sink, msg: &Message<'_>, n: usize) -> bool {
         let ok = msg.params.len() >= n;
         if !ok {
             let cmd = msg.command.as_str();
@@ -246,7 +275,12 @@ impl Conn {
 
     /// `TARGMAX`: more comma-separated targets than `max` in the first parameter is refused
     /// whole with `407` (F11: `JOIN` took 20 targets although `TARGMAX=JOIN:4`).
-    fn targets(&self, sink: &mut impl Sink, msg: &Message<'_>, (at, max): (usize, usize)) -> bool {
+    fn targets(
+        &mut self,
+        sink: &mut impl Sink,
+        msg: &Message<'_>,
+        (at, max): (usize, usize),
+    ) -> bool {
         let list = msg.param(at).unwrap_or("");
         let ok = list.split(',').filter(|t| !t.is_empty()).count() <= max;
         if !ok {
@@ -255,20 +289,20 @@ impl Conn {
         ok
     }
 
-    fn pong(&self, sink: &mut impl Sink, msg: &Message<'_>) {
+    fn pong(&mut self, sink: &mut impl Sink, msg: &Message<'_>) {
         match msg.param(0) {
             Some(token) => {
-                let server = &*self.opts.server;
-                self.raw(sink, Some(server), "PONG", &[server, token]);
+                let server = self.opts.server.clone();
+                self.raw(sink, Some(&server), "PONG", &[&server, token]);
             }
             None => self.numeric(sink, ERR_NOORIGIN, &["No origin specified"]),
         }
     }
 
-    fn cap(&self, sink: &mut impl Sink, msg: &Message<'_>) {
+    fn cap(&mut self, sink: &mut impl Sink, msg: &Message<'_>) {
         let sub = msg.param(0).unwrap_or("").to_ascii_uppercase();
-        let server = &*self.opts.server;
-        let me = self.me();
+        let server = &*self.opts.server.clone();
+        let me = &*self.me().to_string();
         match sub.as_str() {
             "LS" => self.raw(sink, Some(server), "CAP", &[me, "LS", ""]),
             "LIST" => self.raw(sink, Some(server), "CAP", &[me, "LIST", ""]),

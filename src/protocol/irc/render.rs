@@ -102,7 +102,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         | Event::Blocked(_)
         | Event::Unblocked(_)
         | Event::LoggedOut
-        | Event::Codec(_)
+        | Event::Reserved(_)
         | Event::Private(_)
         | Event::UserAddrs(_) => {}
         // Menu replies (§6) answer line commands only.

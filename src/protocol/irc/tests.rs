@@ -48,8 +48,8 @@ impl Sink for Fake {
         }
     }
 
-    fn reply(&mut self, event: Event) {
-        self.out.push(event);
+    fn reserve(&mut self, ticket: crate::event::Ticket) {
+        self.out.push(Event::Reserved(ticket));
     }
 }
 
@@ -697,6 +697,30 @@ fn the_codec_closes_listings_itself_in_order() {
     assert_eq!(
         render(&mut plain, &Event::Error(Error::TooManyRooms(5))),
         ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+}
+
+/// The replies the codec makes itself are typed notes held here; the core carries only their
+/// tickets. A render retried for the same ticket (the loop retries one after flushing a slow
+/// reader) gives the same bytes, and a ticket whose place never came back (its session ended
+/// first) is dropped when a newer one arrives, so held notes do not pile up.
+#[test]
+fn reserved_replies_render_once_per_ticket_in_order_and_retries_repeat() {
+    let (mut c, mut s) = registered("foo");
+    c.decode(b"PING a\r\nPING b\r\nPING c\r\n", &mut s);
+    let tickets: Vec<Event> = std::mem::take(&mut s.out);
+    assert_eq!(tickets.len(), 3);
+    assert!(tickets.iter().all(|e| matches!(e, Event::Reserved(_))));
+    let a = render(&mut c, &tickets[0]);
+    assert_eq!(a, ":irc.test PONG irc.test a\r\n");
+    assert_eq!(render(&mut c, &tickets[0]), a, "a retried render repeats");
+    // `b`'s place never came back: rendering `c` drops it.
+    assert_eq!(render(&mut c, &tickets[2]), ":irc.test PONG irc.test c\r\n");
+    assert_eq!(c.st.held.len(), 1, "only the last note is kept");
+    assert_eq!(
+        render(&mut c, &tickets[1]),
+        "",
+        "a dropped ticket renders nothing"
     );
 }
 

@@ -22,7 +22,7 @@
 
 pub mod objects;
 
-use super::{line::text as line_text, Boundary, Sink};
+use super::{flow, line::text as line_text, Boundary, Sink};
 use crate::event::{Audience, Error, Event, Notice};
 use crate::input::{Input, LineError};
 use crate::protocol::json::objects::{wire, JsonCodec, JsonError, Request};
@@ -34,11 +34,15 @@ pub struct JsonFront {
 }
 
 impl JsonFront {
-    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
-        self.codec.decode(data, max, |request| match request {
-            Ok(r) => sink.input(input_of(&r)),
-            Err(e) => sink.input(refusal(e)),
-        });
+    /// Decode until the sink stops wanting more; returns the bytes consumed.
+    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) -> usize {
+        self.codec.decode(data, max, |request| {
+            match request {
+                Ok(r) => sink.input(input_of(&r)),
+                Err(e) => sink.input(refusal(e)),
+            }
+            flow(sink)
+        })
     }
 
     /// End of input: an object cut off by the close is dropped (there is nobody to answer).
@@ -126,8 +130,8 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
             return Boundary::Alone;
         }
         Event::Prompt(_) | Event::LoggedOut => return Boundary::None,
-        // IRC front-end (issue 12): a keepalive for wires that have one; IRC codec notes.
-        Event::KeepAlive | Event::Codec(_) => return Boundary::None,
+        // IRC front-end (issue 12): a keepalive for wires that have one; IRC's reserved replies.
+        Event::KeepAlive | Event::Reserved(_) => return Boundary::None,
         Event::Error(
             Error::InvalidUser
             | Error::MessageSelf

@@ -5,9 +5,10 @@
 
 pub mod text;
 
-use super::Sink;
+use super::{flow, Sink};
 use crate::command::{self, split_word, States};
 use crate::input::{Expect, Input, LineError, RoomInput};
+use std::ops::ControlFlow;
 
 /// One framed input: a complete line, or why a line was rejected.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,34 +37,45 @@ pub struct Splitter {
 
 impl Splitter {
     /// Feed received bytes; an unfinished line longer than `limit` bytes is reported as
-    /// [`Piece::TooLong`] at once and discarded to its newline.
-    pub fn feed(&mut self, mut data: &[u8], limit: usize, mut emit: impl FnMut(Piece<'_>)) {
-        while !data.is_empty() {
-            let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+    /// [`Piece::TooLong`] at once and discarded to its newline. Stops after a piece for which
+    /// `emit` says break; returns the bytes of `data` consumed (all unless it stopped early).
+    pub fn feed(
+        &mut self,
+        data: &[u8],
+        limit: usize,
+        mut emit: impl FnMut(Piece<'_>) -> ControlFlow<()>,
+    ) -> usize {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
                 if !self.discarding {
-                    if self.partial.len() + data.len() > limit {
-                        emit(Piece::TooLong);
+                    if self.partial.len() + rest.len() > limit {
                         self.partial = Vec::new();
                         self.discarding = true;
+                        let _ = emit(Piece::TooLong);
                     } else {
-                        self.partial.extend_from_slice(data);
+                        self.partial.extend_from_slice(rest);
                     }
                 }
-                return;
+                return data.len();
             };
-            let (seg, rest) = (&data[..nl], &data[nl + 1..]);
-            data = rest;
+            let seg = &rest[..nl];
+            rest = &rest[nl + 1..];
             if std::mem::take(&mut self.discarding) {
                 continue;
             }
-            if self.partial.is_empty() {
-                emit(Piece::Line(seg));
+            let flow = if self.partial.is_empty() {
+                emit(Piece::Line(seg))
             } else {
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(seg);
-                emit(Piece::Line(&line));
+                emit(Piece::Line(&line))
+            };
+            if flow.is_break() {
+                return data.len() - rest.len();
             }
         }
+        data.len()
     }
 
     /// End of input: the unterminated tail, unless it was being discarded or is empty.
@@ -97,10 +109,24 @@ fn frame(mut line: &[u8], max: usize) -> Frame<'_> {
 impl LineFramer {
     /// Feed received bytes; `emit` gets every complete line in order.
     pub fn feed(&mut self, data: &[u8], max: usize, mut emit: impl FnMut(Frame<'_>)) {
+        self.feed_until(data, max, |f| {
+            emit(f);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// As [`LineFramer::feed`], stopping after a line for which `emit` says break; returns
+    /// the bytes consumed.
+    pub fn feed_until(
+        &mut self,
+        data: &[u8],
+        max: usize,
+        mut emit: impl FnMut(Frame<'_>) -> ControlFlow<()>,
+    ) -> usize {
         self.splitter.feed(data, max + 1, |piece| match piece {
             Piece::Line(line) => emit(frame(line, max)),
             Piece::TooLong => emit(Frame::Bad(LineError::TooLong)),
-        });
+        })
     }
 
     /// End of input: an unterminated last line still counts.
@@ -116,9 +142,12 @@ pub struct LineCodec {
 }
 
 impl LineCodec {
-    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) {
-        self.framer
-            .feed(data, max, |f| sink.input(parse(f, sink.expects())));
+    /// Decode until the sink stops wanting more; returns the bytes consumed.
+    pub fn decode(&mut self, data: &[u8], max: usize, sink: &mut impl Sink) -> usize {
+        self.framer.feed_until(data, max, |f| {
+            sink.input(parse(f, sink.expects()));
+            flow(sink)
+        })
     }
 
     pub fn finish(&mut self, max: usize, sink: &mut impl Sink) {

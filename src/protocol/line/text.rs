@@ -113,7 +113,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Notice(n) => notice(n, out),
         Event::Error(e) => error(e, out),
         // IRC front-end (issue 12): cards for the line protocol, a quit as a logout.
-        Event::Codec(_) | Event::KeepAlive => {}
+        Event::Reserved(_) | Event::KeepAlive => {}
         Event::Card(card) => self::card(card, out),
         Event::Cards { cards, .. } => cards.iter().for_each(|c| self::card(c, out)),
         Event::Private(p) => private(p, out),
@@ -766,7 +766,7 @@ mod tests {
                 "",
             ),
             (Event::KeepAlive, ""),
-            (Event::Codec(Box::from("Rnot for the line")), ""),
+            (Event::Reserved(crate::event::Ticket(7)), ""),
             // Chat rooms and profiles (§5).
             (
                 Event::Profile(vec![("username", a("tom")), ("age", a(""))]),

@@ -20,6 +20,7 @@ mod tests;
 
 pub use request::{Request, MAX_DEPTH};
 pub use split::Splitter;
+use std::ops::ControlFlow;
 
 /// Why some input gave no request. The front-end answers [`JsonError::Invalid`] and
 /// [`JsonError::ObjectTooLong`] with [`wire::INVALID_REQUEST`]; the connection stays usable.
@@ -58,15 +59,16 @@ impl JsonCodec {
     }
 
     /// Decodes every object completed by `data`, in order, objects longer than `max` bytes
-    /// refused. Holds at most `max` bytes between calls.
+    /// refused, until `emit` says break; returns the bytes consumed. Holds at most `max` bytes
+    /// between calls.
     pub fn decode(
         &mut self,
         data: &[u8],
         max: usize,
-        mut emit: impl FnMut(Result<Request, JsonError>),
-    ) {
+        mut emit: impl FnMut(Result<Request, JsonError>) -> ControlFlow<()>,
+    ) -> usize {
         self.split
-            .feed(data, max, |object| emit(object.and_then(Request::parse)));
+            .feed(data, max, |object| emit(object.and_then(Request::parse)))
     }
 
     /// End of stream: `Err(Truncated)` if it stopped inside an object. Resets the codec.

@@ -5,6 +5,7 @@
 //! Memory is bounded by `max`: an object is buffered only while it fits.
 
 use super::JsonError;
+use std::ops::ControlFlow;
 
 /// Where the scanner is between bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,66 +66,93 @@ impl Splitter {
     /// `Err(ObjectTooLong)` once for an object longer than `max` bytes (then skipped to its end),
     /// and with `Err(Invalid)` once per run of non-whitespace bytes between objects (skipped up
     /// to the next `{`). An object that fits inside `data` is passed without copying.
+    ///
+    /// Stops after an object or error for which `emit` says break; returns the bytes of `data`
+    /// consumed (all of them unless it stopped early). It only stops between objects or inside
+    /// one being discarded, so nothing of `data` is half-kept.
     pub fn feed(
         &mut self,
         data: &[u8],
         max: usize,
-        mut emit: impl FnMut(Result<&[u8], JsonError>),
-    ) {
+        mut emit: impl FnMut(Result<&[u8], JsonError>) -> ControlFlow<()>,
+    ) -> usize {
         // Start in `data` of the current object's bytes not yet in `buf`.
         let mut start = 0;
-        for (i, &b) in data.iter().enumerate() {
-            match self.mode {
-                Mode::Outside { junk } => {
-                    if b == b'{' {
-                        self.mode = Mode::Inside;
-                        self.depth = 1;
-                        start = i;
-                        if max == 0 {
-                            emit(Err(JsonError::ObjectTooLong));
-                            self.mode = Mode::Discard;
-                        }
-                    } else if !is_space(b) && !junk {
-                        emit(Err(JsonError::Invalid));
-                        self.mode = Mode::Outside { junk: true };
-                    }
-                }
-                Mode::Inside => {
-                    let closed = self.scan(b);
-                    if self.buf.len() + (i + 1 - start) > max {
-                        emit(Err(JsonError::ObjectTooLong));
-                        self.buf.clear();
-                        self.mode = if closed {
-                            Mode::Outside { junk: false }
-                        } else {
-                            Mode::Discard
-                        };
-                    } else if closed {
-                        let part = &data[start..=i];
-                        if self.buf.is_empty() {
-                            emit(Ok(part));
-                        } else {
-                            self.buf.extend_from_slice(part);
-                            emit(Ok(&self.buf));
-                            self.buf.clear();
-                        }
-                        self.mode = Mode::Outside { junk: false };
-                    }
-                }
-                Mode::Discard => {
-                    if self.scan(b) {
-                        self.mode = Mode::Outside { junk: false };
-                    }
-                }
+        for i in 0..data.len() {
+            let flow = self.step(data, i, &mut start, max, &mut emit);
+            if flow.is_break() {
+                self.release(max);
+                return i + 1;
             }
         }
         if self.mode == Mode::Inside {
             self.buf.extend_from_slice(&data[start..]);
         }
+        self.release(max);
+        data.len()
+    }
+
+    /// A burst of long objects must not pin their high-water mark forever.
+    fn release(&mut self, max: usize) {
         if self.buf.is_empty() && self.buf.capacity() > max {
-            // A burst of long objects must not pin their high-water mark forever.
             self.buf = Vec::new();
         }
+    }
+
+    /// One byte, `data[i]`, of the scan.
+    fn step(
+        &mut self,
+        data: &[u8],
+        i: usize,
+        start: &mut usize,
+        max: usize,
+        emit: &mut impl FnMut(Result<&[u8], JsonError>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let b = data[i];
+        match self.mode {
+            Mode::Outside { junk } => {
+                if b == b'{' {
+                    self.mode = Mode::Inside;
+                    self.depth = 1;
+                    *start = i;
+                    if max == 0 {
+                        self.mode = Mode::Discard;
+                        return emit(Err(JsonError::ObjectTooLong));
+                    }
+                } else if !is_space(b) && !junk {
+                    self.mode = Mode::Outside { junk: true };
+                    return emit(Err(JsonError::Invalid));
+                }
+            }
+            Mode::Inside => {
+                let closed = self.scan(b);
+                if self.buf.len() + (i + 1 - *start) > max {
+                    self.buf.clear();
+                    self.mode = if closed {
+                        Mode::Outside { junk: false }
+                    } else {
+                        Mode::Discard
+                    };
+                    return emit(Err(JsonError::ObjectTooLong));
+                } else if closed {
+                    self.mode = Mode::Outside { junk: false };
+                    let part = &data[*start..=i];
+                    if self.buf.is_empty() {
+                        return emit(Ok(part));
+                    }
+                    self.buf.extend_from_slice(part);
+                    let flow = emit(Ok(&self.buf));
+                    self.buf.clear();
+                    return flow;
+                }
+            }
+            Mode::Discard => {
+                if self.scan(b) {
+                    self.mode = Mode::Outside { junk: false };
+                }
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     /// Advances the string/escape/depth state over one byte of an object; true when that
@@ -175,7 +203,8 @@ mod tests {
         let mut out = Vec::new();
         for c in chunks {
             s.feed(c, max, |r| {
-                out.push(r.map(|o| String::from_utf8_lossy(o).into_owned()))
+                out.push(r.map(|o| String::from_utf8_lossy(o).into_owned()));
+                ControlFlow::Continue(())
             });
             assert!(s.buffered() <= max);
         }
@@ -265,7 +294,10 @@ mod tests {
     fn eof_inside_an_object_is_truncated_and_the_splitter_resets() {
         let mut s = Splitter::new();
         let mut n = 0;
-        s.feed(b"{\"a\": \"}", 100, |_| n += 1);
+        s.feed(b"{\"a\": \"}", 100, |_| {
+            n += 1;
+            ControlFlow::Continue(())
+        });
         assert_eq!(n, 0);
         assert_eq!(s.buffered(), 8);
         assert_eq!(s.finish(), Err(JsonError::Truncated));

@@ -267,7 +267,10 @@ pub(super) fn decode_all(chunks: &[&[u8]], max: usize) -> Vec<Result<Request, Js
     let mut codec = JsonCodec::new();
     let mut out = Vec::new();
     for chunk in chunks {
-        codec.decode(chunk, max, |r| out.push(r));
+        codec.decode(chunk, max, |r| {
+            out.push(r);
+            std::ops::ControlFlow::Continue(())
+        });
         assert!(codec.buffered() <= max);
     }
     if let Err(e) = codec.finish() {

@@ -1,0 +1,153 @@
+//! Transports: what carries a connection's plaintext over its TCP stream. A transport does its
+//! own handshakes and its own framing of writes, and says when it still holds bytes of its
+//! own; the protocol above it (line, JSON, IRC) sees plaintext only, and the loop sees neither
+//! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is; `Tls` is
+//! rustls over it (behind the `tls` cargo feature, on by default). A WebSocket transport is
+//! one more variant here, owning a `Plain` or `Tls` beneath it.
+
+#[cfg(feature = "tls")]
+mod certs;
+mod plain;
+#[cfg(feature = "tls")]
+mod tls;
+
+#[cfg(feature = "tls")]
+pub use certs::Certificates;
+pub use plain::Plain;
+#[cfg(feature = "tls")]
+pub use tls::Tls;
+
+use mio::net::TcpStream;
+use std::io;
+
+/// What a listener's connections are carried over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    Plain,
+    /// TLS with the server's [`Certificates`].
+    Tls,
+}
+
+/// This build has no TLS (the `tls` cargo feature is off), so there are never certificates:
+/// the type has no values, and every use of one is unreachable by construction.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug)]
+pub enum Certificates {}
+
+#[cfg(not(feature = "tls"))]
+impl Certificates {
+    pub fn load(cert: &std::path::Path, _key: &std::path::Path) -> Result<Certificates, String> {
+        Err(format!(
+            "TLS certificate {}: this chatserver was built without TLS (cargo feature `tls`)",
+            cert.display()
+        ))
+    }
+
+    pub fn reload(
+        &mut self,
+        _files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> Result<String, String> {
+        match *self {}
+    }
+
+    fn accept(&self, _: TcpStream) -> io::Result<Transport> {
+        match *self {}
+    }
+}
+
+/// What one read from a transport gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Plaintext in the buffer's first `len` bytes. `last`: the transport knows nothing more
+    /// is waiting now (the socket gave less than asked and nothing decoded is held), so a read
+    /// before the next readiness edge would be a wasted system call.
+    Data { len: usize, last: bool },
+    /// Nothing now: wait for the next readiness edge.
+    Empty,
+    /// The peer ended its side. `clean` is false when the end may have cut the stream short
+    /// of what the peer sent (a TLS peer that closed without `close_notify`).
+    End { clean: bool },
+}
+
+/// One connection's transport.
+#[derive(Debug)]
+pub enum Transport {
+    Plain(Plain),
+    #[cfg(feature = "tls")]
+    Tls(Box<Tls>),
+}
+
+impl Transport {
+    /// A transport of `kind` over a freshly accepted `stream` (TLS with `certs`).
+    pub fn new(
+        kind: TransportKind,
+        stream: TcpStream,
+        certs: Option<&Certificates>,
+    ) -> io::Result<Transport> {
+        match (kind, certs) {
+            (TransportKind::Plain, _) => Ok(Transport::Plain(Plain::new(stream))),
+            (TransportKind::Tls, Some(certs)) => certs.accept(stream),
+            (TransportKind::Tls, None) => Err(io::Error::other(
+                "a TLS listener without a certificate (Server::with_certificates)",
+            )),
+        }
+    }
+
+    /// The socket, for the poll's registration.
+    pub fn socket(&mut self) -> &mut TcpStream {
+        match self {
+            Transport::Plain(p) => p.socket(),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.socket(),
+        }
+    }
+
+    /// Read plaintext into `buf` (drives the transport's own handshake on the way).
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<Received> {
+        match self {
+            Transport::Plain(p) => p.read(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.read(buf),
+        }
+    }
+
+    /// Send from `data`: how many plaintext bytes the transport took (`WouldBlock` when it
+    /// can take none now, e.g. during its handshake). A transport takes a write as one unit
+    /// of its framing, so a protocol's write boundary stays a boundary.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(p) => p.write(data),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.write(data),
+        }
+    }
+
+    /// Push out what the transport holds of its own (encrypted records): true once nothing
+    /// is left, false when the socket would block first.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        match self {
+            Transport::Plain(_) => Ok(true),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.flush(),
+        }
+    }
+
+    /// Still in its own handshake: nothing the protocol queued can leave yet.
+    pub fn handshaking(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.handshaking(),
+        }
+    }
+
+    /// The connection is being dropped: say goodbye where the transport has a way to
+    /// (best effort, never blocking).
+    pub fn close(&mut self) {
+        match self {
+            Transport::Plain(_) => {}
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.close(),
+        }
+    }
+}
