@@ -23,6 +23,11 @@ pub(super) struct Operator {
 }
 
 impl Operator {
+    /// Time since the server started.
+    pub fn uptime(&self, now: crate::time::Now) -> std::time::Duration {
+        now.mono.saturating_duration_since(self.started)
+    }
+
     pub fn new(started: Instant) -> Operator {
         Operator {
             stdin: None,
