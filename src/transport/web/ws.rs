@@ -100,7 +100,9 @@ pub struct Socket {
     /// Inside a data message: whether it is text, and its bytes so far.
     message: Option<(bool, usize)>,
     utf8: Utf8,
-    /// A control frame's payload so far; a message being collected for [`Delivery::Records`].
+    /// A control frame's payload so far.
+    control: Vec<u8>,
+    /// A message being collected for [`Delivery::Records`].
     collected: Vec<u8>,
     /// The end of the message just received, for the caller to place.
     tail: Tail,
@@ -119,6 +121,7 @@ impl Socket {
             frame: None,
             message: None,
             utf8: Utf8::default(),
+            control: Vec::new(),
             collected: Vec::new(),
             tail: Tail::None,
             closing: Closing::Open,
@@ -264,7 +267,7 @@ impl Socket {
         f.remaining -= take as u64;
         *i += take;
         if f.opcode.is_control() {
-            self.collected.extend_from_slice(&buf[piece]);
+            self.control.extend_from_slice(&buf[piece]);
         } else {
             if let Some((true, _)) = self.message {
                 if !self.utf8.feed(&buf[piece.clone()]) {
@@ -310,12 +313,12 @@ impl Socket {
         };
         match f.opcode {
             Opcode::Ping => {
-                frame::put_frame(wire, Opcode::Pong, &self.collected);
-                self.collected = Vec::new();
+                frame::put_frame(wire, Opcode::Pong, &self.control);
+                self.control = Vec::new();
                 Ok(Step::Go)
             }
             Opcode::Pong => {
-                self.collected = Vec::new();
+                self.control = Vec::new();
                 Ok(Step::Go)
             }
             Opcode::Close => self.peer_closed(wire),
@@ -368,7 +371,7 @@ impl Socket {
     /// The peer's close frame (§5.5.1): check its code and reason, answer with the same code
     /// unless we closed first.
     fn peer_closed(&mut self, wire: &mut Vec<u8>) -> Result<Step, Failure> {
-        let payload = std::mem::take(&mut self.collected);
+        let payload = std::mem::take(&mut self.control);
         let code = match payload.len() {
             0 => None,
             1 => return fail(code::PROTOCOL_ERROR, "close frame of one byte"),
