@@ -144,3 +144,6 @@ fn request(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

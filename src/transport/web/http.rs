@@ -221,7 +221,7 @@ mod tests {
     fn the_accept_key_is_the_rfc_example() {
         assert_eq!(
             accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYGzzhZRK+xOo="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
