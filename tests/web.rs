@@ -50,8 +50,11 @@ fn routes_answer_and_close() {
         .exchange(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
         .starts_with("HTTP/1.1 405"));
     assert!(w
-        .exchange(b"\x16\x03\x01garbage\r\n\r\n")
+        .exchange(b"\x01\x02garbage\r\n\r\n")
         .starts_with("HTTP/1.1 400"));
+    // A TLS client at the plain HTTP port is closed at once, as on every plain port
+    // (PROTOCOL.md §10): an HTTP answer would be junk to it.
+    assert_eq!(w.exchange(b"\x16\x03\x01garbage\r\n\r\n"), "");
     assert!(w
         .exchange(b"GET / HTTP/1.1\r\nno colon\r\n\r\n")
         .starts_with("HTTP/1.1 400"));

@@ -86,7 +86,7 @@ impl Head {
     }
 
     /// Bytes of the whole header, these two included.
-    pub fn len(&self) -> usize {
+    pub fn size(&self) -> usize {
         let ext = match self.len7 {
             126 => 2,
             127 => 8,
@@ -221,7 +221,7 @@ mod tests {
             let mut out = Vec::new();
             put_head(&mut out, Opcode::Binary, len);
             let head = Head::parse(out[0], out[1]);
-            assert_eq!(head.len(), out.len(), "{len}");
+            assert_eq!(head.size(), out.len(), "{len}");
             assert!(head.fin && !head.masked && head.rsv == 0);
             assert_eq!(head.finish(&out), Some((len as u64, [0; 4])));
         }

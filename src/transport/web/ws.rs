@@ -178,7 +178,7 @@ impl Socket {
         let need = if have < 2 {
             2
         } else {
-            Head::parse(self.head[0], self.head[1]).len()
+            Head::parse(self.head[0], self.head[1]).size()
         };
         let take = (need - have).min(len - *i);
         self.head[have..have + take].copy_from_slice(&buf[*i..*i + take]);
@@ -188,7 +188,7 @@ impl Socket {
             return Ok(Step::Go);
         }
         let head = Head::parse(self.head[0], self.head[1]);
-        if need == 2 && head.len() > 2 {
+        if need == 2 && head.size() > 2 {
             return Ok(Step::Go); // the extended length and mask follow
         }
         self.head_len = 0;
@@ -208,7 +208,7 @@ impl Socket {
         if !head.masked {
             return fail(p, "unmasked client frame");
         }
-        let Some((remaining, mask)) = head.finish(&self.head[..head.len()]) else {
+        let Some((remaining, mask)) = head.finish(&self.head[..head.size()]) else {
             return fail(p, "frame length over 2^63");
         };
         if opcode.is_control() {
