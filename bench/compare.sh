@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
 #
-#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]
+#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only] [--web-only]
 #
 # --write     also replace the table in BENCHMARKS.md (with date, machine and command)
 # --quick     fewer messages/connections (a smoke test of the script, not a benchmark)
@@ -10,6 +10,10 @@
 # --tls-only  just the TLS rows (issue 18), after the plain fan-out: fan-out, RSS per idle
 #             connection and handshakes/s over TLS, chatserver's --tls-port next to ngIRCd's
 #             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
+# --web-only  just the web rows (issue 19): fan-out and RSS per idle connection of the line
+#             protocol over a WebSocket (`--http-port`, subprotocol chatserver.line) beside plain
+#             TCP, fan-out while /metrics is scraped every second, and a /metrics scrape with
+#             10,000 logged-in connections
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -23,13 +27,15 @@ WRITE=0
 QUICK=0
 IRC_ONLY=0
 TLS_ONLY=0
+WEB_ONLY=0
 for a in "$@"; do
   case $a in
     --write) WRITE=1 ;;
     --quick) QUICK=1 ;;
     --irc-only) IRC_ONLY=1 ;;
     --tls-only) TLS_ONLY=1 ;;
-    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]" >&2; exit 2 ;;
+    --web-only) WEB_ONLY=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only] [--web-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -112,6 +118,9 @@ chmod 600 "$KEY"
 
 SERVER_PID=
 SERVER_PORT=
+HTTP_PORT=
+WEB=0
+WS=0
 N=0
 
 wait_port() { # PORT: wait up to 10 s for a listener
@@ -130,6 +139,11 @@ start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from cre
   if [ "$TLS" = 1 ]; then
     tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); listening="chatserver tls listening on"
   fi
+  # Issue 19: every web row has the HTTP port (WebSockets, /metrics); WS=1 measures through it.
+  if [ "$WEB" = 1 ]; then
+    tls=(--http-port 0)
+    [ "$WS" = 1 ] && listening="chatserver http listening on"
+  fi
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" --penalty-us 0 "$@" \
     "${tls[@]}" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" &
@@ -137,7 +151,8 @@ start_chat() { # [OPTIONS...]: chatserver on a fresh data dir, accounts from cre
   PIDS+=("$SERVER_PID")
   for _ in $(seq 100); do
     SERVER_PORT=$(sed -n "s/^$listening .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
-    [ -n "$SERVER_PORT" ] && return 0
+    HTTP_PORT=$(sed -n "s/^chatserver http listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
+    [ -n "$SERVER_PORT" ] && { [ "$WEB" = 0 ] || [ -n "$HTTP_PORT" ]; } && return 0
     sleep 0.1
   done
   log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
@@ -246,6 +261,7 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   SRC=$((SRC + 1))
   local tls=()
   [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  [ "$WS" = 1 ] && tls=(--ws 1)
   log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
     --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \
@@ -293,8 +309,38 @@ tls_rows() {
   TLS=0
 }
 
+# Web rows (issue 19): the line protocol over a WebSocket beside plain TCP, one server each
+# time; /metrics scraped during a fan-out and timed at 10,000 connections.
+web_rows() {
+  WEB=1
+  for ws in 0 1; do
+    WS=$ws
+    start chatserver
+    lg chatserver fanout "${FAN[@]}" --variant "$( [ "$ws" = 1 ] && echo ws || echo line )"
+    stop_server
+  done
+  WS=0
+  start chatserver
+  lg chatserver fanout "${FAN[@]}" --variant scraped-1s --metrics "127.0.0.1:$HTTP_PORT" --scrape-every 1
+  stop_server
+  for ws in 0 1; do
+    WS=$ws
+    start chatserver --no-presence; sleep 0.5
+    lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 \
+      --variant "$( [ "$ws" = 1 ] && echo ws-no-presence || echo line-no-presence )"
+    stop_server
+  done
+  WS=0
+  start chatserver --no-presence; sleep 0.5
+  lg chatserver scrape --conns "$IDLE_CONNS" --scrapes 50 --metrics "127.0.0.1:$HTTP_PORT"
+  stop_server
+  WEB=0
+}
+
 if [ "$IRC_ONLY" = 1 ]; then
   irc_rows
+elif [ "$WEB_ONLY" = 1 ]; then
+  web_rows
 elif [ "$TLS_ONLY" = 1 ]; then
   # The plain fan-out beside the TLS rows, so the cost of TLS reads off one run.
   for s in chatserver ngircd redis; do
@@ -386,6 +432,9 @@ irc_rows
 
 # 10. TLS (issue 18): fan-out, idle memory and handshakes over each server's TLS port.
 tls_rows
+
+# 11. Web (issue 19): WebSocket fan-out and idle memory, /metrics.
+web_rows
 fi
 
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
