@@ -2,11 +2,15 @@
 //! own handshakes and its own framing of writes, and says when it still holds bytes of its
 //! own; the protocol above it (line, JSON, IRC) sees plaintext only, and the loop sees neither
 //! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is; `Tls` is
-//! rustls over it (behind the `tls` cargo feature, on by default). `Web` (behind the `web`
-//! feature) is HTTP and then a WebSocket over a `Plain` or `Tls` beneath it (issue 19).
+//! rustls over it (behind the `tls` cargo feature, on by default), the server side for the
+//! listeners and, through [`ClientTls`], the client side for a cluster node's links to Redis.
+//! `Web` (behind the `web` feature) is HTTP and then a WebSocket over a `Plain` or `Tls`
+//! beneath it (issue 19).
 
 #[cfg(feature = "tls")]
 mod certs;
+#[cfg(feature = "tls")]
+mod client;
 mod plain;
 #[cfg(feature = "tls")]
 mod tls;
@@ -15,6 +19,8 @@ pub mod web;
 
 #[cfg(feature = "tls")]
 pub use certs::Certificates;
+#[cfg(feature = "tls")]
+pub use client::ClientTls;
 pub use plain::Plain;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
