@@ -45,6 +45,9 @@ SERVER_PID=
 SERVER_PORT=
 SERVER_KIND=
 SERVER_LOG=
+WEB=0
+WS=0
+HTTP_PORT=
 N=0
 # The row the running server measures (workload and variant), for its worst loop iteration.
 ROW=
@@ -60,7 +63,8 @@ wait_port() { # PORT: wait up to 10 s for a listener
 wait_chat_port() { # WHAT: the port chatserver printed as `chatserver WHAT listening on ADDR:PORT`
   for _ in $(seq 100); do
     SERVER_PORT=$(sed -n "s/^chatserver ${1}listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
-    [ -n "$SERVER_PORT" ] && return 0
+    HTTP_PORT=$(sed -n "s/^chatserver http listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
+    [ -n "$SERVER_PORT" ] && { [ "$WEB" = 0 ] || [ -n "$HTTP_PORT" ]; } && return 0
     sleep 0.1
   done
   log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
@@ -75,6 +79,11 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
   local tls=() which=""
   if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
+  # Issue 19: every web row has the HTTP port (WebSockets, /metrics); WS=1 measures through it.
+  if [ "$WEB" = 1 ]; then
+    tls=(--http-port 0)
+    [ "$WS" = 1 ] && which="http "
+  fi
   : > "$WORK/chat$N.out"
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
@@ -212,6 +221,7 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   ROW=$(row_of "$workload" "$@")
   local tls=()
   [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  [ "$WS" = 1 ] && tls=(--ws 1)
   log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
     --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \

@@ -74,11 +74,13 @@ pub struct Connection {
     /// Command penalty: the time its inputs have used up (issue 8).
     pub penalty: std::time::Instant,
     /// The core knows this connection (false for a refusal on its way out, which never
-    /// became a session).
+    /// became a session, and for an HTTP request not upgraded to a WebSocket).
     pub admitted: bool,
     /// The next announcement it has to read (issue 20, `server/announce.rs`);
     /// [`NOT_SUBSCRIBED`] while it gets none.
     pub announced: u64,
+    /// A refusal on its way out (counted against the loop's bound on those).
+    pub refusal: bool,
 }
 
 /// What only some connections need, some of the time: one pointer on every connection instead
@@ -135,6 +137,7 @@ impl Connection {
             penalty: std::time::Instant::now(),
             admitted: true,
             announced: NOT_SUBSCRIBED,
+            refusal: false,
         }
     }
 
@@ -157,6 +160,10 @@ impl Connection {
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
+        if matches!(event, Event::KeepAlive) {
+            // A transport with a keepalive of its own asks too (a WebSocket ping).
+            self.transport.keepalive();
+        }
         self.reserve(spare);
         let start = self.out.len();
         let boundary = self.protocol.encode(event, &mut self.out);
@@ -318,6 +325,24 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// A closing connection waits for its transport's closing handshake: read and drop
+    /// whatever comes until the transport says the peer's end came (`Err` then too, so the
+    /// caller drops it; `Ok` while it waits).
+    pub fn drain_until_end(&mut self, scratch: &mut [u8]) -> io::Result<()> {
+        loop {
+            match self.transport.read(scratch)? {
+                Received::Data { .. } => {}
+                Received::Empty => return Ok(()),
+                Received::End { .. } => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "closing handshake done",
+                    ))
+                }
+            }
+        }
     }
 
     /// When writing may go on after a pause ([`Boundary::Tail`]), if one is under way.

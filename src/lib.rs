@@ -17,11 +17,14 @@
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
 //!   `json` (seed 002's objects; `json::objects` is the hand-written decoder and the seed's
-//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names). A
-//!   protocol sees plaintext only.
+//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names), `events`
+//!   (PROTOCOL.md §9: the core's inputs and events as JSON objects, for the page and bots;
+//!   cargo feature `web`). A protocol sees plaintext only.
 //! - [`transport`]: what carries a protocol's plaintext over a connection's TCP stream, with
 //!   its own handshakes and write framing: `plain` (the stream as it is), `tls` (rustls driven
-//!   by hand; `certs` loads and reloads the certificate and key).
+//!   by hand; `certs` loads and reloads the certificate and key), `web` (HTTP/1.1 requests,
+//!   then an RFC 6455 WebSocket framing the protocol's plaintext, over plain or TLS; feature
+//!   `web`; `server::web` routes the requests, serves the page, `/metrics` and `/healthz`).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6

@@ -5,6 +5,8 @@
 //! transport (`crate::transport`). A new front-end is a variant here and a listener in
 //! `main.rs`, nothing else.
 
+#[cfg(feature = "web")]
+pub mod events; // The events protocol (issue 19, PROTOCOL.md §9).
 pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
@@ -22,6 +24,9 @@ pub enum ProtocolKind {
     Irc,
     /// The seed-002 client's JSON objects (`--json-port`).
     Json,
+    /// The core's inputs and events as JSON (issue 19: `--events-port`, the page's WebSocket).
+    #[cfg(feature = "web")]
+    Events,
 }
 
 /// Where decoded inputs go: the core behind one connection.
@@ -71,6 +76,8 @@ pub enum Protocol {
     Line(line::LineCodec),
     Irc(Box<irc::IrcCodec>),
     Json(json::JsonFront),
+    #[cfg(feature = "web")]
+    Events(Box<events::EventsCodec>),
 }
 
 /// Settings protocols are built with (one set per server).
@@ -85,6 +92,8 @@ impl Protocol {
             ProtocolKind::Line => Protocol::Line(line::LineCodec::default()),
             ProtocolKind::Irc => Protocol::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
             ProtocolKind::Json => Protocol::Json(json::JsonFront::default()),
+            #[cfg(feature = "web")]
+            ProtocolKind::Events => Protocol::Events(Box::default()),
         }
     }
 
@@ -93,15 +102,20 @@ impl Protocol {
             Protocol::Line(_) => ProtocolKind::Line,
             Protocol::Irc(_) => ProtocolKind::Irc,
             Protocol::Json(_) => ProtocolKind::Json,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => ProtocolKind::Events,
         }
     }
 
     /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
     /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
-    /// in the core's login.
+    /// in the core's login. The events protocol sees the dialog's prompts as objects and may
+    /// answer them, or log in with one request.
     pub fn login_style(&self) -> LoginStyle {
         match self {
             Protocol::Line(_) => LoginStyle::Dialog,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => LoginStyle::Dialog,
             Protocol::Irc(_) | Protocol::Json(_) => LoginStyle::Guest,
         }
     }
@@ -112,6 +126,8 @@ impl Protocol {
         match self {
             Protocol::Line(_) | Protocol::Irc(_) => b"",
             Protocol::Json(_) => json::objects::wire::GREETING.as_bytes(),
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => b"",
         }
     }
 
@@ -123,6 +139,8 @@ impl Protocol {
             Protocol::Line(c) => c.decode(data, max, sink),
             Protocol::Irc(c) => c.decode(data, sink),
             Protocol::Json(c) => c.decode(data, max, sink),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.decode(data, max, sink),
         }
     }
 
@@ -132,6 +150,8 @@ impl Protocol {
             Protocol::Line(c) => c.finish(max, sink),
             Protocol::Irc(c) => c.finish(sink),
             Protocol::Json(c) => c.finish(),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.finish(max, sink),
         }
     }
 
@@ -147,6 +167,11 @@ impl Protocol {
                 Boundary::None
             }
             Protocol::Json(_) => json::render(event, out),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => {
+                c.encode(event, out);
+                Boundary::None
+            }
         }
     }
 
@@ -157,6 +182,8 @@ impl Protocol {
             Protocol::Line(_) => !matches!(event, Event::Reserved(_)),
             Protocol::Irc(_) => irc::IrcCodec::shareable(event),
             Protocol::Json(_) => json::shareable(event),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.shareable(event),
         }
     }
 }
@@ -169,6 +196,8 @@ pub struct RenderCache {
     line: Option<Box<[u8]>>,
     irc: Option<Box<[u8]>>,
     json: Option<Box<[u8]>>,
+    #[cfg(feature = "web")]
+    events: Option<Box<[u8]>>,
 }
 
 impl RenderCache {
@@ -177,6 +206,8 @@ impl RenderCache {
             ProtocolKind::Line => &mut self.line,
             ProtocolKind::Irc => &mut self.irc,
             ProtocolKind::Json => &mut self.json,
+            #[cfg(feature = "web")]
+            ProtocolKind::Events => &mut self.events,
         }
     }
 

@@ -15,7 +15,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Protocol kinds there are; [`slot`] gives each its place.
+#[cfg(not(feature = "web"))]
 const KINDS: usize = 3;
+/// Protocol kinds there are (with the events protocol of issue 19); [`slot`] gives each its place.
+#[cfg(feature = "web")]
+const KINDS: usize = 4;
 
 /// A kind's place in the per-kind arrays (an exhaustive match: a new protocol gets one, or the
 /// build fails).
@@ -24,6 +28,8 @@ fn slot(kind: ProtocolKind) -> usize {
         ProtocolKind::Line => 0,
         ProtocolKind::Json => 1,
         ProtocolKind::Irc => 2,
+        #[cfg(feature = "web")]
+        ProtocolKind::Events => 3,
     }
 }
 
@@ -80,6 +86,8 @@ impl Announcements {
             kind(ProtocolKind::Line),
             kind(ProtocolKind::Json),
             kind(ProtocolKind::Irc),
+            #[cfg(feature = "web")]
+            kind(ProtocolKind::Events),
         ];
         debug_assert!(kinds
             .iter()

@@ -107,9 +107,11 @@ impl Server {
         for action in self.chat.drain_actions() {
             match action {
                 Action::Send(id, event) => {
+                    super::Delivery::count(&event, 1, &mut self.counters.deliveries);
                     q.deliver(id, |c, spare| c.queue_event(&event, cap, spare));
                 }
                 Action::Share(shared, ids) => {
+                    super::Delivery::count(&shared.event, ids.len(), &mut self.counters.deliveries);
                     let mut cache = RenderCache::default();
                     for id in ids {
                         q.deliver(id, |c, spare| {
@@ -169,6 +171,7 @@ impl Server {
             let name = self.chat.log_name(id);
             log::info!("{name} closed before its TLS handshake finished");
         }
+        self.counters.slow_cuts += q.slow.len() as u64;
         for id in q.slow {
             let chat = &self.chat;
             self.slow_warning.warn(now.mono, || {
@@ -216,7 +219,16 @@ impl Server {
             match result {
                 Ok(Some(buf)) => {
                     if c.closing == Closing::AfterFlush {
-                        self.dead.push(id);
+                        // A WebSocket's close frame goes out and waits for the peer's answer
+                        // (bounded by the closing deadline); anything else closes now.
+                        if c.transport.close_handshake() {
+                            if let Err(e) = c.transport.flush() {
+                                log::info!("{} write error: {e}", self.chat.log_name(id));
+                                self.dead.push(id);
+                            }
+                        } else {
+                            self.dead.push(id);
+                        }
                     } else if std::mem::take(&mut c.notify_flushed) {
                         self.flushed.push(id);
                     }
@@ -253,6 +265,7 @@ impl Server {
             }
             total -= pending;
             cut += 1;
+            self.counters.slow_cuts += 1;
             self.dead.push(id);
         }
         let limit = self.limits.max_output_total;
