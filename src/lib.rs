@@ -31,7 +31,8 @@
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
 //!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
-//! - [`connection`]: a transport, a protocol and a bounded output buffer.
+//! - [`connection`]: a transport, a protocol and a bounded output queue; [`queue`]: that queue,
+//!   shared chunks (a fan-out rendered once) and owned tails, written with `writev`.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
@@ -62,6 +63,7 @@ pub mod input;
 pub mod kdf;
 pub mod logging;
 pub mod protocol;
+pub mod queue;
 pub mod record;
 pub mod server;
 pub mod session;
