@@ -31,6 +31,9 @@
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
 //!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
+//! - `cluster` (feature `cluster`, issue 23): the other journal, a Redis stream shared by
+//!   several nodes: the Redis link, batches out and entries in, forwarded events, liveness,
+//!   snapshots in Redis.
 //! - [`connection`]: a transport, a protocol and a bounded output queue; [`queue`]: that queue,
 //!   shared chunks (a fan-out rendered once) and owned tails, written with `writev`.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
@@ -53,6 +56,8 @@
 
 pub mod admin;
 pub mod chat;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;

@@ -49,7 +49,14 @@ pub struct Writer {
 
 impl Writer {
     /// Start a record of `kind` (a word of [`super::Record::KINDS`], which a test keeps free of
-    /// anything that would need escaping), written into `buf`'s memory (emptied first).
+    /// anything that would need escaping): the cluster's live records (issue 23).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn new(kind: &'static str) -> Writer {
+        Writer::reusing(kind, String::new())
+    }
+
+    /// Start a record of `kind`, written into `buf`'s memory (emptied first): the store's encoder
+    /// reuses one buffer for every record (issue 20).
     pub(super) fn reusing(kind: &'static str, mut buf: String) -> Writer {
         buf.clear();
         buf.push_str(kind);
@@ -72,7 +79,7 @@ impl Writer {
         self.text.push_str(NONE);
     }
 
-    pub(super) fn finish(self) -> RecordText {
+    pub(crate) fn finish(self) -> RecordText {
         RecordText(self.text)
     }
 }
@@ -84,14 +91,14 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(text: &'a str) -> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
         Reader {
             fields: text.split(SEPARATOR).peekable(),
         }
     }
 
     /// The next field as written (the kind word, or a field not yet unescaped).
-    pub(super) fn raw(&mut self) -> Option<&'a str> {
+    pub(crate) fn raw(&mut self) -> Option<&'a str> {
         self.fields.next()
     }
 
@@ -105,7 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every field was read: a record with fields left over is malformed.
-    pub(super) fn finish(mut self) -> bool {
+    pub(crate) fn finish(mut self) -> bool {
         self.fields.next().is_none()
     }
 }
