@@ -14,6 +14,7 @@ pub mod line;
 use crate::chat::LoginStyle;
 use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
+use crate::queue::Chunk;
 use std::ops::ControlFlow;
 
 /// Kinds of protocol: what a listener speaks.
@@ -107,6 +108,17 @@ impl Protocol {
         }
     }
 
+    /// Which shared renderings this connection can take ([`RenderKey`]).
+    pub fn render_key(&self) -> RenderKey {
+        match self {
+            Protocol::Line(_) => RenderKey::Line,
+            Protocol::Irc(_) => RenderKey::Irc,
+            Protocol::Json(_) => RenderKey::Json,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => RenderKey::Events,
+        }
+    }
+
     /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
     /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
     /// in the core's login. The events protocol sees the dialog's prompts as objects and may
@@ -188,37 +200,74 @@ impl Protocol {
     }
 }
 
-/// One fan-out event's renderings, a slot per protocol kind: the first recipient of a kind
-/// renders, the others copy. The match in `slot` is exhaustive, so a new protocol gets its
-/// slot or the build fails.
-#[derive(Debug, Default)]
-pub struct RenderCache {
-    line: Option<Box<[u8]>>,
-    irc: Option<Box<[u8]>>,
-    json: Option<Box<[u8]>>,
+/// What a shared rendering depends on (issue 20): every connection with the same key gets the
+/// same bytes for a shareable event, so a fan-out renders once per key and the recipients share
+/// the chunk. Today a key is a protocol kind. A protocol whose rendering also depends on what a
+/// connection negotiated (IRCv3 message tags on or off) adds a variant, its place in
+/// [`RenderKey::ALL`] and its cases in [`Protocol::render_key`] and [`RenderKey::protocol`]; the
+/// render cache and the announcements take their slots from these, and the exhaustive matches
+/// fail the build until each case is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderKey {
+    Line,
+    Json,
+    Irc,
+    /// The events protocol (issue 19).
     #[cfg(feature = "web")]
-    events: Option<Box<[u8]>>,
+    Events,
 }
 
-impl RenderCache {
-    fn slot(&mut self, kind: ProtocolKind) -> &mut Option<Box<[u8]>> {
-        match kind {
-            ProtocolKind::Line => &mut self.line,
-            ProtocolKind::Irc => &mut self.irc,
-            ProtocolKind::Json => &mut self.json,
+impl RenderKey {
+    /// Every key, each at its [`RenderKey::index`].
+    #[cfg(not(feature = "web"))]
+    pub const ALL: [RenderKey; 3] = [RenderKey::Line, RenderKey::Json, RenderKey::Irc];
+    /// Every key, each at its [`RenderKey::index`] (with the events protocol's).
+    #[cfg(feature = "web")]
+    pub const ALL: [RenderKey; 4] = [
+        RenderKey::Line,
+        RenderKey::Json,
+        RenderKey::Irc,
+        RenderKey::Events,
+    ];
+
+    /// This key's place in per-key arrays.
+    pub fn index(self) -> usize {
+        match self {
+            RenderKey::Line => 0,
+            RenderKey::Json => 1,
+            RenderKey::Irc => 2,
             #[cfg(feature = "web")]
-            ProtocolKind::Events => &mut self.events,
+            RenderKey::Events => 3,
         }
     }
 
-    /// `event` as `protocol` renders it, rendered on the first call for its kind.
+    /// A protocol that renders as every connection with this key does (the announcements
+    /// render with one per key).
+    pub fn protocol(self, options: &ProtocolOptions) -> Protocol {
+        let kind = match self {
+            RenderKey::Line => ProtocolKind::Line,
+            RenderKey::Json => ProtocolKind::Json,
+            RenderKey::Irc => ProtocolKind::Irc,
+            #[cfg(feature = "web")]
+            RenderKey::Events => ProtocolKind::Events,
+        };
+        Protocol::new(kind, options)
+    }
+}
+
+/// One fan-out event's renderings, a slot per [`RenderKey`]: the first recipient of a key
+/// renders, the others share the chunk (issue 20: queued by pointer, or copied when small).
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    slots: [Option<Chunk>; RenderKey::ALL.len()],
+}
+
+impl RenderCache {
+    /// `event` as `protocol` renders it, rendered on the first call for its key.
     #[inline]
-    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event) -> &[u8] {
-        let slot = self.slot(protocol.kind());
-        if slot.is_none() {
-            *slot = Some(render_once(protocol, event));
-        }
-        slot.as_deref().unwrap_or_default()
+    pub fn chunk(&mut self, protocol: &mut Protocol, event: &Event) -> &Chunk {
+        self.slots[protocol.render_key().index()]
+            .get_or_insert_with(|| render_once(protocol, event))
     }
 }
 
@@ -226,10 +275,10 @@ impl RenderCache {
 /// line (inlined, it made the per-recipient copy path too big to inline into the loop).
 #[cold]
 #[inline(never)]
-fn render_once(protocol: &mut Protocol, event: &Event) -> Box<[u8]> {
+fn render_once(protocol: &mut Protocol, event: &Event) -> Chunk {
     let mut v = Vec::new();
     protocol.encode(event, &mut v);
-    v.into_boxed_slice()
+    Chunk::from(v)
 }
 
 #[cfg(test)]
@@ -284,19 +333,28 @@ mod tests {
     }
 
     #[test]
+    fn every_render_key_has_its_place_and_a_protocol_that_renders_with_it() {
+        let options = ProtocolOptions::default();
+        for (i, key) in RenderKey::ALL.into_iter().enumerate() {
+            assert_eq!(key.index(), i);
+            assert_eq!(key.protocol(&options).render_key(), key);
+        }
+    }
+
+    #[test]
     fn the_render_cache_renders_once_per_protocol_kind() {
         let event = Event::Notice(Notice::SomeNotDelivered);
         let options = ProtocolOptions::default();
         let mut cache = RenderCache::default();
         let mut a = Protocol::new(ProtocolKind::Line, &options);
-        let first = cache.bytes(&mut a, &event).as_ptr();
+        let first = cache.chunk(&mut a, &event).as_ptr();
         let mut b = Protocol::new(ProtocolKind::Line, &options);
         assert_eq!(
-            cache.bytes(&mut b, &event).as_ptr(),
+            cache.chunk(&mut b, &event).as_ptr(),
             first,
-            "copied, not rendered"
+            "shared, not rendered"
         );
         let mut j = Protocol::new(ProtocolKind::Json, &options);
-        assert_ne!(cache.bytes(&mut j, &event).as_ptr(), first);
+        assert_ne!(cache.chunk(&mut j, &event).as_ptr(), first);
     }
 }
