@@ -28,6 +28,9 @@ pub enum Closing {
     /// Flush what is queued, then close (redis CLIENT_CLOSE_AFTER_REPLY); the server drops it
     /// anyway at its closing deadline if the peer never reads.
     AfterFlush,
+    /// To be removed, by a later iteration (its reaping phase ran out of time): neither read
+    /// nor written meanwhile.
+    Reaping,
 }
 
 /// How long a [`Boundary::Tail`] waits after the bytes before it (issue 21). Seed 002's
@@ -75,6 +78,9 @@ pub struct Connection {
     pub admitted: bool,
     /// A refusal on its way out (counted against the loop's bound on those).
     pub refusal: bool,
+    /// The next announcement it has to read (issue 20, `server/announce.rs`);
+    /// [`NOT_SUBSCRIBED`] while it gets none.
+    pub announced: u64,
 }
 
 /// What only some connections need, some of the time: one pointer on every connection instead
@@ -104,6 +110,9 @@ impl Rare {
     }
 }
 
+/// [`Connection::announced`] of a connection that gets no announcements.
+pub const NOT_SUBSCRIBED: u64 = u64::MAX;
+
 /// The output cap was hit: the reader is too slow and must go.
 #[derive(Debug)]
 pub struct Overflow;
@@ -128,6 +137,7 @@ impl Connection {
             penalty: std::time::Instant::now(),
             admitted: true,
             refusal: false,
+            announced: NOT_SUBSCRIBED,
         }
     }
 
