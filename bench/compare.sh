@@ -136,12 +136,14 @@ web_rows() {
   for ws in 0 1; do
     WS=$ws
     start chatserver
-    lg chatserver fanout "${FAN[@]}" --variant "$( [ "$ws" = 1 ] && echo ws || echo line )"
+    lg chatserver fanout "${FAN[@]}" --runs "$FAN_RUNS" \
+      --variant "$( [ "$ws" = 1 ] && echo ws || echo line )"
     stop_server
   done
   WS=0
   start chatserver
-  lg chatserver fanout "${FAN[@]}" --variant scraped-1s --metrics "127.0.0.1:$HTTP_PORT" --scrape-every 1
+  lg chatserver fanout "${FAN[@]}" --runs "$FAN_RUNS" --variant scraped-1s \
+    --metrics "127.0.0.1:$HTTP_PORT" --scrape-every 1
   stop_server
   for ws in 0 1; do
     WS=$ws

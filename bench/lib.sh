@@ -41,13 +41,15 @@ setup_work() { # NAME ACCOUNTS
 
 PIDS=()
 TLS=0
+# Web rows (issue 19): WEB=1 starts chatserver with --http-port (its port in HTTP_PORT); WS=1
+# also runs the loadgen over WebSockets on it.
+WEB=0
+WS=0
+HTTP_PORT=
 SERVER_PID=
 SERVER_PORT=
 SERVER_KIND=
 SERVER_LOG=
-WEB=0
-WS=0
-HTTP_PORT=
 N=0
 # The row the running server measures (workload and variant), for its worst loop iteration.
 ROW=
@@ -63,8 +65,7 @@ wait_port() { # PORT: wait up to 10 s for a listener
 wait_chat_port() { # WHAT: the port chatserver printed as `chatserver WHAT listening on ADDR:PORT`
   for _ in $(seq 100); do
     SERVER_PORT=$(sed -n "s/^chatserver ${1}listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
-    HTTP_PORT=$(sed -n "s/^chatserver http listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
-    [ -n "$SERVER_PORT" ] && { [ "$WEB" = 0 ] || [ -n "$HTTP_PORT" ]; } && return 0
+    [ -n "$SERVER_PORT" ] && return 0
     sleep 0.1
   done
   log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
@@ -80,10 +81,7 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   local tls=() which=""
   if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
   # Issue 19: every web row has the HTTP port (WebSockets, /metrics); WS=1 measures through it.
-  if [ "$WEB" = 1 ]; then
-    tls=(--http-port 0)
-    [ "$WS" = 1 ] && which="http "
-  fi
+  if [ "$WEB" = 1 ]; then tls=(--http-port 0); [ "$WS" = 1 ] && which="http "; fi
   : > "$WORK/chat$N.out"
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
@@ -91,7 +89,10 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   SERVER_LOG=$WORK/chat$N.err
-  wait_chat_port "$which"
+  wait_chat_port "$which" || return 1
+  if [ "$WEB" = 1 ]; then
+    HTTP_PORT=$(sed -n "s/^chatserver http listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
+  fi
 }
 
 start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests

@@ -31,15 +31,6 @@ const NONE: Target = Target {
     check: |_, _, _| None,
 };
 
-impl Better {
-    fn arrow(self) -> &'static str {
-        match self {
-            Better::Higher => "↑",
-            Better::Lower => "↓",
-        }
-    }
-}
-
 struct Metric {
     /// The metric, or `metric@variant` for a variant judged on its own (the TLS rows).
     key: &'static str,
@@ -275,63 +266,6 @@ const WORST_ITERATION_MS: f64 = 50.0;
 /// The variant whose fan-out the defaults are held against (issue 20: ≥ 0.9×).
 const NO_DURABILITY: &str = "fsync-never-history-0";
 
-/// A chatserver row judged against another chatserver row of the same run (the web rows of
-/// issue 19: the same workload over a WebSocket, or with /metrics scraped, beside plain TCP).
-struct Relative {
-    key: &'static str,
-    /// The row it is compared with.
-    versus: &'static str,
-    title: &'static str,
-    better: Better,
-    target: &'static str,
-    /// Pass/fail on `key ÷ versus`.
-    check: fn(f64) -> bool,
-}
-
-const RELATIVE: &[Relative] = &[
-    Relative {
-        key: "fanout_dps@line",
-        versus: "fanout_dps@line",
-        title:
-            "Web rows' baseline: line fan-out deliveries/s, server with `--http-port` (median of 5)",
-        better: Better::Higher,
-        target: "",
-        check: |_| true,
-    },
-    Relative {
-        key: "fanout_dps@ws",
-        versus: "fanout_dps@line",
-        title: "WebSocket fan-out deliveries/s (`chatserver.line` over `--http-port`, median of 5)",
-        better: Better::Higher,
-        target: "≥ 0.8× line fan-out",
-        check: |r| r >= 0.8,
-    },
-    Relative {
-        key: "fanout_dps@scraped-1s",
-        versus: "fanout_dps@line",
-        title: "Line fan-out deliveries/s while /metrics is scraped every second (median of 5)",
-        better: Better::Higher,
-        target: "unchanged: ≥ 0.9× line fan-out",
-        check: |r| r >= 0.9,
-    },
-    Relative {
-        key: "idle_bytes_per_conn@line-no-presence",
-        versus: "idle_bytes_per_conn@line-no-presence",
-        title: "Web rows' baseline: RSS per idle line connection at 10,000, `--http-port` (bytes)",
-        better: Better::Lower,
-        target: "",
-        check: |_| true,
-    },
-    Relative {
-        key: "idle_bytes_per_conn@ws-no-presence",
-        versus: "idle_bytes_per_conn@line-no-presence",
-        title: "RSS per idle WebSocket connection at 10,000, `chatserver.line` (bytes)",
-        better: Better::Lower,
-        target: "≤ 1.5× a line connection",
-        check: |r| r <= 1.5,
-    },
-];
-
 struct Row {
     label: String,
     metric: String,
@@ -362,6 +296,72 @@ fn fmt_ratio(r: Option<f64>) -> String {
         Some(r) if r.is_finite() => format!("{r:.2}×"),
         Some(_) => "∞".into(),
         None => "—".into(),
+    }
+}
+
+/// A chatserver row judged against another chatserver row of the same run (the web rows of
+/// issue 19: the same workload over a WebSocket, or with /metrics scraped, beside plain TCP).
+struct Relative {
+    key: &'static str,
+    /// The row it is compared with.
+    versus: &'static str,
+    title: &'static str,
+    better: Better,
+    /// The target as text, and the check on `key ÷ versus` (`None`: a baseline row).
+    target: &'static str,
+    check: Option<fn(f64) -> bool>,
+}
+
+const RELATIVE: &[Relative] = &[
+    Relative {
+        key: "fanout_dps@line",
+        versus: "fanout_dps@line",
+        title: "Web rows' baseline: line fan-out deliveries/s, `--http-port` open (median of 5)",
+        better: Better::Higher,
+        target: "",
+        check: None,
+    },
+    Relative {
+        key: "fanout_dps@ws",
+        versus: "fanout_dps@line",
+        title: "WebSocket fan-out deliveries/s (`chatserver.line` over `--http-port`, median of 5)",
+        better: Better::Higher,
+        target: "≥ 0.8× line fan-out",
+        check: Some(|r| r >= 0.8),
+    },
+    Relative {
+        key: "fanout_dps@scraped-1s",
+        versus: "fanout_dps@line",
+        title: "Line fan-out deliveries/s while /metrics is scraped every second (median of 5)",
+        better: Better::Higher,
+        target: "unchanged: ≥ 0.9× line fan-out",
+        check: Some(|r| r >= 0.9),
+    },
+    Relative {
+        key: "idle_bytes_per_conn@line-no-presence",
+        versus: "idle_bytes_per_conn@line-no-presence",
+        title:
+            "Web rows' baseline: RSS per idle line connection at 10,000, `--http-port` open (bytes)",
+        better: Better::Lower,
+        target: "",
+        check: None,
+    },
+    Relative {
+        key: "idle_bytes_per_conn@ws-no-presence",
+        versus: "idle_bytes_per_conn@line-no-presence",
+        title: "RSS per idle WebSocket connection at 10,000, `chatserver.line` (bytes)",
+        better: Better::Lower,
+        target: "≤ 1.5× a line connection",
+        check: Some(|r| r <= 1.5),
+    },
+];
+
+impl Better {
+    fn arrow(self) -> &'static str {
+        match self {
+            Better::Higher => "↑",
+            Better::Lower => "↓",
+        }
     }
 }
 
@@ -476,18 +476,19 @@ pub fn print(opts: &Opts) -> Result<(), String> {
         let Some(subject) = find(SUBJECT, m.key).map(|r| r.value) else {
             continue;
         };
-        let (target, met) = match find(SUBJECT, m.versus) {
-            Some(base) if !m.target.is_empty() => {
+        let judged = m.check.zip(find(SUBJECT, m.versus));
+        let (target, met) = match judged {
+            Some((check, base)) => {
                 let ratio = subject / base.value;
-                let met = if (m.check)(ratio) { "✅" } else { "❌" };
+                let met = if check(ratio) { "✅" } else { "❌" };
                 (format!("{} (here {ratio:.2}×)", m.target), met)
             }
-            Some(_) | None => (String::new(), ""),
+            None => (String::new(), ""),
         };
-        let arrow = m.better.arrow();
         println!(
-            "| {} {arrow} | {} | — | — | — | — | {target} | {met} |",
+            "| {} {} | {} | — | — | — | — | — | {target} | {met} |",
             m.title,
+            m.better.arrow(),
             fmt_num(subject)
         );
     }
