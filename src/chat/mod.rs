@@ -440,7 +440,7 @@ impl Chat {
                 }
             }
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
-            Input::P2pPort { port } => self.p2p_port(conn, port),
+            Input::P2pPort { port, key } => self.p2p_port(conn, port, key),
             // §6 menus.
             Input::Menu(menu) => self.start_menu(conn, &user, menu),
             Input::History { n } => self.show_history(conn, &user, n),

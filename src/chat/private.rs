@@ -10,7 +10,7 @@ use super::{Chat, TimerKey};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
-use crate::valid::MessageText;
+use crate::valid::{MessageText, PeerKey};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -66,6 +66,14 @@ struct Request {
     deadline: Instant,
 }
 
+/// Where a client takes peer-to-peer links (`p2p-port <port> [key]`).
+#[derive(Debug)]
+struct Listening {
+    port: u16,
+    /// The fingerprint of the client's TLS key: its links are TLS, and the requester pins this.
+    key: Option<Arc<str>>,
+}
+
 #[derive(Debug)]
 pub struct Private {
     /// Pending requests by (requester, asked user).
@@ -74,8 +82,8 @@ pub struct Private {
     asked: BTreeSet<(Arc<str>, Arc<str>)>,
     /// Accepted sessions, both ways: (user, peer) → the connections of (user, peer).
     sessions: BTreeMap<(Arc<str>, Arc<str>), (ConnId, ConnId)>,
-    /// Peer-to-peer ports registered with `p2p-port`, for the login they were sent in.
-    ports: HashMap<ConnId, u16>,
+    /// Peer-to-peer listeners registered with `p2p-port`, for the login they were sent in.
+    ports: HashMap<ConnId, Listening>,
     tokens: TokenSource,
     serial: u64,
 }
@@ -192,10 +200,10 @@ impl Chat {
 
     /// Where `conn`'s client listens for peers: the address the server sees it at and the port
     /// it registered.
-    fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16)> {
-        let port = *self.private.ports.get(&conn)?;
+    fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16, Option<Arc<str>>)> {
+        let listening = self.private.ports.get(&conn)?;
         let ip = self.sessions.get(&conn)?.peer?.ip().to_canonical();
-        Some((ip, port))
+        Some((ip, listening.port, listening.key.clone()))
     }
 
     /// `y <from>` / `n <from>` answered by `me` on `conn`.
@@ -235,14 +243,14 @@ impl Chat {
         let address = self.peer_address(conn);
         if request.address {
             self.outbox.send(from_conn, started(me));
-            if let Some((ip, port)) = address {
+            if let Some((ip, port, _)) = address {
                 let user = me.clone();
                 let shown = PrivateEvent::Address { user, ip, port };
                 self.outbox.send(from_conn, Event::Private(shown));
             }
             return;
         }
-        let Some((ip, port)) = address else {
+        let Some((ip, port, key)) = address else {
             return self.outbox.send(from_conn, started(me));
         };
         // The acceptor's client learns the token first, so it is ready when the requester dials.
@@ -258,6 +266,7 @@ impl Chat {
             ip,
             port,
             token,
+            key,
         };
         self.outbox.send(from_conn, Event::Private(dial));
     }
@@ -304,14 +313,16 @@ impl Chat {
         }
     }
 
-    /// `p2p-port <port>`: silent on success.
-    pub(super) fn p2p_port(&mut self, conn: ConnId, port: Option<u16>) {
-        match port {
-            Some(port) => {
-                self.private.ports.insert(conn, port);
-            }
-            None => self.outbox.error(conn, Error::InvalidPort),
-        }
+    /// `p2p-port <port> [key]`: silent on success; a bad port or key registers nothing.
+    pub(super) fn p2p_port(&mut self, conn: ConnId, port: Option<u16>, key: Option<&str>) {
+        let Some(port) = port else {
+            return self.outbox.error(conn, Error::InvalidPort);
+        };
+        let key = match key.map(PeerKey::new).transpose() {
+            Ok(key) => key.map(|k| Arc::from(k.as_str())),
+            Err(invalid) => return self.outbox.error(conn, invalid.into()),
+        };
+        self.private.ports.insert(conn, Listening { port, key });
     }
 
     /// `user` is leaving (logout, exit, inactivity, heartbeat loss, disconnect, a replacing

@@ -15,7 +15,7 @@ mod tls;
 pub use certs::Certificates;
 pub use plain::Plain;
 #[cfg(feature = "tls")]
-pub use tls::Tls;
+pub use tls::{tls_error, Tls, TlsError};
 
 use mio::net::TcpStream;
 use std::io;

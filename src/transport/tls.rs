@@ -1,12 +1,13 @@
-//! The TLS transport: rustls's `ServerConnection` driven by hand over the non-blocking stream
+//! The TLS transport: a rustls session driven by hand over the non-blocking stream
 //! (`read_tls` → `process_new_packets` → plaintext; plaintext → records → `write_tls`). Its
 //! handshake runs inside `read`, which answers on the socket itself; nothing of the protocol's
 //! output is taken before the handshake ends. rustls is a sans-IO session like our core: the
-//! loop's edge-triggered rules stay the loop's.
+//! loop's edge-triggered rules stay the loop's. The server's connections are its server side;
+//! `chatclient --tls` drives its client sessions (and both sides of peer links) with it too.
 
 use super::Received;
 use mio::net::TcpStream;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::{Connection, ServerConfig, ServerConnection};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ const WRITE_CHUNK: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Tls {
     stream: TcpStream,
-    session: ServerConnection,
+    session: Connection,
 }
 
 /// The socket as rustls reads it, remembering whether the last read came back short (the
@@ -37,19 +38,41 @@ impl Read for Counted<'_> {
     }
 }
 
-fn tls_error(e: rustls::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {e}"))
+/// Why a TLS session failed, inside the `io::Error` the transport returns: logged as
+/// `TLS: <reason>`, and kept as rustls's error so a client can say it in the user's words.
+#[derive(Debug)]
+pub struct TlsError(pub rustls::Error);
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+pub fn tls_error(e: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TlsError(e))
 }
 
 impl Tls {
     pub fn new(stream: TcpStream, config: Arc<ServerConfig>) -> io::Result<Tls> {
-        let mut session = ServerConnection::new(config).map_err(tls_error)?;
+        let session = ServerConnection::new(config).map_err(tls_error)?;
+        Ok(Tls::over(stream, Connection::Server(session)))
+    }
+
+    /// Any session over `stream` (a client's, or a peer link's either side).
+    pub fn over(stream: TcpStream, mut session: Connection) -> Tls {
         session.set_buffer_limit(Some(WRITE_CHUNK));
-        Ok(Tls { stream, session })
+        Tls { stream, session }
     }
 
     pub fn socket(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
     }
 
     /// Decrypted plaintext first (rustls may hold some after the socket said WouldBlock: the

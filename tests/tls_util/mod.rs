@@ -66,6 +66,11 @@ impl Pki {
         pair
     }
 
+    /// The CA's certificate in PEM, for a client's `--ca FILE`.
+    pub fn ca_pem(&self) -> String {
+        self.ca.pem()
+    }
+
     /// A client configuration trusting this CA only.
     pub fn client(&self) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
