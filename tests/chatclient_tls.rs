@@ -130,6 +130,30 @@ fn a_wrong_ca_is_refused_with_a_reason() {
     );
 }
 
+/// A self-signed server certificate marked as a CA (what `openssl req -x509` makes by default)
+/// is refused by name, with the option that fixes it.
+#[test]
+fn a_self_signed_ca_certificate_is_explained() {
+    let pki = Pki::new("self-signed");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let pair = Pair {
+        cert: pki.dir.join("self.cert.pem"),
+        key: pki.dir.join("self.key.pem"),
+    };
+    std::fs::write(&pair.cert, cert.pem()).unwrap();
+    tls_util::write_private(&pair.key, &key.serialize_pem());
+    let (_server, tls) = start(&pair);
+    let (_, stderr) = refused(tls, &pair.cert);
+    assert!(
+        stderr.contains("basicConstraints=critical,CA:FALSE"),
+        "{stderr}"
+    );
+}
+
 /// `--insecure` connects to a server whose CA it does not know, and says on screen first that
 /// the certificate is not checked.
 #[test]

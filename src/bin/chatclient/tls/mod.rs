@@ -121,6 +121,14 @@ pub fn explain(e: &io::Error) -> String {
         TlsError::InvalidCertificate(
             CertificateError::Expired | CertificateError::ExpiredContext { .. },
         ) => "the server's certificate has expired".to_string(),
+        // webpki's `CaUsedAsEndEntity`, which rustls passes on only as an opaque error.
+        TlsError::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            "the server's certificate is marked as a CA's, not a server's (a self-signed one \
+             made with `openssl req -x509` needs `-addext basicConstraints=critical,CA:FALSE`)"
+                .to_string()
+        }
         TlsError::InvalidMessage(_) | TlsError::InappropriateMessage { .. } => {
             "the server does not speak TLS on this port (is it its --tls-port?)".to_string()
         }
