@@ -45,9 +45,7 @@ fn start(pair: &Pair) -> (Server, SocketAddr) {
 
 /// A chatclient over TLS trusting `pki`'s CA, logged in as `user`.
 fn tls_client(pki: &Pki, addr: SocketAddr, user: &str, password: &str) -> ChatClient {
-    let ca = pki.dir.join("ca.pem");
-    std::fs::write(&ca, pki.ca_pem()).expect("write CA");
-    let ca = ca.display().to_string();
+    let ca = pki.ca_file().display().to_string();
     let mut client = ChatClient::spawn(addr, &["--tls", "--ca", &ca]);
     client.log_in(user, password);
     client
@@ -112,8 +110,7 @@ fn a_wrong_ca_is_refused_with_a_reason() {
     let pki = Pki::new("right");
     let other = Pki::new("wrong");
     let (_server, tls) = start(&pki.issue("server"));
-    let ca = other.dir.join("ca.pem");
-    std::fs::write(&ca, other.ca_pem()).expect("write CA");
+    let ca = other.ca_file();
     let (stdout, stderr) = refused(tls, &ca);
     assert!(
         stderr.contains("not signed by a CA this client trusts (give --ca FILE"),

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a session said about itself.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
     username: Option<Arc<str>>,
     realname: Option<Arc<str>>,
@@ -44,6 +44,58 @@ impl Directory {
     /// The quit word of a leaving session, if it gave one.
     pub fn quit_reason(&self, conn: ConnId) -> Option<Arc<str>> {
         self.get(conn).and_then(|i| i.quit.clone())
+    }
+
+    /// Cluster mode (issue 23): what another node said about its user's session (a ghost's
+    /// entry here), or this node's own once the stream has it.
+    #[cfg(feature = "cluster")]
+    pub fn set(&mut self, conn: ConnId, info: Info) {
+        self.by_conn.insert(conn, info);
+    }
+}
+
+/// Cluster mode (issue 23): a session's self-description crosses nodes as one record, so
+/// `WHOIS`/`WHO` of a user on another node show its away message, names and operator status.
+#[cfg(feature = "cluster")]
+impl Info {
+    pub fn record(&self, user: &str) -> crate::record::Record {
+        let s = |v: &Option<Arc<str>>| v.as_deref().map(str::to_string);
+        crate::record::Record::UserInfo {
+            user: user.to_string(),
+            username: s(&self.username),
+            realname: s(&self.realname),
+            away: s(&self.away),
+            invisible: self.invisible,
+            oper: self.oper,
+            quit: s(&self.quit),
+        }
+    }
+
+    /// The user and entry a `user-info` record describes (its text cleaned again: it is
+    /// network input); `None` for any other record.
+    pub fn from_record(record: crate::record::Record) -> Option<(String, Info)> {
+        let crate::record::Record::UserInfo {
+            user,
+            username,
+            realname,
+            away,
+            invisible,
+            oper,
+            quit,
+        } = record
+        else {
+            return None;
+        };
+        let text = |v: Option<String>| v.map(|t| Arc::from(reason(&t)));
+        let info = Info {
+            username: username.and_then(|u| UserName::new(&u).ok().map(|u| Arc::from(u.as_str()))),
+            realname: text(realname),
+            away: text(away),
+            invisible,
+            oper,
+            quit: text(quit),
+        };
+        Some((user, info))
     }
 }
 
@@ -79,10 +131,13 @@ pub fn glob(mask: &[u8], name: &[u8]) -> bool {
 }
 
 impl Chat {
-    /// A codec's own reply, queued in order behind the core's replies.
+    /// A codec's own reply, queued in order behind the core's replies (cluster mode: behind
+    /// those of a command still on its way through the stream).
     pub fn reply(&mut self, conn: ConnId, event: Event) {
         if self.sessions.get(&conn).is_some() {
-            self.outbox.send(conn, event);
+            if let Some(event) = self.hold_reply(conn, event) {
+                self.outbox.send(conn, event);
+            }
         }
     }
 

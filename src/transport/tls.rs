@@ -2,12 +2,15 @@
 //! (`read_tls` → `process_new_packets` → plaintext; plaintext → records → `write_tls`). Its
 //! handshake runs inside `read`, which answers on the socket itself; nothing of the protocol's
 //! output is taken before the handshake ends. rustls is a sans-IO session like our core: the
-//! loop's edge-triggered rules stay the loop's. The server's connections are its server side;
-//! `chatclient --tls` drives its client sessions (and both sides of peer links) with it too.
+//! loop's edge-triggered rules stay the loop's. The server side carries the TLS front-ends; the
+//! client side carries a cluster node's links to Redis (`rediss://`, issue 23), and opens with
+//! its ClientHello from [`Tls::flush`] once the TCP connect is done. `chatclient --tls` drives
+//! its sessions (the server link, both sides of peer links) with it too.
 
 use super::Received;
 use mio::net::TcpStream;
-use rustls::{Connection, ServerConfig, ServerConnection};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
@@ -20,6 +23,7 @@ const WRITE_CHUNK: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Tls {
     stream: TcpStream,
+    /// Either side (rustls's `Connection` is no larger than its `ServerConnection`).
     session: Connection,
 }
 
@@ -56,9 +60,20 @@ pub fn tls_error(e: rustls::Error) -> io::Error {
 }
 
 impl Tls {
+    /// The server side, over an accepted stream.
     pub fn new(stream: TcpStream, config: Arc<ServerConfig>) -> io::Result<Tls> {
         let session = ServerConnection::new(config).map_err(tls_error)?;
         Ok(Tls::over(stream, Connection::Server(session)))
+    }
+
+    /// The client side, over a stream connecting to `name` (checked against its certificate).
+    pub fn client(
+        stream: TcpStream,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<Tls> {
+        let session = ClientConnection::new(config, name).map_err(tls_error)?;
+        Ok(Tls::over(stream, Connection::Client(session)))
     }
 
     /// Any session over `stream` (a client's, or a peer link's either side).

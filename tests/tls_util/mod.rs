@@ -66,9 +66,11 @@ impl Pki {
         pair
     }
 
-    /// The CA's certificate in PEM, for a client's `--ca FILE`.
-    pub fn ca_pem(&self) -> String {
-        self.ca.pem()
+    /// This CA's certificate as a PEM file (`--cluster-ca`), written on each call.
+    pub fn ca_file(&self) -> PathBuf {
+        let path = self.dir.join("ca.pem");
+        fs::write(&path, self.ca.pem()).expect("write CA certificate");
+        path
     }
 
     /// A client configuration trusting this CA only.
