@@ -17,7 +17,7 @@ mod tls;
 #[cfg(feature = "tls")]
 pub use certs::Certificates;
 #[cfg(feature = "tls")]
-pub use client::ClientTls;
+pub use client::{trusted_roots, ClientTls};
 pub use plain::Plain;
 #[cfg(feature = "tls")]
 pub use tls::{tls_error, Tls, TlsError};
