@@ -267,14 +267,18 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "p2p-port",
         aliases: &[],
-        args: Args::Words(1),
+        args: Args::Upto(2),
         states: States::LOBBY,
         activity: true,
-        usage: "<port>",
-        help: "your client's peer-to-peer port (chatclient sends it)",
+        usage: "<port> [key]",
+        help: "your client's peer-to-peer port and TLS key (chatclient sends it)",
         build: |p| {
             Some(Input::P2pPort {
-                port: p.words[0].parse().ok().filter(|&port: &u16| port != 0),
+                port: opt(p.words[0])?
+                    .parse()
+                    .ok()
+                    .filter(|&port: &u16| port != 0),
+                key: opt(p.words[1]),
             })
         },
     },
@@ -946,8 +950,20 @@ mod tests {
                 text: "hi  "
             }
         );
-        assert_eq!(lobby("p2p-port 0"), Input::P2pPort { port: None });
-        assert_eq!(lobby("p2p-port 9"), Input::P2pPort { port: Some(9) });
+        assert_eq!(
+            lobby("p2p-port 0"),
+            Input::P2pPort {
+                port: None,
+                key: None
+            }
+        );
+        assert_eq!(
+            lobby("p2p-port 9 ab"),
+            Input::P2pPort {
+                port: Some(9),
+                key: Some("ab")
+            }
+        );
         for bad in ["startprivate", "y", "y a b", "private hans", "stopprivate"] {
             assert_eq!(lobby(bad), Input::Invalid, "{bad:?}");
         }

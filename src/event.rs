@@ -85,6 +85,8 @@ pub enum Error {
     NoPrivateSession(Arc<str>),
     /// `p2p-port` outside 1-65535.
     InvalidPort,
+    /// `p2p-port <port> <key>` whose key is not a fingerprint (see [`crate::valid::PeerKey`]).
+    InvalidPeerKey,
     /// `getaddress` of a user whose client registered no peer-to-peer port.
     NoPeerAddress(Arc<str>),
     // JSON front-end (§6).
@@ -151,6 +153,7 @@ impl From<crate::valid::Invalid> for Error {
             Invalid::Mask => Error::InvalidMask,
             Invalid::Text => Error::InvalidText,
             Invalid::TooLong(max) => Error::ValueTooLong(max),
+            Invalid::PeerKey => Error::InvalidPeerKey,
         }
     }
 }
@@ -443,12 +446,14 @@ pub enum PrivateEvent {
     Expired(Arc<str>),
     /// The session with `user` ended.
     Stopped(Arc<str>),
-    /// Machine line for the requester's client: dial `user`'s client with `token`.
+    /// Machine line for the requester's client: dial `user`'s client with `token`, over TLS
+    /// pinned to `key` if `user`'s client registered one.
     Dial {
         user: Arc<str>,
         ip: IpAddr,
         port: u16,
         token: Arc<str>,
+        key: Option<Arc<str>>,
     },
     /// Machine line for the acceptor's client: expect `user` to dial with `token`.
     Expect { user: Arc<str>, token: Arc<str> },

@@ -139,9 +139,11 @@ pub enum Input<'a> {
     StopPrivate {
         user: &'a str,
     },
-    /// `p2p-port <port>`; `None` if the word is not a port number (1-65535).
+    /// `p2p-port <port> [key]`; `port` is `None` if the word is not a port number (1-65535);
+    /// `key` is the fingerprint of the client's peer-to-peer TLS key, checked by the core.
     P2pPort {
         port: Option<u16>,
+        key: Option<&'a str>,
     },
     // JSON front-end (PROTOCOL.md §6, seed 002).
     /// `<first>`: log in as a password-less guest called `name` (no account is created).

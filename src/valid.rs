@@ -38,6 +38,8 @@ pub enum Invalid {
     Text,
     /// Longer than this many bytes.
     TooLong(usize),
+    /// Not 64 lowercase hex digits (a SHA-256 fingerprint).
+    PeerKey,
 }
 
 /// `CASEMAPPING=ascii`: the key two names compare by.
@@ -126,6 +128,15 @@ impl BanMask<'_> {
 }
 
 checked!(
+    /// The fingerprint of a `chatclient`'s peer-to-peer TLS key (`p2p-port <port> <key>`): the
+    /// SHA-256 of its public key, 64 lowercase hex digits, passed on in the `P2P` line so the
+    /// requester's client can pin it (PROTOCOL.md §4).
+    PeerKey,
+    |s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+    Invalid::PeerKey
+);
+
+checked!(
     /// Text of a message (direct, broadcast, announcement, private, room chat): see [`is_text`].
     MessageText,
     is_text,
@@ -198,6 +209,16 @@ mod tests {
             assert_eq!(RoomKey::new(bad), Err(Invalid::Key), "{bad:?}");
         }
         assert!(BanMask::new("*!*@10.0.0.1").is_ok_and(|m| m.is_pattern()));
+        assert!(PeerKey::new(&"0a".repeat(32)).is_ok());
+        for bad in [
+            "",
+            &"0A".repeat(32),
+            &"0a".repeat(31),
+            &"0a".repeat(33),
+            &"0g".repeat(32),
+        ] {
+            assert_eq!(PeerKey::new(bad), Err(Invalid::PeerKey), "{bad:?}");
+        }
         assert!(BanMask::new("bob").is_ok_and(|m| !m.is_pattern()));
         for bad in ["x y", "a,b", "", &"m".repeat(97)] {
             assert_eq!(BanMask::new(bad), Err(Invalid::Mask), "{bad:?}");

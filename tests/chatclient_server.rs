@@ -6,29 +6,18 @@
 mod chatclient_util;
 mod common;
 
-use chatclient_util::Client as ChatClient;
+use chatclient_util::{Client as ChatClient, WELCOME};
 use common::Server;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
-
-const WELCOME: &str = "Welcome to the greatest messaging application ever!\n";
-
-/// Log a chatclient in through the real dialog.
-fn login(client: &mut ChatClient, user: &str, password: &str) {
-    client.wait_for("Username: ");
-    client.type_line(user);
-    client.wait_for("Password: ");
-    client.type_line(password);
-    client.wait_for(WELCOME);
-}
+use std::time::Duration;
 
 /// yoda and hans on chatclients, consent given, and a first private message across.
 fn linked(server: &Server) -> (ChatClient, ChatClient) {
     let mut yoda = ChatClient::spawn(server.addr(), &[]);
-    login(&mut yoda, "yoda", "wise");
+    yoda.log_in("yoda", "wise");
     let mut hans = ChatClient::spawn(server.addr(), &[]);
-    login(&mut hans, "hans", "falcon*solo");
+    hans.log_in("hans", "falcon*solo");
     yoda.wait_for("hans logged in\n");
     yoda.type_line("message hans hello through the server");
     hans.wait_for("yoda: hello through the server\n");
@@ -131,34 +120,14 @@ fn stopprivate_from_both_sides_with_the_server_up() {
 fn a_cut_link_falls_back_to_the_relay() {
     let server = Server::start(&[]);
     let mut yoda = ChatClient::spawn(server.addr(), &[]);
-    login(&mut yoda, "yoda", "wise");
+    yoda.log_in("yoda", "wise");
     let mut hans = server.login("hans", "falcon*solo");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("local_addr").port();
     hans.send(&format!("p2p-port {port}"));
     yoda.type_line("startprivate hans");
-    hans.expect(
-        "yoda would like to start a private session. Type 'y yoda' to accept or 'n yoda' to decline\n",
-    );
-    hans.send("y yoda");
-    hans.expect("Start private messaging with yoda\n");
-    let line = hans.expect_line();
-    let token = line
-        .strip_prefix("P2P-ACCEPT yoda ")
-        .unwrap_or_else(|| panic!("hans got {line:?}"))
-        .to_string();
-    listener.set_nonblocking(true).expect("nonblocking");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let link = loop {
-        match listener.accept() {
-            Ok((stream, _)) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("yoda's client never dialed: {e}"),
-        }
-    };
-    link.set_nonblocking(false).expect("blocking");
-    link.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
+    let token = hans.accept_private("yoda");
+    let link = common::accept_within(&listener, Duration::from_secs(5));
     let mut link = BufReader::new(link);
     let mut first = String::new();
     link.read_line(&mut first).expect("token line");

@@ -180,9 +180,10 @@ fn private_record(change: &PrivateChange) -> Record {
             user: s(user),
             peer: s(peer),
         },
-        PrivateChange::Port { user, port } => Record::P2pPort {
+        PrivateChange::Port { user, port, key } => Record::P2pPort {
             user: s(user),
             port: u32::from(*port),
+            key: key.as_deref().map(String::from),
         },
     }
 }
@@ -674,10 +675,15 @@ impl Chat {
                     self.directory.set(conn, info);
                 }
             }
-            Record::P2pPort { user, port } => {
+            Record::P2pPort { user, port, key } => {
+                // A key that is not a fingerprint registers nothing, as from a client.
+                let key = match key.as_deref().map(crate::valid::PeerKey::new).transpose() {
+                    Ok(key) => key.map(|k| Arc::from(k.as_str())),
+                    Err(_) => return,
+                };
                 if let Ok(port) = u16::try_from(port) {
                     let user = Arc::from(user);
-                    self.apply_private(PrivateChange::Port { user, port }, now);
+                    self.apply_private(PrivateChange::Port { user, port, key }, now);
                 }
             }
             Record::RoomJoin {

@@ -493,7 +493,7 @@ impl Chat {
                 }
             }
             Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer, now),
-            Input::P2pPort { port } => self.p2p_port(&user, conn, port, now),
+            Input::P2pPort { port, key } => self.p2p_port(&user, conn, port, key, now),
             // §6 menus.
             Input::Menu(menu) => self.start_menu(conn, &user, menu),
             Input::History { n } => self.show_history(conn, &user, n),

@@ -15,7 +15,7 @@ use super::{Chat, TimerKey};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
-use crate::valid::MessageText;
+use crate::valid::{MessageText, PeerKey};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -75,8 +75,13 @@ pub enum Change {
     Drop { from: Arc<str>, to: Arc<str> },
     /// The session between `user` and `peer` stopped.
     Stop { user: Arc<str>, peer: Arc<str> },
-    /// `user`'s client listens for peers on `port` (for this login).
-    Port { user: Arc<str>, port: u16 },
+    /// `user`'s client listens for peers on `port` (for this login), over TLS with the key
+    /// whose fingerprint is `key` if there is one (PROTOCOL.md §4a).
+    Port {
+        user: Arc<str>,
+        port: u16,
+        key: Option<Arc<str>>,
+    },
 }
 
 /// A request waiting for consent.
@@ -91,6 +96,14 @@ struct Request {
     deadline: Instant,
 }
 
+/// Where a client takes peer-to-peer links (`p2p-port <port> [key]`).
+#[derive(Debug)]
+struct Listening {
+    port: u16,
+    /// The fingerprint of the client's TLS key: its links are TLS, and the requester pins this.
+    key: Option<Arc<str>>,
+}
+
 #[derive(Debug)]
 pub struct Private {
     /// Pending requests by (requester, asked user).
@@ -99,8 +112,8 @@ pub struct Private {
     asked: BTreeSet<(Arc<str>, Arc<str>)>,
     /// Accepted sessions, both ways: (user, peer) → the connections of (user, peer).
     sessions: BTreeMap<(Arc<str>, Arc<str>), (ConnId, ConnId)>,
-    /// Peer-to-peer ports registered with `p2p-port`, for the login they were sent in.
-    ports: HashMap<ConnId, u16>,
+    /// Peer-to-peer listeners registered with `p2p-port`, for the login they were sent in.
+    ports: HashMap<ConnId, Listening>,
     tokens: TokenSource,
     serial: u64,
 }
@@ -171,10 +184,11 @@ impl Private {
                     to: b.clone(),
                 }),
         );
-        out.extend(self.ports.iter().filter_map(|(conn, port)| {
+        out.extend(self.ports.iter().filter_map(|(conn, listening)| {
             Some(Change::Port {
                 user: online(*conn)?,
-                port: *port,
+                port: listening.port,
+                key: listening.key.clone(),
             })
         }));
         out
@@ -300,9 +314,9 @@ impl Chat {
             Change::Stop { user, peer } => {
                 self.private.end_session(&user, &peer);
             }
-            Change::Port { user, port } => {
+            Change::Port { user, port, key } => {
                 if let Some(conn) = self.online.get(&user) {
-                    self.private.ports.insert(conn, port);
+                    self.private.ports.insert(conn, Listening { port, key });
                 }
             }
         }
@@ -310,10 +324,10 @@ impl Chat {
 
     /// Where `conn`'s client listens for peers: the address the server sees it at and the port
     /// it registered.
-    fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16)> {
-        let port = *self.private.ports.get(&conn)?;
+    fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16, Option<Arc<str>>)> {
+        let listening = self.private.ports.get(&conn)?;
         let ip = self.sessions.get(&conn)?.peer?.ip().to_canonical();
-        Some((ip, port))
+        Some((ip, listening.port, listening.key.clone()))
     }
 
     /// `y <from>` / `n <from>` answered by `me` on `conn`.
@@ -357,14 +371,14 @@ impl Chat {
         let peer = self.peer_address(conn);
         if address {
             self.outbox.send(from_conn, started(me));
-            if let Some((ip, port)) = peer {
+            if let Some((ip, port, _)) = peer {
                 let user = me.clone();
                 let shown = PrivateEvent::Address { user, ip, port };
                 self.outbox.send(from_conn, Event::Private(shown));
             }
             return;
         }
-        let Some((ip, port)) = peer else {
+        let Some((ip, port, key)) = peer else {
             return self.outbox.send(from_conn, started(me));
         };
         // The acceptor's client learns the token first, so it is ready when the requester dials.
@@ -380,6 +394,7 @@ impl Chat {
             ip,
             port,
             token,
+            key,
         };
         self.outbox.send(from_conn, Event::Private(dial));
     }
@@ -430,15 +445,24 @@ impl Chat {
         self.outbox.send(peer, stopped(me.clone()));
     }
 
-    /// `p2p-port <port>`: silent on success.
-    pub(super) fn p2p_port(&mut self, me: &Arc<str>, conn: ConnId, port: Option<u16>, now: Now) {
-        match port {
-            Some(port) => {
-                let user = me.clone();
-                self.change_private(Change::Port { user, port }, now);
-            }
-            None => self.outbox.error(conn, Error::InvalidPort),
-        }
+    /// `p2p-port <port> [key]`: silent on success; a bad port or key registers nothing.
+    pub(super) fn p2p_port(
+        &mut self,
+        me: &Arc<str>,
+        conn: ConnId,
+        port: Option<u16>,
+        key: Option<&str>,
+        now: Now,
+    ) {
+        let Some(port) = port else {
+            return self.outbox.error(conn, Error::InvalidPort);
+        };
+        let key = match key.map(PeerKey::new).transpose() {
+            Ok(key) => key.map(|k| Arc::from(k.as_str())),
+            Err(invalid) => return self.outbox.error(conn, invalid.into()),
+        };
+        let user = me.clone();
+        self.change_private(Change::Port { user, port, key }, now);
     }
 
     /// `user` is leaving (logout, exit, inactivity, heartbeat loss, disconnect, a replacing

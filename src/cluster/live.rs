@@ -230,11 +230,13 @@ fn encode_private(event: &PrivateEvent) -> String {
             ip: addr,
             port,
             token,
+            key,
         } => {
             let mut out = one("p-dial", user);
             ip(addr).write(&mut out);
             u32::from(*port).write(&mut out);
             token.write(&mut out);
+            key.write(&mut out);
             out
         }
         PrivateEvent::Expect { user, token } => {
@@ -359,6 +361,11 @@ pub fn decode_event(text: &str) -> Option<Event> {
             ip: a(&mut r)?.parse().ok()?,
             port: u16::try_from(u32::read(&mut r)?).ok()?,
             token: a(&mut r)?,
+            // Checked as `p2p-port` checked it: the key ends up in a client's `P2P` line.
+            key: match Option::<Arc<str>>::read(&mut r)? {
+                Some(key) => Some(Arc::from(crate::valid::PeerKey::new(&key).ok()?.as_str())),
+                None => None,
+            },
         }),
         "p-expect" => Event::Private(PrivateEvent::Expect {
             user: a(&mut r)?,
@@ -439,6 +446,14 @@ mod tests {
                 ip: "::1".parse().unwrap(),
                 port: 65535,
                 token: s("00ff"),
+                key: None,
+            }),
+            Event::Private(PrivateEvent::Dial {
+                user: s("y"),
+                ip: "10.0.0.7".parse().unwrap(),
+                port: 1,
+                token: s("00ff"),
+                key: Some(s(&"5e".repeat(32))),
             }),
             Event::Private(PrivateEvent::Address {
                 user: s("y"),

@@ -200,8 +200,9 @@ record_kinds! {
     PrivateDrop = "private-drop" { from: String, to: String }
     /// The private session of `user` and `peer` stopped.
     PrivateStop = "private-stop" { user: String, peer: String }
-    /// `user`'s client listens for peers on `port` (`p2p-port`).
-    P2pPort = "p2p-port" { user: String, port: u32 }
+    /// `user`'s client listens for peers on `port` (`p2p-port`), over TLS with the key whose
+    /// fingerprint is `key` if there is one (`chatclient --tls`, PROTOCOL.md §4a).
+    P2pPort = "p2p-port" { user: String, port: u32, key: Option<String> }
     /// What `user`'s session says about itself (IRC `USER`, `AWAY`, `MODE +i`, `OPER`, the
     /// `QUIT` word), after its login and after each change.
     UserInfo = "user-info" {

@@ -35,18 +35,7 @@ impl ClientTls {
     pub fn new(host: &str, ca: Option<&Path>) -> Result<ClientTls, String> {
         let name = ServerName::try_from(host.to_string())
             .map_err(|_| format!("{host:?} is not a name TLS can check a certificate for"))?;
-        let file = match ca {
-            Some(file) => file.to_path_buf(),
-            None => system_bundle()?,
-        };
-        let mut roots = RootCertStore::empty();
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&file)
-            .and_then(Iterator::collect)
-            .map_err(|e| format!("CA file {}: {e}", file.display()))?;
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(format!("CA file {}: no usable certificate", file.display()));
-        }
+        let roots = trusted_roots(ca)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -64,6 +53,25 @@ impl ClientTls {
         let tls = Tls::client(stream, self.config.clone(), self.name.clone())?;
         Ok(Transport::Tls(Box::new(tls)))
     }
+}
+
+/// The CA certificates in `ca` (PEM), or, without it, in the system's bundle
+/// (`SSL_CERT_FILE` if set, else the distribution's); errors name the file. `chatclient --tls`
+/// trusts the same.
+pub fn trusted_roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
+    let file = match ca {
+        Some(file) => file.to_path_buf(),
+        None => system_bundle()?,
+    };
+    let mut roots = RootCertStore::empty();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&file)
+        .and_then(Iterator::collect)
+        .map_err(|e| format!("CA file {}: {e}", file.display()))?;
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(format!("CA file {}: no usable certificate", file.display()));
+    }
+    Ok(roots)
 }
 
 fn system_bundle() -> Result<PathBuf, String> {

@@ -20,10 +20,10 @@ pub mod web;
 #[cfg(feature = "tls")]
 pub use certs::Certificates;
 #[cfg(feature = "tls")]
-pub use client::ClientTls;
+pub use client::{trusted_roots, ClientTls};
 pub use plain::Plain;
 #[cfg(feature = "tls")]
-pub use tls::Tls;
+pub use tls::{tls_error, Tls, TlsError};
 #[cfg(feature = "web")]
 pub use web::Web;
 

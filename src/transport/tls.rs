@@ -4,7 +4,8 @@
 //! output is taken before the handshake ends. rustls is a sans-IO session like our core: the
 //! loop's edge-triggered rules stay the loop's. The server side carries the TLS front-ends; the
 //! client side carries a cluster node's links to Redis (`rediss://`, issue 23), and opens with
-//! its ClientHello from [`Tls::flush`] once the TCP connect is done.
+//! its ClientHello from [`Tls::flush`] once the TCP connect is done. `chatclient --tls` drives
+//! its sessions (the server link, both sides of peer links) with it too.
 
 use super::Received;
 use crate::queue::MAX_SLICES;
@@ -42,8 +43,21 @@ impl Read for Counted<'_> {
     }
 }
 
-fn tls_error(e: rustls::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {e}"))
+/// Why a TLS session failed, inside the `io::Error` the transport returns: logged as
+/// `TLS: <reason>`, and kept as rustls's error so a client can say it in the user's words.
+#[derive(Debug)]
+pub struct TlsError(pub rustls::Error);
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+pub fn tls_error(e: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TlsError(e))
 }
 
 impl Tls {
@@ -63,13 +77,18 @@ impl Tls {
         Ok(Tls::over(stream, Connection::Client(session)))
     }
 
-    fn over(stream: TcpStream, mut session: Connection) -> Tls {
+    /// Any session over `stream` (a client's, or a peer link's either side).
+    pub fn over(stream: TcpStream, mut session: Connection) -> Tls {
         session.set_buffer_limit(Some(WRITE_CHUNK));
         Tls { stream, session }
     }
 
     pub fn socket(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
     }
 
     /// Decrypted plaintext first (rustls may hold some after the socket said WouldBlock: the

@@ -170,6 +170,15 @@ impl Client {
         assert!(status.success(), "kill -{signal}");
     }
 
+    /// Log in through a real server's dialog: the prompts, then its welcome.
+    pub fn log_in(&mut self, user: &str, password: &str) {
+        self.wait_for("Username: ");
+        self.type_line(user);
+        self.wait_for("Password: ");
+        self.type_line(password);
+        self.wait_for(WELCOME);
+    }
+
     pub fn type_line(&mut self, line: &str) {
         self.type_bytes(format!("{line}\n").as_bytes());
     }

@@ -371,6 +371,21 @@ impl Client {
         }
     }
 
+    /// Accept `from`'s private-session request (`y <from>`), this client having registered a
+    /// peer-to-peer port: returns the token of the `P2P-ACCEPT` line that follows.
+    #[track_caller]
+    pub fn accept_private(&mut self, from: &str) -> String {
+        self.expect(&format!(
+            "{from} would like to start a private session. Type 'y {from}' to accept or 'n {from}' to decline\n"
+        ));
+        self.send(&format!("y {from}"));
+        self.expect(&format!("Start private messaging with {from}\n"));
+        let line = self.expect_line();
+        line.strip_prefix(&format!("P2P-ACCEPT {from} "))
+            .unwrap_or_else(|| panic!("{}: expected P2P-ACCEPT, got {line:?}", self.name))
+            .to_string()
+    }
+
     /// The next complete line, without its `\n`.
     #[track_caller]
     pub fn expect_line(&mut self) -> String {
@@ -501,6 +516,27 @@ impl Client {
 }
 
 /// Sleep until `deadline` (no-op if it has passed).
+/// The first connection to `listener` within `wait` (a client's dial to a peer-to-peer port),
+/// blocking with reads timing out after [`READ_TIMEOUT`].
+#[track_caller]
+pub fn accept_within(listener: &std::net::TcpListener, wait: Duration) -> TcpStream {
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + wait;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).expect("blocking");
+                stream
+                    .set_read_timeout(Some(READ_TIMEOUT))
+                    .expect("timeout");
+                return stream;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("nobody dialed within {wait:?}: {e}"),
+        }
+    }
+}
+
 pub fn sleep_until(deadline: Instant) {
     std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
 }

@@ -112,6 +112,7 @@ else
         # A self-signed certificate for localhost, which weechat is told to trust.
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
             -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+            -addext basicConstraints=critical,CA:FALSE \
             -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null || fail "openssl req"
         chmod 600 "$tmp/key.pem"
         irc_flag=--irc-tls-port

@@ -153,6 +153,7 @@ pub fn classify(line: &[u8]) -> Received<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sock::Transport;
 
     #[test]
     fn control_lines_are_told_apart_from_text() {
@@ -168,7 +169,7 @@ mod tests {
         let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (theirs, _) = listener.accept().unwrap();
         ours.set_nonblocking(true).unwrap();
-        let conn = Sock::new(mio::net::TcpStream::from_std(ours));
+        let conn = Sock::over(Transport::Plain(mio::net::TcpStream::from_std(ours)));
         (Link::new(conn, State::Up, "bob".into()), theirs)
     }
 

@@ -13,6 +13,8 @@
 //! - [`client`]: the single mio loop over stdin, signals, server, listener and links;
 //!   `client::server` handles the server stream and typed lines, `client::rejoin` reconnects,
 //!   `client::peers` the links.
+//! - [`tls`]: `--tls` for the server connection and the peer links (`no_tls.rs` stands in for
+//!   it in a build without the `tls` feature, where nothing of it can exist).
 
 #![forbid(unsafe_code)]
 
@@ -24,9 +26,16 @@ mod parse;
 mod relogin;
 mod screen;
 mod sock;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(not(feature = "tls"))]
+#[path = "no_tls.rs"]
+mod tls;
 
 use screen::{complain, show};
+use sock::{Sock, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,7 +48,20 @@ enum Cli {
         host: String,
         port: u16,
         heartbeat: Option<Duration>,
+        /// `--tls`, and what the server's certificate is checked against.
+        tls: Option<Trust>,
     },
+}
+
+/// What `--tls` checks the server's certificate against.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// The system's CA bundle (the default).
+    System,
+    /// `--ca FILE`: the CA certificates in FILE only.
+    Ca(PathBuf),
+    /// `--insecure`: nothing (said on screen).
+    Insecure,
 }
 
 /// The longest `--heartbeat` taken (a day), far beyond any use, so deadlines never overflow.
@@ -54,6 +76,22 @@ fn options() -> getopts::Options {
         "heartbeat",
         "the server's --heartbeat: send `live` every SECS/3 while logged in",
         "SECS",
+    );
+    opts.optflag(
+        "",
+        "tls",
+        "connect to the server's TLS port, checking its certificate; peer links are TLS too",
+    );
+    opts.optopt(
+        "",
+        "ca",
+        "with --tls: trust the CA certificates in FILE (PEM) instead of the system's",
+        "FILE",
+    );
+    opts.optflag(
+        "",
+        "insecure",
+        "with --tls: do not check the server's certificate (anyone on the way can read along)",
     );
     opts
 }
@@ -81,6 +119,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, String> {
             }
         },
     };
+    let tls = trust(&m)?;
     match m.free.as_slice() {
         [host, port] => {
             let port = port
@@ -90,9 +129,31 @@ fn parse_cli(args: &[String]) -> Result<Cli, String> {
                 host: host.clone(),
                 port,
                 heartbeat,
+                tls,
             })
         }
         _ => Err("expected HOST and PORT".to_string()),
+    }
+}
+
+/// `--tls` with `--ca FILE` or `--insecure` (not both), or neither.
+fn trust(m: &getopts::Matches) -> Result<Option<Trust>, String> {
+    let (ca, insecure) = (m.opt_str("ca"), m.opt_present("insecure"));
+    if !m.opt_present("tls") {
+        return match (ca, insecure) {
+            (None, false) => Ok(None),
+            (Some(_), _) => Err("--ca needs --tls".into()),
+            (None, true) => Err("--insecure needs --tls".into()),
+        };
+    }
+    if !cfg!(feature = "tls") {
+        return Err("--tls: this chatclient was built without TLS".into());
+    }
+    match (ca, insecure) {
+        (None, false) => Ok(Some(Trust::System)),
+        (Some(file), false) => Ok(Some(Trust::Ca(PathBuf::from(file)))),
+        (None, true) => Ok(Some(Trust::Insecure)),
+        (Some(_), true) => Err("--ca and --insecure contradict each other".into()),
     }
 }
 
@@ -110,7 +171,7 @@ fn connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (host, port, heartbeat) = match parse_cli(&args) {
+    let (host, port, heartbeat, trust) = match parse_cli(&args) {
         Ok(Cli::Help) => {
             show(&usage());
             return ExitCode::SUCCESS;
@@ -123,7 +184,8 @@ fn main() -> ExitCode {
             host,
             port,
             heartbeat,
-        }) => (host, port, heartbeat),
+            tls,
+        }) => (host, port, heartbeat, tls),
         Err(msg) => {
             complain(&format!(
                 "chatclient: {msg}\nUsage: chatclient [OPTIONS] HOST PORT (see --help)\n"
@@ -131,20 +193,43 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let stream = match connect(&host, port).and_then(|s| s.set_nonblocking(true).map(|()| s)) {
-        Ok(s) => mio::net::TcpStream::from_std(s),
+    let tls = match trust.map(|t| tls::Settings::new(&t, &host)).transpose() {
+        Ok(tls) => tls,
         Err(e) => {
+            complain(&format!("chatclient: {e}\n"));
+            return ExitCode::from(1);
+        }
+    };
+    let server = match connect(&host, port) {
+        Ok(stream) => over(stream, tls.as_ref()),
+        Err(e) => Err(e.to_string()),
+    };
+    let server = match server {
+        Ok(transport) => Sock::over(transport),
+        Err(e) => {
+            let how = if tls.is_some() { " over TLS" } else { "" };
             complain(&format!(
-                "chatclient: cannot connect to {host}:{port}: {e}\n"
+                "chatclient: cannot connect to {host}:{port}{how}: {e}\n"
             ));
             return ExitCode::from(1);
         }
     };
-    match client::Client::new(stream, heartbeat).and_then(|mut c| c.run()) {
+    match client::Client::new(server, heartbeat, tls).and_then(|mut c| c.run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             complain(&format!("chatclient: {e}\n"));
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The first server connection, made non-blocking: with `--tls` after its handshake.
+fn over(stream: TcpStream, tls: Option<&tls::Settings>) -> Result<Transport, String> {
+    match tls {
+        Some(tls) => Ok(Transport::Tls(Box::new(tls.handshake(stream)?))),
+        None => {
+            stream.set_nonblocking(true).map_err(|e| e.to_string())?;
+            Ok(Transport::Plain(mio::net::TcpStream::from_std(stream)))
         }
     }
 }
@@ -164,7 +249,8 @@ mod tests {
             Ok(Cli::Run {
                 host: "127.0.0.1".into(),
                 port: 4000,
-                heartbeat: None
+                heartbeat: None,
+                tls: None,
             })
         );
         assert_eq!(
@@ -172,7 +258,8 @@ mod tests {
             Ok(Cli::Run {
                 host: "localhost".into(),
                 port: 1,
-                heartbeat: Some(Duration::from_secs(3))
+                heartbeat: Some(Duration::from_secs(3)),
+                tls: None,
             })
         );
         assert_eq!(parse_cli(&args("-h")), Ok(Cli::Help));
@@ -187,5 +274,35 @@ mod tests {
         assert!(parse_cli(&args("--heartbeat x h 1")).is_err());
         assert!(parse_cli(&args("--heartbeat 86401 h 1")).is_err());
         assert!(parse_cli(&args("--bogus h 1")).is_err());
+    }
+
+    /// `--ca` and `--insecure` only with `--tls`, and not together; without the `tls` feature
+    /// `--tls` itself is refused, saying why.
+    #[test]
+    fn tls_options() {
+        let trust = |s: &str| match parse_cli(&args(s)) {
+            Ok(Cli::Run { tls, .. }) => Ok(tls),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(trust("--ca x h 1"), Err("--ca needs --tls".into()));
+        assert_eq!(
+            trust("--insecure h 1"),
+            Err("--insecure needs --tls".into())
+        );
+        if cfg!(feature = "tls") {
+            assert_eq!(trust("--tls h 1"), Ok(Some(Trust::System)));
+            assert_eq!(
+                trust("--tls --ca ca.pem h 1"),
+                Ok(Some(Trust::Ca("ca.pem".into())))
+            );
+            assert_eq!(trust("--tls --insecure h 1"), Ok(Some(Trust::Insecure)));
+            assert!(trust("--tls --insecure --ca x h 1").is_err());
+        } else {
+            assert_eq!(
+                trust("--tls h 1"),
+                Err("--tls: this chatclient was built without TLS".into())
+            );
+        }
     }
 }

@@ -11,11 +11,13 @@ pub enum ServerLine<'a> {
     /// `You have been logged out: <user> logged in from another connection`: the server ended
     /// this login on purpose, so it is not one to restore by reconnecting.
     Ended,
-    /// `P2P <user> <ip> <port> <token>`: connect to the peer and send the token.
+    /// `P2P <user> <ip> <port> <token> [key]`: connect to the peer and send the token; over
+    /// TLS pinned to `key` (the fingerprint of the peer's key) if there is one.
     P2p {
         user: &'a str,
         addr: std::net::SocketAddr,
         token: &'a str,
+        key: Option<&'a str>,
     },
     /// `P2P-ACCEPT <requester> <token>`: expect an incoming link from the requester.
     P2pAccept {
@@ -40,6 +42,12 @@ pub const PASSWORD_PROMPT: &str = "Password: ";
 /// Tokens are 32 hex characters (128 bits).
 pub fn valid_token(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Peer keys are SHA-256 fingerprints, 64 lowercase hex characters: the server's own check, so
+/// the two cannot drift apart.
+pub fn valid_key(key: &str) -> bool {
+    chatserver::valid::PeerKey::new(key).is_ok()
 }
 
 /// Compares a received token with an expected one in time independent of where they differ.
@@ -88,13 +96,18 @@ impl<'a> ServerLine<'a> {
             return ServerLine::NoSession(user);
         }
         let words: Vec<&str> = line.split(' ').collect();
-        match words.as_slice() {
+        let (words, key) = match words.as_slice() {
+            ["P2P", .., key] if words.len() == 6 && valid_key(key) => (&words[..5], Some(*key)),
+            _ => (&words[..], None),
+        };
+        match words {
             ["P2P", user, ip, port, token] if valid_token(token) => {
                 match (ip.parse(), port.parse()) {
                     (Ok(ip), Ok(port)) => ServerLine::P2p {
                         user,
                         addr: std::net::SocketAddr::new(ip, port),
                         token,
+                        key,
                     },
                     _ => ServerLine::Other,
                 }
@@ -174,9 +187,26 @@ mod tests {
             ServerLine::P2p {
                 user: "bob",
                 addr: "127.0.0.1:4001".parse().unwrap(),
-                token: t
+                token: t,
+                key: None
             }
         );
+        let k = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            ServerLine::parse(&format!("P2P bob 127.0.0.1 4001 {t} {k}")),
+            ServerLine::P2p {
+                user: "bob",
+                addr: "127.0.0.1:4001".parse().unwrap(),
+                token: t,
+                key: Some(&k)
+            }
+        );
+        for bad_key in [&k[1..], &k.to_uppercase(), "x"] {
+            assert_eq!(
+                ServerLine::parse(&format!("P2P bob 127.0.0.1 4001 {t} {bad_key}")),
+                ServerLine::Other
+            );
+        }
         assert_eq!(
             ServerLine::parse(&format!("P2P-ACCEPT alice {t}")),
             ServerLine::P2pAccept {

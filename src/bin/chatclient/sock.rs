@@ -1,44 +1,68 @@
 //! A non-blocking socket with a bounded output buffer: the server connection and every peer
 //! link are one of these. The client keeps its own (the server's `Connection` carries server-side
-//! codec and ids the client has no use for). The bytes travel over a [`Transport`], so a TLS
-//! stream can take the place of plain TCP without the loop or the link code changing.
+//! codec and ids the client has no use for). The bytes travel over a [`Transport`], plain TCP or
+//! TLS, so the loop and the link code do not know which.
 
+use crate::tls;
 use mio::event::Source;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 
-/// The byte stream under a [`Sock`]. Plain TCP is the only kind today; a TLS variant (a session
-/// wrapping the same `TcpStream`, driven by these same calls) is meant to sit beside it.
+/// The byte stream under a [`Sock`].
 #[derive(Debug)]
 pub enum Transport {
     Plain(TcpStream),
+    /// `--tls` (and a peer link to a client that takes TLS links only): a rustls session over
+    /// the same socket, its handshake driven by the reads and flushes below.
+    Tls(Box<tls::Stream>),
 }
 
 impl Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.read(buf),
+            Transport::Tls(s) => s.read(buf),
         }
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.write(buf),
+            Transport::Tls(s) => s.write(buf),
+        }
+    }
+
+    /// Push out what the transport holds beyond the socket (TLS records); `true` once nothing
+    /// is held and everything taken by `write` is in the kernel.
+    fn flush(&mut self) -> io::Result<bool> {
+        match self {
+            Transport::Plain(_) => Ok(true),
+            Transport::Tls(s) => s.flush(),
+        }
+    }
+
+    /// Before a half-close: TLS says it is done (`close_notify`), so the end is not a cut.
+    fn close(&mut self) {
+        match self {
+            Transport::Plain(_) => {}
+            Transport::Tls(s) => s.close(),
         }
     }
 
     /// The TCP socket underneath (for readiness, connect state and shutdown).
-    fn tcp(&self) -> &TcpStream {
+    pub fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Plain(s) => s,
+            Transport::Tls(s) => s.tcp(),
         }
     }
 
     fn tcp_mut(&mut self) -> &mut TcpStream {
         match self {
             Transport::Plain(s) => s,
+            Transport::Tls(s) => s.tcp_mut(),
         }
     }
 }
@@ -94,14 +118,21 @@ pub struct Sock {
     /// Bytes queued for the peer; `out[sent..]` is still to go.
     out: Vec<u8>,
     sent: usize,
+    /// Of `out[..sent]`, the bytes of the last write the transport still holds as records
+    /// (TLS): not in the kernel yet, so still pending.
+    held: usize,
+    /// Why the socket failed, if it did (a TLS handshake refused, a reset), for the user.
+    pub failure: Option<String>,
 }
 
 impl Sock {
-    pub fn new(stream: TcpStream) -> Sock {
+    pub fn over(stream: Transport) -> Sock {
         Sock {
-            stream: Transport::Plain(stream),
+            stream,
             out: Vec::new(),
             sent: 0,
+            held: 0,
+            failure: None,
         }
     }
 
@@ -121,13 +152,14 @@ impl Sock {
     }
 
     /// No more bytes from this side; the peer reads EOF after what is already written.
-    pub fn shutdown_write(&self) {
+    pub fn shutdown_write(&mut self) {
+        self.stream.close();
         let _ = self.stream.tcp().shutdown(Shutdown::Write);
     }
 
-    /// Bytes queued but not yet written.
+    /// Bytes queued but not yet in the kernel.
     pub fn pending(&self) -> usize {
-        self.out.len() - self.sent
+        self.out.len() - self.sent + self.held
     }
 
     /// Append to the output (no syscall); `false`, queuing nothing, if that would pass `cap`.
@@ -148,18 +180,40 @@ impl Sock {
                 Ok(n) => into.extend_from_slice(&scratch[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return ReadEnd::Closed,
+                Err(e) => {
+                    self.failure = Some(tls::explain(&e));
+                    return ReadEnd::Closed;
+                }
             }
         }
         ReadEnd::Budget
     }
 
-    /// Write until the output is empty (`Ok(true)`) or the socket would block (`Ok(false)`).
+    /// Write until the output is in the kernel (`Ok(true)`) or the socket would block
+    /// (`Ok(false)`; so would a TLS handshake still under way).
     pub fn flush(&mut self) -> io::Result<bool> {
+        let pushed = self.push();
+        if let Err(e) = &pushed {
+            self.failure = Some(tls::explain(e));
+        }
+        pushed
+    }
+
+    fn push(&mut self) -> io::Result<bool> {
+        if !self.stream.flush()? {
+            return Ok(false);
+        }
+        self.held = 0;
         while self.sent < self.out.len() {
             match self.stream.write(&self.out[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
+                Ok(n) => {
+                    self.sent += n;
+                    if !self.stream.flush()? {
+                        self.held = n;
+                        return Ok(false);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -182,7 +236,10 @@ mod tests {
         let ours = StdStream::connect(listener.local_addr().unwrap()).unwrap();
         let (theirs, _) = listener.accept().unwrap();
         ours.set_nonblocking(true).unwrap();
-        (Sock::new(TcpStream::from_std(ours)), theirs)
+        (
+            Sock::over(Transport::Plain(TcpStream::from_std(ours))),
+            theirs,
+        )
     }
 
     fn read_until(sock: &mut Sock, want: usize, budget: usize) -> (Vec<u8>, Vec<ReadEnd>) {

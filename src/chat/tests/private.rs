@@ -247,6 +247,37 @@ fn p2p_port_is_validated_and_silent_on_success() {
     );
 }
 
+/// `p2p-port <port> <key>` (issue 18, `chatclient --tls`): the key, a SHA-256 fingerprint in
+/// lowercase hex, is passed to the requester at the end of its `P2P` line (the acceptor's
+/// `P2P-ACCEPT` is unchanged); a bad key is refused and registers nothing, not even the port.
+#[test]
+fn a_peer_key_is_checked_and_passed_on_in_the_p2p_line() {
+    let mut s = pair(Some(4001));
+    let key = "0123456789abcdef".repeat(4);
+    for bad in [&key.to_uppercase(), &key[1..], "x"] {
+        s.line(2, &format!("p2p-port 5000 {bad}"), 1);
+        assert_eq!(s.take(2), "Error. Invalid peer key\n", "{bad}");
+    }
+    let (yoda, hans) = accept(&mut s, 1);
+    let dial = yoda.lines().find(|l| l.starts_with("P2P ")).unwrap();
+    assert_eq!(dial.split(' ').count(), 5, "no key registered: {dial}");
+    assert!(dial.starts_with("P2P hans 10.0.0.2 4001 "), "{dial}");
+    let token = token_of(hans.lines().last().unwrap());
+    s.line(2, &format!("p2p-port 5000 {key}"), 2);
+    assert_eq!(s.take(2), "");
+    let (yoda, hans) = accept(&mut s, 3);
+    let token2 = token_of(hans.lines().last().unwrap());
+    assert_ne!(token, token2);
+    assert!(
+        yoda.contains(&format!("P2P hans 10.0.0.2 5000 {token2} {key}\n")),
+        "{yoda:?}"
+    );
+    assert!(
+        hans.ends_with(&format!("P2P-ACCEPT yoda {token2}\n")),
+        "{hans:?}"
+    );
+}
+
 #[test]
 fn getaddress_shows_the_address_after_consent() {
     let mut s = pair(None);

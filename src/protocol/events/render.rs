@@ -295,6 +295,7 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::PrivateNotEnabled(_) => "private_not_enabled",
         Error::NoPrivateSession(_) => "no_private_session",
         Error::InvalidPort => "invalid_port",
+        Error::InvalidPeerKey => "invalid_peer_key",
         Error::NoPeerAddress(_) => "no_peer_address",
         Error::NameTaken(_) => "name_taken",
         Error::TooManyAccounts => "too_many_accounts",
@@ -348,12 +349,14 @@ fn private<'o>(p: &PrivateEvent, obj: Obj<'o>) -> Obj<'o> {
             ip,
             port,
             token,
+            key,
         } => obj
             .str("event", "dial")
             .str("user", user)
             .str("ip", &ip.to_string())
             .num("port", u64::from(*port))
-            .str("token", token),
+            .str("token", token)
+            .opt("key", key.as_deref()),
         PrivateEvent::Expect { user, token } => obj
             .str("event", "expect")
             .str("user", user)

@@ -91,6 +91,9 @@ pub enum Request {
     },
     P2pPort {
         port: u16,
+        /// The fingerprint of the client's peer-to-peer key (PROTOCOL.md §4a).
+        #[serde(default)]
+        key: Option<String>,
     },
     ListAddrs,
     Whoami,
@@ -297,8 +300,9 @@ impl Request {
             Q::Consent { user, yes } => Input::Consent { user, yes: *yes },
             Q::Private { to, text } => Input::Private { to, text },
             Q::StopPrivate { user } => Input::StopPrivate { user },
-            Q::P2pPort { port } => Input::P2pPort {
+            Q::P2pPort { port, key } => Input::P2pPort {
                 port: (*port > 0).then_some(*port),
+                key: key.as_deref(),
             },
             Q::ListAddrs => Input::ListAddrs,
             Q::Whoami => Input::WhoAmI,
@@ -445,8 +449,9 @@ impl Request {
                 text: s(text),
             },
             Input::StopPrivate { user } => Q::StopPrivate { user: s(user) },
-            Input::P2pPort { port } => Q::P2pPort {
+            Input::P2pPort { port, key } => Q::P2pPort {
                 port: port.unwrap_or(0),
+                key: key.map(s),
             },
             Input::ListAddrs => Q::ListAddrs,
             Input::WhoAmI => Q::Whoami,

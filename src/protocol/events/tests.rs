@@ -80,8 +80,14 @@ fn inputs() -> Vec<Input<'static>> {
             text: "psst",
         },
         Input::StopPrivate { user: "hans" },
-        Input::P2pPort { port: Some(4000) },
-        Input::P2pPort { port: None },
+        Input::P2pPort {
+            port: Some(4000),
+            key: Some("ab"),
+        },
+        Input::P2pPort {
+            port: None,
+            key: None,
+        },
         Input::ListAddrs,
         Input::WhoAmI,
         Input::ViewProfile { user: "hans" },
@@ -330,6 +336,7 @@ fn every_event_renders_as_one_line_of_json() {
             ip,
             port: 1,
             token: a("t"),
+            key: Some(a("k")),
         },
         PrivateEvent::Expect {
             user: a("y"),

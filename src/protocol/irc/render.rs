@@ -374,6 +374,7 @@ fn error(o: &mut Out<'_, '_>, e: &Error) {
         | Error::PrivateNotEnabled(_)
         | Error::NoPrivateSession(_)
         | Error::InvalidPort
+        | Error::InvalidPeerKey
         | Error::NoPeerAddress(_)
         | Error::Storage
         // Reliability limits (issue 8).

@@ -34,6 +34,7 @@ pub const LOGIN_TIMEOUT: &str = "Error. Login timed out\n";
 pub const STORAGE: &str = "Error. Storage unavailable, try again later\n";
 pub const SHUTDOWN: &str = "Server shutting down\n";
 pub const INVALID_PORT: &str = "Error. Invalid port\n";
+pub const INVALID_PEER_KEY: &str = "Error. Invalid peer key\n";
 // Server console (§7).
 pub const KICKED: &str = "You have been kicked by the server\n";
 /// The operator deleted the account (issue 21).
@@ -273,20 +274,15 @@ fn private(p: &PrivateEvent, out: &mut Vec<u8>) {
             ip,
             port,
             token,
-        } => put(
-            out,
-            &[
-                "P2P ",
-                user,
-                " ",
-                &ip.to_string(),
-                " ",
-                &port.to_string(),
-                " ",
-                token,
-                "\n",
-            ],
-        ),
+            key,
+        } => {
+            let (ip, port) = (ip.to_string(), port.to_string());
+            put(out, &["P2P ", user, " ", &ip, " ", &port, " ", token]);
+            if let Some(key) = key {
+                put(out, &[" ", key]);
+            }
+            put(out, &["\n"]);
+        }
         PrivateEvent::Expect { user, token } => put(out, &["P2P-ACCEPT ", user, " ", token, "\n"]),
         PrivateEvent::Address { user, ip, port } => put(
             out,
@@ -372,6 +368,7 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         ),
         Error::NoPrivateSession(user) => put(out, &["Error. No private session with ", user, "\n"]),
         Error::InvalidPort => put(out, &[INVALID_PORT]),
+        Error::InvalidPeerKey => put(out, &[INVALID_PEER_KEY]),
         Error::NoPeerAddress(user) => {
             put(out, &["Error. ", user, " has no peer-to-peer address\n"])
         }
@@ -641,8 +638,20 @@ mod tests {
                     ip: std::net::Ipv4Addr::LOCALHOST.into(),
                     port: 4001,
                     token: a("00112233445566778899aabbccddeeff"),
+                    key: None,
                 }),
                 "P2P hans 127.0.0.1 4001 00112233445566778899aabbccddeeff\n",
+            ),
+            (
+                Event::Private(PrivateEvent::Dial {
+                    user: a("hans"),
+                    ip: std::net::Ipv4Addr::LOCALHOST.into(),
+                    port: 4001,
+                    token: a("00112233445566778899aabbccddeeff"),
+                    key: Some(a(&"5e".repeat(32))),
+                }),
+                "P2P hans 127.0.0.1 4001 00112233445566778899aabbccddeeff \
+                 5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e\n",
             ),
             (
                 Event::Private(PrivateEvent::Expect {
@@ -673,6 +682,7 @@ mod tests {
                 "Error. No private session with hans\n",
             ),
             (Event::Error(Error::InvalidPort), "Error. Invalid port\n"),
+            (Event::Error(Error::InvalidPeerKey), "Error. Invalid peer key\n"),
             (
                 Event::Error(Error::NoPeerAddress(a("hans"))),
                 "Error. hans has no peer-to-peer address\n",

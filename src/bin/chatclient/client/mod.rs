@@ -14,7 +14,8 @@ use crate::link::{self, Link, State};
 use crate::relogin::LoginWatch;
 use crate::screen::{show, TerminalEcho};
 use crate::sock::{ReadEnd, Sock};
-use mio::net::{TcpListener, TcpStream};
+use crate::tls;
+use mio::net::TcpListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use peers::Expected;
@@ -67,9 +68,13 @@ pub struct Client {
     server: Option<Sock>,
     /// Where the server is: the address first connected to, dialled again after a loss.
     server_addr: SocketAddr,
+    /// `--tls`: the server connection, its reconnects and the peer links are TLS.
+    tls: Option<tls::Settings>,
     reader: ServerReader,
     /// Getting back to the server after a loss.
     rejoin: Rejoin,
+    /// Why the last reconnect failed, once said (each new reason is said once).
+    rejoin_failure: Option<String>,
     /// The credentials of the last login, for logging in again after a reconnect.
     login: LoginWatch,
     echo: TerminalEcho,
@@ -109,18 +114,21 @@ fn would_block(e: &io::Error) -> bool {
 }
 
 impl Client {
-    pub fn new(server: TcpStream, heartbeat: Option<Duration>) -> io::Result<Client> {
+    pub fn new(
+        mut server: Sock,
+        heartbeat: Option<Duration>,
+        tls: Option<tls::Settings>,
+    ) -> io::Result<Client> {
         let poll = Poll::new()?;
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)?;
-        let local = server.local_addr()?;
-        let server_addr = server.peer_addr()?;
+        let local = server.stream.tcp().local_addr()?;
+        let server_addr = server.stream.tcp().peer_addr()?;
         let mut listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;
         let p2p_port = listener.local_addr()?.port();
-        let mut server = server;
         let both = Interest::READABLE | Interest::WRITABLE;
-        poll.registry().register(&mut server, SERVER, both)?;
+        poll.registry().register(&mut server.stream, SERVER, both)?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let stdin = File::from(io::stdin().as_fd().try_clone_to_owned()?);
@@ -132,10 +140,12 @@ impl Client {
         Ok(Client {
             poll,
             signals,
-            server: Some(Sock::new(server)),
+            server: Some(server),
             server_addr,
+            tls,
             reader: ServerReader::default(),
             rejoin: Rejoin::Off,
+            rejoin_failure: None,
             login: LoginWatch::default(),
             echo: TerminalEcho::new(),
             listener,
@@ -154,7 +164,9 @@ impl Client {
             input: LineBuf::default(),
             exit_by: None,
             done: false,
-            again: Vec::new(),
+            // The first TLS handshake may have left the server's first lines decrypted in
+            // rustls, where no readiness event will announce them.
+            again: vec![SERVER],
             scratch: vec![0; 16 * 1024],
         })
     }

@@ -13,7 +13,8 @@ use crate::asks::{same_user, Ask};
 use crate::lines;
 use crate::link::{self, Link, Received, State};
 use crate::parse;
-use crate::sock::{Connect, Sock};
+use crate::sock::{Connect, Sock, Transport};
+use crate::tls;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use std::io;
@@ -53,9 +54,16 @@ impl Client {
                 // Dropping the stream closes it.
                 Ok(_) if !self.expecting_link(now) => {}
                 Ok((stream, _)) => {
+                    let transport = match &self.tls {
+                        Some(tls) => match tls.accept_peer(stream) {
+                            Ok(tls) => Transport::Tls(Box::new(tls)),
+                            Err(_) => continue,
+                        },
+                        None => Transport::Plain(stream),
+                    };
                     self.make_room_for_pending();
                     let state = State::AwaitingToken(now + link::TOKEN_WAIT);
-                    self.add_link(stream, state, "");
+                    self.add_link(transport, state, "");
                 }
                 Err(e) if would_block(&e) => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -115,12 +123,31 @@ impl Client {
         self.swallow.retain(|(u, _), _| u != user);
     }
 
-    pub(super) fn connect_link(&mut self, user: &str, addr: SocketAddr, token: &str) {
+    /// `P2P <user> <ip> <port> <token> [key]`: dial the peer, over TLS pinned to `key` if the
+    /// peer takes TLS links. A `--tls` client makes no plaintext link: without a key, its
+    /// private messages to `user` go through the server (over its TLS connection).
+    pub(super) fn connect_link(
+        &mut self,
+        user: &str,
+        addr: SocketAddr,
+        token: &str,
+        key: Option<&str>,
+    ) {
         self.forget_session(user);
+        if key.is_none() && self.tls.is_some() {
+            return show(&relay_notice(user, "its client takes no TLS links"));
+        }
         let Ok(stream) = TcpStream::connect(addr) else {
             return self.mark_lost(user);
         };
-        match self.add_link(stream, State::Connecting, user) {
+        let transport = match key {
+            Some(key) => match tls::dial_peer(stream, addr.ip(), key) {
+                Ok(tls) => Transport::Tls(Box::new(tls)),
+                Err(e) => return show(&relay_notice(user, &e.to_string())),
+            },
+            None => Transport::Plain(stream),
+        };
+        match self.add_link(transport, State::Connecting, user) {
             Some(key) => {
                 self.links[key].queue_raw(format!("{token}\n").as_bytes());
             }
@@ -131,7 +158,7 @@ impl Client {
     /// Register a new link socket (its slab key is its token); `None` if that fails.
     pub(super) fn add_link(
         &mut self,
-        mut stream: TcpStream,
+        mut stream: Transport,
         state: State,
         user: &str,
     ) -> Option<usize> {
@@ -145,7 +172,7 @@ impl Client {
             .registry()
             .register(&mut stream, Token(key), both)
             .ok()?;
-        entry.insert(Link::new(Sock::new(stream), state, user.to_string()));
+        entry.insert(Link::new(Sock::over(stream), state, user.to_string()));
         Some(key)
     }
 
@@ -274,6 +301,11 @@ impl Client {
             self.send_server(&format!("private {} {text}", l.user), now);
         }
     }
+}
+
+/// Said when no direct link is made with `user` at all, and why.
+fn relay_notice(user: &str, why: &str) -> String {
+    format!("Private messages to {user} go through the server: {why}\n")
 }
 
 pub(super) fn down_notice(user: &str) -> String {

@@ -9,11 +9,12 @@ use super::{show, Client, SERVER};
 use crate::lines::{End, Piece};
 use crate::parse;
 use crate::relogin::backoff;
-use crate::sock::{Connect, Sock};
+use crate::sock::{Connect, Sock, Transport};
 use mio::net::TcpStream;
 use mio::Interest;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::io;
 use std::time::{Duration, Instant};
 
 /// How long one reconnect attempt may take to connect before it counts as failed.
@@ -94,23 +95,44 @@ impl Client {
     }
 
     fn dial(&mut self, attempt: u32, now: Instant) {
-        let Ok(mut stream) = TcpStream::connect(self.server_addr) else {
+        let Ok(mut sock) = self.connect_server() else {
             return self.retry(attempt.saturating_add(1), now);
         };
         let both = Interest::READABLE | Interest::WRITABLE;
         if self
             .poll
             .registry()
-            .register(&mut stream, SERVER, both)
+            .register(&mut sock.stream, SERVER, both)
             .is_err()
         {
             return self.retry(attempt.saturating_add(1), now);
         }
         self.rejoin = Rejoin::Connecting {
             attempt,
-            sock: Sock::new(stream),
+            sock,
             until: now + CONNECT_WAIT,
         };
+    }
+
+    /// A non-blocking connect to the server, over TLS with `--tls` (its handshake runs in the
+    /// loop once the connect is through).
+    fn connect_server(&self) -> io::Result<Sock> {
+        let stream = TcpStream::connect(self.server_addr)?;
+        Ok(Sock::over(match &self.tls {
+            Some(tls) => Transport::Tls(Box::new(tls.connect(stream)?)),
+            None => Transport::Plain(stream),
+        }))
+    }
+
+    /// A reconnect got through to the server but its connection ended before the login was
+    /// back (a certificate no longer trusted, say): each new reason is said once.
+    pub(super) fn rejoin_failed(&mut self, why: Option<String>) {
+        if why.is_some() && why != self.rejoin_failure {
+            if let Some(why) = &why {
+                show(&format!("Could not reconnect: {why}\n"));
+            }
+            self.rejoin_failure = why;
+        }
     }
 
     /// A writable event on the server token: where a reconnect's connect succeeds or fails.
@@ -156,6 +178,7 @@ impl Client {
             }
             End::Newline if piece.text == parse::WELCOME => {
                 self.rejoin = Rejoin::Off;
+                self.rejoin_failure = None;
                 if let Some(c) = self.login.saved() {
                     show(&format!("Reconnected to the server as {}\n", c.user));
                 }

@@ -34,6 +34,9 @@ impl Client {
             return;
         };
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        if self.rejoin.logging_in() {
+            self.rejoin_failed(conn.failure.take());
+        }
         let was_logged_in = std::mem::take(&mut self.logged_in);
         self.next_live = None;
         self.p2p_port_unanswered = false;
@@ -83,10 +86,14 @@ impl Client {
             .is_some_and(|until| until > now)
     }
 
-    /// Logged in (by the user, or again after a reconnect): announce the peer-to-peer port.
+    /// Logged in (by the user, or again after a reconnect): announce the peer-to-peer port,
+    /// and with `--tls` the fingerprint of the key its links are made with.
     pub(super) fn welcomed(&mut self, now: Instant) {
         self.logged_in = true;
-        let port = format!("p2p-port {}", self.p2p_port);
+        let port = match &self.tls {
+            Some(tls) => format!("p2p-port {} {}", self.p2p_port, tls.peer_key()),
+            None => format!("p2p-port {}", self.p2p_port),
+        };
         self.send_server(&port, now);
         self.p2p_port_unanswered = true;
     }
@@ -100,12 +107,17 @@ impl Client {
             }
             ServerLine::LoggedOut => self.leave_now(),
             ServerLine::Ended => self.set_logged_out(),
-            ServerLine::P2p { user, addr, token } => {
+            ServerLine::P2p {
+                user,
+                addr,
+                token,
+                key,
+            } => {
                 if !self.asks.answer(Ask::Start, user, now) {
                     return true;
                 }
                 self.asks.withdraw(Ask::Accept, user);
-                self.connect_link(user, addr, token);
+                self.connect_link(user, addr, token, key);
                 return false;
             }
             ServerLine::P2pAccept { user, token } => {
