@@ -130,6 +130,17 @@ pub struct Listener {
     pub transport: TransportKind,
 }
 
+/// How [`Server::run_to_end`] ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// Shut down.
+    Stopped,
+    /// Cluster mode: this node's state misses stream entries trimmed while it was cut off
+    /// (issue 23). Every connection is closed; the listeners are handed back for a server
+    /// built afresh, which loads the snapshot as a starting node does.
+    StartOver(Vec<Listener>),
+}
+
 struct Bound {
     socket: TcpListener,
     protocol: ProtocolKind,
@@ -360,7 +371,13 @@ impl Server {
     }
 
     /// Serve until shut down (`Ok`) or until the poller fails (`Err`).
-    pub fn run(mut self) -> io::Result<()> {
+    pub fn run(self) -> io::Result<()> {
+        self.run_to_end().map(|_| ())
+    }
+
+    /// Serve until shut down, until the poller fails (`Err`), or (cluster mode) until the
+    /// node must start over from the snapshot.
+    pub fn run_to_end(mut self) -> io::Result<Ended> {
         let mut events = Events::with_capacity(1024);
         loop {
             let timeout = self.next_timeout();
@@ -406,6 +423,9 @@ impl Server {
             // Issue 21: a bounded slice of the waiting password hashes.
             self.chat.handle_work(now);
             self.cluster_timeout(now);
+            if self.cluster_stale() {
+                return Ok(Ended::StartOver(self.hand_back_listeners()));
+            }
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);
@@ -423,7 +443,7 @@ impl Server {
             self.iterations.record(now.mono.elapsed(), now.mono);
             if let Some(deadline) = self.draining {
                 if self.conns.is_empty() || now.mono >= deadline {
-                    return self.finish_drain();
+                    return self.finish_drain().map(|()| Ended::Stopped);
                 }
             }
         }

@@ -67,3 +67,56 @@ fn nodes_reach_redis_over_tls_and_check_its_certificate() {
     assert!(log.contains("certificate"), "{log}");
     assert!(!log.contains("caught up"), "{log}");
 }
+
+/// A node cut off from Redis for longer than its TTL (frozen with SIGSTOP) while the other
+/// writes a snapshot and trims the stream past the frozen node's position: on waking it finds
+/// entries it never read are gone, starts over from the snapshot on the same ports, and then
+/// knows what it missed (an offline message sent meanwhile is delivered on it).
+#[test]
+fn a_node_whose_position_was_trimmed_away_reloads_from_the_snapshot() {
+    let redis = Redis::start();
+    // Node 2 alone writes snapshots (node 1 frozen holding the snapshot lock would stop it).
+    let n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let n2 = Node::start(
+        &redis,
+        "n2",
+        &["--node-ttl", "1", "--cluster-snapshot-every", "1"],
+    );
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    n1.signal("STOP");
+    yoda.expect("hans logged out\n"); // Node 1 recorded down: its key expired.
+    yoda.send("message luke while node one slept");
+    yoda.send("bogus");
+    yoda.expect("Error. Invalid command\n");
+    // The stream's last entry now (the message's or later), as a one-line reply.
+    let sent = redis.command(
+        "EVAL \"return {ok = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1]}\" \
+         1 chatserver:journal",
+    );
+    let sent = sent.trim_start_matches('+');
+    // More entries until a snapshot covers the message and the stream is trimmed past it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        yoda.send("block luke");
+        yoda.expect("luke is blocked\n");
+        yoda.send("unblock luke");
+        yoda.expect("luke is unblocked\n");
+        // Trimmed: the stream no longer holds the entry of the message.
+        let left = redis.command(&format!("XRANGE chatserver:journal - {sent} COUNT 1"));
+        if left == "*0" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never trimmed: {left}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    n1.signal("CONT");
+    wait_for_log(&n1, "starting over from the snapshot");
+    hans.drain_until_closed();
+    // Served again on the same port once caught up: the message node 1 never read is there.
+    let mut luke = n1.connect();
+    luke.login("luke", "jedi");
+    luke.expect("yoda: while node one slept\n");
+    yoda.expect("luke logged in\n");
+}

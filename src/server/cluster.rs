@@ -82,6 +82,28 @@ impl Server {
     pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
         self.cluster.as_ref().and_then(Node::poll_timeout)
     }
+
+    /// Whether this node's state misses entries trimmed while it was cut off.
+    pub(super) fn cluster_stale(&self) -> bool {
+        self.cluster.as_ref().is_some_and(Node::is_stale)
+    }
+
+    /// The listeners, out of this poll, for the server that starts over (the others already
+    /// logged this node's users out; their connections close with this server).
+    pub(super) fn hand_back_listeners(&mut self) -> Vec<super::Listener> {
+        let registry = self.poll.registry();
+        self.listeners
+            .drain(..)
+            .map(|mut b| {
+                let _ = registry.deregister(&mut b.socket);
+                super::Listener {
+                    socket: b.socket.into(),
+                    protocol: b.protocol,
+                    transport: b.transport,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Without the cluster feature the file journal is the only one: every step is a no-op.
@@ -107,5 +129,13 @@ impl Server {
 
     pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
         None
+    }
+
+    pub(super) fn cluster_stale(&self) -> bool {
+        false
+    }
+
+    pub(super) fn hand_back_listeners(&mut self) -> Vec<super::Listener> {
+        Vec::new()
     }
 }
