@@ -233,6 +233,10 @@ pub struct Server {
     /// Clients are accepted (cluster mode: once the node has caught up with the stream).
     #[cfg(feature = "cluster")]
     doors_open: bool,
+    /// Operator account changes on their way through the stream: ticket, who waits, the
+    /// reply once made.
+    #[cfg(feature = "cluster")]
+    tickets: Vec<(u64, backup::Requester, String)>,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -328,6 +332,8 @@ impl Server {
             parked: Vec::new(),
             #[cfg(feature = "cluster")]
             doors_open: true,
+            #[cfg(feature = "cluster")]
+            tickets: Vec::new(),
         })
     }
 

@@ -13,6 +13,7 @@ use super::outbox::Parked;
 use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
+use crate::credentials::Secret;
 use crate::event::{Error, Event};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
@@ -24,6 +25,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 struct Waiting {
     conn: Option<ConnId>,
+    /// An operator's account change (`user add|passwd|del`): its ticket, answered by the loop.
+    operator: Option<u64>,
     /// Replies released once the stream has it (empty when they left at once: history only).
     actions: Vec<Action>,
     fallback: Vec<Action>,
@@ -131,6 +134,9 @@ pub(super) struct Cluster {
     /// if the command changed it, the change goes to the stream with it.
     /// Noted for a logged-in session only, with its user (the command may log it out).
     info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
+    /// Operator changes decided: ticket and the reply's verdict.
+    operator_done: Vec<(u64, Result<(), String>)>,
+    next_ticket: u64,
 }
 
 /// How a node names one of its connections in records: `slot.gen`.
@@ -144,6 +150,7 @@ fn parse_conn(text: &str) -> Option<ConnId> {
 }
 
 /// Why a transaction lost: the first record the state refused.
+#[derive(Debug)]
 enum Refusal {
     Exists(Arc<str>),
     /// Online already; `guest`: a JSON guest's name, which has its own refusal.
@@ -157,6 +164,8 @@ enum Refusal {
     NoSession(Arc<str>),
     /// Asked while offline (its logout came first).
     Offline(Arc<str>),
+    /// No such account (deleted first), or its hash no longer outdated (an upgrade).
+    NoAccount(Arc<str>),
 }
 
 /// A private-session change as the record that carries it.
@@ -206,6 +215,8 @@ impl Chat {
             forwards: Vec::new(),
             routed: 0,
             info_before: None,
+            operator_done: Vec::new(),
+            next_ticket: 0,
         }));
     }
 
@@ -366,6 +377,7 @@ impl Chat {
         }
         c.batch.push(Waiting {
             conn,
+            operator: None,
             actions,
             fallback,
             records,
@@ -440,6 +452,7 @@ impl Chat {
         };
         c.batch.push(Waiting {
             conn: None,
+            operator: None,
             actions: vec![Action::Send(to, expired.clone())],
             fallback: Vec::new(),
             records: vec![private_record(drop)],
@@ -469,6 +482,7 @@ impl Chat {
         // changed) must not take the others (a logout) with it.
         batch.extend(loose.into_iter().map(|r| Waiting {
             conn: None,
+            operator: None,
             actions: Vec::new(),
             fallback: Vec::new(),
             records: vec![r],
@@ -509,6 +523,17 @@ impl Chat {
     /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
     /// error (`None`: it never reached the stream).
     fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        if let (Some(ticket), Some(c)) = (w.operator, self.cluster.as_mut()) {
+            let answer = match &verdict {
+                Some(Ok(())) => Ok(()),
+                None => Err("storage unavailable, nothing changed".to_string()),
+                Some(Err(Refusal::Exists(user))) => Err(format!("{user} already exists")),
+                Some(Err(Refusal::NoAccount(user))) => Err(format!("no account {user}")),
+                Some(Err(refusal)) => Err(format!("refused: {refusal:?}")),
+            };
+            c.operator_done.push((ticket, answer));
+            return;
+        }
         if let (Some(conn), Some(c)) = (w.conn, self.cluster.as_mut()) {
             c.logging_in.remove(&conn);
             if let Some(n) = c.waiting.get_mut(&conn) {
@@ -539,6 +564,9 @@ impl Chat {
                         self.outbox.error(conn, Error::NoPrivateSession(peer))
                     }
                     Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
+                    // Only an operator's change or a hash upgrade (no connection waits) is
+                    // refused so.
+                    Refusal::NoAccount(_) => {}
                 }
             }
         }
@@ -599,6 +627,17 @@ impl Chat {
                 Record::Account { user, .. } if self.accounts.exists(user) => {
                     return Err(Refusal::Exists(Arc::from(user.as_str())));
                 }
+                Record::Password { user, upgrade, .. }
+                    if !self
+                        .accounts
+                        .get(user)
+                        .is_some_and(|s| !upgrade || s.is_outdated()) =>
+                {
+                    return Err(Refusal::NoAccount(Arc::from(user.as_str())));
+                }
+                Record::AccountDeleted { user } if !self.accounts.exists(user) => {
+                    return Err(Refusal::NoAccount(Arc::from(user.as_str())));
+                }
                 Record::Login { user, guest, .. }
                     if (!self.settings.replace_duplicate || *guest)
                         && self.online.contains(user)
@@ -650,6 +689,7 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::AccountDeleted { user } => self.apply_account_deleted(&user, now),
             Record::PrivateAsk { from, to, address } => {
                 let (from, to) = (Arc::from(from), Arc::from(to));
                 self.apply_private(PrivateChange::Ask { from, to, address }, now);
@@ -709,6 +749,75 @@ impl Chat {
             Record::Delivered { .. } | Record::Lockout { .. } | Record::LoginFailed { .. }
                 if own => {}
             other => self.replay(other),
+        }
+    }
+
+    /// An account the operator deleted (on any node): its session, here or a ghost, ends on
+    /// every node alike (no `logout` record: each applies this), its rooms close.
+    fn apply_account_deleted(&mut self, user: &str, now: Now) {
+        if let Some(conn) = self.online.get(user) {
+            let name: Arc<str> = Arc::from(user);
+            if !conn.is_ghost() {
+                log::info!("{user} logged out: account deleted by the operator");
+                self.outbox
+                    .send(conn, Event::Notice(crate::event::Notice::AccountDeleted));
+            }
+            self.finish_logout(conn, &name, now);
+            if conn.is_ghost() {
+                self.forget_ghost(conn);
+            } else {
+                self.close_after_flush(conn);
+            }
+        }
+        self.accounts.remove(user);
+        let closed = self.purge_account(user);
+        self.tell_rooms_closed(closed);
+    }
+
+    /// Cluster mode: an operator's account change goes to the stream and is applied by every
+    /// node from there (`Some(ticket)`; [`Chat::take_operator_answers`] says how it went).
+    pub fn operator_change(&mut self, op: &super::AccountOp) -> Option<u64> {
+        use super::AccountOp;
+        let c = self.cluster.as_mut()?;
+        let record = match op.clone() {
+            AccountOp::Add { user, secret } => Record::Account { user, secret },
+            AccountOp::Passwd { user, secret } => Record::Password {
+                user,
+                secret,
+                upgrade: false,
+            },
+            AccountOp::Delete { user } => Record::AccountDeleted { user },
+        };
+        let ticket = c.next_ticket;
+        c.next_ticket += 1;
+        c.batch.push(Waiting {
+            conn: None,
+            operator: Some(ticket),
+            actions: Vec::new(),
+            fallback: Vec::new(),
+            records: vec![record],
+        });
+        Some(ticket)
+    }
+
+    /// Operator changes decided since the last call.
+    pub fn take_operator_answers(&mut self) -> Vec<(u64, Result<(), String>)> {
+        self.cluster
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.operator_done))
+            .unwrap_or_default()
+    }
+
+    /// A password hash upgrade's record: cluster mode, one every node applies while the
+    /// account still has an outdated hash.
+    pub(super) fn upgrade_record(&self, user: String, secret: Secret) -> Record {
+        match self.cluster {
+            Some(_) => Record::Password {
+                user,
+                secret,
+                upgrade: true,
+            },
+            None => Record::Account { user, secret },
         }
     }
 

@@ -508,6 +508,23 @@ impl Chat {
 
     fn begin_command(&mut self, _conn: ConnId) {}
 
+    fn upgrade_record(
+        &self,
+        user: String,
+        secret: crate::credentials::Secret,
+    ) -> crate::record::Record {
+        crate::record::Record::Account { user, secret }
+    }
+
+    /// Without the cluster feature an operator's change is always committed here.
+    pub fn operator_change(&mut self, _op: &AccountOp) -> Option<u64> {
+        None
+    }
+
+    pub fn take_operator_answers(&mut self) -> Vec<(u64, Result<(), String>)> {
+        Vec::new()
+    }
+
     fn hold_reply(&mut self, _conn: ConnId, event: Event) -> Option<Event> {
         Some(event)
     }
