@@ -89,11 +89,14 @@ fn subject(event: &Event) -> Option<&Arc<str>> {
 }
 
 /// The whole state as records, for a snapshot in Redis: accounts first (records may name
-/// them), then the frozen durable state (cheap to take at any size, made into records a step
-/// at a time), then history, who is online where, and who is in which room.
+/// them), then the frozen durable state, both cheap to take at any size (copy-on-write shards)
+/// and made into records a step at a time, then history, who is online where, and who is in
+/// which room.
 #[derive(Debug)]
 pub struct ClusterSnapshot {
-    head: VecDeque<Record>,
+    /// Account shards not yet made into records, and the records of the one begun.
+    accounts: Vec<Arc<super::cow_map::Shard<Secret>>>,
+    account_records: VecDeque<Record>,
     frozen: super::Frozen,
     tail: VecDeque<Record>,
 }
@@ -102,7 +105,18 @@ impl ClusterSnapshot {
     /// The next record, `None` after the last.
     pub fn next_record(&mut self) -> Option<Record> {
         use crate::store::Snapshot;
-        self.head
+        while self.account_records.is_empty() {
+            let Some(shard) = self.accounts.pop() else {
+                break;
+            };
+            // One shard at a time: about 1/256 of the accounts.
+            self.account_records
+                .extend(shard.iter().map(|(user, secret)| Record::Account {
+                    user: user.to_string(),
+                    secret: (**secret).clone(),
+                }));
+        }
+        self.account_records
             .pop_front()
             .or_else(|| self.frozen.next_record())
             .or_else(|| self.tail.pop_front())
@@ -1183,16 +1197,6 @@ impl Chat {
 
     /// The state as it is now, for a snapshot covering every entry applied so far.
     pub fn cluster_snapshot(&self) -> ClusterSnapshot {
-        let credentials = self.accounts.credentials();
-        let head = credentials
-            .names()
-            .filter_map(|user| {
-                Some(Record::Account {
-                    user: user.to_string(),
-                    secret: credentials.get(user)?.clone(),
-                })
-            })
-            .collect();
         let mut tail = Vec::new();
         self.history.snapshot(&mut tail);
         tail.extend(self.online_records());
@@ -1200,7 +1204,8 @@ impl Chat {
         let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
         tail.extend(self.private.changes(online).iter().map(private_record));
         ClusterSnapshot {
-            head,
+            accounts: self.accounts.credentials().freeze(),
+            account_records: VecDeque::new(),
             frozen: self.freeze(),
             tail: tail.into(),
         }

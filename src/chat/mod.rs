@@ -17,7 +17,7 @@ mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
 #[cfg(feature = "cluster")]
 mod cluster; // Cluster mode (issue 23): parked commands, stream entries, ghosts.
-mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
+pub(crate) mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).

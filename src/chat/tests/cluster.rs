@@ -435,3 +435,35 @@ fn operator_changes_and_hash_upgrades_reach_every_node() {
         "bob is told on his node"
     );
 }
+
+/// A snapshot's accounts are those of the instant it was taken (copy-on-write shards, made
+/// into records a shard at a time while it is written), whatever changes meanwhile.
+#[test]
+fn a_snapshot_holds_the_accounts_of_its_instant() {
+    use crate::credentials::Secret;
+    let mut c = Nodes::new(1);
+    let chat = &mut c.sims[0].chat;
+    let mut snapshot = chat.cluster_snapshot();
+    chat.accounts.remove("luke");
+    chat.accounts
+        .replay("eve".into(), Secret::Plain("pw".into()));
+    chat.accounts
+        .replay("hans".into(), Secret::Plain("changed".into()));
+    let mut accounts = Vec::new();
+    while let Some(r) = snapshot.next_record() {
+        if let Record::Account { user, secret } = r {
+            accounts.push((user, secret));
+        }
+    }
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    let plain = |u: &str, p: &str| (u.to_string(), Secret::Plain(p.into()));
+    let then = [
+        plain("hans", "falcon*solo"),
+        plain("luke", "jedi"),
+        plain("r2d2", "c3po"),
+        plain("vader", "sithlord**"),
+        plain("yoda", "wise"),
+    ];
+    assert_eq!(accounts, then);
+    assert!(chat.accounts.exists("eve") && !chat.accounts.exists("luke"));
+}
