@@ -3,14 +3,16 @@
 
 use crate::record::{Audience, Record};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-/// A message kept for `history`.
+/// A message kept for `history`. Its strings are the ones the message was delivered with
+/// (issue 20): keeping it, and making its record, copies pointers, never text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryEntry {
     pub at_ms: u64,
-    pub from: String,
+    pub from: Arc<str>,
     pub to: Audience,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl HistoryEntry {

@@ -24,7 +24,7 @@ pub struct Queued {
 #[derive(Debug)]
 pub enum Undo {
     /// Drop the newest queued message of this user.
-    PopNewest(String),
+    PopNewest(Arc<str>),
 }
 
 /// The batches handed out to one user's connection and not yet written, oldest first, each
@@ -61,17 +61,18 @@ impl Mailboxes {
         self.queues.get(user).map_or(0, |q| q.len())
     }
 
-    /// Queue a message and record it.
-    pub fn push(&mut self, to: &str, q: Queued) -> (Record, Undo) {
+    /// Queue a message and record it (the record and the undo share `to`'s and the text's
+    /// memory).
+    pub fn push(&mut self, to: &Arc<str>, q: Queued) -> (Record, Undo) {
         let record = Record::Offline {
-            to: Arc::from(to),
+            to: to.clone(),
             from: q.from.clone(),
             at_ms: q.at_ms,
             text: q.text.clone(),
         };
         self.bytes += cost(&q);
         self.queue_mut(to).push_back(q);
-        (record, Undo::PopNewest(to.to_string()))
+        (record, Undo::PopNewest(to.clone()))
     }
 
     /// Messages handed out to `user` and not yet written, plus those queued.

@@ -24,26 +24,28 @@ impl Chat {
         let Some(to) = self.may_address(conn, from, to) else {
             return false;
         };
-        let (to, body) = (&*to, body.as_str());
-        let backlog = self.mailboxes.len(to) > 0;
-        match self.online.get(to) {
+        // One copy of each for the delivery, the mailbox, the journal and the history: the
+        // recipient's name as its account spells it (from `may_address`), the text made once.
+        let text: Arc<str> = Arc::from(body.as_str());
+        let backlog = self.mailboxes.len(&to) > 0;
+        match self.online.get(&to) {
             // Online with an empty queue: straight through. Otherwise queue behind the
             // backlog so the recipient sees everything in order.
             Some(dest) if !backlog => {
                 let event = Event::Chat {
                     from: from.clone(),
-                    to: Audience::Direct(Arc::from(to)),
-                    text: Arc::from(body),
+                    to: Audience::Direct(to.clone()),
+                    text: text.clone(),
                 };
                 self.outbox.send(dest, event);
             }
             _ => {
-                if self.mailboxes.held(to) >= self.settings.max_offline {
-                    self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
+                if self.mailboxes.held(&to) >= self.settings.max_offline {
+                    self.outbox.error(conn, Error::MailboxFull(to));
                     return false;
                 }
                 // Reliability limits (issue 8): all mailboxes together are bounded too.
-                let cost = super::limits::offline_cost(from, body);
+                let cost = super::limits::offline_cost(from, &text);
                 if self.mailboxes.bytes() + cost > self.settings.max_offline_bytes {
                     log::info!("offline storage full: message to {to} refused");
                     self.outbox.error(conn, Error::StorageFull);
@@ -52,14 +54,14 @@ impl Chat {
                 let q = Queued {
                     from: from.clone(),
                     at_ms: now.unix_ms(),
-                    text: Arc::from(body),
+                    text: text.clone(),
                 };
-                let (record, undo) = self.mailboxes.push(to, q);
+                let (record, undo) = self.mailboxes.push(&to, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
             }
         }
         self.messages += 1;
-        self.remember(now, from, record::Audience::User(to.to_string()), body);
+        self.remember(now, from, record::Audience::User(to), text);
         true
     }
 
@@ -92,13 +94,15 @@ impl Chat {
         let body = body.as_str();
         self.messages += 1;
         let echo = to == Audience::Announcement;
+        let text: Arc<str> = Arc::from(body);
         let event = Shared::new(Event::Chat {
             from: from.clone(),
             to,
-            text: Arc::from(body),
+            text: text.clone(),
         });
         let blockers = self.blocks.blockers(from);
         let mut skipped = false;
+        let mut ids = Vec::with_capacity(self.online.len());
         for (name, cid) in self.online.iter() {
             if cid == conn && !echo {
                 continue;
@@ -107,8 +111,9 @@ impl Chat {
                 skipped = true;
                 continue;
             }
-            self.outbox.share(cid, &event);
+            ids.push(cid);
         }
+        self.outbox.share_all(event, ids);
         if skipped {
             self.outbox
                 .send(conn, Event::Notice(Notice::SomeNotDelivered));
@@ -119,16 +124,16 @@ impl Chat {
         } else {
             record::Audience::Everyone
         };
-        self.remember(now, from, kept, body);
+        self.remember(now, from, kept, text);
     }
 
-    /// Keep a message for `history`, durably.
-    fn remember(&mut self, now: Now, from: &str, to: record::Audience, text: &str) {
+    /// Keep a message for `history`, durably (sharing the delivered message's strings).
+    fn remember(&mut self, now: Now, from: &Arc<str>, to: record::Audience, text: Arc<str>) {
         let entry = HistoryEntry {
             at_ms: now.unix_ms(),
-            from: from.to_string(),
+            from: from.clone(),
             to,
-            text: text.to_string(),
+            text,
         };
         if let Some((record, undo)) = self.history.remember(entry) {
             self.outbox.record(record, Undo::History(undo));

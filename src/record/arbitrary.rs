@@ -108,7 +108,7 @@ impl Arbitrary for Audience {
         match g.below(3) {
             0 => Audience::Everyone,
             1 => Audience::Announcement,
-            _ => Audience::User(String::arbitrary(g)),
+            _ => Audience::User(Arc::from(String::arbitrary(g))),
         }
     }
 }

@@ -25,8 +25,8 @@ use std::sync::Arc;
 pub enum Audience {
     /// Every online user (`broadcast`).
     Everyone,
-    /// One user (`message`).
-    User(String),
+    /// One user (`message`). Shared: a history entry holds the recipient's name without a copy.
+    User(Arc<str>),
     // §6 menus.
     /// Every online user, the sender too (`announce`).
     Announcement,
@@ -148,8 +148,9 @@ record_kinds! {
     Offline = "offline" { to: Arc<str>, from: Arc<str>, at_ms: u64, text: Arc<str> }
     /// The oldest `count` queued messages of `to` were handed to its connection.
     Delivered = "delivered" { to: String, count: u32 }
-    /// A message kept for `history`.
-    History = "history" { at_ms: u64, from: String, to: Audience, text: String }
+    /// A message kept for `history`. Shared strings: the entry, its record and the event that
+    /// delivered the message hold one copy of the text (issue 20: no allocation per entry).
+    History = "history" { at_ms: u64, from: Arc<str>, to: Audience, text: Arc<str> }
     // Reliability (issue 8): lockouts survive a restart.
     /// `user` is locked until this wall time (replay sets the lock from the clock then).
     Lockout = "lockout" { user: String, until_ms: u64 }
@@ -236,7 +237,13 @@ impl Record {
 
     /// The text form (format 2), which holds no newline whatever the fields hold.
     pub fn encode(&self) -> RecordText {
-        let mut out = Writer::new(self.kind());
+        self.encode_reusing(String::new())
+    }
+
+    /// [`Record::encode`] into `buf`'s memory (emptied first), so a store encoding a batch
+    /// allocates nothing once its buffer has grown: get it back with [`RecordText::into_string`].
+    pub fn encode_reusing(&self, buf: String) -> RecordText {
+        let mut out = Writer::reusing(self.kind(), buf);
         self.write_fields(&mut out);
         out.finish()
     }
