@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare chatserver with ngIRCd and Redis pub/sub on this machine, same workloads, one run.
 #
-#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]
+#   bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only] [--web-only]
 #
 # --write     also replace the table in BENCHMARKS.md (with date, machine and command)
 # --quick     fewer messages/connections (a smoke test of the script, not a benchmark)
@@ -10,6 +10,10 @@
 # --tls-only  just the TLS rows (issue 18), after the plain fan-out: fan-out, RSS per idle
 #             connection and handshakes/s over TLS, chatserver's --tls-port next to ngIRCd's
 #             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
+# --web-only  just the web rows (issue 19): fan-out and RSS per idle connection of the line
+#             protocol over a WebSocket (`--http-port`, subprotocol chatserver.line) beside plain
+#             TCP, fan-out while /metrics is scraped every second, and a /metrics scrape with
+#             10,000 logged-in connections
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -23,13 +27,15 @@ WRITE=0
 QUICK=0
 IRC_ONLY=0
 TLS_ONLY=0
+WEB_ONLY=0
 for a in "$@"; do
   case $a in
     --write) WRITE=1 ;;
     --quick) QUICK=1 ;;
     --irc-only) IRC_ONLY=1 ;;
     --tls-only) TLS_ONLY=1 ;;
-    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only]" >&2; exit 2 ;;
+    --web-only) WEB_ONLY=1 ;;
+    *) echo "usage: bench/compare.sh [--write] [--quick] [--irc-only] [--tls-only] [--web-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -123,8 +129,40 @@ tls_rows() {
   TLS=0
 }
 
+# Web rows (issue 19): the line protocol over a WebSocket beside plain TCP, one server each
+# time; /metrics scraped during a fan-out and timed at 10,000 connections.
+web_rows() {
+  WEB=1
+  for ws in 0 1; do
+    WS=$ws
+    start chatserver
+    lg chatserver fanout "${FAN[@]}" --runs "$FAN_RUNS" \
+      --variant "$( [ "$ws" = 1 ] && echo ws || echo line )"
+    stop_server
+  done
+  WS=0
+  start chatserver
+  lg chatserver fanout "${FAN[@]}" --runs "$FAN_RUNS" --variant scraped-1s \
+    --metrics "127.0.0.1:$HTTP_PORT" --scrape-every 1
+  stop_server
+  for ws in 0 1; do
+    WS=$ws
+    start chatserver --no-presence; sleep 0.5
+    lg chatserver idle --conns "$IDLE_CONNS" --hold 3 --inflight 500 \
+      --variant "$( [ "$ws" = 1 ] && echo ws-no-presence || echo line-no-presence )"
+    stop_server
+  done
+  WS=0
+  start chatserver --no-presence; sleep 0.5
+  lg chatserver scrape --conns "$IDLE_CONNS" --scrapes 50 --metrics "127.0.0.1:$HTTP_PORT"
+  stop_server
+  WEB=0
+}
+
 if [ "$IRC_ONLY" = 1 ]; then
   irc_rows
+elif [ "$WEB_ONLY" = 1 ]; then
+  web_rows
 elif [ "$TLS_ONLY" = 1 ]; then
   # The plain fan-out beside the TLS rows, so the cost of TLS reads off one run.
   for s in chatserver ngircd redis; do
@@ -225,6 +263,9 @@ irc_rows
 
 # 10. TLS (issue 18): fan-out, idle memory and handshakes over each server's TLS port.
 tls_rows
+
+# 11. Web (issue 19): WebSocket fan-out and idle memory, /metrics.
+web_rows
 fi
 
 CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)

@@ -41,6 +41,11 @@ setup_work() { # NAME ACCOUNTS
 
 PIDS=()
 TLS=0
+# Web rows (issue 19): WEB=1 starts chatserver with --http-port (its port in HTTP_PORT); WS=1
+# also runs the loadgen over WebSockets on it.
+WEB=0
+WS=0
+HTTP_PORT=
 SERVER_PID=
 SERVER_PORT=
 SERVER_KIND=
@@ -75,6 +80,8 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
   local tls=() which=""
   if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
+  # Issue 19: every web row has the HTTP port (WebSockets, /metrics); WS=1 measures through it.
+  if [ "$WEB" = 1 ]; then tls=(--http-port 0); [ "$WS" = 1 ] && which="http "; fi
   : > "$WORK/chat$N.out"
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
@@ -82,7 +89,10 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   SERVER_LOG=$WORK/chat$N.err
-  wait_chat_port "$which"
+  wait_chat_port "$which" || return 1
+  if [ "$WEB" = 1 ]; then
+    HTTP_PORT=$(sed -n "s/^chatserver http listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
+  fi
 }
 
 start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests
@@ -212,6 +222,7 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   ROW=$(row_of "$workload" "$@")
   local tls=()
   [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  [ "$WS" = 1 ] && tls=(--ws 1)
   log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
     --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \

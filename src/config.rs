@@ -130,6 +130,17 @@ pub struct Config {
     pub tls_port: Option<u16>,
     pub json_tls_port: Option<u16>,
     pub irc_tls_port: Option<u16>,
+    // Chat from a browser (issue 19).
+    /// `--http-port`, `--https-port`: the page, `/metrics`, `/healthz` and WebSockets.
+    pub http_port: Option<u16>,
+    pub https_port: Option<u16>,
+    /// `--events-port`, `--events-tls-port`: the events protocol as JSON lines, for bots.
+    pub events_port: Option<u16>,
+    pub events_tls_port: Option<u16>,
+    /// `--ws-origin`: browser origins allowed to open a WebSocket (empty: the page's own).
+    pub ws_origins: Vec<String>,
+    /// `--metrics-public`: `/metrics` for any address, not only loopback.
+    pub metrics_public: bool,
 }
 
 /// What a SIGHUP reload found (issue 21).
@@ -198,6 +209,12 @@ impl Default for Config {
             tls_port: None,
             json_tls_port: None,
             irc_tls_port: None,
+            http_port: None,
+            https_port: None,
+            events_port: None,
+            events_tls_port: None,
+            ws_origins: Vec::new(),
+            metrics_public: false,
         }
     }
 }
@@ -359,18 +376,38 @@ impl Config {
         c.tls_port = v.number("tls-port")?;
         c.json_tls_port = v.number("json-tls-port")?;
         c.irc_tls_port = v.number("irc-tls-port")?;
-        let any_tls_port = c.tls_port.or(c.json_tls_port).or(c.irc_tls_port).is_some();
+        c.http_port = v.number("http-port")?;
+        c.https_port = v.number("https-port")?;
+        c.events_port = v.number("events-port")?;
+        c.events_tls_port = v.number("events-tls-port")?;
+        c.ws_origins = v
+            .text("ws-origin")?
+            .map(|list| {
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        c.metrics_public = v.switch("metrics-public")?;
+        let any_tls_port = c.tls_port.or(c.json_tls_port).or(c.irc_tls_port);
+        let any_tls_port = any_tls_port
+            .or(c.https_port)
+            .or(c.events_tls_port)
+            .is_some();
         c.tls_files = match (v.text("tls-cert")?, v.text("tls-key")?) {
             (Some(cert), Some(key)) if any_tls_port => Some((cert.into(), key.into())),
             (None, None) if !any_tls_port => None,
             (Some(_), Some(_)) => {
                 return Err(format!(
-                    "{} and {} serve {}, {} or {}: give one",
+                    "{} and {} serve {}, {}, {}, {} or {}: give one",
                     v.name("tls-cert"),
                     v.name("tls-key"),
                     v.name("tls-port"),
                     v.name("json-tls-port"),
-                    v.name("irc-tls-port")
+                    v.name("irc-tls-port"),
+                    v.name("https-port"),
+                    v.name("events-tls-port")
                 ))
             }
             _ => {

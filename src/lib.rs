@@ -17,11 +17,14 @@
 //! - [`protocol`]: one folder per wire protocol, each with its parser, its renderer and its
 //!   login style: `line` (PROTOCOL.md's lines, every reply text in `protocol::line::text`),
 //!   `json` (seed 002's objects; `json::objects` is the hand-written decoder and the seed's
-//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names). A
-//!   protocol sees plaintext only.
+//!   texts), `irc` (`irc::message` is the IRC wire format: framing, parsing, names), `events`
+//!   (PROTOCOL.md §9: the core's inputs and events as JSON objects, for the page and bots;
+//!   cargo feature `web`). A protocol sees plaintext only.
 //! - [`transport`]: what carries a protocol's plaintext over a connection's TCP stream, with
 //!   its own handshakes and write framing: `plain` (the stream as it is), `tls` (rustls driven
-//!   by hand; `certs` loads and reloads the certificate and key).
+//!   by hand; `certs` loads and reloads the certificate and key), `web` (HTTP/1.1 requests,
+//!   then an RFC 6455 WebSocket framing the protocol's plaintext, over plain or TLS; feature
+//!   `web`; `server::web` routes the requests, serves the page, `/metrics` and `/healthz`).
 //! - [`session`]: per-connection state, generational connection ids, deadlines.
 //! - [`chat`]: the sans-IO core, state by concept (accounts, online, blocks, mailboxes,
 //!   history, private sessions, one room engine for chat rooms and IRC channels, profiles, §6
@@ -34,7 +37,8 @@
 //! - `cluster` (feature `cluster`, issue 23): the other journal, a Redis stream shared by
 //!   several nodes: the Redis link, batches out and entries in, forwarded events, liveness,
 //!   snapshots in Redis.
-//! - [`connection`]: a transport, a protocol and a bounded output buffer.
+//! - [`connection`]: a transport, a protocol and a bounded output queue; [`queue`]: that queue,
+//!   shared chunks (a fan-out rendered once) and owned tails, written with `writev`.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
@@ -67,6 +71,7 @@ pub mod input;
 pub mod kdf;
 pub mod logging;
 pub mod protocol;
+pub mod queue;
 pub mod record;
 pub mod server;
 pub mod session;

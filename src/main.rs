@@ -230,7 +230,8 @@ fn load_certificates(config: &Config) -> Result<Option<Certificates>, Box<dyn st
 fn bind(config: &Config) -> Result<(Vec<Listener>, String, u16), Box<dyn std::error::Error>> {
     let (line, json, irc) = (ProtocolKind::Line, ProtocolKind::Json, ProtocolKind::Irc);
     let (plain, tls) = (TransportKind::Plain, TransportKind::Tls);
-    let wanted = [
+    #[cfg_attr(not(feature = "web"), allow(unused_mut))]
+    let mut wanted = vec![
         (Some(config.port), line, plain, ""),
         (config.json_port, json, plain, "json "),
         // IRC front-end (issue 12).
@@ -240,6 +241,30 @@ fn bind(config: &Config) -> Result<(Vec<Listener>, String, u16), Box<dyn std::er
         (config.json_tls_port, json, tls, "json tls "),
         (config.irc_tls_port, irc, tls, "irc tls "),
     ];
+    // Chat from a browser (issue 19): the page and WebSockets, and the events protocol.
+    #[cfg(feature = "web")]
+    {
+        let events = ProtocolKind::Events;
+        wanted.extend([
+            (config.http_port, events, TransportKind::Http, "http "),
+            (config.https_port, events, TransportKind::Https, "https "),
+            (config.events_port, events, plain, "events "),
+            (config.events_tls_port, events, tls, "events tls "),
+        ]);
+    }
+    #[cfg(not(feature = "web"))]
+    {
+        let web = [config.http_port, config.https_port, config.events_port];
+        if web
+            .iter()
+            .chain([&config.events_tls_port])
+            .any(Option::is_some)
+        {
+            return Err(
+                "this chatserver was built without the web front-end (cargo feature `web`)".into(),
+            );
+        }
+    }
     let mut ready = String::new();
     let mut listeners = Vec::new();
     let mut line_port = config.port;
@@ -304,6 +329,13 @@ fn build(
         .with_config(config.clone());
     if let Some(certificates) = certificates {
         server = server.with_certificates(certificates);
+    }
+    #[cfg(feature = "web")]
+    {
+        server = server.with_web(chatserver::server::WebOptions {
+            origins: config.ws_origins.clone(),
+            metrics_public: config.metrics_public,
+        });
     }
     if let Some(opts) = &config.cluster {
         server = join_cluster(server, opts, line_port)?;

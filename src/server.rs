@@ -14,6 +14,11 @@ mod output; // The core's actions onto connection buffers, and write passes.
 mod read; // Bytes into core inputs.
 mod reload; // SIGHUP: the config file again (issue 21).
 mod settle; // Reap, commit, apply, flush; compaction steps and lazy syncs.
+#[cfg(feature = "web")]
+mod web; // HTTP requests: the page, /metrics, /healthz, WebSocket upgrades (issue 19).
+
+#[cfg(feature = "web")]
+pub use web::WebOptions;
 
 use crate::chat::Chat;
 use crate::connection::Connection;
@@ -104,6 +109,9 @@ pub struct Limits {
     pub max_output_total: usize,
     /// Penalty time each input adds to its connection (zero: no command rate limit).
     pub penalty: Duration,
+    /// An HTTP request not received whole this long after accept is closed (slowloris;
+    /// `--login-timeout`).
+    pub request_timeout: Duration,
 }
 
 impl From<&crate::config::Config> for Limits {
@@ -119,6 +127,7 @@ impl From<&crate::config::Config> for Limits {
             limit_loopback: c.limit_loopback,
             max_output_total: c.max_output_total,
             penalty: c.penalty,
+            request_timeout: c.login_timeout,
         }
     }
 }
@@ -179,6 +188,11 @@ pub struct Server {
     protocol_options: ProtocolOptions,
     /// The certificate and key TLS listeners present (issue 18); reloaded on SIGHUP.
     certificates: Option<Certificates>,
+    /// Origins and `/metrics` access for the HTTP listeners (issue 19).
+    #[cfg(feature = "web")]
+    web: WebOptions,
+    /// Counters only the loop sees, for `/metrics`.
+    counters: Counters,
     scratch: Vec<u8>,
     /// Connections with queued output, flushed once per iteration.
     dirty: Vec<ConnId>,
@@ -257,6 +271,74 @@ pub struct Server {
     tickets: Vec<(u64, backup::Requester, String)>,
 }
 
+/// What the loop counts for `/metrics` (the core counts its own).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    /// Connections cut as slow readers (their own cap, or the largest under the total cap).
+    pub slow_cuts: u64,
+    /// Connections accepted since start.
+    pub accepted: u64,
+    /// Chat lines queued for recipients, by kind ([`Delivery::ALL`]).
+    pub deliveries: [u64; 6],
+}
+
+/// What kind of chat line a delivery carried (`/metrics`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Direct,
+    Broadcast,
+    Announcement,
+    Private,
+    Room,
+    /// The operator's `announce`.
+    Server,
+}
+
+impl Delivery {
+    pub const ALL: [Delivery; 6] = [
+        Delivery::Direct,
+        Delivery::Broadcast,
+        Delivery::Announcement,
+        Delivery::Private,
+        Delivery::Room,
+        Delivery::Server,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Direct => "direct",
+            Delivery::Broadcast => "broadcast",
+            Delivery::Announcement => "announcement",
+            Delivery::Private => "private",
+            Delivery::Room => "room",
+            Delivery::Server => "server",
+        }
+    }
+
+    /// The kind of chat line `event` is, if it is one.
+    fn of(event: &crate::event::Event) -> Option<Delivery> {
+        use crate::event::{Audience, Event, RoomEvent};
+        match event {
+            Event::Chat { to, .. } => Some(match to {
+                Audience::Direct(_) => Delivery::Direct,
+                Audience::Everyone => Delivery::Broadcast,
+                Audience::Announcement => Delivery::Announcement,
+                Audience::Private(_) => Delivery::Private,
+            }),
+            Event::Room(RoomEvent::Chat { .. }) => Some(Delivery::Room),
+            Event::ServerAnnouncement(_) => Some(Delivery::Server),
+            _ => None,
+        }
+    }
+
+    fn count(event: &crate::event::Event, recipients: usize, counts: &mut [u64; 6]) {
+        if let Some(kind) = Delivery::of(event) {
+            let i = Delivery::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+            counts[i] += recipients as u64;
+        }
+    }
+}
+
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
     if !c.dirty {
         c.dirty = true;
@@ -315,6 +397,9 @@ impl Server {
             limits,
             protocol_options: ProtocolOptions::default(),
             certificates: None,
+            #[cfg(feature = "web")]
+            web: WebOptions::default(),
+            counters: Counters::default(),
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
@@ -375,6 +460,13 @@ impl Server {
     /// The certificate and key of the TLS listeners (issue 18).
     pub fn with_certificates(mut self, certificates: Certificates) -> Server {
         self.certificates = Some(certificates);
+        self
+    }
+
+    /// Who may open WebSockets and read `/metrics` (issue 19).
+    #[cfg(feature = "web")]
+    pub fn with_web(mut self, options: WebOptions) -> Server {
+        self.web = options;
         self
     }
 

@@ -94,6 +94,7 @@ fn start_in_process(
         limit_loopback: config.limit_loopback,
         max_output_total: config.max_output_total,
         penalty: config.penalty,
+        request_timeout: config.login_timeout,
     };
     let listeners = vec![Listener {
         socket,

@@ -14,6 +14,7 @@ mod proto;
 mod table;
 mod tls;
 mod work;
+mod ws;
 
 use proto::Proto;
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ workloads:
   durable   --messages 200000 --recipients 1000 --ack-every 100 --acks-in-flight 10 --runs 3
   handshakes --secs 5 --inflight 50           (TLS handshakes per second; needs --tls)
   jitter    --secs 3                          (scheduling stalls of this machine, no server)
+  scrape    --conns 10000 --scrapes 50 --metrics HOST:PORT (time of a /metrics scrape)
   gen-credentials N FILE                      (lines `u<i> p<i>`)
   table RESULTS.tsv                           (markdown comparison table)
   free-port                                   (print a free TCP port on 127.0.0.1)
@@ -42,7 +44,9 @@ common: --label NAME (row label, default the protocol) --variant TEXT (metric su
         --user-base N (first account index) --inflight N (concurrent logins) --budget SECS
         --addr2 HOST:PORT (a second cluster node: latency senders, every other fan-out member)
 
-        --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)";
+        --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)
+        --ws 1 (the line protocol over a WebSocket: --addr is the server's --http-port)
+        --metrics HOST:PORT --scrape-every 1 (fanout: scrape /metrics meanwhile)";
 
 /// Parsed command line: the workload, then `--key value` pairs.
 pub struct Opts {
@@ -131,6 +135,7 @@ impl Opts {
     pub fn net(&self, proto: Proto) -> Result<net::Net, String> {
         let mut net =
             net::Net::new(proto, self.addr(), self.sources()).map_err(|e| e.to_string())?;
+        net.ws = self.kv.get("ws").is_some_and(|v| v == "1");
         if let Some(ca) = self.kv.get("tls") {
             net.tls = Some(tls::client_config(ca)?);
         }
@@ -201,6 +206,7 @@ fn main() -> ExitCode {
         "fanout" => work::fanout(&opts),
         "latency" => work::latency(&opts),
         "idle" => work::idle(&opts),
+        "scrape" => work::scrape(&opts),
         "conns" => work::conns(&opts),
         "wakeups" => work::wakeups(&opts),
         "durable" => work::durable(&opts),

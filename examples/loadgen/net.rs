@@ -4,6 +4,7 @@
 
 use crate::proto::{Proto, Step};
 use crate::tls;
+use crate::ws;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
@@ -29,6 +30,8 @@ pub struct Client {
     pub stream: Option<TcpStream>,
     /// Its TLS session when the run speaks TLS.
     tls: Option<Box<rustls::ClientConnection>>,
+    /// Its WebSocket when the run speaks WebSocket (`--ws`).
+    ws: Option<Box<ws::Ws>>,
     pub phase: Phase,
     steps: Vec<Step>,
     partial: Vec<u8>,
@@ -71,6 +74,17 @@ pub struct Net {
     pub dead: usize,
     /// Speak TLS to the server, trusting these roots (`--tls`).
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Speak the line protocol over a WebSocket (`--ws`: the server's `--http-port`).
+    pub ws: bool,
+}
+
+/// Queue `bytes` for the server: as they are, or as one WebSocket frame once the upgrade is
+/// done.
+fn push_out(c: &mut Client, bytes: &[u8]) {
+    match c.ws.as_deref() {
+        Some(socket) if socket.open => ws::frame(bytes, &mut c.out),
+        Some(_) | None => c.out.extend_from_slice(bytes),
+    }
 }
 
 /// Which clients go to the second node (`--addr2`).
@@ -130,6 +144,7 @@ impl Net {
             ready: 0,
             dead: 0,
             tls: None,
+            ws: false,
         })
     }
 
@@ -165,9 +180,11 @@ impl Net {
             Some(config) => Some(tls::session(config)?),
             None => None,
         };
+        let ws = self.ws.then(Box::default);
         self.clients.push(Client {
             stream: Some(stream),
             tls,
+            ws,
             phase: Phase::Connecting,
             steps,
             partial: Vec::new(),
@@ -277,7 +294,7 @@ impl Net {
         if c.phase == Phase::Dead {
             return;
         }
-        c.out.extend_from_slice(bytes);
+        push_out(c, bytes);
         if c.phase != Phase::Connecting {
             self.flush(idx);
         }
@@ -416,7 +433,16 @@ impl Net {
                         continue;
                     }
                 }
-                self.start_step(idx, 0);
+                if self.ws {
+                    // The upgrade first; the login script starts when the 101 comes.
+                    let c = &mut self.clients[idx];
+                    c.phase = Phase::Login(0);
+                    c.out
+                        .extend_from_slice(&ws::request(&self.server.to_string()));
+                    self.flush(idx);
+                } else {
+                    self.start_step(idx, 0);
+                }
             }
             if writable {
                 self.flush(idx);
@@ -440,7 +466,7 @@ impl Net {
         }
         c.phase = Phase::Login(n);
         let bytes = std::mem::take(&mut c.steps[n].send);
-        c.out.extend_from_slice(&bytes);
+        push_out(c, &bytes);
         self.flush(idx);
     }
 
@@ -509,6 +535,30 @@ impl Net {
 
     /// Received bytes: counted, then split into lines for the login script or the workload.
     fn take(&mut self, idx: usize, data: &[u8], on_line: &mut dyn FnMut(usize, &[u8], Instant)) {
+        if let Some(mut socket) = self.clients[idx].ws.take() {
+            let was_open = socket.open;
+            let mut payload = Vec::new();
+            let taken = socket.take(data, &mut payload);
+            let open = socket.open;
+            self.clients[idx].ws = Some(socket);
+            if let Err(why) = taken {
+                self.kill(idx, why);
+                return;
+            }
+            if open && !was_open {
+                self.start_step(idx, 0);
+            }
+            return self.take_plain(idx, &payload, on_line);
+        }
+        self.take_plain(idx, data, on_line)
+    }
+
+    fn take_plain(
+        &mut self,
+        idx: usize,
+        data: &[u8],
+        on_line: &mut dyn FnMut(usize, &[u8], Instant),
+    ) {
         let c = &mut self.clients[idx];
         c.rx_bytes += data.len() as u64;
         if c.phase == Phase::Ready && c.discard {

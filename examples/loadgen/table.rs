@@ -239,6 +239,16 @@ const METRICS: &[Metric] = &[
         },
     },
     Metric {
+        key: "metrics_scrape_us",
+        workload: "scrape",
+        title: "`GET /metrics` with 10,000 logged-in connections (µs, connect to last byte, median of 50)",
+        better: Better::Lower,
+        target: |_| Target {
+            text: "< 1000 µs",
+            check: |v, _, _| Some(v < 1000.0),
+        },
+    },
+    Metric {
         key: "binary_kib",
         workload: "",
         title: "Release binary, stripped (KiB)",
@@ -289,6 +299,72 @@ fn fmt_ratio(r: Option<f64>) -> String {
     }
 }
 
+/// A chatserver row judged against another chatserver row of the same run (the web rows of
+/// issue 19: the same workload over a WebSocket, or with /metrics scraped, beside plain TCP).
+struct Relative {
+    key: &'static str,
+    /// The row it is compared with.
+    versus: &'static str,
+    title: &'static str,
+    better: Better,
+    /// The target as text, and the check on `key ÷ versus` (`None`: a baseline row).
+    target: &'static str,
+    check: Option<fn(f64) -> bool>,
+}
+
+const RELATIVE: &[Relative] = &[
+    Relative {
+        key: "fanout_dps@line",
+        versus: "fanout_dps@line",
+        title: "Web rows' baseline: line fan-out deliveries/s, `--http-port` open (median of 5)",
+        better: Better::Higher,
+        target: "",
+        check: None,
+    },
+    Relative {
+        key: "fanout_dps@ws",
+        versus: "fanout_dps@line",
+        title: "WebSocket fan-out deliveries/s (`chatserver.line` over `--http-port`, median of 5)",
+        better: Better::Higher,
+        target: "≥ 0.8× line fan-out",
+        check: Some(|r| r >= 0.8),
+    },
+    Relative {
+        key: "fanout_dps@scraped-1s",
+        versus: "fanout_dps@line",
+        title: "Line fan-out deliveries/s while /metrics is scraped every second (median of 5)",
+        better: Better::Higher,
+        target: "unchanged: ≥ 0.9× line fan-out",
+        check: Some(|r| r >= 0.9),
+    },
+    Relative {
+        key: "idle_bytes_per_conn@line-no-presence",
+        versus: "idle_bytes_per_conn@line-no-presence",
+        title:
+            "Web rows' baseline: RSS per idle line connection at 10,000, `--http-port` open (bytes)",
+        better: Better::Lower,
+        target: "",
+        check: None,
+    },
+    Relative {
+        key: "idle_bytes_per_conn@ws-no-presence",
+        versus: "idle_bytes_per_conn@line-no-presence",
+        title: "RSS per idle WebSocket connection at 10,000, `chatserver.line` (bytes)",
+        better: Better::Lower,
+        target: "≤ 1.5× a line connection",
+        check: Some(|r| r <= 1.5),
+    },
+];
+
+impl Better {
+    fn arrow(self) -> &'static str {
+        match self {
+            Better::Higher => "↑",
+            Better::Lower => "↓",
+        }
+    }
+}
+
 pub fn print(opts: &Opts) -> Result<(), String> {
     let path = opts
         .positional
@@ -330,6 +406,7 @@ pub fn print(opts: &Opts) -> Result<(), String> {
                     && !METRICS
                         .iter()
                         .any(|o| o.key.contains('@') && o.key == r.metric)
+                    && !RELATIVE.iter().any(|o| o.key == r.metric)
             };
             if ours && !names.contains(&r.metric.as_str()) {
                 names.push(&r.metric);
@@ -363,11 +440,7 @@ pub fn print(opts: &Opts) -> Result<(), String> {
                 Some(false) => "❌",
                 None => "",
             };
-            let arrow = if m.better == Better::Higher {
-                "↑"
-            } else {
-                "↓"
-            };
+            let arrow = m.better.arrow();
             let row = match variant {
                 Some(v) => format!("{}-{v}", m.workload),
                 None => m.workload.to_string(),
@@ -398,6 +471,26 @@ pub fn print(opts: &Opts) -> Result<(), String> {
                 );
             }
         }
+    }
+    for m in RELATIVE {
+        let Some(subject) = find(SUBJECT, m.key).map(|r| r.value) else {
+            continue;
+        };
+        let judged = m.check.zip(find(SUBJECT, m.versus));
+        let (target, met) = match judged {
+            Some((check, base)) => {
+                let ratio = subject / base.value;
+                let met = if check(ratio) { "✅" } else { "❌" };
+                (format!("{} (here {ratio:.2}×)", m.target), met)
+            }
+            None => (String::new(), ""),
+        };
+        println!(
+            "| {} {} | {} | — | — | — | — | — | {target} | {met} |",
+            m.title,
+            m.better.arrow(),
+            fmt_num(subject)
+        );
     }
     println!();
     println!("↑ higher is better, ↓ lower is better. Notes per measurement:");

@@ -101,8 +101,109 @@ fn open_or_fail(
     Ok(())
 }
 
+/// One `GET /metrics` from `addr` (the server's `--http-port`): the time from connect to the
+/// end of the response, and its size.
+fn scrape_once(addr: &str) -> Result<(Duration, usize), String> {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| format!("scrape {addr}: {e}"))?;
+    s.set_nodelay(true).ok();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut body = Vec::new();
+    s.read_to_end(&mut body).map_err(|e| e.to_string())?;
+    if !body.starts_with(b"HTTP/1.1 200") {
+        return Err(format!(
+            "scrape: {}",
+            String::from_utf8_lossy(&body[..body.len().min(80)])
+        ));
+    }
+    Ok((start.elapsed(), body.len()))
+}
+
+/// `/metrics` scraped every `--scrape-every` seconds from a thread of its own while a
+/// workload runs (`--metrics HOST:PORT`); stopped by dropping the flag.
+struct Scraper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Scraper {
+    fn start(opts: &Opts) -> Option<Scraper> {
+        let addr = opts.kv_get("metrics")?;
+        let every = opts.secs("scrape-every", 1.0);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut n = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if scrape_once(&addr).is_ok() {
+                    n += 1;
+                }
+                std::thread::sleep(every);
+            }
+            n
+        });
+        Some(Scraper {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn finish(mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
+/// `/metrics` at scale: `--conns` logged-in connections held, then `--scrapes` scrapes of
+/// `--metrics HOST:PORT`, one after another; the median and worst time (connect to the end of
+/// the response) in microseconds.
+pub fn scrape(opts: &Opts) -> Result<(), String> {
+    let proto = opts.proto();
+    let n: usize = opts.num("conns", 10_000);
+    let scrapes: usize = opts.num::<usize>("scrapes", 50).max(1);
+    let inflight: usize = opts.num("inflight", 500);
+    let addr = opts
+        .kv_get("metrics")
+        .ok_or("scrape needs --metrics HOST:PORT")?;
+    let mut net = opts.net(proto)?;
+    let stats = net.open(n, inflight, opts.secs("budget", 120.0), true, |i| {
+        proto.login(i, Join::Own)
+    });
+    net.settle(Duration::from_millis(500), Duration::from_secs(120));
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..scrapes {
+        let (took, bytes) = scrape_once(&addr)?;
+        times.push(took.as_secs_f64() * 1e6);
+        size = bytes;
+        net.turn(Some(Duration::from_millis(20)), &mut |_, _, _| {})
+            .map_err(|e| e.to_string())?;
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let worst = times.last().copied().unwrap_or_default();
+    let note = format!(
+        "{} conns held ({} failed), {scrapes} scrapes of {size} bytes, worst {worst:.0} us",
+        net.ready, stats.failed
+    );
+    eprintln!("  /metrics: median {median:.0} us; {note}");
+    opts.result("metrics_scrape_us", median.round(), &note);
+    Ok(())
+}
+
 /// Fan-out: one sender, `members` receivers in one group, closed loop with a bounded lag.
 pub fn fanout(opts: &Opts) -> Result<(), String> {
+    let scraper = Scraper::start(opts);
+    let result = fanout_runs(opts);
+    if let Some(s) = scraper {
+        eprintln!("  /metrics scraped {} times meanwhile", s.finish());
+    }
+    result
+}
+
+fn fanout_runs(opts: &Opts) -> Result<(), String> {
     let proto = opts.proto();
     let members: usize = opts.num("members", 100);
     let total: u64 = opts.num("messages", 20_000);

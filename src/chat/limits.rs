@@ -93,6 +93,7 @@ impl Chat {
 
     /// A wrong password from `conn`: one token off its address's bucket.
     pub(super) fn count_failed_login(&mut self, conn: ConnId, now: Now) {
+        self.tally.failed_logins += 1;
         if let Some(ip) = self.limited_address(conn) {
             self.login_fails
                 .allow(ip, self.settings.login_fail_rate, now.mono);

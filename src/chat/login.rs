@@ -316,6 +316,7 @@ impl Chat {
             .failed(user, now, self.settings.block_duration)
         {
             Failure::Locked(until) => {
+                self.tally.lockouts += 1;
                 self.timers.schedule(until, TimerKey::Lockout(user.into()));
                 log::warn!(
                     "{} locked account {user} after 3 failed logins",
@@ -341,6 +342,7 @@ impl Chat {
     /// `user` is online on `conn` from `now`: in login order, with its inactivity clock running.
     /// Shared by account logins and guests.
     pub(super) fn go_online(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
+        self.tally.logins += 1;
         let seq = self.online.login(user.clone(), conn);
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::LoggedIn {

@@ -2,6 +2,7 @@
 //! whoelsesince, block and unblock, with the block rules applied everywhere.
 
 use super::history::HistoryEntry;
+use super::operator::MessageKind;
 use super::{Chat, Queued, Undo};
 use crate::event::{Audience, Error, Event, Notice, Shared};
 use crate::record;
@@ -60,7 +61,7 @@ impl Chat {
                 self.outbox.record(record, Undo::Mailboxes(undo));
             }
         }
-        self.messages += 1;
+        self.tally.count(MessageKind::Direct);
         self.remember(now, from, record::Audience::User(to), text);
         true
     }
@@ -92,9 +93,13 @@ impl Chat {
         now: Now,
     ) {
         let body = body.as_str();
-        self.messages += 1;
         let echo = to == Audience::Announcement;
         let text: Arc<str> = Arc::from(body);
+        self.tally.count(if echo {
+            MessageKind::Announcement
+        } else {
+            MessageKind::Broadcast
+        });
         let event = Shared::new(Event::Chat {
             from: from.clone(),
             to,

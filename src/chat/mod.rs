@@ -41,7 +41,7 @@ mod stream; // Paced output of long replies (issue 17, F14).
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
 
 pub use admin::{valid_password, AccountOp};
-pub use operator::{CoreStats, UserInfo};
+pub use operator::{CoreStats, MessageKind, Tally, UserInfo};
 
 #[cfg(feature = "cluster")]
 pub use cluster::{ClusterSnapshot, Forward};
@@ -132,10 +132,10 @@ pub struct Chat {
     // Chat rooms and profiles (§5).
     rooms: rooms::state::Rooms,
     profiles: profiles::Profiles,
-    /// Server console (§7): chat messages accepted, of every kind (direct, broadcast,
-    /// announcement, private relay, room chat, whichever front-end or menu sent them), for
-    /// `stats`; counted where each kind is sent.
-    messages: u64,
+    /// Server console (§7) and `/metrics` (issue 19): chat messages accepted by kind
+    /// (whichever front-end or menu sent them), logins, failed logins and lockouts; counted
+    /// where each happens.
+    tally: operator::Tally,
     /// Registrations per source address (issue 8).
     register_rate: limits::RegisterRate,
     /// Failed logins per source address (issue 21).
@@ -171,7 +171,7 @@ impl Chat {
             fired: Vec::new(),
             rooms: rooms::state::Rooms::default(),
             profiles: profiles::Profiles::default(),
-            messages: 0,
+            tally: operator::Tally::default(),
             register_rate: limits::RegisterRate::default(),
             login_fails: limits::RegisterRate::default(),
             jobs: hashing::Jobs::default(),
@@ -277,6 +277,14 @@ impl Chat {
             State::LoggedIn { user, .. } => self.command(conn, user, input, now),
             // Issue 21: not read while its hash runs; a stray input is ignored.
             State::Hashing { .. } | State::Closed => {}
+        }
+    }
+
+    /// The connection's transport heard from the peer without any input (a WebSocket pong):
+    /// life for `--heartbeat`, not activity.
+    pub fn handle_alive(&mut self, conn: ConnId, now: Now) {
+        if let Some(session) = self.sessions.get_mut(&conn) {
+            session.last_heard = now.mono;
         }
     }
 

@@ -29,6 +29,70 @@ pub struct CoreStats {
     pub messages: u64,
 }
 
+/// What kind of chat message a user sent (`/metrics` counts each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    Direct,
+    Broadcast,
+    Announcement,
+    /// Relayed inside a §4 private session.
+    Private,
+    Room,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Direct,
+        MessageKind::Broadcast,
+        MessageKind::Announcement,
+        MessageKind::Private,
+        MessageKind::Room,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Direct => "direct",
+            MessageKind::Broadcast => "broadcast",
+            MessageKind::Announcement => "announcement",
+            MessageKind::Private => "private",
+            MessageKind::Room => "room",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            MessageKind::Direct => 0,
+            MessageKind::Broadcast => 1,
+            MessageKind::Announcement => 2,
+            MessageKind::Private => 3,
+            MessageKind::Room => 4,
+        }
+    }
+}
+
+/// The core's counters since start (issue 19: `/metrics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Logins that reached the welcome (accounts and guests).
+    pub logins: u64,
+    /// Wrong passwords.
+    pub failed_logins: u64,
+    /// Accounts locked by their third wrong password in a row.
+    pub lockouts: u64,
+    /// Chat messages accepted, indexed as [`MessageKind::ALL`].
+    pub messages: [u64; 5],
+}
+
+impl Tally {
+    pub(super) fn count(&mut self, kind: MessageKind) {
+        self.messages[kind.index()] += 1;
+    }
+
+    pub fn messages(&self, kind: MessageKind) -> u64 {
+        self.messages[kind.index()]
+    }
+}
+
 impl Chat {
     /// Online users in login order.
     pub fn console_users(&self, now: Now) -> Vec<UserInfo> {
@@ -85,7 +149,12 @@ impl Chat {
         CoreStats {
             sessions: self.sessions.len(),
             users: self.online.len(),
-            messages: self.messages,
+            messages: self.tally.messages.iter().sum(),
         }
+    }
+
+    /// Counters since start, for `/metrics` (issue 19).
+    pub fn tally(&self) -> Tally {
+        self.tally
     }
 }

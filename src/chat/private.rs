@@ -407,7 +407,7 @@ impl Chat {
             to: Audience::Private(Arc::from(to)),
             text: Arc::from(text),
         };
-        self.messages += 1;
+        self.tally.count(super::operator::MessageKind::Private);
         self.outbox.send(peer, event);
     }
 

@@ -91,7 +91,9 @@ fn split_negatives(args: &[String]) -> Args {
             continue;
         } else if let Some(name) = a.strip_prefix("--") {
             value_next = !name.contains('=')
-                && flags::find(name).is_some_and(|f| matches!(f.arg, flags::Arg::Required(_)));
+                && flags::find(name).is_some_and(|f| {
+                    matches!(f.arg, flags::Arg::Required(_) | flags::Arg::Many(_))
+                });
         }
         out.options.push(a.clone());
     }
@@ -107,6 +109,9 @@ fn flag_values(m: &getopts::Matches) -> Values {
     {
         let value = match f.arg {
             flags::Arg::None if m.opt_present(f.name) => Value::Bool(true),
+            flags::Arg::Many(_) if m.opt_present(f.name) => {
+                Value::Text(m.opt_strs(f.name).join(","))
+            }
             _ => match m.opt_str(f.name) {
                 Some(v) => Value::Text(v),
                 None => continue,

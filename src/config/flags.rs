@@ -11,6 +11,9 @@ pub enum Arg {
     Required(&'static str),
     /// A value that may be left out (`--hash-credentials [FILE]`).
     Optional(&'static str),
+    /// A value that may be given several times (`--ws-origin`); the values are kept as one
+    /// comma-separated list (the config file writes that list).
+    Many(&'static str),
 }
 
 /// What a flag is for.
@@ -166,6 +169,39 @@ pub const FLAGS: &[Flag] = &[
         "PORT",
         "also accept IRC clients over TLS here, e.g. 6697 (off)",
     ),
+    // Chat from a browser (issue 19).
+    setting(
+        "http-port",
+        "PORT",
+        "also serve the web page, /metrics and WebSockets over HTTP here (off)",
+    ),
+    setting(
+        "https-port",
+        "PORT",
+        "the same over TLS, with --tls-cert/--tls-key (off)",
+    ),
+    setting(
+        "events-port",
+        "PORT",
+        "also accept the events protocol (JSON lines, for bots) here (off)",
+    ),
+    setting(
+        "events-tls-port",
+        "PORT",
+        "the events protocol over TLS here (off)",
+    ),
+    Flag {
+        name: "ws-origin",
+        short: None,
+        arg: Arg::Many("ORIGIN"),
+        help: "a browser Origin allowed to open WebSockets, repeatable (default: the page's own)",
+        used: Use::Setting,
+        live: false,
+    },
+    switch(
+        "metrics-public",
+        "serve /metrics to any address, not only loopback",
+    ),
     // Reliability limits (issue 8).
     live(setting("max-accounts", "N", "most accounts (default 100000)")),
     live(setting("register-rate",
@@ -272,6 +308,7 @@ pub fn options() -> getopts::Options {
             Arg::None => o.optflag(short, f.name, f.help),
             Arg::Required(hint) => o.optopt(short, f.name, f.help, hint),
             Arg::Optional(hint) => o.optflagopt(short, f.name, f.help, hint),
+            Arg::Many(hint) => o.optmulti(short, f.name, f.help, hint),
         };
     }
     o

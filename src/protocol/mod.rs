@@ -5,6 +5,8 @@
 //! transport (`crate::transport`). A new front-end is a variant here and a listener in
 //! `main.rs`, nothing else.
 
+#[cfg(feature = "web")]
+pub mod events; // The events protocol (issue 19, PROTOCOL.md §9).
 pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
@@ -12,6 +14,7 @@ pub mod line;
 use crate::chat::LoginStyle;
 use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
+use crate::queue::Chunk;
 use std::ops::ControlFlow;
 
 /// Kinds of protocol: what a listener speaks.
@@ -22,6 +25,9 @@ pub enum ProtocolKind {
     Irc,
     /// The seed-002 client's JSON objects (`--json-port`).
     Json,
+    /// The core's inputs and events as JSON (issue 19: `--events-port`, the page's WebSocket).
+    #[cfg(feature = "web")]
+    Events,
 }
 
 /// Where decoded inputs go: the core behind one connection.
@@ -71,6 +77,8 @@ pub enum Protocol {
     Line(line::LineCodec),
     Irc(Box<irc::IrcCodec>),
     Json(json::JsonFront),
+    #[cfg(feature = "web")]
+    Events(Box<events::EventsCodec>),
 }
 
 /// Settings protocols are built with (one set per server).
@@ -85,6 +93,8 @@ impl Protocol {
             ProtocolKind::Line => Protocol::Line(line::LineCodec::default()),
             ProtocolKind::Irc => Protocol::Irc(Box::new(irc::IrcCodec::new(options.irc.clone()))),
             ProtocolKind::Json => Protocol::Json(json::JsonFront::default()),
+            #[cfg(feature = "web")]
+            ProtocolKind::Events => Protocol::Events(Box::default()),
         }
     }
 
@@ -93,15 +103,31 @@ impl Protocol {
             Protocol::Line(_) => ProtocolKind::Line,
             Protocol::Irc(_) => ProtocolKind::Irc,
             Protocol::Json(_) => ProtocolKind::Json,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => ProtocolKind::Events,
+        }
+    }
+
+    /// Which shared renderings this connection can take ([`RenderKey`]).
+    pub fn render_key(&self) -> RenderKey {
+        match self {
+            Protocol::Line(_) => RenderKey::Line,
+            Protocol::Irc(_) => RenderKey::Irc,
+            Protocol::Json(_) => RenderKey::Json,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => RenderKey::Events,
         }
     }
 
     /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
     /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
-    /// in the core's login.
+    /// in the core's login. The events protocol sees the dialog's prompts as objects and may
+    /// answer them, or log in with one request.
     pub fn login_style(&self) -> LoginStyle {
         match self {
             Protocol::Line(_) => LoginStyle::Dialog,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => LoginStyle::Dialog,
             Protocol::Irc(_) | Protocol::Json(_) => LoginStyle::Guest,
         }
     }
@@ -112,6 +138,8 @@ impl Protocol {
         match self {
             Protocol::Line(_) | Protocol::Irc(_) => b"",
             Protocol::Json(_) => json::objects::wire::GREETING.as_bytes(),
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => b"",
         }
     }
 
@@ -123,6 +151,8 @@ impl Protocol {
             Protocol::Line(c) => c.decode(data, max, sink),
             Protocol::Irc(c) => c.decode(data, sink),
             Protocol::Json(c) => c.decode(data, max, sink),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.decode(data, max, sink),
         }
     }
 
@@ -132,6 +162,8 @@ impl Protocol {
             Protocol::Line(c) => c.finish(max, sink),
             Protocol::Irc(c) => c.finish(sink),
             Protocol::Json(c) => c.finish(),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.finish(max, sink),
         }
     }
 
@@ -147,6 +179,11 @@ impl Protocol {
                 Boundary::None
             }
             Protocol::Json(_) => json::render(event, out),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => {
+                c.encode(event, out);
+                Boundary::None
+            }
         }
     }
 
@@ -157,37 +194,80 @@ impl Protocol {
             Protocol::Line(_) => !matches!(event, Event::Reserved(_)),
             Protocol::Irc(_) => irc::IrcCodec::shareable(event),
             Protocol::Json(_) => json::shareable(event),
+            #[cfg(feature = "web")]
+            Protocol::Events(c) => c.shareable(event),
         }
     }
 }
 
-/// One fan-out event's renderings, a slot per protocol kind: the first recipient of a kind
-/// renders, the others copy. The match in `slot` is exhaustive, so a new protocol gets its
-/// slot or the build fails.
+/// What a shared rendering depends on (issue 20): every connection with the same key gets the
+/// same bytes for a shareable event, so a fan-out renders once per key and the recipients share
+/// the chunk. Today a key is a protocol kind. A protocol whose rendering also depends on what a
+/// connection negotiated (IRCv3 message tags on or off) adds a variant, its place in
+/// [`RenderKey::ALL`] and its cases in [`Protocol::render_key`] and [`RenderKey::protocol`]; the
+/// render cache and the announcements take their slots from these, and the exhaustive matches
+/// fail the build until each case is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderKey {
+    Line,
+    Json,
+    Irc,
+    /// The events protocol (issue 19).
+    #[cfg(feature = "web")]
+    Events,
+}
+
+impl RenderKey {
+    /// Every key, each at its [`RenderKey::index`].
+    #[cfg(not(feature = "web"))]
+    pub const ALL: [RenderKey; 3] = [RenderKey::Line, RenderKey::Json, RenderKey::Irc];
+    /// Every key, each at its [`RenderKey::index`] (with the events protocol's).
+    #[cfg(feature = "web")]
+    pub const ALL: [RenderKey; 4] = [
+        RenderKey::Line,
+        RenderKey::Json,
+        RenderKey::Irc,
+        RenderKey::Events,
+    ];
+
+    /// This key's place in per-key arrays.
+    pub fn index(self) -> usize {
+        match self {
+            RenderKey::Line => 0,
+            RenderKey::Json => 1,
+            RenderKey::Irc => 2,
+            #[cfg(feature = "web")]
+            RenderKey::Events => 3,
+        }
+    }
+
+    /// A protocol that renders as every connection with this key does (the announcements
+    /// render with one per key).
+    pub fn protocol(self, options: &ProtocolOptions) -> Protocol {
+        let kind = match self {
+            RenderKey::Line => ProtocolKind::Line,
+            RenderKey::Json => ProtocolKind::Json,
+            RenderKey::Irc => ProtocolKind::Irc,
+            #[cfg(feature = "web")]
+            RenderKey::Events => ProtocolKind::Events,
+        };
+        Protocol::new(kind, options)
+    }
+}
+
+/// One fan-out event's renderings, a slot per [`RenderKey`]: the first recipient of a key
+/// renders, the others share the chunk (issue 20: queued by pointer, or copied when small).
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    line: Option<Box<[u8]>>,
-    irc: Option<Box<[u8]>>,
-    json: Option<Box<[u8]>>,
+    slots: [Option<Chunk>; RenderKey::ALL.len()],
 }
 
 impl RenderCache {
-    fn slot(&mut self, kind: ProtocolKind) -> &mut Option<Box<[u8]>> {
-        match kind {
-            ProtocolKind::Line => &mut self.line,
-            ProtocolKind::Irc => &mut self.irc,
-            ProtocolKind::Json => &mut self.json,
-        }
-    }
-
-    /// `event` as `protocol` renders it, rendered on the first call for its kind.
+    /// `event` as `protocol` renders it, rendered on the first call for its key.
     #[inline]
-    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event) -> &[u8] {
-        let slot = self.slot(protocol.kind());
-        if slot.is_none() {
-            *slot = Some(render_once(protocol, event));
-        }
-        slot.as_deref().unwrap_or_default()
+    pub fn chunk(&mut self, protocol: &mut Protocol, event: &Event) -> &Chunk {
+        self.slots[protocol.render_key().index()]
+            .get_or_insert_with(|| render_once(protocol, event))
     }
 }
 
@@ -195,10 +275,10 @@ impl RenderCache {
 /// line (inlined, it made the per-recipient copy path too big to inline into the loop).
 #[cold]
 #[inline(never)]
-fn render_once(protocol: &mut Protocol, event: &Event) -> Box<[u8]> {
+fn render_once(protocol: &mut Protocol, event: &Event) -> Chunk {
     let mut v = Vec::new();
     protocol.encode(event, &mut v);
-    v.into_boxed_slice()
+    Chunk::from(v)
 }
 
 #[cfg(test)]
@@ -253,19 +333,28 @@ mod tests {
     }
 
     #[test]
+    fn every_render_key_has_its_place_and_a_protocol_that_renders_with_it() {
+        let options = ProtocolOptions::default();
+        for (i, key) in RenderKey::ALL.into_iter().enumerate() {
+            assert_eq!(key.index(), i);
+            assert_eq!(key.protocol(&options).render_key(), key);
+        }
+    }
+
+    #[test]
     fn the_render_cache_renders_once_per_protocol_kind() {
         let event = Event::Notice(Notice::SomeNotDelivered);
         let options = ProtocolOptions::default();
         let mut cache = RenderCache::default();
         let mut a = Protocol::new(ProtocolKind::Line, &options);
-        let first = cache.bytes(&mut a, &event).as_ptr();
+        let first = cache.chunk(&mut a, &event).as_ptr();
         let mut b = Protocol::new(ProtocolKind::Line, &options);
         assert_eq!(
-            cache.bytes(&mut b, &event).as_ptr(),
+            cache.chunk(&mut b, &event).as_ptr(),
             first,
-            "copied, not rendered"
+            "shared, not rendered"
         );
         let mut j = Protocol::new(ProtocolKind::Json, &options);
-        assert_ne!(cache.bytes(&mut j, &event).as_ptr(), first);
+        assert_ne!(cache.chunk(&mut j, &event).as_ptr(), first);
     }
 }

@@ -84,6 +84,16 @@ impl Server {
             conn.penalty = self
                 .per_ip
                 .penalty(peer.ip(), now.mono, self.limits.limit_loopback);
+            self.counters.accepted += 1;
+            #[cfg(feature = "web")]
+            if conn.transport.web().is_some() {
+                // An HTTP request becomes a session only if it upgrades to a WebSocket; until
+                // its head is in, the request deadline bounds it (slowloris).
+                conn.admitted = false;
+                self.closing
+                    .schedule(now.mono + self.limits.request_timeout, id);
+                continue;
+            }
             let greeting = conn.protocol.greeting();
             self.output_total += greeting.len();
             if !greeting.is_empty() {
@@ -120,13 +130,14 @@ impl Server {
         (protocol, transport): (ProtocolKind, TransportKind),
     ) -> Option<ConnId> {
         let _ = stream.set_nodelay(true);
-        let mut transport = match Transport::new(transport, stream, self.certificates.as_ref()) {
-            Ok(t) => t,
-            Err(e) => {
-                log::warn!("{peer}: {e}");
-                return None;
-            }
-        };
+        let mut transport =
+            match Transport::new(transport, stream, self.certificates.as_ref(), peer) {
+                Ok(t) => t,
+                Err(e) => {
+                    log::warn!("{peer}: {e}");
+                    return None;
+                }
+            };
         let entry = self.conns.vacant_entry();
         let k = entry.key();
         let interest = Interest::READABLE | Interest::WRITABLE;
@@ -164,9 +175,27 @@ impl Server {
             return;
         };
         conn.admitted = false;
+        conn.refusal = true;
         conn.closing = Closing::AfterFlush;
+        #[cfg(feature = "web")]
+        if let Some(web) = conn.transport.web() {
+            // An HTTP client is refused in HTTP, whatever it asked for.
+            let text = crate::protocol::line::text::to_string(&Event::Error(error.clone()));
+            web.respond(
+                crate::transport::web::Status::Unavailable,
+                &[("Content-Type", "text/plain; charset=utf-8")],
+                text.as_bytes(),
+                false,
+            );
+        }
         // A refusal is a few dozen bytes: no cap applies.
-        let _ = conn.queue_event(&Event::Error(error), usize::MAX, &mut Vec::new);
+        #[cfg(feature = "web")]
+        let refused_in_http = conn.transport.web().is_some();
+        #[cfg(not(feature = "web"))]
+        let refused_in_http = false;
+        if !refused_in_http {
+            let _ = conn.queue_event(&Event::Error(error), usize::MAX, &mut Vec::new);
+        }
         self.output_total += conn.pending();
         push_dirty(conn, &mut self.dirty);
         self.refusing += 1;

@@ -23,6 +23,11 @@ pub(super) struct Operator {
 }
 
 impl Operator {
+    /// Time since the server started.
+    pub fn uptime(&self, now: crate::time::Now) -> std::time::Duration {
+        now.mono.saturating_duration_since(self.started)
+    }
+
     pub fn new(started: Instant) -> Operator {
         Operator {
             stdin: None,
@@ -141,7 +146,7 @@ impl Server {
                     connections: self.conns.len(),
                     bytes_in: self.operator.bytes_in,
                     bytes_out: self.operator.bytes_out,
-                    uptime: now.mono.saturating_duration_since(self.operator.started),
+                    uptime: self.operator.uptime(now),
                     worst_iteration: self.iterations.worst,
                 };
                 Reply::ok(console::format_stats(

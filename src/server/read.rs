@@ -63,10 +63,20 @@ impl Server {
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
+        #[cfg(feature = "web")]
+        if conn.transport.web().is_some_and(|w| w.awaiting_request()) {
+            return self.read_request(id, now);
+        }
         if conn.closing != Closing::Open {
             // Its input is no longer read, but a transport handshake still under way (a TLS
-            // refusal waits for it) is driven to its end, so what is queued can leave.
-            if conn.transport.handshaking() {
+            // refusal waits for it) is driven to its end, so what is queued can leave; a
+            // closing handshake (a WebSocket's close frame) waits for the peer's answer.
+            if conn.transport.awaits_close() {
+                if let Err(e) = conn.drain_until_end(&mut self.scratch) {
+                    log::info!("{} closed: {e}", self.chat.log_name(id));
+                    self.dead.push(id);
+                }
+            } else if conn.transport.handshaking() {
                 match conn.finish_handshake(&mut self.scratch) {
                     Ok(()) if !conn.transport.handshaking() => push_dirty(conn, &mut self.dirty),
                     Ok(()) => {}
@@ -119,6 +129,9 @@ impl Server {
         let bytes_in = &mut self.operator.bytes_in;
         let status = conn.read(&mut self.scratch, READ_BUDGET, max, &mut sink, bytes_in);
         conn.penalty = conn.penalty.max(now.mono) + self.limits.penalty * sink.inputs;
+        if conn.transport.take_heard() {
+            sink.chat.handle_alive(id, now);
+        }
         if handshaking && !conn.transport.handshaking() {
             // The transport's handshake just ended: what the protocol queued meanwhile (a
             // prompt, a greeting) can leave now, and no writable edge will say so.

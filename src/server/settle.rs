@@ -19,7 +19,16 @@ impl Server {
     pub(super) fn expire_closing(&mut self, now: Now) {
         self.closing.expire(now.mono, &mut self.expired);
         for id in std::mem::take(&mut self.expired) {
-            if let Some(c) = self.conns.get(id.slot).filter(|c| c.id == id) {
+            if let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                #[cfg(feature = "web")]
+                if c.transport.web().is_some_and(|w| w.awaiting_request()) {
+                    log::info!(
+                        "{}: HTTP request not received in time",
+                        self.chat.log_name(id)
+                    );
+                    self.dead.push(id);
+                    continue;
+                }
                 if c.closing == Closing::AfterFlush {
                     log::info!(
                         "{} closing deadline passed with {} bytes unsent",
@@ -121,7 +130,7 @@ impl Server {
             if conn.admitted {
                 log::info!("{} closed", self.chat.log_name(id));
                 self.chat.handle_disconnect(id, now);
-            } else {
+            } else if conn.refusal {
                 self.refusing -= 1;
             }
         }

@@ -152,6 +152,8 @@ pub struct Store {
     /// Files compaction replaced, freed a step at a time.
     trash: Trash,
     snapshot_len: u64,
+    /// Compactions finished since start (issue 19: `/metrics`).
+    compactions: u64,
     sync: bool,
     /// Reused encode buffers: the journal's lines, credentials' lines, and one record's text.
     buf: Vec<u8>,
@@ -250,6 +252,7 @@ impl Store {
             compaction: None,
             trash: Trash::default(),
             snapshot_len,
+            compactions: 0,
             sync: config.fsync == FsyncPolicy::Always,
             buf: Vec::new(),
             accounts_buf: Vec::new(),
@@ -474,6 +477,7 @@ impl Store {
             Ok(true) => {
                 self.journal.path = self.dir.join(JOURNAL);
                 self.compaction = None;
+                self.compactions += 1;
                 log::info!(
                     "compacted the journal into a {} byte snapshot (generation {})",
                     self.snapshot_len,
@@ -521,6 +525,16 @@ impl Store {
     /// Current journal size in bytes (for tests and stats).
     pub fn journal_len(&self) -> u64 {
         self.journal.len
+    }
+
+    /// The newest snapshot's size in bytes (issue 19: `/metrics`).
+    pub fn snapshot_len(&self) -> u64 {
+        self.snapshot_len
+    }
+
+    /// Compactions finished since start.
+    pub fn compactions(&self) -> u64 {
+        self.compactions
     }
 }
 

@@ -4,7 +4,8 @@
 //! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is; `Tls` is
 //! rustls over it (behind the `tls` cargo feature, on by default), the server side for the
 //! listeners and, through [`ClientTls`], the client side for a cluster node's links to Redis.
-//! A WebSocket transport is one more variant here, owning a `Plain` or `Tls` beneath it.
+//! `Web` (behind the `web` feature) is HTTP and then a WebSocket over a `Plain` or `Tls`
+//! beneath it (issue 19).
 
 #[cfg(feature = "tls")]
 mod certs;
@@ -13,6 +14,8 @@ mod client;
 mod plain;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "web")]
+pub mod web;
 
 #[cfg(feature = "tls")]
 pub use certs::Certificates;
@@ -21,6 +24,8 @@ pub use client::ClientTls;
 pub use plain::Plain;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
+#[cfg(feature = "web")]
+pub use web::Web;
 
 use mio::net::TcpStream;
 use std::io;
@@ -31,6 +36,12 @@ pub enum TransportKind {
     Plain,
     /// TLS with the server's [`Certificates`].
     Tls,
+    /// HTTP, then maybe a WebSocket (issue 19), over plain TCP.
+    #[cfg(feature = "web")]
+    Http,
+    /// The same over TLS.
+    #[cfg(feature = "web")]
+    Https,
 }
 
 /// This build has no TLS (the `tls` cargo feature is off), so there are never certificates:
@@ -80,6 +91,8 @@ pub enum Transport {
     Plain(Plain),
     #[cfg(feature = "tls")]
     Tls(Box<Tls>),
+    #[cfg(feature = "web")]
+    Web(Box<Web>),
 }
 
 impl Transport {
@@ -88,13 +101,57 @@ impl Transport {
         kind: TransportKind,
         stream: TcpStream,
         certs: Option<&Certificates>,
+        peer: std::net::SocketAddr,
     ) -> io::Result<Transport> {
+        #[cfg(not(feature = "web"))]
+        let _ = peer;
         match (kind, certs) {
             (TransportKind::Plain, _) => Ok(Transport::Plain(Plain::new(stream))),
             (TransportKind::Tls, Some(certs)) => certs.accept(stream),
+            #[cfg(feature = "web")]
+            (TransportKind::Http, _) => {
+                let inner = Transport::Plain(Plain::new(stream));
+                Ok(Transport::Web(Box::new(Web::new(inner, peer))))
+            }
+            #[cfg(feature = "web")]
+            (TransportKind::Https, Some(certs)) => {
+                let inner = certs.accept(stream)?;
+                Ok(Transport::Web(Box::new(Web::new(inner, peer))))
+            }
+            #[cfg(feature = "web")]
+            (TransportKind::Https, None) => Err(io::Error::other(
+                "an HTTPS listener without a certificate (Server::with_certificates)",
+            )),
             (TransportKind::Tls, None) => Err(io::Error::other(
                 "a TLS listener without a certificate (Server::with_certificates)",
             )),
+        }
+    }
+
+    /// The web transport, for the loop's HTTP steps (issue 19).
+    #[cfg(feature = "web")]
+    pub fn web(&mut self) -> Option<&mut Web> {
+        match self {
+            Transport::Web(w) => Some(w),
+            Transport::Plain(_) => None,
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => None,
+        }
+    }
+
+    /// A short name for logs and `/metrics`: `plain`, `tls`, `ws`, `wss`, `http`, `https`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transport::Plain(_) => "plain",
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => "tls",
+            #[cfg(feature = "web")]
+            Transport::Web(w) => match (w.is_websocket(), w.inner_is_tls()) {
+                (true, false) => "ws",
+                (true, true) => "wss",
+                (false, false) => "http",
+                (false, true) => "https",
+            },
         }
     }
 
@@ -104,6 +161,8 @@ impl Transport {
             Transport::Plain(p) => p.socket(),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.socket(),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.socket(),
         }
     }
 
@@ -113,6 +172,8 @@ impl Transport {
             Transport::Plain(p) => p.read(buf),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.read(buf),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.read(buf),
         }
     }
 
@@ -124,6 +185,26 @@ impl Transport {
             Transport::Plain(p) => p.write(data),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.write(data),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.write(data),
+        }
+    }
+
+    /// [`Transport::write`] from several slices at once (a connection's queue of shared
+    /// chunks and owned tails, issue 20): one `writev` for the plain transport, one run of
+    /// records for TLS.
+    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(p) => p.write_vectored(data),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.write_vectored(data),
+            // A WebSocket frames whole lines of one slice at a time (a slice, shared chunk
+            // or owned tail, holds whole renderings); the connection's flush loop calls again.
+            #[cfg(feature = "web")]
+            Transport::Web(w) => match data.iter().find(|s| !s.is_empty()) {
+                Some(first) => w.write(first),
+                None => Ok(0),
+            },
         }
     }
 
@@ -134,6 +215,8 @@ impl Transport {
             Transport::Plain(_) => Ok(true),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.flush(),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.flush(),
         }
     }
 
@@ -143,6 +226,8 @@ impl Transport {
             Transport::Plain(_) => false,
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.handshaking(),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.handshaking(),
         }
     }
 
@@ -153,6 +238,52 @@ impl Transport {
             Transport::Plain(_) => {}
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.close(),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.close(),
+        }
+    }
+
+    /// `--heartbeat` found the peer silent: a transport with a keepalive of its own uses it
+    /// (a WebSocket ping), whatever the protocol above renders.
+    pub fn keepalive(&mut self) {
+        #[cfg(feature = "web")]
+        if let Transport::Web(w) = self {
+            w.keepalive();
+        }
+    }
+
+    /// The transport heard from the peer without any plaintext (a WebSocket pong) since the
+    /// last call: life for `--heartbeat`.
+    pub fn take_heard(&mut self) -> bool {
+        match self {
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.take_heard(),
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => false,
+        }
+    }
+
+    /// Its closing handshake waits for the peer's answer (a WebSocket close frame sent).
+    pub fn awaits_close(&self) -> bool {
+        match self {
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.awaits_close(),
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => false,
+        }
+    }
+
+    /// All output is out and the connection is to close: true while the transport's own
+    /// closing handshake still waits for the peer (a WebSocket close frame's answer).
+    pub fn close_handshake(&mut self) -> bool {
+        match self {
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.close_handshake(),
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => false,
         }
     }
 }

@@ -28,7 +28,7 @@ impl Chat {
         if !self.rooms.is_member(&room, me) {
             return self.outbox.error(conn, Error::CannotSendToRoom(room));
         }
-        self.messages += 1;
+        self.tally.count(crate::chat::operator::MessageKind::Room);
         let text: Arc<str> = Arc::from(text.as_str());
         let chat = RoomEvent::Chat {
             room: room.clone(),

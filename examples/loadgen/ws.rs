@@ -1,0 +1,97 @@
+//! The load generator's WebSocket client side (`--ws`, issue 19): the upgrade to
+//! `chatserver.line` on the server's `--http-port`, then every write as one masked text frame
+//! and every received frame's payload handed on as the line protocol's bytes, so each
+//! workload runs unchanged over a WebSocket.
+
+/// Where a client's WebSocket is.
+#[derive(Debug, Default)]
+pub struct Ws {
+    /// The 101 came: frames from here on.
+    pub open: bool,
+    /// Received bytes not yet a whole response head or frame.
+    pending: Vec<u8>,
+}
+
+/// The upgrade request.
+pub fn request(host: &str) -> Vec<u8> {
+    format!(
+        "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: chatserver.line\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The longest message sent: the server closes with 1009 on one over its `--max-line` (4096 by
+/// default), and a line may span messages in `chatserver.line`, so longer writes are split.
+const MAX_MESSAGE: usize = 4096;
+
+/// Append `data` as masked text frames of at most `MAX_MESSAGE` bytes each.
+pub fn frame(data: &[u8], out: &mut Vec<u8>) {
+    for chunk in data.chunks(MAX_MESSAGE) {
+        frame_one(chunk, out);
+    }
+}
+
+fn frame_one(data: &[u8], out: &mut Vec<u8>) {
+    out.push(0x81);
+    match data.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    let key = [0x5a, 0x17, 0xc3, 0x81];
+    out.extend_from_slice(&key);
+    out.extend(data.iter().enumerate().map(|(i, b)| b ^ key[i & 3]));
+}
+
+impl Ws {
+    /// Take received bytes; `payload` gets the line protocol's bytes. `Err`: not a WebSocket.
+    pub fn take(&mut self, data: &[u8], payload: &mut Vec<u8>) -> Result<(), String> {
+        self.pending.extend_from_slice(data);
+        let mut at = 0;
+        if !self.open {
+            let Some(end) = self.pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+                return Ok(());
+            };
+            if !self.pending.starts_with(b"HTTP/1.1 101") {
+                let head = String::from_utf8_lossy(&self.pending[..end]).into_owned();
+                return Err(format!("no upgrade: {head}"));
+            }
+            self.open = true;
+            at = end + 4;
+        }
+        loop {
+            let b = &self.pending[at..];
+            if b.len() < 2 {
+                break;
+            }
+            let (len, head) = match b[1] & 0x7f {
+                126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
+                127 if b.len() >= 10 => {
+                    let mut n = [0u8; 8];
+                    n.copy_from_slice(&b[2..10]);
+                    (u64::from_be_bytes(n) as usize, 10)
+                }
+                126 | 127 => break,
+                n => (n as usize, 2),
+            };
+            if b.len() < head + len {
+                break;
+            }
+            match b[0] & 0x0f {
+                0..=2 => payload.extend_from_slice(&b[head..head + len]),
+                8 => return Err("closed by the server (close frame)".into()),
+                _ => {} // pings: the server sends them only with --heartbeat
+            }
+            at += head + len;
+        }
+        self.pending.drain(..at);
+        if self.pending.is_empty() {
+            self.pending = Vec::new();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,308 @@
+//! The web transport (issue 19): HTTP/1.1 on `--http-port` (over `Plain`) and
+//! `--https-port` (over `Tls`). A connection starts by receiving one request; the loop then
+//! either has a response sent and the connection closed (the page, `/metrics`, errors), or
+//! upgrades it to a WebSocket, after which this transport frames the chosen protocol's
+//! plaintext into messages (`ws.rs`) and the protocol never learns it is in a browser.
+
+pub mod frame;
+pub mod http;
+mod ws;
+
+pub use http::{Request, Status};
+pub use ws::Delivery;
+
+use super::{Received, Transport};
+use std::io;
+use std::net::SocketAddr;
+
+/// Plaintext framed per write: a write of more is taken in parts.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Where a web connection is in its life.
+#[derive(Debug)]
+enum Phase {
+    /// Receiving the request head.
+    Request(Vec<u8>),
+    /// A response is on its way; then the connection closes.
+    Response,
+    WebSocket(ws::Socket),
+}
+
+/// What [`Web::read_request`] found.
+#[derive(Debug)]
+pub enum Requested {
+    /// Not all of the head is here yet.
+    Pending,
+    /// A request head (or the status a bad one earns).
+    Ready(Result<Request, Status>),
+    /// The peer left before finishing its request.
+    Ended,
+}
+
+/// HTTP, then a response or a WebSocket, over a byte-stream transport.
+#[derive(Debug)]
+pub struct Web {
+    inner: Transport,
+    /// The peer, for the core once the connection becomes a session.
+    pub peer: SocketAddr,
+    phase: Phase,
+    /// Our own bytes (response head, frames) the inner transport has not taken yet.
+    wire: Vec<u8>,
+    sent: usize,
+    /// Input read past the request head or past where a message ended, processed first.
+    stash: Vec<u8>,
+    /// A message's closing newline that had no room in the last read's buffer.
+    owed: Option<ws::Tail>,
+}
+
+impl Web {
+    pub fn new(inner: Transport, peer: SocketAddr) -> Web {
+        Web {
+            inner,
+            peer,
+            phase: Phase::Request(Vec::new()),
+            wire: Vec::new(),
+            sent: 0,
+            stash: Vec::new(),
+            owed: None,
+        }
+    }
+
+    pub fn socket(&mut self) -> &mut mio::net::TcpStream {
+        self.inner.socket()
+    }
+
+    /// Waiting for its request (the slowloris deadline applies).
+    pub fn awaiting_request(&self) -> bool {
+        matches!(self.phase, Phase::Request(_))
+    }
+
+    /// Whether it runs over TLS.
+    pub fn inner_is_tls(&self) -> bool {
+        !matches!(self.inner, Transport::Plain(_))
+    }
+
+    /// Whether this is a WebSocket.
+    pub fn is_websocket(&self) -> bool {
+        matches!(self.phase, Phase::WebSocket(_))
+    }
+
+    /// Read until the request head is complete (at most [`http::MAX_HEAD`] bytes).
+    pub fn read_request(&mut self, scratch: &mut [u8]) -> io::Result<Requested> {
+        let Phase::Request(head) = &mut self.phase else {
+            return Ok(Requested::Pending);
+        };
+        loop {
+            let len = match self.inner.read(scratch)? {
+                Received::Data { len, .. } => len,
+                Received::Empty => return Ok(Requested::Pending),
+                Received::End { .. } => return Ok(Requested::Ended),
+            };
+            head.extend_from_slice(&scratch[..len]);
+            match http::parse(head) {
+                http::Parsed::Partial => {}
+                http::Parsed::Bad(status) => return Ok(Requested::Ready(Err(status))),
+                http::Parsed::Complete(request, end) => {
+                    self.stash = head[end..].to_vec();
+                    self.phase = Phase::Response;
+                    return Ok(Requested::Ready(Ok(request)));
+                }
+            }
+        }
+    }
+
+    /// Send a whole response (the connection then closes once it is out).
+    pub fn respond(&mut self, status: Status, headers: &[(&str, &str)], body: &[u8], head: bool) {
+        self.phase = Phase::Response;
+        http::response(status, headers, body, head, &mut self.wire);
+    }
+
+    /// Accept the upgrade: `101`, then WebSocket frames carrying `delivery`'s plaintext,
+    /// messages up to `max_message` bytes.
+    pub fn upgrade(
+        &mut self,
+        key: &str,
+        protocol: Option<&str>,
+        delivery: Delivery,
+        max_message: usize,
+    ) {
+        http::switching(key, protocol, &mut self.wire);
+        self.phase = Phase::WebSocket(ws::Socket::new(delivery, max_message));
+    }
+
+    /// Plaintext from WebSocket messages (nothing in the other phases).
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<Received> {
+        let Phase::WebSocket(socket) = &mut self.phase else {
+            return Ok(Received::Empty);
+        };
+        let mut o = 0;
+        match self.owed.take() {
+            Some(ws::Tail::Newline) => {
+                buf[0] = b'\n';
+                o = 1;
+            }
+            Some(ws::Tail::Record(r)) => {
+                let n = r.len().min(buf.len());
+                buf[..n].copy_from_slice(&r[..n]);
+                return Ok(Received::Data {
+                    len: n,
+                    last: false,
+                });
+            }
+            Some(ws::Tail::None) | None => {}
+        }
+        // Input kept from before comes first, then the socket.
+        let (len, last) = if !self.stash.is_empty() {
+            let n = self.stash.len().min(buf.len() - o);
+            buf[o..o + n].copy_from_slice(&self.stash[..n]);
+            self.stash.drain(..n);
+            if self.stash.is_empty() {
+                self.stash = Vec::new();
+            }
+            (o + n, false)
+        } else {
+            match self.inner.read(&mut buf[o..])? {
+                Received::Data { len, last } => (o + len, last),
+                Received::Empty if o > 0 => {
+                    return Ok(Received::Data {
+                        len: o,
+                        last: false,
+                    })
+                }
+                Received::Empty => return Ok(Received::Empty),
+                Received::End { .. } => {
+                    // The TCP stream ended without a close frame: what a message had sent so
+                    // far may be cut short.
+                    let clean = socket.closing == ws::Closing::Done;
+                    return Ok(Received::End { clean });
+                }
+            }
+        };
+        // `receive` works on the bytes after the owed newline.
+        let got = match socket.receive(&mut buf[o..], len - o, &mut self.wire) {
+            Ok(got) => got,
+            Err(f) => {
+                let _ = self.flush_wire();
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("WebSocket: {} (closed with {})", f.why, f.code),
+                ));
+            }
+        };
+        let mut out = o + got.len;
+        let rest = o + got.stopped_at..len;
+        if !rest.is_empty() {
+            let mut kept = buf[rest].to_vec();
+            kept.append(&mut self.stash);
+            self.stash = kept;
+        }
+        match got.tail {
+            ws::Tail::None => {}
+            ws::Tail::Newline if out < buf.len() => {
+                buf[out] = b'\n';
+                out += 1;
+            }
+            ws::Tail::Newline => self.owed = Some(ws::Tail::Newline),
+            ws::Tail::Record(r) => {
+                if out + r.len() <= buf.len() {
+                    buf[out..out + r.len()].copy_from_slice(&r);
+                    out += r.len();
+                } else {
+                    self.owed = Some(ws::Tail::Record(r));
+                }
+            }
+        }
+        if !self.wire.is_empty() {
+            // Pongs and the answer to a close go out at once.
+            self.flush_wire()?;
+        }
+        if got.closed && out == 0 {
+            return Ok(Received::End { clean: true });
+        }
+        let last = last && self.stash.is_empty() && self.owed.is_none() && !got.closed;
+        Ok(Received::Data { len: out, last })
+    }
+
+    /// Frame plaintext (WebSocket) or pass it on (nothing else writes through here).
+    pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if !self.flush()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let Phase::WebSocket(socket) = &mut self.phase else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if socket.closing != ws::Closing::Open {
+            // Nothing more goes out after a close frame: count it as sent.
+            return Ok(data.len());
+        }
+        let n = socket.send(data, WRITE_CHUNK, &mut self.wire);
+        self.flush()?;
+        Ok(n)
+    }
+
+    /// Push our bytes to the inner transport, then its own: true once nothing is held.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        Ok(self.flush_wire()? && self.inner.flush()?)
+    }
+
+    fn flush_wire(&mut self) -> io::Result<bool> {
+        while self.sent < self.wire.len() {
+            match self.inner.write(&self.wire[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // An idle connection keeps no buffer.
+        self.wire = Vec::new();
+        self.sent = 0;
+        Ok(true)
+    }
+
+    pub fn handshaking(&self) -> bool {
+        self.inner.handshaking()
+    }
+
+    /// `--heartbeat`: a silent WebSocket client is pinged; its pong counts as life.
+    pub fn keepalive(&mut self) {
+        if let Phase::WebSocket(socket) = &mut self.phase {
+            socket.ping(&mut self.wire);
+        }
+    }
+
+    /// A frame arrived since the last call (a pong proves life without being input).
+    pub fn take_heard(&mut self) -> bool {
+        match &mut self.phase {
+            Phase::WebSocket(socket) => std::mem::take(&mut socket.heard),
+            Phase::Request(_) | Phase::Response => false,
+        }
+    }
+
+    /// The connection's output is all out and it is to close: a WebSocket sends its close
+    /// frame and waits for the peer's (true while it waits; the closing deadline bounds it).
+    pub fn close_handshake(&mut self) -> bool {
+        match &mut self.phase {
+            Phase::WebSocket(socket) => {
+                socket.close(frame::code::NORMAL, &mut self.wire);
+                socket.closing == ws::Closing::Sent
+            }
+            Phase::Request(_) | Phase::Response => false,
+        }
+    }
+
+    /// Its close frame is sent and the peer's answer awaited.
+    pub fn awaits_close(&self) -> bool {
+        matches!(&self.phase, Phase::WebSocket(s) if s.closing == ws::Closing::Sent)
+    }
+
+    /// Dropped now: a WebSocket that is still open is told (1001, going away), best effort.
+    pub fn close(&mut self) {
+        if let Phase::WebSocket(socket) = &mut self.phase {
+            socket.close(frame::code::GOING_AWAY, &mut self.wire);
+        }
+        let _ = self.flush_wire();
+        self.inner.close();
+    }
+}
