@@ -1,9 +1,9 @@
 //! The account list: parsing `credentials.txt` (plaintext, salted SHA-256 or PBKDF2 entries) and
 //! constant-time password checks. No I/O here: the store reads and appends the file.
 
+use crate::chat::cow_map::{CowMap, Shard};
 use crate::kdf::Pbkdf2;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fmt;
 
 /// How a password is kept: the assignment's plaintext; `$sha256$<salt hex>$<digest hex>` (one
@@ -197,10 +197,12 @@ pub struct ParseError {
     pub reason: String,
 }
 
-/// All accounts, by username.
+/// All accounts, by username: copy-on-write, so a cluster snapshot (issue 23) takes them at
+/// one instant with a few hundred pointer copies however many there are.
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
-    accounts: HashMap<String, Secret>,
+    accounts: CowMap<Secret>,
+    len: usize,
 }
 
 /// 1 to 32 printable ASCII characters, no spaces: the rule for usernames and passwords alike.
@@ -235,7 +237,7 @@ pub fn reserved_name(s: &str) -> bool {
 impl Credentials {
     /// Parse credentials.txt text. Blank lines are skipped; anything else must be `user secret`.
     pub fn parse(text: &str) -> Result<Credentials, ParseError> {
-        let mut accounts = HashMap::new();
+        let mut accounts = Credentials::default();
         for (i, raw) in text.lines().enumerate() {
             let err = |reason: &str| ParseError {
                 line: i + 1,
@@ -259,7 +261,7 @@ impl Credentials {
             let secret = Secret::parse(pass).map_err(err)?;
             accounts.insert(user.to_string(), secret);
         }
-        Ok(Credentials { accounts })
+        Ok(accounts)
     }
 
     pub fn get(&self, user: &str) -> Option<&Secret> {
@@ -268,9 +270,7 @@ impl Credentials {
 
     /// The account's entry with its name as stored.
     pub fn get_key_value(&self, user: &str) -> Option<(&str, &Secret)> {
-        self.accounts
-            .get_key_value(user)
-            .map(|(n, s)| (n.as_str(), s))
+        self.accounts.get_key_value(user)
     }
 
     pub fn contains(&self, user: &str) -> bool {
@@ -278,24 +278,33 @@ impl Credentials {
     }
 
     pub fn insert(&mut self, user: String, secret: Secret) {
-        self.accounts.insert(user, secret);
+        if self.accounts.insert(&user, secret) {
+            self.len += 1;
+        }
     }
 
     pub fn remove(&mut self, user: &str) {
-        self.accounts.remove(user);
+        if self.accounts.remove(user).is_some() {
+            self.len -= 1;
+        }
     }
 
     /// Every account name, in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.accounts.keys().map(String::as_str)
+        self.accounts.keys()
     }
 
     pub fn len(&self) -> usize {
-        self.accounts.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
+        self.len == 0
+    }
+
+    /// The accounts as they are now (issue 23: a cluster snapshot's), whatever changes after.
+    pub fn freeze(&self) -> Vec<std::sync::Arc<Shard<Secret>>> {
+        self.accounts.freeze()
     }
 }
 

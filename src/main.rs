@@ -7,7 +7,7 @@ use chatserver::chat::{Chat, Settings};
 use chatserver::config::{short_usage, usage, Cli, Config};
 use chatserver::protocol::irc::IrcOptions;
 use chatserver::protocol::{ProtocolKind, ProtocolOptions};
-use chatserver::server::{Limits, Listener, Server};
+use chatserver::server::{Ended, Limits, Listener, Server};
 use chatserver::store::{self, Store};
 use chatserver::time::Now;
 use chatserver::transport::{Certificates, TransportKind};
@@ -180,32 +180,54 @@ fn complain(text: &str) {
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     // TLS first: a missing, unreadable or mismatched certificate or key stops the start
     // before anything else is opened.
-    let certificates = match &config.tls_files {
-        Some((cert, key)) => Some(Certificates::load(cert, key)?),
-        None => None,
-    };
-    let (store, credentials, records) = Store::open(config)?;
-    let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
-    let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
-    let replayed = records.len();
-    if config.cluster.is_some() {
-        // Cluster mode (issue 23): the state is the Redis stream's; only the accounts file
-        // is read here (the same on every node).
-        if replayed > 0 {
-            log::warn!("cluster mode: the journal in the data directory is not used");
+    let mut certificates = load_certificates(config)?;
+    let (mut listeners, ready, line_port) = bind(config)?;
+    let mut first = true;
+    // Cluster mode: when this server last started over (one that must again at once would
+    // only spin).
+    let mut started_over: Option<std::time::Instant> = None;
+    loop {
+        let server = build(config, listeners, certificates, line_port)?;
+        if first {
+            // Printed once the server is complete (its descriptors all open), so whoever
+            // reads it can count on a ready server. If it cannot be written nobody learns the
+            // port: exit rather than serve unseen.
+            print(&ready)?;
+            first = false;
         }
-    } else {
-        for r in records {
-            chat.replay(r);
+        match server.run_to_end()? {
+            Ended::Stopped => break,
+            // Cluster mode (issue 23): the node missed trimmed entries; everything but the
+            // listening sockets is built again, and the node loads the snapshot.
+            Ended::StartOver(_) if started_over.is_some_and(|t| t.elapsed().as_secs() < 10) => {
+                return Err(
+                    "cluster: the stream was trimmed past this node's position again \
+                     right after it loaded the snapshot (is the snapshot missing?)"
+                        .into(),
+                );
+            }
+            Ended::StartOver(kept) => {
+                started_over = Some(std::time::Instant::now());
+                listeners = kept;
+                certificates = load_certificates(config)?;
+            }
         }
     }
-    log::info!(
-        "{} accounts, {replayed} journal records replayed",
-        chat.credentials().len()
-    );
-    let limits = Limits::from(config);
-    // One listener per front-end asked for, each announced on stdout in this order; tests and
-    // scripts read the real ports (PORT may be 0) from these lines, the line port's first.
+    log::info!("stopped");
+    Ok(())
+}
+
+fn load_certificates(config: &Config) -> Result<Option<Certificates>, Box<dyn std::error::Error>> {
+    Ok(match &config.tls_files {
+        Some((cert, key)) => Some(Certificates::load(cert, key)?),
+        None => None,
+    })
+}
+
+/// One listener per front-end asked for, with the lines that announce them (in this order;
+/// tests and scripts read the real ports, PORT may be 0, from these lines, the line port's
+/// first) and the line port as bound (a cluster node's default id names it).
+fn bind(config: &Config) -> Result<(Vec<Listener>, String, u16), Box<dyn std::error::Error>> {
     let (line, json, irc) = (ProtocolKind::Line, ProtocolKind::Json, ProtocolKind::Irc);
     let (plain, tls) = (TransportKind::Plain, TransportKind::Tls);
     #[cfg_attr(not(feature = "web"), allow(unused_mut))]
@@ -245,7 +267,6 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut ready = String::new();
     let mut listeners = Vec::new();
-    // The line port as bound (PORT may be 0): a cluster node's default id names it.
     let mut line_port = config.port;
     for (port, protocol, transport, name) in wanted {
         let Some(port) = port else {
@@ -264,6 +285,37 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             transport,
         });
     }
+    Ok((listeners, ready, line_port))
+}
+
+/// The store, the core and the server on `listeners`, with the console, the admin socket
+/// and (cluster mode) this node's part.
+fn build(
+    config: &Config,
+    listeners: Vec<Listener>,
+    certificates: Option<Certificates>,
+    line_port: u16,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    let (store, credentials, records) = Store::open(config)?;
+    let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
+    let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
+    let replayed = records.len();
+    if config.cluster.is_some() {
+        // Cluster mode (issue 23): the state is the Redis stream's; only the accounts file
+        // is read here (the same on every node).
+        if replayed > 0 {
+            log::warn!("cluster mode: the journal in the data directory is not used");
+        }
+    } else {
+        for r in records {
+            chat.replay(r);
+        }
+    }
+    log::info!(
+        "{} accounts, {replayed} journal records replayed",
+        chat.credentials().len()
+    );
+    let limits = Limits::from(config);
     let protocol_options = ProtocolOptions {
         irc: std::sync::Arc::new(IrcOptions {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
@@ -295,11 +347,5 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
             .attach_admin(path)
             .map_err(|e| format!("admin socket {}: {e}", path.display()))?;
     }
-    // Printed once the server is complete (its descriptors all open), so whoever reads it can
-    // count on a ready server. If it cannot be written nobody learns the port: exit rather
-    // than serve unseen.
-    print(&ready)?;
-    server.run()?;
-    log::info!("stopped");
-    Ok(())
+    Ok(server)
 }

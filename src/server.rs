@@ -140,6 +140,17 @@ pub struct Listener {
     pub transport: TransportKind,
 }
 
+/// How [`Server::run_to_end`] ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// Shut down.
+    Stopped,
+    /// Cluster mode: this node's state misses stream entries trimmed while it was cut off
+    /// (issue 23). Every connection is closed; the listeners are handed back for a server
+    /// built afresh, which loads the snapshot as a starting node does.
+    StartOver(Vec<Listener>),
+}
+
 struct Bound {
     socket: TcpListener,
     protocol: ProtocolKind,
@@ -254,6 +265,10 @@ pub struct Server {
     /// Clients are accepted (cluster mode: once the node has caught up with the stream).
     #[cfg(feature = "cluster")]
     doors_open: bool,
+    /// Operator account changes on their way through the stream: ticket, who waits, the
+    /// reply once made.
+    #[cfg(feature = "cluster")]
+    tickets: Vec<(u64, backup::Requester, String)>,
 }
 
 /// What the loop counts for `/metrics` (the core counts its own).
@@ -430,6 +445,8 @@ impl Server {
             parked: Vec::new(),
             #[cfg(feature = "cluster")]
             doors_open: true,
+            #[cfg(feature = "cluster")]
+            tickets: Vec::new(),
         })
     }
 
@@ -487,7 +504,13 @@ impl Server {
     }
 
     /// Serve until shut down (`Ok`) or until the poller fails (`Err`).
-    pub fn run(mut self) -> io::Result<()> {
+    pub fn run(self) -> io::Result<()> {
+        self.run_to_end().map(|_| ())
+    }
+
+    /// Serve until shut down, until the poller fails (`Err`), or (cluster mode) until the
+    /// node must start over from the snapshot.
+    pub fn run_to_end(mut self) -> io::Result<Ended> {
         let mut events = Events::with_capacity(1024);
         loop {
             let timeout = self.next_timeout();
@@ -540,6 +563,9 @@ impl Server {
             // Issue 21: a bounded slice of the waiting password hashes.
             self.chat.handle_work(now);
             self.cluster_timeout(now);
+            if self.cluster_stale() {
+                return Ok(Ended::StartOver(self.hand_back_listeners()));
+            }
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);
@@ -557,7 +583,7 @@ impl Server {
             self.iterations.record(now.mono.elapsed(), now.mono);
             if let Some(deadline) = self.draining {
                 if self.conns.is_empty() || now.mono >= deadline {
-                    return self.finish_drain();
+                    return self.finish_drain().map(|()| Ended::Stopped);
                 }
             }
         }

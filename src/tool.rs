@@ -17,40 +17,52 @@ use std::time::Duration;
 /// Run a `user …` command: validate in the core, commit the records, then apply them. The
 /// caller has committed anything pending before, so the journal keeps the order of changes.
 pub fn account_command(chat: &mut Chat, store: &mut Store, cmd: UserCommand, now: Now) -> Reply {
+    let (op, records, done) = match check_account_command(chat, cmd) {
+        Ok(checked) => checked,
+        Err(reply) => return reply,
+    };
+    if let Err(e) = store.commit(&records) {
+        log::error!("storage commit failed, account change refused: {e}");
+        return Reply::err(format!("storage unavailable, nothing changed: {e}\n"));
+    }
+    chat.apply_account_op(op, now);
+    log::info!("operator: {done}");
+    Reply::ok(done)
+}
+
+/// A `user …` command checked by the core: the change, its records and the reply once it
+/// is made (`added eve\n`); or the reply at once (`list`, or why it cannot be made).
+pub fn check_account_command(
+    chat: &mut Chat,
+    cmd: UserCommand,
+) -> Result<(AccountOp, Vec<crate::record::Record>, String), Reply> {
     let (op, done) = match cmd {
         UserCommand::List => {
             let mut text = chat.account_names().join("\n");
             if !text.is_empty() {
                 text.push('\n');
             }
-            return Reply::ok(text);
+            return Err(Reply::ok(text));
         }
         UserCommand::Add { user, password } => match chat.operator_secret(&password) {
             Ok(secret) => (AccountOp::Add { user, secret }, "added"),
-            Err(e) => return Reply::err(format!("{e}\n")),
+            Err(e) => return Err(Reply::err(format!("{e}\n"))),
         },
         UserCommand::Passwd { user, password } => match chat.operator_secret(&password) {
             Ok(secret) => (AccountOp::Passwd { user, secret }, "new password for"),
-            Err(e) => return Reply::err(format!("{e}\n")),
+            Err(e) => return Err(Reply::err(format!("{e}\n"))),
         },
         UserCommand::Del { user } => (AccountOp::Delete { user }, "deleted"),
     };
-    let (op, records) = match chat.check_account_op(op) {
-        Ok(checked) => checked,
-        Err(e) => return Reply::err(format!("{e}\n")),
-    };
-    if let Err(e) = store.commit(&records) {
-        log::error!("storage commit failed, account change refused: {e}");
-        return Reply::err(format!("storage unavailable, nothing changed: {e}\n"));
-    }
+    let (op, records) = chat
+        .check_account_op(op)
+        .map_err(|e| Reply::err(format!("{e}\n")))?;
     let user = match &op {
         AccountOp::Add { user, .. }
         | AccountOp::Passwd { user, .. }
         | AccountOp::Delete { user } => user.clone(),
     };
-    chat.apply_account_op(op, now);
-    log::info!("operator: {done} {user}");
-    Reply::ok(format!("{done} {user}\n"))
+    Ok((op, records, format!("{done} {user}\n")))
 }
 
 /// The core and store of a stopped server, as its start-up builds them (the store's lock
@@ -125,6 +137,14 @@ fn ask_server(
 
 /// The stopped server's core and store; a clear error if a server holds them after all.
 fn stopped(config: &Config) -> Result<(Chat, Store), String> {
+    if config.cluster.is_some() {
+        // Issue 23: the state is in Redis; this node's files are not it.
+        return Err(
+            "no node answers on the admin socket: in cluster mode account changes \
+                    and backups go through a running node (the chat world is in Redis)"
+                .into(),
+        );
+    }
     open_offline(config).map_err(|e| match e.downcast_ref() {
         Some(StoreError::Locked(dir)) => format!(
             "{} is in use by a running server, but its admin socket does not answer \

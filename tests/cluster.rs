@@ -133,6 +133,11 @@ fn room_chat_crosses_nodes_for_line_and_irc_users() {
     yoda.expect("Chatroom den opened\n");
     yoda.send("enter-chatroom den");
     yoda.expect("You entered chatroom den\n");
+    // A change of hans's, answered once node 2 has applied the stream past yoda's entering:
+    // node 2 then knows yoda is in the room (PROTOCOL §11: a member who entered on another
+    // node a moment before may miss a line).
+    hans.send("block vader");
+    hans.expect("vader is blocked\n");
     hans.send("enter-chatroom den");
     hans.expect("You entered chatroom den\n");
     yoda.expect("[System]: hans entered the chatroom\n");

@@ -67,3 +67,105 @@ fn nodes_reach_redis_over_tls_and_check_its_certificate() {
     assert!(log.contains("certificate"), "{log}");
     assert!(!log.contains("caught up"), "{log}");
 }
+
+/// A node cut off from Redis for longer than its TTL (frozen with SIGSTOP) while the other
+/// writes a snapshot and trims the stream past the frozen node's position: on waking it finds
+/// entries it never read are gone, starts over from the snapshot on the same ports, and then
+/// knows what it missed (an offline message sent meanwhile is delivered on it).
+#[test]
+fn a_node_whose_position_was_trimmed_away_reloads_from_the_snapshot() {
+    let redis = Redis::start();
+    // Node 2 alone writes snapshots (node 1 frozen holding the snapshot lock would stop it).
+    let n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let n2 = Node::start(
+        &redis,
+        "n2",
+        &["--node-ttl", "1", "--cluster-snapshot-every", "1"],
+    );
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    n1.signal("STOP");
+    yoda.expect("hans logged out\n"); // Node 1 recorded down: its key expired.
+    yoda.send("message luke while node one slept");
+    yoda.send("bogus");
+    yoda.expect("Error. Invalid command\n");
+    // The stream's last entry now (the message's or later), as a one-line reply.
+    let sent = redis.command(
+        "EVAL \"return {ok = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1]}\" \
+         1 chatserver:journal",
+    );
+    let sent = sent.trim_start_matches('+');
+    // More entries until a snapshot covers the message and the stream is trimmed past it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        yoda.send("block luke");
+        yoda.expect("luke is blocked\n");
+        yoda.send("unblock luke");
+        yoda.expect("luke is unblocked\n");
+        // Trimmed: the stream no longer holds the entry of the message.
+        let left = redis.command(&format!("XRANGE chatserver:journal - {sent} COUNT 1"));
+        if left == "*0" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never trimmed: {left}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    n1.signal("CONT");
+    wait_for_log(&n1, "starting over from the snapshot");
+    hans.drain_until_closed();
+    // Served again on the same port once caught up: the message node 1 never read is there.
+    let mut luke = n1.connect();
+    luke.login("luke", "jedi");
+    luke.expect("yoda: while node one slept\n");
+    yoda.expect("luke logged in\n");
+}
+
+/// One line to `node`'s admin socket, and its reply.
+fn ctl(node: &Node, line: &str) -> chatserver::console::Reply {
+    let socket = node.dir.join("data/admin.sock");
+    chatserver::admin::request(&socket, line, Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// The admin socket's account commands on a cluster node go through the stream (issue 23):
+/// an account added on node 1 logs in on node 2 and cannot be added again there, a password
+/// changed on node 1 holds on node 2, a deletion on node 1 ends the user's session on node 2.
+/// A backup asked of a node says where the state is instead of copying files that are not it.
+#[test]
+fn account_commands_hold_on_every_node_and_a_backup_says_where_the_state_is() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    // As `chatserver user` sends them: hashed in the tool's process.
+    let secret = |pw: &str| chatserver::credentials::Secret::pbkdf2(pw, [7; 16], 1000).to_string();
+    let r = ctl(&n1, &format!("user add eve {}", secret("evepw")));
+    assert_eq!((r.ok, r.text.as_str()), (true, "added eve\n"));
+    // Refused by node 2's own view or by the stream: either way node 2 has eve now.
+    let r = ctl(&n2, &format!("user add eve {}", secret("other")));
+    assert_eq!((r.ok, r.text.as_str()), (false, "eve already exists\n"));
+    let mut eve = n2.login("eve", "evepw");
+
+    let r = ctl(&n1, &format!("user passwd luke {}", secret("newjedi")));
+    assert_eq!((r.ok, r.text.as_str()), (true, "new password for luke\n"));
+    // A change through node 2's stream position: it has applied the password since.
+    let r = ctl(&n2, &format!("user add sync {}", secret("x")));
+    assert_eq!((r.ok, r.text.as_str()), (true, "added sync\n"));
+    let mut luke = n2.login("luke", "newjedi");
+    eve.expect("luke logged in\n");
+
+    let r = ctl(&n1, "user del eve");
+    assert_eq!((r.ok, r.text.as_str()), (true, "deleted eve\n"));
+    eve.expect("Your account has been deleted by the server\n");
+    eve.expect_closed();
+    luke.expect("eve logged out\n");
+    let r = ctl(&n2, "user list");
+    assert!(
+        r.ok && !r.text.contains("eve") && r.text.contains("sync"),
+        "{r:?}"
+    );
+
+    let r = ctl(&n1, "backup /tmp/never-written");
+    assert!(!r.ok && r.text.contains("Redis"), "{r:?}");
+    assert!(!std::path::Path::new("/tmp/never-written").exists());
+}

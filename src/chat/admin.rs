@@ -89,13 +89,19 @@ impl Chat {
                     self.close_after_flush(conn);
                 }
                 self.accounts.remove(&user);
-                for (room, members) in self.purge_account(&user) {
-                    let closed = Shared::new(Event::Room(RoomEvent::Closed(room)));
-                    for m in members {
-                        if let Some(cid) = self.online.get(&m) {
-                            self.outbox.share(cid, &closed);
-                        }
-                    }
+                let closed = self.purge_account(&user);
+                self.tell_rooms_closed(closed);
+            }
+        }
+    }
+
+    /// The members online of rooms a deleted account owned are told they closed.
+    pub(super) fn tell_rooms_closed(&mut self, rooms: Vec<(Arc<str>, Vec<Arc<str>>)>) {
+        for (room, members) in rooms {
+            let closed = Shared::new(Event::Room(RoomEvent::Closed(room)));
+            for m in members {
+                if let Some(cid) = self.online.get(&m) {
+                    self.outbox.share(cid, &closed);
                 }
             }
         }

@@ -13,6 +13,7 @@ use super::outbox::Parked;
 use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
+use crate::credentials::Secret;
 use crate::event::{Error, Event};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
@@ -24,6 +25,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 struct Waiting {
     conn: Option<ConnId>,
+    /// An operator's account change (`user add|passwd|del`): its ticket, answered by the loop.
+    operator: Option<u64>,
     /// Replies released once the stream has it (empty when they left at once: history only).
     actions: Vec<Action>,
     fallback: Vec<Action>,
@@ -86,11 +89,14 @@ fn subject(event: &Event) -> Option<&Arc<str>> {
 }
 
 /// The whole state as records, for a snapshot in Redis: accounts first (records may name
-/// them), then the frozen durable state (cheap to take at any size, made into records a step
-/// at a time), then history, who is online where, and who is in which room.
+/// them), then the frozen durable state, both cheap to take at any size (copy-on-write shards)
+/// and made into records a step at a time, then history, who is online where, and who is in
+/// which room.
 #[derive(Debug)]
 pub struct ClusterSnapshot {
-    head: VecDeque<Record>,
+    /// Account shards not yet made into records, and the records of the one begun.
+    accounts: Vec<Arc<super::cow_map::Shard<Secret>>>,
+    account_records: VecDeque<Record>,
     frozen: super::Frozen,
     tail: VecDeque<Record>,
 }
@@ -99,7 +105,18 @@ impl ClusterSnapshot {
     /// The next record, `None` after the last.
     pub fn next_record(&mut self) -> Option<Record> {
         use crate::store::Snapshot;
-        self.head
+        while self.account_records.is_empty() {
+            let Some(shard) = self.accounts.pop() else {
+                break;
+            };
+            // One shard at a time: about 1/256 of the accounts.
+            self.account_records
+                .extend(shard.iter().map(|(user, secret)| Record::Account {
+                    user: user.to_string(),
+                    secret: (**secret).clone(),
+                }));
+        }
+        self.account_records
             .pop_front()
             .or_else(|| self.frozen.next_record())
             .or_else(|| self.tail.pop_front())
@@ -131,6 +148,9 @@ pub(super) struct Cluster {
     /// if the command changed it, the change goes to the stream with it.
     /// Noted for a logged-in session only, with its user (the command may log it out).
     info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
+    /// Operator changes decided: ticket and the reply's verdict.
+    operator_done: Vec<(u64, Result<(), String>)>,
+    next_ticket: u64,
 }
 
 /// How a node names one of its connections in records: `slot.gen`.
@@ -144,6 +164,7 @@ fn parse_conn(text: &str) -> Option<ConnId> {
 }
 
 /// Why a transaction lost: the first record the state refused.
+#[derive(Debug)]
 enum Refusal {
     Exists(Arc<str>),
     /// Online already; `guest`: a JSON guest's name, which has its own refusal.
@@ -157,6 +178,8 @@ enum Refusal {
     NoSession(Arc<str>),
     /// Asked while offline (its logout came first).
     Offline(Arc<str>),
+    /// No such account (deleted first), or its hash no longer outdated (an upgrade).
+    NoAccount(Arc<str>),
 }
 
 /// A private-session change as the record that carries it.
@@ -207,6 +230,8 @@ impl Chat {
             forwards: Vec::new(),
             routed: 0,
             info_before: None,
+            operator_done: Vec::new(),
+            next_ticket: 0,
         }));
     }
 
@@ -367,6 +392,7 @@ impl Chat {
         }
         c.batch.push(Waiting {
             conn,
+            operator: None,
             actions,
             fallback,
             records,
@@ -441,6 +467,7 @@ impl Chat {
         };
         c.batch.push(Waiting {
             conn: None,
+            operator: None,
             actions: vec![Action::Send(to, expired.clone())],
             fallback: Vec::new(),
             records: vec![private_record(drop)],
@@ -470,6 +497,7 @@ impl Chat {
         // changed) must not take the others (a logout) with it.
         batch.extend(loose.into_iter().map(|r| Waiting {
             conn: None,
+            operator: None,
             actions: Vec::new(),
             fallback: Vec::new(),
             records: vec![r],
@@ -510,6 +538,17 @@ impl Chat {
     /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
     /// error (`None`: it never reached the stream).
     fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        if let (Some(ticket), Some(c)) = (w.operator, self.cluster.as_mut()) {
+            let answer = match &verdict {
+                Some(Ok(())) => Ok(()),
+                None => Err("storage unavailable, nothing changed".to_string()),
+                Some(Err(Refusal::Exists(user))) => Err(format!("{user} already exists")),
+                Some(Err(Refusal::NoAccount(user))) => Err(format!("no account {user}")),
+                Some(Err(refusal)) => Err(format!("refused: {refusal:?}")),
+            };
+            c.operator_done.push((ticket, answer));
+            return;
+        }
         if let (Some(conn), Some(c)) = (w.conn, self.cluster.as_mut()) {
             c.logging_in.remove(&conn);
             if let Some(n) = c.waiting.get_mut(&conn) {
@@ -540,6 +579,9 @@ impl Chat {
                         self.outbox.error(conn, Error::NoPrivateSession(peer))
                     }
                     Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
+                    // Only an operator's change or a hash upgrade (no connection waits) is
+                    // refused so.
+                    Refusal::NoAccount(_) => {}
                 }
             }
         }
@@ -600,6 +642,17 @@ impl Chat {
                 Record::Account { user, .. } if self.accounts.exists(user) => {
                     return Err(Refusal::Exists(Arc::from(user.as_str())));
                 }
+                Record::Password { user, upgrade, .. }
+                    if !self
+                        .accounts
+                        .get(user)
+                        .is_some_and(|s| !upgrade || s.is_outdated()) =>
+                {
+                    return Err(Refusal::NoAccount(Arc::from(user.as_str())));
+                }
+                Record::AccountDeleted { user } if !self.accounts.exists(user) => {
+                    return Err(Refusal::NoAccount(Arc::from(user.as_str())));
+                }
                 Record::Login { user, guest, .. }
                     if (!self.settings.replace_duplicate || *guest)
                         && self.online.contains(user)
@@ -651,6 +704,7 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::AccountDeleted { user } => self.apply_account_deleted(&user, now),
             Record::PrivateAsk { from, to, address } => {
                 let (from, to) = (Arc::from(from), Arc::from(to));
                 self.apply_private(PrivateChange::Ask { from, to, address }, now);
@@ -715,6 +769,75 @@ impl Chat {
             Record::Delivered { .. } | Record::Lockout { .. } | Record::LoginFailed { .. }
                 if own => {}
             other => self.replay(other),
+        }
+    }
+
+    /// An account the operator deleted (on any node): its session, here or a ghost, ends on
+    /// every node alike (no `logout` record: each applies this), its rooms close.
+    fn apply_account_deleted(&mut self, user: &str, now: Now) {
+        if let Some(conn) = self.online.get(user) {
+            let name: Arc<str> = Arc::from(user);
+            if !conn.is_ghost() {
+                log::info!("{user} logged out: account deleted by the operator");
+                self.outbox
+                    .send(conn, Event::Notice(crate::event::Notice::AccountDeleted));
+            }
+            self.finish_logout(conn, &name, now);
+            if conn.is_ghost() {
+                self.forget_ghost(conn);
+            } else {
+                self.close_after_flush(conn);
+            }
+        }
+        self.accounts.remove(user);
+        let closed = self.purge_account(user);
+        self.tell_rooms_closed(closed);
+    }
+
+    /// Cluster mode: an operator's account change goes to the stream and is applied by every
+    /// node from there (`Some(ticket)`; [`Chat::take_operator_answers`] says how it went).
+    pub fn operator_change(&mut self, op: &super::AccountOp) -> Option<u64> {
+        use super::AccountOp;
+        let c = self.cluster.as_mut()?;
+        let record = match op.clone() {
+            AccountOp::Add { user, secret } => Record::Account { user, secret },
+            AccountOp::Passwd { user, secret } => Record::Password {
+                user,
+                secret,
+                upgrade: false,
+            },
+            AccountOp::Delete { user } => Record::AccountDeleted { user },
+        };
+        let ticket = c.next_ticket;
+        c.next_ticket += 1;
+        c.batch.push(Waiting {
+            conn: None,
+            operator: Some(ticket),
+            actions: Vec::new(),
+            fallback: Vec::new(),
+            records: vec![record],
+        });
+        Some(ticket)
+    }
+
+    /// Operator changes decided since the last call.
+    pub fn take_operator_answers(&mut self) -> Vec<(u64, Result<(), String>)> {
+        self.cluster
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.operator_done))
+            .unwrap_or_default()
+    }
+
+    /// A password hash upgrade's record: cluster mode, one every node applies while the
+    /// account still has an outdated hash.
+    pub(super) fn upgrade_record(&self, user: String, secret: Secret) -> Record {
+        match self.cluster {
+            Some(_) => Record::Password {
+                user,
+                secret,
+                upgrade: true,
+            },
+            None => Record::Account { user, secret },
         }
     }
 
@@ -1084,16 +1207,6 @@ impl Chat {
 
     /// The state as it is now, for a snapshot covering every entry applied so far.
     pub fn cluster_snapshot(&self) -> ClusterSnapshot {
-        let credentials = self.accounts.credentials();
-        let head = credentials
-            .names()
-            .filter_map(|user| {
-                Some(Record::Account {
-                    user: user.to_string(),
-                    secret: credentials.get(user)?.clone(),
-                })
-            })
-            .collect();
         let mut tail = Vec::new();
         self.history.snapshot(&mut tail);
         tail.extend(self.online_records());
@@ -1101,7 +1214,8 @@ impl Chat {
         let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
         tail.extend(self.private.changes(online).iter().map(private_record));
         ClusterSnapshot {
-            head,
+            accounts: self.accounts.credentials().freeze(),
+            account_records: VecDeque::new(),
             frozen: self.freeze(),
             tail: tail.into(),
         }

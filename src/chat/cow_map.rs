@@ -19,7 +19,7 @@ pub const SHARDS: usize = 256;
 pub type Shard<V> = HashMap<Arc<str>, Arc<V>>;
 
 /// See the module doc.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CowMap<V> {
     /// Empty until the first insert, so an unused map costs nothing (256 shards are 16 KiB).
     shards: Vec<Arc<Shard<V>>>,
@@ -36,7 +36,7 @@ impl<V> Default for CowMap<V> {
     }
 }
 
-impl<V: Clone + Default> CowMap<V> {
+impl<V: Clone> CowMap<V> {
     fn shard_of(&self, key: &str) -> usize {
         (self.hasher.hash_one(key) % SHARDS as u64) as usize
     }
@@ -60,18 +60,37 @@ impl<V: Clone + Default> CowMap<V> {
         Arc::make_mut(shard).get_mut(key).map(Arc::make_mut)
     }
 
-    /// The value to change, inserted empty if missing.
-    pub fn get_or_default(&mut self, key: &str) -> &mut V {
+    /// The shard `key` belongs in, to change (made first in an unused map).
+    fn shard_mut(&mut self, key: &str) -> &mut Shard<V> {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| Arc::default()).collect();
         }
         let i = self.shard_of(key);
-        let shard = Arc::make_mut(&mut self.shards[i]);
-        let key = match shard.get_key_value(key) {
-            Some((k, _)) => k.clone(),
-            None => Arc::from(key),
-        };
-        Arc::make_mut(shard.entry(key).or_default())
+        Arc::make_mut(&mut self.shards[i])
+    }
+
+    /// Set `key` to `value`; true if it was not there.
+    pub fn insert(&mut self, key: &str, value: V) -> bool {
+        let shard = self.shard_mut(key);
+        match shard.get_mut(key) {
+            Some(v) => {
+                *v = Arc::new(value);
+                false
+            }
+            None => shard.insert(Arc::from(key), Arc::new(value)).is_none(),
+        }
+    }
+
+    /// The entry of `key`, with the key as stored.
+    pub fn get_key_value(&self, key: &str) -> Option<(&str, &V)> {
+        self.shard(key)?
+            .get_key_value(key)
+            .map(|(k, v)| (&**k, &**v))
+    }
+
+    /// Every key, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.shards.iter().flat_map(|s| s.keys().map(|k| &**k))
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Arc<V>> {
@@ -83,6 +102,18 @@ impl<V: Clone + Default> CowMap<V> {
     /// The map as it is now, for a compaction: [`SHARDS`] pointer copies (none if empty).
     pub fn freeze(&self) -> Vec<Arc<Shard<V>>> {
         self.shards.clone()
+    }
+}
+
+impl<V: Clone + Default> CowMap<V> {
+    /// The value to change, inserted empty if missing.
+    pub fn get_or_default(&mut self, key: &str) -> &mut V {
+        let shard = self.shard_mut(key);
+        let key = match shard.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(key),
+        };
+        Arc::make_mut(shard.entry(key).or_default())
     }
 }
 

@@ -29,7 +29,9 @@ impl Chat {
     /// Rebuild durable state from a record read back from the store at start-up.
     pub fn replay(&mut self, record: Record) {
         match record {
-            Record::Account { user, secret } => self.accounts.replay(user, secret),
+            Record::Account { user, secret } | Record::Password { user, secret, .. } => {
+                self.accounts.replay(user, secret)
+            }
             Record::AccountDeleted { user } => {
                 self.purge_account(&user);
             }

@@ -10,7 +10,6 @@ use super::login::Form;
 use super::{Action, Chat};
 use crate::credentials::{constant_time_eq, Secret};
 use crate::kdf::Pbkdf2;
-use crate::record::Record;
 use crate::session::{ConnId, State};
 use crate::time::Now;
 use std::collections::VecDeque;
@@ -137,7 +136,8 @@ impl Chat {
             if self.accounts.get(&user).is_some_and(Secret::is_outdated) {
                 log::info!("{user}: password hash upgraded to PBKDF2");
                 self.accounts.replay(user.clone(), secret.clone());
-                self.outbox.records.push(Record::Account { user, secret });
+                let record = self.upgrade_record(user, secret);
+                self.outbox.records.push(record);
             }
             return;
         }

@@ -17,7 +17,7 @@ mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
 #[cfg(feature = "cluster")]
 mod cluster; // Cluster mode (issue 23): parked commands, stream entries, ghosts.
-mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
+pub(crate) mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
 mod frozen; // What a compaction writes (issue 8).
@@ -541,6 +541,23 @@ impl Chat {
     }
 
     fn begin_command(&mut self, _conn: ConnId) {}
+
+    fn upgrade_record(
+        &self,
+        user: String,
+        secret: crate::credentials::Secret,
+    ) -> crate::record::Record {
+        crate::record::Record::Account { user, secret }
+    }
+
+    /// Without the cluster feature an operator's change is always committed here.
+    pub fn operator_change(&mut self, _op: &AccountOp) -> Option<u64> {
+        None
+    }
+
+    pub fn take_operator_answers(&mut self) -> Vec<(u64, Result<(), String>)> {
+        Vec::new()
+    }
 
     fn hold_reply(&mut self, _conn: ConnId, event: Event) -> Option<Event> {
         Some(event)

@@ -4,6 +4,7 @@
 //! and receive live events, keep this node's liveness key fresh and notice dead nodes.
 
 use super::journal::{self, StreamId};
+use super::lapse::{Lapse, Step};
 use super::link::{Link, Phase, Setup};
 use super::live::{self, Target};
 use super::resp::{text, Frame};
@@ -49,9 +50,12 @@ pub enum Tag {
     /// A `node-down` record (no batch of ours waits for it).
     Note,
     Xread,
+    /// `XINFO STREAM`: were entries past this node's position trimmed (`lapse.rs`)?
+    Info,
     /// The stream's last id when the command link came up: catch up to it.
     LastId,
-    Refresh,
+    /// The liveness key's `SET`, sent then.
+    Refresh(Instant),
     Exists(Arc<str>),
     Publish,
     Subscribe,
@@ -153,6 +157,8 @@ pub struct Node {
     /// Entries applied since the last snapshot began; one is due at `snapshot_every`.
     since_snapshot: u64,
     snapshot_every: u64,
+    /// Whether the liveness key may have lapsed, and entries past the position been trimmed.
+    lapse: Lapse,
 }
 
 impl Node {
@@ -206,6 +212,7 @@ impl Node {
             locking: false,
             since_snapshot: 0,
             snapshot_every: opts.snapshot_every,
+            lapse: Lapse::default(),
         }
     }
 
@@ -221,6 +228,12 @@ impl Node {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Entries past this node's position were trimmed while it was cut off: its state misses
+    /// them, and it must be rebuilt from the snapshot (the server starts over).
+    pub fn is_stale(&self) -> bool {
+        self.lapse.trimmed().is_some()
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -262,7 +275,7 @@ impl Node {
         let applied = self.applied.to_string();
         self.conns[CMD].link.send(
             &["SET", key.as_str(), applied.as_str(), "PX", ttl.as_str()],
-            Tag::Refresh,
+            Tag::Refresh(now),
         );
     }
 
@@ -373,7 +386,7 @@ impl Node {
             }
             TAIL => {
                 self.reading = false;
-                self.read_more();
+                self.read_more(now.mono);
             }
             _ => {
                 let (own, all) = (self.keys.live(&self.id), self.keys.live_all());
@@ -413,9 +426,20 @@ impl Node {
         );
     }
 
-    fn read_more(&mut self) {
+    fn read_more(&mut self, now: Instant) {
         if self.reading || self.load != Load::Done {
             return;
+        }
+        match self.lapse.step(self.applied, now) {
+            Step::Read => {}
+            Step::Wait => return,
+            Step::Ask => {
+                let journal = self.keys.journal.clone();
+                self.reading = self.conns[TAIL]
+                    .link
+                    .send(&["XINFO", "STREAM", journal.as_str()], Tag::Info);
+                return;
+            }
         }
         let from = self.applied.to_string();
         let journal = self.keys.journal.clone();
@@ -487,7 +511,10 @@ impl Node {
             return self.message(&frame, chat);
         };
         if let Frame::Error(e) = &frame {
-            log::error!("cluster: Redis refused a {tag:?}: {e}");
+            if !matches!(tag, Tag::Info) {
+                // (`XINFO` of a stream not made yet is no error.)
+                log::error!("cluster: Redis refused a {tag:?}: {e}");
+            }
         }
         match tag {
             Tag::Xadd(batch) => {
@@ -515,7 +542,7 @@ impl Node {
                 self.caught_up(chat, now);
                 self.deliver_held(chat);
                 let _ = full;
-                self.read_more();
+                self.read_more(now.mono);
             }
             Tag::LastId => {
                 let last = journal::first_id(&frame).unwrap_or_default();
@@ -543,7 +570,26 @@ impl Node {
                     self.conns[CMD].link.send(&args, Tag::Note);
                 }
             }
-            Tag::Note | Tag::Refresh | Tag::Publish | Tag::Subscribe => {}
+            Tag::Info => {
+                self.reading = false;
+                self.lapse.answer(&frame);
+                if let Some((at, first)) = self.lapse.trimmed() {
+                    log::error!(
+                        "cluster: node {} was cut off from Redis longer than its TTL and the \
+                         stream was trimmed past its position (applied {at}, the stream now \
+                         begins at {first}): starting over from the snapshot",
+                        self.id
+                    );
+                }
+                self.read_more(now.mono);
+            }
+            Tag::Refresh(sent) => {
+                if !matches!(frame, Frame::Error(_)) {
+                    self.lapse.key_set(sent, self.ttl, now.mono);
+                    self.read_more(now.mono);
+                }
+            }
+            Tag::Note | Tag::Publish | Tag::Subscribe => {}
             Tag::SnapGet => match text(&frame).and_then(StreamId::parse) {
                 Some(covered) => {
                     let key = self.keys.snapshot(&format!(":{covered}"));
@@ -558,7 +604,7 @@ impl Node {
                 None => {
                     self.load = Load::Done;
                     self.ask_last_id();
-                    self.read_more();
+                    self.read_more(now.mono);
                 }
             },
             Tag::SnapRange => {
@@ -580,7 +626,7 @@ impl Node {
                     self.causal = covered;
                     self.load = Load::Done;
                     self.ask_last_id();
-                    self.read_more();
+                    self.read_more(now.mono);
                 }
             }
             Tag::SnapLock => {

@@ -200,6 +200,10 @@ record_kinds! {
     PrivateDrop = "private-drop" { from: String, to: String }
     /// The private session of `user` and `peer` stopped.
     PrivateStop = "private-stop" { user: String, peer: String }
+    /// Account `user`'s secret replaced (the operator's `user passwd`; `upgrade`: a password
+    /// hash upgrade, which holds only while the account still has an outdated hash). An
+    /// `account` record for an existing name is a registration that lost; this is not.
+    Password = "password" { user: String, secret: Secret, upgrade: bool }
     /// `user`'s client listens for peers on `port` (`p2p-port`), over TLS with the key whose
     /// fingerprint is `key` if there is one (`chatclient --tls`, PROTOCOL.md §4a).
     P2pPort = "p2p-port" { user: String, port: u32, key: Option<String> }

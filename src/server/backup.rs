@@ -35,6 +35,13 @@ impl Server {
         if self.backup.is_some() {
             return Some(Reply::err("a backup is already running\n"));
         }
+        if self.in_cluster() {
+            return Some(Reply::err(
+                "backup: a cluster node keeps no state of its own: the chat world is in Redis \
+                 (the stream <prefix>:journal and the snapshot <prefix>:snapshot:*); back Redis \
+                 up instead (its AOF or RDB files, e.g. after BGSAVE)\n",
+            ));
+        }
         if !target.is_absolute() {
             return Some(Reply::err(
                 "backup: give an absolute directory (the server's working directory is not yours)\n",

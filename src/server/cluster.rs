@@ -3,9 +3,12 @@
 //! has caught up, and connections whose command is on its way through the stream read again
 //! once it has settled.
 
+use super::backup::Requester;
 use super::Server;
 #[cfg(feature = "cluster")]
 use crate::cluster::node::Node;
+#[cfg(feature = "cluster")]
+use crate::console::Reply;
 use crate::session::ConnId;
 use crate::time::Now;
 
@@ -58,6 +61,21 @@ impl Server {
         if let Some(node) = self.cluster.as_mut() {
             node.flush(self.poll.registry(), &mut self.chat, now);
         }
+        // Operator account changes the stream decided.
+        for (ticket, verdict) in self.chat.take_operator_answers() {
+            let Some(i) = self.tickets.iter().position(|(t, ..)| *t == ticket) else {
+                continue;
+            };
+            let (_, requester, done) = self.tickets.swap_remove(i);
+            let reply = match verdict {
+                Ok(()) => {
+                    log::info!("operator: {}", done.trim_end());
+                    Reply::ok(done)
+                }
+                Err(e) => Reply::err(format!("{e}\n")),
+            };
+            self.answer(requester, &reply);
+        }
         // Connections whose command settled: their next input may be read.
         let chat = &self.chat;
         let unread = &mut self.unread;
@@ -68,6 +86,16 @@ impl Server {
             }
             waiting
         });
+    }
+
+    pub(super) fn in_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// An operator's account change went to the stream: `requester` is answered `done` (or
+    /// why not) once it is decided there.
+    pub(super) fn operator_waits(&mut self, ticket: u64, done: String, requester: Requester) {
+        self.tickets.push((ticket, requester, done));
     }
 
     /// Whether `id` must not be read now (its command is on its way through the stream).
@@ -81,6 +109,28 @@ impl Server {
 
     pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
         self.cluster.as_ref().and_then(Node::poll_timeout)
+    }
+
+    /// Whether this node's state misses entries trimmed while it was cut off.
+    pub(super) fn cluster_stale(&self) -> bool {
+        self.cluster.as_ref().is_some_and(Node::is_stale)
+    }
+
+    /// The listeners, out of this poll, for the server that starts over (the others already
+    /// logged this node's users out; their connections close with this server).
+    pub(super) fn hand_back_listeners(&mut self) -> Vec<super::Listener> {
+        let registry = self.poll.registry();
+        self.listeners
+            .drain(..)
+            .map(|mut b| {
+                let _ = registry.deregister(&mut b.socket);
+                super::Listener {
+                    socket: b.socket.into(),
+                    protocol: b.protocol,
+                    transport: b.transport,
+                }
+            })
+            .collect()
     }
 }
 
@@ -107,5 +157,19 @@ impl Server {
 
     pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
         None
+    }
+
+    pub(super) fn cluster_stale(&self) -> bool {
+        false
+    }
+
+    pub(super) fn in_cluster(&self) -> bool {
+        false
+    }
+
+    pub(super) fn operator_waits(&mut self, _ticket: u64, _done: String, _requester: Requester) {}
+
+    pub(super) fn hand_back_listeners(&mut self) -> Vec<super::Listener> {
+        Vec::new()
     }
 }

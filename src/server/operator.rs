@@ -155,6 +155,20 @@ impl Server {
                     console::rss_bytes(),
                 ))
             }
+            ConsoleCommand::User(cmd) if self.in_cluster() => {
+                // Cluster mode (issue 23): through the stream, applied there by every node.
+                let (op, _, done) = match crate::tool::check_account_command(&mut self.chat, cmd) {
+                    Ok(checked) => checked,
+                    Err(reply) => return Some(reply),
+                };
+                match self.chat.operator_change(&op) {
+                    Some(ticket) => {
+                        self.operator_waits(ticket, done, requester);
+                        return None;
+                    }
+                    None => Reply::err("not a cluster node\n"),
+                }
+            }
             ConsoleCommand::User(cmd) => {
                 // Earlier changes of this iteration first: the journal keeps their order.
                 self.commit(now);

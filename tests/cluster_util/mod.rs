@@ -195,6 +195,16 @@ impl Node {
         sigkill(&mut self.child);
     }
 
+    /// Send `signal` (`STOP`, `CONT`): a node frozen is a node cut off from Redis.
+    pub fn signal(&self, signal: &str) {
+        if let Some(c) = &self.child {
+            let status = std::process::Command::new("kill")
+                .args(["-s", signal, &c.id().to_string()])
+                .status();
+            assert!(status.is_ok_and(|s| s.success()), "kill -s {signal}");
+        }
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }

@@ -330,7 +330,13 @@ impl Client {
     /// Read once into `pending`; `Ok(0)` on EOF.
     fn fill(&mut self) -> io::Result<usize> {
         let mut buf = [0u8; 16 * 1024];
-        let n = self.read_some(&mut buf)?;
+        // A signal to this test process (EINTR) is no answer from the server: read again.
+        let n = loop {
+            match self.read_some(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
         self.pending.extend_from_slice(&buf[..n]);
         Ok(n)
     }

@@ -520,7 +520,8 @@ impl Rooms {
             | Record::PrivateDrop { .. }
             | Record::PrivateStop { .. }
             | Record::P2pPort { .. }
-            | Record::UserInfo { .. } => {}
+            | Record::UserInfo { .. }
+            | Record::Password { .. } => {}
         }
     }
 

@@ -25,11 +25,16 @@ struct Nodes {
 
 impl Nodes {
     fn new(n: usize) -> Nodes {
+        Nodes::with_accounts(n, super::SAMPLE)
+    }
+
+    /// `n` nodes whose credentials.txt is `accounts`.
+    fn with_accounts(n: usize, accounts: &str) -> Nodes {
         let names: Vec<String> = (1..=n).map(|i| format!("n{i}")).collect();
         let sims = names
             .iter()
             .map(|name| {
-                let mut s = Sim::with(settings());
+                let mut s = Sim::with_accounts(settings(), accounts);
                 s.chat.enable_cluster(name);
                 s
             })
@@ -370,4 +375,95 @@ fn a_protocol_reply_waits_behind_a_parked_command() {
     assert_eq!(c.take(0, 1), "", "held with the parked command");
     c.round();
     assert_eq!(c.take(0, 1), "luke is blocked\nError. Invalid command\n");
+}
+
+/// An operator's account change (`user add|passwd|del`) goes through the stream: every node
+/// applies it, the first in the stream wins (a second `add`, a `passwd` of an account deleted
+/// first), and a deletion ends the user's session on its node and its ghost on the others.
+/// A password hash upgrade made at a login on one node reaches the other.
+#[test]
+fn operator_changes_and_hash_upgrades_reach_every_node() {
+    use crate::credentials::Secret;
+    let old = Secret::hashed("old-pw", [5; 16]);
+    let mut c = Nodes::with_accounts(2, &format!("bob {old}\nyoda wise\n"));
+    c.connect(0, 1);
+    c.line(0, 1, "login bob old-pw");
+    c.round();
+    assert_eq!(c.take(0, 1), crate::protocol::line::text::WELCOME);
+    for s in &c.sims {
+        let upgraded = s.chat.accounts.get("bob");
+        assert!(
+            matches!(upgraded, Some(Secret::Pbkdf2 { .. })),
+            "{upgraded:?}"
+        );
+    }
+
+    let add = |user: &str| AccountOp::Add {
+        user: user.into(),
+        secret: Secret::Plain("pw".into()),
+    };
+    let first = c.sims[1].chat.operator_change(&add("eve"));
+    let second = c.sims[0].chat.operator_change(&add("eve"));
+    c.flush(1);
+    c.flush(0);
+    c.round();
+    assert!(c.sims.iter().all(|s| s.chat.accounts.exists("eve")));
+    let answers = |c: &mut Nodes, i: usize| c.sims[i].chat.take_operator_answers();
+    assert_eq!(answers(&mut c, 1), [(first.unwrap_or(99), Ok(()))]);
+    let lost = Err("eve already exists".to_string());
+    assert_eq!(answers(&mut c, 0), [(second.unwrap_or(99), lost)]);
+
+    // bob (online on node 1) deleted on node 2 while node 1 changes his password.
+    let del = c.sims[1]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "bob".into() });
+    c.flush(1);
+    let passwd = AccountOp::Passwd {
+        user: "bob".into(),
+        secret: Secret::Plain("new".into()),
+    };
+    let late = c.sims[0].chat.operator_change(&passwd);
+    c.flush(0);
+    c.round();
+    assert!(c.sims.iter().all(|s| !s.chat.accounts.exists("bob")));
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("bob")));
+    assert_eq!(answers(&mut c, 1), [(del.unwrap_or(99), Ok(()))]);
+    let lost = Err("no account bob".to_string());
+    assert_eq!(answers(&mut c, 0), [(late.unwrap_or(99), lost)]);
+    assert!(
+        c.take(0, 1).contains(text::ACCOUNT_DELETED),
+        "bob is told on his node"
+    );
+}
+
+/// A snapshot's accounts are those of the instant it was taken (copy-on-write shards, made
+/// into records a shard at a time while it is written), whatever changes meanwhile.
+#[test]
+fn a_snapshot_holds_the_accounts_of_its_instant() {
+    use crate::credentials::Secret;
+    let mut c = Nodes::new(1);
+    let chat = &mut c.sims[0].chat;
+    let mut snapshot = chat.cluster_snapshot();
+    chat.accounts.remove("luke");
+    chat.accounts
+        .replay("eve".into(), Secret::Plain("pw".into()));
+    chat.accounts
+        .replay("hans".into(), Secret::Plain("changed".into()));
+    let mut accounts = Vec::new();
+    while let Some(r) = snapshot.next_record() {
+        if let Record::Account { user, secret } = r {
+            accounts.push((user, secret));
+        }
+    }
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    let plain = |u: &str, p: &str| (u.to_string(), Secret::Plain(p.into()));
+    let then = [
+        plain("hans", "falcon*solo"),
+        plain("luke", "jedi"),
+        plain("r2d2", "c3po"),
+        plain("vader", "sithlord**"),
+        plain("yoda", "wise"),
+    ];
+    assert_eq!(accounts, then);
+    assert!(chat.accounts.exists("eve") && !chat.accounts.exists("luke"));
 }

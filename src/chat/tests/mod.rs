@@ -23,7 +23,8 @@ use crate::record::Record;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-const SAMPLE: &str = "hans falcon*solo\nyoda wise\nvader sithlord**\nr2d2 c3po\nluke jedi\n";
+pub(super) const SAMPLE: &str =
+    "hans falcon*solo\nyoda wise\nvader sithlord**\nr2d2 c3po\nluke jedi\n";
 
 pub(super) fn settings() -> Settings {
     Settings {
