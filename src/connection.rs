@@ -139,17 +139,18 @@ impl Connection {
         }
     }
 
-    /// Render `event` with this connection's protocol onto the output buffer (no syscall).
-    /// Over `cap` nothing is queued.
+    /// Render `event` with this connection's protocol onto the output buffer (no syscall) at
+    /// `now_ms` (Unix ms). Over `cap` nothing is queued.
     pub fn queue_event(
         &mut self,
         event: &Event,
+        now_ms: u64,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
         self.reserve(spare);
         let start = self.out.len();
-        let boundary = self.protocol.encode(event, &mut self.out);
+        let boundary = self.protocol.encode(event, now_ms, &mut self.out);
         if self.pending() > cap {
             self.out.truncate(start);
             return Err(Overflow);
@@ -173,13 +174,14 @@ impl Connection {
         &mut self,
         shared: &Shared,
         cache: &mut RenderCache,
+        now_ms: u64,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
         if !self.protocol.shareable(&shared.event) {
-            return self.queue_event(&shared.event, cap, spare);
+            return self.queue_event(&shared.event, now_ms, cap, spare);
         }
-        let bytes = cache.bytes(&mut self.protocol, &shared.event);
+        let bytes = cache.bytes(&mut self.protocol, &shared.event, now_ms);
         if self.pending() + bytes.len() > cap {
             return Err(Overflow);
         }

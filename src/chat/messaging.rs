@@ -3,7 +3,7 @@
 
 use super::history::HistoryEntry;
 use super::{Chat, Queued, Undo};
-use crate::event::{Audience, Error, Event, Notice, Shared};
+use crate::event::{Audience, Error, Event, Kind, Meta, Notice, Shared, Stamp};
 use crate::record;
 use crate::session::{ConnId, State};
 use crate::time::Now;
@@ -12,38 +12,62 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Chat {
-    /// `message`; false if it was refused (the error is answered).
+    /// `message`; false if it was refused (the error is answered). Issue 22: the message is
+    /// stamped (time and id); its sender gets its own copy (`Audience::Echo`, shown by IRC's
+    /// echo-message), an away recipient's message (IRC `301`), and, when it was kept for an
+    /// offline recipient, a word saying so (IRC; the line protocol's contract has no reply).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &mut self,
         conn: ConnId,
         from: &Arc<str>,
         to: &str,
         body: MessageText<'_>,
+        kind: Kind,
+        relay: Option<&str>,
         now: Now,
     ) -> bool {
         let Some(to) = self.may_address(conn, from, to) else {
             return false;
         };
-        let (to, body) = (&*to, body.as_str());
-        let backlog = self.mailboxes.len(to) > 0;
-        match self.online.get(to) {
-            // Online with an empty queue: straight through. Otherwise queue behind the
-            // backlog so the recipient sees everything in order.
-            Some(dest) if !backlog => {
-                let event = Event::Chat {
-                    from: from.clone(),
-                    to: Audience::Direct(Arc::from(to)),
-                    text: Arc::from(body),
-                };
-                self.outbox.send(dest, event);
+        let stamp = self.stamps.next(now.unix_ms());
+        let meta = Meta {
+            kind,
+            stamp,
+            account: self.accounts.exists(from),
+            relay: relay.map(Arc::from),
+        };
+        let text: Arc<str> = Arc::from(body.as_str());
+        let backlog = self.mailboxes.len(&to) > 0;
+        let chat = |to: Audience| Event::Chat {
+            from: from.clone(),
+            to,
+            text: text.clone(),
+            meta: meta.clone(),
+        };
+        match self.online.get(&to) {
+            // Online with an empty queue (or a line that is not kept anyway): straight
+            // through. Otherwise queue behind the backlog so the recipient sees all in order.
+            Some(dest) if !backlog || !kind.is_text() => {
+                self.outbox.send(dest, chat(Audience::Direct(to.clone())));
+                let away = self.directory.away(dest);
+                if let Some(message) = away.filter(|_| matches!(kind, Kind::Say | Kind::Action)) {
+                    let user = to.clone();
+                    self.outbox.send(conn, Event::IsAway { user, message });
+                }
+            }
+            // CTCP and tags are for someone there to answer them: an offline user is nobody.
+            None if !kind.is_text() => {
+                self.outbox.error(conn, Error::NoSuchUser(to));
+                return false;
             }
             _ => {
-                if self.mailboxes.held(to) >= self.settings.max_offline {
-                    self.outbox.error(conn, Error::MailboxFull(Arc::from(to)));
+                if self.mailboxes.held(&to) >= self.settings.max_offline {
+                    self.outbox.error(conn, Error::MailboxFull(to));
                     return false;
                 }
                 // Reliability limits (issue 8): all mailboxes together are bounded too.
-                let cost = super::limits::offline_cost(from, body);
+                let cost = super::limits::offline_cost(from, &text);
                 if self.mailboxes.bytes() + cost > self.settings.max_offline_bytes {
                     log::info!("offline storage full: message to {to} refused");
                     self.outbox.error(conn, Error::StorageFull);
@@ -51,15 +75,23 @@ impl Chat {
                 }
                 let q = Queued {
                     from: from.clone(),
-                    at_ms: now.unix_ms(),
-                    text: Arc::from(body),
+                    stamp,
+                    kind,
+                    text: text.clone(),
                 };
-                let (record, undo) = self.mailboxes.push(to, q);
+                let (record, undo) = self.mailboxes.push(&to, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
+                if kind != Kind::Notice && self.online.get(&to).is_none() {
+                    self.outbox.send(conn, Event::Kept(to.clone()));
+                }
             }
         }
+        self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.messages += 1;
-        self.remember(now, from, record::Audience::User(to.to_string()), body);
+        if kind.is_text() {
+            let to = record::Audience::User(to.to_string());
+            self.remember(stamp, from, to, kind, &text);
+        }
         true
     }
 
@@ -92,10 +124,12 @@ impl Chat {
         let body = body.as_str();
         self.messages += 1;
         let echo = to == Audience::Announcement;
+        let stamp = self.stamps.next(now.unix_ms());
         let event = Shared::new(Event::Chat {
             from: from.clone(),
             to,
             text: Arc::from(body),
+            meta: Meta::say(stamp, self.accounts.exists(from)),
         });
         let blockers = self.blocks.blockers(from);
         let mut skipped = false;
@@ -119,15 +153,23 @@ impl Chat {
         } else {
             record::Audience::Everyone
         };
-        self.remember(now, from, kept, body);
+        self.remember(stamp, from, kept, Kind::Say, body);
     }
 
     /// Keep a message for `history`, durably.
-    fn remember(&mut self, now: Now, from: &str, to: record::Audience, text: &str) {
+    pub(super) fn remember(
+        &mut self,
+        stamp: Stamp,
+        from: &str,
+        to: record::Audience,
+        kind: Kind,
+        text: &str,
+    ) {
         let entry = HistoryEntry {
-            at_ms: now.unix_ms(),
+            stamp,
             from: from.to_string(),
             to,
+            kind,
             text: text.to_string(),
         };
         if let Some((record, undo)) = self.history.remember(entry) {

@@ -135,59 +135,71 @@ impl Protocol {
         }
     }
 
-    /// Render `event` onto `out`.
-    pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) -> Boundary {
+    /// Render `event` onto `out` at `now_ms` (Unix ms: IRC's `server-time` of what has no
+    /// time of its own, issue 22).
+    pub fn encode(&mut self, event: &Event, now_ms: u64, out: &mut Vec<u8>) -> Boundary {
         match self {
             Protocol::Line(_) => {
                 line::text::render(event, out);
                 Boundary::None
             }
             Protocol::Irc(c) => {
-                c.encode(event, out);
+                c.encode(event, now_ms, out);
                 Boundary::None
             }
             Protocol::Json(_) => json::render(event, out),
         }
     }
 
-    /// Whether `event` renders the same for every connection of this kind (fan-out may then
-    /// share one rendering).
+    /// Whether `event` renders the same for every connection of this kind with the same
+    /// [`Protocol::render_key`] (fan-out may then share one rendering).
     pub fn shareable(&self, event: &Event) -> bool {
         match self {
             Protocol::Line(_) => !matches!(event, Event::Reserved(_)),
-            Protocol::Irc(_) => irc::IrcCodec::shareable(event),
+            Protocol::Irc(c) => c.shareable(event),
             Protocol::Json(_) => json::shareable(event),
         }
     }
+
+    /// Which of a kind's shared renderings fits this connection: IRC connections differ by the
+    /// capabilities that shape fan-out lines (issue 22); the other kinds render one way.
+    pub fn render_key(&self) -> u32 {
+        match self {
+            Protocol::Line(_) | Protocol::Json(_) => 0,
+            Protocol::Irc(c) => c.render_key(),
+        }
+    }
 }
 
-/// One fan-out event's renderings, a slot per protocol kind: the first recipient of a kind
-/// renders, the others copy. The match in `slot` is exhaustive, so a new protocol gets its
-/// slot or the build fails.
+/// One fan-out event's renderings, one per protocol kind and render key (issue 22: IRC
+/// connections that asked for different capabilities get different lines): the first
+/// recipient of a kind and key renders, the others copy. [`Protocol::render_key`]'s match is
+/// exhaustive, so a new protocol says how its connections differ or the build fails.
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    line: Option<Box<[u8]>>,
-    irc: Option<Box<[u8]>>,
-    json: Option<Box<[u8]>>,
+    /// A fan-out meets one rendering per kind, and a few IRC keys at most: a short list.
+    renders: Vec<(ProtocolKind, u32, Box<[u8]>)>,
 }
 
 impl RenderCache {
-    fn slot(&mut self, kind: ProtocolKind) -> &mut Option<Box<[u8]>> {
-        match kind {
-            ProtocolKind::Line => &mut self.line,
-            ProtocolKind::Irc => &mut self.irc,
-            ProtocolKind::Json => &mut self.json,
-        }
-    }
-
-    /// `event` as `protocol` renders it, rendered on the first call for its kind.
+    /// `event` as `protocol` renders it at `now_ms`, rendered on the first call for its kind
+    /// and render key.
     #[inline]
-    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event) -> &[u8] {
-        let slot = self.slot(protocol.kind());
-        if slot.is_none() {
-            *slot = Some(render_once(protocol, event));
-        }
-        slot.as_deref().unwrap_or_default()
+    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event, now_ms: u64) -> &[u8] {
+        let (kind, key) = (protocol.kind(), protocol.render_key());
+        let at = match self
+            .renders
+            .iter()
+            .position(|(k, r, _)| *k == kind && *r == key)
+        {
+            Some(at) => at,
+            None => {
+                let bytes = render_once(protocol, event, now_ms);
+                self.renders.push((kind, key, bytes));
+                self.renders.len() - 1
+            }
+        };
+        &self.renders[at].2
     }
 }
 
@@ -195,9 +207,9 @@ impl RenderCache {
 /// line (inlined, it made the per-recipient copy path too big to inline into the loop).
 #[cold]
 #[inline(never)]
-fn render_once(protocol: &mut Protocol, event: &Event) -> Box<[u8]> {
+fn render_once(protocol: &mut Protocol, event: &Event, now_ms: u64) -> Box<[u8]> {
     let mut v = Vec::new();
-    protocol.encode(event, &mut v);
+    protocol.encode(event, now_ms, &mut v);
     v.into_boxed_slice()
 }
 
@@ -258,14 +270,14 @@ mod tests {
         let options = ProtocolOptions::default();
         let mut cache = RenderCache::default();
         let mut a = Protocol::new(ProtocolKind::Line, &options);
-        let first = cache.bytes(&mut a, &event).as_ptr();
+        let first = cache.bytes(&mut a, &event, 0).as_ptr();
         let mut b = Protocol::new(ProtocolKind::Line, &options);
         assert_eq!(
-            cache.bytes(&mut b, &event).as_ptr(),
+            cache.bytes(&mut b, &event, 0).as_ptr(),
             first,
             "copied, not rendered"
         );
         let mut j = Protocol::new(ProtocolKind::Json, &options);
-        assert_ne!(cache.bytes(&mut j, &event).as_ptr(), first);
+        assert_ne!(cache.bytes(&mut j, &event, 0).as_ptr(), first);
     }
 }

@@ -163,7 +163,8 @@ impl Server {
         conn.admitted = false;
         conn.closing = Closing::AfterFlush;
         // A refusal is a few dozen bytes: no cap applies.
-        let _ = conn.queue_event(&Event::Error(error), usize::MAX, &mut Vec::new);
+        let now_ms = crate::time::Now::read().unix_ms();
+        let _ = conn.queue_event(&Event::Error(error), now_ms, usize::MAX, &mut Vec::new);
         self.output_total += conn.pending();
         push_dirty(conn, &mut self.dirty);
         self.refusing += 1;

@@ -89,16 +89,17 @@ impl Server {
             unshaken: Vec::new(),
             now: now.mono,
         };
+        let now_ms = now.unix_ms();
         for action in self.chat.drain_actions() {
             match action {
                 Action::Send(id, event) => {
-                    q.deliver(id, |c, spare| c.queue_event(&event, cap, spare));
+                    q.deliver(id, |c, spare| c.queue_event(&event, now_ms, cap, spare));
                 }
                 Action::Share(shared, ids) => {
                     let mut cache = RenderCache::default();
                     for id in ids {
                         q.deliver(id, |c, spare| {
-                            c.queue_shared(&shared, &mut cache, cap, spare)
+                            c.queue_shared(&shared, &mut cache, now_ms, cap, spare)
                         });
                     }
                 }

@@ -2,6 +2,9 @@
 # Run the irctest conformance selection against chatserver's IRC front-end.
 #
 #   tests/irc/irctest.sh                    chatserver (builds target/release/chatserver)
+#   tests/irc/irctest.sh --all              the whole server suite with irctest's Makefile markers
+#   tests/irc/irctest.sh --services         sasl, chathistory, monitor, account_tag, extended_join
+#                                           with their services-marked tests (accounts: registerUser)
 #   tests/irc/irctest.sh --ngircd           baseline: Debian ngIRCd via tests/irc/ngircd_controller.py
 #   tests/irc/irctest.sh [...] -- ARGS      extra pytest arguments (e.g. -- -k Names -x)
 #
@@ -31,11 +34,15 @@ irctest="$(cd "$irctest" && pwd)"
 venv="$repo/target/irctest-venv"
 
 controller=chatserver_controller
+all=false
+services=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --ngircd) controller=ngircd_controller ;;
+        --all) all=true ;;
+        --services) services=true ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "irctest.sh: unknown option $1 (pytest arguments go after --)" >&2; exit 2 ;;
     esac
     shift
@@ -57,11 +64,22 @@ log="$repo/target/irctest-$controller.log"
 export PYTHONPATH="$here:$irctest${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 cd "$irctest"
+if $services; then
+    # Issue 22: the files whose tests need accounts, services-marked ones included.
+    tests=(irctest/server_tests/{sasl,chathistory,monitor,account_tag,extended_join}.py)
+    markers='not implementation-specific and not deprecated and not strict'
+elif $all; then
+    # Issue 22: everything, with the markers irctest's Makefile uses for ngIRCd and InspIRCd.
+    tests=(irctest/server_tests)
+    markers='not services and not implementation-specific and not deprecated and not strict'
+else
+    # The selection of issue 12 (RFC 1459/2812 basics).
+    tests=(irctest/server_tests/{connection_registration,pingpong,join,part,messages,names,quit,who,topic,list,isupport}.py
+        irctest/server_tests/chmodes/modeis.py)
+    markers='not IRCv3 and not strict and not deprecated and not implementation-specific and not services'
+fi
 set +e
-"$venv/bin/pytest" -p no:cacheprovider --controller "$controller" \
-    irctest/server_tests/{connection_registration,pingpong,join,part,messages,names,quit,who,topic,list,isupport}.py \
-    irctest/server_tests/chmodes/modeis.py \
-    -m 'not IRCv3 and not strict and not deprecated and not implementation-specific and not services' \
+"$venv/bin/pytest" -p no:cacheprovider --controller "$controller" "${tests[@]}" -m "$markers" \
     -rfEx "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

@@ -66,11 +66,17 @@ impl Chat {
                     self.part_room(conn, me, Some(&room), None);
                 }
             }
-            RoomInput::Say { room, text, notice } => self.room_say(conn, me, room, text, notice),
+            RoomInput::Say {
+                room,
+                text,
+                kind,
+                relay,
+            } => self.room_say(conn, me, room, text, kind, relay, now),
+            RoomInput::Invite { room, user } => self.invite(conn, me, room, user),
             RoomInput::List { room } => self.list_rooms(conn, me, room),
             RoomInput::Members { room } => self.members(conn, me, room),
             RoomInput::Names { room } => self.names(conn, me, room),
-            RoomInput::Who { room } => self.room_who(conn, me, room),
+            RoomInput::Who { room } => self.room_who(conn, me, room, now),
             RoomInput::ShowTopic { room } => self.show_topic(conn, me, room),
             RoomInput::SetTopic { room, text } => self.set_topic(conn, me, room, text, now),
             RoomInput::Modes { room } => self.show_modes(conn, me, room),
