@@ -120,6 +120,8 @@ pub struct Config {
     pub command_line: Values,
     /// The settings this config was built from (file and command line merged).
     pub values: Values,
+    /// Cluster mode (issue 23): `--cluster` and its companions; `None`: the file journal.
+    pub cluster: Option<ClusterOptions>,
     // TLS (issue 18).
     /// `--tls-cert`/`--tls-key`: the PEM certificate chain and private key of every TLS
     /// listener (both or neither; required by any TLS port). Read again on SIGHUP.
@@ -191,6 +193,7 @@ impl Default for Config {
             config_file: None,
             command_line: Values::default(),
             values: Values::default(),
+            cluster: None,
             tls_files: None,
             tls_port: None,
             json_tls_port: None,
@@ -435,8 +438,108 @@ impl Config {
         c.log_level = v
             .choice("log-level", &LEVELS)?
             .and_then(|i| LEVELS[i].parse().ok());
+        c.cluster = cluster_options(v)?;
         Ok(c)
     }
+}
+
+/// Where the cluster's Redis is and who this node is (issue 23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterOptions {
+    pub host: String,
+    pub port: u16,
+    /// `SELECT`ed after connecting, when given.
+    pub db: Option<u32>,
+    /// `rediss://`: TLS to Redis.
+    pub tls: bool,
+    /// `--cluster-ca`: the CA certificates Redis's is checked against (`None`: the system's).
+    pub ca_file: Option<PathBuf>,
+    /// Read at start-up; the password never appears on the command line.
+    pub password_file: Option<PathBuf>,
+    /// `None`: `HOSTNAME:PORT`, settled at start-up.
+    pub node_id: Option<String>,
+    pub prefix: String,
+    /// A node whose liveness key is this old is down.
+    pub node_ttl: Duration,
+    /// Stream entries between two snapshots (then the stream is trimmed).
+    pub snapshot_every: u64,
+}
+
+/// `--cluster redis://HOST:PORT[/DB]` (or `rediss://`) and the flags that only mean something
+/// with it.
+fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
+    let Some(url) = v.text("cluster")? else {
+        for flag in [
+            "cluster-ca",
+            "cluster-password-file",
+            "node-id",
+            "cluster-prefix",
+            "node-ttl",
+            "cluster-snapshot-every",
+        ] {
+            if v.get(flag).is_some() {
+                return Err(format!("{} needs --cluster", v.name(flag)));
+            }
+        }
+        return Ok(None);
+    };
+    let bad = || format!("invalid --cluster: {url:?} (redis://HOST:PORT[/DB] expected)");
+    let (tls, rest) = match url.split_once("://") {
+        Some(("redis", rest)) => (false, rest),
+        Some(("rediss", rest)) => (true, rest),
+        _ => return Err(bad()),
+    };
+    let (addr, db) = match rest.split_once('/') {
+        Some((addr, "")) => (addr, None),
+        Some((addr, db)) => (addr, Some(db.parse::<u32>().map_err(|_| bad())?)),
+        None => (rest, None),
+    };
+    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let port = port.parse::<u16>().map_err(|_| bad())?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    let ca_file = v.text("cluster-ca")?.map(PathBuf::from);
+    if ca_file.is_some() && !tls {
+        return Err(format!(
+            "{} needs a rediss:// --cluster (TLS to Redis)",
+            v.name("cluster-ca")
+        ));
+    }
+    let node_id = v.text("node-id")?;
+    if node_id
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.len() > 64 || !n.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err("invalid --node-id (1-64 printable ASCII characters, no spaces)".into());
+    }
+    let prefix = v
+        .text("cluster-prefix")?
+        .unwrap_or_else(|| "chatserver".into());
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("invalid --cluster-prefix (printable ASCII, no spaces)".into());
+    }
+    let node_ttl = v.seconds("node-ttl")?.unwrap_or(Duration::from_secs(10));
+    if node_ttl.is_zero() {
+        return Err("--node-ttl must be at least 1 second".into());
+    }
+    let snapshot_every = v.number("cluster-snapshot-every")?.unwrap_or(10_000);
+    if snapshot_every == 0 {
+        return Err("--cluster-snapshot-every must be at least 1".into());
+    }
+    Ok(Some(ClusterOptions {
+        host: host.to_string(),
+        port,
+        db,
+        tls,
+        ca_file,
+        password_file: v.text("cluster-password-file")?.map(PathBuf::from),
+        node_id,
+        prefix,
+        node_ttl,
+        snapshot_every,
+    }))
 }
 
 #[cfg(test)]

@@ -656,6 +656,8 @@ pub struct Card {
     pub oper: bool,
     /// Rooms the user is in, with whether they own (operate) each.
     pub rooms: Vec<(Arc<str>, bool)>,
+    /// Rooms where the user has voice (`+v`; IRC's WHO shows `+`).
+    pub voiced: Vec<Arc<str>>,
     // Issue 22.
     /// Logged in to the account of its name (not a guest).
     pub account: bool,

@@ -31,6 +31,9 @@
 //! - [`record`]: durable facts the core emits and replays at start-up, and their text form:
 //!   one table of kinds and typed fields, every field escaped (any value reads back).
 //! - [`store`]: credentials file, checksummed journal, snapshots, group commit, recovery.
+//! - `cluster` (feature `cluster`, issue 23): the other journal, a Redis stream shared by
+//!   several nodes: the Redis link, batches out and entries in, forwarded events, liveness,
+//!   snapshots in Redis.
 //! - [`connection`]: a transport, a protocol and a bounded output buffer.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
@@ -52,6 +55,8 @@
 
 pub mod admin;
 pub mod chat;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;

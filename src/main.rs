@@ -112,6 +112,63 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Cluster mode (issue 23): this node's part, Redis resolved once here.
+#[cfg(feature = "cluster")]
+fn join_cluster(
+    server: Server,
+    opts: &chatserver::config::ClusterOptions,
+    port: u16,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    use std::net::ToSocketAddrs;
+    let tls = match opts.tls {
+        true => Some(
+            chatserver::transport::ClientTls::new(&opts.host, opts.ca_file.as_deref())
+                .map_err(|e| format!("--cluster rediss://: {e}"))?,
+        ),
+        false => None,
+    };
+    let addr = (opts.host.as_str(), opts.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("--cluster: cannot resolve {}: {e}", opts.host))?
+        .next()
+        .ok_or_else(|| format!("--cluster: {} has no address", opts.host))?;
+    let password = match &opts.password_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .trim_end_matches(['\n', '\r'])
+                .to_string(),
+        ),
+        None => None,
+    };
+    let id = match &opts.node_id {
+        Some(id) => id.clone(),
+        None => {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into());
+            format!("{host}:{port}")
+        }
+    };
+    log::info!(
+        "cluster: node {id}, Redis at {addr}{}, keys {}:*",
+        if opts.tls { " over TLS" } else { "" },
+        opts.prefix
+    );
+    let now = std::time::Instant::now();
+    let node = chatserver::cluster::Node::new(opts, &id, addr, tls, password, now);
+    Ok(server.with_cluster(node))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn join_cluster(
+    _server: Server,
+    _opts: &chatserver::config::ClusterOptions,
+    _port: u16,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    Err("--cluster: this chatserver was built without the cluster feature".into())
+}
+
 /// Write to stderr, ignoring failure: `eprintln!` panics when stderr is closed
 /// (`chatserver abc 2>&1 | true`), and there is nowhere left to report that anyway; the exit
 /// status still says what happened.
@@ -131,8 +188,16 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
     let mut chat = Chat::new(Settings::from(config), credentials, Now::read(), seed);
     let replayed = records.len();
-    for r in records {
-        chat.replay(r);
+    if config.cluster.is_some() {
+        // Cluster mode (issue 23): the state is the Redis stream's; only the accounts file
+        // is read here (the same on every node).
+        if replayed > 0 {
+            log::warn!("cluster mode: the journal in the data directory is not used");
+        }
+    } else {
+        for r in records {
+            chat.replay(r);
+        }
     }
     log::info!(
         "{} accounts, {replayed} journal records replayed",
@@ -155,6 +220,8 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut ready = String::new();
     let mut listeners = Vec::new();
+    // The line port as bound (PORT may be 0): a cluster node's default id names it.
+    let mut line_port = config.port;
     for (port, protocol, transport, name) in wanted {
         let Some(port) = port else {
             continue;
@@ -162,6 +229,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         let addr = SocketAddr::new(config.bind, port);
         let socket = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = socket.local_addr()?;
+        if listeners.is_empty() {
+            line_port = local.port();
+        }
         ready.push_str(&format!("chatserver {name}listening on {local}\n"));
         listeners.push(Listener {
             socket,
@@ -182,6 +252,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         .with_config(config.clone());
     if let Some(certificates) = certificates {
         server = server.with_certificates(certificates);
+    }
+    if let Some(opts) = &config.cluster {
+        server = join_cluster(server, opts, line_port)?;
     }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;

@@ -6,6 +6,7 @@
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
 mod backup; // Backups in bounded steps (issue 21).
+mod cluster; // Cluster mode (issue 23): the Redis links and the stream journal.
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
 mod operator; // Server console and signals (PROTOCOL.md §7).
 mod output; // The core's actions onto connection buffers, and write passes.
@@ -45,12 +46,15 @@ enum Tok {
     // The admin socket (issue 21).
     AdminListener,
     Admin(usize),
+    /// Cluster mode (issue 23): one of the node's Redis links.
+    Redis(usize),
 }
 
-/// Tokens after the waker's: stdin, signals, the admin socket and its connections, then the
-/// listeners.
+/// Tokens after the waker's: stdin, signals, the admin socket and its connections, the
+/// cluster's Redis links, then the listeners.
 const FIRST_ADMIN: usize = RESERVED_TOKENS + 4;
-const FIRST_LISTENER: usize = FIRST_ADMIN + admin::MAX_CONNS;
+const FIRST_REDIS: usize = FIRST_ADMIN + admin::MAX_CONNS;
+const FIRST_LISTENER: usize = FIRST_REDIS + 3;
 
 impl Tok {
     fn token(self) -> Token {
@@ -60,6 +64,7 @@ impl Tok {
             Tok::Waker => Token(RESERVED_TOKENS),
             Tok::Stdin => Token(RESERVED_TOKENS + 1),
             Tok::Signals => Token(RESERVED_TOKENS + 2),
+            Tok::Redis(i) => Token(FIRST_REDIS + i),
             Tok::AdminListener => Token(RESERVED_TOKENS + 3),
             Tok::Admin(i) => Token(FIRST_ADMIN + i),
         }
@@ -71,7 +76,8 @@ impl Tok {
             k if k == RESERVED_TOKENS + 1 => Tok::Stdin,
             k if k == RESERVED_TOKENS + 2 => Tok::Signals,
             k if k == RESERVED_TOKENS + 3 => Tok::AdminListener,
-            k if (FIRST_ADMIN..FIRST_LISTENER).contains(&k) => Tok::Admin(k - FIRST_ADMIN),
+            k if (FIRST_ADMIN..FIRST_REDIS).contains(&k) => Tok::Admin(k - FIRST_ADMIN),
+            k if (FIRST_REDIS..FIRST_LISTENER).contains(&k) => Tok::Redis(k - FIRST_REDIS),
             k if k > RESERVED_TOKENS => Tok::Listener(k - FIRST_LISTENER),
             k => Tok::Conn(k),
         }
@@ -207,6 +213,15 @@ pub struct Server {
     iterations: guard::IterationClock,
     slow_warning: guard::Quiet,
     accept_warning: guard::Quiet,
+    /// Cluster mode (issue 23): this node's part of the cluster.
+    #[cfg(feature = "cluster")]
+    cluster: Option<crate::cluster::Node>,
+    /// Connections not read while their command is on its way through the stream.
+    #[cfg(feature = "cluster")]
+    parked: Vec<ConnId>,
+    /// Clients are accepted (cluster mode: once the node has caught up with the stream).
+    #[cfg(feature = "cluster")]
+    doors_open: bool,
 }
 
 fn push_dirty(c: &mut Connection, dirty: &mut Vec<ConnId>) {
@@ -296,6 +311,12 @@ impl Server {
             iterations: guard::IterationClock::new(Instant::now()),
             slow_warning: guard::Quiet::default(),
             accept_warning: guard::Quiet::default(),
+            #[cfg(feature = "cluster")]
+            cluster: None,
+            #[cfg(feature = "cluster")]
+            parked: Vec::new(),
+            #[cfg(feature = "cluster")]
+            doors_open: true,
         })
     }
 
@@ -334,6 +355,7 @@ impl Server {
         let next = earliest(next, self.closing.next_deadline());
         let next = earliest(next, self.paused.next_deadline());
         let next = earliest(next, self.throttled.next_deadline());
+        let next = earliest(next, self.cluster_deadline());
         earliest(next, self.draining).map(until)
     }
 
@@ -372,6 +394,7 @@ impl Server {
                     Tok::Conn(k) => self.ready(k, event, now),
                     Tok::Stdin => self.console_ready(now),
                     Tok::Signals => self.signals_ready(),
+                    Tok::Redis(i) => self.cluster_ready(i, event, now),
                     Tok::AdminListener => self.admin_accept(),
                     Tok::Admin(i) => self.admin_ready(i, event, now),
                 }
@@ -382,6 +405,7 @@ impl Server {
             self.chat.handle_timeout(now);
             // Issue 21: a bounded slice of the waiting password hashes.
             self.chat.handle_work(now);
+            self.cluster_timeout(now);
             self.expire_closing(now);
             self.settle(now);
             self.sync_lazy(now);
@@ -444,5 +468,33 @@ impl Server {
             log::error!("final sync failed: {e}");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tok;
+
+    /// Every token names what it was made for (a merge once let the admin range swallow the
+    /// cluster's Redis links).
+    #[test]
+    fn tokens_round_trip() {
+        let all = [
+            Tok::Conn(0),
+            Tok::Conn(12345),
+            Tok::Waker,
+            Tok::Stdin,
+            Tok::Signals,
+            Tok::AdminListener,
+            Tok::Admin(0),
+            Tok::Admin(super::admin::MAX_CONNS - 1),
+            Tok::Redis(0),
+            Tok::Redis(2),
+            Tok::Listener(0),
+            Tok::Listener(3),
+        ];
+        for t in all {
+            assert_eq!(Tok::of(t.token()), t);
+        }
     }
 }

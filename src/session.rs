@@ -16,9 +16,18 @@ pub struct ConnId {
     pub gen: u32,
 }
 
+/// Slots at and above this name ghosts (cluster mode, issue 23): users logged in on another
+/// node, whose actions are forwarded there. The slab never hands out such a key.
+pub const GHOST_SLOTS: usize = 1 << (usize::BITS - 2);
+
 impl ConnId {
     pub fn new(slot: usize, gen: u32) -> ConnId {
         ConnId { slot, gen }
+    }
+
+    /// A user on another node (cluster mode).
+    pub fn is_ghost(self) -> bool {
+        self.slot >= GHOST_SLOTS
     }
 }
 
@@ -154,48 +163,81 @@ impl Session {
 #[derive(Debug, Default)]
 pub struct Sessions {
     slots: Vec<Option<Session>>,
+    /// Ghosts (cluster mode), indexed by `slot - GHOST_SLOTS`.
+    ghosts: Vec<Option<Session>>,
     len: usize,
 }
 
 impl Sessions {
+    /// The table and index a slot lives at: ghosts have their own, so their high slot
+    /// numbers cost nothing.
+    fn table(&self, slot: usize) -> (&Vec<Option<Session>>, usize) {
+        match slot.checked_sub(GHOST_SLOTS) {
+            Some(i) => (&self.ghosts, i),
+            None => (&self.slots, slot),
+        }
+    }
+
+    fn table_mut(&mut self, slot: usize) -> (&mut Vec<Option<Session>>, usize) {
+        match slot.checked_sub(GHOST_SLOTS) {
+            Some(i) => (&mut self.ghosts, i),
+            None => (&mut self.slots, slot),
+        }
+    }
+
     pub fn get(&self, id: &ConnId) -> Option<&Session> {
-        self.slots
-            .get(id.slot)
+        let (table, i) = self.table(id.slot);
+        table
+            .get(i)
             .and_then(Option::as_ref)
             .filter(|s| s.gen == id.gen)
     }
 
     pub fn get_mut(&mut self, id: &ConnId) -> Option<&mut Session> {
-        self.slots
-            .get_mut(id.slot)
+        let (table, i) = self.table_mut(id.slot);
+        table
+            .get_mut(i)
             .and_then(Option::as_mut)
             .filter(|s| s.gen == id.gen)
     }
 
     pub fn insert(&mut self, id: ConnId, mut session: Session) {
-        if id.slot >= self.slots.len() {
-            self.slots.resize_with(id.slot + 1, || None);
+        let (table, i) = self.table_mut(id.slot);
+        if i >= table.len() {
+            table.resize_with(i + 1, || None);
         }
         session.gen = id.gen;
-        if self.slots[id.slot].replace(session).is_none() {
+        if table[i].replace(session).is_none() {
             self.len += 1;
         }
     }
 
     pub fn remove(&mut self, id: &ConnId) -> Option<Session> {
         self.get(id)?;
-        let old = self.slots.get_mut(id.slot).and_then(Option::take);
+        let (table, i) = self.table_mut(id.slot);
+        let old = table.get_mut(i).and_then(Option::take);
         if old.is_some() {
             self.len -= 1;
         }
         old
     }
 
-    /// Every live session with its id.
+    /// A free ghost slot (cluster mode).
+    pub fn free_ghost_slot(&self) -> usize {
+        let i = self.ghosts.iter().position(Option::is_none);
+        GHOST_SLOTS + i.unwrap_or(self.ghosts.len())
+    }
+
+    /// Every live session with its id, ghosts last.
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
-        self.slots
+        let local = self.slots.iter().enumerate();
+        let ghosts = self
+            .ghosts
             .iter()
             .enumerate()
+            .map(|(i, s)| (GHOST_SLOTS + i, s));
+        local
+            .chain(ghosts)
             .filter_map(|(slot, s)| s.as_ref().map(|s| (ConnId::new(slot, s.gen), s)))
     }
 

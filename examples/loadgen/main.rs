@@ -40,6 +40,8 @@ workloads:
 common: --label NAME (row label, default the protocol) --variant TEXT (metric suffix)
         --out FILE (append TSV results) --src 127.1.0.1 --per-src 5000 (client source addresses)
         --user-base N (first account index) --inflight N (concurrent logins) --budget SECS
+        --addr2 HOST:PORT (a second cluster node: latency senders, every other fan-out member)
+
         --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)";
 
 /// Parsed command line: the workload, then `--key value` pairs.
@@ -109,6 +111,16 @@ impl Opts {
             eprintln!("loadgen: bad --addr {a:?}");
             std::process::exit(2)
         })
+    }
+
+    /// `--addr2`: a second cluster node (issue 23); latency senders and half the fan-out
+    /// members connect there.
+    pub fn addr2(&self) -> Option<SocketAddr> {
+        let a = self.kv.get("addr2")?;
+        Some(a.parse().unwrap_or_else(|_| {
+            eprintln!("loadgen: bad --addr2 {a:?}");
+            std::process::exit(2)
+        }))
     }
 
     pub fn pid(&self) -> Option<u32> {

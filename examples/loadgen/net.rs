@@ -62,6 +62,8 @@ pub struct Net {
     scratch: Vec<u8>,
     pub proto: Proto,
     server: SocketAddr,
+    /// Cluster benchmarks (issue 23): a second node, and which clients connect to it.
+    pub second: Option<(SocketAddr, Route)>,
     /// First source address; client `i` binds `src_base + i / per_src`.
     src_base: u32,
     per_src: usize,
@@ -69,6 +71,15 @@ pub struct Net {
     pub dead: usize,
     /// Speak TLS to the server, trusting these roots (`--tls`).
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+/// Which clients go to the second node (`--addr2`).
+#[derive(Clone, Copy, Debug)]
+pub enum Route {
+    /// Clients from this index on (latency: the senders).
+    From(usize),
+    /// Clients with an even index above 0 (fan-out: half the members).
+    Even,
 }
 
 /// Source-address layout for client sockets.
@@ -113,6 +124,7 @@ impl Net {
             scratch: vec![0; 256 * 1024],
             proto,
             server,
+            second: None,
             src_base: u32::from(sources.base),
             per_src: sources.per_addr.max(1),
             ready: 0,
@@ -130,10 +142,15 @@ impl Net {
         // Abortive close on drop: no TIME_WAIT left behind to exhaust ports on the next run.
         sock.set_linger(Some(Duration::ZERO))?;
         sock.set_tcp_nodelay(true)?;
-        if self.server.ip().is_loopback() {
+        let server = match self.second {
+            Some((addr, Route::From(first))) if idx >= first => addr,
+            Some((addr, Route::Even)) if idx > 0 && idx.is_multiple_of(2) => addr,
+            _ => self.server,
+        };
+        if server.ip().is_loopback() {
             sock.bind(&SocketAddr::V4(SocketAddrV4::new(src, 0)).into())?;
         }
-        match sock.connect(&self.server.into()) {
+        match sock.connect(&server.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(115) => {} // EINPROGRESS
             Err(e) => return Err(e),

@@ -121,6 +121,7 @@ pub fn fanout(opts: &Opts) -> Result<(), String> {
     'runs: for run in 0..runs {
         let first = base + run * (members + 1);
         let mut net = opts.net(proto)?;
+        net.second = opts.addr2().map(|a| (a, crate::net::Route::Even));
         let sender_join = if proto == Proto::Resp {
             Join::None
         } else {
@@ -297,6 +298,7 @@ fn latency_run(opts: &Opts, base: usize) -> Result<LatencyRun, String> {
     let warmup: f64 = opts.num("warmup", 1.0);
     let budget = opts.secs("budget", 60.0);
     let mut net = opts.net(proto)?;
+    net.second = opts.addr2().map(|a| (a, crate::net::Route::From(pairs)));
     // Receivers are clients 0..pairs (user base+2i+1), senders pairs..2*pairs (user base+2i).
     open_or_fail(&mut net, "receivers", pairs, 50, budget, |i| {
         proto.login(base + 2 * i + 1, Join::Own)

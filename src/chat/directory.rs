@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a session said about itself.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
     username: Option<Arc<str>>,
     realname: Option<Arc<str>>,
@@ -93,6 +93,59 @@ impl Directory {
         let hearing = self.by_conn.iter().filter(|(_, i)| i.wallops || i.oper);
         hearing.map(|(c, _)| *c).collect()
     }
+
+    /// Cluster mode (issue 23): what another node said about its user's session (a ghost's
+    /// entry here), or this node's own once the stream has it.
+    #[cfg(feature = "cluster")]
+    pub fn set(&mut self, conn: ConnId, info: Info) {
+        self.by_conn.insert(conn, info);
+    }
+}
+
+/// Cluster mode (issue 23): a session's self-description crosses nodes as one record, so
+/// `WHOIS`/`WHO` of a user on another node show its away message, names and operator status.
+#[cfg(feature = "cluster")]
+impl Info {
+    pub fn record(&self, user: &str) -> crate::record::Record {
+        let s = |v: &Option<Arc<str>>| v.as_deref().map(str::to_string);
+        crate::record::Record::UserInfo {
+            user: user.to_string(),
+            username: s(&self.username),
+            realname: s(&self.realname),
+            away: s(&self.away),
+            invisible: self.invisible,
+            oper: self.oper,
+            quit: s(&self.quit),
+        }
+    }
+
+    /// The user and entry a `user-info` record describes (its text cleaned again: it is
+    /// network input); `None` for any other record.
+    pub fn from_record(record: crate::record::Record) -> Option<(String, Info)> {
+        let crate::record::Record::UserInfo {
+            user,
+            username,
+            realname,
+            away,
+            invisible,
+            oper,
+            quit,
+        } = record
+        else {
+            return None;
+        };
+        let text = |v: Option<String>| v.map(|t| Arc::from(reason(&t)));
+        let info = Info {
+            username: username.and_then(|u| UserName::new(&u).ok().map(|u| Arc::from(u.as_str()))),
+            realname: text(realname),
+            away: text(away),
+            invisible,
+            oper,
+            quit: text(quit),
+            ..Info::default()
+        };
+        Some((user, info))
+    }
 }
 
 /// The host shown for another user's session.
@@ -101,10 +154,13 @@ pub const HIDDEN_HOST: &str = "hidden";
 pub use crate::valid::glob;
 
 impl Chat {
-    /// A codec's own reply, queued in order behind the core's replies.
+    /// A codec's own reply, queued in order behind the core's replies (cluster mode: behind
+    /// those of a command still on its way through the stream).
     pub fn reply(&mut self, conn: ConnId, event: Event) {
         if self.sessions.get(&conn).is_some() {
-            self.outbox.send(conn, event);
+            if let Some(event) = self.hold_reply(conn, event) {
+                self.outbox.send(conn, event);
+            }
         }
     }
 
@@ -233,6 +289,7 @@ impl Chat {
             away: info.and_then(|i| i.away.clone()),
             oper: info.is_some_and(|i| i.oper),
             rooms: self.rooms_of_user(&name),
+            voiced: self.voiced_rooms(&name),
             account: self.accounts.exists(&name),
             idle_s: ago(session.map(|s| s.last_active)),
             signon_s: (now.unix_ms() / 1000).saturating_sub(ago(session.map(|s| s.since))),

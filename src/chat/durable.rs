@@ -121,6 +121,20 @@ impl Chat {
             | Record::RoomTopic { .. }
             | Record::RoomSet { .. }
             | Record::Channel { .. }) => self.rooms.replay(r),
+            // Cluster mode (issue 23): who is online is not durable state; `apply_entry`
+            // handles these, the file journal never holds one.
+            Record::Login { .. }
+            | Record::Logout { .. }
+            | Record::NodeDown { .. }
+            | Record::LoginFailed { .. }
+            | Record::RoomJoin { .. }
+            | Record::RoomPart { .. }
+            | Record::PrivateAsk { .. }
+            | Record::PrivateOpen { .. }
+            | Record::PrivateDrop { .. }
+            | Record::PrivateStop { .. }
+            | Record::P2pPort { .. }
+            | Record::UserInfo { .. } => {}
         }
     }
 

@@ -32,7 +32,15 @@ impl Chat {
                 return self.outbox.error(conn, Error::NameTaken(taken));
             }
         };
-        let user: Arc<str> = Arc::from(name.as_str());
+        if self.defer_login(conn, &name, true) {
+            return;
+        }
+        self.finish_guest_login(conn, &name, now);
+    }
+
+    /// The guest's login itself (in cluster mode, once its record is back from the stream).
+    pub(super) fn finish_guest_login(&mut self, conn: ConnId, name: &str, now: Now) {
+        let user: Arc<str> = Arc::from(name);
         self.go_online(conn, &user, now);
         log::info!("{} logged in as a guest", self.log_name(conn));
         self.outbox.send(conn, Event::GuestWelcome(user.clone()));

@@ -153,7 +153,7 @@ impl Chat {
             return;
         }
         self.outbox.actions.push(Action::Resume(conn));
-        self.in_command(conn, |chat| match purpose {
+        self.in_command(conn, now, |chat| match purpose {
             Purpose::Login {
                 user,
                 key: want,

@@ -338,6 +338,7 @@ impl Chat {
     /// The password was wrong: count it against the account and the address.
     pub(super) fn password_wrong(&mut self, conn: ConnId, user: &str, form: Form, now: Now) {
         self.count_failed_login(conn, now);
+        self.count_failure(user); // Cluster mode (issue 23): the other nodes count it too.
         match self
             .accounts
             .failed(user, now, self.settings.block_duration)
@@ -389,8 +390,17 @@ impl Chat {
         self.watched(user, true);
     }
 
-    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others.
+    /// Log `conn` in as `user`: welcome, offline messages in order, presence to others. In
+    /// cluster mode (issue 23) this writes a `login` record and the login happens when the
+    /// stream brings it back ([`Chat::finish_login`]), so two nodes agree on who won.
     pub(super) fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
+        if self.defer_login(conn, user, false) {
+            return;
+        }
+        self.finish_login(conn, user, now);
+    }
+
+    pub(super) fn finish_login(&mut self, conn: ConnId, user: &str, now: Now) {
         let replaced = self.online.get(user);
         if let Some(old) = replaced {
             self.replace_session(old, user);
@@ -472,7 +482,7 @@ impl Chat {
     }
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
-    fn replace_session(&mut self, old: ConnId, user: &str) {
+    pub(super) fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{} replaced by a new login", self.log_name(old));
         self.end_private(user);
         self.mailboxes.requeue(user);
@@ -505,7 +515,16 @@ impl Chat {
     }
 
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.
+    /// In cluster mode (issue 23) this writes a `logout` record; the rest happens when the
+    /// stream brings it back.
     pub(super) fn logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
+        if self.defer_logout(conn, user, now) {
+            return;
+        }
+        self.finish_logout(conn, user, now);
+    }
+
+    pub(super) fn finish_logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         if self.online.get(user) == Some(conn) {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
@@ -522,6 +541,9 @@ impl Chat {
         }
         self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.
         if let Some(s) = self.sessions.get_mut(&conn) {
+            if s.state == State::Closed {
+                return; // Cluster mode: closed while its logout record was on its way.
+            }
             s.state = State::Username;
             s.since = now.mono;
         }

@@ -15,6 +15,8 @@
 mod accounts;
 mod admin; // Accounts changed by the operator (issue 21).
 mod blocks;
+#[cfg(feature = "cluster")]
+mod cluster; // Cluster mode (issue 23): parked commands, stream entries, ghosts.
 mod cow_map; // Copy-on-write maps a compaction freezes (issue 8).
 mod directory;
 mod durable; // Commit verdicts, replay, the frozen state.
@@ -47,6 +49,8 @@ mod whowas; // WHOWAS (issue 22).
 pub use admin::{valid_password, AccountOp};
 pub use operator::{CoreStats, UserInfo};
 
+#[cfg(feature = "cluster")]
+pub use cluster::{ClusterSnapshot, Forward};
 pub use frozen::Frozen;
 pub use history::HistoryEntry;
 pub use mailboxes::Queued;
@@ -135,6 +139,9 @@ pub struct Chat {
     jobs: hashing::Jobs,
     /// §6 menus: prompt dialogs in progress.
     dialogs: menus::Dialogs,
+    /// Cluster mode (issue 23); `None` with the file journal.
+    #[cfg(feature = "cluster")]
+    cluster: Option<Box<cluster::Cluster>>,
     /// Replay is over and the rooms it left were tidied (issue 17).
     resumed: bool,
     /// Long replies held and handed out as the connection drains (issue 17, F14).
@@ -173,6 +180,8 @@ impl Chat {
             login_fails: limits::RegisterRate::default(),
             jobs: hashing::Jobs::default(),
             dialogs: menus::Dialogs::default(),
+            #[cfg(feature = "cluster")]
+            cluster: None,
             resumed: false,
             streams: stream::Streams::default(),
             stamps: stamps::Stamps::default(),
@@ -222,6 +231,9 @@ impl Chat {
 
     /// What `conn` waits for, so a stateful codec can parse its next input.
     pub fn expects(&self, conn: ConnId) -> Expect {
+        if self.login_pending(conn) {
+            return Expect::Command; // Cluster mode (issue 23): see `login_pending`.
+        }
         match self.sessions.get(&conn).map(|s| &s.state) {
             Some(State::Username) => Expect::Username,
             Some(State::Password { .. }) => Expect::Password,
@@ -247,18 +259,19 @@ impl Chat {
             return self.bad_input(conn, error);
         }
         let state = session.state.clone();
-        self.in_command(conn, |chat| chat.dispatch(conn, state, input, now));
+        self.in_command(conn, now, |chat| chat.dispatch(conn, state, input, now));
     }
 
     /// Run one command of `conn` as a transaction: what it changed stands or falls with the
     /// commit of its records (issue 8); a finished password hash ends a login the same way.
-    fn in_command(&mut self, conn: ConnId, command: impl FnOnce(&mut Chat)) {
+    fn in_command(&mut self, conn: ConnId, now: Now, command: impl FnOnce(&mut Chat)) {
         let mark = self.outbox.mark();
+        self.begin_command(conn); // Cluster mode (issue 23).
         self.blocks.take_tainted();
         command(self);
         // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
         self.outbox.dependent |= self.blocks.take_tainted();
-        self.outbox.seal(mark, conn);
+        self.seal(mark, conn, now); // Cluster mode (issue 23): parked instead.
     }
 
     fn dispatch(&mut self, conn: ConnId, state: State, input: Input<'_>, now: Now) {
@@ -315,7 +328,12 @@ impl Chat {
     /// The server is stopping: tell every session and close it after its output. Nothing is
     /// logged out one by one (no presence storm); state is durable already.
     pub fn handle_shutdown(&mut self, _now: Now) {
-        let ids: Vec<ConnId> = self.sessions.iter().map(|(id, _)| id).collect();
+        let ids: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !id.is_ghost())
+            .collect();
         for conn in ids {
             self.outbox
                 .send(conn, Event::Notice(crate::event::Notice::ServerShutdown));
@@ -338,6 +356,7 @@ impl Chat {
 
     /// The actions of this iteration, in order, long replies paced (`stream.rs`).
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
+        self.actions_drained(); // Cluster mode (issue 23).
         let (budget, cap) = (self.settings.delivery_budget, self.settings.max_held);
         self.streams.pace(&mut self.outbox.actions, budget, cap);
         self.outbox.actions.drain(..)
@@ -473,14 +492,14 @@ impl Chat {
                 user: target,
                 address,
             } => self.start_private(conn, &user, target, address, now),
-            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes),
+            Input::Consent { user: from, yes } => self.consent(conn, &user, from, yes, now),
             Input::Private { to, text } => {
                 if let Some(text) = self.valid(conn, MessageText::new(text)) {
                     self.private_message(conn, &user, to, text);
                 }
             }
-            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer),
-            Input::P2pPort { port } => self.p2p_port(conn, port),
+            Input::StopPrivate { user: peer } => self.stop_private(conn, &user, peer, now),
+            Input::P2pPort { port } => self.p2p_port(&user, conn, port, now),
             // §6 menus.
             Input::Menu(menu) => self.start_menu(conn, &user, menu),
             Input::History { n } => self.show_history(conn, &user, n),
@@ -505,6 +524,49 @@ impl Chat {
             | Input::Invalid
             | Input::Bad(_) => self.outbox.error(conn, Error::InvalidCommand),
         }
+    }
+}
+
+/// Without the cluster feature (issue 23) every command's transaction goes to the file journal.
+#[cfg(not(feature = "cluster"))]
+impl Chat {
+    fn seal(&mut self, mark: outbox::Mark, conn: ConnId, _now: Now) {
+        self.outbox.seal(mark, conn)
+    }
+
+    fn defer_login(&mut self, _conn: ConnId, _user: &str, _guest: bool) -> bool {
+        false
+    }
+
+    fn defer_logout(&mut self, _conn: ConnId, _user: &Arc<str>, _now: Now) -> bool {
+        false
+    }
+
+    fn count_failure(&mut self, _user: &str) {}
+
+    fn login_pending(&self, _conn: ConnId) -> bool {
+        false
+    }
+
+    fn begin_command(&mut self, _conn: ConnId) {}
+
+    fn hold_reply(&mut self, _conn: ConnId, event: Event) -> Option<Event> {
+        Some(event)
+    }
+
+    fn defer_private(&mut self, _change: &private::Change) -> bool {
+        false
+    }
+
+    fn defer_expiry(&mut self, _drop: &private::Change, _to: ConnId, _expired: &Event) -> bool {
+        false
+    }
+
+    fn actions_drained(&mut self) {}
+
+    /// Only a cluster's commands wait for a stream.
+    pub fn is_waiting(&self, _conn: ConnId) -> bool {
+        false
     }
 }
 

@@ -33,6 +33,17 @@ struct Txn {
     fallback: Vec<Action>,
 }
 
+#[cfg(feature = "cluster")]
+/// Cluster mode (issue 23): one command's transaction taken out of the iteration: what it
+/// wrote, what it answers once that is in the stream, and how to take it back now.
+#[derive(Debug)]
+pub struct Parked {
+    pub actions: Vec<Action>,
+    pub records: Vec<Record>,
+    pub undo: Vec<Undo>,
+    pub fallback: Vec<Action>,
+}
+
 /// A checkpoint taken before a command runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Mark {
@@ -133,6 +144,43 @@ impl Outbox {
             undo: self.undo.split_off(mark.undo),
             fallback,
         });
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Cluster mode (issue 23): close the command begun at `mark` like [`Outbox::seal`], but
+    /// hand a transaction that wrote records back instead of keeping it, its replies taken out
+    /// of the action list (they wait for the stream), for the core to park.
+    pub fn seal_parked(&mut self, mark: Mark, conn: ConnId) -> Option<Parked> {
+        let before = self.txns.len();
+        self.seal_txn(mark, conn);
+        let parked = if self.txns.len() > before && self.records.len() > mark.records {
+            self.txns.pop().map(|txn| Parked {
+                actions: self.actions.drain(txn.actions).collect(),
+                records: self.records.drain(mark.records..).collect(),
+                undo: txn.undo,
+                fallback: txn.fallback,
+            })
+        } else {
+            None
+        };
+        self.records.append(&mut self.late);
+        parked
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Cluster mode: `r` goes first among the records of the command begun at `mark` (what a
+    /// session says about itself must be applied before a logout of the same command uses it).
+    pub fn record_first(&mut self, mark: Mark, r: Record) {
+        self.records.insert(mark.records.min(self.records.len()), r);
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Cluster mode: records outside any command's transaction (a delivery, a lockout, a
+    /// logout on disconnect), and the end of the iteration's transactions.
+    pub fn take_loose(&mut self) -> Vec<Record> {
+        self.txns.clear();
+        self.undo.clear();
+        std::mem::take(&mut self.records)
     }
 
     /// The commit succeeded: nothing to undo any more.

@@ -5,6 +5,11 @@
 //!
 //! Everything is keyed by user pairs and tied to the connections it was made on by generational
 //! [`ConnId`]s, so nothing can land on a later connection in a reused slot.
+//!
+//! Every change of that state is a [`Change`]: a single node applies it at once; a cluster node
+//! (issue 23) writes it to the stream and applies it when the stream brings it back, so the
+//! nodes of both users hold the same requests and sessions (a request made on one node is
+//! answered on another).
 
 use super::{Chat, TimerKey};
 use crate::event::{Audience, Error, Event, PrivateEvent};
@@ -52,6 +57,26 @@ impl TokenSource {
             .finalize();
         Arc::from(hex::encode(&d[..16]))
     }
+}
+
+/// One change of the private-session state, named by users (each node finds their
+/// connections, its own or ghosts, when it applies it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `from` asks `to` (asking again updates `address` and keeps the deadline).
+    Ask {
+        from: Arc<str>,
+        to: Arc<str>,
+        address: bool,
+    },
+    /// `to` accepted `from`'s request: requests both ways answered, a session both ways.
+    Open { from: Arc<str>, to: Arc<str> },
+    /// `from`'s request to `to` declined, or expired.
+    Drop { from: Arc<str>, to: Arc<str> },
+    /// The session between `user` and `peer` stopped.
+    Stop { user: Arc<str>, peer: Arc<str> },
+    /// `user`'s client listens for peers on `port` (for this login).
+    Port { user: Arc<str>, port: u16 },
 }
 
 /// A request waiting for consent.
@@ -112,6 +137,49 @@ impl Private {
         Some(r)
     }
 
+    #[cfg(feature = "cluster")]
+    /// Whether `from` has a request waiting for `to`'s answer.
+    pub fn requested(&self, from: &str, to: &str) -> bool {
+        self.requests.contains_key(&pair(from, to))
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Whether `user` and `peer` have a session.
+    pub fn in_session(&self, user: &str, peer: &str) -> bool {
+        self.sessions.contains_key(&pair(user, peer))
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Every request, session (once per pair) and port as the changes that make them, for a
+    /// cluster snapshot.
+    pub fn changes(&self, online: impl Fn(ConnId) -> Option<Arc<str>>) -> Vec<Change> {
+        let mut out: Vec<Change> = self
+            .requests
+            .iter()
+            .map(|((from, to), r)| Change::Ask {
+                from: from.clone(),
+                to: to.clone(),
+                address: r.address,
+            })
+            .collect();
+        out.extend(
+            self.sessions
+                .keys()
+                .filter(|(a, b)| a < b)
+                .map(|(a, b)| Change::Open {
+                    from: a.clone(),
+                    to: b.clone(),
+                }),
+        );
+        out.extend(self.ports.iter().filter_map(|(conn, port)| {
+            Some(Change::Port {
+                user: online(*conn)?,
+                port: *port,
+            })
+        }));
+        out
+    }
+
     /// The peer's connection if `me` (on `conn`) has a session with `peer`.
     fn session(&self, me: &str, conn: ConnId, peer: &str) -> Option<ConnId> {
         self.sessions
@@ -160,34 +228,84 @@ impl Chat {
                 .error(conn, Error::NoPeerAddress(Arc::from(user)));
         }
         let (from, to) = pair(me, user);
-        let p = &mut self.private;
-        if let Some(r) = p.requests.get_mut(&(from.clone(), to.clone())) {
-            // Asking again asks again but keeps the deadline, so the wheel holds one hint per
-            // pending request however often it is repeated.
-            r.address = address;
-        } else {
-            p.serial += 1;
-            let deadline = now.mono + REQUEST_TTL;
-            let request = Request {
-                from_conn: conn,
-                to_conn,
-                address,
-                serial: p.serial,
-                deadline,
-            };
-            p.requests.insert((from.clone(), to.clone()), request);
-            p.asked.insert((to.clone(), from.clone()));
-            let key = TimerKey::PrivateRequest {
-                from: from.clone(),
-                to: to.clone(),
-                serial: p.serial,
-            };
-            self.timers.schedule(deadline, key);
-        }
+        let ask = Change::Ask {
+            from: from.clone(),
+            to: to.clone(),
+            address,
+        };
+        self.change_private(ask, now);
         self.outbox
             .send(to_conn, Event::Private(PrivateEvent::Asked(from)));
         self.outbox
             .send(conn, Event::Private(PrivateEvent::RequestSent(to)));
+    }
+
+    /// Make `change`: now on a single node; in cluster mode once the stream has it.
+    fn change_private(&mut self, change: Change, now: Now) {
+        if !self.defer_private(&change) {
+            self.apply_private(change, now);
+        }
+    }
+
+    /// Apply `change` to the state (each user's connection as this node knows it: its own, or
+    /// a ghost for a user on another node). A change about a user no longer online, or a
+    /// request no longer waiting, changes nothing.
+    pub(super) fn apply_private(&mut self, change: Change, now: Now) {
+        match change {
+            Change::Ask { from, to, address } => {
+                let (Some(from_conn), Some(to_conn)) =
+                    (self.online.get(&from), self.online.get(&to))
+                else {
+                    return;
+                };
+                let p = &mut self.private;
+                if let Some(r) = p.requests.get_mut(&(from.clone(), to.clone())) {
+                    // Asking again asks again but keeps the deadline, so the wheel holds one
+                    // hint per pending request however often it is repeated.
+                    r.address = address;
+                    return;
+                }
+                p.serial += 1;
+                let deadline = now.mono + REQUEST_TTL;
+                let request = Request {
+                    from_conn,
+                    to_conn,
+                    address,
+                    serial: p.serial,
+                    deadline,
+                };
+                p.requests.insert((from.clone(), to.clone()), request);
+                p.asked.insert((to.clone(), from.clone()));
+                let key = TimerKey::PrivateRequest {
+                    from,
+                    to,
+                    serial: p.serial,
+                };
+                self.timers.schedule(deadline, key);
+            }
+            Change::Open { from, to } => {
+                let Some(r) = self.private.take_request(&from, &to) else {
+                    return;
+                };
+                // Accepting answers the other direction's request too.
+                self.private.take_request(&to, &from);
+                let p = &mut self.private;
+                p.sessions
+                    .insert((from.clone(), to.clone()), (r.from_conn, r.to_conn));
+                p.sessions.insert((to, from), (r.to_conn, r.from_conn));
+            }
+            Change::Drop { from, to } => {
+                self.private.take_request(&from, &to);
+            }
+            Change::Stop { user, peer } => {
+                self.private.end_session(&user, &peer);
+            }
+            Change::Port { user, port } => {
+                if let Some(conn) = self.online.get(&user) {
+                    self.private.ports.insert(conn, port);
+                }
+            }
+        }
     }
 
     /// Where `conn`'s client listens for peers: the address the server sees it at and the port
@@ -199,10 +317,10 @@ impl Chat {
     }
 
     /// `y <from>` / `n <from>` answered by `me` on `conn`.
-    pub(super) fn consent(&mut self, conn: ConnId, me: &Arc<str>, from: &str, yes: bool) {
+    pub(super) fn consent(&mut self, conn: ConnId, me: &Arc<str>, from: &str, yes: bool, now: Now) {
         let from = &*self.spelled(from);
         let from_online = self.online.get(from);
-        let request = match self.private.take_request(from, me) {
+        let request = match self.private.requests.get(&pair(from, me)) {
             Some(r) if r.to_conn == conn && from_online == Some(r.from_conn) => r,
             _ => {
                 return self
@@ -210,39 +328,43 @@ impl Chat {
                     .error(conn, Error::NoPrivateRequest(Arc::from(from)))
             }
         };
-        let (from, from_conn) = (Arc::<str>::from(from), request.from_conn);
+        let (from, from_conn, address) =
+            (Arc::<str>::from(from), request.from_conn, request.address);
         if !yes {
             log::info!(
                 "{} declined a private session with {from}",
                 self.log_name(conn)
             );
+            let drop = Change::Drop {
+                from: from.clone(),
+                to: me.clone(),
+            };
+            self.change_private(drop, now);
             let declined = PrivateEvent::Declined(me.clone());
             return self.outbox.send(from_conn, Event::Private(declined));
         }
-        // Accepting answers the other direction's request too.
-        self.private.take_request(me, &from);
-        let p = &mut self.private;
-        p.sessions
-            .insert((from.clone(), me.clone()), (from_conn, conn));
-        p.sessions
-            .insert((me.clone(), from.clone()), (conn, from_conn));
+        let open = Change::Open {
+            from: from.clone(),
+            to: me.clone(),
+        };
+        self.change_private(open, now);
         log::info!(
             "{} accepted a private session with {from}",
             self.log_name(conn)
         );
         let started = |user: &Arc<str>| Event::Private(PrivateEvent::Started(user.clone()));
         self.outbox.send(conn, started(&from));
-        let address = self.peer_address(conn);
-        if request.address {
+        let peer = self.peer_address(conn);
+        if address {
             self.outbox.send(from_conn, started(me));
-            if let Some((ip, port)) = address {
+            if let Some((ip, port)) = peer {
                 let user = me.clone();
                 let shown = PrivateEvent::Address { user, ip, port };
                 self.outbox.send(from_conn, Event::Private(shown));
             }
             return;
         }
-        let Some((ip, port)) = address else {
+        let Some((ip, port)) = peer else {
             return self.outbox.send(from_conn, started(me));
         };
         // The acceptor's client learns the token first, so it is ready when the requester dials.
@@ -293,25 +415,30 @@ impl Chat {
     }
 
     /// `stopprivate <user>`: both sides are told.
-    pub(super) fn stop_private(&mut self, conn: ConnId, me: &Arc<str>, user: &str) {
+    pub(super) fn stop_private(&mut self, conn: ConnId, me: &Arc<str>, user: &str, now: Now) {
         let user = &*self.spelled(user);
-        if self.private.session(me, conn, user).is_none() {
+        let Some(peer) = self.private.session(me, conn, user) else {
             return self
                 .outbox
                 .error(conn, Error::NoPrivateSession(Arc::from(user)));
-        }
-        if let Some((_, peer)) = self.private.end_session(me, user) {
-            let stopped = |u: Arc<str>| Event::Private(PrivateEvent::Stopped(u));
-            self.outbox.send(conn, stopped(Arc::from(user)));
-            self.outbox.send(peer, stopped(me.clone()));
-        }
+        };
+        let user: Arc<str> = Arc::from(user);
+        let stop = Change::Stop {
+            user: me.clone(),
+            peer: user.clone(),
+        };
+        self.change_private(stop, now);
+        let stopped = |u: Arc<str>| Event::Private(PrivateEvent::Stopped(u));
+        self.outbox.send(conn, stopped(user));
+        self.outbox.send(peer, stopped(me.clone()));
     }
 
     /// `p2p-port <port>`: silent on success.
-    pub(super) fn p2p_port(&mut self, conn: ConnId, port: Option<u16>) {
+    pub(super) fn p2p_port(&mut self, me: &Arc<str>, conn: ConnId, port: Option<u16>, now: Now) {
         match port {
             Some(port) => {
-                self.private.ports.insert(conn, port);
+                let user = me.clone();
+                self.change_private(Change::Port { user, port }, now);
             }
             None => self.outbox.error(conn, Error::InvalidPort),
         }
@@ -360,13 +487,26 @@ impl Chat {
         if !due {
             return;
         }
-        if let Some(r) = self.private.take_request(from, to) {
-            log::info!(
-                "{:?} private session request {from} -> {to} expired",
-                r.from_conn
-            );
-            let expired = PrivateEvent::Expired(Arc::from(to));
-            self.outbox.send(r.from_conn, Event::Private(expired));
+        let Some(from_conn) = self
+            .private
+            .requests
+            .get(&pair(from, to))
+            .map(|r| r.from_conn)
+        else {
+            return;
+        };
+        if from_conn.is_ghost() {
+            return; // Cluster mode: the requester's node expires it, for every node.
+        }
+        log::info!("{from_conn:?} private session request {from} -> {to} expired");
+        let expired = Event::Private(PrivateEvent::Expired(Arc::from(to)));
+        let drop = Change::Drop {
+            from: Arc::from(from),
+            to: Arc::from(to),
+        };
+        if !self.defer_expiry(&drop, from_conn, &expired) {
+            self.apply_private(drop, now);
+            self.outbox.send(from_conn, expired);
         }
     }
 }

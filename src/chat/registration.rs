@@ -98,7 +98,11 @@ impl Chat {
                 .filter(|(_, c)| self.sessions.get(c).is_some_and(|s| s.presence));
             told.extend(shown.map(|(_, c)| c));
         }
-        self.watched(me, false);
+        // A change of case only is the same name to those who watch it: nothing to tell them.
+        let case_only = same_name(&new, me);
+        if !case_only {
+            self.watched(me, false);
+        }
         self.online.rename(me, new.clone());
         if let Some(s) = self.sessions.get_mut(&conn) {
             if let State::LoggedIn { user, .. } = &mut s.state {
@@ -108,7 +112,9 @@ impl Chat {
         for (record, undo) in self.rooms.rename(me, &new) {
             self.outbox.record(record, super::Undo::Rooms(undo));
         }
-        self.watched(&new, true);
+        if !case_only {
+            self.watched(&new, true);
+        }
         log::info!("{} is now known as {new}", self.log_name(conn));
         told.sort_unstable();
         told.dedup();

@@ -195,6 +195,42 @@ pub const FLAGS: &[Flag] = &[
         "US",
         "penalty per command in microseconds; a connection 10 s ahead is not read (default 500, 0: off)",
     )),
+    // Cluster mode (issue 23).
+    setting(
+        "cluster",
+        "redis://HOST:PORT[/DB]",
+        "share one chat world with other nodes through Redis (off)",
+    ),
+    setting(
+        "cluster-ca",
+        "FILE",
+        "CA certificates (PEM) a rediss:// Redis is checked against (default: the system's)",
+    ),
+    setting(
+        "cluster-password-file",
+        "FILE",
+        "Redis password (AUTH), read from FILE",
+    ),
+    setting(
+        "node-id",
+        "NAME",
+        "this node's name in the cluster (default HOSTNAME:PORT)",
+    ),
+    setting(
+        "cluster-prefix",
+        "P",
+        "prefix of the Redis keys (default chatserver)",
+    ),
+    setting(
+        "node-ttl",
+        "SECS",
+        "seconds before a silent node is taken as down (default 10)",
+    ),
+    setting(
+        "cluster-snapshot-every",
+        "N",
+        "stream entries between snapshots to Redis (default 10000)",
+    ),
     Flag {
         name: "help",
         short: Some("h"),

@@ -329,3 +329,34 @@ fn reliability_limits() {
         "below --max-output"
     );
 }
+
+/// `--cluster` URLs (issue 23): `redis://` and `rediss://` with a database, and `--cluster-ca`
+/// only with TLS to Redis.
+#[test]
+fn cluster_urls_and_the_ca_file() {
+    let c = run("--cluster redis://10.0.0.5:6380/2 4000");
+    let o = c.cluster.expect("cluster options");
+    assert_eq!(
+        (o.host.as_str(), o.port, o.db, o.tls),
+        ("10.0.0.5", 6380, Some(2), false)
+    );
+    let c = run("--cluster rediss://redis.example:6379 --cluster-ca /etc/ca.pem 4000");
+    let o = c.cluster.expect("cluster options");
+    assert!(o.tls);
+    assert_eq!(o.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+    let c = run("--cluster rediss://[::1]:6379 4000");
+    let o = c.cluster.expect("cluster options");
+    assert_eq!((o.host.as_str(), o.ca_file), ("::1", None));
+    for (args, why) in [
+        (
+            "--cluster redis://h:1 --cluster-ca ca.pem 4000",
+            "needs a rediss://",
+        ),
+        ("--cluster-ca ca.pem 4000", "needs --cluster"),
+        ("--cluster http://h:1 4000", "invalid --cluster"),
+        ("--cluster rediss://h 4000", "invalid --cluster"),
+    ] {
+        let e = parse(args).unwrap_err();
+        assert!(e.contains(why), "{args}: {e}");
+    }
+}

@@ -45,7 +45,7 @@ pub struct Writer {
 impl Writer {
     /// Start a record of `kind` (a word of [`super::Record::KINDS`], which a test keeps free of
     /// anything that would need escaping).
-    pub(super) fn new(kind: &'static str) -> Writer {
+    pub(crate) fn new(kind: &'static str) -> Writer {
         Writer {
             text: kind.to_string(),
         }
@@ -67,7 +67,7 @@ impl Writer {
         self.text.push_str(NONE);
     }
 
-    pub(super) fn finish(self) -> RecordText {
+    pub(crate) fn finish(self) -> RecordText {
         RecordText(self.text)
     }
 }
@@ -79,14 +79,14 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(text: &'a str) -> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
         Reader {
             fields: text.split(SEPARATOR).peekable(),
         }
     }
 
     /// The next field as written (the kind word, or a field not yet unescaped).
-    pub(super) fn raw(&mut self) -> Option<&'a str> {
+    pub(crate) fn raw(&mut self) -> Option<&'a str> {
         self.fields.next()
     }
 
@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every field was read: a record with fields left over is malformed.
-    pub(super) fn finish(mut self) -> bool {
+    pub(crate) fn finish(mut self) -> bool {
         self.fields.next().is_none()
     }
 }

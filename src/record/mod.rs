@@ -192,6 +192,40 @@ record_kinds! {
     RoomTopic = "room-topic" { room: String, by: String, at_ms: u64, text: String }
     /// An empty `value` unsets the attribute.
     Profile = "profile" { user: String, attribute: String, value: String }
+    // Cluster mode (issue 23): who is online on which node. Only the Redis stream carries
+    // these; the file journal never sees one.
+    /// `user` logged in on `node`, on the connection that node calls `conn`.
+    Login = "login" { user: String, node: String, conn: String, guest: bool, peer: Option<String> }
+    Logout = "logout" { user: String, node: String, conn: String, at_ms: u64 }
+    /// `node` stopped refreshing its liveness key: every user on it is logged out.
+    NodeDown = "node-down" { node: String }
+    /// A wrong password for `user` (the lockout counts failures on every node).
+    LoginFailed = "login-failed" { user: String }
+    /// `user` entered `room` (`current`: as the line front-end's current room).
+    RoomJoin = "room-join" { room: String, user: String, current: bool }
+    RoomPart = "room-part" { room: String, user: String }
+    // Private sessions (§4) in cluster mode: not durable, but both users' nodes must agree.
+    /// `from` asks `to` for a private session (`address`: `getaddress`).
+    PrivateAsk = "private-ask" { from: String, to: String, address: bool }
+    /// `to` accepted `from`'s request.
+    PrivateOpen = "private-open" { from: String, to: String }
+    /// `from`'s request to `to` was declined or expired.
+    PrivateDrop = "private-drop" { from: String, to: String }
+    /// The private session of `user` and `peer` stopped.
+    PrivateStop = "private-stop" { user: String, peer: String }
+    /// `user`'s client listens for peers on `port` (`p2p-port`).
+    P2pPort = "p2p-port" { user: String, port: u32 }
+    /// What `user`'s session says about itself (IRC `USER`, `AWAY`, `MODE +i`, `OPER`, the
+    /// `QUIT` word), after its login and after each change.
+    UserInfo = "user-info" {
+        user: String,
+        username: Option<String>,
+        realname: Option<String>,
+        away: Option<String>,
+        invisible: bool,
+        oper: bool,
+        quit: Option<String>,
+    }
 }
 
 /// The one-line text form, e.g. `offline\tluke\tyoda\t1700000000000\thello there`.

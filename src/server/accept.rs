@@ -26,6 +26,9 @@ const MAX_REFUSING: usize = 256;
 impl Server {
     /// Accept until WouldBlock (edge-triggered: no further event is guaranteed otherwise).
     pub(super) fn accept(&mut self, i: usize, now: Now) {
+        if !self.serving() {
+            return; // Cluster mode: not before the node has caught up (it accepts then).
+        }
         loop {
             let Some(l) = self.listeners.get_mut(i) else {
                 return;

@@ -45,9 +45,10 @@ impl crate::protocol::Sink for CoreSink<'_> {
 
     /// Within the budget, and the core is not busy with this connection: a line may start a
     /// password hash that runs for several iterations (issue 21); what follows it waits in the
-    /// connection until `Action::Resume`, so it is taken in order, after the login.
+    /// connection until `Action::Resume`, so it is taken in order, after the login. In
+    /// cluster mode (issue 23) nor while its last command waits for the stream.
     fn wants_more(&self) -> bool {
-        self.work < INPUT_BUDGET && !self.chat.busy(self.id)
+        self.work < INPUT_BUDGET && !self.chat.busy(self.id) && !self.chat.is_waiting(self.id)
     }
 }
 
@@ -72,6 +73,12 @@ impl Server {
             }
             return;
         }
+        if self.park_if_waiting(id) {
+            return;
+        }
+        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            return;
+        };
         // Backpressure: a peer whose replies pile up is not read until they drain; only a
         // peer that does not drain at all meets the output cap as a slow reader. A long reply
         // the core paces (issue 17) counts as piled up until its last part is handed out.
@@ -107,6 +114,11 @@ impl Server {
             Ok(ReadStatus::Drained) => {}
             // Busy (issue 21): read again when the core says so (`Action::Resume`).
             Ok(ReadStatus::Budget) if sink.chat.busy(id) => {}
+            // Cluster mode (issue 23): read again when its command has come back from the
+            // stream.
+            Ok(ReadStatus::Budget) if sink.chat.is_waiting(id) => {
+                self.park_if_waiting(id);
+            }
             Ok(ReadStatus::Budget) => self.unread.push(id),
             Ok(ReadStatus::Eof { clean }) => {
                 if clean {

@@ -60,6 +60,7 @@ impl Server {
             self.commit(now);
             self.apply_actions(now);
             self.flush_dirty(now);
+            self.cluster_flush(now);
             self.cut_largest_queues(now);
             if self.dead.is_empty() && self.flushed.is_empty() && self.written.is_empty() {
                 break;
@@ -115,6 +116,9 @@ impl Server {
 
     /// Make this iteration's records durable before any reply that depends on them leaves.
     pub(super) fn commit(&mut self, now: Now) {
+        if self.cluster_commit(now) {
+            return;
+        }
         if self.chat.pending_records().is_empty() {
             return;
         }

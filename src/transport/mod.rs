@@ -2,17 +2,22 @@
 //! own handshakes and its own framing of writes, and says when it still holds bytes of its
 //! own; the protocol above it (line, JSON, IRC) sees plaintext only, and the loop sees neither
 //! (Redis's `ConnectionType`, Ergo's `IRCConn`). `Plain` is the stream as it is; `Tls` is
-//! rustls over it (behind the `tls` cargo feature, on by default). A WebSocket transport is
-//! one more variant here, owning a `Plain` or `Tls` beneath it.
+//! rustls over it (behind the `tls` cargo feature, on by default), the server side for the
+//! listeners and, through [`ClientTls`], the client side for a cluster node's links to Redis.
+//! A WebSocket transport is one more variant here, owning a `Plain` or `Tls` beneath it.
 
 #[cfg(feature = "tls")]
 mod certs;
+#[cfg(feature = "tls")]
+mod client;
 mod plain;
 #[cfg(feature = "tls")]
 mod tls;
 
 #[cfg(feature = "tls")]
 pub use certs::Certificates;
+#[cfg(feature = "tls")]
+pub use client::ClientTls;
 pub use plain::Plain;
 #[cfg(feature = "tls")]
 pub use tls::Tls;

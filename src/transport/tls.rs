@@ -1,12 +1,15 @@
-//! The TLS transport: rustls's `ServerConnection` driven by hand over the non-blocking stream
+//! The TLS transport: a rustls session driven by hand over the non-blocking stream
 //! (`read_tls` → `process_new_packets` → plaintext; plaintext → records → `write_tls`). Its
 //! handshake runs inside `read`, which answers on the socket itself; nothing of the protocol's
 //! output is taken before the handshake ends. rustls is a sans-IO session like our core: the
-//! loop's edge-triggered rules stay the loop's.
+//! loop's edge-triggered rules stay the loop's. The server side carries the TLS front-ends; the
+//! client side carries a cluster node's links to Redis (`rediss://`, issue 23), and opens with
+//! its ClientHello from [`Tls::flush`] once the TCP connect is done.
 
 use super::Received;
 use mio::net::TcpStream;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
@@ -19,7 +22,8 @@ const WRITE_CHUNK: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Tls {
     stream: TcpStream,
-    session: ServerConnection,
+    /// Either side (rustls's `Connection` is no larger than its `ServerConnection`).
+    session: Connection,
 }
 
 /// The socket as rustls reads it, remembering whether the last read came back short (the
@@ -42,10 +46,25 @@ fn tls_error(e: rustls::Error) -> io::Error {
 }
 
 impl Tls {
+    /// The server side, over an accepted stream.
     pub fn new(stream: TcpStream, config: Arc<ServerConfig>) -> io::Result<Tls> {
-        let mut session = ServerConnection::new(config).map_err(tls_error)?;
+        let session = ServerConnection::new(config).map_err(tls_error)?;
+        Ok(Tls::over(stream, Connection::Server(session)))
+    }
+
+    /// The client side, over a stream connecting to `name` (checked against its certificate).
+    pub fn client(
+        stream: TcpStream,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<Tls> {
+        let session = ClientConnection::new(config, name).map_err(tls_error)?;
+        Ok(Tls::over(stream, Connection::Client(session)))
+    }
+
+    fn over(stream: TcpStream, mut session: Connection) -> Tls {
         session.set_buffer_limit(Some(WRITE_CHUNK));
-        Ok(Tls { stream, session })
+        Tls { stream, session }
     }
 
     pub fn socket(&mut self) -> &mut TcpStream {

@@ -94,4 +94,16 @@ done
 echo "irctest ($controller) also: $extras"
 # The last line in the plain form CI reads: "irctest: N passed, N failed, N skipped".
 echo "irctest: $(count passed) passed, $(( $(count failed) + $(count error) )) failed, $(count skipped) skipped"
+if $all && [ "$status" = 1 ]; then
+    # Issue 22: the whole suite passes when every failure is a deliberate deviation
+    # (tests/irc/deviations.txt, each explained in CHECKLIST.md).
+    unexpected="$(grep -E '^(FAILED|ERROR) ' "$log" | awk '{print $2}' | grep -vxF -f <(grep -v '^#' "$here/deviations.txt") || true)"
+    if [ -z "$unexpected" ]; then
+        echo "irctest: every failure is a listed deviation (tests/irc/deviations.txt)"
+        status=0
+    else
+        echo "irctest: failures that are not listed deviations:"
+        echo "$unexpected"
+    fi
+fi
 exit "$status"

@@ -66,6 +66,13 @@ impl Pki {
         pair
     }
 
+    /// This CA's certificate as a PEM file (`--cluster-ca`), written on each call.
+    pub fn ca_file(&self) -> PathBuf {
+        let path = self.dir.join("ca.pem");
+        fs::write(&path, self.ca.pem()).expect("write CA certificate");
+        path
+    }
+
     /// A client configuration trusting this CA only.
     pub fn client(&self) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();

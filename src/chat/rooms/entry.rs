@@ -100,6 +100,14 @@ impl Chat {
             realname: self.directory.realname(conn, me),
         };
         self.room_fan(&room, joined, None, Reach::Presence(me));
+        if let Some(message) = self.directory.away(conn) {
+            let away = Event::Away {
+                user: me.clone(),
+                message: Some(message),
+                watched: false,
+            };
+            self.members_fan(&room, away, None, Reach::Presence(me));
+        }
         self.rooms.join(&room, me, conn, current);
         self.entered(conn, me, &room);
     }

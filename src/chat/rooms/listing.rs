@@ -138,6 +138,17 @@ impl Chat {
             .collect()
     }
 
+    /// The rooms where `user` has voice (`+v`: WHO's `+` flag).
+    pub(in crate::chat) fn voiced_rooms(&self, user: &str) -> Vec<Arc<str>> {
+        let rooms = self.rooms.joined(user).into_iter();
+        let voiced = |name: &Arc<str>| {
+            self.rooms
+                .get(name)
+                .is_some_and(|(_, r)| r.voiced.contains(user))
+        };
+        rooms.filter(voiced).collect()
+    }
+
     /// Whether `a` and `b` are in some room together.
     pub(in crate::chat) fn share_a_room(&self, a: &str, b: &str) -> bool {
         self.rooms

@@ -53,8 +53,27 @@ pub enum Undo {
     },
 }
 
+/// A membership change, as cluster mode (issue 23) records it: membership is not durable,
+/// but every node must know who is in a room on every node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Join {
+        room: Arc<str>,
+        user: Arc<str>,
+        current: bool,
+    },
+    /// `current`: it was the user's current room.
+    Part {
+        room: Arc<str>,
+        user: Arc<str>,
+        current: bool,
+    },
+}
+
 #[derive(Debug, Default)]
 pub struct Rooms {
+    /// Cluster mode: membership changes since the last look (`None`: not kept).
+    pub changes: Option<Vec<Change>>,
     rooms: BTreeMap<Arc<str>, Room>,
     /// The casemapping (issue 17): the folded form of each room name that is not lower case.
     folded: HashMap<String, Arc<str>>,
@@ -249,6 +268,13 @@ impl Rooms {
             .entry(user.clone())
             .or_default()
             .insert(room.clone());
+        if let Some(log) = self.changes.as_mut() {
+            log.push(Change::Join {
+                room: room.clone(),
+                user: user.clone(),
+                current,
+            });
+        }
         if current {
             self.current.insert(user.clone(), room.clone());
         }
@@ -257,10 +283,18 @@ impl Rooms {
 
     /// `user` leaves `room`; returns whether it was its current room (`None`: not a member).
     pub fn part(&mut self, room: &str, user: &Arc<str>) -> Option<bool> {
-        let r = self.rooms.get_mut(room)?;
-        r.members.remove(&**user)?;
+        let (name, _) = self.rooms.get_key_value(room)?;
+        let name = name.clone();
+        self.rooms.get_mut(room)?.members.remove(&**user)?;
         let mut current = Vec::new();
         self.forget(room, user, &mut current);
+        if let Some(log) = self.changes.as_mut() {
+            log.push(Change::Part {
+                room: name,
+                user: user.clone(),
+                current: !current.is_empty(),
+            });
+        }
         Some(!current.is_empty())
     }
 
@@ -332,6 +366,20 @@ impl Rooms {
     pub fn uninvite(&mut self, room: &str, user: &str) {
         if let Some(r) = self.rooms.get_mut(room) {
             r.invited.remove(user);
+        }
+    }
+
+    /// Who is in which room, as the records that replay to it (cluster mode's snapshot).
+    #[cfg(feature = "cluster")]
+    pub fn memberships(&self, out: &mut Vec<Record>) {
+        for (name, r) in &self.rooms {
+            for user in r.members.keys() {
+                out.push(Record::RoomJoin {
+                    room: name.to_string(),
+                    user: user.to_string(),
+                    current: self.current.get(user).is_some_and(|c| c == name),
+                });
+            }
         }
     }
 
@@ -497,7 +545,8 @@ impl Rooms {
                 private,
             } => self.insert(Arc::from(room), Arc::from(owner), private),
             Record::RoomClose { room } => {
-                self.remove(&room);
+                // Its members (cluster mode: on every node) are out of it.
+                let _ = self.close(&room);
                 self.pending.remove(room.as_str());
             }
             Record::RoomMode { room, private } => {
@@ -534,7 +583,19 @@ impl Rooms {
             | Record::Delivered { .. }
             | Record::History { .. }
             | Record::Lockout { .. }
-            | Record::Profile { .. } => {}
+            | Record::Profile { .. }
+            | Record::Login { .. }
+            | Record::Logout { .. }
+            | Record::NodeDown { .. }
+            | Record::LoginFailed { .. }
+            | Record::RoomJoin { .. }
+            | Record::RoomPart { .. }
+            | Record::PrivateAsk { .. }
+            | Record::PrivateOpen { .. }
+            | Record::PrivateDrop { .. }
+            | Record::PrivateStop { .. }
+            | Record::P2pPort { .. }
+            | Record::UserInfo { .. } => {}
         }
     }
 

@@ -3,6 +3,8 @@
 //! is the harness (`Sim`); the tests are in one file per concept beside it.
 
 mod basics; // §1-§3: login, messaging, blocks, timeouts, commits.
+#[cfg(feature = "cluster")]
+mod cluster; // Issue 23: nodes over a simulated stream.
 mod guests; // JSON guests (§6) and the console (§7).
 mod hashing; // Issue 21: password hashes in steps, upgrades, failed-login throttling.
 mod identity; // Issue 17: one casemapping, the text rule, registration vs guests.

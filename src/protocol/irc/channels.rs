@@ -60,17 +60,25 @@ impl Conn {
             return;
         }
         let target = msg.param(0).filter(|t| !t.is_empty()).unwrap_or("*");
+        let end = "End of /NAMES list.";
+        let several = target.split(',').filter(|c| !c.is_empty()).count() > 1;
         for channel in target.split(',').filter(|c| !c.is_empty()) {
             match channel_room(channel) {
                 Some(room) => {
-                    self.context(sink, Some(channel), Purpose::Plain);
+                    let purpose = match several {
+                        true => Purpose::SeveralNames,
+                        false => Purpose::Plain,
+                    };
+                    self.context(sink, Some(channel), purpose);
                     sink.input(Input::Room(RoomInput::Names { room }));
                 }
-                None => {
-                    let end = "End of /NAMES list.";
-                    self.numeric(sink, RPL_ENDOFNAMES, &[channel, end]);
-                }
+                None if several => {}
+                None => self.numeric(sink, RPL_ENDOFNAMES, &[channel, end]),
             }
+        }
+        if several {
+            self.context(sink, None, Purpose::Plain);
+            self.numeric(sink, RPL_ENDOFNAMES, &[target, end]);
         }
     }
 
@@ -115,15 +123,23 @@ impl Conn {
         if !self.targets(sink, msg, TARGMAX_KICK) {
             return;
         }
-        let channel = msg.param(0).unwrap_or("");
-        self.context(sink, Some(channel), Purpose::Plain);
-        let reason = msg.param(2).filter(|r| !r.is_empty());
-        for user in msg
+        let channels: Vec<&str> = msg.param(0).unwrap_or("").split(',').collect();
+        let users = msg
             .param(1)
             .unwrap_or("")
             .split(',')
-            .filter(|u| !u.is_empty())
-        {
+            .filter(|u| !u.is_empty());
+        let reason = msg.param(2).filter(|r| !r.is_empty());
+        // RFC 2812: one channel and several users, or as many channels as users, in pairs.
+        for (i, user) in users.enumerate() {
+            let channel = match channels.len() {
+                1 => channels[0],
+                _ => match channels.get(i) {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
+            self.context(sink, Some(channel), Purpose::Plain);
             sink.input(Input::Room(RoomInput::Kick {
                 room: Some(channel_room(channel).unwrap_or(channel)),
                 user,

@@ -4,8 +4,8 @@
 //! unfinished tail.
 //!
 //! Length policy: the part of a line after its IRCv3 tags may be at most [`MAX_BODY`] bytes
-//! including the CRLF (the RFC's 512), the tags at most [`MAX_TAGS`] bytes (the modern spec's
-//! 8191). A longer line is dropped whole and reported as [`Frame::TooLong`]; the front-end
+//! including the CRLF (the RFC's 512), the tags at most [`MAX_TAGS`] bytes (the message-tags
+//! spec: a client sends at most 4094 bytes of tag data, 4096 with the `@` and the space). A longer line is dropped whole and reported as [`Frame::TooLong`]; the front-end
 //! answers `417 ERR_INPUTTOOLONG` and keeps the connection (what Ergo does and irctest's
 //! `LengthLimitTestCase` expects). Replies are truncated to 512 bytes on a UTF-8 boundary.
 
@@ -17,7 +17,7 @@ use std::ops::ControlFlow;
 /// RFC line limit for everything but tags, CRLF included.
 pub const MAX_BODY: usize = 512;
 /// Limit for the `@tags ` section, the `@` and the separating space included.
-pub const MAX_TAGS: usize = 8191;
+pub const MAX_TAGS: usize = 4096;
 /// Most parameters a message carries; the 15th takes the rest of the line.
 pub const MAX_PARAMS: usize = 15;
 /// Longest command accepted: names are letters, numerics three digits.
@@ -701,7 +701,8 @@ mod tests {
         let over_lf = format!("PING {}\n", "x".repeat(506));
         assert_eq!(frames(&mut f, over_lf.as_bytes()), [Err(())]);
         // Tags have their own budget.
-        let tagged = format!("@+t={} {}", "a".repeat(4096), at_limit);
+        let tagged = format!("@+t={} {}", "a".repeat(4091), at_limit);
+        assert_eq!(tagged.find("PING"), Some(MAX_TAGS));
         assert!(matches!(frames(&mut f, tagged.as_bytes())[..], [Ok(_)]));
         let tagged_over = format!("@+t={} PING x\r\n", "a".repeat(MAX_TAGS));
         assert_eq!(frames(&mut f, tagged_over.as_bytes()), [Err(())]);

@@ -97,6 +97,9 @@ pub(crate) enum Purpose {
     History(&'static str),
     /// `LIST <ELIST filters>`: only the rooms they match are shown.
     List(Box<str>),
+    /// `NAMES` of several channels: `353`s only; the codec ends them with one `366` naming
+    /// them all (issue 22, the modern spec's form).
+    SeveralNames,
 }
 
 /// One IRC connection's codec.
@@ -424,25 +427,37 @@ impl Conn {
             Err(crate::protocol::irc::message::ParseError::BadCommand) => {
                 let word = line.split(' ').find(|w| !w.starts_with([':', '@']));
                 let word = word.unwrap_or("");
-                return self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
+                let raw_tags = line.strip_prefix('@').and_then(|l| l.split(' ').next());
+                let label = self.label(sink, raw_tags.unwrap_or(""));
+                self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
+                if label {
+                    self.hold(Note::EndLabel, sink);
+                }
+                return;
             }
             Err(_) => return,
         };
-        // Issue 22, labeled-response: the replies to a labeled command are collected.
-        let label = tags::get(msg.tags, "label")
-            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
-        if let Some(label) = &label {
-            self.hold(Note::Label(Box::from(label.as_str())), sink);
-        }
+        let label = self.label(sink, msg.tags);
         match self.reg {
             Reg::Open => self.registering(msg, sink),
             Reg::Done => self.command(msg, sink),
             // The loop holds input while a password is checked; nothing arrives here then.
             Reg::Pending | Reg::Closed => {}
         }
-        if label.is_some() {
+        if label {
             self.hold(Note::EndLabel, sink);
         }
+    }
+
+    /// Issue 22, labeled-response: a command with a `label` tag has its replies collected
+    /// from here to a [`Note::EndLabel`]; true if it has one.
+    fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
+        let label = tags::get(raw_tags, "label")
+            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
+        if let Some(label) = &label {
+            self.hold(Note::Label(Box::from(label.as_str())), sink);
+        }
+        label.is_some()
     }
 
     /// At least `n` parameters, else `461`.

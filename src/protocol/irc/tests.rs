@@ -613,6 +613,7 @@ fn listings_render_as_numerics() {
         away: Some(a("lunch")),
         oper: true,
         rooms: vec![(a("chan"), true)],
+        voiced: Vec::new(),
         account: false,
         idle_s: 0,
         signon_s: 0,
@@ -789,4 +790,63 @@ fn targmax_is_enforced() {
     assert!(welcome.contains(
         " TARGMAX=JOIN:4,PART:4,PRIVMSG:1,NOTICE:1,TAGMSG:1,KICK:4,NAMES:4,MONITOR:100 MODES=4 MAXLIST=b:100 KEYLEN=32 "
     ), "{welcome}");
+}
+
+/// Issue 22: `NAMES` of several channels ends with one `366` naming them all (the core's
+/// `Members` replies render their `353`s only); `KICK #a,#b x,y` pairs channels with users.
+#[test]
+fn names_of_several_channels_end_once_and_kick_pairs_targets() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    c.decode(b"NAMES #a,#b\r\nKICK #a,#b x,y :out\r\n", &mut s);
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Room(Names { room: "a" })"#,
+            r#"Room(Names { room: "b" })"#,
+            r#"Room(Kick { room: Some("a"), user: "x", reason: Some("out") })"#,
+            r#"Room(Kick { room: Some("b"), user: "y", reason: Some("out") })"#,
+        ]
+    );
+    let a = |s: &str| Arc::<str>::from(s);
+    let members = |room: &str| {
+        Event::Room(RoomEvent::Members {
+            room: a(room),
+            secret: false,
+            members: vec![Member {
+                name: a("foo"),
+                owner: true,
+                op: true,
+                voice: false,
+            }],
+            partial: false,
+        })
+    };
+    // The fake core answers nothing: put its two replies where the core would.
+    let mut queued = std::mem::take(&mut s.out);
+    queued.insert(1, members("a"));
+    queued.insert(3, members("b"));
+    let mut out = Vec::new();
+    for e in queued {
+        c.encode(&e, 0, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap_or_default();
+    assert_eq!(
+        text,
+        ":irc.test 353 foo = #a @foo\r\n\
+         :irc.test 353 foo = #b @foo\r\n\
+         :irc.test 366 foo #a,#b :End of /NAMES list.\r\n"
+    );
+}
+
+/// Issue 22, labeled-response: a command that does not parse (`421`) is labeled too.
+#[test]
+fn an_unknown_command_is_answered_with_its_label() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :batch labeled-response\r\n");
+    let text = run(&mut c, &mut s, "@label=x1 NONEXISTENT_COMMAND\r\n");
+    assert_eq!(
+        text,
+        "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
+    );
 }

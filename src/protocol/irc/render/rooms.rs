@@ -243,7 +243,7 @@ fn names(o: &mut Out<'_, '_>, room: &str, secret: bool, members: &[Member], part
     if !line.is_empty() {
         o.num(RPL_NAMREPLY, &[symbol, &chan, &line]);
     }
-    if partial {
+    if partial || o.v.ctx.purpose == Purpose::SeveralNames {
         return;
     }
     let chan = o.chan(room);

@@ -59,8 +59,13 @@ pub(super) fn who(o: &mut Out<'_, '_>, room: Option<&str>, cards: &[Card]) {
             flags.push('*');
         }
         let op = room.is_some_and(|r| c.rooms.iter().any(|(cr, op)| &**cr == r && *op));
+        let voiced = room.is_some_and(|r| c.voiced.iter().any(|v| &**v == r));
+        // multi-prefix: every prefix the member has, highest first; else the highest.
         if op {
             flags.push('@');
+        }
+        if voiced && (!op || o.has(Cap::MultiPrefix)) {
+            flags.push('+');
         }
         let chan = room.map_or_else(|| "*".to_string(), |r| format!("#{r}"));
         let server = o.v.server;

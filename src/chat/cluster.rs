@@ -1,0 +1,1122 @@
+//! The core's side of cluster mode (issue 23). The node's state is the replay of the Redis
+//! stream it has read: a command that writes records is *parked* at its end (its changes undone
+//! at once, its replies kept, its connection not read) and its records leave with the
+//! iteration's batch; when the stream brings an entry back, every node applies it the same way
+//! ([`Chat::apply_entry`]): each transaction is checked whole against the state (the first
+//! record in the stream wins) and applied or refused, and the node that wrote it releases the
+//! replies or answers the loser. Users on other nodes are *ghosts*: sessions whose actions are
+//! forwarded to their node ([`Chat::take_forwards`]). Applying an entry makes events for this
+//! node's own connections only; each node tells its own users.
+
+use super::directory::Info;
+use super::outbox::Parked;
+use super::private::Change as PrivateChange;
+use super::rooms::state::Change;
+use super::{Action, Chat};
+use crate::event::{Error, Event};
+use crate::record::Record;
+use crate::session::{ConnId, Session, State};
+use crate::time::Now;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+/// One parked transaction on its way through the stream.
+#[derive(Debug)]
+struct Waiting {
+    conn: Option<ConnId>,
+    /// Replies released once the stream has it (empty when they left at once: history only).
+    actions: Vec<Action>,
+    fallback: Vec<Action>,
+    records: Vec<Record>,
+}
+
+/// An event for users on other nodes.
+#[derive(Debug, PartialEq)]
+pub enum Forward {
+    /// To one connection, as its node names it.
+    To {
+        node: Arc<str>,
+        conn: Arc<str>,
+        event: Event,
+    },
+    /// To every member of `room` on every other node, as each node knows its members when it
+    /// has applied what the sender had (not as the sender knew them: its view may lag).
+    Room { room: Arc<str>, event: Event },
+    /// To everyone online on every other node (a broadcast).
+    All { event: Event },
+}
+
+/// Who a fan-out event is for, as far as other nodes are concerned.
+enum Scope {
+    Room(Arc<str>),
+    All,
+    /// Only the recipients named.
+    Named,
+}
+
+fn scope(event: &Event) -> Scope {
+    use crate::event::{Audience, RoomEvent};
+    match event {
+        Event::Room(
+            RoomEvent::Joined { room, .. }
+            | RoomEvent::Left { room, .. }
+            | RoomEvent::Chat { room, .. }
+            | RoomEvent::Kicked { room, .. }
+            | RoomEvent::TopicSet { room, .. }
+            | RoomEvent::Changed { room, .. }
+            | RoomEvent::Closed(room),
+        ) => Scope::Room(room.clone()),
+        Event::Chat {
+            to: Audience::Everyone | Audience::Announcement,
+            ..
+        }
+        | Event::ServerAnnouncement(_) => Scope::All,
+        _ => Scope::Named,
+    }
+}
+
+/// The user a room line or broadcast is about: those who block them do not get it.
+fn subject(event: &Event) -> Option<&Arc<str>> {
+    use crate::event::RoomEvent;
+    match event {
+        Event::Chat { from, .. } | Event::Room(RoomEvent::Chat { from, .. }) => Some(from),
+        Event::Room(RoomEvent::Joined { user, .. } | RoomEvent::Left { user, .. }) => Some(user),
+        _ => None,
+    }
+}
+
+/// The whole state as records, for a snapshot in Redis: accounts first (records may name
+/// them), then the frozen durable state (cheap to take at any size, made into records a step
+/// at a time), then history, who is online where, and who is in which room.
+#[derive(Debug)]
+pub struct ClusterSnapshot {
+    head: VecDeque<Record>,
+    frozen: super::Frozen,
+    tail: VecDeque<Record>,
+}
+
+impl ClusterSnapshot {
+    /// The next record, `None` after the last.
+    pub fn next_record(&mut self) -> Option<Record> {
+        use crate::store::Snapshot;
+        self.head
+            .pop_front()
+            .or_else(|| self.frozen.next_record())
+            .or_else(|| self.tail.pop_front())
+    }
+}
+
+/// Cluster state of the core; `None` in `Chat` when the file journal is in use.
+#[derive(Debug)]
+pub(super) struct Cluster {
+    node: Arc<str>,
+    /// Parked this iteration, in order.
+    batch: Vec<Waiting>,
+    /// Batches handed out and not yet read back, oldest first, with their numbers.
+    sent: VecDeque<(u64, Vec<Waiting>)>,
+    next_batch: u64,
+    /// Connections with parked transactions (how many): not read until they settle.
+    waiting: HashMap<ConnId, u32>,
+    /// Connections whose login is on its way through the stream.
+    logging_in: HashSet<ConnId>,
+    /// Ghosts by where they live, and back.
+    ghosts: HashMap<(Arc<str>, Arc<str>), ConnId>,
+    homes: HashMap<ConnId, (Arc<str>, Arc<str>)>,
+    next_gen: u32,
+    forwards: Vec<Forward>,
+    /// The first this many actions are routed already, or are for this node only (made by
+    /// applying an entry, or forwarded here by another node): never forwarded (again).
+    routed: usize,
+    /// The session's self-description when the current command began (IRC `AWAY`, `OPER`…):
+    /// if the command changed it, the change goes to the stream with it.
+    /// Noted for a logged-in session only, with its user (the command may log it out).
+    info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
+}
+
+/// How a node names one of its connections in records: `slot.gen`.
+pub fn conn_name(conn: ConnId) -> String {
+    format!("{}.{}", conn.slot, conn.gen)
+}
+
+fn parse_conn(text: &str) -> Option<ConnId> {
+    let (slot, gen) = text.split_once('.')?;
+    Some(ConnId::new(slot.parse().ok()?, gen.parse().ok()?))
+}
+
+/// Why a transaction lost: the first record the state refused.
+enum Refusal {
+    Exists(Arc<str>),
+    /// Online already; `guest`: a JSON guest's name, which has its own refusal.
+    Online {
+        user: Arc<str>,
+        guest: bool,
+    },
+    RoomExists(Arc<str>),
+    /// §4 across nodes: the request was answered (or expired) first.
+    NoRequest(Arc<str>),
+    NoSession(Arc<str>),
+    /// Asked while offline (its logout came first).
+    Offline(Arc<str>),
+}
+
+/// A private-session change as the record that carries it.
+fn private_record(change: &PrivateChange) -> Record {
+    let s = |a: &Arc<str>| a.to_string();
+    match change {
+        PrivateChange::Ask { from, to, address } => Record::PrivateAsk {
+            from: s(from),
+            to: s(to),
+            address: *address,
+        },
+        PrivateChange::Open { from, to } => Record::PrivateOpen {
+            from: s(from),
+            to: s(to),
+        },
+        PrivateChange::Drop { from, to } => Record::PrivateDrop {
+            from: s(from),
+            to: s(to),
+        },
+        PrivateChange::Stop { user, peer } => Record::PrivateStop {
+            user: s(user),
+            peer: s(peer),
+        },
+        PrivateChange::Port { user, port } => Record::P2pPort {
+            user: s(user),
+            port: u32::from(*port),
+        },
+    }
+}
+
+impl Chat {
+    /// Run as a node of a cluster named `node` (issue 23): from now on records go to the
+    /// stream through [`Chat::take_batch`] and state changes only through
+    /// [`Chat::apply_entry`].
+    pub fn enable_cluster(&mut self, node: &str) {
+        self.rooms.changes = Some(Vec::new());
+        self.cluster = Some(Box::new(Cluster {
+            node: Arc::from(node),
+            batch: Vec::new(),
+            sent: VecDeque::new(),
+            next_batch: 1,
+            waiting: HashMap::new(),
+            logging_in: HashSet::new(),
+            ghosts: HashMap::new(),
+            homes: HashMap::new(),
+            next_gen: 0,
+            forwards: Vec::new(),
+            routed: 0,
+            info_before: None,
+        }));
+    }
+
+    /// A login on its way through the stream counts as done for a codec that asks at once
+    /// (IRC's registration): the password was right, and only another node's login of the
+    /// same user in the same moment can still refuse it (then the refusal follows).
+    pub(super) fn login_pending(&self, conn: ConnId) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.logging_in.contains(&conn))
+    }
+
+    /// Cluster mode: a protocol's own reply (an IRC numeric) to an input whose command is
+    /// parked waits with the command's replies, so it neither overtakes them nor tells of a
+    /// change the stream does not have yet (`306` before the away message is there for
+    /// others). `Some(event)`: not held, send it now.
+    pub(super) fn hold_reply(&mut self, conn: ConnId, event: Event) -> Option<Event> {
+        let Some(c) = self.cluster.as_mut() else {
+            return Some(event);
+        };
+        let parked = c
+            .batch
+            .iter_mut()
+            .rev()
+            .chain(
+                c.sent
+                    .iter_mut()
+                    .rev()
+                    .flat_map(|(_, b)| b.iter_mut().rev()),
+            )
+            .find(|w| w.conn == Some(conn));
+        match parked {
+            Some(w) => {
+                w.actions.push(Action::Send(conn, event));
+                None
+            }
+            None => Some(event),
+        }
+    }
+
+    /// Whether `conn` has a command on its way through the stream: its next input waits.
+    pub fn is_waiting(&self, conn: ConnId) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.waiting.contains_key(&conn))
+    }
+
+    /// A command of `conn` begins (cluster mode: its session's self-description is noted).
+    pub(super) fn begin_command(&mut self, conn: ConnId) {
+        let user = self.sessions.get(&conn).and_then(Session::user);
+        if let (Some(c), Some(user)) = (self.cluster.as_mut(), user) {
+            c.info_before = Some((conn, user.clone(), self.directory.get(conn).cloned()));
+        }
+    }
+
+    /// End a command: single node, a transaction for the group commit; cluster, parked.
+    pub(super) fn seal(&mut self, mark: super::outbox::Mark, conn: ConnId, now: Now) {
+        let Some(c) = self.cluster.as_mut() else {
+            return self.outbox.seal(mark, conn);
+        };
+        // A logged-in session that changed what it says about itself tells every node.
+        let before = c.info_before.take().filter(|(id, ..)| *id == conn);
+        if let (Some((_, user, before)), Some(after)) = (before, self.directory.get(conn)) {
+            if before.as_ref() != Some(after) {
+                let record = after.record(&user);
+                self.outbox.record_first(mark, record);
+            }
+        }
+        let changes = self.room_changes();
+        if let Some(parked) = self.outbox.seal_parked(mark, conn) {
+            self.park(Some(conn), parked, changes, now);
+        }
+    }
+
+    /// The membership changes since the last call, also as records in the outbox.
+    fn room_changes(&mut self) -> Vec<Change> {
+        let changes = self
+            .rooms
+            .changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for ch in &changes {
+            self.outbox.records.push(match ch {
+                Change::Join {
+                    room,
+                    user,
+                    current,
+                } => Record::RoomJoin {
+                    room: room.to_string(),
+                    user: user.to_string(),
+                    current: *current,
+                },
+                Change::Part { room, user, .. } => Record::RoomPart {
+                    room: room.to_string(),
+                    user: user.to_string(),
+                },
+            });
+        }
+        changes
+    }
+
+    /// Apply membership changes (or their inverse), not logging them.
+    fn change_rooms(&mut self, changes: impl Iterator<Item = Change>, inverse: bool) {
+        let log = self.rooms.changes.take();
+        for ch in changes {
+            let (room, user, current, join) = match ch {
+                Change::Join {
+                    room,
+                    user,
+                    current,
+                } => (room, user, current, !inverse),
+                Change::Part {
+                    room,
+                    user,
+                    current,
+                } => (room, user, current, inverse),
+            };
+            if join {
+                if let Some(conn) = self.online.get(&user) {
+                    self.rooms.join(&room, &user, conn, current);
+                }
+            } else {
+                self.rooms.part(&room, &user);
+            }
+        }
+        self.rooms.changes = log;
+    }
+
+    fn park(&mut self, conn: Option<ConnId>, parked: Parked, changes: Vec<Change>, now: Now) {
+        let Parked {
+            mut actions,
+            records,
+            undo,
+            fallback,
+        } = parked;
+        let log = self.rooms.changes.take();
+        for u in undo.into_iter().rev() {
+            self.undo(u, now);
+        }
+        self.rooms.changes = log;
+        self.change_rooms(changes.into_iter().rev(), true);
+        self.blocks.committed();
+        // History only: nothing to decide, so nothing to wait for (as a single node does not
+        // wait for the disk for it): the replies leave now and the connection is read on.
+        let lazy = records.iter().all(Record::is_lazy);
+        if lazy {
+            self.outbox.actions.append(&mut actions);
+        }
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let conn = conn.filter(|_| !lazy);
+        // Its replies are out: if the batch is lost, nobody is told (history is best effort).
+        let fallback = if lazy { Vec::new() } else { fallback };
+        if let Some(conn) = conn {
+            *c.waiting.entry(conn).or_default() += 1;
+        }
+        c.batch.push(Waiting {
+            conn,
+            actions,
+            fallback,
+            records,
+        });
+    }
+
+    /// Cluster mode: `login` instead of logging in now; true if so.
+    pub(super) fn defer_login(&mut self, conn: ConnId, user: &str, guest: bool) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let peer = self
+            .sessions
+            .get(&conn)
+            .and_then(|s| s.peer)
+            .map(|p| p.to_string());
+        let record = Record::Login {
+            user: user.to_string(),
+            node: c.node.to_string(),
+            conn: conn_name(conn),
+            guest,
+            peer,
+        };
+        self.outbox.records.push(record);
+        // What an IRC session said before it logged in (`USER`), for every node.
+        if let Some(info) = self.directory.get(conn) {
+            self.outbox.records.push(info.record(user));
+        }
+        if let Some(c) = self.cluster.as_mut() {
+            c.logging_in.insert(conn);
+        }
+        true
+    }
+
+    /// Cluster mode: `logout` instead of logging out now; true if so.
+    pub(super) fn defer_logout(&mut self, conn: ConnId, user: &Arc<str>, now: Now) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        if self.online.get(user) == Some(conn) {
+            let record = Record::Logout {
+                user: user.to_string(),
+                node: c.node.to_string(),
+                conn: conn_name(conn),
+                at_ms: now.unix_ms(),
+            };
+            self.outbox.records.push(record);
+        }
+        true
+    }
+
+    /// Cluster mode: a private-session change goes to the stream (the nodes of both users
+    /// apply it from there); true if so.
+    pub(super) fn defer_private(&mut self, change: &PrivateChange) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        self.outbox.records.push(private_record(change));
+        true
+    }
+
+    /// Cluster mode: a request's expiry (`drop`, on the requester's node) goes to the stream on
+    /// its own, and `expired` is told to `to` only if it is applied there before any answer.
+    pub(super) fn defer_expiry(
+        &mut self,
+        drop: &PrivateChange,
+        to: ConnId,
+        expired: &Event,
+    ) -> bool {
+        let Some(c) = self.cluster.as_mut() else {
+            return false;
+        };
+        c.batch.push(Waiting {
+            conn: None,
+            actions: vec![Action::Send(to, expired.clone())],
+            fallback: Vec::new(),
+            records: vec![private_record(drop)],
+        });
+        true
+    }
+
+    /// Cluster mode: a wrong password is counted on every node.
+    pub(super) fn count_failure(&mut self, user: &str) {
+        if self.cluster.is_some() {
+            self.outbox.late.push(Record::LoginFailed {
+                user: user.to_string(),
+            });
+        }
+    }
+
+    /// The iteration's records as one batch for the stream: its number and its transactions,
+    /// each a list of records (the last one: records outside any command). `None`: nothing to
+    /// send.
+    pub fn take_batch(&mut self) -> Option<(u64, Vec<Vec<Record>>)> {
+        let _ = self.room_changes(); // Outside a command (none expected): applied already.
+        let loose = self.outbox.take_loose();
+        self.blocks.committed();
+        let c = self.cluster.as_mut()?;
+        let mut batch = std::mem::take(&mut c.batch);
+        // Each on its own: one refused (a password hash upgrade of an account another node
+        // changed) must not take the others (a logout) with it.
+        batch.extend(loose.into_iter().map(|r| Waiting {
+            conn: None,
+            actions: Vec::new(),
+            fallback: Vec::new(),
+            records: vec![r],
+        }));
+        if batch.is_empty() {
+            return None;
+        }
+        let number = c.next_batch;
+        c.next_batch += 1;
+        let txns = batch.iter().map(|w| w.records.clone()).collect();
+        c.sent.push_back((number, batch));
+        Some((number, txns))
+    }
+
+    /// Batch `number` never reached the stream (Redis refused it, or it is not there after an
+    /// outage): its commands are answered with the storage error and changed nothing.
+    pub fn lost_batch(&mut self, number: u64) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let Some(at) = c.sent.iter().position(|(n, _)| *n == number) else {
+            return;
+        };
+        let lost = c.sent.remove(at).map(|(_, b)| b).unwrap_or_default();
+        for w in lost {
+            self.settle(w, None);
+        }
+    }
+
+    /// Batches sent and not yet read back, oldest first.
+    pub fn unsettled(&self) -> Vec<u64> {
+        self.cluster
+            .as_ref()
+            .map(|c| c.sent.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default()
+    }
+
+    /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
+    /// error (`None`: it never reached the stream).
+    fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        if let (Some(conn), Some(c)) = (w.conn, self.cluster.as_mut()) {
+            c.logging_in.remove(&conn);
+            if let Some(n) = c.waiting.get_mut(&conn) {
+                *n -= 1;
+                if *n == 0 {
+                    c.waiting.remove(&conn);
+                }
+            }
+        }
+        match verdict {
+            Some(Ok(())) => self.outbox.actions.extend(w.actions),
+            None => self.outbox.actions.extend(w.fallback),
+            Some(Err(refusal)) => {
+                let Some(conn) = w.conn else { return };
+                match refusal {
+                    Refusal::Exists(user) => self.refuse(conn, Error::UserExists(user)),
+                    Refusal::Online { user, guest: true } => {
+                        self.outbox.error(conn, Error::NameTaken(user))
+                    }
+                    Refusal::Online { user, guest: false } => {
+                        self.refuse(conn, Error::AlreadyLoggedIn(user))
+                    }
+                    Refusal::RoomExists(room) => self.outbox.error(conn, Error::RoomExists(room)),
+                    Refusal::NoRequest(from) => {
+                        self.outbox.error(conn, Error::NoPrivateRequest(from))
+                    }
+                    Refusal::NoSession(peer) => {
+                        self.outbox.error(conn, Error::NoPrivateSession(peer))
+                    }
+                    Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
+                }
+            }
+        }
+    }
+
+    /// Apply one stream entry: batch `number` of `node`, its transactions in order. Every node
+    /// decides each transaction the same way; this node settles its own.
+    pub fn apply_entry(&mut self, node: &str, number: u64, txns: Vec<Vec<Record>>, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let own = *c.node == *node;
+        let mut mine = Vec::new();
+        if own {
+            // Earlier batches of ours that are not in the stream before this one never will be.
+            while let Some(n) = self
+                .cluster
+                .as_ref()
+                .and_then(|c| c.sent.front())
+                .map(|(n, _)| *n)
+                .filter(|n| *n < number)
+            {
+                self.lost_batch(n);
+            }
+            let Some(c) = self.cluster.as_mut() else {
+                return;
+            };
+            if c.sent.front().is_some_and(|(n, _)| *n == number) {
+                mine = c.sent.pop_front().map(|(_, b)| b).unwrap_or_default();
+            }
+        }
+        let mut verdicts = Vec::with_capacity(txns.len());
+        self.local_only(|chat| {
+            let log = chat.rooms.changes.take();
+            for records in txns {
+                let verdict = chat.check(&records);
+                if verdict.is_ok() {
+                    for r in records {
+                        chat.apply_record(r, own, now);
+                    }
+                }
+                verdicts.push(verdict);
+            }
+            chat.rooms.changes = log;
+        });
+        let mut mine = mine.into_iter();
+        for verdict in verdicts {
+            if let Some(w) = mine.next() {
+                self.settle(w, Some(verdict));
+            }
+        }
+    }
+
+    /// Whether the state takes `records` as a whole; the first refusal if not.
+    fn check(&self, records: &[Record]) -> Result<(), Refusal> {
+        for r in records {
+            match r {
+                Record::Account { user, .. } if self.accounts.exists(user) => {
+                    return Err(Refusal::Exists(Arc::from(user.as_str())));
+                }
+                Record::Login { user, guest, .. }
+                    if (!self.settings.replace_duplicate || *guest)
+                        && self.online.contains(user)
+                        || *guest && self.accounts.exists(user) =>
+                {
+                    return Err(Refusal::Online {
+                        user: Arc::from(user.as_str()),
+                        guest: *guest,
+                    });
+                }
+                Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
+                    return Err(Refusal::RoomExists(Arc::from(room.as_str())));
+                }
+                Record::PrivateAsk { from, to, .. }
+                    if !self.online.contains(from) || !self.online.contains(to) =>
+                {
+                    return Err(Refusal::Offline(Arc::from(to.as_str())));
+                }
+                Record::PrivateOpen { from, to } | Record::PrivateDrop { from, to }
+                    if !self.private.requested(from, to) =>
+                {
+                    return Err(Refusal::NoRequest(Arc::from(from.as_str())));
+                }
+                Record::PrivateStop { user, peer } if !self.private.in_session(user, peer) => {
+                    return Err(Refusal::NoSession(Arc::from(peer.as_str())));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_record(&mut self, record: Record, own: bool, now: Now) {
+        match record {
+            Record::Login {
+                user,
+                node,
+                conn,
+                guest,
+                peer,
+            } => self.apply_login(&user, &node, &conn, guest, peer, now),
+            Record::Logout {
+                user, node, conn, ..
+            } => {
+                if let Some(id) = self.conn_of(&node, &conn) {
+                    let user: Arc<str> = Arc::from(user);
+                    self.finish_logout(id, &user, now);
+                    self.forget_ghost(id);
+                }
+            }
+            Record::NodeDown { node } => self.node_down(&node, now),
+            Record::PrivateAsk { from, to, address } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Ask { from, to, address }, now);
+            }
+            Record::PrivateOpen { from, to } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Open { from, to }, now);
+            }
+            Record::PrivateDrop { from, to } => {
+                let (from, to) = (Arc::from(from), Arc::from(to));
+                self.apply_private(PrivateChange::Drop { from, to }, now);
+            }
+            Record::PrivateStop { user, peer } => {
+                let (user, peer) = (Arc::from(user), Arc::from(peer));
+                self.apply_private(PrivateChange::Stop { user, peer }, now);
+            }
+            record @ Record::UserInfo { .. } => {
+                let Some((user, info)) = Info::from_record(record) else {
+                    return;
+                };
+                if let Some(conn) = self.online.get(&user) {
+                    self.directory.set(conn, info);
+                }
+            }
+            Record::P2pPort { user, port } => {
+                if let Ok(port) = u16::try_from(port) {
+                    let user = Arc::from(user);
+                    self.apply_private(PrivateChange::Port { user, port }, now);
+                }
+            }
+            Record::RoomJoin {
+                room,
+                user,
+                current,
+            } => {
+                let join = Change::Join {
+                    room: Arc::from(room),
+                    user: Arc::from(user),
+                    current,
+                };
+                self.change_rooms(std::iter::once(join), false);
+            }
+            Record::RoomPart { room, user } => {
+                let part = Change::Part {
+                    room: Arc::from(room),
+                    user: Arc::from(user),
+                    current: false,
+                };
+                self.change_rooms(std::iter::once(part), false);
+            }
+            Record::LoginFailed { user } if !own => {
+                let _ = self
+                    .accounts
+                    .failed(&user, now, self.settings.block_duration);
+            }
+            // Applied by this node when they happened: a delivery, a lockout, a failure.
+            Record::Delivered { .. } | Record::Lockout { .. } | Record::LoginFailed { .. }
+                if own => {}
+            other => self.replay(other),
+        }
+    }
+
+    /// The connection `node` calls `conn`, here: one of ours, or its ghost.
+    fn conn_of(&self, node: &str, conn: &str) -> Option<ConnId> {
+        let c = self.cluster.as_ref()?;
+        if *c.node == *node {
+            return parse_conn(conn);
+        }
+        c.ghosts.get(&(Arc::from(node), Arc::from(conn))).copied()
+    }
+
+    fn apply_login(
+        &mut self,
+        user: &str,
+        node: &str,
+        conn: &str,
+        guest: bool,
+        peer: Option<String>,
+        now: Now,
+    ) {
+        self.accounts.succeeded(user);
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if *c.node == *node {
+            let Some(id) = parse_conn(conn) else { return };
+            let ready = self
+                .sessions
+                .get(&id)
+                .is_some_and(|s| matches!(s.state, State::Username | State::Password { .. }));
+            if ready {
+                if guest {
+                    self.finish_guest_login(id, user, now);
+                } else {
+                    self.finish_login(id, user, now);
+                }
+            } else {
+                // Gone while its login was on its way: in, and out again at once.
+                self.online.login(Arc::from(user), id);
+                let node = node.to_string();
+                self.outbox.records.push(Record::Logout {
+                    user: user.to_string(),
+                    node,
+                    conn: conn.to_string(),
+                    at_ms: now.unix_ms(),
+                });
+            }
+            return;
+        }
+        let key = (Arc::<str>::from(node), Arc::<str>::from(conn));
+        c.next_gen = c.next_gen.wrapping_add(1);
+        let id = ConnId::new(self.sessions.free_ghost_slot(), c.next_gen);
+        c.ghosts.insert(key.clone(), id);
+        c.homes.insert(id, key);
+        let user: Arc<str> = Arc::from(user);
+        if let Some(old) = self.online.get(&user) {
+            // `--duplicate-login replace`: the old session, wherever it is, gives way.
+            if old.is_ghost() {
+                self.online.remove(&user);
+                self.sessions.remove(&old);
+                self.forget_ghost(old);
+            } else {
+                self.replace_session(old, &user);
+            }
+            self.ghost_online(id, &user, peer, now);
+            return;
+        }
+        self.ghost_online(id, &user, peer, now);
+        self.presence(&user, true);
+    }
+
+    fn ghost_online(&mut self, id: ConnId, user: &Arc<str>, peer: Option<String>, now: Now) {
+        let mut s = Session::new(peer.and_then(|p| p.parse().ok()), now.mono);
+        s.presence = false;
+        self.sessions.insert(id, s);
+        let seq = self.online.login(user.clone(), id);
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.state = State::LoggedIn {
+                user: user.clone(),
+                seq,
+            };
+        }
+    }
+
+    fn forget_ghost(&mut self, id: ConnId) {
+        if !id.is_ghost() {
+            return;
+        }
+        self.sessions.remove(&id);
+        self.directory.remove(id);
+        if let Some(c) = self.cluster.as_mut() {
+            if let Some(key) = c.homes.remove(&id) {
+                c.ghosts.remove(&key);
+            }
+        }
+    }
+
+    /// Every user of `node` is logged out (its liveness key expired).
+    fn node_down(&mut self, node: &str, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let ours = *c.node == *node;
+        let gone: Vec<(Arc<str>, ConnId)> = self
+            .online
+            .iter()
+            .filter(|(_, id)| {
+                if ours {
+                    !id.is_ghost()
+                } else {
+                    c.homes.get(id).is_some_and(|(n, _)| **n == *node)
+                }
+            })
+            .map(|(u, id)| (u.clone(), id))
+            .collect();
+        if !gone.is_empty() {
+            log::warn!("node {node} is down: logging out its {} users", gone.len());
+        }
+        for (user, id) in gone {
+            self.finish_logout(id, &user, now);
+            if ours {
+                // Taken for down by the others (a long outage): they logged this session
+                // out, so it ends here too.
+                self.close_after_flush(id);
+            }
+            self.forget_ghost(id);
+        }
+    }
+
+    /// Actions made while applying an entry go to this node's connections only: every node
+    /// tells its own users.
+    fn drop_ghost_actions(&mut self, from: usize) {
+        let mut kept = self.outbox.actions.split_off(from);
+        kept.retain_mut(|a| match a {
+            Action::Send(id, _)
+            | Action::Close(id)
+            | Action::CloseAfterFlush(id)
+            | Action::NotifyWhenFlushed(id)
+            | Action::Resume(id)
+            | Action::WhenWritten(id, _) => !id.is_ghost(),
+            Action::Share(_, ids) => {
+                ids.retain(|id| !id.is_ghost());
+                !ids.is_empty()
+            }
+        });
+        self.outbox.actions.append(&mut kept);
+    }
+
+    /// Run `f`, whose actions are for this node's connections only.
+    fn local_only(&mut self, f: impl FnOnce(&mut Chat)) {
+        self.route_ghosts();
+        let from = self.outbox.actions.len();
+        f(self);
+        self.drop_ghost_actions(from);
+        if let Some(c) = self.cluster.as_mut() {
+            c.routed = self.outbox.actions.len();
+        }
+    }
+
+    /// The loop took the actions.
+    pub(super) fn actions_drained(&mut self) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.routed = 0;
+        }
+    }
+
+    /// Take out the actions addressed to ghosts, as events to forward to their nodes.
+    pub(super) fn route_ghosts(&mut self) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let mut fresh = self
+            .outbox
+            .actions
+            .split_off(c.routed.min(self.outbox.actions.len()));
+        let homes = &c.homes;
+        let forwards = &mut c.forwards;
+        fn to(
+            homes: &HashMap<ConnId, (Arc<str>, Arc<str>)>,
+            forwards: &mut Vec<Forward>,
+            id: &ConnId,
+            event: &Event,
+        ) {
+            if let Some((node, conn)) = homes.get(id) {
+                forwards.push(Forward::To {
+                    node: node.clone(),
+                    conn: conn.clone(),
+                    event: event.clone(),
+                });
+            }
+        }
+        fresh.retain_mut(|a| match a {
+            Action::Send(id, event) if id.is_ghost() => {
+                to(homes, forwards, id, event);
+                false
+            }
+            Action::Share(shared, ids) => {
+                let event = &shared.event;
+                match scope(event) {
+                    Scope::Room(room) => forwards.push(Forward::Room {
+                        room,
+                        event: event.clone(),
+                    }),
+                    Scope::All => forwards.push(Forward::All {
+                        event: event.clone(),
+                    }),
+                    Scope::Named => {
+                        for id in ids.iter().filter(|id| id.is_ghost()) {
+                            to(homes, forwards, id, event);
+                        }
+                    }
+                }
+                ids.retain(|id| !id.is_ghost());
+                !ids.is_empty()
+            }
+            Action::Close(id)
+            | Action::CloseAfterFlush(id)
+            | Action::NotifyWhenFlushed(id)
+            | Action::WhenWritten(id, _) => !id.is_ghost(),
+            _ => true,
+        });
+        self.outbox.actions.append(&mut fresh);
+        c.routed = self.outbox.actions.len();
+    }
+
+    /// Events for users on other nodes, to send there.
+    pub fn take_forwards(&mut self) -> Vec<Forward> {
+        self.route_ghosts();
+        self.cluster
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.forwards))
+            .unwrap_or_default()
+    }
+
+    /// A room line another node forwarded: to this node's members of `room`, but not those
+    /// who block the user it is about.
+    pub fn deliver_to_room(&mut self, room: &str, event: Event) {
+        self.local_only(|chat| chat.room_lines(room, event));
+    }
+
+    fn room_lines(&mut self, room: &str, event: Event) {
+        let Some((_, r)) = self.rooms.get(room) else {
+            return;
+        };
+        let blockers = subject(&event).and_then(|s| self.blocks.blockers(s));
+        let event = crate::event::Shared::new(event);
+        let members: Vec<ConnId> = r
+            .members
+            .iter()
+            .filter(|(m, c)| !c.is_ghost() && !blockers.is_some_and(|b| b.contains(&***m)))
+            .map(|(_, c)| *c)
+            .collect();
+        for c in members {
+            self.outbox.share(c, &event);
+        }
+    }
+
+    /// A broadcast another node forwarded: to everyone online here, but not those who block
+    /// its sender.
+    pub fn deliver_to_all(&mut self, event: Event) {
+        self.local_only(|chat| chat.broadcast_lines(event));
+    }
+
+    fn broadcast_lines(&mut self, event: Event) {
+        let from = subject(&event).cloned();
+        let blockers = from.as_ref().and_then(|s| self.blocks.blockers(s));
+        let event = crate::event::Shared::new(event);
+        let online: Vec<ConnId> = self
+            .online
+            .iter()
+            .filter(|(u, c)| {
+                !c.is_ghost()
+                    && from.as_ref() != Some(*u)
+                    && !blockers.is_some_and(|b| b.contains(&***u))
+            })
+            .map(|(_, c)| c)
+            .collect();
+        for c in online {
+            self.outbox.share(c, &event);
+        }
+    }
+
+    /// An event another node forwarded to our connection `conn` (as we name it). A message
+    /// from a user the recipient has blocked is dropped here too: the sender's node may not
+    /// have applied the block yet, but the recipient was told it holds.
+    pub fn deliver_forwarded(&mut self, conn: &str, event: Event) {
+        let Some(id) = parse_conn(conn).filter(|id| !id.is_ghost()) else {
+            return;
+        };
+        let Some(me) = self.sessions.get(&id).map(|s| s.user().cloned()) else {
+            return;
+        };
+        let from = match &event {
+            Event::Chat { from, .. } | Event::Room(crate::event::RoomEvent::Chat { from, .. }) => {
+                Some(from)
+            }
+            _ => None,
+        };
+        if let (Some(me), Some(from)) = (me, from) {
+            if self.blocks.has_blocked(&me, from) {
+                return;
+            }
+        }
+        self.local_only(|chat| chat.outbox.send(id, event));
+    }
+
+    /// Users the stream has online on this node whose session is gone here (a disconnect
+    /// while Redis was down): their `logout` records, to send now.
+    pub fn log_out_orphans(&mut self, now: Now) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let node = c.node.to_string();
+        let orphans: Vec<(Arc<str>, ConnId)> = self
+            .online
+            .iter()
+            .filter(|(user, id)| {
+                !id.is_ghost() && self.sessions.get(id).and_then(Session::user) != Some(*user)
+            })
+            .map(|(u, id)| (u.clone(), id))
+            .collect();
+        for (user, id) in orphans {
+            self.outbox.records.push(Record::Logout {
+                user: user.to_string(),
+                node: node.clone(),
+                conn: conn_name(id),
+                at_ms: now.unix_ms(),
+            });
+        }
+    }
+
+    /// Who is online here, as the records that replay to it (for a snapshot): users on this
+    /// node under this node's name.
+    pub fn online_records(&self) -> Vec<Record> {
+        let Some(c) = self.cluster.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (user, id) in self.online.iter() {
+            let (node, conn) = match c.homes.get(&id) {
+                Some((n, k)) => (n.to_string(), k.to_string()),
+                None => (c.node.to_string(), conn_name(id)),
+            };
+            let peer = self
+                .sessions
+                .get(&id)
+                .and_then(|s| s.peer)
+                .map(|p| p.to_string());
+            out.push(Record::Login {
+                user: user.to_string(),
+                node,
+                conn,
+                guest: !self.accounts.exists(user),
+                peer,
+            });
+            if let Some(info) = self.directory.get(id) {
+                out.push(info.record(user));
+            }
+        }
+        out
+    }
+
+    /// The state as it is now, for a snapshot covering every entry applied so far.
+    pub fn cluster_snapshot(&self) -> ClusterSnapshot {
+        let credentials = self.accounts.credentials();
+        let head = credentials
+            .names()
+            .filter_map(|user| {
+                Some(Record::Account {
+                    user: user.to_string(),
+                    secret: credentials.get(user)?.clone(),
+                })
+            })
+            .collect();
+        let mut tail = Vec::new();
+        self.history.snapshot(&mut tail);
+        tail.extend(self.online_records());
+        self.rooms.memberships(&mut tail);
+        let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
+        tail.extend(self.private.changes(online).iter().map(private_record));
+        ClusterSnapshot {
+            head,
+            frozen: self.freeze(),
+            tail: tail.into(),
+        }
+    }
+
+    /// Records of a snapshot read from Redis at start-up, in order (nothing to decide: the
+    /// state they describe was decided).
+    pub fn load_snapshot(&mut self, records: Vec<Record>, now: Now) {
+        self.local_only(|chat| {
+            let log = chat.rooms.changes.take();
+            for r in records {
+                chat.apply_record(r, false, now);
+            }
+            chat.rooms.changes = log;
+        });
+    }
+
+    /// Nodes that have users online here (whose liveness matters).
+    pub fn nodes_with_users(&self) -> Vec<Arc<str>> {
+        let Some(c) = self.cluster.as_ref() else {
+            return Vec::new();
+        };
+        let mut nodes: Vec<Arc<str>> = c.homes.values().map(|(n, _)| n.clone()).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes
+    }
+}

@@ -1,0 +1,373 @@
+//! Cluster mode in the core (issue 23), without sockets or Redis: several cores, each a
+//! node, and a simulated stream that every node applies in the same order. Interleavings are
+//! chosen by the test, so races (two registrations of one name, a block against a message)
+//! are exact.
+
+use super::{settings, Sim};
+use crate::chat::*;
+use crate::cluster::live;
+use crate::protocol::line::text;
+use crate::protocol::line::{parse, Frame};
+use crate::record::Record;
+
+/// One stream entry: the node that wrote it, its batch number, its transactions.
+type Entry = (String, u64, Vec<Vec<Record>>);
+
+/// Nodes over one stream; `applied[i]` is how much of it node `i` has applied.
+struct Nodes {
+    sims: Vec<Sim>,
+    names: Vec<String>,
+    stream: Vec<Entry>,
+    applied: Vec<usize>,
+    /// Live traffic on its way (the node that sent it, what), delivered by [`Nodes::deliver`].
+    live: Vec<(usize, Forward)>,
+}
+
+impl Nodes {
+    fn new(n: usize) -> Nodes {
+        let names: Vec<String> = (1..=n).map(|i| format!("n{i}")).collect();
+        let sims = names
+            .iter()
+            .map(|name| {
+                let mut s = Sim::with(settings());
+                s.chat.enable_cluster(name);
+                s
+            })
+            .collect();
+        Nodes {
+            sims,
+            names,
+            stream: Vec::new(),
+            applied: vec![0; n],
+            live: Vec::new(),
+        }
+    }
+
+    /// Node `i`'s loop: its batch to the stream, its actions out (nothing is committed to a
+    /// file: `Sim::settle` only sees an empty `pending_records`).
+    fn flush(&mut self, i: usize) {
+        loop {
+            // A password hash runs a slice per iteration (issue 21); its command then parks.
+            if self.sims[i].chat.has_work() {
+                let now = self.sims[i].at(0);
+                self.sims[i].chat.handle_work(now);
+            }
+            if let Some((number, txns)) = self.sims[i].chat.take_batch() {
+                self.stream.push((self.names[i].clone(), number, txns));
+            }
+            let forwards = self.sims[i].chat.take_forwards();
+            self.live.extend(forwards.into_iter().map(|f| (i, f)));
+            self.sims[i].settle();
+            if !self.sims[i].chat.has_work() {
+                break;
+            }
+        }
+    }
+
+    fn connect(&mut self, i: usize, k: usize) {
+        let now = self.sims[i].at(0);
+        self.sims[i]
+            .chat
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
+        self.flush(i);
+        self.sims[i].take(k);
+    }
+
+    fn line(&mut self, i: usize, k: usize, line: &str) {
+        let s = &mut self.sims[i];
+        let (now, id) = (s.at(0), Sim::id(k));
+        let input = parse(Frame::Line(line), s.chat.expects(id));
+        s.chat.handle_input(id, input, now);
+        self.flush(i);
+    }
+
+    /// Node `i` applies the stream up to its end.
+    fn catch_up(&mut self, i: usize) {
+        while self.applied[i] < self.stream.len() {
+            let (node, number, txns) = self.stream[self.applied[i]].clone();
+            let now = self.sims[i].at(0);
+            self.sims[i].chat.apply_entry(&node, number, txns, now);
+            self.applied[i] += 1;
+            self.flush(i);
+        }
+    }
+
+    fn catch_up_all(&mut self) {
+        for _ in 0..3 {
+            for i in 0..self.sims.len() {
+                self.catch_up(i);
+            }
+        }
+    }
+
+    /// Hand the live traffic sent so far to the nodes it is for (as their subscriber links
+    /// would, once each has applied what the sender had: call after catching up), each event
+    /// through its wire form.
+    fn deliver(&mut self) {
+        for (from, mut f) in std::mem::take(&mut self.live) {
+            let (Forward::To { event, .. } | Forward::Room { event, .. } | Forward::All { event }) =
+                &mut f;
+            let wire = live::encode_event(event).expect("an event that crosses nodes");
+            *event = live::decode_event(&wire).expect("its wire form reads back");
+            for t in 0..self.sims.len() {
+                let chat = &mut self.sims[t].chat;
+                match &f {
+                    Forward::To { node, conn, event } if **node == *self.names[t] => {
+                        chat.deliver_forwarded(conn, event.clone())
+                    }
+                    Forward::Room { room, event } if t != from => {
+                        chat.deliver_to_room(room, event.clone())
+                    }
+                    Forward::All { event } if t != from => chat.deliver_to_all(event.clone()),
+                    _ => continue,
+                }
+                self.flush(t);
+            }
+        }
+    }
+
+    /// Every node catches up, then the live traffic is delivered.
+    fn round(&mut self) {
+        self.catch_up_all();
+        self.deliver();
+    }
+
+    fn take(&mut self, i: usize, k: usize) -> String {
+        self.sims[i].take(k)
+    }
+}
+
+/// Two nodes register `eve` before either has read the other's record: the first in the
+/// stream wins on both, the loser gets `already exists` and is back at `Username: `.
+#[test]
+fn the_first_record_in_the_stream_wins_on_every_node() {
+    let mut c = Nodes::new(2);
+    c.connect(0, 1);
+    c.connect(1, 1);
+    c.line(1, 1, "register eve pb");
+    c.line(0, 1, "register eve pa");
+    assert_eq!(
+        c.take(0, 1),
+        "",
+        "nothing answered before the stream has it"
+    );
+    c.catch_up_all();
+    assert_eq!(c.take(1, 1), text::WELCOME);
+    assert_eq!(
+        c.take(0, 1),
+        "Error. eve already exists\nUsername: ",
+        "the loser's normal answer"
+    );
+    let secret = |s: &Sim| s.chat.credentials().get("eve").cloned();
+    assert!(secret(&c.sims[0]).is_some());
+    assert_eq!(
+        secret(&c.sims[0]),
+        secret(&c.sims[1]),
+        "one account, everywhere"
+    );
+    assert_eq!(
+        c.sims[0].chat.online_records(),
+        c.sims[1].chat.online_records()
+    );
+}
+
+/// A parked command changes nothing and answers nothing until the stream brings it back;
+/// then its reply leaves. A batch that never reaches the stream is the storage error.
+#[test]
+fn a_command_waits_for_the_stream_and_a_lost_batch_is_the_storage_error() {
+    let mut c = Nodes::new(1);
+    c.connect(0, 1);
+    c.line(0, 1, "login hans falcon*solo");
+    assert_eq!(c.take(0, 1), "");
+    assert!(c.sims[0].chat.is_waiting(Sim::id(1)));
+    c.catch_up(0);
+    assert_eq!(c.take(0, 1), text::WELCOME);
+    let before = c.sims[0].chat.snapshot();
+    c.line(0, 1, "block luke");
+    assert_eq!(c.take(0, 1), "");
+    assert_eq!(
+        c.sims[0].chat.snapshot(),
+        before,
+        "undone until it is in the stream"
+    );
+    let (_, number, _) = c.stream.pop().expect("the block's batch");
+    c.sims[0].chat.lost_batch(number);
+    c.flush(0);
+    assert_eq!(
+        c.take(0, 1),
+        "Error. Storage unavailable, try again later\n"
+    );
+    assert!(!c.sims[0].chat.is_waiting(Sim::id(1)));
+    assert_eq!(c.sims[0].chat.snapshot(), before);
+    c.line(0, 1, "block luke");
+    c.catch_up(0);
+    assert_eq!(c.take(0, 1), "luke is blocked\n");
+    assert_ne!(c.sims[0].chat.snapshot(), before);
+}
+
+/// Three nodes, commands interleaved with partial catch-ups: afterwards every node holds the
+/// same durable state, the same users online and the same rooms with the same members.
+#[test]
+fn every_node_ends_in_the_same_state() {
+    let mut c = Nodes::new(3);
+    let users = [("hans", "falcon*solo"), ("yoda", "wise"), ("luke", "jedi")];
+    for (i, (u, p)) in users.iter().enumerate() {
+        c.connect(i, 1);
+        c.line(i, 1, &format!("login {u} {p}"));
+    }
+    c.catch_up_all();
+    let script: [(usize, &str); 12] = [
+        (0, "block luke"),
+        (1, "open-chatroom den public"),
+        (2, "message vader hi"),
+        (1, "enter-chatroom den"),
+        (0, "unblock luke"),
+        (2, "set-profile job farmer"),
+        (0, "message r2d2 beep"),
+        (2, "block hans"),
+        (1, "/ban-user luke"),
+        (0, "open-chatroom den private"),
+        (2, "message vader again"),
+        (1, "/exit-chatroom"),
+    ];
+    for (step, (i, line)) in script.iter().enumerate() {
+        c.line(*i, 1, line);
+        // Each node reads the stream at its own pace.
+        if step % 3 == 0 {
+            c.catch_up((step + 1) % 3);
+        }
+    }
+    c.catch_up_all();
+    let first = c.sims[0].chat.snapshot();
+    for s in &c.sims[1..] {
+        assert_eq!(s.chat.snapshot(), first);
+        assert_eq!(s.chat.online_records().len(), 3);
+    }
+    let members = |s: &Sim| {
+        let mut out = Vec::new();
+        s.chat.rooms.memberships(&mut out);
+        out
+    };
+    assert_eq!(members(&c.sims[0]), members(&c.sims[1]));
+    assert_eq!(members(&c.sims[0]), members(&c.sims[2]));
+    assert!(first.iter().any(
+        |r| matches!(r, Record::RoomOpen { room, owner, .. } if room == "den" && owner == "yoda")
+    ));
+    assert!(first.contains(&Record::Block {
+        by: "luke".into(),
+        user: "hans".into()
+    }));
+}
+
+/// hans on node 1 and yoda on node 2, logged in, every node caught up.
+fn hans_and_yoda() -> Nodes {
+    let mut c = Nodes::new(2);
+    for (i, (u, p)) in [("hans", "falcon*solo"), ("yoda", "wise")]
+        .iter()
+        .enumerate()
+    {
+        c.connect(i, 1);
+        c.line(i, 1, &format!("login {u} {p}"));
+    }
+    c.round();
+    c.take(0, 1);
+    c.take(1, 1);
+    c
+}
+
+/// §4 across nodes: a request made on node 1 is answered on node 2 (both nodes hold it once
+/// the stream has it), `private` lines are relayed both ways, `stopprivate` ends it for both.
+#[test]
+fn a_private_session_spans_two_nodes() {
+    let mut c = hans_and_yoda();
+    c.line(0, 1, "startprivate yoda");
+    assert_eq!(c.take(0, 1), "", "answered once the stream has it");
+    c.round();
+    assert_eq!(c.take(0, 1), "Request sent to yoda\n");
+    assert_eq!(
+        c.take(1, 1),
+        "hans would like to start a private session. Type 'y hans' to accept or 'n hans' to decline\n"
+    );
+    c.line(1, 1, "y hans");
+    c.round();
+    assert_eq!(c.take(1, 1), "Start private messaging with hans\n");
+    assert_eq!(c.take(0, 1), "Start private messaging with yoda\n");
+    c.line(0, 1, "private yoda the plans");
+    c.line(1, 1, "private hans received");
+    c.deliver();
+    assert_eq!(c.take(1, 1), "hans(private): the plans\n");
+    assert_eq!(c.take(0, 1), "yoda(private): received\n");
+    c.line(1, 1, "stopprivate hans");
+    c.round();
+    assert_eq!(c.take(1, 1), "Private messaging with hans stopped\n");
+    assert_eq!(c.take(0, 1), "Private messaging with yoda stopped\n");
+    c.line(0, 1, "private yoda still there?");
+    assert_eq!(
+        c.take(0, 1),
+        "Error. Private messaging to yoda not enabled\n"
+    );
+}
+
+/// hans asks yoda, and everybody has heard.
+fn ask(c: &mut Nodes) {
+    c.line(0, 1, "startprivate yoda");
+    c.round();
+    c.take(0, 1);
+    c.take(1, 1);
+}
+
+/// A request expires on the requester's node while the asked user, on the other node, says
+/// `y`: whichever reaches the stream first holds on both nodes. Here the expiry does, so the
+/// late `y` gets the no-request error and nobody has a session; had the `y` come first, the
+/// expiry would have changed and told nothing.
+#[test]
+fn a_private_request_s_expiry_and_its_answer_race_through_the_stream() {
+    let mut c = hans_and_yoda();
+    ask(&mut c);
+    c.sims[0].tick(61);
+    c.flush(0);
+    c.line(1, 1, "y hans");
+    assert_eq!(c.take(0, 1), "", "the expiry waits for the stream too");
+    c.round();
+    assert_eq!(c.take(0, 1), "Private session request to yoda expired\n");
+    assert_eq!(
+        c.take(1, 1),
+        "Error. No private session request from hans\n"
+    );
+    c.line(0, 1, "private yoda hello");
+    assert_eq!(
+        c.take(0, 1),
+        "Error. Private messaging to yoda not enabled\n"
+    );
+    c.line(1, 1, "private hans hello");
+    assert_eq!(
+        c.take(1, 1),
+        "Error. Private messaging to hans not enabled\n"
+    );
+
+    // The other order: the answer first, and the expiry changes and tells nothing.
+    ask(&mut c);
+    c.line(1, 1, "y hans");
+    c.sims[0].tick(200);
+    c.flush(0);
+    c.round();
+    assert_eq!(c.take(0, 1), "Start private messaging with yoda\n");
+    assert_eq!(c.take(1, 1), "Start private messaging with hans\n");
+}
+
+/// A protocol's own reply to an input whose command is parked (an IRC numeric such as `306`
+/// after `AWAY`) waits with the command's replies: it does not overtake them, nor tell of a
+/// change before the stream has it.
+#[test]
+fn a_protocol_reply_waits_behind_a_parked_command() {
+    let mut c = hans_and_yoda();
+    c.line(0, 1, "block luke");
+    c.sims[0].chat.reply(
+        Sim::id(1),
+        crate::event::Event::Error(crate::event::Error::InvalidCommand),
+    );
+    c.flush(0);
+    assert_eq!(c.take(0, 1), "", "held with the parked command");
+    c.round();
+    assert_eq!(c.take(0, 1), "luke is blocked\nError. Invalid command\n");
+}

@@ -1,0 +1,111 @@
+//! The loop's side of cluster mode (issue 23): the Redis links' poll events and timers, the
+//! iteration's batch to the stream instead of the file journal, no clients before the node
+//! has caught up, and connections whose command is on its way through the stream read again
+//! once it has settled.
+
+use super::Server;
+#[cfg(feature = "cluster")]
+use crate::cluster::node::Node;
+use crate::session::ConnId;
+use crate::time::Now;
+
+#[cfg(feature = "cluster")]
+impl Server {
+    /// Serve as a node of a cluster: the node's links join this poll.
+    pub fn with_cluster(mut self, mut node: Node) -> Server {
+        node.set_tokens(super::Tok::Redis(0).token().0);
+        self.chat.enable_cluster(node.id());
+        self.cluster = Some(node);
+        self.doors_open = false;
+        self
+    }
+
+    /// Clients are accepted: always with the file journal; in a cluster once caught up.
+    pub(super) fn serving(&self) -> bool {
+        self.cluster.as_ref().is_none_or(Node::is_ready)
+    }
+
+    pub(super) fn cluster_ready(&mut self, i: usize, event: &mio::event::Event, now: Now) {
+        if let Some(node) = self.cluster.as_mut() {
+            node.ready(i, event, self.poll.registry(), &mut self.chat, now);
+        }
+    }
+
+    /// Reconnects and liveness; the first catch-up opens the doors (connections that came
+    /// before wait in the backlog, their edge already spent: accept them now).
+    pub(super) fn cluster_timeout(&mut self, now: Now) {
+        if let Some(node) = self.cluster.as_mut() {
+            node.handle_timeout(self.poll.registry(), &mut self.chat, now);
+        }
+        if !self.doors_open && self.serving() {
+            self.doors_open = true;
+            for i in 0..self.listeners.len() {
+                self.accept(i, now);
+            }
+        }
+    }
+
+    /// The iteration's records to the stream; false with the file journal.
+    pub(super) fn cluster_commit(&mut self, now: Now) -> bool {
+        let Some(node) = self.cluster.as_mut() else {
+            return false;
+        };
+        node.commit(&mut self.chat, now.mono);
+        true
+    }
+
+    pub(super) fn cluster_flush(&mut self, now: Now) {
+        if let Some(node) = self.cluster.as_mut() {
+            node.flush(self.poll.registry(), &mut self.chat, now);
+        }
+        // Connections whose command settled: their next input may be read.
+        let chat = &self.chat;
+        let unread = &mut self.unread;
+        self.parked.retain(|id| {
+            let waiting = chat.is_waiting(*id);
+            if !waiting {
+                unread.push(*id);
+            }
+            waiting
+        });
+    }
+
+    /// Whether `id` must not be read now (its command is on its way through the stream).
+    pub(super) fn park_if_waiting(&mut self, id: ConnId) -> bool {
+        let waiting = self.chat.is_waiting(id);
+        if waiting && !self.parked.contains(&id) {
+            self.parked.push(id);
+        }
+        waiting
+    }
+
+    pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
+        self.cluster.as_ref().and_then(Node::poll_timeout)
+    }
+}
+
+/// Without the cluster feature the file journal is the only one: every step is a no-op.
+#[cfg(not(feature = "cluster"))]
+impl Server {
+    pub(super) fn serving(&self) -> bool {
+        true
+    }
+
+    pub(super) fn cluster_ready(&mut self, _i: usize, _event: &mio::event::Event, _now: Now) {}
+
+    pub(super) fn cluster_timeout(&mut self, _now: Now) {}
+
+    pub(super) fn cluster_commit(&mut self, _now: Now) -> bool {
+        false
+    }
+
+    pub(super) fn cluster_flush(&mut self, _now: Now) {}
+
+    pub(super) fn park_if_waiting(&mut self, _id: ConnId) -> bool {
+        false
+    }
+
+    pub(super) fn cluster_deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
+}

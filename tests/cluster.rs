@@ -1,0 +1,452 @@
+//! A cluster of chatserver nodes on Redis (issue 23): each test starts its own `redis-server`
+//! (`--appendonly yes --appendfsync always`, a free loopback port) and two or three nodes, and
+//! checks that users on different nodes share one chat world: messages, presence, conflicts
+//! decided once for everyone, node and Redis failures.
+#![cfg(feature = "cluster")]
+
+mod cluster_util;
+mod common;
+
+use cluster_util::{Node, Redis};
+use common::{Client, WELCOME};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const GREETING: &str =
+    "[*] Welcome to the chat room!\n[*] Please enter your user name to get started.\n";
+
+/// An IRC client registered on `addr` with `PASS`, past the welcome numerics.
+fn irc(addr: SocketAddr, nick: &str, pass: &str) -> Client {
+    let mut c = Client::connect(addr);
+    c.send(&format!(
+        "PASS {pass}\r\nNICK {nick}\r\nUSER {nick} 0 * :{nick}"
+    ));
+    loop {
+        if c.expect_line().contains(" 422 ") {
+            break;
+        }
+    }
+    c.name = nick.to_string();
+    c
+}
+
+/// A JSON guest called `name` on `addr`, welcomed.
+fn guest(addr: SocketAddr, name: &str) -> Client {
+    let mut c = Client::connect(addr);
+    c.expect(GREETING);
+    c.send_raw(format!(r#"{{"msgType": "<first>", "content": "{name}"}}"#).as_bytes());
+    c.expect(&format!(
+        "\nServer: Welcome {name}!\n\nChoose msg options.\nType <help> to see the list of options\n"
+    ));
+    c.name = name.to_string();
+    c
+}
+
+/// Log `user` in on `node` with the one-line form, trying again while the node still has
+/// the user online (its logout elsewhere may not have reached this node yet).
+#[track_caller]
+fn login_eventually(node: &Node, user: &str, password: &str) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut c = node.connect();
+    c.expect("Username: ");
+    loop {
+        c.send(&format!("login {user} {password}"));
+        let line = c.expect_line();
+        if line == WELCOME.trim_end() {
+            c.name = user.to_string();
+            return c;
+        }
+        assert_eq!(line, format!("Error. {user} is already logged in"));
+        c.expect("Username: ");
+        assert!(
+            Instant::now() < deadline,
+            "{user} stayed online on {}",
+            node.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Line users, an IRC user and a JSON guest on two nodes: DMs each way, a broadcast reaching
+/// every front-end on both nodes, presence lines and `whoelse` across nodes.
+#[test]
+fn messages_and_presence_cross_nodes_for_every_front_end() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut yoda = n1.login("yoda", "wise");
+    let mut hans = n2.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+    hans.send("whoelse");
+    hans.expect("yoda\n");
+    hans.send("message yoda Do or do not");
+    yoda.expect("hans: Do or do not\n");
+    yoda.send("message hans there is no try  ");
+    hans.expect("yoda: there is no try  \n");
+
+    let mut luke = irc(n2.irc, "luke", "jedi");
+    yoda.expect("luke logged in\n");
+    hans.expect("luke logged in\n");
+    luke.send("PRIVMSG yoda :from IRC");
+    yoda.expect("luke: from IRC\n");
+    yoda.send("message luke to IRC");
+    luke.expect(":yoda!yoda@chatserver PRIVMSG luke :to IRC\r\n");
+
+    let mut moo = guest(n1.json, "Moo");
+    yoda.expect("Moo logged in\n");
+    hans.expect("Moo logged in\n");
+    hans.send("message Moo hi guest");
+    moo.expect("From hans to Moo: hi guest");
+    hans.send("broadcast all hands");
+    yoda.expect("hans: all hands\n");
+    luke.expect(":chatserver NOTICE luke :hans: all hands\r\n");
+    moo.expect("\nhans: all hands");
+    hans.send("whoelse");
+    let mut others: Vec<String> = (0..3).map(|_| hans.expect_line()).collect();
+    others.sort();
+    assert_eq!(others, ["Moo", "luke", "yoda"]);
+
+    yoda.send("logout");
+    yoda.expect("You have logged out\nUsername: ");
+    hans.expect("yoda logged out\n");
+    hans.send("whoelsesince 60");
+    let mut since: Vec<String> = (0..3).map(|_| hans.expect_line()).collect();
+    since.sort();
+    assert_eq!(
+        since,
+        ["Moo", "luke", "yoda"],
+        "yoda logged out within the window"
+    );
+}
+
+/// Room chat across nodes: a line user on node 1 and an IRC user on node 2 in one room see
+/// each other enter, talk and leave; membership is cluster-wide (`NAMES`, `list-members`).
+#[test]
+fn room_chat_crosses_nodes_for_line_and_irc_users() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut yoda = n1.login("yoda", "wise");
+    let mut hans = n2.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    hans.send("enter-chatroom den");
+    hans.expect("You entered chatroom den\n");
+    yoda.expect("[System]: hans entered the chatroom\n");
+    let mut luke = irc(n2.irc, "luke", "jedi");
+    yoda.expect("luke logged in\n");
+    hans.expect("luke logged in\n");
+    luke.send("JOIN #den");
+    luke.expect(":luke!luke@chatserver JOIN #den\r\n");
+    let names = luke.expect_line();
+    assert!(
+        names.starts_with(":chatserver 353 luke = #den :"),
+        "{names}"
+    );
+    let mut members: Vec<&str> = names
+        .trim_end()
+        .rsplit(':')
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .collect();
+    members.sort();
+    assert_eq!(members, ["@yoda", "hans", "luke"]);
+    luke.expect(":chatserver 366 luke #den :End of /NAMES list.\r\n");
+    yoda.expect("[System]: luke entered the chatroom\n");
+    hans.expect("[System]: luke entered the chatroom\n");
+    yoda.send("hello from node one");
+    yoda.expect("<yoda>: hello from node one\n");
+    hans.expect("<yoda>: hello from node one\n");
+    luke.expect(":yoda!yoda@chatserver PRIVMSG #den :hello from node one\r\n");
+    luke.send("PRIVMSG #den :hello from IRC");
+    yoda.expect("<luke>: hello from IRC\n");
+    hans.expect("<luke>: hello from IRC\n");
+    hans.send("/exit-chatroom");
+    hans.expect("You left chatroom den\n");
+    yoda.expect("[System]: hans left the chatroom\n");
+    luke.expect(":hans!hans@chatserver PART #den\r\n");
+    yoda.send("/list-members");
+    yoda.expect("luke\nyoda (owner)\n");
+}
+
+/// A user online on one node is refused on another; with `--duplicate-login replace` the new
+/// login wins and the old session is told and closed.
+#[test]
+fn a_duplicate_login_on_another_node_is_refused_or_replaces() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let _yoda = n1.login("yoda", "wise");
+    let mut again = n2.connect();
+    again.expect("Username: ");
+    again.send("login yoda wise");
+    again.expect("Error. yoda is already logged in\nUsername: ");
+
+    let redis = Redis::start();
+    let r1 = Node::start(&redis, "r1", &["--duplicate-login", "replace"]);
+    let r2 = Node::start(&redis, "r2", &["--duplicate-login", "replace"]);
+    let mut hans = r1.login("hans", "falcon*solo");
+    let mut old = r1.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    let mut new = r2.connect();
+    new.expect("Username: ");
+    new.send("login yoda wise");
+    new.expect(WELCOME);
+    old.expect("You have been logged out: yoda logged in from another connection\n");
+    old.expect_closed();
+    hans.expect_silence(300);
+    hans.send("message yoda still here?");
+    new.expect("hans: still here?\n");
+}
+
+/// Two nodes register `eve` at the same moment: exactly one account, one welcome; the other
+/// gets the normal `already exists` answer, and both nodes agree on eve's password.
+#[test]
+fn a_registration_race_across_nodes_has_one_winner() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    for round in 0..5 {
+        let name = format!("eve{round}");
+        let mut a = n1.connect();
+        let mut b = n2.connect();
+        a.expect("Username: ");
+        b.expect("Username: ");
+        a.send_raw(format!("register {name} pa\n").as_bytes());
+        b.send_raw(format!("register {name} pb\n").as_bytes());
+        let ra = a.expect_line();
+        let rb = b.expect_line();
+        let won = [&ra, &rb]
+            .iter()
+            .filter(|l| l.ends_with("Welcome to the greatest messaging application ever!"))
+            .count();
+        assert_eq!(won, 1, "one winner: {ra:?} / {rb:?}");
+        let a_won = ra.contains("Welcome");
+        let (winner_pw, loser) = if a_won { ("pa", rb) } else { ("pb", ra) };
+        assert_eq!(loser, format!("Error. {name} already exists"));
+        // Both nodes hold the winner's password.
+        let mut winner = if a_won { a } else { b };
+        winner.send("logout");
+        winner.expect("You have logged out\nUsername: ");
+        let loser_pw = if winner_pw == "pa" { "pb" } else { "pa" };
+        for n in [&n1, &n2] {
+            let mut c = login_eventually(n, &name, winner_pw);
+            c.send("logout");
+            c.expect("You have logged out\nUsername: ");
+            c.send(&format!("login {name} {loser_pw}"));
+            c.expect("Invalid Password. Please try again\nUsername: ");
+        }
+    }
+}
+
+/// Two wrong passwords on node 1 and a third on node 2 lock the account everywhere.
+#[test]
+fn a_lockout_is_counted_across_nodes() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["60"]);
+    let n2 = Node::start(&redis, "n2", &["60"]);
+    let mut watch = n2.login("hans", "falcon*solo");
+    let mut c = n1.connect();
+    c.expect("Username: ");
+    for _ in 0..2 {
+        c.send("login yoda wrong");
+        c.expect("Invalid Password. Please try again\nUsername: ");
+    }
+    // A barrier: once node 2 shows luke's login from node 1, it has applied what came before.
+    let _luke = n1.login("luke", "jedi");
+    watch.expect("luke logged in\n");
+    let mut d = n2.connect();
+    d.expect("Username: ");
+    d.send("login yoda wrong");
+    d.expect("Invalid Password. Your account has been blocked. Please try again later\n");
+    let _r2 = n2.login("r2d2", "c3po");
+    let mut e = n1.connect();
+    e.expect("Username: ");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        e.send("login yoda wise");
+        let line = e.expect_line();
+        if line.contains("blocked due to multiple login failures") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 1 never locked yoda: {line:?}"
+        );
+        e.send("logout");
+        e.expect("You have logged out");
+        e = n1.connect();
+        e.expect("Username: ");
+    }
+}
+
+/// A message to an offline user sent on node 1 is delivered at its login on node 3; a block
+/// made on node 2 holds for a sender on node 1.
+#[test]
+fn offline_messages_and_blocks_are_cluster_wide() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let n3 = Node::start(&redis, "n3", &[]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    hans.send("message luke for later");
+    hans.send("bogus"); // Its answer acknowledges the message (PROTOCOL.md §1).
+    hans.expect("Error. Invalid command\n");
+    let mut luke = n3.connect();
+    luke.login("luke", "jedi");
+    luke.expect("hans: for later\n");
+    hans.expect("luke logged in\n");
+
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    yoda.send("block hans");
+    yoda.expect("hans is blocked\n");
+    // Node 1 refuses as soon as it has applied the block; whatever it let through before that
+    // is dropped on node 2, where yoda was told the block holds.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        hans.send("message yoda are you there");
+        hans.send("bogus");
+        let line = hans.expect_line();
+        if line == "Your message could not be delivered as the recipient has blocked you" {
+            hans.expect("Error. Invalid command\n");
+            break;
+        }
+        assert_eq!(line, "Error. Invalid command");
+        assert!(Instant::now() < deadline, "the block never reached node 1");
+    }
+    yoda.expect_silence(300);
+}
+
+/// `kill -9` of a node: within the TTL the others record it down, its users are shown logged
+/// out, and they may log in on another node at once.
+#[test]
+fn a_killed_node_s_users_are_logged_out_within_the_ttl() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let mut n2 = Node::start(&redis, "n2", &["--node-ttl", "1"]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let _yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    let killed = Instant::now();
+    n2.kill();
+    hans.expect("yoda logged out\n");
+    assert!(
+        killed.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        killed.elapsed()
+    );
+    let mut yoda = n1.connect();
+    yoda.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+}
+
+/// `kill -9` of Redis: meanwhile a change is refused with the storage error; after a restart
+/// on the same files the nodes reconnect by themselves and nothing acknowledged is lost.
+#[test]
+fn redis_killed_and_restarted_loses_nothing_acknowledged() {
+    let mut redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    hans.send("block luke");
+    hans.expect("luke is blocked\n");
+    yoda.send("message vader see you");
+    let mut eve = n2.connect();
+    eve.expect("Username: ");
+    eve.send("register eve pw");
+    eve.expect(WELCOME);
+    hans.expect("eve logged in\n");
+
+    redis.kill();
+    hans.send("block r2d2");
+    hans.expect("Error. Storage unavailable, try again later\n");
+    hans.send("whoelse");
+    let mut online = [hans.expect_line(), hans.expect_line()];
+    online.sort();
+    assert_eq!(online, ["eve", "yoda"], "reading goes on without Redis");
+
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        hans.send("block r2d2");
+        let line = hans.expect_line();
+        if line == "r2d2 is blocked" {
+            break;
+        }
+        assert_eq!(line, "Error. Storage unavailable, try again later");
+        assert!(Instant::now() < deadline, "node 1 never reconnected");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Everything acknowledged before the kill is there, on both nodes.
+    let mut vader = n1.connect();
+    vader.login("vader", "sithlord**");
+    vader.expect("yoda: see you\n");
+    let mut luke = n2.login("luke", "jedi");
+    luke.send("message hans hi");
+    luke.expect("Your message could not be delivered as the recipient has blocked you\n");
+    eve.send("logout");
+    while eve.expect_line() != "You have logged out" {}
+    login_eventually(&n1, "eve", "pw");
+}
+
+/// A node started after the others have been busy catches up before it serves anyone: from
+/// the snapshot in Redis (the stream before it trimmed away) and then the stream's tail.
+#[test]
+fn a_late_node_catches_up_from_the_snapshot_and_the_tail() {
+    let redis = Redis::start();
+    let every = ["--cluster-snapshot-every", "20"];
+    let n1 = Node::start(&redis, "n1", &every);
+    let n2 = Node::start(&redis, "n2", &every);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    yoda.send("open-chatroom den public");
+    yoda.expect("Chatroom den opened\n");
+    yoda.send("enter-chatroom den");
+    yoda.expect("You entered chatroom den\n");
+    yoda.send("/block vader");
+    yoda.expect("vader is blocked\n");
+    for i in 0..50 {
+        hans.send(&format!("message luke note {i}"));
+    }
+    hans.send("bogus");
+    hans.expect("Error. Invalid command\n");
+    let mut eve = n1.connect();
+    eve.expect("Username: ");
+    eve.send("register eve pw");
+    eve.expect(WELCOME);
+    hans.expect("eve logged in\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis.stream_len() > 20 {
+        assert!(Instant::now() < deadline, "no snapshot trimmed the stream");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(redis.command("GET chatserver:snapshot").starts_with('$'));
+    hans.send("message luke after the snapshot");
+    hans.send("bogus");
+    hans.expect("Error. Invalid command\n");
+    let n3 = Node::start(&redis, "n3", &every);
+    let mut vader = n3.login("vader", "sithlord**");
+    vader.send("message yoda hello?");
+    vader.expect("Your message could not be delivered as the recipient has blocked you\n");
+    let mut luke = n3.connect();
+    luke.login("luke", "jedi");
+    for i in 0..50 {
+        luke.expect(&format!("hans: note {i}\n"));
+    }
+    luke.expect("hans: after the snapshot\n");
+    // Who is in which room came with the snapshot too (vader, whom yoda blocks, is not shown her).
+    luke.send("list-members den");
+    luke.expect("yoda (owner)\n");
+    luke.send("whoelse");
+    let mut online: Vec<String> = (0..4).map(|_| luke.expect_line()).collect();
+    online.sort();
+    assert_eq!(online, ["eve", "hans", "vader", "yoda"]);
+}

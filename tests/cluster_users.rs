@@ -1,0 +1,164 @@
+//! What users on different nodes of a cluster see of each other beyond messages (issue 23):
+//! private sessions (§4) and the peer-to-peer handshake between nodes, and IRC's view of users
+//! on other nodes (`WHOIS`, `WHO`: away, real name, operator). Each test starts its own
+//! `redis-server` (`--appendonly yes --appendfsync always`, a free loopback port) and two nodes.
+#![cfg(feature = "cluster")]
+
+mod cluster_util;
+mod common;
+
+use cluster_util::{Node, Redis};
+use std::time::{Duration, Instant};
+
+/// §4 across nodes: hans on node 1 asks yoda on node 2, yoda accepts there; since yoda's
+/// client registered a peer-to-peer port, both get the handshake lines with one token and
+/// yoda's address; `private` lines cross both ways; yoda logging out ends the session for hans
+/// (told before the logout line, as on one node).
+#[test]
+fn private_sessions_and_the_peer_handshake_cross_nodes() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    yoda.send("p2p-port 4567");
+    hans.send("startprivate yoda");
+    hans.expect("Request sent to yoda\n");
+    yoda.expect(
+        "hans would like to start a private session. Type 'y hans' to accept or 'n hans' to decline\n",
+    );
+    yoda.send("y hans");
+    yoda.expect("Start private messaging with hans\n");
+    let accept = yoda.expect_line();
+    let token = accept
+        .strip_prefix("P2P-ACCEPT hans ")
+        .unwrap_or_else(|| panic!("{accept:?}"))
+        .to_string();
+    assert_eq!(token.len(), 32, "{accept:?}");
+    hans.expect("Start private messaging with yoda\n");
+    hans.expect(&format!("P2P yoda 127.0.0.1 4567 {token}\n"));
+    hans.send("private yoda the plans");
+    yoda.expect("hans(private): the plans\n");
+    yoda.send("private hans received");
+    hans.expect("yoda(private): received\n");
+    hans.send("getaddress yoda");
+    hans.expect("Request sent to yoda\n");
+    yoda.expect(
+        "hans would like to start a private session. Type 'y hans' to accept or 'n hans' to decline\n",
+    );
+    yoda.send("n hans");
+    hans.expect("yoda declined private messaging\n");
+    yoda.send("logout");
+    yoda.expect("You have logged out\n");
+    hans.expect("Private messaging with yoda stopped\n");
+    hans.expect("yoda logged out\n");
+    hans.send("private yoda anyone?");
+    hans.expect("Error. Private messaging to yoda not enabled\n");
+}
+
+/// An IRC client registered on `addr` with `PASS` and the real name `real`, past the welcome
+/// numerics.
+fn irc(addr: std::net::SocketAddr, nick: &str, pass: &str, real: &str) -> common::Client {
+    let mut c = common::Client::connect(addr);
+    c.send(&format!(
+        "PASS {pass}\r\nNICK {nick}\r\nUSER {nick} 0 * :{real}"
+    ));
+    while !c.expect_line().contains(" 422 ") {}
+    c.name = nick.to_string();
+    c
+}
+
+/// Send the query `ask` until its reply, the lines up to and including the one containing
+/// `end`, is `want`: a read shows this node's view, which may lag what another node has
+/// already answered (PROTOCOL §11). `WHOIS`'s `317` (idle and sign-on times, which move) is
+/// left out of the comparison.
+#[track_caller]
+fn until_reply(c: &mut common::Client, ask: &str, end: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        c.send(ask);
+        let mut reply = String::new();
+        loop {
+            let line = c.expect_line();
+            if line.contains(end) {
+                reply.push_str(&line);
+                reply.push('\n');
+                break;
+            }
+            if !line.contains(" 317 ") {
+                reply.push_str(&line);
+                reply.push('\n');
+            }
+        }
+        if reply == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{ask}: still {reply:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// IRC's view of a user on another node: `WHOIS` and `WHO` show its real name, its away
+/// message (and its clearing), its operator flag, as they show a user of the same node; its
+/// `QUIT` word reaches channel members on the other node.
+#[test]
+fn irc_users_see_away_realname_and_oper_of_users_on_other_nodes() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--irc-oper", "boss:s3cret"]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
+    let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    luke.send("AWAY :on Dagobah");
+    luke.expect(":chatserver 306 luke :You have been marked as away\r\n");
+    luke.send("OPER boss s3cret");
+    luke.expect(":chatserver 381 luke :You are now an IRC operator\r\n");
+    luke.expect(":luke!luke@chatserver MODE luke +o\r\n");
+    until_reply(
+        &mut hans,
+        "WHOIS luke",
+        " 318 ",
+        ":chatserver 311 hans luke luke chatserver * :Luke Skywalker\r\n\
+         :chatserver 312 hans luke chatserver chatserver\r\n\
+         :chatserver 313 hans luke :is an IRC operator\r\n\
+         :chatserver 330 hans luke luke :is logged in as\r\n\
+         :chatserver 301 hans luke :on Dagobah\r\n\
+         :chatserver 318 hans luke :End of /WHOIS list.\r\n",
+    );
+    // `G`one (away) or `H`ere, `*` operator.
+    let who_luke = |flags: &str| {
+        format!(
+            ":chatserver 352 hans * luke chatserver chatserver luke {flags} :0 Luke Skywalker\r\n\
+             :chatserver 315 hans luke :End of /WHO list.\r\n"
+        )
+    };
+    until_reply(&mut hans, "WHO luke", " 315 ", &who_luke("G*"));
+    luke.send("AWAY");
+    luke.expect(":chatserver 305 luke :You are no longer marked as away\r\n");
+    until_reply(&mut hans, "WHO luke", " 315 ", &who_luke("H*"));
+
+    luke.send("JOIN #den");
+    luke.expect(":luke!luke@chatserver JOIN #den\r\n");
+    luke.expect(":chatserver 353 luke = #den @luke\r\n");
+    luke.expect(":chatserver 366 luke #den :End of /NAMES list.\r\n");
+    until_reply(
+        &mut hans,
+        "NAMES #den",
+        " 366 ",
+        ":chatserver 353 hans = #den @luke\r\n:chatserver 366 hans #den :End of /NAMES list.\r\n",
+    );
+    hans.send("JOIN #den");
+    hans.expect(":hans!hans@chatserver JOIN #den\r\n");
+    luke.expect(":hans!hans@chatserver JOIN #den\r\n");
+    luke.send("QUIT :off to Dagobah");
+    loop {
+        let line = hans.expect_line();
+        if line.contains(" QUIT ") {
+            assert_eq!(
+                line.trim_end(),
+                ":luke!luke@chatserver QUIT :Quit: off to Dagobah"
+            );
+            break;
+        }
+    }
+}
