@@ -2,12 +2,14 @@
 # A/B one loadgen workload on two builds of chatserver in one run, alternating A and B so
 # machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
-# A = chatserver built from git revision REV, B = the working tree. A_ARGS / B_ARGS add server
-# options to one side (e.g. B_ARGS="--penalty-us 0" when B has a flag A lacks). AB_METRIC picks
-# the figure compared when a workload prints several (e.g. dm_p99_us; default: its first);
-# AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it connects).
-# Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte messages,
-# window 1000).
+# A = chatserver built from git revision REV, B = the working tree; REV may also name a built
+# chatserver binary, and `.` makes A the working tree too, to compare server options. A_ARGS /
+# B_ARGS add server options to one side (e.g. `A_ARGS="--fsync never --history 0" bench/ab.sh
+# . 9`: the defaults against no durability).
+# AB_METRIC picks the figure compared when a workload prints several (e.g. dm_p99_us; default:
+# its first); AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it
+# connects). Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte
+# messages, window 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,15 +28,21 @@ trap cleanup EXIT
 cargo build --release --bin chatserver --example loadgen >&2
 cp target/release/chatserver "$WORK/b"
 cp target/release/examples/loadgen "$WORK/loadgen"
-git worktree add --detach "$WORK/a-src" "$REV" >&2
-(cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
-cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
+if [ "$REV" = . ]; then
+  cp "$WORK/b" "$WORK/a"
+elif [ -f "$REV" ] && [ -x "$REV" ]; then
+  cp "$REV" "$WORK/a"
+else
+  git worktree add --detach "$WORK/a-src" "$REV" >&2
+  (cd "$WORK/a-src" && CARGO_TARGET_DIR="$ROOT/target/ab-a" cargo build --release --bin chatserver >&2)
+  cp "$ROOT/target/ab-a/release/chatserver" "$WORK/a"
+fi
 "$WORK/loadgen" gen-credentials "${AB_ACCOUNTS:-200}" "$WORK/credentials.txt"
 
 run() { # BIN LABEL [SERVER OPTIONS...]
   local bin=$1 label=$2; shift 2
   local dir=$WORK/data-$RANDOM$RANDOM
-  "$bin" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" "$@" 0 > "$WORK/out" 2>/dev/null &
+  "$bin" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" --penalty-us 0 "$@" 0 > "$WORK/out" 2>/dev/null &
   local pid=$!; PIDS+=("$pid")
   local port=
   for _ in $(seq 100); do

@@ -28,6 +28,9 @@ pub enum Closing {
     /// Flush what is queued, then close (redis CLIENT_CLOSE_AFTER_REPLY); the server drops it
     /// anyway at its closing deadline if the peer never reads.
     AfterFlush,
+    /// To be removed, by a later iteration (its reaping phase ran out of time): neither read
+    /// nor written meanwhile.
+    Reaping,
 }
 
 /// How long a [`Boundary::Tail`] waits after the bytes before it (issue 21). Seed 002's
@@ -73,6 +76,9 @@ pub struct Connection {
     /// The core knows this connection (false for a refusal on its way out, which never
     /// became a session).
     pub admitted: bool,
+    /// The next announcement it has to read (issue 20, `server/announce.rs`);
+    /// [`NOT_SUBSCRIBED`] while it gets none.
+    pub announced: u64,
 }
 
 /// What only some connections need, some of the time: one pointer on every connection instead
@@ -102,6 +108,9 @@ impl Rare {
     }
 }
 
+/// [`Connection::announced`] of a connection that gets no announcements.
+pub const NOT_SUBSCRIBED: u64 = u64::MAX;
+
 /// The output cap was hit: the reader is too slow and must go.
 #[derive(Debug)]
 pub struct Overflow;
@@ -125,6 +134,7 @@ impl Connection {
             peer_ip: None,
             penalty: std::time::Instant::now(),
             admitted: true,
+            announced: NOT_SUBSCRIBED,
         }
     }
 

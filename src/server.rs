@@ -5,6 +5,7 @@
 
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
+mod announce; // Presence lines for every subscriber from one text (issue 20).
 mod backup; // Backups in bounded steps (issue 21).
 mod cluster; // Cluster mode (issue 23): the Redis links and the stream journal.
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
@@ -172,6 +173,9 @@ pub struct Server {
     dirty: Vec<ConnId>,
     /// Connections to remove this iteration.
     dead: Vec<ConnId>,
+    /// Connections to remove that the reaping phase had no time for (issue 20): removed first
+    /// next iteration; meanwhile neither read nor written (`Closing::Reaping`).
+    dead_later: Vec<ConnId>,
     /// Connections that hit the read budget and may hold more input (edge-triggered).
     unread: Vec<ConnId>,
     /// Connections whose output was all written while the core waited for that.
@@ -192,6 +196,8 @@ pub struct Server {
     next_gen: u32,
     /// When the lazily written journal records must be synced.
     sync_due: Option<Instant>,
+    /// The last lazy sync failed: wait for `sync_due` even when much is unsynced.
+    sync_failed: bool,
     shutdown: Shutdown,
     /// Shutting down: the time by which the loop exits whatever is left unsent.
     draining: Option<Instant>,
@@ -211,6 +217,18 @@ pub struct Server {
     /// Connections over their command penalty, with when they may be read again.
     throttled: TimerWheel<ConnId>,
     iterations: guard::IterationClock,
+    /// The time each phase of the current iteration has left (issue 20).
+    reading: guard::Phase,
+    /// Deliveries rendered so far in this iteration (issue 20).
+    delivered: usize,
+    /// Presence lines for every subscribed connection, and the round of catch-ups that
+    /// brings them up to date: the next slot to visit, and where the round began.
+    announcements: announce::Announcements,
+    announcing: guard::Phase,
+    next_subscriber: usize,
+    round_start: u64,
+    reaping: guard::Phase,
+    flushing: guard::Phase,
     slow_warning: guard::Quiet,
     accept_warning: guard::Quiet,
     /// Cluster mode (issue 23): this node's part of the cluster.
@@ -285,6 +303,7 @@ impl Server {
             scratch: vec![0; 64 * 1024],
             dirty: Vec::new(),
             dead: Vec::new(),
+            dead_later: Vec::new(),
             unread: Vec::new(),
             flushed: Vec::new(),
             written: Vec::new(),
@@ -296,6 +315,7 @@ impl Server {
             refusing: 0,
             next_gen: 0,
             sync_due: None,
+            sync_failed: false,
             shutdown: Shutdown {
                 flag: Arc::new(AtomicBool::new(false)),
                 waker,
@@ -309,6 +329,14 @@ impl Server {
             output_total: 0,
             throttled: TimerWheel::new(Instant::now()),
             iterations: guard::IterationClock::new(Instant::now()),
+            reading: guard::Phase::new(guard::READ_PHASE),
+            delivered: 0,
+            announcements: announce::Announcements::new(&ProtocolOptions::default()),
+            announcing: guard::Phase::new(guard::ANNOUNCE_PHASE),
+            next_subscriber: 0,
+            round_start: 0,
+            reaping: guard::Phase::new(guard::REAP_PHASE),
+            flushing: guard::Phase::new(guard::FLUSH_PHASE),
             slow_warning: guard::Quiet::default(),
             accept_warning: guard::Quiet::default(),
             #[cfg(feature = "cluster")]
@@ -322,6 +350,7 @@ impl Server {
 
     /// The settings new connections' protocols are built with (IRC front-end, issue 12).
     pub fn with_protocol_options(mut self, options: ProtocolOptions) -> Server {
+        self.announcements = announce::Announcements::new(&options);
         self.protocol_options = options;
         self
     }
@@ -343,12 +372,18 @@ impl Server {
         self.shutdown.clone()
     }
 
+    /// Deliveries this iteration has taken on: rendered, or waiting in the core's actions.
+    fn admitted(&self) -> usize {
+        self.delivered + self.chat.pending_deliveries()
+    }
+
     fn next_timeout(&mut self) -> Option<Duration> {
-        if !self.unread.is_empty()
-            || self.store.compacting()
-            || self.backup.is_some()
-            || self.chat.has_work()
-        {
+        // Work an iteration's phases had no time for (issue 20) is done at once.
+        let left = !self.unread.is_empty()
+            || !self.dirty.is_empty()
+            || !self.dead_later.is_empty()
+            || self.announcements.unread();
+        if left || self.store.compacting() || self.backup.is_some() || self.chat.has_work() {
             return Some(Duration::ZERO);
         }
         let next = earliest(self.chat.poll_timeout(), self.sync_due);
@@ -370,7 +405,13 @@ impl Server {
             }
             let now = Now::read();
             let closed_before = self.closed;
+            self.reading.reset();
+            self.delivered = 0;
+            self.reaping.reset();
+            self.flushing.reset();
+            self.announcing.reset();
             self.throttled.expire(now.mono, &mut self.expired);
+            self.reading.enter();
             for id in std::mem::take(&mut self.expired) {
                 self.read(id, now);
             }
@@ -399,6 +440,7 @@ impl Server {
                     Tok::Admin(i) => self.admin_ready(i, event, now),
                 }
             }
+            self.reading.leave();
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
                 self.begin_drain(now);
             }

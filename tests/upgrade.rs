@@ -310,18 +310,23 @@ fn written() -> Vec<Record> {
     // The last entries of the history (--history 4 rotated the older ones away).
     for (at_ms, from, to, text) in [
         (1796281968940, "yoda", Audience::Everyone, "hello  everyone"),
-        (1796281968980, "yoda", Audience::User(s("ann")), "psst ann"),
+        (
+            1796281968980,
+            "yoda",
+            Audience::User("ann".into()),
+            "psst ann",
+        ),
         (1796281968980, "ann", Audience::Announcement, "all hands"),
         (
             1796281969516,
             "yoda",
-            Audience::User(s("r2d2")),
+            Audience::User("r2d2".into()),
             "after the snapshot",
         ),
         (
             1796281969558,
             "yoda",
-            Audience::User(s("luke")),
+            Audience::User("luke".into()),
             "fourth, kept for later",
         ),
         (
@@ -333,9 +338,9 @@ fn written() -> Vec<Record> {
     ] {
         state.push(Record::History {
             at_ms,
-            from: s(from),
+            from: from.into(),
             to,
-            text: s(text),
+            text: text.into(),
         });
     }
     state.sort_by_key(|r| format!("{r:?}"));

@@ -172,6 +172,32 @@ impl Proto {
         }
     }
 
+    /// A message that must be stored durably for user `to` (chatserver: offline, since the
+    /// durable workload never logs its recipients in; Redis: a list per user).
+    pub fn durable_message(self, to: usize, text: &str) -> Vec<u8> {
+        match self {
+            Proto::Resp => resp_command(&[b"LPUSH", user(to).as_bytes(), text.as_bytes()]),
+            _ => self.direct_message(to, text),
+        }
+    }
+
+    /// The command that closes a batch of durable messages: its reply comes only after every
+    /// message before it is stored (chatserver: a message to oneself, refused).
+    pub fn durable_ack(self, sender: usize) -> Vec<u8> {
+        match self {
+            Proto::Resp => resp_command(&[b"PING"]),
+            _ => format!("message {} ack\n", user(sender)).into_bytes(),
+        }
+    }
+
+    /// The reply line of [`Proto::durable_ack`].
+    pub fn durable_ack_reply(self) -> &'static [u8] {
+        match self {
+            Proto::Resp => b"+PONG",
+            _ => b"Error. Cannot message self",
+        }
+    }
+
     /// The prefix that marks a delivery from `sender` (Redis: the `message` line of the push).
     pub fn delivery_marker(self, sender: usize) -> Vec<u8> {
         match self {

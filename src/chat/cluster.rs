@@ -849,7 +849,11 @@ impl Chat {
             | Action::CloseAfterFlush(id)
             | Action::NotifyWhenFlushed(id)
             | Action::Resume(id)
-            | Action::WhenWritten(id, _) => !id.is_ghost(),
+            | Action::WhenWritten(id, _)
+            | Action::Subscribe(id)
+            | Action::Unsubscribe(id) => !id.is_ghost(),
+            // Announcements reach this node's subscribers only, which a ghost never is.
+            Action::Announce(..) => true,
             Action::Share(_, ids) => {
                 ids.retain(|id| !id.is_ghost());
                 !ids.is_empty()

@@ -3,7 +3,7 @@
 //! over them. Plain data, not durable (it lives as long as the session); line users have no
 //! entry and show their name as username and real name.
 
-use super::Chat;
+use super::{Action, Chat};
 use crate::event::{Card, Error, Event, Shared};
 use crate::session::ConnId;
 use crate::time::Now;
@@ -247,6 +247,9 @@ impl Chat {
 
     pub(super) fn no_presence(&mut self, conn: ConnId) {
         if let Some(s) = self.sessions.get_mut(&conn) {
+            if s.presence && s.user().is_some() && self.settings.presence {
+                self.outbox.actions.push(Action::Unsubscribe(conn));
+            }
             s.presence = false;
         }
     }

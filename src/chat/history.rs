@@ -7,15 +7,17 @@ use crate::event::{Kind, Stamp};
 use crate::input::Mark;
 use crate::record::{Audience, Record};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-/// A message kept for `history`.
+/// A message kept for `history`. Its strings are the ones the message was delivered with
+/// (issue 20): keeping it, and making its record, copies pointers, never text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryEntry {
     pub stamp: Stamp,
-    pub from: String,
+    pub from: Arc<str>,
     pub to: Audience,
     pub kind: Kind,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl HistoryEntry {
@@ -167,7 +169,7 @@ mod tests {
             from: "a".into(),
             to: Audience::Room(to.into()),
             kind: Kind::Say,
-            text: format!("m{id}"),
+            text: format!("m{id}").into(),
         }
     }
 

@@ -382,12 +382,22 @@ impl Chat {
             // While logged in, `since` is the login (WHOIS's signon time).
             s.since = now.mono;
             pings = s.pings;
+            if s.presence && self.settings.presence {
+                self.outbox.actions.push(Action::Subscribe(conn));
+            }
         }
         // Issue 22: a session that answers pings is alive while it answers, idle or not.
         if !pings {
             self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
         }
         self.watched(user, true);
+    }
+
+    /// `conn`'s user is no longer online: no more presence lines for it (issue 20).
+    fn go_offline(&mut self, conn: ConnId) {
+        if self.settings.presence {
+            self.outbox.actions.push(Action::Unsubscribe(conn));
+        }
     }
 
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others. In
@@ -429,6 +439,7 @@ impl Chat {
             s.state = State::Username;
             s.since = now.mono;
         }
+        self.go_offline(conn);
     }
 
     /// Hand out the oldest queued messages of `user`, up to the delivery budget (at least one),
@@ -488,12 +499,14 @@ impl Chat {
         self.mailboxes.requeue(user);
         self.leave_all_rooms(old, &Arc::from(user));
         self.online.remove(user);
+        self.go_offline(old);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
         self.close_after_flush(old);
     }
 
-    /// `<user> logged in/out` to every other online user, except those `user` has blocked.
+    /// `<user> logged in/out` to every other online user, except those `user` has blocked: an
+    /// announcement to every subscribed connection (issue 20), whatever the number online.
     pub(super) fn presence(&mut self, user: &Arc<str>, online: bool) {
         if !self.settings.presence {
             return;
@@ -502,16 +515,11 @@ impl Chat {
             user: user.clone(),
             online,
         });
-        let blocked = self.blocks.blocked(user);
-        for (name, cid) in self.online.iter() {
-            if name == user || blocked.is_some_and(|b| b.contains(&**name)) {
-                continue;
-            }
-            if !self.sessions.get(&cid).is_some_and(|s| s.presence) {
-                continue;
-            }
-            self.outbox.share(cid, &event);
+        let mut except: Vec<ConnId> = self.online.get(user).into_iter().collect();
+        if let Some(blocked) = self.blocks.blocked(user) {
+            except.extend(blocked.iter().filter_map(|name| self.online.get(name)));
         }
+        self.outbox.announce(event, except);
     }
 
     /// Take `user` offline: presence to others, back to `Username: ` with a fresh login clock.
@@ -532,6 +540,7 @@ impl Chat {
             self.online.logout(user, now.mono);
             self.remember_gone(conn, user, now);
             self.watched(user, false);
+            self.go_offline(conn);
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11).
                 self.close_guest_rooms();

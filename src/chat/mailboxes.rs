@@ -41,7 +41,7 @@ impl Queued {
 #[derive(Debug)]
 pub enum Undo {
     /// Drop the newest queued message of this user.
-    PopNewest(String),
+    PopNewest(Arc<str>),
 }
 
 /// The batches handed out to one user's connection and not yet written, oldest first, each
@@ -78,12 +78,13 @@ impl Mailboxes {
         self.queues.get(user).map_or(0, |q| q.len())
     }
 
-    /// Queue a message and record it.
-    pub fn push(&mut self, to: &str, q: Queued) -> (Record, Undo) {
-        let record = q.record(&Arc::from(to));
+    /// Queue a message and record it (the record and the undo share `to`'s and the text's
+    /// memory).
+    pub fn push(&mut self, to: &Arc<str>, q: Queued) -> (Record, Undo) {
+        let record = q.record(to);
         self.bytes += cost(&q);
         self.queue_mut(to).push_back(q);
-        (record, Undo::PopNewest(to.to_string()))
+        (record, Undo::PopNewest(to.clone()))
     }
 
     /// Messages handed out to `user` and not yet written, plus those queued.

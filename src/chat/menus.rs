@@ -83,14 +83,14 @@ fn may_see(blocks: &Blocks, me: &str, e: &HistoryEntry) -> bool {
     if matches!(e.to, record::Audience::Room(_)) {
         return false;
     }
-    if e.from == me {
+    if *e.from == *me {
         return true;
     }
     if blocks.has_blocked(me, &e.from) {
         return false;
     }
     match &e.to {
-        record::Audience::User(to) => to == me,
+        record::Audience::User(to) => **to == *me,
         record::Audience::Everyone | record::Audience::Announcement => {
             !blocks.has_blocked(&e.from, me)
         }
@@ -101,14 +101,14 @@ fn may_see(blocks: &Blocks, me: &str, e: &HistoryEntry) -> bool {
 fn history_line(e: &HistoryEntry) -> HistoryLine {
     HistoryLine {
         at_ms: e.stamp.at_ms,
-        from: Arc::from(e.from.as_str()),
+        from: e.from.clone(),
         to: match &e.to {
-            record::Audience::User(to) => Some(Arc::from(to.as_str())),
+            record::Audience::User(to) => Some(to.clone()),
             record::Audience::Everyone
             | record::Audience::Announcement
             | record::Audience::Room(_) => None,
         },
-        text: Arc::from(e.text.as_str()),
+        text: e.text.clone(),
     }
 }
 

@@ -89,8 +89,8 @@ impl Chat {
         self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.messages += 1;
         if kind.is_text() {
-            let to = record::Audience::User(to.to_string());
-            self.remember(stamp, from, to, kind, &text);
+            let to = record::Audience::User(to.clone());
+            self.remember(stamp, from, to, kind, text);
         }
         true
     }
@@ -125,14 +125,16 @@ impl Chat {
         self.messages += 1;
         let echo = to == Audience::Announcement;
         let stamp = self.stamps.next(now.unix_ms());
+        let text: Arc<str> = Arc::from(body);
         let event = Shared::new(Event::Chat {
             from: from.clone(),
             to,
-            text: Arc::from(body),
+            text: text.clone(),
             meta: Meta::say(stamp, self.accounts.exists(from)),
         });
         let blockers = self.blocks.blockers(from);
         let mut skipped = false;
+        let mut ids = Vec::with_capacity(self.online.len());
         for (name, cid) in self.online.iter() {
             if cid == conn && !echo {
                 continue;
@@ -141,8 +143,9 @@ impl Chat {
                 skipped = true;
                 continue;
             }
-            self.outbox.share(cid, &event);
+            ids.push(cid);
         }
+        self.outbox.share_all(event, ids);
         if skipped {
             self.outbox
                 .send(conn, Event::Notice(Notice::SomeNotDelivered));
@@ -153,24 +156,24 @@ impl Chat {
         } else {
             record::Audience::Everyone
         };
-        self.remember(stamp, from, kept, Kind::Say, body);
+        self.remember(stamp, from, kept, Kind::Say, text);
     }
 
-    /// Keep a message for `history`, durably.
+    /// Keep a message for `history`, durably (sharing the delivered message's strings).
     pub(super) fn remember(
         &mut self,
         stamp: Stamp,
-        from: &str,
+        from: &Arc<str>,
         to: record::Audience,
         kind: Kind,
-        text: &str,
+        text: Arc<str>,
     ) {
         let entry = HistoryEntry {
             stamp,
-            from: from.to_string(),
+            from: from.clone(),
             to,
             kind,
-            text: text.to_string(),
+            text,
         };
         if let Some((record, undo)) = self.history.remember(entry) {
             self.outbox.record(record, Undo::History(undo));

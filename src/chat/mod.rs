@@ -95,6 +95,17 @@ pub enum Action {
     /// The session waited for a password hash and is ready for input again (issue 21): read
     /// what the connection sent meanwhile.
     Resume(ConnId),
+    // Presence without a delivery per recipient (issue 20).
+    /// A fan-out event for every connection subscribed to announcements, except these (the
+    /// user it is about; those it blocked): the loop writes it once and each connection reads
+    /// it from there, so a login seen by 19,000 users is one action, not 19,000 deliveries.
+    Announce(Arc<Shared>, Vec<ConnId>),
+    /// From now on this connection gets announcements (a logged-in user's `<user> logged
+    /// in/out` lines).
+    Subscribe(ConnId),
+    /// From now on it gets none (logged out, or presence turned off); those made before still
+    /// reach it.
+    Unsubscribe(ConnId),
 }
 
 /// How a front-end logs its sessions in.
@@ -358,8 +369,23 @@ impl Chat {
     pub fn drain_actions(&mut self) -> std::vec::Drain<'_, Action> {
         self.actions_drained(); // Cluster mode (issue 23).
         let (budget, cap) = (self.settings.delivery_budget, self.settings.max_held);
-        self.streams.pace(&mut self.outbox.actions, budget, cap);
+        let (sessions, presence) = (&self.sessions, self.settings.presence);
+        let subscribed = |c| {
+            presence
+                && sessions
+                    .get(&c)
+                    .is_some_and(|s| s.presence && s.user().is_some())
+        };
+        self.streams
+            .pace(&mut self.outbox.actions, budget, cap, subscribed);
+        self.outbox.deliveries = 0;
         self.outbox.actions.drain(..)
+    }
+
+    /// Events waiting in [`Chat::drain_actions`], a fan-out counted once per recipient: the
+    /// rendering and writing they will cost the loop.
+    pub fn pending_deliveries(&self) -> usize {
+        self.outbox.deliveries
     }
 
     /// Whether the core holds output back for `conn` (a long reply being paced): the loop

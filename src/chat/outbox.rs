@@ -24,13 +24,15 @@ pub enum Undo {
     AbortLogin(ConnId),
 }
 
-/// One command's changes that depend on a successful commit.
+/// One command's replies that depend on a successful commit: a range of the outbox's actions,
+/// so sealing a command allocates nothing (issue 20: every `message` is one).
 #[derive(Debug)]
 struct Txn {
     actions: Range<usize>,
-    undo: Vec<Undo>,
-    /// Sent instead of `actions` if the commit fails.
-    fallback: Vec<Action>,
+    /// The command's connection, told of the storage error if the commit fails.
+    conn: ConnId,
+    /// Sent instead of `actions` if the commit fails, when not the storage error to `conn`.
+    fallback: Option<Vec<Action>>,
 }
 
 #[cfg(feature = "cluster")]
@@ -57,12 +59,13 @@ pub struct Mark {
 pub struct Outbox {
     pub actions: Vec<Action>,
     pub records: Vec<Record>,
+    /// Undo steps of every change whose records wait for the commit, oldest first: those of
+    /// the commands that became transactions and those of records written outside any command
+    /// (a guest's room closing as it disconnects), so a failed commit undoes them all, in
+    /// order, and memory never holds what the journal lacks. A command that wrote no record
+    /// takes its steps back when it is sealed.
     undo: Vec<Undo>,
     txns: Vec<Txn>,
-    /// Undo steps of records written outside any command (a guest's room closing as it
-    /// disconnects), with how many transactions were sealed before each: a failed commit
-    /// undoes them too, in order, so memory never holds what the journal lacks.
-    orphans: Vec<(usize, Undo)>,
     /// Set by a command that needs a fallback other than the storage error line.
     fallback: Option<Vec<Action>>,
     /// Records outside any command's transaction (a lockout): added after its seal.
@@ -70,10 +73,14 @@ pub struct Outbox {
     /// The current command's replies show a change still to be committed (issue 8): if the
     /// commit fails they are replaced by the storage error too.
     pub dependent: bool,
+    /// Events to deliver in `actions`, a fan-out counted once per recipient: the work the loop
+    /// will do to render and write them (issue 20: it stops reading when this is large).
+    pub deliveries: usize,
 }
 
 impl Outbox {
     pub fn send(&mut self, conn: ConnId, event: Event) {
+        self.deliveries += 1;
         self.actions.push(Action::Send(conn, event));
     }
 
@@ -84,6 +91,7 @@ impl Outbox {
     /// Add `conn` to the recipients of a fan-out event: consecutive calls for one event make
     /// one action, so the action list grows by a connection id per recipient, not by an event.
     pub fn share(&mut self, conn: ConnId, event: &Arc<Shared>) {
+        self.deliveries += 1;
         if let Some(Action::Share(last, ids)) = self.actions.last_mut() {
             if Arc::ptr_eq(last, event) {
                 ids.push(conn);
@@ -91,6 +99,22 @@ impl Outbox {
             }
         }
         self.actions.push(Action::Share(event.clone(), vec![conn]));
+    }
+
+    /// A fan-out event for recipients gathered by the caller (a list sized once, where
+    /// [`Outbox::share`] grows it a push at a time).
+    pub fn share_all(&mut self, event: Arc<Shared>, ids: Vec<ConnId>) {
+        if !ids.is_empty() {
+            self.deliveries += ids.len();
+            self.actions.push(Action::Share(event, ids));
+        }
+    }
+
+    /// A fan-out event for every connection subscribed to announcements except `except`
+    /// ([`Action::Announce`]): one delivery's worth of work here, whoever is online.
+    pub fn announce(&mut self, event: Arc<Shared>, except: Vec<ConnId>) {
+        self.deliveries += 1;
+        self.actions.push(Action::Announce(event, except));
     }
 
     pub fn record(&mut self, r: Record, undo: Undo) {
@@ -128,20 +152,15 @@ impl Outbox {
     }
 
     fn seal_txn(&mut self, mark: Mark, conn: ConnId) {
-        let sealed = self.txns.len();
-        let before = self.undo.drain(..mark.undo.min(self.undo.len()));
-        self.orphans.extend(before.map(|u| (sealed, u)));
-        let mark = Mark { undo: 0, ..mark };
         let fallback = self.fallback.take();
         if self.records.len() == mark.records && !std::mem::take(&mut self.dependent) {
+            // Nothing of it waits for the commit: its steps (the last ones) are not needed.
             self.undo.truncate(mark.undo);
             return;
         }
-        let fallback =
-            fallback.unwrap_or_else(|| vec![Action::Send(conn, Event::Error(Error::Storage))]);
         self.txns.push(Txn {
             actions: mark.actions..self.actions.len(),
-            undo: self.undo.split_off(mark.undo),
+            conn,
             fallback,
         });
     }
@@ -157,8 +176,10 @@ impl Outbox {
             self.txns.pop().map(|txn| Parked {
                 actions: self.actions.drain(txn.actions).collect(),
                 records: self.records.drain(mark.records..).collect(),
-                undo: txn.undo,
-                fallback: txn.fallback,
+                undo: self.undo.drain(mark.undo.min(self.undo.len())..).collect(),
+                fallback: txn
+                    .fallback
+                    .unwrap_or_else(|| vec![Action::Send(conn, Event::Error(Error::Storage))]),
             })
         } else {
             None
@@ -188,33 +209,29 @@ impl Outbox {
         self.records.clear();
         self.txns.clear();
         self.undo.clear();
-        self.orphans.clear();
     }
 
     /// The commit failed: swap each transaction's actions for its fallback and hand back the
     /// undo steps, newest first, for the core to apply.
     pub fn abort(&mut self) -> Vec<Undo> {
         self.records.clear();
-        let leftover = std::mem::take(&mut self.undo);
         let txns = std::mem::take(&mut self.txns);
-        let mut orphans = std::mem::take(&mut self.orphans).into_iter().peekable();
         let old = std::mem::take(&mut self.actions);
-        let mut undo = Vec::new();
         let mut kept = old.into_iter().enumerate().peekable();
-        for (n, txn) in txns.into_iter().enumerate() {
-            while let Some((_, u)) = orphans.next_if(|(before, _)| *before <= n) {
-                undo.push(u);
-            }
+        for txn in txns {
             while let Some((_, a)) = kept.next_if(|(i, _)| *i < txn.actions.start) {
                 self.actions.push(a);
             }
             while kept.next_if(|(i, _)| *i < txn.actions.end).is_some() {}
-            self.actions.extend(txn.fallback);
-            undo.extend(txn.undo);
+            match txn.fallback {
+                Some(fallback) => self.actions.extend(fallback),
+                None => self
+                    .actions
+                    .push(Action::Send(txn.conn, Event::Error(Error::Storage))),
+            }
         }
-        undo.extend(orphans.map(|(_, u)| u));
-        undo.extend(leftover);
         self.actions.extend(kept.map(|(_, a)| a));
+        let mut undo = std::mem::take(&mut self.undo);
         undo.reverse();
         undo
     }

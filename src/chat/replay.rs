@@ -27,9 +27,9 @@ enum Wanted {
 impl Wanted {
     fn holds(&self, e: &HistoryEntry) -> bool {
         match (self, &e.to) {
-            (Wanted::Room(room), Audience::Room(to)) => to == room,
+            (Wanted::Room(room), Audience::Room(to)) => **to == **room,
             (Wanted::Direct { me, peer }, Audience::User(to)) => {
-                (e.from == *me && to == peer) || (e.from == *peer && to == me)
+                (*e.from == **me && **to == **peer) || (*e.from == **peer && **to == **me)
             }
             _ => false,
         }
@@ -112,13 +112,13 @@ impl Chat {
 
     fn replayed(&self, e: &HistoryEntry) -> Replayed {
         let to = match &e.to {
-            Audience::User(to) => Some(Arc::from(to.as_str())),
+            Audience::User(to) => Some(to.clone()),
             Audience::Room(_) | Audience::Everyone | Audience::Announcement => None,
         };
         Replayed {
-            from: Arc::from(e.from.as_str()),
+            from: e.from.clone(),
             to,
-            text: Arc::from(e.text.as_str()),
+            text: e.text.clone(),
             meta: Meta {
                 kind: e.kind,
                 stamp: e.stamp,
@@ -135,13 +135,13 @@ impl Chat {
             Ordering::Greater => (to, from),
             _ => (from, to),
         };
-        let mut latest: HashMap<(String, bool), u64> = HashMap::new();
+        let mut latest: HashMap<(Arc<str>, bool), u64> = HashMap::new();
         let mut order: Vec<(Arc<str>, bool, u64)> = Vec::new();
         for e in self.history.newest_first() {
             let key = match &e.to {
                 Audience::Room(room) if self.rooms.is_member(room, me) => (room.clone(), true),
-                Audience::User(to) if to == me => (e.from.clone(), false),
-                Audience::User(to) if e.from == me => (to.clone(), false),
+                Audience::User(to) if **to == *me => (e.from.clone(), false),
+                Audience::User(to) if *e.from == *me => (to.clone(), false),
                 _ => continue,
             };
             if self.blocks.has_blocked(me, &key.0) || latest.contains_key(&key) {
@@ -149,7 +149,7 @@ impl Chat {
             }
             latest.insert(key.clone(), e.stamp.at_ms);
             if against(e, low).is_gt() && against(e, high).is_lt() {
-                order.push((Arc::from(key.0.as_str()), key.1, e.stamp.at_ms));
+                order.push((key.0, key.1, e.stamp.at_ms));
             }
         }
         order.truncate(limit.min(REPLAY_MAX));

@@ -10,7 +10,9 @@
 //! does not read the connection ([`super::Chat::holds_output`]). What waits behind is bounded
 //! by `--max-output`: past it the client is not reading, and it is closed as a slow reader is.
 //! Pacing happens as the loop takes the actions (after the commit decided every reply), so it
-//! never meets a reply a failed commit will replace.
+//! never meets a reply a failed commit will replace. An announcement (issue 20: presence lines
+//! the loop hands every subscribed connection) skips a held connection and is held for it
+//! behind the reply as a fan-out of one, like any other line.
 
 use super::Action;
 use crate::event::{Event, RoomEvent};
@@ -51,17 +53,53 @@ impl Streams {
 
     /// Pace this iteration's actions: released parts first, then the new ones, each long reply
     /// cut at `budget`, what follows a held reply held behind it (a connection holding more
-    /// than `cap` behind is closed).
-    pub fn pace(&mut self, actions: &mut Vec<Action>, budget: usize, cap: usize) {
+    /// than `cap` behind is closed). `subscribed` says which connections get announcements
+    /// now, after these actions.
+    pub fn pace(
+        &mut self,
+        actions: &mut Vec<Action>,
+        budget: usize,
+        cap: usize,
+        subscribed: impl Fn(ConnId) -> bool,
+    ) {
         if self.held.is_empty()
             && self.released.is_empty()
             && !actions.iter().any(|a| long(a, budget))
         {
             return;
         }
+        // Subscriptions that change in this batch, so an announcement is held for exactly the
+        // connections subscribed when it was made.
+        let toggles: Vec<(usize, ConnId, bool)> = actions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a {
+                Action::Subscribe(c) => Some((i, *c, true)),
+                Action::Unsubscribe(c) => Some((i, *c, false)),
+                _ => None,
+            })
+            .collect();
+        let subscribed_at = |conn: ConnId, i: usize| {
+            toggles
+                .iter()
+                .find(|(at, c, _)| *at > i && *c == conn)
+                .map_or_else(|| subscribed(conn), |(_, _, on)| !on)
+        };
         let mut out = std::mem::take(&mut self.released);
-        for action in actions.drain(..) {
+        for (i, action) in actions.drain(..).enumerate() {
             match action {
+                Action::Announce(shared, mut except) => {
+                    let w = weight(&shared.event);
+                    let held: Vec<ConnId> = self.held.keys().copied().collect();
+                    for conn in held {
+                        if !except.contains(&conn) && subscribed_at(conn, i) {
+                            let one = Action::Share(Arc::clone(&shared), vec![conn]);
+                            self.hold_behind(conn, one, w, cap, &mut out);
+                            except.push(conn);
+                        }
+                    }
+                    out.push(Action::Announce(shared, except));
+                }
                 Action::Send(conn, event) if self.held.contains_key(&conn) => {
                     let w = weight(&event);
                     self.hold_behind(conn, Action::Send(conn, event), w, cap, &mut out);

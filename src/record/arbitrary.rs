@@ -108,8 +108,8 @@ impl Arbitrary for Audience {
         match g.below(4) {
             0 => Audience::Everyone,
             1 => Audience::Announcement,
-            2 => Audience::Room(String::arbitrary(g)),
-            _ => Audience::User(String::arbitrary(g)),
+            2 => Audience::Room(Arc::from(String::arbitrary(g))),
+            _ => Audience::User(Arc::from(String::arbitrary(g))),
         }
     }
 }

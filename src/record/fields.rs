@@ -34,6 +34,11 @@ impl RecordText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The buffer, to encode the next record into (see [`super::Record::encode_reusing`]).
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// Builds a [`RecordText`], one escaped field at a time.
@@ -44,11 +49,18 @@ pub struct Writer {
 
 impl Writer {
     /// Start a record of `kind` (a word of [`super::Record::KINDS`], which a test keeps free of
-    /// anything that would need escaping).
+    /// anything that would need escaping): the cluster's live records (issue 23).
+    #[cfg(feature = "cluster")]
     pub(crate) fn new(kind: &'static str) -> Writer {
-        Writer {
-            text: kind.to_string(),
-        }
+        Writer::reusing(kind, String::new())
+    }
+
+    /// Start a record of `kind`, written into `buf`'s memory (emptied first): the store's encoder
+    /// reuses one buffer for every record (issue 20).
+    pub(super) fn reusing(kind: &'static str, mut buf: String) -> Writer {
+        buf.clear();
+        buf.push_str(kind);
+        Writer { text: buf }
     }
 
     /// Append one field holding `value`, whatever it holds.
@@ -294,8 +306,8 @@ impl Field for Audience {
         Some(match from.raw()? {
             "broadcast" => Audience::Everyone,
             "announce" => Audience::Announcement,
-            "dm" => Audience::User(String::read(from)?),
-            "room" => Audience::Room(String::read(from)?),
+            "dm" => Audience::User(Arc::<str>::read(from)?),
+            "room" => Audience::Room(Arc::<str>::read(from)?),
             _ => return None,
         })
     }

@@ -26,13 +26,13 @@ use std::sync::Arc;
 pub enum Audience {
     /// Every online user (`broadcast`).
     Everyone,
-    /// One user (`message`).
-    User(String),
+    /// One user (`message`). Shared: a history entry holds the recipient's name without a copy.
+    User(Arc<str>),
     // §6 menus.
     /// Every online user, the sender too (`announce`).
     Announcement,
     /// The members of a room (issue 22: room chat is kept for `CHATHISTORY`).
-    Room(String),
+    Room(Arc<str>),
 }
 
 // Chat rooms (PROTOCOL.md §5).
@@ -158,9 +158,9 @@ record_kinds! {
     Delivered = "delivered" { to: String, count: u32 }
     /// A message kept for `history`, as releases before issue 22 wrote it (read, no longer
     /// written: its id is given at replay from its time, in file order).
-    History = "history" { at_ms: u64, from: String, to: Audience, text: String }
+    History = "history" { at_ms: u64, from: Arc<str>, to: Audience, text: Arc<str> }
     /// Issue 22: a message kept for `history` and `CHATHISTORY`, with its id and kind.
-    Said = "said" { id: u64, at_ms: u64, from: String, to: Audience, kind: Kind, text: String }
+    Said = "said" { id: u64, at_ms: u64, from: Arc<str>, to: Audience, kind: Kind, text: Arc<str> }
     /// Issue 22: a message queued for a user who was offline, with its id and kind (`offline`
     /// records of older files get an id from their time at replay).
     Mail = "mail" { id: u64, to: Arc<str>, from: Arc<str>, at_ms: u64, kind: Kind, text: Arc<str> }
@@ -246,7 +246,13 @@ impl Record {
 
     /// The text form (format 2), which holds no newline whatever the fields hold.
     pub fn encode(&self) -> RecordText {
-        let mut out = Writer::new(self.kind());
+        self.encode_reusing(String::new())
+    }
+
+    /// [`Record::encode`] into `buf`'s memory (emptied first), so a store encoding a batch
+    /// allocates nothing once its buffer has grown: get it back with [`RecordText::into_string`].
+    pub fn encode_reusing(&self, buf: String) -> RecordText {
+        let mut out = Writer::reusing(self.kind(), buf);
         self.write_fields(&mut out);
         out.finish()
     }

@@ -180,15 +180,15 @@ fn history(rest: &str) -> Option<Record> {
         }
         "dm" => {
             let ([from, to], text) = words::<2>(rest)?;
-            (from, Audience::User(to.to_string()), text)
+            (from, Audience::User(Arc::from(to)), text)
         }
         _ => return None,
     };
     Some(Record::History {
         at_ms,
-        from: from.to_string(),
+        from: Arc::from(from),
         to,
-        text: text.to_string(),
+        text: Arc::from(text),
     })
 }
 
@@ -387,15 +387,15 @@ mod tests {
         };
         assert_eq!(
             parse("history 5 broadcast yoda hi there"),
-            Some((Audience::Everyone, "hi there".to_string()))
+            Some((Audience::Everyone, "hi there".into()))
         );
         assert_eq!(
             parse("history 5 dm yoda hans psst"),
-            Some((Audience::User("hans".into()), "psst".to_string()))
+            Some((Audience::User("hans".into()), "psst".into()))
         );
         assert_eq!(
             parse("history 5 announce yoda all"),
-            Some((Audience::Announcement, "all".to_string()))
+            Some((Audience::Announcement, "all".into()))
         );
         assert_eq!(parse("history x announce yoda all"), None);
     }

@@ -2,9 +2,10 @@
 //! protocol, each copy framed by its connection's transport), one write pass per dirty
 //! connection, slow readers and the global output budget.
 
+use super::announce::{catch_up, Announcements};
 use super::{push_dirty, Server};
 use crate::chat::Action;
-use crate::connection::{Closing, Connection, Overflow};
+use crate::connection::{Closing, Connection, Overflow, NOT_SUBSCRIBED};
 use crate::protocol::RenderCache;
 use crate::session::ConnId;
 use crate::time::Now;
@@ -28,6 +29,9 @@ struct Queues<'a> {
     /// Closed by the core before their TLS handshake finished (logged likewise).
     unshaken: Vec<ConnId>,
     now: Instant,
+    cap: usize,
+    /// Issue 20: what a connection has not read of these goes before anything else for it.
+    announcements: &'a mut Announcements,
 }
 
 impl Queues<'_> {
@@ -35,7 +39,8 @@ impl Queues<'_> {
     /// drop `id` as a slow reader if it is over the cap even after the socket took what it
     /// could. `queue` is a closure per call site, so the once-per-recipient path of a fan-out
     /// compiles to straight-line code (callgrind: a call or an enum match here cost 7 to 37
-    /// instructions per delivery).
+    /// instructions per delivery). First the announcements it has not read (issue 20), so its
+    /// output keeps the order they were made in; a connection waiting to be reaped gets nothing.
     #[inline(always)]
     fn deliver(
         &mut self,
@@ -45,12 +50,19 @@ impl Queues<'_> {
         let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
-        let spare = &mut *self.spare;
+        if c.closing == Closing::Reaping {
+            return;
+        }
+        let (spare, cap, announcements) = (&mut *self.spare, self.cap, &*self.announcements);
         let before = c.pending();
-        let mut queued = queue(c, &mut || spare.pop().unwrap_or_default());
+        let mut both = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| {
+            catch_up(announcements, c, cap, spare)?;
+            queue(c, spare)
+        };
+        let mut queued = both(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
             flush_some(c, self.now);
-            queued = queue(c, &mut Vec::new);
+            queued = both(c, &mut Vec::new);
         }
         *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
         if queued.is_ok() {
@@ -77,6 +89,7 @@ impl Server {
     }
 
     pub(super) fn apply_actions(&mut self, now: Now) {
+        self.delivered += self.chat.pending_deliveries();
         let limits = self.limits;
         let cap = limits.max_output;
         let mut q = Queues {
@@ -88,6 +101,8 @@ impl Server {
             slow: Vec::new(),
             unshaken: Vec::new(),
             now: now.mono,
+            cap,
+            announcements: &mut self.announcements,
         };
         let now_ms = now.unix_ms();
         for action in self.chat.drain_actions() {
@@ -104,7 +119,22 @@ impl Server {
                     }
                 }
                 Action::Close(id) => q.dead.push(id),
+                // Issue 20: presence lines, read by each subscriber from one text.
+                Action::Announce(shared, except) => q.announcements.announce(shared, &except),
+                Action::Subscribe(id) => {
+                    let end = q.announcements.end();
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.announced = c.announced.min(end);
+                    }
+                }
+                Action::Unsubscribe(id) => {
+                    q.deliver(id, |_, _| Ok(()));
+                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                        c.announced = NOT_SUBSCRIBED;
+                    }
+                }
                 Action::CloseAfterFlush(id) => {
+                    q.deliver(id, |_, _| Ok(()));
                     if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
                         if c.transport.handshaking() {
                             // Nothing can reach it before its handshake, which had the whole
@@ -152,12 +182,23 @@ impl Server {
     }
 
     /// One write pass per dirty connection; what does not fit waits for a writable event.
+    /// When the flushing phase's time is up the rest stay dirty for the next iteration.
     pub(super) fn flush_dirty(&mut self, now: Now) {
-        for id in std::mem::take(&mut self.dirty) {
+        self.flushing.enter();
+        let mut dirty = std::mem::take(&mut self.dirty).into_iter();
+        while let Some(id) = dirty.next() {
+            if self.flushing.over() {
+                self.dirty.push(id);
+                self.dirty.extend(dirty);
+                break;
+            }
             let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                 continue;
             };
             c.dirty = false;
+            if c.closing == Closing::Reaping {
+                continue;
+            }
             let before = c.pending();
             let result = c.flush(now.mono);
             if let Some(at) = c.resume_at() {
@@ -189,6 +230,7 @@ impl Server {
                 }
             }
         }
+        self.flushing.leave();
     }
 
     /// Queued output over all connections above `--max-output-total`: cut the largest queues

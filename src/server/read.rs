@@ -14,6 +14,8 @@ const READ_BUDGET: usize = 64 * 1024;
 /// Inputs (commands, and replies a protocol makes itself) decoded from one connection per
 /// iteration: the work, not the bytes, is what must be bounded (thousands of cheap pipelined
 /// commands would stall everyone), and it is counted as decoded, whatever the wire's framing.
+/// Fewer when many users are online (`guard::DELIVERIES_PER_ITERATION`); the reading phase's
+/// time bounds all connections together (issue 20).
 const INPUT_BUDGET: usize = 256;
 
 /// The core behind one connection, as its protocol's sink.
@@ -25,6 +27,8 @@ struct CoreSink<'a> {
     inputs: u32,
     /// Inputs and reserved replies (for the input budget).
     work: usize,
+    /// The input budget of this read.
+    budget: usize,
 }
 
 impl crate::protocol::Sink for CoreSink<'_> {
@@ -48,13 +52,14 @@ impl crate::protocol::Sink for CoreSink<'_> {
     /// connection until `Action::Resume`, so it is taken in order, after the login. In
     /// cluster mode (issue 23) nor while its last command waits for the stream.
     fn wants_more(&self) -> bool {
-        self.work < INPUT_BUDGET && !self.chat.busy(self.id) && !self.chat.is_waiting(self.id)
+        self.work < self.budget && !self.chat.busy(self.id) && !self.chat.is_waiting(self.id)
     }
 }
 
 impl Server {
     /// Drain a readable connection, decoding its plaintext into core inputs.
     pub(super) fn read(&mut self, id: ConnId, now: Now) {
+        let admitted = self.admitted();
         let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
             return;
         };
@@ -71,6 +76,11 @@ impl Server {
                     }
                 }
             }
+            return;
+        }
+        if self.reading.over() || admitted >= guard::DELIVERIES_PER_ITERATION {
+            // Issue 20: this iteration has its share of work; edge-triggered, so remember it.
+            self.unread.push(id);
             return;
         }
         if self.park_if_waiting(id) {
@@ -94,12 +104,16 @@ impl Server {
             return;
         }
         let max = self.limits.max_line;
+        let budget = ((guard::DELIVERIES_PER_ITERATION - admitted)
+            / (self.chat.online_count() + 1))
+            .clamp(1, INPUT_BUDGET);
         let mut sink = CoreSink {
             chat: &mut self.chat,
             id,
             now,
             inputs: 0,
             work: 0,
+            budget,
         };
         let handshaking = conn.transport.handshaking();
         let bytes_in = &mut self.operator.bytes_in;

@@ -1,13 +1,17 @@
 //! The end of an iteration: reap closed connections, commit the records, apply the actions,
 //! flush; then a bounded compaction step, and the lazy sync of history.
 
-use super::Server;
+use super::{guard, Server};
 use crate::connection::Closing;
+use crate::session::ConnId;
 use crate::time::Now;
 use std::time::{Duration, Instant};
 
 /// Lazy journal records (history) reach the disk at most this long after they are written.
 const LAZY_SYNC: Duration = Duration::from_secs(1);
+/// ... or as soon as this much waits, so one sync takes a millisecond or two, never tens
+/// (an `fdatasync` here costs about 1.3 ms per MiB).
+const LAZY_SYNC_BYTES: u64 = 1 << 20;
 
 impl Server {
     /// Drop connections whose closing deadline passed with output still unsent: a peer that
@@ -29,28 +33,36 @@ impl Server {
     }
 
     /// Commit, perform the core's actions, flush, reap; repeat while reaping makes more output.
+    /// Reaping stops when its phase's time is up (a reaped user's logout tells every user
+    /// online): the rest wait for the next iteration, first in line.
     pub(super) fn settle(&mut self, now: Now) {
+        self.reaping.enter();
+        for id in std::mem::take(&mut self.dead_later) {
+            if self.reap_is_over() {
+                self.dead_later.push(id);
+            } else {
+                self.reap(id, now);
+            }
+        }
+        self.reaping.leave();
         loop {
+            self.reaping.enter();
             for id in std::mem::take(&mut self.dead) {
-                if self.conns.get(id.slot).is_none_or(|c| c.id != id) {
+                let over = self.reap_is_over();
+                let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
                     continue;
+                };
+                if c.closing == Closing::Reaping {
+                    continue; // On `dead_later` already.
                 }
-                if let Some(mut conn) = self.conns.try_remove(id.slot) {
-                    conn.transport.close();
-                    let _ = self.poll.registry().deregister(conn.transport.socket());
-                    self.output_total = self.output_total.saturating_sub(conn.pending());
-                    if let Some(ip) = conn.peer_ip {
-                        self.per_ip.release(ip, conn.penalty, now.mono);
-                    }
-                    self.closed += 1;
-                    if conn.admitted {
-                        log::info!("{} closed", self.chat.log_name(id));
-                        self.chat.handle_disconnect(id, now);
-                    } else {
-                        self.refusing -= 1;
-                    }
+                if over {
+                    c.closing = Closing::Reaping;
+                    self.dead_later.push(id);
+                } else {
+                    self.reap(id, now);
                 }
             }
+            self.reaping.leave();
             for id in std::mem::take(&mut self.flushed) {
                 self.chat.handle_flushed(id, now);
             }
@@ -59,6 +71,7 @@ impl Server {
             }
             self.commit(now);
             self.apply_actions(now);
+            self.catch_up_subscribers(now);
             self.flush_dirty(now);
             self.cluster_flush(now);
             self.cut_largest_queues(now);
@@ -89,19 +102,49 @@ impl Server {
         self.iterations.compacted_since(disk);
     }
 
-    /// Sync lazily written records once their second is up (they are already in the page
-    /// cache, so a crash of this process alone never loses them).
+    /// The reaping phase has used its time, or the logouts so far made their share of
+    /// presence lines for this iteration.
+    fn reap_is_over(&self) -> bool {
+        self.reaping.over() || self.admitted() >= guard::DELIVERIES_PER_ITERATION
+    }
+
+    /// Remove a connection and tell the core.
+    fn reap(&mut self, id: ConnId, now: Now) {
+        if let Some(mut conn) = self.conns.try_remove(id.slot) {
+            conn.transport.close();
+            let _ = self.poll.registry().deregister(conn.transport.socket());
+            self.output_total = self.output_total.saturating_sub(conn.pending());
+            if let Some(ip) = conn.peer_ip {
+                self.per_ip.release(ip, conn.penalty, now.mono);
+            }
+            self.closed += 1;
+            if conn.admitted {
+                log::info!("{} closed", self.chat.log_name(id));
+                self.chat.handle_disconnect(id, now);
+            } else {
+                self.refusing -= 1;
+            }
+        }
+    }
+
+    /// Sync lazily written records once their second is up, or once a MiB of them waits
+    /// (they are already in the page cache, so a crash of this process alone never loses them).
     pub(super) fn sync_lazy(&mut self, now: Now) {
-        if !self.store.has_unsynced() {
+        let unsynced = self.store.unsynced_bytes();
+        if unsynced == 0 {
             self.sync_due = None;
             return;
         }
+        // Early only while syncs succeed: a failing disk is retried once a second.
+        let early = unsynced >= LAZY_SYNC_BYTES && !self.sync_failed;
         match self.sync_due {
-            None => self.sync_due = Some(now.mono + LAZY_SYNC),
-            Some(due) if due <= now.mono => {
+            None if !early => self.sync_due = Some(now.mono + LAZY_SYNC),
+            Some(due) if due > now.mono && !early => {}
+            _ => {
                 let disk = Instant::now();
                 let synced = self.store.sync();
                 self.iterations.committed_since(disk);
+                self.sync_failed = synced.is_err();
                 self.sync_due = match synced {
                     Ok(()) => None,
                     Err(e) => {
@@ -110,7 +153,6 @@ impl Server {
                     }
                 }
             }
-            Some(_) => {}
         }
     }
 

@@ -51,6 +51,8 @@ pub struct Backup {
     phase: Phase,
     out: Option<File>,
     buf: Vec<u8>,
+    /// The text of the record being encoded (reused).
+    text: String,
     /// Bytes written so far (for the reply).
     pub written: u64,
 }
@@ -107,6 +109,7 @@ impl Backup {
             phase: Phase::Snapshot,
             out: Some(out),
             buf: Vec::new(),
+            text: String::new(),
             written: 0,
         })
     }
@@ -119,7 +122,7 @@ impl Backup {
                 while self.buf.len() < budget && !self.drained {
                     match self.state.next_record() {
                         Some(r) if r.is_lazy() => {}
-                        Some(r) => encode_line(&r, &mut self.buf),
+                        Some(r) => encode_line(&r, &mut self.buf, &mut self.text),
                         None => self.drained = true,
                     }
                 }

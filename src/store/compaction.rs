@@ -102,6 +102,8 @@ pub(super) struct Compaction {
     freed: bool,
     /// Encoded bytes not yet written (at most one step's budget plus one record).
     buf: Vec<u8>,
+    /// The text of the record being encoded (reused).
+    text: String,
     /// `None` until the first step and after a failure: (re)start from the first record.
     pub(super) file: Option<File>,
     /// Bytes in `snapshot.tmp`.
@@ -133,6 +135,7 @@ impl Compaction {
             drained: false,
             freed: false,
             buf: Vec::new(),
+            text: String::new(),
             file: None,
             written: 0,
             unsynced: 0,
@@ -199,7 +202,7 @@ impl Compaction {
             match self.state.next_record() {
                 // History is kept by its own files, not in snapshots.
                 Some(r) if r.is_lazy() => {}
-                Some(r) => encode_line(&r, &mut self.buf),
+                Some(r) => encode_line(&r, &mut self.buf, &mut self.text),
                 None => self.drained = true,
             }
         }
@@ -272,8 +275,9 @@ pub(super) fn promote_next(dir: &Path, trash: Option<&mut Trash>) -> io::Result<
 /// never in the loop.
 pub(super) fn write_snapshot(dir: &Path, generation: u64, records: &[Record]) -> io::Result<u64> {
     let mut bytes = header("snapshot", generation);
+    let mut text = String::new();
     for r in records.iter().filter(|r| !r.is_lazy()) {
-        encode_line(r, &mut bytes);
+        encode_line(r, &mut bytes, &mut text);
     }
     write_atomic(&dir.join(SNAPSHOT), &bytes)?;
     Ok(bytes.len() as u64)

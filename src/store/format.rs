@@ -24,14 +24,23 @@ impl Format {
     pub(super) const CURRENT: Format = Format::V2;
 }
 
-fn checksum(text: &str) -> String {
-    hex::encode(&Sha256::digest(text.as_bytes())[..8])
+/// The first 8 bytes of SHA-256(text) in lower-case hex, on the stack: every journal and
+/// history line has one, so it must not allocate.
+fn checksum(text: &str) -> [u8; 16] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = [0u8; 16];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(&digest[..8]) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 15)];
+    }
+    out
 }
 
 /// `<checksum> <text>\n`. Callers hold text without a newline: a record's [`RecordText`]
 /// (escaped) or a header (fixed words and a number).
 fn push_line(text: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(checksum(text).as_bytes());
+    out.extend_from_slice(&checksum(text));
     out.push(b' ');
     out.extend_from_slice(text.as_bytes());
     out.push(b'\n');
@@ -46,16 +55,18 @@ pub(super) fn raw_line(text: &str) -> Vec<u8> {
 }
 
 /// Append `record` as one journal line. It cannot fail: whatever its fields hold, the record's
-/// text has no newline, so one odd value never fails a group commit.
-pub(super) fn encode_line(record: &Record, out: &mut Vec<u8>) {
-    let text: RecordText = record.encode();
+/// text has no newline, so one odd value never fails a group commit. `scratch` is the text
+/// buffer, kept by the caller so that a batch of lines allocates nothing (issue 20).
+pub(super) fn encode_line(record: &Record, out: &mut Vec<u8>, scratch: &mut String) {
+    let text: RecordText = record.encode_reusing(std::mem::take(scratch));
     push_line(text.as_str(), out);
+    *scratch = text.into_string();
 }
 
 /// The text of a journal line if its checksum matches.
 pub(super) fn decode_line(line: &str) -> Option<&str> {
     let (sum, text) = line.split_once(' ')?;
-    (sum == checksum(text)).then_some(text)
+    (sum.as_bytes() == checksum(text)).then_some(text)
 }
 
 /// `chatserver <kind> <generation> format 2`, the header of every file written now.

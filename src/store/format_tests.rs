@@ -12,7 +12,9 @@ use crate::record::{Access, RoomSetting};
 
 fn journal_bytes(records: &[Record]) -> Vec<u8> {
     let mut bytes = header("journal", 0);
-    records.iter().for_each(|r| encode_line(r, &mut bytes));
+    records
+        .iter()
+        .for_each(|r| encode_line(r, &mut bytes, &mut String::new()));
     bytes
 }
 

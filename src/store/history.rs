@@ -4,9 +4,15 @@
 //! `cap` messages are always on disk without any compaction, and no message ever waits for a
 //! rewrite or an fsync. Loading is lenient: history is synced within a second, not before
 //! delivery, so a power cut may leave damaged lines; they are skipped with a warning.
+//!
+//! Issue 20: each entry is encoded once, into the batch's buffer, with no allocation; the
+//! replaced `history.old` is not unlinked in the rotation (ext4 frees a file's blocks inside
+//! the unlink: 28 ms for 40 MB here, the size of 10,000 long messages) but renamed to
+//! `history.trash` and trimmed a step at a time with the compaction's retired files.
 
 use super::files::{create_private, truncate, write_atomic, AppendFile};
 use super::format::{encode_line, header, load, Format, Tail};
+use super::trash::Trash;
 use super::StoreError;
 use crate::record::Record;
 use std::fs;
@@ -15,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 const CURRENT: &str = "history.log";
 const OLD: &str = "history.old";
+/// Where a replaced `history.old` waits to be trimmed (one of `trash::NAMES`).
+pub(super) const RETIRED: &str = "history.trash";
 
 /// The history files of one data directory.
 #[derive(Debug)]
@@ -24,8 +32,8 @@ pub(super) struct History {
     /// Entries in `history.log`.
     count: usize,
     cap: usize,
-    /// Appended since the last sync.
-    unsynced: bool,
+    /// Bytes appended since the last sync.
+    unsynced: u64,
     buf: Vec<u8>,
 }
 
@@ -48,7 +56,10 @@ impl History {
                     // An older release's file: appends must not mix formats, so write what it
                     // holds again in the current one (history.old is only read, never appended).
                     let mut bytes = header("history", 0);
-                    cur.records.iter().for_each(|r| encode_line(r, &mut bytes));
+                    let mut text = String::new();
+                    cur.records
+                        .iter()
+                        .for_each(|r| encode_line(r, &mut bytes, &mut text));
                     write_atomic(&current, &bytes).map_err(io_at(&current))?;
                 } else if cur.cut {
                     truncate(&current, cur.good_len).map_err(io_at(&current))?;
@@ -66,31 +77,34 @@ impl History {
             file: AppendFile::open(&current).map_err(io_at(&current))?,
             count,
             cap,
-            unsynced: false,
+            unsynced: 0,
             buf: Vec::new(),
         };
         Ok((history, records))
     }
 
-    /// Append the lazy records of one batch, without waiting for the disk.
+    /// Append the lazy records of one batch, without waiting for the disk. `text` is the
+    /// caller's reusable encoding buffer; a rotation hands the replaced file to `trash`.
     pub(super) fn append<'a>(
         &mut self,
         records: impl Iterator<Item = &'a Record>,
+        text: &mut String,
+        trash: &mut Trash,
     ) -> io::Result<()> {
         self.buf.clear();
         let mut n = 0;
         for r in records {
-            encode_line(r, &mut self.buf);
+            encode_line(r, &mut self.buf, text);
             n += 1;
         }
         if n == 0 {
             return Ok(());
         }
         self.file.append(&self.buf, false)?;
-        self.unsynced = true;
+        self.unsynced += self.buf.len() as u64;
         self.count += n;
         if self.count >= self.cap {
-            if let Err(e) = self.rotate() {
+            if let Err(e) = self.rotate(trash) {
                 // Keep appending to the current file; try again after half a file more.
                 log::error!("history rotation failed (will retry): {e}");
                 self.count = self.cap / 2;
@@ -101,15 +115,18 @@ impl History {
 
     /// `history.log` becomes `history.old`; a new `history.log` starts. No fsync: like the
     /// entries themselves, the rename reaches the disk with the next sync or kernel writeback.
-    fn rotate(&mut self) -> io::Result<()> {
+    /// Postponed (to the next batch) while the file replaced last time is still being trimmed.
+    fn rotate(&mut self, trash: &mut Trash) -> io::Result<()> {
         let current = self.dir.join(CURRENT);
         let old = self.dir.join(OLD);
-        // Unlink first: ext4 flushes a file renamed over an existing one (auto_da_alloc), a
-        // multi-millisecond stall in the event loop; a rename to a free name costs nothing.
-        match fs::remove_file(&old) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
+        let retired = self.dir.join(RETIRED);
+        if retired.exists() {
+            return Ok(());
         }
+        // Move the old file away first, to a free name: a rename over an existing file frees
+        // its blocks in the rename and makes ext4 flush it (auto_da_alloc), a stall of
+        // milliseconds in the event loop; the trash frees it a bounded step at a time.
+        trash.rename(&old, &retired)?;
         fs::rename(&current, &old)?;
         create_private(&current)?.write_all(&header("history", 0))?;
         self.file = AppendFile::open(&current)?;
@@ -126,13 +143,13 @@ impl History {
         self.file.len
     }
 
-    pub(super) fn has_unsynced(&self) -> bool {
+    pub(super) fn unsynced(&self) -> u64 {
         self.unsynced
     }
 
     pub(super) fn sync(&mut self) -> io::Result<()> {
         self.file.file.sync_data()?;
-        self.unsynced = false;
+        self.unsynced = 0;
         Ok(())
     }
 }

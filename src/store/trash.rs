@@ -17,7 +17,12 @@ use std::path::{Path, PathBuf};
 pub(super) const TRIM_STEP: u64 = 8 << 20;
 
 /// Every name a retired file may have.
-pub(super) const NAMES: [&str; 3] = ["snapshot.old", "journal.old", "snapshot.failed"];
+pub(super) const NAMES: [&str; 4] = [
+    "snapshot.old",
+    "journal.old",
+    "snapshot.failed",
+    super::history::RETIRED,
+];
 
 /// Retired files not yet removed.
 #[derive(Debug, Default)]

@@ -56,8 +56,8 @@ impl Chat {
         };
         self.room_fan(&room, chat, Some(me), Reach::From(me));
         if kind.is_text() {
-            let to = crate::record::Audience::Room(room.to_string());
-            self.remember(stamp, me, to, kind, &text);
+            let to = crate::record::Audience::Room(room.clone());
+            self.remember(stamp, me, to, kind, text.clone());
         }
         let said = RoomEvent::Said {
             room,

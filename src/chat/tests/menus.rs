@@ -384,7 +384,7 @@ fn history_survives_replay_with_announcements() {
         to: Audience::Announcement,
         text,
         ..
-    } if from == "hans" && text == "all")));
+    } if &**from == "hans" && &**text == "all")));
     let mut fresh = Sim::new();
     for r in s.committed.clone() {
         fresh.chat.replay(r);

@@ -74,6 +74,8 @@ pub(super) struct Sim {
     /// Every event sent, by connection (issue 22: most of modern IRC's events have no line
     /// form, so `out` cannot show them).
     pub(super) events: Vec<(usize, Event)>,
+    /// Connections subscribed to announcements (issue 20), as the loop keeps them.
+    pub(super) subscribed: Vec<ConnId>,
 }
 
 impl Sim {
@@ -102,6 +104,7 @@ impl Sim {
             t0,
             out: HashMap::new(),
             closed: Vec::new(),
+            subscribed: Vec::new(),
             store_ok: true,
             committed: Vec::new(),
             notify: Vec::new(),
@@ -162,6 +165,20 @@ impl Sim {
                 Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
                 Action::WhenWritten(id, marker) => self.written.push((id, marker)),
                 Action::Resume(id) => self.resumed.push(id.slot),
+                Action::Announce(e, except) => {
+                    for id in self.subscribed.iter().filter(|id| !except.contains(id)) {
+                        self.out
+                            .entry(id.slot)
+                            .or_default()
+                            .push_str(&text::to_string(&e.event));
+                    }
+                }
+                Action::Subscribe(id) => {
+                    if !self.subscribed.contains(&id) {
+                        self.subscribed.push(id);
+                    }
+                }
+                Action::Unsubscribe(id) => self.subscribed.retain(|s| *s != id),
             }
         }
         if self.write_through {

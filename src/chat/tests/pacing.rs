@@ -75,3 +75,25 @@ fn f14_a_client_that_stops_reading_is_cut() {
     s.line(1, "whoelse", 3);
     assert_eq!(s.take(1), "", "hans goes on; yoda is gone");
 }
+
+/// Issue 20: presence lines are announcements the loop hands every subscriber, not deliveries;
+/// one made while a long reply is held for a connection still waits behind the reply there,
+/// while everyone else gets it at once.
+#[test]
+fn a_presence_line_waits_behind_a_held_reply() {
+    let mut s = paced();
+    s.line(2, "history 40", 2);
+    let first = s.take(2);
+    assert!(s.chat.holds_output(Sim::id(2)), "{first}");
+    s.login(3, "luke", "jedi", 2);
+    assert_eq!(s.take(1), "luke logged in\n", "hans is told at once");
+    assert_eq!(s.take(2), "", "yoda's copy waits behind the history");
+    let mut all = first;
+    while !s.notify.is_empty() {
+        s.flushed(3);
+        all.push_str(&s.take(2));
+    }
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 41, "{all}");
+    assert_eq!(lines[40], "luke logged in", "after the last history line");
+}

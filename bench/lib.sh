@@ -1,0 +1,260 @@
+# Helpers shared by bench/compare.sh and bench/ratchet.sh (sourced, not run): start each server
+# on 127.0.0.1 with its config in $WORK, run one loadgen workload against it, stop it, and
+# record chatserver's worst loop iteration for the row that server measured.
+#
+# The caller sets ROOT (the repository) and CONNS (connections a server must allow), then calls
+# `setup_work`, which makes WORK, RESULTS (the TSV loadgen appends to), CHAT and LOADGEN. With
+# TLS=1 (and CA, CERT, KEY set) `start` and `lg` use each server's TLS port.
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+need() { # COMMAND PACKAGE: install PACKAGE with apt-get when COMMAND is missing
+  if ! command -v "$1" >/dev/null 2>&1; then
+    log "installing $2"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
+  fi
+}
+
+# Build the release binaries unless CHATSERVER_BIN and LOADGEN_BIN name prebuilt ones.
+build_unless_given() {
+  if [ -z "${CHATSERVER_BIN:-}" ] || [ -z "${LOADGEN_BIN:-}" ]; then
+    log "building release binaries"
+    cargo build --release --bins --examples >&2
+  fi
+}
+
+# A temp dir (removed at exit) with private copies of the binaries, so a concurrent `cargo
+# build` cannot swap one in the middle of a run, and ACCOUNTS accounts `u<i> p<i>` (plus 5 for
+# the `small` server).
+setup_work() { # NAME ACCOUNTS
+  WORK=$(mktemp -d "/tmp/chat$1.XXXXXX")
+  RESULTS=$WORK/results.tsv
+  trap cleanup EXIT
+  : > "$RESULTS"
+  cp "${CHATSERVER_BIN:-$ROOT/target/release/chatserver}" "$WORK/chatserver"
+  cp "${LOADGEN_BIN:-$ROOT/target/release/examples/loadgen}" "$WORK/loadgen"
+  CHAT=$WORK/chatserver
+  LOADGEN=$WORK/loadgen
+  "$LOADGEN" gen-credentials "$2" "$WORK/credentials.txt"
+  "$LOADGEN" gen-credentials 5 "$WORK/credentials-small.txt"
+}
+
+PIDS=()
+TLS=0
+SERVER_PID=
+SERVER_PORT=
+SERVER_KIND=
+SERVER_LOG=
+N=0
+# The row the running server measures (workload and variant), for its worst loop iteration.
+ROW=
+
+wait_port() { # PORT: wait up to 10 s for a listener
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  log "nothing listening on port $1"; return 1
+}
+
+wait_chat_port() { # WHAT: the port chatserver printed as `chatserver WHAT listening on ADDR:PORT`
+  for _ in $(seq 100); do
+    SERVER_PORT=$(sed -n "s/^chatserver ${1}listening on .*:\([0-9]*\)$/\1/p" "$WORK/chat$N.out")
+    [ -n "$SERVER_PORT" ] && return 0
+    sleep 0.1
+  done
+  log "chatserver did not start: $(cat "$WORK/chat$N.err")"; return 1
+}
+
+# chatserver logs its worst loop iteration at shutdown (module guard, level info).
+CHAT_LOG="warn,chatserver::server::guard=info"
+
+start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts from credentials.txt
+  N=$((N + 1))
+  local creds=$WORK/credentials.txt
+  if [ "${1:-}" = small ]; then creds=$WORK/credentials-small.txt; shift; fi
+  local tls=() which=""
+  if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
+  : > "$WORK/chat$N.out"
+  # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
+  RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
+    --penalty-us 0 "$@" "${tls[@]}" 0 > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" < /dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  SERVER_LOG=$WORK/chat$N.err
+  wait_chat_port "$which"
+}
+
+start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests
+  N=$((N + 1))
+  : > "$WORK/credentials-none.txt"
+  : > "$WORK/chat$N.out"
+  RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$WORK/credentials-none.txt" \
+    --data-dir "$WORK/data$N" --irc-port 0 --irc-guests "$@" 0 \
+    > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" < /dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  SERVER_LOG=$WORK/chat$N.err
+  wait_chat_port "irc "
+}
+
+start_ngircd() {
+  N=$((N + 1))
+  SERVER_PORT=$("$LOADGEN" free-port)
+  local dir=$WORK/ngircd$N
+  mkdir -p "$dir"
+  local ssl= tls_port=
+  if [ "$TLS" = 1 ]; then
+    # Its TLS port is the one measured; the plain port stays on beside it, as ngIRCd needs one.
+    tls_port=$("$LOADGEN" free-port)
+    ssl=$(printf '[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %s\n' "$CERT" "$KEY" "$tls_port")
+  fi
+  cat > "$dir/ngircd.conf" <<EOF
+[Global]
+Name = bench.localhost
+Info = chatserver comparison
+Listen = 127.0.0.1
+Ports = $SERVER_PORT
+MotdPhrase = "bench"
+PidFile = $dir/ngircd.pid
+[Limits]
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 0
+MaxNickLength = 30
+MaxPenaltyTime = 0
+PingTimeout = 3600
+PongTimeout = 600
+[Options]
+DNS = no
+Ident = no
+PAM = no
+$ssl
+EOF
+  ngircd -n -f "$dir/ngircd.conf" > "$dir/log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_port "$SERVER_PORT"
+  if [ "$TLS" = 1 ]; then SERVER_PORT=$tls_port; wait_port "$SERVER_PORT"; fi
+}
+
+start_redis() { # [REDIS OPTIONS...]: persistence off unless the options turn it on
+  N=$((N + 1))
+  SERVER_PORT=$("$LOADGEN" free-port)
+  mkdir -p "$WORK/redis$N"
+  local ports=(--port "$SERVER_PORT")
+  if [ "$TLS" = 1 ]; then
+    ports=(--port 0 --tls-port "$SERVER_PORT" --tls-cert-file "$CERT" --tls-key-file "$KEY"
+      --tls-ca-cert-file "$CA" --tls-auth-clients no)
+  fi
+  redis-server "${ports[@]}" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+    --maxclients $((CONNS + 1000)) --dir "$WORK/redis$N" --daemonize no --loglevel warning "$@" \
+    > "$WORK/redis$N/log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_port "$SERVER_PORT"
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  if [ "$SERVER_KIND" = chat ] && [ -n "$ROW" ]; then
+    local us
+    us=$(sed -n 's/.*worst loop iteration so far: \([0-9]*\) us (\(.*\))$/\1 \2/p' "$SERVER_LOG" | tail -1)
+    if [ -n "$us" ]; then
+      printf 'chatserver\tworst_iter_ms@%s\t%s\tworst loop iteration of the server that measured %s: %s\n' \
+        "$ROW" "$(awk -v u="${us%% *}" 'BEGIN{printf "%.1f", u / 1000}')" "$ROW" "${us#* }" >> "$RESULTS"
+    fi
+  fi
+  ROW=
+}
+
+start() { # NAME [options...]: chatserver | chatirc | ngircd | redis
+  local name=$1; shift
+  SERVER_KIND=other
+  case $name in
+    chatserver) SERVER_KIND=chat; start_chat "$@" ;;
+    chatirc) SERVER_KIND=chat; start_chat_irc "$@" ;;
+    ngircd) start_ngircd ;;
+    redis) start_redis "$@" ;;
+  esac
+}
+
+# Concurrent logins when opening many connections: below each server's listen backlog
+# (ngIRCd listens with a backlog of 10; overflowing it only adds SYN-retransmission stalls).
+inflight_of() { case $1 in chatserver|chatirc) echo 500 ;; ngircd) echo 8 ;; redis) echo 400 ;; esac; }
+
+proto_of() { case $1 in chatserver) echo chat ;; chatirc|ngircd) echo irc ;; redis) echo resp ;; esac; }
+
+# chatserver's IRC front-end is a chatserver row with the variant `irc`.
+label_of() { case $1 in chatirc) echo chatserver ;; *) echo "$1" ;; esac; }
+
+# The row key loadgen gives a workload's figures: `latency` at a rate other than 100,000/s is
+# `latency_<k>k`, and `--variant V` adds `-V` (see loadgen's `Opts::result`).
+row_of() { # WORKLOAD [loadgen options...]
+  local row=$1 variant= prev=
+  shift
+  for a in "$@"; do
+    case $prev in
+      --variant) variant=$a ;;
+      --rate) [ "$a" = 100000 ] || row="${row}_$((a / 1000))k" ;;
+    esac
+    prev=$a
+  done
+  echo "$row${variant:+-$variant}"
+}
+
+# Each client source address carries at most 5000 connections; every run uses fresh addresses.
+SRC=1
+lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running server
+  local name=$1 workload=$2; shift 2
+  SRC=$((SRC + 1))
+  ROW=$(row_of "$workload" "$@")
+  local tls=()
+  [ "$TLS" = 1 ] && tls=(--tls "$CA")
+  log "$name: $workload $* ${tls[*]}"
+  "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
+    --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \
+    "${tls[@]}" "$@" >&2 || log "$name $workload failed (see above)"
+}
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
+median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# Fan-out with chatserver's defaults and with `--fsync never --history 0`, one run on each in
+# turn (both servers up, the one not measured idle), so machine noise hits both alike; the
+# medians go to $RESULTS as `fanout_dps` and `fanout_dps@fsync-never-history-0`.
+alternate_fanout() { # RUNS [fanout options...]
+  local runs=$1; shift
+  local -a pid port logf
+  local bare=fsync-never-history-0
+  start chatserver; pid[0]=$SERVER_PID; port[0]=$SERVER_PORT; logf[0]=$SERVER_LOG
+  start chatserver --fsync never --history 0; pid[1]=$SERVER_PID; port[1]=$SERVER_PORT; logf[1]=$SERVER_LOG
+  : > "$WORK/alt0.tsv"; : > "$WORK/alt1.tsv"
+  log "chatserver: fanout, the defaults and --fsync never --history 0 alternately, $runs runs each"
+  for i in $(seq "$runs"); do
+    for side in 0 1; do
+      SRC=$((SRC + 1))
+      "$LOADGEN" fanout --proto chat --addr "127.0.0.1:${port[$side]}" --pid "${pid[$side]}" \
+        --label chatserver --out "$WORK/alt$side.tsv" --src "127.$SRC.0.1" \
+        --user-base $((i * 101)) "$@" --runs 1 >&2 || log "fanout on server $side failed"
+    done
+  done
+  for side in 0 1; do
+    local metric=fanout_dps row=fanout
+    [ "$side" = 0 ] || { metric="fanout_dps@$bare"; row="fanout-$bare"; }
+    local values last
+    values=$(cut -f3 "$WORK/alt$side.tsv" | paste -sd, - | sed 's/,/, /g')
+    last=$(tail -1 "$WORK/alt$side.tsv" | cut -f4 | sed 's/^runs: [0-9]*; //')
+    printf 'chatserver\t%s\t%s\truns (alternated with the %s server): %s; %s\n' "$metric" \
+      "$(cut -f3 "$WORK/alt$side.tsv" | median)" \
+      "$([ "$side" = 0 ] && echo "$bare" || echo default)" "$values" "$last" >> "$RESULTS"
+    SERVER_PID=${pid[$side]}; SERVER_LOG=${logf[$side]}; SERVER_KIND=chat; ROW=$row
+    stop_server
+  done
+}
