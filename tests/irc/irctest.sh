@@ -63,6 +63,11 @@ fi
 log="$repo/target/irctest-$controller.log"
 export PYTHONPATH="$here:$irctest${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# irctest books ports in $TMPDIR/irctest_ports.json: a private TMPDIR keeps two runs on one
+# machine (other worktrees, other servers) from reading each other's half-written file.
+TMPDIR="$(mktemp -d)"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 cd "$irctest"
 if $services; then
     # Issue 22: the files whose tests need accounts, services-marked ones included.
