@@ -8,22 +8,25 @@
 # ROW: fanout | fanout-nohist | dm | dm-nohist | idle | conns | durable
 # Also prints the server's worst loop iteration and, for memory rows, its RSS.
 # PERF_DATA=FILE keeps the recording (default: a temp file, removed at exit); RUNS=N runs of the
-# fan-out rows (default 3).
+# fan-out rows (default 3); CHATSERVER_BIN=FILE profiles that binary instead of building one
+# (e.g. an older commit's, for an A/B of callgrind's totals; a stripped one names no functions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROW=${1:?usage: bench/profile.sh fanout|fanout-nohist|dm|dm-nohist|idle|conns|durable [TOP]}
 TOP=${2:-40}
 
-CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  CARGO_TARGET_DIR="$ROOT/target/prof" cargo build --release --bin chatserver >&2
+if [ -z "${CHATSERVER_BIN:-}" ]; then
+  CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+    CARGO_TARGET_DIR="$ROOT/target/prof" cargo build --release --bin chatserver >&2
+fi
 cargo build --release --example loadgen >&2
 WORK=$(mktemp -d /tmp/chatprof.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
   rm -rf "$WORK"; }
 trap cleanup EXIT
-BIN=$ROOT/target/prof/release/chatserver
+BIN=${CHATSERVER_BIN:-$ROOT/target/prof/release/chatserver}
 L=$ROOT/target/release/examples/loadgen
 DATA=${PERF_DATA:-$WORK/perf.data}
 ulimit -n "$(ulimit -Hn)"

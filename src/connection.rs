@@ -1,13 +1,16 @@
 //! One client connection: its transport (which owns the socket), its protocol, and its bounded
-//! plaintext output buffer. Buffers are allocated on first use and released when empty, and what
-//! only some connections need some of the time lives out of line ([`Rare`]), so an idle
-//! connection costs a few dozen bytes beyond its transport's own state.
+//! plaintext output queue ([`OutQueue`]: shared chunks and owned tails, written with `writev`,
+//! issue 20). Tails are taken on first use and released when written, and what only some
+//! connections need some of the time lives out of line ([`Rare`]), so an idle connection costs
+//! a few dozen bytes beyond its transport's own state.
 
 use crate::event::{Event, Shared};
 use crate::protocol::{Boundary, Protocol, RenderCache, Sink};
+use crate::queue::{Chunk, OutQueue, MAX_SLICES};
 use crate::session::ConnId;
 use crate::transport::{Received, Transport};
-use std::io;
+use std::io::{self, IoSlice};
+use std::ops::Range;
 
 /// What a read pass found.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,9 +50,7 @@ pub struct Connection {
     pub transport: Transport,
     pub protocol: Protocol,
     /// Plaintext queued for the transport.
-    out: Vec<u8>,
-    /// Bytes of `out` the transport has taken.
-    written: usize,
+    out: OutQueue,
     /// Write cuts, delivery markers and held input, when there are any.
     rare: Option<Box<Rare>>,
     pub closing: Closing,
@@ -85,10 +86,10 @@ pub struct Connection {
 /// of five fields (an idle connection pays 8 bytes for it, not 120).
 #[derive(Debug, Default)]
 struct Rare {
-    /// Offsets in `out` at which a `write()` must end (events that must leave alone).
-    cuts: Vec<usize>,
-    /// Offsets (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
-    pauses: Vec<usize>,
+    /// Positions in `out` at which a `write()` must end (events that must leave alone).
+    cuts: Vec<u64>,
+    /// Positions (also in `cuts`) from which writing waits [`TAIL_PAUSE`] (issue 21).
+    pauses: Vec<u64>,
     /// Writing resumes at this time: a pause began.
     resume_at: Option<std::time::Instant>,
     /// Output offsets (in `written_total` terms) with the core's marker to report once the
@@ -121,8 +122,7 @@ impl Connection {
             id,
             transport,
             protocol,
-            out: Vec::new(),
-            written: 0,
+            out: OutQueue::default(),
             rare: None,
             closing: Closing::Open,
             dirty: false,
@@ -140,17 +140,11 @@ impl Connection {
 
     /// Bytes queued but not yet taken by the transport.
     pub fn pending(&self) -> usize {
-        self.out.len() - self.written
+        self.out.len()
     }
 
-    fn reserve(&mut self, spare: &mut dyn FnMut() -> Vec<u8>) {
-        if self.out.capacity() == 0 {
-            self.out = spare();
-        }
-    }
-
-    /// Render `event` with this connection's protocol onto the output buffer (no syscall) at
-    /// `now_ms` (Unix ms). Over `cap` nothing is queued.
+    /// Render `event` with this connection's protocol onto the output queue's tail (no
+    /// syscall; a tail from `spare` if none is open). Over `cap` nothing is queued.
     pub fn queue_event(
         &mut self,
         event: &Event,
@@ -158,9 +152,11 @@ impl Connection {
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
-        self.reserve(spare);
-        let start = self.out.len();
-        let boundary = self.protocol.encode(event, now_ms, &mut self.out);
+        let start = self.out.queued();
+        let protocol = &mut self.protocol;
+        let boundary = self
+            .out
+            .append(spare, |tail| protocol.encode(event, now_ms, tail));
         if self.pending() > cap {
             self.out.truncate(start);
             return Err(Overflow);
@@ -169,11 +165,27 @@ impl Connection {
             Boundary::None => {}
             Boundary::Alone => self.cut_around(start),
             Boundary::Tail(n) => {
-                let tail = self.out.len().saturating_sub(n).max(start);
+                let tail = self.out.queued().saturating_sub(n as u64).max(start);
                 self.cut_around(tail);
                 self.rare().pauses.push(tail);
             }
         }
+        Ok(())
+    }
+
+    /// Queue `range` of a chunk rendered once for many connections (issue 20: a run of
+    /// presence lines); over `cap` nothing is queued.
+    pub fn queue_chunk(
+        &mut self,
+        chunk: &Chunk,
+        range: Range<usize>,
+        cap: usize,
+        spare: &mut dyn FnMut() -> Vec<u8>,
+    ) -> Result<(), Overflow> {
+        if self.pending() + range.len() > cap {
+            return Err(Overflow);
+        }
+        self.out.push_shared(chunk, range, spare);
         Ok(())
     }
 
@@ -191,12 +203,11 @@ impl Connection {
         if !self.protocol.shareable(&shared.event) {
             return self.queue_event(&shared.event, now_ms, cap, spare);
         }
-        let bytes = cache.bytes(&mut self.protocol, &shared.event, now_ms);
-        if self.pending() + bytes.len() > cap {
+        let chunk = cache.chunk(&mut self.protocol, &shared.event, now_ms);
+        if self.pending() + chunk.len() > cap {
             return Err(Overflow);
         }
-        self.reserve(spare);
-        self.out.extend_from_slice(bytes);
+        self.out.push_shared(chunk, 0..chunk.len(), spare);
         Ok(())
     }
 
@@ -234,24 +245,18 @@ impl Connection {
 
     /// Queue raw bytes (a protocol's greeting, a refusal).
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
+        self.out
+            .append(&mut Vec::new, |tail| tail.extend_from_slice(bytes));
     }
 
-    /// The bytes from `start` to the end leave in a write of their own.
-    fn cut_around(&mut self, start: usize) {
-        let (written, end) = (self.written, self.out.len());
+    /// The bytes from position `start` to the end leave in a write of their own.
+    fn cut_around(&mut self, start: u64) {
+        let (taken, end) = (self.out.taken(), self.out.queued());
         let cuts = &mut self.rare().cuts;
-        if start > written && cuts.last() != Some(&start) {
+        if start > taken && cuts.last() != Some(&start) {
             cuts.push(start);
         }
         cuts.push(end);
-    }
-
-    /// Put back the (emptied) buffer `flush` returned, keeping its capacity for the next append.
-    pub fn restore_buffer(&mut self, buf: Vec<u8>) {
-        if self.out.capacity() == 0 {
-            self.out = buf;
-        }
     }
 
     /// Read and decode until the transport has nothing more now, its end, `budget` bytes or
@@ -327,9 +332,9 @@ impl Connection {
         self.rare.as_ref().and_then(|r| r.resume_at)
     }
 
-    /// Whether writing waits for a pause at the current offset (and starts it if it is due).
+    /// Whether writing waits for a pause at the current position (and starts it if it is due).
     fn pausing(&mut self, now: std::time::Instant) -> bool {
-        let written = self.written;
+        let written = self.out.taken();
         let Some(rare) = self.rare.as_mut() else {
             return false;
         };
@@ -350,46 +355,52 @@ impl Connection {
         }
     }
 
-    /// Hand the transport what it takes until the buffer is empty, the socket would block or a
-    /// pause begins (see [`Connection::resume_at`]). Returns the emptied buffer (for
-    /// recycling) once everything is out, the transport's own bytes included.
-    pub fn flush(&mut self, now: std::time::Instant) -> io::Result<Option<Vec<u8>>> {
+    /// Hand the transport what it takes until the queue is empty, the socket would block or a
+    /// pause begins (see [`Connection::resume_at`]), a `writev` of the queue's slices at a time;
+    /// emptied tails go to `recycle`. True once everything is out, the transport's own bytes
+    /// included (the queue then holds no memory).
+    pub fn flush(
+        &mut self,
+        now: std::time::Instant,
+        recycle: &mut dyn FnMut(Vec<u8>),
+    ) -> io::Result<bool> {
         loop {
             if !self.transport.flush()? {
-                return Ok(None);
+                return Ok(false);
             }
             self.written_total += u64::from(std::mem::take(&mut self.in_transport));
-            if self.written == self.out.len() {
+            if self.out.is_empty() {
                 break;
             }
             if self.pausing(now) {
-                return Ok(None);
+                return Ok(false);
             }
             let cut = self.rare.as_ref().and_then(|r| r.cuts.first().copied());
-            let end = cut.unwrap_or(self.out.len());
-            match self.transport.write(&self.out[self.written..end]) {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = self.out.slices(cut.unwrap_or(u64::MAX), &mut slices);
+            match self.transport.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    self.written += n;
+                    self.out.advance(n, recycle);
                     // A transport takes at most one write's worth (64 KiB) at a time.
                     self.in_transport = u32::try_from(n).unwrap_or(u32::MAX);
-                    if self.written == end && cut.is_some() {
+                    if cut.is_some() && cut == Some(self.out.taken()) {
                         self.rare().cuts.remove(0);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        self.written = 0;
         if let Some(rare) = self.rare.as_mut() {
             rare.cuts.clear();
             rare.pauses.clear();
         }
         self.tidy();
-        let mut buf = std::mem::take(&mut self.out);
-        buf.clear();
-        Ok(Some(buf))
+        Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests;

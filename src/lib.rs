@@ -34,7 +34,8 @@
 //! - `cluster` (feature `cluster`, issue 23): the other journal, a Redis stream shared by
 //!   several nodes: the Redis link, batches out and entries in, forwarded events, liveness,
 //!   snapshots in Redis.
-//! - [`connection`]: a transport, a protocol and a bounded output buffer.
+//! - [`connection`]: a transport, a protocol and a bounded output queue; [`queue`]: that queue,
+//!   shared chunks (a fan-out rendered once) and owned tails, written with `writev`.
 //! - [`server`]: the thin mio loop over a table of listeners, each with its protocol and
 //!   transport.
 //! - [`console`]: the operator's stdin commands (§7) and their replies; [`signals`]: SIGINT and
@@ -67,6 +68,7 @@ pub mod input;
 pub mod kdf;
 pub mod logging;
 pub mod protocol;
+pub mod queue;
 pub mod record;
 pub mod server;
 pub mod session;

@@ -12,6 +12,7 @@ pub mod line;
 use crate::chat::LoginStyle;
 use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
+use crate::queue::Chunk;
 use std::ops::ControlFlow;
 
 /// Kinds of protocol: what a listener speaks.
@@ -96,6 +97,15 @@ impl Protocol {
         }
     }
 
+    /// Which shared renderings this connection can take ([`RenderKey`]).
+    pub fn render_key(&self) -> RenderKey {
+        match self {
+            Protocol::Line(_) => RenderKey::Line,
+            Protocol::Irc(c) => RenderKey::Irc(c.render_key()),
+            Protocol::Json(_) => RenderKey::Json,
+        }
+    }
+
     /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
     /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
     /// in the core's login.
@@ -160,46 +170,79 @@ impl Protocol {
             Protocol::Json(_) => json::shareable(event),
         }
     }
+}
 
-    /// Which of a kind's shared renderings fits this connection: IRC connections differ by the
-    /// capabilities that shape fan-out lines (issue 22); the other kinds render one way.
-    pub fn render_key(&self) -> u32 {
+/// What a shared rendering depends on (issue 20): every connection with the same key gets the
+/// same bytes for a shareable event, so a fan-out renders once per key and the recipients share
+/// the chunk. Today a key is a protocol kind. A protocol whose rendering also depends on what a
+/// connection negotiated (IRCv3 message tags on or off) adds a variant, its place in
+/// [`RenderKey::ALL`] and its cases in [`Protocol::render_key`] and [`RenderKey::protocol`]; the
+/// render cache and the announcements take their slots from these, and the exhaustive matches
+/// fail the build until each case is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderKey {
+    Line,
+    Json,
+    /// Issue 22: IRC connections differ by the capabilities that shape fan-out lines (tags);
+    /// the number is their set ([`crate::protocol::irc::IrcCodec::render_key`]), 0 for none.
+    Irc(u32),
+}
+
+impl RenderKey {
+    /// Every key without capabilities, each at its [`RenderKey::index`] (the announcements
+    /// render with these: IRC sessions, the only ones with capabilities, never subscribe).
+    pub const ALL: [RenderKey; 3] = [RenderKey::Line, RenderKey::Json, RenderKey::Irc(0)];
+
+    /// This key's place in per-key arrays.
+    pub fn index(self) -> usize {
         match self {
-            Protocol::Line(_) | Protocol::Json(_) => 0,
-            Protocol::Irc(c) => c.render_key(),
+            RenderKey::Line => 0,
+            RenderKey::Json => 1,
+            RenderKey::Irc(_) => 2,
         }
+    }
+
+    /// A protocol that renders as every connection with this key does (the announcements
+    /// render with one per key).
+    pub fn protocol(self, options: &ProtocolOptions) -> Protocol {
+        let kind = match self {
+            RenderKey::Line => ProtocolKind::Line,
+            RenderKey::Json => ProtocolKind::Json,
+            RenderKey::Irc(_) => ProtocolKind::Irc,
+        };
+        Protocol::new(kind, options)
     }
 }
 
-/// One fan-out event's renderings, one per protocol kind and render key (issue 22: IRC
-/// connections that asked for different capabilities get different lines): the first
-/// recipient of a kind and key renders, the others copy. [`Protocol::render_key`]'s match is
-/// exhaustive, so a new protocol says how its connections differ or the build fails.
+/// One fan-out event's renderings, a slot per [`RenderKey`]: the first recipient of a key
+/// renders, the others share the chunk (issue 20: queued by pointer, or copied when small).
+/// IRC connections with capabilities (issue 22) get a slot per distinct set, in a short list.
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    /// A fan-out meets one rendering per kind, and a few IRC keys at most: a short list.
-    renders: Vec<(ProtocolKind, u32, Box<[u8]>)>,
+    slots: [Option<Chunk>; RenderKey::ALL.len()],
+    tagged: Vec<(u32, Chunk)>,
 }
 
 impl RenderCache {
-    /// `event` as `protocol` renders it at `now_ms`, rendered on the first call for its kind
-    /// and render key.
+    /// `event` as `protocol` renders it at `now_ms`, rendered on the first call for its key.
     #[inline]
-    pub fn bytes(&mut self, protocol: &mut Protocol, event: &Event, now_ms: u64) -> &[u8] {
-        let (kind, key) = (protocol.kind(), protocol.render_key());
-        let at = match self
-            .renders
-            .iter()
-            .position(|(k, r, _)| *k == kind && *r == key)
-        {
-            Some(at) => at,
-            None => {
-                let bytes = render_once(protocol, event, now_ms);
-                self.renders.push((kind, key, bytes));
-                self.renders.len() - 1
+    pub fn chunk(&mut self, protocol: &mut Protocol, event: &Event, now_ms: u64) -> &Chunk {
+        match protocol.render_key() {
+            RenderKey::Irc(caps) if caps != 0 => {
+                let at = match self.tagged.iter().position(|(k, _)| *k == caps) {
+                    Some(at) => at,
+                    None => {
+                        let chunk = render_once(protocol, event, now_ms);
+                        self.tagged.push((caps, chunk));
+                        self.tagged.len() - 1
+                    }
+                };
+                &self.tagged[at].1
             }
-        };
-        &self.renders[at].2
+            key => {
+                self.slots[key.index()].get_or_insert_with(|| render_once(protocol, event, now_ms))
+            }
+        }
     }
 }
 
@@ -207,10 +250,10 @@ impl RenderCache {
 /// line (inlined, it made the per-recipient copy path too big to inline into the loop).
 #[cold]
 #[inline(never)]
-fn render_once(protocol: &mut Protocol, event: &Event, now_ms: u64) -> Box<[u8]> {
+fn render_once(protocol: &mut Protocol, event: &Event, now_ms: u64) -> Chunk {
     let mut v = Vec::new();
     protocol.encode(event, now_ms, &mut v);
-    v.into_boxed_slice()
+    Chunk::from(v)
 }
 
 #[cfg(test)]
@@ -265,19 +308,28 @@ mod tests {
     }
 
     #[test]
+    fn every_render_key_has_its_place_and_a_protocol_that_renders_with_it() {
+        let options = ProtocolOptions::default();
+        for (i, key) in RenderKey::ALL.into_iter().enumerate() {
+            assert_eq!(key.index(), i);
+            assert_eq!(key.protocol(&options).render_key(), key);
+        }
+    }
+
+    #[test]
     fn the_render_cache_renders_once_per_protocol_kind() {
         let event = Event::Notice(Notice::SomeNotDelivered);
         let options = ProtocolOptions::default();
         let mut cache = RenderCache::default();
         let mut a = Protocol::new(ProtocolKind::Line, &options);
-        let first = cache.bytes(&mut a, &event, 0).as_ptr();
+        let first = cache.chunk(&mut a, &event, 0).as_ptr();
         let mut b = Protocol::new(ProtocolKind::Line, &options);
         assert_eq!(
-            cache.bytes(&mut b, &event, 0).as_ptr(),
+            cache.chunk(&mut b, &event, 0).as_ptr(),
             first,
-            "copied, not rendered"
+            "shared, not rendered"
         );
         let mut j = Protocol::new(ProtocolKind::Json, &options);
-        assert_ne!(cache.bytes(&mut j, &event, 0).as_ptr(), first);
+        assert_ne!(cache.chunk(&mut j, &event, 0).as_ptr(), first);
     }
 }

@@ -1,38 +1,59 @@
 //! Announcements (issue 20): fan-out events for every connection subscribed to them (the
-//! `<user> logged in/out` lines), rendered once per codec kind into one text that each
+//! `<user> logged in/out` lines), rendered once per render key (protocol kind) into one text that each
 //! connection reads from its own cursor. A login seen by 19,000 users is one rendering, and each
-//! connection later copies, in one piece, everything announced since it last caught up: the
-//! work is per announcement plus per connection, never per announcement and connection. The text
-//! is kept until every subscriber has read past it.
+//! connection later queues, as one range of a shared chunk, everything announced since it last
+//! caught up: the work is per announcement plus per connection, never per announcement and
+//! connection, and the text is in memory once however many are behind. It is sealed into
+//! chunks as readers need it and kept until every subscriber has read past it.
 
 use super::{push_dirty, Server};
 use crate::connection::{Closing, Connection, Overflow};
 use crate::event::{Event, Shared};
-use crate::protocol::{Boundary, Protocol, ProtocolKind, ProtocolOptions};
+use crate::protocol::{Boundary, Protocol, ProtocolOptions, RenderKey};
+use crate::queue::Chunk;
 use crate::session::ConnId;
 use crate::time::Now;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// Protocol kinds there are; [`slot`] gives each its place.
-const KINDS: usize = 3;
-
-/// A kind's place in the per-kind arrays (an exhaustive match: a new protocol gets one, or the
-/// build fails).
-fn slot(kind: ProtocolKind) -> usize {
-    match kind {
-        ProtocolKind::Line => 0,
-        ProtocolKind::Json => 1,
-        ProtocolKind::Irc => 2,
-    }
-}
+/// Render keys there are (announcements render once per key).
+const KINDS: usize = RenderKey::ALL.len();
 
 /// A piece of what a connection has not read: text shared by every connection of its kind, or
 /// an announcement to render with its own protocol.
 #[derive(Debug)]
 pub enum Piece<'a> {
-    Text(&'a [u8]),
+    Text(Run<'a>),
     Own(&'a Event),
+}
+
+/// A run of shared text, from position `from` to `to`, in one or more sealed chunks.
+#[derive(Debug)]
+pub struct Run<'a> {
+    chunks: &'a VecDeque<(u64, Chunk)>,
+    from: u64,
+    to: u64,
+}
+
+impl Run<'_> {
+    pub fn len(&self) -> usize {
+        (self.to - self.from) as usize
+    }
+
+    /// Each chunk the run covers, with the range of it that belongs to the run.
+    pub fn parts(&self, mut each: impl FnMut(&Chunk, std::ops::Range<usize>)) {
+        let first = self
+            .chunks
+            .partition_point(|(at, c)| at + c.len() as u64 <= self.from);
+        for (at, chunk) in self.chunks.range(first..) {
+            if *at >= self.to {
+                break;
+            }
+            let start = self.from.saturating_sub(*at) as usize;
+            let end = ((self.to - at) as usize).min(chunk.len());
+            each(chunk, start..end);
+        }
+    }
 }
 
 /// One announcement not yet read by every subscriber.
@@ -43,17 +64,38 @@ struct Entry {
     at: [u64; KINDS],
 }
 
-/// The announcements as one protocol kind renders them.
+/// The announcements as one render key renders them. Positions count every byte ever
+/// rendered.
 #[derive(Debug)]
 struct Rendered {
     /// A protocol of this kind, to render with.
     protocol: Protocol,
-    /// The text of the announcements not yet read by everyone, from position `base` on.
-    text: Vec<u8>,
-    base: u64,
+    /// The text of the announcements not yet read by everyone, sealed: each chunk with the
+    /// position of its first byte, one after the other.
+    chunks: VecDeque<(u64, Chunk)>,
+    /// Text rendered since the last seal, from position `open_at`.
+    open: Vec<u8>,
+    open_at: u64,
     /// Announcements this kind renders per connection (not the same for all, or written
     /// alone), oldest first.
     unshared: Vec<u64>,
+}
+
+impl Rendered {
+    /// The position after the last byte rendered.
+    fn end(&self) -> u64 {
+        self.open_at + self.open.len() as u64
+    }
+
+    /// Make what is rendered so far a chunk readers can share.
+    fn seal(&mut self) {
+        if !self.open.is_empty() {
+            let text = std::mem::take(&mut self.open);
+            let at = self.open_at;
+            self.open_at += text.len() as u64;
+            self.chunks.push_back((at, Chunk::from(text)));
+        }
+    }
 }
 
 /// See the module doc.
@@ -70,21 +112,13 @@ pub struct Announcements {
 
 impl Announcements {
     pub fn new(options: &ProtocolOptions) -> Announcements {
-        let kind = |k| Rendered {
-            protocol: Protocol::new(k, options),
-            text: Vec::new(),
-            base: 0,
+        let kinds = RenderKey::ALL.map(|key| Rendered {
+            protocol: key.protocol(options),
+            chunks: VecDeque::new(),
+            open: Vec::new(),
+            open_at: 0,
             unshared: Vec::new(),
-        };
-        let kinds = [
-            kind(ProtocolKind::Line),
-            kind(ProtocolKind::Json),
-            kind(ProtocolKind::Irc),
-        ];
-        debug_assert!(kinds
-            .iter()
-            .enumerate()
-            .all(|(i, r)| slot(r.protocol.kind()) == i));
+        });
         Announcements {
             first: 0,
             entries: VecDeque::new(),
@@ -108,12 +142,12 @@ impl Announcements {
         let seq = self.end();
         let mut at = [0; KINDS];
         for (r, at) in self.kinds.iter_mut().zip(&mut at) {
-            *at = r.base + r.text.len() as u64;
-            let start = r.text.len();
+            *at = r.end();
+            let start = r.open.len();
             if !r.protocol.shareable(&event.event)
-                || r.protocol.encode(&event.event, NO_TIME, &mut r.text) != Boundary::None
+                || r.protocol.encode(&event.event, NO_TIME, &mut r.open) != Boundary::None
             {
-                r.text.truncate(start);
+                r.open.truncate(start);
                 r.unshared.push(seq);
             }
         }
@@ -127,27 +161,24 @@ impl Announcements {
     fn position(&self, seq: u64, k: usize) -> u64 {
         match self.entries.get((seq - self.first) as usize) {
             Some(e) => e.at[k],
-            None => self.kinds[k].base + self.kinds[k].text.len() as u64,
+            None => self.kinds[k].end(),
         }
     }
 
-    fn text_between(&self, k: usize, from: u64, to: u64) -> &[u8] {
-        let r = &self.kinds[k];
-        let (a, b) = ((from - r.base) as usize, (to - r.base) as usize);
-        r.text.get(a..b).unwrap_or_default()
-    }
-
-    /// What `conn` (speaking `kind`) has not read from `from` on, in order, while `each`
-    /// takes it: runs of shared text, and the announcements its codec must render itself.
+    /// What `conn` (rendering as `key`) has not read from `from` on, in order, while `each`
+    /// takes it: runs of shared text, and the announcements its protocol must render itself.
     /// Returns the cursor after the last piece taken (the end if all were).
     pub fn read(
-        &self,
+        &mut self,
         conn: ConnId,
-        kind: ProtocolKind,
+        key: RenderKey,
         from: u64,
         mut each: impl FnMut(Piece<'_>) -> bool,
     ) -> u64 {
-        let (k, end) = (slot(kind), self.end());
+        let (k, end) = (key.index(), self.end());
+        if from < end {
+            self.kinds[k].seal();
+        }
         let mut next = from.max(self.first);
         let skips = self.skips.get(&conn).map_or(&[][..], Vec::as_slice);
         let unshared = self.kinds[k].unshared.as_slice();
@@ -160,8 +191,12 @@ impl Announcements {
                 (None, None) => end,
             };
             if stop > next {
-                let run = self.text_between(k, self.position(next, k), self.position(stop, k));
-                if !each(Piece::Text(run)) {
+                let run = Run {
+                    chunks: &self.kinds[k].chunks,
+                    from: self.position(next, k),
+                    to: self.position(stop, k),
+                };
+                if run.len() > 0 && !each(Piece::Text(run)) {
                     return next;
                 }
             }
@@ -195,8 +230,13 @@ impl Announcements {
         for k in 0..KINDS {
             let keep_from = self.position(seq, k);
             let r = &mut self.kinds[k];
-            r.text.drain(..(keep_from - r.base) as usize);
-            r.base = keep_from;
+            while r
+                .chunks
+                .front()
+                .is_some_and(|(at, c)| at + c.len() as u64 <= keep_from)
+            {
+                r.chunks.pop_front();
+            }
             r.unshared.retain(|&n| n >= seq);
         }
         self.entries.drain(..(seq - self.first) as usize);
@@ -208,7 +248,9 @@ impl Announcements {
         if self.entries.is_empty() {
             // After a storm: keep no capacity.
             for r in &mut self.kinds {
-                r.text = Vec::new();
+                r.seal();
+                r.chunks = VecDeque::new();
+                r.open = Vec::new();
                 r.unshared = Vec::new();
             }
             self.skips = HashMap::new();
@@ -221,9 +263,10 @@ impl Announcements {
 const NO_TIME: u64 = 0;
 
 /// Queue on `c` what it has not read of `a`, in order (nothing for a connection that is not
-/// subscribed). Over `cap` it stops, its cursor at what did not fit.
+/// subscribed): runs of text as ranges of shared chunks. Over `cap` it stops, its cursor at
+/// what did not fit.
 pub(super) fn catch_up(
-    a: &Announcements,
+    a: &mut Announcements,
     c: &mut Connection,
     cap: usize,
     spare: &mut dyn FnMut() -> Vec<u8>,
@@ -231,12 +274,14 @@ pub(super) fn catch_up(
     if c.announced >= a.end() {
         return Ok(());
     }
-    let (id, kind, from) = (c.id, c.protocol.kind(), c.announced);
+    let (id, key, from) = (c.id, c.protocol.render_key(), c.announced);
     let mut fits = true;
-    c.announced = a.read(id, kind, from, |piece| {
+    c.announced = a.read(id, key, from, |piece| {
         fits = match piece {
-            Piece::Text(text) if c.pending() + text.len() <= cap => {
-                c.queue_bytes(text);
+            Piece::Text(run) if c.pending() + run.len() <= cap => {
+                run.parts(|chunk, range| {
+                    let _ = c.queue_chunk(chunk, range, usize::MAX, spare);
+                });
                 true
             }
             Piece::Text(_) => false,
@@ -278,14 +323,12 @@ impl Server {
             }
             let before = c.pending();
             let spare = &mut self.spare;
-            let mut queued = catch_up(&self.announcements, c, cap, &mut || {
+            let mut queued = catch_up(&mut self.announcements, c, cap, &mut || {
                 spare.pop().unwrap_or_default()
             });
             if queued.is_err() {
-                if let Ok(Some(buf)) = c.flush(now.mono) {
-                    c.restore_buffer(buf);
-                }
-                queued = catch_up(&self.announcements, c, cap, &mut Vec::new);
+                super::output::flush_some(c, now.mono, spare);
+                queued = catch_up(&mut self.announcements, c, cap, &mut Vec::new);
             }
             self.output_total = (self.output_total + c.pending()).saturating_sub(before);
             let id = c.id;
@@ -320,11 +363,11 @@ mod tests {
         })
     }
 
-    fn read_all(a: &Announcements, conn: ConnId, from: u64) -> (String, u64) {
+    fn read_all(a: &mut Announcements, conn: ConnId, from: u64) -> (String, u64) {
         let mut out = Vec::new();
-        let cursor = a.read(conn, ProtocolKind::Line, from, |piece| {
-            if let Piece::Text(t) = piece {
-                out.extend_from_slice(t);
+        let cursor = a.read(conn, RenderKey::Line, from, |piece| {
+            if let Piece::Text(run) = piece {
+                run.parts(|chunk, range| out.extend_from_slice(&chunk[range]));
             }
             true
         });
@@ -339,15 +382,15 @@ mod tests {
         a.announce(presence("bob"), &[bob]);
         a.announce(presence("cid"), &[]);
         assert_eq!(
-            read_all(&a, ann, 0),
+            read_all(&mut a, ann, 0),
             ("bob logged in\ncid logged in\n".to_string(), 3)
         );
         assert_eq!(
-            read_all(&a, bob, 0),
+            read_all(&mut a, bob, 0),
             ("ann logged in\ncid logged in\n".to_string(), 3)
         );
-        assert_eq!(read_all(&a, bob, 2), ("cid logged in\n".to_string(), 3));
-        assert_eq!(read_all(&a, bob, 3), (String::new(), 3));
+        assert_eq!(read_all(&mut a, bob, 2), ("cid logged in\n".to_string(), 3));
+        assert_eq!(read_all(&mut a, bob, 3), (String::new(), 3));
     }
 
     #[test]
@@ -356,9 +399,9 @@ mod tests {
         let ann = ConnId::new(1, 1);
         a.announce(presence("u1"), &[]);
         a.announce(presence("ann"), &[ann]);
-        assert_eq!(read_all(&a, ann, 0), ("u1 logged in\n".to_string(), 2));
+        assert_eq!(read_all(&mut a, ann, 0), ("u1 logged in\n".to_string(), 2));
         let mut taken = 0;
-        let stopped = a.read(ann, ProtocolKind::Line, 0, |_| {
+        let stopped = a.read(ann, RenderKey::Line, 0, |_| {
             taken += 1;
             false
         });
@@ -379,13 +422,13 @@ mod tests {
         a.announce(presence("ann"), &[ann]);
         a.trim(2);
         assert_eq!(
-            read_all(&a, ann, 2),
+            read_all(&mut a, ann, 2),
             ("u3 logged in\nu4 logged in\n".to_string(), 5)
         );
-        assert_eq!(read_all(&a, ConnId::new(9, 1), 4).0, "ann logged in\n");
+        assert_eq!(read_all(&mut a, ConnId::new(9, 1), 4).0, "ann logged in\n");
         a.trim(5);
-        assert!(a.entries.is_empty() && a.kinds[0].text.capacity() == 0 && a.skips.is_empty());
+        assert!(a.entries.is_empty() && a.kinds[0].chunks.capacity() == 0 && a.skips.is_empty());
         a.announce(presence("u6"), &[]);
-        assert_eq!(read_all(&a, ann, 5), ("u6 logged in\n".to_string(), 6));
+        assert_eq!(read_all(&mut a, ann, 5), ("u6 logged in\n".to_string(), 6));
     }
 }

@@ -53,7 +53,7 @@ impl Queues<'_> {
         if c.closing == Closing::Reaping {
             return;
         }
-        let (spare, cap, announcements) = (&mut *self.spare, self.cap, &*self.announcements);
+        let (spare, cap, announcements) = (&mut *self.spare, self.cap, &mut *self.announcements);
         let before = c.pending();
         let mut both = |c: &mut Connection, spare: &mut dyn FnMut() -> Vec<u8>| {
             catch_up(announcements, c, cap, spare)?;
@@ -61,7 +61,7 @@ impl Queues<'_> {
         };
         let mut queued = both(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
-            flush_some(c, self.now);
+            flush_some(c, self.now, spare);
             queued = both(c, &mut Vec::new);
         }
         *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
@@ -74,10 +74,15 @@ impl Queues<'_> {
     }
 }
 
-/// Write what the socket takes now, keeping the emptied buffer.
-fn flush_some(c: &mut Connection, now: Instant) {
-    if let Ok(Some(buf)) = c.flush(now) {
-        c.restore_buffer(buf);
+/// Write what the socket takes now, keeping the emptied tails.
+pub(super) fn flush_some(c: &mut Connection, now: Instant, spare: &mut Vec<Vec<u8>>) {
+    let _ = c.flush(now, &mut |buf| keep_spare(spare, buf));
+}
+
+/// Keep an emptied tail for reuse, within the pool's bounds.
+pub(super) fn keep_spare(spare: &mut Vec<Vec<u8>>, buf: Vec<u8>) {
+    if buf.capacity() > 0 && buf.capacity() <= SPARE_MAX_CAPACITY && spare.len() < SPARE_BUFFERS {
+        spare.push(buf);
     }
 }
 
@@ -200,7 +205,8 @@ impl Server {
                 continue;
             }
             let before = c.pending();
-            let result = c.flush(now.mono);
+            let spare = &mut self.spare;
+            let result = c.flush(now.mono, &mut |buf| keep_spare(spare, buf));
             if let Some(at) = c.resume_at() {
                 // Issue 21: the rest waits for its pause; nothing else will flush it then.
                 self.paused.schedule(at, id);
@@ -215,15 +221,14 @@ impl Server {
                 self.unread.push(id);
             }
             match result {
-                Ok(Some(buf)) => {
+                Ok(true) => {
                     if c.closing == Closing::AfterFlush {
                         self.dead.push(id);
                     } else if std::mem::take(&mut c.notify_flushed) {
                         self.flushed.push(id);
                     }
-                    self.recycle(Some(buf));
                 }
-                Ok(None) => {}
+                Ok(false) => {}
                 Err(e) => {
                     log::info!("{} write error: {e}", self.chat.log_name(id));
                     self.dead.push(id);
@@ -239,37 +244,83 @@ impl Server {
         if self.output_total <= self.limits.max_output_total {
             return;
         }
-        let mut queues: Vec<(usize, ConnId)> = self
+        let mut dead = self.dead.clone();
+        dead.sort_unstable();
+        let queues = self
             .conns
             .iter()
-            .filter(|(_, c)| c.pending() > 0 && !self.dead.contains(&c.id))
-            .map(|(_, c)| (c.pending(), c.id))
-            .collect();
-        queues.sort_unstable_by(|a, b| b.cmp(a));
-        let mut total = self.output_total;
-        let mut cut = 0;
-        for (pending, id) in queues {
-            if total <= self.limits.max_output_total {
-                break;
-            }
-            total -= pending;
-            cut += 1;
-            self.dead.push(id);
-        }
+            .filter(|(_, c)| c.pending() > 0)
+            .map(|(_, c)| {
+                let going = c.closing == Closing::Reaping || dead.binary_search(&c.id).is_ok();
+                (c.pending(), c.id, going)
+            });
         let limit = self.limits.max_output_total;
+        let cut = queues_to_cut(queues, self.output_total, limit);
+        if cut.is_empty() {
+            return;
+        }
+        let n = cut.len();
+        self.dead.extend(cut);
         self.slow_warning.warn(now.mono, || {
-            format!("queued output over --max-output-total {limit}: cutting the {cut} largest queues as slow readers")
+            format!("queued output over --max-output-total {limit}: cutting the {n} largest queues as slow readers")
         });
     }
+}
 
-    pub(super) fn recycle(&mut self, buf: Option<Vec<u8>>) {
-        if let Some(buf) = buf {
-            if buf.capacity() > 0
-                && buf.capacity() <= SPARE_MAX_CAPACITY
-                && self.spare.len() < SPARE_BUFFERS
-            {
-                self.spare.push(buf);
-            }
+/// Which of `queues` (bytes pending, id, already on its way out) to cut, largest first, so that
+/// the rest of `total` fits in `limit`. A queue on its way out is never picked again and its
+/// bytes count as gone: a reap deferred to the next iteration (the reaping phase's bound) must
+/// not make `settle` pick the same connection again and again, which spun the loop forever.
+fn queues_to_cut(
+    queues: impl Iterator<Item = (usize, ConnId, bool)>,
+    total: usize,
+    limit: usize,
+) -> Vec<ConnId> {
+    let mut total = total;
+    let mut live = Vec::new();
+    for (pending, id, going) in queues {
+        if going {
+            total = total.saturating_sub(pending);
+        } else {
+            live.push((pending, id));
         }
+    }
+    live.sort_unstable_by(|a, b| b.cmp(a));
+    let mut cut = Vec::new();
+    for (pending, id) in live {
+        if total <= limit {
+            break;
+        }
+        total = total.saturating_sub(pending);
+        cut.push(id);
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: 10,000 logins with presence under a small `--max-output-total` hung the
+    /// loop. The reaping phase had deferred the cut connections (still holding their queues)
+    /// to the next iteration, and each pass of `settle` cut them again, so `dead` was never
+    /// empty and the iteration never ended. A queue on its way out is not picked and its bytes
+    /// count as gone; only as many live queues are cut as the rest needs.
+    #[test]
+    fn queues_on_their_way_out_are_not_cut_again_and_count_as_gone() {
+        let id = |n| ConnId::new(n, 1);
+        let going = [(500, id(1), true), (400, id(2), true)];
+        assert!(queues_to_cut(going.into_iter(), 900, 100).is_empty());
+        let mixed = [
+            (500, id(1), true),
+            (300, id(2), false),
+            (200, id(3), false),
+            (50, id(4), false),
+        ];
+        assert_eq!(queues_to_cut(mixed.into_iter(), 1050, 300), vec![id(2)]);
+        assert_eq!(
+            queues_to_cut(mixed.into_iter(), 1050, 100),
+            vec![id(2), id(3)]
+        );
     }
 }

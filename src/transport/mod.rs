@@ -127,6 +127,17 @@ impl Transport {
         }
     }
 
+    /// [`Transport::write`] from several slices at once (a connection's queue of shared
+    /// chunks and owned tails, issue 20): one `writev` for the plain transport, one run of
+    /// records for TLS.
+    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(p) => p.write_vectored(data),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.write_vectored(data),
+        }
+    }
+
     /// Push out what the transport holds of its own (encrypted records): true once nothing
     /// is left, false when the socket would block first.
     pub fn flush(&mut self) -> io::Result<bool> {

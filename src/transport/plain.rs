@@ -58,6 +58,10 @@ impl Plain {
     pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.stream.write(data)
     }
+
+    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.stream.write_vectored(data)
+    }
 }
 
 #[cfg(test)]

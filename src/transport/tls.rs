@@ -7,6 +7,7 @@
 //! its ClientHello from [`Tls::flush`] once the TCP connect is done.
 
 use super::Received;
+use crate::queue::MAX_SLICES;
 use mio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
@@ -124,6 +125,29 @@ impl Tls {
             .session
             .writer()
             .write(&data[..data.len().min(WRITE_CHUNK)])?;
+        self.flush()?;
+        Ok(n)
+    }
+
+    /// The same from several slices (issue 20: a connection's queue of shared chunks), up to
+    /// [`WRITE_CHUNK`] in all, encrypted as one run of records.
+    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        if self.session.is_handshaking() || !self.flush()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let mut room = WRITE_CHUNK;
+        let mut limited = [io::IoSlice::new(&[]); MAX_SLICES];
+        let mut n = 0;
+        for (slice, to) in data.iter().zip(&mut limited) {
+            if room == 0 {
+                break;
+            }
+            let take = slice.len().min(room);
+            *to = io::IoSlice::new(&slice[..take]);
+            room -= take;
+            n += 1;
+        }
+        let n = self.session.writer().write_vectored(&limited[..n])?;
         self.flush()?;
         Ok(n)
     }
