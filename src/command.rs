@@ -99,6 +99,8 @@ pub static COMMANDS: &[Spec] = &[
             Some(Input::Message {
                 to: p.words[0],
                 text: p.text,
+                kind: crate::input::Kind::Say,
+                relay: None,
             })
         },
     },
@@ -759,11 +761,25 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::Describe { .. }
         | Input::Away { .. }
         | Input::Invisible(_)
-        | Input::Oper
+        | Input::Oper(_)
         | Input::NoPresence
         | Input::Whois { .. }
         | Input::Who { .. }
         | Input::Quit { .. } => return None,
+        // Issue 22: modern IRC, no line commands either.
+        Input::KeepsAlive
+        | Input::Authenticate { .. }
+        | Input::Enter { .. }
+        | Input::Rename { .. }
+        | Input::Lookup { .. }
+        | Input::Whowas { .. }
+        | Input::Lusers
+        | Input::SetName { .. }
+        | Input::Monitor(_)
+        | Input::Replay(_)
+        | Input::Kill { .. }
+        | Input::Wallops { .. }
+        | Input::HearWallops(_) => return None,
         // JSON front-end (§6): `<list>` counts as activity like `whoelse`.
         Input::ListAddrs => "whoelse",
         // Profiles (§5).
@@ -795,7 +811,8 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
             RoomInput::Names { .. }
             | RoomInput::Who { .. }
             | RoomInput::Modes { .. }
-            | RoomInput::Bans { .. } => return None,
+            | RoomInput::Bans { .. }
+            | RoomInput::Invite { .. } => return None,
         },
         // §6 menus.
         Input::Menu(Menu::Private) => "private",
@@ -809,8 +826,18 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
 /// Whether `input` renews the inactivity timer (PROTOCOL.md §3: every command except an
 /// invalid one and `live`).
 pub fn is_activity(input: &Input<'_>) -> bool {
-    // IRC's `AWAY` is something a person typed, with no line command of its own.
-    spec_of(input).is_some_and(|s| s.activity) || matches!(input, Input::Away { .. })
+    // IRC's `AWAY`, `INVITE`, `SETNAME`, `NICK`, `KILL`, `WALLOPS` are things a person typed,
+    // with no line command of their own.
+    spec_of(input).is_some_and(|s| s.activity)
+        || matches!(
+            input,
+            Input::Away { .. }
+                | Input::Room(RoomInput::Invite { .. })
+                | Input::SetName { .. }
+                | Input::Rename { .. }
+                | Input::Kill { .. }
+                | Input::Wallops { .. }
+        )
 }
 
 /// The `help` text for `state`: one line per command valid there.
@@ -901,7 +928,9 @@ mod tests {
             parse("message   yoda   hello  there  ", States::LOBBY),
             Input::Message {
                 to: "yoda",
-                text: "hello  there  "
+                text: "hello  there  ",
+                kind: crate::input::Kind::Say,
+                relay: None,
             }
         );
         assert_eq!(
@@ -1032,7 +1061,8 @@ mod tests {
         assert!(is_activity(&Input::Room(RoomInput::Say {
             room: None,
             text: "hi",
-            notice: false,
+            kind: crate::input::Kind::Say,
+            relay: None,
         })));
     }
 

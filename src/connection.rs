@@ -151,6 +151,7 @@ impl Connection {
     pub fn queue_event(
         &mut self,
         event: &Event,
+        now_ms: u64,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
@@ -160,7 +161,9 @@ impl Connection {
         }
         let start = self.out.queued();
         let protocol = &mut self.protocol;
-        let boundary = self.out.append(spare, |tail| protocol.encode(event, tail));
+        let boundary = self
+            .out
+            .append(spare, |tail| protocol.encode(event, now_ms, tail));
         if self.pending() > cap {
             self.out.truncate(start);
             return Err(Overflow);
@@ -200,13 +203,14 @@ impl Connection {
         &mut self,
         shared: &Shared,
         cache: &mut RenderCache,
+        now_ms: u64,
         cap: usize,
         spare: &mut dyn FnMut() -> Vec<u8>,
     ) -> Result<(), Overflow> {
         if !self.protocol.shareable(&shared.event) {
-            return self.queue_event(&shared.event, cap, spare);
+            return self.queue_event(&shared.event, now_ms, cap, spare);
         }
-        let chunk = cache.chunk(&mut self.protocol, &shared.event);
+        let chunk = cache.chunk(&mut self.protocol, &shared.event, now_ms);
         if self.pending() + chunk.len() > cap {
             return Err(Overflow);
         }

@@ -205,9 +205,19 @@ pub struct Credentials {
     len: usize,
 }
 
-/// 1 to 32 printable ASCII characters, no spaces: the rule for usernames and passwords alike.
+/// 1 to 32 printable ASCII characters, no spaces: the rule for usernames.
 pub fn valid_token(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The longest password, in bytes (issue 22: SASL clients send long ones; a password is only
+/// ever hashed, so its length costs nothing to store).
+pub const PASSWORD_LEN: usize = 1024;
+
+/// The rule for passwords, on every front-end: 1 to [`PASSWORD_LEN`] bytes of UTF-8 without
+/// spaces or control characters (so a plaintext entry is still one word of credentials.txt).
+pub fn valid_password(s: &str) -> bool {
+    (1..=PASSWORD_LEN).contains(&s.len()) && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// The credentials.txt line (without its newline) for an account, if it reads back as exactly
@@ -406,6 +416,13 @@ mod tests {
         assert!(!valid_token("a b"));
         assert!(!valid_token(&"x".repeat(33)));
         assert!(!valid_token("héllo"));
+        // Issue 22: passwords may be long and non-ASCII (SASL clients), never spaced.
+        assert!(valid_password(&"é".repeat(100)));
+        assert!(valid_password(&"x".repeat(PASSWORD_LEN)));
+        assert!(!valid_password(&"x".repeat(PASSWORD_LEN + 1)));
+        assert!(!valid_password("a b"));
+        assert!(!valid_password("a\u{0}b"));
+        assert!(!valid_password(""));
         assert!(reserved_name("login") && reserved_name("EX"));
     }
 }

@@ -36,6 +36,9 @@ pub enum HelpTopic {
 pub enum Audience {
     /// `message`: to one user (this recipient).
     Direct(Arc<str>),
+    /// The sender's own copy of its `message` to this user (issue 22: IRC's echo-message;
+    /// other front-ends show nothing).
+    Echo(Arc<str>),
     /// `broadcast`: to everyone online.
     Everyone,
     /// `announce`: to everyone online, the sender too.
@@ -43,6 +46,76 @@ pub enum Audience {
     // Private sessions (PROTOCOL.md §4).
     /// `private`: relayed inside an accepted private session to this peer.
     Private(Arc<str>),
+}
+
+/// What kind of chat line a message is (issue 22). Every front-end sends `Say`; IRC also sends
+/// `NOTICE`s, `/me` (CTCP ACTION), other CTCP requests and replies, and `TAGMSG` (tags only).
+/// Line and JSON users see `Say`, `Notice` and `Action` (`* hans waves`), never the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Say,
+    /// Never answered automatically (IRC `NOTICE`).
+    Notice,
+    /// An action, shown as `* <from> <text>` (IRC `/me`, CTCP ACTION).
+    Action,
+    /// A CTCP request other than ACTION (`VERSION`, `PING …`): the text is its body.
+    Ctcp,
+    /// A CTCP reply (IRC sends them as `NOTICE`).
+    CtcpReply,
+    /// Tags only, no text (IRC `TAGMSG`: typing notifications, reactions).
+    Tags,
+}
+
+impl Kind {
+    /// Whether line and JSON users see this kind of message (and history keeps it).
+    pub fn is_text(self) -> bool {
+        match self {
+            Kind::Say | Kind::Notice | Kind::Action => true,
+            Kind::Ctcp | Kind::CtcpReply | Kind::Tags => false,
+        }
+    }
+}
+
+/// When a message was sent and its id (issue 22: IRC's `server-time` and `msgid`, and the
+/// keys of `CHATHISTORY`). Ids grow with time: `at_ms << 12` plus a counter within the
+/// millisecond, so no two messages share one and an id says roughly when it was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Stamp {
+    pub at_ms: u64,
+    pub id: u64,
+}
+
+/// What a message carries besides its sender and text (issue 22).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub kind: Kind,
+    pub stamp: Stamp,
+    /// The sender is logged in to the account of its name (not a guest): IRC's account-tag.
+    pub account: bool,
+    /// Client-only tags as the sender's front-end wrote them (IRC `+draft/reply=…`), relayed
+    /// only to recipients whose front-end shows them. The IRC codec checked their syntax.
+    pub relay: Option<Arc<str>>,
+}
+
+impl Meta {
+    /// A plain message (`Say`) at `stamp`.
+    pub fn say(stamp: Stamp, account: bool) -> Meta {
+        Meta {
+            kind: Kind::Say,
+            stamp,
+            account,
+            relay: None,
+        }
+    }
+}
+
+/// A message's extras for unit tests: a `Say` (or a `Notice`) at time 0, by a guest.
+#[cfg(test)]
+pub(crate) fn test_meta(notice: bool) -> Meta {
+    Meta {
+        kind: if notice { Kind::Notice } else { Kind::Say },
+        ..Meta::say(Stamp::default(), false)
+    }
 }
 
 /// A refusal or failure, answered to the one connection that caused it.
@@ -73,7 +146,10 @@ pub enum Error {
     WrongRoomKey(Arc<str>),
     PrivateRoom(Arc<str>),
     BannedFromRoom(Arc<str>),
+    /// Chat to a room the sender is not in (and the room takes no outside messages: `+n`).
     CannotSendToRoom(Arc<str>),
+    /// Chat to a moderated room (`+m`, issue 22) by a member neither operator nor voiced.
+    Moderated(Arc<str>),
     // Private sessions (PROTOCOL.md §4).
     /// `startprivate`/`getaddress` to a user who is not online.
     Offline(Arc<str>),
@@ -92,6 +168,30 @@ pub enum Error {
     // JSON front-end (§6).
     /// A guest name that is an account or online already.
     NameTaken(Arc<str>),
+    // Issue 22: modern IRC.
+    /// A name that names nobody online, as typed (IRC `401 <nick>`).
+    NoSuchUser(Arc<str>),
+    /// A name that no remembered past session had (IRC `406`).
+    WasNoSuchUser(Arc<str>),
+    /// A logged-in user's name is its account name: it cannot be changed.
+    NameIsAccount(Arc<str>),
+    /// `+l`: the room holds as many members as its limit.
+    RoomFull(Arc<str>),
+    /// An invitation for someone already in the room.
+    AlreadyInRoom {
+        room: Arc<str>,
+        user: Arc<str>,
+    },
+    /// A command for server operators (`OPER`).
+    NotOperator,
+    /// A room's member limit that is not a number from 1 to 100000.
+    InvalidLimit,
+    /// Registration ended without a password and the front-end takes no guests.
+    PasswordRequired,
+    /// A `MONITOR` list at its bound ([`crate::valid::MONITOR_LEN`]).
+    MonitorFull,
+    /// A conversation the caller may not read, or that does not exist (`CHATHISTORY`).
+    NoHistory(Arc<str>),
     // Reliability limits (issue 8).
     /// `--max-accounts` reached: no new account.
     TooManyAccounts,
@@ -154,6 +254,7 @@ impl From<crate::valid::Invalid> for Error {
             Invalid::Text => Error::InvalidText,
             Invalid::TooLong(max) => Error::ValueTooLong(max),
             Invalid::PeerKey => Error::InvalidPeerKey,
+            Invalid::Limit => Error::InvalidLimit,
         }
     }
 }
@@ -181,6 +282,14 @@ pub enum Notice {
     AccountDeleted,
     /// JSON front-end (issue 21): the guest name asked for was taken; this is the guest's name.
     Renamed(Arc<str>),
+    // Issue 22.
+    /// A session that answers pings (IRC) was silent this many seconds: closed.
+    PingTimeout(u64),
+    /// A server operator ended this session; the connection closes after this.
+    Killed {
+        by: Arc<str>,
+        reason: Arc<str>,
+    },
 }
 
 /// One thing the core tells one connection.
@@ -190,12 +299,14 @@ pub enum Event {
     Help(HelpTopic),
     /// An unknown username will become an account with the password that follows.
     NewUser(Arc<str>),
-    Welcome,
+    /// Logged in as this user (an account, or a guest's name).
+    Welcome(Arc<str>),
     /// A message from `from`.
     Chat {
         from: Arc<str>,
         to: Audience,
         text: Arc<str>,
+        meta: Meta,
     },
     /// `user` logged in (`online`) or out.
     Presence {
@@ -251,6 +362,102 @@ pub enum Event {
     Cancelled,
     /// `history`/`CH`: oldest first.
     History(Vec<HistoryLine>),
+    // Issue 22: modern IRC (line and JSON users see some of these as lines, most not at all).
+    /// The password given for this account was right (SASL): the session will log in as it
+    /// when its registration ends.
+    Authenticated(Arc<str>),
+    /// A guest is now called `new` (to it, and to those who see it: roommates, monitors,
+    /// users shown presence lines).
+    Renamed {
+        old: Arc<str>,
+        new: Arc<str>,
+    },
+    /// `user` set or cleared its away message (IRC away-notify); `watched`: the recipient
+    /// shares no room with it and only watches it (`MONITOR`).
+    Away {
+        user: Arc<str>,
+        message: Option<Arc<str>>,
+        watched: bool,
+    },
+    /// To a sender: the user it wrote to is away with this message (IRC `301`).
+    IsAway {
+        user: Arc<str>,
+        message: Arc<str>,
+    },
+    /// To a sender: its message to an offline account is kept for its next login.
+    Kept(Arc<str>),
+    /// `by` invites this user into `room`.
+    Invitation {
+        by: Arc<str>,
+        room: Arc<str>,
+    },
+    /// Monitored users came online (`online`) or went offline.
+    Monitor {
+        online: bool,
+        users: Vec<Arc<str>>,
+    },
+    /// The caller's monitor list.
+    MonitorList(Vec<Arc<str>>),
+    /// Cards of the users asked about that are online (IRC `USERHOST`, `ISON`).
+    Found(Vec<Card>),
+    /// Past sessions of a name, newest first (IRC `WHOWAS`).
+    Whowas {
+        name: Arc<str>,
+        past: Vec<Past>,
+    },
+    /// Counts of users, operators and rooms (IRC `LUSERS`).
+    Lusers(Lusers),
+    /// `user` changed its real name (IRC setname); `watched` as for [`Event::Away`].
+    SetName {
+        user: Arc<str>,
+        realname: Arc<str>,
+        watched: bool,
+    },
+    /// A server operator's message to operators (IRC `WALLOPS`).
+    Wallops {
+        from: Arc<str>,
+        text: Arc<str>,
+    },
+    /// Stored messages of a conversation, oldest first (IRC `CHATHISTORY`).
+    Replay {
+        /// The room (`#`-less) or the other user, as asked.
+        target: Arc<str>,
+        room: bool,
+        lines: Vec<Replayed>,
+    },
+    /// The conversations with messages in a time window, newest first (`CHATHISTORY
+    /// TARGETS`): the room or user and its latest message's time.
+    ReplayTargets(Vec<(Arc<str>, bool, u64)>),
+}
+
+/// One stored message as `CHATHISTORY` replays it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    pub from: Arc<str>,
+    /// The user a direct message went to (`None` in a room).
+    pub to: Option<Arc<str>>,
+    pub text: Arc<str>,
+    pub meta: Meta,
+}
+
+/// One past session of a name (`WHOWAS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Past {
+    pub username: Arc<str>,
+    pub realname: Arc<str>,
+    /// When it logged out (Unix seconds).
+    pub gone_s: u64,
+}
+
+/// What `LUSERS` counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Lusers {
+    pub users: usize,
+    pub invisible: usize,
+    pub operators: usize,
+    pub unknown: usize,
+    pub rooms: usize,
+    pub max_users: usize,
 }
 
 // §6 menus.
@@ -282,6 +489,11 @@ pub struct RoomInfo {
     pub members: usize,
     /// Its topic text, empty when none is set.
     pub topic: Arc<str>,
+    // Issue 22 (IRC's `ELIST`).
+    /// When it was opened (Unix seconds).
+    pub created_s: u64,
+    /// When its topic was set (Unix seconds; 0 without a topic).
+    pub topic_at_s: u64,
 }
 
 /// What chat rooms and channels tell a user, whatever front-end caused it (PROTOCOL.md §5,
@@ -302,8 +514,14 @@ pub enum RoomEvent {
         /// More members follow in [`RoomEvent::Members`] parts (a long list, paced).
         partial: bool,
     },
-    /// To the others in `room`: `user` entered.
-    Joined { room: Arc<str>, user: Arc<str> },
+    /// To the others in `room`: `user` entered (`account`: logged in to the account of its
+    /// name; `realname` as it describes itself: IRC's extended-join).
+    Joined {
+        room: Arc<str>,
+        user: Arc<str>,
+        account: bool,
+        realname: Arc<str>,
+    },
     /// To the user who left `room` by its own command.
     Exited {
         room: Arc<str>,
@@ -323,14 +541,24 @@ pub enum RoomEvent {
         room: Arc<str>,
         from: Arc<str>,
         text: Arc<str>,
-        notice: bool,
+        meta: Meta,
     },
-    /// The sender's own copy of its room chat (the line protocol shows it; IRC does not).
+    /// The sender's own copy of its room chat (the line protocol shows it; IRC only with
+    /// echo-message).
     Said {
         room: Arc<str>,
         from: Arc<str>,
         text: Arc<str>,
+        meta: Meta,
     },
+    /// To the operators of `room` but `by` (IRC invite-notify): `by` invited `user`.
+    Invited {
+        room: Arc<str>,
+        by: Arc<str>,
+        user: Arc<str>,
+    },
+    /// To the inviter: `user` was invited into `room` (IRC `341`).
+    Inviting { room: Arc<str>, user: Arc<str> },
     /// Rooms the caller may see, sorted by name.
     List(Vec<RoomInfo>),
     /// To an operator: `user`'s name standing changed (`banned`: the blacklist, else the
@@ -393,6 +621,8 @@ pub enum RoomEvent {
         room: Arc<str>,
         flags: Arc<str>,
         key: Option<Arc<str>>,
+        /// `+l` (issue 22).
+        limit: Option<u32>,
         created_s: u64,
     },
     /// `by` changed settings of `room` (to every member and the changer): `+`/`-` letters and
@@ -429,6 +659,15 @@ pub struct Card {
     pub oper: bool,
     /// Rooms the user is in, with whether they own (operate) each.
     pub rooms: Vec<(Arc<str>, bool)>,
+    /// Rooms where the user has voice (`+v`; IRC's WHO shows `+`).
+    pub voiced: Vec<Arc<str>>,
+    // Issue 22.
+    /// Logged in to the account of its name (not a guest).
+    pub account: bool,
+    /// Seconds since its last message or command (IRC `317`).
+    pub idle_s: u64,
+    /// When it logged in (Unix seconds).
+    pub signon_s: u64,
 }
 
 /// What private sessions tell a user (PROTOCOL.md §4); each names the other user.

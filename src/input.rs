@@ -2,6 +2,8 @@
 //! turns its bytes into these; the core applies them. The core also says what it is waiting
 //! for ([`Expect`]), so a line codec knows whether `wise` is a password or a command.
 
+pub use crate::event::Kind;
+
 /// What a session waits for next; codecs whose wire is stateless (JSON, IRC) may ignore it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
@@ -59,9 +61,13 @@ pub enum Input<'a> {
         user: &'a str,
         password: &'a str,
     },
+    /// A direct message. `kind` and `relay` (issue 22): what the line and JSON front-ends
+    /// send is `Kind::Say` without tags; IRC also sends notices, actions, CTCP and tags.
     Message {
         to: &'a str,
         text: &'a str,
+        kind: Kind,
+        relay: Option<&'a str>,
     },
     Broadcast {
         text: &'a str,
@@ -104,10 +110,13 @@ pub enum Input<'a> {
     /// This session shows no `<user> logged in/out` lines: do not send them (valid before
     /// and after login).
     NoPresence,
-    /// The session proved it is a server operator (IRC `OPER`): shown by `Who`.
-    Oper,
+    /// The session proved it is a server operator (IRC `OPER`), or gives it up (`false`):
+    /// shown by `Who`; operators may `Kill` and `Wallops` (issue 22).
+    Oper(bool),
     /// Hide from `Who` searches by users sharing no room with this one.
     Invisible(bool),
+    /// Receive the operators' `Wallops` (issue 22; IRC user mode `w`).
+    HearWallops(bool),
     /// One online user's card.
     Whois {
         name: &'a str,
@@ -177,6 +186,121 @@ pub enum Input<'a> {
     History {
         n: Option<usize>,
     },
+    // Issue 22: modern IRC. The concepts are the core's; only the syntax is IRC's.
+    /// This client proves it is alive by answering the server's pings and sending its own
+    /// (IRC): no inactivity logout; silent for half of the timeout it is pinged, silent for
+    /// the whole timeout it is dropped.
+    KeepsAlive,
+    /// Check a password for an account without logging in yet (IRC SASL): the session logs in
+    /// as it when its registration ends ([`Input::Enter`]).
+    Authenticate {
+        user: &'a str,
+        password: &'a str,
+    },
+    /// Registration is over (IRC): log in as the account [`Input::Authenticate`] proved, else
+    /// (`guest`) as a guest called `nick`, else refuse.
+    Enter {
+        nick: &'a str,
+        guest: bool,
+    },
+    /// A guest takes another free name.
+    Rename {
+        name: &'a str,
+    },
+    /// The users among `names` who are online, as cards (IRC `USERHOST`, `ISON`).
+    Lookup {
+        names: &'a [&'a str],
+    },
+    /// Past sessions of a name (IRC `WHOWAS`), at most `count` (all with `None`).
+    Whowas {
+        name: &'a str,
+        count: Option<usize>,
+    },
+    /// Counts of users and rooms (IRC `LUSERS`).
+    Lusers,
+    /// Change one's real name (IRC `SETNAME`).
+    SetName {
+        realname: &'a str,
+    },
+    /// Watch users come and go (IRC `MONITOR`).
+    Monitor(MonitorInput<'a>),
+    /// Stored messages of a conversation (IRC `CHATHISTORY`).
+    Replay(Replay<'a>),
+    /// A server operator ends a user's session (IRC `KILL`, the console's `kick`).
+    Kill {
+        user: &'a str,
+        reason: &'a str,
+    },
+    /// A server operator's message to the operators (IRC `WALLOPS`).
+    Wallops {
+        text: &'a str,
+    },
+}
+
+/// What `MONITOR` does (issue 22).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorInput<'a> {
+    /// Watch these names: answered with who of them is online and who is not.
+    Add(&'a [&'a str]),
+    Remove(&'a [&'a str]),
+    Clear,
+    List,
+    /// Who of the watched names is online and who is not.
+    Status,
+}
+
+/// Where a `CHATHISTORY` query starts or ends: a message id or a time (Unix ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Id(u64),
+    Time(u64),
+    /// No bound (`LATEST *`).
+    None,
+}
+
+/// Whose messages a `CHATHISTORY` query is about: a room's, or those between the caller and
+/// one user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversation<'a> {
+    Room(&'a str),
+    User(&'a str),
+}
+
+/// A `CHATHISTORY` query (issue 22): the messages of a conversation, at most `limit`, always
+/// answered oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay<'a> {
+    /// The newest, after `after` if it is set.
+    Latest {
+        with: Conversation<'a>,
+        after: Mark,
+        limit: usize,
+    },
+    Before {
+        with: Conversation<'a>,
+        at: Mark,
+        limit: usize,
+    },
+    After {
+        with: Conversation<'a>,
+        at: Mark,
+        limit: usize,
+    },
+    /// The message at `at` with about as many before as after it.
+    Around {
+        with: Conversation<'a>,
+        at: Mark,
+        limit: usize,
+    },
+    /// Strictly between two marks, from the first towards the second.
+    Between {
+        with: Conversation<'a>,
+        from: Mark,
+        to: Mark,
+        limit: usize,
+    },
+    /// The conversations with messages between two times, and when each last had one.
+    Targets { from: Mark, to: Mark, limit: usize },
 }
 
 /// What a user does with chat rooms, from any front-end (PROTOCOL.md §5 and §8; issue 17: one
@@ -202,12 +326,15 @@ pub enum RoomInput<'a> {
     },
     /// Leave every room (IRC `JOIN 0`).
     PartAll,
-    /// Chat to a room; `notice`: a reply must never be automatic (IRC `NOTICE`).
+    /// Chat to a room; `kind` and `relay` as in [`Input::Message`].
     Say {
         room: Option<&'a str>,
         text: &'a str,
-        notice: bool,
+        kind: Kind,
+        relay: Option<&'a str>,
     },
+    /// Let `user` into the room once, whatever `+i` says (IRC `INVITE`).
+    Invite { room: &'a str, user: &'a str },
     /// `list-chatroom`, IRC `LIST [#room]`: the rooms the caller may see.
     List { room: Option<&'a str> },
     /// `list-members [room]`: who is in a room (an unknown or hidden room is an error).
@@ -280,4 +407,9 @@ pub enum RoomChange<'a> {
     Voice(&'a str, bool),
     /// Ban (or unban) a user name or `nick!user@host` mask.
     Ban(&'a str, bool),
+    // Issue 22.
+    /// At most this many members (`None` removes the limit); the number as typed.
+    Limit(Option<&'a str>),
+    /// Only operators and voiced members speak.
+    Moderated(bool),
 }

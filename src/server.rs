@@ -319,12 +319,14 @@ impl Delivery {
     fn of(event: &crate::event::Event) -> Option<Delivery> {
         use crate::event::{Audience, Event, RoomEvent};
         match event {
-            Event::Chat { to, .. } => Some(match to {
-                Audience::Direct(_) => Delivery::Direct,
-                Audience::Everyone => Delivery::Broadcast,
-                Audience::Announcement => Delivery::Announcement,
-                Audience::Private(_) => Delivery::Private,
-            }),
+            Event::Chat { to, .. } => match to {
+                Audience::Direct(_) => Some(Delivery::Direct),
+                // The sender's own copy (IRC echo-message) is not a delivery.
+                Audience::Echo(_) => None,
+                Audience::Everyone => Some(Delivery::Broadcast),
+                Audience::Announcement => Some(Delivery::Announcement),
+                Audience::Private(_) => Some(Delivery::Private),
+            },
             Event::Room(RoomEvent::Chat { .. }) => Some(Delivery::Room),
             Event::ServerAnnouncement(_) => Some(Delivery::Server),
             _ => None,

@@ -58,7 +58,8 @@ pub enum TimerKind {
     Heartbeat,
     /// Retry handing out queued offline messages after a failed commit.
     Deliver,
-    /// Half the heartbeat without a line: ask the client to prove it is there (IRC `PING`).
+    /// Half the heartbeat (or, for a session that answers pings, of the timeout) without a
+    /// line: ask the client to prove it is there (IRC `PING`).
     Ping,
 }
 
@@ -89,7 +90,7 @@ pub struct Session {
     gen: u32,
     pub state: State,
     pub peer: Option<SocketAddr>,
-    /// Accept or logout: the login timeout counts from here.
+    /// Accept or logout: the login timeout counts from here. While logged in: the login.
     pub since: Instant,
     /// Last valid command: the inactivity timeout counts from here.
     pub last_active: Instant,
@@ -104,6 +105,9 @@ pub struct Session {
     /// Logs in through the prompts (the line protocol), not in one go (IRC): a wrong password
     /// found after a slow hash then asks again rather than ending the connection (issue 21).
     pub dialog: bool,
+    /// Proves it is alive by answering pings (IRC, issue 22): no inactivity logout; pinged
+    /// when silent, dropped when silent too long.
+    pub pings: bool,
 }
 
 impl Session {
@@ -118,6 +122,7 @@ impl Session {
             hints: [None; 5],
             presence: true,
             dialog: true,
+            pings: false,
         }
     }
 

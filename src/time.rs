@@ -73,9 +73,74 @@ pub fn rfc3339_utc(unix_ms: u64) -> String {
     format!("{date}.{:03}Z", unix_ms % 1000)
 }
 
+/// Days since 1970-01-01 of a civil date: Howard Hinnant's `days_from_civil`.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // [0, 399]
+    let mp = i64::from((month + 9) % 12); // March = 0
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339 UTC time as [`rfc3339_utc`] writes it
+/// (`2026-11-23T01:57:03.120Z`; the fraction may be absent or of any length): what IRC's
+/// `CHATHISTORY` queries give (issue 22). `None` for anything else or a time before 1970.
+pub fn parse_rfc3339_utc(s: &str) -> Option<u64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, clock) = s.split_once('T')?;
+    let num = |t: &str, len: usize| -> Option<u32> {
+        (t.len() == len && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut t = hms.split(':');
+    let (h, min, sec) = (num(t.next()?, 2)?, num(t.next()?, 2)?, num(t.next()?, 2)?);
+    if d.next().is_some() || t.next().is_some() || !(1..=12).contains(&m) || day == 0 {
+        return None;
+    }
+    if day > 31 || h > 23 || min > 59 || sec > 60 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms: u64 = format!("{frac:0<3}").get(..3)?.parse().ok()?;
+    let days = u64::try_from(days_from_civil(i64::from(y), m, day)).ok()?;
+    let secs = days * 86_400 + u64::from(h) * 3600 + u64::from(min) * 60 + u64::from(sec);
+    Some(secs * 1000 + ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_times_read_back() {
+        for ms in [0, 7, 951_782_399_000, 1_700_000_000_999, 4_102_444_800_000] {
+            assert_eq!(parse_rfc3339_utc(&rfc3339_utc(ms)), Some(ms), "{ms}");
+        }
+        assert_eq!(
+            parse_rfc3339_utc("2020-01-01T00:00:00Z"),
+            Some(1_577_836_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339_utc("2020-01-01T00:00:00.5Z"),
+            Some(1_577_836_800_500)
+        );
+        for bad in [
+            "",
+            "2020-01-01",
+            "2020-13-01T00:00:00Z",
+            "2020-01-01T00:00:00",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339_utc(bad), None, "{bad}");
+        }
+        for days in [-1, 0, 59, 11_016, 47_541] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
 
     #[test]
     fn civil_dates_including_leap_years() {

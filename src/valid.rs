@@ -22,6 +22,12 @@ pub const PROFILE_LEN: usize = 256;
 pub const REASON_LEN: usize = 390;
 /// Most mode changes with an argument in one `MODE` command (`MODES`); later ones are ignored.
 pub const MODES: usize = 4;
+/// The most names one user watches (`MONITOR=` in the IRC front-end's 005).
+pub const MONITOR_LEN: usize = 100;
+/// The largest member limit of a room (`+l`).
+pub const LIMIT_MAX: u32 = 100_000;
+/// The most messages one `CHATHISTORY` query returns (`CHATHISTORY=` in 005).
+pub const REPLAY_MAX: usize = 1000;
 
 /// Why a value was refused; the core answers each with its own error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +46,16 @@ pub enum Invalid {
     TooLong(usize),
     /// Not 64 lowercase hex digits (a SHA-256 fingerprint).
     PeerKey,
+    /// A member limit that is not a whole number from 1 to [`LIMIT_MAX`].
+    Limit,
+}
+
+/// A room's member limit (`+l`) as typed: a whole number from 1 to [`LIMIT_MAX`].
+pub fn room_limit(s: &str) -> Result<u32, Invalid> {
+    match s.parse::<u32>() {
+        Ok(n) if (1..=LIMIT_MAX).contains(&n) && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(Invalid::Limit),
+    }
 }
 
 /// `CASEMAPPING=ascii`: the key two names compare by.
@@ -57,6 +73,34 @@ pub fn same_name(a: &str, b: &str) -> bool {
 /// escape sequence would drive a reader's terminal; neither can reach anyone.
 pub fn is_text(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// `*`/`?` glob match under ASCII casemapping; linear backtracking to the last `*`, so a
+/// mask from the network costs at most `mask × name` steps.
+pub fn glob(mask: &[u8], name: &[u8]) -> bool {
+    let (mut m, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match mask.get(m) {
+            Some(b'*') => {
+                star = Some((m, n));
+                m += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&name[n]) => {
+                m += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sm, sn)) => {
+                    star = Some((sm, sn + 1));
+                    m = sm + 1;
+                    n = sn + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    mask[m.min(mask.len())..].iter().all(|&c| c == b'*')
 }
 
 /// A borrowed string type whose constructor applies one rule: holding one proves the check.

@@ -40,7 +40,7 @@ fn f1_irc_values_with_spaces_are_refused_and_the_server_restarts() {
     mal.expect_line();
     while !mal.expect_line().contains(" 366 ") {}
     mal.expect(&format!(":{S} NOTICE mal :Error. Invalid ban mask\r\n"));
-    mal.expect(&format!(":{S} NOTICE mal :Error. Invalid key\r\n"));
+    mal.expect(&format!(":{S} 696 mal #m k * :Error. Invalid key\r\n"));
     mal.expect(&format!(":{S} NOTICE mal :Error. Invalid ban mask\r\n"));
     mal.expect(&format!(":{S} 368 mal #m :End of channel ban list\r\n"));
     let p = p.restart();

@@ -130,6 +130,10 @@ fn a_message_to_an_offline_account_waits_in_its_mailbox() {
     let (p, addr) = start(&[]);
     let mut hans = irc(addr, "hans", Some("falcon*solo"));
     hans.send("PRIVMSG luke :read this later\r\nPRIVMSG nobody :x\r\nNOTICE nobody :x");
+    // Issue 22: the sender is told the message is kept (the line protocol's seed does too).
+    hans.expect(&format!(
+        ":{S} NOTICE hans :luke is offline: your message is kept and delivered when luke logs in\r\n"
+    ));
     hans.expect(&format!(":{S} 401 hans nobody :No such nick/channel\r\n"));
     hans.send("PING x");
     hans.expect(&format!(":{S} PONG {S} x\r\n"));
@@ -203,7 +207,8 @@ fn channels_join_talk_and_respect_blocks() {
     hans.expect(&format!(":hans!hans@{S} MODE #Room +b luke\r\n"));
     luke.send("PART #room\r\nJOIN #room");
     luke.expect(&format!(":hans!hans@{S} MODE #Room +b luke\r\n"));
-    luke.expect(&format!(":hans!hans@{S} KICK #Room luke luke\r\n"));
+    // Issue 22: without a reason, the kicker's name is the reason.
+    luke.expect(&format!(":hans!hans@{S} KICK #Room luke hans\r\n"));
     luke.expect(&format!(
         ":{S} 442 luke #room :You're not on that channel\r\n"
     ));
@@ -211,8 +216,9 @@ fn channels_join_talk_and_respect_blocks() {
         ":{S} 474 luke #room :Cannot join channel (+b)\r\n"
     ));
     hans.send("MODE #room +b");
-    hans.expect(&format!(":hans!hans@{S} KICK #Room luke luke\r\n"));
-    hans.expect(&format!(":{S} 367 hans #Room luke\r\n"));
+    hans.expect(&format!(":hans!hans@{S} KICK #Room luke hans\r\n"));
+    // The ban list names the channel as the command did, like its end (368).
+    hans.expect(&format!(":{S} 367 hans #room luke\r\n"));
     hans.expect(&format!(":{S} 368 hans #room :End of channel ban list\r\n"));
     drop(p);
 }
@@ -320,8 +326,9 @@ fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
         hans.expect(&format!("PING {S}\r\n"));
         hans.send(&format!("PONG {S}"));
     }
-    // No answer: closed at the heartbeat.
+    // No answer: closed at the heartbeat, with the reason.
     hans.expect(&format!("PING {S}\r\n"));
+    hans.expect("ERROR :Closing link: Ping timeout: 2 seconds\r\n");
     hans.expect_closed();
 }
 

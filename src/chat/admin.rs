@@ -8,7 +8,7 @@
 //! undo could take back; committed first, it never needs one.
 
 use super::Chat;
-use crate::credentials::{valid_token, Secret};
+use crate::credentials::Secret;
 use crate::event::{Event, Notice, RoomEvent, Shared};
 use crate::record::Record;
 use crate::time::Now;
@@ -23,10 +23,11 @@ pub enum AccountOp {
     Delete { user: String },
 }
 
-/// The rule for passwords typed anywhere (the login dialog's): 1 to 32 printable ASCII
-/// characters, no spaces. A tool checks it before hashing a password it sends already hashed.
+/// The rule for passwords typed anywhere (the login dialog's, SASL's): see
+/// [`crate::credentials::valid_password`]. A tool checks it before hashing a password it sends
+/// already hashed.
 pub fn valid_password(password: &str) -> bool {
-    valid_token(password)
+    crate::credentials::valid_password(password)
 }
 
 impl Chat {
@@ -113,7 +114,7 @@ impl Chat {
     pub fn operator_secret(&mut self, password: &str) -> Result<Secret, String> {
         match Secret::parse(password) {
             Ok(Secret::Plain(_)) | Err(_) if !valid_password(password) => {
-                Err("invalid password (1-32 printable characters, no spaces)".into())
+                Err("invalid password (1-1024 bytes, no spaces or control characters)".into())
             }
             Ok(Secret::Plain(p)) if Secret::stays_plain(&p, self.settings.plain_credentials) => {
                 Ok(Secret::Plain(p))

@@ -4,8 +4,9 @@
 //! entry and show their name as username and real name.
 
 use super::{Action, Chat};
-use crate::event::{Card, Error, Event};
+use crate::event::{Card, Error, Event, Shared};
 use crate::session::ConnId;
+use crate::time::Now;
 use crate::valid::{reason, UserName};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +21,10 @@ pub struct Info {
     oper: bool,
     /// Set by `Quit`: the word others see when this session leaves.
     quit: Option<Arc<str>>,
+    /// The account `Input::Authenticate` proved (issue 22), logged in to at `Input::Enter`.
+    proved: Option<Arc<str>>,
+    /// Receives `WALLOPS` (IRC user mode `+w`).
+    wallops: bool,
 }
 
 /// Self-descriptions by connection; only sessions that gave one have an entry.
@@ -44,6 +49,49 @@ impl Directory {
     /// The quit word of a leaving session, if it gave one.
     pub fn quit_reason(&self, conn: ConnId) -> Option<Arc<str>> {
         self.get(conn).and_then(|i| i.quit.clone())
+    }
+
+    /// `conn` proved it holds `account`'s password (issue 22).
+    pub fn prove(&mut self, conn: ConnId, account: Arc<str>) {
+        self.entry(conn).proved = Some(account);
+    }
+
+    pub fn proved(&self, conn: ConnId) -> Option<Arc<str>> {
+        self.get(conn).and_then(|i| i.proved.clone())
+    }
+
+    /// The away message of `conn`'s session.
+    pub fn away(&self, conn: ConnId) -> Option<Arc<str>> {
+        self.get(conn).and_then(|i| i.away.clone())
+    }
+
+    /// The real name `conn`'s session gave (its name when it gave none).
+    pub fn realname(&self, conn: ConnId, name: &Arc<str>) -> Arc<str> {
+        let given = self.get(conn).and_then(|i| i.realname.clone());
+        given.unwrap_or_else(|| name.clone())
+    }
+
+    /// The username `conn`'s session gave (its name when it gave none).
+    pub fn username(&self, conn: ConnId, name: &Arc<str>) -> Arc<str> {
+        let given = self.get(conn).and_then(|i| i.username.clone());
+        given.unwrap_or_else(|| name.clone())
+    }
+
+    /// How many sessions are invisible and how many are server operators (`LUSERS`).
+    pub fn counts(&self) -> (usize, usize) {
+        let invisible = self.by_conn.values().filter(|i| i.invisible).count();
+        let opers = self.by_conn.values().filter(|i| i.oper).count();
+        (invisible, opers)
+    }
+
+    pub fn is_oper(&self, conn: ConnId) -> bool {
+        self.get(conn).is_some_and(|i| i.oper)
+    }
+
+    /// The sessions that receive `WALLOPS`: operators and those who asked (`+w`).
+    pub fn hearing_wallops(&self) -> Vec<ConnId> {
+        let hearing = self.by_conn.iter().filter(|(_, i)| i.wallops || i.oper);
+        hearing.map(|(c, _)| *c).collect()
     }
 
     /// Cluster mode (issue 23): what another node said about its user's session (a ghost's
@@ -94,6 +142,7 @@ impl Info {
             invisible,
             oper,
             quit: text(quit),
+            ..Info::default()
         };
         Some((user, info))
     }
@@ -102,33 +151,7 @@ impl Info {
 /// The host shown for another user's session.
 pub const HIDDEN_HOST: &str = "hidden";
 
-/// `*`/`?` glob match under ASCII casemapping; linear backtracking to the last `*`, so a
-/// mask from the network costs at most `mask × name` steps.
-pub fn glob(mask: &[u8], name: &[u8]) -> bool {
-    let (mut m, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match mask.get(m) {
-            Some(b'*') => {
-                star = Some((m, n));
-                m += 1;
-            }
-            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&name[n]) => {
-                m += 1;
-                n += 1;
-            }
-            _ => match star {
-                Some((sm, sn)) => {
-                    star = Some((sm, sn + 1));
-                    m = sm + 1;
-                    n = sn + 1;
-                }
-                None => return false,
-            },
-        }
-    }
-    mask[m.min(mask.len())..].iter().all(|&c| c == b'*')
-}
+pub use crate::valid::glob;
 
 impl Chat {
     /// A codec's own reply, queued in order behind the core's replies (cluster mode: behind
@@ -150,13 +173,76 @@ impl Chat {
         info.realname = Some(Arc::from(reason(realname)));
     }
 
-    pub(super) fn set_away(&mut self, conn: ConnId, message: Option<&str>) {
-        let message = message.map(reason).filter(|m| !m.is_empty());
-        self.directory.entry(conn).away = message.map(Arc::from);
+    /// Set or clear the away message; those who see `me` hear of it (IRC away-notify).
+    pub(super) fn set_away(&mut self, conn: ConnId, me: &Arc<str>, message: Option<&str>) {
+        let message: Option<Arc<str>> =
+            message.map(reason).filter(|m| !m.is_empty()).map(Arc::from);
+        self.directory.entry(conn).away = message.clone();
+        let user = me.clone();
+        self.tell_seers(me, conn, |watched| Event::Away {
+            user: user.clone(),
+            message: message.clone(),
+            watched,
+        });
+    }
+
+    /// `Input::SetName`: a new real name (cleaned as reasons are); those who see `me` hear of it.
+    pub(super) fn set_name(&mut self, conn: ConnId, me: &Arc<str>, realname: &str) {
+        let realname: Arc<str> = Arc::from(reason(realname));
+        if realname.is_empty() {
+            return self.outbox.error(conn, Error::InvalidText);
+        }
+        self.directory.entry(conn).realname = Some(realname.clone());
+        let user = me.clone();
+        let event = |watched| Event::SetName {
+            user: user.clone(),
+            realname: realname.clone(),
+            watched,
+        };
+        self.outbox.send(conn, event(false));
+        self.tell_seers(me, conn, event);
+    }
+
+    /// Send `event(false)` once to everyone sharing a room with `me` (not those blocks keep
+    /// apart), and `event(true)` to those who only watch it (`MONITOR`): what a front-end shows
+    /// may differ (IRC's extended-monitor).
+    pub(super) fn tell_seers(
+        &mut self,
+        me: &Arc<str>,
+        conn: ConnId,
+        event: impl Fn(bool) -> Event,
+    ) {
+        let mut roommates: Vec<ConnId> = Vec::new();
+        for room in self.rooms.joined(me) {
+            if let Some((_, r)) = self.rooms.get(&room) {
+                let seen = r.members.iter().filter(|(m, _)| {
+                    !self.blocks.has_blocked(m, me) && !self.blocks.has_blocked(me, m)
+                });
+                roommates.extend(seen.map(|(_, c)| *c).filter(|c| *c != conn));
+            }
+        }
+        roommates.sort_unstable();
+        roommates.dedup();
+        let mut watchers = self.watchers_of(me);
+        watchers.retain(|c| *c != conn && roommates.binary_search(c).is_err());
+        for (ids, watched) in [(roommates, false), (watchers, true)] {
+            if ids.is_empty() {
+                continue;
+            }
+            let shared = Shared::new(event(watched));
+            for c in ids {
+                self.outbox.share(c, &shared);
+            }
+        }
     }
 
     pub(super) fn set_invisible(&mut self, conn: ConnId, on: bool) {
         self.directory.entry(conn).invisible = on;
+    }
+
+    /// Receive `WALLOPS` or not (IRC user mode `w`).
+    pub(super) fn set_wallops(&mut self, conn: ConnId, on: bool) {
+        self.directory.entry(conn).wallops = on;
     }
 
     pub(super) fn no_presence(&mut self, conn: ConnId) {
@@ -168,8 +254,8 @@ impl Chat {
         }
     }
 
-    pub(super) fn set_oper(&mut self, conn: ConnId) {
-        self.directory.entry(conn).oper = true;
+    pub(super) fn set_oper(&mut self, conn: ConnId, on: bool) {
+        self.directory.entry(conn).oper = on;
     }
 
     /// `Input::Quit`: remember the word, then leave as `exit` does.
@@ -185,46 +271,66 @@ impl Chat {
             .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()))
     }
 
-    /// The card of `name` on `conn` as `viewer` sees it: a user's address only to itself
-    /// (issue 17: no address goes to another without consent; others see `hidden`).
-    pub(super) fn card_of(&self, name: &str, conn: ConnId, viewer: &str) -> Card {
+    /// The card of `name` on `conn` as `viewer` sees it at `now`: a user's address only to
+    /// itself (issue 17: no address goes to another without consent; others see `hidden`).
+    pub(super) fn card_of(&self, name: &str, conn: ConnId, viewer: &str, now: Now) -> Card {
         let name: Arc<str> = Arc::from(name);
         let info = self.directory.get(conn);
         let host = match *name == *viewer {
             true => self.host_of(conn),
             false => Arc::from(HIDDEN_HOST),
         };
+        let session = self.sessions.get(&conn);
+        let ago = |t: Option<std::time::Instant>| {
+            t.map_or(0, |t| now.mono.saturating_duration_since(t).as_secs())
+        };
         Card {
             name: name.clone(),
-            username: info
-                .and_then(|i| i.username.clone())
-                .unwrap_or_else(|| name.clone()),
-            realname: info
-                .and_then(|i| i.realname.clone())
-                .unwrap_or_else(|| name.clone()),
+            username: self.directory.username(conn, &name),
+            realname: self.directory.realname(conn, &name),
             host,
             away: info.and_then(|i| i.away.clone()),
             oper: info.is_some_and(|i| i.oper),
             rooms: self.rooms_of_user(&name),
+            voiced: self.voiced_rooms(&name),
+            account: self.accounts.exists(&name),
+            idle_s: ago(session.map(|s| s.last_active)),
+            signon_s: (now.unix_ms() / 1000).saturating_sub(ago(session.map(|s| s.since))),
         }
     }
 
     /// A user who blocked the asker is not online for it (issue 17, F13), as in `whoelse`.
-    pub(super) fn whois(&mut self, conn: ConnId, me: &str, name: &str) {
+    pub(super) fn whois(&mut self, conn: ConnId, me: &str, name: &str, now: Now) {
         let found = self.online.find(name).map(|(n, c)| (n.clone(), c));
         let found = found.filter(|(n, _)| !self.blocks.has_blocked(n, me));
         match found {
             Some((n, c)) => {
-                let card = self.card_of(&n, c, me);
+                let card = self.card_of(&n, c, me, now);
                 self.outbox.send(conn, Event::Card(Box::new(card)));
             }
-            None => self.outbox.error(conn, Error::InvalidUser),
+            None => self.outbox.error(conn, Error::NoSuchUser(Arc::from(name))),
         }
+    }
+
+    /// `Input::Lookup`: the cards of those of `names` who are online (not those who blocked
+    /// `me`), in the order asked, each once.
+    pub(super) fn lookup(&mut self, conn: ConnId, me: &str, names: &[&str], now: Now) {
+        let mut cards: Vec<Card> = Vec::new();
+        for name in names.iter().take(64) {
+            let Some((n, c)) = self.online.find(name).map(|(n, c)| (n.clone(), c)) else {
+                continue;
+            };
+            if self.blocks.has_blocked(&n, me) || cards.iter().any(|k| k.name == n) {
+                continue;
+            }
+            cards.push(self.card_of(&n, c, me, now));
+        }
+        self.outbox.send(conn, Event::Found(cards));
     }
 
     /// Online users matching `mask`; an invisible user only for an exact name or to someone
     /// sharing a room with them; never one who blocked `me` (F13).
-    pub(super) fn who(&mut self, conn: ConnId, me: &str, mask: &str) {
+    pub(super) fn who(&mut self, conn: ConnId, me: &str, mask: &str, now: Now) {
         let exact = !mask.contains(['*', '?']);
         let mut found: Vec<(u64, Card)> = Vec::new();
         for (name, c) in self.online.iter() {
@@ -239,7 +345,7 @@ impl Chat {
                 Some(crate::session::State::LoggedIn { seq, .. }) => *seq,
                 _ => 0,
             };
-            found.push((seq, self.card_of(name, c, me)));
+            found.push((seq, self.card_of(name, c, me, now)));
         }
         found.sort_by_key(|(seq, _)| *seq);
         let cards = found.into_iter().map(|(_, c)| c).collect();

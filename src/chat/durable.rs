@@ -4,8 +4,10 @@
 use super::frozen::{Frozen, Part};
 use super::outbox::Undo;
 use super::{Chat, HistoryEntry, Queued};
+use crate::event::{Kind, Stamp};
 use crate::record::Record;
 use crate::time::Now;
+use std::sync::Arc;
 
 impl Chat {
     /// Records this iteration must make durable before any action is performed.
@@ -27,6 +29,17 @@ impl Chat {
     }
 
     /// Rebuild durable state from a record read back from the store at start-up.
+    /// A message queued for `to` while it was offline, read back.
+    fn replay_mail(&mut self, to: &str, from: Arc<str>, stamp: Stamp, kind: Kind, text: Arc<str>) {
+        let q = Queued {
+            from,
+            stamp,
+            kind,
+            text,
+        };
+        self.mailboxes.replay_offline(to.to_string(), q)
+    }
+
     pub fn replay(&mut self, record: Record) {
         match record {
             Record::Account { user, secret } | Record::Password { user, secret, .. } => {
@@ -41,26 +54,60 @@ impl Chat {
             Record::Unblock { by, user } => {
                 self.blocks.set(&by, &user, false);
             }
+            // Written before issue 22: an id is given now, from the message's time.
             Record::Offline {
                 to,
                 from,
                 at_ms,
                 text,
-            } => self
-                .mailboxes
-                .replay_offline(to.to_string(), Queued { from, at_ms, text }),
+            } => {
+                let stamp = self.stamps.next(at_ms);
+                self.replay_mail(&to, from, stamp, Kind::Say, text);
+            }
+            Record::Mail {
+                id,
+                to,
+                from,
+                at_ms,
+                kind,
+                text,
+            } => {
+                self.stamps.seen(id);
+                self.replay_mail(&to, from, Stamp { at_ms, id }, kind, text);
+            }
             Record::Delivered { to, count } => self.mailboxes.replay_delivered(&to, count),
             Record::History {
                 at_ms,
                 from,
                 to,
                 text,
-            } => self.history.replay(HistoryEntry {
+            } => {
+                let stamp = self.stamps.next(at_ms);
+                self.history.replay(HistoryEntry {
+                    stamp,
+                    from,
+                    to,
+                    kind: Kind::Say,
+                    text,
+                })
+            }
+            Record::Said {
+                id,
                 at_ms,
                 from,
                 to,
+                kind,
                 text,
-            }),
+            } => {
+                self.stamps.seen(id);
+                self.history.replay(HistoryEntry {
+                    stamp: Stamp { at_ms, id },
+                    from,
+                    to,
+                    kind,
+                    text,
+                })
+            }
             // Reliability (issue 8).
             Record::Lockout { user, until_ms } => self.accounts.replay_lockout(user, until_ms),
             // Chat rooms and profiles (§5).

@@ -87,12 +87,7 @@ fn mail(
     let batches = flying.get(to).into_iter().flatten();
     let queued = queued.into_iter().flat_map(|q| q.iter());
     for q in batches.flat_map(|b| b.iter()).chain(queued) {
-        out.push_back(Record::Offline {
-            to: to.clone(),
-            from: q.from.clone(),
-            at_ms: q.at_ms,
-            text: q.text.clone(),
-        });
+        out.push_back(q.record(to));
     }
 }
 
@@ -100,7 +95,7 @@ fn mail(
 fn sort_key(r: &Record) -> (u8, &str) {
     match r {
         Record::Block { by, .. } => (0, by),
-        Record::Offline { to, .. } => (1, to),
+        Record::Offline { to, .. } | Record::Mail { to, .. } => (1, to),
         Record::Profile { user, .. } => (3, user),
         _ => (2, ""),
     }
@@ -182,18 +177,17 @@ mod tests {
     fn queued(text: &str) -> Queued {
         Queued {
             from: Arc::from("yoda"),
-            at_ms: 7,
+            stamp: crate::event::Stamp {
+                at_ms: 7,
+                id: 7 << 12,
+            },
+            kind: crate::event::Kind::Say,
             text: Arc::from(text),
         }
     }
 
     fn offline(to: &str, text: &str) -> Record {
-        Record::Offline {
-            to: Arc::from(to),
-            from: Arc::from("yoda"),
-            at_ms: 7,
-            text: Arc::from(text),
-        }
+        queued(text).record(&Arc::from(to))
     }
 
     fn shard<V>(entries: Vec<(&str, V)>) -> Arc<Shard<V>> {

@@ -161,10 +161,12 @@ impl Chat {
             } => {
                 chat.restore_login_state(conn, &user, form);
                 if constant_time_eq(&key, &want) {
-                    chat.password_right(conn, &user, None, now);
+                    chat.password_right(conn, &user, None, form, now);
                 } else {
                     chat.password_wrong(conn, &user, form, now);
-                    chat.end_refused_login(conn);
+                    if form != Form::Sasl {
+                        chat.end_refused_login(conn);
+                    }
                 }
             }
             Purpose::Create { user, salt } => {

@@ -1,6 +1,10 @@
-//! The message history kept for `history`/`CH` (PROTOCOL.md §6): the last `cap` messages, in
-//! memory and (lazily) on disk as `history` records.
+//! The message history kept for `history`/`CH` (PROTOCOL.md §6) and, since issue 22, for IRC's
+//! `CHATHISTORY` (room chat is kept too): the last `cap` messages, in memory and (lazily) on
+//! disk as `said` records, each with its [`Stamp`] (time and id) and [`Kind`]. Ids grow with
+//! time, so the entries are sorted by id and a query finds its place by binary search.
 
+use crate::event::{Kind, Stamp};
+use crate::input::Mark;
 use crate::record::{Audience, Record};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -9,18 +13,21 @@ use std::sync::Arc;
 /// (issue 20): keeping it, and making its record, copies pointers, never text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryEntry {
-    pub at_ms: u64,
+    pub stamp: Stamp,
     pub from: Arc<str>,
     pub to: Audience,
+    pub kind: Kind,
     pub text: Arc<str>,
 }
 
 impl HistoryEntry {
     fn record(&self) -> Record {
-        Record::History {
-            at_ms: self.at_ms,
+        Record::Said {
+            id: self.stamp.id,
+            at_ms: self.stamp.at_ms,
             from: self.from.clone(),
             to: self.to.clone(),
+            kind: self.kind,
             text: self.text.clone(),
         }
     }
@@ -34,6 +41,16 @@ pub struct Undo(Option<HistoryEntry>);
 pub struct History {
     entries: VecDeque<HistoryEntry>,
     cap: usize,
+}
+
+/// How an entry stands to a [`Mark`]: before, at, or after it (a time mark is "at" every entry
+/// of that millisecond; no mark is after everything).
+pub fn against(e: &HistoryEntry, mark: Mark) -> std::cmp::Ordering {
+    match mark {
+        Mark::Id(id) => e.stamp.id.cmp(&id),
+        Mark::Time(ms) => e.stamp.at_ms.cmp(&ms),
+        Mark::None => std::cmp::Ordering::Less,
+    }
 }
 
 impl History {
@@ -93,5 +110,99 @@ impl History {
             self.entries.iter().rev().filter(visible).take(n).collect();
         out.reverse();
         out
+    }
+
+    // Issue 22: CHATHISTORY.
+    /// Up to `limit` entries `wanted` accepts strictly before `mark`, oldest first.
+    pub fn before(
+        &self,
+        mark: Mark,
+        limit: usize,
+        wanted: impl FnMut(&&HistoryEntry) -> bool,
+    ) -> Vec<&HistoryEntry> {
+        let end = self.entries.partition_point(|e| against(e, mark).is_lt());
+        let mut out: Vec<_> = self
+            .entries
+            .range(..end)
+            .rev()
+            .filter(wanted)
+            .take(limit)
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// Up to `limit` entries `wanted` accepts strictly after `mark` (`inclusive`: at or after
+    /// it), oldest first.
+    pub fn after(
+        &self,
+        mark: Mark,
+        inclusive: bool,
+        limit: usize,
+        wanted: impl FnMut(&&HistoryEntry) -> bool,
+    ) -> Vec<&HistoryEntry> {
+        let start = self.entries.partition_point(|e| match against(e, mark) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Equal => !inclusive,
+            std::cmp::Ordering::Greater => false,
+        });
+        self.entries
+            .range(start..)
+            .filter(wanted)
+            .take(limit)
+            .collect()
+    }
+
+    /// Every entry, newest first (`CHATHISTORY TARGETS`).
+    pub fn newest_first(&self) -> impl Iterator<Item = &HistoryEntry> {
+        self.entries.iter().rev()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: u64, to: &str) -> HistoryEntry {
+        HistoryEntry {
+            stamp: Stamp { at_ms: id, id },
+            from: "a".into(),
+            to: Audience::Room(to.into()),
+            kind: Kind::Say,
+            text: format!("m{id}").into(),
+        }
+    }
+
+    fn ids(v: Vec<&HistoryEntry>) -> Vec<u64> {
+        v.into_iter().map(|e| e.stamp.id).collect()
+    }
+
+    /// Before and after leave out the message (or millisecond) a query names unless asked to
+    /// include it, and skip what `wanted` refuses.
+    #[test]
+    fn before_and_after_bounds() {
+        let mut h = History::new(100);
+        for id in [10, 20, 30, 40, 50] {
+            h.replay(entry(id, if id == 30 { "other" } else { "den" }));
+        }
+        let den = |e: &&HistoryEntry| e.to == Audience::Room("den".into());
+        assert_eq!(ids(h.before(Mark::Id(40), 10, den)), [10, 20]);
+        assert_eq!(ids(h.before(Mark::Time(40), 1, den)), [20]);
+        assert_eq!(ids(h.after(Mark::Id(20), false, 10, den)), [40, 50]);
+        assert_eq!(ids(h.after(Mark::Time(20), false, 10, den)), [40, 50]);
+        assert_eq!(ids(h.after(Mark::Time(20), true, 10, den)), [20, 40, 50]);
+        assert_eq!(ids(h.before(Mark::None, 2, den)), [40, 50]);
+        assert_eq!(ids(h.after(Mark::Id(99), false, 2, den)), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn the_cap_evicts_the_oldest_and_undo_restores_it() {
+        let mut h = History::new(2);
+        h.replay(entry(1, "den"));
+        h.replay(entry(2, "den"));
+        let (_, undo) = h.remember(entry(3, "den")).expect("kept");
+        assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [2, 3]);
+        h.undo(undo);
+        assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [1, 2]);
     }
 }

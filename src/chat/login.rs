@@ -4,7 +4,7 @@
 use super::accounts::Failure;
 use super::hashing::Purpose;
 use super::{Action, Chat, TimerKey, Undo};
-use crate::credentials::{valid_token, Check, Secret};
+use crate::credentials::{valid_password, Check, Secret};
 use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
@@ -19,6 +19,9 @@ pub(super) enum Form {
     Dialog,
     /// `login user password`: a wrong password goes back to `Username: `.
     OneLine,
+    /// IRC SASL (issue 22): a right password proves the account without logging in yet; a
+    /// wrong one is answered and the session may try again.
+    Sasl,
 }
 
 impl Chat {
@@ -66,8 +69,21 @@ impl Chat {
             }
             // JSON front-end (§6).
             Input::Guest { name, any_free } => self.guest_login(conn, name, any_free, now),
+            // Issue 22: sessions that register themselves (IRC).
+            Input::KeepsAlive => self.keeps_alive(conn),
+            Input::Authenticate { user, password } => self.authenticate(conn, user, password, now),
+            Input::Enter { nick, guest } => self.enter(conn, nick, guest, now),
+            Input::Lusers => self.lusers(conn),
             // What only a logged-in user may do (listed, so a new input is a decision here).
-            Input::Message { .. }
+            Input::Rename { .. }
+            | Input::Lookup { .. }
+            | Input::Whowas { .. }
+            | Input::SetName { .. }
+            | Input::Monitor(_)
+            | Input::Replay(_)
+            | Input::Kill { .. }
+            | Input::Wallops { .. }
+            | Input::Message { .. }
             | Input::Broadcast { .. }
             | Input::Announce { .. }
             | Input::WhoElse
@@ -79,8 +95,9 @@ impl Chat {
             | Input::Invalid
             | Input::Bad(_)
             | Input::Away { .. }
-            | Input::Oper
+            | Input::Oper(_)
             | Input::Invisible(_)
+            | Input::HearWallops(_)
             | Input::Whois { .. }
             | Input::Who { .. }
             | Input::StartPrivate { .. }
@@ -101,7 +118,7 @@ impl Chat {
 
     /// The account `user` names under the casemapping (issue 17), as its name is spelled:
     /// `YODA` at the prompt logs in to `yoda`.
-    fn account_named(&self, user: &str) -> Option<String> {
+    pub(super) fn account_named(&self, user: &str) -> Option<String> {
         self.accounts.find(user).map(str::to_string)
     }
 
@@ -114,7 +131,7 @@ impl Chat {
     }
 
     /// Refuse a second login of an online user unless `--duplicate-login replace`.
-    fn refuse_duplicate(&mut self, conn: ConnId, user: &str) -> bool {
+    pub(super) fn refuse_duplicate(&mut self, conn: ConnId, user: &str) -> bool {
         let dup = !self.settings.replace_duplicate && self.online.contains(user);
         if dup {
             self.refuse(conn, Error::AlreadyLoggedIn(Arc::from(user)));
@@ -170,7 +187,7 @@ impl Chat {
             Input::Answer(line) => line.trim_matches(' '),
             _ => "",
         };
-        if !valid_token(password) {
+        if !valid_password(password) {
             self.outbox.error(conn, Error::InvalidPassword);
             self.prompt(conn, Prompt::Password);
         } else if new {
@@ -181,18 +198,18 @@ impl Chat {
     }
 
     /// Both words of a one-line form are well-formed; if not, say which and prompt again.
-    fn check_one_line(&mut self, conn: ConnId, user: &str, password: &str) -> bool {
+    pub(super) fn check_one_line(&mut self, conn: ConnId, user: &str, password: &str) -> bool {
         if !self.check_username(conn, user) {
             return false;
         }
-        if !valid_token(password) {
+        if !valid_password(password) {
             self.refuse(conn, Error::InvalidPassword);
             return false;
         }
         true
     }
 
-    fn one_line_login(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
+    pub(super) fn one_line_login(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
         if !self.check_one_line(conn, user, password) {
             return;
         }
@@ -251,7 +268,14 @@ impl Chat {
         self.outbox.undo_also(Undo::AbortLogin(conn));
     }
 
-    fn attempt_login(&mut self, conn: ConnId, user: &str, password: &str, form: Form, now: Now) {
+    pub(super) fn attempt_login(
+        &mut self,
+        conn: ConnId,
+        user: &str,
+        password: &str,
+        form: Form,
+        now: Now,
+    ) {
         if self.accounts.is_locked(user, now.mono) {
             log::warn!("{} login to locked account {user}", self.log_name(conn));
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
@@ -262,7 +286,7 @@ impl Chat {
         }
         let secret = self.accounts.get(user).cloned();
         match secret.map(|s| s.check(password)) {
-            Some(Check::Now(true)) => self.password_right(conn, user, Some(password), now),
+            Some(Check::Now(true)) => self.password_right(conn, user, Some(password), form, now),
             Some(Check::Now(false)) | None => self.password_wrong(conn, user, form, now),
             // Issue 21: a PBKDF2 secret is checked in steps; the login ends when it is done.
             Some(Check::Derive(work, key)) => {
@@ -280,7 +304,7 @@ impl Chat {
                 user: user.to_string(),
                 new: false,
             },
-            Form::OneLine => State::Username,
+            Form::OneLine | Form::Sasl => State::Username,
         };
         self.set_state(conn, state);
     }
@@ -292,6 +316,7 @@ impl Chat {
         conn: ConnId,
         user: &str,
         password: Option<&str>,
+        form: Form,
         now: Now,
     ) {
         self.accounts.succeeded(user);
@@ -301,6 +326,9 @@ impl Chat {
             let (work, salt, iterations) = self.new_derivation(pw);
             let user = user.to_string();
             self.start_hash(conn, Purpose::Upgrade { user, salt }, work, iterations);
+        }
+        if form == Form::Sasl {
+            return self.authenticated(conn, user);
         }
         if !self.refuse_duplicate(conn, user) {
             self.complete_login(conn, user, now);
@@ -334,6 +362,7 @@ impl Chat {
                 match form {
                     Form::Dialog => self.prompt(conn, Prompt::Password),
                     Form::OneLine => self.prompt_username(conn),
+                    Form::Sasl => {}
                 }
             }
         }
@@ -344,17 +373,26 @@ impl Chat {
     pub(super) fn go_online(&mut self, conn: ConnId, user: &Arc<str>, now: Now) {
         self.tally.logins += 1;
         let seq = self.online.login(user.clone(), conn);
+        self.peak_users = self.peak_users.max(self.online.len());
+        let mut pings = false;
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.state = State::LoggedIn {
                 user: user.clone(),
                 seq,
             };
             s.last_active = now.mono;
+            // While logged in, `since` is the login (WHOIS's signon time).
+            s.since = now.mono;
+            pings = s.pings;
             if s.presence && self.settings.presence {
                 self.outbox.actions.push(Action::Subscribe(conn));
             }
         }
-        self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
+        // Issue 22: a session that answers pings is alive while it answers, idle or not.
+        if !pings {
+            self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
+        }
+        self.watched(user, true);
     }
 
     /// `conn`'s user is no longer online: no more presence lines for it (issue 20).
@@ -367,7 +405,7 @@ impl Chat {
     /// Log `conn` in as `user`: welcome, offline messages in order, presence to others. In
     /// cluster mode (issue 23) this writes a `login` record and the login happens when the
     /// stream brings it back ([`Chat::finish_login`]), so two nodes agree on who won.
-    fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
+    pub(super) fn complete_login(&mut self, conn: ConnId, user: &str, now: Now) {
         if self.defer_login(conn, user, false) {
             return;
         }
@@ -382,7 +420,7 @@ impl Chat {
         let user: Arc<str> = Arc::from(user);
         self.go_online(conn, &user, now);
         log::info!("{} logged in", self.log_name(conn));
-        self.outbox.send(conn, Event::Welcome);
+        self.outbox.send(conn, Event::Welcome(user.clone()));
         self.deliver_offline(conn, &user);
         if replaced.is_none() {
             self.presence(&user, true);
@@ -416,10 +454,18 @@ impl Chat {
             return;
         };
         for q in batch.iter() {
+            // Issue 22: stamped with when it was sent, with its id.
+            let meta = crate::event::Meta {
+                kind: q.kind,
+                stamp: q.stamp,
+                account: self.accounts.exists(&q.from),
+                relay: None,
+            };
             let event = Event::Chat {
                 from: q.from.clone(),
                 to: crate::event::Audience::Direct(Arc::from(user)),
                 text: q.text.clone(),
+                meta,
             };
             self.outbox.send(conn, event);
         }
@@ -494,6 +540,8 @@ impl Chat {
             self.end_private(user);
             self.mailboxes.requeue(user);
             self.online.logout(user, now.mono);
+            self.remember_gone(conn, user, now);
+            self.watched(user, false);
             self.go_offline(conn);
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11).

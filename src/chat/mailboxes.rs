@@ -7,17 +7,34 @@
 
 use super::cow_map::CowMap;
 use super::frozen::{Flying, Part};
+use crate::event::{Kind, Stamp};
 use crate::record::Record;
 use crate::session::ConnId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// A message waiting for its offline recipient.
+/// A message waiting for its offline recipient, with its stamp (issue 22: delivered later, it
+/// still shows when it was sent, and keeps its id) and kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Queued {
     pub from: Arc<str>,
-    pub at_ms: u64,
+    pub stamp: Stamp,
+    pub kind: Kind,
     pub text: Arc<str>,
+}
+
+impl Queued {
+    /// The `mail` record that keeps it for `to`.
+    pub fn record(&self, to: &Arc<str>) -> Record {
+        Record::Mail {
+            id: self.stamp.id,
+            to: to.clone(),
+            from: self.from.clone(),
+            at_ms: self.stamp.at_ms,
+            kind: self.kind,
+            text: self.text.clone(),
+        }
+    }
 }
 
 /// The inverse of a mailbox change, for a failed commit.
@@ -64,12 +81,7 @@ impl Mailboxes {
     /// Queue a message and record it (the record and the undo share `to`'s and the text's
     /// memory).
     pub fn push(&mut self, to: &Arc<str>, q: Queued) -> (Record, Undo) {
-        let record = Record::Offline {
-            to: to.clone(),
-            from: q.from.clone(),
-            at_ms: q.at_ms,
-            text: q.text.clone(),
-        };
+        let record = q.record(to);
         self.bytes += cost(&q);
         self.queue_mut(to).push_back(q);
         (record, Undo::PopNewest(to.clone()))

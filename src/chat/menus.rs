@@ -10,6 +10,7 @@
 use super::blocks::Blocks;
 use super::history::HistoryEntry;
 use super::Chat;
+use crate::event::Kind;
 use crate::event::{Audience, Error, Event, HistoryLine, Prompt};
 use crate::input::{Input, Menu};
 use crate::record;
@@ -78,6 +79,10 @@ impl Dialogs {
 /// sender who blocks `me`: they never reached it), its own direct messages sent and received,
 /// never anyone else's, never anything from a user `me` blocks. Blocks as they are now.
 fn may_see(blocks: &Blocks, me: &str, e: &HistoryEntry) -> bool {
+    // Issue 22: room chat is kept for IRC's CHATHISTORY; `history` shows what it always did.
+    if matches!(e.to, record::Audience::Room(_)) {
+        return false;
+    }
     if *e.from == *me {
         return true;
     }
@@ -89,16 +94,19 @@ fn may_see(blocks: &Blocks, me: &str, e: &HistoryEntry) -> bool {
         record::Audience::Everyone | record::Audience::Announcement => {
             !blocks.has_blocked(&e.from, me)
         }
+        record::Audience::Room(_) => false,
     }
 }
 
 fn history_line(e: &HistoryEntry) -> HistoryLine {
     HistoryLine {
-        at_ms: e.at_ms,
+        at_ms: e.stamp.at_ms,
         from: e.from.clone(),
         to: match &e.to {
             record::Audience::User(to) => Some(to.clone()),
-            record::Audience::Everyone | record::Audience::Announcement => None,
+            record::Audience::Everyone
+            | record::Audience::Announcement
+            | record::Audience::Room(_) => None,
         },
         text: e.text.clone(),
     }
@@ -150,7 +158,7 @@ impl Chat {
             Dialog::MessageTo => self.ask(conn, Dialog::MessageText { to: to() }),
             Dialog::PrivateText { to } => {
                 if let Some(text) = self.valid(conn, MessageText::new(answer)) {
-                    self.message(conn, &user, &to, text, now);
+                    self.message(conn, &user, &to, text, Kind::Say, None, now);
                 }
             }
             Dialog::BroadcastText => {
@@ -163,7 +171,7 @@ impl Chat {
                 let Some(text) = self.valid(conn, MessageText::new(answer)) else {
                     return;
                 };
-                if self.message(conn, &user, &to, text, now) {
+                if self.message(conn, &user, &to, text, Kind::Say, None, now) {
                     self.outbox.send(conn, Event::MessageSent);
                 }
             }

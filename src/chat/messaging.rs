@@ -4,7 +4,7 @@
 use super::history::HistoryEntry;
 use super::operator::MessageKind;
 use super::{Chat, Queued, Undo};
-use crate::event::{Audience, Error, Event, Notice, Shared};
+use crate::event::{Audience, Error, Event, Kind, Meta, Notice, Shared, Stamp};
 use crate::record;
 use crate::session::{ConnId, State};
 use crate::time::Now;
@@ -13,32 +13,54 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Chat {
-    /// `message`; false if it was refused (the error is answered).
+    /// `message`; false if it was refused (the error is answered). Issue 22: the message is
+    /// stamped (time and id); its sender gets its own copy (`Audience::Echo`, shown by IRC's
+    /// echo-message), an away recipient's message (IRC `301`), and, when it was kept for an
+    /// offline recipient, a word saying so (IRC; the line protocol's contract has no reply).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &mut self,
         conn: ConnId,
         from: &Arc<str>,
         to: &str,
         body: MessageText<'_>,
+        kind: Kind,
+        relay: Option<&str>,
         now: Now,
     ) -> bool {
         let Some(to) = self.may_address(conn, from, to) else {
             return false;
         };
-        // One copy of each for the delivery, the mailbox, the journal and the history: the
-        // recipient's name as its account spells it (from `may_address`), the text made once.
+        let stamp = self.stamps.next(now.unix_ms());
+        let meta = Meta {
+            kind,
+            stamp,
+            account: self.accounts.exists(from),
+            relay: relay.map(Arc::from),
+        };
         let text: Arc<str> = Arc::from(body.as_str());
         let backlog = self.mailboxes.len(&to) > 0;
+        let chat = |to: Audience| Event::Chat {
+            from: from.clone(),
+            to,
+            text: text.clone(),
+            meta: meta.clone(),
+        };
         match self.online.get(&to) {
-            // Online with an empty queue: straight through. Otherwise queue behind the
-            // backlog so the recipient sees everything in order.
-            Some(dest) if !backlog => {
-                let event = Event::Chat {
-                    from: from.clone(),
-                    to: Audience::Direct(to.clone()),
-                    text: text.clone(),
-                };
-                self.outbox.send(dest, event);
+            // Online with an empty queue (or a line that is not kept anyway): straight
+            // through. Otherwise queue behind the backlog so the recipient sees all in order.
+            Some(dest) if !backlog || !kind.is_text() => {
+                self.outbox.send(dest, chat(Audience::Direct(to.clone())));
+                let away = self.directory.away(dest);
+                if let Some(message) = away.filter(|_| matches!(kind, Kind::Say | Kind::Action)) {
+                    let user = to.clone();
+                    self.outbox.send(conn, Event::IsAway { user, message });
+                }
+            }
+            // CTCP and tags are for someone there to answer them: an offline user is nobody.
+            None if !kind.is_text() => {
+                self.outbox.error(conn, Error::NoSuchUser(to));
+                return false;
             }
             _ => {
                 if self.mailboxes.held(&to) >= self.settings.max_offline {
@@ -54,15 +76,23 @@ impl Chat {
                 }
                 let q = Queued {
                     from: from.clone(),
-                    at_ms: now.unix_ms(),
+                    stamp,
+                    kind,
                     text: text.clone(),
                 };
                 let (record, undo) = self.mailboxes.push(&to, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
+                if kind != Kind::Notice && self.online.get(&to).is_none() {
+                    self.outbox.send(conn, Event::Kept(to.clone()));
+                }
             }
         }
+        self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.tally.count(MessageKind::Direct);
-        self.remember(now, from, record::Audience::User(to), text);
+        if kind.is_text() {
+            let to = record::Audience::User(to.clone());
+            self.remember(stamp, from, to, kind, text);
+        }
         true
     }
 
@@ -94,6 +124,7 @@ impl Chat {
     ) {
         let body = body.as_str();
         let echo = to == Audience::Announcement;
+        let stamp = self.stamps.next(now.unix_ms());
         let text: Arc<str> = Arc::from(body);
         self.tally.count(if echo {
             MessageKind::Announcement
@@ -104,6 +135,7 @@ impl Chat {
             from: from.clone(),
             to,
             text: text.clone(),
+            meta: Meta::say(stamp, self.accounts.exists(from)),
         });
         let blockers = self.blocks.blockers(from);
         let mut skipped = false;
@@ -129,15 +161,23 @@ impl Chat {
         } else {
             record::Audience::Everyone
         };
-        self.remember(now, from, kept, text);
+        self.remember(stamp, from, kept, Kind::Say, text);
     }
 
     /// Keep a message for `history`, durably (sharing the delivered message's strings).
-    fn remember(&mut self, now: Now, from: &Arc<str>, to: record::Audience, text: Arc<str>) {
+    pub(super) fn remember(
+        &mut self,
+        stamp: Stamp,
+        from: &Arc<str>,
+        to: record::Audience,
+        kind: Kind,
+        text: Arc<str>,
+    ) {
         let entry = HistoryEntry {
-            at_ms: now.unix_ms(),
+            stamp,
             from: from.clone(),
             to,
+            kind,
             text,
         };
         if let Some((record, undo)) = self.history.remember(entry) {

@@ -32,13 +32,19 @@ mod menus; // §6 menus: prompt dialogs and history.
 mod messaging;
 mod online;
 mod operator; // Server console (PROTOCOL.md §7).
+mod opers; // Server operators on the wire and LUSERS (issue 22).
 mod outbox;
 mod private; // Private sessions and peer-to-peer (PROTOCOL.md §4).
 mod profiles; // Profiles (PROTOCOL.md §5).
+mod registration; // Sessions that register themselves: SASL, guests' names (issue 22).
+mod replay; // CHATHISTORY (issue 22).
 mod rooms; // Chat rooms (§5) and IRC channels (issue 12).
 mod settings;
+mod stamps; // Message times and ids (issue 22).
 mod stream; // Paced output of long replies (issue 17, F14).
 mod timers; // Session deadlines, lockouts, request expiry on the wheel.
+mod watch; // MONITOR (issue 22).
+mod whowas; // WHOWAS (issue 22).
 
 pub use admin::{valid_password, AccountOp};
 pub use operator::{CoreStats, MessageKind, Tally, UserInfo};
@@ -151,6 +157,15 @@ pub struct Chat {
     resumed: bool,
     /// Long replies held and handed out as the connection drains (issue 17, F14).
     streams: stream::Streams,
+    // Issue 22.
+    /// Message times and ids.
+    stamps: stamps::Stamps,
+    /// Who watches whom (`MONITOR`).
+    watch: watch::Watch,
+    /// Recent logouts (`WHOWAS`).
+    gone: whowas::Gone,
+    /// The most users online at once (`LUSERS`).
+    peak_users: usize,
 }
 
 impl Chat {
@@ -180,6 +195,10 @@ impl Chat {
             cluster: None,
             resumed: false,
             streams: stream::Streams::default(),
+            stamps: stamps::Stamps::default(),
+            watch: watch::Watch::default(),
+            gone: whowas::Gone::default(),
+            peak_users: 0,
         }
     }
 
@@ -313,6 +332,7 @@ impl Chat {
             self.logout(conn, &user, now);
         }
         self.directory.remove(conn);
+        self.watch.forget(conn);
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
         self.forget_hashes(conn); // Issue 21.
@@ -432,9 +452,14 @@ impl Chat {
             }
         }
         match input {
-            Input::Message { to, text } => {
+            Input::Message {
+                to,
+                text,
+                kind,
+                relay,
+            } => {
                 if let Some(text) = self.valid(conn, MessageText::new(text)) {
-                    self.message(conn, &user, to, text, now);
+                    self.message(conn, &user, to, text, kind, relay, now);
                 }
             }
             Input::Broadcast { text } => {
@@ -475,12 +500,27 @@ impl Chat {
                 self.close_after_flush(conn);
             }
             Input::Describe { username, realname } => self.describe(conn, username, realname),
-            Input::Away { message } => self.set_away(conn, message),
+            Input::Away { message } => self.set_away(conn, &user, message),
             Input::Invisible(on) => self.set_invisible(conn, on),
-            Input::Oper => self.set_oper(conn),
+            Input::HearWallops(on) => self.set_wallops(conn, on),
+            Input::Oper(on) => self.set_oper(conn, on),
             Input::NoPresence => self.no_presence(conn),
-            Input::Whois { name } => self.whois(conn, &user, name),
-            Input::Who { mask } => self.who(conn, &user, mask),
+            Input::Whois { name } => self.whois(conn, &user, name, now),
+            Input::Who { mask } => self.who(conn, &user, mask, now),
+            // Issue 22: modern IRC.
+            Input::KeepsAlive => self.keeps_alive(conn),
+            Input::Rename { name } => self.rename(conn, &user, name),
+            Input::Lookup { names } => self.lookup(conn, &user, names, now),
+            Input::Whowas { name, count } => self.whowas(conn, &user, name, count),
+            Input::Lusers => self.lusers(conn),
+            Input::SetName { realname } => self.set_name(conn, &user, realname),
+            Input::Monitor(m) => self.monitor(conn, &user, m),
+            Input::Replay(query) => self.replay_history(conn, &user, query),
+            Input::Kill {
+                user: target,
+                reason,
+            } => self.kill(conn, &user, target, reason, now),
+            Input::Wallops { text } => self.wallops(conn, &user, text),
             // Private sessions (§4).
             Input::StartPrivate {
                 user: target,
@@ -509,6 +549,8 @@ impl Chat {
             }
             Input::ListUsers => self.list_users(conn, &user),
             Input::Guest { .. }
+            | Input::Authenticate { .. }
+            | Input::Enter { .. }
             | Input::Answer(_)
             | Input::Login { .. }
             | Input::Register { .. }

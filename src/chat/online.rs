@@ -64,6 +64,18 @@ impl Online {
         self.seq
     }
 
+    /// A guest took another name (issue 22): same connection, same place in login order.
+    pub fn rename(&mut self, old: &str, new: Arc<str>) {
+        if let Some(conn) = self.by_name.remove(old) {
+            self.unfold(old);
+            let key = fold(&new);
+            if *key != *new {
+                self.folded.insert(key, new.clone());
+            }
+            self.by_name.insert(new, conn);
+        }
+    }
+
     /// `user` left (without a logout time: a replaced or undone login).
     pub fn remove(&mut self, user: &str) {
         self.by_name.remove(user);

@@ -417,10 +417,13 @@ impl Chat {
         if self.blocks.has_blocked(to, me) {
             return self.outbox.error(conn, Error::BlockedByRecipient);
         }
+        // Relays are not kept and carry no id (issue 22): only line clients have sessions.
+        let meta = crate::event::Meta::say(crate::event::Stamp::default(), true);
         let event = Event::Chat {
             from: me.clone(),
             to: Audience::Private(Arc::from(to)),
             text: Arc::from(text),
+            meta,
         };
         self.tally.count(super::operator::MessageKind::Private);
         self.outbox.send(peer, event);

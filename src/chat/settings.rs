@@ -46,6 +46,19 @@ pub struct Settings {
     pub login_fail_rate: u32,
 }
 
+impl Settings {
+    /// How long a session may be silent (no line at all) before it is dropped: `--heartbeat`
+    /// for everyone if it is set; for a session that answers pings (IRC, issue 22) the
+    /// inactivity timeout otherwise, which then is the ping timeout instead of a logout.
+    pub fn heartbeat_of(&self, pings: bool) -> Option<Duration> {
+        match (self.heartbeat, pings) {
+            (Some(hb), _) => Some(hb),
+            (None, true) => Some(self.timeout),
+            (None, false) => None,
+        }
+    }
+}
+
 impl From<&Config> for Settings {
     fn from(c: &Config) -> Settings {
         Settings {

@@ -2,7 +2,7 @@
 //! IRC ping), lockouts and private-session requests. Hints are re-checked when they fire.
 
 use super::Chat;
-use crate::event::{Error, Event};
+use crate::event::{Error, Event, Notice};
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
 use std::sync::Arc;
@@ -75,17 +75,18 @@ impl Chat {
         };
         s.disarm(kind);
         let logged_in = s.user().is_some();
+        let heartbeat = self.settings.heartbeat_of(s.pings);
         let deadline = match kind {
             TimerKind::Login if !logged_in && s.state != State::Closed => {
                 s.since + self.settings.login_timeout
             }
-            TimerKind::Idle if logged_in => s.last_active + self.settings.timeout,
-            TimerKind::Heartbeat if s.state != State::Closed => match self.settings.heartbeat {
+            TimerKind::Idle if logged_in && !s.pings => s.last_active + self.settings.timeout,
+            TimerKind::Heartbeat if s.state != State::Closed => match heartbeat {
                 Some(hb) => s.last_heard + hb,
                 None => return,
             },
             TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
-            TimerKind::Ping if s.state != State::Closed => match self.settings.heartbeat {
+            TimerKind::Ping if s.state != State::Closed => match heartbeat {
                 Some(hb) => s.last_heard + hb / 2,
                 None => return,
             },
@@ -104,13 +105,26 @@ impl Chat {
             TimerKind::Idle => self.inactivity_logout(conn, now),
             TimerKind::Heartbeat => {
                 log::info!("{} heartbeat timeout", self.log_name(conn));
-                self.drop_connection(conn, now);
+                let pings = self.sessions.get(&conn).is_some_and(|s| s.pings);
+                match self.settings.heartbeat_of(pings).filter(|_| pings) {
+                    // Issue 22: a client that answers pings is told why it goes.
+                    Some(hb) => {
+                        let notice = Notice::PingTimeout(hb.as_secs());
+                        self.outbox.send(conn, Event::Notice(notice));
+                        if let Some(user) = self.user_of(conn) {
+                            self.logout(conn, &user, now);
+                        }
+                        self.close_after_flush(conn);
+                    }
+                    None => self.drop_connection(conn, now),
+                }
             }
             TimerKind::Deliver => {}
             TimerKind::Ping => {
                 // Silent for half the heartbeat: a client that answers pings (IRC) stays.
                 self.outbox.send(conn, Event::KeepAlive);
-                if let Some(hb) = self.settings.heartbeat {
+                let pings = self.sessions.get(&conn).is_some_and(|s| s.pings);
+                if let Some(hb) = self.settings.heartbeat_of(pings) {
                     self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
                 }
             }

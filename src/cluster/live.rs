@@ -10,7 +10,7 @@
 //! each node for its own users (presence, from the records) or answers the sender itself.
 
 use super::journal::StreamId;
-use crate::event::{Audience, Event, Notice, PrivateEvent, RoomEvent, Topic};
+use crate::event::{Audience, Event, Kind, Meta, Notice, PrivateEvent, RoomEvent, Stamp, Topic};
 use crate::record::{Field, Reader, Writer};
 use std::sync::Arc;
 
@@ -87,11 +87,37 @@ fn w(kind: &'static str) -> Writer {
     Writer::new(kind)
 }
 
+/// A message's extras (issue 22: its kind, time and id, account flag and client tags).
+fn write_meta(meta: &Meta, out: &mut Writer) {
+    meta.kind.write(out);
+    meta.stamp.at_ms.write(out);
+    meta.stamp.id.write(out);
+    meta.account.write(out);
+    meta.relay.write(out);
+}
+
+fn read_meta(r: &mut Reader<'_>) -> Option<Meta> {
+    Some(Meta {
+        kind: Kind::read(r)?,
+        stamp: Stamp {
+            at_ms: u64::read(r)?,
+            id: u64::read(r)?,
+        },
+        account: bool::read(r)?,
+        relay: Option::<Arc<str>>::read(r)?,
+    })
+}
+
 /// An event as one line; `None` for the kinds that never cross nodes.
 pub fn encode_event(event: &Event) -> Option<String> {
     let mut out;
     match event {
-        Event::Chat { from, to, text } => {
+        Event::Chat {
+            from,
+            to,
+            text,
+            meta,
+        } => {
             out = w("chat");
             from.write(&mut out);
             match to {
@@ -105,8 +131,13 @@ pub fn encode_event(event: &Event) -> Option<String> {
                     out.text("private");
                     u.write(&mut out);
                 }
+                Audience::Echo(u) => {
+                    out.text("echo");
+                    u.write(&mut out);
+                }
             }
             text.write(&mut out);
+            write_meta(meta, &mut out);
         }
         Event::Presence { user, online } => {
             out = w("presence");
@@ -138,15 +169,25 @@ fn encode_room(event: &RoomEvent) -> Option<String> {
             room,
             from,
             text,
-            notice,
+            meta,
         } => {
             out = w("room-chat");
-            (room, from, text, notice).write_all(&mut out);
+            room.write(&mut out);
+            from.write(&mut out);
+            text.write(&mut out);
+            write_meta(meta, &mut out);
         }
-        RoomEvent::Joined { room, user } => {
+        RoomEvent::Joined {
+            room,
+            user,
+            account,
+            realname,
+        } => {
             out = w("room-joined");
             room.write(&mut out);
             user.write(&mut out);
+            account.write(&mut out);
+            realname.write(&mut out);
         }
         RoomEvent::Left { room, user, reason } => {
             out = w("room-left");
@@ -258,20 +299,6 @@ fn encode_private(event: &PrivateEvent) -> String {
     out.finish().as_str().to_string()
 }
 
-/// Writing several fields in order.
-trait WriteAll {
-    fn write_all(&self, out: &mut Writer);
-}
-
-impl WriteAll for (&Arc<str>, &Arc<str>, &Arc<str>, &bool) {
-    fn write_all(&self, out: &mut Writer) {
-        self.0.write(out);
-        self.1.write(out);
-        self.2.write(out);
-        self.3.write(out);
-    }
-}
-
 pub fn decode_event(text: &str) -> Option<Event> {
     let mut r = Reader::new(text);
     let a = |r: &mut Reader<'_>| Arc::<str>::read(r);
@@ -284,12 +311,14 @@ pub fn decode_event(text: &str) -> Option<Event> {
                 "broadcast" => Audience::Everyone,
                 "announce" => Audience::Announcement,
                 "private" => Audience::Private(a(&mut r)?),
+                "echo" => Audience::Echo(a(&mut r)?),
                 _ => return None,
             };
             Event::Chat {
                 from,
                 to,
                 text: a(&mut r)?,
+                meta: read_meta(&mut r)?,
             }
         }
         "presence" => Event::Presence {
@@ -302,11 +331,13 @@ pub fn decode_event(text: &str) -> Option<Event> {
             room: a(&mut r)?,
             from: a(&mut r)?,
             text: a(&mut r)?,
-            notice: bool::read(&mut r)?,
+            meta: read_meta(&mut r)?,
         }),
         "room-joined" => room(RoomEvent::Joined {
             room: a(&mut r)?,
             user: a(&mut r)?,
+            account: bool::read(&mut r)?,
+            realname: a(&mut r)?,
         }),
         "room-left" => room(RoomEvent::Left {
             room: a(&mut r)?,
@@ -396,11 +427,27 @@ mod tests {
                 from: s("a"),
                 to: Audience::Direct(s("b")),
                 text: s("tab\there\nnewline \\ back  "),
+                meta: Meta {
+                    kind: Kind::Action,
+                    stamp: Stamp {
+                        at_ms: 7,
+                        id: 7 << 12,
+                    },
+                    account: true,
+                    relay: Some(s("+draft/reply=a\\sb")),
+                },
+            },
+            Event::Chat {
+                from: s("a"),
+                to: Audience::Echo(s("b")),
+                text: s("mine"),
+                meta: crate::event::test_meta(false),
             },
             Event::Chat {
                 from: s("a"),
                 to: Audience::Everyone,
                 text: s(""),
+                meta: crate::event::test_meta(false),
             },
             Event::Presence {
                 user: s("a"),
@@ -415,7 +462,13 @@ mod tests {
                 room: s("den"),
                 from: s("x"),
                 text: s("hi"),
-                notice: true,
+                meta: crate::event::test_meta(true),
+            }),
+            Event::Room(RoomEvent::Joined {
+                room: s("den"),
+                user: s("x"),
+                account: true,
+                realname: s("X \t Y"),
             }),
             Event::Room(RoomEvent::Kicked {
                 room: s("den"),
@@ -479,6 +532,6 @@ mod tests {
         assert_eq!(decode("nonsense"), None);
         let m = decode("1-1\tn\nno tab here\nc\t2.2\tchat\tonly-from\nx\ty").unwrap();
         assert!(m.events.is_empty());
-        assert_eq!(encode_event(&Event::Welcome), None);
+        assert_eq!(encode_event(&Event::Welcome(s("a"))), None);
     }
 }

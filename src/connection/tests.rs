@@ -27,6 +27,7 @@ fn broadcast(text: &str) -> Arc<Shared> {
         from: Arc::from("hans"),
         to: Audience::Everyone,
         text: Arc::from(text),
+        meta: crate::event::test_meta(false),
     })
 }
 
@@ -42,7 +43,7 @@ fn shared_chunks_count_in_bytes_against_the_cap() {
     let cap = 16_384;
     let mut fits = 0;
     while conn
-        .queue_shared(&line, &mut cache, cap, &mut Vec::new)
+        .queue_shared(&line, &mut cache, 0, cap, &mut Vec::new)
         .is_ok()
     {
         fits += 1;
@@ -51,7 +52,7 @@ fn shared_chunks_count_in_bytes_against_the_cap() {
     assert_eq!((fits, conn.pending()), (cap / one, cap / one * one));
     let small = broadcast("hi");
     assert!(conn
-        .queue_shared(&small, &mut RenderCache::default(), cap, &mut Vec::new)
+        .queue_shared(&small, &mut RenderCache::default(), 0, cap, &mut Vec::new)
         .is_ok());
     let total = conn.pending();
     assert_eq!(total, cap / one * one + "hans: hi\n".len());

@@ -112,7 +112,7 @@ impl Protocol {
     pub fn render_key(&self) -> RenderKey {
         match self {
             Protocol::Line(_) => RenderKey::Line,
-            Protocol::Irc(_) => RenderKey::Irc,
+            Protocol::Irc(c) => RenderKey::Irc(c.render_key()),
             Protocol::Json(_) => RenderKey::Json,
             #[cfg(feature = "web")]
             Protocol::Events(_) => RenderKey::Events,
@@ -167,15 +167,16 @@ impl Protocol {
         }
     }
 
-    /// Render `event` onto `out`.
-    pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) -> Boundary {
+    /// Render `event` onto `out` at `now_ms` (Unix ms: IRC's `server-time` of what has no
+    /// time of its own, issue 22).
+    pub fn encode(&mut self, event: &Event, now_ms: u64, out: &mut Vec<u8>) -> Boundary {
         match self {
             Protocol::Line(_) => {
                 line::text::render(event, out);
                 Boundary::None
             }
             Protocol::Irc(c) => {
-                c.encode(event, out);
+                c.encode(event, now_ms, out);
                 Boundary::None
             }
             Protocol::Json(_) => json::render(event, out),
@@ -187,12 +188,12 @@ impl Protocol {
         }
     }
 
-    /// Whether `event` renders the same for every connection of this kind (fan-out may then
-    /// share one rendering).
+    /// Whether `event` renders the same for every connection of this kind with the same
+    /// [`Protocol::render_key`] (fan-out may then share one rendering).
     pub fn shareable(&self, event: &Event) -> bool {
         match self {
             Protocol::Line(_) => !matches!(event, Event::Reserved(_)),
-            Protocol::Irc(_) => irc::IrcCodec::shareable(event),
+            Protocol::Irc(c) => c.shareable(event),
             Protocol::Json(_) => json::shareable(event),
             #[cfg(feature = "web")]
             Protocol::Events(c) => c.shareable(event),
@@ -211,22 +212,26 @@ impl Protocol {
 pub enum RenderKey {
     Line,
     Json,
-    Irc,
+    /// Issue 22: IRC connections differ by the capabilities that shape fan-out lines (tags);
+    /// the number is their set ([`crate::protocol::irc::IrcCodec::render_key`]), 0 for none.
+    Irc(u32),
     /// The events protocol (issue 19).
     #[cfg(feature = "web")]
     Events,
 }
 
 impl RenderKey {
-    /// Every key, each at its [`RenderKey::index`].
+    /// Every key without capabilities, each at its [`RenderKey::index`] (the announcements
+    /// render with these: IRC sessions, the only ones with capabilities, never subscribe).
     #[cfg(not(feature = "web"))]
-    pub const ALL: [RenderKey; 3] = [RenderKey::Line, RenderKey::Json, RenderKey::Irc];
-    /// Every key, each at its [`RenderKey::index`] (with the events protocol's).
+    pub const ALL: [RenderKey; 3] = [RenderKey::Line, RenderKey::Json, RenderKey::Irc(0)];
+    /// Every key without capabilities, each at its [`RenderKey::index`] (with the events
+    /// protocol's).
     #[cfg(feature = "web")]
     pub const ALL: [RenderKey; 4] = [
         RenderKey::Line,
         RenderKey::Json,
-        RenderKey::Irc,
+        RenderKey::Irc(0),
         RenderKey::Events,
     ];
 
@@ -235,7 +240,7 @@ impl RenderKey {
         match self {
             RenderKey::Line => 0,
             RenderKey::Json => 1,
-            RenderKey::Irc => 2,
+            RenderKey::Irc(_) => 2,
             #[cfg(feature = "web")]
             RenderKey::Events => 3,
         }
@@ -247,7 +252,7 @@ impl RenderKey {
         let kind = match self {
             RenderKey::Line => ProtocolKind::Line,
             RenderKey::Json => ProtocolKind::Json,
-            RenderKey::Irc => ProtocolKind::Irc,
+            RenderKey::Irc(_) => ProtocolKind::Irc,
             #[cfg(feature = "web")]
             RenderKey::Events => ProtocolKind::Events,
         };
@@ -257,17 +262,33 @@ impl RenderKey {
 
 /// One fan-out event's renderings, a slot per [`RenderKey`]: the first recipient of a key
 /// renders, the others share the chunk (issue 20: queued by pointer, or copied when small).
+/// IRC connections with capabilities (issue 22) get a slot per distinct set, in a short list.
 #[derive(Debug, Default)]
 pub struct RenderCache {
     slots: [Option<Chunk>; RenderKey::ALL.len()],
+    tagged: Vec<(u32, Chunk)>,
 }
 
 impl RenderCache {
-    /// `event` as `protocol` renders it, rendered on the first call for its key.
+    /// `event` as `protocol` renders it at `now_ms`, rendered on the first call for its key.
     #[inline]
-    pub fn chunk(&mut self, protocol: &mut Protocol, event: &Event) -> &Chunk {
-        self.slots[protocol.render_key().index()]
-            .get_or_insert_with(|| render_once(protocol, event))
+    pub fn chunk(&mut self, protocol: &mut Protocol, event: &Event, now_ms: u64) -> &Chunk {
+        match protocol.render_key() {
+            RenderKey::Irc(caps) if caps != 0 => {
+                let at = match self.tagged.iter().position(|(k, _)| *k == caps) {
+                    Some(at) => at,
+                    None => {
+                        let chunk = render_once(protocol, event, now_ms);
+                        self.tagged.push((caps, chunk));
+                        self.tagged.len() - 1
+                    }
+                };
+                &self.tagged[at].1
+            }
+            key => {
+                self.slots[key.index()].get_or_insert_with(|| render_once(protocol, event, now_ms))
+            }
+        }
     }
 }
 
@@ -275,9 +296,9 @@ impl RenderCache {
 /// line (inlined, it made the per-recipient copy path too big to inline into the loop).
 #[cold]
 #[inline(never)]
-fn render_once(protocol: &mut Protocol, event: &Event) -> Chunk {
+fn render_once(protocol: &mut Protocol, event: &Event, now_ms: u64) -> Chunk {
     let mut v = Vec::new();
-    protocol.encode(event, &mut v);
+    protocol.encode(event, now_ms, &mut v);
     Chunk::from(v)
 }
 
@@ -347,14 +368,14 @@ mod tests {
         let options = ProtocolOptions::default();
         let mut cache = RenderCache::default();
         let mut a = Protocol::new(ProtocolKind::Line, &options);
-        let first = cache.chunk(&mut a, &event).as_ptr();
+        let first = cache.chunk(&mut a, &event, 0).as_ptr();
         let mut b = Protocol::new(ProtocolKind::Line, &options);
         assert_eq!(
-            cache.chunk(&mut b, &event).as_ptr(),
+            cache.chunk(&mut b, &event, 0).as_ptr(),
             first,
             "shared, not rendered"
         );
         let mut j = Protocol::new(ProtocolKind::Json, &options);
-        assert_ne!(cache.chunk(&mut j, &event).as_ptr(), first);
+        assert_ne!(cache.chunk(&mut j, &event, 0).as_ptr(), first);
     }
 }

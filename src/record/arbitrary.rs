@@ -4,7 +4,7 @@
 //! either end, newlines, CR, tabs, NUL and other controls, `\`, `\N`, `$`, `#`, `,`, `-`, and
 //! non-ASCII text; an empty string is drawn often.
 
-use super::{Access, Audience, RoomSetting};
+use super::{Access, Audience, Kind, RoomSetting};
 use crate::credentials::Secret;
 use std::sync::Arc;
 
@@ -105,18 +105,34 @@ impl Arbitrary for Access {
 
 impl Arbitrary for Audience {
     fn arbitrary(g: &mut Gen) -> Audience {
-        match g.below(3) {
+        match g.below(4) {
             0 => Audience::Everyone,
             1 => Audience::Announcement,
+            2 => Audience::Room(Arc::from(String::arbitrary(g))),
             _ => Audience::User(Arc::from(String::arbitrary(g))),
         }
+    }
+}
+
+impl Arbitrary for Kind {
+    fn arbitrary(g: &mut Gen) -> Kind {
+        [
+            Kind::Say,
+            Kind::Notice,
+            Kind::Action,
+            Kind::Ctcp,
+            Kind::CtcpReply,
+            Kind::Tags,
+        ][g.below(6) as usize]
     }
 }
 
 impl Arbitrary for RoomSetting {
     fn arbitrary(g: &mut Gen) -> RoomSetting {
         let name = |g: &mut Gen| String::arbitrary(g);
-        match g.below(8) {
+        match g.below(10) {
+            8 => RoomSetting::Limit(Option::arbitrary(g)),
+            9 => RoomSetting::Moderated(bool::arbitrary(g)),
             0 => RoomSetting::Origin {
                 created_s: u64::arbitrary(g),
                 guest: bool::arbitrary(g),

@@ -12,7 +12,7 @@
 //! code here. A new field type (say a validated name) implements it by writing and reading a
 //! `String` (or another field), never by writing text itself.
 
-use super::{Access, Audience, RoomSetting};
+use super::{Access, Audience, Kind, RoomSetting};
 use crate::credentials::Secret;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -296,6 +296,10 @@ impl Field for Audience {
                 out.text("dm");
                 out.text(to);
             }
+            Audience::Room(room) => {
+                out.text("room");
+                out.text(room);
+            }
         }
     }
     fn read(from: &mut Reader<'_>) -> Option<Audience> {
@@ -303,10 +307,37 @@ impl Field for Audience {
             "broadcast" => Audience::Everyone,
             "announce" => Audience::Announcement,
             "dm" => Audience::User(Arc::<str>::read(from)?),
+            "room" => Audience::Room(Arc::<str>::read(from)?),
             _ => return None,
         })
     }
 }
+
+/// A message's kind as a word (issue 22).
+impl Field for Kind {
+    fn write(&self, out: &mut Writer) {
+        out.text(match self {
+            Kind::Say => "say",
+            Kind::Notice => "notice",
+            Kind::Action => "action",
+            Kind::Ctcp => "ctcp",
+            Kind::CtcpReply => "ctcp-reply",
+            Kind::Tags => "tags",
+        });
+    }
+    fn read(from: &mut Reader<'_>) -> Option<Kind> {
+        Some(match from.raw()? {
+            "say" => Kind::Say,
+            "notice" => Kind::Notice,
+            "action" => Kind::Action,
+            "ctcp" => Kind::Ctcp,
+            "ctcp-reply" => Kind::CtcpReply,
+            "tags" => Kind::Tags,
+            _ => return None,
+        })
+    }
+}
+impl Scalar for Kind {}
 
 /// The setting's word, then its values.
 impl Field for RoomSetting {
@@ -336,6 +367,11 @@ impl Field for RoomSetting {
             RoomSetting::Op { user, on } => named(out, "op", user, on),
             RoomSetting::Voice { user, on } => named(out, "voice", user, on),
             RoomSetting::Mask { mask, on } => named(out, "mask", mask, on),
+            RoomSetting::Limit(limit) => {
+                out.text("limit");
+                limit.write(out);
+            }
+            RoomSetting::Moderated(on) => flag(out, "moderated", on),
         }
     }
     fn read(from: &mut Reader<'_>) -> Option<RoomSetting> {
@@ -360,6 +396,8 @@ impl Field for RoomSetting {
                 mask: String::read(from)?,
                 on: bool::read(from)?,
             },
+            "limit" => RoomSetting::Limit(Option::<u32>::read(from)?),
+            "moderated" => RoomSetting::Moderated(bool::read(from)?),
             _ => return None,
         })
     }

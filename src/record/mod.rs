@@ -16,6 +16,7 @@ pub(crate) mod arbitrary;
 mod tests;
 
 use crate::credentials::Secret;
+pub use crate::event::Kind;
 pub use fields::{Field, Reader, RecordText, Scalar, Writer};
 use std::fmt;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub enum Audience {
     // §6 menus.
     /// Every online user, the sender too (`announce`).
     Announcement,
+    /// The members of a room (issue 22: room chat is kept for `CHATHISTORY`).
+    Room(Arc<str>),
 }
 
 // Chat rooms (PROTOCOL.md §5).
@@ -83,6 +86,11 @@ pub enum RoomSetting {
     Voice { user: String, on: bool },
     /// `+b` with a `nick!user@host` mask (plain names are `room-access` records).
     Mask { mask: String, on: bool },
+    // Issue 22.
+    /// `+l`: at most this many members (`None`: no limit).
+    Limit(Option<u32>),
+    /// `+m`: only operators and voiced members speak.
+    Moderated(bool),
 }
 
 /// Declares [`Record`] from one table: each kind's word and its fields, in the order they are
@@ -148,9 +156,14 @@ record_kinds! {
     Offline = "offline" { to: Arc<str>, from: Arc<str>, at_ms: u64, text: Arc<str> }
     /// The oldest `count` queued messages of `to` were handed to its connection.
     Delivered = "delivered" { to: String, count: u32 }
-    /// A message kept for `history`. Shared strings: the entry, its record and the event that
-    /// delivered the message hold one copy of the text (issue 20: no allocation per entry).
+    /// A message kept for `history`, as releases before issue 22 wrote it (read, no longer
+    /// written: its id is given at replay from its time, in file order).
     History = "history" { at_ms: u64, from: Arc<str>, to: Audience, text: Arc<str> }
+    /// Issue 22: a message kept for `history` and `CHATHISTORY`, with its id and kind.
+    Said = "said" { id: u64, at_ms: u64, from: Arc<str>, to: Audience, kind: Kind, text: Arc<str> }
+    /// Issue 22: a message queued for a user who was offline, with its id and kind (`offline`
+    /// records of older files get an id from their time at replay).
+    Mail = "mail" { id: u64, to: Arc<str>, from: Arc<str>, at_ms: u64, kind: Kind, text: Arc<str> }
     // Reliability (issue 8): lockouts survive a restart.
     /// `user` is locked until this wall time (replay sets the lock from the clock then).
     Lockout = "lockout" { user: String, until_ms: u64 }
@@ -233,7 +246,7 @@ impl Record {
     /// §3 promises durability for accounts, blocks and offline messages, not for the log of
     /// messages already delivered), which keeps fsync off the path of every live message.
     pub fn is_lazy(&self) -> bool {
-        matches!(self, Record::History { .. })
+        matches!(self, Record::History { .. } | Record::Said { .. })
     }
 
     /// The text form (format 2), which holds no newline whatever the fields hold.

@@ -194,7 +194,8 @@ impl Server {
         #[cfg(not(feature = "web"))]
         let refused_in_http = false;
         if !refused_in_http {
-            let _ = conn.queue_event(&Event::Error(error), usize::MAX, &mut Vec::new);
+            let now_ms = crate::time::Now::read().unix_ms();
+            let _ = conn.queue_event(&Event::Error(error), now_ms, usize::MAX, &mut Vec::new);
         }
         self.output_total += conn.pending();
         push_dirty(conn, &mut self.dirty);

@@ -145,7 +145,7 @@ impl Announcements {
             *at = r.end();
             let start = r.open.len();
             if !r.protocol.shareable(&event.event)
-                || r.protocol.encode(&event.event, &mut r.open) != Boundary::None
+                || r.protocol.encode(&event.event, NO_TIME, &mut r.open) != Boundary::None
             {
                 r.open.truncate(start);
                 r.unshared.push(seq);
@@ -258,6 +258,10 @@ impl Announcements {
     }
 }
 
+/// The time announcements are rendered at (issue 22's `server-time` is IRC's, and IRC sessions
+/// never subscribe to presence lines, `Input::NoPresence`): no rendering of them shows a time.
+const NO_TIME: u64 = 0;
+
 /// Queue on `c` what it has not read of `a`, in order (nothing for a connection that is not
 /// subscribed): runs of text as ranges of shared chunks. Over `cap` it stops, its cursor at
 /// what did not fit.
@@ -281,7 +285,7 @@ pub(super) fn catch_up(
                 true
             }
             Piece::Text(_) => false,
-            Piece::Own(event) => c.queue_event(event, cap, spare).is_ok(),
+            Piece::Own(event) => c.queue_event(event, NO_TIME, cap, spare).is_ok(),
         };
         fits
     });

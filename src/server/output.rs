@@ -109,18 +109,19 @@ impl Server {
             cap,
             announcements: &mut self.announcements,
         };
+        let now_ms = now.unix_ms();
         for action in self.chat.drain_actions() {
             match action {
                 Action::Send(id, event) => {
                     super::Delivery::count(&event, 1, &mut self.counters.deliveries);
-                    q.deliver(id, |c, spare| c.queue_event(&event, cap, spare));
+                    q.deliver(id, |c, spare| c.queue_event(&event, now_ms, cap, spare));
                 }
                 Action::Share(shared, ids) => {
                     super::Delivery::count(&shared.event, ids.len(), &mut self.counters.deliveries);
                     let mut cache = RenderCache::default();
                     for id in ids {
                         q.deliver(id, |c, spare| {
-                            c.queue_shared(&shared, &mut cache, cap, spare)
+                            c.queue_shared(&shared, &mut cache, now_ms, cap, spare)
                         });
                     }
                 }

@@ -5,15 +5,25 @@ tests/irc on PYTHONPATH). Modelled on irctest/controllers/ngircd.py, with two di
 that SOURCE.md asks for: ports are picked by binding 127.0.0.1 (not every address), and
 the server binds 127.0.0.1 only.
 
+Services (issue 22): chatserver has no separate services; its accounts are the ones SASL,
+PASS and the line protocol log in to. `registerUser` registers one over the line protocol
+(`register <user> <password>` at its username prompt), so services-marked tests run too.
+
+Every server started is stopped: a test that skips in its setUp (after the server started)
+never reaches tearDown, so each `run` first stops servers earlier tests left, and the
+process stops the rest when it exits.
+
 Environment:
   CHATSERVER_BIN  path of the binary (default: target/release/chatserver in the repo).
 """
 
+import atexit
 import os
 from pathlib import Path
 import shutil
 import socket
-from typing import Optional, Set, Tuple, Type
+import time
+from typing import List, Optional, Set, Tuple, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
 from irctest.runner import NotImplementedByController
@@ -29,6 +39,21 @@ def find_local_port() -> Tuple[str, int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[0], s.getsockname()[1]
+
+
+# Servers started and not yet stopped, oldest first (see the module docstring).
+_LIVE: List["ChatserverController"] = []
+
+
+def _stop_all() -> None:
+    while _LIVE:
+        controller = _LIVE.pop()
+        if controller.proc is not None:
+            controller.kill_proc()
+            controller.proc = None
+
+
+atexit.register(_stop_all)
 
 
 class LocalPortsMixin:
@@ -49,9 +74,9 @@ class ChatserverController(
     LocalPortsMixin, BaseServerController, DirectoryBasedController
 ):
     software_name = "chatserver"
-    supported_sasl_mechanisms: Set[str] = set()  # no SASL
-    supports_sts = False  # no TLS at all
-    # No IRCv3 capabilities, no optional behaviours, no services.
+    supported_sasl_mechanisms: Set[str] = {"PLAIN"}
+    supports_sts = False  # irctest's STS tests need a TLS port it configures; not offered
+    line_port: Optional[int] = None
     # isupport.py's testValues checks that 005 carries these (our name rules, see
     # src/irc/message.rs); without any, that test would skip.
     isupport = {"CASEMAPPING": "ascii", "CHANTYPES": "#", "NICKLEN": "32"}
@@ -72,8 +97,8 @@ class ChatserverController(
             raise NotImplementedByController("Websocket")
         if ssl:
             raise NotImplementedByController("TLS")
-        if run_services:
-            raise NotImplementedByController("services")
+        # A server an earlier test left (it skipped in setUp, so no tearDown) stops now.
+        _stop_all()
         assert self.proc is None
         self.port = port
         self.hostname = hostname
@@ -111,13 +136,51 @@ class ChatserverController(
         ]
         if not password:
             command.append("--irc-guests")
-        command.append("0")  # line-protocol port: OS-chosen, unused here
+        # The line-protocol port: registerUser creates accounts through it.
+        _, self.line_port = find_local_port()
+        command.append(str(self.line_port))
 
         if faketime and shutil.which("faketime"):
             command = ["faketime", "-f", faketime, *command]
             self.faketime_enabled = True
 
         self.proc = self.execute(command)
+        _LIVE.append(self)
+
+    def kill(self) -> None:
+        if self in _LIVE:
+            _LIVE.remove(self)
+        super().kill()
+
+    def wait_for_services(self) -> None:
+        """Accounts are built in: there is nothing else to wait for."""
+
+    def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
+        """Create the account `username` over the line protocol, as a new user would."""
+        assert self.line_port is not None
+        self.wait_for_port()
+        deadline = time.time() + 10
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", self.line_port), timeout=5)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        with sock:
+            sock.sendall(
+                "register {} {}\n".format(username, password or "password").encode()
+            )
+            seen = b""
+            while b"Welcome" not in seen:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise AssertionError(
+                        "registering {} failed: {!r}".format(username, seen)
+                    )
+                seen += chunk
+            sock.sendall(b"logout\n")
 
 
 def get_irctest_controller_class() -> Type[ChatserverController]:

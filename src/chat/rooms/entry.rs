@@ -89,41 +89,123 @@ impl Chat {
         if let Some(error) = self.refusal(conn, me, &room, key) {
             return self.outbox.error(conn, error);
         }
+        self.rooms.uninvite(&room, me);
         if current {
             self.leave_current(conn, me);
         }
         let joined = RoomEvent::Joined {
             room: room.clone(),
             user: me.clone(),
+            account: self.accounts.exists(me),
+            realname: self.directory.realname(conn, me),
         };
         self.room_fan(&room, joined, None, Reach::Presence(me));
+        if let Some(message) = self.directory.away(conn) {
+            let away = Event::Away {
+                user: me.clone(),
+                message: Some(message),
+                watched: false,
+            };
+            self.members_fan(&room, away, None, Reach::Presence(me));
+        }
         self.rooms.join(&room, me, conn, current);
         self.entered(conn, me, &room);
     }
 
     /// Why `me` on `conn` may not enter `room` (the same checks for every front-end): a name
-    /// ban or a matching mask, the private flag without a permit, a wrong key. The owner and
-    /// operators always enter.
-    fn refusal(&self, conn: ConnId, me: &str, room: &Arc<str>, key: Option<&str>) -> Option<Error> {
+    /// ban or a matching mask, the private flag without a permit, a wrong key, a full room
+    /// (`+l`). The owner and operators always enter; an invited user (issue 22) passes the
+    /// private flag, the key and the limit, not a ban.
+    fn refusal(
+        &self,
+        conn: ConnId,
+        me: &Arc<str>,
+        room: &Arc<str>,
+        key: Option<&str>,
+    ) -> Option<Error> {
         let (_, r) = self.rooms.get(room)?;
         if r.is_op(me) {
             return None;
         }
-        let access = r.access.get(me).copied().unwrap_or(Access::None);
+        let access = r.access.get(&**me).copied().unwrap_or(Access::None);
         let masked = !r.masks.is_empty() && {
-            let card = self.card_of(me, conn, me);
-            let full = format!("{me}!{}@{}", card.username, self.host_of(conn));
+            let username = self.directory.username(conn, me);
+            let full = format!("{me}!{username}@{}", self.host_of(conn));
             let glob = crate::chat::directory::glob;
             r.masks.iter().any(|m| glob(m.as_bytes(), full.as_bytes()))
         };
+        let invited = r.invited.contains(&**me);
+        let full = r.limit.is_some_and(|l| r.members.len() >= l as usize);
         if access == Access::Banned || masked {
             Some(Error::BannedFromRoom(room.clone()))
+        } else if invited {
+            None
         } else if r.private && access != Access::Permitted {
             Some(Error::PrivateRoom(room.clone()))
         } else if r.key.as_deref().is_some_and(|k| Some(k) != key) {
             Some(Error::WrongRoomKey(room.clone()))
+        } else if full {
+            Some(Error::RoomFull(room.clone()))
         } else {
             None
+        }
+    }
+
+    /// `RoomInput::Invite`: a member lets `user` in once (IRC `INVITE`); under `+i` only
+    /// operators may. The invitee is told wherever it is; the room's other operators hear of it
+    /// (IRC invite-notify); the inviter is answered (`341`). Invitations live in memory, at most
+    /// `--max-list` per room.
+    pub(super) fn invite(&mut self, conn: ConnId, me: &Arc<str>, room: &str, user: &str) {
+        let Some(target) = self.online.find(user).map(|(n, c)| (n.clone(), c)) else {
+            return self.outbox.error(conn, Error::NoSuchUser(Arc::from(user)));
+        };
+        let Some(room) = self.room_named(conn, me, Some(room)) else {
+            return;
+        };
+        let Some((_, r)) = self.rooms.get(&room) else {
+            return;
+        };
+        if !r.members.contains_key(&**me) {
+            return self.outbox.error(conn, Error::NotInThatRoom(room));
+        }
+        if r.private && !r.is_op(me) {
+            return self.outbox.error(conn, Error::NotRoomOperator(room));
+        }
+        let (user, target_conn) = target;
+        if r.members.contains_key(&*user) {
+            return self.outbox.error(conn, Error::AlreadyInRoom { room, user });
+        }
+        if self.blocks.has_blocked(&user, me) {
+            // Blocked: the inviter is answered as usual; the invitee hears nothing.
+            let inviting = RoomEvent::Inviting { room, user };
+            return self.outbox.send(conn, Event::Room(inviting));
+        }
+        if !self.rooms.invite(&room, &user, self.settings.max_list) {
+            let max = self.settings.max_list;
+            return self.outbox.error(conn, Error::ListFull { room, max });
+        }
+        let inviting = RoomEvent::Inviting {
+            room: room.clone(),
+            user: user.clone(),
+        };
+        self.outbox.send(conn, Event::Room(inviting));
+        let invitation = Event::Invitation {
+            by: me.clone(),
+            room: room.clone(),
+        };
+        self.outbox.send(target_conn, invitation);
+        let invited = RoomEvent::Invited {
+            room: room.clone(),
+            by: me.clone(),
+            user,
+        };
+        let ops: Vec<ConnId> = self.rooms.get(&room).map_or_else(Vec::new, |(_, r)| {
+            let ops = r.members.iter().filter(|(m, _)| r.is_op(m) && ***m != **me);
+            ops.map(|(_, c)| *c).collect()
+        });
+        let event = Shared::new(Event::Room(invited));
+        for c in ops {
+            self.outbox.share(c, &event);
         }
     }
 

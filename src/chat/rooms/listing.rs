@@ -6,6 +6,7 @@
 use crate::chat::Chat;
 use crate::event::{Event, Member, RoomEvent};
 use crate::session::ConnId;
+use crate::time::Now;
 use std::sync::Arc;
 
 impl Chat {
@@ -72,7 +73,7 @@ impl Chat {
     }
 
     /// IRC `WHO #room`: the members as cards; nothing for an unknown or hidden room.
-    pub(super) fn room_who(&mut self, conn: ConnId, me: &str, room: &str) {
+    pub(super) fn room_who(&mut self, conn: ConnId, me: &str, room: &str, now: Now) {
         let Some(name) = self.rooms.get(room).map(|(name, _)| name.clone()) else {
             return;
         };
@@ -84,7 +85,7 @@ impl Chat {
             .into_iter()
             .filter_map(|m| {
                 let c = self.online.get(&m.name)?;
-                let mut card = self.card_of(&m.name, c, me);
+                let mut card = self.card_of(&m.name, c, me, now);
                 card.rooms = vec![(name.clone(), m.op)];
                 Some(card)
             })
@@ -105,6 +106,7 @@ impl Chat {
         let event = RoomEvent::Modes {
             flags: Arc::from(r.flags()),
             key: r.key.clone().filter(|_| insider),
+            limit: r.limit,
             created_s: r.created_s,
             room,
         };
@@ -134,6 +136,17 @@ impl Chat {
                 (!r.secret).then(|| (name.clone(), r.is_op(user)))
             })
             .collect()
+    }
+
+    /// The rooms where `user` has voice (`+v`: WHO's `+` flag).
+    pub(in crate::chat) fn voiced_rooms(&self, user: &str) -> Vec<Arc<str>> {
+        let rooms = self.rooms.joined(user).into_iter();
+        let voiced = |name: &Arc<str>| {
+            self.rooms
+                .get(name)
+                .is_some_and(|(_, r)| r.voiced.contains(user))
+        };
+        rooms.filter(voiced).collect()
     }
 
     /// Whether `a` and `b` are in some room together.

@@ -66,11 +66,17 @@ impl Chat {
                     self.part_room(conn, me, Some(&room), None);
                 }
             }
-            RoomInput::Say { room, text, notice } => self.room_say(conn, me, room, text, notice),
+            RoomInput::Say {
+                room,
+                text,
+                kind,
+                relay,
+            } => self.room_say(conn, me, room, text, kind, relay, now),
+            RoomInput::Invite { room, user } => self.invite(conn, me, room, user),
             RoomInput::List { room } => self.list_rooms(conn, me, room),
             RoomInput::Members { room } => self.members(conn, me, room),
             RoomInput::Names { room } => self.names(conn, me, room),
-            RoomInput::Who { room } => self.room_who(conn, me, room),
+            RoomInput::Who { room } => self.room_who(conn, me, room, now),
             RoomInput::ShowTopic { room } => self.show_topic(conn, me, room),
             RoomInput::SetTopic { room, text } => self.set_topic(conn, me, room, text, now),
             RoomInput::Modes { room } => self.show_modes(conn, me, room),
@@ -145,10 +151,16 @@ impl Chat {
 
     /// Send `event` to the members of `room` but `skip`, as far as `reach` lets it go.
     fn room_fan(&mut self, room: &str, event: RoomEvent, skip: Option<&str>, reach: Reach<'_>) {
+        self.members_fan(room, Event::Room(event), skip, reach);
+    }
+
+    /// [`Chat::room_fan`] for an event about a member that is not a room event (issue 22: an
+    /// away user's `Event::Away` after its join, for IRC's away-notify).
+    fn members_fan(&mut self, room: &str, event: Event, skip: Option<&str>, reach: Reach<'_>) {
         let Some((_, r)) = self.rooms.get(room) else {
             return;
         };
-        let event = Shared::new(Event::Room(event));
+        let event = Shared::new(event);
         let (blockers, blocked) = match reach {
             Reach::All => (None, None),
             Reach::From(user) => (self.blocks.blockers(user), None),

@@ -37,10 +37,11 @@ impl Chat {
         {
             return self.outbox.error(conn, Error::OwnerImmune);
         }
+        // Issue 22: without a reason the kicker's name is the reason (IRC servers' default).
         let why = reason
             .map(crate::valid::reason)
             .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| target.to_string());
+            .unwrap_or_else(|| me.to_string());
         self.put_out(&room, &target, me, &why);
         if !self.rooms.is_member(&room, me) {
             let done = RoomEvent::Kicked {
@@ -216,6 +217,8 @@ impl Chat {
                     | RoomChange::Secret(_)
                     | RoomChange::TopicLock(_)
                     | RoomChange::NoOutside(_)
+                    | RoomChange::Moderated(_)
+                    | RoomChange::Limit(None)
             );
             if takes_arg {
                 with_arg += 1;
@@ -301,11 +304,35 @@ impl Chat {
                 let changed = self.record_setting(room, RoomSetting::Key(None));
                 ('k', false, Some(Arc::from("*")), changed)
             }
+            RoomChange::Moderated(on) => (
+                'm',
+                on,
+                None,
+                self.record_setting(room, RoomSetting::Moderated(on)),
+            ),
+            RoomChange::Limit(Some(n)) => {
+                let n = self.valid(conn, crate::valid::room_limit(n))?;
+                let changed = self.record_setting(room, RoomSetting::Limit(Some(n)));
+                ('l', true, Some(Arc::from(n.to_string().as_str())), changed)
+            }
+            RoomChange::Limit(None) => (
+                'l',
+                false,
+                None,
+                self.record_setting(room, RoomSetting::Limit(None)),
+            ),
             RoomChange::Op(nick, on) | RoomChange::Voice(nick, on) => {
                 let Some(user) = self.member_named(room, nick) else {
-                    let user = Arc::from(nick);
-                    let room = room.clone();
-                    self.outbox.error(conn, Error::NotMember { room, user });
+                    // Issue 22: nobody of that name is `401`, someone outside the room `441`.
+                    let user: Arc<str> = Arc::from(nick);
+                    let error = match self.online.find(nick) {
+                        Some(_) => Error::NotMember {
+                            room: room.clone(),
+                            user,
+                        },
+                        None => Error::NoSuchUser(user),
+                    };
+                    self.outbox.error(conn, error);
                     return None;
                 };
                 let (c, list) = match change {

@@ -36,6 +36,24 @@ pub struct Room {
     /// Who is in the room now, by name, with the connection each is on: room fan-out then
     /// needs no lookup per recipient (it costs what a broadcast costs).
     pub members: BTreeMap<Arc<str>, ConnId>,
+    // Issue 22.
+    /// `+l`: at most this many members.
+    pub limit: Option<u32>,
+    /// `+m`: only operators and voiced members speak.
+    pub moderated: bool,
+    /// Invited users (IRC `INVITE`): each may enter once whatever `+i`, `+k` and `+l` say.
+    /// Not durable, like membership; bounded by `--max-list`.
+    pub invited: BTreeSet<Arc<str>>,
+}
+
+/// Whether a user may chat to a room, and why not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Speech {
+    Allowed,
+    /// Not a member, and the room takes no outside messages (`+n`).
+    Outside,
+    /// `+m`, and neither an operator nor voiced.
+    Moderated,
 }
 
 impl Room {
@@ -55,6 +73,9 @@ impl Room {
             ops: BTreeSet::new(),
             voiced: BTreeSet::new(),
             members: BTreeMap::new(),
+            limit: None,
+            moderated: false,
+            invited: BTreeSet::new(),
         }
     }
 
@@ -103,11 +124,24 @@ impl Room {
             .collect()
     }
 
-    /// The flag letters IRC shows (`i`, `k`, `n`, `s`, `t`).
+    /// Whether `user` may speak here: anyone but `+m` and `+n` say otherwise.
+    pub fn may_speak(&self, user: &str) -> Speech {
+        if !self.members.contains_key(user) && self.no_outside {
+            Speech::Outside
+        } else if self.moderated && !self.is_op(user) && !self.voiced.contains(user) {
+            Speech::Moderated
+        } else {
+            Speech::Allowed
+        }
+    }
+
+    /// The flag letters IRC shows (`i`, `k`, `l`, `m`, `n`, `s`, `t`).
     pub fn flags(&self) -> String {
         let flags = [
             (self.private, 'i'),
             (self.key.is_some(), 'k'),
+            (self.limit.is_some(), 'l'),
+            (self.moderated, 'm'),
             (self.no_outside, 'n'),
             (self.secret, 's'),
             (self.topic_lock, 't'),
@@ -162,6 +196,13 @@ impl Room {
                 on: set(&mut self.masks, mask, *on)?,
                 mask: mask.clone(),
             },
+            RoomSetting::Limit(limit) => {
+                if self.limit == *limit {
+                    return None;
+                }
+                RoomSetting::Limit(std::mem::replace(&mut self.limit, *limit))
+            }
+            RoomSetting::Moderated(on) => RoomSetting::Moderated(flip(&mut self.moderated, *on)?),
         })
     }
 
@@ -190,6 +231,12 @@ impl Room {
         }
         if let Some(k) = &self.key {
             out.push(RoomSetting::Key(Some(k.to_string())));
+        }
+        if self.limit.is_some() {
+            out.push(RoomSetting::Limit(self.limit));
+        }
+        if self.moderated {
+            out.push(RoomSetting::Moderated(true));
         }
         let named = |s: &BTreeSet<Arc<str>>| s.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         out.extend(

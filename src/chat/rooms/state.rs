@@ -149,6 +149,8 @@ impl Rooms {
                     .topic
                     .as_ref()
                     .map_or_else(|| Arc::from(""), |t| t.text.clone()),
+                created_s: r.created_s,
+                topic_at_s: r.topic.as_ref().map_or(0, |t| t.at_ms / 1000),
             })
             .collect()
     }
@@ -294,6 +296,77 @@ impl Rooms {
             });
         }
         Some(!current.is_empty())
+    }
+
+    /// A guest took another name (issue 22): its memberships follow it, and so does its
+    /// standing as an operator (the owner's as an operator: ownership stays with the name
+    /// that opened the room, which closes once empty) or voiced member, as records.
+    pub fn rename(&mut self, old: &Arc<str>, new: &Arc<str>) -> Vec<(Record, Undo)> {
+        let mut changes = Vec::new();
+        let rooms: Vec<Arc<str>> = self.joined(old);
+        for room in &rooms {
+            let Some(r) = self.rooms.get_mut(room) else {
+                continue;
+            };
+            if let Some(conn) = r.members.remove(&**old) {
+                r.members.insert(new.clone(), conn);
+            }
+            let op = r.is_op(old);
+            let ops = r.ops.contains(&**old);
+            let voiced = r.voiced.contains(&**old);
+            let mut settings = Vec::new();
+            if ops {
+                settings.push(RoomSetting::Op {
+                    user: old.to_string(),
+                    on: false,
+                });
+            }
+            if op {
+                settings.push(RoomSetting::Op {
+                    user: new.to_string(),
+                    on: true,
+                });
+            }
+            if voiced {
+                settings.push(RoomSetting::Voice {
+                    user: old.to_string(),
+                    on: false,
+                });
+                settings.push(RoomSetting::Voice {
+                    user: new.to_string(),
+                    on: true,
+                });
+            }
+            for setting in settings {
+                changes.extend(self.set(room, setting));
+            }
+        }
+        if let Some(set) = self.joined.remove(&**old) {
+            self.joined.insert(new.clone(), set);
+        }
+        if let Some(room) = self.current.remove(&**old) {
+            self.current.insert(new.clone(), room);
+        }
+        changes
+    }
+
+    /// Let `user` into `room` once (issue 22); false when the room holds `max` invitations.
+    pub fn invite(&mut self, room: &str, user: &Arc<str>, max: usize) -> bool {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return false;
+        };
+        if r.invited.len() >= max && !r.invited.contains(user) {
+            return false;
+        }
+        r.invited.insert(user.clone());
+        true
+    }
+
+    /// `user` used its invitation to `room` (or had none).
+    pub fn uninvite(&mut self, room: &str, user: &str) {
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.invited.remove(user);
+        }
     }
 
     /// Who is in which room, as the records that replay to it (cluster mode's snapshot).
@@ -505,6 +578,8 @@ impl Rooms {
             | Record::Block { .. }
             | Record::Unblock { .. }
             | Record::Offline { .. }
+            | Record::Mail { .. }
+            | Record::Said { .. }
             | Record::Delivered { .. }
             | Record::History { .. }
             | Record::Lockout { .. }

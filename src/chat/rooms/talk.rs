@@ -2,22 +2,29 @@
 //! topic (read by whoever may see the room; set by operators, or by members of a room without
 //! the topic lock).
 
+use super::room::Speech;
 use super::Reach;
 use crate::chat::{Chat, Undo};
-use crate::event::{Error, Event, RoomEvent, Topic};
+use crate::event::{Error, Event, Kind, Meta, RoomEvent, Topic};
 use crate::session::ConnId;
 use crate::time::Now;
 use crate::valid::{BoundedText, MessageText, TOPIC_LEN};
 use std::sync::Arc;
 
 impl Chat {
+    /// Chat to a room: members, and anyone when the room allows outside messages (`-n`);
+    /// under `+m` only operators and voiced members (issue 22). Stamped, kept for
+    /// `CHATHISTORY` when it is text, and echoed to the sender as [`RoomEvent::Said`].
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn room_say(
         &mut self,
         conn: ConnId,
         me: &Arc<str>,
         room: Option<&str>,
         text: &str,
-        notice: bool,
+        kind: Kind,
+        relay: Option<&str>,
+        now: Now,
     ) {
         let Some(text) = self.valid(conn, MessageText::new(text)) else {
             return;
@@ -25,22 +32,38 @@ impl Chat {
         let Some(room) = self.room_named(conn, me, room) else {
             return;
         };
-        if !self.rooms.is_member(&room, me) {
-            return self.outbox.error(conn, Error::CannotSendToRoom(room));
+        match self.rooms.get(&room).map(|(_, r)| r.may_speak(me)) {
+            Some(Speech::Allowed) => {}
+            Some(Speech::Moderated) => return self.outbox.error(conn, Error::Moderated(room)),
+            Some(Speech::Outside) | None => {
+                return self.outbox.error(conn, Error::CannotSendToRoom(room))
+            }
         }
         self.tally.count(crate::chat::operator::MessageKind::Room);
+        let stamp = self.stamps.next(now.unix_ms());
+        let meta = Meta {
+            kind,
+            stamp,
+            account: self.accounts.exists(me),
+            relay: relay.map(Arc::from),
+        };
         let text: Arc<str> = Arc::from(text.as_str());
         let chat = RoomEvent::Chat {
             room: room.clone(),
             from: me.clone(),
             text: text.clone(),
-            notice,
+            meta: meta.clone(),
         };
         self.room_fan(&room, chat, Some(me), Reach::From(me));
+        if kind.is_text() {
+            let to = crate::record::Audience::Room(room.clone());
+            self.remember(stamp, me, to, kind, text.clone());
+        }
         let said = RoomEvent::Said {
             room,
             from: me.clone(),
             text,
+            meta,
         };
         self.outbox.send(conn, Event::Room(said));
     }

@@ -4,6 +4,7 @@
 
 use super::Sim;
 use crate::chat::*;
+use crate::input::Kind;
 use crate::protocol::line::text;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -147,6 +148,8 @@ fn guests_and_line_users_message_each_other() {
         Input::Message {
             to: "yoda",
             text: "hi yoda",
+            kind: Kind::Say,
+            relay: None,
         },
         1,
     );
@@ -159,6 +162,8 @@ fn guests_and_line_users_message_each_other() {
         Input::Message {
             to: "nobody",
             text: "x",
+            kind: Kind::Say,
+            relay: None,
         },
         1,
     );
@@ -170,6 +175,8 @@ fn guests_and_line_users_message_each_other() {
         Input::Message {
             to: "hans",
             text: "later",
+            kind: Kind::Say,
+            relay: None,
         },
         2,
     );

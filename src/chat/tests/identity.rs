@@ -4,6 +4,7 @@
 
 use super::{settings, Sim};
 use crate::chat::*;
+use crate::input::Kind;
 use crate::input::RoomInput;
 use crate::protocol::line::text;
 
@@ -193,6 +194,8 @@ fn f2_text_with_control_characters_is_refused_everywhere() {
         Input::Message {
             to: "yoda",
             text: forged,
+            kind: Kind::Say,
+            relay: None,
         },
         Input::Announce { text: forged },
         Input::Broadcast { text: "\x1b[2Jboo" },
@@ -223,6 +226,8 @@ fn f2_text_with_control_characters_is_refused_everywhere() {
         Input::Message {
             to: "yoda",
             text: "tab\tok",
+            kind: Kind::Say,
+            relay: None,
         },
         1,
     );
@@ -255,7 +260,8 @@ fn stats_counts_every_kind_of_message() {
         Input::Room(RoomInput::Say {
             room: Some("den"),
             text,
-            notice,
+            kind: if notice { Kind::Notice } else { Kind::Say },
+            relay: None,
         })
     };
     input(&mut s, 2, say("g", false), 1);

@@ -8,6 +8,7 @@ mod cluster; // Issue 23: nodes over a simulated stream.
 mod guests; // JSON guests (§6) and the console (§7).
 mod hashing; // Issue 21: password hashes in steps, upgrades, failed-login throttling.
 mod identity; // Issue 17: one casemapping, the text rule, registration vs guests.
+mod ircv3; // Issue 22: modern IRC's concepts in the core.
 mod menus; // §6 menus.
 mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
@@ -71,6 +72,9 @@ pub(super) struct Sim {
     pub(super) write_through: bool,
     /// Connections the core said are ready for input again after a password hash (issue 21).
     pub(super) resumed: Vec<usize>,
+    /// Every event sent, by connection (issue 22: most of modern IRC's events have no line
+    /// form, so `out` cannot show them).
+    pub(super) events: Vec<(usize, Event)>,
     /// Connections subscribed to announcements (issue 20), as the loop keeps them.
     pub(super) subscribed: Vec<ConnId>,
 }
@@ -107,6 +111,7 @@ impl Sim {
             notify: Vec::new(),
             written: Vec::new(),
             resumed: Vec::new(),
+            events: Vec::new(),
             write_through: true,
         }
     }
@@ -140,13 +145,16 @@ impl Sim {
         }
         for a in self.chat.drain_actions() {
             match a {
-                Action::Send(id, e) => self
-                    .out
-                    .entry(id.slot)
-                    .or_default()
-                    .push_str(&text::to_string(&e)),
+                Action::Send(id, e) => {
+                    self.events.push((id.slot, e.clone()));
+                    self.out
+                        .entry(id.slot)
+                        .or_default()
+                        .push_str(&text::to_string(&e))
+                }
                 Action::Share(e, ids) => {
                     for id in ids {
+                        self.events.push((id.slot, e.event.clone()));
                         self.out
                             .entry(id.slot)
                             .or_default()

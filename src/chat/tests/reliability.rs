@@ -55,7 +55,7 @@ fn unwritten_messages_are_handed_out_again_after_the_session_ends() {
         s.chat
             .snapshot()
             .iter()
-            .filter(|r| matches!(r, Record::Offline { .. }))
+            .filter(|r| matches!(r, Record::Mail { .. }))
             .count()
     };
     assert_eq!(offline(&s), 2);

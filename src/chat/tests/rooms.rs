@@ -3,6 +3,7 @@
 
 use super::{settings, three, Sim};
 use crate::chat::*;
+use crate::input::Kind;
 use crate::input::RoomInput;
 use crate::protocol::line::text;
 
@@ -367,7 +368,8 @@ fn multi_room_membership_through_the_core_api() {
         Input::Room(RoomInput::Say {
             room: Some("a"),
             text: "in a",
-            notice: false,
+            kind: Kind::Say,
+            relay: None,
         }),
     );
     input(
@@ -376,7 +378,8 @@ fn multi_room_membership_through_the_core_api() {
         Input::Room(RoomInput::Say {
             room: Some("b"),
             text: "in b",
-            notice: false,
+            kind: Kind::Say,
+            relay: None,
         }),
     );
     assert_eq!(s.take(1), "<yoda>: in a\n<yoda>: in b\n");
@@ -387,7 +390,8 @@ fn multi_room_membership_through_the_core_api() {
         Input::Room(RoomInput::Say {
             room: Some("a"),
             text: "x",
-            notice: false,
+            kind: Kind::Say,
+            relay: None,
         }),
     );
     assert_eq!(s.take(3), "Error. You are not in chatroom a\n");

@@ -4,8 +4,8 @@
 //! for an event (errors, notices, prompts, help), it rides along as `text`.
 
 use crate::event::{
-    Audience, Card, Error, Event, HelpTopic, HistoryLine, Member, Notice, PrivateEvent, Prompt,
-    RoomEvent, RoomInfo, Topic,
+    Audience, Card, Error, Event, HelpTopic, HistoryLine, Kind, Member, Meta, Notice, PrivateEvent,
+    Prompt, RoomEvent, RoomInfo, Topic,
 };
 use crate::protocol::line::text as line_text;
 
@@ -54,6 +54,23 @@ impl<'o> Obj<'o> {
         let n = value.to_string();
         self.key(key).extend_from_slice(n.as_bytes());
         self
+    }
+
+    fn opt_num(mut self, key: &str, value: Option<u64>) -> Self {
+        match value {
+            Some(v) => return self.num(key, v),
+            None => self.key(key).extend_from_slice(b"null"),
+        }
+        self
+    }
+
+    /// A message's extras (issue 22): its kind, its time and id (IRC's server-time and msgid),
+    /// whether its sender is logged in to an account. Client-only tags stay IRC's.
+    fn meta(self, meta: &Meta) -> Self {
+        self.str("kind", kind_name(meta.kind))
+            .num("time_ms", meta.stamp.at_ms)
+            .num("msgid", meta.stamp.id)
+            .bool("account", meta.account)
     }
 
     fn bool(mut self, key: &str, value: bool) -> Self {
@@ -138,10 +155,25 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .str("user", user)
             .text_of(event)
             .end(),
-        Event::Welcome => Obj::new(out, id, "welcome").text_of(event).end(),
-        Event::Chat { from, to, text } => {
+        Event::Welcome(user) => Obj::new(out, id, "welcome")
+            .str("user", user)
+            .text_of(event)
+            .end(),
+        // The sender's own copy of a DM is IRC's echo-message: the events protocol, like the
+        // line protocol, shows nothing (its `message` request is answered as before).
+        Event::Chat {
+            to: Audience::Echo(_),
+            ..
+        } => {}
+        Event::Chat {
+            from,
+            to,
+            text,
+            meta,
+        } => {
             let (audience, to) = match to {
                 Audience::Direct(to) => ("direct", Some(&**to)),
+                Audience::Echo(to) => ("echo", Some(&**to)),
                 Audience::Everyone => ("everyone", None),
                 Audience::Announcement => ("announcement", None),
                 Audience::Private(to) => ("private", Some(&**to)),
@@ -151,6 +183,7 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
                 .str("audience", audience)
                 .opt("to", to)
                 .str("text", text)
+                .meta(meta)
                 .end()
         }
         Event::Presence { user, online } => Obj::new(out, id, "presence")
@@ -226,6 +259,101 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
                 inline(out, |obj| history(obj, line))
             })
             .end(),
+        // Issue 22's events, most of them IRC's, each with its own object.
+        Event::Authenticated(user) => Obj::new(out, id, "authenticated").str("user", user).end(),
+        Event::Renamed { old, new } => Obj::new(out, id, "renamed")
+            .str("old", old)
+            .str("new", new)
+            .end(),
+        Event::Away {
+            user,
+            message,
+            watched,
+        } => Obj::new(out, id, "away")
+            .str("user", user)
+            .opt("message", message.as_deref())
+            .bool("watched", *watched)
+            .end(),
+        Event::IsAway { user, message } => Obj::new(out, id, "is_away")
+            .str("user", user)
+            .str("message", message)
+            .end(),
+        Event::Kept(user) => Obj::new(out, id, "kept")
+            .str("user", user)
+            .text_of(event)
+            .end(),
+        Event::Invitation { by, room } => Obj::new(out, id, "invitation")
+            .str("by", by)
+            .str("room", room)
+            .end(),
+        Event::Monitor { online, users } => Obj::new(out, id, "monitor")
+            .bool("online", *online)
+            .strings("users", users)
+            .end(),
+        Event::MonitorList(users) => Obj::new(out, id, "monitor_list")
+            .strings("users", users)
+            .end(),
+        Event::Found(cards) => Obj::new(out, id, "found")
+            .list("cards", cards, |out, c| {
+                inline(out, |obj| card_fields(obj, c))
+            })
+            .end(),
+        Event::Whowas { name, past } => Obj::new(out, id, "whowas")
+            .str("name", name)
+            .list("past", past, |out, p| {
+                inline(out, |obj| {
+                    obj.str("username", &p.username)
+                        .str("realname", &p.realname)
+                        .num("gone_s", p.gone_s);
+                })
+            })
+            .end(),
+        Event::Lusers(l) => Obj::new(out, id, "lusers")
+            .num("users", l.users as u64)
+            .num("invisible", l.invisible as u64)
+            .num("operators", l.operators as u64)
+            .num("unknown", l.unknown as u64)
+            .num("rooms", l.rooms as u64)
+            .num("max_users", l.max_users as u64)
+            .end(),
+        Event::SetName {
+            user,
+            realname,
+            watched,
+        } => Obj::new(out, id, "set_name")
+            .str("user", user)
+            .str("realname", realname)
+            .bool("watched", *watched)
+            .end(),
+        Event::Wallops { from, text } => Obj::new(out, id, "wallops")
+            .str("from", from)
+            .str("text", text)
+            .end(),
+        Event::Replay {
+            target,
+            room,
+            lines,
+        } => Obj::new(out, id, "replay")
+            .str("target", target)
+            .bool("room", *room)
+            .list("lines", lines, |out, l| {
+                inline(out, |obj| {
+                    obj.str("from", &l.from)
+                        .opt("to", l.to.as_deref())
+                        .str("text", &l.text)
+                        .meta(&l.meta);
+                })
+            })
+            .end(),
+        Event::ReplayTargets(targets) => Obj::new(out, id, "replay_targets")
+            .list("targets", targets, |out, (target, room, at_ms)| {
+                inline(out, |obj| {
+                    obj.str("target", target)
+                        .bool("room", *room)
+                        .num("time_ms", *at_ms);
+                })
+            })
+            .end(),
     }
 }
 
@@ -261,6 +389,8 @@ fn notice(n: &Notice) -> (&'static str, Option<&str>) {
         Notice::Kicked => ("kicked", None),
         Notice::AccountDeleted => ("account_deleted", None),
         Notice::Renamed(user) => ("renamed", Some(user)),
+        Notice::PingTimeout(_) => ("ping_timeout", None),
+        Notice::Killed { by, .. } => ("killed", Some(by)),
     }
 }
 
@@ -296,6 +426,17 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::NoPrivateSession(_) => "no_private_session",
         Error::InvalidPort => "invalid_port",
         Error::InvalidPeerKey => "invalid_peer_key",
+        Error::Moderated(_) => "moderated",
+        Error::NoSuchUser(_) => "no_such_user",
+        Error::WasNoSuchUser(_) => "was_no_such_user",
+        Error::NameIsAccount(_) => "name_is_account",
+        Error::RoomFull(_) => "room_full",
+        Error::AlreadyInRoom { .. } => "already_in_room",
+        Error::NotOperator => "not_operator",
+        Error::InvalidLimit => "invalid_limit",
+        Error::PasswordRequired => "password_required",
+        Error::MonitorFull => "monitor_full",
+        Error::NoHistory(_) => "no_history",
         Error::NoPeerAddress(_) => "no_peer_address",
         Error::NameTaken(_) => "name_taken",
         Error::TooManyAccounts => "too_many_accounts",
@@ -329,6 +470,9 @@ fn card_fields(obj: Obj<'_>, c: &Card) {
         .str("host", &c.host)
         .opt("away", c.away.as_deref())
         .bool("oper", c.oper)
+        .bool("account", c.account)
+        .num("idle_s", c.idle_s)
+        .num("signon_s", c.signon_s)
         .list("rooms", &c.rooms, |out, (room, op)| {
             inline(out, |obj| {
                 obj.str("room", room).bool("op", *op);
@@ -392,7 +536,9 @@ fn room_info(out: &mut Vec<u8>, r: &RoomInfo) {
             .str("owner", &r.owner)
             .bool("private", r.private)
             .num("members", r.members as u64)
-            .str("topic", &r.topic);
+            .str("topic", &r.topic)
+            .num("created_s", r.created_s)
+            .num("topic_at_s", r.topic_at_s);
     })
 }
 
@@ -422,7 +568,15 @@ fn room_event<'o>(e: &RoomEvent, obj: Obj<'o>) -> Obj<'o> {
             list,
         )
         .bool("partial", *partial),
-        RoomEvent::Joined { room, user } => ev(obj, "joined", room).str("user", user),
+        RoomEvent::Joined {
+            room,
+            user,
+            account,
+            realname,
+        } => ev(obj, "joined", room)
+            .str("user", user)
+            .bool("account", *account)
+            .str("realname", realname),
         RoomEvent::Exited { room, user, reason } => ev(obj, "exited", room)
             .str("user", user)
             .opt("reason", reason.as_deref()),
@@ -437,14 +591,24 @@ fn room_event<'o>(e: &RoomEvent, obj: Obj<'o>) -> Obj<'o> {
             room,
             from,
             text,
-            notice,
+            meta,
         } => ev(obj, "chat", room)
             .str("from", from)
             .str("text", text)
-            .bool("notice", *notice),
-        RoomEvent::Said { room, from, text } => {
-            ev(obj, "said", room).str("from", from).str("text", text)
+            .meta(meta),
+        RoomEvent::Said {
+            room,
+            from,
+            text,
+            meta,
+        } => ev(obj, "said", room)
+            .str("from", from)
+            .str("text", text)
+            .meta(meta),
+        RoomEvent::Invited { room, by, user } => {
+            ev(obj, "invited", room).str("by", by).str("user", user)
         }
+        RoomEvent::Inviting { room, user } => ev(obj, "inviting", room).str("user", user),
         RoomEvent::List(rooms) => obj.str("event", "list").list("rooms", rooms, room_info),
         RoomEvent::Access {
             room,
@@ -496,10 +660,12 @@ fn room_event<'o>(e: &RoomEvent, obj: Obj<'o>) -> Obj<'o> {
             room,
             flags,
             key,
+            limit,
             created_s,
         } => ev(obj, "modes", room)
             .str("flags", flags)
             .opt("key", key.as_deref())
+            .opt_num("limit", limit.map(u64::from))
             .num("created_s", *created_s),
         RoomEvent::Changed {
             room,
@@ -510,5 +676,17 @@ fn room_event<'o>(e: &RoomEvent, obj: Obj<'o>) -> Obj<'o> {
             .str("by", by)
             .str("changes", changes)
             .strings("args", args),
+    }
+}
+
+/// A message kind's name on the wire (PROTOCOL.md §9).
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Say => "say",
+        Kind::Notice => "notice",
+        Kind::Action => "action",
+        Kind::Ctcp => "ctcp",
+        Kind::CtcpReply => "ctcp_reply",
+        Kind::Tags => "tags",
     }
 }

@@ -2,6 +2,7 @@
 //! `type` saying which. [`Request::of`] is the other direction, an exhaustive match over
 //! `Input`: a new input fails the build here until it has its request (or a reason not to).
 
+use crate::event::Kind;
 use crate::input::{Input, Menu, RoomChange, RoomInput};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,8 @@ pub enum Request {
     Message {
         to: String,
         text: String,
+        #[serde(default)]
+        kind: TextKind,
     },
     Broadcast {
         text: String,
@@ -134,7 +137,7 @@ pub enum Request {
         room: String,
         text: String,
         #[serde(default)]
-        notice: bool,
+        kind: TextKind,
     },
     RoomList {
         #[serde(default)]
@@ -190,6 +193,11 @@ pub enum Request {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Let `user` into `room` once, whatever `+i` says (issue 22).
+    RoomInvite {
+        room: String,
+        user: String,
+    },
     RoomClose {
         room: String,
     },
@@ -208,14 +216,41 @@ pub enum MenuKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
-    Private { on: bool },
-    Secret { on: bool },
-    TopicLock { on: bool },
-    NoOutside { on: bool },
-    Key { key: Option<String> },
-    Op { user: String, on: bool },
-    Voice { user: String, on: bool },
-    Ban { mask: String, on: bool },
+    Private {
+        on: bool,
+    },
+    Secret {
+        on: bool,
+    },
+    TopicLock {
+        on: bool,
+    },
+    NoOutside {
+        on: bool,
+    },
+    Key {
+        key: Option<String>,
+    },
+    Op {
+        user: String,
+        on: bool,
+    },
+    Voice {
+        user: String,
+        on: bool,
+    },
+    Ban {
+        mask: String,
+        on: bool,
+    },
+    /// `+l` (issue 22): at most `limit` members (as typed; the core checks it), none if absent.
+    Limit {
+        limit: Option<String>,
+    },
+    /// `+m`: only operators and voiced members speak.
+    Moderated {
+        on: bool,
+    },
 }
 
 /// A request with the `id` its replies echo (a string or a number, kept as its JSON text).
@@ -273,7 +308,12 @@ impl Request {
                 name,
                 any_free: *any_free,
             },
-            Q::Message { to, text } => Input::Message { to, text },
+            Q::Message { to, text, kind } => Input::Message {
+                to,
+                text,
+                kind: kind.core(),
+                relay: None,
+            },
             Q::Broadcast { text } => Input::Broadcast { text },
             Q::Announce { text } => Input::Announce { text },
             Q::Whoelse => Input::WhoElse,
@@ -333,11 +373,12 @@ impl Request {
             Q::RoomSay {
                 room: r,
                 text,
-                notice,
+                kind,
             } => Input::Room(R::Say {
                 room: room(r),
                 text,
-                notice: *notice,
+                kind: kind.core(),
+                relay: None,
             }),
             Q::RoomList { room } => Input::Room(R::List {
                 room: room.as_deref(),
@@ -380,6 +421,7 @@ impl Request {
                 reason: reason.as_deref(),
             }),
             Q::RoomClose { room: r } => Input::Room(R::Close { room: room(r) }),
+            Q::RoomInvite { room, user } => Input::Room(R::Invite { room, user }),
         };
         f(input)
     }
@@ -408,9 +450,15 @@ impl Request {
                 name: s(name),
                 any_free,
             },
-            Input::Message { to, text } => Q::Message {
+            Input::Message {
+                to,
+                text,
+                kind,
+                relay,
+            } => Q::Message {
                 to: s(to),
                 text: s(text),
+                kind: TextKind::of(kind, relay)?,
             },
             Input::Broadcast { text } => Q::Broadcast { text: s(text) },
             Input::Announce { text } => Q::Announce { text: s(text) },
@@ -434,7 +482,23 @@ impl Request {
             },
             Input::NoPresence => Q::NoPresence,
             // IRC's OPER checks its own password before it says this: no request may.
-            Input::Oper => return Err(Unoffered::Privileged),
+            Input::Oper(_) => return Err(Unoffered::Privileged),
+            // Issue 22's IRC inputs: a server operator's (KILL, WALLOPS), IRC's own
+            // registration, keepalive and SASL, and the lookups, MONITOR and CHATHISTORY, which
+            // the events protocol does not offer yet (PROTOCOL.md §9).
+            Input::Kill { .. } | Input::Wallops { .. } | Input::HearWallops(_) => {
+                return Err(Unoffered::Privileged)
+            }
+            Input::KeepsAlive
+            | Input::Authenticate { .. }
+            | Input::Enter { .. }
+            | Input::Rename { .. }
+            | Input::Lookup { .. }
+            | Input::Whowas { .. }
+            | Input::Lusers
+            | Input::SetName { .. }
+            | Input::Monitor(_)
+            | Input::Replay(_) => return Err(Unoffered::IrcOnly),
             Input::Invisible(on) => Q::Invisible { on },
             Input::Whois { name } => Q::Whois { name: s(name) },
             Input::Who { mask } => Q::Who { mask: s(mask) },
@@ -491,10 +555,15 @@ impl Request {
                     reason: o(reason),
                 },
                 R::PartAll => Q::RoomPartAll,
-                R::Say { room, text, notice } => Q::RoomSay {
+                R::Say {
+                    room,
+                    text,
+                    kind,
+                    relay,
+                } => Q::RoomSay {
                     room: named(room)?,
                     text: s(text),
-                    notice,
+                    kind: TextKind::of(kind, relay)?,
                 },
                 R::List { room } => Q::RoomList { room: o(room) },
                 R::Members { room } => Q::RoomMembers { room: named(room)? },
@@ -535,6 +604,10 @@ impl Request {
                     reason: o(reason),
                 },
                 R::Close { room } => Q::RoomClose { room: named(room)? },
+                R::Invite { room, user } => Q::RoomInvite {
+                    room: s(room),
+                    user: s(user),
+                },
             },
         })
     }
@@ -549,6 +622,41 @@ pub enum Unoffered {
     CurrentRoom,
     /// Said by a front-end after a check of its own (IRC `OPER`).
     Privileged,
+    /// IRC's own message kinds (CTCP other than ACTION, `TAGMSG`) and client-only tags.
+    IrcOnly,
+}
+
+/// The kinds of chat line a request may send (PROTOCOL.md §9): `say` unless said.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextKind {
+    #[default]
+    Say,
+    Notice,
+    Action,
+}
+
+impl TextKind {
+    fn core(self) -> Kind {
+        match self {
+            TextKind::Say => Kind::Say,
+            TextKind::Notice => Kind::Notice,
+            TextKind::Action => Kind::Action,
+        }
+    }
+
+    /// The request's kind for a core message, if a request can say it.
+    fn of(kind: Kind, relay: Option<&str>) -> Result<TextKind, Unoffered> {
+        if relay.is_some() {
+            return Err(Unoffered::IrcOnly);
+        }
+        match kind {
+            Kind::Say => Ok(TextKind::Say),
+            Kind::Notice => Ok(TextKind::Notice),
+            Kind::Action => Ok(TextKind::Action),
+            Kind::Ctcp | Kind::CtcpReply | Kind::Tags => Err(Unoffered::IrcOnly),
+        }
+    }
 }
 
 impl Change {
@@ -562,6 +670,8 @@ impl Change {
             Change::Op { user, on } => RoomChange::Op(user, *on),
             Change::Voice { user, on } => RoomChange::Voice(user, *on),
             Change::Ban { mask, on } => RoomChange::Ban(mask, *on),
+            Change::Limit { limit } => RoomChange::Limit(limit.as_deref()),
+            Change::Moderated { on } => RoomChange::Moderated(*on),
         }
     }
 
@@ -586,6 +696,10 @@ impl Change {
                 mask: mask.to_string(),
                 on,
             },
+            RoomChange::Limit(limit) => Change::Limit {
+                limit: limit.map(str::to_string),
+            },
+            RoomChange::Moderated(on) => Change::Moderated { on },
         }
     }
 }

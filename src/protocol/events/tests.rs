@@ -43,6 +43,14 @@ fn inputs() -> Vec<Input<'static>> {
         Input::Message {
             to: "hans",
             text: "hi \"there\"\t",
+            kind: Kind::Say,
+            relay: None,
+        },
+        Input::Message {
+            to: "hans",
+            text: "waves",
+            kind: Kind::Action,
+            relay: None,
         },
         Input::Broadcast { text: "all" },
         Input::Announce { text: "ann" },
@@ -119,7 +127,12 @@ fn inputs() -> Vec<Input<'static>> {
         Input::Room(RoomInput::Say {
             room,
             text: "hello",
-            notice: true,
+            kind: Kind::Notice,
+            relay: None,
+        }),
+        Input::Room(RoomInput::Invite {
+            room: "den",
+            user: "eve",
         }),
         Input::Room(RoomInput::List { room: None }),
         Input::Room(RoomInput::List { room }),
@@ -171,7 +184,17 @@ fn every_input_is_a_request_that_reads_back_as_itself() {
 #[test]
 fn inputs_without_a_request_say_why() {
     let none = [
-        (Input::Oper, Unoffered::Privileged),
+        (Input::Oper(true), Unoffered::Privileged),
+        (Input::Lusers, Unoffered::IrcOnly),
+        (
+            Input::Message {
+                to: "hans",
+                text: "VERSION",
+                kind: Kind::Ctcp,
+                relay: None,
+            },
+            Unoffered::IrcOnly,
+        ),
         (Input::Empty, Unoffered::Framing),
         (Input::Invalid, Unoffered::Framing),
         (Input::Bad(LineError::TooLong), Unoffered::Framing),
@@ -179,7 +202,8 @@ fn inputs_without_a_request_say_why() {
             Input::Room(RoomInput::Say {
                 room: None,
                 text: "x",
-                notice: false,
+                kind: Kind::Say,
+                relay: None,
             }),
             Unoffered::CurrentRoom,
         ),
@@ -220,6 +244,10 @@ fn every_event_renders_as_one_line_of_json() {
         away: None,
         oper: false,
         rooms: vec![(a("den"), true)],
+        voiced: vec![],
+        account: true,
+        idle_s: 3,
+        signon_s: 4,
     };
     let ip = "127.0.0.1".parse().expect("ip");
     let room_events = vec![
@@ -235,6 +263,8 @@ fn every_event_renders_as_one_line_of_json() {
         RoomEvent::Joined {
             room: a("den"),
             user: a("y"),
+            account: false,
+            realname: a("Y"),
         },
         RoomEvent::Exited {
             room: a("den"),
@@ -254,12 +284,22 @@ fn every_event_renders_as_one_line_of_json() {
             room: a("den"),
             from: a("y"),
             text: a("hi"),
-            notice: false,
+            meta: test_meta(false),
         },
         RoomEvent::Said {
             room: a("den"),
             from: a("y"),
             text: a("hi"),
+            meta: test_meta(true),
+        },
+        RoomEvent::Invited {
+            room: a("den"),
+            by: a("y"),
+            user: a("e"),
+        },
+        RoomEvent::Inviting {
+            room: a("den"),
+            user: a("e"),
         },
         RoomEvent::List(vec![RoomInfo {
             room: a("den"),
@@ -267,6 +307,8 @@ fn every_event_renders_as_one_line_of_json() {
             private: false,
             members: 2,
             topic: a(""),
+            created_s: 5,
+            topic_at_s: 0,
         }]),
         RoomEvent::Access {
             room: a("den"),
@@ -315,6 +357,7 @@ fn every_event_renders_as_one_line_of_json() {
             room: a("den"),
             flags: a("nt"),
             key: None,
+            limit: Some(9),
             created_s: 1,
         },
         RoomEvent::Changed {
@@ -352,15 +395,26 @@ fn every_event_renders_as_one_line_of_json() {
         (Event::Prompt(Prompt::Password), "prompt"),
         (Event::Help(HelpTopic::Room), "help"),
         (Event::NewUser(a("ann")), "new_user"),
-        (Event::Welcome, "welcome"),
+        (Event::Welcome(a("y")), "welcome"),
         (
             Event::Chat {
                 from: a("y"),
                 to: Audience::Direct(a("h")),
                 text: a("\u{1F600}\"\\"),
+                meta: test_meta(false),
             },
             "chat",
         ),
+        (Event::Kept(a("h")), "kept"),
+        (
+            Event::Away {
+                user: a("h"),
+                message: Some(a("out")),
+                watched: false,
+            },
+            "away",
+        ),
+        (Event::Lusers(Lusers::default()), "lusers"),
         (
             Event::Presence {
                 user: a("y"),

@@ -4,8 +4,8 @@
 //! unfinished tail.
 //!
 //! Length policy: the part of a line after its IRCv3 tags may be at most [`MAX_BODY`] bytes
-//! including the CRLF (the RFC's 512), the tags at most [`MAX_TAGS`] bytes (the modern spec's
-//! 8191). A longer line is dropped whole and reported as [`Frame::TooLong`]; the front-end
+//! including the CRLF (the RFC's 512), the tags at most [`MAX_TAGS`] bytes (the message-tags
+//! spec: a client sends at most 4094 bytes of tag data, 4096 with the `@` and the space). A longer line is dropped whole and reported as [`Frame::TooLong`]; the front-end
 //! answers `417 ERR_INPUTTOOLONG` and keeps the connection (what Ergo does and irctest's
 //! `LengthLimitTestCase` expects). Replies are truncated to 512 bytes on a UTF-8 boundary.
 
@@ -17,7 +17,7 @@ use std::ops::ControlFlow;
 /// RFC line limit for everything but tags, CRLF included.
 pub const MAX_BODY: usize = 512;
 /// Limit for the `@tags ` section, the `@` and the separating space included.
-pub const MAX_TAGS: usize = 8191;
+pub const MAX_TAGS: usize = 4096;
 /// Most parameters a message carries; the 15th takes the rest of the line.
 pub const MAX_PARAMS: usize = 15;
 /// Longest command accepted: names are letters, numerics three digits.
@@ -30,11 +30,13 @@ pub const CHANNELLEN: usize = 33;
 /// One framed input line, or why a line was dropped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// A line without its `\r\n` / `\n`. Invalid UTF-8 is replaced (U+FFFD), as IRC does
-    /// not promise an encoding and a realname in Latin-1 must not cost the connection.
+    /// A line without its `\r\n` / `\n`.
     Line(Cow<'a, str>),
     /// Over [`MAX_BODY`] / [`MAX_TAGS`]: answer 417, keep the connection.
     TooLong,
+    /// Not UTF-8 (issue 22: the server says `UTF8ONLY`): answer `FAIL <command>
+    /// INVALID_UTF8`, keep the connection. The command word, or `*`.
+    NotUtf8(String),
 }
 
 /// Splits a byte stream into IRC lines ending in `\r\n` or `\n`; keeps only the unfinished
@@ -98,7 +100,17 @@ fn frame(line: &[u8], max_body: usize) -> Frame<'_> {
     if tags.len() > MAX_TAGS || body.len() + 2 > max_body {
         return Frame::TooLong;
     }
-    Frame::Line(String::from_utf8_lossy(line))
+    match std::str::from_utf8(line) {
+        Ok(s) => Frame::Line(Cow::Borrowed(s)),
+        Err(_) => {
+            let lossy = String::from_utf8_lossy(body);
+            let word = lossy
+                .split(' ')
+                .find(|w| !w.is_empty() && !w.starts_with(':'));
+            let command = word.and_then(Command::new);
+            Frame::NotUtf8(command.map_or_else(|| "*".to_string(), |c| c.to_string()))
+        }
+    }
 }
 
 /// `(tags section with its '@' and trailing spaces, rest)`; empty tags when there are none.
@@ -238,10 +250,12 @@ impl fmt::Debug for Params<'_> {
     }
 }
 
-/// A parsed line: `[@tags] [:prefix] COMMAND [params] [:trailing]`. Tags are accepted and
-/// dropped (we offer no `message-tags` capability).
+/// A parsed line: `[@tags] [:prefix] COMMAND [params] [:trailing]`. The tag section is kept
+/// raw (issue 22: `label`, client-only tags; `tags.rs` reads it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
+    /// The tags without their `@`, still escaped; empty when there are none.
+    pub tags: &'a str,
     pub prefix: Option<&'a str>,
     pub command: Command,
     pub params: Params<'a>,
@@ -261,9 +275,11 @@ impl<'a> Message<'a> {
         if rest.is_empty() {
             return Ok(None);
         }
-        if rest.starts_with('@') {
-            rest = rest.find(' ').map_or("", |i| &rest[i..]);
-            rest = rest.trim_start_matches(' ');
+        let mut tags = "";
+        if let Some(t) = rest.strip_prefix('@') {
+            let end = t.find(' ').unwrap_or(t.len());
+            tags = &t[..end];
+            rest = t[end..].trim_start_matches(' ');
         }
         let mut prefix = None;
         if let Some(p) = rest.strip_prefix(':') {
@@ -298,6 +314,7 @@ impl<'a> Message<'a> {
             rest = tail;
         }
         Ok(Some(Message {
+            tags,
             prefix,
             command,
             params,
@@ -438,6 +455,7 @@ mod tests {
             got.push(match f {
                 Frame::Line(l) => Ok(l.into_owned()),
                 Frame::TooLong => Err(()),
+                Frame::NotUtf8(command) => Ok(format!("not UTF-8: {command}")),
             })
         });
         got
@@ -469,6 +487,7 @@ mod tests {
         assert_eq!(m.prefix, Some("nick!user@host"));
         assert_eq!(*m.params, ["bob", "hi"]);
         let m = p("@time=2021-01-01T00:00:00Z;+draft/x=a\\sb :n PART #c");
+        assert_eq!(m.tags, "time=2021-01-01T00:00:00Z;+draft/x=a\\sb");
         assert_eq!(m.prefix, Some("n"));
         assert_eq!(m.command, "PART");
         assert_eq!(*m.params, ["#c"]);
@@ -652,12 +671,20 @@ mod tests {
         assert_eq!(got, [Ok("PRIVMSG n :😃".into())]);
     }
 
+    /// Issue 22 (`UTF8ONLY`): a line that is not UTF-8 is refused with its command named.
     #[test]
-    fn framer_replaces_invalid_utf8() {
+    fn framer_refuses_invalid_utf8_naming_the_command() {
         let mut f = Framer::default();
         assert_eq!(
-            frames(&mut f, b"USER u * * :i\xe8rc\xe9\r\n"),
-            [Ok("USER u * * :i\u{fffd}rc\u{fffd}".into())]
+            frames(
+                &mut f,
+                b"USER u * * :i\xe8rc\xe9\r\n@a=b :x privmsg #c hi\xaa\r\n\xff\r\n"
+            ),
+            [
+                Ok("not UTF-8: USER".into()),
+                Ok("not UTF-8: PRIVMSG".into()),
+                Ok("not UTF-8: *".into())
+            ]
         );
     }
 
@@ -674,7 +701,8 @@ mod tests {
         let over_lf = format!("PING {}\n", "x".repeat(506));
         assert_eq!(frames(&mut f, over_lf.as_bytes()), [Err(())]);
         // Tags have their own budget.
-        let tagged = format!("@+t={} {}", "a".repeat(4096), at_limit);
+        let tagged = format!("@+t={} {}", "a".repeat(4091), at_limit);
+        assert_eq!(tagged.find("PING"), Some(MAX_TAGS));
         assert!(matches!(frames(&mut f, tagged.as_bytes())[..], [Ok(_)]));
         let tagged_over = format!("@+t={} PING x\r\n", "a".repeat(MAX_TAGS));
         assert_eq!(frames(&mut f, tagged_over.as_bytes()), [Err(())]);

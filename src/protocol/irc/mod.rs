@@ -1,31 +1,43 @@
-//! The IRC codec (issue 12, PROTOCOL.md §8): RFC 1459/2812 lines of at most 512 bytes (tags
-//! ignored) in, core [`Input`]s out; core [`Event`]s in, IRC messages and numerics out
-//! (`render.rs`). Registration (`PASS`/`NICK`/`USER`) is the codec's own state machine ending
-//! in the core's login (`Input::Login`, or `Input::Guest` with `--irc-guests`). Replies the
-//! codec makes itself (`PONG`, syntax numerics, the target of the next error numeric) are held
-//! here as typed [`Note`]s; the core only queues a ticket for each ([`Sink::reserve`]), so they
-//! keep their place behind the core's replies to earlier lines.
+//! The IRC codec (issue 12, issue 22; PROTOCOL.md §8): IRC lines (RFC 1459/2812 with IRCv3
+//! tags) in, core [`Input`]s out; core [`Event`]s in, IRC messages and numerics out
+//! (`render/`). Registration (`CAP`, `AUTHENTICATE`, `PASS`/`NICK`/`USER`) is the codec's own
+//! state machine ending in the core's login (`register.rs`); a command table dispatches the
+//! rest (`commands.rs`, `channels.rs`). Replies the codec makes itself (`PONG`, syntax
+//! numerics), the context of the core's next replies (the target of an error numeric, the
+//! `WHOX` fields) and the bounds of a labeled response are held here as typed [`Note`]s; the
+//! core only queues a ticket for each ([`Sink::reserve`]), so they keep their place behind the
+//! core's replies to earlier lines. Capabilities (`caps.rs`) only change how this codec
+//! renders: the core never learns them.
 
+mod caps;
+mod channels;
+mod commands;
+mod labels;
 pub mod message;
 mod numerics;
+mod register;
 mod render;
+mod sasl;
+pub mod tags;
 
 use super::{flow, Sink};
-use crate::event::{Event, Ticket};
-use crate::input::{Expect, Input, RoomChange, RoomInput};
-use crate::protocol::irc::message::{
-    channel_room, valid_nick, write_message, Frame, Framer, Message,
-};
+use crate::event::{Error, Event, Notice, Ticket};
+use crate::input::Expect;
+use crate::protocol::irc::message::{write_message, Frame, Framer, Message};
+use caps::{Cap, Caps};
+use labels::Capture;
 use numerics::*;
+use sasl::Sasl;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Settings every IRC connection shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IrcOptions {
-    /// The server's name in prefixes and numerics (`--irc-server-name`).
+    /// The server's name in prefixes and numerics (`--irc-server-name`), and the host shown
+    /// for every user (issue 22: one host string in prefixes, WHOIS and WHO).
     pub server: Arc<str>,
-    /// `--irc-guests`: a client without `PASS` gets a guest session.
+    /// `--irc-guests`: a client without `PASS` or SASL gets a guest session.
     pub guests: bool,
     /// `OPER` credentials (`--irc-oper`).
     pub oper: Option<(String, String)>,
@@ -47,10 +59,10 @@ impl Default for IrcOptions {
 /// Where the connection is in registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reg {
-    /// Waiting for `NICK` and `USER`.
+    /// Waiting for `NICK`, `USER` and, once `CAP` was used, `CAP END`.
     Open,
-    /// The core checks the password in steps (issue 21): the welcome, or the refusal, is the
-    /// answer; the loop reads nothing meanwhile.
+    /// The core checks a password in steps (issue 21), or the login's verdict is on its way:
+    /// the welcome, or the refusal, is the answer.
     Pending,
     /// Logged in: commands go to the core.
     Done,
@@ -58,15 +70,36 @@ enum Reg {
     Closed,
 }
 
-/// What the core's next error replies are about (set by a [`Note::Context`], in order).
+/// What the core's next replies are about (set by a [`Note::Context`], in order).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-enum Ctx {
+pub(crate) struct Ctx {
+    /// The nick or channel the command named, as written (error numerics echo it).
+    target: Option<Box<str>>,
+    /// How replies read.
+    purpose: Purpose,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Purpose {
     #[default]
-    None,
-    /// A `PRIVMSG`/`WHOIS` about this nick or channel.
-    Target(Box<str>),
+    Plain,
     /// A `NOTICE`: never answered with an error.
     Silent,
+    /// `AUTHENTICATE`: the core's login verdict reads as SASL numerics.
+    Sasl,
+    /// `USERHOST`: found users as `302`.
+    Userhost,
+    /// `ISON`: found users as `303`.
+    Ison,
+    /// `WHO <mask> %fields[,token]`: cards as `354` with these fields.
+    Whox { fields: Box<str>, token: Box<str> },
+    /// `CHATHISTORY <subcommand>`: a refusal is `FAIL CHATHISTORY …`.
+    History(&'static str),
+    /// `LIST <ELIST filters>`: only the rooms they match are shown.
+    List(Box<str>),
+    /// `NAMES` of several channels: `353`s only; the codec ends them with one `366` naming
+    /// them all (issue 22, the modern spec's form).
+    SeveralNames,
 }
 
 /// One IRC connection's codec.
@@ -81,32 +114,55 @@ pub struct IrcCodec {
 struct Conn {
     opts: Arc<IrcOptions>,
     reg: Reg,
+    caps: Caps,
+    /// `CAP LS 302` was sent: values in `LS`, cap-notify on.
+    v302: bool,
+    /// `CAP` was used before registration ended: it waits for `CAP END`.
+    negotiating: bool,
     nick: Option<Box<str>>,
     /// `USER`'s username and realname, until registration hands them to the core.
     user: Option<(Box<str>, Box<str>)>,
     pass: Option<Box<str>>,
+    sasl: Sasl,
+    /// An `AUTHENTICATE` exchange reached the core: registration then ends with
+    /// `Input::Enter`, not `PASS`'s login.
+    sasl_used: bool,
     ctx: Ctx,
     quit: Box<str>,
-    /// User mode `+i`, as last set.
+    /// User modes `+i` and `+w`, as last set.
     invisible: bool,
+    wallops: bool,
     /// Replies made here, each waiting for its ticket to come back from the core's queue.
     held: VecDeque<(Ticket, Note)>,
     next_ticket: u32,
+    /// A labeled command's replies, collected until its end (`labels.rs`).
+    capture: Option<Capture>,
+    /// Batches opened so far (their ids).
+    batches: u32,
+    /// The time of the rendering under way (Unix ms): `server-time` of what has no stamp.
+    now_ms: u64,
 }
 
 /// A reply the codec makes itself, held until the core's replies queued before it are out.
 #[derive(Debug)]
 enum Note {
-    /// A whole message (`PONG`, a numeric), rendered when it was made.
+    /// A whole message without tags (`PONG`, a numeric), rendered when it was made.
     Line(Box<[u8]>),
-    /// What the core's error replies after this point are about.
+    /// What the core's replies after this point are about.
     Context(Ctx),
+    /// A command with this `label` begins: its replies are collected.
+    Label(Box<str>),
+    /// The labeled command's replies are over.
+    EndLabel,
+    /// `TIME`: `391` with the time it is sent.
+    Time,
 }
 
 /// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
 pub const TARGMAX_JOIN: (usize, usize) = (0, 4);
 pub const TARGMAX_PART: (usize, usize) = (0, 4);
-pub const TARGMAX_KICK: (usize, usize) = (1, 1);
+pub const TARGMAX_KICK: (usize, usize) = (1, 4);
+pub const TARGMAX_NAMES: (usize, usize) = (0, 4);
 
 impl IrcCodec {
     pub fn new(opts: Arc<IrcOptions>) -> IrcCodec {
@@ -115,14 +171,23 @@ impl IrcCodec {
             st: Conn {
                 opts,
                 reg: Reg::Open,
+                caps: Caps::default(),
+                v302: false,
+                negotiating: false,
                 nick: None,
                 user: None,
                 pass: None,
-                ctx: Ctx::None,
+                sasl: Sasl::default(),
+                sasl_used: false,
+                ctx: Ctx::default(),
                 quit: Box::from(""),
                 invisible: false,
+                wallops: false,
                 held: VecDeque::new(),
                 next_ticket: 0,
+                capture: None,
+                batches: 0,
+                now_ms: 0,
             },
         }
     }
@@ -141,29 +206,33 @@ impl IrcCodec {
         self.framer.finish(|f| st.frame(f, sink));
     }
 
-    /// Render `event` for this connection.
-    pub fn encode(&mut self, event: &Event, out: &mut Vec<u8>) {
+    /// Render `event` for this connection at `now_ms`.
+    pub fn encode(&mut self, event: &Event, now_ms: u64, out: &mut Vec<u8>) {
+        self.st.now_ms = now_ms;
         if let Event::Reserved(ticket) = event {
             return self.st.redeem(*ticket, out);
         }
-        // Issue 21: how a login whose password was checked in steps went.
-        if self.st.reg == Reg::Pending {
-            match event {
-                Event::Welcome => self.st.reg = Reg::Done,
-                Event::Notice(_) | Event::Error(_) => {
-                    self.st.reg = Reg::Closed;
-                    self.st.quit = Box::from("Password incorrect");
-                }
-                _ => {}
+        self.st.follow(event);
+        match self.st.capture.take() {
+            Some(mut capture) => {
+                render::render(&self.st.view(), event, &mut capture.buf);
+                self.st.capture = Some(capture);
             }
+            None => render::render(&self.st.view(), event, out),
         }
-        render::render(&self.st.view(), event, out);
     }
 
-    /// Whether `event` renders the same for every IRC connection: what names the recipient
-    /// (numerics, DMs, server notices) does not.
-    pub fn shareable(event: &Event) -> bool {
-        render::shareable(event)
+    /// Whether `event` renders the same for every IRC connection with the same
+    /// [`IrcCodec::render_key`]: what names the recipient (numerics, DMs, server notices) does
+    /// not, and nothing does while a labeled response is collected.
+    pub fn shareable(&self, event: &Event) -> bool {
+        self.st.capture.is_none() && render::shareable(event)
+    }
+
+    /// Which shared rendering this connection can copy (issue 22: one per distinct set of
+    /// the capabilities that shape fan-out lines).
+    pub fn render_key(&self) -> u32 {
+        self.st.caps.render_key()
     }
 }
 
@@ -172,18 +241,58 @@ impl Conn {
         render::View {
             server: &self.opts.server,
             nick: self.nick.as_deref().unwrap_or("*"),
-            target: match &self.ctx {
-                Ctx::Target(t) => Some(t),
-                Ctx::None | Ctx::Silent => None,
-            },
+            caps: self.caps,
+            now_ms: self.now_ms,
+            ctx: &self.ctx,
             quit: &self.quit,
-            silent: self.ctx == Ctx::Silent,
             max_list: self.opts.max_list,
+            batch: self.batches,
+        }
+    }
+
+    /// What the codec learns from the core's events before rendering them: the name it is
+    /// logged in as, how a login or a SASL exchange went, a new nick.
+    fn follow(&mut self, event: &Event) {
+        match event {
+            Event::Replay { .. } | Event::ReplayTargets(_) => {
+                self.batches = self.batches.wrapping_add(1);
+            }
+            Event::Welcome(name) | Event::GuestWelcome(name) => {
+                self.nick = Some(Box::from(&**name));
+                self.reg = Reg::Done;
+            }
+            Event::Authenticated(name) => {
+                self.nick = Some(Box::from(&**name));
+                self.sasl = Sasl::Done;
+            }
+            Event::Renamed { old, new } if self.nick.as_deref() == Some(&**old) => {
+                self.nick = Some(Box::from(&**new));
+            }
+            Event::Notice(Notice::BadPassword | Notice::NowLocked | Notice::StillLocked)
+            | Event::Error(_)
+                if self.ctx.purpose == Purpose::Sasl =>
+            {
+                self.sasl = Sasl::Idle;
+            }
+            // Issue 22: a second login is refused with its reason, never "Password incorrect".
+            Event::Error(Error::AlreadyLoggedIn(user)) if self.ctx.purpose != Purpose::Sasl => {
+                self.quit = Box::from(format!("{user} is already logged in").as_str());
+            }
+            Event::Error(Error::PasswordRequired) => {
+                self.reg = Reg::Closed;
+                self.quit = Box::from("Password required");
+            }
+            // Issue 21: how a login whose password was checked in steps went.
+            Event::Notice(_) | Event::Error(_) if self.reg == Reg::Pending => {
+                self.reg = Reg::Closed;
+                self.quit = Box::from("Password incorrect");
+            }
+            _ => {}
         }
     }
 
     /// Hold `note` and queue its ticket behind the core's replies so far.
-    fn hold(&mut self, note: Note, sink: &mut impl Sink) {
+    fn hold(&mut self, note: Note, sink: &mut dyn Sink) {
         let ticket = Ticket(self.next_ticket);
         self.next_ticket = self.next_ticket.wrapping_add(1);
         self.held.push_back((ticket, note));
@@ -200,10 +309,63 @@ impl Conn {
             }
             self.held.pop_front();
         }
-        match self.held.front() {
-            Some((t, Note::Line(bytes))) if *t == ticket => out.extend_from_slice(bytes),
-            Some((t, Note::Context(ctx))) if *t == ticket => self.ctx = ctx.clone(),
-            _ => {}
+        let Some((t, note)) = self.held.front() else {
+            return;
+        };
+        if *t != ticket {
+            return;
+        }
+        match note {
+            Note::Line(bytes) => {
+                let bytes = bytes.clone();
+                let time = self.caps.has(Cap::ServerTime).then_some(self.now_ms);
+                let sink = match self.capture.as_mut() {
+                    Some(c) => &mut c.buf,
+                    None => out,
+                };
+                tags::Out {
+                    time,
+                    ..Default::default()
+                }
+                .write(sink);
+                sink.extend_from_slice(&bytes);
+            }
+            Note::Context(ctx) => self.ctx = ctx.clone(),
+            Note::Time => {
+                let (server, me, now) =
+                    (self.opts.server.clone(), self.me().to_string(), self.now_ms);
+                let secs = (now / 1000).to_string();
+                let human = crate::time::rfc3339_utc(now);
+                let mut line = Vec::new();
+                let time = self.caps.has(Cap::ServerTime).then_some(now);
+                tags::Out {
+                    time,
+                    ..Default::default()
+                }
+                .write(&mut line);
+                write_message(
+                    &mut line,
+                    Some(&server),
+                    RPL_TIME,
+                    &[&me, &server, &secs, "0", &human],
+                );
+                match self.capture.as_mut() {
+                    Some(c) => c.buf.extend_from_slice(&line),
+                    None => out.extend_from_slice(&line),
+                }
+            }
+            Note::Label(label) => {
+                if self.capture.is_none() {
+                    self.capture = Some(Capture::new(label));
+                }
+            }
+            Note::EndLabel => {
+                if let Some(capture) = self.capture.take() {
+                    self.batches = self.batches.wrapping_add(1);
+                    let server = self.opts.server.clone();
+                    capture.finish(&server, self.caps, self.batches, self.now_ms, out);
+                }
+            }
         }
     }
 
@@ -212,7 +374,7 @@ impl Conn {
     }
 
     /// Queue `:server <command> <me> params…`.
-    fn numeric(&mut self, sink: &mut impl Sink, command: &str, params: &[&str]) {
+    fn numeric(&mut self, sink: &mut dyn Sink, command: &str, params: &[&str]) {
         let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
         all.push(self.me());
         all.extend_from_slice(params);
@@ -221,22 +383,29 @@ impl Conn {
         self.hold(Note::Line(out.into_boxed_slice()), sink);
     }
 
-    fn raw(&mut self, sink: &mut impl Sink, prefix: Option<&str>, command: &str, params: &[&str]) {
+    /// Queue `[:prefix] <command> params…` as written.
+    fn raw(&mut self, sink: &mut dyn Sink, prefix: Option<&str>, command: &str, params: &[&str]) {
         let mut out = Vec::new();
         write_message(&mut out, prefix, command, params);
         self.hold(Note::Line(out.into_boxed_slice()), sink);
     }
 
-    /// Errors the core answers next are about `target` (or silent, for `NOTICE`).
-    fn context(&mut self, sink: &mut impl Sink, target: Option<&str>) {
-        let ctx = match target {
-            Some(t) => Ctx::Target(Box::from(t)),
-            None => Ctx::Silent,
+    /// `nick!nick@server`: how this connection's user appears.
+    fn source(&self) -> String {
+        let me = self.me();
+        format!("{me}!{me}@{}", self.opts.server)
+    }
+
+    /// The core's next replies are about `target`, read as `purpose` says.
+    fn context(&mut self, sink: &mut dyn Sink, target: Option<&str>, purpose: Purpose) {
+        let ctx = Ctx {
+            target: target.map(Box::from),
+            purpose,
         };
         self.hold(Note::Context(ctx), sink);
     }
 
-    fn frame(&mut self, frame: Frame<'_>, sink: &mut impl Sink) {
+    fn frame(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         if self.reg == Reg::Closed || sink.expects() == Expect::Nothing {
             return;
         }
@@ -245,6 +414,12 @@ impl Conn {
             Frame::TooLong => {
                 return self.numeric(sink, ERR_INPUTTOOLONG, &["Input line was too long"])
             }
+            Frame::NotUtf8(command) => {
+                let server = self.opts.server.clone();
+                let why = "Message rejected, your IRC software MUST use UTF-8";
+                let fail = ["FAIL", &command, "INVALID_UTF8", why];
+                return self.raw(sink, Some(&server), fail[0], &fail[1..]);
+            }
         };
         let msg = match Message::parse(&line) {
             Ok(Some(m)) => m,
@@ -252,19 +427,41 @@ impl Conn {
             Err(crate::protocol::irc::message::ParseError::BadCommand) => {
                 let word = line.split(' ').find(|w| !w.starts_with([':', '@']));
                 let word = word.unwrap_or("");
-                return self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
+                let raw_tags = line.strip_prefix('@').and_then(|l| l.split(' ').next());
+                let label = self.label(sink, raw_tags.unwrap_or(""));
+                self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
+                if label {
+                    self.hold(Note::EndLabel, sink);
+                }
+                return;
             }
             Err(_) => return,
         };
+        let label = self.label(sink, msg.tags);
         match self.reg {
             Reg::Open => self.registering(msg, sink),
             Reg::Done => self.command(msg, sink),
             // The loop holds input while a password is checked; nothing arrives here then.
             Reg::Pending | Reg::Closed => {}
         }
+        if label {
+            self.hold(Note::EndLabel, sink);
+        }
     }
 
-    fn need(&mut self, sink: &mut impl Sink, msg: &Message<'_>, n: usize) -> bool {
+    /// Issue 22, labeled-response: a command with a `label` tag has its replies collected
+    /// from here to a [`Note::EndLabel`]; true if it has one.
+    fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
+        let label = tags::get(raw_tags, "label")
+            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
+        if let Some(label) = &label {
+            self.hold(Note::Label(Box::from(label.as_str())), sink);
+        }
+        label.is_some()
+    }
+
+    /// At least `n` parameters, else `461`.
+    fn need(&mut self, sink: &mut dyn Sink, msg: &Message<'_>, n: usize) -> bool {
         let ok = msg.params.len() >= n;
         if !ok {
             let cmd = msg.command.as_str();
@@ -273,11 +470,11 @@ impl Conn {
         ok
     }
 
-    /// `TARGMAX`: more comma-separated targets than `max` in the first parameter is refused
-    /// whole with `407` (F11: `JOIN` took 20 targets although `TARGMAX=JOIN:4`).
+    /// `TARGMAX`: more comma-separated targets than `max` in parameter `at` is refused whole
+    /// with `407` (F11: `JOIN` took 20 targets although `TARGMAX=JOIN:4`).
     fn targets(
         &mut self,
-        sink: &mut impl Sink,
+        sink: &mut dyn Sink,
         msg: &Message<'_>,
         (at, max): (usize, usize),
     ) -> bool {
@@ -287,434 +484,6 @@ impl Conn {
             self.numeric(sink, ERR_TOOMANYTARGETS, &[list, "Too many targets"]);
         }
         ok
-    }
-
-    fn pong(&mut self, sink: &mut impl Sink, msg: &Message<'_>) {
-        match msg.param(0) {
-            Some(token) => {
-                let server = self.opts.server.clone();
-                self.raw(sink, Some(&server), "PONG", &[&server, token]);
-            }
-            None => self.numeric(sink, ERR_NOORIGIN, &["No origin specified"]),
-        }
-    }
-
-    fn cap(&mut self, sink: &mut impl Sink, msg: &Message<'_>) {
-        let sub = msg.param(0).unwrap_or("").to_ascii_uppercase();
-        let server = &*self.opts.server.clone();
-        let me = &*self.me().to_string();
-        match sub.as_str() {
-            "LS" => self.raw(sink, Some(server), "CAP", &[me, "LS", ""]),
-            "LIST" => self.raw(sink, Some(server), "CAP", &[me, "LIST", ""]),
-            "REQ" => {
-                let caps = msg.param(1).unwrap_or("");
-                self.raw(sink, Some(server), "CAP", &[me, "NAK", caps]);
-            }
-            "END" => {}
-            _ => self.numeric(sink, ERR_INVALIDCAPCMD, &[&sub, "Invalid CAP command"]),
-        }
-    }
-
-    /// Before registration: `PASS`, `NICK`, `USER`, `CAP`, `PING`, `QUIT`.
-    fn registering(&mut self, msg: Message<'_>, sink: &mut impl Sink) {
-        match msg.command.as_str() {
-            "PASS" => {
-                if self.need(sink, &msg, 1) {
-                    self.pass = msg.param(0).map(Box::from);
-                }
-            }
-            "NICK" => match msg.param(0) {
-                None | Some("") => {
-                    self.numeric(sink, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
-                }
-                Some(n) if !valid_nick(n) => {
-                    self.numeric(sink, ERR_ERRONEUSNICKNAME, &[n, "Erroneous nickname"]);
-                }
-                Some(n) => {
-                    self.nick = Some(Box::from(n));
-                    self.try_register(sink);
-                }
-            },
-            "USER" => {
-                let username = msg.param(0).unwrap_or("");
-                let realname = msg.param(3).unwrap_or("");
-                if msg.params.len() < 4 || username.is_empty() || realname.is_empty() {
-                    self.numeric(sink, ERR_NEEDMOREPARAMS, &["USER", "Not enough parameters"]);
-                } else if !username.bytes().all(|b| b.is_ascii_graphic()) {
-                    self.numeric(sink, ERR_INVALIDUSERNAME, &["Your username is invalid"]);
-                    self.refuse(sink, "Invalid username");
-                } else {
-                    self.user = Some((Box::from(username), Box::from(realname)));
-                    self.try_register(sink);
-                }
-            }
-            "CAP" => self.cap(sink, &msg),
-            "PING" => self.pong(sink, &msg),
-            "PONG" => {}
-            "QUIT" => {
-                self.reg = Reg::Closed;
-                sink.input(Input::Quit { reason: "" });
-            }
-            _ => self.numeric(sink, ERR_NOTREGISTERED, &["You have not registered"]),
-        }
-    }
-
-    /// `ERROR` and close, before registration.
-    fn refuse(&mut self, sink: &mut impl Sink, why: &str) {
-        self.quit = Box::from(why);
-        self.reg = Reg::Closed;
-        sink.input(Input::Quit { reason: why });
-    }
-
-    /// Both `NICK` and `USER` are in: log in (with `PASS`) or start a guest session.
-    fn try_register(&mut self, sink: &mut impl Sink) {
-        let (Some(nick), Some((username, realname))) = (self.nick.clone(), self.user.clone())
-        else {
-            return;
-        };
-        sink.input(Input::Describe {
-            username: &username,
-            realname: &realname,
-        });
-        sink.input(Input::NoPresence);
-        let with_pass = self.pass.is_some();
-        if let Some(password) = self.pass.take() {
-            sink.input(Input::Login {
-                user: &nick,
-                password: &password,
-            });
-        } else if self.opts.guests {
-            sink.input(Input::Guest {
-                name: &nick,
-                any_free: false,
-            });
-        } else {
-            self.numeric(sink, ERR_PASSWDMISMATCH, &["Password required"]);
-            return self.refuse(sink, "Password required");
-        }
-        match sink.expects() {
-            Expect::Command => self.reg = Reg::Done,
-            Expect::Pending => self.reg = Reg::Pending,
-            Expect::Nothing => self.reg = Reg::Closed,
-            // A wrong password ends the connection; a guest nick in use may be changed.
-            _ if with_pass => self.refuse(sink, "Password incorrect"),
-            _ => self.nick = None,
-        }
-    }
-
-    /// A registered client's command.
-    fn command(&mut self, msg: Message<'_>, sink: &mut impl Sink) {
-        let p = |i| msg.param(i).unwrap_or("");
-        match msg.command.as_str() {
-            "PING" => self.pong(sink, &msg),
-            "PONG" => sink.input(Input::Live),
-            "CAP" => self.cap(sink, &msg),
-            "PASS" | "USER" => {
-                self.numeric(sink, ERR_ALREADYREGISTERED, &["You may not reregister"]);
-            }
-            "NICK" => {
-                if msg.param(0).is_none_or(|n| n != self.me()) {
-                    self.numeric(sink, ERR_NONICKCHANGE, &["Nick changes are not supported"]);
-                }
-            }
-            "QUIT" => {
-                self.quit = Box::from(format!("Quit: {}", p(0)));
-                self.reg = Reg::Closed;
-                sink.input(Input::Quit { reason: p(0) });
-            }
-            "PRIVMSG" | "NOTICE" => self.privmsg(&msg, sink),
-            "WHOIS" => {
-                if !self.need(sink, &msg, 1) {
-                    return;
-                }
-                // `WHOIS server nick` names the server first.
-                let nick = msg.param(1).unwrap_or(p(0));
-                self.context(sink, Some(nick));
-                sink.input(Input::Whois { name: nick });
-                self.numeric(sink, RPL_ENDOFWHOIS, &[nick, "End of /WHOIS list."]);
-            }
-            "WHO" => {
-                let mask = if msg.params.is_empty() { "*" } else { p(0) };
-                match channel_room(mask) {
-                    Some(room) => sink.input(Input::Room(RoomInput::Who { room })),
-                    None if mask.starts_with('#') => {}
-                    None => sink.input(Input::Who { mask }),
-                }
-                self.numeric(sink, RPL_ENDOFWHO, &[mask, "End of /WHO list."]);
-            }
-            "AWAY" => {
-                let message = msg.param(0).filter(|m| !m.is_empty());
-                sink.input(Input::Away { message });
-                match message {
-                    Some(_) => self.numeric(sink, RPL_NOWAWAY, &["You have been marked as away"]),
-                    None => self.numeric(sink, RPL_UNAWAY, &["You are no longer marked as away"]),
-                }
-            }
-            "OPER" => {
-                if !self.need(sink, &msg, 2) {
-                    return;
-                }
-                match &self.opts.oper {
-                    Some((n, pw)) if n == p(0) && pw == p(1) => {
-                        sink.input(Input::Oper);
-                        self.numeric(sink, RPL_YOUREOPER, &["You are now an IRC operator"]);
-                    }
-                    Some(_) => self.numeric(sink, ERR_PASSWDMISMATCH, &["Password incorrect"]),
-                    None => self.numeric(sink, ERR_NOOPERHOST, &["No O-lines for your host"]),
-                }
-            }
-            "MOTD" => self.numeric(sink, ERR_NOMOTD, &["MOTD File is missing"]),
-            "MODE" => self.mode(&msg, sink),
-            "JOIN" => self.join(&msg, sink),
-            "PART" => {
-                if self.need(sink, &msg, 1) && self.targets(sink, &msg, TARGMAX_PART) {
-                    for channel in p(0).split(',').filter(|c| !c.is_empty()) {
-                        self.context(sink, Some(channel));
-                        sink.input(Input::Room(RoomInput::Part {
-                            room: Some(channel_room(channel).unwrap_or(channel)),
-                            reason: msg.param(1).filter(|r| !r.is_empty()),
-                        }));
-                    }
-                }
-            }
-            "NAMES" => {
-                let target = if p(0).is_empty() { "*" } else { p(0) };
-                for channel in target.split(',').filter(|c| !c.is_empty()) {
-                    match channel_room(channel) {
-                        Some(room) => {
-                            self.context(sink, Some(channel));
-                            sink.input(Input::Room(RoomInput::Names { room }));
-                        }
-                        None => {
-                            let end = "End of /NAMES list.";
-                            self.numeric(sink, RPL_ENDOFNAMES, &[channel, end]);
-                        }
-                    }
-                }
-            }
-            "LIST" => {
-                let rooms = msg.param(0).filter(|r| !r.is_empty());
-                self.numeric(sink, RPL_LISTSTART, &["Channel", "Users  Name"]);
-                match rooms {
-                    None => sink.input(Input::Room(RoomInput::List { room: None })),
-                    Some(list) => {
-                        for room in list.split(',').filter_map(channel_room) {
-                            let room = Some(room);
-                            sink.input(Input::Room(RoomInput::List { room }));
-                        }
-                    }
-                }
-                self.numeric(sink, RPL_LISTEND, &["End of /LIST"]);
-            }
-            "TOPIC" => {
-                if self.need(sink, &msg, 1) {
-                    self.context(sink, Some(p(0)));
-                    let room = Some(channel_room(p(0)).unwrap_or(p(0)));
-                    sink.input(Input::Room(match msg.param(1) {
-                        None => RoomInput::ShowTopic { room },
-                        Some(text) => RoomInput::SetTopic { room, text },
-                    }));
-                }
-            }
-            "KICK" => {
-                if self.need(sink, &msg, 2) && self.targets(sink, &msg, TARGMAX_KICK) {
-                    self.context(sink, Some(p(0)));
-                    let reason = msg.param(2).filter(|r| !r.is_empty());
-                    for user in p(1).split(',').filter(|u| !u.is_empty()) {
-                        sink.input(Input::Room(RoomInput::Kick {
-                            room: Some(channel_room(p(0)).unwrap_or(p(0))),
-                            user,
-                            reason,
-                        }));
-                    }
-                }
-            }
-            other => {
-                let other = other.to_string();
-                self.numeric(sink, ERR_UNKNOWNCOMMAND, &[&other, "Unknown command"]);
-            }
-        }
-    }
-
-    fn privmsg(&mut self, msg: &Message<'_>, sink: &mut impl Sink) {
-        let notice = msg.command == "NOTICE";
-        let cmd = msg.command.as_str();
-        let (Some(target), Some(text)) = (msg.param(0), msg.param(1)) else {
-            if !notice {
-                match msg.param(0) {
-                    None => {
-                        let why = format!("No recipient given ({cmd})");
-                        self.numeric(sink, ERR_NORECIPIENT, &[&why]);
-                    }
-                    Some(_) => self.numeric(sink, ERR_NOTEXTTOSEND, &["No text to send"]),
-                }
-            }
-            return;
-        };
-        if text.is_empty() {
-            if !notice {
-                self.numeric(sink, ERR_NOTEXTTOSEND, &["No text to send"]);
-            }
-            return;
-        }
-        if target.contains(',') {
-            // TARGMAX=PRIVMSG:1,NOTICE:1.
-            if !notice {
-                self.numeric(sink, ERR_TOOMANYTARGETS, &[target, "Too many targets"]);
-            }
-            return;
-        }
-        if notice {
-            self.context(sink, None);
-        } else {
-            self.context(sink, Some(target));
-        }
-        if target.starts_with('#') {
-            match channel_room(target) {
-                Some(room) => {
-                    let room = Some(room);
-                    sink.input(Input::Room(RoomInput::Say { room, text, notice }));
-                }
-                None if !notice => {
-                    self.numeric(sink, ERR_NOSUCHCHANNEL, &[target, "No such channel"]);
-                }
-                None => {}
-            }
-        } else if crate::protocol::irc::message::eq_casefold(target, self.me()) {
-            // To oneself: the core refuses self-messages; IRC echoes them.
-            let me = self.me().to_string();
-            let prefix = format!("{me}!{me}@{}", self.opts.server);
-            self.raw(sink, Some(&prefix), cmd, &[&me, text]);
-        } else {
-            sink.input(Input::Message { to: target, text });
-        }
-    }
-
-    fn join(&mut self, msg: &Message<'_>, sink: &mut impl Sink) {
-        if !self.need(sink, msg, 1) {
-            return;
-        }
-        let channels = msg.param(0).unwrap_or("");
-        if channels == "0" {
-            return sink.input(Input::Room(RoomInput::PartAll));
-        }
-        if !self.targets(sink, msg, TARGMAX_JOIN) {
-            return;
-        }
-        let mut keys = msg.param(1).unwrap_or("").split(',');
-        for channel in channels.split(',').filter(|c| !c.is_empty()) {
-            let key = keys.next().filter(|k| !k.is_empty());
-            match channel_room(channel) {
-                Some(room) => {
-                    self.context(sink, Some(channel));
-                    sink.input(Input::Room(RoomInput::Join {
-                        room,
-                        key,
-                        create: true,
-                        current: false,
-                    }));
-                }
-                None => self.numeric(sink, ERR_NOSUCHCHANNEL, &[channel, "No such channel"]),
-            }
-        }
-    }
-
-    fn mode(&mut self, msg: &Message<'_>, sink: &mut impl Sink) {
-        if !self.need(sink, msg, 1) {
-            return;
-        }
-        let target = msg.param(0).unwrap_or("");
-        if target.starts_with('#') {
-            return self.channel_mode(msg, sink);
-        }
-        if !crate::protocol::irc::message::eq_casefold(target, self.me()) {
-            let why = "Can't change mode for other users";
-            return self.numeric(sink, ERR_USERSDONTMATCH, &[why]);
-        }
-        let Some(modes) = msg.param(1) else {
-            let modes = if self.invisible { "+i" } else { "+" };
-            return self.numeric(sink, RPL_UMODEIS, &[modes]);
-        };
-        let mut on = true;
-        let mut applied = String::new();
-        for c in modes.chars() {
-            match c {
-                '+' | '-' => on = c == '+',
-                'i' => {
-                    self.invisible = on;
-                    sink.input(Input::Invisible(on));
-                    applied.push(if on { '+' } else { '-' });
-                    applied.push('i');
-                }
-                _ => self.numeric(sink, ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]),
-            }
-        }
-        if !applied.is_empty() {
-            let me = self.me().to_string();
-            let prefix = format!("{me}!{me}@{}", self.opts.server);
-            self.raw(sink, Some(&prefix), "MODE", &[&me, &applied]);
-        }
-    }
-
-    /// `MODE #room [changes [args…]]`.
-    fn channel_mode(&mut self, msg: &Message<'_>, sink: &mut impl Sink) {
-        let channel = msg.param(0).unwrap_or("");
-        let Some(room) = channel_room(channel) else {
-            return self.numeric(sink, ERR_NOSUCHCHANNEL, &[channel, "No such channel"]);
-        };
-        self.context(sink, Some(channel));
-        let Some(modes) = msg.param(1) else {
-            return sink.input(Input::Room(RoomInput::Modes { room }));
-        };
-        let mut args = msg.params.iter().skip(2).copied();
-        let mut on = true;
-        let mut changes: Vec<RoomChange<'_>> = Vec::new();
-        for c in modes.chars() {
-            let change = match c {
-                '+' | '-' => {
-                    on = c == '+';
-                    continue;
-                }
-                'i' => RoomChange::Private(on),
-                's' => RoomChange::Secret(on),
-                't' => RoomChange::TopicLock(on),
-                'n' => RoomChange::NoOutside(on),
-                'k' if on => match args.next() {
-                    Some(k) => RoomChange::Key(Some(k)),
-                    None => continue,
-                },
-                'k' => {
-                    args.next();
-                    RoomChange::Key(None)
-                }
-                'o' | 'v' => match args.next() {
-                    Some(user) if c == 'o' => RoomChange::Op(user, on),
-                    Some(user) => RoomChange::Voice(user, on),
-                    None => continue,
-                },
-                'b' => match args.next() {
-                    Some(mask) => RoomChange::Ban(mask, on),
-                    None => {
-                        sink.input(Input::Room(RoomInput::Bans { room }));
-                        let end = "End of channel ban list";
-                        self.numeric(sink, RPL_ENDOFBANLIST, &[channel, end]);
-                        continue;
-                    }
-                },
-                _ => {
-                    let flag = c.to_string();
-                    self.numeric(sink, "472", &[&flag, "is an unknown mode char to me"]);
-                    continue;
-                }
-            };
-            changes.push(change);
-        }
-        if !changes.is_empty() {
-            sink.input(Input::Room(RoomInput::Change {
-                room,
-                changes: &changes,
-            }));
-        }
     }
 }
 

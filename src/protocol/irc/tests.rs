@@ -2,7 +2,8 @@
 //! and the rendering of core events (every numeric the front-end emits).
 
 use super::*;
-use crate::event::{Audience, Card, Error, Member, Notice, RoomEvent, RoomInfo, Topic};
+use crate::event::{test_meta, Audience, Card, Error, Member, Notice, RoomEvent, RoomInfo, Topic};
+use crate::input::Input;
 
 /// A core stand-in: records inputs, queues replies in order, and answers `expects`.
 struct Fake {
@@ -32,10 +33,15 @@ impl Sink for Fake {
     fn input(&mut self, input: Input<'_>) {
         self.inputs.push(format!("{input:?}"));
         match input {
-            Input::Login { .. } | Input::Guest { .. } => {
+            Input::Enter { guest: false, .. } => {
+                self.out.push(Event::Error(Error::PasswordRequired));
+                self.out.push(Event::Goodbye);
+                self.expect = Expect::Nothing;
+            }
+            Input::Login { user: name, .. } | Input::Enter { nick: name, .. } => {
                 if self.login_ok {
                     self.expect = Expect::Command;
-                    self.out.push(Event::Welcome);
+                    self.out.push(Event::Welcome(Arc::from(name)));
                 } else {
                     self.out.push(Event::Notice(Notice::BadPassword));
                 }
@@ -69,7 +75,7 @@ fn run(c: &mut IrcCodec, sink: &mut Fake, lines: &str) -> String {
     c.decode(lines.as_bytes(), sink);
     let mut out = Vec::new();
     for e in std::mem::take(&mut sink.out) {
-        c.encode(&e, &mut out);
+        c.encode(&e, 0, &mut out);
     }
     String::from_utf8(out).unwrap_or_default()
 }
@@ -88,7 +94,7 @@ fn registered(nick: &str) -> (IrcCodec, Fake) {
 
 fn render(c: &mut IrcCodec, e: &Event) -> String {
     let mut out = Vec::new();
-    c.encode(e, &mut out);
+    c.encode(e, 0, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -101,16 +107,23 @@ fn guests_register_with_the_welcome_numerics() {
         &mut s,
         "CAP LS 302\r\nNICK foo\r\nUSER bar * * :Foo Bar\r\n",
     );
+    assert!(s.inputs.is_empty(), "registration waits for CAP END");
+    let text = text + &run(&mut c, &mut s, "CAP END\r\n");
     assert_eq!(
         s.inputs,
         [
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
             "NoPresence",
-            r#"Guest { name: "foo", any_free: false }"#
+            "KeepsAlive",
+            r#"Enter { nick: "foo", guest: true }"#
         ]
     );
     let lines: Vec<&str> = text.split("\r\n").collect();
-    assert_eq!(lines[0], ":irc.test CAP * LS :");
+    assert!(lines[0].starts_with(":irc.test CAP * LS :account-notify account-tag "));
+    assert!(
+        lines[0].contains(" sasl=PLAIN server-time "),
+        "values with 302"
+    );
     assert_eq!(
         lines[1],
         ":irc.test 001 foo :Welcome to the chatserver IRC network, foo"
@@ -122,13 +135,15 @@ fn guests_register_with_the_welcome_numerics() {
         concat!(
             ":irc.test 004 foo irc.test chatserver-",
             env!("CARGO_PKG_VERSION"),
-            " i biknostov bkov"
+            " iow biklmnostv bklov"
         )
     );
     assert!(lines[5].starts_with(":irc.test 005 foo CASEMAPPING=ascii CHANTYPES=# "));
     assert!(lines[5].contains(" PREFIX=(ov)@+ NICKLEN=32 CHANNELLEN=33 "));
     assert!(lines[5].ends_with(" :are supported by this server"));
-    assert!(lines[6].starts_with(":irc.test 005 foo TARGMAX="));
+    assert!(lines[5].contains(" TARGMAX=JOIN:4,"));
+    assert!(lines[6].starts_with(":irc.test 005 foo AWAYLEN="));
+    assert!(lines[6].contains(" MONITOR=100 WHOX UTF8ONLY ELIST=CMNTU "));
     assert_eq!(lines[7], ":irc.test 422 foo :MOTD File is missing");
 }
 
@@ -141,7 +156,7 @@ fn pass_logs_into_the_account_named_by_the_nick() {
         &mut s,
         "PASS secret\r\nNICK yoda\r\nUSER y 0 * :Yoda\r\n",
     );
-    assert_eq!(s.inputs[2], r#"Login { user: "yoda", password: "secret" }"#);
+    assert_eq!(s.inputs[3], r#"Login { user: "yoda", password: "secret" }"#);
     assert_eq!(s.expect, Expect::Command);
 }
 
@@ -226,22 +241,24 @@ fn codec_replies_after_registration() {
         ":irc.test PONG irc.test abc\r\n\
          :irc.test 421 foo BOGUS :Unknown command\r\n\
          :irc.test 462 foo :You may not reregister\r\n\
-         :irc.test 447 foo :Nick changes are not supported\r\n\
          :irc.test 464 foo :Password incorrect\r\n\
          :irc.test 381 foo :You are now an IRC operator\r\n\
+         :foo!foo@irc.test MODE foo +o\r\n\
          :foo!foo@irc.test MODE foo +i\r\n\
          :irc.test 221 foo +i\r\n\
          :irc.test 502 foo :Can't change mode for other users\r\n\
          :irc.test 306 foo :You have been marked as away\r\n\
          :irc.test 305 foo :You are no longer marked as away\r\n\
-         :foo!foo@irc.test PRIVMSG foo me\r\n\
          :irc.test 411 foo :No recipient given (PRIVMSG)\r\n\
          :irc.test 412 foo :No text to send\r\n\
          :irc.test 403 foo #bad@ :No such channel\r\n\
          :irc.test 422 foo :MOTD File is missing\r\n"
     );
     assert!(s.inputs.contains(&"Invisible(true)".to_string()));
-    assert!(s.inputs.contains(&"Oper".to_string()));
+    assert!(s.inputs.contains(&"Oper(true)".to_string()));
+    assert!(s
+        .inputs
+        .contains(&r#"Rename { name: "other" }"#.to_string()));
     assert!(s
         .inputs
         .contains(&r#"Away { message: Some("gone") }"#.to_string()));
@@ -263,8 +280,8 @@ fn commands_become_inputs() {
             r#"Room(Join { room: "a", key: Some("k1"), create: true, current: false })"#,
             r#"Room(Join { room: "b", key: None, create: true, current: false })"#,
             r#"Room(Part { room: Some("a"), reason: Some("bye") })"#,
-            r#"Room(Say { room: Some("a"), text: "hi there", notice: false })"#,
-            r#"Message { to: "bar", text: "psst" }"#,
+            r#"Room(Say { room: Some("a"), text: "hi there", kind: Say, relay: None })"#,
+            r#"Message { to: "bar", text: "psst", kind: Notice, relay: None }"#,
             r#"Room(SetTopic { room: Some("a"), text: "new" })"#,
             r#"Room(Kick { room: Some("a"), user: "bar", reason: Some("out") })"#,
             r#"Room(Change { room: "a", changes: [Key(Some("key")), TopicLock(true), Private(false)] })"#,
@@ -322,7 +339,7 @@ fn errors_name_the_target_and_notices_get_none() {
         ),
         (
             Error::AlreadyLoggedIn(Arc::from("foo")),
-            "433 * foo :Nickname is already in use",
+            "433 * foo :foo is already logged in",
         ),
         (Error::InvalidUsername, "432 foo #Chan :Erroneous nickname"),
         (Error::LineTooLong, "417 foo :Input line was too long"),
@@ -348,21 +365,18 @@ fn room_events_render_as_channel_messages() {
         room: a("chan"),
         from: a("bar"),
         text: a("hello there"),
-        notice: false,
+        meta: test_meta(false),
     });
     assert_eq!(
         render(&mut c, &chat),
         ":bar!bar@irc.test PRIVMSG #chan :hello there\r\n"
     );
-    assert!(
-        IrcCodec::shareable(&chat),
-        "a channel line names no recipient"
-    );
+    assert!(c.shareable(&chat), "a channel line names no recipient");
     let notice = room(RoomEvent::Chat {
         room: a("chan"),
         from: a("bar"),
         text: a("x"),
-        notice: true,
+        meta: test_meta(true),
     });
     assert_eq!(
         render(&mut c, &notice),
@@ -372,11 +386,14 @@ fn room_events_render_as_channel_messages() {
         room: a("chan"),
         from: a("foo"),
         text: a("x"),
+        meta: test_meta(false),
     });
     assert_eq!(render(&mut c, &own), "", "no echo of one's own message");
     let joined = room(RoomEvent::Joined {
         room: a("chan"),
         user: a("bar"),
+        account: false,
+        realname: a("Bar"),
     });
     assert_eq!(render(&mut c, &joined), ":bar!bar@irc.test JOIN #chan\r\n");
     let left = room(RoomEvent::Left {
@@ -414,7 +431,7 @@ fn room_events_render_as_channel_messages() {
         ":yoda!yoda@irc.test KICK #chan foo banned\r\n",
         "whichever front-end the owner used"
     );
-    assert!(!IrcCodec::shareable(&removed));
+    assert!(!c.shareable(&removed));
     let quit = room(RoomEvent::Quit {
         user: a("bar"),
         reason: a("out"),
@@ -446,31 +463,30 @@ fn room_events_render_as_channel_messages() {
         from: a("bar"),
         to: Audience::Direct(a("foo")),
         text: a("psst"),
+        meta: test_meta(false),
     };
     assert_eq!(
         render(&mut c, &dm),
         ":bar!bar@irc.test PRIVMSG foo psst\r\n"
     );
-    assert!(!IrcCodec::shareable(&dm));
+    assert!(!c.shareable(&dm));
     let bc = Event::Chat {
         from: a("yoda"),
         to: Audience::Everyone,
         text: a("hi all"),
+        meta: test_meta(false),
     };
     assert_eq!(
         render(&mut c, &bc),
         ":irc.test NOTICE foo :yoda: hi all\r\n"
     );
-    assert!(
-        !IrcCodec::shareable(&bc),
-        "a server notice names its recipient"
-    );
+    assert!(!c.shareable(&bc), "a server notice names its recipient");
     let closed = room(RoomEvent::Closed(a("chan")));
     assert_eq!(
         render(&mut c, &closed),
         ":irc.test KICK #chan foo :chatroom closed\r\n"
     );
-    assert!(!IrcCodec::shareable(&closed));
+    assert!(!c.shareable(&closed));
     assert_eq!(render(&mut c, &room(RoomEvent::Opened(a("chan")))), "");
     let presence = Event::Presence {
         user: a("yoda"),
@@ -560,6 +576,8 @@ fn listings_render_as_numerics() {
         private: false,
         members,
         topic: a("a topic"),
+        created_s: 0,
+        topic_at_s: 0,
     };
     let list = room(RoomEvent::List(vec![info("chan", 2), info("empty", 0)]));
     assert_eq!(
@@ -571,6 +589,7 @@ fn listings_render_as_numerics() {
         room: a("chan"),
         flags: a("knt"),
         key: Some(a("sekrit")),
+        limit: None,
         created_s: 5,
     });
     assert_eq!(
@@ -594,13 +613,19 @@ fn listings_render_as_numerics() {
         away: Some(a("lunch")),
         oper: true,
         rooms: vec![(a("chan"), true)],
+        voiced: Vec::new(),
+        account: false,
+        idle_s: 0,
+        signon_s: 0,
     };
     assert_eq!(
         render(&mut c, &Event::Card(Box::new(card.clone()))),
-        ":irc.test 311 foo bar ~b 127.0.0.1 * :Bar Real\r\n\
+        ":irc.test 311 foo bar ~b irc.test * :Bar Real\r\n\
          :irc.test 319 foo bar @#chan\r\n\
          :irc.test 312 foo bar irc.test chatserver\r\n\
-         :irc.test 301 foo bar lunch\r\n"
+         :irc.test 313 foo bar :is an IRC operator\r\n\
+         :irc.test 301 foo bar lunch\r\n\
+         :irc.test 317 foo bar 0 0 :seconds idle, signon time\r\n"
     );
     let who = Event::Cards {
         room: Some(a("chan")),
@@ -608,7 +633,7 @@ fn listings_render_as_numerics() {
     };
     assert_eq!(
         render(&mut c, &who),
-        ":irc.test 352 foo #chan ~b 127.0.0.1 irc.test bar G*@ :0 Bar Real\r\n"
+        ":irc.test 352 foo #chan ~b irc.test irc.test bar G*@ :0 Bar Real\r\n"
     );
 }
 
@@ -665,7 +690,7 @@ fn the_codec_closes_listings_itself_in_order() {
          :irc.test 366 foo * :End of /NAMES list.\r\n\
          :irc.test 366 foo bad :End of /NAMES list.\r\n\
          :irc.test 410 foo BOGUS :Invalid CAP command\r\n\
-         :irc.test CAP foo NAK sasl\r\n\
+         :irc.test CAP foo ACK sasl\r\n\
          :irc.test 501 foo :Unknown MODE flag\r\n\
          :irc.test 472 foo z :is an unknown mode char to me\r\n\
          :irc.test 461 foo PART :Not enough parameters\r\n"
@@ -694,9 +719,10 @@ fn the_codec_closes_listings_itself_in_order() {
         run(&mut plain, &mut s, "OPER a b\r\n"),
         ":irc.test 491 op :No O-lines for your host\r\n"
     );
+    run(&mut plain, &mut s, "JOIN #six\r\n");
     assert_eq!(
         render(&mut plain, &Event::Error(Error::TooManyRooms(5))),
-        ":irc.test 405 op * :Too many channels on this server\r\n"
+        ":irc.test 405 op #six :Too many channels on this server\r\n"
     );
 }
 
@@ -738,7 +764,7 @@ fn targmax_is_enforced() {
         &mut c,
         &mut s,
         &format!(
-            "JOIN {many}\r\nPART {many}\r\nPRIVMSG a,b :hi\r\nKICK #a x,y\r\nJOIN #a,#b,#c,#d\r\n"
+            "JOIN {many}\r\nPART {many}\r\nPRIVMSG a,b :hi\r\nKICK #a v,w,x,y,z\r\nJOIN #a,#b,#c,#d\r\n"
         ),
     );
     assert_eq!(
@@ -747,7 +773,7 @@ fn targmax_is_enforced() {
             ":irc.test 407 foo {many} :Too many targets\r\n\
              :irc.test 407 foo {many} :Too many targets\r\n\
              :irc.test 407 foo a,b :Too many targets\r\n\
-             :irc.test 407 foo x,y :Too many targets\r\n"
+             :irc.test 407 foo v,w,x,y,z :Too many targets\r\n"
         )
     );
     assert_eq!(
@@ -762,6 +788,65 @@ fn targmax_is_enforced() {
         "NICK a\r\nUSER a * * :A\r\n",
     );
     assert!(welcome.contains(
-        " TARGMAX=JOIN:4,PART:4,PRIVMSG:1,NOTICE:1,KICK:1 MODES=4 MAXLIST=b:100 KEYLEN=32 "
-    ));
+        " TARGMAX=JOIN:4,PART:4,PRIVMSG:1,NOTICE:1,TAGMSG:1,KICK:4,NAMES:4,MONITOR:100 MODES=4 MAXLIST=b:100 KEYLEN=32 "
+    ), "{welcome}");
+}
+
+/// Issue 22: `NAMES` of several channels ends with one `366` naming them all (the core's
+/// `Members` replies render their `353`s only); `KICK #a,#b x,y` pairs channels with users.
+#[test]
+fn names_of_several_channels_end_once_and_kick_pairs_targets() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    c.decode(b"NAMES #a,#b\r\nKICK #a,#b x,y :out\r\n", &mut s);
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Room(Names { room: "a" })"#,
+            r#"Room(Names { room: "b" })"#,
+            r#"Room(Kick { room: Some("a"), user: "x", reason: Some("out") })"#,
+            r#"Room(Kick { room: Some("b"), user: "y", reason: Some("out") })"#,
+        ]
+    );
+    let a = |s: &str| Arc::<str>::from(s);
+    let members = |room: &str| {
+        Event::Room(RoomEvent::Members {
+            room: a(room),
+            secret: false,
+            members: vec![Member {
+                name: a("foo"),
+                owner: true,
+                op: true,
+                voice: false,
+            }],
+            partial: false,
+        })
+    };
+    // The fake core answers nothing: put its two replies where the core would.
+    let mut queued = std::mem::take(&mut s.out);
+    queued.insert(1, members("a"));
+    queued.insert(3, members("b"));
+    let mut out = Vec::new();
+    for e in queued {
+        c.encode(&e, 0, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap_or_default();
+    assert_eq!(
+        text,
+        ":irc.test 353 foo = #a @foo\r\n\
+         :irc.test 353 foo = #b @foo\r\n\
+         :irc.test 366 foo #a,#b :End of /NAMES list.\r\n"
+    );
+}
+
+/// Issue 22, labeled-response: a command that does not parse (`421`) is labeled too.
+#[test]
+fn an_unknown_command_is_answered_with_its_label() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :batch labeled-response\r\n");
+    let text = run(&mut c, &mut s, "@label=x1 NONEXISTENT_COMMAND\r\n");
+    assert_eq!(
+        text,
+        "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
+    );
 }

@@ -23,7 +23,7 @@
 pub mod objects;
 
 use super::{flow, line::text as line_text, Boundary, Sink};
-use crate::event::{Audience, Error, Event, Notice};
+use crate::event::{Audience, Error, Event, Kind, Notice};
 use crate::input::{Input, LineError};
 use crate::protocol::json::objects::{wire, JsonCodec, JsonError, Request};
 
@@ -61,7 +61,12 @@ pub fn input_of(r: &Request) -> Input<'_> {
             any_free: true,
         },
         Request::List => Input::ListAddrs,
-        Request::Private { target, text } => Input::Message { to: target, text },
+        Request::Private { target, text } => Input::Message {
+            to: target,
+            text,
+            kind: Kind::Say,
+            relay: None,
+        },
         Request::Announce { text } => Input::Announce { text },
         // The seed's server treats any other msgType as an announcement.
         Request::Other { content, .. } => Input::Announce { text: content },
@@ -107,10 +112,30 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
             user,
             online: false,
         } => wire::left(user),
+        // Issue 22: the sender's own copy, CTCP and tags are IRC's alone; an action reads
+        // `* hans waves`.
+        Event::Chat {
+            to: Audience::Echo(_),
+            ..
+        } => return Boundary::None,
+        Event::Chat { meta, .. } if !meta.kind.is_text() => return Boundary::None,
+        Event::Chat {
+            from, text, meta, ..
+        } if meta.kind == Kind::Action => {
+            let action = format!("* {from} {text}");
+            match event {
+                Event::Chat {
+                    to: Audience::Direct(to) | Audience::Private(to),
+                    ..
+                } => wire::private(from, to, &action),
+                _ => wire::announce(from, &action),
+            }
+        }
         Event::Chat {
             from,
             to: Audience::Direct(to) | Audience::Private(to),
             text,
+            ..
         } => wire::private(from, to, text),
         Event::Chat { from, text, .. } => wire::announce(from, text),
         Event::UserAddrs(users) => {
@@ -146,6 +171,10 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
         Event::Error(Error::InvalidUsername) => wire::INVALID_NAME.to_string(),
         other => {
             let line = line_text::to_string(other);
+            if line.is_empty() {
+                // Issue 22: an event the line protocol does not show (most of modern IRC's).
+                return Boundary::None;
+            }
             let note = format!("{}{}", wire::NOTE, line.trim_end_matches('\n'));
             if closes(other) {
                 out.extend_from_slice(note.as_bytes());
@@ -162,6 +191,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) -> Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::test_meta;
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -196,7 +226,9 @@ mod tests {
             input_of(&private),
             Input::Message {
                 to: "yoda",
-                text: "hi there"
+                text: "hi there",
+                kind: Kind::Say,
+                relay: None,
             }
         );
         let announce = req(r#"{"msgType": "<announce>", "content": "yo"}"#);
@@ -233,17 +265,17 @@ mod tests {
                 none,
             ),
             (
-                Event::Chat { from: a("A"), to: Audience::Direct(a("B")), text: a("hi") },
+                Event::Chat { from: a("A"), to: Audience::Direct(a("B")), text: a("hi"),  meta: test_meta(false) },
                 "From A to B: hi",
                 none,
             ),
             (
-                Event::Chat { from: a("A"), to: Audience::Everyone, text: a("all") },
+                Event::Chat { from: a("A"), to: Audience::Everyone, text: a("all"),  meta: test_meta(false) },
                 "\nA: all",
                 none,
             ),
             (
-                Event::Chat { from: a("A"), to: Audience::Announcement, text: a("all") },
+                Event::Chat { from: a("A"), to: Audience::Announcement, text: a("all"),  meta: test_meta(false) },
                 "\nA: all",
                 none,
             ),

@@ -173,7 +173,8 @@ pub fn parse(frame: Frame<'_>, expect: Expect) -> Input<'_> {
             None => Input::Room(RoomInput::Say {
                 room: None,
                 text: line,
-                notice: false,
+                kind: crate::input::Kind::Say,
+                relay: None,
             }),
         },
         // §6 menus: the whole line answers the prompt (empty cancels).

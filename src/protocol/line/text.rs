@@ -3,7 +3,9 @@
 //! line ends in `\n`.
 
 use crate::command::{self, States};
-use crate::event::{Audience, Error, Event, HelpTopic, Notice, PrivateEvent, Prompt, RoomEvent};
+use crate::event::{
+    Audience, Error, Event, HelpTopic, Kind, Notice, PrivateEvent, Prompt, RoomEvent,
+};
 
 pub const USERNAME: &str = "Username: ";
 pub const PASSWORD: &str = "Password: ";
@@ -87,12 +89,22 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Help(HelpTopic::Lobby) => put(out, &[&command::help(States::LOBBY)]),
         Event::Help(HelpTopic::Room) => put(out, &[&command::help(States::ROOM)]),
         Event::NewUser(user) => put(out, &["New user ", user, ". Choose a password\n"]),
-        Event::Welcome => put(out, &[WELCOME]),
+        Event::Welcome(_) => put(out, &[WELCOME]),
+        // Issue 22: the sender's own copy, CTCP and tags are IRC's alone.
+        Event::Chat {
+            to: Audience::Echo(_),
+            ..
+        } => {}
+        Event::Chat { meta, .. } if !meta.kind.is_text() => {}
         Event::Chat {
             from,
             to: Audience::Private(_),
             text,
+            ..
         } => put(out, &[from, "(private): ", text, "\n"]),
+        Event::Chat {
+            from, text, meta, ..
+        } if meta.kind == Kind::Action => put(out, &["* ", from, " ", text, "\n"]),
         Event::Chat { from, text, .. } => put(out, &[from, ": ", text, "\n"]),
         Event::Presence { user, online } => {
             let what = if *online {
@@ -167,6 +179,23 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
                 put(out, &[": ", &l.text, "\n"]);
             }
         }
+        // Issue 22: what the line protocol shows of modern IRC's events (most are IRC's own;
+        // the COMP3331 contract has no reply to a message, even one kept or to an away user).
+        Event::Renamed { old, new } => put(out, &[old, " is now known as ", new, "\n"]),
+        Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
+        Event::Authenticated(_)
+        | Event::Away { .. }
+        | Event::IsAway { .. }
+        | Event::Kept(_)
+        | Event::Monitor { .. }
+        | Event::MonitorList(_)
+        | Event::Found(_)
+        | Event::Whowas { .. }
+        | Event::Lusers(_)
+        | Event::SetName { .. }
+        | Event::Wallops { .. }
+        | Event::Replay { .. }
+        | Event::ReplayTargets(_) => {}
     }
 }
 
@@ -188,8 +217,20 @@ fn room(r: &RoomEvent, out: &mut Vec<u8>) {
         RoomEvent::Left { user, .. }
         | RoomEvent::Quit { user, .. }
         | RoomEvent::Kicked { user, .. } => put(out, &[SYSTEM, user, " left the chatroom\n"]),
+        RoomEvent::Chat { meta, .. } | RoomEvent::Said { meta, .. } if !meta.kind.is_text() => {}
+        RoomEvent::Chat {
+            from, text, meta, ..
+        }
+        | RoomEvent::Said {
+            from, text, meta, ..
+        } if meta.kind == Kind::Action => put(out, &["* ", from, " ", text, "\n"]),
         RoomEvent::Chat { from, text, .. } | RoomEvent::Said { from, text, .. } => {
             put(out, &["<", from, ">: ", text, "\n"])
+        }
+        // Issue 22: IRC's invitations; the invitee sees `Event::Invitation`.
+        RoomEvent::Invited { .. } => {}
+        RoomEvent::Inviting { room, user } => {
+            put(out, &[user, " is invited to chatroom ", room, "\n"])
         }
         RoomEvent::List(rooms) => {
             for r in rooms {
@@ -327,6 +368,11 @@ fn notice(n: &Notice, out: &mut Vec<u8>) {
                 " logged in from another connection\n",
             ],
         ),
+        // Issue 22.
+        Notice::PingTimeout(_) => put(out, &["You have been logged out: no answer to pings\n"]),
+        Notice::Killed { by, reason } => {
+            put(out, &["You have been kicked by ", by, ": ", reason, "\n"])
+        }
     }
 }
 
@@ -356,6 +402,14 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         }
         Error::NotRoomOperator(_) => put(out, &["Error. Only the owner can do that\n"]),
         Error::CannotSendToRoom(room) => put(out, &["Error. You are not in chatroom ", room, "\n"]),
+        Error::Moderated(room) => put(
+            out,
+            &[
+                "Error. Chatroom ",
+                room,
+                " is moderated: only its operators and voiced members speak\n",
+            ],
+        ),
         // Private sessions (§4).
         Error::Offline(user) => put(out, &["Error. ", user, " is offline\n"]),
         Error::NoPrivateRequest(user) => put(
@@ -428,6 +482,21 @@ fn error(e: &Error, out: &mut Vec<u8>) {
                 ")\n",
             ],
         ),
+        // Issue 22.
+        Error::NoSuchUser(_) | Error::WasNoSuchUser(_) => put(out, &[INVALID_USER]),
+        Error::NameIsAccount(user) => {
+            put(out, &["Error. Your name is your account's: ", user, "\n"])
+        }
+        Error::RoomFull(room) => put(out, &["Error. Chatroom ", room, " is full\n"]),
+        Error::AlreadyInRoom { room, user } => put(
+            out,
+            &["Error. ", user, " is already in chatroom ", room, "\n"],
+        ),
+        Error::NotOperator => put(out, &["Error. Only server operators can do that\n"]),
+        Error::InvalidLimit => put(out, &["Error. Invalid limit (1-100000)\n"]),
+        Error::MonitorFull => put(out, &["Error. Your watch list is full\n"]),
+        Error::NoHistory(with) => put(out, &["Error. No history with ", with, "\n"]),
+        Error::PasswordRequired => put(out, &["Error. Password required\n"]),
     }
 }
 
@@ -441,7 +510,7 @@ pub fn to_string(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{HistoryLine, Member, RoomInfo, Topic};
+    use crate::event::{test_meta, HistoryLine, Member, RoomInfo, Topic};
     use std::sync::Arc;
 
     fn a(s: &str) -> Arc<str> {
@@ -460,7 +529,7 @@ mod tests {
                 "New user ann. Choose a password\n",
             ),
             (
-                Event::Welcome,
+                Event::Welcome(Arc::from("yoda")),
                 "Welcome to the greatest messaging application ever!\n",
             ),
             (
@@ -468,6 +537,7 @@ mod tests {
                     from: a("yoda"),
                     to: Audience::Direct(a("hans")),
                     text: a(" hi  there "),
+                    meta: test_meta(false),
                 },
                 "yoda:  hi  there \n",
             ),
@@ -476,6 +546,7 @@ mod tests {
                     from: a("yoda"),
                     to: Audience::Everyone,
                     text: a("all"),
+                    meta: test_meta(false),
                 },
                 "yoda: all\n",
             ),
@@ -605,6 +676,7 @@ mod tests {
                     from: a("yoda"),
                     to: Audience::Private(a("hans")),
                     text: a(" psst  "),
+                    meta: test_meta(false),
                 },
                 "yoda(private):  psst  \n",
             ),
@@ -720,7 +792,7 @@ mod tests {
                     room: a("den"),
                     from: a("hans"),
                     text: a("hi all"),
-                    notice: true,
+                    meta: test_meta(true),
                 }),
                 "<hans>: hi all\n",
             ),
@@ -729,6 +801,7 @@ mod tests {
                     room: a("den"),
                     from: a("Tom"),
                     text: a("me too"),
+                    meta: test_meta(false),
                 }),
                 "<Tom>: me too\n",
             ),
@@ -762,6 +835,7 @@ mod tests {
                     room: a("den"),
                     flags: a("nt"),
                     key: None,
+                    limit: None,
                     created_s: 1,
                 }),
                 "",
@@ -800,7 +874,7 @@ mod tests {
                 "You entered chatroom den\n",
             ),
             (
-                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob") }),
+                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob"), account: false, realname: a("") }),
                 "[System]: bob entered the chatroom\n",
             ),
             (
@@ -816,7 +890,7 @@ mod tests {
                     room: a("den"),
                     from: a("Tom"),
                     text: a("hello"),
-                    notice: false,
+                    meta: test_meta(false),
                 }),
                 "<Tom>: hello\n",
             ),
@@ -828,6 +902,8 @@ mod tests {
                         private: false,
                         members: 0,
                         topic: a(""),
+                        created_s: 0,
+                        topic_at_s: 0,
                     },
                     RoomInfo {
                         room: a("vault"),
@@ -835,6 +911,8 @@ mod tests {
                         private: true,
                         members: 2,
                         topic: a("t"),
+                        created_s: 0,
+                        topic_at_s: 0,
                     },
                 ])),
                 "den tom public\nvault bob private\n",
@@ -960,6 +1038,7 @@ mod tests {
                     from: a("yoda"),
                     to: Audience::Announcement,
                     text: a("all"),
+                    meta: test_meta(false),
                 },
                 "yoda: all\n",
             ),

@@ -1,0 +1,80 @@
+//! What server operators do (issue 22: IRC `OPER` is the console's rights on the wire) and
+//! the server's counts: `KILL` ends a session as the console's `kick` does, `WALLOPS` reaches
+//! the operators and those who asked for it, `LUSERS` counts users and rooms.
+
+use super::Chat;
+use crate::event::{Error, Event, Lusers, Notice, Shared};
+use crate::session::ConnId;
+use crate::time::Now;
+use crate::valid::{reason, MessageText};
+use std::sync::Arc;
+
+impl Chat {
+    /// Whether `conn` is a server operator; if not, the refusal is answered.
+    fn operator(&mut self, conn: ConnId) -> bool {
+        let oper = self.directory.is_oper(conn);
+        if !oper {
+            self.outbox.error(conn, Error::NotOperator);
+        }
+        oper
+    }
+
+    /// `Input::Kill`: the operator `me` ends `user`'s session; its roommates see it quit with
+    /// the operator's name and reason.
+    pub(super) fn kill(&mut self, conn: ConnId, me: &Arc<str>, user: &str, why: &str, now: Now) {
+        if !self.operator(conn) {
+            return;
+        }
+        let Some((name, target)) = self.online.find(user).map(|(n, c)| (n.clone(), c)) else {
+            return self.outbox.error(conn, Error::NoSuchUser(Arc::from(user)));
+        };
+        let why: Arc<str> = Arc::from(reason(why));
+        log::info!("{} killed {name} ({why})", self.log_name(conn));
+        self.set_quit(target, &format!("Killed ({me} ({why}))"));
+        let notice = Notice::Killed {
+            by: me.clone(),
+            reason: why,
+        };
+        self.outbox.send(target, Event::Notice(notice));
+        self.logout(target, &name, now);
+        self.close_after_flush(target);
+    }
+
+    /// `Input::Wallops`: to every session that asked for them (`+w`) and the sender.
+    pub(super) fn wallops(&mut self, conn: ConnId, me: &Arc<str>, text: &str) {
+        if !self.operator(conn) {
+            return;
+        }
+        let Some(text) = self.valid(conn, MessageText::new(text)) else {
+            return;
+        };
+        let event = Shared::new(Event::Wallops {
+            from: me.clone(),
+            text: Arc::from(text.as_str()),
+        });
+        let mut to: Vec<ConnId> = self.directory.hearing_wallops();
+        to.push(conn);
+        to.sort_unstable();
+        to.dedup();
+        for c in to {
+            if self.user_of(c).is_some() {
+                self.outbox.share(c, &event);
+            }
+        }
+    }
+
+    /// `Input::Lusers`: the counts, valid before and after login.
+    pub(super) fn lusers(&mut self, conn: ConnId) {
+        let (invisible, operators) = self.directory.counts();
+        let users = self.online.len();
+        let counts = Lusers {
+            users,
+            invisible: invisible.min(users),
+            operators,
+            unknown: self.sessions.len().saturating_sub(users),
+            rooms: self.rooms.len(),
+            max_users: self.peak_users.max(users),
+        };
+        self.outbox.send(conn, Event::Lusers(counts));
+    }
+}

@@ -1,0 +1,129 @@
+//! Sessions that register themselves (IRC, issue 22): liveness by ping instead of the
+//! inactivity logout, an account proved before the login (SASL), the end of registration, and
+//! a guest taking another name. The rules are the line protocol's: the same accounts, the same
+//! lockout, the same casemapping, the same duplicate-login policy.
+
+use super::login::Form;
+use super::Chat;
+use crate::event::{Error, Event, Shared};
+use crate::session::{ConnId, State, TimerKind};
+use crate::time::Now;
+use crate::valid::{same_name, UserName};
+use std::sync::Arc;
+
+impl Chat {
+    /// `Input::KeepsAlive`: liveness by ping from now on (the session's heartbeat).
+    pub(super) fn keeps_alive(&mut self, conn: ConnId) {
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        s.pings = true;
+        let last = s.last_heard;
+        if let Some(hb) = self.settings.heartbeat_of(true) {
+            self.arm(conn, TimerKind::Heartbeat, last + hb);
+            self.arm(conn, TimerKind::Ping, last + hb / 2);
+        }
+    }
+
+    /// `Input::Authenticate`: check `password` for the account `user` names (any spelling)
+    /// with the login's rules (lockout, failed-login rate, slow hash in steps), without logging
+    /// in. A second login of an online account is refused here, with its reason.
+    pub(super) fn authenticate(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
+        if !self.check_one_line(conn, user, password) {
+            return;
+        }
+        match self.account_named(user) {
+            None => self.outbox.error(conn, Error::UnknownUsername),
+            Some(account) => self.attempt_login(conn, &account, password, Form::Sasl, now),
+        }
+    }
+
+    /// The password for `user` was right: the session will log in as it.
+    pub(super) fn authenticated(&mut self, conn: ConnId, user: &str) {
+        if self.refuse_duplicate(conn, user) {
+            return;
+        }
+        let user: Arc<str> = Arc::from(user);
+        self.directory.prove(conn, user.clone());
+        log::info!("{} authenticated as {user}", self.log_name(conn));
+        self.outbox.send(conn, Event::Authenticated(user));
+    }
+
+    /// `Input::Enter`: registration is over. Log in as the proved account; else as a guest
+    /// (when the front-end allows guests); else refuse and close.
+    pub(super) fn enter(&mut self, conn: ConnId, nick: &str, guest: bool, now: Now) {
+        match self.directory.proved(conn) {
+            Some(account) if self.accounts.exists(&account) => {
+                if !self.refuse_duplicate(conn, &account) {
+                    self.complete_login(conn, &account, now);
+                }
+            }
+            Some(_) | None if guest => self.guest_login(conn, nick, false, now),
+            Some(_) | None => {
+                self.outbox.error(conn, Error::PasswordRequired);
+                self.outbox.send(conn, Event::Goodbye);
+                self.close_after_flush(conn);
+            }
+        }
+    }
+
+    /// `Input::Rename`: a guest takes `name` if it is free (a logged-in user's name is its
+    /// account's, PROTOCOL.md §8). Everyone who sees the guest hears of it once: itself, its
+    /// roommates, the users shown presence lines, and those who watch either name.
+    pub(super) fn rename(&mut self, conn: ConnId, me: &Arc<str>, name: &str) {
+        if self.accounts.exists(me) {
+            return self.outbox.error(conn, Error::NameIsAccount(me.clone()));
+        }
+        let Ok(name) = UserName::new(name) else {
+            return self.outbox.error(conn, Error::InvalidUsername);
+        };
+        let name = name.as_str();
+        if name == &**me {
+            return;
+        }
+        if !same_name(name, me) && self.name_taken(name) {
+            return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
+        }
+        let new: Arc<str> = Arc::from(name);
+        let mut told: Vec<ConnId> = vec![conn];
+        for room in self.rooms.joined(me) {
+            if let Some((_, r)) = self.rooms.get(&room) {
+                told.extend(r.members.values().copied());
+            }
+        }
+        if self.settings.presence {
+            let shown = self
+                .online
+                .iter()
+                .filter(|(_, c)| self.sessions.get(c).is_some_and(|s| s.presence));
+            told.extend(shown.map(|(_, c)| c));
+        }
+        // A change of case only is the same name to those who watch it: nothing to tell them.
+        let case_only = same_name(&new, me);
+        if !case_only {
+            self.watched(me, false);
+        }
+        self.online.rename(me, new.clone());
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            if let State::LoggedIn { user, .. } = &mut s.state {
+                *user = new.clone();
+            }
+        }
+        for (record, undo) in self.rooms.rename(me, &new) {
+            self.outbox.record(record, super::Undo::Rooms(undo));
+        }
+        if !case_only {
+            self.watched(&new, true);
+        }
+        log::info!("{} is now known as {new}", self.log_name(conn));
+        told.sort_unstable();
+        told.dedup();
+        let event = Shared::new(Event::Renamed {
+            old: me.clone(),
+            new,
+        });
+        for c in told {
+            self.outbox.share(c, &event);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Registration (PROTOCOL.md §8, issue 22): `CAP` negotiation (registration waits for
+//! `CAP END` once it began), SASL `AUTHENTICATE`, `PASS`, `NICK`, `USER`; then the core's
+//! login: `Input::Login` with `PASS`, else `Input::Enter` (the account SASL proved, or a
+//! guest). Also `PING`/`PONG` and `CAP` after registration.
+
+use super::caps::{ls_lines, Cap};
+use super::numerics::*;
+use super::sasl::{Step, MECHANISMS};
+use super::{Conn, Purpose, Reg};
+use crate::input::{Expect, Input};
+use crate::protocol::irc::message::{valid_nick, Message};
+use crate::protocol::Sink;
+
+impl Conn {
+    /// Before registration: `CAP`, `AUTHENTICATE`, `PASS`, `NICK`, `USER`, `PING`, `PONG`,
+    /// `QUIT`; anything else `451`.
+    pub(super) fn registering(&mut self, msg: Message<'_>, sink: &mut dyn Sink) {
+        match msg.command.as_str() {
+            "PASS" => {
+                if self.need(sink, &msg, 1) {
+                    self.pass = msg.param(0).map(Box::from);
+                }
+            }
+            "NICK" => match msg.param(0) {
+                None | Some("") => {
+                    self.numeric(sink, ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+                }
+                Some(n) if !valid_nick(n) => {
+                    self.numeric(sink, ERR_ERRONEUSNICKNAME, &[n, "Erroneous nickname"]);
+                }
+                Some(n) => {
+                    self.nick = Some(Box::from(n));
+                    self.try_register(sink);
+                }
+            },
+            "USER" => {
+                let username = msg.param(0).unwrap_or("");
+                let realname = msg.param(3).unwrap_or("");
+                if msg.params.len() < 4 || username.is_empty() || realname.is_empty() {
+                    self.numeric(sink, ERR_NEEDMOREPARAMS, &["USER", "Not enough parameters"]);
+                } else if !username.bytes().all(|b| b.is_ascii_graphic()) {
+                    self.numeric(sink, ERR_INVALIDUSERNAME, &["Your username is invalid"]);
+                    self.refuse(sink, "Invalid username");
+                } else {
+                    self.user = Some((Box::from(username), Box::from(realname)));
+                    self.try_register(sink);
+                }
+            }
+            "CAP" => self.cap(sink, &msg),
+            "AUTHENTICATE" => {
+                if self.need(sink, &msg, 1) {
+                    self.authenticate(sink, msg.param(0).unwrap_or(""));
+                }
+            }
+            "PING" => self.pong(sink, &msg),
+            "PONG" => {}
+            "QUIT" => {
+                self.reg = Reg::Closed;
+                sink.input(Input::Quit { reason: "" });
+            }
+            _ => self.numeric(sink, ERR_NOTREGISTERED, &["You have not registered"]),
+        }
+    }
+
+    /// `PING <token>`: `PONG`, in order; it also proves the client is there.
+    pub(super) fn pong(&mut self, sink: &mut dyn Sink, msg: &Message<'_>) {
+        match msg.param(0) {
+            Some(token) => {
+                let server = self.opts.server.clone();
+                self.raw(sink, Some(&server), "PONG", &[&server, token]);
+                if self.reg == Reg::Done {
+                    sink.input(Input::Live);
+                }
+            }
+            None => self.numeric(sink, ERR_NOORIGIN, &["No origin specified"]),
+        }
+    }
+
+    /// `CAP LS|LIST|REQ|END` (version 302; `LS` in several lines when long). Before
+    /// registration, `LS` and `REQ` make it wait for `END`.
+    pub(super) fn cap(&mut self, sink: &mut dyn Sink, msg: &Message<'_>) {
+        let sub = msg.param(0).unwrap_or("").to_ascii_uppercase();
+        let server = self.opts.server.clone();
+        let me = self.me().to_string();
+        let before = self.reg == Reg::Open;
+        match sub.as_str() {
+            "LS" => {
+                let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+                if version >= 302 {
+                    self.v302 = true;
+                    self.caps = self.caps.request("cap-notify").unwrap_or(self.caps);
+                }
+                self.negotiating |= before;
+                let lines = ls_lines(self.v302);
+                let last = lines.len() - 1;
+                for (i, line) in lines.iter().enumerate() {
+                    match i < last && self.v302 {
+                        true => self.raw(sink, Some(&server), "CAP", &[&me, "LS", "*", line]),
+                        false => self.raw(sink, Some(&server), "CAP", &[&me, "LS", line]),
+                    }
+                }
+            }
+            "LIST" => {
+                let names = self.caps.names();
+                self.raw(sink, Some(&server), "CAP", &[&me, "LIST", &names]);
+            }
+            "REQ" => {
+                self.negotiating |= before;
+                let list = msg.param(1).unwrap_or("");
+                match self.caps.request(list) {
+                    Some(caps) => {
+                        self.caps = caps;
+                        self.raw(sink, Some(&server), "CAP", &[&me, "ACK", list]);
+                    }
+                    None => self.raw(sink, Some(&server), "CAP", &[&me, "NAK", list]),
+                }
+            }
+            "END" => {
+                if before && self.negotiating {
+                    self.negotiating = false;
+                    self.try_register(sink);
+                }
+            }
+            _ => self.numeric(sink, ERR_INVALIDCAPCMD, &[&sub, "Invalid CAP command"]),
+        }
+    }
+
+    /// `AUTHENTICATE <param>` before registration (after it: `462`, in `commands.rs`).
+    fn authenticate(&mut self, sink: &mut dyn Sink, param: &str) {
+        match self.sasl.step(param) {
+            Step::Continue => self.raw(sink, None, "AUTHENTICATE", &["+"]),
+            Step::More => {}
+            Step::Check { user, password } => {
+                self.sasl_used = true;
+                self.context(sink, Some(&user), Purpose::Sasl);
+                sink.input(Input::Authenticate {
+                    user: &user,
+                    password: &password,
+                });
+            }
+            Step::Fail { mechs } => {
+                if mechs {
+                    let what = "are available SASL mechanisms";
+                    self.numeric(sink, RPL_SASLMECHS, &[MECHANISMS, what]);
+                }
+                self.numeric(sink, ERR_SASLFAIL, &["SASL authentication failed"]);
+            }
+            Step::TooLong => self.numeric(sink, ERR_SASLTOOLONG, &["SASL message too long"]),
+            Step::Aborted => self.numeric(sink, ERR_SASLABORTED, &["SASL authentication aborted"]),
+            Step::Already => {
+                self.numeric(sink, ERR_SASLALREADY, &["You have already authenticated"])
+            }
+        }
+    }
+
+    /// `ERROR` and close, before registration.
+    fn refuse(&mut self, sink: &mut dyn Sink, why: &str) {
+        self.quit = Box::from(why);
+        self.reg = Reg::Closed;
+        sink.input(Input::Quit { reason: why });
+    }
+
+    /// `NICK` and `USER` are in and `CAP` negotiation (if any) ended: log in with `PASS`, or
+    /// enter as the account SASL proved, or as a guest.
+    fn try_register(&mut self, sink: &mut dyn Sink) {
+        let (Some(nick), Some((username, realname))) = (self.nick.clone(), self.user.clone())
+        else {
+            return;
+        };
+        if self.negotiating {
+            return;
+        }
+        if self.sasl.in_progress() {
+            // The spec: registration ending aborts an unfinished exchange.
+            self.sasl = super::sasl::Sasl::Idle;
+            self.numeric(sink, ERR_SASLABORTED, &["SASL authentication aborted"]);
+        }
+        sink.input(Input::Describe {
+            username: &username,
+            realname: &realname,
+        });
+        sink.input(Input::NoPresence);
+        sink.input(Input::KeepsAlive);
+        let with_pass = self.pass.is_some() && !self.sasl_used;
+        self.context(sink, Some(&nick), Purpose::Plain);
+        match self.pass.take() {
+            Some(password) if with_pass => sink.input(Input::Login {
+                user: &nick,
+                password: &password,
+            }),
+            _ => sink.input(Input::Enter {
+                nick: &nick,
+                guest: self.opts.guests,
+            }),
+        }
+        match sink.expects() {
+            Expect::Command => self.reg = Reg::Done,
+            Expect::Pending => self.reg = Reg::Pending,
+            Expect::Nothing => self.reg = Reg::Closed,
+            // A wrong password ends the connection; a guest nick in use may be changed.
+            _ if with_pass => self.refuse(sink, "Password incorrect"),
+            _ => self.nick = None,
+        }
+    }
+
+    /// Whether the client negotiated `cap` (for the command handlers).
+    pub(super) fn has(&self, cap: Cap) -> bool {
+        self.caps.has(cap)
+    }
+}

@@ -1,0 +1,237 @@
+//! IRCv3 message tags (issue 22): reading the tags of a received line (`label`, client-only
+//! `+` tags to relay), and writing the tags of a sent one (`time`, `msgid`, `account`, relayed
+//! client tags, `label`, `batch`). Values are escaped as the spec says (`\:` `\s` `\\` `\r`
+//! `\n`). Pure functions over strings.
+
+use std::fmt::Write;
+
+/// The most bytes of client-only tags a message may carry (the spec's 4094).
+pub const CLIENT_TAGS_MAX: usize = 4094;
+
+/// The `key=value` pairs of a raw tag section (without its `@`), values still escaped.
+pub fn pairs(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    raw.split(';')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.split_once('=').unwrap_or((t, "")))
+}
+
+/// The unescaped value of tag `key`, if present.
+pub fn get(raw: &str, key: &str) -> Option<String> {
+    pairs(raw)
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| unescape(v))
+}
+
+/// A tag value with its escapes undone; a lone trailing `\` is dropped.
+pub fn unescape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(':') => out.push(';'),
+            Some('s') => out.push(' '),
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Append `v` escaped as a tag value.
+pub fn escape(v: &str, out: &mut String) {
+    for c in v.chars() {
+        match c {
+            ';' => out.push_str("\\:"),
+            ' ' => out.push_str("\\s"),
+            '\\' => out.push_str("\\\\"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// Whether `key` is a well-formed client-only tag name: `+`, an optional `vendor/`, then
+/// letters, digits and `-`.
+fn client_key(key: &str) -> bool {
+    let Some(name) = key.strip_prefix('+') else {
+        return false;
+    };
+    let (vendor, name) = name.rsplit_once('/').unwrap_or(("", name));
+    let word = |s: &str, extra: &[u8]| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+    };
+    !name.is_empty() && word(name, b"-") && word(vendor, b"-.")
+}
+
+/// The client-only tags of a raw tag section, re-joined as they came (still escaped): what is
+/// relayed to recipients that take message tags. `None` when there are none, or when they
+/// break the spec's rules (a bad name, over [`CLIENT_TAGS_MAX`] bytes): they are then dropped.
+pub fn client_only(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    for (key, value) in pairs(raw).filter(|(k, _)| k.starts_with('+')) {
+        if !client_key(key) {
+            return None;
+        }
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(key);
+        if !value.is_empty() {
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    (!out.is_empty() && out.len() <= CLIENT_TAGS_MAX).then_some(out)
+}
+
+/// The tags of one sent line, written in a fixed order. Empty writes nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Out<'a> {
+    /// `time=` (Unix ms).
+    pub time: Option<u64>,
+    /// `msgid=`.
+    pub msgid: Option<u64>,
+    /// `account=`.
+    pub account: Option<&'a str>,
+    /// Client-only tags, already escaped.
+    pub relay: Option<&'a str>,
+}
+
+impl Out<'_> {
+    /// Append `@tags ` to `out`, or nothing.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let mut s = String::new();
+        let sep = |s: &mut String| s.push(if s.is_empty() { '@' } else { ';' });
+        if let Some(id) = self.msgid {
+            sep(&mut s);
+            let _ = write!(s, "msgid={}", msgid(id));
+        }
+        if let Some(ms) = self.time {
+            sep(&mut s);
+            s.push_str("time=");
+            s.push_str(&crate::time::rfc3339_utc(ms));
+        }
+        if let Some(account) = self.account {
+            sep(&mut s);
+            s.push_str("account=");
+            escape(account, &mut s);
+        }
+        if let Some(relay) = self.relay {
+            sep(&mut s);
+            s.push_str(relay);
+        }
+        if !s.is_empty() {
+            s.push(' ');
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+/// A message id as IRC clients see it: 16 hex digits.
+pub fn msgid(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+/// A message id read back from a client (`CHATHISTORY … msgid=…`).
+pub fn parse_msgid(s: &str) -> Option<u64> {
+    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok())?
+}
+
+/// `line` (one rendered message with its CRLF) with `key=value` added to its tags; unless
+/// `only_if_absent` names a tag it already has (an inner batch's lines keep their own).
+pub fn with_tag(line: &[u8], key: &str, value: &str, only_if_absent: bool) -> Vec<u8> {
+    let mut tag = String::from(key);
+    tag.push('=');
+    escape(value, &mut tag);
+    let mut out = Vec::with_capacity(line.len() + tag.len() + 2);
+    match line.strip_prefix(b"@") {
+        Some(rest) => {
+            let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+            let present = rest[..end]
+                .split(|&b| b == b';')
+                .any(|t| t.starts_with(key.as_bytes()) && t.get(key.len()) == Some(&b'='));
+            if present && only_if_absent {
+                return line.to_vec();
+            }
+            out.push(b'@');
+            out.extend_from_slice(tag.as_bytes());
+            out.push(b';');
+            out.extend_from_slice(rest);
+        }
+        None => {
+            out.push(b'@');
+            out.extend_from_slice(tag.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_escape_and_unescape() {
+        let v = "a;b c\\d\r\ne";
+        let mut s = String::new();
+        escape(v, &mut s);
+        assert_eq!(s, "a\\:b\\sc\\\\d\\r\\ne");
+        assert_eq!(unescape(&s), v);
+        assert_eq!(unescape("x\\"), "x", "a lone trailing backslash is dropped");
+        assert_eq!(unescape("\\b"), "b");
+        assert_eq!(get("label=a\\sb;+x=1", "label").as_deref(), Some("a b"));
+        assert_eq!(get("label", "label").as_deref(), Some(""));
+        assert_eq!(get("a=b", "label"), None);
+    }
+
+    #[test]
+    fn client_only_tags_are_kept_as_sent_and_checked() {
+        assert_eq!(
+            client_only("label=1;+typing=active;time=x").as_deref(),
+            Some("+typing=active")
+        );
+        assert_eq!(
+            client_only("+draft/reply=abc;+example.com/x").as_deref(),
+            Some("+draft/reply=abc;+example.com/x")
+        );
+        assert_eq!(client_only("label=1"), None);
+        assert_eq!(client_only("+bad key=1"), None);
+        let long = format!("+x={}", "a".repeat(CLIENT_TAGS_MAX));
+        assert_eq!(client_only(&long), None);
+    }
+
+    #[test]
+    fn tags_are_written_in_order_and_added_to_lines() {
+        let mut out = Vec::new();
+        Out {
+            time: Some(7),
+            msgid: Some(255),
+            account: Some("a b"),
+            relay: Some("+x=1"),
+        }
+        .write(&mut out);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "@msgid=00000000000000ff;time=1970-01-01T00:00:00.007Z;account=a\\sb;+x=1 "
+        );
+        assert_eq!(parse_msgid("00000000000000ff"), Some(255));
+        assert_eq!(parse_msgid("ff"), None);
+        let plain = with_tag(b":s PONG s :x\r\n", "label", "1", false);
+        assert_eq!(plain, b"@label=1 :s PONG s :x\r\n");
+        let tagged = with_tag(b"@time=t :s PONG\r\n", "batch", "b", true);
+        assert_eq!(tagged, b"@batch=b;time=t :s PONG\r\n");
+        let inner = with_tag(b"@batch=in :s X\r\n", "batch", "out", true);
+        assert_eq!(inner, b"@batch=in :s X\r\n");
+    }
+}
