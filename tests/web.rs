@@ -395,3 +395,48 @@ fn the_line_and_irc_subprotocols() {
     assert_eq!(line.recv(), "webby logged in\n");
     assert_eq!(line.recv(), "webby: hi from irc over websocket\n");
 }
+
+/// A WebSocket reader that falls behind gets every line, whole and in order, on both
+/// framings: one message per line (`chatserver.events`) and a stream (`chatserver.line`).
+/// Its queue is framed many lines at a time into one vectored write, and what the socket does
+/// not take then is kept for the next write; nothing is lost or torn at that seam.
+#[test]
+fn a_reader_behind_gets_every_line_in_order_on_both_framings() {
+    // More than the kernel's socket buffers hold (tcp_rmem and tcp_wmem reach several MiB on
+    // loopback), so writes come back short; under the raised output cap.
+    const COUNT: usize = 8000;
+    let w = Web::start(&["--penalty-us", "0", "--max-output", "67108864"]);
+    let mut yoda = w.ws(&["chatserver.events"]);
+    yoda.event(&[]);
+    yoda.text(r#"{"type":"login","user":"yoda","password":"wise"}"#);
+    assert_eq!(yoda.event(&[])["type"], "welcome");
+    let mut luke = w.ws(&["chatserver.line"]);
+    assert_eq!(luke.recv(), "Username: ");
+    luke.text("luke\njedi\n");
+    let mut hans = Client::connect(w.ports[""]);
+    hans.login("hans", "falcon*solo");
+    let pad = "é".repeat(500);
+    for i in 0..COUNT {
+        hans.send(&format!("broadcast {i} {pad}"));
+    }
+    hans.send("whoelse");
+    hans.expect_line();
+    let mut seen = 0;
+    while seen < COUNT {
+        let v = yoda.event(&["presence"]);
+        if v["type"] == "chat" {
+            assert_eq!(v["text"], format!("{seen} {pad}"), "{v}");
+            seen += 1;
+        }
+    }
+    let mut stream = String::new();
+    let last = format!("hans: {} {pad}\n", COUNT - 1);
+    while !stream.ends_with(&last) {
+        stream.push_str(&luke.recv());
+    }
+    let lines: Vec<&str> = stream.lines().filter(|l| l.starts_with("hans: ")).collect();
+    assert_eq!(lines.len(), COUNT);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(*line, format!("hans: {i} {pad}"));
+    }
+}

@@ -192,19 +192,16 @@ impl Transport {
 
     /// [`Transport::write`] from several slices at once (a connection's queue of shared
     /// chunks and owned tails, issue 20): one `writev` for the plain transport, one run of
-    /// records for TLS.
+    /// records for TLS, one `writev` of frame headers and payloads for a WebSocket.
     pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Transport::Plain(p) => p.write_vectored(data),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.write_vectored(data),
-            // A WebSocket frames whole lines of one slice at a time (a slice, shared chunk
-            // or owned tail, holds whole renderings); the connection's flush loop calls again.
+            // A WebSocket frames the slices' lines (a slice, shared chunk or owned tail,
+            // holds whole renderings) and writes headers and payloads in one vectored write.
             #[cfg(feature = "web")]
-            Transport::Web(w) => match data.iter().find(|s| !s.is_empty()) {
-                Some(first) => w.write(first),
-                None => Ok(0),
-            },
+            Transport::Web(w) => w.write_vectored(data),
         }
     }
 

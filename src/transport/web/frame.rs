@@ -126,19 +126,33 @@ pub fn unmask(data: &mut [u8], mask: [u8; 4], phase: usize) -> usize {
     (phase + data.len()) & 3
 }
 
-/// Append an unmasked (server) frame header for a final frame of `opcode` carrying `len`
-/// payload bytes.
-pub fn put_head(out: &mut Vec<u8>, opcode: Opcode, len: usize) {
-    out.push(0x80 | opcode.bits());
-    if len < 126 {
-        out.push(len as u8);
+/// Bytes of a server frame header at most: 2, then a 64-bit length (no mask).
+pub const MAX_HEAD: usize = 10;
+
+/// An unmasked (server) frame header for a final frame of `opcode` carrying `len` payload
+/// bytes, in the first `.1` bytes of `.0`.
+pub fn head(opcode: Opcode, len: usize) -> ([u8; MAX_HEAD], usize) {
+    let mut h = [0u8; MAX_HEAD];
+    h[0] = 0x80 | opcode.bits();
+    let size = if len < 126 {
+        h[1] = len as u8;
+        2
     } else if let Ok(short) = u16::try_from(len) {
-        out.push(126);
-        out.extend_from_slice(&short.to_be_bytes());
+        h[1] = 126;
+        h[2..4].copy_from_slice(&short.to_be_bytes());
+        4
     } else {
-        out.push(127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
+        h[1] = 127;
+        h[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    };
+    (h, size)
+}
+
+/// Append [`head`] to `out`.
+pub fn put_head(out: &mut Vec<u8>, opcode: Opcode, len: usize) {
+    let (h, size) = head(opcode, len);
+    out.extend_from_slice(&h[..size]);
 }
 
 /// Append a whole final frame.

@@ -4,6 +4,7 @@
 //! upgrades it to a WebSocket, after which this transport frames the chosen protocol's
 //! plaintext into messages (`ws.rs`) and the protocol never learns it is in a browser.
 
+mod batch;
 pub mod frame;
 pub mod http;
 mod ws;
@@ -223,8 +224,16 @@ impl Web {
         Ok(Received::Data { len: out, last })
     }
 
-    /// Frame plaintext (WebSocket) or pass it on (nothing else writes through here).
+    /// Frame plaintext (WebSocket); nothing else writes through here.
     pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[io::IoSlice::new(data)])
+    }
+
+    /// Frame what of `data` fits one write ([`batch`]) and hand the frames to the inner
+    /// transport in one vectored write: headers from the batch, payloads straight from the
+    /// caller's slices. Only what the inner transport did not take is copied, into `wire`,
+    /// which goes first next time. Returns the plaintext bytes taken.
+    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
         if !self.flush()? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -233,11 +242,26 @@ impl Web {
         };
         if socket.closing != ws::Closing::Open {
             // Nothing more goes out after a close frame: count it as sent.
-            return Ok(data.len());
+            return Ok(data.iter().map(|s| s.len()).sum());
         }
-        let n = socket.send(data, WRITE_CHUNK, &mut self.wire);
+        let frames = batch::Batch::build(socket.delivery(), data, WRITE_CHUNK);
+        let mut slices = [io::IoSlice::new(&[]); batch::PARTS];
+        let n = frames.io_slices(&mut slices);
+        let mut rest = &mut slices[..n];
+        while !rest.is_empty() {
+            match self.inner.write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(k) => io::IoSlice::advance_slices(&mut rest, k),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for part in rest.iter() {
+            self.wire.extend_from_slice(part);
+        }
         self.flush()?;
-        Ok(n)
+        Ok(frames.taken)
     }
 
     /// Push our bytes to the inner transport, then its own: true once nothing is held.

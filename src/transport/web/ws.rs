@@ -393,53 +393,9 @@ impl Socket {
         Ok(Step::Stop)
     }
 
-    /// Frame `data` (the protocol's plaintext) onto `wire`; returns how much was taken. At
-    /// most `chunk` bytes are taken at once; a line or character cut by that limit waits for
-    /// the next call (nothing partial is framed).
-    pub fn send(&mut self, data: &[u8], chunk: usize, wire: &mut Vec<u8>) -> usize {
-        let window = &data[..data.len().min(chunk)];
-        match self.delivery {
-            Delivery::Stream => {
-                let mut n = window.len();
-                if n < data.len() {
-                    while n > 0 && data[n] & 0xc0 == 0x80 {
-                        n -= 1;
-                    }
-                }
-                frame::put_frame(wire, Opcode::Text, &data[..n]);
-                n
-            }
-            Delivery::Lines { .. } | Delivery::Objects => {
-                let opcode = match self.delivery {
-                    Delivery::Lines { binary: true } => Opcode::Binary,
-                    _ => Opcode::Text,
-                };
-                let mut taken = 0;
-                for line in window.split_inclusive(|&b| b == b'\n') {
-                    let Some(body) = line.strip_suffix(b"\n") else {
-                        // A line cut by the window: whole lines only, unless it alone is
-                        // longer than the window (then it goes as it is).
-                        if taken == 0 {
-                            frame::put_frame(wire, opcode, line);
-                            taken = line.len();
-                        }
-                        break;
-                    };
-                    let body = body.strip_suffix(b"\r").unwrap_or(body);
-                    frame::put_frame(wire, opcode, body);
-                    taken += line.len();
-                }
-                taken
-            }
-            Delivery::Records => {
-                let opcode = match data.first() {
-                    Some(b'B') => Opcode::Binary,
-                    _ => Opcode::Text,
-                };
-                frame::put_frame(wire, opcode, data.get(5..).unwrap_or_default());
-                data.len()
-            }
-        }
+    /// How this socket's messages map to the protocol's plaintext (for framing writes).
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
     }
 
     /// Start the closing handshake with `code` (once).
