@@ -150,7 +150,19 @@ class ChatserverController(
     def kill(self) -> None:
         if self in _LIVE:
             _LIVE.remove(self)
+        # Under faketime the process irctest waits for is the wrapper, and the server (its
+        # child) may still be removing its own files while irctest's rmtree walks the
+        # directory (a FileNotFoundError for admin.sock failed a CI run). Remove the
+        # directory here instead, again until the server is gone and nothing is left.
+        directory, self.directory = self.directory, None
         super().kill()
+        if directory:
+            deadline = time.time() + 10
+            while True:
+                shutil.rmtree(directory, ignore_errors=True)
+                if not os.path.exists(directory) or time.time() > deadline:
+                    break
+                time.sleep(0.1)
 
     def wait_for_services(self) -> None:
         """Accounts are built in: there is nothing else to wait for."""

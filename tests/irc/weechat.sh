@@ -21,8 +21,9 @@
 #   KEEP=1          keep the temporary directory (logs) for inspection
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+script=weechat.sh
+# shellcheck source=tests/irc/lib.sh
+source "$(dirname "$0")/lib.sh"
 mode=chatserver
 [ "${1:-}" = --ngircd ] && mode=ngircd
 tls=0
@@ -33,50 +34,6 @@ pass="${IRC_PASSWORD:-wcpass1}"
 peer="${PEER_NICK:-peer}"
 peer_pass="${PEER_PASSWORD:-peerpass1}"
 room="${ROOM:-room}"
-timeout="${TIMEOUT:-10}"
-
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    exec 7>&- 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "weechat.sh: kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-fail() {
-    echo "weechat.sh: FAIL: $*" >&2
-    [ -f "$tmp/server.log" ] && { echo "--- server.log (head)" >&2; head -n 5 "$tmp/server.log" >&2; }
-    for f in "$tmp"/peer.out "$tmp"/wc/logs/*.weechatlog; do
-        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
-
-# Wait until file $1 has a line matching the extended regex $2.
-expect() {
-    local deadline=$((SECONDS + timeout))
-    until [ -f "$1" ] && grep -qE -- "$2" "$1"; do
-        [ $SECONDS -ge $deadline ] && fail "no line /$2/ in $(basename "$1")"
-        sleep 0.2
-    done
-    echo "ok: $(basename "$1"): $(grep -E -m1 -- "$2" "$1" | tr -d '\r')"
-}
-
-# An OS-chosen free port on 127.0.0.1 (for servers that need the number in a config file).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Wait until something listens on 127.0.0.1:$1.
-wait_port() {
-    local deadline=$((SECONDS + timeout))
-    until nc -z 127.0.0.1 "$1" 2>/dev/null; do
-        [ $SECONDS -ge $deadline ] && fail "nothing listens on 127.0.0.1:$1"
-        sleep 0.1
-    done
-}
 
 # ---- the server -------------------------------------------------------------------------
 if [ "$mode" = ngircd ]; then
@@ -100,13 +57,8 @@ EOF
     peer_pass="$pass" # ngIRCd has one server password for everyone
 else
     # chatserver with its IRC port (PROTOCOL.md §8); weechat logs in with PASS to its account.
-    bin="${CHATSERVER_BIN:-$repo/target/release/chatserver}"
-    [ -x "$bin" ] || (cd "$repo" && cargo build --release --bin chatserver)
-    printf '%s %s\n%s %s\n' "$nick" "$pass" "$peer" "$peer_pass" >"$tmp/credentials.txt"
-    mkdir -p "$tmp/data"
-    irc_port="$(free_port)"
-    line_port="$(free_port)"
-    irc_flag=--irc-port
+    accounts="$nick $pass
+$peer $peer_pass"
     tls_flags=()
     if [ "$tls" = 1 ]; then
         # A self-signed certificate for localhost, which weechat is told to trust.
@@ -118,10 +70,7 @@ else
         irc_flag=--irc-tls-port
         tls_flags=(--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem")
     fi
-    "$bin" --bind 127.0.0.1 --data-dir "$tmp/data" --credentials "$tmp/credentials.txt" \
-        "${tls_flags[@]}" "$irc_flag" "$irc_port" "$line_port" >"$tmp/server.log" 2>&1 &
-    pids+=($!)
-    wait_port "$line_port"
+    start_chatserver "${tls_flags[@]}"
 fi
 wait_port "$irc_port"
 if [ "$tls" = 1 ]; then
@@ -136,27 +85,11 @@ else
 fi
 
 # ---- weechat ----------------------------------------------------------------------------
-wc="$tmp/wc"
-mkdir -p "$wc"
-fifo="$wc/weechat_fifo"
-weechat-headless -d "$wc" -r "/set fifo.file.path $fifo;/set fifo.file.enabled on;\
-/set logger.file.path $wc/logs;/set logger.file.flush_delay 0;\
-/set logger.file.mask \$plugin.\$name.weechatlog;/set logger.file.time_format %H:%M:%S;\
-/set irc.look.temporary_servers on;$ca_setting\
+start_weechat "$ca_setting\
 /server add test localhost/$irc_port $server_opts -password=$pass -nicks=$nick -username=$nick -realname=weechat_sh -autojoin=;\
-/connect test" >"$tmp/weechat.out" 2>&1 &
-wc_pid=$!
-pids+=("$wc_pid")
-deadline=$((SECONDS + timeout))
-until [ -p "$fifo" ]; do
-    [ $SECONDS -ge $deadline ] && fail "weechat did not create its FIFO"
-    sleep 0.1
-done
-# weechat FIFO syntax: "<plugin>.<buffer> *<text or /command>".
-wc_send() { printf '%s\n' "$*" >"$fifo"; }
-
-server_log="$wc/logs/irc.server.test.weechatlog"
-chan_log="$wc/logs/irc.test.#$room.weechatlog"
+/connect test"
+server_log="$logs/irc.server.test.weechatlog"
+chan_log="$logs/irc.test.#$room.weechatlog"
 expect "$server_log" "Welcome|001"
 
 # ---- the peer ---------------------------------------------------------------------------
@@ -211,12 +144,7 @@ else
     expect "$tmp/peer.out" "\[System\]: $nick left the chatroom"
 fi
 
-wc_send "core.weechat */quit see you"
-deadline=$((SECONDS + timeout))
-while kill -0 "$wc_pid" 2>/dev/null; do
-    [ $SECONDS -ge $deadline ] && fail "weechat did not exit after /quit"
-    sleep 0.1
-done
+quit_weechat see you
 if [ "$mode" = ngircd ]; then
     # The peer shares no channel with weechat any more, so it sees no QUIT: ask the server.
     peer_say "WHOIS $nick"
