@@ -2,6 +2,8 @@
 //! Exit status: 0 on a clean exit, 1 on a start-up failure, 2 on bad arguments.
 
 #![forbid(unsafe_code)]
+// As in the library: no unwrap or expect outside tests, on anything input or the OS can fail.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use chatserver::chat::{Chat, Settings};
 use chatserver::config::{short_usage, usage, Cli, Config};

@@ -17,6 +17,8 @@
 //!   it in a build without the `tls` feature, where nothing of it can exist).
 
 #![forbid(unsafe_code)]
+// As in the library: no unwrap or expect outside tests, on anything input or the OS can fail.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod asks;
 mod client;

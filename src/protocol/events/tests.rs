@@ -493,3 +493,18 @@ fn every_event_renders_as_one_line_of_json() {
         b"{\"type\":\"error\",\"code\":\"invalid_user\",\"text\":\"Error. Invalid user\"}\n"
     );
 }
+
+/// Regression (issue 22's merge): the sender's own copy of a DM (IRC's echo-message) rendered
+/// as a chat object, and the page showed the user's own DM a second time, in "Everyone".
+#[test]
+fn a_dms_echo_copy_renders_nothing() {
+    let mut out = Vec::new();
+    let echo = Event::Chat {
+        from: Arc::from("yoda"),
+        to: Audience::Echo(Arc::from("hans")),
+        text: Arc::from("hi"),
+        meta: test_meta(false),
+    };
+    render(&echo, None, &mut out);
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+}
