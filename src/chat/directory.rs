@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a session said about itself. Every IRC session has one, idle or not, so what few
-/// sessions say is boxed apart ([`Rare`]): an entry is 40 bytes, not 88 (issue 22's idle
+/// sessions say is boxed apart (`Rare`): an entry is 48 bytes, not 88 (issue 22's idle
 /// memory; `tests::info_stays_small`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
