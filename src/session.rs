@@ -9,20 +9,32 @@ use std::time::Instant;
 /// Identifies one connection: the server's slab key plus a generation. Slab keys are reused
 /// as soon as a connection is gone; the generation is not, so anything that outlives a
 /// connection (a consent request, a room membership, a console `kick`, an action still queued)
-/// can never land on the next connection in the same slot.
+/// can never land on the next connection in the same slot. Eight bytes (issue 22's idle
+/// memory): it is in every connection, wheel entry, index value and directory key, and the
+/// slab holds far fewer than 2^30 connections (`tests::conn_id_stays_small`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId {
-    pub slot: usize,
-    pub gen: u32,
+    slot: u32,
+    gen: u32,
 }
 
 /// Slots at and above this name ghosts (cluster mode, issue 23): users logged in on another
-/// node, whose actions are forwarded there. The slab never hands out such a key.
-pub const GHOST_SLOTS: usize = 1 << (usize::BITS - 2);
+/// node, whose actions are forwarded there. The slab never hands out such a key (the server
+/// refuses a connection whose slab key would reach it).
+pub const GHOST_SLOTS: u32 = 1 << 30;
 
 impl ConnId {
-    pub fn new(slot: usize, gen: u32) -> ConnId {
+    pub fn new(slot: u32, gen: u32) -> ConnId {
         ConnId { slot, gen }
+    }
+
+    /// The slab key (or ghost number) this id names.
+    pub fn slot(self) -> usize {
+        self.slot as usize
+    }
+
+    pub fn gen(self) -> u32 {
+        self.gen
     }
 
     /// A user on another node (cluster mode).
@@ -79,13 +91,23 @@ impl TimerKind {
     }
 }
 
+/// A session's address and port: 20 bytes, where a `SocketAddr` is 32 (it keeps an IPv6
+/// address's flow and scope ids, which nothing here shows or uses); every session has one
+/// (issue 22's idle memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Peer {
+    ip: std::net::IpAddr,
+    port: u16,
+}
+
 /// One connection's chat state.
 #[derive(Debug)]
 pub struct Session {
     /// Generation of the connection this session belongs to (see [`ConnId`]).
     gen: u32,
     pub state: State,
-    pub peer: Option<SocketAddr>,
+    /// Where it connected from ([`Session::peer`]).
+    peer: Option<Peer>,
     /// Accept or logout: the login timeout counts from here. While logged in: the login.
     pub since: Instant,
     /// Last valid command: the inactivity timeout counts from here.
@@ -111,7 +133,10 @@ impl Session {
         Session {
             gen: 0,
             state: State::Username,
-            peer,
+            peer: peer.map(|p| Peer {
+                ip: p.ip(),
+                port: p.port(),
+            }),
             since: now,
             last_active: now,
             last_heard: now,
@@ -120,6 +145,11 @@ impl Session {
             dialog: true,
             pings: false,
         }
+    }
+
+    /// Where the session connected from.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer.map(|p| SocketAddr::new(p.ip, p.port))
     }
 
     /// The logged-in username, if any.
@@ -173,21 +203,21 @@ impl Sessions {
     /// The table and index a slot lives at: ghosts have their own, so their high slot
     /// numbers cost nothing.
     fn table(&self, slot: usize) -> (&Vec<Option<Session>>, usize) {
-        match slot.checked_sub(GHOST_SLOTS) {
+        match slot.checked_sub(GHOST_SLOTS as usize) {
             Some(i) => (&self.ghosts, i),
             None => (&self.slots, slot),
         }
     }
 
     fn table_mut(&mut self, slot: usize) -> (&mut Vec<Option<Session>>, usize) {
-        match slot.checked_sub(GHOST_SLOTS) {
+        match slot.checked_sub(GHOST_SLOTS as usize) {
             Some(i) => (&mut self.ghosts, i),
             None => (&mut self.slots, slot),
         }
     }
 
     pub fn get(&self, id: &ConnId) -> Option<&Session> {
-        let (table, i) = self.table(id.slot);
+        let (table, i) = self.table(id.slot());
         table
             .get(i)
             .and_then(Option::as_ref)
@@ -195,7 +225,7 @@ impl Sessions {
     }
 
     pub fn get_mut(&mut self, id: &ConnId) -> Option<&mut Session> {
-        let (table, i) = self.table_mut(id.slot);
+        let (table, i) = self.table_mut(id.slot());
         table
             .get_mut(i)
             .and_then(Option::as_mut)
@@ -203,7 +233,7 @@ impl Sessions {
     }
 
     pub fn insert(&mut self, id: ConnId, mut session: Session) {
-        let (table, i) = self.table_mut(id.slot);
+        let (table, i) = self.table_mut(id.slot());
         if i >= table.len() {
             table.resize_with(i + 1, || None);
         }
@@ -215,7 +245,7 @@ impl Sessions {
 
     pub fn remove(&mut self, id: &ConnId) -> Option<Session> {
         self.get(id)?;
-        let (table, i) = self.table_mut(id.slot);
+        let (table, i) = self.table_mut(id.slot());
         let old = table.get_mut(i).and_then(Option::take);
         if old.is_some() {
             self.len -= 1;
@@ -223,23 +253,22 @@ impl Sessions {
         old
     }
 
-    /// A free ghost slot (cluster mode).
-    pub fn free_ghost_slot(&self) -> usize {
+    /// A free ghost slot (cluster mode); `None` once 2^31 - 2^30 ghosts are there.
+    pub fn free_ghost_slot(&self) -> Option<u32> {
         let i = self.ghosts.iter().position(Option::is_none);
-        GHOST_SLOTS + i.unwrap_or(self.ghosts.len())
+        let i = u32::try_from(i.unwrap_or(self.ghosts.len())).ok()?;
+        GHOST_SLOTS.checked_add(i).filter(|s| *s < GHOST_SLOTS << 1)
     }
 
     /// Every live session with its id, ghosts last.
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
         let local = self.slots.iter().enumerate();
-        let ghosts = self
-            .ghosts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (GHOST_SLOTS + i, s));
+        let ghosts = self.ghosts.iter().enumerate();
+        let ghosts = ghosts.map(|(i, s)| (GHOST_SLOTS as usize + i, s));
+        let id = |slot: usize, s: &Session| Some(ConnId::new(u32::try_from(slot).ok()?, s.gen));
         local
             .chain(ghosts)
-            .filter_map(|(slot, s)| s.as_ref().map(|s| (ConnId::new(slot, s.gen), s)))
+            .filter_map(move |(slot, s)| s.as_ref().and_then(|s| Some((id(slot, s)?, s))))
     }
 
     pub fn len(&self) -> usize {
@@ -293,9 +322,16 @@ mod tests {
         assert_eq!(s.iter().map(|(id, _)| id).collect::<Vec<_>>(), [new]);
     }
 
+    /// Issue 22's idle memory: an id is in every connection, wheel entry, index value and
+    /// directory key; it was 16 bytes (a `usize` slot).
+    #[test]
+    fn conn_id_stays_small() {
+        assert_eq!(std::mem::size_of::<ConnId>(), 8);
+    }
+
     #[test]
     fn an_idle_session_stays_small() {
         // Part of the per-connection memory budget (issue: <= 0.6 KiB per idle connection).
-        assert!(std::mem::size_of::<Option<Session>>() <= 136);
+        assert!(std::mem::size_of::<Option<Session>>() <= 120);
     }
 }

@@ -53,7 +53,14 @@ impl<K> TimerWheel<K> {
     pub fn schedule(&mut self, deadline: Instant, key: K) -> Slot {
         let tick = self.tick_of(deadline).max(self.cursor);
         let slot = (tick % SLOTS as u64) as usize;
-        self.slots[slot].push((deadline, key));
+        let entries = &mut self.slots[slot];
+        if entries.len() == entries.capacity() {
+            // A quarter more, not double: every idle connection keeps a hint here, and
+            // connections arriving together put theirs in the same few slots, where doubling
+            // left a third of each slot's buffer unused on average (issue 22's idle memory).
+            entries.reserve_exact((entries.len() / 4).max(4));
+        }
+        entries.push((deadline, key));
         self.len += 1;
         if let Some(next) = self.next {
             self.next = Some(Some(next.map_or(deadline, |n| n.min(deadline))));
@@ -151,6 +158,19 @@ mod tests {
 
     fn secs(s: f64) -> Duration {
         Duration::from_secs_f64(s)
+    }
+
+    /// Hints that fall in one slot (connections that arrived together) grow its buffer by a
+    /// quarter at a time, so at most about a fifth of it is unused.
+    #[test]
+    fn a_crowded_slot_wastes_little() {
+        let t0 = Instant::now();
+        let mut w = TimerWheel::new(t0);
+        for i in 0..10_000u32 {
+            w.schedule(t0 + secs(1.0), i);
+        }
+        let cap = w.slots.iter().map(Vec::capacity).max().unwrap_or(0);
+        assert!((10_000..=12_500).contains(&cap), "capacity {cap}");
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub(super) struct Cluster {
 
 /// How a node names one of its connections in records: `slot.gen`.
 pub fn conn_name(conn: ConnId) -> String {
-    format!("{}.{}", conn.slot, conn.gen)
+    format!("{}.{}", conn.slot(), conn.gen())
 }
 
 fn parse_conn(text: &str) -> Option<ConnId> {
@@ -450,7 +450,7 @@ impl Chat {
         let peer = self
             .sessions
             .get(&conn)
-            .and_then(|s| s.peer)
+            .and_then(Session::peer)
             .map(|p| p.to_string());
         let record = Record::Login {
             user: user.to_string(),
@@ -933,7 +933,10 @@ impl Chat {
         }
         let key = (Arc::<str>::from(node), Arc::<str>::from(conn));
         c.next_gen = c.next_gen.wrapping_add(1);
-        let id = ConnId::new(self.sessions.free_ghost_slot(), c.next_gen);
+        let Some(slot) = self.sessions.free_ghost_slot() else {
+            return log::warn!("no ghost slot left for {user} on {node}");
+        };
+        let id = ConnId::new(slot, c.next_gen);
         c.ghosts.insert(key.clone(), id);
         c.homes.insert(id, key);
         let user: Arc<str> = Arc::from(user);
@@ -1247,7 +1250,7 @@ impl Chat {
         let peer = self
             .sessions
             .get(&id)
-            .and_then(|s| s.peer)
+            .and_then(Session::peer)
             .map(|p| p.to_string());
         out.push_back(Record::Login {
             user: user.to_string(),

@@ -12,12 +12,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a session said about itself. Every IRC session has one, idle or not, so what few
-/// sessions say is boxed apart (`Rare`): an entry is 48 bytes, not 88 (issue 22's idle
-/// memory; `tests::info_stays_small`).
+/// sessions say is boxed apart (`Rare`) and its two names share one block: an entry is 32
+/// bytes, not 88, plus one heap block, not two (issue 22's idle memory;
+/// `tests::info_stays_small`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
-    username: Option<Arc<str>>,
-    realname: Option<Arc<str>>,
+    /// The username (`names[..user_len]`; empty when no valid one was given), then the real
+    /// name, in one block: both live as long as the session, and every IRC session gives
+    /// them (`USER`, `SETNAME`). `None` when neither was given. A `Box`, not an `Arc`: they
+    /// are read rarely (`WHOIS`, `JOIN`), and a reference count costs 16 bytes of the block.
+    names: Option<Box<str>>,
+    user_len: u16,
+    /// A real name was given (it may be empty).
+    has_realname: bool,
     invisible: bool,
     oper: bool,
     /// Receives `WALLOPS` (IRC user mode `+w`).
@@ -36,6 +43,33 @@ struct Rare {
 }
 
 impl Info {
+    /// Set the username (`None`: none valid) and the real name (`None`: not given).
+    fn set_names(&mut self, username: Option<&str>, realname: Option<&str>) {
+        let username = username
+            .filter(|u| u16::try_from(u.len()).is_ok())
+            .unwrap_or("");
+        self.names = match username.is_empty() && realname.is_none() {
+            true => None,
+            false => Some(Box::from(format!("{username}{}", realname.unwrap_or("")))),
+        };
+        self.user_len = u16::try_from(username.len()).unwrap_or(0);
+        self.has_realname = realname.is_some();
+    }
+
+    fn username(&self) -> Option<&str> {
+        let names = self.names.as_deref()?;
+        names
+            .get(..usize::from(self.user_len))
+            .filter(|u| !u.is_empty())
+    }
+
+    fn realname(&self) -> Option<&str> {
+        let names = self.names.as_deref()?;
+        names
+            .get(usize::from(self.user_len)..)
+            .filter(|_| self.has_realname)
+    }
+
     fn away(&self) -> Option<Arc<str>> {
         self.rare.as_ref().and_then(|r| r.away.clone())
     }
@@ -101,14 +135,14 @@ impl Directory {
 
     /// The real name `conn`'s session gave (its name when it gave none).
     pub fn realname(&self, conn: ConnId, name: &Arc<str>) -> Arc<str> {
-        let given = self.get(conn).and_then(|i| i.realname.clone());
-        given.unwrap_or_else(|| name.clone())
+        let given = self.get(conn).and_then(Info::realname);
+        given.map_or_else(|| name.clone(), Arc::from)
     }
 
     /// The username `conn`'s session gave (its name when it gave none).
     pub fn username(&self, conn: ConnId, name: &Arc<str>) -> Arc<str> {
-        let given = self.get(conn).and_then(|i| i.username.clone());
-        given.unwrap_or_else(|| name.clone())
+        let given = self.get(conn).and_then(Info::username);
+        given.map_or_else(|| name.clone(), Arc::from)
     }
 
     /// How many sessions are invisible and how many are server operators (`LUSERS`).
@@ -144,8 +178,8 @@ impl Info {
         let s = |v: &Option<Arc<str>>| v.as_deref().map(str::to_string);
         crate::record::Record::UserInfo {
             user: user.to_string(),
-            username: s(&self.username),
-            realname: s(&self.realname),
+            username: self.username().map(str::to_string),
+            realname: self.realname().map(str::to_string),
             away: s(&self.away()),
             invisible: self.invisible,
             oper: self.oper,
@@ -169,13 +203,14 @@ impl Info {
             return None;
         };
         let text = |v: Option<String>| v.map(|t| Arc::from(reason(&t)));
+        let username = username.filter(|u| UserName::new(u).is_ok());
+        let realname = realname.map(|r| reason(&r));
         let mut info = Info {
-            username: username.and_then(|u| UserName::new(&u).ok().map(|u| Arc::from(u.as_str()))),
-            realname: text(realname),
             invisible,
             oper,
             ..Info::default()
         };
+        info.set_names(username.as_deref(), realname.as_deref());
         info.set_away(text(away));
         if let Some(quit) = text(quit) {
             info.rare().quit = Some(quit);
@@ -204,9 +239,12 @@ impl Chat {
     /// cleaned as reasons are (issue 17): a username that is not a valid name is replaced by
     /// the session's own name when shown.
     pub(super) fn describe(&mut self, conn: ConnId, username: &str, realname: &str) {
-        let info = self.directory.entry(conn);
-        info.username = UserName::new(username).ok().map(|u| Arc::from(u.as_str()));
-        info.realname = Some(Arc::from(reason(realname)));
+        let username = UserName::new(username).ok();
+        let realname = reason(realname);
+        let username = username.as_ref().map(|u| u.as_str());
+        self.directory
+            .entry(conn)
+            .set_names(username, Some(&realname));
     }
 
     /// Set or clear the away message; those who see `me` hear of it (IRC away-notify).
@@ -228,7 +266,9 @@ impl Chat {
         if realname.is_empty() {
             return self.outbox.error(conn, Error::InvalidText);
         }
-        self.directory.entry(conn).realname = Some(realname.clone());
+        let info = self.directory.entry(conn);
+        let username = info.username().map(str::to_string);
+        info.set_names(username.as_deref(), Some(&realname));
         let user = me.clone();
         let event = |watched| Event::SetName {
             user: user.clone(),
@@ -303,7 +343,7 @@ impl Chat {
     pub(super) fn host_of(&self, conn: ConnId) -> Arc<str> {
         self.sessions
             .get(&conn)
-            .and_then(|s| s.peer)
+            .and_then(crate::session::Session::peer)
             .map_or_else(|| Arc::from("unknown"), |p| Arc::from(p.ip().to_string()))
     }
 
@@ -397,7 +437,39 @@ mod tests {
     /// sessions say (away, quit, a SASL proof) is boxed apart; it was 88 bytes.
     #[test]
     fn info_stays_small() {
-        assert!(std::mem::size_of::<Info>() <= 48);
+        assert!(std::mem::size_of::<Info>() <= 32);
+    }
+
+    /// Both names in one block read back as they were given, each on its own, including a
+    /// missing username, an empty real name and none at all.
+    #[test]
+    fn names_share_one_block_and_read_back() {
+        let names = |u: Option<&str>, r: Option<&str>| {
+            let mut info = Info::default();
+            info.set_names(u, r);
+            info
+        };
+        let both = names(Some("hans"), Some("Hans Wurst"));
+        assert_eq!(
+            (both.username(), both.realname()),
+            (Some("hans"), Some("Hans Wurst"))
+        );
+        let no_user = names(None, Some("Real"));
+        assert_eq!(
+            (no_user.username(), no_user.realname()),
+            (None, Some("Real"))
+        );
+        let empty_real = names(Some("u"), Some(""));
+        assert_eq!(
+            (empty_real.username(), empty_real.realname()),
+            (Some("u"), Some(""))
+        );
+        let user_only = names(Some("u"), None);
+        assert_eq!(
+            (user_only.username(), user_only.realname()),
+            (Some("u"), None)
+        );
+        assert_eq!(names(None, None), Info::default());
     }
 
     #[test]

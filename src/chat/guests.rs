@@ -70,7 +70,10 @@ impl Chat {
             .online_in_order(me, true)
             .into_iter()
             .map(|(name, cid)| {
-                let peer = self.sessions.get(&cid).and_then(|s| s.peer);
+                let peer = self
+                    .sessions
+                    .get(&cid)
+                    .and_then(crate::session::Session::peer);
                 (name, peer.filter(|_| cid == conn))
             })
             .collect();

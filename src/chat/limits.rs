@@ -69,7 +69,7 @@ impl Chat {
     fn limited_address(&self, conn: ConnId) -> Option<IpAddr> {
         self.sessions
             .get(&conn)
-            .and_then(|s| s.peer)
+            .and_then(crate::session::Session::peer)
             .map(|p| p.ip())
             .filter(|ip| self.settings.limit_loopback || !ip.is_loopback())
     }

@@ -346,7 +346,8 @@ impl Chat {
         {
             Failure::Locked(until) => {
                 self.tally.lockouts += 1;
-                self.timers.schedule(until, TimerKey::Lockout(user.into()));
+                let locked = Box::new(super::timers::Locked(user.into()));
+                self.timers.schedule(until, TimerKey::Lockout(locked));
                 log::warn!(
                     "{} locked account {user} after 3 failed logins",
                     self.log_name(conn)

@@ -102,7 +102,7 @@ impl Chat {
                 let s = self.sessions.get(&cid)?;
                 Some(UserInfo {
                     name,
-                    peer: s.peer,
+                    peer: s.peer(),
                     idle: now.mono.saturating_duration_since(s.last_active),
                 })
             })
@@ -137,7 +137,7 @@ impl Chat {
         let Some(s) = self.sessions.get(&conn) else {
             return "a closed connection".into();
         };
-        match (s.user(), s.peer) {
+        match (s.user(), s.peer()) {
             (Some(user), Some(peer)) => format!("{user} ({peer})"),
             (Some(user), None) => user.to_string(),
             (None, Some(peer)) => peer.to_string(),

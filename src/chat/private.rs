@@ -327,7 +327,7 @@ impl Chat {
     /// it registered.
     fn peer_address(&self, conn: ConnId) -> Option<(IpAddr, u16, Option<Arc<str>>)> {
         let listening = self.private.ports.get(&conn)?;
-        let ip = self.sessions.get(&conn)?.peer?.ip().to_canonical();
+        let ip = self.sessions.get(&conn)?.peer()?.ip().to_canonical();
         Some((ip, listening.port, listening.key.clone()))
     }
 

@@ -71,3 +71,10 @@ fn shared_chunks_count_in_bytes_against_the_cap() {
     let expected = format!("hans: {}\n", "x".repeat(1000)).repeat(fits) + "hans: hi\n";
     assert!(got == expected.as_bytes(), "the peer got other bytes");
 }
+
+/// The slab holds one of these per connection, idle or not (issues 20 and 22's idle memory):
+/// 208 bytes before `ConnId` shrank to 8.
+#[test]
+fn a_connection_stays_small() {
+    assert!(std::mem::size_of::<Connection>() <= 200);
+}

@@ -7,7 +7,7 @@ use super::{push_dirty, would_block, Server, Tok, RESERVED_TOKENS};
 use crate::connection::{Closing, Connection};
 use crate::event::{Error, Event};
 use crate::protocol::{Protocol, ProtocolKind};
-use crate::session::ConnId;
+use crate::session::{ConnId, GHOST_SLOTS};
 use crate::time::Now;
 use crate::transport::{Transport, TransportKind};
 use mio::net::TcpStream;
@@ -76,7 +76,7 @@ impl Server {
                 self.per_ip.release(peer.ip(), now.mono, now.mono);
                 continue;
             };
-            let Some(conn) = self.conns.get_mut(id.slot) else {
+            let Some(conn) = self.conns.get_mut(id.slot()) else {
                 continue;
             };
             conn.peer_ip = Some(peer.ip());
@@ -140,6 +140,10 @@ impl Server {
             };
         let entry = self.conns.vacant_entry();
         let k = entry.key();
+        let Some(slot) = u32::try_from(k).ok().filter(|s| *s < GHOST_SLOTS) else {
+            log::warn!("refusing {peer}: no connection id left");
+            return None;
+        };
         let interest = Interest::READABLE | Interest::WRITABLE;
         let registry = self.poll.registry();
         if let Err(e) = registry.register(transport.socket(), Tok::Conn(k).token(), interest) {
@@ -147,7 +151,7 @@ impl Server {
             return None;
         }
         self.next_gen = self.next_gen.wrapping_add(1);
-        let id = ConnId::new(k, self.next_gen);
+        let id = ConnId::new(slot, self.next_gen);
         let protocol = Protocol::new(protocol, &self.protocol_options);
         entry.insert(Connection::new(id, transport, protocol));
         Some(id)
@@ -171,7 +175,7 @@ impl Server {
         let Some(id) = self.open(stream, peer, kinds) else {
             return;
         };
-        let Some(conn) = self.conns.get_mut(id.slot) else {
+        let Some(conn) = self.conns.get_mut(id.slot()) else {
             return;
         };
         conn.admitted = false;

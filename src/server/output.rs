@@ -47,7 +47,7 @@ impl Queues<'_> {
         id: ConnId,
         mut queue: impl FnMut(&mut Connection, &mut dyn FnMut() -> Vec<u8>) -> Result<(), Overflow>,
     ) {
-        let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         if c.closing == Closing::Reaping {
@@ -88,7 +88,7 @@ pub(super) fn keep_spare(spare: &mut Vec<Vec<u8>>, buf: Vec<u8>) {
 
 impl Server {
     pub(super) fn mark_dirty(&mut self, id: ConnId) {
-        if let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) {
+        if let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) {
             push_dirty(c, &mut self.dirty);
         }
     }
@@ -130,19 +130,19 @@ impl Server {
                 Action::Announce(shared, except) => q.announcements.announce(shared, &except),
                 Action::Subscribe(id) => {
                     let end = q.announcements.end();
-                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                    if let Some(c) = q.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                         c.announced = c.announced.min(end);
                     }
                 }
                 Action::Unsubscribe(id) => {
                     q.deliver(id, |_, _| Ok(()));
-                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                    if let Some(c) = q.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                         c.announced = NOT_SUBSCRIBED;
                     }
                 }
                 Action::CloseAfterFlush(id) => {
                     q.deliver(id, |_, _| Ok(()));
-                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                    if let Some(c) = q.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                         if c.transport.handshaking() {
                             // Nothing can reach it before its handshake, which had the whole
                             // login timeout (or the shutdown came first): give up now.
@@ -158,7 +158,7 @@ impl Server {
                     }
                 }
                 Action::WhenWritten(id, marker) => {
-                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                    if let Some(c) = q.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                         c.mark(marker);
                         push_dirty(c, q.dirty);
                     }
@@ -166,7 +166,7 @@ impl Server {
                 // Issue 21: a password hash ended; what the connection sent meanwhile waits.
                 Action::Resume(id) => self.unread.push(id),
                 Action::NotifyWhenFlushed(id) => {
-                    if let Some(c) = q.conns.get_mut(id.slot).filter(|c| c.id == id) {
+                    if let Some(c) = q.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                         c.notify_flushed = true;
                         push_dirty(c, q.dirty);
                     }
@@ -200,7 +200,7 @@ impl Server {
                 self.dirty.extend(dirty);
                 break;
             }
-            let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+            let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
                 continue;
             };
             c.dirty = false;

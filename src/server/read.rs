@@ -60,7 +60,7 @@ impl Server {
     /// Drain a readable connection, decoding its plaintext into core inputs.
     pub(super) fn read(&mut self, id: ConnId, now: Now) {
         let admitted = self.admitted();
-        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(conn) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         #[cfg(feature = "web")]
@@ -96,7 +96,7 @@ impl Server {
         if self.park_if_waiting(id) {
             return;
         }
-        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(conn) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         // Backpressure: a peer whose replies pile up is not read until they drain; only a

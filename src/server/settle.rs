@@ -19,7 +19,7 @@ impl Server {
     pub(super) fn expire_closing(&mut self, now: Now) {
         self.closing.expire(now.mono, &mut self.expired);
         for id in std::mem::take(&mut self.expired) {
-            if let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) {
+            if let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) {
                 #[cfg(feature = "web")]
                 if c.transport.web().is_some_and(|w| w.awaiting_request()) {
                     log::info!(
@@ -58,7 +58,7 @@ impl Server {
             self.reaping.enter();
             for id in std::mem::take(&mut self.dead) {
                 let over = self.reap_is_over();
-                let Some(c) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+                let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
                     continue;
                 };
                 if c.closing == Closing::Reaping {
@@ -119,7 +119,7 @@ impl Server {
 
     /// Remove a connection and tell the core.
     fn reap(&mut self, id: ConnId, now: Now) {
-        if let Some(mut conn) = self.conns.try_remove(id.slot) {
+        if let Some(mut conn) = self.conns.try_remove(id.slot()) {
             conn.transport.close();
             let _ = self.poll.registry().deregister(conn.transport.socket());
             self.output_total = self.output_total.saturating_sub(conn.pending());

@@ -90,7 +90,7 @@ fn origin_ok(r: &Request, allowed: &[String]) -> bool {
 impl Server {
     /// Read a connection's request head; answer or upgrade once it is whole.
     pub(super) fn read_request(&mut self, id: ConnId, now: Now) {
-        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(conn) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         let handshaking = conn.transport.handshaking();
@@ -123,7 +123,7 @@ impl Server {
             "/metrics" => {
                 let loopback = self
                     .conns
-                    .get_mut(id.slot)
+                    .get_mut(id.slot())
                     .and_then(|c| c.transport.web().map(|w| w.peer.ip().is_loopback()));
                 if self.web.metrics_public || loopback == Some(true) {
                     let text = self.metrics(now);
@@ -156,7 +156,7 @@ impl Server {
     }
 
     fn respond(&mut self, id: ConnId, status: Status, kind: &str, body: &[u8], head: bool) {
-        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(conn) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         let Some(web) = conn.transport.web() else {
@@ -208,7 +208,7 @@ impl Server {
             return self.http_error(id, Status::BadRequest, &why, false);
         };
         let max_line = self.limits.max_line;
-        let Some(conn) = self.conns.get_mut(id.slot).filter(|c| c.id == id) else {
+        let Some(conn) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
             return;
         };
         let Some(web) = conn.transport.web() else {

@@ -126,7 +126,7 @@ impl Sim {
     }
 
     pub(super) fn id(k: usize) -> ConnId {
-        ConnId::new(k, 1)
+        ConnId::new(u32::try_from(k).unwrap(), 1)
     }
 
     /// What the loop does after each batch of input: commit, then perform actions.
@@ -147,30 +147,30 @@ impl Sim {
         for a in self.chat.drain_actions() {
             match a {
                 Action::Send(id, e) => {
-                    self.events.push((id.slot, e.clone()));
+                    self.events.push((id.slot(), e.clone()));
                     self.out
-                        .entry(id.slot)
+                        .entry(id.slot())
                         .or_default()
                         .push_str(&text::to_string(&e))
                 }
                 Action::Share(e, ids) => {
                     for id in ids {
-                        self.events.push((id.slot, e.event.clone()));
+                        self.events.push((id.slot(), e.event.clone()));
                         self.out
-                            .entry(id.slot)
+                            .entry(id.slot())
                             .or_default()
                             .push_str(&text::to_string(&e.event));
                     }
                 }
-                Action::Close(id) => self.closed.push((id.slot, "now")),
-                Action::CloseAfterFlush(id) => self.closed.push((id.slot, "after flush")),
-                Action::NotifyWhenFlushed(id) => self.notify.push(id.slot),
+                Action::Close(id) => self.closed.push((id.slot(), "now")),
+                Action::CloseAfterFlush(id) => self.closed.push((id.slot(), "after flush")),
+                Action::NotifyWhenFlushed(id) => self.notify.push(id.slot()),
                 Action::WhenWritten(id, marker) => self.written.push((id, marker)),
-                Action::Resume(id) => self.resumed.push(id.slot),
+                Action::Resume(id) => self.resumed.push(id.slot()),
                 Action::Announce(e, except) => {
                     for id in self.subscribed.iter().filter(|id| !except.contains(id)) {
                         self.out
-                            .entry(id.slot)
+                            .entry(id.slot())
                             .or_default()
                             .push_str(&text::to_string(&e.event));
                     }

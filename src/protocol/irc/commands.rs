@@ -101,7 +101,7 @@ impl Conn {
 
     fn quit(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let reason = msg.param(0).unwrap_or("");
-        self.quit = Box::from(format!("Quit: {reason}").as_str());
+        self.set_quit(&format!("Quit: {reason}"));
         self.reg = Reg::Closed;
         sink.input(Input::Quit { reason });
     }

@@ -40,28 +40,17 @@ pub enum Frame<'a> {
 }
 
 /// Splits a byte stream into IRC lines ending in `\r\n` or `\n`; keeps only the unfinished
-/// tail, bounded by the longest acceptable line.
-#[derive(Debug)]
-pub struct Framer {
+/// tail, bounded by the longest acceptable line. It accepts bodies of at most `BODY` bytes
+/// counting the CRLF ([`MAX_BODY`] is the RFC's; a larger value tolerates long lines from lax
+/// clients). The bound is a type parameter, not a field: every IRC connection has a framer,
+/// and the field took 8 bytes of each (issue 22's idle memory).
+#[derive(Debug, Default)]
+pub struct Framer<const BODY: usize = MAX_BODY> {
     splitter: Splitter,
-    max_body: usize,
 }
 
-impl Default for Framer {
-    fn default() -> Self {
-        Framer::new(MAX_BODY)
-    }
-}
-
-impl Framer {
-    /// A framer accepting bodies of at most `max_body` bytes counting the CRLF
-    /// ([`MAX_BODY`] is the RFC's; a larger value tolerates long lines from lax clients).
-    pub fn new(max_body: usize) -> Framer {
-        Framer {
-            splitter: Splitter::default(),
-            max_body: max_body.max(3),
-        }
-    }
+impl<const BODY: usize> Framer<BODY> {
+    const MAX_BODY: usize = if BODY < 3 { 3 } else { BODY };
 
     /// Feed received bytes; `emit` gets every complete line in order.
     pub fn feed(&mut self, data: &[u8], mut emit: impl FnMut(Frame<'_>)) {
@@ -79,8 +68,8 @@ impl Framer {
         mut emit: impl FnMut(Frame<'_>) -> ControlFlow<()>,
     ) -> usize {
         // Longest buffered line (tags, body, CRLF) before it is known to be too long.
-        let limit = MAX_TAGS + self.max_body;
-        let max_body = self.max_body;
+        let max_body = Self::MAX_BODY;
+        let limit = MAX_TAGS + max_body;
         self.splitter.feed(data, limit, |piece| match piece {
             Piece::Line(line) => emit(frame(line, max_body)),
             Piece::TooLong => emit(Frame::TooLong),
@@ -89,7 +78,7 @@ impl Framer {
 
     /// End of input: an unterminated last line still counts.
     pub fn finish(&mut self, mut emit: impl FnMut(Frame<'_>)) {
-        let max_body = self.max_body;
+        let max_body = Self::MAX_BODY;
         self.splitter.finish(|tail| emit(frame(tail, max_body)));
     }
 }
@@ -449,7 +438,7 @@ mod tests {
         }
     }
 
-    fn frames(framer: &mut Framer, data: &[u8]) -> Vec<Result<String, ()>> {
+    fn frames<const B: usize>(framer: &mut Framer<B>, data: &[u8]) -> Vec<Result<String, ()>> {
         let mut got = Vec::new();
         framer.feed(data, |f| {
             got.push(match f {
@@ -645,7 +634,7 @@ mod tests {
 
     #[test]
     fn framer_splits_crlf_and_lf() {
-        let mut f = Framer::default();
+        let mut f: Framer = Framer::default();
         assert_eq!(
             frames(&mut f, b"NICK a\r\nUSER u 0 * :r\nPI"),
             [Ok("NICK a".into()), Ok("USER u 0 * :r".into())]
@@ -663,7 +652,7 @@ mod tests {
 
     #[test]
     fn framer_byte_by_byte() {
-        let mut f = Framer::default();
+        let mut f: Framer = Framer::default();
         let mut got = Vec::new();
         for b in "PRIVMSG n :😃\r\n".bytes() {
             got.extend(frames(&mut f, &[b]));
@@ -674,7 +663,7 @@ mod tests {
     /// Issue 22 (`UTF8ONLY`): a line that is not UTF-8 is refused with its command named.
     #[test]
     fn framer_refuses_invalid_utf8_naming_the_command() {
-        let mut f = Framer::default();
+        let mut f: Framer = Framer::default();
         assert_eq!(
             frames(
                 &mut f,
@@ -690,7 +679,7 @@ mod tests {
 
     #[test]
     fn framer_length_limits() {
-        let mut f = Framer::default();
+        let mut f: Framer = Framer::default();
         let at_limit = format!("PING {}\r\n", "x".repeat(505));
         assert_eq!(at_limit.len(), 512);
         assert_eq!(frames(&mut f, at_limit.as_bytes()).len(), 1);
@@ -712,7 +701,7 @@ mod tests {
 
     #[test]
     fn framer_drops_unterminated_flood_once() {
-        let mut f = Framer::default();
+        let mut f: Framer = Framer::default();
         let chunk = vec![b'x'; 4096];
         let mut got = Vec::new();
         for _ in 0..10 {
@@ -730,7 +719,7 @@ mod tests {
 
     #[test]
     fn framer_configurable_body() {
-        let mut f = Framer::new(4096);
+        let mut f = Framer::<4096>::default();
         let long = format!("PRIVMSG a :{}\r\n", "x".repeat(3000));
         assert!(matches!(frames(&mut f, long.as_bytes())[..], [Ok(_)]));
     }

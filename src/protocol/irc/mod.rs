@@ -111,8 +111,9 @@ pub(crate) struct Whox {
 }
 
 /// One IRC connection's codec. Every connection pays for it while idle (issue 22's target:
-/// 800 B per idle IRC connection), so what only registration or a labeled command uses is
-/// boxed apart and dropped after use; `tests::codec_stays_small` pins the sizes.
+/// 800 B per idle IRC connection), so what only registration, a labeled command or replies in
+/// flight use is boxed apart and dropped after use: the codec fits a 128-byte heap block
+/// (`tests::codec_stays_small` pins the sizes).
 #[derive(Debug)]
 pub struct IrcCodec {
     framer: Framer,
@@ -129,28 +130,50 @@ struct Conn {
     v302: bool,
     /// `CAP` was used before registration ended: it waits for `CAP END`.
     negotiating: bool,
-    nick: Option<Box<str>>,
+    /// The nick; once logged in, the core's own copy of the name (no block of its own).
+    nick: Option<Arc<str>>,
     /// What registration collects, until it ends (then `None`: an idle client does not keep
     /// its `USER` strings or a SASL buffer).
     registration: Option<Box<Registration>>,
     /// An `AUTHENTICATE` exchange reached the core: registration then ends with
     /// `Input::Enter`, not `PASS`'s login.
     sasl_used: bool,
-    ctx: Ctx,
-    quit: Box<str>,
+    /// Replies in flight (`None` when nothing is held and the context is the default).
+    replies: Option<Box<Replies>>,
     /// User modes `+i` and `+w`, as last set.
     invisible: bool,
     wallops: bool,
-    /// Replies made here, each waiting for its ticket to come back from the core's queue.
-    held: VecDeque<(Ticket, Note)>,
     next_ticket: u32,
     /// A labeled command's replies, collected until its end (`labels.rs`).
     capture: Option<Box<Capture>>,
     /// Batches opened so far (their ids).
     batches: u32,
-    /// The time of the rendering under way (Unix ms): `server-time` of what has no stamp.
-    now_ms: u64,
 }
+
+/// What the codec holds between a command and the core's replies to it. Boxed and dropped
+/// when empty: an idle connection has nothing in flight, and before this box its context,
+/// its held queue and the quit word cost 88 bytes inline and a block for the context's target.
+#[derive(Debug, Default)]
+struct Replies {
+    /// What the core's next replies are about (set by a [`Note::Context`], in order).
+    ctx: Ctx,
+    /// Replies made here, each waiting for its ticket to come back from the core's queue.
+    held: VecDeque<(Ticket, Note)>,
+    /// The `ERROR` text when the connection ends (empty until it does).
+    quit: Box<str>,
+}
+
+impl Replies {
+    fn is_empty(&self) -> bool {
+        self.held.is_empty() && self.ctx == Ctx::default() && self.quit.is_empty()
+    }
+}
+
+/// The context of a connection with no replies in flight.
+static PLAIN: Ctx = Ctx {
+    target: None,
+    purpose: Purpose::Plain,
+};
 
 /// What registration collects before the core's login.
 #[derive(Debug, Default)]
@@ -195,15 +218,12 @@ impl IrcCodec {
                 nick: None,
                 registration: None,
                 sasl_used: false,
-                ctx: Ctx::default(),
-                quit: Box::from(""),
+                replies: None,
                 invisible: false,
                 wallops: false,
-                held: VecDeque::new(),
                 next_ticket: 0,
                 capture: None,
                 batches: 0,
-                now_ms: 0,
             },
         }
     }
@@ -224,17 +244,16 @@ impl IrcCodec {
 
     /// Render `event` for this connection at `now_ms`.
     pub fn encode(&mut self, event: &Event, now_ms: u64, out: &mut Vec<u8>) {
-        self.st.now_ms = now_ms;
         if let Event::Reserved(ticket) = event {
-            return self.st.redeem(*ticket, out);
+            return self.st.redeem(*ticket, now_ms, out);
         }
         self.st.follow(event);
         match self.st.capture.take() {
             Some(mut capture) => {
-                render::render(&self.st.view(), event, &mut capture.buf);
+                render::render(&self.st.view(now_ms), event, &mut capture.buf);
                 self.st.capture = Some(capture);
             }
-            None => render::render(&self.st.view(), event, out),
+            None => render::render(&self.st.view(now_ms), event, out),
         }
     }
 
@@ -253,14 +272,16 @@ impl IrcCodec {
 }
 
 impl Conn {
-    fn view(&self) -> render::View<'_> {
+    /// How this connection sees a rendering at `now_ms` (Unix ms: the `server-time` of what
+    /// has no stamp of its own).
+    fn view(&self, now_ms: u64) -> render::View<'_> {
         render::View {
             server: &self.opts.server,
             nick: self.nick.as_deref().unwrap_or("*"),
             caps: self.caps,
-            now_ms: self.now_ms,
-            ctx: &self.ctx,
-            quit: &self.quit,
+            now_ms,
+            ctx: self.ctx(),
+            quit: self.replies.as_ref().map_or("", |r| &r.quit),
             max_list: self.opts.max_list,
             batch: self.batches,
         }
@@ -273,76 +294,112 @@ impl Conn {
             Event::Replay { .. } | Event::ReplayTargets(_) => {
                 self.batches = self.batches.wrapping_add(1);
             }
+            // Registration's replies end here; the login's context (its nick, for a refusal)
+            // has done its work, so an idle client keeps none.
             Event::Welcome(name) | Event::GuestWelcome(name) => {
-                self.nick = Some(Box::from(&**name));
+                self.nick = Some(name.clone());
                 self.reg = Reg::Done;
+                self.set_ctx(Ctx::default());
             }
             Event::Authenticated(name) => {
-                self.nick = Some(Box::from(&**name));
+                self.nick = Some(name.clone());
                 if let Some(r) = self.registration.as_mut() {
                     r.sasl = Sasl::Done;
                 }
             }
             Event::Renamed { old, new } if self.nick.as_deref() == Some(&**old) => {
-                self.nick = Some(Box::from(&**new));
+                self.nick = Some(new.clone());
             }
             Event::Notice(Notice::BadPassword | Notice::NowLocked | Notice::StillLocked)
             | Event::Error(_)
-                if self.ctx.purpose == Purpose::Sasl =>
+                if self.ctx().purpose == Purpose::Sasl =>
             {
                 if let Some(r) = self.registration.as_mut() {
                     r.sasl = Sasl::Idle;
                 }
             }
             // Issue 22: a second login is refused with its reason, never "Password incorrect".
-            Event::Error(Error::AlreadyLoggedIn(user)) if self.ctx.purpose != Purpose::Sasl => {
-                self.quit = Box::from(format!("{user} is already logged in").as_str());
+            Event::Error(Error::AlreadyLoggedIn(user)) if self.ctx().purpose != Purpose::Sasl => {
+                self.set_quit(&format!("{user} is already logged in"));
             }
             Event::Error(Error::PasswordRequired) => {
                 self.reg = Reg::Closed;
-                self.quit = Box::from("Password required");
+                self.set_quit("Password required");
             }
             // Issue 21: how a login whose password was checked in steps went.
             Event::Notice(_) | Event::Error(_) if self.reg == Reg::Pending => {
                 self.reg = Reg::Closed;
-                self.quit = Box::from("Password incorrect");
+                self.set_quit("Password incorrect");
             }
             _ => {}
         }
+    }
+
+    /// What the core's replies are about now.
+    fn ctx(&self) -> &Ctx {
+        self.replies.as_ref().map_or(&PLAIN, |r| &r.ctx)
+    }
+
+    fn replies(&mut self) -> &mut Replies {
+        self.replies.get_or_insert_with(Box::default)
+    }
+
+    /// Drop the replies' box once nothing is in it.
+    fn tidy(&mut self) {
+        if self.replies.as_ref().is_some_and(|r| r.is_empty()) {
+            self.replies = None;
+        }
+    }
+
+    fn set_ctx(&mut self, ctx: Ctx) {
+        if ctx != *self.ctx() {
+            self.replies().ctx = ctx;
+            self.tidy();
+        }
+    }
+
+    fn set_quit(&mut self, why: &str) {
+        self.replies().quit = Box::from(why);
     }
 
     /// Hold `note` and queue its ticket behind the core's replies so far.
     fn hold(&mut self, note: Note, sink: &mut dyn Sink) {
         let ticket = Ticket(self.next_ticket);
         self.next_ticket = self.next_ticket.wrapping_add(1);
-        self.held.push_back((ticket, note));
+        self.replies().held.push_back((ticket, note));
         sink.reserve(ticket);
     }
 
     /// The core's queue reached `ticket`: apply its note. Notes older than it never came back
     /// (their session ended first) and are dropped; the note itself stays until a newer ticket
     /// comes, so a render retried after a slow-reader flush gives the same bytes.
-    fn redeem(&mut self, ticket: Ticket, out: &mut Vec<u8>) {
-        while let Some((t, _)) = self.held.front() {
+    fn redeem(&mut self, ticket: Ticket, now_ms: u64, out: &mut Vec<u8>) {
+        let Some(replies) = self.replies.as_mut() else {
+            return;
+        };
+        let held = &mut replies.held;
+        while let Some((t, _)) = held.front() {
             if t.0.wrapping_sub(ticket.0) as i32 >= 0 {
                 break;
             }
-            self.held.pop_front();
+            held.pop_front();
         }
-        if self.held.len() == 1 && self.held.capacity() > 1 {
+        if held.len() == 1 && held.capacity() > 1 {
             // The note kept for a retried render alone: give back the rest of the buffer.
-            self.held.shrink_to_fit();
+            held.shrink_to_fit();
         }
-        let Some((t, note)) = self.held.front() else {
-            return;
+        let front = match held.front() {
+            Some((t, _)) if *t != ticket => return,
+            Some((_, note)) => note,
+            None => {
+                replies.held = VecDeque::new();
+                return self.tidy();
+            }
         };
-        if *t != ticket {
-            return;
-        }
-        match note {
+        match front {
             Note::Line(bytes) => {
                 let bytes = bytes.clone();
-                let time = self.caps.has(Cap::ServerTime).then_some(self.now_ms);
+                let time = self.caps.has(Cap::ServerTime).then_some(now_ms);
                 let sink = match self.capture.as_mut() {
                     Some(c) => &mut c.buf,
                     None => out,
@@ -356,12 +413,11 @@ impl Conn {
             }
             // Applying it again changes nothing, so it need not stay for a retried render.
             Note::Context(ctx) => {
-                self.ctx = ctx.clone();
+                replies.ctx = ctx.clone();
                 self.forget_front();
             }
             Note::Time => {
-                let (server, me, now) =
-                    (self.opts.server.clone(), self.me().to_string(), self.now_ms);
+                let (server, me, now) = (self.opts.server.clone(), self.me().to_string(), now_ms);
                 let secs = (now / 1000).to_string();
                 let human = crate::time::rfc3339_utc(now);
                 let mut line = Vec::new();
@@ -392,7 +448,7 @@ impl Conn {
                 if let Some(capture) = self.capture.take() {
                     self.batches = self.batches.wrapping_add(1);
                     let server = self.opts.server.clone();
-                    capture.finish(&server, self.caps, self.batches, self.now_ms, out);
+                    capture.finish(&server, self.caps, self.batches, now_ms, out);
                 }
             }
         }
@@ -401,10 +457,13 @@ impl Conn {
     /// Drop the note just applied (one whose render makes no bytes); an emptied queue gives
     /// its buffer back, so an idle connection holds none.
     fn forget_front(&mut self) {
-        self.held.pop_front();
-        if self.held.is_empty() {
-            self.held = VecDeque::new();
+        if let Some(replies) = self.replies.as_mut() {
+            replies.held.pop_front();
+            if replies.held.is_empty() {
+                replies.held = VecDeque::new();
+            }
         }
+        self.tidy();
     }
 
     /// Registration's state, made on first use.

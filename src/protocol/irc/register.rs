@@ -29,7 +29,7 @@ impl Conn {
                     self.numeric(sink, ERR_ERRONEUSNICKNAME, &[n, "Erroneous nickname"]);
                 }
                 Some(n) => {
-                    self.nick = Some(Box::from(n));
+                    self.nick = Some(std::sync::Arc::from(n));
                     self.try_register(sink);
                 }
             },
@@ -163,7 +163,7 @@ impl Conn {
 
     /// `ERROR` and close, before registration.
     fn refuse(&mut self, sink: &mut dyn Sink, why: &str) {
-        self.quit = Box::from(why);
+        self.set_quit(why);
         self.reg = Reg::Closed;
         sink.input(Input::Quit { reason: why });
     }
