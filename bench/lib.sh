@@ -240,7 +240,8 @@ median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v
 # IRC fan-out on one chatserver without and with IRCv3 tags (issue 22: `--irc-tags 1` asks for
 # `server-time message-tags`, so every delivery carries `@time=…;msgid=…`), one run of each in
 # turn so machine noise hits both alike; the medians go to $RESULTS as `fanout_dps@irc` and
-# `fanout_dps@irc-tags`.
+# `fanout_dps@irc-tags`, the server's CPU per delivery as `fanout_cpu_us@irc` and
+# `fanout_cpu_us@irc-tags`.
 alternate_irc_tags() { # RUNS [fanout options...]
   local runs=$1; shift
   start chatirc
@@ -255,13 +256,23 @@ alternate_irc_tags() { # RUNS [fanout options...]
     done
   done
   for side in 0 1; do
-    local metric=fanout_dps@irc other=irc-tags
-    [ "$side" = 0 ] || { metric=fanout_dps@irc-tags; other=irc; }
+    local name=irc other=irc-tags
+    [ "$side" = 0 ] || { name=irc-tags; other=irc; }
     local values last
     values=$(cut -f3 "$WORK/irc$side.tsv" | paste -sd, - | sed 's/,/, /g')
     last=$(tail -1 "$WORK/irc$side.tsv" | cut -f4 | sed 's/^runs: [0-9]*; //')
-    printf 'chatserver\t%s\t%s\truns (alternated with %s): %s; %s\n' "$metric" \
+    printf 'chatserver\t%s\t%s\truns (alternated with %s): %s; %s\n' "fanout_dps@$name" \
       "$(cut -f3 "$WORK/irc$side.tsv" | median)" "$other" "$values" "$last" >> "$RESULTS"
+    # The server's own CPU per delivery in the same runs (issue 22): on two shared cores the
+    # wall clock also pays for the loadgen reading 1.8x the bytes, this does not.
+    local notes=$WORK/irc$side.notes cpu system loadgen
+    cut -f4 "$WORK/irc$side.tsv" > "$notes"
+    cpu=$(sed -n 's/.*server CPU [0-9]*% (\([0-9.]*\) us per delivery).*/\1/p' "$notes")
+    system=$(sed -n 's/.*, system \([0-9.]*\) us per delivery.*/\1/p' "$notes")
+    loadgen=$(sed -n 's/.*loadgen CPU [0-9]*% = \([0-9.]*\) us per delivery.*/\1/p' "$notes")
+    printf 'chatserver\t%s\t%s\tus per delivery, runs: %s; of it system (median): %s; loadgen us per delivery (median): %s\n' \
+      "fanout_cpu_us@$name" "$(echo "$cpu" | median)" "$(echo "$cpu" | paste -sd' ' -)" \
+      "$(echo "$system" | median)" "$(echo "$loadgen" | median)" >> "$RESULTS"
   done
   ROW=fanout-irc
   stop_server

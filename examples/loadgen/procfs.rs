@@ -31,10 +31,16 @@ pub fn threads(pid: u32) -> Option<usize> {
 
 /// CPU time (user + system) of a process in clock ticks (1/100 s on Linux).
 pub fn cpu_ticks(pid: &str) -> Option<u64> {
+    cpu_ticks_split(pid).map(|(user, system)| user + system)
+}
+
+/// User and system CPU time of a process in clock ticks: the system part is what the kernel
+/// spends on its syscalls (copying bytes into and out of sockets).
+pub fn cpu_ticks_split(pid: &str) -> Option<(u64, u64)> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &text[text.rfind(')')? + 1..];
     let f: Vec<&str> = after.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    Some((f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?))
 }
 
 /// Resident KiB in the `[heap]` mapping, in other anonymous mappings (large allocations,

@@ -49,10 +49,7 @@ pub const IRC_TAGS: &str = "server-time message-tags";
 /// An IRC line without its tags (`@time=…;msgid=… :u1!u1@h PRIVMSG …` → `:u1!u1@h PRIVMSG …`).
 fn irc_untagged(line: &[u8]) -> &[u8] {
     match line.first() {
-        Some(b'@') => line
-            .iter()
-            .position(|&b| b == b' ')
-            .map_or(&[][..], |sp| &line[sp + 1..]),
+        Some(b'@') => memchr::memchr(b' ', line).map_or(&[][..], |sp| &line[sp + 1..]),
         _ => line,
     }
 }

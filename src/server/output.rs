@@ -12,10 +12,14 @@ use crate::time::Now;
 use slab::Slab;
 use std::time::Instant;
 
-/// Emptied output buffers kept for reuse, so fan-out does not allocate per iteration.
-/// At most 128 x 16 KiB = 2 MiB is kept this way.
+/// Emptied output buffers kept for reuse, so fan-out does not allocate per iteration: at most
+/// 128 buffers of at most 64 KiB each, 4 MiB in all. A tagged IRC fan-out line is 1.8x the
+/// bytes, so a member's tail outgrew the 16 KiB kept before, and each iteration freed and grew
+/// it again: 2.5x the page faults and twice the `brk`/`mmap` calls per delivery, all of the
+/// server's extra system time with tags on (issue 22, BENCHMARKS.md).
 const SPARE_BUFFERS: usize = 128;
-const SPARE_MAX_CAPACITY: usize = 16 * 1024;
+const SPARE_MAX_CAPACITY: usize = 64 * 1024;
+const SPARE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The parts of the server that queueing output touches.
 struct Queues<'a> {
@@ -81,7 +85,11 @@ pub(super) fn flush_some(c: &mut Connection, now: Instant, spare: &mut Vec<Vec<u
 
 /// Keep an emptied tail for reuse, within the pool's bounds.
 pub(super) fn keep_spare(spare: &mut Vec<Vec<u8>>, buf: Vec<u8>) {
-    if buf.capacity() > 0 && buf.capacity() <= SPARE_MAX_CAPACITY && spare.len() < SPARE_BUFFERS {
+    let size = buf.capacity();
+    if size == 0 || size > SPARE_MAX_CAPACITY || spare.len() >= SPARE_BUFFERS {
+        return;
+    }
+    if spare.iter().map(Vec::capacity).sum::<usize>() + size <= SPARE_BYTES {
         spare.push(buf);
     }
 }
@@ -313,6 +321,31 @@ fn queues_to_cut(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tails of up to 64 KiB come back for reuse (a tagged IRC fan-out fills 20-40 KiB per
+    /// member per iteration; 16 KiB was the bound before), but the pool never holds more than
+    /// 4 MiB or 128 buffers, and a larger tail is freed.
+    #[test]
+    fn spare_tails_up_to_64_kib_are_kept_within_4_mib() {
+        let mut spare = Vec::new();
+        keep_spare(&mut spare, Vec::with_capacity(40 * 1024));
+        assert_eq!(spare.len(), 1, "a 40 KiB tail is kept");
+        keep_spare(&mut spare, Vec::with_capacity(65 * 1024));
+        assert_eq!(spare.len(), 1, "one over 64 KiB is not");
+        for _ in 0..200 {
+            keep_spare(&mut spare, Vec::with_capacity(64 * 1024));
+        }
+        let kept: usize = spare.iter().map(Vec::capacity).sum();
+        assert!(
+            kept <= SPARE_BYTES && kept > SPARE_BYTES - 64 * 1024,
+            "{kept}"
+        );
+        spare.clear();
+        for _ in 0..200 {
+            keep_spare(&mut spare, Vec::with_capacity(16));
+        }
+        assert_eq!(spare.len(), SPARE_BUFFERS);
+    }
 
     /// Regression: 10,000 logins with presence under a small `--max-output-total` hung the
     /// loop. The reaping phase had deferred the cut connections (still holding their queues)
