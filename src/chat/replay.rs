@@ -59,9 +59,11 @@ impl Chat {
         let ok = |e: &&HistoryEntry| wanted.holds(e) && !blocks.has_blocked(me, &e.from);
         let h = &self.history;
         let found: Vec<&HistoryEntry> = match query {
-            Replay::Latest { after, .. } => {
-                h.before(Mark::None, limit, |e| ok(e) && against(e, after).is_gt())
-            }
+            // `LATEST *` (no `after`) is the newest whatever their age: `against` puts every
+            // entry before an absent mark, so it must not filter them.
+            Replay::Latest { after, .. } => h.before(Mark::None, limit, |e| {
+                ok(e) && (after == Mark::None || against(e, after).is_gt())
+            }),
             Replay::Before { at, .. } => h.before(at, limit, ok),
             Replay::After { at, .. } => h.after(at, false, limit, ok),
             Replay::Around { at, .. } => {
