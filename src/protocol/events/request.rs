@@ -618,9 +618,10 @@ impl Request {
             // IRC's registration (SASL, then the end of registration) and its PING/PONG
             // keepalive: an events client logs in with `login`/`register`/`guest`, and its
             // liveness is the WebSocket's pings or its own requests.
-            Input::KeepsAlive | Input::Authenticate { .. } | Input::Enter { .. } => {
-                return Err(Unoffered::IrcOnly)
-            }
+            Input::KeepsAlive
+            | Input::Authenticate { .. }
+            | Input::Scram { .. }
+            | Input::Enter { .. } => return Err(Unoffered::IrcOnly),
             Input::Rename { name } => Q::Rename { name: s(name) },
             Input::Lookup { names } => Q::Lookup {
                 names: Names::of(names),

@@ -263,6 +263,13 @@ fn inputs_without_a_request_say_why() {
             Unoffered::IrcOnly,
         ),
         (
+            Input::Scram {
+                first: true,
+                message: "n,,n=yoda,r=abc",
+            },
+            Unoffered::IrcOnly,
+        ),
+        (
             Input::Message {
                 to: "hans",
                 text: "VERSION",

@@ -184,6 +184,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Renamed { old, new } => put(out, &[old, " is now known as ", new, "\n"]),
         Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
         Event::Authenticated(_)
+        | Event::ScramChallenge(_)
         | Event::Away { .. }
         | Event::IsAway { .. }
         | Event::Kept(_)
