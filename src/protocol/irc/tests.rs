@@ -850,3 +850,21 @@ fn an_unknown_command_is_answered_with_its_label() {
         "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
     );
 }
+
+/// A room's `chathistory` batch names its channel with the `#`, as the messages in it do; a
+/// conversation with a user names the user (irctest's testChathistory: the batch named the
+/// bare room).
+#[test]
+fn a_chathistory_batch_names_the_channel_or_the_user() {
+    let (mut c, mut s) = registered("yoda");
+    run(&mut c, &mut s, "CAP REQ :batch\r\n");
+    let replay = |target: &str, room: bool| Event::Replay {
+        target: Arc::from(target),
+        room,
+        lines: vec![],
+    };
+    let text = render(&mut c, &replay("den", true));
+    assert!(text.contains(" chathistory #den\r\n"), "{text}");
+    let text = render(&mut c, &replay("hans", false));
+    assert!(text.contains(" chathistory hans\r\n"), "{text}");
+}

@@ -196,12 +196,15 @@ pub(super) fn monitor_list(o: &mut Out<'_, '_>, names: &[std::sync::Arc<str>]) {
 pub(super) fn replay(o: &mut Out<'_, '_>, target: &str, room: bool, lines: &[Replayed]) {
     let batch = o.has(Cap::Batch);
     let id = format!("H{}", o.v.batch);
+    // A room is its channel on IRC, in the batch's target as in each message.
+    let channel = format!("#{}", target.trim_start_matches('#'));
     if batch {
-        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", target]);
+        let shown = if room { channel.as_str() } else { target };
+        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", shown]);
     }
     for l in lines {
         let to = match (&l.to, room) {
-            (_, true) => format!("#{}", target.trim_start_matches('#')),
+            (_, true) => channel.clone(),
             (Some(to), false) => to.to_string(),
             (None, false) => target.to_string(),
         };
