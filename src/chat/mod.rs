@@ -117,6 +117,33 @@ pub enum LoginStyle {
     Guest,
 }
 
+/// What a front-end's wire decides for its sessions, given at connect (the core applies it;
+/// the front-end only says which rules its wire has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Front {
+    pub login: LoginStyle,
+    pub to_self: ToSelf,
+}
+
+/// A direct message to oneself: the seeds refuse it (`Error. Cannot message self`, the line
+/// and JSON contracts); IRC delivers it (a client may talk to itself, and with echo-message it
+/// sees the message twice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToSelf {
+    Refused,
+    Delivered,
+}
+
+/// The seeds' rules with this login style (the line, JSON and events protocols, and tests).
+impl From<LoginStyle> for Front {
+    fn from(login: LoginStyle) -> Front {
+        Front {
+            login,
+            to_self: ToSelf::Refused,
+        }
+    }
+}
+
 /// The whole chat world. See the module doc for the calling contract.
 #[derive(Debug)]
 pub struct Chat {
@@ -213,7 +240,7 @@ impl Chat {
         &mut self,
         conn: ConnId,
         peer: Option<SocketAddr>,
-        style: LoginStyle,
+        front: Front,
         now: Now,
     ) {
         self.resume_lockouts(now);
@@ -223,7 +250,8 @@ impl Chat {
             self.rooms_resume();
         }
         let mut session = Session::new(peer, now.mono);
-        session.dialog = style == LoginStyle::Dialog;
+        session.dialog = front.login == LoginStyle::Dialog;
+        session.to_self = front.to_self;
         self.sessions.insert(conn, session);
         self.arm(
             conn,
@@ -234,7 +262,7 @@ impl Chat {
             self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
             self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
         }
-        match style {
+        match front.login {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
             LoginStyle::Guest => {}
         }

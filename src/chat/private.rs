@@ -11,7 +11,7 @@
 //! nodes of both users hold the same requests and sessions (a request made on one node is
 //! answered on another).
 
-use super::{Chat, TimerKey};
+use super::{Chat, TimerKey, ToSelf};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
@@ -229,7 +229,7 @@ impl Chat {
         address: bool,
         now: Now,
     ) {
-        let Some(user) = self.may_address(conn, me, user) else {
+        let Some(user) = self.may_address(conn, me, user, ToSelf::Refused) else {
             return;
         };
         let user = &*user;

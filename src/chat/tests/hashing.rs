@@ -28,7 +28,7 @@ fn connect_from(s: &mut Sim, k: usize, ip: [u8; 4]) {
     let peer = SocketAddr::from((ip, 40000 + k as u16));
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, now);
+        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog.into(), now);
     s.settle();
 }
 

@@ -196,7 +196,7 @@ impl Sim {
     pub(super) fn connect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
         self.chat
-            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog.into(), now);
         self.settle();
     }
 

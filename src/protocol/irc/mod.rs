@@ -21,7 +21,7 @@ mod sasl;
 pub mod tags;
 
 use super::{flow, Sink};
-use crate::event::{Error, Event, Notice, Ticket};
+use crate::event::{Audience, Error, Event, Notice, Ticket};
 use crate::input::Expect;
 use crate::protocol::irc::message::{write_message, Frame, Framer, Message};
 use caps::{Cap, Caps};
@@ -213,7 +213,20 @@ impl IrcCodec {
             return self.st.redeem(*ticket, out);
         }
         self.st.follow(event);
+        // A message delivered to this user is no reply, even when it is the labeled command's
+        // own message to itself (issue 22: the echo carries the label, the delivery does not).
+        let delivery = matches!(
+            event,
+            Event::Chat {
+                to: Audience::Direct(_),
+                ..
+            }
+        );
         match self.st.capture.take() {
+            Some(capture) if delivery => {
+                self.st.capture = Some(capture);
+                render::render(&self.st.view(), event, out);
+            }
             Some(mut capture) => {
                 render::render(&self.st.view(), event, &mut capture.buf);
                 self.st.capture = Some(capture);
