@@ -89,6 +89,8 @@ pub struct Config {
     pub irc_guests: bool,
     /// `--irc-server-name`: the name in IRC prefixes and numerics.
     pub irc_server_name: String,
+    /// `--server-description`: a line about this server (IRC `LINKS` `364`, `WHOIS` `312`).
+    pub server_description: String,
     /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
     pub irc_oper: Option<(String, String)>,
     /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
@@ -187,6 +189,7 @@ impl Default for Config {
             irc_port: None,
             irc_guests: false,
             irc_server_name: "chatserver".into(),
+            server_description: "chatserver".into(),
             irc_oper: None,
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
@@ -358,6 +361,16 @@ impl Config {
                 return Err(format!("invalid {}: {name:?}", v.name("irc-server-name")));
             }
             c.irc_server_name = name;
+        }
+        if let Some(text) = v.text("server-description")? {
+            // One IRC parameter (spaces allowed): never a line break.
+            if text.is_empty() || text.len() > 100 || text.chars().any(char::is_control) {
+                let name = v.name("server-description");
+                return Err(format!(
+                    "invalid {name} (1-100 characters, none a control character): {text:?}"
+                ));
+            }
+            c.server_description = text;
         }
         if let Some(pair) = v.text("irc-oper")? {
             let (name, password) = pair

@@ -146,6 +146,11 @@ pub const FLAGS: &[Flag] = &[
         "server name shown to IRC clients (default chatserver)",
     ),
     setting(
+        "server-description",
+        "TEXT",
+        "the server's description in IRC LINKS and WHOIS (default chatserver)",
+    ),
+    setting(
         "irc-oper",
         "NAME:PASSWORD",
         "IRC operator credentials for OPER (off)",

@@ -130,6 +130,9 @@ class ChatserverController(
             str(port),
             "--irc-server-name",
             SERVER_NAME,
+            # links.py reads it from 364, as ngIRCd's controller configures it.
+            "--server-description",
+            "test server",
             # who.py's OPER tests use ngIRCd's operator block (operuser/operpassword).
             "--irc-oper",
             "operuser:operpassword",

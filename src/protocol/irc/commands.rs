@@ -366,7 +366,8 @@ impl Conn {
     /// `LINKS`: this server alone.
     fn links(&mut self, _: &Message<'_>, sink: &mut dyn Sink) {
         let server = self.opts.server.clone();
-        self.numeric(sink, RPL_LINKS, &[&server, &server, "0 chatserver"]);
+        let hops_and_description = format!("0 {}", self.opts.description);
+        self.numeric(sink, RPL_LINKS, &[&server, &server, &hops_and_description]);
         self.numeric(sink, RPL_ENDOFLINKS, &["*", "End of /LINKS list"]);
     }
 

@@ -37,6 +37,8 @@ pub struct IrcOptions {
     /// The server's name in prefixes and numerics (`--irc-server-name`), and the host shown
     /// for every user (issue 22: one host string in prefixes, WHOIS and WHO).
     pub server: Arc<str>,
+    /// `--server-description`: shown by `LINKS` and `WHOIS` (`312`).
+    pub description: Arc<str>,
     /// `--irc-guests`: a client without `PASS` or SASL gets a guest session.
     pub guests: bool,
     /// `OPER` credentials (`--irc-oper`).
@@ -49,6 +51,7 @@ impl Default for IrcOptions {
     fn default() -> IrcOptions {
         IrcOptions {
             server: Arc::from("chatserver"),
+            description: Arc::from("chatserver"),
             guests: false,
             oper: None,
             max_list: 100,
@@ -253,6 +256,7 @@ impl Conn {
     fn view(&self) -> render::View<'_> {
         render::View {
             server: &self.opts.server,
+            description: &self.opts.description,
             nick: self.nick.as_deref().unwrap_or("*"),
             caps: self.caps,
             now_ms: self.now_ms,

@@ -64,6 +64,7 @@ const SERVER: &str = "irc.test";
 fn codec(guests: bool) -> IrcCodec {
     IrcCodec::new(Arc::new(IrcOptions {
         server: Arc::from(SERVER),
+        description: Arc::from("the test server"),
         guests,
         oper: Some(("op".into(), "pw".into())),
         max_list: 100,
@@ -622,7 +623,7 @@ fn listings_render_as_numerics() {
         render(&mut c, &Event::Card(Box::new(card.clone()))),
         ":irc.test 311 foo bar ~b irc.test * :Bar Real\r\n\
          :irc.test 319 foo bar @#chan\r\n\
-         :irc.test 312 foo bar irc.test chatserver\r\n\
+         :irc.test 312 foo bar irc.test :the test server\r\n\
          :irc.test 313 foo bar :is an IRC operator\r\n\
          :irc.test 301 foo bar lunch\r\n\
          :irc.test 317 foo bar 0 0 :seconds idle, signon time\r\n"
@@ -709,6 +710,7 @@ fn the_codec_closes_listings_itself_in_order() {
     );
     let mut plain = IrcCodec::new(Arc::new(IrcOptions {
         server: Arc::from(SERVER),
+        description: Arc::from("the test server"),
         guests: true,
         oper: None,
         max_list: 100,
@@ -848,5 +850,17 @@ fn an_unknown_command_is_answered_with_its_label() {
     assert_eq!(
         text,
         "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
+    );
+}
+
+/// `LINKS`: this server alone, with its `--server-description` (issue 22; irctest's
+/// testLinksSingleServer reads it from `364`).
+#[test]
+fn links_shows_this_server_with_its_description() {
+    let (mut c, mut s) = registered("foo");
+    assert_eq!(
+        run(&mut c, &mut s, "LINKS\r\n"),
+        ":irc.test 364 foo irc.test irc.test :0 the test server\r\n\
+         :irc.test 365 foo * :End of /LINKS list\r\n"
     );
 }

@@ -26,6 +26,8 @@ use crate::protocol::irc::message::write_message;
 /// What rendering needs to know about the recipient.
 pub struct View<'a> {
     pub server: &'a str,
+    /// `--server-description` (`WHOIS` `312`).
+    pub description: &'a str,
     /// The recipient's nick (`*` before it has one).
     pub nick: &'a str,
     pub caps: Caps,
