@@ -117,7 +117,11 @@ pub struct IrcCodec {
 struct Conn {
     opts: Arc<IrcOptions>,
     reg: Reg,
+    /// The capabilities replies are rendered with: those in effect when the command being
+    /// answered was read (changed by a [`Note::Caps`], in order).
     caps: Caps,
+    /// The capabilities as negotiated by the lines read so far (what the next line sees).
+    asked: Caps,
     /// `CAP LS 302` was sent: values in `LS`, cap-notify on.
     v302: bool,
     /// `CAP` was used before registration ended: it waits for `CAP END`.
@@ -131,6 +135,10 @@ struct Conn {
     /// `Input::Enter`, not `PASS`'s login.
     sasl_used: bool,
     ctx: Ctx,
+    /// A line read set a context for the core's replies: the next line read clears it first
+    /// (a numeric must never take its parameters from an earlier command's, or from
+    /// registration's, context).
+    ctx_held: bool,
     quit: Box<str>,
     /// User modes `+i` and `+w`, as last set.
     invisible: bool,
@@ -159,6 +167,8 @@ enum Note {
     EndLabel,
     /// `TIME`: `391` with the time it is sent.
     Time,
+    /// `CAP REQ` (or `LS 302`'s cap-notify): the replies after this point render with these.
+    Caps(Caps),
 }
 
 /// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
@@ -175,6 +185,7 @@ impl IrcCodec {
                 opts,
                 reg: Reg::Open,
                 caps: Caps::default(),
+                asked: Caps::default(),
                 v302: false,
                 negotiating: false,
                 nick: None,
@@ -183,6 +194,7 @@ impl IrcCodec {
                 sasl: Sasl::default(),
                 sasl_used: false,
                 ctx: Ctx::default(),
+                ctx_held: false,
                 quit: Box::from(""),
                 invisible: false,
                 wallops: false,
@@ -348,6 +360,7 @@ impl Conn {
                 sink.extend_from_slice(&bytes);
             }
             Note::Context(ctx) => self.ctx = ctx.clone(),
+            Note::Caps(caps) => self.caps = *caps,
             Note::Time => {
                 let (server, me, now) =
                     (self.opts.server.clone(), self.me().to_string(), self.now_ms);
@@ -419,13 +432,22 @@ impl Conn {
             target: target.map(Box::from),
             purpose,
         };
+        self.ctx_held = true;
         self.hold(Note::Context(ctx), sink);
+    }
+
+    /// The core's next replies are about nothing a line named (if a context was set).
+    fn clear_context(&mut self, sink: &mut dyn Sink) {
+        if std::mem::take(&mut self.ctx_held) {
+            self.hold(Note::Context(Ctx::default()), sink);
+        }
     }
 
     fn frame(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         if self.reg == Reg::Closed || sink.expects() == Expect::Nothing {
             return;
         }
+        self.clear_context(sink);
         let line = match frame {
             Frame::Line(l) => l,
             Frame::TooLong => {
@@ -470,7 +492,7 @@ impl Conn {
     /// from here to a [`Note::EndLabel`]; true if it has one.
     fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
         let label = tags::get(raw_tags, "label")
-            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
+            .filter(|l| !l.is_empty() && l.len() <= 64 && self.asked.has(Cap::LabeledResponse));
         if let Some(label) = &label {
             self.hold(Note::Label(Box::from(label.as_str())), sink);
         }

@@ -864,3 +864,37 @@ fn links_shows_this_server_with_its_description() {
          :irc.test 365 foo * :End of /LINKS list\r\n"
     );
 }
+
+/// A `CAP REQ` read together with earlier lines changes only how the replies to the lines
+/// after it look: the `PONG` to the `PING` before it has no `server-time`, the one after has.
+#[test]
+fn a_cap_req_read_with_earlier_lines_does_not_change_their_replies() {
+    let (mut c, mut s) = registered("foo");
+    assert_eq!(
+        run(
+            &mut c,
+            &mut s,
+            "PING a\r\nCAP REQ server-time\r\nPING b\r\n"
+        ),
+        ":irc.test PONG irc.test a\r\n\
+         :irc.test CAP foo ACK server-time\r\n\
+         @time=1970-01-01T00:00:00.000Z :irc.test PONG irc.test b\r\n"
+    );
+}
+
+/// The context a line set (registration's: the nick) ends with the next line or when
+/// registration ends: a later refusal never takes its parameters from it.
+#[test]
+fn a_reply_context_ends_with_registration_and_with_the_next_line() {
+    let (mut c, mut s) = registered("op");
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+    run(&mut c, &mut s, "KILL someone\r\n");
+    run(&mut c, &mut s, "LUSERS\r\n");
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+}
