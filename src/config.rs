@@ -91,8 +91,9 @@ pub struct Config {
     pub irc_server_name: String,
     /// `--server-description`: a line about this server (IRC `LINKS` `364`, `WHOIS` `312`).
     pub server_description: String,
-    /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
-    pub irc_oper: Option<(String, String)>,
+    /// `--operators NAMES`: the accounts that may become server operators (IRC `OPER` with
+    /// the account's own password; none: `OPER` always fails).
+    pub operators: Vec<String>,
     /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
     pub json_port: Option<u16>,
     // Reliability limits (issue 8).
@@ -190,7 +191,7 @@ impl Default for Config {
             irc_guests: false,
             irc_server_name: "chatserver".into(),
             server_description: "chatserver".into(),
-            irc_oper: None,
+            operators: Vec::new(),
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
             json_port: None,
@@ -372,17 +373,13 @@ impl Config {
             }
             c.server_description = text;
         }
-        if let Some(pair) = v.text("irc-oper")? {
-            let (name, password) = pair
-                .split_once(':')
-                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "invalid {} (NAME:PASSWORD expected): {pair:?}",
-                        v.name("irc-oper")
-                    )
-                })?;
-            c.irc_oper = Some((name.to_string(), password.to_string()));
+        if let Some(list) = v.text("operators")? {
+            c.operators = list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
         }
         c.json_port = v.number("json-port")?;
         // TLS (issue 18).

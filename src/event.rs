@@ -184,6 +184,8 @@ pub enum Error {
     },
     /// A command for server operators (`OPER`).
     NotOperator,
+    /// `OPER` named no account that `--operators` lists (issue 22).
+    NoOperBlock,
     /// A room's member limit that is not a number from 1 to 100000.
     InvalidLimit,
     /// Registration ended without a password and the front-end takes no guests.
@@ -366,6 +368,8 @@ pub enum Event {
     /// The password given for this account was right (SASL): the session will log in as it
     /// when its registration ends.
     Authenticated(Arc<str>),
+    /// `Input::Oper` succeeded: this session is a server operator.
+    Opered,
     /// A guest is now called `new` (to it, and to those who see it: roommates, monitors,
     /// users shown presence lines).
     Renamed {

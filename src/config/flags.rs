@@ -150,11 +150,11 @@ pub const FLAGS: &[Flag] = &[
         "TEXT",
         "the server's description in IRC LINKS and WHOIS (default chatserver)",
     ),
-    setting(
-        "irc-oper",
-        "NAME:PASSWORD",
-        "IRC operator credentials for OPER (off)",
-    ),
+    live(setting(
+        "operators",
+        "NAMES",
+        "accounts (comma-separated) that may become server operators with OPER (none)",
+    )),
     setting(
         "json-port",
         "PORT",

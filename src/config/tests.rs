@@ -212,11 +212,11 @@ fn irc_options() {
     assert!(!c.irc_guests);
     assert_eq!(c.irc_server_name, "chatserver");
     let c =
-        run("--irc-port 6667 --irc-guests --irc-server-name irc.example --irc-oper op:s3cret 0");
+        run("--irc-port 6667 --irc-guests --irc-server-name irc.example --operators yoda,,hans 0");
     assert_eq!(c.irc_port, Some(6667));
     assert!(c.irc_guests);
     assert_eq!(c.irc_server_name, "irc.example");
-    assert_eq!(c.irc_oper, Some(("op".into(), "s3cret".into())));
+    assert_eq!(c.operators, ["yoda", "hans"]);
 }
 
 /// `--server-description` (issue 22, IRC `LINKS`/`WHOIS`): a flag and a config-file key, with
@@ -263,8 +263,7 @@ fn bad_arguments_are_errors() {
         "--json-port x 4000",
         "--irc-port 70000 4000",
         "--irc-server-name a:b 4000",
-        "--irc-oper nopassword 4000",
-        "--irc-oper :pw 4000",
+        "--irc-oper op:pw 4000",
     ] {
         assert!(parse(bad).is_err(), "{bad:?} should be rejected");
     }

@@ -51,6 +51,7 @@ pub(super) fn settings() -> Settings {
         limit_loopback: true,
         hash_cost: 3,
         login_fail_rate: 0,
+        operators: vec!["YODA".into(), "ann".into()],
     }
 }
 

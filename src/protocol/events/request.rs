@@ -482,7 +482,7 @@ impl Request {
             },
             Input::NoPresence => Q::NoPresence,
             // IRC's OPER checks its own password before it says this: no request may.
-            Input::Oper(_) => return Err(Unoffered::Privileged),
+            Input::Oper { .. } | Input::Deoper => return Err(Unoffered::Privileged),
             // Issue 22's IRC inputs: a server operator's (KILL, WALLOPS), IRC's own
             // registration, keepalive and SASL, and the lookups, MONITOR and CHATHISTORY, which
             // the events protocol does not offer yet (PROTOCOL.md §9).

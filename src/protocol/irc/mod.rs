@@ -41,8 +41,6 @@ pub struct IrcOptions {
     pub description: Arc<str>,
     /// `--irc-guests`: a client without `PASS` or SASL gets a guest session.
     pub guests: bool,
-    /// `OPER` credentials (`--irc-oper`).
-    pub oper: Option<(String, String)>,
     /// `--max-list`, advertised as `MAXLIST` (the core enforces it).
     pub max_list: usize,
 }
@@ -53,7 +51,6 @@ impl Default for IrcOptions {
             server: Arc::from("chatserver"),
             description: Arc::from("chatserver"),
             guests: false,
-            oper: None,
             max_list: 100,
         }
     }

@@ -66,7 +66,6 @@ fn codec(guests: bool) -> IrcCodec {
         server: Arc::from(SERVER),
         description: Arc::from("the test server"),
         guests,
-        oper: Some(("op".into(), "pw".into())),
         max_list: 100,
     }))
 }
@@ -233,7 +232,7 @@ fn codec_replies_after_registration() {
     let text = run(
         &mut c,
         &mut s,
-        "PING abc\r\nBOGUS x\r\nUSER a b c :d\r\nNICK other\r\nOPER a b\r\nOPER op pw\r\nMODE foo +i\r\nMODE foo\r\n\
+        "PING abc\r\nBOGUS x\r\nUSER a b c :d\r\nNICK other\r\nOPER op pw\r\nMODE foo +i\r\nMODE foo\r\n\
          MODE bar +i\r\nAWAY :gone\r\nAWAY\r\nPRIVMSG foo :me\r\nPRIVMSG\r\nPRIVMSG x\r\nNOTICE x\r\n\
          PRIVMSG #bad@ :x\r\nMOTD\r\n",
     );
@@ -242,9 +241,6 @@ fn codec_replies_after_registration() {
         ":irc.test PONG irc.test abc\r\n\
          :irc.test 421 foo BOGUS :Unknown command\r\n\
          :irc.test 462 foo :You may not reregister\r\n\
-         :irc.test 464 foo :Password incorrect\r\n\
-         :irc.test 381 foo :You are now an IRC operator\r\n\
-         :foo!foo@irc.test MODE foo +o\r\n\
          :foo!foo@irc.test MODE foo +i\r\n\
          :irc.test 221 foo +i\r\n\
          :irc.test 502 foo :Can't change mode for other users\r\n\
@@ -256,7 +252,8 @@ fn codec_replies_after_registration() {
          :irc.test 422 foo :MOTD File is missing\r\n"
     );
     assert!(s.inputs.contains(&"Invisible(true)".to_string()));
-    assert!(s.inputs.contains(&"Oper(true)".to_string()));
+    let oper = r#"Oper { name: "op", password: "pw" }"#;
+    assert!(s.inputs.contains(&oper.to_string()), "the core checks OPER");
     assert!(s
         .inputs
         .contains(&r#"Rename { name: "other" }"#.to_string()));
@@ -712,14 +709,23 @@ fn the_codec_closes_listings_itself_in_order() {
         server: Arc::from(SERVER),
         description: Arc::from("the test server"),
         guests: true,
-        oper: None,
         max_list: 100,
     }));
     let mut s = Fake::new(true);
     run(&mut plain, &mut s, "NICK op\r\nUSER u * * :R\r\n");
+    // Issue 22: the core's verdicts on `OPER`.
+    run(&mut plain, &mut s, "OPER a b\r\n");
     assert_eq!(
-        run(&mut plain, &mut s, "OPER a b\r\n"),
+        render(&mut plain, &Event::Error(Error::NoOperBlock)),
         ":irc.test 491 op :No O-lines for your host\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Error(Error::InvalidPassword)),
+        ":irc.test 464 op :Password incorrect\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Opered),
+        ":irc.test 381 op :You are now an IRC operator\r\n:op!op@irc.test MODE op +o\r\n"
     );
     run(&mut plain, &mut s, "JOIN #six\r\n");
     assert_eq!(

@@ -236,6 +236,11 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             );
             o.num(RPL_SASLSUCCESS, &["SASL authentication successful"]);
         }
+        Event::Opered => {
+            o.num(RPL_YOUREOPER, &["You are now an IRC operator"]);
+            let me = v.nick;
+            o.by_user(me, "MODE", &[me, "+o"]);
+        }
         Event::Renamed { old, new } => o.by_user(old, "NICK", &[new]),
         Event::Away {
             user,
