@@ -370,6 +370,9 @@ pub enum Event {
     Authenticated(Arc<str>),
     /// `Input::Oper` succeeded: this session is a server operator.
     Opered,
+    /// The server's next SASL SCRAM-SHA-256 message (its first, with the salt, or its final,
+    /// with its signature): the client answers it.
+    ScramChallenge(Arc<str>),
     /// A guest is now called `new` (to it, and to those who see it: roommates, monitors,
     /// users shown presence lines).
     Renamed {

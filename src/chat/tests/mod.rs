@@ -14,7 +14,8 @@ mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
 mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
-mod rooms; // Chat rooms and profiles (§5).
+mod rooms;
+mod scram; // Issue 22: SASL SCRAM-SHA-256. // Chat rooms and profiles (§5).
 
 use super::*;
 use crate::credentials::Credentials;

@@ -185,6 +185,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
         Event::Authenticated(_)
         | Event::Opered
+        | Event::ScramChallenge(_)
         | Event::Away { .. }
         | Event::IsAway { .. }
         | Event::Kept(_)
