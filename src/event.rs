@@ -184,6 +184,8 @@ pub enum Error {
     },
     /// A command for server operators (`OPER`).
     NotOperator,
+    /// `OPER` named no account that `--operators` lists (issue 22).
+    NoOperBlock,
     /// A room's member limit that is not a number from 1 to 100000.
     InvalidLimit,
     /// Registration ended without a password and the front-end takes no guests.
@@ -366,6 +368,8 @@ pub enum Event {
     /// The password given for this account was right (SASL): the session will log in as it
     /// when its registration ends.
     Authenticated(Arc<str>),
+    /// `Input::Oper` succeeded: this session is a server operator.
+    Opered,
     /// The server's next SASL SCRAM-SHA-256 message (its first, with the salt, or its final,
     /// with its signature): the client answers it.
     ScramChallenge(Arc<str>),

@@ -713,7 +713,7 @@ fn failed_account_commit_never_sends_the_welcome_line() {
         text: "boo".into(),
     });
     let conn = ConnId::new(0, 1);
-    chat.handle_connect(conn, None, LoginStyle::Dialog, now);
+    chat.handle_connect(conn, None, LoginStyle::Dialog.into(), now);
     let input = parse(Frame::Line("register ghost pw"), chat.expects(conn));
     chat.handle_input(conn, input, now);
     // The new password is hashed in steps (issue 21), as the loop drives them.

@@ -389,6 +389,27 @@ fn chathistory_latest_star_replays_the_newest_messages() {
     assert_eq!(got, ["the second", "the third"]);
 }
 
+/// Issue 22: a message to oneself is the wire's rule. IRC delivers it (with echo-message the
+/// sender sees it twice: the delivery, and the labeled echo, no batch); the line protocol keeps
+/// its seed's refusal.
+#[test]
+fn irc_delivers_a_message_to_oneself_and_the_line_refuses_it() {
+    let (p, addr) = start(&[]);
+    let mut hans = Client::connect(addr);
+    hans.send("CAP LS 302\r\nCAP REQ :echo-message batch labeled-response\r\nPASS falcon*solo");
+    hans.send("NICK hans\r\nUSER hans 0 * :hans\r\nCAP END");
+    while !hans.expect_line().contains(" 422 ") {}
+    hans.send("@label=x1 PRIVMSG hans :hi me\r\n@label=x2 NOTICE HANS :a note");
+    let me = format!(":hans!hans@{S}");
+    hans.expect(&format!("{me} PRIVMSG hans :hi me\r\n"));
+    hans.expect(&format!("@label=x1 {me} PRIVMSG hans :hi me\r\n"));
+    hans.expect(&format!("{me} NOTICE hans :a note\r\n"));
+    hans.expect(&format!("@label=x2 {me} NOTICE hans :a note\r\n"));
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("message yoda hi me");
+    yoda.expect("Error. Cannot message self\n");
+}
+
 /// SASL SCRAM-SHA-256 over the wire (issue 22): the password never crosses it. The client here
 /// is RFC 5802's, written from the RFC on the server's own HMAC and PBKDF2; irctest's
 /// `testScramSha256*` check it with an independent client (tests/irc/irctest.sh --services).

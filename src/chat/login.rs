@@ -96,7 +96,8 @@ impl Chat {
             | Input::Invalid
             | Input::Bad(_)
             | Input::Away { .. }
-            | Input::Oper(_)
+            | Input::Oper { .. }
+            | Input::Deoper
             | Input::Invisible(_)
             | Input::HearWallops(_)
             | Input::Whois { .. }

@@ -3,7 +3,7 @@
 
 use super::history::HistoryEntry;
 use super::operator::MessageKind;
-use super::{Chat, Queued, Undo};
+use super::{Chat, Queued, ToSelf, Undo};
 use crate::event::{Audience, Error, Event, Kind, Meta, Notice, Shared, Stamp};
 use crate::record;
 use crate::session::{ConnId, State};
@@ -28,7 +28,11 @@ impl Chat {
         relay: Option<&str>,
         now: Now,
     ) -> bool {
-        let Some(to) = self.may_address(conn, from, to) else {
+        let to_self = self
+            .sessions
+            .get(&conn)
+            .map_or(ToSelf::Refused, |s| s.to_self);
+        let Some(to) = self.may_address(conn, from, to, to_self) else {
             return false;
         };
         let stamp = self.stamps.next(now.unix_ms());
@@ -97,12 +101,19 @@ impl Chat {
     }
 
     /// The refusals of `message` (also those of `startprivate`, §4): an unknown user (an online
-    /// guest, JSON front-end §6, has no account but can be addressed), yourself, a user who
+    /// guest, JSON front-end §6, has no account but can be addressed), yourself unless the
+    /// sender's wire delivers messages to oneself (`to_self`, issue 22: IRC), a user who
     /// blocked you. Answers the error and returns `None` if one applies, else the recipient as
     /// its name is spelled (issue 17: any spelling of it finds it).
-    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> Option<Arc<str>> {
+    pub(super) fn may_address(
+        &mut self,
+        conn: ConnId,
+        from: &str,
+        to: &str,
+        to_self: ToSelf,
+    ) -> Option<Arc<str>> {
         let to = self.addressee(conn, to)?;
-        let error = if *to == *from {
+        let error = if *to == *from && to_self == ToSelf::Refused {
             Error::MessageSelf
         } else if self.blocks.has_blocked(&to, from) {
             Error::BlockedByRecipient

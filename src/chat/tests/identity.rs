@@ -18,7 +18,7 @@ fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
 fn try_guest(s: &mut Sim, k: usize, name: &str) -> String {
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(k), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
     input(
         s,
         k,

@@ -24,7 +24,7 @@ fn events(s: &mut Sim, k: usize) -> Vec<Event> {
 fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
     let now = s.at(secs);
     s.chat
-        .handle_connect(Sim::id(k), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
     let any_free = false;
     input(s, k, Input::Guest { name, any_free }, secs);
 }
@@ -123,4 +123,53 @@ fn a_moderated_room_refuses_members_without_voice() {
     s.take_all();
     input(&mut s, 2, say("now"), 5);
     assert_eq!(s.take(1), "<hans>: now\n");
+}
+
+/// A message to oneself is the sender's wire's rule, applied by the core: a session whose
+/// front-end delivers it (IRC) gets the delivery and its own echo; a guest of a wire that
+/// refuses it (the JSON seed) gets `Cannot message self`.
+#[test]
+fn a_message_to_oneself_follows_the_senders_front() {
+    let mut s = Sim::new();
+    let now = s.at(0);
+    let irc = Front {
+        login: LoginStyle::Guest,
+        to_self: ToSelf::Delivered,
+    };
+    s.chat.handle_connect(Sim::id(1), None, irc, now);
+    let any_free = false;
+    input(
+        &mut s,
+        1,
+        Input::Guest {
+            name: "moo",
+            any_free,
+        },
+        0,
+    );
+    guest(&mut s, 2, "cow", 0);
+    s.take_all();
+    events(&mut s, 1);
+    events(&mut s, 2);
+    let message = |to| Input::Message {
+        to,
+        text: "hi me",
+        kind: Kind::Say,
+        relay: None,
+    };
+    input(&mut s, 1, message("MOO"), 1);
+    let audiences: Vec<Audience> = events(&mut s, 1)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Chat { from, to, .. } if &*from == "moo" => Some(to),
+            _ => None,
+        })
+        .collect();
+    let moo: Arc<str> = Arc::from("moo");
+    assert_eq!(
+        audiences,
+        [Audience::Direct(moo.clone()), Audience::Echo(moo)]
+    );
+    input(&mut s, 2, message("cow"), 1);
+    assert_eq!(events(&mut s, 2), [Event::Error(Error::MessageSelf)]);
 }

@@ -52,6 +52,7 @@ pub(super) fn settings() -> Settings {
         limit_loopback: true,
         hash_cost: 3,
         login_fail_rate: 0,
+        operators: vec!["YODA".into(), "ann".into()],
     }
 }
 
@@ -197,7 +198,7 @@ impl Sim {
     pub(super) fn connect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
         self.chat
-            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog.into(), now);
         self.settle();
     }
 

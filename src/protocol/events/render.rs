@@ -263,6 +263,7 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .end(),
         // Issue 22's events, most of them IRC's, each with its own object.
         Event::Authenticated(user) => Obj::new(out, id, "authenticated").str("user", user).end(),
+        Event::Opered => Obj::new(out, id, "opered").end(),
         Event::Renamed { old, new } => Obj::new(out, id, "renamed")
             .str("old", old)
             .str("new", new)
@@ -435,6 +436,7 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",
         Error::NotOperator => "not_operator",
+        Error::NoOperBlock => "no_oper_block",
         Error::InvalidLimit => "invalid_limit",
         Error::PasswordRequired => "password_required",
         Error::MonitorFull => "monitor_full",

@@ -184,6 +184,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         Event::Renamed { old, new } => put(out, &[old, " is now known as ", new, "\n"]),
         Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
         Event::Authenticated(_)
+        | Event::Opered
         | Event::ScramChallenge(_)
         | Event::Away { .. }
         | Event::IsAway { .. }
@@ -494,6 +495,7 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             &["Error. ", user, " is already in chatroom ", room, "\n"],
         ),
         Error::NotOperator => put(out, &["Error. Only server operators can do that\n"]),
+        Error::NoOperBlock => put(out, &["Error. Not an operator account\n"]),
         Error::InvalidLimit => put(out, &["Error. Invalid limit (1-100000)\n"]),
         Error::MonitorFull => put(out, &["Error. Your watch list is full\n"]),
         Error::NoHistory(with) => put(out, &["Error. No history with ", with, "\n"]),

@@ -26,6 +26,8 @@ use crate::protocol::irc::message::write_message;
 /// What rendering needs to know about the recipient.
 pub struct View<'a> {
     pub server: &'a str,
+    /// `--server-description` (`WHOIS` `312`).
+    pub description: &'a str,
     /// The recipient's nick (`*` before it has one).
     pub nick: &'a str,
     pub caps: Caps,
@@ -233,6 +235,11 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
                 &[&me, user, &format!("You are now logged in as {user}")],
             );
             o.num(RPL_SASLSUCCESS, &["SASL authentication successful"]);
+        }
+        Event::Opered => {
+            o.num(RPL_YOUREOPER, &["You are now an IRC operator"]);
+            let me = v.nick;
+            o.by_user(me, "MODE", &[me, "+o"]);
         }
         Event::ScramChallenge(message) => {
             // IRCv3 SASL: base64 in chunks of 400; a last chunk of exactly 400 is followed by
