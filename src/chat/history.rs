@@ -33,9 +33,13 @@ impl HistoryEntry {
     }
 }
 
-/// The inverse of an append, for a failed commit: drop the newest, restore what it evicted.
+/// The inverse of an append, for a failed commit: drop the entry appended (by its id, so a
+/// guest's entries forgotten in between leave the others alone), restore what it evicted.
 #[derive(Debug)]
-pub struct Undo(Option<HistoryEntry>);
+pub struct Undo {
+    id: u64,
+    evicted: Option<HistoryEntry>,
+}
 
 #[derive(Debug)]
 pub struct History {
@@ -74,19 +78,38 @@ impl History {
 
     /// Keep a message; `None` when history is off.
     pub fn remember(&mut self, entry: HistoryEntry) -> Option<(Record, Undo)> {
+        let record = entry.record();
+        self.keep(entry).map(|undo| (record, undo))
+    }
+
+    /// Keep a message in memory only (a guest's direct message, issue 22: a guest has nothing
+    /// durable); `None` when history is off.
+    pub fn keep(&mut self, entry: HistoryEntry) -> Option<Undo> {
         if self.cap == 0 {
             return None;
         }
-        let record = entry.record();
+        let id = entry.stamp.id;
         let evicted = self.push(entry);
-        Some((record, Undo(evicted)))
+        Some(Undo { id, evicted })
     }
 
-    pub fn undo(&mut self, Undo(evicted): Undo) {
-        self.entries.pop_back();
+    pub fn undo(&mut self, Undo { id, evicted }: Undo) {
+        if self.entries.back().is_some_and(|e| e.stamp.id == id) {
+            self.entries.pop_back();
+        }
         if let Some(e) = evicted {
             self.entries.push_front(e);
         }
+    }
+
+    /// Drop the direct messages from or to `user` (a guest logging out or taking another
+    /// name): whoever is called that next, guest or account, never reads them. A walk over the
+    /// history (capped by `--history`), once per guest session.
+    pub fn forget_direct(&mut self, user: &str) {
+        self.entries.retain(|e| match &e.to {
+            Audience::User(to) => *e.from != *user && **to != *user,
+            Audience::Room(_) | Audience::Everyone | Audience::Announcement => true,
+        });
     }
 
     pub fn replay(&mut self, entry: HistoryEntry) {

@@ -196,14 +196,18 @@ pub(super) fn monitor_list(o: &mut Out<'_, '_>, names: &[std::sync::Arc<str>]) {
 pub(super) fn replay(o: &mut Out<'_, '_>, target: &str, room: bool, lines: &[Replayed]) {
     let batch = o.has(Cap::Batch);
     let id = format!("H{}", o.v.batch);
+    // The batch names the conversation as the query did: a room as its channel.
+    let shown = match room {
+        true => format!("#{}", target.trim_start_matches('#')),
+        false => target.to_string(),
+    };
     if batch {
-        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", target]);
+        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", &shown]);
     }
     for l in lines {
         let to = match (&l.to, room) {
-            (_, true) => format!("#{}", target.trim_start_matches('#')),
             (Some(to), false) => to.to_string(),
-            (None, false) => target.to_string(),
+            (_, true) | (None, false) => shown.clone(),
         };
         let start = o.out.len();
         message(o, &l.from, &to, &l.text, &l.meta);
