@@ -117,7 +117,17 @@ fn a_backup_under_load_and_compaction_keeps_everything_acknowledged_before_it() 
         &["backup", target.to_str().expect("utf-8 path")],
     ));
     assert!(said.starts_with("backup written to "), "{said}");
-    std::thread::sleep(Duration::from_millis(200));
+    // Traffic goes on after the backup: wait for more acknowledgements (a fixed 200 ms was
+    // not always enough on a loaded machine).
+    let waited = std::time::Instant::now();
+    while acked.lock().expect("lock").messages.len() <= before_messages.len() {
+        assert!(!writers.iter().any(|w| w.is_finished()), "a writer failed");
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "no message acknowledged after the backup"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().expect("writer");

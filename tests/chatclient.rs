@@ -188,8 +188,13 @@ fn cut_or_unreachable_link_falls_back_to_relay_with_one_notice() {
     bob.wait_for("alice(private): up\n");
     bob.type_line("private alice over the link");
     alice.expect("over the link");
+    // The next line must go through the relay, so wait until the client has seen the link
+    // close (its socket gone) rather than sleep: under load a fixed 200 ms was not always
+    // enough, and a line written to the closing link is lost with it (the peer-to-peer link
+    // has no acknowledgements; PROTOCOL.md §4).
+    let before = bob.open_fds();
     drop(alice);
-    thread::sleep(Duration::from_millis(200));
+    bob.wait_fds_below(before);
     bob.type_line("private alice one");
     conn.expect("private alice one");
     bob.type_line("private alice two");

@@ -171,6 +171,27 @@ impl Client {
     }
 
     /// Log in through a real server's dialog: the prompts, then its welcome.
+    /// How many file descriptors the client process has open: a test waits for a link's
+    /// socket to be closed by watching this fall, instead of sleeping and hoping.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    }
+
+    /// Wait (up to `WAIT`) until the client has fewer than `before` descriptors open.
+    pub fn wait_fds_below(&self, before: usize) {
+        let start = Instant::now();
+        while self.open_fds() >= before {
+            assert!(
+                start.elapsed() < WAIT,
+                "the client still has {} descriptors open",
+                self.open_fds()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn log_in(&mut self, user: &str, password: &str) {
         self.wait_for("Username: ");
         self.type_line(user);

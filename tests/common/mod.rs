@@ -162,6 +162,15 @@ impl Drop for Server {
     }
 }
 
+/// The server binary under test: this build's, or the one `CHATSERVER_BIN` names, so that the
+/// same tests can be run against another build of it (dist/small-build.sh runs them against the
+/// small embedded build).
+fn server_binary() -> PathBuf {
+    std::env::var_os("CHATSERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_chatserver")))
+}
+
 /// Spawn the binary in `dir` and read the port from its first stdout line.
 fn spawn(dir: &Path, args: &[String]) -> (Child, SocketAddr) {
     let log = fs::OpenOptions::new()
@@ -169,7 +178,7 @@ fn spawn(dir: &Path, args: &[String]) -> (Child, SocketAddr) {
         .append(true)
         .open(dir.join("server.log"))
         .expect("open server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatserver"))
+    let mut child = Command::new(server_binary())
         .current_dir(dir)
         .env("RUST_LOG", "info")
         .arg("--bind")
