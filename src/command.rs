@@ -769,6 +769,7 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         // Issue 22: modern IRC, no line commands either.
         Input::KeepsAlive
         | Input::Authenticate { .. }
+        | Input::Scram { .. }
         | Input::Enter { .. }
         | Input::Rename { .. }
         | Input::Lookup { .. }

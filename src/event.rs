@@ -366,6 +366,9 @@ pub enum Event {
     /// The password given for this account was right (SASL): the session will log in as it
     /// when its registration ends.
     Authenticated(Arc<str>),
+    /// The server's next SASL SCRAM-SHA-256 message (its first, with the salt, or its final,
+    /// with its signature): the client answers it.
+    ScramChallenge(Arc<str>),
     /// A guest is now called `new` (to it, and to those who see it: roommates, monitors,
     /// users shown presence lines).
     Renamed {

@@ -197,6 +197,14 @@ pub enum Input<'a> {
         user: &'a str,
         password: &'a str,
     },
+    /// One client message of a SASL SCRAM-SHA-256 exchange (IRC `AUTHENTICATE`, decoded):
+    /// `first` starts a new exchange with the client's first message; then comes its final
+    /// message with the proof, then an empty one (the client's answer to the server's
+    /// signature), which proves the account as [`Input::Authenticate`] does.
+    Scram {
+        first: bool,
+        message: &'a str,
+    },
     /// Registration is over (IRC): log in as the account [`Input::Authenticate`] proved, else
     /// (`guest`) as a guest called `nick`, else refuse.
     Enter {

@@ -5,7 +5,8 @@
 //! - [`config`]: command line to [`config::Config`] (pure, unit-tested); `config::FLAGS` is the
 //!   one table of flags that `--help`, the parser and README's flag table follow.
 //! - [`credentials`]: the account list format and constant-time password checks; [`kdf`]:
-//!   PBKDF2-HMAC-SHA256 in steps, so a slow hash never stalls the loop.
+//!   PBKDF2-HMAC-SHA256 in steps, so a slow hash never stalls the loop; [`scram`]: SASL
+//!   SCRAM-SHA-256 on those keys (the password never crosses the wire); [`base64`] for both.
 //! - [`logging`]: the log's line format (RFC 3339 UTC times unless journald stamps them) and
 //!   its level, changeable on SIGHUP.
 //! - [`time`]: [`time::Now`], the one clock reading per loop iteration the core is given.
@@ -58,6 +59,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod base64;
 pub mod chat;
 #[cfg(feature = "cluster")]
 pub mod cluster;
@@ -73,6 +75,7 @@ pub mod logging;
 pub mod protocol;
 pub mod queue;
 pub mod record;
+pub mod scram;
 pub mod server;
 pub mod session;
 pub mod signals;

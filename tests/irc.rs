@@ -45,6 +45,17 @@ fn irc(addr: SocketAddr, nick: &str, pass: Option<&str>) -> Client {
     c
 }
 
+/// Create `user` from the line port (its password stored hashed, as every new account's) and
+/// log it out again.
+fn register_on_the_line(p: &Proc, user: &str, password: &str) {
+    let mut line = p.connect();
+    line.expect("Username: ");
+    line.send(&format!("register {user} {password}"));
+    line.expect(common::WELCOME);
+    line.send("logout");
+    line.expect("You have logged out\nUsername: ");
+}
+
 /// Skip lines through the next `366` (the end of a JOIN's names).
 #[track_caller]
 fn through_names(c: &mut Client) {
@@ -337,12 +348,7 @@ fn a_silent_client_is_pinged_at_half_the_heartbeat_and_stays_if_it_answers() {
 #[test]
 fn pass_with_a_slow_hash() {
     let (p, addr) = start(&[]);
-    let mut line = p.connect();
-    line.expect("Username: ");
-    line.send("register zed pw-zed");
-    line.expect(common::WELCOME);
-    line.send("logout");
-    line.expect("You have logged out\nUsername: ");
+    register_on_the_line(&p, "zed", "pw-zed");
     let mut zed = irc(addr, "zed", Some("pw-zed"));
     zed.send("PING :x");
     zed.expect(&format!(":{S} PONG {S} x\r\n"));
@@ -403,4 +409,96 @@ fn chathistory_replays_a_line_users_offline_dm_and_the_reply() {
     );
     assert!(texts[2].ends_with(&reply), "{texts:?}");
     assert_eq!(texts.len(), 4, "{texts:?}");
+}
+
+/// SASL SCRAM-SHA-256 over the wire (issue 22): the password never crosses it. The client here
+/// is RFC 5802's, written from the RFC on the server's own HMAC and PBKDF2; irctest's
+/// `testScramSha256*` check it with an independent client (tests/irc/irctest.sh --services).
+#[test]
+fn scram_sha_256_proves_an_account_without_sending_its_password() {
+    use chatserver::base64;
+    use chatserver::kdf::Pbkdf2;
+
+    let (p, addr) = start(&[]);
+    register_on_the_line(&p, "zed", "pw-zed");
+
+    let mut c = Client::connect(addr);
+    c.send("CAP LS 302");
+    let ls = c.expect_line();
+    assert!(ls.contains("sasl=PLAIN,SCRAM-SHA-256"), "{ls}");
+    c.send("CAP REQ :sasl");
+    assert!(c.expect_line().contains("ACK"));
+    c.send("AUTHENTICATE SCRAM-SHA-256");
+    c.expect("AUTHENTICATE +\r\n");
+    let bare = "n=zed,r=fyko+d2lbbFgONRv9qkxdawL";
+    c.send(&format!(
+        "AUTHENTICATE {}",
+        base64::encode(format!("n,,{bare}").as_bytes())
+    ));
+    let reply = c.expect_line();
+    let b64 = reply
+        .trim_end()
+        .strip_prefix("AUTHENTICATE ")
+        .unwrap_or_else(|| panic!("expected AUTHENTICATE, got {reply:?}"));
+    let server_first = String::from_utf8(base64::decode(b64).expect("base64")).expect("utf-8");
+    let field = |k: &str| {
+        server_first
+            .split(',')
+            .find_map(|a| a.strip_prefix(k))
+            .expect("field")
+            .to_string()
+    };
+    let nonce = field("r=");
+    assert!(
+        nonce.starts_with("fyko+d2lbbFgONRv9qkxdawL") && nonce.len() > 24,
+        "{nonce}"
+    );
+    let salt = base64::decode(&field("s=")).expect("salt");
+    let salted = Pbkdf2::derive(b"pw-zed", &salt, field("i=").parse().expect("i"));
+    let without_proof = format!("c=biws,r={nonce}");
+    let auth = format!("{bare},{server_first},{without_proof}");
+    let (proof, signature) = chatserver::scram::client_proof(&salted, &auth);
+    let fin = format!("{without_proof},p={}", base64::encode(&proof));
+    c.send(&format!("AUTHENTICATE {}", base64::encode(fin.as_bytes())));
+    let server_final = format!("v={}", base64::encode(&signature));
+    c.expect(&format!(
+        "AUTHENTICATE {}\r\n",
+        base64::encode(server_final.as_bytes())
+    ));
+    c.send("AUTHENTICATE +");
+    c.expect(&format!(
+        ":{S} 900 zed zed!zed@{S} zed :You are now logged in as zed\r\n"
+    ));
+    c.expect(&format!(":{S} 903 zed :SASL authentication successful\r\n"));
+    c.send("CAP END\r\nNICK zed\r\nUSER zed 0 * :Zed");
+    c.expect(&format!(
+        ":{S} 001 zed :Welcome to the chatserver IRC network, zed\r\n"
+    ));
+
+    // A wrong password: 904, and the connection may try again.
+    let mut bad = Client::connect(addr);
+    bad.send("CAP REQ :sasl");
+    bad.expect_line();
+    bad.send("AUTHENTICATE SCRAM-SHA-256");
+    bad.expect("AUTHENTICATE +\r\n");
+    bad.send(&format!(
+        "AUTHENTICATE {}",
+        base64::encode(format!("n,,{bare}").as_bytes())
+    ));
+    let reply = bad.expect_line();
+    let server_first = reply
+        .trim_end()
+        .strip_prefix("AUTHENTICATE ")
+        .expect("first");
+    let server_first =
+        String::from_utf8(base64::decode(server_first).expect("b64")).expect("utf-8");
+    let nonce = server_first
+        .split(',')
+        .find_map(|a| a.strip_prefix("r="))
+        .expect("nonce");
+    let fin = format!("c=biws,r={nonce},p={}", base64::encode(&[0u8; 32]));
+    bad.send(&format!("AUTHENTICATE {}", base64::encode(fin.as_bytes())));
+    bad.expect(&format!(":{S} 904 * :SASL authentication failed\r\n"));
+    bad.send("AUTHENTICATE PLAIN");
+    bad.expect("AUTHENTICATE +\r\n");
 }

@@ -123,6 +123,20 @@ impl Accounts {
         self.salts.next()
     }
 
+    /// What SCRAM shows for `name` when it has no PBKDF2 key (issue 22): a salt made from the
+    /// server's seed and the folded name, the same for a name every time, so asking twice
+    /// does not tell a real account from a stand-in.
+    pub fn stand_in_salt(&self, name: &str) -> [u8; 16] {
+        let d = Sha256::new()
+            .chain_update(self.salts.seed)
+            .chain_update(b"scram stand-in\0")
+            .chain_update(fold(name).as_bytes())
+            .finalize();
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&d[..16]);
+        salt
+    }
+
     pub fn is_locked(&self, user: &str, now: Instant) -> bool {
         self.lockouts
             .get(user)

@@ -72,6 +72,7 @@ impl Chat {
             // Issue 22: sessions that register themselves (IRC).
             Input::KeepsAlive => self.keeps_alive(conn),
             Input::Authenticate { user, password } => self.authenticate(conn, user, password, now),
+            Input::Scram { first, message } => self.scram(conn, first, message, now),
             Input::Enter { nick, guest } => self.enter(conn, nick, guest, now),
             Input::Lusers => self.lusers(conn),
             // What only a logged-in user may do (listed, so a new input is a decision here).

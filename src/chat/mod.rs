@@ -39,6 +39,7 @@ mod profiles; // Profiles (PROTOCOL.md §5).
 mod registration; // Sessions that register themselves: SASL, guests' names (issue 22).
 mod replay; // CHATHISTORY (issue 22).
 mod rooms; // Chat rooms (§5) and IRC channels (issue 12).
+mod scram; // SASL SCRAM-SHA-256 exchanges (issue 22).
 mod settings;
 mod stamps; // Message times and ids (issue 22).
 mod stream; // Paced output of long replies (issue 17, F14).
@@ -128,6 +129,8 @@ pub struct Chat {
     history: History,
     /// IRC front-end (issue 12): self-descriptions, away, invisibility.
     directory: Directory,
+    /// SASL SCRAM-SHA-256 exchanges under way (issue 22).
+    scram: scram::Exchanges,
     sessions: Sessions,
     timers: TimerWheel<TimerKey>,
     outbox: Outbox,
@@ -179,6 +182,7 @@ impl Chat {
             blocks: Blocks::default(),
             mailboxes: Mailboxes::default(),
             directory: Directory::default(),
+            scram: scram::Exchanges::default(),
             sessions: Sessions::default(),
             timers: TimerWheel::new(now.mono),
             outbox: Outbox::default(),
@@ -336,6 +340,7 @@ impl Chat {
         self.private.forget(conn);
         self.dialogs.forget(conn); // §6 menus.
         self.forget_hashes(conn); // Issue 21.
+        self.scram.forget(conn); // Issue 22.
         self.streams.forget(conn);
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
@@ -550,6 +555,7 @@ impl Chat {
             Input::ListUsers => self.list_users(conn, &user),
             Input::Guest { .. }
             | Input::Authenticate { .. }
+            | Input::Scram { .. }
             | Input::Enter { .. }
             | Input::Answer(_)
             | Input::Login { .. }

@@ -74,7 +74,7 @@ class ChatserverController(
     LocalPortsMixin, BaseServerController, DirectoryBasedController
 ):
     software_name = "chatserver"
-    supported_sasl_mechanisms: Set[str] = {"PLAIN"}
+    supported_sasl_mechanisms: Set[str] = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False  # irctest's STS tests need a TLS port it configures; not offered
     line_port: Optional[int] = None
     # isupport.py's testValues checks that 005 carries these (our name rules, see

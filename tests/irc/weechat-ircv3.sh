@@ -10,7 +10,9 @@
 #   4. the guest changes its nick;
 #   5. wcuser sets away and the guest's DM to it gets 301 (shown to the guest);
 #   6. idle through twice TIMEOUT (4 s here), only answering the server's PINGs: both
-#      connections still there, nobody saw a logout, and DMs still arrive both ways.
+#      connections still there, nobody saw a logout, and DMs still arrive both ways;
+#   7. a third connection, `s` (account scrammer, stored as PBKDF2), logs in with SASL
+#      SCRAM-SHA-256: WeeChat's own SCRAM client proves the password without sending it.
 #
 #   tests/irc/weechat-ircv3.sh         (about 25 s; KEEP=1 keeps the logs)
 #
@@ -21,9 +23,13 @@ script=weechat-ircv3.sh
 source "$(dirname "$0")/lib.sh"
 
 idle_timeout=4 # the server's TIMEOUT: IRC clients are pinged after half of it, dropped after all
+# scrammer's password (scrampass1) stored hashed, as `chatserver user add` stores it: SCRAM
+# needs the PBKDF2 key (plaintext accounts log in with PLAIN or PASS).
+scram_secret=$(python3 -c 'import hashlib; s=bytes(range(16)); print("$pbkdf2-sha256$4096$" + s.hex() + "$" + hashlib.pbkdf2_hmac("sha256", b"scrampass1", s, 4096).hex())')
 accounts="wcuser wcpass1
 peer peerpass1
-nomad nomadpass1"
+nomad nomadpass1
+scrammer $scram_secret"
 server_tail="60 $idle_timeout"
 start_chatserver --irc-guests
 
@@ -41,7 +47,9 @@ start_weechat "/set irc.server_default.lag_check 0;\
 /server add test 127.0.0.1/$irc_port -notls -sasl_mechanism=plain -sasl_username=wcuser \
 -sasl_password=wcpass1 -sasl_fail=disconnect -nicks=wcuser -username=wcuser -realname=wc -autojoin=;\
 /server add g 127.0.0.1/$irc_port -notls -nicks=gst1 -username=gst -realname=guest -autojoin=;\
-/connect test;/connect g"
+/server add s 127.0.0.1/$irc_port -notls -sasl_mechanism=scram-sha-256 -sasl_username=scrammer \
+-sasl_password=scrampass1 -sasl_fail=disconnect -nicks=scrammer -username=sc -realname=sc -autojoin=;\
+/connect test;/connect g;/connect s"
 test_log="$logs/irc.server.test.weechatlog"
 g_log="$logs/irc.server.g.weechatlog"
 
@@ -91,6 +99,13 @@ expect "$dm_log" "peer[[:space:]]+still there\?"
 wc_send "irc.server.test */msg gst2 after the wait"
 expect "$logs/irc.g.wcuser.weechatlog" "wcuser[[:space:]]+after the wait"
 expect "$test_log" "notify: nomad.* has quit"
+
+# 7. SCRAM-SHA-256.
+s_log="$logs/irc.server.s.weechatlog"
+expect "$s_log" "You are now logged in as scrammer"
+expect "$s_log" "SASL authentication successful"
+expect "$s_log" "Welcome.*scrammer"
+refute "$s_log" "SASL authentication failed|Password incorrect"
 
 quit_weechat
 expect "$tmp/peer.out" "wcuser logged out"

@@ -15,7 +15,8 @@ mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
 mod replay; // Issue 22: CHATHISTORY from the history.
 mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
-mod rooms; // Chat rooms and profiles (§5).
+mod rooms;
+mod scram; // Issue 22: SASL SCRAM-SHA-256. // Chat rooms and profiles (§5).
 
 use super::*;
 use crate::credentials::Credentials;

@@ -209,6 +209,8 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .end(),
         // The protocol's own markers are rendered by `EventsCodec` before this is reached.
         Event::Reserved(_) => {}
+        // Answers `Input::Scram` only, which this protocol does not offer (IRC's SASL).
+        Event::ScramChallenge(_) => {}
         Event::KeepAlive => Obj::new(out, id, "keepalive").end(),
         Event::Card(card) => Obj::new(out, id, "card")
             .object("card", Some(&**card), card_fields)

@@ -491,6 +491,7 @@ impl Request {
             }
             Input::KeepsAlive
             | Input::Authenticate { .. }
+            | Input::Scram { .. }
             | Input::Enter { .. }
             | Input::Rename { .. }
             | Input::Lookup { .. }

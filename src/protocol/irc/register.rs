@@ -138,6 +138,14 @@ impl Conn {
                     password: &password,
                 });
             }
+            Step::Scram { first, message } => {
+                self.sasl_used = true;
+                self.context(sink, None, Purpose::Sasl);
+                sink.input(Input::Scram {
+                    first,
+                    message: &message,
+                });
+            }
             Step::Fail { mechs } => {
                 if mechs {
                     let what = "are available SASL mechanisms";

@@ -1,10 +1,11 @@
-//! SASL over IRC's `AUTHENTICATE` (issue 22, IRCv3 sasl-3.1): the PLAIN mechanism, its
-//! payload in base64 chunks of 400 bytes (a chunk of exactly 400, or `+`, says more follows),
-//! and the checks RFC 4616 asks for. The password check itself is the core's
-//! (`Input::Authenticate`), with the login's lockout and rate limits. Pure: no I/O.
+//! SASL over IRC's `AUTHENTICATE` (issue 22, IRCv3 sasl-3.1): the PLAIN and SCRAM-SHA-256
+//! mechanisms, their messages in base64 chunks of 400 bytes (a chunk of exactly 400, or `+`,
+//! says more follows), and the checks RFC 4616 asks of PLAIN. The password check itself is the
+//! core's (`Input::Authenticate`; SCRAM's messages go to the core whole, `Input::Scram`), with
+//! the login's lockout and rate limits. Pure: no I/O.
 
 /// The mechanisms offered (`CAP LS 302`'s `sasl=` value, `908`).
-pub const MECHANISMS: &str = "PLAIN";
+pub const MECHANISMS: &str = "PLAIN,SCRAM-SHA-256";
 
 /// The longest payload taken, in base64 bytes: a 1024-byte password with two names, and room.
 const PAYLOAD_MAX: usize = 2800;
@@ -17,6 +18,9 @@ pub enum Sasl {
     Idle,
     /// `AUTHENTICATE PLAIN` was answered `+`; the payload's chunks so far.
     Plain(String),
+    /// `AUTHENTICATE SCRAM-SHA-256` was answered `+`: the chunks of the client's next
+    /// message so far; `first`: it is the client's first message of the exchange.
+    Scram { chunks: String, first: bool },
     /// The payload went to the core; its verdict is on its way.
     Checking,
     /// An account was proved; another exchange is refused (`907`).
@@ -32,6 +36,8 @@ pub enum Step {
     More,
     /// The payload is whole: check these credentials.
     Check { user: String, password: String },
+    /// A whole SCRAM message for the core.
+    Scram { first: bool, message: String },
     /// `904`: a malformed payload, one longer than [`PAYLOAD_MAX`] in all, or an unknown
     /// mechanism (`mechs`: also `908`).
     Fail { mechs: bool },
@@ -56,8 +62,41 @@ impl Sasl {
                 if param.eq_ignore_ascii_case("PLAIN") {
                     *self = Sasl::Plain(String::new());
                     Step::Continue
+                } else if param.eq_ignore_ascii_case(crate::scram::MECHANISM) {
+                    *self = Sasl::Scram {
+                        chunks: String::new(),
+                        first: true,
+                    };
+                    Step::Continue
                 } else {
                     Step::Fail { mechs: true }
+                }
+            }
+            Sasl::Scram { .. } if param == "*" => Step::Aborted,
+            Sasl::Scram { .. } if param.len() > 400 => Step::TooLong,
+            Sasl::Scram { mut chunks, first } => {
+                if param != "+" {
+                    chunks.push_str(param);
+                }
+                if chunks.len() > PAYLOAD_MAX {
+                    return Step::Fail { mechs: false };
+                }
+                if param.len() == 400 {
+                    *self = Sasl::Scram { chunks, first };
+                    return Step::More;
+                }
+                let message =
+                    crate::base64::decode(&chunks).and_then(|b| String::from_utf8(b).ok());
+                match message {
+                    Some(message) => {
+                        // The exchange goes on until the core ends it (a verdict).
+                        *self = Sasl::Scram {
+                            chunks: String::new(),
+                            first: false,
+                        };
+                        Step::Scram { first, message }
+                    }
+                    None => Step::Fail { mechs: false },
                 }
             }
             Sasl::Plain(_) if param == "*" => Step::Aborted,
@@ -88,14 +127,14 @@ impl Sasl {
 
     /// An exchange is under way (registration ending now aborts it, `906`).
     pub fn in_progress(&self) -> bool {
-        matches!(self, Sasl::Plain(_))
+        matches!(self, Sasl::Plain(_) | Sasl::Scram { .. })
     }
 }
 
 /// PLAIN's `[authzid] NUL authcid NUL passwd`, base64: the account and the password, when the
 /// authzid is empty or the authcid itself (no impersonation), and neither part is empty.
 fn plain(b64: &str) -> Option<(String, String)> {
-    let raw = base64_decode(b64)?;
+    let raw = crate::base64::decode(b64)?;
     let text = String::from_utf8(raw).ok()?;
     let mut parts = text.split('\0');
     let (authzid, authcid, password) = (parts.next()?, parts.next()?, parts.next()?);
@@ -108,61 +147,9 @@ fn plain(b64: &str) -> Option<(String, String)> {
     Some((authcid.to_string(), password.to_string()))
 }
 
-/// Standard base64 (RFC 4648, with padding) to bytes; `None` for anything malformed.
-pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(4) {
-        return None;
-    }
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(b.len() / 4 * 3);
-    for (i, quad) in b.chunks(4).enumerate() {
-        let last = i == b.len() / 4 - 1;
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &quad[..4 - pad] {
-            n = (n << 6) | value(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648() {
-        for (enc, dec) in [
-            ("", ""),
-            ("Zg==", "f"),
-            ("Zm8=", "fo"),
-            ("Zm9v", "foo"),
-            ("Zm9vYg==", "foob"),
-            ("Zm9vYmE=", "fooba"),
-            ("Zm9vYmFy", "foobar"),
-        ] {
-            assert_eq!(base64_decode(enc).as_deref(), Some(dec.as_bytes()), "{enc}");
-        }
-        for bad in ["Zg=", "Z===", "Zg==Zg==", "!!!!", "Zm9"] {
-            assert_eq!(base64_decode(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn plain_takes_the_authcid_and_refuses_impersonation_and_empties() {
@@ -186,6 +173,44 @@ mod tests {
             let mut s = Sasl::Plain(String::new());
             assert_eq!(s.step(bad), Step::Fail { mechs: false }, "{bad}");
         }
+    }
+
+    /// SCRAM's messages go to the core whole, the first marked; the exchange stays open for
+    /// the next message until the core's verdict; `+` alone is the empty final answer.
+    #[test]
+    fn scram_messages_go_whole_to_the_core() {
+        let mut s = Sasl::default();
+        assert_eq!(s.step("scram-sha-256"), Step::Continue);
+        assert!(s.in_progress());
+        // "n,,n=zed,r=abc"
+        assert_eq!(
+            s.step("biwsbj16ZWQscj1hYmM="),
+            Step::Scram {
+                first: true,
+                message: "n,,n=zed,r=abc".into()
+            }
+        );
+        // A message of 400 base64 bytes waits for its `+`.
+        let long = "A".repeat(400);
+        assert_eq!(s.step(&long), Step::More);
+        assert_eq!(
+            s.step("+"),
+            Step::Scram {
+                first: false,
+                message: "\0".repeat(300)
+            }
+        );
+        assert_eq!(
+            s.step("+"),
+            Step::Scram {
+                first: false,
+                message: String::new()
+            }
+        );
+        assert_eq!(s.step("!!!!"), Step::Fail { mechs: false });
+        let mut s = Sasl::default();
+        s.step("SCRAM-SHA-256");
+        assert_eq!(s.step("*"), Step::Aborted);
     }
 
     #[test]

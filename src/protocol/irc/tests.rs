@@ -121,7 +121,7 @@ fn guests_register_with_the_welcome_numerics() {
     let lines: Vec<&str> = text.split("\r\n").collect();
     assert!(lines[0].starts_with(":irc.test CAP * LS :account-notify account-tag "));
     assert!(
-        lines[0].contains(" sasl=PLAIN server-time "),
+        lines[0].contains(" sasl=PLAIN,SCRAM-SHA-256 server-time "),
         "values with 302"
     );
     assert_eq!(

@@ -186,6 +186,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
             put(out, &[by, " invited you to chatroom ", room, "\n"])
         }
         Event::Authenticated(_)
+        | Event::ScramChallenge(_)
         | Event::Away { .. }
         | Event::IsAway { .. }
         | Event::Kept(_)

@@ -234,6 +234,18 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             );
             o.num(RPL_SASLSUCCESS, &["SASL authentication successful"]);
         }
+        Event::ScramChallenge(message) => {
+            // IRCv3 SASL: base64 in chunks of 400; a last chunk of exactly 400 is followed by
+            // `+`, so the client knows the message is whole.
+            let b64 = crate::base64::encode(message.as_bytes());
+            for chunk in b64.as_bytes().chunks(400) {
+                let chunk = std::str::from_utf8(chunk).unwrap_or_default();
+                o.line(o.plain_tags(), None, "AUTHENTICATE", &[chunk]);
+            }
+            if b64.len().is_multiple_of(400) {
+                o.line(o.plain_tags(), None, "AUTHENTICATE", &["+"]);
+            }
+        }
         Event::Renamed { old, new } => o.by_user(old, "NICK", &[new]),
         Event::Away {
             user,
