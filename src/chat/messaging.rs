@@ -107,7 +107,8 @@ impl Chat {
         kind: Kind,
         text: Arc<str>,
     ) {
-        if self.accounts.exists(from) && self.accounts.exists(to) {
+        let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
+        if sides.iter().all(|(_, guest)| !guest) {
             let to = record::Audience::User(to.clone());
             return self.remember(stamp, from, to, kind, text);
         }
@@ -118,7 +119,8 @@ impl Chat {
             kind,
             text,
         };
-        if let Some(undo) = self.history.keep(entry) {
+        let guests = sides.into_iter().filter(|(_, guest)| *guest);
+        if let Some(undo) = self.history.keep(entry, guests.map(|(name, _)| name)) {
             self.outbox.undo_also(Undo::History(undo));
         }
     }
