@@ -500,27 +500,25 @@ pub struct ClusterOptions {
     pub node_ttl: Duration,
     /// Stream entries between two snapshots (then the stream is trimmed).
     pub snapshot_every: u64,
+    /// `--cluster-live`: the Redis that carries live traffic (`PUBLISH`/`SUBSCRIBE`) instead
+    /// of the one holding the stream. A Redis with `appendfsync always` serves nobody while
+    /// it fsyncs a write, and a slow fsync then held every DM between nodes
+    /// (BENCHMARKS.md, "Cluster on Redis"); pub/sub needs no persistence.
+    pub live: Option<LiveRedis>,
 }
 
-/// `--cluster redis://HOST:PORT[/DB]` (or `rediss://`) and the flags that only mean something
-/// with it.
-fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
-    let Some(url) = v.text("cluster")? else {
-        for flag in [
-            "cluster-ca",
-            "cluster-password-file",
-            "node-id",
-            "cluster-prefix",
-            "node-ttl",
-            "cluster-snapshot-every",
-        ] {
-            if v.get(flag).is_some() {
-                return Err(format!("{} needs --cluster", v.name(flag)));
-            }
-        }
-        return Ok(None);
-    };
-    let bad = || format!("invalid --cluster: {url:?} (redis://HOST:PORT[/DB] expected)");
+/// Where live traffic between nodes goes (`--cluster-live redis://HOST:PORT`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveRedis {
+    pub host: String,
+    pub port: u16,
+    /// `rediss://` (checked against `--cluster-ca` too).
+    pub tls: bool,
+}
+
+/// `redis://HOST:PORT[/DB]` or `rediss://…` given to `flag`: host, port, database, TLS.
+fn redis_url(flag: &str, url: &str) -> Result<(String, u16, Option<u32>, bool), String> {
+    let bad = || format!("invalid {flag}: {url:?} (redis://HOST:PORT[/DB] expected)");
     let (tls, rest) = match url.split_once("://") {
         Some(("redis", rest)) => (false, rest),
         Some(("rediss", rest)) => (true, rest),
@@ -537,8 +535,43 @@ fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
     if host.is_empty() || port == 0 {
         return Err(bad());
     }
+    Ok((host.to_string(), port, db, tls))
+}
+
+/// `--cluster redis://HOST:PORT[/DB]` (or `rediss://`) and the flags that only mean something
+/// with it.
+fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
+    let Some(url) = v.text("cluster")? else {
+        for flag in [
+            "cluster-ca",
+            "cluster-password-file",
+            "node-id",
+            "cluster-prefix",
+            "node-ttl",
+            "cluster-snapshot-every",
+            "cluster-live",
+        ] {
+            if v.get(flag).is_some() {
+                return Err(format!("{} needs --cluster", v.name(flag)));
+            }
+        }
+        return Ok(None);
+    };
+    let (host, port, db, tls) = redis_url(&v.name("cluster"), &url)?;
+    let live = match v.text("cluster-live")? {
+        None => None,
+        Some(url) => match redis_url(&v.name("cluster-live"), &url)? {
+            (_, _, Some(_), _) => {
+                return Err(format!(
+                    "{} takes no /DB (pub/sub channels are not per database)",
+                    v.name("cluster-live")
+                ))
+            }
+            (host, port, None, tls) => Some(LiveRedis { host, port, tls }),
+        },
+    };
     let ca_file = v.text("cluster-ca")?.map(PathBuf::from);
-    if ca_file.is_some() && !tls {
+    if ca_file.is_some() && !tls && !live.as_ref().is_some_and(|l| l.tls) {
         return Err(format!(
             "{} needs a rediss:// --cluster (TLS to Redis)",
             v.name("cluster-ca")
@@ -566,7 +599,7 @@ fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
         return Err("--cluster-snapshot-every must be at least 1".into());
     }
     Ok(Some(ClusterOptions {
-        host: host.to_string(),
+        host,
         port,
         db,
         tls,
@@ -576,6 +609,7 @@ fn cluster_options(v: &Values) -> Result<Option<ClusterOptions>, String> {
         prefix,
         node_ttl,
         snapshot_every,
+        live,
     }))
 }
 

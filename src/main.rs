@@ -134,6 +134,25 @@ fn join_cluster(
         .map_err(|e| format!("--cluster: cannot resolve {}: {e}", opts.host))?
         .next()
         .ok_or_else(|| format!("--cluster: {} has no address", opts.host))?;
+    let live = match &opts.live {
+        None => None,
+        Some(l) => {
+            let addr = (l.host.as_str(), l.port)
+                .to_socket_addrs()
+                .map_err(|e| format!("--cluster-live: cannot resolve {}: {e}", l.host))?
+                .next()
+                .ok_or_else(|| format!("--cluster-live: {} has no address", l.host))?;
+            let tls = match l.tls {
+                true => Some(
+                    chatserver::transport::ClientTls::new(&l.host, opts.ca_file.as_deref())
+                        .map_err(|e| format!("--cluster-live rediss://: {e}"))?,
+                ),
+                false => None,
+            };
+            log::info!("cluster: live traffic through Redis at {addr}");
+            Some((addr, tls))
+        }
+    };
     let password = match &opts.password_file {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -158,7 +177,7 @@ fn join_cluster(
         opts.prefix
     );
     let now = std::time::Instant::now();
-    let node = chatserver::cluster::Node::new(opts, &id, addr, tls, password, now);
+    let node = chatserver::cluster::Node::new(opts, &id, addr, tls, live, password, now);
     Ok(server.with_cluster(node))
 }
 

@@ -60,7 +60,8 @@ enum Tok {
 /// cluster's Redis links, then the listeners.
 const FIRST_ADMIN: usize = RESERVED_TOKENS + 4;
 const FIRST_REDIS: usize = FIRST_ADMIN + admin::MAX_CONNS;
-const FIRST_LISTENER: usize = FIRST_REDIS + 3;
+/// Four Redis links (`cluster::node::LINKS`).
+const FIRST_LISTENER: usize = FIRST_REDIS + 4;
 
 impl Tok {
     fn token(self) -> Token {
@@ -652,6 +653,7 @@ mod tests {
             Tok::Admin(super::admin::MAX_CONNS - 1),
             Tok::Redis(0),
             Tok::Redis(2),
+            Tok::Redis(3),
             Tok::Listener(0),
             Tok::Listener(3),
         ];

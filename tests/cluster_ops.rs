@@ -169,3 +169,95 @@ fn account_commands_hold_on_every_node_and_a_backup_says_where_the_state_is() {
     assert!(!r.ok && r.text.contains("Redis"), "{r:?}");
     assert!(!std::path::Path::new("/tmp/never-written").exists());
 }
+
+/// In cluster mode the stream and its snapshot are the accounts, and credentials.txt only
+/// seeds a world that has no snapshot yet: an account deleted on node 1 stays deleted on a node
+/// started after a snapshot covered the deletion, though that node's credentials.txt still
+/// lists it (it used to come back there, on that node alone).
+#[test]
+fn a_deleted_account_stays_deleted_on_a_node_whose_credentials_list_it() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--cluster-snapshot-every", "1"]);
+    let r = ctl(&n1, "user del luke");
+    assert_eq!((r.ok, r.text.as_str()), (true, "deleted luke\n"));
+    // The deletion's entry, and then a snapshot covering it.
+    let deleted = redis.command(
+        "EVAL \"return {ok = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1]}\" \
+         1 chatserver:journal",
+    );
+    let deleted = stream_id(deleted.trim_start_matches('+'));
+    let mut yoda = n1.login("yoda", "wise");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let pointer = redis.command(
+            "EVAL \"return {ok = redis.call('GET', KEYS[1]) or '0-0'}\" 1 chatserver:snapshot",
+        );
+        if stream_id(pointer.trim_start_matches('+')) >= deleted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no snapshot past {deleted:?}");
+        yoda.send("block vader");
+        yoda.expect("vader is blocked\n");
+        yoda.send("unblock vader");
+        yoda.expect("vader is unblocked\n");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let n2 = Node::start(&redis, "n2", &[]);
+    assert!(
+        std::fs::read_to_string(n2.dir.join("credentials.txt"))
+            .is_ok_and(|c| c.lines().any(|l| l.starts_with("luke "))),
+        "node 2's credentials.txt lists luke"
+    );
+    let mut c = n2.connect();
+    c.expect("Username: ");
+    c.send("luke");
+    // No such account: a new user may take the name (registration is open).
+    c.expect("New user luke. Choose a password\nPassword: ");
+    let r = ctl(&n2, "user list");
+    assert!(
+        r.ok && !r.text.contains("luke") && r.text.contains("yoda"),
+        "{r:?}"
+    );
+    // Accounts the snapshot holds log in on node 2.
+    n2.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+}
+
+/// `ms-seq` as numbers, to order stream ids.
+fn stream_id(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.trim().split_once('-').unwrap_or((id, "0"));
+    (ms.parse().unwrap_or(0), seq.parse().unwrap_or(0))
+}
+
+/// `--cluster-live`: live traffic between nodes goes through a Redis of its own, so the fsync
+/// of the Redis holding the stream never holds a DM (BENCHMARKS.md, "Cluster on Redis"). A DM
+/// and a room line cross the nodes; both nodes subscribe on the live Redis and nothing is
+/// published on the stream's.
+#[test]
+fn live_traffic_goes_through_the_live_redis() {
+    let redis = Redis::start();
+    let live = Redis::start();
+    let url = live.url();
+    let n1 = Node::start(&redis, "n1", &["--cluster-live", &url]);
+    let n2 = Node::start(&redis, "n2", &["--cluster-live", &url]);
+    let mut yoda = n1.login("yoda", "wise");
+    let mut hans = n2.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+    hans.send("message yoda through the live Redis");
+    yoda.expect("hans: through the live Redis\n");
+    yoda.send("broadcast to every node");
+    hans.expect("yoda: to every node\n");
+    let subscribers = |r: &Redis| {
+        r.command("EVAL \"return redis.call('PUBSUB', 'NUMSUB', KEYS[1])[2]\" 1 chatserver:live")
+    };
+    assert_eq!(subscribers(&live), ":2");
+    assert_eq!(subscribers(&redis), ":0");
+    let published = |r: &Redis| {
+        r.command(
+            "EVAL \"return string.find(redis.call('INFO', 'commandstats'), 'cmdstat_publish') \
+             and 1 or 0\" 0",
+        )
+    };
+    assert_eq!(published(&live), ":1");
+    assert_eq!(published(&redis), ":0");
+}

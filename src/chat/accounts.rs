@@ -248,6 +248,16 @@ impl Accounts {
         self.undo(Undo::Remove(user.to_string()));
     }
 
+    #[cfg(feature = "cluster")]
+    /// Forget every account and lockout (cluster mode, issue 23: a snapshot in Redis is the
+    /// world's accounts, and what credentials.txt listed must not outlive a deletion there).
+    pub fn forget_all(&mut self) {
+        self.credentials = Credentials::default();
+        self.folded.clear();
+        self.lockouts.clear();
+        self.replayed.clear();
+    }
+
     pub fn replay(&mut self, user: String, secret: Secret) {
         index(&mut self.folded, &user);
         self.credentials.insert(user, secret);

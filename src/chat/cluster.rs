@@ -90,20 +90,51 @@ fn subject(event: &Event) -> Option<&Arc<str>> {
 
 /// The whole state as records, for a snapshot in Redis: accounts first (records may name
 /// them), then the frozen durable state, both cheap to take at any size (copy-on-write shards)
-/// and made into records a step at a time, then history, who is online where, and who is in
-/// which room.
+/// and made into records a step at a time, then the tail: history, who is online where, who
+/// is in which room, private sessions. The tail is read from the live state a piece at a
+/// time, so the node applies no stream entry until the snapshot is written (`cluster/node.rs`):
+/// in cluster mode the state changes only by applying entries, so it is the state of the
+/// snapshot's instant throughout.
 #[derive(Debug)]
 pub struct ClusterSnapshot {
     /// Account shards not yet made into records, and the records of the one begun.
     accounts: Vec<Arc<super::cow_map::Shard<Secret>>>,
     account_records: VecDeque<Record>,
     frozen: super::Frozen,
+    /// The records of the tail's piece begun.
     tail: VecDeque<Record>,
+    /// Where the tail is.
+    cursor: Tail,
+}
+
+/// Records of the tail made at a time, at most (plus one room's members, one user's records).
+pub const TAIL_PIECE: usize = 512;
+
+/// Which part of a snapshot's tail comes next.
+#[derive(Debug)]
+enum Tail {
+    /// History, from this entry on.
+    History(usize),
+    /// Who is online: these users (taken when the part begins, a pointer copy each), from
+    /// the `next`th.
+    Online {
+        users: Vec<Arc<str>>,
+        next: usize,
+    },
+    /// Who is in which room: these rooms, from the `next`th.
+    Rooms {
+        rooms: Vec<Arc<str>>,
+        next: usize,
+    },
+    /// Private sessions and requests (one piece: at most one per online user).
+    Private,
+    Done,
 }
 
 impl ClusterSnapshot {
-    /// The next record, `None` after the last.
-    pub fn next_record(&mut self) -> Option<Record> {
+    /// The next record, `None` after the last. `chat` is the state the snapshot was taken
+    /// of, unchanged since (see the type's doc).
+    pub fn next_record(&mut self, chat: &Chat) -> Option<Record> {
         use crate::store::Snapshot;
         while self.account_records.is_empty() {
             let Some(shard) = self.accounts.pop() else {
@@ -116,10 +147,22 @@ impl ClusterSnapshot {
                     secret: (**secret).clone(),
                 }));
         }
-        self.account_records
+        if let Some(r) = self
+            .account_records
             .pop_front()
             .or_else(|| self.frozen.next_record())
-            .or_else(|| self.tail.pop_front())
+        {
+            return Some(r);
+        }
+        while self.tail.is_empty() && !matches!(self.cursor, Tail::Done) {
+            chat.snapshot_tail(&mut self.cursor, &mut self.tail);
+        }
+        self.tail.pop_front()
+    }
+
+    /// The tail's records made so far and not yet taken (for tests: at most a piece).
+    pub fn tail_made(&self) -> usize {
+        self.tail.len()
     }
 }
 
@@ -1034,10 +1077,13 @@ impl Chat {
                 });
             }
         }
+        // No `_` arm: a new kind of action must say here whether it crosses nodes.
         fresh.retain_mut(|a| match a {
-            Action::Send(id, event) if id.is_ghost() => {
-                to(homes, forwards, id, event);
-                false
+            Action::Send(id, event) => {
+                if id.is_ghost() {
+                    to(homes, forwards, id, event);
+                }
+                !id.is_ghost()
             }
             Action::Share(shared, ids) => {
                 let event = &shared.event;
@@ -1058,11 +1104,16 @@ impl Chat {
                 ids.retain(|id| !id.is_ghost());
                 !ids.is_empty()
             }
+            // About a connection: a ghost's is on its own node, which does this itself.
             Action::Close(id)
             | Action::CloseAfterFlush(id)
             | Action::NotifyWhenFlushed(id)
-            | Action::WhenWritten(id, _) => !id.is_ghost(),
-            _ => true,
+            | Action::WhenWritten(id, _)
+            | Action::Resume(id)
+            | Action::Subscribe(id)
+            | Action::Unsubscribe(id) => !id.is_ghost(),
+            // Presence: every node announces to its own users from the records it applies.
+            Action::Announce(..) => true,
         });
         self.outbox.actions.append(&mut fresh);
         c.routed = self.outbox.actions.len();
@@ -1177,48 +1228,99 @@ impl Chat {
     /// Who is online here, as the records that replay to it (for a snapshot): users on this
     /// node under this node's name.
     pub fn online_records(&self) -> Vec<Record> {
-        let Some(c) = self.cluster.as_ref() else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
+        let mut out = VecDeque::new();
         for (user, id) in self.online.iter() {
-            let (node, conn) = match c.homes.get(&id) {
-                Some((n, k)) => (n.to_string(), k.to_string()),
-                None => (c.node.to_string(), conn_name(id)),
-            };
-            let peer = self
-                .sessions
-                .get(&id)
-                .and_then(|s| s.peer)
-                .map(|p| p.to_string());
-            out.push(Record::Login {
-                user: user.to_string(),
-                node,
-                conn,
-                guest: !self.accounts.exists(user),
-                peer,
-            });
-            if let Some(info) = self.directory.get(id) {
-                out.push(info.record(user));
-            }
+            self.online_record(user, id, &mut out);
         }
-        out
+        out.into()
     }
 
-    /// The state as it is now, for a snapshot covering every entry applied so far.
+    /// `user`, online on `id`: its login (under its node's name) and what it said of itself.
+    fn online_record(&self, user: &str, id: ConnId, out: &mut VecDeque<Record>) {
+        let Some(c) = self.cluster.as_ref() else {
+            return;
+        };
+        let (node, conn) = match c.homes.get(&id) {
+            Some((n, k)) => (n.to_string(), k.to_string()),
+            None => (c.node.to_string(), conn_name(id)),
+        };
+        let peer = self
+            .sessions
+            .get(&id)
+            .and_then(|s| s.peer)
+            .map(|p| p.to_string());
+        out.push_back(Record::Login {
+            user: user.to_string(),
+            node,
+            conn,
+            guest: !self.accounts.exists(user),
+            peer,
+        });
+        if let Some(info) = self.directory.get(id) {
+            out.push_back(info.record(user));
+        }
+    }
+
+    /// The state as it is now, for a snapshot covering every entry applied so far: the
+    /// accounts and the durable state frozen (copy-on-write), the tail still to be read.
     pub fn cluster_snapshot(&self) -> ClusterSnapshot {
-        let mut tail = Vec::new();
-        self.history.snapshot(&mut tail);
-        tail.extend(self.online_records());
-        self.rooms.memberships(&mut tail);
-        let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
-        tail.extend(self.private.changes(online).iter().map(private_record));
         ClusterSnapshot {
             accounts: self.accounts.credentials().freeze(),
             account_records: VecDeque::new(),
             frozen: self.freeze(),
-            tail: tail.into(),
+            tail: VecDeque::new(),
+            cursor: Tail::History(0),
         }
+    }
+
+    /// The next piece of a snapshot's tail into `out`, and where the tail is then.
+    fn snapshot_tail(&self, cursor: &mut Tail, out: &mut VecDeque<Record>) {
+        match cursor {
+            Tail::History(next) => {
+                let n = self.history.records_from(*next, TAIL_PIECE, out);
+                *next += n;
+                if n < TAIL_PIECE {
+                    let users = self.online.iter().map(|(u, _)| u.clone()).collect();
+                    *cursor = Tail::Online { users, next: 0 };
+                }
+            }
+            Tail::Online { users, next } => {
+                let end = (*next + TAIL_PIECE / 2).min(users.len());
+                for user in &users[*next..end] {
+                    if let Some(id) = self.online.get(user) {
+                        self.online_record(user, id, out);
+                    }
+                }
+                *next = end;
+                if end == users.len() {
+                    let rooms = self.rooms.names();
+                    *cursor = Tail::Rooms { rooms, next: 0 };
+                }
+            }
+            Tail::Rooms { rooms, next } => {
+                while out.len() < TAIL_PIECE {
+                    let Some(room) = rooms.get(*next) else {
+                        *cursor = Tail::Private;
+                        return;
+                    };
+                    out.extend(self.rooms.members_of(room));
+                    *next += 1;
+                }
+            }
+            Tail::Private => {
+                let online = |conn| self.sessions.get(&conn).and_then(Session::user).cloned();
+                out.extend(self.private.changes(online).iter().map(private_record));
+                *cursor = Tail::Done;
+            }
+            Tail::Done => {}
+        }
+    }
+
+    /// The cluster has a snapshot: the accounts are its own (and the stream's after it), not
+    /// those credentials.txt listed, which seed only a world that has none yet. Otherwise an
+    /// account deleted cluster-wide before the snapshot would live again on this node.
+    pub fn adopt_snapshot_accounts(&mut self) {
+        self.accounts.forget_all();
     }
 
     /// Records of a snapshot read from Redis at start-up, in order (nothing to decide: the

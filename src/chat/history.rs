@@ -140,6 +140,20 @@ impl History {
         out.extend(self.entries.iter().map(HistoryEntry::record));
     }
 
+    #[cfg(feature = "cluster")]
+    /// The records of up to `n` entries from the `from`th on (a cluster snapshot's piece);
+    /// how many.
+    pub fn records_from(&self, from: usize, n: usize, out: &mut VecDeque<Record>) -> usize {
+        let before = out.len();
+        out.extend(
+            self.entries
+                .range(from.min(self.entries.len())..)
+                .take(n)
+                .map(HistoryEntry::record),
+        );
+        out.len() - before
+    }
+
     // §6 menus.
     /// The newest `n` entries `visible` accepts, oldest first. Walks back from the newest and
     /// stops at the `n`th visible one, so the cost is bounded by `n` plus the entries skipped,

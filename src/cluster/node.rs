@@ -1,5 +1,6 @@
-//! The loop's side of cluster mode: three Redis connections in the server's poll (commands,
-//! the stream tail with `XREAD BLOCK`, the subscriber for live traffic), each a [`Link`], and
+//! The loop's side of cluster mode: four Redis connections in the server's poll (commands,
+//! the stream tail with `XREAD BLOCK`, the subscriber and the publisher of live traffic, these
+//! two on `--cluster-live`'s Redis when given), each a [`Link`], and
 //! what the loop asks of them: send the iteration's batch, apply what the tail read, forward
 //! and receive live events, keep this node's liveness key fresh and notice dead nodes.
 
@@ -28,10 +29,15 @@ use std::time::{Duration, Instant};
 pub const CMD: usize = 0;
 pub const TAIL: usize = 1;
 pub const SUB: usize = 2;
-pub const LINKS: usize = 3;
+/// `PUBLISH`es, apart from the command link: with `--cluster-live` they go to a Redis that
+/// never stops for an fsync.
+pub const PUB: usize = 3;
+pub const LINKS: usize = 4;
 
-/// Entries per `XREAD`: bounds one iteration's replay work.
-const READ_COUNT: &str = "1000";
+/// Entries per `XREAD`: bounds one iteration's replay work (history-only entries hold at most
+/// [`journal::LAZY_ENTRY_RECORDS`] records; other entries are one iteration's commands). The
+/// loop serves clients between one reply and the next.
+const READ_COUNT: &str = "16";
 /// How long a batch of history records alone may wait for company before it is appended
 /// (history is written lazily, as the file store syncs it within a second): every append
 /// costs an fsync in Redis (`appendfsync always`), during which Redis serves nobody, live
@@ -111,6 +117,8 @@ pub struct Node {
     addr: SocketAddr,
     /// `rediss://`: every link speaks TLS to Redis.
     tls: Option<ClientTls>,
+    /// Where the live links (`SUB`, `PUB`) connect: `--cluster-live`, else `addr` and `tls`.
+    live: Option<(SocketAddr, Option<ClientTls>)>,
     keys: Keys,
     ttl: Duration,
     conns: [Conn; LINKS],
@@ -150,8 +158,10 @@ pub struct Node {
     position_sent: StreamId,
     /// The snapshot just pointed at, for the trim that follows.
     trim_covered: Option<StreamId>,
-    /// A snapshot being written by this node.
+    /// A snapshot being written by this node. Its tail is read from the state itself, so
+    /// meanwhile no entry is applied: what the tail reads waits in `deferred`.
     writing: Option<Writing>,
+    deferred: Vec<journal::Entry>,
     /// The snapshot lock was asked for.
     locking: bool,
     /// Entries applied since the last snapshot began; one is due at `snapshot_every`.
@@ -169,6 +179,7 @@ impl Node {
         id: &str,
         addr: SocketAddr,
         tls: Option<ClientTls>,
+        live: Option<(SocketAddr, Option<ClientTls>)>,
         password: Option<String>,
         now: Instant,
     ) -> Node {
@@ -184,12 +195,13 @@ impl Node {
             id: Arc::from(id),
             addr,
             tls,
+            live,
             keys: Keys {
                 prefix: opts.prefix.clone(),
                 journal: format!("{}:journal", opts.prefix),
             },
             ttl: opts.node_ttl,
-            conns: [conn(false), conn(false), conn(true)],
+            conns: [conn(false), conn(false), conn(true), conn(false)],
             first_token: 0,
             applied: StreamId::default(),
             unsent: Vec::new(),
@@ -209,6 +221,7 @@ impl Node {
             position_at: now,
             position_sent: StreamId::default(),
             writing: None,
+            deferred: Vec::new(),
             locking: false,
             since_snapshot: 0,
             snapshot_every: opts.snapshot_every,
@@ -216,7 +229,7 @@ impl Node {
         }
     }
 
-    /// The poll tokens of the three links are `first..first + LINKS`.
+    /// The poll tokens of the links are `first..first + LINKS`.
     pub fn set_tokens(&mut self, first: usize) {
         self.first_token = first;
     }
@@ -239,7 +252,14 @@ impl Node {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let links = self.conns.iter().filter_map(|c| c.link.poll_timeout());
         let position = (self.applied != self.position_sent).then_some(self.position_at);
+        // A snapshot is written a step per iteration, one after the other.
+        let writing = self
+            .writing
+            .as_ref()
+            .filter(|_| self.conns[CMD].link.is_up())
+            .map(|w| w.began);
         links
+            .chain(writing)
             .chain(std::iter::once(self.refresh_at))
             .chain(position)
             .chain(self.lazy_due)
@@ -304,8 +324,12 @@ impl Node {
 
     fn connect(&mut self, i: usize, registry: &Registry, chat: &mut Chat, now: Now) {
         let token = Token(self.first_token + i);
-        let result = TcpStream::connect(self.addr).and_then(|s| {
-            let mut t = match &self.tls {
+        let (addr, tls) = match &self.live {
+            Some((addr, tls)) if i == SUB || i == PUB => (*addr, tls),
+            _ => (self.addr, &self.tls),
+        };
+        let result = TcpStream::connect(addr).and_then(|s| {
+            let mut t = match tls {
                 Some(tls) => tls.connect(s)?,
                 None => Transport::Plain(Plain::new(s)),
             };
@@ -381,19 +405,20 @@ impl Node {
                 }
                 self.refresh_at = now.mono;
                 // A snapshot half written when the link fell is abandoned (its lock expires).
-                self.writing = None;
                 self.locking = false;
+                self.snapshot_over(chat, now);
             }
             TAIL => {
                 self.reading = false;
                 self.read_more(now.mono);
             }
-            _ => {
+            SUB => {
                 let (own, all) = (self.keys.live(&self.id), self.keys.live_all());
                 self.conns[SUB]
                     .link
                     .send(&["SUBSCRIBE", own.as_str(), all.as_str()], Tag::Subscribe);
             }
+            _ => {} // PUB: what is published while it is down is lost, as on a dropped link.
         }
         if self.conns.iter().all(|c| c.link.is_up()) {
             if let Some(since) = self.down_since.take() {
@@ -427,7 +452,7 @@ impl Node {
     }
 
     fn read_more(&mut self, now: Instant) {
-        if self.reading || self.load != Load::Done {
+        if self.reading || self.load != Load::Done || self.writing.is_some() {
             return;
         }
         match self.lapse.step(self.applied, now) {
@@ -525,24 +550,11 @@ impl Node {
             Tag::Xread => {
                 self.reading = false;
                 let entries = journal::xread_entries(&frame);
-                let full = entries.len() >= 1000;
-                for e in entries {
-                    if e.txns.iter().flatten().any(|r| !r.is_lazy()) {
-                        self.causal = e.id;
-                    }
-                    if !e.node.is_empty() {
-                        chat.apply_entry(&e.node, e.batch, e.txns, now);
-                    }
-                    self.applied = self.applied.max(e.id);
-                    self.since_snapshot += 1;
+                if self.writing.is_some() {
+                    self.deferred.extend(entries);
+                } else {
+                    self.apply_entries(entries, chat, now);
                 }
-                if now.mono >= self.position_at {
-                    self.set_position(now.mono);
-                }
-                self.caught_up(chat, now);
-                self.deliver_held(chat);
-                let _ = full;
-                self.read_more(now.mono);
             }
             Tag::LastId => {
                 let last = journal::first_id(&frame).unwrap_or_default();
@@ -594,6 +606,7 @@ impl Node {
                 Some(covered) => {
                     let key = self.keys.snapshot(&format!(":{covered}"));
                     log::info!("cluster: loading the snapshot at stream entry {covered}");
+                    chat.adopt_snapshot_accounts();
                     self.read_snapshot(&key, 0);
                     self.load = Load::Reading {
                         covered,
@@ -602,6 +615,9 @@ impl Node {
                     };
                 }
                 None => {
+                    // No snapshot yet: this node's credentials.txt seeds the world; a snapshot
+                    // as soon as it has caught up puts them in Redis for every node after it.
+                    self.since_snapshot = self.snapshot_every;
                     self.load = Load::Done;
                     self.ask_last_id();
                     self.read_more(now.mono);
@@ -639,6 +655,7 @@ impl Node {
                         covered,
                         key,
                         state: chat.cluster_snapshot(),
+                        began: now.mono,
                     });
                 }
             }
@@ -693,6 +710,33 @@ impl Node {
                 log::debug!("cluster: stream trimmed to {min} (snapshot at {covered})");
             }
         }
+    }
+
+    /// Apply entries read from the stream, in order, then read on.
+    fn apply_entries(&mut self, entries: Vec<journal::Entry>, chat: &mut Chat, now: Now) {
+        for e in entries {
+            if e.txns.iter().flatten().any(|r| !r.is_lazy()) {
+                self.causal = e.id;
+            }
+            if !e.node.is_empty() {
+                chat.apply_entry(&e.node, e.batch, e.txns, now);
+            }
+            self.applied = self.applied.max(e.id);
+            self.since_snapshot += 1;
+        }
+        if now.mono >= self.position_at {
+            self.set_position(now.mono);
+        }
+        self.caught_up(chat, now);
+        self.deliver_held(chat);
+        self.read_more(now.mono);
+    }
+
+    /// The snapshot is written (or abandoned): the entries read meanwhile are applied.
+    fn snapshot_over(&mut self, chat: &mut Chat, now: Now) {
+        self.writing = None;
+        let deferred = std::mem::take(&mut self.deferred);
+        self.apply_entries(deferred, chat, now);
     }
 
     /// The tail reached the target set when the command link came up.
@@ -756,8 +800,9 @@ impl Node {
 
     /// The iteration's batch to the stream (or, with Redis away, the storage error to its
     /// commands), and events for other nodes' users to their channels.
-    pub fn commit(&mut self, chat: &mut Chat, now: Instant) {
-        self.snapshot_step();
+    pub fn commit(&mut self, chat: &mut Chat, now: Now) {
+        self.snapshot_step(chat, now);
+        let now = now.mono;
         if let Some((number, txns)) = chat.take_batch() {
             let lazy = txns.iter().flatten().all(Record::is_lazy);
             self.unsent.push((number, txns));
@@ -787,7 +832,7 @@ impl Node {
         }
         for (channel, events) in by_channel {
             let payload = live::encode(self.causal, &self.id, &events);
-            self.conns[CMD].link.send(
+            self.conns[PUB].link.send(
                 &["PUBLISH", channel.as_str(), payload.as_str()],
                 Tag::Publish,
             );
@@ -795,17 +840,15 @@ impl Node {
     }
 
     /// The batches waiting, in order, to the stream (or the storage error if Redis is away).
-    /// History-only batches waiting go as one entry under the last one's number (nothing in
-    /// them waits to be settled: the core takes the earlier numbers for lost, a no-op for them).
+    /// History-only batches waiting go as a few bounded entries ([`journal::lazy_entries`]),
+    /// all in one write: Redis appends them in one turn of its loop, one fsync.
     fn send_batches(&mut self, chat: &mut Chat) {
         self.lazy_due = None;
         let mut batches = std::mem::take(&mut self.unsent);
-        let last = batches.pop();
-        let merged = batches.into_iter().reduce(|(_, mut all), (n, txns)| {
-            all.extend(txns);
-            (n, all)
-        });
-        for (number, txns) in merged.into_iter().chain(last) {
+        // Only the last can be more than history (any other would have sent those before).
+        let lazy = |(_, txns): &(u64, Vec<Vec<Record>>)| txns.iter().flatten().all(Record::is_lazy);
+        let last = batches.pop_if(|b| !lazy(b));
+        for (number, txns) in journal::lazy_entries(batches).into_iter().chain(last) {
             let args = journal::xadd(&self.keys.journal, &self.id, number, &txns);
             if !self.conns[CMD].link.send(&args, Tag::Xadd(number)) {
                 chat.lost_batch(number);
@@ -814,24 +857,24 @@ impl Node {
     }
 
     /// A bounded step of the snapshot under way, or the start of one when due.
-    fn snapshot_step(&mut self) {
+    fn snapshot_step(&mut self, chat: &mut Chat, now: Now) {
         if !self.conns[CMD].link.is_up() {
             return;
         }
         if let Some(w) = self.writing.as_mut() {
-            match w.step() {
+            match w.step(chat) {
                 Some(args) => {
                     self.conns[CMD].link.send(&args, Tag::SnapPush);
                 }
                 None => {
                     let covered = w.covered.to_string();
                     self.trim_covered = Some(w.covered);
-                    self.writing = None;
                     let pointer = self.keys.snapshot("");
                     self.conns[CMD].link.send(
                         &["SET", pointer.as_str(), covered.as_str(), "GET"],
                         Tag::SnapPoint,
                     );
+                    self.snapshot_over(chat, now);
                 }
             }
             return;

@@ -7,7 +7,7 @@
 
 use super::journal::StreamId;
 use super::resp::{text, Frame};
-use crate::chat::ClusterSnapshot;
+use crate::chat::{Chat, ClusterSnapshot};
 use crate::record::Record;
 
 /// Record bytes sent per loop iteration while writing (as the file compaction's step).
@@ -38,15 +38,18 @@ pub struct Writing {
     pub covered: StreamId,
     pub key: String,
     pub state: ClusterSnapshot,
+    /// When it began (the loop runs its steps back to back: no timer waits).
+    pub began: std::time::Instant,
 }
 
 impl Writing {
-    /// The next `RPUSH` (at most [`STEP_BYTES`] of records); `None` once all are out.
-    pub fn step(&mut self) -> Option<Vec<String>> {
+    /// The next `RPUSH` (at most [`STEP_BYTES`] of records) of `chat`'s state, unchanged
+    /// since the snapshot began; `None` once all are out.
+    pub fn step(&mut self, chat: &Chat) -> Option<Vec<String>> {
         let mut args = vec!["RPUSH".to_string(), self.key.clone()];
         let mut bytes = 0;
         while bytes < STEP_BYTES {
-            let Some(r) = self.state.next_record() else {
+            let Some(r) = self.state.next_record(chat) else {
                 break;
             };
             let line = r.encode().as_str().to_string();

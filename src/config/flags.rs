@@ -263,6 +263,11 @@ pub const FLAGS: &[Flag] = &[
         "seconds before a silent node is taken as down (default 10)",
     ),
     setting(
+        "cluster-live",
+        "URL",
+        "a Redis for live traffic between nodes (pub/sub, no persistence needed; default: --cluster's)",
+    ),
+    setting(
         "cluster-snapshot-every",
         "N",
         "stream entries between snapshots to Redis (default 10000)",

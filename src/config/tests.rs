@@ -344,6 +344,15 @@ fn cluster_urls_and_the_ca_file() {
     let o = c.cluster.expect("cluster options");
     assert!(o.tls);
     assert_eq!(o.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+    // Live traffic on a Redis of its own (issue 23: no fsync on a DM's path).
+    let c = run("--cluster redis://h:1 --cluster-live rediss://live.example:6390 4000");
+    let o = c.cluster.expect("cluster options");
+    let live = crate::config::LiveRedis {
+        host: "live.example".into(),
+        port: 6390,
+        tls: true,
+    };
+    assert_eq!((o.port, o.live), (1, Some(live)));
     let c = run("--cluster rediss://[::1]:6379 4000");
     let o = c.cluster.expect("cluster options");
     assert_eq!((o.host.as_str(), o.ca_file), ("::1", None));
@@ -355,6 +364,15 @@ fn cluster_urls_and_the_ca_file() {
         ("--cluster-ca ca.pem 4000", "needs --cluster"),
         ("--cluster http://h:1 4000", "invalid --cluster"),
         ("--cluster rediss://h 4000", "invalid --cluster"),
+        ("--cluster-live redis://h:1 4000", "needs --cluster"),
+        (
+            "--cluster redis://h:1 --cluster-live redis://l:2/1 4000",
+            "takes no /DB",
+        ),
+        (
+            "--cluster redis://h:1 --cluster-live l:2 4000",
+            "invalid --cluster-live",
+        ),
     ] {
         let e = parse(args).unwrap_err();
         assert!(e.contains(why), "{args}: {e}");

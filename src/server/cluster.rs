@@ -53,7 +53,7 @@ impl Server {
         let Some(node) = self.cluster.as_mut() else {
             return false;
         };
-        node.commit(&mut self.chat, now.mono);
+        node.commit(&mut self.chat, now);
         true
     }
 

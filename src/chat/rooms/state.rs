@@ -371,16 +371,31 @@ impl Rooms {
 
     /// Who is in which room, as the records that replay to it (cluster mode's snapshot).
     #[cfg(feature = "cluster")]
+    #[cfg(test)]
     pub fn memberships(&self, out: &mut Vec<Record>) {
-        for (name, r) in &self.rooms {
-            for user in r.members.keys() {
-                out.push(Record::RoomJoin {
-                    room: name.to_string(),
-                    user: user.to_string(),
-                    current: self.current.get(user).is_some_and(|c| c == name),
-                });
-            }
+        for name in self.rooms.keys() {
+            out.extend(self.members_of(name));
         }
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Every room's name (a cluster snapshot's tail walks them a few at a time).
+    pub fn names(&self) -> Vec<Arc<str>> {
+        self.rooms.keys().cloned().collect()
+    }
+
+    #[cfg(feature = "cluster")]
+    /// Who is in `room`, as the records that replay to it.
+    pub fn members_of<'a>(&'a self, room: &'a Arc<str>) -> impl Iterator<Item = Record> + 'a {
+        let members = self.rooms.get(room).map(|r| r.members.keys());
+        members
+            .into_iter()
+            .flatten()
+            .map(move |user| Record::RoomJoin {
+                room: room.to_string(),
+                user: user.to_string(),
+                current: self.current.get(user).is_some_and(|c| c == room),
+            })
     }
 
     /// Change one setting of `room`; `None` if there is no such room or nothing changed.

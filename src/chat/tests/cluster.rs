@@ -30,6 +30,11 @@ impl Nodes {
 
     /// `n` nodes whose credentials.txt is `accounts`.
     fn with_accounts(n: usize, accounts: &str) -> Nodes {
+        Nodes::with(n, settings, accounts)
+    }
+
+    /// `n` nodes with these settings and accounts.
+    fn with(n: usize, settings: impl Fn() -> Settings, accounts: &str) -> Nodes {
         let names: Vec<String> = (1..=n).map(|i| format!("n{i}")).collect();
         let sims = names
             .iter()
@@ -266,7 +271,10 @@ fn every_node_ends_in_the_same_state() {
 
 /// hans on node 1 and yoda on node 2, logged in, every node caught up.
 fn hans_and_yoda() -> Nodes {
-    let mut c = Nodes::new(2);
+    hans_and_yoda_on(Nodes::new(2))
+}
+
+fn hans_and_yoda_on(mut c: Nodes) -> Nodes {
     for (i, (u, p)) in [("hans", "falcon*solo"), ("yoda", "wise")]
         .iter()
         .enumerate()
@@ -450,7 +458,7 @@ fn a_snapshot_holds_the_accounts_of_its_instant() {
     chat.accounts
         .replay("hans".into(), Secret::Plain("changed".into()));
     let mut accounts = Vec::new();
-    while let Some(r) = snapshot.next_record() {
+    while let Some(r) = snapshot.next_record(chat) {
         if let Record::Account { user, secret } = r {
             accounts.push((user, secret));
         }
@@ -466,4 +474,52 @@ fn a_snapshot_holds_the_accounts_of_its_instant() {
     ];
     assert_eq!(accounts, then);
     assert!(chat.accounts.exists("eve") && !chat.accounts.exists("luke"));
+}
+
+/// A snapshot's tail (history, who is online, who is in which room) is read from the state a
+/// bounded piece at a time as the snapshot is written, not made whole when it is taken, and it
+/// holds what a whole one would: every history entry, every login, every membership.
+#[test]
+fn a_snapshot_s_tail_is_made_a_bounded_piece_at_a_time() {
+    use crate::chat::cluster::TAIL_PIECE;
+    let many = || Settings {
+        history: 2 * TAIL_PIECE,
+        ..settings()
+    };
+    let mut c = hans_and_yoda_on(Nodes::with(2, many, super::SAMPLE));
+    c.line(0, 1, "open-chatroom den public");
+    c.catch_up_all();
+    c.line(0, 1, "enter-chatroom den");
+    c.catch_up_all();
+    // More history than a piece: each message is an entry.
+    for i in 0..TAIL_PIECE + 100 {
+        c.line(1, 1, &format!("message hans m{i}"));
+    }
+    c.catch_up_all();
+    let chat = &c.sims[0].chat;
+    let mut snapshot = chat.cluster_snapshot();
+    assert_eq!(
+        snapshot.tail_made(),
+        0,
+        "nothing of the tail is made at the take"
+    );
+    let (mut history, mut logins, mut joins) = (0, Vec::new(), Vec::new());
+    while let Some(r) = snapshot.next_record(chat) {
+        assert!(
+            snapshot.tail_made() < TAIL_PIECE + 2,
+            "{}",
+            snapshot.tail_made()
+        );
+        match r {
+            r if r.is_lazy() => history += 1,
+            Record::Login { user, node, .. } => logins.push((user, node)),
+            Record::RoomJoin { room, user, .. } => joins.push((room, user)),
+            _ => {}
+        }
+    }
+    assert!(history >= TAIL_PIECE + 100, "{history}");
+    logins.sort();
+    let at = |u: &str, n: &str| (u.to_string(), n.to_string());
+    assert_eq!(logins, [at("hans", "n1"), at("yoda", "n2")]);
+    assert_eq!(joins, [("den".to_string(), "hans".to_string())]);
 }
