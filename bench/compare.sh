@@ -95,9 +95,8 @@ log "$JITTER"
 # IRC rows: an IRC channel on chatserver next to ngIRCd's, same loadgen IRC workload.
 FAN=(--members 100 --messages "$MESSAGES" --size 32 --window 1000)
 irc_rows() {
-  for s in chatirc ngircd; do
-    start "$s"; lg "$s" fanout "${FAN[@]}" --runs "$FAN_RUNS" $( [ "$s" = chatirc ] && echo --variant irc ); stop_server
-  done
+  alternate_irc_tags "$FAN_RUNS" "${FAN[@]}"
+  start ngircd; lg ngircd fanout "${FAN[@]}" --runs "$FAN_RUNS"; stop_server
   for s in chatirc ngircd; do
     start "$s"; sleep 0.5
     lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" \

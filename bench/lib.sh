@@ -237,6 +237,36 @@ cleanup() {
 
 median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
+# IRC fan-out on one chatserver without and with IRCv3 tags (issue 22: `--irc-tags 1` asks for
+# `server-time message-tags`, so every delivery carries `@time=…;msgid=…`), one run of each in
+# turn so machine noise hits both alike; the medians go to $RESULTS as `fanout_dps@irc` and
+# `fanout_dps@irc-tags`.
+alternate_irc_tags() { # RUNS [fanout options...]
+  local runs=$1; shift
+  start chatirc
+  : > "$WORK/irc0.tsv"; : > "$WORK/irc1.tsv"
+  log "chatserver: IRC fanout without and with tags alternately, $runs runs each"
+  for i in $(seq "$runs"); do
+    for side in 0 1; do
+      SRC=$((SRC + 1))
+      "$LOADGEN" fanout --proto irc --irc-tags "$side" --addr "127.0.0.1:$SERVER_PORT" \
+        --pid "$SERVER_PID" --label chatserver --out "$WORK/irc$side.tsv" --src "127.$SRC.0.1" \
+        --user-base $(((2 * i + side) * 101)) "$@" --runs 1 >&2 || log "IRC fanout $side failed"
+    done
+  done
+  for side in 0 1; do
+    local metric=fanout_dps@irc other=irc-tags
+    [ "$side" = 0 ] || { metric=fanout_dps@irc-tags; other=irc; }
+    local values last
+    values=$(cut -f3 "$WORK/irc$side.tsv" | paste -sd, - | sed 's/,/, /g')
+    last=$(tail -1 "$WORK/irc$side.tsv" | cut -f4 | sed 's/^runs: [0-9]*; //')
+    printf 'chatserver\t%s\t%s\truns (alternated with %s): %s; %s\n' "$metric" \
+      "$(cut -f3 "$WORK/irc$side.tsv" | median)" "$other" "$values" "$last" >> "$RESULTS"
+  done
+  ROW=fanout-irc
+  stop_server
+}
+
 # Fan-out with chatserver's defaults and with `--fsync never --history 0`, one run on each in
 # turn (both servers up, the one not measured idle), so machine noise hits both alike; the
 # medians go to $RESULTS as `fanout_dps` and `fanout_dps@fsync-never-history-0`.

@@ -46,6 +46,7 @@ common: --label NAME (row label, default the protocol) --variant TEXT (metric su
 
         --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)
         --ws 1 (the line protocol over a WebSocket: --addr is the server's --http-port)
+        --irc-tags 1 (IRC: ask for `server-time message-tags`, so deliveries carry tags)
         --metrics HOST:PORT --scrape-every 1 (fanout: scrape /metrics meanwhile)";
 
 /// Parsed command line: the workload, then `--key value` pairs.
@@ -103,10 +104,16 @@ impl Opts {
 
     pub fn proto(&self) -> Proto {
         let p = self.str("proto", "chat");
-        Proto::parse(&p).unwrap_or_else(|| {
-            eprintln!("loadgen: unknown --proto {p:?} (chat|chat-room|irc|resp)");
-            std::process::exit(2)
-        })
+        match Proto::parse(&p) {
+            Some(Proto::Irc { .. }) => Proto::Irc {
+                tags: self.kv.get("irc-tags").is_some_and(|v| v == "1"),
+            },
+            Some(proto) => proto,
+            None => {
+                eprintln!("loadgen: unknown --proto {p:?} (chat|chat-room|irc|resp)");
+                std::process::exit(2)
+            }
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {

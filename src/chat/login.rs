@@ -389,6 +389,8 @@ impl Chat {
                 self.outbox.actions.push(Action::Subscribe(conn));
             }
         }
+        // Its login timeout is moot until a logout arms it again (issue 22's idle memory).
+        self.cancel_hint(conn, TimerKind::Login);
         // Issue 22: a session that answers pings is alive while it answers, idle or not.
         if !pings {
             self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);

@@ -235,8 +235,7 @@ impl Chat {
             now.mono + self.settings.login_timeout,
         );
         if let Some(hb) = self.settings.heartbeat {
-            self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
-            self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
+            self.arm(conn, TimerKind::Heartbeat, now.mono + hb / 2);
         }
         match style {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),

@@ -11,6 +11,7 @@
 //! nodes of both users hold the same requests and sessions (a request made on one node is
 //! answered on another).
 
+use super::timers::PrivateRequestKey;
 use super::{Chat, TimerKey};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
@@ -290,11 +291,11 @@ impl Chat {
                 };
                 p.requests.insert((from.clone(), to.clone()), request);
                 p.asked.insert((to.clone(), from.clone()));
-                let key = TimerKey::PrivateRequest {
+                let key = TimerKey::PrivateRequest(Box::new(PrivateRequestKey {
                     from,
                     to,
                     serial: p.serial,
-                };
+                }));
                 self.timers.schedule(deadline, key);
             }
             Change::Open { from, to } => {

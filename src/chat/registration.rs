@@ -20,8 +20,7 @@ impl Chat {
         s.pings = true;
         let last = s.last_heard;
         if let Some(hb) = self.settings.heartbeat_of(true) {
-            self.arm(conn, TimerKind::Heartbeat, last + hb);
-            self.arm(conn, TimerKind::Ping, last + hb / 2);
+            self.arm(conn, TimerKind::Heartbeat, last + hb / 2);
         }
     }
 

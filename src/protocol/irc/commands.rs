@@ -5,7 +5,7 @@
 
 use super::caps::Cap;
 use super::numerics::*;
-use super::{Conn, Note, Purpose, Reg};
+use super::{Conn, Note, Purpose, Reg, Whox};
 use crate::input::{Input, Kind, MonitorInput, RoomInput};
 use crate::protocol::irc::message::{channel_room, eq_casefold, Message};
 use crate::protocol::irc::tags;
@@ -222,10 +222,10 @@ impl Conn {
         let purpose = match msg.param(1).and_then(|f| f.strip_prefix('%')) {
             Some(spec) => {
                 let (fields, token) = spec.split_once(',').unwrap_or((spec, ""));
-                Purpose::Whox {
+                Purpose::Whox(Box::new(Whox {
                     fields: Box::from(fields),
                     token: Box::from(token),
-                }
+                }))
             }
             None => Purpose::Plain,
         };

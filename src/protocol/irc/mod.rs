@@ -91,8 +91,9 @@ pub(crate) enum Purpose {
     Userhost,
     /// `ISON`: found users as `303`.
     Ison,
-    /// `WHO <mask> %fields[,token]`: cards as `354` with these fields.
-    Whox { fields: Box<str>, token: Box<str> },
+    /// `WHO <mask> %fields[,token]`: cards as `354` with these fields (boxed: the context
+    /// lives on every connection, and this is its largest kind).
+    Whox(Box<Whox>),
     /// `CHATHISTORY <subcommand>`: a refusal is `FAIL CHATHISTORY …`.
     History(&'static str),
     /// `LIST <ELIST filters>`: only the rooms they match are shown.
@@ -102,7 +103,16 @@ pub(crate) enum Purpose {
     SeveralNames,
 }
 
-/// One IRC connection's codec.
+/// The fields of a `WHOX` query (`WHO <mask> %fields[,token]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Whox {
+    fields: Box<str>,
+    token: Box<str>,
+}
+
+/// One IRC connection's codec. Every connection pays for it while idle (issue 22's target:
+/// 800 B per idle IRC connection), so what only registration or a labeled command uses is
+/// boxed apart and dropped after use; `tests::codec_stays_small` pins the sizes.
 #[derive(Debug)]
 pub struct IrcCodec {
     framer: Framer,
@@ -120,10 +130,9 @@ struct Conn {
     /// `CAP` was used before registration ended: it waits for `CAP END`.
     negotiating: bool,
     nick: Option<Box<str>>,
-    /// `USER`'s username and realname, until registration hands them to the core.
-    user: Option<(Box<str>, Box<str>)>,
-    pass: Option<Box<str>>,
-    sasl: Sasl,
+    /// What registration collects, until it ends (then `None`: an idle client does not keep
+    /// its `USER` strings or a SASL buffer).
+    registration: Option<Box<Registration>>,
     /// An `AUTHENTICATE` exchange reached the core: registration then ends with
     /// `Input::Enter`, not `PASS`'s login.
     sasl_used: bool,
@@ -136,11 +145,20 @@ struct Conn {
     held: VecDeque<(Ticket, Note)>,
     next_ticket: u32,
     /// A labeled command's replies, collected until its end (`labels.rs`).
-    capture: Option<Capture>,
+    capture: Option<Box<Capture>>,
     /// Batches opened so far (their ids).
     batches: u32,
     /// The time of the rendering under way (Unix ms): `server-time` of what has no stamp.
     now_ms: u64,
+}
+
+/// What registration collects before the core's login.
+#[derive(Debug, Default)]
+struct Registration {
+    /// `USER`'s username and realname, handed to the core at registration.
+    user: Option<(Box<str>, Box<str>)>,
+    pass: Option<Box<str>>,
+    sasl: Sasl,
 }
 
 /// A reply the codec makes itself, held until the core's replies queued before it are out.
@@ -175,9 +193,7 @@ impl IrcCodec {
                 v302: false,
                 negotiating: false,
                 nick: None,
-                user: None,
-                pass: None,
-                sasl: Sasl::default(),
+                registration: None,
                 sasl_used: false,
                 ctx: Ctx::default(),
                 quit: Box::from(""),
@@ -263,7 +279,9 @@ impl Conn {
             }
             Event::Authenticated(name) => {
                 self.nick = Some(Box::from(&**name));
-                self.sasl = Sasl::Done;
+                if let Some(r) = self.registration.as_mut() {
+                    r.sasl = Sasl::Done;
+                }
             }
             Event::Renamed { old, new } if self.nick.as_deref() == Some(&**old) => {
                 self.nick = Some(Box::from(&**new));
@@ -272,7 +290,9 @@ impl Conn {
             | Event::Error(_)
                 if self.ctx.purpose == Purpose::Sasl =>
             {
-                self.sasl = Sasl::Idle;
+                if let Some(r) = self.registration.as_mut() {
+                    r.sasl = Sasl::Idle;
+                }
             }
             // Issue 22: a second login is refused with its reason, never "Password incorrect".
             Event::Error(Error::AlreadyLoggedIn(user)) if self.ctx.purpose != Purpose::Sasl => {
@@ -309,6 +329,10 @@ impl Conn {
             }
             self.held.pop_front();
         }
+        if self.held.len() == 1 && self.held.capacity() > 1 {
+            // The note kept for a retried render alone: give back the rest of the buffer.
+            self.held.shrink_to_fit();
+        }
         let Some((t, note)) = self.held.front() else {
             return;
         };
@@ -330,7 +354,11 @@ impl Conn {
                 .write(sink);
                 sink.extend_from_slice(&bytes);
             }
-            Note::Context(ctx) => self.ctx = ctx.clone(),
+            // Applying it again changes nothing, so it need not stay for a retried render.
+            Note::Context(ctx) => {
+                self.ctx = ctx.clone();
+                self.forget_front();
+            }
             Note::Time => {
                 let (server, me, now) =
                     (self.opts.server.clone(), self.me().to_string(), self.now_ms);
@@ -356,8 +384,9 @@ impl Conn {
             }
             Note::Label(label) => {
                 if self.capture.is_none() {
-                    self.capture = Some(Capture::new(label));
+                    self.capture = Some(Box::new(Capture::new(label)));
                 }
+                self.forget_front();
             }
             Note::EndLabel => {
                 if let Some(capture) = self.capture.take() {
@@ -367,6 +396,20 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// Drop the note just applied (one whose render makes no bytes); an emptied queue gives
+    /// its buffer back, so an idle connection holds none.
+    fn forget_front(&mut self) {
+        self.held.pop_front();
+        if self.held.is_empty() {
+            self.held = VecDeque::new();
+        }
+    }
+
+    /// Registration's state, made on first use.
+    fn registration(&mut self) -> &mut Registration {
+        self.registration.get_or_insert_with(Box::default)
     }
 
     fn me(&self) -> &str {

@@ -18,7 +18,7 @@ impl Conn {
         match msg.command.as_str() {
             "PASS" => {
                 if self.need(sink, &msg, 1) {
-                    self.pass = msg.param(0).map(Box::from);
+                    self.registration().pass = msg.param(0).map(Box::from);
                 }
             }
             "NICK" => match msg.param(0) {
@@ -42,7 +42,7 @@ impl Conn {
                     self.numeric(sink, ERR_INVALIDUSERNAME, &["Your username is invalid"]);
                     self.refuse(sink, "Invalid username");
                 } else {
-                    self.user = Some((Box::from(username), Box::from(realname)));
+                    self.registration().user = Some((Box::from(username), Box::from(realname)));
                     self.try_register(sink);
                 }
             }
@@ -127,7 +127,7 @@ impl Conn {
 
     /// `AUTHENTICATE <param>` before registration (after it: `462`, in `commands.rs`).
     fn authenticate(&mut self, sink: &mut dyn Sink, param: &str) {
-        match self.sasl.step(param) {
+        match self.registration().sasl.step(param) {
             Step::Continue => self.raw(sink, None, "AUTHENTICATE", &["+"]),
             Step::More => {}
             Step::Check { user, password } => {
@@ -171,16 +171,16 @@ impl Conn {
     /// `NICK` and `USER` are in and `CAP` negotiation (if any) ended: log in with `PASS`, or
     /// enter as the account SASL proved, or as a guest.
     fn try_register(&mut self, sink: &mut dyn Sink) {
-        let (Some(nick), Some((username, realname))) = (self.nick.clone(), self.user.clone())
-        else {
+        let user = self.registration.as_ref().and_then(|r| r.user.clone());
+        let (Some(nick), Some((username, realname))) = (self.nick.clone(), user) else {
             return;
         };
         if self.negotiating {
             return;
         }
-        if self.sasl.in_progress() {
+        if self.registration().sasl.in_progress() {
             // The spec: registration ending aborts an unfinished exchange.
-            self.sasl = super::sasl::Sasl::Idle;
+            self.registration().sasl = super::sasl::Sasl::Idle;
             self.numeric(sink, ERR_SASLABORTED, &["SASL authentication aborted"]);
         }
         sink.input(Input::Describe {
@@ -189,9 +189,10 @@ impl Conn {
         });
         sink.input(Input::NoPresence);
         sink.input(Input::KeepsAlive);
-        let with_pass = self.pass.is_some() && !self.sasl_used;
+        let pass = self.registration().pass.take();
+        let with_pass = pass.is_some() && !self.sasl_used;
         self.context(sink, Some(&nick), Purpose::Plain);
-        match self.pass.take() {
+        match pass {
             Some(password) if with_pass => sink.input(Input::Login {
                 user: &nick,
                 password: &password,
@@ -208,6 +209,9 @@ impl Conn {
             // A wrong password ends the connection; a guest nick in use may be changed.
             _ if with_pass => self.refuse(sink, "Password incorrect"),
             _ => self.nick = None,
+        }
+        if self.reg != Reg::Open {
+            self.registration = None;
         }
     }
 

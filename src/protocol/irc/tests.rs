@@ -886,3 +886,27 @@ fn history_batches_name_the_channel_and_invitations_carry_the_account() {
     let text = render(&mut c, &invitation(false));
     assert!(!text.contains("account="), "{text}");
 }
+
+/// Issue 22's idle memory (≤ 800 B per idle IRC connection): every connection pays for the
+/// codec, so its size is a structural limit. Registration-only state and a labeled command's
+/// capture are boxed apart, the largest reply context is boxed (312 bytes before).
+#[test]
+fn codec_stays_small() {
+    assert!(std::mem::size_of::<IrcCodec>() <= 200);
+    assert!(std::mem::size_of::<Ctx>() <= 40);
+    assert!(std::mem::size_of::<(Ticket, Note)>() <= 48);
+}
+
+/// A registered client that is idle holds no registration state and no held reply buffer:
+/// before, its `USER` strings and a four-note queue (256 bytes) stayed for its whole life.
+#[test]
+fn an_idle_registered_client_keeps_no_registration_state() {
+    let (c, _) = registered("idler");
+    assert!(c.st.registration.is_none());
+    assert!(c.st.held.is_empty() && c.st.held.capacity() == 0);
+    // A PONG's line stays for a retried render, alone in a buffer of its own size.
+    let (mut c, mut s) = registered("pinger");
+    let text = run(&mut c, &mut s, "PING a\r\nPING b\r\n");
+    assert!(text.contains("PONG irc.test b"), "{text}");
+    assert!(c.st.held.len() == 1 && c.st.held.capacity() == 1);
+}

@@ -50,7 +50,7 @@ pub(super) fn whois(o: &mut Out<'_, '_>, c: &Card) {
 /// `352` per card (`354` with the fields a WHOX query asked for).
 pub(super) fn who(o: &mut Out<'_, '_>, room: Option<&str>, cards: &[Card]) {
     let whox = match &o.v.ctx.purpose {
-        Purpose::Whox { fields, token } => Some((fields.clone(), token.clone())),
+        Purpose::Whox(w) => Some((w.fields.clone(), w.token.clone())),
         _ => None,
     };
     for c in cards {
