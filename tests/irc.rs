@@ -411,6 +411,32 @@ fn chathistory_replays_a_line_users_offline_dm_and_the_reply() {
     assert_eq!(texts.len(), 4, "{texts:?}");
 }
 
+/// `CHATHISTORY LATEST <target> * <n>` (IRCv3): the newest messages, whatever their age. A
+/// regression: the absent bound filtered every message out, so the batch came back empty.
+#[test]
+fn chathistory_latest_star_replays_the_newest_messages() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    for text in ["the first", "the second", "the third"] {
+        yoda.send(&format!("message hans {text}"));
+        hans.expect(&format!(":yoda!yoda@{S} PRIVMSG hans :{text}\r\n"));
+    }
+    hans.send("CHATHISTORY LATEST yoda * 2\r\nPING sync");
+    let mut got = Vec::new();
+    loop {
+        let line = hans.expect_line();
+        if line.contains("PONG") {
+            break;
+        }
+        if let Some((_, text)) = line.split_once(" PRIVMSG hans :") {
+            got.push(text.trim_end().to_string());
+        }
+    }
+    assert_eq!(got, ["the second", "the third"]);
+}
+
 /// SASL SCRAM-SHA-256 over the wire (issue 22): the password never crosses it. The client here
 /// is RFC 5802's, written from the RFC on the server's own HMAC and PBKDF2; irctest's
 /// `testScramSha256*` check it with an independent client (tests/irc/irctest.sh --services).

@@ -292,6 +292,7 @@ fn malformed_requests_get_clear_errors_and_the_connection_stays() {
         );
         if line.contains("\"d\"") {
             assert_eq!(e["id"], "d");
+            assert_eq!(next(&mut c), json!({"type":"done","id":"d"}));
         }
     }
     c.send(r#"{"type":"login","user":"yoda","password":"wise","id":42}"#);

@@ -1,23 +1,60 @@
-//! The load generator's WebSocket client side (`--ws`, issue 19): the upgrade to
-//! `chatserver.line` on the server's `--http-port`, then every write as one masked text frame
-//! and every received frame's payload handed on as the line protocol's bytes, so each
-//! workload runs unchanged over a WebSocket.
+//! The load generator's WebSocket client side (`--ws`, issue 19): the upgrade on the server's
+//! `--http-port`, then the workload's bytes in masked text frames and the received frames'
+//! payloads handed back as the protocol's bytes, so each workload runs unchanged over a
+//! WebSocket. Two subprotocols: `chatserver.line` (`--ws 1`), where messages are a byte stream
+//! as on TCP, and `text.ircv3.net` (`--ws irc`), where each message is one IRC line without
+//! its `\r\n`, as gamja and Kiwi IRC send and expect.
+
+/// Which subprotocol a run asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sub {
+    /// `chatserver.line`: a stream of bytes.
+    Line,
+    /// `text.ircv3.net`: one IRC line per message.
+    Irc,
+}
+
+impl Sub {
+    /// `--ws 1` or `--ws irc`.
+    pub fn parse(v: &str) -> Option<Sub> {
+        match v {
+            "1" | "line" => Some(Sub::Line),
+            "irc" => Some(Sub::Irc),
+            _ => None,
+        }
+    }
+}
 
 /// Where a client's WebSocket is.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Ws {
+    pub sub: Sub,
     /// The 101 came: frames from here on.
     pub open: bool,
     /// Received bytes not yet a whole response head or frame.
     pending: Vec<u8>,
 }
 
+impl Ws {
+    pub fn new(sub: Sub) -> Ws {
+        Ws {
+            sub,
+            open: false,
+            pending: Vec::new(),
+        }
+    }
+}
+
 /// The upgrade request.
-pub fn request(host: &str) -> Vec<u8> {
+pub fn request(host: &str, sub: Sub) -> Vec<u8> {
+    let protocol = match sub {
+        Sub::Line => "chatserver.line",
+        Sub::Irc => "text.ircv3.net",
+    };
     format!(
         "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: chatserver.line\r\n\r\n"
+         Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
     )
     .into_bytes()
 }
@@ -26,10 +63,18 @@ pub fn request(host: &str) -> Vec<u8> {
 /// default), and a line may span messages in `chatserver.line`, so longer writes are split.
 const MAX_MESSAGE: usize = 4096;
 
-/// Append `data` as masked text frames of at most `MAX_MESSAGE` bytes each.
-pub fn frame(data: &[u8], out: &mut Vec<u8>) {
-    for chunk in data.chunks(MAX_MESSAGE) {
-        frame_one(chunk, out);
+/// Append `data` as masked text frames: pieces of at most `MAX_MESSAGE` bytes (`Line`), or
+/// one frame per line without its line end (`Irc`; the workload writes whole lines).
+pub fn frame(data: &[u8], sub: Sub, out: &mut Vec<u8>) {
+    match sub {
+        Sub::Line => data
+            .chunks(MAX_MESSAGE)
+            .for_each(|chunk| frame_one(chunk, out)),
+        Sub::Irc => data
+            .split(|&b| b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+            .filter(|line| !line.is_empty())
+            .for_each(|line| frame_one(line, out)),
     }
 }
 
@@ -82,7 +127,12 @@ impl Ws {
                 break;
             }
             match b[0] & 0x0f {
-                0..=2 => payload.extend_from_slice(&b[head..head + len]),
+                0..=2 => {
+                    payload.extend_from_slice(&b[head..head + len]);
+                    if self.sub == Sub::Irc && b[0] & 0x80 != 0 {
+                        payload.extend_from_slice(b"\r\n"); // a message is a line
+                    }
+                }
                 8 => return Err("closed by the server (close frame)".into()),
                 _ => {} // pings: the server sends them only with --heartbeat
             }

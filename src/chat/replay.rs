@@ -59,7 +59,8 @@ impl Chat {
         let ok = |e: &&HistoryEntry| wanted.holds(e) && !blocks.has_blocked(me, &e.from);
         let h = &self.history;
         let found: Vec<&HistoryEntry> = match query {
-            // `LATEST *`: no lower bound (a missing mark is after everything, as an upper one).
+            // `LATEST *` (no `after`) is the newest whatever their age: `against` puts every
+            // entry before an absent mark, so it must not filter them.
             Replay::Latest { after, .. } => h.before(Mark::None, limit, |e| {
                 ok(e) && (after == Mark::None || against(e, after).is_gt())
             }),

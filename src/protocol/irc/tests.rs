@@ -887,6 +887,24 @@ fn history_batches_name_the_channel_and_invitations_carry_the_account() {
     assert!(!text.contains("account="), "{text}");
 }
 
+/// A room's `chathistory` batch names its channel with the `#`, as the messages in it do; a
+/// conversation with a user names the user (irctest's testChathistory: the batch named the
+/// bare room).
+#[test]
+fn a_chathistory_batch_names_the_channel_or_the_user() {
+    let (mut c, mut s) = registered("yoda");
+    run(&mut c, &mut s, "CAP REQ :batch\r\n");
+    let replay = |target: &str, room: bool| Event::Replay {
+        target: Arc::from(target),
+        room,
+        lines: vec![],
+    };
+    let text = render(&mut c, &replay("den", true));
+    assert!(text.contains(" chathistory #den\r\n"), "{text}");
+    let text = render(&mut c, &replay("hans", false));
+    assert!(text.contains(" chathistory hans\r\n"), "{text}");
+}
+
 /// Issue 22's idle memory (≤ 800 B per idle IRC connection): every connection pays for the
 /// codec, so its size is a structural limit. Registration-only state and a labeled command's
 /// capture are boxed apart, the largest reply context is boxed (312 bytes before).

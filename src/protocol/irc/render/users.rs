@@ -196,18 +196,17 @@ pub(super) fn monitor_list(o: &mut Out<'_, '_>, names: &[std::sync::Arc<str>]) {
 pub(super) fn replay(o: &mut Out<'_, '_>, target: &str, room: bool, lines: &[Replayed]) {
     let batch = o.has(Cap::Batch);
     let id = format!("H{}", o.v.batch);
-    // The batch names the conversation as the query did: a room as its channel.
-    let shown = match room {
-        true => format!("#{}", target.trim_start_matches('#')),
-        false => target.to_string(),
-    };
+    // A room is its channel on IRC, in the batch's target as in each message.
+    let channel = format!("#{}", target.trim_start_matches('#'));
     if batch {
-        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", &shown]);
+        let shown = if room { channel.as_str() } else { target };
+        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", shown]);
     }
     for l in lines {
         let to = match (&l.to, room) {
+            (_, true) => channel.clone(),
             (Some(to), false) => to.to_string(),
-            (_, true) | (None, false) => shown.clone(),
+            (None, false) => target.to_string(),
         };
         let start = o.out.len();
         message(o, &l.from, &to, &l.text, &l.meta);
