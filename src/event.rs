@@ -397,6 +397,8 @@ pub enum Event {
     Invitation {
         by: Arc<str>,
         room: Arc<str>,
+        /// `by` is an account (IRC's `account-tag` on the `INVITE`).
+        account: bool,
     },
     /// Monitored users came online (`online`) or went offline.
     Monitor {
@@ -432,8 +434,8 @@ pub enum Event {
         room: bool,
         lines: Vec<Replayed>,
     },
-    /// The conversations with messages in a time window, newest first (`CHATHISTORY
-    /// TARGETS`): the room or user and its latest message's time.
+    /// The conversations whose latest message falls in a time window, oldest first
+    /// (`CHATHISTORY TARGETS`): the room or user and its latest message's time.
     ReplayTargets(Vec<(Arc<str>, bool, u64)>),
 }
 

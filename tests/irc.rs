@@ -363,6 +363,54 @@ fn pass_with_a_slow_hash() {
     bad.expect_closed();
 }
 
+/// Read lines (each without its `\n`) up to and including one that contains `end`.
+#[track_caller]
+fn lines_through(c: &mut Client, end: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = c.expect_line();
+        let done = line.contains(end);
+        lines.push(line);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// Issue 22: `CHATHISTORY` serves DMs from the one history, whichever front-end sent them and
+/// whether they waited in a mailbox: a line user's message to an offline IRC user replays in a
+/// `chathistory` batch with its id and time, after the IRC user's own reply.
+#[test]
+fn chathistory_replays_a_line_users_offline_dm_and_the_reply() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("message hans kept for you");
+    // A later command answered: the message is stored.
+    yoda.send("message yoda sync");
+    yoda.expect("Error. Cannot message self\n");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    hans.send("CAP REQ :batch server-time message-tags\r\nPING sync");
+    lines_through(&mut hans, "PONG");
+    hans.send("PRIVMSG yoda :thanks\r\nCHATHISTORY LATEST YODA * 10");
+    yoda.expect("hans: thanks\n");
+    let lines = lines_through(&mut hans, "BATCH -");
+    let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+    assert!(texts[0].ends_with(" chathistory YODA\r"), "{texts:?}");
+    let kept = format!(":yoda!yoda@{S} PRIVMSG hans :kept for you\r");
+    let reply = format!(":hans!hans@{S} PRIVMSG yoda thanks\r");
+    assert!(
+        texts[1].starts_with("@batch=H") && texts[1].ends_with(&kept),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains(";msgid=") && texts[1].contains(";time="),
+        "{texts:?}"
+    );
+    assert!(texts[2].ends_with(&reply), "{texts:?}");
+    assert_eq!(texts.len(), 4, "{texts:?}");
+}
+
 /// `CHATHISTORY LATEST <target> * <n>` (IRCv3): the newest messages, whatever their age. A
 /// regression: the absent bound filtered every message out, so the batch came back empty.
 #[test]

@@ -550,6 +550,7 @@ impl Chat {
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11).
                 self.close_guest_rooms();
+                self.history.forget_direct(user);
             }
             self.presence(user, false);
             log::info!("{} logged out", self.log_name(conn));

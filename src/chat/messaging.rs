@@ -94,10 +94,39 @@ impl Chat {
         self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.tally.count(MessageKind::Direct);
         if kind.is_text() {
-            let to = record::Audience::User(to.clone());
-            self.remember(stamp, from, to, kind, text);
+            self.remember_direct(stamp, from, &to, kind, text);
         }
         true
+    }
+
+    /// Keep a direct message for `history` and `CHATHISTORY`: durably between accounts; in
+    /// memory only, until the guest logs out or takes another name, when a guest is on either
+    /// side (issue 22: a guest has nothing durable, and the next user of its name, guest or
+    /// account, must not read its conversations).
+    fn remember_direct(
+        &mut self,
+        stamp: Stamp,
+        from: &Arc<str>,
+        to: &Arc<str>,
+        kind: Kind,
+        text: Arc<str>,
+    ) {
+        let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
+        if sides.iter().all(|(_, guest)| !guest) {
+            let to = record::Audience::User(to.clone());
+            return self.remember(stamp, from, to, kind, text);
+        }
+        let entry = HistoryEntry {
+            stamp,
+            from: from.clone(),
+            to: record::Audience::User(to.clone()),
+            kind,
+            text,
+        };
+        let guests = sides.into_iter().filter(|(_, guest)| *guest);
+        if let Some(undo) = self.history.keep(entry, guests.map(|(name, _)| name)) {
+            self.outbox.undo_also(Undo::History(undo));
+        }
     }
 
     /// The refusals of `message` (also those of `startprivate`, §4): an unknown user (an online

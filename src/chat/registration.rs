@@ -101,6 +101,8 @@ impl Chat {
         let case_only = same_name(&new, me);
         if !case_only {
             self.watched(me, false);
+            // The next user of the old name must not read this guest's conversations.
+            self.history.forget_direct(me);
         }
         self.online.rename(me, new.clone());
         if let Some(s) = self.sessions.get_mut(&conn) {

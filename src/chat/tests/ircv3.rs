@@ -6,14 +6,14 @@ use crate::chat::*;
 use crate::input::{Kind, MonitorInput, RoomChange, RoomInput};
 use std::sync::Arc;
 
-fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
+pub(super) fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
     let now = s.at(secs);
     s.chat.handle_input(Sim::id(k), input, now);
     s.settle();
 }
 
 /// The events `k` was sent since the last call.
-fn events(s: &mut Sim, k: usize) -> Vec<Event> {
+pub(super) fn events(s: &mut Sim, k: usize) -> Vec<Event> {
     let (mine, rest) = std::mem::take(&mut s.events)
         .into_iter()
         .partition(|(c, _)| *c == k);
@@ -21,7 +21,7 @@ fn events(s: &mut Sim, k: usize) -> Vec<Event> {
     mine.into_iter().map(|(_, e)| e).collect()
 }
 
-fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
+pub(super) fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
     let now = s.at(secs);
     s.chat
         .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);

@@ -13,6 +13,7 @@ mod menus; // §6 menus.
 mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
+mod replay; // Issue 22: CHATHISTORY from the history.
 mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
 mod rooms;
 mod scram; // Issue 22: SASL SCRAM-SHA-256. // Chat rooms and profiles (§5).

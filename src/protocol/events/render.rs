@@ -285,7 +285,7 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .str("user", user)
             .text_of(event)
             .end(),
-        Event::Invitation { by, room } => Obj::new(out, id, "invitation")
+        Event::Invitation { by, room, .. } => Obj::new(out, id, "invitation")
             .str("by", by)
             .str("room", room)
             .end(),

@@ -859,6 +859,42 @@ fn an_unknown_command_is_answered_with_its_label() {
     );
 }
 
+/// A room's `chathistory` batch names it as a channel (`#den`, as the query did), and an
+/// invitation from an account carries its `account` tag for `account-tag` clients (irctest's
+/// chathistory.py and account_tag.py testInvite).
+#[test]
+fn history_batches_name_the_channel_and_invitations_carry_the_account() {
+    let (mut c, mut s) = registered("hans");
+    run(&mut c, &mut s, "CAP REQ :batch account-tag\r\n");
+    let lines = vec![crate::event::Replayed {
+        from: Arc::from("yoda"),
+        to: None,
+        text: Arc::from("hi"),
+        meta: test_meta(false),
+    }];
+    let replay = Event::Replay {
+        target: Arc::from("den"),
+        room: true,
+        lines,
+    };
+    let text = render(&mut c, &replay);
+    assert!(text.contains(" chathistory #den\r\n"), "{text}");
+    assert!(text.contains(" PRIVMSG #den hi\r\n"), "{text}");
+    let invitation = |account| Event::Invitation {
+        by: Arc::from("yoda"),
+        room: Arc::from("den"),
+        account,
+    };
+    let text = render(&mut c, &invitation(true));
+    assert!(text.starts_with("@account=yoda"), "{text}");
+    assert!(
+        text.ends_with(":yoda!yoda@irc.test INVITE hans #den\r\n"),
+        "{text}"
+    );
+    let text = render(&mut c, &invitation(false));
+    assert!(!text.contains("account="), "{text}");
+}
+
 /// A room's `chathistory` batch names its channel with the `#`, as the messages in it do; a
 /// conversation with a user names the user (irctest's testChathistory: the batch named the
 /// bare room).

@@ -182,7 +182,9 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         // Issue 22: what the line protocol shows of modern IRC's events (most are IRC's own;
         // the COMP3331 contract has no reply to a message, even one kept or to an away user).
         Event::Renamed { old, new } => put(out, &[old, " is now known as ", new, "\n"]),
-        Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
+        Event::Invitation { by, room, .. } => {
+            put(out, &[by, " invited you to chatroom ", room, "\n"])
+        }
         Event::Authenticated(_)
         | Event::Opered
         | Event::ScramChallenge(_)

@@ -282,10 +282,15 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             );
             o.notice(&text);
         }
-        Event::Invitation { by, room } => {
+        Event::Invitation { by, room, account } => {
             let chan = format!("#{room}");
             let me = v.nick;
-            o.by_user(by, "INVITE", &[me, &chan]);
+            let tags = tags::Out {
+                account: (o.has(Cap::AccountTag) && *account).then_some(&**by),
+                ..o.plain_tags()
+            };
+            let source = o.source(by);
+            o.line(tags, Some(&source), "INVITE", &[me, &chan]);
         }
         Event::Monitor { online, users } => users::monitor(&mut o, *online, users),
         Event::MonitorList(names) => users::monitor_list(&mut o, names),
