@@ -178,6 +178,7 @@ fn account_commands_hold_on_every_node_and_a_backup_says_where_the_state_is() {
 fn a_deleted_account_stays_deleted_on_a_node_whose_credentials_list_it() {
     let redis = Redis::start();
     let n1 = Node::start(&redis, "n1", &["--cluster-snapshot-every", "1"]);
+    n1.wait_caught_up();
     let r = ctl(&n1, "user del luke");
     assert_eq!((r.ok, r.text.as_str()), (true, "deleted luke\n"));
     // The deletion's entry, and then a snapshot covering it.
@@ -203,6 +204,7 @@ fn a_deleted_account_stays_deleted_on_a_node_whose_credentials_list_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let n2 = Node::start(&redis, "n2", &[]);
+    n2.wait_caught_up();
     assert!(
         std::fs::read_to_string(n2.dir.join("credentials.txt"))
             .is_ok_and(|c| c.lines().any(|l| l.starts_with("luke "))),
