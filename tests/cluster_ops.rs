@@ -263,3 +263,25 @@ fn live_traffic_goes_through_the_live_redis() {
     assert_eq!(published(&live), ":1");
     assert_eq!(published(&redis), ":0");
 }
+
+/// A node that has not caught up with the stream holds its credentials file's accounts, not
+/// the cluster's (clients are not even accepted yet): an operator command that would read or
+/// change the chat world is refused with its reason until it has, and then works. Here Redis
+/// is down when the node starts (the command used to reach the core and get the storage error
+/// at best).
+#[test]
+fn a_node_not_yet_caught_up_refuses_operator_changes_with_the_reason() {
+    let mut redis = Redis::start();
+    redis.kill();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let not_yet = "this node has not caught up with the cluster yet; try again in a moment\n";
+    for command in ["user del luke", "user list", "list", "kick luke"] {
+        let r = ctl(&n1, command);
+        assert_eq!((r.ok, r.text.as_str()), (false, not_yet), "{command}");
+    }
+    assert!(ctl(&n1, "stats").ok);
+    redis.restart();
+    n1.wait_caught_up();
+    let r = ctl(&n1, "user del luke");
+    assert_eq!((r.ok, r.text.as_str()), (true, "deleted luke\n"));
+}
