@@ -390,6 +390,20 @@ impl Server {
             "Journal compactions finished.",
             self.store.compactions() as f64,
         );
+        family(
+            &mut m,
+            "disk_syncs_total",
+            "counter",
+            "Times the loop waited for the disk (fdatasync), by file.",
+        );
+        let syncs = self.store.syncs();
+        for (file, n) in [
+            ("credentials", syncs.credentials),
+            ("journal", syncs.journal),
+            ("history", syncs.history),
+        ] {
+            let _ = writeln!(m, "chatserver_disk_syncs_total{{file=\"{file}\"}} {n}");
+        }
         let uptime = self.operator.uptime(now).as_secs_f64();
         scalar(
             &mut m,
