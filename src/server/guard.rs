@@ -197,6 +197,16 @@ impl IterationParts {
     }
 }
 
+/// How long the server has waited for a CPU since start, from the kernel's scheduler
+/// statistics (`/proc/thread-self/schedstat`, second field, ns): sampled once a second and at
+/// a slow iteration, it says whether a stall was the machine running something else. `None`
+/// where the kernel does not keep them.
+fn cpu_wait() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// The longest loop iteration, reported at `info` once a minute when it grew, with where its
 /// time went; an iteration over `SLOW_ITERATION` is logged at `warn` at once (once per burst).
 /// Time outside every phase is the machine not running the server (a busy 2-core VM preempts
@@ -211,6 +221,8 @@ pub struct IterationClock {
     reported: Duration,
     next_report: Instant,
     slow: Quiet,
+    /// The last sample of `cpu_wait` and when it was taken.
+    waited: Option<(Instant, Duration)>,
 }
 
 impl IterationClock {
@@ -222,6 +234,7 @@ impl IterationClock {
             reported: Duration::ZERO,
             next_report: now + Duration::from_secs(60),
             slow: Quiet::default(),
+            waited: cpu_wait().map(|w| (now, w)),
         }
     }
 
@@ -245,9 +258,23 @@ impl IterationClock {
             self.worst_parts = parts;
         }
         if took > SLOW_ITERATION {
+            let waited = self.sample_cpu_wait(now);
             self.slow.warn(now, || {
-                format!("slow loop iteration, {}", parts.describe(took))
+                let mut text = format!("slow loop iteration, {}", parts.describe(took));
+                if let Some((over, w)) = waited {
+                    text += &format!(
+                        "; the server waited {:.1} ms for a CPU in the last {:.0} ms",
+                        w.as_secs_f64() * 1e3,
+                        over.as_secs_f64() * 1e3
+                    );
+                }
+                text
             });
+        } else if self
+            .waited
+            .is_some_and(|(at, _)| now.saturating_duration_since(at) >= Duration::from_secs(1))
+        {
+            self.sample_cpu_wait(now);
         }
         if now >= self.next_report {
             self.next_report = now + Duration::from_secs(60);
@@ -255,6 +282,14 @@ impl IterationClock {
                 self.report();
             }
         }
+    }
+
+    /// Take a new sample of the CPU wait; the time since the last sample and the wait in it.
+    fn sample_cpu_wait(&mut self, now: Instant) -> Option<(Duration, Duration)> {
+        let (at, before) = self.waited?;
+        let w = cpu_wait()?;
+        self.waited = Some((now, w));
+        Some((now.saturating_duration_since(at), w.saturating_sub(before)))
     }
 
     pub fn report(&mut self) {
@@ -359,6 +394,22 @@ mod tests {
         c.compacted_since(before);
         c.record(Duration::from_millis(10), none, t0);
         assert_eq!(c.worst_parts, none, "only the worst's is kept");
+    }
+
+    /// Where the kernel keeps scheduler statistics, the CPU wait is read and never goes back.
+    #[test]
+    fn the_cpu_wait_is_read_where_the_kernel_keeps_it() {
+        if !std::path::Path::new("/proc/thread-self/schedstat").exists() {
+            return;
+        }
+        let first = cpu_wait().expect("schedstat parses");
+        let mut clock = IterationClock::new(Instant::now());
+        let (over, waited) = clock
+            .sample_cpu_wait(Instant::now())
+            .expect("a sample after the first");
+        assert!(over < Duration::from_secs(60));
+        assert!(cpu_wait().expect("again") >= first);
+        assert!(waited < Duration::from_secs(60));
     }
 
     /// A stall names where its time went; what no phase counts is shown as such.

@@ -118,10 +118,10 @@ impl AppendFile {
         if self.dirty {
             self.cut()?;
         }
-        let result =
-            self.file
-                .write_all(bytes)
-                .and_then(|()| if sync { self.sync() } else { Ok(()) });
+        let result = self
+            .file
+            .write_all(bytes)
+            .and_then(|()| if sync { self.sync() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.len += bytes.len() as u64;
