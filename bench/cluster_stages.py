@@ -92,9 +92,11 @@ reads = sorted((at(m.end()), (int(m.group(1)), int(m.group(2))))
                for buf, at in text['R>n1>XREAD'] for m in re.finditer(rb'\r\n(\d{13})-(\d+)\r\n', buf))
 times, best, top = [t for t, _ in reads], [], (0, 0)
 for _, i in reads: top = max(top, i); best.append(top)
-had = lambda t: best[bisect.bisect_right(times, t) - 1] if times and times[0] <= t else (0, 0)
-held = sum(1 for s in dms if s in after and after[s] > had(sub[s]))
-print(f'held for node 1\'s tail: {held} of {len(dms)} DMs ({len(set(after.values()))} distinct `after` ids)')
+had = lambda t: best[bisect.bisect_right(times, t) - 1] if times and times[0] <= t else None
+known = [s for s in dms if s in after and had(sub[s]) is not None]  # a tail read seen before
+held = sum(1 for s in known if after[s] > had(sub[s]))
+print(f'held for node 1\'s tail: {held} of {len(known)} DMs whose tail position the capture shows '
+      f'({len(set(after.values()))} distinct `after` ids)')
 
 # The longest gaps in node 2's PUBLISHes, and what node 2 did meanwhile.
 sched = []

@@ -6,8 +6,8 @@
 # bench/cluster_stages.py prints each hop's percentiles, the DMs held for the stream tail, the
 # sender's longest stalls and what it did meanwhile, each process's CPU and the nodes' worst
 # loop iterations. Needs tcpdump (apt) and a release build (`cargo build --release --bins
-# --examples`); runs as root for the capture and perf. NICE=-10 runs nodes and Redis at that
-# priority (the loadgen stays at 0), to take other work on the machine out of the figures.
+# --examples`); runs as root for the capture and perf. PRIO and LOADGEN_PRIO as in
+# bench/cluster_dm.sh.
 #
 #   bench/cluster_stages.sh RATE [plain|live] [DIR]     (DIR kept; default a temporary one)
 set -euo pipefail
@@ -15,18 +15,18 @@ cd "$(dirname "$0")/.."
 RATE=${1:?rate}; MODE=${2:-plain}
 CHAT=${CHATSERVER_BIN:-$PWD/target/release/chatserver}
 LOADGEN=${LOADGEN_BIN:-$PWD/target/release/examples/loadgen}
-T=${3:-$(mktemp -d)}; mkdir -p "$T"; PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${3:-}" ] || rm -rf "$T"; }
+KEEP=${3:-}; T=${KEEP:-$(mktemp -d)}; mkdir -p "$T"; PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "$KEEP" ] || rm -rf "$T"; }
 trap cleanup EXIT
-PRIO=(nice -n "${NICE:-0}")
+PRIO=${PRIO:-}; LOADGEN_PRIO=${LOADGEN_PRIO:-}; LOADGEN_ARGS=${LOADGEN_ARGS:-}
 "$LOADGEN" gen-credentials 4000 "$T/cred.txt" >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis() { local port=$1 mode=$2 aof=(--appendonly yes --appendfsync always); mkdir -p "$T/r$port"
   [ "$mode" = none ] && aof=(--appendonly no)
-  "${PRIO[@]}" redis-server --port "$port" --bind 127.0.0.1 "${aof[@]}" --save '' --dir "$T/r$port" >"$T/r$port.log" 2>&1 &
+  $PRIO redis-server --port "$port" --bind 127.0.0.1 "${aof[@]}" --save '' --dir "$T/r$port" >"$T/r$port.log" 2>&1 &
   PIDS+=($!); echo "redis$port $!" >>"$T/pids"; until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done; }
 node() { local name=$1; shift; mkdir -p "$T/$name"
-  "${PRIO[@]}" "$CHAT" --bind 127.0.0.1 --credentials "$T/cred.txt" --data-dir "$T/$name/data" --no-presence --max-per-ip 100000 --register-rate 0 --log-level info "$@" 0 </dev/null >"$T/$name/out" 2>"$T/$name/err" &
+  $PRIO "$CHAT" --bind 127.0.0.1 --credentials "$T/cred.txt" --data-dir "$T/$name/data" --no-presence --max-per-ip 100000 --register-rate 0 --log-level info "$@" 0 </dev/null >"$T/$name/out" 2>"$T/$name/err" &
   PIDS+=($!); echo "$name $!" >>"$T/pids"; until grep -q listening "$T/$name/out" 2>/dev/null; do sleep 0.05; done
   head -1 "$T/$name/out" | sed 's/.*://' >"$T/$name.port"; }
 : >"$T/pids"
@@ -47,8 +47,8 @@ sleep 0.5
 cpu() { while read -r n p; do echo "$p $(awk '{print $14+$15}' "/proc/$p/stat")"; done <"$T/pids"; }
 cpu >"$T/cpu0"; echo "$(date +%s.%N) $(cut -d' ' -f1 /proc/uptime)" >"$T/clock"
 echo "load before: $(uptime)"
-"$LOADGEN" latency --proto chat --addr "127.0.0.1:$(cat "$T/n1.port")" --addr2 "127.0.0.1:$(cat "$T/n2.port")" \
-  --rate "$RATE" --pairs 100 --runs 1 2>"$T/loadgen.err" | grep -E "dm_p(50|99)_"
+$LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$(cat "$T/n1.port")" --addr2 "127.0.0.1:$(cat "$T/n2.port")" \
+  --rate "$RATE" --pairs 100 --runs 1 $LOADGEN_ARGS 2>"$T/loadgen.err" | grep -E "dm_p(50|99)_"
 cpu >"$T/cpu1"; echo "load after: $(uptime)"
 [ -n "$SCHED" ] && { kill -INT "$SCHED"; wait "$SCHED" || true; }
 kill "$TD"; wait "$TD" 2>/dev/null || true

@@ -851,18 +851,14 @@ impl Node {
 
     /// The history waiting, then `last` (a batch that must not wait), in order, to the stream
     /// (or the storage error if Redis is away). The history goes as a few bounded entries
-    /// already encoded ([`Lazy`]), all in one write: Redis appends them in one turn of its
-    /// loop, one fsync.
+    /// already encoded, in one transaction ([`Lazy::take_appends`]): one fsync in Redis.
     fn send_batches(&mut self, chat: &mut Chat, last: Option<(u64, Vec<Vec<Record>>)>) {
-        let (stream, id) = (&self.keys.journal, &*self.id);
-        let mut appends = Vec::new();
-        if let Some((number, entries)) = self.lazy.take() {
-            for txns in entries {
-                appends.push((number, journal::xadd_texts(stream, id, number, txns)));
-            }
+        for args in self.lazy.take_appends(&self.keys.journal, &self.id) {
+            // Lost with the link: as history is on a single node's crash (nothing waits).
+            self.conns[CMD].link.send(&args, Tag::Note);
         }
-        appends.extend(last.map(|(n, txns)| (n, journal::xadd(stream, id, n, &txns))));
-        for (number, args) in appends {
+        if let Some((number, txns)) = last {
+            let args = journal::xadd(&self.keys.journal, &self.id, number, &txns);
             if !self.conns[CMD].link.send(&args, Tag::Xadd(number)) {
                 chat.lost_batch(number);
             }
