@@ -47,6 +47,9 @@ enum Part<'a> {
 pub struct Batch<'a> {
     parts: [Part<'a>; PARTS],
     count: usize,
+    /// Where the run of `pack` being written starts: it becomes a part once a borrowed
+    /// payload follows it or the batch is done (one part however many frames it holds).
+    run: Option<usize>,
     frames: usize,
     /// Wire bytes so far (headers and payloads).
     wire: usize,
@@ -85,6 +88,7 @@ impl<'a> Batch<'a> {
         let mut batch = Batch {
             parts: [Part::Borrowed(&[]); PARTS],
             count: 0,
+            run: None,
             frames: 0,
             wire: 0,
             taken: 0,
@@ -98,6 +102,7 @@ impl<'a> Batch<'a> {
             }
             Delivery::Records => batch.record(data, pack),
         }
+        batch.end_run(pack);
         batch
     }
 
@@ -113,47 +118,48 @@ impl<'a> Batch<'a> {
         self.count
     }
 
-    fn last_is_packed(&self) -> bool {
-        matches!(self.parts[..self.count].last(), Some(Part::Packed { .. }))
-    }
-
-    /// Whether the parts have room for a payload of `len` bytes (and a header before it).
+    /// Whether the parts have room for a payload of `len` bytes (and a header before it): a
+    /// copied one needs the run's part, a borrowed one that and its own.
     fn room_for(&self, len: usize) -> bool {
-        let run = usize::from(!self.last_is_packed());
-        let need = if len <= COPY_MAX { run } else { run + 1 };
-        self.count + need <= PARTS
+        self.count + if len <= COPY_MAX { 1 } else { 2 } <= PARTS
     }
 
-    /// `pack[start..end]` was just appended: it joins the packed run at the end, or starts one.
-    fn packed(&mut self, start: usize, end: usize) {
-        if let Some(Part::Packed { end: last, .. }) = self.parts[..self.count].last_mut() {
-            if *last == start {
-                *last = end;
-                return;
+    /// Copying goes on at the end of `pack`.
+    fn open_run(&mut self, pack: &[u8]) {
+        self.run.get_or_insert(pack.len());
+    }
+
+    /// The run so far becomes a part.
+    fn end_run(&mut self, pack: &[u8]) {
+        if let Some(start) = self.run.take() {
+            if start < pack.len() {
+                self.parts[self.count] = Part::Packed {
+                    start,
+                    end: pack.len(),
+                };
+                self.count += 1;
             }
         }
-        self.parts[self.count] = Part::Packed { start, end };
-        self.count += 1;
     }
 
     /// A payload (or a stream's piece of one): copied when small, else borrowed.
     fn payload(&mut self, bytes: &'a [u8], pack: &mut Vec<u8>) {
         if bytes.len() <= COPY_MAX {
-            let start = pack.len();
+            self.open_run(pack);
             pack.extend_from_slice(bytes);
-            self.packed(start, pack.len());
         } else {
+            self.end_run(pack);
             self.parts[self.count] = Part::Borrowed(bytes);
             self.count += 1;
         }
         self.wire += bytes.len();
     }
 
-    /// A whole frame: its header and a small payload copied in one run, or the header copied
-    /// and a large payload borrowed.
+    /// A whole frame: its header copied, and its payload copied when small (in the same run)
+    /// or borrowed.
     fn frame(&mut self, opcode: Opcode, payload: &'a [u8], pack: &mut Vec<u8>) {
         let (head, size) = frame::head(opcode, payload.len());
-        let start = pack.len();
+        self.open_run(pack);
         if size == 2 {
             // The common case (payloads under 126 bytes), with a length the compiler sees.
             pack.extend_from_slice(&head[..2]);
@@ -161,14 +167,7 @@ impl<'a> Batch<'a> {
             pack.extend_from_slice(&head[..size]);
         }
         self.wire += size;
-        if payload.len() <= COPY_MAX {
-            pack.extend_from_slice(payload);
-            self.packed(start, pack.len());
-            self.wire += payload.len();
-        } else {
-            self.packed(start, pack.len());
-            self.payload(payload, pack);
-        }
+        self.payload(payload, pack);
         self.frames += 1;
     }
 
@@ -194,6 +193,7 @@ impl<'a> Batch<'a> {
             self.taken += n;
             room = if n < slice.len() { 0 } else { room - n };
         }
+        self.end_run(pack);
         if self.taken == 0 {
             self.count = 0;
             return;
@@ -218,21 +218,32 @@ impl<'a> Batch<'a> {
         pack: &mut Vec<u8>,
     ) {
         for slice in data {
-            let mut rest = slice;
-            while !rest.is_empty() {
-                let (line, body) = match memchr::memchr(b'\n', rest) {
-                    Some(end) => {
-                        let body = &rest[..end];
-                        (&rest[..=end], body.strip_suffix(b"\r").unwrap_or(body))
-                    }
-                    None => (rest, rest),
+            let mut at = 0;
+            let mut ends = memchr::memchr_iter(b'\n', slice);
+            while at < slice.len() {
+                let (next, body_end) = match ends.next() {
+                    Some(end) if end > at && slice[end - 1] == b'\r' => (end + 1, end - 1),
+                    Some(end) => (end + 1, end),
+                    None => (slice.len(), slice.len()),
                 };
-                let size = frame::head_size(body.len()) + body.len();
-                if self.wire + size > budget || !self.room_for(body.len()) {
+                let body = &slice[at..body_end];
+                let len = body.len();
+                if len < 126 && self.wire + 2 + len <= budget && self.count < PARTS {
+                    // The fan-out's case (a line of IRC, an event): a 2-byte header and the
+                    // line, copied onto the run.
+                    let (head, _) = frame::head(opcode, len);
+                    self.open_run(pack);
+                    pack.extend_from_slice(&head[..2]);
+                    pack.extend_from_slice(body);
+                    self.wire += 2 + len;
+                    self.frames += 1;
+                } else if self.wire + frame::head_size(len) + len <= budget && self.room_for(len) {
+                    self.frame(opcode, body, pack);
+                } else {
                     if self.frames == 0 {
                         // Alone over the budget: as much as fits now, the rest next time.
                         let room = budget.saturating_sub(frame::head_size(budget));
-                        let n = char_boundary(body, room.min(body.len()));
+                        let n = char_boundary(body, room.min(len));
                         if n > 0 {
                             self.frame(opcode, &body[..n], pack);
                             self.taken = n;
@@ -240,9 +251,8 @@ impl<'a> Batch<'a> {
                     }
                     return;
                 }
-                self.frame(opcode, body, pack);
-                self.taken += line.len();
-                rest = &rest[line.len()..];
+                self.taken += next - at;
+                at = next;
             }
         }
     }
