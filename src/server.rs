@@ -209,6 +209,9 @@ pub struct Server {
     /// Markers of `Action::WhenWritten` whose bytes the kernel accepted (issue 8).
     written: Vec<(ConnId, u64)>,
     spare: Vec<Vec<u8>>,
+    /// Lent to each connection's transport per write: a WebSocket copies its small frames
+    /// into it (at most a write's 64 KiB, kept, so no write allocates; issue 19).
+    pack: Vec<u8>,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
     /// Connections whose output waits out a pause before its last part (issue 21).
@@ -407,6 +410,7 @@ impl Server {
             flushed: Vec::new(),
             written: Vec::new(),
             spare: Vec::new(),
+            pack: Vec::new(),
             closing: TimerWheel::new(Instant::now()),
             paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),

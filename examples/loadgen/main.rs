@@ -47,6 +47,7 @@ common: --label NAME (row label, default the protocol) --variant TEXT (metric su
         --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)
         --ws 1 (the line protocol over a WebSocket: --addr is the server's --http-port)
         --ws irc (IRC over a WebSocket, subprotocol text.ircv3.net: one line per message)
+        --ws events (with --proto chat: the events protocol, chatserver.events, JSON)
           (with --tls too: wss, --addr is the server's --https-port)
         --irc-tags 1 (IRC: ask for `server-time message-tags`, so deliveries carry tags)
         --metrics HOST:PORT --scrape-every 1 (fanout: scrape /metrics meanwhile)";

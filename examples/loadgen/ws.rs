@@ -1,9 +1,11 @@
 //! The load generator's WebSocket client side (`--ws`, issue 19): the upgrade on the server's
 //! `--http-port`, then the workload's bytes in masked text frames and the received frames'
 //! payloads handed back as the protocol's bytes, so each workload runs unchanged over a
-//! WebSocket. Two subprotocols: `chatserver.line` (`--ws 1`), where messages are a byte stream
-//! as on TCP, and `text.ircv3.net` (`--ws irc`), where each message is one IRC line without
-//! its `\r\n`, as gamja and Kiwi IRC send and expect.
+//! WebSocket. Three subprotocols: `chatserver.line` (`--ws 1`), where messages are a byte stream
+//! as on TCP; `text.ircv3.net` (`--ws irc`), where each message is one IRC line without its
+//! `\r\n`, as gamja and Kiwi IRC send and expect; and `chatserver.events` (`--ws events`, the
+//! page's protocol, PROTOCOL.md §9), where the line workload's `login` and `broadcast` go as
+//! JSON requests and the `welcome` and `chat` events come back as the lines it waits for.
 
 /// Which subprotocol a run asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +14,9 @@ pub enum Sub {
     Line,
     /// `text.ircv3.net`: one IRC line per message.
     Irc,
+    /// `chatserver.events`: one JSON object per message, translated to and from the line
+    /// protocol's `login`, `broadcast`, welcome and delivery lines (with `--proto chat`).
+    Events,
 }
 
 impl Sub {
@@ -20,6 +25,7 @@ impl Sub {
         match v {
             "1" | "line" => Some(Sub::Line),
             "irc" => Some(Sub::Irc),
+            "events" => Some(Sub::Events),
             _ => None,
         }
     }
@@ -50,6 +56,7 @@ pub fn request(host: &str, sub: Sub) -> Vec<u8> {
     let protocol = match sub {
         Sub::Line => "chatserver.line",
         Sub::Irc => "text.ircv3.net",
+        Sub::Events => "chatserver.events",
     };
     format!(
         "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -75,7 +82,51 @@ pub fn frame(data: &[u8], sub: Sub, out: &mut Vec<u8>) {
             .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
             .filter(|line| !line.is_empty())
             .for_each(|line| frame_one(line, out)),
+        Sub::Events => data
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .for_each(|line| frame_one(event_request(line).as_bytes(), out)),
     }
+}
+
+/// A line of the line protocol's workload as an events request: `login U P`, `broadcast T`,
+/// `message TO T`; anything else as the answer to a prompt.
+fn event_request(line: &[u8]) -> String {
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.splitn(3, ' ');
+    let request = match (words.next(), words.next(), words.next()) {
+        (Some("login"), Some(user), Some(password)) => {
+            serde_json::json!({"type": "login", "user": user, "password": password})
+        }
+        (Some("broadcast"), Some(first), rest) => {
+            let text = rest.map_or(first.to_string(), |r| format!("{first} {r}"));
+            serde_json::json!({"type": "broadcast", "text": text})
+        }
+        (Some("message"), Some(to), Some(text)) => {
+            serde_json::json!({"type": "message", "to": to, "text": text})
+        }
+        _ => serde_json::json!({"type": "answer", "text": line}),
+    };
+    request.to_string()
+}
+
+/// An event as the line the workload waits for: `welcome` as the welcome line, a `chat` as
+/// `<from>: <text>`, an `error` as `Error. …`; nothing for the others (presence, `done`).
+fn event_line(payload: &[u8], out: &mut Vec<u8>) {
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return;
+    };
+    let text = event["text"].as_str().unwrap_or_default();
+    match event["type"].as_str() {
+        Some("welcome") => out.extend_from_slice(crate::proto::WELCOME),
+        Some("chat") => {
+            let from = event["from"].as_str().unwrap_or_default();
+            out.extend_from_slice(format!("{from}: {text}").as_bytes());
+        }
+        Some("error") => out.extend_from_slice(format!("Error. {text}").as_bytes()),
+        _ => return,
+    }
+    out.push(b'\n');
 }
 
 fn frame_one(data: &[u8], out: &mut Vec<u8>) {
@@ -127,6 +178,7 @@ impl Ws {
                 break;
             }
             match b[0] & 0x0f {
+                0..=2 if self.sub == Sub::Events => event_line(&b[head..head + len], payload),
                 0..=2 => {
                     payload.extend_from_slice(&b[head..head + len]);
                     if self.sub == Sub::Irc && b[0] & 0x80 != 0 {
