@@ -184,6 +184,9 @@ pub enum Error {
     },
     /// A command for server operators (`OPER`).
     NotOperator,
+    /// A change only an account keeps (a block, a profile value): a guest's would outlive it,
+    /// durably, under a name the next user of it inherits.
+    AccountsOnly,
     /// A room's member limit that is not a number from 1 to 100000.
     InvalidLimit,
     /// Registration ended without a password and the front-end takes no guests.

@@ -496,6 +496,10 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             &["Error. ", user, " is already in chatroom ", room, "\n"],
         ),
         Error::NotOperator => put(out, &["Error. Only server operators can do that\n"]),
+        Error::AccountsOnly => put(
+            out,
+            &["Error. Only accounts can do that (guests keep nothing)\n"],
+        ),
         Error::InvalidLimit => put(out, &["Error. Invalid limit (1-100000)\n"]),
         Error::MonitorFull => put(out, &["Error. Your watch list is full\n"]),
         Error::NoHistory(with) => put(out, &["Error. No history with ", with, "\n"]),
