@@ -186,6 +186,9 @@ pub enum Error {
     NotOperator,
     /// `OPER` named no account that `--operators` lists (issue 22).
     NoOperBlock,
+    /// A change only an account keeps (a block, a profile value): a guest's would outlive it,
+    /// durably, under a name the next user of it inherits.
+    AccountsOnly,
     /// A room's member limit that is not a number from 1 to 100000.
     InvalidLimit,
     /// Registration ended without a password and the front-end takes no guests.

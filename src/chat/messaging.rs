@@ -273,7 +273,11 @@ impl Chat {
         self.send_users(conn, names);
     }
 
+    /// A guest's block would be a durable record under a name it gives up: refused.
     pub(super) fn block(&mut self, conn: ConnId, me: &str, user: &str) {
+        if !self.accounts.exists(me) {
+            return self.outbox.error(conn, Error::AccountsOnly);
+        }
         let Some(user) = self.addressee(conn, user) else {
             return;
         };
@@ -291,6 +295,9 @@ impl Chat {
     }
 
     pub(super) fn unblock(&mut self, conn: ConnId, me: &str, user: &str) {
+        if !self.accounts.exists(me) {
+            return self.outbox.error(conn, Error::AccountsOnly);
+        }
         let Some(user) = self.addressee(conn, user) else {
             return;
         };

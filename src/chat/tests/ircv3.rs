@@ -173,3 +173,31 @@ fn a_message_to_oneself_follows_the_senders_front() {
     input(&mut s, 2, message("cow"), 1);
     assert_eq!(events(&mut s, 2), [Event::Error(Error::MessageSelf)]);
 }
+
+/// A guest's block and profile were durable records under its name: anonymous guests could
+/// grow the journal without bound (a new name, five profile values, a block per account), and
+/// the next user of the name, an account registered later, inherited them (blocking yoda,
+/// showing the guest's job). Both are refused for guests; nothing is written.
+#[test]
+fn a_guest_writes_no_block_or_profile_record() {
+    let mut s = Sim::new();
+    guest(&mut s, 1, "moo", 0);
+    s.take(1);
+    let only = "Error. Only accounts can do that (guests keep nothing)\n";
+    input(&mut s, 1, Input::Block { user: "yoda" }, 0);
+    assert_eq!(s.take(1), only);
+    input(&mut s, 1, Input::Unblock { user: "yoda" }, 0);
+    assert_eq!(s.take(1), only);
+    let (attribute, value) = ("job", "moo-er");
+    input(&mut s, 1, Input::SetProfile { attribute, value }, 0);
+    assert_eq!(s.take(1), only);
+    assert!(s.committed.is_empty(), "{:?}", s.committed);
+    s.disconnect(1, 1);
+    s.connect(2, 2);
+    s.line(2, "register moo pw", 2);
+    s.line(2, "view-profile moo", 2);
+    assert!(!s.take(2).contains("moo-er"));
+    s.login(3, "yoda", "wise", 2);
+    s.line(2, "message yoda hi", 3);
+    assert_eq!(s.take(3), "moo: hi\n");
+}

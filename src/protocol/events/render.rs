@@ -433,6 +433,7 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::NoSuchUser(_) => "no_such_user",
         Error::WasNoSuchUser(_) => "was_no_such_user",
         Error::NameIsAccount(_) => "name_is_account",
+        Error::AccountsOnly => "accounts_only",
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",
         Error::NotOperator => "not_operator",

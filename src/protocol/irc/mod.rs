@@ -257,6 +257,11 @@ impl IrcCodec {
             }
             Some(mut capture) => {
                 render::render(&self.st.view(), event, &mut capture.buf);
+                let next = self.st.batches.wrapping_add(1);
+                let st = &mut self.st;
+                if capture.spill(&st.opts.server, st.caps, next, now_ms, out) {
+                    st.batches = next;
+                }
                 self.st.capture = Some(capture);
             }
             None => render::render(&self.st.view(), event, out),

@@ -859,6 +859,73 @@ fn an_unknown_command_is_answered_with_its_label() {
     );
 }
 
+/// A long labeled reply (the core paces it over several iterations) is not collected whole:
+/// past a few KiB (`labels::HELD_MAX`) its batch opens and its lines go out as they are rendered, so the
+/// codec holds little and the connection's output is paced as for an unlabeled reply (it was
+/// all queued at once at the end, over `--max-output`, and the reader was cut as slow). The
+/// reply is still one labeled batch; without `batch`, the label is on its first line only.
+#[test]
+fn a_long_labeled_reply_streams_in_its_batch() {
+    for caps in ["batch labeled-response", "labeled-response"] {
+        let (mut c, mut s) = registered("foo");
+        run(&mut c, &mut s, &format!("CAP REQ :{caps}\r\n"));
+        c.decode(b"@label=big LUSERS\r\n", &mut s);
+        let mut queued = std::mem::take(&mut s.out).into_iter();
+        let mut out = Vec::new();
+        let label = queued.next().expect("the label's ticket");
+        c.encode(&label, 0, &mut out);
+        let line = |i: usize| {
+            Event::Room(RoomEvent::Chat {
+                room: Arc::from("chan"),
+                from: Arc::from("bar"),
+                text: Arc::from(format!("{i} {}", "x".repeat(300)).as_str()),
+                meta: test_meta(false),
+            })
+        };
+        for i in 0..200 {
+            c.encode(&line(i), 0, &mut out);
+            let rendered = (i + 1) * 330;
+            assert!(
+                out.len() + 16 * 1024 >= rendered,
+                "{caps}: {} bytes out after {rendered} rendered",
+                out.len()
+            );
+        }
+        queued.for_each(|e| c.encode(&e, 0, &mut out));
+        let text = String::from_utf8(out).expect("UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("label=big")).count(),
+            1,
+            "{caps}"
+        );
+        let chat = lines.iter().filter(|l| l.contains(" PRIVMSG #chan :"));
+        assert_eq!(chat.clone().count(), 200, "{caps}");
+        if caps.starts_with("batch") {
+            assert!(
+                lines[0].starts_with("@label=big :irc.test BATCH +L"),
+                "{}",
+                lines[0]
+            );
+            let id = lines[0]
+                .split(" +")
+                .nth(1)
+                .and_then(|r| r.split(' ').next());
+            let id = id.expect("batch id");
+            assert!(chat
+                .clone()
+                .all(|l| l.starts_with(&format!("@batch={id} "))));
+            assert_eq!(
+                lines.last(),
+                Some(&format!(":irc.test BATCH -{id}").as_str())
+            );
+        } else {
+            assert!(lines[0].starts_with("@label=big :bar!bar@irc.test PRIVMSG #chan :0 "));
+            assert!(!text.contains("BATCH"));
+        }
+    }
+}
+
 /// A room's `chathistory` batch names it as a channel (`#den`, as the query did), and an
 /// invitation from an account carries its `account` tag for `account-tag` clients (irctest's
 /// chathistory.py and account_tag.py testInvite).

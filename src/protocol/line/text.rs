@@ -498,6 +498,10 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         ),
         Error::NotOperator => put(out, &["Error. Only server operators can do that\n"]),
         Error::NoOperBlock => put(out, &["Error. Not an operator account\n"]),
+        Error::AccountsOnly => put(
+            out,
+            &["Error. Only accounts can do that (guests keep nothing)\n"],
+        ),
         Error::InvalidLimit => put(out, &["Error. Invalid limit (1-100000)\n"]),
         Error::MonitorFull => put(out, &["Error. Your watch list is full\n"]),
         Error::NoHistory(with) => put(out, &["Error. No history with ", with, "\n"]),
