@@ -28,7 +28,7 @@ const USAGE: &str = "\
 usage: loadgen WORKLOAD [--proto chat|chat-room|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
 workloads:
   fanout    --members 100 --messages 20000 --size 32 --window 1000 --runs 5
-  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE]
+  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE] [--idle-sleep-us N]
   idle      --conns 10000 --hold 3            (RSS per idle logged-in connection; needs --pid)
   conns     --conns 100000 --budget 90        (logged-in connections held, accept+login rate)
   wakeups   --secs 10                         (needs --pid; no traffic at all)
@@ -46,6 +46,9 @@ common: --label NAME (row label, default the protocol) --variant TEXT (metric su
 
         --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)
         --ws 1 (the line protocol over a WebSocket: --addr is the server's --http-port)
+        --ws irc (IRC over a WebSocket, subprotocol text.ircv3.net: one line per message)
+        --ws events (with --proto chat: the events protocol, chatserver.events, JSON)
+          (with --tls too: wss, --addr is the server's --https-port)
         --irc-tags 1 (IRC: ask for `server-time message-tags`, so deliveries carry tags)
         --metrics HOST:PORT --scrape-every 1 (fanout: scrape /metrics meanwhile)";
 
@@ -142,7 +145,10 @@ impl Opts {
     pub fn net(&self, proto: Proto) -> Result<net::Net, String> {
         let mut net =
             net::Net::new(proto, self.addr(), self.sources()).map_err(|e| e.to_string())?;
-        net.ws = self.kv.get("ws").is_some_and(|v| v == "1");
+        net.ws = match self.kv.get("ws") {
+            None => None,
+            Some(v) => Some(ws::Sub::parse(v).ok_or_else(|| format!("bad --ws {v:?}"))?),
+        };
         if let Some(ca) = self.kv.get("tls") {
             net.tls = Some(tls::client_config(ca)?);
         }
