@@ -10,12 +10,17 @@
 #   bench/cluster_dm.sh [ROUNDS]     (default 3; needs `cargo build --release --bins --examples`)
 #
 # With CHATSERVER_BEFORE=<an older chatserver binary>, also two nodes of that binary on a Redis
-# with `appendfsync always` (setup `before`), for a change's before/after in one run.
+# with `appendfsync always` (setup `before`), for a change's before/after in one run. RATE=1000
+# for another rate. PRIO="chrt -f 10" (or "nice -n -10") runs every node and Redis under that
+# prefix and LOADGEN_PRIO the loadgen, so that other work on a shared machine weighs less on the
+# figures (say so when quoting them); LOADGEN_ARGS="--idle-sleep-us 50" keeps the loadgen from
+# spinning a core of its own between sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHAT=${CHATSERVER_BIN:-$PWD/target/release/chatserver}
 LOADGEN=${LOADGEN_BIN:-$PWD/target/release/examples/loadgen}
 T=$(mktemp -d); PIDS=()
+PRIO=${PRIO:-}; LOADGEN_PRIO=${LOADGEN_PRIO:-}; LOADGEN_ARGS=${LOADGEN_ARGS:-}
 # (Nodes start in a command substitution, a subshell: their pids go through a file.)
 cleanup() { for p in "${PIDS[@]}" $(cat "$T/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$T"; }
 trap cleanup EXIT
@@ -23,10 +28,10 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis() { local port=$1 mode=$2; mkdir -p "$T/r$port"
   local aof=(--appendonly yes --appendfsync "$mode"); [ "$mode" = none ] && aof=(--appendonly no)
-  redis-server --port "$port" --bind 127.0.0.1 "${aof[@]}" --save '' --dir "$T/r$port" --daemonize no >"$T/r$port.log" 2>&1 &
+  $PRIO redis-server --port "$port" --bind 127.0.0.1 "${aof[@]}" --save '' --dir "$T/r$port" --daemonize no >"$T/r$port.log" 2>&1 &
   PIDS+=($!); until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done; }
 start() { local name=$1; shift; mkdir -p "$T/$name"
-  "$CHAT" --bind 127.0.0.1 --credentials "$T/cred.txt" --data-dir "$T/$name/data" --no-presence --max-per-ip 100000 --register-rate 0 "$@" 0 </dev/null >"$T/$name/out" 2>"$T/$name/err" &
+  $PRIO "$CHAT" --bind 127.0.0.1 --credentials "$T/cred.txt" --data-dir "$T/$name/data" --no-presence --max-per-ip 100000 --register-rate 0 "$@" 0 </dev/null >"$T/$name/out" 2>"$T/$name/err" &
   echo $! >>"$T/pids"; until grep -q listening "$T/$name/out" 2>/dev/null; do sleep 0.05; done
   head -1 "$T/$name/out" | sed 's/.*://'; }
 RA=$(free_port); redis "$RA" always
@@ -49,12 +54,12 @@ sleep 1
 echo "load before: $(uptime)"
 BASE=0
 for round in $(seq 1 "${1:-3}"); do
-  "$LOADGEN" latency --proto chat --addr "127.0.0.1:$S" --rate 10000 --pairs 100 --runs 1 --user-base $BASE 2>>"$T/err" >>"$T/lat-single" || { tail -5 "$T/err"; exit 1; }
-  "$LOADGEN" latency --proto chat --addr "127.0.0.1:$A1" --addr2 "127.0.0.1:$A2" --rate 10000 --pairs 100 --runs 1 --user-base $((BASE+1000)) 2>/dev/null >>"$T/lat-always"
-  "$LOADGEN" latency --proto chat --addr "127.0.0.1:$E1" --addr2 "127.0.0.1:$E2" --rate 10000 --pairs 100 --runs 1 --user-base $((BASE+2000)) 2>/dev/null >>"$T/lat-everysec"
-  "$LOADGEN" latency --proto chat --addr "127.0.0.1:$L1" --addr2 "127.0.0.1:$L2" --rate 10000 --pairs 100 --runs 1 --user-base $((BASE+3000)) 2>/dev/null >>"$T/lat-live"
+  $LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$S" --rate "${RATE:-10000}" --pairs 100 --runs 1 $LOADGEN_ARGS --user-base $BASE 2>>"$T/err" >>"$T/lat-single" || { tail -5 "$T/err"; exit 1; }
+  $LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$A1" --addr2 "127.0.0.1:$A2" --rate "${RATE:-10000}" --pairs 100 --runs 1 $LOADGEN_ARGS --user-base $((BASE+1000)) 2>/dev/null >>"$T/lat-always"
+  $LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$E1" --addr2 "127.0.0.1:$E2" --rate "${RATE:-10000}" --pairs 100 --runs 1 $LOADGEN_ARGS --user-base $((BASE+2000)) 2>/dev/null >>"$T/lat-everysec"
+  $LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$L1" --addr2 "127.0.0.1:$L2" --rate "${RATE:-10000}" --pairs 100 --runs 1 $LOADGEN_ARGS --user-base $((BASE+3000)) 2>/dev/null >>"$T/lat-live"
   if [ -n "${CHATSERVER_BEFORE:-}" ]; then
-    "$LOADGEN" latency --proto chat --addr "127.0.0.1:$B1" --addr2 "127.0.0.1:$B2" --rate 10000 --pairs 100 --runs 1 --user-base $((BASE+4000)) 2>/dev/null >>"$T/lat-before"
+    $LOADGEN_PRIO "$LOADGEN" latency --proto chat --addr "127.0.0.1:$B1" --addr2 "127.0.0.1:$B2" --rate "${RATE:-10000}" --pairs 100 --runs 1 $LOADGEN_ARGS --user-base $((BASE+4000)) 2>/dev/null >>"$T/lat-before"
   fi
   BASE=$((BASE+5000))
 done

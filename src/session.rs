@@ -1,6 +1,7 @@
 //! Per-connection state: where the connection is in the login dialog and the timestamps its
 //! deadlines are derived from. Deadlines are computed, never stored, so renewals cost nothing.
 
+use crate::chat::ToSelf;
 use crate::timer::Slot;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,6 +105,8 @@ pub struct Session {
     /// Proves it is alive by answering pings (IRC, issue 22): no inactivity logout; pinged
     /// when silent, dropped when silent too long.
     pub pings: bool,
+    /// Whether a message to oneself is delivered or refused: the wire's rule (issue 22).
+    pub to_self: ToSelf,
 }
 
 impl Session {
@@ -119,6 +122,7 @@ impl Session {
             presence: true,
             dialog: true,
             pings: false,
+            to_self: ToSelf::Refused,
         }
     }
 

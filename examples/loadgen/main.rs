@@ -28,7 +28,7 @@ const USAGE: &str = "\
 usage: loadgen WORKLOAD [--proto chat|chat-room|irc|resp] [--addr HOST:PORT] [--pid PID] [OPTIONS]
 workloads:
   fanout    --members 100 --messages 20000 --size 32 --window 1000 --runs 5
-  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE]
+  latency   --pairs 100 --rate 100000 --secs 5 --warmup 1 --runs 3 [--trace FILE] [--idle-sleep-us N]
   idle      --conns 10000 --hold 3            (RSS per idle logged-in connection; needs --pid)
   conns     --conns 100000 --budget 90        (logged-in connections held, accept+login rate)
   wakeups   --secs 10                         (needs --pid; no traffic at all)

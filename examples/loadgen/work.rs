@@ -407,6 +407,7 @@ fn latency_run(opts: &Opts, base: usize) -> Result<LatencyRun, String> {
     let budget = opts.secs("budget", 60.0);
     let mut net = opts.net(proto)?;
     net.second = opts.addr2().map(|a| (a, crate::net::Route::From(pairs)));
+    let idle_sleep = Duration::from_micros(opts.num("idle-sleep-us", 0));
     // Receivers are clients 0..pairs (user base+2i+1), senders pairs..2*pairs (user base+2i).
     open_or_fail(&mut net, "receivers", pairs, 50, budget, |i| {
         proto.login(base + 2 * i + 1, Join::Own)
@@ -467,8 +468,16 @@ fn latency_run(opts: &Opts, base: usize) -> Result<LatencyRun, String> {
                 }
             }
         }
+        let got = received.get();
         net.turn(Some(Duration::ZERO), &mut on_line)
             .map_err(|e| e.to_string())?;
+        // `--idle-sleep-us`: a turn that brought nothing sleeps (at most until the next send
+        // is due) instead of spinning, leaving the CPU to the servers on a small machine; an
+        // arrival is then seen up to that much late.
+        if idle_sleep > Duration::ZERO && received.get() == got {
+            let next = t0 + Duration::from_secs_f64(sent as f64 / rate);
+            std::thread::sleep(idle_sleep.min(next.saturating_duration_since(Instant::now())));
+        }
     }
     let usage = before
         .map(|(b, r)| Usage::now(opts.pid()).since(&b, received.get() - r, "message"))

@@ -12,7 +12,7 @@
 //! answered on another).
 
 use super::timers::PrivateRequestKey;
-use super::{Chat, TimerKey};
+use super::{Chat, TimerKey, ToSelf};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
@@ -230,7 +230,7 @@ impl Chat {
         address: bool,
         now: Now,
     ) {
-        let Some(user) = self.may_address(conn, me, user) else {
+        let Some(user) = self.may_address(conn, me, user, ToSelf::Refused) else {
             return;
         };
         let user = &*user;

@@ -131,7 +131,8 @@ impl Chat {
     }
 
     /// `CHATHISTORY TARGETS`: the rooms `me` is in and the users it exchanged direct messages
-    /// with whose latest message falls between the two times, newest first.
+    /// with whose latest message falls between the two times, oldest first (the draft's order;
+    /// `limit` keeps the earliest).
     fn replay_targets(&mut self, conn: ConnId, me: &str, from: Mark, to: Mark, limit: usize) {
         let (low, high) = match compare(from, to) {
             Ordering::Greater => (to, from),
@@ -154,6 +155,7 @@ impl Chat {
                 order.push((key.0, key.1, e.stamp.at_ms));
             }
         }
+        order.reverse();
         order.truncate(limit.min(REPLAY_MAX));
         self.outbox.send(conn, Event::ReplayTargets(order));
     }

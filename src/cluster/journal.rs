@@ -5,6 +5,7 @@
 
 use super::resp::{text, Frame};
 use crate::record::Record;
+use std::collections::VecDeque;
 
 /// A stream entry id, `<ms>-<seq>`, ordered as Redis orders them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,6 +41,16 @@ pub struct Entry {
 
 /// The arguments of the `XADD` that appends batch `batch` of `node`.
 pub fn xadd(stream: &str, node: &str, batch: u64, txns: &[Vec<Record>]) -> Vec<String> {
+    xadd_texts(
+        stream,
+        node,
+        batch,
+        txns.iter().map(|t| txn_text(t)).collect(),
+    )
+}
+
+/// [`xadd`] of transactions already in their text form ([`txn_text`]).
+pub fn xadd_texts(stream: &str, node: &str, batch: u64, txns: Vec<String>) -> Vec<String> {
     let mut args = vec![
         "XADD".to_string(),
         stream.to_string(),
@@ -49,44 +60,33 @@ pub fn xadd(stream: &str, node: &str, batch: u64, txns: &[Vec<Record>]) -> Vec<S
         "batch".to_string(),
         batch.to_string(),
     ];
-    for (i, txn) in txns.iter().enumerate() {
+    for (i, text) in txns.into_iter().enumerate() {
         args.push(format!("t{i}"));
-        let lines: Vec<String> = txn
-            .iter()
-            .map(|r| r.encode().as_str().to_string())
-            .collect();
-        args.push(lines.join("\n"));
+        args.push(text);
     }
     args
 }
 
-/// Records in one entry of history-only batches at most. Every node reads and applies an
-/// entry in one loop iteration: a second of DMs at 10,000/s merged into one entry (740 KB) took
-/// 55-140 ms of one iteration on each node (BENCHMARKS.md, "Cluster on Redis"), and every
-/// live message queued behind it.
-pub const LAZY_ENTRY_RECORDS: usize = 256;
+/// A transaction's field in an entry: its records' text lines joined by `\n`.
+pub fn txn_text(txn: &[Record]) -> String {
+    let lines: Vec<String> = txn.iter().map(|r| r.encode().into_string()).collect();
+    lines.join("\n")
+}
 
-/// History-only batches `(number, transactions)`, in order, as entries of at most
-/// [`LAZY_ENTRY_RECORDS`] records (a transaction is never split), each under the last batch's
-/// number: nothing in them waits to be settled, and the core takes the earlier numbers for
-/// lost, a no-op for history.
-pub fn lazy_entries(batches: Vec<(u64, Vec<Vec<Record>>)>) -> Vec<(u64, Vec<Vec<Record>>)> {
-    let Some(number) = batches.last().map(|(n, _)| *n) else {
-        return Vec::new();
-    };
-    let mut entries: Vec<(u64, Vec<Vec<Record>>)> = Vec::new();
+/// The next entries of `queue` to apply, whole and in order: at least one, then as many as
+/// keep the records under `budget`, so one loop iteration applies a bounded piece.
+pub fn take_slice(queue: &mut VecDeque<Entry>, budget: usize) -> Vec<Entry> {
+    let mut slice = Vec::new();
     let mut records = 0;
-    for txn in batches.into_iter().flat_map(|(_, txns)| txns) {
-        if entries.is_empty() || records + txn.len() > LAZY_ENTRY_RECORDS {
-            entries.push((number, Vec::new()));
-            records = 0;
+    while let Some(e) = queue.front() {
+        let n: usize = e.txns.iter().map(Vec::len).sum();
+        if !slice.is_empty() && records + n > budget {
+            break;
         }
-        records += txn.len();
-        if let Some((_, txns)) = entries.last_mut() {
-            txns.push(txn);
-        }
+        records += n;
+        slice.extend(queue.pop_front());
     }
-    entries
+    slice
 }
 
 /// The entries of an `XREAD` reply (`[[stream, [entry…]]]`, or nil when the block timed out).
@@ -184,36 +184,33 @@ mod tests {
         Frame::BulkString(s.as_bytes().to_vec())
     }
 
-    /// A second of DMs' history goes as entries a node applies a bounded piece at a time, in
-    /// order, each transaction whole, under the last batch's number.
+    /// A reply of 16 history entries of 256 records is applied 4 entries per iteration, in
+    /// order; an entry larger than the budget still goes (alone), and nothing is lost.
     #[test]
-    fn history_only_batches_go_as_bounded_entries() {
-        let said = |i: usize| Record::Block {
-            by: format!("u{i}"),
-            user: "x".into(),
+    fn entries_are_applied_in_bounded_slices() {
+        let entry = |i: u64, records: usize| Entry {
+            id: StreamId { ms: i, seq: 0 },
+            node: "n".into(),
+            batch: i,
+            txns: vec![vec![Record::NodeDown { node: "x".into() }; records]],
         };
-        // 1,000 batches of one record, then one of three records in one transaction.
-        let mut batches: Vec<(u64, Vec<Vec<Record>>)> =
-            (0..1000).map(|i| (i as u64, vec![vec![said(i)]])).collect();
-        batches.push((1000, vec![vec![said(1000), said(1001), said(1002)]]));
-        let entries = lazy_entries(batches);
-        assert!(
-            entries.len() > 1003 / LAZY_ENTRY_RECORDS,
-            "{}",
-            entries.len()
-        );
-        let mut all = Vec::new();
-        for (number, txns) in entries {
-            assert_eq!(number, 1000);
-            let records: usize = txns.iter().map(Vec::len).sum();
-            assert!((1..=LAZY_ENTRY_RECORDS).contains(&records), "{records}");
-            all.extend(txns);
+        let mut queue: VecDeque<Entry> = (0..16).map(|i| entry(i, 256)).collect();
+        queue.push_back(entry(16, 5000));
+        queue.push_back(entry(17, 1));
+        let mut slices = Vec::new();
+        while !queue.is_empty() {
+            let ids: Vec<u64> = take_slice(&mut queue, 1024)
+                .iter()
+                .map(|e| e.id.ms)
+                .collect();
+            slices.push(ids);
         }
-        assert_eq!(all.len(), 1001, "every transaction, none split");
-        assert_eq!(all[1000].len(), 3);
-        let flat: Vec<Record> = all.into_iter().flatten().collect();
-        assert_eq!(flat, (0..1003).map(said).collect::<Vec<_>>());
-        assert!(lazy_entries(Vec::new()).is_empty());
+        assert_eq!(slices.len(), 6, "{slices:?}");
+        assert!(slices[..4].iter().all(|s| s.len() == 4), "{slices:?}");
+        assert_eq!(slices[4..], [vec![16], vec![17]]);
+        let order: Vec<u64> = slices.concat();
+        assert_eq!(order, (0..18).collect::<Vec<_>>());
+        assert!(take_slice(&mut queue, 1024).is_empty());
     }
 
     #[test]

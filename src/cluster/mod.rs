@@ -2,6 +2,7 @@
 //! `link` is one Redis connection as a sans-IO state machine and `resp` its wire format.
 pub mod journal;
 pub mod lapse;
+pub mod lazy;
 pub mod link;
 pub mod live;
 pub mod node;

@@ -178,8 +178,12 @@ fn registrations_are_rate_limited_per_source_address() {
     });
     let connect = |s: &mut Sim, k: usize, ip: [u8; 4], secs: u64| {
         let peer = std::net::SocketAddr::from((ip, 40000 + k as u16));
-        s.chat
-            .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, s.at(secs));
+        s.chat.handle_connect(
+            Sim::id(k),
+            Some(peer),
+            LoginStyle::Dialog.into(),
+            s.at(secs),
+        );
         s.settle();
         s.take(k);
     };

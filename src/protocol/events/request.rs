@@ -612,9 +612,10 @@ impl Request {
                 message: o(message),
             },
             Input::NoPresence => Q::NoPresence,
-            // IRC's OPER checks its own password (`--irc-oper`) before it says this: no request
-            // may make a session an operator.
-            Input::Oper(_) => return Err(Unoffered::Privileged),
+            // OPER (an operator account's name and its password, checked by the core) is IRC's
+            // only: an events session is never an operator, so the core refuses its `kill` and
+            // `wallops` requests (`not_operator`).
+            Input::Oper { .. } | Input::Deoper => return Err(Unoffered::Privileged),
             // IRC's registration (SASL, then the end of registration) and its PING/PONG
             // keepalive: an events client logs in with `login`/`register`/`guest`, and its
             // liveness is the WebSocket's pings or its own requests.

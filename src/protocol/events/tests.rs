@@ -245,8 +245,14 @@ fn every_input_is_a_request_that_reads_back_as_itself() {
 #[test]
 fn inputs_without_a_request_say_why() {
     let none = [
-        (Input::Oper(true), Unoffered::Privileged),
-        (Input::Oper(false), Unoffered::Privileged),
+        (
+            Input::Oper {
+                name: "op",
+                password: "pw",
+            },
+            Unoffered::Privileged,
+        ),
+        (Input::Deoper, Unoffered::Privileged),
         (Input::KeepsAlive, Unoffered::IrcOnly),
         (
             Input::Authenticate {

@@ -21,7 +21,7 @@ mod sasl;
 pub mod tags;
 
 use super::{flow, Sink};
-use crate::event::{Error, Event, Notice, Ticket};
+use crate::event::{Audience, Error, Event, Notice, Ticket};
 use crate::input::Expect;
 use crate::protocol::irc::message::{write_message, Frame, Framer, Message};
 use caps::{Cap, Caps};
@@ -37,10 +37,10 @@ pub struct IrcOptions {
     /// The server's name in prefixes and numerics (`--irc-server-name`), and the host shown
     /// for every user (issue 22: one host string in prefixes, WHOIS and WHO).
     pub server: Arc<str>,
+    /// `--server-description`: shown by `LINKS` and `WHOIS` (`312`).
+    pub description: Arc<str>,
     /// `--irc-guests`: a client without `PASS` or SASL gets a guest session.
     pub guests: bool,
-    /// `OPER` credentials (`--irc-oper`).
-    pub oper: Option<(String, String)>,
     /// `--max-list`, advertised as `MAXLIST` (the core enforces it).
     pub max_list: usize,
 }
@@ -49,8 +49,8 @@ impl Default for IrcOptions {
     fn default() -> IrcOptions {
         IrcOptions {
             server: Arc::from("chatserver"),
+            description: Arc::from("chatserver"),
             guests: false,
-            oper: None,
             max_list: 100,
         }
     }
@@ -124,7 +124,11 @@ pub struct IrcCodec {
 struct Conn {
     opts: Arc<IrcOptions>,
     reg: Reg,
+    /// The capabilities replies are rendered with: those in effect when the command being
+    /// answered was read (changed by a [`Note::Caps`], in order).
     caps: Caps,
+    /// The capabilities as negotiated by the lines read so far (what the next line sees).
+    asked: Caps,
     /// `CAP LS 302` was sent: values in `LS`, cap-notify on.
     v302: bool,
     /// `CAP` was used before registration ended: it waits for `CAP END`.
@@ -137,6 +141,10 @@ struct Conn {
     /// `Input::Enter`, not `PASS`'s login.
     sasl_used: bool,
     ctx: Ctx,
+    /// A line read set a context for the core's replies: the next line read clears it first
+    /// (a numeric must never take its parameters from an earlier command's, or from
+    /// registration's, context).
+    ctx_held: bool,
     quit: Box<str>,
     /// User modes `+i` and `+w`, as last set.
     invisible: bool,
@@ -174,6 +182,8 @@ enum Note {
     EndLabel,
     /// `TIME`: `391` with the time it is sent.
     Time,
+    /// `CAP REQ` (or `LS 302`'s cap-notify): the replies after this point render with these.
+    Caps(Caps),
 }
 
 /// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
@@ -190,12 +200,14 @@ impl IrcCodec {
                 opts,
                 reg: Reg::Open,
                 caps: Caps::default(),
+                asked: Caps::default(),
                 v302: false,
                 negotiating: false,
                 nick: None,
                 registration: None,
                 sasl_used: false,
                 ctx: Ctx::default(),
+                ctx_held: false,
                 quit: Box::from(""),
                 invisible: false,
                 wallops: false,
@@ -229,9 +241,27 @@ impl IrcCodec {
             return self.st.redeem(*ticket, out);
         }
         self.st.follow(event);
+        // A message delivered to this user is no reply, even when it is the labeled command's
+        // own message to itself (issue 22: the echo carries the label, the delivery does not).
+        let delivery = matches!(
+            event,
+            Event::Chat {
+                to: Audience::Direct(_),
+                ..
+            }
+        );
         match self.st.capture.take() {
+            Some(capture) if delivery => {
+                self.st.capture = Some(capture);
+                render::render(&self.st.view(), event, out);
+            }
             Some(mut capture) => {
                 render::render(&self.st.view(), event, &mut capture.buf);
+                let next = self.st.batches.wrapping_add(1);
+                let st = &mut self.st;
+                if capture.spill(&st.opts.server, st.caps, next, now_ms, out) {
+                    st.batches = next;
+                }
                 self.st.capture = Some(capture);
             }
             None => render::render(&self.st.view(), event, out),
@@ -256,6 +286,7 @@ impl Conn {
     fn view(&self) -> render::View<'_> {
         render::View {
             server: &self.opts.server,
+            description: &self.opts.description,
             nick: self.nick.as_deref().unwrap_or("*"),
             caps: self.caps,
             now_ms: self.now_ms,
@@ -354,9 +385,13 @@ impl Conn {
                 .write(sink);
                 sink.extend_from_slice(&bytes);
             }
-            // Applying it again changes nothing, so it need not stay for a retried render.
+            // Applying one again changes nothing, so it need not stay for a retried render.
             Note::Context(ctx) => {
                 self.ctx = ctx.clone();
+                self.forget_front();
+            }
+            Note::Caps(caps) => {
+                self.caps = *caps;
                 self.forget_front();
             }
             Note::Time => {
@@ -445,13 +480,22 @@ impl Conn {
             target: target.map(Box::from),
             purpose,
         };
+        self.ctx_held = true;
         self.hold(Note::Context(ctx), sink);
+    }
+
+    /// The core's next replies are about nothing a line named (if a context was set).
+    fn clear_context(&mut self, sink: &mut dyn Sink) {
+        if std::mem::take(&mut self.ctx_held) {
+            self.hold(Note::Context(Ctx::default()), sink);
+        }
     }
 
     fn frame(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         if self.reg == Reg::Closed || sink.expects() == Expect::Nothing {
             return;
         }
+        self.clear_context(sink);
         let line = match frame {
             Frame::Line(l) => l,
             Frame::TooLong => {
@@ -496,7 +540,7 @@ impl Conn {
     /// from here to a [`Note::EndLabel`]; true if it has one.
     fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
         let label = tags::get(raw_tags, "label")
-            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
+            .filter(|l| !l.is_empty() && l.len() <= 64 && self.asked.has(Cap::LabeledResponse));
         if let Some(label) = &label {
             self.hold(Note::Label(Box::from(label.as_str())), sink);
         }

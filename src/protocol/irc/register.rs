@@ -3,10 +3,10 @@
 //! login: `Input::Login` with `PASS`, else `Input::Enter` (the account SASL proved, or a
 //! guest). Also `PING`/`PONG` and `CAP` after registration.
 
-use super::caps::{ls_lines, Cap};
+use super::caps::{ls_lines, Cap, Caps};
 use super::numerics::*;
 use super::sasl::{Step, MECHANISMS};
-use super::{Conn, Purpose, Reg};
+use super::{Conn, Note, Purpose, Reg};
 use crate::input::{Expect, Input};
 use crate::protocol::irc::message::{valid_nick, Message};
 use crate::protocol::Sink;
@@ -88,7 +88,8 @@ impl Conn {
                 let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
                 if version >= 302 {
                     self.v302 = true;
-                    self.caps = self.caps.request("cap-notify").unwrap_or(self.caps);
+                    let caps = self.asked.request("cap-notify").unwrap_or(self.asked);
+                    self.set_caps(caps, sink);
                 }
                 self.negotiating |= before;
                 let lines = ls_lines(self.v302);
@@ -101,16 +102,16 @@ impl Conn {
                 }
             }
             "LIST" => {
-                let names = self.caps.names();
+                let names = self.asked.names();
                 self.raw(sink, Some(&server), "CAP", &[&me, "LIST", &names]);
             }
             "REQ" => {
                 self.negotiating |= before;
                 let list = msg.param(1).unwrap_or("");
-                match self.caps.request(list) {
+                match self.asked.request(list) {
                     Some(caps) => {
-                        self.caps = caps;
                         self.raw(sink, Some(&server), "CAP", &[&me, "ACK", list]);
+                        self.set_caps(caps, sink);
                     }
                     None => self.raw(sink, Some(&server), "CAP", &[&me, "NAK", list]),
                 }
@@ -203,7 +204,10 @@ impl Conn {
             }),
         }
         match sink.expects() {
-            Expect::Command => self.reg = Reg::Done,
+            Expect::Command => {
+                self.reg = Reg::Done;
+                self.clear_context(sink);
+            }
             Expect::Pending => self.reg = Reg::Pending,
             Expect::Nothing => self.reg = Reg::Closed,
             // A wrong password ends the connection; a guest nick in use may be changed.
@@ -217,6 +221,14 @@ impl Conn {
 
     /// Whether the client negotiated `cap` (for the command handlers).
     pub(super) fn has(&self, cap: Cap) -> bool {
-        self.caps.has(cap)
+        self.asked.has(cap)
+    }
+
+    /// The client's capabilities are now `caps`: at once for the lines that follow, and for
+    /// rendering once the replies to the lines before are out (a `CAP REQ` read together with
+    /// earlier commands must not change how their replies look).
+    fn set_caps(&mut self, caps: Caps, sink: &mut dyn Sink) {
+        self.asked = caps;
+        self.hold(Note::Caps(caps), sink);
     }
 }

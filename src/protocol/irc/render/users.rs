@@ -22,7 +22,7 @@ pub(super) fn whois(o: &mut Out<'_, '_>, c: &Card) {
             .collect();
         o.num(RPL_WHOISCHANNELS, &[&c.name, &rooms.join(" ")]);
     }
-    o.num(RPL_WHOISSERVER, &[&c.name, server, "chatserver"]);
+    o.num(RPL_WHOISSERVER, &[&c.name, server, o.v.description]);
     if c.oper {
         o.num(RPL_WHOISOPERATOR, &[&c.name, "is an IRC operator"]);
     }
