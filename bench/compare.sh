@@ -12,8 +12,9 @@
 #             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
 # --web-only  just the web rows (issue 19): fan-out and RSS per idle connection of the line
 #             protocol over a WebSocket (`--http-port`, subprotocol chatserver.line) beside plain
-#             TCP, fan-out while /metrics is scraped every second, and a /metrics scrape with
-#             10,000 logged-in connections
+#             TCP; fan-out of IRC over a WebSocket (text.ircv3.net) beside IRC over TCP, and of
+#             both over wss (`--https-port`); fan-out while /metrics is scraped every second, and
+#             a /metrics scrape with 10,000 logged-in connections
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
 # Installs ngircd and redis-server with apt-get if missing. Every server listens on 127.0.0.1
@@ -95,9 +96,8 @@ log "$JITTER"
 # IRC rows: an IRC channel on chatserver next to ngIRCd's, same loadgen IRC workload.
 FAN=(--members 100 --messages "$MESSAGES" --size 32 --window 1000)
 irc_rows() {
-  for s in chatirc ngircd; do
-    start "$s"; lg "$s" fanout "${FAN[@]}" --runs "$FAN_RUNS" $( [ "$s" = chatirc ] && echo --variant irc ); stop_server
-  done
+  alternate_irc_tags "$FAN_RUNS" "${FAN[@]}"
+  start ngircd; lg ngircd fanout "${FAN[@]}" --runs "$FAN_RUNS"; stop_server
   for s in chatirc ngircd; do
     start "$s"; sleep 0.5
     lg "$s" idle --conns "$IDLE_CONNS" --hold 3 --inflight "$(inflight_of "$s")" \
@@ -131,6 +131,9 @@ tls_rows() {
 
 # Web rows (issue 19): the line protocol over a WebSocket beside plain TCP, one server each
 # time; /metrics scraped during a fan-out and timed at 10,000 connections.
+fan_row() { # SERVER VARIANT: one fan-out row (median of FAN_RUNS) on a fresh server
+  start "$1"; lg "$1" fanout "${FAN[@]}" --runs "$FAN_RUNS" --variant "$2"; stop_server
+}
 web_rows() {
   WEB=1
   for ws in 0 1; do
@@ -140,6 +143,14 @@ web_rows() {
       --variant "$( [ "$ws" = 1 ] && echo ws || echo line )"
     stop_server
   done
+  # IRC over WebSockets (text.ircv3.net, one line per message) beside IRC on its TCP port,
+  # then both protocols over wss (--https-port, the bench certificate).
+  WS=0; fan_row chatirc irc-tcp
+  WS=irc; fan_row chatirc ws-irc
+  TLS=1
+  WS=1; fan_row chatserver wss
+  WS=irc; fan_row chatirc wss-irc
+  TLS=0
   WS=0
   start chatserver
   lg chatserver fanout "${FAN[@]}" --runs "$FAN_RUNS" --variant scraped-1s \

@@ -42,7 +42,8 @@ setup_work() { # NAME ACCOUNTS
 PIDS=()
 TLS=0
 # Web rows (issue 19): WEB=1 starts chatserver with --http-port (its port in HTTP_PORT); WS=1
-# also runs the loadgen over WebSockets on it.
+# also runs the loadgen over WebSockets on it (the line protocol, chatserver.line), WS=irc the
+# IRC protocol (text.ircv3.net); with TLS=1 as well, over wss on --https-port.
 WEB=0
 WS=0
 HTTP_PORT=
@@ -81,7 +82,7 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   local tls=() which=""
   if [ "$TLS" = 1 ]; then tls=(--tls-cert "$CERT" --tls-key "$KEY" --tls-port 0); which="tls "; fi
   # Issue 19: every web row has the HTTP port (WebSockets, /metrics); WS=1 measures through it.
-  if [ "$WEB" = 1 ]; then tls=(--http-port 0); [ "$WS" = 1 ] && which="http "; fi
+  if [ "$WEB" = 1 ]; then web_flags; tls=("${WEB_FLAGS[@]}"); which=$WEB_WHICH; fi
   : > "$WORK/chat$N.out"
   # --penalty-us 0: throughput rows send more than the command-rate burst from one connection.
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$creds" --data-dir "$WORK/data$N" \
@@ -95,17 +96,32 @@ start_chat() { # [small] [OPTIONS...]: chatserver on a fresh data dir, accounts 
   fi
 }
 
+# With WEB=1: the web listener chatserver opens (WEB_FLAGS) and the one the loadgen measures
+# through (WEB_WHICH, as the startup line names it; empty for the protocol's own TCP port).
+web_flags() {
+  WEB_FLAGS=(--http-port 0)
+  WEB_WHICH=
+  if [ "$WS" != 0 ] && [ "$TLS" = 1 ]; then
+    WEB_FLAGS=(--https-port 0 --tls-cert "$CERT" --tls-key "$KEY")
+    WEB_WHICH="https "
+  elif [ "$WS" != 0 ]; then
+    WEB_WHICH="http "
+  fi
+}
+
 start_chat_irc() { # chatserver's IRC front-end; no accounts, so loadgen's IRC clients are guests
   N=$((N + 1))
   : > "$WORK/credentials-none.txt"
   : > "$WORK/chat$N.out"
+  local web=() which="irc "
+  if [ "$WEB" = 1 ]; then web_flags; web=("${WEB_FLAGS[@]}"); which=${WEB_WHICH:-irc }; fi
   RUST_LOG=$CHAT_LOG "$CHAT" --bind 127.0.0.1 --credentials "$WORK/credentials-none.txt" \
-    --data-dir "$WORK/data$N" --irc-port 0 --irc-guests "$@" 0 \
+    --data-dir "$WORK/data$N" --irc-port 0 --irc-guests "${web[@]}" "$@" 0 \
     > "$WORK/chat$N.out" 2> "$WORK/chat$N.err" < /dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   SERVER_LOG=$WORK/chat$N.err
-  wait_chat_port "irc "
+  wait_chat_port "$which"
 }
 
 start_ngircd() {
@@ -222,7 +238,7 @@ lg() { # NAME WORKLOAD [loadgen options...]: run the loadgen against the running
   ROW=$(row_of "$workload" "$@")
   local tls=()
   [ "$TLS" = 1 ] && tls=(--tls "$CA")
-  [ "$WS" = 1 ] && tls=(--ws 1)
+  [ "$WS" != 0 ] && tls+=(--ws "$WS")
   log "$name: $workload $* ${tls[*]}"
   "$LOADGEN" "$workload" --proto "$(proto_of "$name")" --addr "127.0.0.1:$SERVER_PORT" \
     --pid "$SERVER_PID" --label "$(label_of "$name")" --out "$RESULTS" --src "127.$SRC.0.1" \
@@ -236,6 +252,36 @@ cleanup() {
 }
 
 median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# IRC fan-out on one chatserver without and with IRCv3 tags (issue 22: `--irc-tags 1` asks for
+# `server-time message-tags`, so every delivery carries `@time=…;msgid=…`), one run of each in
+# turn so machine noise hits both alike; the medians go to $RESULTS as `fanout_dps@irc` and
+# `fanout_dps@irc-tags`.
+alternate_irc_tags() { # RUNS [fanout options...]
+  local runs=$1; shift
+  start chatirc
+  : > "$WORK/irc0.tsv"; : > "$WORK/irc1.tsv"
+  log "chatserver: IRC fanout without and with tags alternately, $runs runs each"
+  for i in $(seq "$runs"); do
+    for side in 0 1; do
+      SRC=$((SRC + 1))
+      "$LOADGEN" fanout --proto irc --irc-tags "$side" --addr "127.0.0.1:$SERVER_PORT" \
+        --pid "$SERVER_PID" --label chatserver --out "$WORK/irc$side.tsv" --src "127.$SRC.0.1" \
+        --user-base $(((2 * i + side) * 101)) "$@" --runs 1 >&2 || log "IRC fanout $side failed"
+    done
+  done
+  for side in 0 1; do
+    local metric=fanout_dps@irc other=irc-tags
+    [ "$side" = 0 ] || { metric=fanout_dps@irc-tags; other=irc; }
+    local values last
+    values=$(cut -f3 "$WORK/irc$side.tsv" | paste -sd, - | sed 's/,/, /g')
+    last=$(tail -1 "$WORK/irc$side.tsv" | cut -f4 | sed 's/^runs: [0-9]*; //')
+    printf 'chatserver\t%s\t%s\truns (alternated with %s): %s; %s\n' "$metric" \
+      "$(cut -f3 "$WORK/irc$side.tsv" | median)" "$other" "$values" "$last" >> "$RESULTS"
+  done
+  ROW=fanout-irc
+  stop_server
+}
 
 # Fan-out with chatserver's defaults and with `--fsync never --history 0`, one run on each in
 # turn (both servers up, the one not measured idle), so machine noise hits both alike; the

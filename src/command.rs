@@ -761,7 +761,8 @@ fn spec_of(input: &Input<'_>) -> Option<&'static Spec> {
         | Input::Describe { .. }
         | Input::Away { .. }
         | Input::Invisible(_)
-        | Input::Oper(_)
+        | Input::Oper { .. }
+        | Input::Deoper
         | Input::NoPresence
         | Input::Whois { .. }
         | Input::Who { .. }

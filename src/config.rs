@@ -89,8 +89,11 @@ pub struct Config {
     pub irc_guests: bool,
     /// `--irc-server-name`: the name in IRC prefixes and numerics.
     pub irc_server_name: String,
-    /// `--irc-oper NAME:PASSWORD`: the `OPER` credentials (none: `OPER` always fails).
-    pub irc_oper: Option<(String, String)>,
+    /// `--server-description`: a line about this server (IRC `LINKS` `364`, `WHOIS` `312`).
+    pub server_description: String,
+    /// `--operators NAMES`: the accounts that may become server operators (IRC `OPER` with
+    /// the account's own password; none: `OPER` always fails).
+    pub operators: Vec<String>,
     /// JSON front-end (§6): a second listener for the seed-002 client (`None`: off).
     pub json_port: Option<u16>,
     // Reliability limits (issue 8).
@@ -187,7 +190,8 @@ impl Default for Config {
             irc_port: None,
             irc_guests: false,
             irc_server_name: "chatserver".into(),
-            irc_oper: None,
+            server_description: "chatserver".into(),
+            operators: Vec::new(),
             heartbeat: None,
             close_timeout: Duration::from_secs(5),
             json_port: None,
@@ -359,17 +363,23 @@ impl Config {
             }
             c.irc_server_name = name;
         }
-        if let Some(pair) = v.text("irc-oper")? {
-            let (name, password) = pair
-                .split_once(':')
-                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "invalid {} (NAME:PASSWORD expected): {pair:?}",
-                        v.name("irc-oper")
-                    )
-                })?;
-            c.irc_oper = Some((name.to_string(), password.to_string()));
+        if let Some(text) = v.text("server-description")? {
+            // One IRC parameter (spaces allowed): never a line break.
+            if text.is_empty() || text.len() > 100 || text.chars().any(char::is_control) {
+                let name = v.name("server-description");
+                return Err(format!(
+                    "invalid {name} (1-100 characters, none a control character): {text:?}"
+                ));
+            }
+            c.server_description = text;
+        }
+        if let Some(list) = v.text("operators")? {
+            c.operators = list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
         }
         c.json_port = v.number("json-port")?;
         // TLS (issue 18).

@@ -382,12 +382,14 @@ impl Connection {
 
     /// Hand the transport what it takes until the queue is empty, the socket would block or a
     /// pause begins (see [`Connection::resume_at`]), a `writev` of the queue's slices at a time;
-    /// emptied tails go to `recycle`. True once everything is out, the transport's own bytes
+    /// emptied tails go to `recycle`, and `pack` is lent to the transport for each write (see
+    /// [`Transport::write_vectored`]). True once everything is out, the transport's own bytes
     /// included (the queue then holds no memory).
     pub fn flush(
         &mut self,
         now: std::time::Instant,
         recycle: &mut dyn FnMut(Vec<u8>),
+        pack: &mut Vec<u8>,
     ) -> io::Result<bool> {
         loop {
             if !self.transport.flush()? {
@@ -403,7 +405,7 @@ impl Connection {
             let cut = self.rare.as_ref().and_then(|r| r.cuts.first().copied());
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let n = self.out.slices(cut.unwrap_or(u64::MAX), &mut slices);
-            match self.transport.write_vectored(&slices[..n]) {
+            match self.transport.write_vectored(&slices[..n], pack) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out.advance(n, recycle);

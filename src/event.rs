@@ -184,6 +184,11 @@ pub enum Error {
     },
     /// A command for server operators (`OPER`).
     NotOperator,
+    /// `OPER` named no account that `--operators` lists (issue 22).
+    NoOperBlock,
+    /// A change only an account keeps (a block, a profile value): a guest's would outlive it,
+    /// durably, under a name the next user of it inherits.
+    AccountsOnly,
     /// A room's member limit that is not a number from 1 to 100000.
     InvalidLimit,
     /// Registration ended without a password and the front-end takes no guests.
@@ -366,6 +371,8 @@ pub enum Event {
     /// The password given for this account was right (SASL): the session will log in as it
     /// when its registration ends.
     Authenticated(Arc<str>),
+    /// `Input::Oper` succeeded: this session is a server operator.
+    Opered,
     /// The server's next SASL SCRAM-SHA-256 message (its first, with the salt, or its final,
     /// with its signature): the client answers it.
     ScramChallenge(Arc<str>),
@@ -393,6 +400,8 @@ pub enum Event {
     Invitation {
         by: Arc<str>,
         room: Arc<str>,
+        /// `by` is an account (IRC's `account-tag` on the `INVITE`).
+        account: bool,
     },
     /// Monitored users came online (`online`) or went offline.
     Monitor {
@@ -428,8 +437,8 @@ pub enum Event {
         room: bool,
         lines: Vec<Replayed>,
     },
-    /// The conversations with messages in a time window, newest first (`CHATHISTORY
-    /// TARGETS`): the room or user and its latest message's time.
+    /// The conversations whose latest message falls in a time window, oldest first
+    /// (`CHATHISTORY TARGETS`): the room or user and its latest message's time.
     ReplayTargets(Vec<(Arc<str>, bool, u64)>),
 }
 

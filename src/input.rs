@@ -110,9 +110,15 @@ pub enum Input<'a> {
     /// This session shows no `<user> logged in/out` lines: do not send them (valid before
     /// and after login).
     NoPresence,
-    /// The session proved it is a server operator (IRC `OPER`), or gives it up (`false`):
-    /// shown by `Who`; operators may `Kill` and `Wallops` (issue 22).
-    Oper(bool),
+    /// Become a server operator (IRC `OPER`): `name` must be an account `--operators` names
+    /// and `password` that account's password (checked as a login's). Shown by `Who`;
+    /// operators may `Kill` and `Wallops` (issue 22).
+    Oper {
+        name: &'a str,
+        password: &'a str,
+    },
+    /// Give operator status up (IRC `MODE me -o`).
+    Deoper,
     /// Hide from `Who` searches by users sharing no room with this one.
     Invisible(bool),
     /// Receive the operators' `Wallops` (issue 22; IRC user mode `w`).

@@ -340,8 +340,8 @@ fn build(
     let protocol_options = ProtocolOptions {
         irc: std::sync::Arc::new(IrcOptions {
             server: std::sync::Arc::from(config.irc_server_name.as_str()),
+            description: std::sync::Arc::from(config.server_description.as_str()),
             guests: config.irc_guests,
-            oper: config.irc_oper.clone(),
             max_list: config.max_list,
         }),
     };

@@ -209,6 +209,9 @@ pub struct Server {
     /// Markers of `Action::WhenWritten` whose bytes the kernel accepted (issue 8).
     written: Vec<(ConnId, u64)>,
     spare: Vec<Vec<u8>>,
+    /// Lent to each connection's transport per write: a WebSocket copies its small frames
+    /// into it (at most a write's 64 KiB, kept, so no write allocates; issue 19).
+    pack: Vec<u8>,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
     /// Connections whose output waits out a pause before its last part (issue 21).
@@ -220,10 +223,6 @@ pub struct Server {
     refusing: usize,
     /// Generation of the next connection.
     next_gen: u32,
-    /// When the lazily written journal records must be synced.
-    sync_due: Option<Instant>,
-    /// The last lazy sync failed: wait for `sync_due` even when much is unsynced.
-    sync_failed: bool,
     shutdown: Shutdown,
     /// Shutting down: the time by which the loop exits whatever is left unsent.
     draining: Option<Instant>,
@@ -411,14 +410,13 @@ impl Server {
             flushed: Vec::new(),
             written: Vec::new(),
             spare: Vec::new(),
+            pack: Vec::new(),
             closing: TimerWheel::new(Instant::now()),
             paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),
             closed: 0,
             refusing: 0,
             next_gen: 0,
-            sync_due: None,
-            sync_failed: false,
             shutdown: Shutdown {
                 flag: Arc::new(AtomicBool::new(false)),
                 waker,
@@ -498,7 +496,7 @@ impl Server {
         if left || self.store.compacting() || self.backup.is_some() || self.chat.has_work() {
             return Some(Duration::ZERO);
         }
-        let next = earliest(self.chat.poll_timeout(), self.sync_due);
+        let next = self.chat.poll_timeout();
         let next = earliest(next, self.closing.next_deadline());
         let next = earliest(next, self.paused.next_deadline());
         let next = earliest(next, self.throttled.next_deadline());
@@ -559,6 +557,7 @@ impl Server {
                 }
             }
             self.reading.leave();
+            let read_end = Instant::now();
             if self.shutdown.flag.load(Ordering::SeqCst) && self.draining.is_none() {
                 self.begin_drain(now);
             }
@@ -566,12 +565,12 @@ impl Server {
             // Issue 21: a bounded slice of the waiting password hashes.
             self.chat.handle_work(now);
             self.cluster_timeout(now);
+            let timers_end = Instant::now();
             if self.cluster_stale() {
                 return Ok(Ended::StartOver(self.hand_back_listeners()));
             }
             self.expire_closing(now);
             self.settle(now);
-            self.sync_lazy(now);
             if self.closed != closed_before {
                 // Descriptors were freed: edge-triggered, so nobody else will say the backlog
                 // of a paused listener waits.
@@ -583,7 +582,16 @@ impl Server {
                 }
                 self.settle(now);
             }
-            self.iterations.record(now.mono.elapsed(), now.mono);
+            let parts = guard::IterationParts {
+                reading: read_end.saturating_duration_since(now.mono),
+                timers: timers_end.saturating_duration_since(read_end),
+                settling: timers_end.elapsed(),
+                reaping: self.reaping.spent(),
+                flushing: self.flushing.spent(),
+                announcing: self.announcing.spent(),
+                ..guard::IterationParts::default()
+            };
+            self.iterations.record(now.mono.elapsed(), parts, now.mono);
             if let Some(deadline) = self.draining {
                 if self.conns.is_empty() || now.mono >= deadline {
                     return self.finish_drain().map(|()| Ended::Stopped);

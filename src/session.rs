@@ -1,6 +1,7 @@
 //! Per-connection state: where the connection is in the login dialog and the timestamps its
 //! deadlines are derived from. Deadlines are computed, never stored, so renewals cost nothing.
 
+use crate::chat::ToSelf;
 use crate::timer::Slot;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,22 +55,19 @@ pub enum TimerKind {
     Login,
     /// No valid command for the inactivity timeout.
     Idle,
-    /// No line at all for `--heartbeat`.
+    /// No line at all for half of `--heartbeat` (or, for a session that answers pings, of the
+    /// timeout): ask the client to prove it is there (IRC `PING`); none for all of it: the end.
     Heartbeat,
     /// Retry handing out queued offline messages after a failed commit.
     Deliver,
-    /// Half the heartbeat (or, for a session that answers pings, of the timeout) without a
-    /// line: ask the client to prove it is there (IRC `PING`).
-    Ping,
 }
 
 impl TimerKind {
-    const ALL: [TimerKind; 5] = [
+    const ALL: [TimerKind; 4] = [
         TimerKind::Login,
         TimerKind::Idle,
         TimerKind::Heartbeat,
         TimerKind::Deliver,
-        TimerKind::Ping,
     ];
 
     fn index(self) -> usize {
@@ -78,7 +76,6 @@ impl TimerKind {
             TimerKind::Idle => 1,
             TimerKind::Heartbeat => 2,
             TimerKind::Deliver => 3,
-            TimerKind::Ping => 4,
         }
     }
 }
@@ -98,7 +95,7 @@ pub struct Session {
     pub last_heard: Instant,
     /// Where each `TimerKind`'s hint is in the wheel, if it has one: activity never adds
     /// duplicates, and the hints are cancelled when the session ends.
-    hints: [Option<Slot>; 5],
+    hints: [Option<Slot>; 4],
     /// Whether this session is told of others' logins and logouts (IRC front-end, issue 12:
     /// IRC clients see JOIN/PART/QUIT of shared rooms instead).
     pub presence: bool,
@@ -108,6 +105,8 @@ pub struct Session {
     /// Proves it is alive by answering pings (IRC, issue 22): no inactivity logout; pinged
     /// when silent, dropped when silent too long.
     pub pings: bool,
+    /// Whether a message to oneself is delivered or refused: the wire's rule (issue 22).
+    pub to_self: ToSelf,
 }
 
 impl Session {
@@ -119,10 +118,11 @@ impl Session {
             since: now,
             last_active: now,
             last_heard: now,
-            hints: [None; 5],
+            hints: [None; 4],
             presence: true,
             dialog: true,
             pings: false,
+            to_self: ToSelf::Refused,
         }
     }
 
@@ -147,6 +147,11 @@ impl Session {
     /// The hint for `kind` has fired.
     pub fn disarm(&mut self, kind: TimerKind) {
         self.hints[kind.index()] = None;
+    }
+
+    /// Forget the hint for `kind`, returning where it is (for [`crate::timer::TimerWheel::cancel`]).
+    pub fn take_hint(&mut self, kind: TimerKind) -> Option<Slot> {
+        self.hints[kind.index()].take()
     }
 
     /// The hints pending, to cancel when the session ends.

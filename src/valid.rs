@@ -145,6 +145,28 @@ checked!(
     Invalid::RoomName
 );
 
+/// Bytes a name taken now may not hold: IRC reads a message's source `nick!user@host` up to
+/// the first `!`, so a line user called `yoda!x` showed on IRC as `yoda` (and `a@b` split the
+/// same way); `,` separates IRC targets; `*` and `?` make a name a mask (`WHO`, a ban).
+const NOT_IN_NEW_NAMES: &[u8] = b"!@,*?";
+/// Bytes a name taken now may not start with: an IRC parameter starting with `:` takes the
+/// rest of the line, `#` names a channel, `+` is how `NAMES` shows a voiced member.
+const NOT_FIRST_IN_NEW_NAMES: &[u8] = b":#+";
+
+checked!(
+    /// A name a user takes now, for a new account or a guest, from any front-end: a
+    /// [`UserName`] that every front-end shows as itself (see [`NOT_IN_NEW_NAMES`] and
+    /// [`NOT_FIRST_IN_NEW_NAMES`]). Names made before this rule keep logging in as
+    /// [`UserName`]s.
+    NewUserName,
+    |s| {
+        UserName::new(s).is_ok()
+            && !s.bytes().any(|b| NOT_IN_NEW_NAMES.contains(&b))
+            && !s.bytes().next().is_some_and(|b| NOT_FIRST_IN_NEW_NAMES.contains(&b))
+    },
+    Invalid::UserName
+);
+
 /// Printable ASCII without spaces or commas (IRC's list separator), `1..=max` bytes.
 fn list_word(s: &str, max: usize) -> bool {
     (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic() && b != b',')
@@ -245,6 +267,23 @@ mod tests {
         assert!(UserName::new("yoda").is_ok());
         for bad in ["", "a b", "login", "héllo", &"x".repeat(33)] {
             assert_eq!(UserName::new(bad), Err(Invalid::UserName), "{bad:?}");
+        }
+        for ok in [
+            "yoda",
+            "r2-d2",
+            "[m]_x^{|}`-",
+            "a:b",
+            "a#b",
+            "a+b",
+            "C-3PO.",
+        ] {
+            assert!(NewUserName::new(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "yoda!x", "a@b", "a,b", "a*", "?", ":x", "#x", "+x", "login", "a b",
+        ] {
+            assert_eq!(NewUserName::new(bad), Err(Invalid::UserName), "{bad:?}");
+            assert!(UserName::new(bad).is_ok() || bad.contains(' ') || bad == "login");
         }
         assert!(RoomName::new("den.1_x-y").is_ok());
         assert_eq!(RoomName::new("d n"), Err(Invalid::RoomName));

@@ -105,13 +105,13 @@ fn until_reply(c: &mut common::Client, ask: &str, end: &str, want: &str) {
 #[test]
 fn irc_users_see_away_realname_and_oper_of_users_on_other_nodes() {
     let redis = Redis::start();
-    let n1 = Node::start(&redis, "n1", &["--irc-oper", "boss:s3cret"]);
+    let n1 = Node::start(&redis, "n1", &["--operators", "luke"]);
     let n2 = Node::start(&redis, "n2", &[]);
     let mut luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
     let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
     luke.send("AWAY :on Dagobah");
     luke.expect(":chatserver 306 luke :You have been marked as away\r\n");
-    luke.send("OPER boss s3cret");
+    luke.send("OPER luke jedi");
     luke.expect(":chatserver 381 luke :You are now an IRC operator\r\n");
     luke.expect(":luke!luke@chatserver MODE luke +o\r\n");
     until_reply(

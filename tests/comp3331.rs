@@ -641,9 +641,12 @@ fn half_closed_client_gets_all_answers_before_close() {
 /// offline `yoda` on a server with `--max-output 2048`; `yoda`'s login backlog (about 5 KiB)
 /// is larger than the cap. Whatever the server does with the first login (deliver it all, or
 /// cut the connection), all ten messages must reach `yoda` in order by the second login.
-/// (The server hands a backlog out a quarter of the cap at a time, as the socket drains.)
+/// (The server hands a backlog out a quarter of the cap at a time, as the socket drains, and
+/// answers commands meanwhile: a `block yoda` sent at once may be answered before the
+/// backlog's end, so the test waits for the ten, then for the answer to one `block yoda`.)
 #[test]
 fn offline_backlog_larger_than_output_cap_is_not_lost() {
+    const SELF_BLOCK: &str = "Error. Cannot block self";
     let server = Server::start(&["--max-output", "2048"]);
     let mut hans = server.login("hans", "falcon*solo");
     let body = "m".repeat(500);
@@ -655,15 +658,21 @@ fn offline_backlog_larger_than_output_cap_is_not_lost() {
 
     let mut received = Vec::new();
     let mut yoda = server.login("yoda", "wise");
-    yoda.send("block yoda");
+    // Whether `block yoda` was sent on this connection since the ten were in.
+    let mut probed = false;
     loop {
+        if received.len() >= 10 && !probed {
+            yoda.send("block yoda");
+            probed = true;
+        }
         let line = yoda.expect_line_or_closed();
         match line.as_deref() {
             None => {
                 yoda = server.login("yoda", "wise");
-                yoda.send("block yoda");
+                probed = false;
             }
-            Some("Error. Cannot block self") => break,
+            Some(SELF_BLOCK) if probed => break,
+            Some(SELF_BLOCK) => panic!("a self-block answered that was never sent"),
             Some(l) => {
                 let (n, rest) = l.strip_prefix("hans: ").unwrap().split_once(' ').unwrap();
                 assert_eq!(rest, body, "message {n} was altered");

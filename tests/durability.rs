@@ -7,6 +7,7 @@ mod durability_util;
 use durability_util::*;
 use std::fs;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -25,16 +26,22 @@ fn get(count: &Arc<Mutex<usize>>) -> usize {
 }
 
 /// Write `lines` in order, pausing `pause` after every `every` lines; stops at the first error
-/// (the server was killed).
+/// (the server was killed). Only the first `hold` lines go before `killed` is set: a stream
+/// that gets ahead waits there, so however the machine schedules the test, the kill comes
+/// while every stream still has lines to send (the rest fail on the dead socket).
 fn stream(
     mut to: std::net::TcpStream,
     lines: Vec<String>,
-    every: usize,
-    pause: Duration,
+    (every, pause): (usize, Duration),
+    hold: usize,
+    killed: Arc<AtomicBool>,
 ) -> thread::JoinHandle<()> {
     use std::io::Write;
     thread::spawn(move || {
         for (i, line) in lines.iter().enumerate() {
+            while i == hold && !killed.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(5));
+            }
             if to.write_all(line.as_bytes()).is_err() {
                 return;
             }
@@ -76,6 +83,10 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_duplicates_nothing() {
     yoda.login("yoda", "wise");
     let reg = server.connect();
 
+    // Each stream stops at three quarters until the kill (see `stream`), far past the
+    // progress awaited below.
+    let killed = Arc::new(AtomicBool::new(false));
+    let pace = (1, Duration::from_millis(10));
     let mut lines = Vec::new();
     for (k, m) in numbered(MESSAGES).into_iter().enumerate() {
         lines.push(format!("message luke {m}\n"));
@@ -85,11 +96,13 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_duplicates_nothing() {
     }
     let (yoda_acks, yoda_reader) =
         count_lines(yoda.stream.try_clone().expect("clone"), |l| l == "hans\n");
+    let hold = lines.len() * 3 / 4;
     let yoda_writer = stream(
         yoda.stream.try_clone().expect("clone"),
         lines,
-        BATCH + 1,
-        Duration::from_millis(10),
+        (BATCH + 1, pace.1),
+        hold,
+        killed.clone(),
     );
     let lines = (0..BLOCKS).map(|i| format!("block u{i}\n")).collect();
     let (block_acks, block_reader) = count_lines(hans.stream.try_clone().expect("clone"), |l| {
@@ -98,10 +111,11 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_duplicates_nothing() {
     let block_writer = stream(
         hans.stream.try_clone().expect("clone"),
         lines,
-        1,
-        Duration::from_millis(10),
+        pace,
+        BLOCKS * 3 / 4,
+        killed.clone(),
     );
-    let lines = (0..REGISTRATIONS)
+    let lines: Vec<String> = (0..REGISTRATIONS)
         .map(|i| format!("register r{i} pw{i}\nlogout\n"))
         .collect();
     let (reg_acks, reg_reader) = count_lines(reg.stream.try_clone().expect("clone"), |l| {
@@ -110,14 +124,16 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_duplicates_nothing() {
     let reg_writer = stream(
         reg.stream.try_clone().expect("clone"),
         lines,
-        1,
-        Duration::from_millis(10),
+        pace,
+        REGISTRATIONS * 3 / 4,
+        killed.clone(),
     );
 
     wait_until("progress on all three streams", || {
         get(&yoda_acks) * BATCH >= 500 && get(&block_acks) >= 10 && get(&reg_acks) >= 5
     });
     server.kill();
+    killed.store(true, Ordering::SeqCst);
     // Replies that reached the socket before the kill were sent after their commit: they count.
     let acked_messages = yoda_reader.join().expect("reader") * BATCH;
     let acked_blocks = block_reader.join().expect("reader");
@@ -191,7 +207,11 @@ fn sigkill_mid_stream_loses_nothing_acknowledged_and_duplicates_nothing() {
     }
     assert!(!server.stderr().contains("corrupt"), "{}", server.stderr());
 
-    // Delivery is durable too: after another crash nothing is handed out twice.
+    // Delivery is durable too: after another crash nothing is handed out twice. A delivery is
+    // recorded once the kernel took its last byte, which may be the write that carried the
+    // probe's answer; the answer to one more probe, read after that write, comes after the
+    // record's commit.
+    luke.sync();
     server.kill();
     let server = Server::start(&s.path, &Launch::default());
     let mut luke = server.connect();
@@ -208,9 +228,12 @@ fn queue(server: &Server, n: usize) {
     }
 }
 
+/// What luke is handed at login; its `delivered` record is committed when this returns (see
+/// the second probe in `sigkill_mid_stream…`).
 fn delivered(server: &Server) -> Vec<String> {
     let mut luke = server.connect();
     let got = luke.login("luke", "force");
+    luke.sync();
     messages_from("yoda", &got)
         .into_iter()
         .map(String::from)
@@ -713,7 +736,7 @@ fn failed_account_commit_never_sends_the_welcome_line() {
         text: "boo".into(),
     });
     let conn = ConnId::new(0, 1);
-    chat.handle_connect(conn, None, LoginStyle::Dialog, now);
+    chat.handle_connect(conn, None, LoginStyle::Dialog.into(), now);
     let input = parse(Frame::Line("register ghost pw"), chat.expects(conn));
     chat.handle_input(conn, input, now);
     // The new password is hashed in steps (issue 21), as the loop drives them.

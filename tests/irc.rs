@@ -363,6 +363,101 @@ fn pass_with_a_slow_hash() {
     bad.expect_closed();
 }
 
+/// Read lines (each without its `\n`) up to and including one that contains `end`.
+#[track_caller]
+fn lines_through(c: &mut Client, end: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = c.expect_line();
+        let done = line.contains(end);
+        lines.push(line);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// Issue 22: `CHATHISTORY` serves DMs from the one history, whichever front-end sent them and
+/// whether they waited in a mailbox: a line user's message to an offline IRC user replays in a
+/// `chathistory` batch with its id and time, after the IRC user's own reply.
+#[test]
+fn chathistory_replays_a_line_users_offline_dm_and_the_reply() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("message hans kept for you");
+    // A later command answered: the message is stored.
+    yoda.send("message yoda sync");
+    yoda.expect("Error. Cannot message self\n");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    hans.send("CAP REQ :batch server-time message-tags\r\nPING sync");
+    lines_through(&mut hans, "PONG");
+    hans.send("PRIVMSG yoda :thanks\r\nCHATHISTORY LATEST YODA * 10");
+    yoda.expect("hans: thanks\n");
+    let lines = lines_through(&mut hans, "BATCH -");
+    let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+    assert!(texts[0].ends_with(" chathistory YODA\r"), "{texts:?}");
+    let kept = format!(":yoda!yoda@{S} PRIVMSG hans :kept for you\r");
+    let reply = format!(":hans!hans@{S} PRIVMSG yoda thanks\r");
+    assert!(
+        texts[1].starts_with("@batch=H") && texts[1].ends_with(&kept),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains(";msgid=") && texts[1].contains(";time="),
+        "{texts:?}"
+    );
+    assert!(texts[2].ends_with(&reply), "{texts:?}");
+    assert_eq!(texts.len(), 4, "{texts:?}");
+}
+
+/// `CHATHISTORY LATEST <target> * <n>` (IRCv3): the newest messages, whatever their age. A
+/// regression: the absent bound filtered every message out, so the batch came back empty.
+#[test]
+fn chathistory_latest_star_replays_the_newest_messages() {
+    let (p, addr) = start(&[]);
+    let mut yoda = p.login("yoda", "wise");
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    yoda.expect("hans logged in\n");
+    for text in ["the first", "the second", "the third"] {
+        yoda.send(&format!("message hans {text}"));
+        hans.expect(&format!(":yoda!yoda@{S} PRIVMSG hans :{text}\r\n"));
+    }
+    hans.send("CHATHISTORY LATEST yoda * 2\r\nPING sync");
+    let mut got = Vec::new();
+    loop {
+        let line = hans.expect_line();
+        if line.contains("PONG") {
+            break;
+        }
+        if let Some((_, text)) = line.split_once(" PRIVMSG hans :") {
+            got.push(text.trim_end().to_string());
+        }
+    }
+    assert_eq!(got, ["the second", "the third"]);
+}
+
+/// Issue 22: a message to oneself is the wire's rule. IRC delivers it (with echo-message the
+/// sender sees it twice: the delivery, and the labeled echo, no batch); the line protocol keeps
+/// its seed's refusal.
+#[test]
+fn irc_delivers_a_message_to_oneself_and_the_line_refuses_it() {
+    let (p, addr) = start(&[]);
+    let mut hans = Client::connect(addr);
+    hans.send("CAP LS 302\r\nCAP REQ :echo-message batch labeled-response\r\nPASS falcon*solo");
+    hans.send("NICK hans\r\nUSER hans 0 * :hans\r\nCAP END");
+    while !hans.expect_line().contains(" 422 ") {}
+    hans.send("@label=x1 PRIVMSG hans :hi me\r\n@label=x2 NOTICE HANS :a note");
+    let me = format!(":hans!hans@{S}");
+    hans.expect(&format!("{me} PRIVMSG hans :hi me\r\n"));
+    hans.expect(&format!("@label=x1 {me} PRIVMSG hans :hi me\r\n"));
+    hans.expect(&format!("{me} NOTICE hans :a note\r\n"));
+    hans.expect(&format!("@label=x2 {me} NOTICE hans :a note\r\n"));
+    let mut yoda = p.login("yoda", "wise");
+    yoda.send("message yoda hi me");
+    yoda.expect("Error. Cannot message self\n");
+}
+
 /// SASL SCRAM-SHA-256 over the wire (issue 22): the password never crosses it. The client here
 /// is RFC 5802's, written from the RFC on the server's own HMAC and PBKDF2; irctest's
 /// `testScramSha256*` check it with an independent client (tests/irc/irctest.sh --services).

@@ -125,6 +125,9 @@ function onEvent(e) {
     case 'history':
       onHistory(e.lines);
       break;
+    case 'replay':
+      onReplay(e);
+      break;
     case 'room':
       onRoom(e);
       break;
@@ -171,6 +174,17 @@ function onHistory(lines) {
   draw();
 }
 
+/** A room's stored chat, asked for when it opens: before what came since, each message once
+ * (by its msgid). */
+function onReplay(e) {
+  if (!e.room) return;
+  const c = conversation(roomKey(e.target), 'room', e.target);
+  const stored = e.lines.map((l) => ({ at: l.time_ms, msgid: l.msgid, from: l.from, text: l.text }));
+  const seen = new Set(stored.map((m) => m.msgid));
+  c.items = stored.concat(c.items.filter((m) => !seen.has(m.msgid))).sort((x, y) => x.at - y.at);
+  draw();
+}
+
 function loadHistory() {
   net.send({ type: 'history', n: 500 });
 }
@@ -207,7 +221,7 @@ function onRoom(e) {
       break;
     case 'chat':
     case 'said':
-      add(key, 'room', e.room, { from: e.from, text: e.text });
+      add(key, 'room', e.room, { at: e.time_ms, msgid: e.msgid, from: e.from, text: e.text });
       return;
     case 'removed':
     case 'closed':
@@ -230,7 +244,7 @@ function open(key) {
   if (c.kind !== 'room' && !c.loaded) loadHistory();
   if (c.kind === 'room' && !c.loaded) {
     c.loaded = true;
-    c.items.unshift({ at: Date.now(), system: true, text: 'Room chat is not kept by the server: this shows what came since you joined.' });
+    net.send({ type: 'replay_latest', with: { room: c.name }, limit: 200 });
   }
   $('sidebar').classList.remove('open');
   $('menu-toggle').setAttribute('aria-expanded', 'false');

@@ -46,6 +46,10 @@ common: --label NAME (row label, default the protocol) --variant TEXT (metric su
 
         --tls CA.pem (speak TLS to the server, trusting CA.pem, as `localhost`)
         --ws 1 (the line protocol over a WebSocket: --addr is the server's --http-port)
+        --ws irc (IRC over a WebSocket, subprotocol text.ircv3.net: one line per message)
+        --ws events (with --proto chat: the events protocol, chatserver.events, JSON)
+          (with --tls too: wss, --addr is the server's --https-port)
+        --irc-tags 1 (IRC: ask for `server-time message-tags`, so deliveries carry tags)
         --metrics HOST:PORT --scrape-every 1 (fanout: scrape /metrics meanwhile)";
 
 /// Parsed command line: the workload, then `--key value` pairs.
@@ -103,10 +107,16 @@ impl Opts {
 
     pub fn proto(&self) -> Proto {
         let p = self.str("proto", "chat");
-        Proto::parse(&p).unwrap_or_else(|| {
-            eprintln!("loadgen: unknown --proto {p:?} (chat|chat-room|irc|resp)");
-            std::process::exit(2)
-        })
+        match Proto::parse(&p) {
+            Some(Proto::Irc { .. }) => Proto::Irc {
+                tags: self.kv.get("irc-tags").is_some_and(|v| v == "1"),
+            },
+            Some(proto) => proto,
+            None => {
+                eprintln!("loadgen: unknown --proto {p:?} (chat|chat-room|irc|resp)");
+                std::process::exit(2)
+            }
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -135,7 +145,10 @@ impl Opts {
     pub fn net(&self, proto: Proto) -> Result<net::Net, String> {
         let mut net =
             net::Net::new(proto, self.addr(), self.sources()).map_err(|e| e.to_string())?;
-        net.ws = self.kv.get("ws").is_some_and(|v| v == "1");
+        net.ws = match self.kv.get("ws") {
+            None => None,
+            Some(v) => Some(ws::Sub::parse(v).ok_or_else(|| format!("bad --ws {v:?}"))?),
+        };
         if let Some(ca) = self.kv.get("tls") {
             net.tls = Some(tls::client_config(ca)?);
         }

@@ -74,15 +74,16 @@ pub struct Net {
     pub dead: usize,
     /// Speak TLS to the server, trusting these roots (`--tls`).
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
-    /// Speak the line protocol over a WebSocket (`--ws`: the server's `--http-port`).
-    pub ws: bool,
+    /// Speak the protocol over a WebSocket with this subprotocol (`--ws`: the server's
+    /// `--http-port` or `--https-port`).
+    pub ws: Option<ws::Sub>,
 }
 
 /// Queue `bytes` for the server: as they are, or as one WebSocket frame once the upgrade is
 /// done.
 fn push_out(c: &mut Client, bytes: &[u8]) {
     match c.ws.as_deref() {
-        Some(socket) if socket.open => ws::frame(bytes, &mut c.out),
+        Some(socket) if socket.open => ws::frame(bytes, socket.sub, &mut c.out),
         Some(_) | None => c.out.extend_from_slice(bytes),
     }
 }
@@ -144,7 +145,7 @@ impl Net {
             ready: 0,
             dead: 0,
             tls: None,
-            ws: false,
+            ws: None,
         })
     }
 
@@ -180,7 +181,7 @@ impl Net {
             Some(config) => Some(tls::session(config)?),
             None => None,
         };
-        let ws = self.ws.then(Box::default);
+        let ws = self.ws.map(|sub| Box::new(ws::Ws::new(sub)));
         self.clients.push(Client {
             stream: Some(stream),
             tls,
@@ -433,12 +434,12 @@ impl Net {
                         continue;
                     }
                 }
-                if self.ws {
+                if let Some(sub) = self.ws {
                     // The upgrade first; the login script starts when the 101 comes.
                     let c = &mut self.clients[idx];
                     c.phase = Phase::Login(0);
                     c.out
-                        .extend_from_slice(&ws::request(&self.server.to_string()));
+                        .extend_from_slice(&ws::request(&self.server.to_string(), sub));
                     self.flush(idx);
                 } else {
                     self.start_step(idx, 0);

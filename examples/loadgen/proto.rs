@@ -14,7 +14,11 @@ pub enum Proto {
     /// chatserver with the fan-out group as a chat room (PROTOCOL.md §5): members enter the
     /// room and the sender's plain lines are room chat.
     ChatRoom,
-    Irc,
+    /// `tags`: registration asks for `server-time` and `message-tags` (`--irc-tags 1`, issue
+    /// 22's tags-on fan-out row), so every delivery carries `@time=…;msgid=…`.
+    Irc {
+        tags: bool,
+    },
     Resp,
 }
 
@@ -39,9 +43,23 @@ pub fn password(i: usize) -> String {
     format!("p{i}")
 }
 
+/// The IRCv3 capabilities `--irc-tags 1` asks for.
+pub const IRC_TAGS: &str = "server-time message-tags";
+
+/// An IRC line without its tags (`@time=…;msgid=… :u1!u1@h PRIVMSG …` → `:u1!u1@h PRIVMSG …`).
+fn irc_untagged(line: &[u8]) -> &[u8] {
+    match line.first() {
+        Some(b'@') => line
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(&[][..], |sp| &line[sp + 1..]),
+        _ => line,
+    }
+}
+
 /// The numeric of an IRC reply line (`:server 376 nick :End of MOTD`).
 fn irc_numeric(line: &[u8]) -> Option<&[u8]> {
-    let mut words = line.split(|&b| b == b' ');
+    let mut words = irc_untagged(line).split(|&b| b == b' ');
     let first = words.next()?;
     if !first.starts_with(b":") {
         return None;
@@ -64,7 +82,7 @@ impl Proto {
         match s {
             "chat" | "chatserver" => Some(Proto::Chat),
             "chat-room" => Some(Proto::ChatRoom),
-            "irc" | "ngircd" => Some(Proto::Irc),
+            "irc" | "ngircd" => Some(Proto::Irc { tags: false }),
             "resp" | "redis" => Some(Proto::Resp),
             _ => None,
         }
@@ -79,9 +97,14 @@ impl Proto {
                 send: format!("login {name} {}\n", password(i)).into_bytes(),
                 done: |l| l.ends_with(WELCOME),
             }),
-            Proto::Irc => {
+            Proto::Irc { tags } => {
+                let (req, end) = match tags {
+                    true => (format!("CAP REQ :{IRC_TAGS}\r\n"), "CAP END\r\n"),
+                    false => (String::new(), ""),
+                };
                 steps.push(Step {
-                    send: format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n").into_bytes(),
+                    send: format!("{req}NICK {name}\r\nUSER {name} 0 * :{name}\r\n{end}")
+                        .into_bytes(),
                     done: |l| matches!(irc_numeric(l), Some(b"376") | Some(b"422")),
                 });
                 if let Join::Group(ch) = join {
@@ -131,7 +154,7 @@ impl Proto {
                     || l.contains("Invalid")
                     || l.contains("blocked")
             }
-            Proto::Irc => {
+            Proto::Irc { .. } => {
                 line.starts_with(b"ERROR")
                     || irc_numeric(line).is_some_and(|n| n[0] == b'4' || n[0] == b'5')
             }
@@ -142,7 +165,8 @@ impl Proto {
 
     /// IRC servers PING idle clients; answer so they stay connected.
     pub fn keepalive_reply(self, line: &[u8]) -> Option<Vec<u8>> {
-        if self == Proto::Irc && line.starts_with(b"PING ") {
+        let line = irc_untagged(line);
+        if matches!(self, Proto::Irc { .. }) && line.starts_with(b"PING ") {
             let mut v = b"PONG ".to_vec();
             v.extend_from_slice(&line[5..]);
             v.extend_from_slice(b"\r\n");
@@ -156,7 +180,7 @@ impl Proto {
         match self {
             Proto::Chat => format!("broadcast {text}\n").into_bytes(),
             Proto::ChatRoom => format!("{text}\n").into_bytes(),
-            Proto::Irc => format!("PRIVMSG #{group} :{text}\r\n").into_bytes(),
+            Proto::Irc { .. } => format!("PRIVMSG #{group} :{text}\r\n").into_bytes(),
             Proto::Resp => resp_command(&[b"PUBLISH", group.as_bytes(), text.as_bytes()]),
         }
     }
@@ -167,7 +191,7 @@ impl Proto {
         match self {
             Proto::Chat => format!("message {to} {text}\n").into_bytes(),
             Proto::ChatRoom => format!("/message {to} {text}\n").into_bytes(),
-            Proto::Irc => format!("PRIVMSG {to} :{text}\r\n").into_bytes(),
+            Proto::Irc { .. } => format!("PRIVMSG {to} :{text}\r\n").into_bytes(),
             Proto::Resp => resp_command(&[b"PUBLISH", to.as_bytes(), text.as_bytes()]),
         }
     }
@@ -203,7 +227,7 @@ impl Proto {
         match self {
             Proto::Chat => format!("{}: ", user(sender)).into_bytes(),
             Proto::ChatRoom => format!("<{}>: ", user(sender)).into_bytes(),
-            Proto::Irc => format!(":{}!", user(sender)).into_bytes(),
+            Proto::Irc { .. } => format!(":{}!", user(sender)).into_bytes(),
             Proto::Resp => b"message".to_vec(),
         }
     }
@@ -212,6 +236,7 @@ impl Proto {
     pub fn is_delivery(self, line: &[u8], marker: &[u8]) -> bool {
         match self {
             Proto::Resp => line == marker,
+            Proto::Irc { .. } => irc_untagged(line).starts_with(marker),
             _ => line.starts_with(marker),
         }
     }
@@ -238,5 +263,13 @@ mod tests {
         assert_eq!(probe_stamp(b"u1 logged in"), None);
         assert_eq!(irc_numeric(b":srv 376 u1 :End"), Some(&b"376"[..]));
         assert_eq!(irc_numeric(b"PING :x"), None);
+        assert_eq!(irc_numeric(b"@time=x :srv 376 u1 :End"), Some(&b"376"[..]));
+        let tagged = Proto::Irc { tags: true };
+        let line = b"@time=2026-12-03T13:00:00.000Z;msgid=a1 :u1!u1@h PRIVMSG #g :x";
+        assert!(tagged.is_delivery(line, &tagged.delivery_marker(1)));
+        assert!(!tagged.is_delivery(b"@time=t :u2!u2@h PRIVMSG #g :x", b":u1!"));
+        let login = String::from_utf8(tagged.login(1, Join::None).remove(0).send).unwrap();
+        assert!(login.starts_with("CAP REQ :server-time message-tags\r\nNICK u1\r\n"));
+        assert!(login.ends_with("CAP END\r\n"));
     }
 }

@@ -338,6 +338,15 @@ const RELATIVE: &[Relative] = &[
         check: Some(|r| r >= 0.9),
     },
     Relative {
+        key: "fanout_dps@irc-tags",
+        versus: "fanout_dps@irc",
+        title: "IRC fan-out deliveries/s with `server-time message-tags`, alternated with \
+                the same without tags on one server (median of 5)",
+        better: Better::Higher,
+        target: "≥ 0.9× IRC fan-out without tags",
+        check: Some(|r| r >= 0.9),
+    },
+    Relative {
         key: "idle_bytes_per_conn@line-no-presence",
         versus: "idle_bytes_per_conn@line-no-presence",
         title:

@@ -12,7 +12,7 @@ use crate::credentials::Secret;
 use crate::event::{Event, Notice, RoomEvent, Shared};
 use crate::record::Record;
 use crate::time::Now;
-use crate::valid::UserName;
+use crate::valid::{NewUserName, UserName};
 use std::sync::Arc;
 
 /// One account change.
@@ -40,9 +40,16 @@ impl Chat {
             | AccountOp::Passwd { user, .. }
             | AccountOp::Delete { user } => user.clone(),
         };
-        if UserName::new(&typed).is_err() {
+        // A new account takes a name every front-end shows as itself; one made before that
+        // rule can still change its password or go.
+        let fits = match &op {
+            AccountOp::Add { .. } => NewUserName::new(&typed).is_ok(),
+            AccountOp::Passwd { .. } | AccountOp::Delete { .. } => UserName::new(&typed).is_ok(),
+        };
+        if !fits {
             return Err(format!(
-                "invalid username {typed:?} (1-32 printable characters, no spaces, not a command word)"
+                "invalid username {typed:?} (1-32 printable characters, no spaces, none of \
+                 !@,*? and not starting with :#+, not a command word)"
             ));
         }
         let account = self.accounts.find(&typed).map(str::to_string);

@@ -6,7 +6,7 @@ use super::Chat;
 use crate::event::{Error, Event, Notice};
 use crate::session::ConnId;
 use crate::time::Now;
-use crate::valid::UserName;
+use crate::valid::NewUserName;
 use std::sync::Arc;
 
 impl Chat {
@@ -16,7 +16,7 @@ impl Chat {
     /// (the session may try again), or with `any_free` replaced by the first free variant,
     /// which the guest is told (issue 21: seed 002's client names itself only once).
     pub(super) fn guest_login(&mut self, conn: ConnId, name: &str, any_free: bool, now: Now) {
-        let Ok(name) = UserName::new(name) else {
+        let Ok(name) = NewUserName::new(name) else {
             return self.outbox.error(conn, Error::InvalidUsername);
         };
         let name = match (self.name_taken(name.as_str()), any_free) {
@@ -55,7 +55,7 @@ impl Chat {
             let suffix = n.to_string();
             let keep = name.len().min(32 - suffix.len());
             let candidate = format!("{}{suffix}", &name[..keep]);
-            if UserName::new(&candidate).is_ok() && !self.name_taken(&candidate) {
+            if NewUserName::new(&candidate).is_ok() && !self.name_taken(&candidate) {
                 return candidate;
             }
             n += 1;

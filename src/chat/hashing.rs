@@ -30,6 +30,9 @@ pub(super) enum Purpose {
     },
     /// A new account's password (`register`, or a new name at the dialog).
     Create { user: String, salt: [u8; 16] },
+    /// `OPER` as `user` (issue 22): compare with the account's key; the session stays logged
+    /// in, its input waiting.
+    Oper { user: String, key: [u8; 32] },
     /// An outdated salted SHA-256 just matched: store the PBKDF2 hash instead (no session
     /// waits for it).
     Upgrade { user: String, salt: [u8; 16] },
@@ -65,7 +68,7 @@ impl Chat {
                     s.state = State::Hashing { user: user.clone() };
                 }
             }
-            Purpose::Upgrade { .. } => {}
+            Purpose::Oper { .. } | Purpose::Upgrade { .. } => {}
         }
         self.jobs.queue.push_back(Job {
             conn,
@@ -96,7 +99,13 @@ impl Chat {
         matches!(
             self.sessions.get(&conn).map(|s| &s.state),
             Some(State::Hashing { .. })
-        )
+        ) || self.opering(conn)
+    }
+
+    /// Whether `conn` waits for its `OPER` password's check (logged in all the while).
+    pub(super) fn opering(&self, conn: ConnId) -> bool {
+        let oper = |j: &Job| j.conn == conn && matches!(j.purpose, Purpose::Oper { .. });
+        self.jobs.queue.iter().any(oper)
     }
 
     /// Spend at most [`ROUNDS_PER_STEP`] rounds on the waiting hashes, oldest first, and finish
@@ -141,6 +150,15 @@ impl Chat {
             }
             return;
         }
+        if let Purpose::Oper { user, key: want } = purpose {
+            // Only for the session that asked, still logged in.
+            if self.user_of(conn).is_some() {
+                self.outbox.actions.push(Action::Resume(conn));
+                let right = constant_time_eq(&key, &want);
+                self.in_command(conn, now, |chat| chat.opered(conn, &user, right, now));
+            }
+            return;
+        }
         // The session may have closed or timed out meanwhile: then the result is dropped.
         let waiting = match (&purpose, self.sessions.get(&conn).map(|s| &s.state)) {
             (
@@ -178,7 +196,7 @@ impl Chat {
                 chat.restore_login_state(conn, &user, Form::Dialog);
                 chat.finish_account(conn, &user, secret, now);
             }
-            Purpose::Upgrade { .. } => {}
+            Purpose::Oper { .. } | Purpose::Upgrade { .. } => {}
         });
     }
 

@@ -6,7 +6,7 @@
 use crate::event::{Kind, Stamp};
 use crate::input::Mark;
 use crate::record::{Audience, Record};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// A message kept for `history`. Its strings are the ones the message was delivered with
@@ -33,14 +33,22 @@ impl HistoryEntry {
     }
 }
 
-/// The inverse of an append, for a failed commit: drop the newest, restore what it evicted.
+/// The inverse of an append, for a failed commit: drop the entry appended (by its id, so a
+/// guest's entries forgotten in between leave the others alone), restore what it evicted.
 #[derive(Debug)]
-pub struct Undo(Option<HistoryEntry>);
+pub struct Undo {
+    id: u64,
+    evicted: Option<HistoryEntry>,
+}
 
 #[derive(Debug)]
 pub struct History {
     entries: VecDeque<HistoryEntry>,
     cap: usize,
+    /// The guests with direct messages kept in memory: a guest without any (most) costs no
+    /// walk over the history when it leaves. May name a guest whose entries were evicted or
+    /// undone since (then the walk finds nothing).
+    guests: HashSet<Arc<str>>,
 }
 
 /// How an entry stands to a [`Mark`]: before, at, or after it (a time mark is "at" every entry
@@ -58,6 +66,7 @@ impl History {
         History {
             entries: VecDeque::new(),
             cap,
+            guests: HashSet::new(),
         }
     }
 
@@ -74,19 +83,53 @@ impl History {
 
     /// Keep a message; `None` when history is off.
     pub fn remember(&mut self, entry: HistoryEntry) -> Option<(Record, Undo)> {
+        let record = entry.record();
+        self.append(entry).map(|undo| (record, undo))
+    }
+
+    /// Keep a message in memory only (issue 22: a guest has nothing durable), a direct message
+    /// with these `guests` on either side; `None` when history is off.
+    pub fn keep<'a>(
+        &mut self,
+        entry: HistoryEntry,
+        guests: impl Iterator<Item = &'a Arc<str>>,
+    ) -> Option<Undo> {
         if self.cap == 0 {
             return None;
         }
-        let record = entry.record();
-        let evicted = self.push(entry);
-        Some((record, Undo(evicted)))
+        self.guests.extend(guests.cloned());
+        self.append(entry)
     }
 
-    pub fn undo(&mut self, Undo(evicted): Undo) {
-        self.entries.pop_back();
+    fn append(&mut self, entry: HistoryEntry) -> Option<Undo> {
+        if self.cap == 0 {
+            return None;
+        }
+        let id = entry.stamp.id;
+        let evicted = self.push(entry);
+        Some(Undo { id, evicted })
+    }
+
+    pub fn undo(&mut self, Undo { id, evicted }: Undo) {
+        if self.entries.back().is_some_and(|e| e.stamp.id == id) {
+            self.entries.pop_back();
+        }
         if let Some(e) = evicted {
             self.entries.push_front(e);
         }
+    }
+
+    /// Drop the direct messages from or to `user` (a guest logging out or taking another
+    /// name): whoever is called that next, guest or account, never reads them. A walk over the
+    /// history (capped by `--history`), only for a guest that has such messages.
+    pub fn forget_direct(&mut self, user: &str) {
+        if !self.guests.remove(user) {
+            return;
+        }
+        self.entries.retain(|e| match &e.to {
+            Audience::User(to) => *e.from != *user && **to != *user,
+            Audience::Room(_) | Audience::Everyone | Audience::Announcement => true,
+        });
     }
 
     pub fn replay(&mut self, entry: HistoryEntry) {
@@ -217,6 +260,29 @@ mod tests {
         let (_, undo) = h.remember(entry(3, "den")).expect("kept");
         assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [2, 3]);
         h.undo(undo);
+        assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [1, 2]);
+    }
+
+    /// A guest leaving drops the direct messages kept for it, and only those; a name with none
+    /// kept (an account's, here `hans`) drops nothing.
+    #[test]
+    fn forgetting_a_guest_drops_only_its_kept_direct_messages() {
+        let dm = |id: u64, from: &str, to: &str| HistoryEntry {
+            stamp: Stamp { at_ms: id, id },
+            from: from.into(),
+            to: Audience::User(to.into()),
+            kind: Kind::Say,
+            text: "x".into(),
+        };
+        let mut h = History::new(100);
+        h.replay(dm(1, "yoda", "hans"));
+        h.replay(entry(2, "den"));
+        let moo: Arc<str> = "moo".into();
+        h.keep(dm(3, "moo", "yoda"), [&moo].into_iter());
+        h.keep(dm(4, "yoda", "moo"), [&moo].into_iter());
+        h.forget_direct("hans");
+        assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [1, 2, 3, 4]);
+        h.forget_direct("moo");
         assert_eq!(ids(h.before(Mark::None, 9, |_| true)), [1, 2]);
     }
 }

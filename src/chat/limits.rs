@@ -66,7 +66,7 @@ pub fn offline_cost(from: &str, text: &str) -> usize {
 impl Chat {
     /// `conn`'s address, if the per-address limits apply to it (loopback only when a limit
     /// was given explicitly).
-    fn limited_address(&self, conn: ConnId) -> Option<IpAddr> {
+    pub(super) fn limited_address(&self, conn: ConnId) -> Option<IpAddr> {
         self.sessions
             .get(&conn)
             .and_then(|s| s.peer)

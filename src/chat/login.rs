@@ -9,7 +9,7 @@ use crate::event::{Error, Event, HelpTopic, Notice, Prompt, Shared};
 use crate::input::Input;
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
-use crate::valid::UserName;
+use crate::valid::{NewUserName, UserName};
 use std::sync::Arc;
 
 /// How a password arrived: the outcome of a wrong one differs.
@@ -96,7 +96,8 @@ impl Chat {
             | Input::Invalid
             | Input::Bad(_)
             | Input::Away { .. }
-            | Input::Oper(_)
+            | Input::Oper { .. }
+            | Input::Deoper
             | Input::Invisible(_)
             | Input::HearWallops(_)
             | Input::Whois { .. }
@@ -140,10 +141,13 @@ impl Chat {
         dup
     }
 
-    /// Refuse a new account whose name is taken in any case: by an account, or by an online
-    /// guest, who is never logged out for it (F15), whatever `--duplicate-login` says.
-    fn refuse_taken(&mut self, conn: ConnId, user: &str) -> bool {
-        let error = if let Some(account) = self.accounts.find(user) {
+    /// Refuse a new account whose name is not a [`NewUserName`] (one every front-end shows as
+    /// itself), or is taken in any case: by an account, or by an online guest, who is never
+    /// logged out for it (F15), whatever `--duplicate-login` says.
+    fn refuse_new_name(&mut self, conn: ConnId, user: &str) -> bool {
+        let error = if NewUserName::new(user).is_err() {
+            Error::InvalidUsername
+        } else if let Some(account) = self.accounts.find(user) {
             Error::UserExists(Arc::from(account))
         } else if let Some((guest, _)) = self.online.find(user) {
             Error::AlreadyLoggedIn(guest.clone())
@@ -162,7 +166,7 @@ impl Chat {
             Some(account) => (account, false),
             None => (user.to_string(), true),
         };
-        if self.refuse_duplicate(conn, &user) || (new && self.refuse_taken(conn, &user)) {
+        if self.refuse_duplicate(conn, &user) || (new && self.refuse_new_name(conn, &user)) {
             return;
         }
         if new && !self.settings.register {
@@ -230,14 +234,14 @@ impl Chat {
         }
         if !self.settings.register {
             self.refuse(conn, Error::RegistrationClosed);
-        } else if !self.refuse_taken(conn, user) {
+        } else if !self.refuse_new_name(conn, user) {
             self.create_account(conn, user, password, now);
         }
     }
 
     fn create_account(&mut self, conn: ConnId, user: &str, password: &str, now: Now) {
         // Someone else may have taken it while this connection was choosing a password.
-        if self.refuse_taken(conn, user) {
+        if self.refuse_new_name(conn, user) {
             return;
         }
         if !self.may_create_account(conn, now) {
@@ -389,6 +393,8 @@ impl Chat {
                 self.outbox.actions.push(Action::Subscribe(conn));
             }
         }
+        // Its login timeout is moot until a logout arms it again (issue 22's idle memory).
+        self.cancel_hint(conn, TimerKind::Login);
         // Issue 22: a session that answers pings is alive while it answers, idle or not.
         if !pings {
             self.arm(conn, TimerKind::Idle, now.mono + self.settings.timeout);
@@ -547,6 +553,7 @@ impl Chat {
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11).
                 self.close_guest_rooms();
+                self.history.forget_direct(user);
             }
             self.presence(user, false);
             log::info!("{} logged out", self.log_name(conn));

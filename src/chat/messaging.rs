@@ -3,7 +3,7 @@
 
 use super::history::HistoryEntry;
 use super::operator::MessageKind;
-use super::{Chat, Queued, Undo};
+use super::{Chat, Queued, ToSelf, Undo};
 use crate::event::{Audience, Error, Event, Kind, Meta, Notice, Shared, Stamp};
 use crate::record;
 use crate::session::{ConnId, State};
@@ -28,7 +28,11 @@ impl Chat {
         relay: Option<&str>,
         now: Now,
     ) -> bool {
-        let Some(to) = self.may_address(conn, from, to) else {
+        let to_self = self
+            .sessions
+            .get(&conn)
+            .map_or(ToSelf::Refused, |s| s.to_self);
+        let Some(to) = self.may_address(conn, from, to, to_self) else {
             return false;
         };
         let stamp = self.stamps.next(now.unix_ms());
@@ -90,19 +94,55 @@ impl Chat {
         self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.tally.count(MessageKind::Direct);
         if kind.is_text() {
-            let to = record::Audience::User(to.clone());
-            self.remember(stamp, from, to, kind, text);
+            self.remember_direct(stamp, from, &to, kind, text);
         }
         true
     }
 
+    /// Keep a direct message for `history` and `CHATHISTORY`: durably between accounts; in
+    /// memory only, until the guest logs out or takes another name, when a guest is on either
+    /// side (issue 22: a guest has nothing durable, and the next user of its name, guest or
+    /// account, must not read its conversations).
+    fn remember_direct(
+        &mut self,
+        stamp: Stamp,
+        from: &Arc<str>,
+        to: &Arc<str>,
+        kind: Kind,
+        text: Arc<str>,
+    ) {
+        let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
+        if sides.iter().all(|(_, guest)| !guest) {
+            let to = record::Audience::User(to.clone());
+            return self.remember(stamp, from, to, kind, text);
+        }
+        let entry = HistoryEntry {
+            stamp,
+            from: from.clone(),
+            to: record::Audience::User(to.clone()),
+            kind,
+            text,
+        };
+        let guests = sides.into_iter().filter(|(_, guest)| *guest);
+        if let Some(undo) = self.history.keep(entry, guests.map(|(name, _)| name)) {
+            self.outbox.undo_also(Undo::History(undo));
+        }
+    }
+
     /// The refusals of `message` (also those of `startprivate`, §4): an unknown user (an online
-    /// guest, JSON front-end §6, has no account but can be addressed), yourself, a user who
+    /// guest, JSON front-end §6, has no account but can be addressed), yourself unless the
+    /// sender's wire delivers messages to oneself (`to_self`, issue 22: IRC), a user who
     /// blocked you. Answers the error and returns `None` if one applies, else the recipient as
     /// its name is spelled (issue 17: any spelling of it finds it).
-    pub(super) fn may_address(&mut self, conn: ConnId, from: &str, to: &str) -> Option<Arc<str>> {
+    pub(super) fn may_address(
+        &mut self,
+        conn: ConnId,
+        from: &str,
+        to: &str,
+        to_self: ToSelf,
+    ) -> Option<Arc<str>> {
         let to = self.addressee(conn, to)?;
-        let error = if *to == *from {
+        let error = if *to == *from && to_self == ToSelf::Refused {
             Error::MessageSelf
         } else if self.blocks.has_blocked(&to, from) {
             Error::BlockedByRecipient
@@ -233,7 +273,11 @@ impl Chat {
         self.send_users(conn, names);
     }
 
+    /// A guest's block would be a durable record under a name it gives up: refused.
     pub(super) fn block(&mut self, conn: ConnId, me: &str, user: &str) {
+        if !self.accounts.exists(me) {
+            return self.outbox.error(conn, Error::AccountsOnly);
+        }
         let Some(user) = self.addressee(conn, user) else {
             return;
         };
@@ -251,6 +295,9 @@ impl Chat {
     }
 
     pub(super) fn unblock(&mut self, conn: ConnId, me: &str, user: &str) {
+        if !self.accounts.exists(me) {
+            return self.outbox.error(conn, Error::AccountsOnly);
+        }
         let Some(user) = self.addressee(conn, user) else {
             return;
         };

@@ -118,6 +118,33 @@ pub enum LoginStyle {
     Guest,
 }
 
+/// What a front-end's wire decides for its sessions, given at connect (the core applies it;
+/// the front-end only says which rules its wire has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Front {
+    pub login: LoginStyle,
+    pub to_self: ToSelf,
+}
+
+/// A direct message to oneself: the seeds refuse it (`Error. Cannot message self`, the line
+/// and JSON contracts); IRC delivers it (a client may talk to itself, and with echo-message it
+/// sees the message twice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToSelf {
+    Refused,
+    Delivered,
+}
+
+/// The seeds' rules with this login style (the line, JSON and events protocols, and tests).
+impl From<LoginStyle> for Front {
+    fn from(login: LoginStyle) -> Front {
+        Front {
+            login,
+            to_self: ToSelf::Refused,
+        }
+    }
+}
+
 /// The whole chat world. See the module doc for the calling contract.
 #[derive(Debug)]
 pub struct Chat {
@@ -217,7 +244,7 @@ impl Chat {
         &mut self,
         conn: ConnId,
         peer: Option<SocketAddr>,
-        style: LoginStyle,
+        front: Front,
         now: Now,
     ) {
         self.resume_lockouts(now);
@@ -227,7 +254,8 @@ impl Chat {
             self.rooms_resume();
         }
         let mut session = Session::new(peer, now.mono);
-        session.dialog = style == LoginStyle::Dialog;
+        session.dialog = front.login == LoginStyle::Dialog;
+        session.to_self = front.to_self;
         self.sessions.insert(conn, session);
         self.arm(
             conn,
@@ -235,10 +263,9 @@ impl Chat {
             now.mono + self.settings.login_timeout,
         );
         if let Some(hb) = self.settings.heartbeat {
-            self.arm(conn, TimerKind::Heartbeat, now.mono + hb);
-            self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
+            self.arm(conn, TimerKind::Heartbeat, now.mono + hb / 2);
         }
-        match style {
+        match front.login {
             LoginStyle::Dialog => self.outbox.send(conn, Event::Prompt(Prompt::Username)),
             LoginStyle::Guest => {}
         }
@@ -508,7 +535,8 @@ impl Chat {
             Input::Away { message } => self.set_away(conn, &user, message),
             Input::Invisible(on) => self.set_invisible(conn, on),
             Input::HearWallops(on) => self.set_wallops(conn, on),
-            Input::Oper(on) => self.set_oper(conn, on),
+            Input::Oper { name, password } => self.oper_up(conn, name, password, now),
+            Input::Deoper => self.set_oper(conn, false),
             Input::NoPresence => self.no_presence(conn),
             Input::Whois { name } => self.whois(conn, &user, name, now),
             Input::Who { mask } => self.who(conn, &user, mask, now),

@@ -2,7 +2,9 @@
 //! the server's counts: `KILL` ends a session as the console's `kick` does, `WALLOPS` reaches
 //! the operators and those who asked for it, `LUSERS` counts users and rooms.
 
+use super::hashing::Purpose;
 use super::Chat;
+use crate::credentials::Check;
 use crate::event::{Error, Event, Lusers, Notice, Shared};
 use crate::session::ConnId;
 use crate::time::Now;
@@ -17,6 +19,49 @@ impl Chat {
             self.outbox.error(conn, Error::NotOperator);
         }
         oper
+    }
+
+    /// `Input::Oper`: `name` must be an account the configuration names (`--operators`,
+    /// under the casemapping) and `password` its password, checked as a login's is (in steps
+    /// for a PBKDF2 secret, the session's input waiting meanwhile; a wrong one counts as a
+    /// failed login of the address). Which session asks does not matter: an operator block,
+    /// as on other IRC servers, here backed by an account.
+    pub(super) fn oper_up(&mut self, conn: ConnId, name: &str, password: &str, now: Now) {
+        let rate = self.settings.login_fail_rate;
+        if let Some(ip) = self.limited_address(conn) {
+            if !self.login_fails.has(ip, rate, now.mono) {
+                return self.outbox.error(conn, Error::LoginRate);
+            }
+        }
+        let named = self.accounts.find(name).filter(|account| {
+            let same = crate::valid::same_name;
+            self.settings.operators.iter().any(|o| same(o, account))
+        });
+        let Some(account) = named.map(String::from) else {
+            return self.outbox.error(conn, Error::NoOperBlock);
+        };
+        match self.accounts.get(&account).map(|s| s.check(password)) {
+            Some(Check::Now(true)) => self.opered(conn, &account, true, now),
+            Some(Check::Now(false)) | None => self.opered(conn, &account, false, now),
+            Some(Check::Derive(work, key)) => {
+                let iterations = work.left() + 1;
+                let purpose = Purpose::Oper { user: account, key };
+                self.start_hash(conn, purpose, work, iterations);
+            }
+        }
+    }
+
+    /// How `Input::Oper`'s password check for `account` went.
+    pub(super) fn opered(&mut self, conn: ConnId, account: &str, right: bool, now: Now) {
+        if right {
+            log::info!("{} is an operator (as {account})", self.log_name(conn));
+            self.set_oper(conn, true);
+            self.outbox.send(conn, Event::Opered);
+        } else {
+            log::warn!("{} OPER {account}: wrong password", self.log_name(conn));
+            self.count_failed_login(conn, now);
+            self.outbox.error(conn, Error::InvalidPassword);
+        }
     }
 
     /// `Input::Kill`: the operator `me` ends `user`'s session; its roommates see it quit with

@@ -11,7 +11,8 @@
 //! nodes of both users hold the same requests and sessions (a request made on one node is
 //! answered on another).
 
-use super::{Chat, TimerKey};
+use super::timers::PrivateRequestKey;
+use super::{Chat, TimerKey, ToSelf};
 use crate::event::{Audience, Error, Event, PrivateEvent};
 use crate::session::ConnId;
 use crate::time::Now;
@@ -229,7 +230,7 @@ impl Chat {
         address: bool,
         now: Now,
     ) {
-        let Some(user) = self.may_address(conn, me, user) else {
+        let Some(user) = self.may_address(conn, me, user, ToSelf::Refused) else {
             return;
         };
         let user = &*user;
@@ -290,11 +291,11 @@ impl Chat {
                 };
                 p.requests.insert((from.clone(), to.clone()), request);
                 p.asked.insert((to.clone(), from.clone()));
-                let key = TimerKey::PrivateRequest {
+                let key = TimerKey::PrivateRequest(Box::new(PrivateRequestKey {
                     from,
                     to,
                     serial: p.serial,
-                };
+                }));
                 self.timers.schedule(deadline, key);
             }
             Change::Open { from, to } => {

@@ -78,7 +78,12 @@ impl Chat {
         self.outbox.send(conn, Event::Profile(lines));
     }
 
+    /// A guest's profile would be durable under a name it gives up, for the next user of the
+    /// name to inherit (and guests come and go without bound): refused.
     pub(super) fn set_profile(&mut self, conn: ConnId, user: &str, attribute: &str, value: &str) {
+        if !self.accounts.exists(user) {
+            return self.outbox.error(conn, Error::AccountsOnly);
+        }
         let Some(index) = ATTRIBUTES.iter().position(|a| *a == attribute) else {
             return self.outbox.error(conn, Error::InvalidAttribute);
         };

@@ -8,7 +8,7 @@ use super::Chat;
 use crate::event::{Error, Event, Shared};
 use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
-use crate::valid::{same_name, UserName};
+use crate::valid::{same_name, NewUserName};
 use std::sync::Arc;
 
 impl Chat {
@@ -20,8 +20,7 @@ impl Chat {
         s.pings = true;
         let last = s.last_heard;
         if let Some(hb) = self.settings.heartbeat_of(true) {
-            self.arm(conn, TimerKind::Heartbeat, last + hb);
-            self.arm(conn, TimerKind::Ping, last + hb / 2);
+            self.arm(conn, TimerKind::Heartbeat, last + hb / 2);
         }
     }
 
@@ -74,7 +73,7 @@ impl Chat {
         if self.accounts.exists(me) {
             return self.outbox.error(conn, Error::NameIsAccount(me.clone()));
         }
-        let Ok(name) = UserName::new(name) else {
+        let Ok(name) = NewUserName::new(name) else {
             return self.outbox.error(conn, Error::InvalidUsername);
         };
         let name = name.as_str();
@@ -102,6 +101,8 @@ impl Chat {
         let case_only = same_name(&new, me);
         if !case_only {
             self.watched(me, false);
+            // The next user of the old name must not read this guest's conversations.
+            self.history.forget_direct(me);
         }
         self.online.rename(me, new.clone());
         if let Some(s) = self.sessions.get_mut(&conn) {

@@ -59,9 +59,11 @@ impl Chat {
         let ok = |e: &&HistoryEntry| wanted.holds(e) && !blocks.has_blocked(me, &e.from);
         let h = &self.history;
         let found: Vec<&HistoryEntry> = match query {
-            Replay::Latest { after, .. } => {
-                h.before(Mark::None, limit, |e| ok(e) && against(e, after).is_gt())
-            }
+            // `LATEST *` (no `after`) is the newest whatever their age: `against` puts every
+            // entry before an absent mark, so it must not filter them.
+            Replay::Latest { after, .. } => h.before(Mark::None, limit, |e| {
+                ok(e) && (after == Mark::None || against(e, after).is_gt())
+            }),
             Replay::Before { at, .. } => h.before(at, limit, ok),
             Replay::After { at, .. } => h.after(at, false, limit, ok),
             Replay::Around { at, .. } => {
@@ -129,7 +131,8 @@ impl Chat {
     }
 
     /// `CHATHISTORY TARGETS`: the rooms `me` is in and the users it exchanged direct messages
-    /// with whose latest message falls between the two times, newest first.
+    /// with whose latest message falls between the two times, oldest first (the draft's order;
+    /// `limit` keeps the earliest).
     fn replay_targets(&mut self, conn: ConnId, me: &str, from: Mark, to: Mark, limit: usize) {
         let (low, high) = match compare(from, to) {
             Ordering::Greater => (to, from),
@@ -152,6 +155,7 @@ impl Chat {
                 order.push((key.0, key.1, e.stamp.at_ms));
             }
         }
+        order.reverse();
         order.truncate(limit.min(REPLAY_MAX));
         self.outbox.send(conn, Event::ReplayTargets(order));
     }

@@ -44,6 +44,8 @@ pub struct Settings {
     pub hash_cost: u32,
     /// Failed logins per source address per minute (0: unlimited).
     pub login_fail_rate: u32,
+    /// `--operators`: the accounts that may `OPER` (issue 22), as configured.
+    pub operators: Vec<String>,
 }
 
 impl Settings {
@@ -84,6 +86,7 @@ impl From<&Config> for Settings {
             limit_loopback: c.limit_loopback,
             hash_cost: c.hash_cost,
             login_fail_rate: c.login_fail_rate,
+            operators: c.operators.clone(),
         }
     }
 }

@@ -7,17 +7,23 @@ use crate::session::{ConnId, State, TimerKind};
 use crate::time::Now;
 use std::sync::Arc;
 
-/// What a wheel hint is about.
+/// What a wheel hint is about. Every connection has one or more of these in the wheel at
+/// all times, so the rare kinds are boxed: the key is 24 bytes, not 48 (issue 20's idle
+/// memory; `tests::timer_key_stays_small`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum TimerKey {
     Conn(ConnId, TimerKind),
-    Lockout(String),
+    Lockout(Box<str>),
     /// A private session request's 60 s expiry (PROTOCOL.md §4).
-    PrivateRequest {
-        from: Arc<str>,
-        to: Arc<str>,
-        serial: u64,
-    },
+    PrivateRequest(Box<PrivateRequestKey>),
+}
+
+/// Which private session request a [`TimerKey::PrivateRequest`] is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct PrivateRequestKey {
+    pub from: Arc<str>,
+    pub to: Arc<str>,
+    pub serial: u64,
 }
 
 impl Chat {
@@ -34,8 +40,8 @@ impl Chat {
                         log::info!("lockout of {user} expired");
                     }
                 }
-                TimerKey::PrivateRequest { from, to, serial } => {
-                    self.private_request_timer(&from, &to, serial, now)
+                TimerKey::PrivateRequest(key) => {
+                    self.private_request_timer(&key.from, &key.to, key.serial, now)
                 }
             }
         }
@@ -47,7 +53,7 @@ impl Chat {
         if self.accounts.has_replayed() {
             for (user, until) in self.accounts.resume(now) {
                 log::info!("{user} is still locked after the restart");
-                self.timers.schedule(until, TimerKey::Lockout(user));
+                self.timers.schedule(until, TimerKey::Lockout(user.into()));
             }
         }
     }
@@ -68,6 +74,15 @@ impl Chat {
         }
     }
 
+    /// Take `conn`'s hint for `kind` out of the wheel: one that can only find nothing to do
+    /// (a logged-in session's login timeout) would cost its entry until it fires.
+    pub(super) fn cancel_hint(&mut self, conn: ConnId, kind: TimerKind) {
+        let slot = self.sessions.get_mut(&conn).and_then(|s| s.take_hint(kind));
+        if let Some(slot) = slot {
+            self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
+        }
+    }
+
     /// Fired hint for one session: act if its real deadline passed, else re-arm for it.
     pub(super) fn session_timer(&mut self, conn: ConnId, kind: TimerKind, now: Now) {
         let Some(s) = self.sessions.get_mut(&conn) else {
@@ -81,15 +96,20 @@ impl Chat {
                 s.since + self.settings.login_timeout
             }
             TimerKind::Idle if logged_in && !s.pings => s.last_active + self.settings.timeout,
+            // One hint for both deadlines of the heartbeat (issue 22's idle memory: an entry
+            // per connection fewer): half of it silent, a ping; all of it, the end.
             TimerKind::Heartbeat if s.state != State::Closed => match heartbeat {
+                Some(hb) if now.mono < s.last_heard + hb / 2 => s.last_heard + hb / 2,
+                Some(hb) if now.mono < s.last_heard + hb => {
+                    let give_up = s.last_heard + hb;
+                    // A client that answers pings (IRC) stays.
+                    self.outbox.send(conn, Event::KeepAlive);
+                    return self.arm(conn, kind, give_up);
+                }
                 Some(hb) => s.last_heard + hb,
                 None => return,
             },
             TimerKind::Deliver if logged_in => return self.delivery_step(conn, now),
-            TimerKind::Ping if s.state != State::Closed => match heartbeat {
-                Some(hb) => s.last_heard + hb / 2,
-                None => return,
-            },
             _ => return,
         };
         if deadline > now.mono {
@@ -120,14 +140,18 @@ impl Chat {
                 }
             }
             TimerKind::Deliver => {}
-            TimerKind::Ping => {
-                // Silent for half the heartbeat: a client that answers pings (IRC) stays.
-                self.outbox.send(conn, Event::KeepAlive);
-                let pings = self.sessions.get(&conn).is_some_and(|s| s.pings);
-                if let Some(hb) = self.settings.heartbeat_of(pings) {
-                    self.arm(conn, TimerKind::Ping, now.mono + hb / 2);
-                }
-            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimerKey;
+
+    /// Every connection keeps one or more hints in the wheel (issue 20's idle memory): a
+    /// wheel entry is a deadline and this key, 64 bytes before the rare kinds were boxed.
+    #[test]
+    fn timer_key_stays_small() {
+        assert!(std::mem::size_of::<TimerKey>() <= 24);
     }
 }

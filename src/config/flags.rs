@@ -146,10 +146,15 @@ pub const FLAGS: &[Flag] = &[
         "server name shown to IRC clients (default chatserver)",
     ),
     setting(
-        "irc-oper",
-        "NAME:PASSWORD",
-        "IRC operator credentials for OPER (off)",
+        "server-description",
+        "TEXT",
+        "the server's description in IRC LINKS and WHOIS (default chatserver)",
     ),
+    live(setting(
+        "operators",
+        "NAMES",
+        "accounts (comma-separated) that may become server operators with OPER (none)",
+    )),
     setting(
         "json-port",
         "PORT",

@@ -212,11 +212,35 @@ fn irc_options() {
     assert!(!c.irc_guests);
     assert_eq!(c.irc_server_name, "chatserver");
     let c =
-        run("--irc-port 6667 --irc-guests --irc-server-name irc.example --irc-oper op:s3cret 0");
+        run("--irc-port 6667 --irc-guests --irc-server-name irc.example --operators yoda,,hans 0");
     assert_eq!(c.irc_port, Some(6667));
     assert!(c.irc_guests);
     assert_eq!(c.irc_server_name, "irc.example");
-    assert_eq!(c.irc_oper, Some(("op".into(), "s3cret".into())));
+    assert_eq!(c.operators, ["yoda", "hans"]);
+}
+
+/// `--server-description` (issue 22, IRC `LINKS`/`WHOIS`): a flag and a config-file key, with
+/// spaces; empty or control characters (a line break would end the IRC line) are refused.
+#[test]
+fn server_description_from_the_flag_and_the_file() {
+    assert_eq!(run("5000").server_description, "chatserver");
+    assert_eq!(
+        run("--server-description solo 0").server_description,
+        "solo"
+    );
+    let dir = std::env::temp_dir().join(format!("chatserver-desc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("chat.toml");
+    let path = file.to_str().expect("utf-8");
+    std::fs::write(&file, "port = 4000\nserver-description = \"test server\"\n").expect("write");
+    assert_eq!(
+        run(&format!("--config {path}")).server_description,
+        "test server"
+    );
+    std::fs::write(&file, "port = 4000\nserver-description = \"\"\n").expect("write");
+    let e = parse(&format!("--config {path}")).expect_err("empty");
+    assert!(e.contains("server-description"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -239,8 +263,7 @@ fn bad_arguments_are_errors() {
         "--json-port x 4000",
         "--irc-port 70000 4000",
         "--irc-server-name a:b 4000",
-        "--irc-oper nopassword 4000",
-        "--irc-oper :pw 4000",
+        "--irc-oper op:pw 4000",
     ] {
         assert!(parse(bad).is_err(), "{bad:?} should be rejected");
     }

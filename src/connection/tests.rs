@@ -58,7 +58,11 @@ fn shared_chunks_count_in_bytes_against_the_cap() {
     assert_eq!(total, cap / one * one + "hans: hi\n".len());
     let mut recycled = 0;
     while !conn
-        .flush(std::time::Instant::now(), &mut |_| recycled += 1)
+        .flush(
+            std::time::Instant::now(),
+            &mut |_| recycled += 1,
+            &mut Vec::new(),
+        )
         .unwrap()
     {}
     assert_eq!(

@@ -11,7 +11,7 @@ pub mod irc;
 pub mod json; // JSON front-end (PROTOCOL.md §6, seed 002).
 pub mod line;
 
-use crate::chat::LoginStyle;
+use crate::chat::{Front, LoginStyle, ToSelf};
 use crate::event::{Event, Ticket};
 use crate::input::{Expect, Input};
 use crate::queue::Chunk;
@@ -119,17 +119,26 @@ impl Protocol {
         }
     }
 
-    /// How this wire's users log in: the line protocol runs the core's `Username: ` dialog;
-    /// JSON clients name themselves, and IRC registration is the protocol's own dialog ending
-    /// in the core's login. The events protocol sees the dialog's prompts as objects and may
-    /// answer them, or log in with one request.
-    pub fn login_style(&self) -> LoginStyle {
-        match self {
+    /// This wire's rules for its sessions. Logins: the line protocol runs the core's
+    /// `Username: ` dialog; JSON clients name themselves, and IRC registration is the
+    /// protocol's own dialog ending in the core's login; the events protocol sees the dialog's
+    /// prompts as objects and may answer them, or log in with one request. A message to
+    /// oneself: IRC delivers it; the seeds' wires (line, JSON) and the events protocol, which
+    /// mirrors the line protocol's rules for the page, refuse it (PROTOCOL.md §3).
+    pub fn front(&self) -> Front {
+        let login = match self {
             Protocol::Line(_) => LoginStyle::Dialog,
             #[cfg(feature = "web")]
             Protocol::Events(_) => LoginStyle::Dialog,
             Protocol::Irc(_) | Protocol::Json(_) => LoginStyle::Guest,
-        }
+        };
+        let to_self = match self {
+            Protocol::Irc(_) => ToSelf::Delivered,
+            Protocol::Line(_) | Protocol::Json(_) => ToSelf::Refused,
+            #[cfg(feature = "web")]
+            Protocol::Events(_) => ToSelf::Refused,
+        };
+        Front { login, to_self }
     }
 
     /// Bytes sent on accept, before the core says anything (the line protocol has none: its

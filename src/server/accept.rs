@@ -100,9 +100,9 @@ impl Server {
                 conn.queue_bytes(greeting);
                 push_dirty(conn, &mut self.dirty);
             }
-            let style = conn.protocol.login_style();
+            let front = conn.protocol.front();
             log::info!("connection from {peer}");
-            self.chat.handle_connect(id, Some(peer), style, now);
+            self.chat.handle_connect(id, Some(peer), front, now);
         }
     }
 

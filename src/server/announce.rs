@@ -327,7 +327,7 @@ impl Server {
                 spare.pop().unwrap_or_default()
             });
             if queued.is_err() {
-                super::output::flush_some(c, now.mono, spare);
+                super::output::flush_some(c, now.mono, spare, &mut self.pack);
                 queued = catch_up(&mut self.announcements, c, cap, &mut Vec::new);
             }
             self.output_total = (self.output_total + c.pending()).saturating_sub(before);

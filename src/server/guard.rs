@@ -64,6 +64,11 @@ impl Phase {
         }
     }
 
+    /// Time spent in this phase in this iteration, while it is not running.
+    pub fn spent(&self) -> Duration {
+        self.spent
+    }
+
     /// Whether this phase has used its time in this iteration.
     pub fn over(&self) -> bool {
         let running = self.entered.map_or(Duration::ZERO, |t| t.elapsed());
@@ -142,28 +147,94 @@ impl PerIp {
     }
 }
 
-/// The longest loop iteration, reported at `info` once a minute when it grew, with how much of
-/// it went to the disk: commits and syncs, and compaction. The rest is CPU, or the machine not
-/// running the server (a busy 2-core VM preempts it for tens of ms).
+/// An iteration longer than this is logged at `warn` with where its time went (the rule: no
+/// iteration over 50 ms).
+pub const SLOW_ITERATION: Duration = Duration::from_millis(50);
+
+/// Where one loop iteration's time went, so a stall names its cause: the phases of the loop
+/// body, the disk inside them, and what none of them counts (the machine not running the
+/// server, or work outside every phase).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IterationParts {
+    /// Reading and handling input, accepting.
+    pub reading: Duration,
+    /// The core's timers, its bounded slice of password hashes, the cluster's timers.
+    pub timers: Duration,
+    /// Reaping, committing, applying, flushing, compacting (`settle`), and the lazy sync.
+    pub settling: Duration,
+    /// Of settling: reaping closed connections, flushing output, catching up subscribers.
+    pub reaping: Duration,
+    pub flushing: Duration,
+    pub announcing: Duration,
+    /// Of settling: commits and syncs, compaction and backup steps.
+    pub committing: Duration,
+    pub compacting: Duration,
+}
+
+impl IterationParts {
+    /// The iteration's time that no phase accounts for.
+    fn unaccounted(&self, took: Duration) -> Duration {
+        took.saturating_sub(self.reading + self.timers + self.settling)
+    }
+
+    fn describe(&self, took: Duration) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        format!(
+            "{:.1} ms: reading {:.1}, timers {:.1}, settling {:.1} (reaping {:.1}, flushing {:.1}, \
+             announcing {:.1}, committing and syncing {:.1}, compacting {:.1}), outside every \
+             phase {:.1}",
+            ms(took),
+            ms(self.reading),
+            ms(self.timers),
+            ms(self.settling),
+            ms(self.reaping),
+            ms(self.flushing),
+            ms(self.announcing),
+            ms(self.committing),
+            ms(self.compacting),
+            ms(self.unaccounted(took))
+        )
+    }
+}
+
+/// How long the server has waited for a CPU since start, from the kernel's scheduler
+/// statistics (`/proc/thread-self/schedstat`, second field, ns): sampled once a second and at
+/// a slow iteration, it says whether a stall was the machine running something else. `None`
+/// where the kernel does not keep them.
+fn cpu_wait() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The longest loop iteration, reported at `info` once a minute when it grew, with where its
+/// time went; an iteration over `SLOW_ITERATION` is logged at `warn` at once (once per burst).
+/// Time outside every phase is the machine not running the server (a busy 2-core VM preempts
+/// it for tens of ms) or work no phase counts.
 #[derive(Debug)]
 pub struct IterationClock {
     pub worst: Duration,
-    /// Disk time of the worst iteration: committing and syncing, compacting.
-    worst_disk: [Duration; 2],
-    /// Disk time of the iteration under way.
+    /// Where the worst iteration's time went.
+    worst_parts: IterationParts,
+    /// Disk time of the iteration under way: committing and syncing, compacting.
     disk: [Duration; 2],
     reported: Duration,
     next_report: Instant,
+    slow: Quiet,
+    /// The last sample of `cpu_wait` and when it was taken.
+    waited: Option<(Instant, Duration)>,
 }
 
 impl IterationClock {
     pub fn new(now: Instant) -> IterationClock {
         IterationClock {
             worst: Duration::ZERO,
-            worst_disk: [Duration::ZERO; 2],
+            worst_parts: IterationParts::default(),
             disk: [Duration::ZERO; 2],
             reported: Duration::ZERO,
             next_report: now + Duration::from_secs(60),
+            slow: Quiet::default(),
+            waited: cpu_wait().map(|w| (now, w)),
         }
     }
 
@@ -177,13 +248,34 @@ impl IterationClock {
         self.disk[1] += since.elapsed();
     }
 
-    /// One iteration took `took`, ending at `now`.
-    pub fn record(&mut self, took: Duration, now: Instant) {
+    /// One iteration took `took`, ending at `now`; `parts` says where it went (its disk time
+    /// comes from `committed_since` and `compacted_since`).
+    pub fn record(&mut self, took: Duration, mut parts: IterationParts, now: Instant) {
+        [parts.committing, parts.compacting] = self.disk;
+        self.disk = [Duration::ZERO; 2];
         if took > self.worst {
             self.worst = took;
-            self.worst_disk = self.disk;
+            self.worst_parts = parts;
         }
-        self.disk = [Duration::ZERO; 2];
+        if took > SLOW_ITERATION {
+            let waited = self.sample_cpu_wait(now);
+            self.slow.warn(now, || {
+                let mut text = format!("slow loop iteration, {}", parts.describe(took));
+                if let Some((over, w)) = waited {
+                    text += &format!(
+                        "; the server waited {:.1} ms for a CPU in the last {:.0} ms",
+                        w.as_secs_f64() * 1e3,
+                        over.as_secs_f64() * 1e3
+                    );
+                }
+                text
+            });
+        } else if self
+            .waited
+            .is_some_and(|(at, _)| now.saturating_duration_since(at) >= Duration::from_secs(1))
+        {
+            self.sample_cpu_wait(now);
+        }
         if now >= self.next_report {
             self.next_report = now + Duration::from_secs(60);
             if self.worst != self.reported {
@@ -192,13 +284,22 @@ impl IterationClock {
         }
     }
 
+    /// Take a new sample of the CPU wait; the time since the last sample and the wait in it.
+    fn sample_cpu_wait(&mut self, now: Instant) -> Option<(Duration, Duration)> {
+        let (at, before) = self.waited?;
+        let w = cpu_wait()?;
+        self.waited = Some((now, w));
+        Some((now.saturating_duration_since(at), w.saturating_sub(before)))
+    }
+
     pub fn report(&mut self) {
         self.reported = self.worst;
         log::info!(
-            "worst loop iteration so far: {} us ({} us committing and syncing, {} us compacting)",
+            "worst loop iteration so far: {} us ({} us committing and syncing, {} us compacting; {})",
             self.worst.as_micros(),
-            self.worst_disk[0].as_micros(),
-            self.worst_disk[1].as_micros()
+            self.worst_parts.committing.as_micros(),
+            self.worst_parts.compacting.as_micros(),
+            self.worst_parts.describe(self.worst)
         );
     }
 }
@@ -281,24 +382,55 @@ mod tests {
         let t0 = Instant::now();
         let mut c = IterationClock::new(t0);
         let before = Instant::now() - Duration::from_millis(2);
+        let none = IterationParts::default();
         c.committed_since(before);
         c.compacted_since(before);
-        c.record(Duration::from_millis(5), t0);
-        assert!(c.worst_disk.iter().all(|d| *d >= Duration::from_millis(2)));
-        c.record(Duration::from_millis(30), t0);
+        c.record(Duration::from_millis(5), none, t0);
+        assert!(c.worst_parts.committing >= Duration::from_millis(2));
+        assert!(c.worst_parts.compacting >= Duration::from_millis(2));
+        c.record(Duration::from_millis(30), none, t0);
         assert_eq!(c.worst, Duration::from_millis(30));
-        assert_eq!(
-            c.worst_disk,
-            [Duration::ZERO; 2],
-            "disk time is per iteration"
-        );
+        assert_eq!(c.worst_parts, none, "disk time is per iteration");
         c.compacted_since(before);
-        c.record(Duration::from_millis(10), t0);
-        assert_eq!(
-            c.worst_disk,
-            [Duration::ZERO; 2],
-            "only the worst's is kept"
+        c.record(Duration::from_millis(10), none, t0);
+        assert_eq!(c.worst_parts, none, "only the worst's is kept");
+    }
+
+    /// Where the kernel keeps scheduler statistics, the CPU wait is read and never goes back.
+    #[test]
+    fn the_cpu_wait_is_read_where_the_kernel_keeps_it() {
+        if !std::path::Path::new("/proc/thread-self/schedstat").exists() {
+            return;
+        }
+        let first = cpu_wait().expect("schedstat parses");
+        let mut clock = IterationClock::new(Instant::now());
+        let (over, waited) = clock
+            .sample_cpu_wait(Instant::now())
+            .expect("a sample after the first");
+        assert!(over < Duration::from_secs(60));
+        assert!(cpu_wait().expect("again") >= first);
+        assert!(waited < Duration::from_secs(60));
+    }
+
+    /// A stall names where its time went; what no phase counts is shown as such.
+    #[test]
+    fn a_slow_iteration_is_described_by_its_parts() {
+        let ms = Duration::from_millis;
+        let parts = IterationParts {
+            reading: ms(3),
+            timers: ms(1),
+            settling: ms(60),
+            flushing: ms(55),
+            ..IterationParts::default()
+        };
+        let text = parts.describe(ms(70));
+        assert!(
+            text.starts_with("70.0 ms: reading 3.0, timers 1.0, settling 60.0"),
+            "{text}"
         );
+        assert!(text.contains("flushing 55.0"), "{text}");
+        assert!(text.ends_with("outside every phase 6.0"), "{text}");
+        assert_eq!(parts.unaccounted(ms(50)), Duration::ZERO, "never negative");
     }
 
     #[test]

@@ -126,6 +126,26 @@ impl Server {
         if let ConsoleCommand::Backup(dir) = &command {
             return self.begin_backup(dir, requester, now);
         }
+        // A cluster node that has not yet caught up with the stream holds its credentials
+        // file's accounts, not the cluster's: what would read or change the chat world waits
+        // (clients are not even accepted before; issue 23).
+        let touches_the_world = match &command {
+            ConsoleCommand::Help
+            | ConsoleCommand::Stats
+            | ConsoleCommand::Quit
+            | ConsoleCommand::Reload
+            | ConsoleCommand::Nothing => false,
+            ConsoleCommand::List
+            | ConsoleCommand::Announce(_)
+            | ConsoleCommand::Kick(_)
+            | ConsoleCommand::User(_)
+            | ConsoleCommand::Backup(_) => true,
+        };
+        if touches_the_world && !self.serving() {
+            return Some(Reply::err(
+                "this node has not caught up with the cluster yet; try again in a moment\n",
+            ));
+        }
         Some(match command {
             ConsoleCommand::Nothing => Reply::ok(""),
             ConsoleCommand::Help => Reply::ok(console::HELP),

@@ -21,6 +21,8 @@ const SPARE_MAX_CAPACITY: usize = 16 * 1024;
 struct Queues<'a> {
     conns: &'a mut Slab<Connection>,
     spare: &'a mut Vec<Vec<u8>>,
+    /// The buffer lent to a transport per write ([`Connection::flush`]).
+    pack: &'a mut Vec<u8>,
     dirty: &'a mut Vec<ConnId>,
     dead: &'a mut Vec<ConnId>,
     output_total: &'a mut usize,
@@ -61,7 +63,7 @@ impl Queues<'_> {
         };
         let mut queued = both(c, &mut || spare.pop().unwrap_or_default());
         if queued.is_err() {
-            flush_some(c, self.now, spare);
+            flush_some(c, self.now, spare, self.pack);
             queued = both(c, &mut Vec::new);
         }
         *self.output_total = (*self.output_total + c.pending()).saturating_sub(before);
@@ -75,8 +77,13 @@ impl Queues<'_> {
 }
 
 /// Write what the socket takes now, keeping the emptied tails.
-pub(super) fn flush_some(c: &mut Connection, now: Instant, spare: &mut Vec<Vec<u8>>) {
-    let _ = c.flush(now, &mut |buf| keep_spare(spare, buf));
+pub(super) fn flush_some(
+    c: &mut Connection,
+    now: Instant,
+    spare: &mut Vec<Vec<u8>>,
+    pack: &mut Vec<u8>,
+) {
+    let _ = c.flush(now, &mut |buf| keep_spare(spare, buf), pack);
 }
 
 /// Keep an emptied tail for reuse, within the pool's bounds.
@@ -100,6 +107,7 @@ impl Server {
         let mut q = Queues {
             conns: &mut self.conns,
             spare: &mut self.spare,
+            pack: &mut self.pack,
             dirty: &mut self.dirty,
             dead: &mut self.dead,
             output_total: &mut self.output_total,
@@ -209,7 +217,7 @@ impl Server {
             }
             let before = c.pending();
             let spare = &mut self.spare;
-            let result = c.flush(now.mono, &mut |buf| keep_spare(spare, buf));
+            let result = c.flush(now.mono, &mut |buf| keep_spare(spare, buf), &mut self.pack);
             if let Some(at) = c.resume_at() {
                 // Issue 21: the rest waits for its pause; nothing else will flush it then.
                 self.paused.schedule(at, id);

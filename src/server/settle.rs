@@ -1,17 +1,11 @@
 //! The end of an iteration: reap closed connections, commit the records, apply the actions,
-//! flush; then a bounded compaction step, and the lazy sync of history.
+//! flush; then a bounded compaction step. History is never synced here (see `Store::sync`).
 
 use super::{guard, Server};
 use crate::connection::Closing;
 use crate::session::ConnId;
 use crate::time::Now;
-use std::time::{Duration, Instant};
-
-/// Lazy journal records (history) reach the disk at most this long after they are written.
-const LAZY_SYNC: Duration = Duration::from_secs(1);
-/// ... or as soon as this much waits, so one sync takes a millisecond or two, never tens
-/// (an `fdatasync` here costs about 1.3 ms per MiB).
-const LAZY_SYNC_BYTES: u64 = 1 << 20;
+use std::time::Instant;
 
 impl Server {
     /// Drop connections whose closing deadline passed with output still unsent: a peer that
@@ -132,35 +126,6 @@ impl Server {
                 self.chat.handle_disconnect(id, now);
             } else if conn.refusal {
                 self.refusing -= 1;
-            }
-        }
-    }
-
-    /// Sync lazily written records once their second is up, or once a MiB of them waits
-    /// (they are already in the page cache, so a crash of this process alone never loses them).
-    pub(super) fn sync_lazy(&mut self, now: Now) {
-        let unsynced = self.store.unsynced_bytes();
-        if unsynced == 0 {
-            self.sync_due = None;
-            return;
-        }
-        // Early only while syncs succeed: a failing disk is retried once a second.
-        let early = unsynced >= LAZY_SYNC_BYTES && !self.sync_failed;
-        match self.sync_due {
-            None if !early => self.sync_due = Some(now.mono + LAZY_SYNC),
-            Some(due) if due > now.mono && !early => {}
-            _ => {
-                let disk = Instant::now();
-                let synced = self.store.sync();
-                self.iterations.committed_since(disk);
-                self.sync_failed = synced.is_err();
-                self.sync_due = match synced {
-                    Ok(()) => None,
-                    Err(e) => {
-                        log::error!("journal sync failed (will retry): {e}");
-                        Some(now.mono + LAZY_SYNC)
-                    }
-                }
             }
         }
     }

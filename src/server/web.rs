@@ -223,7 +223,7 @@ impl Server {
             conn.queue_bytes(greeting);
             self.output_total += greeting.len();
         }
-        let style = conn.protocol.login_style();
+        let front = conn.protocol.front();
         push_dirty(conn, &mut self.dirty);
         // Frames the client sent right behind its request wait in the transport.
         self.unread.push(id);
@@ -231,7 +231,7 @@ impl Server {
             "WebSocket ({}) from {peer}",
             name.unwrap_or("chatserver.events")
         );
-        self.chat.handle_connect(id, Some(peer), style, now);
+        self.chat.handle_connect(id, Some(peer), front, now);
     }
 
     /// The Prometheus text format: every counter the issue lists.
@@ -390,6 +390,20 @@ impl Server {
             "Journal compactions finished.",
             self.store.compactions() as f64,
         );
+        family(
+            &mut m,
+            "disk_syncs_total",
+            "counter",
+            "Times the loop waited for the disk (fdatasync), by file.",
+        );
+        let syncs = self.store.syncs();
+        for (file, n) in [
+            ("credentials", syncs.credentials),
+            ("journal", syncs.journal),
+            ("history", syncs.history),
+        ] {
+            let _ = writeln!(m, "chatserver_disk_syncs_total{{file=\"{file}\"}} {n}");
+        }
         let uptime = self.operator.uptime(now).as_secs_f64();
         scalar(
             &mut m,

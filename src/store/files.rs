@@ -90,6 +90,8 @@ pub(super) struct AppendFile {
     pub(super) len: u64,
     /// The file may be longer than `len` (cutting back failed): cut it before appending again.
     pub(super) dirty: bool,
+    /// Syncs of this file so far (`/metrics`: how often the loop waited for the disk).
+    pub(super) syncs: u64,
 }
 
 impl AppendFile {
@@ -106,6 +108,7 @@ impl AppendFile {
             file,
             len,
             dirty: false,
+            syncs: 0,
         })
     }
 
@@ -115,10 +118,10 @@ impl AppendFile {
         if self.dirty {
             self.cut()?;
         }
-        let result =
-            self.file
-                .write_all(bytes)
-                .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
+        let result = self
+            .file
+            .write_all(bytes)
+            .and_then(|()| if sync { self.sync() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.len += bytes.len() as u64;
@@ -131,6 +134,12 @@ impl AppendFile {
         }
     }
 
+    /// Make what was appended durable.
+    pub(super) fn sync(&mut self) -> io::Result<()> {
+        self.syncs += 1;
+        self.file.sync_data()
+    }
+
     /// Forget everything after `to` (an append this batch must take back).
     pub(super) fn rollback(&mut self, to: u64) {
         self.len = to;
@@ -141,6 +150,7 @@ impl AppendFile {
     pub(super) fn cut(&mut self) -> io::Result<()> {
         self.dirty = true;
         self.file.set_len(self.len)?;
+        self.syncs += 1;
         self.file.sync_all()?;
         self.dirty = false;
         Ok(())

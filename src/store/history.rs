@@ -147,8 +147,12 @@ impl History {
         self.unsynced
     }
 
+    pub(super) fn syncs(&self) -> u64 {
+        self.file.syncs
+    }
+
     pub(super) fn sync(&mut self) -> io::Result<()> {
-        self.file.file.sync_data()?;
+        self.file.sync()?;
         self.unsynced = 0;
         Ok(())
     }

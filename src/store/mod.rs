@@ -22,13 +22,22 @@
 //!
 //! Commit: accounts first (credentials.txt, always fsynced), then the journal (fdatasync unless
 //! `--fsync never`), then the message history, which does not wait for the disk: it lives in
-//! `history.log`/`history.old` (see `history`), is synced by the loop within a second, sooner
-//! once a MiB waits ([`Store::unsynced_bytes`]), and never takes part in snapshots or
-//! compaction. Any error cuts
+//! `history.log`/`history.old` (see `history`), reaches the disk by the kernel's own writeback
+//! (the loop never waits for it: an `fdatasync` on a busy or slow disk held the loop 173 ms),
+//! is synced at shutdown ([`Store::sync`]), and never takes part in snapshots or compaction. Any error cuts
 //! both files back to their previous length, so a failed batch leaves nothing behind; a file that cannot be cut back is cut before its next append, and the
 //! commit fails until it can be. The store never decides chat semantics: it writes what the core
 //! emits and reads it back, so new record kinds need no change here.
 //! The data directory is locked (`lock`) so two servers never append to one journal.
+
+/// Syncs (`fdatasync`/`fsync`) the loop has made, per file: acknowledged changes cost one
+/// per iteration that has any; history costs none while the server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSyncs {
+    pub credentials: u64,
+    pub journal: u64,
+    pub history: u64,
+}
 
 mod accounts;
 mod backup;
@@ -355,26 +364,26 @@ impl Store {
         Ok(())
     }
 
-    /// History was written but not yet synced: the loop calls [`Store::sync`] within a second
-    /// (never with `--fsync never`).
+    /// History was written but not yet synced (never with `--fsync never`).
     pub fn has_unsynced(&self) -> bool {
-        self.unsynced_bytes() > 0
+        self.sync && self.history.unsynced() > 0
     }
 
-    /// How much history waits for a sync (0 with `--fsync never`): the loop syncs early when
-    /// this is large, so no one sync holds the loop for long (issue 20: 8 MB in one
-    /// `fdatasync` held it 26 ms under the DM load).
-    pub fn unsynced_bytes(&self) -> u64 {
-        if self.sync {
-            self.history.unsynced()
-        } else {
-            0
-        }
-    }
-
-    /// Sync the history file: the deadline for lazy records has come.
+    /// Sync the history file, at shutdown. While the server runs, history is left to the
+    /// kernel's writeback (about 30 s, `vm.dirty_expire_centisecs`): it is not acknowledged
+    /// to anyone, and a sync of it in the loop holds every user for as long as the disk
+    /// takes, which on a busy disk or an SD card is tens to hundreds of milliseconds.
     pub fn sync(&mut self) -> io::Result<()> {
         self.history.sync()
+    }
+
+    /// How often the loop has waited for the disk, per file, since start (`/metrics`).
+    pub fn syncs(&self) -> DiskSyncs {
+        DiskSyncs {
+            credentials: self.credentials.syncs,
+            journal: self.journal.syncs,
+            history: self.history.syncs(),
+        }
     }
 
     /// Whether the journal has grown enough to be worth compacting and no compaction is under

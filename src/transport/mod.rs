@@ -192,16 +192,25 @@ impl Transport {
 
     /// [`Transport::write`] from several slices at once (a connection's queue of shared
     /// chunks and owned tails, issue 20): one `writev` for the plain transport, one run of
-    /// records for TLS, one `writev` of frame headers and payloads for a WebSocket.
-    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    /// records for TLS, one `writev` of frames for a WebSocket. `pack` is a buffer the loop
+    /// lends for the write (one for all connections, so it keeps its capacity and no write
+    /// allocates): a WebSocket copies its small frames into it; its contents on return mean
+    /// nothing.
+    pub fn write_vectored(
+        &mut self,
+        data: &[io::IoSlice<'_>],
+        pack: &mut Vec<u8>,
+    ) -> io::Result<usize> {
+        #[cfg(not(feature = "web"))]
+        let _ = pack;
         match self {
             Transport::Plain(p) => p.write_vectored(data),
             #[cfg(feature = "tls")]
             Transport::Tls(t) => t.write_vectored(data),
             // A WebSocket frames the slices' lines (a slice, shared chunk or owned tail,
-            // holds whole renderings) and writes headers and payloads in one vectored write.
+            // holds whole renderings) and writes them in one vectored write.
             #[cfg(feature = "web")]
-            Transport::Web(w) => w.write_vectored(data),
+            Transport::Web(w) => w.write_vectored(data, pack),
         }
     }
 

@@ -208,6 +208,22 @@ impl Node {
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
+
+    /// Wait until the node has read the stream up to its end (its log says so): before that,
+    /// its accounts are still its credentials.txt's and a command that writes may meet a link
+    /// to Redis not yet up.
+    pub fn wait_caught_up(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !self.log().contains(" caught up at stream entry ") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node {} never caught up:\n{}",
+                self.name,
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Node {

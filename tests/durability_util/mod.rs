@@ -198,13 +198,18 @@ impl Drop for Server {
 /// stderr. Panics if it is still running after a while.
 pub fn run_to_exit(dir: &Path, launch: &Launch) -> (ExitStatus, String) {
     let mut child = command(dir, launch).spawn().expect("spawn chatserver");
-    let stderr = drain(child.stderr.take().expect("stderr"));
+    let mut pipe = child.stderr.take().expect("stderr");
+    // Read to the end: once the child exited, its stderr ends, and all of it is here (a fixed
+    // pause after the exit lost the last lines on a loaded machine).
+    let stderr = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
     let deadline = Instant::now() + WAIT;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            thread::sleep(Duration::from_millis(50));
-            let text = stderr.lock().map(|s| s.clone()).unwrap_or_default();
-            return (status, text);
+            return (status, stderr.join().expect("stderr reader"));
         }
         if Instant::now() > deadline {
             let _ = child.kill();

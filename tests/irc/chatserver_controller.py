@@ -110,7 +110,10 @@ class ChatserverController(
         # that password and guests are off, so NICK+USER without PASS is refused and a
         # wrong PASS gets 464 + ERROR. Without a password: an empty account list and
         # guest sessions.
+        # who.py, kill.py, lusers.py and info.py use ngIRCd's operator block
+        # (operuser/operpassword): here an account that --operators names.
         with self.open_file("credentials.txt") as fd:
+            fd.write("operuser operpassword\n")
             if password:
                 fd.write("foo {}\n".format(password))
         (self.directory / "data").mkdir(exist_ok=True)
@@ -130,9 +133,11 @@ class ChatserverController(
             str(port),
             "--irc-server-name",
             SERVER_NAME,
-            # who.py's OPER tests use ngIRCd's operator block (operuser/operpassword).
-            "--irc-oper",
-            "operuser:operpassword",
+            # links.py reads it from 364, as ngIRCd's controller configures it.
+            "--server-description",
+            "test server",
+            "--operators",
+            "operuser",
         ]
         if not password:
             command.append("--irc-guests")

@@ -192,6 +192,7 @@ impl Chat {
         let invitation = Event::Invitation {
             by: me.clone(),
             room: room.clone(),
+            account: self.accounts.exists(me),
         };
         self.outbox.send(target_conn, invitation);
         let invited = RoomEvent::Invited {

@@ -558,7 +558,8 @@ fn a_stale_connection_id_is_ignored() {
     s.disconnect(1, 1);
     let fresh = ConnId::new(1, 2);
     let now = s.at(2);
-    s.chat.handle_connect(fresh, None, LoginStyle::Dialog, now);
+    s.chat
+        .handle_connect(fresh, None, LoginStyle::Dialog.into(), now);
     s.settle();
     assert_eq!(s.take(1), "Username: ");
     s.chat.handle_input(stale, Input::Answer("hans"), now);

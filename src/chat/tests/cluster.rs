@@ -78,7 +78,7 @@ impl Nodes {
         let now = self.sims[i].at(0);
         self.sims[i]
             .chat
-            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog.into(), now);
         self.flush(i);
         self.sims[i].take(k);
     }

@@ -26,7 +26,7 @@ fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
 fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
     let now = s.at(secs);
     s.chat
-        .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
+        .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest.into(), now);
     s.settle();
     assert_eq!(s.take(k), "", "a guest connection gets no prompt");
     input(
@@ -61,7 +61,7 @@ fn taken_and_invalid_guest_names_may_be_retried() {
     s.take(1);
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(3), Some(peer(3)), LoginStyle::Guest, now);
+        .handle_connect(Sim::id(3), Some(peer(3)), LoginStyle::Guest.into(), now);
     for (name, want) in [
         ("hans", "Error. The name hans is taken\n"),
         ("yoda", "Error. The name yoda is taken\n"),
@@ -116,7 +116,7 @@ fn a_taken_json_guest_name_gets_a_free_variant() {
         (7, long.as_str(), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2"),
     ] {
         s.chat
-            .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest, now);
+            .handle_connect(Sim::id(k), Some(peer(k)), LoginStyle::Guest.into(), now);
         input(
             &mut s,
             k,
@@ -198,7 +198,7 @@ fn list_addrs_is_everyone_in_login_order_with_only_ones_own_address() {
     let mut s = Sim::new();
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(1), Some(peer(1)), LoginStyle::Dialog, now);
+        .handle_connect(Sim::id(1), Some(peer(1)), LoginStyle::Dialog.into(), now);
     s.line(1, "yoda", 0);
     s.line(1, "wise", 0);
     guest(&mut s, 2, "Moo", 1);

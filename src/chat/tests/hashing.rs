@@ -28,7 +28,7 @@ fn connect_from(s: &mut Sim, k: usize, ip: [u8; 4]) {
     let peer = SocketAddr::from((ip, 40000 + k as u16));
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, now);
+        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog.into(), now);
     s.settle();
 }
 
@@ -176,4 +176,49 @@ fn failed_logins_are_throttled_per_address() {
         s.take(1).ends_with(text::WELCOME),
         "a token back after 30 s"
     );
+}
+
+/// Issue 22, `OPER`: the account must be one `--operators` names (any spelling) and the
+/// password its own, checked as a login's is: at once for a fast secret, in steps for a
+/// PBKDF2 one (the session logged in all the while, its input waiting). Then `KILL` works.
+#[test]
+fn oper_needs_a_listed_account_and_its_password() {
+    let mut s = sim();
+    s.login(1, "hans", "solo", 0);
+    s.login(2, "bob", "old-pw", 0);
+    s.take_all();
+    let oper = |name, password| Input::Oper { name, password };
+    let kill = Input::Kill {
+        user: "bob",
+        reason: "bye",
+    };
+    let now = s.at(1);
+    s.chat.handle_input(Sim::id(1), oper("hans", "solo"), now);
+    s.chat.handle_input(Sim::id(1), oper("Yoda", "nope"), now);
+    s.chat.handle_input(Sim::id(1), kill, now);
+    s.settle();
+    assert_eq!(
+        s.take(1),
+        "Error. Not an operator account\nError. Invalid password\n\
+         Error. Only server operators can do that\n"
+    );
+    s.chat.handle_input(Sim::id(1), oper("Yoda", "wise"), now);
+    s.settle();
+    assert!(s.events.iter().any(|(k, e)| *k == 1 && *e == Event::Opered));
+    s.events.clear();
+    s.chat.handle_input(Sim::id(1), Input::Deoper, now);
+    s.chat.handle_input(Sim::id(1), oper("ANN", "s3cret"), now);
+    s.settle();
+    assert!(
+        s.chat.busy(Sim::id(1)),
+        "a PBKDF2 password is checked in steps"
+    );
+    assert!(!s.events.iter().any(|(_, e)| *e == Event::Opered));
+    s.tick(1);
+    s.tick(1);
+    assert!(!s.chat.busy(Sim::id(1)) && s.resumed.contains(&1));
+    assert!(s.events.iter().any(|(k, e)| *k == 1 && *e == Event::Opered));
+    s.chat.handle_input(Sim::id(1), kill, now);
+    s.settle();
+    assert!(s.take(2).contains("bye"), "bob was killed");
 }

@@ -18,7 +18,7 @@ fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
 fn try_guest(s: &mut Sim, k: usize, name: &str) -> String {
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(k), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
     input(
         s,
         k,
@@ -203,16 +203,16 @@ fn f2_text_with_control_characters_is_refused_everywhere() {
             to: "yoda",
             text: "a\rb",
         },
-        Input::SetProfile {
-            attribute: "job",
-            value: "a\0b",
-        },
     ];
     for i in inputs {
         input(&mut s, 2, i, 1);
         assert_eq!(s.take(2), text::INVALID_TEXT, "{i:?}");
         assert_eq!(s.take(1), "", "{i:?} reached nobody");
     }
+    // A profile is an account's (a guest's is refused whatever its text).
+    let (attribute, value) = ("job", "a\0b");
+    input(&mut s, 1, Input::SetProfile { attribute, value }, 1);
+    assert_eq!(s.take(1), text::INVALID_TEXT);
     s.line(1, "open-chatroom den public", 1);
     s.line(1, "enter-chatroom den", 1);
     s.take(1);
@@ -274,4 +274,46 @@ fn stats_counts_every_kind_of_message() {
     input(&mut s, 2, Input::Room(join), 1);
     input(&mut s, 2, say("h", true), 1);
     assert_eq!(s.chat.stats().messages, 7, "a-f and h; g was refused");
+}
+
+/// A name taken now (a new account, a guest, a guest's rename, the operator's `user add`) must
+/// show as itself on every front-end: IRC reads a source `yoda!x!yoda!x@server` as the nick
+/// `yoda`, so a line user who registered `yoda!x` spoke to IRC users as yoda. Such names are
+/// refused on every path; nothing is written; an existing account keeps working.
+#[test]
+fn names_irc_would_misread_are_refused_everywhere() {
+    let mut s = Sim::with_accounts(settings(), "yoda wise\nold!name pw\n");
+    for bad in ["yoda!x", "a@b", "a,b", "x*", ":x", "#x", "+x"] {
+        s.connect(1, 0);
+        s.take(1);
+        s.line(1, bad, 0);
+        assert_eq!(
+            s.take(1),
+            format!("{}{}", text::INVALID_USERNAME, text::USERNAME),
+            "dialog {bad:?}"
+        );
+        s.line(1, &format!("register {bad} pw"), 0);
+        assert_eq!(
+            s.take(1),
+            format!("{}{}", text::INVALID_USERNAME, text::USERNAME),
+            "one-line {bad:?}"
+        );
+        s.disconnect(1, 0);
+        assert_eq!(
+            try_guest(&mut s, 2, bad),
+            text::INVALID_USERNAME,
+            "guest {bad:?}"
+        );
+        s.disconnect(2, 0);
+        let add = AccountOp::Add {
+            user: bad.to_string(),
+            secret: crate::credentials::Secret::Plain("pw".into()),
+        };
+        assert!(s.chat.check_account_op(add).is_err(), "user add {bad:?}");
+    }
+    assert!(s.committed.is_empty(), "{:?}", s.committed);
+    try_guest(&mut s, 3, "moo");
+    input(&mut s, 3, Input::Rename { name: "yoda!x" }, 0);
+    assert_eq!(s.take(3), text::INVALID_USERNAME);
+    s.login(4, "old!name", "pw", 0);
 }

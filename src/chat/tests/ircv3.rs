@@ -6,14 +6,14 @@ use crate::chat::*;
 use crate::input::{Kind, MonitorInput, RoomChange, RoomInput};
 use std::sync::Arc;
 
-fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
+pub(super) fn input(s: &mut Sim, k: usize, input: Input<'_>, secs: u64) {
     let now = s.at(secs);
     s.chat.handle_input(Sim::id(k), input, now);
     s.settle();
 }
 
 /// The events `k` was sent since the last call.
-fn events(s: &mut Sim, k: usize) -> Vec<Event> {
+pub(super) fn events(s: &mut Sim, k: usize) -> Vec<Event> {
     let (mine, rest) = std::mem::take(&mut s.events)
         .into_iter()
         .partition(|(c, _)| *c == k);
@@ -21,10 +21,10 @@ fn events(s: &mut Sim, k: usize) -> Vec<Event> {
     mine.into_iter().map(|(_, e)| e).collect()
 }
 
-fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
+pub(super) fn guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
     let now = s.at(secs);
     s.chat
-        .handle_connect(Sim::id(k), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
     let any_free = false;
     input(s, k, Input::Guest { name, any_free }, secs);
 }
@@ -123,4 +123,81 @@ fn a_moderated_room_refuses_members_without_voice() {
     s.take_all();
     input(&mut s, 2, say("now"), 5);
     assert_eq!(s.take(1), "<hans>: now\n");
+}
+
+/// A message to oneself is the sender's wire's rule, applied by the core: a session whose
+/// front-end delivers it (IRC) gets the delivery and its own echo; a guest of a wire that
+/// refuses it (the JSON seed) gets `Cannot message self`.
+#[test]
+fn a_message_to_oneself_follows_the_senders_front() {
+    let mut s = Sim::new();
+    let now = s.at(0);
+    let irc = Front {
+        login: LoginStyle::Guest,
+        to_self: ToSelf::Delivered,
+    };
+    s.chat.handle_connect(Sim::id(1), None, irc, now);
+    let any_free = false;
+    input(
+        &mut s,
+        1,
+        Input::Guest {
+            name: "moo",
+            any_free,
+        },
+        0,
+    );
+    guest(&mut s, 2, "cow", 0);
+    s.take_all();
+    events(&mut s, 1);
+    events(&mut s, 2);
+    let message = |to| Input::Message {
+        to,
+        text: "hi me",
+        kind: Kind::Say,
+        relay: None,
+    };
+    input(&mut s, 1, message("MOO"), 1);
+    let audiences: Vec<Audience> = events(&mut s, 1)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Chat { from, to, .. } if &*from == "moo" => Some(to),
+            _ => None,
+        })
+        .collect();
+    let moo: Arc<str> = Arc::from("moo");
+    assert_eq!(
+        audiences,
+        [Audience::Direct(moo.clone()), Audience::Echo(moo)]
+    );
+    input(&mut s, 2, message("cow"), 1);
+    assert_eq!(events(&mut s, 2), [Event::Error(Error::MessageSelf)]);
+}
+
+/// A guest's block and profile were durable records under its name: anonymous guests could
+/// grow the journal without bound (a new name, five profile values, a block per account), and
+/// the next user of the name, an account registered later, inherited them (blocking yoda,
+/// showing the guest's job). Both are refused for guests; nothing is written.
+#[test]
+fn a_guest_writes_no_block_or_profile_record() {
+    let mut s = Sim::new();
+    guest(&mut s, 1, "moo", 0);
+    s.take(1);
+    let only = "Error. Only accounts can do that (guests keep nothing)\n";
+    input(&mut s, 1, Input::Block { user: "yoda" }, 0);
+    assert_eq!(s.take(1), only);
+    input(&mut s, 1, Input::Unblock { user: "yoda" }, 0);
+    assert_eq!(s.take(1), only);
+    let (attribute, value) = ("job", "moo-er");
+    input(&mut s, 1, Input::SetProfile { attribute, value }, 0);
+    assert_eq!(s.take(1), only);
+    assert!(s.committed.is_empty(), "{:?}", s.committed);
+    s.disconnect(1, 1);
+    s.connect(2, 2);
+    s.line(2, "register moo pw", 2);
+    s.line(2, "view-profile moo", 2);
+    assert!(!s.take(2).contains("moo-er"));
+    s.login(3, "yoda", "wise", 2);
+    s.line(2, "message yoda hi", 3);
+    assert_eq!(s.take(3), "moo: hi\n");
 }

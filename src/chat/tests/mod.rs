@@ -13,6 +13,7 @@ mod menus; // §6 menus.
 mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.
+mod replay; // Issue 22: CHATHISTORY from the history.
 mod room_engine; // Issue 17: one room engine, its bounds, records and privacy.
 mod rooms;
 mod scram; // Issue 22: SASL SCRAM-SHA-256. // Chat rooms and profiles (§5).
@@ -52,6 +53,7 @@ pub(super) fn settings() -> Settings {
         limit_loopback: true,
         hash_cost: 3,
         login_fail_rate: 0,
+        operators: vec!["YODA".into(), "ann".into()],
     }
 }
 
@@ -197,7 +199,7 @@ impl Sim {
     pub(super) fn connect(&mut self, k: usize, secs: u64) {
         let now = self.at(secs);
         self.chat
-            .handle_connect(Sim::id(k), None, LoginStyle::Dialog, now);
+            .handle_connect(Sim::id(k), None, LoginStyle::Dialog.into(), now);
         self.settle();
     }
 

@@ -15,7 +15,7 @@ fn login_from(s: &mut Sim, k: usize, user: &str, pass: &str, secs: u64) {
     let peer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, k as u8)), 50_000);
     let now = s.at(secs);
     s.chat
-        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, now);
+        .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog.into(), now);
     s.settle();
     s.line(k, user, secs);
     s.line(k, pass, secs);
@@ -461,7 +461,8 @@ fn nothing_lands_on_a_later_connection_in_a_reused_slot() {
     s.disconnect(2, 2);
     let now = s.at(3);
     let new = ConnId::new(2, 2);
-    s.chat.handle_connect(new, None, LoginStyle::Dialog, now);
+    s.chat
+        .handle_connect(new, None, LoginStyle::Dialog.into(), now);
     for line in ["hans", "falcon*solo", "y yoda"] {
         let input = crate::protocol::line::parse(
             crate::protocol::line::Frame::Line(line),

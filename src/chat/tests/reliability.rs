@@ -178,8 +178,12 @@ fn registrations_are_rate_limited_per_source_address() {
     });
     let connect = |s: &mut Sim, k: usize, ip: [u8; 4], secs: u64| {
         let peer = std::net::SocketAddr::from((ip, 40000 + k as u16));
-        s.chat
-            .handle_connect(Sim::id(k), Some(peer), LoginStyle::Dialog, s.at(secs));
+        s.chat.handle_connect(
+            Sim::id(k),
+            Some(peer),
+            LoginStyle::Dialog.into(),
+            s.at(secs),
+        );
         s.settle();
         s.take(k);
     };
@@ -356,8 +360,62 @@ fn closed_connections_leave_no_timer_hints_behind() {
     }
     assert_eq!(s.chat.timers.len(), 0);
     s.login(1000, "luke", "jedi", 1);
-    assert!(s.chat.timers.len() >= 2, "a live session keeps its hints");
+    assert_eq!(
+        s.chat.timers.len(),
+        1,
+        "a live session keeps its inactivity hint"
+    );
     s.tick(400);
-    assert_eq!(s.closed.len(), 1, "and they still fire");
+    assert_eq!(s.closed.len(), 1, "and it still fires");
     assert_eq!(s.closed[0].0, 1000);
+}
+
+/// A login takes the session's login-timeout hint out of the wheel (issue 22's idle memory:
+/// every idle connection kept that entry until it would have fired, 60 s after its login),
+/// and a logout arms it again, so a logged-out session is still closed on time.
+#[test]
+fn a_login_cancels_its_login_timeout_and_a_logout_arms_it_again() {
+    let mut s = Sim::new();
+    s.connect(1, 0);
+    assert_eq!(s.chat.timers.len(), 1, "the login timeout");
+    s.line(1, "yoda", 0);
+    s.line(1, "wise", 0);
+    assert!(s.take(1).contains(text::WELCOME));
+    assert_eq!(s.chat.timers.len(), 1, "only the inactivity timeout");
+    s.line(1, "logout", 10);
+    s.take(1);
+    s.tick(69);
+    assert!(s.closed.is_empty());
+    s.tick(71);
+    assert_eq!(s.take(1), text::LOGIN_TIMEOUT);
+    assert_eq!(s.closed, vec![(1, "after flush")]);
+}
+
+/// The heartbeat keeps one hint per session for both its deadlines (issue 22's idle memory:
+/// it was two, a ping at half and the end at the whole): a silent session is still asked at
+/// half the heartbeat and closed at the whole, and a line in between starts it again.
+#[test]
+fn one_heartbeat_hint_pings_at_half_and_closes_at_the_whole() {
+    let mut s = Sim::with(Settings {
+        heartbeat: Some(std::time::Duration::from_secs(30)),
+        ..settings()
+    });
+    s.login(1, "yoda", "wise", 0);
+    assert_eq!(
+        s.chat.timers.len(),
+        2,
+        "inactivity and heartbeat, one hint each"
+    );
+    s.tick(16);
+    assert!(s.closed.is_empty());
+    assert_eq!(
+        s.chat.timers.len(),
+        2,
+        "pinged: the same hint now waits for the end"
+    );
+    s.line(1, "live", 20);
+    s.tick(31);
+    assert!(s.closed.is_empty(), "heard at 20: the end moved to 50");
+    s.tick(50);
+    assert_eq!(s.closed, vec![(1, "now")]);
 }

@@ -296,7 +296,7 @@ fn f11_guest_rooms_are_few_and_close_when_the_guest_leaves() {
     s.login(1, "hans", "falcon*solo", 0);
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(2), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(2), None, LoginStyle::Guest.into(), now);
     s.chat.handle_input(
         Sim::id(2),
         Input::Guest {
@@ -349,7 +349,7 @@ fn f11_a_restart_closes_guest_rooms() {
     let mut s = Sim::new();
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(1), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(1), None, LoginStyle::Guest.into(), now);
     s.chat.handle_input(
         Sim::id(1),
         Input::Guest {
@@ -508,7 +508,7 @@ fn a_failed_commit_undoes_a_guest_room_closing_outside_a_command() {
     let mut s = Sim::new();
     let now = s.at(0);
     s.chat
-        .handle_connect(Sim::id(1), None, LoginStyle::Guest, now);
+        .handle_connect(Sim::id(1), None, LoginStyle::Guest.into(), now);
     s.chat.handle_input(
         Sim::id(1),
         Input::Guest {

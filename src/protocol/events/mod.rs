@@ -8,6 +8,7 @@
 //! input and one after it (`Sink::reserve`, as IRC does for its own numerics), so every event
 //! queued between the two is a reply to that request, whatever else happens meanwhile.
 
+pub mod fields;
 pub mod render;
 pub mod request;
 
@@ -87,10 +88,16 @@ impl EventsCodec {
                     let id = self.current.take();
                     render::Obj::new(out, id.as_deref(), "done").end();
                 }
-                Marker::Refusal { id, why } => render::Obj::new(out, id.as_deref(), "error")
-                    .str("code", "bad_request")
-                    .str("text", &format!("Error. Bad request: {why}"))
-                    .end(),
+                Marker::Refusal { id, why } => {
+                    render::Obj::new(out, id.as_deref(), "error")
+                        .str("code", "bad_request")
+                        .str("text", &format!("Error. Bad request: {why}"))
+                        .end();
+                    // Its only reply: a bot waiting for the id's `done` gets it here too.
+                    if id.is_some() {
+                        render::Obj::new(out, id.as_deref(), "done").end();
+                    }
+                }
             }
             return;
         }

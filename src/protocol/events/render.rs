@@ -263,6 +263,7 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .end(),
         // Issue 22's events, most of them IRC's, each with its own object.
         Event::Authenticated(user) => Obj::new(out, id, "authenticated").str("user", user).end(),
+        Event::Opered => Obj::new(out, id, "opered").end(),
         Event::Renamed { old, new } => Obj::new(out, id, "renamed")
             .str("old", old)
             .str("new", new)
@@ -284,7 +285,7 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .str("user", user)
             .text_of(event)
             .end(),
-        Event::Invitation { by, room } => Obj::new(out, id, "invitation")
+        Event::Invitation { by, room, .. } => Obj::new(out, id, "invitation")
             .str("by", by)
             .str("room", room)
             .end(),
@@ -432,9 +433,11 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::NoSuchUser(_) => "no_such_user",
         Error::WasNoSuchUser(_) => "was_no_such_user",
         Error::NameIsAccount(_) => "name_is_account",
+        Error::AccountsOnly => "accounts_only",
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",
         Error::NotOperator => "not_operator",
+        Error::NoOperBlock => "no_oper_block",
         Error::InvalidLimit => "invalid_limit",
         Error::PasswordRequired => "password_required",
         Error::MonitorFull => "monitor_full",

@@ -2,8 +2,9 @@
 //! `type` saying which. [`Request::of`] is the other direction, an exhaustive match over
 //! `Input`: a new input fails the build here until it has its request (or a reason not to).
 
+use super::fields::{replay_limit, AtBound, Bound, Names, With};
 use crate::event::Kind;
-use crate::input::{Input, Menu, RoomChange, RoomInput};
+use crate::input::{Input, Menu, MonitorInput, Replay, RoomChange, RoomInput};
 use serde::{Deserialize, Serialize};
 
 /// A request as a bot or the page sends it (`id` travels beside it, in [`Envelope`]).
@@ -201,6 +202,79 @@ pub enum Request {
     RoomClose {
         room: String,
     },
+    // Issue 22's inputs (PROTOCOL.md §9d): the lookups, presence watching, stored
+    // conversations, a guest's rename, and the operators' requests (the core refuses them to
+    // anyone else).
+    /// A guest takes another free name.
+    Rename {
+        name: String,
+    },
+    /// Which of `names` are online, as cards (IRC `ISON`/`USERHOST`).
+    Lookup {
+        names: Names,
+    },
+    Whowas {
+        name: String,
+        #[serde(default)]
+        count: Option<usize>,
+    },
+    Lusers,
+    SetName {
+        realname: String,
+    },
+    MonitorAdd {
+        names: Names,
+    },
+    MonitorRemove {
+        names: Names,
+    },
+    MonitorClear,
+    MonitorList,
+    MonitorStatus,
+    /// The newest messages of a conversation (after `after` if given), oldest first.
+    ReplayLatest {
+        with: With,
+        #[serde(default)]
+        after: Option<Bound>,
+        #[serde(default = "replay_limit")]
+        limit: usize,
+    },
+    /// Those before, after or around a bound.
+    ReplayBefore(AtBound),
+    ReplayAfter(AtBound),
+    ReplayAround(AtBound),
+    ReplayBetween {
+        with: With,
+        #[serde(default)]
+        from: Option<Bound>,
+        #[serde(default)]
+        to: Option<Bound>,
+        #[serde(default = "replay_limit")]
+        limit: usize,
+    },
+    /// The conversations with messages between two times, and when each last had one.
+    ReplayTargets {
+        #[serde(default)]
+        from: Option<Bound>,
+        #[serde(default)]
+        to: Option<Bound>,
+        #[serde(default = "replay_limit")]
+        limit: usize,
+    },
+    /// Receive the operators' `wallops` objects.
+    HearWallops {
+        on: bool,
+    },
+    /// An operator ends `user`'s session.
+    Kill {
+        user: String,
+        #[serde(default)]
+        reason: String,
+    },
+    /// An operator's message to the operators.
+    Wallops {
+        text: String,
+    },
 }
 
 /// The §6 menu dialogs.
@@ -285,14 +359,16 @@ impl Id {
 }
 
 impl Request {
-    /// Hand the core input this request stands for to `f` (a room change list is built for
-    /// the call).
+    /// Hand the core input this request stands for to `f`. A room change list is built for
+    /// the call (as long as the request's own); a list of names is lent from a fixed array on
+    /// the stack ([`Names::borrowed`]).
     pub fn with_input<R>(&self, f: impl FnOnce(Input<'_>) -> R) -> R {
         use Request as Q;
         use RoomInput as R;
         fn room(r: &str) -> Option<&str> {
             Some(r)
         }
+        let mut scratch = Names::scratch();
         let input = match self {
             Q::RoomChange { room, changes } => {
                 let changes: Vec<RoomChange<'_>> = changes.iter().map(Change::core).collect();
@@ -422,6 +498,61 @@ impl Request {
             }),
             Q::RoomClose { room: r } => Input::Room(R::Close { room: room(r) }),
             Q::RoomInvite { room, user } => Input::Room(R::Invite { room, user }),
+            Q::Rename { name } => Input::Rename { name },
+            Q::Lookup { names } => Input::Lookup {
+                names: names.borrowed(&mut scratch),
+            },
+            Q::Whowas { name, count } => Input::Whowas {
+                name,
+                count: *count,
+            },
+            Q::Lusers => Input::Lusers,
+            Q::SetName { realname } => Input::SetName { realname },
+            Q::MonitorAdd { names } => {
+                Input::Monitor(MonitorInput::Add(names.borrowed(&mut scratch)))
+            }
+            Q::MonitorRemove { names } => {
+                Input::Monitor(MonitorInput::Remove(names.borrowed(&mut scratch)))
+            }
+            Q::MonitorClear => Input::Monitor(MonitorInput::Clear),
+            Q::MonitorList => Input::Monitor(MonitorInput::List),
+            Q::MonitorStatus => Input::Monitor(MonitorInput::Status),
+            Q::ReplayLatest { with, after, limit } => Input::Replay(Replay::Latest {
+                with: with.core(),
+                after: Bound::core(*after),
+                limit: *limit,
+            }),
+            Q::ReplayBefore(q) => {
+                let (with, at, limit) = q.core();
+                Input::Replay(Replay::Before { with, at, limit })
+            }
+            Q::ReplayAfter(q) => {
+                let (with, at, limit) = q.core();
+                Input::Replay(Replay::After { with, at, limit })
+            }
+            Q::ReplayAround(q) => {
+                let (with, at, limit) = q.core();
+                Input::Replay(Replay::Around { with, at, limit })
+            }
+            Q::ReplayBetween {
+                with,
+                from,
+                to,
+                limit,
+            } => Input::Replay(Replay::Between {
+                with: with.core(),
+                from: Bound::core(*from),
+                to: Bound::core(*to),
+                limit: *limit,
+            }),
+            Q::ReplayTargets { from, to, limit } => Input::Replay(Replay::Targets {
+                from: Bound::core(*from),
+                to: Bound::core(*to),
+                limit: *limit,
+            }),
+            Q::HearWallops { on } => Input::HearWallops(*on),
+            Q::Kill { user, reason } => Input::Kill { user, reason },
+            Q::Wallops { text } => Input::Wallops { text },
         };
         f(input)
     }
@@ -481,25 +612,48 @@ impl Request {
                 message: o(message),
             },
             Input::NoPresence => Q::NoPresence,
-            // IRC's OPER checks its own password before it says this: no request may.
-            Input::Oper(_) => return Err(Unoffered::Privileged),
-            // Issue 22's IRC inputs: a server operator's (KILL, WALLOPS), IRC's own
-            // registration, keepalive and SASL, and the lookups, MONITOR and CHATHISTORY, which
-            // the events protocol does not offer yet (PROTOCOL.md §9).
-            Input::Kill { .. } | Input::Wallops { .. } | Input::HearWallops(_) => {
-                return Err(Unoffered::Privileged)
-            }
+            // OPER (an operator account's name and its password, checked by the core) is IRC's
+            // only: an events session is never an operator, so the core refuses its `kill` and
+            // `wallops` requests (`not_operator`).
+            Input::Oper { .. } | Input::Deoper => return Err(Unoffered::Privileged),
+            // IRC's registration (SASL, then the end of registration) and its PING/PONG
+            // keepalive: an events client logs in with `login`/`register`/`guest`, and its
+            // liveness is the WebSocket's pings or its own requests.
             Input::KeepsAlive
             | Input::Authenticate { .. }
             | Input::Scram { .. }
-            | Input::Enter { .. }
-            | Input::Rename { .. }
-            | Input::Lookup { .. }
-            | Input::Whowas { .. }
-            | Input::Lusers
-            | Input::SetName { .. }
-            | Input::Monitor(_)
-            | Input::Replay(_) => return Err(Unoffered::IrcOnly),
+            | Input::Enter { .. } => return Err(Unoffered::IrcOnly),
+            Input::Rename { name } => Q::Rename { name: s(name) },
+            Input::Lookup { names } => Q::Lookup {
+                names: Names::of(names),
+            },
+            Input::Whowas { name, count } => Q::Whowas {
+                name: s(name),
+                count,
+            },
+            Input::Lusers => Q::Lusers,
+            Input::SetName { realname } => Q::SetName {
+                realname: s(realname),
+            },
+            Input::Monitor(m) => match m {
+                MonitorInput::Add(names) => Q::MonitorAdd {
+                    names: Names::of(names),
+                },
+                MonitorInput::Remove(names) => Q::MonitorRemove {
+                    names: Names::of(names),
+                },
+                MonitorInput::Clear => Q::MonitorClear,
+                MonitorInput::List => Q::MonitorList,
+                MonitorInput::Status => Q::MonitorStatus,
+            },
+            Input::Replay(query) => replay(query),
+            // The core refuses these to a session that is not a server operator.
+            Input::HearWallops(on) => Q::HearWallops { on },
+            Input::Kill { user, reason } => Q::Kill {
+                user: s(user),
+                reason: s(reason),
+            },
+            Input::Wallops { text } => Q::Wallops { text: s(text) },
             Input::Invisible(on) => Q::Invisible { on },
             Input::Whois { name } => Q::Whois { name: s(name) },
             Input::Who { mask } => Q::Who { mask: s(mask) },
@@ -614,6 +768,37 @@ impl Request {
     }
 }
 
+/// The request for a stored-conversation query.
+fn replay(query: Replay<'_>) -> Request {
+    use Request as Q;
+    match query {
+        Replay::Latest { with, after, limit } => Q::ReplayLatest {
+            with: With::of(with),
+            after: Bound::of(after),
+            limit,
+        },
+        Replay::Before { with, at, limit } => Q::ReplayBefore(AtBound::of(with, at, limit)),
+        Replay::After { with, at, limit } => Q::ReplayAfter(AtBound::of(with, at, limit)),
+        Replay::Around { with, at, limit } => Q::ReplayAround(AtBound::of(with, at, limit)),
+        Replay::Between {
+            with,
+            from,
+            to,
+            limit,
+        } => Q::ReplayBetween {
+            with: With::of(with),
+            from: Bound::of(from),
+            to: Bound::of(to),
+            limit,
+        },
+        Replay::Targets { from, to, limit } => Q::ReplayTargets {
+            from: Bound::of(from),
+            to: Bound::of(to),
+            limit,
+        },
+    }
+}
+
 /// Why a core input has no request of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unoffered {
@@ -623,7 +808,8 @@ pub enum Unoffered {
     CurrentRoom,
     /// Said by a front-end after a check of its own (IRC `OPER`).
     Privileged,
-    /// IRC's own message kinds (CTCP other than ACTION, `TAGMSG`) and client-only tags.
+    /// IRC's own message kinds (CTCP other than ACTION, `TAGMSG`) and client-only tags, its
+    /// registration (SASL, the end of registration) and its PING keepalive.
     IrcOnly,
 }
 

@@ -3,9 +3,11 @@
 //! `type` and named fields.
 
 use super::render::render;
-use super::request::{Request, Unoffered};
+use super::request::{Envelope, Request, Unoffered};
 use crate::event::*;
-use crate::input::{Input, LineError, Menu, RoomChange, RoomInput};
+use crate::input::{
+    Conversation, Input, LineError, Mark, Menu, MonitorInput, Replay, RoomChange, RoomInput,
+};
 use std::sync::Arc;
 
 fn a(s: &str) -> Arc<str> {
@@ -168,6 +170,65 @@ fn inputs() -> Vec<Input<'static>> {
             reason: None,
         }),
         Input::Room(RoomInput::Close { room }),
+        Input::Rename { name: "g2" },
+        Input::Lookup {
+            names: &["hans", "luke"],
+        },
+        Input::Lookup { names: &[] },
+        Input::Whowas {
+            name: "hans",
+            count: Some(2),
+        },
+        Input::Whowas {
+            name: "hans",
+            count: None,
+        },
+        Input::Lusers,
+        Input::SetName {
+            realname: "Han Solo",
+        },
+        Input::Monitor(MonitorInput::Add(&["hans", "leia"])),
+        Input::Monitor(MonitorInput::Remove(&["leia"])),
+        Input::Monitor(MonitorInput::Clear),
+        Input::Monitor(MonitorInput::List),
+        Input::Monitor(MonitorInput::Status),
+        Input::Replay(Replay::Latest {
+            with: Conversation::Room("den"),
+            after: Mark::None,
+            limit: 50,
+        }),
+        Input::Replay(Replay::Before {
+            with: Conversation::User("hans"),
+            at: Mark::Id(7),
+            limit: 1,
+        }),
+        Input::Replay(Replay::After {
+            with: Conversation::Room("den"),
+            at: Mark::Time(u64::MAX),
+            limit: 2,
+        }),
+        Input::Replay(Replay::Around {
+            with: Conversation::Room("den"),
+            at: Mark::Id(3),
+            limit: 3,
+        }),
+        Input::Replay(Replay::Between {
+            with: Conversation::User("hans"),
+            from: Mark::Time(1),
+            to: Mark::Id(9),
+            limit: 4,
+        }),
+        Input::Replay(Replay::Targets {
+            from: Mark::Time(0),
+            to: Mark::None,
+            limit: 5,
+        }),
+        Input::HearWallops(true),
+        Input::Kill {
+            user: "hans",
+            reason: "spam",
+        },
+        Input::Wallops { text: "ops, look" },
     ]
 }
 
@@ -184,8 +245,36 @@ fn every_input_is_a_request_that_reads_back_as_itself() {
 #[test]
 fn inputs_without_a_request_say_why() {
     let none = [
-        (Input::Oper(true), Unoffered::Privileged),
-        (Input::Lusers, Unoffered::IrcOnly),
+        (
+            Input::Oper {
+                name: "op",
+                password: "pw",
+            },
+            Unoffered::Privileged,
+        ),
+        (Input::Deoper, Unoffered::Privileged),
+        (Input::KeepsAlive, Unoffered::IrcOnly),
+        (
+            Input::Authenticate {
+                user: "yoda",
+                password: "wise",
+            },
+            Unoffered::IrcOnly,
+        ),
+        (
+            Input::Enter {
+                nick: "yoda",
+                guest: true,
+            },
+            Unoffered::IrcOnly,
+        ),
+        (
+            Input::Scram {
+                first: true,
+                message: "n,,n=yoda,r=abc",
+            },
+            Unoffered::IrcOnly,
+        ),
         (
             Input::Message {
                 to: "hans",
@@ -219,6 +308,75 @@ fn inputs_without_a_request_say_why() {
     ];
     for (input, why) in none {
         assert_eq!(Request::of(&input), Err(why), "{input:?}");
+    }
+}
+
+/// The new requests' fields as a bot writes them, their defaults, and their refusals: a list
+/// of names is capped while it is read, a conversation is a room or a user, a bound a msgid or
+/// a time.
+#[test]
+fn issue_22_requests_read_as_written_and_refuse_what_is_wrong() {
+    use super::fields::MAX_NAMES;
+    let read = |json: &str| serde_json::from_str::<Envelope>(json).map(|e| e.request);
+    let input = |json: &str| {
+        let request = read(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        request.with_input(|i| format!("{i:?}"))
+    };
+    assert_eq!(
+        input(r#"{"type":"replay_latest","with":{"room":"den"}}"#),
+        format!(
+            "{:?}",
+            Input::Replay(Replay::Latest {
+                with: Conversation::Room("den"),
+                after: Mark::None,
+                limit: crate::valid::REPLAY_MAX,
+            })
+        )
+    );
+    assert_eq!(
+        input(r#"{"type":"replay_before","with":{"user":"hans"},"at":{"msgid":9},"limit":2}"#),
+        format!(
+            "{:?}",
+            Input::Replay(Replay::Before {
+                with: Conversation::User("hans"),
+                at: Mark::Id(9),
+                limit: 2,
+            })
+        )
+    );
+    let names: Vec<String> = (0..MAX_NAMES).map(|i| format!("u{i}")).collect();
+    let full = serde_json::json!({"type":"lookup","names":names}).to_string();
+    assert!(input(&full).contains("u63"), "{MAX_NAMES} names are taken");
+    let over: Vec<String> = (0..=MAX_NAMES).map(|i| format!("u{i}")).collect();
+    let refused = [
+        (
+            serde_json::json!({"type":"monitor_add","names":over}).to_string(),
+            "a list of at most 64 names",
+        ),
+        (r#"{"type":"lookup"}"#.into(), "missing field `names`"),
+        (r#"{"type":"lookup","names":"hans"}"#.into(), "invalid type"),
+        (r#"{"type":"replay_latest"}"#.into(), "missing field `with`"),
+        (
+            r#"{"type":"replay_latest","with":{"channel":"den"}}"#.into(),
+            "unknown variant `channel`",
+        ),
+        (
+            r#"{"type":"replay_after","with":{"room":"den"},"at":{"msgid":-1}}"#.into(),
+            "invalid value",
+        ),
+        (
+            r#"{"type":"replay_after","with":{"room":"den"},"at":5}"#.into(),
+            "invalid type",
+        ),
+        (
+            r#"{"type":"whowas","name":"x","count":"2"}"#.into(),
+            "invalid type",
+        ),
+        (r#"{"type":"kill"}"#.into(), "missing field `user`"),
+    ];
+    for (json, why) in refused {
+        let e = read(&json).expect_err(&json);
+        assert!(e.to_string().contains(why), "{json}: {e}");
     }
 }
 

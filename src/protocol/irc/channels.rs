@@ -193,7 +193,7 @@ impl Conn {
                     Input::HearWallops(on)
                 }
                 // Operator status is given by `OPER` only.
-                'o' if !on => Input::Oper(false),
+                'o' if !on => Input::Deoper,
                 'o' => continue,
                 _ => {
                     self.numeric(sink, ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]);

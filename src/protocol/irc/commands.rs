@@ -5,7 +5,7 @@
 
 use super::caps::Cap;
 use super::numerics::*;
-use super::{Conn, Note, Purpose, Reg};
+use super::{Conn, Note, Purpose, Reg, Whox};
 use crate::input::{Input, Kind, MonitorInput, RoomInput};
 use crate::protocol::irc::message::{channel_room, eq_casefold, Message};
 use crate::protocol::irc::tags;
@@ -222,10 +222,10 @@ impl Conn {
         let purpose = match msg.param(1).and_then(|f| f.strip_prefix('%')) {
             Some(spec) => {
                 let (fields, token) = spec.split_once(',').unwrap_or((spec, ""));
-                Purpose::Whox {
+                Purpose::Whox(Box::new(Whox {
                     fields: Box::from(fields),
                     token: Box::from(token),
-                }
+                }))
             }
             None => Purpose::Plain,
         };
@@ -296,19 +296,12 @@ impl Conn {
         self.numeric(sink, ERR_NOMOTD, &["MOTD File is missing"]);
     }
 
-    /// `OPER name password` against `--irc-oper`: the console's rights (`KILL`, `WALLOPS`).
+    /// `OPER <account> <password>`: the core checks that `--operators` names the account and
+    /// that the password is its own; then the console's rights (`KILL`, `WALLOPS`).
     fn oper(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let (name, password) = (msg.param(0).unwrap_or(""), msg.param(1).unwrap_or(""));
-        match &self.opts.oper {
-            Some((n, pw)) if n == name && pw == password => {
-                sink.input(Input::Oper(true));
-                self.numeric(sink, RPL_YOUREOPER, &["You are now an IRC operator"]);
-                let (source, me) = (self.source(), self.me().to_string());
-                self.raw(sink, Some(&source), "MODE", &[&me, "+o"]);
-            }
-            Some(_) => self.numeric(sink, ERR_PASSWDMISMATCH, &["Password incorrect"]),
-            None => self.numeric(sink, ERR_NOOPERHOST, &["No O-lines for your host"]),
-        }
+        self.context(sink, Some(name), Purpose::Plain);
+        sink.input(Input::Oper { name, password });
     }
 
     fn kill(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
@@ -366,7 +359,8 @@ impl Conn {
     /// `LINKS`: this server alone.
     fn links(&mut self, _: &Message<'_>, sink: &mut dyn Sink) {
         let server = self.opts.server.clone();
-        self.numeric(sink, RPL_LINKS, &[&server, &server, "0 chatserver"]);
+        let hops_and_description = format!("0 {}", self.opts.description);
+        self.numeric(sink, RPL_LINKS, &[&server, &server, &hops_and_description]);
         self.numeric(sink, RPL_ENDOFLINKS, &["*", "End of /LINKS list"]);
     }
 

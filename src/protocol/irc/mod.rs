@@ -21,7 +21,7 @@ mod sasl;
 pub mod tags;
 
 use super::{flow, Sink};
-use crate::event::{Error, Event, Notice, Ticket};
+use crate::event::{Audience, Error, Event, Notice, Ticket};
 use crate::input::Expect;
 use crate::protocol::irc::message::{write_message, Frame, Framer, Message};
 use caps::{Cap, Caps};
@@ -37,10 +37,10 @@ pub struct IrcOptions {
     /// The server's name in prefixes and numerics (`--irc-server-name`), and the host shown
     /// for every user (issue 22: one host string in prefixes, WHOIS and WHO).
     pub server: Arc<str>,
+    /// `--server-description`: shown by `LINKS` and `WHOIS` (`312`).
+    pub description: Arc<str>,
     /// `--irc-guests`: a client without `PASS` or SASL gets a guest session.
     pub guests: bool,
-    /// `OPER` credentials (`--irc-oper`).
-    pub oper: Option<(String, String)>,
     /// `--max-list`, advertised as `MAXLIST` (the core enforces it).
     pub max_list: usize,
 }
@@ -49,8 +49,8 @@ impl Default for IrcOptions {
     fn default() -> IrcOptions {
         IrcOptions {
             server: Arc::from("chatserver"),
+            description: Arc::from("chatserver"),
             guests: false,
-            oper: None,
             max_list: 100,
         }
     }
@@ -91,8 +91,9 @@ pub(crate) enum Purpose {
     Userhost,
     /// `ISON`: found users as `303`.
     Ison,
-    /// `WHO <mask> %fields[,token]`: cards as `354` with these fields.
-    Whox { fields: Box<str>, token: Box<str> },
+    /// `WHO <mask> %fields[,token]`: cards as `354` with these fields (boxed: the context
+    /// lives on every connection, and this is its largest kind).
+    Whox(Box<Whox>),
     /// `CHATHISTORY <subcommand>`: a refusal is `FAIL CHATHISTORY …`.
     History(&'static str),
     /// `LIST <ELIST filters>`: only the rooms they match are shown.
@@ -102,7 +103,16 @@ pub(crate) enum Purpose {
     SeveralNames,
 }
 
-/// One IRC connection's codec.
+/// The fields of a `WHOX` query (`WHO <mask> %fields[,token]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Whox {
+    fields: Box<str>,
+    token: Box<str>,
+}
+
+/// One IRC connection's codec. Every connection pays for it while idle (issue 22's target:
+/// 800 B per idle IRC connection), so what only registration or a labeled command uses is
+/// boxed apart and dropped after use; `tests::codec_stays_small` pins the sizes.
 #[derive(Debug)]
 pub struct IrcCodec {
     framer: Framer,
@@ -114,20 +124,27 @@ pub struct IrcCodec {
 struct Conn {
     opts: Arc<IrcOptions>,
     reg: Reg,
+    /// The capabilities replies are rendered with: those in effect when the command being
+    /// answered was read (changed by a [`Note::Caps`], in order).
     caps: Caps,
+    /// The capabilities as negotiated by the lines read so far (what the next line sees).
+    asked: Caps,
     /// `CAP LS 302` was sent: values in `LS`, cap-notify on.
     v302: bool,
     /// `CAP` was used before registration ended: it waits for `CAP END`.
     negotiating: bool,
     nick: Option<Box<str>>,
-    /// `USER`'s username and realname, until registration hands them to the core.
-    user: Option<(Box<str>, Box<str>)>,
-    pass: Option<Box<str>>,
-    sasl: Sasl,
+    /// What registration collects, until it ends (then `None`: an idle client does not keep
+    /// its `USER` strings or a SASL buffer).
+    registration: Option<Box<Registration>>,
     /// An `AUTHENTICATE` exchange reached the core: registration then ends with
     /// `Input::Enter`, not `PASS`'s login.
     sasl_used: bool,
     ctx: Ctx,
+    /// A line read set a context for the core's replies: the next line read clears it first
+    /// (a numeric must never take its parameters from an earlier command's, or from
+    /// registration's, context).
+    ctx_held: bool,
     quit: Box<str>,
     /// User modes `+i` and `+w`, as last set.
     invisible: bool,
@@ -136,11 +153,20 @@ struct Conn {
     held: VecDeque<(Ticket, Note)>,
     next_ticket: u32,
     /// A labeled command's replies, collected until its end (`labels.rs`).
-    capture: Option<Capture>,
+    capture: Option<Box<Capture>>,
     /// Batches opened so far (their ids).
     batches: u32,
     /// The time of the rendering under way (Unix ms): `server-time` of what has no stamp.
     now_ms: u64,
+}
+
+/// What registration collects before the core's login.
+#[derive(Debug, Default)]
+struct Registration {
+    /// `USER`'s username and realname, handed to the core at registration.
+    user: Option<(Box<str>, Box<str>)>,
+    pass: Option<Box<str>>,
+    sasl: Sasl,
 }
 
 /// A reply the codec makes itself, held until the core's replies queued before it are out.
@@ -156,6 +182,8 @@ enum Note {
     EndLabel,
     /// `TIME`: `391` with the time it is sent.
     Time,
+    /// `CAP REQ` (or `LS 302`'s cap-notify): the replies after this point render with these.
+    Caps(Caps),
 }
 
 /// `TARGMAX` (advertised in 005 from these): which parameter holds the list, and its bound.
@@ -172,14 +200,14 @@ impl IrcCodec {
                 opts,
                 reg: Reg::Open,
                 caps: Caps::default(),
+                asked: Caps::default(),
                 v302: false,
                 negotiating: false,
                 nick: None,
-                user: None,
-                pass: None,
-                sasl: Sasl::default(),
+                registration: None,
                 sasl_used: false,
                 ctx: Ctx::default(),
+                ctx_held: false,
                 quit: Box::from(""),
                 invisible: false,
                 wallops: false,
@@ -213,9 +241,27 @@ impl IrcCodec {
             return self.st.redeem(*ticket, out);
         }
         self.st.follow(event);
+        // A message delivered to this user is no reply, even when it is the labeled command's
+        // own message to itself (issue 22: the echo carries the label, the delivery does not).
+        let delivery = matches!(
+            event,
+            Event::Chat {
+                to: Audience::Direct(_),
+                ..
+            }
+        );
         match self.st.capture.take() {
+            Some(capture) if delivery => {
+                self.st.capture = Some(capture);
+                render::render(&self.st.view(), event, out);
+            }
             Some(mut capture) => {
                 render::render(&self.st.view(), event, &mut capture.buf);
+                let next = self.st.batches.wrapping_add(1);
+                let st = &mut self.st;
+                if capture.spill(&st.opts.server, st.caps, next, now_ms, out) {
+                    st.batches = next;
+                }
                 self.st.capture = Some(capture);
             }
             None => render::render(&self.st.view(), event, out),
@@ -240,6 +286,7 @@ impl Conn {
     fn view(&self) -> render::View<'_> {
         render::View {
             server: &self.opts.server,
+            description: &self.opts.description,
             nick: self.nick.as_deref().unwrap_or("*"),
             caps: self.caps,
             now_ms: self.now_ms,
@@ -263,7 +310,9 @@ impl Conn {
             }
             Event::Authenticated(name) => {
                 self.nick = Some(Box::from(&**name));
-                self.sasl = Sasl::Done;
+                if let Some(r) = self.registration.as_mut() {
+                    r.sasl = Sasl::Done;
+                }
             }
             Event::Renamed { old, new } if self.nick.as_deref() == Some(&**old) => {
                 self.nick = Some(Box::from(&**new));
@@ -272,7 +321,9 @@ impl Conn {
             | Event::Error(_)
                 if self.ctx.purpose == Purpose::Sasl =>
             {
-                self.sasl = Sasl::Idle;
+                if let Some(r) = self.registration.as_mut() {
+                    r.sasl = Sasl::Idle;
+                }
             }
             // Issue 22: a second login is refused with its reason, never "Password incorrect".
             Event::Error(Error::AlreadyLoggedIn(user)) if self.ctx.purpose != Purpose::Sasl => {
@@ -309,6 +360,10 @@ impl Conn {
             }
             self.held.pop_front();
         }
+        if self.held.len() == 1 && self.held.capacity() > 1 {
+            // The note kept for a retried render alone: give back the rest of the buffer.
+            self.held.shrink_to_fit();
+        }
         let Some((t, note)) = self.held.front() else {
             return;
         };
@@ -330,7 +385,15 @@ impl Conn {
                 .write(sink);
                 sink.extend_from_slice(&bytes);
             }
-            Note::Context(ctx) => self.ctx = ctx.clone(),
+            // Applying one again changes nothing, so it need not stay for a retried render.
+            Note::Context(ctx) => {
+                self.ctx = ctx.clone();
+                self.forget_front();
+            }
+            Note::Caps(caps) => {
+                self.caps = *caps;
+                self.forget_front();
+            }
             Note::Time => {
                 let (server, me, now) =
                     (self.opts.server.clone(), self.me().to_string(), self.now_ms);
@@ -356,8 +419,9 @@ impl Conn {
             }
             Note::Label(label) => {
                 if self.capture.is_none() {
-                    self.capture = Some(Capture::new(label));
+                    self.capture = Some(Box::new(Capture::new(label)));
                 }
+                self.forget_front();
             }
             Note::EndLabel => {
                 if let Some(capture) = self.capture.take() {
@@ -367,6 +431,20 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// Drop the note just applied (one whose render makes no bytes); an emptied queue gives
+    /// its buffer back, so an idle connection holds none.
+    fn forget_front(&mut self) {
+        self.held.pop_front();
+        if self.held.is_empty() {
+            self.held = VecDeque::new();
+        }
+    }
+
+    /// Registration's state, made on first use.
+    fn registration(&mut self) -> &mut Registration {
+        self.registration.get_or_insert_with(Box::default)
     }
 
     fn me(&self) -> &str {
@@ -402,13 +480,22 @@ impl Conn {
             target: target.map(Box::from),
             purpose,
         };
+        self.ctx_held = true;
         self.hold(Note::Context(ctx), sink);
+    }
+
+    /// The core's next replies are about nothing a line named (if a context was set).
+    fn clear_context(&mut self, sink: &mut dyn Sink) {
+        if std::mem::take(&mut self.ctx_held) {
+            self.hold(Note::Context(Ctx::default()), sink);
+        }
     }
 
     fn frame(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         if self.reg == Reg::Closed || sink.expects() == Expect::Nothing {
             return;
         }
+        self.clear_context(sink);
         let line = match frame {
             Frame::Line(l) => l,
             Frame::TooLong => {
@@ -453,7 +540,7 @@ impl Conn {
     /// from here to a [`Note::EndLabel`]; true if it has one.
     fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
         let label = tags::get(raw_tags, "label")
-            .filter(|l| !l.is_empty() && l.len() <= 64 && self.caps.has(Cap::LabeledResponse));
+            .filter(|l| !l.is_empty() && l.len() <= 64 && self.asked.has(Cap::LabeledResponse));
         if let Some(label) = &label {
             self.hold(Note::Label(Box::from(label.as_str())), sink);
         }

@@ -3,10 +3,10 @@
 //! login: `Input::Login` with `PASS`, else `Input::Enter` (the account SASL proved, or a
 //! guest). Also `PING`/`PONG` and `CAP` after registration.
 
-use super::caps::{ls_lines, Cap};
+use super::caps::{ls_lines, Cap, Caps};
 use super::numerics::*;
 use super::sasl::{Step, MECHANISMS};
-use super::{Conn, Purpose, Reg};
+use super::{Conn, Note, Purpose, Reg};
 use crate::input::{Expect, Input};
 use crate::protocol::irc::message::{valid_nick, Message};
 use crate::protocol::Sink;
@@ -18,7 +18,7 @@ impl Conn {
         match msg.command.as_str() {
             "PASS" => {
                 if self.need(sink, &msg, 1) {
-                    self.pass = msg.param(0).map(Box::from);
+                    self.registration().pass = msg.param(0).map(Box::from);
                 }
             }
             "NICK" => match msg.param(0) {
@@ -42,7 +42,7 @@ impl Conn {
                     self.numeric(sink, ERR_INVALIDUSERNAME, &["Your username is invalid"]);
                     self.refuse(sink, "Invalid username");
                 } else {
-                    self.user = Some((Box::from(username), Box::from(realname)));
+                    self.registration().user = Some((Box::from(username), Box::from(realname)));
                     self.try_register(sink);
                 }
             }
@@ -88,7 +88,8 @@ impl Conn {
                 let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
                 if version >= 302 {
                     self.v302 = true;
-                    self.caps = self.caps.request("cap-notify").unwrap_or(self.caps);
+                    let caps = self.asked.request("cap-notify").unwrap_or(self.asked);
+                    self.set_caps(caps, sink);
                 }
                 self.negotiating |= before;
                 let lines = ls_lines(self.v302);
@@ -101,16 +102,16 @@ impl Conn {
                 }
             }
             "LIST" => {
-                let names = self.caps.names();
+                let names = self.asked.names();
                 self.raw(sink, Some(&server), "CAP", &[&me, "LIST", &names]);
             }
             "REQ" => {
                 self.negotiating |= before;
                 let list = msg.param(1).unwrap_or("");
-                match self.caps.request(list) {
+                match self.asked.request(list) {
                     Some(caps) => {
-                        self.caps = caps;
                         self.raw(sink, Some(&server), "CAP", &[&me, "ACK", list]);
+                        self.set_caps(caps, sink);
                     }
                     None => self.raw(sink, Some(&server), "CAP", &[&me, "NAK", list]),
                 }
@@ -127,7 +128,7 @@ impl Conn {
 
     /// `AUTHENTICATE <param>` before registration (after it: `462`, in `commands.rs`).
     fn authenticate(&mut self, sink: &mut dyn Sink, param: &str) {
-        match self.sasl.step(param) {
+        match self.registration().sasl.step(param) {
             Step::Continue => self.raw(sink, None, "AUTHENTICATE", &["+"]),
             Step::More => {}
             Step::Check { user, password } => {
@@ -171,16 +172,16 @@ impl Conn {
     /// `NICK` and `USER` are in and `CAP` negotiation (if any) ended: log in with `PASS`, or
     /// enter as the account SASL proved, or as a guest.
     fn try_register(&mut self, sink: &mut dyn Sink) {
-        let (Some(nick), Some((username, realname))) = (self.nick.clone(), self.user.clone())
-        else {
+        let user = self.registration.as_ref().and_then(|r| r.user.clone());
+        let (Some(nick), Some((username, realname))) = (self.nick.clone(), user) else {
             return;
         };
         if self.negotiating {
             return;
         }
-        if self.sasl.in_progress() {
+        if self.registration().sasl.in_progress() {
             // The spec: registration ending aborts an unfinished exchange.
-            self.sasl = super::sasl::Sasl::Idle;
+            self.registration().sasl = super::sasl::Sasl::Idle;
             self.numeric(sink, ERR_SASLABORTED, &["SASL authentication aborted"]);
         }
         sink.input(Input::Describe {
@@ -189,9 +190,10 @@ impl Conn {
         });
         sink.input(Input::NoPresence);
         sink.input(Input::KeepsAlive);
-        let with_pass = self.pass.is_some() && !self.sasl_used;
+        let pass = self.registration().pass.take();
+        let with_pass = pass.is_some() && !self.sasl_used;
         self.context(sink, Some(&nick), Purpose::Plain);
-        match self.pass.take() {
+        match pass {
             Some(password) if with_pass => sink.input(Input::Login {
                 user: &nick,
                 password: &password,
@@ -202,17 +204,31 @@ impl Conn {
             }),
         }
         match sink.expects() {
-            Expect::Command => self.reg = Reg::Done,
+            Expect::Command => {
+                self.reg = Reg::Done;
+                self.clear_context(sink);
+            }
             Expect::Pending => self.reg = Reg::Pending,
             Expect::Nothing => self.reg = Reg::Closed,
             // A wrong password ends the connection; a guest nick in use may be changed.
             _ if with_pass => self.refuse(sink, "Password incorrect"),
             _ => self.nick = None,
         }
+        if self.reg != Reg::Open {
+            self.registration = None;
+        }
     }
 
     /// Whether the client negotiated `cap` (for the command handlers).
     pub(super) fn has(&self, cap: Cap) -> bool {
-        self.caps.has(cap)
+        self.asked.has(cap)
+    }
+
+    /// The client's capabilities are now `caps`: at once for the lines that follow, and for
+    /// rendering once the replies to the lines before are out (a `CAP REQ` read together with
+    /// earlier commands must not change how their replies look).
+    fn set_caps(&mut self, caps: Caps, sink: &mut dyn Sink) {
+        self.asked = caps;
+        self.hold(Note::Caps(caps), sink);
     }
 }

@@ -38,9 +38,10 @@ pub enum Step {
     Check { user: String, password: String },
     /// A whole SCRAM message for the core.
     Scram { first: bool, message: String },
-    /// `904`: a malformed payload or an unknown mechanism (`mechs`: also `908`).
+    /// `904`: a malformed payload, one longer than [`PAYLOAD_MAX`] in all, or an unknown
+    /// mechanism (`mechs`: also `908`).
     Fail { mechs: bool },
-    /// `905`: the payload is too long.
+    /// `905`: one chunk longer than 400 bytes (sasl-3.1's `ERR_SASLTOOLONG`).
     TooLong,
     /// `906`: the client aborted (`*`).
     Aborted,
@@ -72,12 +73,13 @@ impl Sasl {
                 }
             }
             Sasl::Scram { .. } if param == "*" => Step::Aborted,
+            Sasl::Scram { .. } if param.len() > 400 => Step::TooLong,
             Sasl::Scram { mut chunks, first } => {
                 if param != "+" {
                     chunks.push_str(param);
                 }
                 if chunks.len() > PAYLOAD_MAX {
-                    return Step::TooLong;
+                    return Step::Fail { mechs: false };
                 }
                 if param.len() == 400 {
                     *self = Sasl::Scram { chunks, first };
@@ -98,12 +100,15 @@ impl Sasl {
                 }
             }
             Sasl::Plain(_) if param == "*" => Step::Aborted,
+            Sasl::Plain(_) if param.len() > 400 => Step::TooLong,
             Sasl::Plain(mut payload) => {
                 if param != "+" {
                     payload.push_str(param);
                 }
+                // Endless chunks of 400 are a failed authentication, not a long message
+                // (irctest's testPlainInfiniteMessages); the exchange is over either way.
                 if payload.len() > PAYLOAD_MAX {
-                    return Step::TooLong;
+                    return Step::Fail { mechs: false };
                 }
                 if param.len() == 400 {
                     *self = Sasl::Plain(payload);
@@ -221,7 +226,10 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(last, Step::TooLong);
+        assert_eq!(last, Step::Fail { mechs: false });
+        assert_eq!(s, Sasl::Idle);
+        let mut s = Sasl::Plain(String::new());
+        assert_eq!(s.step(&"A".repeat(401)), Step::TooLong);
         let mut s = Sasl::default();
         assert_eq!(s.step("FOO"), Step::Fail { mechs: true });
         assert_eq!(s.step("*"), Step::Aborted);

@@ -3,8 +3,6 @@
 //! client tags, `label`, `batch`). Values are escaped as the spec says (`\:` `\s` `\\` `\r`
 //! `\n`). Pure functions over strings.
 
-use std::fmt::Write;
-
 /// The most bytes of client-only tags a message may carry (the spec's 4094).
 pub const CLIENT_TAGS_MAX: usize = 4094;
 
@@ -107,38 +105,49 @@ pub struct Out<'a> {
 }
 
 impl Out<'_> {
-    /// Append `@tags ` to `out`, or nothing.
+    /// Append `@tags ` to `out`, or nothing. Written straight into `out` (issue 22: a tagged
+    /// fan-out line renders once per capability set, and temporary strings were most of it).
     pub fn write(&self, out: &mut Vec<u8>) {
-        let mut s = String::new();
-        let sep = |s: &mut String| s.push(if s.is_empty() { '@' } else { ';' });
+        let start = out.len();
+        let sep = |out: &mut Vec<u8>| out.push(if out.len() == start { b'@' } else { b';' });
         if let Some(id) = self.msgid {
-            sep(&mut s);
-            let _ = write!(s, "msgid={}", msgid(id));
+            sep(out);
+            out.extend_from_slice(b"msgid=");
+            push_msgid(id, out);
         }
         if let Some(ms) = self.time {
-            sep(&mut s);
-            s.push_str("time=");
-            s.push_str(&crate::time::rfc3339_utc(ms));
+            sep(out);
+            out.extend_from_slice(b"time=");
+            crate::time::push_rfc3339_utc(ms, out);
         }
         if let Some(account) = self.account {
-            sep(&mut s);
-            s.push_str("account=");
+            sep(out);
+            let mut s = String::from("account=");
             escape(account, &mut s);
+            out.extend_from_slice(s.as_bytes());
         }
         if let Some(relay) = self.relay {
-            sep(&mut s);
-            s.push_str(relay);
+            sep(out);
+            out.extend_from_slice(relay.as_bytes());
         }
-        if !s.is_empty() {
-            s.push(' ');
-            out.extend_from_slice(s.as_bytes());
+        if out.len() != start {
+            out.push(b' ');
         }
     }
 }
 
 /// A message id as IRC clients see it: 16 hex digits.
 pub fn msgid(id: u64) -> String {
-    format!("{id:016x}")
+    let mut out = Vec::with_capacity(16);
+    push_msgid(id, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`msgid`] appended to `out`.
+fn push_msgid(id: u64, out: &mut Vec<u8>) {
+    for shift in (0..16).rev() {
+        out.push(b"0123456789abcdef"[(id >> (shift * 4) & 0xf) as usize]);
+    }
 }
 
 /// A message id read back from a client (`CHATHISTORY … msgid=…`).
@@ -226,6 +235,22 @@ mod tests {
             "@msgid=00000000000000ff;time=1970-01-01T00:00:00.007Z;account=a\\sb;+x=1 "
         );
         assert_eq!(parse_msgid("00000000000000ff"), Some(255));
+        assert_eq!(msgid(0xfedc_ba98_7654_3210), "fedcba9876543210");
+        assert_eq!(parse_msgid(&msgid(u64::MAX - 1)), Some(u64::MAX - 1));
+        let mut line = Vec::new();
+        Out {
+            time: Some(1_700_000_000_999),
+            msgid: Some(255),
+            account: Some("a;b"),
+            relay: Some("+x=1"),
+        }
+        .write(&mut line);
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            "@msgid=00000000000000ff;time=2023-11-14T22:13:20.999Z;account=a\\:b;+x=1 "
+        );
+        Out::default().write(&mut line);
+        assert!(line.ends_with(b"+x=1 "), "no tags: nothing");
         assert_eq!(parse_msgid("ff"), None);
         let plain = with_tag(b":s PONG s :x\r\n", "label", "1", false);
         assert_eq!(plain, b"@label=1 :s PONG s :x\r\n");

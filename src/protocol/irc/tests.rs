@@ -64,8 +64,8 @@ const SERVER: &str = "irc.test";
 fn codec(guests: bool) -> IrcCodec {
     IrcCodec::new(Arc::new(IrcOptions {
         server: Arc::from(SERVER),
+        description: Arc::from("the test server"),
         guests,
-        oper: Some(("op".into(), "pw".into())),
         max_list: 100,
     }))
 }
@@ -232,7 +232,7 @@ fn codec_replies_after_registration() {
     let text = run(
         &mut c,
         &mut s,
-        "PING abc\r\nBOGUS x\r\nUSER a b c :d\r\nNICK other\r\nOPER a b\r\nOPER op pw\r\nMODE foo +i\r\nMODE foo\r\n\
+        "PING abc\r\nBOGUS x\r\nUSER a b c :d\r\nNICK other\r\nOPER op pw\r\nMODE foo +i\r\nMODE foo\r\n\
          MODE bar +i\r\nAWAY :gone\r\nAWAY\r\nPRIVMSG foo :me\r\nPRIVMSG\r\nPRIVMSG x\r\nNOTICE x\r\n\
          PRIVMSG #bad@ :x\r\nMOTD\r\n",
     );
@@ -241,9 +241,6 @@ fn codec_replies_after_registration() {
         ":irc.test PONG irc.test abc\r\n\
          :irc.test 421 foo BOGUS :Unknown command\r\n\
          :irc.test 462 foo :You may not reregister\r\n\
-         :irc.test 464 foo :Password incorrect\r\n\
-         :irc.test 381 foo :You are now an IRC operator\r\n\
-         :foo!foo@irc.test MODE foo +o\r\n\
          :foo!foo@irc.test MODE foo +i\r\n\
          :irc.test 221 foo +i\r\n\
          :irc.test 502 foo :Can't change mode for other users\r\n\
@@ -255,7 +252,8 @@ fn codec_replies_after_registration() {
          :irc.test 422 foo :MOTD File is missing\r\n"
     );
     assert!(s.inputs.contains(&"Invisible(true)".to_string()));
-    assert!(s.inputs.contains(&"Oper(true)".to_string()));
+    let oper = r#"Oper { name: "op", password: "pw" }"#;
+    assert!(s.inputs.contains(&oper.to_string()), "the core checks OPER");
     assert!(s
         .inputs
         .contains(&r#"Rename { name: "other" }"#.to_string()));
@@ -622,7 +620,7 @@ fn listings_render_as_numerics() {
         render(&mut c, &Event::Card(Box::new(card.clone()))),
         ":irc.test 311 foo bar ~b irc.test * :Bar Real\r\n\
          :irc.test 319 foo bar @#chan\r\n\
-         :irc.test 312 foo bar irc.test chatserver\r\n\
+         :irc.test 312 foo bar irc.test :the test server\r\n\
          :irc.test 313 foo bar :is an IRC operator\r\n\
          :irc.test 301 foo bar lunch\r\n\
          :irc.test 317 foo bar 0 0 :seconds idle, signon time\r\n"
@@ -709,15 +707,25 @@ fn the_codec_closes_listings_itself_in_order() {
     );
     let mut plain = IrcCodec::new(Arc::new(IrcOptions {
         server: Arc::from(SERVER),
+        description: Arc::from("the test server"),
         guests: true,
-        oper: None,
         max_list: 100,
     }));
     let mut s = Fake::new(true);
     run(&mut plain, &mut s, "NICK op\r\nUSER u * * :R\r\n");
+    // Issue 22: the core's verdicts on `OPER`.
+    run(&mut plain, &mut s, "OPER a b\r\n");
     assert_eq!(
-        run(&mut plain, &mut s, "OPER a b\r\n"),
+        render(&mut plain, &Event::Error(Error::NoOperBlock)),
         ":irc.test 491 op :No O-lines for your host\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Error(Error::InvalidPassword)),
+        ":irc.test 464 op :Password incorrect\r\n"
+    );
+    assert_eq!(
+        render(&mut plain, &Event::Opered),
+        ":irc.test 381 op :You are now an IRC operator\r\n:op!op@irc.test MODE op +o\r\n"
     );
     run(&mut plain, &mut s, "JOIN #six\r\n");
     assert_eq!(
@@ -848,5 +856,196 @@ fn an_unknown_command_is_answered_with_its_label() {
     assert_eq!(
         text,
         "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
+    );
+}
+
+/// A long labeled reply (the core paces it over several iterations) is not collected whole:
+/// past a few KiB (`labels::HELD_MAX`) its batch opens and its lines go out as they are rendered, so the
+/// codec holds little and the connection's output is paced as for an unlabeled reply (it was
+/// all queued at once at the end, over `--max-output`, and the reader was cut as slow). The
+/// reply is still one labeled batch; without `batch`, the label is on its first line only.
+#[test]
+fn a_long_labeled_reply_streams_in_its_batch() {
+    for caps in ["batch labeled-response", "labeled-response"] {
+        let (mut c, mut s) = registered("foo");
+        run(&mut c, &mut s, &format!("CAP REQ :{caps}\r\n"));
+        c.decode(b"@label=big LUSERS\r\n", &mut s);
+        let mut queued = std::mem::take(&mut s.out).into_iter();
+        let mut out = Vec::new();
+        let label = queued.next().expect("the label's ticket");
+        c.encode(&label, 0, &mut out);
+        let line = |i: usize| {
+            Event::Room(RoomEvent::Chat {
+                room: Arc::from("chan"),
+                from: Arc::from("bar"),
+                text: Arc::from(format!("{i} {}", "x".repeat(300)).as_str()),
+                meta: test_meta(false),
+            })
+        };
+        for i in 0..200 {
+            c.encode(&line(i), 0, &mut out);
+            let rendered = (i + 1) * 330;
+            assert!(
+                out.len() + 16 * 1024 >= rendered,
+                "{caps}: {} bytes out after {rendered} rendered",
+                out.len()
+            );
+        }
+        queued.for_each(|e| c.encode(&e, 0, &mut out));
+        let text = String::from_utf8(out).expect("UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("label=big")).count(),
+            1,
+            "{caps}"
+        );
+        let chat = lines.iter().filter(|l| l.contains(" PRIVMSG #chan :"));
+        assert_eq!(chat.clone().count(), 200, "{caps}");
+        if caps.starts_with("batch") {
+            assert!(
+                lines[0].starts_with("@label=big :irc.test BATCH +L"),
+                "{}",
+                lines[0]
+            );
+            let id = lines[0]
+                .split(" +")
+                .nth(1)
+                .and_then(|r| r.split(' ').next());
+            let id = id.expect("batch id");
+            assert!(chat
+                .clone()
+                .all(|l| l.starts_with(&format!("@batch={id} "))));
+            assert_eq!(
+                lines.last(),
+                Some(&format!(":irc.test BATCH -{id}").as_str())
+            );
+        } else {
+            assert!(lines[0].starts_with("@label=big :bar!bar@irc.test PRIVMSG #chan :0 "));
+            assert!(!text.contains("BATCH"));
+        }
+    }
+}
+
+/// A room's `chathistory` batch names it as a channel (`#den`, as the query did), and an
+/// invitation from an account carries its `account` tag for `account-tag` clients (irctest's
+/// chathistory.py and account_tag.py testInvite).
+#[test]
+fn history_batches_name_the_channel_and_invitations_carry_the_account() {
+    let (mut c, mut s) = registered("hans");
+    run(&mut c, &mut s, "CAP REQ :batch account-tag\r\n");
+    let lines = vec![crate::event::Replayed {
+        from: Arc::from("yoda"),
+        to: None,
+        text: Arc::from("hi"),
+        meta: test_meta(false),
+    }];
+    let replay = Event::Replay {
+        target: Arc::from("den"),
+        room: true,
+        lines,
+    };
+    let text = render(&mut c, &replay);
+    assert!(text.contains(" chathistory #den\r\n"), "{text}");
+    assert!(text.contains(" PRIVMSG #den hi\r\n"), "{text}");
+    let invitation = |account| Event::Invitation {
+        by: Arc::from("yoda"),
+        room: Arc::from("den"),
+        account,
+    };
+    let text = render(&mut c, &invitation(true));
+    assert!(text.starts_with("@account=yoda"), "{text}");
+    assert!(
+        text.ends_with(":yoda!yoda@irc.test INVITE hans #den\r\n"),
+        "{text}"
+    );
+    let text = render(&mut c, &invitation(false));
+    assert!(!text.contains("account="), "{text}");
+}
+
+/// A room's `chathistory` batch names its channel with the `#`, as the messages in it do; a
+/// conversation with a user names the user (irctest's testChathistory: the batch named the
+/// bare room).
+#[test]
+fn a_chathistory_batch_names_the_channel_or_the_user() {
+    let (mut c, mut s) = registered("yoda");
+    run(&mut c, &mut s, "CAP REQ :batch\r\n");
+    let replay = |target: &str, room: bool| Event::Replay {
+        target: Arc::from(target),
+        room,
+        lines: vec![],
+    };
+    let text = render(&mut c, &replay("den", true));
+    assert!(text.contains(" chathistory #den\r\n"), "{text}");
+    let text = render(&mut c, &replay("hans", false));
+    assert!(text.contains(" chathistory hans\r\n"), "{text}");
+}
+
+/// Issue 22's idle memory (≤ 800 B per idle IRC connection): every connection pays for the
+/// codec, so its size is a structural limit. Registration-only state and a labeled command's
+/// capture are boxed apart, the largest reply context is boxed (312 bytes before).
+#[test]
+fn codec_stays_small() {
+    assert!(std::mem::size_of::<IrcCodec>() <= 200);
+    assert!(std::mem::size_of::<Ctx>() <= 40);
+    assert!(std::mem::size_of::<(Ticket, Note)>() <= 48);
+}
+
+/// A registered client that is idle holds no registration state and no held reply buffer:
+/// before, its `USER` strings and a four-note queue (256 bytes) stayed for its whole life.
+#[test]
+fn an_idle_registered_client_keeps_no_registration_state() {
+    let (c, _) = registered("idler");
+    assert!(c.st.registration.is_none());
+    assert!(c.st.held.is_empty() && c.st.held.capacity() == 0);
+    // A PONG's line stays for a retried render, alone in a buffer of its own size.
+    let (mut c, mut s) = registered("pinger");
+    let text = run(&mut c, &mut s, "PING a\r\nPING b\r\n");
+    assert!(text.contains("PONG irc.test b"), "{text}");
+    assert!(c.st.held.len() == 1 && c.st.held.capacity() == 1);
+}
+
+/// `LINKS`: this server alone, with its `--server-description` (issue 22; irctest's
+/// testLinksSingleServer reads it from `364`).
+#[test]
+fn links_shows_this_server_with_its_description() {
+    let (mut c, mut s) = registered("foo");
+    assert_eq!(
+        run(&mut c, &mut s, "LINKS\r\n"),
+        ":irc.test 364 foo irc.test irc.test :0 the test server\r\n\
+         :irc.test 365 foo * :End of /LINKS list\r\n"
+    );
+}
+
+/// A `CAP REQ` read together with earlier lines changes only how the replies to the lines
+/// after it look: the `PONG` to the `PING` before it has no `server-time`, the one after has.
+#[test]
+fn a_cap_req_read_with_earlier_lines_does_not_change_their_replies() {
+    let (mut c, mut s) = registered("foo");
+    assert_eq!(
+        run(
+            &mut c,
+            &mut s,
+            "PING a\r\nCAP REQ server-time\r\nPING b\r\n"
+        ),
+        ":irc.test PONG irc.test a\r\n\
+         :irc.test CAP foo ACK server-time\r\n\
+         @time=1970-01-01T00:00:00.000Z :irc.test PONG irc.test b\r\n"
+    );
+}
+
+/// The context a line set (registration's: the nick) ends with the next line or when
+/// registration ends: a later refusal never takes its parameters from it.
+#[test]
+fn a_reply_context_ends_with_registration_and_with_the_next_line() {
+    let (mut c, mut s) = registered("op");
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
+    );
+    run(&mut c, &mut s, "KILL someone\r\n");
+    run(&mut c, &mut s, "LUSERS\r\n");
+    assert_eq!(
+        render(&mut c, &Event::Error(Error::TooManyRooms(5))),
+        ":irc.test 405 op * :Too many channels on this server\r\n"
     );
 }

@@ -182,8 +182,11 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         // Issue 22: what the line protocol shows of modern IRC's events (most are IRC's own;
         // the COMP3331 contract has no reply to a message, even one kept or to an away user).
         Event::Renamed { old, new } => put(out, &[old, " is now known as ", new, "\n"]),
-        Event::Invitation { by, room } => put(out, &[by, " invited you to chatroom ", room, "\n"]),
+        Event::Invitation { by, room, .. } => {
+            put(out, &[by, " invited you to chatroom ", room, "\n"])
+        }
         Event::Authenticated(_)
+        | Event::Opered
         | Event::ScramChallenge(_)
         | Event::Away { .. }
         | Event::IsAway { .. }
@@ -494,6 +497,11 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             &["Error. ", user, " is already in chatroom ", room, "\n"],
         ),
         Error::NotOperator => put(out, &["Error. Only server operators can do that\n"]),
+        Error::NoOperBlock => put(out, &["Error. Not an operator account\n"]),
+        Error::AccountsOnly => put(
+            out,
+            &["Error. Only accounts can do that (guests keep nothing)\n"],
+        ),
         Error::InvalidLimit => put(out, &["Error. Invalid limit (1-100000)\n"]),
         Error::MonitorFull => put(out, &["Error. Your watch list is full\n"]),
         Error::NoHistory(with) => put(out, &["Error. No history with ", with, "\n"]),

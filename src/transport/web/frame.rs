@@ -129,6 +129,17 @@ pub fn unmask(data: &mut [u8], mask: [u8; 4], phase: usize) -> usize {
 /// Bytes of a server frame header at most: 2, then a 64-bit length (no mask).
 pub const MAX_HEAD: usize = 10;
 
+/// Bytes of the server frame header for a payload of `len` bytes (what [`head`] makes).
+pub fn head_size(len: usize) -> usize {
+    if len < 126 {
+        2
+    } else if len <= usize::from(u16::MAX) {
+        4
+    } else {
+        MAX_HEAD
+    }
+}
+
 /// An unmasked (server) frame header for a final frame of `opcode` carrying `len` payload
 /// bytes, in the first `.1` bytes of `.0`.
 pub fn head(opcode: Opcode, len: usize) -> ([u8; MAX_HEAD], usize) {
@@ -236,6 +247,7 @@ mod tests {
             put_head(&mut out, Opcode::Binary, len);
             let head = Head::parse(out[0], out[1]);
             assert_eq!(head.size(), out.len(), "{len}");
+            assert_eq!(head_size(len), out.len(), "{len}");
             assert!(head.fin && !head.masked && head.rsv == 0);
             assert_eq!(head.finish(&out), Some((len as u64, [0; 4])));
         }

@@ -224,16 +224,22 @@ impl Web {
         Ok(Received::Data { len: out, last })
     }
 
-    /// Frame plaintext (WebSocket); nothing else writes through here.
+    /// Frame plaintext (WebSocket); nothing else writes through here. Its own buffer for the
+    /// copied frames: the loop's writes go through [`Web::write_vectored`] with a lent one.
     pub fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[io::IoSlice::new(data)])
+        self.write_vectored(&[io::IoSlice::new(data)], &mut Vec::new())
     }
 
-    /// Frame what of `data` fits one write ([`batch`]) and hand the frames to the inner
-    /// transport in one vectored write: headers from the batch, payloads straight from the
-    /// caller's slices. Only what the inner transport did not take is copied, into `wire`,
-    /// which goes first next time. Returns the plaintext bytes taken.
-    pub fn write_vectored(&mut self, data: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    /// Frame what of `data` fits one write ([`batch`]: small frames copied into `pack`, the
+    /// loop's buffer lent for the write, large payloads borrowed from the caller's slices) and
+    /// hand the frames to the inner transport in one vectored write. Only what the inner
+    /// transport did not take is copied, into `wire`, which goes first next time. Returns the
+    /// plaintext bytes taken.
+    pub fn write_vectored(
+        &mut self,
+        data: &[io::IoSlice<'_>],
+        pack: &mut Vec<u8>,
+    ) -> io::Result<usize> {
         if !self.flush()? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -244,22 +250,13 @@ impl Web {
             // Nothing more goes out after a close frame: count it as sent.
             return Ok(data.iter().map(|s| s.len()).sum());
         }
-        let frames = batch::Batch::build(socket.delivery(), data, WRITE_CHUNK);
+        let frames = batch::Batch::build(socket.delivery(), data, WRITE_CHUNK, pack);
         let mut slices = [io::IoSlice::new(&[]); batch::PARTS];
-        let n = frames.io_slices(&mut slices);
-        let mut rest = &mut slices[..n];
-        while !rest.is_empty() {
-            match self.inner.write_vectored(rest) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(k) => io::IoSlice::advance_slices(&mut rest, k),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        for part in rest.iter() {
-            self.wire.extend_from_slice(part);
-        }
+        let n = frames.io_slices(pack, &mut slices);
+        let inner = &mut self.inner;
+        write_or_hold(&mut slices[..n], &mut self.wire, |s| {
+            inner.write_vectored(s, &mut Vec::new())
+        })?;
         self.flush()?;
         Ok(frames.taken)
     }
@@ -328,5 +325,88 @@ impl Web {
         }
         let _ = self.flush_wire();
         self.inner.close();
+    }
+}
+
+/// Hand `parts` to `write` until it has taken them all or would block; what it did not take,
+/// down to the byte (a write may end inside a frame), is copied onto `held` in order, to go
+/// out before anything else.
+fn write_or_hold(
+    mut parts: &mut [io::IoSlice<'_>],
+    held: &mut Vec<u8>,
+    mut write: impl FnMut(&[io::IoSlice<'_>]) -> io::Result<usize>,
+) -> io::Result<()> {
+    while !parts.is_empty() {
+        match write(parts) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(k) => io::IoSlice::advance_slices(&mut parts, k),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for part in parts.iter() {
+        held.extend_from_slice(part);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write the socket takes only `k` bytes of (a few at a time, then WouldBlock), for
+    /// every `k`: cuts inside a header, inside a copied payload, inside a borrowed one and
+    /// between parts. What was sent and what is held are the frames, whole and in order.
+    #[test]
+    fn a_partial_write_holds_the_rest_down_to_the_byte() {
+        let big = format!("{}\n", "é".repeat(batch::COPY_MAX / 2 + 1));
+        let data = [
+            "one\r\ntwo\n",
+            big.as_str(),
+            "three\n",
+            big.as_str(),
+            "four\n",
+        ];
+        let slices: Vec<io::IoSlice> = data
+            .iter()
+            .map(|d| io::IoSlice::new(d.as_bytes()))
+            .collect();
+        let mut pack = Vec::new();
+        let frames = batch::Batch::build(Delivery::Objects, &slices, WRITE_CHUNK, &mut pack);
+        assert_eq!(frames.taken, data.concat().len());
+        let mut whole = Vec::new();
+        for line in data.concat().lines() {
+            frame::put_frame(&mut whole, frame::Opcode::Text, line.as_bytes());
+        }
+        for k in 0..=whole.len() {
+            let mut parts = [io::IoSlice::new(&[]); batch::PARTS];
+            let n = frames.io_slices(&pack, &mut parts);
+            let (mut sent, mut held, mut left) = (Vec::new(), Vec::new(), k);
+            let mut calls = 0;
+            write_or_hold(&mut parts[..n], &mut held, |s| {
+                calls += 1;
+                if calls % 3 == 0 {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                let mut n = 0;
+                for part in s {
+                    let take = left.min(7 - n).min(part.len());
+                    sent.extend_from_slice(&part[..take]);
+                    (n, left) = (n + take, left - take);
+                }
+                if n == 0 {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                Ok(n)
+            })
+            .unwrap();
+            assert_eq!(sent.len(), k);
+            sent.extend_from_slice(&held);
+            assert!(sent == whole, "cut at {k}");
+        }
+        let mut parts = [io::IoSlice::new(b"x")];
+        let zero = write_or_hold(&mut parts, &mut Vec::new(), |_| Ok(0));
+        assert_eq!(zero.unwrap_err().kind(), io::ErrorKind::WriteZero);
     }
 }

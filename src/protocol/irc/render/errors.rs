@@ -72,7 +72,9 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
         }
         Error::LoginTimeout => o.error_line("Closing link: registration timed out"),
         Error::InvalidCommand => o.num(ERR_UNKNOWNCOMMAND, &[&target, "Unknown command"]),
+        Error::NoOperBlock => o.num(ERR_NOOPERHOST, &["No O-lines for your host"]),
         Error::NotOperator => o.num(ERR_NOPRIVILEGES, &["Permission Denied- You're not an IRC operator"]),
+        Error::AccountsOnly => o.notice("Error. Only accounts can do that (guests keep nothing)"),
         Error::MonitorFull => {
             let max = crate::valid::MONITOR_LEN.to_string();
             o.num(ERR_MONLISTFULL, &[&max, &target, "Monitor list is full"]);

@@ -26,6 +26,8 @@ use crate::protocol::irc::message::write_message;
 /// What rendering needs to know about the recipient.
 pub struct View<'a> {
     pub server: &'a str,
+    /// `--server-description` (`WHOIS` `312`).
+    pub description: &'a str,
     /// The recipient's nick (`*` before it has one).
     pub nick: &'a str,
     pub caps: Caps,
@@ -234,6 +236,11 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             );
             o.num(RPL_SASLSUCCESS, &["SASL authentication successful"]);
         }
+        Event::Opered => {
+            o.num(RPL_YOUREOPER, &["You are now an IRC operator"]);
+            let me = v.nick;
+            o.by_user(me, "MODE", &[me, "+o"]);
+        }
         Event::ScramChallenge(message) => {
             // IRCv3 SASL: base64 in chunks of 400; a last chunk of exactly 400 is followed by
             // `+`, so the client knows the message is whole.
@@ -275,10 +282,15 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             );
             o.notice(&text);
         }
-        Event::Invitation { by, room } => {
+        Event::Invitation { by, room, account } => {
             let chan = format!("#{room}");
             let me = v.nick;
-            o.by_user(by, "INVITE", &[me, &chan]);
+            let tags = tags::Out {
+                account: (o.has(Cap::AccountTag) && *account).then_some(&**by),
+                ..o.plain_tags()
+            };
+            let source = o.source(by);
+            o.line(tags, Some(&source), "INVITE", &[me, &chan]);
         }
         Event::Monitor { online, users } => users::monitor(&mut o, *online, users),
         Event::MonitorList(names) => users::monitor_list(&mut o, names),

@@ -22,7 +22,7 @@ pub(super) fn whois(o: &mut Out<'_, '_>, c: &Card) {
             .collect();
         o.num(RPL_WHOISCHANNELS, &[&c.name, &rooms.join(" ")]);
     }
-    o.num(RPL_WHOISSERVER, &[&c.name, server, "chatserver"]);
+    o.num(RPL_WHOISSERVER, &[&c.name, server, o.v.description]);
     if c.oper {
         o.num(RPL_WHOISOPERATOR, &[&c.name, "is an IRC operator"]);
     }
@@ -50,7 +50,7 @@ pub(super) fn whois(o: &mut Out<'_, '_>, c: &Card) {
 /// `352` per card (`354` with the fields a WHOX query asked for).
 pub(super) fn who(o: &mut Out<'_, '_>, room: Option<&str>, cards: &[Card]) {
     let whox = match &o.v.ctx.purpose {
-        Purpose::Whox { fields, token } => Some((fields.clone(), token.clone())),
+        Purpose::Whox(w) => Some((w.fields.clone(), w.token.clone())),
         _ => None,
     };
     for c in cards {
@@ -196,12 +196,15 @@ pub(super) fn monitor_list(o: &mut Out<'_, '_>, names: &[std::sync::Arc<str>]) {
 pub(super) fn replay(o: &mut Out<'_, '_>, target: &str, room: bool, lines: &[Replayed]) {
     let batch = o.has(Cap::Batch);
     let id = format!("H{}", o.v.batch);
+    // A room is its channel on IRC, in the batch's target as in each message.
+    let channel = format!("#{}", target.trim_start_matches('#'));
     if batch {
-        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", target]);
+        let shown = if room { channel.as_str() } else { target };
+        o.server_line("BATCH", &[&format!("+{id}"), "chathistory", shown]);
     }
     for l in lines {
         let to = match (&l.to, room) {
-            (_, true) => format!("#{}", target.trim_start_matches('#')),
+            (_, true) => channel.clone(),
             (Some(to), false) => to.to_string(),
             (None, false) => target.to_string(),
         };
