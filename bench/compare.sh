@@ -12,8 +12,9 @@
 #             TLS port and Redis's --tls-port, all serving one ECDSA P-256 certificate made here
 # --web-only  just the web rows (issue 19): fan-out and RSS per idle connection of the line
 #             protocol over a WebSocket (`--http-port`, subprotocol chatserver.line) beside plain
-#             TCP; fan-out of IRC over a WebSocket (text.ircv3.net) beside IRC over TCP, and of
-#             both over wss (`--https-port`); fan-out while /metrics is scraped every second, and
+#             TCP; fan-out of IRC over a WebSocket (text.ircv3.net) beside IRC over TCP, of the
+#             events protocol over a WebSocket, of the line protocol over TLS (`--tls-port`) and
+#             of both over wss (`--https-port`); fan-out while /metrics is scraped every second, and
 #             a /metrics scrape with 10,000 logged-in connections
 #
 # Env: CHATSERVER_BIN / LOADGEN_BIN use prebuilt binaries instead of `cargo build --release`.
@@ -147,7 +148,11 @@ web_rows() {
   # then both protocols over wss (--https-port, the bench certificate).
   WS=0; fan_row chatirc irc-tcp
   WS=irc; fan_row chatirc ws-irc
+  # The events protocol (the page's) over a WebSocket, against the same line fan-out.
+  WS=events; fan_row chatserver ws-events
   TLS=1
+  # The line protocol on --tls-port: what wss is compared with beside the plain anchor.
+  WS=0; fan_row chatserver tls
   WS=1; fan_row chatserver wss
   WS=irc; fan_row chatirc wss-irc
   TLS=0

@@ -43,7 +43,8 @@ PIDS=()
 TLS=0
 # Web rows (issue 19): WEB=1 starts chatserver with --http-port (its port in HTTP_PORT); WS=1
 # also runs the loadgen over WebSockets on it (the line protocol, chatserver.line), WS=irc the
-# IRC protocol (text.ircv3.net); with TLS=1 as well, over wss on --https-port.
+# IRC protocol (text.ircv3.net), WS=events the events protocol (chatserver.events); with TLS=1
+# as well, over wss on --https-port (TLS=1 with WS=0: the line protocol on --tls-port).
 WEB=0
 WS=0
 HTTP_PORT=
@@ -104,6 +105,10 @@ web_flags() {
   if [ "$WS" != 0 ] && [ "$TLS" = 1 ]; then
     WEB_FLAGS=(--https-port 0 --tls-cert "$CERT" --tls-key "$KEY")
     WEB_WHICH="https "
+  elif [ "$TLS" = 1 ]; then
+    # The protocol's own TLS port (--tls-port), the anchor for wss.
+    WEB_FLAGS=(--http-port 0 --tls-port 0 --tls-cert "$CERT" --tls-key "$KEY")
+    WEB_WHICH="tls "
   elif [ "$WS" != 0 ]; then
     WEB_WHICH="http "
   fi

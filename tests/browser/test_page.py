@@ -21,7 +21,7 @@ import threading
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -132,7 +132,10 @@ def browser(width=1100, height=720, phone=False):
 
 def wait_for(driver, what, check):
     try:
-        return WebDriverWait(driver, WAIT).until(lambda d: check(d))
+        # The page re-renders its lists as events arrive (several may come in one write): an
+        # element found a moment ago may be gone when its text is read; look again.
+        return WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: check(d))
     except Exception:
         texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#messages li")]
         status = driver.find_element(By.ID, "status").text

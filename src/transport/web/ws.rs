@@ -70,6 +70,14 @@ pub enum Tail {
     Record(Vec<u8>),
 }
 
+/// Which [`Tail`] the message just received left (the record itself waits in the socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TailKind {
+    None,
+    Newline,
+    Record,
+}
+
 /// Control flow inside `receive`.
 enum Step {
     Go,
@@ -84,7 +92,8 @@ struct Frame {
     fin: bool,
     remaining: u64,
     mask: [u8; 4],
-    phase: usize,
+    /// Where in the mask the next payload byte is (0-3); a byte, to keep a socket small.
+    phase: u8,
 }
 
 /// A WebSocket after its handshake.
@@ -102,10 +111,11 @@ pub struct Socket {
     utf8: Utf8,
     /// A control frame's payload so far.
     control: Vec<u8>,
-    /// A message being collected for [`Delivery::Records`].
+    /// A message being collected for [`Delivery::Records`], then its whole record.
     collected: Vec<u8>,
-    /// The end of the message just received, for the caller to place.
-    tail: Tail,
+    /// The end of the message just received, for the caller to place (a record's bytes are
+    /// in `collected`: no second buffer in every socket, issue 19's idle memory).
+    tail: TailKind,
     pub closing: Closing,
     /// A frame came since the last look (a pong counts as life for `--heartbeat`).
     pub heard: bool,
@@ -123,7 +133,7 @@ impl Socket {
             utf8: Utf8::default(),
             control: Vec::new(),
             collected: Vec::new(),
-            tail: Tail::None,
+            tail: TailKind::None,
             closing: Closing::Open,
             heard: false,
         }
@@ -163,7 +173,11 @@ impl Socket {
             len: o,
             stopped_at: i,
             closed,
-            tail: std::mem::replace(&mut self.tail, Tail::None),
+            tail: match std::mem::replace(&mut self.tail, TailKind::None) {
+                TailKind::None => Tail::None,
+                TailKind::Newline => Tail::Newline,
+                TailKind::Record => Tail::Record(std::mem::take(&mut self.collected)),
+            },
         })
     }
 
@@ -263,7 +277,7 @@ impl Socket {
         };
         let take = (f.remaining.min((len - *i) as u64)) as usize;
         let piece = *i..*i + take;
-        f.phase = frame::unmask(&mut buf[piece.clone()], f.mask, f.phase);
+        f.phase = frame::unmask(&mut buf[piece.clone()], f.mask, usize::from(f.phase)) as u8;
         f.remaining -= take as u64;
         *i += take;
         if f.opcode.is_control() {
@@ -353,7 +367,7 @@ impl Socket {
                     *o += 1;
                     return Ok(Step::Go);
                 }
-                self.tail = Tail::Newline;
+                self.tail = TailKind::Newline;
                 Ok(Step::Stop)
             }
             Delivery::Records => {
@@ -362,7 +376,8 @@ impl Socket {
                 record.push(if text { b'T' } else { b'B' });
                 record.extend_from_slice(&(message.len() as u32).to_be_bytes());
                 record.extend_from_slice(&message);
-                self.tail = Tail::Record(record);
+                self.collected = record;
+                self.tail = TailKind::Record;
                 Ok(Step::Stop)
             }
         }
