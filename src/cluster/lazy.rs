@@ -1,6 +1,6 @@
 //! History waiting to be appended to the stream. History-only batches (a DM's, a room line's)
-//! wait up to [`LAZY_DELAY`] and then go together, in one `MULTI`/`EXEC`, as entries of at most
-//! [`LAZY_ENTRY_RECORDS`] records: Redis appends them in one turn of its loop, one fsync. Their
+//! wait up to [`LAZY_DELAY`] and then go together, pipelined in one write, as entries of at
+//! most [`LAZY_ENTRY_RECORDS`] records ([`Lazy::take_appends`] says why not one `MULTI`). Their
 //! records are encoded as their batches arrive, a few per iteration, so the iteration that
 //! sends a second of them only frames text already made: encoding 10,000 records there took
 //! 16 ms of CPU at once, stretched to 50-65 ms by a busy machine, and every DM the node sent
@@ -71,24 +71,23 @@ impl Lazy {
         Some((number, std::mem::take(&mut self.entries)))
     }
 
-    /// Everything held as the commands that append it to `stream` for `node`: its entries'
-    /// `XADD`s, inside one `MULTI`/`EXEC` when there are several, so that Redis appends them
-    /// in one turn of its loop (one fsync with `appendfsync always`). Pipelined alone they
-    /// were not: Redis reads a client's commands 16 KB at a time, an entry is about 19 KB, and
-    /// a second of history at 10,000 DMs/s (40 entries) cost about 35 fsyncs, each holding every
-    /// reply and pub/sub message for its length. Their replies matter to nobody: nothing of a
-    /// history batch waits to be settled.
+    /// Everything held as the `XADD`s that append it to `stream` for `node`, pipelined in
+    /// one write. Redis reads a client 16 KB per turn of its loop and an entry is about 19 KB,
+    /// so a second of history at 10,000 DMs/s (40 entries) is appended over about 40 turns,
+    /// each with its fsync (`appendfsync always`; 0.6 ms median here). One `MULTI`/`EXEC`
+    /// made it one turn and one fsync, and was measured worse (DM p99 between two nodes 5.9-8.0
+    /// ms against 2.0-2.7 ms with `--cluster-live`, 8.7-141 against 2.5-14 ms without,
+    /// alternating runs: BENCHMARKS.md): every node then got and applied the whole second at
+    /// once, and Redis held pub/sub for one long fsync instead of many short ones. Their
+    /// replies matter to nobody: nothing of a history batch waits to be settled.
     pub fn take_appends(&mut self, stream: &str, node: &str) -> Vec<Vec<String>> {
         let Some((number, entries)) = self.take() else {
             return Vec::new();
         };
-        let several = entries.len() > 1;
-        let xadds = entries
+        entries
             .into_iter()
-            .map(|txns| journal::xadd_texts(stream, node, number, txns));
-        let multi = several.then(|| vec!["MULTI".to_string()]);
-        let exec = several.then(|| vec!["EXEC".to_string()]);
-        multi.into_iter().chain(xadds).chain(exec).collect()
+            .map(|txns| journal::xadd_texts(stream, node, number, txns))
+            .collect()
     }
 }
 
@@ -158,10 +157,10 @@ mod tests {
         assert!(lazy.numbers().is_empty());
     }
 
-    /// Several entries go as one transaction (Redis runs it in one turn: one fsync), one
-    /// entry alone, nothing held nothing.
+    /// A second of history goes as its entries' `XADD`s, pipelined, not as one `MULTI`/`EXEC`
+    /// (measured worse: see `take_appends`); nothing held, nothing.
     #[test]
-    fn a_second_of_history_is_one_transaction() {
+    fn a_second_of_history_goes_as_pipelined_entries() {
         let now = Instant::now();
         let mut lazy = Lazy::default();
         assert!(lazy.take_appends("p:journal", "n1").is_empty());
@@ -170,14 +169,11 @@ mod tests {
         }
         let commands = lazy.take_appends("p:journal", "n1");
         let names: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
-        assert_eq!(names, ["MULTI", "XADD", "XADD", "XADD", "EXEC"]);
+        assert_eq!(names, ["XADD", "XADD", "XADD"]);
         assert_eq!(
             &commands[1][1..7],
             ["p:journal", "*", "node", "n1", "batch", "599"]
         );
-        lazy.push(600, &[vec![said(600)]], now);
-        let one = lazy.take_appends("p:journal", "n1");
-        assert_eq!((one.len(), one[0][0].as_str()), (1, "XADD"));
         assert!(lazy.take_appends("p:journal", "n1").is_empty());
     }
 }

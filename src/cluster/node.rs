@@ -851,7 +851,7 @@ impl Node {
 
     /// The history waiting, then `last` (a batch that must not wait), in order, to the stream
     /// (or the storage error if Redis is away). The history goes as a few bounded entries
-    /// already encoded, in one transaction ([`Lazy::take_appends`]): one fsync in Redis.
+    /// already encoded, pipelined in one write ([`Lazy::take_appends`]).
     fn send_batches(&mut self, chat: &mut Chat, last: Option<(u64, Vec<Vec<Record>>)>) {
         for args in self.lazy.take_appends(&self.keys.journal, &self.id) {
             // Lost with the link: as history is on a single node's crash (nothing waits).
