@@ -61,6 +61,9 @@ type_line() { tmux -L "$sock" send-keys -t irssi -l "$*" && tmux -L "$sock" send
 expect "$log" "You are now logged in as irsuser"
 expect "$log" "SASL authentication succeeded"
 refute "$log" "SASL authentication failed|Password incorrect"
+# irssi refuses commands ("Not connected to server") until registration ends: wait for the
+# end of the welcome burst (422/376) before typing, as a user would wait to see it.
+expect "$log" "MOTD File is missing|End of /MOTD"
 
 # 2. /me to a line user.
 type_line "/join #room"
