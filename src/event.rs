@@ -90,8 +90,9 @@ pub struct Stamp {
 pub struct Meta {
     pub kind: Kind,
     pub stamp: Stamp,
-    /// The sender is logged in to the account of its name (not a guest): IRC's account-tag.
-    pub account: bool,
+    /// The account the sender is logged in to (`None`: a guest): IRC's account-tag. Its
+    /// name, as most often but not always (issue 22) the sender's.
+    pub account: Option<Arc<str>>,
     /// Client-only tags as the sender's front-end wrote them (IRC `+draft/reply=…`), relayed
     /// only to recipients whose front-end shows them. The IRC codec checked their syntax.
     pub relay: Option<Arc<str>>,
@@ -99,7 +100,7 @@ pub struct Meta {
 
 impl Meta {
     /// A plain message (`Say`) at `stamp`.
-    pub fn say(stamp: Stamp, account: bool) -> Meta {
+    pub fn say(stamp: Stamp, account: Option<Arc<str>>) -> Meta {
         Meta {
             kind: Kind::Say,
             stamp,
@@ -114,7 +115,7 @@ impl Meta {
 pub(crate) fn test_meta(notice: bool) -> Meta {
     Meta {
         kind: if notice { Kind::Notice } else { Kind::Say },
-        ..Meta::say(Stamp::default(), false)
+        ..Meta::say(Stamp::default(), None)
     }
 }
 
@@ -173,8 +174,13 @@ pub enum Error {
     NoSuchUser(Arc<str>),
     /// A name that no remembered past session had (IRC `406`).
     WasNoSuchUser(Arc<str>),
-    /// A logged-in user's name is its account name: it cannot be changed.
+    /// A logged-in user keeps its name; the account it is logged in to.
     NameIsAccount(Arc<str>),
+    /// SASL after registration from a session logged in to an account already (IRC `907`).
+    AlreadyAuthenticated,
+    /// SASL after registration in cluster mode: a session's name apart from its account is
+    /// not shared between nodes (issue 22).
+    NotInCluster,
     /// `+l`: the room holds as many members as its limit.
     RoomFull(Arc<str>),
     /// An invitation for someone already in the room.
@@ -369,8 +375,16 @@ pub enum Event {
     History(Vec<HistoryLine>),
     // Issue 22: modern IRC (line and JSON users see some of these as lines, most not at all).
     /// The password given for this account was right (SASL): the session will log in as it
-    /// when its registration ends.
+    /// when its registration ends, or (after registration) is logged in to it now, keeping its
+    /// name.
     Authenticated(Arc<str>),
+    /// `user` (online under that name) is now logged in to `account` (IRC account-notify);
+    /// `watched` as for [`Event::Away`].
+    AccountChanged {
+        user: Arc<str>,
+        account: Arc<str>,
+        watched: bool,
+    },
     /// `Input::Oper` succeeded: this session is a server operator.
     Opered,
     /// The server's next SASL SCRAM-SHA-256 message (its first, with the salt, or its final,
@@ -400,8 +414,8 @@ pub enum Event {
     Invitation {
         by: Arc<str>,
         room: Arc<str>,
-        /// `by` is an account (IRC's `account-tag` on the `INVITE`).
-        account: bool,
+        /// The account `by` is logged in to (IRC's `account-tag` on the `INVITE`).
+        account: Option<Arc<str>>,
     },
     /// Monitored users came online (`online`) or went offline.
     Monitor {
@@ -526,12 +540,12 @@ pub enum RoomEvent {
         /// More members follow in [`RoomEvent::Members`] parts (a long list, paced).
         partial: bool,
     },
-    /// To the others in `room`: `user` entered (`account`: logged in to the account of its
-    /// name; `realname` as it describes itself: IRC's extended-join).
+    /// To the others in `room`: `user` entered (`account`: the account it is logged in to;
+    /// `realname` as it describes itself: IRC's extended-join).
     Joined {
         room: Arc<str>,
         user: Arc<str>,
-        account: bool,
+        account: Option<Arc<str>>,
         realname: Arc<str>,
     },
     /// To the user who left `room` by its own command.
@@ -674,8 +688,8 @@ pub struct Card {
     /// Rooms where the user has voice (`+v`; IRC's WHO shows `+`).
     pub voiced: Vec<Arc<str>>,
     // Issue 22.
-    /// Logged in to the account of its name (not a guest).
-    pub account: bool,
+    /// The account it is logged in to (`None`: a guest).
+    pub account: Option<Arc<str>>,
     /// Seconds since its last message or command (IRC `317`).
     pub idle_s: u64,
     /// When it logged in (Unix seconds).

@@ -442,6 +442,11 @@ impl Chat {
         });
     }
 
+    /// Whether this node is one of a cluster.
+    pub(super) fn clustered(&self) -> bool {
+        self.cluster.is_some()
+    }
+
     /// Cluster mode: `login` instead of logging in now; true if so.
     pub(super) fn defer_login(&mut self, conn: ConnId, user: &str, guest: bool) -> bool {
         let Some(c) = &self.cluster else {

@@ -291,9 +291,10 @@ impl Chat {
         let mut roommates: Vec<ConnId> = Vec::new();
         for room in self.rooms.joined(me) {
             if let Some((_, r)) = self.rooms.get(&room) {
-                let seen = r.members.iter().filter(|(m, _)| {
-                    !self.blocks.has_blocked(m, me) && !self.blocks.has_blocked(me, m)
-                });
+                let seen = r
+                    .members
+                    .iter()
+                    .filter(|(m, _)| !self.has_blocked(m, me) && !self.has_blocked(me, m));
                 roommates.extend(seen.map(|(_, c)| *c).filter(|c| *c != conn));
             }
         }
@@ -369,7 +370,7 @@ impl Chat {
             oper: info.is_some_and(|i| i.oper),
             rooms: self.rooms_of_user(&name),
             voiced: self.voiced_rooms(&name),
-            account: self.accounts.exists(&name),
+            account: self.account_name(&name),
             idle_s: ago(session.map(|s| s.last_active)),
             signon_s: (now.unix_ms() / 1000).saturating_sub(ago(session.map(|s| s.since))),
         }
@@ -378,7 +379,7 @@ impl Chat {
     /// A user who blocked the asker is not online for it (issue 17, F13), as in `whoelse`.
     pub(super) fn whois(&mut self, conn: ConnId, me: &str, name: &str, now: Now) {
         let found = self.online.find(name).map(|(n, c)| (n.clone(), c));
-        let found = found.filter(|(n, _)| !self.blocks.has_blocked(n, me));
+        let found = found.filter(|(n, _)| !self.has_blocked(n, me));
         match found {
             Some((n, c)) => {
                 let card = self.card_of(&n, c, me, now);
@@ -396,7 +397,7 @@ impl Chat {
             let Some((n, c)) = self.online.find(name).map(|(n, c)| (n.clone(), c)) else {
                 continue;
             };
-            if self.blocks.has_blocked(&n, me) || cards.iter().any(|k| k.name == n) {
+            if self.has_blocked(&n, me) || cards.iter().any(|k| k.name == n) {
                 continue;
             }
             cards.push(self.card_of(&n, c, me, now));
@@ -410,7 +411,7 @@ impl Chat {
         let exact = !mask.contains(['*', '?']);
         let mut found: Vec<(u64, Card)> = Vec::new();
         for (name, c) in self.online.iter() {
-            if !glob(mask.as_bytes(), name.as_bytes()) || self.blocks.has_blocked(name, me) {
+            if !glob(mask.as_bytes(), name.as_bytes()) || self.has_blocked(name, me) {
                 continue;
             }
             let hidden = self.directory.get(c).is_some_and(|i| i.invisible);

@@ -63,6 +63,10 @@ impl Chat {
         iterations: u32,
     ) {
         match &purpose {
+            // Issue 22: a guest online authenticating stays logged in, its input waiting.
+            Purpose::Login {
+                form: Form::Attach, ..
+            } => {}
             Purpose::Login { user, .. } | Purpose::Create { user, .. } => {
                 if let Some(s) = self.sessions.get_mut(&conn) {
                     s.state = State::Hashing { user: user.clone() };
@@ -102,10 +106,21 @@ impl Chat {
         ) || self.opering(conn)
     }
 
-    /// Whether `conn` waits for its `OPER` password's check (logged in all the while).
+    /// Whether `conn` waits for a password check while logged in (`OPER`, or SASL after an
+    /// IRC guest's registration).
     pub(super) fn opering(&self, conn: ConnId) -> bool {
-        let oper = |j: &Job| j.conn == conn && matches!(j.purpose, Purpose::Oper { .. });
-        self.jobs.queue.iter().any(oper)
+        let online = |j: &Job| {
+            j.conn == conn
+                && matches!(
+                    j.purpose,
+                    Purpose::Oper { .. }
+                        | Purpose::Login {
+                            form: Form::Attach,
+                            ..
+                        }
+                )
+        };
+        self.jobs.queue.iter().any(online)
     }
 
     /// Spend at most [`ROUNDS_PER_STEP`] rounds on the waiting hashes, oldest first, and finish
@@ -162,6 +177,12 @@ impl Chat {
         // The session may have closed or timed out meanwhile: then the result is dropped.
         let waiting = match (&purpose, self.sessions.get(&conn).map(|s| &s.state)) {
             (
+                Purpose::Login {
+                    form: Form::Attach, ..
+                },
+                Some(State::LoggedIn { .. }),
+            ) => true,
+            (
                 Purpose::Login { user, .. } | Purpose::Create { user, .. },
                 Some(State::Hashing { user: u }),
             ) => u == user,
@@ -182,7 +203,7 @@ impl Chat {
                     chat.password_right(conn, &user, None, form, now);
                 } else {
                     chat.password_wrong(conn, &user, form, now);
-                    if form != Form::Sasl {
+                    if form != Form::Sasl && form != Form::Attach {
                         chat.end_refused_login(conn);
                     }
                 }

@@ -4,18 +4,24 @@
 //! with once, where the name comes in; past that point every map is keyed by that spelling, so
 //! exact comparison is identity. An exact spelling wins over a folded match, so two accounts
 //! that differ only in case (possible in files written before the rule) both keep working.
+//!
+//! Issue 22: a name resolves to the session it reaches ([`Chat::known_user`] gives the name
+//! the session is seen by, also when typed as the account it holds under another name), and
+//! what belongs to an account (blocks, the mailbox, the guest-or-account question) goes
+//! through [`Chat::is_account`] and [`Chat::has_blocked`], which map a name to its account.
 
 use super::Chat;
 use crate::event::Error;
 use crate::session::ConnId;
 use crate::valid::{Invalid, UserName};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 impl Chat {
     /// The user called `name` (an online user, guests included, or an account) as its name is
     /// spelled; `None` if there is none.
     pub(super) fn known_user(&self, name: &str) -> Option<Arc<str>> {
-        if let Some((n, _)) = self.online.find(name).filter(|(n, _)| ***n == *name) {
+        if let Some((n, _)) = self.online.find_exact(name) {
             return Some(n.clone());
         }
         if let Some(n) = self.accounts.find(name).filter(|n| *n == name) {
@@ -25,6 +31,38 @@ impl Chat {
             Some((n, _)) => Some(n.clone()),
             None => self.accounts.find(name).map(Arc::from),
         }
+    }
+
+    /// Whether the user named `name` is logged in to an account (not a guest).
+    pub(super) fn is_account(&self, name: &str) -> bool {
+        self.accounts.exists(self.online.account_of(name))
+    }
+
+    /// The account the user named `name` is logged in to; `None` for a guest.
+    pub(super) fn account_name(&self, name: &str) -> Option<Arc<str>> {
+        self.is_account(name).then(|| self.account_of(name))
+    }
+
+    /// The account of the user named `name` (itself, but for a session holding an account
+    /// under another name).
+    pub(super) fn account_of(&self, name: &str) -> Arc<str> {
+        Arc::from(self.online.account_of(name))
+    }
+
+    /// Whether the user named `by` blocks the one named `user`, by their accounts.
+    pub(super) fn has_blocked(&self, by: &str, user: &str) -> bool {
+        let account = |n| self.online.account_of(n);
+        self.blocks.has_blocked(account(by), account(user))
+    }
+
+    /// The accounts that block the user named `user`.
+    pub(super) fn blockers(&self, user: &str) -> Option<&BTreeSet<String>> {
+        self.blocks.blockers(self.online.account_of(user))
+    }
+
+    /// The accounts the user named `user` blocks.
+    pub(super) fn blocked(&self, user: &str) -> Option<&BTreeSet<String>> {
+        self.blocks.blocked(self.online.account_of(user))
     }
 
     /// `name` as the user it names spells it, or as typed when it names nobody (for errors

@@ -22,6 +22,9 @@ pub(super) enum Form {
     /// IRC SASL (issue 22): a right password proves the account without logging in yet; a
     /// wrong one is answered and the session may try again.
     Sasl,
+    /// IRC SASL after registration (issue 22): the guest online logs in to the account and
+    /// keeps its name; a wrong password is answered and it stays a guest.
+    Attach,
 }
 
 impl Chat {
@@ -40,10 +43,13 @@ impl Chat {
         }
     }
 
-    /// An error, then `Username: ` again.
+    /// An error, then `Username: ` again (only the error for a session already online: an
+    /// IRC guest's SASL after registration, issue 22).
     pub(super) fn refuse(&mut self, conn: ConnId, error: Error) {
         self.outbox.error(conn, error);
-        self.prompt_username(conn);
+        if self.user_of(conn).is_none() {
+            self.prompt_username(conn);
+        }
     }
 
     pub(super) fn username_input(&mut self, conn: ConnId, input: Input<'_>, now: Now) {
@@ -310,6 +316,7 @@ impl Chat {
                 new: false,
             },
             Form::OneLine | Form::Sasl => State::Username,
+            Form::Attach => return, // logged in all the while
         };
         self.set_state(conn, state);
     }
@@ -332,8 +339,10 @@ impl Chat {
             let user = user.to_string();
             self.start_hash(conn, Purpose::Upgrade { user, salt }, work, iterations);
         }
-        if form == Form::Sasl {
-            return self.authenticated(conn, user);
+        match form {
+            Form::Sasl => return self.authenticated(conn, user),
+            Form::Attach => return self.attach_account(conn, user),
+            Form::Dialog | Form::OneLine => {}
         }
         if !self.refuse_duplicate(conn, user) {
             self.complete_login(conn, user, now);
@@ -368,7 +377,7 @@ impl Chat {
                 match form {
                     Form::Dialog => self.prompt(conn, Prompt::Password),
                     Form::OneLine => self.prompt_username(conn),
-                    Form::Sasl => {}
+                    Form::Sasl | Form::Attach => {}
                 }
             }
         }
@@ -421,12 +430,24 @@ impl Chat {
     }
 
     pub(super) fn finish_login(&mut self, conn: ConnId, user: &str, now: Now) {
-        let replaced = self.online.get(user);
+        self.finish_login_as(conn, user, user, now);
+    }
+
+    /// Log `conn` in to `account` under `name` (issue 22: an IRC client's own free nick; for
+    /// every other login the account's name).
+    pub(super) fn finish_login_as(&mut self, conn: ConnId, name: &str, account: &str, now: Now) {
+        let replaced = self.online.get(account);
         if let Some(old) = replaced {
-            self.replace_session(old, user);
+            self.replace_session(old, account);
         }
-        let user: Arc<str> = Arc::from(user);
+        let user: Arc<str> = Arc::from(name);
         self.go_online(conn, &user, now);
+        if name != account {
+            let account: Arc<str> = Arc::from(account);
+            log::info!("{} holds account {account}", self.log_name(conn));
+            self.online.attach(&user, account.clone());
+            self.watched(&account, true);
+        }
         log::info!("{} logged in", self.log_name(conn));
         self.outbox.send(conn, Event::Welcome(user.clone()));
         self.deliver_offline(conn, &user);
@@ -439,7 +460,7 @@ impl Chat {
     pub(super) fn abort_login(&mut self, conn: ConnId, now: Now) {
         if let Some(user) = self.user_of(conn) {
             self.end_private(&user);
-            self.mailboxes.requeue(&user);
+            self.mailboxes.requeue(self.online.account_of(&user));
             self.leave_all_rooms(conn, &user);
         }
         if let Some(s) = self.sessions.get_mut(&conn) {
@@ -456,7 +477,8 @@ impl Chat {
     /// and ask to hear when the kernel has accepted them: only then are they recorded as
     /// delivered (PROTOCOL.md §3, at-least-once). If more remain, ask to be told when the
     /// connection has written them.
-    fn deliver_offline(&mut self, conn: ConnId, user: &str) {
+    pub(super) fn deliver_offline(&mut self, conn: ConnId, user: &str) {
+        let user = &*self.account_of(user);
         let budget = self.settings.delivery_budget;
         let Some((batch, more, marker)) = self.mailboxes.take(user, conn, budget) else {
             return;
@@ -466,7 +488,7 @@ impl Chat {
             let meta = crate::event::Meta {
                 kind: q.kind,
                 stamp: q.stamp,
-                account: self.accounts.exists(&q.from),
+                account: self.account_name(&q.from),
                 relay: None,
             };
             let event = Event::Chat {
@@ -497,18 +519,22 @@ impl Chat {
         let Some(user) = self.user_of(conn) else {
             return;
         };
-        if let Some(record) = self.mailboxes.written(&user, conn, marker) {
+        let account = self.online.account_of(&user);
+        if let Some(record) = self.mailboxes.written(account, conn, marker) {
             self.outbox.records.push(record);
         }
     }
 
     /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
+    /// The old session may hold the account under another name (issue 22): it is known by
+    /// that name in its rooms and the online list.
     pub(super) fn replace_session(&mut self, old: ConnId, user: &str) {
         log::info!("{} replaced by a new login", self.log_name(old));
-        self.end_private(user);
+        let name = self.user_of(old).unwrap_or_else(|| Arc::from(user));
+        self.end_private(&name);
         self.mailboxes.requeue(user);
-        self.leave_all_rooms(old, &Arc::from(user));
-        self.online.remove(user);
+        self.leave_all_rooms(old, &name);
+        self.online.remove(&name);
         self.go_offline(old);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
@@ -526,7 +552,7 @@ impl Chat {
             online,
         });
         let mut except: Vec<ConnId> = self.online.get(user).into_iter().collect();
-        if let Some(blocked) = self.blocks.blocked(user) {
+        if let Some(blocked) = self.blocked(user) {
             except.extend(blocked.iter().filter_map(|name| self.online.get(name)));
         }
         self.outbox.announce(event, except);
@@ -546,12 +572,16 @@ impl Chat {
         if self.online.get(user) == Some(conn) {
             self.leave_all_rooms(conn, user);
             self.end_private(user);
-            self.mailboxes.requeue(user);
+            let account = self.account_of(user);
+            self.mailboxes.requeue(&account);
             self.online.logout(user, now.mono);
             self.remember_gone(conn, user, now);
             self.watched(user, false);
+            if account != *user {
+                self.watched(&account, false);
+            }
             self.go_offline(conn);
-            if !self.accounts.exists(user) {
+            if !self.accounts.exists(&account) {
                 // A guest's rooms nobody is in close with it (issue 17, F11).
                 self.close_guest_rooms();
                 self.history.forget_direct(user);

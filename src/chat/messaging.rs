@@ -39,11 +39,11 @@ impl Chat {
         let meta = Meta {
             kind,
             stamp,
-            account: self.accounts.exists(from),
+            account: self.account_name(from),
             relay: relay.map(Arc::from),
         };
         let text: Arc<str> = Arc::from(body.as_str());
-        let backlog = self.mailboxes.len(&to) > 0;
+        let backlog = self.mailboxes.len(self.online.account_of(&to)) > 0;
         let chat = |to: Audience| Event::Chat {
             from: from.clone(),
             to,
@@ -111,6 +111,8 @@ impl Chat {
         kind: Kind,
         text: Arc<str>,
     ) {
+        // Kept under the accounts' names (issue 22: a session may hold one under another).
+        let (from, to) = (&self.account_of(from), &self.account_of(to));
         let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
         if sides.iter().all(|(_, guest)| !guest) {
             let to = record::Audience::User(to.clone());
@@ -144,7 +146,7 @@ impl Chat {
         let to = self.addressee(conn, to)?;
         let error = if *to == *from && to_self == ToSelf::Refused {
             Error::MessageSelf
-        } else if self.blocks.has_blocked(&to, from) {
+        } else if self.has_blocked(&to, from) {
             Error::BlockedByRecipient
         } else {
             return Some(to);
@@ -175,16 +177,16 @@ impl Chat {
             from: from.clone(),
             to,
             text: text.clone(),
-            meta: Meta::say(stamp, self.accounts.exists(from)),
+            meta: Meta::say(stamp, self.account_name(from)),
         });
-        let blockers = self.blocks.blockers(from);
+        let blockers = self.blockers(from);
         let mut skipped = false;
         let mut ids = Vec::with_capacity(self.online.len());
         for (name, cid) in self.online.iter() {
             if cid == conn && !echo {
                 continue;
             }
-            if blockers.is_some_and(|b| b.contains(&**name)) {
+            if blockers.is_some_and(|b| b.contains(self.online.account_of(name))) {
                 skipped = true;
                 continue;
             }
@@ -237,7 +239,7 @@ impl Chat {
         let mut users: Vec<(u64, &Arc<str>, ConnId)> = self
             .online
             .iter()
-            .filter(|(name, _)| (with_me || &***name != me) && !self.blocks.has_blocked(name, me))
+            .filter(|(name, _)| (with_me || &***name != me) && !self.has_blocked(name, me))
             .filter_map(
                 |(name, cid)| match self.sessions.get(&cid).map(|s| &s.state) {
                     Some(State::LoggedIn { seq, .. }) => Some((*seq, name, cid)),
@@ -267,7 +269,7 @@ impl Chat {
         names.extend(
             self.online
                 .logged_out_since(cutoff)
-                .filter(|n| &***n != me && !self.blocks.has_blocked(n, me))
+                .filter(|n| &***n != me && !self.has_blocked(n, me))
                 .cloned(),
         );
         self.send_users(conn, names);
@@ -275,7 +277,7 @@ impl Chat {
 
     /// A guest's block would be a durable record under a name it gives up: refused.
     pub(super) fn block(&mut self, conn: ConnId, me: &str, user: &str) {
-        if !self.accounts.exists(me) {
+        if !self.is_account(me) {
             return self.outbox.error(conn, Error::AccountsOnly);
         }
         let Some(user) = self.addressee(conn, user) else {
@@ -285,27 +287,30 @@ impl Chat {
         if user == me {
             return self.outbox.error(conn, Error::BlockSelf);
         }
-        if !self.accounts.exists(user) {
+        if !self.is_account(user) {
             return self.outbox.error(conn, Error::InvalidUser);
         }
-        if let Some((record, undo)) = self.blocks.block(me, user) {
+        // A block is between accounts, whatever names they are seen by (issue 22).
+        let account = |n| self.online.account_of(n);
+        if let Some((record, undo)) = self.blocks.block(account(me), account(user)) {
             self.outbox.record(record, Undo::Blocks(undo));
         }
         self.outbox.send(conn, Event::Blocked(Arc::from(user)));
     }
 
     pub(super) fn unblock(&mut self, conn: ConnId, me: &str, user: &str) {
-        if !self.accounts.exists(me) {
+        if !self.is_account(me) {
             return self.outbox.error(conn, Error::AccountsOnly);
         }
         let Some(user) = self.addressee(conn, user) else {
             return;
         };
         let user = &*user;
-        if user != me && !self.accounts.exists(user) {
+        if user != me && !self.is_account(user) {
             return self.outbox.error(conn, Error::InvalidUser);
         }
-        match self.blocks.unblock(me, user) {
+        let account = |n| self.online.account_of(n);
+        match self.blocks.unblock(account(me), account(user)) {
             Some((record, undo)) => {
                 self.outbox.send(conn, Event::Unblocked(Arc::from(user)));
                 self.outbox.record(record, Undo::Blocks(undo));

@@ -581,9 +581,21 @@ impl Chat {
                 self.set_profile(conn, &user, attribute, value)
             }
             Input::ListUsers => self.list_users(conn, &user),
+            // Issue 22: SASL after an IRC guest's registration.
+            Input::Authenticate {
+                user: account,
+                password,
+            } => {
+                if self.may_authenticate_online(conn, &user) {
+                    self.authenticate(conn, account, password, now);
+                }
+            }
+            Input::Scram { first, message } => {
+                if self.may_authenticate_online(conn, &user) {
+                    self.scram(conn, first, message, now);
+                }
+            }
             Input::Guest { .. }
-            | Input::Authenticate { .. }
-            | Input::Scram { .. }
             | Input::Enter { .. }
             | Input::Answer(_)
             | Input::Login { .. }
@@ -600,6 +612,10 @@ impl Chat {
 impl Chat {
     fn seal(&mut self, mark: outbox::Mark, conn: ConnId, _now: Now) {
         self.outbox.seal(mark, conn)
+    }
+
+    fn clustered(&self) -> bool {
+        false
     }
 
     fn defer_login(&mut self, _conn: ConnId, _user: &str, _guest: bool) -> bool {

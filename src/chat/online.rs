@@ -1,5 +1,11 @@
 //! Who is online, in login order, and when everyone else last logged out, indexed by time so
 //! `whoelsesince` reads only the users inside its window, never every account.
+//!
+//! Issue 22: a session has a *name* (what others see and reach it by) and, when logged in, an
+//! *account*. They are the same for every login but one: an IRC guest that proves an account
+//! with SASL after registration keeps its name. Such a session is listed once, under its name,
+//! and found by either name ([`Online::find`], [`Online::get`]); [`Online::account_of`] maps a
+//! name to the account whose blocks, mailbox and history it uses.
 
 use crate::session::ConnId;
 use crate::valid::fold;
@@ -20,29 +26,66 @@ pub struct Online {
     logouts: BTreeSet<(Instant, Arc<str>)>,
     /// Login counter: orders users by login time.
     seq: u64,
+    /// Sessions whose name is not their account (issue 22): account → name, and name →
+    /// account. Empty but for IRC guests that authenticated after registration.
+    named: HashMap<Arc<str>, Arc<str>>,
+    accounts: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl Online {
+    /// The session online as `user`, by its name or its account (exact spelling).
     pub fn get(&self, user: &str) -> Option<ConnId> {
-        self.by_name.get(user).copied()
-    }
-
-    /// The online user called `name` under the casemapping, as it spelled its name; an exact
-    /// spelling wins.
-    pub fn find(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
-        if let Some((n, c)) = self.by_name.get_key_value(name) {
-            return Some((n, *c));
+        match self.by_name.get(user) {
+            Some(c) => Some(*c),
+            None => self.by_name.get(self.named.get(user)?).copied(),
         }
-        let key = fold(name);
-        let (n, c) = match self.by_name.get_key_value(key.as_str()) {
-            Some(found) => found,
-            None => self.by_name.get_key_value(self.folded.get(&key)?)?,
-        };
-        Some((n, *c))
     }
 
+    /// The online user called `name` under the casemapping, by its name or by the account it
+    /// holds under another name, as it spelled its name; an exact spelling wins. The one
+    /// resolution of a name to a session (issue 22).
+    pub fn find(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
+        self.find_exact(name).or_else(|| {
+            let key = fold(name);
+            self.find_exact(&key)
+                .or_else(|| self.find_exact(self.folded.get(&key)?))
+        })
+    }
+
+    /// [`Online::find`] for one exact spelling (of a name, or of an account).
+    pub fn find_exact(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
+        let name = self.named.get(name).map_or(name, |n| &**n);
+        self.by_name.get_key_value(name).map(|(n, c)| (n, *c))
+    }
+
+    /// Whether `user` (a name or an account) is online.
     pub fn contains(&self, user: &str) -> bool {
-        self.by_name.contains_key(user)
+        self.get(user).is_some()
+    }
+
+    /// The account whose blocks, mailbox and history the user named `name` uses: its account
+    /// when it holds one under another name, else `name` itself.
+    pub fn account_of<'a>(&'a self, name: &'a str) -> &'a str {
+        self.accounts.get(name).map_or(name, |a| &**a)
+    }
+
+    /// The session online as `name` now also holds `account` (issue 22: SASL after an IRC
+    /// guest's registration); both names find it until it goes offline.
+    pub fn attach(&mut self, name: &Arc<str>, account: Arc<str>) {
+        let key = fold(&account);
+        if *key != *account {
+            self.folded.insert(key, account.clone());
+        }
+        self.named.insert(account.clone(), name.clone());
+        self.accounts.insert(name.clone(), account);
+    }
+
+    /// Forget the account `name` held under it, if any.
+    fn detach(&mut self, name: &str) {
+        if let Some(account) = self.accounts.remove(name) {
+            self.named.remove(&account);
+            self.unfold(&account);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -78,6 +121,7 @@ impl Online {
 
     /// `user` left (without a logout time: a replaced or undone login).
     pub fn remove(&mut self, user: &str) {
+        self.detach(user);
         self.by_name.remove(user);
         self.unfold(user);
     }
@@ -91,6 +135,7 @@ impl Online {
 
     /// `user` logged out at `now`.
     pub fn logout(&mut self, user: &Arc<str>, now: Instant) {
+        self.detach(user);
         self.by_name.remove(&**user);
         self.unfold(user);
         if let Some(old) = self.last_logout.insert(user.clone(), now) {

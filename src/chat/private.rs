@@ -415,11 +415,11 @@ impl Chat {
                 .outbox
                 .error(conn, Error::PrivateNotEnabled(Arc::from(to)));
         };
-        if self.blocks.has_blocked(to, me) {
+        if self.has_blocked(to, me) {
             return self.outbox.error(conn, Error::BlockedByRecipient);
         }
         // Relays are not kept and carry no id (issue 22): only line clients have sessions.
-        let meta = crate::event::Meta::say(crate::event::Stamp::default(), true);
+        let meta = crate::event::Meta::say(crate::event::Stamp::default(), self.account_name(me));
         let event = Event::Chat {
             from: me.clone(),
             to: Audience::Private(Arc::from(to)),

@@ -81,7 +81,7 @@ impl Chat {
     /// A guest's profile would be durable under a name it gives up, for the next user of the
     /// name to inherit (and guests come and go without bound): refused.
     pub(super) fn set_profile(&mut self, conn: ConnId, user: &str, attribute: &str, value: &str) {
-        if !self.accounts.exists(user) {
+        if !self.is_account(user) {
             return self.outbox.error(conn, Error::AccountsOnly);
         }
         let Some(index) = ATTRIBUTES.iter().position(|a| *a == attribute) else {
@@ -115,7 +115,7 @@ impl Chat {
             .credentials()
             .names()
             .map(|n| {
-                let on = self.online.contains(n) && !self.blocks.has_blocked(n, me);
+                let on = self.online.contains(n) && !self.has_blocked(n, me);
                 (Arc::from(n), on)
             })
             .collect();

@@ -1,6 +1,7 @@
 //! Sessions that register themselves (IRC, issue 22): liveness by ping instead of the
 //! inactivity logout, an account proved before the login (SASL), the end of registration, and
-//! a guest taking another name. The rules are the line protocol's: the same accounts, the same
+//! a guest taking another name, an account proved after registration (the guest keeps its
+//! name, PROTOCOL.md §8). The rules are the line protocol's: the same accounts, the same
 //! lockout, the same casemapping, the same duplicate-login policy.
 
 use super::login::Form;
@@ -33,8 +34,71 @@ impl Chat {
         }
         match self.account_named(user) {
             None => self.outbox.error(conn, Error::UnknownUsername),
-            Some(account) => self.attempt_login(conn, &account, password, Form::Sasl, now),
+            Some(account) => {
+                let form = self.sasl_form(conn);
+                self.attempt_login(conn, &account, password, form, now)
+            }
         }
+    }
+
+    /// How a SASL exchange of `conn` ends: before registration it proves an account for the
+    /// login to come; after it, the guest online logs in to the account.
+    pub(super) fn sasl_form(&self, conn: ConnId) -> Form {
+        match self.user_of(conn) {
+            Some(_) => Form::Attach,
+            None => Form::Sasl,
+        }
+    }
+
+    /// `Input::Authenticate` and `Input::Scram` from `me`, online (issue 22: SASL after an IRC
+    /// registration): only a guest may log in to an account so, and not in cluster mode, where
+    /// a session's name and account would have to agree on every node (not built).
+    pub(super) fn may_authenticate_online(&mut self, conn: ConnId, me: &str) -> bool {
+        let refusal = if self.is_account(me) {
+            Error::AlreadyAuthenticated
+        } else if self.clustered() {
+            Error::NotInCluster
+        } else {
+            return true;
+        };
+        self.outbox.error(conn, refusal);
+        false
+    }
+
+    /// The guest online on `conn` proved `account`'s password (SASL after registration): it is
+    /// logged in to the account under the name it has (both names reach it while it is
+    /// online), with the account's rules: the duplicate-login policy, its blocks, its offline
+    /// messages delivered now. Those who see the guest and asked (IRC account-notify, and
+    /// extended-monitor for watchers) hear which account it holds; nothing else changes.
+    pub(super) fn attach_account(&mut self, conn: ConnId, account: &str) {
+        let Some(name) = self.user_of(conn) else {
+            return;
+        };
+        if self.is_account(&name) {
+            // A second exchange that raced the first.
+            return self.outbox.error(conn, Error::AlreadyAuthenticated);
+        }
+        if let Some(old) = self.online.get(account) {
+            if !self.settings.replace_duplicate {
+                let user = Arc::from(account);
+                return self.outbox.error(conn, Error::AlreadyLoggedIn(user));
+            }
+            self.replace_session(old, account);
+        }
+        let account: Arc<str> = Arc::from(account);
+        self.online.attach(&name, account.clone());
+        log::info!("{} logged in to account {account}", self.log_name(conn));
+        self.outbox
+            .send(conn, Event::Authenticated(account.clone()));
+        self.deliver_offline(conn, &account);
+        let user = name.clone();
+        let held = account.clone();
+        self.tell_seers(&name, conn, |watched| Event::AccountChanged {
+            user: user.clone(),
+            account: held.clone(),
+            watched,
+        });
+        self.watched(&account, true);
     }
 
     /// The password for `user` was right: the session will log in as it.
@@ -48,13 +112,23 @@ impl Chat {
         self.outbox.send(conn, Event::Authenticated(user));
     }
 
-    /// `Input::Enter`: registration is over. Log in as the proved account; else as a guest
-    /// (when the front-end allows guests); else refuse and close.
+    /// `Input::Enter`: registration is over. Log in to the proved account, under the nick
+    /// the client chose when that is free (issue 22, as SASL after registration does), else
+    /// under the account's name; else as a guest (when the front-end allows guests); else
+    /// refuse and close.
     pub(super) fn enter(&mut self, conn: ConnId, nick: &str, guest: bool, now: Now) {
         match self.directory.proved(conn) {
             Some(account) if self.accounts.exists(&account) => {
-                if !self.refuse_duplicate(conn, &account) {
-                    self.complete_login(conn, &account, now);
+                if self.refuse_duplicate(conn, &account) {
+                    return;
+                }
+                let own = !same_name(nick, &account)
+                    && !self.clustered()
+                    && NewUserName::new(nick).is_ok()
+                    && !self.name_taken(nick);
+                match own {
+                    true => self.finish_login_as(conn, nick, &account, now),
+                    false => self.complete_login(conn, &account, now),
                 }
             }
             Some(_) | None if guest => self.guest_login(conn, nick, false, now),
@@ -66,12 +140,14 @@ impl Chat {
         }
     }
 
-    /// `Input::Rename`: a guest takes `name` if it is free (a logged-in user's name is its
-    /// account's, PROTOCOL.md §8). Everyone who sees the guest hears of it once: itself, its
+    /// `Input::Rename`: a guest takes `name` if it is free (a logged-in user keeps its name,
+    /// PROTOCOL.md §8). Everyone who sees the guest hears of it once: itself, its
     /// roommates, the users shown presence lines, and those who watch either name.
     pub(super) fn rename(&mut self, conn: ConnId, me: &Arc<str>, name: &str) {
-        if self.accounts.exists(me) {
-            return self.outbox.error(conn, Error::NameIsAccount(me.clone()));
+        if self.is_account(me) {
+            return self
+                .outbox
+                .error(conn, Error::NameIsAccount(self.account_of(me)));
         }
         let Ok(name) = NewUserName::new(name) else {
             return self.outbox.error(conn, Error::InvalidUsername);

@@ -56,7 +56,8 @@ impl Chat {
             return self.outbox.error(conn, Error::NoHistory(target));
         };
         let blocks = &self.blocks;
-        let ok = |e: &&HistoryEntry| wanted.holds(e) && !blocks.has_blocked(me, &e.from);
+        let account = self.online.account_of(me);
+        let ok = |e: &&HistoryEntry| wanted.holds(e) && !blocks.has_blocked(account, &e.from);
         let h = &self.history;
         let found: Vec<&HistoryEntry> = match query {
             // `LATEST *` (no `after`) is the newest whatever their age: `against` puts every
@@ -104,9 +105,10 @@ impl Chat {
             }
             Conversation::User(user) => {
                 let peer = self.known_user(user)?;
+                // A conversation is between accounts, kept under their names (issue 22).
                 Some(Wanted::Direct {
-                    me: me.to_string(),
-                    peer: peer.to_string(),
+                    me: self.online.account_of(me).to_string(),
+                    peer: self.online.account_of(&peer).to_string(),
                 })
             }
         }
@@ -124,7 +126,7 @@ impl Chat {
             meta: Meta {
                 kind: e.kind,
                 stamp: e.stamp,
-                account: self.accounts.exists(&e.from),
+                account: self.account_name(&e.from),
                 relay: None,
             },
         }
@@ -140,14 +142,15 @@ impl Chat {
         };
         let mut latest: HashMap<(Arc<str>, bool), u64> = HashMap::new();
         let mut order: Vec<(Arc<str>, bool, u64)> = Vec::new();
+        let account = self.online.account_of(me);
         for e in self.history.newest_first() {
             let key = match &e.to {
                 Audience::Room(room) if self.rooms.is_member(room, me) => (room.clone(), true),
-                Audience::User(to) if **to == *me => (e.from.clone(), false),
-                Audience::User(to) if *e.from == *me => (to.clone(), false),
+                Audience::User(to) if **to == *account => (e.from.clone(), false),
+                Audience::User(to) if *e.from == *account => (to.clone(), false),
                 _ => continue,
             };
-            if self.blocks.has_blocked(me, &key.0) || latest.contains_key(&key) {
+            if self.has_blocked(me, &key.0) || latest.contains_key(&key) {
                 continue;
             }
             latest.insert(key.clone(), e.stamp.at_ms);

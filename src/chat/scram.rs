@@ -4,7 +4,6 @@
 //! duplicate-login policy. The mechanism itself (grammar, keys, proofs) is [`crate::scram`];
 //! front-ends only carry its messages (IRC: base64 in `AUTHENTICATE`).
 
-use super::login::Form;
 use super::Chat;
 use crate::credentials::Secret;
 use crate::event::{Error, Event, Notice};
@@ -51,7 +50,7 @@ impl Chat {
                 self.scram_proof(conn, &exchange, account, message, now)
             }
             (false, Some(Stage::Signed { account })) if message.is_empty() => {
-                self.password_right(conn, &account, None, Form::Sasl, now)
+                self.password_right(conn, &account, None, self.sasl_form(conn), now)
             }
             (false, Some(Stage::Signed { .. }) | None) => {
                 self.outbox.error(conn, Error::InvalidCommand)
@@ -126,7 +125,7 @@ impl Chat {
                 self.outbox
                     .send(conn, Event::ScramChallenge(Arc::from(server_final)));
             }
-            Ok(None) if has_key => self.password_wrong(conn, &account, Form::Sasl, now),
+            Ok(None) if has_key => self.password_wrong(conn, &account, self.sasl_form(conn), now),
             Ok(None) => {
                 // Not the user's fault: no key to check against (plaintext or old hash).
                 log::info!(

@@ -79,9 +79,10 @@ impl Chat {
     /// `user` came online (`online`) or went: its watchers hear of it (those it blocked do
     /// not, as they get no presence lines about it).
     pub(super) fn watched(&mut self, user: &Arc<str>, online: bool) {
-        let blocked = self.blocks.blocked(user).cloned();
+        let blocked = self.blocked(user).cloned();
         for conn in self.watch.of(user) {
             let viewer = self.user_of(conn);
+            let viewer = viewer.map(|v| self.account_of(&v));
             if viewer.is_some_and(|v| blocked.as_ref().is_some_and(|b| b.contains(&*v))) {
                 continue;
             }
@@ -132,7 +133,7 @@ impl Chat {
         let mut offline = Vec::new();
         for name in names {
             match self.online.find(name).map(|(n, _)| n.clone()) {
-                Some(n) if !self.blocks.has_blocked(&n, me) => online.push(n),
+                Some(n) if !self.has_blocked(&n, me) => online.push(n),
                 _ => offline.push(Arc::from(*name)),
             }
         }

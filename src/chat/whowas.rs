@@ -43,7 +43,7 @@ impl Chat {
             .entries
             .iter()
             .rev()
-            .filter(|(n, _)| same_name(n, name) && !self.blocks.has_blocked(n, me))
+            .filter(|(n, _)| same_name(n, name) && !self.has_blocked(n, me))
             .take(count.unwrap_or(usize::MAX))
             .map(|(_, p)| p.clone())
             .collect();

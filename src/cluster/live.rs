@@ -87,7 +87,7 @@ fn w(kind: &'static str) -> Writer {
     Writer::new(kind)
 }
 
-/// A message's extras (issue 22: its kind, time and id, account flag and client tags).
+/// A message's extras (issue 22: its kind, time and id, account and client tags).
 fn write_meta(meta: &Meta, out: &mut Writer) {
     meta.kind.write(out);
     meta.stamp.at_ms.write(out);
@@ -103,7 +103,7 @@ fn read_meta(r: &mut Reader<'_>) -> Option<Meta> {
             at_ms: u64::read(r)?,
             id: u64::read(r)?,
         },
-        account: bool::read(r)?,
+        account: Option::<Arc<str>>::read(r)?,
         relay: Option::<Arc<str>>::read(r)?,
     })
 }
@@ -336,7 +336,7 @@ pub fn decode_event(text: &str) -> Option<Event> {
         "room-joined" => room(RoomEvent::Joined {
             room: a(&mut r)?,
             user: a(&mut r)?,
-            account: bool::read(&mut r)?,
+            account: Option::<Arc<str>>::read(&mut r)?,
             realname: a(&mut r)?,
         }),
         "room-left" => room(RoomEvent::Left {
@@ -433,7 +433,7 @@ mod tests {
                         at_ms: 7,
                         id: 7 << 12,
                     },
-                    account: true,
+                    account: Some(s("yoda")),
                     relay: Some(s("+draft/reply=a\\sb")),
                 },
             },
@@ -467,7 +467,7 @@ mod tests {
             Event::Room(RoomEvent::Joined {
                 room: s("den"),
                 user: s("x"),
-                account: true,
+                account: Some(s("x")),
                 realname: s("X \t Y"),
             }),
             Event::Room(RoomEvent::Kicked {

@@ -23,7 +23,7 @@ impl Chat {
         now: Now,
     ) -> Option<Arc<str>> {
         let room = self.valid(conn, RoomName::new(room))?.as_str();
-        let guest = !self.accounts.exists(me);
+        let guest = !self.is_account(me);
         let own = if guest {
             self.settings.max_guest_rooms
         } else {
@@ -96,7 +96,7 @@ impl Chat {
         let joined = RoomEvent::Joined {
             room: room.clone(),
             user: me.clone(),
-            account: self.accounts.exists(me),
+            account: self.account_name(me),
             realname: self.directory.realname(conn, me),
         };
         self.room_fan(&room, joined, None, Reach::Presence(me));
@@ -175,7 +175,7 @@ impl Chat {
         if r.members.contains_key(&*user) {
             return self.outbox.error(conn, Error::AlreadyInRoom { room, user });
         }
-        if self.blocks.has_blocked(&user, me) {
+        if self.has_blocked(&user, me) {
             // Blocked: the inviter is answered as usual; the invitee hears nothing.
             let inviting = RoomEvent::Inviting { room, user };
             return self.outbox.send(conn, Event::Room(inviting));
@@ -192,7 +192,7 @@ impl Chat {
         let invitation = Event::Invitation {
             by: me.clone(),
             room: room.clone(),
-            account: self.accounts.exists(me),
+            account: self.account_name(me),
         };
         self.outbox.send(target_conn, invitation);
         let invited = RoomEvent::Invited {
@@ -266,9 +266,11 @@ impl Chat {
     /// hears of it once (an IRC `QUIT`), unless blocks keep it apart.
     pub(in crate::chat) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
         let mut told: Vec<ConnId> = Vec::new();
-        let blockers = self.blocks.blockers(user).cloned();
-        let blocked = self.blocks.blocked(user).cloned();
+        let blockers = self.blockers(user).cloned();
+        let blocked = self.blocked(user).cloned();
+        let online = &self.online;
         let hidden = |m: &str| {
+            let m = online.account_of(m);
             blockers.as_ref().is_some_and(|b| b.contains(m))
                 || blocked.as_ref().is_some_and(|b| b.contains(m))
         };

@@ -16,7 +16,7 @@ impl Chat {
             return Vec::new();
         };
         let mut members = r.member_list();
-        members.retain(|m| *m.name == *me || !self.blocks.has_blocked(&m.name, me));
+        members.retain(|m| *m.name == *me || !self.has_blocked(&m.name, me));
         members
     }
 

@@ -163,10 +163,16 @@ impl Chat {
         let event = Shared::new(event);
         let (blockers, blocked) = match reach {
             Reach::All => (None, None),
-            Reach::From(user) => (self.blocks.blockers(user), None),
-            Reach::Presence(user) => (self.blocks.blockers(user), self.blocks.blocked(user)),
+            Reach::From(user) => (self.blocks.blockers(self.online.account_of(user)), None),
+            Reach::Presence(user) => {
+                let account = self.online.account_of(user);
+                (self.blocks.blockers(account), self.blocks.blocked(account))
+            }
         };
+        // Blocks are between accounts; members are named as they are seen (issue 22).
+        let online = &self.online;
         let hidden = |m: &str| {
+            let m = online.account_of(m);
             blockers.is_some_and(|b| b.contains(m)) || blocked.is_some_and(|b| b.contains(m))
         };
         for (m, &cid) in &r.members {

@@ -44,7 +44,7 @@ impl Chat {
         let meta = Meta {
             kind,
             stamp,
-            account: self.accounts.exists(me),
+            account: self.account_name(me),
             relay: relay.map(Arc::from),
         };
         let text: Arc<str> = Arc::from(text.as_str());

@@ -547,3 +547,37 @@ fn a_snapshot_s_tail_is_made_a_bounded_piece_at_a_time() {
     assert_eq!(logins, [at("hans", "n1"), at("yoda", "n2")]);
     assert_eq!(joins, [("den".to_string(), "hans".to_string())]);
 }
+
+/// Issue 22: SASL after registration is refused in cluster mode (a session's name apart from
+/// its account is not shared between nodes): the guest is told why and stays a guest.
+#[test]
+fn sasl_after_registration_is_refused_in_cluster_mode() {
+    let mut c = Nodes::new(2);
+    let now = c.sims[0].at(0);
+    c.sims[0]
+        .chat
+        .handle_connect(Sim::id(3), None, LoginStyle::Guest.into(), now);
+    let any_free = false;
+    let guest = Input::Guest {
+        name: "bar",
+        any_free,
+    };
+    c.sims[0].chat.handle_input(Sim::id(3), guest, now);
+    c.flush(0);
+    c.round();
+    c.sims[0].events.clear();
+    let sasl = Input::Authenticate {
+        user: "yoda",
+        password: "wise",
+    };
+    c.sims[0].chat.handle_input(Sim::id(3), sasl, now);
+    c.flush(0);
+    c.round();
+    let got: Vec<Event> = c.sims[0].events.drain(..).map(|(_, e)| e).collect();
+    assert_eq!(got, vec![Event::Error(Error::NotInCluster)]);
+    c.connect(1, 4);
+    c.line(1, 4, "login yoda wise");
+    c.round();
+    let got = c.take(1, 4);
+    assert!(got.contains("Welcome"), "yoda is not held by bar: {got:?}");
+}

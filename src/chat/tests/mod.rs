@@ -10,6 +10,7 @@ mod hashing; // Issue 21: password hashes in steps, upgrades, failed-login throt
 mod identity; // Issue 17: one casemapping, the text rule, registration vs guests.
 mod ircv3; // Issue 22: modern IRC's concepts in the core.
 mod menus; // §6 menus.
+mod nicks; // Issue 22: a session's name apart from its account.
 mod pacing; // Issue 17, F14: long replies paced.
 mod private; // Private sessions (§4).
 mod reliability; // Issue 8: delivery recorded once written, bounds, degraded history.

@@ -70,7 +70,7 @@ impl<'o> Obj<'o> {
         self.str("kind", kind_name(meta.kind))
             .num("time_ms", meta.stamp.at_ms)
             .num("msgid", meta.stamp.id)
-            .bool("account", meta.account)
+            .bool("account", meta.account.is_some())
     }
 
     fn bool(mut self, key: &str, value: bool) -> Self {
@@ -263,6 +263,15 @@ pub fn render(event: &Event, id: Option<&str>, out: &mut Vec<u8>) {
             .end(),
         // Issue 22's events, most of them IRC's, each with its own object.
         Event::Authenticated(user) => Obj::new(out, id, "authenticated").str("user", user).end(),
+        Event::AccountChanged {
+            user,
+            account,
+            watched,
+        } => Obj::new(out, id, "account_changed")
+            .str("user", user)
+            .str("account", account)
+            .bool("watched", *watched)
+            .end(),
         Event::Opered => Obj::new(out, id, "opered").end(),
         Event::Renamed { old, new } => Obj::new(out, id, "renamed")
             .str("old", old)
@@ -433,6 +442,8 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::NoSuchUser(_) => "no_such_user",
         Error::WasNoSuchUser(_) => "was_no_such_user",
         Error::NameIsAccount(_) => "name_is_account",
+        Error::AlreadyAuthenticated => "already_authenticated",
+        Error::NotInCluster => "not_in_cluster",
         Error::AccountsOnly => "accounts_only",
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",
@@ -475,7 +486,7 @@ fn card_fields(obj: Obj<'_>, c: &Card) {
         .str("host", &c.host)
         .opt("away", c.away.as_deref())
         .bool("oper", c.oper)
-        .bool("account", c.account)
+        .bool("account", c.account.is_some())
         .num("idle_s", c.idle_s)
         .num("signon_s", c.signon_s)
         .list("rooms", &c.rooms, |out, (room, op)| {
@@ -580,7 +591,7 @@ fn room_event<'o>(e: &RoomEvent, obj: Obj<'o>) -> Obj<'o> {
             realname,
         } => ev(obj, "joined", room)
             .str("user", user)
-            .bool("account", *account)
+            .bool("account", account.is_some())
             .str("realname", realname),
         RoomEvent::Exited { room, user, reason } => ev(obj, "exited", room)
             .str("user", user)

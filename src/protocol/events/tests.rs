@@ -403,7 +403,7 @@ fn every_event_renders_as_one_line_of_json() {
         oper: false,
         rooms: vec![(a("den"), true)],
         voiced: vec![],
-        account: true,
+        account: Some(a("hans")),
         idle_s: 3,
         signon_s: 4,
     };
@@ -421,7 +421,7 @@ fn every_event_renders_as_one_line_of_json() {
         RoomEvent::Joined {
             room: a("den"),
             user: a("y"),
-            account: false,
+            account: None,
             realname: a("Y"),
         },
         RoomEvent::Exited {

@@ -15,7 +15,7 @@ type Handler = fn(&mut Conn, &Message<'_>, &mut dyn Sink);
 
 /// `(command, minimum parameters, handler)`.
 const COMMANDS: &[(&str, usize, Handler)] = &[
-    ("AUTHENTICATE", 0, Conn::reregister),
+    ("AUTHENTICATE", 1, Conn::late_authenticate),
     ("AWAY", 0, Conn::away),
     ("CAP", 0, Conn::cap_command),
     ("CHATHISTORY", 1, Conn::chathistory),
@@ -85,6 +85,15 @@ impl Conn {
 
     fn reregister(&mut self, _: &Message<'_>, sink: &mut dyn Sink) {
         self.numeric(sink, ERR_ALREADYREGISTERED, &["You may not reregister"]);
+    }
+
+    /// `AUTHENTICATE` after registration (issue 22): a guest may log in to an account and
+    /// keep its nick; a session logged in to one already gets `907` at once.
+    fn late_authenticate(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
+        if self.account {
+            return self.numeric(sink, ERR_SASLALREADY, &["You have already authenticated"]);
+        }
+        self.authenticate(sink, msg.param(0).unwrap_or(""));
     }
 
     fn cap_command(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {

@@ -132,6 +132,8 @@ struct Conn {
     asked: Caps,
     /// `CAP LS 302` was sent: values in `LS`, cap-notify on.
     v302: bool,
+    /// Logged in to an account (not a guest): `AUTHENTICATE` is `907` (issue 22).
+    account: bool,
     /// `CAP` was used before registration ended: it waits for `CAP END`.
     negotiating: bool,
     /// The nick; once logged in, the core's own copy of the name (no block of its own).
@@ -225,6 +227,7 @@ impl IrcCodec {
                 caps: Caps::default(),
                 asked: Caps::default(),
                 v302: false,
+                account: false,
                 negotiating: false,
                 nick: None,
                 registration: None,
@@ -328,12 +331,18 @@ impl Conn {
             // Registration's replies end here; the login's context (its nick, for a refusal)
             // has done its work, so an idle client keeps none.
             Event::Welcome(name) | Event::GuestWelcome(name) => {
+                self.account = matches!(event, Event::Welcome(_));
                 self.nick = Some(name.clone());
                 self.reg = Reg::Done;
                 self.set_ctx(Ctx::default());
             }
-            Event::Authenticated(name) => {
-                self.nick = Some(name.clone());
+            // The nick stays the client's (issue 22); after registration the exchange's state
+            // goes.
+            Event::Authenticated(_) if self.reg == Reg::Done => {
+                self.account = true;
+                self.registration = None;
+            }
+            Event::Authenticated(_) => {
                 if let Some(r) = self.registration.as_mut() {
                     r.sasl = Sasl::Done;
                 }
@@ -345,7 +354,9 @@ impl Conn {
             | Event::Error(_)
                 if self.ctx().purpose == Purpose::Sasl =>
             {
-                if let Some(r) = self.registration.as_mut() {
+                if self.reg == Reg::Done {
+                    self.registration = None;
+                } else if let Some(r) = self.registration.as_mut() {
                     r.sasl = Sasl::Idle;
                 }
             }

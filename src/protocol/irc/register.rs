@@ -126,8 +126,8 @@ impl Conn {
         }
     }
 
-    /// `AUTHENTICATE <param>` before registration (after it: `462`, in `commands.rs`).
-    fn authenticate(&mut self, sink: &mut dyn Sink, param: &str) {
+    /// `AUTHENTICATE <param>`, before registration or after it (a guest's, `commands.rs`).
+    pub(super) fn authenticate(&mut self, sink: &mut dyn Sink, param: &str) {
         match self.registration().sasl.step(param) {
             Step::Continue => self.raw(sink, None, "AUTHENTICATE", &["+"]),
             Step::More => {}

@@ -390,7 +390,7 @@ fn room_events_render_as_channel_messages() {
     let joined = room(RoomEvent::Joined {
         room: a("chan"),
         user: a("bar"),
-        account: false,
+        account: None,
         realname: a("Bar"),
     });
     assert_eq!(render(&mut c, &joined), ":bar!bar@irc.test JOIN #chan\r\n");
@@ -612,7 +612,7 @@ fn listings_render_as_numerics() {
         oper: true,
         rooms: vec![(a("chan"), true)],
         voiced: Vec::new(),
-        account: false,
+        account: None,
         idle_s: 0,
         signon_s: 0,
     };
@@ -953,13 +953,13 @@ fn history_batches_name_the_channel_and_invitations_carry_the_account() {
         room: Arc::from("den"),
         account,
     };
-    let text = render(&mut c, &invitation(true));
+    let text = render(&mut c, &invitation(Some(Arc::from("yoda"))));
     assert!(text.starts_with("@account=yoda"), "{text}");
     assert!(
         text.ends_with(":yoda!yoda@irc.test INVITE hans #den\r\n"),
         "{text}"
     );
-    let text = render(&mut c, &invitation(false));
+    let text = render(&mut c, &invitation(None));
     assert!(!text.contains("account="), "{text}");
 }
 

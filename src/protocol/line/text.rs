@@ -189,6 +189,7 @@ pub fn render(event: &Event, out: &mut Vec<u8>) {
         | Event::Opered
         | Event::ScramChallenge(_)
         | Event::Away { .. }
+        | Event::AccountChanged { .. }
         | Event::IsAway { .. }
         | Event::Kept(_)
         | Event::Monitor { .. }
@@ -491,6 +492,11 @@ fn error(e: &Error, out: &mut Vec<u8>) {
         Error::NameIsAccount(user) => {
             put(out, &["Error. Your name is your account's: ", user, "\n"])
         }
+        Error::AlreadyAuthenticated => put(out, &["Error. Already logged in to an account\n"]),
+        Error::NotInCluster => put(
+            out,
+            &["Error. Logging in after registration is not available in cluster mode\n"],
+        ),
         Error::RoomFull(room) => put(out, &["Error. Chatroom ", room, " is full\n"]),
         Error::AlreadyInRoom { room, user } => put(
             out,
@@ -883,7 +889,7 @@ mod tests {
                 "You entered chatroom den\n",
             ),
             (
-                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob"), account: false, realname: a("") }),
+                Event::Room(RoomEvent::Joined { room: a("den"), user: a("bob"), account: None, realname: a("") }),
                 "[System]: bob entered the chatroom\n",
             ),
             (

@@ -30,6 +30,13 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
             o.server_line(ERR_NICKNAMEINUSE, &["*", user, &why]);
             return o.num(ERR_SASLFAIL, &["SASL authentication failed"]);
         }
+        (Purpose::Sasl, Error::AlreadyAuthenticated) => {
+            return o.num(ERR_SASLALREADY, &["You have already authenticated"])
+        }
+        (Purpose::Sasl, Error::NotInCluster) => {
+            as_notice(o, e);
+            return o.num(ERR_SASLFAIL, &["SASL authentication failed"]);
+        }
         (Purpose::Sasl, _) => return o.num(ERR_SASLFAIL, &["SASL authentication failed"]),
         (Purpose::History(sub), Error::NoHistory(with)) => {
             let why = "Messages could not be retrieved";
@@ -60,8 +67,12 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
             let me = o.v.nick;
             o.server_line(ERR_NICKNAMEINUSE, &[me, user, "Nickname is already in use"]);
         }
+        Error::AlreadyAuthenticated => {
+            o.num(ERR_SASLALREADY, &["You have already authenticated"])
+        }
+        Error::NotInCluster => as_notice(o, e),
         Error::NameIsAccount(user) => {
-            let why = format!("Your nick is your account name ({user}) and cannot change");
+            let why = format!("You are logged in to account {user}: your nick cannot change");
             o.num(ERR_NONICKCHANGE, &[&why]);
         }
         Error::LineTooLong => o.num(ERR_INPUTTOOLONG, &["Input line was too long"]),

@@ -113,11 +113,15 @@ impl Out<'_, '_> {
     /// A message from `nick` with its stamp, id, account and relayed tags as the recipient's
     /// capabilities allow.
     pub fn message(&mut self, nick: &str, meta: &Meta, command: &str, params: &[&str]) {
+        let account = meta
+            .account
+            .as_deref()
+            .filter(|_| self.has(Cap::AccountTag));
         let tagged = self.has(Cap::MessageTags);
         let t = tags::Out {
             time: self.has(Cap::ServerTime).then_some(meta.stamp.at_ms),
             msgid: (tagged && meta.stamp.id != 0).then_some(meta.stamp.id),
-            account: (self.has(Cap::AccountTag) && meta.account).then_some(nick),
+            account,
             relay: meta.relay.as_deref().filter(|_| tagged),
         };
         let source = self.source(nick);
@@ -228,13 +232,23 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
         Event::Cards { room, cards } => users::who(&mut o, room.as_deref(), cards),
         Event::Room(r) => rooms::room_event(&mut o, r),
         // Issue 22.
-        Event::Authenticated(user) => {
-            let me = format!("{user}!{user}@{}", v.server);
-            o.num(
-                RPL_LOGGEDIN,
-                &[&me, user, &format!("You are now logged in as {user}")],
-            );
-            o.num(RPL_SASLSUCCESS, &["SASL authentication successful"]);
+        // The client's nick (issue 22: it keeps it when free); before any `NICK`, the
+        // account's name, the one it will have unless it sends a free one.
+        Event::Authenticated(account) => {
+            let nick = if v.nick == "*" { account } else { v.nick };
+            let me = format!("{nick}!{nick}@{}", v.server);
+            let text = format!("You are now logged in as {account}");
+            o.server_line(RPL_LOGGEDIN, &[nick, &me, account, &text]);
+            o.server_line(RPL_SASLSUCCESS, &[nick, "SASL authentication successful"]);
+        }
+        Event::AccountChanged {
+            user,
+            account,
+            watched,
+        } => {
+            if o.has(Cap::AccountNotify) && (!watched || o.has(Cap::ExtendedMonitor)) {
+                o.by_user(user, "ACCOUNT", &[account]);
+            }
         }
         Event::Opered => {
             o.num(RPL_YOUREOPER, &["You are now an IRC operator"]);
@@ -286,7 +300,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             let chan = format!("#{room}");
             let me = v.nick;
             let tags = tags::Out {
-                account: (o.has(Cap::AccountTag) && *account).then_some(&**by),
+                account: account.as_deref().filter(|_| o.has(Cap::AccountTag)),
                 ..o.plain_tags()
             };
             let source = o.source(by);

@@ -43,7 +43,7 @@ pub(super) fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
         } => {
             let chan = channel(room);
             if o.has(Cap::ExtendedJoin) {
-                let account = if *account { &**user } else { "*" };
+                let account = account.as_deref().unwrap_or("*");
                 o.by_user(user, "JOIN", &[&chan, account, realname]);
             } else {
                 o.by_user(user, "JOIN", &[&chan]);

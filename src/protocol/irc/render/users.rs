@@ -26,8 +26,8 @@ pub(super) fn whois(o: &mut Out<'_, '_>, c: &Card) {
     if c.oper {
         o.num(RPL_WHOISOPERATOR, &[&c.name, "is an IRC operator"]);
     }
-    if c.account {
-        o.num(RPL_WHOISACCOUNT, &[&c.name, &c.name, "is logged in as"]);
+    if let Some(account) = &c.account {
+        o.num(RPL_WHOISACCOUNT, &[&c.name, account, "is logged in as"]);
     }
     if let Some(away) = &c.away {
         o.num(RPL_AWAY, &[&c.name, away]);
@@ -77,7 +77,7 @@ pub(super) fn who(o: &mut Out<'_, '_>, room: Option<&str>, cards: &[Card]) {
             }
             Some((fields, token)) => {
                 let idle = c.idle_s.to_string();
-                let account = if c.account { &*c.name } else { "0" };
+                let account = c.account.as_deref().unwrap_or("0");
                 let oplevel = if op { "@" } else { "n/a" };
                 let mut params: Vec<&str> = Vec::new();
                 // The fields come in this order whatever order they were asked in.

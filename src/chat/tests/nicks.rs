@@ -1,0 +1,254 @@
+//! Issue 22: a session's name apart from its account. An IRC guest `bar` that proves the
+//! account `yoda` with SASL after registration keeps its name; both names reach it while it is
+//! online, and what belongs to the account (blocks, offline mail, logins) follows `yoda`.
+
+use super::ircv3::{events, input};
+use super::{settings, Sim};
+use crate::chat::*;
+use crate::input::{Kind, MonitorInput, RoomInput};
+use crate::protocol::line::text;
+use crate::record::Record;
+use std::sync::Arc;
+
+/// Connect `k` as an IRC guest named `name` (the IRC front's rules).
+fn irc_guest(s: &mut Sim, k: usize, name: &str, secs: u64) {
+    let now = s.at(secs);
+    let irc = Front {
+        login: LoginStyle::Guest,
+        to_self: ToSelf::Delivered,
+    };
+    s.chat.handle_connect(Sim::id(k), None, irc, now);
+    let any_free = false;
+    input(s, k, Input::Guest { name, any_free }, secs);
+}
+
+/// SASL PLAIN after registration: `k` proves `user`'s `password`.
+fn authenticate(s: &mut Sim, k: usize, user: &str, password: &str, secs: u64) {
+    input(s, k, Input::Authenticate { user, password }, secs);
+}
+
+fn dm<'a>(to: &'a str, text: &'a str) -> Input<'a> {
+    Input::Message {
+        to,
+        text,
+        kind: Kind::Say,
+        relay: None,
+    }
+}
+
+/// The guest `bar` (3) logged in to `yoda` after registration; hans (1) on the line port.
+fn bar_holds_yoda() -> Sim {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    irc_guest(&mut s, 3, "bar", 0);
+    authenticate(&mut s, 3, "yoda", "wise", 1);
+    let got = events(&mut s, 3);
+    assert!(
+        got.contains(&Event::Authenticated(Arc::from("yoda"))),
+        "{got:?}"
+    );
+    s.take_all();
+    s
+}
+
+/// Both names reach the session, from a line user and from an IRC user, and it is seen as
+/// `bar`; `whoelse` lists it once, as `bar`.
+#[test]
+fn a_guest_that_proves_an_account_is_reached_by_both_names_and_seen_by_its_own() {
+    let mut s = bar_holds_yoda();
+    s.line(1, "message bar hi", 2);
+    s.line(1, "message yoda again", 2);
+    s.line(1, "message YODA third", 2);
+    assert_eq!(s.take(3), "hans: hi\nhans: again\nhans: third\n");
+    assert_eq!(s.take(1), "");
+    irc_guest(&mut s, 4, "cow", 2);
+    s.take_all();
+    input(&mut s, 4, dm("yoda", "moo"), 3);
+    input(&mut s, 4, dm("bar", "moo2"), 3);
+    assert_eq!(s.take(3), "cow: moo\ncow: moo2\n");
+    input(&mut s, 3, dm("hans", "back"), 4);
+    assert_eq!(s.take(1), "bar: back\n");
+    s.line(1, "whoelse", 5);
+    assert_eq!(s.take(1), "bar\ncow\n");
+    // Its account is shown where a front-end shows one (IRC 330, WHOX, account tags).
+    input(&mut s, 4, Input::Whois { name: "yoda" }, 6);
+    let card = events(&mut s, 4).into_iter().find_map(|e| match e {
+        Event::Card(card) => Some(card),
+        _ => None,
+    });
+    let card = card.expect("a card for yoda");
+    assert_eq!(
+        (&*card.name, card.account.as_deref()),
+        ("bar", Some("yoda"))
+    );
+}
+
+/// A line user's block of `bar` is a block of the account `yoda`: durable under `yoda`, and
+/// it holds for a later login of `yoda` by its own name. `bar`, logged in, may block too.
+#[test]
+fn a_block_of_the_name_is_a_block_of_the_account() {
+    let mut s = bar_holds_yoda();
+    s.line(1, "block bar", 2);
+    assert_eq!(s.take(1), "bar is blocked\n");
+    let blocks: Vec<&Record> = s
+        .committed
+        .iter()
+        .filter(|r| matches!(r, Record::Block { .. }))
+        .collect();
+    let want = Record::Block {
+        by: "hans".into(),
+        user: "yoda".into(),
+    };
+    assert_eq!(blocks, vec![&want]);
+    input(&mut s, 3, dm("hans", "hello?"), 3);
+    assert_eq!(s.take(3), text::BLOCKED_BY_RECIPIENT);
+    s.disconnect(3, 4);
+    s.login(5, "yoda", "wise", 5);
+    s.line(5, "message hans hello", 6);
+    assert_eq!(s.take(5), text::BLOCKED_BY_RECIPIENT);
+    // The account holder blocks under its account's name.
+    irc_guest(&mut s, 6, "moo", 7);
+    authenticate(&mut s, 6, "luke", "jedi", 7);
+    input(&mut s, 6, Input::Block { user: "hans" }, 8);
+    let want = Record::Block {
+        by: "luke".into(),
+        user: "hans".into(),
+    };
+    assert!(s.committed.contains(&want));
+}
+
+/// After logout `bar` is unknown again, and a message to `yoda` waits in its mailbox for its
+/// next login (delivered then, under whatever name it logs in by).
+#[test]
+fn after_logout_the_name_is_free_and_the_account_gets_offline_mail() {
+    let mut s = bar_holds_yoda();
+    s.disconnect(3, 2);
+    assert_eq!(s.take(1), "bar logged out\n");
+    s.line(1, "message bar hi", 3);
+    assert_eq!(s.take(1), text::INVALID_USER);
+    s.line(1, "message yoda kept", 3);
+    assert_eq!(s.take(1), "");
+    // A guest may take the name now.
+    irc_guest(&mut s, 4, "bar", 4);
+    assert!(events(&mut s, 4).contains(&Event::GuestWelcome(Arc::from("bar"))));
+    // Offline mail to the account comes at its next login under another name.
+    irc_guest(&mut s, 5, "baz", 5);
+    s.take(5);
+    authenticate(&mut s, 5, "yoda", "wise", 6);
+    assert_eq!(s.take(5), "hans: kept\n");
+}
+
+/// Offline mail to the account reaches the guest when it authenticates.
+#[test]
+fn offline_mail_is_delivered_when_the_guest_authenticates() {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    s.line(1, "message yoda first", 0);
+    irc_guest(&mut s, 3, "bar", 1);
+    s.take(3);
+    authenticate(&mut s, 3, "yoda", "wise", 2);
+    assert_eq!(s.take(3), "hans: first\n");
+}
+
+/// A second login of the account follows `--duplicate-login`: refused (the guest stays), or
+/// with `replace` the holder is closed and the new login takes the account.
+#[test]
+fn a_second_login_of_the_account_follows_the_duplicate_policy() {
+    let mut s = bar_holds_yoda();
+    s.connect(5, 2);
+    s.take(5);
+    s.line(5, "login yoda wise", 2);
+    assert_eq!(s.take(5), "Error. yoda is already logged in\nUsername: ");
+    // A second guest cannot take the account by SASL either, nor the first a second account.
+    irc_guest(&mut s, 6, "moo", 3);
+    authenticate(&mut s, 6, "yoda", "wise", 3);
+    assert!(events(&mut s, 6).contains(&Event::Error(Error::AlreadyLoggedIn(Arc::from("yoda")))));
+    authenticate(&mut s, 3, "luke", "jedi", 3);
+    assert!(events(&mut s, 3).contains(&Event::Error(Error::AlreadyAuthenticated)));
+
+    let mut s = Sim::with(Settings {
+        replace_duplicate: true,
+        ..settings()
+    });
+    s.login(1, "hans", "falcon*solo", 0);
+    irc_guest(&mut s, 3, "bar", 0);
+    authenticate(&mut s, 3, "yoda", "wise", 1);
+    s.login(5, "yoda", "wise", 2);
+    s.take_all();
+    assert!(s.closed.contains(&(3, "after flush")), "{:?}", s.closed);
+    s.line(1, "message bar hi", 3);
+    assert_eq!(s.take(1), text::INVALID_USER);
+    s.line(1, "message yoda hi", 3);
+    assert_eq!(s.take(5), "hans: hi\n");
+}
+
+/// Nobody registers an account under the name the session holds, and the name is never
+/// written as an account: the journal names only `yoda`, and state rebuilt from it (as after
+/// a kill -9 and restart) has no `bar`.
+#[test]
+fn the_held_name_is_reserved_while_online_and_never_durable() {
+    let mut s = bar_holds_yoda();
+    s.connect(5, 2);
+    s.take(5);
+    s.line(5, "register bar secret1", 2);
+    assert_eq!(s.take(5), "Error. bar is already logged in\nUsername: ");
+    s.line(1, "block bar", 3);
+    s.line(1, "message bar to the account", 3);
+    input(&mut s, 3, dm("hans", "from the account"), 3);
+    s.disconnect(3, 4);
+    let journal = format!("{:?}", s.committed);
+    assert!(!journal.contains("\"bar\""), "{journal}");
+    let mut restarted = Sim::new();
+    for r in s.committed.clone() {
+        restarted.chat.replay(r);
+    }
+    let snapshot = restarted.chat.snapshot();
+    assert!(!format!("{snapshot:?}").contains("\"bar\""));
+    assert_eq!(snapshot, s.chat.snapshot());
+    // The block came back, under the account.
+    restarted.login(1, "hans", "falcon*solo", 5);
+    restarted.line(1, "unblock yoda", 5);
+    assert_eq!(restarted.take(1), "yoda is unblocked\n");
+}
+
+/// Those who see the guest and asked hear of the login once: its roommates, and its
+/// watchers (as watchers: IRC shows them only with extended-monitor); nobody hears of a
+/// rename, and watchers of the account's name see it come online.
+#[test]
+fn roommates_and_watchers_hear_which_account_the_guest_holds() {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    irc_guest(&mut s, 2, "bar", 0);
+    irc_guest(&mut s, 4, "cow", 0);
+    s.line(1, "open-chatroom den public", 0);
+    s.line(1, "enter-chatroom den", 0);
+    let join = RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: false,
+    };
+    input(&mut s, 2, Input::Room(join), 0);
+    input(
+        &mut s,
+        4,
+        Input::Monitor(MonitorInput::Add(&["bar", "yoda"])),
+        0,
+    );
+    s.take_all();
+    events(&mut s, 1);
+    events(&mut s, 4);
+    authenticate(&mut s, 2, "yoda", "wise", 1);
+    let changed = |watched| Event::AccountChanged {
+        user: Arc::from("bar"),
+        account: Arc::from("yoda"),
+        watched,
+    };
+    assert_eq!(events(&mut s, 1), vec![changed(false)]);
+    let online = Event::Monitor {
+        online: true,
+        users: vec![Arc::from("yoda")],
+    };
+    assert_eq!(events(&mut s, 4), vec![changed(true), online]);
+    assert_eq!(s.take(1), "", "a line user sees nothing of it");
+}
