@@ -88,8 +88,11 @@ impl Chat {
                 self.accounts.replay(user, secret)
             }
             AccountOp::Delete { user } => {
-                let name: Arc<str> = Arc::from(user.as_str());
                 if let Some(conn) = self.online.get(&user) {
+                    // The session's own name (issue 22: it may hold the account under another).
+                    let name = self
+                        .user_of(conn)
+                        .unwrap_or_else(|| Arc::from(user.as_str()));
                     log::info!("{user} logged out: account deleted by the operator");
                     self.outbox
                         .send(conn, Event::Notice(Notice::AccountDeleted));

@@ -581,8 +581,9 @@ impl Chat {
                 self.watched(&account, false);
             }
             self.go_offline(conn);
-            if !self.accounts.exists(&account) {
-                // A guest's rooms nobody is in close with it (issue 17, F11).
+            if !self.accounts.exists(user) {
+                // A guest's rooms nobody is in close with it (issue 17, F11); so do those of
+                // a name held apart from its account (issue 22).
                 self.close_guest_rooms();
                 self.history.forget_direct(user);
             }

@@ -74,7 +74,7 @@ impl Chat {
         let Some(user) = self.addressee(conn, user) else {
             return;
         };
-        let lines = self.profiles.show(&user);
+        let lines = self.profiles.show(&self.account_of(&user));
         self.outbox.send(conn, Event::Profile(lines));
     }
 
@@ -84,6 +84,7 @@ impl Chat {
         if !self.is_account(user) {
             return self.outbox.error(conn, Error::AccountsOnly);
         }
+        let user = &*self.account_of(user); // issue 22: the account's, whatever its name
         let Some(index) = ATTRIBUTES.iter().position(|a| *a == attribute) else {
             return self.outbox.error(conn, Error::InvalidAttribute);
         };

@@ -195,6 +195,17 @@ fn the_held_name_is_reserved_while_online_and_never_durable() {
     s.line(1, "block bar", 3);
     s.line(1, "message bar to the account", 3);
     input(&mut s, 3, dm("hans", "from the account"), 3);
+    let job = Input::SetProfile {
+        attribute: "job",
+        value: "master",
+    };
+    input(&mut s, 3, job, 3);
+    let want = Record::Profile {
+        user: "yoda".into(),
+        attribute: "job".into(),
+        value: "master".into(),
+    };
+    assert!(s.committed.contains(&want), "{:?}", s.committed);
     s.disconnect(3, 4);
     let journal = format!("{:?}", s.committed);
     assert!(!journal.contains("\"bar\""), "{journal}");
@@ -209,6 +220,27 @@ fn the_held_name_is_reserved_while_online_and_never_durable() {
     restarted.login(1, "hans", "falcon*solo", 5);
     restarted.line(1, "unblock yoda", 5);
     assert_eq!(restarted.take(1), "yoda is unblocked\n");
+}
+
+/// A room opened under a name held apart from its account is a guest's room: it closes once
+/// its owner has left and nobody is in it, as the name does.
+#[test]
+fn a_room_opened_under_the_held_name_closes_with_it() {
+    let mut s = bar_holds_yoda();
+    let join = RoomInput::Join {
+        room: "tmp",
+        key: None,
+        create: true,
+        current: false,
+    };
+    input(&mut s, 3, Input::Room(join), 2);
+    s.line(1, "enter-chatroom tmp", 3);
+    assert_eq!(s.take(1), "You entered chatroom tmp\n");
+    s.line(1, "/exit-chatroom", 3);
+    s.disconnect(3, 4);
+    s.take_all();
+    s.line(1, "enter-chatroom tmp", 5);
+    assert_eq!(s.take(1), "Error. No chatroom tmp\n");
 }
 
 /// Those who see the guest and asked hear of the login once: its roommates, and its
@@ -251,4 +283,23 @@ fn roommates_and_watchers_hear_which_account_the_guest_holds() {
     };
     assert_eq!(events(&mut s, 4), vec![changed(true), online]);
     assert_eq!(s.take(1), "", "a line user sees nothing of it");
+}
+
+/// The operator deletes the account a guest holds under its own name: that session ends and
+/// both names are free.
+#[test]
+fn deleting_the_held_account_ends_the_session_under_its_name() {
+    let mut s = bar_holds_yoda();
+    let now = s.at(2);
+    let delete = AccountOp::Delete {
+        user: "yoda".into(),
+    };
+    s.chat.apply_account_op(delete, now);
+    s.settle();
+    assert!(s.closed.contains(&(3, "after flush")), "{:?}", s.closed);
+    assert_eq!(s.take(1), "bar logged out\n");
+    s.line(1, "message bar hi", 3);
+    assert_eq!(s.take(1), text::INVALID_USER);
+    irc_guest(&mut s, 4, "bar", 4);
+    assert!(events(&mut s, 4).contains(&Event::GuestWelcome(Arc::from("bar"))));
 }
