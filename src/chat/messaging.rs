@@ -43,7 +43,9 @@ impl Chat {
             relay: relay.map(Arc::from),
         };
         let text: Arc<str> = Arc::from(body.as_str());
-        let backlog = self.mailboxes.len(self.online.account_of(&to)) > 0;
+        // The mailbox is the account's, whatever name reaches it (issue 22).
+        let mailbox = self.account_of(&to);
+        let backlog = self.mailboxes.len(&mailbox) > 0;
         let chat = |to: Audience| Event::Chat {
             from: from.clone(),
             to,
@@ -67,7 +69,7 @@ impl Chat {
                 return false;
             }
             _ => {
-                if self.mailboxes.held(&to) >= self.settings.max_offline {
+                if self.mailboxes.held(&mailbox) >= self.settings.max_offline {
                     self.outbox.error(conn, Error::MailboxFull(to));
                     return false;
                 }
@@ -84,7 +86,7 @@ impl Chat {
                     kind,
                     text: text.clone(),
                 };
-                let (record, undo) = self.mailboxes.push(&to, q);
+                let (record, undo) = self.mailboxes.push(&mailbox, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
                 if kind != Kind::Notice && self.online.get(&to).is_none() {
                     self.outbox.send(conn, Event::Kept(to.clone()));

@@ -303,3 +303,34 @@ fn deleting_the_held_account_ends_the_session_under_its_name() {
     irc_guest(&mut s, 4, "bar", 4);
     assert!(events(&mut s, 4).contains(&Event::GuestWelcome(Arc::from("bar"))));
 }
+
+/// A message to the held name while the account's offline mail is still being handed out
+/// queues behind it in the account's mailbox (never one under the name), and arrives in order.
+#[test]
+fn a_message_behind_a_backlog_queues_in_the_accounts_mailbox() {
+    let mut s = Sim::with(Settings {
+        delivery_budget: 1,
+        ..settings()
+    });
+    s.login(1, "hans", "falcon*solo", 0);
+    s.line(1, "message yoda one", 0);
+    s.line(1, "message yoda two", 0);
+    irc_guest(&mut s, 3, "bar", 1);
+    s.take(3);
+    authenticate(&mut s, 3, "yoda", "wise", 2);
+    assert_eq!(s.take(3), "hans: one\n");
+    s.line(1, "message bar three", 3);
+    assert_eq!(s.take(3), "", "queued behind the backlog");
+    let queued = s
+        .committed
+        .iter()
+        .filter_map(|r| match r {
+            Record::Mail { to, .. } => Some(&**to),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(queued, ["yoda", "yoda", "yoda"]);
+    s.flushed(4);
+    s.flushed(4);
+    assert_eq!(s.take(3), "hans: two\nhans: three\n");
+}
