@@ -7,7 +7,7 @@ use super::{Action, Chat};
 use crate::event::{Card, Error, Event, Shared};
 use crate::session::ConnId;
 use crate::time::Now;
-use crate::valid::{reason, UserName};
+use crate::valid::{reason, same_name, UserName};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -411,7 +411,10 @@ impl Chat {
         let exact = !mask.contains(['*', '?']);
         let mut found: Vec<(u64, Card)> = Vec::new();
         for (name, c) in self.online.iter() {
-            if !glob(mask.as_bytes(), name.as_bytes()) || self.has_blocked(name, me) {
+            // Issue 22: an exact mask finds a session by the account it holds too.
+            let by_account = || exact && same_name(self.online.account_of(name), mask);
+            let matched = glob(mask.as_bytes(), name.as_bytes()) || by_account();
+            if !matched || self.has_blocked(name, me) {
                 continue;
             }
             let hidden = self.directory.get(c).is_some_and(|i| i.invisible);

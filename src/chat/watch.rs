@@ -6,7 +6,7 @@ use super::Chat;
 use crate::event::{Error, Event};
 use crate::input::MonitorInput;
 use crate::session::ConnId;
-use crate::valid::{fold, UserName, MONITOR_LEN};
+use crate::valid::{fold, same_name, UserName, MONITOR_LEN};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -133,6 +133,11 @@ impl Chat {
         let mut offline = Vec::new();
         for name in names {
             match self.online.find(name).map(|(n, _)| n.clone()) {
+                // Found by the account it holds under another name (issue 22): the watched
+                // name, as typed, is what came online for this watcher.
+                Some(n) if !self.has_blocked(&n, me) && !same_name(&n, name) => {
+                    online.push(Arc::from(*name))
+                }
                 Some(n) if !self.has_blocked(&n, me) => online.push(n),
                 _ => offline.push(Arc::from(*name)),
             }

@@ -81,6 +81,27 @@ fn a_guest_that_proves_an_account_is_reached_by_both_names_and_seen_by_its_own()
         (&*card.name, card.account.as_deref()),
         ("bar", Some("yoda"))
     );
+    // WHO, ISON and MONITOR by the account's name find it too.
+    let names =
+        |cards: &[crate::event::Card]| cards.iter().map(|c| c.name.to_string()).collect::<Vec<_>>();
+    input(&mut s, 4, Input::Who { mask: "YODA" }, 6);
+    let who = events(&mut s, 4).into_iter().find_map(|e| match e {
+        Event::Cards { cards, .. } => Some(names(&cards)),
+        _ => None,
+    });
+    assert_eq!(who, Some(vec!["bar".to_string()]));
+    input(&mut s, 4, Input::Lookup { names: &["yoda"] }, 6);
+    let ison = events(&mut s, 4).into_iter().find_map(|e| match e {
+        Event::Found(cards) => Some(names(&cards)),
+        _ => None,
+    });
+    assert_eq!(ison, Some(vec!["bar".to_string()]));
+    input(&mut s, 4, Input::Monitor(MonitorInput::Add(&["yoda"])), 6);
+    let online = Event::Monitor {
+        online: true,
+        users: vec![Arc::from("yoda")],
+    };
+    assert!(events(&mut s, 4).contains(&online));
 }
 
 /// A line user's block of `bar` is a block of the account `yoda`: durable under `yoda`, and
