@@ -355,3 +355,38 @@ fn a_message_behind_a_backlog_queues_in_the_accounts_mailbox() {
     s.flushed(4);
     assert_eq!(s.take(3), "hans: two\nhans: three\n");
 }
+
+/// A PBKDF2 password is checked in steps while the guest stays online under its name (its
+/// input waiting, as for `OPER`); a wrong one leaves it a guest, a right one logs it in.
+#[test]
+fn a_slow_hash_is_checked_in_steps_while_the_guest_stays_online() {
+    use crate::chat::hashing::ROUNDS_PER_STEP;
+    use crate::credentials::Secret;
+    let cost = 3 * ROUNDS_PER_STEP;
+    let slow = Secret::pbkdf2("s3cret", [4; 16], cost);
+    let mut s = Sim::with_accounts(settings(), &format!("ann {slow}\nhans solo\n"));
+    s.login(1, "hans", "solo", 0);
+    irc_guest(&mut s, 3, "bar", 0);
+    s.take_all();
+    events(&mut s, 3);
+    authenticate(&mut s, 3, "ann", "wrong", 1);
+    assert!(s.chat.busy(Sim::id(3)), "its input waits for the hash");
+    s.line(1, "message bar still a guest", 1);
+    assert_eq!(s.take(3), "hans: still a guest\n", "online all the while");
+    for _ in 0..3 {
+        s.tick(1);
+    }
+    assert!(!s.chat.busy(Sim::id(3)));
+    assert!(events(&mut s, 3).contains(&Event::Notice(crate::event::Notice::BadPassword)));
+    assert_eq!(s.take(3), text::BAD_PASSWORD);
+    s.line(1, "block bar", 2);
+    assert_eq!(s.take(1), text::INVALID_USER, "a guest is not blocked");
+    authenticate(&mut s, 3, "ann", "s3cret", 3);
+    for _ in 0..3 {
+        s.tick(3);
+    }
+    assert!(events(&mut s, 3).contains(&Event::Authenticated(Arc::from("ann"))));
+    assert!(s.resumed.contains(&3));
+    s.line(1, "message ann hi", 4);
+    assert_eq!(s.take(3), "hans: hi\n");
+}
