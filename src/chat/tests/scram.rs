@@ -151,3 +151,24 @@ fn malformed_and_out_of_turn_messages_are_refused() {
         "{got:?}"
     );
 }
+
+/// Issue 22: SCRAM after an IRC guest's registration logs the guest in to the account under
+/// its own name, as PLAIN does.
+#[test]
+fn scram_after_registration_keeps_the_guests_name() {
+    let mut s = sim();
+    s.login(1, "hans", "falcon*solo", 0);
+    super::ircv3::guest(&mut s, 3, "bar", 0);
+    s.take_all();
+    s.events.clear();
+    let (got, signature) = exchange(&mut s, 3, "zed", "pw-zed");
+    assert_eq!(challenge(&got), signature);
+    assert_eq!(
+        scram(&mut s, 3, false, ""),
+        vec![Event::Authenticated(Arc::from("zed"))]
+    );
+    s.line(1, "message zed hi", 2);
+    assert_eq!(s.take(3), "hans: hi\n");
+    s.line(1, "whoelse", 2);
+    assert_eq!(s.take(1), "bar\n");
+}
