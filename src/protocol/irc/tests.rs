@@ -1076,3 +1076,52 @@ fn a_reply_context_ends_with_registration_and_with_the_next_line() {
         ":irc.test 405 op * :Too many channels on this server\r\n"
     );
 }
+
+/// Issue 22: `AUTHENTICATE` after registration. A guest's exchange goes to the core and its
+/// verdict reads `900 <nick> <nick>!… <account>` + `903` under the guest's own nick; a session
+/// logged in to an account gets `907` at once.
+#[test]
+fn a_guest_authenticates_after_registration_and_keeps_its_nick() {
+    let (mut c, mut s) = registered("bar");
+    let already = format!(":{SERVER} 907 bar :You have already authenticated\r\n");
+    assert_eq!(run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n"), already);
+    render(&mut c, &Event::GuestWelcome(Arc::from("bar")));
+    assert_eq!(
+        run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n"),
+        "AUTHENTICATE +\r\n"
+    );
+    let payload = crate::base64::encode(b"\0jilles\0sesame");
+    run(&mut c, &mut s, &format!("AUTHENTICATE {payload}\r\n"));
+    let last = s.inputs.last().cloned().unwrap_or_default();
+    assert!(
+        last.starts_with("Authenticate { user: \"jilles\""),
+        "{last}"
+    );
+    assert_eq!(
+        render(&mut c, &Event::Authenticated(Arc::from("jilles"))),
+        format!(
+            ":{SERVER} 900 bar bar!bar@{SERVER} jilles :You are now logged in as jilles\r\n\
+             :{SERVER} 903 bar :SASL authentication successful\r\n"
+        )
+    );
+    assert_eq!(run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n"), already);
+}
+
+/// Issue 22: `ACCOUNT` for roommates with account-notify, and for watchers only with
+/// extended-monitor too.
+#[test]
+fn account_changes_reach_those_who_asked() {
+    let changed = |watched| Event::AccountChanged {
+        user: Arc::from("bar"),
+        account: Arc::from("jilles"),
+        watched,
+    };
+    let line = format!(":bar!bar@{SERVER} ACCOUNT jilles\r\n");
+    let (mut c, mut s) = registered("hans");
+    assert_eq!(render(&mut c, &changed(false)), "");
+    run(&mut c, &mut s, "CAP REQ :account-notify\r\n");
+    assert_eq!(render(&mut c, &changed(false)), line);
+    assert_eq!(render(&mut c, &changed(true)), "");
+    run(&mut c, &mut s, "CAP REQ :extended-monitor\r\n");
+    assert_eq!(render(&mut c, &changed(true)), line);
+}
