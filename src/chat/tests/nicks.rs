@@ -390,3 +390,37 @@ fn a_slow_hash_is_checked_in_steps_while_the_guest_stays_online() {
     s.line(1, "message ann hi", 4);
     assert_eq!(s.take(3), "hans: hi\n");
 }
+
+/// SASL before registration: the session logs in to the account under the `NICK` it sent
+/// when that is free, and under the account's name when it is not (another's, or online).
+#[test]
+fn sasl_before_registration_keeps_a_free_nick() {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    for (k, nick, want) in [(3, "bar", "bar"), (4, "hans", "yoda"), (5, "luke", "luke")] {
+        let now = s.at(1);
+        let irc = Front {
+            login: LoginStyle::Guest,
+            to_self: ToSelf::Delivered,
+        };
+        s.chat.handle_connect(Sim::id(k), None, irc, now);
+        let (user, password) = if k == 5 {
+            ("luke", "jedi")
+        } else {
+            ("yoda", "wise")
+        };
+        authenticate(&mut s, k, user, password, 1);
+        input(&mut s, k, Input::Enter { nick, guest: true }, 1);
+        let got = events(&mut s, k);
+        assert!(
+            got.contains(&Event::Welcome(Arc::from(want))),
+            "{nick}: {got:?}"
+        );
+        if k == 3 {
+            s.disconnect(3, 1); // yoda is free again for the next one
+        }
+    }
+    s.take_all();
+    s.line(1, "message luke hi", 2);
+    assert_eq!(s.take(5), "hans: hi\n");
+}
