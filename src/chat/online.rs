@@ -2,10 +2,10 @@
 //! `whoelsesince` reads only the users inside its window, never every account.
 //!
 //! Issue 22: a session has a *name* (what others see and reach it by) and, when logged in, an
-//! *account*. They are the same for every login but one: an IRC guest that proves an account
-//! with SASL after registration keeps its name. Such a session is listed once, under its name,
-//! and found by either name ([`Online::find`], [`Online::get`]); [`Online::account_of`] maps a
-//! name to the account whose blocks, mailbox and history it uses.
+//! *account*. They are the same for every login but one: an IRC client that proves an account
+//! with SASL (before or after registration) keeps a free nick of its own. Such a session is
+//! listed once, under its name, and found by either name ([`Online::find`], [`Online::get`]);
+//! [`Online::account_of`] maps a name to the account whose blocks, mailbox and history it uses.
 
 use crate::session::ConnId;
 use crate::valid::fold;
@@ -27,7 +27,7 @@ pub struct Online {
     /// Login counter: orders users by login time.
     seq: u64,
     /// Sessions whose name is not their account (issue 22): account → name, and name →
-    /// account. Empty but for IRC guests that authenticated after registration.
+    /// account. Empty but for IRC clients that proved an account under a nick of their own.
     named: HashMap<Arc<str>, Arc<str>>,
     accounts: HashMap<Arc<str>, Arc<str>>,
 }
@@ -69,8 +69,8 @@ impl Online {
         self.accounts.get(name).map_or(name, |a| &**a)
     }
 
-    /// The session online as `name` now also holds `account` (issue 22: SASL after an IRC
-    /// guest's registration); both names find it until it goes offline.
+    /// The session online as `name` now also holds `account` (issue 22: an IRC client's SASL
+    /// under a nick of its own); both names find it until it goes offline.
     pub fn attach(&mut self, name: &Arc<str>, account: Arc<str>) {
         let key = fold(&account);
         if *key != *account {
