@@ -62,6 +62,15 @@ fn a_guest_authenticating_after_registration_is_reached_by_both_names() {
         }
     }
     assert_eq!(account, format!(":{S} 330 bar bar luke :is logged in as\r"));
+    // WHO, ISON and MONITOR of the account's name find the session too: WHO shows it as
+    // `bar`; ISON and MONITOR answer with the name asked, as a client watching `luke` expects.
+    bar.send("WHO luke");
+    bar.expect(&format!(":{S} 352 bar * bar {S} {S} bar H :0 Bar\r\n"));
+    while !bar.expect_line().contains(" 315 ") {}
+    bar.send("ISON luke nobody");
+    bar.expect(&format!(":{S} 303 bar luke\r\n"));
+    bar.send("MONITOR + luke");
+    bar.expect(&format!(":{S} 730 bar luke!luke@{S}\r\n"));
     yoda.send("whoelse");
     yoda.expect("bar\n");
     yoda.send("block bar");

@@ -958,7 +958,7 @@ impl Chat {
                 self.sessions.remove(&old);
                 self.forget_ghost(old);
             } else {
-                self.replace_session(old, &user);
+                self.replace_session(old, &user, &user);
             }
             self.ghost_online(id, &user, peer, now);
             return;

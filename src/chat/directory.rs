@@ -397,10 +397,19 @@ impl Chat {
             let Some((n, c)) = self.online.find(name).map(|(n, c)| (n.clone(), c)) else {
                 continue;
             };
-            if self.has_blocked(&n, me) || cards.iter().any(|k| k.name == n) {
+            // Found by the account it holds under another name (issue 22): answered under the
+            // account's name, as asked (ISON lists the nicks asked that are online; MONITOR
+            // does the same).
+            let shown = match same_name(&n, name) {
+                true => n.clone(),
+                false => self.account_of(&n),
+            };
+            if self.has_blocked(&n, me) || cards.iter().any(|k| k.name == shown) {
                 continue;
             }
-            cards.push(self.card_of(&n, c, me, now));
+            let mut card = self.card_of(&n, c, me, now);
+            card.name = shown;
+            cards.push(card);
         }
         self.outbox.send(conn, Event::Found(cards));
     }

@@ -436,22 +436,28 @@ impl Chat {
     /// Log `conn` in to `account` under `name` (issue 22: an IRC client's own free nick; for
     /// every other login the account's name).
     pub(super) fn finish_login_as(&mut self, conn: ConnId, name: &str, account: &str, now: Now) {
-        let replaced = self.online.get(account);
-        if let Some(old) = replaced {
-            self.replace_session(old, account);
-        }
+        // A replacement under the same name is silent to others; under another name it is
+        // the old name's logout and this one's login (issue 22).
+        let silent = match self.online.get(account) {
+            Some(old) => self.replace_session(old, account, name),
+            None => false,
+        };
         let user: Arc<str> = Arc::from(name);
-        self.go_online(conn, &user, now);
-        if name != account {
-            let account: Arc<str> = Arc::from(account);
-            log::info!("{} holds account {account}", self.log_name(conn));
+        let held = (name != account).then(|| Arc::<str>::from(account));
+        if let Some(account) = &held {
+            // Attached before anyone hears of the name: the account's blocks apply from the
+            // first event about it (issue 22).
             self.online.attach(&user, account.clone());
-            self.watched(&account, true);
+        }
+        self.go_online(conn, &user, now);
+        if let Some(account) = &held {
+            log::info!("{} holds account {account}", self.log_name(conn));
+            self.watched(account, true);
         }
         log::info!("{} logged in", self.log_name(conn));
         self.outbox.send(conn, Event::Welcome(user.clone()));
         self.deliver_offline(conn, &user);
-        if replaced.is_none() {
+        if !silent {
             self.presence(&user, true);
         }
     }
@@ -478,9 +484,10 @@ impl Chat {
     /// delivered (PROTOCOL.md §3, at-least-once). If more remain, ask to be told when the
     /// connection has written them.
     pub(super) fn deliver_offline(&mut self, conn: ConnId, user: &str) {
-        let user = &*self.account_of(user);
+        // The account's mailbox, addressed to the name the session is seen by (issue 22).
+        let account = self.account_of(user);
         let budget = self.settings.delivery_budget;
-        let Some((batch, more, marker)) = self.mailboxes.take(user, conn, budget) else {
+        let Some((batch, more, marker)) = self.mailboxes.take(&account, conn, budget) else {
             return;
         };
         for q in batch.iter() {
@@ -525,20 +532,28 @@ impl Chat {
         }
     }
 
-    /// `--duplicate-login replace`: the old connection is told why and closed, silently to others.
-    /// The old session may hold the account under another name (issue 22): it is known by
-    /// that name in its rooms and the online list.
-    pub(super) fn replace_session(&mut self, old: ConnId, user: &str) {
+    /// `--duplicate-login replace`: the old connection is told why and closed, silently to
+    /// others when the new session of the account `user` goes by the old one's name,
+    /// `new_name`; returns whether so. The old session may hold the account under another name
+    /// (issue 22): it is known by that name in its rooms and the online list, and when the
+    /// names differ the others hear the old name leave (presence, `MONITOR`), as for a logout.
+    pub(super) fn replace_session(&mut self, old: ConnId, user: &str, new_name: &str) -> bool {
         log::info!("{} replaced by a new login", self.log_name(old));
         let name = self.user_of(old).unwrap_or_else(|| Arc::from(user));
+        let silent = *name == *new_name;
         self.end_private(&name);
         self.mailboxes.requeue(user);
         self.leave_all_rooms(old, &name);
+        if !silent {
+            self.watched(&name, false);
+            self.presence(&name, false);
+        }
         self.online.remove(&name);
         self.go_offline(old);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
         self.close_after_flush(old);
+        silent
     }
 
     /// `<user> logged in/out` to every other online user, except those `user` has blocked: an
@@ -574,12 +589,15 @@ impl Chat {
             self.end_private(user);
             let account = self.account_of(user);
             self.mailboxes.requeue(&account);
-            self.online.logout(user, now.mono);
+            // Told while the name still holds its account, so that the account's blocks
+            // apply (issue 22).
             self.remember_gone(conn, user, now);
             self.watched(user, false);
             if account != *user {
                 self.watched(&account, false);
             }
+            self.presence(user, false);
+            self.online.logout(user, now.mono);
             self.go_offline(conn);
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11); so do those of
@@ -587,7 +605,6 @@ impl Chat {
                 self.close_guest_rooms();
                 self.history.forget_direct(user);
             }
-            self.presence(user, false);
             log::info!("{} logged out", self.log_name(conn));
         }
         self.dialogs.forget(conn); // §6 menus: a prompt in progress ends with the login.

@@ -268,11 +268,13 @@ impl Chat {
     pub(super) fn whoelsesince(&mut self, conn: ConnId, me: &str, seconds: u64, now: Now) {
         let cutoff = now.mono.checked_sub(Duration::from_secs(seconds));
         let mut names = self.visible_online(me);
+        // A name gone is hidden by the blocks of the account it held (issue 22).
+        let mine = self.online.account_of(me);
         names.extend(
             self.online
                 .logged_out_since(cutoff)
-                .filter(|n| &***n != me && !self.has_blocked(n, me))
-                .cloned(),
+                .filter(|(n, account)| &***n != me && !self.blocks.has_blocked(account, mine))
+                .map(|(n, _)| n.clone()),
         );
         self.send_users(conn, names);
     }

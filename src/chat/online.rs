@@ -30,6 +30,9 @@ pub struct Online {
     /// account. Empty but for IRC clients that proved an account under a nick of their own.
     named: HashMap<Arc<str>, Arc<str>>,
     accounts: HashMap<Arc<str>, Arc<str>>,
+    /// Of those, the names that held an account at their last logout: name → account, so
+    /// the account's blocks still hide the name's past (`whoelsesince`).
+    held: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl Online {
@@ -135,6 +138,10 @@ impl Online {
 
     /// `user` logged out at `now`.
     pub fn logout(&mut self, user: &Arc<str>, now: Instant) {
+        match self.accounts.get(&**user) {
+            Some(account) => self.held.insert(user.clone(), account.clone()),
+            None => self.held.remove(&**user),
+        };
         self.detach(user);
         self.by_name.remove(&**user);
         self.unfold(user);
@@ -145,8 +152,12 @@ impl Online {
     }
 
     /// Users who logged out at or after `cutoff` (all, if `None`), most recent first, who are
-    /// not online now.
-    pub fn logged_out_since(&self, cutoff: Option<Instant>) -> impl Iterator<Item = &Arc<str>> {
+    /// not online now (by their name, or by the account a session holds under another), each
+    /// with the account it was logged in to when it left (its name, but for a held one).
+    pub fn logged_out_since(
+        &self,
+        cutoff: Option<Instant>,
+    ) -> impl Iterator<Item = (&Arc<str>, &str)> {
         let from = cutoff.map(|c| (c, Arc::<str>::from("")));
         let range = match &from {
             Some(f) => self.logouts.range(f.clone()..),
@@ -154,7 +165,7 @@ impl Online {
         };
         range
             .rev()
-            .map(|(_, n)| n)
-            .filter(|n| !self.by_name.contains_key(&***n))
+            .map(|(_, n)| (n, self.held.get(n).map_or(&**n, |a| &**a)))
+            .filter(|(n, _)| !self.contains(n))
     }
 }

@@ -83,14 +83,14 @@ impl Chat {
                 let user = Arc::from(account);
                 return self.outbox.error(conn, Error::AlreadyLoggedIn(user));
             }
-            self.replace_session(old, account);
+            self.replace_session(old, account, &name);
         }
         let account: Arc<str> = Arc::from(account);
         self.online.attach(&name, account.clone());
         log::info!("{} logged in to account {account}", self.log_name(conn));
         self.outbox
             .send(conn, Event::Authenticated(account.clone()));
-        self.deliver_offline(conn, &account);
+        self.deliver_offline(conn, &name);
         let user = name.clone();
         let held = account.clone();
         self.tell_seers(&name, conn, |watched| Event::AccountChanged {

@@ -16,8 +16,9 @@ pub const GONE_MAX: usize = 1024;
 
 #[derive(Debug, Default)]
 pub struct Gone {
-    /// Newest last.
-    entries: VecDeque<(Arc<str>, Past)>,
+    /// Newest last: the name, the account it was logged in to (itself, for a guest or for
+    /// most logins; issue 22), and the session.
+    entries: VecDeque<(Arc<str>, Arc<str>, Past)>,
 }
 
 impl Chat {
@@ -28,24 +29,27 @@ impl Chat {
             realname: self.directory.realname(conn, user),
             gone_s: now.unix_ms() / 1000,
         };
+        let account = self.account_of(user);
         let gone = &mut self.gone.entries;
         if gone.len() >= GONE_MAX {
             gone.pop_front();
         }
-        gone.push_back((user.clone(), past));
+        gone.push_back((user.clone(), account, past));
     }
 
     /// `Input::Whowas`: the past sessions of `name` (any spelling), newest first, at most
     /// `count`; none is an error naming it as asked. A user who blocked `me` has no past for it.
     pub(super) fn whowas(&mut self, conn: ConnId, me: &str, name: &str, count: Option<usize>) {
+        let mine = self.online.account_of(me);
         let past: Vec<Past> = self
             .gone
             .entries
             .iter()
             .rev()
-            .filter(|(n, _)| same_name(n, name) && !self.has_blocked(n, me))
+            .filter(|(n, _, _)| same_name(n, name))
+            .filter(|(_, account, _)| !self.blocks.has_blocked(account, mine))
             .take(count.unwrap_or(usize::MAX))
-            .map(|(_, p)| p.clone())
+            .map(|(_, _, p)| p.clone())
             .collect();
         let name: Arc<str> = Arc::from(name);
         if past.is_empty() {

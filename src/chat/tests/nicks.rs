@@ -95,7 +95,21 @@ fn a_guest_that_proves_an_account_is_reached_by_both_names_and_seen_by_its_own()
         Event::Found(cards) => Some(names(&cards)),
         _ => None,
     });
-    assert_eq!(ison, Some(vec!["bar".to_string()]));
+    // ISON answers with the names asked that are online: the account's, as asked.
+    assert_eq!(ison, Some(vec!["yoda".to_string()]));
+    input(
+        &mut s,
+        4,
+        Input::Lookup {
+            names: &["bar", "YODA"],
+        },
+        6,
+    );
+    let ison = events(&mut s, 4).into_iter().find_map(|e| match e {
+        Event::Found(cards) => Some(names(&cards)),
+        _ => None,
+    });
+    assert_eq!(ison, Some(vec!["bar".to_string(), "yoda".to_string()]));
     input(&mut s, 4, Input::Monitor(MonitorInput::Add(&["yoda"])), 6);
     let online = Event::Monitor {
         online: true,
@@ -423,4 +437,181 @@ fn sasl_before_registration_keeps_a_free_nick() {
     s.take_all();
     s.line(1, "message luke hi", 2);
     assert_eq!(s.take(5), "hans: hi\n");
+}
+
+/// Connect `k` over IRC and log it in with SASL before registration: `user`'s `password`,
+/// then the end of registration under `nick`.
+fn irc_sasl(s: &mut Sim, k: usize, nick: &str, user: &str, password: &str, secs: u64) {
+    let now = s.at(secs);
+    let irc = Front {
+        login: LoginStyle::Guest,
+        to_self: ToSelf::Delivered,
+    };
+    s.chat.handle_connect(Sim::id(k), None, irc, now);
+    authenticate(s, k, user, password, secs);
+    input(s, k, Input::Enter { nick, guest: true }, secs);
+}
+
+/// `yoda` blocks `luke` (1, online on the line port and watching `bar`), and `hans` (2) sees
+/// presence lines; nobody holds `yoda` yet.
+fn luke_blocked_by_yoda() -> Sim {
+    let mut s = Sim::new();
+    s.login(1, "luke", "jedi", 0);
+    s.login(2, "hans", "falcon*solo", 0);
+    s.login(5, "yoda", "wise", 0);
+    s.line(5, "block luke", 0);
+    s.disconnect(5, 0);
+    input(&mut s, 1, Input::Monitor(MonitorInput::Add(&["bar"])), 0);
+    s.take_all();
+    events(&mut s, 1);
+    events(&mut s, 2);
+    s
+}
+
+fn monitor(online: bool, user: &str) -> Event {
+    Event::Monitor {
+        online,
+        users: vec![Arc::from(user)],
+    }
+}
+
+/// A session logging in to `yoda` under the name `bar` is `yoda` for `yoda`'s blocks from the
+/// first event about it: a watcher of `bar` whom `yoda` blocks hears nothing of it (as it
+/// sees no presence line), while the others do.
+#[test]
+fn a_login_under_another_name_keeps_the_accounts_blocks_for_its_watchers() {
+    let mut s = luke_blocked_by_yoda();
+    irc_sasl(&mut s, 3, "bar", "yoda", "wise", 1);
+    assert!(events(&mut s, 3).contains(&Event::Welcome(Arc::from("bar"))));
+    assert_eq!(s.take(2), "bar logged in\n");
+    assert_eq!(s.take(1), "");
+    let told = events(&mut s, 1);
+    assert!(!told.contains(&monitor(true, "bar")), "{told:?}");
+}
+
+/// Its logout too: those the account blocks hear nothing of it (no presence line, no
+/// `MONITOR` offline), as they heard nothing of its login.
+#[test]
+fn a_logout_under_another_name_keeps_the_accounts_blocks() {
+    let mut s = luke_blocked_by_yoda();
+    irc_sasl(&mut s, 3, "bar", "yoda", "wise", 1);
+    s.take_all();
+    events(&mut s, 1);
+    s.disconnect(3, 2);
+    assert_eq!(s.take(2), "bar logged out\n");
+    assert_eq!(s.take(1), "", "no presence line for luke");
+    let told = events(&mut s, 1);
+    assert!(!told.contains(&monitor(false, "bar")), "{told:?}");
+}
+
+/// Once it has gone, the name's past is still the account's to hide: `whoelsesince` and
+/// `WHOWAS` show `bar` to others but not to those `yoda` blocks.
+#[test]
+fn a_held_name_gone_stays_hidden_from_those_the_account_blocks() {
+    let mut s = luke_blocked_by_yoda();
+    irc_sasl(&mut s, 3, "bar", "yoda", "wise", 1);
+    s.disconnect(3, 2);
+    s.take_all();
+    s.line(2, "whoelsesince 100", 3);
+    assert_eq!(s.take(2), "luke\nbar\nyoda\n");
+    s.line(1, "whoelsesince 100", 3);
+    assert_eq!(s.take(1), "hans\n");
+    let whowas = Input::Whowas {
+        name: "bar",
+        count: None,
+    };
+    input(&mut s, 2, whowas, 3);
+    let past = |got: Vec<Event>| got.iter().any(|e| matches!(e, Event::Whowas { .. }));
+    assert!(past(events(&mut s, 2)));
+    let whowas = Input::Whowas {
+        name: "bar",
+        count: None,
+    };
+    input(&mut s, 1, whowas, 3);
+    let got = events(&mut s, 1);
+    assert!(!past(got.clone()), "{got:?}");
+}
+
+/// `whoelsesince` lists a session once, by its name: an earlier logout of the account it
+/// holds under another name is not listed beside it.
+#[test]
+fn whoelsesince_lists_a_holder_once_not_its_accounts_earlier_logout() {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    s.login(5, "yoda", "wise", 0);
+    s.disconnect(5, 1);
+    irc_guest(&mut s, 3, "bar", 2);
+    authenticate(&mut s, 3, "yoda", "wise", 2);
+    s.take_all();
+    s.line(1, "whoelsesince 100", 3);
+    assert_eq!(s.take(1), "bar\n");
+}
+
+/// Offline mail handed to a session holding the account under another name is addressed to
+/// the name it is seen by (IRC: `PRIVMSG bar`, as a live message to it), not to the account.
+#[test]
+fn offline_mail_to_the_account_is_addressed_to_the_holders_name() {
+    let mut s = Sim::new();
+    s.login(1, "hans", "falcon*solo", 0);
+    s.line(1, "message yoda first", 0);
+    s.line(1, "message yoda second", 0);
+    irc_guest(&mut s, 3, "bar", 1);
+    events(&mut s, 3);
+    authenticate(&mut s, 3, "yoda", "wise", 2);
+    irc_sasl(&mut s, 4, "moo", "luke", "jedi", 2);
+    s.line(1, "message luke third", 2);
+    let to = |got: Vec<Event>| {
+        got.into_iter()
+            .filter_map(|e| match e {
+                Event::Chat {
+                    to: crate::event::Audience::Direct(to),
+                    ..
+                } => Some(to.to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(to(events(&mut s, 3)), ["bar", "bar"]);
+    assert_eq!(to(events(&mut s, 4)), ["moo"]);
+}
+
+/// `--duplicate-login replace` where the old and the new session go by different names: the
+/// others see the old name leave and the new one arrive (presence lines, `MONITOR`), as they
+/// would for a logout and a login; with one name the replacement stays silent.
+#[test]
+fn a_replacement_under_another_name_is_a_logout_and_a_login_to_others() {
+    let mut s = Sim::with(Settings {
+        replace_duplicate: true,
+        ..settings()
+    });
+    s.login(1, "hans", "falcon*solo", 0);
+    s.login(2, "luke", "jedi", 0);
+    input(
+        &mut s,
+        2,
+        Input::Monitor(MonitorInput::Add(&["bar", "yoda"])),
+        0,
+    );
+    irc_guest(&mut s, 3, "bar", 0);
+    authenticate(&mut s, 3, "yoda", "wise", 1);
+    s.take_all();
+    events(&mut s, 2);
+    // The line login of yoda replaces bar.
+    s.login(5, "yoda", "wise", 2);
+    assert_eq!(s.take(1), "bar logged out\nyoda logged in\n");
+    let told = events(&mut s, 2);
+    assert!(told.contains(&monitor(false, "bar")), "{told:?}");
+    assert!(told.contains(&monitor(true, "yoda")), "{told:?}");
+    // A guest's SASL replaces the line login of yoda: the guest was online all along.
+    irc_guest(&mut s, 4, "moo", 3);
+    s.take_all();
+    events(&mut s, 2);
+    authenticate(&mut s, 4, "yoda", "wise", 3);
+    assert!(s.closed.contains(&(5, "after flush")), "{:?}", s.closed);
+    assert_eq!(s.take(1), "yoda logged out\n");
+    s.login(6, "yoda", "wise", 4);
+    assert_eq!(s.take(1), "moo logged out\nyoda logged in\n");
+    // The same name: silent, as before.
+    s.login(7, "yoda", "wise", 5);
+    assert_eq!(s.take(1), "");
 }
