@@ -43,14 +43,16 @@ impl Chat {
             relay: relay.map(Arc::from),
         };
         let text: Arc<str> = Arc::from(body.as_str());
-        let backlog = self.mailboxes.len(&to) > 0;
+        let queued = self.mailboxes.len(&to);
+        let backlog = queued > 0;
         let chat = |to: Audience| Event::Chat {
             from: from.clone(),
             to,
             text: text.clone(),
             meta: meta.clone(),
         };
-        match self.online.get(&to) {
+        let online = self.online.get(&to);
+        match online {
             // Online with an empty queue (or a line that is not kept anyway): straight
             // through. Otherwise queue behind the backlog so the recipient sees all in order.
             Some(dest) if !backlog || !kind.is_text() => {
@@ -67,7 +69,7 @@ impl Chat {
                 return false;
             }
             _ => {
-                if self.mailboxes.held(&to) >= self.settings.max_offline {
+                if queued + self.mailboxes.in_flight(&to) >= self.settings.max_offline {
                     self.outbox.error(conn, Error::MailboxFull(to));
                     return false;
                 }
@@ -86,7 +88,7 @@ impl Chat {
                 };
                 let (record, undo) = self.mailboxes.push(&to, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
-                if kind != Kind::Notice && self.online.get(&to).is_none() {
+                if kind != Kind::Notice && online.is_none() {
                     self.outbox.send(conn, Event::Kept(to.clone()));
                 }
             }
@@ -94,7 +96,7 @@ impl Chat {
         self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.tally.count(MessageKind::Direct);
         if kind.is_text() {
-            self.remember_direct(stamp, from, &to, kind, text);
+            self.remember_direct(stamp, (from, meta.account), &to, kind, text);
         }
         true
     }
@@ -102,16 +104,17 @@ impl Chat {
     /// Keep a direct message for `history` and `CHATHISTORY`: durably between accounts; in
     /// memory only, until the guest logs out or takes another name, when a guest is on either
     /// side (issue 22: a guest has nothing durable, and the next user of its name, guest or
-    /// account, must not read its conversations).
+    /// account, must not read its conversations). `from` comes with whether it is an account,
+    /// which the caller looked up already.
     fn remember_direct(
         &mut self,
         stamp: Stamp,
-        from: &Arc<str>,
+        (from, from_account): (&Arc<str>, bool),
         to: &Arc<str>,
         kind: Kind,
         text: Arc<str>,
     ) {
-        let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
+        let sides = [(from, !from_account), (to, !self.accounts.exists(to))];
         if sides.iter().all(|(_, guest)| !guest) {
             let to = record::Audience::User(to.clone());
             return self.remember(stamp, from, to, kind, text);

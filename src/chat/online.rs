@@ -27,6 +27,11 @@ impl Online {
         self.by_name.get(user).copied()
     }
 
+    /// The online user spelled exactly `name`.
+    pub fn exact(&self, name: &str) -> Option<&Arc<str>> {
+        self.by_name.get_key_value(name).map(|(n, _)| n)
+    }
+
     /// The online user called `name` under the casemapping, as it spelled its name; an exact
     /// spelling wins.
     pub fn find(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
