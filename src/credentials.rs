@@ -5,6 +5,7 @@ use crate::chat::cow_map::{CowMap, Shard};
 use crate::kdf::Pbkdf2;
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::Arc;
 
 /// How a password is kept: the assignment's plaintext; `$sha256$<salt hex>$<digest hex>` (one
 /// salted SHA-256, what older releases wrote: fast to brute-force, so replaced at the account's
@@ -285,6 +286,11 @@ impl Credentials {
 
     pub fn contains(&self, user: &str) -> bool {
         self.accounts.contains_key(user)
+    }
+
+    /// The account spelled exactly `user`, its name shared with the map.
+    pub fn name(&self, user: &str) -> Option<&Arc<str>> {
+        self.accounts.key(user)
     }
 
     pub fn insert(&mut self, user: String, secret: Secret) {

@@ -137,6 +137,11 @@ fn account_commands_hold_on_every_node_and_a_backup_says_where_the_state_is() {
     let redis = Redis::start();
     let n1 = Node::start(&redis, "n1", &[]);
     let n2 = Node::start(&redis, "n2", &[]);
+    // A node still loading the snapshot answers "not caught up yet" (that rule is
+    // `a_node_not_yet_caught_up_refuses_operator_changes_with_the_reason`); this test is about
+    // what holds once both have read the stream.
+    n1.wait_caught_up();
+    n2.wait_caught_up();
     // As `chatserver user` sends them: hashed in the tool's process.
     let secret = |pw: &str| chatserver::credentials::Secret::pbkdf2(pw, [7; 16], 1000).to_string();
     let r = ctl(&n1, &format!("user add eve {}", secret("evepw")));

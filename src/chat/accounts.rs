@@ -6,6 +6,7 @@ use crate::record::Record;
 use crate::valid::fold;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Salts for new password hashes: SHA-256 of a 32-byte seed from the OS and a counter, so the
@@ -92,6 +93,11 @@ impl Accounts {
 
     pub fn get(&self, user: &str) -> Option<&Secret> {
         self.credentials.get(user)
+    }
+
+    /// The account spelled exactly `name`, its name shared (no allocation).
+    pub fn exact(&self, name: &str) -> Option<&Arc<str>> {
+        self.credentials.name(name)
     }
 
     /// The account called `name` under the casemapping, as its name is spelled; an exact

@@ -81,6 +81,12 @@ impl<V: Clone> CowMap<V> {
         }
     }
 
+    /// The key as stored, shared: a caller that keeps the name takes a pointer to it rather
+    /// than a new allocation of its own (the durable row: one per message).
+    pub fn key(&self, key: &str) -> Option<&Arc<str>> {
+        self.shard(key)?.get_key_value(key).map(|(k, _)| k)
+    }
+
     /// The entry of `key`, with the key as stored.
     pub fn get_key_value(&self, key: &str) -> Option<(&str, &V)> {
         self.shard(key)?

@@ -87,13 +87,12 @@ impl Mailboxes {
         (record, Undo::PopNewest(to.clone()))
     }
 
-    /// Messages handed out to `user` and not yet written, plus those queued.
-    pub fn held(&self, user: &str) -> usize {
-        let flying = self
-            .inflight
+    /// Messages handed out to `user` and not yet written (with [`Mailboxes::len`], all it
+    /// holds: the caller has that already, so the queue is not looked up twice).
+    pub fn in_flight(&self, user: &str) -> usize {
+        self.inflight
             .get(user)
-            .map_or(0, |f| f.batches.iter().map(|(_, b)| b.len()).sum());
-        self.len(user) + flying
+            .map_or(0, |f| f.batches.iter().map(|(_, b)| b.len()).sum())
     }
 
     /// `user`'s queue to change, created if missing (copied first if a compaction shares it).
@@ -234,5 +233,38 @@ impl Mailboxes {
             );
         }
         flying
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(text: &str) -> Queued {
+        Queued {
+            from: Arc::from("yoda"),
+            stamp: Stamp { at_ms: 0, id: 0 },
+            kind: Kind::Say,
+            text: Arc::from(text),
+        }
+    }
+
+    /// What a mailbox holds against `--max-offline` is what is queued ([`Mailboxes::len`]) plus
+    /// what was handed out and not yet written ([`Mailboxes::in_flight`]), each counted once.
+    #[test]
+    fn messages_in_flight_count_until_written() {
+        let mut m = Mailboxes::default();
+        let luke: Arc<str> = Arc::from("luke");
+        for text in ["a", "b", "c"] {
+            m.push(&luke, queued(text));
+        }
+        let conn = ConnId::new(1, 0);
+        // A budget of one message (`yoda` + `a` + 3).
+        let (batch, more, marker) = m.take("luke", conn, 8).expect("queued");
+        assert_eq!((batch.len(), more), (1, true));
+        assert_eq!((m.len("luke"), m.in_flight("luke")), (2, 1));
+        assert!(m.written("luke", conn, marker).is_some());
+        assert_eq!((m.len("luke"), m.in_flight("luke")), (2, 0));
+        assert_eq!(m.in_flight("leia"), 0);
     }
 }

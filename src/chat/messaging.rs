@@ -44,15 +44,17 @@ impl Chat {
         };
         let text: Arc<str> = Arc::from(body.as_str());
         // The mailbox is the account's, whatever name reaches it (issue 22).
-        let mailbox = self.account_of(&to);
-        let backlog = self.mailboxes.len(&mailbox) > 0;
+        let mailbox = self.online.account(&to).unwrap_or(&to).clone();
+        let queued = self.mailboxes.len(&mailbox);
+        let backlog = queued > 0;
         let chat = |to: Audience| Event::Chat {
             from: from.clone(),
             to,
             text: text.clone(),
             meta: meta.clone(),
         };
-        match self.online.get(&to) {
+        let online = self.online.get(&to);
+        match online {
             // Online with an empty queue (or a line that is not kept anyway): straight
             // through. Otherwise queue behind the backlog so the recipient sees all in order.
             Some(dest) if !backlog || !kind.is_text() => {
@@ -69,7 +71,7 @@ impl Chat {
                 return false;
             }
             _ => {
-                if self.mailboxes.held(&mailbox) >= self.settings.max_offline {
+                if queued + self.mailboxes.in_flight(&mailbox) >= self.settings.max_offline {
                     self.outbox.error(conn, Error::MailboxFull(to));
                     return false;
                 }
@@ -88,7 +90,7 @@ impl Chat {
                 };
                 let (record, undo) = self.mailboxes.push(&mailbox, q);
                 self.outbox.record(record, Undo::Mailboxes(undo));
-                if kind != Kind::Notice && self.online.get(&to).is_none() {
+                if kind != Kind::Notice && online.is_none() {
                     self.outbox.send(conn, Event::Kept(to.clone()));
                 }
             }
@@ -96,7 +98,8 @@ impl Chat {
         self.outbox.send(conn, chat(Audience::Echo(to.clone())));
         self.tally.count(MessageKind::Direct);
         if kind.is_text() {
-            self.remember_direct(stamp, from, &to, kind, text);
+            let from_account = meta.account.is_some();
+            self.remember_direct(stamp, (from, from_account), &to, kind, text);
         }
         true
     }
@@ -104,18 +107,20 @@ impl Chat {
     /// Keep a direct message for `history` and `CHATHISTORY`: durably between accounts; in
     /// memory only, until the guest logs out or takes another name, when a guest is on either
     /// side (issue 22: a guest has nothing durable, and the next user of its name, guest or
-    /// account, must not read its conversations).
+    /// account, must not read its conversations). `from` comes with whether it is an account,
+    /// which the caller looked up already.
     fn remember_direct(
         &mut self,
         stamp: Stamp,
-        from: &Arc<str>,
+        (from, from_account): (&Arc<str>, bool),
         to: &Arc<str>,
         kind: Kind,
         text: Arc<str>,
     ) {
         // Kept under the accounts' names (issue 22: a session may hold one under another).
-        let (from, to) = (&self.account_of(from), &self.account_of(to));
-        let sides = [from, to].map(|name| (name, !self.accounts.exists(name)));
+        let from = &self.online.account(from).unwrap_or(from).clone();
+        let to = &self.online.account(to).unwrap_or(to).clone();
+        let sides = [(from, !from_account), (to, !self.accounts.exists(to))];
         if sides.iter().all(|(_, guest)| !guest) {
             let to = record::Audience::User(to.clone());
             return self.remember(stamp, from, to, kind, text);

@@ -44,6 +44,18 @@ impl Online {
         }
     }
 
+    /// The online user spelled exactly `name` (its name, or the account it holds under it),
+    /// as it spells its name.
+    pub fn exact(&self, name: &str) -> Option<&Arc<str>> {
+        self.find_exact(name).map(|(n, _)| n)
+    }
+
+    /// The account the user named `name` holds under it (issue 22); `None` for every other
+    /// user, whose account, if any, is its name.
+    pub fn account(&self, name: &str) -> Option<&Arc<str>> {
+        self.accounts.get(name)
+    }
+
     /// The online user called `name` under the casemapping, by its name or by the account it
     /// holds under another name, as it spelled its name; an exact spelling wins. The one
     /// resolution of a name to a session (issue 22).
