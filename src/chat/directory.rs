@@ -302,6 +302,9 @@ impl Chat {
         roommates.dedup();
         let mut watchers = self.watchers_of(me);
         watchers.retain(|c| *c != conn && roommates.binary_search(c).is_err());
+        // Watchers it blocked hear nothing of it, as for MONITOR's presence (`watched`); by
+        // its account's blocks (issue 22: also when it holds the account under its own name).
+        watchers.retain(|c| !self.user_of(*c).is_some_and(|v| self.has_blocked(me, &v)));
         for (ids, watched) in [(roommates, false), (watchers, true)] {
             if ids.is_empty() {
                 continue;

@@ -615,3 +615,24 @@ fn a_replacement_under_another_name_is_a_logout_and_a_login_to_others() {
     s.login(7, "yoda", "wise", 5);
     assert_eq!(s.take(1), "");
 }
+
+/// A guest taking an account that blocks one of its watchers: that watcher is not told which
+/// account it holds (no `ACCOUNT`), as it is told nothing else about it from then on.
+#[test]
+fn a_watcher_the_account_blocks_is_not_told_of_the_account() {
+    let mut s = luke_blocked_by_yoda();
+    input(&mut s, 2, Input::Monitor(MonitorInput::Add(&["bar"])), 0);
+    irc_guest(&mut s, 3, "bar", 1);
+    s.take_all();
+    events(&mut s, 1);
+    events(&mut s, 2);
+    authenticate(&mut s, 3, "yoda", "wise", 2);
+    let changed = Event::AccountChanged {
+        user: Arc::from("bar"),
+        account: Arc::from("yoda"),
+        watched: true,
+    };
+    let told = events(&mut s, 1);
+    assert!(!told.contains(&changed), "{told:?}");
+    assert!(events(&mut s, 2).contains(&changed));
+}
