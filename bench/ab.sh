@@ -8,7 +8,8 @@
 # . 9`: the defaults against no durability).
 # AB_METRIC picks the figure compared when a workload prints several (e.g. dm_p99_us; default:
 # its first); AB_ACCOUNTS the accounts made (default 200; the idle workload wants as many as it
-# connects). Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte
+# connects). AB_PROTO=irc runs the workload on the IRC front-end (guests, `--irc-guests`), and
+# AB_IRC_TAGS=1 has its clients ask for message-tags and server-time. Default workload: the fan-out row of bench/compare.sh (100 members, 32-byte
 # messages, window 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,14 +43,19 @@ fi
 run() { # BIN LABEL [SERVER OPTIONS...]
   local bin=$1 label=$2; shift 2
   local dir=$WORK/data-$RANDOM$RANDOM
-  "$bin" --bind 127.0.0.1 --credentials "$WORK/credentials.txt" --data-dir "$dir" --penalty-us 0 "$@" 0 > "$WORK/out" 2>/dev/null &
+  local front=() which= proto=(--proto chat) credentials=$WORK/credentials.txt
+  if [ "${AB_PROTO:-chat}" = irc ]; then # guests: no accounts, so the nicks are free
+    front=(--irc-port 0 --irc-guests); which="irc "; proto=(--proto irc --irc-tags "${AB_IRC_TAGS:-0}")
+    credentials=$WORK/credentials-none.txt; : > "$credentials"
+  fi
+  "$bin" --bind 127.0.0.1 --credentials "$credentials" --data-dir "$dir" --penalty-us 0 "${front[@]}" "$@" 0 > "$WORK/out" 2>/dev/null &
   local pid=$!; PIDS+=("$pid")
   local port=
   for _ in $(seq 100); do
-    port=$(sed -n 's/^chatserver listening on .*:\([0-9]*\)$/\1/p' "$WORK/out"); [ -n "$port" ] && break; sleep 0.1
+    port=$(sed -n "s/^chatserver ${which}listening on .*:\([0-9]*\)$/\1/p" "$WORK/out"); [ -n "$port" ] && break; sleep 0.1
   done
   : > "$WORK/res"
-  "$WORK/loadgen" "${WORKLOAD[@]}" --proto chat --addr "127.0.0.1:$port" --pid "$pid" --label "$label" --out "$WORK/res" >/dev/null 2>&1 || true
+  "$WORK/loadgen" "${WORKLOAD[@]}" "${proto[@]}" --addr "127.0.0.1:$port" --pid "$pid" --label "$label" --out "$WORK/res" >/dev/null 2>&1 || true
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $3; exit}' "$WORK/res"
   awk -F'\t' -v m="${AB_METRIC:-}" '(m=="" && NR==1) || $2==m {print $4; exit}' "$WORK/res" >> "$WORK/notes-$label"

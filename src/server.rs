@@ -6,6 +6,7 @@
 mod accept; // New connections.
 mod admin; // The admin socket (issue 21).
 mod announce; // Presence lines for every subscriber from one text (issue 20).
+mod arena; // One pass's fan-out rendered into one buffer per render key (issue 22).
 mod backup; // Backups in bounded steps (issue 21).
 mod cluster; // Cluster mode (issue 23): the Redis links and the stream journal.
 mod guard; // Reliability guards (issue 8): per-address limit, penalty, worst iteration.
@@ -212,6 +213,8 @@ pub struct Server {
     /// Lent to each connection's transport per write: a WebSocket copies its small frames
     /// into it (at most a write's 64 KiB, kept, so no write allocates; issue 19).
     pack: Vec<u8>,
+    /// One pass's fan-out lines, queued as one range per member (`arena.rs`).
+    arena: arena::Arena,
     /// Closing deadlines of connections being closed after a flush.
     closing: TimerWheel<ConnId>,
     /// Connections whose output waits out a pause before its last part (issue 21).
@@ -411,6 +414,7 @@ impl Server {
             written: Vec::new(),
             spare: Vec::new(),
             pack: Vec::new(),
+            arena: arena::Arena::default(),
             closing: TimerWheel::new(Instant::now()),
             paused: TimerWheel::new(Instant::now()),
             expired: Vec::new(),

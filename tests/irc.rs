@@ -234,6 +234,35 @@ fn channels_join_talk_and_respect_blocks() {
     drop(p);
 }
 
+/// A member's own output keeps the order its commands were made in when fan-out lines and
+/// its direct replies meet in one pass (issue 22's fan-out arena defers the fan-out lines of
+/// a pass and queues them as one range per member: a reply must still come after the lines
+/// made before it, and before those made after it).
+#[test]
+fn fan_out_and_direct_replies_of_one_pass_keep_their_order() {
+    let (_p, addr) = start(&[]);
+    let mut hans = irc(addr, "hans", Some("falcon*solo"));
+    hans.send("JOIN #order");
+    through_names(&mut hans);
+    let mut luke = irc(addr, "luke", Some("jedi"));
+    luke.send("JOIN #order");
+    through_names(&mut luke);
+    hans.expect(&format!(":luke!luke@{S} JOIN #order\r\n"));
+    // One write: the server reads it in one go, so one pass carries all of it.
+    hans.send(
+        "TOPIC #order :one\r\nPING a\r\nTOPIC #order :two\r\nPING b\r\nPRIVMSG nobody :x\r\nTOPIC #order :three",
+    );
+    hans.expect(&format!(":hans!hans@{S} TOPIC #order one\r\n"));
+    hans.expect(&format!(":{S} PONG {S} a\r\n"));
+    hans.expect(&format!(":hans!hans@{S} TOPIC #order two\r\n"));
+    hans.expect(&format!(":{S} PONG {S} b\r\n"));
+    hans.expect(&format!(":{S} 401 hans nobody :No such nick/channel\r\n"));
+    hans.expect(&format!(":hans!hans@{S} TOPIC #order three\r\n"));
+    for t in ["one", "two", "three"] {
+        luke.expect(&format!(":hans!hans@{S} TOPIC #order {t}\r\n"));
+    }
+}
+
 #[test]
 fn the_topic_and_settings_survive_a_restart() {
     let (p, addr) = start(&[]);

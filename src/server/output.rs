@@ -3,9 +3,11 @@
 //! connection, slow readers and the global output budget.
 
 use super::announce::{catch_up, Announcements};
+use super::arena::Arena;
 use super::{push_dirty, Server};
 use crate::chat::Action;
 use crate::connection::{Closing, Connection, Overflow, NOT_SUBSCRIBED};
+use crate::event::Shared;
 use crate::protocol::RenderCache;
 use crate::session::ConnId;
 use crate::time::Now;
@@ -38,6 +40,8 @@ struct Queues<'a> {
     cap: usize,
     /// Issue 20: what a connection has not read of these goes before anything else for it.
     announcements: &'a mut Announcements,
+    /// Fan-out deliveries of this pass not queued yet (issue 22).
+    arena: &'a mut Arena,
 }
 
 impl Queues<'_> {
@@ -77,6 +81,66 @@ impl Queues<'_> {
             self.slow.push(id);
             self.dead.push(id);
         }
+    }
+}
+
+impl Queues<'_> {
+    /// A fan-out delivery: deferred into the pass's arena (one range per member, queued at
+    /// [`Queues::settle`]) when it can be, else queued now after settling what waits, so
+    /// every connection's output keeps the order it was made in. It waits when the event is
+    /// shared for the member's protocol, the member has read every announcement (its catch-up
+    /// goes first, queued directly) and its queue plus what waits has room for the line.
+    fn deliver_shared(&mut self, id: ConnId, shared: &Shared, cache: &mut RenderCache, now: u64) {
+        let Some(c) = self.conns.get_mut(id.slot()).filter(|c| c.id == id) else {
+            return;
+        };
+        if c.closing == Closing::Reaping {
+            return;
+        }
+        let waiting = self.arena.deferred_len(id);
+        let used = c.pending() + waiting;
+        if c.announced >= self.announcements.end()
+            && used < self.cap
+            && c.protocol.shareable(&shared.event)
+            && self.arena.defer(c, &shared.event, now, self.cap - used)
+        {
+            return;
+        }
+        self.settle();
+        let cap = self.cap;
+        self.deliver(id, |c, spare| {
+            c.queue_shared(shared, cache, now, cap, spare)
+        });
+    }
+
+    /// Settle before something else is queued for `id` if fan-out waits for it.
+    fn settle_for(&mut self, id: ConnId) {
+        if self.arena.deferred_len(id) > 0 {
+            self.settle();
+        }
+    }
+
+    /// Queue every deferred fan-out delivery (see [`Arena`]); they were checked against the
+    /// cap when deferred, so none overflows.
+    fn settle(&mut self) {
+        if self.arena.is_settled() {
+            return;
+        }
+        let (conns, spare, dirty) = (&mut *self.conns, &mut *self.spare, &mut *self.dirty);
+        let output_total = &mut *self.output_total;
+        self.arena.settle(|id, chunk, range| {
+            let Some(c) = conns.get_mut(id.slot()).filter(|c| c.id == id) else {
+                return;
+            };
+            if c.closing == Closing::Reaping {
+                return;
+            }
+            let before = c.pending();
+            let mut fresh = || spare.pop().unwrap_or_default();
+            let _ = c.queue_chunk(chunk, range, usize::MAX, &mut fresh);
+            *output_total = (*output_total + c.pending()).saturating_sub(before);
+            push_dirty(c, dirty);
+        });
     }
 }
 
@@ -124,9 +188,24 @@ impl Server {
             now: now.mono,
             cap,
             announcements: &mut self.announcements,
+            arena: &mut self.arena,
         };
         let now_ms = now.unix_ms();
         for action in self.chat.drain_actions() {
+            // Whatever else is queued for a member, or marks a position in its output, goes
+            // after the fan-out deferred for it (order matters per connection only).
+            match &action {
+                Action::Send(id, _)
+                | Action::CloseAfterFlush(id)
+                | Action::WhenWritten(id, _)
+                | Action::NotifyWhenFlushed(id)
+                | Action::Unsubscribe(id) => q.settle_for(*id),
+                Action::Share(..)
+                | Action::Close(_)
+                | Action::Resume(_)
+                | Action::Announce(..)
+                | Action::Subscribe(_) => {}
+            }
             match action {
                 Action::Send(id, event) => {
                     super::Delivery::count(&event, 1, &mut self.counters.deliveries);
@@ -135,10 +214,12 @@ impl Server {
                 Action::Share(shared, ids) => {
                     super::Delivery::count(&shared.event, ids.len(), &mut self.counters.deliveries);
                     let mut cache = RenderCache::default();
+                    q.arena.begin_event();
                     for id in ids {
-                        q.deliver(id, |c, spare| {
-                            c.queue_shared(&shared, &mut cache, now_ms, cap, spare)
-                        });
+                        q.deliver_shared(id, &shared, &mut cache, now_ms);
+                    }
+                    if q.arena.is_full() {
+                        q.settle();
                     }
                 }
                 Action::Close(id) => q.dead.push(id),
@@ -189,6 +270,7 @@ impl Server {
                 }
             }
         }
+        q.settle();
         for id in q.unshaken {
             let name = self.chat.log_name(id);
             log::info!("{name} closed before its TLS handshake finished");
