@@ -124,7 +124,8 @@ impl Server {
                 let loopback = self
                     .conns
                     .get_mut(id.slot())
-                    .and_then(|c| c.transport.web().map(|w| w.peer.ip().is_loopback()));
+                    .and_then(|c| c.transport.web().and_then(|w| w.peer()))
+                    .map(|peer| peer.ip().is_loopback());
                 if self.web.metrics_public || loopback == Some(true) {
                     let text = self.metrics(now);
                     let kind = "text/plain; version=0.0.4; charset=utf-8";
@@ -214,8 +215,10 @@ impl Server {
         let Some(web) = conn.transport.web() else {
             return;
         };
+        let Some(peer) = web.peer() else {
+            return;
+        };
         web.upgrade(&key, name, delivery, max_line);
-        let peer = web.peer;
         conn.protocol = Protocol::new(kind, &self.protocol_options);
         conn.admitted = true;
         let greeting = conn.protocol.greeting();
