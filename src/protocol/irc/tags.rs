@@ -136,23 +136,49 @@ impl Out<'_> {
     }
 }
 
-/// A message id as IRC clients see it: 16 hex digits.
+/// The 64 digits of a message id, in ASCII order (so ids of one length sort as text as they
+/// do as numbers, and a longer id is a larger one), all legal in a tag value unescaped.
+const MSGID_DIGITS: &[u8; 64] = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+/// A message id as IRC clients see it: the id in base 64 without leading zeros, 9 characters
+/// for a stamp of this century's first decades (issue 22: every tagged delivery carries one,
+/// and a tagged fan-out's cost is its bytes; 16 hex digits made the tags 7 bytes longer).
 pub fn msgid(id: u64) -> String {
-    let mut out = Vec::with_capacity(16);
+    let mut out = Vec::with_capacity(11);
     push_msgid(id, &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
 /// [`msgid`] appended to `out`.
 fn push_msgid(id: u64, out: &mut Vec<u8>) {
-    for shift in (0..16).rev() {
-        out.push(b"0123456789abcdef"[(id >> (shift * 4) & 0xf) as usize]);
+    let mut digits = [0u8; 11];
+    let mut at = digits.len();
+    let mut rest = id;
+    loop {
+        at -= 1;
+        digits[at] = MSGID_DIGITS[(rest & 63) as usize];
+        rest >>= 6;
+        if rest == 0 {
+            break;
+        }
     }
+    out.extend_from_slice(&digits[at..]);
 }
 
-/// A message id read back from a client (`CHATHISTORY … msgid=…`).
+/// A message id read back from a client (`CHATHISTORY … msgid=…`). The 16 hex digits the
+/// server gave before the base-64 form still name their messages (a client may have kept
+/// them across the upgrade); no base-64 id is 16 characters long.
 pub fn parse_msgid(s: &str) -> Option<u64> {
-    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok())?
+    if s.len() == 16 {
+        return u64::from_str_radix(s, 16).ok();
+    }
+    if s.is_empty() || s.len() > 11 || (s.len() > 1 && s.starts_with('-')) {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |id, c| {
+        let digit = MSGID_DIGITS.iter().position(|&d| d == c)?;
+        id.checked_mul(64)?.checked_add(digit as u64)
+    })
 }
 
 /// `line` (one rendered message with its CRLF) with `key=value` added to its tags; unless
@@ -232,11 +258,31 @@ mod tests {
         .write(&mut out);
         assert_eq!(
             String::from_utf8_lossy(&out),
-            "@msgid=00000000000000ff;time=1970-01-01T00:00:00.007Z;account=a\\sb;+x=1 "
+            "@msgid=2z;time=1970-01-01T00:00:00.007Z;account=a\\sb;+x=1 "
         );
-        assert_eq!(parse_msgid("00000000000000ff"), Some(255));
-        assert_eq!(msgid(0xfedc_ba98_7654_3210), "fedcba9876543210");
+        assert_eq!(parse_msgid("2z"), Some(255));
+        assert_eq!(parse_msgid("00000000000000ff"), Some(255), "the old form");
+        assert_eq!(msgid(0), "-");
+        assert_eq!(msgid(u64::MAX), "Ezzzzzzzzzz");
         assert_eq!(parse_msgid(&msgid(u64::MAX - 1)), Some(u64::MAX - 1));
+        assert_eq!(parse_msgid(&msgid(u64::MAX)), Some(u64::MAX));
+        assert_eq!(parse_msgid("zzzzzzzzzzz"), None, "over 64 bits");
+        assert_eq!(parse_msgid("-2z"), None, "a leading zero");
+        assert_eq!(parse_msgid("2z;"), None);
+        // A stamp of today (`at_ms << 12`) is 9 characters, and ids of one length sort as
+        // text as they do as numbers.
+        let today = 1_796_400_000_000u64 << 12;
+        assert_eq!(msgid(today).len(), 9);
+        let mut ids: Vec<u64> = (0..2000u64).map(|i| today + i * 4099).collect();
+        ids.push(today + 63);
+        ids.push(today + 64);
+        let mut texts: Vec<String> = ids.iter().map(|&i| msgid(i)).collect();
+        texts.sort();
+        ids.sort();
+        assert_eq!(texts, ids.iter().map(|&i| msgid(i)).collect::<Vec<_>>());
+        for (text, &id) in texts.iter().zip(&ids) {
+            assert_eq!(parse_msgid(text), Some(id));
+        }
         let mut line = Vec::new();
         Out {
             time: Some(1_700_000_000_999),
@@ -247,11 +293,11 @@ mod tests {
         .write(&mut line);
         assert_eq!(
             String::from_utf8_lossy(&line),
-            "@msgid=00000000000000ff;time=2023-11-14T22:13:20.999Z;account=a\\:b;+x=1 "
+            "@msgid=2z;time=2023-11-14T22:13:20.999Z;account=a\\:b;+x=1 "
         );
         Out::default().write(&mut line);
         assert!(line.ends_with(b"+x=1 "), "no tags: nothing");
-        assert_eq!(parse_msgid("ff"), None);
+        assert_eq!(parse_msgid(""), None);
         let plain = with_tag(b":s PONG s :x\r\n", "label", "1", false);
         assert_eq!(plain, b"@label=1 :s PONG s :x\r\n");
         let tagged = with_tag(b"@time=t :s PONG\r\n", "batch", "b", true);
