@@ -75,6 +75,13 @@ impl Out<'_, '_> {
         self.v.caps.has(cap)
     }
 
+    /// Whether a change notification under `cap` (account-notify, away-notify, setname)
+    /// reaches this client: a channel peer needs only `cap`; a `watched` one, known through
+    /// MONITOR alone, also needs `extended-monitor`.
+    fn notified(&self, cap: Cap, watched: bool) -> bool {
+        self.has(cap) && (!watched || self.has(Cap::ExtendedMonitor))
+    }
+
     /// The tags every line gets: `time=` now (with `server-time`).
     fn plain_tags(&self) -> tags::Out<'static> {
         tags::Out {
@@ -246,7 +253,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             account,
             watched,
         } => {
-            if o.has(Cap::AccountNotify) && (!watched || o.has(Cap::ExtendedMonitor)) {
+            if o.notified(Cap::AccountNotify, *watched) {
                 o.by_user(user, "ACCOUNT", &[account]);
             }
         }
@@ -273,7 +280,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             message,
             watched,
         } => {
-            if o.has(Cap::AwayNotify) && (!watched || o.has(Cap::ExtendedMonitor)) {
+            if o.notified(Cap::AwayNotify, *watched) {
                 match message {
                     Some(m) => o.by_user(user, "AWAY", &[m]),
                     None => o.by_user(user, "AWAY", &[]),
@@ -285,7 +292,7 @@ pub fn render(v: &View<'_>, event: &Event, out: &mut Vec<u8>) {
             realname,
             watched,
         } => {
-            if o.has(Cap::Setname) && (!watched || o.has(Cap::ExtendedMonitor)) {
+            if o.notified(Cap::Setname, *watched) {
                 o.by_user(user, "SETNAME", &[realname]);
             }
         }
