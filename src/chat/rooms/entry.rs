@@ -265,7 +265,8 @@ impl Chat {
     }
 
     /// `user` logs out (or its login is undone, or replaced): out of every room; each roommate
-    /// hears of it once (an IRC `QUIT`), unless blocks keep it apart.
+    /// hears of it once (an IRC `QUIT`), unless blocks keep it apart. Leaving this way is
+    /// leaving: a guest's room it was the last one in closes (F11), as after a part.
     pub(in crate::chat) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
         let mut told: Vec<ConnId> = Vec::new();
         let blockers = self.blockers(user).cloned();
@@ -276,12 +277,16 @@ impl Chat {
             blockers.as_ref().is_some_and(|b| b.contains(m))
                 || blocked.as_ref().is_some_and(|b| b.contains(m))
         };
-        for room in self.rooms.joined(user) {
-            self.rooms.part(&room, user);
-            if let Some((_, r)) = self.rooms.get(&room) {
+        let left = self.rooms.joined(user);
+        for room in &left {
+            self.rooms.part(room, user);
+            if let Some((_, r)) = self.rooms.get(room) {
                 let others = r.members.iter().filter(|(m, _)| !hidden(m));
                 told.extend(others.map(|(_, c)| *c));
             }
+        }
+        for room in &left {
+            self.close_if_abandoned(room);
         }
         if told.is_empty() {
             return;

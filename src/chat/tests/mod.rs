@@ -238,6 +238,21 @@ impl Sim {
         assert!(got.contains(text::WELCOME), "{user} login failed: {got:?}");
     }
 
+    /// Connect `k` as a password-less guest (JSON, IRC) named exactly `name` at `secs`.
+    pub(super) fn guest(&mut self, k: usize, name: &str, secs: u64) {
+        let now = self.at(secs);
+        self.chat
+            .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
+        let guest = Input::Guest {
+            name,
+            any_free: false,
+        };
+        self.chat.handle_input(Sim::id(k), guest, now);
+        self.settle();
+        let got = self.take(k);
+        assert!(got.contains(text::WELCOME), "guest {name} failed: {got:?}");
+    }
+
     /// The loop wrote everything it was asked to tell the core about.
     pub(super) fn flushed(&mut self, secs: u64) {
         let now = self.at(secs);
