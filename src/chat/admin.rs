@@ -97,7 +97,7 @@ impl Chat {
                     self.outbox
                         .send(conn, Event::Notice(Notice::AccountDeleted));
                     self.logout(conn, &name, now);
-                    self.close_after_flush(conn);
+                    self.close_after_flush(conn, now);
                 }
                 self.accounts.remove(&user);
                 let closed = self.purge_account(&user);

@@ -480,11 +480,16 @@ impl Chat {
         let Some(c) = &self.cluster else {
             return false;
         };
-        if self.online.get(user) == Some(conn) {
+        let name = conn_name(conn);
+        // Once per session: a close after an explicit logout asks again (`close_after_flush`).
+        let pending = self.outbox.records.iter().any(
+            |r| matches!(r, Record::Logout { conn: c, user: u, .. } if *c == name && **u == **user),
+        );
+        if self.online.get(user) == Some(conn) && !pending {
             let record = Record::Logout {
                 user: user.to_string(),
                 node: c.node.to_string(),
-                conn: conn_name(conn),
+                conn: name,
                 at_ms: now.unix_ms(),
             };
             self.outbox.records.push(record);
@@ -840,7 +845,7 @@ impl Chat {
             if conn.is_ghost() {
                 self.forget_ghost(conn);
             } else {
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
         }
         self.accounts.remove(user);
@@ -1019,7 +1024,7 @@ impl Chat {
             if ours {
                 // Taken for down by the others (a long outage): they logged this session
                 // out, so it ends here too.
-                self.close_after_flush(id);
+                self.close_after_flush(id, now);
             }
             self.forget_ghost(id);
         }

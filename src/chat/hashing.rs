@@ -204,7 +204,7 @@ impl Chat {
                 } else {
                     chat.password_wrong(conn, &user, form, now);
                     if form != Form::Sasl && form != Form::Attach {
-                        chat.end_refused_login(conn);
+                        chat.end_refused_login(conn, now);
                     }
                 }
             }
@@ -223,14 +223,14 @@ impl Chat {
 
     /// A front-end that logs in in one go (IRC) ends the connection after a wrong password;
     /// after a fast check it does so itself, after a slow one the core must.
-    fn end_refused_login(&mut self, conn: ConnId) {
+    fn end_refused_login(&mut self, conn: ConnId, now: Now) {
         let one_go = self
             .sessions
             .get(&conn)
             .is_some_and(|s| !s.dialog && s.state != State::Closed);
         if one_go {
             self.outbox.send(conn, crate::event::Event::Goodbye);
-            self.close_after_flush(conn);
+            self.close_after_flush(conn, now);
         }
     }
 

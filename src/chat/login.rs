@@ -61,7 +61,7 @@ impl Chat {
             }
             Input::Exit => {
                 self.outbox.send(conn, Event::Goodbye);
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
             Input::Answer(user) => self.dialog_username(conn, user),
             Input::Login { user, password } => self.one_line_login(conn, user, password, now),
@@ -71,7 +71,7 @@ impl Chat {
             Input::NoPresence => self.no_presence(conn),
             Input::Quit { .. } => {
                 self.outbox.send(conn, Event::Goodbye);
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
             // JSON front-end (§6).
             Input::Guest { name, any_free } => self.guest_login(conn, name, any_free, now),
@@ -290,7 +290,7 @@ impl Chat {
         if self.accounts.is_locked(user, now.mono) {
             log::warn!("{} login to locked account {user}", self.log_name(conn));
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
-            return self.close_after_flush(conn);
+            return self.close_after_flush(conn, now);
         }
         if !self.may_try_password(conn, now) {
             return;
@@ -369,7 +369,7 @@ impl Chat {
                 // turn the lock notice into a storage error.
                 self.outbox.late.extend(self.accounts.lock_record(user));
                 self.outbox.send(conn, Event::Notice(Notice::NowLocked));
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
             Failure::Retry => {
                 log::info!("{} wrong password for {user}", self.log_name(conn));
@@ -552,7 +552,9 @@ impl Chat {
         self.go_offline(old);
         self.outbox
             .send(old, Event::Notice(Notice::Replaced(Arc::from(user))));
-        self.close_after_flush(old);
+        // Logged out above, its own way: the name may be online again at once, the new
+        // session's.
+        self.close_without_logout(old);
         silent
     }
 
@@ -629,6 +631,6 @@ impl Chat {
         log::info!("{} timed out", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Inactive));
         self.logout(conn, &user, now);
-        self.close_after_flush(conn);
+        self.close_after_flush(conn, now);
     }
 }

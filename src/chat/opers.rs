@@ -82,7 +82,7 @@ impl Chat {
         };
         self.outbox.send(target, Event::Notice(notice));
         self.logout(target, &name, now);
-        self.close_after_flush(target);
+        self.close_after_flush(target, now);
     }
 
     /// `Input::Wallops`: to every session that asked for them (`+w`) and the sender.

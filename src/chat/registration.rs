@@ -135,7 +135,7 @@ impl Chat {
             Some(_) | None => {
                 self.outbox.error(conn, Error::PasswordRequired);
                 self.outbox.send(conn, Event::Goodbye);
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
         }
     }

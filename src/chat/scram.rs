@@ -113,7 +113,7 @@ impl Chat {
         if self.accounts.is_locked(&account, now.mono) {
             log::warn!("{} login to locked account {account}", self.log_name(conn));
             self.outbox.send(conn, Event::Notice(Notice::StillLocked));
-            return self.close_after_flush(conn);
+            return self.close_after_flush(conn, now);
         }
         if !self.may_try_password(conn, now) {
             return;

@@ -127,7 +127,7 @@ impl Chat {
             TimerKind::Login => {
                 log::info!("{} login timeout", self.log_name(conn));
                 self.outbox.error(conn, Error::LoginTimeout);
-                self.close_after_flush(conn);
+                self.close_after_flush(conn, now);
             }
             TimerKind::Idle => self.inactivity_logout(conn, now),
             TimerKind::Heartbeat => {
@@ -141,7 +141,7 @@ impl Chat {
                         if let Some(user) = self.user_of(conn) {
                             self.logout(conn, &user, now);
                         }
-                        self.close_after_flush(conn);
+                        self.close_after_flush(conn, now);
                     }
                     None => self.drop_connection(conn, now),
                 }

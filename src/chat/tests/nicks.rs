@@ -636,3 +636,53 @@ fn a_watcher_the_account_blocks_is_not_told_of_the_account() {
     assert!(!told.contains(&changed), "{told:?}");
     assert!(events(&mut s, 2).contains(&changed));
 }
+
+/// Found by a chaos run across front-ends (stop 30): a guest online that tries SASL after
+/// registration and locks the account (or tries a locked one) is closed, as every lockout
+/// closes; it must also be logged out like every other closed session. It stayed online
+/// under its name, its roommates never heard it go, and its room stayed open until the next
+/// start.
+#[test]
+fn a_guest_closed_by_a_lockout_is_logged_out() {
+    for tries in [3, 1] {
+        let mut s = Sim::new();
+        s.login(1, "hans", "falcon*solo", 0);
+        irc_guest(&mut s, 3, "bar", 0);
+        let join = |room| {
+            Input::Room(RoomInput::Join {
+                room,
+                key: None,
+                create: true,
+                current: false,
+            })
+        };
+        input(&mut s, 3, join("tmp"), 1);
+        input(&mut s, 3, join("den"), 1);
+        s.line(1, "enter-chatroom den", 1);
+        if tries == 1 {
+            // Locked beforehand, from the line port.
+            s.connect(2, 1);
+            for _ in 0..3 {
+                s.line(2, "login yoda nope", 1);
+            }
+        }
+        s.take_all();
+        for _ in 0..tries {
+            authenticate(&mut s, 3, "yoda", "nope", 2);
+        }
+        assert!(
+            s.closed.contains(&(3, "after flush")),
+            "a lockout closes ({tries} tries): {:?}",
+            s.closed
+        );
+        assert_eq!(s.chat.online.get("bar"), None, "bar is offline");
+        assert!(s.chat.rooms.get("tmp").is_none(), "its empty room closed");
+        let told = s.take(1);
+        assert!(
+            told.contains("[System]: bar left the chatroom\n"),
+            "hans heard bar go: {told:?}"
+        );
+        s.line(1, "/whoelse", 3);
+        assert_eq!(s.take(1), "", "nobody else online");
+    }
+}
