@@ -11,7 +11,7 @@ Findings (exit status 1): the server died or did not start; state read back diff
 restart (lockouts excepted: they expire); a loop iteration over 50 ms (`ctl stats`); a
 connection or user left after the round; a panic or an ERROR in the server's log.
 
-    tests/chaos/chaos.py BINARY [--rounds N] [--secs S] [--seed K]
+    tests/chaos/chaos.py BINARY [--rounds N] [--secs S] [--seed K] [--server-args "OPTS"]
 
 Found at stop 30: a guest's room whose last member logged out stayed open; a guest closed by
 a lockout of the account it tried with SASL after registration stayed online.
@@ -38,6 +38,7 @@ ap.add_argument("--rounds", type=int, default=6)
 ap.add_argument("--secs", type=float, default=10, help="seconds of traffic per round")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--keep", action="store_true", help="keep the work directory")
+ap.add_argument("--server-args", default="", help="more options for the server, one string")
 args = ap.parse_args()
 BIN = args.binary
 rnd = random.Random(args.seed)
@@ -72,7 +73,7 @@ def start():
         [BIN, "--bind", "127.0.0.1", "--credentials", f"{work}/credentials.txt",
          "--data-dir", f"{work}/data", "--irc-port", str(ports["irc"]), "--irc-guests",
          "--json-port", str(ports["json"]), "--http-port", str(ports["ws"]),
-         "--penalty-us", "0", str(ports["line"]), "1", "30"],
+         "--penalty-us", "0", *args.server_args.split(), str(ports["line"]), "1", "30"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
         env=dict(os.environ, RUST_LOG="info"))
     for _ in range(100):
