@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     // Every password the server accepts makes an account line that reads back, in both modes.
     if valid_token(text) {
         for plain in [false, true] {
-            let secret = Secret::for_new_account(text, plain, [7; 16]);
+            let secret = Secret::for_new_account(text, plain, [7; 16], 3);
             assert!(secret.verify(text));
             assert!(account_line("eve", &secret).is_ok(), "{text:?}");
         }
