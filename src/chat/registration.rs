@@ -156,6 +156,9 @@ impl Chat {
         if name == &**me {
             return;
         }
+        if self.clustered() {
+            return self.outbox.error(conn, Error::RenameNotInCluster);
+        }
         if !same_name(name, me) && self.name_taken(name) {
             return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
         }
