@@ -12,9 +12,14 @@ restart (lockouts excepted: they expire); a loop iteration over 50 ms (`ctl stat
 connection or user left after the round; a panic or an ERROR in the server's log.
 
     tests/chaos/chaos.py BINARY [--rounds N] [--secs S] [--seed K] [--server-args "OPTS"]
+                        [--cluster]
+
+With `--cluster`, two nodes share one chat world on a redis-server of the run's own; users
+connect to either, and after each round both nodes must show the same state.
 
 Found at stop 30: a guest's room whose last member logged out stayed open; a guest closed by
-a lockout of the account it tried with SASL after registration stayed online.
+a lockout of the account it tried with SASL after registration stayed online; in cluster mode,
+a guest's rename known to one node only left the nodes with different account lists.
 """
 import argparse
 import base64
@@ -39,6 +44,9 @@ ap.add_argument("--secs", type=float, default=10, help="seconds of traffic per r
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--keep", action="store_true", help="keep the work directory")
 ap.add_argument("--server-args", default="", help="more options for the server, one string")
+ap.add_argument("--cluster", action="store_true",
+                help="two nodes on one redis-server (started here): users on either, and after "
+                     "each round both nodes must show the same state (no restarts)")
 args = ap.parse_args()
 BIN = args.binary
 rnd = random.Random(args.seed)
@@ -62,31 +70,61 @@ def free_port():
     return port
 
 
-ports = dict(line=free_port(), irc=free_port(), json=free_port(), ws=free_port())
+NODES = [dict(line=free_port(), irc=free_port(), json=free_port(), ws=free_port())
+         for _ in range(2 if args.cluster else 1)]
+redis = None
+if args.cluster:
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", work],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):  # Started before it listens, a node logs Redis unreachable.
+        try:
+            socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
 
 
-def start():
+def data_dir(n):
+    return f"{work}/data{n}"
+
+
+def start_node(n):
+    ports = NODES[n]
     err = open(f"{work}/server.log", "ab")
+    cluster = []
+    if args.cluster:
+        cluster = ["--cluster", f"redis://127.0.0.1:{redis_port}", "--node-id", f"n{n}"]
     # Lockouts last 1 s (random passwords lock accounts all the time), the inactivity
     # timeout 30 s; --penalty-us 0 so the storm is read as fast as it comes.
     p = subprocess.Popen(
         [BIN, "--bind", "127.0.0.1", "--credentials", f"{work}/credentials.txt",
-         "--data-dir", f"{work}/data", "--irc-port", str(ports["irc"]), "--irc-guests",
+         "--data-dir", data_dir(n), "--irc-port", str(ports["irc"]), "--irc-guests",
          "--json-port", str(ports["json"]), "--http-port", str(ports["ws"]),
-         "--penalty-us", "0", *args.server_args.split(), str(ports["line"]), "1", "30"],
+         "--penalty-us", "0", *cluster, *args.server_args.split(), str(ports["line"]), "1",
+         "30"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
         env=dict(os.environ, RUST_LOG="info"))
     for _ in range(100):
         try:
-            socket.create_connection(("127.0.0.1", ports["line"]), timeout=1).close()
-            return p
+            # A cluster node listens at once and serves once it has loaded the world.
+            with socket.create_connection(("127.0.0.1", ports["line"]), timeout=5) as s:
+                if s.recv(64).startswith(b"Username"):
+                    return p
         except OSError:
-            if p.poll() is not None:
-                finding(f"the server exited with {p.returncode} at start")
-                report()
-            time.sleep(0.1)
-    finding("the server did not start in 10 s")
+            pass
+        if p.poll() is not None:
+            finding(f"node {n} exited with {p.returncode} at start")
+            report()
+        time.sleep(0.1)
+    finding(f"node {n} did not start in 10 s")
     report()
+
+
+def start():
+    return [start_node(n) for n in range(len(NODES))]
 
 
 # --- what the users say ---------------------------------------------------------------------
@@ -219,7 +257,8 @@ def ws_frame(payload, opcode=1):
 class Conn:
     def __init__(self, kind):
         self.kind = kind
-        self.sock = socket.create_connection(("127.0.0.1", ports[kind]), timeout=2)
+        node = rnd.choice(NODES)
+        self.sock = socket.create_connection(("127.0.0.1", node[kind]), timeout=2)
         if kind == "ws":
             key = base64.b64encode(os.urandom(16)).decode()
             self.sock.sendall(
@@ -311,9 +350,10 @@ def traffic(p, secs):
         sent += 1
         if sent % 50 == 0:
             conns = [c for c in conns if c.drain()]
-        if p.poll() is not None:
-            finding(f"the server died (exit {p.returncode})")
-            report()
+        for n, q in enumerate(p):
+            if q.poll() is not None:
+                finding(f"node {n} died (exit {q.returncode})")
+                report()
     for c in conns:
         c.sock.close()
     return sent
@@ -321,8 +361,8 @@ def traffic(p, secs):
 
 # --- reading the state ----------------------------------------------------------------------
 
-def ask(lines):
-    s = socket.create_connection(("127.0.0.1", ports["line"]), timeout=10)
+def ask(lines, n=0):
+    s = socket.create_connection(("127.0.0.1", NODES[n]["line"]), timeout=10)
     s.sendall(b"login zzcheck zzpass\n" + lines + b"logout\n")
     got, start = b"", time.time()
     while b"You have logged out" not in got and time.time() - start < 10:
@@ -334,31 +374,36 @@ def ask(lines):
     return got.decode(errors="replace")
 
 
-def ctl(*cmd):
-    out = subprocess.run([BIN, "ctl", "--data-dir", f"{work}/data", *cmd],
+def ctl(*cmd, n=0):
+    out = subprocess.run([BIN, "ctl", "--data-dir", data_dir(n), *cmd],
                          capture_output=True, text=True)
     return out.stdout + out.stderr
 
 
-def quiet():
-    """Wait until the server has no connection and nobody online; its `ctl stats`."""
+def quiet(n=0):
+    """Wait until node `n` has no connection and nobody online; its `ctl stats`."""
     for _ in range(150):
-        stats = ctl("stats")
+        stats = ctl("stats", n=n)
         if re.search(r"^connections 0$", stats, re.M):
-            after = ask(b"whoelse\n").split("Welcome to the greatest messaging application ever!\n")
+            after = ask(b"whoelse\n", n).split("Welcome to the greatest messaging application ever!\n")
             if after[-1].startswith("You have logged out"):
                 return stats
         time.sleep(0.2)
-    finding("connections or users left 30 s after the round: " + stats.replace("\n", "; "))
+    finding(f"node {n}: connections or users left 30 s after the round: "
+            + stats.replace("\n", "; "))
     return stats
 
 
+def view(n=0):
+    """What the checking user sees on node `n`, online or not aside."""
+    return re.sub(r" (online|offline)\n", " X\n", ask(b"list-user\nlist-chatroom\nwhoami\n", n))
+
+
 def state():
-    listing = ask(b"list-user\nlist-chatroom\nwhoami\n")
-    listing = re.sub(r" (online|offline)\n", " X\n", listing)
+    listing = view()
     backup = f"{work}/backup"
     shutil.rmtree(backup, ignore_errors=True)
-    out = subprocess.run([BIN, "backup", "--data-dir", f"{work}/data", backup],
+    out = subprocess.run([BIN, "backup", "--data-dir", data_dir(0), backup],
                          capture_output=True, text=True)
     for _ in range(100):
         if os.path.exists(f"{backup}/snapshot.log"):
@@ -376,7 +421,7 @@ def state():
 def compare(what, before, after):
     if before != after:
         diff = list(difflib.unified_diff(before, after, lineterm=""))
-        finding(f"{what} differs across the restart:\n  " + "\n  ".join(d[:200] for d in diff[:30]))
+        finding(f"{what} differs:\n  " + "\n  ".join(d[:200] for d in diff[:30]))
 
 
 def report():
@@ -390,11 +435,12 @@ def report():
           if findings or args.keep else f"chaos: no findings (seed {args.seed})")
     if not findings and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+    if redis:
+        redis.kill()
     sys.exit(1 if findings else 0)
 
 
-p = start()
-for r in range(args.rounds):
+def one_node_round(r, p):
     sent = traffic(p, args.secs)
     stats = quiet()
     worst = re.search(r"worst iteration (\d+)(us|ms|s)", stats)
@@ -402,17 +448,37 @@ for r in range(args.rounds):
         finding(f"a loop iteration over 50 ms: {worst.group(0)}")
     listing, records = state()
     how = rnd.choice(["SIGKILL", "SIGTERM"])
-    p.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
-    p.wait(timeout=30)
+    p[0].send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
+    p[0].wait(timeout=30)
     p = start()
     listing_after, records_after = state()
-    compare("the checking user's view", listing.splitlines(), listing_after.splitlines())
-    compare("snapshot.log", records, records_after)
+    compare("the checking user's view across the restart", listing.splitlines(),
+            listing_after.splitlines())
+    compare("snapshot.log across the restart", records, records_after)
     rss = re.search(r"rss \d+ KiB", stats)
+    same = listing == listing_after and records == records_after
     print(f"round {r}: {sent} commands; {worst.group(0) if worst else '?'}, "
           f"{rss.group(0) if rss else '?'}; {len(records)} records; {how}, restarted, "
-          "state read back the same" if listing == listing_after and records == records_after
-          else f"round {r}: state differs", flush=True)
-p.send_signal(signal.SIGTERM)
-p.wait(timeout=30)
+          + ("state read back the same" if same else "state differs"), flush=True)
+    return p
+
+
+def cluster_round(r, p):
+    sent = traffic(p, args.secs)
+    for n in range(len(NODES)):
+        quiet(n)
+    views = [view(n) for n in range(len(NODES))]
+    compare("node 1's view against node 0's", views[0].splitlines(), views[1].splitlines())
+    print(f"round {r}: {sent} commands; {len(views[0].splitlines())} lines seen; "
+          + ("both nodes show the same" if views[0] == views[1] else "the nodes differ"),
+          flush=True)
+    return p
+
+
+p = start()
+for r in range(args.rounds):
+    p = (cluster_round if args.cluster else one_node_round)(r, p)
+for q in p:
+    q.send_signal(signal.SIGTERM)
+    q.wait(timeout=30)
 report()
