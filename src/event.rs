@@ -181,11 +181,6 @@ pub enum Error {
     /// SASL after registration in cluster mode: a session's name apart from its account is
     /// not shared between nodes (issue 22).
     NotInCluster,
-    /// A guest's rename (IRC `NICK`, events `rename`) in cluster mode: who is online under
-    /// which name is shared between nodes by login and logout records only, and a rename
-    /// known to one node would make the nodes judge the next login of that name differently
-    /// (found at stop 30: two nodes ended with different accounts).
-    RenameNotInCluster,
     /// `+l`: the room holds as many members as its limit.
     RoomFull(Arc<str>),
     /// An invitation for someone already in the room.

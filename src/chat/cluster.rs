@@ -221,6 +221,8 @@ enum Refusal {
     NoSession(Arc<str>),
     /// Asked while offline (its logout came first).
     Offline(Arc<str>),
+    /// A guest's new name was taken first (by a login or another rename).
+    NameTaken(Arc<str>),
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
 }
@@ -497,6 +499,21 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: guest `user`'s rename to `name` goes to the stream, and every node makes
+    /// it when it applies the record (the first record to claim a name wins); true if so.
+    pub(super) fn defer_rename(&mut self, conn: ConnId, user: &Arc<str>, name: &str) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        self.outbox.records.push(Record::Rename {
+            user: user.to_string(),
+            name: name.to_string(),
+            node: c.node.to_string(),
+            conn: conn_name(conn),
+        });
+        true
+    }
+
     /// Cluster mode: a private-session change goes to the stream (the nodes of both users
     /// apply it from there); true if so.
     pub(super) fn defer_private(&mut self, change: &PrivateChange) -> bool {
@@ -638,6 +655,7 @@ impl Chat {
                         self.outbox.error(conn, Error::NoPrivateSession(peer))
                     }
                     Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
+                    Refusal::NameTaken(name) => self.outbox.error(conn, Error::NameTaken(name)),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
                     Refusal::NoAccount(_) => {}
@@ -722,6 +740,16 @@ impl Chat {
                         guest: *guest,
                     });
                 }
+                Record::Rename {
+                    user, node, conn, ..
+                } if self.online.get(user).is_none()
+                    || self.online.get(user) != self.conn_of(node, conn) =>
+                {
+                    return Err(Refusal::Offline(Arc::from(user.as_str())));
+                }
+                Record::Rename { user, name, .. } if self.rename_taken(user, name) => {
+                    return Err(Refusal::NameTaken(Arc::from(name.as_str())));
+                }
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
                 }
@@ -760,6 +788,16 @@ impl Chat {
                     let user: Arc<str> = Arc::from(user);
                     self.finish_logout(id, &user, now);
                     self.forget_ghost(id);
+                }
+            }
+            Record::Rename {
+                user,
+                name,
+                node,
+                conn,
+            } => {
+                if let Some(id) = self.conn_of(&node, &conn) {
+                    self.make_rename(id, &Arc::from(user), &name, false);
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),

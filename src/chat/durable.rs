@@ -127,6 +127,7 @@ impl Chat {
             // handles these, the file journal never holds one.
             Record::Login { .. }
             | Record::Logout { .. }
+            | Record::Rename { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::RoomJoin { .. }

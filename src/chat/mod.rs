@@ -640,6 +640,10 @@ impl Chat {
         false
     }
 
+    fn defer_rename(&mut self, _conn: ConnId, _user: &Arc<str>, _name: &str) -> bool {
+        false
+    }
+
     fn count_failure(&mut self, _user: &str) {}
 
     fn login_pending(&self, _conn: ConnId) -> bool {

@@ -141,8 +141,9 @@ impl Chat {
     }
 
     /// `Input::Rename`: a guest takes `name` if it is free (a logged-in user keeps its name,
-    /// PROTOCOL.md §8). Everyone who sees the guest hears of it once: itself, its
-    /// roommates, the users shown presence lines, and those who watch either name.
+    /// PROTOCOL.md §8). In cluster mode the rename goes through the stream and every node makes
+    /// it when it applies the record ([`Chat::defer_rename`]), so that all of them judge the
+    /// next login of either name alike.
     pub(super) fn rename(&mut self, conn: ConnId, me: &Arc<str>, name: &str) {
         if self.is_account(me) {
             return self
@@ -156,13 +157,28 @@ impl Chat {
         if name == &**me {
             return;
         }
-        if self.clustered() {
-            return self.outbox.error(conn, Error::RenameNotInCluster);
-        }
-        if !same_name(name, me) && self.name_taken(name) {
+        if self.rename_taken(me, name) {
             return self.outbox.error(conn, Error::NameTaken(Arc::from(name)));
         }
+        if self.defer_rename(conn, me, name) {
+            return;
+        }
+        self.make_rename(conn, me, name, true);
+    }
+
+    /// Whether guest `me` may not take `name`: another user's (online or an account), not a
+    /// change of case of its own.
+    pub(super) fn rename_taken(&self, me: &str, name: &str) -> bool {
+        !same_name(name, me) && self.name_taken(name)
+    }
+
+    /// Guest `me` on `conn` is now `name`, checked free. Everyone who sees the guest hears of
+    /// it once: itself, its roommates, the users shown presence lines, and those who watch
+    /// either name. `record`: the room settings it moves are written (one node); in cluster
+    /// mode every node derives them from the rename record instead.
+    pub(super) fn make_rename(&mut self, conn: ConnId, me: &Arc<str>, name: &str, record: bool) {
         let new: Arc<str> = Arc::from(name);
+        let was = self.log_name(conn);
         let mut told: Vec<ConnId> = vec![conn];
         for room in self.rooms.joined(me) {
             if let Some((_, r)) = self.rooms.get(&room) {
@@ -189,13 +205,15 @@ impl Chat {
                 *user = new.clone();
             }
         }
-        for (record, undo) in self.rooms.rename(me, &new) {
-            self.outbox.record(record, super::Undo::Rooms(undo));
+        for (r, undo) in self.rooms.rename(me, &new) {
+            if record {
+                self.outbox.record(r, super::Undo::Rooms(undo));
+            }
         }
         if !case_only {
             self.watched(&new, true);
         }
-        log::info!("{} is now known as {new}", self.log_name(conn));
+        log::info!("{was} is now known as {new}");
         told.sort_unstable();
         told.dedup();
         let event = Shared::new(Event::Renamed {

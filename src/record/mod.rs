@@ -197,6 +197,9 @@ record_kinds! {
     /// `user` logged in on `node`, on the connection that node calls `conn`.
     Login = "login" { user: String, node: String, conn: String, guest: bool, peer: Option<String> }
     Logout = "logout" { user: String, node: String, conn: String, at_ms: u64 }
+    /// Guest `user`, on `node`'s connection `conn`, is now called `name` (`NICK`, `/nick`):
+    /// every node renames it, or none does when the name was taken first.
+    Rename = "rename" { user: String, name: String, node: String, conn: String }
     /// `node` stopped refreshing its liveness key: every user on it is logged out.
     NodeDown = "node-down" { node: String }
     /// A wrong password for `user` (the lockout counts failures on every node).

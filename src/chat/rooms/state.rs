@@ -601,6 +601,7 @@ impl Rooms {
             | Record::Profile { .. }
             | Record::Login { .. }
             | Record::Logout { .. }
+            | Record::Rename { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::RoomJoin { .. }

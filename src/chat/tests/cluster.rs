@@ -6,6 +6,7 @@
 use super::{settings, Sim};
 use crate::chat::*;
 use crate::cluster::live;
+use crate::input::RoomInput;
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
@@ -601,17 +602,118 @@ fn sasl_after_registration_is_refused_in_cluster_mode() {
 /// Found by a chaos run across two nodes (stop 30): a guest's rename was known to its own node
 /// only, so the next login of the new name was judged differently on each node (one node
 /// refused the registration of `den` as taken by the guest, the other made the account): two
-/// nodes, two account lists. A guest keeps its name in cluster mode (as SASL after
-/// registration is refused there), and both nodes end with the account.
+/// nodes, two account lists. Stop 30 refused renames in cluster mode; now the rename is a
+/// record that every node applies: the guest and its roommate on the other node are told, and
+/// both nodes judge the next registration of either name alike.
 #[test]
-fn a_guests_rename_is_refused_in_cluster_mode_so_the_nodes_agree() {
+fn a_guests_rename_reaches_every_node_so_the_nodes_agree() {
     let mut c = Nodes::new(2);
     guest_on(&mut c, 1, 3, "bar");
-    let got = input_on(&mut c, 1, 3, Input::Rename { name: "den" });
-    assert_eq!(got, vec![Event::Error(Error::RenameNotInCluster)]);
-    let got = line_on(&mut c, 0, 4, "register den pw");
-    assert!(got.contains("Welcome"), "den registers: {got:?}");
+    let join = RoomInput::Join {
+        room: "den",
+        key: None,
+        create: true,
+        current: false,
+    };
+    input_on(&mut c, 1, 3, Input::Room(join));
+    c.connect(0, 1);
+    c.line(0, 1, "login hans falcon*solo");
+    c.round();
+    c.line(0, 1, "enter-chatroom den");
+    c.round();
+    c.take(0, 1);
+    c.sims[1].events.clear();
+    let got = input_on(&mut c, 1, 3, Input::Rename { name: "kit" });
+    let renamed = Event::Renamed {
+        old: "bar".into(),
+        new: "kit".into(),
+    };
+    assert_eq!(got, vec![renamed]);
+    let seen = c.take(0, 1);
+    assert!(seen.contains("bar is now known as kit"), "{seen:?}");
     for (n, sim) in c.sims.iter().enumerate() {
-        assert!(sim.chat.accounts.exists("den"), "node {n} has the account");
+        assert!(
+            sim.chat.online.get("kit").is_some(),
+            "node {n}: kit is online"
+        );
+        assert!(sim.chat.online.get("bar").is_none(), "node {n}: bar is not");
+        let mut members = Vec::new();
+        sim.chat.rooms.memberships(&mut members);
+        assert!(
+            members
+                .iter()
+                .any(|r| matches!(r, Record::RoomJoin { user, .. } if user == "kit")),
+            "node {n}: kit is in den: {members:?}"
+        );
     }
+    let got = line_on(&mut c, 0, 4, "register kit pw");
+    assert!(
+        !got.contains("Welcome"),
+        "kit is taken on node 1 too: {got:?}"
+    );
+    let got = line_on(&mut c, 0, 5, "register bar pw");
+    assert!(got.contains("Welcome"), "bar is free again: {got:?}");
+    for (n, sim) in c.sims.iter().enumerate() {
+        assert!(
+            sim.chat.accounts.exists("bar"),
+            "node {n} has the account bar"
+        );
+        assert!(
+            !sim.chat.accounts.exists("kit"),
+            "node {n} has no account kit"
+        );
+    }
+}
+
+/// Two guests on two nodes take one free name before either node has read the other's
+/// rename: the first record in the stream wins on both nodes, the other guest gets `name
+/// taken` and keeps its name.
+#[test]
+fn two_guests_renamed_to_one_name_the_first_in_the_stream_wins() {
+    let mut c = Nodes::new(2);
+    guest_on(&mut c, 0, 3, "amy");
+    guest_on(&mut c, 1, 3, "bob");
+    for n in [0, 1] {
+        let now = c.sims[n].at(0);
+        c.sims[n]
+            .chat
+            .handle_input(Sim::id(3), Input::Rename { name: "cat" }, now);
+        c.flush(n);
+    }
+    c.round();
+    let events = |c: &mut Nodes, n: usize| -> Vec<Event> {
+        c.sims[n].events.drain(..).map(|(_, e)| e).collect()
+    };
+    let renamed = Event::Renamed {
+        old: "amy".into(),
+        new: "cat".into(),
+    };
+    assert_eq!(events(&mut c, 0), vec![renamed.clone()]);
+    // bob is shown presence lines, so it hears of amy's new name too.
+    let lost = Event::Error(Error::NameTaken("cat".into()));
+    assert_eq!(events(&mut c, 1), vec![renamed, lost]);
+    for (n, sim) in c.sims.iter().enumerate() {
+        let cat = sim.chat.online.get("cat");
+        assert!(
+            cat.is_some_and(|id| id.is_ghost() == (n == 1)),
+            "node {n}: {cat:?}"
+        );
+        assert!(
+            sim.chat.online.get("bob").is_some(),
+            "node {n}: bob kept its name"
+        );
+        assert!(sim.chat.online.get("amy").is_none(), "node {n}: amy is cat");
+    }
+    assert_eq!(c.sims[0].chat.snapshot(), c.sims[1].chat.snapshot());
+    let online = |sim: &Sim| {
+        let mut r: Vec<String> = sim
+            .chat
+            .online_records()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(online(&c.sims[0]), online(&c.sims[1]));
 }

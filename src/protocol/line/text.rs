@@ -497,10 +497,6 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             out,
             &["Error. Logging in after registration is not available in cluster mode\n"],
         ),
-        Error::RenameNotInCluster => put(
-            out,
-            &["Error. Changing names is not available in cluster mode\n"],
-        ),
         Error::RoomFull(room) => put(out, &["Error. Chatroom ", room, " is full\n"]),
         Error::AlreadyInRoom { room, user } => put(
             out,

@@ -71,9 +71,6 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
             o.num(ERR_SASLALREADY, &["You have already authenticated"])
         }
         Error::NotInCluster => as_notice(o, e),
-        Error::RenameNotInCluster => {
-            o.num(ERR_NONICKCHANGE, &["Nick changes are not available in cluster mode"])
-        }
         Error::NameIsAccount(user) => {
             let why = format!("You are logged in to account {user}: your nick cannot change");
             o.num(ERR_NONICKCHANGE, &[&why]);
