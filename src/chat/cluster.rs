@@ -179,6 +179,9 @@ pub(super) struct Cluster {
     waiting: HashMap<ConnId, u32>,
     /// Connections whose login is on its way through the stream.
     logging_in: HashSet<ConnId>,
+    /// This node's connections that were gone when their rename was applied: the name each is
+    /// online under, until its logout (written at the disconnect, naming the old name) comes.
+    renamed_gone: HashMap<ConnId, Arc<str>>,
     /// Ghosts by where they live, and back.
     ghosts: HashMap<(Arc<str>, Arc<str>), ConnId>,
     homes: HashMap<ConnId, (Arc<str>, Arc<str>)>,
@@ -269,6 +272,7 @@ impl Chat {
             next_batch: 1,
             waiting: HashMap::new(),
             logging_in: HashSet::new(),
+            renamed_gone: HashMap::new(),
             ghosts: HashMap::new(),
             homes: HashMap::new(),
             next_gen: 0,
@@ -785,7 +789,16 @@ impl Chat {
                 user, node, conn, ..
             } => {
                 if let Some(id) = self.conn_of(&node, &conn) {
-                    let user: Arc<str> = Arc::from(user);
+                    // The session's name now: a rename on its way when the connection dropped
+                    // was applied before this logout, which names the old one.
+                    let gone = self
+                        .cluster
+                        .as_mut()
+                        .and_then(|c| c.renamed_gone.remove(&id));
+                    let user = match gone.or_else(|| self.user_of(id)) {
+                        Some(now_named) if self.online.get(&now_named) == Some(id) => now_named,
+                        _ => Arc::from(user),
+                    };
                     self.finish_logout(id, &user, now);
                     self.forget_ghost(id);
                 }
@@ -798,6 +811,11 @@ impl Chat {
             } => {
                 if let Some(id) = self.conn_of(&node, &conn) {
                     self.make_rename(id, &Arc::from(user), &name, false);
+                    if self.sessions.get(&id).is_none() {
+                        if let Some(c) = self.cluster.as_mut() {
+                            c.renamed_gone.insert(id, Arc::from(name));
+                        }
+                    }
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),

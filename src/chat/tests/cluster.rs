@@ -717,3 +717,30 @@ fn two_guests_renamed_to_one_name_the_first_in_the_stream_wins() {
     };
     assert_eq!(online(&c.sims[0]), online(&c.sims[1]));
 }
+
+/// A guest's rename is on its way through the stream when its connection drops: the logout its
+/// node writes names the old name, and is applied after the rename. Every node logs out the
+/// session under the name it has by then (it stayed online as `kit` on both nodes, with no
+/// connection behind it, when the logout looked the old name up).
+#[test]
+fn a_guest_that_leaves_while_its_rename_is_on_its_way_is_logged_out() {
+    let mut c = Nodes::new(2);
+    guest_on(&mut c, 1, 3, "bar");
+    let now = c.sims[1].at(0);
+    c.sims[1]
+        .chat
+        .handle_input(Sim::id(3), Input::Rename { name: "kit" }, now);
+    c.sims[1].chat.handle_disconnect(Sim::id(3), now);
+    c.flush(1);
+    c.round();
+    for (n, sim) in c.sims.iter().enumerate() {
+        assert!(
+            sim.chat.online.get("kit").is_none(),
+            "node {n}: kit is gone"
+        );
+        assert!(
+            sim.chat.online.get("bar").is_none(),
+            "node {n}: bar is gone"
+        );
+    }
+}
