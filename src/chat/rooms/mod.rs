@@ -179,12 +179,16 @@ impl Chat {
         // The sender is found once, by name, and then skipped by its connection: comparing
         // its name with every member's was 7% of a 100-member fan-out's server time.
         let skip = skip.and_then(|s| r.members.get(s).copied());
+        // The recipients' list sized once: grown a push at a time it was reallocated about
+        // eight times per 100-member fan-out.
+        let mut ids = Vec::with_capacity(r.members.len());
         for (m, &cid) in &r.members {
             if skip == Some(cid) || (any_blocks && hidden(m)) {
                 continue;
             }
-            self.outbox.share(cid, &event);
+            ids.push(cid);
         }
+        self.outbox.share_all(event, ids);
     }
 
     /// The member of `room` called `user` under the casemapping, as it spells its name.
