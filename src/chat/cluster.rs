@@ -720,8 +720,17 @@ impl Chat {
     fn check(&self, records: &[Record]) -> Result<(), Refusal> {
         for r in records {
             match r {
-                Record::Account { user, .. } if self.accounts.exists(user) => {
-                    return Err(Refusal::Exists(Arc::from(user.as_str())));
+                // Names compare under the casemapping, as a single node's registration does
+                // (`refuse_new_name`): another spelling of an account is that account, and a
+                // name an online guest holds is taken (the same refusals, in the same order).
+                Record::Account { user, .. } if self.accounts.find(user).is_some() => {
+                    let account = self.accounts.find(user).unwrap_or(user);
+                    return Err(Refusal::Exists(Arc::from(account)));
+                }
+                Record::Account { user, .. } if self.online.find(user).is_some() => {
+                    let guest = self.online.find(user).map(|(g, _)| g.clone());
+                    let user = guest.unwrap_or_else(|| Arc::from(user.as_str()));
+                    return Err(Refusal::Online { user, guest: false });
                 }
                 Record::Password { user, upgrade, .. }
                     if !self
@@ -736,8 +745,8 @@ impl Chat {
                 }
                 Record::Login { user, guest, .. }
                     if (!self.settings.replace_duplicate || *guest)
-                        && self.online.contains(user)
-                        || *guest && self.accounts.exists(user) =>
+                        && self.online.find(user).is_some()
+                        || *guest && self.accounts.find(user).is_some() =>
                 {
                     return Err(Refusal::Online {
                         user: Arc::from(user.as_str()),

@@ -744,3 +744,76 @@ fn a_guest_that_leaves_while_its_rename_is_on_its_way_is_logged_out() {
         );
     }
 }
+
+/// Names compare under the casemapping on every node as on one: two registrations of `eve`
+/// and `Eve` on two nodes, and two guests `bob` and `Bob`, race through the stream; the
+/// first of each wins and the other gets the answer a single node gives (both nodes made both
+/// accounts, and both guests, when the stream's check compared names exactly).
+#[test]
+fn names_that_differ_in_case_only_race_as_one_name() {
+    let mut c = Nodes::new(2);
+    c.connect(0, 1);
+    c.connect(1, 1);
+    c.line(1, 1, "register eve pb");
+    c.line(0, 1, "register Eve pa");
+    c.catch_up_all();
+    assert_eq!(c.take(1, 1), text::WELCOME);
+    let lost = c.take(0, 1);
+    assert!(lost.starts_with("Error. eve already exists"), "{lost:?}");
+    for sim in &c.sims {
+        assert!(sim.chat.accounts.exists("eve") && !sim.chat.accounts.exists("Eve"));
+    }
+    for (n, name) in [(0, "bob"), (1, "Bob")] {
+        let now = c.sims[n].at(0);
+        c.sims[n]
+            .chat
+            .handle_connect(Sim::id(3), None, LoginStyle::Guest.into(), now);
+        let guest = Input::Guest {
+            name,
+            any_free: false,
+        };
+        c.sims[n].chat.handle_input(Sim::id(3), guest, now);
+        c.flush(n);
+    }
+    c.round();
+    for (n, sim) in c.sims.iter().enumerate() {
+        assert!(
+            sim.chat.online.get("bob").is_some(),
+            "node {n}: bob is online"
+        );
+        assert!(sim.chat.online.get("Bob").is_none(), "node {n}: Bob is not");
+    }
+}
+
+/// A guest's new name and a registration of it race through the stream: the rename first,
+/// the registration is refused as a single node refuses a name a guest holds (with
+/// `--duplicate-login replace` the account was made and the guest replaced by it).
+#[test]
+fn a_registration_of_a_name_a_guest_took_by_rename_is_refused() {
+    let replace = || Settings {
+        replace_duplicate: true,
+        ..settings()
+    };
+    let mut c = Nodes::with(2, replace, super::SAMPLE);
+    guest_on(&mut c, 1, 3, "bar");
+    c.connect(0, 1);
+    let now = c.sims[1].at(0);
+    c.sims[1]
+        .chat
+        .handle_input(Sim::id(3), Input::Rename { name: "kit" }, now);
+    c.flush(1);
+    c.line(0, 1, "register kit pw");
+    c.round();
+    let lost = c.take(0, 1);
+    assert!(
+        lost.starts_with("Error. kit is already logged in"),
+        "{lost:?}"
+    );
+    for (n, sim) in c.sims.iter().enumerate() {
+        assert!(!sim.chat.accounts.exists("kit"), "node {n}: no account kit");
+        assert!(
+            sim.chat.online.get("kit").is_some(),
+            "node {n}: the guest kit is online"
+        );
+    }
+}
