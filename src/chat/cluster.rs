@@ -884,6 +884,33 @@ impl Chat {
                 };
                 self.change_rooms(std::iter::once(part), false);
             }
+            // A direct message with a guest on either side: kept like any message, and the
+            // guest's side noted so that its logout or rename forgets it on this node as on the
+            // sender's (it stayed on the sender's node only; loaded from a snapshot, it outlived
+            // the guest).
+            Record::Said {
+                id,
+                at_ms,
+                from,
+                to: crate::record::Audience::User(to),
+                kind,
+                text,
+            } if !self.accounts.exists(&from) || !self.accounts.exists(&to) => {
+                let guests: Vec<Arc<str>> = [&from, &to]
+                    .into_iter()
+                    .filter(|name| !self.accounts.exists(name))
+                    .cloned()
+                    .collect();
+                let entry = super::HistoryEntry {
+                    stamp: crate::event::Stamp { at_ms, id },
+                    from,
+                    to: crate::record::Audience::User(to),
+                    kind,
+                    text,
+                };
+                self.stamps.seen(id);
+                let _ = self.history.keep(entry, guests.iter());
+            }
             Record::LoginFailed { user } if !own => {
                 let _ = self
                     .accounts

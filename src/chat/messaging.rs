@@ -121,7 +121,9 @@ impl Chat {
         let from = &self.online.account(from).unwrap_or(from).clone();
         let to = &self.online.account(to).unwrap_or(to).clone();
         let sides = [(from, !from_account), (to, !self.accounts.exists(to))];
-        if sides.iter().all(|(_, guest)| !guest) {
+        // Cluster mode: every node keeps it, from the stream; each node applying the record
+        // keeps a guest's side in memory only, as here ([`Chat::apply_entry`]).
+        if sides.iter().all(|(_, guest)| !guest) || self.clustered() {
             let to = record::Audience::User(to.clone());
             return self.remember(stamp, from, to, kind, text);
         }

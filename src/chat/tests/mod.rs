@@ -139,7 +139,10 @@ impl Sim {
             let now = self.at(0);
             self.chat.handle_work(now);
         }
-        if !self.chat.pending_records().is_empty() {
+        // Cluster mode: records go to the stream (`take_batch`, the test's `Nodes::flush`), as
+        // the loop's `cluster_commit` sends them, never to a store.
+        let clustered = self.chat.clustered();
+        if !clustered && !self.chat.pending_records().is_empty() {
             if self.store_ok {
                 self.committed
                     .extend_from_slice(self.chat.pending_records());
@@ -191,7 +194,7 @@ impl Sim {
             for (id, marker) in std::mem::take(&mut self.written) {
                 self.chat.handle_written(id, marker, now);
             }
-            if !self.chat.pending_records().is_empty() {
+            if !clustered && !self.chat.pending_records().is_empty() {
                 self.settle();
             }
         }
