@@ -31,6 +31,9 @@ struct Waiting {
     actions: Vec<Action>,
     fallback: Vec<Action>,
     records: Vec<Record>,
+    /// A wrong password for this account, in this form: answered once applied, from the
+    /// count every node then has (locked by it, or try again).
+    wrong_password: Option<(Arc<str>, super::login::Form)>,
 }
 
 /// An event for users on other nodes.
@@ -445,6 +448,7 @@ impl Chat {
             actions,
             fallback,
             records,
+            wrong_password: None,
         });
     }
 
@@ -545,17 +549,38 @@ impl Chat {
             actions: vec![Action::Send(to, expired.clone())],
             fallback: Vec::new(),
             records: vec![private_record(drop)],
+            wrong_password: None,
         });
         true
     }
 
-    /// Cluster mode: a wrong password is counted on every node.
-    pub(super) fn count_failure(&mut self, user: &str) {
-        if self.cluster.is_some() {
-            self.outbox.late.push(Record::LoginFailed {
+    /// Cluster mode: a wrong password is counted by every node when it applies the record, in
+    /// the stream's order (logins in between start the count again), so that all of them lock
+    /// the account at the same third failure, or none does; `conn` is answered then and not
+    /// read meanwhile. True if so. (Counted at once by the node where it was typed, and by the
+    /// others in the stream's order, the nodes could disagree on whether it was locked.)
+    pub(super) fn defer_wrong_password(
+        &mut self,
+        conn: ConnId,
+        user: &str,
+        form: super::login::Form,
+    ) -> bool {
+        let Some(c) = self.cluster.as_mut() else {
+            return false;
+        };
+        *c.waiting.entry(conn).or_default() += 1;
+        c.batch.push(Waiting {
+            conn: Some(conn),
+            operator: None,
+            actions: Vec::new(),
+            // Lost to an outage: not counted anywhere, so "try again" is the truth (`settle`).
+            fallback: Vec::new(),
+            records: vec![Record::LoginFailed {
                 user: user.to_string(),
-            });
-        }
+            }],
+            wrong_password: Some((Arc::from(user), form)),
+        });
+        true
     }
 
     /// The iteration's records as one batch for the stream: its number and its transactions,
@@ -575,6 +600,7 @@ impl Chat {
             actions: Vec::new(),
             fallback: Vec::new(),
             records: vec![r],
+            wrong_password: None,
         }));
         if batch.is_empty() {
             return None;
@@ -617,7 +643,12 @@ impl Chat {
 
     /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
     /// error (`None`: it never reached the stream).
-    fn settle(&mut self, w: Waiting, verdict: Option<Result<(), Refusal>>) {
+    fn settle(&mut self, mut w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        if let (Some((user, form)), Some(conn)) = (w.wrong_password.take(), w.conn) {
+            if verdict.is_none() {
+                self.retry_after_wrong_password(conn, &user, form);
+            }
+        }
         if let (Some(ticket), Some(c)) = (w.operator, self.cluster.as_mut()) {
             let answer = match &verdict {
                 Some(Ok(())) => Ok(()),
@@ -710,7 +741,11 @@ impl Chat {
         });
         let mut mine = mine.into_iter();
         for verdict in verdicts {
-            if let Some(w) = mine.next() {
+            if let Some(mut w) = mine.next() {
+                if let (Some((user, form)), Some(conn)) = (w.wrong_password.take(), w.conn) {
+                    let locked = self.accounts.is_locked(&user, now.mono);
+                    self.answer_wrong_password(conn, &user, form, locked, now);
+                }
                 self.settle(w, Some(verdict));
             }
         }
@@ -911,14 +946,13 @@ impl Chat {
                 self.stamps.seen(id);
                 let _ = self.history.keep(entry, guests.iter());
             }
-            Record::LoginFailed { user } if !own => {
-                let _ = self
-                    .accounts
-                    .failed(&user, now, self.settings.block_duration);
+            // Every node counts it here, the one it was typed on too (`defer_wrong_password`).
+            Record::LoginFailed { user } => {
+                self.count_wrong_password(&user, now);
             }
-            // Applied by this node when they happened: a delivery, a lockout, a failure.
-            Record::Delivered { .. } | Record::Lockout { .. } | Record::LoginFailed { .. }
-                if own => {}
+            // Applied by this node when they happened: a delivery, a lockout (written by
+            // releases that counted a failure where it was typed).
+            Record::Delivered { .. } | Record::Lockout { .. } if own => {}
             other => self.replay(other),
         }
     }
@@ -967,6 +1001,7 @@ impl Chat {
             actions: Vec::new(),
             fallback: Vec::new(),
             records: vec![record],
+            wrong_password: None,
         });
         Some(ticket)
     }

@@ -331,7 +331,10 @@ impl Chat {
         form: Form,
         now: Now,
     ) {
-        self.accounts.succeeded(user);
+        // Cluster mode: the count starts again when the login is applied, in the stream's order.
+        if !self.clustered() {
+            self.accounts.succeeded(user);
+        }
         if let Some(pw) =
             password.filter(|_| self.accounts.get(user).is_some_and(Secret::is_outdated))
         {
@@ -349,10 +352,25 @@ impl Chat {
         }
     }
 
-    /// The password was wrong: count it against the account and the address.
+    /// The password was wrong: count it against the account and the address. In cluster mode
+    /// the account's count is kept in the stream's order on every node, so the answer waits
+    /// for the stream ([`Chat::defer_wrong_password`]).
     pub(super) fn password_wrong(&mut self, conn: ConnId, user: &str, form: Form, now: Now) {
         self.count_failed_login(conn, now);
-        self.count_failure(user); // Cluster mode (issue 23): the other nodes count it too.
+        if self.defer_wrong_password(conn, user, form) {
+            return;
+        }
+        let locked = self.count_wrong_password(user, now);
+        if locked {
+            // Durable (issue 8), but not part of the command: a failed commit must not
+            // turn the lock notice into a storage error.
+            self.outbox.late.extend(self.accounts.lock_record(user));
+        }
+        self.answer_wrong_password(conn, user, form, locked, now);
+    }
+
+    /// Count a wrong password for `user`; true if it locked the account (the third).
+    pub(super) fn count_wrong_password(&mut self, user: &str, now: Now) -> bool {
         match self
             .accounts
             .failed(user, now, self.settings.block_duration)
@@ -361,25 +379,39 @@ impl Chat {
                 self.tally.lockouts += 1;
                 let locked = Box::new(super::timers::Locked(user.into()));
                 self.timers.schedule(until, TimerKey::Lockout(locked));
-                log::warn!(
-                    "{} locked account {user} after 3 failed logins",
-                    self.log_name(conn)
-                );
-                // Durable (issue 8), but not part of the command: a failed commit must not
-                // turn the lock notice into a storage error.
-                self.outbox.late.extend(self.accounts.lock_record(user));
-                self.outbox.send(conn, Event::Notice(Notice::NowLocked));
-                self.close_after_flush(conn, now);
+                log::warn!("account {user} locked after 3 failed logins");
+                true
             }
-            Failure::Retry => {
-                log::info!("{} wrong password for {user}", self.log_name(conn));
-                self.outbox.send(conn, Event::Notice(Notice::BadPassword));
-                match form {
-                    Form::Dialog => self.prompt(conn, Prompt::Password),
-                    Form::OneLine => self.prompt_username(conn),
-                    Form::Sasl | Form::Attach => {}
-                }
-            }
+            Failure::Retry => false,
+        }
+    }
+
+    /// Tell `conn` its password for `user` was wrong, and that the account is now locked
+    /// (then close it) or to try again.
+    pub(super) fn answer_wrong_password(
+        &mut self,
+        conn: ConnId,
+        user: &str,
+        form: Form,
+        locked: bool,
+        now: Now,
+    ) {
+        if locked {
+            log::warn!("{} locked account {user}", self.log_name(conn));
+            self.outbox.send(conn, Event::Notice(Notice::NowLocked));
+            return self.close_after_flush(conn, now);
+        }
+        self.retry_after_wrong_password(conn, user, form);
+    }
+
+    /// Tell `conn` its password for `user` was wrong, and to try again.
+    pub(super) fn retry_after_wrong_password(&mut self, conn: ConnId, user: &str, form: Form) {
+        log::info!("{} wrong password for {user}", self.log_name(conn));
+        self.outbox.send(conn, Event::Notice(Notice::BadPassword));
+        match form {
+            Form::Dialog => self.prompt(conn, Prompt::Password),
+            Form::OneLine => self.prompt_username(conn),
+            Form::Sasl | Form::Attach => {}
         }
     }
 

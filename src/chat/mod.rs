@@ -644,7 +644,9 @@ impl Chat {
         false
     }
 
-    fn count_failure(&mut self, _user: &str) {}
+    fn defer_wrong_password(&mut self, _conn: ConnId, _user: &str, _form: login::Form) -> bool {
+        false
+    }
 
     fn login_pending(&self, _conn: ConnId) -> bool {
         false
