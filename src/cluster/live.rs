@@ -144,6 +144,17 @@ pub fn encode_event(event: &Event) -> Option<String> {
             user.write(&mut out);
             online.write(&mut out);
         }
+        // IRC away-notify (issue 22) for roommates and watchers on other nodes.
+        Event::Away {
+            user,
+            message,
+            watched,
+        } => {
+            out = w("away");
+            user.write(&mut out);
+            message.write(&mut out);
+            watched.write(&mut out);
+        }
         Event::ServerAnnouncement(text) => {
             out = w("announcement");
             text.write(&mut out);
@@ -325,6 +336,11 @@ pub fn decode_event(text: &str) -> Option<Event> {
             user: a(&mut r)?,
             online: bool::read(&mut r)?,
         },
+        "away" => Event::Away {
+            user: a(&mut r)?,
+            message: Option::<Arc<str>>::read(&mut r)?,
+            watched: bool::read(&mut r)?,
+        },
         "announcement" => Event::ServerAnnouncement(a(&mut r)?),
         "replaced" => Event::Notice(Notice::Replaced(a(&mut r)?)),
         "room-chat" => room(RoomEvent::Chat {
@@ -448,6 +464,16 @@ mod tests {
                 to: Audience::Everyone,
                 text: s(""),
                 meta: crate::event::test_meta(false),
+            },
+            Event::Away {
+                user: s("a"),
+                message: Some(s("out\tto lunch\n")),
+                watched: true,
+            },
+            Event::Away {
+                user: s("a"),
+                message: None,
+                watched: false,
             },
             Event::Presence {
                 user: s("a"),

@@ -119,7 +119,8 @@ impl Nodes {
         for (from, mut f) in std::mem::take(&mut self.live) {
             let (Forward::To { event, .. } | Forward::Room { event, .. } | Forward::All { event }) =
                 &mut f;
-            let wire = live::encode_event(event).expect("an event that crosses nodes");
+            let wire = live::encode_event(event)
+                .unwrap_or_else(|| panic!("an event that crosses nodes: {event:?}"));
             *event = live::decode_event(&wire).expect("its wire form reads back");
             for t in 0..self.sims.len() {
                 let chat = &mut self.sims[t].chat;
@@ -879,7 +880,11 @@ fn random_interleavings_leave_every_node_in_the_same_state() {
                     }
                     let now = c.sims[n].at(0);
                     if guest {
-                        let input = match g.below(4) {
+                        let input = match g.below(6) {
+                            4 => Input::Away {
+                                message: Some("lunch"),
+                            },
+                            5 => Input::Invisible(true),
                             0 => Input::Room(RoomInput::Join {
                                 room: "den",
                                 key: None,
@@ -914,6 +919,19 @@ fn random_interleavings_leave_every_node_in_the_same_state() {
                         };
                         c.line(n, k, &line);
                     }
+                }
+                8 if g.below(3) == 0 => {
+                    // The operator, on any node: an account deleted, or added again.
+                    use crate::credentials::Secret;
+                    let op = match g.below(2) {
+                        0 => AccountOp::Delete { user: name.into() },
+                        _ => AccountOp::Add {
+                            user: name.into(),
+                            secret: Secret::Plain("pw".into()),
+                        },
+                    };
+                    let _ = c.sims[n].chat.operator_change(&op);
+                    c.flush(n);
                 }
                 7 if !open.is_empty() => {
                     let (n, k, _) = open.swap_remove(g.below(open.len() as u64) as usize);
@@ -1053,4 +1071,33 @@ fn wrong_passwords_are_counted_in_the_stream_s_order_on_every_node() {
     c.line(1, 2, "login hans falcon*solo");
     let got = c.take(1, 2);
     assert!(got.contains("blocked"), "locked on node 2 too: {got:?}");
+}
+
+/// IRC away-notify across nodes: a roommate on another node hears that a user went away
+/// (the event was not one that crossed nodes, so it was dropped on the way).
+#[test]
+fn a_roommate_on_another_node_hears_of_an_away() {
+    let mut c = Nodes::new(2);
+    let join = RoomInput::Join {
+        room: "den",
+        key: None,
+        create: true,
+        current: false,
+    };
+    guest_on(&mut c, 0, 3, "bar");
+    input_on(&mut c, 0, 3, Input::Room(join));
+    guest_on(&mut c, 1, 4, "kit");
+    input_on(&mut c, 1, 4, Input::Room(join));
+    c.sims[1].events.clear();
+    let away = Input::Away {
+        message: Some("lunch"),
+    };
+    input_on(&mut c, 0, 3, away);
+    let heard: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    let went = Event::Away {
+        user: "bar".into(),
+        message: Some("lunch".into()),
+        watched: false,
+    };
+    assert!(heard.contains(&went), "{heard:?}");
 }
