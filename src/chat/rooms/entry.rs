@@ -174,6 +174,9 @@ impl Chat {
             return self.outbox.error(conn, Error::NotRoomOperator(room));
         }
         let (user, target_conn) = target;
+        if target_conn.is_ghost() {
+            return self.outbox.error(conn, Error::InviteAcrossNodes(user));
+        }
         if r.members.contains_key(&*user) {
             return self.outbox.error(conn, Error::AlreadyInRoom { room, user });
         }

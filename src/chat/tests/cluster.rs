@@ -6,7 +6,7 @@
 use super::{settings, Sim};
 use crate::chat::*;
 use crate::cluster::live;
-use crate::input::RoomInput;
+use crate::input::{RoomChange, RoomInput};
 use crate::protocol::line::text;
 use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
@@ -821,8 +821,9 @@ fn a_registration_of_a_name_a_guest_took_by_rename_is_refused() {
 }
 
 /// Random interleavings of what users on three nodes do (registrations, logins and wrong
-/// passwords, guests, renames, rooms and their bans and kicks, blocks, private-session
-/// requests, DMs, broadcasts, profiles, logouts, disconnects), each node reading the stream at
+/// passwords, guests, renames, away and invisible, rooms and their bans, kicks, modes, topics,
+/// invitations and chat, blocks, private-session requests, DMs, broadcasts, profiles, the
+/// operator's account changes, logouts, disconnects), each node reading the stream at
 /// its own pace: every node must end with the same durable state, the same users online
 /// where, the same room members, and the same cluster snapshot. Each failure names its seed and prints the stream. Its first runs found the
 /// case-blind checks, a guest's DMs kept by the sender's node only, and (in the harness) a
@@ -880,7 +881,37 @@ fn random_interleavings_leave_every_node_in_the_same_state() {
                     }
                     let now = c.sims[n].at(0);
                     if guest {
-                        let input = match g.below(6) {
+                        let changes = [
+                            RoomChange::Op(name, true),
+                            RoomChange::Voice(name, true),
+                            RoomChange::Key(Some("k")),
+                            RoomChange::Private(true),
+                        ];
+                        let change = changes[g.below(4) as usize];
+                        let input = match g.below(12) {
+                            6 => Input::Room(RoomInput::Invite {
+                                room: "den",
+                                user: name,
+                            }),
+                            7 => Input::Room(RoomInput::SetTopic {
+                                room: Some("den"),
+                                text: "news",
+                            }),
+                            8 => Input::Room(RoomInput::Kick {
+                                room: Some("den"),
+                                user: name,
+                                reason: None,
+                            }),
+                            9 => Input::Room(RoomInput::Change {
+                                room: "den",
+                                changes: std::slice::from_ref(&change),
+                            }),
+                            10 => Input::Room(RoomInput::Say {
+                                room: Some("den"),
+                                text: "hello",
+                                kind: crate::event::Kind::Say,
+                                relay: None,
+                            }),
                             4 => Input::Away {
                                 message: Some("lunch"),
                             },
@@ -1100,4 +1131,33 @@ fn a_roommate_on_another_node_hears_of_an_away() {
         watched: false,
     };
     assert!(heard.contains(&went), "{heard:?}");
+}
+
+/// An invitation is the inviting node's state: one for a user on another node is refused
+/// with its reason (it was answered as sent while the invitee heard nothing and its node
+/// would not let it into a `+i` room; found by the interleavings test). On one node it works.
+#[test]
+fn an_invitation_to_a_user_on_another_node_is_refused_with_its_reason() {
+    let mut c = Nodes::new(2);
+    let join = RoomInput::Join {
+        room: "den",
+        key: None,
+        create: true,
+        current: false,
+    };
+    guest_on(&mut c, 0, 3, "bar");
+    input_on(&mut c, 0, 3, Input::Room(join));
+    guest_on(&mut c, 1, 4, "kit");
+    guest_on(&mut c, 0, 5, "amy");
+    let invite = |user| Input::Room(RoomInput::Invite { room: "den", user });
+    let got = input_on(&mut c, 0, 3, invite("kit"));
+    assert_eq!(
+        got,
+        vec![Event::Error(Error::InviteAcrossNodes("kit".into()))]
+    );
+    let got = input_on(&mut c, 0, 3, invite("amy"));
+    assert!(
+        got.iter().any(|e| matches!(e, Event::Room(crate::event::RoomEvent::Inviting { user, .. }) if &**user == "amy")),
+        "{got:?}"
+    );
 }
