@@ -1104,21 +1104,25 @@ fn wrong_passwords_are_counted_in_the_stream_s_order_on_every_node() {
     assert!(got.contains("blocked"), "locked on node 2 too: {got:?}");
 }
 
-/// IRC away-notify across nodes: a roommate on another node hears that a user went away
-/// (the event was not one that crossed nodes, so it was dropped on the way).
-#[test]
-fn a_roommate_on_another_node_hears_of_an_away() {
-    let mut c = Nodes::new(2);
+/// [`guest_on`], then into room `den` (opened if need be).
+fn guest_in_den(c: &mut Nodes, n: usize, k: usize, name: &str) {
+    guest_on(c, n, k, name);
     let join = RoomInput::Join {
         room: "den",
         key: None,
         create: true,
         current: false,
     };
-    guest_on(&mut c, 0, 3, "bar");
-    input_on(&mut c, 0, 3, Input::Room(join));
-    guest_on(&mut c, 1, 4, "kit");
-    input_on(&mut c, 1, 4, Input::Room(join));
+    input_on(c, n, k, Input::Room(join));
+}
+
+/// IRC away-notify across nodes: a roommate on another node hears that a user went away
+/// (the event was not one that crossed nodes, so it was dropped on the way).
+#[test]
+fn a_roommate_on_another_node_hears_of_an_away() {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_in_den(&mut c, 1, 4, "kit");
     c.sims[1].events.clear();
     let away = Input::Away {
         message: Some("lunch"),
@@ -1139,14 +1143,7 @@ fn a_roommate_on_another_node_hears_of_an_away() {
 #[test]
 fn an_invitation_to_a_user_on_another_node_is_refused_with_its_reason() {
     let mut c = Nodes::new(2);
-    let join = RoomInput::Join {
-        room: "den",
-        key: None,
-        create: true,
-        current: false,
-    };
-    guest_on(&mut c, 0, 3, "bar");
-    input_on(&mut c, 0, 3, Input::Room(join));
+    guest_in_den(&mut c, 0, 3, "bar");
     guest_on(&mut c, 1, 4, "kit");
     guest_on(&mut c, 0, 5, "amy");
     let invite = |user| Input::Room(RoomInput::Invite { room: "den", user });
