@@ -758,14 +758,14 @@ impl Chat {
                 // Names compare under the casemapping, as a single node's registration does
                 // (`refuse_new_name`): another spelling of an account is that account, and a
                 // name an online guest holds is taken (the same refusals, in the same order).
-                Record::Account { user, .. } if self.accounts.find(user).is_some() => {
-                    let account = self.accounts.find(user).unwrap_or(user);
-                    return Err(Refusal::Exists(Arc::from(account)));
-                }
-                Record::Account { user, .. } if self.online.find(user).is_some() => {
-                    let guest = self.online.find(user).map(|(g, _)| g.clone());
-                    let user = guest.unwrap_or_else(|| Arc::from(user.as_str()));
-                    return Err(Refusal::Online { user, guest: false });
+                Record::Account { user, .. } => {
+                    if let Some(account) = self.accounts.find(user) {
+                        return Err(Refusal::Exists(Arc::from(account)));
+                    }
+                    if let Some((guest, _)) = self.online.find(user) {
+                        let user = guest.clone();
+                        return Err(Refusal::Online { user, guest: false });
+                    }
                 }
                 Record::Password { user, upgrade, .. }
                     if !self
@@ -790,8 +790,7 @@ impl Chat {
                 }
                 Record::Rename {
                     user, node, conn, ..
-                } if self.online.get(user).is_none()
-                    || self.online.get(user) != self.conn_of(node, conn) =>
+                } if !matches!(self.online.get(user), Some(id) if Some(id) == self.conn_of(node, conn)) =>
                 {
                     return Err(Refusal::Offline(Arc::from(user.as_str())));
                 }
@@ -924,27 +923,17 @@ impl Chat {
             // sender's (it stayed on the sender's node only; loaded from a snapshot, it outlived
             // the guest).
             Record::Said {
-                id,
-                at_ms,
-                from,
-                to: crate::record::Audience::User(to),
-                kind,
-                text,
-            } if !self.accounts.exists(&from) || !self.accounts.exists(&to) => {
-                let guests: Vec<Arc<str>> = [&from, &to]
+                ref from,
+                to: crate::record::Audience::User(ref to),
+                ..
+            } => {
+                let guests: Vec<Arc<str>> = [from, to]
                     .into_iter()
                     .filter(|name| !self.accounts.exists(name))
                     .cloned()
                     .collect();
-                let entry = super::HistoryEntry {
-                    stamp: crate::event::Stamp { at_ms, id },
-                    from,
-                    to: crate::record::Audience::User(to),
-                    kind,
-                    text,
-                };
-                self.stamps.seen(id);
-                let _ = self.history.keep(entry, guests.iter());
+                self.replay(record);
+                self.history.note_guests(guests.into_iter());
             }
             // Every node counts it here, the one it was typed on too (`defer_wrong_password`).
             Record::LoginFailed { user } => {

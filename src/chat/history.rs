@@ -101,6 +101,15 @@ impl History {
         self.append(entry)
     }
 
+    #[cfg(feature = "cluster")]
+    /// Cluster mode: a direct message replayed from the stream has these `guests` on either
+    /// side, so that [`History::forget_direct`] finds it when one leaves.
+    pub fn note_guests(&mut self, guests: impl Iterator<Item = Arc<str>>) {
+        if self.cap > 0 {
+            self.guests.extend(guests);
+        }
+    }
+
     fn append(&mut self, entry: HistoryEntry) -> Option<Undo> {
         if self.cap == 0 {
             return None;
