@@ -181,10 +181,6 @@ pub enum Error {
     /// SASL after registration in cluster mode: a session's name apart from its account is
     /// not shared between nodes (issue 22).
     NotInCluster,
-    /// Cluster mode: an invitation (IRC `INVITE`) of a user on another node. An invitation is
-    /// this node's state, so the invitee's node would not let it in: refused rather than
-    /// answered as sent.
-    InviteAcrossNodes(Arc<str>),
     /// `+l`: the room holds as many members as its limit.
     RoomFull(Arc<str>),
     /// An invitation for someone already in the room.

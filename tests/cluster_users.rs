@@ -162,3 +162,42 @@ fn irc_users_see_away_realname_and_oper_of_users_on_other_nodes() {
         }
     }
 }
+
+/// IRC `INVITE` across nodes: luke on node 1 invites hans, on node 2, into `+i` `#den`; hans
+/// is told on node 2 and gets in there, and the join uses the invitation up (a second join
+/// after a `PART` is refused again). It was refused: an invitation was the inviting node's
+/// state.
+#[test]
+fn an_invitation_crosses_nodes_and_lets_the_invitee_in() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &[]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
+    let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    luke.send("JOIN #den");
+    luke.expect(":luke!luke@chatserver JOIN #den\r\n");
+    luke.expect(":chatserver 353 luke = #den @luke\r\n");
+    luke.expect(":chatserver 366 luke #den :End of /NAMES list.\r\n");
+    luke.send("MODE #den +i");
+    luke.expect(":luke!luke@chatserver MODE #den +i\r\n");
+    until_reply(
+        &mut luke,
+        "ISON hans",
+        " 303 ",
+        ":chatserver 303 luke hans\r\n",
+    );
+    let refused = ":chatserver 473 hans #den :Cannot join channel (+i)\r\n";
+    until_reply(&mut hans, "JOIN #den", " 473 ", refused);
+    luke.send("INVITE hans #den");
+    luke.expect(":chatserver 341 luke hans #den\r\n");
+    hans.expect(":luke!luke@chatserver INVITE hans #den\r\n");
+    hans.send("JOIN #den");
+    hans.expect(":hans!hans@chatserver JOIN #den\r\n");
+    luke.expect(":hans!hans@chatserver JOIN #den\r\n");
+    hans.expect(":chatserver 353 hans = #den :hans @luke\r\n");
+    hans.expect(":chatserver 366 hans #den :End of /NAMES list.\r\n");
+    hans.send("PART #den");
+    hans.expect(":hans!hans@chatserver PART #den\r\n");
+    hans.send("JOIN #den");
+    hans.expect(refused);
+}

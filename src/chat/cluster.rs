@@ -522,6 +522,20 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: an invitation of `user` into `room` goes to the stream, and every node
+    /// keeps it when it applies the record (the invitee's node lets it in, and uses it up when
+    /// it applies the join); true if so.
+    pub(super) fn defer_invite(&mut self, room: &str, user: &str) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        self.outbox.records.push(Record::RoomInvite {
+            room: room.to_string(),
+            user: user.to_string(),
+        });
+        true
+    }
+
     /// Cluster mode: a private-session change goes to the stream (the nodes of both users
     /// apply it from there); true if so.
     pub(super) fn defer_private(&mut self, change: &PrivateChange) -> bool {
@@ -903,12 +917,18 @@ impl Chat {
                 user,
                 current,
             } => {
+                // An invitation is used up by the join, on every node (`join_room` leaves it).
+                self.rooms.uninvite(&room, &user);
                 let join = Change::Join {
                     room: Arc::from(room),
                     user: Arc::from(user),
                     current,
                 };
                 self.change_rooms(std::iter::once(join), false);
+            }
+            Record::RoomInvite { room, user } => {
+                let max = self.settings.max_list;
+                self.rooms.invite(&room, &Arc::from(user), max);
             }
             Record::RoomPart { room, user } => {
                 let part = Change::Part {
@@ -1439,6 +1459,7 @@ impl Chat {
                         return;
                     };
                     out.extend(self.rooms.members_of(room));
+                    out.extend(self.rooms.invitations_of(room));
                     *next += 1;
                 }
             }

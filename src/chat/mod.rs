@@ -644,6 +644,10 @@ impl Chat {
         false
     }
 
+    fn defer_invite(&mut self, _room: &str, _user: &str) -> bool {
+        false
+    }
+
     fn defer_wrong_password(&mut self, _conn: ConnId, _user: &str, _form: login::Form) -> bool {
         false
     }

@@ -155,6 +155,13 @@ pub fn encode_event(event: &Event) -> Option<String> {
             message.write(&mut out);
             watched.write(&mut out);
         }
+        // An invitation into a room, for an invitee on another node.
+        Event::Invitation { by, room, account } => {
+            out = w("invitation");
+            by.write(&mut out);
+            room.write(&mut out);
+            account.write(&mut out);
+        }
         Event::ServerAnnouncement(text) => {
             out = w("announcement");
             text.write(&mut out);
@@ -240,6 +247,13 @@ fn encode_room(event: &RoomEvent) -> Option<String> {
             topic.as_ref().map(|t| t.text.clone()).write(&mut out);
             topic.as_ref().map(|t| t.by.clone()).write(&mut out);
             topic.as_ref().map(|t| t.at_ms).write(&mut out);
+        }
+        // IRC invite-notify, for the room's operators on other nodes.
+        RoomEvent::Invited { room, by, user } => {
+            out = w("room-invited");
+            room.write(&mut out);
+            by.write(&mut out);
+            user.write(&mut out);
         }
         RoomEvent::Changed {
             room,
@@ -341,6 +355,11 @@ pub fn decode_event(text: &str) -> Option<Event> {
             message: Option::<Arc<str>>::read(&mut r)?,
             watched: bool::read(&mut r)?,
         },
+        "invitation" => Event::Invitation {
+            by: a(&mut r)?,
+            room: a(&mut r)?,
+            account: Option::<Arc<str>>::read(&mut r)?,
+        },
         "announcement" => Event::ServerAnnouncement(a(&mut r)?),
         "replaced" => Event::Notice(Notice::Replaced(a(&mut r)?)),
         "room-chat" => room(RoomEvent::Chat {
@@ -391,6 +410,11 @@ pub fn decode_event(text: &str) -> Option<Event> {
                 topic,
             })
         }
+        "room-invited" => room(RoomEvent::Invited {
+            room: a(&mut r)?,
+            by: a(&mut r)?,
+            user: a(&mut r)?,
+        }),
         "room-changed" => room(RoomEvent::Changed {
             room: a(&mut r)?,
             by: a(&mut r)?,
@@ -517,6 +541,21 @@ mod tests {
                 by: s("o"),
                 changes: s("+k"),
                 args: vec![s("key")],
+            }),
+            Event::Invitation {
+                by: s("o p"),
+                room: s("den\t"),
+                account: Some(s("o")),
+            },
+            Event::Invitation {
+                by: s("o"),
+                room: s("den"),
+                account: None,
+            },
+            Event::Room(RoomEvent::Invited {
+                room: s("den"),
+                by: s("o"),
+                user: s("x\ny"),
             }),
             Event::Private(PrivateEvent::Asked(s("a"))),
             Event::Private(PrivateEvent::Stopped(s("b c"))),

@@ -207,6 +207,9 @@ record_kinds! {
     /// `user` entered `room` (`current`: as the line front-end's current room).
     RoomJoin = "room-join" { room: String, user: String, current: bool }
     RoomPart = "room-part" { room: String, user: String }
+    /// `user` may enter `room` once, past `+i` (IRC `INVITE`): every node keeps the
+    /// invitation, so the invitee's node lets it in wherever the inviter is.
+    RoomInvite = "room-invite" { room: String, user: String }
     // Private sessions (§4) in cluster mode: not durable, but both users' nodes must agree.
     /// `from` asks `to` for a private session (`address`: `getaddress`).
     PrivateAsk = "private-ask" { from: String, to: String, address: bool }

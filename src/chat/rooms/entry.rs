@@ -91,7 +91,10 @@ impl Chat {
         if let Some(error) = self.refusal(conn, me, &room, key) {
             return self.outbox.error(conn, error);
         }
-        self.rooms.uninvite(&room, me);
+        if !self.clustered() {
+            // In a cluster every node uses it up when it applies the join (`apply_record`).
+            self.rooms.uninvite(&room, me);
+        }
         if current {
             self.leave_current(conn, me);
         }
@@ -156,7 +159,8 @@ impl Chat {
     /// `RoomInput::Invite`: a member lets `user` in once (IRC `INVITE`); under `+i` only
     /// operators may. The invitee is told wherever it is; the room's other operators hear of it
     /// (IRC invite-notify); the inviter is answered (`341`). Invitations live in memory, at most
-    /// `--max-list` per room.
+    /// `--max-list` per room. In a cluster the invitation is a `room-invite` record every node
+    /// applies, so the invitee may be on any node (its events reach it as any other's do).
     pub(super) fn invite(&mut self, conn: ConnId, me: &Arc<str>, room: &str, user: &str) {
         let Some(target) = self.online.find(user).map(|(n, c)| (n.clone(), c)) else {
             return self.outbox.error(conn, Error::NoSuchUser(Arc::from(user)));
@@ -174,9 +178,6 @@ impl Chat {
             return self.outbox.error(conn, Error::NotRoomOperator(room));
         }
         let (user, target_conn) = target;
-        if target_conn.is_ghost() {
-            return self.outbox.error(conn, Error::InviteAcrossNodes(user));
-        }
         if r.members.contains_key(&*user) {
             return self.outbox.error(conn, Error::AlreadyInRoom { room, user });
         }
@@ -185,9 +186,12 @@ impl Chat {
             let inviting = RoomEvent::Inviting { room, user };
             return self.outbox.send(conn, Event::Room(inviting));
         }
-        if !self.rooms.invite(&room, &user, self.settings.max_list) {
-            let max = self.settings.max_list;
+        let max = self.settings.max_list;
+        if !self.rooms.may_invite(&room, &user, max) {
             return self.outbox.error(conn, Error::ListFull { room, max });
+        }
+        if !self.defer_invite(&room, &user) {
+            self.rooms.invite(&room, &user, max);
         }
         let inviting = RoomEvent::Inviting {
             room: room.clone(),

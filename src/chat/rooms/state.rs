@@ -350,16 +350,36 @@ impl Rooms {
         changes
     }
 
+    /// Whether `room` has room for an invitation of `user` ([`Rooms::invite`] would take it).
+    pub fn may_invite(&self, room: &str, user: &str, max: usize) -> bool {
+        self.rooms
+            .get(room)
+            .is_some_and(|r| r.invited.len() < max || r.invited.contains(user))
+    }
+
     /// Let `user` into `room` once (issue 22); false when the room holds `max` invitations.
     pub fn invite(&mut self, room: &str, user: &Arc<str>, max: usize) -> bool {
-        let Some(r) = self.rooms.get_mut(room) else {
-            return false;
-        };
-        if r.invited.len() >= max && !r.invited.contains(user) {
+        if !self.may_invite(room, user, max) {
             return false;
         }
-        r.invited.insert(user.clone());
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.invited.insert(user.clone());
+        }
         true
+    }
+
+    /// The invitations into `room`, as the records that replay to them (cluster mode's
+    /// snapshot).
+    #[cfg(feature = "cluster")]
+    pub fn invitations_of<'a>(&'a self, room: &'a Arc<str>) -> impl Iterator<Item = Record> + 'a {
+        let invited = self.rooms.get(room).map(|r| r.invited.iter());
+        invited
+            .into_iter()
+            .flatten()
+            .map(move |user| Record::RoomInvite {
+                room: room.to_string(),
+                user: user.to_string(),
+            })
     }
 
     /// `user` used its invitation to `room` (or had none).
@@ -602,6 +622,7 @@ impl Rooms {
             | Record::Login { .. }
             | Record::Logout { .. }
             | Record::Rename { .. }
+            | Record::RoomInvite { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::RoomJoin { .. }

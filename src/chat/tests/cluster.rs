@@ -1137,24 +1137,86 @@ fn a_roommate_on_another_node_hears_of_an_away() {
     assert!(heard.contains(&went), "{heard:?}");
 }
 
-/// An invitation is the inviting node's state: one for a user on another node is refused
-/// with its reason (it was answered as sent while the invitee heard nothing and its node
-/// would not let it into a `+i` room; found by the interleavings test). On one node it works.
+/// An invitation reaches a user on another node and lets it into a `+i` room there; every
+/// node keeps it, and the join uses it up on every node; an operator on a third node hears of
+/// it (invite-notify). It was refused (`InviteAcrossNodes`): an invitation was the inviting
+/// node's state, so the invitee's node would not have let it in.
 #[test]
-fn an_invitation_to_a_user_on_another_node_is_refused_with_its_reason() {
-    let mut c = Nodes::new(2);
+fn an_invitation_reaches_a_user_on_another_node_and_lets_it_in_there() {
+    use crate::event::RoomEvent;
+    let mut c = Nodes::new(3);
     guest_in_den(&mut c, 0, 3, "bar");
+    guest_in_den(&mut c, 2, 5, "amy");
     guest_on(&mut c, 1, 4, "kit");
-    guest_on(&mut c, 0, 5, "amy");
-    let invite = |user| Input::Room(RoomInput::Invite { room: "den", user });
-    let got = input_on(&mut c, 0, 3, invite("kit"));
-    assert_eq!(
-        got,
-        vec![Event::Error(Error::InviteAcrossNodes("kit".into()))]
-    );
-    let got = input_on(&mut c, 0, 3, invite("amy"));
+    let change = |ch| {
+        Input::Room(RoomInput::Change {
+            room: "den",
+            changes: std::slice::from_ref(ch),
+        })
+    };
+    input_on(&mut c, 0, 3, change(&RoomChange::Op("amy", true)));
+    input_on(&mut c, 0, 3, change(&RoomChange::Private(true)));
+    let join = || {
+        Input::Room(RoomInput::Join {
+            room: "den",
+            key: None,
+            create: false,
+            current: false,
+        })
+    };
+    let got = input_on(&mut c, 1, 4, join());
     assert!(
-        got.iter().any(|e| matches!(e, Event::Room(crate::event::RoomEvent::Inviting { user, .. }) if &**user == "amy")),
-        "{got:?}"
+        got.iter().any(|e| matches!(e, Event::Error(_))),
+        "+i keeps kit out: {got:?}"
     );
+    c.sims[2].events.clear();
+    let invite = Input::Room(RoomInput::Invite {
+        room: "den",
+        user: "kit",
+    });
+    let got = input_on(&mut c, 0, 3, invite);
+    let inviting = Event::Room(RoomEvent::Inviting {
+        room: "den".into(),
+        user: "kit".into(),
+    });
+    assert_eq!(got, vec![inviting], "the inviter is answered");
+    let heard: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    let invitation = Event::Invitation {
+        by: "bar".into(),
+        room: "den".into(),
+        account: None,
+    };
+    assert_eq!(heard, vec![invitation], "the invitee, on node 2");
+    let ops: Vec<Event> = c.sims[2].events.drain(..).map(|(_, e)| e).collect();
+    let notify = Event::Room(RoomEvent::Invited {
+        room: "den".into(),
+        by: "bar".into(),
+        user: "kit".into(),
+    });
+    assert_eq!(ops, vec![notify], "the operator on node 3");
+    let invited = |c: &Nodes, n: usize| {
+        c.sims[n]
+            .chat
+            .rooms
+            .get("den")
+            .is_some_and(|(_, r)| r.invited.contains("kit"))
+    };
+    assert!((0..3).all(|n| invited(&c, n)), "every node keeps it");
+    // A node that starts from a snapshot taken now keeps it too.
+    let mut snapshot = c.sims[0].chat.cluster_snapshot();
+    let mut records = Vec::new();
+    while let Some(r) = snapshot.next_record(&c.sims[0].chat) {
+        records.push(r);
+    }
+    let mut late = Nodes::new(1);
+    let now = late.sims[0].at(0);
+    late.sims[0].chat.load_snapshot(records, now);
+    assert!(invited(&late, 0), "a snapshot carries it");
+    let got = input_on(&mut c, 1, 4, join());
+    assert!(
+        got.iter()
+            .any(|e| matches!(e, Event::Room(RoomEvent::Entered { .. }))),
+        "kit enters on its own node: {got:?}"
+    );
+    assert!((0..3).all(|n| !invited(&c, n)), "used up on every node");
 }

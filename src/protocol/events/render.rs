@@ -444,7 +444,6 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::NameIsAccount(_) => "name_is_account",
         Error::AlreadyAuthenticated => "already_authenticated",
         Error::NotInCluster => "not_in_cluster",
-        Error::InviteAcrossNodes(_) => "invite_across_nodes",
         Error::AccountsOnly => "accounts_only",
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",

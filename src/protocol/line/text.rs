@@ -493,14 +493,6 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             put(out, &["Error. Your name is your account's: ", user, "\n"])
         }
         Error::AlreadyAuthenticated => put(out, &["Error. Already logged in to an account\n"]),
-        Error::InviteAcrossNodes(user) => put(
-            out,
-            &[
-                "Error. ",
-                user,
-                " is on another node of the cluster: invitations do not reach it\n",
-            ],
-        ),
         Error::NotInCluster => put(
             out,
             &["Error. Logging in after registration is not available in cluster mode\n"],

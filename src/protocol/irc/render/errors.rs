@@ -70,7 +70,7 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
         Error::AlreadyAuthenticated => {
             o.num(ERR_SASLALREADY, &["You have already authenticated"])
         }
-        Error::NotInCluster | Error::InviteAcrossNodes(_) => as_notice(o, e),
+        Error::NotInCluster => as_notice(o, e),
         Error::NameIsAccount(user) => {
             let why = format!("You are logged in to account {user}: your nick cannot change");
             o.num(ERR_NONICKCHANGE, &[&why]);
