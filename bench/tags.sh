@@ -6,7 +6,11 @@
 # Prints every run, then the medians of the wall clock and of the server's own CPU per delivery
 # (from /proc, the loadgen's figures) and their ratios, and the median of each round's own
 # ratio (a round's two runs are neighbours in time, so they mostly share the machine's mood).
+# The two runs of a round go in either order, alternately (without tags first in odd rounds):
+# on this VM the second run of a pair is about 3% faster (bench/ab.sh's order bias), which a
+# fixed order put on the side with tags.
 #   bench/tags.sh [ROUNDS] [MESSAGES]        (defaults 41 and 100000: about 90 s)
+# SIZE=N: messages of N bytes (default 32, as every fan-out row).
 # CHATSERVER_BIN / LOADGEN_BIN pick the binaries (default: build this tree's release ones).
 # With two cores or more the server runs on core 0 and the loadgen on core 1 (PIN=0: not):
 # unpinned, a run lands in one of two modes (the server's CPU per delivery about 0.07 or
@@ -16,6 +20,7 @@
 set -euo pipefail
 ROUNDS=${1:-41}
 MESSAGES=${2:-100000}
+SIZE=${SIZE:-32}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${CHATSERVER_BIN:-}" ] || [ -z "${LOADGEN_BIN:-}" ]; then
   (cd "$ROOT" && cargo build --release --bin chatserver --example loadgen >&2)
@@ -44,11 +49,13 @@ done
 median() { sort -g | awk '{v[NR] = $1} END {printf "%.10g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 SRC=10
 for i in $(seq "$ROUNDS"); do
-  for side in 0 1; do
+  order="0 1"
+  if [ $((i % 2)) = 0 ]; then order="1 0"; fi
+  for side in $order; do
     SRC=$((SRC + 1))
     "${PIN_LOADGEN[@]}" "$LOADGEN" fanout --proto irc --irc-tags "$side" --addr "127.0.0.1:$PORT" --pid "$PID" \
       --label chatserver --out "$WORK/tags$side.tsv" --src "127.$SRC.0.1" \
-      --user-base $(((2 * i + side) * 101)) --members 100 --messages "$MESSAGES" --size 32 \
+      --user-base $(((2 * i + side) * 101)) --members 100 --messages "$MESSAGES" --size "$SIZE" \
       --window 1000 --runs 1 2>&1 | sed -n "s/^ *fanout run 0: /tags=$side round $i: /p"
   done
 done
