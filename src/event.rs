@@ -178,9 +178,6 @@ pub enum Error {
     NameIsAccount(Arc<str>),
     /// SASL after registration from a session logged in to an account already (IRC `907`).
     AlreadyAuthenticated,
-    /// SASL after registration in cluster mode: a session's name apart from its account is
-    /// not shared between nodes (issue 22).
-    NotInCluster,
     /// `+l`: the room holds as many members as its limit.
     RoomFull(Arc<str>),
     /// An invitation for someone already in the room.

@@ -201,3 +201,54 @@ fn an_invitation_crosses_nodes_and_lets_the_invitee_in() {
     hans.send("JOIN #den");
     hans.expect(refused);
 }
+
+/// SASL after registration in a cluster: the guest `bar` on node 1 proves `luke`'s password
+/// and is renamed to the account on every node (in cluster mode a session's name is its
+/// account's); `hans`, in `#den` with it from node 2, sees the `NICK` and reaches it as `luke`.
+/// It was refused in cluster mode.
+#[test]
+fn sasl_after_registration_renames_a_guest_to_its_account_across_nodes() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--irc-guests"]);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    let mut bar = common::Client::connect(n1.irc);
+    bar.send("NICK bar\r\nUSER bar 0 * :Bar");
+    while !bar.expect_line().contains(" 422 ") {}
+    bar.send("JOIN #den");
+    bar.expect(":bar!bar@chatserver JOIN #den\r\n");
+    while !bar.expect_line().contains(" 366 ") {}
+    let names =
+        ":chatserver 353 hans = #den @bar\r\n:chatserver 366 hans #den :End of /NAMES list.\r\n";
+    until_reply(&mut hans, "NAMES #den", " 366 ", names);
+    hans.send("JOIN #den");
+    hans.expect(":hans!hans@chatserver JOIN #den\r\n");
+    bar.expect(":hans!hans@chatserver JOIN #den\r\n");
+    bar.send("AUTHENTICATE PLAIN");
+    bar.expect("AUTHENTICATE +\r\n");
+    let payload = chatserver::base64::encode(b"\0luke\0jedi");
+    bar.send(&format!("AUTHENTICATE {payload}"));
+    let mut got = Vec::new();
+    loop {
+        let line = bar.expect_line();
+        let done = line.contains(" 903 ");
+        got.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        got.iter().any(|l| l == ":bar!bar@chatserver NICK luke\r"),
+        "{got:?}"
+    );
+    assert!(got.iter().any(|l| l.contains(" 900 ")), "{got:?}");
+    loop {
+        let line = hans.expect_line();
+        if line.contains(" NICK ") {
+            assert_eq!(line, ":bar!bar@chatserver NICK luke\r");
+            break;
+        }
+    }
+    hans.send("PRIVMSG luke :hi luke");
+    bar.expect(":hans!hans@chatserver PRIVMSG luke :hi luke\r\n");
+}

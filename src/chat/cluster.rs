@@ -229,6 +229,10 @@ enum Refusal {
     Offline(Arc<str>),
     /// A guest's new name was taken first (by a login or another rename).
     NameTaken(Arc<str>),
+    /// SASL after registration: the account is online (and `--duplicate-login` refuses).
+    AccountOnline(Arc<str>),
+    /// SASL after registration: the account was deleted while the exchange was on its way.
+    AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
 }
@@ -522,6 +526,22 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: guest `user` proved `account`'s password after registration (SASL); the
+    /// rename to the account goes to the stream, and every node makes it when it applies the
+    /// record ([`Chat::apply_attach`]); true if so.
+    pub(super) fn defer_attach(&mut self, conn: ConnId, user: &Arc<str>, account: &str) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        self.outbox.records.push(Record::Attach {
+            user: user.to_string(),
+            account: account.to_string(),
+            node: c.node.to_string(),
+            conn: conn_name(conn),
+        });
+        true
+    }
+
     /// Cluster mode: an invitation of `user` into `room` goes to the stream, and every node
     /// keeps it when it applies the record (the invitee's node lets it in, and uses it up when
     /// it applies the join); true if so.
@@ -705,6 +725,10 @@ impl Chat {
                     }
                     Refusal::Offline(user) => self.outbox.error(conn, Error::Offline(user)),
                     Refusal::NameTaken(name) => self.outbox.error(conn, Error::NameTaken(name)),
+                    Refusal::AccountOnline(account) => {
+                        self.outbox.error(conn, Error::AlreadyLoggedIn(account))
+                    }
+                    Refusal::AccountGone => self.outbox.error(conn, Error::UnknownUsername),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
                     Refusal::NoAccount(_) => {}
@@ -811,6 +835,20 @@ impl Chat {
                 Record::Rename { user, name, .. } if self.rename_taken(user, name) => {
                     return Err(Refusal::NameTaken(Arc::from(name.as_str())));
                 }
+                Record::Attach {
+                    user, node, conn, ..
+                } if !matches!(self.online.get(user), Some(id) if Some(id) == self.conn_of(node, conn)) =>
+                {
+                    return Err(Refusal::Offline(Arc::from(user.as_str())));
+                }
+                Record::Attach { account, .. } if !self.accounts.exists(account) => {
+                    return Err(Refusal::AccountGone);
+                }
+                Record::Attach { account, .. }
+                    if !self.settings.replace_duplicate && self.online.find(account).is_some() =>
+                {
+                    return Err(Refusal::AccountOnline(Arc::from(account.as_str())));
+                }
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
                 }
@@ -873,6 +911,16 @@ impl Chat {
                             c.renamed_gone.insert(id, Arc::from(name));
                         }
                     }
+                }
+            }
+            Record::Attach {
+                user,
+                account,
+                node,
+                conn,
+            } => {
+                if let Some(id) = self.conn_of(&node, &conn) {
+                    self.apply_attach(id, &Arc::from(user), &account);
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
@@ -1093,19 +1141,55 @@ impl Chat {
         c.homes.insert(id, key);
         let user: Arc<str> = Arc::from(user);
         if let Some(old) = self.online.get(&user) {
-            // `--duplicate-login replace`: the old session, wherever it is, gives way.
-            if old.is_ghost() {
-                self.online.remove(&user);
-                self.sessions.remove(&old);
-                self.forget_ghost(old);
-            } else {
-                self.replace_session(old, &user, &user);
-            }
+            self.give_way(old, &user);
             self.ghost_online(id, &user, peer, now);
             return;
         }
         self.ghost_online(id, &user, peer, now);
         self.presence(&user, true);
+    }
+
+    /// `--duplicate-login replace`: the session `old` of `user`, wherever it is, gives way
+    /// (a ghost here is forgotten: its own node replaces it when it applies the same record).
+    fn give_way(&mut self, old: ConnId, user: &Arc<str>) {
+        if old.is_ghost() {
+            self.online.remove(user);
+            self.sessions.remove(&old);
+            self.forget_ghost(old);
+        } else {
+            self.replace_session(old, user, user);
+        }
+    }
+
+    /// An `attach` record (SASL after registration): guest `user` on `id` (here or a ghost) is
+    /// now `account`'s session, under the account's name: a session that held the account gives
+    /// way (the check let it only under `--duplicate-login replace`), the guest is renamed as
+    /// by `rename` (everyone who sees it is told), and on its own node it is told and given
+    /// the account's offline messages; those here who watch for accounts hear of it.
+    fn apply_attach(&mut self, id: ConnId, user: &Arc<str>, account: &str) {
+        let account: Arc<str> = Arc::from(account);
+        self.accounts.succeeded(&account);
+        if let Some(old) = self.online.get(&account).filter(|old| *old != id) {
+            self.give_way(old, &account);
+        }
+        self.make_rename(id, user, &account, false);
+        if self.sessions.get(&id).is_none() {
+            if let Some(c) = self.cluster.as_mut() {
+                c.renamed_gone.insert(id, account.clone());
+            }
+            return;
+        }
+        if !id.is_ghost() {
+            log::info!("{} logged in to account {account}", self.log_name(id));
+            self.outbox.send(id, Event::Authenticated(account.clone()));
+            self.deliver_offline(id, &account);
+        }
+        let held = account.clone();
+        self.tell_seers(&account, id, |watched| Event::AccountChanged {
+            user: held.clone(),
+            account: held.clone(),
+            watched,
+        });
     }
 
     fn ghost_online(&mut self, id: ConnId, user: &Arc<str>, peer: Option<String>, now: Now) {

@@ -128,6 +128,7 @@ impl Chat {
             Record::Login { .. }
             | Record::Logout { .. }
             | Record::Rename { .. }
+            | Record::Attach { .. }
             | Record::RoomInvite { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }

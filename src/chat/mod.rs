@@ -644,6 +644,10 @@ impl Chat {
         false
     }
 
+    fn defer_attach(&mut self, _conn: ConnId, _user: &Arc<str>, _account: &str) -> bool {
+        false
+    }
+
     fn defer_invite(&mut self, _room: &str, _user: &str) -> bool {
         false
     }

@@ -51,18 +51,13 @@ impl Chat {
     }
 
     /// `Input::Authenticate` and `Input::Scram` from `me`, online (issue 22: SASL after an IRC
-    /// registration): only a guest may log in to an account so, and not in cluster mode, where
-    /// a session's name and account would have to agree on every node (not built).
+    /// registration): only a guest may log in to an account so.
     pub(super) fn may_authenticate_online(&mut self, conn: ConnId, me: &str) -> bool {
-        let refusal = if self.is_account(me) {
-            Error::AlreadyAuthenticated
-        } else if self.clustered() {
-            Error::NotInCluster
-        } else {
-            return true;
-        };
-        self.outbox.error(conn, refusal);
-        false
+        if self.is_account(me) {
+            self.outbox.error(conn, Error::AlreadyAuthenticated);
+            return false;
+        }
+        true
     }
 
     /// The guest online on `conn` proved `account`'s password (SASL after registration): it is
@@ -70,6 +65,8 @@ impl Chat {
     /// online), with the account's rules: the duplicate-login policy, its blocks, its offline
     /// messages delivered now. Those who see the guest and asked (IRC account-notify, and
     /// extended-monitor for watchers) hear which account it holds; nothing else changes.
+    /// In cluster mode a session's name is its account's (as at registration): the guest is
+    /// renamed to the account by an `attach` record every node applies ([`Chat::defer_attach`]).
     pub(super) fn attach_account(&mut self, conn: ConnId, account: &str) {
         let Some(name) = self.user_of(conn) else {
             return;
@@ -77,6 +74,9 @@ impl Chat {
         if self.is_account(&name) {
             // A second exchange that raced the first.
             return self.outbox.error(conn, Error::AlreadyAuthenticated);
+        }
+        if self.defer_attach(conn, &name, account) {
+            return;
         }
         if let Some(old) = self.online.get(account) {
             if !self.settings.replace_duplicate {

@@ -200,6 +200,10 @@ record_kinds! {
     /// Guest `user`, on `node`'s connection `conn`, is now called `name` (`NICK`, `/nick`):
     /// every node renames it, or none does when the name was taken first.
     Rename = "rename" { user: String, name: String, node: String, conn: String }
+    /// Guest `user`, on `node`'s connection `conn`, proved the password of `account` (SASL after
+    /// an IRC registration): every node renames the session to the account, or none does when
+    /// the account is online (and `--duplicate-login` refuses) or gone.
+    Attach = "attach" { user: String, account: String, node: String, conn: String }
     /// `node` stopped refreshing its liveness key: every user on it is logged out.
     NodeDown = "node-down" { node: String }
     /// A wrong password for `user` (the lockout counts failures on every node).

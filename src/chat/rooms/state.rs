@@ -622,6 +622,7 @@ impl Rooms {
             | Record::Login { .. }
             | Record::Logout { .. }
             | Record::Rename { .. }
+            | Record::Attach { .. }
             | Record::RoomInvite { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }

@@ -443,7 +443,6 @@ pub fn error_code(e: &Error) -> &'static str {
         Error::WasNoSuchUser(_) => "was_no_such_user",
         Error::NameIsAccount(_) => "name_is_account",
         Error::AlreadyAuthenticated => "already_authenticated",
-        Error::NotInCluster => "not_in_cluster",
         Error::AccountsOnly => "accounts_only",
         Error::RoomFull(_) => "room_full",
         Error::AlreadyInRoom { .. } => "already_in_room",

@@ -493,10 +493,6 @@ fn error(e: &Error, out: &mut Vec<u8>) {
             put(out, &["Error. Your name is your account's: ", user, "\n"])
         }
         Error::AlreadyAuthenticated => put(out, &["Error. Already logged in to an account\n"]),
-        Error::NotInCluster => put(
-            out,
-            &["Error. Logging in after registration is not available in cluster mode\n"],
-        ),
         Error::RoomFull(room) => put(out, &["Error. Chatroom ", room, " is full\n"]),
         Error::AlreadyInRoom { room, user } => put(
             out,

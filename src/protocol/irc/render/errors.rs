@@ -33,10 +33,6 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
         (Purpose::Sasl, Error::AlreadyAuthenticated) => {
             return o.num(ERR_SASLALREADY, &["You have already authenticated"])
         }
-        (Purpose::Sasl, Error::NotInCluster) => {
-            as_notice(o, e);
-            return o.num(ERR_SASLFAIL, &["SASL authentication failed"]);
-        }
         (Purpose::Sasl, _) => return o.num(ERR_SASLFAIL, &["SASL authentication failed"]),
         (Purpose::History(sub), Error::NoHistory(with)) => {
             let why = "Messages could not be retrieved";
@@ -70,7 +66,6 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
         Error::AlreadyAuthenticated => {
             o.num(ERR_SASLALREADY, &["You have already authenticated"])
         }
-        Error::NotInCluster => as_notice(o, e),
         Error::NameIsAccount(user) => {
             let why = format!("You are logged in to account {user}: your nick cannot change");
             o.num(ERR_NONICKCHANGE, &[&why]);
