@@ -288,6 +288,7 @@ impl IrcCodec {
             }
             None => render::render(&self.st.view(now_ms), event, out),
         }
+        self.st.rendered(event);
     }
 
     /// Whether `event` renders the same for every IRC connection with the same
@@ -374,6 +375,23 @@ impl Conn {
                 self.set_quit("Password incorrect");
             }
             _ => {}
+        }
+    }
+
+    /// What the codec learns from an event once it is rendered: after registration, a SASL
+    /// exchange's verdict (success, or a refusal read as `904`) ends its context, so what
+    /// comes later with no line in between (a ping timeout, a shutdown) reads as itself, not
+    /// as a SASL failure. (Before registration the welcome ends it, and a refusal at the
+    /// registration's end still reads as SASL's.)
+    fn rendered(&mut self, event: &Event) {
+        let verdict = matches!(
+            event,
+            Event::Authenticated(_)
+                | Event::Error(_)
+                | Event::Notice(Notice::BadPassword | Notice::NowLocked | Notice::StillLocked)
+        );
+        if verdict && self.reg == Reg::Done && self.ctx().purpose == Purpose::Sasl {
+            self.set_ctx(Ctx::default());
         }
     }
 

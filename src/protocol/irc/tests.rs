@@ -1107,6 +1107,34 @@ fn a_guest_authenticates_after_registration_and_keeps_its_nick() {
     assert_eq!(run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n"), already);
 }
 
+/// The exchange's context ends with its verdict after registration: what comes later with no
+/// line in between (a ping timeout, a shutdown) reads as itself. It read as `904 SASL
+/// authentication failed`, the client never told why it was dropped (found trying a guest's
+/// SASL after registration with `nc`, which does not answer pings).
+#[test]
+fn after_registration_a_sasl_verdict_ends_its_context() {
+    let payload = crate::base64::encode(b"\0jilles\0sesame");
+    for (verdict, failed) in [
+        (Event::Authenticated(Arc::from("jilles")), false),
+        (Event::Notice(Notice::BadPassword), true),
+    ] {
+        let (mut c, mut s) = registered("bar");
+        render(&mut c, &Event::GuestWelcome(Arc::from("bar")));
+        run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n");
+        run(&mut c, &mut s, &format!("AUTHENTICATE {payload}\r\n"));
+        let got = render(&mut c, &verdict);
+        assert_eq!(got.contains(" 904 "), failed, "{got}");
+        assert_eq!(
+            render(&mut c, &Event::Notice(Notice::PingTimeout(300))),
+            "ERROR :Closing link: Ping timeout: 300 seconds\r\n"
+        );
+        assert_eq!(
+            render(&mut c, &Event::Notice(Notice::ServerShutdown)),
+            "ERROR :Server shutting down\r\n"
+        );
+    }
+}
+
 /// Issue 22: `ACCOUNT` for roommates with account-notify, and for watchers only with
 /// extended-monitor too.
 #[test]
