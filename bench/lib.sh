@@ -302,32 +302,46 @@ alternate_irc_tags() { # RUNS [fanout options...]
 # Fan-out with chatserver's defaults and with `--fsync never --history 0`, one run on each in
 # turn (both servers up, the one not measured idle), so machine noise hits both alike; the
 # medians go to $RESULTS as `fanout_dps` and `fanout_dps@fsync-never-history-0`.
+# Fan-out on the chatserver defaults and on `--fsync never --history 0`, and on each server
+# named in $FAN_ANCHORS (ngircd, redis: the ratchet's anchors), one run of each per round, the
+# order turning each round, so that the machine's moods (on this VM a mode can last seconds and
+# move a run by 20-30%) hit every server alike; the medians go to $RESULTS as `fanout_dps`
+# (`fanout_dps@fsync-never-history-0` for the bare server).
 alternate_fanout() { # RUNS [fanout options...]
   local runs=$1; shift
-  local -a pid port logf
-  local bare=fsync-never-history-0
-  start chatserver; pid[0]=$SERVER_PID; port[0]=$SERVER_PORT; logf[0]=$SERVER_LOG
-  start chatserver --fsync never --history 0; pid[1]=$SERVER_PID; port[1]=$SERVER_PORT; logf[1]=$SERVER_LOG
-  : > "$WORK/alt0.tsv"; : > "$WORK/alt1.tsv"
-  log "chatserver: fanout, the defaults and --fsync never --history 0 alternately, $runs runs each"
+  local -a names pid port logf kind
+  local bare=fsync-never-history-0 n side k
+  names=(chatserver chatserver ${FAN_ANCHORS:-})
+  start chatserver; pid[0]=$SERVER_PID; port[0]=$SERVER_PORT; logf[0]=$SERVER_LOG; kind[0]=$SERVER_KIND
+  start chatserver --fsync never --history 0
+  pid[1]=$SERVER_PID; port[1]=$SERVER_PORT; logf[1]=$SERVER_LOG; kind[1]=$SERVER_KIND
+  n=${#names[@]}
+  for ((side = 2; side < n; side++)); do
+    start "${names[$side]}"
+    pid[side]=$SERVER_PID; port[side]=$SERVER_PORT; logf[side]=${SERVER_LOG:-}; kind[side]=$SERVER_KIND
+  done
+  for ((side = 0; side < n; side++)); do : > "$WORK/alt$side.tsv"; done
+  log "fanout, alternately, $runs runs each: chatserver defaults, --fsync never --history 0${FAN_ANCHORS:+, $FAN_ANCHORS}"
   for i in $(seq "$runs"); do
-    for side in 0 1; do
+    for ((k = 0; k < n; k++)); do
+      side=$(( (k + i) % n ))
       SRC=$((SRC + 1))
-      "$LOADGEN" fanout --proto chat --addr "127.0.0.1:${port[$side]}" --pid "${pid[$side]}" \
-        --label chatserver --out "$WORK/alt$side.tsv" --src "127.$SRC.0.1" \
-        --user-base $((i * 101)) "$@" --runs 1 >&2 || log "fanout on server $side failed"
+      "$LOADGEN" fanout --proto "$(proto_of "${names[$side]}")" --addr "127.0.0.1:${port[$side]}" \
+        --pid "${pid[$side]}" --label "${names[$side]}" --out "$WORK/alt$side.tsv" \
+        --src "127.$SRC.0.1" --user-base $(((n * i + side) * 101)) "$@" --runs 1 >&2 ||
+        log "fanout on ${names[$side]} ($side) failed"
     done
   done
-  for side in 0 1; do
-    local metric=fanout_dps row=fanout
-    [ "$side" = 0 ] || { metric="fanout_dps@$bare"; row="fanout-$bare"; }
+  for ((side = 0; side < n; side++)); do
+    local metric=fanout_dps row=fanout other=alternated
+    [ "$side" = 0 ] && other="alternated with the $bare server"
+    [ "$side" = 1 ] && { metric="fanout_dps@$bare"; row="fanout-$bare"; other="alternated with the default server"; }
     local values last
     values=$(cut -f3 "$WORK/alt$side.tsv" | paste -sd, - | sed 's/,/, /g')
     last=$(tail -1 "$WORK/alt$side.tsv" | cut -f4 | sed 's/^runs: [0-9]*; //')
-    printf 'chatserver\t%s\t%s\truns (alternated with the %s server): %s; %s\n' "$metric" \
-      "$(cut -f3 "$WORK/alt$side.tsv" | median)" \
-      "$([ "$side" = 0 ] && echo "$bare" || echo default)" "$values" "$last" >> "$RESULTS"
-    SERVER_PID=${pid[$side]}; SERVER_LOG=${logf[$side]}; SERVER_KIND=chat; ROW=$row
+    printf '%s\t%s\t%s\truns (%s): %s; %s\n' "${names[$side]}" "$metric" \
+      "$(cut -f3 "$WORK/alt$side.tsv" | median)" "$other" "$values" "$last" >> "$RESULTS"
+    SERVER_PID=${pid[$side]}; SERVER_LOG=${logf[$side]}; SERVER_KIND=${kind[$side]}; ROW=$row
     stop_server
   done
 }

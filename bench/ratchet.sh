@@ -31,8 +31,9 @@ setup_work ratchet $((CONNS + 2000))
 T0=$(date +%s)
 
 FAN=(--members 100 --messages 20000 --size 32 --window 1000)
-alternate_fanout 3 "${FAN[@]}"
-for s in ngircd redis; do start "$s"; lg "$s" fanout "${FAN[@]}" --runs 3; stop_server; done
+# The anchors' fan-out runs alternate with chatserver's (a run each per round): measured
+# minutes apart, the ratios moved ±20-30% between ratchet runs (BENCHMARKS.md, stops 30-31).
+FAN_ANCHORS="ngircd redis" alternate_fanout 5 "${FAN[@]}"
 for s in chatserver ngircd; do
   start "$s"; lg "$s" latency --pairs 100 --rate 50000 --secs 4 --warmup 1 --runs 1; stop_server
 done
