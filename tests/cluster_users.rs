@@ -69,6 +69,17 @@ fn irc(addr: std::net::SocketAddr, nick: &str, pass: &str, real: &str) -> common
     c
 }
 
+/// Redis and two nodes (node 1 with `n1_args`), `luke` registered on node 1 and `hans` on node
+/// 2 over IRC; the servers live as long as the first element (the nodes stop before Redis).
+fn luke_and_hans(n1_args: &[&str]) -> ((Node, Node, Redis), common::Client, common::Client) {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", n1_args);
+    let n2 = Node::start(&redis, "n2", &[]);
+    let luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
+    let hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    ((n1, n2, redis), luke, hans)
+}
+
 /// Send the query `ask` until its reply, the lines up to and including the one containing
 /// `end`, is `want`: a read shows this node's view, which may lag what another node has
 /// already answered (PROTOCOL §11). `WHOIS`'s `317` (idle and sign-on times, which move) is
@@ -104,11 +115,7 @@ fn until_reply(c: &mut common::Client, ask: &str, end: &str, want: &str) {
 /// `QUIT` word reaches channel members on the other node.
 #[test]
 fn irc_users_see_away_realname_and_oper_of_users_on_other_nodes() {
-    let redis = Redis::start();
-    let n1 = Node::start(&redis, "n1", &["--operators", "luke"]);
-    let n2 = Node::start(&redis, "n2", &[]);
-    let mut luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
-    let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    let (_cluster, mut luke, mut hans) = luke_and_hans(&["--operators", "luke"]);
     luke.send("AWAY :on Dagobah");
     luke.expect(":chatserver 306 luke :You have been marked as away\r\n");
     luke.send("OPER luke jedi");
@@ -169,11 +176,7 @@ fn irc_users_see_away_realname_and_oper_of_users_on_other_nodes() {
 /// state.
 #[test]
 fn an_invitation_crosses_nodes_and_lets_the_invitee_in() {
-    let redis = Redis::start();
-    let n1 = Node::start(&redis, "n1", &[]);
-    let n2 = Node::start(&redis, "n2", &[]);
-    let mut luke = irc(n1.irc, "luke", "jedi", "Luke Skywalker");
-    let mut hans = irc(n2.irc, "hans", "falcon*solo", "Han Solo");
+    let (_cluster, mut luke, mut hans) = luke_and_hans(&[]);
     luke.send("JOIN #den");
     luke.expect(":luke!luke@chatserver JOIN #den\r\n");
     luke.expect(":chatserver 353 luke = #den @luke\r\n");
