@@ -1179,17 +1179,7 @@ impl Chat {
             }
             return;
         }
-        if !id.is_ghost() {
-            log::info!("{} logged in to account {account}", self.log_name(id));
-            self.outbox.send(id, Event::Authenticated(account.clone()));
-            self.deliver_offline(id, &account);
-        }
-        let held = account.clone();
-        self.tell_seers(&account, id, |watched| Event::AccountChanged {
-            user: held.clone(),
-            account: held.clone(),
-            watched,
-        });
+        self.account_attached(id, &account, &account);
     }
 
     fn ghost_online(&mut self, id: ConnId, user: &Arc<str>, peer: Option<String>, now: Now) {

@@ -87,18 +87,26 @@ impl Chat {
         }
         let account: Arc<str> = Arc::from(account);
         self.online.attach(&name, account.clone());
-        log::info!("{} logged in to account {account}", self.log_name(conn));
-        self.outbox
-            .send(conn, Event::Authenticated(account.clone()));
-        self.deliver_offline(conn, &name);
-        let user = name.clone();
-        let held = account.clone();
-        self.tell_seers(&name, conn, |watched| Event::AccountChanged {
+        self.account_attached(conn, &name, &account);
+        self.watched(&account, true);
+    }
+
+    /// `conn`'s session `name` now holds `account` (SASL after registration, here or applied
+    /// from the cluster's stream): it is told and given the account's offline messages (a
+    /// ghost, on its own node), and those here who see it and asked hear which account it holds.
+    pub(super) fn account_attached(&mut self, conn: ConnId, name: &Arc<str>, account: &Arc<str>) {
+        if !conn.is_ghost() {
+            log::info!("{} logged in to account {account}", self.log_name(conn));
+            self.outbox
+                .send(conn, Event::Authenticated(account.clone()));
+            self.deliver_offline(conn, name);
+        }
+        let (user, held) = (name.clone(), account.clone());
+        self.tell_seers(name, conn, |watched| Event::AccountChanged {
             user: user.clone(),
             account: held.clone(),
             watched,
         });
-        self.watched(&account, true);
     }
 
     /// The password for `user` was right: the session will log in as it.
