@@ -378,11 +378,10 @@ impl Conn {
         }
     }
 
-    /// What the codec learns from an event once it is rendered: after registration, a SASL
-    /// exchange's verdict (success, or a refusal read as `904`) ends its context, so what
-    /// comes later with no line in between (a ping timeout, a shutdown) reads as itself, not
-    /// as a SASL failure. (Before registration the welcome ends it, and a refusal at the
-    /// registration's end still reads as SASL's.)
+    /// What the codec learns from an event once it is rendered: a SASL exchange's verdict
+    /// (success, or a refusal read as `904`) ends its context, before registration or after
+    /// it, so what comes later with no line in between (a ping or registration timeout, a
+    /// shutdown) reads as itself, not as a SASL failure.
     fn rendered(&mut self, event: &Event) {
         let verdict = matches!(
             event,
@@ -390,7 +389,7 @@ impl Conn {
                 | Event::Error(_)
                 | Event::Notice(Notice::BadPassword | Notice::NowLocked | Notice::StillLocked)
         );
-        if verdict && self.reg == Reg::Done && self.ctx().purpose == Purpose::Sasl {
+        if verdict && self.ctx().purpose == Purpose::Sasl {
             self.set_ctx(Ctx::default());
         }
     }

@@ -1135,6 +1135,40 @@ fn after_registration_a_sasl_verdict_ends_its_context() {
     }
 }
 
+/// Before registration too: a client that got its SASL verdict and then sent nothing more is
+/// told why it is dropped (the registration timeout, a shutdown), not `904`. It read as `904
+/// SASL authentication failed`, so a client that was still deciding whether to retry another
+/// mechanism was told its credentials were wrong.
+#[test]
+fn before_registration_a_sasl_verdict_ends_its_context() {
+    let payload = crate::base64::encode(b"\0jilles\0sesame");
+    for (verdict, failed) in [
+        (Event::Authenticated(Arc::from("jilles")), false),
+        (Event::Notice(Notice::BadPassword), true),
+    ] {
+        let mut c = codec(true);
+        let mut s = Fake::new(true);
+        run(
+            &mut c,
+            &mut s,
+            "CAP LS 302\r\nNICK bar\r\nUSER u * * :Real\r\n",
+        );
+        run(&mut c, &mut s, "AUTHENTICATE PLAIN\r\n");
+        run(&mut c, &mut s, &format!("AUTHENTICATE {payload}\r\n"));
+        let got = render(&mut c, &verdict);
+        assert_eq!(got.contains(" 904 "), failed, "{got}");
+        assert_eq!(got.contains(" 903 "), !failed, "{got}");
+        assert_eq!(
+            render(&mut c, &Event::Notice(Notice::ServerShutdown)),
+            "ERROR :Server shutting down\r\n"
+        );
+        assert_eq!(
+            render(&mut c, &Event::Error(Error::LoginTimeout)),
+            "ERROR :Closing link: registration timed out\r\n"
+        );
+    }
+}
+
 /// Issue 22: `ACCOUNT` for roommates with account-notify, and for watchers only with
 /// extended-monitor too.
 #[test]
