@@ -397,6 +397,40 @@ fn the_line_and_irc_subprotocols() {
     assert_eq!(line.recv(), "webby: hi from irc over websocket\n");
 }
 
+/// A client that sends pings and never reads their pongs is cut once a bounded amount of
+/// them waits unsent (the pongs piled up without limit: one connection, not logged in, grew
+/// the server by a gigabyte in 20 s); everyone else keeps working.
+#[test]
+fn a_ping_flood_that_never_reads_its_pongs_is_cut() {
+    let w = Web::start(&[]);
+    let mut bystander = w.ws(&[]);
+    assert_eq!(bystander.event(&[])["type"], "prompt");
+    let mut flood = w.ws(&[]);
+    flood
+        .stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let key = [1u8, 2, 3, 4];
+    let mut ping = vec![0x89, 0x80 | 125];
+    ping.extend_from_slice(&key);
+    ping.extend((0..125).map(|i| b'p' ^ key[i % 4]));
+    let burst = ping.repeat(512);
+    // 64 MiB of pings: far more than the kernel's buffers on both sides hold.
+    let mut sent = 0;
+    while sent < 64 << 20 {
+        if flood.stream.write_all(&burst).is_err() {
+            break;
+        }
+        sent += burst.len();
+    }
+    assert!(
+        sent < 64 << 20,
+        "the server kept reading pings: {sent} bytes"
+    );
+    bystander.text(r#"{"type":"help"}"#);
+    assert_eq!(bystander.event(&[])["type"], "help");
+}
+
 /// A WebSocket reader that falls behind gets every line, whole and in order, on both
 /// framings: one message per line (`chatserver.events`) and a stream (`chatserver.line`).
 /// Its queue is framed many lines at a time into one vectored write (short lines copied, long
