@@ -99,6 +99,8 @@ pub struct Conn {
     output: Vec<u8>,
     written: usize,
     pub phase: Phase,
+    /// Its place in the order of accepting (the oldest stalled one gives way to a new one).
+    pub number: u64,
 }
 
 /// What reading a connection gave.
@@ -113,13 +115,14 @@ pub enum Received {
 }
 
 impl Conn {
-    pub fn new(stream: UnixStream) -> Conn {
+    pub fn new(stream: UnixStream, number: u64) -> Conn {
         Conn {
             stream,
             input: Vec::new(),
             output: Vec::new(),
             written: 0,
             phase: Phase::Reading,
+            number,
         }
     }
 

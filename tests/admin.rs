@@ -192,3 +192,25 @@ fn sighup_reloads_the_config_file() {
     yoda.expect("hans is blocked\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Clients that connect and never send their command (a forgotten `socat`, a hung script)
+/// took every one of the 32 connection slots for good, and `ctl` was refused until restart;
+/// now the oldest of them makes room for a new one.
+#[test]
+fn idle_connections_cannot_lock_the_operator_out() {
+    let server = Server::start(&[]);
+    let socket = socket_of(&server);
+    let idle: Vec<std::os::unix::net::UnixStream> = (0..40)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).expect("connect"))
+        .collect();
+    for _ in 0..3 {
+        let o = ctl(&socket, &["list"]);
+        assert_eq!(
+            (o.status.code(), out(&o).as_str()),
+            (Some(0), "no users online\n"),
+            "{}",
+            err(&o)
+        );
+    }
+    drop(idle);
+}
