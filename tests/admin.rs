@@ -214,3 +214,24 @@ fn idle_connections_cannot_lock_the_operator_out() {
     }
     drop(idle);
 }
+
+/// The operator's announcement obeys the text rule a user's does (PROTOCOL.md §1a): an
+/// escape sequence or a bare `\r` (which ends an IRC line) reached every user's terminal and
+/// IRC client as sent; now it is refused and nobody gets it.
+#[test]
+fn an_announcement_with_control_characters_is_refused() {
+    let server = Server::start(&[]);
+    let socket = socket_of(&server);
+    let mut yoda = server.login("yoda", "wise");
+    for bad in ["\x1b[2Jcleared", "one\rtwo", "bell\x07"] {
+        let o = ctl(&socket, &["announce", bad]);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert_eq!(
+            err(&o),
+            "Error. Text may not contain control characters (tab is allowed)\n"
+        );
+    }
+    let o = ctl(&socket, &["announce", "tab\tis fine"]);
+    assert_eq!(out(&o), "announced to 1 users\n");
+    yoda.expect("Announcement from server: tab\tis fine\n");
+}
