@@ -46,12 +46,18 @@ fn routes_answer_and_close() {
     assert!(w
         .exchange(b"GET /nope HTTP/1.1\r\n\r\n")
         .starts_with("HTTP/1.1 404"));
-    assert!(w
-        .exchange(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-        .starts_with("HTTP/1.1 405"));
-    assert!(w
-        .exchange(b"\x01\x02garbage\r\n\r\n")
-        .starts_with("HTTP/1.1 400"));
+    let post = w.exchange(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    assert!(
+        post.contains("\r\nAllow: GET, HEAD\r\n"),
+        "RFC 9110 §15.5.6: {post}"
+    );
+    let garbage = w.exchange(b"\x01\x02garbage\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    assert!(
+        garbage.ends_with("\r\n\r\nmalformed request head\n"),
+        "a short reason, as every error response: {garbage}"
+    );
     // A TLS client at the plain HTTP port is closed at once, as on every plain port
     // (PROTOCOL.md §10): an HTTP answer would be junk to it.
     assert_eq!(w.exchange(b"\x16\x03\x01garbage\r\n\r\n"), "");
@@ -85,7 +91,12 @@ fn a_header_block_over_8_kib_is_refused() {
     let mut big = b"GET / HTTP/1.1\r\nX-Filler: ".to_vec();
     big.extend(std::iter::repeat_n(b'a', 9000));
     big.extend_from_slice(b"\r\n\r\n");
-    assert!(w.exchange(&big).starts_with("HTTP/1.1 431"));
+    let refused = w.exchange(&big);
+    assert!(refused.starts_with("HTTP/1.1 431"), "{refused}");
+    assert!(
+        refused.ends_with("\r\n\r\nrequest head over 8 KiB\n"),
+        "{refused}"
+    );
     assert!(w
         .exchange(b"GET /healthz HTTP/1.1\r\n\r\n")
         .starts_with("HTTP/1.1 200"));
