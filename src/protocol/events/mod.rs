@@ -134,7 +134,7 @@ fn request(
             let id = id.map(|id| id.json().into_boxed_str());
             let with_id = id.is_some();
             if let Some(id) = id {
-                mark(Marker::Start(id), &mut |t| sink.reserve(t));
+                mark(Marker::Start(id), &mut |t| sink.reserve_opening(t));
             }
             request.with_input(|input| sink.input(input));
             if with_id {
