@@ -147,9 +147,13 @@ impl Conn {
         }
     }
 
+    /// The command line, which must be UTF-8: read lossily, a password or an announcement
+    /// in another encoding was stored or sent with U+FFFD in place of its bytes.
     fn line(&mut self, end: usize) -> Received {
-        let line = String::from_utf8_lossy(&self.input[..end]);
-        let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
+        let Ok(line) = std::str::from_utf8(&self.input[..end]) else {
+            return Received::Done(Some(Reply::err("command line is not UTF-8\n")));
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line).to_string();
         self.input.clear();
         Received::Line(line)
     }

@@ -235,3 +235,21 @@ fn an_announcement_with_control_characters_is_refused() {
     assert_eq!(out(&o), "announced to 1 users\n");
     yoda.expect("Announcement from server: tab\tis fine\n");
 }
+
+/// A command line that is not UTF-8 is refused: it was read lossily, so `user add ann p\x85w`
+/// (with `--plain-credentials`) stored a password with U+FFFD in it, not the one given, and
+/// an announcement in Latin-1 reached everyone with replacement characters.
+#[test]
+fn a_command_line_that_is_not_utf8_is_refused() {
+    use std::io::{Read, Write};
+    let server = Server::start(&["--plain-credentials"]);
+    let socket = socket_of(&server);
+    let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    s.write_all(b"user add ann p\x85w\n").expect("send");
+    s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    assert_eq!(answer, "error\ncommand line is not UTF-8\n");
+    let o = ctl(&socket, &["user", "list"]);
+    assert!(!out(&o).contains("ann"), "{}", out(&o));
+}
