@@ -696,6 +696,17 @@ impl Chat {
     /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
     /// error (`None`: it never reached the stream).
     fn settle(&mut self, mut w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        // A codec's tickets among the replies (an events request's id and its `done`, an IRC
+        // label) still bracket whatever answers instead of them: those that open the replies
+        // before it, the rest after (dropped with the replies, a bot waited for its `done`
+        // for ever, and an events connection took every later event for a reply to the id).
+        let mut closing = Vec::new();
+        if !matches!(verdict, Some(Ok(()))) {
+            let ticket = |a: &Action| matches!(a, Action::Send(to, Event::Reserved(_)) if Some(*to) == w.conn);
+            let opening = w.actions.iter().take_while(|a| ticket(a)).count();
+            closing = w.actions.drain(opening..).filter(ticket).collect();
+            self.outbox.actions.append(&mut w.actions);
+        }
         if let (Some((user, form)), Some(conn)) = (w.wrong_password.take(), w.conn) {
             if verdict.is_none() {
                 self.retry_after_wrong_password(conn, &user, form);
@@ -753,6 +764,7 @@ impl Chat {
                 }
             }
         }
+        self.outbox.actions.append(&mut closing);
     }
 
     /// Apply one stream entry: batch `number` of `node`, its transactions in order. Every node

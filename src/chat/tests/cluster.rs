@@ -451,6 +451,38 @@ fn a_reply_opening_waits_with_its_parked_command() {
     );
 }
 
+/// A parked command whose batch is lost (or refused) answers the storage error (or the
+/// refusal) between the codec's tickets of its request: they were dropped with its replies,
+/// so a bot never got the `done` of its id, and the events codec took every later event
+/// for a reply to it.
+#[test]
+fn a_lost_batch_s_error_keeps_the_request_s_tickets_around_it() {
+    use crate::event::{Error, Event, Ticket};
+    let mut c = hans_and_yoda();
+    c.sims[0].events.clear();
+    c.sims[0].chat.reply_opening(Sim::id(1), Ticket(1));
+    c.line(0, 1, "block yoda");
+    c.sims[0].chat.reply(Sim::id(1), Event::Reserved(Ticket(2)));
+    c.flush(0);
+    let (_, number, _) = c.stream.pop().expect("the block's batch");
+    c.sims[0].chat.lost_batch(number);
+    c.flush(0);
+    let hans: Vec<&Event> = c.sims[0]
+        .events
+        .iter()
+        .filter(|(k, _)| *k == 1)
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        hans,
+        [
+            &Event::Reserved(Ticket(1)),
+            &Event::Error(Error::Storage),
+            &Event::Reserved(Ticket(2))
+        ]
+    );
+}
+
 /// An operator's account change (`user add|passwd|del`) goes through the stream: every node
 /// applies it, the first in the stream wins (a second `add`, a `passwd` of an account deleted
 /// first), and a deletion ends the user's session on its node and its ghost on the others.
