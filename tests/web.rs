@@ -408,6 +408,35 @@ fn the_line_and_irc_subprotocols() {
     assert_eq!(line.recv(), "webby: hi from irc over websocket\n");
 }
 
+/// An event longer than one write (64 KiB: a long `history`, a `replay`, a room list) is
+/// one WebSocket message, sent in fragments: it came as several messages, each a piece of
+/// the object that no client could parse (PROTOCOL.md §9c: one object per text message).
+#[test]
+fn an_event_over_a_write_is_one_message() {
+    let w = Web::start(&["--penalty-us", "0"]);
+    let mut yoda = w.ws(&[]);
+    yoda.event(&[]);
+    yoda.text(r#"{"type":"login","user":"yoda","password":"wise"}"#);
+    assert_eq!(yoda.event(&[])["type"], "welcome");
+    let pad = "é".repeat(200);
+    for i in 0..300 {
+        yoda.text(&format!(r#"{{"type":"broadcast","text":"{i} {pad}"}}"#));
+    }
+    yoda.text(r#"{"type":"history","n":1000,"id":"h"}"#);
+    let history = loop {
+        let v = yoda.event(&[]);
+        if v["type"] == "history" {
+            break v;
+        }
+    };
+    let lines = history["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 300);
+    assert_eq!(lines[299]["text"], format!("299 {pad}"));
+    assert_eq!(yoda.event(&[]), json!({"type":"done","id":"h"}));
+    yoda.text(r#"{"type":"help","id":1}"#);
+    assert_eq!(yoda.event(&[])["type"], "help");
+}
+
 /// A client that sends pings and never reads their pongs is cut once a bounded amount of
 /// them waits unsent (the pongs piled up without limit: one connection, not logged in, grew
 /// the server by a gigabyte in 20 s); everyone else keeps working.

@@ -287,7 +287,9 @@ impl Web {
             // Nothing more goes out after a close frame: count it as sent.
             return Ok(data.iter().map(|s| s.len()).sum());
         }
-        let frames = batch::Batch::build(socket.delivery(), data, WRITE_CHUNK, pack);
+        let frames =
+            batch::Batch::build(socket.delivery(), data, WRITE_CHUNK, pack, socket.sending);
+        socket.sending = frames.open;
         let mut slices = [io::IoSlice::new(&[]); batch::PARTS];
         let n = frames.io_slices(pack, &mut slices);
         let inner = &mut self.inner;
@@ -457,7 +459,7 @@ mod tests {
             .map(|d| io::IoSlice::new(d.as_bytes()))
             .collect();
         let mut pack = Vec::new();
-        let frames = batch::Batch::build(Delivery::Objects, &slices, WRITE_CHUNK, &mut pack);
+        let frames = batch::Batch::build(Delivery::Objects, &slices, WRITE_CHUNK, &mut pack, false);
         assert_eq!(frames.taken, data.concat().len());
         let mut whole = Vec::new();
         for line in data.concat().lines() {
