@@ -260,6 +260,28 @@ fn a_silent_client_is_pinged_and_its_pong_keeps_it() {
     assert_eq!(alive.event(&["keepalive"])["type"], "help");
 }
 
+/// A request line over `--max-line` on `--events-port` gets `line_too_long` and does
+/// nothing, however it arrives: one that came whole in a read was taken (a 20 KB broadcast
+/// reached everyone, past the bound every other front-end keeps).
+#[test]
+fn an_events_line_over_max_line_is_refused_whole_or_in_pieces() {
+    let w = Web::start(&[]);
+    let mut yoda = Client::connect(w.ports["events"]);
+    let next = |c: &mut Client| -> Value { serde_json::from_str(&c.expect_line()).expect("JSON") };
+    assert_eq!(next(&mut yoda)["prompt"], "username");
+    yoda.send(r#"{"type":"login","user":"yoda","password":"wise"}"#);
+    assert_eq!(next(&mut yoda)["type"], "welcome");
+    let mut hans = Client::connect(w.ports[""]);
+    hans.login("hans", "falcon*solo");
+    assert_eq!(next(&mut yoda)["type"], "presence");
+    let long = format!(r#"{{"type":"broadcast","text":"{}"}}"#, "x".repeat(20_000));
+    yoda.send(&long);
+    let e = next(&mut yoda);
+    assert_eq!(e["code"], "line_too_long", "{e}");
+    yoda.send(r#"{"type":"broadcast","text":"short"}"#);
+    hans.expect("yoda: short\n");
+}
+
 /// The events protocol on `--events-port`: bad JSON, unknown types, missing fields, huge
 /// numbers and deep nesting each get a clear error (with the id when there is one) and the
 /// connection stays; ids are echoed and `done` ends each request's replies.
@@ -269,10 +291,11 @@ fn malformed_requests_get_clear_errors_and_the_connection_stays() {
     let mut c = Client::connect(w.ports["events"]);
     let next = |c: &mut Client| -> Value { serde_json::from_str(&c.expect_line()).expect("JSON") };
     assert_eq!(next(&mut c)["prompt"], "username");
+    // Within --max-line (4096), far past serde_json's nesting limit.
     let deep = format!(
         r#"{{"type":"help","x":{}{}}}"#,
-        "[".repeat(10_000),
-        "]".repeat(10_000)
+        "[".repeat(2_000),
+        "]".repeat(2_000)
     );
     let cases = [
         ("{not json", "key must be a string"),
