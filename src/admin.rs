@@ -99,6 +99,8 @@ pub struct Conn {
     output: Vec<u8>,
     written: usize,
     pub phase: Phase,
+    /// Its place in the order of accepting (the oldest stalled one gives way to a new one).
+    pub number: u64,
 }
 
 /// What reading a connection gave.
@@ -113,13 +115,14 @@ pub enum Received {
 }
 
 impl Conn {
-    pub fn new(stream: UnixStream) -> Conn {
+    pub fn new(stream: UnixStream, number: u64) -> Conn {
         Conn {
             stream,
             input: Vec::new(),
             output: Vec::new(),
             written: 0,
             phase: Phase::Reading,
+            number,
         }
     }
 
@@ -144,9 +147,13 @@ impl Conn {
         }
     }
 
+    /// The command line, which must be UTF-8: read lossily, a password or an announcement
+    /// in another encoding was stored or sent with U+FFFD in place of its bytes.
     fn line(&mut self, end: usize) -> Received {
-        let line = String::from_utf8_lossy(&self.input[..end]);
-        let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
+        let Ok(line) = std::str::from_utf8(&self.input[..end]) else {
+            return Received::Done(Some(Reply::err("command line is not UTF-8\n")));
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line).to_string();
         self.input.clear();
         Received::Line(line)
     }

@@ -450,6 +450,13 @@ impl Config {
             return Err("--max-per-ip must be >= 1, --max-output-total >= --max-output".into());
         }
         c.login_timeout = v.seconds("login-timeout")?.unwrap_or(c.login_timeout);
+        if c.login_timeout.is_zero() {
+            // Every connection, an HTTP request too, would be closed as it arrives.
+            return Err(format!(
+                "{} must be at least 1 second",
+                v.name("login-timeout")
+            ));
+        }
         c.close_timeout = v.seconds("close-timeout")?.unwrap_or(c.close_timeout);
         c.heartbeat = v.seconds("heartbeat")?.filter(|d| !d.is_zero());
         if !(16..=1 << 24).contains(&c.max_line)

@@ -192,3 +192,64 @@ fn sighup_reloads_the_config_file() {
     yoda.expect("hans is blocked\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Clients that connect and never send their command (a forgotten `socat`, a hung script)
+/// took every one of the 32 connection slots for good, and `ctl` was refused until restart;
+/// now the oldest of them makes room for a new one.
+#[test]
+fn idle_connections_cannot_lock_the_operator_out() {
+    let server = Server::start(&[]);
+    let socket = socket_of(&server);
+    let idle: Vec<std::os::unix::net::UnixStream> = (0..40)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).expect("connect"))
+        .collect();
+    for _ in 0..3 {
+        let o = ctl(&socket, &["list"]);
+        assert_eq!(
+            (o.status.code(), out(&o).as_str()),
+            (Some(0), "no users online\n"),
+            "{}",
+            err(&o)
+        );
+    }
+    drop(idle);
+}
+
+/// The operator's announcement obeys the text rule a user's does (PROTOCOL.md §1a): an
+/// escape sequence or a bare `\r` (which ends an IRC line) reached every user's terminal and
+/// IRC client as sent; now it is refused and nobody gets it.
+#[test]
+fn an_announcement_with_control_characters_is_refused() {
+    let server = Server::start(&[]);
+    let socket = socket_of(&server);
+    let mut yoda = server.login("yoda", "wise");
+    for bad in ["\x1b[2Jcleared", "one\rtwo", "bell\x07"] {
+        let o = ctl(&socket, &["announce", bad]);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert_eq!(
+            err(&o),
+            "Error. Text may not contain control characters (tab is allowed)\n"
+        );
+    }
+    let o = ctl(&socket, &["announce", "tab\tis fine"]);
+    assert_eq!(out(&o), "announced to 1 users\n");
+    yoda.expect("Announcement from server: tab\tis fine\n");
+}
+
+/// A command line that is not UTF-8 is refused: it was read lossily, so `user add ann p\x85w`
+/// (with `--plain-credentials`) stored a password with U+FFFD in it, not the one given, and
+/// an announcement in Latin-1 reached everyone with replacement characters.
+#[test]
+fn a_command_line_that_is_not_utf8_is_refused() {
+    use std::io::{Read, Write};
+    let server = Server::start(&["--plain-credentials"]);
+    let socket = socket_of(&server);
+    let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    s.write_all(b"user add ann p\x85w\n").expect("send");
+    s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    assert_eq!(answer, "error\ncommand line is not UTF-8\n");
+    let o = ctl(&socket, &["user", "list"]);
+    assert!(!out(&o).contains("ann"), "{}", out(&o));
+}

@@ -46,12 +46,18 @@ fn routes_answer_and_close() {
     assert!(w
         .exchange(b"GET /nope HTTP/1.1\r\n\r\n")
         .starts_with("HTTP/1.1 404"));
-    assert!(w
-        .exchange(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-        .starts_with("HTTP/1.1 405"));
-    assert!(w
-        .exchange(b"\x01\x02garbage\r\n\r\n")
-        .starts_with("HTTP/1.1 400"));
+    let post = w.exchange(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    assert!(
+        post.contains("\r\nAllow: GET, HEAD\r\n"),
+        "RFC 9110 §15.5.6: {post}"
+    );
+    let garbage = w.exchange(b"\x01\x02garbage\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    assert!(
+        garbage.ends_with("\r\n\r\nmalformed request head\n"),
+        "a short reason, as every error response: {garbage}"
+    );
     // A TLS client at the plain HTTP port is closed at once, as on every plain port
     // (PROTOCOL.md §10): an HTTP answer would be junk to it.
     assert_eq!(w.exchange(b"\x16\x03\x01garbage\r\n\r\n"), "");
@@ -85,7 +91,12 @@ fn a_header_block_over_8_kib_is_refused() {
     let mut big = b"GET / HTTP/1.1\r\nX-Filler: ".to_vec();
     big.extend(std::iter::repeat_n(b'a', 9000));
     big.extend_from_slice(b"\r\n\r\n");
-    assert!(w.exchange(&big).starts_with("HTTP/1.1 431"));
+    let refused = w.exchange(&big);
+    assert!(refused.starts_with("HTTP/1.1 431"), "{refused}");
+    assert!(
+        refused.ends_with("\r\n\r\nrequest head over 8 KiB\n"),
+        "{refused}"
+    );
     assert!(w
         .exchange(b"GET /healthz HTTP/1.1\r\n\r\n")
         .starts_with("HTTP/1.1 200"));
@@ -249,6 +260,28 @@ fn a_silent_client_is_pinged_and_its_pong_keeps_it() {
     assert_eq!(alive.event(&["keepalive"])["type"], "help");
 }
 
+/// A request line over `--max-line` on `--events-port` gets `line_too_long` and does
+/// nothing, however it arrives: one that came whole in a read was taken (a 20 KB broadcast
+/// reached everyone, past the bound every other front-end keeps).
+#[test]
+fn an_events_line_over_max_line_is_refused_whole_or_in_pieces() {
+    let w = Web::start(&[]);
+    let mut yoda = Client::connect(w.ports["events"]);
+    let next = |c: &mut Client| -> Value { serde_json::from_str(&c.expect_line()).expect("JSON") };
+    assert_eq!(next(&mut yoda)["prompt"], "username");
+    yoda.send(r#"{"type":"login","user":"yoda","password":"wise"}"#);
+    assert_eq!(next(&mut yoda)["type"], "welcome");
+    let mut hans = Client::connect(w.ports[""]);
+    hans.login("hans", "falcon*solo");
+    assert_eq!(next(&mut yoda)["type"], "presence");
+    let long = format!(r#"{{"type":"broadcast","text":"{}"}}"#, "x".repeat(20_000));
+    yoda.send(&long);
+    let e = next(&mut yoda);
+    assert_eq!(e["code"], "line_too_long", "{e}");
+    yoda.send(r#"{"type":"broadcast","text":"short"}"#);
+    hans.expect("yoda: short\n");
+}
+
 /// The events protocol on `--events-port`: bad JSON, unknown types, missing fields, huge
 /// numbers and deep nesting each get a clear error (with the id when there is one) and the
 /// connection stays; ids are echoed and `done` ends each request's replies.
@@ -258,10 +291,11 @@ fn malformed_requests_get_clear_errors_and_the_connection_stays() {
     let mut c = Client::connect(w.ports["events"]);
     let next = |c: &mut Client| -> Value { serde_json::from_str(&c.expect_line()).expect("JSON") };
     assert_eq!(next(&mut c)["prompt"], "username");
+    // Within --max-line (4096), far past serde_json's nesting limit.
     let deep = format!(
         r#"{{"type":"help","x":{}{}}}"#,
-        "[".repeat(10_000),
-        "]".repeat(10_000)
+        "[".repeat(2_000),
+        "]".repeat(2_000)
     );
     let cases = [
         ("{not json", "key must be a string"),
@@ -395,6 +429,69 @@ fn the_line_and_irc_subprotocols() {
     irc.text("PRIVMSG yoda :hi from irc over websocket");
     assert_eq!(line.recv(), "webby logged in\n");
     assert_eq!(line.recv(), "webby: hi from irc over websocket\n");
+}
+
+/// An event longer than one write (64 KiB: a long `history`, a `replay`, a room list) is
+/// one WebSocket message, sent in fragments: it came as several messages, each a piece of
+/// the object that no client could parse (PROTOCOL.md §9c: one object per text message).
+#[test]
+fn an_event_over_a_write_is_one_message() {
+    let w = Web::start(&["--penalty-us", "0"]);
+    let mut yoda = w.ws(&[]);
+    yoda.event(&[]);
+    yoda.text(r#"{"type":"login","user":"yoda","password":"wise"}"#);
+    assert_eq!(yoda.event(&[])["type"], "welcome");
+    let pad = "é".repeat(200);
+    for i in 0..300 {
+        yoda.text(&format!(r#"{{"type":"broadcast","text":"{i} {pad}"}}"#));
+    }
+    yoda.text(r#"{"type":"history","n":1000,"id":"h"}"#);
+    let history = loop {
+        let v = yoda.event(&[]);
+        if v["type"] == "history" {
+            break v;
+        }
+    };
+    let lines = history["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 300);
+    assert_eq!(lines[299]["text"], format!("299 {pad}"));
+    assert_eq!(yoda.event(&[]), json!({"type":"done","id":"h"}));
+    yoda.text(r#"{"type":"help","id":1}"#);
+    assert_eq!(yoda.event(&[])["type"], "help");
+}
+
+/// A client that sends pings and never reads their pongs is cut once a bounded amount of
+/// them waits unsent (the pongs piled up without limit: one connection, not logged in, grew
+/// the server by a gigabyte in 20 s); everyone else keeps working.
+#[test]
+fn a_ping_flood_that_never_reads_its_pongs_is_cut() {
+    let w = Web::start(&[]);
+    let mut bystander = w.ws(&[]);
+    assert_eq!(bystander.event(&[])["type"], "prompt");
+    let mut flood = w.ws(&[]);
+    flood
+        .stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let key = [1u8, 2, 3, 4];
+    let mut ping = vec![0x89, 0x80 | 125];
+    ping.extend_from_slice(&key);
+    ping.extend((0..125).map(|i| b'p' ^ key[i % 4]));
+    let burst = ping.repeat(512);
+    // 64 MiB of pings: far more than the kernel's buffers on both sides hold.
+    let mut sent = 0;
+    while sent < 64 << 20 {
+        if flood.stream.write_all(&burst).is_err() {
+            break;
+        }
+        sent += burst.len();
+    }
+    assert!(
+        sent < 64 << 20,
+        "the server kept reading pings: {sent} bytes"
+    );
+    bystander.text(r#"{"type":"help"}"#);
+    assert_eq!(bystander.event(&[])["type"], "help");
 }
 
 /// A WebSocket reader that falls behind gets every line, whole and in order, on both

@@ -14,7 +14,7 @@ use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
 use crate::credentials::Secret;
-use crate::event::{Error, Event};
+use crate::event::{Error, Event, Ticket};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
 use crate::time::Now;
@@ -200,6 +200,10 @@ pub(super) struct Cluster {
     /// Operator changes decided: ticket and the reply's verdict.
     operator_done: Vec<(u64, Result<(), String>)>,
     next_ticket: u64,
+    /// A codec's ticket opening the replies to a connection's next input, sent this iteration
+    /// (its place in the outbox): if that input's command is parked, it moves into the parked
+    /// replies (see [`Chat::reply_opening`]).
+    opening: Option<(ConnId, Ticket, usize)>,
 }
 
 /// How a node names one of its connections in records: `slot.gen`.
@@ -288,6 +292,7 @@ impl Chat {
             info_before: None,
             operator_done: Vec::new(),
             next_ticket: 0,
+            opening: None,
         }));
     }
 
@@ -441,6 +446,19 @@ impl Chat {
             return;
         };
         let conn = conn.filter(|_| !lazy);
+        if let Some((opened, ticket, at)) = c.opening {
+            let last = self.outbox.actions.len().checked_sub(1);
+            let noted = matches!(
+                self.outbox.actions.last(),
+                Some(Action::Send(to, Event::Reserved(t))) if *to == opened && *t == ticket
+            );
+            if conn == Some(opened) && last == Some(at) && noted {
+                c.opening = None;
+                if let Some(start) = self.outbox.actions.pop() {
+                    actions.insert(0, start);
+                }
+            }
+        }
         // Its replies are out: if the batch is lost, nobody is told (history is best effort).
         let fallback = if lazy { Vec::new() } else { fallback };
         if let Some(conn) = conn {
@@ -678,6 +696,17 @@ impl Chat {
     /// One transaction is decided: its replies (`ok`), the loser's answer, or the storage
     /// error (`None`: it never reached the stream).
     fn settle(&mut self, mut w: Waiting, verdict: Option<Result<(), Refusal>>) {
+        // A codec's tickets among the replies (an events request's id and its `done`, an IRC
+        // label) still bracket whatever answers instead of them: those that open the replies
+        // before it, the rest after (dropped with the replies, a bot waited for its `done`
+        // for ever, and an events connection took every later event for a reply to the id).
+        let mut closing = Vec::new();
+        if !matches!(verdict, Some(Ok(()))) {
+            let ticket = |a: &Action| matches!(a, Action::Send(to, Event::Reserved(_)) if Some(*to) == w.conn);
+            let opening = w.actions.iter().take_while(|a| ticket(a)).count();
+            closing = w.actions.drain(opening..).filter(ticket).collect();
+            self.outbox.actions.append(&mut w.actions);
+        }
         if let (Some((user, form)), Some(conn)) = (w.wrong_password.take(), w.conn) {
             if verdict.is_none() {
                 self.retry_after_wrong_password(conn, &user, form);
@@ -735,6 +764,7 @@ impl Chat {
                 }
             }
         }
+        self.outbox.actions.append(&mut closing);
     }
 
     /// Apply one stream entry: batch `number` of `node`, its transactions in order. Every node
@@ -1278,6 +1308,20 @@ impl Chat {
     pub(super) fn actions_drained(&mut self) {
         if let Some(c) = self.cluster.as_mut() {
             c.routed = 0;
+            c.opening = None;
+        }
+    }
+
+    /// A codec's reply opening the replies to `conn`'s next input (the events protocol's
+    /// start of an `id`): sent as [`Chat::reply`] sends it, and noted, so that if the input's
+    /// command is parked it waits with the command's replies; sent at once, it made the codec
+    /// take whatever reached the connection meanwhile (others' chat) for replies to the id.
+    pub fn reply_opening(&mut self, conn: ConnId, ticket: Ticket) {
+        let at = self.outbox.actions.len();
+        self.reply(conn, Event::Reserved(ticket));
+        if let Some(c) = self.cluster.as_mut() {
+            let sent = self.outbox.actions.len() == at + 1;
+            c.opening = sent.then_some((conn, ticket, at));
         }
     }
 

@@ -683,6 +683,11 @@ impl Chat {
         Some(event)
     }
 
+    /// A codec's reply opening the replies to `conn`'s next input: only a cluster parks one.
+    pub fn reply_opening(&mut self, conn: ConnId, ticket: crate::event::Ticket) {
+        self.reply(conn, Event::Reserved(ticket));
+    }
+
     fn defer_private(&mut self, _change: &private::Change) -> bool {
         false
     }

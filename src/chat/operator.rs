@@ -5,6 +5,7 @@
 use super::Chat;
 use crate::event::{Event, Notice, Shared};
 use crate::time::Now;
+use crate::valid::{Invalid, MessageText};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,13 +110,17 @@ impl Chat {
             .collect()
     }
 
-    /// `Announcement from server: <text>` to every online user.
-    pub fn console_announce(&mut self, text: &str) {
-        let event = Shared::new(Event::ServerAnnouncement(Arc::from(text)));
+    /// `Announcement from server: <text>` to every online user. The operator's text obeys
+    /// the text rule as a user's does (PROTOCOL.md §1a): a control character would reach every
+    /// terminal (an escape sequence) and every IRC client (a bare `\r` ends a line there).
+    pub fn console_announce(&mut self, text: &str) -> Result<(), Invalid> {
+        let text = MessageText::new(text)?;
+        let event = Shared::new(Event::ServerAnnouncement(Arc::from(text.as_str())));
         let ids: Vec<_> = self.online.iter().map(|(_, c)| c).collect();
         for id in ids {
             self.outbox.share(id, &event);
         }
+        Ok(())
     }
 
     /// Close `user`'s session with a line saying why; others see the usual logout. False if

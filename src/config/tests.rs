@@ -287,6 +287,31 @@ fn negative_positionals_are_named() {
     );
 }
 
+/// `--login-timeout 0` closed every connection (an HTTP request, `/healthz` too) as it
+/// arrived; it is refused at start and a reload to it changes nothing.
+#[test]
+fn a_zero_login_timeout_is_refused() {
+    let e = parse("--login-timeout 0 4000").expect_err("must be rejected");
+    assert!(
+        e.contains("--login-timeout must be at least 1 second"),
+        "{e}"
+    );
+    assert_eq!(
+        run("--login-timeout 1 4000").login_timeout,
+        Duration::from_secs(1)
+    );
+    let dir = std::env::temp_dir().join(format!("chatserver-timeout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("chat.toml");
+    let path = file.to_str().expect("utf-8");
+    std::fs::write(&file, "login-timeout = 30\n").expect("write");
+    let c = run(&format!("--config {path} 4000"));
+    std::fs::write(&file, "login-timeout = 0\n").expect("write");
+    let e = c.reload().expect_err("a zero timeout changes nothing");
+    assert!(e.contains("login-timeout must be at least 1 second"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A line longer than the output cap could never be answered (issue 8).
 #[test]
 fn max_line_above_max_output_is_rejected() {

@@ -40,6 +40,13 @@ pub trait Sink {
     /// numerics): it comes back as [`Event::Reserved`] behind the core's replies to earlier
     /// inputs, so the order on the wire is the order of the requests.
     fn reserve(&mut self, ticket: Ticket);
+    /// Like [`Sink::reserve`], for a reply that opens the replies to the next input (the
+    /// events protocol's start of a request `id`'s replies): in cluster mode, where that
+    /// input's replies wait for the stream, it waits with them, so nothing sent meanwhile
+    /// (others' chat) is taken for one of them.
+    fn reserve_opening(&mut self, ticket: Ticket) {
+        self.reserve(ticket);
+    }
     /// Whether to go on decoding. The loop bounds the inputs it takes from one connection
     /// per pass; once this is false the protocol stops after the input it is on and reports
     /// how many bytes it consumed (the rest waits in the connection).

@@ -19,6 +19,21 @@ pub(super) const MAX_CONNS: usize = 32;
 pub(super) struct Admin {
     listener: Option<Listener>,
     conns: Vec<Option<Conn>>,
+    /// Connections accepted so far: each connection's number, so the oldest is known.
+    accepted: u64,
+}
+
+impl Admin {
+    /// When every slot is taken: the oldest connection that still sends its command or is
+    /// sent its answer (a client that never finishes either), not one whose command runs.
+    fn oldest_stalled(&self) -> Option<usize> {
+        let conns = self.conns.iter().enumerate();
+        conns
+            .filter_map(|(slot, c)| c.as_ref().map(|c| (slot, c)))
+            .filter(|(_, c)| c.phase != Phase::Waiting)
+            .min_by_key(|(_, c)| c.number)
+            .map(|(slot, _)| slot)
+    }
 }
 
 impl Server {
@@ -51,17 +66,26 @@ impl Server {
                     return;
                 }
             };
-            let Some(slot) = self.admin.conns.iter().position(Option::is_none) else {
-                log::warn!("admin socket: {MAX_CONNS} connections already, one refused");
+            // All taken (clients that connected and never sent a line, or never read the
+            // answer: nothing times them out): the oldest such one makes room, so they can
+            // never lock the operator out.
+            let free = self.admin.conns.iter().position(Option::is_none);
+            let Some(slot) = free.or_else(|| self.admin.oldest_stalled()) else {
+                log::warn!("admin socket: {MAX_CONNS} commands running, one refused");
                 continue;
             };
+            if let Some(mut stalled) = self.admin.conns[slot].take() {
+                log::warn!("admin socket: {MAX_CONNS} connections already, the oldest closed");
+                let _ = self.poll.registry().deregister(&mut stalled.stream);
+            }
             let registered = self.poll.registry().register(
                 &mut stream,
                 Tok::Admin(slot).token(),
                 Interest::READABLE | Interest::WRITABLE,
             );
+            self.admin.accepted += 1;
             match registered {
-                Ok(()) => self.admin.conns[slot] = Some(Conn::new(stream)),
+                Ok(()) => self.admin.conns[slot] = Some(Conn::new(stream, self.admin.accepted)),
                 Err(e) => log::warn!("admin socket: {e}"),
             }
         }

@@ -150,10 +150,10 @@ impl Server {
             ConsoleCommand::Nothing => Reply::ok(""),
             ConsoleCommand::Help => Reply::ok(console::HELP),
             ConsoleCommand::List => Reply::ok(console::format_users(&self.chat.console_users(now))),
-            ConsoleCommand::Announce(text) => {
-                self.chat.console_announce(&text);
-                Reply::ok(format!("announced to {} users\n", self.chat.online_count()))
-            }
+            ConsoleCommand::Announce(text) => match self.chat.console_announce(&text) {
+                Ok(()) => Reply::ok(format!("announced to {} users\n", self.chat.online_count())),
+                Err(_) => Reply::err(crate::protocol::line::text::INVALID_TEXT),
+            },
             ConsoleCommand::Kick(user) => {
                 if self.chat.console_kick(&user, now) {
                     Reply::ok(format!("kicked {user}\n"))

@@ -108,7 +108,13 @@ impl Server {
                 log::info!("{} HTTP read error: {e}", self.chat.log_name(id));
                 self.dead.push(id);
             }
-            Ok(Requested::Ready(Err(status))) => self.http_error(id, status, "", false),
+            Ok(Requested::Ready(Err(status))) => {
+                let why = match status {
+                    Status::HeadersTooLarge => "request head over 8 KiB\n",
+                    _ => "malformed request head\n",
+                };
+                self.http_error(id, status, why, false)
+            }
             Ok(Requested::Ready(Ok(request))) => self.route(id, request, now),
         }
     }
@@ -170,6 +176,9 @@ impl Server {
             ("Referrer-Policy", "no-referrer"),
             ("Content-Security-Policy", CSP),
         ];
+        if status == Status::MethodNotAllowed {
+            headers.push(("Allow", "GET, HEAD"));
+        }
         if status == Status::UpgradeRequired {
             headers.push(("Sec-WebSocket-Version", "13"));
             headers.push(("Upgrade", "websocket"));

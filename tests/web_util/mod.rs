@@ -261,12 +261,22 @@ impl Ws {
         }
     }
 
-    /// The next text message's text (control frames are answered or skipped).
+    /// The next text message's text, its fragments joined (control frames are answered or
+    /// skipped).
     pub fn recv(&mut self) -> String {
+        let mut message: Option<Vec<u8>> = None;
         loop {
             let f = self.read_frame().expect("a frame, not the end");
             match f.opcode {
-                1 => return String::from_utf8(f.payload).expect("UTF-8 text"),
+                1 | 0 => {
+                    assert_eq!(f.opcode == 0, message.is_some(), "fragments in order");
+                    let mut text = message.take().unwrap_or_default();
+                    text.extend_from_slice(&f.payload);
+                    if f.fin {
+                        return String::from_utf8(text).expect("UTF-8 text");
+                    }
+                    message = Some(text);
+                }
                 9 => self.frame(true, 10, &f.payload, true),
                 10 => {}
                 8 => panic!("closed: {:?}", close_code(&f.payload)),

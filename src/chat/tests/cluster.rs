@@ -412,6 +412,77 @@ fn a_protocol_reply_waits_behind_a_parked_command() {
     assert_eq!(c.take(0, 1), "luke is blocked\nError. Invalid command\n");
 }
 
+/// The events protocol's opening of a request's replies (`reserve_opening`, before the
+/// input) waits with a parked command's replies too: sent at once, it made the codec label
+/// luke's direct message, which came while hans's `block` waited for the stream, as a reply
+/// to hans's request (`{"type":"chat","id":"a1",…}`).
+#[test]
+fn a_reply_opening_waits_with_its_parked_command() {
+    use crate::event::{Event, Ticket};
+    let mut c = hans_and_yoda();
+    c.connect(0, 2);
+    c.line(0, 2, "login luke jedi");
+    c.round();
+    c.take(0, 1);
+    c.sims[0].events.clear();
+    c.sims[0].chat.reply_opening(Sim::id(1), Ticket(1));
+    c.line(0, 1, "block yoda");
+    c.sims[0].chat.reply(Sim::id(1), Event::Reserved(Ticket(2)));
+    c.flush(0);
+    c.line(0, 2, "message hans hi");
+    c.round();
+    assert_eq!(c.take(0, 1), "luke: hi\nyoda is blocked\n");
+    let hans: Vec<String> = c.sims[0]
+        .events
+        .iter()
+        .filter(|(k, _)| *k == 1)
+        .map(|(_, e)| match e {
+            Event::Reserved(Ticket(t)) => format!("ticket {t}"),
+            Event::Chat { .. } => "chat".into(),
+            other => format!("{other:?}").chars().take(7).collect(),
+        })
+        .collect();
+    assert_eq!(hans[0], "chat", "not between the tickets: {hans:?}");
+    assert_eq!(hans[1], "ticket 1", "{hans:?}");
+    assert_eq!(
+        hans.last().map(String::as_str),
+        Some("ticket 2"),
+        "{hans:?}"
+    );
+}
+
+/// A parked command whose batch is lost (or refused) answers the storage error (or the
+/// refusal) between the codec's tickets of its request: they were dropped with its replies,
+/// so a bot never got the `done` of its id, and the events codec took every later event
+/// for a reply to it.
+#[test]
+fn a_lost_batch_s_error_keeps_the_request_s_tickets_around_it() {
+    use crate::event::{Error, Event, Ticket};
+    let mut c = hans_and_yoda();
+    c.sims[0].events.clear();
+    c.sims[0].chat.reply_opening(Sim::id(1), Ticket(1));
+    c.line(0, 1, "block yoda");
+    c.sims[0].chat.reply(Sim::id(1), Event::Reserved(Ticket(2)));
+    c.flush(0);
+    let (_, number, _) = c.stream.pop().expect("the block's batch");
+    c.sims[0].chat.lost_batch(number);
+    c.flush(0);
+    let hans: Vec<&Event> = c.sims[0]
+        .events
+        .iter()
+        .filter(|(k, _)| *k == 1)
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        hans,
+        [
+            &Event::Reserved(Ticket(1)),
+            &Event::Error(Error::Storage),
+            &Event::Reserved(Ticket(2))
+        ]
+    );
+}
+
 /// An operator's account change (`user add|passwd|del`) goes through the stream: every node
 /// applies it, the first in the stream wins (a second `add`, a `passwd` of an account deleted
 /// first), and a deletion ends the user's session on its node and its ghost on the others.

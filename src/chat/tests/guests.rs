@@ -223,7 +223,7 @@ fn console_kick_announce_list_and_stats() {
     s.login(1, "yoda", "wise", 0);
     guest(&mut s, 2, "Moo", 0);
     s.take_all();
-    s.chat.console_announce("back soon");
+    s.chat.console_announce("back soon").expect("plain text");
     s.settle();
     assert_eq!(s.take(1), "Announcement from server: back soon\n");
     assert_eq!(s.take(2), "Announcement from server: back soon\n");

@@ -222,3 +222,52 @@ fn oper_needs_a_listed_account_and_its_password() {
     s.settle();
     assert!(s.take(2).contains("bye"), "bob was killed");
 }
+
+/// A codec's own reply queued right behind a login whose hash runs in steps (the events
+/// protocol's `done` for the login's `id`) comes after the hash's outcome, not before it: a
+/// bot saw `{"type":"done","id":1}` and then a `welcome` without its id.
+#[test]
+fn a_reply_reserved_behind_a_slow_login_follows_its_outcome() {
+    use crate::event::{Event, Ticket};
+    let mut s = sim();
+    s.connect(1, 0);
+    s.line(1, "ann", 0);
+    s.line(1, "s3cret", 0);
+    s.chat.reply(Sim::id(1), Event::Reserved(Ticket(7)));
+    s.settle();
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(s.take(1), format!("Username: Password: {}", text::WELCOME));
+    let mine: Vec<&Event> = s
+        .events
+        .iter()
+        .filter(|(k, _)| *k == 1)
+        .map(|(_, e)| e)
+        .collect();
+    let welcome = mine.iter().position(|e| matches!(e, Event::Welcome(_)));
+    let ticket = mine
+        .iter()
+        .position(|e| matches!(e, Event::Reserved(Ticket(7))));
+    assert!(
+        matches!((welcome, ticket), (Some(w), Some(t)) if w < t),
+        "{mine:?}"
+    );
+    // Registration too: the reply waits for the new account's hash.
+    let mut settings = settings();
+    settings.hash_cost = COST;
+    let mut s = Sim::with_accounts(settings, &accounts());
+    s.connect(2, 0);
+    s.line(2, "register neo m4trix", 0);
+    s.chat.reply(Sim::id(2), Event::Reserved(Ticket(8)));
+    s.settle();
+    assert!(!s
+        .events
+        .iter()
+        .any(|(_, e)| *e == Event::Reserved(Ticket(8))));
+    s.tick(0);
+    s.tick(0);
+    assert!(matches!(
+        s.events.last(),
+        Some((2, Event::Reserved(Ticket(8))))
+    ));
+}

@@ -49,10 +49,14 @@ impl EventsCodec {
             next,
             ..
         } = self;
-        splitter.feed(data, max, |piece| {
+        // The splitter judges only a line still coming; one that arrives whole in a read is
+        // judged here (a 60 KiB request came through as a 60 KiB broadcast).
+        splitter.feed(data, max + 1, |piece| {
             match piece {
-                Piece::TooLong => sink.input(Input::Bad(LineError::TooLong)),
-                Piece::Line(line) => request(line, markers, next, sink),
+                Piece::Line(line) if line.strip_suffix(b"\r").unwrap_or(line).len() <= max => {
+                    request(line, markers, next, sink)
+                }
+                Piece::Line(_) | Piece::TooLong => sink.input(Input::Bad(LineError::TooLong)),
             }
             flow(sink)
         })
@@ -134,7 +138,7 @@ fn request(
             let id = id.map(|id| id.json().into_boxed_str());
             let with_id = id.is_some();
             if let Some(id) = id {
-                mark(Marker::Start(id), &mut |t| sink.reserve(t));
+                mark(Marker::Start(id), &mut |t| sink.reserve_opening(t));
             }
             request.with_input(|input| sink.input(input));
             if with_id {

@@ -56,6 +56,9 @@ pub struct Batch<'a> {
     /// Plaintext bytes the frames account for (line ends and a record's prefix included):
     /// what the write took from the caller's slices.
     pub taken: usize,
+    /// The write ends inside a message (a line alone over the budget): the next one starts
+    /// with the rest of it, as `Continuation` frames (§5.4), so it stays one message.
+    pub open: bool,
 }
 
 /// `n`, or less so that `bytes[..n]` does not end inside a UTF-8 character (unless that
@@ -76,11 +79,13 @@ impl<'a> Batch<'a> {
     /// Frames for as much of `data` as fits in `budget` wire bytes and [`PARTS`], the copied
     /// parts in `pack` (cleared first; it keeps its capacity, at most `budget` bytes, so the
     /// loop's one buffer serves every write without allocating).
+    /// `continuing`: the last write ended inside a message ([`Batch::open`]).
     pub fn build(
         delivery: Delivery,
         data: &'a [IoSlice<'_>],
         budget: usize,
         pack: &mut Vec<u8>,
+        continuing: bool,
     ) -> Batch<'a> {
         pack.clear();
         // Once: the copied parts never pass the budget (a record aside), so no write grows it.
@@ -92,13 +97,16 @@ impl<'a> Batch<'a> {
             frames: 0,
             wire: 0,
             taken: 0,
+            open: false,
         };
         let data = data.iter().map(|s| &**s).filter(|s| !s.is_empty());
         match delivery {
             Delivery::Stream => batch.stream(data, budget, pack),
-            Delivery::Lines { binary: true } => batch.lines(Opcode::Binary, data, budget, pack),
+            Delivery::Lines { binary: true } => {
+                batch.lines(Opcode::Binary, data, budget, pack, continuing)
+            }
             Delivery::Lines { binary: false } | Delivery::Objects => {
-                batch.lines(Opcode::Text, data, budget, pack)
+                batch.lines(Opcode::Text, data, budget, pack, continuing)
             }
             Delivery::Records => batch.record(data, pack),
         }
@@ -157,8 +165,8 @@ impl<'a> Batch<'a> {
 
     /// A whole frame: its header copied, and its payload copied when small (in the same run)
     /// or borrowed.
-    fn frame(&mut self, opcode: Opcode, payload: &'a [u8], pack: &mut Vec<u8>) {
-        let (head, size) = frame::head(opcode, payload.len());
+    fn frame(&mut self, opcode: Opcode, payload: &'a [u8], pack: &mut Vec<u8>, fin: bool) {
+        let (head, size) = frame::fragment_head(opcode, payload.len(), fin);
         self.open_run(pack);
         if size == 2 {
             // The common case (payloads under 126 bytes), with a length the compiler sees.
@@ -209,14 +217,22 @@ impl<'a> Batch<'a> {
     }
 
     /// A message per line. A slice's last line without a line end is a message of its own
-    /// (a slice holds whole renderings).
+    /// (a slice holds whole renderings). `continuing`: the first line is the rest of one the
+    /// last write began.
     fn lines(
         &mut self,
-        opcode: Opcode,
+        line_opcode: Opcode,
         data: impl Iterator<Item = &'a [u8]>,
         budget: usize,
         pack: &mut Vec<u8>,
+        continuing: bool,
     ) {
+        let mut opcode = match continuing {
+            true => Opcode::Continuation,
+            false => line_opcode,
+        };
+        // Still inside the message until a frame ends it (nothing queued: still inside).
+        self.open = continuing;
         for slice in data {
             let mut at = 0;
             let mut ends = memchr::memchr_iter(b'\n', slice);
@@ -238,21 +254,26 @@ impl<'a> Batch<'a> {
                     self.wire += 2 + len;
                     self.frames += 1;
                 } else if self.wire + frame::head_size(len) + len <= budget && self.room_for(len) {
-                    self.frame(opcode, body, pack);
+                    self.frame(opcode, body, pack, true);
                 } else {
                     if self.frames == 0 {
-                        // Alone over the budget: as much as fits now, the rest next time.
+                        // Alone over the budget: as much as fits now, the rest next time, in
+                        // frames of the same message (an object cut into two messages was
+                        // two halves no client could parse).
                         let room = budget.saturating_sub(frame::head_size(budget));
                         let n = char_boundary(body, room.min(len));
                         if n > 0 {
-                            self.frame(opcode, &body[..n], pack);
+                            self.frame(opcode, &body[..n], pack, false);
                             self.taken = n;
+                            self.open = true;
                         }
                     }
                     return;
                 }
                 self.taken += next - at;
                 at = next;
+                opcode = line_opcode;
+                self.open = false;
             }
         }
     }
@@ -264,7 +285,7 @@ impl<'a> Batch<'a> {
                 Some(b'B') => Opcode::Binary,
                 _ => Opcode::Text,
             };
-            self.frame(opcode, record.get(5..).unwrap_or_default(), pack);
+            self.frame(opcode, record.get(5..).unwrap_or_default(), pack, true);
             self.taken = record.len();
         }
     }
@@ -278,7 +299,7 @@ mod tests {
     fn wire(delivery: Delivery, data: &[&[u8]], budget: usize) -> (Vec<u8>, usize, usize) {
         let slices: Vec<IoSlice> = data.iter().map(|d| IoSlice::new(d)).collect();
         let mut pack = Vec::new();
-        let batch = Batch::build(delivery, &slices, budget, &mut pack);
+        let batch = Batch::build(delivery, &slices, budget, &mut pack, false);
         let mut out = [IoSlice::new(&[]); PARTS];
         let n = batch.io_slices(&pack, &mut out);
         let bytes: Vec<u8> = out[..n].iter().flat_map(|s| s.iter().copied()).collect();
@@ -342,18 +363,52 @@ mod tests {
 
     /// Only whole lines fit the budget (wire bytes: a header and the line without its end),
     /// except a first line longer than the budget: as much of it as fits, at a character
-    /// boundary.
+    /// boundary, in a frame that does not end the message; the next write goes on with the
+    /// rest as `Continuation` frames, so the line stays one message (an events object over
+    /// 64 KiB, a `history`, reached a browser as pieces that were not JSON).
     #[test]
     fn the_budget_takes_whole_lines_unless_one_alone_is_over_it() {
         let lines = Delivery::Lines { binary: false };
         let (bytes, taken, _) = wire(lines, &[b"ab\n", b"cdef\n"], 8);
         assert_eq!(bytes, frames(&[(Opcode::Text, b"ab")]));
         assert_eq!(taken, 3);
-        let (bytes, taken, _) = wire(lines, &[b"abcdefgh\n"], 6);
-        assert_eq!(bytes, frames(&[(Opcode::Text, b"abcd")]));
-        assert_eq!(taken, 4);
+        let fragment = |opcode, payload: &[u8], fin| {
+            let (h, n) = frame::fragment_head(opcode, payload.len(), fin);
+            [&h[..n], payload].concat()
+        };
+        // One write of `data` (wire bytes, taken, open) after a write that ended inside a
+        // message (`continuing`) or not.
+        fn write(data: &[&[u8]], budget: usize, continuing: bool) -> (Vec<u8>, usize, bool) {
+            let slices: Vec<IoSlice> = data.iter().map(|d| IoSlice::new(d)).collect();
+            let mut pack = Vec::new();
+            let batch = Batch::build(Delivery::Objects, &slices, budget, &mut pack, continuing);
+            let mut out = [IoSlice::new(&[]); PARTS];
+            let n = batch.io_slices(&pack, &mut out);
+            let bytes = out[..n].iter().flat_map(|s| s.iter().copied()).collect();
+            (bytes, batch.taken, batch.open)
+        }
+        assert_eq!(
+            write(&[b"abcdefghij\n", b"k\n"], 6, false),
+            (fragment(Opcode::Text, b"abcd", false), 4, true)
+        );
+        assert_eq!(
+            write(&[b"efghij\n", b"k\n"], 6, true),
+            (fragment(Opcode::Continuation, b"efgh", false), 4, true)
+        );
+        let end = [
+            fragment(Opcode::Continuation, b"ij", true),
+            fragment(Opcode::Text, b"k", true),
+        ];
+        assert_eq!(
+            write(&[b"ij\n", b"k\n"], 64, true),
+            (end.concat(), 5, false)
+        );
+        assert!(
+            write(&[], 64, true).2,
+            "nothing queued: still inside the message"
+        );
         let (bytes, taken, _) = wire(lines, &["abcé\n".as_bytes()], 6);
-        assert_eq!(bytes, frames(&[(Opcode::Text, b"abc")]));
+        assert_eq!(bytes, fragment(Opcode::Text, b"abc", false));
         assert_eq!(taken, 3);
     }
 

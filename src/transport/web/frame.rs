@@ -143,8 +143,14 @@ pub fn head_size(len: usize) -> usize {
 /// An unmasked (server) frame header for a final frame of `opcode` carrying `len` payload
 /// bytes, in the first `.1` bytes of `.0`.
 pub fn head(opcode: Opcode, len: usize) -> ([u8; MAX_HEAD], usize) {
+    fragment_head(opcode, len, true)
+}
+
+/// [`head`] for a frame of a fragmented message (§5.4): `fin` false, a later frame
+/// (`Continuation`) carries more of it.
+pub fn fragment_head(opcode: Opcode, len: usize, fin: bool) -> ([u8; MAX_HEAD], usize) {
     let mut h = [0u8; MAX_HEAD];
-    h[0] = 0x80 | opcode.bits();
+    h[0] = if fin { 0x80 } else { 0 } | opcode.bits();
     let size = if len < 126 {
         h[1] = len as u8;
         2

@@ -19,6 +19,11 @@ use std::net::SocketAddr;
 /// Plaintext framed per write: a write of more is taken in parts.
 const WRITE_CHUNK: usize = 64 * 1024;
 
+/// Our own bytes a WebSocket may hold unsent (a write's leftover frames, pongs) before a peer
+/// whose frames add more (a flood of pings it never reads the pongs of) is cut as a slow
+/// reader: nothing else bounds what its pings make us hold.
+const MAX_HELD: usize = 4 * WRITE_CHUNK;
+
 /// Where a web connection is in its life.
 #[derive(Debug)]
 enum Phase {
@@ -203,6 +208,7 @@ impl Web {
             }
         };
         // `receive` works on the bytes after the owed newline.
+        let queued = self.wire.len();
         let got = match socket.receive(&mut buf[o..], len - o, &mut self.wire) {
             Ok(got) => got,
             Err(f) => {
@@ -241,6 +247,12 @@ impl Web {
         if !self.wire.is_empty() {
             // Pongs and the answer to a close go out at once.
             self.flush_wire()?;
+            let held = self.wire.len() - self.sent;
+            if self.wire.len() > queued && held > MAX_HELD {
+                return Err(io::Error::other(format!(
+                    "WebSocket: {held} bytes of our frames unsent, the peer does not read"
+                )));
+            }
         }
         if got.closed && out == 0 {
             return Ok(Received::End { clean: true });
@@ -275,7 +287,9 @@ impl Web {
             // Nothing more goes out after a close frame: count it as sent.
             return Ok(data.iter().map(|s| s.len()).sum());
         }
-        let frames = batch::Batch::build(socket.delivery(), data, WRITE_CHUNK, pack);
+        let frames =
+            batch::Batch::build(socket.delivery(), data, WRITE_CHUNK, pack, socket.sending);
+        socket.sending = frames.open;
         let mut slices = [io::IoSlice::new(&[]); batch::PARTS];
         let n = frames.io_slices(pack, &mut slices);
         let inner = &mut self.inner;
@@ -445,7 +459,7 @@ mod tests {
             .map(|d| io::IoSlice::new(d.as_bytes()))
             .collect();
         let mut pack = Vec::new();
-        let frames = batch::Batch::build(Delivery::Objects, &slices, WRITE_CHUNK, &mut pack);
+        let frames = batch::Batch::build(Delivery::Objects, &slices, WRITE_CHUNK, &mut pack, false);
         assert_eq!(frames.taken, data.concat().len());
         let mut whole = Vec::new();
         for line in data.concat().lines() {

@@ -115,6 +115,8 @@ pub struct Socket {
     pub closing: Closing,
     /// A frame came since the last look (a pong counts as life for `--heartbeat`).
     pub heard: bool,
+    /// Our last write ended inside a message: the next one continues it (see `batch.rs`).
+    pub sending: bool,
 }
 
 impl Socket {
@@ -131,6 +133,7 @@ impl Socket {
             tail: Tail::None,
             closing: Closing::Open,
             heard: false,
+            sending: false,
         }
     }
 
