@@ -255,7 +255,11 @@ impl Client {
             }
             State::Up | State::Connecting => match link::classify(line) {
                 Received::Text(text) => {
-                    show(&format!("{}(private): {}\n", l.user, lines::lossy(text)));
+                    show(&format!(
+                        "{}(private): {}\n",
+                        l.user,
+                        lines::peer_text(text)
+                    ));
                     true
                 }
                 Received::Control => true,
