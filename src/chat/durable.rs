@@ -21,11 +21,13 @@ impl Chat {
         self.blocks.committed();
         if ok {
             self.outbox.committed();
+            self.mailboxes.committed();
             return;
         }
         for undo in self.outbox.abort() {
             self.undo(undo, now);
         }
+        self.mailboxes.committed();
     }
 
     /// Rebuild durable state from a record read back from the store at start-up.
