@@ -431,6 +431,7 @@ impl Chat {
         self.rooms.changes = log;
         self.change_rooms(changes.into_iter().rev(), true);
         self.blocks.committed();
+        self.rooms.committed();
         self.mailboxes.committed();
         // History only: nothing to decide, so nothing to wait for (as a single node does not
         // wait for the disk for it): the replies leave now and the connection is read on.
@@ -625,6 +626,7 @@ impl Chat {
         let _ = self.room_changes(); // Outside a command (none expected): applied already.
         let loose = self.outbox.take_loose();
         self.blocks.committed();
+        self.rooms.committed();
         self.mailboxes.committed();
         let c = self.cluster.as_mut()?;
         let mut batch = std::mem::take(&mut c.batch);

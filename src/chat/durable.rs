@@ -19,6 +19,7 @@ impl Chat {
     /// state is undone in memory and answered with the storage error instead.
     pub fn handle_commit(&mut self, ok: bool, now: Now) {
         self.blocks.committed();
+        self.rooms.committed();
         if ok {
             self.outbox.committed();
             self.mailboxes.committed();

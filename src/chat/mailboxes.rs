@@ -272,7 +272,10 @@ mod tests {
             m.push(&luke, queued(text));
         }
         let conn = ConnId::new(1, 0);
-        assert!(m.take("luke", conn, 8).is_none(), "not handed out before the commit");
+        assert!(
+            m.take("luke", conn, 8).is_none(),
+            "not handed out before the commit"
+        );
         m.committed();
         // A budget of one message (`yoda` + `a` + 3).
         let (batch, more, marker) = m.take("luke", conn, 8).expect("queued");
