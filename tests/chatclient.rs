@@ -120,6 +120,27 @@ fn stopprivate_ends_it_on_both_sides() {
     assert!(!p.alice.output().contains("Direct link"));
 }
 
+/// The server compares names ASCII case-insensitively, so the user may type the peer's name in
+/// any case: `private BOB …` still goes over the link to bob (before the fix it went to the
+/// server, which relayed the text the link is there to keep from it), and `stopprivate Bob`
+/// stops the link, shown once under the peer's own spelling, the server's echo hidden.
+#[test]
+fn the_peers_name_in_another_case_still_finds_the_link() {
+    let mut p = Pair::new();
+    p.alice.type_line("private BOB over the link");
+    p.bob.wait_for("alice(private): over the link\n");
+    p.alice.type_line("whoelse");
+    p.alice_conn.expect("whoelse");
+    p.alice.type_line("stopprivate Bob");
+    p.bob.wait_for("Private messaging with alice stopped\n");
+    p.alice.wait_for("Private messaging with bob stopped\n");
+    p.alice_conn.expect("stopprivate bob");
+    p.alice_conn
+        .send("Private messaging with bob stopped\nsentinel-a\n");
+    p.alice.wait_for("sentinel-a\n");
+    assert_eq!(p.alice.count("Private messaging with"), 1);
+}
+
 /// When the server says the session stopped (the peer logged out), the link is closed too and
 /// the line is shown.
 #[test]

@@ -4,7 +4,7 @@
 
 use super::peers::down_notice;
 use super::{show, would_block, Client, Echo, SERVER, SERVER_OUTPUT_CAP, STDIN};
-use crate::asks::Ask;
+use crate::asks::{same_user, Ask};
 use crate::lines::{self, End, Piece};
 use crate::link::State;
 use crate::parse::{self, Input, ServerLine};
@@ -198,7 +198,7 @@ impl Client {
                     self.drop_link(key, now);
                     return self.send_server(line, now);
                 }
-                if let Some(i) = self.lost.iter().position(|u| u == user) {
+                if let Some(i) = self.lost.iter().position(|u| same_user(u, user)) {
                     self.lost.swap_remove(i);
                     show(&down_notice(user));
                 }
@@ -209,7 +209,9 @@ impl Client {
                     let l = &mut self.links[key];
                     l.state = State::Stopping;
                     l.queue_raw(b"\x04stop\n");
-                    self.stopped(user, now);
+                    // The peer's own spelling, as the server's echo of the stop has it.
+                    let user = l.user.clone();
+                    self.stopped(&user, now);
                 } else {
                     self.send_server(line, now);
                 }
