@@ -432,6 +432,7 @@ impl Chat {
         self.change_rooms(changes.into_iter().rev(), true);
         self.blocks.committed();
         self.rooms.committed();
+        self.profiles.committed();
         self.mailboxes.committed();
         // History only: nothing to decide, so nothing to wait for (as a single node does not
         // wait for the disk for it): the replies leave now and the connection is read on.
@@ -627,6 +628,7 @@ impl Chat {
         let loose = self.outbox.take_loose();
         self.blocks.committed();
         self.rooms.committed();
+        self.profiles.committed();
         self.mailboxes.committed();
         let c = self.cluster.as_mut()?;
         let mut batch = std::mem::take(&mut c.batch);

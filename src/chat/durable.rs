@@ -20,6 +20,7 @@ impl Chat {
     pub fn handle_commit(&mut self, ok: bool, now: Now) {
         self.blocks.committed();
         self.rooms.committed();
+        self.profiles.committed();
         if ok {
             self.outbox.committed();
             self.mailboxes.committed();

@@ -311,10 +311,12 @@ impl Chat {
         self.begin_command(conn); // Cluster mode (issue 23).
         self.blocks.take_tainted();
         self.rooms.take_tainted();
+        self.profiles.take_tainted();
         command(self);
         // Issue 8: a reply that saw another command's uncommitted block or room change stands
         // or falls with it.
-        self.outbox.dependent |= self.blocks.take_tainted() | self.rooms.take_tainted();
+        self.outbox.dependent |=
+            self.blocks.take_tainted() | self.rooms.take_tainted() | self.profiles.take_tainted();
         for room in self.outbox.rooms_changed_since(mark) {
             self.rooms.changed(room);
         }

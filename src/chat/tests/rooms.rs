@@ -569,3 +569,26 @@ fn no_reply_shows_a_room_a_failed_commit_undid() {
     s.line(3, "list-chatroom", 2);
     assert_eq!(s.take(3), "");
 }
+
+/// The same for a profile: in one iteration hans sets his job and yoda views his profile. The
+/// commit fails and the job is undone, so the profile yoda was shown is refused too.
+#[test]
+fn no_reply_shows_a_profile_a_failed_commit_undid() {
+    let mut s = three();
+    s.store_ok = false;
+    let now = s.at(1);
+    for (k, line) in [(1, "set-profile job sith"), (2, "view-profile hans")] {
+        let id = Sim::id(k);
+        let input = crate::protocol::line::parse(
+            crate::protocol::line::Frame::Line(line),
+            s.chat.expects(id),
+        );
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert_eq!(s.take(1), text::STORAGE);
+    assert_eq!(s.take(2), text::STORAGE);
+    s.store_ok = true;
+    s.line(2, "view-profile hans", 2);
+    assert!(s.take(2).contains("job : \n"));
+}
