@@ -313,8 +313,8 @@ impl Chat {
         self.rooms.take_tainted();
         self.profiles.take_tainted();
         command(self);
-        // Issue 8: a reply that saw another command's uncommitted block or room change stands
-        // or falls with it.
+        // Issue 8: a reply that saw another command's uncommitted block, room or profile change
+        // stands or falls with it.
         self.outbox.dependent |=
             self.blocks.take_tainted() | self.rooms.take_tainted() | self.profiles.take_tainted();
         for room in self.outbox.rooms_changed_since(mark) {
