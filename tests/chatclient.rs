@@ -258,6 +258,37 @@ fn heartbeat_sends_live_at_a_third() {
     assert!((3..=9).contains(&lives), "{lives} lives in ~2 s");
 }
 
+/// At a menu prompt (`BM`'s `Message: `) the whole next line is the answer, so the heartbeat
+/// waits for the user's answer instead of answering for it. Before the fix a `live` sent while
+/// the user was typing was broadcast as the message (`alice: live` to everyone) and the text
+/// the user then typed ran as a command.
+#[test]
+fn heartbeat_never_answers_a_menu_prompt() {
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &["--heartbeat", "1"]);
+    alice.type_line("BM");
+    loop {
+        match conn.line().as_deref() {
+            Some("BM") => break,
+            Some("live") => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    conn.send("Message: ");
+    alice.wait_for("Message: ");
+    // Three heartbeat periods at the prompt.
+    thread::sleep(Duration::from_millis(1100));
+    alice.type_line("hello everyone");
+    conn.expect("hello everyone");
+    conn.send("Message sent\n");
+    alice.wait_for("Message sent\n");
+    // The heartbeat goes on after the answer.
+    conn.expect("live");
+}
+
 /// End of input sends `exit`; once the server closes, the client exits with status 0.
 #[test]
 fn eof_on_stdin_sends_exit_and_exits_zero() {

@@ -96,6 +96,9 @@ pub struct Client {
     /// The `live` interval (a third of `--heartbeat`).
     live_every: Option<Duration>,
     next_live: Option<Instant>,
+    /// A menu prompt (`Message: `, …) waits for the user's answer: the server takes the whole
+    /// next line as the answer, so a `live` now would be sent as the user's message.
+    answering: bool,
     /// Unbuffered stdin (a dup of fd 0); `None` after end of input.
     stdin: Option<File>,
     /// Stdin could not be registered (a regular file): read it every iteration instead.
@@ -159,6 +162,7 @@ impl Client {
             p2p_port_unanswered: false,
             live_every: heartbeat.map(|h| h / 3),
             next_live: None,
+            answering: false,
             stdin: Some(stdin),
             stdin_unpolled,
             input: LineBuf::default(),
@@ -231,7 +235,13 @@ impl Client {
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.next_live.is_some_and(|t| t <= now) {
-            self.send_server("live", now);
+            if self.answering {
+                // The answer, when the user sends it, is the sign of life; the heartbeat
+                // starts again from it.
+                self.next_live = None;
+            } else {
+                self.send_server("live", now);
+            }
         }
         if self.exit_by.is_some_and(|t| t <= now) {
             self.done = true;

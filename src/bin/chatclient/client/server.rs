@@ -39,6 +39,7 @@ impl Client {
         }
         let was_logged_in = std::mem::take(&mut self.logged_in);
         self.next_live = None;
+        self.answering = false;
         self.p2p_port_unanswered = false;
         self.reader = Default::default();
         self.asks.clear();
@@ -59,6 +60,7 @@ impl Client {
             End::Open => show(fresh),
             End::Prompt => {
                 self.login.prompted(&piece.text);
+                self.answering = parse::MENU_PROMPTS.contains(&piece.text.as_str());
                 if piece.text == parse::USERNAME_PROMPT {
                     self.set_logged_out();
                 } else if piece.text == parse::PASSWORD_PROMPT && self.exit_by.is_none() {
@@ -77,6 +79,7 @@ impl Client {
 
     pub(super) fn set_logged_out(&mut self) {
         self.logged_in = false;
+        self.answering = false;
         self.next_live = None;
     }
 
@@ -189,6 +192,7 @@ impl Client {
 
     pub(super) fn typed(&mut self, line: &str, now: Instant) {
         self.login.typed(line);
+        self.answering = false;
         match Input::parse(line) {
             Input::Private { user, text } => {
                 if let Some(key) = self.link_of(user) {
