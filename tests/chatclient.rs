@@ -304,6 +304,41 @@ fn eof_on_stdin_sends_exit_and_exits_zero() {
     assert!(status.success());
 }
 
+/// Leaving (end of input, Ctrl-C, `exit`) at a menu prompt first cancels it with an empty
+/// answer: the server takes the whole next line as the answer, so before the fix the `exit`
+/// the client sends on leaving was broadcast to everyone as the `BM` message.
+#[test]
+fn leaving_at_a_menu_prompt_cancels_it_first() {
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &[]);
+    alice.type_line("BM");
+    conn.expect("BM");
+    conn.send("Message: ");
+    alice.wait_for("Message: ");
+    alice.close_stdin();
+    conn.expect("");
+    conn.expect("exit");
+    drop(conn);
+    let status = alice.exit_within(WAIT).expect("exited");
+    assert!(status.success());
+    // The same for `exit` typed at the prompt.
+    let Solo {
+        client: mut bob,
+        mut conn,
+        ..
+    } = Solo::new("bob", &[]);
+    bob.type_line("PM");
+    conn.expect("PM");
+    conn.send("Recipient: ");
+    bob.wait_for("Recipient: ");
+    bob.type_line("exit");
+    conn.expect("");
+    conn.expect("exit");
+}
+
 /// If the server never closes after `exit`, the client still leaves within about 2 s.
 #[test]
 fn exit_typed_does_not_wait_forever() {

@@ -292,7 +292,8 @@ impl Client {
 
     /// End of input, `exit` or a signal: stop the links, tell the server, give it a moment to
     /// close. At the `Password: ` prompt the server would take `exit` for a password (a failed
-    /// login towards the lockout), so the connection is just closed.
+    /// login towards the lockout), so the connection is just closed; at a menu prompt, for the
+    /// message to send, so the prompt is cancelled first.
     fn leave(&mut self, now: Instant) {
         if self.exit_by.is_some() {
             return;
@@ -302,6 +303,11 @@ impl Client {
         self.rejoin = Rejoin::Off;
         self.stop_all_links();
         if self.server.is_some() && !self.login.awaiting_password() {
+            if std::mem::take(&mut self.answering) {
+                // A menu prompt would take `exit` for its answer (a message to send): an
+                // empty answer cancels it first.
+                self.queue_server("", now);
+            }
             self.queue_server("exit", now);
             self.next_live = None;
             self.exit_by = Some(now + EXIT_WAIT);

@@ -192,8 +192,11 @@ impl Client {
 
     pub(super) fn typed(&mut self, line: &str, now: Instant) {
         self.login.typed(line);
-        self.answering = false;
-        match Input::parse(line) {
+        let input = Input::parse(line);
+        if input != Input::Exit {
+            self.answering = false; // This line answers the prompt; `exit` cancels it.
+        }
+        match input {
             Input::Private { user, text } => {
                 if let Some(key) = self.link_of(user) {
                     if self.links[key].queue_text(text) {
