@@ -289,6 +289,24 @@ fn heartbeat_never_answers_a_menu_prompt() {
     conn.expect("live");
 }
 
+/// At a menu prompt the whole line typed is the answer, as the server takes it: a line the
+/// client would otherwise act on itself (`private bob …` with a link up) goes to the server
+/// as the message text, and the link carries nothing. Before the fix the text went over the
+/// link and the prompt stayed open for the next line.
+#[test]
+fn a_menu_prompt_answer_is_never_taken_for_a_client_command() {
+    let mut p = Pair::new();
+    p.alice.type_line("BM");
+    p.alice_conn.expect("BM");
+    p.alice_conn.send("Message: ");
+    p.alice.wait_for("Message: ");
+    p.alice.type_line("private bob meant for everyone");
+    p.alice_conn.expect("private bob meant for everyone");
+    p.alice.type_line("private bob now over the link");
+    p.bob.wait_for("alice(private): now over the link\n");
+    assert!(!p.bob.output().contains("meant for everyone"));
+}
+
 /// End of input sends `exit`; once the server closes, the client exits with status 0.
 #[test]
 fn eof_on_stdin_sends_exit_and_exits_zero() {

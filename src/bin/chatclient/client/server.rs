@@ -193,8 +193,11 @@ impl Client {
     pub(super) fn typed(&mut self, line: &str, now: Instant) {
         self.login.typed(line);
         let input = Input::parse(line);
-        if input != Input::Exit {
-            self.answering = false; // This line answers the prompt; `exit` cancels it.
+        if input != Input::Exit && std::mem::take(&mut self.answering) {
+            // A menu prompt takes the whole line as its answer, as the server does (`exit`
+            // cancels it, in `leave`): `private bob …` is then the message text, not a line
+            // for the link.
+            return self.send_server(line, now);
         }
         match input {
             Input::Private { user, text } => {
