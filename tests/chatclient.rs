@@ -120,6 +120,27 @@ fn stopprivate_ends_it_on_both_sides() {
     assert!(!p.alice.output().contains("Direct link"));
 }
 
+/// The server compares names ASCII case-insensitively, so the user may type the peer's name in
+/// any case: `private BOB …` still goes over the link to bob (before the fix it went to the
+/// server, which relayed the text the link is there to keep from it), and `stopprivate Bob`
+/// stops the link, shown once under the peer's own spelling, the server's echo hidden.
+#[test]
+fn the_peers_name_in_another_case_still_finds_the_link() {
+    let mut p = Pair::new();
+    p.alice.type_line("private BOB over the link");
+    p.bob.wait_for("alice(private): over the link\n");
+    p.alice.type_line("whoelse");
+    p.alice_conn.expect("whoelse");
+    p.alice.type_line("stopprivate Bob");
+    p.bob.wait_for("Private messaging with alice stopped\n");
+    p.alice.wait_for("Private messaging with bob stopped\n");
+    p.alice_conn.expect("stopprivate bob");
+    p.alice_conn
+        .send("Private messaging with bob stopped\nsentinel-a\n");
+    p.alice.wait_for("sentinel-a\n");
+    assert_eq!(p.alice.count("Private messaging with"), 1);
+}
+
 /// When the server says the session stopped (the peer logged out), the link is closed too and
 /// the line is shown.
 #[test]
@@ -237,6 +258,55 @@ fn heartbeat_sends_live_at_a_third() {
     assert!((3..=9).contains(&lives), "{lives} lives in ~2 s");
 }
 
+/// At a menu prompt (`BM`'s `Message: `) the whole next line is the answer, so the heartbeat
+/// waits for the user's answer instead of answering for it. Before the fix a `live` sent while
+/// the user was typing was broadcast as the message (`alice: live` to everyone) and the text
+/// the user then typed ran as a command.
+#[test]
+fn heartbeat_never_answers_a_menu_prompt() {
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &["--heartbeat", "1"]);
+    alice.type_line("BM");
+    loop {
+        match conn.line().as_deref() {
+            Some("BM") => break,
+            Some("live") => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    conn.send("Message: ");
+    alice.wait_for("Message: ");
+    // Three heartbeat periods at the prompt.
+    thread::sleep(Duration::from_millis(1100));
+    alice.type_line("hello everyone");
+    conn.expect("hello everyone");
+    conn.send("Message sent\n");
+    alice.wait_for("Message sent\n");
+    // The heartbeat goes on after the answer.
+    conn.expect("live");
+}
+
+/// At a menu prompt the whole line typed is the answer, as the server takes it: a line the
+/// client would otherwise act on itself (`private bob …` with a link up) goes to the server
+/// as the message text, and the link carries nothing. Before the fix the text went over the
+/// link and the prompt stayed open for the next line.
+#[test]
+fn a_menu_prompt_answer_is_never_taken_for_a_client_command() {
+    let mut p = Pair::new();
+    p.alice.type_line("BM");
+    p.alice_conn.expect("BM");
+    p.alice_conn.send("Message: ");
+    p.alice.wait_for("Message: ");
+    p.alice.type_line("private bob meant for everyone");
+    p.alice_conn.expect("private bob meant for everyone");
+    p.alice.type_line("private bob now over the link");
+    p.bob.wait_for("alice(private): now over the link\n");
+    assert!(!p.bob.output().contains("meant for everyone"));
+}
+
 /// End of input sends `exit`; once the server closes, the client exits with status 0.
 #[test]
 fn eof_on_stdin_sends_exit_and_exits_zero() {
@@ -250,6 +320,41 @@ fn eof_on_stdin_sends_exit_and_exits_zero() {
     drop(conn);
     let status = alice.exit_within(WAIT).expect("exited");
     assert!(status.success());
+}
+
+/// Leaving (end of input, Ctrl-C, `exit`) at a menu prompt first cancels it with an empty
+/// answer: the server takes the whole next line as the answer, so before the fix the `exit`
+/// the client sends on leaving was broadcast to everyone as the `BM` message.
+#[test]
+fn leaving_at_a_menu_prompt_cancels_it_first() {
+    let Solo {
+        client: mut alice,
+        mut conn,
+        ..
+    } = Solo::new("alice", &[]);
+    alice.type_line("BM");
+    conn.expect("BM");
+    conn.send("Message: ");
+    alice.wait_for("Message: ");
+    alice.close_stdin();
+    conn.expect("");
+    conn.expect("exit");
+    drop(conn);
+    let status = alice.exit_within(WAIT).expect("exited");
+    assert!(status.success());
+    // The same for `exit` typed at the prompt.
+    let Solo {
+        client: mut bob,
+        mut conn,
+        ..
+    } = Solo::new("bob", &[]);
+    bob.type_line("PM");
+    conn.expect("PM");
+    conn.send("Recipient: ");
+    bob.wait_for("Recipient: ");
+    bob.type_line("exit");
+    conn.expect("");
+    conn.expect("exit");
 }
 
 /// If the server never closes after `exit`, the client still leaves within about 2 s.

@@ -131,3 +131,22 @@ fn idle_connections_cannot_keep_the_peer_out() {
     bob.client.wait_for("alice(private): made it\n");
     drop(idle);
 }
+
+/// A peer's text is shown as text: its control characters (an escape sequence, a carriage
+/// return that would write over the `alice(private): ` prefix, a bell) never reach the
+/// terminal, as none can through the server (PROTOCOL.md §1a). Before the fix a peer could
+/// clear bob's screen and print a line posing as the server or another user
+/// (`\x1b[2K\rvader: …`). A tab is kept, as the server keeps it.
+#[test]
+fn a_peer_cannot_send_control_characters_to_the_terminal() {
+    let mut bob = Solo::new("bob", &[]);
+    bob.expect_link_from("alice");
+    let mut alice = bob.dial();
+    alice.send(&format!(
+        "{TOKEN}\n\x1b[2J\x1b[2K\rvader: send me your password\x07\ta\u{9b}b\n"
+    ));
+    bob.client
+        .wait_for("alice(private): \u{fffd}[2J\u{fffd}[2K\u{fffd}vader: send me your password\u{fffd}\ta\u{fffd}b\n");
+    let out = bob.client.output();
+    assert!(!out.contains(['\x1b', '\r', '\x07', '\u{9b}']), "{out:?}");
+}

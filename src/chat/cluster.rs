@@ -436,6 +436,9 @@ impl Chat {
         self.rooms.changes = log;
         self.change_rooms(changes.into_iter().rev(), true);
         self.blocks.committed();
+        self.rooms.committed();
+        self.profiles.committed();
+        self.mailboxes.committed();
         // History only: nothing to decide, so nothing to wait for (as a single node does not
         // wait for the disk for it): the replies leave now and the connection is read on.
         let lazy = records.iter().all(Record::is_lazy);
@@ -642,6 +645,9 @@ impl Chat {
         let _ = self.room_changes(); // Outside a command (none expected): applied already.
         let loose = self.outbox.take_loose();
         self.blocks.committed();
+        self.rooms.committed();
+        self.profiles.committed();
+        self.mailboxes.committed();
         let c = self.cluster.as_mut()?;
         let mut batch = std::mem::take(&mut c.batch);
         // Each on its own: one refused (a password hash upgrade of an account another node

@@ -19,13 +19,17 @@ impl Chat {
     /// state is undone in memory and answered with the storage error instead.
     pub fn handle_commit(&mut self, ok: bool, now: Now) {
         self.blocks.committed();
+        self.rooms.committed();
+        self.profiles.committed();
         if ok {
             self.outbox.committed();
+            self.mailboxes.committed();
             return;
         }
         for undo in self.outbox.abort() {
             self.undo(undo, now);
         }
+        self.mailboxes.committed();
     }
 
     /// Rebuild durable state from a record read back from the store at start-up.

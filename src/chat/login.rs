@@ -520,6 +520,11 @@ impl Chat {
         let account = self.account_of(user);
         let budget = self.settings.delivery_budget;
         let Some((batch, more, marker)) = self.mailboxes.take(&account, conn, budget) else {
+            // Only messages still to be committed: they come once the output is flushed,
+            // which is after the commit (or not at all, if it failed).
+            if self.mailboxes.len(&account) > 0 {
+                self.outbox.actions.push(Action::NotifyWhenFlushed(conn));
+            }
             return;
         };
         for q in batch.iter() {

@@ -62,6 +62,9 @@ pub struct Mailboxes {
     next_marker: u64,
     /// What all queued and in-flight messages cost against `--max-offline-bytes` (issue 8).
     bytes: usize,
+    /// The recipient of each message queued since the last commit, which that commit may
+    /// still undo: they are the newest of their queues, and never handed out before it.
+    fresh: Vec<Arc<str>>,
 }
 
 fn cost(q: &Queued) -> usize {
@@ -83,6 +86,7 @@ impl Mailboxes {
     pub fn push(&mut self, to: &Arc<str>, q: Queued) -> (Record, Undo) {
         let record = q.record(to);
         self.bytes += cost(&q);
+        self.fresh.push(to.clone());
         self.queue_mut(to).push_back(q);
         (record, Undo::PopNewest(to.clone()))
     }
@@ -100,19 +104,28 @@ impl Mailboxes {
         self.queues.get_or_default(user)
     }
 
-    /// Take the oldest messages of `user` up to `budget` bytes (at least one) for `conn`. They
-    /// stay in flight until [`Mailboxes::written`]. Returns them, whether more remain, and the
-    /// marker to report once they are written.
+    /// The commit of the messages queued so far is decided (undone already if it failed).
+    pub fn committed(&mut self) {
+        self.fresh.clear();
+    }
+
+    /// Take the oldest messages of `user` up to `budget` bytes (at least one) for `conn`, of
+    /// those committed: a message queued in this iteration waits for its commit, which may
+    /// fail. They stay in flight until [`Mailboxes::written`]. Returns them, whether more
+    /// remain, and the marker to report once they are written; `None` if nothing can be taken
+    /// now ([`Mailboxes::len`] says whether anything waits).
     pub fn take(
         &mut self,
         user: &str,
         conn: ConnId,
         budget: usize,
     ) -> Option<(Arc<[Queued]>, bool, u64)> {
+        let fresh = self.fresh.iter().filter(|to| ***to == *user).count();
         let queue = self.queues.get_mut(user)?;
+        let ready = queue.len().saturating_sub(fresh);
         let mut bytes = 0;
         let mut batch = Vec::new();
-        while let Some(q) = queue.front() {
+        while let Some(q) = queue.front().filter(|_| batch.len() < ready) {
             let size = q.from.len() + q.text.len() + 3;
             if !batch.is_empty() && bytes + size > budget {
                 break;
@@ -259,6 +272,11 @@ mod tests {
             m.push(&luke, queued(text));
         }
         let conn = ConnId::new(1, 0);
+        assert!(
+            m.take("luke", conn, 8).is_none(),
+            "not handed out before the commit"
+        );
+        m.committed();
         // A budget of one message (`yoda` + `a` + 3).
         let (batch, more, marker) = m.take("luke", conn, 8).expect("queued");
         assert_eq!((batch.len(), more), (1, true));

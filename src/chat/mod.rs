@@ -310,9 +310,16 @@ impl Chat {
         let mark = self.outbox.mark();
         self.begin_command(conn); // Cluster mode (issue 23).
         self.blocks.take_tainted();
+        self.rooms.take_tainted();
+        self.profiles.take_tainted();
         command(self);
-        // Issue 8: a reply that saw another command's uncommitted block stands or falls with it.
-        self.outbox.dependent |= self.blocks.take_tainted();
+        // Issue 8: a reply that saw another command's uncommitted block, room or profile change
+        // stands or falls with it.
+        self.outbox.dependent |=
+            self.blocks.take_tainted() | self.rooms.take_tainted() | self.profiles.take_tainted();
+        for room in self.outbox.rooms_changed_since(mark) {
+            self.rooms.changed(room);
+        }
         self.seal(mark, conn, now); // Cluster mode (issue 23): parked instead.
     }
 

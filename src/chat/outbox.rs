@@ -127,6 +127,21 @@ impl Outbox {
         self.undo.push(undo);
     }
 
+    /// The rooms changed by the command begun at `mark`, if it wrote records (a command that
+    /// wrote none takes its steps back when it is sealed).
+    pub fn rooms_changed_since(&self, mark: Mark) -> impl Iterator<Item = &Arc<str>> {
+        let wrote = self.records.len() > mark.records;
+        let steps = if wrote {
+            self.undo.get(mark.undo..)
+        } else {
+            None
+        };
+        steps.into_iter().flatten().filter_map(|u| match u {
+            Undo::Rooms(u) => Some(u.room()),
+            _ => None,
+        })
+    }
+
     pub fn mark(&self) -> Mark {
         Mark {
             actions: self.actions.len(),

@@ -26,6 +26,11 @@ pub struct Undo {
 pub struct Profiles {
     /// Shared with a compaction's frozen state and copied on their first change after.
     by_user: CowMap<Values>,
+    // Reliability (issue 8): no reply shows a profile change a failed commit undoes.
+    /// Users whose profile a command changed since the last commit.
+    uncommitted: Vec<String>,
+    /// A lookup saw one of them: the command that made it depends on the commit.
+    tainted: std::cell::Cell<bool>,
 }
 
 /// One user's attributes, in the order of [`ATTRIBUTES`].
@@ -39,12 +44,25 @@ impl Profiles {
 
     /// `(key, value)` lines of `user`'s profile, `username` first.
     pub fn show(&self, user: &Arc<str>) -> Vec<(&'static str, Arc<str>)> {
+        if self.uncommitted.iter().any(|u| **u == **user) {
+            self.tainted.set(true);
+        }
         let values = self.by_user.get(user);
         let mut out = vec![("username", user.clone())];
         for (i, key) in ATTRIBUTES.iter().enumerate() {
             out.push((key, Arc::from(values.map_or("", |v| v[i].as_str()))));
         }
         out
+    }
+
+    /// The commit of the changes so far is decided: they are what they are now.
+    pub fn committed(&mut self) {
+        self.uncommitted.clear();
+    }
+
+    /// Whether a lookup since the last call saw an uncommitted change.
+    pub fn take_tainted(&self) -> bool {
+        self.tainted.replace(false)
     }
 
     pub fn undo(&mut self, u: Undo) {
@@ -104,6 +122,7 @@ impl Chat {
             prev,
         };
         self.outbox.record(record, CoreUndo::Profiles(undo));
+        self.profiles.uncommitted.push(user.to_string());
         self.outbox
             .send(conn, Event::AttributeSet(Arc::from(attribute)));
     }

@@ -43,6 +43,24 @@ pub fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A peer's message text as shown: lossily, and with every control character but tab
+/// replaced by U+FFFD. The server refuses those in any text it relays (PROTOCOL.md §1a), but a
+/// peer link has no server in between, and an escape sequence, a carriage return or a bell
+/// from a peer would otherwise reach the terminal: clear it, or write a line over the
+/// `<peer>(private): ` prefix that poses as the server or another user.
+pub fn peer_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// How a piece of server text ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum End {

@@ -2,7 +2,8 @@
 //!
 //! # Link protocol
 //! A link is a TCP connection carrying UTF-8 text lines ending in `\n` (a trailing `\r` is
-//! stripped; invalid UTF-8 is shown lossily; a line is capped at 64 KiB, the rest dropped).
+//! stripped; invalid UTF-8 is shown lossily, control characters but tab as U+FFFD; a line is
+//! capped at 64 KiB, the rest dropped).
 //! - The side that got `P2P <user> <ip> <port> <token>` (in answer to its own
 //!   `startprivate <user>`) connects and sends `<token>\n` first. The listening side (which got
 //!   `P2P-ACCEPT <requester> <token>` in answer to its own `y <requester>`) compares that first

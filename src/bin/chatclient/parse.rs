@@ -38,6 +38,13 @@ pub enum ServerLine<'a> {
 pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
 pub const USERNAME_PROMPT: &str = "Username: ";
 pub const PASSWORD_PROMPT: &str = "Password: ";
+/// The menu prompts (PROTOCOL.md §6: `BM`, `PM`, `private`): the whole next line answers them.
+pub const MENU_PROMPTS: [&str; 4] = [
+    "Message: ",
+    "Recipient: ",
+    "Who do you want to send message to? ",
+    "Type message you want to send: ",
+];
 
 /// Tokens are 32 hex characters (128 bits).
 pub fn valid_token(token: &str) -> bool {

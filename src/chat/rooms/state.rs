@@ -53,6 +53,21 @@ pub enum Undo {
     },
 }
 
+impl Undo {
+    /// The room the change was made to.
+    pub fn room(&self) -> &Arc<str> {
+        match self {
+            Undo::Open(room)
+            | Undo::Close { name: room, .. }
+            | Undo::Setting { room, .. }
+            | Undo::Access { room, .. }
+            | Undo::Private { room, .. }
+            | Undo::Topic { room, .. }
+            | Undo::Rejoin { room, .. } => room,
+        }
+    }
+}
+
 /// A membership change, as cluster mode (issue 23) records it: membership is not durable,
 /// but every node must know who is in a room on every node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +101,11 @@ pub struct Rooms {
     /// Replay of files written before issue 17: their snapshots hold a room's `channel` record
     /// before its `room-open`; kept here until the room opens, dropped when replay is over.
     pending: HashMap<Arc<str>, Extras>,
+    // Reliability (issue 8): no reply shows a room change a failed commit undoes.
+    /// Rooms (folded names) a command changed since the last commit.
+    uncommitted: Vec<String>,
+    /// A lookup saw one of them: the command that made it depends on the commit.
+    tainted: std::cell::Cell<bool>,
 }
 
 impl Rooms {
@@ -97,6 +117,9 @@ impl Rooms {
     /// spelling wins (two rooms differing only in case may exist in files written before
     /// the rule).
     pub fn get(&self, room: &str) -> Option<(&Arc<str>, &Room)> {
+        if !self.uncommitted.is_empty() && self.uncommitted.contains(&fold(room)) {
+            self.tainted.set(true);
+        }
         if let Some(found) = self.rooms.get_key_value(room) {
             return Some(found);
         }
@@ -135,8 +158,26 @@ impl Rooms {
             .unwrap_or_default()
     }
 
+    /// A command changed `room` (its records wait for the commit).
+    pub fn changed(&mut self, room: &str) {
+        self.uncommitted.push(fold(room));
+    }
+
+    /// The commit of the changes so far is decided: they are what they are now.
+    pub fn committed(&mut self) {
+        self.uncommitted.clear();
+    }
+
+    /// Whether a lookup since the last call saw an uncommitted change.
+    pub fn take_tainted(&self) -> bool {
+        self.tainted.replace(false)
+    }
+
     /// Every room, sorted by name, with `visible` deciding which are shown.
     pub fn list(&self, visible: impl Fn(&Room) -> bool) -> Vec<RoomInfo> {
+        if !self.uncommitted.is_empty() {
+            self.tainted.set(true);
+        }
         self.rooms
             .iter()
             .filter(|(_, r)| visible(r))

@@ -419,3 +419,61 @@ fn one_heartbeat_hint_pings_at_half_and_closes_at_the_whole() {
     s.tick(50);
     assert_eq!(s.closed, vec![(1, "now")]);
 }
+
+/// Found case: in one iteration yoda messages luke, who is offline, and luke logs in. The
+/// commit fails, so yoda is told the message was not stored; luke must not be handed it
+/// either (his welcome's offline delivery took it from the queue before the commit).
+#[test]
+fn an_offline_message_a_failed_commit_undid_is_not_delivered() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    s.line(1, "message luke kept", 0);
+    s.connect(2, 0);
+    s.take_all();
+    s.store_ok = false;
+    let now = s.at(1);
+    for (k, line) in [(1, "message luke lost"), (2, "login luke jedi")] {
+        let id = Sim::id(k);
+        let input = parse(Frame::Line(line), s.chat.expects(id));
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert!(s.take(1).starts_with(text::STORAGE));
+    let luke = s.take(2);
+    assert!(!luke.contains("yoda: lost"), "{luke:?}");
+    // The committed one still comes, once, and nothing is left queued.
+    s.store_ok = true;
+    s.settle();
+    assert_eq!(
+        luke.matches("yoda: kept").count() + s.take(2).matches("yoda: kept").count(),
+        1
+    );
+}
+
+/// The same race with a commit that succeeds: the message queued in the iteration its
+/// recipient logs in comes once the welcome is flushed (after the commit), and in order: a
+/// message sent after the login queues behind it.
+#[test]
+fn an_offline_message_queued_as_its_recipient_logs_in_comes_after_the_commit() {
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    s.connect(2, 0);
+    s.take_all();
+    let now = s.at(1);
+    let lines = [
+        (1, "message luke first"),
+        (2, "login luke jedi"),
+        (1, "message luke second"),
+    ];
+    for (k, line) in lines {
+        let id = Sim::id(k);
+        let input = parse(Frame::Line(line), s.chat.expects(id));
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert!(s.take(2).ends_with(text::WELCOME));
+    s.flushed(1);
+    assert_eq!(s.take(2), "yoda: first\nyoda: second\n");
+    s.line(1, "message luke third", 1);
+    assert_eq!(s.take(2), "yoda: third\n", "no backlog left");
+}

@@ -534,3 +534,61 @@ fn rooms_and_profiles_snapshot_and_replay() {
     u.line(3, "enter-chatroom den", 2);
     assert_eq!(u.take(3), "Error. You are not allowed to enter den\n");
 }
+
+/// Found case: in one iteration hans opens `den` and yoda enters it. The commit fails and the
+/// room is undone, so yoda, told `You entered chatroom den`, was in no room (its next line
+/// `Error. Invalid command`): a reply that saw the uncommitted room stands or falls with it, as
+/// one that saw an uncommitted block does. So does a `list-chatroom` that listed it.
+#[test]
+fn no_reply_shows_a_room_a_failed_commit_undid() {
+    let mut s = three();
+    s.take_all();
+    s.store_ok = false;
+    let now = s.at(1);
+    let lines = [
+        (1, "open-chatroom den public"),
+        (2, "enter-chatroom den"),
+        (3, "list-chatroom"),
+    ];
+    for (k, line) in lines {
+        let id = Sim::id(k);
+        let input = crate::protocol::line::parse(
+            crate::protocol::line::Frame::Line(line),
+            s.chat.expects(id),
+        );
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert_eq!(s.take(1), text::STORAGE);
+    assert_eq!(s.take(2), text::STORAGE);
+    assert_eq!(s.take(3), text::STORAGE);
+    // Nothing was opened: the same commands now say so.
+    s.store_ok = true;
+    s.line(2, "enter-chatroom den", 2);
+    assert_eq!(s.take(2), "Error. No chatroom den\n");
+    s.line(3, "list-chatroom", 2);
+    assert_eq!(s.take(3), "");
+}
+
+/// The same for a profile: in one iteration hans sets his job and yoda views his profile. The
+/// commit fails and the job is undone, so the profile yoda was shown is refused too.
+#[test]
+fn no_reply_shows_a_profile_a_failed_commit_undid() {
+    let mut s = three();
+    s.store_ok = false;
+    let now = s.at(1);
+    for (k, line) in [(1, "set-profile job sith"), (2, "view-profile hans")] {
+        let id = Sim::id(k);
+        let input = crate::protocol::line::parse(
+            crate::protocol::line::Frame::Line(line),
+            s.chat.expects(id),
+        );
+        s.chat.handle_input(id, input, now);
+    }
+    s.settle();
+    assert_eq!(s.take(1), text::STORAGE);
+    assert_eq!(s.take(2), text::STORAGE);
+    s.store_ok = true;
+    s.line(2, "view-profile hans", 2);
+    assert!(s.take(2).contains("job : \n"));
+}

@@ -96,6 +96,9 @@ pub struct Client {
     /// The `live` interval (a third of `--heartbeat`).
     live_every: Option<Duration>,
     next_live: Option<Instant>,
+    /// A menu prompt (`Message: `, …) waits for the user's answer: the server takes the whole
+    /// next line as the answer, so a `live` now would be sent as the user's message.
+    answering: bool,
     /// Unbuffered stdin (a dup of fd 0); `None` after end of input.
     stdin: Option<File>,
     /// Stdin could not be registered (a regular file): read it every iteration instead.
@@ -159,6 +162,7 @@ impl Client {
             p2p_port_unanswered: false,
             live_every: heartbeat.map(|h| h / 3),
             next_live: None,
+            answering: false,
             stdin: Some(stdin),
             stdin_unpolled,
             input: LineBuf::default(),
@@ -231,7 +235,13 @@ impl Client {
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.next_live.is_some_and(|t| t <= now) {
-            self.send_server("live", now);
+            if self.answering {
+                // The answer, when the user sends it, is the sign of life; the heartbeat
+                // starts again from it.
+                self.next_live = None;
+            } else {
+                self.send_server("live", now);
+            }
         }
         if self.exit_by.is_some_and(|t| t <= now) {
             self.done = true;
@@ -282,7 +292,8 @@ impl Client {
 
     /// End of input, `exit` or a signal: stop the links, tell the server, give it a moment to
     /// close. At the `Password: ` prompt the server would take `exit` for a password (a failed
-    /// login towards the lockout), so the connection is just closed.
+    /// login towards the lockout), so the connection is just closed; at a menu prompt, for the
+    /// message to send, so the prompt is cancelled first.
     fn leave(&mut self, now: Instant) {
         if self.exit_by.is_some() {
             return;
@@ -292,6 +303,11 @@ impl Client {
         self.rejoin = Rejoin::Off;
         self.stop_all_links();
         if self.server.is_some() && !self.login.awaiting_password() {
+            if std::mem::take(&mut self.answering) {
+                // A menu prompt would take `exit` for its answer (a message to send): an
+                // empty answer cancels it first.
+                self.queue_server("", now);
+            }
             self.queue_server("exit", now);
             self.next_live = None;
             self.exit_by = Some(now + EXIT_WAIT);

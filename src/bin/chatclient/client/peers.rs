@@ -186,10 +186,13 @@ impl Client {
         }
     }
 
+    /// The live link with `user`, named in any case (the server's casemapping is ASCII).
     pub(super) fn link_of(&self, user: &str) -> Option<usize> {
         self.links
             .iter()
-            .find(|(_, l)| l.user == user && matches!(l.state, State::Connecting | State::Up))
+            .find(|(_, l)| {
+                same_user(&l.user, user) && matches!(l.state, State::Connecting | State::Up)
+            })
             .map(|(k, _)| k)
     }
 
@@ -255,7 +258,11 @@ impl Client {
             }
             State::Up | State::Connecting => match link::classify(line) {
                 Received::Text(text) => {
-                    show(&format!("{}(private): {}\n", l.user, lines::lossy(text)));
+                    show(&format!(
+                        "{}(private): {}\n",
+                        l.user,
+                        lines::peer_text(text)
+                    ));
                     true
                 }
                 Received::Control => true,

@@ -4,7 +4,7 @@
 
 use super::peers::down_notice;
 use super::{show, would_block, Client, Echo, SERVER, SERVER_OUTPUT_CAP, STDIN};
-use crate::asks::Ask;
+use crate::asks::{same_user, Ask};
 use crate::lines::{self, End, Piece};
 use crate::link::State;
 use crate::parse::{self, Input, ServerLine};
@@ -39,6 +39,7 @@ impl Client {
         }
         let was_logged_in = std::mem::take(&mut self.logged_in);
         self.next_live = None;
+        self.answering = false;
         self.p2p_port_unanswered = false;
         self.reader = Default::default();
         self.asks.clear();
@@ -59,6 +60,7 @@ impl Client {
             End::Open => show(fresh),
             End::Prompt => {
                 self.login.prompted(&piece.text);
+                self.answering = parse::MENU_PROMPTS.contains(&piece.text.as_str());
                 if piece.text == parse::USERNAME_PROMPT {
                     self.set_logged_out();
                 } else if piece.text == parse::PASSWORD_PROMPT && self.exit_by.is_none() {
@@ -77,6 +79,7 @@ impl Client {
 
     pub(super) fn set_logged_out(&mut self) {
         self.logged_in = false;
+        self.answering = false;
         self.next_live = None;
     }
 
@@ -189,7 +192,14 @@ impl Client {
 
     pub(super) fn typed(&mut self, line: &str, now: Instant) {
         self.login.typed(line);
-        match Input::parse(line) {
+        let input = Input::parse(line);
+        if input != Input::Exit && std::mem::take(&mut self.answering) {
+            // A menu prompt takes the whole line as its answer, as the server does (`exit`
+            // cancels it, in `leave`): `private bob …` is then the message text, not a line
+            // for the link.
+            return self.send_server(line, now);
+        }
+        match input {
             Input::Private { user, text } => {
                 if let Some(key) = self.link_of(user) {
                     if self.links[key].queue_text(text) {
@@ -198,7 +208,7 @@ impl Client {
                     self.drop_link(key, now);
                     return self.send_server(line, now);
                 }
-                if let Some(i) = self.lost.iter().position(|u| u == user) {
+                if let Some(i) = self.lost.iter().position(|u| same_user(u, user)) {
                     self.lost.swap_remove(i);
                     show(&down_notice(user));
                 }
@@ -209,7 +219,9 @@ impl Client {
                     let l = &mut self.links[key];
                     l.state = State::Stopping;
                     l.queue_raw(b"\x04stop\n");
-                    self.stopped(user, now);
+                    // The peer's own spelling, as the server's echo of the stop has it.
+                    let user = l.user.clone();
+                    self.stopped(&user, now);
                 } else {
                     self.send_server(line, now);
                 }
