@@ -151,12 +151,22 @@ impl Chat {
         self.jobs.queue.iter().any(online)
     }
 
-    /// Spend at most [`ROUNDS_PER_STEP`] rounds on the waiting hashes, oldest first, and finish
-    /// those that are done. Safe to call at any time.
+    /// Spend at most [`ROUNDS_PER_STEP`] rounds on the waiting hashes, the one with the fewest
+    /// rounds left first (the oldest of those), and finish those that are done. Safe to call
+    /// at any time.
+    ///
+    /// Fewest left first, not oldest first: one account stored at a huge cost (an operator's
+    /// `user add --hash-cost 2000000`) held every login behind it for half a minute. Among
+    /// jobs of one cost (a reconnect storm) it is oldest first, as the one started has fewer
+    /// rounds left; a huge one waits while shorter ones keep coming, which only its own
+    /// cost can make long.
     pub fn handle_work(&mut self, now: Now) {
         let mut budget = ROUNDS_PER_STEP;
         while budget > 0 {
-            let Some(job) = self.jobs.queue.front_mut() else {
+            let next = (self.jobs.queue.iter().enumerate())
+                .min_by_key(|(i, j)| (j.work.left(), *i))
+                .map(|(i, _)| i);
+            let Some(job) = next.and_then(|i| self.jobs.queue.get_mut(i)) else {
                 return;
             };
             let spend = budget.min(job.work.left());
@@ -164,7 +174,7 @@ impl Chat {
             let Some(key) = job.work.step(spend) else {
                 return;
             };
-            if let Some(job) = self.jobs.queue.pop_front() {
+            if let Some(job) = next.and_then(|i| self.jobs.queue.remove(i)) {
                 self.finish_hash(job, key, now);
             }
         }

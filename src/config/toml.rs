@@ -14,6 +14,9 @@ type LineError = String;
 
 /// Read `text` (the contents of `path`) into `values`. `Err` is one line: `FILE:LINE: why`.
 pub fn parse(path: &Path, text: &str, values: &mut Values) -> Result<(), String> {
+    // Editors on Windows start a UTF-8 file with a byte order mark; TOML allows it. It read as
+    // part of the first key: `invalid key "\u{feff}port"`, which no operator can see.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut seen = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
@@ -177,6 +180,18 @@ mod tests {
             Ok(Some(60))
         );
         assert_eq!(v.name("bind"), "chat.toml:4: bind");
+    }
+
+    /// A byte order mark at the start of the file is not part of the first key.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let v = read("\u{feff}port = 4000\nbind = \"\u{feff}\"\n").expect("parses");
+        assert_eq!(v.number::<u16>("port"), Ok(Some(4000)));
+        assert_eq!(
+            v.text("bind"),
+            Ok(Some("\u{feff}".into())),
+            "only the file's first"
+        );
     }
 
     #[test]

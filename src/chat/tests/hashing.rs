@@ -271,3 +271,29 @@ fn a_reply_reserved_behind_a_slow_login_follows_its_outcome() {
         Some((2, Event::Reserved(Ticket(8))))
     ));
 }
+
+/// A password stored at a huge cost does not hold the logins behind it: the hash with the
+/// fewest rounds left goes first. Oldest first, ann waited for all 60 of big's steps (an
+/// operator's `user add --hash-cost 2000000` held every login for half a minute).
+#[test]
+fn a_huge_hash_cost_does_not_hold_the_logins_behind_it() {
+    let big = Secret::pbkdf2("b1g", [6; 16], 60 * ROUNDS_PER_STEP);
+    let mut s = Sim::with_accounts(settings(), &format!("{}big {big}\n", accounts()));
+    s.connect(1, 0);
+    s.line(1, "big", 0);
+    s.line(1, "b1g", 0);
+    s.connect(2, 0);
+    s.line(2, "ann", 0);
+    s.line(2, "s3cret", 0);
+    s.take_all();
+    for _ in 0..3 {
+        s.tick(0);
+    }
+    assert_eq!(s.take(2), text::WELCOME, "ann's three steps came first");
+    assert!(s.chat.busy(Sim::id(1)), "big's hash goes on");
+    for _ in 0..60 {
+        s.tick(0);
+    }
+    assert_eq!(s.take(1), text::WELCOME);
+    assert!(!s.chat.has_work());
+}
