@@ -578,3 +578,47 @@ fn scram_sha_256_proves_an_account_without_sending_its_password() {
     bad.send("AUTHENTICATE PLAIN");
     bad.expect("AUTHENTICATE +\r\n");
 }
+
+/// Labeled-response with a password checked in steps (issue 21): the verdict of a labeled
+/// `AUTHENTICATE`, before registration or after it, and of a labeled `OPER` carries the label.
+/// The end of the label was queued when the line was read, before the hash ran, so the
+/// client got `ACK` and then the `900`/`903` (or `904`, `381`) unlabeled.
+#[test]
+fn a_labeled_command_whose_password_is_hashed_in_steps_labels_its_verdict() {
+    let (p, addr) = start(&["--irc-guests", "--operators", "zed"]);
+    register_on_the_line(&p, "zed", "pw-zed");
+    let plain = |pw: &str| chatserver::base64::encode(format!("\0zed\0{pw}").as_bytes());
+
+    let mut early = Client::connect(addr);
+    early.send("CAP LS 302\r\nCAP REQ :sasl batch labeled-response");
+    while !early.expect_line().contains(" ACK ") {}
+    early.send("AUTHENTICATE PLAIN");
+    early.expect("AUTHENTICATE +\r\n");
+    early.send(&format!("@label=a1 AUTHENTICATE {}", plain("wrong")));
+    early.expect(&format!(
+        "@label=a1 :{S} 904 * :SASL authentication failed\r\n"
+    ));
+    early.send("@label=a2 PING after");
+    early.expect(&format!("@label=a2 :{S} PONG {S} after\r\n"));
+
+    let mut late = Client::connect(addr);
+    late.send("CAP LS 302\r\nCAP REQ :batch labeled-response\r\nNICK gx\r\nUSER gx 0 * :gx");
+    late.send("CAP END");
+    while !late.expect_line().contains(" 422 ") {}
+    late.send("AUTHENTICATE PLAIN");
+    late.expect("AUTHENTICATE +\r\n");
+    late.send(&format!("@label=b1 AUTHENTICATE {}", plain("pw-zed")));
+    late.expect(&format!("@label=b1 :{S} BATCH +L1 labeled-response\r\n"));
+    late.expect(&format!(
+        "@batch=L1 :{S} 900 gx gx!gx@{S} zed :You are now logged in as zed\r\n"
+    ));
+    late.expect(&format!(
+        "@batch=L1 :{S} 903 gx :SASL authentication successful\r\n"
+    ));
+    late.expect(&format!(":{S} BATCH -L1\r\n"));
+    late.send("@label=b2 OPER zed pw-zed");
+    late.expect(&format!("@label=b2 :{S} BATCH +L2 labeled-response\r\n"));
+    late.expect(&format!(
+        "@batch=L2 :{S} 381 gx :You are now an IRC operator\r\n"
+    ));
+}

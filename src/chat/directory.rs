@@ -225,10 +225,14 @@ pub const HIDDEN_HOST: &str = "hidden";
 pub use crate::valid::glob;
 
 impl Chat {
-    /// A codec's own reply, queued in order behind the core's replies (cluster mode: behind
-    /// those of a command still on its way through the stream).
+    /// A codec's own reply, queued in order behind the core's replies (while a password is
+    /// checked in steps: behind its verdict; cluster mode: behind those of a command still on
+    /// its way through the stream).
     pub fn reply(&mut self, conn: ConnId, event: Event) {
         if self.sessions.get(&conn).is_some() {
+            let Some(event) = self.after_hash(conn, event) else {
+                return;
+            };
             if let Some(event) = self.hold_reply(conn, event) {
                 self.outbox.send(conn, event);
             }

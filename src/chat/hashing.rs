@@ -9,6 +9,7 @@
 use super::login::Form;
 use super::{Action, Chat};
 use crate::credentials::{constant_time_eq, Secret};
+use crate::event::Event;
 use crate::kdf::Pbkdf2;
 use crate::session::{ConnId, State};
 use crate::time::Now;
@@ -44,6 +45,9 @@ struct Job {
     purpose: Purpose,
     work: Box<Pbkdf2>,
     iterations: u32,
+    /// Codec replies reserved behind the command that started the job (IRC's end of a
+    /// labeled `AUTHENTICATE`), sent after its verdict.
+    after: Vec<Event>,
 }
 
 /// The derivations waiting for CPU, oldest first.
@@ -79,7 +83,31 @@ impl Chat {
             purpose,
             work,
             iterations,
+            after: Vec::new(),
         });
+    }
+
+    /// While `conn` waits for a hash, a codec's reply (`Event::Reserved`) waits for the
+    /// verdict: the loop reads nothing more of the connection meanwhile, so such a reply was
+    /// reserved by the line that started the hash, and belongs after its answer (a labeled
+    /// `AUTHENTICATE` was `ACK`ed before its `900`). `Some(event)`: not held, send it now.
+    pub(super) fn after_hash(&mut self, conn: ConnId, event: Event) -> Option<Event> {
+        if !self.busy(conn) {
+            return Some(event);
+        }
+        let waiting = self
+            .jobs
+            .queue
+            .iter_mut()
+            .rev()
+            .find(|j| j.conn == conn && !matches!(j.purpose, Purpose::Upgrade { .. }));
+        match waiting {
+            Some(job) => {
+                job.after.push(event);
+                None
+            }
+            None => Some(event),
+        }
     }
 
     /// A new PBKDF2 derivation of `password` for a new secret at the configured cost.
@@ -142,7 +170,16 @@ impl Chat {
         }
     }
 
-    fn finish_hash(&mut self, job: Job, key: [u8; 32], now: Now) {
+    /// The job is done: its verdict, then the replies reserved behind it.
+    fn finish_hash(&mut self, mut job: Job, key: [u8; 32], now: Now) {
+        let (conn, after) = (job.conn, std::mem::take(&mut job.after));
+        self.conclude_hash(job, key, now);
+        for event in after {
+            self.reply(conn, event);
+        }
+    }
+
+    fn conclude_hash(&mut self, job: Job, key: [u8; 32], now: Now) {
         let Job {
             conn,
             purpose,
@@ -229,7 +266,7 @@ impl Chat {
             .get(&conn)
             .is_some_and(|s| !s.dialog && s.state != State::Closed);
         if one_go {
-            self.outbox.send(conn, crate::event::Event::Goodbye);
+            self.outbox.send(conn, Event::Goodbye);
             self.close_after_flush(conn, now);
         }
     }
