@@ -1153,3 +1153,24 @@ fn account_changes_reach_those_who_asked() {
     run(&mut c, &mut s, "CAP REQ :extended-monitor\r\n");
     assert_eq!(render(&mut c, &changed(true)), line);
 }
+
+/// `MODE #r bbbb…` asks for the ban list once: one list and one `368`, not one per `b` (490
+/// `b`s made one 512-byte line 1.7 MB of replies with a full list).
+#[test]
+fn a_ban_list_is_sent_once_per_mode_command() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, &format!("MODE #a +{}\r\n", "b".repeat(400)));
+    assert_eq!(text, ":irc.test 368 foo #a :End of channel ban list\r\n");
+    assert_eq!(s.inputs, [r#"Room(Bans { room: "a" })"#]);
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "MODE #a +bb-b x\r\n");
+    assert_eq!(text, ":irc.test 368 foo #a :End of channel ban list\r\n");
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Room(Bans { room: "a" })"#,
+            r#"Room(Change { room: "a", changes: [Ban("x", true)] })"#
+        ]
+    );
+}
