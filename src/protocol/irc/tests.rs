@@ -1174,3 +1174,27 @@ fn a_ban_list_is_sent_once_per_mode_command() {
         ]
     );
 }
+
+/// `FAIL CHATHISTORY INVALID_TARGET` names the target as the client wrote it: a channel
+/// with its `#` (it said `nope` for `#nope`, the core's room name), a nick as spelled.
+#[test]
+fn a_history_refusal_names_the_target_as_written() {
+    let (mut c, mut s) = registered("foo");
+    for (query, core_name, want) in [
+        ("CHATHISTORY LATEST #Nope * 10", "nope", "#Nope"),
+        ("CHATHISTORY BEFORE Bob * 10", "bob", "Bob"),
+    ] {
+        run(&mut c, &mut s, &format!("{query}\r\n"));
+        let sub = query.split(' ').nth(1).unwrap_or("");
+        assert_eq!(
+            render(
+                &mut c,
+                &Event::Error(Error::NoHistory(Arc::from(core_name)))
+            ),
+            format!(
+                ":irc.test FAIL CHATHISTORY INVALID_TARGET {sub} {want} \
+                 :Messages could not be retrieved\r\n"
+            )
+        );
+    }
+}
