@@ -622,3 +622,42 @@ fn a_labeled_command_whose_password_is_hashed_in_steps_labels_its_verdict() {
         "@batch=L2 :{S} 381 gx :You are now an IRC operator\r\n"
     ));
 }
+
+/// SASL proves an account before registration ends; if the account logs in elsewhere before
+/// `CAP END`, the registration is refused as `PASS`'s would be: `433` with the reason, then
+/// `ERROR` and the close. The client was left unregistered with every `NICK` refused the same
+/// way (the proof is spent, `AUTHENTICATE` is `907`) until the login timeout. A guest whose
+/// SASL failed and whose nick is taken may still pick another.
+#[test]
+fn a_sasl_login_refused_at_registration_closes_the_connection() {
+    let (p, addr) = start(&["--irc-guests"]);
+    let plain = |pw: &str| chatserver::base64::encode(format!("\0luke\0{pw}").as_bytes());
+    let mut c = Client::connect(addr);
+    c.send("CAP LS 302\r\nCAP REQ :sasl\r\nAUTHENTICATE PLAIN");
+    while !c.expect_line().contains(" ACK ") {}
+    c.expect("AUTHENTICATE +\r\n");
+    c.send(&format!(
+        "AUTHENTICATE {}\r\nNICK lk\r\nUSER lk 0 * :lk",
+        plain("jedi")
+    ));
+    while !c.expect_line().contains(" 903 ") {}
+    let _luke = p.login("luke", "jedi");
+    c.send("CAP END");
+    c.expect(&format!(":{S} 433 * luke :luke is already logged in\r\n"));
+    c.expect("ERROR :Closing link: (lk) [luke is already logged in]\r\n");
+    c.expect_closed();
+
+    let _taken = irc(addr, "taken", None);
+    let mut g = Client::connect(addr);
+    g.send("CAP LS 302\r\nCAP REQ :sasl\r\nAUTHENTICATE PLAIN");
+    while !g.expect_line().contains(" ACK ") {}
+    g.expect("AUTHENTICATE +\r\n");
+    g.send(&format!("AUTHENTICATE {}", plain("wrong")));
+    g.expect(&format!(":{S} 904 * :SASL authentication failed\r\n"));
+    g.send("NICK taken\r\nUSER g 0 * :g\r\nCAP END");
+    g.expect(&format!(":{S} 433 * taken :Nickname is already in use\r\n"));
+    g.send("NICK free");
+    g.expect(&format!(
+        ":{S} 001 free :Welcome to the chatserver IRC network, free\r\n"
+    ));
+}
