@@ -567,3 +567,26 @@ fn a_failed_commit_undoes_a_guest_room_closing_outside_a_command() {
         "closed at its next chance"
     );
 }
+
+/// Ban masks match under the casemapping, so one mask in another spelling is the same mask:
+/// `+b` of it adds nothing, `-b` of it removes the one listed (it was a second entry, taking a
+/// place of `--max-list`, and `-b` in another case removed nothing, leaving the ban).
+#[test]
+fn a_ban_mask_is_one_mask_in_any_case() {
+    let mut s = three();
+    join(&mut s, 1, "den", None);
+    mode(&mut s, 1, "den", &[RoomChange::Ban("L*!*@*", true)]);
+    mode(&mut s, 1, "den", &[RoomChange::Ban("l*!*@*", true)]);
+    s.take_all();
+    room(&mut s, 1, RoomInput::Bans { room: "den" });
+    assert_eq!(s.take(1), "L*!*@*\n");
+    mode(&mut s, 1, "den", &[RoomChange::Ban("l*!*@*", false)]);
+    s.take_all();
+    room(&mut s, 1, RoomInput::Bans { room: "den" });
+    assert_eq!(s.take(1), "", "the ban is gone");
+    s.line(3, "enter-chatroom den", 1);
+    assert_eq!(s.take(3), "You entered chatroom den\n");
+    let snapshot = s.chat.snapshot();
+    let masks = snapshot.iter().filter(|r| r.to_string().contains("L*!*@*"));
+    assert_eq!(masks.count(), 0, "{snapshot:?}");
+}
