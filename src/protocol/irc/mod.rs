@@ -579,10 +579,24 @@ impl Conn {
         }
     }
 
+    /// One framed line: answered here, or translated into core inputs. A line that made no
+    /// input still costs the command penalty (`Sink::answered`): `PING`s before registration,
+    /// `461`s and `412`s were free, 60,000 of them answered in a third of a second.
     fn frame(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         if self.reg == Reg::Closed || sink.expects() == Expect::Nothing {
             return;
         }
+        let mut counted = Counted {
+            sink: &mut *sink,
+            inputs: 0,
+        };
+        self.message(frame, &mut counted);
+        if counted.inputs == 0 {
+            sink.answered();
+        }
+    }
+
+    fn message(&mut self, frame: Frame<'_>, sink: &mut dyn Sink) {
         self.clear_context(sink);
         let line = match frame {
             Frame::Line(l) => l,
@@ -659,6 +673,35 @@ impl Conn {
             self.numeric(sink, ERR_TOOMANYTARGETS, &[list, "Too many targets"]);
         }
         ok
+    }
+}
+
+/// A sink that counts the inputs one line made (see [`Conn::frame`]).
+struct Counted<'a> {
+    sink: &'a mut dyn Sink,
+    inputs: u32,
+}
+
+impl Sink for Counted<'_> {
+    fn expects(&self) -> Expect {
+        self.sink.expects()
+    }
+
+    fn input(&mut self, input: crate::input::Input<'_>) {
+        self.inputs += 1;
+        self.sink.input(input);
+    }
+
+    fn reserve(&mut self, ticket: Ticket) {
+        self.sink.reserve(ticket);
+    }
+
+    fn wants_more(&self) -> bool {
+        self.sink.wants_more()
+    }
+
+    fn answered(&mut self) {
+        self.sink.answered();
     }
 }
 

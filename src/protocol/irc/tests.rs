@@ -12,6 +12,8 @@ struct Fake {
     login_ok: bool,
     inputs: Vec<String>,
     out: Vec<Event>,
+    /// Lines answered without an input (`Sink::answered`: the command penalty).
+    answered: usize,
 }
 
 impl Fake {
@@ -21,6 +23,7 @@ impl Fake {
             login_ok,
             inputs: Vec::new(),
             out: Vec::new(),
+            answered: 0,
         }
     }
 }
@@ -56,6 +59,10 @@ impl Sink for Fake {
 
     fn reserve(&mut self, ticket: crate::event::Ticket) {
         self.out.push(Event::Reserved(ticket));
+    }
+
+    fn answered(&mut self) {
+        self.answered += 1;
     }
 }
 
@@ -1197,4 +1204,25 @@ fn a_history_refusal_names_the_target_as_written() {
             )
         );
     }
+}
+
+/// Every line costs the command penalty, also one the codec answers itself: a flood of
+/// `PING`s before registration, `461`s or `412`s went unpaced (60,000 answered in a third of
+/// a second, where the penalty allows a burst of 20,000 and then 2,000 a second).
+#[test]
+fn a_line_answered_by_the_codec_still_costs_the_penalty() {
+    let mut c = codec(true);
+    let mut s = Fake::new(true);
+    run(&mut c, &mut s, "PING a\r\nCAP LS\r\nNICK 1bad\r\n");
+    assert_eq!((s.answered, s.inputs.len()), (3, 0));
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    s.answered = 0;
+    run(
+        &mut c,
+        &mut s,
+        "JOIN\r\nPRIVMSG #x :\r\nVERSION\r\nBOGUS\r\nLUSERS\r\nJOIN #a,#b\r\n",
+    );
+    assert_eq!(s.answered, 4, "LUSERS and JOIN are inputs: {:?}", s.inputs);
+    assert_eq!(s.inputs.len(), 3);
 }
