@@ -264,9 +264,10 @@ impl Chat {
 
     /// Make the account `user` with `secret` and log `conn` in as it.
     pub(super) fn finish_account(&mut self, conn: ConnId, user: &str, secret: Secret, now: Now) {
-        if self.accounts.exists(user) {
-            // Created by someone else while the password was being hashed.
-            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        // Taken while the password was being hashed: an account made meanwhile in any case, or
+        // a guest who took the name (it stays online; it was logged out as a duplicate login).
+        if self.refuse_new_name(conn, user) {
+            return;
         }
         let (record, undo) = self.accounts.create(user, secret);
         self.outbox.record(record, Undo::Accounts(undo));

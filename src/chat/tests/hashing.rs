@@ -222,3 +222,55 @@ fn oper_needs_a_listed_account_and_its_password() {
     s.settle();
     assert!(s.take(2).contains("bye"), "bob was killed");
 }
+
+/// A name taken while a new account's password is hashed (issue 21's window) is refused at
+/// the end as at the start (PROTOCOL.md §1a): by a guest, who stays online (it was replaced
+/// as a duplicate login, its connection closed), or by an account in another case (two
+/// accounts `neo` and `NEO` were made).
+#[test]
+fn a_name_taken_while_its_password_is_hashed_is_refused() {
+    let mut settings = settings();
+    settings.hash_cost = COST;
+    let mut s = Sim::with_accounts(settings, &accounts());
+    s.connect(1, 0);
+    s.line(1, "register neo m4trix", 0);
+    assert!(s.chat.busy(Sim::id(1)));
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(2), None, LoginStyle::Guest.into(), now);
+    let guest = Input::Guest {
+        name: "Neo",
+        any_free: false,
+    };
+    s.chat.handle_input(Sim::id(2), guest, now);
+    s.settle();
+    assert_eq!(s.take(2), text::WELCOME);
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(
+        s.take(1),
+        "Username: Error. Neo is already logged in\nUsername: "
+    );
+    assert_eq!(s.take(2), "", "the guest is not logged out");
+    assert!(s.committed.is_empty(), "{:?}", s.committed);
+
+    s.line(1, "register trin1ty pw-one", 0);
+    s.connect(3, 0);
+    s.line(3, "register TRIN1TY pw-two", 0);
+    for _ in 0..4 {
+        s.tick(0);
+    }
+    let made: Vec<String> = s
+        .committed
+        .iter()
+        .filter_map(|r| match r {
+            Record::Account { user, .. } => Some(user.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(made, ["trin1ty"]);
+    assert_eq!(
+        s.take(3),
+        "Username: Error. trin1ty already exists\nUsername: "
+    );
+}
