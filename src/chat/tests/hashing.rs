@@ -274,3 +274,36 @@ fn a_name_taken_while_its_password_is_hashed_is_refused() {
         "Username: Error. trin1ty already exists\nUsername: "
     );
 }
+
+/// Two one-go logins (IRC's `PASS`) of one account whose password is hashed in steps: the
+/// first is welcomed; the second, refused when its hash ends because the account is online by
+/// then, is closed as a wrong password's would be (it stayed open, waiting for nothing).
+#[test]
+fn a_one_go_login_refused_after_its_hash_is_closed() {
+    let mut s = sim();
+    let now = s.at(0);
+    for k in [1, 2] {
+        s.chat
+            .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
+        let login = Input::Login {
+            user: "ann",
+            password: "s3cret",
+        };
+        s.chat.handle_input(Sim::id(k), login, now);
+        s.settle();
+    }
+    assert!(s.chat.busy(Sim::id(1)) && s.chat.busy(Sim::id(2)));
+    for _ in 0..6 {
+        s.tick(0);
+    }
+    assert_eq!(s.take(1), text::WELCOME);
+    assert_eq!(
+        s.take(2),
+        "Error. ann is already logged in\nUsername: Goodbye\n"
+    );
+    assert_eq!(
+        s.closed,
+        vec![(2, "after flush")],
+        "the refused one is closed"
+    );
+}
