@@ -201,8 +201,9 @@ enum Note {
     Line(Box<[u8]>),
     /// What the core's replies after this point are about.
     Context(Ctx),
-    /// A command with this `label` begins: its replies are collected.
-    Label(Box<str>),
+    /// A command with this `label` begins: its replies are collected (`true`: only replies,
+    /// see [`Capture::replies_only`]).
+    Label(Box<str>, bool),
     /// The labeled command's replies are over.
     EndLabel,
     /// `TIME`: `391` with the time it is sent.
@@ -273,7 +274,7 @@ impl IrcCodec {
             }
         );
         match self.st.capture.take() {
-            Some(capture) if delivery => {
+            Some(capture) if delivery || (capture.replies_only && render::shareable(event)) => {
                 self.st.capture = Some(capture);
                 render::render(&self.st.view(now_ms), event, out);
             }
@@ -502,9 +503,9 @@ impl Conn {
                     None => out.extend_from_slice(&line),
                 }
             }
-            Note::Label(label) => {
+            Note::Label(label, replies_only) => {
                 if self.capture.is_none() {
-                    self.capture = Some(Box::new(Capture::new(label)));
+                    self.capture = Some(Box::new(Capture::new(label, *replies_only)));
                 }
                 self.forget_front();
             }
@@ -617,7 +618,7 @@ impl Conn {
                 let word = line.split(' ').find(|w| !w.starts_with([':', '@']));
                 let word = word.unwrap_or("");
                 let raw_tags = line.strip_prefix('@').and_then(|l| l.split(' ').next());
-                let label = self.label(sink, raw_tags.unwrap_or(""));
+                let label = self.label(sink, raw_tags.unwrap_or(""), false);
                 self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
                 if label {
                     self.hold(Note::EndLabel, sink);
@@ -626,7 +627,11 @@ impl Conn {
             }
             Err(_) => return,
         };
-        let label = self.label(sink, msg.tags);
+        // Commands whose verdict may wait for a password hashed in steps, while other users'
+        // lines reach this connection (see `Capture::replies_only`).
+        let replies_only =
+            self.reg == Reg::Open || matches!(msg.command.as_str(), "AUTHENTICATE" | "OPER");
+        let label = self.label(sink, msg.tags, replies_only);
         match self.reg {
             Reg::Open => self.registering(msg, sink),
             Reg::Done => self.command(msg, sink),
@@ -640,11 +645,11 @@ impl Conn {
 
     /// Issue 22, labeled-response: a command with a `label` tag has its replies collected
     /// from here to a [`Note::EndLabel`]; true if it has one.
-    fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str) -> bool {
+    fn label(&mut self, sink: &mut dyn Sink, raw_tags: &str, replies_only: bool) -> bool {
         let label = tags::get(raw_tags, "label")
             .filter(|l| !l.is_empty() && l.len() <= 64 && self.asked.has(Cap::LabeledResponse));
         if let Some(label) = &label {
-            self.hold(Note::Label(Box::from(label.as_str())), sink);
+            self.hold(Note::Label(Box::from(label.as_str()), replies_only), sink);
         }
         label.is_some()
     }

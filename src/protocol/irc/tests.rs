@@ -1226,3 +1226,37 @@ fn a_line_answered_by_the_codec_still_costs_the_penalty() {
     assert_eq!(s.answered, 4, "LUSERS and JOIN are inputs: {:?}", s.inputs);
     assert_eq!(s.inputs.len(), 3);
 }
+
+/// A labeled `AUTHENTICATE` or `OPER` may wait for a password hashed over several loop
+/// iterations; other users' channel lines that reach the client meanwhile go out around its
+/// labeled reply, not inside it (they were wrapped in its `labeled-response` batch).
+#[test]
+fn other_users_lines_stay_out_of_a_labeled_password_check() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :labeled-response batch\r\n");
+    c.decode(b"@label=o1 OPER zed pw\r\n", &mut s);
+    let mut queued = std::mem::take(&mut s.out);
+    let end = queued.pop().expect("the end of the label");
+    let mut out = Vec::new();
+    for e in &queued {
+        c.encode(e, 0, &mut out);
+    }
+    let chat = Event::Room(RoomEvent::Chat {
+        room: Arc::from("chan"),
+        from: Arc::from("bar"),
+        text: Arc::from("meanwhile"),
+        meta: test_meta(false),
+    });
+    for e in [chat, Event::Opered, end] {
+        c.encode(&e, 0, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap_or_default();
+    assert_eq!(
+        text,
+        ":bar!bar@irc.test PRIVMSG #chan meanwhile\r\n\
+         @label=o1 :irc.test BATCH +L1 labeled-response\r\n\
+         @batch=L1 :irc.test 381 foo :You are now an IRC operator\r\n\
+         @batch=L1 :foo!foo@irc.test MODE foo +o\r\n\
+         :irc.test BATCH -L1\r\n"
+    );
+}
