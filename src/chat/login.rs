@@ -157,6 +157,9 @@ impl Chat {
             Error::UserExists(Arc::from(account))
         } else if let Some((guest, _)) = self.online.find(user) {
             Error::AlreadyLoggedIn(guest.clone())
+        } else if self.rooms.has_owner(user) {
+            // A guest's room still open: its owner's name does not pass to a new account.
+            Error::NameTaken(Arc::from(user))
         } else {
             return false;
         };

@@ -117,6 +117,13 @@ impl Rooms {
         self.owned.get(owner).copied().unwrap_or(0)
     }
 
+    /// Whether an existing room was opened under `name`, in any case: a guest's room outlives
+    /// its owner's use of the name (a rename, or a logout while others are in it), and its
+    /// ownership must not pass to the next user of that name.
+    pub fn has_owner(&self, name: &str) -> bool {
+        self.owned.contains_key(name) || self.owned.keys().any(|o| o.eq_ignore_ascii_case(name))
+    }
+
     pub fn current(&self, user: &str) -> Option<&Arc<str>> {
         self.current.get(user)
     }

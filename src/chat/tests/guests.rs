@@ -246,3 +246,49 @@ fn console_kick_announce_list_and_stats() {
     let stats = s.chat.stats();
     assert_eq!((stats.users, stats.sessions, stats.messages), (1, 2, 2));
 }
+
+/// A guest's room outlives the guest's use of its name while others are in it (the guest
+/// renamed, or left): the name stays taken while the room is open, so its ownership (entry
+/// past the key, kicks, settings) never passes to the next user of the name, guest or
+/// account. A new guest `own1` joined the keyed room as its owner and kicked its members.
+#[test]
+fn the_name_of_an_open_rooms_owner_is_not_given_to_another() {
+    let mut s = Sim::new();
+    guest(&mut s, 1, "own1", 0);
+    guest(&mut s, 2, "other", 0);
+    let join = |room| {
+        Input::Room(crate::input::RoomInput::Join {
+            room,
+            key: None,
+            create: true,
+            current: false,
+        })
+    };
+    input(&mut s, 1, join("grm"), 0);
+    input(&mut s, 2, join("grm"), 0);
+    input(&mut s, 1, Input::Rename { name: "own2" }, 0);
+    s.take_all();
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(3), Some(peer(3)), LoginStyle::Guest.into(), now);
+    let take = Input::Guest {
+        name: "OWN1",
+        any_free: false,
+    };
+    input(&mut s, 3, take, 0);
+    assert_eq!(s.take(3), "Error. The name OWN1 is taken\n");
+    input(&mut s, 2, Input::Rename { name: "own1" }, 0);
+    assert_eq!(s.take(2), "Error. The name own1 is taken\n");
+    s.connect(4, 0);
+    s.line(4, "register own1 pw", 0);
+    assert_eq!(
+        s.take(4),
+        "Username: Error. The name own1 is taken\nUsername: "
+    );
+    // The room closes once nobody is in it; then the name is free.
+    s.disconnect(1, 0);
+    s.disconnect(2, 0);
+    assert_eq!(s.chat.rooms.len(), 0);
+    input(&mut s, 3, take, 0);
+    assert_eq!(s.take(3), text::WELCOME);
+}
