@@ -639,8 +639,12 @@ impl Chat {
             self.go_offline(conn);
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11); so do those of
-                // a name held apart from its account (issue 22).
+                // a name held apart from its account (issue 22). Its standing in other rooms
+                // goes too: the name is free for anyone now.
                 self.close_guest_rooms();
+                for (record, undo) in self.rooms.forget_standing(user) {
+                    self.outbox.record(record, Undo::Rooms(undo));
+                }
                 self.history.forget_direct(user);
             }
             log::info!("{} logged out", self.log_name(conn));

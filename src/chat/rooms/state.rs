@@ -357,6 +357,38 @@ impl Rooms {
         changes
     }
 
+    /// Guest name `name` is nobody's now (its guest logged out): its standing in every room
+    /// (operator, voice, permit, invitation) goes, as records, so the next user of the name
+    /// inherits none of it (a new guest `gop` joined a `+ik` room as an operator).
+    pub fn forget_standing(&mut self, name: &str) -> Vec<(Record, Undo)> {
+        let mut changes = Vec::new();
+        let rooms: Vec<Arc<str>> = self.rooms.keys().cloned().collect();
+        for room in &rooms {
+            let Some(r) = self.rooms.get_mut(room) else {
+                continue;
+            };
+            r.invited.remove(name);
+            let op = r.ops.contains(name);
+            let voiced = r.voiced.contains(name);
+            let permitted = r.access.get(name) == Some(&Access::Permitted);
+            let user = name.to_string();
+            if op {
+                let off = RoomSetting::Op {
+                    user: user.clone(),
+                    on: false,
+                };
+                changes.extend(self.set(room, off));
+            }
+            if voiced {
+                changes.extend(self.set(room, RoomSetting::Voice { user, on: false }));
+            }
+            if permitted {
+                changes.extend(self.set_access(room, name, Access::None));
+            }
+        }
+        changes
+    }
+
     /// Whether `room` has room for an invitation of `user` ([`Rooms::invite`] would take it).
     pub fn may_invite(&self, room: &str, user: &str, max: usize) -> bool {
         self.rooms

@@ -292,3 +292,54 @@ fn the_name_of_an_open_rooms_owner_is_not_given_to_another() {
     input(&mut s, 3, take, 0);
     assert_eq!(s.take(3), text::WELCOME);
 }
+
+/// A guest's standing in a room it does not own (operator, voice, permit, invitation) is its
+/// name's, and the name is free once the guest is gone: the standing goes with it. The next
+/// guest `gop` joined a `+i` room as an operator and took its key off.
+#[test]
+fn a_gone_guests_standing_in_rooms_is_not_given_to_the_next_user_of_its_name() {
+    use crate::input::{RoomChange, RoomInput};
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "gop", 0);
+    guest(&mut s, 3, "ginv", 0);
+    let room = |input| Input::Room(input);
+    let join = |room| RoomInput::Join {
+        room,
+        key: None,
+        create: true,
+        current: false,
+    };
+    input(&mut s, 1, room(join("den")), 0);
+    let private = [RoomChange::Private(true)];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &private,
+    };
+    input(&mut s, 1, room(change), 0);
+    for user in ["gop", "ginv"] {
+        input(&mut s, 1, room(RoomInput::Invite { room: "den", user }), 0);
+    }
+    input(&mut s, 2, room(join("den")), 0);
+    let ops = [RoomChange::Op("gop", true), RoomChange::Voice("gop", true)];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &ops,
+    };
+    input(&mut s, 1, room(change), 0);
+    s.disconnect(2, 0);
+    s.disconnect(3, 0);
+    let (_, den) = s.chat.rooms.get("den").expect("den is open");
+    assert!(!den.ops.contains("gop") && !den.voiced.contains("gop"));
+    assert!(!den.invited.contains("ginv"));
+    s.take_all();
+    for (k, name) in [(4, "gop"), (5, "ginv")] {
+        guest(&mut s, k, name, 0);
+        input(&mut s, k, room(join("den")), 0);
+        assert_eq!(
+            s.take(k),
+            "Error. You are not allowed to enter den\n",
+            "{name}"
+        );
+    }
+}
