@@ -389,6 +389,18 @@ impl Rooms {
         changes
     }
 
+    /// Every name with a standing in some room (operator, voice, permit).
+    pub fn standing_names(&self) -> BTreeSet<Arc<str>> {
+        let mut names = BTreeSet::new();
+        for r in self.rooms.values() {
+            names.extend(r.ops.iter().cloned());
+            names.extend(r.voiced.iter().cloned());
+            let permits = r.access.iter().filter(|(_, a)| **a == Access::Permitted);
+            names.extend(permits.map(|(n, _)| n.clone()));
+        }
+        names
+    }
+
     /// Whether `room` has room for an invitation of `user` ([`Rooms::invite`] would take it).
     pub fn may_invite(&self, room: &str, user: &str, max: usize) -> bool {
         self.rooms

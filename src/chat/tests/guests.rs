@@ -343,3 +343,48 @@ fn a_gone_guests_standing_in_rooms_is_not_given_to_the_next_user_of_its_name() {
         );
     }
 }
+
+/// A crash writes no logout: a guest's standing in a room (here operator and voice) was in
+/// the journal after a restart, and the next guest of that name joined the `+i` room as an
+/// operator. No guest survives a restart, so the first step after replay drops every
+/// standing of a name that is no account (an account's stays).
+#[test]
+fn a_guests_standing_in_rooms_does_not_survive_a_restart() {
+    use crate::input::{RoomChange, RoomInput};
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "gop", 0);
+    let join = || {
+        Input::Room(RoomInput::Join {
+            room: "den",
+            key: None,
+            create: true,
+            current: false,
+        })
+    };
+    s.login(4, "luke", "jedi", 0);
+    input(&mut s, 1, join(), 0);
+    input(&mut s, 2, join(), 0);
+    input(&mut s, 4, join(), 0);
+    let changes = [
+        RoomChange::Op("gop", true),
+        RoomChange::Voice("gop", true),
+        RoomChange::Op("luke", true),
+        RoomChange::Private(true),
+    ];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &changes,
+    };
+    input(&mut s, 1, Input::Room(change), 0);
+    let mut fresh = Sim::new();
+    for r in s.committed.clone() {
+        fresh.chat.replay(r);
+    }
+    guest(&mut fresh, 3, "gop", 0);
+    input(&mut fresh, 3, join(), 0);
+    assert_eq!(fresh.take(3), "Error. You are not allowed to enter den\n");
+    let (_, den) = fresh.chat.rooms.get("den").expect("den");
+    assert!(den.ops.contains("luke"), "an account's standing stays");
+    assert!(!den.voiced.contains("gop"));
+}
