@@ -320,11 +320,18 @@ impl Conn {
         sink.input(Input::Kill { user, reason });
     }
 
+    /// `WALLOPS :text`; an empty text is a missing one (`461`: it went to every `+w` user as
+    /// an empty line).
     fn wallops(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
+        let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
+            return self.numeric(
+                sink,
+                ERR_NEEDMOREPARAMS,
+                &["WALLOPS", "Not enough parameters"],
+            );
+        };
         self.context(sink, None, Purpose::Plain);
-        sink.input(Input::Wallops {
-            text: msg.param(0).unwrap_or(""),
-        });
+        sink.input(Input::Wallops { text });
     }
 
     /// `TIME`: rendered when it is sent, with the time then.

@@ -1260,3 +1260,14 @@ fn other_users_lines_stay_out_of_a_labeled_password_check() {
          :irc.test BATCH -L1\r\n"
     );
 }
+
+/// `WALLOPS :` has no text: `461`, nothing for the core (an empty `WALLOPS` went to every
+/// user with `+w`).
+#[test]
+fn an_empty_wallops_is_a_missing_parameter() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "WALLOPS :\r\nWALLOPS :hi all\r\n");
+    assert_eq!(text, ":irc.test 461 foo WALLOPS :Not enough parameters\r\n");
+    assert_eq!(s.inputs, [r#"Wallops { text: "hi all" }"#]);
+}
