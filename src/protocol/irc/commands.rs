@@ -273,8 +273,15 @@ impl Conn {
         }
     }
 
+    /// `SETNAME :realname`; an empty one is IRCv3 setname's `FAIL SETNAME INVALID_REALNAME`
+    /// (it was answered as text with control characters).
     fn setname(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let realname = msg.param(0).unwrap_or("");
+        if realname.is_empty() {
+            let server = self.opts.server.clone();
+            let fail = ["SETNAME", "INVALID_REALNAME", "Realname is not valid"];
+            return self.raw(sink, Some(&server), "FAIL", &fail);
+        }
         self.context(sink, None, Purpose::Plain);
         sink.input(Input::SetName { realname });
     }

@@ -1271,3 +1271,17 @@ fn an_empty_wallops_is_a_missing_parameter() {
     assert_eq!(text, ":irc.test 461 foo WALLOPS :Not enough parameters\r\n");
     assert_eq!(s.inputs, [r#"Wallops { text: "hi all" }"#]);
 }
+
+/// `SETNAME :` is IRCv3 setname's `FAIL SETNAME INVALID_REALNAME`, nothing for the core (it
+/// was answered `Error. Text may not contain control characters`).
+#[test]
+fn an_empty_setname_fails_as_the_spec_says() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "SETNAME :\r\n");
+    assert_eq!(
+        text,
+        ":irc.test FAIL SETNAME INVALID_REALNAME :Realname is not valid\r\n"
+    );
+    assert!(s.inputs.is_empty(), "{:?}", s.inputs);
+}
