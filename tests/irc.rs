@@ -578,3 +578,86 @@ fn scram_sha_256_proves_an_account_without_sending_its_password() {
     bad.send("AUTHENTICATE PLAIN");
     bad.expect("AUTHENTICATE +\r\n");
 }
+
+/// Labeled-response with a password checked in steps (issue 21): the verdict of a labeled
+/// `AUTHENTICATE`, before registration or after it, and of a labeled `OPER` carries the label.
+/// The end of the label was queued when the line was read, before the hash ran, so the
+/// client got `ACK` and then the `900`/`903` (or `904`, `381`) unlabeled.
+#[test]
+fn a_labeled_command_whose_password_is_hashed_in_steps_labels_its_verdict() {
+    let (p, addr) = start(&["--irc-guests", "--operators", "zed"]);
+    register_on_the_line(&p, "zed", "pw-zed");
+    let plain = |pw: &str| chatserver::base64::encode(format!("\0zed\0{pw}").as_bytes());
+
+    let mut early = Client::connect(addr);
+    early.send("CAP LS 302\r\nCAP REQ :sasl batch labeled-response");
+    while !early.expect_line().contains(" ACK ") {}
+    early.send("AUTHENTICATE PLAIN");
+    early.expect("AUTHENTICATE +\r\n");
+    early.send(&format!("@label=a1 AUTHENTICATE {}", plain("wrong")));
+    early.expect(&format!(
+        "@label=a1 :{S} 904 * :SASL authentication failed\r\n"
+    ));
+    early.send("@label=a2 PING after");
+    early.expect(&format!("@label=a2 :{S} PONG {S} after\r\n"));
+
+    let mut late = Client::connect(addr);
+    late.send("CAP LS 302\r\nCAP REQ :batch labeled-response\r\nNICK gx\r\nUSER gx 0 * :gx");
+    late.send("CAP END");
+    while !late.expect_line().contains(" 422 ") {}
+    late.send("AUTHENTICATE PLAIN");
+    late.expect("AUTHENTICATE +\r\n");
+    late.send(&format!("@label=b1 AUTHENTICATE {}", plain("pw-zed")));
+    late.expect(&format!("@label=b1 :{S} BATCH +L1 labeled-response\r\n"));
+    late.expect(&format!(
+        "@batch=L1 :{S} 900 gx gx!gx@{S} zed :You are now logged in as zed\r\n"
+    ));
+    late.expect(&format!(
+        "@batch=L1 :{S} 903 gx :SASL authentication successful\r\n"
+    ));
+    late.expect(&format!(":{S} BATCH -L1\r\n"));
+    late.send("@label=b2 OPER zed pw-zed");
+    late.expect(&format!("@label=b2 :{S} BATCH +L2 labeled-response\r\n"));
+    late.expect(&format!(
+        "@batch=L2 :{S} 381 gx :You are now an IRC operator\r\n"
+    ));
+}
+
+/// SASL proves an account before registration ends; if the account logs in elsewhere before
+/// `CAP END`, the registration is refused as `PASS`'s would be: `433` with the reason, then
+/// `ERROR` and the close. The client was left unregistered with every `NICK` refused the same
+/// way (the proof is spent, `AUTHENTICATE` is `907`) until the login timeout. A guest whose
+/// SASL failed and whose nick is taken may still pick another.
+#[test]
+fn a_sasl_login_refused_at_registration_closes_the_connection() {
+    let (p, addr) = start(&["--irc-guests"]);
+    let plain = |pw: &str| chatserver::base64::encode(format!("\0luke\0{pw}").as_bytes());
+    let mut c = Client::connect(addr);
+    c.send("CAP LS 302\r\nCAP REQ :sasl\r\nAUTHENTICATE PLAIN");
+    while !c.expect_line().contains(" ACK ") {}
+    c.expect("AUTHENTICATE +\r\n");
+    c.send(&format!(
+        "AUTHENTICATE {}\r\nNICK lk\r\nUSER lk 0 * :lk",
+        plain("jedi")
+    ));
+    while !c.expect_line().contains(" 903 ") {}
+    let _luke = p.login("luke", "jedi");
+    c.send("CAP END");
+    c.expect(&format!(":{S} 433 * luke :luke is already logged in\r\n"));
+    c.expect("ERROR :Closing link: (lk) [luke is already logged in]\r\n");
+    c.expect_closed();
+
+    let _taken = irc(addr, "taken", None);
+    let mut g = Client::connect(addr);
+    g.send("CAP LS 302\r\nCAP REQ :sasl\r\nAUTHENTICATE PLAIN");
+    while !g.expect_line().contains(" ACK ") {}
+    g.expect("AUTHENTICATE +\r\n");
+    g.send(&format!("AUTHENTICATE {}", plain("wrong")));
+    g.expect(&format!(":{S} 904 * :SASL authentication failed\r\n"));
+    g.send("NICK taken\r\nUSER g 0 * :g\r\nCAP END");
+    g.expect(&format!(":{S} 433 * taken :Nickname is already in use\r\n"));
+    g.send("NICK free");
+    g.expect(&format!(
+        ":{S} 001 free :Welcome to the chatserver IRC network, free\r\n"
+    ));
+}

@@ -248,6 +248,13 @@ impl Chat {
                 chat.restore_login_state(conn, &user, form);
                 if constant_time_eq(&key, &want) {
                     chat.password_right(conn, &user, None, form, now);
+                    // The account logged in elsewhere while its password was hashed: that
+                    // refusal, too, ends a one-go login (IRC's `PASS` was left registering,
+                    // its input ignored, until the login timeout).
+                    let refused = chat.user_of(conn).is_none() && !chat.login_pending(conn);
+                    if refused && form == Form::OneLine {
+                        chat.end_refused_login(conn, now);
+                    }
                 } else {
                     chat.password_wrong(conn, &user, form, now);
                     if form != Form::Sasl && form != Form::Attach {

@@ -79,9 +79,12 @@ impl Chat {
         self.known_user(name).unwrap_or_else(|| Arc::from(name))
     }
 
-    /// Whether `name`, under the casemapping, is an account or an online user already.
+    /// Whether `name`, under the casemapping, is an account or an online user already, or
+    /// owns a room (a guest's, left open by others after the guest took another name or left).
     pub(super) fn name_taken(&self, name: &str) -> bool {
-        self.online.find(name).is_some() || self.accounts.find(name).is_some()
+        self.online.find(name).is_some()
+            || self.accounts.find(name).is_some()
+            || self.rooms.has_owner(name)
     }
 
     /// The user an input names, answering `Error. Invalid user` when the name is malformed or

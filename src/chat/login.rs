@@ -157,6 +157,9 @@ impl Chat {
             Error::UserExists(Arc::from(account))
         } else if let Some((guest, _)) = self.online.find(user) {
             Error::AlreadyLoggedIn(guest.clone())
+        } else if self.rooms.has_owner(user) {
+            // A guest's room still open: its owner's name does not pass to a new account.
+            Error::NameTaken(Arc::from(user))
         } else {
             return false;
         };
@@ -264,9 +267,10 @@ impl Chat {
 
     /// Make the account `user` with `secret` and log `conn` in as it.
     pub(super) fn finish_account(&mut self, conn: ConnId, user: &str, secret: Secret, now: Now) {
-        if self.accounts.exists(user) {
-            // Created by someone else while the password was being hashed.
-            return self.refuse(conn, Error::UserExists(Arc::from(user)));
+        // Taken while the password was being hashed: an account made meanwhile in any case, or
+        // a guest who took the name (it stays online; it was logged out as a duplicate login).
+        if self.refuse_new_name(conn, user) {
+            return;
         }
         let (record, undo) = self.accounts.create(user, secret);
         self.outbox.record(record, Undo::Accounts(undo));
@@ -640,8 +644,12 @@ impl Chat {
             self.go_offline(conn);
             if !self.accounts.exists(user) {
                 // A guest's rooms nobody is in close with it (issue 17, F11); so do those of
-                // a name held apart from its account (issue 22).
+                // a name held apart from its account (issue 22). Its standing in other rooms
+                // goes too: the name is free for anyone now.
                 self.close_guest_rooms();
+                for (record, undo) in self.rooms.forget_standing(user) {
+                    self.outbox.record(record, Undo::Rooms(undo));
+                }
                 self.history.forget_direct(user);
             }
             log::info!("{} logged out", self.log_name(conn));

@@ -213,7 +213,12 @@ impl Chat {
                 *user = new.clone();
             }
         }
-        for (r, undo) in self.rooms.rename(me, &new) {
+        // What stays with the old name (a permit, an invitation) goes: it is free for anyone.
+        let mut moved = self.rooms.rename(me, &new);
+        if !case_only {
+            moved.extend(self.rooms.forget_standing(me));
+        }
+        for (r, undo) in moved {
             if record {
                 self.outbox.record(r, super::Undo::Rooms(undo));
             }

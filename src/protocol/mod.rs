@@ -53,6 +53,10 @@ pub trait Sink {
     fn wants_more(&self) -> bool {
         true
     }
+    /// One message of the wire that the protocol answered itself, with no input to the core
+    /// (IRC's `PING` before registration, a `461`, `CAP`): it costs the command penalty an
+    /// input costs, so a flood of such messages is paced like any other.
+    fn answered(&mut self) {}
 }
 
 /// Go on while the sink wants more inputs (the framers' early-stop signal).

@@ -52,6 +52,10 @@ impl crate::protocol::Sink for CoreSink<'_> {
         self.chat.reply_opening(self.id, ticket);
     }
 
+    fn answered(&mut self) {
+        self.inputs = self.inputs.saturating_add(1);
+    }
+
     /// Within the budget, and the core is not busy with this connection: a line may start a
     /// password hash that runs for several iterations (issue 21); what follows it waits in the
     /// connection until `Action::Resume`, so it is taken in order, after the login. In

@@ -346,6 +346,16 @@ impl Chat {
                 self.outbox.records.push(record);
             }
         }
+        // So do guests' standings in other rooms (a crash wrote no logout for them): a name
+        // that is no account and not online (cluster mode: on another node) is nobody's.
+        let stale: Vec<Arc<str>> = (self.rooms.standing_names().into_iter())
+            .filter(|name| self.accounts.find(name).is_none() && self.online.find(name).is_none())
+            .collect();
+        for name in stale {
+            for (record, _) in self.rooms.forget_standing(&name) {
+                self.outbox.records.push(record);
+            }
+        }
     }
 
     pub(super) fn close_room(&mut self, conn: ConnId, me: &Arc<str>, room: Option<&str>) {

@@ -394,10 +394,16 @@ impl Chat {
             true => mask.as_str().to_string(),
             false => format!("{}!*@*", mask.as_str()),
         };
-        let listed = self
-            .rooms
-            .get(room)
-            .is_some_and(|(_, r)| r.masks.contains(mask.as_str()));
+        // Masks match under the casemapping, so they are one mask in any spelling: the one
+        // listed is kept (`+b A!*@*` then `+b a!*@*` adds nothing) and is what `-b` removes.
+        let stored = self.rooms.get(room).and_then(|(_, r)| {
+            r.masks
+                .iter()
+                .find(|m| m.eq_ignore_ascii_case(&mask))
+                .map(|m| m.to_string())
+        });
+        let listed = stored.is_some();
+        let mask = stored.unwrap_or(mask);
         if on && !listed && !self.list_has_room(conn, room, List::Bans) {
             return None;
         }

@@ -140,6 +140,13 @@ impl Rooms {
         self.owned.get(owner).copied().unwrap_or(0)
     }
 
+    /// Whether an existing room was opened under `name`, in any case: a guest's room outlives
+    /// its owner's use of the name (a rename, or a logout while others are in it), and its
+    /// ownership must not pass to the next user of that name.
+    pub fn has_owner(&self, name: &str) -> bool {
+        self.owned.contains_key(name) || self.owned.keys().any(|o| o.eq_ignore_ascii_case(name))
+    }
+
     pub fn current(&self, user: &str) -> Option<&Arc<str>> {
         self.current.get(user)
     }
@@ -389,6 +396,50 @@ impl Rooms {
             self.current.insert(new.clone(), room);
         }
         changes
+    }
+
+    /// Guest name `name` is nobody's now (its guest logged out): its standing in every room
+    /// (operator, voice, permit, invitation) goes, as records, so the next user of the name
+    /// inherits none of it (a new guest `gop` joined a `+ik` room as an operator).
+    pub fn forget_standing(&mut self, name: &str) -> Vec<(Record, Undo)> {
+        let mut changes = Vec::new();
+        let rooms: Vec<Arc<str>> = self.rooms.keys().cloned().collect();
+        for room in &rooms {
+            let Some(r) = self.rooms.get_mut(room) else {
+                continue;
+            };
+            r.invited.remove(name);
+            let op = r.ops.contains(name);
+            let voiced = r.voiced.contains(name);
+            let permitted = r.access.get(name) == Some(&Access::Permitted);
+            let user = name.to_string();
+            if op {
+                let off = RoomSetting::Op {
+                    user: user.clone(),
+                    on: false,
+                };
+                changes.extend(self.set(room, off));
+            }
+            if voiced {
+                changes.extend(self.set(room, RoomSetting::Voice { user, on: false }));
+            }
+            if permitted {
+                changes.extend(self.set_access(room, name, Access::None));
+            }
+        }
+        changes
+    }
+
+    /// Every name with a standing in some room (operator, voice, permit).
+    pub fn standing_names(&self) -> BTreeSet<Arc<str>> {
+        let mut names = BTreeSet::new();
+        for r in self.rooms.values() {
+            names.extend(r.ops.iter().cloned());
+            names.extend(r.voiced.iter().cloned());
+            let permits = r.access.iter().filter(|(_, a)| **a == Access::Permitted);
+            names.extend(permits.map(|(n, _)| n.clone()));
+        }
+        names
     }
 
     /// Whether `room` has room for an invitation of `user` ([`Rooms::invite`] would take it).

@@ -246,3 +246,145 @@ fn console_kick_announce_list_and_stats() {
     let stats = s.chat.stats();
     assert_eq!((stats.users, stats.sessions, stats.messages), (1, 2, 2));
 }
+
+/// A guest's room outlives the guest's use of its name while others are in it (the guest
+/// renamed, or left): the name stays taken while the room is open, so its ownership (entry
+/// past the key, kicks, settings) never passes to the next user of the name, guest or
+/// account. A new guest `own1` joined the keyed room as its owner and kicked its members.
+#[test]
+fn the_name_of_an_open_rooms_owner_is_not_given_to_another() {
+    let mut s = Sim::new();
+    guest(&mut s, 1, "own1", 0);
+    guest(&mut s, 2, "other", 0);
+    let join = |room| {
+        Input::Room(crate::input::RoomInput::Join {
+            room,
+            key: None,
+            create: true,
+            current: false,
+        })
+    };
+    input(&mut s, 1, join("grm"), 0);
+    input(&mut s, 2, join("grm"), 0);
+    input(&mut s, 1, Input::Rename { name: "own2" }, 0);
+    s.take_all();
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(3), Some(peer(3)), LoginStyle::Guest.into(), now);
+    let take = Input::Guest {
+        name: "OWN1",
+        any_free: false,
+    };
+    input(&mut s, 3, take, 0);
+    assert_eq!(s.take(3), "Error. The name OWN1 is taken\n");
+    input(&mut s, 2, Input::Rename { name: "own1" }, 0);
+    assert_eq!(s.take(2), "Error. The name own1 is taken\n");
+    s.connect(4, 0);
+    s.line(4, "register own1 pw", 0);
+    assert_eq!(
+        s.take(4),
+        "Username: Error. The name own1 is taken\nUsername: "
+    );
+    // The room closes once nobody is in it; then the name is free.
+    s.disconnect(1, 0);
+    s.disconnect(2, 0);
+    assert_eq!(s.chat.rooms.len(), 0);
+    input(&mut s, 3, take, 0);
+    assert_eq!(s.take(3), text::WELCOME);
+}
+
+/// A guest's standing in a room it does not own (operator, voice, permit, invitation) is its
+/// name's, and the name is free once the guest is gone: the standing goes with it. The next
+/// guest `gop` joined a `+i` room as an operator and took its key off.
+#[test]
+fn a_gone_guests_standing_in_rooms_is_not_given_to_the_next_user_of_its_name() {
+    use crate::input::{RoomChange, RoomInput};
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "gop", 0);
+    guest(&mut s, 3, "ginv", 0);
+    let room = |input| Input::Room(input);
+    let join = |room| RoomInput::Join {
+        room,
+        key: None,
+        create: true,
+        current: false,
+    };
+    input(&mut s, 1, room(join("den")), 0);
+    let private = [RoomChange::Private(true)];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &private,
+    };
+    input(&mut s, 1, room(change), 0);
+    for user in ["gop", "ginv"] {
+        input(&mut s, 1, room(RoomInput::Invite { room: "den", user }), 0);
+    }
+    input(&mut s, 2, room(join("den")), 0);
+    let ops = [RoomChange::Op("gop", true), RoomChange::Voice("gop", true)];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &ops,
+    };
+    input(&mut s, 1, room(change), 0);
+    s.disconnect(2, 0);
+    s.disconnect(3, 0);
+    let (_, den) = s.chat.rooms.get("den").expect("den is open");
+    assert!(!den.ops.contains("gop") && !den.voiced.contains("gop"));
+    assert!(!den.invited.contains("ginv"));
+    s.take_all();
+    for (k, name) in [(4, "gop"), (5, "ginv")] {
+        guest(&mut s, k, name, 0);
+        input(&mut s, k, room(join("den")), 0);
+        assert_eq!(
+            s.take(k),
+            "Error. You are not allowed to enter den\n",
+            "{name}"
+        );
+    }
+}
+
+/// A crash writes no logout: a guest's standing in a room (here operator and voice) was in
+/// the journal after a restart, and the next guest of that name joined the `+i` room as an
+/// operator. No guest survives a restart, so the first step after replay drops every
+/// standing of a name that is no account (an account's stays).
+#[test]
+fn a_guests_standing_in_rooms_does_not_survive_a_restart() {
+    use crate::input::{RoomChange, RoomInput};
+    let mut s = Sim::new();
+    s.login(1, "yoda", "wise", 0);
+    guest(&mut s, 2, "gop", 0);
+    let join = || {
+        Input::Room(RoomInput::Join {
+            room: "den",
+            key: None,
+            create: true,
+            current: false,
+        })
+    };
+    s.login(4, "luke", "jedi", 0);
+    input(&mut s, 1, join(), 0);
+    input(&mut s, 2, join(), 0);
+    input(&mut s, 4, join(), 0);
+    let changes = [
+        RoomChange::Op("gop", true),
+        RoomChange::Voice("gop", true),
+        RoomChange::Op("luke", true),
+        RoomChange::Private(true),
+    ];
+    let change = RoomInput::Change {
+        room: "den",
+        changes: &changes,
+    };
+    input(&mut s, 1, Input::Room(change), 0);
+    let mut fresh = Sim::new();
+    for r in s.committed.clone() {
+        fresh.chat.replay(r);
+    }
+    guest(&mut fresh, 3, "gop", 0);
+    input(&mut fresh, 3, join(), 0);
+    assert_eq!(fresh.take(3), "Error. You are not allowed to enter den\n");
+    let (_, den) = fresh.chat.rooms.get("den").expect("den");
+    assert!(den.ops.contains("luke"), "an account's standing stays");
+    assert!(!den.voiced.contains("gop"));
+}

@@ -297,3 +297,88 @@ fn a_huge_hash_cost_does_not_hold_the_logins_behind_it() {
     assert_eq!(s.take(1), text::WELCOME);
     assert!(!s.chat.has_work());
 }
+
+/// A name taken while a new account's password is hashed (issue 21's window) is refused at
+/// the end as at the start (PROTOCOL.md §1a): by a guest, who stays online (it was replaced
+/// as a duplicate login, its connection closed), or by an account in another case (two
+/// accounts `neo` and `NEO` were made).
+#[test]
+fn a_name_taken_while_its_password_is_hashed_is_refused() {
+    let mut settings = settings();
+    settings.hash_cost = COST;
+    let mut s = Sim::with_accounts(settings, &accounts());
+    s.connect(1, 0);
+    s.line(1, "register neo m4trix", 0);
+    assert!(s.chat.busy(Sim::id(1)));
+    let now = s.at(0);
+    s.chat
+        .handle_connect(Sim::id(2), None, LoginStyle::Guest.into(), now);
+    let guest = Input::Guest {
+        name: "Neo",
+        any_free: false,
+    };
+    s.chat.handle_input(Sim::id(2), guest, now);
+    s.settle();
+    assert_eq!(s.take(2), text::WELCOME);
+    s.tick(0);
+    s.tick(0);
+    assert_eq!(
+        s.take(1),
+        "Username: Error. Neo is already logged in\nUsername: "
+    );
+    assert_eq!(s.take(2), "", "the guest is not logged out");
+    assert!(s.committed.is_empty(), "{:?}", s.committed);
+
+    s.line(1, "register trin1ty pw-one", 0);
+    s.connect(3, 0);
+    s.line(3, "register TRIN1TY pw-two", 0);
+    for _ in 0..4 {
+        s.tick(0);
+    }
+    let made: Vec<String> = s
+        .committed
+        .iter()
+        .filter_map(|r| match r {
+            Record::Account { user, .. } => Some(user.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(made, ["trin1ty"]);
+    assert_eq!(
+        s.take(3),
+        "Username: Error. trin1ty already exists\nUsername: "
+    );
+}
+
+/// Two one-go logins (IRC's `PASS`) of one account whose password is hashed in steps: the
+/// first is welcomed; the second, refused when its hash ends because the account is online by
+/// then, is closed as a wrong password's would be (it stayed open, waiting for nothing).
+#[test]
+fn a_one_go_login_refused_after_its_hash_is_closed() {
+    let mut s = sim();
+    let now = s.at(0);
+    for k in [1, 2] {
+        s.chat
+            .handle_connect(Sim::id(k), None, LoginStyle::Guest.into(), now);
+        let login = Input::Login {
+            user: "ann",
+            password: "s3cret",
+        };
+        s.chat.handle_input(Sim::id(k), login, now);
+        s.settle();
+    }
+    assert!(s.chat.busy(Sim::id(1)) && s.chat.busy(Sim::id(2)));
+    for _ in 0..6 {
+        s.tick(0);
+    }
+    assert_eq!(s.take(1), text::WELCOME);
+    assert_eq!(
+        s.take(2),
+        "Error. ann is already logged in\nUsername: Goodbye\n"
+    );
+    assert_eq!(
+        s.closed,
+        vec![(2, "after flush")],
+        "the refused one is closed"
+    );
+}

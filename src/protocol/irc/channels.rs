@@ -227,6 +227,9 @@ impl Conn {
         let mut args = msg.params.iter().skip(2).copied();
         let mut on = true;
         let mut changes: Vec<RoomChange<'_>> = Vec::new();
+        // The ban list is sent once per command, however many `b`s ask for it (`MODE #r
+        // bbbb…` asked for it 490 times: 1.7 MB of replies to one 512-byte line).
+        let mut listed = false;
         for c in modes.chars() {
             let change = match c {
                 '+' | '-' => {
@@ -258,7 +261,9 @@ impl Conn {
                 },
                 'b' => match args.next() {
                     Some(mask) => RoomChange::Ban(mask, on),
+                    None if listed => continue,
                     None => {
+                        listed = true;
                         sink.input(Input::Room(RoomInput::Bans { room }));
                         let end = "End of channel ban list";
                         self.numeric(sink, RPL_ENDOFBANLIST, &[channel, end]);

@@ -273,8 +273,15 @@ impl Conn {
         }
     }
 
+    /// `SETNAME :realname`; an empty one is IRCv3 setname's `FAIL SETNAME INVALID_REALNAME`
+    /// (it was answered as text with control characters).
     fn setname(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let realname = msg.param(0).unwrap_or("");
+        if realname.is_empty() {
+            let server = self.opts.server.clone();
+            let fail = ["SETNAME", "INVALID_REALNAME", "Realname is not valid"];
+            return self.raw(sink, Some(&server), "FAIL", &fail);
+        }
         self.context(sink, None, Purpose::Plain);
         sink.input(Input::SetName { realname });
     }
@@ -320,11 +327,18 @@ impl Conn {
         sink.input(Input::Kill { user, reason });
     }
 
+    /// `WALLOPS :text`; an empty text is a missing one (`461`: it went to every `+w` user as
+    /// an empty line).
     fn wallops(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
+        let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
+            return self.numeric(
+                sink,
+                ERR_NEEDMOREPARAMS,
+                &["WALLOPS", "Not enough parameters"],
+            );
+        };
         self.context(sink, None, Purpose::Plain);
-        sink.input(Input::Wallops {
-            text: msg.param(0).unwrap_or(""),
-        });
+        sink.input(Input::Wallops { text });
     }
 
     /// `TIME`: rendered when it is sent, with the time then.

@@ -26,14 +26,19 @@ pub struct Capture {
     /// The replies started to go out (see [`HELD_MAX`]): in batch `L<n>` (`Some(n)`), or with
     /// the label on the first line only when the client takes no batches (`Some(0)`).
     open: Option<u32>,
+    /// The command's replies are never channel or presence lines (`AUTHENTICATE`, `OPER`,
+    /// registration): such lines are someone else's, arriving while its password is hashed
+    /// over several loop iterations, and go out around the labeled reply.
+    pub replies_only: bool,
 }
 
 impl Capture {
-    pub fn new(label: &str) -> Capture {
+    pub fn new(label: &str, replies_only: bool) -> Capture {
         Capture {
             label: Box::from(label),
             buf: Vec::new(),
             open: None,
+            replies_only,
         }
     }
 
@@ -149,7 +154,7 @@ mod tests {
     }
 
     fn finish(lines: &str, list: &str) -> String {
-        let mut c = Capture::new("x1");
+        let mut c = Capture::new("x1", false);
         c.buf.extend_from_slice(lines.as_bytes());
         let mut out = Vec::new();
         c.finish("srv", caps(list), 3, 0, &mut out);

@@ -326,8 +326,8 @@ fn split_word(s: &str) -> (&str, &str) {
 
 /// Append `[:prefix ]COMMAND p1 p2 :last\r\n` to `out`, at most [`MAX_BODY`] bytes in all.
 ///
-/// The last parameter gets ` :` when it is empty, starts with `:` or holds a space; so the
-/// others must not (they are nicks, channels, numerics' fixed words). CR, LF and NUL in any
+/// The last parameter gets ` :` when it is empty, starts with `:` or holds a space; the others
+/// are nicks, channels and numerics' fixed words, each written as one word (`push_middle`). CR, LF and NUL in any
 /// part are dropped so no input can forge a second line. An over-long line is cut on a UTF-8
 /// boundary, keeping the CRLF.
 pub fn write_message(out: &mut Vec<u8>, prefix: Option<&str>, command: &str, params: &[&str]) {
@@ -341,7 +341,7 @@ pub fn write_message(out: &mut Vec<u8>, prefix: Option<&str>, command: &str, par
     if let Some((last, middle)) = params.split_last() {
         for p in middle {
             out.push(b' ');
-            push_clean(out, p);
+            push_middle(out, p);
         }
         out.push(b' ');
         if last.is_empty() || last.starts_with(':') || last.contains(' ') {
@@ -362,6 +362,17 @@ pub fn render(prefix: Option<&str>, command: &str, params: &[&str]) -> String {
     let mut out = Vec::new();
     write_message(&mut out, prefix, command, params);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A parameter before the last, as one word: up to its first space, and `*` when that is
+/// empty or starts with `:`. Only a client's malformed name echoed back is such a value
+/// (`WHOIS :`, `TOPIC : x`, `PART :a :b`); written as it came it made an empty parameter or
+/// shifted and forged the reply's parameters (`403 me a :b :No such channel`).
+fn push_middle(out: &mut Vec<u8>, p: &str) {
+    match p.split(' ').next() {
+        Some(word) if !word.is_empty() && !word.starts_with(':') => push_clean(out, word),
+        _ => out.push(b'*'),
+    }
 }
 
 fn push_clean(out: &mut Vec<u8>, s: &str) {
@@ -587,6 +598,24 @@ mod tests {
             render(Some("s"), "353", &["n", "=", "#a", "@x y"]),
             ":s 353 n = #a :@x y\r\n"
         );
+    }
+
+    /// A parameter before the last is one word whatever it holds, so a reply parses back
+    /// into the parameters it was written with.
+    #[test]
+    fn serializer_keeps_middle_parameters_one_word() {
+        for (middle, want) in [
+            ("", "*"),
+            (" x", "*"),
+            (":x", "*"),
+            ("a :forged", "a"),
+            ("#room", "#room"),
+        ] {
+            let line = render(Some("s"), "403", &["me", middle, "No such channel"]);
+            assert_eq!(line, format!(":s 403 me {want} :No such channel\r\n"));
+            let m = p(line.trim_end());
+            assert_eq!(*m.params, ["me", want, "No such channel"]);
+        }
     }
 
     #[test]

@@ -190,6 +190,7 @@ impl Conn {
         });
         sink.input(Input::NoPresence);
         sink.input(Input::KeepsAlive);
+        let proved = self.registration().sasl == super::sasl::Sasl::Done;
         let pass = self.registration().pass.take();
         let with_pass = pass.is_some() && !self.sasl_used;
         self.context(sink, Some(&nick), Purpose::Plain);
@@ -210,8 +211,10 @@ impl Conn {
             }
             Expect::Pending => self.reg = Reg::Pending,
             Expect::Nothing => self.reg = Reg::Closed,
-            // A wrong password ends the connection; a guest nick in use may be changed.
-            _ if with_pass => self.refuse(sink, "Password incorrect"),
+            // A wrong password ends the connection, and so does a refused login to the account
+            // SASL proved (online elsewhere by now): another nick would be refused the same,
+            // and the exchange is spent (`907`). A guest nick in use may be changed.
+            _ if with_pass || proved => self.refuse(sink, "Password incorrect"),
             _ => self.nick = None,
         }
         if self.reg != Reg::Open {

@@ -12,6 +12,8 @@ struct Fake {
     login_ok: bool,
     inputs: Vec<String>,
     out: Vec<Event>,
+    /// Lines answered without an input (`Sink::answered`: the command penalty).
+    answered: usize,
 }
 
 impl Fake {
@@ -21,6 +23,7 @@ impl Fake {
             login_ok,
             inputs: Vec::new(),
             out: Vec::new(),
+            answered: 0,
         }
     }
 }
@@ -56,6 +59,10 @@ impl Sink for Fake {
 
     fn reserve(&mut self, ticket: crate::event::Ticket) {
         self.out.push(Event::Reserved(ticket));
+    }
+
+    fn answered(&mut self) {
+        self.answered += 1;
     }
 }
 
@@ -1186,4 +1193,129 @@ fn account_changes_reach_those_who_asked() {
     assert_eq!(render(&mut c, &changed(true)), "");
     run(&mut c, &mut s, "CAP REQ :extended-monitor\r\n");
     assert_eq!(render(&mut c, &changed(true)), line);
+}
+
+/// `MODE #r bbbb…` asks for the ban list once: one list and one `368`, not one per `b` (490
+/// `b`s made one 512-byte line 1.7 MB of replies with a full list).
+#[test]
+fn a_ban_list_is_sent_once_per_mode_command() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, &format!("MODE #a +{}\r\n", "b".repeat(400)));
+    assert_eq!(text, ":irc.test 368 foo #a :End of channel ban list\r\n");
+    assert_eq!(s.inputs, [r#"Room(Bans { room: "a" })"#]);
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "MODE #a +bb-b x\r\n");
+    assert_eq!(text, ":irc.test 368 foo #a :End of channel ban list\r\n");
+    assert_eq!(
+        s.inputs,
+        [
+            r#"Room(Bans { room: "a" })"#,
+            r#"Room(Change { room: "a", changes: [Ban("x", true)] })"#
+        ]
+    );
+}
+
+/// `FAIL CHATHISTORY INVALID_TARGET` names the target as the client wrote it: a channel
+/// with its `#` (it said `nope` for `#nope`, the core's room name), a nick as spelled.
+#[test]
+fn a_history_refusal_names_the_target_as_written() {
+    let (mut c, mut s) = registered("foo");
+    for (query, core_name, want) in [
+        ("CHATHISTORY LATEST #Nope * 10", "nope", "#Nope"),
+        ("CHATHISTORY BEFORE Bob * 10", "bob", "Bob"),
+    ] {
+        run(&mut c, &mut s, &format!("{query}\r\n"));
+        let sub = query.split(' ').nth(1).unwrap_or("");
+        assert_eq!(
+            render(
+                &mut c,
+                &Event::Error(Error::NoHistory(Arc::from(core_name)))
+            ),
+            format!(
+                ":irc.test FAIL CHATHISTORY INVALID_TARGET {sub} {want} \
+                 :Messages could not be retrieved\r\n"
+            )
+        );
+    }
+}
+
+/// Every line costs the command penalty, also one the codec answers itself: a flood of
+/// `PING`s before registration, `461`s or `412`s went unpaced (60,000 answered in a third of
+/// a second, where the penalty allows a burst of 20,000 and then 2,000 a second).
+#[test]
+fn a_line_answered_by_the_codec_still_costs_the_penalty() {
+    let mut c = codec(true);
+    let mut s = Fake::new(true);
+    run(&mut c, &mut s, "PING a\r\nCAP LS\r\nNICK 1bad\r\n");
+    assert_eq!((s.answered, s.inputs.len()), (3, 0));
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    s.answered = 0;
+    run(
+        &mut c,
+        &mut s,
+        "JOIN\r\nPRIVMSG #x :\r\nVERSION\r\nBOGUS\r\nLUSERS\r\nJOIN #a,#b\r\n",
+    );
+    assert_eq!(s.answered, 4, "LUSERS and JOIN are inputs: {:?}", s.inputs);
+    assert_eq!(s.inputs.len(), 3);
+}
+
+/// A labeled `AUTHENTICATE` or `OPER` may wait for a password hashed over several loop
+/// iterations; other users' channel lines that reach the client meanwhile go out around its
+/// labeled reply, not inside it (they were wrapped in its `labeled-response` batch).
+#[test]
+fn other_users_lines_stay_out_of_a_labeled_password_check() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :labeled-response batch\r\n");
+    c.decode(b"@label=o1 OPER zed pw\r\n", &mut s);
+    let mut queued = std::mem::take(&mut s.out);
+    let end = queued.pop().expect("the end of the label");
+    let mut out = Vec::new();
+    for e in &queued {
+        c.encode(e, 0, &mut out);
+    }
+    let chat = Event::Room(RoomEvent::Chat {
+        room: Arc::from("chan"),
+        from: Arc::from("bar"),
+        text: Arc::from("meanwhile"),
+        meta: test_meta(false),
+    });
+    for e in [chat, Event::Opered, end] {
+        c.encode(&e, 0, &mut out);
+    }
+    let text = String::from_utf8(out).unwrap_or_default();
+    assert_eq!(
+        text,
+        ":bar!bar@irc.test PRIVMSG #chan meanwhile\r\n\
+         @label=o1 :irc.test BATCH +L1 labeled-response\r\n\
+         @batch=L1 :irc.test 381 foo :You are now an IRC operator\r\n\
+         @batch=L1 :foo!foo@irc.test MODE foo +o\r\n\
+         :irc.test BATCH -L1\r\n"
+    );
+}
+
+/// `WALLOPS :` has no text: `461`, nothing for the core (an empty `WALLOPS` went to every
+/// user with `+w`).
+#[test]
+fn an_empty_wallops_is_a_missing_parameter() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "WALLOPS :\r\nWALLOPS :hi all\r\n");
+    assert_eq!(text, ":irc.test 461 foo WALLOPS :Not enough parameters\r\n");
+    assert_eq!(s.inputs, [r#"Wallops { text: "hi all" }"#]);
+}
+
+/// `SETNAME :` is IRCv3 setname's `FAIL SETNAME INVALID_REALNAME`, nothing for the core (it
+/// was answered `Error. Text may not contain control characters`).
+#[test]
+fn an_empty_setname_fails_as_the_spec_says() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(&mut c, &mut s, "SETNAME :\r\n");
+    assert_eq!(
+        text,
+        ":irc.test FAIL SETNAME INVALID_REALNAME :Realname is not valid\r\n"
+    );
+    assert!(s.inputs.is_empty(), "{:?}", s.inputs);
 }

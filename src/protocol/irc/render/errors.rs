@@ -34,9 +34,14 @@ pub(super) fn error(o: &mut Out<'_, '_>, e: &Error) {
             return o.num(ERR_SASLALREADY, &["You have already authenticated"])
         }
         (Purpose::Sasl, _) => return o.num(ERR_SASLFAIL, &["SASL authentication failed"]),
-        (Purpose::History(sub), Error::NoHistory(with)) => {
+        // The target as the client wrote it (`#room`, not the core's room name), so the
+        // client can tell which of its queries failed.
+        (Purpose::History(sub), Error::NoHistory(_)) => {
             let why = "Messages could not be retrieved";
-            return o.server_line("FAIL", &["CHATHISTORY", "INVALID_TARGET", sub, with, why]);
+            return o.server_line(
+                "FAIL",
+                &["CHATHISTORY", "INVALID_TARGET", sub, &target, why],
+            );
         }
         _ => {}
     }
