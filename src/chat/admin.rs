@@ -96,6 +96,7 @@ impl Chat {
                     log::info!("{user} logged out: account deleted by the operator");
                     self.outbox
                         .send(conn, Event::Notice(Notice::AccountDeleted));
+                    self.set_quit(conn, "Account deleted");
                     self.logout(conn, &name, now);
                     self.close_after_flush(conn, now);
                 }

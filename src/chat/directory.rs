@@ -114,9 +114,15 @@ impl Directory {
         self.by_conn.remove(&conn);
     }
 
-    /// The quit word of a leaving session, if it gave one.
-    pub fn quit_reason(&self, conn: ConnId) -> Option<Arc<str>> {
-        self.get(conn).and_then(Info::quit)
+    /// Why a leaving session leaves (its `QUIT` words or the server's cause), if it was
+    /// said; taken, so it is said once.
+    pub fn take_quit(&mut self, conn: ConnId) -> Option<Arc<str>> {
+        let info = self.by_conn.get_mut(&conn)?;
+        let quit = info.rare.as_mut()?.quit.take();
+        if info.rare.as_deref() == Some(&Rare::default()) {
+            info.rare = None;
+        }
+        quit
     }
 
     /// `conn` proved it holds `account`'s password (issue 22).
@@ -342,7 +348,8 @@ impl Chat {
         self.directory.entry(conn).oper = on;
     }
 
-    /// `Input::Quit`: remember the word, then leave as `exit` does.
+    /// Why `conn` is about to leave, as its roommates will read it (IRC `QUIT`): its `QUIT`
+    /// words as `Quit: <words>`, or the server's cause.
     pub(super) fn set_quit(&mut self, conn: ConnId, reason: &str) {
         self.directory.entry(conn).rare().quit = Some(Arc::from(crate::valid::reason(reason)));
     }

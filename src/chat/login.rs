@@ -584,6 +584,7 @@ impl Chat {
         let silent = *name == *new_name;
         self.end_private(&name);
         self.mailboxes.requeue(user);
+        self.set_quit(old, "Logged in from another connection");
         self.leave_all_rooms(old, &name);
         if !silent {
             self.watched(&name, false);
@@ -675,6 +676,7 @@ impl Chat {
         };
         log::info!("{} timed out", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Inactive));
+        self.set_quit(conn, "Logged out due to inactivity");
         self.logout(conn, &user, now);
         self.close_after_flush(conn, now);
     }

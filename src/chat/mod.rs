@@ -530,11 +530,13 @@ impl Chat {
             Input::Block { user: target } => self.block(conn, &user, target),
             Input::Unblock { user: target } => self.unblock(conn, &user, target),
             Input::Logout => {
+                self.set_quit(conn, "Logged out");
                 self.logout(conn, &user, now);
                 self.outbox.send(conn, Event::LoggedOut);
                 self.outbox.send(conn, Event::Prompt(Prompt::Username));
             }
             Input::Exit => {
+                self.set_quit(conn, "Logged out");
                 self.logout(conn, &user, now);
                 self.outbox.send(conn, Event::LoggedOut);
                 self.outbox.send(conn, Event::Goodbye);
@@ -547,7 +549,7 @@ impl Chat {
             Input::Live => {}
             // IRC front-end (issue 12).
             Input::Quit { reason } => {
-                self.set_quit(conn, reason);
+                self.set_quit(conn, &format!("Quit: {reason}"));
                 self.logout(conn, &user, now);
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn, now);

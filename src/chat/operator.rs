@@ -131,6 +131,7 @@ impl Chat {
         };
         log::info!("{} kicked by the operator", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Kicked));
+        self.set_quit(conn, "Kicked by the server");
         self.logout(conn, &user, now);
         self.close_after_flush(conn, now);
         true

@@ -138,12 +138,16 @@ impl Chat {
                     Some(hb) => {
                         let notice = Notice::PingTimeout(hb.as_secs());
                         self.outbox.send(conn, Event::Notice(notice));
+                        self.set_quit(conn, &format!("Ping timeout: {} seconds", hb.as_secs()));
                         if let Some(user) = self.user_of(conn) {
                             self.logout(conn, &user, now);
                         }
                         self.close_after_flush(conn, now);
                     }
-                    None => self.drop_connection(conn, now),
+                    None => {
+                        self.set_quit(conn, "Heartbeat timeout");
+                        self.drop_connection(conn, now)
+                    }
                 }
             }
             TimerKind::Deliver => {}

@@ -275,6 +275,13 @@ impl Chat {
     /// hears of it once (an IRC `QUIT`), unless blocks keep it apart. Leaving this way is
     /// leaving: a guest's room it was the last one in closes (F11), as after a part.
     pub(in crate::chat) fn leave_all_rooms(&mut self, conn: ConnId, user: &Arc<str>) {
+        // Why it leaves, as roommates read it: its `QUIT` words, the server's cause, or a
+        // closed connection. Used up here, so a later logout of the same connection (a line
+        // user logs in again) gives its own.
+        let reason = self
+            .directory
+            .take_quit(conn)
+            .unwrap_or_else(|| "Connection closed".into());
         let mut told: Vec<ConnId> = Vec::new();
         let blockers = self.blockers(user).cloned();
         let blocked = self.blocked(user).cloned();
@@ -300,10 +307,6 @@ impl Chat {
         }
         told.sort_unstable();
         told.dedup();
-        let reason = self
-            .directory
-            .quit_reason(conn)
-            .unwrap_or_else(|| "".into());
         let quit = Shared::new(Event::Room(RoomEvent::Quit {
             user: user.clone(),
             reason,

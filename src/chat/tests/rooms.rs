@@ -592,3 +592,47 @@ fn no_reply_shows_a_profile_a_failed_commit_undid() {
     s.line(2, "view-profile hans", 2);
     assert!(s.take(2).contains("job : \n"));
 }
+
+/// Roommates are told why a user left (IRC `QUIT :<reason>`): its `QUIT` words, the server's
+/// cause, or a closed connection, each said once. A closed connection read `Quit: ` with
+/// nothing after it, as did a logout and a ping timeout (found with an IRC client whose
+/// roommate's connection dropped).
+#[test]
+fn roommates_are_told_why_a_user_left() {
+    let mut s = three();
+    s.line(1, "open-chatroom den public", 1);
+    for k in 1..=3 {
+        s.line(k, "enter-chatroom den", 1);
+    }
+    let quits = |s: &mut Sim| -> Vec<String> {
+        let got = std::mem::take(&mut s.events);
+        got.into_iter()
+            .filter_map(|(k, e)| match e {
+                Event::Room(crate::event::RoomEvent::Quit { user, reason }) if k == 1 => {
+                    Some(format!("{user}: {reason}"))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    quits(&mut s);
+    s.line(3, "/logout", 2);
+    assert_eq!(quits(&mut s), ["luke: Logged out"]);
+    s.line(3, "luke", 2);
+    s.line(3, "jedi", 2);
+    s.line(3, "enter-chatroom den", 2);
+    s.disconnect(3, 3);
+    assert_eq!(
+        quits(&mut s),
+        ["luke: Connection closed"],
+        "not the old reason"
+    );
+    input(
+        &mut s,
+        2,
+        Input::Quit {
+            reason: "bye\u{1b}[2J",
+        },
+    );
+    assert_eq!(quits(&mut s), ["yoda: Quit: bye[2J"]);
+}

@@ -439,11 +439,12 @@ fn room_events_render_as_channel_messages() {
     assert!(!c.shareable(&removed));
     let quit = room(RoomEvent::Quit {
         user: a("bar"),
-        reason: a("out"),
+        reason: a("Quit: out"),
     });
     assert_eq!(
         render(&mut c, &quit),
-        ":bar!bar@irc.test QUIT :Quit: out\r\n"
+        ":bar!bar@irc.test QUIT :Quit: out\r\n",
+        "the core's reason as it is (the core says `Quit: ` for a QUIT's words)"
     );
     let topic = room(RoomEvent::TopicSet {
         room: a("chan"),

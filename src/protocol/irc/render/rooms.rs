@@ -55,7 +55,7 @@ pub(super) fn room_event(o: &mut Out<'_, '_>, r: &RoomEvent) {
                 _ => o.by_user(user, "PART", &[&channel(room)]),
             }
         }
-        RoomEvent::Quit { user, reason } => o.by_user(user, "QUIT", &[&format!("Quit: {reason}")]),
+        RoomEvent::Quit { user, reason } => o.by_user(user, "QUIT", &[reason]),
         RoomEvent::Chat {
             room,
             from,
