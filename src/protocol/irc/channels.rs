@@ -46,9 +46,12 @@ impl Conn {
             .split(',')
             .filter(|c| !c.is_empty())
         {
+            let Some(room) = self.room_named(sink, channel) else {
+                continue;
+            };
             self.context(sink, Some(channel), Purpose::Plain);
             sink.input(Input::Room(RoomInput::Part {
-                room: Some(channel_room(channel).unwrap_or(channel)),
+                room: Some(room),
                 reason: msg.param(1).filter(|r| !r.is_empty()),
             }));
         }
@@ -108,10 +111,28 @@ impl Conn {
         self.numeric(sink, RPL_LISTEND, &["End of /LIST"]);
     }
 
+    /// The room a channel parameter names, for the core. A word that is no channel name
+    /// (`PART den` for `#den`) is answered `403` here: passed on as written, a bare word that
+    /// is a room name acted on that room. An empty one goes on as written, for the core's
+    /// refusal.
+    fn room_named<'m>(&mut self, sink: &mut dyn Sink, channel: &'m str) -> Option<&'m str> {
+        match channel_room(channel) {
+            Some(room) => Some(room),
+            None if channel.is_empty() => Some(channel),
+            None => {
+                self.numeric(sink, ERR_NOSUCHCHANNEL, &[channel, "No such channel"]);
+                None
+            }
+        }
+    }
+
     pub(super) fn topic(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let channel = msg.param(0).unwrap_or("");
+        let Some(room) = self.room_named(sink, channel) else {
+            return;
+        };
         self.context(sink, Some(channel), Purpose::Plain);
-        let room = Some(channel_room(channel).unwrap_or(channel));
+        let room = Some(room);
         sink.input(Input::Room(match msg.param(1) {
             None => RoomInput::ShowTopic { room },
             Some(text) => RoomInput::SetTopic { room, text },
@@ -139,9 +160,12 @@ impl Conn {
                     None => break,
                 },
             };
+            let Some(room) = self.room_named(sink, channel) else {
+                continue;
+            };
             self.context(sink, Some(channel), Purpose::Plain);
             sink.input(Input::Room(RoomInput::Kick {
-                room: Some(channel_room(channel).unwrap_or(channel)),
+                room: Some(room),
                 user,
                 reason,
             }));
@@ -151,8 +175,10 @@ impl Conn {
     /// `INVITE nick #room`.
     pub(super) fn invite(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let (user, channel) = (msg.param(0).unwrap_or(""), msg.param(1).unwrap_or(""));
+        let Some(room) = self.room_named(sink, channel) else {
+            return;
+        };
         self.context(sink, Some(channel), Purpose::Plain);
-        let room = channel_room(channel).unwrap_or(channel);
         sink.input(Input::Room(RoomInput::Invite { room, user }));
     }
 

@@ -1320,3 +1320,23 @@ fn an_empty_setname_fails_as_the_spec_says() {
     );
     assert!(s.inputs.is_empty(), "{:?}", s.inputs);
 }
+
+/// A word that is no channel name is no channel: `PART den`, `TOPIC den`, `KICK den u` and
+/// `INVITE u den` get `403` and never reach the core, where the bare word named room `den`
+/// (a `TOPIC lk :x` set the topic of `#lk`).
+#[test]
+fn a_target_without_a_channel_prefix_is_no_channel() {
+    let (mut c, mut s) = registered("foo");
+    for line in ["PART den", "TOPIC den :x", "KICK den bar", "INVITE bar den"] {
+        let before = s.inputs.len();
+        assert_eq!(
+            run(&mut c, &mut s, &format!("{line}\r\n")),
+            format!(":{SERVER} 403 foo den :No such channel\r\n"),
+            "{line}"
+        );
+        assert_eq!(s.inputs.len(), before, "{line}: {:?}", s.inputs);
+    }
+    run(&mut c, &mut s, "PART #den\r\n");
+    let last = s.inputs.last().cloned().unwrap_or_default();
+    assert!(last.contains("\"den\""), "{last}");
+}
