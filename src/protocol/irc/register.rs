@@ -85,7 +85,13 @@ impl Conn {
         let before = self.reg == Reg::Open;
         match sub.as_str() {
             "LS" => {
-                let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+                // A version too big for a number is still past 302 (it read as none).
+                let v = msg.param(1).unwrap_or("");
+                let version = match v.parse::<u64>() {
+                    Ok(n) => n,
+                    Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => u64::MAX,
+                    Err(_) => 0,
+                };
                 if version >= 302 {
                     self.v302 = true;
                     let caps = self.asked.request("cap-notify").unwrap_or(self.asked);

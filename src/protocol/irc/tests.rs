@@ -1340,3 +1340,20 @@ fn a_target_without_a_channel_prefix_is_no_channel() {
     let last = s.inputs.last().cloned().unwrap_or_default();
     assert!(last.contains("\"den\""), "{last}");
 }
+
+/// `CAP LS` with a version too big for a number is still past 302 (capability values, cap-notify);
+/// it read as no version at all.
+#[test]
+fn a_cap_version_past_any_number_is_past_302() {
+    for (version, v302) in [
+        ("302", true),
+        ("99999999999999999999999", true),
+        ("301", false),
+        ("x", false),
+    ] {
+        let mut c = codec(true);
+        let mut s = Fake::new(true);
+        let text = run(&mut c, &mut s, &format!("CAP LS {version}\r\n"));
+        assert_eq!(text.contains(" sasl=PLAIN"), v302, "{version}: {text}");
+    }
+}
