@@ -3,7 +3,8 @@
 # which of them goes first) so machine noise hits both alike; prints each run and the medians.
 #   bench/ab.sh REV [ROUNDS] [WORKLOAD OPTIONS...]
 # A = chatserver built from git revision REV, B = the working tree; REV may also name a built
-# chatserver binary, and `.` makes A the working tree too, to compare server options. A_ARGS /
+# chatserver binary, and `.` makes A the working tree too, to compare server options. B_BIN=FILE
+# makes B a built binary instead of the working tree (bisecting: two revisions' binaries). A_ARGS /
 # B_ARGS add server options to one side (e.g. `A_ARGS="--fsync never --history 0" bench/ab.sh
 # . 9`: the defaults against no durability).
 # AB_METRIC picks the figure compared when a workload prints several (e.g. dm_p99_us; default:
@@ -27,7 +28,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 cargo build --release --bin chatserver --example loadgen >&2
-cp target/release/chatserver "$WORK/b"
+cp "${B_BIN:-target/release/chatserver}" "$WORK/b"
 cp target/release/examples/loadgen "$WORK/loadgen"
 if [ "$REV" = . ]; then
   cp "$WORK/b" "$WORK/a"
