@@ -215,6 +215,18 @@ impl Sim {
         self.settle();
     }
 
+    /// Several users' lines in one loop iteration: all handled, then one commit (races with
+    /// a commit that fails or with a login, found at stop 33).
+    pub(super) fn lines_at_once(&mut self, lines: &[(usize, &str)], secs: u64) {
+        let now = self.at(secs);
+        for &(k, line) in lines {
+            let id = Sim::id(k);
+            let input = parse(Frame::Line(line), self.chat.expects(id));
+            self.chat.handle_input(id, input, now);
+        }
+        self.settle();
+    }
+
     pub(super) fn tick(&mut self, secs: u64) {
         let now = self.at(secs);
         self.chat.handle_timeout(now);

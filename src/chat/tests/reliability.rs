@@ -4,7 +4,6 @@
 use super::{settings, Sim};
 use crate::chat::*;
 use crate::protocol::line::text;
-use crate::protocol::line::{parse, Frame};
 use crate::record::Record;
 
 fn delivered(s: &Sim) -> u32 {
@@ -283,13 +282,10 @@ fn no_reply_shows_a_block_a_failed_commit_undid() {
     s.login(2, "hans", "falcon*solo", 0);
     s.take_all();
     s.store_ok = false;
-    let now = s.at(1);
-    for (k, line) in [(1, "block hans"), (2, "whoelse"), (2, "message yoda hi")] {
-        let id = Sim::id(k);
-        let input = parse(Frame::Line(line), s.chat.expects(id));
-        s.chat.handle_input(id, input, now);
-    }
-    s.settle();
+    s.lines_at_once(
+        &[(1, "block hans"), (2, "whoelse"), (2, "message yoda hi")],
+        1,
+    );
     assert_eq!(s.take(1), text::STORAGE);
     assert_eq!(s.take(2), format!("{}{}", text::STORAGE, text::STORAGE));
     // Nothing was blocked: the same commands now show it.
@@ -431,13 +427,7 @@ fn an_offline_message_a_failed_commit_undid_is_not_delivered() {
     s.connect(2, 0);
     s.take_all();
     s.store_ok = false;
-    let now = s.at(1);
-    for (k, line) in [(1, "message luke lost"), (2, "login luke jedi")] {
-        let id = Sim::id(k);
-        let input = parse(Frame::Line(line), s.chat.expects(id));
-        s.chat.handle_input(id, input, now);
-    }
-    s.settle();
+    s.lines_at_once(&[(1, "message luke lost"), (2, "login luke jedi")], 1);
     assert!(s.take(1).starts_with(text::STORAGE));
     let luke = s.take(2);
     assert!(!luke.contains("yoda: lost"), "{luke:?}");
@@ -459,18 +449,12 @@ fn an_offline_message_queued_as_its_recipient_logs_in_comes_after_the_commit() {
     s.login(1, "yoda", "wise", 0);
     s.connect(2, 0);
     s.take_all();
-    let now = s.at(1);
     let lines = [
         (1, "message luke first"),
         (2, "login luke jedi"),
         (1, "message luke second"),
     ];
-    for (k, line) in lines {
-        let id = Sim::id(k);
-        let input = parse(Frame::Line(line), s.chat.expects(id));
-        s.chat.handle_input(id, input, now);
-    }
-    s.settle();
+    s.lines_at_once(&lines, 1);
     assert!(s.take(2).ends_with(text::WELCOME));
     s.flushed(1);
     assert_eq!(s.take(2), "yoda: first\nyoda: second\n");

@@ -544,21 +544,12 @@ fn no_reply_shows_a_room_a_failed_commit_undid() {
     let mut s = three();
     s.take_all();
     s.store_ok = false;
-    let now = s.at(1);
     let lines = [
         (1, "open-chatroom den public"),
         (2, "enter-chatroom den"),
         (3, "list-chatroom"),
     ];
-    for (k, line) in lines {
-        let id = Sim::id(k);
-        let input = crate::protocol::line::parse(
-            crate::protocol::line::Frame::Line(line),
-            s.chat.expects(id),
-        );
-        s.chat.handle_input(id, input, now);
-    }
-    s.settle();
+    s.lines_at_once(&lines, 1);
     assert_eq!(s.take(1), text::STORAGE);
     assert_eq!(s.take(2), text::STORAGE);
     assert_eq!(s.take(3), text::STORAGE);
@@ -576,16 +567,7 @@ fn no_reply_shows_a_room_a_failed_commit_undid() {
 fn no_reply_shows_a_profile_a_failed_commit_undid() {
     let mut s = three();
     s.store_ok = false;
-    let now = s.at(1);
-    for (k, line) in [(1, "set-profile job sith"), (2, "view-profile hans")] {
-        let id = Sim::id(k);
-        let input = crate::protocol::line::parse(
-            crate::protocol::line::Frame::Line(line),
-            s.chat.expects(id),
-        );
-        s.chat.handle_input(id, input, now);
-    }
-    s.settle();
+    s.lines_at_once(&[(1, "set-profile job sith"), (2, "view-profile hans")], 1);
     assert_eq!(s.take(1), text::STORAGE);
     assert_eq!(s.take(2), text::STORAGE);
     s.store_ok = true;
