@@ -74,6 +74,8 @@ impl Info {
         self.rare.as_ref().and_then(|r| r.away.clone())
     }
 
+    /// Why it is leaving, for the `user-info` record that tells the other nodes.
+    #[cfg(feature = "cluster")]
     fn quit(&self) -> Option<Arc<str>> {
         self.rare.as_ref().and_then(|r| r.quit.clone())
     }
