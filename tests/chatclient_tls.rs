@@ -263,3 +263,32 @@ fn no_plaintext_link_from_a_tls_client() {
     listener.set_nonblocking(true).expect("nonblocking");
     assert!(listener.accept().is_err(), "no plaintext link was dialed");
 }
+
+/// A peer address that takes the TCP connection and then says nothing (a client that hung, a
+/// port now held by something else) must not swallow private messages: the requester's TLS
+/// handshake never ends, and within `link::HANDSHAKE_WAIT` (5 s) the link is dropped and what
+/// was typed for it goes through the server, with the one notice. It waited forever, the
+/// messages held unsent and nothing said.
+#[test]
+fn a_peer_that_never_answers_the_handshake_gets_the_messages_relayed() {
+    let pki = Pki::new("silent");
+    let (server, tls) = start(&pki.issue("server"));
+    let mut yoda = tls_client(&pki, tls, "yoda", "wise");
+    let mut hans = server.login("hans", "falcon*solo");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local_addr").port();
+    hans.send(&format!("p2p-port {port} {}", "ab".repeat(32)));
+    yoda.type_line("startprivate hans");
+    hans.accept_private("yoda");
+    // Taken, and never answered.
+    let _silent = common::accept_within(&listener, Duration::from_secs(5));
+    yoda.type_line("private hans are you there");
+    std::thread::sleep(Duration::from_secs(4));
+    hans.expect("yoda(private): are you there\n");
+    assert_eq!(
+        yoda.count("Direct link to hans is down; sending through the server\n"),
+        1,
+        "{}",
+        yoda.output()
+    );
+}
