@@ -292,3 +292,36 @@ fn a_peer_that_never_answers_the_handshake_gets_the_messages_relayed() {
         yoda.output()
     );
 }
+
+/// A reconnect that reaches something taking the connection and saying nothing (a server
+/// that hangs, a port briefly held by another process) gives that attempt up once its TLS
+/// handshake has not finished within 5 s and dials again, so the client is back when the real
+/// server is. It waited on that connection forever.
+#[test]
+fn a_reconnect_whose_handshake_stalls_dials_again() {
+    let pki = Pki::new("stall");
+    let (mut server, tls) = start(&pki.issue("server"));
+    let yoda = tls_client(&pki, tls, "yoda", "wise");
+    server.kill();
+    yoda.wait_for("Server connection lost; reconnecting\n");
+    // mio's listener sets SO_REUSEADDR, so the server can listen here again while the
+    // connection taken below is still open.
+    let silent = mio::net::TcpListener::bind(tls).expect("bind the TLS port");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let _held = loop {
+        match silent.accept() {
+            Ok((stream, _)) => break stream,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("the reconnect never dialed: {e}"),
+        }
+    };
+    drop(silent);
+    server.restart_on_same_port(Duration::ZERO);
+    yoda.wait_for_nth_within(
+        "Reconnected to the server as yoda\n",
+        1,
+        Duration::from_secs(20),
+    );
+}

@@ -34,9 +34,10 @@ pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// (one round trip); a connection that has not by now is dropped, so idle ones do not linger.
 pub const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// How long an outgoing TLS link may take to finish its handshake. A peer that accepts the
-/// connection and then says nothing would otherwise hold the private messages queued on the
-/// link forever: at this deadline the link is dropped and they go through the server.
+/// How long an outgoing TLS connection (a peer link, a reconnect to the server) may take to
+/// finish its handshake. A peer that accepts the connection and then says nothing would
+/// otherwise hold the private messages queued on the link forever: at this deadline the link
+/// is dropped and they go through the server (a reconnect dials again).
 pub const HANDSHAKE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where a link is in its life.
