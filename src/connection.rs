@@ -303,7 +303,9 @@ impl Connection {
             *bytes_in += len as u64;
             let data = &scratch[..len];
             let used = self.protocol.decode(data, max_line, sink);
-            budget = budget.saturating_sub(len);
+            // TLS records of one byte each cost a decryption per byte: count the larger of
+            // the plaintext and the records it came in.
+            budget = budget.saturating_sub(len.max(self.transport.take_wire()));
             if used < len {
                 self.rare().held.extend_from_slice(&data[used..]);
                 return Ok(ReadStatus::Budget);

@@ -263,3 +263,65 @@ fn no_plaintext_link_from_a_tls_client() {
     listener.set_nonblocking(true).expect("nonblocking");
     assert!(listener.accept().is_err(), "no plaintext link was dialed");
 }
+
+/// A peer address that takes the TCP connection and then says nothing (a client that hung, a
+/// port now held by something else) must not swallow private messages: the requester's TLS
+/// handshake never ends, and within `link::HANDSHAKE_WAIT` (5 s) the link is dropped and what
+/// was typed for it goes through the server, with the one notice. It waited forever, the
+/// messages held unsent and nothing said.
+#[test]
+fn a_peer_that_never_answers_the_handshake_gets_the_messages_relayed() {
+    let pki = Pki::new("silent");
+    let (server, tls) = start(&pki.issue("server"));
+    let mut yoda = tls_client(&pki, tls, "yoda", "wise");
+    let mut hans = server.login("hans", "falcon*solo");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local_addr").port();
+    hans.send(&format!("p2p-port {port} {}", "ab".repeat(32)));
+    yoda.type_line("startprivate hans");
+    hans.accept_private("yoda");
+    // Taken, and never answered.
+    let _silent = common::accept_within(&listener, Duration::from_secs(5));
+    yoda.type_line("private hans are you there");
+    std::thread::sleep(Duration::from_secs(4));
+    hans.expect("yoda(private): are you there\n");
+    assert_eq!(
+        yoda.count("Direct link to hans is down; sending through the server\n"),
+        1,
+        "{}",
+        yoda.output()
+    );
+}
+
+/// A reconnect that reaches something taking the connection and saying nothing (a server
+/// that hangs, a port briefly held by another process) gives that attempt up once its TLS
+/// handshake has not finished within 5 s and dials again, so the client is back when the real
+/// server is. It waited on that connection forever.
+#[test]
+fn a_reconnect_whose_handshake_stalls_dials_again() {
+    let pki = Pki::new("stall");
+    let (mut server, tls) = start(&pki.issue("server"));
+    let yoda = tls_client(&pki, tls, "yoda", "wise");
+    server.kill();
+    yoda.wait_for("Server connection lost; reconnecting\n");
+    // mio's listener sets SO_REUSEADDR, so the server can listen here again while the
+    // connection taken below is still open.
+    let silent = mio::net::TcpListener::bind(tls).expect("bind the TLS port");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let _held = loop {
+        match silent.accept() {
+            Ok((stream, _)) => break stream,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("the reconnect never dialed: {e}"),
+        }
+    };
+    drop(silent);
+    server.restart_on_same_port(Duration::ZERO);
+    yoda.wait_for_nth_within(
+        "Reconnected to the server as yoda\n",
+        1,
+        Duration::from_secs(20),
+    );
+}

@@ -258,6 +258,19 @@ impl Transport {
         }
     }
 
+    /// Bytes taken off the socket since the last call, where they can be many more than the
+    /// plaintext they gave (TLS records of one byte each); 0 for plain TCP, where they are the
+    /// plaintext.
+    pub fn take_wire(&mut self) -> usize {
+        match self {
+            Transport::Plain(_) => 0,
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.take_wire(),
+            #[cfg(feature = "web")]
+            Transport::Web(w) => w.take_wire(),
+        }
+    }
+
     /// The transport heard from the peer without any plaintext (a WebSocket pong) since the
     /// last call: life for `--heartbeat`.
     pub fn take_heard(&mut self) -> bool {

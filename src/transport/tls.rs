@@ -26,6 +26,10 @@ pub struct Tls {
     stream: TcpStream,
     /// Either side (rustls's `Connection` is no larger than its `ServerConnection`).
     session: Connection,
+    /// Bytes of records read from the socket since [`Tls::take_wire`] last took them: a
+    /// reader's budget counts these as well as the plaintext they gave, since a record of one
+    /// byte costs a decryption all the same.
+    wire: usize,
 }
 
 /// The socket as rustls reads it, remembering whether the last read came back short (the
@@ -80,7 +84,11 @@ impl Tls {
     /// Any session over `stream` (a client's, or a peer link's either side).
     pub fn over(stream: TcpStream, mut session: Connection) -> Tls {
         session.set_buffer_limit(Some(WRITE_CHUNK));
-        Tls { stream, session }
+        Tls {
+            stream,
+            session,
+            wire: 0,
+        }
     }
 
     pub fn socket(&mut self) -> &mut TcpStream {
@@ -120,7 +128,10 @@ impl Tls {
             match self.session.read_tls(&mut socket) {
                 // The end: the reader above now says how it ended.
                 Ok(0) => drained = true,
-                Ok(_) => drained = socket.short,
+                Ok(n) => {
+                    self.wire += n;
+                    drained = socket.short;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Received::Empty),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -187,6 +198,11 @@ impl Tls {
 
     pub fn handshaking(&self) -> bool {
         self.session.is_handshaking()
+    }
+
+    /// The bytes of records read from the socket since the last call.
+    pub fn take_wire(&mut self) -> usize {
+        std::mem::take(&mut self.wire)
     }
 
     /// Send a `close_notify` if the socket takes it now, so the peer knows nothing was cut.

@@ -34,6 +34,12 @@ pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// (one round trip); a connection that has not by now is dropped, so idle ones do not linger.
 pub const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long an outgoing TLS connection (a peer link, a reconnect to the server) may take to
+/// finish its handshake. A peer that accepts the connection and then says nothing would
+/// otherwise hold the private messages queued on the link forever: at this deadline the link
+/// is dropped and they go through the server (a reconnect dials again).
+pub const HANDSHAKE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where a link is in its life.
 #[derive(Debug, PartialEq, Eq)]
 pub enum State {
@@ -73,6 +79,8 @@ pub struct Link {
     unsent: VecDeque<(u64, String)>,
     /// Total bytes ever queued on `conn`.
     queued: u64,
+    /// An outgoing TLS link is dropped if its handshake is not done by then.
+    pub handshake_by: Option<Instant>,
 }
 
 /// The output cap of a link: a peer that reads nothing is dropped, not buffered forever.
@@ -87,6 +95,16 @@ impl Link {
             user,
             unsent: VecDeque::new(),
             queued: 0,
+            handshake_by: None,
+        }
+    }
+
+    /// When this link is given up: its state's deadline, or its handshake's while that runs.
+    pub fn deadline(&self) -> Option<Instant> {
+        let handshake = self.handshake_by.filter(|_| self.conn.stream.handshaking());
+        match (self.state.deadline(), handshake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

@@ -50,6 +50,10 @@ impl Stream {
         match *self {}
     }
 
+    pub fn handshaking(&self) -> bool {
+        match *self {}
+    }
+
     pub fn tcp_mut(&mut self) -> &mut TcpStream {
         match *self {}
     }

@@ -20,6 +20,14 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// A TLS handshake still under way (never for plain TCP).
+    pub fn handshaking(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+            Transport::Tls(s) => s.handshaking(),
+        }
+    }
+
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.read(buf),

@@ -333,6 +333,11 @@ impl Web {
     }
 
     /// A frame arrived since the last call (a pong proves life without being input).
+    /// The inner transport's [`Transport::take_wire`].
+    pub fn take_wire(&mut self) -> usize {
+        self.inner.take_wire()
+    }
+
     pub fn take_heard(&mut self) -> bool {
         match &mut self.phase {
             Phase::WebSocket(socket) => std::mem::take(&mut socket.heard),

@@ -223,7 +223,7 @@ impl Client {
         if !self.again.is_empty() || (self.stdin_unpolled && self.stdin.is_some()) {
             return Some(Duration::ZERO);
         }
-        let links = self.links.iter().filter_map(|(_, l)| l.state.deadline());
+        let links = self.links.iter().filter_map(|(_, l)| l.deadline());
         let next = links
             .chain(self.next_live)
             .chain(self.exit_by)
@@ -252,11 +252,13 @@ impl Client {
         let late: Vec<usize> = self
             .links
             .iter()
-            .filter(|(_, l)| l.state.deadline().is_some_and(|d| d <= now))
+            .filter(|(_, l)| l.deadline().is_some_and(|d| d <= now))
             .map(|(k, _)| k)
             .collect();
         for key in late {
-            self.links.remove(key);
+            // An outgoing link whose handshake never ended sends its messages through the
+            // server; the others (a token never shown, a close never answered) just go.
+            self.drop_link(key, now);
         }
     }
 

@@ -132,6 +132,7 @@ impl Client {
         addr: SocketAddr,
         token: &str,
         key: Option<&str>,
+        now: Instant,
     ) {
         self.forget_session(user);
         if key.is_none() && self.tls.is_some() {
@@ -149,6 +150,7 @@ impl Client {
         };
         match self.add_link(transport, State::Connecting, user) {
             Some(key) => {
+                self.links[key].handshake_by = Some(now + link::HANDSHAKE_WAIT);
                 self.links[key].queue_raw(format!("{token}\n").as_bytes());
             }
             None => self.mark_lost(user),

@@ -35,7 +35,13 @@ pub(super) enum Rejoin {
         until: Instant,
     },
     /// Connected; `sent` once the `Username: ` prompt was hidden and answered with `login`.
-    LoggingIn { attempt: u32, sent: bool },
+    /// `handshake_by`: a TLS handshake not done by then counts as a failed attempt (a server
+    /// that takes the connection and says nothing would hold the reconnect forever).
+    LoggingIn {
+        attempt: u32,
+        sent: bool,
+        handshake_by: Option<Instant>,
+    },
 }
 
 impl Rejoin {
@@ -49,7 +55,8 @@ impl Rejoin {
         match self {
             Rejoin::Waiting { at, .. } => Some(*at),
             Rejoin::Connecting { until, .. } => Some(*until),
-            Rejoin::Off | Rejoin::LoggingIn { .. } => None,
+            Rejoin::LoggingIn { handshake_by, .. } => *handshake_by,
+            Rejoin::Off => None,
         }
     }
 }
@@ -90,7 +97,17 @@ impl Client {
         match std::mem::replace(&mut self.rejoin, Rejoin::Off) {
             Rejoin::Waiting { attempt, .. } => self.dial(attempt, now),
             Rejoin::Connecting { attempt, .. } => self.retry(attempt.saturating_add(1), now),
-            idle @ (Rejoin::Off | Rejoin::LoggingIn { .. }) => self.rejoin = idle,
+            Rejoin::LoggingIn { attempt, sent, .. } => {
+                self.rejoin = Rejoin::LoggingIn {
+                    attempt,
+                    sent,
+                    handshake_by: None,
+                };
+                if self.server.as_ref().is_some_and(|s| s.stream.handshaking()) {
+                    self.server_lost(now);
+                }
+            }
+            Rejoin::Off => self.rejoin = Rejoin::Off,
         }
     }
 
@@ -156,6 +173,7 @@ impl Client {
         self.rejoin = Rejoin::LoggingIn {
             attempt,
             sent: false,
+            handshake_by: Some(now + crate::link::HANDSHAKE_WAIT),
         };
     }
 

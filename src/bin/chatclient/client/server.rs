@@ -120,7 +120,7 @@ impl Client {
                     return true;
                 }
                 self.asks.withdraw(Ask::Accept, user);
-                self.connect_link(user, addr, token, key);
+                self.connect_link(user, addr, token, key, now);
                 return false;
             }
             ServerLine::P2pAccept { user, token } => {

@@ -185,4 +185,9 @@ impl Stream {
     pub fn close(&mut self) {
         self.0.close();
     }
+
+    /// The handshake is not done yet: nothing written has left as plaintext.
+    pub fn handshaking(&self) -> bool {
+        self.0.handshaking()
+    }
 }
