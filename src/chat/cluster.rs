@@ -239,6 +239,9 @@ enum Refusal {
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
+    /// A join the room no longer takes: another node's join filled it, or its ban or `+i`
+    /// came first.
+    Room(Error),
 }
 
 /// A private-session change as the record that carries it.
@@ -764,6 +767,7 @@ impl Chat {
                         self.outbox.error(conn, Error::AlreadyLoggedIn(account))
                     }
                     Refusal::AccountGone => self.outbox.error(conn, Error::UnknownUsername),
+                    Refusal::Room(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
                     Refusal::NoAccount(_) => {}
@@ -887,6 +891,11 @@ impl Chat {
                 }
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
+                }
+                Record::RoomJoin { room, user, .. } => {
+                    if let Some(error) = self.join_refused(room, user) {
+                        return Err(Refusal::Room(error));
+                    }
                 }
                 Record::PrivateAsk { from, to, .. }
                     if !self.online.contains(from) || !self.online.contains(to) =>

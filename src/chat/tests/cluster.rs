@@ -1360,3 +1360,92 @@ fn an_invitation_reaches_a_user_on_another_node_and_lets_it_in_there() {
     );
     assert!((0..3).all(|n| !invited(&c, n)), "used up on every node");
 }
+
+/// Two users on two nodes join a `+l 2` room with one member at once, neither node having
+/// read the other's join: the first in the stream enters, the second is refused (`RoomFull`)
+/// on its node, and every node holds the two members. Both entered: each node checked the
+/// limit against its own view only, and `room-join` was applied without a check, so the room
+/// held three on every node.
+#[test]
+fn two_joins_of_a_full_room_at_once_the_first_in_the_stream_enters() {
+    let mut c = Nodes::new(3);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    guest_on(&mut c, 2, 5, "amy");
+    let limit = [RoomChange::Limit(Some("2"))];
+    let change = Input::Room(RoomInput::Change {
+        room: "den",
+        changes: &limit,
+    });
+    input_on(&mut c, 0, 3, change);
+    let join = || {
+        Input::Room(RoomInput::Join {
+            room: "den",
+            key: None,
+            create: false,
+            current: false,
+        })
+    };
+    for (n, k) in [(1, 4), (2, 5)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), join(), now);
+        c.flush(n);
+    }
+    c.round();
+    let got = |c: &mut Nodes, n: usize| -> Vec<Event> {
+        c.sims[n].events.drain(..).map(|(_, e)| e).collect()
+    };
+    let refused = got(&mut c, 2);
+    assert!(
+        refused.contains(&Event::Error(Error::RoomFull("den".into()))),
+        "the second in the stream is refused: {refused:?}"
+    );
+    for n in 0..3 {
+        let members = c.sims[n]
+            .chat
+            .rooms
+            .get("den")
+            .map(|(_, r)| r.members.len());
+        assert_eq!(members, Some(2), "node {n} holds bar and kit");
+    }
+}
+
+/// An operator bans a user on one node while that user joins on another: the ban comes first
+/// in the stream, so the join is refused (`BannedFromRoom`) and no node has the user inside.
+/// The banned user entered on every node.
+#[test]
+fn a_join_that_a_ban_on_another_node_came_before_is_refused() {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    let ban = [RoomChange::Ban("kit", true)];
+    let change = Input::Room(RoomInput::Change {
+        room: "den",
+        changes: &ban,
+    });
+    let join = Input::Room(RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: false,
+    });
+    for (n, k, input) in [(0, 3, change), (1, 4, join)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), input, now);
+        c.flush(n);
+    }
+    c.round();
+    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    assert!(
+        got.contains(&Event::Error(Error::BannedFromRoom("den".into()))),
+        "{got:?}"
+    );
+    for n in 0..2 {
+        let inside = c.sims[n]
+            .chat
+            .rooms
+            .get("den")
+            .is_some_and(|(_, r)| r.members.contains_key("kit"));
+        assert!(!inside, "node {n}");
+    }
+}
