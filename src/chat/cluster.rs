@@ -235,7 +235,7 @@ enum Refusal {
     NameTaken(Arc<str>),
     /// SASL after registration: the account is online (and `--duplicate-login` refuses).
     AccountOnline(Arc<str>),
-    /// SASL after registration: the account was deleted while the exchange was on its way.
+    /// SASL after registration, or a login: the account was deleted while it was on its way.
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
@@ -766,7 +766,8 @@ impl Chat {
                     Refusal::AccountOnline(account) => {
                         self.outbox.error(conn, Error::AlreadyLoggedIn(account))
                     }
-                    Refusal::AccountGone => self.outbox.error(conn, Error::UnknownUsername),
+                    // A guest's SASL keeps its session; a login is back at `Username: `.
+                    Refusal::AccountGone => self.refuse(conn, Error::UnknownUsername),
                     Refusal::Room(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
@@ -865,6 +866,18 @@ impl Chat {
                         user: Arc::from(user.as_str()),
                         guest: *guest,
                     });
+                }
+                // An account deleted (on another node) after its password was checked and
+                // before its login reached the stream: refused as the login of a name with no
+                // account is (unless this transaction creates it: a registration).
+                Record::Login {
+                    user, guest: false, ..
+                } if self.accounts.find(user).is_none()
+                    && !records
+                        .iter()
+                        .any(|r| matches!(r, Record::Account { user: u, .. } if u == user)) =>
+                {
+                    return Err(Refusal::AccountGone);
                 }
                 Record::Rename {
                     user, node, conn, ..

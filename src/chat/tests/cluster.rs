@@ -1449,3 +1449,32 @@ fn a_join_that_a_ban_on_another_node_came_before_is_refused() {
         assert!(!inside, "node {n}");
     }
 }
+
+/// The operator deletes `bob` on one node while bob logs in on another that has not yet
+/// applied the deletion: the deletion is first in the stream, so the login is refused as one of
+/// a name with no account (`Invalid Username`, back at `Username: `) and bob is online nowhere.
+/// The login went through on every node: a session of a deleted account stayed logged in.
+#[test]
+fn a_login_that_an_account_deletion_came_before_is_refused() {
+    let mut c = Nodes::with_accounts(2, "bob pw\nyoda wise\n");
+    let del = c.sims[0]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "bob".into() });
+    c.flush(0);
+    c.connect(1, 2);
+    c.line(1, 2, "login bob pw");
+    c.round();
+    assert_eq!(
+        c.take(1, 2),
+        format!("{}{}", text::UNKNOWN_USERNAME, "Username: ")
+    );
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("bob")));
+    assert!(c.sims.iter().all(|s| !s.chat.accounts.exists("bob")));
+    let answers = c.sims[0].chat.take_operator_answers();
+    assert_eq!(answers, [(del.unwrap_or(99), Ok(()))]);
+    // A registration (its account and its login in one transaction) still logs in.
+    c.line(1, 2, "register eve pb");
+    c.round();
+    assert!(c.take(1, 2).contains("Welcome"));
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("eve")));
+}
