@@ -239,8 +239,8 @@ enum Refusal {
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
-    /// A join the room no longer takes: another node's join filled it, or its ban or `+i`
-    /// came first.
+    /// A join the room no longer takes: another node's join filled it, its ban or `+i` came
+    /// first, or it was closed.
     Room(Error),
 }
 
@@ -906,6 +906,13 @@ impl Chat {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
                 }
                 Record::RoomJoin { room, user, .. } => {
+                    // Closed (on another node) since the joiner's node saw it, unless this
+                    // transaction opens it.
+                    let opens =
+                        |r: &Record| matches!(r, Record::RoomOpen { room: o, .. } if o == room);
+                    if self.rooms.get(room).is_none() && !records.iter().any(opens) {
+                        return Err(Refusal::Room(Error::NoRoom(Arc::from(room.as_str()))));
+                    }
                     if let Some(error) = self.join_refused(room, user) {
                         return Err(Refusal::Room(error));
                     }

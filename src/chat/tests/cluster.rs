@@ -1478,3 +1478,29 @@ fn a_login_that_an_account_deletion_came_before_is_refused() {
     assert!(c.take(1, 2).contains("Welcome"));
     assert!(c.sims.iter().all(|s| s.chat.online.contains("eve")));
 }
+
+/// The owner closes `den` on one node while a user enters it on another: the close is first
+/// in the stream, so the entry is refused (`NoRoom`) and no node has `den`. The user was told
+/// it had entered `den` (with the owner inside) though `den` existed on no node.
+#[test]
+fn an_entry_into_a_room_closed_first_on_another_node_is_refused() {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    let close = Input::Room(RoomInput::Close { room: Some("den") });
+    let join = Input::Room(RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: true,
+    });
+    for (n, k, input) in [(0, 3, close), (1, 4, join)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), input, now);
+        c.flush(n);
+    }
+    c.round();
+    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    assert_eq!(got, [Event::Error(Error::NoRoom("den".into()))]);
+    assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
+}
