@@ -239,9 +239,10 @@ enum Refusal {
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
-    /// A join the room no longer takes: another node's join filled it, its ban or `+i` came
-    /// first, or it was closed.
-    Room(Error),
+    /// Refused with the error one server would have answered: a join the room no longer
+    /// takes (another node's join filled it, its ban or `+i` came first, it was closed), a
+    /// message queued for an account deleted first.
+    Answer(Error),
 }
 
 /// A private-session change as the record that carries it.
@@ -768,7 +769,7 @@ impl Chat {
                     }
                     // A guest's SASL keeps its session; a login is back at `Username: `.
                     Refusal::AccountGone => self.refuse(conn, Error::UnknownUsername),
-                    Refusal::Room(error) => self.outbox.error(conn, error),
+                    Refusal::Answer(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
                     Refusal::NoAccount(_) => {}
@@ -905,16 +906,21 @@ impl Chat {
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
                 }
+                // Queued for an account the operator deleted (on another node) first: it would
+                // wait for whoever registers the name next.
+                Record::Mail { to, .. } if self.accounts.find(to).is_none() => {
+                    return Err(Refusal::Answer(Error::NoSuchUser(to.clone())));
+                }
                 Record::RoomJoin { room, user, .. } => {
                     // Closed (on another node) since the joiner's node saw it, unless this
                     // transaction opens it.
                     let opens =
                         |r: &Record| matches!(r, Record::RoomOpen { room: o, .. } if o == room);
                     if self.rooms.get(room).is_none() && !records.iter().any(opens) {
-                        return Err(Refusal::Room(Error::NoRoom(Arc::from(room.as_str()))));
+                        return Err(Refusal::Answer(Error::NoRoom(Arc::from(room.as_str()))));
                     }
                     if let Some(error) = self.join_refused(room, user) {
-                        return Err(Refusal::Room(error));
+                        return Err(Refusal::Answer(error));
                     }
                 }
                 Record::PrivateAsk { from, to, .. }
