@@ -241,7 +241,7 @@ enum Refusal {
     NoAccount(Arc<str>),
     /// Refused with the error one server would have answered: a join the room no longer
     /// takes (another node's join filled it, its ban or `+i` came first, it was closed), a
-    /// message queued for an account deleted first.
+    /// message queued for (or a block of) an account deleted first.
     Answer(Error),
 }
 
@@ -910,6 +910,12 @@ impl Chat {
                 // wait for whoever registers the name next.
                 Record::Mail { to, .. } if self.accounts.find(to).is_none() => {
                     return Err(Refusal::Answer(Error::NoSuchUser(to.clone())));
+                }
+                // Likewise a block (between accounts) held against the name's next account.
+                Record::Block { by, user }
+                    if self.accounts.find(by).is_none() || self.accounts.find(user).is_none() =>
+                {
+                    return Err(Refusal::Answer(Error::InvalidUser));
                 }
                 Record::RoomJoin { room, user, .. } => {
                     // Closed (on another node) since the joiner's node saw it, unless this

@@ -1529,3 +1529,24 @@ fn a_message_queued_for_an_account_deleted_first_is_refused() {
     c.round();
     assert_eq!(c.take(0, 3), text::WELCOME);
 }
+
+/// The operator deletes `eve` on one node while `yoda` on another, which has not yet applied
+/// the deletion, blocks her: the deletion is first in the stream, so the block is refused as
+/// one of a user with no account, and whoever registers `eve` next is not blocked. The block
+/// was kept on every node and held against the next account of that name.
+#[test]
+fn a_block_of_an_account_deleted_first_is_refused() {
+    let mut c = Nodes::with_accounts(2, "eve pw\nyoda wise\n");
+    c.connect(1, 2);
+    c.line(1, 2, "login yoda wise");
+    c.round();
+    c.take(1, 2);
+    let _ = c.sims[0]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "eve".into() });
+    c.flush(0);
+    c.line(1, 2, "block eve");
+    c.round();
+    assert_eq!(c.take(1, 2), text::INVALID_USER);
+    assert!(c.sims.iter().all(|s| !s.chat.has_blocked("yoda", "eve")));
+}
