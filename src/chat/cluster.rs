@@ -481,6 +481,12 @@ impl Chat {
         });
     }
 
+    /// The node a ghost (a session of another node) is on.
+    pub(super) fn home_node(&self, conn: ConnId) -> Option<Arc<str>> {
+        let c = self.cluster.as_ref()?;
+        c.homes.get(&conn).map(|(node, _)| node.clone())
+    }
+
     /// Whether this node is one of a cluster.
     pub(super) fn clustered(&self) -> bool {
         self.cluster.is_some()

@@ -1550,3 +1550,22 @@ fn a_block_of_an_account_deleted_first_is_refused() {
     assert_eq!(c.take(1, 2), text::INVALID_USER);
     assert!(c.sims.iter().all(|s| !s.chat.has_blocked("yoda", "eve")));
 }
+
+/// The operator's `kick` on one node of a user whose session is on another: refused with the
+/// node to kick it on, and every node still has the user online. It logged out the user's
+/// ghost on this node only (`kicked hans`): the session went on on its own node, and the
+/// nodes disagreed on who was online (so on the verdict of a second login of it, too).
+#[test]
+fn an_operator_kick_of_a_user_on_another_node_is_refused_and_changes_nothing() {
+    // hans is on node 1, yoda on node 2: node 2 kicks hans.
+    let mut c = hans_and_yoda();
+    let now = c.sims[1].at(0);
+    let answer = c.sims[1].chat.console_kick("hans", now);
+    c.flush(1);
+    c.round();
+    assert_eq!(
+        answer,
+        Err("hans is on node n1: kick it there\n".to_string())
+    );
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("hans")));
+}
