@@ -290,3 +290,36 @@ fn a_node_not_yet_caught_up_refuses_operator_changes_with_the_reason() {
     let r = ctl(&n1, "user del luke");
     assert_eq!((r.ok, r.text.as_str()), (true, "deleted luke\n"));
 }
+
+/// Redis frozen (SIGSTOP) for three TTLs while every node is fine: when it answers again,
+/// every node's liveness key has expired on its clock, but no node was down, so nobody is
+/// logged out. Each node asked whether the others' keys existed while Redis was frozen and
+/// took the late answers (`0`) as the others being dead: users of healthy nodes were shown
+/// logged out and their sessions closed.
+#[test]
+fn a_redis_stall_longer_than_the_ttl_logs_nobody_out() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let n2 = Node::start(&redis, "n2", &["--node-ttl", "1"]);
+    n1.wait_caught_up();
+    n2.wait_caught_up();
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut yoda = n2.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+    // Past the first TTL after the links came up: the nodes judge each other from now on.
+    std::thread::sleep(Duration::from_millis(1500));
+    redis.signal("STOP");
+    std::thread::sleep(Duration::from_secs(3));
+    redis.signal("CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    for n in [&n1, &n2] {
+        assert!(
+            !n.log().contains("stopped refreshing its key"),
+            "{}: {}",
+            n.name,
+            n.log()
+        );
+    }
+    yoda.send("message hans still here");
+    hans.expect("yoda: still here\n");
+}

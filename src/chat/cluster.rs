@@ -235,10 +235,14 @@ enum Refusal {
     NameTaken(Arc<str>),
     /// SASL after registration: the account is online (and `--duplicate-login` refuses).
     AccountOnline(Arc<str>),
-    /// SASL after registration: the account was deleted while the exchange was on its way.
+    /// SASL after registration, or a login: the account was deleted while it was on its way.
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
+    /// Refused with the error one server would have answered: a join the room no longer
+    /// takes (another node's join filled it, its ban or `+i` came first, it was closed), a
+    /// message queued for (or a block of) an account deleted first.
+    Answer(Error),
 }
 
 /// A private-session change as the record that carries it.
@@ -475,6 +479,12 @@ impl Chat {
             records,
             wrong_password: None,
         });
+    }
+
+    /// The node a ghost (a session of another node) is on.
+    pub(super) fn home_node(&self, conn: ConnId) -> Option<Arc<str>> {
+        let c = self.cluster.as_ref()?;
+        c.homes.get(&conn).map(|(node, _)| node.clone())
     }
 
     /// Whether this node is one of a cluster.
@@ -763,7 +773,9 @@ impl Chat {
                     Refusal::AccountOnline(account) => {
                         self.outbox.error(conn, Error::AlreadyLoggedIn(account))
                     }
-                    Refusal::AccountGone => self.outbox.error(conn, Error::UnknownUsername),
+                    // A guest's SASL keeps its session; a login is back at `Username: `.
+                    Refusal::AccountGone => self.refuse(conn, Error::UnknownUsername),
+                    Refusal::Answer(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
                     Refusal::NoAccount(_) => {}
@@ -862,6 +874,18 @@ impl Chat {
                         guest: *guest,
                     });
                 }
+                // An account deleted (on another node) after its password was checked and
+                // before its login reached the stream: refused as the login of a name with no
+                // account is (unless this transaction creates it: a registration).
+                Record::Login {
+                    user, guest: false, ..
+                } if self.accounts.find(user).is_none()
+                    && !records
+                        .iter()
+                        .any(|r| matches!(r, Record::Account { user: u, .. } if u == user)) =>
+                {
+                    return Err(Refusal::AccountGone);
+                }
                 Record::Rename {
                     user, node, conn, ..
                 } if !matches!(self.online.get(user), Some(id) if Some(id) == self.conn_of(node, conn)) =>
@@ -887,6 +911,29 @@ impl Chat {
                 }
                 Record::RoomOpen { room, .. } if self.rooms.get(room).is_some() => {
                     return Err(Refusal::RoomExists(Arc::from(room.as_str())));
+                }
+                // Queued for an account the operator deleted (on another node) first: it would
+                // wait for whoever registers the name next.
+                Record::Mail { to, .. } if self.accounts.find(to).is_none() => {
+                    return Err(Refusal::Answer(Error::NoSuchUser(to.clone())));
+                }
+                // Likewise a block (between accounts) held against the name's next account.
+                Record::Block { by, user }
+                    if self.accounts.find(by).is_none() || self.accounts.find(user).is_none() =>
+                {
+                    return Err(Refusal::Answer(Error::InvalidUser));
+                }
+                Record::RoomJoin { room, user, .. } => {
+                    // Closed (on another node) since the joiner's node saw it, unless this
+                    // transaction opens it.
+                    let opens =
+                        |r: &Record| matches!(r, Record::RoomOpen { room: o, .. } if o == room);
+                    if self.rooms.get(room).is_none() && !records.iter().any(opens) {
+                        return Err(Refusal::Answer(Error::NoRoom(Arc::from(room.as_str()))));
+                    }
+                    if let Some(error) = self.join_refused(room, user) {
+                        return Err(Refusal::Answer(error));
+                    }
                 }
                 Record::PrivateAsk { from, to, .. }
                     if !self.online.contains(from) || !self.online.contains(to) =>

@@ -123,18 +123,26 @@ impl Chat {
         Ok(())
     }
 
-    /// Close `user`'s session with a line saying why; others see the usual logout. False if
-    /// `user` is not online.
-    pub fn console_kick(&mut self, user: &str, now: Now) -> bool {
+    /// Close `user`'s session with a line saying why; others see the usual logout. The
+    /// operator's answer if not: `user` is not online, or (cluster mode) its session is on
+    /// another node, which alone can close it (logging out its ghost here only would leave
+    /// the nodes disagreeing on who is online).
+    pub fn console_kick(&mut self, user: &str, now: Now) -> Result<(), String> {
         let Some((user, conn)) = self.online.find(user).map(|(u, c)| (u.clone(), c)) else {
-            return false;
+            return Err(format!("{user} is not online\n"));
         };
+        if conn.is_ghost() {
+            let node = self
+                .home_node(conn)
+                .unwrap_or_else(|| Arc::from("another node"));
+            return Err(format!("{user} is on node {node}: kick it there\n"));
+        }
         log::info!("{} kicked by the operator", self.log_name(conn));
         self.outbox.send(conn, Event::Notice(Notice::Kicked));
         self.set_quit(conn, "Kicked by the server");
         self.logout(conn, &user, now);
         self.close_after_flush(conn, now);
-        true
+        Ok(())
     }
 
     /// How the log names a connection (issue 21): its user and address once logged in, else

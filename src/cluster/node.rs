@@ -574,7 +574,10 @@ impl Node {
                 self.caught_up(chat, now);
             }
             Tag::Exists(node) => {
-                if frame == Frame::Integer(0) {
+                // Judged only if Redis answered nothing late since (a stall below): a key that
+                // lapsed while Redis was frozen says nothing about its node.
+                let judge = self.up_since.is_some_and(|t| now.mono >= t + self.ttl);
+                if judge && frame == Frame::Integer(0) {
                     log::warn!(
                         "cluster: node {node} stopped refreshing its key: recording it down"
                     );
@@ -604,6 +607,13 @@ impl Node {
                 self.read_more(now.mono);
             }
             Tag::Refresh(sent) => {
+                // Answered more than a third of a TTL late: Redis (or this node) stalled, and
+                // no node could refresh its key meanwhile: as after an outage, the others get
+                // a TTL to refresh before they are judged (their keys may have expired while
+                // they were fine; the `EXISTS` answers queued behind this one are not judged).
+                if now.mono.saturating_duration_since(sent) > self.ttl / 3 {
+                    self.up_since = Some(now.mono);
+                }
                 if !matches!(frame, Frame::Error(_)) {
                     self.lapse.key_set(sent, self.ttl, now.mono);
                     self.read_more(now.mono);

@@ -154,13 +154,10 @@ impl Server {
                 Ok(()) => Reply::ok(format!("announced to {} users\n", self.chat.online_count())),
                 Err(_) => Reply::err(crate::protocol::line::text::INVALID_TEXT),
             },
-            ConsoleCommand::Kick(user) => {
-                if self.chat.console_kick(&user, now) {
-                    Reply::ok(format!("kicked {user}\n"))
-                } else {
-                    Reply::err(format!("{user} is not online\n"))
-                }
-            }
+            ConsoleCommand::Kick(user) => match self.chat.console_kick(&user, now) {
+                Ok(()) => Reply::ok(format!("kicked {user}\n")),
+                Err(answer) => Reply::err(answer),
+            },
             ConsoleCommand::Stats => {
                 let run = LoopStats {
                     connections: self.conns.len(),

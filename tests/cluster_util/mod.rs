@@ -140,6 +140,16 @@ impl Redis {
         sigkill(&mut self.child);
     }
 
+    /// Send `signal` (`STOP`, `CONT`): a Redis frozen answers nobody, its links stay open.
+    pub fn signal(&self, signal: &str) {
+        if let Some(c) = &self.child {
+            let status = std::process::Command::new("kill")
+                .args(["-s", signal, &c.id().to_string()])
+                .status();
+            assert!(status.is_ok_and(|s| s.success()), "kill -s {signal}");
+        }
+    }
+
     /// Start again on the same port and files (the AOF).
     pub fn restart(&mut self) {
         self.kill();

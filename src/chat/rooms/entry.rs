@@ -156,6 +156,31 @@ impl Chat {
         }
     }
 
+    /// In a cluster, as every node applies a `room-join`: why the room no longer takes it,
+    /// decided on the stream's state (the joiner's node checked its own view, which may have
+    /// missed another node's join that filled the room, or a ban or `+i` set a moment before).
+    /// [`Chat::refusal`]'s rules that the record can carry: not the key (the record has none)
+    /// nor a mask (it matches the host as the joiner's node sees it); those stay its node's.
+    pub(in crate::chat) fn join_refused(&self, room: &str, user: &str) -> Option<Error> {
+        let (name, r) = self.rooms.get(room)?;
+        if r.members.contains_key(user) || r.is_op(user) {
+            return None;
+        }
+        let access = r.access.get(user).copied().unwrap_or(Access::None);
+        let full = r.limit.is_some_and(|l| r.members.len() >= l as usize);
+        if access == Access::Banned {
+            Some(Error::BannedFromRoom(name.clone()))
+        } else if r.invited.contains(user) {
+            None
+        } else if r.private && access != Access::Permitted {
+            Some(Error::PrivateRoom(name.clone()))
+        } else if full {
+            Some(Error::RoomFull(name.clone()))
+        } else {
+            None
+        }
+    }
+
     /// `RoomInput::Invite`: a member lets `user` in once (IRC `INVITE`); under `+i` only
     /// operators may. The invitee is told wherever it is; the room's other operators hear of it
     /// (IRC invite-notify); the inviter is answered (`341`). Invitations live in memory, at most

@@ -1360,3 +1360,212 @@ fn an_invitation_reaches_a_user_on_another_node_and_lets_it_in_there() {
     );
     assert!((0..3).all(|n| !invited(&c, n)), "used up on every node");
 }
+
+/// Two users on two nodes join a `+l 2` room with one member at once, neither node having
+/// read the other's join: the first in the stream enters, the second is refused (`RoomFull`)
+/// on its node, and every node holds the two members. Both entered: each node checked the
+/// limit against its own view only, and `room-join` was applied without a check, so the room
+/// held three on every node.
+#[test]
+fn two_joins_of_a_full_room_at_once_the_first_in_the_stream_enters() {
+    let mut c = Nodes::new(3);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    guest_on(&mut c, 2, 5, "amy");
+    let limit = [RoomChange::Limit(Some("2"))];
+    let change = Input::Room(RoomInput::Change {
+        room: "den",
+        changes: &limit,
+    });
+    input_on(&mut c, 0, 3, change);
+    let join = || {
+        Input::Room(RoomInput::Join {
+            room: "den",
+            key: None,
+            create: false,
+            current: false,
+        })
+    };
+    for (n, k) in [(1, 4), (2, 5)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), join(), now);
+        c.flush(n);
+    }
+    c.round();
+    let got = |c: &mut Nodes, n: usize| -> Vec<Event> {
+        c.sims[n].events.drain(..).map(|(_, e)| e).collect()
+    };
+    let refused = got(&mut c, 2);
+    assert!(
+        refused.contains(&Event::Error(Error::RoomFull("den".into()))),
+        "the second in the stream is refused: {refused:?}"
+    );
+    for n in 0..3 {
+        let members = c.sims[n]
+            .chat
+            .rooms
+            .get("den")
+            .map(|(_, r)| r.members.len());
+        assert_eq!(members, Some(2), "node {n} holds bar and kit");
+    }
+}
+
+/// An operator bans a user on one node while that user joins on another: the ban comes first
+/// in the stream, so the join is refused (`BannedFromRoom`) and no node has the user inside.
+/// The banned user entered on every node.
+#[test]
+fn a_join_that_a_ban_on_another_node_came_before_is_refused() {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    let ban = [RoomChange::Ban("kit", true)];
+    let change = Input::Room(RoomInput::Change {
+        room: "den",
+        changes: &ban,
+    });
+    let join = Input::Room(RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: false,
+    });
+    for (n, k, input) in [(0, 3, change), (1, 4, join)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), input, now);
+        c.flush(n);
+    }
+    c.round();
+    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    assert!(
+        got.contains(&Event::Error(Error::BannedFromRoom("den".into()))),
+        "{got:?}"
+    );
+    for n in 0..2 {
+        let inside = c.sims[n]
+            .chat
+            .rooms
+            .get("den")
+            .is_some_and(|(_, r)| r.members.contains_key("kit"));
+        assert!(!inside, "node {n}");
+    }
+}
+
+/// The operator deletes `bob` on one node while bob logs in on another that has not yet
+/// applied the deletion: the deletion is first in the stream, so the login is refused as one of
+/// a name with no account (`Invalid Username`, back at `Username: `) and bob is online nowhere.
+/// The login went through on every node: a session of a deleted account stayed logged in.
+#[test]
+fn a_login_that_an_account_deletion_came_before_is_refused() {
+    let mut c = Nodes::with_accounts(2, "bob pw\nyoda wise\n");
+    let del = c.sims[0]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "bob".into() });
+    c.flush(0);
+    c.connect(1, 2);
+    c.line(1, 2, "login bob pw");
+    c.round();
+    assert_eq!(
+        c.take(1, 2),
+        format!("{}{}", text::UNKNOWN_USERNAME, "Username: ")
+    );
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("bob")));
+    assert!(c.sims.iter().all(|s| !s.chat.accounts.exists("bob")));
+    let answers = c.sims[0].chat.take_operator_answers();
+    assert_eq!(answers, [(del.unwrap_or(99), Ok(()))]);
+    // A registration (its account and its login in one transaction) still logs in.
+    c.line(1, 2, "register eve pb");
+    c.round();
+    assert!(c.take(1, 2).contains("Welcome"));
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("eve")));
+}
+
+/// The owner closes `den` on one node while a user enters it on another: the close is first
+/// in the stream, so the entry is refused (`NoRoom`) and no node has `den`. The user was told
+/// it had entered `den` (with the owner inside) though `den` existed on no node.
+#[test]
+fn an_entry_into_a_room_closed_first_on_another_node_is_refused() {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_on(&mut c, 1, 4, "kit");
+    let close = Input::Room(RoomInput::Close { room: Some("den") });
+    let join = Input::Room(RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: true,
+    });
+    for (n, k, input) in [(0, 3, close), (1, 4, join)] {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), input, now);
+        c.flush(n);
+    }
+    c.round();
+    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    assert_eq!(got, [Event::Error(Error::NoRoom("den".into()))]);
+    assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
+}
+
+/// The operator deletes `eve` on one node while `yoda` on another, which has not yet applied
+/// the deletion, messages her (offline): the deletion is first in the stream, so the message
+/// is refused as one to a user with no account, and whoever registers `eve` next finds
+/// nothing. The message was queued for the deleted account on every node, and delivered to
+/// the next account of that name.
+#[test]
+fn a_message_queued_for_an_account_deleted_first_is_refused() {
+    let mut c = Nodes::with_accounts(2, "eve pw\nyoda wise\n");
+    c.connect(1, 2);
+    c.line(1, 2, "login yoda wise");
+    c.round();
+    c.take(1, 2);
+    let _ = c.sims[0]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "eve".into() });
+    c.flush(0);
+    c.line(1, 2, "message eve for the old eve");
+    c.round();
+    assert_eq!(c.take(1, 2), text::INVALID_USER);
+    c.connect(0, 3);
+    c.line(0, 3, "register eve other");
+    c.round();
+    assert_eq!(c.take(0, 3), text::WELCOME);
+}
+
+/// The operator deletes `eve` on one node while `yoda` on another, which has not yet applied
+/// the deletion, blocks her: the deletion is first in the stream, so the block is refused as
+/// one of a user with no account, and whoever registers `eve` next is not blocked. The block
+/// was kept on every node and held against the next account of that name.
+#[test]
+fn a_block_of_an_account_deleted_first_is_refused() {
+    let mut c = Nodes::with_accounts(2, "eve pw\nyoda wise\n");
+    c.connect(1, 2);
+    c.line(1, 2, "login yoda wise");
+    c.round();
+    c.take(1, 2);
+    let _ = c.sims[0]
+        .chat
+        .operator_change(&AccountOp::Delete { user: "eve".into() });
+    c.flush(0);
+    c.line(1, 2, "block eve");
+    c.round();
+    assert_eq!(c.take(1, 2), text::INVALID_USER);
+    assert!(c.sims.iter().all(|s| !s.chat.has_blocked("yoda", "eve")));
+}
+
+/// The operator's `kick` on one node of a user whose session is on another: refused with the
+/// node to kick it on, and every node still has the user online. It logged out the user's
+/// ghost on this node only (`kicked hans`): the session went on on its own node, and the
+/// nodes disagreed on who was online (so on the verdict of a second login of it, too).
+#[test]
+fn an_operator_kick_of_a_user_on_another_node_is_refused_and_changes_nothing() {
+    // hans is on node 1, yoda on node 2: node 2 kicks hans.
+    let mut c = hans_and_yoda();
+    let now = c.sims[1].at(0);
+    let answer = c.sims[1].chat.console_kick("hans", now);
+    c.flush(1);
+    c.round();
+    assert_eq!(
+        answer,
+        Err("hans is on node n1: kick it there\n".to_string())
+    );
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("hans")));
+}

@@ -236,9 +236,10 @@ fn console_kick_announce_list_and_stats() {
     input(&mut s, 2, Input::Announce { text: "yo" }, 11);
     s.take_all();
     let now = s.at(12);
-    assert!(s.chat.console_kick("Moo", now));
-    assert!(!s.chat.console_kick("Moo", now), "already gone");
-    assert!(!s.chat.console_kick("hans", now));
+    assert_eq!(s.chat.console_kick("Moo", now), Ok(()));
+    let gone = Err("Moo is not online\n".to_string());
+    assert_eq!(s.chat.console_kick("Moo", now), gone, "already gone");
+    assert!(s.chat.console_kick("hans", now).is_err());
     s.settle();
     assert_eq!(s.take(2), "You have been kicked by the server\n");
     assert_eq!(s.take(1), "Moo logged out\n");
