@@ -131,6 +131,7 @@ impl Chat {
         let Some((user, conn)) = self.online.find(user).map(|(u, c)| (u.clone(), c)) else {
             return Err(format!("{user} is not online\n"));
         };
+        #[cfg(feature = "cluster")]
         if conn.is_ghost() {
             let node = self
                 .home_node(conn)

@@ -161,6 +161,7 @@ impl Chat {
     /// missed another node's join that filled the room, or a ban or `+i` set a moment before).
     /// [`Chat::refusal`]'s rules that the record can carry: not the key (the record has none)
     /// nor a mask (it matches the host as the joiner's node sees it); those stay its node's.
+    #[cfg(feature = "cluster")]
     pub(in crate::chat) fn join_refused(&self, room: &str, user: &str) -> Option<Error> {
         let (name, r) = self.rooms.get(room)?;
         if r.members.contains_key(user) || r.is_op(user) {
