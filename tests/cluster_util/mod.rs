@@ -142,12 +142,7 @@ impl Redis {
 
     /// Send `signal` (`STOP`, `CONT`): a Redis frozen answers nobody, its links stay open.
     pub fn signal(&self, signal: &str) {
-        if let Some(c) = &self.child {
-            let status = std::process::Command::new("kill")
-                .args(["-s", signal, &c.id().to_string()])
-                .status();
-            assert!(status.is_ok_and(|s| s.success()), "kill -s {signal}");
-        }
+        send_signal(&self.child, signal);
     }
 
     /// Start again on the same port and files (the AOF).
@@ -207,12 +202,7 @@ impl Node {
 
     /// Send `signal` (`STOP`, `CONT`): a node frozen is a node cut off from Redis.
     pub fn signal(&self, signal: &str) {
-        if let Some(c) = &self.child {
-            let status = std::process::Command::new("kill")
-                .args(["-s", signal, &c.id().to_string()])
-                .status();
-            assert!(status.is_ok_and(|s| s.success()), "kill -s {signal}");
-        }
+        send_signal(&self.child, signal);
     }
 
     pub fn log(&self) -> String {
@@ -289,4 +279,14 @@ fn spawn(
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     (child, addrs[0], addrs[1], addrs[2])
+}
+
+/// `kill -s SIGNAL` to a child still running (a Redis's or a node's).
+fn send_signal(child: &Option<Child>, signal: &str) {
+    if let Some(c) = child {
+        let status = std::process::Command::new("kill")
+            .args(["-s", signal, &c.id().to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -s {signal}");
+    }
 }

@@ -1505,13 +1505,9 @@ fn an_entry_into_a_room_closed_first_on_another_node_is_refused() {
     assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
 }
 
-/// The operator deletes `eve` on one node while `yoda` on another, which has not yet applied
-/// the deletion, messages her (offline): the deletion is first in the stream, so the message
-/// is refused as one to a user with no account, and whoever registers `eve` next finds
-/// nothing. The message was queued for the deleted account on every node, and delivered to
-/// the next account of that name.
-#[test]
-fn a_message_queued_for_an_account_deleted_first_is_refused() {
+/// Node 1 deletes `eve`; `yoda` on node 2, which has not applied the deletion yet, sends
+/// `line`; then every node reads the stream (the deletion first).
+fn after_eve_is_deleted_yoda_says(line: &str) -> Nodes {
     let mut c = Nodes::with_accounts(2, "eve pw\nyoda wise\n");
     c.connect(1, 2);
     c.line(1, 2, "login yoda wise");
@@ -1521,8 +1517,19 @@ fn a_message_queued_for_an_account_deleted_first_is_refused() {
         .chat
         .operator_change(&AccountOp::Delete { user: "eve".into() });
     c.flush(0);
-    c.line(1, 2, "message eve for the old eve");
+    c.line(1, 2, line);
     c.round();
+    c
+}
+
+/// The operator deletes `eve` on one node while `yoda` on another, which has not yet applied
+/// the deletion, messages her (offline): the deletion is first in the stream, so the message
+/// is refused as one to a user with no account, and whoever registers `eve` next finds
+/// nothing. The message was queued for the deleted account on every node, and delivered to
+/// the next account of that name.
+#[test]
+fn a_message_queued_for_an_account_deleted_first_is_refused() {
+    let mut c = after_eve_is_deleted_yoda_says("message eve for the old eve");
     assert_eq!(c.take(1, 2), text::INVALID_USER);
     c.connect(0, 3);
     c.line(0, 3, "register eve other");
@@ -1536,17 +1543,7 @@ fn a_message_queued_for_an_account_deleted_first_is_refused() {
 /// was kept on every node and held against the next account of that name.
 #[test]
 fn a_block_of_an_account_deleted_first_is_refused() {
-    let mut c = Nodes::with_accounts(2, "eve pw\nyoda wise\n");
-    c.connect(1, 2);
-    c.line(1, 2, "login yoda wise");
-    c.round();
-    c.take(1, 2);
-    let _ = c.sims[0]
-        .chat
-        .operator_change(&AccountOp::Delete { user: "eve".into() });
-    c.flush(0);
-    c.line(1, 2, "block eve");
-    c.round();
+    let mut c = after_eve_is_deleted_yoda_says("block eve");
     assert_eq!(c.take(1, 2), text::INVALID_USER);
     assert!(c.sims.iter().all(|s| !s.chat.has_blocked("yoda", "eve")));
 }
