@@ -1429,13 +1429,7 @@ fn a_join_that_a_ban_on_another_node_came_before_is_refused() {
         create: false,
         current: false,
     });
-    for (n, k, input) in [(0, 3, change), (1, 4, join)] {
-        let now = c.sims[n].at(0);
-        c.sims[n].chat.handle_input(Sim::id(k), input, now);
-        c.flush(n);
-    }
-    c.round();
-    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    let got = node1_hears_after(&mut c, [(0, 3, change), (1, 4, join)]);
     assert!(
         got.contains(&Event::Error(Error::BannedFromRoom("den".into()))),
         "{got:?}"
@@ -1494,13 +1488,7 @@ fn an_entry_into_a_room_closed_first_on_another_node_is_refused() {
         create: false,
         current: true,
     });
-    for (n, k, input) in [(0, 3, close), (1, 4, join)] {
-        let now = c.sims[n].at(0);
-        c.sims[n].chat.handle_input(Sim::id(k), input, now);
-        c.flush(n);
-    }
-    c.round();
-    let got: Vec<Event> = c.sims[1].events.drain(..).map(|(_, e)| e).collect();
+    let got = node1_hears_after(&mut c, [(0, 3, close), (1, 4, join)]);
     assert_eq!(got, [Event::Error(Error::NoRoom("den".into()))]);
     assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
 }
@@ -1565,4 +1553,19 @@ fn an_operator_kick_of_a_user_on_another_node_is_refused_and_changes_nothing() {
         Err("hans is on node n1: kick it there\n".to_string())
     );
     assert!(c.sims.iter().all(|s| s.chat.online.contains("hans")));
+}
+
+/// Each `(node, connection, input)` handled and sent to the stream before any node reads it
+/// (a race between nodes), then a round: what node 1's sessions were told.
+fn node1_hears_after<const N: usize>(
+    c: &mut Nodes,
+    inputs: [(usize, usize, Input<'_>); N],
+) -> Vec<Event> {
+    for (n, k, input) in inputs {
+        let now = c.sims[n].at(0);
+        c.sims[n].chat.handle_input(Sim::id(k), input, now);
+        c.flush(n);
+    }
+    c.round();
+    c.sims[1].events.drain(..).map(|(_, e)| e).collect()
 }
