@@ -25,7 +25,11 @@ import socket
 import time
 from typing import List, Optional, Set, Tuple, Type
 
-from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.basecontrollers import (
+    BaseServerController,
+    DirectoryBasedController,
+    ProcessStopped,
+)
 from irctest.runner import NotImplementedByController
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -77,6 +81,7 @@ class ChatserverController(
     supported_sasl_mechanisms: Set[str] = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False  # irctest's STS tests need a TLS port it configures; not offered
     line_port: Optional[int] = None
+    log_path: Optional[Path] = None
     # isupport.py's testValues checks that 005 carries these (our name rules, see
     # src/irc/message.rs); without any, that test would skip.
     isupport = {"CASEMAPPING": "ascii", "CHANTYPES": "#", "NICKLEN": "32"}
@@ -141,16 +146,35 @@ class ChatserverController(
         ]
         if not password:
             command.append("--irc-guests")
-        # The line-protocol port: registerUser creates accounts through it.
-        _, self.line_port = find_local_port()
+        # The line-protocol port: registerUser creates accounts through it. Booked in
+        # irctest's port list like the IRC port, so the two can never be the same port.
+        _, self.line_port = self.get_hostname_and_port()
         command.append(str(self.line_port))
 
         if faketime and shutil.which("faketime"):
             command = ["faketime", "-f", faketime, *command]
             self.faketime_enabled = True
 
-        self.proc = self.execute(command)
+        # The server's log goes to a file, not to /dev/null as irctest's `execute` would
+        # send it: when the server stops at start-up (a CI run once saw "process returned
+        # 1" and nothing else), check_is_alive quotes the reason.
+        self.log_path = self.directory / "server.log"
+        log = open(self.log_path, "wb")
+        try:
+            self.proc = self.execute(command, stdout=log, stderr=log)
+        finally:
+            log.close()
         _LIVE.append(self)
+
+    def check_is_alive(self) -> None:
+        """irctest's check, with the end of the server's log when it has stopped."""
+        try:
+            super().check_is_alive()
+        except ProcessStopped as stopped:
+            tail = ""
+            if self.log_path is not None and self.log_path.exists():
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise ProcessStopped("{}; the server's log ends:\n{}".format(stopped, tail))
 
     def kill(self) -> None:
         if self in _LIVE:
