@@ -146,34 +146,46 @@ class ChatserverController(
         ]
         if not password:
             command.append("--irc-guests")
-        # The line-protocol port: registerUser creates accounts through it. Booked in
-        # irctest's port list like the IRC port, so the two can never be the same port.
-        _, self.line_port = self.get_hostname_and_port()
-        command.append(str(self.line_port))
-
         if faketime and shutil.which("faketime"):
             command = ["faketime", "-f", faketime, *command]
             self.faketime_enabled = True
+        self._command = command
+        self._line_port_tries = 0
+        self._start()
+        _LIVE.append(self)
 
+    def _start(self) -> None:
+        """Start the server on irctest's IRC port and a line port of our own."""
+        assert self.directory
+        # The line-protocol port: registerUser creates accounts through it. Booked in
+        # irctest's port list like the IRC port, so the two can never be the same port.
+        _, self.line_port = self.get_hostname_and_port()
         # The server's log goes to a file, not to /dev/null as irctest's `execute` would
         # send it: when the server stops at start-up (a CI run once saw "process returned
         # 1" and nothing else), check_is_alive quotes the reason.
         self.log_path = self.directory / "server.log"
-        log = open(self.log_path, "wb")
-        try:
-            self.proc = self.execute(command, stdout=log, stderr=log)
-        finally:
-            log.close()
-        _LIVE.append(self)
+        with open(self.log_path, "wb") as log:
+            self.proc = self.execute(
+                [*self._command, str(self.line_port)], stdout=log, stderr=log
+            )
 
     def check_is_alive(self) -> None:
-        """irctest's check, with the end of the server's log when it has stopped."""
+        """irctest's check, with the end of the server's log when it has stopped.
+
+        The line port is probed free and then bound by the server, so another socket can
+        take it in between; that port is ours, not irctest's, so the server starts again
+        on a new one (twice at most). Any other stop is a failure, with its reason."""
         try:
             super().check_is_alive()
         except ProcessStopped as stopped:
             tail = ""
             if self.log_path is not None and self.log_path.exists():
                 tail = self.log_path.read_text(errors="replace")[-2000:]
+            taken = "cannot listen on 127.0.0.1:{}:".format(self.line_port)
+            if taken in tail and self._line_port_tries < 2:
+                self._line_port_tries += 1
+                self._start()
+                return
             raise ProcessStopped("{}; the server's log ends:\n{}".format(stopped, tail))
 
     def kill(self) -> None:
