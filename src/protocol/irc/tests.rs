@@ -868,6 +868,69 @@ fn an_unknown_command_is_answered_with_its_label() {
     );
 }
 
+/// Labeled-response: a labeled line refused whole (not UTF-8, too long) is answered with its
+/// label like any other labeled command, whenever the label can be read from the tags (even
+/// when another tag, or the body, is what is wrong). The `FAIL` and the `417` went out bare,
+/// so a client waiting for its label never saw the answer.
+#[test]
+fn a_line_refused_whole_is_answered_with_its_label() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :batch labeled-response\r\n");
+    let bytes = |c: &mut IrcCodec, s: &mut Fake, chunks: &[&[u8]]| {
+        for chunk in chunks {
+            c.decode(chunk, s);
+        }
+        let mut out = Vec::new();
+        for e in std::mem::take(&mut s.out) {
+            c.encode(&e, 0, &mut out);
+        }
+        String::from_utf8(out).unwrap_or_default()
+    };
+    let fail = "FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8";
+    assert_eq!(
+        bytes(&mut c, &mut s, &[b"@label=u1 PRIVMSG bar :caf\xe9\r\n"]),
+        format!("@label=u1 :irc.test {fail}\r\n")
+    );
+    assert_eq!(
+        bytes(
+            &mut c,
+            &mut s,
+            &[b"@+x=\xff;label=u\\s2 PRIVMSG bar :hi\r\n"]
+        ),
+        format!("@label=u\\s2 :irc.test {fail}\r\n")
+    );
+    let too_long = ":irc.test 417 foo :Input line was too long";
+    // Over 512 bytes, read whole.
+    let long = format!("@label=l1 PRIVMSG bar :{}\r\n", "a".repeat(600));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[long.as_bytes()]),
+        format!("@label=l1 {too_long}\r\n")
+    );
+    // Over the framer's bound before its newline came (dropped as it arrives).
+    let head = format!("@label=l2 PRIVMSG bar :{}", "a".repeat(6000));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[head.as_bytes(), b"aaa\r\n"]),
+        format!("@label=l2 {too_long}\r\n")
+    );
+    // Tags over 4096 bytes, the label among the complete ones.
+    let tags = format!("@label=l3;+big={} PING x\r\n", "b".repeat(5000));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[tags.as_bytes()]),
+        format!("@label=l3 {too_long}\r\n")
+    );
+    // A label cut short by the bound is no label: the reply goes out bare.
+    let cut = format!("@+big={};label=l4{}", "b".repeat(4590), "4".repeat(100));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[cut.as_bytes(), b" PING x\r\n"]),
+        format!("{too_long}\r\n")
+    );
+    // The connection goes on, labels and all.
+    assert_eq!(
+        bytes(&mut c, &mut s, &[b"@label=p1 PING after\r\n"]),
+        "@label=p1 :irc.test PONG irc.test after\r\n"
+    );
+}
+
 /// A long labeled reply (the core paces it over several iterations) is not collected whole:
 /// past a few KiB (`labels::HELD_MAX`) its batch opens and its lines go out as they are rendered, so the
 /// codec holds little and the connection's output is paced as for an unlabeled reply (it was
