@@ -931,6 +931,31 @@ fn a_line_refused_whole_is_answered_with_its_label() {
     );
 }
 
+/// `MONITOR +` or `-` without a target is `461`, and an unknown subcommand is `400 <nick>
+/// MONITOR <sub> :Unknown subcommand` (Ergo's replies; the monitor spec names none): both got
+/// no reply at all (labeled, a bare `ACK`), and the empty list still went to the core.
+#[test]
+fn monitor_without_targets_or_with_an_unknown_subcommand_is_answered() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(
+        &mut c,
+        &mut s,
+        "MONITOR +\r\nMONITOR + ,,\r\nMONITOR -\r\nMONITOR :\r\nMONITOR X a\r\nMONITOR s\r\n",
+    );
+    let more = ":irc.test 461 foo MONITOR :Not enough parameters\r\n";
+    assert_eq!(
+        text,
+        format!("{more}{more}{more}{more}:irc.test 400 foo MONITOR X :Unknown subcommand\r\n")
+    );
+    assert_eq!(s.inputs, ["Monitor(Status)"]);
+    run(&mut c, &mut s, "CAP REQ :labeled-response\r\n");
+    assert_eq!(
+        run(&mut c, &mut s, "@label=m1 MONITOR +\r\n"),
+        format!("@label=m1 {more}")
+    );
+}
+
 /// A long labeled reply (the core paces it over several iterations) is not collected whole:
 /// past a few KiB (`labels::HELD_MAX`) its batch opens and its lines go out as they are rendered, so the
 /// codec holds little and the connection's output is paced as for an unlabeled reply (it was
