@@ -79,7 +79,11 @@ impl Chat {
             Input::KeepsAlive => self.keeps_alive(conn),
             Input::Authenticate { user, password } => self.authenticate(conn, user, password, now),
             Input::Scram { first, message } => self.scram(conn, first, message, now),
-            Input::Enter { nick, guest } => self.enter(conn, nick, guest, now),
+            Input::Enter {
+                nick,
+                guest,
+                password,
+            } => self.enter(conn, nick, guest, password, now),
             Input::Lusers => self.lusers(conn),
             // What only a logged-in user may do (listed, so a new input is a decision here).
             Input::Rename { .. }

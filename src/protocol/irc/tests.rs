@@ -122,7 +122,7 @@ fn guests_register_with_the_welcome_numerics() {
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
             "NoPresence",
             "KeepsAlive",
-            r#"Enter { nick: "foo", guest: true }"#
+            r#"Enter { nick: "foo", guest: true, password: None }"#
         ]
     );
     let lines: Vec<&str> = text.split("\r\n").collect();
