@@ -285,6 +285,10 @@ impl Chat {
         log::info!("{} created account {user}", self.log_name(conn));
         self.complete_login(conn, user, now);
         self.outbox.undo_also(Undo::AbortLogin(conn));
+        // Online before its account is stored (a cluster node logs in from the stream, later).
+        if let Some(name) = self.user_of(conn) {
+            self.online.uncommitted(&name);
+        }
     }
 
     pub(super) fn attempt_login(
