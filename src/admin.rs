@@ -10,7 +10,7 @@ use crate::console::Reply;
 use mio::net::{UnixListener, UnixStream};
 use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,10 +28,19 @@ pub struct Listener {
 
 impl Listener {
     /// Bind `path` with mode 0600. A stale socket file (nobody answers on it) from a crash is
-    /// replaced; a live one is an error, never silently taken over. The socket is made at a
-    /// temporary name, restricted, then renamed into place, so it never exists at `path` with
-    /// a wider mode.
+    /// replaced; a live one is an error, never silently taken over. The socket is bound inside
+    /// a directory beside `path` that this call makes with mode 0700, restricted to 0600, then
+    /// renamed into place: before its chmod its mode is whatever the umask left (0777 under
+    /// umask 0), and nobody else can reach it there, nor ever at `path` with a wider mode.
+    /// (std has no umask, and the design card has no `unsafe`: a private directory needs
+    /// neither, nor a thread-wide umask change.)
     pub fn bind(path: &Path) -> io::Result<Listener> {
+        Listener::bind_with(path, |_| ())
+    }
+
+    /// [`Listener::bind`], calling `bound` with the socket's temporary path as soon as it is
+    /// bound (the tests look at what others could reach then).
+    fn bind_with(path: &Path, bound: impl FnOnce(&Path)) -> io::Result<Listener> {
         if let Ok(meta) = fs::symlink_metadata(path) {
             if !meta.file_type().is_socket() {
                 return Err(io::Error::new(
@@ -46,19 +55,19 @@ impl Listener {
                 ));
             }
         }
-        let tmp = path.with_extension("sock-new");
+        let private = path.with_extension("sock-new");
+        remove_stale(&private)?;
+        // Made here or not at all (mkdir fails on anything already there), so nobody else
+        // made it or holds it open; the umask can only take bits away from 0700.
+        fs::DirBuilder::new().mode(0o700).create(&private)?;
+        let tmp = private.join("s");
+        let placed = fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
+            .and_then(|()| bind_placed(&tmp, path, bound));
+        // Whatever happened, nothing is left beside `path` (the socket went on if it was
+        // placed; it is still here if not).
         let _ = fs::remove_file(&tmp);
-        let std_listener = std::os::unix::net::UnixListener::bind(&tmp)?;
-        let placed = fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))
-            .and_then(|()| fs::rename(&tmp, path))
-            .and_then(|()| fs::metadata(path));
-        let meta = match placed {
-            Ok(meta) => meta,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
-        };
+        let _ = fs::remove_dir(&private);
+        let (std_listener, meta) = placed?;
         std_listener.set_nonblocking(true)?;
         Ok(Listener {
             socket: UnixListener::from_std(std_listener),
@@ -69,6 +78,31 @@ impl Listener {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Bind `tmp` (inside the private directory), restrict it to 0600 and rename it to `path`:
+/// the listener and what is at `path` now.
+fn bind_placed(
+    tmp: &Path,
+    path: &Path,
+    bound: impl FnOnce(&Path),
+) -> io::Result<(std::os::unix::net::UnixListener, fs::Metadata)> {
+    let listener = std::os::unix::net::UnixListener::bind(tmp)?;
+    bound(tmp);
+    fs::set_permissions(tmp, fs::Permissions::from_mode(0o600))?;
+    fs::rename(tmp, path)?;
+    Ok((listener, fs::metadata(path)?))
+}
+
+/// What a crash between binding and renaming left at `private`: this version's directory, or
+/// an older version's temporary socket.
+fn remove_stale(private: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(private) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(private),
+        Ok(_) => fs::remove_file(private),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -202,5 +236,77 @@ pub fn request(path: &Path, line: &str, wait: Option<Duration>) -> io::Result<Re
             io::ErrorKind::InvalidData,
             format!("not an admin socket reply: {status:?}"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a user other than the owner could reach the socket at `socket` by a path
+    /// through `top`: the socket itself, or a directory between them, shuts them out.
+    fn others_shut_out(socket: &Path, top: &Path) -> bool {
+        let mode = |p: &Path| fs::symlink_metadata(p).map(|m| m.mode() & 0o777);
+        if mode(socket).is_ok_and(|m| m & 0o077 == 0) {
+            return true;
+        }
+        socket
+            .ancestors()
+            .skip(1)
+            .take_while(|d| *d != top)
+            .any(|d| mode(d).is_ok_and(|m| m & 0o077 == 0))
+    }
+
+    /// The socket is never reachable by others, whatever the umask: from the moment it is
+    /// bound it sits in a directory only its owner may enter, until it is restricted to 0600
+    /// and renamed into place. It was bound beside its final path with the mode the umask
+    /// left (0755 under 022, 0777 under 0: anyone could connect before the chmod), then
+    /// restricted.
+    #[test]
+    fn the_socket_is_never_open_to_others() {
+        let dir = std::env::temp_dir().join(format!("chatserver-admin-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("test dir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod test dir");
+        let path = dir.join("admin.sock");
+        let mut seen = None;
+        let listener = Listener::bind_with(&path, |tmp| {
+            let mode = fs::symlink_metadata(tmp).map_or(0, |m| m.mode() & 0o777);
+            seen = Some((tmp.to_path_buf(), mode, others_shut_out(tmp, &dir)));
+        })
+        .expect("bind");
+        let (tmp, mode, shut_out) = seen.expect("bound");
+        assert!(shut_out, "{} ({mode:o}) was open to others", tmp.display());
+        let meta = fs::symlink_metadata(&path).expect("in place");
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        assert!(meta.file_type().is_socket());
+        // Nothing else is left beside it.
+        let names: Vec<_> = fs::read_dir(&dir)
+            .expect("read dir")
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()
+            .expect("entries");
+        assert_eq!(names, ["admin.sock"]);
+        assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
+        drop(listener);
+        assert!(fs::symlink_metadata(&path).is_err(), "removed at the end");
+        // A crash between binding and renaming left the private directory (or, before it, a
+        // temporary socket): it is cleared, and nothing of it stays.
+        for stale_dir in [true, false] {
+            let stale = path.with_extension("sock-new");
+            if stale_dir {
+                fs::create_dir(&stale).expect("stale dir");
+                fs::write(stale.join("s"), b"").expect("stale file");
+            } else {
+                fs::write(&stale, b"").expect("stale file");
+            }
+            let listener = Listener::bind(&path).expect("bind over a stale leftover");
+            assert!(
+                fs::symlink_metadata(&stale).is_err(),
+                "stale leftover cleared"
+            );
+            drop(listener);
+        }
+        let _ = fs::remove_dir_all(&dir);
     }
 }

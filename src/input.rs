@@ -212,10 +212,12 @@ pub enum Input<'a> {
         message: &'a str,
     },
     /// Registration is over (IRC): log in as the account [`Input::Authenticate`] proved, else
-    /// (`guest`) as a guest called `nick`, else refuse.
+    /// with `password` (IRC `PASS`, given with a SASL exchange that proved nothing) as the
+    /// one-line login of `nick` does, else (`guest`) as a guest called `nick`, else refuse.
     Enter {
         nick: &'a str,
         guest: bool,
+        password: Option<&'a str>,
     },
     /// A guest takes another free name.
     Rename {

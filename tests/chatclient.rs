@@ -404,3 +404,48 @@ fn junk_from_server_and_peer_is_survived() {
     p.alice.type_line("private bob still fine");
     p.bob.wait_for("alice(private): still fine\n");
 }
+
+/// A server that accepts the connection and never says a word (not a chatserver, or one that
+/// hangs): the client gives up after 10 s with the reason on stderr and status 1, as a TLS
+/// handshake that never ends does. It waited forever, with nothing on screen.
+#[test]
+fn a_server_that_never_prompts_is_given_up_with_a_reason() {
+    let silent = FakeServer::new();
+    let addr = silent.addr();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatclient"))
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn chatclient");
+    // Taken, and never answered (stdin stays open: the user is still there).
+    let _conn = silent.accept();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let status = status.expect("the client still waits after 20 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "gave up too soon"
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "chatclient: no word from the server at {addr} within 10 s"
+        )),
+        "{stderr}"
+    );
+}

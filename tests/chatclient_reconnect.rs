@@ -103,3 +103,27 @@ fn exit_while_reconnecting_leaves() {
     let status = client.exit_within(Duration::from_secs(2)).expect("exited");
     assert!(status.success());
 }
+
+/// A reconnect that reaches something taking the connection and saying nothing (a server that
+/// hangs) gives that attempt up once no `Username: ` came within 5 s, and dials again, as a
+/// TLS reconnect whose handshake stalls does: on plain TCP it waited on that connection
+/// forever.
+#[test]
+fn a_reconnect_to_a_silent_server_dials_again() {
+    let Solo {
+        server,
+        client,
+        conn,
+        port,
+    } = Solo::new("alice", &[]);
+    drop(conn);
+    client.wait_for("Server connection lost; reconnecting\n");
+    let mut silent = server.accept();
+    assert!(silent.closed_within(Duration::from_secs(10)), "given up");
+    let mut conn = server.accept_within(Duration::from_secs(10));
+    conn.send("Username: ");
+    conn.expect("login alice pw");
+    conn.send(WELCOME);
+    conn.expect(&format!("p2p-port {port}"));
+    client.wait_for("Reconnected to the server as alice\n");
+}

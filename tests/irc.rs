@@ -661,3 +661,46 @@ fn a_sasl_login_refused_at_registration_closes_the_connection() {
         ":{S} 001 free :Welcome to the chatserver IRC network, free\r\n"
     ));
 }
+
+/// `PASS` given with a SASL exchange that failed: registration follows whichever credential
+/// is valid, as Ergo does (a `PASS` login is tried while no account is proved). The right
+/// `PASS` logs in to the nick's account; a wrong one is refused as a wrong `PASS` always is
+/// (`464`, `ERROR`, close), under an account's nick or a free one. The failed exchange made
+/// registration forget `PASS`: the client entered as a guest (`001 newbie`), or under an
+/// account's nick was told `433` and could pick a guest nick.
+#[test]
+fn pass_with_a_failed_sasl_is_checked_not_ignored() {
+    let (_p, addr) = start(&["--irc-guests"]);
+    let sasl_fails = |c: &mut Client, user: &str| {
+        let wrong = chatserver::base64::encode(format!("\0{user}\0wrong").as_bytes());
+        c.send("CAP LS 302\r\nCAP REQ :sasl\r\nAUTHENTICATE PLAIN");
+        while !c.expect_line().contains(" ACK ") {}
+        c.expect("AUTHENTICATE +\r\n");
+        c.send(&format!("AUTHENTICATE {wrong}"));
+        c.expect(&format!(":{S} 904 * :SASL authentication failed\r\n"));
+    };
+    let mut right = Client::connect(addr);
+    sasl_fails(&mut right, "luke");
+    right.send("PASS wise\r\nNICK yoda\r\nUSER y 0 * :Y\r\nCAP END");
+    right.expect(&format!(
+        ":{S} 001 yoda :Welcome to the chatserver IRC network, yoda\r\n"
+    ));
+    while !right.expect_line().contains(" 422 ") {}
+    right.send("WHOIS yoda");
+    right.expect_line(); // 311
+    right.expect_line(); // 312
+    right.expect(&format!(":{S} 330 yoda yoda yoda :is logged in as\r\n"));
+
+    for nick in ["luke", "newbie"] {
+        let mut wrong = Client::connect(addr);
+        sasl_fails(&mut wrong, "hans");
+        wrong.send(&format!(
+            "PASS nope\r\nNICK {nick}\r\nUSER n 0 * :N\r\nCAP END"
+        ));
+        wrong.expect(&format!(":{S} 464 {nick} :Password incorrect\r\n"));
+        wrong.expect(&format!(
+            "ERROR :Closing link: ({nick}) [Password incorrect]\r\n"
+        ));
+        wrong.expect_closed();
+    }
+}

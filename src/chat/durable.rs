@@ -21,6 +21,7 @@ impl Chat {
         self.blocks.committed();
         self.rooms.committed();
         self.profiles.committed();
+        self.online.committed();
         if ok {
             self.outbox.committed();
             self.mailboxes.committed();

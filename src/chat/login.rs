@@ -79,7 +79,11 @@ impl Chat {
             Input::KeepsAlive => self.keeps_alive(conn),
             Input::Authenticate { user, password } => self.authenticate(conn, user, password, now),
             Input::Scram { first, message } => self.scram(conn, first, message, now),
-            Input::Enter { nick, guest } => self.enter(conn, nick, guest, now),
+            Input::Enter {
+                nick,
+                guest,
+                password,
+            } => self.enter(conn, nick, guest, password, now),
             Input::Lusers => self.lusers(conn),
             // What only a logged-in user may do (listed, so a new input is a decision here).
             Input::Rename { .. }
@@ -281,6 +285,10 @@ impl Chat {
         log::info!("{} created account {user}", self.log_name(conn));
         self.complete_login(conn, user, now);
         self.outbox.undo_also(Undo::AbortLogin(conn));
+        // Online before its account is stored (a cluster node logs in from the stream, later).
+        if let Some(name) = self.user_of(conn) {
+            self.online.uncommitted(&name);
+        }
     }
 
     pub(super) fn attempt_login(

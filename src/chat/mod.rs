@@ -312,11 +312,14 @@ impl Chat {
         self.blocks.take_tainted();
         self.rooms.take_tainted();
         self.profiles.take_tainted();
+        self.online.take_tainted();
         command(self);
-        // Issue 8: a reply that saw another command's uncommitted block, room or profile change
-        // stands or falls with it.
-        self.outbox.dependent |=
-            self.blocks.take_tainted() | self.rooms.take_tainted() | self.profiles.take_tainted();
+        // Issue 8: a reply that saw another command's uncommitted block, room, profile change
+        // or login stands or falls with it.
+        self.outbox.dependent |= self.blocks.take_tainted()
+            | self.rooms.take_tainted()
+            | self.profiles.take_tainted()
+            | self.online.take_tainted();
         for room in self.outbox.rooms_changed_since(mark) {
             self.rooms.changed(room);
         }

@@ -9,6 +9,7 @@
 
 use crate::session::ConnId;
 use crate::valid::fold;
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,14 +34,48 @@ pub struct Online {
     /// Of those, the names that held an account at their last logout: name → account, so
     /// the account's blocks still hide the name's past (`whoelsesince`).
     held: HashMap<Arc<str>, Arc<str>>,
+    /// Names logged in by a command whose records wait for the commit (a new account's first
+    /// login): a failed commit takes the login back, so whatever showed them then showed
+    /// nobody. Cleared once the commit is decided.
+    uncommitted: Vec<Arc<str>>,
+    /// A listing or a lookup saw one of them: the command that made it depends on the commit
+    /// (issue 8's rule, as for blocks, rooms and profiles).
+    tainted: Cell<bool>,
 }
 
 impl Online {
     /// The session online as `user`, by its name or its account (exact spelling).
     pub fn get(&self, user: &str) -> Option<ConnId> {
-        match self.by_name.get(user) {
-            Some(c) => Some(*c),
-            None => self.by_name.get(self.named.get(user)?).copied(),
+        let found = self
+            .by_name
+            .get_key_value(user)
+            .or_else(|| self.by_name.get_key_value(&**self.named.get(user)?));
+        if let Some((name, _)) = found {
+            self.saw(name);
+        }
+        found.map(|(_, c)| *c)
+    }
+
+    /// `user`'s login waits for the commit of the command that made it (its undo logs it out
+    /// if the commit fails); until the commit is decided, what shows it depends on it.
+    pub fn uncommitted(&mut self, user: &Arc<str>) {
+        self.uncommitted.push(user.clone());
+    }
+
+    /// The commit of the logins so far is decided: they are what they are now.
+    pub fn committed(&mut self) {
+        self.uncommitted.clear();
+    }
+
+    /// Whether a listing or lookup since the last call saw an uncommitted login.
+    pub fn take_tainted(&self) -> bool {
+        self.tainted.replace(false)
+    }
+
+    /// `name` was shown or found: taint if its login is not committed yet.
+    fn saw(&self, name: &str) {
+        if self.uncommitted.iter().any(|n| **n == *name) {
+            self.tainted.set(true);
         }
     }
 
@@ -70,7 +105,11 @@ impl Online {
     /// [`Online::find`] for one exact spelling (of a name, or of an account).
     pub fn find_exact(&self, name: &str) -> Option<(&Arc<str>, ConnId)> {
         let name = self.named.get(name).map_or(name, |n| &**n);
-        self.by_name.get_key_value(name).map(|(n, c)| (n, *c))
+        let found = self.by_name.get_key_value(name);
+        if let Some((name, _)) = found {
+            self.saw(name);
+        }
+        found.map(|(n, c)| (n, *c))
     }
 
     /// Whether `user` (a name or an account) is online.
@@ -103,11 +142,17 @@ impl Online {
         }
     }
 
+    /// How many are online (a count shows no name: it does not taint).
     pub fn len(&self) -> usize {
         self.by_name.len()
     }
 
+    /// Everyone online, in no order: a listing, so it taints while a login is uncommitted
+    /// (whoever it leaves out afterwards).
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, ConnId)> {
+        if !self.uncommitted.is_empty() {
+            self.tainted.set(true);
+        }
         self.by_name.iter().map(|(n, &c)| (n, c))
     }
 

@@ -122,11 +122,21 @@ impl Chat {
 
     /// `Input::Enter`: registration is over. Log in to the proved account, under the nick
     /// the client chose when that is free (issue 22, as SASL after registration does), else
-    /// under the account's name; else as a guest (when the front-end allows guests); else
-    /// refuse and close.
-    pub(super) fn enter(&mut self, conn: ConnId, nick: &str, guest: bool, now: Now) {
-        match self.directory.proved(conn) {
-            Some(account) if self.accounts.exists(&account) => {
+    /// under the account's name; else, with a `password` (IRC `PASS` beside a SASL exchange
+    /// that proved nothing), as the one-line login of `nick` (a wrong one is refused as ever,
+    /// never dropped for a guest session); else as a guest (when the front-end allows
+    /// guests); else refuse and close.
+    pub(super) fn enter(
+        &mut self,
+        conn: ConnId,
+        nick: &str,
+        guest: bool,
+        password: Option<&str>,
+        now: Now,
+    ) {
+        let proved = self.directory.proved(conn);
+        match (proved.filter(|a| self.accounts.exists(a)), password) {
+            (Some(account), _) => {
                 if self.refuse_duplicate(conn, &account) {
                     return;
                 }
@@ -139,8 +149,9 @@ impl Chat {
                     false => self.complete_login(conn, &account, now),
                 }
             }
-            Some(_) | None if guest => self.guest_login(conn, nick, false, now),
-            Some(_) | None => {
+            (None, Some(password)) => self.one_line_login(conn, nick, password, now),
+            (None, None) if guest => self.guest_login(conn, nick, false, now),
+            (None, None) => {
                 self.outbox.error(conn, Error::PasswordRequired);
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn, now);

@@ -35,8 +35,13 @@ impl FakeServer {
 
     /// The next connection from the client; panics if none comes within [`WAIT`].
     pub fn accept(&self) -> Conn {
+        self.accept_within(WAIT)
+    }
+
+    /// The next connection from the client; panics if none comes within `wait`.
+    pub fn accept_within(&self, wait: Duration) -> Conn {
         self.listener.set_nonblocking(true).expect("nonblocking");
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + wait;
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {

@@ -1,6 +1,7 @@
 //! `chatclient`: the terminal client for chatserver, with direct peer-to-peer private messaging.
 //! Parses the command line, connects, and hands over to the [`client`] loop.
-//! Exit status: 0 on a clean exit, 1 if the server cannot be reached, 2 on bad arguments.
+//! Exit status: 0 on a clean exit, 1 if the server cannot be reached (or says nothing within
+//! 10 s of the connection), 2 on bad arguments.
 //!
 //! # Layout
 //! - [`lines`]: line framing with a 64 KiB cap, and prompt-aware server splitting.

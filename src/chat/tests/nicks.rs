@@ -424,7 +424,16 @@ fn sasl_before_registration_keeps_a_free_nick() {
             ("yoda", "wise")
         };
         authenticate(&mut s, k, user, password, 1);
-        input(&mut s, k, Input::Enter { nick, guest: true }, 1);
+        input(
+            &mut s,
+            k,
+            Input::Enter {
+                nick,
+                guest: true,
+                password: None,
+            },
+            1,
+        );
         let got = events(&mut s, k);
         assert!(
             got.contains(&Event::Welcome(Arc::from(want))),
@@ -449,7 +458,16 @@ fn irc_sasl(s: &mut Sim, k: usize, nick: &str, user: &str, password: &str, secs:
     };
     s.chat.handle_connect(Sim::id(k), None, irc, now);
     authenticate(s, k, user, password, secs);
-    input(s, k, Input::Enter { nick, guest: true }, secs);
+    input(
+        s,
+        k,
+        Input::Enter {
+            nick,
+            guest: true,
+            password: None,
+        },
+        secs,
+    );
 }
 
 /// `yoda` blocks `luke` (1, online on the line port and watching `bar`), and `hans` (2) sees

@@ -294,6 +294,41 @@ fn no_reply_shows_a_block_a_failed_commit_undid() {
     assert_eq!(s.take(2), "yoda\n");
 }
 
+/// Found case: in one iteration eve registers (a plain password, so her login is made at
+/// once) and hans lists who is online (`whoelse`, `whoelsesince`). The commit fails, so eve's
+/// account and her login are undone and she is back at `Username: `: a listing that showed
+/// her would show a user who never logged in. Such a reply stands or falls with the login it
+/// saw, as one that saw an uncommitted block does; it listed her.
+#[test]
+fn no_reply_shows_a_login_a_failed_commit_undid() {
+    let mut s = Sim::with(Settings {
+        plain_credentials: true,
+        ..settings()
+    });
+    s.login(1, "hans", "falcon*solo", 0);
+    s.connect(2, 0);
+    s.take_all();
+    s.store_ok = false;
+    let lines = [
+        (2, "register eve pw-eve"),
+        (1, "whoelse"),
+        (1, "whoelsesince 60"),
+    ];
+    s.lines_at_once(&lines, 1);
+    assert_eq!(s.take(2), format!("{}{}", text::STORAGE, "Username: "));
+    let hans = s.take(1);
+    assert!(!hans.contains("eve"), "{hans:?}");
+    assert_eq!(hans, text::STORAGE.repeat(2));
+    // Nobody logged in: the same commands now say so.
+    s.store_ok = true;
+    s.line(1, "whoelse", 2);
+    assert_eq!(s.take(1), "");
+    // A commit that succeeds: the listing stands, and shows her.
+    s.lines_at_once(&[(2, "register eve pw-eve"), (1, "whoelse")], 3);
+    assert!(s.take(2).contains(text::WELCOME));
+    assert_eq!(s.take(1), "eve logged in\neve\n");
+}
+
 /// A compaction writes the state of the moment it began (commits after it go to the next
 /// journal), but takes it as shared parts: every later change of a part must copy it, never
 /// show through.

@@ -56,7 +56,7 @@ impl EventsCodec {
                 Piece::Line(line) if line.strip_suffix(b"\r").unwrap_or(line).len() <= max => {
                     request(line, markers, next, sink)
                 }
-                Piece::Line(_) | Piece::TooLong => sink.input(Input::Bad(LineError::TooLong)),
+                Piece::Line(_) | Piece::TooLong(_) => sink.input(Input::Bad(LineError::TooLong)),
             }
             flow(sink)
         })

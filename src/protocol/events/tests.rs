@@ -265,6 +265,7 @@ fn inputs_without_a_request_say_why() {
             Input::Enter {
                 nick: "yoda",
                 guest: true,
+                password: None,
             },
             Unoffered::IrcOnly,
         ),

@@ -287,16 +287,25 @@ impl Conn {
         sink.input(Input::SetName { realname });
     }
 
-    /// `MONITOR +|-|C|L|S [targets]`.
+    /// `MONITOR +|-|C|L|S [targets]`. `+`/`-` without a target is `461`, an unknown
+    /// subcommand `400` (what Ergo answers; the monitor spec names no reply for either).
     fn monitor(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let names = list(msg.param(1).unwrap_or(""), 128);
-        let input = match msg.param(0).unwrap_or("") {
+        let sub = msg.param(0).unwrap_or("");
+        let input = match sub {
+            "" | "+" | "-" if sub.is_empty() || names.is_empty() => {
+                let why = "Not enough parameters";
+                return self.numeric(sink, ERR_NEEDMOREPARAMS, &["MONITOR", why]);
+            }
             "+" => MonitorInput::Add(&names),
             "-" => MonitorInput::Remove(&names),
             "C" | "c" => MonitorInput::Clear,
             "L" | "l" => MonitorInput::List,
             "S" | "s" => MonitorInput::Status,
-            _ => return,
+            _ => {
+                let why = "Unknown subcommand";
+                return self.numeric(sink, ERR_UNKNOWNERROR, &["MONITOR", sub, why]);
+            }
         };
         self.context(sink, msg.param(1), Purpose::Plain);
         sink.input(Input::Monitor(input));

@@ -27,16 +27,18 @@ pub const NICKLEN: usize = 32;
 /// `CHANNELLEN` in ISUPPORT: `#` plus a room name of at most 32 bytes.
 pub const CHANNELLEN: usize = 33;
 
-/// One framed input line, or why a line was dropped.
+/// One framed input line, or why a line was dropped. A dropped line's `label` is its raw
+/// `label=…` tag (still escaped; empty if it has none that can be read), so the refusal is a
+/// labeled reply like any other (labeled-response).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
     /// A line without its `\r\n` / `\n`.
     Line(Cow<'a, str>),
     /// Over [`MAX_BODY`] / [`MAX_TAGS`]: answer 417, keep the connection.
-    TooLong,
+    TooLong { label: &'a str },
     /// Not UTF-8 (issue 22: the server says `UTF8ONLY`): answer `FAIL <command>
-    /// INVALID_UTF8`, keep the connection. The command word, or `*`.
-    NotUtf8(String),
+    /// INVALID_UTF8`, keep the connection. `command`: the command word, or `*`.
+    NotUtf8 { command: String, label: &'a str },
 }
 
 /// Splits a byte stream into IRC lines ending in `\r\n` or `\n`; keeps only the unfinished
@@ -72,7 +74,9 @@ impl<const BODY: usize> Framer<BODY> {
         let limit = MAX_TAGS + max_body;
         self.splitter.feed(data, limit, |piece| match piece {
             Piece::Line(line) => emit(frame(line, max_body)),
-            Piece::TooLong => emit(Frame::TooLong),
+            Piece::TooLong(head) => emit(Frame::TooLong {
+                label: label_tag(head),
+            }),
         })
     }
 
@@ -87,7 +91,9 @@ fn frame(line: &[u8], max_body: usize) -> Frame<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let (tags, body) = split_tags(line);
     if tags.len() > MAX_TAGS || body.len() + 2 > max_body {
-        return Frame::TooLong;
+        return Frame::TooLong {
+            label: label_tag(line),
+        };
     }
     match std::str::from_utf8(line) {
         Ok(s) => Frame::Line(Cow::Borrowed(s)),
@@ -97,9 +103,29 @@ fn frame(line: &[u8], max_body: usize) -> Frame<'_> {
                 .split(' ')
                 .find(|w| !w.is_empty() && !w.starts_with(':'));
             let command = word.and_then(Command::new);
-            Frame::NotUtf8(command.map_or_else(|| "*".to_string(), |c| c.to_string()))
+            Frame::NotUtf8 {
+                command: command.map_or_else(|| "*".to_string(), |c| c.to_string()),
+                label: label_tag(line),
+            }
         }
     }
+}
+
+/// The raw `label` tag (`label=…`, still escaped) of a line that is refused whole, or of its
+/// first bytes when the rest was dropped: read from the tags that are complete there (a tag
+/// the cut went through is not read), and only if it is UTF-8 itself; else empty.
+fn label_tag(line: &[u8]) -> &str {
+    let Some(tags) = line.strip_prefix(b"@") else {
+        return "";
+    };
+    let tags = match tags.iter().position(|&b| b == b' ') {
+        Some(end) => &tags[..end],
+        None => &tags[..tags.iter().rposition(|&b| b == b';').unwrap_or(0)],
+    };
+    tags.split(|&b| b == b';')
+        .find(|t| *t == b"label" || t.starts_with(b"label="))
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or("")
 }
 
 /// `(tags section with its '@' and trailing spaces, rest)`; empty tags when there are none.
@@ -454,8 +480,8 @@ mod tests {
         framer.feed(data, |f| {
             got.push(match f {
                 Frame::Line(l) => Ok(l.into_owned()),
-                Frame::TooLong => Err(()),
-                Frame::NotUtf8(command) => Ok(format!("not UTF-8: {command}")),
+                Frame::TooLong { .. } => Err(()),
+                Frame::NotUtf8 { command, .. } => Ok(format!("not UTF-8: {command}")),
             })
         });
         got

@@ -600,14 +600,18 @@ impl Conn {
         self.clear_context(sink);
         let line = match frame {
             Frame::Line(l) => l,
-            Frame::TooLong => {
-                return self.numeric(sink, ERR_INPUTTOOLONG, &["Input line was too long"])
+            Frame::TooLong { label } => {
+                let label = self.label(sink, label, false);
+                self.numeric(sink, ERR_INPUTTOOLONG, &["Input line was too long"]);
+                return self.end_label(label, sink);
             }
-            Frame::NotUtf8(command) => {
+            Frame::NotUtf8 { command, label } => {
+                let label = self.label(sink, label, false);
                 let server = self.opts.server.clone();
                 let why = "Message rejected, your IRC software MUST use UTF-8";
                 let fail = ["FAIL", &command, "INVALID_UTF8", why];
-                return self.raw(sink, Some(&server), fail[0], &fail[1..]);
+                self.raw(sink, Some(&server), fail[0], &fail[1..]);
+                return self.end_label(label, sink);
             }
         };
         let msg = match Message::parse(&line) {
@@ -619,10 +623,7 @@ impl Conn {
                 let raw_tags = line.strip_prefix('@').and_then(|l| l.split(' ').next());
                 let label = self.label(sink, raw_tags.unwrap_or(""), false);
                 self.numeric(sink, ERR_UNKNOWNCOMMAND, &[word, "Unknown command"]);
-                if label {
-                    self.hold(Note::EndLabel, sink);
-                }
-                return;
+                return self.end_label(label, sink);
             }
             Err(_) => return,
         };
@@ -637,6 +638,11 @@ impl Conn {
             // The loop holds input while a password is checked; nothing arrives here then.
             Reg::Pending | Reg::Closed => {}
         }
+        self.end_label(label, sink);
+    }
+
+    /// The end of a labeled command's replies (`label`: it had one).
+    fn end_label(&mut self, label: bool, sink: &mut dyn Sink) {
         if label {
             self.hold(Note::EndLabel, sink);
         }

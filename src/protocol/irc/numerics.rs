@@ -28,6 +28,8 @@ pub const RPL_ENDOFNAMES: &str = "366";
 pub const RPL_BANLIST: &str = "367";
 pub const RPL_YOUREOPER: &str = "381";
 pub const RPL_ENDOFBANLIST: &str = "368";
+/// A failure no other numeric names (Ergo's `MONITOR` unknown subcommand).
+pub const ERR_UNKNOWNERROR: &str = "400";
 pub const ERR_NOSUCHNICK: &str = "401";
 pub const ERR_NOSUCHCHANNEL: &str = "403";
 pub const ERR_CANNOTSENDTOCHAN: &str = "404";

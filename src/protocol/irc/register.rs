@@ -1,7 +1,7 @@
 //! Registration (PROTOCOL.md §8, issue 22): `CAP` negotiation (registration waits for
 //! `CAP END` once it began), SASL `AUTHENTICATE`, `PASS`, `NICK`, `USER`; then the core's
-//! login: `Input::Login` with `PASS`, else `Input::Enter` (the account SASL proved, or a
-//! guest). Also `PING`/`PONG` and `CAP` after registration.
+//! login: `Input::Login` with `PASS`, else `Input::Enter` (the account SASL proved, else
+//! `PASS` if given, else a guest). Also `PING`/`PONG` and `CAP` after registration.
 
 use super::caps::{ls_lines, Cap, Caps};
 use super::numerics::*;
@@ -198,16 +198,18 @@ impl Conn {
         sink.input(Input::KeepsAlive);
         let proved = self.registration().sasl == super::sasl::Sasl::Done;
         let pass = self.registration().pass.take();
-        let with_pass = pass.is_some() && !self.sasl_used;
         self.context(sink, Some(&nick), Purpose::Plain);
-        match pass {
-            Some(password) if with_pass => sink.input(Input::Login {
+        match (&pass, self.sasl_used) {
+            (Some(password), false) => sink.input(Input::Login {
                 user: &nick,
-                password: &password,
+                password,
             }),
-            _ => sink.input(Input::Enter {
+            // After SASL the core decides: the account it proved, else `PASS` as above (a
+            // failed exchange never makes `PASS` moot), else a guest.
+            (password, _) => sink.input(Input::Enter {
                 nick: &nick,
                 guest: self.opts.guests,
+                password: password.as_deref(),
             }),
         }
         match sink.expects() {
@@ -220,7 +222,7 @@ impl Conn {
             // A wrong password ends the connection, and so does a refused login to the account
             // SASL proved (online elsewhere by now): another nick would be refused the same,
             // and the exchange is spent (`907`). A guest nick in use may be changed.
-            _ if with_pass || proved => self.refuse(sink, "Password incorrect"),
+            _ if pass.is_some() || proved => self.refuse(sink, "Password incorrect"),
             _ => self.nick = None,
         }
         if self.reg != Reg::Open {

@@ -122,7 +122,7 @@ fn guests_register_with_the_welcome_numerics() {
             r#"Describe { username: "bar", realname: "Foo Bar" }"#,
             "NoPresence",
             "KeepsAlive",
-            r#"Enter { nick: "foo", guest: true }"#
+            r#"Enter { nick: "foo", guest: true, password: None }"#
         ]
     );
     let lines: Vec<&str> = text.split("\r\n").collect();
@@ -865,6 +865,94 @@ fn an_unknown_command_is_answered_with_its_label() {
     assert_eq!(
         text,
         "@label=x1 :irc.test 421 foo NONEXISTENT_COMMAND :Unknown command\r\n"
+    );
+}
+
+/// Labeled-response: a labeled line refused whole (not UTF-8, too long) is answered with its
+/// label like any other labeled command, whenever the label can be read from the tags (even
+/// when another tag, or the body, is what is wrong). The `FAIL` and the `417` went out bare,
+/// so a client waiting for its label never saw the answer.
+#[test]
+fn a_line_refused_whole_is_answered_with_its_label() {
+    let (mut c, mut s) = registered("foo");
+    run(&mut c, &mut s, "CAP REQ :batch labeled-response\r\n");
+    let bytes = |c: &mut IrcCodec, s: &mut Fake, chunks: &[&[u8]]| {
+        for chunk in chunks {
+            c.decode(chunk, s);
+        }
+        let mut out = Vec::new();
+        for e in std::mem::take(&mut s.out) {
+            c.encode(&e, 0, &mut out);
+        }
+        String::from_utf8(out).unwrap_or_default()
+    };
+    let fail = "FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8";
+    assert_eq!(
+        bytes(&mut c, &mut s, &[b"@label=u1 PRIVMSG bar :caf\xe9\r\n"]),
+        format!("@label=u1 :irc.test {fail}\r\n")
+    );
+    assert_eq!(
+        bytes(
+            &mut c,
+            &mut s,
+            &[b"@+x=\xff;label=u\\s2 PRIVMSG bar :hi\r\n"]
+        ),
+        format!("@label=u\\s2 :irc.test {fail}\r\n")
+    );
+    let too_long = ":irc.test 417 foo :Input line was too long";
+    // Over 512 bytes, read whole.
+    let long = format!("@label=l1 PRIVMSG bar :{}\r\n", "a".repeat(600));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[long.as_bytes()]),
+        format!("@label=l1 {too_long}\r\n")
+    );
+    // Over the framer's bound before its newline came (dropped as it arrives).
+    let head = format!("@label=l2 PRIVMSG bar :{}", "a".repeat(6000));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[head.as_bytes(), b"aaa\r\n"]),
+        format!("@label=l2 {too_long}\r\n")
+    );
+    // Tags over 4096 bytes, the label among the complete ones.
+    let tags = format!("@label=l3;+big={} PING x\r\n", "b".repeat(5000));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[tags.as_bytes()]),
+        format!("@label=l3 {too_long}\r\n")
+    );
+    // A label cut short by the bound is no label: the reply goes out bare.
+    let cut = format!("@+big={};label=l4{}", "b".repeat(4590), "4".repeat(100));
+    assert_eq!(
+        bytes(&mut c, &mut s, &[cut.as_bytes(), b" PING x\r\n"]),
+        format!("{too_long}\r\n")
+    );
+    // The connection goes on, labels and all.
+    assert_eq!(
+        bytes(&mut c, &mut s, &[b"@label=p1 PING after\r\n"]),
+        "@label=p1 :irc.test PONG irc.test after\r\n"
+    );
+}
+
+/// `MONITOR +` or `-` without a target is `461`, and an unknown subcommand is `400 <nick>
+/// MONITOR <sub> :Unknown subcommand` (Ergo's replies; the monitor spec names none): both got
+/// no reply at all (labeled, a bare `ACK`), and the empty list still went to the core.
+#[test]
+fn monitor_without_targets_or_with_an_unknown_subcommand_is_answered() {
+    let (mut c, mut s) = registered("foo");
+    s.inputs.clear();
+    let text = run(
+        &mut c,
+        &mut s,
+        "MONITOR +\r\nMONITOR + ,,\r\nMONITOR -\r\nMONITOR :\r\nMONITOR X a\r\nMONITOR s\r\n",
+    );
+    let more = ":irc.test 461 foo MONITOR :Not enough parameters\r\n";
+    assert_eq!(
+        text,
+        format!("{more}{more}{more}{more}:irc.test 400 foo MONITOR X :Unknown subcommand\r\n")
+    );
+    assert_eq!(s.inputs, ["Monitor(Status)"]);
+    run(&mut c, &mut s, "CAP REQ :labeled-response\r\n");
+    assert_eq!(
+        run(&mut c, &mut s, "@label=m1 MONITOR +\r\n"),
+        format!("@label=m1 {more}")
     );
 }
 

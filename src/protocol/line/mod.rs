@@ -18,11 +18,12 @@ pub enum Frame<'a> {
 }
 
 /// A piece of a byte stream split at `\n`: a complete line (without the `\n`), or the report
-/// that a line outgrew the limit (once; its bytes are dropped up to its newline).
+/// that a line outgrew the limit (once; its bytes are dropped up to its newline), with its
+/// first `limit` bytes (IRC reads the `label` tag there, to label the refusal).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Piece<'a> {
     Line(&'a [u8]),
-    TooLong,
+    TooLong(&'a [u8]),
 }
 
 /// Splits a byte stream at `\n`, keeping only the unfinished tail, never more than the limit.
@@ -50,9 +51,11 @@ impl Splitter {
             let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
                 if !self.discarding {
                     if self.partial.len() + rest.len() > limit {
-                        self.partial = Vec::new();
+                        let room = limit.saturating_sub(self.partial.len()).min(rest.len());
+                        self.partial.extend_from_slice(&rest[..room]);
+                        let head = std::mem::take(&mut self.partial);
                         self.discarding = true;
-                        let _ = emit(Piece::TooLong);
+                        let _ = emit(Piece::TooLong(&head));
                     } else {
                         self.partial.extend_from_slice(rest);
                     }
@@ -125,7 +128,7 @@ impl LineFramer {
     ) -> usize {
         self.splitter.feed(data, max + 1, |piece| match piece {
             Piece::Line(line) => emit(frame(line, max)),
-            Piece::TooLong => emit(Frame::Bad(LineError::TooLong)),
+            Piece::TooLong(_) => emit(Frame::Bad(LineError::TooLong)),
         })
     }
 

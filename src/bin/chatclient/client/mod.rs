@@ -50,6 +50,10 @@ const MAX_LINKS: usize = 256;
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// How long a duplicate server notice about a stop we already showed is swallowed.
 const SWALLOW_FOR: Duration = Duration::from_secs(10);
+/// How long the server may stay silent after the first connection (and its TLS handshake)
+/// before the client gives up: a chatserver prompts at once, so a silent peer is not one, or
+/// hangs. The same patience as the first TLS handshake's (`tls::HANDSHAKE_WAIT`).
+const GREETING_WAIT: Duration = Duration::from_secs(10);
 
 /// Server notices to hide because this side already showed or caused them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,6 +110,10 @@ pub struct Client {
     input: LineBuf,
     /// Set once leaving: the time to give up waiting for the server to close.
     exit_by: Option<Instant>,
+    /// Until the server's first bytes: when to give up on a server that says nothing.
+    greet_by: Option<Instant>,
+    /// Why the client stopped, if it failed (the exit status is then 1).
+    failure: Option<io::Error>,
     done: bool,
     /// Sockets with more to read than one pass took (edge-triggered: no new event will come).
     again: Vec<Token>,
@@ -167,6 +175,8 @@ impl Client {
             stdin_unpolled,
             input: LineBuf::default(),
             exit_by: None,
+            greet_by: Some(Instant::now() + GREETING_WAIT),
+            failure: None,
             done: false,
             // The first TLS handshake may have left the server's first lines decrypted in
             // rustls, where no readiness event will announce them.
@@ -175,7 +185,8 @@ impl Client {
         })
     }
 
-    /// Run until the user leaves. Only a failing `Poll` is an error.
+    /// Run until the user leaves. A failing `Poll` is an error, and so is a server that says
+    /// nothing within [`GREETING_WAIT`] of the start.
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(128);
         while !self.done {
@@ -216,7 +227,7 @@ impl Client {
         }
         self.flush_all(Instant::now());
         self.restore_echo();
-        Ok(())
+        self.failure.take().map_or(Ok(()), Err)
     }
 
     fn poll_timeout(&self, now: Instant) -> Option<Duration> {
@@ -227,6 +238,7 @@ impl Client {
         let next = links
             .chain(self.next_live)
             .chain(self.exit_by)
+            .chain(self.greet_by)
             .chain(self.rejoin.deadline())
             .min()?;
         // Round up so the wake-up never comes a hair early and spins.
@@ -244,6 +256,15 @@ impl Client {
             }
         }
         if self.exit_by.is_some_and(|t| t <= now) {
+            self.done = true;
+        }
+        if self.greet_by.is_some_and(|t| t <= now) {
+            let secs = GREETING_WAIT.as_secs();
+            let why = format!(
+                "no word from the server at {} within {secs} s (is it a chatserver line port?)",
+                self.server_addr
+            );
+            self.failure = Some(io::Error::new(io::ErrorKind::TimedOut, why));
             self.done = true;
         }
         if self.rejoin.deadline().is_some_and(|t| t <= now) {
@@ -302,6 +323,8 @@ impl Client {
         }
         self.restore_echo();
         self.close_stdin();
+        // Leaving on purpose: a server still silent is no longer a failure.
+        self.greet_by = None;
         self.rejoin = Rejoin::Off;
         self.stop_all_links();
         if self.server.is_some() && !self.login.awaiting_password() {

@@ -35,12 +35,13 @@ pub(super) enum Rejoin {
         until: Instant,
     },
     /// Connected; `sent` once the `Username: ` prompt was hidden and answered with `login`.
-    /// `handshake_by`: a TLS handshake not done by then counts as a failed attempt (a server
-    /// that takes the connection and says nothing would hold the reconnect forever).
+    /// `prompt_by`: a TLS handshake not done, or no `Username: ` prompt, by then counts as a
+    /// failed attempt (a server that takes the connection and says nothing would hold the
+    /// reconnect forever; on plain TCP it did).
     LoggingIn {
         attempt: u32,
         sent: bool,
-        handshake_by: Option<Instant>,
+        prompt_by: Option<Instant>,
     },
 }
 
@@ -55,7 +56,7 @@ impl Rejoin {
         match self {
             Rejoin::Waiting { at, .. } => Some(*at),
             Rejoin::Connecting { until, .. } => Some(*until),
-            Rejoin::LoggingIn { handshake_by, .. } => *handshake_by,
+            Rejoin::LoggingIn { prompt_by, .. } => *prompt_by,
             Rejoin::Off => None,
         }
     }
@@ -101,9 +102,9 @@ impl Client {
                 self.rejoin = Rejoin::LoggingIn {
                     attempt,
                     sent,
-                    handshake_by: None,
+                    prompt_by: None,
                 };
-                if self.server.as_ref().is_some_and(|s| s.stream.handshaking()) {
+                if !sent || self.server.as_ref().is_some_and(|s| s.stream.handshaking()) {
                     self.server_lost(now);
                 }
             }
@@ -173,7 +174,7 @@ impl Client {
         self.rejoin = Rejoin::LoggingIn {
             attempt,
             sent: false,
-            handshake_by: Some(now + crate::link::HANDSHAKE_WAIT),
+            prompt_by: Some(now + crate::link::HANDSHAKE_WAIT),
         };
     }
 

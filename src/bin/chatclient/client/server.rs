@@ -19,6 +19,9 @@ impl Client {
             return;
         };
         let (data, ended) = Self::read_conn(conn, &mut self.scratch, SERVER, &mut self.again);
+        if !data.is_empty() {
+            self.greet_by = None;
+        }
         for piece in self.reader.feed(&data) {
             self.server_piece(piece, now);
         }
