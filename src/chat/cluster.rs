@@ -14,7 +14,7 @@ use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
 use crate::credentials::Secret;
-use crate::event::{Error, Event, Ticket};
+use crate::event::{Error, Event, Notice, Ticket};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
 use crate::time::Now;
@@ -182,6 +182,9 @@ pub(super) struct Cluster {
     waiting: HashMap<ConnId, u32>,
     /// Connections whose login is on its way through the stream.
     logging_in: HashSet<ConnId>,
+    /// Connections whose password was right, not yet logged in: the account and the
+    /// fingerprint of the secret checked, for the `login-checked` record of the login.
+    checked: HashMap<ConnId, (Arc<str>, String)>,
     /// This node's connections that were gone when their rename was applied: the name each is
     /// online under, until its logout (written at the disconnect, naming the old name) comes.
     renamed_gone: HashMap<ConnId, Arc<str>>,
@@ -239,6 +242,8 @@ enum Refusal {
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
+    /// A login whose password was checked against a secret replaced first (on another node).
+    PasswordChanged,
     /// Refused with the error one server would have answered: a join the room no longer
     /// takes (another node's join filled it, its ban or `+i` came first, it was closed), a
     /// message queued for (or a block of) an account deleted first.
@@ -287,6 +292,7 @@ impl Chat {
             next_batch: 1,
             waiting: HashMap::new(),
             logging_in: HashSet::new(),
+            checked: HashMap::new(),
             renamed_gone: HashMap::new(),
             ghosts: HashMap::new(),
             homes: HashMap::new(),
@@ -509,6 +515,9 @@ impl Chat {
             guest,
             peer,
         };
+        if !guest {
+            self.push_checked(conn, user);
+        }
         self.outbox.records.push(record);
         // What an IRC session said before it logged in (`USER`), for every node.
         if let Some(info) = self.directory.get(conn) {
@@ -518,6 +527,38 @@ impl Chat {
             c.logging_in.insert(conn);
         }
         true
+    }
+
+    /// Cluster mode: `conn` typed the right password of `user`, checked against the secret
+    /// whose fingerprint is `checked` (`None`: the account's secret now); its login says so.
+    pub(super) fn note_checked(&mut self, conn: ConnId, user: &str, checked: Option<String>) {
+        let now = self.accounts.get(user).map(Secret::fingerprint);
+        if let (Some(c), Some(fingerprint)) = (self.cluster.as_mut(), checked.or(now)) {
+            c.checked.insert(conn, (Arc::from(user), fingerprint));
+        }
+    }
+
+    /// The `login-checked` record of `conn`'s login to `account`, if its password was checked
+    /// (a registration's was not: its transaction makes the account).
+    fn push_checked(&mut self, conn: ConnId, account: &str) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if let Some((user, fingerprint)) = c.checked.remove(&conn) {
+            if *user == *account {
+                self.outbox.records.push(Record::LoginChecked {
+                    user: user.to_string(),
+                    fingerprint,
+                });
+            }
+        }
+    }
+
+    /// A connection is gone: what cluster mode kept for it.
+    pub(super) fn forget_checked(&mut self, conn: ConnId) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.checked.remove(&conn);
+        }
     }
 
     /// Cluster mode: `logout` instead of logging out now; true if so.
@@ -561,6 +602,10 @@ impl Chat {
     /// rename to the account goes to the stream, and every node makes it when it applies the
     /// record ([`Chat::apply_attach`]); true if so.
     pub(super) fn defer_attach(&mut self, conn: ConnId, user: &Arc<str>, account: &str) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        self.push_checked(conn, account);
         let Some(c) = &self.cluster else {
             return false;
         };
@@ -775,6 +820,15 @@ impl Chat {
                     }
                     // A guest's SASL keeps its session; a login is back at `Username: `.
                     Refusal::AccountGone => self.refuse(conn, Error::UnknownUsername),
+                    // The password typed was the account's old one: wrong, as on one server
+                    // after the change.
+                    Refusal::PasswordChanged => {
+                        let user = self.user_of(conn);
+                        self.outbox.send(conn, Event::Notice(Notice::BadPassword));
+                        if user.is_none() {
+                            self.prompt_username(conn);
+                        }
+                    }
                     Refusal::Answer(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
@@ -863,6 +917,15 @@ impl Chat {
                 }
                 Record::AccountDeleted { user } if !self.accounts.exists(user) => {
                     return Err(Refusal::NoAccount(Arc::from(user.as_str())));
+                }
+                // (A deleted account is refused by its `login` record, as a name with none.)
+                Record::LoginChecked { user, fingerprint }
+                    if self
+                        .accounts
+                        .get(user)
+                        .is_some_and(|s| s.fingerprint() != *fingerprint) =>
+                {
+                    return Err(Refusal::PasswordChanged);
                 }
                 Record::Login { user, guest, .. }
                     if (!self.settings.replace_duplicate || *guest)

@@ -136,6 +136,7 @@ impl Chat {
             | Record::RoomInvite { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
+            | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }
             | Record::RoomPart { .. }
             | Record::PrivateAsk { .. }

@@ -376,6 +376,7 @@ impl Chat {
         self.forget_hashes(conn); // Issue 21.
         self.scram.forget(conn); // Issue 22.
         self.streams.forget(conn);
+        self.forget_checked(conn); // Issue 23.
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
                 self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
@@ -670,6 +671,10 @@ impl Chat {
     }
 
     fn begin_command(&mut self, _conn: ConnId) {}
+
+    fn note_checked(&mut self, _conn: ConnId, _user: &str, _checked: Option<String>) {}
+
+    fn forget_checked(&mut self, _conn: ConnId) {}
 
     fn upgrade_record(
         &self,

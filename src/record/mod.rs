@@ -227,6 +227,10 @@ record_kinds! {
     /// hash upgrade, which holds only while the account still has an outdated hash). An
     /// `account` record for an existing name is a registration that lost; this is not.
     Password = "password" { user: String, secret: Secret, upgrade: bool }
+    /// The password of the `login` (or `attach`) of `user` that follows in its transaction
+    /// was checked against the secret whose [`Secret::fingerprint`] this is: refused where
+    /// the account has another secret by then (a password change came first in the stream).
+    LoginChecked = "login-checked" { user: String, fingerprint: String }
     /// `user`'s client listens for peers on `port` (`p2p-port`), over TLS with the key whose
     /// fingerprint is `key` if there is one (`chatclient --tls`, PROTOCOL.md §4a).
     P2pPort = "p2p-port" { user: String, port: u32, key: Option<String> }

@@ -718,6 +718,7 @@ impl Rooms {
             | Record::RoomInvite { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
+            | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }
             | Record::RoomPart { .. }
             | Record::PrivateAsk { .. }

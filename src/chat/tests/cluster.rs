@@ -1569,3 +1569,28 @@ fn node1_hears_after<const N: usize>(
     c.round();
     c.sims[1].events.drain(..).map(|(_, e)| e).collect()
 }
+
+/// The operator changes `bob`'s password on node 1 while bob logs in on node 2 with the old
+/// one, node 2 not having applied the change yet: the change is first in the stream, so the
+/// login is refused as a wrong password (back at `Username: `) and bob is online nowhere; the
+/// new password then logs in. The old password logged in: node 2 checked it against the secret
+/// it still had, and nothing checked it again when the login came after the change.
+#[test]
+fn a_login_with_a_password_changed_first_on_another_node_is_refused() {
+    let mut c = Nodes::with_accounts(2, "bob pw\nyoda wise\n");
+    let passwd = AccountOp::Passwd {
+        user: "bob".into(),
+        secret: crate::credentials::Secret::Plain("new".into()),
+    };
+    let _ = c.sims[0].chat.operator_change(&passwd);
+    c.flush(0);
+    c.connect(1, 2);
+    c.line(1, 2, "login bob pw");
+    c.round();
+    assert_eq!(c.take(1, 2), format!("{}Username: ", text::BAD_PASSWORD));
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("bob")));
+    c.line(1, 2, "login bob new");
+    c.round();
+    assert_eq!(c.take(1, 2), text::WELCOME);
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("bob")));
+}
