@@ -200,6 +200,9 @@ pub(super) struct Cluster {
     /// if the command changed it, the change goes to the stream with it.
     /// Noted for a logged-in session only, with its user (the command may log it out).
     info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
+    /// The room the current command changes, who changes it and whether as an operator
+    /// (else its topic): if it writes records, a `room-by` goes first among them.
+    room_actor: Option<(ConnId, Arc<str>, Arc<str>, bool)>,
     /// Operator changes decided: ticket and the reply's verdict.
     operator_done: Vec<(u64, Result<(), String>)>,
     next_ticket: u64,
@@ -300,6 +303,7 @@ impl Chat {
             forwards: Vec::new(),
             routed: 0,
             info_before: None,
+            room_actor: None,
             operator_done: Vec::new(),
             next_ticket: 0,
             opening: None,
@@ -371,9 +375,26 @@ impl Chat {
                 self.outbox.record_first(mark, record);
             }
         }
+        let actor = c.room_actor.take().filter(|(id, ..)| *id == conn);
         let changes = self.room_changes();
+        if let Some((_, room, by, op)) = actor.filter(|_| self.outbox.wrote_since(mark)) {
+            let record = Record::RoomBy {
+                room: room.to_string(),
+                by: by.to_string(),
+                op,
+            };
+            self.outbox.record_first(mark, record);
+        }
         if let Some(parked) = self.outbox.seal_parked(mark, conn) {
             self.park(Some(conn), parked, changes, now);
+        }
+    }
+
+    /// Cluster mode: `conn`'s command changes `room` as `me` (`op`: with an operator's
+    /// rights; else its topic), which every node checks again when it applies the change.
+    pub(super) fn note_room_actor(&mut self, conn: ConnId, room: &Arc<str>, me: &str, op: bool) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.room_actor = Some((conn, room.clone(), Arc::from(me), op));
         }
     }
 
@@ -985,6 +1006,12 @@ impl Chat {
                     if self.accounts.find(by).is_none() || self.accounts.find(user).is_none() =>
                 {
                     return Err(Refusal::Answer(Error::InvalidUser));
+                }
+                // The actor of a room change lost its rights, or the room went, first.
+                Record::RoomBy { room, by, op } => {
+                    if let Some(error) = self.room_refusal(room, by, *op) {
+                        return Err(Refusal::Answer(error));
+                    }
                 }
                 Record::RoomJoin { room, user, .. } => {
                     // Closed (on another node) since the joiner's node saw it, unless this

@@ -134,6 +134,7 @@ impl Chat {
             | Record::Rename { .. }
             | Record::Attach { .. }
             | Record::RoomInvite { .. }
+            | Record::RoomBy { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::LoginChecked { .. }

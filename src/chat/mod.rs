@@ -676,6 +676,8 @@ impl Chat {
 
     fn forget_checked(&mut self, _conn: ConnId) {}
 
+    fn note_room_actor(&mut self, _conn: ConnId, _room: &Arc<str>, _me: &str, _op: bool) {}
+
     fn upgrade_record(
         &self,
         user: String,

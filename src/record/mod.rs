@@ -211,6 +211,11 @@ record_kinds! {
     /// `user` entered `room` (`current`: as the line front-end's current room).
     RoomJoin = "room-join" { room: String, user: String, current: bool }
     RoomPart = "room-part" { room: String, user: String }
+    /// The room change that follows in its transaction (a kick, a setting, a name list, the
+    /// topic) was made by `by` (`op`: with an operator's rights; else a topic's: an operator's,
+    /// or a member's of a room whose topic is not locked). Every node checks it again when it
+    /// applies it: refused where `room` is gone or `by` no longer has those rights there.
+    RoomBy = "room-by" { room: String, by: String, op: bool }
     /// `user` may enter `room` once, past `+i` (IRC `INVITE`): every node keeps the
     /// invitation, so the invitee's node lets it in wherever the inviter is.
     RoomInvite = "room-invite" { room: String, user: String }

@@ -716,6 +716,7 @@ impl Rooms {
             | Record::Rename { .. }
             | Record::Attach { .. }
             | Record::RoomInvite { .. }
+            | Record::RoomBy { .. }
             | Record::NodeDown { .. }
             | Record::LoginFailed { .. }
             | Record::LoginChecked { .. }

@@ -1594,3 +1594,122 @@ fn a_login_with_a_password_changed_first_on_another_node_is_refused() {
     assert_eq!(c.take(1, 2), text::WELCOME);
     assert!(c.sims.iter().all(|s| s.chat.online.contains("bob")));
 }
+
+/// `den` opened by `bar` (node 1, connection 3), with `amy` (node 1, connection 5) and `kit`
+/// (node 2, connection 4) inside and made operators by the owner; every node has applied it.
+fn den_with_two_ops() -> Nodes {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_in_den(&mut c, 0, 5, "amy");
+    guest_in_den(&mut c, 1, 4, "kit");
+    for nick in ["amy", "kit"] {
+        input_on(&mut c, 0, 3, room_change(&RoomChange::Op(nick, true)));
+    }
+    c.round();
+    for s in &mut c.sims {
+        s.events.clear();
+    }
+    c
+}
+
+/// A `MODE den <change>` input.
+fn room_change<'a>(change: &'a RoomChange<'a>) -> Input<'a> {
+    Input::Room(RoomInput::Change {
+        room: "den",
+        changes: std::slice::from_ref(change),
+    })
+}
+
+/// Whether `user` is an operator of `den` on every node (`Some(true)`), on none
+/// (`Some(false)`), or the nodes disagree (`None`).
+fn op_everywhere(c: &Nodes, user: &str) -> Option<bool> {
+    let ops: Vec<bool> = c
+        .sims
+        .iter()
+        .map(|s| s.chat.rooms.get("den").is_some_and(|(_, r)| r.is_op(user)))
+        .collect();
+    ops.iter().all(|o| *o == ops[0]).then_some(ops[0])
+}
+
+/// Two operators on two nodes take each other's operator status at the same moment: the
+/// first in the stream holds, the second is refused (`NotRoomOperator`, IRC `482`) and applied
+/// nowhere, so one operator is left. Both were applied on every node (the records carried
+/// no actor and nothing checked one on apply), leaving the room with neither.
+#[test]
+fn two_operators_deopping_each_other_at_once_the_first_in_the_stream_holds() {
+    let mut c = den_with_two_ops();
+    let (kit_off, amy_off) = (RoomChange::Op("kit", false), RoomChange::Op("amy", false));
+    let got = node1_hears_after(
+        &mut c,
+        [(0, 5, room_change(&kit_off)), (1, 4, room_change(&amy_off))],
+    );
+    assert!(
+        got.contains(&Event::Error(Error::NotRoomOperator("den".into()))),
+        "kit, second in the stream, is refused: {got:?}"
+    );
+    assert_eq!(op_everywhere(&c, "kit"), Some(false));
+    assert_eq!(
+        op_everywhere(&c, "amy"),
+        Some(true),
+        "amy keeps it everywhere"
+    );
+}
+
+/// The owner takes `kit`'s operator status on one node while kit, on another, kicks `amy`:
+/// the de-op is first in the stream, so the kick is refused (`NotRoomOperator`) and amy stays
+/// in the room on every node. The kick was applied everywhere.
+#[test]
+fn a_kick_by_an_operator_deopped_first_on_another_node_is_refused() {
+    let mut c = den_with_two_ops();
+    let kit_off = RoomChange::Op("kit", false);
+    let kick = Input::Room(RoomInput::Kick {
+        room: Some("den"),
+        user: "amy",
+        reason: None,
+    });
+    let got = node1_hears_after(&mut c, [(0, 3, room_change(&kit_off)), (1, 4, kick)]);
+    assert!(
+        got.contains(&Event::Error(Error::NotRoomOperator("den".into()))),
+        "{got:?}"
+    );
+    for s in &c.sims {
+        let inside = s
+            .chat
+            .rooms
+            .get("den")
+            .is_some_and(|(_, r)| r.members.contains_key("amy"));
+        assert!(inside, "amy is still in den on every node");
+    }
+}
+
+/// The owner closes `den` on one node while `kit`, an operator on another node that has not
+/// applied the close, sets `+m` (IRC `MODE`) or, a member, the topic: the close is first in
+/// the stream, so kit is answered `NoRoom` (IRC `403`, the line front-end's `Error. No chatroom
+/// den`) and no node has `den`. Kit was answered as if its change were made (`MODE #den +m`,
+/// `TOPIC`), to a room that existed on no node.
+#[test]
+fn a_change_to_a_room_closed_first_on_another_node_is_refused() {
+    let moderated = RoomChange::Moderated(true);
+    let topic = || {
+        Input::Room(RoomInput::SetTopic {
+            room: Some("den"),
+            text: "late",
+        })
+    };
+    for kits in [room_change(&moderated), topic()] {
+        let mut c = den_with_two_ops();
+        let close = Input::Room(RoomInput::Close { room: Some("den") });
+        let got = node1_hears_after(&mut c, [(0, 3, close), (1, 4, kits)]);
+        let refused = Event::Error(Error::NoRoom("den".into()));
+        assert!(got.contains(&refused), "{got:?}");
+        assert!(
+            !got.iter().any(|e| matches!(
+                e,
+                Event::Room(crate::event::RoomEvent::Changed { .. })
+                    | Event::Room(crate::event::RoomEvent::TopicSet { .. })
+            )),
+            "nothing answered as done: {got:?}"
+        );
+        assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
+    }
+}
