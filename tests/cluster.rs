@@ -497,3 +497,32 @@ fn a_late_node_catches_up_from_the_snapshot_and_the_tail() {
     online.sort();
     assert_eq!(online, ["eve", "hans", "vader", "yoda"]);
 }
+
+/// An IRC operator on node 2 `KILL`s a line user connected to node 1: node 1 tells the user
+/// and closes its connection, every node has it offline (its roommates and watchers see it
+/// go), and it may log in again at once. The kill ended only node 2's copy of the user:
+/// node 1 kept the session (and the user online everywhere else).
+#[test]
+fn an_irc_kill_ends_a_session_on_another_node() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--operators", "yoda"]);
+    let n2 = Node::start(&redis, "n2", &["--operators", "yoda"]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut luke = n2.login("luke", "jedi");
+    hans.expect("luke logged in\n");
+    let mut yoda = irc(n2.irc, "yoda", "wise");
+    hans.expect("yoda logged in\n");
+    luke.expect("yoda logged in\n");
+    yoda.send("OPER yoda wise");
+    while !yoda.expect_line().contains(" 381 ") {}
+    yoda.send("KILL hans :spam");
+    hans.expect("You have been kicked by yoda: spam\n");
+    hans.expect_closed();
+    luke.expect("hans logged out\n");
+    let mut again = login_eventually(&n1, "hans", "falcon*solo");
+    luke.expect("hans logged in\n");
+    again.send("whoelse");
+    let mut others: Vec<String> = (0..2).map(|_| again.expect_line()).collect();
+    others.sort();
+    assert_eq!(others, ["luke", "yoda"]);
+}

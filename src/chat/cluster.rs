@@ -604,6 +604,27 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: an operator's `KILL` of `user`, online on `target` (here or a ghost), goes
+    /// to the stream, and every node ends the session when it applies it (its own node tells
+    /// it and closes it); true if so.
+    pub(super) fn defer_kill(&mut self, target: ConnId, user: &str, by: &str, why: &str) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let (node, conn) = match c.homes.get(&target) {
+            Some((node, conn)) => (node.to_string(), conn.to_string()),
+            None => (c.node.to_string(), conn_name(target)),
+        };
+        self.outbox.records.push(Record::Kill {
+            user: user.to_string(),
+            node,
+            conn,
+            by: by.to_string(),
+            reason: why.to_string(),
+        });
+        true
+    }
+
     /// Cluster mode: guest `user`'s rename to `name` goes to the stream, and every node makes
     /// it when it applies the record (the first record to claim a name wins); true if so.
     pub(super) fn defer_rename(&mut self, conn: ConnId, user: &Arc<str>, name: &str) -> bool {
@@ -985,6 +1006,13 @@ impl Chat {
                 {
                     return Err(Refusal::Offline(Arc::from(user.as_str())));
                 }
+                // Gone (or its session replaced) first: as `KILL` of a user not online.
+                Record::Kill {
+                    user, node, conn, ..
+                } if !matches!(self.online.get(user), Some(id) if Some(id) == self.conn_of(node, conn)) =>
+                {
+                    return Err(Refusal::Answer(Error::NoSuchUser(Arc::from(user.as_str()))));
+                }
                 Record::Attach { account, .. } if !self.accounts.exists(account) => {
                     return Err(Refusal::AccountGone);
                 }
@@ -1097,6 +1125,26 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::Kill {
+                user,
+                node,
+                conn,
+                by,
+                reason,
+            } => {
+                let Some(id) = self.conn_of(&node, &conn) else {
+                    return;
+                };
+                let user: Arc<str> = Arc::from(user);
+                if self.online.get(&user) == Some(id) {
+                    if !id.is_ghost() {
+                        log::info!("{} killed by {by} ({reason})", self.log_name(id));
+                    }
+                    // Every node logs it out here: no `logout` record follows.
+                    self.end_killed(id, &user, &by, &reason, now);
+                    self.forget_ghost(id);
+                }
+            }
             Record::AccountDeleted { user } => self.apply_account_deleted(&user, now),
             Record::PrivateAsk { from, to, address } => {
                 let (from, to) = (Arc::from(from), Arc::from(to));

@@ -136,6 +136,7 @@ impl Chat {
             | Record::RoomInvite { .. }
             | Record::RoomBy { .. }
             | Record::NodeDown { .. }
+            | Record::Kill { .. }
             | Record::LoginFailed { .. }
             | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }

@@ -662,6 +662,10 @@ impl Chat {
         false
     }
 
+    fn defer_kill(&mut self, _target: ConnId, _user: &str, _by: &str, _why: &str) -> bool {
+        false
+    }
+
     fn defer_wrong_password(&mut self, _conn: ConnId, _user: &str, _form: login::Form) -> bool {
         false
     }

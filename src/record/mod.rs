@@ -206,6 +206,10 @@ record_kinds! {
     Attach = "attach" { user: String, account: String, node: String, conn: String }
     /// `node` stopped refreshing its liveness key: every user on it is logged out.
     NodeDown = "node-down" { node: String }
+    /// A server operator (`by`, IRC `KILL`) ended `user`'s session, on `node`'s connection
+    /// `conn`, for `reason`: every node logs it out (no `logout` record), its own node tells
+    /// it and closes the connection, and roommates everywhere see it quit with the reason.
+    Kill = "kill" { user: String, node: String, conn: String, by: String, reason: String }
     /// A wrong password for `user` (the lockout counts failures on every node).
     LoginFailed = "login-failed" { user: String }
     /// `user` entered `room` (`current`: as the line front-end's current room).

@@ -718,6 +718,7 @@ impl Rooms {
             | Record::RoomInvite { .. }
             | Record::RoomBy { .. }
             | Record::NodeDown { .. }
+            | Record::Kill { .. }
             | Record::LoginFailed { .. }
             | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }

@@ -1713,3 +1713,58 @@ fn a_change_to_a_room_closed_first_on_another_node_is_refused() {
         assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
     }
 }
+
+/// An IRC operator on node 2 `KILL`s `hans`, whose session is on node 1: node 1 tells hans
+/// why and closes his connection, every node has him offline, and his roommate on node 2 sees
+/// him quit with the operator's reason. The kill logged out hans's ghost on node 2 only (a
+/// `logout` naming node 2 and the ghost's id, which no node matched to a session): hans stayed
+/// connected and online on node 1, and node 1's roommates never saw him go.
+#[test]
+fn an_operator_kill_of_a_user_on_another_node_ends_the_session_there() {
+    use crate::event::{Notice, RoomEvent};
+    let mut c = hans_and_yoda();
+    c.connect(1, 2);
+    c.line(1, 2, "login luke jedi");
+    c.line(0, 1, "open-chatroom den public");
+    c.round();
+    c.line(0, 1, "enter-chatroom den");
+    c.round();
+    c.line(1, 2, "enter-chatroom den");
+    c.round();
+    let oper = Input::Oper {
+        name: "yoda",
+        password: "wise",
+    };
+    input_on(&mut c, 1, 1, oper);
+    for s in &mut c.sims {
+        s.events.clear();
+    }
+    let kill = Input::Kill {
+        user: "hans",
+        reason: "spam",
+    };
+    let answered = input_on(&mut c, 1, 1, kill);
+    assert!(
+        !answered.iter().any(|e| matches!(e, Event::Error(_))),
+        "{answered:?}"
+    );
+    let hans: Vec<Event> = c.sims[0].events.drain(..).map(|(_, e)| e).collect();
+    let killed = Event::Notice(Notice::Killed {
+        by: "yoda".into(),
+        reason: "spam".into(),
+    });
+    assert!(hans.contains(&killed), "hans is told on node 1: {hans:?}");
+    assert!(
+        c.sims[0].closed.contains(&(1, "after flush")),
+        "and his connection closes"
+    );
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("hans")));
+    let quit = Event::Room(RoomEvent::Quit {
+        user: "hans".into(),
+        reason: "Killed (yoda (spam))".into(),
+    });
+    assert!(
+        answered.contains(&quit),
+        "luke, on node 2, sees him quit: {answered:?}"
+    );
+}
