@@ -526,3 +526,32 @@ fn an_irc_kill_ends_a_session_on_another_node() {
     others.sort();
     assert_eq!(others, ["luke", "yoda"]);
 }
+
+/// A second node started with the `--node-id` of a running one on the same Redis refuses to
+/// start: it exits with status 1, saying which id is in use, once the first node's liveness
+/// key has outlived the TTL it had (the first refreshes it), and the first serves on. A node
+/// restarted after a crash under its id (its stale key still in Redis) waits the key out and
+/// starts. The second node started too, and the two took each other's users for their own.
+#[test]
+fn a_second_node_with_an_id_in_use_refuses_to_start() {
+    let redis = Redis::start();
+    let mut n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    n1.wait_caught_up();
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut twin = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let status = twin.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", twin.log());
+    assert!(
+        twin.log()
+            .contains("node id n1 is in use: a running node keeps its liveness key"),
+        "{}",
+        twin.log()
+    );
+    let _yoda = n1.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+
+    n1.kill();
+    let again = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    again.wait_caught_up();
+    login_eventually(&again, "hans", "falcon*solo");
+}
