@@ -80,6 +80,14 @@ impl Secret {
         }
     }
 
+    /// A short stable name of this secret (16 hex digits of a SHA-256 of its text), that
+    /// changes whenever the secret does: a cluster login carries the one its password was
+    /// checked against, so that every node can tell the secret was replaced meanwhile.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.to_string().as_bytes());
+        hex::encode(&digest[..8])
+    }
+
     /// What checking `password` against this secret takes.
     pub fn check(&self, password: &str) -> Check {
         match self {

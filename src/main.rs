@@ -120,6 +120,7 @@ fn join_cluster(
     server: Server,
     opts: &chatserver::config::ClusterOptions,
     port: u16,
+    resumed: bool,
 ) -> Result<Server, Box<dyn std::error::Error>> {
     use std::net::ToSocketAddrs;
     let tls = match opts.tls {
@@ -178,6 +179,10 @@ fn join_cluster(
     );
     let now = std::time::Instant::now();
     let node = chatserver::cluster::Node::new(opts, &id, addr, tls, live, password, now);
+    let node = match resumed {
+        true => node.holding_id(),
+        false => node,
+    };
     Ok(server.with_cluster(node))
 }
 
@@ -186,6 +191,7 @@ fn join_cluster(
     _server: Server,
     _opts: &chatserver::config::ClusterOptions,
     _port: u16,
+    _resumed: bool,
 ) -> Result<Server, Box<dyn std::error::Error>> {
     Err("--cluster: this chatserver was built without the cluster feature".into())
 }
@@ -208,7 +214,9 @@ fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     // only spin).
     let mut started_over: Option<std::time::Instant> = None;
     loop {
-        let server = build(config, listeners, certificates, line_port)?;
+        // A node that starts over holds its cluster id already (its liveness key is its own).
+        let resumed = started_over.is_some();
+        let server = build(config, listeners, certificates, line_port, resumed)?;
         if first {
             // Printed once the server is complete (its descriptors all open), so whoever
             // reads it can count on a ready server. If it cannot be written nobody learns the
@@ -316,6 +324,7 @@ fn build(
     listeners: Vec<Listener>,
     certificates: Option<Certificates>,
     line_port: u16,
+    resumed: bool,
 ) -> Result<Server, Box<dyn std::error::Error>> {
     let (store, credentials, records) = Store::open(config)?;
     let seed = store::os_random::<32>().map_err(|e| format!("/dev/urandom: {e}"))?;
@@ -359,7 +368,7 @@ fn build(
         });
     }
     if let Some(opts) = &config.cluster {
-        server = join_cluster(server, opts, line_port)?;
+        server = join_cluster(server, opts, line_port, resumed)?;
     }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;

@@ -573,6 +573,10 @@ impl Server {
             if self.cluster_stale() {
                 return Ok(Ended::StartOver(self.hand_back_listeners()));
             }
+            if let Some(why) = self.cluster_refused() {
+                log::error!("{why}");
+                return Err(io::Error::other(why));
+            }
             self.expire_closing(now);
             self.settle(now);
             if self.closed != closed_before {

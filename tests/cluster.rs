@@ -497,3 +497,61 @@ fn a_late_node_catches_up_from_the_snapshot_and_the_tail() {
     online.sort();
     assert_eq!(online, ["eve", "hans", "vader", "yoda"]);
 }
+
+/// An IRC operator on node 2 `KILL`s a line user connected to node 1: node 1 tells the user
+/// and closes its connection, every node has it offline (its roommates and watchers see it
+/// go), and it may log in again at once. The kill ended only node 2's copy of the user:
+/// node 1 kept the session (and the user online everywhere else).
+#[test]
+fn an_irc_kill_ends_a_session_on_another_node() {
+    let redis = Redis::start();
+    let n1 = Node::start(&redis, "n1", &["--operators", "yoda"]);
+    let n2 = Node::start(&redis, "n2", &["--operators", "yoda"]);
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut luke = n2.login("luke", "jedi");
+    hans.expect("luke logged in\n");
+    let mut yoda = irc(n2.irc, "yoda", "wise");
+    hans.expect("yoda logged in\n");
+    luke.expect("yoda logged in\n");
+    yoda.send("OPER yoda wise");
+    while !yoda.expect_line().contains(" 381 ") {}
+    yoda.send("KILL hans :spam");
+    hans.expect("You have been kicked by yoda: spam\n");
+    hans.expect_closed();
+    luke.expect("hans logged out\n");
+    let mut again = login_eventually(&n1, "hans", "falcon*solo");
+    luke.expect("hans logged in\n");
+    again.send("whoelse");
+    let mut others: Vec<String> = (0..2).map(|_| again.expect_line()).collect();
+    others.sort();
+    assert_eq!(others, ["luke", "yoda"]);
+}
+
+/// A second node started with the `--node-id` of a running one on the same Redis refuses to
+/// start: it exits with status 1, saying which id is in use, once the first node's liveness
+/// key has outlived the TTL it had (the first refreshes it), and the first serves on. A node
+/// restarted after a crash under its id (its stale key still in Redis) waits the key out and
+/// starts. The second node started too, and the two took each other's users for their own.
+#[test]
+fn a_second_node_with_an_id_in_use_refuses_to_start() {
+    let redis = Redis::start();
+    let mut n1 = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    n1.wait_caught_up();
+    let mut hans = n1.login("hans", "falcon*solo");
+    let mut twin = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    let status = twin.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", twin.log());
+    assert!(
+        twin.log()
+            .contains("node id n1 is in use: a running node keeps its liveness key"),
+        "{}",
+        twin.log()
+    );
+    let _yoda = n1.login("yoda", "wise");
+    hans.expect("yoda logged in\n");
+
+    n1.kill();
+    let again = Node::start(&redis, "n1", &["--node-ttl", "1"]);
+    again.wait_caught_up();
+    login_eventually(&again, "hans", "falcon*solo");
+}

@@ -14,7 +14,7 @@ use super::private::Change as PrivateChange;
 use super::rooms::state::Change;
 use super::{Action, Chat};
 use crate::credentials::Secret;
-use crate::event::{Error, Event, Ticket};
+use crate::event::{Error, Event, Notice, Ticket};
 use crate::record::Record;
 use crate::session::{ConnId, Session, State};
 use crate::time::Now;
@@ -182,6 +182,9 @@ pub(super) struct Cluster {
     waiting: HashMap<ConnId, u32>,
     /// Connections whose login is on its way through the stream.
     logging_in: HashSet<ConnId>,
+    /// Connections whose password was right, not yet logged in: the account and the
+    /// fingerprint of the secret checked, for the `login-checked` record of the login.
+    checked: HashMap<ConnId, (Arc<str>, String)>,
     /// This node's connections that were gone when their rename was applied: the name each is
     /// online under, until its logout (written at the disconnect, naming the old name) comes.
     renamed_gone: HashMap<ConnId, Arc<str>>,
@@ -197,6 +200,9 @@ pub(super) struct Cluster {
     /// if the command changed it, the change goes to the stream with it.
     /// Noted for a logged-in session only, with its user (the command may log it out).
     info_before: Option<(ConnId, Arc<str>, Option<Info>)>,
+    /// The room the current command changes, who changes it and whether as an operator
+    /// (else its topic): if it writes records, a `room-by` goes first among them.
+    room_actor: Option<(ConnId, Arc<str>, Arc<str>, bool)>,
     /// Operator changes decided: ticket and the reply's verdict.
     operator_done: Vec<(u64, Result<(), String>)>,
     next_ticket: u64,
@@ -239,6 +245,8 @@ enum Refusal {
     AccountGone,
     /// No such account (deleted first), or its hash no longer outdated (an upgrade).
     NoAccount(Arc<str>),
+    /// A login whose password was checked against a secret replaced first (on another node).
+    PasswordChanged,
     /// Refused with the error one server would have answered: a join the room no longer
     /// takes (another node's join filled it, its ban or `+i` came first, it was closed), a
     /// message queued for (or a block of) an account deleted first.
@@ -287,6 +295,7 @@ impl Chat {
             next_batch: 1,
             waiting: HashMap::new(),
             logging_in: HashSet::new(),
+            checked: HashMap::new(),
             renamed_gone: HashMap::new(),
             ghosts: HashMap::new(),
             homes: HashMap::new(),
@@ -294,6 +303,7 @@ impl Chat {
             forwards: Vec::new(),
             routed: 0,
             info_before: None,
+            room_actor: None,
             operator_done: Vec::new(),
             next_ticket: 0,
             opening: None,
@@ -365,9 +375,26 @@ impl Chat {
                 self.outbox.record_first(mark, record);
             }
         }
+        let actor = c.room_actor.take().filter(|(id, ..)| *id == conn);
         let changes = self.room_changes();
+        if let Some((_, room, by, op)) = actor.filter(|_| self.outbox.wrote_since(mark)) {
+            let record = Record::RoomBy {
+                room: room.to_string(),
+                by: by.to_string(),
+                op,
+            };
+            self.outbox.record_first(mark, record);
+        }
         if let Some(parked) = self.outbox.seal_parked(mark, conn) {
             self.park(Some(conn), parked, changes, now);
+        }
+    }
+
+    /// Cluster mode: `conn`'s command changes `room` as `me` (`op`: with an operator's
+    /// rights; else its topic), which every node checks again when it applies the change.
+    pub(super) fn note_room_actor(&mut self, conn: ConnId, room: &Arc<str>, me: &str, op: bool) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.room_actor = Some((conn, room.clone(), Arc::from(me), op));
         }
     }
 
@@ -509,6 +536,9 @@ impl Chat {
             guest,
             peer,
         };
+        if !guest {
+            self.push_checked(conn, user);
+        }
         self.outbox.records.push(record);
         // What an IRC session said before it logged in (`USER`), for every node.
         if let Some(info) = self.directory.get(conn) {
@@ -518,6 +548,38 @@ impl Chat {
             c.logging_in.insert(conn);
         }
         true
+    }
+
+    /// Cluster mode: `conn` typed the right password of `user`, checked against the secret
+    /// whose fingerprint is `checked` (`None`: the account's secret now); its login says so.
+    pub(super) fn note_checked(&mut self, conn: ConnId, user: &str, checked: Option<String>) {
+        let now = self.accounts.get(user).map(Secret::fingerprint);
+        if let (Some(c), Some(fingerprint)) = (self.cluster.as_mut(), checked.or(now)) {
+            c.checked.insert(conn, (Arc::from(user), fingerprint));
+        }
+    }
+
+    /// The `login-checked` record of `conn`'s login to `account`, if its password was checked
+    /// (a registration's was not: its transaction makes the account).
+    fn push_checked(&mut self, conn: ConnId, account: &str) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if let Some((user, fingerprint)) = c.checked.remove(&conn) {
+            if *user == *account {
+                self.outbox.records.push(Record::LoginChecked {
+                    user: user.to_string(),
+                    fingerprint,
+                });
+            }
+        }
+    }
+
+    /// A connection is gone: what cluster mode kept for it.
+    pub(super) fn forget_checked(&mut self, conn: ConnId) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.checked.remove(&conn);
+        }
     }
 
     /// Cluster mode: `logout` instead of logging out now; true if so.
@@ -542,6 +604,27 @@ impl Chat {
         true
     }
 
+    /// Cluster mode: an operator's `KILL` of `user`, online on `target` (here or a ghost), goes
+    /// to the stream, and every node ends the session when it applies it (its own node tells
+    /// it and closes it); true if so.
+    pub(super) fn defer_kill(&mut self, target: ConnId, user: &str, by: &str, why: &str) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let (node, conn) = match c.homes.get(&target) {
+            Some((node, conn)) => (node.to_string(), conn.to_string()),
+            None => (c.node.to_string(), conn_name(target)),
+        };
+        self.outbox.records.push(Record::Kill {
+            user: user.to_string(),
+            node,
+            conn,
+            by: by.to_string(),
+            reason: why.to_string(),
+        });
+        true
+    }
+
     /// Cluster mode: guest `user`'s rename to `name` goes to the stream, and every node makes
     /// it when it applies the record (the first record to claim a name wins); true if so.
     pub(super) fn defer_rename(&mut self, conn: ConnId, user: &Arc<str>, name: &str) -> bool {
@@ -561,6 +644,10 @@ impl Chat {
     /// rename to the account goes to the stream, and every node makes it when it applies the
     /// record ([`Chat::apply_attach`]); true if so.
     pub(super) fn defer_attach(&mut self, conn: ConnId, user: &Arc<str>, account: &str) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        self.push_checked(conn, account);
         let Some(c) = &self.cluster else {
             return false;
         };
@@ -775,6 +862,15 @@ impl Chat {
                     }
                     // A guest's SASL keeps its session; a login is back at `Username: `.
                     Refusal::AccountGone => self.refuse(conn, Error::UnknownUsername),
+                    // The password typed was the account's old one: wrong, as on one server
+                    // after the change.
+                    Refusal::PasswordChanged => {
+                        let user = self.user_of(conn);
+                        self.outbox.send(conn, Event::Notice(Notice::BadPassword));
+                        if user.is_none() {
+                            self.prompt_username(conn);
+                        }
+                    }
                     Refusal::Answer(error) => self.outbox.error(conn, error),
                     // Only an operator's change or a hash upgrade (no connection waits) is
                     // refused so.
@@ -864,6 +960,15 @@ impl Chat {
                 Record::AccountDeleted { user } if !self.accounts.exists(user) => {
                     return Err(Refusal::NoAccount(Arc::from(user.as_str())));
                 }
+                // (A deleted account is refused by its `login` record, as a name with none.)
+                Record::LoginChecked { user, fingerprint }
+                    if self
+                        .accounts
+                        .get(user)
+                        .is_some_and(|s| s.fingerprint() != *fingerprint) =>
+                {
+                    return Err(Refusal::PasswordChanged);
+                }
                 Record::Login { user, guest, .. }
                     if (!self.settings.replace_duplicate || *guest)
                         && self.online.find(user).is_some()
@@ -901,6 +1006,13 @@ impl Chat {
                 {
                     return Err(Refusal::Offline(Arc::from(user.as_str())));
                 }
+                // Gone (or its session replaced) first: as `KILL` of a user not online.
+                Record::Kill {
+                    user, node, conn, ..
+                } if !matches!(self.online.get(user), Some(id) if Some(id) == self.conn_of(node, conn)) =>
+                {
+                    return Err(Refusal::Answer(Error::NoSuchUser(Arc::from(user.as_str()))));
+                }
                 Record::Attach { account, .. } if !self.accounts.exists(account) => {
                     return Err(Refusal::AccountGone);
                 }
@@ -922,6 +1034,12 @@ impl Chat {
                     if self.accounts.find(by).is_none() || self.accounts.find(user).is_none() =>
                 {
                     return Err(Refusal::Answer(Error::InvalidUser));
+                }
+                // The actor of a room change lost its rights, or the room went, first.
+                Record::RoomBy { room, by, op } => {
+                    if let Some(error) = self.room_refusal(room, by, *op) {
+                        return Err(Refusal::Answer(error));
+                    }
                 }
                 Record::RoomJoin { room, user, .. } => {
                     // Closed (on another node) since the joiner's node saw it, unless this
@@ -1007,6 +1125,26 @@ impl Chat {
                 }
             }
             Record::NodeDown { node } => self.node_down(&node, now),
+            Record::Kill {
+                user,
+                node,
+                conn,
+                by,
+                reason,
+            } => {
+                let Some(id) = self.conn_of(&node, &conn) else {
+                    return;
+                };
+                let user: Arc<str> = Arc::from(user);
+                if self.online.get(&user) == Some(id) {
+                    if !id.is_ghost() {
+                        log::info!("{} killed by {by} ({reason})", self.log_name(id));
+                    }
+                    // Every node logs it out here: no `logout` record follows.
+                    self.end_killed(id, &user, &by, &reason, now);
+                    self.forget_ghost(id);
+                }
+            }
             Record::AccountDeleted { user } => self.apply_account_deleted(&user, now),
             Record::PrivateAsk { from, to, address } => {
                 let (from, to) = (Arc::from(from), Arc::from(to));

@@ -135,8 +135,11 @@ impl Chat {
             | Record::Rename { .. }
             | Record::Attach { .. }
             | Record::RoomInvite { .. }
+            | Record::RoomBy { .. }
             | Record::NodeDown { .. }
+            | Record::Kill { .. }
             | Record::LoginFailed { .. }
+            | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }
             | Record::RoomPart { .. }
             | Record::PrivateAsk { .. }

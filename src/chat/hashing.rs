@@ -28,6 +28,9 @@ pub(super) enum Purpose {
         user: String,
         key: [u8; 32],
         form: Form,
+        /// Cluster mode: the [`Secret::fingerprint`] of the secret checked (the account's may
+        /// change while the hash runs).
+        checked: Option<String>,
     },
     /// A new account's password (`register`, or a new name at the dialog).
     Create { user: String, salt: [u8; 16] },
@@ -206,7 +209,11 @@ impl Chat {
             // meanwhile). A failed commit merely leaves the old hash on disk until next time.
             if self.accounts.get(&user).is_some_and(Secret::is_outdated) {
                 log::info!("{user}: password hash upgraded to PBKDF2");
-                self.accounts.replay(user.clone(), secret.clone());
+                // Cluster mode: from the stream, as every node does (replaced here first, the
+                // login it came with, applied after, no longer matched its `login-checked`).
+                if !self.clustered() {
+                    self.accounts.replay(user.clone(), secret.clone());
+                }
                 let record = self.upgrade_record(user, secret);
                 self.outbox.records.push(record);
             }
@@ -244,10 +251,11 @@ impl Chat {
                 user,
                 key: want,
                 form,
+                checked,
             } => {
                 chat.restore_login_state(conn, &user, form);
                 if constant_time_eq(&key, &want) {
-                    chat.password_right(conn, &user, None, form, now);
+                    chat.password_right(conn, &user, None, checked, form, now);
                     // The account logged in elsewhere while its password was hashed: that
                     // refusal, too, ends a one-go login (IRC's `PASS` was left registering,
                     // its input ignored, until the login timeout).

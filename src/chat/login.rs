@@ -32,7 +32,7 @@ impl Chat {
         self.outbox.send(conn, Event::Prompt(p));
     }
 
-    fn prompt_username(&mut self, conn: ConnId) {
+    pub(super) fn prompt_username(&mut self, conn: ConnId) {
         self.set_state(conn, State::Username);
         self.prompt(conn, Prompt::Username);
     }
@@ -308,13 +308,25 @@ impl Chat {
             return;
         }
         let secret = self.accounts.get(user).cloned();
+        let checked = secret
+            .as_ref()
+            .filter(|_| self.clustered())
+            .map(Secret::fingerprint);
         match secret.map(|s| s.check(password)) {
-            Some(Check::Now(true)) => self.password_right(conn, user, Some(password), form, now),
+            Some(Check::Now(true)) => {
+                self.password_right(conn, user, Some(password), checked, form, now)
+            }
             Some(Check::Now(false)) | None => self.password_wrong(conn, user, form, now),
             // Issue 21: a PBKDF2 secret is checked in steps; the login ends when it is done.
             Some(Check::Derive(work, key)) => {
                 let (user, iterations) = (user.to_string(), work.left() + 1);
-                self.start_hash(conn, Purpose::Login { user, key, form }, work, iterations);
+                let purpose = Purpose::Login {
+                    user,
+                    key,
+                    form,
+                    checked,
+                };
+                self.start_hash(conn, purpose, work, iterations);
             }
         }
     }
@@ -334,15 +346,18 @@ impl Chat {
     }
 
     /// The password was right: log in (`password` given when an outdated hash matched, to
-    /// store it the new way).
+    /// store it the new way; `checked`: the fingerprint of the secret it was checked against,
+    /// if not the account's secret now).
     pub(super) fn password_right(
         &mut self,
         conn: ConnId,
         user: &str,
         password: Option<&str>,
+        checked: Option<String>,
         form: Form,
         now: Now,
     ) {
+        self.note_checked(conn, user, checked);
         // Cluster mode: the count starts again when the login is applied, in the stream's order.
         if !self.clustered() {
             self.accounts.succeeded(user);

@@ -379,6 +379,7 @@ impl Chat {
         self.forget_hashes(conn); // Issue 21.
         self.scram.forget(conn); // Issue 22.
         self.streams.forget(conn);
+        self.forget_checked(conn); // Issue 23.
         if let Some(s) = self.sessions.remove(&conn) {
             for (kind, slot) in s.hints() {
                 self.timers.cancel(slot, &TimerKey::Conn(conn, kind));
@@ -664,6 +665,10 @@ impl Chat {
         false
     }
 
+    fn defer_kill(&mut self, _target: ConnId, _user: &str, _by: &str, _why: &str) -> bool {
+        false
+    }
+
     fn defer_wrong_password(&mut self, _conn: ConnId, _user: &str, _form: login::Form) -> bool {
         false
     }
@@ -673,6 +678,12 @@ impl Chat {
     }
 
     fn begin_command(&mut self, _conn: ConnId) {}
+
+    fn note_checked(&mut self, _conn: ConnId, _user: &str, _checked: Option<String>) {}
+
+    fn forget_checked(&mut self, _conn: ConnId) {}
+
+    fn note_room_actor(&mut self, _conn: ConnId, _room: &Arc<str>, _me: &str, _op: bool) {}
 
     fn upgrade_record(
         &self,

@@ -75,14 +75,37 @@ impl Chat {
         };
         let why: Arc<str> = Arc::from(reason(why));
         log::info!("{} killed {name} ({why})", self.log_name(conn));
-        self.set_quit(target, &format!("Killed ({me} ({why}))"));
-        let notice = Notice::Killed {
-            by: me.clone(),
-            reason: why,
-        };
-        self.outbox.send(target, Event::Notice(notice));
-        self.logout(target, &name, now);
-        self.close_after_flush(target, now);
+        // Cluster mode: wherever the session is, every node ends it when it applies the kill.
+        if self.defer_kill(target, &name, me, &why) {
+            return;
+        }
+        self.end_killed(target, &name, me, &why, now);
+    }
+
+    /// `user`'s session on `target` (here, or a ghost of another node's in cluster mode) ends,
+    /// killed by `by` for `why`: told and closed here, logged out, its roommates see it quit.
+    pub(super) fn end_killed(
+        &mut self,
+        target: ConnId,
+        user: &Arc<str>,
+        by: &str,
+        why: &str,
+        now: Now,
+    ) {
+        self.set_quit(target, &format!("Killed ({by} ({why}))"));
+        if !target.is_ghost() {
+            let notice = Notice::Killed {
+                by: Arc::from(by),
+                reason: Arc::from(why),
+            };
+            self.outbox.send(target, Event::Notice(notice));
+        }
+        // Not `logout`: in cluster mode this is the kill's record being applied, which every
+        // node applies alike (a `logout` record would follow it for nothing).
+        self.finish_logout(target, user, now);
+        if !target.is_ghost() {
+            self.close_after_flush(target, now);
+        }
     }
 
     /// `Input::Wallops`: to every session that asked for them (`+w`) and the sender.

@@ -127,6 +127,12 @@ impl Outbox {
         self.undo.push(undo);
     }
 
+    /// Whether the command begun at `mark` wrote records.
+    #[cfg(feature = "cluster")]
+    pub fn wrote_since(&self, mark: Mark) -> bool {
+        self.records.len() > mark.records
+    }
+
     /// The rooms changed by the command begun at `mark`, if it wrote records (a command that
     /// wrote none takes its steps back when it is sealed).
     pub fn rooms_changed_since(&self, mark: Mark) -> impl Iterator<Item = &Arc<str>> {

@@ -50,7 +50,7 @@ impl Chat {
                 self.scram_proof(conn, &exchange, account, message, now)
             }
             (false, Some(Stage::Signed { account })) if message.is_empty() => {
-                self.password_right(conn, &account, None, self.sasl_form(conn), now)
+                self.password_right(conn, &account, None, None, self.sasl_form(conn), now)
             }
             (false, Some(Stage::Signed { .. }) | None) => {
                 self.outbox.error(conn, Error::InvalidCommand)

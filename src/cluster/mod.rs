@@ -1,5 +1,6 @@
 //! Cluster mode (issue 23): several nodes share one chat world through Redis.
 //! `link` is one Redis connection as a sans-IO state machine and `resp` its wire format.
+pub mod claim;
 pub mod journal;
 pub mod lapse;
 pub mod lazy;

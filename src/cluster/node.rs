@@ -4,6 +4,7 @@
 //! what the loop asks of them: send the iteration's batch, apply what the tail read, forward
 //! and receive live events, keep this node's liveness key fresh and notice dead nodes.
 
+use super::claim::{Ask, Claim};
 use super::journal::{self, StreamId};
 use super::lapse::{Lapse, Step};
 use super::lazy::Lazy;
@@ -62,6 +63,9 @@ pub enum Tag {
     LastId,
     /// The liveness key's `SET`, sent then.
     Refresh(Instant),
+    /// The liveness key's first `SET … NX` at start-up (`claim.rs`), and its `PTTL` when taken.
+    Claim,
+    ClaimTtl,
     Exists(Arc<str>),
     Publish,
     Subscribe,
@@ -172,6 +176,8 @@ pub struct Node {
     snapshot_every: u64,
     /// Whether the liveness key may have lapsed, and entries past the position been trimmed.
     lapse: Lapse,
+    /// Whether this node holds its id on this Redis: nothing else is asked before it does.
+    claim: Claim,
 }
 
 impl Node {
@@ -229,7 +235,20 @@ impl Node {
             since_snapshot: 0,
             snapshot_every: opts.snapshot_every,
             lapse: Lapse::default(),
+            claim: Claim::default(),
         }
+    }
+
+    /// A node that starts over in the same process (`Ended::StartOver`): it holds its id
+    /// already (its liveness key is its own).
+    pub fn holding_id(mut self) -> Node {
+        self.claim = Claim::held();
+        self
+    }
+
+    /// Another running node holds this node's id (`--node-id`): why this one must stop.
+    pub fn refused(&self) -> Option<&str> {
+        self.claim.refused()
     }
 
     /// The poll tokens of the links are `first..first + LINKS`.
@@ -254,6 +273,10 @@ impl Node {
 
     pub fn poll_timeout(&self) -> Option<Instant> {
         let links = self.conns.iter().filter_map(|c| c.link.poll_timeout());
+        if !self.claim.is_held() {
+            // Nothing else runs before the id is held (`handle_timeout`).
+            return links.chain(self.claim.due()).min();
+        }
         let position = (self.applied != self.position_sent).then_some(self.position_at);
         // A snapshot is written a step per iteration, one after the other.
         let writing = self
@@ -268,6 +291,7 @@ impl Node {
             .chain(writing)
             .chain(unapplied)
             .chain(std::iter::once(self.refresh_at))
+            .chain(self.claim.due())
             .chain(position)
             .chain(self.lazy.due())
             .min()
@@ -279,6 +303,12 @@ impl Node {
             if self.conns[i].link.wants_connect(now.mono) {
                 self.connect(i, registry, chat, now);
             }
+        }
+        if self.conns[CMD].link.is_up() && self.claim.ask(now.mono) == Ask::SetNx {
+            self.ask_claim();
+        }
+        if !self.claim.is_held() {
+            return;
         }
         self.apply_slice(chat, now);
         if self.lazy.due().is_some_and(|due| now.mono >= due) {
@@ -394,28 +424,34 @@ impl Node {
         }
     }
 
+    /// The liveness key's first `SET`, only if nobody holds it (`claim.rs`).
+    fn ask_claim(&mut self) {
+        let key = self.keys.node(&self.id);
+        let ttl = self.ttl.as_millis().to_string();
+        let applied = self.applied.to_string();
+        self.conns[CMD].link.send(
+            &[
+                "SET",
+                key.as_str(),
+                applied.as_str(),
+                "NX",
+                "PX",
+                ttl.as_str(),
+            ],
+            Tag::Claim,
+        );
+    }
+
     /// Link `i` is up: what each one starts with.
     fn link_up(&mut self, i: usize, chat: &mut Chat, now: Now) {
         match i {
-            CMD => {
+            CMD if !self.claim.is_held() => {
                 self.up_since = Some(now.mono);
-                let (nodes, id) = (self.keys.nodes(), self.id.clone());
-                let cmd = &mut self.conns[CMD].link;
-                cmd.send(&["SADD", nodes.as_str(), &*id], Tag::Note);
-                match self.load.clone() {
-                    Load::NotStarted | Load::Pointer => {
-                        let pointer = self.keys.snapshot("");
-                        cmd.send(&["GET", pointer.as_str()], Tag::SnapGet);
-                        self.load = Load::Pointer;
-                    }
-                    Load::Reading { key, next, .. } => self.read_snapshot(&key, next),
-                    Load::Done => self.ask_last_id(),
+                if self.claim.ask(now.mono) == Ask::SetNx {
+                    self.ask_claim();
                 }
-                self.refresh_at = now.mono;
-                // A snapshot half written when the link fell is abandoned (its lock expires).
-                self.locking = false;
-                self.snapshot_over(chat, now);
             }
+            CMD => self.command_link_up(chat, now),
             TAIL => {
                 self.reading = false;
                 self.read_more(now.mono);
@@ -437,7 +473,27 @@ impl Node {
                 );
             }
         }
-        let _ = chat;
+    }
+
+    /// The command link is up and the id held: load, catch up, refresh the liveness key.
+    fn command_link_up(&mut self, chat: &mut Chat, now: Now) {
+        self.up_since = Some(now.mono);
+        let (nodes, id) = (self.keys.nodes(), self.id.clone());
+        let cmd = &mut self.conns[CMD].link;
+        cmd.send(&["SADD", nodes.as_str(), &*id], Tag::Note);
+        match self.load.clone() {
+            Load::NotStarted | Load::Pointer => {
+                let pointer = self.keys.snapshot("");
+                cmd.send(&["GET", pointer.as_str()], Tag::SnapGet);
+                self.load = Load::Pointer;
+            }
+            Load::Reading { key, next, .. } => self.read_snapshot(&key, next),
+            Load::Done => self.ask_last_id(),
+        }
+        self.refresh_at = now.mono;
+        // A snapshot half written when the link fell is abandoned (its lock expires).
+        self.locking = false;
+        self.snapshot_over(chat, now);
     }
 
     fn ask_last_id(&mut self) {
@@ -501,6 +557,7 @@ impl Node {
         let _unanswered = self.conns[i].link.handle_down(now.mono);
         if i == CMD {
             self.up_since = None;
+            self.claim.link_down();
         }
         if i == TAIL {
             self.reading = false;
@@ -605,6 +662,29 @@ impl Node {
                     );
                 }
                 self.read_more(now.mono);
+            }
+            Tag::Claim => {
+                let key = self.keys.node(&self.id);
+                match self.claim.set_answer(&frame, now.mono, (&self.id, &key)) {
+                    Ask::Ttl => {
+                        self.conns[CMD]
+                            .link
+                            .send(&["PTTL", key.as_str()], Tag::ClaimTtl);
+                    }
+                    Ask::SetNx => self.ask_claim(),
+                    Ask::Nothing if self.claim.is_held() => {
+                        log::info!("cluster: node id {} is this node's", self.id);
+                        self.command_link_up(chat, now);
+                        self.read_more(now.mono);
+                    }
+                    Ask::Nothing => {}
+                }
+            }
+            Tag::ClaimTtl => {
+                let key = self.keys.node(&self.id);
+                if self.claim.ttl_answer(&frame, now.mono, (&self.id, &key)) == Ask::SetNx {
+                    self.ask_claim();
+                }
             }
             Tag::Refresh(sent) => {
                 // Answered more than a third of a TTL late: Redis (or this node) stalled, and

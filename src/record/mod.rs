@@ -206,11 +206,20 @@ record_kinds! {
     Attach = "attach" { user: String, account: String, node: String, conn: String }
     /// `node` stopped refreshing its liveness key: every user on it is logged out.
     NodeDown = "node-down" { node: String }
+    /// A server operator (`by`, IRC `KILL`) ended `user`'s session, on `node`'s connection
+    /// `conn`, for `reason`: every node logs it out (no `logout` record), its own node tells
+    /// it and closes the connection, and roommates everywhere see it quit with the reason.
+    Kill = "kill" { user: String, node: String, conn: String, by: String, reason: String }
     /// A wrong password for `user` (the lockout counts failures on every node).
     LoginFailed = "login-failed" { user: String }
     /// `user` entered `room` (`current`: as the line front-end's current room).
     RoomJoin = "room-join" { room: String, user: String, current: bool }
     RoomPart = "room-part" { room: String, user: String }
+    /// The room change that follows in its transaction (a kick, a setting, a name list, the
+    /// topic) was made by `by` (`op`: with an operator's rights; else a topic's: an operator's,
+    /// or a member's of a room whose topic is not locked). Every node checks it again when it
+    /// applies it: refused where `room` is gone or `by` no longer has those rights there.
+    RoomBy = "room-by" { room: String, by: String, op: bool }
     /// `user` may enter `room` once, past `+i` (IRC `INVITE`): every node keeps the
     /// invitation, so the invitee's node lets it in wherever the inviter is.
     RoomInvite = "room-invite" { room: String, user: String }
@@ -227,6 +236,10 @@ record_kinds! {
     /// hash upgrade, which holds only while the account still has an outdated hash). An
     /// `account` record for an existing name is a registration that lost; this is not.
     Password = "password" { user: String, secret: Secret, upgrade: bool }
+    /// The password of the `login` (or `attach`) of `user` that follows in its transaction
+    /// was checked against the secret whose [`Secret::fingerprint`] this is: refused where
+    /// the account has another secret by then (a password change came first in the stream).
+    LoginChecked = "login-checked" { user: String, fingerprint: String }
     /// `user`'s client listens for peers on `port` (`p2p-port`), over TLS with the key whose
     /// fingerprint is `key` if there is one (`chatclient --tls`, PROTOCOL.md §4a).
     P2pPort = "p2p-port" { user: String, port: u32, key: Option<String> }

@@ -116,6 +116,14 @@ impl Server {
         self.cluster.as_ref().is_some_and(Node::is_stale)
     }
 
+    /// Another running node holds this node's id: why this one stops (before any client).
+    pub(super) fn cluster_refused(&self) -> Option<String> {
+        self.cluster
+            .as_ref()
+            .and_then(Node::refused)
+            .map(String::from)
+    }
+
     /// The listeners, out of this poll, for the server that starts over (the others already
     /// logged this node's users out; their connections close with this server).
     pub(super) fn hand_back_listeners(&mut self) -> Vec<super::Listener> {
@@ -161,6 +169,10 @@ impl Server {
 
     pub(super) fn cluster_stale(&self) -> bool {
         false
+    }
+
+    pub(super) fn cluster_refused(&self) -> Option<String> {
+        None
     }
 
     pub(super) fn in_cluster(&self) -> bool {

@@ -200,6 +200,21 @@ impl Node {
         sigkill(&mut self.child);
     }
 
+    /// Its exit status if it exits within `within` (polled: the process gives no other event).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Send `signal` (`STOP`, `CONT`): a node frozen is a node cut off from Redis.
     pub fn signal(&self, signal: &str) {
         send_signal(&self.child, signal);

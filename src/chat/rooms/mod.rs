@@ -142,10 +142,31 @@ impl Chat {
     /// Like [`Chat::room_named`], for the owner's and operators' commands.
     fn op_room(&mut self, conn: ConnId, me: &str, room: Option<&str>) -> Option<Arc<str>> {
         let room = self.room_named(conn, me, room)?;
-        if self.rooms.get(&room).is_some_and(|(_, r)| r.is_op(me)) {
-            return Some(room);
+        if let Some(error) = self.room_refusal(&room, me, true) {
+            self.outbox.error(conn, error);
+            return None;
         }
-        self.outbox.error(conn, Error::NotRoomOperator(room));
+        self.note_room_actor(conn, &room, me, true);
+        Some(room)
+    }
+
+    /// Why `me` may not change `room` (`op`: as an operator; else its topic: an operator, or
+    /// a member when the topic is not locked), if it may not. The one rule, for the command
+    /// and (cluster mode) again for its `room-by` record on every node that applies it.
+    pub(super) fn room_refusal(&self, room: &str, me: &str, op: bool) -> Option<Error> {
+        let Some((name, r)) = self.rooms.get(room) else {
+            return Some(Error::NoRoom(Arc::from(room)));
+        };
+        let is_op = r.is_op(me);
+        if is_op {
+            return None;
+        }
+        if op || r.topic_lock {
+            return Some(Error::NotRoomOperator(name.clone()));
+        }
+        if !r.members.contains_key(me) {
+            return Some(Error::NotInThatRoom(name.clone()));
+        }
         None
     }
 

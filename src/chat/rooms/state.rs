@@ -716,8 +716,11 @@ impl Rooms {
             | Record::Rename { .. }
             | Record::Attach { .. }
             | Record::RoomInvite { .. }
+            | Record::RoomBy { .. }
             | Record::NodeDown { .. }
+            | Record::Kill { .. }
             | Record::LoginFailed { .. }
+            | Record::LoginChecked { .. }
             | Record::RoomJoin { .. }
             | Record::RoomPart { .. }
             | Record::PrivateAsk { .. }

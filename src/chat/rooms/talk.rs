@@ -89,17 +89,11 @@ impl Chat {
         let Some(room) = self.room_named(conn, me, room) else {
             return;
         };
-        let (op, locked) = match self.rooms.get(&room) {
-            Some((_, r)) => (r.is_op(me), r.topic_lock),
-            None => return,
-        };
+        if let Some(error) = self.room_refusal(&room, me, false) {
+            return self.outbox.error(conn, error);
+        }
+        self.note_room_actor(conn, &room, me, false);
         let member = self.rooms.is_member(&room, me);
-        if locked && !op {
-            return self.outbox.error(conn, Error::NotRoomOperator(room));
-        }
-        if !member && !op {
-            return self.outbox.error(conn, Error::NotInThatRoom(room));
-        }
         let Some(text) = self.valid(conn, BoundedText::new(text, TOPIC_LEN)) else {
             return;
         };

@@ -1569,3 +1569,202 @@ fn node1_hears_after<const N: usize>(
     c.round();
     c.sims[1].events.drain(..).map(|(_, e)| e).collect()
 }
+
+/// The operator changes `bob`'s password on node 1 while bob logs in on node 2 with the old
+/// one, node 2 not having applied the change yet: the change is first in the stream, so the
+/// login is refused as a wrong password (back at `Username: `) and bob is online nowhere; the
+/// new password then logs in. The old password logged in: node 2 checked it against the secret
+/// it still had, and nothing checked it again when the login came after the change.
+#[test]
+fn a_login_with_a_password_changed_first_on_another_node_is_refused() {
+    let mut c = Nodes::with_accounts(2, "bob pw\nyoda wise\n");
+    let passwd = AccountOp::Passwd {
+        user: "bob".into(),
+        secret: crate::credentials::Secret::Plain("new".into()),
+    };
+    let _ = c.sims[0].chat.operator_change(&passwd);
+    c.flush(0);
+    c.connect(1, 2);
+    c.line(1, 2, "login bob pw");
+    c.round();
+    assert_eq!(c.take(1, 2), format!("{}Username: ", text::BAD_PASSWORD));
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("bob")));
+    c.line(1, 2, "login bob new");
+    c.round();
+    assert_eq!(c.take(1, 2), text::WELCOME);
+    assert!(c.sims.iter().all(|s| s.chat.online.contains("bob")));
+}
+
+/// `den` opened by `bar` (node 1, connection 3), with `amy` (node 1, connection 5) and `kit`
+/// (node 2, connection 4) inside and made operators by the owner; every node has applied it.
+fn den_with_two_ops() -> Nodes {
+    let mut c = Nodes::new(2);
+    guest_in_den(&mut c, 0, 3, "bar");
+    guest_in_den(&mut c, 0, 5, "amy");
+    guest_in_den(&mut c, 1, 4, "kit");
+    for nick in ["amy", "kit"] {
+        input_on(&mut c, 0, 3, room_change(&RoomChange::Op(nick, true)));
+    }
+    c.round();
+    for s in &mut c.sims {
+        s.events.clear();
+    }
+    c
+}
+
+/// A `MODE den <change>` input.
+fn room_change<'a>(change: &'a RoomChange<'a>) -> Input<'a> {
+    Input::Room(RoomInput::Change {
+        room: "den",
+        changes: std::slice::from_ref(change),
+    })
+}
+
+/// Whether `user` is an operator of `den` on every node (`Some(true)`), on none
+/// (`Some(false)`), or the nodes disagree (`None`).
+fn op_everywhere(c: &Nodes, user: &str) -> Option<bool> {
+    let ops: Vec<bool> = c
+        .sims
+        .iter()
+        .map(|s| s.chat.rooms.get("den").is_some_and(|(_, r)| r.is_op(user)))
+        .collect();
+    ops.iter().all(|o| *o == ops[0]).then_some(ops[0])
+}
+
+/// Two operators on two nodes take each other's operator status at the same moment: the
+/// first in the stream holds, the second is refused (`NotRoomOperator`, IRC `482`) and applied
+/// nowhere, so one operator is left. Both were applied on every node (the records carried
+/// no actor and nothing checked one on apply), leaving the room with neither.
+#[test]
+fn two_operators_deopping_each_other_at_once_the_first_in_the_stream_holds() {
+    let mut c = den_with_two_ops();
+    let (kit_off, amy_off) = (RoomChange::Op("kit", false), RoomChange::Op("amy", false));
+    let got = node1_hears_after(
+        &mut c,
+        [(0, 5, room_change(&kit_off)), (1, 4, room_change(&amy_off))],
+    );
+    assert!(
+        got.contains(&Event::Error(Error::NotRoomOperator("den".into()))),
+        "kit, second in the stream, is refused: {got:?}"
+    );
+    assert_eq!(op_everywhere(&c, "kit"), Some(false));
+    assert_eq!(
+        op_everywhere(&c, "amy"),
+        Some(true),
+        "amy keeps it everywhere"
+    );
+}
+
+/// The owner takes `kit`'s operator status on one node while kit, on another, kicks `amy`:
+/// the de-op is first in the stream, so the kick is refused (`NotRoomOperator`) and amy stays
+/// in the room on every node. The kick was applied everywhere.
+#[test]
+fn a_kick_by_an_operator_deopped_first_on_another_node_is_refused() {
+    let mut c = den_with_two_ops();
+    let kit_off = RoomChange::Op("kit", false);
+    let kick = Input::Room(RoomInput::Kick {
+        room: Some("den"),
+        user: "amy",
+        reason: None,
+    });
+    let got = node1_hears_after(&mut c, [(0, 3, room_change(&kit_off)), (1, 4, kick)]);
+    assert!(
+        got.contains(&Event::Error(Error::NotRoomOperator("den".into()))),
+        "{got:?}"
+    );
+    for s in &c.sims {
+        let inside = s
+            .chat
+            .rooms
+            .get("den")
+            .is_some_and(|(_, r)| r.members.contains_key("amy"));
+        assert!(inside, "amy is still in den on every node");
+    }
+}
+
+/// The owner closes `den` on one node while `kit`, an operator on another node that has not
+/// applied the close, sets `+m` (IRC `MODE`) or, a member, the topic: the close is first in
+/// the stream, so kit is answered `NoRoom` (IRC `403`, the line front-end's `Error. No chatroom
+/// den`) and no node has `den`. Kit was answered as if its change were made (`MODE #den +m`,
+/// `TOPIC`), to a room that existed on no node.
+#[test]
+fn a_change_to_a_room_closed_first_on_another_node_is_refused() {
+    let moderated = RoomChange::Moderated(true);
+    let topic = || {
+        Input::Room(RoomInput::SetTopic {
+            room: Some("den"),
+            text: "late",
+        })
+    };
+    for kits in [room_change(&moderated), topic()] {
+        let mut c = den_with_two_ops();
+        let close = Input::Room(RoomInput::Close { room: Some("den") });
+        let got = node1_hears_after(&mut c, [(0, 3, close), (1, 4, kits)]);
+        let refused = Event::Error(Error::NoRoom("den".into()));
+        assert!(got.contains(&refused), "{got:?}");
+        assert!(
+            !got.iter().any(|e| matches!(
+                e,
+                Event::Room(crate::event::RoomEvent::Changed { .. })
+                    | Event::Room(crate::event::RoomEvent::TopicSet { .. })
+            )),
+            "nothing answered as done: {got:?}"
+        );
+        assert!(c.sims.iter().all(|s| s.chat.rooms.get("den").is_none()));
+    }
+}
+
+/// An IRC operator on node 2 `KILL`s `hans`, whose session is on node 1: node 1 tells hans
+/// why and closes his connection, every node has him offline, and his roommate on node 2 sees
+/// him quit with the operator's reason. The kill logged out hans's ghost on node 2 only (a
+/// `logout` naming node 2 and the ghost's id, which no node matched to a session): hans stayed
+/// connected and online on node 1, and node 1's roommates never saw him go.
+#[test]
+fn an_operator_kill_of_a_user_on_another_node_ends_the_session_there() {
+    use crate::event::{Notice, RoomEvent};
+    let mut c = hans_and_yoda();
+    c.connect(1, 2);
+    c.line(1, 2, "login luke jedi");
+    c.line(0, 1, "open-chatroom den public");
+    c.round();
+    c.line(0, 1, "enter-chatroom den");
+    c.round();
+    c.line(1, 2, "enter-chatroom den");
+    c.round();
+    let oper = Input::Oper {
+        name: "yoda",
+        password: "wise",
+    };
+    input_on(&mut c, 1, 1, oper);
+    for s in &mut c.sims {
+        s.events.clear();
+    }
+    let kill = Input::Kill {
+        user: "hans",
+        reason: "spam",
+    };
+    let answered = input_on(&mut c, 1, 1, kill);
+    assert!(
+        !answered.iter().any(|e| matches!(e, Event::Error(_))),
+        "{answered:?}"
+    );
+    let hans: Vec<Event> = c.sims[0].events.drain(..).map(|(_, e)| e).collect();
+    let killed = Event::Notice(Notice::Killed {
+        by: "yoda".into(),
+        reason: "spam".into(),
+    });
+    assert!(hans.contains(&killed), "hans is told on node 1: {hans:?}");
+    assert!(
+        c.sims[0].closed.contains(&(1, "after flush")),
+        "and his connection closes"
+    );
+    assert!(c.sims.iter().all(|s| !s.chat.online.contains("hans")));
+    let quit = Event::Room(RoomEvent::Quit {
+        user: "hans".into(),
+        reason: "Killed (yoda (spam))".into(),
+    });
+    assert!(
+        answered.contains(&quit),
+        "luke, on node 2, sees him quit: {answered:?}"
+    );
+}
