@@ -527,11 +527,34 @@ fn an_irc_kill_ends_a_session_on_another_node() {
     assert_eq!(others, ["luke", "yoda"]);
 }
 
+/// The stream holds `logins` login records, each naming a connection of its own (`slot.gen`
+/// on its node): a node started again under an id must not name its connections as its
+/// earlier run did (the restart's logouts of that run's users would end them).
+#[track_caller]
+fn assert_logins_named_apart(redis: &Redis, logins: usize) {
+    let records = redis.journal_records();
+    let mut names: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.strip_prefix("login\t"))
+        .filter_map(|r| r.split('\t').nth(2))
+        .collect();
+    assert_eq!(names.len(), logins, "{records:#?}");
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        logins,
+        "a connection name taken twice: {records:#?}"
+    );
+}
+
 /// A second node started with the `--node-id` of a running one on the same Redis refuses to
 /// start: it exits with status 1, saying which id is in use, once the first node's liveness
 /// key has outlived the TTL it had (the first refreshes it), and the first serves on. A node
 /// restarted after a crash under its id (its stale key still in Redis) waits the key out and
-/// starts. The second node started too, and the two took each other's users for their own.
+/// starts, and names its connections apart from its earlier run's (its first one used to take
+/// the name of the earlier run's first, whose user it logs out). The second node started too,
+/// and the two took each other's users for their own.
 #[test]
 fn a_second_node_with_an_id_in_use_refuses_to_start() {
     let redis = Redis::start();
@@ -554,4 +577,5 @@ fn a_second_node_with_an_id_in_use_refuses_to_start() {
     let again = Node::start(&redis, "n1", &["--node-ttl", "1"]);
     again.wait_caught_up();
     login_eventually(&again, "hans", "falcon*solo");
+    assert_logins_named_apart(&redis, 3);
 }

@@ -12,6 +12,24 @@ use crate::console::Reply;
 use crate::session::ConnId;
 use crate::time::Now;
 
+/// Where this run's connection generations start (cluster mode). A connection's name in the
+/// stream (`slot.gen`, `chat::cluster::conn_name`) outlives the run: a node started again
+/// under its id logs out the users its earlier run left online under their names
+/// (`Chat::log_out_orphans`), and with generations counted from 0 in every run its first
+/// connections took those very names, and those logouts ended them (sent back to `Username: `
+/// whatever they were doing). A random start (below 2^31: room to count on before wrapping)
+/// makes a clash improbable.
+#[cfg(feature = "cluster")]
+fn first_gen() -> u32 {
+    let random = crate::store::os_random::<4>().map(u32::from_le_bytes);
+    let fallback = || {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        t.map(|d| d.subsec_nanos() ^ std::process::id().rotate_left(16))
+            .unwrap_or_default()
+    };
+    random.unwrap_or_else(|_| fallback()) >> 1
+}
+
 #[cfg(feature = "cluster")]
 impl Server {
     /// Serve as a node of a cluster: the node's links join this poll.
@@ -20,6 +38,7 @@ impl Server {
         self.chat.enable_cluster(node.id());
         self.cluster = Some(node);
         self.doors_open = false;
+        self.next_gen = first_gen();
         self
     }
 

@@ -122,6 +122,26 @@ impl Redis {
         String::from_utf8_lossy(&reply).trim_end().to_string()
     }
 
+    /// The records of every entry in the cluster's stream now, one a line (read back as one
+    /// status reply, the lines joined by `|`).
+    pub fn journal_records(&self) -> Vec<String> {
+        let reply = self.command(
+            "EVAL \"local out = {} \
+             for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do \
+             for i = 1, #e[2], 2 do \
+             if string.match(e[2][i], '^t%d+$') then table.insert(out, e[2][i + 1]) end \
+             end end \
+             local nl = string.char(10) \
+             local all = string.gsub(table.concat(out, nl), '[' .. nl .. string.char(13) .. ']', '|') \
+             return {ok = all}\" 1 chatserver:journal",
+        );
+        let all = reply.strip_prefix('+').unwrap_or_default();
+        all.split('|')
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Entries in the cluster's stream now.
     pub fn stream_len(&self) -> u64 {
         let reply = self.command("XLEN chatserver:journal");
