@@ -119,6 +119,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 fn join_cluster(
     server: Server,
     opts: &chatserver::config::ClusterOptions,
+    data_dir: &std::path::Path,
     port: u16,
     resumed: bool,
 ) -> Result<Server, Box<dyn std::error::Error>> {
@@ -178,7 +179,11 @@ fn join_cluster(
         opts.prefix
     );
     let now = std::time::Instant::now();
-    let node = chatserver::cluster::Node::new(opts, &id, addr, tls, live, password, now);
+    // The data directory is locked (the store holds its lock): its token is this node's
+    // alone, and a restart of this node takes its id back at once (`cluster/claim.rs`).
+    let token = chatserver::cluster::token::load_or_create(data_dir);
+    let node =
+        chatserver::cluster::Node::new(opts, &id, addr, tls, live, password, now).with_token(token);
     let node = match resumed {
         true => node.holding_id(),
         false => node,
@@ -190,6 +195,7 @@ fn join_cluster(
 fn join_cluster(
     _server: Server,
     _opts: &chatserver::config::ClusterOptions,
+    _data_dir: &std::path::Path,
     _port: u16,
     _resumed: bool,
 ) -> Result<Server, Box<dyn std::error::Error>> {
@@ -368,7 +374,7 @@ fn build(
         });
     }
     if let Some(opts) = &config.cluster {
-        server = join_cluster(server, opts, line_port, resumed)?;
+        server = join_cluster(server, opts, &config.data_dir, line_port, resumed)?;
     }
     // Console on stdin when it can be polled; SIGINT/SIGTERM shut down gracefully (§7).
     server.attach_operator(true)?;

@@ -551,10 +551,10 @@ fn assert_logins_named_apart(redis: &Redis, logins: usize) {
 /// A second node started with the `--node-id` of a running one on the same Redis refuses to
 /// start: it exits with status 1, saying which id is in use, once the first node's liveness
 /// key has outlived the TTL it had (the first refreshes it), and the first serves on. A node
-/// restarted after a crash under its id (its stale key still in Redis) waits the key out and
-/// starts, and names its connections apart from its earlier run's (its first one used to take
-/// the name of the earlier run's first, whose user it logs out). The second node started too,
-/// and the two took each other's users for their own.
+/// of another data directory started under the id of a crashed node (its stale key still in
+/// Redis) waits the key out and starts, and names its connections apart from the crashed
+/// run's (its first one used to take the name of that run's first, whose user it logs out).
+/// The second node started too, and the two took each other's users for their own.
 #[test]
 fn a_second_node_with_an_id_in_use_refuses_to_start() {
     let redis = Redis::start();
@@ -576,6 +576,77 @@ fn a_second_node_with_an_id_in_use_refuses_to_start() {
     n1.kill();
     let again = Node::start(&redis, "n1", &["--node-ttl", "1"]);
     again.wait_caught_up();
+    assert!(
+        again.log().contains("waiting") && !again.log().contains("taken back"),
+        "{}",
+        again.log()
+    );
     login_eventually(&again, "hans", "falcon*solo");
     assert_logins_named_apart(&redis, 3);
+}
+
+/// A node restarted on its own data directory (`how` ended its first run) with its key still
+/// in Redis takes its id back at once: it serves well within its 30 s TTL, the user it had
+/// online is logged out by the restart (not left online by the run that ended), and its
+/// liveness key still holds a bare stream position (which nodes of the version before read
+/// in their trims), with its data directory's owner token in the owner key beside it. It
+/// used to wait the whole TTL out, as for a stranger's key. The restarted run's first
+/// connection, which comes while the first run's user is logged out, is left alone.
+fn a_restarted_node_takes_its_id_back_at_once(how: fn(&mut Node)) {
+    let redis = Redis::start();
+    let ttl = ["--node-ttl", "30"];
+    let mut n1 = Node::start(&redis, "n1", &ttl);
+    n1.wait_caught_up();
+    let _hans = n1.login("hans", "falcon*solo");
+    how(&mut n1);
+    assert!(
+        redis.get("chatserver:node:n1").is_some(),
+        "the first run's key is gone: nothing to take back"
+    );
+    let began = Instant::now();
+    n1.restart(&redis, &ttl);
+    // Queued in the backlog until the node has its id and has caught up: the greeting comes
+    // then (within the client's 5 s read timeout).
+    let mut first = n1.connect();
+    first.expect("Username: ");
+    let waited = began.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the restarted node served after {waited:?}:\n{}",
+        n1.log()
+    );
+    assert!(n1.log().contains("taken back at once"), "{}", n1.log());
+    first.send("yoda");
+    first.expect("Password: ");
+    first.send("wise");
+    first.expect(WELCOME);
+    let _hans = login_eventually(&n1, "hans", "falcon*solo");
+    // The first run's hans was logged out, not the new connection that came in its slot.
+    first.expect("hans logged in\n");
+    assert_logins_named_apart(&redis, 3);
+    let position = redis.get("chatserver:node:n1").unwrap_or_default();
+    let (ms, seq) = position.split_once('-').unwrap_or_default();
+    assert!(
+        ms.parse::<u64>().is_ok() && seq.parse::<u64>().is_ok(),
+        "liveness value {position:?}"
+    );
+    let token = std::fs::read_to_string(n1.dir.join("data/node-token")).unwrap_or_default();
+    assert_eq!(
+        redis.get("chatserver:owner:n1").as_deref(),
+        Some(token.trim_end())
+    );
+}
+
+#[test]
+fn a_node_killed_and_restarted_on_its_data_dir_takes_its_id_back_at_once() {
+    a_restarted_node_takes_its_id_back_at_once(Node::kill);
+}
+
+#[test]
+fn a_node_stopped_and_restarted_on_its_data_dir_takes_its_id_back_at_once() {
+    a_restarted_node_takes_its_id_back_at_once(|n| {
+        n.signal("TERM");
+        let status = n.wait_exit(Duration::from_secs(10));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", n.log());
+    });
 }

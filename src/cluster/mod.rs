@@ -11,3 +11,4 @@ pub mod resp;
 
 pub use node::Node;
 pub mod snapshot;
+pub mod token;

@@ -4,7 +4,7 @@
 //! what the loop asks of them: send the iteration's batch, apply what the tail read, forward
 //! and receive live events, keep this node's liveness key fresh and notice dead nodes.
 
-use super::claim::{Ask, Claim};
+use super::claim::{Ask, Claim, CLAIM_SCRIPT, REFRESH_SCRIPT};
 use super::journal::{self, StreamId};
 use super::lapse::{Lapse, Step};
 use super::lazy::Lazy;
@@ -61,9 +61,10 @@ pub enum Tag {
     Info,
     /// The stream's last id when the command link came up: catch up to it.
     LastId,
-    /// The liveness key's `SET`, sent then.
+    /// The liveness key's refresh (with the owner key's), sent then.
     Refresh(Instant),
-    /// The liveness key's first `SET … NX` at start-up (`claim.rs`), and its `PTTL` when taken.
+    /// The claim of the liveness key at start-up (`claim.rs`), and its `PTTL` when another
+    /// holds it.
     Claim,
     ClaimTtl,
     Exists(Arc<str>),
@@ -105,6 +106,10 @@ impl Keys {
     }
     fn node(&self, node: &str) -> String {
         format!("{}:node:{node}", self.prefix)
+    }
+    /// Beside the liveness key: the owner token of the node that set it (`claim.rs`).
+    fn owner(&self, node: &str) -> String {
+        format!("{}:owner:{node}", self.prefix)
     }
     fn snapshot(&self, suffix: &str) -> String {
         format!("{}:snapshot{suffix}", self.prefix)
@@ -178,6 +183,8 @@ pub struct Node {
     lapse: Lapse,
     /// Whether this node holds its id on this Redis: nothing else is asked before it does.
     claim: Claim,
+    /// This node's owner token (`token.rs`): the data directory's, or this run's own.
+    token: String,
 }
 
 impl Node {
@@ -236,7 +243,15 @@ impl Node {
             snapshot_every: opts.snapshot_every,
             lapse: Lapse::default(),
             claim: Claim::default(),
+            token: super::token::fresh(std::path::Path::new(id)),
         }
+    }
+
+    /// The owner token kept in this node's data directory (`token.rs`): a restart of this
+    /// node takes its id back at once. Without it the token is this run's only.
+    pub fn with_token(mut self, token: String) -> Node {
+        self.token = token;
+        self
     }
 
     /// A node that starts over in the same process (`Ended::StartOver`): it holds its id
@@ -304,7 +319,7 @@ impl Node {
                 self.connect(i, registry, chat, now);
             }
         }
-        if self.conns[CMD].link.is_up() && self.claim.ask(now.mono) == Ask::SetNx {
+        if self.conns[CMD].link.is_up() && self.claim.ask(now.mono) == Ask::Claim {
             self.ask_claim();
         }
         if !self.claim.is_held() {
@@ -323,18 +338,27 @@ impl Node {
         }
     }
 
-    /// Refresh this node's liveness key. Its value is the last entry applied: a snapshot's
-    /// trim never cuts what a live node still needs.
+    /// Refresh this node's liveness key, and its owner key with it (`claim.rs`). Its value
+    /// is the last entry applied: a snapshot's trim never cuts what a live node still needs.
     fn set_position(&mut self, now: Instant) {
         self.position_at = now + POSITION_EVERY;
         self.position_sent = self.applied;
-        let key = self.keys.node(&self.id);
-        let ttl = self.ttl.as_millis().to_string();
-        let applied = self.applied.to_string();
-        self.conns[CMD].link.send(
-            &["SET", key.as_str(), applied.as_str(), "PX", ttl.as_str()],
-            Tag::Refresh(now),
-        );
+        let args = self.liveness_args(REFRESH_SCRIPT);
+        self.conns[CMD].link.send(&args, Tag::Refresh(now));
+    }
+
+    /// `EVAL script 2 <liveness key> <owner key> <position> <token> <ttl ms>`.
+    fn liveness_args(&self, script: &str) -> [String; 8] {
+        [
+            "EVAL".to_string(),
+            script.to_string(),
+            "2".to_string(),
+            self.keys.node(&self.id),
+            self.keys.owner(&self.id),
+            self.applied.to_string(),
+            self.token.clone(),
+            self.ttl.as_millis().to_string(),
+        ]
     }
 
     fn refresh(&mut self, chat: &Chat, now: Instant) {
@@ -424,22 +448,11 @@ impl Node {
         }
     }
 
-    /// The liveness key's first `SET`, only if nobody holds it (`claim.rs`).
+    /// The liveness key's first `SET`, if nobody holds it or an earlier run of this node
+    /// left it (`claim.rs`).
     fn ask_claim(&mut self) {
-        let key = self.keys.node(&self.id);
-        let ttl = self.ttl.as_millis().to_string();
-        let applied = self.applied.to_string();
-        self.conns[CMD].link.send(
-            &[
-                "SET",
-                key.as_str(),
-                applied.as_str(),
-                "NX",
-                "PX",
-                ttl.as_str(),
-            ],
-            Tag::Claim,
-        );
+        let args = self.liveness_args(CLAIM_SCRIPT);
+        self.conns[CMD].link.send(&args, Tag::Claim);
     }
 
     /// Link `i` is up: what each one starts with.
@@ -447,7 +460,7 @@ impl Node {
         match i {
             CMD if !self.claim.is_held() => {
                 self.up_since = Some(now.mono);
-                if self.claim.ask(now.mono) == Ask::SetNx {
+                if self.claim.ask(now.mono) == Ask::Claim {
                     self.ask_claim();
                 }
             }
@@ -671,7 +684,7 @@ impl Node {
                             .link
                             .send(&["PTTL", key.as_str()], Tag::ClaimTtl);
                     }
-                    Ask::SetNx => self.ask_claim(),
+                    Ask::Claim => self.ask_claim(),
                     Ask::Nothing if self.claim.is_held() => {
                         log::info!("cluster: node id {} is this node's", self.id);
                         self.command_link_up(chat, now);
@@ -682,7 +695,7 @@ impl Node {
             }
             Tag::ClaimTtl => {
                 let key = self.keys.node(&self.id);
-                if self.claim.ttl_answer(&frame, now.mono, (&self.id, &key)) == Ask::SetNx {
+                if self.claim.ttl_answer(&frame, now.mono, (&self.id, &key)) == Ask::Claim {
                     self.ask_claim();
                 }
             }

@@ -122,6 +122,19 @@ impl Redis {
         String::from_utf8_lossy(&reply).trim_end().to_string()
     }
 
+    /// A string key's value, `None` if there is none (read back as a status reply, which
+    /// [`Redis::command`] reads whole).
+    pub fn get(&self, key: &str) -> Option<String> {
+        let reply = self.command(&format!(
+            "EVAL \"local v = redis.call('GET', KEYS[1]) if v then return {{ok = v}} end \
+             return {{ok = '-'}}\" 1 {key}"
+        ));
+        reply
+            .strip_prefix('+')
+            .filter(|v| *v != "-")
+            .map(str::to_string)
+    }
+
     /// The records of every entry in the cluster's stream now, one a line (read back as one
     /// status reply, the lines joined by `|`).
     pub fn journal_records(&self) -> Vec<String> {
@@ -218,6 +231,16 @@ impl Node {
     /// SIGKILL, as a crash.
     pub fn kill(&mut self) {
         sigkill(&mut self.child);
+    }
+
+    /// Start this node again on the same directory (its data directory, its credentials),
+    /// once it has exited (killed or stopped); its earlier log is kept as `server.log.1`.
+    pub fn restart(&mut self, redis: &Redis, args: &[&str]) {
+        self.kill();
+        let _ = fs::rename(self.dir.join("server.log"), self.dir.join("server.log.1"));
+        let (child, line, json, irc) = spawn(&self.dir, &redis.url(), &self.name, args);
+        self.child = Some(child);
+        (self.line, self.json, self.irc) = (line, json, irc);
     }
 
     /// Its exit status if it exits within `within` (polled: the process gives no other event).
