@@ -234,6 +234,17 @@ impl<'a> BoundedText<'a> {
     }
 }
 
+/// What everyone reads when a user leaves with IRC `QUIT` (or the events protocol's `quit`):
+/// `Quit: <words>`, the words as [`reason`] makes them; without words, `Client Quit` (as
+/// Solanum and Hybrid say), never a bare `Quit: `. One rule for the core's `QUIT` to roommates
+/// and the IRC front-end's own `ERROR` line.
+pub fn quit_reason(words: &str) -> String {
+    match reason(words) {
+        words if words.trim().is_empty() => "Client Quit".to_string(),
+        words => format!("Quit: {words}"),
+    }
+}
+
 /// A reason or away message: control characters are dropped and the text is cut to
 /// [`REASON_LEN`] bytes (on a character boundary), since a quit or a part cannot be refused.
 pub fn reason(s: &str) -> String {

@@ -325,8 +325,9 @@ fn a_line_user_and_an_irc_user_share_a_room_both_ways() {
     hans.send("PART #den :later");
     hans.expect(&format!(":hans!hans@{S} PART #den later\r\n"));
     yoda.expect("[System]: hans left the chatroom\n");
+    // Without words: `Client Quit`, not a bare `Quit: `.
     hans.send("QUIT");
-    hans.expect_line();
+    hans.expect("ERROR :Closing link: (hans) [Client Quit]\r\n");
     yoda.expect("hans logged out\n");
 }
 

@@ -553,7 +553,7 @@ impl Chat {
             Input::Live => {}
             // IRC front-end (issue 12).
             Input::Quit { reason } => {
-                self.set_quit(conn, &format!("Quit: {reason}"));
+                self.set_quit(conn, &crate::valid::quit_reason(reason));
                 self.logout(conn, &user, now);
                 self.outbox.send(conn, Event::Goodbye);
                 self.close_after_flush(conn, now);

@@ -617,4 +617,12 @@ fn roommates_are_told_why_a_user_left() {
         },
     );
     assert_eq!(quits(&mut s), ["yoda: Quit: bye[2J"]);
+    // A `QUIT` without words (or only control characters) read a bare `Quit: `.
+    s.connect(3, 4);
+    s.line(3, "luke", 4);
+    s.line(3, "jedi", 4);
+    s.line(3, "enter-chatroom den", 4);
+    quits(&mut s);
+    input(&mut s, 3, Input::Quit { reason: "\u{7}" });
+    assert_eq!(quits(&mut s), ["luke: Client Quit"]);
 }

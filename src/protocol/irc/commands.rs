@@ -110,8 +110,8 @@ impl Conn {
 
     fn quit(&mut self, msg: &Message<'_>, sink: &mut dyn Sink) {
         let reason = msg.param(0).unwrap_or("");
-        // The words as everyone else reads them: control characters dropped, cut to length.
-        self.set_quit(&format!("Quit: {}", crate::valid::reason(reason)));
+        // The words as everyone else reads them (the core's rule).
+        self.set_quit(&crate::valid::quit_reason(reason));
         self.reg = Reg::Closed;
         sink.input(Input::Quit { reason });
     }
