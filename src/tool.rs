@@ -135,6 +135,22 @@ fn ask_server(
     }
 }
 
+/// The default `./credentials.txt` is missing here while the data directory holds a server's
+/// state: the tool was run outside the server's working directory (`sudo chatserver backup …`
+/// from a home directory). Creating an empty file there, as a first start does, would add
+/// accounts to the wrong file or write a backup without any, so refuse and say what to give.
+fn credentials_elsewhere(config: &Config) -> Result<(), String> {
+    if config.create_credentials && !config.credentials.exists() && config.data_dir.is_dir() {
+        return Err(format!(
+            "{}: not found in this directory, but {} holds a server's state: run this in the \
+             server's working directory (where its credentials.txt is) or give --credentials FILE",
+            config.credentials.display(),
+            config.data_dir.display()
+        ));
+    }
+    Ok(())
+}
+
 /// The stopped server's core and store; a clear error if a server holds them after all.
 fn stopped(config: &Config) -> Result<(Chat, Store), String> {
     if config.cluster.is_some() {
@@ -145,6 +161,7 @@ fn stopped(config: &Config) -> Result<(Chat, Store), String> {
                 .into(),
         );
     }
+    credentials_elsewhere(config)?;
     open_offline(config).map_err(|e| match e.downcast_ref() {
         Some(StoreError::Locked(dir)) => format!(
             "{} is in use by a running server, but its admin socket does not answer \
@@ -189,6 +206,7 @@ pub fn restore(config: &Config, dir: &Path) -> Result<Reply, String> {
     if ask_server(config, "stats", Some(Duration::from_secs(5)))?.is_some() {
         return Err("a server is running on this data directory: stop it first".into());
     }
+    credentials_elsewhere(config)?;
     let now_s = Now::read().unix_ms() / 1000;
     let aside = store::restore(config, dir, now_s).map_err(|e| e.to_string())?;
     Ok(Reply::ok(format!(

@@ -191,3 +191,55 @@ fn accounts_of_a_stopped_server() {
     c.send("login yoda wise");
     c.expect("Invalid Username. Please try again\nUsername: ");
 }
+
+/// A tool run on a stopped server from another directory, with the default
+/// `./credentials.txt`, must not take an empty file there for the server's accounts: `user`
+/// would add to the wrong file and `backup` would write a backup without any account. It
+/// refuses, names the file and says what to give, and creates nothing.
+#[test]
+fn tools_of_a_stopped_server_refuse_a_missing_default_credentials_file() {
+    let mut server = Server::start(&[]);
+    server.kill();
+    let dir = server.dir().to_path_buf();
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    let data = dir.join("data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chatserver"))
+            .args(args)
+            .current_dir(&elsewhere)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run chatserver")
+    };
+    let data_arg = data.to_str().expect("utf-8 path");
+    let backup = dir.join("bk");
+    for o in [
+        run(&["user", "--data-dir", data_arg, "list"]),
+        run(&[
+            "backup",
+            "--data-dir",
+            data_arg,
+            backup.to_str().expect("utf-8"),
+        ]),
+    ] {
+        let (code, text) = says(&o);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("credentials.txt") && text.contains("--credentials"),
+            "{text}"
+        );
+    }
+    assert!(!elsewhere.join("credentials.txt").exists());
+    assert!(!backup.exists());
+    // From the server's own directory the default file is found, as before.
+    let o = Command::new(env!("CARGO_BIN_EXE_chatserver"))
+        .args(["user", "--data-dir", data_arg, "list"])
+        .current_dir(&dir)
+        .output()
+        .expect("run chatserver");
+    assert_eq!(
+        says(&o),
+        (Some(0), "hans\nluke\nr2d2\nvader\nyoda\n".into())
+    );
+}

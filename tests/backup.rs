@@ -176,3 +176,34 @@ fn a_backup_under_load_and_compaction_keeps_everything_acknowledged_before_it() 
     }
     assert!(!Path::new(&format!("{}.partial", target.display())).exists());
 }
+
+/// Two restores in one second (a wrong backup put back, then the right one) each keep what
+/// they replaced: the second must not move its files over the first one's in the same
+/// `pre-restore-<unix seconds>/`, which would delete the server's files from before both.
+#[test]
+fn two_restores_in_one_second_keep_both_sets_of_replaced_files() {
+    let mut server = Server::start(&[]);
+    let dir = server.dir().to_path_buf();
+    let bk = dir.join("bk");
+    let target = bk.to_str().expect("utf-8 path");
+    ok(&tool(&server, &["backup", target]));
+    let mut yoda = server.login("yoda", "wise");
+    yoda.send("block luke");
+    yoda.expect("luke is blocked\n");
+    server.kill();
+    let before = std::fs::read(dir.join("data/journal.log")).expect("journal");
+    for _ in 0..2 {
+        let said = ok(&tool(&server, &["restore", target]));
+        assert!(said.starts_with("restored "), "{said}");
+    }
+    let kept: Vec<Vec<u8>> = std::fs::read_dir(dir.join("data"))
+        .expect("read data dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pre-restore-"))
+        .filter_map(|e| std::fs::read(e.path().join("journal.log")).ok())
+        .collect();
+    assert!(
+        kept.contains(&before),
+        "the journal the first restore replaced is gone"
+    );
+}

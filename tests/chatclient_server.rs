@@ -149,3 +149,19 @@ fn a_cut_link_falls_back_to_the_relay() {
     hans.expect("yoda(private): relayed again\n");
     assert_eq!(yoda.count("Direct link to hans is down"), 1);
 }
+
+/// Input piped in all at once (`printf 'yoda\nwise\nwhoelse\n' | chatclient …`): its end comes
+/// in the same readiness edge as its lines, and the client still sees it, says `exit` and
+/// quits with status 0 instead of waiting for more input forever.
+#[test]
+fn piped_input_that_ends_at_once_still_ends_the_client() {
+    let server = Server::start(&[]);
+    let mut yoda = ChatClient::spawn(server.addr(), &[]);
+    yoda.type_bytes(b"login yoda wise\nwhoelse\n");
+    yoda.close_stdin();
+    let status = yoda.exit_within(Duration::from_secs(10));
+    let out = yoda.output();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}: {out}");
+    assert!(out.contains(WELCOME), "{out}");
+    assert!(out.contains("Goodbye\n"), "{out}");
+}

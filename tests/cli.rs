@@ -403,3 +403,31 @@ fn no_timestamps_for_journald() {
     assert!(first.starts_with("INFO  chatserver"), "{first:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--help` names the operator's tools, and a tool word after options (as in `chatserver
+/// --config FILE user add ann`) is answered with where it goes, not taken for the PORT.
+#[test]
+fn help_names_the_tools_and_a_misplaced_tool_word_says_where_it_goes() {
+    let dir = scratch_dir();
+    let o = run(&dir, &["--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for tool in [
+        "chatserver ctl ",
+        "chatserver user ",
+        "chatserver backup ",
+        "chatserver restore ",
+    ] {
+        assert!(out.contains(tool), "{out}");
+    }
+    let o = run(&dir, &["--data-dir", "d", "user", "add", "ann"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(
+            "chatserver: \"user\" goes first: chatserver user [OPTIONS] add|passwd|del NAME or list\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("d").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}

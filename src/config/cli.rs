@@ -226,6 +226,12 @@ impl Cli {
                 cost,
             });
         }
+        if let Some(first) = free.first() {
+            if let Some(synopsis) = flags::tool_synopsis(first) {
+                // `chatserver --config FILE user add ann`: a tool, not a PORT.
+                return Err(format!("{first:?} goes first: {synopsis}"));
+            }
+        }
         let mut values = flag_values(&m);
         if free.len() > POSITIONAL.len() {
             return Err(format!("unexpected argument: {:?}", free[POSITIONAL.len()]));

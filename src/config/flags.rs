@@ -332,8 +332,25 @@ pub const SYNOPSIS: &str = "Usage: chatserver [OPTIONS] PORT [BLOCK_DURATION [TI
 const ABOUT: &str = concat!(
     "  PORT             TCP port for line clients (nc, telnet, chatclient); 0 picks a free one\n",
     "  BLOCK_DURATION   seconds an account stays locked after 3 wrong passwords in a row (default 60)\n",
-    "  TIMEOUT          seconds without a valid command before a user is logged out (default 300)",
+    "  TIMEOUT          seconds without a valid command before a user is logged out (default 300)\n",
+    "\n",
+    "Tools (the word first, then the server's --config, --data-dir or --admin-socket):\n",
+    "  chatserver ctl [OPTIONS] CMD...            a console command through the admin socket\n",
+    "  chatserver user [OPTIONS] add|passwd|del NAME, or list   accounts\n",
+    "  chatserver backup [OPTIONS] DIR            a backup a server can start from\n",
+    "  chatserver restore [OPTIONS] DIR           put a backup in place (server stopped)",
 );
+
+/// How each tool is called, for an error that found its word where the PORT goes.
+pub fn tool_synopsis(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "ctl" => "chatserver ctl [OPTIONS] CMD... (chatserver ctl help lists them)",
+        "user" => "chatserver user [OPTIONS] add|passwd|del NAME or list",
+        "backup" => "chatserver backup [OPTIONS] DIR",
+        "restore" => "chatserver restore [OPTIONS] DIR",
+        _ => return None,
+    })
+}
 
 /// The `--help` text.
 pub fn usage() -> String {

@@ -219,7 +219,8 @@ fn verify(dir: &Path) -> Result<(), StoreError> {
 
 /// `chatserver restore DIR` into the stopped server's `data_dir` (whose lock the caller holds)
 /// and `credentials`: check the backup, move the files it replaces into
-/// `data_dir/pre-restore-<unix seconds>/`, and copy it in. Returns where the old files went.
+/// `data_dir/pre-restore-<unix seconds>/` (`…-2`, `-3`, … for another restore in that second),
+/// and copy it in. Returns where the old files went.
 pub(super) fn restore(
     backup: &Path,
     data_dir: &Path,
@@ -231,7 +232,16 @@ pub(super) fn restore(
         let p = p.to_path_buf();
         move |e| StoreError::Io(p, e)
     };
-    let aside = data_dir.join(format!("pre-restore-{now_s}"));
+    // A name of its own even for a second restore in the same second (the data directory's
+    // lock keeps anyone else out meanwhile): moving files into an earlier restore's directory
+    // would replace, and so delete, what that one kept.
+    let aside = (1..)
+        .map(|n| match n {
+            1 => data_dir.join(format!("pre-restore-{now_s}")),
+            n => data_dir.join(format!("pre-restore-{now_s}-{n}")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| data_dir.join(format!("pre-restore-{now_s}")));
     create_private_dir(&aside).map_err(io_at(&aside))?;
     for name in [
         SNAPSHOT,

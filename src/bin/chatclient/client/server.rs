@@ -174,8 +174,10 @@ impl Client {
             }
             return self.leave(now);
         }
-        if n == self.scratch.len() && !self.stdin_unpolled {
-            // More may be waiting and the edge is spent: re-arm it.
+        if !self.stdin_unpolled {
+            // More may be waiting, or the end of input may have come in the same edge as these
+            // bytes (`printf … | chatclient`), and the edge is spent: re-arm it, so a pending
+            // end or more bytes are reported again.
             let _ = self
                 .poll
                 .registry()
