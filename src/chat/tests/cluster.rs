@@ -1296,15 +1296,7 @@ fn an_invitation_reaches_a_user_on_another_node_and_lets_it_in_there() {
     };
     input_on(&mut c, 0, 3, change(&RoomChange::Op("amy", true)));
     input_on(&mut c, 0, 3, change(&RoomChange::Private(true)));
-    let join = || {
-        Input::Room(RoomInput::Join {
-            room: "den",
-            key: None,
-            create: false,
-            current: false,
-        })
-    };
-    let got = input_on(&mut c, 1, 4, join());
+    let got = input_on(&mut c, 1, 4, join_den());
     assert!(
         got.iter().any(|e| matches!(e, Event::Error(_))),
         "+i keeps kit out: {got:?}"
@@ -1352,7 +1344,7 @@ fn an_invitation_reaches_a_user_on_another_node_and_lets_it_in_there() {
     let now = late.sims[0].at(0);
     late.sims[0].chat.load_snapshot(records, now);
     assert!(invited(&late, 0), "a snapshot carries it");
-    let got = input_on(&mut c, 1, 4, join());
+    let got = input_on(&mut c, 1, 4, join_den());
     assert!(
         got.iter()
             .any(|e| matches!(e, Event::Room(RoomEvent::Entered { .. }))),
@@ -1378,17 +1370,9 @@ fn two_joins_of_a_full_room_at_once_the_first_in_the_stream_enters() {
         changes: &limit,
     });
     input_on(&mut c, 0, 3, change);
-    let join = || {
-        Input::Room(RoomInput::Join {
-            room: "den",
-            key: None,
-            create: false,
-            current: false,
-        })
-    };
     for (n, k) in [(1, 4), (2, 5)] {
         let now = c.sims[n].at(0);
-        c.sims[n].chat.handle_input(Sim::id(k), join(), now);
+        c.sims[n].chat.handle_input(Sim::id(k), join_den(), now);
         c.flush(n);
     }
     c.round();
@@ -1423,12 +1407,7 @@ fn a_join_that_a_ban_on_another_node_came_before_is_refused() {
         room: "den",
         changes: &ban,
     });
-    let join = Input::Room(RoomInput::Join {
-        room: "den",
-        key: None,
-        create: false,
-        current: false,
-    });
+    let join = join_den();
     let got = node1_hears_after(&mut c, [(0, 3, change), (1, 4, join)]);
     assert!(
         got.contains(&Event::Error(Error::BannedFromRoom("den".into()))),
@@ -1767,4 +1746,14 @@ fn an_operator_kill_of_a_user_on_another_node_ends_the_session_there() {
         answered.contains(&quit),
         "luke, on node 2, sees him quit: {answered:?}"
     );
+}
+
+/// A user's `JOIN #den` of a room that already exists (no key, not made by it).
+fn join_den() -> Input<'static> {
+    Input::Room(RoomInput::Join {
+        room: "den",
+        key: None,
+        create: false,
+        current: false,
+    })
 }
